@@ -1,0 +1,306 @@
+//! The harness every demo shares: how a demo tells its story, how it says the kernel
+//! agreed or not, how it skips, and how it never hangs or leaves anything behind.
+//!
+//! A demo is a file in `src/bin/`. Its first `//!` line is the claim (what
+//! `cargo xtask demo` lists), and its `main` is one call to [`run`]:
+//!
+//! ```no_run
+//! //! Reading a socket with MSG_PEEK does not consume the bytes.
+//! fn main() {
+//!     demos::run(|d| {
+//!         d.expect("a later recv returns the peeked bytes again");
+//!         let peeked = 5;
+//!         d.check(peeked == 5, format!("peek saw {peeked} bytes"))?;
+//!         Ok(())
+//!     })
+//! }
+//! ```
+//!
+//! Exit statuses follow [`transcript::exit`]: 0 the kernel agreed, 1 it did not,
+//! 2 the experiment itself failed, 77 skipped, 124 the watchdog stopped the demo.
+
+pub mod net;
+pub mod peer;
+
+use std::fmt::Display;
+use std::io::{IsTerminal, Write};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+pub use transcript::exit;
+
+/// The result type of a demo body and its helpers.
+pub type Result<T, E = anyhow::Error> = std::result::Result<T, E>;
+
+/// How long a single blocking call may wait unless the demo says otherwise.
+pub const IO_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// The whole demo's hard limit unless `DEMO_LIMIT_SECS` says otherwise.
+pub const DEFAULT_LIMIT: Duration = Duration::from_secs(5);
+
+/// The kernel disagreed with the claim. Returned (as an error) by [`Demo::check`].
+#[derive(Debug)]
+pub struct Disagreed(pub String);
+
+impl Display for Disagreed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "the kernel disagreed: {}", self.0)
+    }
+}
+impl std::error::Error for Disagreed {}
+
+/// The machine lacks what the demo needs. Returned (as an error) by [`Demo::skip`].
+#[derive(Debug)]
+pub struct Skipped(pub String);
+
+impl Display for Skipped {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "skipped: {}", self.0)
+    }
+}
+impl std::error::Error for Skipped {}
+
+/// The narrator and referee of one demo run.
+pub struct Demo {
+    verbose: bool,
+    colour: bool,
+    start: Instant,
+    checks: u32,
+}
+
+/// Runs a demo body and exits with the status its outcome calls for.
+///
+/// Parses the common flags (`--verbose`, `--help`), starts the watchdog, and turns the
+/// body's result into the exit status: `Ok` passes; a [`Disagreed`] fails; a
+/// [`Skipped`] skips; any other error is an error of the experiment itself.
+pub fn run(body: impl FnOnce(&mut Demo) -> Result<()>) -> ! {
+    let mut verbose = false;
+    for arg in std::env::args().skip(1) {
+        match arg.as_str() {
+            "-v" | "--verbose" => verbose = true,
+            "-h" | "--help" => {
+                println!("usage: {} [--verbose]", program_name());
+                std::process::exit(exit::PASSED);
+            }
+            other => {
+                eprintln!("{}: unknown argument {other:?} (try --help)", program_name());
+                std::process::exit(exit::ERROR);
+            }
+        }
+    }
+    let limit = std::env::var("DEMO_LIMIT_SECS")
+        .ok()
+        .and_then(|s| s.parse::<f64>().ok())
+        .map(Duration::from_secs_f64)
+        .unwrap_or(DEFAULT_LIMIT);
+    start_watchdog(limit);
+
+    let colour = std::env::var_os("NO_COLOR").is_none()
+        && (std::env::var_os("CLICOLOR_FORCE").is_some() || std::io::stdout().is_terminal());
+    let mut demo = Demo { verbose, colour, start: Instant::now(), checks: 0 };
+    let result = body(&mut demo);
+    let elapsed = demo.start.elapsed().as_secs_f64();
+    let code = match result {
+        Ok(()) => {
+            let verdict = demo.paint("1;32", "PASS");
+            demo.line(format_args!("{verdict}: the kernel agrees ({} checks, {elapsed:.2} s)", demo.checks));
+            exit::PASSED
+        }
+        Err(e) => {
+            let _ = std::io::stdout().flush();
+            if let Some(Skipped(why)) = e.downcast_ref() {
+                let verdict = demo.paint("1;33", "SKIP");
+                eprintln!("{verdict}: {why}");
+                exit::SKIPPED
+            } else if let Some(Disagreed(what)) = e.downcast_ref() {
+                let verdict = demo.paint("1;31", "FAIL");
+                eprintln!("{verdict}: the kernel did not do what the slide says: {what}");
+                exit::FAILED
+            } else {
+                let verdict = demo.paint("1;31", "ERROR");
+                eprintln!("{verdict}: the experiment could not run: {e:#}");
+                exit::ERROR
+            }
+        }
+    };
+    let _ = std::io::stdout().flush();
+    peer::reap_all();
+    std::process::exit(code)
+}
+
+fn program_name() -> String {
+    std::env::args()
+        .next()
+        .and_then(|p| p.rsplit('/').next().map(str::to_owned))
+        .unwrap_or_else(|| "demo".into())
+}
+
+/// Ends the process, and every peer it forked, once the hard limit has passed.
+fn start_watchdog(limit: Duration) {
+    static STARTED: OnceLock<()> = OnceLock::new();
+    if STARTED.set(()).is_err() {
+        return;
+    }
+    std::thread::Builder::new()
+        .name("watchdog".into())
+        .spawn(move || {
+            std::thread::sleep(limit);
+            eprintln!("TIMEOUT: the demo ran past its limit of {:.1} s and was stopped", limit.as_secs_f64());
+            peer::kill_all();
+            std::process::exit(exit::TIMED_OUT);
+        })
+        .expect("spawning the watchdog thread");
+}
+
+impl Demo {
+    /// Wraps `text` in an SGR colour when output is coloured.
+    pub fn paint(&self, sgr: &str, text: impl Display) -> String {
+        if self.colour { format!("\x1b[{sgr}m{text}\x1b[0m") } else { text.to_string() }
+    }
+
+    fn line(&self, args: std::fmt::Arguments<'_>) {
+        let mut out = std::io::stdout().lock();
+        let _ = out.write_fmt(args);
+        let _ = out.write_all(b"\n");
+        let _ = out.flush();
+    }
+
+    /// States what the slide claims will happen. Usually the first line.
+    pub fn expect(&self, claim: impl Display) {
+        let label = self.paint("1", "expect");
+        self.line(format_args!("{label}: {claim}"));
+    }
+
+    /// Says what the demo does next.
+    pub fn step(&self, what: impl Display) {
+        let arrow = self.paint("36", "▸");
+        self.line(format_args!("{arrow} {what}"));
+    }
+
+    /// Reports what the kernel did (a result, a number, an errno).
+    pub fn saw(&self, what: impl Display) {
+        let label = self.paint("2", "  kernel:");
+        self.line(format_args!("{label} {what}"));
+    }
+
+    /// More detail, printed only with `--verbose`.
+    pub fn detail(&self, what: impl Display) {
+        if self.verbose {
+            let text = self.paint("2", format_args!("    {what}"));
+            self.line(format_args!("{text}"));
+        }
+    }
+
+    /// Records a number the talk quotes or charts (`udp.received`, 9, "datagrams").
+    ///
+    /// It is not printed: say it in the story with [`Demo::saw`]. Under capture it is
+    /// also stored in the transcript, where `{{#chart}}` on a slide can draw it.
+    pub fn metric(&self, name: &str, value: f64, unit: &str) {
+        let Some(path) = std::env::var_os(transcript::METRICS_ENV) else { return };
+        let m = transcript::Metric { name: name.into(), value, unit: unit.into() };
+        let Ok(mut line) = serde_json::to_string(&m) else { return };
+        line.push('\n');
+        let written = std::fs::OpenOptions::new()
+            .append(true)
+            .create(true)
+            .open(&path)
+            .and_then(|mut f| f.write_all(line.as_bytes()));
+        if let Err(e) = written {
+            eprintln!("warning: could not record metric {name} in {}: {e}", path.to_string_lossy());
+        }
+    }
+
+    /// True when run with `--verbose`.
+    pub fn verbose(&self) -> bool {
+        self.verbose
+    }
+
+    /// Time since the demo started.
+    pub fn elapsed(&self) -> Duration {
+        self.start.elapsed()
+    }
+
+    /// Asserts one part of the claim. Prints ✓ or ✗; a ✗ ends the demo as FAILED.
+    pub fn check(&mut self, ok: bool, what: impl Display) -> Result<()> {
+        self.checks += 1;
+        if ok {
+            let mark = self.paint("32", "✓");
+            self.line(format_args!("  {mark} {what}"));
+            Ok(())
+        } else {
+            let mark = self.paint("31", "✗");
+            self.line(format_args!("  {mark} {what}"));
+            Err(Disagreed(what.to_string()).into())
+        }
+    }
+
+    /// Gives up because the machine lacks something; the demo exits as SKIPPED.
+    /// Use as `return Err(d.skip("needs root to create a network namespace"))`.
+    pub fn skip(&self, why: impl Display) -> anyhow::Error {
+        Skipped(why.to_string()).into()
+    }
+}
+
+/// True when running as root (many namespace and raw-socket demos need it).
+pub fn is_root() -> bool {
+    nix::unistd::geteuid().is_root()
+}
+
+/// A private temporary directory, removed when dropped (also on error paths).
+pub fn private_dir() -> Result<tempfile::TempDir> {
+    use anyhow::Context;
+    tempfile::Builder::new()
+        .prefix("eykiw-demo-")
+        .tempdir()
+        .context("creating a private temporary directory")
+}
+
+/// A name that no other run of any demo uses at the same time, for abstract
+/// Unix-socket names and the like: `prefix-PID-COUNTER`.
+pub fn unique_name(prefix: &str) -> String {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static COUNTER: AtomicU32 = AtomicU32::new(0);
+    format!("eykiw-{prefix}-{}-{}", std::process::id(), COUNTER.fetch_add(1, Ordering::Relaxed))
+}
+
+/// The median of a set of measurements (sorted in place).
+pub fn median(samples: &mut [Duration]) -> Duration {
+    assert!(!samples.is_empty(), "median of no samples");
+    samples.sort_unstable();
+    samples[samples.len() / 2]
+}
+
+/// Formats a duration for a slide: µs below 1 ms, ms below 1 s, seconds above.
+pub fn human(d: Duration) -> String {
+    let us = d.as_secs_f64() * 1e6;
+    if us < 1000.0 {
+        format!("{us:.0} µs")
+    } else if us < 1e6 {
+        format!("{:.1} ms", us / 1000.0)
+    } else {
+        format!("{:.2} s", us / 1e6)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn median_picks_the_middle() {
+        let mut v: Vec<Duration> = [5, 1, 9, 3, 7].iter().map(|&ms| Duration::from_millis(ms)).collect();
+        assert_eq!(median(&mut v), Duration::from_millis(5));
+    }
+
+    #[test]
+    fn human_picks_a_readable_unit() {
+        assert_eq!(human(Duration::from_micros(42)), "42 µs");
+        assert_eq!(human(Duration::from_micros(41_700)), "41.7 ms");
+        assert_eq!(human(Duration::from_millis(2_500)), "2.50 s");
+    }
+
+    #[test]
+    fn unique_names_differ() {
+        assert_ne!(unique_name("x"), unique_name("x"));
+    }
+}

@@ -1,0 +1,94 @@
+//! Loopback plumbing the socket demos share: listeners on port 0, timeouts on every
+//! socket, and errno names as a slide prints them.
+
+use std::io;
+use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream, UdpSocket};
+
+use anyhow::Context;
+use socket2::SockRef;
+
+use crate::{IO_TIMEOUT, Result};
+
+/// 127.0.0.1, port 0: the kernel picks a free port, so demos can run side by side.
+pub const LOOPBACK_ANY_PORT: SocketAddr = SocketAddr::new(std::net::IpAddr::V4(Ipv4Addr::LOCALHOST), 0);
+
+/// Gives a socket read and write timeouts, so no send or recv can block forever.
+pub fn with_timeouts<'s>(socket: impl Into<SockRef<'s>>) -> Result<()> {
+    let sock = socket.into();
+    sock.set_read_timeout(Some(IO_TIMEOUT)).context("setting SO_RCVTIMEO")?;
+    sock.set_write_timeout(Some(IO_TIMEOUT)).context("setting SO_SNDTIMEO")?;
+    Ok(())
+}
+
+/// A TCP listener on 127.0.0.1 with a kernel-chosen port.
+pub fn tcp_listener() -> Result<(TcpListener, SocketAddr)> {
+    let listener = TcpListener::bind(LOOPBACK_ANY_PORT).context("binding a TCP listener on 127.0.0.1:0")?;
+    let addr = listener.local_addr().context("getsockname on the listener")?;
+    Ok((listener, addr))
+}
+
+/// A connected pair of TCP streams over loopback (client, server side), with timeouts.
+pub fn tcp_pair() -> Result<(TcpStream, TcpStream)> {
+    let (listener, addr) = tcp_listener()?;
+    let client = TcpStream::connect_timeout(&addr, IO_TIMEOUT).with_context(|| format!("connecting to {addr}"))?;
+    let (server, _) = accept_timeout(&listener)?;
+    with_timeouts(&client)?;
+    with_timeouts(&server)?;
+    Ok((client, server))
+}
+
+/// `accept` that gives up after [`IO_TIMEOUT`] instead of blocking forever.
+pub fn accept_timeout(listener: &TcpListener) -> Result<(TcpStream, SocketAddr)> {
+    use std::os::fd::AsFd;
+    let mut fds = [nix::poll::PollFd::new(listener.as_fd(), nix::poll::PollFlags::POLLIN)];
+    let ms = u16::try_from(IO_TIMEOUT.as_millis()).unwrap_or(u16::MAX);
+    let ready = nix::poll::poll(&mut fds, ms).context("poll on the listener")?;
+    anyhow::ensure!(ready > 0, "no client connected within {IO_TIMEOUT:?}");
+    listener.accept().context("accept")
+}
+
+/// A UDP socket on 127.0.0.1 with a kernel-chosen port and timeouts.
+pub fn udp_socket() -> Result<(UdpSocket, SocketAddr)> {
+    let sock = UdpSocket::bind(LOOPBACK_ANY_PORT).context("binding a UDP socket on 127.0.0.1:0")?;
+    with_timeouts(&sock)?;
+    let addr = sock.local_addr().context("getsockname on the UDP socket")?;
+    Ok((sock, addr))
+}
+
+/// An errno as a slide shows it: `EADDRINUSE (errno 98: Address in use)`.
+pub fn errno_name(err: &io::Error) -> String {
+    match err.raw_os_error() {
+        Some(code) => {
+            let errno = nix::errno::Errno::from_raw(code);
+            format!("{errno:?} (errno {code}: {})", errno.desc())
+        }
+        None => err.to_string(),
+    }
+}
+
+/// True when the error is exactly this errno.
+pub fn is_errno(err: &io::Error, errno: nix::errno::Errno) -> bool {
+    err.raw_os_error() == Some(errno as i32)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn errno_names_read_like_the_man_page() {
+        let e = io::Error::from_raw_os_error(libc::EADDRINUSE);
+        assert_eq!(errno_name(&e), "EADDRINUSE (errno 98: Address already in use)");
+        assert!(is_errno(&e, nix::errno::Errno::EADDRINUSE));
+    }
+
+    #[test]
+    fn tcp_pair_is_connected() {
+        use std::io::{Read, Write};
+        let (mut c, mut s) = tcp_pair().unwrap();
+        c.write_all(b"hi").unwrap();
+        let mut buf = [0; 2];
+        s.read_exact(&mut buf).unwrap();
+        assert_eq!(&buf, b"hi");
+    }
+}

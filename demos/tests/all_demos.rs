@@ -1,0 +1,190 @@
+//! Every demo, run as a test: all at once, twice in a row, as a presenter might.
+//!
+//! Each must pass its own assertion (or skip with a reason), stay within its time
+//! limit, and leave nothing behind: no process, no file in its temporary directory,
+//! no network namespace, no network interface.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use transcript::{Status, exit};
+
+/// The harness's own limit is 5 s; allow for two cores shared by every demo at once.
+const LIMIT: Duration = Duration::from_secs(5);
+const MARGIN: Duration = Duration::from_secs(3);
+
+/// The tests here look for leftover demo processes, so they must not overlap.
+static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn exclusive() -> std::sync::MutexGuard<'static, ()> {
+    ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+fn demo_names() -> Vec<String> {
+    let bin = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/bin");
+    let mut names: Vec<String> = std::fs::read_dir(&bin)
+        .expect("reading src/bin")
+        .filter_map(|e| {
+            let path = e.ok()?.path();
+            (path.extension()? == "rs").then(|| path.file_stem()?.to_str().map(str::to_owned))?
+        })
+        .collect();
+    names.sort();
+    names
+}
+
+/// Cargo builds every binary of the package before its integration tests, next to
+/// the `deps/` folder this test runs from.
+fn binary(name: &str) -> PathBuf {
+    let exe = std::env::current_exe().expect("current_exe");
+    exe.parent().and_then(Path::parent).expect("target profile dir").join(name)
+}
+
+fn listing(dir: &str) -> BTreeSet<String> {
+    std::fs::read_dir(dir)
+        .map(|rd| rd.filter_map(|e| e.ok()?.file_name().into_string().ok()).collect())
+        .unwrap_or_default()
+}
+
+/// Pids of running processes whose executable is one of ours.
+fn our_processes(binaries: &[PathBuf]) -> Vec<(i32, PathBuf)> {
+    let mut found = Vec::new();
+    for entry in listing("/proc") {
+        let Ok(pid) = entry.parse::<i32>() else { continue };
+        if let Ok(exe) = std::fs::read_link(format!("/proc/{pid}/exe"))
+            && binaries.contains(&exe)
+        {
+            found.push((pid, exe));
+        }
+    }
+    found
+}
+
+struct Run {
+    name: String,
+    status: Status,
+    code: Option<i32>,
+    took: Duration,
+    output: String,
+}
+
+fn run_all_at_once(names: &[String], tmp: &Path) -> Vec<Run> {
+    let started: Vec<_> = names
+        .iter()
+        .map(|name| {
+            let child = Command::new(binary(name))
+                .env("TMPDIR", tmp)
+                .env("NO_COLOR", "1")
+                .stdin(Stdio::null())
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap_or_else(|e| panic!("starting demo {name}: {e}"));
+            (name.clone(), Instant::now(), child)
+        })
+        .collect();
+    let waiters: Vec<_> = started
+        .into_iter()
+        .map(|(name, t0, child)| {
+            std::thread::spawn(move || {
+                let out = child.wait_with_output().expect("waiting for a demo");
+                let code = out.status.code();
+                Run {
+                    status: code.map(Status::from_exit_code).unwrap_or(Status::Error),
+                    code,
+                    took: t0.elapsed(),
+                    output: format!(
+                        "{}{}",
+                        String::from_utf8_lossy(&out.stdout),
+                        String::from_utf8_lossy(&out.stderr)
+                    ),
+                    name,
+                }
+            })
+        })
+        .collect();
+    waiters.into_iter().map(|w| w.join().expect("waiter thread")).collect()
+}
+
+#[test]
+fn every_demo_passes_together_twice_and_leaves_nothing_behind() {
+    let _guard = exclusive();
+    let names = demo_names();
+    assert!(!names.is_empty(), "no demos found");
+    let binaries: Vec<PathBuf> = names.iter().map(|n| binary(n)).collect();
+    for b in &binaries {
+        assert!(b.exists(), "{} was not built", b.display());
+    }
+    let netns_before = listing("/run/netns");
+    let links_before = listing("/sys/class/net");
+    let tmp = tempfile::tempdir().expect("a temporary directory for the demos");
+
+    let mut failures = Vec::new();
+    let (mut passed, mut skipped) = (0, 0);
+    for round in 1..=2 {
+        for run in run_all_at_once(&names, tmp.path()) {
+            let verdict = match run.status {
+                Status::Passed => {
+                    passed += 1;
+                    "passed"
+                }
+                Status::Skipped => {
+                    skipped += 1;
+                    "skipped"
+                }
+                _ => {
+                    failures.push(format!(
+                        "round {round}: {} ended {} (exit {:?}) after {:?}:\n{}",
+                        run.name, run.status, run.code, run.took, run.output
+                    ));
+                    "FAILED"
+                }
+            };
+            if run.took > LIMIT + MARGIN {
+                failures.push(format!("round {round}: {} took {:?}, over its limit", run.name, run.took));
+            }
+            let lines = run.output.lines().count();
+            if lines > 25 {
+                failures.push(format!("round {round}: {} printed {lines} lines; a slide holds about 20", run.name));
+            }
+            eprintln!("round {round}: {:<28} {verdict:<8} {:>6.2} s", run.name, run.took.as_secs_f64());
+        }
+        let leftover = our_processes(&binaries);
+        if !leftover.is_empty() {
+            failures.push(format!("round {round}: processes left behind: {leftover:?}"));
+        }
+        let files = listing(tmp.path().to_str().expect("utf-8 temp path"));
+        if !files.is_empty() {
+            failures.push(format!("round {round}: files left in TMPDIR: {files:?}"));
+        }
+        let netns = listing("/run/netns");
+        if netns != netns_before {
+            failures.push(format!("round {round}: network namespaces changed: {netns_before:?} -> {netns:?}"));
+        }
+        let links = listing("/sys/class/net");
+        if links != links_before {
+            failures.push(format!("round {round}: network interfaces changed: {links_before:?} -> {links:?}"));
+        }
+    }
+    eprintln!("demos: {passed} passed, {} failed, {skipped} skipped", failures.len());
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
+
+#[test]
+fn every_demo_states_a_claim_and_answers_help() {
+    let _guard = exclusive();
+    for name in demo_names() {
+        let source = std::fs::read_to_string(
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("src/bin").join(format!("{name}.rs")),
+        )
+        .unwrap();
+        let first = source.lines().next().unwrap_or_default();
+        assert!(first.starts_with("//! ") && first.len() > 20, "{name}: first line must be the claim: {first:?}");
+        let out = Command::new(binary(&name)).arg("--help").output().unwrap();
+        assert_eq!(out.status.code(), Some(exit::PASSED), "{name} --help");
+        let bad = Command::new(binary(&name)).arg("--no-such-flag").output().unwrap();
+        assert_eq!(bad.status.code(), Some(exit::ERROR), "{name} rejects unknown flags");
+    }
+}

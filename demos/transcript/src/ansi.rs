@@ -1,0 +1,316 @@
+//! Terminal output to HTML: SGR colour and weight codes become `<span class>`es, every
+//! other escape sequence is dropped, and text is HTML-escaped.
+//!
+//! The renderer is fed chunk by chunk, exactly as output arrived, and keeps its style
+//! (and any escape sequence cut in half by a chunk boundary) between calls. Each call
+//! returns well-formed HTML on its own, so a chunk can be appended to the page as soon
+//! as it is rendered. Both the preprocessor (static figures) and the browser player
+//! (replay and live runs) use this one renderer, so they cannot drift apart.
+//!
+//! Classes: `ansi-bold`, `ansi-dim`, `ansi-italic`, `ansi-underline`, `ansi-fg-N` and
+//! `ansi-bg-N` for the 16 standard colours (N = 0..15, bright = 8..15). 256-colour and
+//! true-colour codes become an inline `style`.
+
+use std::fmt::Write;
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+struct Style {
+    bold: bool,
+    dim: bool,
+    italic: bool,
+    underline: bool,
+    fg: Option<Colour>,
+    bg: Option<Colour>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Colour {
+    /// One of the 16 colours the theme defines.
+    Named(u8),
+    Rgb(u8, u8, u8),
+}
+
+impl Style {
+    fn is_plain(&self) -> bool {
+        *self == Style::default()
+    }
+
+    fn open_tag(&self) -> String {
+        let mut classes = Vec::new();
+        let mut style = String::new();
+        for (on, class) in [
+            (self.bold, "ansi-bold"),
+            (self.dim, "ansi-dim"),
+            (self.italic, "ansi-italic"),
+            (self.underline, "ansi-underline"),
+        ] {
+            if on {
+                classes.push(class.to_string());
+            }
+        }
+        for (colour, kind, css) in [(self.fg, "fg", "color"), (self.bg, "bg", "background-color")] {
+            match colour {
+                Some(Colour::Named(n)) => classes.push(format!("ansi-{kind}-{n}")),
+                Some(Colour::Rgb(r, g, b)) => {
+                    let _ = write!(style, "{css}:#{r:02x}{g:02x}{b:02x};");
+                }
+                None => {}
+            }
+        }
+        let mut tag = String::from("<span");
+        if !classes.is_empty() {
+            let _ = write!(tag, " class=\"{}\"", classes.join(" "));
+        }
+        if !style.is_empty() {
+            let _ = write!(tag, " style=\"{style}\"");
+        }
+        tag.push('>');
+        tag
+    }
+
+    /// Applies one SGR sequence's parameters (`ESC [ p1 ; p2 ... m`).
+    fn apply(&mut self, params: &[u16]) {
+        if params.is_empty() {
+            *self = Style::default();
+            return;
+        }
+        let mut i = 0;
+        while i < params.len() {
+            match params[i] {
+                0 => *self = Style::default(),
+                1 => self.bold = true,
+                2 => self.dim = true,
+                3 => self.italic = true,
+                4 => self.underline = true,
+                22 => {
+                    self.bold = false;
+                    self.dim = false;
+                }
+                23 => self.italic = false,
+                24 => self.underline = false,
+                n @ 30..=37 => self.fg = Some(Colour::Named((n - 30) as u8)),
+                n @ 90..=97 => self.fg = Some(Colour::Named((n - 90 + 8) as u8)),
+                39 => self.fg = None,
+                n @ 40..=47 => self.bg = Some(Colour::Named((n - 40) as u8)),
+                n @ 100..=107 => self.bg = Some(Colour::Named((n - 100 + 8) as u8)),
+                49 => self.bg = None,
+                n @ (38 | 48) => {
+                    let (colour, used) = extended_colour(&params[i + 1..]);
+                    i += used;
+                    if n == 38 {
+                        self.fg = colour;
+                    } else {
+                        self.bg = colour;
+                    }
+                }
+                _ => {} // blink, inverse and friends: not worth showing on a slide
+            }
+            i += 1;
+        }
+    }
+}
+
+/// Reads `5;N` or `2;R;G;B` after a 38/48; returns the colour and how many params it used.
+fn extended_colour(rest: &[u16]) -> (Option<Colour>, usize) {
+    let byte = |v: u16| v.min(255) as u8;
+    match rest {
+        [5, n, ..] if *n < 16 => (Some(Colour::Named(*n as u8)), 2),
+        [5, n, ..] => {
+            let (r, g, b) = xterm_256(byte(*n));
+            (Some(Colour::Rgb(r, g, b)), 2)
+        }
+        [2, r, g, b, ..] => (Some(Colour::Rgb(byte(*r), byte(*g), byte(*b))), 4),
+        _ => (None, rest.len()),
+    }
+}
+
+/// The xterm palette for colours 16..=255.
+fn xterm_256(n: u8) -> (u8, u8, u8) {
+    if n >= 232 {
+        let v = 8 + 10 * (n - 232);
+        return (v, v, v);
+    }
+    let n = n - 16;
+    let level = |c: u8| if c == 0 { 0 } else { 55 + 40 * c };
+    (level(n / 36), level((n / 6) % 6), level(n % 6))
+}
+
+/// Where the parser is inside an escape sequence.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+enum Escape {
+    #[default]
+    None,
+    /// Saw ESC.
+    Start,
+    /// Inside `ESC [`, collecting parameter bytes.
+    Csi(String),
+    /// Inside `ESC ]` (OSC), until BEL or ESC \.
+    Osc { saw_esc: bool },
+}
+
+/// A streaming ANSI-to-HTML converter. Use one per output stream.
+#[derive(Debug, Clone, Default)]
+pub struct Renderer {
+    style: Style,
+    escape: Escape,
+}
+
+/// Longest parameter string we collect; anything longer is garbage and is dropped.
+const MAX_CSI: usize = 64;
+
+impl Renderer {
+    pub fn new() -> Renderer {
+        Renderer::default()
+    }
+
+    /// Renders one chunk. The result is balanced HTML: every span it opens, it closes.
+    pub fn push(&mut self, text: &str) -> String {
+        let mut out = String::with_capacity(text.len() + 16);
+        let mut open = false;
+        let open_span = |out: &mut String, style: &Style, open: &mut bool| {
+            if !*open && !style.is_plain() {
+                out.push_str(&style.open_tag());
+                *open = true;
+            }
+        };
+        for c in text.chars() {
+            match &mut self.escape {
+                Escape::None => match c {
+                    '\x1b' => self.escape = Escape::Start,
+                    '&' | '<' | '>' | '"' => {
+                        open_span(&mut out, &self.style, &mut open);
+                        out.push_str(match c {
+                            '&' => "&amp;",
+                            '<' => "&lt;",
+                            '>' => "&gt;",
+                            _ => "&quot;",
+                        });
+                    }
+                    // Carriage returns and other controls would only confuse a static page.
+                    '\r' => {}
+                    c if c.is_control() && c != '\n' && c != '\t' => {}
+                    c => {
+                        open_span(&mut out, &self.style, &mut open);
+                        out.push(c);
+                    }
+                },
+                Escape::Start => {
+                    self.escape = match c {
+                        '[' => Escape::Csi(String::new()),
+                        ']' => Escape::Osc { saw_esc: false },
+                        _ => Escape::None, // a two-byte escape: drop it
+                    }
+                }
+                Escape::Csi(params) => {
+                    if ('\x40'..='\x7e').contains(&c) {
+                        let params = std::mem::take(params);
+                        self.escape = Escape::None;
+                        if c == 'm' {
+                            let parsed: Vec<u16> = params
+                                .split(';')
+                                .map(|p| p.parse().unwrap_or(0))
+                                .collect();
+                            let parsed = if params.is_empty() { Vec::new() } else { parsed };
+                            let before = self.style.clone();
+                            self.style.apply(&parsed);
+                            if open && self.style != before {
+                                out.push_str("</span>");
+                                open = false;
+                            }
+                        }
+                    } else if params.len() < MAX_CSI {
+                        params.push(c);
+                    } else {
+                        self.escape = Escape::None;
+                    }
+                }
+                Escape::Osc { saw_esc } => {
+                    if c == '\x07' || (*saw_esc && c == '\\') {
+                        self.escape = Escape::None;
+                    } else {
+                        *saw_esc = c == '\x1b';
+                    }
+                }
+            }
+        }
+        if open {
+            out.push_str("</span>");
+        }
+        out
+    }
+}
+
+/// Renders a whole text at once.
+pub fn to_html(text: &str) -> String {
+    Renderer::new().push(text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plain_text_is_escaped() {
+        assert_eq!(to_html("a < b && \"c\" > d\n"), "a &lt; b &amp;&amp; &quot;c&quot; &gt; d\n");
+    }
+
+    #[test]
+    fn colours_become_classes_and_reset_closes_them() {
+        assert_eq!(
+            to_html("\x1b[1;32mPASS\x1b[0m done"),
+            "<span class=\"ansi-bold ansi-fg-2\">PASS</span> done"
+        );
+        assert_eq!(to_html("\x1b[91mx\x1b[m"), "<span class=\"ansi-fg-9\">x</span>");
+    }
+
+    #[test]
+    fn extended_colours_become_inline_styles() {
+        assert_eq!(
+            to_html("\x1b[38;2;255;0;16mx"),
+            "<span style=\"color:#ff0010;\">x</span>"
+        );
+        assert_eq!(to_html("\x1b[48;5;3mx"), "<span class=\"ansi-bg-3\">x</span>");
+        assert_eq!(to_html("\x1b[38;5;196mx"), "<span style=\"color:#ff0000;\">x</span>");
+    }
+
+    #[test]
+    fn style_and_half_escapes_survive_chunk_boundaries() {
+        let mut r = Renderer::new();
+        assert_eq!(r.push("\x1b[3"), "");
+        assert_eq!(r.push("1mred"), "<span class=\"ansi-fg-1\">red</span>");
+        assert_eq!(r.push(" still"), "<span class=\"ansi-fg-1\"> still</span>");
+        assert_eq!(r.push("\x1b[0m plain"), " plain");
+    }
+
+    #[test]
+    fn other_escapes_and_controls_are_dropped() {
+        assert_eq!(to_html("a\x1b[2Kb\x1b]0;title\x07c\r\n\x08d\x1b7e"), "abc\nde");
+        assert_eq!(to_html("\x1b]8;;http://x\x1b\\link"), "link");
+    }
+
+    #[test]
+    fn garbage_never_panics_and_output_stays_balanced() {
+        let mut seed = 0x2545_f491_u32;
+        for _ in 0..2000 {
+            let mut s = String::new();
+            for _ in 0..40 {
+                seed ^= seed << 13;
+                seed ^= seed >> 17;
+                seed ^= seed << 5;
+                s.push(match seed % 8 {
+                    0 => '\x1b',
+                    1 => '[',
+                    2 => ';',
+                    3 => 'm',
+                    4 => char::from(b'0' + (seed >> 8) as u8 % 10),
+                    5 => '<',
+                    6 => ']',
+                    _ => 'x',
+                });
+            }
+            let html = to_html(&s);
+            assert_eq!(html.matches("<span").count(), html.matches("</span>").count(), "{s:?}");
+            assert!(!html.contains('\x1b'));
+        }
+    }
+}

@@ -1,0 +1,132 @@
+//! A captured demo run as an HTML figure: the claim, the command that reruns it, the
+//! output as a terminal, and the run's metadata. The transcript itself is embedded as
+//! JSON so the browser player can replay it without another request (and from a
+//! static host, or a file saved to disk).
+
+use std::fmt::Write;
+
+use transcript::{Stream, Transcript, ansi};
+
+/// Escapes text for HTML content and attribute values.
+pub fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// The terminal body of a transcript: each chunk rendered, stderr wrapped so it can be
+/// told apart. One renderer per stream, as a terminal keeps one style per writer.
+pub fn terminal_html(t: &Transcript) -> String {
+    let mut out_r = ansi::Renderer::new();
+    let mut err_r = ansi::Renderer::new();
+    let mut html = String::new();
+    for chunk in &t.chunks {
+        match chunk.stream {
+            Stream::Stdout => html.push_str(&out_r.push(&chunk.text)),
+            Stream::Stderr => {
+                html.push_str("<span class=\"stderr\">");
+                html.push_str(&err_r.push(&chunk.text));
+                html.push_str("</span>");
+            }
+        }
+    }
+    html
+}
+
+/// The figure, as a single line of HTML.
+///
+/// One line matters: Markdown ends an HTML block at a blank line, and program output
+/// has blank lines. Newlines inside the terminal become `&#10;`.
+pub fn render(t: &Transcript) -> String {
+    let mut json = serde_json::to_string(t).expect("a transcript always serialises");
+    // Inside <script>, only `</` can end the element early; `<` as \u003c is still JSON.
+    json = json.replace('<', "\\u003c");
+    let status = t.outcome.status;
+    let mut meta = format!("{status}");
+    if let Some(code) = t.outcome.code {
+        let _ = write!(meta, " · exit {code}");
+    }
+    if let Some(sig) = t.outcome.signal {
+        let _ = write!(meta, " · signal {sig}");
+    }
+    let _ = write!(
+        meta,
+        " · {:.2} s · Linux {} · {}",
+        t.duration_ms as f64 / 1000.0,
+        t.kernel,
+        t.captured_at.split('T').next().unwrap_or(&t.captured_at)
+    );
+    let status_class = status.as_str().replace(' ', "-");
+    format!(
+        concat!(
+            "<figure class=\"demo\" data-demo=\"{name}\" id=\"demo-{name}\">",
+            "<figcaption><span class=\"demo-claim\">{claim}</span></figcaption>",
+            "<div class=\"demo-rerun\"><code>$ {command}</code></div>",
+            "<pre class=\"terminal\"><samp>{terminal}</samp></pre>",
+            "<div class=\"demo-meta\"><span class=\"demo-status status-{status_class}\">{meta}</span></div>",
+            "<script type=\"application/json\" class=\"demo-transcript\">{json}</script>",
+            "</figure>"
+        ),
+        name = escape(&t.demo),
+        claim = escape(&t.claim),
+        command = escape(&t.rerun_command()),
+        terminal = terminal_html(t).replace('\n', "&#10;"),
+        status_class = status_class,
+        meta = escape(&meta),
+        json = json,
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use transcript::{Chunk, Outcome, Status};
+
+    fn sample() -> Transcript {
+        Transcript {
+            format: transcript::FORMAT,
+            demo: "peek".into(),
+            claim: "Reading <is> not consuming".into(),
+            args: vec![],
+            chunks: vec![
+                Chunk { at_ms: 0, stream: Stream::Stdout, text: "\x1b[32mok\x1b[0m\n\nnext\n".into() },
+                Chunk { at_ms: 5, stream: Stream::Stderr, text: "</script> warn\n".into() },
+            ],
+            outcome: Outcome { status: Status::Passed, code: Some(0), signal: None },
+            duration_ms: 1234,
+            kernel: "6.18.0".into(),
+            captured_at: "2026-11-24T10:00:00Z".into(),
+            metrics: vec![],
+        }
+    }
+
+    #[test]
+    fn figure_is_one_line_with_claim_command_and_meta() {
+        let html = render(&sample());
+        assert!(!html.contains('\n'), "{html}");
+        assert!(html.contains("Reading &lt;is&gt; not consuming"));
+        assert!(html.contains("<code>$ cargo xtask demo peek</code>"));
+        assert!(html.contains("passed · exit 0 · 1.23 s · Linux 6.18.0 · 2026-11-24"), "{html}");
+        assert!(html.contains("<span class=\"ansi-fg-2\">ok</span>&#10;&#10;next"), "{html}");
+    }
+
+    #[test]
+    fn stderr_is_marked_and_script_cannot_be_closed_early() {
+        let html = render(&sample());
+        assert!(html.contains("<span class=\"stderr\">&lt;/script&gt; warn&#10;</span>"), "{html}");
+        assert_eq!(html.matches("</script>").count(), 1, "only our own closing tag: {html}");
+        let json_start = html.find("demo-transcript\">").unwrap() + "demo-transcript\">".len();
+        let json_end = html.rfind("</script>").unwrap();
+        let back: Transcript = serde_json::from_str(&html[json_start..json_end]).unwrap();
+        assert_eq!(back, sample());
+    }
+}

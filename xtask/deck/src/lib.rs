@@ -1,0 +1,131 @@
+//! The deck engine: an mdbook preprocessor that turns each chapter into slides with
+//! speaker notes, and each `{{#demo NAME}}` into that demo's captured run.
+//!
+//! It runs two ways with the same code: registered in-process by `cargo xtask build`
+//! (through `mdbook-driver`), and as the `mdbook-deck` command that a stock
+//! `mdbook build` starts because `book.toml` names it.
+//!
+//! Configuration, in `book.toml`:
+//!
+//! ```toml
+//! [preprocessor.deck]
+//! command = "cargo run --quiet --package deck --bin mdbook-deck"
+//! demos = "demos"   # the demos crate, relative to the book root (optional)
+//! ```
+
+pub mod catalog;
+pub mod figure;
+pub mod slides;
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+use mdbook_preprocessor::book::Book;
+use mdbook_preprocessor::{Preprocessor, PreprocessorContext};
+use transcript::Transcript;
+
+pub use catalog::DemoInfo;
+
+/// The preprocessor's name, as in `[preprocessor.deck]`.
+pub const NAME: &str = "deck";
+
+#[derive(Debug, Default)]
+pub struct Deck;
+
+impl Preprocessor for Deck {
+    fn name(&self) -> &str {
+        NAME
+    }
+
+    fn run(&self, ctx: &PreprocessorContext, mut book: Book) -> Result<Book> {
+        let demos_dir: Option<PathBuf> = ctx
+            .config
+            .get::<String>("preprocessor.deck.demos")
+            .context("reading preprocessor.deck.demos in book.toml")?
+            .map(|d| ctx.root.join(d));
+        let src_dir = ctx.root.join(&ctx.config.book.src);
+        let mut demos = Demos::new(demos_dir)?;
+        let mut errors = Vec::new();
+        book.for_each_chapter_mut(|chapter| {
+            let Some(source) = chapter.source_path.clone() else { return };
+            let file = display_path(&src_dir.join(&source));
+            match slides::to_slides(&chapter.content, &mut |name| demos.figure(name)) {
+                Ok(converted) => chapter.content = converted,
+                Err(problems) => {
+                    errors.extend(problems.into_iter().map(|p| format!("{file}:{}: {}", p.line, p.message)));
+                }
+            }
+        });
+        if !errors.is_empty() {
+            bail!("the deck has {} problem(s):\n  {}", errors.len(), errors.join("\n  "));
+        }
+        Ok(book)
+    }
+}
+
+/// Paths in messages: relative to where the user stands, when that is shorter.
+fn display_path(path: &Path) -> String {
+    let cwd = std::env::current_dir().ok();
+    let shown = cwd.as_deref().and_then(|cwd| path.strip_prefix(cwd).ok()).unwrap_or(path);
+    shown.display().to_string()
+}
+
+/// The demos a book can embed, with their transcripts loaded on first use.
+struct Demos {
+    dir: Option<PathBuf>,
+    catalog: Vec<DemoInfo>,
+    figures: HashMap<String, Result<String, String>>,
+}
+
+impl Demos {
+    fn new(dir: Option<PathBuf>) -> Result<Demos> {
+        let catalog = match &dir {
+            Some(dir) => catalog::list(dir)?,
+            None => Vec::new(),
+        };
+        Ok(Demos { dir, catalog, figures: HashMap::new() })
+    }
+
+    fn figure(&mut self, name: &str) -> Result<String, String> {
+        if let Some(done) = self.figures.get(name) {
+            return done.clone();
+        }
+        let result = self.load(name);
+        self.figures.insert(name.to_string(), result.clone());
+        result
+    }
+
+    fn load(&self, name: &str) -> Result<String, String> {
+        let Some(dir) = &self.dir else {
+            return Err(format!(
+                "`{{{{#demo {name}}}}}` but this book has no demos (set `demos` under [preprocessor.deck] in book.toml)"
+            ));
+        };
+        let Some(info) = self.catalog.iter().find(|d| d.name == name) else {
+            let hint = catalog::did_you_mean(&catalog::closest(name, self.catalog.iter().map(|d| d.name.as_str())));
+            return Err(format!("no demo named `{name}` in {}{hint}", display_path(&dir.join("src/bin"))));
+        };
+        let path = transcript_path(dir, name);
+        let json = std::fs::read_to_string(&path).map_err(|e| {
+            format!(
+                "demo `{name}` has no transcript at {} ({e}); run `cargo xtask capture {name}`",
+                display_path(&path)
+            )
+        })?;
+        let mut t: Transcript =
+            serde_json::from_str(&json).map_err(|e| format!("{}: not a valid transcript: {e}", display_path(&path)))?;
+        t.validate().map_err(|e| format!("{}: {e}", display_path(&path)))?;
+        if t.demo != name {
+            return Err(format!("{}: is the transcript of `{}`, not `{name}`", display_path(&path), t.demo));
+        }
+        // The claim in the source is the truth; a transcript may predate a rewording.
+        t.claim = info.claim.clone();
+        Ok(figure::render(&t))
+    }
+}
+
+/// Where the committed transcript of a demo lives.
+pub fn transcript_path(demos_dir: &Path, name: &str) -> PathBuf {
+    demos_dir.join("transcripts").join(format!("{name}.json"))
+}
