@@ -83,7 +83,10 @@ pub fn run(body: impl FnOnce(&mut Demo) -> Result<()>) -> ! {
                 std::process::exit(exit::PASSED);
             }
             other => {
-                eprintln!("{}: unknown argument {other:?} (try --help)", program_name());
+                eprintln!(
+                    "{}: unknown argument {other:?} (try --help)",
+                    program_name()
+                );
                 std::process::exit(exit::ERROR);
             }
         }
@@ -97,13 +100,21 @@ pub fn run(body: impl FnOnce(&mut Demo) -> Result<()>) -> ! {
 
     let colour = std::env::var_os("NO_COLOR").is_none()
         && (std::env::var_os("CLICOLOR_FORCE").is_some() || std::io::stdout().is_terminal());
-    let mut demo = Demo { verbose, colour, start: Instant::now(), checks: 0 };
+    let mut demo = Demo {
+        verbose,
+        colour,
+        start: Instant::now(),
+        checks: 0,
+    };
     let result = body(&mut demo);
     let elapsed = demo.start.elapsed().as_secs_f64();
     let code = match result {
         Ok(()) => {
             let verdict = demo.paint("1;32", "PASS");
-            demo.line(format_args!("{verdict}: the kernel agrees ({} checks, {elapsed:.2} s)", demo.checks));
+            demo.line(format_args!(
+                "{verdict}: the kernel agrees ({} checks, {elapsed:.2} s)",
+                demo.checks
+            ));
             exit::PASSED
         }
         Err(e) => {
@@ -145,7 +156,10 @@ fn start_watchdog(limit: Duration) {
         .name("watchdog".into())
         .spawn(move || {
             std::thread::sleep(limit);
-            eprintln!("TIMEOUT: the demo ran past its limit of {:.1} s and was stopped", limit.as_secs_f64());
+            eprintln!(
+                "TIMEOUT: the demo ran past its limit of {:.1} s and was stopped",
+                limit.as_secs_f64()
+            );
             peer::kill_all();
             std::process::exit(exit::TIMED_OUT);
         })
@@ -155,7 +169,11 @@ fn start_watchdog(limit: Duration) {
 impl Demo {
     /// Wraps `text` in an SGR colour when output is coloured.
     pub fn paint(&self, sgr: &str, text: impl Display) -> String {
-        if self.colour { format!("\x1b[{sgr}m{text}\x1b[0m") } else { text.to_string() }
+        if self.colour {
+            format!("\x1b[{sgr}m{text}\x1b[0m")
+        } else {
+            text.to_string()
+        }
     }
 
     fn line(&self, args: std::fmt::Arguments<'_>) {
@@ -196,9 +214,17 @@ impl Demo {
     /// It is not printed: say it in the story with [`Demo::saw`]. Under capture it is
     /// also stored in the transcript, where `{{#chart}}` on a slide can draw it.
     pub fn metric(&self, name: &str, value: f64, unit: &str) {
-        let Some(path) = std::env::var_os(transcript::METRICS_ENV) else { return };
-        let m = transcript::Metric { name: name.into(), value, unit: unit.into() };
-        let Ok(mut line) = serde_json::to_string(&m) else { return };
+        let Some(path) = std::env::var_os(transcript::METRICS_ENV) else {
+            return;
+        };
+        let m = transcript::Metric {
+            name: name.into(),
+            value,
+            unit: unit.into(),
+        };
+        let Ok(mut line) = serde_json::to_string(&m) else {
+            return;
+        };
         line.push('\n');
         let written = std::fs::OpenOptions::new()
             .append(true)
@@ -206,7 +232,10 @@ impl Demo {
             .open(&path)
             .and_then(|mut f| f.write_all(line.as_bytes()));
         if let Err(e) = written {
-            eprintln!("warning: could not record metric {name} in {}: {e}", path.to_string_lossy());
+            eprintln!(
+                "warning: could not record metric {name} in {}: {e}",
+                path.to_string_lossy()
+            );
         }
     }
 
@@ -260,7 +289,11 @@ pub fn private_dir() -> Result<tempfile::TempDir> {
 pub fn unique_name(prefix: &str) -> String {
     use std::sync::atomic::{AtomicU32, Ordering};
     static COUNTER: AtomicU32 = AtomicU32::new(0);
-    format!("eykiw-{prefix}-{}-{}", std::process::id(), COUNTER.fetch_add(1, Ordering::Relaxed))
+    format!(
+        "eykiw-{prefix}-{}-{}",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::Relaxed)
+    )
 }
 
 /// The median of a set of measurements (sorted in place).
@@ -288,7 +321,10 @@ mod tests {
 
     #[test]
     fn median_picks_the_middle() {
-        let mut v: Vec<Duration> = [5, 1, 9, 3, 7].iter().map(|&ms| Duration::from_millis(ms)).collect();
+        let mut v: Vec<Duration> = [5, 1, 9, 3, 7]
+            .iter()
+            .map(|&ms| Duration::from_millis(ms))
+            .collect();
         assert_eq!(median(&mut v), Duration::from_millis(5));
     }
 

@@ -10,27 +10,34 @@ use socket2::SockRef;
 use crate::{IO_TIMEOUT, Result};
 
 /// 127.0.0.1, port 0: the kernel picks a free port, so demos can run side by side.
-pub const LOOPBACK_ANY_PORT: SocketAddr = SocketAddr::new(std::net::IpAddr::V4(Ipv4Addr::LOCALHOST), 0);
+pub const LOOPBACK_ANY_PORT: SocketAddr =
+    SocketAddr::new(std::net::IpAddr::V4(Ipv4Addr::LOCALHOST), 0);
 
 /// Gives a socket read and write timeouts, so no send or recv can block forever.
 pub fn with_timeouts<'s>(socket: impl Into<SockRef<'s>>) -> Result<()> {
     let sock = socket.into();
-    sock.set_read_timeout(Some(IO_TIMEOUT)).context("setting SO_RCVTIMEO")?;
-    sock.set_write_timeout(Some(IO_TIMEOUT)).context("setting SO_SNDTIMEO")?;
+    sock.set_read_timeout(Some(IO_TIMEOUT))
+        .context("setting SO_RCVTIMEO")?;
+    sock.set_write_timeout(Some(IO_TIMEOUT))
+        .context("setting SO_SNDTIMEO")?;
     Ok(())
 }
 
 /// A TCP listener on 127.0.0.1 with a kernel-chosen port.
 pub fn tcp_listener() -> Result<(TcpListener, SocketAddr)> {
-    let listener = TcpListener::bind(LOOPBACK_ANY_PORT).context("binding a TCP listener on 127.0.0.1:0")?;
-    let addr = listener.local_addr().context("getsockname on the listener")?;
+    let listener =
+        TcpListener::bind(LOOPBACK_ANY_PORT).context("binding a TCP listener on 127.0.0.1:0")?;
+    let addr = listener
+        .local_addr()
+        .context("getsockname on the listener")?;
     Ok((listener, addr))
 }
 
 /// A connected pair of TCP streams over loopback (client, server side), with timeouts.
 pub fn tcp_pair() -> Result<(TcpStream, TcpStream)> {
     let (listener, addr) = tcp_listener()?;
-    let client = TcpStream::connect_timeout(&addr, IO_TIMEOUT).with_context(|| format!("connecting to {addr}"))?;
+    let client = TcpStream::connect_timeout(&addr, IO_TIMEOUT)
+        .with_context(|| format!("connecting to {addr}"))?;
     let (server, _) = accept_timeout(&listener)?;
     with_timeouts(&client)?;
     with_timeouts(&server)?;
@@ -40,7 +47,10 @@ pub fn tcp_pair() -> Result<(TcpStream, TcpStream)> {
 /// `accept` that gives up after [`IO_TIMEOUT`] instead of blocking forever.
 pub fn accept_timeout(listener: &TcpListener) -> Result<(TcpStream, SocketAddr)> {
     use std::os::fd::AsFd;
-    let mut fds = [nix::poll::PollFd::new(listener.as_fd(), nix::poll::PollFlags::POLLIN)];
+    let mut fds = [nix::poll::PollFd::new(
+        listener.as_fd(),
+        nix::poll::PollFlags::POLLIN,
+    )];
     let ms = u16::try_from(IO_TIMEOUT.as_millis()).unwrap_or(u16::MAX);
     let ready = nix::poll::poll(&mut fds, ms).context("poll on the listener")?;
     anyhow::ensure!(ready > 0, "no client connected within {IO_TIMEOUT:?}");
@@ -78,7 +88,10 @@ mod tests {
     #[test]
     fn errno_names_read_like_the_man_page() {
         let e = io::Error::from_raw_os_error(libc::EADDRINUSE);
-        assert_eq!(errno_name(&e), "EADDRINUSE (errno 98: Address already in use)");
+        assert_eq!(
+            errno_name(&e),
+            "EADDRINUSE (errno 98: Address already in use)"
+        );
         assert!(is_errno(&e, nix::errno::Errno::EADDRINUSE));
     }
 

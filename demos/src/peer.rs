@@ -60,8 +60,13 @@ pub fn fork(body: impl FnOnce() -> i32) -> Result<Peer> {
             unsafe { libc::_exit(code) }
         }
         ForkResult::Parent { child } => {
-            LIVE.lock().unwrap_or_else(|e| e.into_inner()).push(child.as_raw());
-            Ok(Peer { pid: child, reaped: false })
+            LIVE.lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .push(child.as_raw());
+            Ok(Peer {
+                pid: child,
+                reaped: false,
+            })
         }
     }
 }
@@ -105,7 +110,9 @@ impl Peer {
 
     fn forget(&mut self) {
         self.reaped = true;
-        LIVE.lock().unwrap_or_else(|e| e.into_inner()).retain(|&p| p != self.pid.as_raw());
+        LIVE.lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .retain(|&p| p != self.pid.as_raw());
     }
 }
 

@@ -39,12 +39,18 @@ fn demo_names() -> Vec<String> {
 /// the `deps/` folder this test runs from.
 fn binary(name: &str) -> PathBuf {
     let exe = std::env::current_exe().expect("current_exe");
-    exe.parent().and_then(Path::parent).expect("target profile dir").join(name)
+    exe.parent()
+        .and_then(Path::parent)
+        .expect("target profile dir")
+        .join(name)
 }
 
 fn listing(dir: &str) -> BTreeSet<String> {
     std::fs::read_dir(dir)
-        .map(|rd| rd.filter_map(|e| e.ok()?.file_name().into_string().ok()).collect())
+        .map(|rd| {
+            rd.filter_map(|e| e.ok()?.file_name().into_string().ok())
+                .collect()
+        })
         .unwrap_or_default()
 }
 
@@ -52,7 +58,9 @@ fn listing(dir: &str) -> BTreeSet<String> {
 fn our_processes(binaries: &[PathBuf]) -> Vec<(i32, PathBuf)> {
     let mut found = Vec::new();
     for entry in listing("/proc") {
-        let Ok(pid) = entry.parse::<i32>() else { continue };
+        let Ok(pid) = entry.parse::<i32>() else {
+            continue;
+        };
         if let Ok(exe) = std::fs::read_link(format!("/proc/{pid}/exe"))
             && binaries.contains(&exe)
         {
@@ -105,7 +113,10 @@ fn run_all_at_once(names: &[String], tmp: &Path) -> Vec<Run> {
             })
         })
         .collect();
-    waiters.into_iter().map(|w| w.join().expect("waiter thread")).collect()
+    waiters
+        .into_iter()
+        .map(|w| w.join().expect("waiter thread"))
+        .collect()
 }
 
 #[test]
@@ -143,17 +154,29 @@ fn every_demo_passes_together_twice_and_leaves_nothing_behind() {
                 }
             };
             if run.took > LIMIT + MARGIN {
-                failures.push(format!("round {round}: {} took {:?}, over its limit", run.name, run.took));
+                failures.push(format!(
+                    "round {round}: {} took {:?}, over its limit",
+                    run.name, run.took
+                ));
             }
             let lines = run.output.lines().count();
             if lines > 25 {
-                failures.push(format!("round {round}: {} printed {lines} lines; a slide holds about 20", run.name));
+                failures.push(format!(
+                    "round {round}: {} printed {lines} lines; a slide holds about 20",
+                    run.name
+                ));
             }
-            eprintln!("round {round}: {:<28} {verdict:<8} {:>6.2} s", run.name, run.took.as_secs_f64());
+            eprintln!(
+                "round {round}: {:<28} {verdict:<8} {:>6.2} s",
+                run.name,
+                run.took.as_secs_f64()
+            );
         }
         let leftover = our_processes(&binaries);
         if !leftover.is_empty() {
-            failures.push(format!("round {round}: processes left behind: {leftover:?}"));
+            failures.push(format!(
+                "round {round}: processes left behind: {leftover:?}"
+            ));
         }
         let files = listing(tmp.path().to_str().expect("utf-8 temp path"));
         if !files.is_empty() {
@@ -161,14 +184,21 @@ fn every_demo_passes_together_twice_and_leaves_nothing_behind() {
         }
         let netns = listing("/run/netns");
         if netns != netns_before {
-            failures.push(format!("round {round}: network namespaces changed: {netns_before:?} -> {netns:?}"));
+            failures.push(format!(
+                "round {round}: network namespaces changed: {netns_before:?} -> {netns:?}"
+            ));
         }
         let links = listing("/sys/class/net");
         if links != links_before {
-            failures.push(format!("round {round}: network interfaces changed: {links_before:?} -> {links:?}"));
+            failures.push(format!(
+                "round {round}: network interfaces changed: {links_before:?} -> {links:?}"
+            ));
         }
     }
-    eprintln!("demos: {passed} passed, {} failed, {skipped} skipped", failures.len());
+    eprintln!(
+        "demos: {passed} passed, {} failed, {skipped} skipped",
+        failures.len()
+    );
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
 }
 
@@ -177,14 +207,26 @@ fn every_demo_states_a_claim_and_answers_help() {
     let _guard = exclusive();
     for name in demo_names() {
         let source = std::fs::read_to_string(
-            Path::new(env!("CARGO_MANIFEST_DIR")).join("src/bin").join(format!("{name}.rs")),
+            Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("src/bin")
+                .join(format!("{name}.rs")),
         )
         .unwrap();
         let first = source.lines().next().unwrap_or_default();
-        assert!(first.starts_with("//! ") && first.len() > 20, "{name}: first line must be the claim: {first:?}");
+        assert!(
+            first.starts_with("//! ") && first.len() > 20,
+            "{name}: first line must be the claim: {first:?}"
+        );
         let out = Command::new(binary(&name)).arg("--help").output().unwrap();
         assert_eq!(out.status.code(), Some(exit::PASSED), "{name} --help");
-        let bad = Command::new(binary(&name)).arg("--no-such-flag").output().unwrap();
-        assert_eq!(bad.status.code(), Some(exit::ERROR), "{name} rejects unknown flags");
+        let bad = Command::new(binary(&name))
+            .arg("--no-such-flag")
+            .output()
+            .unwrap();
+        assert_eq!(
+            bad.status.code(),
+            Some(exit::ERROR),
+            "{name} rejects unknown flags"
+        );
     }
 }

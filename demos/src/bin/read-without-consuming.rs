@@ -32,7 +32,9 @@ fn wait_readable(fd: &impl AsFd) -> Result<()> {
 
 fn main() {
     demos::run(|d| {
-        d.expect("peeked bytes are read again; FIONREAD counts unread bytes (UDP: the next datagram)");
+        d.expect(
+            "peeked bytes are read again; FIONREAD counts unread bytes (UDP: the next datagram)",
+        );
 
         d.step("TCP: client sends \"hello, world\" (12 bytes)");
         let (mut client, server) = net::tcp_pair()?;
@@ -42,21 +44,35 @@ fn main() {
         d.saw(format_args!("FIONREAD = {waiting}"));
 
         let mut peek = [0u8; 5];
-        let n = recv(server.as_raw_fd(), &mut peek, MsgFlags::MSG_PEEK).context("recv(MSG_PEEK)")?;
+        let n =
+            recv(server.as_raw_fd(), &mut peek, MsgFlags::MSG_PEEK).context("recv(MSG_PEEK)")?;
         let after_peek = unread(&server)?;
-        d.saw(format_args!("recv(5, MSG_PEEK) = {:?}, FIONREAD still {after_peek}", String::from_utf8_lossy(&peek[..n])));
+        d.saw(format_args!(
+            "recv(5, MSG_PEEK) = {:?}, FIONREAD still {after_peek}",
+            String::from_utf8_lossy(&peek[..n])
+        ));
 
         let mut all = [0u8; 64];
         let m = recv(server.as_raw_fd(), &mut all, MsgFlags::empty()).context("recv")?;
         let left = unread(&server)?;
-        d.saw(format_args!("recv(64) = {:?}, FIONREAD now {left}", String::from_utf8_lossy(&all[..m])));
-        d.check(waiting == 12 && after_peek == 12, "peeking did not consume: 12 bytes waiting before and after")?;
-        d.check(all[..n] == peek[..n] && m == 12 && left == 0, "the real recv returned the peeked bytes again")?;
+        d.saw(format_args!(
+            "recv(64) = {:?}, FIONREAD now {left}",
+            String::from_utf8_lossy(&all[..m])
+        ));
+        d.check(
+            waiting == 12 && after_peek == 12,
+            "peeking did not consume: 12 bytes waiting before and after",
+        )?;
+        d.check(
+            all[..n] == peek[..n] && m == 12 && left == 0,
+            "the real recv returned the peeked bytes again",
+        )?;
 
         d.step("UDP: send datagrams of 100 and 7 bytes");
         let (rx, rx_addr) = net::udp_socket()?;
         let (tx, _) = net::udp_socket()?;
-        tx.send_to(&[b'a'; 100], rx_addr).context("sendto 100 bytes")?;
+        tx.send_to(&[b'a'; 100], rx_addr)
+            .context("sendto 100 bytes")?;
         tx.send_to(&[b'b'; 7], rx_addr).context("sendto 7 bytes")?;
         wait_readable(&rx)?;
         let next = unread(&rx)?;
@@ -65,7 +81,10 @@ fn main() {
         let first = rx.recv(&mut buf).context("recv first datagram")?;
         let then = unread(&rx)?;
         d.saw(format_args!("recv = {first} bytes, then FIONREAD = {then}"));
-        d.check(next == 100 && first == 100 && then == 7, "on UDP, FIONREAD is the size of the next datagram")?;
+        d.check(
+            next == 100 && first == 100 && then == 7,
+            "on UDP, FIONREAD is the size of the next datagram",
+        )?;
         Ok(())
     })
 }

@@ -48,7 +48,10 @@ impl Style {
                 classes.push(class.to_string());
             }
         }
-        for (colour, kind, css) in [(self.fg, "fg", "color"), (self.bg, "bg", "background-color")] {
+        for (colour, kind, css) in [
+            (self.fg, "fg", "color"),
+            (self.bg, "bg", "background-color"),
+        ] {
             match colour {
                 Some(Colour::Named(n)) => classes.push(format!("ansi-{kind}-{n}")),
                 Some(Colour::Rgb(r, g, b)) => {
@@ -206,11 +209,13 @@ impl Renderer {
                         let params = std::mem::take(params);
                         self.escape = Escape::None;
                         if c == 'm' {
-                            let parsed: Vec<u16> = params
-                                .split(';')
-                                .map(|p| p.parse().unwrap_or(0))
-                                .collect();
-                            let parsed = if params.is_empty() { Vec::new() } else { parsed };
+                            let parsed: Vec<u16> =
+                                params.split(';').map(|p| p.parse().unwrap_or(0)).collect();
+                            let parsed = if params.is_empty() {
+                                Vec::new()
+                            } else {
+                                parsed
+                            };
                             let before = self.style.clone();
                             self.style.apply(&parsed);
                             if open && self.style != before {
@@ -251,7 +256,10 @@ mod tests {
 
     #[test]
     fn plain_text_is_escaped() {
-        assert_eq!(to_html("a < b && \"c\" > d\n"), "a &lt; b &amp;&amp; &quot;c&quot; &gt; d\n");
+        assert_eq!(
+            to_html("a < b && \"c\" > d\n"),
+            "a &lt; b &amp;&amp; &quot;c&quot; &gt; d\n"
+        );
     }
 
     #[test]
@@ -260,7 +268,10 @@ mod tests {
             to_html("\x1b[1;32mPASS\x1b[0m done"),
             "<span class=\"ansi-bold ansi-fg-2\">PASS</span> done"
         );
-        assert_eq!(to_html("\x1b[91mx\x1b[m"), "<span class=\"ansi-fg-9\">x</span>");
+        assert_eq!(
+            to_html("\x1b[91mx\x1b[m"),
+            "<span class=\"ansi-fg-9\">x</span>"
+        );
     }
 
     #[test]
@@ -269,8 +280,14 @@ mod tests {
             to_html("\x1b[38;2;255;0;16mx"),
             "<span style=\"color:#ff0010;\">x</span>"
         );
-        assert_eq!(to_html("\x1b[48;5;3mx"), "<span class=\"ansi-bg-3\">x</span>");
-        assert_eq!(to_html("\x1b[38;5;196mx"), "<span style=\"color:#ff0000;\">x</span>");
+        assert_eq!(
+            to_html("\x1b[48;5;3mx"),
+            "<span class=\"ansi-bg-3\">x</span>"
+        );
+        assert_eq!(
+            to_html("\x1b[38;5;196mx"),
+            "<span style=\"color:#ff0000;\">x</span>"
+        );
     }
 
     #[test]
@@ -284,7 +301,10 @@ mod tests {
 
     #[test]
     fn other_escapes_and_controls_are_dropped() {
-        assert_eq!(to_html("a\x1b[2Kb\x1b]0;title\x07c\r\n\x08d\x1b7e"), "abc\nde");
+        assert_eq!(
+            to_html("a\x1b[2Kb\x1b]0;title\x07c\r\n\x08d\x1b7e"),
+            "abc\nde"
+        );
         assert_eq!(to_html("\x1b]8;;http://x\x1b\\link"), "link");
     }
 
@@ -309,7 +329,11 @@ mod tests {
                 });
             }
             let html = to_html(&s);
-            assert_eq!(html.matches("<span").count(), html.matches("</span>").count(), "{s:?}");
+            assert_eq!(
+                html.matches("<span").count(),
+                html.matches("</span>").count(),
+                "{s:?}"
+            );
             assert!(!html.contains('\x1b'));
         }
     }

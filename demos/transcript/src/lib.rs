@@ -172,14 +172,30 @@ mod tests {
             claim: "reading is not consuming".into(),
             args: vec![],
             chunks: vec![
-                Chunk { at_ms: 0, stream: Stream::Stdout, text: "hello\n".into() },
-                Chunk { at_ms: 12, stream: Stream::Stderr, text: "oops\n".into() },
+                Chunk {
+                    at_ms: 0,
+                    stream: Stream::Stdout,
+                    text: "hello\n".into(),
+                },
+                Chunk {
+                    at_ms: 12,
+                    stream: Stream::Stderr,
+                    text: "oops\n".into(),
+                },
             ],
-            outcome: Outcome { status: Status::Passed, code: Some(0), signal: None },
+            outcome: Outcome {
+                status: Status::Passed,
+                code: Some(0),
+                signal: None,
+            },
             duration_ms: 15,
             kernel: "6.18.0".into(),
             captured_at: "2026-11-24T10:00:00Z".into(),
-            metrics: vec![Metric { name: "x".into(), value: 1.5, unit: "ms".into() }],
+            metrics: vec![Metric {
+                name: "x".into(),
+                value: 1.5,
+                unit: "ms".into(),
+            }],
         }
     }
 
@@ -212,7 +228,11 @@ mod tests {
         assert_eq!(Status::from_exit_code(1), Status::Failed);
         assert_eq!(Status::from_exit_code(77), Status::Skipped);
         assert_eq!(Status::from_exit_code(124), Status::TimedOut);
-        assert_eq!(Status::from_exit_code(101), Status::Error, "a panic is an error");
+        assert_eq!(
+            Status::from_exit_code(101),
+            Status::Error,
+            "a panic is an error"
+        );
     }
 
     #[test]

@@ -23,16 +23,28 @@ pub fn list(demos_dir: &Path) -> Result<Vec<DemoInfo>> {
         .with_context(|| format!("reading the demo directory {}", bin_dir.display()))?;
     let mut demos = Vec::new();
     for entry in entries {
-        let path = entry.with_context(|| format!("listing {}", bin_dir.display()))?.path();
-        let Some(name) = path.file_stem().and_then(|s| s.to_str()) else { continue };
+        let path = entry
+            .with_context(|| format!("listing {}", bin_dir.display()))?
+            .path();
+        let Some(name) = path.file_stem().and_then(|s| s.to_str()) else {
+            continue;
+        };
         if path.extension().is_none_or(|e| e != "rs") {
             continue;
         }
-        let source = std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
+        let source = std::fs::read_to_string(&path)
+            .with_context(|| format!("reading {}", path.display()))?;
         let Some(claim) = claim_of(&source) else {
-            bail!("{}:1: a demo's first line must be its claim, as a `//!` comment", path.display());
+            bail!(
+                "{}:1: a demo's first line must be its claim, as a `//!` comment",
+                path.display()
+            );
         };
-        demos.push(DemoInfo { name: name.to_string(), claim, source: path });
+        demos.push(DemoInfo {
+            name: name.to_string(),
+            claim,
+            source: path,
+        });
     }
     demos.sort_by(|a, b| a.name.cmp(&b.name));
     Ok(demos)
@@ -52,7 +64,11 @@ pub fn closest<'a>(wanted: &str, known: impl IntoIterator<Item = &'a str>) -> Ve
         .map(|k| {
             let d = edit_distance(wanted, k);
             // A substring match counts as close however long the names are.
-            let d = if k.contains(wanted) || wanted.contains(k) { d.min(2) } else { d };
+            let d = if k.contains(wanted) || wanted.contains(k) {
+                d.min(2)
+            } else {
+                d
+            };
             (d, k)
         })
         .filter(|&(d, k)| d <= (k.len().max(wanted.len()) / 2).max(2))
@@ -68,7 +84,9 @@ fn edit_distance(a: &str, b: &str) -> usize {
     for (i, ca) in a.chars().enumerate() {
         let mut cur = vec![i + 1; b.len() + 1];
         for (j, &cb) in b.iter().enumerate() {
-            cur[j + 1] = (prev[j] + usize::from(ca != cb)).min(prev[j + 1] + 1).min(cur[j] + 1);
+            cur[j + 1] = (prev[j] + usize::from(ca != cb))
+                .min(prev[j + 1] + 1)
+                .min(cur[j] + 1);
         }
         prev = cur;
     }
@@ -93,7 +111,10 @@ mod tests {
 
     #[test]
     fn claim_is_the_first_doc_line() {
-        assert_eq!(claim_of("//! A claim.\n//! More.\nfn main() {}"), Some("A claim.".into()));
+        assert_eq!(
+            claim_of("//! A claim.\n//! More.\nfn main() {}"),
+            Some("A claim.".into())
+        );
         assert_eq!(claim_of("\n  //!  Spaced  \n"), Some("Spaced".into()));
         assert_eq!(claim_of("fn main() {}\n//! late"), None);
         assert_eq!(claim_of("//!\n"), None);
@@ -115,8 +136,15 @@ mod tests {
         std::fs::write(bin.join("b.rs"), "//! Bee.\nfn main(){}").unwrap();
         std::fs::write(bin.join("a.rs"), "//! Ay.\nfn main(){}").unwrap();
         std::fs::write(bin.join("notes.txt"), "ignored").unwrap();
-        let names: Vec<_> = list(&dir).unwrap().into_iter().map(|d| (d.name, d.claim)).collect();
-        assert_eq!(names, vec![("a".into(), "Ay.".into()), ("b".into(), "Bee.".into())]);
+        let names: Vec<_> = list(&dir)
+            .unwrap()
+            .into_iter()
+            .map(|d| (d.name, d.claim))
+            .collect();
+        assert_eq!(
+            names,
+            vec![("a".into(), "Ay.".into()), ("b".into(), "Bee.".into())]
+        );
         std::fs::write(bin.join("c.rs"), "fn main(){}").unwrap();
         let err = list(&dir).unwrap_err().to_string();
         assert!(err.contains("c.rs:1"), "{err}");

@@ -98,10 +98,22 @@ mod tests {
             claim: "Reading <is> not consuming".into(),
             args: vec![],
             chunks: vec![
-                Chunk { at_ms: 0, stream: Stream::Stdout, text: "\x1b[32mok\x1b[0m\n\nnext\n".into() },
-                Chunk { at_ms: 5, stream: Stream::Stderr, text: "</script> warn\n".into() },
+                Chunk {
+                    at_ms: 0,
+                    stream: Stream::Stdout,
+                    text: "\x1b[32mok\x1b[0m\n\nnext\n".into(),
+                },
+                Chunk {
+                    at_ms: 5,
+                    stream: Stream::Stderr,
+                    text: "</script> warn\n".into(),
+                },
             ],
-            outcome: Outcome { status: Status::Passed, code: Some(0), signal: None },
+            outcome: Outcome {
+                status: Status::Passed,
+                code: Some(0),
+                signal: None,
+            },
             duration_ms: 1234,
             kernel: "6.18.0".into(),
             captured_at: "2026-11-24T10:00:00Z".into(),
@@ -115,15 +127,28 @@ mod tests {
         assert!(!html.contains('\n'), "{html}");
         assert!(html.contains("Reading &lt;is&gt; not consuming"));
         assert!(html.contains("<code>$ cargo xtask demo peek</code>"));
-        assert!(html.contains("passed · exit 0 · 1.23 s · Linux 6.18.0 · 2026-11-24"), "{html}");
-        assert!(html.contains("<span class=\"ansi-fg-2\">ok</span>&#10;&#10;next"), "{html}");
+        assert!(
+            html.contains("passed · exit 0 · 1.23 s · Linux 6.18.0 · 2026-11-24"),
+            "{html}"
+        );
+        assert!(
+            html.contains("<span class=\"ansi-fg-2\">ok</span>&#10;&#10;next"),
+            "{html}"
+        );
     }
 
     #[test]
     fn stderr_is_marked_and_script_cannot_be_closed_early() {
         let html = render(&sample());
-        assert!(html.contains("<span class=\"stderr\">&lt;/script&gt; warn&#10;</span>"), "{html}");
-        assert_eq!(html.matches("</script>").count(), 1, "only our own closing tag: {html}");
+        assert!(
+            html.contains("<span class=\"stderr\">&lt;/script&gt; warn&#10;</span>"),
+            "{html}"
+        );
+        assert_eq!(
+            html.matches("</script>").count(),
+            1,
+            "only our own closing tag: {html}"
+        );
         let json_start = html.find("demo-transcript\">").unwrap() + "demo-transcript\">".len();
         let json_end = html.rfind("</script>").unwrap();
         let back: Transcript = serde_json::from_str(&html[json_start..json_end]).unwrap();

@@ -48,17 +48,27 @@ impl Preprocessor for Deck {
         let mut demos = Demos::new(demos_dir)?;
         let mut errors = Vec::new();
         book.for_each_chapter_mut(|chapter| {
-            let Some(source) = chapter.source_path.clone() else { return };
+            let Some(source) = chapter.source_path.clone() else {
+                return;
+            };
             let file = display_path(&src_dir.join(&source));
             match slides::to_slides(&chapter.content, &mut |name| demos.figure(name)) {
                 Ok(converted) => chapter.content = converted,
                 Err(problems) => {
-                    errors.extend(problems.into_iter().map(|p| format!("{file}:{}: {}", p.line, p.message)));
+                    errors.extend(
+                        problems
+                            .into_iter()
+                            .map(|p| format!("{file}:{}: {}", p.line, p.message)),
+                    );
                 }
             }
         });
         if !errors.is_empty() {
-            bail!("the deck has {} problem(s):\n  {}", errors.len(), errors.join("\n  "));
+            bail!(
+                "the deck has {} problem(s):\n  {}",
+                errors.len(),
+                errors.join("\n  ")
+            );
         }
         Ok(book)
     }
@@ -67,7 +77,10 @@ impl Preprocessor for Deck {
 /// Paths in messages: relative to where the user stands, when that is shorter.
 fn display_path(path: &Path) -> String {
     let cwd = std::env::current_dir().ok();
-    let shown = cwd.as_deref().and_then(|cwd| path.strip_prefix(cwd).ok()).unwrap_or(path);
+    let shown = cwd
+        .as_deref()
+        .and_then(|cwd| path.strip_prefix(cwd).ok())
+        .unwrap_or(path);
     shown.display().to_string()
 }
 
@@ -84,7 +97,11 @@ impl Demos {
             Some(dir) => catalog::list(dir)?,
             None => Vec::new(),
         };
-        Ok(Demos { dir, catalog, figures: HashMap::new() })
+        Ok(Demos {
+            dir,
+            catalog,
+            figures: HashMap::new(),
+        })
     }
 
     fn figure(&mut self, name: &str) -> Result<String, String> {
@@ -103,8 +120,14 @@ impl Demos {
             ));
         };
         let Some(info) = self.catalog.iter().find(|d| d.name == name) else {
-            let hint = catalog::did_you_mean(&catalog::closest(name, self.catalog.iter().map(|d| d.name.as_str())));
-            return Err(format!("no demo named `{name}` in {}{hint}", display_path(&dir.join("src/bin"))));
+            let hint = catalog::did_you_mean(&catalog::closest(
+                name,
+                self.catalog.iter().map(|d| d.name.as_str()),
+            ));
+            return Err(format!(
+                "no demo named `{name}` in {}{hint}",
+                display_path(&dir.join("src/bin"))
+            ));
         };
         let path = transcript_path(dir, name);
         let json = std::fs::read_to_string(&path).map_err(|e| {
@@ -113,11 +136,16 @@ impl Demos {
                 display_path(&path)
             )
         })?;
-        let mut t: Transcript =
-            serde_json::from_str(&json).map_err(|e| format!("{}: not a valid transcript: {e}", display_path(&path)))?;
-        t.validate().map_err(|e| format!("{}: {e}", display_path(&path)))?;
+        let mut t: Transcript = serde_json::from_str(&json)
+            .map_err(|e| format!("{}: not a valid transcript: {e}", display_path(&path)))?;
+        t.validate()
+            .map_err(|e| format!("{}: {e}", display_path(&path)))?;
         if t.demo != name {
-            return Err(format!("{}: is the transcript of `{}`, not `{name}`", display_path(&path), t.demo));
+            return Err(format!(
+                "{}: is the transcript of `{}`, not `{name}`",
+                display_path(&path),
+                t.demo
+            ));
         }
         // The claim in the source is the truth; a transcript may predate a rewording.
         t.claim = info.claim.clone();

@@ -60,19 +60,30 @@ pub fn parse_demo_directive(text: &str) -> Option<Result<String, String>> {
     let words: Vec<&str> = inner.split_whitespace().collect();
     Some(match words.as_slice() {
         [name] if is_demo_name(name) => Ok(name.to_string()),
-        [name] => Err(format!("`{name}` is not a demo name (lowercase letters, digits and `-`)")),
+        [name] => Err(format!(
+            "`{name}` is not a demo name (lowercase letters, digits and `-`)"
+        )),
         [] => Err("`{{#demo}}` needs a demo name".into()),
-        _ => Err(format!("`{{{{#demo{inner}}}}}` takes exactly one demo name")),
+        _ => Err(format!(
+            "`{{{{#demo{inner}}}}}` takes exactly one demo name"
+        )),
     })
 }
 
 fn is_demo_name(name: &str) -> bool {
-    !name.is_empty() && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+    !name.is_empty()
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
 }
 
 /// 1-based line of a byte offset.
 pub fn line_of(src: &str, offset: usize) -> usize {
-    src[..offset.min(src.len())].bytes().filter(|&b| b == b'\n').count() + 1
+    src[..offset.min(src.len())]
+        .bytes()
+        .filter(|&b| b == b'\n')
+        .count()
+        + 1
 }
 
 fn top_level_blocks(src: &str, problems: &mut Vec<Problem>) -> Vec<Block> {
@@ -116,7 +127,10 @@ fn top_level_blocks(src: &str, problems: &mut Vec<Problem>) -> Vec<Block> {
                         _ if paragraph => match parse_demo_directive(&src[start..range.end]) {
                             Some(Ok(name)) => Kind::Demo(name),
                             Some(Err(message)) => {
-                                problems.push(Problem { line: line_of(src, start), message });
+                                problems.push(Problem {
+                                    line: line_of(src, start),
+                                    message,
+                                });
                                 directive_at.clear();
                                 Kind::Other
                             }
@@ -134,10 +148,16 @@ fn top_level_blocks(src: &str, problems: &mut Vec<Problem>) -> Vec<Block> {
                             });
                         }
                     }
-                    blocks.push(Block { range: start..range.end, kind });
+                    blocks.push(Block {
+                        range: start..range.end,
+                        kind,
+                    });
                 }
             }
-            Event::Rule if depth == 0 => blocks.push(Block { range, kind: Kind::Break }),
+            Event::Rule if depth == 0 => blocks.push(Block {
+                range,
+                kind: Kind::Break,
+            }),
             Event::Text(t) => {
                 if !in_code_block && t.contains("{{#demo") {
                     directive_at.push(range.start);
@@ -146,7 +166,10 @@ fn top_level_blocks(src: &str, problems: &mut Vec<Problem>) -> Vec<Block> {
             }
             Event::Code(_) => has_code = true,
             Event::Html(_) | Event::InlineHtml(_) if depth == 0 => {
-                blocks.push(Block { range, kind: Kind::Other });
+                blocks.push(Block {
+                    range,
+                    kind: Kind::Other,
+                });
             }
             _ => {}
         }
@@ -156,7 +179,10 @@ fn top_level_blocks(src: &str, problems: &mut Vec<Problem>) -> Vec<Block> {
 
 /// Turns one chapter's Markdown into slides. `demo` renders a `{{#demo NAME}}` or says
 /// why it cannot.
-pub fn to_slides(src: &str, demo: &mut dyn FnMut(&str) -> Result<String, String>) -> Result<String, Vec<Problem>> {
+pub fn to_slides(
+    src: &str,
+    demo: &mut dyn FnMut(&str) -> Result<String, String>,
+) -> Result<String, Vec<Problem>> {
     let mut problems = Vec::new();
     let blocks = top_level_blocks(src, &mut problems);
     let mut out = String::with_capacity(src.len() + 256);
@@ -177,7 +203,9 @@ pub fn to_slides(src: &str, demo: &mut dyn FnMut(&str) -> Result<String, String>
     };
     let open = |out: &mut String, slides: &mut usize, in_slide: &mut bool| {
         *slides += 1;
-        out.push_str(&format!("\n\n<section class=\"slide\" id=\"slide-{slides}\">\n\n"));
+        out.push_str(&format!(
+            "\n\n<section class=\"slide\" id=\"slide-{slides}\">\n\n"
+        ));
         *in_slide = true;
     };
 
@@ -216,7 +244,10 @@ pub fn to_slides(src: &str, demo: &mut dyn FnMut(&str) -> Result<String, String>
                         out.push_str(&html);
                         out.push_str("\n\n");
                     }
-                    Err(message) => problems.push(Problem { line: line_of(src, block.range.start), message }),
+                    Err(message) => problems.push(Problem {
+                        line: line_of(src, block.range.start),
+                        message,
+                    }),
                 }
             }
             Kind::Other => {
@@ -260,12 +291,20 @@ mod tests {
 
     #[test]
     fn headings_of_level_one_and_two_start_slides() {
-        let out = slides("# Title\n\nintro\n\n## First\n\nbody\n\n### Sub\n\nmore\n\nSecond\n------\n\nx\n");
+        let out = slides(
+            "# Title\n\nintro\n\n## First\n\nbody\n\n### Sub\n\nmore\n\nSecond\n------\n\nx\n",
+        );
         assert_eq!(count_slides(&out), 3, "{out}");
         let second = out.find("id=\"slide-2\"").unwrap();
-        assert!(out[second..].starts_with("id=\"slide-2\">\n\n## First"), "{out}");
+        assert!(
+            out[second..].starts_with("id=\"slide-2\">\n\n## First"),
+            "{out}"
+        );
         let third = out.find("id=\"slide-3\"").unwrap();
-        assert!(out[..third].contains("### Sub"), "level 3 stays in slide 2: {out}");
+        assert!(
+            out[..third].contains("### Sub"),
+            "level 3 stays in slide 2: {out}"
+        );
     }
 
     #[test]
@@ -277,10 +316,13 @@ mod tests {
 
     #[test]
     fn notes_run_to_the_next_slide() {
-        let out = slides("## A\n\nshown\n\nNotes:\n\nsaid aloud\n\n- and this\n\n## B\n\nshown too\n");
+        let out =
+            slides("## A\n\nshown\n\nNotes:\n\nsaid aloud\n\n- and this\n\n## B\n\nshown too\n");
         let notes = out.find("<aside class=\"notes\">").unwrap();
         let close = out.find("</aside>").unwrap();
-        assert!(out[notes..close].contains("said aloud") && out[notes..close].contains("- and this"));
+        assert!(
+            out[notes..close].contains("said aloud") && out[notes..close].contains("- and this")
+        );
         assert!(!out[notes..close].contains("shown"), "{out}");
         assert!(!out.contains("Notes:"), "the marker itself is not shown");
         assert!(close < out.find("## B").unwrap());
@@ -310,12 +352,22 @@ mod tests {
     #[test]
     fn a_missing_demo_is_reported_at_its_line() {
         let err = to_slides("# T\n\ntext\n\n{{#demo nope}}\n", &mut no_demos).unwrap_err();
-        assert_eq!(err, vec![Problem { line: 5, message: "no demo `nope`".into() }]);
+        assert_eq!(
+            err,
+            vec![Problem {
+                line: 5,
+                message: "no demo `nope`".into()
+            }]
+        );
     }
 
     #[test]
     fn misplaced_or_malformed_directives_are_errors() {
-        let err = to_slides("see {{#demo peek}} here\n\n- {{#demo peek}}\n\n{{#demo Bad_Name}}\n", &mut fake_demo).unwrap_err();
+        let err = to_slides(
+            "see {{#demo peek}} here\n\n- {{#demo peek}}\n\n{{#demo Bad_Name}}\n",
+            &mut fake_demo,
+        )
+        .unwrap_err();
         let lines: Vec<usize> = err.iter().map(|p| p.line).collect();
         assert_eq!(lines, vec![1, 3, 5], "{err:?}");
     }
@@ -324,7 +376,11 @@ mod tests {
     fn everything_else_is_copied_verbatim() {
         let src = "## A\n\nSome *text* with [a link][r].\n\n| a | b |\n|---|---|\n| 1 | 2 |\n\n[r]: https://man7.org/\n";
         let out = slides(src);
-        for piece in ["Some *text* with [a link][r].", "| a | b |\n|---|---|\n| 1 | 2 |", "[r]: https://man7.org/"] {
+        for piece in [
+            "Some *text* with [a link][r].",
+            "| a | b |\n|---|---|\n| 1 | 2 |",
+            "[r]: https://man7.org/",
+        ] {
             assert!(out.contains(piece), "{piece:?} in {out}");
         }
     }
@@ -332,8 +388,14 @@ mod tests {
     #[test]
     fn sections_and_asides_are_balanced() {
         let out = slides("pre\n\nNotes:\n\nn\n\n# A\n\nNotes:\n\nn2\n\n---\n\nx\n");
-        assert_eq!(out.matches("<section").count(), out.matches("</section>").count());
-        assert_eq!(out.matches("<aside").count(), out.matches("</aside>").count());
+        assert_eq!(
+            out.matches("<section").count(),
+            out.matches("</section>").count()
+        );
+        assert_eq!(
+            out.matches("<aside").count(),
+            out.matches("</aside>").count()
+        );
         assert_eq!(count_slides(&out), 3);
     }
 }

@@ -30,7 +30,8 @@ fn main() -> ExitCode {
 }
 
 fn run() -> anyhow::Result<()> {
-    let (ctx, book) = mdbook_preprocessor::parse_input(io::stdin()).context("reading the book from mdbook")?;
+    let (ctx, book) =
+        mdbook_preprocessor::parse_input(io::stdin()).context("reading the book from mdbook")?;
     if ctx.mdbook_version != mdbook_preprocessor::MDBOOK_VERSION {
         eprintln!(
             "mdbook-deck: warning: built against mdbook {}, called by mdbook {}",
