@@ -19,6 +19,8 @@
 //! Exit statuses follow [`transcript::exit`]: 0 the kernel agreed, 1 it did not,
 //! 2 the experiment itself failed, 77 skipped, 124 the watchdog stopped the demo.
 
+pub mod fd;
+pub mod kstat;
 pub mod net;
 pub mod peer;
 
