@@ -20,6 +20,7 @@
 //! 2 the experiment itself failed, 77 skipped, 124 the watchdog stopped the demo.
 
 pub mod fd;
+pub mod inet;
 pub mod kstat;
 pub mod net;
 pub mod peer;

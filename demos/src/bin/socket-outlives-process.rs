@@ -1,0 +1,166 @@
+//! A TCP port outlives the server process that used it: its connection waits in TIME_WAIT, and binding the port again fails with EADDRINUSE.
+//!
+//! socket(7): `SO_REUSEADDR` "Indicates that the rules used in validating addresses
+//! supplied in a bind(2) call should allow reuse of local addresses. For AF_INET
+//! sockets this means that a socket may bind, except when there is an active listening
+//! socket bound to the address." Linux checks the flag on both sides: the new socket
+//! and the one still holding the port (here the dead server's connection, which got it
+//! from its listener). Two listeners on one port need `SO_REUSEPORT` instead.
+
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::os::unix::net::UnixStream;
+
+use anyhow::Context;
+use demos::inet::{self, TCP_TIME_WAIT, bind_tcp};
+use demos::net::{LOOPBACK_ANY_PORT, errno_name, with_timeouts};
+use demos::peer::{self, Exit};
+use demos::{IO_TIMEOUT, Result};
+use nix::errno::Errno;
+use socket2::Socket;
+
+/// The server: binds port 0, tells the parent the port, accepts one client and exits
+/// without closing anything, as a crashed or killed server does.
+fn server(reuseaddr: bool, report: &mut UnixStream) -> Result<()> {
+    let listener = bind_tcp(LOOPBACK_ANY_PORT, reuseaddr).context("server bind")?;
+    listener.listen(8).context("listen")?;
+    let port = inet::local_addr(&listener)?.port();
+    report
+        .write_all(&port.to_be_bytes())
+        .context("reporting the port")?;
+    anyhow::ensure!(
+        demos::fd::readable_within(&listener, IO_TIMEOUT)?,
+        "no client came"
+    );
+    let (conn, _) = listener.accept().context("accept")?;
+    // Not closed: the process just ends, and the kernel closes both sockets for it.
+    std::mem::forget((listener, conn));
+    Ok(())
+}
+
+/// Runs one server life; returns its port once it has exited and its connection is in
+/// TIME_WAIT. `tell` prints the story (the second time it is only in --verbose).
+fn serve_once(d: &mut demos::Demo, reuseaddr: bool, tell: bool) -> Result<u16> {
+    let (mut here, mut there) = UnixStream::pair().context("socketpair")?;
+    with_timeouts(&here)?;
+    let child = peer::fork(move || match server(reuseaddr, &mut there) {
+        Ok(()) => 0,
+        Err(e) => {
+            eprintln!("server: {e:#}");
+            demos::exit::ERROR
+        }
+    })?;
+    let pid = child.pid();
+    let mut port = [0u8; 2];
+    here.read_exact(&mut port)
+        .context("reading the server's port")?;
+    let port = u16::from_be_bytes(port);
+    let addr = SocketAddr::from(([127, 0, 0, 1], port));
+
+    let mut client = TcpStream::connect_timeout(&addr, IO_TIMEOUT)
+        .with_context(|| format!("connecting to {addr}"))?;
+    with_timeouts(&client)?;
+    let status = child.wait(IO_TIMEOUT)?;
+    anyhow::ensure!(status == Exit::Code(0), "the server ended with {status:?}");
+    let n = client.read(&mut [0u8; 16]).context("client recv")?;
+    drop(client);
+    let gone =
+        format!("server pid {pid} exited without close(); its client's recv returned {n} (FIN)");
+    let tw = inet::wait_tcp_entry(IO_TIMEOUT, |e| {
+        e.local.port() == port && e.state == TCP_TIME_WAIT
+    })?;
+    let entry = match tw {
+        Some(e) => {
+            d.metric("tcp.time_wait.left", e.timer_left.as_secs_f64(), "s");
+            format!(
+                "/proc/net/tcp: {} -> {}  st {:02X} {}, freed in {:.1} s",
+                e.local,
+                e.remote,
+                e.state,
+                inet::tcp_state_name(e.state),
+                e.timer_left.as_secs_f64()
+            )
+        }
+        None => format!("/proc/net/tcp: nothing in TIME_WAIT on port {port}"),
+    };
+    if tell {
+        d.saw(gone);
+        d.saw(entry);
+    } else {
+        d.detail(gone);
+        d.detail(entry);
+    }
+    d.check(
+        tw.is_some(),
+        format_args!("no process holds port {port}, but the kernel still does"),
+    )?;
+    Ok(port)
+}
+
+/// Binds 127.0.0.1:port (with SO_REUSEADDR or not) and says what the kernel answered.
+fn try_bind(d: &demos::Demo, port: u16, reuseaddr: bool) -> Result<Result<Socket, Errno>> {
+    let addr = SocketAddr::from(([127, 0, 0, 1], port));
+    let how = if reuseaddr {
+        "bind with SO_REUSEADDR:   "
+    } else {
+        "bind without SO_REUSEADDR:"
+    };
+    match bind_tcp(addr, reuseaddr) {
+        Ok(sock) => {
+            d.saw(format_args!("{how} ok"));
+            Ok(Ok(sock))
+        }
+        Err(e) => match e.raw_os_error() {
+            Some(code) => {
+                d.saw(format_args!("{how} {}", errno_name(&e)));
+                Ok(Err(Errno::from_raw(code)))
+            }
+            None => Err(e).context("bind"),
+        },
+    }
+}
+
+fn main() {
+    demos::run(|d| {
+        d.expect(
+            "a dead server's port stays taken (TIME_WAIT); SO_REUSEADDR frees it only if \
+             the old server set it too, and never lets two listeners share it",
+        );
+        let in_use = |r: &Result<Socket, Errno>| matches!(r, Err(Errno::EADDRINUSE));
+
+        d.step("server A (no SO_REUSEADDR) listens on 127.0.0.1:0, accepts one client, exits");
+        let port = serve_once(d, false, true)?;
+        let plain = try_bind(d, port, false)?;
+        let reuse = try_bind(d, port, true)?;
+        d.check(
+            in_use(&plain) && in_use(&reuse),
+            "EADDRINUSE, even with SO_REUSEADDR now: the dead server did not set it",
+        )?;
+
+        d.step("server B sets SO_REUSEADDR, as servers should, and exits the same way");
+        let port = serve_once(d, true, false)?;
+        let plain = try_bind(d, port, false)?;
+        let restarted = try_bind(d, port, true)?;
+        d.check(
+            in_use(&plain) && restarted.is_ok(),
+            "SO_REUSEADDR on old and new server lets the new one bind over TIME_WAIT",
+        )?;
+        let restarted = restarted.context("bind with SO_REUSEADDR")?;
+
+        d.step(format_args!(
+            "new server listens on {port}; another SO_REUSEADDR socket binds it too"
+        ));
+        restarted
+            .listen(8)
+            .context("listen on the restarted server")?;
+        let second = try_bind(d, port, true)?;
+        d.check(
+            in_use(&second),
+            "SO_REUSEADDR never lets two listeners share a port (that is SO_REUSEPORT)",
+        )?;
+        d.detail(
+            "TIME_WAIT lasts 60 s (TCP_TIMEWAIT_LEN, a constant; tcp_fin_timeout is FIN_WAIT2's)",
+        );
+        Ok(())
+    })
+}
