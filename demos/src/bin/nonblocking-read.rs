@@ -1,0 +1,128 @@
+//! read() on an empty pipe or socket blocks until data arrives; after fcntl(O_NONBLOCK) the same read returns EAGAIN at once.
+//!
+//! read(2): `EAGAIN` "The file descriptor fd refers to a file other than a socket and
+//! has been marked nonblocking (O_NONBLOCK), and the read would block." socket(7),
+//! `SO_RCVTIMEO`: "If a blocking operation times out, [it] returns -1 with errno set
+//! to EAGAIN".
+
+use std::io::{Read, Write};
+use std::os::fd::AsFd;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use demos::{IO_TIMEOUT, fd, human, net, peer};
+use nix::errno::Errno;
+
+/// How long the forked writer waits, and the socket's receive timeout.
+const WAIT: Duration = Duration::from_millis(100);
+
+/// One `read` of up to 16 bytes: what it returned and how long it took.
+fn timed_read(fd: impl AsFd) -> (std::result::Result<usize, Errno>, Duration) {
+    let mut buf = [0u8; 16];
+    let t0 = Instant::now();
+    let r = nix::unistd::read(fd, &mut buf);
+    (r, t0.elapsed())
+}
+
+fn describe(r: &std::result::Result<usize, Errno>) -> String {
+    match r {
+        Ok(n) => format!("{n} byte(s)"),
+        Err(e) => net::errno_name(&std::io::Error::from(*e)),
+    }
+}
+
+fn main() {
+    demos::run(|d| {
+        d.expect("blocking reads wait (here ~100 ms); non-blocking reads say EAGAIN in µs");
+
+        d.step("empty pipe: read() while a forked writer sleeps 100 ms, then writes");
+        let (pipe_r, mut pipe_w) = std::io::pipe().context("pipe")?;
+        let writer = peer::fork(|| {
+            std::thread::sleep(WAIT);
+            match pipe_w.write_all(b"x") {
+                Ok(()) => 0,
+                Err(_) => demos::exit::ERROR,
+            }
+        })?;
+        // Only the writer holds the write end now: if it died, read would see EOF.
+        drop(pipe_w);
+        let (got, pipe_blocked) = timed_read(&pipe_r);
+        writer.wait(IO_TIMEOUT)?;
+        d.saw(format_args!(
+            "read returned {} after {}",
+            describe(&got),
+            human(pipe_blocked)
+        ));
+        d.check(
+            got == Ok(1) && pipe_blocked >= WAIT / 2,
+            "read on an empty pipe blocked until the data came",
+        )?;
+
+        d.step("empty TCP socket with SO_RCVTIMEO = 100 ms: read()");
+        let (client, mut server) = net::tcp_pair()?;
+        client
+            .set_read_timeout(Some(WAIT))
+            .context("setting SO_RCVTIMEO")?;
+        let (got, sock_blocked) = timed_read(&client);
+        d.saw(format_args!(
+            "read failed after {}: {}",
+            human(sock_blocked),
+            describe(&got)
+        ));
+        d.check(
+            got == Err(Errno::EAGAIN) && sock_blocked >= WAIT * 8 / 10,
+            "read on an empty socket blocked until the timeout",
+        )?;
+
+        d.step("fcntl(F_SETFL, O_NONBLOCK) on an empty pipe and the socket, read() again");
+        let (idle_r, _idle_w) = std::io::pipe().context("pipe")?;
+        fd::set_nonblocking(&idle_r, true)?;
+        fd::set_nonblocking(&client, true)?;
+        let (pipe_got, pipe_fast) = timed_read(&idle_r);
+        let (sock_got, sock_fast) = timed_read(&client);
+        d.saw(format_args!(
+            "pipe: {} after {}",
+            describe(&pipe_got),
+            human(pipe_fast)
+        ));
+        d.saw(format_args!(
+            "socket: {} after {}",
+            describe(&sock_got),
+            human(sock_fast)
+        ));
+        let slowest_fast = pipe_fast.max(sock_fast);
+        d.check(
+            pipe_got == Err(Errno::EAGAIN) && sock_got == Err(Errno::EAGAIN),
+            "non-blocking reads fail with EAGAIN instead of waiting",
+        )?;
+        d.check(
+            slowest_fast < Duration::from_millis(10)
+                && pipe_blocked.min(sock_blocked) >= slowest_fast * 10,
+            "and they return at once (over 10x faster than the blocked reads)",
+        )?;
+
+        // EAGAIN is not an error state: the same socket still delivers a later byte.
+        server.write_all(b"y").context("send one byte")?;
+        fd::set_nonblocking(&client, false)?;
+        let mut one = [0u8; 1];
+        (&client).read_exact(&mut one).context("read the byte")?;
+        d.detail(format_args!(
+            "after all that the socket still delivers: {:?}",
+            one[0] as char
+        ));
+
+        d.metric("read.pipe_blocked", pipe_blocked.as_secs_f64() * 1e3, "ms");
+        d.metric(
+            "read.socket_blocked",
+            sock_blocked.as_secs_f64() * 1e3,
+            "ms",
+        );
+        d.metric("read.pipe_nonblocking", pipe_fast.as_secs_f64() * 1e6, "µs");
+        d.metric(
+            "read.socket_nonblocking",
+            sock_fast.as_secs_f64() * 1e6,
+            "µs",
+        );
+        Ok(())
+    })
+}
