@@ -23,7 +23,9 @@ pub mod fd;
 pub mod inet;
 pub mod kstat;
 pub mod net;
+pub mod netns;
 pub mod peer;
+pub mod privilege;
 
 use std::fmt::Display;
 use std::io::{IsTerminal, Write};

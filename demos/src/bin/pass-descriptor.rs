@@ -1,0 +1,176 @@
+//! An open descriptor can be handed to another process over a Unix socket (SCM_RIGHTS): it can then read a file it may not open and accept on a socket it never bound.
+//!
+//! unix(7): `SCM_RIGHTS` "Send or receive a set of open file descriptors from another
+//! process"; the received descriptors behave "as though they have been created with
+//! dup(2)": both processes share one open file description, offset included.
+
+use std::fs::{File, Permissions};
+use std::io::{IoSlice, IoSliceMut, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::os::unix::fs::PermissionsExt;
+use std::os::unix::net::UnixDatagram;
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use demos::{IO_TIMEOUT, Result, net, peer, privilege};
+use nix::sys::socket::{ControlMessage, ControlMessageOwned, MsgFlags, UnixAddr, recvmsg, sendmsg};
+
+const SECRET: &[u8] = b"the launch code is 0000";
+
+/// What the child found, sent back to the parent as one line.
+fn child(sock: &UnixDatagram, path: &std::path::Path) -> Result<String> {
+    privilege::drop_to_nobody()?;
+    let uid = nix::unistd::getuid();
+
+    // Wait for the parent's message: one byte of payload, two descriptors attached.
+    let mut byte = [0u8; 1];
+    let mut iov = [IoSliceMut::new(&mut byte)];
+    let mut space = nix::cmsg_space!([std::os::fd::RawFd; 2]);
+    let msg = recvmsg::<UnixAddr>(
+        sock.as_raw_fd(),
+        &mut iov,
+        Some(&mut space),
+        MsgFlags::empty(),
+    )
+    .context("recvmsg")?;
+    let mut fds = Vec::new();
+    for cmsg in msg.cmsgs().context("reading the control messages")? {
+        if let ControlMessageOwned::ScmRights(received) = cmsg {
+            fds.extend(received);
+        }
+    }
+    let [file_fd, listener_fd] = fds[..] else {
+        bail!("expected 2 descriptors, got {}", fds.len());
+    };
+    // SAFETY: the kernel just installed these descriptors in this process; we own them.
+    let (mut file, listener) = unsafe {
+        (
+            File::from_raw_fd(file_fd),
+            TcpListener::from(OwnedFd::from_raw_fd(listener_fd)),
+        )
+    };
+
+    // Opening the file by its name is refused to this process...
+    let open = match File::open(path) {
+        Ok(_) => "opened".to_owned(),
+        Err(e) => net::errno_name(&e),
+    };
+    // ...but the descriptor it was given reads it.
+    let mut text = String::new();
+    file.read_to_string(&mut text).context("read")?;
+
+    // And the listening socket it never bound accepts a connection.
+    let (mut conn, _) = net::accept_timeout(&listener)?;
+    net::with_timeouts(&conn)?;
+    conn.write_all(format!("served by pid {}", std::process::id()).as_bytes())
+        .context("write to the accepted connection")?;
+    Ok(format!(
+        "{uid}|{file_fd}|{listener_fd}|{open}|{text}",
+        uid = uid.as_raw()
+    ))
+}
+
+fn main() {
+    demos::run(|d| {
+        d.expect("a process that cannot open a file reads it through a descriptor passed to it");
+        let dir = demos::private_dir()?;
+        let path = dir.path().join("secret.txt");
+
+        let (ours, theirs) = UnixDatagram::pair().context("socketpair(AF_UNIX, SOCK_DGRAM)")?;
+        net::with_timeouts(&ours)?;
+        net::with_timeouts(&theirs)?;
+
+        // The peer is forked before the file and the listener exist: it cannot have
+        // inherited them.
+        let child_path = path.clone();
+        let peer = peer::fork(move || {
+            let report = child(&theirs, &child_path).unwrap_or_else(|e| format!("error: {e:#}"));
+            match theirs.send(report.as_bytes()) {
+                Ok(_) => 0,
+                Err(_) => 2,
+            }
+        })?;
+        let who = if demos::is_root() {
+            "; it drops to uid nobody"
+        } else {
+            ""
+        };
+        d.step(format_args!("forked pid {}{who}", peer.pid()));
+
+        std::fs::write(&path, SECRET).context("writing the secret file")?;
+        let file = File::open(&path).context("opening the secret file")?;
+        std::fs::set_permissions(&path, Permissions::from_mode(0o000))
+            .context("chmod 000 on the secret file")?;
+        let (listener, addr) = net::tcp_listener()?;
+        d.step(format_args!(
+            "open secret.txt (then chmod 000) and listen on {addr}; send both fds ({} and {}) with SCM_RIGHTS",
+            file.as_raw_fd(),
+            listener.as_raw_fd()
+        ));
+        let fds = [file.as_raw_fd(), listener.as_raw_fd()];
+        sendmsg::<UnixAddr>(
+            ours.as_raw_fd(),
+            &[IoSlice::new(b"!")],
+            &[ControlMessage::ScmRights(&fds)],
+            MsgFlags::empty(),
+            None,
+        )
+        .context("sendmsg with SCM_RIGHTS")?;
+        // Our copies can go: the descriptors in flight keep the file and socket open.
+        drop(listener);
+
+        let mut client = TcpStream::connect_timeout(&addr, IO_TIMEOUT)
+            .with_context(|| format!("connecting to {addr}"))?;
+        net::with_timeouts(&client)?;
+        let mut greeting = String::new();
+        client
+            .read_to_string(&mut greeting)
+            .context("reading the greeting")?;
+
+        let mut buf = [0u8; 512];
+        let n = ours
+            .recv(&mut buf)
+            .context("receiving the child's report")?;
+        let report = String::from_utf8_lossy(&buf[..n]).into_owned();
+        let child_pid = peer.pid();
+        let status = peer.wait(Duration::from_secs(2))?;
+        let fields: Vec<&str> = report.splitn(5, '|').collect();
+        let [uid, file_fd, listener_fd, open, text] = fields[..] else {
+            bail!("the child failed: {report}");
+        };
+        d.saw(format_args!(
+            "child (uid {uid}) open(\"secret.txt\") -> {open}"
+        ));
+        d.saw(format_args!(
+            "child received fds {file_fd} and {listener_fd}; read {:?}",
+            text
+        ));
+        d.saw(format_args!("connecting to {addr} got {greeting:?}"));
+        let offset = nix::unistd::lseek(&file, 0, nix::unistd::Whence::SeekCur)
+            .context("lseek on our descriptor")?;
+        d.saw(format_args!(
+            "our descriptor's offset is now {offset}: one open file, shared"
+        ));
+        d.detail(format_args!("child exit: {status:?}"));
+
+        d.check(
+            open.starts_with("EACCES"),
+            "the child may not open the file by name (EACCES)",
+        )?;
+        d.check(
+            text.as_bytes() == SECRET,
+            "through the passed descriptor it read the whole file",
+        )?;
+        d.check(
+            greeting == format!("served by pid {child_pid}"),
+            "it accepted a connection on the passed listening socket",
+        )?;
+        d.check(
+            offset == SECRET.len() as i64,
+            "the read moved our offset too: both fds name one open file description",
+        )?;
+        d.metric("fds.passed", fds.len() as f64, "descriptors");
+        Ok(())
+    })
+}

@@ -1,0 +1,200 @@
+//! The kernel tells a Unix-socket server who its client is (SO_PEERCRED, SCM_CREDENTIALS), and refuses a client that claims to be someone else.
+//!
+//! unix(7): `SO_PEERCRED` returns "the credentials of the peer process connected to this
+//! socket"; with `SO_PASSCRED` set, `SCM_CREDENTIALS` arrive with each message, and "the
+//! kernel checks the credentials": a sender may specify its own pid "unless it has the
+//! CAP_SYS_ADMIN capability", its own uid/gid unless CAP_SETUID/CAP_SETGID.
+
+use std::io::{IoSlice, IoSliceMut};
+use std::os::fd::AsRawFd;
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use demos::{Result, net, peer, privilege};
+use nix::sys::socket::{
+    ControlMessage, ControlMessageOwned, MsgFlags, UnixAddr, UnixCredentials, recvmsg, sendmsg,
+};
+use socket2::{Domain, SockAddr, Socket, Type};
+
+/// A seqpacket Unix socket: messages keep their boundaries, and each carries its own
+/// credentials.
+fn seqpacket() -> Result<Socket> {
+    let s = Socket::new(Domain::UNIX, Type::SEQPACKET, None)
+        .context("socket(AF_UNIX, SOCK_SEQPACKET)")?;
+    net::with_timeouts(&s)?;
+    Ok(s)
+}
+
+/// Sends `text`, with explicit credentials if given; returns the errno name on failure.
+fn send(sock: &Socket, text: &str, creds: Option<UnixCredentials>) -> Result<(), String> {
+    let cmsgs: Vec<ControlMessage> = creds.iter().map(ControlMessage::ScmCredentials).collect();
+    sendmsg::<UnixAddr>(
+        sock.as_raw_fd(),
+        &[IoSlice::new(text.as_bytes())],
+        &cmsgs,
+        MsgFlags::empty(),
+        None,
+    )
+    .map(drop)
+    .map_err(|e| net::errno_name(&e.into()))
+}
+
+/// Receives one message and the credentials the kernel attached to it.
+fn receive(sock: &Socket) -> Result<(String, Option<UnixCredentials>)> {
+    let mut buf = [0u8; 256];
+    let mut iov = [IoSliceMut::new(&mut buf)];
+    let mut space = nix::cmsg_space!(libc::ucred);
+    let msg = recvmsg::<UnixAddr>(
+        sock.as_raw_fd(),
+        &mut iov,
+        Some(&mut space),
+        MsgFlags::empty(),
+    )
+    .context("recvmsg")?;
+    let mut creds = None;
+    for c in msg.cmsgs().context("reading control messages")? {
+        if let ControlMessageOwned::ScmCredentials(uc) = c {
+            creds = Some(uc);
+        }
+    }
+    let n = msg.bytes;
+    Ok((String::from_utf8_lossy(&buf[..n]).into_owned(), creds))
+}
+
+fn creds(pid: i32, uid: u32, gid: u32) -> UnixCredentials {
+    libc::ucred { pid, uid, gid }.into()
+}
+
+fn show(c: &UnixCredentials) -> String {
+    format!("pid {} uid {} gid {}", c.pid(), c.uid(), c.gid())
+}
+
+/// The client: connects, then sends messages with no, true and forged credentials,
+/// and finally the errors its forgeries got.
+fn client(addr: &SockAddr, parent: i32) -> Result<()> {
+    privilege::drop_to_nobody()?;
+    let sock = seqpacket()?;
+    sock.connect(addr).context("connect")?;
+    let me = UnixCredentials::new();
+    send(&sock, "plain", None).map_err(anyhow::Error::msg)?;
+    send(&sock, "true", Some(me)).map_err(anyhow::Error::msg)?;
+    let forged_pid = send(&sock, "forged pid", Some(creds(parent, me.uid(), me.gid())));
+    let forged_uid = send(&sock, "forged uid", Some(creds(me.pid(), 0, me.gid())));
+    let outcome = |r: Result<(), String>| r.err().unwrap_or_else(|| "accepted".into());
+    let report = format!("{}|{}", outcome(forged_pid), outcome(forged_uid));
+    send(&sock, &report, None).map_err(anyhow::Error::msg)?;
+    Ok(())
+}
+
+fn main() {
+    demos::run(|d| {
+        d.expect(
+            "the server learns the client's real pid/uid/gid; a forged pid is refused (EPERM)",
+        );
+        let name = demos::unique_name("peercred");
+        let addr = SockAddr::unix(format!("\0{name}")).context("an abstract socket address")?;
+        let listener = seqpacket()?;
+        listener.bind(&addr).context("bind")?;
+        listener.listen(4).context("listen")?;
+        // Accepted sockets inherit SO_PASSCRED from the listener.
+        listener.set_passcred(true).context("SO_PASSCRED")?;
+
+        let parent = std::process::id() as i32;
+        let peer = peer::fork(|| match client(&addr, parent) {
+            Ok(()) => 0,
+            Err(e) => {
+                eprintln!("client: {e:#}");
+                2
+            }
+        })?;
+        let child = peer.pid().as_raw();
+        let who = if demos::is_root() {
+            "drops to nobody and "
+        } else {
+            ""
+        };
+        d.step(format_args!("pid {child} {who}connects to @{name}"));
+        {
+            use std::os::fd::AsFd;
+            let mut fds = [nix::poll::PollFd::new(
+                listener.as_fd(),
+                nix::poll::PollFlags::POLLIN,
+            )];
+            let ready = nix::poll::poll(&mut fds, 2000u16).context("poll on the listener")?;
+            anyhow::ensure!(ready == 1, "the client did not connect within 2 s");
+        }
+        let (conn, _) = listener.accept().context("accept")?;
+        net::with_timeouts(&conn)?;
+
+        let peercred =
+            nix::sys::socket::getsockopt(&conn, nix::sys::socket::sockopt::PeerCredentials)
+                .context("getsockopt(SO_PEERCRED)")?;
+        d.saw(format_args!("SO_PEERCRED: {}", show(&peercred)));
+
+        let (_, plain) = receive(&conn)?;
+        let (_, truthful) = receive(&conn)?;
+        let (report, _) = receive(&conn)?;
+        let Some((forged_pid, forged_uid)) = report.split_once('|') else {
+            bail!("unexpected report from the client: {report:?}");
+        };
+        let status = peer.wait(Duration::from_secs(2))?;
+        d.detail(format_args!("client exit: {status:?}"));
+        let (Some(plain), Some(truthful)) = (plain, truthful) else {
+            bail!("a message arrived without SCM_CREDENTIALS although SO_PASSCRED is set");
+        };
+        d.saw(format_args!(
+            "message sent without credentials: SCM_CREDENTIALS {}",
+            show(&plain)
+        ));
+        d.saw(format_args!(
+            "message with its own credentials:  SCM_CREDENTIALS {}",
+            show(&truthful)
+        ));
+        d.saw(format_args!(
+            "claiming pid {parent} (ours): sendmsg -> {forged_pid}"
+        ));
+        d.saw(format_args!("claiming uid 0: sendmsg -> {forged_uid}"));
+
+        let nobody = if demos::is_root() {
+            privilege::NOBODY
+        } else {
+            nix::unistd::getuid().as_raw()
+        };
+        d.check(
+            peercred.pid() == child && peercred.uid() == nobody,
+            format_args!("SO_PEERCRED names the client: pid {child}, uid {nobody}"),
+        )?;
+        d.check(
+            plain == peercred && truthful == peercred,
+            "with SO_PASSCRED every message carries them, even when the sender sent none",
+        )?;
+        d.check(
+            forged_pid.starts_with("EPERM") && forged_uid.starts_with("EPERM"),
+            "an ordinary process may not claim another pid or uid (EPERM)",
+        )?;
+
+        if demos::is_root() {
+            // The kernel vouches only for what it checked: CAP_SYS_ADMIN may name any
+            // existing pid.
+            let (a, b) =
+                socket2::Socket::pair(Domain::UNIX, Type::SEQPACKET, None).context("socketpair")?;
+            net::with_timeouts(&a)?;
+            net::with_timeouts(&b)?;
+            b.set_passcred(true).context("SO_PASSCRED")?;
+            let claimed = creds(1, 0, 0);
+            send(&a, "I am init", Some(claimed))
+                .map_err(|e| anyhow::anyhow!("root's sendmsg failed: {e}"))?;
+            let (_, seen) = receive(&b)?;
+            let seen = seen.context("no credentials on root's message")?;
+            d.saw(format_args!(
+                "root claiming pid 1: receiver sees {}",
+                show(&seen)
+            ));
+            d.check(
+                seen.pid() == 1,
+                "but root (CAP_SYS_ADMIN) may claim any pid: trust the kernel, and whom it trusts",
+            )?;
+        }
+        Ok(())
+    })
+}
