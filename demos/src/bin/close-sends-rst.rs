@@ -1,0 +1,102 @@
+//! close() does not always say goodbye politely: with unread data in the receive queue, or with SO_LINGER {on, 0}, it sends RST and the peer gets ECONNRESET.
+//!
+//! RFC 1122, 4.2.2.13: "If such a host issues a CLOSE call while received data is still
+//! pending in TCP, or if new data is received after CLOSE is called, its TCP SHOULD
+//! send a RST to show that data was lost." socket(7), `SO_LINGER`: "When enabled, a
+//! close(2) or shutdown(2) will not return until all queued messages for the socket
+//! have been successfully sent or the linger timeout has been reached". With a timeout
+//! of 0 there is nothing to wait for: Linux's tcp_close() aborts the connection with
+//! RST instead of FIN (the man page does not say so; this demo does).
+
+use std::io::{self, Read, Write};
+use std::net::TcpStream;
+use std::time::Duration;
+
+use anyhow::Context;
+use demos::Result;
+use demos::fd::{readable_within, unread};
+use demos::net::{errno_name, is_errno, tcp_pair};
+use nix::errno::Errno;
+use socket2::SockRef;
+
+/// What the client's next call returned: a byte count or an errno.
+fn outcome(r: &io::Result<usize>) -> String {
+    match r {
+        Ok(n) => format!("{n} (end of file)"),
+        Err(e) => errno_name(e),
+    }
+}
+
+/// Waits until the server's close has reached the client (FIN or RST).
+fn settled(client: &TcpStream) -> Result<()> {
+    anyhow::ensure!(
+        readable_within(client, demos::IO_TIMEOUT)?,
+        "the server's close did not reach the client within {:?}",
+        demos::IO_TIMEOUT
+    );
+    Ok(())
+}
+
+fn main() {
+    demos::run(|d| {
+        d.expect("close() sends FIN (peer reads EOF), but RST with unread data or SO_LINGER 0");
+
+        d.step("1. client sends 5 bytes; server reads them all, then close()");
+        let (mut client, mut server) = tcp_pair()?;
+        client.write_all(b"hello").context("client send")?;
+        server.read_exact(&mut [0u8; 5]).context("server recv")?;
+        drop(server);
+        settled(&client)?;
+        let r = client.read(&mut [0u8; 16]);
+        d.saw(format_args!("client recv = {}", outcome(&r)));
+        d.check(
+            matches!(r, Ok(0)),
+            "a normal close sends FIN: the peer reads end of file",
+        )?;
+
+        d.step("2. client sends 5 bytes; server close()s without reading them");
+        let (mut client, server) = tcp_pair()?;
+        client.write_all(b"hello").context("client send")?;
+        anyhow::ensure!(
+            readable_within(&server, demos::IO_TIMEOUT)?,
+            "the bytes did not arrive"
+        );
+        let pending = unread(&server)?;
+        drop(server);
+        settled(&client)?;
+        let r = client.read(&mut [0u8; 16]);
+        d.saw(format_args!(
+            "server had {pending} unread bytes; client recv = {}",
+            outcome(&r)
+        ));
+        d.check(
+            r.as_ref().is_err_and(|e| is_errno(e, Errno::ECONNRESET)),
+            "unread data turns close() into RST: the peer gets ECONNRESET",
+        )?;
+        let again = client.read(&mut [0u8; 16]);
+        d.detail(format_args!(
+            "the error is reported once: the next recv = {}",
+            outcome(&again)
+        ));
+
+        d.step("3. server sets SO_LINGER {on, 0} and close()s, nothing unread");
+        let (mut client, server) = tcp_pair()?;
+        SockRef::from(&server)
+            .set_linger(Some(Duration::ZERO))
+            .context("setting SO_LINGER {on, 0}")?;
+        drop(server);
+        settled(&client)?;
+        let r = client.write(b"are you there?");
+        d.saw(format_args!("client send = {}", outcome(&r)));
+        d.check(
+            r.as_ref().is_err_and(|e| is_errno(e, Errno::ECONNRESET)),
+            "SO_LINGER 0 aborts: RST, the peer's next send gets ECONNRESET",
+        )?;
+        let then = client.write(b"still?");
+        d.detail(format_args!(
+            "after the reset, another send = {} (SIGPIPE unless ignored, as Rust does)",
+            outcome(&then)
+        ));
+        Ok(())
+    })
+}

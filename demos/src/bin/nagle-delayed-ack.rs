@@ -1,0 +1,116 @@
+//! TCP's defaults are tuned for bulk transfer: a request written in two pieces waits about 40 ms for a delayed ACK, even on loopback; TCP_NODELAY makes it take microseconds.
+//!
+//! tcp(7), `TCP_NODELAY`: "If set, disable the Nagle algorithm. This means that
+//! segments are always sent as soon as possible, even if there is only a small amount
+//! of data." Nagle holds the second small write until the first is acknowledged; the
+//! server delays that ACK (40 ms at least on Linux) hoping to send it with a reply,
+//! and the reply waits for the whole request.
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use demos::{Result, human, median, net};
+
+/// Requests per variant: enough for a stable median, few enough to stay under 2 s.
+const REQUESTS: usize = 25;
+const PART: usize = 10;
+const REPLY: &[u8] = b"ok, done!\n";
+
+/// How the client writes each request.
+#[derive(Clone, Copy)]
+enum Client {
+    /// Two `write`s of 10 bytes, Nagle on (the default).
+    TwoWrites,
+    /// Two `write`s of 10 bytes with TCP_NODELAY.
+    TwoWritesNoDelay,
+    /// One `write` of 20 bytes, Nagle on.
+    OneWrite,
+}
+
+/// Answers each 20-byte request with one reply, until the client hangs up.
+fn serve(mut conn: TcpStream) -> Result<usize> {
+    let mut served = 0;
+    let mut req = [0u8; 2 * PART];
+    loop {
+        match conn.read_exact(&mut req) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => return Ok(served),
+            Err(e) => return Err(e).context("server recv"),
+        }
+        conn.write_all(REPLY).context("server send")?;
+        served += 1;
+    }
+}
+
+/// Runs `REQUESTS` write-write-read round trips on a fresh connection; returns the
+/// median time from the first write to the whole reply.
+fn measure(how: Client) -> Result<Duration> {
+    let (mut client, server) = net::tcp_pair()?;
+    client
+        .set_nodelay(matches!(how, Client::TwoWritesNoDelay))
+        .context("setting TCP_NODELAY")?;
+    let server = std::thread::spawn(move || serve(server));
+    let mut times = Vec::with_capacity(REQUESTS);
+    let mut reply = [0u8; REPLY.len()];
+    for i in 0..REQUESTS {
+        let part = [b'a' + (i % 26) as u8; PART];
+        let t0 = Instant::now();
+        match how {
+            Client::OneWrite => client.write_all(&[part, part].concat()),
+            _ => client
+                .write_all(&part)
+                .and_then(|()| client.write_all(&part)),
+        }
+        .context("client send")?;
+        client.read_exact(&mut reply).context("client recv")?;
+        times.push(t0.elapsed());
+    }
+    client
+        .shutdown(std::net::Shutdown::Write)
+        .context("shutdown")?;
+    let served = server
+        .join()
+        .map_err(|_| anyhow::anyhow!("the server thread panicked"))??;
+    anyhow::ensure!(served == REQUESTS, "server answered {served} requests");
+    Ok(median(&mut times))
+}
+
+fn main() {
+    demos::run(|d| {
+        d.expect("write-write-read: ~40 ms per request by default, microseconds with TCP_NODELAY");
+
+        d.step(format_args!(
+            "{REQUESTS} requests of 2 writes x {PART} bytes, then read the reply (loopback)"
+        ));
+        let default = measure(Client::TwoWrites)?;
+        d.saw(format_args!("defaults:    median {}", human(default)));
+        let nodelay = measure(Client::TwoWritesNoDelay)?;
+        d.saw(format_args!("TCP_NODELAY: median {}", human(nodelay)));
+        d.metric("nagle.default.median", default.as_secs_f64() * 1e6, "µs");
+        d.metric("nagle.nodelay.median", nodelay.as_secs_f64() * 1e6, "µs");
+        let ratio = default.as_secs_f64() / nodelay.as_secs_f64().max(1e-9);
+        d.check(
+            default >= Duration::from_millis(5),
+            "by default each request waits for the server's delayed ACK (>= 5 ms)",
+        )?;
+        d.check(
+            ratio >= 10.0,
+            format_args!("TCP_NODELAY is {ratio:.0}x faster (at least 10x)"),
+        )?;
+
+        d.step("same requests, Nagle on, but each request in one write");
+        let one = measure(Client::OneWrite)?;
+        d.saw(format_args!("one write:   median {}", human(one)));
+        d.metric("nagle.one_write.median", one.as_secs_f64() * 1e6, "µs");
+        d.check(
+            one.as_secs_f64() * 10.0 <= default.as_secs_f64(),
+            "one write per request is fast without TCP_NODELAY too",
+        )?;
+        d.detail("TCP_QUICKACK on the server acks at once, but only until the kernel");
+        d.detail("  switches back to delayed ACKs; TCP_CORK is the opposite of NODELAY:");
+        d.detail("  hold partial frames (up to 200 ms) until uncorked, e.g. header + sendfile");
+        Ok(())
+    })
+}
