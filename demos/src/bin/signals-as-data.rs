@@ -1,0 +1,168 @@
+//! A signal can be read as data from a descriptor in the poll loop (signalfd, or a handler writing to a self-pipe), and three identical signals sent while blocked arrive as one.
+//!
+//! signalfd(2): "creates a file descriptor that can be used to accept signals targeted
+//! at the caller"; the signals "should be blocked" first; each read returns a
+//! `signalfd_siginfo` with `ssi_signo`, `ssi_pid`, `ssi_uid`. signal(7): "standard
+//! signals do not queue": if several are sent while blocked, "only one is delivered".
+//! pthread_sigmask(3): a process-directed signal goes to any thread that does not block
+//! it, so this demo aims its signals at the main thread (tgkill(2)).
+
+use std::os::fd::{AsFd, AsRawFd, OwnedFd};
+use std::sync::atomic::{AtomicI32, Ordering};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+use demos::{Result, peer};
+use nix::errno::Errno;
+use nix::fcntl::OFlag;
+use nix::poll::{PollFd, PollFlags, poll};
+use nix::sys::signal::{SigHandler, SigSet, SigmaskHow, Signal, pthread_sigmask};
+use nix::sys::signalfd::{SfdFlags, SignalFd};
+
+/// The write end of the self-pipe, for the signal handler (-1: none).
+static SELF_PIPE: AtomicI32 = AtomicI32::new(-1);
+
+/// The whole handler: write the signal number into the pipe. write(2) is
+/// async-signal-safe; errno is saved because the interrupted code may be reading it.
+extern "C" fn on_signal(sig: libc::c_int) {
+    let saved = Errno::last_raw();
+    let byte = sig as u8;
+    let fd = SELF_PIPE.load(Ordering::Relaxed);
+    // SAFETY: one byte from a valid buffer to a descriptor we own (or -1: EBADF).
+    unsafe { libc::write(fd, (&raw const byte).cast(), 1) };
+    Errno::set_raw(saved);
+}
+
+/// Sends `sig` to one thread (`tid`) of process `tgid`, as kill(2) would to the process.
+fn tgkill(tgid: i32, tid: i32, sig: Signal) -> nix::Result<()> {
+    // SAFETY: tgkill takes three integers and only sends a signal.
+    let r = unsafe { libc::syscall(libc::SYS_tgkill, tgid, tid, sig as libc::c_int) };
+    Errno::result(r).map(drop)
+}
+
+/// Polls until `fd` is readable, retrying when a signal handler interrupts the wait;
+/// returns how many times poll said EINTR.
+fn wait_readable(fd: &impl AsFd, timeout: Duration) -> Result<u32> {
+    let deadline = Instant::now() + timeout;
+    let mut interrupted = 0;
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        let ms = u16::try_from(left.as_millis()).unwrap_or(u16::MAX);
+        let mut fds = [PollFd::new(fd.as_fd(), PollFlags::POLLIN)];
+        match poll(&mut fds, ms) {
+            Ok(0) => bail!("nothing arrived within {timeout:?}"),
+            Ok(_) => return Ok(interrupted),
+            Err(Errno::EINTR) => interrupted += 1,
+            Err(e) => return Err(e).context("poll"),
+        }
+    }
+}
+
+fn main() {
+    demos::run(|d| {
+        d.expect("signalfd reads who sent a signal; 3 blocked SIGUSR1 read as 1; a handler can wake poll through a pipe");
+        let me = std::process::id() as i32;
+
+        // signalfd: block the signal first, or the default action (terminate) wins.
+        let mut usr1 = SigSet::empty();
+        usr1.add(Signal::SIGUSR1);
+        pthread_sigmask(SigmaskHow::SIG_BLOCK, Some(&usr1), None)
+            .context("pthread_sigmask(SIG_BLOCK, SIGUSR1)")?;
+        let sfd = SignalFd::with_flags(&usr1, SfdFlags::SFD_NONBLOCK | SfdFlags::SFD_CLOEXEC)
+            .context("signalfd")?;
+
+        let sender = peer::fork(|| {
+            let ok = (0..3).all(|_| tgkill(me, me, Signal::SIGUSR1).is_ok());
+            if ok { 0 } else { 2 }
+        })?;
+        let sender_pid = sender.pid().as_raw();
+        d.step(format_args!(
+            "SIGUSR1 blocked, signalfd open; pid {sender_pid} sends it 3 times"
+        ));
+        let status = sender.wait(Duration::from_secs(2))?;
+        anyhow::ensure!(
+            status == peer::Exit::Code(0),
+            "the sender could not signal us: {status:?}"
+        );
+        wait_readable(&sfd, Duration::from_secs(1))?;
+        let mut infos = Vec::new();
+        while let Some(info) = sfd.read_signal().context("read(signalfd)")? {
+            infos.push(info);
+        }
+        for i in &infos {
+            let name = Signal::try_from(i.ssi_signo as i32)
+                .map(|s| s.as_str())
+                .unwrap_or("?");
+            d.saw(format_args!(
+                "read a siginfo: {name} from pid {} (uid {}), si_code {}",
+                i.ssi_pid,
+                i.ssi_uid,
+                if i.ssi_code == libc::SI_TKILL {
+                    "SI_TKILL".to_owned()
+                } else {
+                    i.ssi_code.to_string()
+                }
+            ));
+        }
+        d.check(
+            infos.len() == 1,
+            format_args!(
+                "3 signals sent, {} read: standard signals do not queue",
+                infos.len()
+            ),
+        )?;
+        d.check(
+            infos.first().is_some_and(|i| {
+                i.ssi_signo == Signal::SIGUSR1 as u32 && i.ssi_pid as i32 == sender_pid
+            }),
+            "the siginfo names the signal and the sender's pid",
+        )?;
+
+        // The self-pipe trick: the handler writes a byte, the poll loop reads it.
+        let (pipe_r, pipe_w): (OwnedFd, OwnedFd) =
+            nix::unistd::pipe2(OFlag::O_NONBLOCK | OFlag::O_CLOEXEC).context("pipe2")?;
+        SELF_PIPE.store(pipe_w.as_raw_fd(), Ordering::Relaxed);
+        // SAFETY: the handler only calls write(2) and touches errno.
+        let old =
+            unsafe { nix::sys::signal::signal(Signal::SIGUSR2, SigHandler::Handler(on_signal)) }
+                .context("signal(SIGUSR2)")?;
+        let sender = peer::fork(|| {
+            std::thread::sleep(Duration::from_millis(30));
+            if tgkill(me, me, Signal::SIGUSR2).is_ok() {
+                0
+            } else {
+                2
+            }
+        })?;
+        d.step(format_args!(
+            "SIGUSR2 handler writes to a pipe; poll() on the pipe; pid {} sends SIGUSR2",
+            sender.pid()
+        ));
+        let t0 = Instant::now();
+        let woke = wait_readable(&pipe_r, Duration::from_secs(1));
+        let took = t0.elapsed();
+        // Restore the old disposition before the pipe closes, whatever happened.
+        // SAFETY: reinstalling the disposition that was in place before.
+        unsafe { nix::sys::signal::signal(Signal::SIGUSR2, old) }.context("restoring SIGUSR2")?;
+        SELF_PIPE.store(-1, Ordering::Relaxed);
+        let interrupted = woke?;
+        sender.wait(Duration::from_secs(2))?;
+        let mut byte = [0u8; 8];
+        let n = nix::unistd::read(&pipe_r, &mut byte).context("read from the self-pipe")?;
+        d.saw(format_args!(
+            "poll returned EINTR {interrupted} time(s), then the pipe was readable after {}",
+            demos::human(took)
+        ));
+        d.saw(format_args!(
+            "read {n} byte(s) from the pipe: signal {}",
+            byte[0]
+        ));
+        d.check(
+            n == 1 && i32::from(byte[0]) == Signal::SIGUSR2 as i32,
+            "the handler's byte woke the poll loop (the self-pipe trick)",
+        )?;
+        d.metric("signals.sent", 3.0, "signals");
+        d.metric("signals.read", infos.len() as f64, "signals");
+        Ok(())
+    })
+}
