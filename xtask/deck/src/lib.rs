@@ -14,6 +14,8 @@
 //! ```
 
 pub mod catalog;
+pub mod chart;
+pub mod diagram;
 pub mod figure;
 pub mod slides;
 
@@ -23,7 +25,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, bail};
 use mdbook_preprocessor::book::Book;
 use mdbook_preprocessor::{Preprocessor, PreprocessorContext};
-use transcript::Transcript;
+use transcript::{Metric, Transcript};
 
 pub use catalog::DemoInfo;
 
@@ -52,7 +54,7 @@ impl Preprocessor for Deck {
                 return;
             };
             let file = display_path(&src_dir.join(&source));
-            match slides::to_slides(&chapter.content, &mut |name| demos.figure(name)) {
+            match slides::to_slides(&chapter.content, &mut demos) {
                 Ok(converted) => chapter.content = converted,
                 Err(problems) => {
                     errors.extend(
@@ -88,7 +90,18 @@ fn display_path(path: &Path) -> String {
 struct Demos {
     dir: Option<PathBuf>,
     catalog: Vec<DemoInfo>,
-    figures: HashMap<String, Result<String, String>>,
+    transcripts: HashMap<String, Result<Transcript, String>>,
+}
+
+impl slides::Embed for Demos {
+    fn demo(&mut self, name: &str) -> Result<String, String> {
+        self.transcript(name).map(figure::render)
+    }
+
+    fn chart(&mut self, demo: &str, metrics: &[String]) -> Result<String, String> {
+        let (t, picked) = self.metrics(demo, metrics)?;
+        Ok(chart::render(t, &picked))
+    }
 }
 
 impl Demos {
@@ -100,20 +113,34 @@ impl Demos {
         Ok(Demos {
             dir,
             catalog,
-            figures: HashMap::new(),
+            transcripts: HashMap::new(),
         })
     }
 
-    fn figure(&mut self, name: &str) -> Result<String, String> {
-        if let Some(done) = self.figures.get(name) {
-            return done.clone();
-        }
-        let result = self.load(name);
-        self.figures.insert(name.to_string(), result.clone());
-        result
+    /// The named numbers a demo measured in its captured run, with the transcript they
+    /// come from (for the date and kernel of the run).
+    fn metrics(
+        &mut self,
+        demo: &str,
+        names: &[String],
+    ) -> Result<(&Transcript, Vec<&Metric>), String> {
+        let t = self.transcript(demo)?;
+        Ok((t, chart::select(t, names)?))
     }
 
-    fn load(&self, name: &str) -> Result<String, String> {
+    /// A demo's transcript, read and checked once however many slides use it.
+    fn transcript(&mut self, name: &str) -> Result<&Transcript, String> {
+        if !self.transcripts.contains_key(name) {
+            let loaded = self.load(name);
+            self.transcripts.insert(name.to_string(), loaded);
+        }
+        match &self.transcripts[name] {
+            Ok(t) => Ok(t),
+            Err(e) => Err(e.clone()),
+        }
+    }
+
+    fn load(&self, name: &str) -> Result<Transcript, String> {
         let Some(dir) = &self.dir else {
             return Err(format!(
                 "`{{{{#demo {name}}}}}` but this book has no demos (set `demos` under [preprocessor.deck] in book.toml)"
@@ -149,7 +176,7 @@ impl Demos {
         }
         // The claim in the source is the truth; a transcript may predate a rewording.
         t.claim = info.claim.clone();
-        Ok(figure::render(&t))
+        Ok(t)
     }
 }
 

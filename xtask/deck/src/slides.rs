@@ -10,8 +10,12 @@
 //! 4. A paragraph that is exactly `Notes:` starts the current slide's speaker notes;
 //!    everything after it up to the next slide is notes.
 //! 5. A paragraph that is exactly `{{#demo NAME}}` becomes the captured run of that
-//!    demo. Directives in code blocks and code spans are text and are left alone; one
-//!    anywhere else (inside a list, mid-sentence) is an error, not silently kept.
+//!    demo, and one that is exactly `{{#chart DEMO METRIC [METRIC...]}}` a bar chart of
+//!    those metrics from that demo's transcript. Directives in code blocks and code
+//!    spans are text and are left alone; one anywhere else (inside a list,
+//!    mid-sentence) is an error, not silently kept.
+//! 6. A fenced code block whose info string is `svgbob` becomes that ASCII diagram drawn
+//!    as inline SVG (see [`crate::diagram`]).
 //!
 //! The output is the same Markdown, wrapped in `<section class="slide">` and
 //! `<aside class="notes">` HTML blocks. Everything not matched above is copied byte for
@@ -19,7 +23,9 @@
 
 use std::ops::Range;
 
-use pulldown_cmark::{Event, Options, Parser, Tag, TagEnd};
+use pulldown_cmark::{CodeBlockKind, Event, Options, Parser, Tag, TagEnd};
+
+use crate::diagram;
 
 /// Something wrong in a chapter, at a 1-based line of its source.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -43,7 +49,38 @@ enum Kind {
     Break,
     NotesMarker,
     Demo(String),
+    Chart { demo: String, metrics: Vec<String> },
+    Diagram(String),
     Other,
+}
+
+/// What the directives of a chapter turn into: the book's demos, or a test's fakes.
+pub trait Embed {
+    /// The figure of `{{#demo NAME}}`, or why there is none.
+    fn demo(&mut self, name: &str) -> Result<String, String>;
+    /// The chart of `{{#chart DEMO METRIC...}}`, or why there is none.
+    fn chart(&mut self, demo: &str, metrics: &[String]) -> Result<String, String>;
+}
+
+/// Parses `{{#chart DEMO METRIC [METRIC...]}}` (the whole of a trimmed paragraph).
+pub fn parse_chart_directive(text: &str) -> Option<Result<(String, Vec<String>), String>> {
+    let inner = text.trim().strip_prefix("{{#chart")?.strip_suffix("}}")?;
+    if !inner.is_empty() && !inner.starts_with(char::is_whitespace) {
+        return None;
+    }
+    let words: Vec<&str> = inner.split_whitespace().collect();
+    Some(match words.as_slice() {
+        [] | [_] => {
+            Err("`{{#chart DEMO METRIC...}}` needs a demo name and at least one metric".into())
+        }
+        [demo, ..] if !is_demo_name(demo) => Err(format!(
+            "`{demo}` is not a demo name (lowercase letters, digits and `-`)"
+        )),
+        [demo, metrics @ ..] => Ok((
+            demo.to_string(),
+            metrics.iter().map(|m| m.to_string()).collect(),
+        )),
+    })
 }
 
 struct Block {
@@ -86,6 +123,15 @@ pub fn line_of(src: &str, offset: usize) -> usize {
         + 1
 }
 
+/// A paragraph that is a whole directive, as the block it becomes.
+fn directive(paragraph: &str) -> Option<Result<Kind, String>> {
+    if let Some(demo) = parse_demo_directive(paragraph) {
+        return Some(demo.map(Kind::Demo));
+    }
+    parse_chart_directive(paragraph)
+        .map(|chart| chart.map(|(demo, metrics)| Kind::Chart { demo, metrics }))
+}
+
 fn top_level_blocks(src: &str, problems: &mut Vec<Problem>) -> Vec<Block> {
     let mut blocks = Vec::new();
     let mut depth = 0usize;
@@ -123,9 +169,14 @@ fn top_level_blocks(src: &str, problems: &mut Vec<Problem>) -> Vec<Block> {
                     let paragraph = end == TagEnd::Paragraph && !has_code;
                     let kind = match first_tag.take() {
                         Some(Tag::Heading { level, .. }) if (level as u8) <= 2 => Kind::SlideTitle,
+                        Some(Tag::CodeBlock(CodeBlockKind::Fenced(info)))
+                            if info.split_whitespace().next() == Some("svgbob") =>
+                        {
+                            Kind::Diagram(text.clone())
+                        }
                         _ if paragraph && text.trim() == "Notes:" => Kind::NotesMarker,
-                        _ if paragraph => match parse_demo_directive(&src[start..range.end]) {
-                            Some(Ok(name)) => Kind::Demo(name),
+                        _ if paragraph => match directive(&src[start..range.end]) {
+                            Some(Ok(kind)) => kind,
                             Some(Err(message)) => {
                                 problems.push(Problem {
                                     line: line_of(src, start),
@@ -138,12 +189,13 @@ fn top_level_blocks(src: &str, problems: &mut Vec<Problem>) -> Vec<Block> {
                         },
                         _ => Kind::Other,
                     };
-                    if !matches!(kind, Kind::Demo(_)) {
+                    if !matches!(kind, Kind::Demo(_) | Kind::Chart { .. }) {
                         for &at in &directive_at {
                             problems.push(Problem {
                                 line: line_of(src, at),
-                                message: "`{{#demo NAME}}` must be a paragraph of its own, \
-                                          at the top level of the chapter"
+                                message: "`{{#demo NAME}}` and `{{#chart DEMO METRIC...}}` \
+                                          must be a paragraph of their own, at the top level \
+                                          of the chapter"
                                     .into(),
                             });
                         }
@@ -159,7 +211,7 @@ fn top_level_blocks(src: &str, problems: &mut Vec<Problem>) -> Vec<Block> {
                 kind: Kind::Break,
             }),
             Event::Text(t) => {
-                if !in_code_block && t.contains("{{#demo") {
+                if !in_code_block && (t.contains("{{#demo") || t.contains("{{#chart")) {
                     directive_at.push(range.start);
                 }
                 text.push_str(&t);
@@ -177,12 +229,9 @@ fn top_level_blocks(src: &str, problems: &mut Vec<Problem>) -> Vec<Block> {
     blocks
 }
 
-/// Turns one chapter's Markdown into slides. `demo` renders a `{{#demo NAME}}` or says
-/// why it cannot.
-pub fn to_slides(
-    src: &str,
-    demo: &mut dyn FnMut(&str) -> Result<String, String>,
-) -> Result<String, Vec<Problem>> {
+/// Turns one chapter's Markdown into slides. `embed` renders `{{#demo}}` and
+/// `{{#chart}}` directives or says why it cannot.
+pub fn to_slides(src: &str, embed: &mut dyn Embed) -> Result<String, Vec<Problem>> {
     let mut problems = Vec::new();
     let blocks = top_level_blocks(src, &mut problems);
     let mut out = String::with_capacity(src.len() + 256);
@@ -234,11 +283,20 @@ pub fn to_slides(
                 out.push_str("\n\n<aside class=\"notes\">\n\n");
                 in_notes = true;
             }
-            Kind::Demo(name) => {
+            Kind::Demo(_) | Kind::Chart { .. } | Kind::Diagram(_) | Kind::Other => {
                 if !in_slide {
                     open(&mut out, &mut slides, &mut in_slide);
                 }
-                match demo(name) {
+                let rendered = match &block.kind {
+                    Kind::Demo(name) => embed.demo(name),
+                    Kind::Chart { demo, metrics } => embed.chart(demo, metrics),
+                    Kind::Diagram(ascii) => Ok(diagram::render(ascii)),
+                    Kind::Other | Kind::SlideTitle | Kind::Break | Kind::NotesMarker => {
+                        out.push_str(&src[block.range.clone()]);
+                        continue;
+                    }
+                };
+                match rendered {
                     Ok(html) => {
                         out.push_str("\n\n");
                         out.push_str(&html);
@@ -249,12 +307,6 @@ pub fn to_slides(
                         message,
                     }),
                 }
-            }
-            Kind::Other => {
-                if !in_slide {
-                    open(&mut out, &mut slides, &mut in_slide);
-                }
-                out.push_str(&src[block.range.clone()]);
             }
         }
     }
@@ -277,16 +329,35 @@ pub fn count_slides(converted: &str) -> usize {
 mod tests {
     use super::*;
 
-    fn no_demos(name: &str) -> Result<String, String> {
-        Err(format!("no demo `{name}`"))
+    /// A book without demos.
+    struct NoDemos;
+
+    impl Embed for NoDemos {
+        fn demo(&mut self, name: &str) -> Result<String, String> {
+            Err(format!("no demo `{name}`"))
+        }
+        fn chart(&mut self, demo: &str, _: &[String]) -> Result<String, String> {
+            Err(format!("no demo `{demo}`"))
+        }
     }
 
-    fn fake_demo(name: &str) -> Result<String, String> {
-        Ok(format!("<figure>{name}</figure>"))
+    /// A book where every demo exists and renders as its name.
+    struct FakeDemos;
+
+    impl Embed for FakeDemos {
+        fn demo(&mut self, name: &str) -> Result<String, String> {
+            Ok(format!("<figure>{name}</figure>"))
+        }
+        fn chart(&mut self, demo: &str, metrics: &[String]) -> Result<String, String> {
+            Ok(format!(
+                "<figure>chart {demo}: {}</figure>",
+                metrics.join(",")
+            ))
+        }
     }
 
     fn slides(src: &str) -> String {
-        to_slides(src, &mut fake_demo).unwrap()
+        to_slides(src, &mut FakeDemos).unwrap()
     }
 
     #[test]
@@ -345,13 +416,13 @@ mod tests {
     #[test]
     fn directives_in_code_are_left_alone() {
         let src = "## A\n\n```\n{{#demo nope}}\n```\n\nUse `{{#demo nope}}` to embed.\n\n    {{#demo nope}}\n";
-        let out = to_slides(src, &mut no_demos).unwrap();
+        let out = to_slides(src, &mut NoDemos).unwrap();
         assert_eq!(out.matches("{{#demo nope}}").count(), 3, "{out}");
     }
 
     #[test]
     fn a_missing_demo_is_reported_at_its_line() {
-        let err = to_slides("# T\n\ntext\n\n{{#demo nope}}\n", &mut no_demos).unwrap_err();
+        let err = to_slides("# T\n\ntext\n\n{{#demo nope}}\n", &mut NoDemos).unwrap_err();
         assert_eq!(
             err,
             vec![Problem {
@@ -365,7 +436,7 @@ mod tests {
     fn misplaced_or_malformed_directives_are_errors() {
         let err = to_slides(
             "see {{#demo peek}} here\n\n- {{#demo peek}}\n\n{{#demo Bad_Name}}\n",
-            &mut fake_demo,
+            &mut FakeDemos,
         )
         .unwrap_err();
         let lines: Vec<usize> = err.iter().map(|p| p.line).collect();
@@ -397,5 +468,69 @@ mod tests {
             out.matches("</aside>").count()
         );
         assert_eq!(count_slides(&out), 3);
+    }
+
+    #[test]
+    fn chart_directive_becomes_the_chart() {
+        let out = slides("## A\n\n{{#chart udp-loss sent received}}\n\nNotes:\n\nn\n");
+        assert!(
+            out.contains("\n\n<figure>chart udp-loss: sent,received</figure>\n\n"),
+            "{out}"
+        );
+        assert!(!out.contains("{{#chart"), "{out}");
+        assert_eq!(count_slides(&out), 1);
+    }
+
+    #[test]
+    fn malformed_or_misplaced_charts_are_errors_at_their_line() {
+        let err = to_slides(
+            "{{#chart udp-loss}}\n\n{{#chart Bad x}}\n\n- {{#chart a b}}\n\n{{#chart nope x}}\n",
+            &mut NoDemos,
+        )
+        .unwrap_err();
+        let lines: Vec<usize> = err.iter().map(|p| p.line).collect();
+        assert_eq!(lines, vec![1, 3, 5, 7], "{err:?}");
+        assert!(err[0].message.contains("at least one metric"), "{err:?}");
+        assert_eq!(err[3].message, "no demo `nope`");
+    }
+
+    #[test]
+    fn chart_directive_parses_demo_and_metrics() {
+        assert_eq!(
+            parse_chart_directive("{{#chart ipc-table unix.latency tcp.latency}}"),
+            Some(Ok((
+                "ipc-table".to_string(),
+                vec!["unix.latency".to_string(), "tcp.latency".to_string()]
+            )))
+        );
+        assert_eq!(parse_chart_directive("{{#charts x y}}"), None);
+        assert_eq!(parse_chart_directive("{{#demo x}}"), None);
+    }
+
+    #[test]
+    fn svgbob_blocks_become_inline_svg_and_other_code_stays() {
+        let src = "## Buffers\n\n```svgbob\nsend --> [buf] --> recv\n```\n\n```rust\nlet x = 1;\n```\n\nNotes:\n\n```svgbob\na --> b\n```\n";
+        let out = slides(src);
+        assert_eq!(
+            out.matches("<div class=\"diagram\"><svg").count(),
+            2,
+            "{out}"
+        );
+        assert!(!out.contains("```svgbob"), "{out}");
+        assert!(out.contains("```rust\nlet x = 1;\n```"), "{out}");
+        let notes = out.find("<aside class=\"notes\">").unwrap();
+        assert!(
+            out[notes..].contains("<div class=\"diagram\">"),
+            "in the notes too"
+        );
+        for (i, line) in out.lines().enumerate() {
+            if line.contains("<svg") {
+                assert!(
+                    line.contains("</svg></div>"),
+                    "line {i} holds the whole SVG"
+                );
+            }
+        }
+        assert_eq!(count_slides(&out), 1);
     }
 }

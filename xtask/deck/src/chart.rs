@@ -1,0 +1,227 @@
+//! `{{#chart DEMO METRIC...}}`: a bar chart of numbers a demo measured, drawn as SVG from
+//! its captured transcript, so a slide never shows a typed-in number.
+//!
+//! One horizontal bar per metric, in the order the directive names them, labelled with
+//! the metric's name and its value and unit. Bars that share a unit share a scale (a
+//! chart of `ms` and `datagrams` does not pretend one is bigger than the other). The
+//! caption names the demo and when and where it ran. The SVG uses `currentColor`, so it
+//! follows the page's light or dark theme, and the figure is one line of HTML.
+
+use std::fmt::Write;
+
+use transcript::{Metric, Transcript};
+
+use crate::figure::escape;
+
+const WIDTH: f64 = 640.0;
+const LABEL_W: f64 = 230.0;
+const VALUE_W: f64 = 120.0;
+const ROW_H: f64 = 30.0;
+const BAR_H: f64 = 20.0;
+
+/// Looks up each named metric in the transcript, or says which are missing and which
+/// the demo does have.
+pub fn select<'t>(t: &'t Transcript, names: &[String]) -> Result<Vec<&'t Metric>, String> {
+    let mut found = Vec::new();
+    let mut missing = Vec::new();
+    for name in names {
+        match t.metrics.iter().find(|m| &m.name == name) {
+            Some(m) => found.push(m),
+            None => missing.push(format!("`{name}`")),
+        }
+    }
+    if missing.is_empty() {
+        return Ok(found);
+    }
+    let have: Vec<&str> = t.metrics.iter().map(|m| m.name.as_str()).collect();
+    Err(format!(
+        "demo `{}` recorded no metric {} (it has: {})",
+        t.demo,
+        missing.join(", "),
+        if have.is_empty() {
+            "none; a demo records them with `d.metric(...)`".to_string()
+        } else {
+            have.join(", ")
+        }
+    ))
+}
+
+/// The chart of `metrics` (from `t`) as a `<figure class="chart">`, on one line.
+pub fn render(t: &Transcript, metrics: &[&Metric]) -> String {
+    let height = ROW_H * metrics.len() as f64 + 10.0;
+    let bar_room = WIDTH - LABEL_W - VALUE_W;
+    let mut svg = format!(
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {WIDTH} {height}\" \
+         style=\"max-width:100%;height:auto\" role=\"img\" aria-label=\"{}\" \
+         font-family=\"ui-sans-serif, sans-serif\" font-size=\"15\" fill=\"currentColor\">",
+        escape(&alt_text(metrics))
+    );
+    for (i, m) in metrics.iter().enumerate() {
+        let scale = metrics
+            .iter()
+            .filter(|o| o.unit == m.unit)
+            .map(|o| o.value.abs())
+            .fold(0.0, f64::max);
+        let mut w = if scale > 0.0 {
+            bar_room * m.value.abs() / scale
+        } else {
+            0.0
+        };
+        if m.value != 0.0 {
+            // A value a thousand times smaller than its neighbour still shows.
+            w = w.max(2.0);
+        }
+        let y = 5.0 + ROW_H * i as f64;
+        let mid = y + BAR_H / 2.0 + 5.0;
+        let _ = write!(
+            svg,
+            "<text x=\"{lx}\" y=\"{mid}\" text-anchor=\"end\">{label}</text>\
+             <rect x=\"{LABEL_W}\" y=\"{y}\" width=\"{w:.1}\" height=\"{BAR_H}\" fill-opacity=\"0.55\"/>\
+             <text x=\"{vx:.1}\" y=\"{mid}\">{value}</text>",
+            lx = LABEL_W - 8.0,
+            label = escape(&m.name),
+            vx = LABEL_W + w + 6.0,
+            value = escape(&value_text(m)),
+        );
+    }
+    svg.push_str("</svg>");
+    let date = t.captured_at.split('T').next().unwrap_or(&t.captured_at);
+    format!(
+        "<figure class=\"chart\" data-demo=\"{name}\">{svg}<figcaption>Measured by \
+         <code>cargo xtask demo {name}</code> on {date}, Linux {kernel}</figcaption></figure>",
+        name = escape(&t.demo),
+        date = escape(date),
+        kernel = escape(&t.kernel),
+    )
+}
+
+fn alt_text(metrics: &[&Metric]) -> String {
+    metrics
+        .iter()
+        .map(|m| format!("{}: {}", m.name, value_text(m)))
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+fn value_text(m: &Metric) -> String {
+    if m.unit.is_empty() {
+        number(m.value)
+    } else {
+        format!("{} {}", number(m.value), m.unit)
+    }
+}
+
+/// A number as a person reads it: whole numbers whole, others to three significant
+/// digits.
+pub fn number(v: f64) -> String {
+    let a = v.abs();
+    if (v.fract() == 0.0 && a < 1e15) || a >= 100.0 {
+        format!("{v:.0}")
+    } else if a >= 10.0 {
+        format!("{v:.1}")
+    } else if a >= 1.0 {
+        format!("{v:.2}")
+    } else if a == 0.0 {
+        "0".into()
+    } else {
+        let digits = (2 - a.log10().floor() as i32).max(0) as usize;
+        format!("{v:.digits$}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use transcript::{Outcome, Status};
+
+    fn metric(name: &str, value: f64, unit: &str) -> Metric {
+        Metric {
+            name: name.into(),
+            value,
+            unit: unit.into(),
+        }
+    }
+
+    fn sample() -> Transcript {
+        Transcript {
+            format: transcript::FORMAT,
+            demo: "nagle".into(),
+            claim: "c".into(),
+            args: vec![],
+            chunks: vec![],
+            outcome: Outcome {
+                status: Status::Passed,
+                code: Some(0),
+                signal: None,
+            },
+            duration_ms: 10,
+            kernel: "6.18.0".into(),
+            captured_at: "2026-11-24T10:00:00Z".into(),
+            metrics: vec![
+                metric("default.median", 44.0, "ms"),
+                metric("nodelay.median", 0.04, "ms"),
+                metric("requests", 30.0, ""),
+            ],
+        }
+    }
+
+    fn widths(html: &str) -> Vec<f64> {
+        html.match_indices("<rect ")
+            .map(|(at, _)| {
+                let w = &html[at..];
+                let start = w.find("width=\"").unwrap() + 7;
+                w[start..start + w[start..].find('"').unwrap()]
+                    .parse()
+                    .unwrap()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn bars_are_scaled_per_unit_and_labelled() {
+        let t = sample();
+        let picked = select(
+            &t,
+            &[
+                "default.median".into(),
+                "nodelay.median".into(),
+                "requests".into(),
+            ],
+        )
+        .unwrap();
+        let html = render(&t, &picked);
+        assert!(!html.contains('\n'), "{html}");
+        let w = widths(&html);
+        assert_eq!(w.len(), 3);
+        let full = WIDTH - LABEL_W - VALUE_W;
+        assert_eq!(w[0], full, "the largest ms bar is full width");
+        assert_eq!(w[1], 2.0, "a tiny value still shows");
+        assert_eq!(w[2], full, "another unit has its own scale");
+        assert!(html.contains(">44 ms</text>") && html.contains(">0.0400 ms</text>"));
+        assert!(html.contains(">30</text>"), "{html}");
+        assert!(html.contains("cargo xtask demo nagle</code> on 2026-11-24, Linux 6.18.0"));
+    }
+
+    #[test]
+    fn missing_metrics_are_named_with_what_exists() {
+        let t = sample();
+        let err = select(&t, &["default.median".into(), "p99".into()]).unwrap_err();
+        assert!(err.contains("no metric `p99`"), "{err}");
+        assert!(err.contains("it has: default.median, nodelay.median, requests"));
+        let mut none = sample();
+        none.metrics.clear();
+        let err = select(&none, &["x".into()]).unwrap_err();
+        assert!(err.contains("d.metric"), "{err}");
+    }
+
+    #[test]
+    fn numbers_read_naturally() {
+        assert_eq!(number(9991.0), "9991");
+        assert_eq!(number(44.26), "44.3");
+        assert_eq!(number(1.5), "1.50");
+        assert_eq!(number(0.0412), "0.0412");
+        assert_eq!(number(0.5), "0.500");
+        assert_eq!(number(0.0), "0");
+        assert_eq!(number(123.4), "123");
+    }
+}

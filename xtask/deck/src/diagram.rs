@@ -1,0 +1,128 @@
+//! ASCII diagrams in fenced ```` ```svgbob ```` blocks, drawn as inline SVG at build time.
+//!
+//! The source of every picture stays in the chapter as text, so a diagram is reviewed and
+//! diffed like the prose around it. The SVG follows the page's text colour
+//! (`currentColor`) and has no backdrop, so it reads in the light and the dark themes.
+//!
+//! The output is one line of HTML: Markdown ends an HTML block at a blank line, and
+//! svgbob's own output has blank lines in its style sheet.
+
+use svgbob::Settings;
+
+/// The HTML of one diagram: a `<div class="diagram">` holding the SVG.
+pub fn render(ascii: &str) -> String {
+    let settings = Settings {
+        stroke_color: "currentColor".into(),
+        fill_color: "currentColor".into(),
+        background: "transparent".into(),
+        font_family: "ui-monospace, monospace".into(),
+        include_backdrop: false,
+        ..Settings::default()
+    };
+    let svg = svgbob::to_svg_with_settings(ascii, &settings);
+    let svg = scope(&svg, &format!("{:08x}", fnv1a(ascii.as_bytes())));
+    let svg = scalable(&svg);
+    // svgbob puts every element, and every text run, on a line of its own, so dropping
+    // the indentation and the line breaks changes nothing that is drawn.
+    let one_line: String = svg.lines().map(str::trim).collect();
+    format!("<div class=\"diagram\">{one_line}</div>")
+}
+
+/// Marker ids and the style sheet are global to the page (and the print view puts every
+/// chapter on one page): give each diagram its own, so one hidden slide cannot take the
+/// arrows of another.
+fn scope(svg: &str, suffix: &str) -> String {
+    let mut out = svg
+        .replace(
+            "class=\"svgbob\"",
+            &format!("class=\"svgbob svgbob-{suffix}\""),
+        )
+        .replace(".svgbob ", &format!(".svgbob-{suffix} "));
+    for id in [
+        "arrow",
+        "diamond",
+        "circle",
+        "open_circle",
+        "big_open_circle",
+    ] {
+        out = out
+            .replace(&format!("id=\"{id}\""), &format!("id=\"{id}-{suffix}\""))
+            .replace(&format!("url(#{id})"), &format!("url(#{id}-{suffix})"));
+    }
+    out
+}
+
+/// Adds a `viewBox` next to svgbob's fixed `width`/`height`, so CSS can scale the
+/// picture to the slide while the aspect ratio stays.
+fn scalable(svg: &str) -> String {
+    let attr = |name: &str| -> Option<&str> {
+        let start = svg.find(&format!(" {name}=\""))? + name.len() + 3;
+        let len = svg[start..].find('"')?;
+        Some(&svg[start..start + len])
+    };
+    match (attr("width"), attr("height")) {
+        (Some(w), Some(h)) => svg.replacen(
+            "<svg ",
+            &format!(
+                "<svg viewBox=\"0 0 {w} {h}\" style=\"max-width:100%;height:auto\" role=\"img\" "
+            ),
+            1,
+        ),
+        _ => svg.to_string(),
+    }
+}
+
+/// A stable hash (FNV-1a), so a diagram's ids do not change from one build to the next.
+fn fnv1a(bytes: &[u8]) -> u32 {
+    bytes.iter().fold(0x811c_9dc5, |h, &b| {
+        (h ^ u32::from(b)).wrapping_mul(0x0100_0193)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const BOXES: &str = "+------+     +------+\n| send |---->| recv |\n+------+     +------+\n";
+
+    #[test]
+    fn a_diagram_is_one_line_of_svg_in_a_div() {
+        let html = render(BOXES);
+        assert!(!html.contains('\n'), "{html}");
+        assert!(html.starts_with("<div class=\"diagram\"><svg "), "{html}");
+        assert!(html.ends_with("</svg></div>"), "{html}");
+        assert!(html.contains(">send</text>") && html.contains(">recv</text>"));
+    }
+
+    #[test]
+    fn it_follows_the_text_colour_and_has_no_backdrop() {
+        let html = render(BOXES);
+        assert!(html.contains("stroke: currentColor"), "{html}");
+        assert!(
+            !html.contains("black") && !html.contains(": white"),
+            "{html}"
+        );
+        assert!(!html.contains("class=\"backdrop\""), "{html}");
+    }
+
+    #[test]
+    fn it_scales_and_keeps_its_ids_to_itself() {
+        let a = render(BOXES);
+        let b = render("a --> b\n");
+        assert!(a.contains("viewBox=\"0 0 "), "{a}");
+        let id_of = |html: &str| {
+            let at = html.find("id=\"arrow-").unwrap() + 4;
+            html[at..at + html[at..].find('"').unwrap()].to_string()
+        };
+        assert_ne!(id_of(&a), id_of(&b));
+        assert!(a.contains(&format!("url(#{})", id_of(&a))), "{a}");
+        assert!(!a.contains("url(#arrow)") && !a.contains(".svgbob line"));
+        assert_eq!(render(BOXES), a, "the same source gives the same picture");
+    }
+
+    #[test]
+    fn text_is_escaped() {
+        let html = render("<a&b>\n");
+        assert!(html.contains("&lt;a&amp;b&gt;"), "{html}");
+    }
+}
