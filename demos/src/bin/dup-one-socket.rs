@@ -1,0 +1,90 @@
+//! Two descriptors can name one socket: closing one leaves the connection up, but shutdown() through either one ends it for both.
+//!
+//! dup(2): "the old and new file descriptors may be used interchangeably. They refer to
+//! the same open file description". close(2): only when the last descriptor is closed
+//! are "the resources associated with the open file description [...] freed".
+//! shutdown(2) acts on "the socket associated with sockfd", whichever descriptor names it.
+
+use std::io::{Read, Write};
+use std::net::{Shutdown, TcpStream};
+use std::os::fd::OwnedFd;
+use std::time::Duration;
+
+use anyhow::Context;
+use demos::{IO_TIMEOUT, fd, net};
+
+/// How long the peer waits for an EOF that must not come.
+const QUIET: Duration = Duration::from_millis(200);
+
+fn main() {
+    demos::run(|d| {
+        d.expect("close() drops one descriptor only; shutdown() ends the connection for all");
+        let (client, mut server) = net::tcp_pair()?;
+
+        d.step("dup the client's socket descriptor");
+        let first = OwnedFd::from(client);
+        let second = nix::unistd::dup(&first).context("dup")?;
+        let (link1, link2) = (fd::proc_link(&first)?, fd::proc_link(&second)?);
+        d.saw(format_args!("both descriptors -> {link1} / {link2}"));
+        d.check(
+            link1 == link2 && link1.starts_with("socket:["),
+            "two descriptors, one socket",
+        )?;
+
+        d.step("close the first descriptor; the peer waits 200 ms for an EOF");
+        drop(first);
+        let peer_woke = fd::readable_within(&server, QUIET)?;
+        let mut second = TcpStream::from(second);
+        second
+            .write_all(b"still here")
+            .context("send through the dup")?;
+        let mut got = [0u8; 10];
+        server.read_exact(&mut got).context("peer recv")?;
+        server.write_all(b"pong").context("peer send")?;
+        let mut back = [0u8; 4];
+        second
+            .read_exact(&mut back)
+            .context("recv through the dup")?;
+        d.saw(format_args!(
+            "peer: {} in 200 ms; then got {:?} and answered {:?}",
+            if peer_woke { "readable" } else { "no EOF" },
+            String::from_utf8_lossy(&got),
+            String::from_utf8_lossy(&back)
+        ));
+        d.check(
+            !peer_woke && &got == b"still here" && &back == b"pong",
+            "closing one descriptor sent nothing: no EOF, data still flows both ways",
+        )?;
+
+        d.step("dup again and shutdown(SHUT_RDWR) through the new descriptor only");
+        let third = second.try_clone().context("dup")?;
+        third.shutdown(Shutdown::Both).context("shutdown")?;
+        let mut buf = [0u8; 16];
+        let peer_read = if fd::readable_within(&server, IO_TIMEOUT)? {
+            server.read(&mut buf).context("peer recv")?
+        } else {
+            anyhow::bail!("the peer saw nothing within {:?}", IO_TIMEOUT)
+        };
+        let other_read = second
+            .read(&mut buf)
+            .context("read through the other descriptor")?;
+        let other_write = second.write(b"more");
+        d.saw(format_args!("peer: recv = {peer_read} (EOF)"));
+        d.saw(format_args!(
+            "other descriptor: read = {other_read}, write: {}",
+            match &other_write {
+                Ok(n) => format!("{n} bytes"),
+                Err(e) => net::errno_name(e),
+            }
+        ));
+        d.check(peer_read == 0, "the peer saw the end of the connection")?;
+        d.check(
+            other_read == 0
+                && other_write
+                    .as_ref()
+                    .is_err_and(|e| net::is_errno(e, nix::errno::Errno::EPIPE)),
+            "and the still-open descriptor is shut down too (EOF, EPIPE)",
+        )?;
+        Ok(())
+    })
+}

@@ -1,0 +1,99 @@
+//! shutdown(SHUT_WR) closes one direction only: the peer reads EOF (recv returns 0) and can still answer, and the half-closed side still reads the answer.
+//!
+//! shutdown(2): "If how is SHUT_WR, further transmissions will be disallowed." recv(2):
+//! "When a stream socket peer has performed an orderly shutdown, the return value will
+//! be 0 (the traditional \"end-of-file\" return)."
+
+use std::io::{Read, Write};
+use std::net::{Shutdown, TcpStream};
+
+use anyhow::{Context, bail};
+use demos::{IO_TIMEOUT, Result, fd, net};
+
+/// One recv that must not wait longer than [`IO_TIMEOUT`].
+fn recv_once(stream: &mut TcpStream, buf: &mut [u8]) -> Result<usize> {
+    if !fd::readable_within(&*stream, IO_TIMEOUT)? {
+        bail!("nothing to read within {IO_TIMEOUT:?}");
+    }
+    stream.read(buf).context("recv")
+}
+
+/// Reads until EOF; returns the bytes and the sizes every recv returned (the last is 0).
+fn recv_to_eof(stream: &mut TcpStream) -> Result<(Vec<u8>, Vec<usize>)> {
+    let mut all = Vec::new();
+    let mut calls = Vec::new();
+    let mut buf = [0u8; 4096];
+    loop {
+        let n = recv_once(stream, &mut buf)?;
+        calls.push(n);
+        if n == 0 {
+            return Ok((all, calls));
+        }
+        all.extend_from_slice(&buf[..n]);
+    }
+}
+
+fn main() {
+    demos::run(|d| {
+        d.expect("after SHUT_WR the peer reads EOF, then answers over the open direction");
+        let (mut client, mut server) = net::tcp_pair()?;
+
+        d.step("client sends a request of unknown length, then shutdown(SHUT_WR)");
+        let request = b"count the words in this request, however long it is";
+        client.write_all(request).context("send the request")?;
+        client
+            .shutdown(Shutdown::Write)
+            .context("shutdown(SHUT_WR)")?;
+
+        d.step("server reads until recv returns 0, then answers");
+        let (got, calls) = recv_to_eof(&mut server)?;
+        d.saw(format_args!(
+            "server: recv returned {calls:?}: {} bytes, then 0 = EOF",
+            got.len()
+        ));
+        d.check(
+            got == request && calls.last() == Some(&0),
+            "the server saw the whole request and then EOF",
+        )?;
+        let words = String::from_utf8_lossy(&got).split_whitespace().count();
+        let answer = format!("{words} words");
+        let sent = server.write(answer.as_bytes());
+        d.saw(format_args!(
+            "server: send after reading EOF = {}",
+            match &sent {
+                Ok(n) => format!("{n} bytes"),
+                Err(e) => net::errno_name(e),
+            }
+        ));
+        d.check(
+            sent.as_ref().is_ok_and(|&n| n == answer.len()),
+            "EOF from the peer did not stop the server from sending",
+        )?;
+        server
+            .shutdown(Shutdown::Write)
+            .context("server shutdown")?;
+
+        d.step("client, half-closed, reads the answer; then tries to send again");
+        let (reply, _) = recv_to_eof(&mut client)?;
+        let again = client.write(b"one more thing");
+        d.saw(format_args!(
+            "client: got {:?}; a new send: {}",
+            String::from_utf8_lossy(&reply),
+            match &again {
+                Ok(n) => format!("{n} bytes"),
+                Err(e) => net::errno_name(e),
+            }
+        ));
+        d.check(
+            reply == answer.as_bytes(),
+            "the half-closed side still reads the answer",
+        )?;
+        d.check(
+            again
+                .as_ref()
+                .is_err_and(|e| net::is_errno(e, nix::errno::Errno::EPIPE)),
+            "only its sending direction is closed (EPIPE)",
+        )?;
+        Ok(())
+    })
+}
