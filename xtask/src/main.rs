@@ -1,1 +1,97 @@
-fn main() {}
+//! `cargo xtask`: everything the talk needs, with nothing to install but Rust.
+//!
+//! The cargo-xtask pattern: an ordinary binary in the workspace, run through the
+//! `cargo xtask` alias in `.cargo/config.toml`. Each subcommand lives in its own module.
+
+mod book;
+mod capture;
+mod demos;
+mod present;
+mod runner;
+mod test;
+mod wasm;
+
+use std::path::{Path, PathBuf};
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(name = "cargo xtask", about = "Build, present, capture and test the talk", version)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Build the static site into book/ (or DIR/book).
+    Build {
+        /// Build another book (its own book.toml and chapters) with the same engine.
+        #[arg(long, value_name = "DIR")]
+        book: Option<PathBuf>,
+        /// Treat warnings (for example in reStructuredText chapters) as errors.
+        #[arg(long)]
+        strict: bool,
+    },
+    /// Build the deck, serve it on 127.0.0.1, and rebuild when slides or theme change.
+    Present {
+        #[arg(long, default_value_t = 3000)]
+        port: u16,
+        /// Serve another book.
+        #[arg(long, value_name = "DIR")]
+        book: Option<PathBuf>,
+        /// Listen on this address instead of 127.0.0.1 (exposes the Run-live endpoint!).
+        #[arg(long, value_name = "ADDR")]
+        listen: Option<std::net::IpAddr>,
+    },
+    /// List the demos, or run one live: `cargo xtask demo NAME [ARGS]`.
+    Demo {
+        name: Option<String>,
+        /// Arguments for the demo, e.g. --verbose.
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<String>,
+    },
+    /// Run demos (all by default) and store their transcripts for the slides.
+    Capture {
+        names: Vec<String>,
+        /// How many demos run at once.
+        #[arg(long, default_value_t = 4)]
+        jobs: usize,
+        /// Hard limit per demo, in seconds; the demo's whole process group is killed then.
+        #[arg(long, default_value_t = 20)]
+        timeout: u64,
+    },
+    /// Run every test: unit tests, every demo as a test, the deck build, browser tests.
+    Test {
+        /// Skip the headless-browser tests.
+        #[arg(long)]
+        no_browser: bool,
+    },
+}
+
+fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Build { book, strict } => book::build_cmd(book.as_deref(), strict),
+        Command::Present { port, book, listen } => present::run(port, book.as_deref(), listen),
+        Command::Demo { name: None, .. } => demos::list_cmd(),
+        Command::Demo { name: Some(name), args } => demos::run_cmd(&name, &args),
+        Command::Capture { names, jobs, timeout } => capture::run(&names, jobs, std::time::Duration::from_secs(timeout)),
+        Command::Test { no_browser } => test::run(no_browser),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+/// The repository root (xtask lives one level below it).
+pub fn project_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("xtask is inside the workspace")
+        .to_path_buf()
+}

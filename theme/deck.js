@@ -1,0 +1,29 @@
+// The deck's loader: the only hand-written JavaScript. The work happens in the
+// WebAssembly player (theme/player); this file loads it and, when the page is served
+// by `cargo xtask present`, listens for rebuilds and reloads the page.
+"use strict";
+(function () {
+  const root = typeof path_to_root === "string" ? path_to_root : "";
+
+  import(root + "deck/player.js")
+    .then(async (player) => {
+      await player.default();
+      player.attach();
+    })
+    .catch((err) => {
+      // A stock `mdbook build` has no player: the captured output still shows.
+      document.documentElement.dataset.player = "unavailable";
+      console.info("deck: replay unavailable (build with `cargo xtask build`)", err);
+    });
+
+  fetch(root + "__deck/status")
+    .then((r) => (r.ok ? r.json() : null))
+    .then((status) => {
+      if (!status || !status.present) return;
+      document.documentElement.dataset.present = "true";
+      const events = new EventSource(root + "__deck/events");
+      events.addEventListener("reload", () => location.reload());
+      events.addEventListener("build-failed", (e) => console.error("deck: rebuild failed\n" + e.data));
+    })
+    .catch(() => {});
+})();

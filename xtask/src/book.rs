@@ -1,0 +1,137 @@
+//! Building a book: mdbook with the deck preprocessor registered in-process, then the
+//! deck's browser assets (the CSS, the loader and the WebAssembly player) next to it.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Instant;
+
+use anyhow::{Context, Result};
+use mdbook_driver::MDBook;
+use mdbook_driver::config::Config;
+use xshell::Shell;
+
+use crate::{project_root, wasm};
+
+/// Where the browser assets go inside a built book.
+pub const ASSET_DIR: &str = "deck";
+
+/// What `build` should do about the WebAssembly player.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Player {
+    /// Rebuild it (cargo decides whether anything changed).
+    Rebuild,
+    /// Reuse the last build when there is one (a slide edit does not touch it).
+    Reuse,
+}
+
+pub fn build_cmd(book: Option<&Path>, strict: bool) -> Result<ExitCode> {
+    let root = book_root(book)?;
+    let t0 = Instant::now();
+    let out = build(&root, strict, Player::Rebuild)?;
+    eprintln!("built {} in {:.1} s", out.display(), t0.elapsed().as_secs_f64());
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The root of the book to build: the talk, or the `--book DIR` given.
+pub fn book_root(book: Option<&Path>) -> Result<PathBuf> {
+    let root = match book {
+        Some(dir) => std::env::current_dir().context("current directory")?.join(dir),
+        None => project_root(),
+    };
+    let toml = root.join("book.toml");
+    anyhow::ensure!(toml.exists(), "{} has no book.toml: is it a book?", root.display());
+    root.canonicalize().with_context(|| format!("resolving {}", root.display()))
+}
+
+/// Builds the book at `root` into its build directory and returns that directory.
+pub fn build(root: &Path, strict: bool, player: Player) -> Result<PathBuf> {
+    let mut config = Config::from_disk(root.join("book.toml"))
+        .with_context(|| format!("reading {}", root.join("book.toml").display()))?;
+    if strict {
+        config.set("preprocessor.deck.strict", true).context("setting strict mode")?;
+    }
+    let mut md = MDBook::load_with_config(root, config)
+        .with_context(|| format!("loading the book at {}", root.display()))?;
+    // Same name as book.toml's command-line preprocessor, so this replaces it in place.
+    md.with_preprocessor(deck::Deck);
+    md.build().with_context(|| format!("building the book at {}", root.display()))?;
+    let out = md.build_dir_for("html");
+    install_assets(&out, player, lists_theme(&md.config))?;
+    Ok(out)
+}
+
+/// True when the book's own config loads the deck theme (ours does, so that a stock
+/// `mdbook build` has it too); other books get it injected after the build.
+fn lists_theme(config: &Config) -> bool {
+    config
+        .html_config()
+        .is_some_and(|html| html.additional_js.iter().any(|p| p.ends_with("deck.js")))
+}
+
+/// Copies the player next to the book and, for books that do not list the deck theme
+/// themselves, the theme files plus the tags that load them.
+fn install_assets(out: &Path, player: Player, book_lists_theme: bool) -> Result<()> {
+    let sh = Shell::new()?;
+    let assets = out.join(ASSET_DIR);
+    std::fs::create_dir_all(&assets).with_context(|| format!("creating {}", assets.display()))?;
+    let cache = wasm::target_dir(&sh)?.join("deck-player");
+    if player == Player::Rebuild || !cache.join("player_bg.wasm").exists() {
+        wasm::build_player(&sh, &cache)?;
+    }
+    for file in ["player.js", "player_bg.wasm"] {
+        copy(&cache.join(file), &assets.join(file))?;
+    }
+    if !book_lists_theme {
+        let theme = project_root().join("theme");
+        for file in ["deck.css", "deck.js"] {
+            copy(&theme.join(file), &assets.join(file))?;
+        }
+        inject_theme_tags(out, out)?;
+    }
+    Ok(())
+}
+
+fn copy(from: &Path, to: &Path) -> Result<()> {
+    std::fs::copy(from, to).with_context(|| format!("copying {} to {}", from.display(), to.display()))?;
+    Ok(())
+}
+
+/// Adds `<link>` and `<script>` for the deck theme to every page below `dir`.
+fn inject_theme_tags(out: &Path, dir: &Path) -> Result<()> {
+    for entry in std::fs::read_dir(dir).with_context(|| format!("listing {}", dir.display()))? {
+        let path = entry?.path();
+        if path.is_dir() {
+            if !path.ends_with(ASSET_DIR) {
+                inject_theme_tags(out, &path)?;
+            }
+            continue;
+        }
+        if path.extension().is_none_or(|e| e != "html") {
+            continue;
+        }
+        let depth = path.strip_prefix(out).map(|p| p.components().count() - 1).unwrap_or(0);
+        let up = "../".repeat(depth);
+        let html = std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
+        let tags = format!(
+            "<link rel=\"stylesheet\" href=\"{up}{ASSET_DIR}/deck.css\">\n<script src=\"{up}{ASSET_DIR}/deck.js\"></script>\n"
+        );
+        if let Some(at) = html.find("</head>") {
+            let patched = format!("{}{tags}{}", &html[..at], &html[at..]);
+            std::fs::write(&path, patched).with_context(|| format!("writing {}", path.display()))?;
+        }
+    }
+    Ok(())
+}
+
+/// Total size of a directory tree, for reports.
+pub fn dir_size(dir: &Path) -> u64 {
+    std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| {
+            let p = e.path();
+            if p.is_dir() { dir_size(&p) } else { e.metadata().map(|m| m.len()).unwrap_or(0) }
+        })
+        .sum()
+}

@@ -1,0 +1,65 @@
+//! `cargo xtask demo`: list the demos, or build one and run it live.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{Context, Result, bail};
+use deck::DemoInfo;
+use xshell::{Shell, cmd};
+
+use crate::{project_root, wasm};
+
+/// The demos crate directory.
+pub fn demos_dir() -> PathBuf {
+    project_root().join("demos")
+}
+
+pub fn catalog() -> Result<Vec<DemoInfo>> {
+    deck::catalog::list(&demos_dir())
+}
+
+/// Looks names up in the catalogue; an unknown one is an error that names the closest.
+pub fn resolve<'a>(catalog: &'a [DemoInfo], name: &str) -> Result<&'a DemoInfo> {
+    if let Some(d) = catalog.iter().find(|d| d.name == name) {
+        return Ok(d);
+    }
+    let hint = deck::catalog::did_you_mean(&deck::catalog::closest(name, catalog.iter().map(|d| d.name.as_str())));
+    bail!("no demo named `{name}`{hint}; `cargo xtask demo` lists them all")
+}
+
+/// Builds every demo (optimised: demos measure timings) and returns where binaries are.
+pub fn build_all() -> Result<PathBuf> {
+    let sh = Shell::new()?;
+    let _dir = sh.push_dir(project_root());
+    cmd!(sh, "cargo build --quiet --release --package demos --bins")
+        .run()
+        .context("building the demos")?;
+    Ok(wasm::target_dir(&sh)?.join("release"))
+}
+
+pub fn list_cmd() -> Result<ExitCode> {
+    let demos = catalog()?;
+    let width = demos.iter().map(|d| d.name.len()).max().unwrap_or(0);
+    for d in &demos {
+        println!("{:<width$}  {}", d.name, d.claim);
+    }
+    eprintln!("\n{} demos; run one with `cargo xtask demo NAME [--verbose]`", demos.len());
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn run_cmd(name: &str, args: &[String]) -> Result<ExitCode> {
+    let demos = catalog()?;
+    let demo = resolve(&demos, name)?;
+    let bin = build_all()?.join(&demo.name);
+    // Inherited stdio: output streams to the terminal as the demo prints it.
+    let status = std::process::Command::new(&bin)
+        .args(args)
+        .status()
+        .with_context(|| format!("running {}", bin.display()))?;
+    let code = status.code().unwrap_or(transcript::exit::ERROR);
+    let verdict = transcript::Status::from_exit_code(code);
+    if verdict != transcript::Status::Passed {
+        eprintln!("demo {name}: {verdict} (exit {code})");
+    }
+    Ok(ExitCode::from(u8::try_from(code).unwrap_or(1)))
+}

@@ -1,0 +1,65 @@
+//! `cargo xtask present`: build the deck, serve it on loopback, rebuild on save, and
+//! tell open pages to reload (they come back on the same slide).
+
+mod server;
+mod watch;
+
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::path::Path;
+use std::process::ExitCode;
+
+use anyhow::{Context, Result};
+use tokio::sync::broadcast;
+
+use crate::book::{self, Player};
+
+/// What the server tells open pages.
+#[derive(Debug, Clone)]
+pub enum Notice {
+    /// A rebuild finished; reload.
+    Reload(u64),
+    /// A rebuild failed; the message says where.
+    BuildFailed(String),
+}
+
+pub fn run(port: u16, book: Option<&Path>, listen: Option<IpAddr>) -> Result<ExitCode> {
+    let root = book::book_root(book)?;
+    let ip = listen.unwrap_or(IpAddr::V4(Ipv4Addr::LOCALHOST));
+    if !ip.is_loopback() {
+        eprintln!(
+            "WARNING: listening on {ip}, not loopback: anyone who can reach it can browse the deck and run its demos on this machine"
+        );
+    }
+    let t0 = std::time::Instant::now();
+    let out = book::build(&root, false, Player::Rebuild)?;
+    eprintln!("built the deck in {:.1} s", t0.elapsed().as_secs_f64());
+
+    let (notices, _) = broadcast::channel(16);
+    let _watcher = watch::start(&root, notices.clone())?;
+
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    runtime.block_on(async move {
+        let addr = SocketAddr::new(ip, port);
+        let listener = tokio::net::TcpListener::bind(addr)
+            .await
+            .with_context(|| format!("listening on {addr} (is another `cargo xtask present` running? try --port)"))?;
+        let local = listener.local_addr()?;
+        let host = match local.ip() {
+            IpAddr::V6(v6) => format!("[{v6}]:{}", local.port()),
+            IpAddr::V4(v4) => format!("{v4}:{}", local.port()),
+        };
+        println!("serving the deck at http://{host}/  (Ctrl-C to stop)");
+        let app = server::router(server::State::new(notices, local), out);
+        axum::serve(listener, app)
+            .with_graceful_shutdown(async {
+                let _ = tokio::signal::ctrl_c().await;
+            })
+            .await
+            .context("serving")
+    })?;
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,54 @@
+//! `cargo xtask test`: everything CI checks, in one command.
+
+use std::process::ExitCode;
+use std::time::Instant;
+
+use anyhow::{Context, Result};
+use xshell::{Shell, cmd};
+
+use crate::book::{self, Player};
+use crate::{project_root, wasm};
+
+pub fn run(no_browser: bool) -> Result<ExitCode> {
+    let sh = Shell::new()?;
+    let _dir = sh.push_dir(project_root());
+    wasm::ensure_target(&sh)?;
+    let mut steps: Vec<(&str, Result<()>)> = Vec::new();
+    let mut step = |name: &'static str, f: &dyn Fn() -> Result<()>| {
+        eprintln!("\n=== {name}");
+        let t0 = Instant::now();
+        let r = f();
+        match &r {
+            Ok(()) => eprintln!("=== {name}: ok ({:.1} s)", t0.elapsed().as_secs_f64()),
+            Err(e) => eprintln!("=== {name}: FAILED: {e:#}"),
+        }
+        steps.push((name, r));
+    };
+    step("formatting (cargo fmt --check)", &|| {
+        cmd!(sh, "cargo fmt --all --check").run().context("run `cargo fmt --all` to fix")?;
+        Ok(())
+    });
+    step("lints (cargo clippy)", &|| {
+        cmd!(sh, "cargo clippy --quiet --workspace --all-targets -- -D warnings").run()?;
+        Ok(())
+    });
+    step("unit and integration tests, every demo as a test (cargo test)", &|| {
+        cmd!(sh, "cargo test --workspace").run()?;
+        Ok(())
+    });
+    step("the deck builds with every demo reference resolved", &|| {
+        let out = book::build(&project_root(), false, Player::Rebuild)?;
+        eprintln!("site: {} ({} KiB)", out.display(), book::dir_size(&out) / 1024);
+        Ok(())
+    });
+    if no_browser {
+        eprintln!("\n=== browser tests: skipped (--no-browser)");
+    }
+    let failed = steps.iter().filter(|(_, r)| r.is_err()).count();
+    let passed = steps.len() - failed;
+    for (name, r) in &steps {
+        eprintln!("{} {name}", if r.is_ok() { "ok    " } else { "FAILED" });
+    }
+    println!("xtask test: {passed} passed, {failed} failed");
+    Ok(if failed == 0 { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+}

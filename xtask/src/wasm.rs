@@ -1,0 +1,63 @@
+//! The browser player: `theme/player` compiled to wasm32, with its JavaScript glue
+//! generated in-process by wasm-bindgen's own library (no wasm-bindgen-cli install).
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+use xshell::{Shell, cmd};
+
+use crate::project_root;
+
+const TARGET: &str = "wasm32-unknown-unknown";
+
+/// Installs the wasm target if rustup lacks it. Our machines set RUSTUP_AUTO_INSTALL=0,
+/// so a `targets` line in rust-toolchain.toml would not do it.
+pub fn ensure_target(sh: &Shell) -> Result<()> {
+    let installed = cmd!(sh, "rustup target list --installed")
+        .read()
+        .context("asking rustup which targets are installed (is rustup on PATH?)")?;
+    if !installed.lines().any(|l| l.trim() == TARGET) {
+        eprintln!("adding the {TARGET} target (once)");
+        cmd!(sh, "rustup target add {TARGET}").run().context("rustup target add")?;
+    }
+    Ok(())
+}
+
+/// Builds the player and writes `player.js` and `player_bg.wasm` into `out_dir`.
+pub fn build_player(sh: &Shell, out_dir: &Path) -> Result<()> {
+    ensure_target(sh)?;
+    let root = project_root();
+    let _dir = sh.push_dir(&root);
+    cmd!(sh, "cargo build --quiet --package player --target {TARGET} --profile wasm")
+        .run()
+        .context("building theme/player for wasm32")?;
+    let wasm = target_dir(sh)?.join(TARGET).join("wasm").join("player.wasm");
+    if !wasm.exists() {
+        bail!("cargo did not produce {}", wasm.display());
+    }
+    std::fs::create_dir_all(out_dir).with_context(|| format!("creating {}", out_dir.display()))?;
+    wasm_bindgen_cli_support::Bindgen::new()
+        .input_path(&wasm)
+        .web(true)
+        .context("wasm-bindgen --target web")?
+        .typescript(false)
+        .generate(out_dir)
+        .with_context(|| format!("generating the player's JS glue into {}", out_dir.display()))?;
+    Ok(())
+}
+
+/// Cargo's target directory, honouring CARGO_TARGET_DIR.
+pub fn target_dir(sh: &Shell) -> Result<PathBuf> {
+    if let Some(dir) = std::env::var_os("CARGO_TARGET_DIR") {
+        return Ok(PathBuf::from(dir));
+    }
+    let meta = cmd!(sh, "cargo metadata --format-version 1 --no-deps")
+        .quiet()
+        .read()
+        .context("cargo metadata")?;
+    let meta: serde_json::Value = serde_json::from_str(&meta).context("parsing cargo metadata")?;
+    meta["target_directory"]
+        .as_str()
+        .map(PathBuf::from)
+        .context("cargo metadata has no target_directory")
+}
