@@ -1,0 +1,251 @@
+//! A server is a few lines: an echo server serves one client, and a chat server with one thread and poll() serves three at once.
+//!
+//! poll(2): "waits for one of a set of file descriptors to become ready to perform
+//! I/O"; a listening socket is readable when accept(2) will not block, a connected one
+//! when recv(2) will not block (and returns 0 when the peer has closed).
+
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{Shutdown, TcpListener, TcpStream};
+use std::os::fd::{AsFd, AsRawFd, RawFd};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+use demos::{IO_TIMEOUT, Result, net, peer};
+use nix::poll::{PollFd, PollFlags, poll};
+
+/// The echo server: accept one client, send back every byte until it closes.
+fn echo_server(listener: &TcpListener) -> Result<()> {
+    let (mut conn, _) = net::accept_timeout(listener)?;
+    net::with_timeouts(&conn)?;
+    let mut buf = [0u8; 4096];
+    loop {
+        let n = conn.read(&mut buf).context("recv")?;
+        if n == 0 {
+            return Ok(()); // the client closed its side
+        }
+        conn.write_all(&buf[..n]).context("send")?;
+    }
+}
+
+/// One chat client as the server sees it: its socket, its name, its unfinished line.
+struct Member {
+    conn: TcpStream,
+    name: Option<String>,
+    pending: Vec<u8>,
+}
+
+/// The chat server: one thread, one poll() over the listener and every client. The first
+/// line of a client is its name; every later line goes to all the others. It stops when
+/// `expected` clients have come and gone, and returns how many it served.
+fn chat_server(listener: &TcpListener, expected: usize) -> Result<usize> {
+    let deadline = Instant::now() + Duration::from_secs(3);
+    let mut members: HashMap<RawFd, Member> = HashMap::new();
+    let mut served = 0;
+    while served < expected || !members.is_empty() {
+        let left = deadline.saturating_duration_since(Instant::now());
+        anyhow::ensure!(!left.is_zero(), "the chat did not finish within 3 s");
+        let mut fds = vec![PollFd::new(listener.as_fd(), PollFlags::POLLIN)];
+        let order: Vec<RawFd> = members.keys().copied().collect();
+        fds.extend(
+            order
+                .iter()
+                .map(|fd| PollFd::new(members[fd].conn.as_fd(), PollFlags::POLLIN)),
+        );
+        let ms = u16::try_from(left.as_millis()).unwrap_or(u16::MAX);
+        poll(&mut fds, ms).context("poll")?;
+        let ready: Vec<bool> = fds
+            .iter()
+            .map(|p| p.revents().is_some_and(|r| !r.is_empty()))
+            .collect();
+        drop(fds);
+
+        if ready[0] {
+            let (conn, _) = listener.accept().context("accept")?;
+            net::with_timeouts(&conn)?;
+            served += 1;
+            let member = Member {
+                conn,
+                name: None,
+                pending: Vec::new(),
+            };
+            members.insert(member.conn.as_raw_fd(), member);
+        }
+        for (i, fd) in order.iter().enumerate() {
+            if !ready[i + 1] {
+                continue;
+            }
+            let mut buf = [0u8; 1024];
+            let member = members.get_mut(fd).context("a polled client vanished")?;
+            // A reset counts as leaving, like an orderly close (recv returns 0).
+            let n = member.conn.read(&mut buf).unwrap_or(0);
+            if n == 0 {
+                let gone = members.remove(fd).context("a closed client vanished")?;
+                let name = gone.name.unwrap_or_else(|| "?".into());
+                broadcast_except(&mut members, Some(*fd), &format!("* {name} left\n"));
+                continue;
+            }
+            member.pending.extend_from_slice(&buf[..n]);
+            let mut outgoing = Vec::new();
+            while let Some(end) = member.pending.iter().position(|&b| b == b'\n') {
+                let line: Vec<u8> = member.pending.drain(..=end).collect();
+                let text = String::from_utf8_lossy(&line).trim_end().to_owned();
+                match &member.name {
+                    // The first line is the name; everyone hears of the arrival.
+                    None => {
+                        member.name = Some(text.clone());
+                        outgoing.push((None, text));
+                    }
+                    // Any later line goes to everyone else.
+                    Some(name) => outgoing.push((Some(*fd), format!("{name}: {text}"))),
+                }
+            }
+            for (skip, text) in outgoing {
+                let line = match skip {
+                    None => format!("* {text} joined ({} online)\n", members_named(&members)),
+                    Some(_) => format!("{text}\n"),
+                };
+                broadcast_except(&mut members, skip, &line);
+            }
+        }
+    }
+    Ok(served)
+}
+
+fn members_named(members: &HashMap<RawFd, Member>) -> usize {
+    members.values().filter(|m| m.name.is_some()).count()
+}
+
+/// Sends `line` to every named member except `skip`.
+fn broadcast_except(members: &mut HashMap<RawFd, Member>, skip: Option<RawFd>, line: &str) {
+    for (fd, m) in members.iter_mut() {
+        if Some(*fd) != skip && m.name.is_some() {
+            // A client that is leaving may refuse (EPIPE); its close is handled when
+            // poll reports it.
+            let _ = m.conn.write_all(line.as_bytes());
+        }
+    }
+}
+
+/// A scripted chat client: say its name, wait until all three are in, say one line,
+/// read the others' two lines, leave. Returns the lines it saw.
+fn chat_client(addr: std::net::SocketAddr, name: &str, room: usize) -> Result<Vec<String>> {
+    let mut conn = TcpStream::connect_timeout(&addr, IO_TIMEOUT).context("connect")?;
+    net::with_timeouts(&conn)?;
+    conn.write_all(format!("{name}\n").as_bytes())
+        .context("send the name")?;
+    let mut lines = BufReader::new(conn.try_clone().context("dup")?).lines();
+    let mut seen = Vec::new();
+    let mut said = false;
+    while seen
+        .iter()
+        .filter(|l: &&String| !l.starts_with('*'))
+        .count()
+        < room - 1
+    {
+        let line = match lines.next() {
+            Some(l) => l.context("recv")?,
+            None => bail!("{name}: the server closed the connection"),
+        };
+        if !said && line.contains(&format!("({room} online)")) {
+            conn.write_all(format!("hi, {name} here\n").as_bytes())
+                .context("send a line")?;
+            said = true;
+        }
+        seen.push(line);
+    }
+    // Leave politely: end our side, then read what is left until the server closes.
+    conn.shutdown(Shutdown::Write)
+        .context("shutdown(SHUT_WR)")?;
+    for line in lines {
+        line.context("recv after shutdown")?;
+    }
+    Ok(seen.into_iter().filter(|l| !l.starts_with('*')).collect())
+}
+
+fn main() {
+    demos::run(|d| {
+        d.expect("the echo server returns every byte; each chat client sees the other two lines");
+
+        let (listener, addr) = net::tcp_listener()?;
+        let server = peer::fork(|| match echo_server(&listener) {
+            Ok(()) => 0,
+            Err(_) => 2,
+        })?;
+        drop(listener);
+        d.step(format_args!(
+            "echo server (pid {}) on {addr}; the client sends 3 lines, then shutdown(SHUT_WR)",
+            server.pid()
+        ));
+        let mut client = TcpStream::connect_timeout(&addr, IO_TIMEOUT).context("connect")?;
+        net::with_timeouts(&client)?;
+        let sent = "one\ntwo\nthree\n";
+        for line in sent.split_inclusive('\n') {
+            client.write_all(line.as_bytes()).context("send")?;
+        }
+        client
+            .shutdown(Shutdown::Write)
+            .context("shutdown(SHUT_WR)")?;
+        let mut back = String::new();
+        client.read_to_string(&mut back).context("recv until EOF")?;
+        let status = server.wait(Duration::from_secs(2))?;
+        d.saw(format_args!(
+            "got back {back:?}, then EOF (server exit {status:?})"
+        ));
+        d.check(
+            back == sent && status == peer::Exit::Code(0),
+            "every byte came back, and the half-close ended the session",
+        )?;
+
+        let names = ["alice", "bob", "carol"];
+        let (listener, addr) = net::tcp_listener()?;
+        let server = peer::fork(|| match chat_server(&listener, names.len()) {
+            Ok(served) => i32::try_from(served).unwrap_or(2) + 10,
+            Err(e) => {
+                eprintln!("chat server: {e:#}");
+                2
+            }
+        })?;
+        drop(listener);
+        d.step(format_args!(
+            "chat server (pid {}, one thread, poll()); {} clients connect at once",
+            server.pid(),
+            names.len()
+        ));
+        let seen: Vec<Result<Vec<String>>> = std::thread::scope(|s| {
+            let clients: Vec<_> = names
+                .iter()
+                .map(|name| s.spawn(move || chat_client(addr, name, names.len())))
+                .collect();
+            clients
+                .into_iter()
+                .map(|c| c.join().unwrap_or_else(|_| bail!("a client panicked")))
+                .collect()
+        });
+        let status = server.wait(Duration::from_secs(2))?;
+        let mut everyone_saw_the_others = true;
+        for (name, lines) in names.iter().zip(seen) {
+            let lines = lines.with_context(|| format!("chat client {name}"))?;
+            d.saw(format_args!("{name} saw {lines:?}"));
+            let others: Vec<&str> = names.iter().copied().filter(|n| n != name).collect();
+            everyone_saw_the_others &= lines.len() == others.len()
+                && others
+                    .iter()
+                    .all(|o| lines.contains(&format!("{o}: hi, {o} here")));
+        }
+        d.check(
+            everyone_saw_the_others,
+            "each client saw exactly the other two clients' lines",
+        )?;
+        let served = match status {
+            peer::Exit::Code(c) if c >= 10 => c - 10,
+            other => bail!("the chat server failed: {other:?}"),
+        };
+        d.check(
+            served == names.len() as i32,
+            format_args!("one server process, one thread, served all {served} clients"),
+        )?;
+        d.metric("chat.clients", f64::from(served), "clients");
+        Ok(())
+    })
+}
