@@ -1,12 +1,18 @@
-//! TCP/IP helpers for the socket demos: sockets with options set before `bind`,
-//! waiting for readiness with a timeout, and the kernel's own table of IPv4 TCP
-//! sockets (`/proc/net/tcp`), which shows sockets no process holds any more.
+//! TCP/IP helpers for the socket demos: sockets with options set before `bind`, and the
+//! kernel's own list of TCP sockets on a port (what `ss -tan sport = :PORT` shows),
+//! which includes sockets no process holds any more.
+//!
+//! The list comes from a sock_diag netlink query (sock_diag(7)) that the kernel filters
+//! by port. `/proc/net/tcp` says the same, but a reader racing other programs' sockets
+//! can see a row twice or miss one, because the file is produced a page at a time.
 
 use std::io;
-use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::os::fd::{AsRawFd, OwnedFd};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
+use nix::sys::socket::{AddressFamily, SockFlag, SockProtocol, SockType, socket};
 use socket2::{Domain, Protocol, SockAddr, Socket, Type};
 
 use crate::Result;
@@ -29,20 +35,25 @@ pub fn local_addr(sock: &Socket) -> Result<SocketAddr> {
         .context("getsockname returned a non-IP address")
 }
 
-/// One row of `/proc/net/tcp`: a TCP socket as the kernel sees it.
+/// One TCP socket as the kernel lists it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TcpEntry {
-    pub local: SocketAddrV4,
-    pub remote: SocketAddrV4,
-    /// The state number (`st` column): 01 ESTABLISHED ... 06 TIME_WAIT, 0A LISTEN.
+    pub local: SocketAddr,
+    pub remote: SocketAddr,
+    /// The state number: 1 ESTABLISHED ... 6 TIME_WAIT, 10 LISTEN.
     pub state: u8,
-    /// Time left on the socket's pending timer (`tm->when`), zero when none runs; for
-    /// TIME_WAIT, how long until the kernel frees it.
+    /// Time left on the socket's pending timer, zero when none runs; for TIME_WAIT,
+    /// how long until the kernel frees it.
     pub timer_left: Duration,
+    /// The socket's inode (as in `/proc/PID/fd`); 0 for a TIME_WAIT socket, which
+    /// belongs to no file.
+    pub inode: u32,
 }
 
-/// The `st` value of a connection in TIME_WAIT.
+/// The state numbers the demos look for (the kernel's `tcp_states.h`).
+pub const TCP_ESTABLISHED: u8 = 1;
 pub const TCP_TIME_WAIT: u8 = 6;
+pub const TCP_LISTEN: u8 = 10;
 
 /// The name of a TCP state number, as in the kernel's `tcp_states.h`.
 pub fn tcp_state_name(state: u8) -> &'static str {
@@ -63,20 +74,23 @@ pub fn tcp_state_name(state: u8) -> &'static str {
     }
 }
 
-/// Every IPv4 TCP socket of this network namespace, from `/proc/net/tcp`.
-pub fn tcp_table() -> Result<Vec<TcpEntry>> {
-    let text = std::fs::read_to_string("/proc/net/tcp").context("reading /proc/net/tcp")?;
-    parse_tcp_table(&text)
+/// Every TCP socket (IPv4 and IPv6, any state) of this network namespace whose local
+/// port is `port`.
+pub fn tcp_sockets(port: u16) -> Result<Vec<TcpEntry>> {
+    let mut all = diag_dump(libc::AF_INET as u8, port)?;
+    all.extend(diag_dump(libc::AF_INET6 as u8, port)?);
+    Ok(all)
 }
 
-/// Waits until the kernel's table holds an entry that `matches`, at most `timeout`.
-pub fn wait_tcp_entry(
+/// Waits until the kernel lists a socket on `port` that `matches`, at most `timeout`.
+pub fn wait_tcp_socket(
+    port: u16,
     timeout: Duration,
     matches: impl Fn(&TcpEntry) -> bool,
 ) -> Result<Option<TcpEntry>> {
     let deadline = Instant::now() + timeout;
     loop {
-        if let Some(e) = tcp_table()?.into_iter().find(&matches) {
+        if let Some(e) = tcp_sockets(port)?.into_iter().find(&matches) {
             return Ok(Some(e));
         }
         if Instant::now() >= deadline {
@@ -86,51 +100,125 @@ pub fn wait_tcp_entry(
     }
 }
 
-fn parse_tcp_table(text: &str) -> Result<Vec<TcpEntry>> {
+// netlink(7) and sock_diag(7) constants (linux/netlink.h, linux/sock_diag.h).
+const NLMSG_HDRLEN: usize = 16;
+const NLMSG_ERROR: u16 = 2;
+const NLMSG_DONE: u16 = 3;
+const NLM_F_REQUEST: u16 = 1;
+const NLM_F_DUMP: u16 = 0x300;
+const SOCK_DIAG_BY_FAMILY: u16 = 20;
+/// `struct inet_diag_req_v2` and `struct inet_diag_msg`.
+const REQ_LEN: usize = 56;
+const MSG_LEN: usize = 72;
+
+/// One `SOCK_DIAG_BY_FAMILY` dump of TCP sockets of `family` with local port `port`.
+fn diag_dump(family: u8, port: u16) -> Result<Vec<TcpEntry>> {
+    let fd: OwnedFd = socket(
+        AddressFamily::Netlink,
+        SockType::Datagram,
+        SockFlag::SOCK_CLOEXEC,
+        SockProtocol::NetlinkSockDiag,
+    )
+    .context("socket(AF_NETLINK, NETLINK_SOCK_DIAG)")?;
+    crate::net::with_timeouts(&fd)?;
+    nix::unistd::write(&fd, &diag_request(family, port)).context("sending the sock_diag query")?;
+
     let mut entries = Vec::new();
-    for line in text.lines().skip(1) {
-        let mut cols = line.split_whitespace().skip(1);
-        let (Some(local), Some(remote), Some(state), Some(_queues), Some(timer)) = (
-            cols.next(),
-            cols.next(),
-            cols.next(),
-            cols.next(),
-            cols.next(),
-        ) else {
-            bail!("short line in /proc/net/tcp: {line:?}");
-        };
-        // `tr:tm->when`: which timer runs, and its expiry in clock ticks (USER_HZ).
-        let ticks = timer
-            .split_once(':')
-            .and_then(|(_, when)| u64::from_str_radix(when, 16).ok())
-            .with_context(|| format!("bad timer {timer:?} in /proc/net/tcp"))?;
-        entries.push(TcpEntry {
-            local: parse_hex_addr(local)?,
-            remote: parse_hex_addr(remote)?,
-            state: u8::from_str_radix(state, 16)
-                .with_context(|| format!("bad state {state:?} in /proc/net/tcp"))?,
-            timer_left: Duration::from_secs_f64(ticks as f64 / clock_ticks_per_second()),
-        });
+    let mut buf = vec![0u8; 64 * 1024];
+    loop {
+        let n = nix::sys::socket::recv(
+            fd.as_raw_fd(),
+            &mut buf,
+            nix::sys::socket::MsgFlags::empty(),
+        )
+        .context("receiving the sock_diag answer")?;
+        anyhow::ensure!(n > 0, "sock_diag: the kernel closed the conversation");
+        if parse_diag(&buf[..n], &mut entries)? {
+            return Ok(entries);
+        }
     }
-    Ok(entries)
 }
 
-/// USER_HZ, the unit of the timers in `/proc/net/tcp` (100 on every Linux build).
-fn clock_ticks_per_second() -> f64 {
-    // SAFETY: sysconf only reads a configuration value.
-    let hz = unsafe { libc::sysconf(libc::_SC_CLK_TCK) };
-    if hz > 0 { hz as f64 } else { 100.0 }
+/// The query: an `nlmsghdr` and an `inet_diag_req_v2` asking for every state, with the
+/// local port as the kernel-side filter.
+fn diag_request(family: u8, port: u16) -> Vec<u8> {
+    let mut msg = Vec::with_capacity(NLMSG_HDRLEN + REQ_LEN);
+    msg.extend_from_slice(&((NLMSG_HDRLEN + REQ_LEN) as u32).to_ne_bytes());
+    msg.extend_from_slice(&SOCK_DIAG_BY_FAMILY.to_ne_bytes());
+    msg.extend_from_slice(&(NLM_F_REQUEST | NLM_F_DUMP).to_ne_bytes());
+    msg.extend_from_slice(&1u32.to_ne_bytes()); // sequence number
+    msg.extend_from_slice(&0u32.to_ne_bytes()); // port id: the kernel fills it in
+    msg.extend_from_slice(&[family, libc::IPPROTO_TCP as u8, 0, 0]);
+    msg.extend_from_slice(&u32::MAX.to_ne_bytes()); // every state
+    msg.extend_from_slice(&port.to_be_bytes()); // idiag_sport
+    msg.extend_from_slice(&0u16.to_be_bytes()); // idiag_dport: any
+    msg.extend_from_slice(&[0u8; 32]); // source and destination address: unused
+    msg.extend_from_slice(&0u32.to_ne_bytes()); // interface: any
+    msg.extend_from_slice(&[0xff; 8]); // cookie: INET_DIAG_NOCOOKIE
+    msg
 }
 
-/// `0100007F:1F90` is 127.0.0.1:8080: the address in host byte order, in hex.
-fn parse_hex_addr(s: &str) -> Result<SocketAddrV4> {
-    let (ip, port) = s
-        .split_once(':')
-        .with_context(|| format!("bad address {s:?} in /proc/net/tcp"))?;
-    let ip = u32::from_str_radix(ip, 16).with_context(|| format!("bad IP {ip:?}"))?;
-    let port = u16::from_str_radix(port, 16).with_context(|| format!("bad port {port:?}"))?;
-    // The kernel prints the address's four network-order bytes as one native u32.
-    Ok(SocketAddrV4::new(Ipv4Addr::from(ip.to_ne_bytes()), port))
+fn u32_at(b: &[u8], at: usize) -> u32 {
+    u32::from_ne_bytes([b[at], b[at + 1], b[at + 2], b[at + 3]])
+}
+
+/// Reads one datagram of netlink messages into `out`; true when the dump is complete.
+fn parse_diag(mut buf: &[u8], out: &mut Vec<TcpEntry>) -> Result<bool> {
+    while buf.len() >= NLMSG_HDRLEN {
+        let len = u32_at(buf, 0) as usize;
+        let kind = u16::from_ne_bytes([buf[4], buf[5]]);
+        if len < NLMSG_HDRLEN || len > buf.len() {
+            bail!("sock_diag: malformed netlink message (length {len})");
+        }
+        let body = &buf[NLMSG_HDRLEN..len];
+        match kind {
+            NLMSG_DONE => return Ok(true),
+            NLMSG_ERROR => {
+                let code = if body.len() >= 4 {
+                    -(u32_at(body, 0) as i32)
+                } else {
+                    0
+                };
+                return Err(io::Error::from_raw_os_error(code)).context("sock_diag query");
+            }
+            SOCK_DIAG_BY_FAMILY if body.len() >= MSG_LEN => out.push(parse_diag_msg(body)?),
+            _ => bail!("sock_diag: unexpected message type {kind}"),
+        }
+        // Messages are 4-byte aligned.
+        buf = &buf[((len + 3) & !3).min(buf.len())..];
+    }
+    Ok(false)
+}
+
+/// One `struct inet_diag_msg`.
+fn parse_diag_msg(m: &[u8]) -> Result<TcpEntry> {
+    let family = i32::from(m[0]);
+    let addr = |at: usize, port: u16| -> Result<SocketAddr> {
+        let ip = match family {
+            libc::AF_INET => IpAddr::V4(Ipv4Addr::new(m[at], m[at + 1], m[at + 2], m[at + 3])),
+            libc::AF_INET6 => {
+                let mut b = [0u8; 16];
+                b.copy_from_slice(&m[at..at + 16]);
+                IpAddr::V6(Ipv6Addr::from(b))
+            }
+            other => bail!("sock_diag: unexpected address family {other}"),
+        };
+        Ok(SocketAddr::new(ip, port))
+    };
+    let sport = u16::from_be_bytes([m[4], m[5]]);
+    let dport = u16::from_be_bytes([m[6], m[7]]);
+    let timer_running = m[2] != 0;
+    Ok(TcpEntry {
+        local: addr(8, sport)?,
+        remote: addr(24, dport)?,
+        state: m[1],
+        timer_left: if timer_running {
+            Duration::from_millis(u64::from(u32_at(m, 52)))
+        } else {
+            Duration::ZERO
+        },
+        inode: u32_at(m, 68),
+    })
 }
 
 #[cfg(test)]
@@ -138,29 +226,26 @@ mod tests {
     use super::*;
 
     #[test]
-    fn parses_a_proc_net_tcp_row() {
-        let text = "  sl  local_address rem_address   st tx_queue rx_queue\n   \
-            0: 0100007F:1F90 0200007F:C350 06 00000000:00000000 03:00001770 00000000\n";
-        let rows = parse_tcp_table(text).unwrap();
-        assert_eq!(
-            rows,
-            [TcpEntry {
-                local: "127.0.0.1:8080".parse().unwrap(),
-                remote: "127.0.0.2:50000".parse().unwrap(),
-                state: TCP_TIME_WAIT,
-                timer_left: Duration::from_secs(60),
-            }]
+    fn a_listener_and_its_connection_are_listed() {
+        let (l, addr) = crate::net::tcp_listener().unwrap();
+        let c = std::net::TcpStream::connect(addr).unwrap();
+        let (_s, _) = crate::net::accept_timeout(&l).unwrap();
+        let rows = tcp_sockets(addr.port()).unwrap();
+        assert!(
+            rows.iter()
+                .any(|e| e.local == addr && e.state == TCP_LISTEN && e.inode != 0),
+            "listener {addr} not in {rows:?}"
         );
-        assert_eq!(tcp_state_name(rows[0].state), "TIME_WAIT");
-    }
-
-    #[test]
-    fn a_listener_shows_up_in_the_table() {
-        let (_l, addr) = crate::net::tcp_listener().unwrap();
-        let found = tcp_table()
-            .unwrap()
-            .into_iter()
-            .any(|e| SocketAddr::V4(e.local) == addr && e.state == 10);
-        assert!(found, "listener {addr} not in /proc/net/tcp");
+        let client = c.local_addr().unwrap();
+        assert!(
+            rows.iter()
+                .any(|e| e.local == addr && e.remote == client && e.state == TCP_ESTABLISHED),
+            "connection from {client} not in {rows:?}"
+        );
+        assert!(
+            rows.iter().all(|e| e.local.port() == addr.port()),
+            "{rows:?}"
+        );
+        assert_eq!(tcp_state_name(TCP_TIME_WAIT), "TIME_WAIT");
     }
 }

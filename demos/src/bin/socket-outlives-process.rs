@@ -66,22 +66,20 @@ fn serve_once(d: &mut demos::Demo, reuseaddr: bool, tell: bool) -> Result<u16> {
     drop(client);
     let gone =
         format!("server pid {pid} exited without close(); its client's recv returned {n} (FIN)");
-    let tw = inet::wait_tcp_entry(IO_TIMEOUT, |e| {
-        e.local.port() == port && e.state == TCP_TIME_WAIT
-    })?;
+    let tw = inet::wait_tcp_socket(port, IO_TIMEOUT, |e| e.state == TCP_TIME_WAIT)?;
     let entry = match tw {
         Some(e) => {
             d.metric("tcp.time_wait.left", e.timer_left.as_secs_f64(), "s");
             format!(
-                "/proc/net/tcp: {} -> {}  st {:02X} {}, freed in {:.1} s",
+                "ss: {} -> {} {}, inode {}, freed in {:.0} s",
                 e.local,
                 e.remote,
-                e.state,
                 inet::tcp_state_name(e.state),
+                e.inode,
                 e.timer_left.as_secs_f64()
             )
         }
-        None => format!("/proc/net/tcp: nothing in TIME_WAIT on port {port}"),
+        None => format!("ss: no socket in TIME_WAIT on port {port}"),
     };
     if tell {
         d.saw(gone);
@@ -91,8 +89,8 @@ fn serve_once(d: &mut demos::Demo, reuseaddr: bool, tell: bool) -> Result<u16> {
         d.detail(entry);
     }
     d.check(
-        tw.is_some(),
-        format_args!("no process holds port {port}, but the kernel still does"),
+        tw.is_some_and(|e| e.inode == 0),
+        format_args!("no process (no file, inode 0) holds port {port}, but the kernel does"),
     )?;
     Ok(port)
 }
