@@ -1,0 +1,162 @@
+//! Ping needs no privilege where net.ipv4.ping_group_range allows it (an ICMP datagram socket), while raw and packet sockets need CAP_NET_RAW.
+//!
+//! icmp(7): "ICMP_ECHO requests can be sent with SOCK_DGRAM sockets … available only
+//! to users whose group is within net.ipv4.ping_group_range" (the default "1 0" allows
+//! nobody, "0 2147483647" everybody); raw(7) and packet(7): "Only processes with
+//! effective user ID 0 or the CAP_NET_RAW capability are allowed to open" them.
+
+use std::net::{Ipv4Addr, SocketAddrV4};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+use demos::netns::NetNs;
+use demos::{Result, net, privilege};
+use socket2::{Domain, Protocol, SockAddr, Socket, Type};
+
+const ECHOES: u16 = 3;
+
+/// socket(2) with the given type, as "ok" or the errno it failed with.
+fn try_socket(domain: Domain, ty: Type, proto: Protocol) -> String {
+    match Socket::new(domain, ty, Some(proto)) {
+        Ok(_) => "ok".into(),
+        Err(e) => net::errno_name(&e),
+    }
+}
+
+fn icmp_socket() -> std::io::Result<Socket> {
+    Socket::new(Domain::IPV4, Type::DGRAM, Some(Protocol::ICMPV4))
+}
+
+/// Sends `ECHOES` echo requests to 127.0.0.1 on an ICMP datagram socket and returns
+/// the round-trip times of the replies. The kernel fills in the identifier (the
+/// socket's "port") and the checksum.
+fn ping_loopback() -> Result<Vec<Duration>> {
+    let sock = icmp_socket().context("socket(AF_INET, SOCK_DGRAM, IPPROTO_ICMP)")?;
+    net::with_timeouts(&sock)?;
+    let to = SockAddr::from(SocketAddrV4::new(Ipv4Addr::LOCALHOST, 0));
+    sock.connect(&to).context("connect to 127.0.0.1")?;
+    let mut rtts = Vec::new();
+    for seq in 1..=ECHOES {
+        let mut request = vec![8u8, 0, 0, 0, 0, 0];
+        request.extend_from_slice(&seq.to_be_bytes());
+        request.extend_from_slice(b"everything you know is wrong");
+        let t0 = Instant::now();
+        sock.send(&request).context("send an echo request")?;
+        let mut reply = [std::mem::MaybeUninit::<u8>::uninit(); 128];
+        let n = sock.recv(&mut reply).context("recv the echo reply")?;
+        let rtt = t0.elapsed();
+        // SAFETY: recv initialised the first n bytes.
+        let reply: Vec<u8> = reply[..n]
+            .iter()
+            .map(|b| unsafe { b.assume_init() })
+            .collect();
+        if n < 8 || reply[0] != 0 || reply[6..8] != seq.to_be_bytes() || reply[8..] != request[8..]
+        {
+            bail!("unexpected reply to echo {seq}: {reply:?}");
+        }
+        rtts.push(rtt);
+    }
+    Ok(rtts)
+}
+
+/// In a child that runs as nobody: what a raw and a packet socket say, and the pings.
+fn unprivileged(ns: Option<&NetNs>) -> Result<String> {
+    if let Some(ns) = ns {
+        ns.enter()?;
+    }
+    privilege::drop_to_nobody()?;
+    let raw = try_socket(Domain::IPV4, Type::RAW, Protocol::ICMPV4);
+    let eth_p_all = Protocol::from(i32::from((libc::ETH_P_ALL as u16).to_be()));
+    let packet = try_socket(Domain::PACKET, Type::RAW, eth_p_all);
+    let rtts = ping_loopback()?;
+    let us: Vec<String> = rtts
+        .iter()
+        .map(|d| format!("{:.0}", d.as_secs_f64() * 1e6))
+        .collect();
+    Ok(format!(
+        "{}|{raw}|{packet}|{}",
+        nix::unistd::getuid(),
+        us.join(",")
+    ))
+}
+
+fn main() {
+    demos::run(|d| {
+        d.expect("an ordinary user pings 127.0.0.1 once ping_group_range allows it; raw and packet sockets stay EPERM");
+        let range = std::fs::read_to_string("/proc/sys/net/ipv4/ping_group_range")
+            .context("reading net.ipv4.ping_group_range")?;
+        let range = range.split_whitespace().collect::<Vec<_>>().join(" ");
+        let here = match icmp_socket() {
+            Ok(_) => "ok".to_owned(),
+            Err(e) => net::errno_name(&e),
+        };
+        d.saw(format_args!(
+            "here ping_group_range = \"{range}\": socket(SOCK_DGRAM, IPPROTO_ICMP) -> {here}"
+        ));
+
+        let ns = if demos::netns::can_create() {
+            let ns = NetNs::new()?;
+            ns.loopback_up()?;
+            ns.sysctl("net/ipv4/ping_group_range", "0 2147483647")?;
+            d.step("in a network namespace of our own: lo up, ping_group_range = \"0 2147483647\"");
+            Some(ns)
+        } else if here == "ok" {
+            None
+        } else {
+            return Err(d.skip(format!(
+                "ping_group_range \"{range}\" excludes us, and changing it in a namespace of our own needs root"
+            )));
+        };
+
+        d.step("a child process, as nobody, opens sockets and pings 127.0.0.1");
+        let report = privilege::in_child(|| unprivileged(ns.as_ref()))?;
+        let fields: Vec<&str> = report.split('|').collect();
+        let [uid, raw, packet, rtts] = fields[..] else {
+            bail!("unexpected report from the child: {report:?}");
+        };
+        let rtts: Vec<f64> = rtts
+            .split(',')
+            .map(|s| s.parse().context("a round-trip time"))
+            .collect::<Result<_>>()?;
+        d.saw(format_args!(
+            "uid {uid}: socket(SOCK_RAW, IPPROTO_ICMP) -> {raw}"
+        ));
+        d.saw(format_args!(
+            "uid {uid}: socket(AF_PACKET, SOCK_RAW) -> {packet}"
+        ));
+        d.saw(format_args!(
+            "uid {uid}: {} echo replies from 127.0.0.1, round trips {} µs",
+            rtts.len(),
+            rtts.iter()
+                .map(|r| format!("{r:.0}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+        if ns.is_some() {
+            // We are root here: gid 0 must be inside the host's range to be allowed.
+            let bounds: Vec<i64> = range.split(' ').filter_map(|v| v.parse().ok()).collect();
+            let allowed = matches!(bounds[..], [low, high] if low <= 0 && 0 <= high);
+            let (expected, what) = if allowed {
+                ("ok", "outside, the host's range lets gid 0 in")
+            } else {
+                (
+                    "EACCES",
+                    "outside, the host's range refuses even root (EACCES): it is not a capability check",
+                )
+            };
+            d.check(here.starts_with(expected), what)?;
+        }
+        d.check(
+            rtts.len() == usize::from(ECHOES),
+            format_args!("all {ECHOES} echo requests answered, without any privilege"),
+        )?;
+        d.check(
+            raw.starts_with("EPERM") && packet.starts_with("EPERM"),
+            "raw and packet sockets need CAP_NET_RAW (EPERM)",
+        )?;
+        let mut sorted = rtts.clone();
+        sorted.sort_by(f64::total_cmp);
+        d.metric("icmp.rtt_median", sorted[sorted.len() / 2], "µs");
+        Ok(())
+    })
+}
