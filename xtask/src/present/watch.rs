@@ -1,52 +1,43 @@
 //! Rebuilding when the presenter saves a slide or a theme file.
+//!
+//! Only writes, creations, renames and removals count: the build itself reads every
+//! source, and counting reads would rebuild forever. Events are gathered for a short
+//! quiet period so that one save (editors write, rename and chmod) is one rebuild.
 
 use std::path::{Path, PathBuf};
+use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
-use notify_debouncer_mini::notify::{RecommendedWatcher, RecursiveMode};
-use notify_debouncer_mini::{DebounceEventResult, Debouncer, new_debouncer};
+use notify::event::{AccessKind, AccessMode, EventKind};
+use notify::{RecommendedWatcher, RecursiveMode, Watcher};
 use tokio::sync::broadcast;
 
 use super::Notice;
 use crate::book::{self, Player};
 use crate::project_root;
 
+/// How long after the last event a rebuild starts.
+const QUIET: Duration = Duration::from_millis(100);
+
 /// Watches the book's sources and the deck theme; the watch stops when this is dropped.
-pub fn start(root: &Path, notices: broadcast::Sender<Notice>) -> Result<Debouncer<RecommendedWatcher>> {
+pub fn start(root: &Path, notices: broadcast::Sender<Notice>) -> Result<RecommendedWatcher> {
     let theme = project_root().join("theme");
-    let src = root.join(book_src(root));
-    let transcripts = crate::demos::demos_dir().join("transcripts");
-    let root_owned = root.to_path_buf();
-    let theme_owned = theme.clone();
-    let mut generation = 0u64;
-    let mut debouncer = new_debouncer(Duration::from_millis(150), move |res: DebounceEventResult| {
-        let Ok(events) = res else { return };
-        let paths: Vec<PathBuf> = events.into_iter().map(|e| e.path).filter(|p| !is_noise(p)).collect();
-        if paths.is_empty() {
+    let (tx, rx) = mpsc::channel::<PathBuf>();
+    let mut watcher = notify::recommended_watcher(move |res: notify::Result<notify::Event>| {
+        let Ok(event) = res else { return };
+        if !is_change(&event.kind) {
             return;
         }
-        let player = if paths.iter().any(|p| p.starts_with(theme_owned.join("player"))) {
-            Player::Rebuild
-        } else {
-            Player::Reuse
-        };
-        let t0 = Instant::now();
-        match book::build(&root_owned, false, player) {
-            Ok(_) => {
-                generation += 1;
-                eprintln!("rebuilt in {:.2} s after a change to {}", t0.elapsed().as_secs_f64(), paths[0].display());
-                let _ = notices.send(Notice::Reload(generation));
-            }
-            Err(e) => {
-                let msg = format!("{e:#}");
-                eprintln!("rebuild failed (still serving the last good build):\n{msg}");
-                let _ = notices.send(Notice::BuildFailed(msg));
+        for path in event.paths {
+            if !is_noise(&path) {
+                let _ = tx.send(path);
             }
         }
     })
     .context("starting the file watcher")?;
-    let watcher = debouncer.watcher();
+    let src = root.join(book_src(root));
+    let transcripts = crate::demos::demos_dir().join("transcripts");
     for (dir, mode) in [
         (src.as_path(), RecursiveMode::Recursive),
         (theme.as_path(), RecursiveMode::Recursive),
@@ -57,7 +48,55 @@ pub fn start(root: &Path, notices: broadcast::Sender<Notice>) -> Result<Debounce
             watcher.watch(dir, mode).with_context(|| format!("watching {}", dir.display()))?;
         }
     }
-    Ok(debouncer)
+    let root = root.to_path_buf();
+    std::thread::Builder::new()
+        .name("rebuild".into())
+        .spawn(move || rebuild_loop(&root, &theme, &rx, &notices))
+        .context("starting the rebuild thread")?;
+    Ok(watcher)
+}
+
+fn rebuild_loop(root: &Path, theme: &Path, rx: &mpsc::Receiver<PathBuf>, notices: &broadcast::Sender<Notice>) {
+    let mut generation = 0u64;
+    // Blocks until the first change; ends when the watcher is dropped.
+    while let Ok(first) = rx.recv() {
+        let mut changed = vec![first];
+        while let Ok(more) = rx.recv_timeout(QUIET) {
+            changed.push(more);
+        }
+        let player = if changed.iter().any(|p| p.starts_with(theme.join("player"))) {
+            Player::Rebuild
+        } else {
+            Player::Reuse
+        };
+        let t0 = Instant::now();
+        match book::build(root, false, player) {
+            Ok(_) => {
+                generation += 1;
+                eprintln!(
+                    "rebuilt in {:.2} s after a change to {}",
+                    t0.elapsed().as_secs_f64(),
+                    changed[0].display()
+                );
+                let _ = notices.send(Notice::Reload(generation));
+            }
+            Err(e) => {
+                let msg = format!("{e:#}");
+                eprintln!("rebuild failed (still serving the last good build):\n{msg}");
+                let _ = notices.send(Notice::BuildFailed(msg));
+            }
+        }
+    }
+}
+
+/// A write, creation, rename or removal; not a read.
+fn is_change(kind: &EventKind) -> bool {
+    match kind {
+        EventKind::Create(_) | EventKind::Remove(_) => true,
+        EventKind::Modify(m) => !matches!(m, notify::event::ModifyKind::Metadata(_)),
+        EventKind::Access(AccessKind::Close(AccessMode::Write)) => true,
+        _ => false,
+    }
 }
 
 /// Editor swap files and build output do not need a rebuild.
