@@ -1,0 +1,301 @@
+//! Fewer system calls move the same data: sendfile() sends a whole file to a socket without copying it through user space, and sendmmsg()/recvmmsg() move 64 datagrams per call.
+//!
+//! sendfile(2): "copies data between one file descriptor and another. Because this
+//! copying is done within the kernel, sendfile() is more efficient than the combination
+//! of read(2) and write(2)". sendmmsg(2): "allows the caller to transmit multiple
+//! messages on a socket using a single system call"; recvmmsg(2) likewise receives them.
+
+use std::fs::File;
+use std::io::{Read, Write};
+use std::net::{TcpStream, UdpSocket};
+use std::os::fd::AsRawFd;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+use demos::{Result, net};
+
+const FILE_SIZE: usize = 64 << 20;
+const MIB: f64 = (1 << 20) as f64;
+/// The buffer of the classic copy loop (what `cp` and most servers use).
+const BUF: usize = 64 << 10;
+const BATCH: usize = 64;
+const DATAGRAMS: usize = BATCH * 100;
+const DATAGRAM: usize = 100;
+
+/// One way of sending the file: bytes moved, system calls made, time taken.
+struct Transfer {
+    syscalls: u64,
+    took: Duration,
+}
+
+/// Receives on `server` until EOF on a thread, while `send` sends the file on `client`.
+fn transfer(
+    file: &mut File,
+    send: impl FnOnce(&mut File, &mut TcpStream) -> Result<u64>,
+) -> Result<Transfer> {
+    let (mut client, mut server) = net::tcp_pair()?;
+    std::thread::scope(|s| {
+        let receiver = s.spawn(move || -> Result<usize> {
+            let mut buf = vec![0u8; 256 << 10];
+            let mut total = 0;
+            loop {
+                match server.read(&mut buf).context("recv")? {
+                    0 => return Ok(total),
+                    n => total += n,
+                }
+            }
+        });
+        let t0 = Instant::now();
+        let syscalls = send(file, &mut client)?;
+        client
+            .shutdown(std::net::Shutdown::Write)
+            .context("shutdown(SHUT_WR)")?;
+        let received = receiver
+            .join()
+            .map_err(|_| anyhow::anyhow!("the receiver panicked"))??;
+        let took = t0.elapsed();
+        anyhow::ensure!(
+            received == FILE_SIZE,
+            "received {received} of {FILE_SIZE} bytes"
+        );
+        Ok(Transfer { syscalls, took })
+    })
+}
+
+/// The classic loop: read(2) a buffer from the file, write(2) it to the socket.
+fn read_write(file: &mut File, sock: &mut TcpStream) -> Result<u64> {
+    let mut buf = vec![0u8; BUF];
+    let mut calls = 0;
+    loop {
+        let n = file.read(&mut buf).context("read the file")?;
+        calls += 1;
+        if n == 0 {
+            return Ok(calls);
+        }
+        let mut sent = 0;
+        while sent < n {
+            sent += sock.write(&buf[sent..n]).context("write to the socket")?;
+            calls += 1;
+        }
+    }
+}
+
+/// sendfile(2) until the whole file is sent: the kernel moves the pages itself.
+fn sendfile(file: &mut File, sock: &mut TcpStream) -> Result<u64> {
+    let mut offset: libc::off_t = 0;
+    let mut calls = 0;
+    while (offset as usize) < FILE_SIZE {
+        let left = FILE_SIZE - offset as usize;
+        let n = nix::sys::sendfile::sendfile(&*sock, &*file, Some(&mut offset), left)
+            .context("sendfile")?;
+        calls += 1;
+        if n == 0 {
+            bail!("sendfile sent nothing at offset {offset}");
+        }
+    }
+    Ok(calls)
+}
+
+/// Sends `DATAGRAMS` datagrams one sendto(2) at a time, or `BATCH` per sendmmsg(2);
+/// the receiver reads them with recvfrom(2) or recvmmsg(2) after each batch.
+/// Returns (send calls, receive calls, datagrams received, time).
+fn datagrams(batched: bool) -> Result<(u64, u64, usize, Duration)> {
+    let (rx, rx_addr) = net::udp_socket()?;
+    let (tx, _) = net::udp_socket()?;
+    tx.connect(rx_addr).context("connect the UDP sender")?;
+    let payload = [0x5au8; DATAGRAM];
+    let (mut sends, mut recvs, mut received) = (0, 0, 0);
+    let mut slots = vec![[0u8; DATAGRAM + 1]; BATCH];
+    let t0 = Instant::now();
+    for _ in 0..DATAGRAMS / BATCH {
+        if batched {
+            sends += send_batch(&tx, &payload)?;
+        } else {
+            for _ in 0..BATCH {
+                tx.send(&payload).context("send")?;
+                sends += 1;
+            }
+        }
+        let mut got = 0;
+        while got < BATCH {
+            let n = if batched {
+                recv_batch(&rx, &mut slots[..BATCH - got])?
+            } else {
+                let len = rx.recv(&mut slots[0]).context("recv")?;
+                anyhow::ensure!(len == DATAGRAM, "a datagram of {len} bytes");
+                1
+            };
+            recvs += 1;
+            got += n;
+        }
+        received += got;
+    }
+    Ok((sends, recvs, received, t0.elapsed()))
+}
+
+/// One sendmmsg(2) call (or more, if the kernel sent only part of the batch).
+fn send_batch(tx: &UdpSocket, payload: &[u8]) -> Result<u64> {
+    let mut iovs: Vec<libc::iovec> = (0..BATCH)
+        .map(|_| libc::iovec {
+            iov_base: payload.as_ptr() as *mut libc::c_void,
+            iov_len: payload.len(),
+        })
+        .collect();
+    let mut msgs = headers(&mut iovs);
+    let mut done = 0;
+    let mut calls = 0;
+    while done < BATCH {
+        // SAFETY: msgs[done..] are valid mmsghdrs pointing at live iovecs and buffers.
+        let n = unsafe {
+            libc::sendmmsg(
+                tx.as_raw_fd(),
+                msgs[done..].as_mut_ptr(),
+                (BATCH - done) as libc::c_uint,
+                0,
+            )
+        };
+        calls += 1;
+        if n < 0 {
+            return Err(std::io::Error::last_os_error()).context("sendmmsg");
+        }
+        done += n as usize;
+    }
+    Ok(calls)
+}
+
+/// One recvmmsg(2) call: waits for the first datagram, then takes what is queued.
+fn recv_batch(rx: &UdpSocket, slots: &mut [[u8; DATAGRAM + 1]]) -> Result<usize> {
+    let mut iovs: Vec<libc::iovec> = slots
+        .iter_mut()
+        .map(|s| libc::iovec {
+            iov_base: s.as_mut_ptr().cast(),
+            iov_len: s.len(),
+        })
+        .collect();
+    let mut msgs = headers(&mut iovs);
+    // SAFETY: every mmsghdr points at one iovec over a live, writable slot.
+    let n = unsafe {
+        libc::recvmmsg(
+            rx.as_raw_fd(),
+            msgs.as_mut_ptr(),
+            msgs.len() as libc::c_uint,
+            libc::MSG_WAITFORONE,
+            std::ptr::null_mut(),
+        )
+    };
+    if n < 0 {
+        return Err(std::io::Error::last_os_error()).context("recvmmsg");
+    }
+    let n = n as usize;
+    anyhow::ensure!(
+        msgs[..n].iter().all(|m| m.msg_len as usize == DATAGRAM),
+        "a datagram of the wrong size"
+    );
+    Ok(n)
+}
+
+/// One mmsghdr per iovec.
+fn headers(iovs: &mut [libc::iovec]) -> Vec<libc::mmsghdr> {
+    iovs.iter_mut()
+        .map(|iov| {
+            // SAFETY: an all-zero msghdr is valid (no name, no control data).
+            let mut hdr: libc::msghdr = unsafe { std::mem::zeroed() };
+            hdr.msg_iov = iov;
+            hdr.msg_iovlen = 1;
+            libc::mmsghdr {
+                msg_hdr: hdr,
+                msg_len: 0,
+            }
+        })
+        .collect()
+}
+
+fn main() {
+    demos::run(|d| {
+        d.expect("sendfile needs far fewer system calls per MiB than read+write; *mmsg moves 64 datagrams per call");
+        let dir = demos::private_dir()?;
+        let path = dir.path().join("payload.bin");
+        {
+            let mut f = File::create(&path).context("creating the payload file")?;
+            let chunk: Vec<u8> = (0..BUF).map(|i| (i % 251) as u8).collect();
+            for _ in 0..FILE_SIZE / BUF {
+                f.write_all(&chunk).context("writing the payload file")?;
+            }
+        }
+        let mut file = File::open(&path).context("opening the payload file")?;
+        let mib = FILE_SIZE as f64 / MIB;
+        d.step(format_args!(
+            "send a {mib:.0} MiB file over loopback TCP: read+write with a {} KiB buffer, then sendfile",
+            BUF >> 10
+        ));
+        // Warm the page cache, so neither method pays for the disk.
+        std::io::copy(&mut file, &mut std::io::sink()).context("reading the file once")?;
+
+        let mut runs = Vec::new();
+        for (name, method) in [
+            (
+                "read+write",
+                read_write as fn(&mut File, &mut TcpStream) -> Result<u64>,
+            ),
+            ("sendfile", sendfile),
+        ] {
+            use std::io::Seek;
+            file.rewind().context("rewind")?;
+            let t = transfer(&mut file, method)?;
+            let rate = mib / t.took.as_secs_f64();
+            let per_mib = t.syscalls as f64 / mib;
+            d.saw(format_args!(
+                "{name:>10}: {:>5} calls ({per_mib:>5.2} per MiB), {rate:>6.0} MiB/s",
+                t.syscalls
+            ));
+            let key = name.replace('+', "_");
+            d.metric(&format!("{key}.syscalls_per_mib"), per_mib, "calls/MiB");
+            d.metric(&format!("{key}.rate"), rate, "MiB/s");
+            runs.push(t);
+        }
+        let (rw, sf) = (&runs[0], &runs[1]);
+        d.detail(format_args!(
+            "read+write took {}, sendfile {}",
+            demos::human(rw.took),
+            demos::human(sf.took)
+        ));
+        d.check(
+            sf.syscalls * 100 <= rw.syscalls,
+            format_args!(
+                "sendfile moved all {mib:.0} MiB in {} call(s), read+write needed {}",
+                sf.syscalls, rw.syscalls
+            ),
+        )?;
+
+        d.step(format_args!(
+            "{DATAGRAMS} UDP datagrams of {DATAGRAM} bytes: sendto/recvfrom, then {BATCH} per sendmmsg/recvmmsg"
+        ));
+        let mut calls = Vec::new();
+        for (name, batched) in [("one by one", false), ("mmsg", true)] {
+            let (sends, recvs, received, took) = datagrams(batched)?;
+            let rate = received as f64 / took.as_secs_f64();
+            d.saw(format_args!(
+                "{name:>10}: {sends:>4} send calls, {recvs:>4} receive calls, {received} datagrams, {:.0}k/s",
+                rate / 1e3
+            ));
+            anyhow::ensure!(
+                received == DATAGRAMS,
+                "{name}: {received} of {DATAGRAMS} received"
+            );
+            let key = if batched { "mmsg" } else { "single" };
+            d.metric(&format!("{key}.calls"), (sends + recvs) as f64, "calls");
+            d.metric(&format!("{key}.rate"), rate, "datagrams/s");
+            calls.push((sends, recvs));
+        }
+        let ((s1, r1), (s64, r64)) = (calls[0], calls[1]);
+        d.check(
+            s1 == DATAGRAMS as u64 && s64 * BATCH as u64 == s1,
+            format_args!("sendmmsg: {s64} calls instead of {s1}, {BATCH} datagrams each"),
+        )?;
+        d.check(
+            r64 * 8 <= r1,
+            format_args!("recvmmsg: {r64} calls instead of {r1}"),
+        )?;
+        Ok(())
+    })
+}
