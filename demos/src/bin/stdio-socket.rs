@@ -1,0 +1,106 @@
+//! One socket can be a program's stdin and its stdout at once, the way inetd starts servers: the program reads the request from it and writes the answer to it.
+//!
+//! socketpair(2): "The two sockets are indistinguishable", and each end is a
+//! bidirectional descriptor, so one end can be dup2'd onto both fd 0 and fd 1, as
+//! inetd(8) does with the accepted connection before it execs the server.
+
+use std::io::{Read, Write};
+use std::net::Shutdown;
+use std::os::fd::OwnedFd;
+use std::os::unix::net::UnixStream;
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+use demos::{IO_TIMEOUT, Result, fd, net};
+
+/// A spawned program that is killed and reaped however the demo ends.
+struct Reaped(Child);
+
+impl Reaped {
+    /// Waits for the program to exit, at most `timeout`; kills it on timeout.
+    fn wait(&mut self, timeout: Duration) -> Result<ExitStatus> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            if let Some(status) = self.0.try_wait().context("waitpid")? {
+                return Ok(status);
+            }
+            if Instant::now() >= deadline {
+                let _ = self.0.kill();
+                let _ = self.0.wait();
+                bail!("the filter did not exit within {timeout:?} and was killed");
+            }
+            std::thread::sleep(Duration::from_millis(2));
+        }
+    }
+}
+
+impl Drop for Reaped {
+    fn drop(&mut self) {
+        if matches!(self.0.try_wait(), Ok(None)) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+}
+
+fn main() {
+    demos::run(|d| {
+        d.expect("tr reads its input from and writes its output to one socket");
+        let (mut ours, theirs) = UnixStream::pair().context("socketpair")?;
+        net::with_timeouts(&ours)?;
+        let their_inode = fd::inode(&theirs)?;
+
+        d.step("spawn `tr a-z A-Z` with stdin and stdout both the same end of a socketpair");
+        let spawned = {
+            let as_stdout = theirs.try_clone().context("dup")?;
+            Command::new("tr")
+                .args(["a-z", "A-Z"])
+                .stdin(Stdio::from(OwnedFd::from(theirs)))
+                .stdout(Stdio::from(OwnedFd::from(as_stdout)))
+                .stderr(Stdio::null())
+                .spawn()
+            // The Command, and with it our copies of its end, is dropped here.
+        };
+        let mut child = match spawned {
+            Ok(child) => Reaped(child),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Err(d.skip("needs the tr program (coreutils)"));
+            }
+            Err(e) => return Err(e).context("spawning tr"),
+        };
+        let pid = child.0.id();
+        let link = |n: u32| {
+            std::fs::read_link(format!("/proc/{pid}/fd/{n}"))
+                .map(|p| p.to_string_lossy().into_owned())
+                .with_context(|| format!("readlink /proc/{pid}/fd/{n}"))
+        };
+        let (stdin, stdout) = (link(0)?, link(1)?);
+        d.saw(format_args!("tr's fd 0 -> {stdin}, fd 1 -> {stdout}"));
+        d.check(
+            stdin == stdout && stdin == format!("socket:[{their_inode}]"),
+            "its stdin and stdout are one and the same socket",
+        )?;
+
+        d.step("send it two lines over our end, then shutdown(SHUT_WR) for EOF");
+        ours.write_all(b"hello from inetd\neverything you know is wrong\n")
+            .context("send")?;
+        ours.shutdown(Shutdown::Write)
+            .context("shutdown(SHUT_WR)")?;
+        let mut answer = String::new();
+        ours.read_to_string(&mut answer)
+            .context("reading tr's answer until EOF")?;
+        d.saw(format_args!("back over the same socket: {answer:?}"));
+        let status = child.wait(IO_TIMEOUT)?;
+        d.saw(format_args!("tr exited: {status}"));
+        d.check(
+            answer == "HELLO FROM INETD\nEVERYTHING YOU KNOW IS WRONG\n",
+            "the answer came back over the socket it read from",
+        )?;
+        d.check(
+            status.success(),
+            "EOF on its stdin (our SHUT_WR) ended it cleanly",
+        )?;
+        Ok(())
+    })
+}
