@@ -5,9 +5,11 @@
 (function () {
   const root = typeof path_to_root === "string" ? path_to_root : "";
 
-  import(root + "deck/player.js")
+  // A bare "deck/player.js" would be a module specifier, not a path: resolve it.
+  const asset = (name) => new URL(root + "deck/" + name, location.href);
+  import(asset("player.js").href)
     .then(async (player) => {
-      await player.default();
+      await player.default({ module_or_path: asset("player_bg.wasm") });
       player.attach();
     })
     .catch((err) => {

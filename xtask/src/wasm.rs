@@ -41,6 +41,8 @@ pub fn build_player(sh: &Shell, out_dir: &Path) -> Result<()> {
         .web(true)
         .context("wasm-bindgen --target web")?
         .typescript(false)
+        .remove_name_section(true)
+        .remove_producers_section(true)
         .generate(out_dir)
         .with_context(|| format!("generating the player's JS glue into {}", out_dir.display()))?;
     Ok(())
