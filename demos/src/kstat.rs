@@ -26,6 +26,29 @@ fn snmp_field(text: &str, protocol: &str, field: &str) -> Option<u64> {
     values.split_whitespace().nth(index)?.parse().ok()
 }
 
+/// The kernel's drop counter of one IPv4 UDP socket, found by its inode in
+/// `/proc/net/udp` (the last column, `drops`). Unlike the `snmp` counters, nothing
+/// else adds to it.
+pub fn udp_drops(inode: u64) -> Result<u64> {
+    let text = std::fs::read_to_string("/proc/net/udp").context("reading /proc/net/udp")?;
+    udp_drops_in(&text, inode)
+        .with_context(|| format!("no socket with inode {inode} in /proc/net/udp"))
+}
+
+fn udp_drops_in(text: &str, inode: u64) -> Option<u64> {
+    // The header names "tx_queue rx_queue" and "tr tm->when" as two words each, but
+    // each pair is one column ("00000000:00000000"), so the inode is data column 9.
+    const INODE_COL: usize = 9;
+    text.lines().skip(1).find_map(|line| {
+        let cols: Vec<&str> = line.split_whitespace().collect();
+        if cols.get(INODE_COL)?.parse::<u64>().ok()? == inode {
+            cols.last()?.parse().ok()
+        } else {
+            None
+        }
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -38,6 +61,16 @@ mod tests {
         assert_eq!(snmp_field(text, "Ip", "DefaultTTL"), Some(64));
         assert_eq!(snmp_field(text, "Udp", "Nope"), None);
         assert_eq!(snmp_field(text, "Tcp", "RcvbufErrors"), None);
+    }
+
+    #[test]
+    fn finds_a_udp_sockets_drops_by_inode() {
+        let text = "   sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode ref pointer drops            \n\
+  1: 0100007F:A1B2 00000000:0000 07 00000000:00000000 00:00000000 00000000     0        0 4242 2 0000000000000000 9991        \n\
+  2: 0100007F:A1B3 00000000:0000 07 00000000:00000000 00:00000000 00000000     0        0 4243 2 0000000000000000 0           \n";
+        assert_eq!(udp_drops_in(text, 4242), Some(9991));
+        assert_eq!(udp_drops_in(text, 4243), Some(0));
+        assert_eq!(udp_drops_in(text, 42), None);
     }
 
     #[test]

@@ -1,0 +1,202 @@
+//! UDP drops datagrams even on localhost when the receiver is slow, and the sender never hears of it; a Unix-domain datagram socket pushes back on the sender instead, and loses nothing.
+//!
+//! udp(7): "UDP does not guarantee that the data actually arrives"; its `RcvbufErrors`
+//! counter in /proc/net/snmp counts datagrams dropped for a full receive buffer.
+//! unix(7): for datagram sockets "the SO_SNDBUF socket option does have an effect for
+//! UNIX domain sockets, but the SO_RCVBUF option does not", and "UNIX domain datagram
+//! sockets are always reliable and don't reorder datagrams."
+
+use std::os::unix::net::UnixDatagram;
+
+use anyhow::Context;
+use demos::{Result, fd, kstat, net};
+use socket2::SockRef;
+
+const COUNT: u32 = 10_000;
+const SIZE: usize = 100;
+const RCVBUF: usize = 4096;
+
+/// Datagram number `seq`: its number in the first four bytes, then padding.
+fn datagram(seq: u32) -> [u8; SIZE] {
+    let mut d = [b'.'; SIZE];
+    d[..4].copy_from_slice(&seq.to_le_bytes());
+    d
+}
+
+fn seq_of(d: &[u8]) -> Option<u32> {
+    Some(u32::from_le_bytes(d.get(..4)?.try_into().ok()?))
+}
+
+/// Receives everything queued on a non-blocking socket; appends the sequence numbers.
+fn drain(recv: impl Fn(&mut [u8]) -> std::io::Result<usize>, seqs: &mut Vec<u32>) -> Result<()> {
+    let mut buf = [0u8; 2 * SIZE];
+    loop {
+        match recv(&mut buf) {
+            Ok(n) => seqs.extend(seq_of(&buf[..n])),
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => return Ok(()),
+            Err(e) => return Err(e).context("recv"),
+        }
+    }
+}
+
+/// A socketpair whose non-blocking sender sends until EAGAIN: the pair, how many
+/// datagrams went out, and the error that stopped it.
+fn unix_until_eagain(
+    sndbuf: Option<usize>,
+    rcvbuf: Option<usize>,
+) -> Result<(UnixDatagram, UnixDatagram, u32, std::io::Error)> {
+    let (tx, rx) = UnixDatagram::pair().context("socketpair(AF_UNIX, SOCK_DGRAM)")?;
+    if let Some(size) = sndbuf {
+        SockRef::from(&tx)
+            .set_send_buffer_size(size)
+            .context("setting SO_SNDBUF")?;
+    }
+    if let Some(size) = rcvbuf {
+        SockRef::from(&rx)
+            .set_recv_buffer_size(size)
+            .context("setting SO_RCVBUF")?;
+    }
+    tx.set_nonblocking(true).context("O_NONBLOCK")?;
+    rx.set_nonblocking(true).context("O_NONBLOCK")?;
+    let mut sent = 0u32;
+    loop {
+        match tx.send(&datagram(sent)) {
+            Ok(_) => sent += 1,
+            Err(e) => return Ok((tx, rx, sent, e)),
+        }
+    }
+}
+
+fn in_order(seqs: &[u32]) -> bool {
+    seqs.iter().zip(0..).all(|(&s, i)| s == i)
+}
+
+fn main() {
+    demos::run(|d| {
+        d.expect(
+            "UDP on localhost loses datagrams silently; AF_UNIX datagrams block the sender instead",
+        );
+
+        d.step(format_args!(
+            "UDP: send {COUNT} datagrams of {SIZE} bytes to a receiver with SO_RCVBUF {RCVBUF} that reads only afterwards"
+        ));
+        let (rx, rx_addr) = net::udp_socket()?;
+        SockRef::from(&rx)
+            .set_recv_buffer_size(RCVBUF)
+            .context("setting SO_RCVBUF")?;
+        let (tx, _) = net::udp_socket()?;
+        let errors_before = kstat::snmp("Udp", "RcvbufErrors")?;
+        let mut sent = 0u32;
+        let mut send_errors = Vec::new();
+        for seq in 0..COUNT {
+            match tx.send_to(&datagram(seq), rx_addr) {
+                Ok(_) => sent += 1,
+                Err(e) => send_errors.push(net::errno_name(&e)),
+            }
+        }
+        rx.set_nonblocking(true).context("O_NONBLOCK")?;
+        let mut got = Vec::new();
+        drain(|b| rx.recv(b), &mut got)?;
+        let errors_after = kstat::snmp("Udp", "RcvbufErrors")?;
+        let socket_drops = kstat::udp_drops(fd::inode(&rx)?)?;
+        let rcvbuf_errors = errors_after.saturating_sub(errors_before);
+        let lost = u64::from(sent) - got.len() as u64;
+        d.saw(format_args!(
+            "sendto succeeded {sent} times ({} errors); received {}; lost {lost}",
+            send_errors.len(),
+            got.len()
+        ));
+        d.saw(format_args!(
+            "drops: this socket's counter {socket_drops}, Udp RcvbufErrors +{rcvbuf_errors}"
+        ));
+        d.detail(format_args!(
+            "SO_RCVBUF is really {} (the kernel doubles it); received {:?}",
+            SockRef::from(&rx).recv_buffer_size().unwrap_or(0),
+            &got[..got.len().min(12)]
+        ));
+        d.check(
+            sent == COUNT && lost > 0,
+            "UDP lost datagrams on localhost, and every sendto said success",
+        )?;
+        d.check(
+            socket_drops == lost && rcvbuf_errors >= lost,
+            "the kernel counted each loss (socket drops = lost, RcvbufErrors grew at least as much)",
+        )?;
+
+        d.step(format_args!(
+            "AF_UNIX SOCK_DGRAM socketpair, receiver SO_RCVBUF {RCVBUF}, non-blocking sender"
+        ));
+        let (utx, urx, before_eagain, eagain) = unix_until_eagain(None, Some(RCVBUF))?;
+        let sndbuf = SockRef::from(&utx)
+            .send_buffer_size()
+            .context("getsockopt(SO_SNDBUF)")?;
+        d.saw(format_args!(
+            "send failed after {before_eagain} datagrams: {}",
+            net::errno_name(&eagain)
+        ));
+        // unix(7) says which buffer counts; measure it rather than take its word.
+        let (_, _, default_rcvbuf, _) = unix_until_eagain(None, None)?;
+        let (_, _, small_sndbuf, _) = unix_until_eagain(Some(RCVBUF), None)?;
+        d.saw(format_args!(
+            "with the receiver's SO_RCVBUF at its default: {default_rcvbuf}; with the sender's SO_SNDBUF {RCVBUF}: {small_sndbuf}"
+        ));
+        d.check(
+            before_eagain > 0 && eagain.kind() == std::io::ErrorKind::WouldBlock,
+            "the sender was pushed back (EAGAIN) instead of the datagrams being dropped",
+        )?;
+        d.check(
+            default_rcvbuf == before_eagain && small_sndbuf < before_eagain / 4,
+            format_args!(
+                "the limit is the sender's SO_SNDBUF ({} KiB), not the receiver's SO_RCVBUF",
+                sndbuf / 1024
+            ),
+        )?;
+
+        d.step(format_args!(
+            "drain, then send all {COUNT}; on EAGAIN the receiver drains and the sender retries"
+        ));
+        let mut useqs = Vec::new();
+        drain(|b| urx.recv(b), &mut useqs)?;
+        let first_batch_whole = useqs.len() == before_eagain as usize && in_order(&useqs);
+        useqs.clear();
+        let mut pushbacks = 0;
+        for seq in 0..COUNT {
+            loop {
+                match utx.send(&datagram(seq)) {
+                    Ok(_) => break,
+                    Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                        pushbacks += 1;
+                        drain(|b| urx.recv(b), &mut useqs)?;
+                    }
+                    Err(e) => return Err(e).context("send on the AF_UNIX socket"),
+                }
+            }
+        }
+        drain(|b| urx.recv(b), &mut useqs)?;
+        let ulost = u64::from(COUNT) - useqs.len() as u64;
+        d.saw(format_args!(
+            "sent {COUNT}, received {}, lost {ulost}, in order: {}; the sender was pushed back {pushbacks} times",
+            useqs.len(),
+            in_order(&useqs)
+        ));
+        d.check(
+            first_batch_whole && useqs.len() == COUNT as usize && in_order(&useqs),
+            "every datagram arrived, in order: nothing lost",
+        )?;
+
+        d.metric("udp.sent", f64::from(sent), "datagrams");
+        d.metric("udp.received", got.len() as f64, "datagrams");
+        d.metric("udp.lost", lost as f64, "datagrams");
+        d.metric("udp.socket_drops", socket_drops as f64, "datagrams");
+        d.metric("udp.rcvbuf_errors", rcvbuf_errors as f64, "datagrams");
+        d.metric(
+            "unix.sent_before_eagain",
+            f64::from(before_eagain),
+            "datagrams",
+        );
+        d.metric("unix.pushbacks", f64::from(pushbacks), "times");
+        d.metric("unix.received", useqs.len() as f64, "datagrams");
+        d.metric("unix.lost", ulost as f64, "datagrams");
+        Ok(())
+    })
+}
