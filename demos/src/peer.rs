@@ -71,6 +71,18 @@ pub fn fork(body: impl FnOnce() -> i32) -> Result<Peer> {
     }
 }
 
+/// [`fork`] for a body that can fail: the peer prints the error on stderr as
+/// `WHO: error` and exits with [`crate::exit::ERROR`]; `Ok` exits with 0.
+pub fn fork_fallible(who: &'static str, body: impl FnOnce() -> Result<()>) -> Result<Peer> {
+    fork(move || match body() {
+        Ok(()) => 0,
+        Err(e) => {
+            eprintln!("{who}: {e:#}");
+            crate::exit::ERROR
+        }
+    })
+}
+
 impl Peer {
     pub fn pid(&self) -> Pid {
         self.pid

@@ -74,13 +74,8 @@ fn main() {
         ));
         let (mut ready_rx, mut ready_tx) = std::io::pipe().context("pipe")?;
         let (path, lock_name) = (pidfile.clone(), name.clone());
-        let mut child = peer::fork(move || match holder(&path, &lock_name, &mut ready_tx) {
-            Ok(()) => 0,
-            Err(e) => {
-                eprintln!("holder: {e:#}");
-                demos::exit::ERROR
-            }
-        })?;
+        let mut child =
+            peer::fork_fallible("holder", move || holder(&path, &lock_name, &mut ready_tx))?;
         let pid = child.pid();
         anyhow::ensure!(
             readable_within(&ready_rx, IO_TIMEOUT)?,

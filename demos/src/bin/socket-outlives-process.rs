@@ -43,13 +43,7 @@ fn server(reuseaddr: bool, report: &mut UnixStream) -> Result<()> {
 fn serve_once(d: &mut demos::Demo, reuseaddr: bool, tell: bool) -> Result<u16> {
     let (mut here, mut there) = UnixStream::pair().context("socketpair")?;
     with_timeouts(&here)?;
-    let child = peer::fork(move || match server(reuseaddr, &mut there) {
-        Ok(()) => 0,
-        Err(e) => {
-            eprintln!("server: {e:#}");
-            demos::exit::ERROR
-        }
-    })?;
+    let child = peer::fork_fallible("server", move || server(reuseaddr, &mut there))?;
     let pid = child.pid();
     let mut port = [0u8; 2];
     here.read_exact(&mut port)
