@@ -200,7 +200,8 @@ fn main() {
             freed_at_close as f64 / MIB as f64,
             "MiB",
         );
-        if freed_at_close < size * 3 / 4 && private.is_none() {
+        let about_the_file = (size * 3 / 4..=size * 5 / 4).contains(&freed_at_close);
+        if !about_the_file && private.is_none() {
             // Was it us, or someone else writing at the same moment? Watch the count
             // for a while with nothing of ours happening.
             let c0 = free_bytes(dir.path())?;
@@ -214,7 +215,7 @@ fn main() {
             }
         }
         d.check(
-            freed_at_close >= size * 3 / 4,
+            about_the_file,
             format_args!("close gave the {SIZE_MIB} MiB back"),
         )?;
         drop(private);
