@@ -60,8 +60,8 @@ pub fn run(names: &[String], jobs: usize, limit: Duration) -> Result<ExitCode> {
 }
 
 pub struct Saved {
-    stored: bool,
-    why: &'static str,
+    pub stored: bool,
+    pub why: &'static str,
 }
 
 fn report_line(k: usize, total: usize, name: &str, result: &Result<(Saved, Transcript)>) -> String {
@@ -116,7 +116,12 @@ fn capture_one(bin: &Path, name: &str, claim: &str, limit: Duration) -> Result<(
 
 /// Writes the transcript unless that would lose a better one.
 pub fn store(t: &Transcript) -> Result<Saved> {
-    let path = deck::transcript_path(&demos_dir(), &t.demo);
+    store_in(&demos_dir(), t)
+}
+
+/// [`store`] for the demos crate at `demos_dir`.
+pub fn store_in(demos_dir: &Path, t: &Transcript) -> Result<Saved> {
+    let path = deck::transcript_path(demos_dir, &t.demo);
     let previous: Option<Transcript> = std::fs::read_to_string(&path).ok().and_then(|s| serde_json::from_str(&s).ok());
     let keep_previous = match t.outcome.status {
         Status::Passed => false,

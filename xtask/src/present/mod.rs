@@ -1,7 +1,10 @@
 //! `cargo xtask present`: build the deck, serve it on loopback, rebuild on save, and
 //! tell open pages to reload (they come back on the same slide).
 
+mod live;
 mod server;
+#[cfg(test)]
+mod tests;
 mod watch;
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
@@ -33,6 +36,9 @@ pub fn run(port: u16, book: Option<&Path>, listen: Option<IpAddr>) -> Result<Exi
     let t0 = std::time::Instant::now();
     let out = book::build(&root, false, Player::Rebuild)?;
     eprintln!("built the deck in {:.1} s", t0.elapsed().as_secs_f64());
+    // Built now, so the first "Run live" click does not wait for a compile.
+    let catalog = crate::demos::catalog()?;
+    let runs = live::Runs::new(crate::demos::build_all()?, crate::demos::demos_dir(), &catalog, live::LIMIT);
 
     let (notices, _) = broadcast::channel(16);
     let _watcher = watch::start(&root, notices.clone())?;
@@ -53,7 +59,7 @@ pub fn run(port: u16, book: Option<&Path>, listen: Option<IpAddr>) -> Result<Exi
             IpAddr::V4(v4) => format!("{v4}:{}", local.port()),
         };
         println!("serving the deck at http://{host}/  (Ctrl-C to stop)");
-        let app = server::router(server::State::new(notices, local), out);
+        let app = server::router(server::State::new(notices, local, runs), out);
         axum::serve(listener, app)
             .with_graceful_shutdown(async {
                 let _ = tokio::signal::ctrl_c().await;
