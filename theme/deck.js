@@ -7,11 +7,12 @@
 
   // A bare "deck/player.js" would be a module specifier, not a path: resolve it.
   const asset = (name) => new URL(root + "deck/" + name, location.href);
-  import(asset("player.js").href)
-    .then(async (player) => {
-      await player.default({ module_or_path: asset("player_bg.wasm") });
-      player.attach();
-    })
+  const loaded = import(asset("player.js").href).then(async (player) => {
+    await player.default({ module_or_path: asset("player_bg.wasm") });
+    return player;
+  });
+  loaded
+    .then((player) => player.attach())
     .catch((err) => {
       // A stock `mdbook build` has no player: the captured output still shows.
       document.documentElement.dataset.player = "unavailable";
@@ -23,6 +24,8 @@
     .then((status) => {
       if (!status || !status.present) return;
       document.documentElement.dataset.present = "true";
+      // Served by `cargo xtask present`: demos can run live on this machine.
+      loaded.then((player) => player.enable_live(root, status.live || [])).catch(() => {});
       const events = new EventSource(root + "__deck/events");
       events.addEventListener("reload", () => location.reload());
       events.addEventListener("build-failed", (e) => console.error("deck: rebuild failed\n" + e.data));

@@ -6,6 +6,8 @@
 //! capture wrote it with, and rendered with the same ANSI renderer the static figure
 //! used, so a replay ends looking exactly like the page began.
 
+pub mod live;
+
 use std::cell::Cell;
 use std::rc::Rc;
 

@@ -1,0 +1,239 @@
+//! Run live: when the deck is served by `cargo xtask present`, each demo figure gets a
+//! "Run live" control that runs the real demo on the presenter's machine and streams
+//! its output into the slide, replacing the captured run for this view ("Captured"
+//! brings that back; "Save as captured" makes the live run the new transcript).
+//!
+//! The server answers `POST __deck/run/NAME` with server-sent events: `chunk` (a
+//! transcript chunk as JSON) and a final `exit`. EventSource cannot POST, so the body
+//! is read as a stream and the events are split here.
+
+use serde::Deserialize;
+use transcript::{Chunk, Outcome, Stream, ansi};
+use wasm_bindgen::JsCast;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{Element, HtmlElement, Request, RequestInit, Response};
+
+/// Adds the live controls to every figure whose demo the server can run.
+#[wasm_bindgen]
+pub fn enable_live(root: String, names: Vec<String>) -> Result<u32, JsValue> {
+    let document = web_sys::window().and_then(|w| w.document()).ok_or("no document")?;
+    let figures = document.query_selector_all("figure.demo")?;
+    let mut enabled = 0;
+    for i in 0..figures.length() {
+        let Some(figure) = figures.item(i).and_then(|n| n.dyn_into::<Element>().ok()) else { continue };
+        let Some(name) = figure.get_attribute("data-demo") else { continue };
+        if !names.contains(&name) || figure.get_attribute("data-live").is_some() {
+            continue;
+        }
+        let bar = match figure.query_selector(".demo-controls")? {
+            Some(bar) => bar,
+            None => {
+                let bar = document.create_element("div")?;
+                bar.set_class_name("demo-controls");
+                figure.append_child(&bar)?;
+                bar
+            }
+        };
+        let live = Live::new(&figure, &root, &name)?;
+        for (label, class, title, action) in [
+            ("● Run live", "demo-run-live", "Run the demo now, on this machine", Action::Run),
+            ("Captured", "demo-show-captured", "Show the captured run again", Action::Restore),
+            ("Save as captured", "demo-save", "Store the last live run as this demo's transcript", Action::Save),
+        ] {
+            let button: HtmlElement = document.create_element("button")?.dyn_into()?;
+            button.set_inner_text(label);
+            button.set_class_name(class);
+            button.set_title(title);
+            button.set_attribute("type", "button")?;
+            let live = live.clone();
+            let onclick = Closure::<dyn Fn()>::new(move || live.clone().act(action));
+            button.set_onclick(Some(onclick.as_ref().unchecked_ref()));
+            onclick.forget(); // lives as long as the page
+            bar.append_child(&button)?;
+        }
+        figure.set_attribute("data-live", "ready")?;
+        enabled += 1;
+    }
+    Ok(enabled)
+}
+
+#[derive(Clone, Copy)]
+enum Action {
+    Run,
+    Restore,
+    Save,
+}
+
+#[derive(Clone)]
+struct Live {
+    figure: Element,
+    screen: Element,
+    meta: Option<Element>,
+    captured_screen: String,
+    captured_meta: String,
+    run_url: String,
+    save_url: String,
+}
+
+#[derive(Deserialize)]
+struct Exit {
+    outcome: Outcome,
+    duration_ms: u64,
+}
+
+impl Live {
+    fn new(figure: &Element, root: &str, name: &str) -> Result<Live, JsValue> {
+        let screen = figure.query_selector("pre.terminal samp")?.ok_or("figure has no terminal")?;
+        let meta = figure.query_selector(".demo-meta")?;
+        Ok(Live {
+            figure: figure.clone(),
+            captured_screen: screen.inner_html(),
+            captured_meta: meta.as_ref().map(|m| m.inner_html()).unwrap_or_default(),
+            screen,
+            meta,
+            run_url: format!("{root}__deck/run/{name}"),
+            save_url: format!("{root}__deck/save/{name}"),
+        })
+    }
+
+    fn act(self, action: Action) {
+        match action {
+            Action::Restore => {
+                self.screen.set_inner_html(&self.captured_screen);
+                self.set_meta_html(&self.captured_meta);
+                let _ = self.figure.set_attribute("data-state", "captured");
+            }
+            Action::Run => wasm_bindgen_futures::spawn_local(async move {
+                if let Err(e) = self.run().await {
+                    self.set_meta_text(&format!("live run failed: {}", describe(&e)));
+                    let _ = self.figure.set_attribute("data-state", "live-error");
+                }
+            }),
+            Action::Save => wasm_bindgen_futures::spawn_local(async move {
+                match post(&self.save_url).await {
+                    Ok(resp) if resp.ok() => self.set_meta_text("saved as the captured run; the deck rebuilds"),
+                    Ok(resp) => self.set_meta_text(&format!("not saved: {}", body_text(&resp).await)),
+                    Err(e) => self.set_meta_text(&format!("not saved: {}", describe(&e))),
+                }
+            }),
+        }
+    }
+
+    fn set_meta_text(&self, text: &str) {
+        if let Some(m) = &self.meta {
+            m.set_text_content(Some(text));
+        }
+    }
+
+    fn set_meta_html(&self, html: &str) {
+        if let Some(m) = &self.meta {
+            m.set_inner_html(html);
+        }
+    }
+
+    async fn run(&self) -> Result<(), JsValue> {
+        self.screen.set_inner_html("");
+        self.set_meta_text("running live…");
+        self.figure.set_attribute("data-state", "live")?;
+        let resp = post(&self.run_url).await?;
+        if !resp.ok() {
+            return Err(JsValue::from_str(&body_text(&resp).await));
+        }
+        let reader: web_sys::ReadableStreamDefaultReader =
+            resp.body().ok_or("empty response")?.get_reader().dyn_into()?;
+        let decoder = web_sys::TextDecoder::new()?;
+        let opts = web_sys::TextDecodeOptions::new();
+        opts.set_stream(true);
+        let mut pending = String::new();
+        let (mut out, mut err) = (ansi::Renderer::new(), ansi::Renderer::new());
+        loop {
+            let step = JsFuture::from(reader.read()).await?;
+            if js_sys::Reflect::get(&step, &"done".into())?.as_bool().unwrap_or(true) {
+                break;
+            }
+            let bytes: js_sys::Uint8Array = js_sys::Reflect::get(&step, &"value".into())?.dyn_into()?;
+            pending.push_str(&decoder.decode_with_buffer_source_and_options(&bytes, &opts)?);
+            // Server-sent events end with a blank line.
+            while let Some(end) = pending.find("\n\n") {
+                let block: String = pending.drain(..end + 2).collect();
+                let (event, data) = parse_event(&block);
+                match event.as_str() {
+                    "chunk" => {
+                        let chunk: Chunk = serde_json::from_str(&data).map_err(|e| e.to_string())?;
+                        let html = match chunk.stream {
+                            Stream::Stdout => out.push(&chunk.text),
+                            Stream::Stderr => format!("<span class=\"stderr\">{}</span>", err.push(&chunk.text)),
+                        };
+                        self.screen.insert_adjacent_html("beforeend", &html)?;
+                        if let Some(pre) = self.screen.parent_element() {
+                            pre.set_scroll_top(pre.scroll_height());
+                        }
+                    }
+                    "exit" => {
+                        let exit: Exit = serde_json::from_str(&data).map_err(|e| e.to_string())?;
+                        let code = exit.outcome.code.map(|c| format!(" · exit {c}")).unwrap_or_default();
+                        self.set_meta_text(&format!(
+                            "live run · {}{code} · {:.2} s",
+                            exit.outcome.status,
+                            exit.duration_ms as f64 / 1000.0
+                        ));
+                        self.figure.set_attribute("data-state", "live-done")?;
+                    }
+                    _ => {} // comments and keep-alives
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The `event:` name and the joined `data:` lines of one server-sent event.
+fn parse_event(block: &str) -> (String, String) {
+    let mut event = String::from("message");
+    let mut data: Vec<&str> = Vec::new();
+    for line in block.lines() {
+        if let Some(v) = line.strip_prefix("event:") {
+            event = v.trim().to_string();
+        } else if let Some(v) = line.strip_prefix("data:") {
+            data.push(v.strip_prefix(' ').unwrap_or(v));
+        }
+    }
+    (event, data.join("\n"))
+}
+
+async fn post(url: &str) -> Result<Response, JsValue> {
+    let init = RequestInit::new();
+    init.set_method("POST");
+    let request = Request::new_with_str_and_init(url, &init)?;
+    let window = web_sys::window().ok_or("no window")?;
+    JsFuture::from(window.fetch_with_request(&request)).await?.dyn_into()
+}
+
+async fn body_text(resp: &Response) -> String {
+    match resp.text() {
+        Ok(p) => JsFuture::from(p).await.ok().and_then(|v| v.as_string()).unwrap_or_default(),
+        Err(_) => String::new(),
+    }
+    .trim()
+    .to_string()
+}
+
+fn describe(e: &JsValue) -> String {
+    e.as_string().unwrap_or_else(|| format!("{e:?}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_event;
+
+    #[test]
+    fn server_sent_events_are_split_into_name_and_data() {
+        assert_eq!(
+            parse_event("event: chunk\ndata: {\"a\":1}\n\n"),
+            ("chunk".to_string(), "{\"a\":1}".to_string())
+        );
+        assert_eq!(parse_event("data: x\ndata: y\n\n"), ("message".to_string(), "x\ny".to_string()));
+        assert_eq!(parse_event(": keep-alive\n\n").0, "message");
+    }
+}
