@@ -1,8 +1,8 @@
 //! Two descriptors can name one socket: closing one leaves the connection up, but shutdown() through either one ends it for both.
 //!
-//! dup(2): "the old and new file descriptors may be used interchangeably. They refer to
-//! the same open file description". close(2): only when the last descriptor is closed
-//! are "the resources associated with the open file description [...] freed".
+//! dup(2): "the old and new file descriptors may be used interchangeably." close(2):
+//! "If fd is the last file descriptor referring to the underlying open file description
+//! [...], the resources associated with the open file description are freed".
 //! shutdown(2) acts on "the socket associated with sockfd", whichever descriptor names it.
 
 use std::io::{Read, Write};

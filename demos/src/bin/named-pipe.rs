@@ -1,8 +1,9 @@
 //! A named pipe lets a program that only takes a path read a stream: opening it blocks until both ends exist, and the bytes never touch the disk.
 //!
-//! fifo(7): "Opening the FIFO blocks until the other end is opened also." "A process
-//! can open a FIFO in nonblocking mode. [...] opening for write-only will fail with
-//! ENXIO (no such device or address) unless the other end has already been opened."
+//! fifo(7): "Normally, opening the FIFO blocks until the other end is opened also."
+//! "A process can open a FIFO in nonblocking mode. [...] opening for write-only fails
+//! with ENXIO (no such device or address) unless the other end has already been
+//! opened." "the kernel passes all data internally without writing it to the filesystem."
 
 use std::fs::{File, OpenOptions};
 use std::io::{BufRead, BufReader, Write};

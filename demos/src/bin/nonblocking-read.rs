@@ -2,8 +2,8 @@
 //!
 //! read(2): `EAGAIN` "The file descriptor fd refers to a file other than a socket and
 //! has been marked nonblocking (O_NONBLOCK), and the read would block." socket(7),
-//! `SO_RCVTIMEO`: "If a blocking operation times out, [it] returns -1 with errno set
-//! to EAGAIN".
+//! `SO_RCVTIMEO`: "if no data has been transferred and the timeout has been reached,
+//! then -1 is returned with errno set to EAGAIN or EWOULDBLOCK".
 
 use std::io::{Read, Write};
 use std::os::fd::AsFd;

@@ -1,6 +1,6 @@
 //! UDP drops datagrams even on localhost when the receiver is slow, and the sender never hears of it; a Unix-domain datagram socket pushes back on the sender instead, and loses nothing.
 //!
-//! udp(7): "UDP does not guarantee that the data actually arrives"; its `RcvbufErrors`
+//! udp(7): "a connectionless, unreliable datagram packet service"; the `RcvbufErrors`
 //! counter in /proc/net/snmp counts datagrams dropped for a full receive buffer.
 //! unix(7): for datagram sockets "the SO_SNDBUF socket option does have an effect for
 //! UNIX domain sockets, but the SO_RCVBUF option does not", and "UNIX domain datagram
