@@ -53,6 +53,20 @@ pub fn writable_within(fd: &impl AsFd, timeout: Duration) -> Result<bool> {
     ready_within(fd, PollFlags::POLLOUT, timeout)
 }
 
+/// One `read` that fails instead of blocking when nothing (not even EOF) arrives
+/// within `timeout`. Returns what `read` returned: 0 is EOF.
+pub fn read_within(
+    mut reader: impl io::Read + AsFd,
+    buf: &mut [u8],
+    timeout: Duration,
+) -> Result<usize> {
+    anyhow::ensure!(
+        readable_within(&reader, timeout)?,
+        "nothing to read within {timeout:?}"
+    );
+    reader.read(buf).context("read")
+}
+
 // SIOCINQ (= FIONREAD) and SIOCOUTQ (= TIOCOUTQ): bytes in a socket's queues.
 nix::ioctl_read_bad!(siocinq, libc::FIONREAD, libc::c_int);
 nix::ioctl_read_bad!(siocoutq, libc::TIOCOUTQ, libc::c_int);
@@ -102,5 +116,16 @@ mod tests {
         assert!(!writable_within(&w, Duration::ZERO).unwrap());
         assert!(readable_within(&r, Duration::ZERO).unwrap());
         assert_eq!(proc_link(&r).unwrap(), proc_link(&w).unwrap());
+    }
+
+    #[test]
+    fn read_within_times_out_then_reads() {
+        let (r, mut w) = std::io::pipe().unwrap();
+        let mut buf = [0u8; 4];
+        assert!(read_within(&r, &mut buf, Duration::from_millis(1)).is_err());
+        io::Write::write_all(&mut w, b"hi").unwrap();
+        assert_eq!(read_within(&r, &mut buf, Duration::ZERO).unwrap(), 2);
+        drop(w);
+        assert_eq!(read_within(&r, &mut buf, Duration::ZERO).unwrap(), 0);
     }
 }

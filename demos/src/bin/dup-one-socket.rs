@@ -60,11 +60,7 @@ fn main() {
         let third = second.try_clone().context("dup")?;
         third.shutdown(Shutdown::Both).context("shutdown")?;
         let mut buf = [0u8; 16];
-        let peer_read = if fd::readable_within(&server, IO_TIMEOUT)? {
-            server.read(&mut buf).context("peer recv")?
-        } else {
-            anyhow::bail!("the peer saw nothing within {:?}", IO_TIMEOUT)
-        };
+        let peer_read = fd::read_within(&server, &mut buf, IO_TIMEOUT).context("peer recv")?;
         let other_read = second
             .read(&mut buf)
             .context("read through the other descriptor")?;

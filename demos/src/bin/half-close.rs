@@ -4,19 +4,11 @@
 //! "When a stream socket peer has performed an orderly shutdown, the return value will
 //! be 0 (the traditional \"end-of-file\" return)."
 
-use std::io::{Read, Write};
+use std::io::Write;
 use std::net::{Shutdown, TcpStream};
 
-use anyhow::{Context, bail};
+use anyhow::Context;
 use demos::{IO_TIMEOUT, Result, fd, net};
-
-/// One recv that must not wait longer than [`IO_TIMEOUT`].
-fn recv_once(stream: &mut TcpStream, buf: &mut [u8]) -> Result<usize> {
-    if !fd::readable_within(&*stream, IO_TIMEOUT)? {
-        bail!("nothing to read within {IO_TIMEOUT:?}");
-    }
-    stream.read(buf).context("recv")
-}
 
 /// Reads until EOF; returns the bytes and the sizes every recv returned (the last is 0).
 fn recv_to_eof(stream: &mut TcpStream) -> Result<(Vec<u8>, Vec<usize>)> {
@@ -24,7 +16,7 @@ fn recv_to_eof(stream: &mut TcpStream) -> Result<(Vec<u8>, Vec<usize>)> {
     let mut calls = Vec::new();
     let mut buf = [0u8; 4096];
     loop {
-        let n = recv_once(stream, &mut buf)?;
+        let n = fd::read_within(&*stream, &mut buf, IO_TIMEOUT)?;
         calls.push(n);
         if n == 0 {
             return Ok((all, calls));

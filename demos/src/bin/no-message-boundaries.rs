@@ -6,7 +6,7 @@
 //! return any data available, up to the requested amount, rather than waiting for
 //! receipt of the full amount requested."
 
-use std::io::{Read, Write};
+use std::io::Write;
 use std::net::TcpStream;
 use std::os::fd::AsRawFd;
 
@@ -23,10 +23,8 @@ fn recv_all(stream: &mut TcpStream, want: usize, buf_size: usize) -> Result<Vec<
     let mut pieces = Vec::new();
     let mut total = 0;
     while total < want {
-        if !fd::readable_within(&*stream, IO_TIMEOUT)? {
-            bail!("only {total} of {want} bytes arrived within {IO_TIMEOUT:?}");
-        }
-        let n = stream.read(&mut buf).context("recv")?;
+        let n = fd::read_within(&*stream, &mut buf, IO_TIMEOUT)
+            .with_context(|| format!("after {total} of {want} bytes"))?;
         if n == 0 {
             bail!("EOF after {total} of {want} bytes");
         }

@@ -5,7 +5,6 @@
 //! buffer of the socket, send() normally blocks", so two blocking senders wait forever;
 //! here the sockets are non-blocking and a poll(2) for `POLLOUT` with a timeout shows it.
 
-use std::io::Read;
 use std::net::TcpStream;
 use std::os::fd::AsFd;
 use std::time::{Duration, Instant};
@@ -115,12 +114,11 @@ fn main() {
         d.step("the way out: the server reads everything the client sent");
         let mut drained = 0;
         let mut buf = vec![0u8; 256 << 10];
-        let mut reader = &server;
         while drained < c_sent {
-            if !fd::readable_within(&server, demos::IO_TIMEOUT)? {
-                break;
+            match fd::read_within(&server, &mut buf, demos::IO_TIMEOUT)? {
+                0 => break,
+                n => drained += n,
             }
-            drained += reader.read(&mut buf).context("recv")?;
         }
         let unstuck = fd::writable_within(&client, demos::IO_TIMEOUT)?;
         d.saw(format_args!(
