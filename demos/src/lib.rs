@@ -19,6 +19,9 @@
 //! Exit statuses follow [`transcript::exit`]: 0 the kernel agreed, 1 it did not,
 //! 2 the experiment itself failed, 77 skipped, 124 the watchdog stopped the demo.
 
+// The example above is a whole demo file, `fn main` included, on purpose.
+#![allow(clippy::needless_doctest_main)]
+
 pub mod fd;
 pub mod inet;
 pub mod kstat;
