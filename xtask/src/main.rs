@@ -3,6 +3,7 @@
 //! The cargo-xtask pattern: an ordinary binary in the workspace, run through the
 //! `cargo xtask` alias in `.cargo/config.toml`. Each subcommand lives in its own module.
 
+mod bench;
 mod book;
 mod capture;
 mod demos;
@@ -61,6 +62,8 @@ enum Command {
         #[arg(long, default_value_t = 20)]
         timeout: u64,
     },
+    /// Measure the warm rebuild and the size of the built deck.
+    Bench,
     /// Run every test: unit tests, every demo as a test, the deck build, browser tests.
     Test {
         /// Skip the headless-browser tests.
@@ -78,6 +81,7 @@ fn main() -> std::process::ExitCode {
         Command::Demo { name: Some(name), args } => demos::run_cmd(&name, &args),
         Command::Capture { names, jobs, timeout } => capture::run(&names, jobs, std::time::Duration::from_secs(timeout)),
         Command::Test { no_browser } => test::run(no_browser),
+        Command::Bench => bench::run(),
     };
     match result {
         Ok(code) => code,
