@@ -13,9 +13,11 @@ use transcript::{Metric, Transcript};
 
 use crate::figure::escape;
 
-const WIDTH: f64 = 640.0;
-const LABEL_W: f64 = 230.0;
-const VALUE_W: f64 = 120.0;
+/// Room for the bars at least; the label and value columns grow with their text.
+const BARS_W: f64 = 300.0;
+const MIN_W: f64 = 640.0;
+/// Roughly the advance of one character at the chart's font size, for the layout.
+const CHAR_W: f64 = 8.5;
 const ROW_H: f64 = 30.0;
 const BAR_H: f64 = 20.0;
 
@@ -49,9 +51,21 @@ pub fn select<'t>(t: &'t Transcript, names: &[String]) -> Result<Vec<&'t Metric>
 /// The chart of `metrics` (from `t`) as a `<figure class="chart">`, on one line.
 pub fn render(t: &Transcript, metrics: &[&Metric]) -> String {
     let height = ROW_H * metrics.len() as f64 + 10.0;
-    let bar_room = WIDTH - LABEL_W - VALUE_W;
+    let widest = |text: &dyn Fn(&Metric) -> String| {
+        metrics
+            .iter()
+            .map(|m| text(m).chars().count())
+            .max()
+            .unwrap_or(0) as f64
+            * CHAR_W
+    };
+    let label_w = widest(&|m| m.name.clone()) + 16.0;
+    let value_w = widest(&value_text) + 12.0;
+    // A minimum width, so a chart of two short bars is not drawn in giant letters.
+    let width = (label_w + BARS_W + value_w).max(MIN_W);
+    let bar_room = width - label_w - value_w;
     let mut svg = format!(
-        "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {WIDTH} {height}\" \
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {width} {height}\" \
          style=\"max-width:100%;height:auto\" role=\"img\" aria-label=\"{}\" \
          font-family=\"ui-sans-serif, sans-serif\" font-size=\"15\" fill=\"currentColor\">",
         escape(&alt_text(metrics))
@@ -76,11 +90,11 @@ pub fn render(t: &Transcript, metrics: &[&Metric]) -> String {
         let _ = write!(
             svg,
             "<text x=\"{lx}\" y=\"{mid}\" text-anchor=\"end\">{label}</text>\
-             <rect x=\"{LABEL_W}\" y=\"{y}\" width=\"{w:.1}\" height=\"{BAR_H}\" fill-opacity=\"0.55\"/>\
+             <rect x=\"{label_w}\" y=\"{y}\" width=\"{w:.1}\" height=\"{BAR_H}\" fill-opacity=\"0.55\"/>\
              <text x=\"{vx:.1}\" y=\"{mid}\">{value}</text>",
-            lx = LABEL_W - 8.0,
+            lx = label_w - 8.0,
             label = escape(&m.name),
-            vx = LABEL_W + w + 6.0,
+            vx = label_w + w + 6.0,
             value = escape(&value_text(m)),
         );
     }
@@ -193,13 +207,45 @@ mod tests {
         assert!(!html.contains('\n'), "{html}");
         let w = widths(&html);
         assert_eq!(w.len(), 3);
-        let full = WIDTH - LABEL_W - VALUE_W;
-        assert_eq!(w[0], full, "the largest ms bar is full width");
+        let full = w[0];
+        assert!(full >= BARS_W, "the largest ms bar is full width: {html}");
         assert_eq!(w[1], 2.0, "a tiny value still shows");
         assert_eq!(w[2], full, "another unit has its own scale");
         assert!(html.contains(">44 ms</text>") && html.contains(">0.0400 ms</text>"));
         assert!(html.contains(">30</text>"), "{html}");
         assert!(html.contains("cargo xtask demo nagle</code> on 2026-11-24, Linux 6.18.0"));
+    }
+
+    #[test]
+    fn long_labels_and_values_fit_in_the_picture() {
+        let mut t = sample();
+        t.metrics = vec![metric("a.rather.long.metric.name", 10000.0, "datagrams")];
+        let picked = select(&t, &["a.rather.long.metric.name".into()]).unwrap();
+        let html = render(&t, &picked);
+        let view_w: f64 = {
+            let at = html.find("viewBox=\"0 0 ").unwrap() + 13;
+            html[at..].split(' ').next().unwrap().parse().unwrap()
+        };
+        let value_x: f64 = {
+            let at = html.rfind("<text x=\"").unwrap() + 9;
+            html[at..at + html[at..].find('"').unwrap()]
+                .parse()
+                .unwrap()
+        };
+        let label_x: f64 = {
+            let at = html.find("<text x=\"").unwrap() + 9;
+            html[at..at + html[at..].find('"').unwrap()]
+                .parse()
+                .unwrap()
+        };
+        assert!(
+            value_x + "10000 datagrams".len() as f64 * CHAR_W <= view_w,
+            "{html}"
+        );
+        assert!(
+            label_x >= "a.rather.long.metric.name".len() as f64 * CHAR_W,
+            "{html}"
+        );
     }
 
     #[test]

@@ -19,7 +19,16 @@ pub fn render(ascii: &str) -> String {
         include_backdrop: false,
         ..Settings::default()
     };
-    let svg = svgbob::to_svg_with_settings(ascii, &settings);
+    // svgbob sizes the picture by its lines and boxes, and leaves out quoted text
+    // (`"close()"`, drawn as text instead of as arcs), which then overflows the edge.
+    // Size it by the source instead: every character is one cell.
+    let cols = ascii.lines().map(|l| l.chars().count()).max().unwrap_or(0);
+    let rows = ascii.lines().count();
+    let (w, h) = (
+        settings.scale * (cols + 1) as f32 * svgbob::Cell::width(),
+        settings.scale * (rows + 1) as f32 * svgbob::Cell::height(),
+    );
+    let svg = svgbob::to_svg_with_override_size(ascii, &settings, w, h);
     let svg = scope(&svg, &format!("{:08x}", fnv1a(ascii.as_bytes())));
     let svg = scalable(&svg);
     // svgbob puts every element, and every text run, on a line of its own, so dropping
@@ -118,6 +127,23 @@ mod tests {
         assert!(a.contains(&format!("url(#{})", id_of(&a))), "{a}");
         assert!(!a.contains("url(#arrow)") && !a.contains(".svgbob line"));
         assert_eq!(render(BOXES), a, "the same source gives the same picture");
+    }
+
+    #[test]
+    fn quoted_text_is_text_and_fits_inside() {
+        let html = render("a --> \"close(): send FIN, a long label\"\n");
+        assert!(
+            html.contains(">close(): send FIN, a long label</text>"),
+            "{html}"
+        );
+        let width: f32 = {
+            let at = html.find(" width=\"").unwrap() + 8;
+            html[at..at + html[at..].find('"').unwrap()]
+                .parse()
+                .unwrap()
+        };
+        // The source line is 39 characters of 8 px each; the text ends at the last.
+        assert!(width >= 39.0 * 8.0, "width {width}: {html}");
     }
 
     #[test]
