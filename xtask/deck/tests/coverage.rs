@@ -199,11 +199,15 @@ fn every_demo_is_embedded_by_a_slide() {
         .collect();
     demos.sort();
     assert!(!demos.is_empty(), "no demos in {}", bins.display());
-    // A `.rst` chapter embeds a demo with the same directive text.
-    let unshown: Vec<&String> = demos
-        .iter()
-        .filter(|d| !slides.contains(&format!("{{{{#demo {d}}}}}")))
-        .collect();
+    // Markdown embeds a demo with `{{#demo NAME}}`; reStructuredText also with
+    // `.. demo:: NAME`.
+    let embedded = |d: &str| {
+        slides.contains(&format!("{{{{#demo {d}}}}}"))
+            || slides
+                .lines()
+                .any(|l| l.trim().strip_prefix(".. demo::").map(str::trim) == Some(d))
+    };
+    let unshown: Vec<&String> = demos.iter().filter(|d| !embedded(d)).collect();
     assert!(
         unshown.is_empty(),
         "demos no slide embeds with {{{{#demo NAME}}}}: {unshown:?}"
