@@ -48,6 +48,7 @@ impl Preprocessor for Deck {
             .map(|d| ctx.root.join(d));
         let src_dir = ctx.root.join(&ctx.config.book.src);
         let mut demos = Demos::new(demos_dir)?;
+        let config = browser_config(ctx)?;
         let mut errors = Vec::new();
         book.for_each_chapter_mut(|chapter| {
             let Some(source) = chapter.source_path.clone() else {
@@ -55,7 +56,7 @@ impl Preprocessor for Deck {
             };
             let file = display_path(&src_dir.join(&source));
             match slides::to_slides(&chapter.content, &mut demos) {
-                Ok(converted) => chapter.content = converted,
+                Ok(converted) => chapter.content = format!("{config}{converted}"),
                 Err(problems) => {
                     errors.extend(
                         problems
@@ -74,6 +75,31 @@ impl Preprocessor for Deck {
         }
         Ok(book)
     }
+}
+
+/// The deck's settings for the browser player, as a hidden element at the top of every
+/// chapter: `aspect = "W:H"` under `[preprocessor.deck]` (16:9 when unset).
+fn browser_config(ctx: &PreprocessorContext) -> Result<String> {
+    let aspect = ctx
+        .config
+        .get::<String>("preprocessor.deck.aspect")
+        .context("reading preprocessor.deck.aspect in book.toml")?
+        .unwrap_or_else(|| "16:9".into());
+    let valid = aspect.split_once(':').is_some_and(|(w, h)| {
+        [w, h].iter().all(|n| {
+            n.trim()
+                .parse::<f64>()
+                .is_ok_and(|v| v.is_finite() && v > 0.0)
+        })
+    });
+    anyhow::ensure!(
+        valid,
+        "preprocessor.deck.aspect in book.toml is `{aspect}`; write it as W:H, e.g. \"16:9\" or \"4:3\""
+    );
+    Ok(format!(
+        "<div class=\"deck-config\" data-aspect=\"{}\" hidden></div>\n\n",
+        figure::escape(aspect.trim())
+    ))
 }
 
 /// Paths in messages: relative to where the user stands, when that is shorter.

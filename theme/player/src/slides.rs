@@ -1,0 +1,673 @@
+//! The slide view: one `section.slide` at a time, scaled by the CSS to fill the screen
+//! at the deck's aspect ratio. The state lives here; the looks are classes on `<html>`
+//! (`deck-slides`, `deck-speaker`, `deck-overview`, `deck-black`, `deck-help-open`)
+//! and on the sections (`deck-current`, `deck-next`), so a slide change is two class
+//! flips, a history entry and a message to the other window.
+//!
+//! URLs: `chapter.html?slides#slide-7` is slide 7 in the slide view; `?speaker` the same
+//! in the speaker window; `#slide-last` the last slide (used when stepping back into the
+//! previous chapter); `?print` the print layout. Without a flag the page is mdbook's
+//! reading view, and `#slide-7` there scrolls to the slide.
+
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
+
+use wasm_bindgen::JsCast;
+use wasm_bindgen::prelude::*;
+use web_sys::{Document, Element, HtmlElement};
+
+use crate::keys::{self, Action};
+use crate::{dom, overview, print, speaker, sync};
+
+/// Which view the page shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum View {
+    /// mdbook's article, untouched.
+    Reading,
+    /// One slide at a time, full screen.
+    Slides,
+    /// The presenter's window: current and next slide, notes, timer.
+    Speaker,
+    /// One slide per page.
+    Print,
+}
+
+impl View {
+    /// The URL flag of a view (`?slides`).
+    pub fn flag(self) -> Option<&'static str> {
+        match self {
+            View::Reading => None,
+            View::Slides => Some("slides"),
+            View::Speaker => Some("speaker"),
+            View::Print => Some("print"),
+        }
+    }
+}
+
+/// The flags the deck puts in a query string (and removes when leaving a view).
+const FLAGS: &[&str] = &["slides", "speaker", "print", "notes"];
+
+/// How a slide change came about, which decides history and sync.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Via {
+    /// A key, click or swipe here: a history entry, and the other window follows.
+    Local,
+    /// The other window moved: a history entry, no echo.
+    Remote,
+    /// Back or Forward: the entry exists already.
+    History,
+    /// Opening the page: replaces the entry (so `#slide-last` becomes a number).
+    Load,
+}
+
+/// The other chapters, from mdbook's previous/next links.
+struct Chapters {
+    previous: Option<String>,
+    next: Option<String>,
+}
+
+pub struct Deck {
+    pub document: Document,
+    root: Element,
+    pub sections: Vec<HtmlElement>,
+    view: Cell<View>,
+    current: Cell<usize>,
+    overview: Cell<bool>,
+    blackout: Cell<bool>,
+    digits: RefCell<String>,
+    hud: HtmlElement,
+    chapters: Chapters,
+    sync: RefCell<Option<sync::Link>>,
+    speaker: RefCell<Option<speaker::Panel>>,
+}
+
+/// Sets up the deck on this page, in the view its URL asks for.
+pub fn start(document: &Document) -> Result<Rc<Deck>, JsValue> {
+    let root = dom::root(document)?;
+    let list = document.query_selector_all("main section.slide")?;
+    let sections: Vec<HtmlElement> = (0..list.length())
+        .filter_map(|i| list.item(i).and_then(|n| n.dyn_into().ok()))
+        .collect();
+    let location = dom::window()?.location();
+    let search = location.search()?;
+    let view = view_of(&search);
+    let hud = dom::element(document, "div", "", "")?;
+    hud.set_id("deck-hud");
+    hud.set_attribute("aria-live", "polite")?;
+    let body = document
+        .body()
+        .ok_or_else(|| JsValue::from_str("no <body>"))?;
+    body.append_child(&hud)?;
+    let black = dom::element(document, "div", "", "")?;
+    black.set_id("deck-black");
+    body.append_child(&black)?;
+    let help = help(document)?;
+    body.append_child(&help)?;
+    let deck = Rc::new(Deck {
+        document: document.clone(),
+        root: root.clone(),
+        sections,
+        view: Cell::new(View::Reading),
+        current: Cell::new(0),
+        overview: Cell::new(false),
+        blackout: Cell::new(false),
+        digits: RefCell::new(String::new()),
+        hud,
+        chapters: Chapters {
+            previous: chapter_link(document, "previous")?,
+            next: chapter_link(document, "next")?,
+        },
+        sync: RefCell::new(None),
+        speaker: RefCell::new(None),
+    });
+    set_theme(&root, initial_theme(&root))?;
+    if deck.sections.is_empty() {
+        return Ok(deck);
+    }
+    keys::install(&deck)?;
+    overview::install(&deck)?;
+    install_history(&deck)?;
+    add_present_button(&deck)?;
+    match view {
+        View::Reading => {}
+        View::Print => {
+            deck.view.set(View::Print);
+            print::enter(&root, search_has(&search, "notes"))?;
+        }
+        View::Slides | View::Speaker => {
+            let at = deck.index_of_hash(&location.hash()?).unwrap_or(0);
+            deck.enter(view, at)?;
+        }
+    }
+    Ok(deck)
+}
+
+impl Deck {
+    pub fn view(&self) -> View {
+        self.view.get()
+    }
+
+    pub fn current(&self) -> usize {
+        self.current.get()
+    }
+
+    pub fn blackout(&self) -> bool {
+        self.blackout.get()
+    }
+
+    pub fn in_overview(&self) -> bool {
+        self.overview.get()
+    }
+
+    /// Switches this page to the slide or speaker view at slide `at` (0-based).
+    pub fn enter(self: &Rc<Self>, view: View, at: usize) -> Result<(), JsValue> {
+        self.view.set(view);
+        let class = if view == View::Speaker {
+            "deck-speaker"
+        } else {
+            "deck-slides"
+        };
+        self.root.class_list().add_2("deck-on", class)?;
+        if view == View::Speaker && self.speaker.borrow().is_none() {
+            *self.speaker.borrow_mut() = Some(speaker::Panel::new(self)?);
+        }
+        if self.sync.borrow().is_none() {
+            *self.sync.borrow_mut() = sync::Link::open(self)?;
+        }
+        self.go(at, Via::Load)
+    }
+
+    /// Back to the reading view, scrolled to the slide that was showing.
+    pub fn leave(&self) -> Result<(), JsValue> {
+        self.set_overview(false)?;
+        self.view.set(View::Reading);
+        self.root
+            .class_list()
+            .remove_3("deck-on", "deck-slides", "deck-overview")?;
+        let n = self.current.get();
+        let url = with_flag(&dom::window()?.location().href()?, None, &slide_hash(n));
+        dom::window()?
+            .history()?
+            .replace_state_with_url(&JsValue::NULL, "", Some(&url))?;
+        self.sections[n].scroll_into_view();
+        Ok(())
+    }
+
+    /// Shows slide `n` (0-based, clamped).
+    pub fn go(&self, n: usize, via: Via) -> Result<(), JsValue> {
+        let n = n.min(self.sections.len() - 1);
+        let old = self.current.replace(n);
+        for i in [old, old + 1] {
+            if let Some(s) = self.sections.get(i) {
+                s.class_list().remove_2("deck-current", "deck-next")?;
+            }
+        }
+        self.sections[n].class_list().add_1("deck-current")?;
+        let speaker = self.view.get() == View::Speaker;
+        if speaker && let Some(next) = self.sections.get(n + 1) {
+            next.class_list().add_1("deck-next")?;
+        }
+        self.root
+            .set_attribute("data-slide", &(n + 1).to_string())?;
+        self.show_count()?;
+        fit(&self.sections[n]);
+        let history = dom::window()?.history()?;
+        let hash = format!("#{}", slide_hash(n));
+        match via {
+            Via::Local | Via::Remote => {
+                history.push_state_with_url(&JsValue::NULL, "", Some(&hash))?
+            }
+            Via::Load => {
+                let url = with_flag(
+                    &dom::window()?.location().href()?,
+                    self.view.get().flag(),
+                    &slide_hash(n),
+                );
+                history.replace_state_with_url(&JsValue::NULL, "", Some(&url))?
+            }
+            Via::History => {}
+        }
+        if via != Via::Remote {
+            self.post()?;
+        }
+        if let Some(panel) = self.speaker.borrow().as_ref() {
+            panel.update(self)?;
+        }
+        if self.overview.get() {
+            self.sections[n].scroll_into_view_with_bool(false);
+        }
+        Ok(())
+    }
+
+    /// Tells the other window where this one is.
+    fn post(&self) -> Result<(), JsValue> {
+        if let Some(link) = self.sync.borrow().as_ref() {
+            link.post(self.current.get() + 1, self.blackout.get())?;
+        }
+        Ok(())
+    }
+
+    /// The other window moved (or blacked out): follow it.
+    pub fn follow(&self, path: &str, slide: usize, black: bool) -> Result<(), JsValue> {
+        let location = dom::window()?.location();
+        if path != location.pathname()? {
+            let url = with_flag(path, self.view.get().flag(), &format!("slide-{slide}"));
+            return location.assign(&url);
+        }
+        if black != self.blackout.get() {
+            self.blackout.set(black);
+            self.root
+                .class_list()
+                .toggle_with_force("deck-black", black)?;
+        }
+        let n = slide.saturating_sub(1);
+        if n != self.current.get() {
+            self.go(n, Via::Remote)?;
+        }
+        Ok(())
+    }
+
+    fn next(&self) -> Result<(), JsValue> {
+        let n = self.current.get();
+        if n + 1 < self.sections.len() {
+            self.go(n + 1, Via::Local)
+        } else if let Some(next) = &self.chapters.next {
+            self.open_chapter(next, "slide-1")
+        } else {
+            Ok(())
+        }
+    }
+
+    fn previous(&self) -> Result<(), JsValue> {
+        let n = self.current.get();
+        if n > 0 {
+            self.go(n - 1, Via::Local)
+        } else if let Some(previous) = &self.chapters.previous {
+            self.open_chapter(previous, "slide-last")
+        } else {
+            Ok(())
+        }
+    }
+
+    /// The title of the next chapter, for the speaker window at a chapter's end.
+    pub fn next_chapter(&self) -> Option<&str> {
+        self.chapters.next.as_deref()
+    }
+
+    fn open_chapter(&self, href: &str, hash: &str) -> Result<(), JsValue> {
+        let url = with_flag(href, self.view.get().flag(), hash);
+        dom::window()?.location().assign(&url)
+    }
+
+    /// Does what a key asks.
+    pub fn act(self: &Rc<Self>, action: Action) -> Result<(), JsValue> {
+        if !matches!(action, Action::Digit(_) | Action::Enter) && !self.digits.borrow().is_empty() {
+            self.digits.borrow_mut().clear();
+            self.show_count()?;
+        }
+        match action {
+            Action::Present => {
+                let at = self.reading_position()?;
+                self.enter(View::Slides, at)?;
+            }
+            Action::Next => self.next()?,
+            Action::Previous => self.previous()?,
+            Action::First => self.go(0, Via::Local)?,
+            Action::Last => self.go(self.sections.len() - 1, Via::Local)?,
+            Action::Digit(d) => {
+                let mut digits = self.digits.borrow_mut();
+                if digits.len() < 4 {
+                    digits.push(char::from(b'0' + d));
+                }
+                drop(digits);
+                self.show_count()?;
+            }
+            Action::Enter => {
+                let typed = std::mem::take(&mut *self.digits.borrow_mut());
+                if let Ok(n) = typed.parse::<usize>()
+                    && n > 0
+                {
+                    self.go(n - 1, Via::Local)?;
+                }
+                self.set_overview(false)?;
+                self.show_count()?;
+            }
+            Action::Fullscreen => toggle_fullscreen(&self.document)?,
+            Action::Overview => {
+                if self.view.get() == View::Slides {
+                    self.set_overview(!self.overview.get())?;
+                }
+            }
+            Action::Escape => {
+                if self.root.class_list().contains("deck-help-open") {
+                    self.root.class_list().remove_1("deck-help-open")?;
+                } else if self.view.get() == View::Slides {
+                    if self.overview.get() {
+                        self.leave()?;
+                    } else {
+                        self.set_overview(true)?;
+                    }
+                }
+            }
+            Action::Blackout => {
+                let black = !self.blackout.get();
+                self.blackout.set(black);
+                self.root
+                    .class_list()
+                    .toggle_with_force("deck-black", black)?;
+                self.post()?;
+            }
+            Action::Speaker => {
+                if self.view.get() == View::Slides {
+                    speaker::open(self)?;
+                }
+            }
+            Action::Help => {
+                self.root.class_list().toggle("deck-help-open")?;
+            }
+            Action::Theme => {
+                let dark = !self.root.class_list().contains("deck-dark");
+                set_theme(&self.root, dark)?;
+                if let Some(storage) = dom::window()?.local_storage()? {
+                    storage.set_item("deck-theme", if dark { "dark" } else { "light" })?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    pub fn set_overview(&self, on: bool) -> Result<(), JsValue> {
+        if self.overview.replace(on) == on {
+            return Ok(());
+        }
+        self.root
+            .class_list()
+            .toggle_with_force("deck-overview", on)?;
+        if on {
+            self.sections[self.current.get()].scroll_into_view_with_bool(false);
+        } else {
+            fit(&self.sections[self.current.get()]);
+        }
+        Ok(())
+    }
+
+    /// "3 / 12", or the slide number being typed.
+    fn show_count(&self) -> Result<(), JsValue> {
+        let digits = self.digits.borrow();
+        let text = if digits.is_empty() {
+            format!("{} / {}", self.current.get() + 1, self.sections.len())
+        } else {
+            format!("go to {digits}…")
+        };
+        self.hud.set_text_content(Some(&text));
+        Ok(())
+    }
+
+    /// The slide of a URL fragment: `#slide-N`, `#slide-last`, or the slide holding the
+    /// element with that id (a heading anchor).
+    fn index_of_hash(&self, hash: &str) -> Option<usize> {
+        if let Some(n) = slide_of_hash(hash, self.sections.len()) {
+            return Some(n);
+        }
+        let id = hash.strip_prefix('#').filter(|id| !id.is_empty())?;
+        let target = self.document.get_element_by_id(id)?;
+        let section = target.closest("section.slide").ok()??;
+        self.sections
+            .iter()
+            .position(|s| s.is_same_node(Some(&section)))
+    }
+
+    /// The slide a reader is looking at: the URL's, or the first one on screen.
+    fn reading_position(&self) -> Result<usize, JsValue> {
+        if let Some(n) = self.index_of_hash(&dom::window()?.location().hash()?) {
+            return Ok(n);
+        }
+        Ok(self
+            .sections
+            .iter()
+            .position(|s| s.get_bounding_client_rect().bottom() > 80.0)
+            .unwrap_or(0))
+    }
+}
+
+/// Shrinks a slide whose content is taller than the slide (a long list, say) until it
+/// fits; slides that fit cost one layout read. The factor is kept per screen size.
+pub fn fit(section: &HtmlElement) {
+    let key = dom::window()
+        .map(|w| {
+            format!(
+                "{:?}x{:?}",
+                w.inner_width().ok().and_then(|v| v.as_f64()),
+                w.inner_height().ok().and_then(|v| v.as_f64())
+            )
+        })
+        .unwrap_or_default();
+    if section.get_attribute("data-fit-for").as_deref() == Some(key.as_str()) {
+        return;
+    }
+    let style = section.style();
+    let _ = style.remove_property("--deck-fit");
+    let mut factor = 1.0;
+    for _ in 0..4 {
+        let (inner, outer) = (section.scroll_height(), section.client_height());
+        if outer == 0 || inner <= outer + 1 {
+            break;
+        }
+        factor *= (outer as f64 / inner as f64).max(0.5) * 0.98;
+        let _ = style.set_property("--deck-fit", &format!("{factor:.3}"));
+    }
+    let _ = section.set_attribute("data-fit-for", &key);
+}
+
+/// `#slide-7` → 6, `#slide-last` → the last; anything else `None`.
+pub fn slide_of_hash(hash: &str, count: usize) -> Option<usize> {
+    let rest = hash.strip_prefix("#slide-")?;
+    if count == 0 {
+        return None;
+    }
+    if rest == "last" {
+        return Some(count - 1);
+    }
+    let n: usize = rest.parse().ok()?;
+    (n >= 1).then(|| (n - 1).min(count - 1))
+}
+
+/// The fragment of slide `n` (0-based), without `#`.
+pub fn slide_hash(n: usize) -> String {
+    format!("slide-{}", n + 1)
+}
+
+/// The view a query string asks for.
+pub fn view_of(search: &str) -> View {
+    if search_has(search, "speaker") {
+        View::Speaker
+    } else if search_has(search, "print") {
+        View::Print
+    } else if search_has(search, "slides") {
+        View::Slides
+    } else {
+        View::Reading
+    }
+}
+
+/// Whether a query string (`?a&b=1`) has parameter `name`.
+pub fn search_has(search: &str, name: &str) -> bool {
+    search
+        .trim_start_matches('?')
+        .split('&')
+        .any(|p| p.split('=').next() == Some(name))
+}
+
+/// `url` with the deck's view flag replaced by `flag` and the fragment by `hash`; other
+/// query parameters stay.
+pub fn with_flag(url: &str, flag: Option<&str>, hash: &str) -> String {
+    let url = url.split('#').next().unwrap_or(url);
+    let (base, query) = url.split_once('?').unwrap_or((url, ""));
+    let mut params: Vec<&str> = query
+        .split('&')
+        .filter(|p| !p.is_empty() && !FLAGS.contains(&p.split('=').next().unwrap_or(p)))
+        .collect();
+    if let Some(flag) = flag {
+        params.insert(0, flag);
+    }
+    let mut out = base.to_string();
+    if !params.is_empty() {
+        out.push('?');
+        out.push_str(&params.join("&"));
+    }
+    if !hash.is_empty() {
+        out.push('#');
+        out.push_str(hash);
+    }
+    out
+}
+
+/// mdbook's link to the previous or next chapter, as an absolute URL.
+fn chapter_link(document: &Document, which: &str) -> Result<Option<String>, JsValue> {
+    let selector =
+        format!("a.nav-chapters.{which}, a.mobile-nav-chapters.{which}, link[rel={which}]");
+    let Some(el) = document.query_selector(&selector)? else {
+        return Ok(None);
+    };
+    if let Some(a) = el.dyn_ref::<web_sys::HtmlAnchorElement>() {
+        return Ok(Some(a.href()));
+    }
+    Ok(el.get_attribute("href").map(|h| {
+        web_sys::Url::new_with_base(&h, &document.url().unwrap_or_default())
+            .map(|u| u.href())
+            .unwrap_or(h)
+    }))
+}
+
+/// Slides are dark when the reader chose a dark mdbook theme (or T said so).
+fn initial_theme(root: &Element) -> bool {
+    let stored = dom::window()
+        .ok()
+        .and_then(|w| w.local_storage().ok().flatten())
+        .and_then(|s| s.get_item("deck-theme").ok().flatten());
+    match stored.as_deref() {
+        Some("dark") => true,
+        Some("light") => false,
+        _ => ["coal", "navy", "ayu"]
+            .iter()
+            .any(|t| root.class_list().contains(t)),
+    }
+}
+
+fn set_theme(root: &Element, dark: bool) -> Result<(), JsValue> {
+    root.class_list().toggle_with_force("deck-dark", dark)?;
+    root.class_list().toggle_with_force("deck-light", !dark)?;
+    Ok(())
+}
+
+fn toggle_fullscreen(document: &Document) -> Result<(), JsValue> {
+    if document.fullscreen_element().is_some() {
+        document.exit_fullscreen();
+    } else {
+        dom::root(document)?.request_fullscreen()?;
+    }
+    Ok(())
+}
+
+/// Back and Forward move through slides (each slide change pushed an entry).
+fn install_history(deck: &Rc<Deck>) -> Result<(), JsValue> {
+    let window = dom::window()?;
+    let deck = Rc::clone(deck);
+    dom::listen(&window, "popstate", false, move |_: web_sys::Event| {
+        if !matches!(deck.view(), View::Slides | View::Speaker) {
+            return;
+        }
+        let hash = dom::window()
+            .and_then(|w| w.location().hash())
+            .unwrap_or_default();
+        if let Some(n) = deck.index_of_hash(&hash)
+            && let Err(e) = deck.go(n, Via::History)
+        {
+            dom::report(&e);
+        }
+    })
+}
+
+/// A ▶ button in mdbook's menu bar that starts the slide view.
+fn add_present_button(deck: &Rc<Deck>) -> Result<(), JsValue> {
+    let Some(bar) = deck
+        .document
+        .query_selector("#mdbook-menu-bar .right-buttons, .menu-bar .right-buttons")?
+    else {
+        return Ok(());
+    };
+    let target = Rc::clone(deck);
+    let button = dom::button(
+        &deck.document,
+        "icon-button deck-present",
+        "▶",
+        "Present as slides (D)",
+        move || target.act(Action::Present),
+    )?;
+    button.set_attribute("aria-label", "Present as slides")?;
+    bar.prepend_with_node_1(&button)?;
+    Ok(())
+}
+
+/// The key help overlay (`?`).
+fn help(document: &Document) -> Result<HtmlElement, JsValue> {
+    let panel = dom::element(document, "div", "", "")?;
+    panel.set_id("deck-help");
+    let title = dom::element(document, "h2", "", "Keys")?;
+    panel.append_child(&title)?;
+    let table = dom::element(document, "dl", "", "")?;
+    for (keys, what) in keys::HELP {
+        let (dt, dd) = (
+            dom::element(document, "dt", "", keys)?,
+            dom::element(document, "dd", "", what)?,
+        );
+        table.append_child(&dt)?;
+        table.append_child(&dd)?;
+    }
+    panel.append_child(&table)?;
+    Ok(panel)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hashes_name_slides() {
+        assert_eq!(slide_of_hash("#slide-1", 5), Some(0));
+        assert_eq!(slide_of_hash("#slide-9", 5), Some(4));
+        assert_eq!(slide_of_hash("#slide-last", 5), Some(4));
+        assert_eq!(slide_of_hash("#slide-0", 5), None);
+        assert_eq!(slide_of_hash("#peek", 5), None);
+        assert_eq!(slide_of_hash("#slide-2", 0), None);
+    }
+
+    #[test]
+    fn views_come_from_the_query() {
+        assert_eq!(view_of("?slides"), View::Slides);
+        assert_eq!(view_of("?x=1&speaker"), View::Speaker);
+        assert_eq!(view_of("?print&notes"), View::Print);
+        assert_eq!(view_of(""), View::Reading);
+        assert_eq!(view_of("?slidesx"), View::Reading);
+    }
+
+    #[test]
+    fn flags_replace_flags_and_keep_other_parameters() {
+        assert_eq!(
+            with_flag(
+                "http://h/talk/a.html?x=1&slides#slide-3",
+                Some("speaker"),
+                "slide-4"
+            ),
+            "http://h/talk/a.html?speaker&x=1#slide-4"
+        );
+        assert_eq!(
+            with_flag("http://h/talk/a.html?slides#slide-3", None, "slide-3"),
+            "http://h/talk/a.html#slide-3"
+        );
+        assert_eq!(
+            with_flag("/talk/b.html", Some("slides"), "slide-last"),
+            "/talk/b.html?slides#slide-last"
+        );
+    }
+}
