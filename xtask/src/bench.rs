@@ -37,12 +37,21 @@ pub fn run() -> Result<ExitCode> {
     let site = book::dir_size(&out);
     let assets = out.join(book::ASSET_DIR);
     let mut deck_gz = 0;
-    for entry in std::fs::read_dir(&assets).with_context(|| format!("listing {}", assets.display()))? {
+    for entry in
+        std::fs::read_dir(&assets).with_context(|| format!("listing {}", assets.display()))?
+    {
         deck_gz += gzip_size(&std::fs::read(entry?.path())?)?;
     }
-    println!("warm rebuild (mdbook + preprocessor + assets), median of {RUNS}: {}", ms(median(rebuilds)));
+    println!(
+        "warm rebuild (mdbook + preprocessor + assets), median of {RUNS}: {}",
+        ms(median(rebuilds))
+    );
     println!("built site: {} KiB in {}", site / 1024, out.display());
-    println!("deck assets ({}/): {} KiB gzipped", book::ASSET_DIR, deck_gz / 1024);
+    println!(
+        "deck assets ({}/): {} KiB gzipped",
+        book::ASSET_DIR,
+        deck_gz / 1024
+    );
     Ok(ExitCode::SUCCESS)
 }
 

@@ -28,19 +28,30 @@ pub fn build_cmd(book: Option<&Path>, strict: bool) -> Result<ExitCode> {
     let root = book_root(book)?;
     let t0 = Instant::now();
     let out = build(&root, strict, Player::Rebuild)?;
-    eprintln!("built {} in {:.1} s", out.display(), t0.elapsed().as_secs_f64());
+    eprintln!(
+        "built {} in {:.1} s",
+        out.display(),
+        t0.elapsed().as_secs_f64()
+    );
     Ok(ExitCode::SUCCESS)
 }
 
 /// The root of the book to build: the talk, or the `--book DIR` given.
 pub fn book_root(book: Option<&Path>) -> Result<PathBuf> {
     let root = match book {
-        Some(dir) => std::env::current_dir().context("current directory")?.join(dir),
+        Some(dir) => std::env::current_dir()
+            .context("current directory")?
+            .join(dir),
         None => project_root(),
     };
     let toml = root.join("book.toml");
-    anyhow::ensure!(toml.exists(), "{} has no book.toml: is it a book?", root.display());
-    root.canonicalize().with_context(|| format!("resolving {}", root.display()))
+    anyhow::ensure!(
+        toml.exists(),
+        "{} has no book.toml: is it a book?",
+        root.display()
+    );
+    root.canonicalize()
+        .with_context(|| format!("resolving {}", root.display()))
 }
 
 /// Builds the book at `root` into its build directory and returns that directory.
@@ -48,13 +59,16 @@ pub fn build(root: &Path, strict: bool, player: Player) -> Result<PathBuf> {
     let mut config = Config::from_disk(root.join("book.toml"))
         .with_context(|| format!("reading {}", root.join("book.toml").display()))?;
     if strict {
-        config.set("preprocessor.deck.strict", true).context("setting strict mode")?;
+        config
+            .set("preprocessor.deck.strict", true)
+            .context("setting strict mode")?;
     }
     let mut md = MDBook::load_with_config(root, config)
         .with_context(|| format!("loading the book at {}", root.display()))?;
     // Same name as book.toml's command-line preprocessor, so this replaces it in place.
     md.with_preprocessor(deck::Deck);
-    md.build().with_context(|| format!("building the book at {}", root.display()))?;
+    md.build()
+        .with_context(|| format!("building the book at {}", root.display()))?;
     let out = md.build_dir_for("html");
     install_assets(&out, player, lists_theme(&md.config))?;
     Ok(out)
@@ -92,7 +106,8 @@ fn install_assets(out: &Path, player: Player, book_lists_theme: bool) -> Result<
 }
 
 fn copy(from: &Path, to: &Path) -> Result<()> {
-    std::fs::copy(from, to).with_context(|| format!("copying {} to {}", from.display(), to.display()))?;
+    std::fs::copy(from, to)
+        .with_context(|| format!("copying {} to {}", from.display(), to.display()))?;
     Ok(())
 }
 
@@ -109,15 +124,20 @@ fn inject_theme_tags(out: &Path, dir: &Path) -> Result<()> {
         if path.extension().is_none_or(|e| e != "html") {
             continue;
         }
-        let depth = path.strip_prefix(out).map(|p| p.components().count() - 1).unwrap_or(0);
+        let depth = path
+            .strip_prefix(out)
+            .map(|p| p.components().count() - 1)
+            .unwrap_or(0);
         let up = "../".repeat(depth);
-        let html = std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
+        let html = std::fs::read_to_string(&path)
+            .with_context(|| format!("reading {}", path.display()))?;
         let tags = format!(
             "<link rel=\"stylesheet\" href=\"{up}{ASSET_DIR}/deck.css\">\n<script src=\"{up}{ASSET_DIR}/deck.js\"></script>\n"
         );
         if let Some(at) = html.find("</head>") {
             let patched = format!("{}{tags}{}", &html[..at], &html[at..]);
-            std::fs::write(&path, patched).with_context(|| format!("writing {}", path.display()))?;
+            std::fs::write(&path, patched)
+                .with_context(|| format!("writing {}", path.display()))?;
         }
     }
     Ok(())
@@ -131,7 +151,11 @@ pub fn dir_size(dir: &Path) -> u64 {
         .flatten()
         .map(|e| {
             let p = e.path();
-            if p.is_dir() { dir_size(&p) } else { e.metadata().map(|m| m.len()).unwrap_or(0) }
+            if p.is_dir() {
+                dir_size(&p)
+            } else {
+                e.metadata().map(|m| m.len()).unwrap_or(0)
+            }
         })
         .sum()
 }

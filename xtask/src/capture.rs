@@ -21,13 +21,21 @@ pub fn run(names: &[String], jobs: usize, limit: Duration) -> Result<ExitCode> {
     let chosen: Vec<_> = if names.is_empty() {
         catalog.iter().collect()
     } else {
-        names.iter().map(|n| demos::resolve(&catalog, n)).collect::<Result<_>>()?
+        names
+            .iter()
+            .map(|n| demos::resolve(&catalog, n))
+            .collect::<Result<_>>()?
     };
     eprintln!("building {} demo(s)…", chosen.len());
     let bin_dir = demos::build_all()?;
     let total = chosen.len();
     let t0 = Instant::now();
-    let queue = Arc::new(Mutex::new(chosen.iter().map(|d| (d.name.clone(), d.claim.clone())).collect::<Vec<_>>()));
+    let queue = Arc::new(Mutex::new(
+        chosen
+            .iter()
+            .map(|d| (d.name.clone(), d.claim.clone()))
+            .collect::<Vec<_>>(),
+    ));
     let done = Arc::new(Mutex::new(Vec::new()));
     let workers: Vec<_> = (0..jobs.max(1))
         .map(|_| {
@@ -36,7 +44,10 @@ pub fn run(names: &[String], jobs: usize, limit: Duration) -> Result<ExitCode> {
             let bin_dir = bin_dir.clone();
             std::thread::spawn(move || {
                 loop {
-                    let Some((name, claim)) = queue.lock().unwrap_or_else(|e| e.into_inner()).pop() else { break };
+                    let Some((name, claim)) = queue.lock().unwrap_or_else(|e| e.into_inner()).pop()
+                    else {
+                        break;
+                    };
                     let result = capture_one(&bin_dir.join(&name), &name, &claim, limit);
                     let mut done = done.lock().unwrap_or_else(|e| e.into_inner());
                     let line = report_line(done.len() + 1, total, &name, &result);
@@ -50,13 +61,20 @@ pub fn run(names: &[String], jobs: usize, limit: Duration) -> Result<ExitCode> {
         let _ = w.join();
     }
     let done = std::mem::take(&mut *done.lock().unwrap_or_else(|e| e.into_inner()));
-    let bad: Vec<_> = done.iter().filter(|(_, r)| !matches!(r, Ok((s, _)) if s.stored)).collect();
+    let bad: Vec<_> = done
+        .iter()
+        .filter(|(_, r)| !matches!(r, Ok((s, _)) if s.stored))
+        .collect();
     eprintln!(
         "captured {} of {total} in {:.1} s",
         total - bad.len(),
         t0.elapsed().as_secs_f64()
     );
-    Ok(if bad.is_empty() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+    Ok(if bad.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
 }
 
 pub struct Saved {
@@ -76,17 +94,28 @@ fn report_line(k: usize, total: usize, name: &str, result: &Result<(Saved, Trans
     }
 }
 
-fn capture_one(bin: &Path, name: &str, claim: &str, limit: Duration) -> Result<(Saved, Transcript)> {
+fn capture_one(
+    bin: &Path,
+    name: &str,
+    claim: &str,
+    limit: Duration,
+) -> Result<(Saved, Transcript)> {
     let metrics_file = tempfile_path(name);
     let metrics_str = metrics_file.to_string_lossy().into_owned();
-    let envs = [("CLICOLOR_FORCE", "1"), (transcript::METRICS_ENV, metrics_str.as_str())];
+    let envs = [
+        ("CLICOLOR_FORCE", "1"),
+        (transcript::METRICS_ENV, metrics_str.as_str()),
+    ];
     let (events, _cancel) = runner::start(bin, &[], &envs, limit)?;
     let mut chunks = Vec::new();
     let mut exit = None;
     for event in events {
         match event {
             Event::Output(chunk) => chunks.push(chunk),
-            Event::Exit { outcome, duration_ms } => exit = Some((outcome, duration_ms)),
+            Event::Exit {
+                outcome,
+                duration_ms,
+            } => exit = Some((outcome, duration_ms)),
         }
     }
     let (outcome, duration_ms) = exit.context("the demo runner ended without an exit event")?;
@@ -122,14 +151,21 @@ pub fn store(t: &Transcript) -> Result<Saved> {
 /// [`store`] for the demos crate at `demos_dir`.
 pub fn store_in(demos_dir: &Path, t: &Transcript) -> Result<Saved> {
     let path = deck::transcript_path(demos_dir, &t.demo);
-    let previous: Option<Transcript> = std::fs::read_to_string(&path).ok().and_then(|s| serde_json::from_str(&s).ok());
+    let previous: Option<Transcript> = std::fs::read_to_string(&path)
+        .ok()
+        .and_then(|s| serde_json::from_str(&s).ok());
     let keep_previous = match t.outcome.status {
         Status::Passed => false,
-        Status::Skipped => previous.as_ref().is_some_and(|p| p.outcome.status != Status::Skipped),
+        Status::Skipped => previous
+            .as_ref()
+            .is_some_and(|p| p.outcome.status != Status::Skipped),
         _ => previous.is_some(),
     };
     if keep_previous {
-        return Ok(Saved { stored: false, why: "kept the previous transcript" });
+        return Ok(Saved {
+            stored: false,
+            why: "kept the previous transcript",
+        });
     }
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
@@ -141,7 +177,14 @@ pub fn store_in(demos_dir: &Path, t: &Transcript) -> Result<Saved> {
     std::fs::write(&tmp, json).with_context(|| format!("writing {}", tmp.display()))?;
     std::fs::rename(&tmp, &path).with_context(|| format!("renaming to {}", path.display()))?;
     let stored = matches!(t.outcome.status, Status::Passed | Status::Skipped);
-    Ok(Saved { stored, why: if stored { "stored" } else { "stored (no earlier transcript)" } })
+    Ok(Saved {
+        stored,
+        why: if stored {
+            "stored"
+        } else {
+            "stored (no earlier transcript)"
+        },
+    })
 }
 
 fn tempfile_path(name: &str) -> std::path::PathBuf {
@@ -149,11 +192,16 @@ fn tempfile_path(name: &str) -> std::path::PathBuf {
 }
 
 fn read_metrics(path: &Path) -> Result<Vec<transcript::Metric>> {
-    let Ok(text) = std::fs::read_to_string(path) else { return Ok(Vec::new()) };
+    let Ok(text) = std::fs::read_to_string(path) else {
+        return Ok(Vec::new());
+    };
     text.lines()
         .filter(|l| !l.trim().is_empty())
         .enumerate()
-        .map(|(i, l)| serde_json::from_str(l).with_context(|| format!("metric line {} of {}", i + 1, path.display())))
+        .map(|(i, l)| {
+            serde_json::from_str(l)
+                .with_context(|| format!("metric line {} of {}", i + 1, path.display()))
+        })
         .collect()
 }
 

@@ -23,7 +23,10 @@ pub fn resolve<'a>(catalog: &'a [DemoInfo], name: &str) -> Result<&'a DemoInfo> 
     if let Some(d) = catalog.iter().find(|d| d.name == name) {
         return Ok(d);
     }
-    let hint = deck::catalog::did_you_mean(&deck::catalog::closest(name, catalog.iter().map(|d| d.name.as_str())));
+    let hint = deck::catalog::did_you_mean(&deck::catalog::closest(
+        name,
+        catalog.iter().map(|d| d.name.as_str()),
+    ));
     bail!("no demo named `{name}`{hint}; `cargo xtask demo` lists them all")
 }
 
@@ -43,7 +46,10 @@ pub fn list_cmd() -> Result<ExitCode> {
     for d in &demos {
         println!("{:<width$}  {}", d.name, d.claim);
     }
-    eprintln!("\n{} demos; run one with `cargo xtask demo NAME [--verbose]`", demos.len());
+    eprintln!(
+        "\n{} demos; run one with `cargo xtask demo NAME [--verbose]`",
+        demos.len()
+    );
     Ok(ExitCode::SUCCESS)
 }
 

@@ -7,6 +7,7 @@ mod bench;
 mod book;
 mod capture;
 mod demos;
+mod pdf;
 mod present;
 mod runner;
 mod test;
@@ -17,7 +18,11 @@ use std::path::{Path, PathBuf};
 use clap::{Parser, Subcommand};
 
 #[derive(Parser)]
-#[command(name = "cargo xtask", about = "Build, present, capture and test the talk", version)]
+#[command(
+    name = "cargo xtask",
+    about = "Build, present, capture and test the talk",
+    version
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -64,6 +69,15 @@ enum Command {
     },
     /// Measure the warm rebuild and the size of the built deck.
     Bench,
+    /// Print the deck to book/talk.pdf, one slide per page, with headless Chromium.
+    Pdf {
+        /// Print another book.
+        #[arg(long, value_name = "DIR")]
+        book: Option<PathBuf>,
+        /// Put each slide's speaker notes on its page.
+        #[arg(long)]
+        notes: bool,
+    },
     /// Run every test: unit tests, every demo as a test, the deck build, browser tests.
     Test {
         /// Skip the headless-browser tests.
@@ -78,10 +92,18 @@ fn main() -> std::process::ExitCode {
         Command::Build { book, strict } => book::build_cmd(book.as_deref(), strict),
         Command::Present { port, book, listen } => present::run(port, book.as_deref(), listen),
         Command::Demo { name: None, .. } => demos::list_cmd(),
-        Command::Demo { name: Some(name), args } => demos::run_cmd(&name, &args),
-        Command::Capture { names, jobs, timeout } => capture::run(&names, jobs, std::time::Duration::from_secs(timeout)),
+        Command::Demo {
+            name: Some(name),
+            args,
+        } => demos::run_cmd(&name, &args),
+        Command::Capture {
+            names,
+            jobs,
+            timeout,
+        } => capture::run(&names, jobs, std::time::Duration::from_secs(timeout)),
         Command::Test { no_browser } => test::run(no_browser),
         Command::Bench => bench::run(),
+        Command::Pdf { book, notes } => pdf::run(book.as_deref(), notes),
     };
     match result {
         Ok(code) => code,

@@ -23,7 +23,10 @@ use transcript::{Chunk, Outcome, Status, Stream};
 pub enum Event {
     Output(Chunk),
     /// The last event of a run.
-    Exit { outcome: Outcome, duration_ms: u64 },
+    Exit {
+        outcome: Outcome,
+        duration_ms: u64,
+    },
 }
 
 /// A handle to stop a running demo early (a closed page, a Ctrl-C).
@@ -60,19 +63,38 @@ pub fn start(
         cmd.env(k, v);
     }
     let started = Instant::now();
-    let mut child = cmd.spawn().with_context(|| format!("starting {}", binary.display()))?;
+    let mut child = cmd
+        .spawn()
+        .with_context(|| format!("starting {}", binary.display()))?;
     let pgid = Pid::from_raw(child.id() as i32);
-    let cancel = Cancel { pgid, cancelled: Arc::new(Mutex::new(false)) };
+    let cancel = Cancel {
+        pgid,
+        cancelled: Arc::new(Mutex::new(false)),
+    };
     let (tx, rx) = mpsc::channel();
 
     let mut readers = Vec::new();
     for (stream, pipe) in [
-        (Stream::Stdout, child.stdout.take().map(|p| Box::new(p) as Box<dyn Read + Send>)),
-        (Stream::Stderr, child.stderr.take().map(|p| Box::new(p) as Box<dyn Read + Send>)),
+        (
+            Stream::Stdout,
+            child
+                .stdout
+                .take()
+                .map(|p| Box::new(p) as Box<dyn Read + Send>),
+        ),
+        (
+            Stream::Stderr,
+            child
+                .stderr
+                .take()
+                .map(|p| Box::new(p) as Box<dyn Read + Send>),
+        ),
     ] {
         let Some(pipe) = pipe else { continue };
         let tx = tx.clone();
-        readers.push(std::thread::spawn(move || forward(pipe, stream, started, tx)));
+        readers.push(std::thread::spawn(move || {
+            forward(pipe, stream, started, tx)
+        }));
     }
 
     let watcher_cancel = cancel.clone();
@@ -97,9 +119,15 @@ pub fn start(
             let _ = r.join();
         }
         let duration_ms = started.elapsed().as_millis() as u64;
-        let cancelled = *watcher_cancel.cancelled.lock().unwrap_or_else(|e| e.into_inner());
+        let cancelled = *watcher_cancel
+            .cancelled
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
         let outcome = outcome_of(status, timed_out || cancelled);
-        let _ = tx.send(Event::Exit { outcome, duration_ms });
+        let _ = tx.send(Event::Exit {
+            outcome,
+            duration_ms,
+        });
     });
     Ok((rx, cancel))
 }
@@ -116,12 +144,21 @@ fn outcome_of(status: Option<std::process::ExitStatus>, killed_by_us: bool) -> O
             None => Status::Error,
         }
     };
-    Outcome { status, code, signal }
+    Outcome {
+        status,
+        code,
+        signal,
+    }
 }
 
 /// Reads a pipe until EOF, sending each read as a chunk of text. A UTF-8 sequence cut
 /// by a read boundary is carried over to the next read instead of being mangled.
-fn forward(mut pipe: Box<dyn Read + Send>, stream: Stream, started: Instant, tx: mpsc::Sender<Event>) {
+fn forward(
+    mut pipe: Box<dyn Read + Send>,
+    stream: Stream,
+    started: Instant,
+    tx: mpsc::Sender<Event>,
+) {
     let mut buf = vec![0u8; 64 * 1024];
     let mut pending: Vec<u8> = Vec::new();
     loop {
@@ -133,13 +170,21 @@ fn forward(mut pipe: Box<dyn Read + Send>, stream: Stream, started: Instant, tx:
         pending.extend_from_slice(&buf[..n]);
         let text = take_text(&mut pending, false);
         if !text.is_empty() {
-            let _ = tx.send(Event::Output(Chunk { at_ms, stream, text }));
+            let _ = tx.send(Event::Output(Chunk {
+                at_ms,
+                stream,
+                text,
+            }));
         }
     }
     let text = take_text(&mut pending, true);
     if !text.is_empty() {
         let at_ms = started.elapsed().as_millis() as u64;
-        let _ = tx.send(Event::Output(Chunk { at_ms, stream, text }));
+        let _ = tx.send(Event::Output(Chunk {
+            at_ms,
+            stream,
+            text,
+        }));
     }
 }
 
@@ -216,9 +261,13 @@ mod tests {
 
     #[test]
     fn output_and_exit_code_are_reported() {
-        let (rx, _) =
-            start(Path::new("/bin/sh"), &["-c".into(), "echo out; echo err >&2; exit 77".into()], &[], Duration::from_secs(5))
-                .unwrap();
+        let (rx, _) = start(
+            Path::new("/bin/sh"),
+            &["-c".into(), "echo out; echo err >&2; exit 77".into()],
+            &[],
+            Duration::from_secs(5),
+        )
+        .unwrap();
         let (text, outcome) = collect(rx);
         assert!(text.contains("out\n") && text.contains("err\n"), "{text}");
         assert_eq!(outcome.status, Status::Skipped);
@@ -229,11 +278,18 @@ mod tests {
     fn the_whole_group_is_killed_at_the_limit() {
         let t0 = Instant::now();
         // The shell forks a sleeper; killing only the shell would leave it behind.
-        let (rx, _) =
-            start(Path::new("/bin/sh"), &["-c".into(), "sleep 30 & sleep 30; wait".into()], &[], Duration::from_millis(200))
-                .unwrap();
+        let (rx, _) = start(
+            Path::new("/bin/sh"),
+            &["-c".into(), "sleep 30 & sleep 30; wait".into()],
+            &[],
+            Duration::from_millis(200),
+        )
+        .unwrap();
         let (_, outcome) = collect(rx);
         assert_eq!(outcome.status, Status::TimedOut);
-        assert!(t0.elapsed() < Duration::from_secs(5), "readers did not hang on the orphan's pipe");
+        assert!(
+            t0.elapsed() < Duration::from_secs(5),
+            "readers did not hang on the orphan's pipe"
+        );
     }
 }

@@ -25,22 +25,38 @@ pub fn run(no_browser: bool) -> Result<ExitCode> {
         steps.push((name, r));
     };
     step("formatting (cargo fmt --check)", &|| {
-        cmd!(sh, "cargo fmt --all --check").run().context("run `cargo fmt --all` to fix")?;
+        cmd!(sh, "cargo fmt --all --check")
+            .run()
+            .context("run `cargo fmt --all` to fix")?;
         Ok(())
     });
     step("lints (cargo clippy)", &|| {
-        cmd!(sh, "cargo clippy --quiet --workspace --all-targets -- -D warnings").run()?;
+        cmd!(
+            sh,
+            "cargo clippy --quiet --workspace --all-targets -- -D warnings"
+        )
+        .run()?;
         Ok(())
     });
-    step("unit and integration tests, every demo as a test (cargo test)", &|| {
-        cmd!(sh, "cargo test --workspace").run()?;
-        Ok(())
-    });
-    step("the deck builds with every demo reference resolved", &|| {
-        let out = book::build(&project_root(), false, Player::Rebuild)?;
-        eprintln!("site: {} ({} KiB)", out.display(), book::dir_size(&out) / 1024);
-        Ok(())
-    });
+    step(
+        "unit and integration tests, every demo as a test (cargo test)",
+        &|| {
+            cmd!(sh, "cargo test --workspace").run()?;
+            Ok(())
+        },
+    );
+    step(
+        "the deck builds with every demo reference resolved",
+        &|| {
+            let out = book::build(&project_root(), false, Player::Rebuild)?;
+            eprintln!(
+                "site: {} ({} KiB)",
+                out.display(),
+                book::dir_size(&out) / 1024
+            );
+            Ok(())
+        },
+    );
     if no_browser {
         eprintln!("\n=== browser tests: skipped (--no-browser)");
     }
@@ -50,5 +66,9 @@ pub fn run(no_browser: bool) -> Result<ExitCode> {
         eprintln!("{} {name}", if r.is_ok() { "ok    " } else { "FAILED" });
     }
     println!("xtask test: {passed} passed, {failed} failed");
-    Ok(if failed == 0 { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+    Ok(if failed == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
 }

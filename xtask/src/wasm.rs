@@ -18,7 +18,9 @@ pub fn ensure_target(sh: &Shell) -> Result<()> {
         .context("asking rustup which targets are installed (is rustup on PATH?)")?;
     if !installed.lines().any(|l| l.trim() == TARGET) {
         eprintln!("adding the {TARGET} target (once)");
-        cmd!(sh, "rustup target add {TARGET}").run().context("rustup target add")?;
+        cmd!(sh, "rustup target add {TARGET}")
+            .run()
+            .context("rustup target add")?;
     }
     Ok(())
 }
@@ -28,10 +30,16 @@ pub fn build_player(sh: &Shell, out_dir: &Path) -> Result<()> {
     ensure_target(sh)?;
     let root = project_root();
     let _dir = sh.push_dir(&root);
-    cmd!(sh, "cargo build --quiet --package player --target {TARGET} --profile wasm")
-        .run()
-        .context("building theme/player for wasm32")?;
-    let wasm = target_dir(sh)?.join(TARGET).join("wasm").join("player.wasm");
+    cmd!(
+        sh,
+        "cargo build --quiet --package player --target {TARGET} --profile wasm"
+    )
+    .run()
+    .context("building theme/player for wasm32")?;
+    let wasm = target_dir(sh)?
+        .join(TARGET)
+        .join("wasm")
+        .join("player.wasm");
     if !wasm.exists() {
         bail!("cargo did not produce {}", wasm.display());
     }

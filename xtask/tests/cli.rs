@@ -5,11 +5,18 @@ use std::path::Path;
 use std::process::{Command, Output};
 
 fn xtask(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_xtask")).args(args).output().expect("running xtask")
+    Command::new(env!("CARGO_BIN_EXE_xtask"))
+        .args(args)
+        .output()
+        .expect("running xtask")
 }
 
 fn text(o: &Output) -> String {
-    format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
 }
 
 /// A one-chapter book in a temporary directory that embeds `demo`.
@@ -33,7 +40,12 @@ fn demo_lists_every_demo_with_its_claim() {
     let out = xtask(&["demo"]);
     assert!(out.status.success(), "{}", text(&out));
     let listing = String::from_utf8_lossy(&out.stdout);
-    assert!(listing.lines().any(|l| l.starts_with("read-without-consuming") && l.contains("MSG_PEEK")), "{listing}");
+    assert!(
+        listing
+            .lines()
+            .any(|l| l.starts_with("read-without-consuming") && l.contains("MSG_PEEK")),
+        "{listing}"
+    );
 }
 
 #[test]
@@ -41,18 +53,28 @@ fn a_misspelt_demo_gets_the_closest_names() {
     let out = xtask(&["demo", "read-without-consumin"]);
     assert!(!out.status.success());
     let t = text(&out);
-    assert!(t.contains("no demo named `read-without-consumin`") && t.contains("did you mean `read-without-consuming`"), "{t}");
+    assert!(
+        t.contains("no demo named `read-without-consumin`")
+            && t.contains("did you mean `read-without-consuming`"),
+        "{t}"
+    );
 }
 
 #[test]
 fn a_missing_demo_stops_the_build_at_its_file_and_line() {
     let dir = tempfile::tempdir().unwrap();
-    book_with(dir.path(), "# One\n\nSome text.\n\n{{#demo nope}}\n\n```\n{{#demo also-nope-but-in-code}}\n```\n");
+    book_with(
+        dir.path(),
+        "# One\n\nSome text.\n\n{{#demo nope}}\n\n```\n{{#demo also-nope-but-in-code}}\n```\n",
+    );
     let out = xtask(&["build", "--book", dir.path().to_str().unwrap()]);
     assert!(!out.status.success(), "{}", text(&out));
     let t = text(&out);
     assert!(t.contains("src/one.md:5: no demo named `nope`"), "{t}");
-    assert!(!t.contains("also-nope"), "directives in code blocks are left alone: {t}");
+    assert!(
+        !t.contains("also-nope"),
+        "directives in code blocks are left alone: {t}"
+    );
 }
 
 #[test]
@@ -65,7 +87,11 @@ fn another_book_builds_with_the_same_engine() {
     let out = xtask(&["build", "--book", dir.path().to_str().unwrap()]);
     assert!(out.status.success(), "{}", text(&out));
     let html = std::fs::read_to_string(dir.path().join("book/one.html")).unwrap();
-    assert_eq!(html.matches("<section class=\"slide\"").count(), 3, "title, Peek, and the --- slide");
+    assert_eq!(
+        html.matches("<section class=\"slide\"").count(),
+        3,
+        "title, Peek, and the --- slide"
+    );
     assert!(html.contains("<figure class=\"demo\" data-demo=\"read-without-consuming\""));
     assert!(html.contains("<aside class=\"notes\">") && html.contains("Say it slowly."));
     // The deck's browser side comes along, although this book.toml does not list it.

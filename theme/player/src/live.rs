@@ -17,12 +17,18 @@ use web_sys::{Element, HtmlElement, Request, RequestInit, Response};
 /// Adds the live controls to every figure whose demo the server can run.
 #[wasm_bindgen]
 pub fn enable_live(root: String, names: Vec<String>) -> Result<u32, JsValue> {
-    let document = web_sys::window().and_then(|w| w.document()).ok_or("no document")?;
+    let document = web_sys::window()
+        .and_then(|w| w.document())
+        .ok_or("no document")?;
     let figures = document.query_selector_all("figure.demo")?;
     let mut enabled = 0;
     for i in 0..figures.length() {
-        let Some(figure) = figures.item(i).and_then(|n| n.dyn_into::<Element>().ok()) else { continue };
-        let Some(name) = figure.get_attribute("data-demo") else { continue };
+        let Some(figure) = figures.item(i).and_then(|n| n.dyn_into::<Element>().ok()) else {
+            continue;
+        };
+        let Some(name) = figure.get_attribute("data-demo") else {
+            continue;
+        };
         if !names.contains(&name) || figure.get_attribute("data-live").is_some() {
             continue;
         }
@@ -37,9 +43,24 @@ pub fn enable_live(root: String, names: Vec<String>) -> Result<u32, JsValue> {
         };
         let live = Live::new(&figure, &root, &name)?;
         for (label, class, title, action) in [
-            ("● Run live", "demo-run-live", "Run the demo now, on this machine", Action::Run),
-            ("Captured", "demo-show-captured", "Show the captured run again", Action::Restore),
-            ("Save as captured", "demo-save", "Store the last live run as this demo's transcript", Action::Save),
+            (
+                "● Run live",
+                "demo-run-live",
+                "Run the demo now, on this machine",
+                Action::Run,
+            ),
+            (
+                "Captured",
+                "demo-show-captured",
+                "Show the captured run again",
+                Action::Restore,
+            ),
+            (
+                "Save as captured",
+                "demo-save",
+                "Store the last live run as this demo's transcript",
+                Action::Save,
+            ),
         ] {
             let button: HtmlElement = document.create_element("button")?.dyn_into()?;
             button.set_inner_text(label);
@@ -84,7 +105,9 @@ struct Exit {
 
 impl Live {
     fn new(figure: &Element, root: &str, name: &str) -> Result<Live, JsValue> {
-        let screen = figure.query_selector("pre.terminal samp")?.ok_or("figure has no terminal")?;
+        let screen = figure
+            .query_selector("pre.terminal samp")?
+            .ok_or("figure has no terminal")?;
         let meta = figure.query_selector(".demo-meta")?;
         Ok(Live {
             figure: figure.clone(),
@@ -112,8 +135,12 @@ impl Live {
             }),
             Action::Save => wasm_bindgen_futures::spawn_local(async move {
                 match post(&self.save_url).await {
-                    Ok(resp) if resp.ok() => self.set_meta_text("saved as the captured run; the deck rebuilds"),
-                    Ok(resp) => self.set_meta_text(&format!("not saved: {}", body_text(&resp).await)),
+                    Ok(resp) if resp.ok() => {
+                        self.set_meta_text("saved as the captured run; the deck rebuilds")
+                    }
+                    Ok(resp) => {
+                        self.set_meta_text(&format!("not saved: {}", body_text(&resp).await))
+                    }
                     Err(e) => self.set_meta_text(&format!("not saved: {}", describe(&e))),
                 }
             }),
@@ -140,8 +167,11 @@ impl Live {
         if !resp.ok() {
             return Err(JsValue::from_str(&body_text(&resp).await));
         }
-        let reader: web_sys::ReadableStreamDefaultReader =
-            resp.body().ok_or("empty response")?.get_reader().dyn_into()?;
+        let reader: web_sys::ReadableStreamDefaultReader = resp
+            .body()
+            .ok_or("empty response")?
+            .get_reader()
+            .dyn_into()?;
         let decoder = web_sys::TextDecoder::new()?;
         let opts = web_sys::TextDecodeOptions::new();
         opts.set_stream(true);
@@ -149,10 +179,14 @@ impl Live {
         let (mut out, mut err) = (ansi::Renderer::new(), ansi::Renderer::new());
         loop {
             let step = JsFuture::from(reader.read()).await?;
-            if js_sys::Reflect::get(&step, &"done".into())?.as_bool().unwrap_or(true) {
+            if js_sys::Reflect::get(&step, &"done".into())?
+                .as_bool()
+                .unwrap_or(true)
+            {
                 break;
             }
-            let bytes: js_sys::Uint8Array = js_sys::Reflect::get(&step, &"value".into())?.dyn_into()?;
+            let bytes: js_sys::Uint8Array =
+                js_sys::Reflect::get(&step, &"value".into())?.dyn_into()?;
             pending.push_str(&decoder.decode_with_buffer_source_and_options(&bytes, &opts)?);
             // Server-sent events end with a blank line.
             while let Some(end) = pending.find("\n\n") {
@@ -160,10 +194,13 @@ impl Live {
                 let (event, data) = parse_event(&block);
                 match event.as_str() {
                     "chunk" => {
-                        let chunk: Chunk = serde_json::from_str(&data).map_err(|e| e.to_string())?;
+                        let chunk: Chunk =
+                            serde_json::from_str(&data).map_err(|e| e.to_string())?;
                         let html = match chunk.stream {
                             Stream::Stdout => out.push(&chunk.text),
-                            Stream::Stderr => format!("<span class=\"stderr\">{}</span>", err.push(&chunk.text)),
+                            Stream::Stderr => {
+                                format!("<span class=\"stderr\">{}</span>", err.push(&chunk.text))
+                            }
                         };
                         self.screen.insert_adjacent_html("beforeend", &html)?;
                         if let Some(pre) = self.screen.parent_element() {
@@ -172,7 +209,11 @@ impl Live {
                     }
                     "exit" => {
                         let exit: Exit = serde_json::from_str(&data).map_err(|e| e.to_string())?;
-                        let code = exit.outcome.code.map(|c| format!(" · exit {c}")).unwrap_or_default();
+                        let code = exit
+                            .outcome
+                            .code
+                            .map(|c| format!(" · exit {c}"))
+                            .unwrap_or_default();
                         self.set_meta_text(&format!(
                             "live run · {}{code} · {:.2} s",
                             exit.outcome.status,
@@ -207,12 +248,18 @@ async fn post(url: &str) -> Result<Response, JsValue> {
     init.set_method("POST");
     let request = Request::new_with_str_and_init(url, &init)?;
     let window = web_sys::window().ok_or("no window")?;
-    JsFuture::from(window.fetch_with_request(&request)).await?.dyn_into()
+    JsFuture::from(window.fetch_with_request(&request))
+        .await?
+        .dyn_into()
 }
 
 async fn body_text(resp: &Response) -> String {
     match resp.text() {
-        Ok(p) => JsFuture::from(p).await.ok().and_then(|v| v.as_string()).unwrap_or_default(),
+        Ok(p) => JsFuture::from(p)
+            .await
+            .ok()
+            .and_then(|v| v.as_string())
+            .unwrap_or_default(),
         Err(_) => String::new(),
     }
     .trim()
@@ -233,7 +280,10 @@ mod tests {
             parse_event("event: chunk\ndata: {\"a\":1}\n\n"),
             ("chunk".to_string(), "{\"a\":1}".to_string())
         );
-        assert_eq!(parse_event("data: x\ndata: y\n\n"), ("message".to_string(), "x\ny".to_string()));
+        assert_eq!(
+            parse_event("data: x\ndata: y\n\n"),
+            ("message".to_string(), "x\ny".to_string())
+        );
         assert_eq!(parse_event(": keep-alive\n\n").0, "message");
     }
 }

@@ -42,11 +42,19 @@ pub struct Runs {
 }
 
 impl Runs {
-    pub fn new(bin_dir: PathBuf, demos_dir: PathBuf, catalog: &[deck::DemoInfo], limit: Duration) -> Runs {
+    pub fn new(
+        bin_dir: PathBuf,
+        demos_dir: PathBuf,
+        catalog: &[deck::DemoInfo],
+        limit: Duration,
+    ) -> Runs {
         Runs {
             bin_dir,
             demos_dir,
-            claims: catalog.iter().map(|d| (d.name.clone(), d.claim.clone())).collect(),
+            claims: catalog
+                .iter()
+                .map(|d| (d.name.clone(), d.claim.clone()))
+                .collect(),
             running: Mutex::new(BTreeSet::new()),
             last: Mutex::new(HashMap::new()),
             limit,
@@ -73,7 +81,13 @@ impl Drop for Slot {
         if let Some(c) = &self.cancel {
             c.cancel();
         }
-        let mut running = self.state.inner.runs.running.lock().unwrap_or_else(|e| e.into_inner());
+        let mut running = self
+            .state
+            .inner
+            .runs
+            .running
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
         running.remove(&self.name);
     }
 }
@@ -91,15 +105,27 @@ pub async fn run(Extract(state): Extract<State>, UrlPath(name): UrlPath<String>)
             return reject(StatusCode::CONFLICT, format!("{name} is already running"));
         }
         if running.len() >= MAX_CONCURRENT {
-            return reject(StatusCode::TOO_MANY_REQUESTS, format!("{MAX_CONCURRENT} demos are already running"));
+            return reject(
+                StatusCode::TOO_MANY_REQUESTS,
+                format!("{MAX_CONCURRENT} demos are already running"),
+            );
         }
         running.insert(name.clone());
     }
-    let mut slot = Slot { state: state.clone(), name: name.clone(), cancel: None };
+    let mut slot = Slot {
+        state: state.clone(),
+        name: name.clone(),
+        cancel: None,
+    };
     let bin = runs.bin_dir.join(&name);
     let (events, cancel) = match runner::start(&bin, &[], &[("CLICOLOR_FORCE", "1")], runs.limit) {
         Ok(started) => started,
-        Err(e) => return reject(StatusCode::INTERNAL_SERVER_ERROR, format!("could not start {name}: {e:#}")),
+        Err(e) => {
+            return reject(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                format!("could not start {name}: {e:#}"),
+            );
+        }
     };
     slot.cancel = Some(cancel);
 
@@ -122,7 +148,10 @@ pub async fn run(Extract(state): Extract<State>, UrlPath(name): UrlPath<String>)
                     chunks.push(chunk);
                     e
                 }
-                runner::Event::Exit { outcome, duration_ms } => {
+                runner::Event::Exit {
+                    outcome,
+                    duration_ms,
+                } => {
                     let t = Transcript {
                         format: transcript::FORMAT,
                         demo: slot.name.clone(),
@@ -132,14 +161,19 @@ pub async fn run(Extract(state): Extract<State>, UrlPath(name): UrlPath<String>)
                         outcome,
                         duration_ms,
                         kernel: capture::kernel_release(),
-                        captured_at: humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string(),
+                        captured_at:
+                            humantime::format_rfc3339_seconds(std::time::SystemTime::now())
+                                .to_string(),
                         metrics: Vec::new(),
                     };
                     let runs = &slot.state.inner.runs;
-                    runs.last.lock().unwrap_or_else(|e| e.into_inner()).insert(slot.name.clone(), t);
-                    Event::default()
-                        .event("exit")
-                        .json_data(serde_json::json!({ "outcome": outcome, "duration_ms": duration_ms }))
+                    runs.last
+                        .lock()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .insert(slot.name.clone(), t);
+                    Event::default().event("exit").json_data(
+                        serde_json::json!({ "outcome": outcome, "duration_ms": duration_ms }),
+                    )
                 }
             };
             let Ok(sse) = sse else { continue };
@@ -160,8 +194,17 @@ pub async fn save(Extract(state): Extract<State>, UrlPath(name): UrlPath<String>
     if !runs.claims.contains_key(&name) {
         return reject(StatusCode::NOT_FOUND, format!("no demo named {name:?}"));
     }
-    let Some(t) = runs.last.lock().unwrap_or_else(|e| e.into_inner()).get(&name).cloned() else {
-        return reject(StatusCode::CONFLICT, format!("{name} has not run live since the server started"));
+    let Some(t) = runs
+        .last
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .get(&name)
+        .cloned()
+    else {
+        return reject(
+            StatusCode::CONFLICT,
+            format!("{name} has not run live since the server started"),
+        );
     };
     let dir = runs.demos_dir.clone();
     match tokio::task::spawn_blocking(move || capture::store_in(&dir, &t)).await {

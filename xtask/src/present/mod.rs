@@ -38,7 +38,12 @@ pub fn run(port: u16, book: Option<&Path>, listen: Option<IpAddr>) -> Result<Exi
     eprintln!("built the deck in {:.1} s", t0.elapsed().as_secs_f64());
     // Built now, so the first "Run live" click does not wait for a compile.
     let catalog = crate::demos::catalog()?;
-    let runs = live::Runs::new(crate::demos::build_all()?, crate::demos::demos_dir(), &catalog, live::LIMIT);
+    let runs = live::Runs::new(
+        crate::demos::build_all()?,
+        crate::demos::demos_dir(),
+        &catalog,
+        live::LIMIT,
+    );
 
     let (notices, _) = broadcast::channel(16);
     let _watcher = watch::start(&root, notices.clone())?;
@@ -50,9 +55,9 @@ pub fn run(port: u16, book: Option<&Path>, listen: Option<IpAddr>) -> Result<Exi
         .context("starting the async runtime")?;
     runtime.block_on(async move {
         let addr = SocketAddr::new(ip, port);
-        let listener = tokio::net::TcpListener::bind(addr)
-            .await
-            .with_context(|| format!("listening on {addr} (is another `cargo xtask present` running? try --port)"))?;
+        let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| {
+            format!("listening on {addr} (is another `cargo xtask present` running? try --port)")
+        })?;
         let local = listener.local_addr()?;
         let host = match local.ip() {
             IpAddr::V6(v6) => format!("[{v6}]:{}", local.port()),

@@ -41,7 +41,13 @@ pub(super) struct Inner {
 
 impl State {
     pub fn new(notices: broadcast::Sender<Notice>, addr: SocketAddr, runs: Runs) -> State {
-        State { inner: Arc::new(Inner { notices, hosts: host_names(addr), runs }) }
+        State {
+            inner: Arc::new(Inner {
+                notices,
+                hosts: host_names(addr),
+                runs,
+            }),
+        }
     }
 }
 
@@ -80,21 +86,37 @@ pub fn router(state: State, out: PathBuf) -> Router {
 pub fn reject(status: StatusCode, message: impl Into<String>) -> Response {
     let mut body = message.into();
     body.push('\n');
-    (status, [(header::CONTENT_TYPE, "text/plain; charset=utf-8")], body).into_response()
+    (
+        status,
+        [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+        body,
+    )
+        .into_response()
 }
 
 /// DNS rebinding, cross-origin actions and oversized requests stop here.
 async fn guard(Extract(state): Extract<State>, request: Request, next: Next) -> Response {
     let headers = request.headers();
-    let host = headers.get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("");
+    let host = headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("");
     if !state.inner.hosts.contains(&host.to_ascii_lowercase()) {
-        return reject(StatusCode::MISDIRECTED_REQUEST, format!("this server does not answer to Host {host:?}"));
+        return reject(
+            StatusCode::MISDIRECTED_REQUEST,
+            format!("this server does not answer to Host {host:?}"),
+        );
     }
     let is_action = request.method() != Method::GET && request.method() != Method::HEAD;
     if is_action && !same_origin(headers, host) {
-        return reject(StatusCode::FORBIDDEN, "cross-origin requests may not run demos");
+        return reject(
+            StatusCode::FORBIDDEN,
+            "cross-origin requests may not run demos",
+        );
     }
-    if let Some(len) = headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<usize>().ok())
+    if let Some(len) = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok()?.parse::<usize>().ok())
         && len > MAX_BODY
     {
         return reject(StatusCode::PAYLOAD_TOO_LARGE, "request body too large");
@@ -119,7 +141,9 @@ fn same_origin(headers: &HeaderMap, host: &str) -> bool {
 }
 
 /// Server-sent events: `reload` after each rebuild, `build-failed` with the error.
-async fn events(Extract(state): Extract<State>) -> Sse<impl tokio_stream::Stream<Item = Result<Event, Infallible>>> {
+async fn events(
+    Extract(state): Extract<State>,
+) -> Sse<impl tokio_stream::Stream<Item = Result<Event, Infallible>>> {
     let stream = BroadcastStream::new(state.inner.notices.subscribe()).filter_map(|n| {
         let event = match n.ok()? {
             Notice::Reload(g) => Event::default().event("reload").data(g.to_string()),
@@ -149,13 +173,19 @@ mod tests {
         let h = host_names("[::1]:8080".parse().unwrap());
         assert!(h.contains("[::1]:8080") && h.contains("localhost:8080"));
         let h = host_names("192.0.2.7:3000".parse().unwrap());
-        assert!(!h.contains("localhost:3000"), "localhost is not us off loopback");
+        assert!(
+            !h.contains("localhost:3000"),
+            "localhost is not us off loopback"
+        );
     }
 
     #[test]
     fn origins_must_match() {
         let mut h = HeaderMap::new();
-        assert!(same_origin(&h, "127.0.0.1:3000"), "no browser headers: a tool");
+        assert!(
+            same_origin(&h, "127.0.0.1:3000"),
+            "no browser headers: a tool"
+        );
         h.insert("origin", "http://127.0.0.1:3000".parse().unwrap());
         assert!(same_origin(&h, "127.0.0.1:3000"));
         h.insert("origin", "http://evil.example".parse().unwrap());

@@ -20,7 +20,10 @@ struct Server {
 
 const DEMOS: &[(&str, &str)] = &[
     // Prints the time it printed, so the test can measure delivery latency.
-    ("clock", "echo \"at $(date +%s%N)\"; sleep 0.3; echo err >&2; exit 0"),
+    (
+        "clock",
+        "echo \"at $(date +%s%N)\"; sleep 0.3; echo err >&2; exit 0",
+    ),
     ("slow", "echo started; sleep 31.4159; echo never"),
     ("forks", "sleep 31.2718 & echo forked; wait"),
     ("skip", "echo no root; exit 77"),
@@ -39,7 +42,11 @@ async fn start(limit: Duration) -> Server {
         let path = bin.join(name);
         std::fs::write(&path, format!("#!/bin/sh\n{script}\n")).unwrap();
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
-        catalog.push(deck::DemoInfo { name: name.to_string(), claim: format!("{name} claim"), source: path });
+        catalog.push(deck::DemoInfo {
+            name: name.to_string(),
+            claim: format!("{name} claim"),
+            source: path,
+        });
     }
     let out = dir.path().join("book");
     std::fs::create_dir_all(&out).unwrap();
@@ -66,13 +73,20 @@ fn request(method: &str, path: &str, addr: SocketAddr, extra: &str) -> String {
 
 async fn read_all(mut s: TcpStream) -> String {
     let mut buf = Vec::new();
-    tokio::time::timeout(Duration::from_secs(10), s.read_to_end(&mut buf)).await.expect("response in time").unwrap();
+    tokio::time::timeout(Duration::from_secs(10), s.read_to_end(&mut buf))
+        .await
+        .expect("response in time")
+        .unwrap();
     String::from_utf8_lossy(&buf).into_owned()
 }
 
 async fn status_of(addr: SocketAddr, raw: &str) -> (u16, String) {
     let text = read_all(send(addr, raw).await).await;
-    let code = text.split_whitespace().nth(1).and_then(|c| c.parse().ok()).unwrap_or(0);
+    let code = text
+        .split_whitespace()
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
     (code, text)
 }
 
@@ -81,10 +95,19 @@ fn processes_with(marker: &str) -> usize {
     std::fs::read_dir("/proc")
         .unwrap()
         .flatten()
-        .filter(|e| e.file_name().to_string_lossy().bytes().all(|b| b.is_ascii_digit()))
+        .filter(|e| {
+            e.file_name()
+                .to_string_lossy()
+                .bytes()
+                .all(|b| b.is_ascii_digit())
+        })
         .filter(|e| {
             std::fs::read(e.path().join("cmdline"))
-                .map(|c| String::from_utf8_lossy(&c).replace('\0', " ").contains(marker))
+                .map(|c| {
+                    String::from_utf8_lossy(&c)
+                        .replace('\0', " ")
+                        .contains(marker)
+                })
                 .unwrap_or(false)
         })
         .count()
@@ -104,20 +127,37 @@ async fn gone_within(marker: &str, within: Duration) -> bool {
 #[tokio::test]
 async fn run_streams_chunks_while_the_demo_runs_then_the_exit() {
     let srv = start(Duration::from_secs(10)).await;
-    let mut s = send(srv.addr, &request("POST", "/__deck/run/clock", srv.addr, "")).await;
+    let mut s = send(
+        srv.addr,
+        &request("POST", "/__deck/run/clock", srv.addr, ""),
+    )
+    .await;
     // Read until the first chunk arrives and measure how late it is.
     let mut buf = Vec::new();
     let mut piece = [0u8; 4096];
     let latency_ms = loop {
-        let n = tokio::time::timeout(Duration::from_secs(5), s.read(&mut piece)).await.expect("first chunk in time").unwrap();
-        assert!(n > 0, "stream ended early: {}", String::from_utf8_lossy(&buf));
+        let n = tokio::time::timeout(Duration::from_secs(5), s.read(&mut piece))
+            .await
+            .expect("first chunk in time")
+            .unwrap();
+        assert!(
+            n > 0,
+            "stream ended early: {}",
+            String::from_utf8_lossy(&buf)
+        );
         buf.extend_from_slice(&piece[..n]);
         let text = String::from_utf8_lossy(&buf);
         if let Some(at) = text.find("at ") {
-            let digits: String = text[at + 3..].chars().take_while(char::is_ascii_digit).collect();
+            let digits: String = text[at + 3..]
+                .chars()
+                .take_while(char::is_ascii_digit)
+                .collect();
             if digits.len() >= 19 {
                 let printed: u128 = digits.parse().unwrap();
-                let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos();
+                let now = std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .unwrap()
+                    .as_nanos();
                 break (now - printed) as f64 / 1e6;
             }
         }
@@ -128,24 +168,49 @@ async fn run_streams_chunks_while_the_demo_runs_then_the_exit() {
     s.read_to_end(&mut rest).await.unwrap();
     buf.extend_from_slice(&rest);
     let text = String::from_utf8_lossy(&buf);
-    assert!(text.starts_with("HTTP/1.0 200") || text.starts_with("HTTP/1.1 200"), "{text}");
+    assert!(
+        text.starts_with("HTTP/1.0 200") || text.starts_with("HTTP/1.1 200"),
+        "{text}"
+    );
     assert!(text.contains("content-type: text/event-stream"), "{text}");
     assert!(text.contains("event: chunk\ndata: {\"at_ms\""), "{text}");
-    assert!(text.contains("\"stream\":\"stderr\",\"text\":\"err\\n\""), "stderr is told apart: {text}");
+    assert!(
+        text.contains("\"stream\":\"stderr\",\"text\":\"err\\n\""),
+        "stderr is told apart: {text}"
+    );
     let exit = text.find("event: exit").expect("an exit event");
     assert!(text[exit..].contains("\"status\":\"passed\""), "{text}");
-    assert!(exit > text.rfind("event: chunk").unwrap(), "exit comes last");
+    assert!(
+        exit > text.rfind("event: chunk").unwrap(),
+        "exit comes last"
+    );
 }
 
 #[tokio::test]
 async fn save_stores_the_last_live_run_as_the_transcript() {
     let srv = start(Duration::from_secs(10)).await;
-    let (code, _) = status_of(srv.addr, &request("POST", "/__deck/save/clock", srv.addr, "")).await;
+    let (code, _) = status_of(
+        srv.addr,
+        &request("POST", "/__deck/save/clock", srv.addr, ""),
+    )
+    .await;
     assert_eq!(code, 409, "nothing to save before a run");
-    read_all(send(srv.addr, &request("POST", "/__deck/run/clock", srv.addr, "")).await).await;
-    let (code, text) = status_of(srv.addr, &request("POST", "/__deck/save/clock", srv.addr, "")).await;
+    read_all(
+        send(
+            srv.addr,
+            &request("POST", "/__deck/run/clock", srv.addr, ""),
+        )
+        .await,
+    )
+    .await;
+    let (code, text) = status_of(
+        srv.addr,
+        &request("POST", "/__deck/save/clock", srv.addr, ""),
+    )
+    .await;
     assert_eq!(code, 200, "{text}");
-    let json = std::fs::read_to_string(srv.dir.path().join("demos/transcripts/clock.json")).unwrap();
+    let json =
+        std::fs::read_to_string(srv.dir.path().join("demos/transcripts/clock.json")).unwrap();
     let t: transcript::Transcript = serde_json::from_str(&json).unwrap();
     assert_eq!(t.demo, "clock");
     assert!(t.chunks.iter().any(|c| c.text.contains("err")));
@@ -155,11 +220,21 @@ async fn save_stores_the_last_live_run_as_the_transcript() {
 async fn a_demo_past_its_limit_is_killed_with_everything_it_forked() {
     let srv = start(Duration::from_millis(400)).await;
     let t0 = Instant::now();
-    let text = read_all(send(srv.addr, &request("POST", "/__deck/run/forks", srv.addr, "")).await).await;
+    let text = read_all(
+        send(
+            srv.addr,
+            &request("POST", "/__deck/run/forks", srv.addr, ""),
+        )
+        .await,
+    )
+    .await;
     assert!(text.contains("forked"), "{text}");
     assert!(text.contains("\"status\":\"timed-out\""), "{text}");
     assert!(t0.elapsed() < Duration::from_secs(3));
-    assert!(gone_within("31.2718", Duration::from_secs(2)).await, "the forked sleeper outlived the run");
+    assert!(
+        gone_within("31.2718", Duration::from_secs(2)).await,
+        "the forked sleeper outlived the run"
+    );
 }
 
 #[tokio::test]
@@ -169,7 +244,10 @@ async fn a_closed_page_stops_its_run() {
     let mut piece = [0u8; 4096];
     let mut seen = String::new();
     while !seen.contains("started") {
-        let n = tokio::time::timeout(Duration::from_secs(5), s.read(&mut piece)).await.unwrap().unwrap();
+        let n = tokio::time::timeout(Duration::from_secs(5), s.read(&mut piece))
+            .await
+            .unwrap()
+            .unwrap();
         assert!(n > 0);
         seen.push_str(&String::from_utf8_lossy(&piece[..n]));
     }
@@ -179,7 +257,10 @@ async fn a_closed_page_stops_its_run() {
     }
     assert_eq!(processes_with("31.4159"), 1, "the demo is running");
     drop(s);
-    assert!(gone_within("31.4159", Duration::from_secs(2)).await, "the demo kept running after its page closed");
+    assert!(
+        gone_within("31.4159", Duration::from_secs(2)).await,
+        "the demo kept running after its page closed"
+    );
     // And the slot is free again.
     let mut s = send(srv.addr, &request("POST", "/__deck/run/slow", srv.addr, "")).await;
     let n = s.read(&mut piece).await.unwrap();
@@ -190,16 +271,37 @@ async fn a_closed_page_stops_its_run() {
 async fn one_run_per_demo_and_a_global_limit() {
     let srv = start(Duration::from_secs(20)).await;
     let mut open = Vec::new();
-    let first = send(srv.addr, &request("POST", "/__deck/run/quiet1", srv.addr, "")).await;
+    let first = send(
+        srv.addr,
+        &request("POST", "/__deck/run/quiet1", srv.addr, ""),
+    )
+    .await;
     tokio::time::sleep(Duration::from_millis(200)).await;
-    let (code, text) = status_of(srv.addr, &request("POST", "/__deck/run/quiet1", srv.addr, "")).await;
+    let (code, text) = status_of(
+        srv.addr,
+        &request("POST", "/__deck/run/quiet1", srv.addr, ""),
+    )
+    .await;
     assert_eq!(code, 409, "{text}");
     open.push(first);
-    for name in ["quiet2", "quiet3", "quiet4"].iter().take(MAX_CONCURRENT - 1) {
-        open.push(send(srv.addr, &request("POST", &format!("/__deck/run/{name}"), srv.addr, "")).await);
+    for name in ["quiet2", "quiet3", "quiet4"]
+        .iter()
+        .take(MAX_CONCURRENT - 1)
+    {
+        open.push(
+            send(
+                srv.addr,
+                &request("POST", &format!("/__deck/run/{name}"), srv.addr, ""),
+            )
+            .await,
+        );
     }
     tokio::time::sleep(Duration::from_millis(200)).await;
-    let (code, text) = status_of(srv.addr, &request("POST", "/__deck/run/quiet4", srv.addr, "")).await;
+    let (code, text) = status_of(
+        srv.addr,
+        &request("POST", "/__deck/run/quiet4", srv.addr, ""),
+    )
+    .await;
     assert_eq!(code, 429, "{text}");
     drop(open);
     assert!(gone_within("31.1111", Duration::from_secs(2)).await);
@@ -212,26 +314,66 @@ async fn bad_requests_get_a_clear_4xx() {
     let cases: Vec<(String, u16, &str)> = vec![
         (request("GET", "/__deck/status", a, ""), 200, "\"live\""),
         (request("GET", "/", a, ""), 200, "<h1>deck</h1>"),
-        (format!("GET / HTTP/1.0\r\nHost: evil.example:{}\r\n\r\n", a.port()), 421, "does not answer to Host"),
+        (
+            format!("GET / HTTP/1.0\r\nHost: evil.example:{}\r\n\r\n", a.port()),
+            421,
+            "does not answer to Host",
+        ),
         ("GET / HTTP/1.0\r\n\r\n".to_string(), 421, "does not answer"),
-        (request("POST", "/__deck/run/clock", a, "Origin: http://evil.example\r\n"), 403, "cross-origin"),
-        (request("POST", "/__deck/run/clock", a, "Sec-Fetch-Site: cross-site\r\n"), 403, "cross-origin"),
+        (
+            request(
+                "POST",
+                "/__deck/run/clock",
+                a,
+                "Origin: http://evil.example\r\n",
+            ),
+            403,
+            "cross-origin",
+        ),
+        (
+            request(
+                "POST",
+                "/__deck/run/clock",
+                a,
+                "Sec-Fetch-Site: cross-site\r\n",
+            ),
+            403,
+            "cross-origin",
+        ),
         (request("GET", "/__deck/run/clock", a, ""), 405, ""),
-        (request("POST", "/__deck/run/nope", a, ""), 404, "no demo named"),
-        (request("POST", "/__deck/run/..%2F..%2Fbin%2Fsh", a, ""), 404, "no demo named"),
-        (request("POST", "/__deck/run/clock", a, "Content-Length: 100000\r\n"), 413, "too large"),
+        (
+            request("POST", "/__deck/run/nope", a, ""),
+            404,
+            "no demo named",
+        ),
+        (
+            request("POST", "/__deck/run/..%2F..%2Fbin%2Fsh", a, ""),
+            404,
+            "no demo named",
+        ),
+        (
+            request("POST", "/__deck/run/clock", a, "Content-Length: 100000\r\n"),
+            413,
+            "too large",
+        ),
         (request("GET", "/../../../../etc/passwd", a, ""), 404, ""),
-        (request("GET", "/%2e%2e/%2e%2e/%2e%2e/etc/passwd", a, ""), 404, ""),
+        (
+            request("GET", "/%2e%2e/%2e%2e/%2e%2e/etc/passwd", a, ""),
+            404,
+            "",
+        ),
         ("NOT A REQUEST\r\n\r\n".to_string(), 400, ""),
     ];
     for (raw, want, body) in cases {
         let (code, text) = status_of(a, &raw).await;
         assert_eq!(code, want, "{raw:?} -> {text}");
         assert!(text.contains(body), "{raw:?} -> {text}");
-        assert!(!text.contains("root:x:0:0"), "path traversal served a system file");
+        assert!(
+            !text.contains("root:x:0:0"),
+            "path traversal served a system file"
+        );
     }
     // The server is still up after all that.
     let (code, _) = status_of(a, &request("GET", "/__deck/status", a, "")).await;
     assert_eq!(code, 200);
 }
-

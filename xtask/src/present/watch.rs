@@ -45,7 +45,9 @@ pub fn start(root: &Path, notices: broadcast::Sender<Notice>) -> Result<Recommen
         (&root.join("book.toml"), RecursiveMode::NonRecursive),
     ] {
         if dir.exists() {
-            watcher.watch(dir, mode).with_context(|| format!("watching {}", dir.display()))?;
+            watcher
+                .watch(dir, mode)
+                .with_context(|| format!("watching {}", dir.display()))?;
         }
     }
     let root = root.to_path_buf();
@@ -56,7 +58,12 @@ pub fn start(root: &Path, notices: broadcast::Sender<Notice>) -> Result<Recommen
     Ok(watcher)
 }
 
-fn rebuild_loop(root: &Path, theme: &Path, rx: &mpsc::Receiver<PathBuf>, notices: &broadcast::Sender<Notice>) {
+fn rebuild_loop(
+    root: &Path,
+    theme: &Path,
+    rx: &mpsc::Receiver<PathBuf>,
+    notices: &broadcast::Sender<Notice>,
+) {
     let mut generation = 0u64;
     // Blocks until the first change; ends when the watcher is dropped.
     while let Ok(first) = rx.recv() {
@@ -106,7 +113,9 @@ fn is_noise(path: &Path) -> bool {
         || name.ends_with('~')
         || name.ends_with(".swp")
         || name.ends_with(".tmp")
-        || path.components().any(|c| c.as_os_str() == "target" || c.as_os_str() == "pkg")
+        || path
+            .components()
+            .any(|c| c.as_os_str() == "target" || c.as_os_str() == "pkg")
 }
 
 fn book_src(root: &Path) -> PathBuf {
