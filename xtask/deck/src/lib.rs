@@ -11,12 +11,17 @@
 //! [preprocessor.deck]
 //! command = "cargo run --quiet --package deck --bin mdbook-deck"
 //! demos = "demos"   # the demos crate, relative to the book root (optional)
+//! strict = true      # warnings are errors (optional; also `DECK_STRICT=1`)
 //! ```
+//!
+//! Chapters whose file ends in `.rst` are reStructuredText, read as hieroglyph reads
+//! them (see [`rst`]); their warnings are printed as `FILE:LINE: warning: ...`.
 
 pub mod catalog;
 pub mod chart;
 pub mod diagram;
 pub mod figure;
+pub mod rst;
 pub mod slides;
 
 use std::collections::HashMap;
@@ -47,6 +52,7 @@ impl Preprocessor for Deck {
             .context("reading preprocessor.deck.demos in book.toml")?
             .map(|d| ctx.root.join(d));
         let src_dir = ctx.root.join(&ctx.config.book.src);
+        let strict = strict(ctx)?;
         let mut demos = Demos::new(demos_dir)?;
         let config = browser_config(ctx)?;
         let mut errors = Vec::new();
@@ -55,14 +61,29 @@ impl Preprocessor for Deck {
                 return;
             };
             let file = display_path(&src_dir.join(&source));
+            // reStructuredText chapters become Markdown first; problems found later are
+            // reported at their rST line.
+            let mut rst_lines = None;
+            if source.extension().is_some_and(|e| e == "rst") {
+                let depth = source.components().count().saturating_sub(1);
+                let converted = rst::to_markdown_at(&chapter.content, &"../".repeat(depth));
+                for w in &converted.warnings {
+                    if strict {
+                        errors.push(format!("{file}:{}: {} (strict)", w.line, w.message));
+                    } else {
+                        eprintln!("{file}:{}: warning: {}", w.line, w.message);
+                    }
+                }
+                chapter.content = converted.markdown.clone();
+                rst_lines = Some(converted);
+            }
             match slides::to_slides(&chapter.content, &mut demos) {
                 Ok(converted) => chapter.content = format!("{config}{converted}"),
                 Err(problems) => {
-                    errors.extend(
-                        problems
-                            .into_iter()
-                            .map(|p| format!("{file}:{}: {}", p.line, p.message)),
-                    );
+                    errors.extend(problems.into_iter().map(|p| {
+                        let line = rst_lines.as_ref().map_or(p.line, |c| c.source_line(p.line));
+                        format!("{file}:{line}: {}", p.message)
+                    }));
                 }
             }
         });
@@ -75,6 +96,22 @@ impl Preprocessor for Deck {
         }
         Ok(book)
     }
+}
+
+/// The environment variable that turns warnings into errors (`DECK_STRICT=1`).
+pub const STRICT_ENV: &str = "DECK_STRICT";
+
+/// Whether warnings (from reStructuredText chapters) fail the build: `strict = true`
+/// under `[preprocessor.deck]`, or `DECK_STRICT` set to `1`, `true` or `yes`.
+fn strict(ctx: &PreprocessorContext) -> Result<bool> {
+    let configured = ctx
+        .config
+        .get::<bool>("preprocessor.deck.strict")
+        .context("reading preprocessor.deck.strict in book.toml (true or false)")?
+        .unwrap_or(false);
+    let env = std::env::var(STRICT_ENV)
+        .is_ok_and(|v| matches!(v.trim().to_ascii_lowercase().as_str(), "1" | "true" | "yes"));
+    Ok(configured || env)
 }
 
 /// The deck's settings for the browser player, as a hidden element at the top of every

@@ -1,0 +1,2070 @@
+//! Body elements: from lines to a tree of blocks, the way docutils' state machine reads
+//! them (indentation decides nesting; a blank line ends most constructs).
+//!
+//! Text inside blocks is kept raw (inline markup is read when rendering, once every
+//! hyperlink target and substitution of the document is known).
+
+use std::collections::HashMap;
+
+use super::Problem;
+
+/// How deep blocks may nest before the rest is shown as literal text. Bounds the
+/// work (each level copies its line list), so time stays linear in the input.
+const MAX_DEPTH: usize = 24;
+
+/// One line of input: its text (indentation relative to the enclosing block) and its
+/// 1-based line number in the source file.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Line<'a> {
+    pub text: &'a str,
+    pub no: usize,
+}
+
+impl Line<'_> {
+    fn blank(&self) -> bool {
+        self.text.trim().is_empty()
+    }
+    fn indent(&self) -> usize {
+        self.text.len() - self.text.trim_start_matches(' ').len()
+    }
+}
+
+/// Raw inline text, lines joined with `\n`, and the source line of its first line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Text {
+    pub text: String,
+    pub line: usize,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Image {
+    pub uri: String,
+    pub alt: Option<String>,
+    pub width: Option<String>,
+    pub height: Option<String>,
+    pub classes: Vec<String>,
+    pub align: Option<String>,
+    pub target: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Cell {
+    pub span: usize,
+    pub body: Vec<Block>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Sequence {
+    Arabic,
+    LowerAlpha,
+    UpperAlpha,
+    LowerRoman,
+    UpperRoman,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct DefItem {
+    pub term: Text,
+    pub classifiers: Vec<Text>,
+    pub body: Vec<Block>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Kind {
+    Para(Text),
+    Title {
+        level: usize,
+        text: Text,
+        classes: Vec<String>,
+    },
+    Bullets(Vec<Vec<Block>>),
+    Enumerated {
+        sequence: Sequence,
+        start: u32,
+        items: Vec<Vec<Block>>,
+    },
+    Definitions(Vec<DefItem>),
+    Fields(Vec<(Text, Vec<Block>)>),
+    Quote {
+        body: Vec<Block>,
+        attribution: Option<Text>,
+        class: &'static str,
+    },
+    LineBlock(Vec<(usize, Text)>),
+    Literal {
+        lang: Option<String>,
+        text: String,
+    },
+    ParsedLiteral(Text),
+    Table {
+        head: Vec<Vec<Cell>>,
+        body: Vec<Vec<Cell>>,
+    },
+    Note(Vec<Block>),
+    Admonition {
+        class: String,
+        title: Option<Text>,
+        body: Vec<Block>,
+    },
+    /// A deck embed as its Markdown directive (`{{#demo NAME}}`, `{{#chart ...}}`).
+    Embed(String),
+    Only {
+        slides: bool,
+        body: Vec<Block>,
+    },
+    Figure {
+        image: Image,
+        class: Vec<String>,
+        caption: Option<Text>,
+        legend: Vec<Block>,
+    },
+    Image(Image),
+    NextSlide {
+        title: Option<Text>,
+        increment: bool,
+        classes: Vec<String>,
+    },
+    Slide {
+        title: Text,
+        level: usize,
+        classes: Vec<String>,
+        body: Vec<Block>,
+    },
+    Classed {
+        classes: Vec<String>,
+        body: Vec<Block>,
+    },
+    Raw(String),
+    Rubric(Text),
+    Transition,
+    Footnote {
+        label: String,
+        body: Vec<Block>,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Block {
+    pub line: usize,
+    pub kind: Kind,
+}
+
+/// Where a hyperlink target points.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Target {
+    Url(String),
+    /// Another reference name (`.. _a: b_`).
+    Alias(String),
+    /// A place in this document (an anchor id).
+    Anchor(String),
+}
+
+/// What a substitution definition stands for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Substitution {
+    Text(Text),
+    Image(Image),
+}
+
+/// Definitions collected while reading blocks, used when rendering inline text.
+#[derive(Debug, Default)]
+pub(crate) struct Refs {
+    pub targets: HashMap<String, Target>,
+    pub anonymous: Vec<Target>,
+    pub substitutions: HashMap<String, Substitution>,
+}
+
+/// Reference names compare without case and with whitespace collapsed.
+pub(crate) fn normalize_name(name: &str) -> String {
+    name.split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .to_lowercase()
+}
+
+/// An anchor id the way mdbook makes heading ids.
+pub(crate) fn slug(text: &str) -> String {
+    text.trim()
+        .chars()
+        .filter_map(|c| {
+            if c.is_alphanumeric() || c == '_' || c == '-' {
+                Some(c.to_ascii_lowercase())
+            } else if c.is_whitespace() {
+                Some('-')
+            } else {
+                None
+            }
+        })
+        .collect()
+}
+
+/// Whether `c` may adorn a section title (any printable 7-bit non-alphanumeric).
+fn is_adornment(c: char) -> bool {
+    c.is_ascii_punctuation()
+}
+
+/// A line made of one adornment character repeated (trailing spaces allowed).
+fn adornment_line(text: &str) -> Option<(char, usize)> {
+    let t = text.trim_end();
+    let c = t.chars().next()?;
+    if !is_adornment(c) || !t.chars().all(|x| x == c) {
+        return None;
+    }
+    Some((c, t.len()))
+}
+
+/// Display width of a title, counting characters.
+fn width(text: &str) -> usize {
+    text.trim_end().chars().count()
+}
+
+fn directive_name_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | ':' | '+')
+}
+
+/// `NAME::` at the start of `s` (after `.. `): the name and what follows the `::`.
+fn split_directive(s: &str) -> Option<(&str, &str)> {
+    let end = s.find("::")?;
+    let name = &s[..end];
+    let first = name.chars().next()?;
+    if !first.is_ascii_alphanumeric() || !name.chars().all(directive_name_char) {
+        return None;
+    }
+    let rest = &s[end + 2..];
+    if !rest.is_empty() && !rest.starts_with(' ') {
+        return None;
+    }
+    Some((name, rest.trim_start()))
+}
+
+/// Directives this reader knows, for the `.. note:` hint.
+pub(crate) const DIRECTIVES: &[&str] = &[
+    "note",
+    "warning",
+    "tip",
+    "caution",
+    "danger",
+    "error",
+    "hint",
+    "important",
+    "attention",
+    "seealso",
+    "admonition",
+    "nextslide",
+    "slide",
+    "ifslides",
+    "ifnotslides",
+    "figure",
+    "image",
+    "code-block",
+    "code",
+    "sourcecode",
+    "highlight",
+    "rst-class",
+    "class",
+    "container",
+    "demo",
+    "chart",
+    "raw",
+    "rubric",
+    "topic",
+    "sidebar",
+    "epigraph",
+    "highlights",
+    "pull-quote",
+    "parsed-literal",
+];
+
+const ADMONITIONS: &[&str] = &[
+    "warning",
+    "tip",
+    "caution",
+    "danger",
+    "error",
+    "hint",
+    "important",
+    "attention",
+    "seealso",
+];
+
+const IMAGE_OPTIONS: &[&str] = &[
+    "alt", "height", "width", "scale", "align", "target", "class", "name", "loading",
+];
+
+/// A directive's parts: arguments, options, and content lines.
+struct Directive<'a> {
+    args: String,
+    options: Vec<(String, String, usize)>,
+    content: Vec<Line<'a>>,
+}
+
+pub(crate) struct Reader {
+    /// Title adornment styles in the order they appeared: (char, overlined).
+    styles: Vec<(char, bool)>,
+    level: usize,
+    default_lang: Option<String>,
+    pub refs: Refs,
+    pub warnings: Vec<Problem>,
+    /// Titles seen, for implicit hyperlink targets.
+    titles: Vec<String>,
+}
+
+fn blank_finish(lines: &[Line], next: usize) -> bool {
+    next >= lines.len() || lines[next].blank()
+}
+
+/// The lines of an indented block starting at `start`: the first line cut at byte
+/// `first` (when known), then every following line that is blank or indented, with the
+/// smallest indentation of those removed. Returns the block and the index of the first
+/// line after it (trailing blank lines are not part of it).
+fn indented<'a>(lines: &[Line<'a>], start: usize, first: Option<usize>) -> (Vec<Line<'a>>, usize) {
+    let from = if first.is_some() { start + 1 } else { start };
+    let mut end = from;
+    let mut last = from;
+    let mut min = usize::MAX;
+    while end < lines.len() {
+        let l = &lines[end];
+        if l.blank() {
+            end += 1;
+            continue;
+        }
+        let ind = l.indent();
+        if ind == 0 {
+            break;
+        }
+        min = min.min(ind);
+        end += 1;
+        last = end;
+    }
+    let mut out = Vec::with_capacity(last - start + 1);
+    if let Some(cut) = first {
+        let t = lines[start].text;
+        let cut = cut.min(t.len());
+        let text = if t.is_char_boundary(cut) {
+            &t[cut..]
+        } else {
+            ""
+        };
+        out.push(Line {
+            text,
+            no: lines[start].no,
+        });
+    }
+    for l in &lines[from..last] {
+        let text = if l.blank() { "" } else { &l.text[min..] };
+        out.push(Line { text, no: l.no });
+    }
+    (out, last)
+}
+
+fn trim_blank_edges<'a>(mut lines: Vec<Line<'a>>) -> Vec<Line<'a>> {
+    while lines.last().is_some_and(|l| l.blank()) {
+        lines.pop();
+    }
+    let lead = lines.iter().take_while(|l| l.blank()).count();
+    lines.drain(..lead);
+    lines
+}
+
+fn join(lines: &[Line]) -> String {
+    let mut s = String::new();
+    for (i, l) in lines.iter().enumerate() {
+        if i > 0 {
+            s.push('\n');
+        }
+        s.push_str(l.text.trim_end());
+    }
+    s
+}
+
+/// Removes the smallest indentation from non-blank lines.
+fn dedent<'a>(lines: &[Line<'a>]) -> Vec<Line<'a>> {
+    let min = lines
+        .iter()
+        .filter(|l| !l.blank())
+        .map(|l| l.indent())
+        .min()
+        .unwrap_or(0);
+    lines
+        .iter()
+        .map(|l| Line {
+            text: if l.blank() { "" } else { &l.text[min..] },
+            no: l.no,
+        })
+        .collect()
+}
+
+/// A bullet at the start of a line: its byte length including the space after it.
+fn bullet(text: &str) -> Option<(char, usize)> {
+    let c = text.chars().next()?;
+    if !matches!(c, '*' | '+' | '-' | '•' | '‣' | '⁃') {
+        return None;
+    }
+    let rest = &text[c.len_utf8()..];
+    if rest.is_empty() {
+        return Some((c, c.len_utf8()));
+    }
+    if rest.starts_with(' ') {
+        let spaces = rest.len() - rest.trim_start_matches(' ').len();
+        return Some((c, c.len_utf8() + spaces));
+    }
+    None
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum EnumFormat {
+    Period,
+    Paren,
+    Parens,
+}
+
+struct Enumerator {
+    format: EnumFormat,
+    sequence: Option<Sequence>,
+    ordinal: u32,
+    /// Byte length including following spaces.
+    len: usize,
+}
+
+fn roman_value(s: &str) -> Option<u32> {
+    let upper = s.to_ascii_uppercase();
+    let mut total = 0u32;
+    let mut prev = 0u32;
+    for c in upper.chars().rev() {
+        let v = match c {
+            'I' => 1,
+            'V' => 5,
+            'X' => 10,
+            'L' => 50,
+            'C' => 100,
+            'D' => 500,
+            'M' => 1000,
+            _ => return None,
+        };
+        if v < prev {
+            total = total.checked_sub(v)?;
+        } else {
+            total += v;
+            prev = v;
+        }
+    }
+    (total > 0 && to_roman(total) == upper).then_some(total)
+}
+
+pub(crate) fn to_roman(mut n: u32) -> String {
+    let table = [
+        (1000, "M"),
+        (900, "CM"),
+        (500, "D"),
+        (400, "CD"),
+        (100, "C"),
+        (90, "XC"),
+        (50, "L"),
+        (40, "XL"),
+        (10, "X"),
+        (9, "IX"),
+        (5, "V"),
+        (4, "IV"),
+        (1, "I"),
+    ];
+    let mut s = String::new();
+    for (v, r) in table {
+        while n >= v {
+            s.push_str(r);
+            n -= v;
+        }
+    }
+    s
+}
+
+/// An enumerator (`1.`, `(a)`, `iv)`, `#.`) at the start of a line.
+fn enumerator(text: &str, expect: Option<Sequence>) -> Option<Enumerator> {
+    let (format, body, after) = if let Some(rest) = text.strip_prefix('(') {
+        let close = rest.find(')')?;
+        (EnumFormat::Parens, &rest[..close], close + 2)
+    } else {
+        let end = text.find(['.', ')'])?;
+        let format = if text.as_bytes()[end] == b'.' {
+            EnumFormat::Period
+        } else {
+            EnumFormat::Paren
+        };
+        (format, &text[..end], end + 1)
+    };
+    if body.is_empty() || body.len() > 9 {
+        return None;
+    }
+    let rest = &text[after..];
+    if !rest.is_empty() && !rest.starts_with(' ') {
+        return None;
+    }
+    let spaces = rest.len() - rest.trim_start_matches(' ').len();
+    let (sequence, ordinal) = if body == "#" {
+        (None, 0)
+    } else if body.bytes().all(|b| b.is_ascii_digit()) {
+        (Some(Sequence::Arabic), body.parse().ok()?)
+    } else {
+        let roman_ok = body.chars().all(|c| "ivxlcdmIVXLCDM".contains(c));
+        let single = body.chars().count() == 1;
+        let lower = body.chars().all(|c| c.is_ascii_lowercase());
+        let upper = body.chars().all(|c| c.is_ascii_uppercase());
+        let prefer_roman = match expect {
+            Some(Sequence::LowerRoman | Sequence::UpperRoman) => true,
+            Some(Sequence::LowerAlpha | Sequence::UpperAlpha) => false,
+            _ => !single || body == "i" || body == "I",
+        };
+        if roman_ok && prefer_roman {
+            let v = roman_value(body)?;
+            (
+                Some(if lower {
+                    Sequence::LowerRoman
+                } else if upper {
+                    Sequence::UpperRoman
+                } else {
+                    return None;
+                }),
+                v,
+            )
+        } else if single && lower {
+            (
+                Some(Sequence::LowerAlpha),
+                u32::from(body.as_bytes()[0] - b'a') + 1,
+            )
+        } else if single && upper {
+            (
+                Some(Sequence::UpperAlpha),
+                u32::from(body.as_bytes()[0] - b'A') + 1,
+            )
+        } else {
+            return None;
+        }
+    };
+    Some(Enumerator {
+        format,
+        sequence,
+        ordinal,
+        len: after + spaces,
+    })
+}
+
+/// `:name: body` at the start of a line: the name and the byte offset of the body.
+fn field_marker(text: &str) -> Option<(&str, usize)> {
+    let rest = text.strip_prefix(':')?;
+    if rest.starts_with(' ') {
+        return None;
+    }
+    let bytes = rest.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'\\' => i += 2,
+            b':' => {
+                let name = &rest[..i];
+                let after = &rest[i + 1..];
+                if name.is_empty() || name.ends_with(' ') {
+                    return None;
+                }
+                if after.is_empty() {
+                    return Some((name, text.len()));
+                }
+                if after.starts_with(' ') {
+                    let spaces = after.len() - after.trim_start_matches(' ').len();
+                    return Some((name, 1 + i + 1 + spaces));
+                }
+                i += 1;
+            }
+            _ => i += 1,
+        }
+    }
+    None
+}
+
+fn simple_table_border(text: &str) -> bool {
+    let t = text.trim_end();
+    t.starts_with('=')
+        && t.chars().all(|c| c == '=' || c == ' ')
+        && t.split(' ').filter(|s| !s.is_empty()).count() >= 2
+}
+
+fn grid_border(text: &str) -> bool {
+    let t = text.trim_end();
+    t.len() >= 3
+        && t.starts_with('+')
+        && t.ends_with('+')
+        && t.chars().all(|c| matches!(c, '+' | '-' | '='))
+        && t.contains(['-', '='])
+}
+
+fn classes_of(value: &str) -> Vec<String> {
+    value
+        .split_whitespace()
+        .map(|c| {
+            c.chars()
+                .map(|ch| {
+                    if ch.is_ascii_alphanumeric() || ch == '-' || ch == '_' {
+                        ch.to_ascii_lowercase()
+                    } else {
+                        '-'
+                    }
+                })
+                .collect()
+        })
+        .collect()
+}
+
+impl Reader {
+    pub(crate) fn new() -> Reader {
+        Reader {
+            styles: Vec::new(),
+            level: 0,
+            default_lang: None,
+            refs: Refs::default(),
+            warnings: Vec::new(),
+            titles: Vec::new(),
+        }
+    }
+
+    fn warn(&mut self, line: usize, message: impl Into<String>) {
+        self.warnings.push(Problem {
+            line,
+            message: message.into(),
+        });
+    }
+
+    /// Reads a whole document.
+    pub(crate) fn document(&mut self, lines: &[Line]) -> Vec<Block> {
+        let blocks = self.body(lines, 0, true);
+        for title in std::mem::take(&mut self.titles) {
+            let name = normalize_name(&title);
+            let anchor = Target::Anchor(slug(&title));
+            self.refs.targets.entry(name).or_insert(anchor);
+        }
+        blocks
+    }
+
+    /// Reads body elements. Section titles are only allowed at the top level.
+    fn body(&mut self, lines: &[Line], depth: usize, titles: bool) -> Vec<Block> {
+        let mut out: Vec<Block> = Vec::new();
+        if depth > MAX_DEPTH {
+            let lines = trim_blank_edges(dedent(lines));
+            if let Some(first) = lines.first() {
+                self.warn(first.no, "blocks nested too deeply; shown as literal text");
+                out.push(Block {
+                    line: first.no,
+                    kind: Kind::Literal {
+                        lang: None,
+                        text: join(&lines),
+                    },
+                });
+            }
+            return out;
+        }
+        let mut pending_classes: Option<(Vec<String>, usize)> = None;
+        let mut i = 0;
+        while i < lines.len() {
+            if lines[i].blank() {
+                i += 1;
+                continue;
+            }
+            let before = out.len();
+            let class_directive_at = i;
+            i = self.block(lines, i, depth, titles, &mut out);
+            // `.. class::` without content applies to the next element.
+            if let Some(last) = out.last()
+                && out.len() == before + 1
+                && let Kind::Classed { classes, body } = &last.kind
+                && body.is_empty()
+            {
+                let classes = classes.clone();
+                out.pop();
+                if let Some((_, line)) =
+                    pending_classes.replace((classes, lines[class_directive_at].no))
+                {
+                    self.warn(
+                        line,
+                        "`class` directive followed by another; the first is ignored",
+                    );
+                }
+                continue;
+            }
+            if out.len() > before
+                && let Some((classes, _)) = pending_classes.take()
+            {
+                let first = out.remove(before);
+                let rest: Vec<Block> = out.drain(before..).collect();
+                let line = first.line;
+                let wrapped = match first.kind {
+                    Kind::Title {
+                        level,
+                        text,
+                        classes: mut own,
+                    } => Block {
+                        line,
+                        kind: Kind::Title {
+                            level,
+                            text,
+                            classes: {
+                                own.extend(classes);
+                                own
+                            },
+                        },
+                    },
+                    kind => Block {
+                        line,
+                        kind: Kind::Classed {
+                            classes,
+                            body: vec![Block { line, kind }],
+                        },
+                    },
+                };
+                out.push(wrapped);
+                out.extend(rest);
+            }
+        }
+        if let Some((_, line)) = pending_classes {
+            self.warn(line, "`class` directive with nothing after it");
+        }
+        out
+    }
+
+    /// Reads one block starting at the non-blank line `i`; returns the next index.
+    fn block(
+        &mut self,
+        lines: &[Line],
+        i: usize,
+        depth: usize,
+        titles: bool,
+        out: &mut Vec<Block>,
+    ) -> usize {
+        let l = lines[i];
+        let t = l.text;
+        if l.indent() > 0 {
+            if i > 0 && !lines[i - 1].blank() {
+                self.warn(l.no, "unexpected indentation");
+            }
+            let (inner, next) = indented(lines, i, None);
+            out.push(self.quote(&inner, depth, "blockquote"));
+            self.ends_without_blank(lines, next, "block quote");
+            return next;
+        }
+        if t.starts_with("..") && (t.trim_end().len() == 2 || t.as_bytes()[2] == b' ') {
+            return self.explicit(lines, i, depth, out);
+        }
+        if let Some((c, _)) = bullet(t) {
+            return self.bullet_list(lines, i, c, depth, out);
+        }
+        if let Some(e) = enumerator(t, None)
+            && self.enumerated_ok(lines, i, &e)
+        {
+            return self.enumerated_list(lines, i, depth, out);
+        }
+        if field_marker(t).is_some() {
+            return self.field_list(lines, i, depth, out);
+        }
+        if t == "|" || t.starts_with("| ") {
+            return self.line_block(lines, i, out);
+        }
+        if grid_border(t) {
+            return self.grid_table(lines, i, depth, out);
+        }
+        if simple_table_border(t) {
+            return self.simple_table(lines, i, depth, out);
+        }
+        if t.starts_with("__ ") || t.trim_end() == "__" {
+            // The short form of an anonymous target: `__ URL`.
+            let (block, next) = indented(lines, i, Some(2.min(t.len())));
+            let url = join(&block);
+            let target = self.target_value(&url);
+            self.refs.anonymous.push(target);
+            return next;
+        }
+        if t.trim_end() == "::" {
+            return self.literal_after(lines, i + 1, l.no, out);
+        }
+        if t.starts_with(">>> ") || t.trim_end() == ">>>" {
+            let mut end = i;
+            while end < lines.len() && !lines[end].blank() {
+                end += 1;
+            }
+            out.push(Block {
+                line: l.no,
+                kind: Kind::Literal {
+                    lang: Some("pycon".into()),
+                    text: join(&lines[i..end]),
+                },
+            });
+            return end;
+        }
+        if let Some((c, len)) = adornment_line(t) {
+            // An overlined title: overline, title, underline.
+            if titles
+                && i + 2 < lines.len()
+                && !lines[i + 1].blank()
+                && adornment_line(lines[i + 2].text) == Some((c, len))
+            {
+                let title = lines[i + 1].text.trim();
+                if width(title) > len {
+                    self.warn(lines[i + 1].no, "title overline too short");
+                }
+                self.title(lines[i + 1].no, title, (c, true), out);
+                return i + 3;
+            }
+            let prev_blank = i == 0 || lines[i - 1].blank();
+            let next_blank = i + 1 >= lines.len() || lines[i + 1].blank();
+            if len >= 4 && prev_blank && next_blank {
+                out.push(Block {
+                    line: l.no,
+                    kind: Kind::Transition,
+                });
+                return i + 1;
+            }
+        }
+        // Text: a section title, a definition list, or a paragraph.
+        if i + 1 < lines.len() && !lines[i + 1].blank() {
+            let next = lines[i + 1];
+            if next.indent() == 0
+                && let Some((c, len)) = adornment_line(next.text)
+                && !(len < 4 && width(t) > len)
+                && (i + 2 >= lines.len() || lines[i + 2].blank() || titles)
+            {
+                if !titles {
+                    self.warn(l.no, "a section title cannot be nested here; shown as text");
+                    return self.paragraph(lines, i, out);
+                }
+                if width(t) > len {
+                    self.warn(next.no, "title underline too short");
+                }
+                self.title(l.no, t.trim(), (c, false), out);
+                return i + 2;
+            }
+            if next.indent() > 0 {
+                return self.definition_list(lines, i, depth, out);
+            }
+        }
+        self.paragraph(lines, i, out)
+    }
+
+    fn title(&mut self, line: usize, text: &str, style: (char, bool), out: &mut Vec<Block>) {
+        let level = match self.styles.iter().position(|s| *s == style) {
+            Some(p) => p + 1,
+            None => {
+                if self.styles.len() > self.level {
+                    self.warn(line, "title level inconsistent with the titles before it");
+                }
+                self.styles.push(style);
+                self.styles.len()
+            }
+        };
+        self.level = level;
+        self.titles.push(text.to_string());
+        out.push(Block {
+            line,
+            kind: Kind::Title {
+                level,
+                text: Text {
+                    text: text.to_string(),
+                    line,
+                },
+                classes: Vec::new(),
+            },
+        });
+    }
+
+    fn paragraph(&mut self, lines: &[Line], i: usize, out: &mut Vec<Block>) -> usize {
+        let mut end = i + 1;
+        while end < lines.len() && !lines[end].blank() && lines[end].indent() == 0 {
+            end += 1;
+        }
+        let mut text = join(&lines[i..end]);
+        let line = lines[i].no;
+        let literal_follows = text.ends_with("::");
+        if literal_follows {
+            text.truncate(text.len() - 2);
+            if text.ends_with([' ', '\n']) {
+                text = text.trim_end().to_string();
+            } else {
+                text.push(':');
+            }
+        }
+        if !text.trim().is_empty() {
+            out.push(Block {
+                line,
+                kind: Kind::Para(Text { text, line }),
+            });
+        }
+        if literal_follows {
+            return self.literal_after(lines, end, lines[end - 1].no, out);
+        }
+        end
+    }
+
+    /// The literal block announced by `::` on the line before `i`.
+    fn literal_after(
+        &mut self,
+        lines: &[Line],
+        i: usize,
+        marker: usize,
+        out: &mut Vec<Block>,
+    ) -> usize {
+        let mut j = i;
+        while j < lines.len() && lines[j].blank() {
+            j += 1;
+        }
+        if j >= lines.len() {
+            self.warn(marker, "literal block expected after `::`; none found");
+            return j;
+        }
+        if lines[j].indent() > 0 {
+            let (block, next) = indented(lines, j, None);
+            out.push(Block {
+                line: lines[j].no,
+                kind: Kind::Literal {
+                    lang: self.default_lang.clone(),
+                    text: join(&block),
+                },
+            });
+            return next;
+        }
+        // A quoted literal block: every line starts with the same punctuation.
+        let q = lines[j].text.chars().next().filter(|c| is_adornment(*c));
+        if let Some(q) = q {
+            let mut end = j;
+            while end < lines.len() && lines[end].text.starts_with(q) {
+                end += 1;
+            }
+            out.push(Block {
+                line: lines[j].no,
+                kind: Kind::Literal {
+                    lang: None,
+                    text: join(&lines[j..end]),
+                },
+            });
+            return end;
+        }
+        self.warn(marker, "literal block expected after `::`; none found");
+        j
+    }
+
+    fn quote(&mut self, inner: &[Line], depth: usize, class: &'static str) -> Block {
+        let line = inner.first().map_or(0, |l| l.no);
+        let mut body = self.body(inner, depth + 1, false);
+        let mut attribution = None;
+        if let Some(Block {
+            kind: Kind::Para(t),
+            ..
+        }) = body.last()
+        {
+            let stripped = ["-- ", "--- ", "— "]
+                .iter()
+                .find_map(|p| t.text.strip_prefix(p));
+            if let Some(rest) = stripped
+                && body.len() > 1
+            {
+                attribution = Some(Text {
+                    text: rest.to_string(),
+                    line: t.line,
+                });
+                body.pop();
+            }
+        }
+        Block {
+            line,
+            kind: Kind::Quote {
+                body,
+                attribution,
+                class,
+            },
+        }
+    }
+
+    fn ends_without_blank(&mut self, lines: &[Line], next: usize, what: &str) {
+        if !blank_finish(lines, next) {
+            self.warn(
+                lines[next].no,
+                format!("{what} ends without a blank line; unexpected unindent"),
+            );
+        }
+    }
+
+    fn bullet_list(
+        &mut self,
+        lines: &[Line],
+        mut i: usize,
+        c: char,
+        depth: usize,
+        out: &mut Vec<Block>,
+    ) -> usize {
+        let line = lines[i].no;
+        let mut items = Vec::new();
+        while let Some((_, len)) = bullet(lines[i].text).filter(|(b, _)| *b == c) {
+            let (item, next) = indented(lines, i, Some(len));
+            items.push(self.body(&item, depth + 1, false));
+            i = next;
+            let mut j = i;
+            while j < lines.len() && lines[j].blank() {
+                j += 1;
+            }
+            if j < lines.len() && bullet(lines[j].text).is_some_and(|(b, _)| b == c) {
+                i = j;
+                continue;
+            }
+            self.ends_without_blank(lines, i, "bullet list");
+            break;
+        }
+        out.push(Block {
+            line,
+            kind: Kind::Bullets(items),
+        });
+        i
+    }
+
+    /// docutils' test that an enumerator really starts a list: the next line is blank,
+    /// indented, or the next item.
+    fn enumerated_ok(&self, lines: &[Line], i: usize, e: &Enumerator) -> bool {
+        let Some(next) = lines.get(i + 1) else {
+            return true;
+        };
+        if next.blank() || next.indent() > 0 {
+            return true;
+        }
+        enumerator(next.text, e.sequence).is_some_and(|n| {
+            n.format == e.format
+                && (n.sequence.is_none() || e.sequence.is_none() || n.ordinal == e.ordinal + 1)
+        })
+    }
+
+    fn enumerated_list(
+        &mut self,
+        lines: &[Line],
+        mut i: usize,
+        depth: usize,
+        out: &mut Vec<Block>,
+    ) -> usize {
+        let line = lines[i].no;
+        let first = enumerator(lines[i].text, None);
+        let Some(first) = first else {
+            return self.paragraph(lines, i, out);
+        };
+        let sequence = first.sequence;
+        let mut expected = first.ordinal;
+        let mut items = Vec::new();
+        while let Some(e) = enumerator(lines[i].text, sequence) {
+            if e.format != first.format
+                || (e.sequence.is_some() && e.sequence != sequence)
+                || (e.sequence.is_some() && sequence.is_some() && e.ordinal != expected)
+            {
+                break;
+            }
+            let (item, next) = indented(lines, i, Some(e.len));
+            items.push(self.body(&item, depth + 1, false));
+            expected = expected.saturating_add(1);
+            i = next;
+            let mut j = i;
+            while j < lines.len() && lines[j].blank() {
+                j += 1;
+            }
+            if j < lines.len()
+                && let Some(n) = enumerator(lines[j].text, sequence)
+                && n.format == first.format
+                && (n.sequence.is_none()
+                    || sequence.is_none()
+                    || (n.sequence == sequence && n.ordinal == expected))
+            {
+                i = j;
+                continue;
+            }
+            self.ends_without_blank(lines, i, "enumerated list");
+            break;
+        }
+        out.push(Block {
+            line,
+            kind: Kind::Enumerated {
+                sequence: sequence.unwrap_or(Sequence::Arabic),
+                start: if sequence.is_some() { first.ordinal } else { 1 },
+                items,
+            },
+        });
+        i
+    }
+
+    fn definition_list(
+        &mut self,
+        lines: &[Line],
+        mut i: usize,
+        depth: usize,
+        out: &mut Vec<Block>,
+    ) -> usize {
+        let line = lines[i].no;
+        let mut items = Vec::new();
+        loop {
+            let term_line = lines[i];
+            let mut parts = term_line.text.trim_end().split(" : ");
+            let term = parts.next().unwrap_or("").to_string();
+            let classifiers = parts
+                .map(|c| Text {
+                    text: c.trim().to_string(),
+                    line: term_line.no,
+                })
+                .collect();
+            let (def, next) = indented(lines, i + 1, None);
+            items.push(DefItem {
+                term: Text {
+                    text: term,
+                    line: term_line.no,
+                },
+                classifiers,
+                body: self.body(&def, depth + 1, false),
+            });
+            i = next;
+            let mut j = i;
+            while j < lines.len() && lines[j].blank() {
+                j += 1;
+            }
+            if j + 1 < lines.len()
+                && lines[j].indent() == 0
+                && !lines[j + 1].blank()
+                && lines[j + 1].indent() > 0
+                && !lines[j].text.starts_with("..")
+                && bullet(lines[j].text).is_none()
+                && field_marker(lines[j].text).is_none()
+            {
+                i = j;
+                continue;
+            }
+            self.ends_without_blank(lines, i, "definition list");
+            break;
+        }
+        out.push(Block {
+            line,
+            kind: Kind::Definitions(items),
+        });
+        i
+    }
+
+    fn field_list(
+        &mut self,
+        lines: &[Line],
+        mut i: usize,
+        depth: usize,
+        out: &mut Vec<Block>,
+    ) -> usize {
+        let line = lines[i].no;
+        let mut items = Vec::new();
+        while let Some((name, at)) = field_marker(lines[i].text) {
+            let name = Text {
+                text: name.to_string(),
+                line: lines[i].no,
+            };
+            let (body, next) = indented(lines, i, Some(at));
+            items.push((name, self.body(&body, depth + 1, false)));
+            i = next;
+            let mut j = i;
+            while j < lines.len() && lines[j].blank() {
+                j += 1;
+            }
+            if j < lines.len() && field_marker(lines[j].text).is_some() {
+                i = j;
+                continue;
+            }
+            self.ends_without_blank(lines, i, "field list");
+            break;
+        }
+        out.push(Block {
+            line,
+            kind: Kind::Fields(items),
+        });
+        i
+    }
+
+    fn line_block(&mut self, lines: &[Line], mut i: usize, out: &mut Vec<Block>) -> usize {
+        let line = lines[i].no;
+        let mut items: Vec<(usize, Text)> = Vec::new();
+        while i < lines.len() {
+            let t = lines[i].text;
+            if t.trim_end() == "|" {
+                items.push((
+                    0,
+                    Text {
+                        text: String::new(),
+                        line: lines[i].no,
+                    },
+                ));
+            } else if let Some(rest) = t.strip_prefix("| ") {
+                let indent = rest.len() - rest.trim_start_matches(' ').len();
+                items.push((
+                    indent,
+                    Text {
+                        text: rest.trim().to_string(),
+                        line: lines[i].no,
+                    },
+                ));
+            } else if !lines[i].blank() && lines[i].indent() > 0 && !items.is_empty() {
+                if let Some((_, last)) = items.last_mut() {
+                    last.text.push('\n');
+                    last.text.push_str(t.trim());
+                }
+            } else {
+                break;
+            }
+            i += 1;
+        }
+        self.ends_without_blank(lines, i, "line block");
+        out.push(Block {
+            line,
+            kind: Kind::LineBlock(items),
+        });
+        i
+    }
+
+    /// A table that could not be read: shown as literal text, with a warning.
+    fn bad_table(
+        &mut self,
+        lines: &[Line],
+        i: usize,
+        end: usize,
+        why: &str,
+        out: &mut Vec<Block>,
+    ) -> usize {
+        self.warn(
+            lines[i].no,
+            format!("malformed table ({why}); shown as text"),
+        );
+        out.push(Block {
+            line: lines[i].no,
+            kind: Kind::Literal {
+                lang: None,
+                text: join(&lines[i..end]),
+            },
+        });
+        end
+    }
+
+    fn grid_table(
+        &mut self,
+        lines: &[Line],
+        i: usize,
+        depth: usize,
+        out: &mut Vec<Block>,
+    ) -> usize {
+        let mut end = i;
+        while end < lines.len() && lines[end].text.starts_with(['+', '|']) {
+            end += 1;
+        }
+        let rows: Vec<Vec<char>> = lines[i..end]
+            .iter()
+            .map(|l| l.text.trim_end().chars().collect())
+            .collect();
+        let top = &rows[0];
+        let bounds: Vec<usize> = top
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| **c == '+')
+            .map(|(k, _)| k)
+            .collect();
+        let right = top.len() - 1;
+        if rows.iter().any(|r| r.len() != top.len()) {
+            return self.bad_table(lines, i, end, "lines of different lengths", out);
+        }
+        if !grid_border(&rows[rows.len() - 1].iter().collect::<String>()) {
+            return self.bad_table(lines, i, end, "no bottom border", out);
+        }
+        let mut table: Vec<Vec<Cell>> = Vec::new();
+        let mut head_rows = 0;
+        let mut row_start = 1;
+        for (k, r) in rows.iter().enumerate().skip(1) {
+            let s: String = r.iter().collect();
+            if !grid_border(&s) {
+                if r[0] != '|' || r[right] != '|' {
+                    return self.bad_table(
+                        lines,
+                        i,
+                        end,
+                        "a row does not start and end with `|`",
+                        out,
+                    );
+                }
+                if bounds.iter().any(|&b| r[b] == '+') {
+                    return self.bad_table(lines, i, end, "row spans are not supported", out);
+                }
+                continue;
+            }
+            if k == row_start {
+                return self.bad_table(lines, i, end, "an empty row", out);
+            }
+            // The cells of rows[row_start..k]: a boundary counts where every line has `|`.
+            let content = &rows[row_start..k];
+            let mut cells = Vec::new();
+            let mut left = 0;
+            let mut span = 0;
+            for &b in &bounds[1..] {
+                span += 1;
+                if b != right && !content.iter().all(|r| r[b] == '|') {
+                    continue;
+                }
+                let cell_lines: Vec<(String, usize)> = content
+                    .iter()
+                    .enumerate()
+                    .map(|(n, r)| {
+                        (
+                            r[left + 1..b].iter().collect::<String>(),
+                            lines[i + row_start + n].no,
+                        )
+                    })
+                    .collect();
+                let cell: Vec<Line> = cell_lines
+                    .iter()
+                    .map(|(t, no)| Line {
+                        text: t.as_str(),
+                        no: *no,
+                    })
+                    .collect();
+                let cell = trim_blank_edges(dedent(&cell));
+                let cell_body = self.body(&cell, depth + 1, false);
+                cells.push(Cell {
+                    span,
+                    body: cell_body,
+                });
+                left = b;
+                span = 0;
+            }
+            table.push(cells);
+            if s.contains('=') && k + 1 < rows.len() {
+                head_rows = table.len();
+            }
+            row_start = k + 1;
+        }
+        let body = table.split_off(head_rows);
+        let head = table;
+        out.push(Block {
+            line: lines[i].no,
+            kind: Kind::Table { head, body },
+        });
+        end
+    }
+
+    fn simple_table(
+        &mut self,
+        lines: &[Line],
+        i: usize,
+        depth: usize,
+        out: &mut Vec<Block>,
+    ) -> usize {
+        // As docutils: the table ends at its second border after the top, or at a
+        // border followed by a blank line; without one, it runs to the end (linear time).
+        let top_len = lines[i].text.trim().len();
+        let mut end = None;
+        let mut header_at = None;
+        for k in i + 1..lines.len() {
+            if !simple_table_border(lines[k].text) {
+                continue;
+            }
+            if lines[k].text.trim().len() != top_len {
+                return self.bad_table(
+                    lines,
+                    i,
+                    k + 1,
+                    "a border does not match the top border",
+                    out,
+                );
+            }
+            if header_at.is_some() || k + 1 >= lines.len() || lines[k + 1].blank() {
+                end = Some(k);
+                break;
+            }
+            header_at = Some(k);
+        }
+        let Some(end) = end else {
+            return self.bad_table(lines, i, lines.len(), "no bottom border", out);
+        };
+        let top: Vec<char> = lines[i].text.trim_end().chars().collect();
+        // Column ranges from the runs of `=` in the top border.
+        let mut cols: Vec<(usize, usize)> = Vec::new();
+        let mut k2 = 0;
+        while k2 < top.len() {
+            if top[k2] == '=' {
+                let s = k2;
+                while k2 < top.len() && top[k2] == '=' {
+                    k2 += 1;
+                }
+                cols.push((s, k2));
+            } else {
+                k2 += 1;
+            }
+        }
+        let mut head = Vec::new();
+        let mut body = Vec::new();
+        // Rows: a line whose first column is not blank starts a row.
+        let mut row: Vec<Vec<(String, usize)>> = Vec::new();
+        let mut in_head = header_at.is_some();
+        let flush =
+            |this: &mut Reader, row: &mut Vec<Vec<(String, usize)>>, dest: &mut Vec<Vec<Cell>>| {
+                if row.is_empty() {
+                    return;
+                }
+                let mut cells = Vec::new();
+                for c in 0..cols.len() {
+                    let col: Vec<Line> = row
+                        .iter()
+                        .map(|parts| Line {
+                            text: parts[c].0.as_str(),
+                            no: parts[c].1,
+                        })
+                        .collect();
+                    let col = trim_blank_edges(dedent(&col));
+                    cells.push(Cell {
+                        span: 1,
+                        body: this.body(&col, depth + 1, false),
+                    });
+                }
+                dest.push(cells);
+                row.clear();
+            };
+        for (k, l) in lines.iter().enumerate().take(end).skip(i + 1) {
+            if Some(k) == header_at {
+                flush(self, &mut row, &mut head);
+                in_head = false;
+                continue;
+            }
+            let chars: Vec<char> = l.text.trim_end().chars().collect();
+            if chars.iter().all(|c| *c == '-' || *c == ' ') && chars.contains(&'-') {
+                return self.bad_table(lines, i, end + 1, "column spans are not supported", out);
+            }
+            let mut parts = Vec::with_capacity(cols.len());
+            for (n, &(s, e)) in cols.iter().enumerate() {
+                let stop = if n + 1 == cols.len() {
+                    chars.len()
+                } else {
+                    e.min(chars.len())
+                };
+                let start = s.min(chars.len());
+                if n + 1 < cols.len() && chars.len() > e && chars[e] != ' ' {
+                    return self.bad_table(lines, i, end + 1, "text in a column gap", out);
+                }
+                parts.push((
+                    chars[start..stop.max(start)].iter().collect::<String>(),
+                    l.no,
+                ));
+            }
+            let first_blank = parts[0].0.trim().is_empty();
+            let dest = if in_head { &mut head } else { &mut body };
+            if l.blank() {
+                flush(self, &mut row, dest);
+                continue;
+            }
+            if !first_blank {
+                flush(self, &mut row, dest);
+            }
+            row.push(parts);
+        }
+        let dest = if in_head { &mut head } else { &mut body };
+        flush(self, &mut row, dest);
+        out.push(Block {
+            line: lines[i].no,
+            kind: Kind::Table { head, body },
+        });
+        end + 1
+    }
+
+    /// Explicit markup: `.. ` directives, comments, targets, footnotes, substitutions.
+    fn explicit(&mut self, lines: &[Line], i: usize, depth: usize, out: &mut Vec<Block>) -> usize {
+        let l = lines[i];
+        let first = 3.min(l.text.len());
+        let (block, next) = indented(lines, i, Some(first));
+        let head = block[0].text;
+        if let Some(rest) = head.strip_prefix('[')
+            && let Some(close) = rest.find(']')
+            && !rest[..close].contains(' ')
+        {
+            let label = rest[..close].to_string();
+            let mut inner = block.clone();
+            let after = &rest[close + 1..];
+            inner[0].text = after.trim_start();
+            let body = self.body(&trim_blank_edges(inner), depth + 1, false);
+            out.push(Block {
+                line: l.no,
+                kind: Kind::Footnote { label, body },
+            });
+            return next;
+        }
+        if head.starts_with('_') {
+            self.target(&block, l.no);
+            return next;
+        }
+        if let Some(rest) = head.strip_prefix('|')
+            && let Some(close) = rest.find('|')
+        {
+            let name = normalize_name(&rest[..close]);
+            let after = rest[close + 1..].trim_start();
+            let mut inner = block.clone();
+            inner[0].text = after;
+            self.substitution(name, &inner, l.no);
+            return next;
+        }
+        if let Some((name, args)) = split_directive(head) {
+            let mut inner = block.clone();
+            inner[0].text = args;
+            self.directive(name, &inner, &block, l.no, depth, out);
+            return next;
+        }
+        // A comment. `.. note:` (one colon) is a common slip: say so.
+        if let Some((word, rest)) = head.split_once(':')
+            && (rest.is_empty() || rest.starts_with(' '))
+            && DIRECTIVES.contains(&word.to_ascii_lowercase().as_str())
+        {
+            self.warn(
+                l.no,
+                format!("`.. {word}:` is a comment and is not shown; a directive needs two colons (`.. {word}::`)"),
+            );
+        }
+        next
+    }
+
+    fn target(&mut self, block: &[Line], line: usize) {
+        let all = join(block);
+        let text = all.trim();
+        let Some(rest) = text.strip_prefix('_') else {
+            return;
+        };
+        // Anonymous: `.. __: url`.
+        if let Some(url) = rest.strip_prefix("_:") {
+            let t = self.target_value(url);
+            self.refs.anonymous.push(t);
+            return;
+        }
+        let (name, value) = if let Some(quoted) = rest.strip_prefix('`') {
+            match quoted.find("`:") {
+                Some(end) => (&quoted[..end], &quoted[end + 2..]),
+                None => {
+                    self.warn(line, "malformed hyperlink target; ignored");
+                    return;
+                }
+            }
+        } else {
+            let mut end = None;
+            let bytes = rest.as_bytes();
+            let mut k = 0;
+            while k < bytes.len() {
+                if bytes[k] == b'\\' {
+                    k += 2;
+                    continue;
+                }
+                if bytes[k] == b':' && (k + 1 == bytes.len() || bytes[k + 1].is_ascii_whitespace())
+                {
+                    end = Some(k);
+                    break;
+                }
+                k += 1;
+            }
+            match end {
+                Some(end) => (&rest[..end], &rest[end + 1..]),
+                None => {
+                    self.warn(
+                        line,
+                        "malformed hyperlink target (no `:` after the name); ignored",
+                    );
+                    return;
+                }
+            }
+        };
+        let name = normalize_name(&name.replace('\\', ""));
+        let target = self.target_value(value);
+        self.refs.targets.insert(name, target);
+    }
+
+    fn target_value(&self, value: &str) -> Target {
+        let v = value.trim();
+        if v.is_empty() {
+            return Target::Anchor(String::new());
+        }
+        if let Some(alias) = v.strip_suffix('_')
+            && !alias.ends_with('_')
+            && !v.contains("://")
+        {
+            let alias = alias.trim_matches('`');
+            return Target::Alias(normalize_name(alias));
+        }
+        Target::Url(v.split_whitespace().collect::<String>().replace("\\_", "_"))
+    }
+
+    fn substitution(&mut self, name: String, block: &[Line], line: usize) {
+        let head = block[0].text;
+        let Some((directive, args)) = split_directive(head) else {
+            self.warn(
+                line,
+                format!("substitution `|{name}|` has no directive; ignored"),
+            );
+            return;
+        };
+        let mut inner = block.to_vec();
+        inner[0].text = args;
+        match directive {
+            "replace" => {
+                let lines = trim_blank_edges(inner);
+                let text = lines.iter().map(|l| l.text.trim()).collect::<Vec<_>>().join("\n");
+                self.refs.substitutions.insert(
+                    name,
+                    Substitution::Text(Text {
+                        text,
+                        line: lines.first().map_or(line, |l| l.no),
+                    }),
+                );
+            }
+            "unicode" => {
+                let mut text = String::new();
+                for word in args.split_whitespace() {
+                    if word == ".." {
+                        break;
+                    }
+                    let hex = word
+                        .strip_prefix("U+")
+                        .or_else(|| word.strip_prefix("u+"))
+                        .or_else(|| word.strip_prefix("0x"))
+                        .or_else(|| word.strip_prefix("\\x"));
+                    match hex.and_then(|h| u32::from_str_radix(h, 16).ok()).and_then(char::from_u32) {
+                        Some(c) => text.push(c),
+                        None => text.push_str(word),
+                    }
+                }
+                self.refs
+                    .substitutions
+                    .insert(name, Substitution::Text(Text { text, line }));
+            }
+            "image" => {
+                let d = self.split(&inner, true, true);
+                let image = self.image(&d, line);
+                self.refs.substitutions.insert(name, Substitution::Image(image));
+            }
+            other => self.warn(
+                line,
+                format!("substitution `|{name}|` uses `{other}`, which this reader does not know; ignored"),
+            ),
+        }
+    }
+
+    /// Splits a directive block into arguments, options and content.
+    fn split<'a>(
+        &mut self,
+        block: &[Line<'a>],
+        takes_args: bool,
+        takes_options: bool,
+    ) -> Directive<'a> {
+        let mut k = 0;
+        let mut args = Vec::new();
+        if takes_args {
+            while k < block.len()
+                && !block[k].blank()
+                && !(k > 0 && field_marker(block[k].text).is_some())
+            {
+                args.push(block[k].text.trim());
+                k += 1;
+            }
+        } else if k < block.len() && block[k].blank() {
+            k += 1;
+        }
+        let mut options = Vec::new();
+        if takes_options {
+            // Options may also start on the line after an empty first line.
+            let mut s = k;
+            if s == 0 && block.first().is_some_and(|l| l.blank()) {
+                s = 1;
+            }
+            while s < block.len() {
+                let Some((name, at)) = field_marker(block[s].text) else {
+                    break;
+                };
+                let mut value = block[s].text[at..].trim().to_string();
+                let no = block[s].no;
+                s += 1;
+                while s < block.len() && !block[s].blank() && block[s].indent() > 0 {
+                    value.push(' ');
+                    value.push_str(block[s].text.trim());
+                    s += 1;
+                }
+                options.push((name.to_lowercase(), value, no));
+            }
+            if !options.is_empty() {
+                k = s;
+            }
+        }
+        let content = trim_blank_edges(block[k.min(block.len())..].to_vec());
+        Directive {
+            args: args.join(" "),
+            options,
+            content,
+        }
+    }
+
+    fn check_options(&mut self, name: &str, d: &Directive, known: &[&str]) {
+        for (opt, _, no) in &d.options {
+            if !known.contains(&opt.as_str()) {
+                self.warn(
+                    *no,
+                    format!("unknown option `:{opt}:` for `{name}`; ignored"),
+                );
+            }
+        }
+    }
+
+    fn option<'d>(d: &'d Directive, name: &str) -> Option<&'d str> {
+        d.options
+            .iter()
+            .find(|(n, _, _)| n == name)
+            .map(|(_, v, _)| v.as_str())
+    }
+
+    fn image(&mut self, d: &Directive, line: usize) -> Image {
+        let uri: String = d.args.split_whitespace().collect();
+        if uri.is_empty() {
+            self.warn(line, "image without a URI");
+        }
+        Image {
+            uri,
+            alt: Self::option(d, "alt").map(str::to_string),
+            width: Self::option(d, "width").map(str::to_string),
+            height: Self::option(d, "height").map(str::to_string),
+            classes: Self::option(d, "class").map(classes_of).unwrap_or_default(),
+            align: Self::option(d, "align").map(str::to_string),
+            target: Self::option(d, "target").map(str::to_string),
+        }
+    }
+
+    fn no_content(&mut self, name: &str, d: &Directive) {
+        if let Some(first) = d.content.first() {
+            self.warn(
+                first.no,
+                format!("`{name}` takes no content; the content is ignored"),
+            );
+        }
+    }
+
+    fn directive(
+        &mut self,
+        name: &str,
+        inner: &[Line],
+        whole: &[Line],
+        line: usize,
+        depth: usize,
+        out: &mut Vec<Block>,
+    ) {
+        let lower = name.to_ascii_lowercase();
+        let push = |out: &mut Vec<Block>, kind: Kind| out.push(Block { line, kind });
+        match lower.as_str() {
+            "note" => {
+                let d = self.split(inner, false, true);
+                self.check_options(name, &d, &["class", "name"]);
+                let body = self.body(&d.content, depth + 1, false);
+                push(out, Kind::Note(body));
+            }
+            a if ADMONITIONS.contains(&a) => {
+                let d = self.split(inner, false, true);
+                self.check_options(name, &d, &["class", "name"]);
+                let body = self.body(&d.content, depth + 1, false);
+                push(
+                    out,
+                    Kind::Admonition {
+                        class: lower.clone(),
+                        title: None,
+                        body,
+                    },
+                );
+            }
+            "admonition" | "topic" | "sidebar" => {
+                let d = self.split(inner, true, true);
+                self.check_options(name, &d, &["class", "name", "subtitle"]);
+                let mut class = lower.clone();
+                if let Some(c) = Self::option(&d, "class") {
+                    for c in classes_of(c) {
+                        class.push(' ');
+                        class.push_str(&c);
+                    }
+                }
+                let body = self.body(&d.content, depth + 1, false);
+                push(
+                    out,
+                    Kind::Admonition {
+                        class,
+                        title: Some(Text {
+                            text: d.args.clone(),
+                            line,
+                        }),
+                        body,
+                    },
+                );
+            }
+            "nextslide" => {
+                let d = self.split(inner, true, true);
+                self.check_options(name, &d, &["increment", "classes", "class"]);
+                self.no_content(name, &d);
+                let classes = Self::option(&d, "classes")
+                    .or(Self::option(&d, "class"))
+                    .map(classes_of)
+                    .unwrap_or_default();
+                push(
+                    out,
+                    Kind::NextSlide {
+                        title: (!d.args.is_empty()).then(|| Text {
+                            text: d.args.clone(),
+                            line,
+                        }),
+                        increment: d.options.iter().any(|(n, _, _)| n == "increment"),
+                        classes,
+                    },
+                );
+            }
+            "slide" => {
+                let d = self.split(inner, true, true);
+                self.check_options(name, &d, &["level", "class", "inline-contents"]);
+                let level = Self::option(&d, "level")
+                    .and_then(|l| l.parse().ok())
+                    .unwrap_or(2usize)
+                    .clamp(1, 6);
+                if d.args.is_empty() {
+                    self.warn(line, "`slide` needs a title");
+                }
+                let body = self.body(&d.content, depth + 1, false);
+                let classes = Self::option(&d, "class")
+                    .map(classes_of)
+                    .unwrap_or_default();
+                push(
+                    out,
+                    Kind::Slide {
+                        title: Text {
+                            text: d.args.clone(),
+                            line,
+                        },
+                        level,
+                        classes,
+                        body,
+                    },
+                );
+            }
+            "ifslides" | "ifnotslides" => {
+                let d = self.split(inner, false, false);
+                let body = self.body(&d.content, depth + 1, false);
+                push(
+                    out,
+                    Kind::Only {
+                        slides: lower == "ifslides",
+                        body,
+                    },
+                );
+            }
+            "image" => {
+                let d = self.split(inner, true, true);
+                self.check_options(name, &d, IMAGE_OPTIONS);
+                self.no_content(name, &d);
+                let image = self.image(&d, line);
+                push(out, Kind::Image(image));
+            }
+            "figure" => {
+                let d = self.split(inner, true, true);
+                let mut known = IMAGE_OPTIONS.to_vec();
+                known.extend(["figwidth", "figclass"]);
+                self.check_options(name, &d, &known);
+                let image = self.image(&d, line);
+                let class = Self::option(&d, "figclass")
+                    .map(classes_of)
+                    .unwrap_or_default();
+                let mut body = self.body(&d.content, depth + 1, false);
+                let caption = match body.first() {
+                    Some(Block {
+                        kind: Kind::Para(t),
+                        ..
+                    }) => {
+                        let t = t.clone();
+                        body.remove(0);
+                        Some(t)
+                    }
+                    Some(b) => {
+                        // docutils: an empty comment stands for "no caption"; anything else
+                        // first is an error. Keep it as the legend.
+                        self.warn(
+                            b.line,
+                            "a figure's caption must be a paragraph; shown as the legend",
+                        );
+                        None
+                    }
+                    None => None,
+                };
+                push(
+                    out,
+                    Kind::Figure {
+                        image,
+                        class,
+                        caption,
+                        legend: body,
+                    },
+                );
+            }
+            "code-block" | "code" | "sourcecode" => {
+                let d = self.split(inner, true, true);
+                self.check_options(
+                    name,
+                    &d,
+                    &[
+                        "linenos",
+                        "lineno-start",
+                        "emphasize-lines",
+                        "caption",
+                        "name",
+                        "class",
+                        "dedent",
+                        "force",
+                        "number-lines",
+                    ],
+                );
+                let lang = d
+                    .args
+                    .split_whitespace()
+                    .next()
+                    .map(str::to_string)
+                    .or(self.default_lang.clone());
+                if d.content.is_empty() {
+                    self.warn(line, format!("`{name}` without content"));
+                }
+                let text = join(&dedent(&d.content));
+                let first = d.content.first().map_or(line, |l| l.no);
+                out.push(Block {
+                    line: first,
+                    kind: Kind::Literal { lang, text },
+                });
+            }
+            "highlight" => {
+                let d = self.split(inner, true, true);
+                self.check_options(name, &d, &["linenothreshold", "force"]);
+                self.default_lang = d.args.split_whitespace().next().map(str::to_string);
+            }
+            "parsed-literal" => {
+                let d = self.split(inner, false, true);
+                self.check_options(name, &d, &["class", "name"]);
+                let first = d.content.first().map_or(line, |l| l.no);
+                out.push(Block {
+                    line: first,
+                    kind: Kind::ParsedLiteral(Text {
+                        text: join(&dedent(&d.content)),
+                        line: first,
+                    }),
+                });
+            }
+            "rst-class" | "class" | "container" => {
+                let d = self.split(inner, true, true);
+                self.check_options(name, &d, &["name"]);
+                let classes = classes_of(&d.args);
+                if classes.is_empty() && lower != "container" {
+                    self.warn(line, format!("`{name}` needs at least one class name"));
+                }
+                let body = self.body(&d.content, depth + 1, false);
+                let mut classes = classes;
+                if lower == "container" {
+                    classes.insert(0, "container".into());
+                    if body.is_empty() {
+                        self.warn(line, "`container` without content");
+                        return;
+                    }
+                }
+                push(out, Kind::Classed { classes, body });
+            }
+            "demo" | "chart" => {
+                let d = self.split(inner, true, false);
+                self.no_content(name, &d);
+                push(out, Kind::Embed(format!("{{{{#{lower} {}}}}}", d.args)));
+            }
+            "raw" => {
+                let d = self.split(inner, true, true);
+                self.check_options(name, &d, &["file", "url", "encoding"]);
+                if d.args
+                    .split_whitespace()
+                    .any(|f| f.eq_ignore_ascii_case("html"))
+                {
+                    push(out, Kind::Raw(join(&dedent(&d.content))));
+                }
+            }
+            "rubric" => {
+                let d = self.split(inner, true, true);
+                self.check_options(name, &d, &["class", "name"]);
+                push(
+                    out,
+                    Kind::Rubric(Text {
+                        text: d.args.clone(),
+                        line,
+                    }),
+                );
+            }
+            "epigraph" | "highlights" | "pull-quote" => {
+                let d = self.split(inner, false, false);
+                let class = match lower.as_str() {
+                    "epigraph" => "epigraph",
+                    "highlights" => "highlights",
+                    _ => "pull-quote",
+                };
+                if !d.content.is_empty() {
+                    out.push(self.quote(&d.content, depth, class));
+                }
+            }
+            _ => {
+                self.warn(line, format!("unknown directive `{name}`; shown as text"));
+                let mut text = format!(".. {}", whole[0].text);
+                for l in &whole[1..] {
+                    text.push('\n');
+                    if !l.blank() {
+                        text.push_str("   ");
+                        text.push_str(l.text.trim_end());
+                    }
+                }
+                push(out, Kind::Literal { lang: None, text });
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read(src: &str) -> (Vec<Block>, Vec<Problem>) {
+        let lines: Vec<Line> = src
+            .split('\n')
+            .enumerate()
+            .map(|(n, t)| Line { text: t, no: n + 1 })
+            .collect();
+        let mut r = Reader::new();
+        let blocks = r.document(&lines);
+        (blocks, r.warnings)
+    }
+
+    #[test]
+    fn enumerators() {
+        assert_eq!(enumerator("3. x", None).map(|e| e.ordinal), Some(3));
+        assert_eq!(
+            enumerator("(iv) x", None).map(|e| e.sequence),
+            Some(Some(Sequence::LowerRoman))
+        );
+        assert_eq!(enumerator("b) x", None).map(|e| e.ordinal), Some(2));
+        assert!(enumerator("3: x", None).is_none());
+        assert!(enumerator("1.5 x", None).is_none());
+        assert!(enumerator("ab. x", None).is_none());
+    }
+
+    #[test]
+    fn title_levels_follow_first_appearance() {
+        let (blocks, w) = read("A\n=\n\nB\n-\n\n===\nD\n===\n\nC\n=\n");
+        let levels: Vec<usize> = blocks
+            .iter()
+            .filter_map(|b| match &b.kind {
+                Kind::Title { level, .. } => Some(*level),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(levels, vec![1, 2, 3, 1]);
+        assert!(w.is_empty(), "{w:?}");
+    }
+
+    #[test]
+    fn bullet_item_continuation_uses_the_smallest_indent() {
+        let (blocks, _) = read("- one\n\n        - two\n");
+        let Kind::Bullets(items) = &blocks[0].kind else {
+            panic!("{blocks:?}")
+        };
+        assert!(matches!(items[0][1].kind, Kind::Bullets(_)), "{items:?}");
+    }
+}

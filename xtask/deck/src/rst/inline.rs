@@ -1,0 +1,1035 @@
+//! Inline markup: emphasis, literals, interpreted text and roles, references,
+//! substitutions, footnote references and bare URLs, with docutils' recognition rules
+//! (a start-string follows whitespace or an opening punctuation and is followed by
+//! non-whitespace; an end-string is the reverse; markup does not nest).
+//!
+//! Output is Markdown text with inline HTML tags (`<em>`, `<a href>`...), which reads the
+//! same inside a Markdown paragraph and inside an HTML block.
+//!
+//! Every search for an end-string either succeeds (and the scan continues after it) or
+//! fails once and is not repeated for that kind of markup, so the time is linear in
+//! the length of the text.
+
+use std::collections::HashMap;
+
+use super::Problem;
+use super::block::{Image, Refs, Substitution, Target, Text, normalize_name, slug};
+
+/// Where rendered inline text goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Mode {
+    /// A Markdown paragraph: Markdown syntax characters are escaped.
+    Markdown,
+    /// A Markdown heading: as `Markdown`, and `#` and `{` are escaped anywhere.
+    Heading,
+    /// Inside an HTML block: only HTML is escaped.
+    Html,
+}
+
+/// Markup kinds whose end-string search can fail (indexes into `failed`).
+const LIT: usize = 0;
+const STRONG: usize = 1;
+const EMPH: usize = 2;
+const INTERP: usize = 3;
+const SUBST: usize = 4;
+
+/// How far a role name or footnote label may reach.
+const MAX_NAME: usize = 64;
+
+pub(crate) struct Inline<'r> {
+    refs: &'r Refs,
+    /// Prefix that makes a root-relative (`/x`) path relative to the page.
+    root: String,
+    anonymous_used: usize,
+    auto_footnote: u32,
+    /// Targets defined by embedded URIs (`` `text <url>`_ ``).
+    embedded: HashMap<String, String>,
+    /// Characters substitutions may still add (bounds nested/repeated expansion).
+    budget: usize,
+    pub warnings: Vec<Problem>,
+}
+
+fn start_context(chars: &[char], i: usize) -> bool {
+    if i == 0 {
+        return true;
+    }
+    let p = chars[i - 1];
+    p.is_whitespace() || "-:/'\"<([{".contains(p) || (!p.is_ascii() && !p.is_alphanumeric())
+}
+
+fn end_context(chars: &[char], i: usize) -> bool {
+    match chars.get(i) {
+        None => true,
+        Some(&c) => {
+            c.is_whitespace()
+                || "-.,:;!?\\/'\")]}>".contains(c)
+                || (!c.is_ascii() && !c.is_alphanumeric())
+        }
+    }
+}
+
+/// The closing bracket for an opening one, for the "`(*)` is not markup" rule.
+fn closer(c: char) -> Option<char> {
+    match c {
+        '(' => Some(')'),
+        '[' => Some(']'),
+        '{' => Some('}'),
+        '<' => Some('>'),
+        '\'' => Some('\''),
+        '"' => Some('"'),
+        _ => None,
+    }
+}
+
+/// Whether a start-string of `len` chars at `i` may open markup.
+fn opens(chars: &[char], i: usize, len: usize) -> bool {
+    let Some(&next) = chars.get(i + len) else {
+        return false;
+    };
+    if next.is_whitespace() {
+        return false;
+    }
+    if i > 0
+        && let Some(c) = closer(chars[i - 1])
+        && c == next
+    {
+        return false;
+    }
+    true
+}
+
+fn starts_with(chars: &[char], i: usize, s: &str) -> bool {
+    s.chars()
+        .enumerate()
+        .all(|(k, c)| chars.get(i + k) == Some(&c))
+}
+
+pub(crate) fn escape_html(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Removes backslash escapes (`\*` -> `*`, backslash-space -> nothing).
+fn unescape(chars: &[char]) -> String {
+    let mut out = String::with_capacity(chars.len());
+    let mut k = 0;
+    while k < chars.len() {
+        if chars[k] == '\\' && k + 1 < chars.len() {
+            if chars[k + 1] != ' ' && chars[k + 1] != '\n' {
+                out.push(chars[k + 1]);
+            }
+            k += 2;
+        } else {
+            out.push(chars[k]);
+            k += 1;
+        }
+    }
+    out
+}
+
+/// `text <target>` at the end of interpreted text: (text, target).
+fn embedded(content: &str) -> Option<(&str, &str)> {
+    let t = content.trim_end();
+    let inner = t.strip_suffix('>')?;
+    let open = inner.rfind('<')?;
+    let text = &inner[..open];
+    if !text.is_empty() && !text.ends_with([' ', '\n']) {
+        return None;
+    }
+    Some((text.trim_end(), &inner[open + 1..]))
+}
+
+impl<'r> Inline<'r> {
+    pub(crate) fn new(refs: &'r Refs, root: &str, budget: usize) -> Inline<'r> {
+        Inline {
+            refs,
+            root: root.to_string(),
+            anonymous_used: 0,
+            auto_footnote: 0,
+            embedded: HashMap::new(),
+            budget,
+            warnings: Vec::new(),
+        }
+    }
+
+    /// How many anonymous targets exist and how many references used one.
+    pub(crate) fn anonymous_counts(&self) -> (usize, usize) {
+        (self.refs.anonymous.len(), self.anonymous_used)
+    }
+
+    /// Renders a block's raw inline text.
+    pub(crate) fn render(&mut self, text: &Text, mode: Mode) -> String {
+        let chars: Vec<char> = text.text.chars().collect();
+        let mut out = String::with_capacity(text.text.len() + 16);
+        let mut run = Run {
+            chars: &chars,
+            line: text.line,
+            mode,
+            failed: [false; 5],
+            newlines: newlines(&chars),
+            escape_at: None,
+        };
+        self.run(&mut run, &mut out, 0);
+        out
+    }
+
+    /// A URI as written in a document, made usable from the page.
+    pub(crate) fn uri(&self, uri: &str) -> String {
+        match uri.strip_prefix('/') {
+            Some(rest) if !rest.starts_with('/') => format!("{}{rest}", self.root),
+            _ => uri.to_string(),
+        }
+    }
+
+    fn warn(&mut self, line: usize, message: String) {
+        self.warnings.push(Problem { line, message });
+    }
+
+    fn run(&mut self, r: &mut Run, out: &mut String, depth: usize) {
+        let chars = r.chars;
+        let n = chars.len();
+        let mut i = 0;
+        while i < n {
+            let c = chars[i];
+            if c == '\\' {
+                match chars.get(i + 1) {
+                    Some(' ') => i += 2,
+                    Some('\n') => i += 1,
+                    Some(&d) => {
+                        r.text(out, d, i + 1);
+                        i += 2;
+                    }
+                    None => {
+                        r.text(out, '\\', i);
+                        i += 1;
+                    }
+                }
+                continue;
+            }
+            if start_context(chars, i)
+                && let Some(next) = self.markup(r, out, i, depth)
+            {
+                i = next;
+                continue;
+            }
+            if start_context(chars, i) && c.is_alphanumeric() {
+                i = self.word(r, out, i);
+                continue;
+            }
+            r.text(out, c, i);
+            i += 1;
+        }
+    }
+
+    /// Inline markup starting at `i` (in start context): where it ends, or `None`.
+    fn markup(&mut self, r: &mut Run, out: &mut String, i: usize, depth: usize) -> Option<usize> {
+        let chars = r.chars;
+        let c = chars[i];
+        match c {
+            '`' if starts_with(chars, i, "``") => {
+                if !opens(chars, i, 2) {
+                    return None;
+                }
+                let Some(end) = r.find_end(i + 3, "``", LIT, false) else {
+                    self.unmatched(r, i, "inline literal");
+                    return None;
+                };
+                let content: String = chars[i + 2..end].iter().collect();
+                r.literal(out, &content);
+                Some(end + 2)
+            }
+            '*' if starts_with(chars, i, "**") => {
+                if !opens(chars, i, 2) {
+                    return None;
+                }
+                let Some(end) = r.find_end(i + 3, "**", STRONG, true) else {
+                    self.unmatched(r, i, "strong");
+                    return None;
+                };
+                r.wrap(out, "strong", &unescape(&chars[i + 2..end]), i + 2);
+                Some(end + 2)
+            }
+            '*' => {
+                if !opens(chars, i, 1) {
+                    return None;
+                }
+                let Some(end) = r.find_end(i + 2, "*", EMPH, true) else {
+                    self.unmatched(r, i, "emphasis");
+                    return None;
+                };
+                r.wrap(out, "em", &unescape(&chars[i + 1..end]), i + 1);
+                Some(end + 1)
+            }
+            '`' => {
+                if !opens(chars, i, 1) {
+                    return None;
+                }
+                self.interpreted(r, out, i, i + 1, None, depth)
+            }
+            ':' => {
+                // `:role:` followed by interpreted text.
+                let mut k = i + 1;
+                while k < chars.len() && k - i <= MAX_NAME {
+                    let ch = chars[k];
+                    if ch == '`' {
+                        break;
+                    }
+                    if !(ch.is_ascii_alphanumeric() || "-_.+:".contains(ch)) {
+                        return None;
+                    }
+                    k += 1;
+                }
+                if chars.get(k) != Some(&'`') || chars[k - 1] != ':' || k < i + 3 {
+                    return None;
+                }
+                let role: String = chars[i + 1..k - 1].iter().collect();
+                if !opens(chars, k, 1) || chars.get(k + 1) == Some(&'`') {
+                    return None;
+                }
+                self.interpreted(r, out, k, k + 1, Some(role), depth)
+            }
+            '|' => {
+                if !opens(chars, i, 1) || chars.get(i + 1) == Some(&'|') {
+                    return None;
+                }
+                let Some(end) = r.find_end_suffixed(i + 2, '|', SUBST) else {
+                    self.unmatched(r, i, "substitution reference");
+                    return None;
+                };
+                let (after, reference) = suffix(chars, end + 1);
+                let name: String = unescape(&chars[i + 1..end]);
+                let line = r.line_at(i);
+                let mut rendered = String::new();
+                self.substitute(r, &mut rendered, &name, line, depth);
+                match reference {
+                    Some(anonymous) => {
+                        let text = name.clone();
+                        match self.href(&text, anonymous, line) {
+                            Some(href) => out.push_str(&format!(
+                                "<a href=\"{}\">{rendered}</a>",
+                                escape_html(&href)
+                            )),
+                            None => out.push_str(&rendered),
+                        }
+                    }
+                    None => out.push_str(&rendered),
+                }
+                Some(after)
+            }
+            '_' if chars.get(i + 1) == Some(&'`') => {
+                if !opens(chars, i, 2) {
+                    return None;
+                }
+                let end = r.find_end(i + 3, "`", INTERP, true)?;
+                if !end_context(chars, end + 1) {
+                    return None;
+                }
+                let text = unescape(&chars[i + 2..end]);
+                r.plain(out, &text, i + 2);
+                Some(end + 1)
+            }
+            '[' => {
+                let mut k = i + 1;
+                while k < chars.len() && k - i <= MAX_NAME && chars[k] != ']' {
+                    if chars[k].is_whitespace() {
+                        return None;
+                    }
+                    k += 1;
+                }
+                if k == i + 1 || !starts_with(chars, k, "]_") || !end_context(chars, k + 2) {
+                    return None;
+                }
+                let label: String = chars[i + 1..k].iter().collect();
+                let shown = if label.starts_with('#') {
+                    self.auto_footnote += 1;
+                    self.auto_footnote.to_string()
+                } else if label == "*" {
+                    "*".to_string()
+                } else {
+                    label
+                };
+                out.push_str(&format!(
+                    "<sup class=\"footnote-reference\">[{}]</sup>",
+                    escape_html(&shown)
+                ));
+                Some(k + 2)
+            }
+            'h' | 'H' | 'f' | 'F' | 'm' | 'M' => {
+                let len = ["https://", "http://", "ftp://", "mailto:"]
+                    .iter()
+                    .find(|s| {
+                        s.chars().enumerate().all(|(k, sc)| {
+                            chars
+                                .get(i + k)
+                                .is_some_and(|ch| ch.eq_ignore_ascii_case(&sc))
+                        })
+                    })?
+                    .len();
+                let mut end = i + len;
+                while end < chars.len()
+                    && !chars[end].is_whitespace()
+                    && !"<>\"`\\".contains(chars[end])
+                {
+                    end += 1;
+                }
+                // Trailing punctuation ends the sentence, not the URL; `)` counts when unbalanced.
+                let opened = chars[i..end].iter().filter(|&&x| x == '(').count();
+                let mut closed = chars[i..end].iter().filter(|&&x| x == ')').count();
+                while let Some(&last) = chars[i + len..end].last() {
+                    if ".,;:!?'\"]}".contains(last) {
+                        end -= 1;
+                    } else if last == ')' && closed > opened {
+                        closed -= 1;
+                        end -= 1;
+                    } else {
+                        break;
+                    }
+                }
+                if end == i + len {
+                    return None;
+                }
+                let url: String = chars[i..end].iter().collect();
+                r.link(out, &url, &url, i);
+                Some(end)
+            }
+            _ => None,
+        }
+    }
+
+    fn unmatched(&mut self, r: &Run, i: usize, what: &str) {
+        let line = r.line_at(i);
+        self.warn(
+            line,
+            format!("{what} start-string without end-string; shown as text"),
+        );
+    }
+
+    /// A simple reference name (`name_`, `name__`) or a plain word.
+    fn word(&mut self, r: &mut Run, out: &mut String, i: usize) -> usize {
+        let chars = r.chars;
+        let mut end = i;
+        while end < chars.len() {
+            if chars[end].is_alphanumeric() {
+                end += 1;
+            } else if "-._+:".contains(chars[end])
+                && chars.get(end + 1).is_some_and(|c| c.is_alphanumeric())
+            {
+                end += 2;
+            } else {
+                break;
+            }
+        }
+        let (after, reference) = suffix(chars, end);
+        let name: String = chars[i..end].iter().collect();
+        match reference {
+            Some(anonymous) => {
+                let line = r.line_at(i);
+                match self.href(&name, anonymous, line) {
+                    Some(href) => r.link(out, &href, &name, i),
+                    None => r.plain(out, &name, i),
+                }
+                after
+            }
+            None => {
+                for (k, c) in chars[i..end].iter().enumerate() {
+                    r.text(out, *c, i + k);
+                }
+                end
+            }
+        }
+    }
+
+    /// Interpreted text whose opening backquote is at `open`; `from` is where its
+    /// content starts.
+    fn interpreted(
+        &mut self,
+        r: &mut Run,
+        out: &mut String,
+        open: usize,
+        from: usize,
+        prefix_role: Option<String>,
+        depth: usize,
+    ) -> Option<usize> {
+        let chars = r.chars;
+        let Some(end) = r.find_end_interpreted(from + 1) else {
+            self.unmatched(r, open, "interpreted text or phrase reference");
+            return None;
+        };
+        let raw = &chars[from..end];
+        let line = r.line_at(from);
+        let mut after = end + 1;
+        let mut role = prefix_role;
+        let mut reference = None;
+        if role.is_none() {
+            let (a, rf) = suffix(chars, end + 1);
+            if rf.is_some() {
+                after = a;
+                reference = rf;
+            } else if chars.get(end + 1) == Some(&':') {
+                let mut k = end + 2;
+                while k < chars.len()
+                    && k - end <= MAX_NAME
+                    && (chars[k].is_ascii_alphanumeric() || "-_.+".contains(chars[k]))
+                {
+                    k += 1;
+                }
+                if chars.get(k) == Some(&':') && k > end + 2 && end_context(chars, k + 1) {
+                    role = Some(chars[end + 2..k].iter().collect());
+                    after = k + 1;
+                }
+            }
+        }
+        if let Some(anonymous) = reference {
+            let content = unescape(raw);
+            let (text, href) = match embedded(&content) {
+                Some((text, target)) => {
+                    let href = if let Some(alias) = target.strip_suffix('_')
+                        && !target.contains(char::is_whitespace)
+                    {
+                        self.href(alias.trim_matches('`'), false, line)
+                    } else {
+                        let url: String = target.split_whitespace().collect();
+                        Some(self.uri(&url))
+                    };
+                    let shown = if text.is_empty() {
+                        target.to_string()
+                    } else {
+                        text.to_string()
+                    };
+                    if !anonymous
+                        && let Some(h) = &href
+                        && !text.is_empty()
+                    {
+                        self.embedded.insert(normalize_name(text), h.clone());
+                    }
+                    (shown, href)
+                }
+                None => {
+                    let href = self.href(&content, anonymous, line);
+                    (content, href)
+                }
+            };
+            match href {
+                Some(href) => r.link(out, &href, &text, from),
+                None => r.plain(out, &text, from),
+            }
+            return Some(after);
+        }
+        let content: String = raw.iter().collect();
+        self.role(
+            r,
+            out,
+            role.as_deref().unwrap_or("title-reference"),
+            &content,
+            from,
+            depth,
+        );
+        Some(after)
+    }
+
+    fn role(
+        &mut self,
+        r: &mut Run,
+        out: &mut String,
+        role: &str,
+        content: &str,
+        at: usize,
+        _depth: usize,
+    ) {
+        let text = unescape(&content.chars().collect::<Vec<_>>());
+        let tag =
+            match role.to_ascii_lowercase().as_str() {
+                "emphasis" | "manpage" => "em",
+                "strong" => "strong",
+                "sub" | "subscript" => "sub",
+                "sup" | "superscript" => "sup",
+                "title-reference" | "title" | "t" => "cite",
+                "abbreviation" | "ab" | "abbr" | "acronym" | "ac" => "abbr",
+                "dfn" => "dfn",
+                "kbd" => "kbd",
+                "literal" | "code" | "file" | "samp" | "command" | "program" | "envvar"
+                | "option" | "mimetype" | "makevar" | "regexp" | "math" => {
+                    r.literal(out, content);
+                    return;
+                }
+                "guilabel" | "menuselection" => "span",
+                "ref" | "doc" | "term" | "any" | "numref" | "keyword" => {
+                    let shown = embedded(&text).map_or(text.as_str(), |(t, target)| {
+                        if t.is_empty() { target } else { t }
+                    });
+                    r.plain(out, shown, at);
+                    return;
+                }
+                "rfc" | "pep" => {
+                    let number: String = text.chars().take_while(|c| c.is_ascii_digit()).collect();
+                    if number.is_empty() {
+                        let line = r.line_at(at);
+                        self.warn(line, format!("`:{role}:` needs a number"));
+                        r.plain(out, &text, at);
+                        return;
+                    }
+                    let (href, shown) = if role.eq_ignore_ascii_case("rfc") {
+                        (
+                            format!("https://datatracker.ietf.org/doc/html/rfc{number}"),
+                            format!("RFC {number}"),
+                        )
+                    } else {
+                        (
+                            format!("https://peps.python.org/pep-{number:0>4}/"),
+                            format!("PEP {number}"),
+                        )
+                    };
+                    r.link(out, &href, &shown, at);
+                    return;
+                }
+                _ => {
+                    let line = r.line_at(at);
+                    self.warn(
+                        line,
+                        format!("unknown role `:{role}:`; shown as plain text"),
+                    );
+                    r.plain(out, &text, at);
+                    return;
+                }
+            };
+        r.wrap(out, tag, &text, at);
+    }
+
+    /// The URL a reference name points to, or a warning.
+    fn href(&mut self, name: &str, anonymous: bool, line: usize) -> Option<String> {
+        if anonymous {
+            let Some(t) = self.refs.anonymous.get(self.anonymous_used) else {
+                self.warn(
+                    line,
+                    format!("anonymous reference `{name}__` has no matching `.. __:` target"),
+                );
+                return None;
+            };
+            self.anonymous_used += 1;
+            return self.resolve(t.clone(), name, line);
+        }
+        let key = normalize_name(name);
+        if let Some(url) = self.embedded.get(&key) {
+            return Some(url.clone());
+        }
+        match self.refs.targets.get(&key) {
+            Some(t) => self.resolve(t.clone(), name, line),
+            None => {
+                self.warn(
+                    line,
+                    format!("unknown target name `{name}`; shown as plain text"),
+                );
+                None
+            }
+        }
+    }
+
+    fn resolve(&mut self, mut target: Target, name: &str, line: usize) -> Option<String> {
+        let mut current = name.to_string();
+        for _ in 0..8 {
+            match target {
+                Target::Url(url) => return Some(self.uri(&url)),
+                Target::Anchor(id) if id.is_empty() => return Some(format!("#{}", slug(&current))),
+                Target::Anchor(id) => return Some(format!("#{id}")),
+                Target::Alias(next) => {
+                    if let Some(url) = self.embedded.get(&next) {
+                        return Some(url.clone());
+                    }
+                    let Some(t) = self.refs.targets.get(&next) else {
+                        self.warn(
+                            line,
+                            format!(
+                                "`{name}` points to unknown target `{next}`; shown as plain text"
+                            ),
+                        );
+                        return None;
+                    };
+                    current = next;
+                    target = t.clone();
+                }
+            }
+        }
+        self.warn(
+            line,
+            format!("target `{name}` is an alias chain that is too long (or a loop)"),
+        );
+        None
+    }
+
+    fn substitute(&mut self, r: &mut Run, out: &mut String, name: &str, line: usize, depth: usize) {
+        let key = normalize_name(name);
+        let Some(sub) = self.refs.substitutions.get(&key) else {
+            self.warn(
+                line,
+                format!("undefined substitution `|{name}|`; shown as text"),
+            );
+            for c in format!("|{name}|").chars() {
+                r.text_raw(out, c);
+            }
+            return;
+        };
+        match sub {
+            Substitution::Image(image) => {
+                let image = image.clone();
+                out.push_str(&self.img(&image));
+            }
+            Substitution::Text(text) => {
+                let size = text.text.len();
+                if depth >= 2 || size > self.budget {
+                    self.warn(
+                        line,
+                        format!("substitution `|{name}|` not expanded (nested too deep or too much text)"),
+                    );
+                    for c in text.text.chars() {
+                        r.text_raw(out, c);
+                    }
+                    return;
+                }
+                self.budget -= size;
+                let chars: Vec<char> = text.text.chars().collect();
+                let mut inner = Run {
+                    chars: &chars,
+                    line: text.line,
+                    mode: r.mode,
+                    failed: [false; 5],
+                    newlines: newlines(&chars),
+                    escape_at: None,
+                };
+                let mut piece = String::new();
+                self.run(&mut inner, &mut piece, depth + 1);
+                // A replacement is inline: its line breaks are spaces.
+                out.push_str(&piece.replace('\n', " "));
+            }
+        }
+    }
+
+    /// An `<img>` tag for an image.
+    pub(crate) fn img(&mut self, image: &Image) -> String {
+        let mut tag = format!("<img src=\"{}\"", escape_html(&self.uri(&image.uri)));
+        let alt = image
+            .alt
+            .clone()
+            .unwrap_or_else(|| image.uri.rsplit('/').next().unwrap_or("").to_string());
+        tag.push_str(&format!(" alt=\"{}\"", escape_html(&alt)));
+        let mut style = String::new();
+        for (attr, value) in [("width", &image.width), ("height", &image.height)] {
+            if let Some(v) = value {
+                let v = v.trim();
+                if !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit()) {
+                    tag.push_str(&format!(" {attr}=\"{v}\""));
+                } else if !v.is_empty() {
+                    style.push_str(&format!("{attr}: {}; ", escape_html(v)));
+                }
+            }
+        }
+        if !style.is_empty() {
+            tag.push_str(&format!(" style=\"{}\"", style.trim_end()));
+        }
+        let mut classes = image.classes.clone();
+        if let Some(align) = &image.align {
+            classes.push(format!("align-{}", slug(align)));
+        }
+        if !classes.is_empty() {
+            tag.push_str(&format!(" class=\"{}\"", escape_html(&classes.join(" "))));
+        }
+        tag.push('>');
+        if let Some(target) = &image.target {
+            let t = target.trim();
+            let href = if let Some(name) = t.strip_suffix('_')
+                && !t.contains("://")
+            {
+                self.href(name.trim_matches('`'), false, 0)
+            } else {
+                Some(self.uri(t))
+            };
+            if let Some(href) = href {
+                return format!("<a href=\"{}\">{tag}</a>", escape_html(&href));
+            }
+        }
+        tag
+    }
+}
+
+fn newlines(chars: &[char]) -> Vec<usize> {
+    chars
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| **c == '\n')
+        .map(|(k, _)| k)
+        .collect()
+}
+
+/// A reference suffix at `i`: `__` (anonymous) or `_`, followed by end context.
+/// Returns where the markup ends and `Some(anonymous)` if it is a reference.
+fn suffix(chars: &[char], i: usize) -> (usize, Option<bool>) {
+    if starts_with(chars, i, "__") && end_context(chars, i + 2) {
+        (i + 2, Some(true))
+    } else if chars.get(i) == Some(&'_') && end_context(chars, i + 1) {
+        (i + 1, Some(false))
+    } else {
+        (i, None)
+    }
+}
+
+/// The text being rendered and how.
+struct Run<'c> {
+    chars: &'c [char],
+    line: usize,
+    mode: Mode,
+    failed: [bool; 5],
+    /// Where the text's line breaks are, for line numbers in warnings.
+    newlines: Vec<usize>,
+    /// A `.` or `)` after a number at the start of a line, escaped so that it does
+    /// not start an ordered list.
+    escape_at: Option<usize>,
+}
+
+impl Run<'_> {
+    fn line_at(&self, i: usize) -> usize {
+        self.line + self.newlines.partition_point(|&p| p < i)
+    }
+
+    /// The first valid `end` string at or after `from`.
+    fn find_end(&mut self, from: usize, end: &str, kind: usize, escapes: bool) -> Option<usize> {
+        if self.failed[kind] {
+            return None;
+        }
+        let chars = self.chars;
+        let len = end.chars().count();
+        let mut k = from;
+        while k < chars.len() {
+            if escapes && chars[k] == '\\' {
+                k += 2;
+                continue;
+            }
+            if starts_with(chars, k, end)
+                && !chars[k - 1].is_whitespace()
+                && end_context(chars, k + len)
+            {
+                return Some(k);
+            }
+            k += 1;
+        }
+        self.failed[kind] = true;
+        None
+    }
+
+    /// The closing char of markup that may take a reference suffix (`|x|_`).
+    fn find_end_suffixed(&mut self, from: usize, end: char, kind: usize) -> Option<usize> {
+        if self.failed[kind] {
+            return None;
+        }
+        let chars = self.chars;
+        let mut k = from;
+        while k < chars.len() {
+            if chars[k] == '\\' {
+                k += 2;
+                continue;
+            }
+            if chars[k] == end && !chars[k - 1].is_whitespace() {
+                let (after, _) = suffix(chars, k + 1);
+                if end_context(chars, after) {
+                    return Some(k);
+                }
+            }
+            k += 1;
+        }
+        self.failed[kind] = true;
+        None
+    }
+
+    /// The closing backquote of interpreted text: followed by end context, a reference
+    /// suffix, or a `:role:` suffix.
+    fn find_end_interpreted(&mut self, from: usize) -> Option<usize> {
+        if self.failed[INTERP] {
+            return None;
+        }
+        let chars = self.chars;
+        let mut k = from;
+        while k < chars.len() {
+            if chars[k] == '\\' {
+                k += 2;
+                continue;
+            }
+            if chars[k] == '`' && !chars[k - 1].is_whitespace() && chars.get(k + 1) != Some(&'`') {
+                let (after, _) = suffix(chars, k + 1);
+                if end_context(chars, after) || chars.get(k + 1) == Some(&':') {
+                    return Some(k);
+                }
+            }
+            k += 1;
+        }
+        self.failed[INTERP] = true;
+        None
+    }
+
+    fn at_line_start(out: &str) -> bool {
+        out.is_empty() || out.ends_with('\n')
+    }
+
+    /// One character of text at `i` in the source, escaped for the mode.
+    fn text(&mut self, out: &mut String, c: char, i: usize) {
+        if self.mode != Mode::Html && Self::at_line_start(out) && c.is_ascii_digit() {
+            let mut k = i;
+            while k < self.chars.len() && k - i < 10 && self.chars[k].is_ascii_digit() {
+                k += 1;
+            }
+            if matches!(self.chars.get(k), Some('.' | ')')) {
+                self.escape_at = Some(k);
+            }
+        }
+        if self.escape_at == Some(i) {
+            out.push('\\');
+            out.push(c);
+            return;
+        }
+        self.text_raw(out, c);
+    }
+
+    /// One character of text, escaped for the mode (no position-dependent rules).
+    fn text_raw(&mut self, out: &mut String, c: char) {
+        match self.mode {
+            Mode::Html => match c {
+                '&' => out.push_str("&amp;"),
+                '<' => out.push_str("&lt;"),
+                '>' => out.push_str("&gt;"),
+                '"' => out.push_str("&quot;"),
+                c => out.push(c),
+            },
+            Mode::Markdown | Mode::Heading => {
+                let bol = Self::at_line_start(out);
+                match c {
+                    ' ' | '\t' if bol => {}
+                    '\n' => {
+                        let trimmed = out.trim_end_matches([' ', '\t']).len();
+                        out.truncate(trimmed);
+                        out.push('\n');
+                    }
+                    '\\' | '`' | '*' | '_' | '[' | ']' | '|' | '~' => {
+                        out.push('\\');
+                        out.push(c);
+                    }
+                    '<' => out.push_str("&lt;"),
+                    '>' => out.push_str("&gt;"),
+                    '&' => out.push_str("&amp;"),
+                    '#' | '-' | '+' | '=' if bol => {
+                        out.push('\\');
+                        out.push(c);
+                    }
+                    '#' | '{' | '}' if self.mode == Mode::Heading => {
+                        out.push('\\');
+                        out.push(c);
+                    }
+                    c => out.push(c),
+                }
+            }
+        }
+    }
+
+    fn plain(&mut self, out: &mut String, text: &str, _at: usize) {
+        for c in text.chars() {
+            self.text_raw(out, c);
+        }
+    }
+
+    fn wrap(&mut self, out: &mut String, tag: &str, text: &str, at: usize) {
+        out.push_str(&format!("<{tag}>"));
+        self.plain(out, text, at);
+        out.push_str(&format!("</{tag}>"));
+    }
+
+    fn link(&mut self, out: &mut String, href: &str, text: &str, at: usize) {
+        out.push_str(&format!("<a href=\"{}\">", escape_html(href)));
+        self.plain(out, text, at);
+        out.push_str("</a>");
+    }
+
+    fn literal(&mut self, out: &mut String, content: &str) {
+        if self.mode != Mode::Html && !content.contains('\n') {
+            let longest = content.split(|c| c != '`').map(str::len).max().unwrap_or(0);
+            let fence = "`".repeat(longest + 1);
+            let pad =
+                if content.starts_with('`') || content.ends_with('`') || content.starts_with(' ') {
+                    " "
+                } else {
+                    ""
+                };
+            out.push_str(&format!("{fence}{pad}{content}{pad}{fence}"));
+            return;
+        }
+        out.push_str("<code>");
+        for c in content.chars() {
+            match (self.mode, c) {
+                (Mode::Html, '{') => out.push_str("&#123;"),
+                _ => self.text_raw(out, c),
+            }
+        }
+        out.push_str("</code>");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn md(src: &str) -> (String, Vec<Problem>) {
+        let refs = Refs::default();
+        let mut inline = Inline::new(&refs, "", 1 << 20);
+        let out = inline.render(
+            &Text {
+                text: src.into(),
+                line: 1,
+            },
+            Mode::Markdown,
+        );
+        (out, inline.warnings)
+    }
+
+    #[test]
+    fn emphasis_strong_literal() {
+        assert_eq!(md("*a* **b** ``c``").0, "<em>a</em> <strong>b</strong> `c`");
+    }
+
+    #[test]
+    fn markup_needs_context() {
+        assert_eq!(md("2 * 3 * 4").0, "2 \\* 3 \\* 4");
+        assert_eq!(md("a*b*c").0, "a\\*b\\*c");
+        assert_eq!(md("(*)").0, "(\\*)");
+    }
+
+    #[test]
+    fn literal_with_leading_space_is_not_markup() {
+        let (out, w) = md("``    # x``");
+        assert!(!out.contains("<code>") && !out.starts_with('`'), "{out}");
+        assert!(w.is_empty(), "{w:?}");
+    }
+
+    #[test]
+    fn unmatched_start_string_warns() {
+        let (out, w) = md("a *b c");
+        assert_eq!(out, "a \\*b c");
+        assert_eq!(w.len(), 1);
+    }
+
+    #[test]
+    fn line_starts_are_protected() {
+        assert_eq!(md("a\n- b\n1. c\n# d").0, "a\n\\- b\n1\\. c\n\\# d");
+    }
+
+    #[test]
+    fn bare_urls_lose_trailing_punctuation() {
+        assert_eq!(
+            md("see http://x.org/a_(b), ok").0,
+            "see <a href=\"http://x.org/a_(b)\">http://x.org/a\\_(b)</a>, ok"
+        );
+    }
+}

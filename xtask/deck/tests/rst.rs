@@ -1,0 +1,558 @@
+//! reStructuredText chapters: each construct the reader supports, through the deck's
+//! slide engine to HTML; hieroglyph's seed notes built as a real book; and the reader's
+//! time growing linearly with its input.
+//!
+//! Fixtures are in `tests/rst/`: `slides.rst` (slide rules), `body.rst` (body and
+//! inline markup), `demo.rst` (demo embeds, with a fixture demos crate in `demos/`),
+//! `problems.rst` (what is reported), and the three seed notes copied verbatim.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use deck::rst::{self, Converted};
+use deck::slides::{self, Embed};
+
+fn fixture(name: &str) -> String {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/rst")
+        .join(name);
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("reading {}: {e}", path.display()))
+}
+
+/// Embeds that name what they embed, so a test can see where they went.
+struct FakeEmbed;
+
+impl Embed for FakeEmbed {
+    fn demo(&mut self, name: &str) -> Result<String, String> {
+        Ok(format!("<figure class=\"demo\">DEMO {name}</figure>"))
+    }
+    fn chart(&mut self, demo: &str, metrics: &[String]) -> Result<String, String> {
+        Ok(format!(
+            "<figure>CHART {demo} {}</figure>",
+            metrics.join(",")
+        ))
+    }
+}
+
+/// A fixture converted, made into slides and rendered as mdbook would.
+fn render(name: &str) -> (Converted, String) {
+    let converted = rst::to_markdown(&fixture(name));
+    let slides = slides::to_slides(&converted.markdown, &mut FakeEmbed)
+        .unwrap_or_else(|p| panic!("{name}: {p:?}\n{}", converted.markdown));
+    let mut html = String::new();
+    pulldown_cmark::html::push_html(
+        &mut html,
+        pulldown_cmark::Parser::new_ext(&slides, slides::markdown_options()),
+    );
+    (converted, html)
+}
+
+/// The HTML of each slide, in order.
+fn slide_chunks(html: &str) -> Vec<&str> {
+    html.split("<section class=\"slide\"").skip(1).collect()
+}
+
+/// (shown part, notes part) of one slide's HTML.
+fn shown_and_notes(slide: &str) -> (&str, &str) {
+    match slide.find("<aside class=\"notes\">") {
+        Some(at) => (&slide[..at], &slide[at..]),
+        None => (slide, ""),
+    }
+}
+
+fn assert_contains(haystack: &str, needles: &[&str]) {
+    for n in needles {
+        assert!(haystack.contains(n), "missing {n:?} in:\n{haystack}");
+    }
+}
+
+fn line_of(src: &str, needle: &str) -> usize {
+    let at = src
+        .find(needle)
+        .unwrap_or_else(|| panic!("{needle:?} not in fixture"));
+    src[..at].matches('\n').count() + 1
+}
+
+#[test]
+fn titles_notes_and_slide_directives() {
+    let (c, html) = render("slides.rst");
+    assert!(c.warnings.is_empty(), "{:?}", c.warnings);
+    let slides = slide_chunks(&html);
+    let titles: Vec<String> = slides
+        .iter()
+        .map(|s| {
+            let open = s.find("<h").map(|k| &s[k..]).unwrap_or("");
+            let text = open.find('>').map(|k| &open[k + 1..]).unwrap_or("");
+            text[..text.find("</h").unwrap_or(0)].to_string()
+        })
+        .collect();
+    assert_eq!(
+        titles,
+        [
+            "Sockets and files",
+            "A second-level slide",
+            "A second-level slide",
+            "A second-level slide (3)",
+            "A slide directive",
+        ]
+    );
+    // The note given mid-slide is hidden in the notes, at the end of its slide.
+    let (shown, notes) = shown_and_notes(slides[0]);
+    assert_contains(
+        shown,
+        &["Opening words.", "After the note, still on the slide."],
+    );
+    assert_contains(notes, &["Said mid-slide, moved to the end of the slide."]);
+    assert!(!shown.contains("Said mid-slide"));
+    // A third-level title stays inside its slide, as `h3`.
+    assert_contains(
+        slides[1],
+        &[
+            "<h3",
+            "A third level stays inside</h3>",
+            "Still the second slide.",
+        ],
+    );
+    assert_contains(slides[4], &["Content of the slide directive."]);
+    // A fourth title style is level 4: by order of appearance, not by character.
+    assert_contains(slides[4], &["<h4", "Overlined once</h4>"]);
+    assert_contains(
+        slides[4],
+        &[
+            "<div class=\"only-slides\">\n<p>Only on the slides.</p>\n</div>",
+            "<div class=\"only-reading\">\n<p>Only in the reading view.</p>\n</div>",
+            "<div class=\"build\">\n<ul>\n<li>first</li>",
+        ],
+    );
+}
+
+#[test]
+fn body_elements_and_inline_markup() {
+    let (c, html) = render("body.rst");
+    assert!(c.warnings.is_empty(), "{:?}", c.warnings);
+    assert_contains(
+        &html,
+        &[
+            // Inline markup.
+            "<em>emphasis</em>",
+            "<strong>strong</strong>",
+            "<code>literal</code>",
+            "<cite>a title</cite>",
+            "<kbd>Ctrl-C</kbd>",
+            "<a href=\"https://man7.org/linux/man-pages/man7/socket.7.html\">the man page</a>",
+            "<a href=\"https://man7.org/linux/man-pages/man2/socket.2.html\">socket</a>",
+            "<a href=\"https://example.org/phrase\">a phrase</a>",
+            "<a href=\"https://example.org/anonymous\">one</a>",
+            "<a href=\"https://example.org/path\">https://example.org/path</a>.",
+            "<em>inter-process</em> communication",
+            "an escaped *star*.",
+            // Lists.
+            "<li>bullet one</li>",
+            "<ul>\n<li>nested bullet</li>",
+            "<ol>\n<li>auto one</li>\n<li>auto two</li>\n</ol>",
+            "<ol start=\"3\">\n<li>three</li>",
+            "<ol type=\"a\" start=\"1\">",
+            "alpha b",
+            // Definition and field lists.
+            "<dt>term</dt>",
+            "<p>Its definition.</p>",
+            "<span class=\"classifier\">classifier</span>",
+            "<dl class=\"field-list\">\n<dt>Author</dt>",
+            // Block quote with attribution, line block.
+            "<blockquote>\n<p>A block quote.</p>",
+            "<p class=\"attribution\">— An Author</p>",
+            "<div class=\"line\">A line block,</div>",
+            "<div class=\"line\">&nbsp;&nbsp;&nbsp;indented,</div>",
+            // Literal blocks keep their text; code blocks their language.
+            "<p>Literal follows:</p>",
+            "<pre><code>int fd = socket(AF_UNIX, SOCK_STREAM, 0);\n*not emphasis*\n</code></pre>",
+            "<pre><code class=\"language-c\">close(fd);\n</code></pre>",
+            "<pre><code>raw text\n</code></pre>",
+            // Tables.
+            "<th>Left</th>",
+            "<td>d <em>e</em></td>",
+            "<th>Head A</th>",
+            "<td>cell 2</td>",
+            "<td colspan=\"2\">spans both</td>",
+            // Admonitions are visible boxes.
+            "<div class=\"admonition warning\">\n<p class=\"admonition-title\">Warning</p>",
+            "<p>Do not do this.</p>",
+            "<div class=\"admonition tip\">",
+            "<p>Do this instead.</p>",
+            // Figures and images.
+            "<figure class=\"figure fill\">",
+            "<a href=\"https://example.org/big.png\"><img src=\"_static/picture.png\" alt=\"A picture\" width=\"400\" class=\"fill\"></a>",
+            "<figcaption>The caption, with <em>markup</em>.</figcaption>",
+            "<div class=\"legend\">\n<p>A legend paragraph.</p>",
+            "<img src=\"_static/other.png\" alt=\"other.png\" style=\"width: 50%;\">",
+            // A transition is a rule inside the slide, not a new slide.
+            "<hr class=\"transition\">",
+            "After the transition.",
+        ],
+    );
+    assert!(
+        !html.contains("This is a comment"),
+        "comments are not shown"
+    );
+    assert_eq!(slides::count_slides(&slides_of(&c)), 1);
+}
+
+fn slides_of(c: &Converted) -> String {
+    slides::to_slides(&c.markdown, &mut FakeEmbed).unwrap_or_default()
+}
+
+#[test]
+fn demo_embeds_in_both_forms() {
+    let src =
+        "Demo\n====\n\n.. demo:: a-demo\n\n{{#demo other-demo}}\n\n.. chart:: a-demo rx.bytes\n";
+    let c = rst::to_markdown(src);
+    let out = slides::to_slides(&c.markdown, &mut FakeEmbed).unwrap();
+    assert_contains(
+        &out,
+        &["DEMO a-demo", "DEMO other-demo", "CHART a-demo rx.bytes"],
+    );
+}
+
+#[test]
+fn problems_are_warnings_at_their_line() {
+    let src = fixture("problems.rst");
+    let c = rst::to_markdown(&src);
+    let got: Vec<(usize, &str)> = c
+        .warnings
+        .iter()
+        .map(|w| (w.line, w.message.as_str()))
+        .collect();
+    let expect = [
+        (
+            line_of(&src, ".. frobnicate"),
+            "unknown directive `frobnicate`",
+        ),
+        (line_of(&src, "Text with"), "unknown role `:unknownrole:`"),
+        (
+            line_of(&src, "Text with"),
+            "emphasis start-string without end-string",
+        ),
+        (
+            line_of(&src, "A longer title") + 1,
+            "title underline too short",
+        ),
+        (line_of(&src, ".. note: single"), "`.. note:` is a comment"),
+    ];
+    for (line, start) in expect {
+        assert!(
+            got.iter().any(|(l, m)| *l == line && m.starts_with(start)),
+            "no warning {start:?} at line {line}: {got:?}"
+        );
+    }
+    assert_eq!(got.len(), expect.len(), "{got:?}");
+    // Shown plainly, not dropped: the unknown directive as text, the role's content.
+    let out = slides_of(&c);
+    assert_contains(
+        &out,
+        &[
+            ".. frobnicate:: something",
+            "   body",
+            "Text with x and \\*unclosed",
+        ],
+    );
+    // A too-short underline under a short title is text, as in docutils.
+    assert_contains(&out, &["Short\n\\==="]);
+}
+
+#[test]
+fn later_problems_map_to_the_rst_line() {
+    let src = "Title\n=====\n\nSome text.\n\n.. demo:: missing-demo\n";
+    let c = rst::to_markdown(src);
+    let err = slides::to_slides(&c.markdown, &mut NoDemos).unwrap_err();
+    assert_eq!(err.len(), 1);
+    assert_eq!(c.source_line(err[0].line), 6, "{}", c.markdown);
+}
+
+struct NoDemos;
+
+impl Embed for NoDemos {
+    fn demo(&mut self, name: &str) -> Result<String, String> {
+        Err(format!("no demo `{name}`"))
+    }
+    fn chart(&mut self, demo: &str, _: &[String]) -> Result<String, String> {
+        Err(format!("no demo `{demo}`"))
+    }
+}
+
+#[test]
+fn seeds_convert_without_touching_their_text() {
+    for seed in ["seed_000.rst", "seed_001.rst", "seed_002.rst"] {
+        let (c, html) = render(seed);
+        assert_eq!(c.line_map.len(), c.markdown.lines().count(), "{seed}");
+        let lines = fixture(seed).lines().count();
+        assert!(
+            c.line_map.iter().all(|&l| (1..=lines).contains(&l)),
+            "{seed}: {:?}",
+            c.line_map
+        );
+        assert!(html.contains("<section class=\"slide\""), "{seed}");
+    }
+}
+
+/// A fresh directory for a test book, removed when dropped.
+struct TempBook(PathBuf);
+
+impl TempBook {
+    fn new(name: &str) -> TempBook {
+        let dir = std::env::temp_dir().join(format!("deck-rst-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(dir.join("src")).unwrap();
+        TempBook(dir)
+    }
+    fn write(&self, path: &str, text: &str) {
+        let path = self.0.join(path);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, text).unwrap();
+    }
+    fn build(&self) -> anyhow::Result<()> {
+        let mut md = mdbook_driver::MDBook::load(&self.0)?;
+        md.with_preprocessor(deck::Deck);
+        md.build()
+    }
+    fn html(&self, page: &str) -> String {
+        let path = self.0.join("book").join(page);
+        std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("reading {}: {e}", path.display()))
+    }
+}
+
+impl Drop for TempBook {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn copy_demos(book: &TempBook) {
+    book.write(
+        "demos/src/bin/fixture-demo.rs",
+        &fixture("demos/src/bin/fixture-demo.rs"),
+    );
+    book.write(
+        "demos/transcripts/fixture-demo.json",
+        &fixture("demos/transcripts/fixture-demo.json"),
+    );
+}
+
+#[test]
+fn seeds_build_as_a_book_with_the_slides_hieroglyph_makes() {
+    let book = TempBook::new("seeds");
+    book.write(
+        "book.toml",
+        "[book]\ntitle = \"Seeds\"\nsrc = \"src\"\n\n[preprocessor.deck]\ndemos = \"demos\"\n",
+    );
+    book.write(
+        "src/SUMMARY.md",
+        "# Summary\n\n- [Zero](000.rst)\n- [One](001.rst)\n- [Two](002.rst)\n- [Demo](demo.rst)\n- [Markdown](md.md)\n",
+    );
+    book.write("src/000.rst", &fixture("seed_000.rst"));
+    book.write("src/001.rst", &fixture("seed_001.rst"));
+    book.write("src/002.rst", &fixture("seed_002.rst"));
+    book.write("src/demo.rst", &fixture("demo.rst"));
+    book.write(
+        "src/md.md",
+        "# Markdown\n\nStill works.\n\nNotes:\n\nA Markdown note.\n",
+    );
+    copy_demos(&book);
+    book.build().expect("the book builds");
+
+    // Every first- and second-level title is a slide, in order, as docutils reads them.
+    let expect: [(&str, &[&str], usize); 3] = [
+        (
+            "000.html",
+            // mdbook's smart punctuation makes `...` an ellipsis.
+            &[
+                "everything you know is wrong",
+                "waiting for delinquent packets",
+                "UDP reliability",
+                "well…",
+            ],
+            0,
+        ),
+        (
+            "001.html",
+            &[
+                "yet more goodies",
+                "Addresses",
+                "Overview",
+                "what is a file?",
+                "what is a (TCP) socket?",
+                "similar",
+                "but… not really",
+                "socket ~ stream of bytes",
+                "files and sockets are APIs to kernel software",
+                "but, what’s the application?",
+                "UDP multicast",
+                "Everything we Know is Wrong",
+                ".",
+                "zombie file!",
+                "zombie: answer",
+            ],
+            1,
+        ),
+        ("002.html", &["References"], 1),
+    ];
+    for (page, titles, untitled) in expect {
+        let html = book.html(page);
+        let slides = slide_chunks(&html);
+        assert_eq!(slides.len(), titles.len() + untitled, "{page}");
+        for (slide, title) in slides[untitled..].iter().zip(titles) {
+            let heading = slide.find("<h").map(|k| &slide[k..]).unwrap_or("");
+            assert!(
+                heading.contains(&format!("{title}</a></h"))
+                    || heading.contains(&format!("{title}</h")),
+                "{page}: slide should be titled {title:?}: {}",
+                &slide[..slide.len().min(300)]
+            );
+        }
+    }
+    // Notes are hidden in the slide view: inside the slide's notes aside.
+    let html = book.html("000.html");
+    let slides = slide_chunks(&html);
+    let (shown, notes) = shown_and_notes(slides[1]);
+    assert_contains(notes, &["waiting for delinquent packets to flow into"]);
+    assert!(!shown.contains("waiting for delinquent packets to flow"));
+    assert_contains(shown_and_notes(slides[2]).1, &["NJ, LA, Amsterdam, Tokyo"]);
+    // Missing images are not an error: the page refers to them.
+    assert_contains(
+        &html,
+        &[
+            "src=\"_static/KKKFerrisWheel.JPG\"",
+            "src=\"_static/delinquent.jpg\"",
+        ],
+    );
+    // The demo fixture is embedded in both forms; Markdown chapters still work.
+    let demo = book.html("demo.html");
+    assert_eq!(
+        demo.matches("<figure class=\"demo\" data-demo=\"fixture-demo\"")
+            .count(),
+        2
+    );
+    assert_contains(&demo, &["Loopback datagrams arrive in order"]);
+    let md = book.html("md.html");
+    assert_contains(&md, &["Still works.", "<aside class=\"notes\">"]);
+}
+
+#[test]
+fn a_missing_demo_stops_the_build_at_its_rst_line() {
+    let book = TempBook::new("missing");
+    book.write(
+        "book.toml",
+        "[book]\nsrc = \"src\"\n\n[preprocessor.deck]\ndemos = \"demos\"\n",
+    );
+    book.write("src/SUMMARY.md", "# Summary\n\n- [Bad](bad.rst)\n");
+    book.write(
+        "src/bad.rst",
+        "Bad\n===\n\nText.\n\n.. demo:: no-such-demo\n",
+    );
+    copy_demos(&book);
+    let err = format!("{:#}", book.build().unwrap_err());
+    assert!(
+        err.contains("bad.rst:6: no demo named `no-such-demo`"),
+        "{err}"
+    );
+}
+
+#[test]
+fn strict_mode_turns_warnings_into_errors() {
+    let book = TempBook::new("strict");
+    book.write(
+        "src/SUMMARY.md",
+        "# Summary\n\n- [Problems](problems.rst)\n",
+    );
+    book.write("src/problems.rst", &fixture("problems.rst"));
+    book.write(
+        "book.toml",
+        "[book]\nsrc = \"src\"\n\n[preprocessor.deck]\n",
+    );
+    book.build().expect("warnings alone do not fail a build");
+    book.write(
+        "book.toml",
+        "[book]\nsrc = \"src\"\n\n[preprocessor.deck]\nstrict = true\n",
+    );
+    let err = format!("{:#}", book.build().unwrap_err());
+    assert!(
+        err.contains("problems.rst:4: unknown directive `frobnicate`"),
+        "{err}"
+    );
+}
+
+fn time(src: &str) -> Duration {
+    let start = Instant::now();
+    let c = rst::to_markdown(src);
+    assert!(!c.markdown.is_empty());
+    start.elapsed()
+}
+
+/// Converts `make(n)` and `make(10 * n)`; the second may take at most 20 times as long
+/// (quadratic growth would be 100 times). Timings interleave, the best of seven counts,
+/// and a failing comparison is retried twice, so a busy machine does not fail it.
+fn assert_linear(what: &str, make: impl Fn(usize) -> String, n: usize) {
+    let (small, large) = (make(n), make(10 * n));
+    assert!(large.len() >= 9 * small.len(), "{what}: input did not grow");
+    let mut ratio = 0.0;
+    for _attempt in 0..3 {
+        let (mut t1, mut t10) = (Duration::MAX, Duration::MAX);
+        for _ in 0..7 {
+            t1 = t1.min(time(&small));
+            t10 = t10.min(time(&large));
+        }
+        ratio = t10.as_secs_f64() / t1.as_secs_f64().max(1e-9);
+        eprintln!(
+            "{what}: {} bytes in {t1:?}, {} bytes in {t10:?}: {ratio:.1}x ({:.1} MB/s)",
+            small.len(),
+            large.len(),
+            large.len() as f64 / t10.as_secs_f64() / 1e6
+        );
+        if t10 < t1 * 20 + Duration::from_millis(2) {
+            return;
+        }
+    }
+    panic!("{what}: 10x input took {ratio:.1}x time");
+}
+
+#[test]
+fn time_is_linear_in_the_input() {
+    let all: String = [
+        "seed_000.rst",
+        "seed_001.rst",
+        "seed_002.rst",
+        "body.rst",
+        "slides.rst",
+        "problems.rst",
+    ]
+    .iter()
+    .map(|f| fixture(f) + "\n\n")
+    .collect();
+    assert_linear("fixtures", |n| all.repeat(n), 4);
+    // Inputs built to defeat naive scanning: start-strings without end-strings, which
+    // a naive reader searches to the end of the text for, again and again.
+    for piece in [
+        "*a ",
+        "**a ",
+        "`x ",
+        "``y ",
+        "|s ",
+        "[1 ",
+        ":r:`x ",
+        "_`t ",
+        "http://x( ",
+    ] {
+        assert_linear(piece, |n| piece.repeat(n), 2000);
+    }
+    // Deep nesting, and tables whose bottom border never comes.
+    assert_linear(
+        "nesting",
+        |n| {
+            (0..n)
+                .map(|k| format!("{}- item\n\n", "  ".repeat(k % 200)))
+                .collect()
+        },
+        500,
+    );
+    assert_linear("open tables", |n| "=== ===\nx   y\n\n".repeat(n), 500);
+    assert_linear("block quotes", |n| "a\n\n  b\n\n".repeat(n), 1000);
+}

@@ -1,0 +1,2 @@
+//! Loopback datagrams arrive in order when nothing else is sending.
+fn main() {}
