@@ -61,8 +61,13 @@ fn scope(svg: &str, suffix: &str) -> String {
     out
 }
 
+/// How much larger than svgbob's natural size (14 px text) a diagram may be drawn,
+/// when there is room: big enough to read from the back of a room.
+const ZOOM: f32 = 1.6;
+
 /// Adds a `viewBox` next to svgbob's fixed `width`/`height`, so CSS can scale the
-/// picture to the slide while the aspect ratio stays.
+/// picture to the slide while the aspect ratio stays: up to [`ZOOM`] times its natural
+/// size, never wider than the page nor taller than most of the screen.
 fn scalable(svg: &str) -> String {
     let attr = |name: &str| -> Option<&str> {
         let start = svg.find(&format!(" {name}=\""))? + name.len() + 3;
@@ -73,7 +78,9 @@ fn scalable(svg: &str) -> String {
         (Some(w), Some(h)) => svg.replacen(
             "<svg ",
             &format!(
-                "<svg viewBox=\"0 0 {w} {h}\" style=\"max-width:100%;height:auto\" role=\"img\" "
+                "<svg viewBox=\"0 0 {w} {h}\" style=\"width:min(100%, {big}px);height:auto;\
+                 max-height:70vh\" role=\"img\" ",
+                big = w.parse::<f32>().map_or(0.0, |w| (w * ZOOM).round()),
             ),
             1,
         ),
@@ -119,6 +126,8 @@ mod tests {
         let a = render(BOXES);
         let b = render("a --> b\n");
         assert!(a.contains("viewBox=\"0 0 "), "{a}");
+        // BOXES is 21 columns: 176 px wide by nature, drawn up to 1.6 times that.
+        assert!(a.contains("width:min(100%, 282px)"), "{a}");
         let id_of = |html: &str| {
             let at = html.find("id=\"arrow-").unwrap() + 4;
             html[at..at + html[at..].find('"').unwrap()].to_string()
