@@ -1,0 +1,179 @@
+#!/usr/bin/env bash
+# Runs the ipc-table demo and established benchmark tools side by side on loopback, on
+# one CPU, and prints how far apart the figures are. See README.md next to this file.
+#
+#   demos/compare/ipc-table.sh            # CPU 0, 2 s per tool run, 3 runs of each
+#   CPU=1 SECS=3 REPS=5 demos/compare/ipc-table.sh
+#
+# Needs root: it installs missing tools with apt-get, and it runs everything inside a
+# network namespace of its own, so no server (qperf listens on every interface) is ever
+# reachable from outside; traffic stays on that namespace's loopback.
+set -euo pipefail
+
+CPU=${CPU:-0}
+SECS=${SECS:-2}
+REPS=${REPS:-3}
+LIMIT=15 # per cent
+
+if [[ $(id -u) != 0 ]]; then
+    echo "ipc-table.sh: needs root (apt-get, and a private network namespace)" >&2
+    exit 77
+fi
+
+# Install what is missing (Debian package names).
+need=()
+command -v perf >/dev/null || need+=(linux-perf)
+command -v qperf >/dev/null || need+=(qperf)
+command -v sockperf >/dev/null || need+=(sockperf)
+command -v iperf3 >/dev/null || need+=(iperf3)
+command -v jq >/dev/null || need+=(jq)
+if ((${#need[@]})); then
+    echo "installing ${need[*]} ..." >&2
+    apt-get update -qq >&2
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >&2
+fi
+
+# Re-run inside a fresh network namespace; it goes away when this script ends.
+if [[ -z ${EYKIW_COMPARE_NETNS:-} ]]; then
+    exec unshare --net -- env EYKIW_COMPARE_NETNS=1 "$0" "$@"
+fi
+ip link set lo up
+
+root=$(cd "$(dirname "$0")/../.." && pwd)
+work=$(mktemp -d -t eykiw-compare-XXXXXX)
+servers=()
+cleanup() {
+    for pid in "${servers[@]}"; do kill "$pid" 2>/dev/null || true; done
+    wait 2>/dev/null || true
+    rm -rf "$work"
+}
+trap cleanup EXIT
+
+# Runs a command pinned to the CPU, with a time limit (a tool that hangs must not hang
+# the comparison).
+on_cpu() { timeout 60 taskset -c "$CPU" "$@"; }
+
+# Starts a server pinned to the CPU, in the background, and remembers its pid.
+# taskset execs the server, so the pid is the server's own.
+serve() {
+    taskset -c "$CPU" "$@" >/dev/null 2>&1 &
+    servers+=($!)
+}
+
+# Waits until something listens on TCP port $1 of 127.0.0.1 (at most 3 s).
+wait_port() {
+    for _ in $(seq 60); do
+        ss -Hltn "sport = :$1" | grep -q . && return 0
+        sleep 0.05
+    done
+    echo "nothing listens on port $1" >&2
+    return 1
+}
+
+# The median of the numbers on stdin.
+median() { sort -g | awk '{ v[NR] = $1 } END { if (NR) print v[int((NR + 1) / 2)] }'; }
+
+echo "== building and running the demo $REPS times (pinned to CPU $CPU) =="
+(cd "$root" && cargo build -q -p demos --bin ipc-table)
+for i in $(seq "$REPS"); do
+    if ((i == 1)); then
+        DEMO_METRICS_FILE="$work/metrics.jsonl" on_cpu "$root/target/debug/ipc-table" --verbose
+    else
+        DEMO_METRICS_FILE="$work/metrics.jsonl" on_cpu "$root/target/debug/ipc-table" >/dev/null
+    fi
+done
+# Each metric: the median over the runs.
+ours() { jq -r --arg n "$1" 'select(.name == $n) | .value' "$work/metrics.jsonl" | median; }
+
+echo
+echo "== running each tool $REPS times (pinned to CPU $CPU) =="
+
+# perf bench sched pipe: two processes pass a token through a pair of pipes; usecs/op is
+# the mean round trip.
+loops=$(awk -v s="$SECS" 'BEGIN { print int(s * 100000) }')
+perf_pipe=$(for _ in $(seq "$REPS"); do
+    on_cpu perf bench sched pipe -l "$loops" | awk '/usecs\/op/ { print $1 }'
+done | median)
+
+# qperf: tcp_lat and udp_lat are HALF the mean round trip of a 1-byte message;
+# tcp_bw streams 64 KiB messages for SECS. -uu prints latency in ns and bandwidth in
+# bytes/s. (Its -n mode, a fixed number of messages, did not end here.)
+qport=19$((RANDOM % 900 + 100))
+serve qperf -lp "$qport"
+wait_port "$qport"
+for _ in $(seq "$REPS"); do
+    on_cpu qperf -lp "$qport" -uu -t "$SECS" 127.0.0.1 tcp_lat udp_lat tcp_bw
+done >"$work/qperf.txt"
+qperf_val() { awk -v t="$1:" '$1 == t { getline; print $3 }' "$work/qperf.txt" | median; }
+qperf_tcp_lat=$(qperf_val tcp_lat)
+qperf_udp_lat=$(qperf_val udp_lat)
+qperf_tcp_bw=$(qperf_val tcp_bw)
+
+# sockperf ping-pong: 14-byte messages (its minimum); percentiles of HALF the round trip.
+sport=$((RANDOM % 1000 + 21000))
+serve sockperf sr -i 127.0.0.1 -p "$sport"
+serve sockperf sr -i 127.0.0.1 -p "$((sport + 1))" --tcp
+wait_port "$((sport + 1))"
+sockperf_p50() { # port, then "" for UDP or "--tcp"
+    for _ in $(seq "$REPS"); do
+        on_cpu sockperf pp -i 127.0.0.1 -p "$1" $2 -m 14 -t "$SECS" 2>&1 |
+            awk '/percentile 50.000/ { print $NF }'
+    done | median
+}
+sockperf_udp=$(sockperf_p50 "$sport" "")
+sockperf_tcp=$(sockperf_p50 "$((sport + 1))" --tcp)
+
+# iperf3: TCP stream in 64 KiB writes, 64 MiB like the demo, and for SECS; bits per
+# second received. The server serves one test (-1), so start one per run.
+iport=$((RANDOM % 1000 + 23000))
+iperf_runs() {
+    for _ in $(seq "$REPS"); do
+        serve iperf3 -s -B 127.0.0.1 -p "$iport" -1
+        wait_port "$iport"
+        on_cpu iperf3 -c 127.0.0.1 -p "$iport" -l 64K "$@" -J >"$work/iperf.json"
+        jq '.end.sum_received.bits_per_second' "$work/iperf.json" >>"$work/iperf.txt"
+        iport=$((iport + 1))
+    done
+}
+iperf_runs -n 64M
+mv "$work/iperf.txt" "$work/iperf-64m.txt"
+iperf_runs -t "$SECS"
+iperf_64m=$(median <"$work/iperf-64m.txt")
+iperf_secs=$(median <"$work/iperf.txt")
+
+echo
+printf '%-34s %-28s %14s %14s %s\n' "measure (medians of $REPS runs)" "tool" "tool" "demo" "diff"
+fails=0
+row() { # measure, tool, tool value, our value, unit, [info]
+    local verdict
+    verdict=$(awk -v t="$3" -v o="$4" -v lim="$LIMIT" -v info="${6:-}" 'BEGIN {
+        d = (o - t) / t * 100
+        printf "%+.0f%% %s", d, info != "" ? "(not compared: " info ")" : (d <= lim && d >= -lim) ? "ok" : "OFF" }')
+    printf '%-34s %-28s %8.2f %-5s %8.2f %-5s %s\n' "$1" "$2" "$3" "$5" "$4" "$5" "$verdict"
+    [[ $verdict == *OFF ]] && fails=$((fails + 1))
+    return 0
+}
+mib=$((1 << 20))
+row "pipe round trip, mean" "perf bench sched pipe" "$perf_pipe" "$(ours lat_mean.pipe)" µs
+row "TCP round trip, mean" "qperf tcp_lat x 2" \
+    "$(awk -v v="$qperf_tcp_lat" 'BEGIN { print 2 * v / 1000 }')" "$(ours lat_mean.tcp)" µs
+row "UDP round trip, mean" "qperf udp_lat x 2" \
+    "$(awk -v v="$qperf_udp_lat" 'BEGIN { print 2 * v / 1000 }')" "$(ours lat_mean.udp)" µs
+row "TCP round trip, median" "sockperf pp --tcp p50 x 2" \
+    "$(awk -v v="$sockperf_tcp" 'BEGIN { print 2 * v }')" "$(ours lat.tcp)" µs
+row "UDP round trip, median" "sockperf pp p50 x 2" \
+    "$(awk -v v="$sockperf_udp" 'BEGIN { print 2 * v }')" "$(ours lat.udp)" µs
+row "TCP bandwidth, 64 MiB in 64 KiB" "iperf3 -l 64K -n 64M" \
+    "$(awk -v v="$iperf_64m" -v m="$mib" 'BEGIN { print v / 8 / m }')" "$(ours bw.tcp)" MiB/s
+row "TCP bandwidth, ${SECS} s stream" "qperf -t $SECS tcp_bw" \
+    "$(awk -v v="$qperf_tcp_bw" -v m="$mib" 'BEGIN { print v / m }')" "$(ours bw.tcp)" MiB/s \
+    "steady state"
+row "TCP bandwidth, ${SECS} s stream" "iperf3 -l 64K -t $SECS" \
+    "$(awk -v v="$iperf_secs" -v m="$mib" 'BEGIN { print v / 8 / m }')" "$(ours bw.tcp)" MiB/s \
+    "steady state"
+echo
+if ((fails)); then
+    echo "$fails figure(s) differ by more than $LIMIT %"
+    exit 1
+fi
+echo "every compared figure agrees within $LIMIT %"

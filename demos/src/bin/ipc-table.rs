@@ -1,0 +1,533 @@
+//! Every IPC mechanism has its own latency and bandwidth, and they differ by large factors: measured side by side on this machine.
+//!
+//! pipe(7), fifo(7), unix(7), tcp(7), udp(7), futex(2). Latency is the median round trip
+//! of one byte between two processes; bandwidth is 64 KiB writes (65507 B datagrams for
+//! UDP, its maximum) from one process to the other. Both processes are pinned to one
+//! CPU, so the figures measure the mechanism, not how fast the (virtual) machine wakes
+//! another CPU.
+
+use std::fs::File;
+use std::io::{self, Read, Write};
+use std::net::{TcpStream, UdpSocket};
+use std::os::fd::OwnedFd;
+use std::os::unix::net::{UnixDatagram, UnixStream};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+use demos::{Result, net, peer};
+
+/// How long each latency measurement runs, at most, and its most round trips.
+const LAT_TIME: Duration = Duration::from_millis(120);
+const LAT_MAX: usize = 50_000;
+/// Bytes each bandwidth measurement moves, and the size of one write.
+const BW_TOTAL: usize = 64 << 20;
+const CHUNK: usize = 64 << 10;
+const UDP_CHUNK: usize = 65_507;
+/// A ping byte; a zero byte ends the latency phase.
+const PING: u8 = 1;
+const DONE: u8 = 0;
+
+/// One end of a two-way channel between the demo and its peer.
+trait End: Send {
+    /// Sends some of `buf` (a whole message, for datagram kinds); returns how much.
+    fn send(&mut self, buf: &[u8]) -> io::Result<usize>;
+    /// Receives up to `buf.len()` bytes (one message, for datagram kinds); 0 is the end.
+    fn recv(&mut self, buf: &mut [u8]) -> io::Result<usize>;
+    /// The largest write this kind takes at once.
+    fn chunk(&self) -> usize {
+        CHUNK
+    }
+    /// Marks the end of the data: a datagram of length 0 (streams just close).
+    fn finish(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Pipes and FIFOs: one for each direction.
+struct Pipes {
+    rx: File,
+    tx: File,
+}
+impl End for Pipes {
+    fn send(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.tx.write(buf)
+    }
+    fn recv(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.rx.read(buf)
+    }
+}
+
+impl End for UnixStream {
+    fn send(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.write(buf)
+    }
+    fn recv(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.read(buf)
+    }
+}
+
+impl End for TcpStream {
+    fn send(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.write(buf)
+    }
+    fn recv(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.read(buf)
+    }
+}
+
+impl End for UnixDatagram {
+    fn send(&mut self, buf: &[u8]) -> io::Result<usize> {
+        UnixDatagram::send(self, buf)
+    }
+    fn recv(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        UnixDatagram::recv(self, buf)
+    }
+    fn finish(&mut self) -> io::Result<()> {
+        UnixDatagram::send(self, &[]).map(drop)
+    }
+}
+
+impl End for UdpSocket {
+    fn send(&mut self, buf: &[u8]) -> io::Result<usize> {
+        UdpSocket::send(self, buf)
+    }
+    fn recv(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        UdpSocket::recv(self, buf)
+    }
+    fn chunk(&self) -> usize {
+        UDP_CHUNK
+    }
+    fn finish(&mut self) -> io::Result<()> {
+        UdpSocket::send(self, &[]).map(drop)
+    }
+}
+
+/// A SOCK_SEQPACKET socket (std has none): messages with boundaries, over a connection.
+struct SeqPacket(socket2::Socket);
+impl End for SeqPacket {
+    fn send(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.0.send(buf)
+    }
+    fn recv(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        // SAFETY: u8 and MaybeUninit<u8> have the same layout; recv only writes.
+        let uninit = unsafe { &mut *(std::ptr::from_mut(buf) as *mut [std::mem::MaybeUninit<u8>]) };
+        self.0.recv(uninit)
+    }
+}
+
+/// Shared memory: a mailbox per direction in one MAP_SHARED mapping, and a futex to
+/// sleep on until the other side has filled or emptied it.
+#[repr(C)]
+struct Mailbox {
+    /// 0 empty, 1 full: the futex word.
+    state: AtomicU32,
+    len: AtomicU32,
+    data: [u8; CHUNK],
+}
+
+struct Shm {
+    map: std::ptr::NonNull<libc::c_void>,
+    /// Which mailbox this end writes (the other one it reads).
+    tx: usize,
+}
+
+// SAFETY: the mapping is shared memory accessed only through atomics and through the
+// data of a mailbox that the state word hands from one side to the other.
+unsafe impl Send for Shm {}
+
+impl Shm {
+    fn pair() -> Result<(Shm, Shm)> {
+        use nix::sys::mman::{MapFlags, ProtFlags, mmap_anonymous};
+        let size = std::num::NonZeroUsize::new(2 * std::mem::size_of::<Mailbox>())
+            .context("mapping size")?;
+        // SAFETY: a fresh anonymous mapping; zeroed memory is two empty mailboxes.
+        let map = unsafe {
+            mmap_anonymous(
+                None,
+                size,
+                ProtFlags::PROT_READ | ProtFlags::PROT_WRITE,
+                MapFlags::MAP_SHARED,
+            )
+        }
+        .context("mmap(MAP_SHARED | MAP_ANONYMOUS)")?;
+        Ok((Shm { map, tx: 0 }, Shm { map, tx: 1 }))
+    }
+
+    fn mailbox(&self, i: usize) -> &Mailbox {
+        // SAFETY: the mapping holds two Mailboxes and lives as long as the process (it
+        // is never unmapped: both ends may be alive in different processes).
+        unsafe { &*self.map.as_ptr().cast::<Mailbox>().add(i) }
+    }
+
+    /// Sleeps until `word` is no longer `value`, at most the I/O timeout.
+    fn wait_while(word: &AtomicU32, value: u32) -> io::Result<()> {
+        let deadline = Instant::now() + demos::IO_TIMEOUT;
+        while word.load(Ordering::Acquire) == value {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return Err(io::Error::from(io::ErrorKind::TimedOut));
+            }
+            let ts = libc::timespec {
+                tv_sec: left.as_secs() as libc::time_t,
+                tv_nsec: libc::c_long::from(left.subsec_nanos() as i32),
+            };
+            // SAFETY: FUTEX_WAIT on a live, aligned u32 with a valid timeout.
+            let r = unsafe {
+                libc::syscall(
+                    libc::SYS_futex,
+                    word.as_ptr(),
+                    libc::FUTEX_WAIT,
+                    value,
+                    &raw const ts,
+                    0,
+                    0,
+                )
+            };
+            if r < 0 {
+                let e = io::Error::last_os_error();
+                if !matches!(
+                    e.raw_os_error(),
+                    Some(libc::EAGAIN | libc::EINTR | libc::ETIMEDOUT)
+                ) {
+                    return Err(e);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn wake(word: &AtomicU32) {
+        // SAFETY: FUTEX_WAKE on a live, aligned u32.
+        unsafe { libc::syscall(libc::SYS_futex, word.as_ptr(), libc::FUTEX_WAKE, 1, 0, 0, 0) };
+    }
+}
+
+impl End for Shm {
+    fn send(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let mb = self.mailbox(self.tx);
+        Self::wait_while(&mb.state, 1)?;
+        let n = buf.len().min(CHUNK);
+        // SAFETY: the mailbox is empty, so the reader does not touch its data now.
+        unsafe {
+            std::ptr::copy_nonoverlapping(buf.as_ptr(), mb.data.as_ptr().cast_mut(), n);
+        }
+        mb.len.store(n as u32, Ordering::Relaxed);
+        mb.state.store(1, Ordering::Release);
+        Self::wake(&mb.state);
+        Ok(n)
+    }
+    fn recv(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let mb = self.mailbox(1 - self.tx);
+        Self::wait_while(&mb.state, 0)?;
+        let n = (mb.len.load(Ordering::Relaxed) as usize).min(buf.len());
+        buf[..n].copy_from_slice(&mb.data[..n]);
+        mb.state.store(0, Ordering::Release);
+        Self::wake(&mb.state);
+        Ok(n)
+    }
+    fn finish(&mut self) -> io::Result<()> {
+        self.send(&[]).map(drop)
+    }
+}
+
+type Ends = (Box<dyn End>, Box<dyn End>);
+
+fn pipes() -> Result<Ends> {
+    let (r1, w1) = nix::unistd::pipe().context("pipe")?;
+    let (r2, w2) = nix::unistd::pipe().context("pipe")?;
+    let f = |fd: OwnedFd| File::from(fd);
+    Ok((
+        Box::new(Pipes {
+            rx: f(r1),
+            tx: f(w2),
+        }),
+        Box::new(Pipes {
+            rx: f(r2),
+            tx: f(w1),
+        }),
+    ))
+}
+
+/// Two FIFOs by name; each is opened for reading (non-blocking, so it does not wait
+/// for a writer) and then for writing, then made blocking again.
+fn fifos(dir: &std::path::Path) -> Result<Ends> {
+    use nix::fcntl::{FcntlArg, OFlag, fcntl};
+    use std::os::unix::fs::OpenOptionsExt;
+    let open = |name: &str| -> Result<(File, File)> {
+        let path = dir.join(name);
+        nix::unistd::mkfifo(&path, nix::sys::stat::Mode::S_IRWXU).context("mkfifo")?;
+        let r = std::fs::OpenOptions::new()
+            .read(true)
+            .custom_flags(libc::O_NONBLOCK)
+            .open(&path)
+            .context("open the FIFO for reading")?;
+        let w = std::fs::OpenOptions::new()
+            .write(true)
+            .open(&path)
+            .context("open the FIFO for writing")?;
+        fcntl(&r, FcntlArg::F_SETFL(OFlag::empty())).context("clear O_NONBLOCK")?;
+        Ok((r, w))
+    };
+    let (down_r, down_w) = open("down")?;
+    let (up_r, up_w) = open("up")?;
+    Ok((
+        Box::new(Pipes {
+            rx: up_r,
+            tx: down_w,
+        }),
+        Box::new(Pipes {
+            rx: down_r,
+            tx: up_w,
+        }),
+    ))
+}
+
+fn seqpacket() -> Result<Ends> {
+    use socket2::{Domain, Socket, Type};
+    let (a, b) = Socket::pair(Domain::UNIX, Type::SEQPACKET, None).context("socketpair")?;
+    net::with_timeouts(&a)?;
+    net::with_timeouts(&b)?;
+    Ok((Box::new(SeqPacket(a)), Box::new(SeqPacket(b))))
+}
+
+fn unix_stream() -> Result<Ends> {
+    let (a, b) = UnixStream::pair().context("socketpair(SOCK_STREAM)")?;
+    net::with_timeouts(&a)?;
+    net::with_timeouts(&b)?;
+    Ok((Box::new(a), Box::new(b)))
+}
+
+fn unix_dgram() -> Result<Ends> {
+    let (a, b) = UnixDatagram::pair().context("socketpair(SOCK_DGRAM)")?;
+    net::with_timeouts(&a)?;
+    net::with_timeouts(&b)?;
+    Ok((Box::new(a), Box::new(b)))
+}
+
+fn tcp() -> Result<Ends> {
+    let (a, b) = net::tcp_pair()?;
+    a.set_nodelay(true).context("TCP_NODELAY")?;
+    b.set_nodelay(true).context("TCP_NODELAY")?;
+    Ok((Box::new(a), Box::new(b)))
+}
+
+fn udp() -> Result<Ends> {
+    let (a, a_addr) = net::udp_socket()?;
+    let (b, b_addr) = net::udp_socket()?;
+    a.connect(b_addr).context("connect")?;
+    b.connect(a_addr).context("connect")?;
+    // Our end: if the end-of-data datagram is lost too, stop counting soon.
+    a.set_read_timeout(Some(Duration::from_millis(200)))
+        .context("SO_RCVTIMEO")?;
+    Ok((Box::new(a), Box::new(b)))
+}
+
+fn shm() -> Result<Ends> {
+    let (a, b) = Shm::pair()?;
+    Ok((Box::new(a), Box::new(b)))
+}
+
+/// The peer: echo pings until DONE, then write BW_TOTAL bytes and finish.
+fn peer_body(mut end: Box<dyn End>) -> Result<()> {
+    let mut byte = [0u8; 1];
+    loop {
+        let n = end.recv(&mut byte).context("peer recv")?;
+        anyhow::ensure!(n == 1, "peer: the latency phase ended early");
+        if byte[0] == DONE {
+            break;
+        }
+        end.send(&byte).context("peer send")?;
+    }
+    let chunk = vec![0xabu8; end.chunk()];
+    let mut left = BW_TOTAL;
+    while left > 0 {
+        let n = end
+            .send(&chunk[..left.min(chunk.len())])
+            .context("peer write")?;
+        left -= n;
+    }
+    end.finish().context("peer finish")?;
+    Ok(())
+}
+
+/// One row of the table.
+struct Row {
+    name: &'static str,
+    median: Duration,
+    mean: Duration,
+    trips: usize,
+    bytes: usize,
+    took: Duration,
+}
+
+impl Row {
+    fn mib_per_sec(&self) -> f64 {
+        self.bytes as f64 / (1 << 20) as f64 / self.took.as_secs_f64()
+    }
+}
+
+fn measure(name: &'static str, ends: Ends, lossy: bool) -> Result<Row> {
+    let (mut end, theirs) = ends;
+    let peer = peer::fork(move || match peer_body(theirs) {
+        Ok(()) => 0,
+        Err(e) => {
+            eprintln!("{name} peer: {e:#}");
+            2
+        }
+    })?;
+
+    // Latency: one byte there and back, timed one round trip at a time.
+    let mut samples = Vec::with_capacity(LAT_MAX);
+    let start = Instant::now();
+    let mut byte = [PING];
+    while samples.len() < LAT_MAX && start.elapsed() < LAT_TIME {
+        let t0 = Instant::now();
+        end.send(&[PING]).with_context(|| format!("{name}: send"))?;
+        let n = end
+            .recv(&mut byte)
+            .with_context(|| format!("{name}: recv"))?;
+        samples.push(t0.elapsed());
+        anyhow::ensure!(n == 1 && byte[0] == PING, "{name}: bad echo");
+    }
+    let trips = samples.len();
+    let mean = samples.iter().sum::<Duration>() / trips as u32;
+    let median = demos::median(&mut samples);
+
+    // Bandwidth: the peer writes, we read until all bytes (or, UDP, its end).
+    // The clock starts before DONE: on one CPU the peer may run (and, UDP, send
+    // everything) before this process returns from the send.
+    let mut buf = vec![0u8; CHUNK.max(UDP_CHUNK)];
+    let mut bytes = 0;
+    let t0 = Instant::now();
+    end.send(&[DONE])
+        .with_context(|| format!("{name}: send DONE"))?;
+    let mut last = Duration::ZERO;
+    let took = loop {
+        match end.recv(&mut buf) {
+            // The end of the data (or, reliable kinds, all of it): the time it took.
+            Ok(0) => break t0.elapsed(),
+            Ok(n) => {
+                bytes += n;
+                last = t0.elapsed();
+                if bytes >= BW_TOTAL {
+                    break last;
+                }
+            }
+            // UDP: the end-of-data datagram was lost too; the last arrival ends it.
+            Err(e) if lossy && e.kind() == io::ErrorKind::WouldBlock => break last,
+            Err(e) => return Err(e).with_context(|| format!("{name}: read")),
+        }
+    };
+    let status = peer.wait(Duration::from_secs(2))?;
+    if status != peer::Exit::Code(0) {
+        bail!("the {name} peer failed: {status:?}");
+    }
+    Ok(Row {
+        name,
+        median,
+        mean,
+        trips,
+        bytes,
+        took,
+    })
+}
+
+/// Pins this process (and the peers it forks) to the CPU it is running on.
+fn pin_to_this_cpu() -> Result<usize> {
+    use nix::sched::{CpuSet, sched_setaffinity};
+    // SAFETY: sched_getcpu has no arguments and no side effects.
+    let cpu = unsafe { libc::sched_getcpu() };
+    let cpu = usize::try_from(cpu).context("sched_getcpu")?;
+    let mut set = CpuSet::new();
+    set.set(cpu).context("CpuSet::set")?;
+    sched_setaffinity(nix::unistd::Pid::from_raw(0), &set).context("sched_setaffinity")?;
+    Ok(cpu)
+}
+
+fn main() {
+    demos::run(|d| {
+        d.expect("latency and bandwidth differ by large factors between IPC mechanisms");
+        let cpu = pin_to_this_cpu()?;
+        let dir = demos::private_dir()?;
+        d.step(format_args!(
+            "two processes on CPU {cpu}: 1-byte round trips for {} ms, then {} MiB in 64 KiB writes",
+            LAT_TIME.as_millis(),
+            BW_TOTAL >> 20
+        ));
+        let kinds: [(&'static str, &str, Result<Ends>); 8] = [
+            ("pipe", "pipe", pipes()),
+            ("FIFO", "fifo", fifos(dir.path())),
+            ("AF_UNIX stream", "unix_stream", unix_stream()),
+            ("AF_UNIX dgram", "unix_dgram", unix_dgram()),
+            ("AF_UNIX seqpacket", "seqpacket", seqpacket()),
+            ("TCP 127.0.0.1", "tcp", tcp()),
+            ("UDP 127.0.0.1", "udp", udp()),
+            ("shm + futex", "shm", shm()),
+        ];
+        let mut rows = Vec::new();
+        for (name, key, ends) in kinds {
+            let row = measure(
+                name,
+                ends.with_context(|| format!("setting up {name}"))?,
+                key == "udp",
+            )?;
+            d.metric(&format!("lat.{key}"), row.median.as_secs_f64() * 1e6, "µs");
+            d.metric(
+                &format!("lat_mean.{key}"),
+                row.mean.as_secs_f64() * 1e6,
+                "µs",
+            );
+            d.metric(&format!("bw.{key}"), row.mib_per_sec(), "MiB/s");
+            rows.push((key, row));
+        }
+        d.saw(format_args!(
+            "{:<18} {:>12} {:>12} {:>9}",
+            "mechanism", "round trip", "bandwidth", "delivered"
+        ));
+        for (_, r) in &rows {
+            d.saw(format_args!(
+                "{:<18} {:>9.1} µs {:>7.0} MiB/s {:>8.0} %",
+                r.name,
+                r.median.as_secs_f64() * 1e6,
+                r.mib_per_sec(),
+                100.0 * r.bytes as f64 / BW_TOTAL as f64
+            ));
+            d.detail(format_args!(
+                "{}: {} round trips, mean {:.2} µs, median {:.2} µs; {} bytes in {:.1} ms",
+                r.name,
+                r.trips,
+                r.mean.as_secs_f64() * 1e6,
+                r.median.as_secs_f64() * 1e6,
+                r.bytes,
+                r.took.as_secs_f64() * 1e3
+            ));
+        }
+        let get = |k: &str| rows.iter().find(|(key, _)| *key == k).map(|(_, r)| r);
+        let (Some(tcp), Some(shm), Some(pipe), Some(fifo)) =
+            (get("tcp"), get("shm"), get("pipe"), get("fifo"))
+        else {
+            bail!("a row is missing");
+        };
+        d.check(
+            rows.iter()
+                .filter(|(k, _)| *k != "udp")
+                .all(|(_, r)| r.bytes == BW_TOTAL),
+            "every mechanism but UDP delivered every byte",
+        )?;
+        d.check(
+            shm.median < tcp.median,
+            format_args!(
+                "shared memory + futex round trip ({:.1} µs) beats TCP's ({:.1} µs)",
+                shm.median.as_secs_f64() * 1e6,
+                tcp.median.as_secs_f64() * 1e6
+            ),
+        )?;
+        let ratio = fifo.median.as_secs_f64() / pipe.median.as_secs_f64();
+        d.check(
+            (0.5..2.0).contains(&ratio),
+            "a FIFO is a pipe with a name: same latency within 2x",
+        )?;
+        Ok(())
+    })
+}
