@@ -29,6 +29,7 @@ pub mod net;
 pub mod netns;
 pub mod peer;
 pub mod privilege;
+pub mod scm;
 
 use std::fmt::Display;
 use std::io::{IsTerminal, Write};

@@ -5,6 +5,7 @@
 //! udp(7): UDP "does not guarantee reliability"; a datagram dropped by a local queue is
 //! not reported to the sender unless it asked for errors (IP_RECVERR).
 
+use std::io::Read;
 use std::net::{SocketAddr, TcpListener, TcpStream, UdpSocket};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
@@ -139,7 +140,7 @@ fn udp_flood(path: &Path, count: u32) -> Result<(u32, u32)> {
 
 /// What a TCP transfer under probing saw.
 struct Loaded {
-    received: usize,
+    received: u64,
     took: Duration,
     retransmits: u32,
     rtts: Vec<Duration>,
@@ -147,7 +148,7 @@ struct Loaded {
 
 /// Sends `bytes` over TCP from A to B while a UDP probe measures the round trip every
 /// 5 ms (B echoes it back; the way back has no queue).
-fn tcp_with_probes(path: &Path, bytes: usize) -> Result<Loaded> {
+fn tcp_with_probes(path: &Path, bytes: u64) -> Result<Loaded> {
     let listener = path
         .b
         .run(|| TcpListener::bind(format!("{B_ADDR}:0")).context("bind a TCP listener in B"))?;
@@ -173,18 +174,10 @@ fn tcp_with_probes(path: &Path, bytes: usize) -> Result<Loaded> {
                 }
             }
         });
-        let receiver = s.spawn(|| -> Result<usize> {
-            use std::io::Read;
+        let receiver = s.spawn(|| -> Result<u64> {
             let (mut conn, _) = net::accept_timeout(&listener)?;
             net::with_timeouts(&conn)?;
-            let mut buf = vec![0u8; 64 << 10];
-            let mut total = 0;
-            loop {
-                match conn.read(&mut buf).context("recv")? {
-                    0 => return Ok(total),
-                    n => total += n,
-                }
-            }
+            std::io::copy(&mut conn, &mut std::io::sink()).context("recv until EOF")
         });
         let prober = s.spawn(|| probe_until(&probe, echo_addr, t0, &running));
 
@@ -212,16 +205,9 @@ fn tcp_with_probes(path: &Path, bytes: usize) -> Result<Loaded> {
 
 /// Writes `bytes` and closes the sending side; returns TCP's count of retransmitted
 /// segments (TCP_INFO tcpi_total_retrans).
-fn send_all(conn: &TcpStream, bytes: usize) -> Result<u32> {
-    use std::io::Write;
-    let chunk = vec![1u8; 64 << 10];
-    let mut left = bytes;
+fn send_all(conn: &TcpStream, bytes: u64) -> Result<u32> {
     let mut w = conn;
-    while left > 0 {
-        let n = left.min(chunk.len());
-        w.write_all(&chunk[..n]).context("send")?;
-        left -= n;
-    }
+    std::io::copy(&mut std::io::repeat(1).take(bytes), &mut w).context("send")?;
     conn.shutdown(std::net::Shutdown::Write)
         .context("shutdown(SHUT_WR)")?;
     total_retrans(conn)
@@ -337,7 +323,7 @@ fn main() {
         d.metric("udp.sent", f64::from(sent), "datagrams");
         d.metric("udp.received", f64::from(got), "datagrams");
 
-        let bytes = 1 << 20;
+        let bytes: u64 = 1 << 20;
         let mut medians = Vec::new();
         for (limit, verb) in [(SMALL_QUEUE, "change"), (BIG_QUEUE, "change")] {
             path.set_queue(limit, verb)?;

@@ -5,16 +5,16 @@
 //! dup(2)": both processes share one open file description, offset included.
 
 use std::fs::{File, Permissions};
-use std::io::{IoSlice, IoSliceMut, Read, Write};
+use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::os::unix::fs::PermissionsExt;
 use std::os::unix::net::UnixDatagram;
 use std::time::Duration;
 
 use anyhow::{Context, bail};
-use demos::{IO_TIMEOUT, Result, net, peer, privilege};
-use nix::sys::socket::{ControlMessage, ControlMessageOwned, MsgFlags, UnixAddr, recvmsg, sendmsg};
+use demos::{IO_TIMEOUT, Result, net, peer, privilege, scm};
+use nix::sys::socket::{ControlMessage, ControlMessageOwned};
 
 const SECRET: &[u8] = b"the launch code is 0000";
 
@@ -24,22 +24,14 @@ fn child(sock: &UnixDatagram, path: &std::path::Path) -> Result<String> {
     let uid = nix::unistd::getuid();
 
     // Wait for the parent's message: one byte of payload, two descriptors attached.
-    let mut byte = [0u8; 1];
-    let mut iov = [IoSliceMut::new(&mut byte)];
-    let mut space = nix::cmsg_space!([std::os::fd::RawFd; 2]);
-    let msg = recvmsg::<UnixAddr>(
-        sock.as_raw_fd(),
-        &mut iov,
-        Some(&mut space),
-        MsgFlags::empty(),
-    )
-    .context("recvmsg")?;
-    let mut fds = Vec::new();
-    for cmsg in msg.cmsgs().context("reading the control messages")? {
-        if let ControlMessageOwned::ScmRights(received) = cmsg {
-            fds.extend(received);
-        }
-    }
+    let (_, cmsgs) = scm::recv(sock, &mut [0u8; 1], nix::cmsg_space!([RawFd; 2]))?;
+    let fds: Vec<RawFd> = cmsgs
+        .into_iter()
+        .flat_map(|c| match c {
+            ControlMessageOwned::ScmRights(fds) => fds,
+            _ => Vec::new(),
+        })
+        .collect();
     let [file_fd, listener_fd] = fds[..] else {
         bail!("expected 2 descriptors, got {}", fds.len());
     };
@@ -109,14 +101,8 @@ fn main() {
             listener.as_raw_fd()
         ));
         let fds = [file.as_raw_fd(), listener.as_raw_fd()];
-        sendmsg::<UnixAddr>(
-            ours.as_raw_fd(),
-            &[IoSlice::new(b"!")],
-            &[ControlMessage::ScmRights(&fds)],
-            MsgFlags::empty(),
-            None,
-        )
-        .context("sendmsg with SCM_RIGHTS")?;
+        scm::send(&ours, b"!", &[ControlMessage::ScmRights(&fds)])
+            .context("sendmsg with SCM_RIGHTS")?;
         // Our copies can go: the descriptors in flight keep the file and socket open.
         drop(listener);
 

@@ -5,15 +5,11 @@
 //! kernel checks the credentials": a sender may specify its own pid "unless it has the
 //! CAP_SYS_ADMIN capability", its own uid/gid unless CAP_SETUID/CAP_SETGID.
 
-use std::io::{IoSlice, IoSliceMut};
-use std::os::fd::AsRawFd;
 use std::time::Duration;
 
 use anyhow::{Context, bail};
-use demos::{Result, net, peer, privilege};
-use nix::sys::socket::{
-    ControlMessage, ControlMessageOwned, MsgFlags, UnixAddr, UnixCredentials, recvmsg, sendmsg,
-};
+use demos::{Result, net, peer, privilege, scm};
+use nix::sys::socket::{ControlMessage, ControlMessageOwned, UnixCredentials};
 use socket2::{Domain, SockAddr, Socket, Type};
 
 /// A seqpacket Unix socket: messages keep their boundaries, and each carries its own
@@ -28,36 +24,19 @@ fn seqpacket() -> Result<Socket> {
 /// Sends `text`, with explicit credentials if given; returns the errno name on failure.
 fn send(sock: &Socket, text: &str, creds: Option<UnixCredentials>) -> Result<(), String> {
     let cmsgs: Vec<ControlMessage> = creds.iter().map(ControlMessage::ScmCredentials).collect();
-    sendmsg::<UnixAddr>(
-        sock.as_raw_fd(),
-        &[IoSlice::new(text.as_bytes())],
-        &cmsgs,
-        MsgFlags::empty(),
-        None,
-    )
-    .map(drop)
-    .map_err(|e| net::errno_name(&e.into()))
+    scm::send(sock, text.as_bytes(), &cmsgs)
+        .map(drop)
+        .map_err(|e| net::errno_name(&e.into()))
 }
 
 /// Receives one message and the credentials the kernel attached to it.
 fn receive(sock: &Socket) -> Result<(String, Option<UnixCredentials>)> {
     let mut buf = [0u8; 256];
-    let mut iov = [IoSliceMut::new(&mut buf)];
-    let mut space = nix::cmsg_space!(libc::ucred);
-    let msg = recvmsg::<UnixAddr>(
-        sock.as_raw_fd(),
-        &mut iov,
-        Some(&mut space),
-        MsgFlags::empty(),
-    )
-    .context("recvmsg")?;
-    let mut creds = None;
-    for c in msg.cmsgs().context("reading control messages")? {
-        if let ControlMessageOwned::ScmCredentials(uc) = c {
-            creds = Some(uc);
-        }
-    }
-    let n = msg.bytes;
+    let (n, cmsgs) = scm::recv(sock, &mut buf, nix::cmsg_space!(libc::ucred))?;
+    let creds = cmsgs.into_iter().find_map(|c| match c {
+        ControlMessageOwned::ScmCredentials(uc) => Some(uc),
+        _ => None,
+    });
     Ok((String::from_utf8_lossy(&buf[..n]).into_owned(), creds))
 }
 
