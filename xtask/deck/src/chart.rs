@@ -117,11 +117,25 @@ fn alt_text(metrics: &[&Metric]) -> String {
         .join("; ")
 }
 
+/// The label of a bar. Times read in the largest unit that keeps them at least 1
+/// (44005 µs is 44.0 ms); the bar itself is scaled by the recorded value.
 fn value_text(m: &Metric) -> String {
-    if m.unit.is_empty() {
-        number(m.value)
+    const TIME: [(&str, f64); 4] = [("ns", 1e-9), ("µs", 1e-6), ("ms", 1e-3), ("s", 1.0)];
+    let (mut value, mut unit) = (m.value, m.unit.as_str());
+    if let Some(from) = TIME.iter().position(|(u, _)| *u == unit) {
+        let seconds = value * TIME[from].1;
+        if let Some((u, scale)) = TIME[from..]
+            .iter()
+            .rev()
+            .find(|(_, scale)| seconds.abs() >= *scale)
+        {
+            (value, unit) = (seconds / scale, u);
+        }
+    }
+    if unit.is_empty() {
+        number(value)
     } else {
-        format!("{} {}", number(m.value), m.unit)
+        format!("{} {unit}", number(value))
     }
 }
 
@@ -212,6 +226,14 @@ mod tests {
         assert_eq!(w[1], 2.0, "a tiny value still shows");
         assert_eq!(w[2], full, "another unit has its own scale");
         assert!(html.contains(">44 ms</text>") && html.contains(">0.0400 ms</text>"));
+        let us = |v: f64| value_text(&metric("t", v, "µs"));
+        assert_eq!(us(44005.0), "44.0 ms");
+        assert_eq!(us(12.3), "12.3 µs");
+        assert_eq!(us(2_500_000.0), "2.50 s");
+        assert_eq!(
+            value_text(&metric("n", 10000.0, "datagrams")),
+            "10000 datagrams"
+        );
         assert!(html.contains(">30</text>"), "{html}");
         assert!(html.contains("cargo xtask demo nagle</code> on 2026-11-24, Linux 6.18.0"));
     }
