@@ -5,6 +5,14 @@
 (function () {
   const root = typeof path_to_root === "string" ? path_to_root : "";
 
+  // ?print lays the slides out one per page with CSS alone, before the player loads:
+  // a headless `--print-to-pdf` may print before the WebAssembly is ready.
+  const flags = new URLSearchParams(location.search);
+  if (flags.has("print")) {
+    document.documentElement.classList.add("deck-print");
+    if (flags.has("notes")) document.documentElement.classList.add("deck-print-notes");
+  }
+
   // A bare "deck/player.js" would be a module specifier, not a path: resolve it.
   const asset = (name) => new URL(root + "deck/" + name, location.href);
   const loaded = import(asset("player.js").href).then(async (player) => {

@@ -1,16 +1,61 @@
 //! Print layout: one slide per page, at the deck's aspect ratio (the page size comes
 //! from [`crate::config`]), speaker notes on the page under a smaller slide when asked
-//! (`?print&notes`). Printing from the browser gets the same layout through
-//! `@media print` in the CSS; `?print` shows it on screen too, for checking before a
-//! PDF, and is what `cargo xtask pdf` prints.
+//! (`?print&notes`). `?print` shows the layout on screen, for checking before a PDF,
+//! and is what `cargo xtask pdf` prints; printing from the browser (Ctrl+P) switches
+//! to it for the print and back afterwards.
+
+use std::cell::RefCell;
+use std::rc::Rc;
 
 use wasm_bindgen::prelude::*;
-use web_sys::Element;
+use web_sys::{Element, HtmlElement};
+
+use crate::{dom, slides};
+
+/// The classes of a view that would fight the print layout.
+const VIEW_CLASSES: &[&str] = &["deck-on", "deck-slides", "deck-speaker", "deck-overview"];
 
 /// Switches the page to the on-screen print layout.
-pub fn enter(root: &Element, notes: bool) -> Result<(), JsValue> {
+pub fn enter(root: &Element, sections: &[HtmlElement], notes: bool) -> Result<(), JsValue> {
     root.class_list().add_1("deck-print")?;
     root.class_list()
         .toggle_with_force("deck-print-notes", notes)?;
+    fit_all(sections);
     Ok(())
+}
+
+/// A page cannot scroll: every slide is shrunk to fit its page (an overflowing slide
+/// would also push the pages after it).
+fn fit_all(sections: &[HtmlElement]) {
+    for section in sections {
+        slides::fit(section);
+    }
+}
+
+/// Printing from any view prints slides, one per page; the view comes back after.
+pub fn install(root: &Element, sections: &[HtmlElement]) -> Result<(), JsValue> {
+    let window = dom::window()?;
+    let saved: Rc<RefCell<Option<String>>> = Rc::default();
+    let before = {
+        let (root, saved) = (root.clone(), Rc::clone(&saved));
+        let sections = sections.to_vec();
+        move |_: web_sys::Event| {
+            if root.class_list().contains("deck-print") {
+                return;
+            }
+            *saved.borrow_mut() = Some(root.class_name());
+            for class in VIEW_CLASSES {
+                let _ = root.class_list().remove_1(class);
+            }
+            let _ = root.class_list().add_1("deck-print");
+            fit_all(&sections);
+        }
+    };
+    dom::listen(&window, "beforeprint", false, before)?;
+    let root = root.clone();
+    dom::listen(&window, "afterprint", false, move |_: web_sys::Event| {
+        if let Some(classes) = saved.borrow_mut().take() {
+            root.set_class_name(&classes);
+        }
+    })
 }

@@ -128,11 +128,12 @@ pub fn start(document: &Document) -> Result<Rc<Deck>, JsValue> {
     overview::install(&deck)?;
     install_history(&deck)?;
     add_present_button(&deck)?;
+    print::install(&root, &deck.sections)?;
     match view {
         View::Reading => {}
         View::Print => {
             deck.view.set(View::Print);
-            print::enter(&root, search_has(&search, "notes"))?;
+            print::enter(&root, &deck.sections, search_has(&search, "notes"))?;
         }
         View::Slides | View::Speaker => {
             let at = deck.index_of_hash(&location.hash()?).unwrap_or(0);
@@ -431,17 +432,9 @@ impl Deck {
 }
 
 /// Shrinks a slide whose content is taller than the slide (a long list, say) until it
-/// fits; slides that fit cost one layout read. The factor is kept per screen size.
+/// fits; slides that fit cost one layout read. The factor is kept per slide size.
 pub fn fit(section: &HtmlElement) {
-    let key = dom::window()
-        .map(|w| {
-            format!(
-                "{:?}x{:?}",
-                w.inner_width().ok().and_then(|v| v.as_f64()),
-                w.inner_height().ok().and_then(|v| v.as_f64())
-            )
-        })
-        .unwrap_or_default();
+    let key = format!("{}x{}", section.client_width(), section.client_height());
     if section.get_attribute("data-fit-for").as_deref() == Some(key.as_str()) {
         return;
     }

@@ -1,0 +1,342 @@
+//! The harness of the deck's browser tests: build the fixture book, serve it under a
+//! sub-path on 127.0.0.1, start chromedriver on a free port and open a headless
+//! Chromium session. The tests themselves are in `tests/deck.rs`.
+//!
+//! Chromium and chromedriver come from the system (`apt-get install chromium
+//! chromium-driver`); `CHROMIUM` and `CHROMEDRIVER` point elsewhere.
+
+use std::io::Write;
+use std::net::{Ipv4Addr, SocketAddr, TcpListener};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail, ensure};
+use fantoccini::actions::{InputSource, KeyAction, KeyActions};
+use fantoccini::{Client, ClientBuilder};
+use serde_json::{Value, json};
+use tower_http::services::ServeDir;
+
+/// What to do on a machine without the browser.
+pub const INSTALL_HINT: &str =
+    "Chromium not found; install with: apt-get install chromium chromium-driver";
+
+/// The sub-path the fixture is served under, to prove the deck works below a root.
+pub const PREFIX: &str = "/talk";
+
+/// The size of the browser window: a 16:9 projector at 720p.
+pub const WINDOW: (u32, u32) = (1280, 720);
+
+pub fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .ancestors()
+        .nth(2)
+        .expect("theme/browser-tests is two levels below the workspace root")
+        .to_path_buf()
+}
+
+pub fn fixture_book() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixture-book")
+}
+
+/// Screenshots and PDFs of a run, under cargo's target directory (not in git).
+pub fn artifacts_dir() -> Result<PathBuf> {
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| workspace_root().join("target"));
+    let dir = target.join("browser-artifacts");
+    std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+    Ok(dir)
+}
+
+/// The Chromium and chromedriver binaries, or why there are none.
+pub fn browser() -> Result<(PathBuf, PathBuf)> {
+    let pick = |var: &str, default: &str| {
+        std::env::var_os(var)
+            .map(PathBuf::from)
+            .unwrap_or_else(|| PathBuf::from(default))
+    };
+    let chromium = pick("CHROMIUM", "/usr/bin/chromium");
+    let driver = pick("CHROMEDRIVER", "/usr/bin/chromedriver");
+    for path in [&chromium, &driver] {
+        ensure!(
+            path.is_file(),
+            "{} is missing. {INSTALL_HINT}",
+            path.display()
+        );
+    }
+    Ok((chromium, driver))
+}
+
+/// Builds the fixture book with the deck engine (`cargo xtask build --book`) and returns
+/// its output directory.
+pub fn build_fixture() -> Result<PathBuf> {
+    let book = fixture_book();
+    let status = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
+        .args([
+            "run",
+            "--quiet",
+            "--package",
+            "xtask",
+            "--",
+            "build",
+            "--book",
+        ])
+        .arg(&book)
+        .current_dir(workspace_root())
+        .status()
+        .context("running cargo xtask build")?;
+    ensure!(
+        status.success(),
+        "cargo xtask build --book {} failed ({status})",
+        book.display()
+    );
+    Ok(book.join("book"))
+}
+
+/// A static server for a directory, below [`PREFIX`], on 127.0.0.1 and a free port.
+pub struct Server {
+    pub addr: SocketAddr,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Server {
+    pub async fn start(dir: &Path) -> Result<Server> {
+        let listener = tokio::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
+            .await
+            .context("listening on 127.0.0.1")?;
+        let addr = listener.local_addr()?;
+        let app = axum::Router::new().nest_service(PREFIX, ServeDir::new(dir));
+        let task = tokio::spawn(async move {
+            if let Err(e) = axum::serve(listener, app).await {
+                eprintln!("fixture server stopped: {e}");
+            }
+        });
+        Ok(Server { addr, task })
+    }
+
+    /// The URL of a page of the book.
+    pub fn url(&self, page: &str) -> String {
+        format!("http://{}{PREFIX}/{page}", self.addr)
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+/// A chromedriver process of ours, killed (by its own pid) when dropped.
+pub struct Driver {
+    child: Child,
+    pub url: String,
+    profile: PathBuf,
+}
+
+impl Driver {
+    pub fn start(chromedriver: &Path) -> Result<Driver> {
+        let port = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
+            .and_then(|l| l.local_addr())
+            .context("finding a free port")?
+            .port();
+        let child = Command::new(chromedriver)
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .with_context(|| format!("starting {}", chromedriver.display()))?;
+        let profile =
+            std::env::temp_dir().join(format!("deck-browser-tests-{}-{port}", std::process::id()));
+        let mut driver = Driver {
+            child,
+            url: format!("http://127.0.0.1:{port}"),
+            profile,
+        };
+        let t0 = Instant::now();
+        while std::net::TcpStream::connect((Ipv4Addr::LOCALHOST, port)).is_err() {
+            if let Some(status) = driver.child.try_wait()? {
+                bail!("chromedriver exited at start ({status})");
+            }
+            ensure!(
+                t0.elapsed() < Duration::from_secs(20),
+                "chromedriver did not listen on port {port} in 20 s"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Ok(driver)
+    }
+
+    /// A new headless Chromium session with a fresh profile.
+    pub async fn session(&self, chromium: &Path) -> Result<Client> {
+        let args = [
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--disable-dev-shm-usage",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .chain([
+            format!("--window-size={},{}", WINDOW.0, WINDOW.1),
+            format!("--user-data-dir={}", self.profile.display()),
+        ])
+        .collect::<Vec<_>>();
+        let mut caps = serde_json::Map::new();
+        caps.insert("browserName".into(), json!("chrome"));
+        caps.insert(
+            "goog:chromeOptions".into(),
+            json!({ "binary": chromium, "args": args }),
+        );
+        let connector = hyper_util::client::legacy::connect::HttpConnector::new();
+        ClientBuilder::new(connector)
+            .capabilities(caps)
+            .connect(&self.url)
+            .await
+            .with_context(|| {
+                format!(
+                    "opening a Chromium session through chromedriver at {}",
+                    self.url
+                )
+            })
+    }
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.profile);
+    }
+}
+
+/// Presses one key (a character, or a [`fantoccini::key::Key`] as char) the way a
+/// user does: WebDriver's trusted key events to the focused page.
+pub async fn press(client: &Client, key: char) -> Result<()> {
+    let keys = KeyActions::new("keyboard".into())
+        .then(KeyAction::Down { value: key })
+        .then(KeyAction::Up { value: key });
+    client
+        .perform_actions(keys)
+        .await
+        .with_context(|| format!("pressing {key:?}"))
+}
+
+/// Runs a script in the page and returns its value.
+pub async fn js(client: &Client, script: &str) -> Result<Value> {
+    client
+        .execute(script, vec![])
+        .await
+        .with_context(|| format!("running `{script}`"))
+}
+
+/// Waits until `condition` (a JS expression) is true, or fails saying which.
+pub async fn wait_for(client: &Client, condition: &str, timeout: Duration) -> Result<()> {
+    let t0 = Instant::now();
+    let script = format!("return !!({condition});");
+    loop {
+        if js(client, &script).await?.as_bool() == Some(true) {
+            return Ok(());
+        }
+        if t0.elapsed() > timeout {
+            bail!("still false after {timeout:?}: {condition}");
+        }
+        tokio::time::sleep(Duration::from_millis(40)).await;
+    }
+}
+
+/// Saves a screenshot of the current window under [`artifacts_dir`].
+pub async fn screenshot(client: &Client, name: &str) -> Result<PathBuf> {
+    let png = client.screenshot().await.context("taking a screenshot")?;
+    let path = artifacts_dir()?.join(format!("{name}.png"));
+    std::fs::write(&path, png).with_context(|| format!("writing {}", path.display()))?;
+    Ok(path)
+}
+
+/// Gzipped size of some bytes (what a static host with compression serves).
+pub fn gzip_size(bytes: &[u8]) -> Result<usize> {
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    gz.write_all(bytes)?;
+    Ok(gz.finish()?.len())
+}
+
+/// Prints `url` to a PDF with headless Chromium, as `cargo xtask pdf` does.
+pub fn print_to_pdf(chromium: &Path, url: &str, pdf: &Path) -> Result<Vec<u8>> {
+    let profile =
+        std::env::temp_dir().join(format!("deck-browser-tests-pdf-{}", std::process::id()));
+    let _ = std::fs::remove_file(pdf);
+    let status = Command::new(chromium)
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-pdf-header-footer",
+            "--virtual-time-budget=15000",
+        ])
+        .arg(format!("--user-data-dir={}", profile.display()))
+        .arg(format!("--print-to-pdf={}", pdf.display()))
+        .arg(url)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .context("running chromium --print-to-pdf")?;
+    let _ = std::fs::remove_dir_all(&profile);
+    ensure!(
+        status.success(),
+        "chromium --print-to-pdf {url} failed ({status})"
+    );
+    std::fs::read(pdf).with_context(|| format!("reading {}", pdf.display()))
+}
+
+/// Pages in a PDF: its `/Type /Page` objects (not the `/Pages` tree).
+pub fn page_count(pdf: &[u8]) -> usize {
+    let needle = b"/Type /Page";
+    pdf.windows(needle.len() + 1)
+        .filter(|w| w.starts_with(needle) && !w[needle.len()].is_ascii_alphanumeric())
+        .count()
+}
+
+/// The page size of a PDF's first page, in points.
+pub fn media_box(pdf: &[u8]) -> Option<(f64, f64)> {
+    let text = String::from_utf8_lossy(pdf);
+    let at = text.find("/MediaBox [")? + "/MediaBox [".len();
+    let numbers: Vec<f64> = text[at..]
+        .split(']')
+        .next()?
+        .split_whitespace()
+        .filter_map(|n| n.parse().ok())
+        .collect();
+    match numbers.as_slice() {
+        [x0, y0, x1, y1] => Some((x1 - x0, y1 - y0)),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pdf_pages_and_size() {
+        let pdf = b"<< /Type /Pages /Count 2 >> << /Type /Page /MediaBox [0 0 960 540] >> << /Type /Page\n>>";
+        assert_eq!(page_count(pdf), 2);
+        assert_eq!(media_box(pdf), Some((960.0, 540.0)));
+        assert_eq!(media_box(b"none"), None);
+    }
+
+    #[test]
+    fn gzip_shrinks_repetition() {
+        let size = gzip_size(&[b'a'; 10_000]).unwrap();
+        assert!(size < 100, "{size}");
+    }
+}
