@@ -41,7 +41,7 @@ pub fn run(no_browser: bool) -> Result<ExitCode> {
     step(
         "unit and integration tests, every demo as a test (cargo test)",
         &|| {
-            cmd!(sh, "cargo test --workspace").run()?;
+            cmd!(sh, "cargo test --workspace --exclude browser-tests").run()?;
             Ok(())
         },
     );
@@ -59,6 +59,18 @@ pub fn run(no_browser: bool) -> Result<ExitCode> {
     );
     if no_browser {
         eprintln!("\n=== browser tests: skipped (--no-browser)");
+    } else if !browser_installed() {
+        eprintln!(
+            "\n=== browser tests skipped: Chromium not found; install with: apt-get install chromium chromium-driver"
+        );
+    } else {
+        step(
+            "browser tests (headless Chromium, theme/browser-tests)",
+            &|| {
+                cmd!(sh, "cargo test -p browser-tests").run()?;
+                Ok(())
+            },
+        );
     }
     let failed = steps.iter().filter(|(_, r)| r.is_err()).count();
     let passed = steps.len() - failed;
@@ -70,5 +82,21 @@ pub fn run(no_browser: bool) -> Result<ExitCode> {
         ExitCode::SUCCESS
     } else {
         ExitCode::FAILURE
+    })
+}
+
+/// Chromium and chromedriver where the browser tests look for them (Debian's paths,
+/// or `CHROMIUM` and `CHROMEDRIVER`).
+fn browser_installed() -> bool {
+    [
+        ("CHROMIUM", "/usr/bin/chromium"),
+        ("CHROMEDRIVER", "/usr/bin/chromedriver"),
+    ]
+    .iter()
+    .all(|(var, default)| {
+        std::env::var_os(var)
+            .map(std::path::PathBuf::from)
+            .unwrap_or_else(|| default.into())
+            .is_file()
     })
 }
