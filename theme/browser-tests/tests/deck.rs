@@ -289,15 +289,23 @@ async fn keys(c: &Client, s: &Server) -> Result<()> {
         WAIT,
     )
     .await?;
+    wait_for(
+        c,
+        "document.querySelectorAll('.deck-overview-chapter[data-loaded]').length === 2",
+        WAIT,
+    )
+    .await
+    .context("the overview fetches the other chapters")?;
     let tiles = js(
         c,
-        "return [...document.querySelectorAll('main section.slide')] \
-         .filter(s => s.getBoundingClientRect().width > 0).length;",
+        "const shown = (s) => s.getBoundingClientRect().width > 0; \
+         const all = [...document.querySelectorAll('main section.slide')]; \
+         return [all.filter(s => s.id && shown(s)).length, all.filter(shown).length];",
     )
     .await?;
     ensure!(
-        tiles == 4,
-        "the overview shows all 4 slides of the chapter: {tiles}"
+        tiles == serde_json::json!([4, 9]),
+        "the overview shows this chapter's 4 slides and all 9 of the talk: {tiles}"
     );
     screenshot(c, "overview").await?;
     c.find(Locator::Css("section#slide-2"))
@@ -351,6 +359,29 @@ async fn keys(c: &Client, s: &Server) -> Result<()> {
         visible(c, "#mdbook-menu-bar").await?,
         "mdbook's chrome is back"
     );
+    ensure!(
+        !visible(c, ".deck-overview-chapter section.slide").await?,
+        "other chapters' tiles are not part of the article"
+    );
+
+    // A tile of another chapter opens that chapter at that slide, in the slide view.
+    press(c, 'd').await?;
+    press(c, 'o').await?;
+    c.find(Locator::Css(
+        ".deck-overview-after .deck-overview-chapter section.slide[data-n='2']",
+    ))
+    .await?
+    .click()
+    .await?;
+    wait_for(
+        c,
+        "location.pathname === '/talk/demo.html' && document.documentElement.dataset.player === 'ready'",
+        WAIT,
+    )
+    .await
+    .context("clicking another chapter's tile")?;
+    expect_slide(c, 2).await?;
+    ensure!(has_class(c, "deck-slides").await?, "in the slide view");
     Ok(())
 }
 

@@ -385,6 +385,7 @@ impl Deck {
             .class_list()
             .toggle_with_force("deck-overview", on)?;
         if on {
+            overview::load_other_chapters(&self.document)?;
             self.sections[self.current.get()].scroll_into_view_with_bool(false);
         } else {
             fit(&self.sections[self.current.get()]);
