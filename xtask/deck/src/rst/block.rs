@@ -1976,7 +1976,10 @@ impl Reader {
                     .split_whitespace()
                     .any(|f| f.eq_ignore_ascii_case("html"))
                 {
-                    push(out, Kind::Raw(join(&dedent(&d.content))));
+                    out.push(Block {
+                        line: d.content.first().map_or(line, |l| l.no),
+                        kind: Kind::Raw(join(&dedent(&d.content))),
+                    });
                 }
             }
             "rubric" => {

@@ -139,7 +139,9 @@ pub fn to_markdown_at(src: &str, root: &str) -> Converted {
         markdown.push_str(text);
         line_map.push((*no).max(1));
     }
-    markdown.push('\n');
+    if !line_map.is_empty() {
+        markdown.push('\n');
+    }
     Converted {
         markdown,
         line_map,
@@ -327,7 +329,7 @@ impl Render<'_> {
     fn para(&mut self, out: &mut Out, t: &block::Text) {
         let trimmed = t.text.trim();
         if parse_demo_directive(trimmed).is_some() || parse_chart_directive(trimmed).is_some() {
-            out.line(trimmed, t.line);
+            out.text(trimmed, t.line);
             return;
         }
         let mut md = self.inline.render(t, Mode::Markdown);
@@ -512,13 +514,17 @@ impl Render<'_> {
                     None => admonition_title(kind),
                 };
                 let inner = self.sub(body);
-                let open = format!(
-                    "<div class=\"admonition {}\">\n<p class=\"admonition-title\">{title_html}</p>",
-                    escape_html(class)
+                out.line(
+                    format!("<div class=\"admonition {}\">", escape_html(class)),
+                    no,
                 );
-                let mut o = Out::default();
-                o.text(&open, no);
-                out.append(o);
+                out.line(
+                    format!(
+                        "<p class=\"admonition-title\">{}</p>",
+                        title_html.replace('\n', " ")
+                    ),
+                    no,
+                );
                 out.line("", no);
                 let end = inner.0.last().map_or(no, |l| l.1);
                 out.append(inner);
@@ -634,7 +640,7 @@ impl Render<'_> {
                     no,
                 );
             }
-            Kind::Raw(html) => out.text(html, no + 1),
+            Kind::Raw(html) => out.text(html, no),
             Kind::Rubric(t) => {
                 let h = self.html(t);
                 out.text(&format!("<p class=\"rubric\">{h}</p>"), t.line);
