@@ -307,6 +307,16 @@ async fn keys(c: &Client, s: &Server) -> Result<()> {
         tiles == serde_json::json!([4, 9]),
         "the overview shows this chapter's 4 slides and all 9 of the talk: {tiles}"
     );
+    let chapters = js(
+        c,
+        "return [...document.querySelectorAll('.deck-overview-before > h2, .deck-overview-chapter > h2')] \
+         .map(h => h.textContent.replace(/^[0-9. ]+/, ''));",
+    )
+    .await?;
+    ensure!(
+        chapters == serde_json::json!(["Opening", "Demo", "Closing"]),
+        "chapter titles in talk order: {chapters}"
+    );
     screenshot(c, "overview").await?;
     c.find(Locator::Css("section#slide-2"))
         .await?

@@ -89,6 +89,9 @@ pub fn load_other_chapters(document: &Document) -> Result<(), JsValue> {
         };
         let (href, path) = (a.href(), a.pathname());
         if path == here {
+            if !before {
+                continue; // a link to a heading inside this chapter
+            }
             // This chapter's own title, right above its tiles.
             let heading = document.create_element("h2")?;
             heading.set_class_name("deck-overview-here");
