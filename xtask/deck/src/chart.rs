@@ -59,7 +59,11 @@ pub fn render(t: &Transcript, metrics: &[&Metric]) -> String {
             .unwrap_or(0) as f64
             * CHAR_W
     };
-    let label_w = widest(&|m| m.name.clone()) + 16.0;
+    // Names that share a first part (`lat.pipe`, `lat.tcp`) are labelled by the rest;
+    // the shared part goes in the caption.
+    let prefix = shared_prefix(metrics);
+    let label = |m: &Metric| m.name[prefix.len()..].to_string();
+    let label_w = widest(&label) + 16.0;
     let value_w = widest(&value_text) + 12.0;
     // A minimum width, so a chart of two short bars is not drawn in giant letters.
     let width = (label_w + BARS_W + value_w).max(MIN_W);
@@ -93,20 +97,45 @@ pub fn render(t: &Transcript, metrics: &[&Metric]) -> String {
              <rect x=\"{label_w}\" y=\"{y}\" width=\"{w:.1}\" height=\"{BAR_H}\" fill-opacity=\"0.55\"/>\
              <text x=\"{vx:.1}\" y=\"{mid}\">{value}</text>",
             lx = label_w - 8.0,
-            label = escape(&m.name),
+            label = escape(&label(m)),
             vx = label_w + w + 6.0,
             value = escape(&value_text(m)),
         );
     }
     svg.push_str("</svg>");
     let date = t.captured_at.split('T').next().unwrap_or(&t.captured_at);
+    let what = if prefix.is_empty() {
+        String::new()
+    } else {
+        format!("<code>{}*</code>, ", escape(prefix))
+    };
     format!(
-        "<figure class=\"chart\" data-demo=\"{name}\">{svg}<figcaption>Measured by \
+        "<figure class=\"chart\" data-demo=\"{name}\">{svg}<figcaption>{what}measured by \
          <code>cargo xtask demo {name}</code> on {date}, Linux {kernel}</figcaption></figure>",
         name = escape(&t.demo),
         date = escape(date),
         kernel = escape(&t.kernel),
     )
+}
+
+/// The first dotted part all the names share (`lat.`), when there are two or more
+/// names and each has something after it; otherwise nothing.
+fn shared_prefix<'m>(metrics: &[&'m Metric]) -> &'m str {
+    let [first, rest @ ..] = metrics else {
+        return "";
+    };
+    match first.name.find('.') {
+        Some(dot)
+            if !rest.is_empty()
+                && metrics.iter().all(|m| {
+                    m.name.len() > dot + 1
+                        && m.name.as_bytes()[..=dot] == first.name.as_bytes()[..=dot]
+                }) =>
+        {
+            &first.name[..=dot]
+        }
+        _ => "",
+    }
 }
 
 fn alt_text(metrics: &[&Metric]) -> String {
@@ -235,7 +264,9 @@ mod tests {
             "10000 datagrams"
         );
         assert!(html.contains(">30</text>"), "{html}");
-        assert!(html.contains("cargo xtask demo nagle</code> on 2026-11-24, Linux 6.18.0"));
+        assert!(html.contains(
+            "measured by <code>cargo xtask demo nagle</code> on 2026-11-24, Linux 6.18.0"
+        ));
     }
 
     #[test]
@@ -267,6 +298,31 @@ mod tests {
         assert!(
             label_x >= "a.rather.long.metric.name".len() as f64 * CHAR_W,
             "{html}"
+        );
+    }
+
+    #[test]
+    fn a_shared_first_part_moves_to_the_caption() {
+        let mut t = sample();
+        t.metrics = vec![
+            metric("lat.pipe", 4.7, "µs"),
+            metric("lat.unix_stream", 8.4, "µs"),
+        ];
+        let picked = select(&t, &["lat.pipe".into(), "lat.unix_stream".into()]).unwrap();
+        let html = render(&t, &picked);
+        assert!(html.contains("end\">pipe</text>"), "{html}");
+        assert!(html.contains("end\">unix_stream</text>"), "{html}");
+        assert!(
+            html.contains("<figcaption><code>lat.*</code>, measured by"),
+            "{html}"
+        );
+        // Different first parts, or a single bar: names stay whole.
+        let mixed = [&t.metrics[0], &metric("udp.sent", 1.0, "")];
+        assert_eq!(shared_prefix(&mixed), "");
+        assert_eq!(shared_prefix(&[&t.metrics[0]]), "");
+        assert_eq!(
+            shared_prefix(&[&metric("a.", 1.0, ""), &metric("a.b", 1.0, "")]),
+            ""
         );
     }
 
