@@ -64,11 +64,7 @@ pub trait Embed {
 
 /// Parses `{{#chart DEMO METRIC [METRIC...]}}` (the whole of a trimmed paragraph).
 pub fn parse_chart_directive(text: &str) -> Option<Result<(String, Vec<String>), String>> {
-    let inner = text.trim().strip_prefix("{{#chart")?.strip_suffix("}}")?;
-    if !inner.is_empty() && !inner.starts_with(char::is_whitespace) {
-        return None;
-    }
-    let words: Vec<&str> = inner.split_whitespace().collect();
+    let words = directive_words(text, "chart")?;
     Some(match words.as_slice() {
         [] | [_] => {
             Err("`{{#chart DEMO METRIC...}}` needs a demo name and at least one metric".into())
@@ -88,13 +84,23 @@ struct Block {
     kind: Kind,
 }
 
-/// Parses `{{#demo NAME}}` (the whole of a trimmed paragraph) into NAME.
-pub fn parse_demo_directive(text: &str) -> Option<Result<String, String>> {
-    let inner = text.trim().strip_prefix("{{#demo")?.strip_suffix("}}")?;
-    if !inner.starts_with(char::is_whitespace) {
+/// The words of `{{#KEYWORD word...}}` when the trimmed `text` is exactly that
+/// directive (`{{#demos x}}` is not a `demo` directive).
+fn directive_words<'t>(text: &'t str, keyword: &str) -> Option<Vec<&'t str>> {
+    let inner = text
+        .trim()
+        .strip_prefix("{{#")?
+        .strip_prefix(keyword)?
+        .strip_suffix("}}")?;
+    if !inner.is_empty() && !inner.starts_with(char::is_whitespace) {
         return None;
     }
-    let words: Vec<&str> = inner.split_whitespace().collect();
+    Some(inner.split_whitespace().collect())
+}
+
+/// Parses `{{#demo NAME}}` (the whole of a trimmed paragraph) into NAME.
+pub fn parse_demo_directive(text: &str) -> Option<Result<String, String>> {
+    let words = directive_words(text, "demo")?;
     Some(match words.as_slice() {
         [name] if is_demo_name(name) => Ok(name.to_string()),
         [name] => Err(format!(
@@ -102,7 +108,8 @@ pub fn parse_demo_directive(text: &str) -> Option<Result<String, String>> {
         )),
         [] => Err("`{{#demo}}` needs a demo name".into()),
         _ => Err(format!(
-            "`{{{{#demo{inner}}}}}` takes exactly one demo name"
+            "`{{{{#demo {}}}}}` takes exactly one demo name",
+            words.join(" ")
         )),
     })
 }
@@ -504,6 +511,17 @@ mod tests {
             )))
         );
         assert_eq!(parse_chart_directive("{{#charts x y}}"), None);
+        assert_eq!(parse_demo_directive("{{#demos x}}"), None);
+        assert_eq!(
+            parse_demo_directive("{{#demo}}"),
+            Some(Err("`{{#demo}}` needs a demo name".to_string()))
+        );
+        assert!(
+            parse_demo_directive("{{#demo a b}}")
+                .unwrap()
+                .unwrap_err()
+                .contains("`{{#demo a b}}` takes exactly one")
+        );
         assert_eq!(parse_chart_directive("{{#demo x}}"), None);
     }
 
