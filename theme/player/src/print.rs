@@ -7,6 +7,7 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
+use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 use web_sys::{Element, HtmlElement};
 
@@ -29,6 +30,13 @@ pub fn enter(root: &Element, sections: &[HtmlElement], notes: bool) -> Result<()
 fn fit_all(sections: &[HtmlElement]) {
     for section in sections {
         slides::fit(section);
+        // Notes under the slide (`?print&notes`) get a smaller type when they are long.
+        if let Ok(Some(notes)) = section.query_selector(":scope > aside.notes")
+            && let Ok(notes) = notes.dyn_into::<HtmlElement>()
+            && notes.client_height() > 0
+        {
+            slides::shrink_to_fit(&notes, "--deck-fit-notes");
+        }
     }
 }
 

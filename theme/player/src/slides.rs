@@ -435,22 +435,29 @@ impl Deck {
 /// Shrinks a slide whose content is taller than the slide (a long list, say) until it
 /// fits; slides that fit cost one layout read. The factor is kept per slide size.
 pub fn fit(section: &HtmlElement) {
-    let key = format!("{}x{}", section.client_width(), section.client_height());
-    if section.get_attribute("data-fit-for").as_deref() == Some(key.as_str()) {
+    shrink_to_fit(section, "--deck-fit");
+}
+
+/// Sets the custom property `factor` (which the CSS multiplies the element's font size
+/// by) so that the element's content fits its box.
+pub fn shrink_to_fit(element: &HtmlElement, factor_property: &str) {
+    let key = format!("{}x{}", element.client_width(), element.client_height());
+    let marker = format!("data-fit{factor_property}");
+    if element.get_attribute(&marker).as_deref() == Some(key.as_str()) {
         return;
     }
-    let style = section.style();
-    let _ = style.remove_property("--deck-fit");
+    let style = element.style();
+    let _ = style.remove_property(factor_property);
     let mut factor = 1.0;
     for _ in 0..4 {
-        let (inner, outer) = (section.scroll_height(), section.client_height());
+        let (inner, outer) = (element.scroll_height(), element.client_height());
         if outer == 0 || inner <= outer + 1 {
             break;
         }
         factor *= (outer as f64 / inner as f64).max(0.5) * 0.98;
-        let _ = style.set_property("--deck-fit", &format!("{factor:.3}"));
+        let _ = style.set_property(factor_property, &format!("{factor:.3}"));
     }
-    let _ = section.set_attribute("data-fit-for", &key);
+    let _ = element.set_attribute(&marker, &key);
 }
 
 /// `#slide-7` → 6, `#slide-last` → the last; anything else `None`.
