@@ -247,3 +247,87 @@ impl Demos {
 pub fn transcript_path(demos_dir: &Path, name: &str) -> PathBuf {
     demos_dir.join("transcripts").join(format!("{name}.json"))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use slides::Embed;
+    use transcript::{Outcome, Status};
+
+    /// A demos folder of its own, with one demo (`loss`) and its captured run.
+    struct Fixture(PathBuf);
+
+    impl Fixture {
+        fn new(tag: &str) -> Fixture {
+            let dir = std::env::temp_dir().join(format!("deck-{tag}-{}", std::process::id()));
+            std::fs::create_dir_all(dir.join("src/bin")).unwrap();
+            std::fs::create_dir_all(dir.join("transcripts")).unwrap();
+            std::fs::write(dir.join("src/bin/loss.rs"), "//! UDP loses datagrams.\n").unwrap();
+            let t = Transcript {
+                format: transcript::FORMAT,
+                demo: "loss".into(),
+                claim: "an older wording".into(),
+                args: vec![],
+                chunks: vec![],
+                outcome: Outcome {
+                    status: Status::Passed,
+                    code: Some(0),
+                    signal: None,
+                },
+                duration_ms: 5,
+                kernel: "6.18.0".into(),
+                captured_at: "2026-11-24T10:00:00Z".into(),
+                metrics: vec![
+                    Metric {
+                        name: "udp.sent".into(),
+                        value: 600.0,
+                        unit: "datagrams".into(),
+                    },
+                    Metric {
+                        name: "udp.received".into(),
+                        value: 310.0,
+                        unit: "datagrams".into(),
+                    },
+                ],
+            };
+            let json = serde_json::to_string(&t).unwrap();
+            std::fs::write(transcript_path(&dir, "loss"), json).unwrap();
+            Fixture(dir)
+        }
+    }
+
+    impl Drop for Fixture {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+
+    #[test]
+    fn charts_and_figures_come_from_the_captured_transcript() {
+        let fixture = Fixture::new("charts");
+        let mut demos = Demos::new(Some(fixture.0.clone())).unwrap();
+        let chart = demos
+            .chart("loss", &["udp.sent".into(), "udp.received".into()])
+            .unwrap();
+        assert!(chart.contains(">600 datagrams<"), "{chart}");
+        assert!(chart.contains(">310 datagrams<"), "{chart}");
+        assert!(
+            chart.contains("cargo xtask demo loss</code> on 2026-11-24"),
+            "{chart}"
+        );
+        let figure = demos.demo("loss").unwrap();
+        assert!(
+            figure.contains("UDP loses datagrams."),
+            "the claim comes from the source: {figure}"
+        );
+
+        let err = demos.chart("loss", &["udp.lost".into()]).unwrap_err();
+        assert!(err.contains("no metric `udp.lost`"), "{err}");
+        let err = demos.chart("lost", &["udp.sent".into()]).unwrap_err();
+        assert!(err.contains("no demo named `lost`"), "{err}");
+        std::fs::remove_file(transcript_path(&fixture.0, "loss")).unwrap();
+        let mut fresh = Demos::new(Some(fixture.0.clone())).unwrap();
+        let err = fresh.chart("loss", &["udp.sent".into()]).unwrap_err();
+        assert!(err.contains("cargo xtask capture loss"), "{err}");
+    }
+}
