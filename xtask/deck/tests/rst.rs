@@ -480,6 +480,30 @@ fn strict_mode_turns_warnings_into_errors() {
     );
 }
 
+#[test]
+fn strict_mode_from_the_environment_through_the_command() {
+    // The route a stock `mdbook build` takes: mdbook runs `mdbook-deck` as a command.
+    let book = TempBook::new("strict-env");
+    book.write(
+        "src/SUMMARY.md",
+        "# Summary\n\n- [Problems](problems.rst)\n",
+    );
+    book.write("src/problems.rst", &fixture("problems.rst"));
+    let bin = env!("CARGO_BIN_EXE_mdbook-deck");
+    let build = |strict: &str| {
+        book.write(
+            "book.toml",
+            &format!(
+                "[book]\nsrc = \"src\"\n\n[preprocessor.deck]\ncommand = \"env DECK_STRICT={strict} {bin}\"\n"
+            ),
+        );
+        let md = mdbook_driver::MDBook::load(&book.0)?;
+        md.build()
+    };
+    build("0").expect("warnings alone do not fail a build");
+    assert!(build("1").is_err(), "DECK_STRICT=1 makes warnings errors");
+}
+
 /// CPU time this thread has run (Linux's schedstat, in nanoseconds): unlike wall time,
 /// it does not grow when other processes take the CPU.
 fn thread_cpu() -> Option<Duration> {
