@@ -1,0 +1,125 @@
+//! Run live, in a real browser: `cargo xtask present` serves the talk, Chromium clicks
+//! "Run live" on a demo figure, and the demo's real output streams into the slide.
+//! Also measures click-to-first-output (printed, not asserted beyond a sanity bound).
+
+use std::io::{BufRead, BufReader};
+use std::os::unix::process::CommandExt;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use anyhow::{Context, Result, bail, ensure};
+use browser_tests::{Driver, browser, js, screenshot, wait_for, workspace_root};
+
+const DEMO: &str = "read-without-consuming";
+
+/// `cargo xtask present --port 0`, in a process group of its own so that dropping
+/// this ends the server and anything it started.
+struct Present {
+    child: Child,
+    url: String,
+}
+
+impl Present {
+    fn start() -> Result<Present> {
+        let mut child = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
+            .args(["run", "--quiet", "--package", "xtask", "--", "present", "--port", "0"])
+            .current_dir(workspace_root())
+            .stdout(Stdio::piped())
+            .process_group(0)
+            .spawn()
+            .context("starting cargo xtask present")?;
+        let stdout = child.stdout.take().context("present's stdout")?;
+        let mut present = Present { child, url: String::new() };
+        // The first line it prints is the address; the build before it may take a while.
+        for line in BufReader::new(stdout).lines() {
+            let line = line.context("reading present's output")?;
+            if let Some(rest) = line.strip_prefix("serving the deck at ") {
+                present.url = rest.split_whitespace().next().unwrap_or_default().to_string();
+                return Ok(present);
+            }
+        }
+        bail!("cargo xtask present exited before serving (see its errors above)")
+    }
+}
+
+impl Drop for Present {
+    fn drop(&mut self) {
+        // SAFETY: kill(2) on our own child's process group.
+        unsafe { libc::kill(-(self.child.id() as i32), libc::SIGKILL) };
+        let _ = self.child.wait();
+    }
+}
+
+/// The page of the built talk whose slide embeds [`DEMO`].
+fn page_with_demo() -> Result<String> {
+    let book = workspace_root().join("book");
+    for entry in std::fs::read_dir(&book).with_context(|| format!("listing {}", book.display()))? {
+        let path = entry?.path();
+        let name = path.file_name().unwrap_or_default().to_string_lossy().to_string();
+        if name.ends_with(".html")
+            && name != "print.html"
+            && std::fs::read_to_string(&path)?.contains(&format!("data-demo=\"{DEMO}\""))
+        {
+            return Ok(name);
+        }
+    }
+    bail!("no page of the talk embeds {DEMO}")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn run_live_streams_the_real_demo_into_the_slide() -> Result<()> {
+    let (chromium, chromedriver) = browser()?;
+    let present = Present::start()?;
+    let page = page_with_demo()?;
+    let driver = Driver::start(&chromedriver)?;
+    let c = driver.session(&chromium).await?;
+    let result = async {
+        c.goto(&format!("{}{page}", present.url)).await?;
+        let figure = format!("document.querySelector('figure.demo[data-demo=\"{DEMO}\"]')");
+        wait_for(&c, &format!("{figure} && {figure}.dataset.live === 'ready'"), Duration::from_secs(10))
+            .await
+            .context("the Run live control did not appear")?;
+        // Click, and time the first output appearing in the terminal.
+        js(
+            &c,
+            &format!(
+                "const f = {figure}; const samp = f.querySelector('pre.terminal samp');
+                 window.__live = {{}};
+                 new MutationObserver(() => {{
+                   if (!window.__live.first && samp.textContent.length > 0) window.__live.first = performance.now();
+                 }}).observe(samp, {{ childList: true, subtree: true, characterData: true }});
+                 window.__live.click = performance.now();
+                 f.querySelector('.demo-run-live').click();
+                 return true;"
+            ),
+        )
+        .await?;
+        wait_for(&c, &format!("{figure}.dataset.state === 'live-done'"), Duration::from_secs(20))
+            .await
+            .context("the live run did not finish")?;
+        let seen = js(
+            &c,
+            &format!(
+                "const f = {figure}; return [f.querySelector('pre.terminal samp').textContent,
+                 f.querySelector('.demo-meta').textContent, window.__live.first - window.__live.click];"
+            ),
+        )
+        .await?;
+        let terminal = seen[0].as_str().unwrap_or_default();
+        let meta = seen[1].as_str().unwrap_or_default();
+        let latency = seen[2].as_f64().unwrap_or(f64::NAN);
+        eprintln!("click to first output: {latency:.0} ms (server, demo start, stream, render)");
+        ensure!(terminal.contains("PASS"), "the live output has no verdict: {terminal}");
+        ensure!(meta.starts_with("live run · passed"), "meta says {meta:?}");
+        ensure!(latency.is_finite() && latency < 2000.0, "first output after {latency} ms");
+        screenshot(&c, "run-live").await?;
+        // And back to the captured run.
+        js(&c, &format!("{figure}.querySelector('.demo-show-captured').click(); return true;")).await?;
+        wait_for(&c, &format!("{figure}.dataset.state === 'captured'"), Duration::from_secs(5)).await?;
+        Ok::<(), anyhow::Error>(())
+    }
+    .await;
+    let _ = c.close().await;
+    drop(present);
+    result
+}
