@@ -69,7 +69,7 @@ pub fn browser() -> Result<(PathBuf, PathBuf)> {
 }
 
 /// Builds the fixture book with the deck engine (`cargo xtask build --book`) and returns
-/// its output directory.
+/// its output directory (`target/browser-fixture-book`).
 pub fn build_fixture() -> Result<PathBuf> {
     let book = fixture_book();
     let status = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
@@ -91,7 +91,14 @@ pub fn build_fixture() -> Result<PathBuf> {
         "cargo xtask build --book {} failed ({status})",
         book.display()
     );
-    Ok(book.join("book"))
+    // Where fixture-book/book.toml puts it: outside theme/, which `present` watches.
+    let out = workspace_root().join("target/browser-fixture-book");
+    ensure!(
+        out.join("index.html").is_file(),
+        "the fixture book was built, but not into {}",
+        out.display()
+    );
+    Ok(out)
 }
 
 /// A static server for a directory, below [`PREFIX`], on 127.0.0.1 and a free port.
