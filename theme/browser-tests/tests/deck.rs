@@ -614,6 +614,26 @@ async fn speaker(c: &Client, s: &Server) -> Result<()> {
     .await
     .context("the speaker window follows into the next chapter")?;
     expect_slide(c, 1).await?;
+
+    // A replay started from the speaker window plays on the main screen too.
+    press(c, Key::Right.into()).await?;
+    expect_slide(c, 2).await?;
+    c.find(Locator::Css(
+        "section.deck-current button.demo-replay[data-speed='2']",
+    ))
+    .await?
+    .click()
+    .await?;
+    c.switch_to_window(main.clone()).await?;
+    expect_slide(c, 2).await?;
+    wait_for(
+        c,
+        "document.querySelector('section.deck-current figure.demo').dataset.state === 'replaying'",
+        WAIT,
+    )
+    .await
+    .context("a replay started in the speaker window plays in the main one")?;
+    c.switch_to_window(other).await?;
     c.close_window().await?;
     c.switch_to_window(main).await?;
     Ok(())
@@ -621,6 +641,9 @@ async fn speaker(c: &Client, s: &Server) -> Result<()> {
 
 async fn replay(c: &Client, s: &Server) -> Result<()> {
     open(c, s, "demo.html?slides#slide-2").await?;
+    // The same URL as the last scenario's, so a fragment navigation: load it afresh.
+    c.refresh().await?;
+    ready(c).await?;
     let fits = js(
         c,
         "const sec = document.querySelector('section.slide.deck-current'); \

@@ -4,7 +4,7 @@
 //! ends looking exactly like the page began. Also the copy button for the command that
 //! reruns the demo.
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
 use transcript::{Stream, Transcript, ansi};
@@ -12,7 +12,36 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 use web_sys::{Document, Element};
 
-use crate::{dom, figure};
+use crate::{dom, figure, sync};
+
+thread_local! {
+    /// The page's players, by demo name, for replays started in the other window.
+    static PLAYERS: RefCell<Vec<(String, Player)>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Replays the page's figure of `demo` (as the other window asked); the figure on the
+/// current slide when the demo shows on several.
+pub fn replay_demo(demo: &str, speed: f64) -> Result<(), JsValue> {
+    let player = PLAYERS.with(|players| {
+        let players = players.borrow();
+        let mut of_demo = players.iter().filter(|(name, _)| name == demo);
+        let first = of_demo.clone().next().map(|(_, p)| p.clone());
+        of_demo
+            .find(|(_, p)| {
+                p.figure
+                    .closest("section.deck-current")
+                    .ok()
+                    .flatten()
+                    .is_some()
+            })
+            .map(|(_, p)| p.clone())
+            .or(first)
+    });
+    match player {
+        Some(player) => player.replay(speed),
+        None => Ok(()),
+    }
+}
 
 /// Gives every demo figure its replay and copy buttons; returns how many got them.
 pub fn attach_all(document: &Document) -> Result<u32, JsValue> {
@@ -24,6 +53,8 @@ pub fn attach_all(document: &Document) -> Result<u32, JsValue> {
         match Player::new(fig.clone()) {
             Ok(player) => {
                 player.add_controls(document)?;
+                let name = player.transcript.demo.clone();
+                PLAYERS.with(|p| p.borrow_mut().push((name, player)));
                 attached += 1;
             }
             Err(e) => {
@@ -78,7 +109,8 @@ impl Player {
         ] {
             let player = self.clone();
             let button = dom::button(document, "demo-replay", label, title, move || {
-                player.replay(speed)
+                player.replay(speed)?;
+                sync::announce_replay(&player.transcript.demo, speed)
             })?;
             button.set_attribute("data-speed", &speed.to_string())?;
             bar.append_child(&button)?;

@@ -1,39 +1,71 @@
 //! The main window and the speaker window keep each other on the same slide through a
 //! BroadcastChannel: whichever moves posts where it is, the other follows (changing
-//! chapter when the path differs). Same origin only, no server involved.
+//! chapter when the path differs). A replay started in one window plays in the other
+//! too, so the presenter can start a demo from the speaker window. Same origin only, no
+//! server involved.
 
+use std::cell::RefCell;
 use std::rc::Rc;
 
 use wasm_bindgen::prelude::*;
 use web_sys::{BroadcastChannel, MessageEvent};
 
-use crate::dom;
 use crate::slides::Deck;
+use crate::{dom, replay};
 
 const CHANNEL: &str = "deck-sync";
 
-/// Where a window is: the page's path, the 1-based slide, the blackout.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Position {
-    pub path: String,
-    pub slide: usize,
-    pub black: bool,
+/// What one window tells the other.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Message {
+    /// Where a window is: the page's path, the 1-based slide, the blackout.
+    Position {
+        path: String,
+        slide: usize,
+        black: bool,
+    },
+    /// A demo's replay was started at this speed (0: at once).
+    Replay {
+        path: String,
+        demo: String,
+        speed: f64,
+    },
 }
 
-impl Position {
+impl Message {
     pub fn to_json(&self) -> String {
-        serde_json::json!({ "path": self.path, "slide": self.slide, "black": self.black })
-            .to_string()
+        match self {
+            Message::Position { path, slide, black } => {
+                serde_json::json!({ "path": path, "slide": slide, "black": black })
+            }
+            Message::Replay { path, demo, speed } => {
+                serde_json::json!({ "path": path, "replay": demo, "speed": speed })
+            }
+        }
+        .to_string()
     }
 
-    pub fn from_json(text: &str) -> Option<Position> {
+    pub fn from_json(text: &str) -> Option<Message> {
         let v: serde_json::Value = serde_json::from_str(text).ok()?;
-        Some(Position {
-            path: v.get("path")?.as_str()?.to_string(),
+        let path = v.get("path")?.as_str()?.to_string();
+        if let Some(demo) = v.get("replay") {
+            return Some(Message::Replay {
+                path,
+                demo: demo.as_str()?.to_string(),
+                speed: v.get("speed")?.as_f64()?,
+            });
+        }
+        Some(Message::Position {
+            path,
             slide: usize::try_from(v.get("slide")?.as_u64()?).ok()?,
             black: v.get("black")?.as_bool()?,
         })
     }
+}
+
+thread_local! {
+    /// The page's end of the channel, once the slide or speaker view opened it.
+    static CURRENT: RefCell<Option<BroadcastChannel>> = const { RefCell::new(None) };
 }
 
 pub struct Link {
@@ -48,30 +80,55 @@ impl Link {
         };
         let deck = Rc::clone(deck);
         dom::listen(&channel, "message", false, move |event: MessageEvent| {
-            let Some(position) = event
-                .data()
-                .as_string()
-                .as_deref()
-                .and_then(Position::from_json)
-            else {
+            let message = event.data().as_string();
+            let Some(message) = message.as_deref().and_then(Message::from_json) else {
                 return;
             };
-            if let Err(e) = deck.follow(&position.path, position.slide, position.black) {
+            let result = match message {
+                Message::Position { path, slide, black } => deck.follow(&path, slide, black),
+                Message::Replay { path, demo, speed } => here(&path).and_then(|here| {
+                    if here {
+                        replay::replay_demo(&demo, speed)
+                    } else {
+                        Ok(())
+                    }
+                }),
+            };
+            if let Err(e) = result {
                 dom::report(&e);
             }
         })?;
+        CURRENT.with(|c| *c.borrow_mut() = Some(channel.clone()));
         Ok(Some(Link { channel }))
     }
 
     pub fn post(&self, slide: usize, black: bool) -> Result<(), JsValue> {
-        let position = Position {
+        let message = Message::Position {
             path: dom::window()?.location().pathname()?,
             slide,
             black,
         };
         self.channel
-            .post_message(&JsValue::from_str(&position.to_json()))
+            .post_message(&JsValue::from_str(&message.to_json()))
     }
+}
+
+/// Tells the other window that this one started replaying `demo` (nothing happens
+/// outside the slide and speaker views).
+pub fn announce_replay(demo: &str, speed: f64) -> Result<(), JsValue> {
+    let message = Message::Replay {
+        path: dom::window()?.location().pathname()?,
+        demo: demo.to_string(),
+        speed,
+    };
+    CURRENT.with(|c| match c.borrow().as_ref() {
+        Some(channel) => channel.post_message(&JsValue::from_str(&message.to_json())),
+        None => Ok(()),
+    })
+}
+
+fn here(path: &str) -> Result<bool, JsValue> {
+    Ok(dom::window()?.location().pathname()? == path)
 }
 
 #[cfg(test)]
@@ -79,14 +136,26 @@ mod tests {
     use super::*;
 
     #[test]
-    fn positions_round_trip() {
-        let p = Position {
-            path: "/talk/one.html".into(),
-            slide: 3,
-            black: true,
-        };
-        assert_eq!(Position::from_json(&p.to_json()), Some(p));
-        assert_eq!(Position::from_json("{\"path\":1}"), None);
-        assert_eq!(Position::from_json("nonsense"), None);
+    fn messages_round_trip() {
+        for m in [
+            Message::Position {
+                path: "/talk/one.html".into(),
+                slide: 3,
+                black: true,
+            },
+            Message::Replay {
+                path: "/talk/one.html".into(),
+                demo: "peek".into(),
+                speed: 2.0,
+            },
+        ] {
+            assert_eq!(Message::from_json(&m.to_json()), Some(m));
+        }
+        assert_eq!(Message::from_json("{\"path\":1}"), None);
+        assert_eq!(
+            Message::from_json("{\"path\":\"/a\",\"replay\":\"x\"}"),
+            None
+        );
+        assert_eq!(Message::from_json("nonsense"), None);
     }
 }
