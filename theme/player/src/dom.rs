@@ -81,9 +81,16 @@ pub fn button(
     if !title.is_empty() {
         button.set_title(title);
     }
-    listen(&button, "click", false, move |_: web_sys::Event| {
+    listen(&button, "click", false, move |event: web_sys::Event| {
         if let Err(e) = onclick() {
             report(&e);
+        }
+        // Keys go back to the deck: Space must turn the page, not press this again.
+        if let Some(button) = event
+            .current_target()
+            .and_then(|t| t.dyn_into::<HtmlElement>().ok())
+        {
+            let _ = button.blur();
         }
     })?;
     Ok(button)
