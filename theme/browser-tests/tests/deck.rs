@@ -816,6 +816,34 @@ async fn print(
             "{name}: pages are 16:9, not {w}×{h}"
         );
     }
+    // Printing from the reading view (Ctrl+P) prints slides too, one per page.
+    open(c, s, "opening.html").await?;
+    let page = fantoccini::wd::PrintConfiguration::builder()
+        .size(fantoccini::wd::PrintSize {
+            width: 13.333 * 2.54,
+            height: 7.5 * 2.54,
+        })
+        .margins(fantoccini::wd::PrintMargins {
+            top: 0.0,
+            bottom: 0.0,
+            left: 0.0,
+            right: 0.0,
+        })
+        .shrink_to_fit(false)
+        .background(true)
+        .build()
+        .map_err(|e| anyhow::anyhow!("a print configuration: {e:?}"))?;
+    let pdf = c.print(page).await.context("printing the reading view")?;
+    std::fs::write(artifacts_dir()?.join("reading-printed.pdf"), &pdf)?;
+    ensure!(
+        page_count(&pdf) == 4,
+        "printing the reading view of a 4-slide chapter: {} pages",
+        page_count(&pdf)
+    );
+    ensure!(
+        !has_class(c, "deck-print").await?,
+        "the reading view comes back after printing"
+    );
     eprintln!("ok: print layout and PDF ({slides} pages)");
     Ok(())
 }
