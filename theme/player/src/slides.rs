@@ -290,7 +290,7 @@ impl Deck {
         }
     }
 
-    /// The title of the next chapter, for the speaker window at a chapter's end.
+    /// The URL of the next chapter, for the speaker window at a chapter's end.
     pub fn next_chapter(&self) -> Option<&str> {
         self.chapters.next.as_deref()
     }
