@@ -251,7 +251,7 @@ fn pipes() -> Result<Ends> {
 
 /// Two FIFOs by name; each is opened for reading (non-blocking, so it does not wait
 /// for a writer) and then for writing, then made blocking again.
-fn fifos(dir: &std::path::Path) -> Result<Ends> {
+fn fifos(dir: &std::path::Path, tag: &str) -> Result<Ends> {
     use nix::fcntl::{FcntlArg, OFlag, fcntl};
     use std::os::unix::fs::OpenOptionsExt;
     let open = |name: &str| -> Result<(File, File)> {
@@ -269,8 +269,8 @@ fn fifos(dir: &std::path::Path) -> Result<Ends> {
         fcntl(&r, FcntlArg::F_SETFL(OFlag::empty())).context("clear O_NONBLOCK")?;
         Ok((r, w))
     };
-    let (down_r, down_w) = open("down")?;
-    let (up_r, up_w) = open("up")?;
+    let (down_r, down_w) = open(&format!("down-{tag}"))?;
+    let (up_r, up_w) = open(&format!("up-{tag}"))?;
     Ok((
         Box::new(Pipes {
             rx: up_r,
@@ -328,8 +328,10 @@ fn shm() -> Result<Ends> {
     Ok((Box::new(a), Box::new(b)))
 }
 
-/// The peer: echo pings until DONE, then write BW_TOTAL bytes and finish.
-fn peer_body(mut end: Box<dyn End>) -> Result<()> {
+/// The peer: echo pings on one channel until DONE, then write BW_TOTAL bytes on a
+/// fresh one (as the tools do: a connection that carried small round trips starts
+/// a bulk transfer in another state) and finish.
+fn peer_body(mut end: Box<dyn End>, mut bulk: Box<dyn End>) -> Result<()> {
     let mut byte = [0u8; 1];
     loop {
         let n = end.recv(&mut byte).context("peer recv")?;
@@ -339,15 +341,15 @@ fn peer_body(mut end: Box<dyn End>) -> Result<()> {
         }
         end.send(&byte).context("peer send")?;
     }
-    let chunk = vec![0xabu8; end.chunk()];
+    let chunk = vec![0xabu8; bulk.chunk()];
     let mut left = BW_TOTAL;
     while left > 0 {
-        let n = end
+        let n = bulk
             .send(&chunk[..left.min(chunk.len())])
             .context("peer write")?;
         left -= n;
     }
-    end.finish().context("peer finish")?;
+    bulk.finish().context("peer finish")?;
     Ok(())
 }
 
@@ -367,9 +369,11 @@ impl Row {
     }
 }
 
-fn measure(name: &'static str, ends: Ends, lossy: bool) -> Result<Row> {
-    let (mut end, theirs) = ends;
-    let peer = peer::fork(move || match peer_body(theirs) {
+fn measure(name: &'static str, make: &dyn Fn(&str) -> Result<Ends>, lossy: bool) -> Result<Row> {
+    let setup = || format!("setting up {name}");
+    let (mut end, theirs) = make("lat").with_context(setup)?;
+    let (mut bulk, their_bulk) = make("bw").with_context(setup)?;
+    let peer = peer::fork(move || match peer_body(theirs, their_bulk) {
         Ok(()) => 0,
         Err(e) => {
             eprintln!("{name} peer: {e:#}");
@@ -404,7 +408,7 @@ fn measure(name: &'static str, ends: Ends, lossy: bool) -> Result<Row> {
         .with_context(|| format!("{name}: send DONE"))?;
     let mut last = Duration::ZERO;
     let took = loop {
-        match end.recv(&mut buf) {
+        match bulk.recv(&mut buf) {
             // The end of the data (or, reliable kinds, all of it): the time it took.
             Ok(0) => break t0.elapsed(),
             Ok(n) => {
@@ -455,23 +459,20 @@ fn main() {
             LAT_TIME.as_millis(),
             BW_TOTAL >> 20
         ));
-        let kinds: [(&'static str, &str, Result<Ends>); 8] = [
-            ("pipe", "pipe", pipes()),
-            ("FIFO", "fifo", fifos(dir.path())),
-            ("AF_UNIX stream", "unix_stream", unix_stream()),
-            ("AF_UNIX dgram", "unix_dgram", unix_dgram()),
-            ("AF_UNIX seqpacket", "seqpacket", seqpacket()),
-            ("TCP 127.0.0.1", "tcp", tcp()),
-            ("UDP 127.0.0.1", "udp", udp()),
-            ("shm + futex", "shm", shm()),
+        let fifo_in_dir = |tag: &str| fifos(dir.path(), tag);
+        let kinds: [(&'static str, &str, &dyn Fn(&str) -> Result<Ends>); 8] = [
+            ("pipe", "pipe", &|_| pipes()),
+            ("FIFO", "fifo", &fifo_in_dir),
+            ("AF_UNIX stream", "unix_stream", &|_| unix_stream()),
+            ("AF_UNIX dgram", "unix_dgram", &|_| unix_dgram()),
+            ("AF_UNIX seqpacket", "seqpacket", &|_| seqpacket()),
+            ("TCP 127.0.0.1", "tcp", &|_| tcp()),
+            ("UDP 127.0.0.1", "udp", &|_| udp()),
+            ("shm + futex", "shm", &|_| shm()),
         ];
         let mut rows = Vec::new();
-        for (name, key, ends) in kinds {
-            let row = measure(
-                name,
-                ends.with_context(|| format!("setting up {name}"))?,
-                key == "udp",
-            )?;
+        for (name, key, make) in kinds {
+            let row = measure(name, make, key == "udp")?;
             d.metric(&format!("lat.{key}"), row.median.as_secs_f64() * 1e6, "µs");
             d.metric(
                 &format!("lat_mean.{key}"),
