@@ -38,10 +38,17 @@ fuzz_target!(|data: &[u8]| {
         "one map entry per Markdown line"
     );
     for &line in &converted.line_map {
-        assert!((1..=source_lines).contains(&line), "line {line} of {source_lines}");
+        assert!(
+            (1..=source_lines).contains(&line),
+            "line {line} of {source_lines}"
+        );
     }
     for w in &converted.warnings {
-        assert!((1..=source_lines).contains(&w.line), "warning at line {}", w.line);
+        assert!(
+            (1..=source_lines).contains(&w.line),
+            "warning at line {}",
+            w.line
+        );
     }
     // The slide engine may refuse the text (a misplaced `{{#demo}}`), but not panic.
     let _ = slides::to_slides(&converted.markdown, &mut Echo);
