@@ -581,6 +581,15 @@ async fn speaker(c: &Client, s: &Server) -> Result<()> {
         upnext.contains("Next:"),
         "at a chapter's end the speaker sees what comes next: {upnext:?}"
     );
+    wait_for(
+        c,
+        "(() => { const n = document.querySelector('section.deck-next-remote'); \
+         return !!n && n.getBoundingClientRect().width > 0 && n.textContent.includes('A demo'); })()",
+        WAIT,
+    )
+    .await
+    .context("at a chapter's end the next chapter's first slide is the next slide")?;
+    screenshot(c, "speaker-chapter-end").await?;
     c.switch_to_window(main.clone()).await?;
     expect_slide(c, 4)
         .await

@@ -131,6 +131,20 @@ async fn fill(
     href: &str,
     title: &str,
 ) -> Result<(), JsValue> {
+    let tiles = fetch_slides(document, href).await?;
+    let heading = document.create_element("h2")?;
+    heading.set_text_content(Some(title));
+    group.append_child(&heading)?;
+    for tile in &tiles {
+        group.append_child(tile)?;
+    }
+    group.set_attribute("data-loaded", &tiles.len().to_string())?;
+    Ok(())
+}
+
+/// The slides of another chapter's page as pictures for this one: no ids to clash, no
+/// transcripts to parse; each knows its number (`data-n`) and URL (`data-href`).
+pub async fn fetch_slides(document: &Document, href: &str) -> Result<Vec<Element>, JsValue> {
     let window = dom::window()?;
     let response: web_sys::Response = JsFuture::from(window.fetch_with_str(href))
         .await?
@@ -148,14 +162,11 @@ async fn fill(
     let page =
         web_sys::DomParser::new()?.parse_from_string(&html, web_sys::SupportedType::TextHtml)?;
     let sections = page.query_selector_all("main section.slide")?;
-    let heading = document.create_element("h2")?;
-    heading.set_text_content(Some(title));
-    group.append_child(&heading)?;
+    let mut tiles = Vec::new();
     for i in 0..sections.length() {
         let Some(section) = sections.item(i).and_then(|n| n.dyn_into::<Element>().ok()) else {
             continue;
         };
-        // A tile is a picture of the slide: no ids to clash, no transcripts to parse.
         section.remove_attribute("id")?;
         let heavy = section.query_selector_all("script, [id]")?;
         for j in 0..heavy.length() {
@@ -172,9 +183,7 @@ async fn fill(
             "data-href",
             &with_flag(href, View::Slides.flag(), &format!("slide-{}", i + 1)),
         )?;
-        let tile = document.import_node_with_deep(&section, true)?;
-        group.append_child(&tile)?;
+        tiles.push(document.import_node_with_deep(&section, true)?.dyn_into()?);
     }
-    group.set_attribute("data-loaded", &sections.length().to_string())?;
-    Ok(())
+    Ok(tiles)
 }

@@ -5,11 +5,12 @@
 
 use std::rc::Rc;
 
+use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 use web_sys::{Element, HtmlElement};
 
-use crate::dom;
 use crate::slides::{Deck, View, slide_hash, with_flag};
+use crate::{dom, overview};
 
 /// Opens (or brings back) the speaker window on the current slide.
 pub fn open(deck: &Deck) -> Result<(), JsValue> {
@@ -193,9 +194,57 @@ impl Panel {
             }
         };
         self.upnext.set_text_content(Some(&upnext));
+        self.show_next_chapter(deck, n + 1 == count)?;
         self.upnext
             .class_list()
             .toggle_with_force("deck-empty", upnext.is_empty())?;
+        Ok(())
+    }
+}
+
+impl Panel {
+    /// On a chapter's last slide, the next chapter's first slide takes the place of the
+    /// next slide (fetched from its page, as the overview does).
+    fn show_next_chapter(&self, deck: &Deck, at_end: bool) -> Result<(), JsValue> {
+        let stale = deck
+            .document
+            .query_selector_all("section.deck-next-remote")?;
+        for i in 0..stale.length() {
+            if let Some(el) = stale.item(i).and_then(|n| n.dyn_into::<Element>().ok()) {
+                el.remove();
+            }
+        }
+        let (Some(href), true) = (deck.next_chapter(), at_end) else {
+            return Ok(());
+        };
+        let Some(main) = deck.document.query_selector("main")? else {
+            return Ok(());
+        };
+        let (document, href, last) = (
+            deck.document.clone(),
+            href.to_string(),
+            deck.sections.len().to_string(),
+        );
+        wasm_bindgen_futures::spawn_local(async move {
+            let first = overview::fetch_slides(&document, &href)
+                .await
+                .map(|t| t.into_iter().next());
+            let still_at_end = dom::root(&document)
+                .ok()
+                .and_then(|r| r.get_attribute("data-slide"))
+                .is_some_and(|n| n == last);
+            let shown = match first {
+                Ok(Some(tile)) if still_at_end => tile
+                    .class_list()
+                    .add_2("deck-next", "deck-next-remote")
+                    .and_then(|()| main.append_child(&tile).map(drop)),
+                Ok(_) => Ok(()),
+                Err(e) => Err(e),
+            };
+            if let Err(e) = shown {
+                dom::report(&e);
+            }
+        });
         Ok(())
     }
 }
