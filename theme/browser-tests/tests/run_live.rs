@@ -22,19 +22,35 @@ struct Present {
 impl Present {
     fn start() -> Result<Present> {
         let mut child = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
-            .args(["run", "--quiet", "--package", "xtask", "--", "present", "--port", "0"])
+            .args([
+                "run",
+                "--quiet",
+                "--package",
+                "xtask",
+                "--",
+                "present",
+                "--port",
+                "0",
+            ])
             .current_dir(workspace_root())
             .stdout(Stdio::piped())
             .process_group(0)
             .spawn()
             .context("starting cargo xtask present")?;
         let stdout = child.stdout.take().context("present's stdout")?;
-        let mut present = Present { child, url: String::new() };
+        let mut present = Present {
+            child,
+            url: String::new(),
+        };
         // The first line it prints is the address; the build before it may take a while.
         for line in BufReader::new(stdout).lines() {
             let line = line.context("reading present's output")?;
             if let Some(rest) = line.strip_prefix("serving the deck at ") {
-                present.url = rest.split_whitespace().next().unwrap_or_default().to_string();
+                present.url = rest
+                    .split_whitespace()
+                    .next()
+                    .unwrap_or_default()
+                    .to_string();
                 return Ok(present);
             }
         }
@@ -55,7 +71,11 @@ fn page_with_demo() -> Result<String> {
     let book = workspace_root().join("book");
     for entry in std::fs::read_dir(&book).with_context(|| format!("listing {}", book.display()))? {
         let path = entry?.path();
-        let name = path.file_name().unwrap_or_default().to_string_lossy().to_string();
+        let name = path
+            .file_name()
+            .unwrap_or_default()
+            .to_string_lossy()
+            .to_string();
         if name.ends_with(".html")
             && name != "print.html"
             && std::fs::read_to_string(&path)?.contains(&format!("data-demo=\"{DEMO}\""))
