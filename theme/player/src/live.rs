@@ -17,30 +17,14 @@ use web_sys::{Element, HtmlElement, Request, RequestInit, Response};
 /// Adds the live controls to every figure whose demo the server can run.
 #[wasm_bindgen]
 pub fn enable_live(root: String, names: Vec<String>) -> Result<u32, JsValue> {
-    let document = web_sys::window()
-        .and_then(|w| w.document())
-        .ok_or("no document")?;
-    let figures = document.query_selector_all("figure.demo")?;
+    let document = web_sys::window().and_then(|w| w.document()).ok_or("no document")?;
     let mut enabled = 0;
-    for i in 0..figures.length() {
-        let Some(figure) = figures.item(i).and_then(|n| n.dyn_into::<Element>().ok()) else {
-            continue;
-        };
-        let Some(name) = figure.get_attribute("data-demo") else {
-            continue;
-        };
+    for figure in crate::figure::all(&document)? {
+        let Some(name) = figure.get_attribute("data-demo") else { continue };
         if !names.contains(&name) || figure.get_attribute("data-live").is_some() {
             continue;
         }
-        let bar = match figure.query_selector(".demo-controls")? {
-            Some(bar) => bar,
-            None => {
-                let bar = document.create_element("div")?;
-                bar.set_class_name("demo-controls");
-                figure.append_child(&bar)?;
-                bar
-            }
-        };
+        let bar = crate::figure::controls(&document, &figure)?;
         let live = Live::new(&figure, &root, &name)?;
         for (label, class, title, action) in [
             (
