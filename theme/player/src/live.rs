@@ -17,10 +17,14 @@ use web_sys::{Element, HtmlElement, Request, RequestInit, Response};
 /// Adds the live controls to every figure whose demo the server can run.
 #[wasm_bindgen]
 pub fn enable_live(root: String, names: Vec<String>) -> Result<u32, JsValue> {
-    let document = web_sys::window().and_then(|w| w.document()).ok_or("no document")?;
+    let document = web_sys::window()
+        .and_then(|w| w.document())
+        .ok_or("no document")?;
     let mut enabled = 0;
     for figure in crate::figure::all(&document)? {
-        let Some(name) = figure.get_attribute("data-demo") else { continue };
+        let Some(name) = figure.get_attribute("data-demo") else {
+            continue;
+        };
         if !names.contains(&name) || figure.get_attribute("data-live").is_some() {
             continue;
         }
