@@ -21,7 +21,7 @@ use demos::{Result, net, peer};
 const LAT_TIME: Duration = Duration::from_millis(120);
 const LAT_MAX: usize = 50_000;
 /// Bytes each bandwidth measurement moves, and the size of one write.
-const BW_TOTAL: usize = 64 << 20;
+const BW_TOTAL: usize = 256 << 20;
 const CHUNK: usize = 64 << 10;
 const UDP_CHUNK: usize = 65_507;
 /// A ping byte; a zero byte ends the latency phase.
@@ -232,6 +232,8 @@ impl End for Shm {
 }
 
 type Ends = (Box<dyn End>, Box<dyn End>);
+/// Makes a fresh pair of ends; the argument tells calls apart (FIFO names).
+type MakeEnds<'a> = &'a dyn Fn(&str) -> Result<Ends>;
 
 fn pipes() -> Result<Ends> {
     let (r1, w1) = nix::unistd::pipe().context("pipe")?;
@@ -369,7 +371,7 @@ impl Row {
     }
 }
 
-fn measure(name: &'static str, make: &dyn Fn(&str) -> Result<Ends>, lossy: bool) -> Result<Row> {
+fn measure(name: &'static str, make: MakeEnds, lossy: bool) -> Result<Row> {
     let setup = || format!("setting up {name}");
     let (mut end, theirs) = make("lat").with_context(setup)?;
     let (mut bulk, their_bulk) = make("bw").with_context(setup)?;
@@ -460,7 +462,7 @@ fn main() {
             BW_TOTAL >> 20
         ));
         let fifo_in_dir = |tag: &str| fifos(dir.path(), tag);
-        let kinds: [(&'static str, &str, &dyn Fn(&str) -> Result<Ends>); 8] = [
+        let kinds: [(&'static str, &str, MakeEnds); 8] = [
             ("pipe", "pipe", &|_| pipes()),
             ("FIFO", "fifo", &fifo_in_dir),
             ("AF_UNIX stream", "unix_stream", &|_| unix_stream()),
