@@ -519,9 +519,10 @@ fn main() {
             "every mechanism but UDP delivered every byte",
         )?;
         d.check(
-            shm.median < tcp.median,
+            shm.median < tcp.median && pipe.median < tcp.median,
             format_args!(
-                "shared memory + futex round trip ({:.1} µs) beats TCP's ({:.1} µs)",
+                "pipe ({:.1} µs) and shared memory ({:.1} µs) round trips beat TCP's ({:.1} µs)",
+                pipe.median.as_secs_f64() * 1e6,
                 shm.median.as_secs_f64() * 1e6,
                 tcp.median.as_secs_f64() * 1e6
             ),
