@@ -1,9 +1,11 @@
 //! The kernel tells a Unix-socket server who its client is (SO_PEERCRED, SCM_CREDENTIALS), and refuses a client that claims to be someone else.
 //!
-//! unix(7): `SO_PEERCRED` returns "the credentials of the peer process connected to this
-//! socket"; with `SO_PASSCRED` set, `SCM_CREDENTIALS` arrive with each message, and "the
-//! kernel checks the credentials": a sender may specify its own pid "unless it has the
-//! CAP_SYS_ADMIN capability", its own uid/gid unless CAP_SETUID/CAP_SETGID.
+//! socket(7): `SO_PEERCRED` returns "the credentials of the foreign process connected to
+//! this socket", as they were at connect(2). unix(7): with `SO_PASSCRED` set, messages
+//! carry `SCM_CREDENTIALS`; those a sender specifies "are checked by the kernel": it must
+//! give its own process ID "unless it has the capability CAP_SYS_ADMIN, in which case
+//! the PID of any existing process may be specified", and its own user and group IDs
+//! unless it has CAP_SETUID and CAP_SETGID.
 
 use std::time::Duration;
 

@@ -4,8 +4,9 @@
 //! at the caller"; the signals "should be blocked" first; each read returns a
 //! `signalfd_siginfo` with `ssi_signo`, `ssi_pid`, `ssi_uid`. signal(7): "standard
 //! signals do not queue": if several are sent while blocked, "only one is delivered".
-//! pthread_sigmask(3): a process-directed signal goes to any thread that does not block
-//! it, so this demo aims its signals at the main thread (tgkill(2)).
+//! signal(7): "A process-directed signal may be delivered to any one of the threads that
+//! does not currently have the signal blocked" (here, the watchdog thread would do), so
+//! this demo aims its signals at the main thread with tgkill(2).
 
 use std::os::fd::{AsFd, AsRawFd, OwnedFd};
 use std::sync::atomic::{AtomicI32, Ordering};
