@@ -1,9 +1,9 @@
 //! On a congested path UDP silently loses what does not fit while TCP delivers every byte, and a big queue in front of the link adds latency that a small one does not (bufferbloat).
 //!
-//! tc-tbf(8): the token bucket filter "ensures that the configured rate is not
-//! exceeded"; packets that do not fit in its queue ("limit", in bytes) are dropped.
-//! udp(7): UDP "does not guarantee reliability"; a datagram dropped by a local queue is
-//! not reported to the sender unless it asked for errors (IP_RECVERR).
+//! tc-tbf(8): the token bucket filter holds traffic to a configured rate; what does not
+//! fit in its queue (`limit`, in bytes) is dropped. udp(7): "a connectionless,
+//! unreliable datagram packet service"; a datagram dropped by a local queue is not
+//! reported to the sender unless it asked for errors (IP_RECVERR).
 
 use std::io::Read;
 use std::net::{SocketAddr, TcpListener, TcpStream, UdpSocket};

@@ -1,9 +1,9 @@
 //! Ping needs no privilege where net.ipv4.ping_group_range allows it (an ICMP datagram socket), while raw and packet sockets need CAP_NET_RAW.
 //!
-//! icmp(7): "ICMP_ECHO requests can be sent with SOCK_DGRAM sockets … available only
-//! to users whose group is within net.ipv4.ping_group_range" (the default "1 0" allows
-//! nobody, "0 2147483647" everybody); raw(7) and packet(7): "Only processes with
-//! effective user ID 0 or the CAP_NET_RAW capability are allowed to open" them.
+//! icmp(7), ping_group_range: the "range of the group IDs ... that are allowed to create
+//! ICMP Echo sockets. The default is "1 0", which means no group is allowed". raw(7): only
+//! processes with "the CAP_NET_RAW capability are allowed to open raw sockets"; packet(7)
+//! says the same of packet sockets.
 
 use std::net::{Ipv4Addr, SocketAddrV4};
 use std::time::{Duration, Instant};

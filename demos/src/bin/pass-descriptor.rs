@@ -1,8 +1,8 @@
 //! An open descriptor can be handed to another process over a Unix socket (SCM_RIGHTS): it can then read a file it may not open and accept on a socket it never bound.
 //!
 //! unix(7): `SCM_RIGHTS` "Send or receive a set of open file descriptors from another
-//! process"; the received descriptors behave "as though they have been created with
-//! dup(2)": both processes share one open file description, offset included.
+//! process"; semantically it is like duplicating (dup(2)) a descriptor into the other
+//! process's table: both processes share one open file description, offset included.
 
 use std::fs::{File, Permissions};
 use std::io::{Read, Write};

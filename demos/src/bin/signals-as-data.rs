@@ -3,7 +3,8 @@
 //! signalfd(2): "creates a file descriptor that can be used to accept signals targeted
 //! at the caller"; the signals "should be blocked" first; each read returns a
 //! `signalfd_siginfo` with `ssi_signo`, `ssi_pid`, `ssi_uid`. signal(7): "standard
-//! signals do not queue": if several are sent while blocked, "only one is delivered".
+//! signals do not queue": if several are generated while blocked, "only one instance of
+//! the signal is marked as pending".
 //! signal(7): "A process-directed signal may be delivered to any one of the threads that
 //! does not currently have the signal blocked" (here, the watchdog thread would do), so
 //! this demo aims its signals at the main thread with tgkill(2).
