@@ -139,11 +139,20 @@ mod tests {
         if !can_create() {
             return;
         }
+        let key = "/proc/sys/net/ipv4/ping_group_range";
+        let host = std::fs::read_to_string(key).unwrap();
+        let other = if host.trim() == "0\t0" { "1 0" } else { "0 0" };
         let ns = NetNs::new().unwrap();
-        ns.sysctl("net/ipv4/ping_group_range", "0 0").unwrap();
-        assert_eq!(ns.read_sysctl("net/ipv4/ping_group_range").unwrap(), "0\t0");
-        let ours = std::fs::read_to_string("/proc/sys/net/ipv4/ping_group_range").unwrap();
-        assert_ne!(ours.trim(), "0\t0", "the host's sysctl must not change");
+        ns.sysctl("net/ipv4/ping_group_range", other).unwrap();
+        assert_eq!(
+            ns.read_sysctl("net/ipv4/ping_group_range").unwrap(),
+            other.replace(' ', "\t")
+        );
+        assert_eq!(
+            std::fs::read_to_string(key).unwrap(),
+            host,
+            "the host's sysctl must not change"
+        );
         ns.loopback_up().unwrap();
         let links = ns.cmd("ip", &["-o", "link"]).unwrap();
         assert_eq!(links.lines().count(), 1, "{links}");

@@ -336,7 +336,7 @@ fn main() {
             let dropped = path.drops()? - before;
             let med = median(&run.rtts)?;
             d.saw(format_args!(
-                "{} of {bytes} bytes in {:.2} s; queue dropped {dropped}, TCP retransmitted {}",
+                "{} of {bytes} bytes in {:.2} s; the queue dropped {dropped} packets (probes too), TCP resent {}",
                 run.received,
                 run.took.as_secs_f64(),
                 run.retransmits

@@ -244,8 +244,9 @@ fn main() {
             let t = transfer(&mut file, method)?;
             let rate = mib / t.took.as_secs_f64();
             let per_mib = t.syscalls as f64 / mib;
+            let calls = if t.syscalls == 1 { "call " } else { "calls" };
             d.saw(format_args!(
-                "{name:>10}: {:>5} calls ({per_mib:>5.2} per MiB), {rate:>6.0} MiB/s",
+                "{name:>10}: {:>5} {calls} ({per_mib:>5.2} per MiB), {rate:>6.0} MiB/s",
                 t.syscalls
             ));
             let key = name.replace('+', "_");
@@ -262,7 +263,7 @@ fn main() {
         d.check(
             sf.syscalls * 100 <= rw.syscalls,
             format_args!(
-                "sendfile moved all {mib:.0} MiB in {} call(s), read+write needed {}",
+                "sendfile moved all {mib:.0} MiB in {} system call(s), read+write needed {}",
                 sf.syscalls, rw.syscalls
             ),
         )?;
