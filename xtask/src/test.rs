@@ -77,7 +77,7 @@ pub fn run(no_browser: bool) -> Result<ExitCode> {
     for (name, r) in &steps {
         eprintln!("{} {name}", if r.is_ok() { "ok    " } else { "FAILED" });
     }
-    println!("xtask test: {passed} passed, {failed} failed");
+    println!("xtask: {passed} passed, {failed} failed");
     Ok(if failed == 0 {
         ExitCode::SUCCESS
     } else {
