@@ -1,6 +1,7 @@
 //! Run live, in a real browser: `cargo xtask present` serves the talk, Chromium clicks
 //! "Run live" on a demo figure, and the demo's real output streams into the slide.
-//! Also measures click-to-first-output (printed, not asserted beyond a sanity bound).
+//! Also measures click-to-first-output (printed, not asserted beyond a sanity bound),
+//! and checks that saving a slide reloads an open page on the slide it showed.
 
 use std::io::{BufRead, BufReader};
 use std::os::unix::process::CommandExt;
@@ -20,7 +21,7 @@ struct Present {
 }
 
 impl Present {
-    fn start() -> Result<Present> {
+    fn start(extra: &[&std::ffi::OsStr]) -> Result<Present> {
         let mut child = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
             .args([
                 "run",
@@ -32,6 +33,7 @@ impl Present {
                 "--port",
                 "0",
             ])
+            .args(extra)
             .current_dir(workspace_root())
             .stdout(Stdio::piped())
             .process_group(0)
@@ -89,7 +91,7 @@ fn page_with_demo() -> Result<String> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn run_live_streams_the_real_demo_into_the_slide() -> Result<()> {
     let (chromium, chromedriver) = browser()?;
-    let present = Present::start()?;
+    let present = Present::start(&[])?;
     let page = page_with_demo()?;
     let driver = Driver::start(&chromedriver)?;
     let c = driver.session(&chromium).await?;
@@ -141,5 +143,77 @@ async fn run_live_streams_the_real_demo_into_the_slide() -> Result<()> {
     .await;
     let _ = c.close().await;
     drop(present);
+    result
+}
+
+/// Copies a directory tree (the fixture book) so a test can edit it freely.
+fn copy_tree(from: &std::path::Path, to: &std::path::Path) -> Result<()> {
+    std::fs::create_dir_all(to)?;
+    for entry in std::fs::read_dir(from)? {
+        let entry = entry?;
+        let target = to.join(entry.file_name());
+        if entry.file_type()?.is_dir() {
+            copy_tree(&entry.path(), &target)?;
+        } else {
+            std::fs::copy(entry.path(), &target)?;
+        }
+    }
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn saving_a_slide_reloads_open_pages_on_the_same_slide() -> Result<()> {
+    let (chromium, chromedriver) = browser()?;
+    // A private copy of the fixture book: the test edits a chapter.
+    let dir = std::env::temp_dir().join(format!("deck-reload-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    copy_tree(&browser_tests::fixture_book(), &dir)?;
+    let present = Present::start(&["--book".as_ref(), dir.as_os_str()])?;
+    let driver = Driver::start(&chromedriver)?;
+    let c = driver.session(&chromium).await?;
+    let result = async {
+        c.goto(&format!("{}opening.html?slides#slide-2", present.url))
+            .await?;
+        wait_for(
+            &c,
+            "document.documentElement.dataset.present === 'true'",
+            Duration::from_secs(10),
+        )
+        .await?;
+        js(&c, "window.__before_reload = true; return true;").await?;
+        let chapter = dir.join("src/opening.md");
+        let text = std::fs::read_to_string(&chapter)?;
+        let saved = std::time::Instant::now();
+        std::fs::write(&chapter, format!("{text}\nSaved during the talk.\n"))?;
+        wait_for(
+            &c,
+            "window.__before_reload === undefined",
+            Duration::from_secs(5),
+        )
+        .await
+        .context("the page did not reload after the save")?;
+        let took = saved.elapsed();
+        wait_for(
+            &c,
+            "document.body.textContent.includes('Saved during the talk.')",
+            Duration::from_secs(5),
+        )
+        .await?;
+        let hash = js(&c, "return location.hash;").await?;
+        eprintln!(
+            "save to reloaded page: {:.0} ms",
+            took.as_secs_f64() * 1000.0
+        );
+        ensure!(
+            hash == "#slide-2",
+            "the reloaded page is on {hash}, not #slide-2"
+        );
+        ensure!(took < Duration::from_millis(1500), "reload took {took:?}");
+        Ok::<(), anyhow::Error>(())
+    }
+    .await;
+    let _ = c.close().await;
+    drop(present);
+    let _ = std::fs::remove_dir_all(&dir);
     result
 }
