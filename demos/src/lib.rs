@@ -103,7 +103,9 @@ pub fn run(body: impl FnOnce(&mut Demo) -> Result<()>) -> ! {
     let limit = std::env::var("DEMO_LIMIT_SECS")
         .ok()
         .and_then(|s| s.parse::<f64>().ok())
-        .map(Duration::from_secs_f64)
+        // Negative, NaN or absurd values fall back to the default rather than panic.
+        .and_then(|secs| Duration::try_from_secs_f64(secs).ok())
+        .filter(|d| !d.is_zero())
         .unwrap_or(DEFAULT_LIMIT);
     start_watchdog(limit);
 

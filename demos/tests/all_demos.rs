@@ -5,6 +5,7 @@
 //! no network namespace, no network interface.
 
 use std::collections::BTreeSet;
+use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -78,6 +79,18 @@ struct Run {
     output: String,
 }
 
+/// How long the test waits for a demo whose own watchdog failed: then the demo's
+/// process group is killed and the run counts as a failure, instead of hanging the test.
+const HARD_STOP: Duration = Duration::from_secs(15);
+
+fn read_all(mut pipe: impl std::io::Read + Send + 'static) -> std::thread::JoinHandle<Vec<u8>> {
+    std::thread::spawn(move || {
+        let mut buf = Vec::new();
+        let _ = pipe.read_to_end(&mut buf);
+        buf
+    })
+}
+
 fn run_all_at_once(names: &[String], tmp: &Path) -> Vec<Run> {
     let started: Vec<_> = names
         .iter()
@@ -88,6 +101,8 @@ fn run_all_at_once(names: &[String], tmp: &Path) -> Vec<Run> {
                 .stdin(Stdio::null())
                 .stdout(Stdio::piped())
                 .stderr(Stdio::piped())
+                // A group of its own, so a hung demo can be stopped with all it forked.
+                .process_group(0)
                 .spawn()
                 .unwrap_or_else(|e| panic!("starting demo {name}: {e}"));
             (name.clone(), Instant::now(), child)
@@ -95,19 +110,31 @@ fn run_all_at_once(names: &[String], tmp: &Path) -> Vec<Run> {
         .collect();
     let waiters: Vec<_> = started
         .into_iter()
-        .map(|(name, t0, child)| {
+        .map(|(name, t0, mut child)| {
             std::thread::spawn(move || {
-                let out = child.wait_with_output().expect("waiting for a demo");
-                let code = out.status.code();
+                let out = read_all(child.stdout.take().expect("piped stdout"));
+                let err = read_all(child.stderr.take().expect("piped stderr"));
+                let mut hung = false;
+                let status = loop {
+                    match child.try_wait().expect("waiting for a demo") {
+                        Some(status) => break status,
+                        None if t0.elapsed() > HARD_STOP => {
+                            hung = true;
+                            // SAFETY: kill(2) on the process group of our own child.
+                            unsafe { libc::kill(-(child.id() as i32), libc::SIGKILL) };
+                        }
+                        None => std::thread::sleep(Duration::from_millis(10)),
+                    }
+                };
+                let code = if hung { None } else { status.code() };
+                let text = |h: std::thread::JoinHandle<Vec<u8>>| {
+                    String::from_utf8_lossy(&h.join().unwrap_or_default()).into_owned()
+                };
                 Run {
                     status: code.map(Status::from_exit_code).unwrap_or(Status::Error),
                     code,
                     took: t0.elapsed(),
-                    output: format!(
-                        "{}{}",
-                        String::from_utf8_lossy(&out.stdout),
-                        String::from_utf8_lossy(&out.stderr)
-                    ),
+                    output: format!("{}{}", text(out), text(err)),
                     name,
                 }
             })

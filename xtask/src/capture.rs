@@ -100,11 +100,11 @@ fn capture_one(
     claim: &str,
     limit: Duration,
 ) -> Result<(Saved, Transcript)> {
-    let metrics_file = tempfile_path(name);
-    let metrics_str = metrics_file.to_string_lossy().into_owned();
+    let metrics = MetricsFile::new()?;
+    let metrics_path = metrics.path_str();
     let envs = [
         ("CLICOLOR_FORCE", "1"),
-        (transcript::METRICS_ENV, metrics_str.as_str()),
+        (transcript::METRICS_ENV, metrics_path.as_str()),
     ];
     let (events, _cancel) = runner::start(bin, &[], &envs, limit)?;
     let mut chunks = Vec::new();
@@ -119,20 +119,7 @@ fn capture_one(
         }
     }
     let (outcome, duration_ms) = exit.context("the demo runner ended without an exit event")?;
-    let metrics = read_metrics(&metrics_file);
-    let _ = std::fs::remove_file(&metrics_file);
-    let t = Transcript {
-        format: transcript::FORMAT,
-        demo: name.to_string(),
-        claim: claim.to_string(),
-        args: Vec::new(),
-        chunks,
-        outcome,
-        duration_ms,
-        kernel: kernel_release(),
-        captured_at: humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string(),
-        metrics: metrics?,
-    };
+    let t = transcript_of(name, claim, chunks, outcome, duration_ms, metrics.read()?);
     let saved = store(&t)?;
     if !saved.stored {
         // Show what went wrong, since it is not in any file.
@@ -187,22 +174,69 @@ pub fn store_in(demos_dir: &Path, t: &Transcript) -> Result<Saved> {
     })
 }
 
-fn tempfile_path(name: &str) -> std::path::PathBuf {
-    std::env::temp_dir().join(format!("eykiw-metrics-{name}-{}", std::process::id()))
+/// A run as a transcript, stamped with this machine's kernel and the time now.
+pub fn transcript_of(
+    name: &str,
+    claim: &str,
+    chunks: Vec<transcript::Chunk>,
+    outcome: transcript::Outcome,
+    duration_ms: u64,
+    metrics: Vec<transcript::Metric>,
+) -> Transcript {
+    Transcript {
+        format: transcript::FORMAT,
+        demo: name.to_string(),
+        claim: claim.to_string(),
+        args: Vec::new(),
+        chunks,
+        outcome,
+        duration_ms,
+        kernel: kernel_release(),
+        captured_at: humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string(),
+        metrics,
+    }
 }
 
-fn read_metrics(path: &Path) -> Result<Vec<transcript::Metric>> {
-    let Ok(text) = std::fs::read_to_string(path) else {
-        return Ok(Vec::new());
-    };
-    text.lines()
-        .filter(|l| !l.trim().is_empty())
-        .enumerate()
-        .map(|(i, l)| {
-            serde_json::from_str(l)
-                .with_context(|| format!("metric line {} of {}", i + 1, path.display()))
-        })
-        .collect()
+/// The file a demo appends its metrics to ([`transcript::METRICS_ENV`]), inside a
+/// fresh private directory: no other user can plant a link or fake numbers there, and
+/// it is removed when this is dropped.
+pub struct MetricsFile {
+    dir: tempfile::TempDir,
+}
+
+impl MetricsFile {
+    pub fn new() -> Result<MetricsFile> {
+        let dir = tempfile::Builder::new()
+            .prefix("eykiw-metrics-")
+            .tempdir()
+            .context("creating a private directory for the demo's metrics")?;
+        Ok(MetricsFile { dir })
+    }
+
+    fn path(&self) -> std::path::PathBuf {
+        self.dir.path().join("metrics.jsonl")
+    }
+
+    /// The path, for the demo's environment.
+    pub fn path_str(&self) -> String {
+        self.path().to_string_lossy().into_owned()
+    }
+
+    /// The metrics the demo recorded (none, if it recorded none).
+    pub fn read(&self) -> Result<Vec<transcript::Metric>> {
+        let path = self.path();
+        let Ok(text) = std::fs::read_to_string(&path) else {
+            return Ok(Vec::new());
+        };
+        text.lines()
+            .filter(|l| !l.trim().is_empty())
+            .enumerate()
+            .map(|(i, l)| {
+                serde_json::from_str(l)
+                    .with_context(|| format!("metric line {} of {}", i + 1, path.display()))
+            })
+            .collect()
+    }
 }
 
 pub fn kernel_release() -> String {

@@ -15,6 +15,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
 use nix::sys::signal::{Signal, killpg};
+use nix::sys::wait::{Id, WaitPidFlag, WaitStatus, waitid};
 use nix::unistd::Pid;
 use transcript::{Chunk, Outcome, Status, Stream};
 
@@ -29,18 +30,32 @@ pub enum Event {
     },
 }
 
+/// How long the pipe readers may take after the demo's group is dead. A descendant
+/// that left the group (setsid) could hold a pipe open forever; it does not hold the run.
+const DRAIN: Duration = Duration::from_secs(1);
+
 /// A handle to stop a running demo early (a closed page, a Ctrl-C).
 #[derive(Debug, Clone)]
 pub struct Cancel {
     pgid: Pid,
-    cancelled: Arc<Mutex<bool>>,
+    state: Arc<Mutex<RunState>>,
+}
+
+#[derive(Debug, Default)]
+struct RunState {
+    /// The group leader has been reaped: its id may now name someone else's group.
+    finished: bool,
+    cancelled: bool,
 }
 
 impl Cancel {
-    /// Kills the demo's whole process group.
+    /// Kills the demo's whole process group, unless the run is already over.
     pub fn cancel(&self) {
-        *self.cancelled.lock().unwrap_or_else(|e| e.into_inner()) = true;
-        let _ = killpg(self.pgid, Signal::SIGKILL);
+        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        if !state.finished {
+            state.cancelled = true;
+            let _ = killpg(self.pgid, Signal::SIGKILL);
+        }
     }
 }
 
@@ -69,7 +84,7 @@ pub fn start(
     let pgid = Pid::from_raw(child.id() as i32);
     let cancel = Cancel {
         pgid,
-        cancelled: Arc::new(Mutex::new(false)),
+        state: Arc::new(Mutex::new(RunState::default())),
     };
     let (tx, rx) = mpsc::channel();
 
@@ -97,32 +112,40 @@ pub fn start(
         }));
     }
 
-    let watcher_cancel = cancel.clone();
+    let state = Arc::clone(&cancel.state);
     std::thread::spawn(move || {
+        let pid = Pid::from_raw(child.id() as i32);
         let mut timed_out = false;
-        let status = loop {
-            match child.try_wait() {
-                Ok(Some(status)) => break Some(status),
-                Ok(None) if started.elapsed() >= limit => {
+        // Wait for the leader to exit without reaping it: while it is a zombie its id
+        // (and so the group's) cannot be reused, so killing the group cannot hit a stranger.
+        loop {
+            match waitid(
+                Id::Pid(pid),
+                WaitPidFlag::WEXITED | WaitPidFlag::WNOHANG | WaitPidFlag::WNOWAIT,
+            ) {
+                Ok(WaitStatus::StillAlive) if started.elapsed() >= limit => {
                     timed_out = true;
-                    let _ = killpg(pgid, Signal::SIGKILL);
-                    break child.wait().ok();
+                    break;
                 }
-                Ok(None) => std::thread::sleep(Duration::from_millis(5)),
-                Err(_) => break None,
+                Ok(WaitStatus::StillAlive) => std::thread::sleep(Duration::from_millis(5)),
+                _ => break,
             }
+        }
+        let status = {
+            let mut state = state.lock().unwrap_or_else(|e| e.into_inner());
+            // Whatever the demo forked shares the group; none may outlive it.
+            let _ = killpg(pgid, Signal::SIGKILL);
+            let status = child.wait().ok();
+            state.finished = true;
+            status
         };
-        // Whatever the demo forked shares the group; make sure none outlives it.
-        let _ = killpg(pgid, Signal::SIGKILL);
         // The pipes close when the last writer is gone; then the readers finish.
-        for r in readers {
-            let _ = r.join();
+        let drained = Instant::now();
+        while readers.iter().any(|r| !r.is_finished()) && drained.elapsed() < DRAIN {
+            std::thread::sleep(Duration::from_millis(5));
         }
         let duration_ms = started.elapsed().as_millis() as u64;
-        let cancelled = *watcher_cancel
-            .cancelled
-            .lock()
-            .unwrap_or_else(|e| e.into_inner());
+        let cancelled = state.lock().unwrap_or_else(|e| e.into_inner()).cancelled;
         let outcome = outcome_of(status, timed_out || cancelled);
         let _ = tx.send(Event::Exit {
             outcome,
@@ -290,6 +313,47 @@ mod tests {
         assert!(
             t0.elapsed() < Duration::from_secs(5),
             "readers did not hang on the orphan's pipe"
+        );
+    }
+
+    #[test]
+    fn a_descendant_that_left_the_group_cannot_hold_the_run_open() {
+        let t0 = Instant::now();
+        // setsid puts the sleeper in a session (and group) of its own, with our stdout.
+        let (rx, _) = start(
+            Path::new("/bin/sh"),
+            &["-c".into(), "setsid sleep 31.777 & echo bye".into()],
+            &[],
+            Duration::from_secs(5),
+        )
+        .unwrap();
+        let (text, outcome) = collect(rx);
+        assert!(text.contains("bye"));
+        assert_eq!(outcome.status, Status::Passed);
+        assert!(
+            t0.elapsed() < Duration::from_secs(3),
+            "the run waited for the escaped sleeper"
+        );
+        // Clean up the escapee ourselves.
+        for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+            let cmdline = std::fs::read(entry.path().join("cmdline")).unwrap_or_default();
+            if String::from_utf8_lossy(&cmdline).contains("31.777")
+                && let Ok(pid) = entry.file_name().to_string_lossy().parse::<i32>()
+            {
+                let _ = nix::sys::signal::kill(Pid::from_raw(pid), Signal::SIGKILL);
+            }
+        }
+    }
+
+    #[test]
+    fn cancel_after_the_end_signals_nobody() {
+        let (rx, cancel) = start(Path::new("/bin/true"), &[], &[], Duration::from_secs(5)).unwrap();
+        let (_, outcome) = collect(rx);
+        assert_eq!(outcome.status, Status::Passed);
+        cancel.cancel();
+        assert!(
+            !cancel.state.lock().unwrap().cancelled,
+            "a finished run is not cancelled again"
         );
     }
 }

@@ -63,7 +63,12 @@ fn serve_once(d: &mut demos::Demo, reuseaddr: bool, tell: bool) -> Result<u16> {
     let tw = inet::wait_tcp_socket(port, IO_TIMEOUT, |e| e.state == TCP_TIME_WAIT)?;
     let entry = match tw {
         Some(e) => {
-            d.metric("tcp.time_wait.left", e.timer_left.as_secs_f64(), "s");
+            let server = if reuseaddr { "b" } else { "a" };
+            d.metric(
+                &format!("tcp.time_wait.left.{server}"),
+                e.timer_left.as_secs_f64(),
+                "s",
+            );
             format!(
                 "ss: {} -> {} {}, inode {}, freed in {:.0} s",
                 e.local,
@@ -140,7 +145,7 @@ fn main() {
         let restarted = restarted.context("bind with SO_REUSEADDR")?;
 
         d.step(format_args!(
-            "new server listens on {port}; another SO_REUSEADDR socket binds it too"
+            "new server listens on {port}; another SO_REUSEADDR socket tries to bind it too"
         ));
         restarted
             .listen(8)

@@ -118,7 +118,17 @@ pub async fn run(Extract(state): Extract<State>, UrlPath(name): UrlPath<String>)
         cancel: None,
     };
     let bin = runs.bin_dir.join(&name);
-    let (events, cancel) = match runner::start(&bin, &[], &[("CLICOLOR_FORCE", "1")], runs.limit) {
+    // Recorded like a capture, so that "save as captured" keeps the numbers charts use.
+    let metrics = match capture::MetricsFile::new() {
+        Ok(m) => m,
+        Err(e) => return reject(StatusCode::INTERNAL_SERVER_ERROR, format!("{e:#}")),
+    };
+    let metrics_path = metrics.path_str();
+    let envs = [
+        ("CLICOLOR_FORCE", "1"),
+        (transcript::METRICS_ENV, metrics_path.as_str()),
+    ];
+    let (events, cancel) = match runner::start(&bin, &[], &envs, runs.limit) {
         Ok(started) => started,
         Err(e) => {
             return reject(
@@ -152,25 +162,22 @@ pub async fn run(Extract(state): Extract<State>, UrlPath(name): UrlPath<String>)
                     outcome,
                     duration_ms,
                 } => {
-                    let t = Transcript {
-                        format: transcript::FORMAT,
-                        demo: slot.name.clone(),
-                        claim: claim.clone(),
-                        args: Vec::new(),
-                        chunks: std::mem::take(&mut chunks),
-                        outcome,
-                        duration_ms,
-                        kernel: capture::kernel_release(),
-                        captured_at:
-                            humantime::format_rfc3339_seconds(std::time::SystemTime::now())
-                                .to_string(),
-                        metrics: Vec::new(),
-                    };
-                    let runs = &slot.state.inner.runs;
-                    runs.last
-                        .lock()
-                        .unwrap_or_else(|e| e.into_inner())
-                        .insert(slot.name.clone(), t);
+                    // A run whose metrics cannot be read is shown, but not offered for saving.
+                    if let Ok(recorded) = metrics.read() {
+                        let t = capture::transcript_of(
+                            &slot.name,
+                            &claim,
+                            std::mem::take(&mut chunks),
+                            outcome,
+                            duration_ms,
+                            recorded,
+                        );
+                        let runs = &slot.state.inner.runs;
+                        runs.last
+                            .lock()
+                            .unwrap_or_else(|e| e.into_inner())
+                            .insert(slot.name.clone(), t);
+                    }
                     Event::default().event("exit").json_data(
                         serde_json::json!({ "outcome": outcome, "duration_ms": duration_ms }),
                     )

@@ -8,7 +8,7 @@ mod tests;
 mod watch;
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{Context, Result};
@@ -25,9 +25,29 @@ pub enum Notice {
     BuildFailed(String),
 }
 
+/// The book's demos directory (`demos` under `[preprocessor.deck]`), if it has one.
+fn book_demos(root: &Path) -> Result<Option<PathBuf>> {
+    let config = mdbook_driver::config::Config::from_disk(root.join("book.toml"))
+        .with_context(|| format!("reading {}", root.join("book.toml").display()))?;
+    let demos: Option<String> = config
+        .get("preprocessor.deck.demos")
+        .context("reading preprocessor.deck.demos")?;
+    Ok(demos.map(|d| root.join(d)))
+}
+
+fn same_dir(a: &Path, b: &Path) -> bool {
+    matches!((a.canonicalize(), b.canonicalize()), (Ok(a), Ok(b)) if a == b)
+}
+
 pub fn run(port: u16, book: Option<&Path>, listen: Option<IpAddr>) -> Result<ExitCode> {
     let root = book::book_root(book)?;
     let ip = listen.unwrap_or(IpAddr::V4(Ipv4Addr::LOCALHOST));
+    // The server answers only requests that name it (DNS rebinding), and no browser
+    // names a server 0.0.0.0 or ::.
+    anyhow::ensure!(
+        !ip.is_unspecified(),
+        "--listen {ip}: give one of this machine's own addresses, the one browsers will use"
+    );
     if !ip.is_loopback() {
         eprintln!(
             "WARNING: listening on {ip}, not loopback: anyone who can reach it can browse the deck and run its demos on this machine"
@@ -36,17 +56,34 @@ pub fn run(port: u16, book: Option<&Path>, listen: Option<IpAddr>) -> Result<Exi
     let t0 = std::time::Instant::now();
     let out = book::build(&root, false, Player::Rebuild)?;
     eprintln!("built the deck in {:.1} s", t0.elapsed().as_secs_f64());
-    // Built now, so the first "Run live" click does not wait for a compile.
-    let catalog = crate::demos::catalog()?;
-    let runs = live::Runs::new(
-        crate::demos::build_all()?,
-        crate::demos::demos_dir(),
-        &catalog,
-        live::LIMIT,
-    );
+    let demos = book_demos(&root)?;
+    let runs = match &demos {
+        // Built now, so the first "Run live" click does not wait for a compile.
+        Some(dir) if same_dir(dir, &crate::demos::demos_dir()) => live::Runs::new(
+            crate::demos::build_all()?,
+            dir.clone(),
+            &crate::demos::catalog()?,
+            live::LIMIT,
+        ),
+        other => {
+            // We can build and run only this repository's demos crate.
+            eprintln!(
+                "Run live is off: {}",
+                match other {
+                    Some(dir) => format!(
+                        "this book's demos ({}) are not this repository's",
+                        dir.display()
+                    ),
+                    None => "this book has no demos".into(),
+                }
+            );
+            live::Runs::new(PathBuf::new(), PathBuf::new(), &[], live::LIMIT)
+        }
+    };
 
     let (notices, _) = broadcast::channel(16);
-    let _watcher = watch::start(&root, notices.clone())?;
+    let transcripts = demos.map(|d| d.join("transcripts"));
+    let _watcher = watch::start(&root, transcripts.as_deref(), notices.clone())?;
 
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)

@@ -19,10 +19,12 @@ struct Server {
 }
 
 const DEMOS: &[(&str, &str)] = &[
-    // Prints the time it printed, so the test can measure delivery latency.
+    // Prints the time it printed (to measure delivery latency) and records a metric.
     (
         "clock",
-        "echo \"at $(date +%s%N)\"; sleep 0.3; echo err >&2; exit 0",
+        "echo \"at $(date +%s%N)\"; \
+         echo '{\"name\":\"x.ms\",\"value\":1.5,\"unit\":\"ms\"}' >> \"$DEMO_METRICS_FILE\"; \
+         sleep 0.3; echo err >&2; exit 0",
     ),
     ("slow", "echo started; sleep 31.4159; echo never"),
     ("forks", "sleep 31.2718 & echo forked; wait"),
@@ -214,6 +216,15 @@ async fn save_stores_the_last_live_run_as_the_transcript() {
     let t: transcript::Transcript = serde_json::from_str(&json).unwrap();
     assert_eq!(t.demo, "clock");
     assert!(t.chunks.iter().any(|c| c.text.contains("err")));
+    assert_eq!(
+        t.metrics,
+        vec![transcript::Metric {
+            name: "x.ms".into(),
+            value: 1.5,
+            unit: "ms".into()
+        }],
+        "the live run's metrics are saved with it, so charts still build"
+    );
 }
 
 #[tokio::test]

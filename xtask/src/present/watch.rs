@@ -21,7 +21,11 @@ use crate::project_root;
 const QUIET: Duration = Duration::from_millis(100);
 
 /// Watches the book's sources and the deck theme; the watch stops when this is dropped.
-pub fn start(root: &Path, notices: broadcast::Sender<Notice>) -> Result<RecommendedWatcher> {
+pub fn start(
+    root: &Path,
+    transcripts: Option<&Path>,
+    notices: broadcast::Sender<Notice>,
+) -> Result<RecommendedWatcher> {
     let theme = project_root().join("theme");
     let (tx, rx) = mpsc::channel::<PathBuf>();
     let mut watcher = notify::recommended_watcher(move |res: notify::Result<notify::Event>| {
@@ -37,13 +41,14 @@ pub fn start(root: &Path, notices: broadcast::Sender<Notice>) -> Result<Recommen
     })
     .context("starting the file watcher")?;
     let src = root.join(book_src(root));
-    let transcripts = crate::demos::demos_dir().join("transcripts");
-    for (dir, mode) in [
-        (src.as_path(), RecursiveMode::Recursive),
-        (theme.as_path(), RecursiveMode::Recursive),
-        (transcripts.as_path(), RecursiveMode::NonRecursive),
-        (&root.join("book.toml"), RecursiveMode::NonRecursive),
-    ] {
+    let book_toml = root.join("book.toml");
+    let watched = [
+        Some((src.as_path(), RecursiveMode::Recursive)),
+        Some((theme.as_path(), RecursiveMode::Recursive)),
+        transcripts.map(|t| (t, RecursiveMode::NonRecursive)),
+        Some((book_toml.as_path(), RecursiveMode::NonRecursive)),
+    ];
+    for (dir, mode) in watched.into_iter().flatten() {
         if dir.exists() {
             watcher
                 .watch(dir, mode)
