@@ -250,8 +250,26 @@ fn take_text(bytes: &mut Vec<u8>, at_end: bool) -> String {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
+
+    /// Pids of processes whose command line contains `marker` (test sleepers carry odd
+    /// durations such as `sleep 31.777`, so they can be found).
+    pub(crate) fn pids_with(marker: &str) -> Vec<i32> {
+        std::fs::read_dir("/proc")
+            .into_iter()
+            .flatten()
+            .flatten()
+            .filter_map(|e| {
+                let pid = e.file_name().to_string_lossy().parse::<i32>().ok()?;
+                let cmdline = std::fs::read(e.path().join("cmdline")).ok()?;
+                String::from_utf8_lossy(&cmdline)
+                    .replace('\0', " ")
+                    .contains(marker)
+                    .then_some(pid)
+            })
+            .collect()
+    }
 
     #[test]
     fn split_utf8_is_carried_over() {
@@ -335,13 +353,8 @@ mod tests {
             "the run waited for the escaped sleeper"
         );
         // Clean up the escapee ourselves.
-        for entry in std::fs::read_dir("/proc").unwrap().flatten() {
-            let cmdline = std::fs::read(entry.path().join("cmdline")).unwrap_or_default();
-            if String::from_utf8_lossy(&cmdline).contains("31.777")
-                && let Ok(pid) = entry.file_name().to_string_lossy().parse::<i32>()
-            {
-                let _ = nix::sys::signal::kill(Pid::from_raw(pid), Signal::SIGKILL);
-            }
+        for pid in pids_with("31.777") {
+            let _ = nix::sys::signal::kill(Pid::from_raw(pid), Signal::SIGKILL);
         }
     }
 

@@ -24,6 +24,19 @@ pub const INSTALL_HINT: &str =
 /// The sub-path the fixture is served under, to prove the deck works below a root.
 pub const PREFIX: &str = "/talk";
 
+/// How Chromium runs headless on our machines: no sandbox (we are root), and none of
+/// its background traffic, which this machine's closed network would refuse.
+pub const HEADLESS: &[&str] = &[
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+];
+
 /// The size of the browser window: a 16:9 projector at 720p.
 pub const WINDOW: (u32, u32) = (1280, 720);
 
@@ -101,6 +114,30 @@ pub fn build_fixture() -> Result<PathBuf> {
     Ok(out)
 }
 
+/// The chapter pages of a built book, with their HTML: every `.html` file at its top
+/// level except mdbook's own pages (print, table of contents, the index redirect).
+pub fn chapter_pages(site: &Path) -> Result<Vec<(String, String)>> {
+    let mut pages = Vec::new();
+    for entry in std::fs::read_dir(site).with_context(|| format!("listing {}", site.display()))? {
+        let path = entry?.path();
+        let name = path
+            .file_name()
+            .unwrap_or_default()
+            .to_string_lossy()
+            .to_string();
+        if !name.ends_with(".html")
+            || ["print.html", "index.html", "toc.html"].contains(&name.as_str())
+        {
+            continue;
+        }
+        let html = std::fs::read_to_string(&path)
+            .with_context(|| format!("reading {}", path.display()))?;
+        pages.push((name, html));
+    }
+    pages.sort();
+    Ok(pages)
+}
+
 /// A static server for a directory, below [`PREFIX`], on 127.0.0.1 and a free port.
 pub struct Server {
     pub addr: SocketAddr,
@@ -176,24 +213,15 @@ impl Driver {
 
     /// A new headless Chromium session with a fresh profile.
     pub async fn session(&self, chromium: &Path) -> Result<Client> {
-        let args = [
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-quic",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--disable-dev-shm-usage",
-        ]
-        .iter()
-        .map(|s| s.to_string())
-        .chain([
-            format!("--window-size={},{}", WINDOW.0, WINDOW.1),
-            format!("--user-data-dir={}", self.profile.display()),
-        ])
-        .collect::<Vec<_>>();
+        let args = HEADLESS
+            .iter()
+            .chain(&["--disable-dev-shm-usage"])
+            .map(|s| s.to_string())
+            .chain([
+                format!("--window-size={},{}", WINDOW.0, WINDOW.1),
+                format!("--user-data-dir={}", self.profile.display()),
+            ])
+            .collect::<Vec<_>>();
         let mut caps = serde_json::Map::new();
         caps.insert("browserName".into(), json!("chrome"));
         caps.insert(
@@ -278,18 +306,8 @@ pub fn print_to_pdf(chromium: &Path, url: &str, pdf: &Path) -> Result<Vec<u8>> {
         std::env::temp_dir().join(format!("deck-browser-tests-pdf-{}", std::process::id()));
     let _ = std::fs::remove_file(pdf);
     let status = Command::new(chromium)
-        .args([
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-quic",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--no-pdf-header-footer",
-            "--virtual-time-budget=15000",
-        ])
+        .args(HEADLESS)
+        .args(["--no-pdf-header-footer", "--virtual-time-budget=15000"])
         .arg(format!("--user-data-dir={}", profile.display()))
         .arg(format!("--print-to-pdf={}", pdf.display()))
         .arg(url)

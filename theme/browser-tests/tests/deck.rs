@@ -10,8 +10,8 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail, ensure};
 use browser_tests::{
-    Driver, Server, WINDOW, artifacts_dir, browser, build_fixture, gzip_size, js, media_box,
-    page_count, press, print_to_pdf, screenshot, wait_for,
+    Driver, Server, WINDOW, artifacts_dir, browser, build_fixture, chapter_pages, gzip_size, js,
+    media_box, page_count, press, print_to_pdf, screenshot, wait_for,
 };
 use fantoccini::key::Key;
 use fantoccini::{Client, Locator};
@@ -104,6 +104,17 @@ async fn slide(c: &Client) -> Result<u64> {
     .context("data-slide is not a number")
 }
 
+/// Waits until the root element has (`on`) or lacks a class: how the deck shows its views.
+async fn wait_class(c: &Client, class: &str, on: bool) -> Result<()> {
+    let not = if on { "" } else { "!" };
+    wait_for(
+        c,
+        &format!("{not}document.documentElement.classList.contains('{class}')"),
+        WAIT,
+    )
+    .await
+}
+
 async fn has_class(c: &Client, class: &str) -> Result<bool> {
     let script = format!("return document.documentElement.classList.contains('{class}');");
     Ok(js(c, &script).await?.as_bool() == Some(true))
@@ -158,12 +169,7 @@ async fn keys(c: &Client, s: &Server) -> Result<()> {
     screenshot(c, "reading").await?;
 
     press(c, 'd').await?;
-    wait_for(
-        c,
-        "document.documentElement.classList.contains('deck-slides')",
-        WAIT,
-    )
-    .await?;
+    wait_class(c, "deck-slides", true).await?;
     expect_slide(c, 1).await?;
     ensure!(
         url(c).await?.contains("opening.html?slides#slide-1"),
@@ -218,23 +224,13 @@ async fn keys(c: &Client, s: &Server) -> Result<()> {
 
     for key in ['b', '.'] {
         press(c, key).await?;
-        wait_for(
-            c,
-            "document.documentElement.classList.contains('deck-black')",
-            WAIT,
-        )
-        .await?;
+        wait_class(c, "deck-black", true).await?;
         ensure!(
             visible(c, "#deck-black").await?,
             "{key}: the screen is black"
         );
         press(c, key).await?;
-        wait_for(
-            c,
-            "!document.documentElement.classList.contains('deck-black')",
-            WAIT,
-        )
-        .await?;
+        wait_class(c, "deck-black", false).await?;
     }
 
     press(c, '?').await?;
@@ -257,12 +253,7 @@ async fn keys(c: &Client, s: &Server) -> Result<()> {
         .context("F leaves fullscreen")?;
 
     press(c, 't').await?;
-    wait_for(
-        c,
-        "document.documentElement.classList.contains('deck-dark')",
-        WAIT,
-    )
-    .await?;
+    wait_class(c, "deck-dark", true).await?;
     let colours = js(
         c,
         "const s = getComputedStyle(document.querySelector('section.slide.deck-current')); \
@@ -275,20 +266,10 @@ async fn keys(c: &Client, s: &Server) -> Result<()> {
     );
     screenshot(c, "slide-dark").await?;
     press(c, 't').await?;
-    wait_for(
-        c,
-        "document.documentElement.classList.contains('deck-light')",
-        WAIT,
-    )
-    .await?;
+    wait_class(c, "deck-light", true).await?;
 
     press(c, 'o').await?;
-    wait_for(
-        c,
-        "document.documentElement.classList.contains('deck-overview')",
-        WAIT,
-    )
-    .await?;
+    wait_class(c, "deck-overview", true).await?;
     wait_for(
         c,
         "document.querySelectorAll('.deck-overview-chapter[data-loaded]').length === 2",
@@ -322,44 +303,21 @@ async fn keys(c: &Client, s: &Server) -> Result<()> {
         .await?
         .click()
         .await?;
-    wait_for(
-        c,
-        "!document.documentElement.classList.contains('deck-overview')",
-        WAIT,
-    )
-    .await?;
+    wait_class(c, "deck-overview", false).await?;
     expect_slide(c, 2).await.context("clicking a tile")?;
     press(c, 'O').await?;
-    wait_for(
-        c,
-        "document.documentElement.classList.contains('deck-overview')",
-        WAIT,
-    )
-    .await?;
+    wait_class(c, "deck-overview", true).await?;
     press(c, 'o').await?;
-    wait_for(
-        c,
-        "!document.documentElement.classList.contains('deck-overview')",
-        WAIT,
-    )
-    .await?;
+    wait_class(c, "deck-overview", false).await?;
 
     press(c, Key::Escape.into()).await?;
-    wait_for(
-        c,
-        "document.documentElement.classList.contains('deck-overview')",
-        WAIT,
-    )
-    .await
-    .context("Esc in the slide view opens the overview")?;
+    wait_class(c, "deck-overview", true)
+        .await
+        .context("Esc in the slide view opens the overview")?;
     press(c, Key::Escape.into()).await?;
-    wait_for(
-        c,
-        "!document.documentElement.classList.contains('deck-on')",
-        WAIT,
-    )
-    .await
-    .context("Esc in the overview goes back to reading")?;
+    wait_class(c, "deck-on", false)
+        .await
+        .context("Esc in the overview goes back to reading")?;
     let back = url(c).await?;
     ensure!(
         back.ends_with("opening.html#slide-2"),
@@ -597,13 +555,9 @@ async fn speaker(c: &Client, s: &Server) -> Result<()> {
 
     press(c, 'b').await?;
     c.switch_to_window(other.clone()).await?;
-    wait_for(
-        c,
-        "document.documentElement.classList.contains('deck-black')",
-        WAIT,
-    )
-    .await
-    .context("the speaker window knows the screen is black")?;
+    wait_class(c, "deck-black", true)
+        .await
+        .context("the speaker window knows the screen is black")?;
     ensure!(
         visible(c, "section.deck-current").await?,
         "... and still shows the slide"
@@ -938,26 +892,11 @@ async fn the_talk_in_headless_chromium() -> Result<()> {
         site.display()
     );
     // The chapter with the most slides.
-    let mut biggest = (0, String::new());
-    for entry in std::fs::read_dir(&site)? {
-        let path = entry?.path();
-        let name = path
-            .file_name()
-            .unwrap_or_default()
-            .to_string_lossy()
-            .to_string();
-        if !name.ends_with(".html")
-            || ["print.html", "index.html", "toc.html"].contains(&name.as_str())
-        {
-            continue;
-        }
-        let slides = std::fs::read_to_string(&path)?
-            .matches("<section class=\"slide\"")
-            .count();
-        if slides > biggest.0 {
-            biggest = (slides, name);
-        }
-    }
+    let biggest = chapter_pages(&site)?
+        .into_iter()
+        .map(|(name, html)| (html.matches("<section class=\"slide\"").count(), name))
+        .max()
+        .context("the built talk has no chapter pages")?;
     let server = Server::start(&site).await?;
     let driver = Driver::start(&chromedriver)?;
     let c = driver.session(&chromium).await?;

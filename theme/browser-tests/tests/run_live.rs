@@ -9,7 +9,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use anyhow::{Context, Result, bail, ensure};
-use browser_tests::{Driver, browser, js, screenshot, wait_for, workspace_root};
+use browser_tests::{Driver, browser, chapter_pages, js, screenshot, wait_for, workspace_root};
 
 const DEMO: &str = "read-without-consuming";
 
@@ -70,22 +70,12 @@ impl Drop for Present {
 
 /// The page of the built talk whose slide embeds [`DEMO`].
 fn page_with_demo() -> Result<String> {
-    let book = workspace_root().join("book");
-    for entry in std::fs::read_dir(&book).with_context(|| format!("listing {}", book.display()))? {
-        let path = entry?.path();
-        let name = path
-            .file_name()
-            .unwrap_or_default()
-            .to_string_lossy()
-            .to_string();
-        if name.ends_with(".html")
-            && name != "print.html"
-            && std::fs::read_to_string(&path)?.contains(&format!("data-demo=\"{DEMO}\""))
-        {
-            return Ok(name);
-        }
-    }
-    bail!("no page of the talk embeds {DEMO}")
+    let marker = format!("data-demo=\"{DEMO}\"");
+    chapter_pages(&workspace_root().join("book"))?
+        .into_iter()
+        .find(|(_, html)| html.contains(&marker))
+        .map(|(name, _)| name)
+        .with_context(|| format!("no page of the talk embeds {DEMO}"))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -94,25 +94,7 @@ async fn status_of(addr: SocketAddr, raw: &str) -> (u16, String) {
 
 /// Processes whose command line contains `marker` (our sleepers have odd durations).
 fn processes_with(marker: &str) -> usize {
-    std::fs::read_dir("/proc")
-        .unwrap()
-        .flatten()
-        .filter(|e| {
-            e.file_name()
-                .to_string_lossy()
-                .bytes()
-                .all(|b| b.is_ascii_digit())
-        })
-        .filter(|e| {
-            std::fs::read(e.path().join("cmdline"))
-                .map(|c| {
-                    String::from_utf8_lossy(&c)
-                        .replace('\0', " ")
-                        .contains(marker)
-                })
-                .unwrap_or(false)
-        })
-        .count()
+    crate::runner::tests::pids_with(marker).len()
 }
 
 async fn gone_within(marker: &str, within: Duration) -> bool {
