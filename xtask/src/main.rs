@@ -6,6 +6,7 @@
 mod bench;
 mod book;
 mod capture;
+mod cdp;
 mod demos;
 mod pdf;
 mod present;

@@ -3,13 +3,14 @@
 //! layout) served by a short-lived server on loopback.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, ExitCode, Stdio};
-use std::time::{Duration, Instant};
+use std::process::ExitCode;
+use std::time::Duration;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
 use tower_http::services::ServeDir;
 
 use crate::book::{self, Player};
+use crate::cdp;
 
 /// Browsers that can print to PDF headless, in the order we try them.
 const BROWSERS: &[&str] = &[
@@ -23,7 +24,7 @@ const INSTALL_HINT: &str = "`cargo xtask pdf` needs Chromium (or Chrome) to prin
      install it with `apt-get install chromium` (Debian/Ubuntu) or `dnf install chromium` \
      (Fedora), or point CHROMIUM at the binary";
 
-/// How long Chromium may take to load, lay out and print the whole deck.
+/// How long Chromium may take for any one step: start, load and lay out, print.
 const PRINT_TIMEOUT: Duration = Duration::from_secs(120);
 
 pub fn run(book_dir: Option<&Path>, notes: bool) -> Result<ExitCode> {
@@ -50,7 +51,26 @@ pub fn find_chromium() -> Option<PathBuf> {
         .find(|p| p.is_file())
 }
 
-/// Serves `site` on 127.0.0.1 and prints `page?print` to `pdf`; returns the page count.
+/// Resolves once the player has laid the slides out for print (or, in a stock
+/// `mdbook build` without a player, once the page and its fonts have loaded).
+const READY: &str = r#"new Promise((resolve, reject) => {
+  const t0 = Date.now();
+  const settled = () => ["ready", "unavailable"].includes(document.documentElement.dataset.player);
+  const tick = () => {
+    if (settled()) {
+      document.fonts.ready.then(() =>
+        requestAnimationFrame(() => requestAnimationFrame(() => resolve(document.documentElement.dataset.player))));
+    } else if (Date.now() - t0 > 60000) {
+      reject(new Error("the deck's player did not start within 60 s"));
+    } else {
+      setTimeout(tick, 50);
+    }
+  };
+  tick();
+})"#;
+
+/// Serves `site` on 127.0.0.1 and prints `page?print` to `pdf` once the player says
+/// the slides are laid out; returns the page count.
 pub fn print(chromium: &Path, site: &Path, page: &str, notes: bool, pdf: &Path) -> Result<usize> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(1)
@@ -64,55 +84,18 @@ pub fn print(chromium: &Path, site: &Path, page: &str, notes: bool, pdf: &Path) 
     let app = axum::Router::new().fallback_service(ServeDir::new(site));
     runtime.spawn(async move { axum::serve(listener, app).await });
 
-    let profile = std::env::temp_dir().join(format!("deck-pdf-{}", std::process::id()));
     let query = if notes { "print&notes" } else { "print" };
     let url = format!("http://{addr}/{page}?{query}");
-    let _ = std::fs::remove_file(pdf);
-    let mut child = Command::new(chromium)
-        .args([
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-quic",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--no-pdf-header-footer",
-            // Time for the player (WebAssembly) to load and lay the slides out.
-            "--virtual-time-budget=15000",
-        ])
-        .arg(format!("--user-data-dir={}", profile.display()))
-        .arg(format!("--print-to-pdf={}", pdf.display()))
-        .arg(&url)
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .with_context(|| format!("starting {}", chromium.display()))?;
-    let t0 = Instant::now();
-    let status = loop {
-        if let Some(status) = child.try_wait()? {
-            break status;
-        }
-        if t0.elapsed() > PRINT_TIMEOUT {
-            let _ = child.kill();
-            let _ = child.wait();
-            let _ = std::fs::remove_dir_all(&profile);
-            bail!(
-                "{} did not finish printing {url} in {PRINT_TIMEOUT:?}",
-                chromium.display()
-            );
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    };
-    let _ = std::fs::remove_dir_all(&profile);
-    let bytes = std::fs::read(pdf).with_context(|| {
-        format!(
-            "{} exited with {status} and wrote no {}",
-            chromium.display(),
-            pdf.display()
-        )
-    })?;
+    let mut browser = cdp::Browser::launch(chromium, PRINT_TIMEOUT)?;
+    let session = browser.open(&url)?;
+    browser
+        .eval_after_navigation(&session, READY)
+        .with_context(|| format!("waiting for {url} to lay out its slides"))?;
+    let bytes = browser
+        .print_pdf(&session)
+        .with_context(|| format!("printing {url}"))?;
+    drop(browser);
+    std::fs::write(pdf, &bytes).with_context(|| format!("writing {}", pdf.display()))?;
     let pages = page_count(&bytes);
     anyhow::ensure!(pages > 0, "{} has no pages", pdf.display());
     Ok(pages)

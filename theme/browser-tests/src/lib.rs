@@ -300,26 +300,35 @@ pub fn gzip_size(bytes: &[u8]) -> Result<usize> {
     Ok(gz.finish()?.len())
 }
 
-/// Prints `url` to a PDF with headless Chromium, as `cargo xtask pdf` does.
-pub fn print_to_pdf(chromium: &Path, url: &str, pdf: &Path) -> Result<Vec<u8>> {
-    let profile =
-        std::env::temp_dir().join(format!("deck-browser-tests-pdf-{}", std::process::id()));
-    let _ = std::fs::remove_file(pdf);
-    let status = Command::new(chromium)
-        .args(HEADLESS)
-        .args(["--no-pdf-header-footer", "--virtual-time-budget=15000"])
-        .arg(format!("--user-data-dir={}", profile.display()))
-        .arg(format!("--print-to-pdf={}", pdf.display()))
-        .arg(url)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .context("running chromium --print-to-pdf")?;
-    let _ = std::fs::remove_dir_all(&profile);
+/// Prints the fixture book with xtask's own PDF code (`cargo xtask pdf --book`, the
+/// command a presenter runs), copies the PDF to `pdf` and returns its bytes.
+pub fn xtask_pdf(notes: bool, pdf: &Path) -> Result<Vec<u8>> {
+    let book = fixture_book();
+    let mut command = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
+    command
+        .args([
+            "run",
+            "--quiet",
+            "--package",
+            "xtask",
+            "--",
+            "pdf",
+            "--book",
+        ])
+        .arg(&book)
+        .current_dir(workspace_root());
+    if notes {
+        command.arg("--notes");
+    }
+    let status = command.status().context("running cargo xtask pdf")?;
     ensure!(
         status.success(),
-        "chromium --print-to-pdf {url} failed ({status})"
+        "cargo xtask pdf --book {} failed ({status})",
+        book.display()
     );
+    let written = workspace_root().join("target/browser-fixture-book/talk.pdf");
+    std::fs::copy(&written, pdf)
+        .with_context(|| format!("copying {} to {}", written.display(), pdf.display()))?;
     std::fs::read(pdf).with_context(|| format!("reading {}", pdf.display()))
 }
 

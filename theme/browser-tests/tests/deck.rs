@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result, bail, ensure};
 use browser_tests::{
     Driver, Server, WINDOW, artifacts_dir, browser, build_fixture, chapter_pages, gzip_size, js,
-    media_box, page_count, press, print_to_pdf, screenshot, wait_for,
+    media_box, page_count, press, screenshot, wait_for, xtask_pdf,
 };
 use fantoccini::key::Key;
 use fantoccini::{Client, Locator};
@@ -31,7 +31,7 @@ async fn the_deck_in_headless_chromium() -> Result<()> {
         let shot = screenshot(&client, "failure").await;
         eprintln!("failed: {e:#}\nscreenshot: {shot:?}");
     }
-    let printed = print(&client, &server, &chromium, &site).await;
+    let printed = print(&client, &server, &site).await;
     let measured = measure(&client, &server, &site).await;
     let _ = client.close().await;
     result?;
@@ -729,12 +729,7 @@ async fn offline(c: &Client, s: &Server) -> Result<()> {
 }
 
 /// Print layout on screen, and as a PDF with one slide per page.
-async fn print(
-    c: &Client,
-    s: &Server,
-    chromium: &std::path::Path,
-    site: &std::path::Path,
-) -> Result<()> {
+async fn print(c: &Client, s: &Server, site: &std::path::Path) -> Result<()> {
     open(c, s, "demo.html?print").await?;
     ensure!(
         has_class(c, "deck-print").await?,
@@ -765,12 +760,8 @@ async fn print(
         slides == 9,
         "the fixture has 9 slides in print.html, found {slides}"
     );
-    for (query, name) in [
-        ("print", "fixture.pdf"),
-        ("print&notes", "fixture-notes.pdf"),
-    ] {
-        let pdf_path = artifacts_dir()?.join(name);
-        let pdf = print_to_pdf(chromium, &s.url(&format!("print.html?{query}")), &pdf_path)?;
+    for (notes, name) in [(false, "fixture.pdf"), (true, "fixture-notes.pdf")] {
+        let pdf = xtask_pdf(notes, &artifacts_dir()?.join(name))?;
         let pages = page_count(&pdf);
         ensure!(pages == slides, "{name}: {pages} pages for {slides} slides");
         let (w, h) = media_box(&pdf).context("the PDF has no page size")?;
