@@ -399,13 +399,13 @@ fn main() {
         d.metric("rtt.queue_15kb_p99", small_p99.as_secs_f64() * 1e3, "ms");
         d.metric("rtt.queue_250kb", big_med.as_secs_f64() * 1e3, "ms");
         d.metric("rtt.queue_250kb_p99", big_p99.as_secs_f64() * 1e3, "ms");
+        // Medians, not tails: on a busy machine the scheduler adds its own tail.
         d.check(
-            big_med > small_p99,
+            big_med > 3 * small_med,
             format_args!(
-                "bufferbloat: the big queue's median round trip ({}) is above \
-                 the small queue's p99 ({})",
+                "bufferbloat: the big queue's median round trip ({}) is over 3x the small one's ({})",
                 demos::human(big_med),
-                demos::human(small_p99)
+                demos::human(small_med)
             ),
         )?;
         Ok(())
