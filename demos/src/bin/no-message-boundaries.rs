@@ -95,13 +95,22 @@ fn main() {
         let (fresh, _idle) = net::tcp_pair()?;
         fd::set_nonblocking(&fresh, true)?;
         let first = send(fresh.as_raw_fd(), &data, MsgFlags::empty());
-        let second = send(fresh.as_raw_fd(), &data, MsgFlags::empty());
+        // Until the queues are full: what moves on to the peer's receive buffer while
+        // we send makes room for a little more, but a peer that reads nothing stops it.
+        let (mut more, mut second) = (0, send(fresh.as_raw_fd(), &data, MsgFlags::empty()));
+        while let Ok(n) = second {
+            more += n;
+            if more > 4 * BIG {
+                break;
+            }
+            second = send(fresh.as_raw_fd(), &data, MsgFlags::empty());
+        }
         let show = |r: &nix::Result<usize>| match r {
             Ok(n) => format!("{n} bytes"),
             Err(e) => net::errno_name(&std::io::Error::from(*e)),
         };
-        d.saw(format_args!(
-            "first send: {}, second send: {}",
+        d.key(format_args!(
+            "first send: {}; then {more} bytes more, then: {}",
             show(&first),
             show(&second)
         ));
