@@ -216,7 +216,9 @@ impl Demo {
                     exit::SKIPPED
                 } else if let Some(Disagreed(what)) = e.downcast_ref() {
                     let verdict = self.paint("1;31", "FAIL");
-                    eprintln!("{focus}{verdict}: the kernel did not do what the slide says: {what}");
+                    eprintln!(
+                        "{focus}{verdict}: the kernel did not do what the slide says: {what}"
+                    );
                     exit::FAILED
                 } else {
                     let verdict = self.paint("1;31", "ERROR");

@@ -279,7 +279,10 @@ fn every_demo_stopped_by_its_watchdog_leaves_nothing_behind() {
             if run.code == Some(exit::TIMED_OUT) {
                 stopped += 1;
             } else if run.code.is_none() {
-                failures.push(format!("{} hung past its watchdog:\n{}", run.name, run.output));
+                failures.push(format!(
+                    "{} hung past its watchdog:\n{}",
+                    run.name, run.output
+                ));
             }
         }
         failures.extend(

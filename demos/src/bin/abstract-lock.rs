@@ -55,12 +55,7 @@ fn proc_net_unix(name: &str) -> Result<Option<String>> {
 
 /// The holder: writes its pid file, takes the name, says so, and waits to be killed.
 /// (`bind` false: it only inherited the socket its parent bound, `--break`.)
-fn holder(
-    pidfile: &Path,
-    name: &str,
-    ready: &mut std::io::PipeWriter,
-    bind: bool,
-) -> Result<()> {
+fn holder(pidfile: &Path, name: &str, ready: &mut std::io::PipeWriter, bind: bool) -> Result<()> {
     std::fs::write(pidfile, format!("{}\n", std::process::id())).context("writing the pid file")?;
     let _lock = if bind {
         Some(bind_abstract(name)?.context("the holder's bind")?)
@@ -84,11 +79,12 @@ fn main() {
         ));
         let (mut ready_rx, mut ready_tx) = std::io::pipe().context("pipe")?;
         // --break: the name is bound before the fork, so the demo itself holds it too.
-        let inherited = if d.breaks("the name is bound before the fork: another process holds it too") {
-            Some(bind_abstract(&name)?.context("binding before the fork")?)
-        } else {
-            None
-        };
+        let inherited =
+            if d.breaks("the name is bound before the fork: another process holds it too") {
+                Some(bind_abstract(&name)?.context("binding before the fork")?)
+            } else {
+                None
+            };
         let (path, lock_name, bind) = (pidfile.clone(), name.clone(), inherited.is_none());
         let mut child = peer::fork_fallible("holder", move || {
             holder(&path, &lock_name, &mut ready_tx, bind)

@@ -20,7 +20,8 @@ fn echo_server(listener: &TcpListener, echo: bool) -> Result<()> {
     let (mut conn, _) = net::accept_timeout(listener)?;
     net::with_timeouts(&conn)?;
     if !echo {
-        conn.shutdown(Shutdown::Write).context("shutdown(SHUT_WR)")?;
+        conn.shutdown(Shutdown::Write)
+            .context("shutdown(SHUT_WR)")?;
         std::io::copy(&mut conn, &mut std::io::sink()).context("recv")?;
         return Ok(());
     }

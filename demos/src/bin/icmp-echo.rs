@@ -119,7 +119,9 @@ fn main() {
             ));
             Some(ns)
         } else if broken {
-            return Err(d.skip("--break sets ping_group_range in a namespace of its own: needs root"));
+            return Err(
+                d.skip("--break sets ping_group_range in a namespace of its own: needs root")
+            );
         } else if here == "ok" {
             None
         } else {

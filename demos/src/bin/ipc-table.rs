@@ -463,7 +463,11 @@ fn main() {
         ));
         let fifo_in_dir = |tag: &str| fifos(dir.path(), tag);
         let lossless = d.breaks("the UDP row uses an AF_UNIX datagram socket, which does not drop");
-        let udp_row: MakeEnds = if lossless { &|_| unix_dgram() } else { &|_| udp() };
+        let udp_row: MakeEnds = if lossless {
+            &|_| unix_dgram()
+        } else {
+            &|_| udp()
+        };
         let kinds: [(&'static str, &str, MakeEnds); 8] = [
             ("pipe", "pipe", &|_| pipes()),
             ("FIFO", "fifo", &fifo_in_dir),
@@ -509,13 +513,9 @@ fn main() {
             ));
         }
         let get = |k: &str| rows.iter().find(|(key, _)| *key == k).map(|(_, r)| r);
-        let (Some(tcp), Some(shm), Some(pipe), Some(fifo), Some(udp)) = (
-            get("tcp"),
-            get("shm"),
-            get("pipe"),
-            get("fifo"),
-            get("udp"),
-        ) else {
+        let (Some(tcp), Some(shm), Some(pipe), Some(fifo), Some(udp)) =
+            (get("tcp"), get("shm"), get("pipe"), get("fifo"), get("udp"))
+        else {
             bail!("a row is missing");
         };
         d.check(

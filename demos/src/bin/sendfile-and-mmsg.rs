@@ -83,7 +83,8 @@ fn read_write(file: &mut File, sock: &mut TcpStream) -> Result<u64> {
 /// sendfile(2) until the whole file is sent: the kernel moves the pages itself.
 /// The most one sendfile() call is asked to send: all that is left, or under
 /// `--break` one buffer's worth, as the copy loop does.
-static SENDFILE_MAX: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(FILE_SIZE);
+static SENDFILE_MAX: std::sync::atomic::AtomicUsize =
+    std::sync::atomic::AtomicUsize::new(FILE_SIZE);
 
 fn sendfile(file: &mut File, sock: &mut TcpStream) -> Result<u64> {
     let mut offset: libc::off_t = 0;

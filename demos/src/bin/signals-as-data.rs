@@ -74,11 +74,12 @@ fn main() {
             .context("signalfd")?;
 
         // --break: one signal at a time, each read before the next is sent.
-        let rounds: [u32; 3] = if d.breaks("the signalfd is read after each signal, before the next") {
-            [1, 1, 1]
-        } else {
-            [3, 0, 0]
-        };
+        let rounds: [u32; 3] =
+            if d.breaks("the signalfd is read after each signal, before the next") {
+                [1, 1, 1]
+            } else {
+                [3, 0, 0]
+            };
         d.step("SIGUSR1 blocked, signalfd open; a child sends it 3 times");
         let mut infos = Vec::new();
         let mut sender_pid = 0;

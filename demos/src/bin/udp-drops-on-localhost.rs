@@ -116,10 +116,7 @@ fn main() {
         d.saw(format_args!(
             "drops: this socket's counter {socket_drops}, Udp RcvbufErrors +{rcvbuf_errors}"
         ));
-        d.detail(format_args!(
-            "received {:?}",
-            &got[..got.len().min(12)]
-        ));
+        d.detail(format_args!("received {:?}", &got[..got.len().min(12)]));
         d.check(
             sent == COUNT && lost > 0,
             "UDP lost datagrams on localhost, and every sendto said success",
