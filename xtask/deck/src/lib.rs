@@ -216,7 +216,7 @@ impl Demos {
             ));
             return Err(format!(
                 "no demo named `{name}` in {}{hint}",
-                display_path(&dir.join("src/bin"))
+                display_path(&dir.join(catalog::BIN_DIR))
             ));
         };
         let path = transcript_path(dir, name);
@@ -243,10 +243,7 @@ impl Demos {
     }
 }
 
-/// Where the committed transcript of a demo lives.
-pub fn transcript_path(demos_dir: &Path, name: &str) -> PathBuf {
-    demos_dir.join("transcripts").join(format!("{name}.json"))
-}
+pub use catalog::transcript_path;
 
 #[cfg(test)]
 mod tests {

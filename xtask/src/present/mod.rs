@@ -82,7 +82,7 @@ pub fn run(port: u16, book: Option<&Path>, listen: Option<IpAddr>) -> Result<Exi
     };
 
     let (notices, _) = broadcast::channel(16);
-    let transcripts = demos.map(|d| d.join("transcripts"));
+    let transcripts = demos.map(|d| transcript::catalog::transcripts_dir(&d));
     let _watcher = watch::start(&root, transcripts.as_deref(), notices.clone())?;
 
     let runtime = tokio::runtime::Builder::new_multi_thread()
