@@ -20,7 +20,7 @@ use crate::runner::{self, Event};
 
 pub fn run(names: &[String], jobs: usize, limit: Duration) -> Result<ExitCode> {
     // First, before any thread starts (threads inherit the blocked signals).
-    runner::stop::on_stop(|_| {})?;
+    runner::stop::on_stop(|| {})?;
     let catalog = demos::catalog()?;
     let chosen: Vec<_> = if names.is_empty() {
         catalog.iter().collect()
@@ -88,6 +88,7 @@ pub fn run(names: &[String], jobs: usize, limit: Duration) -> Result<ExitCode> {
     })
 }
 
+#[derive(Debug)]
 pub struct Saved {
     pub stored: bool,
     pub why: &'static str,
@@ -286,4 +287,71 @@ pub fn kernel_release() -> String {
     std::fs::read_to_string("/proc/sys/kernel/osrelease")
         .map(|s| s.trim().to_string())
         .unwrap_or_else(|_| "unknown".into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use transcript::{Chunk, Outcome, Stream};
+
+    fn run(status: Status, times: &[u64]) -> Transcript {
+        let chunks = times
+            .iter()
+            .map(|&at_ms| Chunk {
+                at_ms,
+                stream: Stream::Stdout,
+                text: "x\n".into(),
+            })
+            .collect();
+        let outcome = Outcome {
+            status,
+            code: Some(0),
+            signal: None,
+        };
+        transcript_of("demo-x", "a claim", chunks, outcome, 10, Vec::new())
+    }
+
+    fn files_in(dir: &Path) -> Vec<String> {
+        let mut names: Vec<String> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        names
+    }
+
+    #[test]
+    fn a_transcript_the_build_would_reject_is_never_stored() {
+        let dir = tempfile::tempdir().unwrap();
+        store_in(dir.path(), &run(Status::Passed, &[1, 5])).unwrap();
+        let path = deck::transcript_path(dir.path(), "demo-x");
+        let good = std::fs::read_to_string(&path).unwrap();
+        let err = store_in(dir.path(), &run(Status::Passed, &[9, 7])).unwrap_err();
+        assert!(format!("{err:#}").contains("backwards"), "{err:#}");
+        assert_eq!(
+            std::fs::read_to_string(&path).unwrap(),
+            good,
+            "the good one stays"
+        );
+        assert_eq!(
+            files_in(path.parent().unwrap()),
+            ["demo-x.json"],
+            "no temporary file left"
+        );
+    }
+
+    #[test]
+    fn a_failed_run_over_an_unreadable_transcript_says_so() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = deck::transcript_path(dir.path(), "demo-x");
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, "{ not json").unwrap();
+        let saved = store_in(dir.path(), &run(Status::Failed, &[1])).unwrap();
+        assert!(!saved.stored);
+        assert_eq!(saved.why, "stored (over an unreadable transcript)");
+        let back: Transcript =
+            serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        assert_eq!(back.outcome.status, Status::Failed);
+        assert_eq!(files_in(path.parent().unwrap()), ["demo-x.json"]);
+    }
 }

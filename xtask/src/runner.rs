@@ -135,8 +135,14 @@ pub fn start_capped(
         cancel: cancel.clone(),
     }));
     let pipes = [
-        (Stream::Stdout, child.stdout.take().map(|p| Box::new(p) as Pipe)),
-        (Stream::Stderr, child.stderr.take().map(|p| Box::new(p) as Pipe)),
+        (
+            Stream::Stdout,
+            child.stdout.take().map(|p| Box::new(p) as Pipe),
+        ),
+        (
+            Stream::Stderr,
+            child.stderr.take().map(|p| Box::new(p) as Pipe),
+        ),
     ];
     let readers: Vec<_> = pipes
         .into_iter()
@@ -506,7 +512,10 @@ pub(crate) mod tests {
         assert!(truncated, "the run is marked truncated");
         assert_eq!(outcome.status, Status::Error);
         assert!(bytes <= (1 << 20) + 200, "{bytes} bytes passed the cap");
-        assert!(t0.elapsed() < Duration::from_secs(2), "it ran on past the cap");
+        assert!(
+            t0.elapsed() < Duration::from_secs(2),
+            "it ran on past the cap"
+        );
     }
 
     #[test]

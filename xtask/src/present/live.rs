@@ -45,6 +45,8 @@ pub struct Runs {
     /// The last complete live run of each demo, for "save as captured".
     last: Mutex<HashMap<String, Transcript>>,
     limit: Duration,
+    /// Bytes a run may print before it is stopped.
+    max_output: usize,
 }
 
 /// The demos' build, which `present` runs in the background after serving the deck.
@@ -72,6 +74,7 @@ impl Runs {
             running: Mutex::new(BTreeSet::new()),
             last: Mutex::new(HashMap::new()),
             limit,
+            max_output: runner::max_output(),
         }
     }
 
@@ -111,6 +114,19 @@ impl Runs {
                 format!("the demos did not build: {e}"),
             )),
         }
+    }
+
+    /// The same, with another output cap.
+    #[cfg(test)]
+    pub fn with_max_output(mut self, bytes: usize) -> Runs {
+        self.max_output = bytes;
+        self
+    }
+
+    /// How many runs hold a slot now.
+    #[cfg(test)]
+    pub fn running_count(&self) -> usize {
+        self.running.lock().unwrap_or_else(|e| e.into_inner()).len()
     }
 
     pub fn names(&self) -> Vec<String> {
@@ -169,7 +185,8 @@ pub async fn run(Extract(state): Extract<State>, UrlPath(name): UrlPath<String>)
         ("CLICOLOR_FORCE", "1"),
         (transcript::METRICS_ENV, metrics_path.as_str()),
     ];
-    let (events, cancel) = match runner::start(&bin, &[], &envs, runs.limit) {
+    let (events, cancel) = match runner::start_capped(&bin, &[], &envs, runs.limit, runs.max_output)
+    {
         Ok(started) => started,
         Err(e) => {
             return reject(

@@ -134,7 +134,8 @@ impl Jail {
         kill_one(&self.token, self.cgroup.as_deref());
     }
 
-    /// Processes still inside (for tests and reports).
+    /// Processes still inside.
+    #[cfg(test)]
     pub fn members(&self) -> Vec<i32> {
         match &self.cgroup {
             Some(dir) => cgroup_members(dir),
@@ -364,7 +365,10 @@ mod tests {
         let t0 = Instant::now();
         jail.kill();
         let _ = child.wait();
-        eprintln!("{mechanism}: all killed in {:.1} ms", t0.elapsed().as_secs_f64() * 1000.0);
+        eprintln!(
+            "{mechanism}: all killed in {:.1} ms",
+            t0.elapsed().as_secs_f64() * 1000.0
+        );
         assert_eq!(jail.members(), Vec::<i32>::new());
         assert_eq!(crate::runner::tests::pids_with(marker), Vec::<i32>::new());
     }
@@ -373,7 +377,8 @@ mod tests {
         crate::runner::tests::pids_with(marker)
             .into_iter()
             .filter(|pid| {
-                std::fs::read_to_string(format!("/proc/{pid}/comm")).is_ok_and(|c| c.trim() == "sleep")
+                std::fs::read_to_string(format!("/proc/{pid}/comm"))
+                    .is_ok_and(|c| c.trim() == "sleep")
             })
             .count()
     }
