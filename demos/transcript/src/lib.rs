@@ -8,6 +8,7 @@
 
 pub mod ansi;
 pub mod catalog;
+pub mod live;
 
 use serde::{Deserialize, Serialize};
 
