@@ -25,17 +25,20 @@ fn exclusive() -> std::sync::MutexGuard<'static, ()> {
     ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner())
 }
 
+/// This checkout's demos crate (cargo's run-time value: a test binary reused from
+/// another checkout through a shared target dir has a stale compiled-in one).
+fn demos_dir() -> PathBuf {
+    std::env::var_os("CARGO_MANIFEST_DIR")
+        .map_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")), PathBuf::from)
+}
+
+/// The demo catalogue, by the same rule `cargo xtask demo`, capture and the slides use.
+fn catalog() -> Vec<transcript::catalog::DemoInfo> {
+    transcript::catalog::list(&demos_dir()).unwrap_or_else(|e| panic!("{e}"))
+}
+
 fn demo_names() -> Vec<String> {
-    let bin = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/bin");
-    let mut names: Vec<String> = std::fs::read_dir(&bin)
-        .expect("reading src/bin")
-        .filter_map(|e| {
-            let path = e.ok()?.path();
-            (path.extension()? == "rs").then(|| path.file_stem()?.to_str().map(str::to_owned))?
-        })
-        .collect();
-    names.sort();
-    names
+    catalog().into_iter().map(|d| d.name).collect()
 }
 
 /// Cargo builds every binary of the package before its integration tests, next to
@@ -361,17 +364,13 @@ fn every_demo_passes_together_twice_and_leaves_nothing_behind() {
 #[test]
 fn every_demo_states_a_claim_and_answers_help() {
     let _guard = exclusive();
-    for name in demo_names() {
-        let source = std::fs::read_to_string(
-            Path::new(env!("CARGO_MANIFEST_DIR"))
-                .join("src/bin")
-                .join(format!("{name}.rs")),
-        )
-        .unwrap();
-        let first = source.lines().next().unwrap_or_default();
+    for demo in catalog() {
+        let name = demo.name;
+        // The catalogue refuses a demo without a claim; a claim is a sentence.
         assert!(
-            first.starts_with("//! ") && first.len() > 20,
-            "{name}: first line must be the claim: {first:?}"
+            demo.claim.len() > 20,
+            "{name}: the claim (first `//!` line) is too short: {:?}",
+            demo.claim
         );
         let out = Command::new(binary(&name)).arg("--help").output().unwrap();
         assert_eq!(out.status.code(), Some(exit::PASSED), "{name} --help");
