@@ -4,6 +4,8 @@
 //! limit, and leave nothing behind: no process, no file in its temporary directory,
 //! no network namespace, no network interface.
 
+#![forbid(unsafe_code)]
+
 use std::collections::BTreeSet;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
@@ -123,8 +125,10 @@ fn run_all_at_once(names: &[String], tmp: &Path) -> Vec<Run> {
                         Some(status) => break status,
                         None if t0.elapsed() > HARD_STOP => {
                             hung = true;
-                            // SAFETY: kill(2) on the process group of our own child.
-                            unsafe { libc::kill(-(child.id() as i32), libc::SIGKILL) };
+                            // Our own child leads its process group (`process_group(0)`).
+                            let group = nix::unistd::Pid::from_raw(child.id() as i32);
+                            let _ =
+                                nix::sys::signal::killpg(group, nix::sys::signal::Signal::SIGKILL);
                         }
                         None => std::thread::sleep(Duration::from_millis(10)),
                     }

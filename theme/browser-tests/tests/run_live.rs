@@ -3,6 +3,8 @@
 //! Also measures click-to-first-output (printed, not asserted beyond a sanity bound),
 //! and checks that saving a slide reloads an open page on the slide it showed.
 
+#![forbid(unsafe_code)]
+
 use std::io::{BufRead, BufReader};
 use std::os::unix::process::CommandExt;
 use std::process::{Child, Command, Stdio};
@@ -62,8 +64,9 @@ impl Present {
 
 impl Drop for Present {
     fn drop(&mut self) {
-        // SAFETY: kill(2) on our own child's process group.
-        unsafe { libc::kill(-(self.child.id() as i32), libc::SIGKILL) };
+        // Our own child leads its process group; a group already gone is fine.
+        let group = nix::unistd::Pid::from_raw(self.child.id() as i32);
+        let _ = nix::sys::signal::killpg(group, nix::sys::signal::Signal::SIGKILL);
         let _ = self.child.wait();
     }
 }
