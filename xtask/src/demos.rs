@@ -64,12 +64,14 @@ pub fn build_one(name: &str) -> Result<PathBuf> {
         return Ok(bin);
     }
     let _dir = sh.push_dir(&root);
+    let started = std::time::SystemTime::now();
     cmd!(
         sh,
         "cargo build --quiet --release --package demos --bin {name}"
     )
     .run()
     .with_context(|| format!("building demo {name}"))?;
+    fresh::mark_fresh(&bin, started).with_context(|| format!("stamping {}", bin.display()))?;
     Ok(bin)
 }
 

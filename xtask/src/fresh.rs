@@ -19,6 +19,10 @@ pub fn is_fresh(output: &Path, root: &Path) -> bool {
     let Some(built) = modified(output) else {
         return false;
     };
+    // Cargo leaves an up-to-date output untouched, so a manifest edited since (a comment,
+    // a profile of another package) would make it look stale for ever: the stamp says
+    // when cargo last confirmed it.
+    let built = modified(&stamp(output)).map_or(built, |s| s.max(built));
     let Ok(dep_info) = std::fs::read_to_string(output.with_extension("d")) else {
         return false;
     };
@@ -31,6 +35,22 @@ pub fn is_fresh(output: &Path, root: &Path) -> bool {
     inputs(root, &sources)
         .iter()
         .all(|input| modified(input).is_some_and(|t| t <= built))
+}
+
+/// Records that cargo, started at `since`, found or made `output` up to date.
+pub fn mark_fresh(output: &Path, since: SystemTime) -> std::io::Result<()> {
+    let stamp = stamp(output);
+    std::fs::write(&stamp, b"")?;
+    std::fs::File::options()
+        .write(true)
+        .open(&stamp)?
+        .set_modified(since)
+}
+
+fn stamp(output: &Path) -> PathBuf {
+    let mut name = output.as_os_str().to_owned();
+    name.push(".xtask-fresh");
+    PathBuf::from(name)
 }
 
 /// The sources plus what cargo reads besides them: the manifest of each package they
@@ -150,6 +170,10 @@ mod tests {
         // A source edited after the build.
         touch(&src, Duration::ZERO);
         assert!(!is_fresh(&out, &root));
+        // Until cargo confirms the output again (started after the edit).
+        mark_fresh(&out, SystemTime::now()).unwrap();
+        assert!(is_fresh(&out, &root));
+        std::fs::remove_file(stamp(&out)).unwrap();
         touch(&src, 2 * hour);
         // The package manifest (a dependency added) after the build.
         touch(&root.join("demos/Cargo.toml"), Duration::ZERO);

@@ -37,12 +37,15 @@ pub fn build_player(sh: &Shell, out_dir: &Path) -> Result<()> {
     if !fresh::is_fresh(&wasm, &root) {
         ensure_target(sh)?;
         let _dir = sh.push_dir(&root);
+        let started = std::time::SystemTime::now();
         cmd!(
             sh,
             "cargo build --quiet --package player --target {TARGET} --profile wasm"
         )
         .run()
         .context("building theme/player for wasm32")?;
+        fresh::mark_fresh(&wasm, started)
+            .with_context(|| format!("stamping {}", wasm.display()))?;
     }
     if !wasm.exists() {
         bail!("cargo did not produce {}", wasm.display());
