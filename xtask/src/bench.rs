@@ -1,7 +1,8 @@
 //! `cargo xtask bench`: the numbers we promise, measured rather than asserted in tests.
 //!
 //! - the warm rebuild after a slide edit (what `present` does on save), median of runs;
-//! - the size of the built site and of the deck's own browser assets (gzipped).
+//! - the size of the built site and of the deck's own browser assets (gzipped);
+//! - Run live: from a demo printing its first line to that line reaching the client.
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -47,6 +48,11 @@ pub fn run() -> Result<ExitCode> {
         ms(median(rebuilds))
     );
     println!("built site: {} KiB in {}", site / 1024, out.display());
+    let first = crate::present::first_chunk_latencies(RUNS)?;
+    println!(
+        "Run live, demo prints to client reads its first line, median of {RUNS}: {}",
+        ms(median(first))
+    );
     println!(
         "deck assets ({}/): {} KiB gzipped",
         book::ASSET_DIR,
