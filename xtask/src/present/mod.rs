@@ -169,34 +169,6 @@ fn build_demos_in_background(runs: Arc<live::Runs>) {
     });
 }
 
-#[cfg(test)]
-mod address_tests {
-    use super::*;
-
-    #[test]
-    fn a_mapped_loopback_address_is_loopback_and_any_is_refused() {
-        let mapped: IpAddr = "::ffff:127.0.0.1".parse().unwrap();
-        assert_eq!(
-            listen_ip(Some(mapped)).unwrap(),
-            IpAddr::V4(Ipv4Addr::LOCALHOST)
-        );
-        assert!(listen_ip(Some("0.0.0.0".parse().unwrap())).is_err());
-        assert!(listen_ip(Some("::".parse().unwrap())).is_err());
-    }
-
-    #[test]
-    fn only_a_busy_port_suggests_another_present() {
-        let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        let err = bind(taken.local_addr().unwrap()).unwrap_err().to_string();
-        assert!(err.contains("another `cargo xtask present`"), "{err}");
-        // An address this machine does not have (TEST-NET-1) is another problem.
-        let err = bind("192.0.2.1:0".parse().unwrap())
-            .unwrap_err()
-            .to_string();
-        assert!(!err.contains("another"), "{err}");
-    }
-}
-
 /// For `cargo xtask bench`: how long after a demo prints its first line the line
 /// reaches a Run-live client, through the real server on loopback, `n` times. The
 /// stand-in demo prints the time it printed, so only delivery is measured.
@@ -256,4 +228,32 @@ pub fn first_chunk_latencies(n: usize) -> Result<Vec<std::time::Duration>> {
         let _ = s.read_to_end(&mut seen);
     }
     Ok(latencies)
+}
+
+#[cfg(test)]
+mod address_tests {
+    use super::*;
+
+    #[test]
+    fn a_mapped_loopback_address_is_loopback_and_any_is_refused() {
+        let mapped: IpAddr = "::ffff:127.0.0.1".parse().unwrap();
+        assert_eq!(
+            listen_ip(Some(mapped)).unwrap(),
+            IpAddr::V4(Ipv4Addr::LOCALHOST)
+        );
+        assert!(listen_ip(Some("0.0.0.0".parse().unwrap())).is_err());
+        assert!(listen_ip(Some("::".parse().unwrap())).is_err());
+    }
+
+    #[test]
+    fn only_a_busy_port_suggests_another_present() {
+        let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let err = bind(taken.local_addr().unwrap()).unwrap_err().to_string();
+        assert!(err.contains("another `cargo xtask present`"), "{err}");
+        // An address this machine does not have (TEST-NET-1) is another problem.
+        let err = bind("192.0.2.1:0".parse().unwrap())
+            .unwrap_err()
+            .to_string();
+        assert!(!err.contains("another"), "{err}");
+    }
 }
