@@ -26,16 +26,6 @@ pub enum Notice {
     BuildFailed(String),
 }
 
-/// The book's demos directory (`demos` under `[preprocessor.deck]`), if it has one.
-fn book_demos(root: &Path) -> Result<Option<PathBuf>> {
-    let config = mdbook_driver::config::Config::from_disk(root.join("book.toml"))
-        .with_context(|| format!("reading {}", root.join("book.toml").display()))?;
-    let demos: Option<String> = config
-        .get("preprocessor.deck.demos")
-        .context("reading preprocessor.deck.demos")?;
-    Ok(demos.map(|d| root.join(d)))
-}
-
 fn same_dir(a: &Path, b: &Path) -> bool {
     matches!((a.canonicalize(), b.canonicalize()), (Ok(a), Ok(b)) if a == b)
 }
@@ -54,11 +44,11 @@ pub fn run(port: u16, book: Option<&Path>, listen: Option<IpAddr>) -> Result<Exi
     let t0 = std::time::Instant::now();
     let out = book::build(&root, false, Player::Rebuild)?;
     eprintln!("built the deck in {:.1} s", t0.elapsed().as_secs_f64());
-    let demos = book_demos(&root)?;
+    let demos = book::BookConfig::load(&root)?.demos_dir();
     let runs = live_runs(demos.as_deref())?;
 
     let (notices, _) = broadcast::channel(16);
-    let transcripts = demos.map(|d| d.join("transcripts"));
+    let transcripts = demos.map(|d| transcript::catalog::transcripts_dir(&d));
     let _watcher = watch::start(&root, transcripts.as_deref(), notices.clone())?;
 
     let runtime = tokio::runtime::Builder::new_multi_thread()
