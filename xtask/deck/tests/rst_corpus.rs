@@ -60,8 +60,7 @@ struct Expected {
 
 fn expected(name: &str) -> Expected {
     let path = corpus_dir().join("expected").join(format!("{name}.json"));
-    let text =
-        std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     let json: serde_json::Value = serde_json::from_str(&text).expect("expected titles are JSON");
     let strings = |key: &str| -> Vec<String> {
         json[key]
@@ -78,6 +77,24 @@ fn expected(name: &str) -> Expected {
         slides: strings("slides").iter().map(|t| normalize(t)).collect(),
         warned,
     }
+}
+
+/// The settings a talk is read with: hieroglyph's docs are one book, whose chapters
+/// refer to each other's sections.
+fn book_options(name: &str) -> rst::Options {
+    let mut options = rst::Options::default();
+    if name.starts_with("hieroglyph-") {
+        let dir = corpus_dir().join("hieroglyph");
+        for (_, path) in talks().iter().filter(|(n, _)| n.starts_with("hieroglyph-")) {
+            let src = std::fs::read_to_string(path).expect("reading a corpus document");
+            let rel = path
+                .strip_prefix(&dir)
+                .expect("inside the docs")
+                .with_extension("");
+            options.add_chapter(&rel.to_string_lossy(), &rst::chapter(&src));
+        }
+    }
+    options
 }
 
 /// Titles compared as text: tags, entities, Sphinx's smart quotes and spacing aside.
@@ -109,15 +126,15 @@ fn normalize(title: &str) -> String {
 }
 
 /// Our slides of a talk: the title of each (the heading it opens with, or "").
-fn our_slides(src: &str) -> (Vec<String>, Vec<String>) {
-    let converted = rst::to_markdown(src);
+fn our_slides(name: &str, src: &str, options: &rst::Options) -> (Vec<String>, Vec<String>) {
+    let converted = rst::convert(src, options);
     let warnings = converted
         .warnings
         .iter()
         .map(|w| format!("{}: {}", w.line, w.message))
         .collect();
     let md = slides::to_slides(&converted.markdown, &mut NoEmbeds)
-        .unwrap_or_else(|p| panic!("{p:?}"));
+        .unwrap_or_else(|p| panic!("{name}: {p:?}"));
     let mut html = String::new();
     pulldown_cmark::html::push_html(
         &mut html,
@@ -165,9 +182,15 @@ fn matched_in_order(ours: &[String], theirs: &[String]) -> usize {
 #[test]
 fn lcs_counts_titles_in_order() {
     let s = |v: &[&str]| v.iter().map(|t| t.to_string()).collect::<Vec<_>>();
-    assert_eq!(matched_in_order(&s(&["a", "b", "c"]), &s(&["a", "c", "b"])), 2);
+    assert_eq!(
+        matched_in_order(&s(&["a", "b", "c"]), &s(&["a", "c", "b"])),
+        2
+    );
     assert_eq!(matched_in_order(&s(&["x"]), &s(&["a", "b"])), 0);
-    assert_eq!(matched_in_order(&s(&["a", "", "b"]), &s(&["a", "", "b"])), 3);
+    assert_eq!(
+        matched_in_order(&s(&["a", "", "b"]), &s(&["a", "", "b"])),
+        3
+    );
 }
 
 #[test]
@@ -178,7 +201,7 @@ fn corpus_talks_make_hieroglyphs_slides_and_clean_talks_pass_strict() {
     for (name, path) in talks() {
         let src = std::fs::read_to_string(&path).expect("reading a corpus talk");
         let want = expected(&name);
-        let (ours, warnings) = our_slides(&src);
+        let (ours, warnings) = our_slides(&name, &src, &book_options(&name));
         let m = matched_in_order(&ours, &want.slides);
         report.push_str(&format!(
             "{name}: {} here, {} in hieroglyph, {m} matched, {} warning(s)\n",
@@ -187,7 +210,10 @@ fn corpus_talks_make_hieroglyphs_slides_and_clean_talks_pass_strict() {
             warnings.len()
         ));
         if std::env::var_os("CORPUS_VERBOSE").is_some() {
-            report.push_str(&format!("  ours:   {ours:?}\n  theirs: {:?}\n", want.slides));
+            report.push_str(&format!(
+                "  ours:   {ours:?}\n  theirs: {:?}\n",
+                want.slides
+            ));
             for w in &warnings {
                 report.push_str(&format!("  warning {w}\n"));
             }

@@ -42,6 +42,8 @@ pub(crate) struct Inline<'r> {
     root: String,
     anonymous_used: usize,
     auto_footnote: u32,
+    /// `.. [#]` definitions rendered so far.
+    auto_footnote_defs: u32,
     /// Targets defined by embedded URIs (`` `text <url>`_ ``).
     embedded: HashMap<String, String>,
     /// Characters substitutions may still add (bounds nested/repeated expansion).
@@ -137,6 +139,74 @@ fn unescape(chars: &[char]) -> String {
 }
 
 /// `text <target>` at the end of interpreted text: (text, target).
+/// A cross-reference's shown text (if given) and target: `text <target>` (Sphinx needs
+/// no space before the `<`) or `target`.
+fn xref_target(text: &str) -> (Option<String>, String) {
+    let t = text.trim();
+    if let Some(inner) = t.strip_suffix('>')
+        && let Some(open) = inner.rfind('<')
+    {
+        let shown = inner[..open]
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ");
+        let target = inner[open + 1..].trim().to_string();
+        return ((!shown.is_empty()).then_some(shown), target);
+    }
+    (None, t.to_string())
+}
+
+/// Sphinx's domain roles (`:py:class:`, `:rst:dir:`, `:confval:`, ...), shown as code.
+fn is_domain_role(role: &str) -> bool {
+    const ROLES: &[&str] = &[
+        "func",
+        "class",
+        "meth",
+        "attr",
+        "mod",
+        "data",
+        "const",
+        "exc",
+        "obj",
+        "confval",
+        "dir",
+        "role",
+        "option",
+        "envvar",
+        "token",
+        "event",
+        "setting",
+        "type",
+        "macro",
+        "member",
+        "var",
+        "struct",
+        "enum",
+        "enumerator",
+        "union",
+        "expr",
+        "texpr",
+    ];
+    match role.rsplit_once(':') {
+        Some((domain, _)) => {
+            matches!(
+                domain,
+                "py" | "rst" | "c" | "cpp" | "js" | "std" | "rust" | "math"
+            )
+        }
+        None => ROLES.contains(&role),
+    }
+}
+
+/// `~a.b.C` shows `C`; a leading `!` (no link) is dropped.
+fn object_name(target: &str) -> String {
+    let t = target.trim().trim_start_matches('!');
+    match t.strip_prefix('~') {
+        Some(rest) => rest.rsplit('.').next().unwrap_or(rest).to_string(),
+        None => t.to_string(),
+    }
+}
+
 fn embedded(content: &str) -> Option<(&str, &str)> {
     let t = content.trim_end();
     let inner = t.strip_suffix('>')?;
@@ -155,10 +225,43 @@ impl<'r> Inline<'r> {
             root: root.to_string(),
             anonymous_used: 0,
             auto_footnote: 0,
+            auto_footnote_defs: 0,
             embedded: HashMap::new(),
             budget,
             warnings: Vec::new(),
         }
+    }
+
+    /// The number of the `n`-th `.. [#]` footnote.
+    fn nth_anonymous_footnote(&self, n: u32) -> Option<String> {
+        self.refs
+            .auto_footnotes
+            .iter()
+            .filter(|(l, _)| l == "#")
+            .nth(n.checked_sub(1)? as usize)
+            .map(|(_, k)| k.to_string())
+    }
+
+    /// The number of `.. [#label]`, or `None` for other labels (shown as written).
+    fn labelled_footnote(&self, label: &str) -> Option<String> {
+        self.refs
+            .auto_footnotes
+            .iter()
+            .find(|(l, _)| l == label)
+            .map(|(_, k)| k.to_string())
+    }
+
+    /// A footnote definition's anchor id and shown label, in definition order.
+    pub(crate) fn footnote_label(&mut self, label: &str) -> (String, String) {
+        let shown = if label == "#" {
+            self.auto_footnote_defs += 1;
+            self.nth_anonymous_footnote(self.auto_footnote_defs)
+                .unwrap_or_else(|| label.to_string())
+        } else {
+            self.labelled_footnote(label)
+                .unwrap_or_else(|| label.to_string())
+        };
+        (format!("footnote-{}", slug(&shown)), shown)
     }
 
     /// How many anonymous targets exist and how many references used one.
@@ -349,16 +452,16 @@ impl<'r> Inline<'r> {
                     return None;
                 }
                 let label: String = chars[i + 1..k].iter().collect();
-                let shown = if label.starts_with('#') {
+                let shown = if label == "#" {
                     self.auto_footnote += 1;
-                    self.auto_footnote.to_string()
-                } else if label == "*" {
-                    "*".to_string()
+                    self.nth_anonymous_footnote(self.auto_footnote)
+                        .unwrap_or_else(|| self.auto_footnote.to_string())
                 } else {
-                    label
+                    self.labelled_footnote(&label).unwrap_or(label)
                 };
                 out.push_str(&format!(
-                    "<sup class=\"footnote-reference\">[{}]</sup>",
+                    "<a class=\"footnote-reference\" href=\"#footnote-{}\"><sup>[{}]</sup></a>",
+                    escape_html(&slug(&shown)),
                     escape_html(&shown)
                 ));
                 Some(k + 2)
@@ -562,11 +665,26 @@ impl<'r> Inline<'r> {
                     return;
                 }
                 "guilabel" | "menuselection" => "span",
-                "ref" | "doc" | "term" | "any" | "numref" | "keyword" => {
+                "ref" | "numref" => {
+                    self.ref_role(r, out, &text, at);
+                    return;
+                }
+                "doc" => {
+                    self.doc_role(r, out, &text, at);
+                    return;
+                }
+                "term" | "any" | "keyword" => {
                     let shown = embedded(&text).map_or(text.as_str(), |(t, target)| {
                         if t.is_empty() { target } else { t }
                     });
                     r.plain(out, shown, at);
+                    return;
+                }
+                lower if is_domain_role(lower) => {
+                    let shown = embedded(&text).map_or(text.as_str(), |(t, target)| {
+                        if t.is_empty() { target } else { t }
+                    });
+                    r.literal(out, &object_name(shown));
                     return;
                 }
                 "rfc" | "pep" => {
@@ -602,6 +720,54 @@ impl<'r> Inline<'r> {
                 }
             };
         r.wrap(out, tag, &text, at);
+    }
+
+    /// `:ref:`label`` and `:ref:`text <label>``: a link to the section the label is
+    /// on, showing its title (this chapter's labels, then the book's).
+    fn ref_role(&mut self, r: &mut Run, out: &mut String, text: &str, at: usize) {
+        let (given, label) = xref_target(text);
+        let key = normalize_name(&label);
+        // Sphinx's own pages: a single-page book has none of them; their names show.
+        if let Some(title) = match key.as_str() {
+            "genindex" => Some("Index"),
+            "modindex" => Some("Module Index"),
+            "search" => Some("Search Page"),
+            _ => None,
+        } {
+            r.plain(out, given.as_deref().unwrap_or(title), at);
+            return;
+        }
+        let found = match self.refs.section_labels.get(&key) {
+            Some(title) => Some((title.clone(), format!("#{}", slug(title)))),
+            None => self
+                .refs
+                .external
+                .get(&key)
+                .map(|(title, href)| (title.clone(), format!("{}{href}", self.root))),
+        };
+        match found {
+            Some((title, href)) => r.link(out, &href, given.as_deref().unwrap_or(&title), at),
+            None => {
+                let line = r.line_at(at);
+                self.warn(
+                    line,
+                    format!("undefined label `{label}` in `:ref:`; shown as text"),
+                );
+                r.plain(out, given.as_deref().unwrap_or(&label), at);
+            }
+        }
+    }
+
+    /// `:doc:`name`` (and `text <name>`): a link to that chapter, showing its title
+    /// when the book knows it.
+    fn doc_role(&mut self, r: &mut Run, out: &mut String, text: &str, at: usize) {
+        let (given, doc) = xref_target(text);
+        let key = doc.trim().trim_start_matches('/').to_string();
+        let (title, href) = match self.refs.docs.get(&key) {
+            Some((title, href)) => (title.clone(), format!("{}{href}", self.root)),
+            None => (key.clone(), format!("{key}.html")),
+        };
+        r.link(out, &href, given.as_deref().unwrap_or(&title), at);
     }
 
     /// The URL a reference name points to, or a warning.
