@@ -87,6 +87,8 @@ pub(crate) enum Kind {
     },
     Definitions(Vec<DefItem>),
     Fields(Vec<(Text, Vec<Block>)>),
+    /// An option list: (options as written, description).
+    Options(Vec<(Text, Vec<Block>)>),
     Quote {
         body: Vec<Block>,
         attribution: Option<Text>,
@@ -221,6 +223,8 @@ pub(crate) enum Target {
 pub(crate) enum Substitution {
     Text(Text),
     Image(Image),
+    /// `raw:: html` content, inserted as it is.
+    Raw(String),
 }
 
 /// Definitions collected while reading blocks, used when rendering inline text.
@@ -375,6 +379,59 @@ fn indented<'a>(lines: &[Line<'a>], start: usize, first: Option<usize>) -> (Vec<
         out.push(Line { text, no: l.no });
     }
     (out, last)
+}
+
+/// One option of an option list: `-a`, `-a ARG`, `--long`, `--long=ARG`, `/V`, `+o`.
+fn is_option(s: &str) -> bool {
+    let (name, arg) = match s.find([' ', '=']) {
+        Some(at) => (&s[..at], Some(&s[at + 1..])),
+        None => (s, None),
+    };
+    let body = name
+        .strip_prefix("--")
+        .or_else(|| name.strip_prefix('-'))
+        .or_else(|| name.strip_prefix('/'))
+        .or_else(|| name.strip_prefix('+'));
+    let Some(body) = body else {
+        return false;
+    };
+    let short = !name.starts_with("--");
+    let name_ok = body
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_alphanumeric())
+        && body
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        && (!short || body.chars().count() == 1 || name.starts_with('/'));
+    let arg_ok = arg.is_none_or(|a| {
+        !a.is_empty() && (a.starts_with('<') && a.ends_with('>') || !a.contains(' '))
+    });
+    name_ok && arg_ok
+}
+
+/// The option group at the start of line `i` and where its description starts, if
+/// the line is an option list item: options separated by `, `, then two spaces and the
+/// description, or the description on the indented line below.
+fn option_group<'a>(lines: &[Line<'a>], i: usize) -> Option<(&'a str, usize)> {
+    let t = lines[i].text;
+    if !t.starts_with(['-', '/', '+']) || t.starts_with("- ") || t.starts_with("+ ") {
+        return None;
+    }
+    let end = t.find("  ").unwrap_or(t.trim_end().len());
+    let group = &t[..end];
+    if !group.split(", ").all(is_option) {
+        return None;
+    }
+    let rest = t[end..].trim_start();
+    if rest.is_empty() {
+        let next = lines.get(i + 1)?;
+        if next.blank() || next.indent() == 0 {
+            return None;
+        }
+        return Some((group, t.len()));
+    }
+    Some((group, t.len() - rest.len()))
 }
 
 /// A list item's lines (docutils' `list_item`): with text after the marker, every
@@ -636,7 +693,7 @@ fn field_marker(text: &str) -> Option<(&str, usize)> {
     None
 }
 
-fn simple_table_border(text: &str) -> bool {
+pub(crate) fn simple_table_border(text: &str) -> bool {
     let t = text.trim_end();
     t.starts_with('=')
         && t.chars().all(|c| c == '=' || c == ' ')
@@ -830,6 +887,9 @@ impl Reader {
         if field_marker(t).is_some() {
             return self.field_list(lines, i, depth, out);
         }
+        if option_group(lines, i).is_some() {
+            return self.option_list(lines, i, depth, out);
+        }
         if t == "|" || t.starts_with("| ") {
             return self.line_block(lines, i, out);
         }
@@ -837,7 +897,7 @@ impl Reader {
             return self.grid_table(lines, i, depth, out);
         }
         if simple_table_border(t) {
-            return self.simple_table(lines, i, depth, out);
+            return super::table::simple_table(self, lines, i, depth, out);
         }
         if t.starts_with("__ ") || t.trim_end() == "__" {
             // The short form of an anonymous target: `__ URL`.
@@ -1248,6 +1308,45 @@ impl Reader {
         i
     }
 
+    /// An option list: `-a`, `--all`, `-f FILE, --file=FILE`, `/V`, each with its
+    /// description after two spaces or on the indented lines below.
+    fn option_list(
+        &mut self,
+        lines: &[Line],
+        mut i: usize,
+        depth: usize,
+        out: &mut Vec<Block>,
+    ) -> usize {
+        let line = lines[i].no;
+        let mut items = Vec::new();
+        while let Some((group, at)) = option_group(lines, i) {
+            let (body, next) = indented(lines, i, Some(at));
+            items.push((
+                Text {
+                    text: group.to_string(),
+                    line: lines[i].no,
+                },
+                self.body(&trim_blank_edges(body), depth + 1, false),
+            ));
+            i = next;
+            let mut j = i;
+            while j < lines.len() && lines[j].blank() {
+                j += 1;
+            }
+            if j < lines.len() && option_group(lines, j).is_some() {
+                i = j;
+                continue;
+            }
+            self.ends_without_blank(lines, i, "option list");
+            break;
+        }
+        out.push(Block {
+            line,
+            kind: Kind::Options(items),
+        });
+        i
+    }
+
     fn line_block(&mut self, lines: &[Line], mut i: usize, out: &mut Vec<Block>) -> usize {
         let line = lines[i].no;
         let mut items: Vec<(usize, Text)> = Vec::new();
@@ -1289,7 +1388,7 @@ impl Reader {
     }
 
     /// A table that could not be read: shown as literal text, with a warning.
-    fn bad_table(
+    pub(crate) fn bad_table(
         &mut self,
         lines: &[Line],
         i: usize,
@@ -1324,84 +1423,65 @@ impl Reader {
             .map(|l| l.text.trim_end().chars().collect())
             .collect();
         let top = &rows[0];
-        let bounds: Vec<usize> = top
-            .iter()
-            .enumerate()
-            .filter(|(_, c)| **c == '+')
-            .map(|(k, _)| k)
-            .collect();
-        let right = top.len() - 1;
         if rows.iter().any(|r| r.len() != top.len()) {
             return self.bad_table(lines, i, end, "lines of different lengths", out);
         }
         if !grid_border(&rows[rows.len() - 1].iter().collect::<String>()) {
             return self.bad_table(lines, i, end, "no bottom border", out);
         }
-        let mut table: Vec<Vec<Cell>> = Vec::new();
+        let Some(mut cells) = super::table::grid_cells(&rows) else {
+            return self.bad_table(lines, i, end, "its cells do not close", out);
+        };
+        cells.sort_by_key(|c| (c.top, c.left));
+        // Row and column boundaries: every cell's top and left border.
+        let mut tops: Vec<usize> = cells.iter().map(|c| c.top).collect();
+        tops.dedup();
+        let mut lefts: Vec<usize> = cells.iter().map(|c| c.left).collect();
+        lefts.sort_unstable();
+        lefts.dedup();
+        // The header ends at a border line of `=`.
+        let separator = rows
+            .iter()
+            .enumerate()
+            .skip(1)
+            .find(|(k, r)| {
+                *k + 1 < rows.len()
+                    && r.contains(&'=')
+                    && grid_border(&r.iter().collect::<String>())
+            })
+            .map(|(k, _)| k);
+        let mut table: Vec<Vec<Cell>> = vec![Vec::new(); tops.len()];
         let mut head_rows = 0;
-        let mut row_start = 1;
-        for (k, r) in rows.iter().enumerate().skip(1) {
-            let s: String = r.iter().collect();
-            if !grid_border(&s) {
-                if r[0] != '|' || r[right] != '|' {
-                    return self.bad_table(
-                        lines,
-                        i,
-                        end,
-                        "a row does not start and end with `|`",
-                        out,
-                    );
-                }
-                if bounds.iter().any(|&b| r[b] == '+') {
-                    return self.bad_table(lines, i, end, "row spans are not supported", out);
-                }
-                continue;
+        for c in &cells {
+            let row = tops.partition_point(|t| *t < c.top);
+            let span =
+                lefts.partition_point(|l| *l < c.right) - lefts.partition_point(|l| *l < c.left);
+            let rows_spanned = tops.partition_point(|t| *t < c.bottom) - row;
+            let cell_lines: Vec<(String, usize)> = (c.top + 1..c.bottom)
+                .map(|k| {
+                    (
+                        rows[k][c.left + 1..c.right].iter().collect(),
+                        lines[i + k].no,
+                    )
+                })
+                .collect();
+            let cell: Vec<Line> = cell_lines
+                .iter()
+                .map(|(t, no)| Line {
+                    text: t.as_str(),
+                    no: *no,
+                })
+                .collect();
+            let cell = trim_blank_edges(dedent(&cell));
+            let body = self.body(&cell, depth + 1, false);
+            table[row].push(Cell {
+                span,
+                rows: rows_spanned,
+                body,
+            });
+            if separator.is_some_and(|s| c.bottom <= s) {
+                head_rows = head_rows.max(row + 1);
             }
-            if k == row_start {
-                return self.bad_table(lines, i, end, "an empty row", out);
-            }
-            // The cells of rows[row_start..k]: a boundary counts where every line has `|`.
-            let content = &rows[row_start..k];
-            let mut cells = Vec::new();
-            let mut left = 0;
-            let mut span = 0;
-            for &b in &bounds[1..] {
-                span += 1;
-                if b != right && !content.iter().all(|r| r[b] == '|') {
-                    continue;
-                }
-                let cell_lines: Vec<(String, usize)> = content
-                    .iter()
-                    .enumerate()
-                    .map(|(n, r)| {
-                        (
-                            r[left + 1..b].iter().collect::<String>(),
-                            lines[i + row_start + n].no,
-                        )
-                    })
-                    .collect();
-                let cell: Vec<Line> = cell_lines
-                    .iter()
-                    .map(|(t, no)| Line {
-                        text: t.as_str(),
-                        no: *no,
-                    })
-                    .collect();
-                let cell = trim_blank_edges(dedent(&cell));
-                let cell_body = self.body(&cell, depth + 1, false);
-                cells.push(Cell {
-                    span,
-                    rows: 1,
-                    body: cell_body,
-                });
-                left = b;
-                span = 0;
-            }
-            table.push(cells);
-            if s.contains('=') && k + 1 < rows.len() {
-                head_rows = table.len();
-            }
-            row_start = k + 1;
         }
         let body = table.split_off(head_rows);
         let head = table;
@@ -1410,130 +1490,6 @@ impl Reader {
             kind: Kind::Table { head, body },
         });
         end
-    }
-
-    fn simple_table(
-        &mut self,
-        lines: &[Line],
-        i: usize,
-        depth: usize,
-        out: &mut Vec<Block>,
-    ) -> usize {
-        // As docutils: the table ends at its second border after the top, or at a
-        // border followed by a blank line; without one, it runs to the end (linear time).
-        let top_len = lines[i].text.trim().len();
-        let mut end = None;
-        let mut header_at = None;
-        for k in i + 1..lines.len() {
-            if !simple_table_border(lines[k].text) {
-                continue;
-            }
-            if lines[k].text.trim().len() != top_len {
-                return self.bad_table(
-                    lines,
-                    i,
-                    k + 1,
-                    "a border does not match the top border",
-                    out,
-                );
-            }
-            if header_at.is_some() || k + 1 >= lines.len() || lines[k + 1].blank() {
-                end = Some(k);
-                break;
-            }
-            header_at = Some(k);
-        }
-        let Some(end) = end else {
-            return self.bad_table(lines, i, lines.len(), "no bottom border", out);
-        };
-        let top: Vec<char> = lines[i].text.trim_end().chars().collect();
-        // Column ranges from the runs of `=` in the top border.
-        let mut cols: Vec<(usize, usize)> = Vec::new();
-        let mut k2 = 0;
-        while k2 < top.len() {
-            if top[k2] == '=' {
-                let s = k2;
-                while k2 < top.len() && top[k2] == '=' {
-                    k2 += 1;
-                }
-                cols.push((s, k2));
-            } else {
-                k2 += 1;
-            }
-        }
-        let mut head = Vec::new();
-        let mut body = Vec::new();
-        // Rows: a line whose first column is not blank starts a row.
-        let mut row: Vec<Vec<(String, usize)>> = Vec::new();
-        let mut in_head = header_at.is_some();
-        let flush =
-            |this: &mut Reader, row: &mut Vec<Vec<(String, usize)>>, dest: &mut Vec<Vec<Cell>>| {
-                if row.is_empty() {
-                    return;
-                }
-                let mut cells = Vec::new();
-                for c in 0..cols.len() {
-                    let col: Vec<Line> = row
-                        .iter()
-                        .map(|parts| Line {
-                            text: parts[c].0.as_str(),
-                            no: parts[c].1,
-                        })
-                        .collect();
-                    let col = trim_blank_edges(dedent(&col));
-                    cells.push(Cell {
-                        span: 1,
-                        rows: 1,
-                        body: this.body(&col, depth + 1, false),
-                    });
-                }
-                dest.push(cells);
-                row.clear();
-            };
-        for (k, l) in lines.iter().enumerate().take(end).skip(i + 1) {
-            if Some(k) == header_at {
-                flush(self, &mut row, &mut head);
-                in_head = false;
-                continue;
-            }
-            let chars: Vec<char> = l.text.trim_end().chars().collect();
-            if chars.iter().all(|c| *c == '-' || *c == ' ') && chars.contains(&'-') {
-                return self.bad_table(lines, i, end + 1, "column spans are not supported", out);
-            }
-            let mut parts = Vec::with_capacity(cols.len());
-            for (n, &(s, e)) in cols.iter().enumerate() {
-                let stop = if n + 1 == cols.len() {
-                    chars.len()
-                } else {
-                    e.min(chars.len())
-                };
-                let start = s.min(chars.len());
-                if n + 1 < cols.len() && chars.len() > e && chars[e] != ' ' {
-                    return self.bad_table(lines, i, end + 1, "text in a column gap", out);
-                }
-                parts.push((
-                    chars[start..stop.max(start)].iter().collect::<String>(),
-                    l.no,
-                ));
-            }
-            let first_blank = parts[0].0.trim().is_empty();
-            let dest = if in_head { &mut head } else { &mut body };
-            if l.blank() {
-                flush(self, &mut row, dest);
-                continue;
-            }
-            if !first_blank {
-                flush(self, &mut row, dest);
-            }
-            row.push(parts);
-        }
-        let dest = if in_head { &mut head } else { &mut body };
-        flush(self, &mut row, dest);
-        out.push(Block {
-            line: lines[i].no,
-            kind: Kind::Table { head, body },
-        });
-        end + 1
     }
 
     /// Explicit markup: `.. ` directives, comments, targets, footnotes, substitutions.
@@ -1719,6 +1675,13 @@ impl Reader {
                 let image = self.image(&d, line);
                 self.refs.substitutions.insert(name, Substitution::Image(image));
             }
+            "raw" => {
+                let d = self.split(&inner, true, true);
+                let html = d.args.split_whitespace().any(|f| f.eq_ignore_ascii_case("html"));
+                // Raw content for other formats stands for nothing in HTML.
+                let text = if html { join(&dedent(&d.content)) } else { String::new() };
+                self.refs.substitutions.insert(name, Substitution::Raw(text));
+            }
             other => self.warn(
                 line,
                 format!("substitution `|{name}|` uses `{other}`, which this reader does not know; ignored"),
@@ -1735,6 +1698,15 @@ impl Reader {
     ) -> Directive<'a> {
         let mut k = 0;
         let mut args = Vec::new();
+        // As docutils: an empty first line is skipped, so arguments may start below it.
+        if takes_args
+            && block.first().is_some_and(|l| l.blank())
+            && block
+                .get(1)
+                .is_some_and(|l| !l.blank() && field_marker(l.text).is_none())
+        {
+            k = 1;
+        }
         if takes_args {
             while k < block.len()
                 && !block[k].blank()

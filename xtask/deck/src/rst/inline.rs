@@ -848,6 +848,18 @@ impl<'r> Inline<'r> {
                 let image = image.clone();
                 out.push_str(&self.img(&image));
             }
+            Substitution::Raw(html) => {
+                // The same budget as text: many uses of a long one cannot blow up.
+                if html.len() > self.budget {
+                    self.warn(
+                        line,
+                        format!("substitution `|{name}|` not expanded (too much text)"),
+                    );
+                    return;
+                }
+                self.budget -= html.len();
+                out.push_str(&html.replace('\n', " "));
+            }
             Substitution::Text(text) => {
                 let size = text.text.len();
                 if depth >= 2 || size > self.budget {

@@ -89,6 +89,8 @@ pub(crate) struct Render<'r> {
     section: Section,
     /// Every section title (level, rendered text), for `contents`.
     titles: Vec<(usize, String)>,
+    /// Inside `ifnotslides`: a note there is a visible box, not a speaker note.
+    reading_only: bool,
 }
 
 /// Whether a list renders tight (no paragraphs in its items): every item is at most a
@@ -162,6 +164,7 @@ impl<'r> Render<'r> {
             rules,
             section: Section::default(),
             titles: Vec::new(),
+            reading_only: false,
         }
     }
 
@@ -479,6 +482,7 @@ impl<'r> Render<'r> {
             } => self.enumerated(out, *sequence, *start, items, alternate, no),
             Kind::Definitions(items) => self.definitions(out, items, no),
             Kind::Fields(items) => self.fields(out, items, no),
+            Kind::Options(items) => self.options(out, items, no),
             Kind::Quote {
                 body,
                 attribution,
@@ -504,7 +508,9 @@ impl<'r> Render<'r> {
                 } else {
                     "only-reading"
                 };
+                let outer = std::mem::replace(&mut self.reading_only, !*slides);
                 let inner = self.sub(body);
+                self.reading_only = outer;
                 out.wrap(&format!("<div class=\"{class}\">"), inner, "</div>", no);
             }
             Kind::Figure { .. } => self.figure(out, b),
@@ -548,6 +554,10 @@ impl<'r> Render<'r> {
     /// element): the note still goes to the notes; the others show their content.
     fn nested_slide_block(&mut self, out: &mut Out, b: &Block) {
         match &b.kind {
+            Kind::Note(body) if self.reading_only => {
+                // Not in the slides at all (hieroglyph drops it there): a visible note.
+                self.admonition(out, "note", None, body, b.line);
+            }
             Kind::Note(body) => {
                 let inner = self.sub(body);
                 self.notes.blank();
@@ -613,6 +623,24 @@ impl<'r> Render<'r> {
             out.line(format!("<dt>{name_html}</dt>"), name.line);
             let body = self.sub(body);
             out.wrap("<dd>", body, "</dd>", name.line);
+        }
+        out.line("</dl>", out.last_line());
+    }
+
+    fn options(&mut self, out: &mut Out, items: &[(Text, Vec<Block>)], no: usize) {
+        out.line("<dl class=\"option-list\">", no);
+        for (group, body) in items {
+            let options: Vec<String> = group
+                .text
+                .split(", ")
+                .map(|o| format!("<span class=\"option\">{}</span>", escape_html(o)))
+                .collect();
+            out.line(
+                format!("<dt><kbd>{}</kbd></dt>", options.join(", ")),
+                group.line,
+            );
+            let body = self.sub(body);
+            out.wrap("<dd>", body, "</dd>", group.line);
         }
         out.line("</dl>", out.last_line());
     }
