@@ -331,6 +331,8 @@ pub(crate) struct Reader {
     pub errors: Vec<Problem>,
     /// Labels (`.. _name:`) waiting for the title they may stand before.
     pending_labels: Vec<String>,
+    /// Numbers of manually numbered footnotes (`.. [3]`).
+    manual_footnotes: std::collections::HashSet<u32>,
 }
 
 fn blank_finish(lines: &[Line], next: usize) -> bool {
@@ -740,6 +742,7 @@ impl Reader {
             include_depth: 0,
             errors: Vec::new(),
             pending_labels: Vec::new(),
+            manual_footnotes: std::collections::HashSet::new(),
         }
     }
 
@@ -760,6 +763,15 @@ impl Reader {
     /// Reads a whole document.
     pub(crate) fn document(&mut self, lines: &[Line]) -> Vec<Block> {
         let blocks = self.body(lines, 0, true);
+        // As docutils: auto-numbers skip the numbers manual footnotes use.
+        let mut next = 1;
+        for (_, n) in &mut self.refs.auto_footnotes {
+            while self.manual_footnotes.contains(&next) {
+                next += 1;
+            }
+            *n = next;
+            next += 1;
+        }
         for title in std::mem::take(&mut self.titles) {
             let name = normalize_name(&title);
             let anchor = Target::Anchor(slug(&title));
@@ -1504,8 +1516,10 @@ impl Reader {
         {
             let label = rest[..close].to_string();
             if label.starts_with('#') {
-                let n = self.refs.auto_footnotes.len() as u32 + 1;
-                self.refs.auto_footnotes.push((label.clone(), n));
+                // Numbered once the manual numbers are known (see `document`).
+                self.refs.auto_footnotes.push((label.clone(), 0));
+            } else if let Ok(n) = label.parse::<u32>() {
+                self.manual_footnotes.insert(n);
             }
             let mut inner = block.clone();
             let after = &rest[close + 1..];

@@ -183,11 +183,11 @@ fn version_note(r: &mut Reader, call: &Call, out: &mut Vec<Block>) {
         "versionchanged" => "Changed in version",
         _ => "Deprecated since version",
     };
-    let mut text = format!("*{lead} {version}*");
-    if !explanation.is_empty() || !d.content.is_empty() {
-        text.push_str("*:* ");
-    }
-    text.push_str(&explanation);
+    let text = if explanation.is_empty() && d.content.is_empty() {
+        format!("*{lead} {version}.*")
+    } else {
+        format!("*{lead} {version}:* {explanation}")
+    };
     let mut body = vec![Block {
         line: call.line,
         kind: Kind::Para(Text {

@@ -659,8 +659,9 @@ impl<'r> Inline<'r> {
                 "abbreviation" | "ab" | "abbr" | "acronym" | "ac" => "abbr",
                 "dfn" => "dfn",
                 "kbd" => "kbd",
-                "literal" | "code" | "file" | "samp" | "command" | "program" | "envvar"
-                | "option" | "mimetype" | "makevar" | "regexp" | "math" => {
+                "program" => "strong",
+                "literal" | "code" | "file" | "samp" | "command" | "envvar" | "option"
+                | "mimetype" | "makevar" | "regexp" | "math" => {
                     r.literal(out, content);
                     return;
                 }
@@ -684,7 +685,12 @@ impl<'r> Inline<'r> {
                     let shown = embedded(&text).map_or(text.as_str(), |(t, target)| {
                         if t.is_empty() { target } else { t }
                     });
-                    r.literal(out, &object_name(shown));
+                    let mut name = object_name(shown);
+                    // Sphinx adds the call parentheses to functions and methods.
+                    if lower.ends_with("func") || lower.ends_with("meth") {
+                        name.push_str("()");
+                    }
+                    r.literal(out, &name);
                     return;
                 }
                 "rfc" | "pep" => {

@@ -967,7 +967,7 @@ impl<'r> Render<'r> {
         out.line(format!("<dl class=\"{}\">", escape_html(class)), no);
         out.line(
             format!(
-                "<dt class=\"sig\"><code>{}</code></dt>",
+                "<dt class=\"sig\"><span class=\"sig-name descname\">{}</span></dt>",
                 escape_html(signature)
             ),
             no,

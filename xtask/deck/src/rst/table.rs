@@ -127,9 +127,7 @@ pub(crate) fn csv_table(r: &mut Reader, call: &Call, out: &mut Vec<Block>) {
         records.push((split_record(h, delim), call.line));
         head += 1;
     }
-    for l in d.content.iter().filter(|l| !l.blank()) {
-        records.push((split_record(l.text, delim), l.no));
-    }
+    records.extend(split_records(&d.content, delim));
     let rows = records
         .into_iter()
         .map(|(fields, no)| {
@@ -150,6 +148,35 @@ fn cell_of(r: &mut Reader, text: &str, no: usize, depth: usize) -> Cell {
         rows: 1,
         body: r.body(&lines, depth + 1, false),
     }
+}
+
+/// The records of the content: a quoted field may run over several lines.
+fn split_records(lines: &[Line], delim: char) -> Vec<(Vec<String>, usize)> {
+    let mut out = Vec::new();
+    let mut pending = String::new();
+    let mut quotes = 0;
+    let mut start = 0;
+    for l in lines {
+        if pending.is_empty() {
+            if l.blank() {
+                continue;
+            }
+            start = l.no;
+        } else {
+            pending.push('\n');
+        }
+        pending.push_str(l.text);
+        quotes += l.text.matches('"').count();
+        // An odd number of quotes so far: the record goes on.
+        if quotes % 2 == 0 {
+            out.push((split_record(&pending, delim), start));
+            pending.clear();
+        }
+    }
+    if !pending.is_empty() {
+        out.push((split_record(&pending, delim), start));
+    }
+    out
 }
 
 /// One CSV record: fields split at `delim`, `"` quoting with `""` for a quote.
