@@ -378,56 +378,8 @@ impl<'r> Inline<'r> {
                 }
                 self.interpreted(r, out, i, i + 1, None, depth)
             }
-            ':' => {
-                // `:role:` followed by interpreted text.
-                let mut k = i + 1;
-                while k < chars.len() && k - i <= MAX_NAME {
-                    let ch = chars[k];
-                    if ch == '`' {
-                        break;
-                    }
-                    if !(ch.is_ascii_alphanumeric() || "-_.+:".contains(ch)) {
-                        return None;
-                    }
-                    k += 1;
-                }
-                if chars.get(k) != Some(&'`') || chars[k - 1] != ':' || k < i + 3 {
-                    return None;
-                }
-                let role: String = chars[i + 1..k - 1].iter().collect();
-                if !opens(chars, k, 1) || chars.get(k + 1) == Some(&'`') {
-                    return None;
-                }
-                self.interpreted(r, out, k, k + 1, Some(role), depth)
-            }
-            '|' => {
-                if !opens(chars, i, 1) || chars.get(i + 1) == Some(&'|') {
-                    return None;
-                }
-                let Some(end) = r.find_end_suffixed(i + 2, '|', SUBST) else {
-                    self.unmatched(r, i, "substitution reference");
-                    return None;
-                };
-                let (after, reference) = suffix(chars, end + 1);
-                let name: String = unescape(&chars[i + 1..end]);
-                let line = r.line_at(i);
-                let mut rendered = String::new();
-                self.substitute(r, &mut rendered, &name, line, depth);
-                match reference {
-                    Some(anonymous) => {
-                        let text = name.clone();
-                        match self.href(&text, anonymous, line) {
-                            Some(href) => out.push_str(&format!(
-                                "<a href=\"{}\">{rendered}</a>",
-                                escape_html(&href)
-                            )),
-                            None => out.push_str(&rendered),
-                        }
-                    }
-                    None => out.push_str(&rendered),
-                }
-                Some(after)
-            }
+            ':' => self.role_reference(r, out, i, depth),
+            '|' => self.substitution_reference(r, out, i, depth),
             '_' if chars.get(i + 1) == Some(&'`') => {
                 if !opens(chars, i, 2) {
                     return None;
@@ -440,72 +392,145 @@ impl<'r> Inline<'r> {
                 r.plain(out, &text, i + 2);
                 Some(end + 1)
             }
-            '[' => {
-                let mut k = i + 1;
-                while k < chars.len() && k - i <= MAX_NAME && chars[k] != ']' {
-                    if chars[k].is_whitespace() {
-                        return None;
-                    }
-                    k += 1;
-                }
-                if k == i + 1 || !starts_with(chars, k, "]_") || !end_context(chars, k + 2) {
-                    return None;
-                }
-                let label: String = chars[i + 1..k].iter().collect();
-                let shown = if label == "#" {
-                    self.auto_footnote += 1;
-                    self.nth_anonymous_footnote(self.auto_footnote)
-                        .unwrap_or_else(|| self.auto_footnote.to_string())
-                } else {
-                    self.labelled_footnote(&label).unwrap_or(label)
-                };
-                out.push_str(&format!(
-                    "<a class=\"footnote-reference\" href=\"#footnote-{}\"><sup>[{}]</sup></a>",
-                    escape_html(&slug(&shown)),
-                    escape_html(&shown)
-                ));
-                Some(k + 2)
-            }
-            'h' | 'H' | 'f' | 'F' | 'm' | 'M' => {
-                let len = ["https://", "http://", "ftp://", "mailto:"]
-                    .iter()
-                    .find(|s| {
-                        s.chars().enumerate().all(|(k, sc)| {
-                            chars
-                                .get(i + k)
-                                .is_some_and(|ch| ch.eq_ignore_ascii_case(&sc))
-                        })
-                    })?
-                    .len();
-                let mut end = i + len;
-                while end < chars.len()
-                    && !chars[end].is_whitespace()
-                    && !"<>\"`\\".contains(chars[end])
-                {
-                    end += 1;
-                }
-                // Trailing punctuation ends the sentence, not the URL; `)` counts when unbalanced.
-                let opened = chars[i..end].iter().filter(|&&x| x == '(').count();
-                let mut closed = chars[i..end].iter().filter(|&&x| x == ')').count();
-                while let Some(&last) = chars[i + len..end].last() {
-                    if ".,;:!?'\"]}".contains(last) {
-                        end -= 1;
-                    } else if last == ')' && closed > opened {
-                        closed -= 1;
-                        end -= 1;
-                    } else {
-                        break;
-                    }
-                }
-                if end == i + len {
-                    return None;
-                }
-                let url: String = chars[i..end].iter().collect();
-                r.link(out, &url, &url, i);
-                Some(end)
-            }
+            '[' => self.footnote_reference(r, out, i),
+            'h' | 'H' | 'f' | 'F' | 'm' | 'M' => self.standalone_url(r, out, i),
             _ => None,
         }
+    }
+
+    /// `:role:` followed by interpreted text.
+    fn role_reference(
+        &mut self,
+        r: &mut Run,
+        out: &mut String,
+        i: usize,
+        depth: usize,
+    ) -> Option<usize> {
+        let chars = r.chars;
+        // `:role:` followed by interpreted text.
+        let mut k = i + 1;
+        while k < chars.len() && k - i <= MAX_NAME {
+            let ch = chars[k];
+            if ch == '`' {
+                break;
+            }
+            if !(ch.is_ascii_alphanumeric() || "-_.+:".contains(ch)) {
+                return None;
+            }
+            k += 1;
+        }
+        if chars.get(k) != Some(&'`') || chars[k - 1] != ':' || k < i + 3 {
+            return None;
+        }
+        let role: String = chars[i + 1..k - 1].iter().collect();
+        if !opens(chars, k, 1) || chars.get(k + 1) == Some(&'`') {
+            return None;
+        }
+        self.interpreted(r, out, k, k + 1, Some(role), depth)
+    }
+
+    /// `|name|`, and `|name|_` linking the substitution.
+    fn substitution_reference(
+        &mut self,
+        r: &mut Run,
+        out: &mut String,
+        i: usize,
+        depth: usize,
+    ) -> Option<usize> {
+        let chars = r.chars;
+        if !opens(chars, i, 1) || chars.get(i + 1) == Some(&'|') {
+            return None;
+        }
+        let Some(end) = r.find_end_suffixed(i + 2, '|', SUBST) else {
+            self.unmatched(r, i, "substitution reference");
+            return None;
+        };
+        let (after, reference) = suffix(chars, end + 1);
+        let name: String = unescape(&chars[i + 1..end]);
+        let line = r.line_at(i);
+        let mut rendered = String::new();
+        self.substitute(r, &mut rendered, &name, line, depth);
+        match reference {
+            Some(anonymous) => {
+                let text = name.clone();
+                match self.href(&text, anonymous, line) {
+                    Some(href) => out.push_str(&format!(
+                        "<a href=\"{}\">{rendered}</a>",
+                        escape_html(&href)
+                    )),
+                    None => out.push_str(&rendered),
+                }
+            }
+            None => out.push_str(&rendered),
+        }
+        Some(after)
+    }
+
+    /// `[1]_`, `[#]_`, `[#label]_`: a link to the footnote, with its number.
+    fn footnote_reference(&mut self, r: &mut Run, out: &mut String, i: usize) -> Option<usize> {
+        let chars = r.chars;
+        let mut k = i + 1;
+        while k < chars.len() && k - i <= MAX_NAME && chars[k] != ']' {
+            if chars[k].is_whitespace() {
+                return None;
+            }
+            k += 1;
+        }
+        if k == i + 1 || !starts_with(chars, k, "]_") || !end_context(chars, k + 2) {
+            return None;
+        }
+        let label: String = chars[i + 1..k].iter().collect();
+        let shown = if label == "#" {
+            self.auto_footnote += 1;
+            self.nth_anonymous_footnote(self.auto_footnote)
+                .unwrap_or_else(|| self.auto_footnote.to_string())
+        } else {
+            self.labelled_footnote(&label).unwrap_or(label)
+        };
+        out.push_str(&format!(
+            "<a class=\"footnote-reference\" href=\"#footnote-{}\"><sup>[{}]</sup></a>",
+            escape_html(&slug(&shown)),
+            escape_html(&shown)
+        ));
+        Some(k + 2)
+    }
+
+    /// A bare URL (`https://...`), without the punctuation that ends its sentence.
+    fn standalone_url(&mut self, r: &mut Run, out: &mut String, i: usize) -> Option<usize> {
+        let chars = r.chars;
+        let len = ["https://", "http://", "ftp://", "mailto:"]
+            .iter()
+            .find(|s| {
+                s.chars().enumerate().all(|(k, sc)| {
+                    chars
+                        .get(i + k)
+                        .is_some_and(|ch| ch.eq_ignore_ascii_case(&sc))
+                })
+            })?
+            .len();
+        let mut end = i + len;
+        while end < chars.len() && !chars[end].is_whitespace() && !"<>\"`\\".contains(chars[end]) {
+            end += 1;
+        }
+        // Trailing punctuation ends the sentence, not the URL; `)` counts when unbalanced.
+        let opened = chars[i..end].iter().filter(|&&x| x == '(').count();
+        let mut closed = chars[i..end].iter().filter(|&&x| x == ')').count();
+        while let Some(&last) = chars[i + len..end].last() {
+            if ".,;:!?'\"]}".contains(last) {
+                end -= 1;
+            } else if last == ')' && closed > opened {
+                closed -= 1;
+                end -= 1;
+            } else {
+                break;
+            }
+        }
+        if end == i + len {
+            return None;
+        }
+        let url: String = chars[i..end].iter().collect();
+        r.link(out, &url, &url, i);
+        Some(end)
     }
 
     fn unmatched(&mut self, r: &Run, i: usize, what: &str) {

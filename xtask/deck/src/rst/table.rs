@@ -321,10 +321,9 @@ pub(crate) fn simple_table(
             && chars[..cols[0].1.min(chars.len())]
                 .iter()
                 .any(|c| *c != ' ');
-        if Some(k) == header_at || l.blank() || spans.is_some() || starts_row {
-            if let Err(why) = flush_row(r, &mut row, spans, &cols, depth, dest) {
-                return r.bad_table(lines, i, end + 1, why, out);
-            }
+        let row_ends = Some(k) == header_at || l.blank() || spans.is_some() || starts_row;
+        if row_ends && let Err(why) = flush_row(r, &mut row, spans, &cols, depth, dest) {
+            return r.bad_table(lines, i, end + 1, why, out);
         }
         if Some(k) == header_at {
             in_head = false;
