@@ -7,6 +7,7 @@
 //! a demo and the tool that judges it cannot disagree about what "skipped" means.
 
 pub mod ansi;
+pub mod terminal;
 
 use serde::{Deserialize, Serialize};
 

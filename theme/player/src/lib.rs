@@ -11,17 +11,21 @@
 //! - [`print`]: one slide per page;
 //! - [`figure`] and [`replay`]: the controls of each captured demo figure; [`live`]
 //!   adds "Run live" to them when `cargo xtask present` serves the page;
+//! - [`focus`]: a demo terminal's focus lines on a slide, and its whole output on E;
+//!   [`term`] writes replayed and live output into a terminal;
 //! - [`config`]: the aspect ratio from book.toml.
 
 pub mod config;
 pub mod dom;
 pub mod figure;
+pub mod focus;
 pub mod keys;
 pub mod live;
 pub mod overview;
 pub mod print;
 pub mod replay;
 pub mod slides;
+pub mod term;
 pub mod speaker;
 pub mod sync;
 
@@ -38,6 +42,7 @@ pub fn attach() -> Result<u32, JsValue> {
     )?;
     let attached = dom::context(replay::attach_all(&document), "attaching demo players")?;
     dom::context(slides::start(&document), "starting the slide view")?;
+    dom::context(focus::install(&document), "wiring the focus lines")?;
     dom::root(&document)?.set_attribute("data-player", "ready")?;
     Ok(attached)
 }

@@ -8,7 +8,7 @@
 //! is read as a stream and the events are split here.
 
 use serde::Deserialize;
-use transcript::{Chunk, Outcome, Stream, ansi};
+use transcript::{Chunk, Outcome};
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
@@ -164,7 +164,8 @@ impl Live {
         let opts = web_sys::TextDecodeOptions::new();
         opts.set_stream(true);
         let mut pending = String::new();
-        let (mut out, mut err) = (ansi::Renderer::new(), ansi::Renderer::new());
+        // The same focus rule as the captured run this one replaces.
+        let mut writer = crate::term::Writer::new(crate::term::pick_of(&self.screen));
         loop {
             let step = JsFuture::from(reader.read()).await?;
             if js_sys::Reflect::get(&step, &"done".into())?
@@ -184,18 +185,10 @@ impl Live {
                     "chunk" => {
                         let chunk: Chunk =
                             serde_json::from_str(&data).map_err(|e| e.to_string())?;
-                        let html = match chunk.stream {
-                            Stream::Stdout => out.push(&chunk.text),
-                            Stream::Stderr => {
-                                format!("<span class=\"stderr\">{}</span>", err.push(&chunk.text))
-                            }
-                        };
-                        self.screen.insert_adjacent_html("beforeend", &html)?;
-                        if let Some(pre) = self.screen.parent_element() {
-                            pre.set_scroll_top(pre.scroll_height());
-                        }
+                        crate::term::apply(&self.screen, &writer.push(chunk.stream, &chunk.text))?;
                     }
                     "exit" => {
+                        crate::term::apply(&self.screen, &writer.finish())?;
                         let exit: Exit = serde_json::from_str(&data).map_err(|e| e.to_string())?;
                         let code = exit
                             .outcome

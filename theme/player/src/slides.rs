@@ -438,6 +438,12 @@ pub fn fit(section: &HtmlElement) {
     shrink_to_fit(section, "--deck-fit");
 }
 
+/// Fits a slide again after its content changed (a terminal showing all its lines).
+pub fn refit(section: &HtmlElement) {
+    let _ = section.remove_attribute("data-fit--deck-fit");
+    fit(section);
+}
+
 /// Sets the custom property `factor` (which the CSS multiplies the element's font size
 /// by) so that the element's content fits its box.
 pub fn shrink_to_fit(element: &HtmlElement, factor_property: &str) {
@@ -450,11 +456,20 @@ pub fn shrink_to_fit(element: &HtmlElement, factor_property: &str) {
     let _ = style.remove_property(factor_property);
     let mut factor = 1.0;
     for _ in 0..4 {
-        let (inner, outer) = (element.scroll_height(), element.client_height());
-        if outer == 0 || inner <= outer + 1 {
+        // Too tall or too wide (a long code line, a wide table): shrink by the worse.
+        let ratio = |inner: i32, outer: i32| {
+            if outer == 0 || inner <= outer + 1 {
+                1.0
+            } else {
+                outer as f64 / inner as f64
+            }
+        };
+        let worst = ratio(element.scroll_height(), element.client_height())
+            .min(ratio(element.scroll_width(), element.client_width()));
+        if worst >= 1.0 {
             break;
         }
-        factor *= (outer as f64 / inner as f64).max(0.5) * 0.98;
+        factor *= worst.max(0.5) * 0.98;
         let _ = style.set_property(factor_property, &format!("{factor:.3}"));
     }
     let _ = element.set_attribute(&marker, &key);
