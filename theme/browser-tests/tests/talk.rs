@@ -101,7 +101,11 @@ async fn walk(c: &Client, s: &Server, site: &std::path::Path) -> Result<Report> 
     let mut smallest: BTreeMap<String, (f64, String)> = BTreeMap::new();
     let mut shrunk = BTreeMap::new();
     let mut lowest: Option<(f64, String)> = None;
-    let pages = chapter_pages(site)?;
+    // mdbook's 404 page is no chapter.
+    let pages: Vec<_> = chapter_pages(site)?
+        .into_iter()
+        .filter(|(name, html)| name != "404.html" && html.contains("<section class=\"slide\""))
+        .collect();
     for &(w, h) in SIZES {
         viewport(c, s, w, h).await?;
         for (page, _) in &pages {
@@ -113,6 +117,7 @@ async fn walk(c: &Client, s: &Server, site: &std::path::Path) -> Result<Report> 
             let themes: &[bool] = if w == 1280 { &[false, true] } else { &[false] };
             for &dark in themes {
                 set_theme(c, dark).await?;
+                key(c, "Home").await?;
                 for n in 1..=count {
                     if n > 1 {
                         key(c, "ArrowRight").await?;
@@ -240,4 +245,95 @@ async fn measure(c: &Client, w: u32, h: u32, contrast: bool) -> Result<Value> {
     let scale = slide_w / 1280.0;
     let contrast = contrast || (w, h) == (1280, 720);
     js(c, &format!("return window.__deckMeasure({scale}, {contrast});")).await
+}
+
+/// The handout: `cargo xtask pdf --notes` (xtask's own code) prints one page per slide,
+/// in order, and no page cuts its slide or its notes. The print layout is measured in
+/// the browser (what Chromium prints), and each page's text (pdftotext) must hold the
+/// last words of its own slide's notes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_handout_has_one_whole_page_per_slide() -> Result<()> {
+    let (chromium, chromedriver) = browser()?;
+    let pdftotext = std::path::Path::new("/usr/bin/pdftotext");
+    ensure!(
+        pdftotext.is_file(),
+        "pdftotext is missing: apt-get install poppler-utils"
+    );
+    let site = build_talk()?;
+    let status = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
+        .args(["run", "--quiet", "--package", "xtask", "--", "pdf", "--notes"])
+        .current_dir(workspace_root())
+        .status()
+        .context("running cargo xtask pdf --notes")?;
+    ensure!(status.success(), "cargo xtask pdf --notes failed ({status})");
+    let pdf = std::fs::read(site.join("talk.pdf")).context("reading book/talk.pdf")?;
+    std::fs::write(talk_dir()?.join("talk-notes.pdf"), &pdf)?;
+
+    let server = Server::start(&site).await?;
+    let driver = Driver::start(&chromedriver)?;
+    let c = driver.session(&chromium).await?;
+    let laid_out = print_layout(&c, &server).await;
+    let _ = c.close().await;
+    let slides = laid_out?;
+    let pages = browser_tests::page_count(&pdf);
+    eprintln!("the handout: {pages} pages for {} slides", slides.len());
+    ensure!(
+        pages == slides.len(),
+        "book/talk.pdf has {pages} pages for {} slides",
+        slides.len()
+    );
+    let cut: Vec<String> = slides
+        .iter()
+        .filter_map(|s| s["cut"].as_str().filter(|c| !c.is_empty()).map(|c| format!("{}: {c}", s["id"])))
+        .collect();
+    ensure!(cut.is_empty(), "pages that cut text:\n  {}", cut.join("\n  "));
+
+    let text = Command::new(pdftotext)
+        .arg(site.join("talk.pdf"))
+        .arg("-")
+        .output()
+        .context("running pdftotext")?;
+    ensure!(text.status.success(), "pdftotext failed");
+    let text = String::from_utf8_lossy(&text.stdout);
+    let squash = |s: &str| s.split_whitespace().collect::<String>();
+    let page_texts: Vec<String> = text.split('\u{c}').map(squash).collect();
+    let mut misplaced = Vec::new();
+    for (i, s) in slides.iter().enumerate() {
+        let tail = squash(s["tail"].as_str().unwrap_or_default());
+        if !tail.is_empty() && !page_texts.get(i).is_some_and(|p| p.contains(&tail)) {
+            misplaced.push(format!("page {}: {} ends \"{tail}\"", i + 1, s["id"]));
+        }
+    }
+    ensure!(
+        misplaced.is_empty(),
+        "pages without the end of their slide's notes:\n  {}",
+        misplaced.join("\n  ")
+    );
+    Ok(())
+}
+
+/// `print.html?print&notes` as laid out for print: per slide, what is cut (slide or
+/// notes taller than their box) and the last words of its notes.
+async fn print_layout(c: &Client, s: &Server) -> Result<Vec<Value>> {
+    c.goto(&s.url("print.html?print&notes")).await?;
+    browser_tests::wait_for(
+        c,
+        "document.documentElement.dataset.player === 'ready' && document.fonts.status === 'loaded'",
+        std::time::Duration::from_secs(20),
+    )
+    .await?;
+    let slides = js(
+        c,
+        "return [...document.querySelectorAll('main section.slide')].map((s, i) => { \
+           const notes = s.querySelector(':scope > aside.notes'); \
+           const cut = []; \
+           if (s.scrollHeight > s.clientHeight + 1 || s.scrollWidth > s.clientWidth + 1) \
+             cut.push(`slide ${s.scrollHeight - s.clientHeight}px too tall, ${s.scrollWidth - s.clientWidth}px too wide`); \
+           if (notes && notes.scrollHeight > notes.clientHeight + 1) \
+             cut.push(`notes ${notes.scrollHeight - notes.clientHeight}px too tall`); \
+           const words = notes ? notes.innerText.trim().split(/\\s+/) : []; \
+           return {id: `#${i + 1} ${s.id}`, cut: cut.join(', '), tail: words.slice(-4).join(' ')}; });",
+    )
+    .await?;
+    Ok(slides.as_array().cloned().unwrap_or_default())
 }

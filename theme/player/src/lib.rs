@@ -13,6 +13,7 @@
 //!   adds "Run live" to them when `cargo xtask present` serves the page;
 //! - [`focus`]: a demo terminal's focus lines on a slide, and its whole output on E;
 //!   [`term`] writes replayed and live output into a terminal;
+//! - [`stage`]: diagrams in the slide's units, slides fitted again once fonts load;
 //! - [`config`]: the aspect ratio from book.toml.
 
 pub mod config;
@@ -27,6 +28,7 @@ pub mod replay;
 pub mod slides;
 pub mod term;
 pub mod speaker;
+pub mod stage;
 pub mod sync;
 
 use wasm_bindgen::prelude::*;
@@ -43,6 +45,7 @@ pub fn attach() -> Result<u32, JsValue> {
     let attached = dom::context(replay::attach_all(&document), "attaching demo players")?;
     dom::context(slides::start(&document), "starting the slide view")?;
     dom::context(focus::install(&document), "wiring the focus lines")?;
+    dom::context(stage::install(&document), "sizing diagrams and fitting slides")?;
     dom::root(&document)?.set_attribute("data-player", "ready")?;
     Ok(attached)
 }

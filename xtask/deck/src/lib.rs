@@ -12,6 +12,11 @@
 //! command = "cargo run --quiet --package deck --bin mdbook-deck"
 //! demos = "demos"   # the demos crate, relative to the book root (optional)
 //! strict = true      # warnings are errors (optional; also `DECK_STRICT=1`)
+//! subtitle = "..."   # the title slide (each optional): subtitle, speaker, event,
+//! speaker = "..."    # date, and url (the address of the online version)
+//! event = "..."
+//! date = "..."
+//! url = "https://example.org/talk/"
 //! ```
 //!
 //! Chapters whose file ends in `.rst` are reStructuredText, read as hieroglyph reads
@@ -23,6 +28,7 @@ pub mod diagram;
 pub mod figure;
 pub mod rst;
 pub mod slides;
+pub mod title;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -55,6 +61,8 @@ impl Preprocessor for Deck {
         let strict = strict(ctx)?;
         let mut demos = Demos::new(demos_dir)?;
         let config = browser_config(ctx)?;
+        let title = title_config(ctx)?;
+        let mut first_chapter = true;
         let mut errors = Vec::new();
         book.for_each_chapter_mut(|chapter| {
             let Some(source) = chapter.source_path.clone() else {
@@ -78,7 +86,12 @@ impl Preprocessor for Deck {
                 rst_lines = Some(converted);
             }
             match slides::to_slides(&chapter.content, &mut demos) {
-                Ok(converted) => chapter.content = format!("{config}{converted}"),
+                Ok(mut converted) => {
+                    if std::mem::take(&mut first_chapter) && title.is_set() {
+                        converted = title::apply(&converted, &title);
+                    }
+                    chapter.content = format!("{config}{converted}");
+                }
                 Err(problems) => {
                     errors.extend(problems.into_iter().map(|p| {
                         let line = rst_lines.as_ref().map_or(p.line, |c| c.source_line(p.line));
@@ -137,6 +150,23 @@ fn browser_config(ctx: &PreprocessorContext) -> Result<String> {
         "<div class=\"deck-config\" data-aspect=\"{}\" hidden></div>\n\n",
         figure::escape(aspect.trim())
     ))
+}
+
+/// The title slide's keys under `[preprocessor.deck]` (see [`title`]).
+fn title_config(ctx: &PreprocessorContext) -> Result<title::Title> {
+    let key = |name: &str| -> Result<Option<String>> {
+        ctx.config
+            .get::<String>(&format!("preprocessor.deck.{name}"))
+            .with_context(|| format!("reading preprocessor.deck.{name} in book.toml (a string)"))
+    };
+    Ok(title::Title {
+        title: ctx.config.book.title.clone().unwrap_or_default(),
+        subtitle: key("subtitle")?,
+        speaker: key("speaker")?,
+        event: key("event")?,
+        date: key("date")?,
+        url: key("url")?,
+    })
 }
 
 /// Paths in messages: relative to where the user stands, when that is shorter.
