@@ -124,7 +124,9 @@ fn add_help_row(document: &Document) -> Result<(), JsValue> {
     Ok(())
 }
 
-/// Marks a figure whose claim says what the slide's title says (`data-claim-repeats`).
+/// A claim that says what the slide's title says is hidden on the slide
+/// (`data-claim-repeats`); one that starts with the title shows only the rest there
+/// (the title part in a `demo-claim-title` span, which the slide view hides).
 fn hide_repeated_claim(fig: &Element) -> Result<(), JsValue> {
     let Some(section) = fig.closest("section.slide")? else {
         return Ok(());
@@ -135,35 +137,73 @@ fn hide_repeated_claim(fig: &Element) -> Result<(), JsValue> {
     ) else {
         return Ok(());
     };
-    if same_words(
-        &claim.text_content().unwrap_or_default(),
-        &title.text_content().unwrap_or_default(),
-    ) {
+    let (text, title) = (
+        claim.text_content().unwrap_or_default(),
+        title.text_content().unwrap_or_default(),
+    );
+    if same_words(&text, &title) {
         fig.set_attribute("data-claim-repeats", "")?;
+    } else if let Some(cut) = after_words(&text, &title) {
+        let document = dom::document()?;
+        let head = dom::element(&document, "span", "demo-claim-title", &text[..cut])?;
+        claim.set_text_content(Some(&text[cut..]));
+        claim.prepend_with_node_1(&head)?;
     }
     Ok(())
 }
 
+fn words(s: &str) -> Vec<String> {
+    s.split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(str::to_lowercase)
+        .collect()
+}
+
 /// Whether two texts say the same, ignoring case, punctuation and spacing.
 pub fn same_words(a: &str, b: &str) -> bool {
-    let words = |s: &str| -> Vec<String> {
-        s.split(|c: char| !c.is_alphanumeric())
-            .filter(|w| !w.is_empty())
-            .map(str::to_lowercase)
-            .collect()
-    };
     let (a, b) = (words(a), words(b));
     !a.is_empty() && a == b
 }
 
+/// When `text` starts with the words of `prefix` and goes on, the byte offset where the
+/// rest starts (after the punctuation and space that follow the prefix).
+pub fn after_words(text: &str, prefix: &str) -> Option<usize> {
+    let wanted = words(prefix);
+    if wanted.is_empty() || words(text).get(..wanted.len()) != Some(&wanted[..]) {
+        return None;
+    }
+    let mut seen = 0;
+    let mut in_word = false;
+    for (i, c) in text.char_indices() {
+        if c.is_alphanumeric() {
+            in_word = true;
+        } else if in_word {
+            in_word = false;
+            seen += 1;
+            if seen == wanted.len() {
+                let rest =
+                    text[i..].trim_start_matches(|c: char| !c.is_alphanumeric() && c != '(');
+                return (!rest.is_empty()).then(|| text.len() - rest.len());
+            }
+        }
+    }
+    None
+}
+
 #[cfg(test)]
 mod tests {
-    use super::same_words;
+    use super::{after_words, same_words};
 
     #[test]
     fn a_claim_repeats_a_title_when_the_words_match() {
         assert!(same_words("UDP drops datagrams, even on localhost.", "UDP drops datagrams even on localhost"));
         assert!(!same_words("UDP drops datagrams", "UDP drops datagrams, even on localhost"));
         assert!(!same_words("", ""));
+        let claim = "A port is not a connection: every socket shares it.";
+        let cut = after_words(claim, "A port is not a connection").unwrap();
+        assert_eq!(&claim[cut..], "every socket shares it.");
+        assert_eq!(after_words(claim, "A port"), Some(7));
+        assert_eq!(after_words(claim, "A portal"), None);
+        assert_eq!(after_words("Same words.", "same words"), None);
     }
 }
