@@ -254,7 +254,10 @@ mod tests {
     #[test]
     fn marked_lines_are_focus_lines_without_the_mark() {
         let t = run(&[
-            (Stream::Stdout, "step one\n\x1b]99;f\x07  \x1b[32m✓\x1b[0m it"),
+            (
+                Stream::Stdout,
+                "step one\n\x1b]99;f\x07  \x1b[32m✓\x1b[0m it",
+            ),
             (Stream::Stdout, " held\nkernel: 3\n\x1b]99;f\x07PASS: yes\n"),
         ]);
         let (html, pick) = transcript_html(&t);

@@ -78,33 +78,32 @@ fn install_key(document: &Document) -> Result<(), JsValue> {
     let root = dom::root(document)?;
     let document = document.clone();
     let window = dom::window()?;
-    dom::listen(
-        &window,
-        "keydown",
-        false,
-        move |event: KeyboardEvent| {
-            if event.ctrl_key() || event.alt_key() || event.meta_key() || event.repeat() {
-                return;
+    dom::listen(&window, "keydown", false, move |event: KeyboardEvent| {
+        if event.ctrl_key() || event.alt_key() || event.meta_key() || event.repeat() {
+            return;
+        }
+        if !event.key().eq_ignore_ascii_case(KEY) || !root.class_list().contains("deck-on") {
+            return;
+        }
+        let Ok(list) =
+            document.query_selector_all("section.slide.deck-current figure.demo[data-player]")
+        else {
+            return;
+        };
+        for i in 0..list.length() {
+            if let Some(fig) = list.item(i).and_then(|n| n.dyn_into::<Element>().ok())
+                && fig
+                    .query_selector("pre.terminal[data-focus]")
+                    .ok()
+                    .flatten()
+                    .is_some()
+                && let Err(e) = toggle(&fig)
+            {
+                dom::report(&e);
             }
-            if !event.key().eq_ignore_ascii_case(KEY) || !root.class_list().contains("deck-on") {
-                return;
-            }
-            let Ok(list) =
-                document.query_selector_all("section.slide.deck-current figure.demo[data-player]")
-            else {
-                return;
-            };
-            for i in 0..list.length() {
-                if let Some(fig) = list.item(i).and_then(|n| n.dyn_into::<Element>().ok())
-                    && fig.query_selector("pre.terminal[data-focus]").ok().flatten().is_some()
-                    && let Err(e) = toggle(&fig)
-                {
-                    dom::report(&e);
-                }
-            }
-            event.prevent_default();
-        },
-    )
+        }
+        event.prevent_default();
+    })
 }
 
 /// The key help (`?`) gets a row for E.
@@ -181,8 +180,7 @@ pub fn after_words(text: &str, prefix: &str) -> Option<usize> {
             in_word = false;
             seen += 1;
             if seen == wanted.len() {
-                let rest =
-                    text[i..].trim_start_matches(|c: char| !c.is_alphanumeric() && c != '(');
+                let rest = text[i..].trim_start_matches(|c: char| !c.is_alphanumeric() && c != '(');
                 return (!rest.is_empty()).then(|| text.len() - rest.len());
             }
         }
@@ -196,8 +194,14 @@ mod tests {
 
     #[test]
     fn a_claim_repeats_a_title_when_the_words_match() {
-        assert!(same_words("UDP drops datagrams, even on localhost.", "UDP drops datagrams even on localhost"));
-        assert!(!same_words("UDP drops datagrams", "UDP drops datagrams, even on localhost"));
+        assert!(same_words(
+            "UDP drops datagrams, even on localhost.",
+            "UDP drops datagrams even on localhost"
+        ));
+        assert!(!same_words(
+            "UDP drops datagrams",
+            "UDP drops datagrams, even on localhost"
+        ));
         assert!(!same_words("", ""));
         let claim = "A port is not a connection: every socket shares it.";
         let cut = after_words(claim, "A port is not a connection").unwrap();

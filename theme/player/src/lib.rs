@@ -26,10 +26,10 @@ pub mod overview;
 pub mod print;
 pub mod replay;
 pub mod slides;
-pub mod term;
 pub mod speaker;
 pub mod stage;
 pub mod sync;
+pub mod term;
 
 use wasm_bindgen::prelude::*;
 
@@ -45,7 +45,10 @@ pub fn attach() -> Result<u32, JsValue> {
     let attached = dom::context(replay::attach_all(&document), "attaching demo players")?;
     dom::context(slides::start(&document), "starting the slide view")?;
     dom::context(focus::install(&document), "wiring the focus lines")?;
-    dom::context(stage::install(&document), "sizing diagrams and fitting slides")?;
+    dom::context(
+        stage::install(&document),
+        "sizing diagrams and fitting slides",
+    )?;
     dom::root(&document)?.set_attribute("data-player", "ready")?;
     Ok(attached)
 }

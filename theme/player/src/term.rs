@@ -5,6 +5,7 @@
 
 use transcript::Stream;
 use transcript::terminal::{Pick, Screen};
+use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 use web_sys::Element;
 
@@ -65,6 +66,12 @@ pub fn apply(samp: &Element, update: &Update) -> Result<(), JsValue> {
     // The reading view's terminal scrolls; follow the output to its end.
     if let Some(pre) = samp.parent_element() {
         pre.set_scroll_top(pre.scroll_height());
+    }
+    // A slide never scrolls: a run longer than the captured one shrinks its slide.
+    if let Some(section) = samp.closest("html.deck-on section.slide.deck-current")?
+        && let Ok(section) = section.dyn_into::<web_sys::HtmlElement>()
+    {
+        crate::slides::refit(&section);
     }
     Ok(())
 }

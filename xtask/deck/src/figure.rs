@@ -155,8 +155,16 @@ mod tests {
         assert!(!render(&t).contains("data-focus"), "no checks, no focus");
         t.chunks[0].text = "step\n  \x1b[32m✓\x1b[0m held\n".into();
         let html = render(&t);
-        assert!(html.contains("<pre class=\"terminal\" data-focus=\"checks\">"), "{html}");
-        assert!(html.contains("<span class=\"line focus\">  <span class=\"ansi-fg-2\">✓</span> held&#10;</span>"), "{html}");
+        assert!(
+            html.contains("<pre class=\"terminal\" data-focus=\"checks\">"),
+            "{html}"
+        );
+        assert!(
+            html.contains(
+                "<span class=\"line focus\">  <span class=\"ansi-fg-2\">✓</span> held&#10;</span>"
+            ),
+            "{html}"
+        );
         t.chunks[0].text = "\x1b]99;f\x07kernel: 3\n".into();
         assert!(render(&t).contains("data-focus=\"marked\""));
     }

@@ -134,8 +134,14 @@ mod tests {
 
     #[test]
     fn a_first_slide_without_a_heading_gets_the_books_title() {
-        let out = apply("<section class=\"slide\" id=\"slide-1\">\n\nHello\n", &title());
-        assert!(out.contains("data-title-slide>\n\n# Wrong <all>\n\n<p class=\"deck-title-subtitle\">"), "{out}");
+        let out = apply(
+            "<section class=\"slide\" id=\"slide-1\">\n\nHello\n",
+            &title(),
+        );
+        assert!(
+            out.contains("data-title-slide>\n\n# Wrong <all>\n\n<p class=\"deck-title-subtitle\">"),
+            "{out}"
+        );
         assert!(out.ends_with("\n\nHello\n"));
     }
 
