@@ -16,6 +16,8 @@
 //! - [`stage`]: diagrams in the slide's units, slides fitted again once fonts load;
 //! - [`config`]: the aspect ratio from book.toml.
 
+#![forbid(unsafe_code)]
+
 pub mod config;
 pub mod dom;
 pub mod figure;
