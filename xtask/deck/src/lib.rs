@@ -12,6 +12,11 @@
 //! command = "cargo run --quiet --package deck --bin mdbook-deck"
 //! demos = "demos"   # the demos crate, relative to the book root (optional)
 //! strict = true      # warnings are errors (optional; also `DECK_STRICT=1`)
+//! subtitle = "..."   # the title slide (each optional): subtitle, speaker, event,
+//! speaker = "..."    # date, and url (the address of the online version)
+//! event = "..."
+//! date = "..."
+//! url = "https://example.org/talk/"
 //! ```
 //!
 //! Chapters whose file ends in `.rst` are reStructuredText, read as hieroglyph reads
@@ -26,6 +31,7 @@ pub mod diagram;
 pub mod figure;
 pub mod rst;
 pub mod slides;
+pub mod title;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -56,6 +62,8 @@ impl Preprocessor for Deck {
         let mut demos = Demos::new(deck.demos_dir(&ctx.root))?;
         let config = browser_config(&deck);
         let rst_options = rst_options(&deck, &book)?;
+        let title = title_config(ctx, &deck);
+        let mut first_chapter = true;
         let mut errors = Vec::new();
         book.for_each_chapter_mut(|chapter| {
             let Some(source) = chapter.source_path.clone() else {
@@ -92,7 +100,12 @@ impl Preprocessor for Deck {
                 rst_lines = Some(converted);
             }
             match slides::to_slides(&chapter.content, &mut demos) {
-                Ok(converted) => chapter.content = format!("{config}{converted}"),
+                Ok(mut converted) => {
+                    if std::mem::take(&mut first_chapter) && title.is_set() {
+                        converted = title::apply(&converted, &title);
+                    }
+                    chapter.content = format!("{config}{converted}");
+                }
                 Err(problems) => {
                     errors.extend(problems.into_iter().map(|p| {
                         let line = rst_lines.as_ref().map_or(p.line, |c| c.source_line(p.line));
@@ -150,6 +163,18 @@ fn browser_config(deck: &DeckConfig) -> String {
         "<div class=\"deck-config\" data-aspect=\"{}\" hidden></div>\n\n",
         figure::escape(deck.aspect())
     )
+}
+
+/// The title slide: the book's title and the deck's title keys (see [`title`]).
+fn title_config(ctx: &PreprocessorContext, deck: &DeckConfig) -> title::Title {
+    title::Title {
+        title: ctx.config.book.title.clone().unwrap_or_default(),
+        subtitle: deck.subtitle.clone(),
+        speaker: deck.speaker.clone(),
+        event: deck.event.clone(),
+        date: deck.date.clone(),
+        url: deck.url.clone(),
+    }
 }
 
 /// Paths in messages: relative to where the user stands, when that is shorter.
