@@ -144,12 +144,21 @@ fn every_point_has_a_row_and_every_row_a_point() {
     let repo = repo();
     let ids: BTreeSet<String> = points(&repo).into_iter().map(|p| p.id).collect();
     let rows = map_rows(&read(&repo.join(MAP)));
-    assert!(!rows.is_empty(), "{MAP} has no rows | A1 | chapter | title |");
+    assert!(
+        !rows.is_empty(),
+        "{MAP} has no rows | A1 | chapter | title |"
+    );
     let mapped: BTreeSet<String> = rows.iter().map(|r| r.id.clone()).collect();
     let unmapped: Vec<&String> = ids.difference(&mapped).collect();
     let unknown: Vec<&String> = mapped.difference(&ids).collect();
-    assert!(unmapped.is_empty(), "points with no row in {MAP}: {unmapped:?}");
-    assert!(unknown.is_empty(), "{MAP} maps ids {POINTS} lacks: {unknown:?}");
+    assert!(
+        unmapped.is_empty(),
+        "points with no row in {MAP}: {unmapped:?}"
+    );
+    assert!(
+        unknown.is_empty(),
+        "{MAP} maps ids {POINTS} lacks: {unknown:?}"
+    );
 }
 
 /// Each slide of the book, by (chapter, title).

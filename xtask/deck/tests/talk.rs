@@ -193,7 +193,8 @@ fn citation(text: &str) -> Option<String> {
             return Some(text[start..i + 3].to_string());
         }
     }
-    text.find("RFC ").map(|at| text[at..].chars().take(8).collect())
+    text.find("RFC ")
+        .map(|at| text[at..].chars().take(8).collect())
 }
 
 #[test]
@@ -274,7 +275,7 @@ fn every_number_on_a_slide_is_in_its_transcript() {
                 continue;
             }
             let value = as_value(&n);
-            let in_transcript = value.is_some_and(|v| known.iter().any(|k| *k == v));
+            let in_transcript = value.is_some_and(|v| known.contains(&v));
             let is_documented = documented.contains(&(s.title.as_str(), n.as_str()));
             if is_documented {
                 used_documented.insert((s.title.clone(), n.clone()));
@@ -363,8 +364,5 @@ fn the_helpers_read_what_they_should() {
     assert!(unspeakable("Fine words.").is_none());
     let summary = talk::chapters(&talk::repo());
     assert!(summary.iter().any(|c| c.main) && summary.iter().any(|c| !c.main));
-    assert_eq!(
-        talk::strip_ansi("\x1b]99;f\x07\x1b[32m✓\x1b[0m ok"),
-        "✓ ok"
-    );
+    assert_eq!(talk::strip_ansi("\x1b]99;f\x07\x1b[32m✓\x1b[0m ok"), "✓ ok");
 }

@@ -122,7 +122,10 @@ pub fn slides_of(chapter: &Chapter, src: &str) -> Vec<Slide> {
         src
     };
     let converted = slides::to_slides(src, &mut Placeholders).unwrap_or_else(|problems| {
-        panic!("slides/{}: the deck cannot build it: {problems:?}", chapter.file)
+        panic!(
+            "slides/{}: the deck cannot build it: {problems:?}",
+            chapter.file
+        )
     });
     sections(&converted)
         .into_iter()
@@ -243,9 +246,7 @@ pub fn visible_prose(markdown: &str) -> String {
                 out.push_str(&t);
                 out.push(' ');
             }
-            Event::SoftBreak | Event::HardBreak | Event::End(_) | Event::Code(_) => {
-                out.push(' ')
-            }
+            Event::SoftBreak | Event::HardBreak | Event::End(_) | Event::Code(_) => out.push(' '),
             _ => {}
         }
     }
