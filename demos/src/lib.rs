@@ -216,7 +216,9 @@ impl Demo {
                     exit::SKIPPED
                 } else if let Some(Disagreed(what)) = e.downcast_ref() {
                     let verdict = self.paint("1;31", "FAIL");
-                    eprintln!("{focus}{verdict}: the kernel did not do what the slide says: {what}");
+                    eprintln!(
+                        "{focus}{verdict}: the kernel did not do what the slide says: {what}"
+                    );
                     exit::FAILED
                 } else {
                     let verdict = self.paint("1;31", "ERROR");
@@ -372,12 +374,15 @@ pub fn is_root() -> bool {
 pub fn private_dir() -> Result<PrivateDir> {
     use anyhow::Context;
     use std::os::unix::fs::PermissionsExt;
-    let dir = tempfile::Builder::new()
-        .prefix("eykiw-demo-")
-        .permissions(std::fs::Permissions::from_mode(0o700))
-        .tempdir()
-        .context("creating a private temporary directory")?;
-    cleanup::register(dir.path());
+    // Created under the registry's lock, so the watchdog cannot run between the
+    // directory's creation and its registration.
+    let dir = cleanup::register(|| {
+        tempfile::Builder::new()
+            .prefix("eykiw-demo-")
+            .permissions(std::fs::Permissions::from_mode(0o700))
+            .tempdir()
+            .context("creating a private temporary directory")
+    })?;
     Ok(PrivateDir { dir })
 }
 
@@ -411,8 +416,13 @@ mod cleanup {
         DIRS.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    pub(crate) fn register(path: &Path) {
-        dirs().push(path.to_owned());
+    pub(crate) fn register(
+        create: impl FnOnce() -> crate::Result<tempfile::TempDir>,
+    ) -> crate::Result<tempfile::TempDir> {
+        let mut dirs = dirs();
+        let dir = create()?;
+        dirs.push(dir.path().to_owned());
+        Ok(dir)
     }
 
     pub(crate) fn forget(path: &Path) {

@@ -108,7 +108,10 @@ fn experiment(d: &mut Demo, backlog: i32) -> Result<()> {
         "TcpExt ListenOverflows +{overflows}, ListenDrops +{}",
         after.drops - before.drops
     ));
-    d.key(format_args!("client 3's connect() returned 0 after {}", human(t3)));
+    d.key(format_args!(
+        "client 3's connect() returned 0 after {}",
+        human(t3)
+    ));
     d.metric("accept.connect_ms", t3.as_secs_f64() * 1e3, "ms");
 
     d.check(

@@ -54,7 +54,10 @@ fn blocking_connect_pends(d: &Demo, addr: SocketAddr) -> Result<bool> {
                     Ok(()) => "0 (connected)".to_owned(),
                     Err(e) => demos::net::errno_name(&e),
                 };
-                d.key(format_args!("connect() returned {how} after {}", human(took)));
+                d.key(format_args!(
+                    "connect() returned {how} after {}",
+                    human(took)
+                ));
                 Ok(false)
             }
             Err(_) => {
@@ -111,7 +114,10 @@ fn experiment(d: &mut Demo, ns: &NetNs, dropping: bool) -> Result<()> {
         Err(_) if timed_out => "ETIMEDOUT (poll ran out)".to_owned(),
         Err(e) => demos::net::errno_name(e),
     };
-    d.key(format_args!("connect_timeout() = {how} after {}", human(took)));
+    d.key(format_args!(
+        "connect_timeout() = {how} after {}",
+        human(took)
+    ));
     d.metric("connect.bounded_ms", took.as_secs_f64() * 1e3, "ms");
 
     d.check(
@@ -144,7 +150,10 @@ fn main() {
         ns.loopback_up()?;
         if dropping {
             d.step("in a namespace of our own, loopback drops every packet (pfifo limit 0)");
-            ns.cmd("tc", &["qdisc", "add", "dev", "lo", "root", "pfifo", "limit", "0"])?;
+            ns.cmd(
+                "tc",
+                &["qdisc", "add", "dev", "lo", "root", "pfifo", "limit", "0"],
+            )?;
         } else {
             d.step("in a namespace of our own, loopback delivers every packet");
         }

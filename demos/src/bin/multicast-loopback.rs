@@ -93,7 +93,11 @@ fn main() {
         for _ in 1..RECEIVERS {
             receivers.push(member(group, port, join, true)?);
         }
-        let joined = if join { "join it on 127.0.0.1" } else { "do not join it" };
+        let joined = if join {
+            "join it on 127.0.0.1"
+        } else {
+            "do not join it"
+        };
         d.step(format_args!(
             "{RECEIVERS} receivers bind {group}:{port} (SO_REUSEADDR), {joined}"
         ));
