@@ -8,7 +8,7 @@
 use std::path::{Path, PathBuf};
 
 use deck::slides::{self, Embed};
-use pulldown_cmark::{Event, Parser, Tag, TagEnd};
+use pulldown_cmark::{Event, Tag, TagEnd};
 use transcript::Transcript;
 
 pub fn repo() -> PathBuf {
@@ -201,10 +201,10 @@ fn marks<'s>(text: &'s str, mark: &str) -> Vec<&'s str> {
 fn title(markdown: &str) -> String {
     let mut inside = false;
     let mut out = String::new();
-    for event in Parser::new_ext(markdown, slides::markdown_options()) {
+    for event in slides::parser(markdown) {
         match event {
             Event::Start(Tag::Heading { level, .. }) if (level as u8) <= 2 => inside = true,
-            Event::End(TagEnd::Heading(_)) if inside => return out.trim().to_string(),
+            Event::End(TagEnd::Heading(_)) if inside => return plain_quotes(out.trim()),
             Event::Text(t) | Event::Code(t) if inside => out.push_str(&t),
             _ => {}
         }
@@ -212,11 +212,17 @@ fn title(markdown: &str) -> String {
     String::new()
 }
 
+/// The deck's parser makes quotes typographic (`won't` becomes `won’t`); titles are
+/// compared as written in the source.
+fn plain_quotes(text: &str) -> String {
+    text.replace(['‘', '’'], "'").replace(['“', '”'], "\"")
+}
+
 /// Text a reader sees in rendered Markdown: text, code, and the labels of inline SVG
 /// diagrams; HTML tags, comments and embed placeholders are not text.
 pub fn visible_text(markdown: &str) -> String {
     let mut out = String::new();
-    for event in Parser::new_ext(markdown, slides::markdown_options()) {
+    for event in slides::parser(markdown) {
         match event {
             Event::Text(t) | Event::Code(t) => {
                 out.push_str(&t);
@@ -238,7 +244,7 @@ pub fn visible_text(markdown: &str) -> String {
 pub fn visible_prose(markdown: &str) -> String {
     let mut out = String::new();
     let mut in_code = false;
-    for event in Parser::new_ext(markdown, slides::markdown_options()) {
+    for event in slides::parser(markdown) {
         match event {
             Event::Start(Tag::CodeBlock(_)) => in_code = true,
             Event::End(TagEnd::CodeBlock) => in_code = false,
@@ -278,7 +284,7 @@ pub fn first_paragraph(markdown: &str) -> String {
     let mut out = String::new();
     let mut depth = 0usize;
     let mut inside = false;
-    for event in Parser::new_ext(markdown, slides::markdown_options()) {
+    for event in slides::parser(markdown) {
         match event {
             Event::Start(Tag::Paragraph) if depth == 0 => {
                 inside = true;
