@@ -337,6 +337,47 @@ fn each_section_opens_with_a_question_and_reveals_after_a_pause() {
     assert!(wrong.is_empty(), "\n{}", wrong.join("\n"));
 }
 
+/// The talk opens with an incident and ends by returning to it, after the commands to
+/// run on Monday and the table of everything corrected.
+#[test]
+fn the_talk_ends_with_monday_commands_the_corrections_and_the_hook() {
+    let main = main_slides();
+    let (Some(hook), [.., monday, table]) = (main.first(), main.as_slice()) else {
+        panic!("the main talk has fewer than two slides");
+    };
+    let mut wrong = Vec::new();
+    for command in [
+        "ss -tan state time-wait",
+        "nstat -az",
+        "UdpRcvbufErrors",
+        "lsof +L1",
+    ] {
+        if !monday.visible.contains(command) {
+            wrong.push(format!("{}: no `{command}`", monday.name()));
+        }
+    }
+    let rows = table
+        .visible
+        .lines()
+        .filter(|l| l.trim_start().starts_with('|'))
+        .count();
+    if rows < 8 {
+        wrong.push(format!(
+            "{}: the closing table has {rows} lines, not a row per section",
+            table.name()
+        ));
+    }
+    let hook_number = numbers(&hook.title);
+    let closing = table.spoken().to_lowercase();
+    if hook_number.is_empty() || !closing.contains("forty") && !closing.contains(&hook_number[0]) {
+        wrong.push(format!(
+            "the last words do not return to the hook `{}`",
+            hook.title
+        ));
+    }
+    assert!(wrong.is_empty(), "\n{}", wrong.join("\n"));
+}
+
 #[test]
 fn the_helpers_read_what_they_should() {
     let chapter = Chapter {
