@@ -392,6 +392,19 @@ fn the_helpers_read_what_they_should() {
     let (a, b) = (&slides[0], &slides[1]);
     assert_eq!(a.title, "Is it? A question");
     assert_eq!(a.visible_words(), 7, "{:?}", talk::visible_text(&a.visible));
+    let html = talk::slides_of(
+        &chapter,
+        "## T\n\n<ul><li class=\"deck-step\">two <b>words</b></li></ul>\n\n```svgbob\n\"label\" --> b\n```\n",
+    );
+    let text = talk::visible_text(&html[0].visible);
+    assert!(
+        text.contains("two") && text.contains("words") && text.contains("label"),
+        "{text:?}"
+    );
+    assert!(
+        !text.contains('{') && !text.contains("deck-step"),
+        "no CSS or tags: {text:?}"
+    );
     assert_eq!(a.demos, vec!["peek".to_string()]);
     assert_eq!(a.spoken(), "Said aloud, here.");
     assert_eq!(

@@ -228,7 +228,9 @@ pub fn visible_text(markdown: &str) -> String {
                 out.push_str(&t);
                 out.push(' ');
             }
-            Event::Html(h) | Event::InlineHtml(h) if h.contains("class=\"diagram\"") => {
+            // Raw HTML shows its text too: diagram labels, and what the rST reader
+            // writes as HTML (step-by-step lists); tags, comments and styles do not.
+            Event::Html(h) | Event::InlineHtml(h) => {
                 out.push_str(&strip_tags(&h));
                 out.push(' ');
             }
@@ -261,18 +263,28 @@ pub fn visible_prose(markdown: &str) -> String {
 
 fn strip_tags(html: &str) -> String {
     let mut out = String::new();
-    let mut in_tag = false;
-    for c in html.chars() {
-        match c {
-            '<' => in_tag = true,
-            '>' => {
-                in_tag = false;
-                out.push(' ');
-            }
-            c if !in_tag => out.push(c),
-            _ => {}
-        }
+    let mut rest = html;
+    while let Some(at) = rest.find('<') {
+        out.push_str(&rest[..at]);
+        rest = &rest[at..];
+        // Comments, and the contents of style and script elements, are not shown.
+        let skip_to = if rest.starts_with("<!--") {
+            Some("-->")
+        } else if rest.starts_with("<style") {
+            Some("</style>")
+        } else if rest.starts_with("<script") {
+            Some("</script>")
+        } else {
+            None
+        };
+        let end = match skip_to {
+            Some(close) => rest.find(close).map(|i| i + close.len()),
+            None => rest.find('>').map(|i| i + 1),
+        };
+        rest = &rest[end.unwrap_or(rest.len())..];
+        out.push(' ');
     }
+    out.push_str(rest);
     out.replace("&quot;", "\"")
         .replace("&lt;", "<")
         .replace("&gt;", ">")
