@@ -112,6 +112,19 @@ fn the_talk_takes_at_most_38_minutes() {
         "talk: {} slides, {total:.1} min ({spoken:.1} spoken, {figures:.1} reading demos and charts)",
         main.len()
     );
+    for chapter in talk::chapters(&talk::repo()).iter().filter(|c| c.main) {
+        let of: Vec<Slide> = main
+            .iter()
+            .filter(|s| s.chapter == chapter.file)
+            .cloned()
+            .collect();
+        eprintln!(
+            "  {}: {} slides, {:.1} min",
+            chapter.file,
+            of.len(),
+            minutes(&of).0
+        );
+    }
     assert!(
         spoken > 5.0,
         "only {spoken:.1} minutes spoken: are the notes read?"
