@@ -6,6 +6,8 @@
 //! `--break`, each must FAIL (exit 1) naming a check; stopped by its watchdog at once,
 //! each must still leave nothing behind.
 
+#![forbid(unsafe_code)]
+
 use std::collections::BTreeSet;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
@@ -152,8 +154,10 @@ fn run_all_at_once(names: &[String], tmp: &Path, args: &[&str], env: &[(&str, &s
                         Some(status) => break status,
                         None if t0.elapsed() > HARD_STOP => {
                             hung = true;
-                            // SAFETY: kill(2) on the process group of our own child.
-                            unsafe { libc::kill(-(child.id() as i32), libc::SIGKILL) };
+                            // Our own child leads its process group (`process_group(0)`).
+                            let group = nix::unistd::Pid::from_raw(child.id() as i32);
+                            let _ =
+                                nix::sys::signal::killpg(group, nix::sys::signal::Signal::SIGKILL);
                         }
                         None => std::thread::sleep(Duration::from_millis(10)),
                     }

@@ -17,6 +17,8 @@
 //! Chapters whose file ends in `.rst` are reStructuredText, read as hieroglyph reads
 //! them (see [`rst`]); their warnings are printed as `FILE:LINE: warning: ...`.
 
+#![forbid(unsafe_code)]
+
 pub mod catalog;
 pub mod chart;
 pub mod config;

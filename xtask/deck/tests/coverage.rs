@@ -10,6 +10,8 @@
 
 mod common;
 
+#![forbid(unsafe_code)]
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 

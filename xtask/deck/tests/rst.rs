@@ -6,6 +6,8 @@
 //! inline markup), `demo.rst` (demo embeds, with a fixture demos crate in `demos/`),
 //! `problems.rst` (what is reported), and the three seed notes copied verbatim.
 
+#![forbid(unsafe_code)]
+
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
