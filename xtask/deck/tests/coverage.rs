@@ -8,9 +8,9 @@
 //! when a demo in `demos/src/bin` is embedded by no slide. Slides are cut by the deck
 //! engine (see `common/mod.rs`).
 
-mod common;
-
 #![forbid(unsafe_code)]
+
+mod common;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;

@@ -1,8 +1,10 @@
 //! The talk fits its slot on stage: forty minutes, one idea per slide, notes a presenter
 //! can say aloud, and numbers that come from the captured runs, not from memory.
 //!
-//! The slides are cut by the deck engine itself (see `talk/mod.rs`). The main talk is
+//! The slides are cut by the deck engine itself (see `common/mod.rs`). The main talk is
 //! every chapter of `slides/SUMMARY.md` before the appendix (mdbook's suffix chapters).
+
+#![forbid(unsafe_code)]
 
 mod common;
 use common as talk;
