@@ -328,6 +328,7 @@ fn alive(pid: i32) -> bool {
 
 /// Kills what runs of an xtask that died without cleaning up (SIGKILL) left behind
 /// (done once by [`mechanism`]; again whenever called).
+#[cfg(test)]
 pub fn clean_stale_runs() {
     clean_stale(mechanism());
 }

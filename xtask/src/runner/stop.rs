@@ -198,6 +198,8 @@ mod tests {
     fn after_a_sigkill_of_xtask_nothing_it_started_is_left() {
         let marker = "34.0503";
         let demo = format!("setsid sh -c 'sleep {marker}'");
+        // Probed (and stale runs cleaned) now, so that only the watchdog acts below.
+        let cgroups = matches!(jail::mechanism(), jail::Mechanism::Cgroup(_));
         let mut c = child(marker);
         assert_eq!(pids_with(&demo).len(), 1, "the demo runs");
         kill(Pid::from_raw(c.id() as i32), Signal::SIGKILL).unwrap();
@@ -210,7 +212,6 @@ mod tests {
             std::thread::sleep(Duration::from_millis(5));
         }
         let demo_left = pids_with(&demo).len();
-        let cgroups = matches!(jail::mechanism(), jail::Mechanism::Cgroup(_));
         // With cgroups, xtask's watchdog kills them all as soon as xtask is gone.
         while cgroups && sleepers(marker) > 0 && t0.elapsed() < Duration::from_secs(2) {
             std::thread::sleep(Duration::from_millis(5));
