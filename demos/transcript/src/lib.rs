@@ -10,6 +10,7 @@
 
 pub mod ansi;
 pub mod catalog;
+pub mod live;
 
 use serde::{Deserialize, Serialize};
 
