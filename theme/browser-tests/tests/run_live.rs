@@ -81,12 +81,16 @@ fn get(url: &str) -> Result<String> {
     use std::io::{Read, Write};
     let rest = url.strip_prefix("http://").context("an http URL")?;
     let (host, path) = rest.split_once('/').unwrap_or((rest, ""));
-    let mut s = std::net::TcpStream::connect(host).with_context(|| format!("connecting to {host}"))?;
+    let mut s =
+        std::net::TcpStream::connect(host).with_context(|| format!("connecting to {host}"))?;
     s.set_read_timeout(Some(Duration::from_secs(5)))?;
     write!(s, "GET /{path} HTTP/1.0\r\nHost: {host}\r\n\r\n")?;
     let mut text = String::new();
     s.read_to_string(&mut text)?;
-    Ok(text.split_once("\r\n\r\n").map(|(_, b)| b.to_string()).unwrap_or_default())
+    Ok(text
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_string())
+        .unwrap_or_default())
 }
 
 impl Drop for Present {
