@@ -40,7 +40,12 @@ fn built_demo(root: &Path, target: &Path, args: &[OsString]) -> Option<ExitCode>
     };
     let name = name.to_str()?;
     let demos = root.join("demos");
+    // A plain file name, so NAME cannot point outside src/bin or target/release.
+    let plain = name
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
     if command != "demo"
+        || !plain
         || name.starts_with('-')
         || !transcript::catalog::source_path(&demos, name).is_file()
     {
