@@ -389,3 +389,31 @@ fn every_demo_states_a_claim_and_answers_help() {
         );
     }
 }
+
+/// Checks, the verdict and `d.key` evidence are what a slide shows before "show all";
+/// more than eight of them do not fit.
+#[test]
+fn every_transcript_has_at_most_eight_focus_lines() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("transcripts");
+    let mut crowded = Vec::new();
+    for name in demo_names() {
+        let path = dir.join(format!("{name}.json"));
+        let text = std::fs::read_to_string(&path).unwrap_or_else(|e| {
+            panic!("{name} has no transcript ({e}): cargo xtask capture {name}")
+        });
+        let t: transcript::Transcript =
+            serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let output: String = t.chunks.iter().map(|c| c.text.as_str()).collect();
+        let focus = output
+            .lines()
+            .filter(|l| l.starts_with("\x1b]99;f\x07"))
+            .count();
+        if !(1..=8).contains(&focus) {
+            crowded.push(format!("{name}: {focus} focus lines"));
+        }
+    }
+    assert!(
+        crowded.is_empty(),
+        "recapture or trim d.key lines: {crowded:?}"
+    );
+}
