@@ -118,8 +118,7 @@ fn may_skip(name: &str) -> Option<&'static str> {
 }
 
 fn nix_is_root() -> bool {
-    // SAFETY: geteuid has no arguments and cannot fail.
-    unsafe { libc::geteuid() == 0 }
+    nix::unistd::geteuid().is_root()
 }
 
 /// Runs every demo at once with `args` and `env`; waits for all.
