@@ -105,3 +105,75 @@ fn xtask(root: &Path, target: Option<&Path>, args: &[OsString]) -> ExitCode {
     eprintln!("error: starting {}: {err}", bin.display());
     ExitCode::FAILURE
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::PermissionsExt;
+
+    /// A checkout with one demo `hello`, and a target dir whose release `hello` (a shell
+    /// script) leaves a mark when it runs.
+    fn fixture(tmp: &Path) -> (std::path::PathBuf, std::path::PathBuf, std::path::PathBuf) {
+        let root = tmp.join("repo");
+        let source = root.join("demos/src/bin/hello.rs");
+        std::fs::create_dir_all(source.parent().unwrap()).unwrap();
+        std::fs::create_dir_all(root.join("xtask")).unwrap();
+        for manifest in ["Cargo.toml", "xtask/Cargo.toml", "demos/Cargo.toml"] {
+            std::fs::write(root.join(manifest), "").unwrap();
+        }
+        std::fs::write(&source, "//! Hello.\n").unwrap();
+        let target = tmp.join("target");
+        let bin = target.join("release/hello");
+        std::fs::create_dir_all(bin.parent().unwrap()).unwrap();
+        let mark = tmp.join("ran");
+        std::fs::write(
+            &bin,
+            format!("#!/bin/sh\necho \"$@\" > {}\n", mark.display()),
+        )
+        .unwrap();
+        std::fs::set_permissions(&bin, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let dep_info = format!("{}: {}\n", bin.display(), source.display());
+        std::fs::write(bin.with_extension("d"), dep_info).unwrap();
+        (root, target, mark)
+    }
+
+    fn args(list: &[&str]) -> Vec<OsString> {
+        list.iter().map(Into::into).collect()
+    }
+
+    #[test]
+    fn a_built_demo_runs_at_once_and_anything_else_goes_to_xtask() {
+        let tmp = tempfile::tempdir().unwrap();
+        let (root, target, mark) = fixture(tmp.path());
+        for other in [
+            &["demo"][..],
+            &["build"],
+            &["demo", "nope"],
+            &["demo", "--help"],
+            &["demo", "../bin/hello"],
+        ] {
+            assert!(
+                built_demo(&root, &target, &args(other)).is_none(),
+                "{other:?}"
+            );
+        }
+        assert!(!mark.exists());
+
+        let ran = built_demo(&root, &target, &args(&["demo", "hello", "--verbose"]));
+        assert!(ran.is_some());
+        assert_eq!(std::fs::read_to_string(&mark).unwrap().trim(), "--verbose");
+
+        // Edited since the build: xtask (cargo) must build it first.
+        std::fs::remove_file(&mark).unwrap();
+        let source = root.join("demos/src/bin/hello.rs");
+        let later = SystemTime::now() + std::time::Duration::from_secs(60);
+        std::fs::File::options()
+            .write(true)
+            .open(&source)
+            .unwrap()
+            .set_modified(later)
+            .unwrap();
+        assert!(built_demo(&root, &target, &args(&["demo", "hello"])).is_none());
+        assert!(!mark.exists());
+    }
+}
