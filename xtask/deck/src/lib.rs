@@ -5,34 +5,44 @@
 //! (through `mdbook-driver`), and as the `mdbook-deck` command that a stock
 //! `mdbook build` starts because `book.toml` names it.
 //!
-//! Configuration, in `book.toml`:
+//! Configuration, in `book.toml` (every key is in [`config::DeckConfig`]):
 //!
 //! ```toml
 //! [preprocessor.deck]
 //! command = "cargo run --quiet --package deck --bin mdbook-deck"
 //! demos = "demos"   # the demos crate, relative to the book root (optional)
 //! strict = true      # warnings are errors (optional; also `DECK_STRICT=1`)
+//! subtitle = "..."   # the title slide (each optional): subtitle, speaker, event,
+//! speaker = "..."    # date, and url (the address of the online version)
+//! event = "..."
+//! date = "..."
+//! url = "https://example.org/talk/"
 //! ```
 //!
 //! Chapters whose file ends in `.rst` are reStructuredText, read as hieroglyph reads
 //! them (see [`rst`]); their warnings are printed as `FILE:LINE: warning: ...`.
 
+#![forbid(unsafe_code)]
+
 pub mod catalog;
 pub mod chart;
+pub mod config;
 pub mod diagram;
 pub mod figure;
 pub mod rst;
 pub mod slides;
+pub mod title;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Result, bail};
 use mdbook_preprocessor::book::Book;
 use mdbook_preprocessor::{Preprocessor, PreprocessorContext};
 use transcript::{Metric, Transcript};
 
 pub use catalog::DemoInfo;
+pub use config::DeckConfig;
 
 /// The preprocessor's name, as in `[preprocessor.deck]`.
 pub const NAME: &str = "deck";
@@ -46,16 +56,14 @@ impl Preprocessor for Deck {
     }
 
     fn run(&self, ctx: &PreprocessorContext, mut book: Book) -> Result<Book> {
-        let demos_dir: Option<PathBuf> = ctx
-            .config
-            .get::<String>("preprocessor.deck.demos")
-            .context("reading preprocessor.deck.demos in book.toml")?
-            .map(|d| ctx.root.join(d));
+        let deck = DeckConfig::from_mdbook(&ctx.config)?;
         let src_dir = ctx.root.join(&ctx.config.book.src);
-        let strict = strict(ctx)?;
-        let mut demos = Demos::new(demos_dir)?;
-        let config = browser_config(ctx)?;
-        let rst_options = rst_options(ctx, &book)?;
+        let strict = deck.strict();
+        let mut demos = Demos::new(deck.demos_dir(&ctx.root))?;
+        let config = browser_config(&deck);
+        let rst_options = rst_options(&deck, &book)?;
+        let title = title_config(ctx, &deck);
+        let mut first_chapter = true;
         let mut errors = Vec::new();
         book.for_each_chapter_mut(|chapter| {
             let Some(source) = chapter.source_path.clone() else {
@@ -92,7 +100,12 @@ impl Preprocessor for Deck {
                 rst_lines = Some(converted);
             }
             match slides::to_slides(&chapter.content, &mut demos) {
-                Ok(converted) => chapter.content = format!("{config}{converted}"),
+                Ok(mut converted) => {
+                    if std::mem::take(&mut first_chapter) && title.is_set() {
+                        converted = title::apply(&converted, &title);
+                    }
+                    chapter.content = format!("{config}{converted}");
+                }
                 Err(problems) => {
                     errors.extend(problems.into_iter().map(|p| {
                         let line = rst_lines.as_ref().map_or(p.line, |c| c.source_line(p.line));
@@ -115,13 +128,10 @@ impl Preprocessor for Deck {
 /// Settings for reStructuredText chapters: `slide_levels` under `[preprocessor.deck]`
 /// (hieroglyph's, 3 when unset), and every rST chapter's title and section labels, so
 /// `:ref:` and `:doc:` reach across chapters.
-fn rst_options(ctx: &PreprocessorContext, book: &Book) -> Result<rst::Options> {
+fn rst_options(deck: &DeckConfig, book: &Book) -> Result<rst::Options> {
     let mut options = rst::Options::default();
-    if let Some(levels) = ctx
-        .config
-        .get::<usize>("preprocessor.deck.slide_levels")
-        .context("reading preprocessor.deck.slide_levels in book.toml (a number, 1 to 6)")?
-    {
+    if let Some(levels) = deck.slide_levels {
+        let levels = levels as usize;
         anyhow::ensure!(
             (1..=6).contains(&levels),
             "preprocessor.deck.slide_levels in book.toml must be 1 to 6, not {levels}"
@@ -144,45 +154,27 @@ fn rst_options(ctx: &PreprocessorContext, book: &Book) -> Result<rst::Options> {
     Ok(options)
 }
 
-/// The environment variable that turns warnings into errors (`DECK_STRICT=1`).
-pub const STRICT_ENV: &str = "DECK_STRICT";
-
-/// Whether warnings (from reStructuredText chapters) fail the build: `strict = true`
-/// under `[preprocessor.deck]`, or `DECK_STRICT` set to `1`, `true` or `yes`.
-fn strict(ctx: &PreprocessorContext) -> Result<bool> {
-    let configured = ctx
-        .config
-        .get::<bool>("preprocessor.deck.strict")
-        .context("reading preprocessor.deck.strict in book.toml (true or false)")?
-        .unwrap_or(false);
-    let env = std::env::var(STRICT_ENV)
-        .is_ok_and(|v| matches!(v.trim().to_ascii_lowercase().as_str(), "1" | "true" | "yes"));
-    Ok(configured || env)
-}
+pub use config::STRICT_ENV;
 
 /// The deck's settings for the browser player, as a hidden element at the top of every
-/// chapter: `aspect = "W:H"` under `[preprocessor.deck]` (16:9 when unset).
-fn browser_config(ctx: &PreprocessorContext) -> Result<String> {
-    let aspect = ctx
-        .config
-        .get::<String>("preprocessor.deck.aspect")
-        .context("reading preprocessor.deck.aspect in book.toml")?
-        .unwrap_or_else(|| "16:9".into());
-    let valid = aspect.split_once(':').is_some_and(|(w, h)| {
-        [w, h].iter().all(|n| {
-            n.trim()
-                .parse::<f64>()
-                .is_ok_and(|v| v.is_finite() && v > 0.0)
-        })
-    });
-    anyhow::ensure!(
-        valid,
-        "preprocessor.deck.aspect in book.toml is `{aspect}`; write it as W:H, e.g. \"16:9\" or \"4:3\""
-    );
-    Ok(format!(
+/// chapter: the slide shape (`aspect`).
+fn browser_config(deck: &DeckConfig) -> String {
+    format!(
         "<div class=\"deck-config\" data-aspect=\"{}\" hidden></div>\n\n",
-        figure::escape(aspect.trim())
-    ))
+        figure::escape(deck.aspect())
+    )
+}
+
+/// The title slide: the book's title and the deck's title keys (see [`title`]).
+fn title_config(ctx: &PreprocessorContext, deck: &DeckConfig) -> title::Title {
+    title::Title {
+        title: ctx.config.book.title.clone().unwrap_or_default(),
+        subtitle: deck.subtitle.clone(),
+        speaker: deck.speaker.clone(),
+        event: deck.event.clone(),
+        date: deck.date.clone(),
+        url: deck.url.clone(),
+    }
 }
 
 /// Paths in messages: relative to where the user stands, when that is shorter.
@@ -262,7 +254,7 @@ impl Demos {
             ));
             return Err(format!(
                 "no demo named `{name}` in {}{hint}",
-                display_path(&dir.join("src/bin"))
+                display_path(&dir.join(catalog::BIN_DIR))
             ));
         };
         let path = transcript_path(dir, name);
@@ -289,10 +281,7 @@ impl Demos {
     }
 }
 
-/// Where the committed transcript of a demo lives.
-pub fn transcript_path(demos_dir: &Path, name: &str) -> PathBuf {
-    demos_dir.join("transcripts").join(format!("{name}.json"))
-}
+pub use catalog::transcript_path;
 
 #[cfg(test)]
 mod tests {

@@ -6,6 +6,8 @@
 //! inline markup), `demo.rst` (demo embeds, with a fixture demos crate in `demos/`),
 //! `problems.rst` (what is reported), and the three seed notes copied verbatim.
 
+#![forbid(unsafe_code)]
+
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -40,10 +42,7 @@ fn render(name: &str) -> (Converted, String) {
     let slides = slides::to_slides(&converted.markdown, &mut FakeEmbed)
         .unwrap_or_else(|p| panic!("{name}: {p:?}\n{}", converted.markdown));
     let mut html = String::new();
-    pulldown_cmark::html::push_html(
-        &mut html,
-        pulldown_cmark::Parser::new_ext(&slides, slides::markdown_options()),
-    );
+    pulldown_cmark::html::push_html(&mut html, slides::parser(&slides));
     (converted, html)
 }
 
@@ -218,10 +217,7 @@ fn html_of(c: &Converted) -> String {
     let slides = slides::to_slides(&c.markdown, &mut FakeEmbed)
         .unwrap_or_else(|p| panic!("{p:?}\n{}", c.markdown));
     let mut html = String::new();
-    pulldown_cmark::html::push_html(
-        &mut html,
-        pulldown_cmark::Parser::new_ext(&slides, slides::markdown_options()),
-    );
+    pulldown_cmark::html::push_html(&mut html, slides::parser(&slides));
     html
 }
 

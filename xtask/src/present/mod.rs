@@ -10,6 +10,7 @@ mod watch;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use anyhow::{Context, Result};
 use tokio::sync::broadcast;
@@ -25,25 +26,70 @@ pub enum Notice {
     BuildFailed(String),
 }
 
-/// The book's demos directory (`demos` under `[preprocessor.deck]`), if it has one.
-fn book_demos(root: &Path) -> Result<Option<PathBuf>> {
-    let config = mdbook_driver::config::Config::from_disk(root.join("book.toml"))
-        .with_context(|| format!("reading {}", root.join("book.toml").display()))?;
-    let demos: Option<String> = config
-        .get("preprocessor.deck.demos")
-        .context("reading preprocessor.deck.demos")?;
-    Ok(demos.map(|d| root.join(d)))
-}
-
 fn same_dir(a: &Path, b: &Path) -> bool {
     matches!((a.canonicalize(), b.canonicalize()), (Ok(a), Ok(b)) if a == b)
 }
 
 pub fn run(port: u16, book: Option<&Path>, listen: Option<IpAddr>) -> Result<ExitCode> {
+    let (stop_tx, stop) = tokio::sync::watch::channel(false);
+    // First: from here on a Ctrl-C or SIGTERM kills every run and stops the server.
+    crate::runner::stop::on_stop(move || {
+        let _ = stop_tx.send(true);
+    })?;
     let root = book::book_root(book)?;
-    let ip = listen.unwrap_or(IpAddr::V4(Ipv4Addr::LOCALHOST));
-    // The server answers only requests that name it (DNS rebinding), and no browser
-    // names a server 0.0.0.0 or ::.
+    let ip = listen_ip(listen)?;
+    // Bound before building: a second `present` on a busy port must fail before it
+    // rebuilds the running one's book.
+    let listener = bind(SocketAddr::new(ip, port))?;
+    let t0 = std::time::Instant::now();
+    let out = book::build(&root, false, Player::Rebuild)?;
+    eprintln!("built the deck in {:.1} s", t0.elapsed().as_secs_f64());
+    let demos = book::BookConfig::load(&root)?.demos_dir();
+    let runs = live_runs(demos.as_deref())?;
+
+    let (notices, _) = broadcast::channel(16);
+    let transcripts = demos.map(|d| transcript::catalog::transcripts_dir(&d));
+    let _watcher = watch::start(&root, transcripts.as_deref(), notices.clone())?;
+
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    runtime.block_on(async move {
+        let listener = tokio::net::TcpListener::from_std(listener).context("serving")?;
+        let local = listener.local_addr()?;
+        let host = match local.ip() {
+            IpAddr::V6(v6) => format!("[{v6}]:{}", local.port()),
+            IpAddr::V4(v4) => format!("{v4}:{}", local.port()),
+        };
+        println!("serving the deck at http://{host}/  (Ctrl-C to stop)");
+        let state = server::State::new(notices, local, Arc::clone(&runs), stop.clone());
+        if runs.is_building() {
+            build_demos_in_background(runs);
+        }
+        server::serve(
+            listener,
+            server::router(state, out),
+            stop,
+            Default::default(),
+        )
+        .await;
+        anyhow::Ok(())
+    })?;
+    // Blocking tasks (a run being forwarded) must not hold the exit.
+    runtime.shutdown_timeout(std::time::Duration::from_millis(300));
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The address to listen on: loopback unless told otherwise; never "any" (the server
+/// answers only requests that name it, against DNS rebinding, and no browser names a
+/// server 0.0.0.0 or ::). A warning when it is not loopback.
+fn listen_ip(listen: Option<IpAddr>) -> Result<IpAddr> {
+    // An IPv4-mapped IPv6 address (::ffff:127.0.0.1) is the IPv4 address.
+    let ip = listen
+        .unwrap_or(IpAddr::V4(Ipv4Addr::LOCALHOST))
+        .to_canonical();
     anyhow::ensure!(
         !ip.is_unspecified(),
         "--listen {ip}: give one of this machine's own addresses, the one browsers will use"
@@ -53,18 +99,32 @@ pub fn run(port: u16, book: Option<&Path>, listen: Option<IpAddr>) -> Result<Exi
             "WARNING: listening on {ip}, not loopback: anyone who can reach it can browse the deck and run its demos on this machine"
         );
     }
-    let t0 = std::time::Instant::now();
-    let out = book::build(&root, false, Player::Rebuild)?;
-    eprintln!("built the deck in {:.1} s", t0.elapsed().as_secs_f64());
-    let demos = book_demos(&root)?;
-    let runs = match &demos {
-        // Built now, so the first "Run live" click does not wait for a compile.
-        Some(dir) if same_dir(dir, &crate::demos::demos_dir()) => live::Runs::new(
-            crate::demos::build_all()?,
-            dir.clone(),
-            &crate::demos::catalog()?,
-            live::LIMIT,
-        ),
+    Ok(ip)
+}
+
+fn bind(addr: SocketAddr) -> Result<std::net::TcpListener> {
+    let listener = std::net::TcpListener::bind(addr).map_err(|e| {
+        let hint = if e.kind() == std::io::ErrorKind::AddrInUse {
+            " (is another `cargo xtask present` running? try --port)"
+        } else {
+            ""
+        };
+        anyhow::anyhow!("listening on {addr}: {e}{hint}")
+    })?;
+    listener
+        .set_nonblocking(true)
+        .context("a non-blocking listener")?;
+    Ok(listener)
+}
+
+/// What Run live can run: this repository's demos, built in the background so that
+/// the deck is served at once (a run asked for before they are built is refused with
+/// a message saying so); nothing for another book's demos.
+fn live_runs(demos: Option<&Path>) -> Result<Arc<live::Runs>> {
+    let runs = match demos {
+        Some(dir) if same_dir(dir, &crate::demos::demos_dir()) => {
+            live::Runs::building(dir.to_path_buf(), &crate::demos::catalog()?, live::LIMIT)
+        }
         other => {
             // We can build and run only this repository's demos crate.
             eprintln!(
@@ -80,34 +140,110 @@ pub fn run(port: u16, book: Option<&Path>, listen: Option<IpAddr>) -> Result<Exi
             live::Runs::new(PathBuf::new(), PathBuf::new(), &[], live::LIMIT)
         }
     };
+    Ok(Arc::new(runs))
+}
 
-    let (notices, _) = broadcast::channel(16);
-    let transcripts = demos.map(|d| d.join("transcripts"));
-    let _watcher = watch::start(&root, transcripts.as_deref(), notices.clone())?;
+fn build_demos_in_background(runs: Arc<live::Runs>) {
+    std::thread::spawn(move || {
+        let t0 = std::time::Instant::now();
+        eprintln!("building the demos for Run live…");
+        let result = crate::demos::build_all().map_err(|e| format!("{e:#}"));
+        match &result {
+            Ok(_) => eprintln!(
+                "demos built in {:.1} s: Run live is on",
+                t0.elapsed().as_secs_f64()
+            ),
+            Err(e) => eprintln!("the demos did not build, Run live is off: {e}"),
+        }
+        runs.built(result);
+    });
+}
 
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .context("starting the async runtime")?;
-    runtime.block_on(async move {
-        let addr = SocketAddr::new(ip, port);
-        let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| {
-            format!("listening on {addr} (is another `cargo xtask present` running? try --port)")
-        })?;
-        let local = listener.local_addr()?;
-        let host = match local.ip() {
-            IpAddr::V6(v6) => format!("[{v6}]:{}", local.port()),
-            IpAddr::V4(v4) => format!("{v4}:{}", local.port()),
+/// For `cargo xtask bench`: how long after a demo prints its first line the line
+/// reaches a Run-live client, through the real server on loopback, `n` times. The
+/// stand-in demo prints the time it printed, so only delivery is measured.
+pub fn first_chunk_latencies(n: usize) -> Result<Vec<std::time::Duration>> {
+    use std::io::{Read, Write};
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().context("a directory for the stand-in demo")?;
+    let bin = dir.path().join("clock");
+    std::fs::write(&bin, "#!/bin/sh\necho \"at $(date +%s%N)\"\n")?;
+    std::fs::set_permissions(&bin, std::fs::Permissions::from_mode(0o755))?;
+    let catalog = [deck::DemoInfo {
+        name: "clock".into(),
+        claim: "prints the time".into(),
+        source: bin.clone(),
+    }];
+    let runs = Arc::new(live::Runs::new(
+        dir.path().to_path_buf(),
+        dir.path().join("demos"),
+        &catalog,
+        live::LIMIT,
+    ));
+    let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
+    let listener = runtime.block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))?;
+    let addr = listener.local_addr()?;
+    let (notices, _) = broadcast::channel(1);
+    let (_stop_tx, stop) = tokio::sync::watch::channel(false);
+    let state = server::State::new(notices, addr, runs, stop.clone());
+    let app = server::router(state, dir.path().to_path_buf());
+    runtime.spawn(server::serve(listener, app, stop, Default::default()));
+    let mut latencies = Vec::new();
+    for _ in 0..n {
+        let mut s = std::net::TcpStream::connect(addr)?;
+        s.set_read_timeout(Some(std::time::Duration::from_secs(5)))?;
+        write!(s, "POST /__deck/run/clock HTTP/1.0\r\nHost: {addr}\r\n\r\n")?;
+        let mut seen = Vec::new();
+        let mut piece = [0u8; 4096];
+        let printed = loop {
+            let k = s.read(&mut piece).context("reading the live run")?;
+            anyhow::ensure!(k > 0, "the run ended before its first line");
+            seen.extend_from_slice(&piece[..k]);
+            let text = String::from_utf8_lossy(&seen);
+            let digits: String = text
+                .split_once("at ")
+                .map(|(_, rest)| rest.chars().take_while(char::is_ascii_digit).collect())
+                .unwrap_or_default();
+            if digits.len() >= 19 {
+                break digits.parse::<u128>()?;
+            }
         };
-        println!("serving the deck at http://{host}/  (Ctrl-C to stop)");
-        let app = server::router(server::State::new(notices, local, runs), out);
-        axum::serve(listener, app)
-            .with_graceful_shutdown(async {
-                let _ = tokio::signal::ctrl_c().await;
-            })
-            .await
-            .context("serving")
-    })?;
-    Ok(ExitCode::SUCCESS)
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)?
+            .as_nanos();
+        latencies.push(std::time::Duration::from_nanos(
+            now.saturating_sub(printed) as u64
+        ));
+        // Let the run end and free its slot before the next.
+        let _ = s.read_to_end(&mut seen);
+    }
+    Ok(latencies)
+}
+
+#[cfg(test)]
+mod address_tests {
+    use super::*;
+
+    #[test]
+    fn a_mapped_loopback_address_is_loopback_and_any_is_refused() {
+        let mapped: IpAddr = "::ffff:127.0.0.1".parse().unwrap();
+        assert_eq!(
+            listen_ip(Some(mapped)).unwrap(),
+            IpAddr::V4(Ipv4Addr::LOCALHOST)
+        );
+        assert!(listen_ip(Some("0.0.0.0".parse().unwrap())).is_err());
+        assert!(listen_ip(Some("::".parse().unwrap())).is_err());
+    }
+
+    #[test]
+    fn only_a_busy_port_suggests_another_present() {
+        let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let err = bind(taken.local_addr().unwrap()).unwrap_err().to_string();
+        assert!(err.contains("another `cargo xtask present`"), "{err}");
+        // An address this machine does not have (TEST-NET-1) is another problem.
+        let err = bind("192.0.2.1:0".parse().unwrap())
+            .unwrap_err()
+            .to_string();
+        assert!(!err.contains("another"), "{err}");
+    }
 }
