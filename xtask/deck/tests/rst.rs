@@ -740,3 +740,11 @@ fn time_is_linear_in_the_input() {
     assert_linear("open tables", |n| "=== ===\nx   y\n\n".repeat(n), 500);
     assert_linear("block quotes", |n| "a\n\n  b\n\n".repeat(n), 1000);
 }
+
+#[test]
+fn a_line_starting_with_a_colon_stays_in_its_paragraph() {
+    // mdBook's Markdown reads `text` + `: more` as a definition list.
+    let html = html_of(&rst::to_markdown("T\n=\n\nsee\n:unknown:`x` here\n"));
+    assert!(!html.contains("<dl"), "{html}");
+    assert!(html.contains(":unknown:"), "{html}");
+}
