@@ -12,6 +12,10 @@
 //! command = "cargo run --quiet --package deck --bin mdbook-deck"
 //! demos = "demos"   # the demos crate, relative to the book root (optional)
 //! strict = true      # warnings are errors (optional; also `DECK_STRICT=1`)
+//! duration = "40m"   # the talk's length, for the speaker window's pacing (optional)
+//!
+//! [preprocessor.deck.budgets]  # optional: some chapters' own share of the duration
+//! "tcp.md" = "8m"
 //! ```
 //!
 //! Chapters whose file ends in `.rst` are reStructuredText, read as hieroglyph reads
@@ -21,6 +25,7 @@ pub mod catalog;
 pub mod chart;
 pub mod diagram;
 pub mod figure;
+pub mod pacing;
 pub mod rst;
 pub mod slides;
 
@@ -55,6 +60,8 @@ impl Preprocessor for Deck {
         let strict = strict(ctx)?;
         let mut demos = Demos::new(demos_dir)?;
         let config = browser_config(ctx)?;
+        let pace = Pace::from_config(ctx)?;
+        let mut chapters = Vec::new();
         let mut errors = Vec::new();
         book.for_each_chapter_mut(|chapter| {
             let Some(source) = chapter.source_path.clone() else {
@@ -77,8 +84,12 @@ impl Preprocessor for Deck {
                 chapter.content = converted.markdown.clone();
                 rst_lines = Some(converted);
             }
+            chapters.push(pacing::Chapter {
+                file: source.to_string_lossy().replace('\\', "/"),
+                slides: pacing::loads(&chapter.content),
+            });
             match slides::to_slides(&chapter.content, &mut demos) {
-                Ok(converted) => chapter.content = format!("{config}{converted}"),
+                Ok(converted) => chapter.content = converted,
                 Err(problems) => {
                     errors.extend(problems.into_iter().map(|p| {
                         let line = rst_lines.as_ref().map_or(p.line, |c| c.source_line(p.line));
@@ -94,6 +105,17 @@ impl Preprocessor for Deck {
                 errors.join("\n  ")
             );
         }
+        let talk = pace.talk(&chapters)?;
+        let mut index = 0;
+        book.for_each_chapter_mut(|chapter| {
+            if chapter.source_path.is_none() {
+                return;
+            }
+            let here = talk.get(index).map(String::as_str).unwrap_or_default();
+            index += 1;
+            let settings = config.replace(" hidden>", &format!("{here} hidden>"));
+            chapter.content = format!("{settings}{}", chapter.content);
+        });
         Ok(book)
     }
 }
@@ -137,6 +159,71 @@ fn browser_config(ctx: &PreprocessorContext) -> Result<String> {
         "<div class=\"deck-config\" data-aspect=\"{}\" hidden></div>\n\n",
         figure::escape(aspect.trim())
     ))
+}
+
+/// The pacing keys of `[preprocessor.deck]`: `duration` and `budgets`.
+struct Pace {
+    duration: Option<f64>,
+    budgets: std::collections::BTreeMap<String, f64>,
+}
+
+impl Pace {
+    fn from_config(ctx: &PreprocessorContext) -> Result<Pace> {
+        let duration = ctx
+            .config
+            .get::<String>("preprocessor.deck.duration")
+            .context("reading preprocessor.deck.duration in book.toml (e.g. \"40m\")")?
+            .map(|d| pacing::parse_duration(&d))
+            .transpose()
+            .map_err(|e| anyhow::anyhow!("preprocessor.deck.duration in book.toml: {e}"))?;
+        let raw = ctx
+            .config
+            .get::<std::collections::BTreeMap<String, String>>("preprocessor.deck.budgets")
+            .context("reading preprocessor.deck.budgets in book.toml (chapter file = \"8m\")")?
+            .unwrap_or_default();
+        let mut budgets = std::collections::BTreeMap::new();
+        for (file, text) in raw {
+            let seconds = pacing::parse_duration(&text).map_err(|e| {
+                anyhow::anyhow!("preprocessor.deck.budgets.\"{file}\" in book.toml: {e}")
+            })?;
+            budgets.insert(file, seconds);
+        }
+        anyhow::ensure!(
+            duration.is_some() || budgets.is_empty(),
+            "preprocessor.deck.budgets in book.toml needs a duration (e.g. duration = \"40m\")"
+        );
+        Ok(Pace { duration, budgets })
+    }
+
+    /// Per chapter, the attributes the player reads: where the chapter's slides stand in
+    /// the whole talk (`data-first`, `data-total`) and, with a duration, the plan
+    /// (`data-duration`, `data-plan`: each slide's planned start in seconds, then the
+    /// chapter's planned end).
+    fn talk(&self, chapters: &[pacing::Chapter]) -> Result<Vec<String>> {
+        let total: usize = chapters.iter().map(|c| c.slides.len()).sum();
+        let plan = match self.duration {
+            Some(d) => Some(
+                pacing::plan(d, &self.budgets, chapters)
+                    .map_err(|e| anyhow::anyhow!("preprocessor.deck in book.toml: {e}"))?,
+            ),
+            None => None,
+        };
+        let mut first = 1;
+        let mut out = Vec::new();
+        for (i, chapter) in chapters.iter().enumerate() {
+            let mut attrs = format!(" data-first=\"{first}\" data-total=\"{total}\"");
+            if let (Some(d), Some(plan)) = (self.duration, &plan) {
+                let starts: Vec<String> = plan[i].iter().map(|t| format!("{t:.1}")).collect();
+                attrs.push_str(&format!(
+                    " data-duration=\"{d}\" data-plan=\"{}\"",
+                    starts.join(",")
+                ));
+            }
+            first += chapter.slides.len();
+            out.push(attrs);
+        }
+        Ok(out)
+    }
 }
 
 /// Paths in messages: relative to where the user stands, when that is shorter.

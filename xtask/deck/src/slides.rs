@@ -48,7 +48,7 @@ pub fn markdown_options() -> Options {
 }
 
 #[derive(Debug, PartialEq, Eq)]
-enum Kind {
+pub(crate) enum Kind {
     SlideTitle,
     Break,
     NotesMarker,
@@ -84,9 +84,9 @@ pub fn parse_chart_directive(text: &str) -> Option<Result<(String, Vec<String>),
     })
 }
 
-struct Block {
-    range: Range<usize>,
-    kind: Kind,
+pub(crate) struct Block {
+    pub(crate) range: Range<usize>,
+    pub(crate) kind: Kind,
 }
 
 /// The words of `{{#KEYWORD word...}}` when the trimmed `text` is exactly that
@@ -144,7 +144,7 @@ fn directive(paragraph: &str) -> Option<Result<Kind, String>> {
         .map(|chart| chart.map(|(demo, metrics)| Kind::Chart { demo, metrics }))
 }
 
-fn top_level_blocks(src: &str, problems: &mut Vec<Problem>) -> Vec<Block> {
+pub(crate) fn top_level_blocks(src: &str, problems: &mut Vec<Problem>) -> Vec<Block> {
     let mut blocks = Vec::new();
     let mut depth = 0usize;
     let mut start = 0;
