@@ -23,7 +23,9 @@ pub mod print;
 pub mod replay;
 pub mod slides;
 pub mod speaker;
+pub mod steps;
 pub mod sync;
+pub mod talk;
 
 use wasm_bindgen::prelude::*;
 

@@ -151,6 +151,7 @@ impl Live {
         self.screen.set_inner_html("");
         self.set_meta_text("running live…");
         self.figure.set_attribute("data-state", "live")?;
+        crate::sync::share_figure(&self.figure)?;
         let resp = post(&self.run_url).await?;
         if !resp.ok() {
             return Err(JsValue::from_str(&body_text(&resp).await));
@@ -191,6 +192,7 @@ impl Live {
                             }
                         };
                         self.screen.insert_adjacent_html("beforeend", &html)?;
+                        crate::sync::share_figure(&self.figure)?;
                         if let Some(pre) = self.screen.parent_element() {
                             pre.set_scroll_top(pre.scroll_height());
                         }
@@ -208,6 +210,7 @@ impl Live {
                             exit.duration_ms as f64 / 1000.0
                         ));
                         self.figure.set_attribute("data-state", "live-done")?;
+                        crate::sync::share_figure(&self.figure)?;
                     }
                     _ => {} // comments and keep-alives
                 }

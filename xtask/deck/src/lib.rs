@@ -196,7 +196,8 @@ impl Pace {
     }
 
     /// Per chapter, the attributes the player reads: where the chapter's slides stand in
-    /// the whole talk (`data-first`, `data-total`) and, with a duration, the plan
+    /// the whole talk (`data-first`, `data-total`), every chapter's page and first slide
+    /// (`data-chapters`, for "a number, then Enter") and, with a duration, the plan
     /// (`data-duration`, `data-plan`: each slide's planned start in seconds, then the
     /// chapter's planned end).
     fn talk(&self, chapters: &[pacing::Chapter]) -> Result<Vec<String>> {
@@ -209,9 +210,19 @@ impl Pace {
             None => None,
         };
         let mut first = 1;
+        let mut pages = Vec::new();
+        for chapter in chapters {
+            let page = Path::new(&chapter.file).with_extension("html");
+            pages.push(format!("{} {first}", page.to_string_lossy()));
+            first += chapter.slides.len();
+        }
+        let pages = figure::escape(&pages.join(","));
+        let mut first = 1;
         let mut out = Vec::new();
         for (i, chapter) in chapters.iter().enumerate() {
-            let mut attrs = format!(" data-first=\"{first}\" data-total=\"{total}\"");
+            let mut attrs = format!(
+                " data-first=\"{first}\" data-total=\"{total}\" data-chapters=\"{pages}\""
+            );
             if let (Some(d), Some(plan)) = (self.duration, &plan) {
                 let starts: Vec<String> = plan[i].iter().map(|t| format!("{t:.1}")).collect();
                 attrs.push_str(&format!(
