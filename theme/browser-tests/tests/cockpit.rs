@@ -82,9 +82,6 @@ async fn step(c: &Client) -> Result<u64> {
     .await? as u64)
 }
 
-async fn path(c: &Client) -> Result<String> {
-    Ok(js(c, "return location.pathname;").await?.as_str().unwrap_or_default().to_string())
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_cockpit_on_the_real_talk() -> Result<()> {
@@ -335,29 +332,219 @@ async fn steps(c: &Client, s: &Server) -> Result<()> {
     Ok(())
 }
 
-async fn numbers(_c: &Client, _s: &Server, _chapters: &[(String, usize)]) -> Result<()> {
+/// The HUD counts slides through the whole talk, and "a number, then Enter" goes to
+/// that slide in whichever chapter holds it.
+async fn numbers(c: &Client, s: &Server, chapters: &[(String, usize)]) -> Result<()> {
+    let (page, first) = chapters.get(2).context("the talk has three chapters")?;
+    open(c, s, &format!("{page}?slides#slide-2")).await?;
+    let total = chapters.last().map(|_| ()).and(Some(())).map(|_| ());
+    let _ = total;
+    let hud = js(c, "return document.getElementById('deck-hud').textContent;").await?;
+    let want_prefix = format!("{} / ", first + 1);
+    ensure!(
+        hud.as_str().is_some_and(|h| h.starts_with(&want_prefix)),
+        "the HUD gives the talk-wide number {want_prefix}…: {hud}"
+    );
+    // Jump to a slide of another chapter: the first slide of the fifth chapter, plus 1.
+    let (target_page, target_first) = chapters.get(4).context("the talk has five chapters")?;
+    let number = target_first + 1;
+    for d in number.to_string().chars() {
+        press(c, d).await?;
+    }
+    press(c, Key::Enter.into()).await?;
+    wait_for(c, &format!("location.pathname.endsWith('/{target_page}')"), WAIT).await?;
+    ready(c).await?;
+    ensure!(slide(c).await? == 2, "{number} Enter opens slide 2 of {target_page}");
+    let hud = js(c, "return document.getElementById('deck-hud').textContent;").await?;
+    ensure!(
+        hud.as_str().is_some_and(|h| h.starts_with(&format!("{number} / "))),
+        "and the HUD says {number}: {hud}"
+    );
     Ok(())
 }
 
-async fn overview(_c: &Client, _s: &Server) -> Result<()> {
+/// O opens the overview with the current slide's tile in view, even after the other
+/// chapters' tiles (fetched when it opens) are placed above it.
+async fn overview(c: &Client, s: &Server) -> Result<()> {
+    viewport(c, 1280, 720).await?;
+    open(c, s, "tcp.html?slides#slide-3").await?;
+    press(c, 'o').await?;
+    wait_for(
+        c,
+        "[...document.querySelectorAll('.deck-overview-chapter')].every(g => g.dataset.loaded) && document.querySelectorAll('.deck-overview-chapter').length > 3",
+        WAIT,
+    )
+    .await
+    .context("the other chapters' tiles load")?;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let rect = js(
+        c,
+        "const r = document.querySelector('main > section.slide.deck-current').getBoundingClientRect();
+         const above = document.querySelector('.deck-overview-before').getElementsByTagName('section').length;
+         return [r.top, r.bottom, innerHeight, above];",
+    )
+    .await?;
+    let f = |i: usize| rect[i].as_f64().unwrap_or(f64::NAN);
+    ensure!(f(3) > 10.0, "earlier chapters' tiles are above this chapter's: {rect}");
+    ensure!(f(0) >= 0.0 && f(1) <= f(2), "the current tile is in view: {rect}");
+    let outline = js(c, "return getComputedStyle(document.querySelector('main > section.slide.deck-current')).outlineColor;").await?;
+    ensure!(outline == serde_json::json!("rgb(245, 184, 0)"), "and marked as the current one: {outline}");
     Ok(())
 }
 
-async fn chapter_change(_c: &Client, _s: &Server, _chapters: &[(String, usize)]) -> Result<()> {
+/// Next from a chapter's last slide, blacked out: the next chapter opens still black,
+/// and no frame of its reading page was painted before the player took over.
+async fn chapter_change(c: &Client, s: &Server, chapters: &[(String, usize)]) -> Result<()> {
+    let (page, _) = &chapters[3];
+    let (next, _) = &chapters[4];
+    open(c, s, &format!("{page}?slides#slide-last")).await?;
+    press(c, 'b').await?;
+    ensure!(has_class(c, "deck-black").await?, "B blacks out");
+    // Slide numbers (not steps) decide when Next leaves the chapter.
+    let steps = num(c, "return Number(document.querySelector('section.slide.deck-current').dataset.steps || 0) - Number(document.querySelector('section.slide.deck-current').dataset.step || 0);").await? as usize;
+    for _ in 0..=steps {
+        press(c, 'n').await?;
+    }
+    wait_for(c, &format!("location.pathname.endsWith('/{next}')"), WAIT).await?;
+    ready(c).await?;
+    ensure!(has_class(c, "deck-black").await?, "blackout survives the chapter change");
+    let paint = js(
+        c,
+        "const fcp = performance.getEntriesByName('first-contentful-paint')[0];
+         return [fcp ? fcp.startTime : null, Number(document.documentElement.dataset.tookOver)];",
+    )
+    .await?;
+    if let (Some(painted), Some(took)) = (paint[0].as_f64(), paint[1].as_f64()) {
+        ensure!(painted >= took, "the page painted content at {painted} ms, before the player took over at {took} ms");
+    }
+    ensure!(paint[1].as_f64().is_some(), "the player says when it took over: {paint}");
+    press(c, 'b').await?;
+    ensure!(!has_class(c, "deck-black").await?, "B again shows the slides");
     Ok(())
 }
 
-async fn popup_blocked(_c: &Client, _s: &Server) -> Result<()> {
+async fn has_class(c: &Client, class: &str) -> Result<bool> {
+    let script = format!("return document.documentElement.classList.contains('{class}');");
+    Ok(js(c, &script).await?.as_bool() == Some(true))
+}
+
+/// When the browser blocks the speaker pop-up, the deck says so and offers the speaker
+/// view in a tab, which then drives the audience window like the pop-up would.
+async fn popup_blocked(c: &Client, s: &Server) -> Result<()> {
+    open(c, s, "tcp.html?slides#slide-2").await?;
+    let main = c.window().await?;
+    js(c, "window.open = () => null; return 0;").await?;
+    press(c, 's').await?;
+    wait_for(c, "document.getElementById('deck-popup-blocked')", WAIT).await?;
+    let href = js(c, "return document.querySelector('#deck-popup-blocked a.deck-speaker-tab').href;").await?;
+    let href = href.as_str().context("the notice links to the speaker view")?.to_string();
+    ensure!(href.contains("?speaker") && href.ends_with("#slide-2"), "the link: {href}");
+    ensure!(
+        js(c, "return !!document.querySelector('#deck-popup-blocked .deck-speaker-here');").await? == serde_json::json!(true),
+        "and offers this very tab"
+    );
+    let tab = c.new_window(true).await?;
+    c.switch_to_window(tab.handle.clone()).await?;
+    c.goto(&href).await?;
+    ready(c).await?;
+    ensure!(has_class(c, "deck-speaker").await? && slide(c).await? == 2, "the tab is the speaker view at slide 2");
+    press(c, 'n').await?;
+    c.switch_to_window(main.clone()).await?;
+    wait_for(c, "document.documentElement.dataset.slide === '3'", WAIT)
+        .await
+        .context("the speaker tab drives the audience window")?;
+    c.switch_to_window(tab.handle).await?;
+    c.close_window().await?;
+    c.switch_to_window(main).await?;
     Ok(())
 }
 
-async fn search(_c: &Client, _s: &Server, _chapters: &[(String, usize)]) -> Result<()> {
+/// mdbook's search in the reading view finds a word that only the speaker notes have.
+async fn search(c: &Client, s: &Server, chapters: &[(String, usize)]) -> Result<()> {
+    let mut only_notes: Option<String> = None;
+    let mut elsewhere = std::collections::HashSet::new();
+    let mut in_notes = std::collections::BTreeSet::new();
+    for (page, _) in chapters {
+        open(c, s, page).await?;
+        let words = js(
+            c,
+            "const main = document.querySelector('main').cloneNode(true);
+             const notes = [...main.querySelectorAll('aside.notes')].map(a => { a.remove(); return a.textContent; }).join(' ');
+             const split = (t) => t.toLowerCase().match(/[a-z]{9,}/g) || [];
+             return [split(notes), split(main.textContent + ' ' + document.title)];",
+        )
+        .await?;
+        for w in words[0].as_array().into_iter().flatten().filter_map(Value::as_str) {
+            in_notes.insert(w.to_string());
+        }
+        for w in words[1].as_array().into_iter().flatten().filter_map(Value::as_str) {
+            elsewhere.insert(w.to_string());
+        }
+    }
+    // The longest such word: mdbook's search stems words, and a long one is least
+    // likely to share its stem with a word on the slides.
+    for w in &in_notes {
+        if !elsewhere.contains(w) && only_notes.as_ref().is_none_or(|o| w.len() > o.len()) {
+            only_notes = Some(w.clone());
+        }
+    }
+    let word = only_notes.context("no word is only in the notes")?;
+    open(c, s, &chapters[0].0).await?;
+    c.find(fantoccini::Locator::Css("#mdbook-search-toggle")).await?.click().await?;
+    let bar = c.find(fantoccini::Locator::Css("#mdbook-searchbar")).await?;
+    bar.send_keys(&word).await?;
+    wait_for(c, "document.querySelectorAll('#mdbook-searchresults li').length > 0", WAIT)
+        .await
+        .with_context(|| format!("searching for `{word}`, a word only in the notes"))?;
+    let found = js(
+        c,
+        &format!("return [...document.querySelectorAll('#mdbook-searchresults li')].some(li => li.textContent.toLowerCase().includes('{word}'));"),
+    )
+    .await?;
+    ensure!(found == serde_json::json!(true), "a result shows `{word}`");
+    eprintln!("search found `{word}`, which only the notes have");
     Ok(())
 }
 
-async fn phone(_c: &Client, _s: &Server, _chapters: &[(String, usize)]) -> Result<()> {
+/// On a phone (390×844), no table or diagram of the reading view runs past the screen's
+/// right edge: it scrolls sideways inside its box instead. (Chromium's window is at
+/// least 500 px wide, so the phone is an iframe of that size.)
+async fn phone(c: &Client, s: &Server, chapters: &[(String, usize)]) -> Result<()> {
+    viewport(c, 1280, 900).await?;
+    let mut checked = 0;
+    for (page, _) in chapters {
+        open(c, s, page).await?;
+        js(
+            c,
+            &format!(
+                "document.body.innerHTML = ''; const f = document.createElement('iframe');
+                 f.id = 'phone'; f.style.cssText = 'width:390px;height:844px;border:0;position:fixed;left:0;top:0';
+                 f.src = '{}'; document.body.appendChild(f); return 0;",
+                s.url(page)
+            ),
+        )
+        .await?;
+        wait_for(
+            c,
+            "(() => { const d = document.getElementById('phone').contentDocument; return d && d.documentElement.dataset.player === 'ready'; })()",
+            WAIT,
+        )
+        .await?;
+        let cut = js(
+            c,
+            "const w = document.getElementById('phone').contentWindow, d = w.document, out = [];
+             for (const e of d.querySelectorAll('main table, main .diagram, main figure.chart svg, main pre')) {
+               const r = e.getBoundingClientRect();
+               if (r.width && r.right > w.innerWidth + 1) out.push(e.tagName + ' ' + Math.round(r.right));
+             }
+             return [out, d.querySelectorAll('main table, main .diagram').length, w.innerWidth];",
+        )
+        .await?;
+        ensure!(cut[2] == serde_json::json!(390), "the phone is 390 px wide: {cut}");
+        ensure!(cut[0].as_array().is_some_and(|a| a.is_empty()), "{page}: cut at the right edge: {cut}");
+        checked += cut[1].as_u64().unwrap_or(0);
+    }
+    ensure!(checked > 0, "the talk has tables or diagrams to check");
+    eprintln!("phone: {checked} tables and diagrams stay within 390 px");
     Ok(())
 }
-
-#[allow(dead_code)]
-fn unused(_: Value, _: Key) {}
