@@ -548,3 +548,99 @@ async fn phone(c: &Client, s: &Server, chapters: &[(String, usize)]) -> Result<(
     eprintln!("phone: {checked} tables and diagrams stay within 390 px");
     Ok(())
 }
+
+/// `cargo xtask present --port 0` in a process group of its own, ended with it.
+struct Present {
+    child: std::process::Child,
+    url: String,
+}
+
+impl Present {
+    fn start() -> Result<Present> {
+        use std::io::BufRead;
+        use std::os::unix::process::CommandExt;
+        let mut child = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
+            .args(["run", "--quiet", "--package", "xtask", "--", "present", "--port", "0"])
+            .current_dir(workspace_root())
+            .stdout(std::process::Stdio::piped())
+            .process_group(0)
+            .spawn()
+            .context("starting cargo xtask present")?;
+        let stdout = child.stdout.take().context("present's stdout")?;
+        let mut present = Present { child, url: String::new() };
+        for line in std::io::BufReader::new(stdout).lines() {
+            let line = line.context("reading present's output")?;
+            if let Some(rest) = line.strip_prefix("serving the deck at ") {
+                present.url = rest.split_whitespace().next().unwrap_or_default().to_string();
+                return Ok(present);
+            }
+        }
+        anyhow::bail!("cargo xtask present exited before serving")
+    }
+}
+
+impl Drop for Present {
+    fn drop(&mut self) {
+        // SAFETY: kill(2) on our own child's process group.
+        unsafe { libc::kill(-(self.child.id() as i32), libc::SIGKILL) };
+        let _ = self.child.wait();
+    }
+}
+
+/// Run live clicked in the speaker window plays in the audience window too.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn run_live_from_the_speaker_window_plays_in_the_main_window() -> Result<()> {
+    const DEMO: &str = "read-without-consuming";
+    let (chromium, chromedriver) = browser()?;
+    let present = Present::start()?;
+    let marker = format!("data-demo=\"{DEMO}\"");
+    let site = workspace_root().join("book");
+    let (page, html) = browser_tests::chapter_pages(&site)?
+        .into_iter()
+        .find(|(_, html)| html.contains(&marker))
+        .with_context(|| format!("no page of the talk embeds {DEMO}"))?;
+    // The slide that holds the demo.
+    let before = &html[..html.find(&marker).unwrap_or(0)];
+    let n = before.matches("<section class=\"slide\"").count();
+    let driver = Driver::start(&chromedriver)?;
+    let c = driver.session(&chromium).await?;
+    let result = async {
+        c.goto(&format!("{}{page}?slides#slide-{n}", present.url)).await?;
+        ready(&c).await?;
+        let main = c.window().await?;
+        press(&c, 's').await?;
+        let t0 = std::time::Instant::now();
+        let speaker = loop {
+            if let Some(w) = c.windows().await?.into_iter().find(|w| *w != main) {
+                break w;
+            }
+            ensure!(t0.elapsed() < WAIT, "S opened no speaker window");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        };
+        c.switch_to_window(speaker).await?;
+        ready(&c).await?;
+        let figure = format!("document.querySelector('section.deck-current figure.demo[data-demo=\"{DEMO}\"]')");
+        wait_for(&c, &format!("{figure} && {figure}.dataset.live === 'ready'"), Duration::from_secs(10))
+            .await
+            .context("Run live is offered in the speaker window")?;
+        js(&c, &format!("{figure}.querySelector('.demo-run-live').click(); return 0;")).await?;
+        wait_for(&c, &format!("{figure}.dataset.state === 'live-done'"), Duration::from_secs(20)).await?;
+        c.switch_to_window(main).await?;
+        let there = format!("document.querySelector('figure.demo[data-demo=\"{DEMO}\"]')");
+        wait_for(&c, &format!("{there}.dataset.state === 'live-done'"), WAIT)
+            .await
+            .context("the main window shows the live run")?;
+        let meta = js(&c, &format!("return {there}.querySelector('.demo-meta').textContent;")).await?;
+        ensure!(meta.as_str().is_some_and(|m| m.starts_with("live run")), "the main window's caption: {meta}");
+        let text = js(&c, &format!("return {there}.querySelector('pre.terminal samp').textContent;")).await?;
+        ensure!(text.as_str().is_some_and(|t| t.contains("PASS")), "the live output reached the main window: {text}");
+        Ok::<(), anyhow::Error>(())
+    }
+    .await;
+    if let Err(e) = &result {
+        let shot = screenshot(&c, "cockpit-live-failure").await;
+        eprintln!("failed: {e:#}\nscreenshot: {shot:?}");
+    }
+    let _ = c.close().await;
+    result
+}
