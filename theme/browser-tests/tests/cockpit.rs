@@ -16,6 +16,10 @@ use serde_json::Value;
 
 const WAIT: Duration = Duration::from_secs(8);
 
+/// Both tests write the talk's `book/` (one builds it, the other presents it): one at a
+/// time.
+static BOOK: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 /// The talk's pages in reading order, from its SUMMARY (chapters with slides).
 fn chapters(site: &std::path::Path) -> Result<Vec<(String, usize)>> {
     let html = std::fs::read_to_string(site.join("title.html")).context("reading title.html")?;
@@ -46,21 +50,35 @@ fn build_talk() -> Result<PathBuf> {
 
 async fn viewport(c: &Client, w: u32, h: u32) -> Result<()> {
     c.set_window_size(w, h).await?;
-    let chrome = js(c, "return [outerWidth - innerWidth, outerHeight - innerHeight];").await?;
+    let chrome = js(
+        c,
+        "return [outerWidth - innerWidth, outerHeight - innerHeight];",
+    )
+    .await?;
     let extra = |i: usize| chrome[i].as_u64().unwrap_or(0) as u32;
     c.set_window_size(w + extra(0), h + extra(1)).await?;
     let inner = js(c, "return [innerWidth, innerHeight];").await?;
-    ensure!(inner == serde_json::json!([w, h]), "the viewport is {inner}, not {w}×{h}");
+    ensure!(
+        inner == serde_json::json!([w, h]),
+        "the viewport is {inner}, not {w}×{h}"
+    );
     Ok(())
 }
 
 async fn open(c: &Client, s: &Server, page: &str) -> Result<()> {
-    c.goto(&s.url(page)).await.with_context(|| format!("opening {page}"))?;
+    c.goto(&s.url(page))
+        .await
+        .with_context(|| format!("opening {page}"))?;
     ready(c).await
 }
 
 async fn ready(c: &Client) -> Result<()> {
-    wait_for(c, "document.documentElement.dataset.player === 'ready'", WAIT).await
+    wait_for(
+        c,
+        "document.documentElement.dataset.player === 'ready'",
+        WAIT,
+    )
+    .await
 }
 
 async fn num(c: &Client, script: &str) -> Result<f64> {
@@ -71,7 +89,11 @@ async fn num(c: &Client, script: &str) -> Result<f64> {
 }
 
 async fn slide(c: &Client) -> Result<u64> {
-    Ok(num(c, "return Number(document.documentElement.dataset.slide || 0);").await? as u64)
+    Ok(num(
+        c,
+        "return Number(document.documentElement.dataset.slide || 0);",
+    )
+    .await? as u64)
 }
 
 async fn step(c: &Client) -> Result<u64> {
@@ -82,10 +104,10 @@ async fn step(c: &Client) -> Result<u64> {
     .await? as u64)
 }
 
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_cockpit_on_the_real_talk() -> Result<()> {
     let (chromium, chromedriver) = browser()?;
+    let _book = BOOK.lock().await;
     let site = build_talk()?;
     let chapters = chapters(&site)?;
     let server = Server::start(&site).await?;
@@ -93,15 +115,33 @@ async fn the_cockpit_on_the_real_talk() -> Result<()> {
     let c = driver.session(&chromium).await?;
     let result = async {
         for (name, outcome) in [
-            ("notes show whole on every slide", notes(&c, &server, &chapters).await),
+            (
+                "notes show whole on every slide",
+                notes(&c, &server, &chapters).await,
+            ),
             ("the pacing against a fake clock", pacing(&c, &server).await),
             ("steps across a chapter boundary", steps(&c, &server).await),
             ("talk-wide numbers", numbers(&c, &server, &chapters).await),
-            ("the overview opens at the current slide", overview(&c, &server).await),
-            ("blackout and no reading frame across chapters", chapter_change(&c, &server, &chapters).await),
-            ("the pop-up blocked fallback", popup_blocked(&c, &server).await),
-            ("search finds words of the notes", search(&c, &server, &chapters).await),
-            ("tables and diagrams on a phone", phone(&c, &server, &chapters).await),
+            (
+                "the overview opens at the current slide",
+                overview(&c, &server).await,
+            ),
+            (
+                "blackout and no reading frame across chapters",
+                chapter_change(&c, &server, &chapters).await,
+            ),
+            (
+                "the pop-up blocked fallback",
+                popup_blocked(&c, &server).await,
+            ),
+            (
+                "search finds words of the notes",
+                search(&c, &server, &chapters).await,
+            ),
+            (
+                "tables and diagrams on a phone",
+                phone(&c, &server, &chapters).await,
+            ),
         ] {
             outcome.with_context(|| format!("scenario: {name}"))?;
             eprintln!("ok: {name}");
@@ -128,10 +168,19 @@ async fn measure_notes(
     let (mut whole, mut with_notes, mut failing) = (0, 0, Vec::new());
     for (page, _) in chapters {
         open(c, s, &format!("{page}?speaker#slide-1")).await?;
-        let count = num(c, "return document.querySelectorAll('main > section.slide').length;").await? as usize;
+        let count = num(
+            c,
+            "return document.querySelectorAll('main > section.slide').length;",
+        )
+        .await? as usize;
         for n in 1..=count {
             js(c, &format!("location.hash = '#slide-{n}'; return 0;")).await?;
-            wait_for(c, &format!("document.documentElement.dataset.slide === '{n}'"), WAIT).await?;
+            wait_for(
+                c,
+                &format!("document.documentElement.dataset.slide === '{n}'"),
+                WAIT,
+            )
+            .await?;
             let m = js(
                 c,
                 "const notes = document.querySelector('section.slide.deck-current > aside.notes');
@@ -164,10 +213,14 @@ async fn measure_notes(
 async fn notes(c: &Client, s: &Server, chapters: &[(String, usize)]) -> Result<()> {
     viewport(c, 1920, 1080).await?;
     let (big, big_of, _) = measure_notes(c, s, chapters).await?;
-    eprintln!("notes at 1920×1080: the spoken paragraph shows whole on {big} of {big_of} slides with notes");
+    eprintln!(
+        "notes at 1920×1080: the spoken paragraph shows whole on {big} of {big_of} slides with notes"
+    );
     viewport(c, 1280, 800).await?;
     let (whole, of, failing) = measure_notes(c, s, chapters).await?;
-    eprintln!("notes at 1280×800: the spoken paragraph shows whole on {whole} of {of} slides with notes");
+    eprintln!(
+        "notes at 1280×800: the spoken paragraph shows whole on {whole} of {of} slides with notes"
+    );
     ensure!(of > 0, "no slide of the talk has notes");
     ensure!(
         failing.is_empty(),
@@ -187,21 +240,37 @@ async fn notes(c: &Client, s: &Server, chapters: &[(String, usize)]) -> Result<(
     )
     .await?;
     let a = |i: usize| areas[i].as_f64().unwrap_or(0.0);
-    ensure!(a(0) > a(1) && a(0) > a(2) && a(0) > a(3), "the notes are the largest panel: {areas}");
-    ensure!(a(1) > 0.0 && a(2) > 0.0, "current and next slide previews show: {areas}");
+    ensure!(
+        a(0) > a(1) && a(0) > a(2) && a(0) > a(3),
+        "the notes are the largest panel: {areas}"
+    );
+    ensure!(
+        a(1) > 0.0 && a(2) > 0.0,
+        "current and next slide previews show: {areas}"
+    );
     // + makes the type larger, and the choice is remembered; − makes it smaller.
     let size = "return parseFloat(getComputedStyle(document.querySelector('section.slide.deck-current > aside.notes')).fontSize);";
     let before = num(c, size).await?;
     press(c, '+').await?;
     let larger = num(c, size).await?;
-    ensure!(larger > before * 1.05, "+ makes the notes larger ({before} → {larger})");
+    ensure!(
+        larger > before * 1.05,
+        "+ makes the notes larger ({before} → {larger})"
+    );
     c.refresh().await?;
     ready(c).await?;
-    ensure!((num(c, size).await? - larger).abs() < 0.5, "the size is remembered after a reload");
+    ensure!(
+        (num(c, size).await? - larger).abs() < 0.5,
+        "the size is remembered after a reload"
+    );
     press(c, '-').await?;
-    ensure!((num(c, size).await? - before).abs() < 0.5, "− makes it smaller again");
+    ensure!(
+        (num(c, size).await? - before).abs() < 0.5,
+        "− makes it smaller again"
+    );
     // J and K scroll the notes (the arrows turn slides).
-    let top = "return document.querySelector('section.slide.deck-current > aside.notes').scrollTop;";
+    let top =
+        "return document.querySelector('section.slide.deck-current > aside.notes').scrollTop;";
     js(c, "document.querySelector('section.slide.deck-current > aside.notes').style.height = '120px'; return 0;").await?;
     press(c, 'j').await?;
     ensure!(num(c, top).await? > 0.0, "J scrolls the notes down");
@@ -216,44 +285,95 @@ async fn pacing(c: &Client, s: &Server) -> Result<()> {
     js(c, "localStorage.removeItem('deck-timer'); window.__now = 1.7e12; Date.now = () => window.__now; return 0;").await?;
     c.refresh().await?;
     ready(c).await?;
-    js(c, "window.__now = 1.7e12; Date.now = () => window.__now; return 0;").await?;
-    let plan: Vec<f64> = js(c, "return document.querySelector('.deck-config').dataset.plan;")
-        .await?
-        .as_str()
-        .context("the page has a plan")?
-        .split(',')
-        .map(|t| t.parse().unwrap_or(f64::NAN))
-        .collect();
-    let duration = num(c, "return Number(document.querySelector('.deck-config').dataset.duration);").await?;
+    js(
+        c,
+        "window.__now = 1.7e12; Date.now = () => window.__now; return 0;",
+    )
+    .await?;
+    let plan: Vec<f64> = js(
+        c,
+        "return document.querySelector('.deck-config').dataset.plan;",
+    )
+    .await?
+    .as_str()
+    .context("the page has a plan")?
+    .split(',')
+    .map(|t| t.parse().unwrap_or(f64::NAN))
+    .collect();
+    let duration = num(
+        c,
+        "return Number(document.querySelector('.deck-config').dataset.duration);",
+    )
+    .await?;
     ensure!(duration == 2400.0, "book.toml says 40 minutes: {duration}");
     let text = |sel: &'static str| async move {
-        js(c, &format!("return document.querySelector('{sel}').textContent;"))
-            .await
-            .map(|v| v.as_str().unwrap_or_default().to_string())
+        js(
+            c,
+            &format!("return document.querySelector('{sel}').textContent;"),
+        )
+        .await
+        .map(|v| v.as_str().unwrap_or_default().to_string())
     };
-    ensure!(text(".deck-elapsed").await? == "0:00:00", "the timer waits for the first slide change");
+    ensure!(
+        text(".deck-elapsed").await? == "0:00:00",
+        "the timer waits for the first slide change"
+    );
     press(c, 'n').await?;
     ensure!(slide(c).await? == 2, "n moves on");
     // Started at the change, 0 s in; slide 2 is planned to start at plan[1].
-    wait_for(c, "document.querySelector('.deck-elapsed').dataset.running === 'true'", WAIT).await?;
+    wait_for(
+        c,
+        "document.querySelector('.deck-elapsed').dataset.running === 'true'",
+        WAIT,
+    )
+    .await?;
     let expect = |t: f64| {
-        let lead = if t < plan[1] { plan[1] - t } else if t > plan[2] { plan[2] - t } else { 0.0 };
+        let lead = if t < plan[1] {
+            plan[1] - t
+        } else if t > plan[2] {
+            plan[2] - t
+        } else {
+            0.0
+        };
         let s = lead.abs().round() as u64;
-        if s == 0 { "on time".to_string() }
-        else { format!("{}:{:02} {}", s / 60, s % 60, if lead > 0.0 { "ahead" } else { "behind" }) }
+        if s == 0 {
+            "on time".to_string()
+        } else {
+            format!(
+                "{}:{:02} {}",
+                s / 60,
+                s % 60,
+                if lead > 0.0 { "ahead" } else { "behind" }
+            )
+        }
     };
     for t in [0.0, (plan[1] + plan[2]) / 2.0, plan[2] + 95.0, 1500.0] {
-        js(c, &format!("window.__now = 1.7e12 + {}; return 0;", t * 1000.0)).await?;
+        js(
+            c,
+            &format!("window.__now = 1.7e12 + {}; return 0;", t * 1000.0),
+        )
+        .await?;
         let want = expect(t);
-        wait_for(c, &format!("document.querySelector('.deck-pace').textContent === '{want}'"), WAIT)
-            .await
-            .with_context(|| format!("at {t} s the pace says {want}"))?;
+        wait_for(
+            c,
+            &format!("document.querySelector('.deck-pace').textContent === '{want}'"),
+            WAIT,
+        )
+        .await
+        .with_context(|| format!("at {t} s the pace says {want}"))?;
         let left = 2400.0 - t;
         let want_left = format!("0:{:02}:{:02} left", (left as u64) / 60, (left as u64) % 60);
-        wait_for(c, &format!("document.querySelector('.deck-left').textContent === '{want_left}'"), WAIT)
-            .await?;
+        wait_for(
+            c,
+            &format!("document.querySelector('.deck-left').textContent === '{want_left}'"),
+            WAIT,
+        )
+        .await?;
     }
-    ensure!(expect(0.0).ends_with("ahead") && expect(1500.0).ends_with("behind"), "both sides were seen");
+    ensure!(
+        expect(0.0).ends_with("ahead") && expect(1500.0).ends_with("behind"),
+        "both sides were seen"
+    );
     // Z pauses: the fake clock moves, the timer does not; R resets.
     press(c, 'z').await?;
     let held = text(".deck-elapsed").await?;
@@ -261,7 +381,12 @@ async fn pacing(c: &Client, s: &Server) -> Result<()> {
     tokio::time::sleep(Duration::from_millis(400)).await;
     ensure!(text(".deck-elapsed").await? == held, "Z pauses the timer");
     press(c, 'r').await?;
-    wait_for(c, "document.querySelector('.deck-elapsed').textContent === '0:00:00'", WAIT).await?;
+    wait_for(
+        c,
+        "document.querySelector('.deck-elapsed').textContent === '0:00:00'",
+        WAIT,
+    )
+    .await?;
     Ok(())
 }
 
@@ -282,17 +407,40 @@ async fn step_visible(c: &Client, i: usize) -> Result<bool> {
 /// Previous comes back to the last slide with every step shown, then hides them.
 async fn steps(c: &Client, s: &Server) -> Result<()> {
     open(c, s, "files.html?slides#slide-1").await?;
-    let last = num(c, "return document.querySelectorAll('main > section.slide').length;").await? as u64;
+    let last = num(
+        c,
+        "return document.querySelectorAll('main > section.slide').length;",
+    )
+    .await? as u64;
     open(c, s, &format!("files.html?slides#slide-{last}")).await?;
-    let total = num(c, "return Number(document.querySelector('section.slide.deck-current').dataset.steps || 0);").await? as u64;
-    ensure!(total >= 1, "files.html's last slide has steps (<!-- pause -->)");
-    ensure!(step(c).await? == 0 && !step_visible(c, 0).await?, "the slide opens with its steps hidden");
+    let total = num(
+        c,
+        "return Number(document.querySelector('section.slide.deck-current').dataset.steps || 0);",
+    )
+    .await? as u64;
+    ensure!(
+        total >= 1,
+        "files.html's last slide has steps (<!-- pause -->)"
+    );
+    ensure!(
+        step(c).await? == 0 && !step_visible(c, 0).await?,
+        "the slide opens with its steps hidden"
+    );
     for k in 1..=total {
         press(c, 'n').await?;
-        ensure!(slide(c).await? == last && step(c).await? == k, "Next shows step {k} before moving on");
-        ensure!(step_visible(c, k as usize - 1).await?, "step {k} is visible");
+        ensure!(
+            slide(c).await? == last && step(c).await? == k,
+            "Next shows step {k} before moving on"
+        );
+        ensure!(
+            step_visible(c, k as usize - 1).await?,
+            "step {k} is visible"
+        );
         let hash = js(c, "return location.hash;").await?;
-        ensure!(hash == serde_json::json!(format!("#slide-{last}.{k}")), "the URL names the step: {hash}");
+        ensure!(
+            hash == serde_json::json!(format!("#slide-{last}.{k}")),
+            "the URL names the step: {hash}"
+        );
     }
     press(c, 'n').await?;
     wait_for(c, "location.pathname.endsWith('/sockets.html')", WAIT).await?;
@@ -302,11 +450,16 @@ async fn steps(c: &Client, s: &Server) -> Result<()> {
     wait_for(c, "location.pathname.endsWith('/files.html')", WAIT).await?;
     ready(c).await?;
     ensure!(
-        slide(c).await? == last && step(c).await? == total && step_visible(c, total as usize - 1).await?,
+        slide(c).await? == last
+            && step(c).await? == total
+            && step_visible(c, total as usize - 1).await?,
         "Previous comes back to the last slide with all its steps"
     );
     press(c, 'p').await?;
-    ensure!(step(c).await? == total - 1 && !step_visible(c, total as usize - 1).await?, "Previous hides the last step");
+    ensure!(
+        step(c).await? == total - 1 && !step_visible(c, total as usize - 1).await?,
+        "Previous hides the last step"
+    );
     // A deep link names a step; the speaker window shows the step and the next step.
     open(c, s, &format!("files.html?speaker#slide-{last}")).await?;
     ensure!(step(c).await? == 0, "the speaker view at step 0");
@@ -318,14 +471,21 @@ async fn steps(c: &Client, s: &Server) -> Result<()> {
          return [getComputedStyle(n).display, st.classList.contains('deck-shown'), getComputedStyle(st).visibility];",
     )
     .await?;
-    ensure!(next == serde_json::json!(["flex", true, "visible"]), "Next's preview is this slide with its first step: {next}");
+    ensure!(
+        next == serde_json::json!(["flex", true, "visible"]),
+        "Next's preview is this slide with its first step: {next}"
+    );
     open(c, s, &format!("files.html?slides#slide-{last}.1")).await?;
-    ensure!(step(c).await? == 1 && step_visible(c, 0).await?, "#slide-N.1 opens with one step shown");
+    ensure!(
+        step(c).await? == 1 && step_visible(c, 0).await?,
+        "#slide-N.1 opens with one step shown"
+    );
     // The overview and print show every step.
     open(c, s, &format!("files.html?slides#slide-{last}")).await?;
     press(c, 'o').await?;
     ensure!(step_visible(c, 0).await?, "the overview shows all steps");
-    c.goto(&s.url(&format!("files.html?print#slide-{last}"))).await?;
+    c.goto(&s.url(&format!("files.html?print#slide-{last}")))
+        .await?;
     ready(c).await?;
     let all = js(c, "return [...document.querySelectorAll('.deck-step')].every(e => getComputedStyle(e).visibility === 'visible');").await?;
     ensure!(all == serde_json::json!(true), "print shows all steps");
@@ -352,12 +512,21 @@ async fn numbers(c: &Client, s: &Server, chapters: &[(String, usize)]) -> Result
         press(c, d).await?;
     }
     press(c, Key::Enter.into()).await?;
-    wait_for(c, &format!("location.pathname.endsWith('/{target_page}')"), WAIT).await?;
+    wait_for(
+        c,
+        &format!("location.pathname.endsWith('/{target_page}')"),
+        WAIT,
+    )
+    .await?;
     ready(c).await?;
-    ensure!(slide(c).await? == 2, "{number} Enter opens slide 2 of {target_page}");
+    ensure!(
+        slide(c).await? == 2,
+        "{number} Enter opens slide 2 of {target_page}"
+    );
     let hud = js(c, "return document.getElementById('deck-hud').textContent;").await?;
     ensure!(
-        hud.as_str().is_some_and(|h| h.starts_with(&format!("{number} / "))),
+        hud.as_str()
+            .is_some_and(|h| h.starts_with(&format!("{number} / "))),
         "and the HUD says {number}: {hud}"
     );
     Ok(())
@@ -385,10 +554,19 @@ async fn overview(c: &Client, s: &Server) -> Result<()> {
     )
     .await?;
     let f = |i: usize| rect[i].as_f64().unwrap_or(f64::NAN);
-    ensure!(f(3) > 10.0, "earlier chapters' tiles are above this chapter's: {rect}");
-    ensure!(f(0) >= 0.0 && f(1) <= f(2), "the current tile is in view: {rect}");
+    ensure!(
+        f(3) > 10.0,
+        "earlier chapters' tiles are above this chapter's: {rect}"
+    );
+    ensure!(
+        f(0) >= 0.0 && f(1) <= f(2),
+        "the current tile is in view: {rect}"
+    );
     let outline = js(c, "return getComputedStyle(document.querySelector('main > section.slide.deck-current')).outlineColor;").await?;
-    ensure!(outline == serde_json::json!("rgb(245, 184, 0)"), "and marked as the current one: {outline}");
+    ensure!(
+        outline == serde_json::json!("rgb(245, 184, 0)"),
+        "and marked as the current one: {outline}"
+    );
     Ok(())
 }
 
@@ -407,19 +585,35 @@ async fn chapter_change(c: &Client, s: &Server, chapters: &[(String, usize)]) ->
     }
     wait_for(c, &format!("location.pathname.endsWith('/{next}')"), WAIT).await?;
     ready(c).await?;
-    ensure!(has_class(c, "deck-black").await?, "blackout survives the chapter change");
+    ensure!(
+        has_class(c, "deck-black").await?,
+        "blackout survives the chapter change"
+    );
+    wait_for(
+        c,
+        "performance.getEntriesByName('first-contentful-paint').length > 0",
+        WAIT,
+    )
+    .await
+    .context("the new chapter paints")?;
     let paint = js(
         c,
         "const fcp = performance.getEntriesByName('first-contentful-paint')[0];
          return [fcp ? fcp.startTime : null, Number(document.documentElement.dataset.tookOver)];",
     )
     .await?;
-    if let (Some(painted), Some(took)) = (paint[0].as_f64(), paint[1].as_f64()) {
-        ensure!(painted >= took, "the page painted content at {painted} ms, before the player took over at {took} ms");
-    }
-    ensure!(paint[1].as_f64().is_some(), "the player says when it took over: {paint}");
+    let (Some(painted), Some(took)) = (paint[0].as_f64(), paint[1].as_f64()) else {
+        anyhow::bail!("no paint time or no take-over time: {paint}");
+    };
+    ensure!(
+        painted >= took,
+        "the page painted content at {painted} ms, before the player took over at {took} ms"
+    );
     press(c, 'b').await?;
-    ensure!(!has_class(c, "deck-black").await?, "B again shows the slides");
+    ensure!(
+        !has_class(c, "deck-black").await?,
+        "B again shows the slides"
+    );
     Ok(())
 }
 
@@ -436,18 +630,36 @@ async fn popup_blocked(c: &Client, s: &Server) -> Result<()> {
     js(c, "window.open = () => null; return 0;").await?;
     press(c, 's').await?;
     wait_for(c, "document.getElementById('deck-popup-blocked')", WAIT).await?;
-    let href = js(c, "return document.querySelector('#deck-popup-blocked a.deck-speaker-tab').href;").await?;
-    let href = href.as_str().context("the notice links to the speaker view")?.to_string();
-    ensure!(href.contains("?speaker") && href.ends_with("#slide-2"), "the link: {href}");
+    let href = js(
+        c,
+        "return document.querySelector('#deck-popup-blocked a.deck-speaker-tab').href;",
+    )
+    .await?;
+    let href = href
+        .as_str()
+        .context("the notice links to the speaker view")?
+        .to_string();
     ensure!(
-        js(c, "return !!document.querySelector('#deck-popup-blocked .deck-speaker-here');").await? == serde_json::json!(true),
+        href.contains("?speaker") && href.ends_with("#slide-2"),
+        "the link: {href}"
+    );
+    ensure!(
+        js(
+            c,
+            "return !!document.querySelector('#deck-popup-blocked .deck-speaker-here');"
+        )
+        .await?
+            == serde_json::json!(true),
         "and offers this very tab"
     );
     let tab = c.new_window(true).await?;
     c.switch_to_window(tab.handle.clone()).await?;
     c.goto(&href).await?;
     ready(c).await?;
-    ensure!(has_class(c, "deck-speaker").await? && slide(c).await? == 2, "the tab is the speaker view at slide 2");
+    ensure!(
+        has_class(c, "deck-speaker").await? && slide(c).await? == 2,
+        "the tab is the speaker view at slide 2"
+    );
     press(c, 'n').await?;
     c.switch_to_window(main.clone()).await?;
     wait_for(c, "document.documentElement.dataset.slide === '3'", WAIT)
@@ -474,10 +686,20 @@ async fn search(c: &Client, s: &Server, chapters: &[(String, usize)]) -> Result<
              return [split(notes), split(main.textContent + ' ' + document.title)];",
         )
         .await?;
-        for w in words[0].as_array().into_iter().flatten().filter_map(Value::as_str) {
+        for w in words[0]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str)
+        {
             in_notes.insert(w.to_string());
         }
-        for w in words[1].as_array().into_iter().flatten().filter_map(Value::as_str) {
+        for w in words[1]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str)
+        {
             elsewhere.insert(w.to_string());
         }
     }
@@ -490,12 +712,21 @@ async fn search(c: &Client, s: &Server, chapters: &[(String, usize)]) -> Result<
     }
     let word = only_notes.context("no word is only in the notes")?;
     open(c, s, &chapters[0].0).await?;
-    c.find(fantoccini::Locator::Css("#mdbook-search-toggle")).await?.click().await?;
-    let bar = c.find(fantoccini::Locator::Css("#mdbook-searchbar")).await?;
+    c.find(fantoccini::Locator::Css("#mdbook-search-toggle"))
+        .await?
+        .click()
+        .await?;
+    let bar = c
+        .find(fantoccini::Locator::Css("#mdbook-searchbar"))
+        .await?;
     bar.send_keys(&word).await?;
-    wait_for(c, "document.querySelectorAll('#mdbook-searchresults li').length > 0", WAIT)
-        .await
-        .with_context(|| format!("searching for `{word}`, a word only in the notes"))?;
+    wait_for(
+        c,
+        "document.querySelectorAll('#mdbook-searchresults li').length > 0",
+        WAIT,
+    )
+    .await
+    .with_context(|| format!("searching for `{word}`, a word only in the notes"))?;
     let found = js(
         c,
         &format!("return [...document.querySelectorAll('#mdbook-searchresults li')].some(li => li.textContent.toLowerCase().includes('{word}'));"),
@@ -540,8 +771,14 @@ async fn phone(c: &Client, s: &Server, chapters: &[(String, usize)]) -> Result<(
              return [out, d.querySelectorAll('main table, main .diagram').length, w.innerWidth];",
         )
         .await?;
-        ensure!(cut[2] == serde_json::json!(390), "the phone is 390 px wide: {cut}");
-        ensure!(cut[0].as_array().is_some_and(|a| a.is_empty()), "{page}: cut at the right edge: {cut}");
+        ensure!(
+            cut[2] == serde_json::json!(390),
+            "the phone is 390 px wide: {cut}"
+        );
+        ensure!(
+            cut[0].as_array().is_some_and(|a| a.is_empty()),
+            "{page}: cut at the right edge: {cut}"
+        );
         checked += cut[1].as_u64().unwrap_or(0);
     }
     ensure!(checked > 0, "the talk has tables or diagrams to check");
@@ -560,18 +797,34 @@ impl Present {
         use std::io::BufRead;
         use std::os::unix::process::CommandExt;
         let mut child = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
-            .args(["run", "--quiet", "--package", "xtask", "--", "present", "--port", "0"])
+            .args([
+                "run",
+                "--quiet",
+                "--package",
+                "xtask",
+                "--",
+                "present",
+                "--port",
+                "0",
+            ])
             .current_dir(workspace_root())
             .stdout(std::process::Stdio::piped())
             .process_group(0)
             .spawn()
             .context("starting cargo xtask present")?;
         let stdout = child.stdout.take().context("present's stdout")?;
-        let mut present = Present { child, url: String::new() };
+        let mut present = Present {
+            child,
+            url: String::new(),
+        };
         for line in std::io::BufReader::new(stdout).lines() {
             let line = line.context("reading present's output")?;
             if let Some(rest) = line.strip_prefix("serving the deck at ") {
-                present.url = rest.split_whitespace().next().unwrap_or_default().to_string();
+                present.url = rest
+                    .split_whitespace()
+                    .next()
+                    .unwrap_or_default()
+                    .to_string();
                 return Ok(present);
             }
         }
@@ -592,6 +845,7 @@ impl Drop for Present {
 async fn run_live_from_the_speaker_window_plays_in_the_main_window() -> Result<()> {
     const DEMO: &str = "read-without-consuming";
     let (chromium, chromedriver) = browser()?;
+    let _book = BOOK.lock().await;
     let present = Present::start()?;
     let marker = format!("data-demo=\"{DEMO}\"");
     let site = workspace_root().join("book");
@@ -605,7 +859,8 @@ async fn run_live_from_the_speaker_window_plays_in_the_main_window() -> Result<(
     let driver = Driver::start(&chromedriver)?;
     let c = driver.session(&chromium).await?;
     let result = async {
-        c.goto(&format!("{}{page}?slides#slide-{n}", present.url)).await?;
+        c.goto(&format!("{}{page}?slides#slide-{n}", present.url))
+            .await?;
         ready(&c).await?;
         let main = c.window().await?;
         press(&c, 's').await?;
@@ -619,21 +874,50 @@ async fn run_live_from_the_speaker_window_plays_in_the_main_window() -> Result<(
         };
         c.switch_to_window(speaker).await?;
         ready(&c).await?;
-        let figure = format!("document.querySelector('section.deck-current figure.demo[data-demo=\"{DEMO}\"]')");
-        wait_for(&c, &format!("{figure} && {figure}.dataset.live === 'ready'"), Duration::from_secs(10))
-            .await
-            .context("Run live is offered in the speaker window")?;
-        js(&c, &format!("{figure}.querySelector('.demo-run-live').click(); return 0;")).await?;
-        wait_for(&c, &format!("{figure}.dataset.state === 'live-done'"), Duration::from_secs(20)).await?;
+        let figure = format!(
+            "document.querySelector('section.deck-current figure.demo[data-demo=\"{DEMO}\"]')"
+        );
+        wait_for(
+            &c,
+            &format!("{figure} && {figure}.dataset.live === 'ready'"),
+            Duration::from_secs(10),
+        )
+        .await
+        .context("Run live is offered in the speaker window")?;
+        js(
+            &c,
+            &format!("{figure}.querySelector('.demo-run-live').click(); return 0;"),
+        )
+        .await?;
+        wait_for(
+            &c,
+            &format!("{figure}.dataset.state === 'live-done'"),
+            Duration::from_secs(20),
+        )
+        .await?;
         c.switch_to_window(main).await?;
         let there = format!("document.querySelector('figure.demo[data-demo=\"{DEMO}\"]')");
         wait_for(&c, &format!("{there}.dataset.state === 'live-done'"), WAIT)
             .await
             .context("the main window shows the live run")?;
-        let meta = js(&c, &format!("return {there}.querySelector('.demo-meta').textContent;")).await?;
-        ensure!(meta.as_str().is_some_and(|m| m.starts_with("live run")), "the main window's caption: {meta}");
-        let text = js(&c, &format!("return {there}.querySelector('pre.terminal samp').textContent;")).await?;
-        ensure!(text.as_str().is_some_and(|t| t.contains("PASS")), "the live output reached the main window: {text}");
+        let meta = js(
+            &c,
+            &format!("return {there}.querySelector('.demo-meta').textContent;"),
+        )
+        .await?;
+        ensure!(
+            meta.as_str().is_some_and(|m| m.starts_with("live run")),
+            "the main window's caption: {meta}"
+        );
+        let text = js(
+            &c,
+            &format!("return {there}.querySelector('pre.terminal samp').textContent;"),
+        )
+        .await?;
+        ensure!(
+            text.as_str().is_some_and(|t| t.contains("PASS")),
+            "the live output reached the main window: {text}"
+        );
         Ok::<(), anyhow::Error>(())
     }
     .await;

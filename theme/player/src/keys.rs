@@ -52,7 +52,10 @@ pub const HELP: &[(&str, &str)] = &[
     ("B or .", "black screen"),
     ("S", "speaker window"),
     ("J / K", "speaker window: scroll the notes down / up"),
-    ("+ / −", "speaker window: larger / smaller notes (remembered)"),
+    (
+        "+ / −",
+        "speaker window: larger / smaller notes (remembered)",
+    ),
     ("Z / R", "speaker window: pause or start / reset the timer"),
     ("T", "dark / light slides"),
     ("?", "this help"),

@@ -146,7 +146,9 @@ async fn fill(
 
 /// Scrolls the overview so that the current slide's tile is in the middle.
 pub fn show_current(document: &Document) -> Result<(), JsValue> {
-    if let Some(tile) = document.query_selector("html.deck-overview main section.slide.deck-current")? {
+    if let Some(tile) =
+        document.query_selector("html.deck-overview main section.slide.deck-current")?
+    {
         let options = web_sys::ScrollIntoViewOptions::new();
         options.set_block(web_sys::ScrollLogicalPosition::Center);
         tile.scroll_into_view_with_scroll_into_view_options(&options);

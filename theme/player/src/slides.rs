@@ -275,7 +275,13 @@ impl Deck {
     }
 
     /// The other window moved (or blacked out): follow it.
-    pub fn follow(&self, path: &str, slide: usize, step: usize, black: bool) -> Result<(), JsValue> {
+    pub fn follow(
+        &self,
+        path: &str,
+        slide: usize,
+        step: usize,
+        black: bool,
+    ) -> Result<(), JsValue> {
         let location = dom::window()?.location();
         if black != self.blackout.get() {
             self.set_blackout(black)?;
@@ -478,7 +484,11 @@ impl Deck {
     fn jump(&self, number: usize) -> Result<(), JsValue> {
         let here = self.talk.number(0);
         if self.talk.total == 0 || (here..here + self.sections.len()).contains(&number) {
-            let n = if self.talk.total == 0 { number } else { number + 1 - here };
+            let n = if self.talk.total == 0 {
+                number
+            } else {
+                number + 1 - here
+            };
             return self.go(n - 1, Via::Local);
         }
         let Some((page, slide)) = self.talk.locate(number) else {

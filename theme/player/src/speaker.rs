@@ -279,9 +279,8 @@ impl Panel {
         } else {
             String::new()
         };
-        self.position.set_text_content(Some(&format!(
-            "Slide {number} of {total}{step} · {title}"
-        )));
+        self.position
+            .set_text_content(Some(&format!("Slide {number} of {total}{step} · {title}")));
         self.slot.set(deck.talk.slot(n));
         if matches!(via, Via::Local | Via::Remote) && Timer::load().pristine() {
             let timer = Timer::load().toggled(js_sys::Date::now());
@@ -533,7 +532,13 @@ mod tests {
     fn a_reset_timer_is_pristine_until_started() {
         assert!(Timer::default().pristine());
         assert!(!Timer::default().toggled(5.0).pristine());
-        assert!(!Timer { since: None, banked: 10.0 }.pristine());
+        assert!(
+            !Timer {
+                since: None,
+                banked: 10.0
+            }
+            .pristine()
+        );
     }
 
     #[test]

@@ -42,7 +42,8 @@ pub fn show(section: &Element, shown: usize) -> Result<usize, JsValue> {
     let steps = of(section);
     let shown = shown.min(steps.len());
     for (i, step) in steps.iter().enumerate() {
-        step.class_list().toggle_with_force("deck-shown", i < shown)?;
+        step.class_list()
+            .toggle_with_force("deck-shown", i < shown)?;
     }
     section.set_attribute("data-step", &shown.to_string())?;
     Ok(shown)

@@ -21,11 +21,7 @@ pub struct Talk {
 
 impl Talk {
     pub fn read(document: &Document) -> Talk {
-        let Some(el) = document
-            .query_selector(".deck-config")
-            .ok()
-            .flatten()
-        else {
+        let Some(el) = document.query_selector(".deck-config").ok().flatten() else {
             return Talk::default();
         };
         let attr = |name: &str| el.get_attribute(name).unwrap_or_default();

@@ -220,9 +220,8 @@ impl Pace {
         let mut first = 1;
         let mut out = Vec::new();
         for (i, chapter) in chapters.iter().enumerate() {
-            let mut attrs = format!(
-                " data-first=\"{first}\" data-total=\"{total}\" data-chapters=\"{pages}\""
-            );
+            let mut attrs =
+                format!(" data-first=\"{first}\" data-total=\"{total}\" data-chapters=\"{pages}\"");
             if let (Some(d), Some(plan)) = (self.duration, &plan) {
                 let starts: Vec<String> = plan[i].iter().map(|t| format!("{t:.1}")).collect();
                 attrs.push_str(&format!(

@@ -126,7 +126,8 @@ pub fn plan(
 
 /// Parses a length of time: `40m`, `1h30m`, `90s`, `2400` (seconds), `45m30s`.
 pub fn parse_duration(text: &str) -> Result<f64, String> {
-    let bad = || format!("`{text}` is not a length of time (write e.g. \"40m\", \"1h30m\" or \"90s\")");
+    let bad =
+        || format!("`{text}` is not a length of time (write e.g. \"40m\", \"1h30m\" or \"90s\")");
     let text = text.trim();
     if let Ok(seconds) = text.parse::<f64>() {
         return (seconds.is_finite() && seconds >= 0.0)
@@ -186,37 +187,75 @@ mod tests {
         assert_eq!(
             loads,
             vec![
-                SlideLoad { spoken_words: 4, demos: 0 },
-                SlideLoad { spoken_words: 0, demos: 1 },
-                SlideLoad { spoken_words: 9, demos: 0 },
+                SlideLoad {
+                    spoken_words: 4,
+                    demos: 0
+                },
+                SlideLoad {
+                    spoken_words: 0,
+                    demos: 1
+                },
+                SlideLoad {
+                    spoken_words: 9,
+                    demos: 0
+                },
             ]
         );
     }
 
     #[test]
     fn budgets_fix_chapters_and_the_rest_is_shared_by_weight() {
-        let heavy = SlideLoad { spoken_words: 100, demos: 1 };
+        let heavy = SlideLoad {
+            spoken_words: 100,
+            demos: 1,
+        };
         let light = SlideLoad::default();
         let chapters = vec![
-            Chapter { file: "a.md".into(), slides: vec![light, light] },
-            Chapter { file: "b.md".into(), slides: vec![heavy, light] },
-            Chapter { file: "c.md".into(), slides: vec![heavy] },
+            Chapter {
+                file: "a.md".into(),
+                slides: vec![light, light],
+            },
+            Chapter {
+                file: "b.md".into(),
+                slides: vec![heavy, light],
+            },
+            Chapter {
+                file: "c.md".into(),
+                slides: vec![heavy],
+            },
         ];
         let budgets = BTreeMap::from([("a.md".to_string(), 600.0)]);
         let plan = plan(2400.0, &budgets, &chapters).unwrap();
         assert_eq!(plan[0], vec![0.0, 300.0, 600.0]);
         assert!((plan[2][1] - 2400.0).abs() < 1e-6, "{plan:?}");
         // b and c share 1800 s by weight: b weighs 75 + 5, c weighs 75.
-        assert!((plan[1][2] - plan[1][0] - 1800.0 * 80.0 / 155.0).abs() < 1e-6, "{plan:?}");
-        assert!(plan[1][1] - plan[1][0] > 10.0 * (plan[1][2] - plan[1][1]), "the heavy slide gets more: {plan:?}");
+        assert!(
+            (plan[1][2] - plan[1][0] - 1800.0 * 80.0 / 155.0).abs() < 1e-6,
+            "{plan:?}"
+        );
+        assert!(
+            plan[1][1] - plan[1][0] > 10.0 * (plan[1][2] - plan[1][1]),
+            "the heavy slide gets more: {plan:?}"
+        );
     }
 
     #[test]
     fn budgets_must_name_chapters_and_fit_the_duration() {
-        let chapters = vec![Chapter { file: "a.md".into(), slides: vec![SlideLoad::default()] }];
+        let chapters = vec![Chapter {
+            file: "a.md".into(),
+            slides: vec![SlideLoad::default()],
+        }];
         let unknown = BTreeMap::from([("z.md".to_string(), 60.0)]);
-        assert!(plan(600.0, &unknown, &chapters).unwrap_err().contains("`z.md`"));
+        assert!(
+            plan(600.0, &unknown, &chapters)
+                .unwrap_err()
+                .contains("`z.md`")
+        );
         let over = BTreeMap::from([("a.md".to_string(), 700.0)]);
-        assert!(plan(600.0, &over, &chapters).unwrap_err().contains("more than"));
+        assert!(
+            plan(600.0, &over, &chapters)
+                .unwrap_err()
+                .contains("more than")
+        );
     }
 }

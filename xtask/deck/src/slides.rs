@@ -580,7 +580,10 @@ mod tests {
         assert!(out[..first].contains("always"), "{out}");
         let steps_end = out.rfind("</div>").unwrap();
         assert!(out[first..steps_end].contains("- two"), "{out}");
-        assert!(steps_end < out.find("<aside").unwrap(), "steps end before the notes: {out}");
+        assert!(
+            steps_end < out.find("<aside").unwrap(),
+            "steps end before the notes: {out}"
+        );
         assert!(!out.contains("pause"), "the markers are gone: {out}");
         assert!(out[out.find("<aside").unwrap()..].contains("more"), "{out}");
         assert_eq!(count_slides(&out), 2);
