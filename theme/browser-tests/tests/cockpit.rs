@@ -757,7 +757,7 @@ async fn phone(c: &Client, s: &Server, chapters: &[(String, usize)]) -> Result<(
         .await?;
         wait_for(
             c,
-            "(() => { const d = document.getElementById('phone').contentDocument; return d && d.documentElement.dataset.player === 'ready'; })()",
+            "(() => { const d = document.getElementById('phone').contentDocument; return !!d && !!d.documentElement && d.documentElement.dataset.player === 'ready'; })()",
             WAIT,
         )
         .await?;
