@@ -15,6 +15,17 @@ pub fn snmp(protocol: &str, field: &str) -> Result<u64> {
         .with_context(|| format!("no {protocol}: {field} counter in /proc/net/snmp"))
 }
 
+/// One counter of the network namespace of the calling thread, e.g.
+/// `this_netns("netstat", "TcpExt", "ListenOverflows")`: `/proc/net` names the
+/// namespace of the process's main thread, `/proc/thread-self/net` that of this thread,
+/// which is what a demo working inside its own namespace needs.
+pub fn this_netns(file: &str, protocol: &str, field: &str) -> Result<u64> {
+    let path = format!("/proc/thread-self/net/{file}");
+    let text = std::fs::read_to_string(&path).with_context(|| format!("reading {path}"))?;
+    snmp_field(&text, protocol, field)
+        .with_context(|| format!("no {protocol}: {field} counter in {path}"))
+}
+
 /// Finds `field` in the `PROTOCOL:` header line and returns the number under it in the
 /// next `PROTOCOL:` line.
 fn snmp_field(text: &str, protocol: &str, field: &str) -> Option<u64> {

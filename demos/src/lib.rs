@@ -18,6 +18,14 @@
 //!
 //! Exit statuses follow [`transcript::exit`]: 0 the kernel agreed, 1 it did not,
 //! 2 the experiment itself failed, 77 skipped, 124 the watchdog stopped the demo.
+//!
+//! `--break` proves a demo can fail: the demo calls [`Demo::breaks`] with what it
+//! changes (it removes or inverts the one mechanism the claim rests on), runs the same
+//! checks, and must then end FAIL (exit 1), naming the check that failed.
+//!
+//! Lines the claim rests on (every check, the verdict, and evidence printed with
+//! [`Demo::key`]) start with [`FOCUS`] when the output is coloured, so a slide can
+//! show only them.
 
 // The example above is a whole demo file, `fn main` included, on purpose.
 #![allow(clippy::needless_doctest_main)]
@@ -47,6 +55,10 @@ pub const IO_TIMEOUT: Duration = Duration::from_secs(2);
 /// The whole demo's hard limit unless `DEMO_LIMIT_SECS` says otherwise.
 pub const DEFAULT_LIMIT: Duration = Duration::from_secs(5);
 
+/// Starts a focus line: an OSC sequence that terminals ignore and the transcript
+/// reader turns into a `focus` flag (the lines a slide shows before "show all").
+pub const FOCUS: &str = "\x1b]99;f\x07";
+
 /// The kernel disagreed with the claim. Returned (as an error) by [`Demo::check`].
 #[derive(Debug)]
 pub struct Disagreed(pub String);
@@ -73,32 +85,54 @@ impl std::error::Error for Skipped {}
 pub struct Demo {
     verbose: bool,
     colour: bool,
+    broken: bool,
+    /// What `--break` changes, once the demo has said it.
+    breaks: Option<String>,
     start: Instant,
     checks: u32,
 }
 
+/// The command line every demo understands.
+#[derive(Debug, Default, PartialEq, Eq)]
+struct Args {
+    verbose: bool,
+    broken: bool,
+    help: bool,
+}
+
+fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Args, String> {
+    let mut parsed = Args::default();
+    for arg in args {
+        match arg.as_str() {
+            "-v" | "--verbose" => parsed.verbose = true,
+            "--break" => parsed.broken = true,
+            "-h" | "--help" => parsed.help = true,
+            other => return Err(format!("unknown argument {other:?} (try --help)")),
+        }
+    }
+    Ok(parsed)
+}
+
 /// Runs a demo body and exits with the status its outcome calls for.
 ///
-/// Parses the common flags (`--verbose`, `--help`), starts the watchdog, and turns the
-/// body's result into the exit status: `Ok` passes; a [`Disagreed`] fails; a
+/// Parses the common flags (`--verbose`, `--break`, `--help`), starts the watchdog, and
+/// turns the body's result into the exit status: `Ok` passes; a [`Disagreed`] fails; a
 /// [`Skipped`] skips; any other error is an error of the experiment itself.
 pub fn run(body: impl FnOnce(&mut Demo) -> Result<()>) -> ! {
-    let mut verbose = false;
-    for arg in std::env::args().skip(1) {
-        match arg.as_str() {
-            "-v" | "--verbose" => verbose = true,
-            "-h" | "--help" => {
-                println!("usage: {} [--verbose]", program_name());
-                std::process::exit(exit::PASSED);
-            }
-            other => {
-                eprintln!(
-                    "{}: unknown argument {other:?} (try --help)",
-                    program_name()
-                );
-                std::process::exit(exit::ERROR);
-            }
+    let args = match parse_args(std::env::args().skip(1)) {
+        Ok(args) => args,
+        Err(why) => {
+            eprintln!("{}: {why}", program_name());
+            std::process::exit(exit::ERROR);
         }
+    };
+    if args.help {
+        println!(
+            "usage: {} [--verbose] [--break]\n  --verbose  more detail\n  \
+             --break    remove the mechanism the claim rests on; the demo must then FAIL",
+            program_name()
+        );
+        std::process::exit(exit::PASSED);
     }
     let limit = std::env::var("DEMO_LIMIT_SECS")
         .ok()
@@ -112,41 +146,23 @@ pub fn run(body: impl FnOnce(&mut Demo) -> Result<()>) -> ! {
     let colour = std::env::var_os("NO_COLOR").is_none()
         && (std::env::var_os("CLICOLOR_FORCE").is_some() || std::io::stdout().is_terminal());
     let mut demo = Demo {
-        verbose,
+        verbose: args.verbose,
         colour,
+        broken: args.broken,
+        breaks: None,
         start: Instant::now(),
         checks: 0,
     };
-    let result = body(&mut demo);
-    let elapsed = demo.start.elapsed().as_secs_f64();
-    let code = match result {
-        Ok(()) => {
-            let verdict = demo.paint("1;32", "PASS");
-            demo.line(format_args!(
-                "{verdict}: the kernel agrees ({} checks, {elapsed:.2} s)",
-                demo.checks
-            ));
-            exit::PASSED
-        }
-        Err(e) => {
-            let _ = std::io::stdout().flush();
-            if let Some(Skipped(why)) = e.downcast_ref() {
-                let verdict = demo.paint("1;33", "SKIP");
-                eprintln!("{verdict}: {why}");
-                exit::SKIPPED
-            } else if let Some(Disagreed(what)) = e.downcast_ref() {
-                let verdict = demo.paint("1;31", "FAIL");
-                eprintln!("{verdict}: the kernel did not do what the slide says: {what}");
-                exit::FAILED
-            } else {
-                let verdict = demo.paint("1;31", "ERROR");
-                eprintln!("{verdict}: the experiment could not run: {e:#}");
-                exit::ERROR
-            }
-        }
-    };
+    let mut result = body(&mut demo);
+    if demo.broken && demo.breaks.is_none() && result.is_ok() {
+        result = Err(anyhow::anyhow!(
+            "this demo does not implement --break (it never called d.breaks)"
+        ));
+    }
+    let code = demo.verdict(result);
     let _ = std::io::stdout().flush();
     peer::reap_all();
+    cleanup::remove_all();
     std::process::exit(code)
 }
 
@@ -172,12 +188,52 @@ fn start_watchdog(limit: Duration) {
                 limit.as_secs_f64()
             );
             peer::kill_all();
+            cleanup::remove_all();
             std::process::exit(exit::TIMED_OUT);
         })
         .expect("spawning the watchdog thread");
 }
 
 impl Demo {
+    /// Prints the verdict line (a focus line) and returns the exit status for it.
+    fn verdict(&self, result: Result<()>) -> i32 {
+        let elapsed = self.start.elapsed().as_secs_f64();
+        let focus = self.focus();
+        match result {
+            Ok(()) => {
+                let verdict = self.paint("1;32", "PASS");
+                self.line(format_args!(
+                    "{focus}{verdict}: the kernel agrees ({} checks, {elapsed:.2} s)",
+                    self.checks
+                ));
+                exit::PASSED
+            }
+            Err(e) => {
+                let _ = std::io::stdout().flush();
+                if let Some(Skipped(why)) = e.downcast_ref() {
+                    let verdict = self.paint("1;33", "SKIP");
+                    eprintln!("{focus}{verdict}: {why}");
+                    exit::SKIPPED
+                } else if let Some(Disagreed(what)) = e.downcast_ref() {
+                    let verdict = self.paint("1;31", "FAIL");
+                    eprintln!(
+                        "{focus}{verdict}: the kernel did not do what the slide says: {what}"
+                    );
+                    exit::FAILED
+                } else {
+                    let verdict = self.paint("1;31", "ERROR");
+                    eprintln!("{focus}{verdict}: the experiment could not run: {e:#}");
+                    exit::ERROR
+                }
+            }
+        }
+    }
+
+    /// The focus marker when writing colour (capture and Run live), else nothing.
+    fn focus(&self) -> &'static str {
+        if self.colour { FOCUS } else { "" }
+    }
+
     /// Wraps `text` in an SGR colour when output is coloured.
     pub fn paint(&self, sgr: &str, text: impl Display) -> String {
         if self.colour {
@@ -210,6 +266,32 @@ impl Demo {
     pub fn saw(&self, what: impl Display) {
         let label = self.paint("2", "  kernel:");
         self.line(format_args!("{label} {what}"));
+    }
+
+    /// Reports decisive evidence: like [`Demo::saw`], but a focus line, one of the few
+    /// a slide shows before "show all".
+    pub fn key(&self, what: impl Display) {
+        let label = self.paint("2", "  kernel:");
+        let focus = self.focus();
+        self.line(format_args!("{focus}{label} {what}"));
+    }
+
+    /// Declares what `--break` changes in this demo and returns whether it is in
+    /// effect. When it is, prints one line saying so, once, before the demo goes on.
+    pub fn breaks(&mut self, what: impl Display) -> bool {
+        if self.broken && self.breaks.is_none() {
+            let what = what.to_string();
+            let label = self.paint("1;35", "--break");
+            let focus = self.focus();
+            self.line(format_args!("{focus}{label}: {what}"));
+            self.breaks = Some(what);
+        }
+        self.broken
+    }
+
+    /// True when run with `--break` (see [`Demo::breaks`]).
+    pub fn broken(&self) -> bool {
+        self.broken
     }
 
     /// More detail, printed only with `--verbose`.
@@ -263,13 +345,14 @@ impl Demo {
     /// Asserts one part of the claim. Prints ✓ or ✗; a ✗ ends the demo as FAILED.
     pub fn check(&mut self, ok: bool, what: impl Display) -> Result<()> {
         self.checks += 1;
+        let focus = self.focus();
         if ok {
             let mark = self.paint("32", "✓");
-            self.line(format_args!("  {mark} {what}"));
+            self.line(format_args!("{focus}  {mark} {what}"));
             Ok(())
         } else {
             let mark = self.paint("31", "✗");
-            self.line(format_args!("  {mark} {what}"));
+            self.line(format_args!("{focus}  {mark} {what}"));
             Err(Disagreed(what.to_string()).into())
         }
     }
@@ -286,13 +369,71 @@ pub fn is_root() -> bool {
     nix::unistd::geteuid().is_root()
 }
 
-/// A private temporary directory, removed when dropped (also on error paths).
-pub fn private_dir() -> Result<tempfile::TempDir> {
+/// A private (0700) temporary directory, removed when dropped (also on error paths)
+/// and by the watchdog when it stops the demo.
+pub fn private_dir() -> Result<PrivateDir> {
     use anyhow::Context;
-    tempfile::Builder::new()
-        .prefix("eykiw-demo-")
-        .tempdir()
-        .context("creating a private temporary directory")
+    use std::os::unix::fs::PermissionsExt;
+    // Created under the registry's lock, so the watchdog cannot run between the
+    // directory's creation and its registration.
+    let dir = cleanup::register(|| {
+        tempfile::Builder::new()
+            .prefix("eykiw-demo-")
+            .permissions(std::fs::Permissions::from_mode(0o700))
+            .tempdir()
+            .context("creating a private temporary directory")
+    })?;
+    Ok(PrivateDir { dir })
+}
+
+/// A temporary directory of [`private_dir`].
+#[derive(Debug)]
+pub struct PrivateDir {
+    dir: tempfile::TempDir,
+}
+
+impl PrivateDir {
+    pub fn path(&self) -> &std::path::Path {
+        self.dir.path()
+    }
+}
+
+impl Drop for PrivateDir {
+    fn drop(&mut self) {
+        cleanup::forget(self.dir.path());
+    }
+}
+
+/// Temporary directories still alive, for the paths that end the process without
+/// running destructors (the watchdog's `exit`, and `run`'s own).
+mod cleanup {
+    use std::path::{Path, PathBuf};
+    use std::sync::Mutex;
+
+    static DIRS: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
+
+    fn dirs() -> std::sync::MutexGuard<'static, Vec<PathBuf>> {
+        DIRS.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub(crate) fn register(
+        create: impl FnOnce() -> crate::Result<tempfile::TempDir>,
+    ) -> crate::Result<tempfile::TempDir> {
+        let mut dirs = dirs();
+        let dir = create()?;
+        dirs.push(dir.path().to_owned());
+        Ok(dir)
+    }
+
+    pub(crate) fn forget(path: &Path) {
+        dirs().retain(|p| p != path);
+    }
+
+    pub(crate) fn remove_all() {
+        for path in std::mem::take(&mut *dirs()) {
+            let _ = std::fs::remove_dir_all(path);
+        }
+    }
 }
 
 /// A name that no other run of any demo uses at the same time, for abstract
@@ -344,6 +485,32 @@ mod tests {
         assert_eq!(human(Duration::from_micros(42)), "42 µs");
         assert_eq!(human(Duration::from_micros(41_700)), "41.7 ms");
         assert_eq!(human(Duration::from_millis(2_500)), "2.50 s");
+    }
+
+    fn args(list: &[&str]) -> Result<Args, String> {
+        parse_args(list.iter().map(|s| s.to_string()))
+    }
+
+    #[test]
+    fn break_and_verbose_are_parsed_unknown_flags_refused() {
+        assert_eq!(args(&[]).unwrap(), Args::default());
+        let both = args(&["--break", "-v"]).unwrap();
+        assert!(both.broken && both.verbose && !both.help);
+        assert!(args(&["--brake"]).unwrap_err().contains("--brake"));
+    }
+
+    #[test]
+    fn private_dirs_are_0700_and_the_cleanup_removes_them() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = private_dir().unwrap();
+        let mode = std::fs::metadata(dir.path()).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o700);
+        let path = dir.path().to_owned();
+        std::fs::write(path.join("f"), b"x").unwrap();
+        // What the watchdog does before exit, with the value still alive.
+        cleanup::remove_all();
+        assert!(!path.exists());
+        drop(dir);
     }
 
     #[test]

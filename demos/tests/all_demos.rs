@@ -1,8 +1,10 @@
 //! Every demo, run as a test: all at once, twice in a row, as a presenter might.
 //!
-//! Each must pass its own assertion (or skip with a reason), stay within its time
-//! limit, and leave nothing behind: no process, no file in its temporary directory,
-//! no network namespace, no network interface.
+//! Each must pass its own assertion (or skip, where [`may_skip`] allows it), stay
+//! within its time limit, and leave nothing behind: no process, no file in its
+//! temporary directory, no network namespace, no network interface. Run with
+//! `--break`, each must FAIL (exit 1) naming a check; stopped by its watchdog at once,
+//! each must still leave nothing behind.
 
 use std::collections::BTreeSet;
 use std::os::unix::process::CommandExt;
@@ -23,17 +25,20 @@ fn exclusive() -> std::sync::MutexGuard<'static, ()> {
     ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner())
 }
 
+/// This checkout's demos crate (cargo's run-time value: a test binary reused from
+/// another checkout through a shared target dir has a stale compiled-in one).
+fn demos_dir() -> PathBuf {
+    std::env::var_os("CARGO_MANIFEST_DIR")
+        .map_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")), PathBuf::from)
+}
+
+/// The demo catalogue, by the same rule `cargo xtask demo`, capture and the slides use.
+fn catalog() -> Vec<transcript::catalog::DemoInfo> {
+    transcript::catalog::list(&demos_dir()).unwrap_or_else(|e| panic!("{e}"))
+}
+
 fn demo_names() -> Vec<String> {
-    let bin = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/bin");
-    let mut names: Vec<String> = std::fs::read_dir(&bin)
-        .expect("reading src/bin")
-        .filter_map(|e| {
-            let path = e.ok()?.path();
-            (path.extension()? == "rs").then(|| path.file_stem()?.to_str().map(str::to_owned))?
-        })
-        .collect();
-    names.sort();
-    names
+    catalog().into_iter().map(|d| d.name).collect()
 }
 
 /// Cargo builds every binary of the package before its integration tests, next to
@@ -91,11 +96,38 @@ fn read_all(mut pipe: impl std::io::Read + Send + 'static) -> std::thread::JoinH
     })
 }
 
-fn run_all_at_once(names: &[String], tmp: &Path) -> Vec<Run> {
+/// Why a demo may skip on this machine, or None when a skip would be a surprise
+/// (and so a failure). Every demo not listed must run everywhere.
+fn may_skip(name: &str) -> Option<&'static str> {
+    let root = nix_is_root();
+    let has = |program: &str| Command::new(program).arg("-V").output().is_ok();
+    match name {
+        "accept-queue-overflow" if !root => Some("needs root for a network namespace"),
+        "connect-timeout" | "congested-path" if !root || !has("tc") => {
+            Some("needs root for network namespaces, and iproute2's tc")
+        }
+        "icmp-echo" if !root => Some("ping_group_range may exclude an ordinary user"),
+        "zombie-file" if !root => Some("without a private tmpfs the shared TMPDIR may be busy"),
+        "etc-services" if !Path::new("/etc/services").exists() => Some("no /etc/services"),
+        "stdio-socket" if !has("tr") => Some("no tr program"),
+        "bind-addresses" if !Path::new("/proc/sys/net/ipv6").exists() => Some("no IPv6"),
+        _ => None,
+    }
+}
+
+fn nix_is_root() -> bool {
+    // SAFETY: geteuid has no arguments and cannot fail.
+    unsafe { libc::geteuid() == 0 }
+}
+
+/// Runs every demo at once with `args` and `env`; waits for all.
+fn run_all_at_once(names: &[String], tmp: &Path, args: &[&str], env: &[(&str, &str)]) -> Vec<Run> {
     let started: Vec<_> = names
         .iter()
         .map(|name| {
             let child = Command::new(binary(name))
+                .args(args)
+                .envs(env.iter().copied())
                 .env("TMPDIR", tmp)
                 .env("NO_COLOR", "1")
                 .stdin(Stdio::null())
@@ -146,29 +178,146 @@ fn run_all_at_once(names: &[String], tmp: &Path) -> Vec<Run> {
         .collect()
 }
 
+/// What the demos must leave as they found it.
+struct Machine {
+    netns: BTreeSet<String>,
+    links: BTreeSet<String>,
+}
+
+impl Machine {
+    fn now() -> Machine {
+        Machine {
+            netns: listing("/run/netns"),
+            links: listing("/sys/class/net"),
+        }
+    }
+}
+
+/// Everything the demos left behind: processes, files in TMPDIR, namespaces, links.
+fn leftovers(binaries: &[PathBuf], tmp: &Path, before: &Machine) -> Vec<String> {
+    let mut found = Vec::new();
+    let procs = our_processes(binaries);
+    if !procs.is_empty() {
+        found.push(format!("processes left behind: {procs:?}"));
+    }
+    let files = listing(tmp.to_str().expect("utf-8 temp path"));
+    if !files.is_empty() {
+        found.push(format!("files left in TMPDIR: {files:?}"));
+    }
+    let now = Machine::now();
+    if now.netns != before.netns {
+        found.push(format!(
+            "network namespaces changed: {:?} -> {:?}",
+            before.netns, now.netns
+        ));
+    }
+    if now.links != before.links {
+        found.push(format!(
+            "network interfaces changed: {:?} -> {:?}",
+            before.links, now.links
+        ));
+    }
+    found
+}
+
+fn built_binaries(names: &[String]) -> Vec<PathBuf> {
+    let binaries: Vec<PathBuf> = names.iter().map(|n| binary(n)).collect();
+    for b in &binaries {
+        assert!(b.exists(), "{} was not built", b.display());
+    }
+    binaries
+}
+
+#[test]
+fn every_demo_fails_with_break_naming_a_check() {
+    let _guard = exclusive();
+    let names = demo_names();
+    let binaries = built_binaries(&names);
+    let before = Machine::now();
+    let tmp = tempfile::tempdir().expect("a temporary directory for the demos");
+    let mut failures = Vec::new();
+    for run in run_all_at_once(&names, tmp.path(), &["--break"], &[]) {
+        eprintln!(
+            "--break: {:<28} {:<8} {:>6.2} s",
+            run.name,
+            run.status.to_string(),
+            run.took.as_secs_f64()
+        );
+        match run.status {
+            Status::Failed => {
+                let said_what = run.output.contains("--break: ");
+                let named = run.output.lines().any(|l| l.trim_start().starts_with("✗ "))
+                    && run.output.contains("FAIL: ");
+                if !said_what || !named {
+                    failures.push(format!(
+                        "{} failed under --break but did not say what it changed \
+                         ({said_what}) or which check failed ({named}):\n{}",
+                        run.name, run.output
+                    ));
+                }
+            }
+            Status::Skipped if may_skip(&run.name).is_some() => {}
+            _ => failures.push(format!(
+                "{} ended {} (exit {:?}) under --break; it must FAIL (exit 1):\n{}",
+                run.name, run.status, run.code, run.output
+            )),
+        }
+    }
+    failures.extend(leftovers(&binaries, tmp.path(), &before));
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
+
+#[test]
+fn every_demo_stopped_by_its_watchdog_leaves_nothing_behind() {
+    let _guard = exclusive();
+    let names = demo_names();
+    let binaries = built_binaries(&names);
+    let before = Machine::now();
+    let tmp = tempfile::tempdir().expect("a temporary directory for the demos");
+    let mut stopped = 0;
+    let mut failures = Vec::new();
+    // Two limits: one that stops most demos during their set-up, one in mid-run.
+    for limit in ["0.02", "0.15"] {
+        for run in run_all_at_once(&names, tmp.path(), &[], &[("DEMO_LIMIT_SECS", limit)]) {
+            if run.code == Some(exit::TIMED_OUT) {
+                stopped += 1;
+            } else if run.code.is_none() {
+                failures.push(format!(
+                    "{} hung past its watchdog:\n{}",
+                    run.name, run.output
+                ));
+            }
+        }
+        failures.extend(
+            leftovers(&binaries, tmp.path(), &before)
+                .into_iter()
+                .map(|l| format!("DEMO_LIMIT_SECS={limit}: {l}")),
+        );
+    }
+    eprintln!("watchdog: {stopped} runs stopped early");
+    assert!(stopped > 0, "no demo was stopped by a tiny DEMO_LIMIT_SECS");
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
+
 #[test]
 fn every_demo_passes_together_twice_and_leaves_nothing_behind() {
     let _guard = exclusive();
     let names = demo_names();
     assert!(!names.is_empty(), "no demos found");
-    let binaries: Vec<PathBuf> = names.iter().map(|n| binary(n)).collect();
-    for b in &binaries {
-        assert!(b.exists(), "{} was not built", b.display());
-    }
-    let netns_before = listing("/run/netns");
-    let links_before = listing("/sys/class/net");
+    let binaries = built_binaries(&names);
+    let before = Machine::now();
     let tmp = tempfile::tempdir().expect("a temporary directory for the demos");
 
     let mut failures = Vec::new();
     let (mut passed, mut skipped) = (0, 0);
     for round in 1..=2 {
-        for run in run_all_at_once(&names, tmp.path()) {
+        for run in run_all_at_once(&names, tmp.path(), &[], &[]) {
             let verdict = match run.status {
                 Status::Passed => {
                     passed += 1;
                     "passed"
                 }
-                Status::Skipped => {
+                Status::Skipped if may_skip(&run.name).is_some() => {
                     skipped += 1;
                     "skipped"
                 }
@@ -199,28 +348,11 @@ fn every_demo_passes_together_twice_and_leaves_nothing_behind() {
                 run.took.as_secs_f64()
             );
         }
-        let leftover = our_processes(&binaries);
-        if !leftover.is_empty() {
-            failures.push(format!(
-                "round {round}: processes left behind: {leftover:?}"
-            ));
-        }
-        let files = listing(tmp.path().to_str().expect("utf-8 temp path"));
-        if !files.is_empty() {
-            failures.push(format!("round {round}: files left in TMPDIR: {files:?}"));
-        }
-        let netns = listing("/run/netns");
-        if netns != netns_before {
-            failures.push(format!(
-                "round {round}: network namespaces changed: {netns_before:?} -> {netns:?}"
-            ));
-        }
-        let links = listing("/sys/class/net");
-        if links != links_before {
-            failures.push(format!(
-                "round {round}: network interfaces changed: {links_before:?} -> {links:?}"
-            ));
-        }
+        failures.extend(
+            leftovers(&binaries, tmp.path(), &before)
+                .into_iter()
+                .map(|l| format!("round {round}: {l}")),
+        );
     }
     eprintln!(
         "demos: {passed} passed, {} failed, {skipped} skipped",
@@ -232,17 +364,13 @@ fn every_demo_passes_together_twice_and_leaves_nothing_behind() {
 #[test]
 fn every_demo_states_a_claim_and_answers_help() {
     let _guard = exclusive();
-    for name in demo_names() {
-        let source = std::fs::read_to_string(
-            Path::new(env!("CARGO_MANIFEST_DIR"))
-                .join("src/bin")
-                .join(format!("{name}.rs")),
-        )
-        .unwrap();
-        let first = source.lines().next().unwrap_or_default();
+    for demo in catalog() {
+        let name = demo.name;
+        // The catalogue refuses a demo without a claim; a claim is a sentence.
         assert!(
-            first.starts_with("//! ") && first.len() > 20,
-            "{name}: first line must be the claim: {first:?}"
+            demo.claim.len() > 20,
+            "{name}: the claim (first `//!` line) is too short: {:?}",
+            demo.claim
         );
         let out = Command::new(binary(&name)).arg("--help").output().unwrap();
         assert_eq!(out.status.code(), Some(exit::PASSED), "{name} --help");

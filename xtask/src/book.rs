@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use anyhow::{Context, Result};
+use deck::DeckConfig;
 use mdbook_driver::MDBook;
 use mdbook_driver::config::Config;
 use xshell::Shell;
@@ -54,10 +55,43 @@ pub fn book_root(book: Option<&Path>) -> Result<PathBuf> {
         .with_context(|| format!("resolving {}", root.display()))
 }
 
+/// A book's `book.toml`, read in one place: mdBook's settings and the deck's table.
+pub struct BookConfig {
+    pub root: PathBuf,
+    pub mdbook: Config,
+    pub deck: DeckConfig,
+}
+
+impl BookConfig {
+    /// Reads and checks `root/book.toml`; a wrong deck key is an error here, before any
+    /// build starts.
+    pub fn load(root: &Path) -> Result<BookConfig> {
+        let toml = root.join("book.toml");
+        let mdbook =
+            Config::from_disk(&toml).with_context(|| format!("reading {}", toml.display()))?;
+        let deck =
+            DeckConfig::from_mdbook(&mdbook).with_context(|| format!("in {}", toml.display()))?;
+        Ok(BookConfig {
+            root: root.to_path_buf(),
+            mdbook,
+            deck,
+        })
+    }
+
+    /// The chapters' folder (`src` under `[book]`).
+    pub fn src_dir(&self) -> PathBuf {
+        self.root.join(&self.mdbook.book.src)
+    }
+
+    /// The demos crate the book embeds (`demos` under `[preprocessor.deck]`), if any.
+    pub fn demos_dir(&self) -> Option<PathBuf> {
+        self.deck.demos_dir(&self.root)
+    }
+}
+
 /// Builds the book at `root` into its build directory and returns that directory.
 pub fn build(root: &Path, strict: bool, player: Player) -> Result<PathBuf> {
-    let mut config = Config::from_disk(root.join("book.toml"))
-        .with_context(|| format!("reading {}", root.join("book.toml").display()))?;
+    let mut config = BookConfig::load(root)?.mdbook;
     if strict {
         config
             .set("preprocessor.deck.strict", true)

@@ -3,7 +3,9 @@
 //!
 //! A run that failed does not overwrite a good transcript (the failure is shown
 //! instead), and a skipped run only replaces a transcript that was skipped too: a
-//! machine without root must not erase the capture made on one with it.
+//! machine without root must not erase the capture made on one with it. Every
+//! transcript is checked as the build will check it before it replaces anything, and
+//! a Ctrl-C stops the running demos (with all they started) and stores nothing more.
 
 use std::path::Path;
 use std::process::ExitCode;
@@ -17,6 +19,8 @@ use crate::demos::{self, demos_dir};
 use crate::runner::{self, Event};
 
 pub fn run(names: &[String], jobs: usize, limit: Duration) -> Result<ExitCode> {
+    // First, before any thread starts (threads inherit the blocked signals).
+    runner::stop::on_stop(|| {})?;
     let catalog = demos::catalog()?;
     let chosen: Vec<_> = if names.is_empty() {
         catalog.iter().collect()
@@ -44,6 +48,9 @@ pub fn run(names: &[String], jobs: usize, limit: Duration) -> Result<ExitCode> {
             let bin_dir = bin_dir.clone();
             std::thread::spawn(move || {
                 loop {
+                    if runner::jail::stopping() {
+                        break;
+                    }
                     let Some((name, claim)) = queue.lock().unwrap_or_else(|e| e.into_inner()).pop()
                     else {
                         break;
@@ -70,6 +77,10 @@ pub fn run(names: &[String], jobs: usize, limit: Duration) -> Result<ExitCode> {
         total - bad.len(),
         t0.elapsed().as_secs_f64()
     );
+    if runner::jail::stopping() {
+        eprintln!("stopped: the demos that were running are killed, their runs not stored");
+        return Ok(ExitCode::from(130));
+    }
     Ok(if bad.is_empty() {
         ExitCode::SUCCESS
     } else {
@@ -77,6 +88,7 @@ pub fn run(names: &[String], jobs: usize, limit: Duration) -> Result<ExitCode> {
     })
 }
 
+#[derive(Debug)]
 pub struct Saved {
     pub stored: bool,
     pub why: &'static str,
@@ -109,17 +121,23 @@ fn capture_one(
     let (events, _cancel) = runner::start(bin, &[], &envs, limit)?;
     let mut chunks = Vec::new();
     let mut exit = None;
+    // The exit is the last event; a reader still blocked on a pipe does not hold us.
     for event in events {
         match event {
             Event::Output(chunk) => chunks.push(chunk),
             Event::Exit {
                 outcome,
                 duration_ms,
-            } => exit = Some((outcome, duration_ms)),
+                ..
+            } => {
+                exit = Some((outcome, duration_ms));
+                break;
+            }
         }
     }
     let (outcome, duration_ms) = exit.context("the demo runner ended without an exit event")?;
     let t = transcript_of(name, claim, chunks, outcome, duration_ms, metrics.read()?);
+    anyhow::ensure!(!runner::jail::stopping(), "stopped by a signal: not stored");
     let saved = store(&t)?;
     if !saved.stored {
         // Show what went wrong, since it is not in any file.
@@ -138,15 +156,14 @@ pub fn store(t: &Transcript) -> Result<Saved> {
 /// [`store`] for the demos crate at `demos_dir`.
 pub fn store_in(demos_dir: &Path, t: &Transcript) -> Result<Saved> {
     let path = deck::transcript_path(demos_dir, &t.demo);
-    let previous: Option<Transcript> = std::fs::read_to_string(&path)
-        .ok()
-        .and_then(|s| serde_json::from_str(&s).ok());
-    let keep_previous = match t.outcome.status {
-        Status::Passed => false,
-        Status::Skipped => previous
-            .as_ref()
-            .is_some_and(|p| p.outcome.status != Status::Skipped),
-        _ => previous.is_some(),
+    t.validate()
+        .map_err(|e| anyhow::anyhow!("{}: not stored: {e}", path.display()))?;
+    let previous = read_previous(&path);
+    let keep_previous = match (&previous, t.outcome.status) {
+        (_, Status::Passed) => false,
+        (Previous::Good(p), Status::Skipped) => p.outcome.status != Status::Skipped,
+        (Previous::Good(_), _) => true,
+        _ => false,
     };
     if keep_previous {
         return Ok(Saved {
@@ -154,24 +171,51 @@ pub fn store_in(demos_dir: &Path, t: &Transcript) -> Result<Saved> {
             why: "kept the previous transcript",
         });
     }
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-    }
-    let mut json = serde_json::to_string_pretty(t).context("serialising the transcript")?;
-    json.push('\n');
-    // Write then rename: an interrupted capture never leaves half a transcript.
-    let tmp = path.with_extension("json.tmp");
-    std::fs::write(&tmp, json).with_context(|| format!("writing {}", tmp.display()))?;
-    std::fs::rename(&tmp, &path).with_context(|| format!("renaming to {}", path.display()))?;
+    write_atomically(&path, t)?;
     let stored = matches!(t.outcome.status, Status::Passed | Status::Skipped);
     Ok(Saved {
         stored,
-        why: if stored {
-            "stored"
-        } else {
-            "stored (no earlier transcript)"
+        why: match (stored, previous) {
+            (true, _) => "stored",
+            (false, Previous::Unreadable) => "stored (over an unreadable transcript)",
+            (false, _) => "stored (no earlier transcript)",
         },
     })
+}
+
+enum Previous {
+    None,
+    /// There is a file, but the build would reject it.
+    Unreadable,
+    Good(Box<Transcript>),
+}
+
+fn read_previous(path: &Path) -> Previous {
+    let Ok(text) = std::fs::read_to_string(path) else {
+        return Previous::None;
+    };
+    match serde_json::from_str::<Transcript>(&text) {
+        Ok(t) if t.validate().is_ok() => Previous::Good(Box::new(t)),
+        _ => Previous::Unreadable,
+    }
+}
+
+/// Write to a hidden temporary file next to it, then rename: an interrupted capture
+/// never leaves half a transcript, and the temporary file is removed on any error.
+fn write_atomically(path: &Path, t: &Transcript) -> Result<()> {
+    let dir = path.parent().context("a transcript path has a directory")?;
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    let mut json = serde_json::to_string_pretty(t).context("serialising the transcript")?;
+    json.push('\n');
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".transcript-")
+        .tempfile_in(dir)
+        .with_context(|| format!("a temporary file in {}", dir.display()))?;
+    std::io::Write::write_all(&mut tmp, json.as_bytes())
+        .with_context(|| format!("writing {}", tmp.path().display()))?;
+    tmp.persist(path)
+        .with_context(|| format!("renaming to {}", path.display()))?;
+    Ok(())
 }
 
 /// A run as a transcript, stamped with this machine's kernel and the time now.
@@ -243,4 +287,71 @@ pub fn kernel_release() -> String {
     std::fs::read_to_string("/proc/sys/kernel/osrelease")
         .map(|s| s.trim().to_string())
         .unwrap_or_else(|_| "unknown".into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use transcript::{Chunk, Outcome, Stream};
+
+    fn run(status: Status, times: &[u64]) -> Transcript {
+        let chunks = times
+            .iter()
+            .map(|&at_ms| Chunk {
+                at_ms,
+                stream: Stream::Stdout,
+                text: "x\n".into(),
+            })
+            .collect();
+        let outcome = Outcome {
+            status,
+            code: Some(0),
+            signal: None,
+        };
+        transcript_of("demo-x", "a claim", chunks, outcome, 10, Vec::new())
+    }
+
+    fn files_in(dir: &Path) -> Vec<String> {
+        let mut names: Vec<String> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        names
+    }
+
+    #[test]
+    fn a_transcript_the_build_would_reject_is_never_stored() {
+        let dir = tempfile::tempdir().unwrap();
+        store_in(dir.path(), &run(Status::Passed, &[1, 5])).unwrap();
+        let path = deck::transcript_path(dir.path(), "demo-x");
+        let good = std::fs::read_to_string(&path).unwrap();
+        let err = store_in(dir.path(), &run(Status::Passed, &[9, 7])).unwrap_err();
+        assert!(format!("{err:#}").contains("backwards"), "{err:#}");
+        assert_eq!(
+            std::fs::read_to_string(&path).unwrap(),
+            good,
+            "the good one stays"
+        );
+        assert_eq!(
+            files_in(path.parent().unwrap()),
+            ["demo-x.json"],
+            "no temporary file left"
+        );
+    }
+
+    #[test]
+    fn a_failed_run_over_an_unreadable_transcript_says_so() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = deck::transcript_path(dir.path(), "demo-x");
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, "{ not json").unwrap();
+        let saved = store_in(dir.path(), &run(Status::Failed, &[1])).unwrap();
+        assert!(!saved.stored);
+        assert_eq!(saved.why, "stored (over an unreadable transcript)");
+        let back: Transcript =
+            serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        assert_eq!(back.outcome.status, Status::Failed);
+        assert_eq!(files_in(path.parent().unwrap()), ["demo-x.json"]);
+    }
 }

@@ -15,7 +15,7 @@ pub fn demos_dir() -> PathBuf {
 }
 
 pub fn catalog() -> Result<Vec<DemoInfo>> {
-    deck::catalog::list(&demos_dir())
+    Ok(deck::catalog::list(&demos_dir())?)
 }
 
 /// Looks names up in the catalogue; an unknown one is an error that names the closest.

@@ -2,22 +2,26 @@
 //!
 //! Capture stores what it hears in a transcript; the presenter's server streams it to
 //! the slide. Both get the same events: output chunks stamped with their time and
-//! stream, then the exit. Each demo runs in its own process group, so a timeout or a
-//! cancelled run kills the demo and every peer it forked, and nothing is left behind.
+//! stream, in the order they were read, then the exit. Each run is contained in a
+//! [`jail`] (a cgroup v2 of its own where Linux allows it), so a timeout, a cancelled
+//! run or the end of the demo kills the demo and every process it started, including
+//! those that left its process group or session, and nothing is left behind.
 
 use std::io::Read;
 use std::os::unix::process::CommandExt;
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
-use nix::sys::signal::{Signal, killpg};
-use nix::sys::wait::{Id, WaitPidFlag, WaitStatus, waitid};
-use nix::unistd::Pid;
 use transcript::{Chunk, Outcome, Status, Stream};
+
+pub mod jail;
+pub mod stop;
+
+use jail::Jail;
 
 /// What a running demo reports.
 #[derive(Debug, Clone)]
@@ -27,139 +31,226 @@ pub enum Event {
     Exit {
         outcome: Outcome,
         duration_ms: u64,
+        /// The demo printed more than the output cap and was stopped there.
+        truncated: bool,
     },
 }
 
-/// How long the pipe readers may take after the demo's group is dead. A descendant
-/// that left the group (setsid) could hold a pipe open forever; it does not hold the run.
+/// How long the pipe readers may take after the demo's jail is empty. Nothing should
+/// hold a pipe then; if something does, it does not hold the run.
 const DRAIN: Duration = Duration::from_secs(1);
+
+/// At most this many events wait for a slow consumer; then the readers wait, the
+/// pipes fill and the demo blocks: memory per run stays bounded.
+const QUEUE: usize = 32;
+
+/// Bytes of output a run may print before it is stopped (`DEMO_MAX_OUTPUT` overrides).
+pub const MAX_OUTPUT: usize = 4 << 20;
+
+/// The output cap: `DEMO_MAX_OUTPUT` (bytes) if set and valid, else [`MAX_OUTPUT`].
+pub fn max_output() -> usize {
+    std::env::var("DEMO_MAX_OUTPUT")
+        .ok()
+        .and_then(|v| v.trim().parse().ok())
+        .filter(|&n: &usize| n > 0)
+        .unwrap_or(MAX_OUTPUT)
+}
 
 /// A handle to stop a running demo early (a closed page, a Ctrl-C).
 #[derive(Debug, Clone)]
 pub struct Cancel {
-    pgid: Pid,
+    jail: Arc<Jail>,
     state: Arc<Mutex<RunState>>,
 }
 
 #[derive(Debug, Default)]
 struct RunState {
-    /// The group leader has been reaped: its id may now name someone else's group.
     finished: bool,
     cancelled: bool,
+    truncated: bool,
 }
 
 impl Cancel {
-    /// Kills the demo's whole process group, unless the run is already over.
+    /// Kills the demo and everything it started, unless the run is already over.
     pub fn cancel(&self) {
         let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
         if !state.finished {
             state.cancelled = true;
-            let _ = killpg(self.pgid, Signal::SIGKILL);
+            drop(state);
+            self.jail.kill();
         }
     }
 }
 
-/// Starts `binary args...` and returns its events and a way to stop it. The run is
-/// killed (as a group) once `limit` has passed, and then reports `TimedOut`.
+/// Starts `binary args...` with the default output cap; see [`start_capped`].
 pub fn start(
     binary: &Path,
     args: &[String],
     envs: &[(&str, &str)],
     limit: Duration,
 ) -> Result<(mpsc::Receiver<Event>, Cancel)> {
+    start_capped(binary, args, envs, limit, max_output())
+}
+
+/// Starts `binary args...` and returns its events and a way to stop it. The run is
+/// killed once `limit` has passed (then it reports `TimedOut`) or once it printed more
+/// than `cap` bytes (then `Error`, truncated).
+pub fn start_capped(
+    binary: &Path,
+    args: &[String],
+    envs: &[(&str, &str)],
+    limit: Duration,
+    cap: usize,
+) -> Result<(mpsc::Receiver<Event>, Cancel)> {
     let mut cmd = Command::new(binary);
     cmd.args(args)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
-        // A group of its own: killing the group kills the demo's forked peers too.
+        // A group of its own, so a terminal's Ctrl-C reaches xtask, which then ends the
+        // run itself, rather than the demo half-way.
         .process_group(0);
     for (k, v) in envs {
         cmd.env(k, v);
     }
+    let jail = Jail::new(&mut cmd).with_context(|| format!("a jail for {}", binary.display()))?;
     let started = Instant::now();
     let mut child = cmd
         .spawn()
         .with_context(|| format!("starting {}", binary.display()))?;
-    let pgid = Pid::from_raw(child.id() as i32);
     let cancel = Cancel {
-        pgid,
+        jail,
         state: Arc::new(Mutex::new(RunState::default())),
     };
-    let (tx, rx) = mpsc::channel();
-
-    let mut readers = Vec::new();
-    for (stream, pipe) in [
+    if jail::stopping() {
+        // A Ctrl-C came between the jail and the spawn; the jail was emptied before.
+        cancel.cancel();
+    }
+    let (tx, rx) = mpsc::sync_channel(QUEUE);
+    let sink = Arc::new(Mutex::new(Sink {
+        tx: tx.clone(),
+        started,
+        left: cap,
+        cap,
+        cancel: cancel.clone(),
+    }));
+    let pipes = [
         (
             Stream::Stdout,
-            child
-                .stdout
-                .take()
-                .map(|p| Box::new(p) as Box<dyn Read + Send>),
+            child.stdout.take().map(|p| Box::new(p) as Pipe),
         ),
         (
             Stream::Stderr,
-            child
-                .stderr
-                .take()
-                .map(|p| Box::new(p) as Box<dyn Read + Send>),
+            child.stderr.take().map(|p| Box::new(p) as Pipe),
         ),
-    ] {
-        let Some(pipe) = pipe else { continue };
-        let tx = tx.clone();
-        readers.push(std::thread::spawn(move || {
-            forward(pipe, stream, started, tx)
-        }));
-    }
-
-    let state = Arc::clone(&cancel.state);
+    ];
+    let readers: Vec<_> = pipes
+        .into_iter()
+        .filter_map(|(stream, pipe)| {
+            let (sink, pipe) = (Arc::clone(&sink), pipe?);
+            Some(std::thread::spawn(move || forward(pipe, stream, &sink)))
+        })
+        .collect();
+    let watched = cancel.clone();
     std::thread::spawn(move || {
-        let pid = Pid::from_raw(child.id() as i32);
-        let mut timed_out = false;
-        // Wait for the leader to exit without reaping it: while it is a zombie its id
-        // (and so the group's) cannot be reused, so killing the group cannot hit a stranger.
-        loop {
-            match waitid(
-                Id::Pid(pid),
-                WaitPidFlag::WEXITED | WaitPidFlag::WNOHANG | WaitPidFlag::WNOWAIT,
-            ) {
-                Ok(WaitStatus::StillAlive) if started.elapsed() >= limit => {
-                    timed_out = true;
-                    break;
-                }
-                Ok(WaitStatus::StillAlive) => std::thread::sleep(Duration::from_millis(5)),
-                _ => break,
-            }
-        }
-        let status = {
-            let mut state = state.lock().unwrap_or_else(|e| e.into_inner());
-            // Whatever the demo forked shares the group; none may outlive it.
-            let _ = killpg(pgid, Signal::SIGKILL);
-            let status = child.wait().ok();
-            state.finished = true;
-            status
-        };
+        let timed_out = wait_or_kill(&mut child, &watched, started + limit);
+        let status = child.wait().ok();
         // The pipes close when the last writer is gone; then the readers finish.
         let drained = Instant::now();
         while readers.iter().any(|r| !r.is_finished()) && drained.elapsed() < DRAIN {
-            std::thread::sleep(Duration::from_millis(5));
+            std::thread::sleep(Duration::from_millis(2));
         }
         let duration_ms = started.elapsed().as_millis() as u64;
-        let cancelled = state.lock().unwrap_or_else(|e| e.into_inner()).cancelled;
-        let outcome = outcome_of(status, timed_out || cancelled);
+        let (cancelled, truncated) = {
+            let mut state = watched.state.lock().unwrap_or_else(|e| e.into_inner());
+            state.finished = true;
+            (state.cancelled, state.truncated)
+        };
+        let outcome = outcome_of(status, timed_out || cancelled, truncated);
         let _ = tx.send(Event::Exit {
             outcome,
             duration_ms,
+            truncated,
         });
     });
     Ok((rx, cancel))
 }
 
-fn outcome_of(status: Option<std::process::ExitStatus>, killed_by_us: bool) -> Outcome {
+type Pipe = Box<dyn Read + Send>;
+
+/// Waits for the demo to exit or the deadline to pass, then kills whatever is left
+/// of the run (the demo's forked peers must not outlive it). True if it timed out.
+fn wait_or_kill(child: &mut Child, cancel: &Cancel, deadline: Instant) -> bool {
+    let timed_out = loop {
+        match child.try_wait() {
+            Ok(None) if Instant::now() >= deadline => break true,
+            Ok(None) => std::thread::sleep(Duration::from_millis(2)),
+            _ => break false,
+        }
+    };
+    cancel.jail.kill();
+    timed_out
+}
+
+/// Where both readers deliver: one lock, so chunks are stamped and queued in the
+/// order they were read, and the output cap counts both streams.
+struct Sink {
+    tx: mpsc::SyncSender<Event>,
+    started: Instant,
+    /// Bytes still allowed, of `cap`.
+    left: usize,
+    cap: usize,
+    cancel: Cancel,
+}
+
+impl Sink {
+    /// Queues `text`; false when nobody listens any more.
+    fn deliver(&mut self, stream: Stream, mut text: String) -> bool {
+        if self.left == 0 {
+            return true; // over the cap: the run is being killed; drain to the end
+        }
+        if text.len() > self.left {
+            let mut cut = self.left;
+            while !text.is_char_boundary(cut) {
+                cut -= 1;
+            }
+            text.truncate(cut);
+            text.push_str(&format!(
+                "\n[output stopped: more than {} bytes]\n",
+                self.cap
+            ));
+            self.left = 0;
+            self.cancel
+                .state
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .truncated = true;
+            self.cancel.jail.kill();
+        } else {
+            self.left -= text.len();
+        }
+        let at_ms = self.started.elapsed().as_millis() as u64;
+        self.tx
+            .send(Event::Output(Chunk {
+                at_ms,
+                stream,
+                text,
+            }))
+            .is_ok()
+    }
+}
+
+fn outcome_of(
+    status: Option<std::process::ExitStatus>,
+    killed_by_us: bool,
+    truncated: bool,
+) -> Outcome {
     use std::os::unix::process::ExitStatusExt;
     let code = status.and_then(|s| s.code());
     let signal = status.and_then(|s| s.signal());
-    let status = if killed_by_us {
+    let status = if truncated {
+        Status::Error
+    } else if killed_by_us {
         Status::TimedOut
     } else {
         match code {
@@ -174,40 +265,31 @@ fn outcome_of(status: Option<std::process::ExitStatus>, killed_by_us: bool) -> O
     }
 }
 
-/// Reads a pipe until EOF, sending each read as a chunk of text. A UTF-8 sequence cut
-/// by a read boundary is carried over to the next read instead of being mangled.
-fn forward(
-    mut pipe: Box<dyn Read + Send>,
-    stream: Stream,
-    started: Instant,
-    tx: mpsc::Sender<Event>,
-) {
+/// Reads a pipe until EOF, delivering each read as a chunk of text. A UTF-8 sequence
+/// cut by a read boundary is carried over to the next read instead of being mangled.
+fn forward(mut pipe: Pipe, stream: Stream, sink: &Mutex<Sink>) {
     let mut buf = vec![0u8; 64 * 1024];
     let mut pending: Vec<u8> = Vec::new();
+    let mut listened = true;
     loop {
         let n = match pipe.read(&mut buf) {
             Ok(0) | Err(_) => break,
             Ok(n) => n,
         };
-        let at_ms = started.elapsed().as_millis() as u64;
         pending.extend_from_slice(&buf[..n]);
         let text = take_text(&mut pending, false);
-        if !text.is_empty() {
-            let _ = tx.send(Event::Output(Chunk {
-                at_ms,
-                stream,
-                text,
-            }));
+        if listened && !text.is_empty() {
+            listened = sink
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .deliver(stream, text);
         }
     }
     let text = take_text(&mut pending, true);
-    if !text.is_empty() {
-        let at_ms = started.elapsed().as_millis() as u64;
-        let _ = tx.send(Event::Output(Chunk {
-            at_ms,
-            stream,
-            text,
-        }));
+    if listened && !text.is_empty() {
+        sink.lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .deliver(stream, text);
     }
 }
 
@@ -252,6 +334,8 @@ fn take_text(bytes: &mut Vec<u8>, at_end: bool) -> String {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
+    use nix::sys::signal::Signal;
+    use nix::unistd::Pid;
 
     /// Pids of processes whose command line contains `marker` (test sleepers carry odd
     /// durations such as `sleep 31.777`, so they can be found).
@@ -321,7 +405,7 @@ pub(crate) mod tests {
         // The shell forks a sleeper; killing only the shell would leave it behind.
         let (rx, _) = start(
             Path::new("/bin/sh"),
-            &["-c".into(), "sleep 30 & sleep 30; wait".into()],
+            &["-c".into(), "sleep 30.4242 & sleep 30.4243; wait".into()],
             &[],
             Duration::from_millis(200),
         )
@@ -331,6 +415,106 @@ pub(crate) mod tests {
         assert!(
             t0.elapsed() < Duration::from_secs(5),
             "readers did not hang on the orphan's pipe"
+        );
+        assert_eq!(
+            pids_with("30.4242"),
+            Vec::<i32>::new(),
+            "the forked sleeper outlived the run"
+        );
+    }
+
+    /// Drains every event until the channel closes, as capture does, or gives up.
+    fn drain_within(rx: mpsc::Receiver<Event>, within: Duration) -> Option<Vec<Event>> {
+        let (done_tx, done_rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            let _ = done_tx.send(rx.into_iter().collect::<Vec<_>>());
+        });
+        done_rx.recv_timeout(within).ok()
+    }
+
+    #[test]
+    fn a_run_whose_setsid_descendant_holds_the_pipes_ends_within_2s_of_the_limit() {
+        let t0 = Instant::now();
+        let (rx, _) = start(
+            Path::new("/bin/sh"),
+            &[
+                "-c".into(),
+                "setsid sh -c 'sleep 33.5151 & sleep 33.5152' & echo hi; sleep 33.5153".into(),
+            ],
+            &[],
+            Duration::from_millis(300),
+        )
+        .unwrap();
+        let events = drain_within(rx, Duration::from_millis(2300));
+        let left = pids_with("33.515");
+        for &pid in &left {
+            let _ = nix::sys::signal::kill(Pid::from_raw(pid), Signal::SIGKILL);
+        }
+        let events = events.expect("the event channel stayed open past limit + 2 s");
+        eprintln!(
+            "run ended {:.0} ms after start (limit 300 ms), {} descendants left",
+            t0.elapsed().as_secs_f64() * 1000.0,
+            left.len()
+        );
+        assert!(matches!(events.last(), Some(Event::Exit { .. })));
+        assert_eq!(left, Vec::<i32>::new(), "descendants outlived the run");
+    }
+
+    #[test]
+    fn chunks_of_both_streams_are_in_time_order() {
+        for _ in 0..8 {
+            let (rx, _) = start(
+                Path::new("/bin/sh"),
+                &[
+                    "-c".into(),
+                    "yes o | head -c 3000000 & yes e | head -c 3000000 >&2; wait".into(),
+                ],
+                &[],
+                Duration::from_secs(10),
+            )
+            .unwrap();
+            let mut last = 0;
+            for event in rx {
+                if let Event::Output(c) = event {
+                    assert!(c.at_ms >= last, "{} ms after {last} ms", c.at_ms);
+                    last = c.at_ms;
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn output_beyond_the_cap_stops_the_run_and_is_marked_truncated() {
+        let t0 = Instant::now();
+        let (rx, _) = start_capped(
+            Path::new("/bin/sh"),
+            &["-c".into(), "yes 0123456789".into()],
+            &[],
+            Duration::from_secs(5),
+            1 << 20,
+        )
+        .unwrap();
+        let mut bytes = 0;
+        let mut exit = None;
+        for event in rx {
+            match event {
+                Event::Output(c) => bytes += c.text.len(),
+                Event::Exit {
+                    outcome, truncated, ..
+                } => exit = Some((outcome, truncated)),
+            }
+        }
+        let (outcome, truncated) = exit.expect("an exit event");
+        eprintln!(
+            "stopped after {bytes} bytes in {:.0} ms",
+            t0.elapsed().as_secs_f64() * 1000.0
+        );
+        assert!(truncated, "the run is marked truncated");
+        assert_eq!(outcome.status, Status::Error);
+        assert!(bytes <= (1 << 20) + 200, "{bytes} bytes passed the cap");
+        assert!(
+            t0.elapsed() < Duration::from_secs(2),
+            "it ran on past the cap"
         );
     }
 

@@ -21,7 +21,10 @@ fn text(o: &Output) -> String {
 
 /// A one-chapter book in a temporary directory that embeds `demo`.
 fn book_with(dir: &Path, chapter: &str) {
-    let demos = Path::new(env!("CARGO_MANIFEST_DIR")).join("../demos");
+    // Cargo's run-time value: a test binary reused from another checkout has a stale one.
+    let manifest =
+        std::env::var_os("CARGO_MANIFEST_DIR").expect("cargo test sets CARGO_MANIFEST_DIR");
+    let demos = Path::new(&manifest).join("../demos");
     std::fs::create_dir_all(dir.join("src")).unwrap();
     std::fs::write(
         dir.join("book.toml"),

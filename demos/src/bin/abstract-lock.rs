@@ -54,9 +54,14 @@ fn proc_net_unix(name: &str) -> Result<Option<String>> {
 }
 
 /// The holder: writes its pid file, takes the name, says so, and waits to be killed.
-fn holder(pidfile: &Path, name: &str, ready: &mut std::io::PipeWriter) -> Result<()> {
+/// (`bind` false: it only inherited the socket its parent bound, `--break`.)
+fn holder(pidfile: &Path, name: &str, ready: &mut std::io::PipeWriter, bind: bool) -> Result<()> {
     std::fs::write(pidfile, format!("{}\n", std::process::id())).context("writing the pid file")?;
-    let _lock = bind_abstract(name)?.context("the holder's bind")?;
+    let _lock = if bind {
+        Some(bind_abstract(name)?.context("the holder's bind")?)
+    } else {
+        None
+    };
     ready.write_all(b"!").context("saying ready")?;
     std::thread::sleep(Duration::from_secs(30));
     Ok(())
@@ -73,9 +78,17 @@ fn main() {
             "holder process writes server.pid, binds abstract \"\\0{name}\""
         ));
         let (mut ready_rx, mut ready_tx) = std::io::pipe().context("pipe")?;
-        let (path, lock_name) = (pidfile.clone(), name.clone());
-        let mut child =
-            peer::fork_fallible("holder", move || holder(&path, &lock_name, &mut ready_tx))?;
+        // --break: the name is bound before the fork, so the demo itself holds it too.
+        let inherited =
+            if d.breaks("the name is bound before the fork: another process holds it too") {
+                Some(bind_abstract(&name)?.context("binding before the fork")?)
+            } else {
+                None
+            };
+        let (path, lock_name, bind) = (pidfile.clone(), name.clone(), inherited.is_none());
+        let mut child = peer::fork_fallible("holder", move || {
+            holder(&path, &lock_name, &mut ready_tx, bind)
+        })?;
         let pid = child.pid();
         anyhow::ensure!(
             readable_within(&ready_rx, IO_TIMEOUT)?,
@@ -127,7 +140,7 @@ fn main() {
 
         let after = proc_net_unix(&name)?;
         let again = bind_abstract(&name)?;
-        d.saw(format_args!(
+        d.key(format_args!(
             "/proc/net/unix: {}; bind again: {}",
             after.as_deref().unwrap_or("name gone"),
             match &again {

@@ -4,6 +4,12 @@
 //! fit in its queue (`limit`, in bytes) is dropped. udp(7): "a connectionless,
 //! unreliable datagram packet service"; a datagram dropped by a local queue is not
 //! reported to the sender unless it asked for errors (IP_RECVERR).
+//!
+//! The sender's congestion control is set on its socket (TCP_CONGESTION, tcp(7)) to
+//! cubic, Linux's default loss-based algorithm, which grows its window until the queue
+//! overflows; namespaces otherwise inherit the host's choice (BBR paces and keeps
+//! queues short). Each queue size is measured in two alternating transfers, and the
+//! round trips are reported as median and p99.
 
 use std::io::Read;
 use std::net::{SocketAddr, TcpListener, TcpStream, UdpSocket};
@@ -19,6 +25,10 @@ const RATE: &str = "20mbit";
 const RATE_BYTES_PER_SEC: f64 = 2.5e6;
 const SMALL_QUEUE: usize = 15_000;
 const BIG_QUEUE: usize = 250_000;
+/// The loss-based congestion control every sender sets explicitly.
+const CONGESTION: &str = "cubic";
+/// How often the prober measures the round trip.
+const PROBE_EVERY: Duration = Duration::from_millis(2);
 const A_ADDR: &str = "10.77.0.1";
 const B_ADDR: &str = "10.77.0.2";
 
@@ -141,13 +151,12 @@ fn udp_flood(path: &Path, count: u32) -> Result<(u32, u32)> {
 /// What a TCP transfer under probing saw.
 struct Loaded {
     received: u64,
-    took: Duration,
     retransmits: u32,
     rtts: Vec<Duration>,
 }
 
 /// Sends `bytes` over TCP from A to B while a UDP probe measures the round trip every
-/// 5 ms (B echoes it back; the way back has no queue).
+/// [`PROBE_EVERY`] (B echoes it back; the way back has no queue).
 fn tcp_with_probes(path: &Path, bytes: u64) -> Result<Loaded> {
     let listener = path
         .b
@@ -158,6 +167,9 @@ fn tcp_with_probes(path: &Path, bytes: u64) -> Result<Loaded> {
             .with_context(|| format!("connect to {server}"))
     })?;
     net::with_timeouts(&client)?;
+    socket2::SockRef::from(&client)
+        .set_tcp_congestion(CONGESTION.as_bytes())
+        .with_context(|| format!("TCP_CONGESTION {CONGESTION}"))?;
     let (echo, echo_addr) = path.udp(&path.b, B_ADDR)?;
     let (probe, _) = path.udp(&path.a, A_ADDR)?;
     echo.set_read_timeout(Some(Duration::from_millis(20)))
@@ -185,7 +197,6 @@ fn tcp_with_probes(path: &Path, bytes: u64) -> Result<Loaded> {
         let received = receiver
             .join()
             .map_err(|_| anyhow::anyhow!("the TCP receiver panicked"));
-        let took = t0.elapsed();
         running.store(false, Ordering::Relaxed);
         let rtts = prober
             .join()
@@ -196,7 +207,6 @@ fn tcp_with_probes(path: &Path, bytes: u64) -> Result<Loaded> {
         let retransmits = sent?;
         Ok(Loaded {
             received: received??,
-            took,
             retransmits,
             rtts: rtts?,
         })
@@ -235,7 +245,7 @@ fn total_retrans(conn: &TcpStream) -> Result<u32> {
     Ok(info.tcpi_total_retrans)
 }
 
-/// Sends a probe every 5 ms while `running`, and collects the round trips of the
+/// Sends a probe every [`PROBE_EVERY`] while `running`, and collects the round trips of the
 /// replies (each probe carries its send time).
 fn probe_until(
     sock: &UdpSocket,
@@ -259,7 +269,7 @@ fn probe_until(
             let stamp = (now - t0).as_nanos() as u64;
             sock.send_to(&stamp.to_be_bytes(), to)
                 .context("send a probe")?;
-            next += Duration::from_millis(5);
+            next += PROBE_EVERY;
         }
         let wait = next
             .saturating_duration_since(Instant::now())
@@ -273,12 +283,24 @@ fn probe_until(
     }
 }
 
-fn median(rtts: &[Duration]) -> Result<Duration> {
+/// The median, the 99th percentile and the mean of the round trips.
+fn summary(rtts: &[Duration]) -> Result<(Duration, Duration, Duration)> {
     let mut v = rtts.to_vec();
     if v.is_empty() {
         bail!("no probe came back");
     }
-    Ok(demos::median(&mut v))
+    let med = demos::median(&mut v);
+    let p99 = v[(v.len() * 99 / 100).min(v.len() - 1)];
+    let mean = v.iter().sum::<Duration>() / u32::try_from(v.len()).unwrap_or(u32::MAX);
+    Ok((med, p99, mean))
+}
+
+/// What one queue size did over its rounds.
+struct QueueRun {
+    rtts: Vec<Duration>,
+    retransmits: u32,
+    dropped: u64,
+    all_delivered: bool,
 }
 
 fn main() {
@@ -324,47 +346,72 @@ fn main() {
         d.metric("udp.received", f64::from(got), "datagrams");
 
         let bytes: u64 = 1 << 20;
-        let mut medians = Vec::new();
-        for (limit, verb) in [(SMALL_QUEUE, "change"), (BIG_QUEUE, "change")] {
-            path.set_queue(limit, verb)?;
-            let before = path.drops()?;
-            d.step(format_args!(
-                "TCP: 1 MiB from A to B, probing the round trip every 5 ms; queue {} KB",
-                limit / 1000
-            ));
-            let run = tcp_with_probes(&path, bytes)?;
-            let dropped = path.drops()? - before;
-            let med = median(&run.rtts)?;
-            d.saw(format_args!(
-                "{} of {bytes} bytes in {:.2} s; the queue dropped {dropped} packets (probes too), TCP resent {}",
-                run.received,
-                run.took.as_secs_f64(),
-                run.retransmits
-            ));
-            d.saw(format_args!(
-                "round trip under load: median {} ({} probes; the queue alone holds {:.0} ms)",
-                demos::human(med),
-                run.rtts.len(),
-                limit as f64 / RATE_BYTES_PER_SEC * 1e3
-            ));
-            d.check(
-                run.received == bytes,
-                "TCP delivered every byte, whatever the queue dropped",
-            )?;
-            d.metric(
-                &format!("rtt.queue_{}kb", limit / 1000),
-                med.as_secs_f64() * 1e3,
-                "ms",
-            );
-            medians.push(med);
+        let big_queue = if d.breaks("both queues are the small one (15 KB)") {
+            SMALL_QUEUE
+        } else {
+            BIG_QUEUE
+        };
+        d.step(format_args!(
+            "TCP ({CONGESTION}, set per socket): 1 MiB A to B, probing the round trip \
+             every {} ms; queue {} KB, then {} KB, twice",
+            PROBE_EVERY.as_millis(),
+            SMALL_QUEUE / 1000,
+            big_queue / 1000
+        ));
+        let mut runs = [SMALL_QUEUE, big_queue].map(|_| QueueRun {
+            rtts: Vec::new(),
+            retransmits: 0,
+            dropped: 0,
+            all_delivered: true,
+        });
+        for _round in 0..2 {
+            for (i, limit) in [SMALL_QUEUE, big_queue].into_iter().enumerate() {
+                path.set_queue(limit, "change")?;
+                let before = path.drops()?;
+                let run = tcp_with_probes(&path, bytes)?;
+                let q = &mut runs[i];
+                q.dropped += path.drops()? - before;
+                q.retransmits += run.retransmits;
+                q.all_delivered &= run.received == bytes;
+                q.rtts.extend(run.rtts);
+            }
         }
-        let (small, big) = (medians[0], medians[1]);
+        let mut stats = Vec::new();
+        for (q, limit) in runs.iter().zip([SMALL_QUEUE, big_queue]) {
+            let (med, p99, mean) = summary(&q.rtts)?;
+            d.key(format_args!(
+                "queue {:>3} KB: round trip median {}, p99 {}, mean {} ({} probes); \
+                 dropped {}, resent {}",
+                limit / 1000,
+                demos::human(med),
+                demos::human(p99),
+                demos::human(mean),
+                q.rtts.len(),
+                q.dropped,
+                q.retransmits
+            ));
+            stats.push((med, p99, mean));
+        }
         d.check(
-            big > 4 * small,
+            runs.iter().all(|q| q.all_delivered),
+            "TCP delivered every byte, whatever the queue dropped",
+        )?;
+        let ((small_med, small_p99, small_mean), (big_med, big_p99, big_mean)) =
+            (stats[0], stats[1]);
+        d.metric("rtt.queue_15kb", small_med.as_secs_f64() * 1e3, "ms");
+        d.metric("rtt.queue_15kb_p99", small_p99.as_secs_f64() * 1e3, "ms");
+        d.metric("rtt.queue_15kb_mean", small_mean.as_secs_f64() * 1e3, "ms");
+        d.metric("rtt.queue_250kb", big_med.as_secs_f64() * 1e3, "ms");
+        d.metric("rtt.queue_250kb_p99", big_p99.as_secs_f64() * 1e3, "ms");
+        d.metric("rtt.queue_250kb_mean", big_mean.as_secs_f64() * 1e3, "ms");
+        // The mean: a stalled transfer (an empty queue) pulls a median down and a busy
+        // CPU pushes a p99 up, but neither moves the mean threefold.
+        d.check(
+            big_mean > 3 * small_mean,
             format_args!(
-                "the big queue made the round trip {} instead of {}: bufferbloat",
-                demos::human(big),
-                demos::human(small)
+                "bufferbloat: the big queue's mean round trip ({}) is over 3x the small one's ({})",
+                demos::human(big_mean),
+                demos::human(small_mean)
             ),
         )?;
         Ok(())

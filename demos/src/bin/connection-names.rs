@@ -34,13 +34,22 @@ fn main() {
                 Err(e) => errno_name(e),
             }
         ));
+        let own_listeners = d.breaks("each client connects to a listener of its own");
         let mut clients: Vec<TcpStream> = Vec::new();
         let mut accepted = Vec::new();
+        let mut extra = Vec::new();
         for _ in 0..CLIENTS {
-            let c = TcpStream::connect_timeout(&addr, IO_TIMEOUT)
-                .with_context(|| format!("connecting to {addr}"))?;
+            let (to, from) = if own_listeners {
+                extra.push(net::tcp_listener()?);
+                let (l, a) = extra.last().context("a listener")?;
+                (*a, l)
+            } else {
+                (addr, &listener)
+            };
+            let c = TcpStream::connect_timeout(&to, IO_TIMEOUT)
+                .with_context(|| format!("connecting to {to}"))?;
             clients.push(c);
-            accepted.push(net::accept_timeout(&listener)?.0);
+            accepted.push(net::accept_timeout(from)?.0);
         }
 
         let mut tuples = BTreeSet::new();
@@ -48,7 +57,7 @@ fn main() {
         for (conn, client) in accepted.iter().zip(&clients) {
             let local = conn.local_addr().context("getsockname")?;
             let remote = conn.peer_addr().context("getpeername")?;
-            d.saw(format_args!(
+            d.key(format_args!(
                 "accepted fd {}: getsockname {local}, getpeername {remote}",
                 conn.as_raw_fd()
             ));

@@ -40,19 +40,36 @@ fn main() {
             "a short read cuts a datagram and loses the rest; SEQPACKET keeps each message whole",
         );
 
-        let (rx, rx_addr) = net::udp_socket()?;
-        let (tx, _) = net::udp_socket()?;
+        let (tx, rx) = if d.breaks("an AF_UNIX stream pair replaces the UDP sockets") {
+            let (a, b) = socketpair(
+                AddressFamily::Unix,
+                SockType::Stream,
+                None,
+                SockFlag::SOCK_CLOEXEC,
+            )
+            .context("socketpair(AF_UNIX, SOCK_STREAM)")?;
+            net::with_timeouts(&b)?;
+            (a, b)
+        } else {
+            let (rx, rx_addr) = net::udp_socket()?;
+            let (tx, _) = net::udp_socket()?;
+            tx.connect(rx_addr).context("connect the UDP sender")?;
+            (OwnedFd::from(tx), OwnedFd::from(rx))
+        };
+        let send_all = |bytes: &[u8]| {
+            send(tx.as_raw_fd(), bytes, MsgFlags::empty())
+                .with_context(|| format!("send {} bytes", bytes.len()))
+        };
         d.step("UDP: send a 100-byte datagram, then \"second\"; recvmsg with a 10-byte buffer");
-        tx.send_to(&[b'x'; 100], rx_addr)
-            .context("sendto 100 bytes")?;
-        tx.send_to(b"second", rx_addr).context("sendto 6 bytes")?;
+        send_all(&[b'x'; 100])?;
+        send_all(b"second")?;
         let (n, trunc, _) = read_into(&rx, 10)?;
         d.saw(format_args!(
             "recvmsg = {n} bytes, msg_flags = {}",
             flags_text(trunc)
         ));
         let (n2, trunc2, next) = read_into(&rx, 10)?;
-        d.saw(format_args!(
+        d.key(format_args!(
             "next recvmsg = {n2} bytes {:?}, msg_flags = {}",
             String::from_utf8_lossy(&next),
             flags_text(trunc2)
@@ -64,8 +81,7 @@ fn main() {
         )?;
 
         d.step("send 100 bytes again; recv(10-byte buffer, flags = MSG_TRUNC)");
-        tx.send_to(&[b'y'; 100], rx_addr)
-            .context("sendto 100 bytes")?;
+        send_all(&[b'y'; 100])?;
         let mut small = [0u8; 10];
         let real = recv(rx.as_raw_fd(), &mut small, MsgFlags::MSG_TRUNC).context("recv")?;
         d.saw(format_args!(

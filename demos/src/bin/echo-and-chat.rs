@@ -14,10 +14,17 @@ use anyhow::{Context, bail};
 use demos::{IO_TIMEOUT, Result, net, peer};
 use nix::poll::{PollFd, PollFlags, poll};
 
-/// The echo server: accept one client, send back every byte until it closes.
-fn echo_server(listener: &TcpListener) -> Result<()> {
+/// The echo server: accept one client, send back every byte until it closes. (`echo`
+/// false, `--break`: it reads everything and sends nothing back.)
+fn echo_server(listener: &TcpListener, echo: bool) -> Result<()> {
     let (mut conn, _) = net::accept_timeout(listener)?;
     net::with_timeouts(&conn)?;
+    if !echo {
+        conn.shutdown(Shutdown::Write)
+            .context("shutdown(SHUT_WR)")?;
+        std::io::copy(&mut conn, &mut std::io::sink()).context("recv")?;
+        return Ok(());
+    }
     let mut buf = [0u8; 4096];
     loop {
         let n = conn.read(&mut buf).context("recv")?;
@@ -167,8 +174,9 @@ fn main() {
     demos::run(|d| {
         d.expect("the echo server returns every byte; each chat client sees the other two lines");
 
+        let echo = !d.breaks("the echo server reads but sends nothing back");
         let (listener, addr) = net::tcp_listener()?;
-        let server = peer::fork(|| match echo_server(&listener) {
+        let server = peer::fork(|| match echo_server(&listener, echo) {
             Ok(()) => 0,
             Err(_) => 2,
         })?;
@@ -189,7 +197,7 @@ fn main() {
         let mut back = String::new();
         client.read_to_string(&mut back).context("recv until EOF")?;
         let status = server.wait(Duration::from_secs(2))?;
-        d.saw(format_args!(
+        d.key(format_args!(
             "got back {back:?}, then EOF (server exit {status:?})"
         ));
         d.check(

@@ -77,6 +77,20 @@ fn main() {
             Err(e) => return Err(e).context("reading /etc/services"),
         };
 
+        let text = if d.breaks("the demo reads a copy of the file in which http is 8080") {
+            text.lines()
+                .map(|l| {
+                    if l.split_whitespace().next() == Some("http") {
+                        l.replace("80/", "8080/")
+                    } else {
+                        l.to_owned()
+                    }
+                })
+                .collect::<Vec<_>>()
+                .join("\n")
+        } else {
+            text
+        };
         let services = parse_services(&text);
         d.step(format_args!(
             "read /etc/services: {} entries (name, port/protocol, aliases)",
@@ -89,7 +103,7 @@ fn main() {
                 .iter()
                 .find(|s| s.name == name && s.protocol == "tcp");
             match found {
-                Some(s) => d.saw(format_args!(
+                Some(s) => d.key(format_args!(
                     "{:<11} {}/{}{}",
                     s.name,
                     s.port,

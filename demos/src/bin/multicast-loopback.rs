@@ -6,6 +6,12 @@
 //! multicast socket"; `IP_MULTICAST_ALL` (default 1): a socket bound to the port gets
 //! the datagrams of every group joined on the system, not only of its own.
 //! With TTL 0 the datagrams never leave this host.
+//!
+//! What delivers on one host is the route: sent out of `lo` (IP_MULTICAST_IF
+//! 127.0.0.1), the datagram comes back in on `lo` like any loopback packet and reaches
+//! the sockets that joined. IP_MULTICAST_LOOP governs only the extra copy the kernel
+//! makes for local members when it sends out of a real interface, so turning it off
+//! changes nothing here; the demo shows that too.
 
 use std::collections::BTreeSet;
 use std::hash::{BuildHasher, Hasher};
@@ -13,7 +19,7 @@ use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4, UdpSocket};
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
-use demos::{IO_TIMEOUT, Result};
+use demos::Result;
 use socket2::{Domain, Protocol, SockAddr, Socket, Type};
 
 const RECEIVERS: usize = 3;
@@ -28,7 +34,7 @@ fn random() -> u64 {
 }
 
 /// A UDP socket bound to group:port with SO_REUSEADDR, joined to the group on
-/// 127.0.0.1 if `join`.
+/// 127.0.0.1 if `join`. (`all`: IP_MULTICAST_ALL, see the header.)
 fn member(group: Ipv4Addr, port: u16, join: bool, all: bool) -> Result<UdpSocket> {
     let s = Socket::new(Domain::IPV4, Type::DGRAM, Some(Protocol::UDP)).context("socket")?;
     s.set_reuse_address(true).context("SO_REUSEADDR")?;
@@ -80,14 +86,20 @@ fn main() {
         let group = Ipv4Addr::new(239, 255, (r >> 8) as u8, (r as u8).max(1));
         let token = format!("eykiw-{:016x}", r);
 
-        let first = member(group, 0, true, true)?;
+        let join = !d.breaks("the receivers never join the group (no IP_ADD_MEMBERSHIP)");
+        let first = member(group, 0, join, true)?;
         let port = first.local_addr().context("getsockname")?.port();
         let mut receivers = vec![first];
         for _ in 1..RECEIVERS {
-            receivers.push(member(group, port, true, true)?);
+            receivers.push(member(group, port, join, true)?);
         }
+        let joined = if join {
+            "join it on 127.0.0.1"
+        } else {
+            "do not join it"
+        };
         d.step(format_args!(
-            "{RECEIVERS} receivers bind {group}:{port} (SO_REUSEADDR), join it on 127.0.0.1"
+            "{RECEIVERS} receivers bind {group}:{port} (SO_REUSEADDR), {joined}"
         ));
         // Bound to the port but not joined: with IP_MULTICAST_ALL on (the default) it
         // hears the group anyway, because other sockets joined it; off, it does not.
@@ -100,24 +112,25 @@ fn main() {
             .set_multicast_if_v4(&LOOPBACK)
             .context("IP_MULTICAST_IF")?;
         tx_sock
-            .set_multicast_loop_v4(true)
-            .context("IP_MULTICAST_LOOP")?;
-        tx_sock
             .set_multicast_ttl_v4(0)
             .context("IP_MULTICAST_TTL")?;
         d.step(format_args!(
-            "sender: IP_MULTICAST_IF 127.0.0.1, LOOP on, TTL 0; {DATAGRAMS} sendto()s"
+            "sender: IP_MULTICAST_IF 127.0.0.1 (out of lo), TTL 0; {DATAGRAMS} sendto()s"
         ));
         let to = SocketAddr::from((group, port));
-        for seq in 0..DATAGRAMS {
-            tx.send_to(format!("{token} {seq}").as_bytes(), to)
-                .with_context(|| format!("sendto {to}"))?;
-        }
+        let send_all = |token: &str| -> Result<()> {
+            for seq in 0..DATAGRAMS {
+                tx.send_to(format!("{token} {seq}").as_bytes(), to)
+                    .with_context(|| format!("sendto {to}"))?;
+            }
+            Ok(())
+        };
+        send_all(&token)?;
 
         let mut everyone = true;
         for (i, rx) in receivers.iter().enumerate() {
-            let got = collect(rx, &token, IO_TIMEOUT)?;
-            d.saw(format_args!(
+            let got = collect(rx, &token, Duration::from_millis(500))?;
+            d.key(format_args!(
                 "receiver {}: {} of {DATAGRAMS} datagrams {:?}",
                 i + 1,
                 got.len(),
@@ -133,6 +146,21 @@ fn main() {
         d.check(
             everyone,
             format_args!("{DATAGRAMS} sends, {RECEIVERS} copies of each: every member got all"),
+        )?;
+
+        d.step("again with IP_MULTICAST_LOOP off");
+        tx_sock
+            .set_multicast_loop_v4(false)
+            .context("IP_MULTICAST_LOOP")?;
+        let token_off = format!("{token}-noloop");
+        send_all(&token_off)?;
+        let off = collect(&receivers[0], &token_off, Duration::from_millis(500))?.len();
+        d.key(format_args!(
+            "receiver 1: {off} of {DATAGRAMS} with LOOP off"
+        ));
+        d.check(
+            off == DATAGRAMS as usize,
+            "LOOP off still delivers: lo carries the packet back, not IP_MULTICAST_LOOP",
         )?;
 
         let heard = collect(&bystander_all, &token, Duration::from_millis(100))?.len();

@@ -41,14 +41,21 @@ fn main() {
         d.step(format_args!(
             "{SMALL} sends of 7 bytes (\"msg-NN;\"), then recv with a 64 KiB buffer"
         ));
+        let lockstep = d.breaks("the receiver reads each message before the next send");
         let (mut client, mut server) = net::tcp_pair()?;
+        let mut pieces = Vec::new();
         for i in 0..SMALL {
             client
                 .write_all(format!("msg-{:02};", i % 100).as_bytes())
                 .context("send")?;
+            if lockstep {
+                pieces.extend(recv_all(&mut server, 7, 64 << 10)?);
+            }
         }
-        let pieces = recv_all(&mut server, SMALL * 7, 64 << 10)?;
-        d.saw(format_args!(
+        if !lockstep {
+            pieces = recv_all(&mut server, SMALL * 7, 64 << 10)?;
+        }
+        d.key(format_args!(
             "{} recv call(s) returned {:?} bytes",
             pieces.len(),
             pieces
@@ -88,13 +95,22 @@ fn main() {
         let (fresh, _idle) = net::tcp_pair()?;
         fd::set_nonblocking(&fresh, true)?;
         let first = send(fresh.as_raw_fd(), &data, MsgFlags::empty());
-        let second = send(fresh.as_raw_fd(), &data, MsgFlags::empty());
+        // Until the queues are full: what moves on to the peer's receive buffer while
+        // we send makes room for a little more, but a peer that reads nothing stops it.
+        let (mut more, mut second) = (0, send(fresh.as_raw_fd(), &data, MsgFlags::empty()));
+        while let Ok(n) = second {
+            more += n;
+            if more > 4 * BIG {
+                break;
+            }
+            second = send(fresh.as_raw_fd(), &data, MsgFlags::empty());
+        }
         let show = |r: &nix::Result<usize>| match r {
             Ok(n) => format!("{n} bytes"),
             Err(e) => net::errno_name(&std::io::Error::from(*e)),
         };
-        d.saw(format_args!(
-            "first send: {}, second send: {}",
+        d.key(format_args!(
+            "first send: {}; then {more} bytes more, then: {}",
             show(&first),
             show(&second)
         ));

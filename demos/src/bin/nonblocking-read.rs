@@ -46,9 +46,12 @@ fn main() {
         })?;
         // Only the writer holds the write end now: if it died, read would see EOF.
         drop(pipe_w);
+        if d.breaks("the first pipe is already O_NONBLOCK") {
+            fd::set_nonblocking(&pipe_r, true)?;
+        }
         let (got, pipe_blocked) = timed_read(&pipe_r);
         writer.wait(IO_TIMEOUT)?;
-        d.saw(format_args!(
+        d.key(format_args!(
             "read returned {} after {}",
             describe(&got),
             human(pipe_blocked)
@@ -85,7 +88,7 @@ fn main() {
             describe(&pipe_got),
             human(pipe_fast)
         ));
-        d.saw(format_args!(
+        d.key(format_args!(
             "socket: {} after {}",
             describe(&sock_got),
             human(sock_fast)

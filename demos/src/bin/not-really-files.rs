@@ -42,13 +42,20 @@ fn main() {
 
         d.step("make a pipe and lseek its read end to byte 0");
         let (pipe_r, pipe_w) = std::io::pipe().context("pipe")?;
-        match lseek(&pipe_r, 0, Whence::SeekSet) {
+        let dir = demos::private_dir()?;
+        let seeked = if d.breaks("a regular file stands in for the pipe's read end") {
+            let file = File::create(dir.path().join("stand-in")).context("a regular file")?;
+            lseek(&file, 0, Whence::SeekSet)
+        } else {
+            lseek(&pipe_r, 0, Whence::SeekSet)
+        };
+        match seeked {
             Ok(pos) => {
-                d.saw(format_args!("lseek = {pos}"));
+                d.key(format_args!("lseek = {pos}"));
                 d.check(false, "lseek on a pipe fails")?;
             }
             Err(e) => {
-                d.saw(format_args!(
+                d.key(format_args!(
                     "lseek failed: {}",
                     net::errno_name(&std::io::Error::from(e))
                 ));

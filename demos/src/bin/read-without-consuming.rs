@@ -36,6 +36,11 @@ fn main() {
             "peeked bytes are read again; FIONREAD counts unread bytes (UDP: the next datagram)",
         );
 
+        let peek = if d.breaks("the peek is a plain recv (no MSG_PEEK)") {
+            MsgFlags::empty()
+        } else {
+            MsgFlags::MSG_PEEK
+        };
         d.step("TCP: client sends \"hello, world\" (12 bytes)");
         let (mut client, server) = net::tcp_pair()?;
         client.write_all(b"hello, world").context("send")?;
@@ -43,19 +48,18 @@ fn main() {
         let waiting = unread(&server)?;
         d.saw(format_args!("FIONREAD = {waiting}"));
 
-        let mut peek = [0u8; 5];
-        let n =
-            recv(server.as_raw_fd(), &mut peek, MsgFlags::MSG_PEEK).context("recv(MSG_PEEK)")?;
+        let mut peeked = [0u8; 5];
+        let n = recv(server.as_raw_fd(), &mut peeked, peek).context("recv(MSG_PEEK)")?;
         let after_peek = unread(&server)?;
-        d.saw(format_args!(
+        d.key(format_args!(
             "recv(5, MSG_PEEK) = {:?}, FIONREAD still {after_peek}",
-            String::from_utf8_lossy(&peek[..n])
+            String::from_utf8_lossy(&peeked[..n])
         ));
 
         let mut all = [0u8; 64];
         let m = recv(server.as_raw_fd(), &mut all, MsgFlags::empty()).context("recv")?;
         let left = unread(&server)?;
-        d.saw(format_args!(
+        d.key(format_args!(
             "recv(64) = {:?}, FIONREAD now {left}",
             String::from_utf8_lossy(&all[..m])
         ));
@@ -64,7 +68,7 @@ fn main() {
             "peeking did not consume: 12 bytes waiting before and after",
         )?;
         d.check(
-            all[..n] == peek[..n] && m == 12 && left == 0,
+            all[..n] == peeked[..n] && m == 12 && left == 0,
             "the real recv returned the peeked bytes again",
         )?;
 

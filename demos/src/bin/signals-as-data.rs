@@ -73,29 +73,37 @@ fn main() {
         let sfd = SignalFd::with_flags(&usr1, SfdFlags::SFD_NONBLOCK | SfdFlags::SFD_CLOEXEC)
             .context("signalfd")?;
 
-        let sender = peer::fork(|| {
-            let ok = (0..3).all(|_| tgkill(me, me, Signal::SIGUSR1).is_ok());
-            if ok { 0 } else { 2 }
-        })?;
-        let sender_pid = sender.pid().as_raw();
-        d.step(format_args!(
-            "SIGUSR1 blocked, signalfd open; pid {sender_pid} sends it 3 times"
-        ));
-        let status = sender.wait(Duration::from_secs(2))?;
-        anyhow::ensure!(
-            status == peer::Exit::Code(0),
-            "the sender could not signal us: {status:?}"
-        );
-        wait_readable(&sfd, Duration::from_secs(1))?;
+        // --break: one signal at a time, each read before the next is sent.
+        let rounds: [u32; 3] =
+            if d.breaks("the signalfd is read after each signal, before the next") {
+                [1, 1, 1]
+            } else {
+                [3, 0, 0]
+            };
+        d.step("SIGUSR1 blocked, signalfd open; a child sends it 3 times");
         let mut infos = Vec::new();
-        while let Some(info) = sfd.read_signal().context("read(signalfd)")? {
-            infos.push(info);
+        let mut sender_pid = 0;
+        for count in rounds.into_iter().filter(|&n| n > 0) {
+            let sender = peer::fork(move || {
+                let ok = (0..count).all(|_| tgkill(me, me, Signal::SIGUSR1).is_ok());
+                if ok { 0 } else { 2 }
+            })?;
+            sender_pid = sender.pid().as_raw();
+            let status = sender.wait(Duration::from_secs(2))?;
+            anyhow::ensure!(
+                status == peer::Exit::Code(0),
+                "the sender could not signal us: {status:?}"
+            );
+            wait_readable(&sfd, Duration::from_secs(1))?;
+            while let Some(info) = sfd.read_signal().context("read(signalfd)")? {
+                infos.push(info);
+            }
         }
         for i in &infos {
             let name = Signal::try_from(i.ssi_signo as i32)
                 .map(|s| s.as_str())
                 .unwrap_or("?");
-            d.saw(format_args!(
+            d.key(format_args!(
                 "read a siginfo: {name} from pid {} (uid {}), si_code {}",
                 i.ssi_pid,
                 i.ssi_uid,

@@ -79,7 +79,12 @@ fn main() {
         d.step(format_args!(
             "client: BufWriter over the socket, writeln! {LINES} lines, flush, shutdown(SHUT_WR)"
         ));
-        let mut output = BufWriter::new(Counted::new(&client));
+        let capacity = if d.breaks("the client's BufWriter has no buffer (capacity 0)") {
+            0
+        } else {
+            8 << 10
+        };
+        let mut output = BufWriter::with_capacity(capacity, Counted::new(&client));
         for i in 0..LINES {
             writeln!(output, "line {i} of {LINES}").context("client: writeln")?;
         }
@@ -89,7 +94,7 @@ fn main() {
         client
             .shutdown(Shutdown::Write)
             .context("client: shutdown")?;
-        d.saw(format_args!(
+        d.key(format_args!(
             "{LINES} lines became {client_writes} write() call(s) on the socket"
         ));
 
@@ -97,7 +102,7 @@ fn main() {
         // The client's lines are all queued in the socket already, so the server can
         // run to EOF right here; the answers wait in the other direction's queue.
         let served = serve(&server)?;
-        d.saw(format_args!(
+        d.key(format_args!(
             "server: {} lines from {} read() calls, answered in {} write() calls",
             served.lines, served.reads, served.writes
         ));

@@ -104,12 +104,12 @@ fn try_bind(d: &demos::Demo, port: u16, reuseaddr: bool) -> Result<Result<Socket
     };
     match bind_tcp(addr, reuseaddr) {
         Ok(sock) => {
-            d.saw(format_args!("{how} ok"));
+            d.key(format_args!("{how} ok"));
             Ok(Ok(sock))
         }
         Err(e) => match e.raw_os_error() {
             Some(code) => {
-                d.saw(format_args!("{how} {}", errno_name(&e)));
+                d.key(format_args!("{how} {}", errno_name(&e)));
                 Ok(Err(Errno::from_raw(code)))
             }
             None => Err(e).context("bind"),
@@ -125,8 +125,9 @@ fn main() {
         );
         let in_use = |r: &Result<Socket, Errno>| matches!(r, Err(Errno::EADDRINUSE));
 
+        let a_reuses = d.breaks("server A sets SO_REUSEADDR too");
         d.step("server A (no SO_REUSEADDR) listens on 127.0.0.1:0, accepts one client, exits");
-        let port = serve_once(d, false, true)?;
+        let port = serve_once(d, a_reuses, true)?;
         let plain = try_bind(d, port, false)?;
         let reuse = try_bind(d, port, true)?;
         d.check(

@@ -52,12 +52,18 @@ fn main() {
         let their_inode = fd::inode(&theirs)?;
 
         d.step("spawn `tr a-z A-Z` with stdin and stdout both the same end of a socketpair");
+        let elsewhere = d.breaks("tr's stdout is /dev/null, not the socket");
         let spawned = {
             let as_stdout = theirs.try_clone().context("dup")?;
+            let stdout = if elsewhere {
+                Stdio::null()
+            } else {
+                Stdio::from(OwnedFd::from(as_stdout))
+            };
             Command::new("tr")
                 .args(["a-z", "A-Z"])
                 .stdin(Stdio::from(OwnedFd::from(theirs)))
-                .stdout(Stdio::from(OwnedFd::from(as_stdout)))
+                .stdout(stdout)
                 .stderr(Stdio::null())
                 .spawn()
             // The Command, and with it our copies of its end, is dropped here.
@@ -76,7 +82,7 @@ fn main() {
                 .with_context(|| format!("readlink /proc/{pid}/fd/{n}"))
         };
         let (stdin, stdout) = (link(0)?, link(1)?);
-        d.saw(format_args!("tr's fd 0 -> {stdin}, fd 1 -> {stdout}"));
+        d.key(format_args!("tr's fd 0 -> {stdin}, fd 1 -> {stdout}"));
         d.check(
             stdin == stdout && stdin == format!("socket:[{their_inode}]"),
             "its stdin and stdout are one and the same socket",
@@ -90,7 +96,7 @@ fn main() {
         let mut answer = String::new();
         ours.read_to_string(&mut answer)
             .context("reading tr's answer until EOF")?;
-        d.saw(format_args!("back over the same socket: {answer:?}"));
+        d.key(format_args!("back over the same socket: {answer:?}"));
         let status = child.wait(IO_TIMEOUT)?;
         d.saw(format_args!("tr exited: {status}"));
         d.check(

@@ -119,6 +119,9 @@ fn main() {
         }
         file.sync_all().context("fsync")?;
 
+        if d.breaks("the file is truncated to 0 (as `: > file` does) before the unlink") {
+            file.set_len(0).context("ftruncate")?;
+        }
         d.step("unlink it while it is still open");
         let before_unlink = free_bytes(dir.path())?;
         std::fs::remove_file(&path).context("unlink")?;
@@ -133,7 +136,7 @@ fn main() {
             path.exists(),
             st.st_nlink
         ));
-        d.saw(format_args!(
+        d.key(format_args!(
             "still allocated to it: {:.1} MiB; free space after unlink: {}",
             allocated as f64 / MIB as f64,
             mib(freed_at_unlink)
@@ -186,7 +189,7 @@ fn main() {
         let after_close = free_bytes(dir.path())?;
         let window = t0.elapsed();
         let freed_at_close = i128::from(after_close) - i128::from(before_close);
-        d.saw(format_args!(
+        d.key(format_args!(
             "free space after close: {}",
             mib(freed_at_close)
         ));

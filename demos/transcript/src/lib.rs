@@ -7,6 +7,8 @@
 //! a demo and the tool that judges it cannot disagree about what "skipped" means.
 
 pub mod ansi;
+pub mod catalog;
+pub mod live;
 
 use serde::{Deserialize, Serialize};
 

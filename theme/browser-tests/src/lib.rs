@@ -40,8 +40,16 @@ pub const HEADLESS: &[&str] = &[
 /// The size of the browser window: a 16:9 projector at 720p.
 pub const WINDOW: (u32, u32) = (1280, 720);
 
+/// This package's directory in the checkout the tests run in: the `CARGO_MANIFEST_DIR`
+/// cargo sets at run time, since with a shared target dir a test binary built in another
+/// checkout may be reused (the compiled-in path would name that checkout).
+fn manifest_dir() -> PathBuf {
+    std::env::var_os("CARGO_MANIFEST_DIR")
+        .map_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")), PathBuf::from)
+}
+
 pub fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
+    manifest_dir()
         .ancestors()
         .nth(2)
         .expect("theme/browser-tests is two levels below the workspace root")
@@ -49,7 +57,7 @@ pub fn workspace_root() -> PathBuf {
 }
 
 pub fn fixture_book() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixture-book")
+    manifest_dir().join("fixture-book")
 }
 
 /// Screenshots and PDFs of a run, under cargo's target directory (not in git).

@@ -1,7 +1,8 @@
 //! Run live, in a real browser: `cargo xtask present` serves the talk, Chromium clicks
 //! "Run live" on a demo figure, and the demo's real output streams into the slide.
 //! Also measures click-to-first-output (printed, not asserted beyond a sanity bound),
-//! and checks that saving a slide reloads an open page on the slide it showed.
+//! and checks that saving a slide reloads an open page on the slide it showed, and that
+//! a page of another origin cannot frame the deck (so it cannot trick a click on Run live).
 
 use std::io::{BufRead, BufReader};
 use std::os::unix::process::CommandExt;
@@ -58,12 +59,43 @@ impl Present {
         }
         bail!("cargo xtask present exited before serving (see its errors above)")
     }
+
+    /// Waits until the demos, built in the background after the deck is served, are
+    /// ready (a fresh clone compiles them all first).
+    fn wait_for_demos(&self) -> Result<()> {
+        let t0 = std::time::Instant::now();
+        while t0.elapsed() < Duration::from_secs(900) {
+            if !get(&format!("{}__deck/status", self.url))?.contains("\"building\":true") {
+                return Ok(());
+            }
+            std::thread::sleep(Duration::from_millis(200));
+        }
+        bail!("the demos were still building after 15 minutes")
+    }
+}
+
+/// A plain HTTP/1.0 GET on loopback; the response's body.
+fn get(url: &str) -> Result<String> {
+    use std::io::{Read, Write};
+    let rest = url.strip_prefix("http://").context("an http URL")?;
+    let (host, path) = rest.split_once('/').unwrap_or((rest, ""));
+    let mut s =
+        std::net::TcpStream::connect(host).with_context(|| format!("connecting to {host}"))?;
+    s.set_read_timeout(Some(Duration::from_secs(5)))?;
+    write!(s, "GET /{path} HTTP/1.0\r\nHost: {host}\r\n\r\n")?;
+    let mut text = String::new();
+    s.read_to_string(&mut text)?;
+    Ok(text
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_string())
+        .unwrap_or_default())
 }
 
 impl Drop for Present {
     fn drop(&mut self) {
-        // SAFETY: kill(2) on our own child's process group.
-        unsafe { libc::kill(-(self.child.id() as i32), libc::SIGKILL) };
+        // The whole group: cargo, xtask and whatever the server started.
+        let group = nix::unistd::Pid::from_raw(self.child.id() as i32);
+        let _ = nix::sys::signal::killpg(group, nix::sys::signal::Signal::SIGKILL);
         let _ = self.child.wait();
     }
 }
@@ -82,6 +114,7 @@ fn page_with_demo() -> Result<String> {
 async fn run_live_streams_the_real_demo_into_the_slide() -> Result<()> {
     let (chromium, chromedriver) = browser()?;
     let present = Present::start(&[])?;
+    present.wait_for_demos()?;
     let page = page_with_demo()?;
     let driver = Driver::start(&chromedriver)?;
     let c = driver.session(&chromium).await?;
@@ -205,5 +238,71 @@ async fn saving_a_slide_reloads_open_pages_on_the_same_slide() -> Result<()> {
     let _ = c.close().await;
     drop(present);
     let _ = std::fs::remove_dir_all(&dir);
+    result
+}
+
+/// Serves one page on another origin (another port) of loopback: the deck page in a
+/// nearly transparent iframe, as a clickjacking page would. Returns its URL.
+async fn hostile_page(deck_page: &str) -> Result<String> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let url = format!("http://{}/", listener.local_addr()?);
+    let html = format!(
+        "<!doctype html><title>win a prize</title><p>Click the button!</p>\
+         <iframe src=\"{deck_page}\" style=\"opacity:0.05;width:1200px;height:800px\" \
+         onload=\"window.__framed = true\"></iframe>"
+    );
+    tokio::spawn(async move {
+        while let Ok((mut s, _)) = listener.accept().await {
+            let mut buf = [0u8; 4096];
+            let _ = s.read(&mut buf).await;
+            let head = format!(
+                "HTTP/1.0 200 OK\r\nContent-Type: text/html\r\nContent-Length: {}\r\n\r\n",
+                html.len()
+            );
+            let _ = s.write_all(head.as_bytes()).await;
+            let _ = s.write_all(html.as_bytes()).await;
+        }
+    });
+    Ok(url)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn another_origin_cannot_frame_the_deck_so_run_live_cannot_be_clicked() -> Result<()> {
+    let (chromium, chromedriver) = browser()?;
+    let present = Present::start(&[])?;
+    let page = page_with_demo()?;
+    let deck_page = format!("{}{page}", present.url);
+    let hostile = hostile_page(&deck_page).await?;
+    let driver = Driver::start(&chromedriver)?;
+    let c = driver.session(&chromium).await?;
+    let result = async {
+        let button = format!("document.querySelector('figure.demo[data-demo=\"{DEMO}\"] .demo-run-live')");
+        // The control: on its own, the page shows Run live.
+        c.goto(&deck_page).await?;
+        wait_for(&c, &format!("{button} !== null"), Duration::from_secs(10))
+            .await
+            .context("Run live did not appear on the deck itself")?;
+        // Framed by another origin, the deck is not even loaded.
+        c.goto(&hostile).await?;
+        wait_for(&c, "window.__framed === true", Duration::from_secs(10))
+            .await
+            .context("the hostile page's frame never loaded")?;
+        // Give a deck that did load time to add its controls, as it did above.
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        c.clone().enter_frame(0).await?;
+        let inside = js(
+            &c,
+            &format!("return [location.href, {button} !== null, document.querySelectorAll('figure.demo').length];"),
+        )
+        .await?;
+        eprintln!("inside the hostile page's frame: {inside}");
+        ensure!(inside[1] == false, "Run live is clickable in a frame of another origin: {inside}");
+        ensure!(inside[2] == 0, "the deck rendered inside a frame of another origin: {inside}");
+        Ok::<(), anyhow::Error>(())
+    }
+    .await;
+    let _ = c.close().await;
+    drop(present);
     result
 }

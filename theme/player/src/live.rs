@@ -7,8 +7,8 @@
 //! transcript chunk as JSON) and a final `exit`. EventSource cannot POST, so the body
 //! is read as a stream and the events are split here.
 
-use serde::Deserialize;
-use transcript::{Chunk, Outcome, Stream, ansi};
+use transcript::live::{LiveEvent, RUN_PATH, SAVE_PATH, parse_sse};
+use transcript::{Stream, ansi};
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
@@ -85,12 +85,6 @@ struct Live {
     save_url: String,
 }
 
-#[derive(Deserialize)]
-struct Exit {
-    outcome: Outcome,
-    duration_ms: u64,
-}
-
 impl Live {
     fn new(figure: &Element, root: &str, name: &str) -> Result<Live, JsValue> {
         let screen = figure
@@ -103,8 +97,8 @@ impl Live {
             captured_meta: meta.as_ref().map(|m| m.inner_html()).unwrap_or_default(),
             screen,
             meta,
-            run_url: format!("{root}__deck/run/{name}"),
-            save_url: format!("{root}__deck/save/{name}"),
+            run_url: format!("{root}{RUN_PATH}{name}"),
+            save_url: format!("{root}{SAVE_PATH}{name}"),
         })
     }
 
@@ -180,11 +174,9 @@ impl Live {
             // Server-sent events end with a blank line.
             while let Some(end) = pending.find("\n\n") {
                 let block: String = pending.drain(..end + 2).collect();
-                let (event, data) = parse_event(&block);
-                match event.as_str() {
-                    "chunk" => {
-                        let chunk: Chunk =
-                            serde_json::from_str(&data).map_err(|e| e.to_string())?;
+                let (event, data) = parse_sse(&block);
+                match LiveEvent::from_sse(&event, &data)? {
+                    Some(LiveEvent::Chunk(chunk)) => {
                         let html = match chunk.stream {
                             Stream::Stdout => out.push(&chunk.text),
                             Stream::Stderr => {
@@ -197,41 +189,27 @@ impl Live {
                             pre.set_scroll_top(pre.scroll_height());
                         }
                     }
-                    "exit" => {
-                        let exit: Exit = serde_json::from_str(&data).map_err(|e| e.to_string())?;
+                    Some(LiveEvent::Exit(exit)) => {
                         let code = exit
                             .outcome
                             .code
                             .map(|c| format!(" · exit {c}"))
                             .unwrap_or_default();
+                        let cut = if exit.truncated { " · output cut" } else { "" };
                         self.set_meta_text(&format!(
-                            "live run · {}{code} · {:.2} s",
+                            "live run · {}{code}{cut} · {:.2} s",
                             exit.outcome.status,
                             exit.duration_ms as f64 / 1000.0
                         ));
                         self.figure.set_attribute("data-state", "live-done")?;
                         crate::sync::share_figure(&self.figure)?;
                     }
-                    _ => {} // comments and keep-alives
+                    None => {} // comments and keep-alives
                 }
             }
         }
         Ok(())
     }
-}
-
-/// The `event:` name and the joined `data:` lines of one server-sent event.
-fn parse_event(block: &str) -> (String, String) {
-    let mut event = String::from("message");
-    let mut data: Vec<&str> = Vec::new();
-    for line in block.lines() {
-        if let Some(v) = line.strip_prefix("event:") {
-            event = v.trim().to_string();
-        } else if let Some(v) = line.strip_prefix("data:") {
-            data.push(v.strip_prefix(' ').unwrap_or(v));
-        }
-    }
-    (event, data.join("\n"))
 }
 
 async fn post(url: &str) -> Result<Response, JsValue> {
@@ -259,22 +237,4 @@ async fn body_text(resp: &Response) -> String {
 
 fn describe(e: &JsValue) -> String {
     e.as_string().unwrap_or_else(|| format!("{e:?}"))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::parse_event;
-
-    #[test]
-    fn server_sent_events_are_split_into_name_and_data() {
-        assert_eq!(
-            parse_event("event: chunk\ndata: {\"a\":1}\n\n"),
-            ("chunk".to_string(), "{\"a\":1}".to_string())
-        );
-        assert_eq!(
-            parse_event("data: x\ndata: y\n\n"),
-            ("message".to_string(), "x\ny".to_string())
-        );
-        assert_eq!(parse_event(": keep-alive\n\n").0, "message");
-    }
 }

@@ -5,7 +5,7 @@
 //! (through `mdbook-driver`), and as the `mdbook-deck` command that a stock
 //! `mdbook build` starts because `book.toml` names it.
 //!
-//! Configuration, in `book.toml`:
+//! Configuration, in `book.toml` (every key is in [`config::DeckConfig`]):
 //!
 //! ```toml
 //! [preprocessor.deck]
@@ -23,6 +23,7 @@
 
 pub mod catalog;
 pub mod chart;
+pub mod config;
 pub mod diagram;
 pub mod figure;
 pub mod pacing;
@@ -32,12 +33,13 @@ pub mod slides;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Result, bail};
 use mdbook_preprocessor::book::Book;
 use mdbook_preprocessor::{Preprocessor, PreprocessorContext};
 use transcript::{Metric, Transcript};
 
 pub use catalog::DemoInfo;
+pub use config::DeckConfig;
 
 /// The preprocessor's name, as in `[preprocessor.deck]`.
 pub const NAME: &str = "deck";
@@ -51,16 +53,12 @@ impl Preprocessor for Deck {
     }
 
     fn run(&self, ctx: &PreprocessorContext, mut book: Book) -> Result<Book> {
-        let demos_dir: Option<PathBuf> = ctx
-            .config
-            .get::<String>("preprocessor.deck.demos")
-            .context("reading preprocessor.deck.demos in book.toml")?
-            .map(|d| ctx.root.join(d));
+        let deck = DeckConfig::from_mdbook(&ctx.config)?;
         let src_dir = ctx.root.join(&ctx.config.book.src);
-        let strict = strict(ctx)?;
-        let mut demos = Demos::new(demos_dir)?;
-        let config = browser_config(ctx)?;
-        let pace = Pace::from_config(ctx)?;
+        let strict = deck.strict();
+        let mut demos = Demos::new(deck.demos_dir(&ctx.root))?;
+        let config = browser_config(&deck);
+        let pace = Pace::from_config(&deck)?;
         let mut chapters = Vec::new();
         let mut errors = Vec::new();
         book.for_each_chapter_mut(|chapter| {
@@ -120,45 +118,15 @@ impl Preprocessor for Deck {
     }
 }
 
-/// The environment variable that turns warnings into errors (`DECK_STRICT=1`).
-pub const STRICT_ENV: &str = "DECK_STRICT";
-
-/// Whether warnings (from reStructuredText chapters) fail the build: `strict = true`
-/// under `[preprocessor.deck]`, or `DECK_STRICT` set to `1`, `true` or `yes`.
-fn strict(ctx: &PreprocessorContext) -> Result<bool> {
-    let configured = ctx
-        .config
-        .get::<bool>("preprocessor.deck.strict")
-        .context("reading preprocessor.deck.strict in book.toml (true or false)")?
-        .unwrap_or(false);
-    let env = std::env::var(STRICT_ENV)
-        .is_ok_and(|v| matches!(v.trim().to_ascii_lowercase().as_str(), "1" | "true" | "yes"));
-    Ok(configured || env)
-}
+pub use config::STRICT_ENV;
 
 /// The deck's settings for the browser player, as a hidden element at the top of every
-/// chapter: `aspect = "W:H"` under `[preprocessor.deck]` (16:9 when unset).
-fn browser_config(ctx: &PreprocessorContext) -> Result<String> {
-    let aspect = ctx
-        .config
-        .get::<String>("preprocessor.deck.aspect")
-        .context("reading preprocessor.deck.aspect in book.toml")?
-        .unwrap_or_else(|| "16:9".into());
-    let valid = aspect.split_once(':').is_some_and(|(w, h)| {
-        [w, h].iter().all(|n| {
-            n.trim()
-                .parse::<f64>()
-                .is_ok_and(|v| v.is_finite() && v > 0.0)
-        })
-    });
-    anyhow::ensure!(
-        valid,
-        "preprocessor.deck.aspect in book.toml is `{aspect}`; write it as W:H, e.g. \"16:9\" or \"4:3\""
-    );
-    Ok(format!(
+/// chapter: the slide shape (`aspect`).
+fn browser_config(deck: &DeckConfig) -> String {
+    format!(
         "<div class=\"deck-config\" data-aspect=\"{}\" hidden></div>\n\n",
-        figure::escape(aspect.trim())
-    ))
+        figure::escape(deck.aspect())
+    )
 }
 
 /// The pacing keys of `[preprocessor.deck]`: `duration` and `budgets`.
@@ -168,19 +136,14 @@ struct Pace {
 }
 
 impl Pace {
-    fn from_config(ctx: &PreprocessorContext) -> Result<Pace> {
-        let duration = ctx
-            .config
-            .get::<String>("preprocessor.deck.duration")
-            .context("reading preprocessor.deck.duration in book.toml (e.g. \"40m\")")?
-            .map(|d| pacing::parse_duration(&d))
+    fn from_config(deck: &DeckConfig) -> Result<Pace> {
+        let duration = deck
+            .duration
+            .as_deref()
+            .map(pacing::parse_duration)
             .transpose()
             .map_err(|e| anyhow::anyhow!("preprocessor.deck.duration in book.toml: {e}"))?;
-        let raw = ctx
-            .config
-            .get::<std::collections::BTreeMap<String, String>>("preprocessor.deck.budgets")
-            .context("reading preprocessor.deck.budgets in book.toml (chapter file = \"8m\")")?
-            .unwrap_or_default();
+        let raw = deck.budgets.clone();
         let mut budgets = std::collections::BTreeMap::new();
         for (file, text) in raw {
             let seconds = pacing::parse_duration(&text).map_err(|e| {
@@ -313,7 +276,7 @@ impl Demos {
             ));
             return Err(format!(
                 "no demo named `{name}` in {}{hint}",
-                display_path(&dir.join("src/bin"))
+                display_path(&dir.join(catalog::BIN_DIR))
             ));
         };
         let path = transcript_path(dir, name);
@@ -340,10 +303,7 @@ impl Demos {
     }
 }
 
-/// Where the committed transcript of a demo lives.
-pub fn transcript_path(demos_dir: &Path, name: &str) -> PathBuf {
-    demos_dir.join("transcripts").join(format!("{name}.json"))
-}
+pub use catalog::transcript_path;
 
 #[cfg(test)]
 mod tests {

@@ -27,7 +27,7 @@
 
 use std::ops::Range;
 
-use pulldown_cmark::{CodeBlockKind, Event, Options, Parser, Tag, TagEnd};
+use pulldown_cmark::{CodeBlockKind, Event, Parser, Tag, TagEnd};
 
 use crate::diagram;
 
@@ -38,13 +38,10 @@ pub struct Problem {
     pub message: String,
 }
 
-/// The Markdown extensions mdbook turns on, so we see the same blocks it will.
-pub fn markdown_options() -> Options {
-    Options::ENABLE_TABLES
-        | Options::ENABLE_FOOTNOTES
-        | Options::ENABLE_STRIKETHROUGH
-        | Options::ENABLE_TASKLISTS
-        | Options::ENABLE_HEADING_ATTRIBUTES
+/// The one way the deck parses Markdown: mdBook's own parser set-up (tables, footnotes,
+/// definition lists, GFM admonitions, smart punctuation...), so we see the blocks it will.
+pub fn parser(text: &str) -> Parser<'_> {
+    mdbook_markdown::new_cmark_parser(text, &mdbook_markdown::MarkdownOptions::default())
 }
 
 #[derive(Debug, PartialEq, Eq)]
@@ -155,7 +152,7 @@ pub(crate) fn top_level_blocks(src: &str, problems: &mut Vec<Problem>) -> Vec<Bl
     let mut in_code_block = false;
     // Where `{{#demo` appears as text in the current top-level block.
     let mut directive_at = Vec::new();
-    for (event, range) in Parser::new_ext(src, markdown_options()).into_offset_iter() {
+    for (event, range) in parser(src).into_offset_iter() {
         match event {
             Event::Start(tag) => {
                 if depth == 0 {
@@ -379,6 +376,23 @@ pub fn count_slides(converted: &str) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_parser_sees_the_blocks_mdbook_renders() {
+        let starts = |md: &str| -> Vec<Tag<'static>> {
+            parser(md)
+                .filter_map(|e| match e {
+                    Event::Start(t) => Some(t.into_static()),
+                    _ => None,
+                })
+                .collect()
+        };
+        assert!(starts("Term\n: its definition\n").contains(&Tag::DefinitionList));
+        assert!(
+            starts("> [!NOTE]\n> Read this.\n")
+                .contains(&Tag::BlockQuote(Some(pulldown_cmark::BlockQuoteKind::Note)))
+        );
+    }
 
     /// A book without demos.
     struct NoDemos;

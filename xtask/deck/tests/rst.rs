@@ -40,10 +40,7 @@ fn render(name: &str) -> (Converted, String) {
     let slides = slides::to_slides(&converted.markdown, &mut FakeEmbed)
         .unwrap_or_else(|p| panic!("{name}: {p:?}\n{}", converted.markdown));
     let mut html = String::new();
-    pulldown_cmark::html::push_html(
-        &mut html,
-        pulldown_cmark::Parser::new_ext(&slides, slides::markdown_options()),
-    );
+    pulldown_cmark::html::push_html(&mut html, slides::parser(&slides));
     (converted, html)
 }
 

@@ -4,13 +4,17 @@
 //! Only demos in the catalogue built at start-up can run, by name; the request carries
 //! no arguments, paths or shell. One run per demo at a time, a few at most overall, a
 //! hard time limit that kills the demo's process group, and a run whose page went away
-//! is killed too (its response stream is dropped, and with it the run).
+//! is killed too (its response stream is dropped, and with it the run). A page that
+//! stops reading is treated the same way: it loses its run at the time limit, and the
+//! output waiting for it is bounded (the runner caps output and queues little).
+//!
+//! The events are [`transcript::live`]'s, the one definition the player reads too.
 
 use std::collections::{BTreeSet, HashMap};
 use std::convert::Infallible;
 use std::path::PathBuf;
 use std::sync::Mutex;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use axum::extract::{Path as UrlPath, State as Extract};
 use axum::http::StatusCode;
@@ -19,6 +23,7 @@ use axum::response::{IntoResponse, Response};
 use tokio::sync::mpsc;
 use tokio_stream::wrappers::ReceiverStream;
 use transcript::Transcript;
+use transcript::live::{LiveEvent, LiveExit};
 
 use super::server::{State, reject};
 use crate::capture;
@@ -31,7 +36,8 @@ pub const LIMIT: Duration = Duration::from_secs(20);
 
 /// The demos that can run and what is running now.
 pub struct Runs {
-    bin_dir: PathBuf,
+    /// Where the built demos are, once they are built.
+    bin_dir: Mutex<Build>,
     /// Where "save as captured" writes (the demos crate).
     demos_dir: PathBuf,
     claims: HashMap<String, String>,
@@ -39,6 +45,16 @@ pub struct Runs {
     /// The last complete live run of each demo, for "save as captured".
     last: Mutex<HashMap<String, Transcript>>,
     limit: Duration,
+    /// Bytes a run may print before it is stopped.
+    max_output: usize,
+}
+
+/// The demos' build, which `present` runs in the background after serving the deck.
+#[derive(Debug, Clone)]
+pub enum Build {
+    Running,
+    Done(PathBuf),
+    Failed(String),
 }
 
 impl Runs {
@@ -49,7 +65,7 @@ impl Runs {
         limit: Duration,
     ) -> Runs {
         Runs {
-            bin_dir,
+            bin_dir: Mutex::new(Build::Done(bin_dir)),
             demos_dir,
             claims: catalog
                 .iter()
@@ -58,7 +74,59 @@ impl Runs {
             running: Mutex::new(BTreeSet::new()),
             last: Mutex::new(HashMap::new()),
             limit,
+            max_output: runner::max_output(),
         }
+    }
+
+    /// Like [`Runs::new`], for demos still being built: runs are refused (503, saying
+    /// so) until [`Runs::built`].
+    pub fn building(demos_dir: PathBuf, catalog: &[deck::DemoInfo], limit: Duration) -> Runs {
+        let runs = Runs::new(PathBuf::new(), demos_dir, catalog, limit);
+        *runs.bin_dir.lock().unwrap_or_else(|e| e.into_inner()) = Build::Running;
+        runs
+    }
+
+    /// Records the end of the background build.
+    pub fn built(&self, result: Result<PathBuf, String>) {
+        *self.bin_dir.lock().unwrap_or_else(|e| e.into_inner()) = match result {
+            Ok(dir) => Build::Done(dir),
+            Err(e) => Build::Failed(e),
+        };
+    }
+
+    pub fn is_building(&self) -> bool {
+        matches!(
+            *self.bin_dir.lock().unwrap_or_else(|e| e.into_inner()),
+            Build::Running
+        )
+    }
+
+    /// The demo's binary, or the response that explains why there is none yet.
+    fn binary(&self, name: &str) -> Result<PathBuf, Response> {
+        match &*self.bin_dir.lock().unwrap_or_else(|e| e.into_inner()) {
+            Build::Done(dir) => Ok(dir.join(name)),
+            Build::Running => Err(reject(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "the demos are still building; Run live works as soon as they are built",
+            )),
+            Build::Failed(e) => Err(reject(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                format!("the demos did not build: {e}"),
+            )),
+        }
+    }
+
+    /// The same, with another output cap.
+    #[cfg(test)]
+    pub fn with_max_output(mut self, bytes: usize) -> Runs {
+        self.max_output = bytes;
+        self
+    }
+
+    /// How many runs hold a slot now.
+    #[cfg(test)]
+    pub fn running_count(&self) -> usize {
+        self.running.lock().unwrap_or_else(|e| e.into_inner()).len()
     }
 
     pub fn names(&self) -> Vec<String> {
@@ -92,32 +160,21 @@ impl Drop for Slot {
     }
 }
 
-/// `POST /__deck/run/NAME`: runs the demo and streams `chunk` events (a transcript
-/// `Chunk` as JSON), then one `exit` event (`{"outcome":…, "duration_ms":…}`).
+/// `POST /__deck/run/NAME`: runs the demo and streams [`LiveEvent`]s: `chunk`s as the
+/// demo prints, then one `exit`.
 pub async fn run(Extract(state): Extract<State>, UrlPath(name): UrlPath<String>) -> Response {
     let runs = &state.inner.runs;
     let Some(claim) = runs.claims.get(&name).cloned() else {
         return reject(StatusCode::NOT_FOUND, format!("no demo named {name:?}"));
     };
-    {
-        let mut running = runs.running.lock().unwrap_or_else(|e| e.into_inner());
-        if running.contains(&name) {
-            return reject(StatusCode::CONFLICT, format!("{name} is already running"));
-        }
-        if running.len() >= MAX_CONCURRENT {
-            return reject(
-                StatusCode::TOO_MANY_REQUESTS,
-                format!("{MAX_CONCURRENT} demos are already running"),
-            );
-        }
-        running.insert(name.clone());
-    }
-    let mut slot = Slot {
-        state: state.clone(),
-        name: name.clone(),
-        cancel: None,
+    let bin = match runs.binary(&name) {
+        Ok(bin) => bin,
+        Err(refused) => return refused,
     };
-    let bin = runs.bin_dir.join(&name);
+    let mut slot = match Slot::take(&state, &name) {
+        Ok(slot) => slot,
+        Err(refused) => return refused,
+    };
     // Recorded like a capture, so that "save as captured" keeps the numbers charts use.
     let metrics = match capture::MetricsFile::new() {
         Ok(m) => m,
@@ -128,7 +185,8 @@ pub async fn run(Extract(state): Extract<State>, UrlPath(name): UrlPath<String>)
         ("CLICOLOR_FORCE", "1"),
         (transcript::METRICS_ENV, metrics_path.as_str()),
     ];
-    let (events, cancel) = match runner::start(&bin, &[], &envs, runs.limit) {
+    let (events, cancel) = match runner::start_capped(&bin, &[], &envs, runs.limit, runs.max_output)
+    {
         Ok(started) => started,
         Err(e) => {
             return reject(
@@ -138,61 +196,140 @@ pub async fn run(Extract(state): Extract<State>, UrlPath(name): UrlPath<String>)
         }
     };
     slot.cancel = Some(cancel);
-
-    let (tx, rx) = mpsc::channel::<Result<Event, Infallible>>(64);
+    let deadline = Instant::now() + runs.limit;
+    let (tx, rx) = mpsc::channel::<Result<Event, Infallible>>(16);
     // The runner reports on a blocking channel; forward each event the moment it comes.
     tokio::task::spawn_blocking(move || {
-        let slot = slot; // dropped when the run ends or the page goes away
-        let mut chunks = Vec::new();
-        loop {
-            let event = match events.recv_timeout(Duration::from_millis(100)) {
-                Ok(event) => event,
-                Err(std::sync::mpsc::RecvTimeoutError::Timeout) if tx.is_closed() => return, // page gone
-                Err(std::sync::mpsc::RecvTimeoutError::Timeout) => continue,
-                Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => return,
-            };
-            let last = matches!(event, runner::Event::Exit { .. });
-            let sse = match event {
-                runner::Event::Output(chunk) => {
-                    let e = Event::default().event("chunk").json_data(&chunk);
-                    chunks.push(chunk);
-                    e
-                }
-                runner::Event::Exit {
-                    outcome,
-                    duration_ms,
-                } => {
-                    // A run whose metrics cannot be read is shown, but not offered for saving.
-                    if let Ok(recorded) = metrics.read() {
-                        let t = capture::transcript_of(
-                            &slot.name,
-                            &claim,
-                            std::mem::take(&mut chunks),
-                            outcome,
-                            duration_ms,
-                            recorded,
-                        );
-                        let runs = &slot.state.inner.runs;
-                        runs.last
-                            .lock()
-                            .unwrap_or_else(|e| e.into_inner())
-                            .insert(slot.name.clone(), t);
-                    }
-                    Event::default().event("exit").json_data(
-                        serde_json::json!({ "outcome": outcome, "duration_ms": duration_ms }),
-                    )
-                }
-            };
-            let Ok(sse) = sse else { continue };
-            if tx.blocking_send(Ok(sse)).is_err() || last {
-                // Done, or the page went away: dropping the slot kills the demo.
-                return;
-            }
-        }
+        let run = Forward {
+            slot, // dropped when the run ends or the page goes away: that kills the demo
+            claim,
+            metrics,
+            tx,
+            deadline,
+        };
+        run.forward(events);
     });
     Sse::new(ReceiverStream::new(rx))
         .keep_alive(KeepAlive::new().interval(Duration::from_secs(5)))
         .into_response()
+}
+
+impl Slot {
+    /// Marks `name` as running, unless it is or too many demos are.
+    fn take(state: &State, name: &str) -> Result<Slot, Response> {
+        let mut running = state
+            .inner
+            .runs
+            .running
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        if running.contains(name) {
+            return Err(reject(
+                StatusCode::CONFLICT,
+                format!("{name} is already running"),
+            ));
+        }
+        if running.len() >= MAX_CONCURRENT {
+            return Err(reject(
+                StatusCode::TOO_MANY_REQUESTS,
+                format!("{MAX_CONCURRENT} demos are already running"),
+            ));
+        }
+        running.insert(name.to_string());
+        Ok(Slot {
+            state: state.clone(),
+            name: name.to_string(),
+            cancel: None,
+        })
+    }
+}
+
+/// One live run on its way to the page.
+struct Forward {
+    slot: Slot,
+    claim: String,
+    metrics: capture::MetricsFile,
+    tx: mpsc::Sender<Result<Event, Infallible>>,
+    /// A page that has not taken the events by then loses the run.
+    deadline: Instant,
+}
+
+impl Forward {
+    fn forward(mut self, events: std::sync::mpsc::Receiver<runner::Event>) {
+        use std::sync::mpsc::RecvTimeoutError;
+        let mut chunks = Vec::new();
+        loop {
+            let event = match events.recv_timeout(Duration::from_millis(100)) {
+                Ok(event) => event,
+                Err(RecvTimeoutError::Timeout) if self.tx.is_closed() => return, // page gone
+                Err(RecvTimeoutError::Timeout) => continue,
+                Err(RecvTimeoutError::Disconnected) => return,
+            };
+            let live = match event {
+                runner::Event::Output(chunk) => {
+                    chunks.push(chunk.clone());
+                    LiveEvent::Chunk(chunk)
+                }
+                runner::Event::Exit {
+                    outcome,
+                    duration_ms,
+                    truncated,
+                } => {
+                    let exit = LiveExit {
+                        outcome,
+                        duration_ms,
+                        truncated,
+                    };
+                    self.keep_for_saving(std::mem::take(&mut chunks), exit);
+                    LiveEvent::Exit(exit)
+                }
+            };
+            let last = matches!(live, LiveEvent::Exit(_));
+            let sse = Event::default().event(live.name()).data(live.data());
+            if !self.send_in_time(sse) || last {
+                // Done, or the page went away or stopped reading: dropping the slot
+                // kills the demo.
+                return;
+            }
+        }
+    }
+
+    /// Sends unless the page has stopped reading until the deadline.
+    fn send_in_time(&self, sse: Event) -> bool {
+        let mut sse = Ok(sse);
+        loop {
+            match self.tx.try_send(sse) {
+                Ok(()) => return true,
+                Err(mpsc::error::TrySendError::Closed(_)) => return false,
+                Err(mpsc::error::TrySendError::Full(back)) => {
+                    if Instant::now() >= self.deadline {
+                        return false;
+                    }
+                    sse = back;
+                    std::thread::sleep(Duration::from_millis(10));
+                }
+            }
+        }
+    }
+
+    /// A run whose metrics cannot be read is shown, but not offered for saving.
+    fn keep_for_saving(&mut self, chunks: Vec<transcript::Chunk>, exit: LiveExit) {
+        if let Ok(recorded) = self.metrics.read() {
+            let t = capture::transcript_of(
+                &self.slot.name,
+                &self.claim,
+                chunks,
+                exit.outcome,
+                exit.duration_ms,
+                recorded,
+            );
+            let runs = &self.slot.state.inner.runs;
+            runs.last
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .insert(self.slot.name.clone(), t);
+        }
+    }
 }
 
 /// `POST /__deck/save/NAME`: stores the last live run as the demo's transcript.

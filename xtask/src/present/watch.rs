@@ -40,7 +40,7 @@ pub fn start(
         }
     })
     .context("starting the file watcher")?;
-    let src = root.join(book_src(root));
+    let src = crate::book::BookConfig::load(root)?.src_dir();
     let book_toml = root.join("book.toml");
     let watched = [
         Some((src.as_path(), RecursiveMode::Recursive)),
@@ -121,10 +121,4 @@ fn is_noise(path: &Path) -> bool {
         || path
             .components()
             .any(|c| c.as_os_str() == "target" || c.as_os_str() == "pkg")
-}
-
-fn book_src(root: &Path) -> PathBuf {
-    mdbook_driver::config::Config::from_disk(root.join("book.toml"))
-        .map(|c| c.book.src)
-        .unwrap_or_else(|_| PathBuf::from("src"))
 }

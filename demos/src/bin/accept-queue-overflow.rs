@@ -1,0 +1,145 @@
+//! A full accept queue fails nobody: the kernel drops the new SYN, counts it in ListenOverflows, and the client's connect() just waits a second for its retry.
+//!
+//! tcp(7), listen(2): the backlog bounds the queue of established connections waiting
+//! for accept(). When it is full, tcp_conn_request() drops an incoming SYN
+//! (`LINUX_MIB_LISTENOVERFLOWS`, `ListenOverflows` in /proc/net/netstat) without any
+//! answer, so the client resends it after its initial retransmission timeout (1 s).
+//! The counters are per network namespace; the demo works in one of its own so that
+//! nothing else moves them.
+
+use std::net::{Ipv4Addr, SocketAddr};
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use demos::{Demo, Result, human, kstat, netns::NetNs};
+use socket2::{Domain, Socket, Type};
+
+/// How long the server waits before it accepts one connection and makes room.
+const ACCEPT_AFTER: Duration = Duration::from_millis(200);
+/// Less than the 1 s initial retransmission timeout a dropped SYN must wait out.
+const RETRY_FLOOR: Duration = Duration::from_millis(800);
+
+struct Counters {
+    overflows: u64,
+    drops: u64,
+}
+
+fn counters() -> Result<Counters> {
+    Ok(Counters {
+        overflows: kstat::this_netns("netstat", "TcpExt", "ListenOverflows")?,
+        drops: kstat::this_netns("netstat", "TcpExt", "ListenDrops")?,
+    })
+}
+
+fn listener(backlog: i32) -> Result<(Socket, SocketAddr)> {
+    let sock = Socket::new(Domain::IPV4, Type::STREAM, None).context("socket")?;
+    let any: SocketAddr = (Ipv4Addr::LOCALHOST, 0).into();
+    sock.bind(&any.into()).context("bind 127.0.0.1:0")?;
+    sock.listen(backlog).context("listen")?;
+    let addr = sock
+        .local_addr()
+        .context("getsockname")?
+        .as_socket()
+        .context("the listener has no IP address")?;
+    Ok((sock, addr))
+}
+
+/// connect() with a generous timeout, returning the socket and how long it took.
+fn connect(addr: SocketAddr) -> Result<(Socket, Duration)> {
+    let sock = Socket::new(Domain::IPV4, Type::STREAM, None).context("socket")?;
+    let t0 = Instant::now();
+    sock.connect_timeout(&addr.into(), Duration::from_secs(3))
+        .with_context(|| format!("connect to {addr}"))?;
+    Ok((sock, t0.elapsed()))
+}
+
+/// How many connections wait in the listener's accept queue (`ss -lnt`'s Recv-Q),
+/// from the `rx_queue` half of /proc/net/tcp's `tx_queue:rx_queue` column.
+fn accept_queue(port: u16) -> Result<u64> {
+    let text = std::fs::read_to_string("/proc/thread-self/net/tcp")
+        .context("reading /proc/thread-self/net/tcp")?;
+    let local = format!("0100007F:{port:04X}");
+    text.lines()
+        .skip(1)
+        .map(|l| l.split_whitespace().collect::<Vec<_>>())
+        .find(|cols| cols.get(1) == Some(&local.as_str()) && cols.get(3) == Some(&"0A"))
+        .and_then(|cols| {
+            let (_, waiting) = cols.get(4)?.split_once(':')?;
+            u64::from_str_radix(waiting, 16).ok()
+        })
+        .with_context(|| format!("no listener on port {port} in /proc/net/tcp"))
+}
+
+fn experiment(d: &mut Demo, backlog: i32) -> Result<()> {
+    let before = counters()?;
+    let (server, addr) = listener(backlog)?;
+    d.step(format_args!(
+        "listen(backlog {backlog}) in a network namespace of our own; nobody calls accept()"
+    ));
+    d.step("clients 1 and 2 connect");
+    let (_c1, t1) = connect(addr)?;
+    let (_c2, t2) = connect(addr)?;
+    let waiting = accept_queue(addr.port())?;
+    d.saw(format_args!(
+        "connected in {} and {}; {waiting} wait in the accept queue (ss -lnt: Recv-Q)",
+        human(t1),
+        human(t2)
+    ));
+
+    d.step(format_args!(
+        "client 3 connects; the server accepts one connection {} ms later",
+        ACCEPT_AFTER.as_millis()
+    ));
+    let t3 = std::thread::scope(|s| -> Result<Duration> {
+        let accepter = s.spawn(|| {
+            std::thread::sleep(ACCEPT_AFTER);
+            server.accept().context("accept")
+        });
+        let third = connect(addr);
+        let accepted = accepter
+            .join()
+            .map_err(|_| anyhow::anyhow!("the accepting thread panicked"))?;
+        accepted?;
+        Ok(third?.1)
+    })?;
+    let after = counters()?;
+    let overflows = after.overflows - before.overflows;
+    d.key(format_args!(
+        "TcpExt ListenOverflows +{overflows}, ListenDrops +{}",
+        after.drops - before.drops
+    ));
+    d.key(format_args!(
+        "client 3's connect() returned 0 after {}",
+        human(t3)
+    ));
+    d.metric("accept.connect_ms", t3.as_secs_f64() * 1e3, "ms");
+
+    d.check(
+        overflows >= 1,
+        "the full queue dropped client 3's SYN (ListenOverflows moved)",
+    )?;
+    d.check(
+        t3 >= RETRY_FLOOR && t1.max(t2) < RETRY_FLOOR,
+        "client 3 waited for its SYN to be resent (about 1 s); clients 1 and 2 did not",
+    )?;
+    Ok(())
+}
+
+fn main() {
+    demos::run(|d| {
+        d.expect("a full accept queue drops the SYN: ListenOverflows moves, connect() waits ~1 s");
+        let backlog = if d.breaks("the backlog is 16 instead of 1, so the queue never fills") {
+            16
+        } else {
+            1
+        };
+        if !demos::netns::can_create() {
+            return Err(d.skip(
+                "needs root (CAP_SYS_ADMIN, CAP_NET_ADMIN) for a network namespace of its own",
+            ));
+        }
+        let ns = NetNs::new()?;
+        ns.loopback_up()?;
+        ns.run(|| experiment(d, backlog))
+    })
+}

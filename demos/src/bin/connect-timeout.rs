@@ -1,0 +1,162 @@
+//! connect() does not fail fast when SYNs are dropped: it hangs for about two minutes, and only a timeout of your own saves the caller.
+//!
+//! tcp(7): a SYN that gets no answer is resent `tcp_syn_retries` times (default 6)
+//! with a doubling timeout from 1 s, so a blocking connect() to a host behind a
+//! dropping firewall returns ETIMEDOUT only after 1+2+4+8+16+32+64 = 127 s. A refused
+//! port (a RST) fails at once; silence does not. connect(2): a non-blocking connect
+//! returns EINPROGRESS, and poll() with a timeout bounds the wait.
+//!
+//! The demo drops every packet in a network namespace of its own with a `pfifo`
+//! queue of length 0 on its loopback interface (this kernel has no netem).
+
+use std::net::{Ipv4Addr, SocketAddr};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use demos::{Demo, Result, human, kstat, netns::NetNs};
+use socket2::{Domain, Socket, Type};
+
+/// How long the blocking connect() is watched before the demo stops it.
+const WATCH: Duration = Duration::from_millis(1500);
+/// The caller's own limit on the second connect().
+const TIMEOUT: Duration = Duration::from_millis(500);
+
+/// Packets the loopback queue dropped, from `tc -s qdisc show dev lo`.
+fn qdisc_drops(ns: &NetNs) -> Result<u64> {
+    let stats = ns.cmd("tc", &["-s", "qdisc", "show", "dev", "lo"])?;
+    Ok(stats
+        .split("dropped ")
+        .nth(1)
+        .and_then(|rest| rest.split(|c: char| !c.is_ascii_digit()).next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0))
+}
+
+fn tcp_socket() -> Result<Socket> {
+    Socket::new(Domain::IPV4, Type::STREAM, None).context("socket")
+}
+
+/// Starts a blocking connect() and reports whether it was still waiting after
+/// [`WATCH`]; then shuts the socket down, which ends the connect attempt.
+fn blocking_connect_pends(d: &Demo, addr: SocketAddr) -> Result<bool> {
+    let sock = tcp_socket()?;
+    let (done, finished) = mpsc::channel();
+    std::thread::scope(|s| -> Result<bool> {
+        s.spawn(|| {
+            let t0 = Instant::now();
+            let result = sock.connect(&addr.into());
+            let _ = done.send((result, t0.elapsed()));
+        });
+        match finished.recv_timeout(WATCH) {
+            Ok((result, took)) => {
+                let how = match result {
+                    Ok(()) => "0 (connected)".to_owned(),
+                    Err(e) => demos::net::errno_name(&e),
+                };
+                d.key(format_args!(
+                    "connect() returned {how} after {}",
+                    human(took)
+                ));
+                Ok(false)
+            }
+            Err(_) => {
+                d.key(format_args!(
+                    "connect() still blocked after {:.1} s",
+                    WATCH.as_secs_f64()
+                ));
+                // shutdown() of a socket in SYN_SENT aborts the attempt and wakes connect().
+                sock.shutdown(std::net::Shutdown::Both)
+                    .context("shutdown of the connecting socket")?;
+                Ok(true)
+            }
+        }
+    })
+}
+
+fn experiment(d: &mut Demo, ns: &NetNs, dropping: bool) -> Result<()> {
+    let server = tcp_socket()?;
+    let any: SocketAddr = (Ipv4Addr::LOCALHOST, 0).into();
+    server.bind(&any.into()).context("bind 127.0.0.1:0")?;
+    server.listen(16).context("listen")?;
+    let addr = server
+        .local_addr()
+        .context("getsockname")?
+        .as_socket()
+        .context("the listener has no IP address")?;
+    let retries = std::fs::read_to_string("/proc/sys/net/ipv4/tcp_syn_retries")
+        .context("reading net.ipv4.tcp_syn_retries")?;
+    let retries: u32 = retries.trim().parse().context("parsing tcp_syn_retries")?;
+    let give_up: u32 = (0..=retries).map(|n| 1u32 << n).sum();
+    d.saw(format_args!(
+        "tcp_syn_retries = {retries}: without a timeout, ETIMEDOUT comes after {give_up} s"
+    ));
+
+    d.step("blocking connect() to a server that is listening");
+    let resent_before = kstat::this_netns("snmp", "Tcp", "RetransSegs")?;
+    let pending = blocking_connect_pends(d, addr)?;
+    let resent = kstat::this_netns("snmp", "Tcp", "RetransSegs")? - resent_before;
+    let drops = if dropping { qdisc_drops(ns)? } else { 0 };
+    d.saw(format_args!(
+        "the queue dropped {drops} packets; Tcp RetransSegs +{resent} (SYNs sent again)"
+    ));
+
+    d.step(format_args!(
+        "the same connect with a {} ms timeout (non-blocking + poll)",
+        TIMEOUT.as_millis()
+    ));
+    let t0 = Instant::now();
+    let bounded = tcp_socket()?.connect_timeout(&addr.into(), TIMEOUT);
+    let took = t0.elapsed();
+    let timed_out = matches!(&bounded, Err(e) if e.kind() == std::io::ErrorKind::TimedOut);
+    let how = match &bounded {
+        Ok(()) => "0 (connected)".to_owned(),
+        Err(_) if timed_out => "ETIMEDOUT (poll ran out)".to_owned(),
+        Err(e) => demos::net::errno_name(e),
+    };
+    d.key(format_args!(
+        "connect_timeout() = {how} after {}",
+        human(took)
+    ));
+    d.metric("connect.bounded_ms", took.as_secs_f64() * 1e3, "ms");
+
+    d.check(
+        pending,
+        format_args!(
+            "a blocking connect() was still waiting after {:.1} s: dropped SYNs do not fail fast",
+            WATCH.as_secs_f64()
+        ),
+    )?;
+    d.check(
+        timed_out && took < TIMEOUT + Duration::from_millis(300),
+        "the connect with a timeout gave up on time",
+    )?;
+    Ok(())
+}
+
+fn main() {
+    demos::run(|d| {
+        d.expect("with SYNs dropped, connect() hangs (about 2 min); only a timeout ends it early");
+        let dropping = !d.breaks("no dropping queue: the SYN reaches the server");
+        if !demos::netns::can_create() {
+            return Err(d.skip(
+                "needs root (CAP_SYS_ADMIN, CAP_NET_ADMIN) for a network namespace of its own",
+            ));
+        }
+        if std::process::Command::new("tc").arg("-V").output().is_err() {
+            return Err(d.skip("needs iproute2's tc"));
+        }
+        let ns = NetNs::new()?;
+        ns.loopback_up()?;
+        if dropping {
+            d.step("in a namespace of our own, loopback drops every packet (pfifo limit 0)");
+            ns.cmd(
+                "tc",
+                &["qdisc", "add", "dev", "lo", "root", "pfifo", "limit", "0"],
+            )?;
+        } else {
+            d.step("in a namespace of our own, loopback delivers every packet");
+        }
+        ns.run(|| experiment(d, &ns, dropping))
+    })
+}

@@ -1,0 +1,189 @@
+//! The deck's settings: `[preprocessor.deck]` in `book.toml`, as one typed struct read in
+//! one place ([`DeckConfig::from_mdbook`]) by the preprocessor, `cargo xtask build` and
+//! `cargo xtask present`.
+//!
+//! Unknown keys are errors (a misspelt `stirct = true` must not be silently ignored);
+//! mdBook's own keys for any preprocessor (`command`, `before`, `after`, `optional`,
+//! `renderers`) are accepted and left to mdBook.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use serde::Deserialize;
+
+/// The table's name in `book.toml`.
+pub const TABLE: &str = "preprocessor.deck";
+
+/// The environment variable that turns warnings into errors (`DECK_STRICT=1`).
+pub const STRICT_ENV: &str = "DECK_STRICT";
+
+/// The slide shape when `aspect` is not set.
+pub const DEFAULT_ASPECT: &str = "16:9";
+
+/// `[preprocessor.deck]`, every key optional.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeckConfig {
+    // mdBook's keys for every preprocessor; read by mdBook, not by us.
+    /// How a stock `mdbook build` starts the preprocessor.
+    pub command: Option<String>,
+    #[serde(default)]
+    pub before: Vec<String>,
+    #[serde(default)]
+    pub after: Vec<String>,
+    #[serde(default)]
+    pub optional: bool,
+    #[serde(default)]
+    pub renderers: Vec<String>,
+
+    /// The demos crate, relative to the book root.
+    pub demos: Option<PathBuf>,
+    /// Warnings (from reStructuredText chapters) fail the build.
+    #[serde(default)]
+    pub strict: bool,
+    /// The slide shape, `W:H` ([`DEFAULT_ASPECT`] when unset).
+    pub aspect: Option<String>,
+
+    // Pacing (the speaker window).
+    /// The talk's length, e.g. `"40m"`.
+    pub duration: Option<String>,
+    /// Some chapters' own share of the duration: chapter file = `"8m"`.
+    #[serde(default)]
+    pub budgets: BTreeMap<String, String>,
+
+    // The title slide.
+    pub subtitle: Option<String>,
+    pub speaker: Option<String>,
+    pub event: Option<String>,
+    pub date: Option<String>,
+    pub url: Option<String>,
+
+    // reStructuredText chapters.
+    /// How many section levels start slides (hieroglyph's `slide_levels`).
+    pub slide_levels: Option<u32>,
+}
+
+impl DeckConfig {
+    /// The deck's table of a loaded mdBook config (all defaults when there is none).
+    pub fn from_mdbook(config: &mdbook_preprocessor::config::Config) -> Result<DeckConfig> {
+        let deck = config
+            .get::<DeckConfig>(TABLE)
+            .with_context(|| format!("reading [{TABLE}] in book.toml"))?
+            .unwrap_or_default();
+        deck.check()?;
+        Ok(deck)
+    }
+
+    /// Values serde cannot judge, checked once so users of the struct need not.
+    fn check(&self) -> Result<()> {
+        if let Some(aspect) = &self.aspect {
+            let valid = aspect.split_once(':').is_some_and(|(w, h)| {
+                [w, h].iter().all(|n| {
+                    n.trim()
+                        .parse::<f64>()
+                        .is_ok_and(|v| v.is_finite() && v > 0.0)
+                })
+            });
+            anyhow::ensure!(
+                valid,
+                "{TABLE}.aspect in book.toml is `{aspect}`; write it as W:H, e.g. \"16:9\" or \"4:3\""
+            );
+        }
+        Ok(())
+    }
+
+    /// The demos crate directory of the book at `root`, if it has one.
+    pub fn demos_dir(&self, root: &Path) -> Option<PathBuf> {
+        self.demos.as_ref().map(|d| root.join(d))
+    }
+
+    /// The slide shape as `W:H`.
+    pub fn aspect(&self) -> &str {
+        self.aspect.as_deref().map_or(DEFAULT_ASPECT, str::trim)
+    }
+
+    /// Whether warnings fail the build: `strict = true`, or `DECK_STRICT` set to `1`,
+    /// `true` or `yes`.
+    pub fn strict(&self) -> bool {
+        let env = std::env::var(STRICT_ENV)
+            .is_ok_and(|v| matches!(v.trim().to_ascii_lowercase().as_str(), "1" | "true" | "yes"));
+        self.strict || env
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use mdbook_preprocessor::config::Config;
+
+    fn parse(toml: &str) -> Result<DeckConfig> {
+        let config: Config = toml.parse().map_err(|e| anyhow::anyhow!("{e:#}"))?;
+        DeckConfig::from_mdbook(&config)
+    }
+
+    #[test]
+    fn every_key_is_read_into_the_struct() {
+        let deck = parse(
+            r#"
+[preprocessor.deck]
+command = "cargo run --package deck --bin mdbook-deck"
+after = ["links"]
+demos = "demos"
+strict = true
+aspect = "4:3"
+duration = "40m"
+subtitle = "Sockets"
+speaker = "Ada"
+event = "Conf"
+date = "2026-12-01"
+url = "https://example.org/"
+slide_levels = 2
+
+[preprocessor.deck.budgets]
+"tcp.md" = "8m"
+"#,
+        )
+        .unwrap();
+        assert_eq!(
+            deck.demos_dir(Path::new("/b")),
+            Some(PathBuf::from("/b/demos"))
+        );
+        assert!(deck.strict);
+        assert_eq!(deck.aspect(), "4:3");
+        assert_eq!(deck.budgets["tcp.md"], "8m");
+        assert_eq!(deck.slide_levels, Some(2));
+        assert_eq!(deck.after, ["links"]);
+        assert_eq!(deck.speaker.as_deref(), Some("Ada"));
+    }
+
+    #[test]
+    fn a_book_without_the_table_gets_the_defaults() {
+        let deck = parse("[book]\ntitle = \"t\"\n").unwrap();
+        assert_eq!(deck, DeckConfig::default());
+        assert_eq!(deck.aspect(), "16:9");
+        assert_eq!(deck.demos_dir(Path::new("/b")), None);
+    }
+
+    #[test]
+    fn a_misspelt_key_or_a_bad_value_is_an_error_that_names_it() {
+        let err = format!(
+            "{:#}",
+            parse("[preprocessor.deck]\nstirct = true\n").unwrap_err()
+        );
+        assert!(
+            err.contains("stirct") && err.contains("[preprocessor.deck]"),
+            "{err}"
+        );
+        let err = format!(
+            "{:#}",
+            parse("[preprocessor.deck]\nstrict = \"yes\"\n").unwrap_err()
+        );
+        assert!(err.contains("strict") || err.contains("bool"), "{err}");
+        let err = format!(
+            "{:#}",
+            parse("[preprocessor.deck]\naspect = \"wide\"\n").unwrap_err()
+        );
+        assert!(err.contains("write it as W:H"), "{err}");
+    }
+}
