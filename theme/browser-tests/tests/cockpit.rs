@@ -832,10 +832,38 @@ impl Present {
     }
 }
 
+impl Present {
+    /// Waits until the demos, built in the background after the deck is served, are
+    /// ready (a fresh clone compiles them all first).
+    fn wait_for_demos(&self) -> Result<()> {
+        use std::io::{Read, Write};
+        let rest = self.url.strip_prefix("http://").context("an http URL")?;
+        let (host, root) = rest.split_once('/').unwrap_or((rest, ""));
+        let t0 = std::time::Instant::now();
+        while t0.elapsed() < Duration::from_secs(900) {
+            let mut s = std::net::TcpStream::connect(host)
+                .with_context(|| format!("connecting to {host}"))?;
+            s.set_read_timeout(Some(Duration::from_secs(5)))?;
+            write!(
+                s,
+                "GET /{root}__deck/status HTTP/1.0\r\nHost: {host}\r\n\r\n"
+            )?;
+            let mut text = String::new();
+            s.read_to_string(&mut text)?;
+            if !text.contains("\"building\":true") {
+                return Ok(());
+            }
+            std::thread::sleep(Duration::from_millis(200));
+        }
+        anyhow::bail!("the demos were still building after 15 minutes")
+    }
+}
+
 impl Drop for Present {
     fn drop(&mut self) {
-        // SAFETY: kill(2) on our own child's process group.
-        unsafe { libc::kill(-(self.child.id() as i32), libc::SIGKILL) };
+        // The whole group: cargo, xtask and whatever the server started.
+        let group = nix::unistd::Pid::from_raw(self.child.id() as i32);
+        let _ = nix::sys::signal::killpg(group, nix::sys::signal::Signal::SIGKILL);
         let _ = self.child.wait();
     }
 }
@@ -847,6 +875,7 @@ async fn run_live_from_the_speaker_window_plays_in_the_main_window() -> Result<(
     let (chromium, chromedriver) = browser()?;
     let _book = BOOK.lock().await;
     let present = Present::start()?;
+    present.wait_for_demos()?;
     let marker = format!("data-demo=\"{DEMO}\"");
     let site = workspace_root().join("book");
     let (page, html) = browser_tests::chapter_pages(&site)?
