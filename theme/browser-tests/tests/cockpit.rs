@@ -122,6 +122,7 @@ async fn the_cockpit_on_the_real_talk() -> Result<()> {
             ("the pacing against a fake clock", pacing(&c, &server).await),
             ("steps across a chapter boundary", steps(&c, &server).await),
             ("talk-wide numbers", numbers(&c, &server, &chapters).await),
+            ("a right swipe goes back a slide", swipe(&c, &server).await),
             (
                 "the overview opens at the current slide",
                 overview(&c, &server).await,
@@ -528,6 +529,42 @@ async fn numbers(c: &Client, s: &Server, chapters: &[(String, usize)]) -> Result
         hud.as_str()
             .is_some_and(|h| h.starts_with(&format!("{number} / "))),
         "and the HUD says {number}: {hud}"
+    );
+    Ok(())
+}
+
+/// A real touch swipe to the right (WebDriver's touch pointer) goes to the previous
+/// slide and stays in the deck; the page also tells the browser not to turn the
+/// sideways overscroll into Back.
+async fn swipe(c: &Client, s: &Server) -> Result<()> {
+    use fantoccini::actions::{InputSource, PointerAction, TouchActions};
+    open(c, s, "tcp.html?slides#slide-3").await?;
+    let touch = TouchActions::new("finger".into())
+        .then(PointerAction::MoveTo {
+            duration: None,
+            x: 300.0,
+            y: 400.0,
+        })
+        .then(PointerAction::Down { button: 0 })
+        .then(PointerAction::MoveTo {
+            duration: Some(Duration::from_millis(150)),
+            x: 900.0,
+            y: 410.0,
+        })
+        .then(PointerAction::Up { button: 0 });
+    c.perform_actions(touch).await.context("a touch swipe")?;
+    wait_for(c, "document.documentElement.dataset.slide === '2'", WAIT)
+        .await
+        .context("a right swipe shows the previous slide")?;
+    let here = js(c, "return [location.pathname, location.search, getComputedStyle(document.documentElement).overscrollBehaviorX];").await?;
+    ensure!(
+        here[0].as_str().is_some_and(|p| p.ends_with("/tcp.html"))
+            && here[1] == serde_json::json!("?slides"),
+        "still in the deck: {here}"
+    );
+    ensure!(
+        here[2] == serde_json::json!("none"),
+        "no overscroll navigation: {here}"
     );
     Ok(())
 }

@@ -494,12 +494,8 @@ impl Deck {
         let Some((page, slide)) = self.talk.locate(number) else {
             return Ok(());
         };
-        let base = js_sys::Reflect::get(&dom::window()?.into(), &JsValue::from_str("path_to_root"))
-            .ok()
-            .and_then(|v| v.as_string())
-            .unwrap_or_default();
         let href = web_sys::Url::new_with_base(
-            &format!("{base}{page}"),
+            &format!("{}{page}", self.talk.root),
             &dom::window()?.location().href()?,
         )?
         .href();

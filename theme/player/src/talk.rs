@@ -13,6 +13,8 @@ pub struct Talk {
     pub total: usize,
     /// Every chapter's page (relative to the book's root) and first slide number.
     pub chapters: Vec<(String, usize)>,
+    /// The book's root relative to this page (`""`, `"../"`, ...).
+    pub root: String,
     /// The talk's length in seconds, when book.toml gives one.
     pub duration: Option<f64>,
     /// Planned start of each of this chapter's slides, then the chapter's planned end.
@@ -29,6 +31,7 @@ impl Talk {
             first: attr("data-first").parse().unwrap_or(1),
             total: attr("data-total").parse().unwrap_or(0),
             chapters: parse_chapters(&attr("data-chapters")),
+            root: attr("data-root"),
             duration: attr("data-duration").parse().ok(),
             plan: attr("data-plan")
                 .split(',')
@@ -105,6 +108,7 @@ mod tests {
             first: 8,
             total: 20,
             chapters: parse_chapters("title.html 1,files.html 8,sub/tcp.html 15"),
+            root: String::new(),
             duration: Some(600.0),
             plan: vec![100.0, 130.0, 200.0],
         }

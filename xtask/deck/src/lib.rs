@@ -183,8 +183,15 @@ impl Pace {
         let mut first = 1;
         let mut out = Vec::new();
         for (i, chapter) in chapters.iter().enumerate() {
-            let mut attrs =
-                format!(" data-first=\"{first}\" data-total=\"{total}\" data-chapters=\"{pages}\"");
+            // The pages in `data-chapters` are relative to the book's root.
+            let depth = Path::new(&chapter.file)
+                .components()
+                .count()
+                .saturating_sub(1);
+            let mut attrs = format!(
+                " data-first=\"{first}\" data-total=\"{total}\" data-chapters=\"{pages}\" data-root=\"{}\"",
+                "../".repeat(depth)
+            );
             if let (Some(d), Some(plan)) = (self.duration, &plan) {
                 let starts: Vec<String> = plan[i].iter().map(|t| format!("{t:.1}")).collect();
                 attrs.push_str(&format!(
@@ -357,6 +364,52 @@ mod tests {
         fn drop(&mut self) {
             let _ = std::fs::remove_dir_all(&self.0);
         }
+    }
+
+    #[test]
+    fn every_chapter_knows_its_place_in_the_talk_and_its_plan() {
+        let load = pacing::SlideLoad {
+            spoken_words: 10,
+            demos: 0,
+        };
+        let chapters = vec![
+            pacing::Chapter {
+                file: "a.md".into(),
+                slides: vec![load; 3],
+            },
+            pacing::Chapter {
+                file: "part/b.md".into(),
+                slides: vec![load; 2],
+            },
+        ];
+        let pace = Pace {
+            duration: Some(500.0),
+            budgets: Default::default(),
+        };
+        let attrs = pace.talk(&chapters).unwrap();
+        assert!(
+            attrs[0].contains(" data-first=\"1\" data-total=\"5\""),
+            "{}",
+            attrs[0]
+        );
+        assert!(attrs[1].contains(" data-first=\"4\""), "{}", attrs[1]);
+        assert!(
+            attrs[0].contains("data-chapters=\"a.html 1,part/b.html 4\""),
+            "{}",
+            attrs[0]
+        );
+        assert!(attrs[0].contains("data-root=\"\""), "{}", attrs[0]);
+        assert!(attrs[1].contains("data-root=\"../\""), "{}", attrs[1]);
+        assert!(
+            attrs[1].contains("data-plan=\"300.0,400.0,500.0\""),
+            "{}",
+            attrs[1]
+        );
+        let untimed = Pace {
+            duration: None,
+            budgets: Default::default(),
+        };
+        assert!(!untimed.talk(&chapters).unwrap()[0].contains("data-plan"));
     }
 
     #[test]
