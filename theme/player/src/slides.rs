@@ -128,6 +128,8 @@ pub fn start(document: &Document) -> Result<Rc<Deck>, JsValue> {
     });
     set_theme(&root, initial_theme(&root))?;
     if deck.sections.is_empty() {
+        // Nothing to present: show the page as it is.
+        took_over(&root)?;
         return Ok(deck);
     }
     steps::count_all(&deck.sections)?;
