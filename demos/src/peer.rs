@@ -50,7 +50,7 @@ pub fn fork(body: impl FnOnce() -> i32) -> Result<Peer> {
             // SAFETY: prctl with PR_SET_PDEATHSIG and a valid signal number.
             unsafe { libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) };
             if nix::unistd::getppid() != parent {
-                // The parent died before prctl took effect.
+                // SAFETY: _exit as below; the parent died before prctl took effect.
                 unsafe { libc::_exit(crate::exit::ERROR) };
             }
             let code = body();

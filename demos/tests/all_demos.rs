@@ -6,6 +6,8 @@
 //! `--break`, each must FAIL (exit 1) naming a check; stopped by its watchdog at once,
 //! each must still leave nothing behind.
 
+#![forbid(unsafe_code)]
+
 use std::collections::BTreeSet;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
@@ -152,8 +154,10 @@ fn run_all_at_once(names: &[String], tmp: &Path, args: &[&str], env: &[(&str, &s
                         Some(status) => break status,
                         None if t0.elapsed() > HARD_STOP => {
                             hung = true;
-                            // SAFETY: kill(2) on the process group of our own child.
-                            unsafe { libc::kill(-(child.id() as i32), libc::SIGKILL) };
+                            // Our own child leads its process group (`process_group(0)`).
+                            let group = nix::unistd::Pid::from_raw(child.id() as i32);
+                            let _ =
+                                nix::sys::signal::killpg(group, nix::sys::signal::Signal::SIGKILL);
                         }
                         None => std::thread::sleep(Duration::from_millis(10)),
                     }
@@ -384,4 +388,32 @@ fn every_demo_states_a_claim_and_answers_help() {
             "{name} rejects unknown flags"
         );
     }
+}
+
+/// Checks, the verdict and `d.key` evidence are what a slide shows before "show all";
+/// more than eight of them do not fit.
+#[test]
+fn every_transcript_has_at_most_eight_focus_lines() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("transcripts");
+    let mut crowded = Vec::new();
+    for name in demo_names() {
+        let path = dir.join(format!("{name}.json"));
+        let text = std::fs::read_to_string(&path).unwrap_or_else(|e| {
+            panic!("{name} has no transcript ({e}): cargo xtask capture {name}")
+        });
+        let t: transcript::Transcript =
+            serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let output: String = t.chunks.iter().map(|c| c.text.as_str()).collect();
+        let focus = output
+            .lines()
+            .filter(|l| l.starts_with("\x1b]99;f\x07"))
+            .count();
+        if !(1..=8).contains(&focus) {
+            crowded.push(format!("{name}: {focus} focus lines"));
+        }
+    }
+    assert!(
+        crowded.is_empty(),
+        "recapture or trim d.key lines: {crowded:?}"
+    );
 }

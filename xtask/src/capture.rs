@@ -19,7 +19,7 @@ use crate::demos::{self, demos_dir};
 use crate::runner::{self, Event};
 
 pub fn run(names: &[String], jobs: usize, limit: Duration) -> Result<ExitCode> {
-    // First, before any thread starts (threads inherit the blocked signals).
+    // First: from here on a Ctrl-C kills every run and nothing more is stored.
     runner::stop::on_stop(|| {})?;
     let catalog = demos::catalog()?;
     let chosen: Vec<_> = if names.is_empty() {

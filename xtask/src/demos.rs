@@ -7,7 +7,7 @@ use anyhow::{Context, Result, bail};
 use deck::DemoInfo;
 use xshell::{Shell, cmd};
 
-use crate::{project_root, wasm};
+use crate::{fresh, project_root, wasm};
 
 /// The demos crate directory.
 pub fn demos_dir() -> PathBuf {
@@ -53,10 +53,32 @@ pub fn list_cmd() -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// Builds one demo (optimised) unless its binary is already up to date, and returns it.
+/// Freshness is decided from cargo's own dep-info without starting cargo, so a built
+/// demo starts at once; a first run compiles this demo only, not all of them.
+pub fn build_one(name: &str) -> Result<PathBuf> {
+    let sh = Shell::new()?;
+    let root = project_root();
+    let bin = wasm::target_dir(&sh)?.join("release").join(name);
+    if fresh::is_fresh(&bin, &root) {
+        return Ok(bin);
+    }
+    let _dir = sh.push_dir(&root);
+    let started = std::time::SystemTime::now();
+    cmd!(
+        sh,
+        "cargo build --quiet --release --package demos --bin {name}"
+    )
+    .run()
+    .with_context(|| format!("building demo {name}"))?;
+    fresh::mark_fresh(&bin, started).with_context(|| format!("stamping {}", bin.display()))?;
+    Ok(bin)
+}
+
 pub fn run_cmd(name: &str, args: &[String]) -> Result<ExitCode> {
     let demos = catalog()?;
     let demo = resolve(&demos, name)?;
-    let bin = build_all()?.join(&demo.name);
+    let bin = build_one(&demo.name)?;
     // Inherited stdio: output streams to the terminal as the demo prints it.
     let status = std::process::Command::new(&bin)
         .args(args)

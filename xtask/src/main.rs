@@ -3,11 +3,16 @@
 //! The cargo-xtask pattern: an ordinary binary in the workspace, run through the
 //! `cargo xtask` alias in `.cargo/config.toml`. Each subcommand lives in its own module.
 
+// Deny, not forbid: the Run-live jail needs one `pre_exec` (fork-to-exec set-up),
+// allowed with its SAFETY comment where it is; nothing else here is unsafe.
+#![deny(unsafe_code)]
+
 mod bench;
 mod book;
 mod capture;
 mod cdp;
 mod demos;
+mod fresh;
 mod pdf;
 mod present;
 mod runner;

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, bail};
 use xshell::{Shell, cmd};
 
-use crate::project_root;
+use crate::{fresh, project_root};
 
 const TARGET: &str = "wasm32-unknown-unknown";
 
@@ -25,23 +25,34 @@ pub fn ensure_target(sh: &Shell) -> Result<()> {
     Ok(())
 }
 
-/// Builds the player and writes `player.js` and `player_bg.wasm` into `out_dir`.
+/// Builds the player and writes `player.js` and `player_bg.wasm` into `out_dir`. Each step
+/// is skipped when its output is newer than its inputs (see [`fresh`]), so a warm build
+/// starts neither rustup nor cargo and does not regenerate the glue.
 pub fn build_player(sh: &Shell, out_dir: &Path) -> Result<()> {
-    ensure_target(sh)?;
     let root = project_root();
-    let _dir = sh.push_dir(&root);
-    cmd!(
-        sh,
-        "cargo build --quiet --package player --target {TARGET} --profile wasm"
-    )
-    .run()
-    .context("building theme/player for wasm32")?;
     let wasm = target_dir(sh)?
         .join(TARGET)
         .join("wasm")
         .join("player.wasm");
+    if !fresh::is_fresh(&wasm, &root) {
+        ensure_target(sh)?;
+        let _dir = sh.push_dir(&root);
+        let started = std::time::SystemTime::now();
+        cmd!(
+            sh,
+            "cargo build --quiet --package player --target {TARGET} --profile wasm"
+        )
+        .run()
+        .context("building theme/player for wasm32")?;
+        fresh::mark_fresh(&wasm, started)
+            .with_context(|| format!("stamping {}", wasm.display()))?;
+    }
     if !wasm.exists() {
         bail!("cargo did not produce {}", wasm.display());
+    }
+    let glue = out_dir.join("player_bg.wasm");
+    if newer_or_same(&glue, &wasm) && out_dir.join("player.js").exists() {
+        return Ok(());
     }
     std::fs::create_dir_all(out_dir).with_context(|| format!("creating {}", out_dir.display()))?;
     wasm_bindgen_cli_support::Bindgen::new()
@@ -56,10 +67,23 @@ pub fn build_player(sh: &Shell, out_dir: &Path) -> Result<()> {
     Ok(())
 }
 
-/// Cargo's target directory, honouring CARGO_TARGET_DIR.
+/// Whether `a` exists and was written no earlier than `b`.
+fn newer_or_same(a: &Path, b: &Path) -> bool {
+    let time = |p: &Path| std::fs::metadata(p).and_then(|m| m.modified()).ok();
+    matches!((time(a), time(b)), (Some(a), Some(b)) if a >= b)
+}
+
+/// Cargo's target directory: CARGO_TARGET_DIR, else the one this xtask binary was built
+/// into (`cargo xtask` runs TARGET/debug/xtask; cargo marks TARGET with CACHEDIR.TAG),
+/// else what `cargo metadata` says (one more cargo start, about 100 ms).
 pub fn target_dir(sh: &Shell) -> Result<PathBuf> {
     if let Some(dir) = std::env::var_os("CARGO_TARGET_DIR") {
         return Ok(PathBuf::from(dir));
+    }
+    let exe = std::env::current_exe().ok();
+    let built_into = exe.as_deref().and_then(Path::parent).and_then(Path::parent);
+    if let Some(dir) = built_into.filter(|d| d.join("CACHEDIR.TAG").is_file()) {
+        return Ok(dir.to_path_buf());
     }
     let meta = cmd!(sh, "cargo metadata --format-version 1 --no-deps")
         .quiet()

@@ -1,6 +1,8 @@
 //! `cargo xtask` from the outside, as a user types it: listing demos, a misspelt
 //! name, and building books that are right and wrong.
 
+#![forbid(unsafe_code)]
+
 use std::path::Path;
 use std::process::{Command, Output};
 

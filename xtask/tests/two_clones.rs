@@ -10,6 +10,8 @@
 //! In a file of its own: it rebuilds `target/debug/xtask`, which the other xtask tests
 //! run, and cargo runs test files one after another.
 
+#![forbid(unsafe_code)]
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 

@@ -94,8 +94,15 @@ fn serve_once(d: &mut demos::Demo, reuseaddr: bool, tell: bool) -> Result<u16> {
     Ok(port)
 }
 
-/// Binds 127.0.0.1:port (with SO_REUSEADDR or not) and says what the kernel answered.
-fn try_bind(d: &demos::Demo, port: u16, reuseaddr: bool) -> Result<Result<Socket, Errno>> {
+/// Binds 127.0.0.1:port (with SO_REUSEADDR or not) and says what the kernel answered
+/// (as a focus line if `key`).
+fn try_bind(
+    d: &demos::Demo,
+    port: u16,
+    reuseaddr: bool,
+    key: bool,
+) -> Result<Result<Socket, Errno>> {
+    let say = |what: std::fmt::Arguments<'_>| if key { d.key(what) } else { d.saw(what) };
     let addr = SocketAddr::from(([127, 0, 0, 1], port));
     let how = if reuseaddr {
         "bind with SO_REUSEADDR:   "
@@ -104,12 +111,12 @@ fn try_bind(d: &demos::Demo, port: u16, reuseaddr: bool) -> Result<Result<Socket
     };
     match bind_tcp(addr, reuseaddr) {
         Ok(sock) => {
-            d.key(format_args!("{how} ok"));
+            say(format_args!("{how} ok"));
             Ok(Ok(sock))
         }
         Err(e) => match e.raw_os_error() {
             Some(code) => {
-                d.key(format_args!("{how} {}", errno_name(&e)));
+                say(format_args!("{how} {}", errno_name(&e)));
                 Ok(Err(Errno::from_raw(code)))
             }
             None => Err(e).context("bind"),
@@ -128,8 +135,8 @@ fn main() {
         let a_reuses = d.breaks("server A sets SO_REUSEADDR too");
         d.step("server A (no SO_REUSEADDR) listens on 127.0.0.1:0, accepts one client, exits");
         let port = serve_once(d, a_reuses, true)?;
-        let plain = try_bind(d, port, false)?;
-        let reuse = try_bind(d, port, true)?;
+        let plain = try_bind(d, port, false, false)?;
+        let reuse = try_bind(d, port, true, true)?;
         d.check(
             in_use(&plain) && in_use(&reuse),
             "EADDRINUSE, even with SO_REUSEADDR now: the dead server did not set it",
@@ -137,8 +144,8 @@ fn main() {
 
         d.step("server B sets SO_REUSEADDR, as servers should, and exits the same way");
         let port = serve_once(d, true, false)?;
-        let plain = try_bind(d, port, false)?;
-        let restarted = try_bind(d, port, true)?;
+        let plain = try_bind(d, port, false, false)?;
+        let restarted = try_bind(d, port, true, true)?;
         d.check(
             in_use(&plain) && restarted.is_ok(),
             "SO_REUSEADDR on old and new server lets the new one bind over TIME_WAIT",
@@ -151,7 +158,7 @@ fn main() {
         restarted
             .listen(8)
             .context("listen on the restarted server")?;
-        let second = try_bind(d, port, true)?;
+        let second = try_bind(d, port, true, false)?;
         d.check(
             in_use(&second),
             "SO_REUSEADDR never lets two listeners share a port (that is SO_REUSEPORT)",

@@ -6,6 +6,8 @@
 //! at its recorded pace. The exit-status convention the demos follow lives here too, so
 //! a demo and the tool that judges it cannot disagree about what "skipped" means.
 
+#![forbid(unsafe_code)]
+
 pub mod ansi;
 pub mod catalog;
 pub mod live;

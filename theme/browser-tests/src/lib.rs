@@ -5,6 +5,8 @@
 //! Chromium and chromedriver come from the system (`apt-get install chromium
 //! chromium-driver`); `CHROMIUM` and `CHROMEDRIVER` point elsewhere.
 
+#![forbid(unsafe_code)]
+
 use std::io::Write;
 use std::net::{Ipv4Addr, SocketAddr, TcpListener};
 use std::path::{Path, PathBuf};

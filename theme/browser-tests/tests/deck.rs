@@ -6,6 +6,8 @@
 //! Needs Debian's `chromium` and `chromium-driver`; without them this fails at once
 //! saying so (`cargo xtask test` skips it with the same message).
 
+#![forbid(unsafe_code)]
+
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail, ensure};

@@ -4,6 +4,8 @@
 //! and checks that saving a slide reloads an open page on the slide it showed, and that
 //! a page of another origin cannot frame the deck (so it cannot trick a click on Run live).
 
+#![forbid(unsafe_code)]
+
 use std::io::{BufRead, BufReader};
 use std::os::unix::process::CommandExt;
 use std::process::{Child, Command, Stdio};

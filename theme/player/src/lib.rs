@@ -13,6 +13,8 @@
 //!   adds "Run live" to them when `cargo xtask present` serves the page;
 //! - [`config`]: the aspect ratio from book.toml.
 
+#![forbid(unsafe_code)]
+
 pub mod config;
 pub mod dom;
 pub mod figure;

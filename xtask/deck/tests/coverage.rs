@@ -6,6 +6,8 @@
 //! chapter not in `SUMMARY.md`, or a title no heading in it has), and when a demo in
 //! `demos/src/bin` is embedded by no slide. So the map cannot silently rot.
 
+#![forbid(unsafe_code)]
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 

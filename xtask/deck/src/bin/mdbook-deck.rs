@@ -3,6 +3,8 @@
 //! mdbook calls it twice: `mdbook-deck supports RENDERER` (exit 0: yes), then with the
 //! book as JSON on stdin, expecting the processed book as JSON on stdout.
 
+#![forbid(unsafe_code)]
+
 use std::io;
 use std::process::ExitCode;
 
