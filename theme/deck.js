@@ -17,6 +17,11 @@
     setTimeout(() => document.documentElement.classList.remove("deck-loading"), 4000);
   }
   if (flags.has("print")) {
+    // mdbook's print.html opens the print dialog on load; ?print is the deck's own
+    // preview (and what `cargo xtask pdf` prints through DevTools, which a dialog
+    // opened at the same moment makes fail with "Page is already being printed").
+    // Ctrl+P still prints.
+    window.print = () => {};
     document.documentElement.classList.add("deck-print");
     if (flags.has("notes")) document.documentElement.classList.add("deck-print-notes");
   }

@@ -16,6 +16,11 @@
 //!
 //! [preprocessor.deck.budgets]  # optional: some chapters' own share of the duration
 //! "tcp.md" = "8m"
+//! subtitle = "..."   # the title slide (each optional): subtitle, speaker, event,
+//! speaker = "..."    # date, and url (the address of the online version)
+//! event = "..."
+//! date = "..."
+//! url = "https://example.org/talk/"
 //! ```
 //!
 //! Chapters whose file ends in `.rst` are reStructuredText, read as hieroglyph reads
@@ -31,6 +36,7 @@ pub mod figure;
 pub mod pacing;
 pub mod rst;
 pub mod slides;
+pub mod title;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -63,6 +69,8 @@ impl Preprocessor for Deck {
         let pace = Pace::from_config(&deck)?;
         let mut chapters = Vec::new();
         let rst_options = rst_options(&deck, &book)?;
+        let title = title_config(ctx, &deck);
+        let mut first_chapter = true;
         let mut errors = Vec::new();
         book.for_each_chapter_mut(|chapter| {
             let Some(source) = chapter.source_path.clone() else {
@@ -103,7 +111,12 @@ impl Preprocessor for Deck {
                 slides: pacing::loads(&chapter.content),
             });
             match slides::to_slides(&chapter.content, &mut demos) {
-                Ok(converted) => chapter.content = converted,
+                Ok(mut converted) => {
+                    if std::mem::take(&mut first_chapter) && title.is_set() {
+                        converted = title::apply(&converted, &title);
+                    }
+                    chapter.content = converted;
+                }
                 Err(problems) => {
                     errors.extend(problems.into_iter().map(|p| {
                         let line = rst_lines.as_ref().map_or(p.line, |c| c.source_line(p.line));
@@ -248,6 +261,18 @@ impl Pace {
             out.push(attrs);
         }
         Ok(out)
+    }
+}
+
+/// The title slide: the book's title and the deck's title keys (see [`title`]).
+fn title_config(ctx: &PreprocessorContext, deck: &DeckConfig) -> title::Title {
+    title::Title {
+        title: ctx.config.book.title.clone().unwrap_or_default(),
+        subtitle: deck.subtitle.clone(),
+        speaker: deck.speaker.clone(),
+        event: deck.event.clone(),
+        date: deck.date.clone(),
+        url: deck.url.clone(),
     }
 }
 

@@ -217,10 +217,7 @@ fn html_of(c: &Converted) -> String {
     let slides = slides::to_slides(&c.markdown, &mut FakeEmbed)
         .unwrap_or_else(|p| panic!("{p:?}\n{}", c.markdown));
     let mut html = String::new();
-    pulldown_cmark::html::push_html(
-        &mut html,
-        pulldown_cmark::Parser::new_ext(&slides, slides::markdown_options()),
-    );
+    pulldown_cmark::html::push_html(&mut html, slides::parser(&slides));
     html
 }
 

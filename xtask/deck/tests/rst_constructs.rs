@@ -132,10 +132,7 @@ fn ours(name: &str, options: &rst::Options) -> String {
     let md =
         slides::to_slides(&c.markdown, &mut NoEmbeds).unwrap_or_else(|p| panic!("{name}: {p:?}"));
     let mut html = String::new();
-    pulldown_cmark::html::push_html(
-        &mut html,
-        pulldown_cmark::Parser::new_ext(&md, slides::markdown_options()),
-    );
+    pulldown_cmark::html::push_html(&mut html, slides::parser(&md));
     html
 }
 

@@ -136,10 +136,7 @@ fn our_slides(name: &str, src: &str, options: &rst::Options) -> (Vec<String>, Ve
     let md = slides::to_slides(&converted.markdown, &mut NoEmbeds)
         .unwrap_or_else(|p| panic!("{name}: {p:?}"));
     let mut html = String::new();
-    pulldown_cmark::html::push_html(
-        &mut html,
-        pulldown_cmark::Parser::new_ext(&md, slides::markdown_options()),
-    );
+    pulldown_cmark::html::push_html(&mut html, slides::parser(&md));
     let titles = html
         .split("<section class=\"slide\"")
         .skip(1)
