@@ -18,7 +18,8 @@
 //!    as inline SVG (see [`crate::diagram`]).
 //! 7. A paragraph that is exactly `<!-- pause -->` (as in presenterm) makes what follows
 //!    it on the slide, up to the next pause, the notes or the slide's end, one step,
-//!    wrapped in `<div class="deck-step">`: the player reveals steps one by one. In the
+//!    wrapped in `<div class="deck-step deck-pause">` (the CSS makes the wrapper
+//!    transparent to the slide's layout): the player reveals steps one by one. In the
 //!    notes a pause means nothing and is dropped.
 //!
 //! The output is the same Markdown, wrapped in `<section class="slide">` and
@@ -357,7 +358,7 @@ fn is_pause(html: &str) -> bool {
 /// or the slide's end is revealed at once.
 fn open_step(out: &mut String, in_step: &mut bool) {
     close_step(out, in_step);
-    out.push_str("\n\n<div class=\"deck-step\">\n\n");
+    out.push_str("\n\n<div class=\"deck-step deck-pause\">\n\n");
     *in_step = true;
 }
 
@@ -588,9 +589,9 @@ mod tests {
         let out = slides(
             "## A\n\nalways\n\n<!-- pause -->\n\n- one\n\n<!--pause-->\n\n- two\n\nNotes:\n\nsaid\n\n<!-- pause -->\n\nmore\n\n## B\n\nplain\n",
         );
-        assert_eq!(out.matches("<div class=\"deck-step\">").count(), 2, "{out}");
+        assert_eq!(out.matches("<div class=\"deck-step deck-pause\">").count(), 2, "{out}");
         assert_eq!(out.matches("</div>").count(), 2, "{out}");
-        let first = out.find("<div class=\"deck-step\">").unwrap();
+        let first = out.find("<div class=\"deck-step deck-pause\">").unwrap();
         assert!(out[..first].contains("always"), "{out}");
         let steps_end = out.rfind("</div>").unwrap();
         assert!(out[first..steps_end].contains("- two"), "{out}");
@@ -598,7 +599,7 @@ mod tests {
             steps_end < out.find("<aside").unwrap(),
             "steps end before the notes: {out}"
         );
-        assert!(!out.contains("pause"), "the markers are gone: {out}");
+        assert!(!out.contains("<!--"), "the markers are gone: {out}");
         assert!(out[out.find("<aside").unwrap()..].contains("more"), "{out}");
         assert_eq!(count_slides(&out), 2);
     }
