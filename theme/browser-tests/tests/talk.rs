@@ -47,8 +47,13 @@ const SIZES: &[(u32, u32)] = &[(1280, 720), (1920, 1080), (1024, 768)];
 
 const MEASURE: &str = include_str!("../src/measure.js");
 
+/// The tests here share `book/` (each builds it, the handout test prints it): one at a
+/// time, whatever the test harness's thread count.
+static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_slide_of_the_talk_fits_reads_and_contrasts() -> Result<()> {
+    let _one_at_a_time = SERIAL.lock().await;
     let (chromium, chromedriver) = browser()?;
     let site = build_talk()?;
     let server = Server::start(&site).await?;
@@ -298,6 +303,7 @@ async fn measure(c: &Client, w: u32, h: u32, contrast: bool) -> Result<Value> {
 /// last words of its own slide's notes.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_handout_has_one_whole_page_per_slide() -> Result<()> {
+    let _one_at_a_time = SERIAL.lock().await;
     let (chromium, chromedriver) = browser()?;
     let pdftotext = std::path::Path::new("/usr/bin/pdftotext");
     ensure!(
@@ -408,6 +414,7 @@ async fn print_layout(c: &Client, s: &Server) -> Result<Vec<Value>> {
 /// reading view shows every line.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_demo_slide_shows_its_focus_lines_and_the_whole_run_on_e() -> Result<()> {
+    let _one_at_a_time = SERIAL.lock().await;
     let (chromium, chromedriver) = browser()?;
     let site = build_talk()?;
     let server = Server::start(&site).await?;
