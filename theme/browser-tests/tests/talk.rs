@@ -25,6 +25,10 @@ use serde_json::Value;
 /// every exempt slide that no longer does.
 const EXEMPT: &[(&str, &str)] = &[
     (
+        "tcp.html#slide-4",
+        "two paragraphs and a terminal with 8 focus lines (3 d.key, 4 checks, the verdict): shrinks to 0.91; drop a paragraph or a key line",
+    ),
+    (
         "appendix-coverage.html#slide-4",
         "coverage table for readers (a row per source point): too many rows to read from the back row",
     ),
@@ -121,6 +125,9 @@ struct Report {
 async fn walk(c: &Client, s: &Server, site: &std::path::Path) -> Result<Report> {
     let mut report = Report::default();
     let mut smallest: BTreeMap<String, (f64, String)> = BTreeMap::new();
+    // The same, on the slides that are not exempt.
+    let mut smallest_kept: BTreeMap<String, (f64, String)> = BTreeMap::new();
+    let exempt: BTreeSet<&str> = EXEMPT.iter().map(|(url, _)| *url).collect();
     let mut shrunk = BTreeMap::new();
     let mut lowest: Option<(f64, String)> = None;
     // mdbook's 404 page is no chapter.
@@ -180,11 +187,14 @@ async fn walk(c: &Client, s: &Server, site: &std::path::Path) -> Result<Report> 
                     if (w, h) == (1280, 720) && !dark {
                         for (k, v) in m["sizes"].as_object().into_iter().flatten() {
                             let px = v[0].as_f64().unwrap_or(f64::NAN);
+                            let at = format!("{url} \"{}\"", v[1].as_str().unwrap_or(""));
                             if smallest.get(k).is_none_or(|(min, _)| px < *min) {
-                                smallest.insert(
-                                    k.clone(),
-                                    (px, format!("{url} \"{}\"", v[1].as_str().unwrap_or(""))),
-                                );
+                                smallest.insert(k.clone(), (px, at.clone()));
+                            }
+                            if !exempt.contains(url.as_str())
+                                && smallest_kept.get(k).is_none_or(|(min, _)| px < *min)
+                            {
+                                smallest_kept.insert(k.clone(), (px, at));
                             }
                         }
                     }
@@ -208,6 +218,12 @@ async fn walk(c: &Client, s: &Server, site: &std::path::Path) -> Result<Report> 
     );
     for (k, (px, at)) in &smallest {
         let _ = writeln!(text, "  smallest {k} text at 1280x720: {px} px, {at}");
+    }
+    for (k, (px, at)) in &smallest_kept {
+        let _ = writeln!(
+            text,
+            "  smallest {k} text at 1280x720 outside EXEMPT: {px} px, {at}"
+        );
     }
     if let Some((ratio, at)) = &lowest {
         let _ = writeln!(text, "  lowest text contrast: {ratio}:1, {at}");
