@@ -61,6 +61,7 @@ impl Preprocessor for Deck {
         let strict = deck.strict();
         let mut demos = Demos::new(deck.demos_dir(&ctx.root))?;
         let config = browser_config(&deck);
+        let rst_options = rst_options(&deck, &book)?;
         let title = title_config(ctx, &deck);
         let mut first_chapter = true;
         let mut errors = Vec::new();
@@ -74,7 +75,20 @@ impl Preprocessor for Deck {
             let mut rst_lines = None;
             if source.extension().is_some_and(|e| e == "rst") {
                 let depth = source.components().count().saturating_sub(1);
-                let converted = rst::to_markdown_at(&chapter.content, &"../".repeat(depth));
+                let mut options = rst_options.clone();
+                options.root = "../".repeat(depth);
+                options.files = Some(rst::Files {
+                    dir: src_dir
+                        .join(&source)
+                        .parent()
+                        .map(Path::to_path_buf)
+                        .unwrap_or_default(),
+                    root: src_dir.clone(),
+                });
+                let converted = rst::convert(&chapter.content, &options);
+                for e in &converted.errors {
+                    errors.push(format!("{file}:{}: {}", e.line, e.message));
+                }
                 for w in &converted.warnings {
                     if strict {
                         errors.push(format!("{file}:{}: {} (strict)", w.line, w.message));
@@ -109,6 +123,35 @@ impl Preprocessor for Deck {
         }
         Ok(book)
     }
+}
+
+/// Settings for reStructuredText chapters: `slide_levels` under `[preprocessor.deck]`
+/// (hieroglyph's, 3 when unset), and every rST chapter's title and section labels, so
+/// `:ref:` and `:doc:` reach across chapters.
+fn rst_options(deck: &DeckConfig, book: &Book) -> Result<rst::Options> {
+    let mut options = rst::Options::default();
+    if let Some(levels) = deck.slide_levels {
+        let levels = levels as usize;
+        anyhow::ensure!(
+            (1..=6).contains(&levels),
+            "preprocessor.deck.slide_levels in book.toml must be 1 to 6, not {levels}"
+        );
+        options.slide_levels = levels;
+    }
+    for item in book.iter() {
+        let mdbook_preprocessor::book::BookItem::Chapter(chapter) = item else {
+            continue;
+        };
+        let Some(source) = &chapter.source_path else {
+            continue;
+        };
+        if source.extension().is_some_and(|e| e == "rst") {
+            let path = source.with_extension("");
+            let path = path.to_string_lossy().replace('\\', "/");
+            options.add_chapter(&path, &rst::chapter(&chapter.content));
+        }
+    }
+    Ok(options)
 }
 
 pub use config::STRICT_ENV;

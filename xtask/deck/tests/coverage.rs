@@ -1,28 +1,49 @@
-//! The talk covers every point of its source notes, and shows every demo.
+//! The talk still makes every point of its source notes, and shows every demo.
 //!
-//! `slides/appendix-coverage.md` maps each point id of the notes (listed in
-//! `../shared/seed-points.md`, beside the repository) to the slide that covers it. These
-//! tests fail when a point has no row, when a row names a slide that does not exist (a
-//! chapter not in `SUMMARY.md`, or a title no heading in it has), and when a demo in
-//! `demos/src/bin` is embedded by no slide. So the map cannot silently rot.
+//! `tests/points.md` lists the points, in our own words, each with the words that must
+//! appear where it is made; `slides/appendix-coverage.md` maps each point to slides. The
+//! tests fail when the list is missing or loses a point, when a point has no row, when
+//! a row names a slide that does not exist, when the mapped slides no longer contain a
+//! point's words, when a point that is not (skip-ok) is made only in the appendix, and
+//! when a demo in `demos/src/bin` is embedded by no slide. Slides are cut by the deck
+//! engine (see `common/mod.rs`).
 
 #![forbid(unsafe_code)]
 
+mod common;
+
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::{Path, PathBuf};
+use std::path::Path;
+
+use common::{Slide, read, repo};
 
 const MAP: &str = "slides/appendix-coverage.md";
-const POINTS: &str = "../shared/seed-points.md";
+const POINTS: &str = "xtask/deck/tests/points.md";
 
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+/// How many points each group of the source notes has (A1..A5, B1..B6, ...), and the
+/// review's additions (J). The list may grow, never shrink.
+const GROUPS: &[(char, usize)] = &[
+    ('A', 5),
+    ('B', 6),
+    ('C', 8),
+    ('D', 4),
+    ('E', 8),
+    ('F', 8),
+    ('G', 7),
+    ('H', 6),
+    ('I', 4),
+    ('J', 5),
+];
+
+/// One point: its id, whether the appendix alone may make it, and its words.
+#[derive(Debug)]
+struct Point {
+    id: String,
+    skip_ok: bool,
+    terms: Vec<String>,
 }
 
-fn read(path: &Path) -> String {
-    std::fs::read_to_string(path).unwrap_or_else(|e| panic!("reading {}: {e}", path.display()))
-}
-
-/// One row of the map: a point, and the chapter and slide title that cover it.
+/// One row of the map: a point, and the chapter and slide title that make it.
 #[derive(Debug)]
 struct Row {
     line: usize,
@@ -34,12 +55,43 @@ struct Row {
 fn is_point_id(s: &str) -> bool {
     let mut chars = s.chars();
     chars.next().is_some_and(|c| c.is_ascii_uppercase())
-        && s.len() > 1
-        && s[1..].chars().next().is_some_and(|c| c.is_ascii_digit())
-        && s[1..].chars().all(|c| c.is_ascii_alphanumeric())
+        && chars.next().is_some_and(|c| c.is_ascii_digit())
+        && chars.all(|c| c.is_ascii_alphanumeric())
 }
 
-/// The rows of the Markdown table whose first cell is a point id.
+/// The points of `points.md`: list items `- ID [(skip-ok)] text [terms: a; b]`.
+fn parse_points(text: &str) -> Result<Vec<Point>, String> {
+    let mut points = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        let Some(item) = line.strip_prefix("- ") else {
+            continue;
+        };
+        let Some(id) = item.split_whitespace().next().filter(|id| is_point_id(id)) else {
+            continue;
+        };
+        let rest = item[id.len()..].trim_start();
+        let terms = rest
+            .rfind("[terms:")
+            .and_then(|at| rest[at + "[terms:".len()..].strip_suffix(']'))
+            .ok_or_else(|| format!("{POINTS}:{}: {id} has no `[terms: ...]`", i + 1))?;
+        let terms: Vec<String> = terms
+            .split(';')
+            .map(|t| t.trim().to_string())
+            .filter(|t| !t.is_empty())
+            .collect();
+        if terms.is_empty() {
+            return Err(format!("{POINTS}:{}: {id} lists no terms", i + 1));
+        }
+        points.push(Point {
+            id: id.to_string(),
+            skip_ok: rest.starts_with("(skip-ok)"),
+            terms,
+        });
+    }
+    Ok(points)
+}
+
+/// The rows of the map's Markdown tables whose first cell is a point id.
 fn map_rows(map: &str) -> Vec<Row> {
     map.lines()
         .enumerate()
@@ -64,121 +116,117 @@ fn map_rows(map: &str) -> Vec<Row> {
         .collect()
 }
 
-/// The ids in seed-points.md: list items that start with one (`- B3 ...`).
-fn point_ids(points: &str) -> BTreeSet<String> {
-    points
-        .lines()
-        .filter_map(|l| l.strip_prefix("- ")?.split_whitespace().next())
-        .filter(|id| is_point_id(id))
-        .map(str::to_string)
-        .collect()
+fn points(repo: &Path) -> Vec<Point> {
+    let path = repo.join(POINTS);
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| {
+        panic!(
+            "{}: {e}: the list of the notes' points must be in the repository",
+            path.display()
+        )
+    });
+    parse_points(&text).unwrap_or_else(|e| panic!("{e}"))
 }
 
-/// Slide titles of a chapter: `#`/`##` headings, and underlined titles (Markdown's
-/// setext headings, reStructuredText sections).
-fn titles(chapter: &str) -> BTreeSet<String> {
-    let lines: Vec<&str> = chapter.lines().collect();
-    let mut found = BTreeSet::new();
-    let mut in_fence = false;
-    for (i, line) in lines.iter().enumerate() {
-        if line.trim_start().starts_with("```") {
-            in_fence = !in_fence;
-        }
-        if in_fence {
-            continue;
-        }
-        for marker in ["# ", "## "] {
-            if let Some(title) = line.strip_prefix(marker) {
-                found.insert(title.trim().to_string());
-            }
-        }
-        let underline = lines.get(i + 1).map(|u| u.trim_end()).unwrap_or("");
-        let title = line.trim();
-        if !title.is_empty()
-            && underline.chars().count() >= title.chars().count()
-            && underline
-                .chars()
-                .all(|c| underline.starts_with(c) && "=-~^\"'`#*+".contains(c))
-        {
-            found.insert(title.to_string());
-        }
-    }
-    found
-}
-
-fn summary_chapters(repo: &Path) -> BTreeSet<String> {
-    let summary = read(&repo.join("slides/SUMMARY.md"));
-    summary
-        .match_indices("](")
-        .filter_map(|(at, _)| {
-            let rest = &summary[at + 2..];
-            Some(rest[..rest.find(')')?].to_string())
-        })
+fn expected_ids() -> BTreeSet<String> {
+    GROUPS
+        .iter()
+        .flat_map(|(g, n)| (1..=*n).map(move |i| format!("{g}{i}")))
         .collect()
 }
 
 #[test]
-fn every_point_of_the_notes_has_a_slide() {
+fn the_list_of_points_is_whole() {
+    let ids: BTreeSet<String> = points(&repo()).into_iter().map(|p| p.id).collect();
+    let lost: Vec<String> = expected_ids().difference(&ids).cloned().collect();
+    assert!(lost.is_empty(), "{POINTS} has lost points: {lost:?}");
+}
+
+#[test]
+fn every_point_has_a_row_and_every_row_a_point() {
     let repo = repo();
+    let ids: BTreeSet<String> = points(&repo).into_iter().map(|p| p.id).collect();
     let rows = map_rows(&read(&repo.join(MAP)));
     assert!(
         !rows.is_empty(),
-        "{MAP} has no rows of the form | A1 | chapter | title |"
+        "{MAP} has no rows | A1 | chapter | title |"
     );
     let mapped: BTreeSet<String> = rows.iter().map(|r| r.id.clone()).collect();
-
-    let points_path = repo.join(POINTS);
-    let ids = if points_path.exists() {
-        let ids = point_ids(&read(&points_path));
-        assert!(
-            ids.len() > 10,
-            "{} lists only {} point ids",
-            points_path.display(),
-            ids.len()
-        );
-        let unknown: Vec<&String> = mapped.difference(&ids).collect();
-        assert!(
-            unknown.is_empty(),
-            "{MAP} maps ids that {POINTS} does not have: {unknown:?}"
-        );
-        ids
-    } else {
-        eprintln!(
-            "note: {} is missing, so only the map's own rows are checked",
-            points_path.display()
-        );
-        mapped.clone()
-    };
-    let missing: Vec<&String> = ids.difference(&mapped).collect();
+    let unmapped: Vec<&String> = ids.difference(&mapped).collect();
+    let unknown: Vec<&String> = mapped.difference(&ids).collect();
     assert!(
-        missing.is_empty(),
-        "these points have no slide in {MAP}: {missing:?}"
+        unmapped.is_empty(),
+        "points with no row in {MAP}: {unmapped:?}"
     );
+    assert!(
+        unknown.is_empty(),
+        "{MAP} maps ids {POINTS} lacks: {unknown:?}"
+    );
+}
+
+/// Each slide of the book, by (chapter, title).
+fn slides_by_name(repo: &Path) -> BTreeMap<(String, String), Slide> {
+    common::all_slides(repo)
+        .into_iter()
+        .map(|s| ((s.chapter.clone(), s.title.clone()), s))
+        .collect()
 }
 
 #[test]
 fn every_mapped_slide_exists() {
     let repo = repo();
+    let slides = slides_by_name(&repo);
+    let wrong: Vec<String> = map_rows(&read(&repo.join(MAP)))
+        .iter()
+        .filter(|r| !slides.contains_key(&(r.chapter.clone(), r.title.clone())))
+        .map(|r| {
+            format!(
+                "{MAP}:{}: {}: no slide `{}` in {} (or that chapter is not in SUMMARY.md)",
+                r.line, r.id, r.title, r.chapter
+            )
+        })
+        .collect();
+    assert!(wrong.is_empty(), "\n{}", wrong.join("\n"));
+}
+
+/// Why a point is not made by the slides mapped to it, if it is not.
+fn not_made(point: &Point, slides: &[&Slide]) -> Option<String> {
+    let main: Vec<&&Slide> = slides.iter().filter(|s| s.main).collect();
+    if !point.skip_ok && main.is_empty() {
+        return Some("only the appendix makes it; it is not (skip-ok)".into());
+    }
+    let text: String = if point.skip_ok {
+        slides.iter().map(|s| s.all_text()).collect()
+    } else {
+        main.iter().map(|s| s.all_text()).collect()
+    };
+    // Line breaks in the source are spaces on the page.
+    let text = text
+        .to_lowercase()
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    let absent: Vec<&String> = point
+        .terms
+        .iter()
+        .filter(|t| !text.contains(&t.to_lowercase()))
+        .collect();
+    (!absent.is_empty()).then(|| format!("its slides never say {absent:?}"))
+}
+
+#[test]
+fn every_point_is_still_made() {
+    let repo = repo();
+    let slides = slides_by_name(&repo);
     let rows = map_rows(&read(&repo.join(MAP)));
-    let chapters = summary_chapters(&repo);
-    let mut cache: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     let mut wrong = Vec::new();
-    for row in &rows {
-        if !chapters.contains(&row.chapter) {
-            wrong.push(format!(
-                "{MAP}:{}: {}: chapter `{}` is not in slides/SUMMARY.md",
-                row.line, row.id, row.chapter
-            ));
-            continue;
-        }
-        let titles = cache
-            .entry(row.chapter.clone())
-            .or_insert_with(|| titles(&read(&repo.join("slides").join(&row.chapter))));
-        if !titles.contains(&row.title) {
-            wrong.push(format!(
-                "{MAP}:{}: {}: no slide titled `{}` in slides/{}",
-                row.line, row.id, row.title, row.chapter
-            ));
+    for point in points(&repo) {
+        let mapped: Vec<&Slide> = rows
+            .iter()
+            .filter(|r| r.id == point.id)
+            .filter_map(|r| slides.get(&(r.chapter.clone(), r.title.clone())))
+            .collect();
+        if let Some(why) = not_made(&point, &mapped) {
+            wrong.push(format!("{}: {why}", point.id));
         }
     }
     assert!(wrong.is_empty(), "\n{}", wrong.join("\n"));
@@ -187,10 +235,10 @@ fn every_mapped_slide_exists() {
 #[test]
 fn every_demo_is_embedded_by_a_slide() {
     let repo = repo();
-    let mut slides = String::new();
-    for chapter in summary_chapters(&repo) {
-        slides.push_str(&read(&repo.join("slides").join(chapter)));
-    }
+    let embedded: BTreeSet<String> = common::all_slides(&repo)
+        .into_iter()
+        .flat_map(|s| s.demos)
+        .collect();
     let bins = repo.join("demos/src/bin");
     let mut demos: Vec<String> = std::fs::read_dir(&bins)
         .unwrap_or_else(|e| panic!("listing {}: {e}", bins.display()))
@@ -201,18 +249,10 @@ fn every_demo_is_embedded_by_a_slide() {
         .collect();
     demos.sort();
     assert!(!demos.is_empty(), "no demos in {}", bins.display());
-    // Markdown embeds a demo with `{{#demo NAME}}`; reStructuredText also with
-    // `.. demo:: NAME`.
-    let embedded = |d: &str| {
-        slides.contains(&format!("{{{{#demo {d}}}}}"))
-            || slides
-                .lines()
-                .any(|l| l.trim().strip_prefix(".. demo::").map(str::trim) == Some(d))
-    };
-    let unshown: Vec<&String> = demos.iter().filter(|d| !embedded(d)).collect();
+    let unshown: Vec<&String> = demos.iter().filter(|d| !embedded.contains(*d)).collect();
     assert!(
         unshown.is_empty(),
-        "demos no slide embeds with {{{{#demo NAME}}}}: {unshown:?}"
+        "demos no slide embeds (on the slide, not in its notes): {unshown:?}"
     );
 }
 
@@ -226,19 +266,34 @@ fn the_parsers_see_what_they_should() {
         (rows[0].id.as_str(), rows[0].chapter.as_str(), rows[0].line),
         ("B3", "files.md", 3)
     );
-    assert_eq!(
-        point_ids("## A\n- A1 one\n- F2b two\n- not an id\n"),
-        BTreeSet::from(["A1".to_string(), "F2b".to_string()])
-    );
-    let t = titles(
-        "# Part\n\n## Slide one\n\n```\n## not a title\n```\n\nAn rST title\n============\n\nplain\ntext\n",
-    );
-    assert_eq!(
-        t,
-        BTreeSet::from([
-            "Part".to_string(),
-            "Slide one".to_string(),
-            "An rST title".to_string()
-        ])
-    );
+    let points = parse_points(
+        "## A\n- A1 one [terms: x; y z]\n- F7 (skip-ok) two [terms: w]\n- not an id\n",
+    )
+    .unwrap();
+    assert_eq!(points.len(), 2);
+    assert_eq!(points[0].terms, vec!["x", "y z"]);
+    assert!(!points[0].skip_ok && points[1].skip_ok);
+    assert!(parse_points("- A1 no terms\n").is_err());
+
+    let slide = |main: bool, notes: &str| Slide {
+        chapter: "c.md".into(),
+        main,
+        number: 1,
+        title: "T".into(),
+        visible: String::new(),
+        notes: notes.into(),
+        demos: vec![],
+        charts: vec![],
+    };
+    let point = |skip_ok| Point {
+        id: "A1".into(),
+        skip_ok,
+        terms: vec!["TIME_WAIT".into()],
+    };
+    let appendix = slide(false, "time_wait here");
+    let main = slide(true, "nothing");
+    assert!(not_made(&point(false), &[&appendix]).is_some());
+    assert!(not_made(&point(true), &[&appendix]).is_none());
+    assert!(not_made(&point(false), &[&main, &appendix]).is_some());
+    assert!(not_made(&point(false), &[&slide(true, "in TIME_WAIT")]).is_none());
 }
