@@ -9,6 +9,11 @@
   // a headless `--print-to-pdf` may print before the WebAssembly is ready.
   const flags = new URLSearchParams(location.search);
   if (flags.has("print")) {
+    // mdbook's print.html opens the print dialog on load; ?print is the deck's own
+    // preview (and what `cargo xtask pdf` prints through DevTools, which a dialog
+    // opened at the same moment makes fail with "Page is already being printed").
+    // Ctrl+P still prints.
+    window.print = () => {};
     document.documentElement.classList.add("deck-print");
     if (flags.has("notes")) document.documentElement.classList.add("deck-print-notes");
   }

@@ -57,7 +57,8 @@ pub const DEFAULT_LIMIT: Duration = Duration::from_secs(5);
 
 /// Starts a focus line: an OSC sequence that terminals ignore and the transcript
 /// reader turns into a `focus` flag (the lines a slide shows before "show all").
-pub const FOCUS: &str = "\x1b]99;f\x07";
+/// Defined once, where the transcript's parser recognises it.
+pub const FOCUS: &str = transcript::ansi::FOCUS_MARK;
 
 /// The kernel disagreed with the claim. Returned (as an error) by [`Demo::check`].
 #[derive(Debug)]

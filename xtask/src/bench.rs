@@ -4,7 +4,8 @@
 //! - `cargo xtask demo NAME` on a built demo: time to its first line of output;
 //! - a warm `cargo xtask build`, wall time as the user sees it (cargo included);
 //! - the warm rebuild after a slide edit (what `present` does on save), in-process;
-//! - the size of the built site and of the deck's own browser assets (gzipped).
+//! - the size of the built site and of the deck's own browser assets (gzipped);
+//! - Run live: from a demo printing its first line to that line reaching the client.
 
 use std::io::{BufRead, BufReader, Write};
 use std::path::Path;
@@ -68,6 +69,11 @@ pub fn run() -> Result<ExitCode> {
         ms(rebuild)
     );
     println!("built site: {} KiB in {}", site / 1024, out.display());
+    let first = crate::present::first_chunk_latencies(RUNS)?;
+    println!(
+        "  Run live, demo prints to client reads its first line: {}",
+        ms(median(first))
+    );
     println!(
         "deck assets ({}/): {} KiB gzipped",
         book::ASSET_DIR,

@@ -55,7 +55,11 @@ pub fn find_chromium() -> Option<PathBuf> {
 /// `mdbook build` without a player, once the page and its fonts have loaded).
 const READY: &str = r#"new Promise((resolve, reject) => {
   const t0 = Date.now();
-  const settled = () => ["ready", "unavailable"].includes(document.documentElement.dataset.player);
+  // Between about:blank and the page there is a moment without a root element.
+  const settled = () => {
+    const root = document.documentElement;
+    return !!root && ["ready", "unavailable"].includes(root.dataset.player);
+  };
   const tick = () => {
     if (settled()) {
       document.fonts.ready.then(() =>

@@ -7,6 +7,11 @@
 //! as it is rendered. Both the preprocessor (static figures) and the browser player
 //! (replay and live runs) use this one renderer, so they cannot drift apart.
 //!
+//! A line that starts with the focus marker [`FOCUS_MARK`] (an OSC sequence that real
+//! terminals ignore) is one the demo's claim rests on: the renderer drops the marker
+//! like any other OSC and remembers that it saw it ([`Renderer::take_focus_mark`]);
+//! [`crate::terminal`] turns that into a `focus` line.
+//!
 //! Classes: `ansi-bold`, `ansi-dim`, `ansi-italic`, `ansi-underline`, `ansi-fg-N` and
 //! `ansi-bg-N` for the 16 standard colours (N = 0..15, bright = 8..15). 256-colour and
 //! true-colour codes become an inline `style`.
@@ -138,6 +143,13 @@ fn xterm_256(n: u8) -> (u8, u8, u8) {
     (level(n / 36), level((n / 6) % 6), level(n % 6))
 }
 
+/// What the demo harness prints at the start of a line the claim rests on:
+/// `ESC ] 99 ; f BEL`, an OSC sequence no terminal acts on.
+pub const FOCUS_MARK: &str = "\x1b]99;f\x07";
+
+/// The payload of [`FOCUS_MARK`], between `ESC ]` and BEL.
+const FOCUS_PAYLOAD: &str = "99;f";
+
 /// Where the parser is inside an escape sequence.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 enum Escape {
@@ -147,8 +159,9 @@ enum Escape {
     Start,
     /// Inside `ESC [`, collecting parameter bytes.
     Csi(String),
-    /// Inside `ESC ]` (OSC), until BEL or ESC \.
-    Osc { saw_esc: bool },
+    /// Inside `ESC ]` (OSC), until BEL or ESC \; the start of the payload is kept to
+    /// recognise [`FOCUS_MARK`].
+    Osc { payload: String, saw_esc: bool },
 }
 
 /// A streaming ANSI-to-HTML converter. Use one per output stream.
@@ -156,6 +169,8 @@ enum Escape {
 pub struct Renderer {
     style: Style,
     escape: Escape,
+    /// A focus marker was seen since the last [`Renderer::take_focus_mark`].
+    focus_mark: bool,
 }
 
 /// Longest parameter string we collect; anything longer is garbage and is dropped.
@@ -164,6 +179,11 @@ const MAX_CSI: usize = 64;
 impl Renderer {
     pub fn new() -> Renderer {
         Renderer::default()
+    }
+
+    /// Whether a focus marker went by since the last call (and forgets it).
+    pub fn take_focus_mark(&mut self) -> bool {
+        std::mem::take(&mut self.focus_mark)
     }
 
     /// Renders one chunk. The result is balanced HTML: every span it opens, it closes.
@@ -200,7 +220,10 @@ impl Renderer {
                 Escape::Start => {
                     self.escape = match c {
                         '[' => Escape::Csi(String::new()),
-                        ']' => Escape::Osc { saw_esc: false },
+                        ']' => Escape::Osc {
+                            payload: String::new(),
+                            saw_esc: false,
+                        },
                         _ => Escape::None, // a two-byte escape: drop it
                     }
                 }
@@ -229,11 +252,15 @@ impl Renderer {
                         self.escape = Escape::None;
                     }
                 }
-                Escape::Osc { saw_esc } => {
+                Escape::Osc { payload, saw_esc } => {
                     if c == '\x07' || (*saw_esc && c == '\\') {
+                        self.focus_mark |= payload == FOCUS_PAYLOAD;
                         self.escape = Escape::None;
                     } else {
                         *saw_esc = c == '\x1b';
+                        if payload.len() <= FOCUS_PAYLOAD.len() {
+                            payload.push(c);
+                        }
                     }
                 }
             }
@@ -306,6 +333,19 @@ mod tests {
             "abc\nde"
         );
         assert_eq!(to_html("\x1b]8;;http://x\x1b\\link"), "link");
+    }
+
+    #[test]
+    fn the_focus_mark_is_dropped_and_remembered() {
+        let mut r = Renderer::new();
+        assert_eq!(r.push("\x1b]99;f"), "");
+        assert_eq!(r.push("\x07  ok\n"), "  ok\n");
+        assert!(r.take_focus_mark());
+        assert!(!r.take_focus_mark(), "taken once");
+        assert_eq!(r.push("\x1b]99;fx\x07a\x1b]0;99;f\x07b"), "ab");
+        assert!(!r.take_focus_mark(), "other OSC payloads are not the mark");
+        assert_eq!(r.push(&format!("{FOCUS_MARK}c")), "c");
+        assert!(r.take_focus_mark());
     }
 
     #[test]

@@ -11,6 +11,7 @@
 pub mod ansi;
 pub mod catalog;
 pub mod live;
+pub mod terminal;
 
 use serde::{Deserialize, Serialize};
 

@@ -11,6 +11,9 @@
 //! - [`print`]: one slide per page;
 //! - [`figure`] and [`replay`]: the controls of each captured demo figure; [`live`]
 //!   adds "Run live" to them when `cargo xtask present` serves the page;
+//! - [`focus`]: a demo terminal's focus lines on a slide, and its whole output on E;
+//!   [`term`] writes replayed and live output into a terminal;
+//! - [`stage`]: diagrams in the slide's units, slides fitted again once fonts load;
 //! - [`config`]: the aspect ratio from book.toml.
 
 #![forbid(unsafe_code)]
@@ -18,6 +21,7 @@
 pub mod config;
 pub mod dom;
 pub mod figure;
+pub mod focus;
 pub mod keys;
 pub mod live;
 pub mod overview;
@@ -25,7 +29,9 @@ pub mod print;
 pub mod replay;
 pub mod slides;
 pub mod speaker;
+pub mod stage;
 pub mod sync;
+pub mod term;
 
 use wasm_bindgen::prelude::*;
 
@@ -40,6 +46,11 @@ pub fn attach() -> Result<u32, JsValue> {
     )?;
     let attached = dom::context(replay::attach_all(&document), "attaching demo players")?;
     dom::context(slides::start(&document), "starting the slide view")?;
+    dom::context(focus::install(&document), "wiring the focus lines")?;
+    dom::context(
+        stage::install(&document),
+        "sizing diagrams and fitting slides",
+    )?;
     dom::root(&document)?.set_attribute("data-player", "ready")?;
     Ok(attached)
 }

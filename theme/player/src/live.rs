@@ -8,7 +8,6 @@
 //! is read as a stream and the events are split here.
 
 use transcript::live::{LiveEvent, RUN_PATH, SAVE_PATH, parse_sse};
-use transcript::{Stream, ansi};
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
@@ -158,7 +157,8 @@ impl Live {
         let opts = web_sys::TextDecodeOptions::new();
         opts.set_stream(true);
         let mut pending = String::new();
-        let (mut out, mut err) = (ansi::Renderer::new(), ansi::Renderer::new());
+        // The one terminal renderer, with the focus rule of the captured run it replaces.
+        let mut writer = crate::term::Writer::new(crate::term::pick_of(&self.screen));
         loop {
             let step = JsFuture::from(reader.read()).await?;
             if js_sys::Reflect::get(&step, &"done".into())?
@@ -176,18 +176,10 @@ impl Live {
                 let (event, data) = parse_sse(&block);
                 match LiveEvent::from_sse(&event, &data)? {
                     Some(LiveEvent::Chunk(chunk)) => {
-                        let html = match chunk.stream {
-                            Stream::Stdout => out.push(&chunk.text),
-                            Stream::Stderr => {
-                                format!("<span class=\"stderr\">{}</span>", err.push(&chunk.text))
-                            }
-                        };
-                        self.screen.insert_adjacent_html("beforeend", &html)?;
-                        if let Some(pre) = self.screen.parent_element() {
-                            pre.set_scroll_top(pre.scroll_height());
-                        }
+                        crate::term::apply(&self.screen, &writer.push(chunk.stream, &chunk.text))?;
                     }
                     Some(LiveEvent::Exit(exit)) => {
+                        crate::term::apply(&self.screen, &writer.finish())?;
                         let code = exit
                             .outcome
                             .code

@@ -25,6 +25,17 @@ pub fn enter(root: &Element, sections: &[HtmlElement], notes: bool) -> Result<()
     Ok(())
 }
 
+/// Fits every slide and its notes again (after the fonts loaded).
+pub fn refit_all(sections: &[HtmlElement]) {
+    for section in sections {
+        let _ = section.remove_attribute("data-fit--deck-fit");
+        if let Ok(Some(notes)) = section.query_selector(":scope > aside.notes") {
+            let _ = notes.remove_attribute("data-fit--deck-fit-notes");
+        }
+    }
+    fit_all(sections);
+}
+
 /// A page cannot scroll: every slide is shrunk to fit its page (an overflowing slide
 /// would also push the pages after it).
 fn fit_all(sections: &[HtmlElement]) {

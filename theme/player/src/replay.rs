@@ -7,11 +7,13 @@
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
-use transcript::{Stream, Transcript, ansi};
+use transcript::Transcript;
+use transcript::terminal::Pick;
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 use web_sys::{Document, Element};
 
+use crate::term::{self, Writer};
 use crate::{dom, figure, sync};
 
 thread_local! {
@@ -136,27 +138,22 @@ impl Player {
         self.screen.set_inner_html("");
         self.figure.set_attribute("data-state", "replaying")?;
         let window = dom::window()?;
-        let mut out = ansi::Renderer::new();
-        let mut err = ansi::Renderer::new();
+        let mut writer = Writer::new(Pick::of(&self.transcript));
         let chunks = &self.transcript.chunks;
         for (i, chunk) in chunks.iter().enumerate() {
-            let html = match chunk.stream {
-                Stream::Stdout => out.push(&chunk.text),
-                Stream::Stderr => {
-                    format!("<span class=\"stderr\">{}</span>", err.push(&chunk.text))
-                }
-            };
+            let mut update = writer.push(chunk.stream, &chunk.text);
             let last = i + 1 == chunks.len();
+            if last {
+                update.lines.push_str(&writer.finish().lines);
+                update.partial = None;
+            }
             let delay = delay_ms(chunk.at_ms, speed);
             let player = self.clone();
             let show = move || {
                 if player.generation.get() != generation {
                     return; // a newer replay took over
                 }
-                let _ = player.screen.insert_adjacent_html("beforeend", &html);
-                if let Some(pre) = player.screen.parent_element() {
-                    pre.set_scroll_top(pre.scroll_height());
-                }
+                let _ = term::apply(&player.screen, &update);
                 if last {
                     let _ = player.figure.set_attribute("data-state", "done");
                 }

@@ -438,6 +438,12 @@ pub fn fit(section: &HtmlElement) {
     shrink_to_fit(section, "--deck-fit");
 }
 
+/// Fits a slide again after its content changed (a terminal showing all its lines).
+pub fn refit(section: &HtmlElement) {
+    let _ = section.remove_attribute("data-fit--deck-fit");
+    fit(section);
+}
+
 /// Sets the custom property `factor` (which the CSS multiplies the element's font size
 /// by) so that the element's content fits its box.
 pub fn shrink_to_fit(element: &HtmlElement, factor_property: &str) {
@@ -450,14 +456,44 @@ pub fn shrink_to_fit(element: &HtmlElement, factor_property: &str) {
     let _ = style.remove_property(factor_property);
     let mut factor = 1.0;
     for _ in 0..4 {
-        let (inner, outer) = (element.scroll_height(), element.client_height());
-        if outer == 0 || inner <= outer + 1 {
+        let worst = fill(element);
+        if worst >= 1.0 {
             break;
         }
-        factor *= (outer as f64 / inner as f64).max(0.5) * 0.98;
+        factor *= worst.max(0.5) * 0.98;
         let _ = style.set_property(factor_property, &format!("{factor:.3}"));
     }
+    if factor < 1.0 && fill(element) >= 1.0 {
+        // Text wraps differently at each size, so the first guess shrinks too much:
+        // find the largest factor that still fits (to within about 1 %).
+        let (mut fits, mut too_big) = (factor, 1.0_f64);
+        for _ in 0..5 {
+            let mid = (fits + too_big) / 2.0;
+            let _ = style.set_property(factor_property, &format!("{mid:.3}"));
+            if fill(element) >= 1.0 {
+                fits = mid;
+            } else {
+                too_big = mid;
+            }
+        }
+        let _ = style.set_property(factor_property, &format!("{fits:.3}"));
+    }
     let _ = element.set_attribute(&marker, &key);
+}
+
+/// How much of its box an element's content needs, as the box over the content in the
+/// worse direction: 1 when it fits, 0.8 when it is a quarter too tall (or too wide: a
+/// long code line, a wide table).
+fn fill(element: &HtmlElement) -> f64 {
+    let ratio = |inner: i32, outer: i32| {
+        if outer == 0 || inner <= outer + 1 {
+            1.0
+        } else {
+            outer as f64 / inner as f64
+        }
+    };
+    ratio(element.scroll_height(), element.client_height())
+        .min(ratio(element.scroll_width(), element.client_width()))
 }
 
 /// `#slide-7` → 6, `#slide-last` → the last; anything else `None`.

@@ -20,6 +20,13 @@ const MIN_W: f64 = 640.0;
 const CHAR_W: f64 = 8.5;
 const ROW_H: f64 = 30.0;
 const BAR_H: f64 = 20.0;
+/// The shortest bar of a value that is not zero: visible from the back of the room.
+const MIN_BAR: f64 = 6.0;
+
+/// A metric key as words for a label: `unix_stream` is "unix stream".
+fn words(key: &str) -> String {
+    key.replace(['_', '.'], " ")
+}
 
 /// Looks up each named metric in the transcript, or says which are missing and which
 /// the demo does have.
@@ -62,7 +69,7 @@ pub fn render(t: &Transcript, metrics: &[&Metric]) -> String {
     // Names that share a first part (`lat.pipe`, `lat.tcp`) are labelled by the rest;
     // the shared part goes in the caption.
     let prefix = shared_prefix(metrics);
-    let label = |m: &Metric| m.name[prefix.len()..].to_string();
+    let label = |m: &Metric| words(&m.name[prefix.len()..]);
     let label_w = widest(&label) + 16.0;
     let value_w = widest(&value_text) + 12.0;
     // A minimum width, so a chart of two short bars is not drawn in giant letters.
@@ -71,7 +78,7 @@ pub fn render(t: &Transcript, metrics: &[&Metric]) -> String {
     let mut svg = format!(
         "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {width} {height}\" \
          style=\"max-width:100%;height:auto\" role=\"img\" aria-label=\"{}\" \
-         font-family=\"ui-sans-serif, sans-serif\" font-size=\"15\" fill=\"currentColor\">",
+         font-size=\"15\" fill=\"currentColor\">",
         escape(&alt_text(metrics))
     );
     for (i, m) in metrics.iter().enumerate() {
@@ -86,15 +93,15 @@ pub fn render(t: &Transcript, metrics: &[&Metric]) -> String {
             0.0
         };
         if m.value != 0.0 {
-            // A value a thousand times smaller than its neighbour still shows.
-            w = w.max(2.0);
+            // A value a thousand times smaller than its neighbour still shows as a bar.
+            w = w.max(MIN_BAR);
         }
         let y = 5.0 + ROW_H * i as f64;
         let mid = y + BAR_H / 2.0 + 5.0;
         let _ = write!(
             svg,
             "<text x=\"{lx}\" y=\"{mid}\" text-anchor=\"end\">{label}</text>\
-             <rect x=\"{label_w}\" y=\"{y}\" width=\"{w:.1}\" height=\"{BAR_H}\" fill-opacity=\"0.55\"/>\
+             <rect class=\"bar\" x=\"{label_w}\" y=\"{y}\" width=\"{w:.1}\" height=\"{BAR_H}\" fill-opacity=\"0.55\"/>\
              <text x=\"{vx:.1}\" y=\"{mid}\">{value}</text>",
             lx = label_w - 8.0,
             label = escape(&label(m)),
@@ -116,6 +123,12 @@ pub fn render(t: &Transcript, metrics: &[&Metric]) -> String {
         date = escape(date),
         kernel = escape(&t.kernel),
     )
+}
+
+#[test]
+fn labels_are_words_and_small_bars_show() {
+    assert_eq!(words("queue_15kb"), "queue 15kb");
+    assert_eq!(words("default.median"), "default median");
 }
 
 /// The first dotted part all the names share (`lat.`), when there are two or more
@@ -252,7 +265,7 @@ mod tests {
         assert_eq!(w.len(), 3);
         let full = w[0];
         assert!(full >= BARS_W, "the largest ms bar is full width: {html}");
-        assert_eq!(w[1], 2.0, "a tiny value still shows");
+        assert_eq!(w[1], MIN_BAR, "a tiny value still shows");
         assert_eq!(w[2], full, "another unit has its own scale");
         assert!(html.contains(">44 ms</text>") && html.contains(">0.0400 ms</text>"));
         let us = |v: f64| value_text(&metric("t", v, "µs"));
@@ -311,7 +324,7 @@ mod tests {
         let picked = select(&t, &["lat.pipe".into(), "lat.unix_stream".into()]).unwrap();
         let html = render(&t, &picked);
         assert!(html.contains("end\">pipe</text>"), "{html}");
-        assert!(html.contains("end\">unix_stream</text>"), "{html}");
+        assert!(html.contains("end\">unix stream</text>"), "{html}");
         assert!(
             html.contains("<figcaption><code>lat.*</code>, measured by"),
             "{html}"

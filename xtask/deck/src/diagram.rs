@@ -6,11 +6,50 @@
 //!
 //! The output is one line of HTML: Markdown ends an HTML block at a blank line, and
 //! svgbob's own output has blank lines in its style sheet.
+//!
+//! svgbob's time grows faster than the diagram (measured: 2.5 kB 1.3 s, 9.8 kB 4.4 s,
+//! 38.7 kB 26 s in a debug build), and `present` rebuilds on every save, so a diagram
+//! has a size limit well above anything readable on a slide, and a time limit too.
+
+use std::time::Duration;
 
 use svgbob::Settings;
 
-/// The HTML of one diagram: a `<div class="diagram">` holding the SVG.
-pub fn render(ascii: &str) -> String {
+/// At most this many characters per line, lines and characters in all: a slide shows
+/// about 90 columns of monospace text at a readable size.
+pub const MAX_COLUMNS: usize = 120;
+pub const MAX_LINES: usize = 60;
+pub const MAX_CHARS: usize = 4096;
+/// A diagram within the size limits is drawn in well under a second; this is the
+/// backstop, after which the build goes on with an error (the drawing is abandoned).
+pub const MAX_TIME: Duration = Duration::from_secs(10);
+
+/// The HTML of one diagram, a `<div class="diagram">` holding the SVG, or why not (the
+/// caller adds the file and line).
+pub fn render(ascii: &str) -> Result<String, String> {
+    let cols = ascii.lines().map(|l| l.chars().count()).max().unwrap_or(0);
+    let rows = ascii.lines().count();
+    let chars = ascii.chars().count();
+    if cols > MAX_COLUMNS || rows > MAX_LINES || chars > MAX_CHARS {
+        return Err(format!(
+            "svgbob diagram too large ({cols} columns, {rows} lines, {chars} characters; \
+             the limit is {MAX_COLUMNS} columns, {MAX_LINES} lines, {MAX_CHARS} characters)"
+        ));
+    }
+    let owned = ascii.to_string();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(draw(&owned));
+    });
+    rx.recv_timeout(MAX_TIME).map_err(|_| {
+        format!(
+            "svgbob took more than {} s to draw this diagram",
+            MAX_TIME.as_secs()
+        )
+    })
+}
+
+fn draw(ascii: &str) -> String {
     let settings = Settings {
         stroke_color: "currentColor".into(),
         fill_color: "currentColor".into(),
@@ -103,7 +142,7 @@ mod tests {
 
     #[test]
     fn a_diagram_is_one_line_of_svg_in_a_div() {
-        let html = render(BOXES);
+        let html = render(BOXES).unwrap();
         assert!(!html.contains('\n'), "{html}");
         assert!(html.starts_with("<div class=\"diagram\"><svg "), "{html}");
         assert!(html.ends_with("</svg></div>"), "{html}");
@@ -112,7 +151,7 @@ mod tests {
 
     #[test]
     fn it_follows_the_text_colour_and_has_no_backdrop() {
-        let html = render(BOXES);
+        let html = render(BOXES).unwrap();
         assert!(html.contains("stroke: currentColor"), "{html}");
         assert!(
             !html.contains("black") && !html.contains(": white"),
@@ -123,8 +162,8 @@ mod tests {
 
     #[test]
     fn it_scales_and_keeps_its_ids_to_itself() {
-        let a = render(BOXES);
-        let b = render("a --> b\n");
+        let a = render(BOXES).unwrap();
+        let b = render("a --> b\n").unwrap();
         assert!(a.contains("viewBox=\"0 0 "), "{a}");
         // BOXES is 21 columns: 176 px wide by nature, drawn up to 1.6 times that.
         assert!(a.contains("width:min(100%, 282px)"), "{a}");
@@ -135,12 +174,16 @@ mod tests {
         assert_ne!(id_of(&a), id_of(&b));
         assert!(a.contains(&format!("url(#{})", id_of(&a))), "{a}");
         assert!(!a.contains("url(#arrow)") && !a.contains(".svgbob line"));
-        assert_eq!(render(BOXES), a, "the same source gives the same picture");
+        assert_eq!(
+            render(BOXES).unwrap(),
+            a,
+            "the same source gives the same picture"
+        );
     }
 
     #[test]
     fn quoted_text_is_text_and_fits_inside() {
-        let html = render("a --> \"close(): send FIN, a long label\"\n");
+        let html = render("a --> \"close(): send FIN, a long label\"\n").unwrap();
         assert!(
             html.contains(">close(): send FIN, a long label</text>"),
             "{html}"
@@ -157,7 +200,24 @@ mod tests {
 
     #[test]
     fn text_is_escaped() {
-        let html = render("<a&b>\n");
+        let html = render("<a&b>\n").unwrap();
         assert!(html.contains("&lt;a&amp;b&gt;"), "{html}");
+    }
+
+    #[test]
+    fn an_oversized_diagram_is_an_error_naming_the_limit_not_a_stall() {
+        // 38.7 kB took svgbob 26 s; the build must say so instead of drawing it.
+        let big = "+---+  +---+  +---+  +---+  +---+  +---+  +---+  +---+\n".repeat(700);
+        let t0 = std::time::Instant::now();
+        let err = render(&big).unwrap_err();
+        assert!(
+            err.contains("too large") && err.contains("4096 characters"),
+            "{err}"
+        );
+        eprintln!("refused {} bytes in {:?}", big.len(), t0.elapsed());
+        let wide = format!("{}\n", "-".repeat(MAX_COLUMNS + 1));
+        assert!(render(&wide).unwrap_err().contains("columns"));
+        let fits = "a --> b\n".repeat(MAX_LINES);
+        assert!(render(&fits).is_ok());
     }
 }

@@ -5,7 +5,8 @@
 
 use std::fmt::Write;
 
-use transcript::{Stream, Transcript, ansi};
+use transcript::Transcript;
+use transcript::terminal;
 
 /// Escapes text for HTML content and attribute values.
 pub fn escape(text: &str) -> String {
@@ -21,25 +22,6 @@ pub fn escape(text: &str) -> String {
         }
     }
     out
-}
-
-/// The terminal body of a transcript: each chunk rendered, stderr wrapped so it can be
-/// told apart. One renderer per stream, as a terminal keeps one style per writer.
-pub fn terminal_html(t: &Transcript) -> String {
-    let mut out_r = ansi::Renderer::new();
-    let mut err_r = ansi::Renderer::new();
-    let mut html = String::new();
-    for chunk in &t.chunks {
-        match chunk.stream {
-            Stream::Stdout => html.push_str(&out_r.push(&chunk.text)),
-            Stream::Stderr => {
-                html.push_str("<span class=\"stderr\">");
-                html.push_str(&err_r.push(&chunk.text));
-                html.push_str("</span>");
-            }
-        }
-    }
-    html
 }
 
 /// The figure, as a single line of HTML.
@@ -66,12 +48,18 @@ pub fn render(t: &Transcript) -> String {
         t.captured_at.split('T').next().unwrap_or(&t.captured_at)
     );
     let status_class = status.as_str().replace(' ', "-");
+    // One renderer for this figure, the replay and Run live (transcript::terminal).
+    let (terminal, pick) = terminal::transcript_html(t);
+    let focus = pick
+        .attribute()
+        .map(|p| format!(" data-focus=\"{p}\""))
+        .unwrap_or_default();
     format!(
         concat!(
             "<figure class=\"demo\" data-demo=\"{name}\" id=\"demo-{name}\">",
             "<figcaption><span class=\"demo-claim\">{claim}</span></figcaption>",
             "<div class=\"demo-rerun\"><code>$ {command}</code></div>",
-            "<pre class=\"terminal\"><samp>{terminal}</samp></pre>",
+            "<pre class=\"terminal\"{focus}><samp>{terminal}</samp></pre>",
             "<div class=\"demo-meta\"><span class=\"demo-status status-{status_class}\">{meta}</span></div>",
             "<script type=\"application/json\" class=\"demo-transcript\">{json}</script>",
             "</figure>"
@@ -79,7 +67,8 @@ pub fn render(t: &Transcript) -> String {
         name = escape(&t.demo),
         claim = escape(&t.claim),
         command = escape(&t.rerun_command()),
-        terminal = terminal_html(t).replace('\n', "&#10;"),
+        focus = focus,
+        terminal = terminal.replace('\n', "&#10;"),
         status_class = status_class,
         meta = escape(&meta),
         json = json,
@@ -89,7 +78,7 @@ pub fn render(t: &Transcript) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use transcript::{Chunk, Outcome, Status};
+    use transcript::{Chunk, Outcome, Status, Stream};
 
     fn sample() -> Transcript {
         Transcript {
@@ -132,7 +121,10 @@ mod tests {
             "{html}"
         );
         assert!(
-            html.contains("<span class=\"ansi-fg-2\">ok</span>&#10;&#10;next"),
+            html.contains(concat!(
+                "<span class=\"line\"><span class=\"ansi-fg-2\">ok</span>&#10;</span>",
+                "<span class=\"line\">&#10;</span><span class=\"line\">next&#10;</span>"
+            )),
             "{html}"
         );
     }
@@ -141,7 +133,9 @@ mod tests {
     fn stderr_is_marked_and_script_cannot_be_closed_early() {
         let html = render(&sample());
         assert!(
-            html.contains("<span class=\"stderr\">&lt;/script&gt; warn&#10;</span>"),
+            html.contains(
+                "<span class=\"line\"><span class=\"stderr\">&lt;/script&gt; warn</span>&#10;</span>"
+            ),
             "{html}"
         );
         assert_eq!(
@@ -153,5 +147,25 @@ mod tests {
         let json_end = html.rfind("</script>").unwrap();
         let back: Transcript = serde_json::from_str(&html[json_start..json_end]).unwrap();
         assert_eq!(back, sample());
+    }
+
+    #[test]
+    fn the_terminal_names_its_focus_rule_and_lines() {
+        let mut t = sample();
+        assert!(!render(&t).contains("data-focus"), "no checks, no focus");
+        t.chunks[0].text = "step\n  \x1b[32m✓\x1b[0m held\n".into();
+        let html = render(&t);
+        assert!(
+            html.contains("<pre class=\"terminal\" data-focus=\"checks\">"),
+            "{html}"
+        );
+        assert!(
+            html.contains(
+                "<span class=\"line focus\">  <span class=\"ansi-fg-2\">✓</span> held&#10;</span>"
+            ),
+            "{html}"
+        );
+        t.chunks[0].text = "\x1b]99;f\x07kernel: 3\n".into();
+        assert!(render(&t).contains("data-focus=\"marked\""));
     }
 }

@@ -12,6 +12,11 @@
 //! command = "cargo run --quiet --package deck --bin mdbook-deck"
 //! demos = "demos"   # the demos crate, relative to the book root (optional)
 //! strict = true      # warnings are errors (optional; also `DECK_STRICT=1`)
+//! subtitle = "..."   # the title slide (each optional): subtitle, speaker, event,
+//! speaker = "..."    # date, and url (the address of the online version)
+//! event = "..."
+//! date = "..."
+//! url = "https://example.org/talk/"
 //! ```
 //!
 //! Chapters whose file ends in `.rst` are reStructuredText, read as hieroglyph reads
@@ -26,6 +31,7 @@ pub mod diagram;
 pub mod figure;
 pub mod rst;
 pub mod slides;
+pub mod title;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -55,6 +61,9 @@ impl Preprocessor for Deck {
         let strict = deck.strict();
         let mut demos = Demos::new(deck.demos_dir(&ctx.root))?;
         let config = browser_config(&deck);
+        let rst_options = rst_options(&deck, &book)?;
+        let title = title_config(ctx, &deck);
+        let mut first_chapter = true;
         let mut errors = Vec::new();
         book.for_each_chapter_mut(|chapter| {
             let Some(source) = chapter.source_path.clone() else {
@@ -66,7 +75,20 @@ impl Preprocessor for Deck {
             let mut rst_lines = None;
             if source.extension().is_some_and(|e| e == "rst") {
                 let depth = source.components().count().saturating_sub(1);
-                let converted = rst::to_markdown_at(&chapter.content, &"../".repeat(depth));
+                let mut options = rst_options.clone();
+                options.root = "../".repeat(depth);
+                options.files = Some(rst::Files {
+                    dir: src_dir
+                        .join(&source)
+                        .parent()
+                        .map(Path::to_path_buf)
+                        .unwrap_or_default(),
+                    root: src_dir.clone(),
+                });
+                let converted = rst::convert(&chapter.content, &options);
+                for e in &converted.errors {
+                    errors.push(format!("{file}:{}: {}", e.line, e.message));
+                }
                 for w in &converted.warnings {
                     if strict {
                         errors.push(format!("{file}:{}: {} (strict)", w.line, w.message));
@@ -78,7 +100,12 @@ impl Preprocessor for Deck {
                 rst_lines = Some(converted);
             }
             match slides::to_slides(&chapter.content, &mut demos) {
-                Ok(converted) => chapter.content = format!("{config}{converted}"),
+                Ok(mut converted) => {
+                    if std::mem::take(&mut first_chapter) && title.is_set() {
+                        converted = title::apply(&converted, &title);
+                    }
+                    chapter.content = format!("{config}{converted}");
+                }
                 Err(problems) => {
                     errors.extend(problems.into_iter().map(|p| {
                         let line = rst_lines.as_ref().map_or(p.line, |c| c.source_line(p.line));
@@ -98,6 +125,35 @@ impl Preprocessor for Deck {
     }
 }
 
+/// Settings for reStructuredText chapters: `slide_levels` under `[preprocessor.deck]`
+/// (hieroglyph's, 3 when unset), and every rST chapter's title and section labels, so
+/// `:ref:` and `:doc:` reach across chapters.
+fn rst_options(deck: &DeckConfig, book: &Book) -> Result<rst::Options> {
+    let mut options = rst::Options::default();
+    if let Some(levels) = deck.slide_levels {
+        let levels = levels as usize;
+        anyhow::ensure!(
+            (1..=6).contains(&levels),
+            "preprocessor.deck.slide_levels in book.toml must be 1 to 6, not {levels}"
+        );
+        options.slide_levels = levels;
+    }
+    for item in book.iter() {
+        let mdbook_preprocessor::book::BookItem::Chapter(chapter) = item else {
+            continue;
+        };
+        let Some(source) = &chapter.source_path else {
+            continue;
+        };
+        if source.extension().is_some_and(|e| e == "rst") {
+            let path = source.with_extension("");
+            let path = path.to_string_lossy().replace('\\', "/");
+            options.add_chapter(&path, &rst::chapter(&chapter.content));
+        }
+    }
+    Ok(options)
+}
+
 pub use config::STRICT_ENV;
 
 /// The deck's settings for the browser player, as a hidden element at the top of every
@@ -107,6 +163,18 @@ fn browser_config(deck: &DeckConfig) -> String {
         "<div class=\"deck-config\" data-aspect=\"{}\" hidden></div>\n\n",
         figure::escape(deck.aspect())
     )
+}
+
+/// The title slide: the book's title and the deck's title keys (see [`title`]).
+fn title_config(ctx: &PreprocessorContext, deck: &DeckConfig) -> title::Title {
+    title::Title {
+        title: ctx.config.book.title.clone().unwrap_or_default(),
+        subtitle: deck.subtitle.clone(),
+        speaker: deck.speaker.clone(),
+        event: deck.event.clone(),
+        date: deck.date.clone(),
+        url: deck.url.clone(),
+    }
 }
 
 /// Paths in messages: relative to where the user stands, when that is shorter.

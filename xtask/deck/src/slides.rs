@@ -294,7 +294,7 @@ pub fn to_slides(src: &str, embed: &mut dyn Embed) -> Result<String, Vec<Problem
                 let rendered = match &block.kind {
                     Kind::Demo(name) => embed.demo(name),
                     Kind::Chart { demo, metrics } => embed.chart(demo, metrics),
-                    Kind::Diagram(ascii) => Ok(diagram::render(ascii)),
+                    Kind::Diagram(ascii) => diagram::render(ascii),
                     Kind::Other | Kind::SlideTitle | Kind::Break | Kind::NotesMarker => {
                         out.push_str(&src[block.range.clone()]);
                         continue;

@@ -72,26 +72,33 @@ fn line_of(src: &str, needle: &str) -> usize {
     src[..at].matches('\n').count() + 1
 }
 
-#[test]
-fn titles_notes_and_slide_directives() {
-    let (c, html) = render("slides.rst");
-    assert!(c.warnings.is_empty(), "{:?}", c.warnings);
-    let slides = slide_chunks(&html);
-    let titles: Vec<String> = slides
+/// Each slide's title: the text of the heading it opens with.
+fn titles_of(slides: &[&str]) -> Vec<String> {
+    slides
         .iter()
         .map(|s| {
             let open = s.find("<h").map(|k| &s[k..]).unwrap_or("");
             let text = open.find('>').map(|k| &open[k + 1..]).unwrap_or("");
             text[..text.find("</h").unwrap_or(0)].to_string()
         })
-        .collect();
+        .collect()
+}
+
+#[test]
+fn titles_notes_and_slide_directives() {
+    let (c, html) = render("slides.rst");
+    assert!(c.warnings.is_empty(), "{:?}", c.warnings);
+    let slides = slide_chunks(&html);
+    // hieroglyph's default `slide_levels` is 3: the third-level title is a slide, and
+    // the `nextslide`s after it continue it; the `slide` directive takes its level.
     assert_eq!(
-        titles,
+        titles_of(&slides),
         [
             "Sockets and files",
             "A second-level slide",
-            "A second-level slide",
-            "A second-level slide (3)",
+            "A third-level slide",
+            "A third-level slide",
+            "A third-level slide (3)",
             "A slide directive",
         ]
     );
@@ -103,26 +110,115 @@ fn titles_notes_and_slide_directives() {
     );
     assert_contains(notes, &["Said mid-slide, moved to the end of the slide."]);
     assert!(!shown.contains("Said mid-slide"));
-    // A third-level title stays inside its slide, as `h3`.
+    assert_contains(
+        slides[2],
+        &[
+            "<h3",
+            "A third-level slide</h3>",
+            "On the third-level slide.",
+        ],
+    );
+    assert_contains(slides[5], &["<h3", "Content of the slide directive."]);
+    // A fourth title style is level 4 (by order of appearance, not by character),
+    // deeper than slides go: it stays inside.
+    assert_contains(slides[5], &["<h4", "Overlined once</h4>"]);
+    assert_contains(
+        slides[5],
+        &[
+            "<div class=\"only-slides\">\n<p>Only on the slides.</p>\n</div>",
+            "<div class=\"only-reading\">\n<p>Only in the reading view.</p>\n</div>",
+        ],
+    );
+}
+
+#[test]
+fn slide_levels_two_keeps_third_level_titles_inside() {
+    let options = rst::Options {
+        slide_levels: 2,
+        ..rst::Options::default()
+    };
+    let c = rst::convert(&fixture("slides.rst"), &options);
+    let html = html_of(&c);
+    let slides = slide_chunks(&html);
+    // As hieroglyph: the `nextslide`s and the `slide` are in the third-level section,
+    // deeper than slides go, so they stay in the second slide too.
+    assert_eq!(
+        titles_of(&slides),
+        ["Sockets and files", "A second-level slide"]
+    );
     assert_contains(
         slides[1],
         &[
             "<h3",
-            "A third level stays inside</h3>",
-            "Still the second slide.",
+            "A third-level slide</h3>",
+            "A third-level slide (3)</h3>",
+            "A slide directive</h3>",
         ],
     );
-    assert_contains(slides[4], &["Content of the slide directive."]);
-    // A fourth title style is level 4: by order of appearance, not by character.
-    assert_contains(slides[4], &["<h4", "Overlined once</h4>"]);
+}
+
+#[test]
+fn slideconf_sets_levels_and_autoslides_for_its_document() {
+    let src = ".. slideconf::\n   :slide_levels: 1\n\nTop\n===\n\nA\n-\n\ntext\n";
+    let html = html_of(&rst::to_markdown(src));
+    assert_eq!(titles_of(&slide_chunks(&html)), ["Top"]);
+    // Without autoslides only `slide` directives make slides; the prose is kept for
+    // the reading view.
+    let src = ".. slideconf::\n   :autoslides: False\n\nDoc\n===\n\nProse.\n\n.. slide:: Only this\n   :level: 2\n\n   Shown.\n";
+    let c = rst::to_markdown(src);
+    assert!(c.warnings.is_empty(), "{:?}", c.warnings);
+    let html = html_of(&c);
+    let slides = slide_chunks(&html);
+    assert_eq!(
+        titles_of(&slides).last().map(String::as_str),
+        Some("Only this")
+    );
     assert_contains(
-        slides[4],
+        &html,
         &[
-            "<div class=\"only-slides\">\n<p>Only on the slides.</p>\n</div>",
-            "<div class=\"only-reading\">\n<p>Only in the reading view.</p>\n</div>",
-            "<div class=\"build\">\n<ul>\n<li>first</li>",
+            "<div class=\"only-reading\">\n<h1 id=\"doc\">Doc</h1>",
+            "<div class=\"only-reading\">\n<p>Prose.</p>",
         ],
     );
+}
+
+#[test]
+fn nextslide_follows_hieroglyph() {
+    let src = "T\n=\n\nS\n-\n\na\n\n.. nextslide:: Own title\n\nb\n\n.. nextslide::\n   :increment:\n\nc\n\n.. nextslide::\n\nNext\n----\n\n.. slide::\n\n   untitled\n";
+    let c = rst::to_markdown(src);
+    assert!(c.warnings.is_empty(), "{:?}", c.warnings);
+    let html = html_of(&c);
+    // An explicit title is not numbered and does not reset the count; a `nextslide`
+    // with nothing after it in its section makes no slide; `slide` needs no title.
+    assert_eq!(
+        titles_of(&slide_chunks(&html)),
+        ["T", "S", "Own title", "S (3)", "Next", ""]
+    );
+}
+
+#[test]
+fn build_makes_each_child_a_step() {
+    let src = "T\n=\n\n.. rst-class:: build\n\n- first\n- second\n\n.. rst-class:: build\n\n   One.\n\n   Two.\n\nAfter.\n";
+    let html = html_of(&rst::to_markdown(src));
+    assert_contains(
+        &html,
+        &[
+            "<ul class=\"build\">\n<li class=\"deck-step\">\n<p>first</p>\n</li>",
+            "<li class=\"deck-step\">\n<p>second</p>\n</li>",
+            "<div class=\"deck-step\">\n<p>One.</p>\n</div>",
+            "<div class=\"deck-step\">\n<p>Two.</p>\n</div>",
+        ],
+    );
+    assert_eq!(html.matches("deck-step").count(), 4, "{html}");
+}
+
+/// A conversion made into slides and rendered.
+fn html_of(c: &Converted) -> String {
+    let slides = slides::to_slides(&c.markdown, &mut FakeEmbed)
+        .unwrap_or_else(|p| panic!("{p:?}\n{}", c.markdown));
+    let mut html = String::new();
+    pulldown_cmark::html::push_html(&mut html, slides::parser(&slides));
+    html
 }
 
 #[test]

@@ -101,15 +101,15 @@ impl Runs {
         )
     }
 
-    /// The demo's binary, or the response that explains why there is none yet.
-    fn binary(&self, name: &str) -> Result<PathBuf, Response> {
+    /// The demo's binary, or the refusal that explains why there is none yet.
+    fn binary(&self, name: &str) -> Result<PathBuf, Refusal> {
         match &*self.bin_dir.lock().unwrap_or_else(|e| e.into_inner()) {
             Build::Done(dir) => Ok(dir.join(name)),
-            Build::Running => Err(reject(
+            Build::Running => Err((
                 StatusCode::SERVICE_UNAVAILABLE,
-                "the demos are still building; Run live works as soon as they are built",
+                "the demos are still building; Run live works as soon as they are built".into(),
             )),
-            Build::Failed(e) => Err(reject(
+            Build::Failed(e) => Err((
                 StatusCode::INTERNAL_SERVER_ERROR,
                 format!("the demos did not build: {e}"),
             )),
@@ -135,6 +135,9 @@ impl Runs {
         names
     }
 }
+
+/// Why a run is refused, for [`reject`].
+type Refusal = (StatusCode, String);
 
 /// Marks a demo as running; clearing it (and killing the demo, if it still runs)
 /// happens when this is dropped, which is also what a closed page causes.
@@ -169,11 +172,11 @@ pub async fn run(Extract(state): Extract<State>, UrlPath(name): UrlPath<String>)
     };
     let bin = match runs.binary(&name) {
         Ok(bin) => bin,
-        Err(refused) => return refused,
+        Err((status, why)) => return reject(status, why),
     };
     let mut slot = match Slot::take(&state, &name) {
         Ok(slot) => slot,
-        Err(refused) => return refused,
+        Err((status, why)) => return reject(status, why),
     };
     // Recorded like a capture, so that "save as captured" keeps the numbers charts use.
     let metrics = match capture::MetricsFile::new() {
@@ -216,7 +219,7 @@ pub async fn run(Extract(state): Extract<State>, UrlPath(name): UrlPath<String>)
 
 impl Slot {
     /// Marks `name` as running, unless it is or too many demos are.
-    fn take(state: &State, name: &str) -> Result<Slot, Response> {
+    fn take(state: &State, name: &str) -> Result<Slot, Refusal> {
         let mut running = state
             .inner
             .runs
@@ -224,13 +227,10 @@ impl Slot {
             .lock()
             .unwrap_or_else(|e| e.into_inner());
         if running.contains(name) {
-            return Err(reject(
-                StatusCode::CONFLICT,
-                format!("{name} is already running"),
-            ));
+            return Err((StatusCode::CONFLICT, format!("{name} is already running")));
         }
         if running.len() >= MAX_CONCURRENT {
-            return Err(reject(
+            return Err((
                 StatusCode::TOO_MANY_REQUESTS,
                 format!("{MAX_CONCURRENT} demos are already running"),
             ));

@@ -32,25 +32,12 @@ fn same_dir(a: &Path, b: &Path) -> bool {
 
 pub fn run(port: u16, book: Option<&Path>, listen: Option<IpAddr>) -> Result<ExitCode> {
     let (stop_tx, stop) = tokio::sync::watch::channel(false);
-    // First, before any thread starts (threads inherit the blocked signals).
+    // First: from here on a Ctrl-C or SIGTERM kills every run and stops the server.
     crate::runner::stop::on_stop(move || {
         let _ = stop_tx.send(true);
     })?;
     let root = book::book_root(book)?;
-    let ip = listen
-        .unwrap_or(IpAddr::V4(Ipv4Addr::LOCALHOST))
-        .to_canonical();
-    // The server answers only requests that name it (DNS rebinding), and no browser
-    // names a server 0.0.0.0 or ::.
-    anyhow::ensure!(
-        !ip.is_unspecified(),
-        "--listen {ip}: give one of this machine's own addresses, the one browsers will use"
-    );
-    if !ip.is_loopback() {
-        eprintln!(
-            "WARNING: listening on {ip}, not loopback: anyone who can reach it can browse the deck and run its demos on this machine"
-        );
-    }
+    let ip = listen_ip(listen)?;
     // Bound before building: a second `present` on a busy port must fail before it
     // rebuilds the running one's book.
     let listener = bind(SocketAddr::new(ip, port))?;
@@ -93,6 +80,26 @@ pub fn run(port: u16, book: Option<&Path>, listen: Option<IpAddr>) -> Result<Exi
     // Blocking tasks (a run being forwarded) must not hold the exit.
     runtime.shutdown_timeout(std::time::Duration::from_millis(300));
     Ok(ExitCode::SUCCESS)
+}
+
+/// The address to listen on: loopback unless told otherwise; never "any" (the server
+/// answers only requests that name it, against DNS rebinding, and no browser names a
+/// server 0.0.0.0 or ::). A warning when it is not loopback.
+fn listen_ip(listen: Option<IpAddr>) -> Result<IpAddr> {
+    // An IPv4-mapped IPv6 address (::ffff:127.0.0.1) is the IPv4 address.
+    let ip = listen
+        .unwrap_or(IpAddr::V4(Ipv4Addr::LOCALHOST))
+        .to_canonical();
+    anyhow::ensure!(
+        !ip.is_unspecified(),
+        "--listen {ip}: give one of this machine's own addresses, the one browsers will use"
+    );
+    if !ip.is_loopback() {
+        eprintln!(
+            "WARNING: listening on {ip}, not loopback: anyone who can reach it can browse the deck and run its demos on this machine"
+        );
+    }
+    Ok(ip)
 }
 
 fn bind(addr: SocketAddr) -> Result<std::net::TcpListener> {
@@ -150,4 +157,93 @@ fn build_demos_in_background(runs: Arc<live::Runs>) {
         }
         runs.built(result);
     });
+}
+
+/// For `cargo xtask bench`: how long after a demo prints its first line the line
+/// reaches a Run-live client, through the real server on loopback, `n` times. The
+/// stand-in demo prints the time it printed, so only delivery is measured.
+pub fn first_chunk_latencies(n: usize) -> Result<Vec<std::time::Duration>> {
+    use std::io::{Read, Write};
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().context("a directory for the stand-in demo")?;
+    let bin = dir.path().join("clock");
+    std::fs::write(&bin, "#!/bin/sh\necho \"at $(date +%s%N)\"\n")?;
+    std::fs::set_permissions(&bin, std::fs::Permissions::from_mode(0o755))?;
+    let catalog = [deck::DemoInfo {
+        name: "clock".into(),
+        claim: "prints the time".into(),
+        source: bin.clone(),
+    }];
+    let runs = Arc::new(live::Runs::new(
+        dir.path().to_path_buf(),
+        dir.path().join("demos"),
+        &catalog,
+        live::LIMIT,
+    ));
+    let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
+    let listener = runtime.block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))?;
+    let addr = listener.local_addr()?;
+    let (notices, _) = broadcast::channel(1);
+    let (_stop_tx, stop) = tokio::sync::watch::channel(false);
+    let state = server::State::new(notices, addr, runs, stop.clone());
+    let app = server::router(state, dir.path().to_path_buf());
+    runtime.spawn(server::serve(listener, app, stop, Default::default()));
+    let mut latencies = Vec::new();
+    for _ in 0..n {
+        let mut s = std::net::TcpStream::connect(addr)?;
+        s.set_read_timeout(Some(std::time::Duration::from_secs(5)))?;
+        write!(s, "POST /__deck/run/clock HTTP/1.0\r\nHost: {addr}\r\n\r\n")?;
+        let mut seen = Vec::new();
+        let mut piece = [0u8; 4096];
+        let printed = loop {
+            let k = s.read(&mut piece).context("reading the live run")?;
+            anyhow::ensure!(k > 0, "the run ended before its first line");
+            seen.extend_from_slice(&piece[..k]);
+            let text = String::from_utf8_lossy(&seen);
+            let digits: String = text
+                .split_once("at ")
+                .map(|(_, rest)| rest.chars().take_while(char::is_ascii_digit).collect())
+                .unwrap_or_default();
+            if digits.len() >= 19 {
+                break digits.parse::<u128>()?;
+            }
+        };
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)?
+            .as_nanos();
+        latencies.push(std::time::Duration::from_nanos(
+            now.saturating_sub(printed) as u64
+        ));
+        // Let the run end and free its slot before the next.
+        let _ = s.read_to_end(&mut seen);
+    }
+    Ok(latencies)
+}
+
+#[cfg(test)]
+mod address_tests {
+    use super::*;
+
+    #[test]
+    fn a_mapped_loopback_address_is_loopback_and_any_is_refused() {
+        let mapped: IpAddr = "::ffff:127.0.0.1".parse().unwrap();
+        assert_eq!(
+            listen_ip(Some(mapped)).unwrap(),
+            IpAddr::V4(Ipv4Addr::LOCALHOST)
+        );
+        assert!(listen_ip(Some("0.0.0.0".parse().unwrap())).is_err());
+        assert!(listen_ip(Some("::".parse().unwrap())).is_err());
+    }
+
+    #[test]
+    fn only_a_busy_port_suggests_another_present() {
+        let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let err = bind(taken.local_addr().unwrap()).unwrap_err().to_string();
+        assert!(err.contains("another `cargo xtask present`"), "{err}");
+        // An address this machine does not have (TEST-NET-1) is another problem.
+        let err = bind("192.0.2.1:0".parse().unwrap())
+            .unwrap_err()
+            .to_string();
+        assert!(!err.contains("another"), "{err}");
+    }
 }

@@ -6,7 +6,7 @@
 //! starting from the test fixtures:
 //!
 //! ```sh
-//! mkdir -p fuzz/corpus/rst && cp tests/rst/*.rst fuzz/corpus/rst/
+//! mkdir -p fuzz/corpus/rst && cp tests/rst/*.rst tests/corpus/*/*.rst fuzz/corpus/rst/
 //! cargo +nightly fuzz run rst -- -dict=fuzz/rst.dict -max_len=16384 -timeout=5 -max_total_time=600
 //! ```
 
@@ -30,7 +30,12 @@ fuzz_target!(|data: &[u8]| {
     let Ok(src) = std::str::from_utf8(data) else {
         return;
     };
-    let converted = deck::rst::to_markdown(src);
+    // Every slide level, so each slide rule is reached.
+    let options = deck::rst::Options {
+        slide_levels: 1 + data.len() % 6,
+        ..deck::rst::Options::default()
+    };
+    let converted = deck::rst::convert(src, &options);
     let source_lines = src.split('\n').count();
     assert_eq!(
         converted.line_map.len(),
@@ -43,7 +48,7 @@ fuzz_target!(|data: &[u8]| {
             "line {line} of {source_lines}"
         );
     }
-    for w in &converted.warnings {
+    for w in converted.warnings.iter().chain(&converted.errors) {
         assert!(
             (1..=source_lines).contains(&w.line),
             "warning at line {}",

@@ -21,7 +21,7 @@ pub(crate) struct Line<'a> {
 }
 
 impl Line<'_> {
-    fn blank(&self) -> bool {
+    pub(crate) fn blank(&self) -> bool {
         self.text.trim().is_empty()
     }
     fn indent(&self) -> usize {
@@ -50,6 +50,8 @@ pub(crate) struct Image {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Cell {
     pub span: usize,
+    /// Rows the cell spans.
+    pub rows: usize,
     pub body: Vec<Block>,
 }
 
@@ -85,16 +87,15 @@ pub(crate) enum Kind {
     },
     Definitions(Vec<DefItem>),
     Fields(Vec<(Text, Vec<Block>)>),
+    /// An option list: (options as written, description).
+    Options(Vec<(Text, Vec<Block>)>),
     Quote {
         body: Vec<Block>,
         attribution: Option<Text>,
         class: &'static str,
     },
     LineBlock(Vec<(usize, Text)>),
-    Literal {
-        lang: Option<String>,
-        text: String,
-    },
+    Literal(Literal),
     ParsedLiteral(Text),
     Table {
         head: Vec<Vec<Cell>>,
@@ -115,6 +116,8 @@ pub(crate) enum Kind {
     Figure {
         image: Image,
         class: Vec<String>,
+        /// `:figwidth:`.
+        width: Option<String>,
         caption: Option<Text>,
         legend: Vec<Block>,
     },
@@ -125,8 +128,9 @@ pub(crate) enum Kind {
         classes: Vec<String>,
     },
     Slide {
-        title: Text,
-        level: usize,
+        title: Option<Text>,
+        /// `:level:`; the current section's level when not given.
+        level: Option<usize>,
         classes: Vec<String>,
         body: Vec<Block>,
     },
@@ -141,6 +145,61 @@ pub(crate) enum Kind {
         label: String,
         body: Vec<Block>,
     },
+    Centered(Text),
+    /// LaTeX source of a `math` block.
+    Math(String),
+    /// The entries of a visible `toctree`.
+    Toctree(Vec<Text>),
+    /// A table of contents of the document's titles.
+    Contents {
+        title: Option<String>,
+        depth: usize,
+    },
+    /// An object description (`confval`, `py:class`, autodoc): signature and body.
+    Describe {
+        class: String,
+        signature: String,
+        body: Vec<Block>,
+    },
+}
+
+/// A code block and its Sphinx options.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Literal {
+    pub lang: Option<String>,
+    pub text: String,
+    pub caption: Option<Text>,
+    /// Line numbers shown, starting here.
+    pub numbered_from: Option<usize>,
+    /// 1-based lines to highlight.
+    pub emphasized: Vec<usize>,
+}
+
+/// A directive call as the directive table sees it.
+pub(crate) struct Call<'l, 'a> {
+    pub name: &'l str,
+    /// Arguments, options and content, the first line after the `::`.
+    pub inner: &'l [Line<'a>],
+    /// The whole explicit markup block, for showing an unknown directive as text.
+    pub whole: &'l [Line<'a>],
+    pub line: usize,
+    pub depth: usize,
+}
+
+impl Call<'_, '_> {
+    pub(crate) fn push(&self, out: &mut Vec<Block>, kind: Kind) {
+        out.push(Block {
+            line: self.line,
+            kind,
+        });
+    }
+}
+
+/// A document's own slide settings (`.. slideconf::`).
+#[derive(Debug, Default, Clone, Copy)]
+pub(crate) struct SlideConf {
+    pub autoslides: Option<bool>,
+    pub slide_levels: Option<usize>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -164,6 +223,8 @@ pub(crate) enum Target {
 pub(crate) enum Substitution {
     Text(Text),
     Image(Image),
+    /// `raw:: html` content, inserted as it is.
+    Raw(String),
 }
 
 /// Definitions collected while reading blocks, used when rendering inline text.
@@ -172,6 +233,14 @@ pub(crate) struct Refs {
     pub targets: HashMap<String, Target>,
     pub anonymous: Vec<Target>,
     pub substitutions: HashMap<String, Substitution>,
+    /// Auto-numbered footnotes (`.. [#]`, `.. [#label]`) in order, with their numbers.
+    pub auto_footnotes: Vec<(String, u32)>,
+    /// Labels (`.. _label:`) right before a section title: the title, for `:ref:`.
+    pub section_labels: HashMap<String, String>,
+    /// Labels of the book's other chapters: (title, path from the book root with `#id`).
+    pub external: HashMap<String, (String, String)>,
+    /// The book's chapters by path without extension: (title, path from the root).
+    pub docs: HashMap<String, (String, String)>,
 }
 
 /// Reference names compare without case and with whitespace collapsed.
@@ -237,76 +306,33 @@ fn split_directive(s: &str) -> Option<(&str, &str)> {
     Some((name, rest.trim_start()))
 }
 
-/// Directives this reader knows, for the `.. note:` hint.
-pub(crate) const DIRECTIVES: &[&str] = &[
-    "note",
-    "warning",
-    "tip",
-    "caution",
-    "danger",
-    "error",
-    "hint",
-    "important",
-    "attention",
-    "seealso",
-    "admonition",
-    "nextslide",
-    "slide",
-    "ifslides",
-    "ifnotslides",
-    "figure",
-    "image",
-    "code-block",
-    "code",
-    "sourcecode",
-    "highlight",
-    "rst-class",
-    "class",
-    "container",
-    "demo",
-    "chart",
-    "raw",
-    "rubric",
-    "topic",
-    "sidebar",
-    "epigraph",
-    "highlights",
-    "pull-quote",
-    "parsed-literal",
-];
-
-const ADMONITIONS: &[&str] = &[
-    "warning",
-    "tip",
-    "caution",
-    "danger",
-    "error",
-    "hint",
-    "important",
-    "attention",
-    "seealso",
-];
-
-const IMAGE_OPTIONS: &[&str] = &[
-    "alt", "height", "width", "scale", "align", "target", "class", "name", "loading",
-];
-
 /// A directive's parts: arguments, options, and content lines.
-struct Directive<'a> {
-    args: String,
-    options: Vec<(String, String, usize)>,
-    content: Vec<Line<'a>>,
+pub(crate) struct Directive<'a> {
+    pub args: String,
+    pub options: Vec<(String, String, usize)>,
+    pub content: Vec<Line<'a>>,
 }
 
 pub(crate) struct Reader {
     /// Title adornment styles in the order they appeared: (char, overlined).
     styles: Vec<(char, bool)>,
     level: usize,
-    default_lang: Option<String>,
+    pub default_lang: Option<String>,
+    pub slideconf: SlideConf,
     pub refs: Refs,
     pub warnings: Vec<Problem>,
     /// Titles seen, for implicit hyperlink targets.
     titles: Vec<String>,
+    /// Where the chapter is, for `include`; `None` without a book.
+    pub files: Option<super::include::Files>,
+    /// How many includes deep the reader is.
+    pub include_depth: usize,
+    /// What stops the build (an include outside the book), at its line.
+    pub errors: Vec<Problem>,
+    /// Labels (`.. _name:`) waiting for the title they may stand before.
+    pending_labels: Vec<String>,
+    /// Numbers of manually numbered footnotes (`.. [3]`).
+    manual_footnotes: std::collections::HashSet<u32>,
 }
 
 fn blank_finish(lines: &[Line], next: usize) -> bool {
@@ -357,7 +383,97 @@ fn indented<'a>(lines: &[Line<'a>], start: usize, first: Option<usize>) -> (Vec<
     (out, last)
 }
 
-fn trim_blank_edges<'a>(mut lines: Vec<Line<'a>>) -> Vec<Line<'a>> {
+/// One option of an option list: `-a`, `-a ARG`, `--long`, `--long=ARG`, `/V`, `+o`.
+fn is_option(s: &str) -> bool {
+    let (name, arg) = match s.find([' ', '=']) {
+        Some(at) => (&s[..at], Some(&s[at + 1..])),
+        None => (s, None),
+    };
+    let body = name
+        .strip_prefix("--")
+        .or_else(|| name.strip_prefix('-'))
+        .or_else(|| name.strip_prefix('/'))
+        .or_else(|| name.strip_prefix('+'));
+    let Some(body) = body else {
+        return false;
+    };
+    let short = !name.starts_with("--");
+    let name_ok = body
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_alphanumeric())
+        && body
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        && (!short || body.chars().count() == 1 || name.starts_with('/'));
+    let arg_ok = arg.is_none_or(|a| {
+        !a.is_empty() && (a.starts_with('<') && a.ends_with('>') || !a.contains(' '))
+    });
+    name_ok && arg_ok
+}
+
+/// The option group at the start of line `i` and where its description starts, if
+/// the line is an option list item: options separated by `, `, then two spaces and the
+/// description, or the description on the indented line below.
+fn option_group<'a>(lines: &[Line<'a>], i: usize) -> Option<(&'a str, usize)> {
+    let t = lines[i].text;
+    if !t.starts_with(['-', '/', '+']) || t.starts_with("- ") || t.starts_with("+ ") {
+        return None;
+    }
+    let end = t.find("  ").unwrap_or(t.trim_end().len());
+    let group = &t[..end];
+    if !group.split(", ").all(is_option) {
+        return None;
+    }
+    let rest = t[end..].trim_start();
+    if rest.is_empty() {
+        let next = lines.get(i + 1)?;
+        if next.blank() || next.indent() == 0 {
+            return None;
+        }
+        return Some((group, t.len()));
+    }
+    Some((group, t.len() - rest.len()))
+}
+
+/// A list item's lines (docutils' `list_item`): with text after the marker, every
+/// line is indented by exactly the marker's width (`len`), and a line indented less
+/// ends the item; with nothing after it, the smallest indentation of the lines after.
+fn item_lines<'a>(lines: &[Line<'a>], start: usize, len: usize) -> (Vec<Line<'a>>, usize) {
+    let first = lines[start].text;
+    if first.len() <= len || first[len.min(first.len())..].trim().is_empty() {
+        return indented(lines, start, Some(len));
+    }
+    let mut end = start + 1;
+    let mut last = end;
+    while end < lines.len() {
+        let l = &lines[end];
+        if !l.blank() {
+            if l.indent() < len {
+                break;
+            }
+            last = end + 1;
+        }
+        end += 1;
+    }
+    let mut out = Vec::with_capacity(last - start);
+    let text = if first.is_char_boundary(len) {
+        &first[len..]
+    } else {
+        ""
+    };
+    out.push(Line {
+        text,
+        no: lines[start].no,
+    });
+    for l in &lines[start + 1..last] {
+        let text = if l.blank() { "" } else { &l.text[len..] };
+        out.push(Line { text, no: l.no });
+    }
+    (out, last)
+}
+
+pub(crate) fn trim_blank_edges<'a>(mut lines: Vec<Line<'a>>) -> Vec<Line<'a>> {
     while lines.last().is_some_and(|l| l.blank()) {
         lines.pop();
     }
@@ -366,7 +482,7 @@ fn trim_blank_edges<'a>(mut lines: Vec<Line<'a>>) -> Vec<Line<'a>> {
     lines
 }
 
-fn join(lines: &[Line]) -> String {
+pub(crate) fn join(lines: &[Line]) -> String {
     let mut s = String::new();
     for (i, l) in lines.iter().enumerate() {
         if i > 0 {
@@ -378,7 +494,7 @@ fn join(lines: &[Line]) -> String {
 }
 
 /// Removes the smallest indentation from non-blank lines.
-fn dedent<'a>(lines: &[Line<'a>]) -> Vec<Line<'a>> {
+pub(crate) fn dedent<'a>(lines: &[Line<'a>]) -> Vec<Line<'a>> {
     let min = lines
         .iter()
         .filter(|l| !l.blank())
@@ -579,7 +695,7 @@ fn field_marker(text: &str) -> Option<(&str, usize)> {
     None
 }
 
-fn simple_table_border(text: &str) -> bool {
+pub(crate) fn simple_table_border(text: &str) -> bool {
     let t = text.trim_end();
     t.starts_with('=')
         && t.chars().all(|c| c == '=' || c == ' ')
@@ -595,7 +711,7 @@ fn grid_border(text: &str) -> bool {
         && t.contains(['-', '='])
 }
 
-fn classes_of(value: &str) -> Vec<String> {
+pub(crate) fn classes_of(value: &str) -> Vec<String> {
     value
         .split_whitespace()
         .map(|c| {
@@ -618,13 +734,26 @@ impl Reader {
             styles: Vec::new(),
             level: 0,
             default_lang: None,
+            slideconf: SlideConf::default(),
             refs: Refs::default(),
             warnings: Vec::new(),
             titles: Vec::new(),
+            files: None,
+            include_depth: 0,
+            errors: Vec::new(),
+            pending_labels: Vec::new(),
+            manual_footnotes: std::collections::HashSet::new(),
         }
     }
 
-    fn warn(&mut self, line: usize, message: impl Into<String>) {
+    pub(crate) fn error(&mut self, line: usize, message: impl Into<String>) {
+        self.errors.push(Problem {
+            line,
+            message: message.into(),
+        });
+    }
+
+    pub(crate) fn warn(&mut self, line: usize, message: impl Into<String>) {
         self.warnings.push(Problem {
             line,
             message: message.into(),
@@ -634,6 +763,15 @@ impl Reader {
     /// Reads a whole document.
     pub(crate) fn document(&mut self, lines: &[Line]) -> Vec<Block> {
         let blocks = self.body(lines, 0, true);
+        // As docutils: auto-numbers skip the numbers manual footnotes use.
+        let mut next = 1;
+        for (_, n) in &mut self.refs.auto_footnotes {
+            while self.manual_footnotes.contains(&next) {
+                next += 1;
+            }
+            *n = next;
+            next += 1;
+        }
         for title in std::mem::take(&mut self.titles) {
             let name = normalize_name(&title);
             let anchor = Target::Anchor(slug(&title));
@@ -643,7 +781,7 @@ impl Reader {
     }
 
     /// Reads body elements. Section titles are only allowed at the top level.
-    fn body(&mut self, lines: &[Line], depth: usize, titles: bool) -> Vec<Block> {
+    pub(crate) fn body(&mut self, lines: &[Line], depth: usize, titles: bool) -> Vec<Block> {
         let mut out: Vec<Block> = Vec::new();
         if depth > MAX_DEPTH {
             let lines = trim_blank_edges(dedent(lines));
@@ -651,10 +789,7 @@ impl Reader {
                 self.warn(first.no, "blocks nested too deeply; shown as literal text");
                 out.push(Block {
                     line: first.no,
-                    kind: Kind::Literal {
-                        lang: None,
-                        text: join(&lines),
-                    },
+                    kind: Kind::Literal(super::directive::literal(None, join(&lines))),
                 });
             }
             return out;
@@ -669,6 +804,9 @@ impl Reader {
             let before = out.len();
             let class_directive_at = i;
             i = self.block(lines, i, depth, titles, &mut out);
+            if out.len() > before && !matches!(out[before].kind, Kind::Title { .. }) {
+                self.pending_labels.clear();
+            }
             // `.. class::` without content applies to the next element.
             if let Some(last) = out.last()
                 && out.len() == before + 1
@@ -761,6 +899,9 @@ impl Reader {
         if field_marker(t).is_some() {
             return self.field_list(lines, i, depth, out);
         }
+        if option_group(lines, i).is_some() {
+            return self.option_list(lines, i, depth, out);
+        }
         if t == "|" || t.starts_with("| ") {
             return self.line_block(lines, i, out);
         }
@@ -768,7 +909,7 @@ impl Reader {
             return self.grid_table(lines, i, depth, out);
         }
         if simple_table_border(t) {
-            return self.simple_table(lines, i, depth, out);
+            return super::table::simple_table(self, lines, i, depth, out);
         }
         if t.starts_with("__ ") || t.trim_end() == "__" {
             // The short form of an anonymous target: `__ URL`.
@@ -788,10 +929,10 @@ impl Reader {
             }
             out.push(Block {
                 line: l.no,
-                kind: Kind::Literal {
-                    lang: Some("pycon".into()),
-                    text: join(&lines[i..end]),
-                },
+                kind: Kind::Literal(super::directive::literal(
+                    Some("pycon".into()),
+                    join(&lines[i..end]),
+                )),
             });
             return end;
         }
@@ -857,6 +998,12 @@ impl Reader {
         };
         self.level = level;
         self.titles.push(text.to_string());
+        for label in std::mem::take(&mut self.pending_labels) {
+            self.refs
+                .targets
+                .insert(label.clone(), Target::Anchor(slug(text)));
+            self.refs.section_labels.insert(label, text.to_string());
+        }
         out.push(Block {
             line,
             kind: Kind::Title {
@@ -918,10 +1065,10 @@ impl Reader {
             let (block, next) = indented(lines, j, None);
             out.push(Block {
                 line: lines[j].no,
-                kind: Kind::Literal {
-                    lang: self.default_lang.clone(),
-                    text: join(&block),
-                },
+                kind: Kind::Literal(super::directive::literal(
+                    self.default_lang.clone(),
+                    join(&block),
+                )),
             });
             return next;
         }
@@ -934,10 +1081,7 @@ impl Reader {
             }
             out.push(Block {
                 line: lines[j].no,
-                kind: Kind::Literal {
-                    lang: None,
-                    text: join(&lines[j..end]),
-                },
+                kind: Kind::Literal(super::directive::literal(None, join(&lines[j..end]))),
             });
             return end;
         }
@@ -945,7 +1089,7 @@ impl Reader {
         j
     }
 
-    fn quote(&mut self, inner: &[Line], depth: usize, class: &'static str) -> Block {
+    pub(crate) fn quote(&mut self, inner: &[Line], depth: usize, class: &'static str) -> Block {
         let line = inner.first().map_or(0, |l| l.no);
         let mut body = self.body(inner, depth + 1, false);
         let mut attribution = None;
@@ -997,7 +1141,7 @@ impl Reader {
         let line = lines[i].no;
         let mut items = Vec::new();
         while let Some((_, len)) = bullet(lines[i].text).filter(|(b, _)| *b == c) {
-            let (item, next) = indented(lines, i, Some(len));
+            let (item, next) = item_lines(lines, i, len);
             items.push(self.body(&item, depth + 1, false));
             i = next;
             let mut j = i;
@@ -1055,7 +1199,7 @@ impl Reader {
             {
                 break;
             }
-            let (item, next) = indented(lines, i, Some(e.len));
+            let (item, next) = item_lines(lines, i, e.len);
             items.push(self.body(&item, depth + 1, false));
             expected = expected.saturating_add(1);
             i = next;
@@ -1176,6 +1320,45 @@ impl Reader {
         i
     }
 
+    /// An option list: `-a`, `--all`, `-f FILE, --file=FILE`, `/V`, each with its
+    /// description after two spaces or on the indented lines below.
+    fn option_list(
+        &mut self,
+        lines: &[Line],
+        mut i: usize,
+        depth: usize,
+        out: &mut Vec<Block>,
+    ) -> usize {
+        let line = lines[i].no;
+        let mut items = Vec::new();
+        while let Some((group, at)) = option_group(lines, i) {
+            let (body, next) = indented(lines, i, Some(at));
+            items.push((
+                Text {
+                    text: group.to_string(),
+                    line: lines[i].no,
+                },
+                self.body(&trim_blank_edges(body), depth + 1, false),
+            ));
+            i = next;
+            let mut j = i;
+            while j < lines.len() && lines[j].blank() {
+                j += 1;
+            }
+            if j < lines.len() && option_group(lines, j).is_some() {
+                i = j;
+                continue;
+            }
+            self.ends_without_blank(lines, i, "option list");
+            break;
+        }
+        out.push(Block {
+            line,
+            kind: Kind::Options(items),
+        });
+        i
+    }
+
     fn line_block(&mut self, lines: &[Line], mut i: usize, out: &mut Vec<Block>) -> usize {
         let line = lines[i].no;
         let mut items: Vec<(usize, Text)> = Vec::new();
@@ -1217,7 +1400,7 @@ impl Reader {
     }
 
     /// A table that could not be read: shown as literal text, with a warning.
-    fn bad_table(
+    pub(crate) fn bad_table(
         &mut self,
         lines: &[Line],
         i: usize,
@@ -1231,10 +1414,7 @@ impl Reader {
         );
         out.push(Block {
             line: lines[i].no,
-            kind: Kind::Literal {
-                lang: None,
-                text: join(&lines[i..end]),
-            },
+            kind: Kind::Literal(super::directive::literal(None, join(&lines[i..end]))),
         });
         end
     }
@@ -1255,83 +1435,65 @@ impl Reader {
             .map(|l| l.text.trim_end().chars().collect())
             .collect();
         let top = &rows[0];
-        let bounds: Vec<usize> = top
-            .iter()
-            .enumerate()
-            .filter(|(_, c)| **c == '+')
-            .map(|(k, _)| k)
-            .collect();
-        let right = top.len() - 1;
         if rows.iter().any(|r| r.len() != top.len()) {
             return self.bad_table(lines, i, end, "lines of different lengths", out);
         }
         if !grid_border(&rows[rows.len() - 1].iter().collect::<String>()) {
             return self.bad_table(lines, i, end, "no bottom border", out);
         }
-        let mut table: Vec<Vec<Cell>> = Vec::new();
+        let Some(mut cells) = super::table::grid_cells(&rows) else {
+            return self.bad_table(lines, i, end, "its cells do not close", out);
+        };
+        cells.sort_by_key(|c| (c.top, c.left));
+        // Row and column boundaries: every cell's top and left border.
+        let mut tops: Vec<usize> = cells.iter().map(|c| c.top).collect();
+        tops.dedup();
+        let mut lefts: Vec<usize> = cells.iter().map(|c| c.left).collect();
+        lefts.sort_unstable();
+        lefts.dedup();
+        // The header ends at a border line of `=`.
+        let separator = rows
+            .iter()
+            .enumerate()
+            .skip(1)
+            .find(|(k, r)| {
+                *k + 1 < rows.len()
+                    && r.contains(&'=')
+                    && grid_border(&r.iter().collect::<String>())
+            })
+            .map(|(k, _)| k);
+        let mut table: Vec<Vec<Cell>> = vec![Vec::new(); tops.len()];
         let mut head_rows = 0;
-        let mut row_start = 1;
-        for (k, r) in rows.iter().enumerate().skip(1) {
-            let s: String = r.iter().collect();
-            if !grid_border(&s) {
-                if r[0] != '|' || r[right] != '|' {
-                    return self.bad_table(
-                        lines,
-                        i,
-                        end,
-                        "a row does not start and end with `|`",
-                        out,
-                    );
-                }
-                if bounds.iter().any(|&b| r[b] == '+') {
-                    return self.bad_table(lines, i, end, "row spans are not supported", out);
-                }
-                continue;
+        for c in &cells {
+            let row = tops.partition_point(|t| *t < c.top);
+            let span =
+                lefts.partition_point(|l| *l < c.right) - lefts.partition_point(|l| *l < c.left);
+            let rows_spanned = tops.partition_point(|t| *t < c.bottom) - row;
+            let cell_lines: Vec<(String, usize)> = (c.top + 1..c.bottom)
+                .map(|k| {
+                    (
+                        rows[k][c.left + 1..c.right].iter().collect(),
+                        lines[i + k].no,
+                    )
+                })
+                .collect();
+            let cell: Vec<Line> = cell_lines
+                .iter()
+                .map(|(t, no)| Line {
+                    text: t.as_str(),
+                    no: *no,
+                })
+                .collect();
+            let cell = trim_blank_edges(dedent(&cell));
+            let body = self.body(&cell, depth + 1, false);
+            table[row].push(Cell {
+                span,
+                rows: rows_spanned,
+                body,
+            });
+            if separator.is_some_and(|s| c.bottom <= s) {
+                head_rows = head_rows.max(row + 1);
             }
-            if k == row_start {
-                return self.bad_table(lines, i, end, "an empty row", out);
-            }
-            // The cells of rows[row_start..k]: a boundary counts where every line has `|`.
-            let content = &rows[row_start..k];
-            let mut cells = Vec::new();
-            let mut left = 0;
-            let mut span = 0;
-            for &b in &bounds[1..] {
-                span += 1;
-                if b != right && !content.iter().all(|r| r[b] == '|') {
-                    continue;
-                }
-                let cell_lines: Vec<(String, usize)> = content
-                    .iter()
-                    .enumerate()
-                    .map(|(n, r)| {
-                        (
-                            r[left + 1..b].iter().collect::<String>(),
-                            lines[i + row_start + n].no,
-                        )
-                    })
-                    .collect();
-                let cell: Vec<Line> = cell_lines
-                    .iter()
-                    .map(|(t, no)| Line {
-                        text: t.as_str(),
-                        no: *no,
-                    })
-                    .collect();
-                let cell = trim_blank_edges(dedent(&cell));
-                let cell_body = self.body(&cell, depth + 1, false);
-                cells.push(Cell {
-                    span,
-                    body: cell_body,
-                });
-                left = b;
-                span = 0;
-            }
-            table.push(cells);
-            if s.contains('=') && k + 1 < rows.len() {
-                head_rows = table.len();
-            }
-            row_start = k + 1;
         }
         let body = table.split_off(head_rows);
         let head = table;
@@ -1340,129 +1502,6 @@ impl Reader {
             kind: Kind::Table { head, body },
         });
         end
-    }
-
-    fn simple_table(
-        &mut self,
-        lines: &[Line],
-        i: usize,
-        depth: usize,
-        out: &mut Vec<Block>,
-    ) -> usize {
-        // As docutils: the table ends at its second border after the top, or at a
-        // border followed by a blank line; without one, it runs to the end (linear time).
-        let top_len = lines[i].text.trim().len();
-        let mut end = None;
-        let mut header_at = None;
-        for k in i + 1..lines.len() {
-            if !simple_table_border(lines[k].text) {
-                continue;
-            }
-            if lines[k].text.trim().len() != top_len {
-                return self.bad_table(
-                    lines,
-                    i,
-                    k + 1,
-                    "a border does not match the top border",
-                    out,
-                );
-            }
-            if header_at.is_some() || k + 1 >= lines.len() || lines[k + 1].blank() {
-                end = Some(k);
-                break;
-            }
-            header_at = Some(k);
-        }
-        let Some(end) = end else {
-            return self.bad_table(lines, i, lines.len(), "no bottom border", out);
-        };
-        let top: Vec<char> = lines[i].text.trim_end().chars().collect();
-        // Column ranges from the runs of `=` in the top border.
-        let mut cols: Vec<(usize, usize)> = Vec::new();
-        let mut k2 = 0;
-        while k2 < top.len() {
-            if top[k2] == '=' {
-                let s = k2;
-                while k2 < top.len() && top[k2] == '=' {
-                    k2 += 1;
-                }
-                cols.push((s, k2));
-            } else {
-                k2 += 1;
-            }
-        }
-        let mut head = Vec::new();
-        let mut body = Vec::new();
-        // Rows: a line whose first column is not blank starts a row.
-        let mut row: Vec<Vec<(String, usize)>> = Vec::new();
-        let mut in_head = header_at.is_some();
-        let flush =
-            |this: &mut Reader, row: &mut Vec<Vec<(String, usize)>>, dest: &mut Vec<Vec<Cell>>| {
-                if row.is_empty() {
-                    return;
-                }
-                let mut cells = Vec::new();
-                for c in 0..cols.len() {
-                    let col: Vec<Line> = row
-                        .iter()
-                        .map(|parts| Line {
-                            text: parts[c].0.as_str(),
-                            no: parts[c].1,
-                        })
-                        .collect();
-                    let col = trim_blank_edges(dedent(&col));
-                    cells.push(Cell {
-                        span: 1,
-                        body: this.body(&col, depth + 1, false),
-                    });
-                }
-                dest.push(cells);
-                row.clear();
-            };
-        for (k, l) in lines.iter().enumerate().take(end).skip(i + 1) {
-            if Some(k) == header_at {
-                flush(self, &mut row, &mut head);
-                in_head = false;
-                continue;
-            }
-            let chars: Vec<char> = l.text.trim_end().chars().collect();
-            if chars.iter().all(|c| *c == '-' || *c == ' ') && chars.contains(&'-') {
-                return self.bad_table(lines, i, end + 1, "column spans are not supported", out);
-            }
-            let mut parts = Vec::with_capacity(cols.len());
-            for (n, &(s, e)) in cols.iter().enumerate() {
-                let stop = if n + 1 == cols.len() {
-                    chars.len()
-                } else {
-                    e.min(chars.len())
-                };
-                let start = s.min(chars.len());
-                if n + 1 < cols.len() && chars.len() > e && chars[e] != ' ' {
-                    return self.bad_table(lines, i, end + 1, "text in a column gap", out);
-                }
-                parts.push((
-                    chars[start..stop.max(start)].iter().collect::<String>(),
-                    l.no,
-                ));
-            }
-            let first_blank = parts[0].0.trim().is_empty();
-            let dest = if in_head { &mut head } else { &mut body };
-            if l.blank() {
-                flush(self, &mut row, dest);
-                continue;
-            }
-            if !first_blank {
-                flush(self, &mut row, dest);
-            }
-            row.push(parts);
-        }
-        let dest = if in_head { &mut head } else { &mut body };
-        flush(self, &mut row, dest);
-        out.push(Block {
-            line: lines[i].no,
-            kind: Kind::Table { head, body },
-        });
-        end + 1
     }
 
     /// Explicit markup: `.. ` directives, comments, targets, footnotes, substitutions.
@@ -1476,6 +1515,12 @@ impl Reader {
             && !rest[..close].contains(' ')
         {
             let label = rest[..close].to_string();
+            if label.starts_with('#') {
+                // Numbered once the manual numbers are known (see `document`).
+                self.refs.auto_footnotes.push((label.clone(), 0));
+            } else if let Ok(n) = label.parse::<u32>() {
+                self.manual_footnotes.insert(n);
+            }
             let mut inner = block.clone();
             let after = &rest[close + 1..];
             inner[0].text = after.trim_start();
@@ -1503,13 +1548,20 @@ impl Reader {
         if let Some((name, args)) = split_directive(head) {
             let mut inner = block.clone();
             inner[0].text = args;
-            self.directive(name, &inner, &block, l.no, depth, out);
+            let call = Call {
+                name,
+                inner: &inner,
+                whole: &block,
+                line: l.no,
+                depth,
+            };
+            super::directive::read(self, &call, out);
             return next;
         }
         // A comment. `.. note:` (one colon) is a common slip: say so.
         if let Some((word, rest)) = head.split_once(':')
             && (rest.is_empty() || rest.starts_with(' '))
-            && DIRECTIVES.contains(&word.to_ascii_lowercase().as_str())
+            && super::directive::is_known(word)
         {
             self.warn(
                 l.no,
@@ -1568,6 +1620,9 @@ impl Reader {
         };
         let name = normalize_name(&name.replace('\\', ""));
         let target = self.target_value(value);
+        if value.trim().is_empty() {
+            self.pending_labels.push(name.clone());
+        }
         self.refs.targets.insert(name, target);
     }
 
@@ -1634,6 +1689,13 @@ impl Reader {
                 let image = self.image(&d, line);
                 self.refs.substitutions.insert(name, Substitution::Image(image));
             }
+            "raw" => {
+                let d = self.split(&inner, true, true);
+                let html = d.args.split_whitespace().any(|f| f.eq_ignore_ascii_case("html"));
+                // Raw content for other formats stands for nothing in HTML.
+                let text = if html { join(&dedent(&d.content)) } else { String::new() };
+                self.refs.substitutions.insert(name, Substitution::Raw(text));
+            }
             other => self.warn(
                 line,
                 format!("substitution `|{name}|` uses `{other}`, which this reader does not know; ignored"),
@@ -1642,7 +1704,7 @@ impl Reader {
     }
 
     /// Splits a directive block into arguments, options and content.
-    fn split<'a>(
+    pub(crate) fn split<'a>(
         &mut self,
         block: &[Line<'a>],
         takes_args: bool,
@@ -1650,6 +1712,15 @@ impl Reader {
     ) -> Directive<'a> {
         let mut k = 0;
         let mut args = Vec::new();
+        // As docutils: an empty first line is skipped, so arguments may start below it.
+        if takes_args
+            && block.first().is_some_and(|l| l.blank())
+            && block
+                .get(1)
+                .is_some_and(|l| !l.blank() && field_marker(l.text).is_none())
+        {
+            k = 1;
+        }
         if takes_args {
             while k < block.len()
                 && !block[k].blank()
@@ -1694,7 +1765,7 @@ impl Reader {
         }
     }
 
-    fn check_options(&mut self, name: &str, d: &Directive, known: &[&str]) {
+    pub(crate) fn check_options(&mut self, name: &str, d: &Directive, known: &[&str]) {
         for (opt, _, no) in &d.options {
             if !known.contains(&opt.as_str()) {
                 self.warn(
@@ -1705,14 +1776,14 @@ impl Reader {
         }
     }
 
-    fn option<'d>(d: &'d Directive, name: &str) -> Option<&'d str> {
+    pub(crate) fn option<'d>(d: &'d Directive, name: &str) -> Option<&'d str> {
         d.options
             .iter()
             .find(|(n, _, _)| n == name)
             .map(|(_, v, _)| v.as_str())
     }
 
-    fn image(&mut self, d: &Directive, line: usize) -> Image {
+    pub(crate) fn image(&mut self, d: &Directive, line: usize) -> Image {
         let uri: String = d.args.split_whitespace().collect();
         if uri.is_empty() {
             self.warn(line, "image without a URI");
@@ -1728,294 +1799,12 @@ impl Reader {
         }
     }
 
-    fn no_content(&mut self, name: &str, d: &Directive) {
+    pub(crate) fn no_content(&mut self, name: &str, d: &Directive) {
         if let Some(first) = d.content.first() {
             self.warn(
                 first.no,
                 format!("`{name}` takes no content; the content is ignored"),
             );
-        }
-    }
-
-    fn directive(
-        &mut self,
-        name: &str,
-        inner: &[Line],
-        whole: &[Line],
-        line: usize,
-        depth: usize,
-        out: &mut Vec<Block>,
-    ) {
-        let lower = name.to_ascii_lowercase();
-        let push = |out: &mut Vec<Block>, kind: Kind| out.push(Block { line, kind });
-        match lower.as_str() {
-            "note" => {
-                let d = self.split(inner, false, true);
-                self.check_options(name, &d, &["class", "name"]);
-                let body = self.body(&d.content, depth + 1, false);
-                push(out, Kind::Note(body));
-            }
-            a if ADMONITIONS.contains(&a) => {
-                let d = self.split(inner, false, true);
-                self.check_options(name, &d, &["class", "name"]);
-                let body = self.body(&d.content, depth + 1, false);
-                push(
-                    out,
-                    Kind::Admonition {
-                        class: lower.clone(),
-                        title: None,
-                        body,
-                    },
-                );
-            }
-            "admonition" | "topic" | "sidebar" => {
-                let d = self.split(inner, true, true);
-                self.check_options(name, &d, &["class", "name", "subtitle"]);
-                let mut class = lower.clone();
-                if let Some(c) = Self::option(&d, "class") {
-                    for c in classes_of(c) {
-                        class.push(' ');
-                        class.push_str(&c);
-                    }
-                }
-                let body = self.body(&d.content, depth + 1, false);
-                push(
-                    out,
-                    Kind::Admonition {
-                        class,
-                        title: Some(Text {
-                            text: d.args.clone(),
-                            line,
-                        }),
-                        body,
-                    },
-                );
-            }
-            "nextslide" => {
-                let d = self.split(inner, true, true);
-                self.check_options(name, &d, &["increment", "classes", "class"]);
-                self.no_content(name, &d);
-                let classes = Self::option(&d, "classes")
-                    .or(Self::option(&d, "class"))
-                    .map(classes_of)
-                    .unwrap_or_default();
-                push(
-                    out,
-                    Kind::NextSlide {
-                        title: (!d.args.is_empty()).then(|| Text {
-                            text: d.args.clone(),
-                            line,
-                        }),
-                        increment: d.options.iter().any(|(n, _, _)| n == "increment"),
-                        classes,
-                    },
-                );
-            }
-            "slide" => {
-                let d = self.split(inner, true, true);
-                self.check_options(name, &d, &["level", "class", "inline-contents"]);
-                let level = Self::option(&d, "level")
-                    .and_then(|l| l.parse().ok())
-                    .unwrap_or(2usize)
-                    .clamp(1, 6);
-                if d.args.is_empty() {
-                    self.warn(line, "`slide` needs a title");
-                }
-                let body = self.body(&d.content, depth + 1, false);
-                let classes = Self::option(&d, "class")
-                    .map(classes_of)
-                    .unwrap_or_default();
-                push(
-                    out,
-                    Kind::Slide {
-                        title: Text {
-                            text: d.args.clone(),
-                            line,
-                        },
-                        level,
-                        classes,
-                        body,
-                    },
-                );
-            }
-            "ifslides" | "ifnotslides" => {
-                let d = self.split(inner, false, false);
-                let body = self.body(&d.content, depth + 1, false);
-                push(
-                    out,
-                    Kind::Only {
-                        slides: lower == "ifslides",
-                        body,
-                    },
-                );
-            }
-            "image" => {
-                let d = self.split(inner, true, true);
-                self.check_options(name, &d, IMAGE_OPTIONS);
-                self.no_content(name, &d);
-                let image = self.image(&d, line);
-                push(out, Kind::Image(image));
-            }
-            "figure" => {
-                let d = self.split(inner, true, true);
-                let mut known = IMAGE_OPTIONS.to_vec();
-                known.extend(["figwidth", "figclass"]);
-                self.check_options(name, &d, &known);
-                let image = self.image(&d, line);
-                let class = Self::option(&d, "figclass")
-                    .map(classes_of)
-                    .unwrap_or_default();
-                let mut body = self.body(&d.content, depth + 1, false);
-                let caption = match body.first() {
-                    Some(Block {
-                        kind: Kind::Para(t),
-                        ..
-                    }) => {
-                        let t = t.clone();
-                        body.remove(0);
-                        Some(t)
-                    }
-                    Some(b) => {
-                        // docutils: an empty comment stands for "no caption"; anything else
-                        // first is an error. Keep it as the legend.
-                        self.warn(
-                            b.line,
-                            "a figure's caption must be a paragraph; shown as the legend",
-                        );
-                        None
-                    }
-                    None => None,
-                };
-                push(
-                    out,
-                    Kind::Figure {
-                        image,
-                        class,
-                        caption,
-                        legend: body,
-                    },
-                );
-            }
-            "code-block" | "code" | "sourcecode" => {
-                let d = self.split(inner, true, true);
-                self.check_options(
-                    name,
-                    &d,
-                    &[
-                        "linenos",
-                        "lineno-start",
-                        "emphasize-lines",
-                        "caption",
-                        "name",
-                        "class",
-                        "dedent",
-                        "force",
-                        "number-lines",
-                    ],
-                );
-                let lang = d
-                    .args
-                    .split_whitespace()
-                    .next()
-                    .map(str::to_string)
-                    .or(self.default_lang.clone());
-                if d.content.is_empty() {
-                    self.warn(line, format!("`{name}` without content"));
-                }
-                let text = join(&dedent(&d.content));
-                let first = d.content.first().map_or(line, |l| l.no);
-                out.push(Block {
-                    line: first,
-                    kind: Kind::Literal { lang, text },
-                });
-            }
-            "highlight" => {
-                let d = self.split(inner, true, true);
-                self.check_options(name, &d, &["linenothreshold", "force"]);
-                self.default_lang = d.args.split_whitespace().next().map(str::to_string);
-            }
-            "parsed-literal" => {
-                let d = self.split(inner, false, true);
-                self.check_options(name, &d, &["class", "name"]);
-                let first = d.content.first().map_or(line, |l| l.no);
-                out.push(Block {
-                    line: first,
-                    kind: Kind::ParsedLiteral(Text {
-                        text: join(&dedent(&d.content)),
-                        line: first,
-                    }),
-                });
-            }
-            "rst-class" | "class" | "container" => {
-                let d = self.split(inner, true, true);
-                self.check_options(name, &d, &["name"]);
-                let classes = classes_of(&d.args);
-                if classes.is_empty() && lower != "container" {
-                    self.warn(line, format!("`{name}` needs at least one class name"));
-                }
-                let body = self.body(&d.content, depth + 1, false);
-                let mut classes = classes;
-                if lower == "container" {
-                    classes.insert(0, "container".into());
-                    if body.is_empty() {
-                        self.warn(line, "`container` without content");
-                        return;
-                    }
-                }
-                push(out, Kind::Classed { classes, body });
-            }
-            "demo" | "chart" => {
-                let d = self.split(inner, true, false);
-                self.no_content(name, &d);
-                push(out, Kind::Embed(format!("{{{{#{lower} {}}}}}", d.args)));
-            }
-            "raw" => {
-                let d = self.split(inner, true, true);
-                self.check_options(name, &d, &["file", "url", "encoding"]);
-                if d.args
-                    .split_whitespace()
-                    .any(|f| f.eq_ignore_ascii_case("html"))
-                {
-                    out.push(Block {
-                        line: d.content.first().map_or(line, |l| l.no),
-                        kind: Kind::Raw(join(&dedent(&d.content))),
-                    });
-                }
-            }
-            "rubric" => {
-                let d = self.split(inner, true, true);
-                self.check_options(name, &d, &["class", "name"]);
-                push(
-                    out,
-                    Kind::Rubric(Text {
-                        text: d.args.clone(),
-                        line,
-                    }),
-                );
-            }
-            "epigraph" | "highlights" | "pull-quote" => {
-                let d = self.split(inner, false, false);
-                let class = match lower.as_str() {
-                    "epigraph" => "epigraph",
-                    "highlights" => "highlights",
-                    _ => "pull-quote",
-                };
-                if !d.content.is_empty() {
-                    out.push(self.quote(&d.content, depth, class));
-                }
-            }
-            _ => {
-                self.warn(line, format!("unknown directive `{name}`; shown as text"));
-                let mut text = format!(".. {}", whole[0].text);
-                for l in &whole[1..] {
-                    text.push('\n');
-                    if !l.blank() {
-                        text.push_str("   ");
-                        text.push_str(l.text.trim_end());
-                    }
-                }
-                push(out, Kind::Literal { lang: None, text });
-            }
         }
     }
 }
@@ -2063,11 +1852,22 @@ mod tests {
     }
 
     #[test]
-    fn bullet_item_continuation_uses_the_smallest_indent() {
+    fn bullet_item_lines_are_indented_by_the_marker_width() {
+        // As docutils: deeper lines keep their extra indentation (a block quote here),
         let (blocks, _) = read("- one\n\n        - two\n");
         let Kind::Bullets(items) = &blocks[0].kind else {
             panic!("{blocks:?}")
         };
-        assert!(matches!(items[0][1].kind, Kind::Bullets(_)), "{items:?}");
+        assert!(matches!(items[0][1].kind, Kind::Quote { .. }), "{items:?}");
+        // and a deeper bullet right after the text makes a definition list, no warning.
+        let (blocks, warnings) = read("* top\n    * deeper\n    * again\n");
+        assert!(warnings.is_empty(), "{warnings:?}");
+        let Kind::Bullets(items) = &blocks[0].kind else {
+            panic!("{blocks:?}")
+        };
+        assert!(
+            matches!(items[0][0].kind, Kind::Definitions(_)),
+            "{items:?}"
+        );
     }
 }

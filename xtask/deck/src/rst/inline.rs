@@ -42,6 +42,8 @@ pub(crate) struct Inline<'r> {
     root: String,
     anonymous_used: usize,
     auto_footnote: u32,
+    /// `.. [#]` definitions rendered so far.
+    auto_footnote_defs: u32,
     /// Targets defined by embedded URIs (`` `text <url>`_ ``).
     embedded: HashMap<String, String>,
     /// Characters substitutions may still add (bounds nested/repeated expansion).
@@ -137,6 +139,74 @@ fn unescape(chars: &[char]) -> String {
 }
 
 /// `text <target>` at the end of interpreted text: (text, target).
+/// A cross-reference's shown text (if given) and target: `text <target>` (Sphinx needs
+/// no space before the `<`) or `target`.
+fn xref_target(text: &str) -> (Option<String>, String) {
+    let t = text.trim();
+    if let Some(inner) = t.strip_suffix('>')
+        && let Some(open) = inner.rfind('<')
+    {
+        let shown = inner[..open]
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ");
+        let target = inner[open + 1..].trim().to_string();
+        return ((!shown.is_empty()).then_some(shown), target);
+    }
+    (None, t.to_string())
+}
+
+/// Sphinx's domain roles (`:py:class:`, `:rst:dir:`, `:confval:`, ...), shown as code.
+fn is_domain_role(role: &str) -> bool {
+    const ROLES: &[&str] = &[
+        "func",
+        "class",
+        "meth",
+        "attr",
+        "mod",
+        "data",
+        "const",
+        "exc",
+        "obj",
+        "confval",
+        "dir",
+        "role",
+        "option",
+        "envvar",
+        "token",
+        "event",
+        "setting",
+        "type",
+        "macro",
+        "member",
+        "var",
+        "struct",
+        "enum",
+        "enumerator",
+        "union",
+        "expr",
+        "texpr",
+    ];
+    match role.rsplit_once(':') {
+        Some((domain, _)) => {
+            matches!(
+                domain,
+                "py" | "rst" | "c" | "cpp" | "js" | "std" | "rust" | "math"
+            )
+        }
+        None => ROLES.contains(&role),
+    }
+}
+
+/// `~a.b.C` shows `C`; a leading `!` (no link) is dropped.
+fn object_name(target: &str) -> String {
+    let t = target.trim().trim_start_matches('!');
+    match t.strip_prefix('~') {
+        Some(rest) => rest.rsplit('.').next().unwrap_or(rest).to_string(),
+        None => t.to_string(),
+    }
+}
+
 fn embedded(content: &str) -> Option<(&str, &str)> {
     let t = content.trim_end();
     let inner = t.strip_suffix('>')?;
@@ -155,10 +225,43 @@ impl<'r> Inline<'r> {
             root: root.to_string(),
             anonymous_used: 0,
             auto_footnote: 0,
+            auto_footnote_defs: 0,
             embedded: HashMap::new(),
             budget,
             warnings: Vec::new(),
         }
+    }
+
+    /// The number of the `n`-th `.. [#]` footnote.
+    fn nth_anonymous_footnote(&self, n: u32) -> Option<String> {
+        self.refs
+            .auto_footnotes
+            .iter()
+            .filter(|(l, _)| l == "#")
+            .nth(n.checked_sub(1)? as usize)
+            .map(|(_, k)| k.to_string())
+    }
+
+    /// The number of `.. [#label]`, or `None` for other labels (shown as written).
+    fn labelled_footnote(&self, label: &str) -> Option<String> {
+        self.refs
+            .auto_footnotes
+            .iter()
+            .find(|(l, _)| l == label)
+            .map(|(_, k)| k.to_string())
+    }
+
+    /// A footnote definition's anchor id and shown label, in definition order.
+    pub(crate) fn footnote_label(&mut self, label: &str) -> (String, String) {
+        let shown = if label == "#" {
+            self.auto_footnote_defs += 1;
+            self.nth_anonymous_footnote(self.auto_footnote_defs)
+                .unwrap_or_else(|| label.to_string())
+        } else {
+            self.labelled_footnote(label)
+                .unwrap_or_else(|| label.to_string())
+        };
+        (format!("footnote-{}", slug(&shown)), shown)
     }
 
     /// How many anonymous targets exist and how many references used one.
@@ -275,56 +378,8 @@ impl<'r> Inline<'r> {
                 }
                 self.interpreted(r, out, i, i + 1, None, depth)
             }
-            ':' => {
-                // `:role:` followed by interpreted text.
-                let mut k = i + 1;
-                while k < chars.len() && k - i <= MAX_NAME {
-                    let ch = chars[k];
-                    if ch == '`' {
-                        break;
-                    }
-                    if !(ch.is_ascii_alphanumeric() || "-_.+:".contains(ch)) {
-                        return None;
-                    }
-                    k += 1;
-                }
-                if chars.get(k) != Some(&'`') || chars[k - 1] != ':' || k < i + 3 {
-                    return None;
-                }
-                let role: String = chars[i + 1..k - 1].iter().collect();
-                if !opens(chars, k, 1) || chars.get(k + 1) == Some(&'`') {
-                    return None;
-                }
-                self.interpreted(r, out, k, k + 1, Some(role), depth)
-            }
-            '|' => {
-                if !opens(chars, i, 1) || chars.get(i + 1) == Some(&'|') {
-                    return None;
-                }
-                let Some(end) = r.find_end_suffixed(i + 2, '|', SUBST) else {
-                    self.unmatched(r, i, "substitution reference");
-                    return None;
-                };
-                let (after, reference) = suffix(chars, end + 1);
-                let name: String = unescape(&chars[i + 1..end]);
-                let line = r.line_at(i);
-                let mut rendered = String::new();
-                self.substitute(r, &mut rendered, &name, line, depth);
-                match reference {
-                    Some(anonymous) => {
-                        let text = name.clone();
-                        match self.href(&text, anonymous, line) {
-                            Some(href) => out.push_str(&format!(
-                                "<a href=\"{}\">{rendered}</a>",
-                                escape_html(&href)
-                            )),
-                            None => out.push_str(&rendered),
-                        }
-                    }
-                    None => out.push_str(&rendered),
-                }
-                Some(after)
-            }
+            ':' => self.role_reference(r, out, i, depth),
+            '|' => self.substitution_reference(r, out, i, depth),
             '_' if chars.get(i + 1) == Some(&'`') => {
                 if !opens(chars, i, 2) {
                     return None;
@@ -337,72 +392,145 @@ impl<'r> Inline<'r> {
                 r.plain(out, &text, i + 2);
                 Some(end + 1)
             }
-            '[' => {
-                let mut k = i + 1;
-                while k < chars.len() && k - i <= MAX_NAME && chars[k] != ']' {
-                    if chars[k].is_whitespace() {
-                        return None;
-                    }
-                    k += 1;
-                }
-                if k == i + 1 || !starts_with(chars, k, "]_") || !end_context(chars, k + 2) {
-                    return None;
-                }
-                let label: String = chars[i + 1..k].iter().collect();
-                let shown = if label.starts_with('#') {
-                    self.auto_footnote += 1;
-                    self.auto_footnote.to_string()
-                } else if label == "*" {
-                    "*".to_string()
-                } else {
-                    label
-                };
-                out.push_str(&format!(
-                    "<sup class=\"footnote-reference\">[{}]</sup>",
-                    escape_html(&shown)
-                ));
-                Some(k + 2)
-            }
-            'h' | 'H' | 'f' | 'F' | 'm' | 'M' => {
-                let len = ["https://", "http://", "ftp://", "mailto:"]
-                    .iter()
-                    .find(|s| {
-                        s.chars().enumerate().all(|(k, sc)| {
-                            chars
-                                .get(i + k)
-                                .is_some_and(|ch| ch.eq_ignore_ascii_case(&sc))
-                        })
-                    })?
-                    .len();
-                let mut end = i + len;
-                while end < chars.len()
-                    && !chars[end].is_whitespace()
-                    && !"<>\"`\\".contains(chars[end])
-                {
-                    end += 1;
-                }
-                // Trailing punctuation ends the sentence, not the URL; `)` counts when unbalanced.
-                let opened = chars[i..end].iter().filter(|&&x| x == '(').count();
-                let mut closed = chars[i..end].iter().filter(|&&x| x == ')').count();
-                while let Some(&last) = chars[i + len..end].last() {
-                    if ".,;:!?'\"]}".contains(last) {
-                        end -= 1;
-                    } else if last == ')' && closed > opened {
-                        closed -= 1;
-                        end -= 1;
-                    } else {
-                        break;
-                    }
-                }
-                if end == i + len {
-                    return None;
-                }
-                let url: String = chars[i..end].iter().collect();
-                r.link(out, &url, &url, i);
-                Some(end)
-            }
+            '[' => self.footnote_reference(r, out, i),
+            'h' | 'H' | 'f' | 'F' | 'm' | 'M' => self.standalone_url(r, out, i),
             _ => None,
         }
+    }
+
+    /// `:role:` followed by interpreted text.
+    fn role_reference(
+        &mut self,
+        r: &mut Run,
+        out: &mut String,
+        i: usize,
+        depth: usize,
+    ) -> Option<usize> {
+        let chars = r.chars;
+        // `:role:` followed by interpreted text.
+        let mut k = i + 1;
+        while k < chars.len() && k - i <= MAX_NAME {
+            let ch = chars[k];
+            if ch == '`' {
+                break;
+            }
+            if !(ch.is_ascii_alphanumeric() || "-_.+:".contains(ch)) {
+                return None;
+            }
+            k += 1;
+        }
+        if chars.get(k) != Some(&'`') || chars[k - 1] != ':' || k < i + 3 {
+            return None;
+        }
+        let role: String = chars[i + 1..k - 1].iter().collect();
+        if !opens(chars, k, 1) || chars.get(k + 1) == Some(&'`') {
+            return None;
+        }
+        self.interpreted(r, out, k, k + 1, Some(role), depth)
+    }
+
+    /// `|name|`, and `|name|_` linking the substitution.
+    fn substitution_reference(
+        &mut self,
+        r: &mut Run,
+        out: &mut String,
+        i: usize,
+        depth: usize,
+    ) -> Option<usize> {
+        let chars = r.chars;
+        if !opens(chars, i, 1) || chars.get(i + 1) == Some(&'|') {
+            return None;
+        }
+        let Some(end) = r.find_end_suffixed(i + 2, '|', SUBST) else {
+            self.unmatched(r, i, "substitution reference");
+            return None;
+        };
+        let (after, reference) = suffix(chars, end + 1);
+        let name: String = unescape(&chars[i + 1..end]);
+        let line = r.line_at(i);
+        let mut rendered = String::new();
+        self.substitute(r, &mut rendered, &name, line, depth);
+        match reference {
+            Some(anonymous) => {
+                let text = name.clone();
+                match self.href(&text, anonymous, line) {
+                    Some(href) => out.push_str(&format!(
+                        "<a href=\"{}\">{rendered}</a>",
+                        escape_html(&href)
+                    )),
+                    None => out.push_str(&rendered),
+                }
+            }
+            None => out.push_str(&rendered),
+        }
+        Some(after)
+    }
+
+    /// `[1]_`, `[#]_`, `[#label]_`: a link to the footnote, with its number.
+    fn footnote_reference(&mut self, r: &mut Run, out: &mut String, i: usize) -> Option<usize> {
+        let chars = r.chars;
+        let mut k = i + 1;
+        while k < chars.len() && k - i <= MAX_NAME && chars[k] != ']' {
+            if chars[k].is_whitespace() {
+                return None;
+            }
+            k += 1;
+        }
+        if k == i + 1 || !starts_with(chars, k, "]_") || !end_context(chars, k + 2) {
+            return None;
+        }
+        let label: String = chars[i + 1..k].iter().collect();
+        let shown = if label == "#" {
+            self.auto_footnote += 1;
+            self.nth_anonymous_footnote(self.auto_footnote)
+                .unwrap_or_else(|| self.auto_footnote.to_string())
+        } else {
+            self.labelled_footnote(&label).unwrap_or(label)
+        };
+        out.push_str(&format!(
+            "<a class=\"footnote-reference\" href=\"#footnote-{}\"><sup>[{}]</sup></a>",
+            escape_html(&slug(&shown)),
+            escape_html(&shown)
+        ));
+        Some(k + 2)
+    }
+
+    /// A bare URL (`https://...`), without the punctuation that ends its sentence.
+    fn standalone_url(&mut self, r: &mut Run, out: &mut String, i: usize) -> Option<usize> {
+        let chars = r.chars;
+        let len = ["https://", "http://", "ftp://", "mailto:"]
+            .iter()
+            .find(|s| {
+                s.chars().enumerate().all(|(k, sc)| {
+                    chars
+                        .get(i + k)
+                        .is_some_and(|ch| ch.eq_ignore_ascii_case(&sc))
+                })
+            })?
+            .len();
+        let mut end = i + len;
+        while end < chars.len() && !chars[end].is_whitespace() && !"<>\"`\\".contains(chars[end]) {
+            end += 1;
+        }
+        // Trailing punctuation ends the sentence, not the URL; `)` counts when unbalanced.
+        let opened = chars[i..end].iter().filter(|&&x| x == '(').count();
+        let mut closed = chars[i..end].iter().filter(|&&x| x == ')').count();
+        while let Some(&last) = chars[i + len..end].last() {
+            if ".,;:!?'\"]}".contains(last) {
+                end -= 1;
+            } else if last == ')' && closed > opened {
+                closed -= 1;
+                end -= 1;
+            } else {
+                break;
+            }
+        }
+        if end == i + len {
+            return None;
+        }
+        let url: String = chars[i..end].iter().collect();
+        r.link(out, &url, &url, i);
+        Some(end)
     }
 
     fn unmatched(&mut self, r: &Run, i: usize, what: &str) {
@@ -556,17 +684,38 @@ impl<'r> Inline<'r> {
                 "abbreviation" | "ab" | "abbr" | "acronym" | "ac" => "abbr",
                 "dfn" => "dfn",
                 "kbd" => "kbd",
-                "literal" | "code" | "file" | "samp" | "command" | "program" | "envvar"
-                | "option" | "mimetype" | "makevar" | "regexp" | "math" => {
+                "program" => "strong",
+                "literal" | "code" | "file" | "samp" | "command" | "envvar" | "option"
+                | "mimetype" | "makevar" | "regexp" | "math" => {
                     r.literal(out, content);
                     return;
                 }
                 "guilabel" | "menuselection" => "span",
-                "ref" | "doc" | "term" | "any" | "numref" | "keyword" => {
+                "ref" | "numref" => {
+                    self.ref_role(r, out, &text, at);
+                    return;
+                }
+                "doc" => {
+                    self.doc_role(r, out, &text, at);
+                    return;
+                }
+                "term" | "any" | "keyword" => {
                     let shown = embedded(&text).map_or(text.as_str(), |(t, target)| {
                         if t.is_empty() { target } else { t }
                     });
                     r.plain(out, shown, at);
+                    return;
+                }
+                lower if is_domain_role(lower) => {
+                    let shown = embedded(&text).map_or(text.as_str(), |(t, target)| {
+                        if t.is_empty() { target } else { t }
+                    });
+                    let mut name = object_name(shown);
+                    // Sphinx adds the call parentheses to functions and methods.
+                    if lower.ends_with("func") || lower.ends_with("meth") {
+                        name.push_str("()");
+                    }
+                    r.literal(out, &name);
                     return;
                 }
                 "rfc" | "pep" => {
@@ -602,6 +751,54 @@ impl<'r> Inline<'r> {
                 }
             };
         r.wrap(out, tag, &text, at);
+    }
+
+    /// `:ref:`label`` and `:ref:`text <label>``: a link to the section the label is
+    /// on, showing its title (this chapter's labels, then the book's).
+    fn ref_role(&mut self, r: &mut Run, out: &mut String, text: &str, at: usize) {
+        let (given, label) = xref_target(text);
+        let key = normalize_name(&label);
+        // Sphinx's own pages: a single-page book has none of them; their names show.
+        if let Some(title) = match key.as_str() {
+            "genindex" => Some("Index"),
+            "modindex" => Some("Module Index"),
+            "search" => Some("Search Page"),
+            _ => None,
+        } {
+            r.plain(out, given.as_deref().unwrap_or(title), at);
+            return;
+        }
+        let found = match self.refs.section_labels.get(&key) {
+            Some(title) => Some((title.clone(), format!("#{}", slug(title)))),
+            None => self
+                .refs
+                .external
+                .get(&key)
+                .map(|(title, href)| (title.clone(), format!("{}{href}", self.root))),
+        };
+        match found {
+            Some((title, href)) => r.link(out, &href, given.as_deref().unwrap_or(&title), at),
+            None => {
+                let line = r.line_at(at);
+                self.warn(
+                    line,
+                    format!("undefined label `{label}` in `:ref:`; shown as text"),
+                );
+                r.plain(out, given.as_deref().unwrap_or(&label), at);
+            }
+        }
+    }
+
+    /// `:doc:`name`` (and `text <name>`): a link to that chapter, showing its title
+    /// when the book knows it.
+    fn doc_role(&mut self, r: &mut Run, out: &mut String, text: &str, at: usize) {
+        let (given, doc) = xref_target(text);
+        let key = doc.trim().trim_start_matches('/').to_string();
+        let (title, href) = match self.refs.docs.get(&key) {
+            Some((title, href)) => (title.clone(), format!("{}{href}", self.root)),
+            None => (key.clone(), format!("{key}.html")),
+        };
+        r.link(out, &href, given.as_deref().unwrap_or(&title), at);
     }
 
     /// The URL a reference name points to, or a warning.
@@ -681,6 +878,18 @@ impl<'r> Inline<'r> {
             Substitution::Image(image) => {
                 let image = image.clone();
                 out.push_str(&self.img(&image));
+            }
+            Substitution::Raw(html) => {
+                // The same budget as text: many uses of a long one cannot blow up.
+                if html.len() > self.budget {
+                    self.warn(
+                        line,
+                        format!("substitution `|{name}|` not expanded (too much text)"),
+                    );
+                    return;
+                }
+                self.budget -= html.len();
+                out.push_str(&html.replace('\n', " "));
             }
             Substitution::Text(text) => {
                 let size = text.text.len();

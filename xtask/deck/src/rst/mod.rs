@@ -58,12 +58,95 @@
 //! fragments. This reader is small, keeps every line number, never fails (every input
 //! renders), and runs in linear time; it is fuzzed (see `xtask/deck/fuzz`).
 
-mod block;
-mod inline;
+use std::collections::HashMap;
 
-use crate::slides::{Problem, parse_chart_directive, parse_demo_directive};
-use block::{Block, Cell, Kind, Line, Reader, Sequence};
-use inline::{Inline, Mode, escape_html};
+mod block;
+mod directive;
+mod include;
+mod inline;
+mod math;
+mod render;
+mod table;
+
+use crate::slides::Problem;
+use block::{Line, Reader};
+pub use include::Files;
+use inline::Inline;
+use render::{Render, SlideRules};
+
+/// How a chapter is read.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Section titles up to this level start slides (hieroglyph's `slide_levels`, 3 by
+    /// default); a document's `.. slideconf::` may say otherwise.
+    pub slide_levels: usize,
+    /// The prefix that leads from the chapter back to the book's source root (`"../"`
+    /// per level), for root-relative image paths.
+    pub root: String,
+    /// Where the chapter is, for `include` and `literalinclude`; `None` reads nothing.
+    pub files: Option<Files>,
+    /// The book's section labels (for `:ref:`): label -> (title, path from the book
+    /// root with `#id`). See [`Chapter`].
+    pub labels: HashMap<String, (String, String)>,
+    /// The book's chapters (for `:doc:`): path without extension -> (title, path).
+    pub docs: HashMap<String, (String, String)>,
+}
+
+/// What other chapters may refer to in one chapter: its title and section labels.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Chapter {
+    pub title: Option<String>,
+    /// (label, section title)
+    pub labels: Vec<(String, String)>,
+}
+
+/// Reads a chapter for its title and labels (without rendering it).
+pub fn chapter(src: &str) -> Chapter {
+    let expanded: Vec<String> = src.split('\n').map(expand_line).collect();
+    let lines: Vec<Line> = expanded
+        .iter()
+        .enumerate()
+        .map(|(n, text)| Line {
+            text: text.as_str(),
+            no: n + 1,
+        })
+        .collect();
+    let mut reader = Reader::new();
+    let blocks = reader.document(&lines);
+    let title = blocks.iter().find_map(|b| match &b.kind {
+        block::Kind::Title { text, .. } => Some(text.text.clone()),
+        _ => None,
+    });
+    let mut labels: Vec<(String, String)> = reader.refs.section_labels.into_iter().collect();
+    labels.sort();
+    Chapter { title, labels }
+}
+
+impl Options {
+    /// Adds a chapter's labels and title, for the chapters that refer to it; `path` is
+    /// its place from the book's source root, without extension (`talk/intro`).
+    pub fn add_chapter(&mut self, path: &str, chapter: &Chapter) {
+        let html = format!("{path}.html");
+        for (label, title) in &chapter.labels {
+            let href = format!("{html}#{}", block::slug(title));
+            self.labels.insert(label.clone(), (title.clone(), href));
+        }
+        let title = chapter.title.clone().unwrap_or_else(|| path.to_string());
+        self.docs.insert(path.to_string(), (title, html));
+    }
+}
+
+impl Default for Options {
+    fn default() -> Options {
+        Options {
+            slide_levels: 3,
+            root: String::new(),
+            files: None,
+            labels: HashMap::new(),
+            docs: HashMap::new(),
+        }
+    }
+}
 
 /// An rST chapter as Markdown, with where each output line came from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -73,6 +156,8 @@ pub struct Converted {
     pub line_map: Vec<usize>,
     /// Things not understood, at their rST line; they render as plainly as possible.
     pub warnings: Vec<Problem>,
+    /// What must stop the build (an include from outside the book), at its rST line.
+    pub errors: Vec<Problem>,
 }
 
 impl Converted {
@@ -87,15 +172,25 @@ impl Converted {
     }
 }
 
-/// Converts a chapter whose images' root-relative paths (`/_static/x.png`) are relative
-/// to the book's source root and the chapter is at the root.
+/// Converts a chapter at the book's source root, with the default settings.
 pub fn to_markdown(src: &str) -> Converted {
-    to_markdown_at(src, "")
+    convert(src, &Options::default())
 }
 
 /// As [`to_markdown`], for a chapter `depth` directories below the source root: `root`
 /// is the prefix that leads back to it (`"../"` per level).
 pub fn to_markdown_at(src: &str, root: &str) -> Converted {
+    convert(
+        src,
+        &Options {
+            root: root.to_string(),
+            ..Options::default()
+        },
+    )
+}
+
+/// Converts a chapter.
+pub fn convert(src: &str, options: &Options) -> Converted {
     let expanded: Vec<String> = src.split('\n').map(expand_line).collect();
     let lines: Vec<Line> = expanded
         .iter()
@@ -106,19 +201,23 @@ pub fn to_markdown_at(src: &str, root: &str) -> Converted {
         })
         .collect();
     let mut reader = Reader::new();
+    reader.files = options.files.clone();
     let blocks = reader.document(&lines);
     let mut warnings = std::mem::take(&mut reader.warnings);
-    let refs = reader.refs;
-    let budget = 4 * src.len() + 65_536;
-    let mut render = Render {
-        inline: Inline::new(&refs, root, budget),
-        notes: Out::default(),
-        slide_title: None,
-        increment: 1,
+    let errors = std::mem::take(&mut reader.errors);
+    let rules = SlideRules {
+        slide_levels: reader
+            .slideconf
+            .slide_levels
+            .unwrap_or(options.slide_levels),
+        autoslides: reader.slideconf.autoslides.unwrap_or(true),
     };
-    let mut out = Out::default();
-    render.blocks(&mut out, &blocks, true, false);
-    render.flush_notes(&mut out);
+    let mut refs = reader.refs;
+    refs.external = options.labels.clone();
+    refs.docs = options.docs.clone();
+    let budget = 4 * src.len() + 65_536;
+    let mut render = Render::new(Inline::new(&refs, &options.root, budget), rules);
+    let out = render.document(&blocks);
     let (targets, used) = render.inline.anonymous_counts();
     if used != targets && targets > 0 {
         warnings.push(Problem {
@@ -146,11 +245,12 @@ pub fn to_markdown_at(src: &str, root: &str) -> Converted {
         markdown,
         line_map,
         warnings,
+        errors,
     }
 }
 
 /// Tabs to spaces (stops every 8 columns) and other whitespace to spaces, as docutils.
-fn expand_line(line: &str) -> String {
+pub(crate) fn expand_line(line: &str) -> String {
     let line = line.strip_suffix('\r').unwrap_or(line);
     let mut out = String::with_capacity(line.len());
     let mut col = 0;
@@ -172,590 +272,6 @@ fn expand_line(line: &str) -> String {
         }
     }
     out
-}
-
-/// Output lines, each with the rST line it came from.
-#[derive(Debug, Default)]
-struct Out(Vec<(String, usize)>);
-
-impl Out {
-    fn last_line(&self) -> usize {
-        self.0.last().map_or(1, |l| l.1)
-    }
-    fn line(&mut self, text: impl Into<String>, no: usize) {
-        self.0.push((text.into(), no));
-    }
-    /// A blank line, unless there is one already (or nothing yet).
-    fn blank(&mut self) {
-        if self.0.last().is_some_and(|l| !l.0.is_empty()) {
-            let no = self.last_line();
-            self.0.push((String::new(), no));
-        }
-    }
-    /// Multi-line text, one output line per line, numbered from `no`.
-    fn text(&mut self, text: &str, no: usize) {
-        for (k, l) in text.split('\n').enumerate() {
-            self.0.push((l.trim_end().to_string(), no + k));
-        }
-    }
-    /// Another output, its first line prefixed by `first` and the others by `rest`
-    /// (blank lines stay blank when `rest` is only spaces).
-    fn nest(&mut self, other: Out, first: &str, rest: &str) {
-        let blank_rest = rest.trim_end();
-        for (k, (text, no)) in other.0.into_iter().enumerate() {
-            let prefix = if k == 0 { first } else { rest };
-            let line = if text.is_empty() {
-                if k == 0 {
-                    first.trim_end().to_string()
-                } else {
-                    blank_rest.to_string()
-                }
-            } else {
-                format!("{prefix}{text}")
-            };
-            self.0.push((line, no));
-        }
-    }
-    fn append(&mut self, other: Out) {
-        self.0.extend(other.0);
-    }
-    /// `open`, a blank line, `body` as Markdown, a blank line, `close`: HTML around
-    /// Markdown that still renders.
-    fn wrap(&mut self, open: &str, body: Out, close: &str, no: usize) {
-        self.line(open, no);
-        self.line("", no);
-        let end = body.0.last().map_or(no, |l| l.1);
-        self.append(body);
-        self.blank();
-        self.line(close, end);
-    }
-}
-
-struct Render<'r> {
-    inline: Inline<'r>,
-    notes: Out,
-    /// The current slide's heading level and title, for `nextslide`.
-    slide_title: Option<(usize, String)>,
-    increment: usize,
-}
-
-fn is_slide_start(kind: &Kind) -> bool {
-    matches!(
-        kind,
-        Kind::Title { level: 1 | 2, .. } | Kind::NextSlide { .. } | Kind::Slide { .. }
-    )
-}
-
-/// Whether a list renders tight (no paragraphs in its items): every item is at most a
-/// paragraph and a nested list that can interrupt it (a bullet list, or one counting
-/// from 1).
-fn is_tight(items: &[Vec<Block>]) -> bool {
-    items.iter().all(|item| match item.as_slice() {
-        [] => true,
-        [first, rest @ ..] => {
-            matches!(first.kind, Kind::Para(_))
-                && rest.len() <= 1
-                && rest.iter().all(|b| {
-                    matches!(
-                        b.kind,
-                        Kind::Bullets(_)
-                            | Kind::Enumerated {
-                                sequence: Sequence::Arabic,
-                                start: 1,
-                                ..
-                            }
-                    )
-                })
-        }
-    })
-}
-
-fn heading_classes(classes: &[String]) -> String {
-    if classes.is_empty() {
-        return String::new();
-    }
-    let list: Vec<String> = classes.iter().map(|c| format!(".{c}")).collect();
-    format!(" {{{}}}", list.join(" "))
-}
-
-fn admonition_title(class: &str) -> String {
-    match class {
-        "seealso" => "See also".to_string(),
-        c => {
-            let mut chars = c.chars();
-            chars.next().map_or(String::new(), |f| {
-                f.to_uppercase().collect::<String>() + chars.as_str()
-            })
-        }
-    }
-}
-
-impl Render<'_> {
-    fn flush_notes(&mut self, out: &mut Out) {
-        if self.notes.0.is_empty() {
-            return;
-        }
-        let notes = std::mem::take(&mut self.notes);
-        let no = notes.0.first().map_or(out.last_line(), |l| l.1);
-        out.blank();
-        out.line("Notes:", no);
-        out.line("", no);
-        out.append(notes);
-    }
-
-    fn blocks(&mut self, out: &mut Out, blocks: &[Block], top: bool, tight: bool) {
-        let mut previous: Option<&Kind> = None;
-        let mut alternate = false;
-        for b in blocks {
-            if top && is_slide_start(&b.kind) {
-                self.flush_notes(out);
-            }
-            if !tight {
-                out.blank();
-            }
-            // Lists in a row stay separate lists: each uses the other marker.
-            alternate = matches!(
-                (previous, &b.kind),
-                (Some(Kind::Bullets(_)), Kind::Bullets(_))
-                    | (Some(Kind::Enumerated { .. }), Kind::Enumerated { .. })
-            ) && !alternate;
-            self.block(out, b, top, alternate);
-            if !matches!(b.kind, Kind::Note(_)) {
-                previous = Some(&b.kind);
-            }
-        }
-    }
-
-    fn para(&mut self, out: &mut Out, t: &block::Text) {
-        let trimmed = t.text.trim();
-        if parse_demo_directive(trimmed).is_some() || parse_chart_directive(trimmed).is_some() {
-            out.text(trimmed, t.line);
-            return;
-        }
-        let mut md = self.inline.render(t, Mode::Markdown);
-        if md.trim() == "Notes:" {
-            // Text, not the marker that starts speaker notes.
-            md.push('\u{200B}');
-        }
-        out.text(&md, t.line);
-    }
-
-    /// Inline text for an HTML block (one or more lines).
-    fn html(&mut self, t: &block::Text) -> String {
-        self.inline.render(t, Mode::Html)
-    }
-
-    fn sub(&mut self, blocks: &[Block]) -> Out {
-        let mut o = Out::default();
-        self.blocks(&mut o, blocks, false, false);
-        o
-    }
-
-    /// A list item's blocks; in a tight list, a nested list follows its paragraph
-    /// without a blank line.
-    fn item(&mut self, blocks: &[Block], tight: bool) -> Out {
-        let mut o = Out::default();
-        self.blocks(&mut o, blocks, false, tight);
-        o
-    }
-
-    fn heading(&mut self, out: &mut Out, level: usize, text: &str, classes: &[String], no: usize) {
-        let hashes = "#".repeat(level.clamp(1, 6));
-        out.line(format!("{hashes} {text}{}", heading_classes(classes)), no);
-        if level <= 2 {
-            self.slide_title = Some((level, text.to_string()));
-            self.increment = 1;
-        }
-    }
-
-    fn block(&mut self, out: &mut Out, b: &Block, top: bool, alternate: bool) {
-        let no = b.line;
-        match &b.kind {
-            Kind::Para(t) => self.para(out, t),
-            Kind::Title {
-                level,
-                text,
-                classes,
-            } => {
-                let text = self.inline.render(text, Mode::Heading).replace('\n', " ");
-                self.heading(out, *level, &text, classes, no);
-            }
-            Kind::Bullets(items) => {
-                let marker = if alternate { "*" } else { "-" };
-                let tight = is_tight(items);
-                for (k, item) in items.iter().enumerate() {
-                    if k > 0 && !tight {
-                        out.blank();
-                    }
-                    let body = self.item(item, tight);
-                    if body.0.is_empty() {
-                        out.line(marker, no);
-                    } else {
-                        out.nest(body, &format!("{marker} "), "  ");
-                    }
-                }
-            }
-            Kind::Enumerated {
-                sequence,
-                start,
-                items,
-            } => self.enumerated(out, *sequence, *start, items, alternate, no),
-            Kind::Definitions(items) => {
-                out.line("<dl>", no);
-                for item in items {
-                    let mut term = self.html(&item.term);
-                    for c in &item.classifiers {
-                        term.push_str(&format!(
-                            " <span class=\"classifier-delimiter\">:</span> <span class=\"classifier\">{}</span>",
-                            self.html(c)
-                        ));
-                    }
-                    out.text(&format!("<dt>{term}</dt>"), item.term.line);
-                    let body = self.sub(&item.body);
-                    out.wrap("<dd>", body, "</dd>", item.term.line);
-                }
-                out.line("</dl>", out.last_line());
-            }
-            Kind::Fields(items) => {
-                out.line("<dl class=\"field-list\">", no);
-                for (name, body) in items {
-                    let name_html = self.html(name);
-                    out.line(format!("<dt>{name_html}</dt>"), name.line);
-                    let body = self.sub(body);
-                    out.wrap("<dd>", body, "</dd>", name.line);
-                }
-                out.line("</dl>", out.last_line());
-            }
-            Kind::Quote {
-                body,
-                attribution,
-                class,
-            } => {
-                let mut inner = self.sub(body);
-                if let Some(a) = attribution {
-                    inner.blank();
-                    let a_html = self.html(a);
-                    inner.text(&format!("<p class=\"attribution\">— {a_html}</p>"), a.line);
-                }
-                if *class == "blockquote" {
-                    let from = out.0.len();
-                    out.nest(inner, "> ", "> ");
-                    for l in &mut out.0[from..] {
-                        if l.0 == "> " {
-                            l.0 = ">".into();
-                        }
-                    }
-                } else {
-                    out.wrap(
-                        &format!("<blockquote class=\"{class}\">"),
-                        inner,
-                        "</blockquote>",
-                        no,
-                    );
-                }
-            }
-            Kind::LineBlock(lines) => {
-                out.line("<div class=\"line-block\">", no);
-                for (indent, t) in lines {
-                    let pad = "&nbsp;".repeat(*indent);
-                    if t.text.is_empty() {
-                        out.line("<div class=\"line\"><br></div>", t.line);
-                    } else {
-                        let h = self.html(t);
-                        out.text(&format!("<div class=\"line\">{pad}{h}</div>"), t.line);
-                    }
-                }
-                out.line("</div>", out.last_line());
-            }
-            Kind::Literal { lang, text } => {
-                let longest = text.split(|c| c != '`').map(str::len).max().unwrap_or(0);
-                let fence = "`".repeat(longest.max(2) + 1);
-                let info: String = lang
-                    .as_deref()
-                    .unwrap_or("")
-                    .chars()
-                    .filter(|c| c.is_ascii_alphanumeric() || "_+#.-".contains(*c))
-                    .collect();
-                out.line(format!("{fence}{info}"), no.saturating_sub(1).max(1));
-                out.text(text, no);
-                out.line(fence, out.last_line());
-            }
-            Kind::ParsedLiteral(t) => {
-                let h = self.html(t);
-                out.text(&format!("<pre class=\"parsed-literal\">{h}</pre>"), t.line);
-            }
-            Kind::Table { head, body } => {
-                out.line("<table>", no);
-                for (section, rows, cell) in [("thead", head, "th"), ("tbody", body, "td")] {
-                    if rows.is_empty() {
-                        continue;
-                    }
-                    out.line(format!("<{section}>"), out.last_line());
-                    for row in rows {
-                        out.line("<tr>", out.last_line());
-                        for c in row {
-                            self.cell(out, c, cell);
-                        }
-                        out.line("</tr>", out.last_line());
-                    }
-                    out.line(format!("</{section}>"), out.last_line());
-                }
-                out.line("</table>", out.last_line());
-            }
-            Kind::Note(body) => {
-                let inner = self.sub(body);
-                self.notes.blank();
-                self.notes.append(inner);
-            }
-            Kind::Admonition { class, title, body } => {
-                let kind = class.split(' ').next().unwrap_or("admonition");
-                let title_html = match title {
-                    Some(t) => self.html(t),
-                    None => admonition_title(kind),
-                };
-                let inner = self.sub(body);
-                out.line(
-                    format!("<div class=\"admonition {}\">", escape_html(class)),
-                    no,
-                );
-                out.line(
-                    format!(
-                        "<p class=\"admonition-title\">{}</p>",
-                        title_html.replace('\n', " ")
-                    ),
-                    no,
-                );
-                out.line("", no);
-                let end = inner.0.last().map_or(no, |l| l.1);
-                out.append(inner);
-                out.blank();
-                out.line("</div>", end);
-            }
-            Kind::Embed(directive) => out.line(directive.as_str(), no),
-            Kind::Only { slides, body } => {
-                let class = if *slides {
-                    "only-slides"
-                } else {
-                    "only-reading"
-                };
-                let inner = self.sub(body);
-                out.wrap(&format!("<div class=\"{class}\">"), inner, "</div>", no);
-            }
-            Kind::Figure {
-                image,
-                class,
-                caption,
-                legend,
-            } => {
-                let mut classes = vec!["figure".to_string()];
-                classes.extend(class.iter().cloned());
-                classes.extend(image.classes.iter().cloned());
-                let img = self.inline.img(image);
-                out.line(
-                    format!("<figure class=\"{}\">", escape_html(&classes.join(" "))),
-                    no,
-                );
-                out.line(img, no);
-                if let Some(c) = caption {
-                    let h = self.html(c);
-                    out.text(&format!("<figcaption>{h}</figcaption>"), c.line);
-                }
-                if !legend.is_empty() {
-                    let inner = self.sub(legend);
-                    out.wrap("<div class=\"legend\">", inner, "</div>", no);
-                }
-                out.line("</figure>", out.last_line());
-            }
-            Kind::Image(image) => {
-                let img = self.inline.img(image);
-                out.line(format!("<div class=\"image\">{img}</div>"), no);
-            }
-            Kind::NextSlide {
-                title,
-                increment,
-                classes,
-            } => {
-                if !top {
-                    self.warn(no, "`nextslide` inside another element is ignored");
-                    return;
-                }
-                let Some((level, current)) = self.slide_title.clone() else {
-                    if let Some(t) = title {
-                        let text = self.inline.render(t, Mode::Heading).replace('\n', " ");
-                        self.heading(out, 2, &text, classes, no);
-                    } else {
-                        self.warn(
-                            no,
-                            "`nextslide` before any slide title; starts an untitled slide",
-                        );
-                        out.line("---", no);
-                    }
-                    return;
-                };
-                let mut text = match title {
-                    Some(t) => self.inline.render(t, Mode::Heading).replace('\n', " "),
-                    None => current.clone(),
-                };
-                let count = self.increment + 1;
-                if *increment {
-                    text = format!("{text} ({count})");
-                }
-                out.line(
-                    format!("{} {text}{}", "#".repeat(level), heading_classes(classes)),
-                    no,
-                );
-                // The next `nextslide` continues the same base title.
-                self.increment = count;
-                if title.is_some() {
-                    self.slide_title = Some((level, text));
-                    self.increment = 1;
-                }
-            }
-            Kind::Slide {
-                title,
-                level,
-                classes,
-                body,
-            } => {
-                let text = self.inline.render(title, Mode::Heading).replace('\n', " ");
-                if top {
-                    self.heading(out, *level, &text, classes, no);
-                } else {
-                    self.warn(
-                        no,
-                        "`slide` inside another element; its title is shown as text",
-                    );
-                    out.line(format!("**{text}**"), no);
-                }
-                let inner = self.sub(body);
-                out.blank();
-                out.append(inner);
-            }
-            Kind::Classed { classes, body } => {
-                let inner = self.sub(body);
-                out.wrap(
-                    &format!("<div class=\"{}\">", escape_html(&classes.join(" "))),
-                    inner,
-                    "</div>",
-                    no,
-                );
-            }
-            Kind::Raw(html) => out.text(html, no),
-            Kind::Rubric(t) => {
-                let h = self.html(t);
-                out.text(&format!("<p class=\"rubric\">{h}</p>"), t.line);
-            }
-            Kind::Transition => out.line("<hr class=\"transition\">", no),
-            Kind::Footnote { label, body } => {
-                let inner = self.sub(body);
-                out.line("<div class=\"footnote\">", no);
-                out.line(
-                    format!(
-                        "<span class=\"footnote-label\">[{}]</span>",
-                        escape_html(label)
-                    ),
-                    no,
-                );
-                out.line("", no);
-                out.append(inner);
-                out.blank();
-                out.line("</div>", out.last_line());
-            }
-        }
-    }
-
-    fn warn(&mut self, line: usize, message: &str) {
-        self.inline.warnings.push(Problem {
-            line,
-            message: message.to_string(),
-        });
-    }
-
-    fn cell(&mut self, out: &mut Out, c: &Cell, tag: &str) {
-        let span = if c.span > 1 {
-            format!(" colspan=\"{}\"", c.span)
-        } else {
-            String::new()
-        };
-        let no = out.last_line();
-        match c.body.as_slice() {
-            [] => out.line(format!("<{tag}{span}></{tag}>"), no),
-            [
-                Block {
-                    kind: Kind::Para(t),
-                    ..
-                },
-            ] => {
-                let h = self.html(t);
-                out.text(&format!("<{tag}{span}>{h}</{tag}>"), t.line);
-            }
-            blocks => {
-                let inner = self.sub(blocks);
-                let first = blocks[0].line;
-                out.wrap(
-                    &format!("<{tag}{span}>"),
-                    inner,
-                    &format!("</{tag}>"),
-                    first,
-                );
-            }
-        }
-    }
-
-    fn enumerated(
-        &mut self,
-        out: &mut Out,
-        sequence: Sequence,
-        start: u32,
-        items: &[Vec<Block>],
-        alternate: bool,
-        no: usize,
-    ) {
-        let tight = is_tight(items);
-        if sequence == Sequence::Arabic {
-            let delim = if alternate { ")" } else { "." };
-            for (k, item) in items.iter().enumerate() {
-                if k > 0 && !tight {
-                    out.blank();
-                }
-                let n = u64::from(start) + k as u64;
-                let marker = format!("{n}{delim} ");
-                let body = self.item(item, tight);
-                if body.0.is_empty() {
-                    out.line(marker.trim_end(), no);
-                } else {
-                    out.nest(body, &marker, &" ".repeat(marker.len()));
-                }
-            }
-            return;
-        }
-        let kind = match sequence {
-            Sequence::LowerAlpha => "a",
-            Sequence::UpperAlpha => "A",
-            Sequence::LowerRoman => "i",
-            Sequence::UpperRoman => "I",
-            Sequence::Arabic => "1",
-        };
-        out.line(format!("<ol type=\"{kind}\" start=\"{start}\">"), no);
-        for item in items {
-            if let [
-                Block {
-                    kind: Kind::Para(t),
-                    ..
-                },
-            ] = item.as_slice()
-                && tight
-            {
-                let h = self.html(t);
-                out.text(&format!("<li>{h}</li>"), t.line);
-                continue;
-            }
-            let body = self.sub(item);
-            let first = item.first().map_or(no, |b| b.line);
-            out.wrap("<li>", body, "</li>", first);
-        }
-        out.line("</ol>", out.last_line());
-    }
 }
 
 #[cfg(test)]

@@ -1,0 +1,482 @@
+//! The real talk, every slide, as the audience sees it: built with `cargo xtask build`
+//! into `book/`, walked slide by slide in the slide view at 1280×720, 1920×1080 and a
+//! 4:3 projector (1024×768, letterboxed). On each slide nothing may be cut, outside the
+//! slide or in a scroll box; text keeps the sizes that read from the back row (at
+//! 1280×720, scaled with the slide: terminal, code, tables and a demo's claim 22 px,
+//! charts and diagrams 20 px, body text 26 px); and at 1280×720 every piece of text has
+//! a contrast of at least 4.5:1 in both themes (T).
+//!
+//! A slide that cannot meet this yet goes in [`EXEMPT`] with the reason; the test
+//! fails when an exempt slide stops breaking the rule, so the list only shrinks (the
+//! way Comprehensive Rust's slide style test works). Screenshots of every slide at
+//! 1280×720 and a report land in `target/browser-artifacts/talk/`.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt::Write as _;
+use std::process::Command;
+
+use anyhow::{Context, Result, ensure};
+use browser_tests::{Driver, Server, artifacts_dir, browser, chapter_pages, js, workspace_root};
+use fantoccini::Client;
+use serde_json::Value;
+
+/// Slides allowed to break the rules, by URL (`page.html#slide-N`), with the reason.
+/// Update it when the talk changes: the test names every slide that breaks a rule, and
+/// every exempt slide that no longer does.
+const EXEMPT: &[(&str, &str)] = &[
+    (
+        "appendix-coverage.html#slide-4",
+        "coverage table for readers (a row per source point): too many rows to read from the back row",
+    ),
+    (
+        "appendix-coverage.html#slide-6",
+        "coverage table for readers (a row per source point): too many rows to read from the back row",
+    ),
+    (
+        "appendix-coverage.html#slide-7",
+        "coverage table for readers (a row per source point): too many rows to read from the back row",
+    ),
+    (
+        "appendix-coverage.html#slide-11",
+        "coverage list for readers: more text than one slide holds at full size",
+    ),
+];
+
+/// The screen sizes: a 16:9 projector at 720p and 1080p, and a 4:3 one.
+const SIZES: &[(u32, u32)] = &[(1280, 720), (1920, 1080), (1024, 768)];
+
+const MEASURE: &str = include_str!("../src/measure.js");
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_slide_of_the_talk_fits_reads_and_contrasts() -> Result<()> {
+    let (chromium, chromedriver) = browser()?;
+    let site = build_talk()?;
+    let server = Server::start(&site).await?;
+    let driver = Driver::start(&chromedriver)?;
+    let c = driver.session(&chromium).await?;
+    let outcome = walk(&c, &server, &site).await;
+    let _ = c.close().await;
+    let report = outcome?;
+    std::fs::write(talk_dir()?.join("report.txt"), &report.text)?;
+    eprintln!("{}", report.text);
+    let exempt: BTreeMap<&str, &str> = EXEMPT.iter().copied().collect();
+    let mut failures = Vec::new();
+    for (url, problems) in &report.problems {
+        if !exempt.contains_key(url.as_str()) {
+            failures.push(format!("{url}: {}", problems.join("; ")));
+        }
+    }
+    for (url, reason) in &exempt {
+        ensure!(
+            report.checked.contains(*url),
+            "EXEMPT names {url}, which is not a slide of the talk (any more)"
+        );
+        if !report.problems.contains_key(*url) {
+            failures.push(format!(
+                "{url} is exempt ({reason}) but breaks no rule any more: remove it from EXEMPT"
+            ));
+        }
+    }
+    ensure!(
+        failures.is_empty(),
+        "{} slide(s) break the stage rules:\n  {}",
+        failures.len(),
+        failures.join("\n  ")
+    );
+    Ok(())
+}
+
+/// Builds the talk (`cargo xtask build`) and returns its `book/`.
+fn build_talk() -> Result<std::path::PathBuf> {
+    let status = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
+        .args(["run", "--quiet", "--package", "xtask", "--", "build"])
+        .current_dir(workspace_root())
+        .status()
+        .context("running cargo xtask build")?;
+    ensure!(status.success(), "cargo xtask build failed ({status})");
+    Ok(workspace_root().join("book"))
+}
+
+fn talk_dir() -> Result<std::path::PathBuf> {
+    let dir = artifacts_dir()?.join("talk");
+    std::fs::create_dir_all(&dir)?;
+    Ok(dir)
+}
+
+#[derive(Default)]
+struct Report {
+    /// Every slide URL walked.
+    checked: BTreeSet<String>,
+    /// Slide URL → what is wrong (at which size).
+    problems: BTreeMap<String, Vec<String>>,
+    text: String,
+}
+
+/// Walks every chapter at every size; at 1280×720 in both themes.
+async fn walk(c: &Client, s: &Server, site: &std::path::Path) -> Result<Report> {
+    let mut report = Report::default();
+    let mut smallest: BTreeMap<String, (f64, String)> = BTreeMap::new();
+    let mut shrunk = BTreeMap::new();
+    let mut lowest: Option<(f64, String)> = None;
+    // mdbook's 404 page is no chapter.
+    let pages: Vec<_> = chapter_pages(site)?
+        .into_iter()
+        .filter(|(name, html)| name != "404.html" && html.contains("<section class=\"slide\""))
+        .collect();
+    for &(w, h) in SIZES {
+        viewport(c, s, w, h).await?;
+        for (page, _) in &pages {
+            open(c, s, &format!("{page}?slides#slide-1")).await?;
+            let count = js(
+                c,
+                "return document.querySelectorAll('main > section.slide').length;",
+            )
+            .await?
+            .as_u64()
+            .unwrap_or(0);
+            let themes: &[bool] = if w == 1280 { &[false, true] } else { &[false] };
+            for &dark in themes {
+                set_theme(c, dark).await?;
+                key(c, "Home").await?;
+                for n in 1..=count {
+                    if n > 1 {
+                        key(c, "ArrowRight").await?;
+                    }
+                    let url = format!("{page}#slide-{n}");
+                    let m = measure(c, w, h, dark).await?;
+                    let label = format!("{w}x{h}{}", if dark { " dark" } else { "" });
+                    report.checked.insert(url.clone());
+                    for p in m["problems"].as_array().into_iter().flatten() {
+                        let p = p.as_str().unwrap_or_default();
+                        report
+                            .problems
+                            .entry(url.clone())
+                            .or_default()
+                            .push(format!("[{label}] {p}"));
+                    }
+                    let fit = m["fit"].as_f64().unwrap_or(1.0);
+                    if fit < 0.999 && !dark {
+                        shrunk
+                            .entry(url.clone())
+                            .or_insert_with(Vec::new)
+                            .push(format!("{w}x{h} ×{fit:.2}"));
+                    }
+                    if (w, h) == (1280, 720) {
+                        let theme = if dark { "-dark" } else { "" };
+                        let shot = c.screenshot().await?;
+                        std::fs::write(
+                            talk_dir()?.join(format!(
+                                "{}-{n:02}{theme}.png",
+                                page.trim_end_matches(".html")
+                            )),
+                            shot,
+                        )?;
+                    }
+                    if (w, h) == (1280, 720) && !dark {
+                        for (k, v) in m["sizes"].as_object().into_iter().flatten() {
+                            let px = v[0].as_f64().unwrap_or(f64::NAN);
+                            if smallest.get(k).is_none_or(|(min, _)| px < *min) {
+                                smallest.insert(
+                                    k.clone(),
+                                    (px, format!("{url} \"{}\"", v[1].as_str().unwrap_or(""))),
+                                );
+                            }
+                        }
+                    }
+                    if let Some(ratio) = m["contrast"][0].as_f64()
+                        && lowest.as_ref().is_none_or(|(r, _)| ratio < *r)
+                    {
+                        let theme = if dark { "dark" } else { "light" };
+                        lowest = Some((ratio, format!("{url} ({theme}) {}", m["contrast"])));
+                    }
+                }
+            }
+            set_theme(c, false).await?;
+        }
+    }
+    let mut text = String::new();
+    let _ = writeln!(
+        text,
+        "the talk: {} slides checked at {} sizes",
+        report.checked.len(),
+        SIZES.len()
+    );
+    for (k, (px, at)) in &smallest {
+        let _ = writeln!(text, "  smallest {k} text at 1280x720: {px} px, {at}");
+    }
+    if let Some((ratio, at)) = &lowest {
+        let _ = writeln!(text, "  lowest text contrast: {ratio}:1, {at}");
+    }
+    let _ = writeln!(text, "  slides shrunk to fit: {}", shrunk.len());
+    for (url, how) in &shrunk {
+        let _ = writeln!(text, "    {url}: {}", how.join(", "));
+    }
+    let _ = writeln!(text, "  slides breaking a rule: {}", report.problems.len());
+    for (url, problems) in &report.problems {
+        let _ = writeln!(text, "    {url}");
+        for p in problems {
+            let _ = writeln!(text, "      {p}");
+        }
+    }
+    report.text = text;
+    Ok(report)
+}
+
+/// Makes the page (not the window) `w`×`h`.
+async fn viewport(c: &Client, s: &Server, w: u32, h: u32) -> Result<()> {
+    c.goto(&s.url("index.html")).await?;
+    let chrome = js(
+        c,
+        "return [outerWidth - innerWidth, outerHeight - innerHeight];",
+    )
+    .await?;
+    let extra = |i: usize| chrome[i].as_u64().unwrap_or(0) as u32;
+    c.set_window_size(w + extra(0), h + extra(1)).await?;
+    let inner = js(c, "return [innerWidth, innerHeight];").await?;
+    ensure!(
+        inner == serde_json::json!([w, h]),
+        "the viewport is {inner}, not {w}x{h}"
+    );
+    Ok(())
+}
+
+async fn open(c: &Client, s: &Server, page: &str) -> Result<()> {
+    c.goto(&s.url(page))
+        .await
+        .with_context(|| format!("opening {page}"))?;
+    browser_tests::wait_for(
+        c,
+        "document.documentElement.dataset.player === 'ready' && document.fonts.status === 'loaded'",
+        std::time::Duration::from_secs(10),
+    )
+    .await
+    .with_context(|| format!("waiting for the player on {page}"))?;
+    js(c, MEASURE).await?;
+    Ok(())
+}
+
+/// A key as the deck's keyboard handler gets it.
+async fn key(c: &Client, key: &str) -> Result<()> {
+    js(
+        c,
+        &format!("window.dispatchEvent(new KeyboardEvent('keydown', {{key: '{key}', bubbles: true, cancelable: true}})); return true;"),
+    )
+    .await?;
+    Ok(())
+}
+
+/// Dark or light slides, with T as the presenter would.
+async fn set_theme(c: &Client, dark: bool) -> Result<()> {
+    let is_dark = js(
+        c,
+        "return document.documentElement.classList.contains('deck-dark');",
+    )
+    .await?
+    .as_bool()
+        == Some(true);
+    if is_dark != dark {
+        key(c, "t").await?;
+    }
+    Ok(())
+}
+
+async fn measure(c: &Client, w: u32, h: u32, contrast: bool) -> Result<Value> {
+    // The slide is as wide as the screen, or as a 16:9 box in it.
+    let slide_w = f64::from(w).min(f64::from(h) * 16.0 / 9.0);
+    let scale = slide_w / 1280.0;
+    let contrast = contrast || (w, h) == (1280, 720);
+    js(
+        c,
+        &format!("return window.__deckMeasure({scale}, {contrast});"),
+    )
+    .await
+}
+
+/// The handout: `cargo xtask pdf --notes` (xtask's own code) prints one page per slide,
+/// in order, and no page cuts its slide or its notes. The print layout is measured in
+/// the browser (what Chromium prints), and each page's text (pdftotext) must hold the
+/// last words of its own slide's notes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_handout_has_one_whole_page_per_slide() -> Result<()> {
+    let (chromium, chromedriver) = browser()?;
+    let pdftotext = std::path::Path::new("/usr/bin/pdftotext");
+    ensure!(
+        pdftotext.is_file(),
+        "pdftotext is missing: apt-get install poppler-utils"
+    );
+    let site = build_talk()?;
+    let status = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
+        .args([
+            "run",
+            "--quiet",
+            "--package",
+            "xtask",
+            "--",
+            "pdf",
+            "--notes",
+        ])
+        .current_dir(workspace_root())
+        .status()
+        .context("running cargo xtask pdf --notes")?;
+    ensure!(
+        status.success(),
+        "cargo xtask pdf --notes failed ({status})"
+    );
+    let pdf = std::fs::read(site.join("talk.pdf")).context("reading book/talk.pdf")?;
+    std::fs::write(talk_dir()?.join("talk-notes.pdf"), &pdf)?;
+
+    let server = Server::start(&site).await?;
+    let driver = Driver::start(&chromedriver)?;
+    let c = driver.session(&chromium).await?;
+    let laid_out = print_layout(&c, &server).await;
+    let _ = c.close().await;
+    let slides = laid_out?;
+    let pages = browser_tests::page_count(&pdf);
+    eprintln!("the handout: {pages} pages for {} slides", slides.len());
+    ensure!(
+        pages == slides.len(),
+        "book/talk.pdf has {pages} pages for {} slides",
+        slides.len()
+    );
+    let cut: Vec<String> = slides
+        .iter()
+        .filter_map(|s| {
+            s["cut"]
+                .as_str()
+                .filter(|c| !c.is_empty())
+                .map(|c| format!("{}: {c}", s["id"]))
+        })
+        .collect();
+    ensure!(
+        cut.is_empty(),
+        "pages that cut text:\n  {}",
+        cut.join("\n  ")
+    );
+
+    let text = Command::new(pdftotext)
+        .arg(site.join("talk.pdf"))
+        .arg("-")
+        .output()
+        .context("running pdftotext")?;
+    ensure!(text.status.success(), "pdftotext failed");
+    let text = String::from_utf8_lossy(&text.stdout);
+    let squash = |s: &str| s.split_whitespace().collect::<String>();
+    let page_texts: Vec<String> = text.split('\u{c}').map(squash).collect();
+    let mut misplaced = Vec::new();
+    for (i, s) in slides.iter().enumerate() {
+        let tail = squash(s["tail"].as_str().unwrap_or_default());
+        if !tail.is_empty() && !page_texts.get(i).is_some_and(|p| p.contains(&tail)) {
+            misplaced.push(format!("page {}: {} ends \"{tail}\"", i + 1, s["id"]));
+        }
+    }
+    ensure!(
+        misplaced.is_empty(),
+        "pages without the end of their slide's notes:\n  {}",
+        misplaced.join("\n  ")
+    );
+    Ok(())
+}
+
+/// `print.html?print&notes` as laid out for print: per slide, what is cut (slide or
+/// notes taller than their box) and the last words of its notes.
+async fn print_layout(c: &Client, s: &Server) -> Result<Vec<Value>> {
+    c.goto(&s.url("print.html?print&notes")).await?;
+    browser_tests::wait_for(
+        c,
+        "document.documentElement.dataset.player === 'ready' && document.fonts.status === 'loaded'",
+        std::time::Duration::from_secs(20),
+    )
+    .await?;
+    let slides = js(
+        c,
+        "return [...document.querySelectorAll('main section.slide')].map((s, i) => { \
+           const notes = s.querySelector(':scope > aside.notes'); \
+           const cut = []; \
+           if (s.scrollHeight > s.clientHeight + 1 || s.scrollWidth > s.clientWidth + 1) \
+             cut.push(`slide ${s.scrollHeight - s.clientHeight}px too tall, ${s.scrollWidth - s.clientWidth}px too wide`); \
+           if (notes && notes.scrollHeight > notes.clientHeight + 1) \
+             cut.push(`notes ${notes.scrollHeight - notes.clientHeight}px too tall`); \
+           const words = notes ? notes.innerText.trim().split(/\\s+/) : []; \
+           return {id: `#${i + 1} ${s.id}`, cut: cut.join(', '), tail: words.slice(-4).join(' ')}; });",
+    )
+    .await?;
+    Ok(slides.as_array().cloned().unwrap_or_default())
+}
+
+/// On a slide a demo's terminal shows its focus lines only (at most 8), E shows the
+/// whole run and E again the focus lines; a click on the terminal does the same; the
+/// reading view shows every line.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_demo_slide_shows_its_focus_lines_and_the_whole_run_on_e() -> Result<()> {
+    let (chromium, chromedriver) = browser()?;
+    let site = build_talk()?;
+    let server = Server::start(&site).await?;
+    let driver = Driver::start(&chromedriver)?;
+    let c = driver.session(&chromium).await?;
+    let outcome = focus_lines(&c, &server, &site).await;
+    let _ = c.close().await;
+    outcome
+}
+
+async fn focus_lines(c: &Client, s: &Server, site: &std::path::Path) -> Result<()> {
+    // The first slide of the talk with a terminal that has focus lines.
+    let (page, n) = chapter_pages(site)?
+        .into_iter()
+        .find_map(|(name, html)| {
+            let at = html.find("data-focus=")?;
+            let n = html[..at].matches("<section class=\"slide\"").count();
+            Some((name, n))
+        })
+        .context("no slide of the talk has a terminal with focus lines")?;
+    viewport(c, s, 1280, 720).await?;
+    open(c, s, &format!("{page}?slides#slide-{n}")).await?;
+    let lines = "(() => { const pre = document.querySelector('section.deck-current pre.terminal[data-focus]'); \
+                 const all = [...pre.querySelectorAll('.line')]; \
+                 return [all.filter(l => l.getClientRects().length > 0).length, all.length, \
+                         all.filter(l => l.classList.contains('focus')).length]; })()";
+    let count = |v: Value| -> Vec<u64> {
+        v.as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_u64)
+            .collect()
+    };
+    let focus = count(js(c, &format!("return {lines};")).await?);
+    ensure!(
+        focus[0] == focus[2] && (1..=8).contains(&focus[0]) && focus[1] > focus[0],
+        "{page}#slide-{n}: the slide shows only its focus lines, at most 8 (shown, all, focus): {focus:?}"
+    );
+    key(c, "e").await?;
+    let all = count(js(c, &format!("return {lines};")).await?);
+    ensure!(all[0] == all[1], "E shows every line: {all:?}");
+    let fits = js(c, "const s = document.querySelector('section.deck-current'); return s.scrollHeight <= s.clientHeight + 1;").await?;
+    ensure!(
+        fits == true,
+        "with every line the slide still fits (shrunk)"
+    );
+    let shot = c.screenshot().await?;
+    std::fs::write(talk_dir()?.join("focus-all-lines.png"), shot)?;
+    key(c, "e").await?;
+    ensure!(
+        count(js(c, &format!("return {lines};")).await?) == focus,
+        "E again: the focus lines"
+    );
+    js(c, "document.querySelector('section.deck-current pre.terminal[data-focus]').click(); return 1;").await?;
+    ensure!(
+        count(js(c, &format!("return {lines};")).await?)[0] == all[1],
+        "a click shows every line"
+    );
+    open(c, s, &page).await?;
+    let reading = js(
+        c,
+        &format!("const pre = document.querySelectorAll('section.slide')[{}].querySelector('pre.terminal[data-focus]'); \
+                  return [...pre.querySelectorAll('.line')].every(l => l.getClientRects().length > 0);", n - 1),
+    )
+    .await?;
+    ensure!(reading == true, "the reading view shows every line");
+    eprintln!(
+        "focus lines: {page}#slide-{n} shows {} of {} lines; E shows all",
+        focus[0], focus[1]
+    );
+    Ok(())
+}

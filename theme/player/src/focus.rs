@@ -1,0 +1,213 @@
+//! Focus lines on a slide: a demo's terminal shows only the lines its claim rests on
+//! (the CSS hides the others in the slide and speaker views, from the `data-focus`
+//! the preprocessor put on the terminal). The whole output is one key (E) or one click
+//! away: on the terminal, or on the "All lines" button; again goes back. The slide
+//! shrinks to fit the longer output. The reading view and print always show it all.
+//!
+//! A claim caption that only repeats the slide's title is hidden on the slide.
+
+use wasm_bindgen::JsCast;
+use wasm_bindgen::prelude::*;
+use web_sys::{Document, Element, HtmlElement, KeyboardEvent};
+
+use crate::{dom, figure, slides};
+
+/// The key that shows the whole output of the current slide's terminals.
+pub const KEY: &str = "e";
+
+/// Wires every figure with focus lines, the key, and a row in the key help.
+pub fn install(document: &Document) -> Result<(), JsValue> {
+    for fig in figure::all(document)? {
+        hide_repeated_claim(&fig)?;
+        if fig.query_selector("pre.terminal[data-focus]")?.is_none() {
+            continue;
+        }
+        let bar = figure::controls(document, &fig)?;
+        let target = fig.clone();
+        let button = dom::button(
+            document,
+            "demo-expand",
+            "All lines (E)",
+            "Show the whole output; again: only the lines the claim rests on",
+            move || toggle(&target),
+        )?;
+        bar.append_child(&button)?;
+        if let Some(pre) = fig.query_selector("pre.terminal")? {
+            let target = fig.clone();
+            let root = dom::root(document)?;
+            dom::listen(&pre, "click", false, move |_: web_sys::Event| {
+                if root.class_list().contains("deck-on")
+                    && let Err(e) = toggle(&target)
+                {
+                    dom::report(&e);
+                }
+            })?;
+        }
+    }
+    install_key(document)?;
+    add_help_row(document)
+}
+
+/// Shows all lines of a figure's terminal, or only its focus lines again.
+pub fn toggle(fig: &Element) -> Result<(), JsValue> {
+    let expanded = fig.toggle_attribute("data-expanded")?;
+    for button in dom_buttons(fig)? {
+        button.set_text_content(Some(if expanded {
+            "Focus lines (E)"
+        } else {
+            "All lines (E)"
+        }));
+    }
+    if let Some(section) = fig.closest("section.slide")?
+        && let Ok(section) = section.dyn_into::<HtmlElement>()
+    {
+        slides::refit(&section);
+    }
+    Ok(())
+}
+
+fn dom_buttons(fig: &Element) -> Result<Vec<Element>, JsValue> {
+    let list = fig.query_selector_all(".demo-expand")?;
+    Ok((0..list.length())
+        .filter_map(|i| list.item(i).and_then(|n| n.dyn_into().ok()))
+        .collect())
+}
+
+/// E in the slide or speaker view toggles the terminals of the current slide.
+fn install_key(document: &Document) -> Result<(), JsValue> {
+    let root = dom::root(document)?;
+    let document = document.clone();
+    let window = dom::window()?;
+    dom::listen(&window, "keydown", false, move |event: KeyboardEvent| {
+        if event.ctrl_key() || event.alt_key() || event.meta_key() || event.repeat() {
+            return;
+        }
+        if !event.key().eq_ignore_ascii_case(KEY) || !root.class_list().contains("deck-on") {
+            return;
+        }
+        let Ok(list) =
+            document.query_selector_all("section.slide.deck-current figure.demo[data-player]")
+        else {
+            return;
+        };
+        for i in 0..list.length() {
+            if let Some(fig) = list.item(i).and_then(|n| n.dyn_into::<Element>().ok())
+                && fig
+                    .query_selector("pre.terminal[data-focus]")
+                    .ok()
+                    .flatten()
+                    .is_some()
+                && let Err(e) = toggle(&fig)
+            {
+                dom::report(&e);
+            }
+        }
+        event.prevent_default();
+    })
+}
+
+/// The key help (`?`) gets a row for E.
+fn add_help_row(document: &Document) -> Result<(), JsValue> {
+    let Some(table) = document.query_selector("#deck-help dl")? else {
+        return Ok(());
+    };
+    let key = dom::element(document, "dt", "", "E")?;
+    let what = dom::element(
+        document,
+        "dd",
+        "",
+        "a demo's whole output / only its focus lines",
+    )?;
+    table.append_child(&key)?;
+    table.append_child(&what)?;
+    Ok(())
+}
+
+/// A claim that says what the slide's title says is hidden on the slide
+/// (`data-claim-repeats`); one that starts with the title shows only the rest there
+/// (the title part in a `demo-claim-title` span, which the slide view hides).
+fn hide_repeated_claim(fig: &Element) -> Result<(), JsValue> {
+    let Some(section) = fig.closest("section.slide")? else {
+        return Ok(());
+    };
+    let (Some(claim), Some(title)) = (
+        fig.query_selector(".demo-claim")?,
+        section.query_selector(":scope > :is(h1, h2)")?,
+    ) else {
+        return Ok(());
+    };
+    let (text, title) = (
+        claim.text_content().unwrap_or_default(),
+        title.text_content().unwrap_or_default(),
+    );
+    if same_words(&text, &title) {
+        fig.set_attribute("data-claim-repeats", "")?;
+    } else if let Some(cut) = after_words(&text, &title) {
+        let document = dom::document()?;
+        let head = dom::element(&document, "span", "demo-claim-title", &text[..cut])?;
+        claim.set_text_content(Some(&text[cut..]));
+        claim.prepend_with_node_1(&head)?;
+    }
+    Ok(())
+}
+
+fn words(s: &str) -> Vec<String> {
+    s.split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(str::to_lowercase)
+        .collect()
+}
+
+/// Whether two texts say the same, ignoring case, punctuation and spacing.
+pub fn same_words(a: &str, b: &str) -> bool {
+    let (a, b) = (words(a), words(b));
+    !a.is_empty() && a == b
+}
+
+/// When `text` starts with the words of `prefix` and goes on, the byte offset where the
+/// rest starts (after the punctuation and space that follow the prefix).
+pub fn after_words(text: &str, prefix: &str) -> Option<usize> {
+    let wanted = words(prefix);
+    if wanted.is_empty() || words(text).get(..wanted.len()) != Some(&wanted[..]) {
+        return None;
+    }
+    let mut seen = 0;
+    let mut in_word = false;
+    for (i, c) in text.char_indices() {
+        if c.is_alphanumeric() {
+            in_word = true;
+        } else if in_word {
+            in_word = false;
+            seen += 1;
+            if seen == wanted.len() {
+                let rest = text[i..].trim_start_matches(|c: char| !c.is_alphanumeric() && c != '(');
+                return (!rest.is_empty()).then(|| text.len() - rest.len());
+            }
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{after_words, same_words};
+
+    #[test]
+    fn a_claim_repeats_a_title_when_the_words_match() {
+        assert!(same_words(
+            "UDP drops datagrams, even on localhost.",
+            "UDP drops datagrams even on localhost"
+        ));
+        assert!(!same_words(
+            "UDP drops datagrams",
+            "UDP drops datagrams, even on localhost"
+        ));
+        assert!(!same_words("", ""));
+        let claim = "A port is not a connection: every socket shares it.";
+        let cut = after_words(claim, "A port is not a connection").unwrap();
+        assert_eq!(&claim[cut..], "every socket shares it.");
+        assert_eq!(after_words(claim, "A port"), Some(7));
+        assert_eq!(after_words(claim, "A portal"), None);
+        assert_eq!(after_words("Same words.", "same words"), None);
+    }
+}

@@ -1,0 +1,255 @@
+//! `include` and `literalinclude`: files from inside the book only.
+//!
+//! A path is relative to the chapter's directory, or, starting with `/`, to the book's
+//! source root (as in Sphinx). Whatever resolves outside the book's root (through `..`
+//! or a symbolic link) is an error at the directive's line, and so is a file that
+//! cannot be read; a chapter converted without a book (tests, the fuzzer) cannot
+//! include anything.
+
+use std::path::{Path, PathBuf};
+
+use super::block::{Block, Call, Directive, Kind, Line, Reader, dedent, join};
+use super::directive::{code_options, literal};
+
+/// Where a chapter lives, so its includes can be found.
+#[derive(Debug, Clone)]
+pub struct Files {
+    /// The chapter's own directory.
+    pub dir: PathBuf,
+    /// The book's source root; nothing outside it is read.
+    pub root: PathBuf,
+}
+
+/// How deep includes may nest (an include of itself stops here).
+const MAX_NESTING: usize = 8;
+
+/// The text of the file `arg` names, or an error at the directive's line.
+fn read(r: &mut Reader, arg: &str, line: usize) -> Option<String> {
+    let Some(files) = r.files.clone() else {
+        r.error(
+            line,
+            format!("cannot include `{arg}`: no book to read it from"),
+        );
+        return None;
+    };
+    let path = match arg.strip_prefix('/') {
+        Some(rooted) => files.root.join(rooted),
+        None => files.dir.join(arg),
+    };
+    let inside = |p: &Path| -> Option<bool> {
+        let root = files.root.canonicalize().ok()?;
+        Some(p.canonicalize().ok()?.starts_with(root))
+    };
+    match inside(&path) {
+        Some(true) => {}
+        Some(false) => {
+            r.error(line, format!("`{arg}` is outside the book; not included"));
+            return None;
+        }
+        None => {
+            r.error(line, format!("cannot read `{arg}` ({})", path.display()));
+            return None;
+        }
+    }
+    match std::fs::read_to_string(&path) {
+        Ok(text) => Some(text),
+        Err(e) => {
+            r.error(line, format!("cannot read `{arg}`: {e}"));
+            None
+        }
+    }
+}
+
+/// `start-after`/`end-before`/`start-at`/`end-at`/`lines`/`start-line`/`end-line`.
+fn select(r: &mut Reader, d: &Directive, text: &str, line: usize) -> String {
+    let mut text = text.to_string();
+    if let Some(lines) = Reader::option(d, "lines") {
+        text = pick_lines(&text, lines);
+    }
+    let from = Reader::option(d, "start-line").and_then(|v| v.trim().parse::<usize>().ok());
+    let to = Reader::option(d, "end-line").and_then(|v| v.trim().parse::<usize>().ok());
+    if from.is_some() || to.is_some() {
+        let all: Vec<&str> = text.split('\n').collect();
+        let to = to.unwrap_or(all.len()).min(all.len());
+        let from = from.unwrap_or(0).min(to);
+        text = all[from..to].join("\n");
+    }
+    for (option, after, keep) in [
+        ("start-after", true, false),
+        ("start-at", true, true),
+        ("end-before", false, false),
+        ("end-at", false, true),
+    ] {
+        let Some(marker) = Reader::option(d, option) else {
+            continue;
+        };
+        match text.find(marker) {
+            Some(at) if after => {
+                let cut = if keep { at } else { at + marker.len() };
+                let rest = &text[cut..];
+                // Sphinx starts on the line after the marker's line.
+                text = if keep {
+                    rest.to_string()
+                } else {
+                    rest.split_once('\n').map_or("", |(_, r)| r).to_string()
+                };
+            }
+            Some(at) => {
+                let cut = if keep { at + marker.len() } else { at };
+                let head = &text[..cut];
+                text = if keep {
+                    let end = text[cut..].find('\n').map_or(text.len(), |e| cut + e);
+                    text[..end].to_string()
+                } else {
+                    head.rsplit_once('\n').map_or("", |(h, _)| h).to_string()
+                };
+            }
+            None => r.warn(line, format!("`:{option}:` text {marker:?} not found")),
+        }
+    }
+    text
+}
+
+/// `:lines: 1,3,5-10,20-`: those lines.
+fn pick_lines(text: &str, spec: &str) -> String {
+    let all: Vec<&str> = text.split('\n').collect();
+    let mut out = Vec::new();
+    for part in spec.split(',').map(str::trim) {
+        let (a, b) = match part.split_once('-') {
+            Some((a, b)) => (
+                a.trim().parse().unwrap_or(1),
+                b.trim().parse().unwrap_or(all.len()),
+            ),
+            None => match part.parse() {
+                Ok(n) => (n, n),
+                Err(_) => continue,
+            },
+        };
+        for n in a.max(1)..=b.min(all.len()) {
+            out.push(all[n - 1]);
+        }
+    }
+    out.join("\n")
+}
+
+/// `.. include:: FILE`: the file's reStructuredText read here, or `:literal:`/`:code:`.
+pub(crate) fn include(r: &mut Reader, call: &Call, out: &mut Vec<Block>) {
+    let d = r.split(call.inner, true, true);
+    r.check_options(
+        call.name,
+        &d,
+        &[
+            "literal",
+            "code",
+            "start-after",
+            "end-before",
+            "start-line",
+            "end-line",
+            "encoding",
+            "tab-width",
+            "number-lines",
+            "class",
+            "name",
+            "parser",
+        ],
+    );
+    if r.include_depth >= MAX_NESTING {
+        r.error(
+            call.line,
+            "includes nested too deeply (does a file include itself?)",
+        );
+        return;
+    }
+    let Some(text) = read(r, d.args.trim(), call.line) else {
+        return;
+    };
+    let text = select(r, &d, &text, call.line);
+    let literal_kind = d
+        .options
+        .iter()
+        .any(|(n, _, _)| n == "literal" || n == "code");
+    if literal_kind {
+        let lang = Reader::option(&d, "code").map(|c| c.trim().to_string());
+        let lang = lang.filter(|l| !l.is_empty());
+        let code = code_options(r, &d, lang, text.trim_end().to_string(), call.line);
+        call.push(out, Kind::Literal(code));
+        return;
+    }
+    let expanded: Vec<String> = text.split('\n').map(super::expand_line).collect();
+    // Every included line reports at the directive's line: that is where it is in the
+    // chapter a reader can open.
+    let lines: Vec<Line> = expanded
+        .iter()
+        .map(|t| Line {
+            text: t.as_str(),
+            no: call.line,
+        })
+        .collect();
+    r.include_depth += 1;
+    let mut blocks = r.body(&lines, call.depth, call.depth == 0);
+    r.include_depth -= 1;
+    out.append(&mut blocks);
+}
+
+const LITERAL_INCLUDE_OPTIONS: &[&str] = &[
+    "language",
+    "linenos",
+    "lineno-start",
+    "lineno-match",
+    "emphasize-lines",
+    "caption",
+    "name",
+    "class",
+    "lines",
+    "start-after",
+    "end-before",
+    "start-at",
+    "end-at",
+    "dedent",
+    "encoding",
+    "tab-width",
+    "prepend",
+    "append",
+    "force",
+];
+
+/// `.. literalinclude:: FILE`: the file (or part of it) as a code block.
+pub(crate) fn literal_include(r: &mut Reader, call: &Call, out: &mut Vec<Block>) {
+    let d = r.split(call.inner, true, true);
+    r.check_options(call.name, &d, LITERAL_INCLUDE_OPTIONS);
+    let Some(text) = read(r, d.args.trim(), call.line) else {
+        return;
+    };
+    let mut text = select(r, &d, &text, call.line);
+    if let Some(p) = Reader::option(&d, "prepend") {
+        text = format!("{p}\n{text}");
+    }
+    if let Some(a) = Reader::option(&d, "append") {
+        text = format!("{}\n{a}", text.trim_end_matches('\n'));
+    }
+    if d.options.iter().any(|(n, _, _)| n == "dedent") {
+        let lines: Vec<Line> = text.split('\n').map(|t| Line { text: t, no: 0 }).collect();
+        text = join(&dedent(&lines));
+    }
+    let lang = Reader::option(&d, "language")
+        .map(|l| l.trim().to_string())
+        .or_else(|| r.default_lang.clone());
+    let text = text.trim_end_matches('\n').to_string();
+    let code = if d.options.is_empty() {
+        literal(lang, text)
+    } else {
+        code_options(r, &d, lang, text, call.line)
+    };
+    call.push(out, Kind::Literal(code));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lines_option_picks_lines_and_open_ranges() {
+        assert_eq!(pick_lines("a\nb\nc\nd", "1,3-"), "a\nc\nd");
+        assert_eq!(pick_lines("a\nb", "5"), "");
+    }
+}

@@ -1,0 +1,539 @@
+//! The table directives: `list-table`, `csv-table` and `table` (a title over a table).
+
+use super::block::{
+    Block, Call, Cell, Kind, Line, Reader, Text, dedent, simple_table_border, trim_blank_edges,
+};
+
+/// `:header-rows:` as a number (0 when absent or not a number).
+fn header_rows(d: &super::block::Directive) -> usize {
+    Reader::option(d, "header-rows")
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(0)
+}
+
+/// The table, with its first `head` rows as the header and an optional title.
+fn push_table(
+    call: &Call,
+    out: &mut Vec<Block>,
+    mut rows: Vec<Vec<Cell>>,
+    head: usize,
+    title: &str,
+) {
+    let body = rows.split_off(head.min(rows.len()));
+    let table = Block {
+        line: call.line,
+        kind: Kind::Table { head: rows, body },
+    };
+    if title.is_empty() {
+        out.push(table);
+        return;
+    }
+    let caption = Block {
+        line: call.line,
+        kind: Kind::Rubric(Text {
+            text: title.to_string(),
+            line: call.line,
+        }),
+    };
+    call.push(
+        out,
+        Kind::Classed {
+            classes: vec!["table-with-title".into()],
+            body: vec![caption, table],
+        },
+    );
+}
+
+const TABLE_OPTIONS: &[&str] = &[
+    "header-rows",
+    "stub-columns",
+    "widths",
+    "width",
+    "class",
+    "name",
+    "align",
+];
+
+/// `list-table`: a bullet list of rows, each a bullet list of cells.
+pub(crate) fn list_table(r: &mut Reader, call: &Call, out: &mut Vec<Block>) {
+    let d = r.split(call.inner, true, true);
+    r.check_options(call.name, &d, TABLE_OPTIONS);
+    let body = r.body(&d.content, call.depth + 1, false);
+    let mut rows = Vec::new();
+    let Some(Block {
+        kind: Kind::Bullets(items),
+        ..
+    }) = body.first()
+    else {
+        r.warn(
+            call.line,
+            "`list-table` needs one bullet list (of rows); nothing shown",
+        );
+        return;
+    };
+    let mut width = None;
+    for item in items {
+        let Some(Block {
+            kind: Kind::Bullets(cells),
+            line,
+        }) = item.first()
+        else {
+            let at = item.first().map_or(call.line, |b| b.line);
+            r.warn(
+                at,
+                "a `list-table` row must be a bullet list of cells; row skipped",
+            );
+            continue;
+        };
+        if *width.get_or_insert(cells.len()) != cells.len() {
+            r.warn(*line, "`list-table` rows have different numbers of cells");
+        }
+        let row = cells
+            .iter()
+            .map(|c| Cell {
+                span: 1,
+                rows: 1,
+                body: c.clone(),
+            })
+            .collect();
+        rows.push(row);
+    }
+    push_table(call, out, rows, header_rows(&d), &d.args);
+}
+
+/// `csv-table`: rows of comma-separated values (quoted with `"`, `""` inside quotes),
+/// from the content (a `:file:` is not read), with an optional `:header:` row.
+pub(crate) fn csv_table(r: &mut Reader, call: &Call, out: &mut Vec<Block>) {
+    let d = r.split(call.inner, true, true);
+    let mut known = TABLE_OPTIONS.to_vec();
+    known.extend([
+        "header",
+        "delim",
+        "quote",
+        "keepspace",
+        "escape",
+        "encoding",
+    ]);
+    r.check_options(call.name, &d, &known);
+    let delim = match Reader::option(&d, "delim").map(str::trim) {
+        Some("tab") => '\t',
+        Some("space") => ' ',
+        Some(s) if s.chars().count() == 1 => s.chars().next().unwrap_or(','),
+        _ => ',',
+    };
+    let mut records: Vec<(Vec<String>, usize)> = Vec::new();
+    let mut head = header_rows(&d);
+    if let Some(h) = Reader::option(&d, "header") {
+        records.push((split_record(h, delim), call.line));
+        head += 1;
+    }
+    records.extend(split_records(&d.content, delim));
+    let rows = records
+        .into_iter()
+        .map(|(fields, no)| {
+            fields
+                .into_iter()
+                .map(|f| cell_of(r, &f, no, call.depth))
+                .collect()
+        })
+        .collect();
+    push_table(call, out, rows, head, &d.args);
+}
+
+/// A csv field read as body elements (docutils does the same).
+fn cell_of(r: &mut Reader, text: &str, no: usize, depth: usize) -> Cell {
+    let lines: Vec<Line> = text.split('\n').map(|t| Line { text: t, no }).collect();
+    Cell {
+        span: 1,
+        rows: 1,
+        body: r.body(&lines, depth + 1, false),
+    }
+}
+
+/// The records of the content: a quoted field may run over several lines.
+fn split_records(lines: &[Line], delim: char) -> Vec<(Vec<String>, usize)> {
+    let mut out = Vec::new();
+    let mut pending = String::new();
+    let mut quotes = 0;
+    let mut start = 0;
+    for l in lines {
+        if pending.is_empty() {
+            if l.blank() {
+                continue;
+            }
+            start = l.no;
+        } else {
+            pending.push('\n');
+        }
+        pending.push_str(l.text);
+        quotes += l.text.matches('"').count();
+        // An odd number of quotes so far: the record goes on.
+        if quotes % 2 == 0 {
+            out.push((split_record(&pending, delim), start));
+            pending.clear();
+        }
+    }
+    if !pending.is_empty() {
+        out.push((split_record(&pending, delim), start));
+    }
+    out
+}
+
+/// One CSV record: fields split at `delim`, `"` quoting with `""` for a quote.
+fn split_record(line: &str, delim: char) -> Vec<String> {
+    let mut fields = Vec::new();
+    let mut field = String::new();
+    let mut quoted = false;
+    let mut chars = line.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '"' if quoted && chars.peek() == Some(&'"') => {
+                field.push('"');
+                chars.next();
+            }
+            '"' if quoted => quoted = false,
+            '"' if field.trim().is_empty() => {
+                field.clear();
+                quoted = true;
+            }
+            c if c == delim && !quoted => {
+                fields.push(std::mem::take(&mut field).trim().to_string())
+            }
+            c => field.push(c),
+        }
+    }
+    fields.push(field.trim().to_string());
+    fields
+}
+
+/// `table`: a title over the table in its content.
+pub(crate) fn titled_table(r: &mut Reader, call: &Call, out: &mut Vec<Block>) {
+    let d = r.split(call.inner, true, true);
+    r.check_options(call.name, &d, TABLE_OPTIONS);
+    let mut body = r.body(&d.content, call.depth + 1, false);
+    if !d.args.is_empty() {
+        let caption = Block {
+            line: call.line,
+            kind: Kind::Rubric(Text {
+                text: d.args.clone(),
+                line: call.line,
+            }),
+        };
+        body.insert(0, caption);
+    }
+    call.push(
+        out,
+        Kind::Classed {
+            classes: vec!["table-with-title".into()],
+            body,
+        },
+    );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn csv_records_keep_quoted_delimiters_and_quotes() {
+        assert_eq!(
+            split_record(r#"a, "b, c", "say ""hi""""#, ','),
+            vec!["a", "b, c", "say \"hi\""]
+        );
+    }
+}
+
+/// Where a simple table ends (its last border) and where its header ends, as docutils
+/// finds them: at the second border after the top, or a border followed by a blank
+/// line; without one, it runs to the end (linear time). `Err` says what is wrong and
+/// up to where the table is shown as text.
+fn simple_extent(
+    lines: &[Line],
+    i: usize,
+) -> Result<(usize, Option<usize>), (&'static str, usize)> {
+    let top_len = lines[i].text.trim().len();
+    let mut header_at = None;
+    for k in i + 1..lines.len() {
+        if !simple_table_border(lines[k].text) {
+            continue;
+        }
+        if lines[k].text.trim().len() != top_len {
+            return Err(("a border does not match the top border", k + 1));
+        }
+        if header_at.is_some() || k + 1 >= lines.len() || lines[k + 1].blank() {
+            return Ok((k, header_at));
+        }
+        header_at = Some(k);
+    }
+    Err(("no bottom border", lines.len()))
+}
+
+/// Runs of `c` in a line: (start, end) columns, in characters.
+fn runs(chars: &[char], c: char) -> Vec<(usize, usize)> {
+    let mut out = Vec::new();
+    let mut k = 0;
+    while k < chars.len() {
+        if chars[k] == c {
+            let s = k;
+            while k < chars.len() && chars[k] == c {
+                k += 1;
+            }
+            out.push((s, k));
+        } else {
+            k += 1;
+        }
+    }
+    out
+}
+
+/// A simple table row being read: its lines, and its column groups once a `---`
+/// line has given them.
+struct SimpleRow<'l, 'a> {
+    lines: Vec<&'l Line<'a>>,
+}
+
+/// A simple table: columns from the runs of `=` in its top border; a row starts where
+/// the first column has text; a line of `-` runs under a row joins its columns.
+pub(crate) fn simple_table(
+    r: &mut Reader,
+    lines: &[Line],
+    i: usize,
+    depth: usize,
+    out: &mut Vec<Block>,
+) -> usize {
+    let (end, header_at) = match simple_extent(lines, i) {
+        Ok(found) => found,
+        Err((why, to)) => return r.bad_table(lines, i, to, why, out),
+    };
+    let top: Vec<char> = lines[i].text.trim_end().chars().collect();
+    let cols = runs(&top, '=');
+    let (mut head, mut body) = (Vec::new(), Vec::new());
+    let mut row = SimpleRow { lines: Vec::new() };
+    let mut in_head = header_at.is_some();
+    for k in i + 1..end {
+        let l = &lines[k];
+        let chars: Vec<char> = l.text.trim_end().chars().collect();
+        let dest = if in_head { &mut head } else { &mut body };
+        let spans = (chars.contains(&'-') && chars.iter().all(|c| *c == '-' || *c == ' '))
+            .then(|| groups_of(&runs(&chars, '-'), &cols));
+        let starts_row = !l.blank()
+            && spans.is_none()
+            && chars[..cols[0].1.min(chars.len())]
+                .iter()
+                .any(|c| *c != ' ');
+        let row_ends = Some(k) == header_at || l.blank() || spans.is_some() || starts_row;
+        if row_ends && let Err(why) = flush_row(r, &mut row, spans, &cols, depth, dest) {
+            return r.bad_table(lines, i, end + 1, why, out);
+        }
+        if Some(k) == header_at {
+            in_head = false;
+        } else if !l.blank() && !chars.iter().all(|c| *c == '-' || *c == ' ') {
+            row.lines.push(l);
+        }
+    }
+    let dest = if in_head { &mut head } else { &mut body };
+    if let Err(why) = flush_row(r, &mut row, None, &cols, depth, dest) {
+        return r.bad_table(lines, i, end + 1, why, out);
+    }
+    out.push(Block {
+        line: lines[i].no,
+        kind: Kind::Table { head, body },
+    });
+    end + 1
+}
+
+/// Which columns each `-` run covers: (first, last) column indexes.
+fn groups_of(dashes: &[(usize, usize)], cols: &[(usize, usize)]) -> Vec<(usize, usize)> {
+    dashes
+        .iter()
+        .filter_map(|&(s, e)| {
+            let first = cols.iter().position(|&(cs, ce)| ce > s && cs < e)?;
+            let last = cols.iter().rposition(|&(cs, ce)| ce > s && cs < e)?;
+            Some((first, last))
+        })
+        .collect()
+}
+
+/// Ends the row being read: one cell per column, or per group of joined columns.
+fn flush_row(
+    r: &mut Reader,
+    row: &mut SimpleRow,
+    groups: Option<Vec<(usize, usize)>>,
+    cols: &[(usize, usize)],
+    depth: usize,
+    dest: &mut Vec<Vec<Cell>>,
+) -> Result<(), &'static str> {
+    if row.lines.is_empty() {
+        return Ok(());
+    }
+    let groups = groups.unwrap_or_else(|| (0..cols.len()).map(|c| (c, c)).collect());
+    let mut texts: Vec<Vec<(String, usize)>> = vec![Vec::new(); groups.len()];
+    for l in &row.lines {
+        let chars: Vec<char> = l.text.trim_end().chars().collect();
+        for (g, &(first, last)) in groups.iter().enumerate() {
+            let start = cols[first].0.min(chars.len());
+            let stop = if last + 1 == cols.len() {
+                chars.len()
+            } else {
+                cols[last].1.min(chars.len())
+            };
+            if last + 1 < cols.len() && chars.len() > cols[last].1 && chars[cols[last].1] != ' ' {
+                return Err("text in a column gap");
+            }
+            texts[g].push((chars[start..stop.max(start)].iter().collect(), l.no));
+        }
+    }
+    let mut cells = Vec::new();
+    for (text, &(first, last)) in texts.iter().zip(&groups) {
+        let col: Vec<Line> = text
+            .iter()
+            .map(|(t, no)| Line {
+                text: t.as_str(),
+                no: *no,
+            })
+            .collect();
+        let col = trim_blank_edges(dedent(&col));
+        cells.push(Cell {
+            span: last + 1 - first,
+            rows: 1,
+            body: r.body(&col, depth + 1, false),
+        });
+    }
+    dest.push(cells);
+    row.lines.clear();
+    Ok(())
+}
+
+/// A grid table cell: its top and bottom border lines, left and right border columns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct GridCell {
+    pub top: usize,
+    pub bottom: usize,
+    pub left: usize,
+    pub right: usize,
+}
+
+/// The cells of a grid table, found as docutils' `GridTableParser` finds them: from
+/// each cell's top-left corner, right along its top, down its right side, back along
+/// its bottom and up its left. `None` when the grid does not close, or when it would
+/// take more than a budget proportional to the table's size (so time stays linear).
+pub(crate) fn grid_cells(rows: &[Vec<char>]) -> Option<Vec<GridCell>> {
+    let height = rows.len();
+    let width = rows.first()?.len();
+    let mut budget = 64 * height * width + 1024;
+    let mut cells = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    let mut corners = std::collections::VecDeque::from([(0, 0)]);
+    while let Some((top, left)) = corners.pop_front() {
+        if top + 1 >= height || left + 1 >= width || !seen.insert((top, left)) {
+            continue;
+        }
+        // A corner inside a spanning cell starts nothing.
+        let Some(cell) = scan_cell(rows, top, left, &mut budget) else {
+            if budget == 0 {
+                return None;
+            }
+            continue;
+        };
+        cells.push(cell);
+        corners.push_back((top, cell.right));
+        corners.push_back((cell.bottom, left));
+    }
+    let area: usize = cells
+        .iter()
+        .map(|c| (c.bottom - c.top) * (c.right - c.left))
+        .sum();
+    (area == (height - 1) * (width - 1)).then_some(cells)
+}
+
+fn scan_cell(rows: &[Vec<char>], top: usize, left: usize, budget: &mut usize) -> Option<GridCell> {
+    if rows[top][left] != '+' {
+        return None;
+    }
+    for right in left + 1..rows[top].len() {
+        *budget = budget.checked_sub(1)?;
+        match rows[top][right] {
+            '+' => {
+                if let Some(bottom) = scan_down(rows, top, left, right, budget) {
+                    return Some(GridCell {
+                        top,
+                        bottom,
+                        left,
+                        right,
+                    });
+                }
+            }
+            '-' | '=' => {}
+            _ => return None,
+        }
+    }
+    None
+}
+
+fn scan_down(
+    rows: &[Vec<char>],
+    top: usize,
+    left: usize,
+    right: usize,
+    budget: &mut usize,
+) -> Option<usize> {
+    for bottom in top + 1..rows.len() {
+        *budget = budget.checked_sub(1)?;
+        match rows[bottom][right] {
+            '+' => {
+                if closes(rows, top, left, bottom, right, budget) {
+                    return Some(bottom);
+                }
+            }
+            '|' => {}
+            _ => return None,
+        }
+    }
+    None
+}
+
+/// Whether the bottom and left sides of a cell are borders.
+fn closes(
+    rows: &[Vec<char>],
+    top: usize,
+    left: usize,
+    bottom: usize,
+    right: usize,
+    budget: &mut usize,
+) -> bool {
+    for c in &rows[bottom][left..right] {
+        if budget.checked_sub(1).map(|b| *budget = b).is_none() || !matches!(c, '-' | '=' | '+') {
+            return false;
+        }
+    }
+    for row in &rows[top + 1..bottom] {
+        if budget.checked_sub(1).map(|b| *budget = b).is_none() || !matches!(row[left], '|' | '+') {
+            return false;
+        }
+    }
+    rows[bottom][left] == '+'
+}
+
+#[cfg(test)]
+mod grid_tests {
+    use super::*;
+
+    #[test]
+    fn grid_cells_span_rows_and_columns() {
+        let src = "+---+---+\n| a | b |\n+---+   +\n| c |   |\n+---+---+\n+-------+";
+        let rows: Vec<Vec<char>> = src.lines().take(5).map(|l| l.chars().collect()).collect();
+        let cells = grid_cells(&rows).expect("a table");
+        assert_eq!(cells.len(), 3);
+        assert!(cells.contains(&GridCell {
+            top: 0,
+            bottom: 4,
+            left: 4,
+            right: 8
+        }));
+        let broken: Vec<Vec<char>> = ["+---+", "| a  ", "+---+"]
+            .iter()
+            .map(|l| l.chars().collect())
+            .collect();
+        assert_eq!(grid_cells(&broken), None);
+    }
+}

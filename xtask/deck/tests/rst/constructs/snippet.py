@@ -1,0 +1,4 @@
+# a comment
+def answer():
+    return 42
+# end
