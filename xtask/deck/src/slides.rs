@@ -589,7 +589,11 @@ mod tests {
         let out = slides(
             "## A\n\nalways\n\n<!-- pause -->\n\n- one\n\n<!--pause-->\n\n- two\n\nNotes:\n\nsaid\n\n<!-- pause -->\n\nmore\n\n## B\n\nplain\n",
         );
-        assert_eq!(out.matches("<div class=\"deck-step deck-pause\">").count(), 2, "{out}");
+        assert_eq!(
+            out.matches("<div class=\"deck-step deck-pause\">").count(),
+            2,
+            "{out}"
+        );
         assert_eq!(out.matches("</div>").count(), 2, "{out}");
         let first = out.find("<div class=\"deck-step deck-pause\">").unwrap();
         assert!(out[..first].contains("always"), "{out}");
