@@ -101,7 +101,11 @@ fn read_all(mut pipe: impl std::io::Read + Send + 'static) -> std::thread::JoinH
 /// Why a demo may skip on this machine, or None when a skip would be a surprise
 /// (and so a failure). Every demo not listed must run everywhere.
 fn may_skip(name: &str) -> Option<&'static str> {
-    let root = nix_is_root();
+    may_skip_as(name, nix_is_root())
+}
+
+/// [`may_skip`] for a run as root or not.
+fn may_skip_as(name: &str, root: bool) -> Option<&'static str> {
     let has = |program: &str| Command::new(program).arg("-V").output().is_ok();
     match name {
         "accept-queue-overflow" if !root => Some("needs root for a network namespace"),
@@ -118,16 +122,31 @@ fn may_skip(name: &str) -> Option<&'static str> {
 }
 
 fn nix_is_root() -> bool {
-    // SAFETY: geteuid has no arguments and cannot fail.
-    unsafe { libc::geteuid() == 0 }
+    nix::unistd::geteuid().is_root()
 }
 
 /// Runs every demo at once with `args` and `env`; waits for all.
 fn run_all_at_once(names: &[String], tmp: &Path, args: &[&str], env: &[(&str, &str)]) -> Vec<Run> {
+    run_all_as(names, tmp, args, env, None)
+}
+
+/// [`run_all_at_once`], as user and group `uid` if given.
+fn run_all_as(
+    names: &[String],
+    tmp: &Path,
+    args: &[&str],
+    env: &[(&str, &str)],
+    uid: Option<u32>,
+) -> Vec<Run> {
     let started: Vec<_> = names
         .iter()
         .map(|name| {
-            let child = Command::new(binary(name))
+            let mut command = Command::new(binary(name));
+            if let Some(id) = uid {
+                // As root, std also drops the supplementary groups (setgroups(0)).
+                command.uid(id).gid(id);
+            }
+            let child = command
                 .args(args)
                 .envs(env.iter().copied())
                 .env("TMPDIR", tmp)
@@ -268,6 +287,41 @@ fn every_demo_fails_with_break_naming_a_check() {
         }
     }
     failures.extend(leftovers(&binaries, tmp.path(), &before));
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
+
+/// `nobody`, the ordinary user the demos themselves drop to.
+const NOBODY: u32 = 65534;
+
+#[test]
+fn as_an_ordinary_user_every_demo_passes_or_skips_and_fails_with_break() {
+    let _guard = exclusive();
+    if !nix_is_root() {
+        eprintln!("not root: this run already is an ordinary user's");
+        return;
+    }
+    let names = demo_names();
+    let binaries = built_binaries(&names);
+    let before = Machine::now();
+    let tmp = tempfile::tempdir().expect("a temporary directory for the demos");
+    std::os::unix::fs::chown(tmp.path(), Some(NOBODY), Some(NOBODY)).expect("chown TMPDIR");
+    let mut failures = Vec::new();
+    for (args, want) in [
+        (&[][..], Status::Passed),
+        (&["--break"][..], Status::Failed),
+    ] {
+        for run in run_all_as(&names, tmp.path(), args, &[], Some(NOBODY)) {
+            let allowed = run.status == want
+                || (run.status == Status::Skipped && may_skip_as(&run.name, false).is_some());
+            if !allowed {
+                failures.push(format!(
+                    "as nobody, {} {args:?} ended {} (exit {:?}):\n{}",
+                    run.name, run.status, run.code, run.output
+                ));
+            }
+        }
+        failures.extend(leftovers(&binaries, tmp.path(), &before));
+    }
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
 }
 

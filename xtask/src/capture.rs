@@ -215,6 +215,8 @@ fn write_atomically(path: &Path, t: &Transcript) -> Result<()> {
         .with_context(|| format!("writing {}", tmp.path().display()))?;
     tmp.persist(path)
         .with_context(|| format!("renaming to {}", path.display()))?;
+    // Left by captures before temporary files were hidden and removed on error.
+    let _ = std::fs::remove_file(path.with_extension("json.tmp"));
     Ok(())
 }
 
@@ -346,6 +348,7 @@ mod tests {
         let path = deck::transcript_path(dir.path(), "demo-x");
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
         std::fs::write(&path, "{ not json").unwrap();
+        std::fs::write(path.with_extension("json.tmp"), "half a transcript").unwrap();
         let saved = store_in(dir.path(), &run(Status::Failed, &[1])).unwrap();
         assert!(!saved.stored);
         assert_eq!(saved.why, "stored (over an unreadable transcript)");

@@ -7,7 +7,9 @@ use anyhow::{Context, Result, bail};
 use deck::DemoInfo;
 use xshell::{Shell, cmd};
 
-use crate::{fresh, project_root, wasm};
+use xtask_launch::fresh;
+
+use crate::{project_root, wasm};
 
 /// The demos crate directory.
 pub fn demos_dir() -> PathBuf {
@@ -79,15 +81,6 @@ pub fn run_cmd(name: &str, args: &[String]) -> Result<ExitCode> {
     let demos = catalog()?;
     let demo = resolve(&demos, name)?;
     let bin = build_one(&demo.name)?;
-    // Inherited stdio: output streams to the terminal as the demo prints it.
-    let status = std::process::Command::new(&bin)
-        .args(args)
-        .status()
-        .with_context(|| format!("running {}", bin.display()))?;
-    let code = status.code().unwrap_or(transcript::exit::ERROR);
-    let verdict = transcript::Status::from_exit_code(code);
-    if verdict != transcript::Status::Passed {
-        eprintln!("demo {name}: {verdict} (exit {code})");
-    }
-    Ok(ExitCode::from(u8::try_from(code).unwrap_or(1)))
+    let args: Vec<std::ffi::OsString> = args.iter().map(Into::into).collect();
+    xtask_launch::run_demo(&bin, name, &args).with_context(|| format!("running {}", bin.display()))
 }

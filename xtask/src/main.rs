@@ -12,14 +12,13 @@ mod book;
 mod capture;
 mod cdp;
 mod demos;
-mod fresh;
 mod pdf;
 mod present;
 mod runner;
 mod test;
 mod wasm;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::OnceLock;
 
 use clap::{Parser, Subcommand};
@@ -125,7 +124,7 @@ fn main() -> std::process::ExitCode {
     }
 }
 
-/// The checkout this run acts on, found once at start (see [`find_root`]).
+/// The checkout this run acts on, found once at start (see [`xtask_launch::find_root`]).
 static ROOT: OnceLock<Result<PathBuf, String>> = OnceLock::new();
 
 /// The repository root of the checkout `cargo xtask` was started in.
@@ -142,58 +141,10 @@ pub fn project_root() -> PathBuf {
 pub fn try_project_root() -> Result<PathBuf, String> {
     ROOT.get_or_init(|| {
         let cwd = std::env::current_dir().map_err(|e| format!("current directory: {e}"))?;
-        find_root(
+        xtask_launch::find_root(
             std::env::var_os("CARGO_MANIFEST_DIR").map(PathBuf::from),
             &cwd,
         )
     })
     .clone()
-}
-
-/// The workspace root of the checkout we run in: found from the `CARGO_MANIFEST_DIR` that
-/// `cargo run` (and so `cargo xtask`) sets at run time, else from the current directory
-/// (the binary started by hand). Either way it is the nearest directory upwards that
-/// holds this workspace's `Cargo.toml` and `xtask/Cargo.toml`.
-pub fn find_root(manifest_dir: Option<PathBuf>, cwd: &Path) -> Result<PathBuf, String> {
-    let is_root =
-        |dir: &Path| dir.join("Cargo.toml").is_file() && dir.join("xtask/Cargo.toml").is_file();
-    let starts = manifest_dir.into_iter().chain([cwd.to_path_buf()]);
-    for start in starts {
-        let start = if start.is_absolute() {
-            start
-        } else {
-            cwd.join(start)
-        };
-        if let Some(root) = start.ancestors().find(|d| is_root(d)) {
-            return Ok(root.to_path_buf());
-        }
-    }
-    Err(format!(
-        "{} is not inside this talk's repository (no Cargo.toml with an xtask/ next to it above it); run `cargo xtask` from the checkout",
-        cwd.display()
-    ))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_root_is_found_from_run_time_paths_not_the_compiled_in_one() {
-        let tmp = tempfile::tempdir().unwrap();
-        let checkout = tmp.path().join("clone");
-        std::fs::create_dir_all(checkout.join("xtask/src")).unwrap();
-        std::fs::write(checkout.join("Cargo.toml"), "").unwrap();
-        std::fs::write(checkout.join("xtask/Cargo.toml"), "").unwrap();
-        let deep = checkout.join("xtask/src");
-        // From cargo's CARGO_MANIFEST_DIR, wherever the user stands.
-        assert_eq!(
-            find_root(Some(checkout.join("xtask")), tmp.path()),
-            Ok(checkout.clone())
-        );
-        // From the current directory, when the binary is started by hand.
-        assert_eq!(find_root(None, &deep), Ok(checkout.clone()));
-        let err = find_root(None, tmp.path()).unwrap_err();
-        assert!(err.contains("not inside this talk's repository"), "{err}");
-    }
 }

@@ -6,7 +6,9 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, bail};
 use xshell::{Shell, cmd};
 
-use crate::{fresh, project_root};
+use xtask_launch::fresh;
+
+use crate::project_root;
 
 const TARGET: &str = "wasm32-unknown-unknown";
 
@@ -73,17 +75,11 @@ fn newer_or_same(a: &Path, b: &Path) -> bool {
     matches!((time(a), time(b)), (Some(a), Some(b)) if a >= b)
 }
 
-/// Cargo's target directory: CARGO_TARGET_DIR, else the one this xtask binary was built
-/// into (`cargo xtask` runs TARGET/debug/xtask; cargo marks TARGET with CACHEDIR.TAG),
-/// else what `cargo metadata` says (one more cargo start, about 100 ms).
+/// Cargo's target directory ([`xtask_launch::target_dir`]), else what `cargo metadata`
+/// says (one more cargo start, about 100 ms).
 pub fn target_dir(sh: &Shell) -> Result<PathBuf> {
-    if let Some(dir) = std::env::var_os("CARGO_TARGET_DIR") {
-        return Ok(PathBuf::from(dir));
-    }
-    let exe = std::env::current_exe().ok();
-    let built_into = exe.as_deref().and_then(Path::parent).and_then(Path::parent);
-    if let Some(dir) = built_into.filter(|d| d.join("CACHEDIR.TAG").is_file()) {
-        return Ok(dir.to_path_buf());
+    if let Some(dir) = xtask_launch::target_dir() {
+        return Ok(dir);
     }
     let meta = cmd!(sh, "cargo metadata --format-version 1 --no-deps")
         .quiet()

@@ -105,3 +105,18 @@ fn another_book_builds_with_the_same_engine() {
         assert!(dir.path().join("book/deck").join(asset).exists(), "{asset}");
     }
 }
+
+#[test]
+fn a_misspelt_deck_key_stops_the_build_and_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    book_with(dir.path(), "# One\n\nText.\n");
+    let toml = dir.path().join("book.toml");
+    // book_with ends with the [preprocessor.deck] table, so this lands in it.
+    let toml_text = std::fs::read_to_string(&toml).unwrap() + "stirct = true\n";
+    std::fs::write(&toml, toml_text).unwrap();
+    let out = xtask(&["build", "--book", dir.path().to_str().unwrap()]);
+    assert!(!out.status.success(), "{}", text(&out));
+    let t = text(&out);
+    assert!(t.contains("stirct") && t.contains("book.toml"), "{t}");
+    assert!(!dir.path().join("book").exists(), "nothing is built: {t}");
+}

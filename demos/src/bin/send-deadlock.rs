@@ -125,7 +125,7 @@ fn main() {
             std::cmp::Ordering::Less => format!("{} (shrank from {})", kib(after), kib(before)),
             std::cmp::Ordering::Equal => format!("{} (unchanged)", kib(after)),
         };
-        d.saw(format_args!(
+        d.key(format_args!(
             "buffers now: SO_SNDBUF {}, SO_RCVBUF {}",
             change(snd0, snd1),
             change(rcv0, rcv1)

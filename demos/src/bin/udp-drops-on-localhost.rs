@@ -67,6 +67,27 @@ fn unix_until_eagain(
     }
 }
 
+/// A client connected to a bound AF_UNIX datagram server: how many datagrams it sends
+/// (non-blocking) before EAGAIN. Here the server's queue length counts, not bytes.
+fn bound_server_queue() -> Result<u32> {
+    use socket2::{Domain, SockAddr, Socket, Type};
+    let addr = SockAddr::unix(format!("\0{}", demos::unique_name("dgram-qlen")))
+        .context("an abstract socket address")?;
+    let server = Socket::new(Domain::UNIX, Type::DGRAM, None).context("socket")?;
+    server.bind(&addr).context("bind the AF_UNIX server")?;
+    let client = Socket::new(Domain::UNIX, Type::DGRAM, None).context("socket")?;
+    client
+        .connect(&addr)
+        .context("connect to the AF_UNIX server")?;
+    client.set_nonblocking(true).context("O_NONBLOCK")?;
+    let mut sent = 0u32;
+    while client.send(&datagram(sent)).is_ok() {
+        sent += 1;
+        anyhow::ensure!(sent < 100_000, "the bound server's queue never filled");
+    }
+    Ok(sent)
+}
+
 fn in_order(seqs: &[u32]) -> bool {
     seqs.iter().zip(0..).all(|(&s, i)| s == i)
 }
@@ -142,6 +163,14 @@ fn main() {
         let (_, _, small_sndbuf, _) = unix_until_eagain(Some(RCVBUF), None)?;
         d.saw(format_args!(
             "with the receiver's SO_RCVBUF at its default: {default_rcvbuf}; with the sender's SO_SNDBUF {RCVBUF}: {small_sndbuf}"
+        ));
+        let qlen = std::fs::read_to_string("/proc/sys/net/unix/max_dgram_qlen")
+            .map(|v| v.trim().to_owned())
+            .unwrap_or_else(|_| "?".into());
+        d.saw(format_args!(
+            "a client of a bound AF_UNIX server: EAGAIN after {} datagrams \
+             (net.unix.max_dgram_qlen = {qlen}: the queue holds one more)",
+            bound_server_queue()?
         ));
         d.check(
             before_eagain > 0 && eagain.kind() == std::io::ErrorKind::WouldBlock,

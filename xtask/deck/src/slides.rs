@@ -237,6 +237,13 @@ pub(crate) fn top_level_blocks(src: &str, problems: &mut Vec<Problem>) -> Vec<Bl
             _ => {}
         }
     }
+    // pulldown-cmark 0.13 can end a definition list where the paragraph after it ends
+    // (found by the rST fuzzer): a block ends where the next one starts, at the latest.
+    for k in 1..blocks.len() {
+        let next = blocks[k].range.start;
+        let previous = &mut blocks[k - 1].range;
+        previous.end = previous.end.clamp(previous.start, next.max(previous.start));
+    }
     blocks
 }
 
@@ -424,6 +431,13 @@ mod tests {
 
     fn slides(src: &str) -> String {
         to_slides(src, &mut FakeDemos).unwrap()
+    }
+
+    #[test]
+    fn a_definition_list_then_a_paragraph_keeps_both_once() {
+        let out = slides("term\n:ref:`\n\nAfter <a href=\"x\">x</a>\n");
+        assert_eq!(out.matches("After").count(), 1, "{out}");
+        assert_eq!(out.matches("term").count(), 1, "{out}");
     }
 
     #[test]

@@ -1,9 +1,10 @@
 //! The title slide, from `book.toml`: the book's `title` and, under
 //! `[preprocessor.deck]`, `subtitle`, `speaker`, `event`, `date` and `url` (the address
-//! of the online version). They go on the first slide of the first chapter, under its
-//! `#` heading (or under a heading made from the title when that slide has none), and
-//! the slide is marked `data-title-slide` for the CSS. Without any of the keys the
-//! first slide stays as written.
+//! of the online version). They go on the first slide of the first chapter when that
+//! slide's `#` heading is the book's title; otherwise (a talk that opens with a story,
+//! say) a title slide of its own is put before it and the chapter's slides move up by
+//! one. The slide is marked `data-title-slide` for the CSS. Without any of the keys
+//! the chapter stays as written.
 
 use crate::figure::escape;
 
@@ -68,36 +69,47 @@ impl Title {
     }
 }
 
-/// The first chapter's converted Markdown with its first slide made the title slide.
+/// The first chapter's converted Markdown with a title slide first.
 pub fn apply(converted: &str, title: &Title) -> String {
     const FIRST: &str = "<section class=\"slide\" id=\"slide-1\">";
     let Some(at) = converted.find(FIRST) else {
         return converted.to_string();
     };
-    let body_start = at + FIRST.len();
+    let rest = &converted[at + FIRST.len()..];
+    let trimmed = rest.trim_start_matches('\n');
+    let heading = trimmed.lines().next().and_then(|l| l.strip_prefix("# "));
     let mut out = String::with_capacity(converted.len() + 512);
     out.push_str(&converted[..at]);
-    out.push_str("<section class=\"slide\" id=\"slide-1\" data-title-slide>");
-    let rest = &converted[body_start..];
-    let trimmed = rest.trim_start_matches('\n');
-    let skipped = rest.len() - trimmed.len();
-    match trimmed.strip_prefix("# ") {
-        Some(_) => {
-            let heading_end = trimmed.find('\n').unwrap_or(trimmed.len());
-            out.push_str(&rest[..skipped + heading_end]);
-            out.push_str("\n\n");
-            out.push_str(&title.html());
-            out.push_str("\n\n");
-            out.push_str(rest[skipped + heading_end..].trim_start_matches('\n'));
-        }
-        None => {
-            out.push_str("\n\n# ");
-            out.push_str(&title.title);
-            out.push_str("\n\n");
-            out.push_str(&title.html());
-            out.push_str("\n\n");
-            out.push_str(trimmed);
-        }
+    if heading.is_some_and(|h| h.trim().eq_ignore_ascii_case(title.title.trim())) {
+        let heading_end = trimmed.find('\n').unwrap_or(trimmed.len());
+        out.push_str("<section class=\"slide\" id=\"slide-1\" data-title-slide>\n\n");
+        out.push_str(&trimmed[..heading_end]);
+        out.push_str("\n\n");
+        out.push_str(&title.html());
+        out.push_str("\n\n");
+        out.push_str(trimmed[heading_end..].trim_start_matches('\n'));
+        return out;
+    }
+    out.push_str(&format!(
+        "<section class=\"slide\" id=\"slide-1\" data-title-slide>\n\n# {}\n\n{}\n\n</section>\n\n",
+        escape(&title.title),
+        title.html()
+    ));
+    out.push_str(&renumber(&converted[at..]));
+    out
+}
+
+/// The chapter's slides, each one number later (`slide-1` becomes `slide-2`).
+fn renumber(slides: &str) -> String {
+    let count = slides
+        .matches("<section class=\"slide\" id=\"slide-")
+        .count();
+    let mut out = slides.to_string();
+    for n in (1..=count).rev() {
+        out = out.replace(
+            &format!("<section class=\"slide\" id=\"slide-{n}\">"),
+            &format!("<section class=\"slide\" id=\"slide-{}\">", n + 1),
+        );
     }
     out
 }
@@ -118,11 +130,11 @@ mod tests {
     }
 
     #[test]
-    fn the_keys_go_under_the_first_heading_and_mark_the_slide() {
-        let src = "<div></div>\n\n<section class=\"slide\" id=\"slide-1\">\n\n# Wrong\n\nTagline.\n\n</section>\n\n<section class=\"slide\" id=\"slide-2\">\n\n## Next\n";
+    fn the_keys_go_under_the_first_heading_when_it_is_the_title() {
+        let src = "<div></div>\n\n<section class=\"slide\" id=\"slide-1\">\n\n# wrong <ALL>\n\nTagline.\n\n</section>\n\n<section class=\"slide\" id=\"slide-2\">\n\n## Next\n";
         let out = apply(src, &title());
         assert!(out.contains(concat!(
-            "<section class=\"slide\" id=\"slide-1\" data-title-slide>\n\n# Wrong\n\n",
+            "<div></div>\n\n<section class=\"slide\" id=\"slide-1\" data-title-slide>\n\n# wrong <ALL>\n\n",
             "<p class=\"deck-title-subtitle\">Sockets &amp; IPC</p><p class=\"deck-title-by\">Ada</p>",
             "<p class=\"deck-title-event\">KernelConf · 2026-12-03</p>",
             "<p class=\"deck-title-url\"><a href=\"https://example.org/talk/\">example.org/talk/</a></p>",
@@ -133,16 +145,19 @@ mod tests {
     }
 
     #[test]
-    fn a_first_slide_without_a_heading_gets_the_books_title() {
-        let out = apply(
-            "<section class=\"slide\" id=\"slide-1\">\n\nHello\n",
-            &title(),
-        );
+    fn a_talk_that_opens_otherwise_gets_a_title_slide_before_it() {
+        let src = "<div></div>\n\n<section class=\"slide\" id=\"slide-1\">\n\n# A story\n\n</section>\n\n<section class=\"slide\" id=\"slide-2\">\n\n## Next\n";
+        let out = apply(src, &title());
+        assert!(out.starts_with("<div></div>\n\n<section class=\"slide\" id=\"slide-1\" data-title-slide>\n\n# Wrong &lt;all&gt;\n\n<p class=\"deck-title-subtitle\">"), "{out}");
         assert!(
-            out.contains("data-title-slide>\n\n# Wrong <all>\n\n<p class=\"deck-title-subtitle\">"),
+            out.contains("</section>\n\n<section class=\"slide\" id=\"slide-2\">\n\n# A story"),
             "{out}"
         );
-        assert!(out.ends_with("\n\nHello\n"));
+        assert!(
+            out.ends_with("<section class=\"slide\" id=\"slide-3\">\n\n## Next\n"),
+            "{out}"
+        );
+        assert_eq!(out.matches("<section").count(), 3);
     }
 
     #[test]

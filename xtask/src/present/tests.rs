@@ -276,10 +276,18 @@ async fn a_closed_page_stops_its_run() {
         gone_within("31.4159", Duration::from_secs(2)).await,
         "the demo kept running after its page closed"
     );
-    // And the slot is free again.
+    // And the slot is free again (it is freed once the kill is done, just after the
+    // demo is gone).
+    let t0 = Instant::now();
+    while srv.runs.running_count() > 0 && t0.elapsed() < Duration::from_secs(1) {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
     let mut s = send(srv.addr, &request("POST", "/__deck/run/slow", srv.addr, "")).await;
     let n = s.read(&mut piece).await.unwrap();
-    assert!(String::from_utf8_lossy(&piece[..n]).contains(" 200 "));
+    let answer = String::from_utf8_lossy(&piece[..n]).into_owned();
+    drop(s);
+    assert!(answer.contains(" 200 "), "{answer}");
+    assert!(gone_within("31.4159", Duration::from_secs(2)).await);
 }
 
 #[tokio::test]

@@ -14,8 +14,10 @@
 //!   none is left, and reaps what it killed.
 //!
 //! Either way the demo itself gets `PR_SET_PDEATHSIG` (SIGKILL): if xtask dies without a
-//! chance to clean up (SIGKILL), the demo dies with it, and what it left behind is
-//! found by its owner's process id and killed when xtask next starts a run.
+//! chance to clean up (SIGKILL), the demo dies with it. What the demo started is killed
+//! by a watchdog (cgroups: a shell that reads end-of-file on a pipe from xtask when
+//! xtask is gone, then kills xtask's run cgroups), or found by its owner's process id
+//! and killed when xtask next starts a run (the fallback).
 
 use std::collections::HashMap;
 use std::fs::File;
@@ -68,7 +70,10 @@ pub fn mechanism() -> &'static Mechanism {
     static M: OnceLock<Mechanism> = OnceLock::new();
     M.get_or_init(|| {
         let m = match cgroup_base().filter(|b| probe_cgroup(b)) {
-            Some(base) => Mechanism::Cgroup(base),
+            Some(base) => {
+                start_watchdog(&base);
+                Mechanism::Cgroup(base)
+            }
             None => {
                 let _ = nix::sys::prctl::set_child_subreaper(true);
                 Mechanism::Subreaper
@@ -77,6 +82,29 @@ pub fn mechanism() -> &'static Mechanism {
         clean_stale(&m);
         m
     })
+}
+
+/// A shell that waits for xtask to die (its stdin is a pipe only xtask writes to, so
+/// it reads end-of-file when xtask is gone, however it went) and then kills every run
+/// cgroup xtask owned. Without it, a SIGKILLed xtask would leave what its demos started.
+fn start_watchdog(base: &Path) {
+    static STDIN: OnceLock<std::process::ChildStdin> = OnceLock::new();
+    let script = r#"read _ignored; for c in "$0"/eykiw-"$1"-*; do [ -e "$c/cgroup.kill" ] && echo 1 > "$c/cgroup.kill"; done"#;
+    let spawned = Command::new("/bin/sh")
+        .args(["-c", script])
+        .arg(base)
+        .arg(std::process::id().to_string())
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .process_group(0)
+        .spawn();
+    if let Ok(mut child) = spawned
+        && let Some(stdin) = child.stdin.take()
+    {
+        // Kept open for the life of the process; never written.
+        let _ = STDIN.set(stdin);
+    }
 }
 
 /// One run's container. Dropping it kills whatever is still inside.
@@ -298,14 +326,19 @@ fn alive(pid: i32) -> bool {
     Path::new(&format!("/proc/{pid}")).exists()
 }
 
-/// Kills what runs of an xtask that died without cleaning up (SIGKILL) left behind.
+/// Kills what runs of an xtask that died without cleaning up (SIGKILL) left behind
+/// (done once by [`mechanism`]; again whenever called).
+#[cfg(test)]
+pub fn clean_stale_runs() {
+    clean_stale(mechanism());
+}
+
 fn clean_stale(m: &Mechanism) {
     match m {
         Mechanism::Cgroup(base) => {
             for entry in std::fs::read_dir(base).into_iter().flatten().flatten() {
                 let name = entry.file_name().to_string_lossy().into_owned();
-                if let Some(owner) = stale_owner(&name, CGROUP_PREFIX) {
-                    let _ = owner;
+                if stale_owner(&name, CGROUP_PREFIX).is_some() {
                     kill_one("", Some(&entry.path()));
                     let _ = std::fs::remove_dir(entry.path());
                 }

@@ -71,6 +71,7 @@ mod tests {
     use nix::sys::signal::{Signal, kill};
     use nix::unistd::Pid;
 
+    use crate::runner::jail;
     use crate::runner::tests::pids_with;
 
     const CHILD_ENV: &str = "EYKIW_STOP_TEST";
@@ -191,5 +192,46 @@ mod tests {
         let (code, took) = exit.expect("the second Ctrl-C did not end the process");
         assert_eq!(code, Some(130));
         assert!(took < Duration::from_millis(500), "{took:?}");
+    }
+
+    #[test]
+    fn after_a_sigkill_of_xtask_nothing_it_started_is_left() {
+        let marker = "34.0503";
+        let demo = format!("setsid sh -c 'sleep {marker}'");
+        // Probed (and stale runs cleaned) now, so that only the watchdog acts below.
+        let cgroups = matches!(jail::mechanism(), jail::Mechanism::Cgroup(_));
+        let mut c = child(marker);
+        assert_eq!(pids_with(&demo).len(), 1, "the demo runs");
+        kill(Pid::from_raw(c.id() as i32), Signal::SIGKILL).unwrap();
+        let _ = c.wait();
+        // The demo itself (the shell whose command line says `setsid`) had
+        // PR_SET_PDEATHSIG. What it started is killed by xtask's watchdog (cgroups), or
+        // carries its mark until the next xtask looks (the fallback).
+        let t0 = Instant::now();
+        while !pids_with(&demo).is_empty() && t0.elapsed() < Duration::from_secs(2) {
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        let demo_left = pids_with(&demo).len();
+        // With cgroups, xtask's watchdog kills them all as soon as xtask is gone.
+        while cgroups && sleepers(marker) > 0 && t0.elapsed() < Duration::from_secs(2) {
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        let after_sigkill = sleepers(marker);
+        jail::clean_stale_runs();
+        let left = clean_up(marker);
+        eprintln!(
+            "SIGKILL: demo left {demo_left}, {after_sigkill} sleeper(s) outlived xtask, {left} after the next start"
+        );
+        assert_eq!(demo_left, 0, "the demo did not die with its parent");
+        if cgroups {
+            assert_eq!(
+                after_sigkill, 0,
+                "the watchdog did not kill what the demo started"
+            );
+        }
+        assert_eq!(
+            left, 0,
+            "the next start did not clean up what a killed xtask left"
+        );
     }
 }
