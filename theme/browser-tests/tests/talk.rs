@@ -130,9 +130,9 @@ async fn walk(c: &Client, s: &Server, site: &std::path::Path) -> Result<Report> 
                 set_theme(c, dark).await?;
                 key(c, "Home").await?;
                 for n in 1..=count {
-                    if n > 1 {
-                        key(c, "ArrowRight").await?;
-                    }
+                    // Slide n with all its steps (`#slide-N.K`): ArrowRight would
+                    // reveal a step before it moves on.
+                    show_slide(c, n).await?;
                     let url = format!("{page}#slide-{n}");
                     let m = measure(c, w, h, dark).await?;
                     let label = format!("{w}x{h}{}", if dark { " dark" } else { "" });
@@ -263,6 +263,21 @@ async fn key(c: &Client, key: &str) -> Result<()> {
     )
     .await?;
     Ok(())
+}
+
+/// Shows slide `n` of the page in its final state (every step revealed).
+async fn show_slide(c: &Client, n: u64) -> Result<()> {
+    js(
+        c,
+        &format!("location.hash = '#slide-{n}.999'; return true;"),
+    )
+    .await?;
+    browser_tests::wait_for(
+        c,
+        &format!("document.documentElement.dataset.slide === '{n}'"),
+        std::time::Duration::from_secs(5),
+    )
+    .await
 }
 
 /// Dark or light slides, with T as the presenter would.

@@ -291,6 +291,7 @@ impl Deck {
         let n = slide.saturating_sub(1);
         if path != location.pathname()? {
             let url = with_flag(path, self.view.get().flag(), &steps::hash(n, step));
+            self.carry_blackout()?;
             return location.assign(&url);
         }
         if n != self.current.get() || step != self.step.get() {
@@ -299,24 +300,37 @@ impl Deck {
         Ok(())
     }
 
-    /// Blackout: the audience sees black. It is kept for this tab (sessionStorage), so
-    /// it survives the page change between chapters.
+    /// Blackout: the audience sees black.
     fn set_blackout(&self, black: bool) -> Result<(), JsValue> {
         self.blackout.set(black);
         self.root
             .class_list()
             .toggle_with_force("deck-black", black)?;
+        Ok(())
+    }
+
+    /// Before the deck itself opens another chapter: a blackout goes along (through
+    /// sessionStorage, this tab only), so it survives the page change.
+    fn carry_blackout(&self) -> Result<(), JsValue> {
         if let Some(storage) = dom::window()?.session_storage()? {
-            storage.set_item(BLACKOUT_KEY, if black { "1" } else { "0" })?;
+            if self.blackout.get() {
+                storage.set_item(BLACKOUT_KEY, "1")?;
+            } else {
+                storage.remove_item(BLACKOUT_KEY)?;
+            }
         }
         Ok(())
     }
 
+    /// A blackout carried over from the chapter before (once: a later reload or a
+    /// page opened by hand starts lit).
     fn restore_blackout(&self) -> Result<(), JsValue> {
-        let stored = dom::window()?
-            .session_storage()?
-            .and_then(|s| s.get_item(BLACKOUT_KEY).ok().flatten());
-        if stored.as_deref() == Some("1") {
+        let Some(storage) = dom::window()?.session_storage()? else {
+            return Ok(());
+        };
+        let carried = storage.get_item(BLACKOUT_KEY)?;
+        storage.remove_item(BLACKOUT_KEY)?;
+        if carried.as_deref() == Some("1") {
             self.set_blackout(true)?;
         }
         Ok(())
@@ -356,6 +370,7 @@ impl Deck {
 
     fn open_chapter(&self, href: &str, hash: &str) -> Result<(), JsValue> {
         let url = with_flag(href, self.view.get().flag(), hash);
+        self.carry_blackout()?;
         dom::window()?.location().assign(&url)
     }
 
@@ -531,7 +546,7 @@ impl Deck {
     }
 }
 
-/// Where the blackout is kept for this tab.
+/// Where a blackout waits for the next chapter's page (this tab only).
 const BLACKOUT_KEY: &str = "deck-black";
 
 /// The player has taken over the page: the reading page, hidden until now when the URL
