@@ -8,28 +8,25 @@ use std::path::PathBuf;
 use anyhow::{Context, Result};
 use xshell::{Shell, cmd};
 
-/// The Debian packages, and the files that show each is there.
-const PACKAGES: &[(&str, &str, &str)] = &[
-    ("chromium", "CHROMIUM", "/usr/bin/chromium"),
-    ("chromium-driver", "CHROMEDRIVER", "/usr/bin/chromedriver"),
-    ("poppler-utils", "PDFTOTEXT", "/usr/bin/pdftotext"),
+/// How a tool's binary is found.
+type Find = fn() -> Option<PathBuf>;
+
+/// The Debian packages, and how each one's binary is found.
+const PACKAGES: &[(&str, Find)] = &[
+    ("chromium", chromium::chromium),
+    ("chromium-driver", chromium::chromedriver),
+    ("poppler-utils", chromium::pdftotext),
 ];
 
 /// Fonts the slides fall back to for symbols the book's own fonts lack (✓, ▸).
 const FONTS: &str = "fonts-dejavu-core";
 
-/// The packages whose binary is missing (`CHROMIUM`, `CHROMEDRIVER` and `PDFTOTEXT`
-/// point elsewhere).
+/// The packages whose binary is missing (see [`chromium::chromium`] and its siblings).
 pub fn missing() -> Vec<&'static str> {
     PACKAGES
         .iter()
-        .filter(|(_, var, default)| {
-            !std::env::var_os(var)
-                .map(PathBuf::from)
-                .unwrap_or_else(|| default.into())
-                .is_file()
-        })
-        .map(|(package, _, _)| *package)
+        .filter(|(_, find)| find().is_none())
+        .map(|(package, _)| *package)
         .collect()
 }
 

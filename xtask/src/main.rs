@@ -11,7 +11,6 @@ mod bench;
 mod book;
 mod browser;
 mod capture;
-mod cdp;
 mod demos;
 mod pdf;
 mod present;

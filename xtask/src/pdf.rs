@@ -2,7 +2,7 @@
 //! headless Chromium from `print.html?print` (every chapter, in the deck's print
 //! layout) served by a short-lived server on loopback.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -10,15 +10,7 @@ use anyhow::{Context, Result};
 use tower_http::services::ServeDir;
 
 use crate::book::{self, Player};
-use crate::cdp;
-
-/// Browsers that can print to PDF headless, in the order we try them.
-const BROWSERS: &[&str] = &[
-    "chromium",
-    "chromium-browser",
-    "google-chrome",
-    "google-chrome-stable",
-];
+use chromium::cdp;
 
 const INSTALL_HINT: &str = "`cargo xtask pdf` needs Chromium (or Chrome) to print the deck; \
      install it with `apt-get install chromium` (Debian/Ubuntu) or `dnf install chromium` \
@@ -28,7 +20,7 @@ const INSTALL_HINT: &str = "`cargo xtask pdf` needs Chromium (or Chrome) to prin
 const PRINT_TIMEOUT: Duration = Duration::from_secs(120);
 
 pub fn run(book_dir: Option<&Path>, notes: bool) -> Result<ExitCode> {
-    let Some(chromium) = find_chromium() else {
+    let Some(chromium) = chromium::chromium() else {
         eprintln!("{INSTALL_HINT}");
         return Ok(ExitCode::FAILURE);
     };
@@ -38,17 +30,6 @@ pub fn run(book_dir: Option<&Path>, notes: bool) -> Result<ExitCode> {
     let pages = print(&chromium, &out, "print.html", notes, &pdf)?;
     println!("wrote {} ({pages} pages)", pdf.display());
     Ok(ExitCode::SUCCESS)
-}
-
-/// `$CHROMIUM`, or the first known browser on PATH.
-pub fn find_chromium() -> Option<PathBuf> {
-    if let Some(path) = std::env::var_os("CHROMIUM") {
-        return Some(PathBuf::from(path));
-    }
-    let path = std::env::var_os("PATH")?;
-    std::env::split_paths(&path)
-        .flat_map(|dir| BROWSERS.iter().map(move |b| dir.join(b)))
-        .find(|p| p.is_file())
 }
 
 /// Resolves once the player has laid the slides out for print (or, in a stock

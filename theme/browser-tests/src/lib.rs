@@ -26,18 +26,8 @@ pub const INSTALL_HINT: &str =
 /// The sub-path the fixture is served under, to prove the deck works below a root.
 pub const PREFIX: &str = "/talk";
 
-/// How Chromium runs headless on our machines: no sandbox (we are root), and none of
-/// its background traffic, which this machine's closed network would refuse.
-pub const HEADLESS: &[&str] = &[
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-];
+/// How Chromium runs headless on our machines: the flags `cargo xtask pdf` uses too.
+pub use chromium::HEADLESS;
 
 /// The size of the browser window: a 16:9 projector at 720p.
 pub const WINDOW: (u32, u32) = (1280, 720);
@@ -72,22 +62,12 @@ pub fn artifacts_dir() -> Result<PathBuf> {
     Ok(dir)
 }
 
-/// The Chromium and chromedriver binaries, or why there are none.
+/// The Chromium and chromedriver binaries (found as `cargo xtask` finds them), or why
+/// there are none.
 pub fn browser() -> Result<(PathBuf, PathBuf)> {
-    let pick = |var: &str, default: &str| {
-        std::env::var_os(var)
-            .map(PathBuf::from)
-            .unwrap_or_else(|| PathBuf::from(default))
-    };
-    let chromium = pick("CHROMIUM", "/usr/bin/chromium");
-    let driver = pick("CHROMEDRIVER", "/usr/bin/chromedriver");
-    for path in [&chromium, &driver] {
-        ensure!(
-            path.is_file(),
-            "{} is missing. {INSTALL_HINT}",
-            path.display()
-        );
-    }
+    let chromium = chromium::chromium().with_context(|| format!("no Chromium. {INSTALL_HINT}"))?;
+    let driver =
+        chromium::chromedriver().with_context(|| format!("no chromedriver. {INSTALL_HINT}"))?;
     Ok((chromium, driver))
 }
 

@@ -20,19 +20,6 @@ use base64::Engine;
 use serde_json::{Value, json};
 use tungstenite::{Message, WebSocket};
 
-/// Flags for a quiet headless Chromium on a machine with no network: no sandbox
-/// (CI runs as root) and none of the browser's own background traffic.
-pub const HEADLESS: &[&str] = &[
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-];
-
 /// A headless Chromium driven through its DevTools endpoint.
 pub struct Browser {
     // Fields drop in order: the socket closes before the process is killed.
@@ -57,7 +44,7 @@ impl Browser {
             .context("creating a Chromium profile directory")?
             .keep();
         let mut child = Command::new(chromium)
-            .args(HEADLESS)
+            .args(crate::HEADLESS)
             .arg("--remote-debugging-port=0")
             .arg(format!("--user-data-dir={}", profile.display()))
             .arg("about:blank")
