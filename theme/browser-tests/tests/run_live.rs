@@ -112,9 +112,14 @@ fn page_with_demo() -> Result<String> {
         .with_context(|| format!("no page of the talk embeds {DEMO}"))
 }
 
+/// Tests that serve the talk itself take turns: each `present` rebuilds `book/`, and two
+/// rebuilds at once trip over each other's files.
+static TALK: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn run_live_streams_the_real_demo_into_the_slide() -> Result<()> {
     let (chromium, chromedriver) = browser()?;
+    let _talk = TALK.lock().await;
     let present = Present::start(&[])?;
     present.wait_for_demos()?;
     let page = page_with_demo()?;
@@ -272,6 +277,7 @@ async fn hostile_page(deck_page: &str) -> Result<String> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn another_origin_cannot_frame_the_deck_so_run_live_cannot_be_clicked() -> Result<()> {
     let (chromium, chromedriver) = browser()?;
+    let _talk = TALK.lock().await;
     let present = Present::start(&[])?;
     let page = page_with_demo()?;
     let deck_page = format!("{}{page}", present.url);
