@@ -23,28 +23,11 @@ use serde_json::Value;
 /// Slides allowed to break the rules, by URL (`page.html#slide-N`), with the reason.
 /// Update it when the talk changes: the test names every slide that breaks a rule, and
 /// every exempt slide that no longer does.
-const EXEMPT: &[(&str, &str)] = &[
-    (
-        "tcp.html#slide-4",
-        "two paragraphs and a terminal with 8 focus lines (3 d.key, 4 checks, the verdict): shrinks to 0.91; drop a paragraph or a key line",
-    ),
-    (
-        "appendix-coverage.html#slide-4",
-        "coverage table for readers (a row per source point): too many rows to read from the back row",
-    ),
-    (
-        "appendix-coverage.html#slide-6",
-        "coverage table for readers (a row per source point): too many rows to read from the back row",
-    ),
-    (
-        "appendix-coverage.html#slide-7",
-        "coverage table for readers (a row per source point): too many rows to read from the back row",
-    ),
-    (
-        "appendix-coverage.html#slide-11",
-        "coverage list for readers: more text than one slide holds at full size",
-    ),
-];
+const EXEMPT: &[(&str, &str)] = &[(
+    "udp.html#slide-1",
+    "two paragraphs and 8 focus lines, one of them 90 characters (it wraps): shrinks to 0.93; \
+     shorten that check's text or drop a paragraph",
+)];
 
 /// The screen sizes: a 16:9 projector at 720p and 1080p, and a 4:3 one.
 const SIZES: &[(u32, u32)] = &[(1280, 720), (1920, 1080), (1024, 768)];
