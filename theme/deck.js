@@ -8,6 +8,14 @@
   // ?print lays the slides out one per page with CSS alone, before the player loads:
   // a headless `--print-to-pdf` may print before the WebAssembly is ready.
   const flags = new URLSearchParams(location.search);
+  // Hide the reading page until the player shows the slides (theme/head.hbs does the
+  // same earlier, for books whose pages load this file at the end of <body>).
+  const hidden = flags.has("slides") || flags.has("speaker");
+  if (hidden) {
+    document.documentElement.classList.add("deck-loading");
+    // Never leave a blank page: whatever happens, show it after a while.
+    setTimeout(() => document.documentElement.classList.remove("deck-loading"), 4000);
+  }
   if (flags.has("print")) {
     // mdbook's print.html opens the print dialog on load; ?print is the deck's own
     // preview (and what `cargo xtask pdf` prints through DevTools, which a dialog
@@ -29,6 +37,7 @@
     .catch((err) => {
       // A stock `mdbook build` has no player: the captured output still shows.
       document.documentElement.dataset.player = "unavailable";
+      document.documentElement.classList.remove("deck-loading");
       console.info("deck: replay unavailable (build with `cargo xtask build`)", err);
     });
 

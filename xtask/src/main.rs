@@ -9,6 +9,7 @@
 
 mod bench;
 mod book;
+mod browser;
 mod capture;
 mod cdp;
 mod demos;

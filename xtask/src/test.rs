@@ -7,7 +7,7 @@ use anyhow::{Context, Result};
 use xshell::{Shell, cmd};
 
 use crate::book::{self, Player};
-use crate::{project_root, wasm};
+use crate::{browser, project_root, wasm};
 
 pub fn run(no_browser: bool) -> Result<ExitCode> {
     let sh = Shell::new()?;
@@ -57,11 +57,18 @@ pub fn run(no_browser: bool) -> Result<ExitCode> {
             Ok(())
         },
     );
+    let missing = if no_browser {
+        Vec::new()
+    } else {
+        browser::ensure(&sh)?
+    };
     if no_browser {
         eprintln!("\n=== browser tests: skipped (--no-browser)");
-    } else if !browser_installed() {
+    } else if !missing.is_empty() {
         eprintln!(
-            "\n=== browser tests skipped: Chromium not found; install with: apt-get install chromium chromium-driver"
+            "\n=== browser tests skipped: {} missing; install with: apt-get install {} (as root, `cargo xtask test` does it itself)",
+            missing.join(", "),
+            missing.join(" ")
         );
     } else {
         step(
@@ -82,21 +89,5 @@ pub fn run(no_browser: bool) -> Result<ExitCode> {
         ExitCode::SUCCESS
     } else {
         ExitCode::FAILURE
-    })
-}
-
-/// Chromium and chromedriver where the browser tests look for them (Debian's paths,
-/// or `CHROMIUM` and `CHROMEDRIVER`).
-fn browser_installed() -> bool {
-    [
-        ("CHROMIUM", "/usr/bin/chromium"),
-        ("CHROMEDRIVER", "/usr/bin/chromedriver"),
-    ]
-    .iter()
-    .all(|(var, default)| {
-        std::env::var_os(var)
-            .map(std::path::PathBuf::from)
-            .unwrap_or_else(|| default.into())
-            .is_file()
     })
 }

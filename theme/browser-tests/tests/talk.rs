@@ -23,11 +23,7 @@ use serde_json::Value;
 /// Slides allowed to break the rules, by URL (`page.html#slide-N`), with the reason.
 /// Update it when the talk changes: the test names every slide that breaks a rule, and
 /// every exempt slide that no longer does.
-const EXEMPT: &[(&str, &str)] = &[(
-    "udp.html#slide-1",
-    "two paragraphs and 8 focus lines, one of them 90 characters (it wraps): shrinks to 0.93; \
-     shorten that check's text or drop a paragraph",
-)];
+const EXEMPT: &[(&str, &str)] = &[];
 
 /// The screen sizes: a 16:9 projector at 720p and 1080p, and a 4:3 one.
 const SIZES: &[(u32, u32)] = &[(1280, 720), (1920, 1080), (1024, 768)];

@@ -29,14 +29,21 @@ pub enum Action {
     Theme,
     /// From the reading view: show this page as slides.
     Present,
+    /// Speaker window: scroll the notes, change their type size, run the timer.
+    NotesDown,
+    NotesUp,
+    NotesLarger,
+    NotesSmaller,
+    TimerToggle,
+    TimerReset,
 }
 
 /// The key help, as (keys, what) rows, shown by `?`.
 pub const HELP: &[(&str, &str)] = &[
-    ("→ ↓ Space PgDn N", "next slide"),
-    ("← ↑ PgUp P", "previous slide"),
-    ("Home / End", "first / last slide"),
-    ("3 Enter", "go to slide 3"),
+    ("→ ↓ Space PgDn N", "next step or slide"),
+    ("← ↑ PgUp P", "previous step or slide"),
+    ("Home / End", "first / last slide of the chapter"),
+    ("23 Enter", "go to slide 23 of the talk"),
     (
         "O or Esc",
         "overview of all slides (Esc again: back to reading)",
@@ -44,6 +51,12 @@ pub const HELP: &[(&str, &str)] = &[
     ("F", "fullscreen"),
     ("B or .", "black screen"),
     ("S", "speaker window"),
+    ("J / K", "speaker window: scroll the notes down / up"),
+    (
+        "+ / −",
+        "speaker window: larger / smaller notes (remembered)",
+    ),
+    ("Z / R", "speaker window: pause or start / reset the timer"),
     ("T", "dark / light slides"),
     ("?", "this help"),
     ("D (while reading)", "present this page as slides"),
@@ -57,6 +70,11 @@ pub fn action(key: &str, view: View) -> Option<Action> {
     }
     if view == View::Print {
         return None;
+    }
+    if view == View::Speaker
+        && let Some(action) = speaker_action(key)
+    {
+        return Some(action);
     }
     Some(match key {
         "ArrowRight" | "ArrowDown" | " " | "PageDown" | "n" | "N" => Action::Next,
@@ -78,6 +96,19 @@ pub fn action(key: &str, view: View) -> Option<Action> {
                 _ => return None,
             }
         }
+    })
+}
+
+/// The keys only the speaker window has.
+fn speaker_action(key: &str) -> Option<Action> {
+    Some(match key {
+        "j" | "J" => Action::NotesDown,
+        "k" | "K" => Action::NotesUp,
+        "+" | "=" => Action::NotesLarger,
+        "-" | "_" => Action::NotesSmaller,
+        "z" | "Z" => Action::TimerToggle,
+        "r" | "R" => Action::TimerReset,
+        _ => return None,
     })
 }
 
@@ -174,6 +205,18 @@ mod tests {
         assert_eq!(action("7", View::Slides), Some(Action::Digit(7)));
         assert_eq!(action(".", View::Slides), Some(Action::Blackout));
         assert_eq!(action("F1", View::Slides), None);
+    }
+
+    #[test]
+    fn the_speaker_window_has_notes_and_timer_keys() {
+        assert_eq!(action("j", View::Speaker), Some(Action::NotesDown));
+        assert_eq!(action("K", View::Speaker), Some(Action::NotesUp));
+        assert_eq!(action("+", View::Speaker), Some(Action::NotesLarger));
+        assert_eq!(action("-", View::Speaker), Some(Action::NotesSmaller));
+        assert_eq!(action("z", View::Speaker), Some(Action::TimerToggle));
+        assert_eq!(action("r", View::Speaker), Some(Action::TimerReset));
+        assert_eq!(action("j", View::Slides), None);
+        assert_eq!(action("ArrowDown", View::Speaker), Some(Action::Next));
     }
 
     #[test]

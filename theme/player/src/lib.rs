@@ -30,7 +30,9 @@ pub mod replay;
 pub mod slides;
 pub mod speaker;
 pub mod stage;
+pub mod steps;
 pub mod sync;
+pub mod talk;
 pub mod term;
 
 use wasm_bindgen::prelude::*;

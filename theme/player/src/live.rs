@@ -144,6 +144,7 @@ impl Live {
         self.screen.set_inner_html("");
         self.set_meta_text("running live…");
         self.figure.set_attribute("data-state", "live")?;
+        crate::sync::share_figure(&self.figure)?;
         let resp = post(&self.run_url).await?;
         if !resp.ok() {
             return Err(JsValue::from_str(&body_text(&resp).await));
@@ -177,6 +178,7 @@ impl Live {
                 match LiveEvent::from_sse(&event, &data)? {
                     Some(LiveEvent::Chunk(chunk)) => {
                         crate::term::apply(&self.screen, &writer.push(chunk.stream, &chunk.text))?;
+                        crate::sync::share_figure(&self.figure)?;
                     }
                     Some(LiveEvent::Exit(exit)) => {
                         crate::term::apply(&self.screen, &writer.finish())?;
@@ -192,6 +194,7 @@ impl Live {
                             exit.duration_ms as f64 / 1000.0
                         ));
                         self.figure.set_attribute("data-state", "live-done")?;
+                        crate::sync::share_figure(&self.figure)?;
                     }
                     None => {} // comments and keep-alives
                 }

@@ -139,6 +139,20 @@ async fn fill(
         group.append_child(tile)?;
     }
     group.set_attribute("data-loaded", &tiles.len().to_string())?;
+    // The tiles of earlier chapters push this chapter's down: keep the current one in
+    // view.
+    show_current(document)
+}
+
+/// Scrolls the overview so that the current slide's tile is in the middle.
+pub fn show_current(document: &Document) -> Result<(), JsValue> {
+    if let Some(tile) =
+        document.query_selector("html.deck-overview main section.slide.deck-current")?
+    {
+        let options = web_sys::ScrollIntoViewOptions::new();
+        options.set_block(web_sys::ScrollLogicalPosition::Center);
+        tile.scroll_into_view_with_scroll_into_view_options(&options);
+    }
     Ok(())
 }
 

@@ -17,7 +17,8 @@ use wasm_bindgen::prelude::*;
 use web_sys::{Document, Element, HtmlElement};
 
 use crate::keys::{self, Action};
-use crate::{dom, overview, print, speaker, sync};
+use crate::talk::Talk;
+use crate::{dom, overview, print, speaker, steps, sync};
 
 /// Which view the page shows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -72,6 +73,9 @@ pub struct Deck {
     pub sections: Vec<HtmlElement>,
     view: Cell<View>,
     current: Cell<usize>,
+    /// How many steps of the current slide show.
+    step: Cell<usize>,
+    pub talk: Talk,
     overview: Cell<bool>,
     blackout: Cell<bool>,
     digits: RefCell<String>,
@@ -109,6 +113,8 @@ pub fn start(document: &Document) -> Result<Rc<Deck>, JsValue> {
         sections,
         view: Cell::new(View::Reading),
         current: Cell::new(0),
+        step: Cell::new(0),
+        talk: Talk::read(document),
         overview: Cell::new(false),
         blackout: Cell::new(false),
         digits: RefCell::new(String::new()),
@@ -122,8 +128,11 @@ pub fn start(document: &Document) -> Result<Rc<Deck>, JsValue> {
     });
     set_theme(&root, initial_theme(&root))?;
     if deck.sections.is_empty() {
+        // Nothing to present: show the page as it is.
+        took_over(&root)?;
         return Ok(deck);
     }
+    steps::count_all(&deck.sections)?;
     keys::install(&deck)?;
     overview::install(&deck)?;
     install_history(&deck)?;
@@ -136,8 +145,9 @@ pub fn start(document: &Document) -> Result<Rc<Deck>, JsValue> {
             print::enter(&root, &deck.sections, search_has(&search, "notes"))?;
         }
         View::Slides | View::Speaker => {
-            let at = deck.index_of_hash(&location.hash()?).unwrap_or(0);
-            deck.enter(view, at)?;
+            let hash = location.hash()?;
+            let at = deck.index_of_hash(&hash).unwrap_or(0);
+            deck.enter_at(view, at, steps::of_hash(&hash))?;
         }
     }
     Ok(deck)
@@ -152,6 +162,11 @@ impl Deck {
         self.current.get()
     }
 
+    /// Steps shown on the current slide.
+    pub fn step(&self) -> usize {
+        self.step.get()
+    }
+
     pub fn blackout(&self) -> bool {
         self.blackout.get()
     }
@@ -162,6 +177,11 @@ impl Deck {
 
     /// Switches this page to the slide or speaker view at slide `at` (0-based).
     pub fn enter(self: &Rc<Self>, view: View, at: usize) -> Result<(), JsValue> {
+        self.enter_at(view, at, 0)
+    }
+
+    /// [`Deck::enter`] with `step` steps of the slide shown.
+    pub fn enter_at(self: &Rc<Self>, view: View, at: usize, step: usize) -> Result<(), JsValue> {
         self.view.set(view);
         let class = if view == View::Speaker {
             "deck-speaker"
@@ -175,7 +195,9 @@ impl Deck {
         if self.sync.borrow().is_none() {
             *self.sync.borrow_mut() = sync::Link::open(self)?;
         }
-        self.go(at, Via::Load)
+        self.restore_blackout()?;
+        self.go_step(at, step, Via::Load)?;
+        took_over(&self.root)
     }
 
     /// Back to the reading view, scrolled to the slide that was showing.
@@ -194,8 +216,13 @@ impl Deck {
         Ok(())
     }
 
-    /// Shows slide `n` (0-based, clamped).
+    /// Shows slide `n` (0-based, clamped) with none of its steps.
     pub fn go(&self, n: usize, via: Via) -> Result<(), JsValue> {
+        self.go_step(n, 0, via)
+    }
+
+    /// Shows slide `n` (0-based, clamped) with `step` of its steps ([`steps::ALL`]: all).
+    pub fn go_step(&self, n: usize, step: usize, via: Via) -> Result<(), JsValue> {
         let n = n.min(self.sections.len() - 1);
         let old = self.current.replace(n);
         for i in [old, old + 1] {
@@ -204,6 +231,7 @@ impl Deck {
             }
         }
         self.sections[n].class_list().add_1("deck-current")?;
+        self.step.set(steps::show(&self.sections[n], step)?);
         let speaker = self.view.get() == View::Speaker;
         if speaker && let Some(next) = self.sections.get(n + 1) {
             next.class_list().add_1("deck-next")?;
@@ -213,7 +241,7 @@ impl Deck {
         self.show_count()?;
         fit(&self.sections[n]);
         let history = dom::window()?.history()?;
-        let hash = format!("#{}", slide_hash(n));
+        let hash = format!("#{}", steps::hash(n, self.step.get()));
         match via {
             Via::Local | Via::Remote => {
                 history.push_state_with_url(&JsValue::NULL, "", Some(&hash))?
@@ -222,7 +250,7 @@ impl Deck {
                 let url = with_flag(
                     &dom::window()?.location().href()?,
                     self.view.get().flag(),
-                    &slide_hash(n),
+                    &steps::hash(n, self.step.get()),
                 );
                 history.replace_state_with_url(&JsValue::NULL, "", Some(&url))?
             }
@@ -232,7 +260,7 @@ impl Deck {
             self.post()?;
         }
         if let Some(panel) = self.speaker.borrow().as_ref() {
-            panel.update(self)?;
+            panel.update(self, via)?;
         }
         if self.overview.get() {
             self.sections[n].scroll_into_view_with_bool(false);
@@ -243,34 +271,63 @@ impl Deck {
     /// Tells the other window where this one is.
     fn post(&self) -> Result<(), JsValue> {
         if let Some(link) = self.sync.borrow().as_ref() {
-            link.post(self.current.get() + 1, self.blackout.get())?;
+            link.post(self.current.get() + 1, self.step.get(), self.blackout.get())?;
         }
         Ok(())
     }
 
     /// The other window moved (or blacked out): follow it.
-    pub fn follow(&self, path: &str, slide: usize, black: bool) -> Result<(), JsValue> {
+    pub fn follow(
+        &self,
+        path: &str,
+        slide: usize,
+        step: usize,
+        black: bool,
+    ) -> Result<(), JsValue> {
         let location = dom::window()?.location();
-        if path != location.pathname()? {
-            let url = with_flag(path, self.view.get().flag(), &format!("slide-{slide}"));
-            return location.assign(&url);
-        }
         if black != self.blackout.get() {
-            self.blackout.set(black);
-            self.root
-                .class_list()
-                .toggle_with_force("deck-black", black)?;
+            self.set_blackout(black)?;
         }
         let n = slide.saturating_sub(1);
-        if n != self.current.get() {
-            self.go(n, Via::Remote)?;
+        if path != location.pathname()? {
+            let url = with_flag(path, self.view.get().flag(), &steps::hash(n, step));
+            return location.assign(&url);
+        }
+        if n != self.current.get() || step != self.step.get() {
+            self.go_step(n, step, Via::Remote)?;
+        }
+        Ok(())
+    }
+
+    /// Blackout: the audience sees black. It is kept for this tab (sessionStorage), so
+    /// it survives the page change between chapters.
+    fn set_blackout(&self, black: bool) -> Result<(), JsValue> {
+        self.blackout.set(black);
+        self.root
+            .class_list()
+            .toggle_with_force("deck-black", black)?;
+        if let Some(storage) = dom::window()?.session_storage()? {
+            storage.set_item(BLACKOUT_KEY, if black { "1" } else { "0" })?;
+        }
+        Ok(())
+    }
+
+    fn restore_blackout(&self) -> Result<(), JsValue> {
+        let stored = dom::window()?
+            .session_storage()?
+            .and_then(|s| s.get_item(BLACKOUT_KEY).ok().flatten());
+        if stored.as_deref() == Some("1") {
+            self.set_blackout(true)?;
         }
         Ok(())
     }
 
     fn next(&self) -> Result<(), JsValue> {
         let n = self.current.get();
-        if n + 1 < self.sections.len() {
+        let total = steps::of(&self.sections[n]).len();
+        if let Some(step) = steps::forward(self.step.get(), total) {
+            self.go_step(n, step, Via::Local)
+        } else if n + 1 < self.sections.len() {
             self.go(n + 1, Via::Local)
         } else if let Some(next) = &self.chapters.next {
             self.open_chapter(next, "slide-1")
@@ -281,8 +338,10 @@ impl Deck {
 
     fn previous(&self) -> Result<(), JsValue> {
         let n = self.current.get();
-        if n > 0 {
-            self.go(n - 1, Via::Local)
+        if let Some(step) = steps::backward(self.step.get()) {
+            self.go_step(n, step, Via::Local)
+        } else if n > 0 {
+            self.go_step(n - 1, steps::ALL, Via::Local)
         } else if let Some(previous) = &self.chapters.previous {
             self.open_chapter(previous, "slide-last")
         } else {
@@ -328,7 +387,7 @@ impl Deck {
                 if let Ok(n) = typed.parse::<usize>()
                     && n > 0
                 {
-                    self.go(n - 1, Via::Local)?;
+                    self.jump(n)?;
                 }
                 self.set_overview(false)?;
                 self.show_count()?;
@@ -351,12 +410,18 @@ impl Deck {
                 }
             }
             Action::Blackout => {
-                let black = !self.blackout.get();
-                self.blackout.set(black);
-                self.root
-                    .class_list()
-                    .toggle_with_force("deck-black", black)?;
+                self.set_blackout(!self.blackout.get())?;
                 self.post()?;
+            }
+            Action::NotesDown
+            | Action::NotesUp
+            | Action::NotesLarger
+            | Action::NotesSmaller
+            | Action::TimerToggle
+            | Action::TimerReset => {
+                if let Some(panel) = self.speaker.borrow().as_ref() {
+                    panel.act(action)?;
+                }
             }
             Action::Speaker => {
                 if self.view.get() == View::Slides {
@@ -386,23 +451,57 @@ impl Deck {
             .toggle_with_force("deck-overview", on)?;
         if on {
             overview::load_other_chapters(&self.document)?;
-            self.sections[self.current.get()].scroll_into_view_with_bool(false);
+            overview::show_current(&self.document)?;
         } else {
             fit(&self.sections[self.current.get()]);
         }
         Ok(())
     }
 
-    /// "3 / 12", or the slide number being typed.
+    /// "23 / 45" (the slide's number in the whole talk), or the number being typed.
     fn show_count(&self) -> Result<(), JsValue> {
         let digits = self.digits.borrow();
         let text = if digits.is_empty() {
-            format!("{} / {}", self.current.get() + 1, self.sections.len())
+            let (n, total) = self.talk_position();
+            format!("{n} / {total}")
         } else {
             format!("go to {digits}…")
         };
         self.hud.set_text_content(Some(&text));
         Ok(())
+    }
+
+    /// The current slide's number in the whole talk and the talk's slide count (this
+    /// chapter's when the page does not know the talk).
+    pub fn talk_position(&self) -> (usize, usize) {
+        let n = self.current.get();
+        if self.talk.total == 0 {
+            (n + 1, self.sections.len())
+        } else {
+            (self.talk.number(n), self.talk.total)
+        }
+    }
+
+    /// "A number, then Enter": slide `number` of the whole talk, in whichever chapter.
+    fn jump(&self, number: usize) -> Result<(), JsValue> {
+        let here = self.talk.number(0);
+        if self.talk.total == 0 || (here..here + self.sections.len()).contains(&number) {
+            let n = if self.talk.total == 0 {
+                number
+            } else {
+                number + 1 - here
+            };
+            return self.go(n - 1, Via::Local);
+        }
+        let Some((page, slide)) = self.talk.locate(number) else {
+            return Ok(());
+        };
+        let href = web_sys::Url::new_with_base(
+            &format!("{}{page}", self.talk.root),
+            &dom::window()?.location().href()?,
+        )?
+        .href();
+        self.open_chapter(&href, &format!("slide-{slide}"))
     }
 
     /// The slide of a URL fragment: `#slide-N`, `#slide-last`, or the slide holding the
@@ -430,6 +529,19 @@ impl Deck {
             .position(|s| s.get_bounding_client_rect().bottom() > 80.0)
             .unwrap_or(0))
     }
+}
+
+/// Where the blackout is kept for this tab.
+const BLACKOUT_KEY: &str = "deck-black";
+
+/// The player has taken over the page: the reading page, hidden until now when the URL
+/// asked for the slide or speaker view (`deck-loading`, set before the first paint by
+/// `theme/head.hbs` and `theme/deck.js`), can show as slides. `data-took-over` is when,
+/// for the test that no frame of the reading page shows.
+fn took_over(root: &Element) -> Result<(), JsValue> {
+    let now = dom::window()?.performance().map_or(0.0, |p| p.now());
+    root.set_attribute("data-took-over", &format!("{now:.1}"))?;
+    root.class_list().remove_1("deck-loading")
 }
 
 /// Shrinks a slide whose content is taller than the slide (a long list, say) until it
@@ -499,6 +611,8 @@ fn fill(element: &HtmlElement) -> f64 {
 /// `#slide-7` → 6, `#slide-last` → the last; anything else `None`.
 pub fn slide_of_hash(hash: &str, count: usize) -> Option<usize> {
     let rest = hash.strip_prefix("#slide-")?;
+    // `#slide-7.2` names a step of slide 7 (see `steps`).
+    let rest = rest.split('.').next().unwrap_or(rest);
     if count == 0 {
         return None;
     }
@@ -618,7 +732,7 @@ fn install_history(deck: &Rc<Deck>) -> Result<(), JsValue> {
             .and_then(|w| w.location().hash())
             .unwrap_or_default();
         if let Some(n) = deck.index_of_hash(&hash)
-            && let Err(e) = deck.go(n, Via::History)
+            && let Err(e) = deck.go_step(n, steps::of_hash(&hash), Via::History)
         {
             dom::report(&e);
         }

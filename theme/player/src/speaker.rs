@@ -1,16 +1,22 @@
-//! The speaker window: the same page with `?speaker`, where the CSS shows the current
-//! slide, the next one and the current slide's notes in large type, and this module adds
-//! the panel with the elapsed time (start, pause, reset), the clock and where we are.
-//! The timer lives in localStorage, so it keeps running when the window changes chapter.
+//! The speaker window: the same page with `?speaker`, where the CSS shows the notes
+//! as the largest panel (in type the presenter can size with + and −, remembered), the
+//! current slide and what Next shows (the next step, or the next slide), and this module
+//! adds the panel with the elapsed time (start, pause, reset), the time left and whether
+//! the presenter is ahead of or behind the plan (see [`crate::talk`]), the clock and
+//! where we are in the talk. The timer lives in localStorage, so it keeps running when
+//! the window changes chapter; it starts by itself on the first slide change.
 
+use std::cell::Cell;
 use std::rc::Rc;
 
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 use web_sys::{Element, HtmlElement};
 
-use crate::slides::{Deck, View, slide_hash, with_flag};
-use crate::{dom, overview};
+use crate::keys::Action;
+use crate::slides::{Deck, Via, View, with_flag};
+use crate::talk::{describe_lead, lead};
+use crate::{dom, overview, steps};
 
 /// Opens (or brings back) the speaker window on the current slide.
 pub fn open(deck: &Deck) -> Result<(), JsValue> {
@@ -18,7 +24,7 @@ pub fn open(deck: &Deck) -> Result<(), JsValue> {
     let url = with_flag(
         &window.location().href()?,
         View::Speaker.flag(),
-        &slide_hash(deck.current()),
+        &steps::hash(deck.current(), deck.step()),
     );
     let opened = window.open_with_url_and_target_and_features(
         &url,
@@ -29,7 +35,55 @@ pub fn open(deck: &Deck) -> Result<(), JsValue> {
         web_sys::console::warn_1(&JsValue::from_str(
             "deck: the browser blocked the speaker window; allow pop-ups for this page",
         ));
+        blocked_notice(&deck.document, &url)?;
     }
+    Ok(())
+}
+
+/// When the browser blocks the pop-up: say so, and offer the speaker view as a link (a
+/// click opens a tab even where pop-ups are blocked) or in this very tab. Either way it
+/// follows and drives the audience window like the pop-up would.
+fn blocked_notice(document: &web_sys::Document, url: &str) -> Result<(), JsValue> {
+    if let Some(old) = document.get_element_by_id("deck-popup-blocked") {
+        old.remove();
+    }
+    let notice = dom::element(document, "div", "", "")?;
+    notice.set_id("deck-popup-blocked");
+    notice.set_attribute("role", "alert")?;
+    let text = dom::element(
+        document,
+        "p",
+        "",
+        "The browser blocked the speaker window. Allow pop-ups for this page, or:",
+    )?;
+    let link: HtmlElement = dom::element(document, "a", "deck-speaker-tab", "")?;
+    link.set_text_content(Some("Open the speaker view in a new tab"));
+    link.set_attribute("href", url)?;
+    link.set_attribute("target", "_blank")?;
+    let here = {
+        let url = url.to_string();
+        dom::button(
+            document,
+            "deck-speaker-here",
+            "Speaker view in this tab",
+            "Turn this tab into the speaker view",
+            move || dom::window()?.location().assign(&url),
+        )?
+    };
+    let close = {
+        let notice = notice.clone();
+        dom::button(document, "deck-popup-close", "×", "Close", move || {
+            notice.remove();
+            Ok(())
+        })?
+    };
+    for part in [&text, &link, &here, &close] {
+        notice.append_child(part)?;
+    }
+    document
+        .body()
+        .ok_or_else(|| JsValue::from_str("no <body>"))?
+        .append_child(&notice)?;
     Ok(())
 }
 
@@ -90,6 +144,11 @@ impl Timer {
             .unwrap_or_default()
     }
 
+    /// Never started since the last reset: the first slide change starts it.
+    fn pristine(&self) -> bool {
+        self.since.is_none() && self.banked == 0.0
+    }
+
     fn save(&self) -> Result<(), JsValue> {
         if let Some(storage) = dom::window()?.local_storage()? {
             storage.set_item(TIMER_KEY, &self.encode())?;
@@ -107,7 +166,13 @@ pub fn hms(ms: f64) -> String {
 pub struct Panel {
     position: HtmlElement,
     upnext: HtmlElement,
+    elapsed: HtmlElement,
+    /// The planned start and end (s) of the current slide, for ahead or behind.
+    slot: Rc<Cell<Option<(f64, f64)>>>,
 }
+
+/// The notes' type size, a factor the presenter sets with + and −.
+const NOTES_SCALE_KEY: &str = "deck-notes-scale";
 
 impl Panel {
     pub fn new(deck: &Rc<Deck>) -> Result<Panel, JsValue> {
@@ -117,6 +182,8 @@ impl Panel {
         let position = dom::element(document, "div", "deck-position", "")?;
         let upnext = dom::element(document, "div", "deck-upnext", "")?;
         let elapsed = dom::element(document, "div", "deck-elapsed", "0:00:00")?;
+        let left = dom::element(document, "div", "deck-left", "")?;
+        let pace = dom::element(document, "div", "deck-pace", "")?;
         let clock = dom::element(document, "div", "deck-clock", "")?;
         let toggle = {
             let elapsed = elapsed.clone();
@@ -124,7 +191,7 @@ impl Panel {
                 document,
                 "deck-timer-toggle",
                 "Start",
-                "Start or pause the timer",
+                "Start or pause the timer (Z)",
                 move || {
                     let timer = Timer::load().toggled(js_sys::Date::now());
                     timer.save()?;
@@ -138,21 +205,18 @@ impl Panel {
                 document,
                 "deck-timer-reset",
                 "Reset",
-                "Reset the timer to zero",
-                move || {
-                    let timer = Timer {
-                        since: Timer::load().since.map(|_| js_sys::Date::now()),
-                        banked: 0.0,
-                    };
-                    timer.save()?;
-                    show_timer(&elapsed, timer)
-                },
+                "Reset the timer to zero (R)",
+                move || reset_timer(&elapsed),
             )?
         };
         let buttons = dom::element(document, "div", "deck-timer-buttons", "")?;
         buttons.append_child(&toggle)?;
         buttons.append_child(&reset)?;
-        for part in [&clock, &elapsed] {
+        let times = dom::element(document, "div", "deck-times", "")?;
+        for part in [&elapsed, &left, &pace] {
+            times.append_child(part)?;
+        }
+        for part in [&clock, &times] {
             panel.append_child(part)?;
         }
         panel.append_child(&buttons)?;
@@ -162,20 +226,45 @@ impl Panel {
             .body()
             .ok_or_else(|| JsValue::from_str("no <body>"))?
             .append_child(&panel)?;
+        set_notes_scale(notes_scale())?;
+        let slot = Rc::new(Cell::new(None));
         let tick = {
-            let elapsed = elapsed.clone();
+            let (elapsed, slot, duration) = (elapsed.clone(), Rc::clone(&slot), deck.talk.duration);
             move || {
-                let _ = show_timer(&elapsed, Timer::load());
+                let timer = Timer::load();
+                let _ = show_timer(&elapsed, timer);
+                show_pace(&left, &pace, timer, duration, slot.get());
                 clock.set_text_content(Some(&now_hm()));
             }
         };
         tick();
         dom::every(250, tick)?;
-        Ok(Panel { position, upnext })
+        Ok(Panel {
+            position,
+            upnext,
+            elapsed,
+            slot,
+        })
+    }
+
+    /// The speaker window's own keys.
+    pub fn act(&self, action: Action) -> Result<(), JsValue> {
+        match action {
+            Action::NotesDown | Action::NotesUp => scroll_notes(action == Action::NotesDown),
+            Action::NotesLarger => set_notes_scale(notes_scale() * 1.1),
+            Action::NotesSmaller => set_notes_scale(notes_scale() / 1.1),
+            Action::TimerToggle => {
+                let timer = Timer::load().toggled(js_sys::Date::now());
+                timer.save()?;
+                show_timer(&self.elapsed, timer)
+            }
+            Action::TimerReset => reset_timer(&self.elapsed),
+            _ => Ok(()),
+        }
     }
 
     /// Where we are, and what comes after this chapter's last slide.
-    pub fn update(&self, deck: &Deck) -> Result<(), JsValue> {
+    pub fn update(&self, deck: &Deck, via: Via) -> Result<(), JsValue> {
         let n = deck.current();
         let count = deck.sections.len();
         let title = deck
@@ -183,9 +272,22 @@ impl Panel {
             .query_selector("main h1")?
             .and_then(|h| h.text_content())
             .unwrap_or_default();
+        let (number, total) = deck.talk_position();
+        let steps = steps::of(&deck.sections[n]).len();
+        let step = if steps > 0 {
+            format!(" · step {} of {steps}", deck.step())
+        } else {
+            String::new()
+        };
         self.position
-            .set_text_content(Some(&format!("Slide {} of {count} · {title}", n + 1)));
-        let upnext = if n + 1 < count {
+            .set_text_content(Some(&format!("Slide {number} of {total}{step} · {title}")));
+        self.slot.set(deck.talk.slot(n));
+        if matches!(via, Via::Local | Via::Remote) && Timer::load().pristine() {
+            let timer = Timer::load().toggled(js_sys::Date::now());
+            timer.save()?;
+            show_timer(&self.elapsed, timer)?;
+        }
+        let upnext = if n + 1 < count || deck.step() < steps {
             String::new()
         } else {
             match deck.next_chapter() {
@@ -194,26 +296,139 @@ impl Panel {
             }
         };
         self.upnext.set_text_content(Some(&upnext));
-        self.show_next_chapter(deck, n + 1 == count)?;
+        self.show_next_step(deck)?;
+        self.show_next_chapter(deck, n + 1 == count && deck.step() >= steps)?;
         self.upnext
             .class_list()
             .toggle_with_force("deck-empty", upnext.is_empty())?;
         Ok(())
     }
+
+    /// While the current slide has hidden steps, what Next shows is this slide with one
+    /// more step: a copy of it takes the next slide's place.
+    fn show_next_step(&self, deck: &Deck) -> Result<(), JsValue> {
+        remove_all(&deck.document, "section.deck-next-step")?;
+        let n = deck.current();
+        let section = &deck.sections[n];
+        if deck.step() >= steps::of(section).len() {
+            return Ok(());
+        }
+        if let Some(next) = deck.sections.get(n + 1) {
+            next.class_list().remove_1("deck-next")?;
+        }
+        let copy: Element = section.clone_node_with_deep(true)?.dyn_into()?;
+        copy.remove_attribute("id")?;
+        let inner = copy.query_selector_all("[id], aside.notes, script")?;
+        for i in 0..inner.length() {
+            if let Some(el) = inner.item(i).and_then(|n| n.dyn_into::<Element>().ok()) {
+                if el.matches("aside.notes, script")? {
+                    el.remove();
+                } else {
+                    el.remove_attribute("id")?;
+                }
+            }
+        }
+        copy.class_list().remove_1("deck-current")?;
+        copy.class_list().add_2("deck-next", "deck-next-step")?;
+        steps::show(&copy, deck.step() + 1)?;
+        section
+            .parent_node()
+            .ok_or_else(|| JsValue::from_str("a slide outside the page"))?
+            .append_child(&copy)?;
+        Ok(())
+    }
+}
+
+fn remove_all(document: &web_sys::Document, selector: &str) -> Result<(), JsValue> {
+    let stale = document.query_selector_all(selector)?;
+    for i in 0..stale.length() {
+        if let Some(el) = stale.item(i).and_then(|n| n.dyn_into::<Element>().ok()) {
+            el.remove();
+        }
+    }
+    Ok(())
+}
+
+fn reset_timer(elapsed: &Element) -> Result<(), JsValue> {
+    let timer = Timer {
+        since: Timer::load().since.map(|_| js_sys::Date::now()),
+        banked: 0.0,
+    };
+    timer.save()?;
+    show_timer(elapsed, timer)
+}
+
+/// Time left of the talk and ahead or behind the plan at this slide.
+fn show_pace(
+    left: &Element,
+    pace: &Element,
+    timer: Timer,
+    duration: Option<f64>,
+    slot: Option<(f64, f64)>,
+) {
+    let t = timer.elapsed(js_sys::Date::now()) / 1000.0;
+    let Some(duration) = duration else {
+        left.set_text_content(None);
+        pace.set_text_content(None);
+        return;
+    };
+    let remaining = duration - t;
+    let sign = if remaining < 0.0 { "−" } else { "" };
+    left.set_text_content(Some(&format!(
+        "{sign}{} left",
+        hms(remaining.abs() * 1000.0)
+    )));
+    let lead = slot.map_or(0.0, |slot| lead(t, slot));
+    pace.set_text_content(Some(&describe_lead(lead)));
+    let state = if lead.abs() < 0.5 {
+        "on-time"
+    } else if lead > 0.0 {
+        "ahead"
+    } else {
+        "behind"
+    };
+    let _ = pace.set_attribute("data-pace", state);
+}
+
+fn notes_scale() -> f64 {
+    dom::window()
+        .ok()
+        .and_then(|w| w.local_storage().ok().flatten())
+        .and_then(|s| s.get_item(NOTES_SCALE_KEY).ok().flatten())
+        .and_then(|v| v.parse::<f64>().ok())
+        .filter(|v| v.is_finite())
+        .unwrap_or(1.0)
+}
+
+/// Sets (and remembers) the notes' type size; the CSS multiplies its size by it.
+fn set_notes_scale(scale: f64) -> Result<(), JsValue> {
+    let scale = scale.clamp(0.5, 3.0);
+    let document = dom::document()?;
+    let root: HtmlElement = dom::root(&document)?.dyn_into()?;
+    root.style()
+        .set_property("--deck-notes-scale", &format!("{scale:.3}"))?;
+    if let Some(storage) = dom::window()?.local_storage()? {
+        storage.set_item(NOTES_SCALE_KEY, &format!("{scale:.3}"))?;
+    }
+    Ok(())
+}
+
+/// J and K: the notes scroll by most of their height (the arrows turn slides).
+fn scroll_notes(down: bool) -> Result<(), JsValue> {
+    let document = dom::document()?;
+    let Some(notes) = document.query_selector("section.slide.deck-current aside.notes")? else {
+        return Ok(());
+    };
+    let by = f64::from(notes.client_height()) * 0.8;
+    notes.scroll_by_with_x_and_y(0.0, if down { by } else { -by });
+    Ok(())
 }
 
 impl Panel {
     /// On a chapter's last slide, the next chapter's first slide takes the place of the
     /// next slide (fetched from its page, as the overview does).
     fn show_next_chapter(&self, deck: &Deck, at_end: bool) -> Result<(), JsValue> {
-        let stale = deck
-            .document
-            .query_selector_all("section.deck-next-remote")?;
-        for i in 0..stale.length() {
-            if let Some(el) = stale.item(i).and_then(|n| n.dyn_into::<Element>().ok()) {
-                el.remove();
-            }
-        }
+        remove_all(&deck.document, "section.deck-next-remote")?;
         let (Some(href), true) = (deck.next_chapter(), at_end) else {
             return Ok(());
         };
@@ -311,6 +526,19 @@ mod tests {
         assert_eq!(Timer::decode(&resumed.encode()), Some(resumed));
         assert_eq!(Timer::decode(&paused.encode()), Some(paused));
         assert_eq!(Timer::decode("x"), None);
+    }
+
+    #[test]
+    fn a_reset_timer_is_pristine_until_started() {
+        assert!(Timer::default().pristine());
+        assert!(!Timer::default().toggled(5.0).pristine());
+        assert!(
+            !Timer {
+                since: None,
+                banked: 10.0
+            }
+            .pristine()
+        );
     }
 
     #[test]

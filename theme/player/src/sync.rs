@@ -1,8 +1,9 @@
 //! The main window and the speaker window keep each other on the same slide through a
 //! BroadcastChannel: whichever moves posts where it is, the other follows (changing
 //! chapter when the path differs). A replay started in one window plays in the other
-//! too, so the presenter can start a demo from the speaker window. Same origin only, no
-//! server involved.
+//! too, so the presenter can start a demo from the speaker window, and so does a live
+//! run (Run live): the window that runs it shares the figure as it fills. Same origin
+//! only, no server involved.
 
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -18,10 +19,12 @@ const CHANNEL: &str = "deck-sync";
 /// What one window tells the other.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Message {
-    /// Where a window is: the page's path, the 1-based slide, the blackout.
+    /// Where a window is: the page's path, the 1-based slide, the steps shown, the
+    /// blackout.
     Position {
         path: String,
         slide: usize,
+        step: usize,
         black: bool,
     },
     /// A demo's replay was started at this speed (0: at once).
@@ -30,14 +33,37 @@ pub enum Message {
         demo: String,
         speed: f64,
     },
+    /// A live run's figure as it stands: the terminal's and the caption's HTML and the
+    /// figure's `data-state`.
+    Figure {
+        path: String,
+        demo: String,
+        screen: String,
+        meta: String,
+        state: String,
+    },
 }
 
 impl Message {
     pub fn to_json(&self) -> String {
         match self {
-            Message::Position { path, slide, black } => {
-                serde_json::json!({ "path": path, "slide": slide, "black": black })
+            Message::Position {
+                path,
+                slide,
+                step,
+                black,
+            } => {
+                serde_json::json!({ "path": path, "slide": slide, "step": step, "black": black })
             }
+            Message::Figure {
+                path,
+                demo,
+                screen,
+                meta,
+                state,
+            } => serde_json::json!({
+                "path": path, "figure": demo, "screen": screen, "meta": meta, "state": state
+            }),
             Message::Replay { path, demo, speed } => {
                 serde_json::json!({ "path": path, "replay": demo, "speed": speed })
             }
@@ -55,9 +81,25 @@ impl Message {
                 speed: v.get("speed")?.as_f64()?,
             });
         }
+        if let Some(demo) = v.get("figure") {
+            let text = |key: &str| v.get(key).and_then(|t| t.as_str()).map(String::from);
+            return Some(Message::Figure {
+                path,
+                demo: demo.as_str()?.to_string(),
+                screen: text("screen")?,
+                meta: text("meta")?,
+                state: text("state")?,
+            });
+        }
         Some(Message::Position {
             path,
             slide: usize::try_from(v.get("slide")?.as_u64()?).ok()?,
+            // Older pages sent no step.
+            step: v
+                .get("step")
+                .and_then(|s| s.as_u64())
+                .and_then(|s| usize::try_from(s).ok())
+                .unwrap_or(0),
             black: v.get("black")?.as_bool()?,
         })
     }
@@ -85,7 +127,25 @@ impl Link {
                 return;
             };
             let result = match message {
-                Message::Position { path, slide, black } => deck.follow(&path, slide, black),
+                Message::Position {
+                    path,
+                    slide,
+                    step,
+                    black,
+                } => deck.follow(&path, slide, step, black),
+                Message::Figure {
+                    path,
+                    demo,
+                    screen,
+                    meta,
+                    state,
+                } => here(&path).and_then(|here| {
+                    if here {
+                        show_figure(&demo, &screen, &meta, &state)
+                    } else {
+                        Ok(())
+                    }
+                }),
                 Message::Replay { path, demo, speed } => here(&path).and_then(|here| {
                     if here {
                         replay::replay_demo(&demo, speed)
@@ -102,10 +162,11 @@ impl Link {
         Ok(Some(Link { channel }))
     }
 
-    pub fn post(&self, slide: usize, black: bool) -> Result<(), JsValue> {
+    pub fn post(&self, slide: usize, step: usize, black: bool) -> Result<(), JsValue> {
         let message = Message::Position {
             path: dom::window()?.location().pathname()?,
             slide,
+            step,
             black,
         };
         self.channel
@@ -127,6 +188,56 @@ pub fn announce_replay(demo: &str, speed: f64) -> Result<(), JsValue> {
     })
 }
 
+/// Tells the other window how a live run's figure looks now (called by `live` as the
+/// run's output arrives), so a run started in either window plays in both.
+pub fn share_figure(figure: &web_sys::Element) -> Result<(), JsValue> {
+    let Some(demo) = figure.get_attribute("data-demo") else {
+        return Ok(());
+    };
+    let html = |selector: &str| -> Result<String, JsValue> {
+        Ok(figure
+            .query_selector(selector)?
+            .map(|el| el.inner_html())
+            .unwrap_or_default())
+    };
+    let message = Message::Figure {
+        path: dom::window()?.location().pathname()?,
+        demo,
+        screen: html("pre.terminal samp")?,
+        meta: html(".demo-meta")?,
+        state: figure.get_attribute("data-state").unwrap_or_default(),
+    };
+    CURRENT.with(|c| match c.borrow().as_ref() {
+        Some(channel) => channel.post_message(&JsValue::from_str(&message.to_json())),
+        None => Ok(()),
+    })
+}
+
+/// Shows what the other window's live run shows, in this page's figure of that demo.
+fn show_figure(demo: &str, screen: &str, meta: &str, state: &str) -> Result<(), JsValue> {
+    let document = dom::document()?;
+    let figures = document.query_selector_all("figure.demo[data-demo]")?;
+    for i in 0..figures.length() {
+        let Some(figure) = figures
+            .item(i)
+            .and_then(|n| wasm_bindgen::JsCast::dyn_into::<web_sys::Element>(n).ok())
+        else {
+            continue;
+        };
+        if figure.get_attribute("data-demo").as_deref() != Some(demo) {
+            continue;
+        }
+        if let Some(samp) = figure.query_selector("pre.terminal samp")? {
+            samp.set_inner_html(screen);
+        }
+        if let Some(el) = figure.query_selector(".demo-meta")? {
+            el.set_inner_html(meta);
+        }
+        figure.set_attribute("data-state", state)?;
+    }
+    Ok(())
+}
+
 fn here(path: &str) -> Result<bool, JsValue> {
     Ok(dom::window()?.location().pathname()? == path)
 }
@@ -141,7 +252,15 @@ mod tests {
             Message::Position {
                 path: "/talk/one.html".into(),
                 slide: 3,
+                step: 2,
                 black: true,
+            },
+            Message::Figure {
+                path: "/talk/one.html".into(),
+                demo: "peek".into(),
+                screen: "<span>out</span>".into(),
+                meta: "live run".into(),
+                state: "live".into(),
             },
             Message::Replay {
                 path: "/talk/one.html".into(),

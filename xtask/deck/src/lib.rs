@@ -12,6 +12,10 @@
 //! command = "cargo run --quiet --package deck --bin mdbook-deck"
 //! demos = "demos"   # the demos crate, relative to the book root (optional)
 //! strict = true      # warnings are errors (optional; also `DECK_STRICT=1`)
+//! duration = "40m"   # the talk's length, for the speaker window's pacing (optional)
+//!
+//! [preprocessor.deck.budgets]  # optional: some chapters' own share of the duration
+//! "tcp.md" = "8m"
 //! subtitle = "..."   # the title slide (each optional): subtitle, speaker, event,
 //! speaker = "..."    # date, and url (the address of the online version)
 //! event = "..."
@@ -29,6 +33,7 @@ pub mod chart;
 pub mod config;
 pub mod diagram;
 pub mod figure;
+pub mod pacing;
 pub mod rst;
 pub mod slides;
 pub mod title;
@@ -61,6 +66,8 @@ impl Preprocessor for Deck {
         let strict = deck.strict();
         let mut demos = Demos::new(deck.demos_dir(&ctx.root))?;
         let config = browser_config(&deck);
+        let pace = Pace::from_config(&deck)?;
+        let mut chapters = Vec::new();
         let rst_options = rst_options(&deck, &book)?;
         let title = title_config(ctx, &deck);
         let mut first_chapter = true;
@@ -99,12 +106,16 @@ impl Preprocessor for Deck {
                 chapter.content = converted.markdown.clone();
                 rst_lines = Some(converted);
             }
+            chapters.push(pacing::Chapter {
+                file: source.to_string_lossy().replace('\\', "/"),
+                slides: pacing::loads(&chapter.content),
+            });
             match slides::to_slides(&chapter.content, &mut demos) {
                 Ok(mut converted) => {
                     if std::mem::take(&mut first_chapter) && title.is_set() {
                         converted = title::apply(&converted, &title);
                     }
-                    chapter.content = format!("{config}{converted}");
+                    chapter.content = converted;
                 }
                 Err(problems) => {
                     errors.extend(problems.into_iter().map(|p| {
@@ -121,6 +132,17 @@ impl Preprocessor for Deck {
                 errors.join("\n  ")
             );
         }
+        let talk = pace.talk(&chapters)?;
+        let mut index = 0;
+        book.for_each_chapter_mut(|chapter| {
+            if chapter.source_path.is_none() {
+                return;
+            }
+            let here = talk.get(index).map(String::as_str).unwrap_or_default();
+            index += 1;
+            let settings = config.replace(" hidden>", &format!("{here} hidden>"));
+            chapter.content = format!("{settings}{}", chapter.content);
+        });
         Ok(book)
     }
 }
@@ -163,6 +185,83 @@ fn browser_config(deck: &DeckConfig) -> String {
         "<div class=\"deck-config\" data-aspect=\"{}\" hidden></div>\n\n",
         figure::escape(deck.aspect())
     )
+}
+
+/// The pacing keys of `[preprocessor.deck]`: `duration` and `budgets`.
+struct Pace {
+    duration: Option<f64>,
+    budgets: std::collections::BTreeMap<String, f64>,
+}
+
+impl Pace {
+    fn from_config(deck: &DeckConfig) -> Result<Pace> {
+        let duration = deck
+            .duration
+            .as_deref()
+            .map(pacing::parse_duration)
+            .transpose()
+            .map_err(|e| anyhow::anyhow!("preprocessor.deck.duration in book.toml: {e}"))?;
+        let raw = deck.budgets.clone();
+        let mut budgets = std::collections::BTreeMap::new();
+        for (file, text) in raw {
+            let seconds = pacing::parse_duration(&text).map_err(|e| {
+                anyhow::anyhow!("preprocessor.deck.budgets.\"{file}\" in book.toml: {e}")
+            })?;
+            budgets.insert(file, seconds);
+        }
+        anyhow::ensure!(
+            duration.is_some() || budgets.is_empty(),
+            "preprocessor.deck.budgets in book.toml needs a duration (e.g. duration = \"40m\")"
+        );
+        Ok(Pace { duration, budgets })
+    }
+
+    /// Per chapter, the attributes the player reads: where the chapter's slides stand in
+    /// the whole talk (`data-first`, `data-total`), every chapter's page and first slide
+    /// (`data-chapters`, for "a number, then Enter") and, with a duration, the plan
+    /// (`data-duration`, `data-plan`: each slide's planned start in seconds, then the
+    /// chapter's planned end).
+    fn talk(&self, chapters: &[pacing::Chapter]) -> Result<Vec<String>> {
+        let total: usize = chapters.iter().map(|c| c.slides.len()).sum();
+        let plan = match self.duration {
+            Some(d) => Some(
+                pacing::plan(d, &self.budgets, chapters)
+                    .map_err(|e| anyhow::anyhow!("preprocessor.deck in book.toml: {e}"))?,
+            ),
+            None => None,
+        };
+        let mut first = 1;
+        let mut pages = Vec::new();
+        for chapter in chapters {
+            let page = Path::new(&chapter.file).with_extension("html");
+            pages.push(format!("{} {first}", page.to_string_lossy()));
+            first += chapter.slides.len();
+        }
+        let pages = figure::escape(&pages.join(","));
+        let mut first = 1;
+        let mut out = Vec::new();
+        for (i, chapter) in chapters.iter().enumerate() {
+            // The pages in `data-chapters` are relative to the book's root.
+            let depth = Path::new(&chapter.file)
+                .components()
+                .count()
+                .saturating_sub(1);
+            let mut attrs = format!(
+                " data-first=\"{first}\" data-total=\"{total}\" data-chapters=\"{pages}\" data-root=\"{}\"",
+                "../".repeat(depth)
+            );
+            if let (Some(d), Some(plan)) = (self.duration, &plan) {
+                let starts: Vec<String> = plan[i].iter().map(|t| format!("{t:.1}")).collect();
+                attrs.push_str(&format!(
+                    " data-duration=\"{d}\" data-plan=\"{}\"",
+                    starts.join(",")
+                ));
+            }
+            first += chapter.slides.len();
+            out.push(attrs);
+        }
+        Ok(out)
+    }
 }
 
 /// The title slide: the book's title and the deck's title keys (see [`title`]).
@@ -335,6 +434,52 @@ mod tests {
         fn drop(&mut self) {
             let _ = std::fs::remove_dir_all(&self.0);
         }
+    }
+
+    #[test]
+    fn every_chapter_knows_its_place_in_the_talk_and_its_plan() {
+        let load = pacing::SlideLoad {
+            spoken_words: 10,
+            demos: 0,
+        };
+        let chapters = vec![
+            pacing::Chapter {
+                file: "a.md".into(),
+                slides: vec![load; 3],
+            },
+            pacing::Chapter {
+                file: "part/b.md".into(),
+                slides: vec![load; 2],
+            },
+        ];
+        let pace = Pace {
+            duration: Some(500.0),
+            budgets: Default::default(),
+        };
+        let attrs = pace.talk(&chapters).unwrap();
+        assert!(
+            attrs[0].contains(" data-first=\"1\" data-total=\"5\""),
+            "{}",
+            attrs[0]
+        );
+        assert!(attrs[1].contains(" data-first=\"4\""), "{}", attrs[1]);
+        assert!(
+            attrs[0].contains("data-chapters=\"a.html 1,part/b.html 4\""),
+            "{}",
+            attrs[0]
+        );
+        assert!(attrs[0].contains("data-root=\"\""), "{}", attrs[0]);
+        assert!(attrs[1].contains("data-root=\"../\""), "{}", attrs[1]);
+        assert!(
+            attrs[1].contains("data-plan=\"300.0,400.0,500.0\""),
+            "{}",
+            attrs[1]
+        );
+        let untimed = Pace {
+            duration: None,
+            budgets: Default::default(),
+        };
+        assert!(!untimed.talk(&chapters).unwrap()[0].contains("data-plan"));
     }
 
     #[test]

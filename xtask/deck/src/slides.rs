@@ -16,6 +16,11 @@
 //!    mid-sentence) is an error, not silently kept.
 //! 6. A fenced code block whose info string is `svgbob` becomes that ASCII diagram drawn
 //!    as inline SVG (see [`crate::diagram`]).
+//! 7. A paragraph that is exactly `<!-- pause -->` (as in presenterm) makes what follows
+//!    it on the slide, up to the next pause, the notes or the slide's end, one step,
+//!    wrapped in `<div class="deck-step deck-pause">` (the CSS makes the wrapper
+//!    transparent to the slide's layout): the player reveals steps one by one. In the
+//!    notes a pause means nothing and is dropped.
 //!
 //! The output is the same Markdown, wrapped in `<section class="slide">` and
 //! `<aside class="notes">` HTML blocks. Everything not matched above is copied byte for
@@ -41,13 +46,14 @@ pub fn parser(text: &str) -> Parser<'_> {
 }
 
 #[derive(Debug, PartialEq, Eq)]
-enum Kind {
+pub(crate) enum Kind {
     SlideTitle,
     Break,
     NotesMarker,
     Demo(String),
     Chart { demo: String, metrics: Vec<String> },
     Diagram(String),
+    Pause,
     Other,
 }
 
@@ -76,9 +82,9 @@ pub fn parse_chart_directive(text: &str) -> Option<Result<(String, Vec<String>),
     })
 }
 
-struct Block {
-    range: Range<usize>,
-    kind: Kind,
+pub(crate) struct Block {
+    pub(crate) range: Range<usize>,
+    pub(crate) kind: Kind,
 }
 
 /// The words of `{{#KEYWORD word...}}` when the trimmed `text` is exactly that
@@ -136,7 +142,7 @@ fn directive(paragraph: &str) -> Option<Result<Kind, String>> {
         .map(|chart| chart.map(|(demo, metrics)| Kind::Chart { demo, metrics }))
 }
 
-fn top_level_blocks(src: &str, problems: &mut Vec<Problem>) -> Vec<Block> {
+pub(crate) fn top_level_blocks(src: &str, problems: &mut Vec<Problem>) -> Vec<Block> {
     let mut blocks = Vec::new();
     let mut depth = 0usize;
     let mut start = 0;
@@ -173,6 +179,7 @@ fn top_level_blocks(src: &str, problems: &mut Vec<Problem>) -> Vec<Block> {
                     let paragraph = end == TagEnd::Paragraph && !has_code;
                     let kind = match first_tag.take() {
                         Some(Tag::Heading { level, .. }) if (level as u8) <= 2 => Kind::SlideTitle,
+                        Some(Tag::HtmlBlock) if is_pause(&src[start..range.end]) => Kind::Pause,
                         Some(Tag::CodeBlock(CodeBlockKind::Fenced(info)))
                             if info.split_whitespace().next() == Some("svgbob") =>
                         {
@@ -230,6 +237,13 @@ fn top_level_blocks(src: &str, problems: &mut Vec<Problem>) -> Vec<Block> {
             _ => {}
         }
     }
+    // pulldown-cmark 0.13 can end a definition list where the paragraph after it ends
+    // (found by the rST fuzzer): a block ends where the next one starts, at the latest.
+    for k in 1..blocks.len() {
+        let next = blocks[k].range.start;
+        let previous = &mut blocks[k - 1].range;
+        previous.end = previous.end.clamp(previous.start, next.max(previous.start));
+    }
     blocks
 }
 
@@ -242,9 +256,11 @@ pub fn to_slides(src: &str, embed: &mut dyn Embed) -> Result<String, Vec<Problem
     let mut slides = 0usize;
     let mut in_slide = false;
     let mut in_notes = false;
+    let mut in_step = false;
     let mut copied_to = 0;
 
-    let close = |out: &mut String, in_slide: &mut bool, in_notes: &mut bool| {
+    let close = |out: &mut String, in_slide: &mut bool, in_notes: &mut bool, in_step: &mut bool| {
+        close_step(out, in_step);
         if *in_notes {
             out.push_str("\n\n</aside>");
             *in_notes = false;
@@ -268,7 +284,7 @@ pub fn to_slides(src: &str, embed: &mut dyn Embed) -> Result<String, Vec<Problem
         copied_to = block.range.end;
         match &block.kind {
             Kind::SlideTitle | Kind::Break => {
-                close(&mut out, &mut in_slide, &mut in_notes);
+                close(&mut out, &mut in_slide, &mut in_notes, &mut in_step);
                 open(&mut out, &mut slides, &mut in_slide);
                 if block.kind == Kind::SlideTitle {
                     out.push_str(&src[block.range.clone()]);
@@ -284,8 +300,17 @@ pub fn to_slides(src: &str, embed: &mut dyn Embed) -> Result<String, Vec<Problem
                         message: "a second `Notes:` on the same slide".into(),
                     });
                 }
+                close_step(&mut out, &mut in_step);
                 out.push_str("\n\n<aside class=\"notes\">\n\n");
                 in_notes = true;
+            }
+            Kind::Pause => {
+                if !in_slide {
+                    open(&mut out, &mut slides, &mut in_slide);
+                }
+                if !in_notes {
+                    open_step(&mut out, &mut in_step);
+                }
             }
             Kind::Demo(_) | Kind::Chart { .. } | Kind::Diagram(_) | Kind::Other => {
                 if !in_slide {
@@ -295,7 +320,11 @@ pub fn to_slides(src: &str, embed: &mut dyn Embed) -> Result<String, Vec<Problem
                     Kind::Demo(name) => embed.demo(name),
                     Kind::Chart { demo, metrics } => embed.chart(demo, metrics),
                     Kind::Diagram(ascii) => diagram::render(ascii),
-                    Kind::Other | Kind::SlideTitle | Kind::Break | Kind::NotesMarker => {
+                    Kind::Other
+                    | Kind::SlideTitle
+                    | Kind::Break
+                    | Kind::NotesMarker
+                    | Kind::Pause => {
                         out.push_str(&src[block.range.clone()]);
                         continue;
                     }
@@ -315,12 +344,35 @@ pub fn to_slides(src: &str, embed: &mut dyn Embed) -> Result<String, Vec<Problem
         }
     }
     out.push_str(&src[copied_to..]);
-    close(&mut out, &mut in_slide, &mut in_notes);
+    close(&mut out, &mut in_slide, &mut in_notes, &mut in_step);
     if problems.is_empty() {
         Ok(out)
     } else {
         problems.sort_by_key(|p| p.line);
         Err(problems)
+    }
+}
+
+/// Whether an HTML block is the step marker `<!-- pause -->` (spaces inside may vary).
+fn is_pause(html: &str) -> bool {
+    html.trim()
+        .strip_prefix("<!--")
+        .and_then(|rest| rest.strip_suffix("-->"))
+        .is_some_and(|inner| inner.trim() == "pause")
+}
+
+/// Starts a step (ending the one before): everything up to the next pause, the notes
+/// or the slide's end is revealed at once.
+fn open_step(out: &mut String, in_step: &mut bool) {
+    close_step(out, in_step);
+    out.push_str("\n\n<div class=\"deck-step deck-pause\">\n\n");
+    *in_step = true;
+}
+
+fn close_step(out: &mut String, in_step: &mut bool) {
+    if *in_step {
+        out.push_str("\n\n</div>");
+        *in_step = false;
     }
 }
 
@@ -379,6 +431,13 @@ mod tests {
 
     fn slides(src: &str) -> String {
         to_slides(src, &mut FakeDemos).unwrap()
+    }
+
+    #[test]
+    fn a_definition_list_then_a_paragraph_keeps_both_once() {
+        let out = slides("term\n:ref:`\n\nAfter <a href=\"x\">x</a>\n");
+        assert_eq!(out.matches("After").count(), 1, "{out}");
+        assert_eq!(out.matches("term").count(), 1, "{out}");
     }
 
     #[test]
@@ -537,6 +596,38 @@ mod tests {
                 .contains("`{{#demo a b}}` takes exactly one")
         );
         assert_eq!(parse_chart_directive("{{#demo x}}"), None);
+    }
+
+    #[test]
+    fn pauses_make_steps_up_to_the_next_pause_or_the_notes() {
+        let out = slides(
+            "## A\n\nalways\n\n<!-- pause -->\n\n- one\n\n<!--pause-->\n\n- two\n\nNotes:\n\nsaid\n\n<!-- pause -->\n\nmore\n\n## B\n\nplain\n",
+        );
+        assert_eq!(
+            out.matches("<div class=\"deck-step deck-pause\">").count(),
+            2,
+            "{out}"
+        );
+        assert_eq!(out.matches("</div>").count(), 2, "{out}");
+        let first = out.find("<div class=\"deck-step deck-pause\">").unwrap();
+        assert!(out[..first].contains("always"), "{out}");
+        let steps_end = out.rfind("</div>").unwrap();
+        assert!(out[first..steps_end].contains("- two"), "{out}");
+        assert!(
+            steps_end < out.find("<aside").unwrap(),
+            "steps end before the notes: {out}"
+        );
+        assert!(!out.contains("<!--"), "the markers are gone: {out}");
+        assert!(out[out.find("<aside").unwrap()..].contains("more"), "{out}");
+        assert_eq!(count_slides(&out), 2);
+    }
+
+    #[test]
+    fn a_step_ends_with_its_slide() {
+        let out = slides("## A\n\nx\n\n<!-- pause -->\n\ny\n\n## B\n\nz\n");
+        let close = out.find("</div>").unwrap();
+        assert!(close < out.find("## B").unwrap(), "{out}");
+        assert!(!slides("## A\n\n<!-- not a pause -->\n").contains("deck-step"));
     }
 
     #[test]

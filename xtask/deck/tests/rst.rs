@@ -601,6 +601,21 @@ fn strict_mode_from_the_environment_through_the_command() {
 
 /// CPU time this thread has run (Linux's schedstat, in nanoseconds): unlike wall time,
 /// it does not grow when other processes take the CPU.
+/// The construct fixtures (compared with Sphinx in `rst_constructs.rs`).
+fn constructs() -> Vec<String> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/rst/constructs");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .expect("reading tests/rst/constructs")
+        .map(|e| e.expect("a directory entry").path())
+        .filter(|p| p.extension().is_some_and(|e| e == "rst"))
+        .collect();
+    files.sort();
+    files
+        .iter()
+        .map(|p| std::fs::read_to_string(p).expect("reading a construct fixture"))
+        .collect()
+}
+
 fn thread_cpu() -> Option<Duration> {
     let stat = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
     let ns: u64 = stat.split_whitespace().next()?.parse().ok()?;
@@ -664,8 +679,39 @@ fn time_is_linear_in_the_input() {
     ]
     .iter()
     .map(|f| fixture(f) + "\n\n")
+    .chain(constructs().into_iter().map(|c| c + "\n\n"))
     .collect();
     assert_linear("fixtures", |n| all.repeat(n), 4);
+    // Tables, long and wide (grid cells are found by scanning their borders), a csv
+    // quote that never closes, math groups that never close.
+    assert_linear(
+        "grid rows",
+        |n| {
+            format!(
+                "+---+---+\n{}",
+                "| a | b |\n+---+   +\n".repeat(n) + "| c |   |\n+---+---+\n"
+            )
+        },
+        400,
+    );
+    assert_linear(
+        "grid columns",
+        |n| {
+            let border = "+---".repeat(n) + "+\n";
+            format!("{border}{}|\n{border}", "| a ".repeat(n))
+        },
+        400,
+    );
+    assert_linear(
+        "csv quote",
+        |n| format!(".. csv-table::\n\n   \"a\n{}", "   b, c\n".repeat(n)),
+        2000,
+    );
+    assert_linear(
+        "math groups",
+        |n| format!(".. math::\n\n   {}\n", "^{".repeat(n)),
+        2000,
+    );
     // Inputs built to defeat naive scanning: start-strings without end-strings, which
     // a naive reader searches to the end of the text for, again and again.
     for piece in [
@@ -693,4 +739,14 @@ fn time_is_linear_in_the_input() {
     );
     assert_linear("open tables", |n| "=== ===\nx   y\n\n".repeat(n), 500);
     assert_linear("block quotes", |n| "a\n\n  b\n\n".repeat(n), 1000);
+}
+
+#[test]
+fn a_line_starting_with_a_colon_stays_in_its_paragraph() {
+    // mdBook's Markdown reads `text` + `: more` as a definition list.
+    let c = rst::to_markdown("T\n=\n\nsee\n: this line\n");
+    assert!(c.warnings.is_empty(), "{:?}", c.warnings);
+    let html = html_of(&c);
+    assert!(!html.contains("<dl"), "{html}");
+    assert!(html.contains("see\n: this line"), "{html}");
 }

@@ -58,6 +58,15 @@ fn main_slides() -> Vec<Slide> {
     slides().into_iter().filter(|s| s.main).collect()
 }
 
+/// Whether a slide is the title slide: the first chapter's first, titled as the book.
+fn is_title_slide(s: &Slide) -> bool {
+    s.number == 1
+        && s.title == talk::book_title(&talk::repo())
+        && talk::chapters(&talk::repo())
+            .first()
+            .is_some_and(|c| c.file == s.chapter)
+}
+
 #[test]
 fn the_main_talk_has_at_most_45_slides() {
     let main = main_slides();
@@ -328,7 +337,8 @@ fn each_section_opens_with_a_question_and_reveals_after_a_pause() {
     let mut sections = 0;
     for chapter in talk::chapters(&talk::repo()).iter().filter(|c| c.main) {
         let slides = talk::chapter_slides(&talk::repo(), chapter);
-        let Some(first) = slides.first() else {
+        // The title slide names the talk; the first chapter's question comes after it.
+        let Some(first) = slides.iter().find(|s| !is_title_slide(s)) else {
             wrong.push(format!("{}: no slides", chapter.file));
             continue;
         };
@@ -357,7 +367,8 @@ fn each_section_opens_with_a_question_and_reveals_after_a_pause() {
 #[test]
 fn the_talk_ends_with_monday_commands_the_corrections_and_the_hook() {
     let main = main_slides();
-    let (Some(hook), [.., monday, table]) = (main.first(), main.as_slice()) else {
+    let hook = main.iter().find(|s| !is_title_slide(s));
+    let (Some(hook), [.., monday, table]) = (hook, main.as_slice()) else {
         panic!("the main talk has fewer than two slides");
     };
     let mut wrong = Vec::new();

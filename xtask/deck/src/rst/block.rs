@@ -936,6 +936,21 @@ impl Reader {
             });
             return end;
         }
+        self.titled_or_text(lines, i, depth, titles, out)
+    }
+
+    /// An overlined title, a transition, an underlined title, a definition list or a
+    /// paragraph, starting at the non-blank line `i`.
+    fn titled_or_text(
+        &mut self,
+        lines: &[Line],
+        i: usize,
+        depth: usize,
+        titles: bool,
+        out: &mut Vec<Block>,
+    ) -> usize {
+        let l = lines[i];
+        let t = l.text;
         if let Some((c, len)) = adornment_line(t) {
             // An overlined title: overline, title, underline.
             if titles

@@ -199,7 +199,7 @@ fn version_note(r: &mut Reader, call: &Call, out: &mut Vec<Block>) {
     call.push(
         out,
         Kind::Classed {
-            classes: vec![format!("version{}", &lower[7.min(lower.len())..])],
+            classes: vec![lower],
             body,
         },
     );

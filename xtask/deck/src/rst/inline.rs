@@ -1130,7 +1130,8 @@ impl Run<'_> {
                     '<' => out.push_str("&lt;"),
                     '>' => out.push_str("&gt;"),
                     '&' => out.push_str("&amp;"),
-                    '#' | '-' | '+' | '=' if bol => {
+                    // `:` too: mdBook reads `term` + `: text` as a definition list.
+                    '#' | '-' | '+' | '=' | ':' if bol => {
                         out.push('\\');
                         out.push(c);
                     }

@@ -1,22 +1,36 @@
 //! reStructuredText chapters, read the way hieroglyph (the Sphinx slide builder) reads
 //! them, and turned into the Markdown + HTML that [`crate::slides`] makes slides of.
 //!
-//! A chapter whose file ends in `.rst` goes through [`to_markdown`] first; everything
-//! after that (slides, notes, demo figures) is the same as for a Markdown chapter.
+//! A chapter whose file ends in `.rst` goes through [`convert`] first; everything after
+//! that (slides, notes, demo figures) is the same as for a Markdown chapter.
+//!
+//! The modules: `block` reads lines into blocks (docutils' indentation rules), with
+//! `directive` (one function per directive, in a table), `table` and `include`;
+//! `inline` reads inline markup once all targets are known; `render` turns blocks into
+//! Markdown and decides where slides start; `math` makes LaTeX readable.
 //!
 //! # What is understood
 //!
-//! Slides (hieroglyph's rules):
-//! - First- and second-level section titles start a slide (`#`, `##`); deeper ones stay
-//!   inside it. Titles are underlined, or over- and underlined, with any punctuation
-//!   character; levels follow the order in which the styles first appear, as in docutils.
+//! Slides (hieroglyph 2.1's rules, checked against hieroglyph itself on the talks in
+//! `tests/corpus/`):
+//! - Section titles down to `slide_levels` (3 by default; [`Options`], or
+//!   `.. slideconf::` with `:slide_levels:`) start a slide; deeper ones stay inside it.
+//!   A slide of level 1 or 2 is a `#`/`##` heading, a deeper one a break and `###`.
+//!   Titles are underlined, or over- and underlined, with any punctuation character;
+//!   levels follow the order in which the styles first appear, as in docutils.
+//!   `.. slideconf::` with `:autoslides: False` makes only `.. slide::` slides; the rest
+//!   is for the reading view.
 //! - `.. note::` is a speaker note. Notes may appear anywhere in a slide; they are moved
 //!   to its end (after a `Notes:` paragraph), hidden in the slide view.
-//! - `.. nextslide::` starts a new slide with the previous slide's title (or the title
-//!   given as its argument; `:increment:` numbers it). `.. slide:: TITLE` is a slide with
-//!   its content in the directive (`:level:` 1 or 2, default 2).
+//! - `.. nextslide::` continues the current section on a new slide with its title (or
+//!   the title given; `:increment:` numbers untitled ones from the section's title); one
+//!   with nothing after it in its section makes no slide. `.. slide:: [TITLE]` is a
+//!   slide with its content in the directive, at `:level:` or the current section's.
 //! - `.. ifslides::` / `.. ifnotslides::`: content only in the slide view / only in the
-//!   reading view (`<div class="only-slides">` / `<div class="only-reading">`).
+//!   reading view (`<div class="only-slides">` / `<div class="only-reading">`); titles
+//!   and `nextslide` inside `ifslides` split slides.
+//! - `.. rst-class:: build`: each child of the next element (or of the directive's
+//!   content) is one step of the slide (`class="deck-step"`, revealed by the player).
 //! - `.. demo:: NAME` and a paragraph that is exactly `{{#demo NAME}}` embed a demo;
 //!   `.. chart:: DEMO METRIC...` and `{{#chart DEMO METRIC...}}` a chart of its metrics.
 //!   `.. code-block:: svgbob` is drawn as a diagram, as in Markdown.
@@ -24,25 +38,33 @@
 //!   content) those classes; before a title they go on the heading. `.. container::`.
 //!
 //! Body: paragraphs; bullet lists (`-`, `*`, `+`, `•`) and enumerated lists (`1.`, `(a)`,
-//! `iv)`, `#.`), nested; definition lists (tab-indented ones too, with ` : classifier`);
-//! field lists; block quotes (with `-- attribution`); line blocks (`| `); simple and grid
-//! tables (column spans in grid tables; no row spans); `::` literal blocks (indented or
-//! quoted); `.. code-block:: LANG` (also `code`, `sourcecode`; `.. highlight:: LANG`
-//! sets the language of later `::` blocks); `.. parsed-literal::`; doctest blocks;
-//! transitions (`<hr>`); `.. figure::` and `.. image::` with `:alt:`, `:width:`,
-//! `:height:`, `:class:`, `:align:`, `:target:` (`:scale:`, `:name:` accepted), a caption
-//! and a legend; admonitions `warning`, `tip`, `caution`, `danger`, `error`, `hint`,
-//! `important`, `attention`, `seealso` and `.. admonition:: TITLE`, `topic`, `sidebar`
-//! (visible boxes: `<div class="admonition warning">`); `rubric`; `epigraph`,
-//! `highlights`, `pull-quote`; `.. raw:: html`; footnotes `.. [1]` / `[1]_`; comments.
+//! `iv)`, `#.`), nested (items indented as docutils: a deeper bullet right after the
+//! text is a definition list); definition lists (with ` : classifier`); field lists;
+//! option lists; block quotes (with `-- attribution`); line blocks (`| `); simple and
+//! grid tables with row and column spans, `list-table`, `csv-table`, `table`; `::`
+//! literal blocks (indented or quoted); `.. code-block:: LANG` (also `code`,
+//! `sourcecode`) with `:caption:`, `:linenos:`, `:lineno-start:`, `:emphasize-lines:`;
+//! `.. highlight:: LANG`; `literalinclude` and `include` (inside the book only: anything
+//! else is an error); `testcode`, `testoutput`, `doctest`; `.. parsed-literal::`;
+//! doctest blocks; transitions (`<hr>`); `.. figure::` and `.. image::` with `:alt:`,
+//! `:width:`, `:height:`, `:class:`, `:align:`, `:target:`, `:figwidth:`, a caption and
+//! a legend; admonitions (`warning`, `tip`, ..., `todo`, `admonition`, `topic`,
+//! `sidebar`; visible boxes), `versionadded`/`versionchanged`/`deprecated`; `rubric`,
+//! `centered`, `epigraph`, `highlights`, `pull-quote`, `glossary`, `hlist`; `math` (as
+//! readable text: no MathJax); `only` (kept for HTML), `toctree` (hidden: nothing;
+//! else links), `contents`; domain objects (`py:function`, `confval`, autodoc: the
+//! signature and body; autodoc cannot read docstrings); `.. raw:: html`; footnotes
+//! (`[1]_`, `[#]_`, `[#label]_`, numbered as docutils, linked); comments.
 //!
 //! Inline: `*emphasis*`, `**strong**`, ``` ``literal`` ```, `` `interpreted` `` (a
 //! citation), roles (`:emphasis:`, `:strong:`, `:literal:`, `:code:`, `:sub:`, `:sup:`,
-//! `:title:`, `:abbr:`, `:kbd:`, `:file:`, `:command:`, `:manpage:`, `:rfc:`, `:pep:`,
-//! `:ref:`/`:doc:`/`:term:` as plain text, and a few more); hyperlinks `name_`,
-//! `` `a phrase`_ ``, `` `text <https://...>`_ `` (embedded), anonymous `__` with
-//! `.. __: URL`, targets `.. _name: URL`, section titles as targets; bare URLs;
-//! substitutions `|name|` with `replace::`, `image::` and `unicode::`; backslash escapes.
+//! `:title:`, `:abbr:`, `:kbd:`, `:file:`, `:command:`, `:program:`, `:manpage:`,
+//! `:rfc:`, `:pep:`; `:ref:` and `:doc:` as links with the target's title, across the
+//! book's chapters; domain roles such as `:py:class:` or `:rst:dir:` as code;
+//! `:term:` as text); hyperlinks `name_`, `` `a phrase`_ ``, `` `text <https://...>`_ ``
+//! (embedded), anonymous `__` with `.. __: URL`, targets `.. _name: URL`, section titles
+//! as targets; bare URLs; substitutions `|name|` with `replace::`, `image::`,
+//! `unicode::` and `raw::`; backslash escapes.
 //!
 //! Anything else (an unknown directive or role, bad indentation, a title underline too
 //! short, an unmatched `*`) is shown as plainly as possible and reported as a warning

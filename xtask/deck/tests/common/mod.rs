@@ -50,6 +50,22 @@ pub fn chapters(repo: &Path) -> Vec<Chapter> {
     out
 }
 
+/// The book's title, from `title = "..."` under `[book]` in `book.toml`: the title slide
+/// is the first slide of the first chapter, under that heading.
+pub fn book_title(repo: &Path) -> String {
+    let toml = read(&repo.join("book.toml"));
+    let mut in_book = false;
+    for line in toml.lines().map(str::trim) {
+        if line.starts_with('[') {
+            in_book = line == "[book]";
+        } else if in_book && let Some(value) = line.strip_prefix("title") {
+            let value = value.trim_start().trim_start_matches('=').trim();
+            return value.trim_matches('"').to_string();
+        }
+    }
+    panic!("book.toml has no title under [book]");
+}
+
 /// One slide: where it is, what the room reads, and what the presenter says.
 #[derive(Debug, Clone)]
 pub struct Slide {

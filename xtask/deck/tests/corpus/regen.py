@@ -23,7 +23,8 @@ import tempfile
 
 HERE = pathlib.Path(__file__).resolve().parent
 CONF = """
-extensions = ['sphinx.ext.doctest', 'sphinx.ext.todo', 'sphinx.ext.ifconfig', 'hieroglyph']
+extensions = ['sphinx.ext.autodoc', 'sphinx.ext.doctest', 'sphinx.ext.graphviz', 'sphinx.ext.todo',
+              'sphinx.ext.ifconfig', 'hieroglyph']
 master_doc = 'index'
 project = 'corpus'
 exclude_patterns = ['_build']
@@ -62,7 +63,7 @@ def build(src_dir, docs, python):
             page = (proj / '_build' / f'{page_name}.html').read_text()
             key = f'{proj}/{page_name}.rst:'
             warnings = [l for l in run.stderr.splitlines()
-                        if 'WARNING' in l and (key in l or len(docs) == 1)]
+                        if ('WARNING' in l or 'ERROR' in l) and (key in l or len(docs) == 1)]
             results[doc] = {'slides': titles(page), 'warnings': warnings_text(warnings, proj)}
         return results
 
