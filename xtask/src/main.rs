@@ -9,12 +9,12 @@
 
 mod bench;
 mod book;
-mod browser;
 mod capture;
 mod demos;
 mod pdf;
 mod present;
 mod runner;
+mod setup;
 mod test;
 mod wasm;
 

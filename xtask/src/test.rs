@@ -7,7 +7,7 @@ use anyhow::{Context, Result};
 use xshell::{Shell, cmd};
 
 use crate::book::{self, Player};
-use crate::{browser, project_root, wasm};
+use crate::{project_root, setup, wasm};
 
 pub fn run(no_browser: bool) -> Result<ExitCode> {
     let sh = Shell::new()?;
@@ -24,6 +24,13 @@ pub fn run(no_browser: bool) -> Result<ExitCode> {
         }
         steps.push((name, r));
     };
+    // Set-up first: the demos need iproute2 as root, the browser tests Chromium. A
+    // failed install is a failed step, not the end of the run.
+    if !setup::missing(&[setup::BROWSER, setup::DEMOS].concat()).is_empty() {
+        step("set-up (system packages with apt-get)", &|| {
+            setup::ensure(&sh).map(drop)
+        });
+    }
     step("formatting (cargo fmt --check)", &|| {
         cmd!(sh, "cargo fmt --all --check")
             .run()
@@ -57,11 +64,7 @@ pub fn run(no_browser: bool) -> Result<ExitCode> {
             Ok(())
         },
     );
-    let missing = if no_browser {
-        Vec::new()
-    } else {
-        browser::ensure(&sh)?
-    };
+    let missing = setup::missing(setup::BROWSER);
     if no_browser {
         eprintln!("\n=== browser tests: skipped (--no-browser)");
     } else if !missing.is_empty() {
