@@ -130,19 +130,21 @@ fn run_all_at_once(names: &[String], tmp: &Path, args: &[&str], env: &[(&str, &s
     run_all_as(names, tmp, args, env, None)
 }
 
-/// [`run_all_at_once`], as user and group `uid` if given.
+/// [`run_all_at_once`], as user and group `uid` if given, running the copies of the
+/// binaries in that user's directory.
 fn run_all_as(
     names: &[String],
     tmp: &Path,
     args: &[&str],
     env: &[(&str, &str)],
-    uid: Option<u32>,
+    user: Option<(u32, &Path)>,
 ) -> Vec<Run> {
     let started: Vec<_> = names
         .iter()
         .map(|name| {
-            let mut command = Command::new(binary(name));
-            if let Some(id) = uid {
+            let path = user.map_or_else(|| binary(name), |(_, dir)| dir.join(name));
+            let mut command = Command::new(path);
+            if let Some((id, _)) = user {
                 // As root, std also drops the supplementary groups (setgroups(0)).
                 command.uid(id).gid(id);
             }
@@ -290,6 +292,21 @@ fn every_demo_fails_with_break_naming_a_check() {
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
 }
 
+/// Copies of the demos in a directory `nobody` can reach: the checkout may sit below
+/// a directory only root may enter (a clone in /root).
+fn binaries_nobody_can_run(binaries: &[PathBuf]) -> tempfile::TempDir {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().expect("a directory for copies of the demos");
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755))
+        .expect("chmod 0755 the copies' directory");
+    for b in binaries {
+        let name = b.file_name().expect("a binary has a file name");
+        std::fs::copy(b, dir.path().join(name))
+            .unwrap_or_else(|e| panic!("copying {}: {e}", b.display()));
+    }
+    dir
+}
+
 /// `nobody`, the ordinary user the demos themselves drop to.
 const NOBODY: u32 = 65534;
 
@@ -305,12 +322,13 @@ fn as_an_ordinary_user_every_demo_passes_or_skips_and_fails_with_break() {
     let before = Machine::now();
     let tmp = tempfile::tempdir().expect("a temporary directory for the demos");
     std::os::unix::fs::chown(tmp.path(), Some(NOBODY), Some(NOBODY)).expect("chown TMPDIR");
+    let bin = binaries_nobody_can_run(&binaries);
     let mut failures = Vec::new();
     for (args, want) in [
         (&[][..], Status::Passed),
         (&["--break"][..], Status::Failed),
     ] {
-        for run in run_all_as(&names, tmp.path(), args, &[], Some(NOBODY)) {
+        for run in run_all_as(&names, tmp.path(), args, &[], Some((NOBODY, bin.path()))) {
             let allowed = run.status == want
                 || (run.status == Status::Skipped && may_skip_as(&run.name, false).is_some());
             if !allowed {
@@ -448,7 +466,7 @@ fn every_demo_states_a_claim_and_answers_help() {
 /// more than eight of them do not fit.
 #[test]
 fn every_transcript_has_at_most_eight_focus_lines() {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("transcripts");
+    let dir = transcript::catalog::transcripts_dir(&demos_dir());
     let mut crowded = Vec::new();
     for name in demo_names() {
         let path = dir.join(format!("{name}.json"));
@@ -460,7 +478,7 @@ fn every_transcript_has_at_most_eight_focus_lines() {
         let output: String = t.chunks.iter().map(|c| c.text.as_str()).collect();
         let focus = output
             .lines()
-            .filter(|l| l.starts_with("\x1b]99;f\x07"))
+            .filter(|l| l.starts_with(transcript::ansi::FOCUS_MARK))
             .count();
         if !(1..=8).contains(&focus) {
             crowded.push(format!("{name}: {focus} focus lines"));

@@ -337,13 +337,13 @@ pub fn word_count(text: &str) -> usize {
 
 /// A demo's captured transcript, from `demos/transcripts/NAME.json`.
 pub fn transcript(repo: &Path, demo: &str) -> Transcript {
-    let path = repo.join("demos/transcripts").join(format!("{demo}.json"));
+    let path = transcript::catalog::transcript_path(&repo.join("demos"), demo);
     serde_json::from_str(&read(&path))
         .unwrap_or_else(|e| panic!("{}: not a transcript: {e}", path.display()))
 }
 
-/// The marker the demo harness puts before a focus line (brief, contract 2).
-pub const FOCUS: &str = "\x1b]99;f\x07";
+/// The marker the demo harness puts before a focus line.
+pub use transcript::ansi::FOCUS_MARK as FOCUS;
 
 /// A transcript's output as plain lines, each with whether it is a focus line.
 pub fn output_lines(t: &Transcript) -> Vec<(bool, String)> {
