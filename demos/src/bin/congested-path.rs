@@ -418,19 +418,19 @@ fn main() {
         );
         d.chart_metric(
             "rtt.queue_250kb",
-            "long queue, median",
+            "deep queue, median",
             big_med.as_secs_f64() * 1e3,
             "ms",
         );
         d.chart_metric(
             "rtt.queue_250kb_p99",
-            "long queue, p99",
+            "deep queue, p99",
             big_p99.as_secs_f64() * 1e3,
             "ms",
         );
         d.chart_metric(
             "rtt.queue_250kb_mean",
-            "long queue, mean",
+            "deep queue, mean",
             big_mean.as_secs_f64() * 1e3,
             "ms",
         );
