@@ -342,8 +342,8 @@ fn main() {
             u64::from(lost) <= dropped,
             "every lost datagram was dropped by the queue in front of the link",
         )?;
-        d.metric("udp.sent", f64::from(sent), "datagrams");
-        d.metric("udp.received", f64::from(got), "datagrams");
+        d.chart_metric("udp.sent", "sent", f64::from(sent), "datagrams");
+        d.chart_metric("udp.received", "received", f64::from(got), "datagrams");
 
         let bytes: u64 = 1 << 20;
         let big_queue = if d.breaks("both queues are the small one (15 KB)") {
@@ -398,12 +398,42 @@ fn main() {
         )?;
         let ((small_med, small_p99, small_mean), (big_med, big_p99, big_mean)) =
             (stats[0], stats[1]);
-        d.metric("rtt.queue_15kb", small_med.as_secs_f64() * 1e3, "ms");
-        d.metric("rtt.queue_15kb_p99", small_p99.as_secs_f64() * 1e3, "ms");
-        d.metric("rtt.queue_15kb_mean", small_mean.as_secs_f64() * 1e3, "ms");
-        d.metric("rtt.queue_250kb", big_med.as_secs_f64() * 1e3, "ms");
-        d.metric("rtt.queue_250kb_p99", big_p99.as_secs_f64() * 1e3, "ms");
-        d.metric("rtt.queue_250kb_mean", big_mean.as_secs_f64() * 1e3, "ms");
+        d.chart_metric(
+            "rtt.queue_15kb",
+            "short queue, median",
+            small_med.as_secs_f64() * 1e3,
+            "ms",
+        );
+        d.chart_metric(
+            "rtt.queue_15kb_p99",
+            "short queue, p99",
+            small_p99.as_secs_f64() * 1e3,
+            "ms",
+        );
+        d.chart_metric(
+            "rtt.queue_15kb_mean",
+            "short queue, mean",
+            small_mean.as_secs_f64() * 1e3,
+            "ms",
+        );
+        d.chart_metric(
+            "rtt.queue_250kb",
+            "deep queue, median",
+            big_med.as_secs_f64() * 1e3,
+            "ms",
+        );
+        d.chart_metric(
+            "rtt.queue_250kb_p99",
+            "deep queue, p99",
+            big_p99.as_secs_f64() * 1e3,
+            "ms",
+        );
+        d.chart_metric(
+            "rtt.queue_250kb_mean",
+            "deep queue, mean",
+            big_mean.as_secs_f64() * 1e3,
+            "ms",
+        );
         // The mean: a stalled transfer (an empty queue) pulls a median down and a busy
         // CPU pushes a p99 up, but neither moves the mean threefold.
         d.check(

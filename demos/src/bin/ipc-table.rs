@@ -481,13 +481,19 @@ fn main() {
         let mut rows = Vec::new();
         for (name, key, make) in kinds {
             let row = measure(name, make, key == "udp")?;
-            d.metric(&format!("lat.{key}"), row.median.as_secs_f64() * 1e6, "µs");
-            d.metric(
+            d.chart_metric(
+                &format!("lat.{key}"),
+                name,
+                row.median.as_secs_f64() * 1e6,
+                "µs",
+            );
+            d.chart_metric(
                 &format!("lat_mean.{key}"),
+                name,
                 row.mean.as_secs_f64() * 1e6,
                 "µs",
             );
-            d.metric(&format!("bw.{key}"), row.mib_per_sec(), "MiB/s");
+            d.chart_metric(&format!("bw.{key}"), name, row.mib_per_sec(), "MiB/s");
             rows.push((key, row));
         }
         d.saw(format_args!(

@@ -93,8 +93,18 @@ fn main() {
         d.key(format_args!("defaults:    median {}", human(default)));
         let nodelay = measure(Client::TwoWritesNoDelay)?;
         d.key(format_args!("TCP_NODELAY: median {}", human(nodelay)));
-        d.metric("nagle.default.median", default.as_secs_f64() * 1e6, "µs");
-        d.metric("nagle.nodelay.median", nodelay.as_secs_f64() * 1e6, "µs");
+        d.chart_metric(
+            "nagle.default.median",
+            "write, write, read (defaults)",
+            default.as_secs_f64() * 1e6,
+            "µs",
+        );
+        d.chart_metric(
+            "nagle.nodelay.median",
+            "TCP_NODELAY",
+            nodelay.as_secs_f64() * 1e6,
+            "µs",
+        );
         let ratio = default.as_secs_f64() / nodelay.as_secs_f64().max(1e-9);
         d.check(
             default >= Duration::from_millis(5),
@@ -108,7 +118,12 @@ fn main() {
         d.step("same requests, Nagle on, but each request in one write");
         let one = measure(Client::OneWrite)?;
         d.saw(format_args!("one write:   median {}", human(one)));
-        d.metric("nagle.one_write.median", one.as_secs_f64() * 1e6, "µs");
+        d.chart_metric(
+            "nagle.one_write.median",
+            "one write",
+            one.as_secs_f64() * 1e6,
+            "µs",
+        );
         d.check(
             one.as_secs_f64() * 10.0 <= default.as_secs_f64(),
             "one write per request is fast without TCP_NODELAY too",

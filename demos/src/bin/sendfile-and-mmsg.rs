@@ -259,8 +259,14 @@ fn main() {
                 t.syscalls
             ));
             let key = name.replace('+', "_");
-            d.metric(&format!("{key}.syscalls_per_mib"), per_mib, "calls/MiB");
-            d.metric(&format!("{key}.rate"), rate, "MiB/s");
+            let label = name.replace('+', " + ");
+            d.chart_metric(
+                &format!("{key}.syscalls_per_mib"),
+                &label,
+                per_mib,
+                "calls/MiB",
+            );
+            d.chart_metric(&format!("{key}.rate"), &label, rate, "MiB/s");
             runs.push(t);
         }
         let (rw, sf) = (&runs[0], &runs[1]);
@@ -292,9 +298,18 @@ fn main() {
                 received == DATAGRAMS,
                 "{name}: {received} of {DATAGRAMS} received"
             );
-            let key = if batched { "mmsg" } else { "single" };
-            d.metric(&format!("{key}.calls"), (sends + recvs) as f64, "calls");
-            d.metric(&format!("{key}.rate"), rate, "datagrams/s");
+            let (key, label) = if batched {
+                ("mmsg", "sendmmsg + recvmmsg")
+            } else {
+                ("single", "sendto + recvfrom")
+            };
+            d.chart_metric(
+                &format!("{key}.calls"),
+                label,
+                (sends + recvs) as f64,
+                "calls",
+            );
+            d.chart_metric(&format!("{key}.rate"), label, rate, "datagrams/s");
             calls.push((sends, recvs));
         }
         let ((s1, r1), (s64, r64)) = (calls[0], calls[1]);

@@ -66,6 +66,10 @@ pub struct Metric {
     pub value: f64,
     /// The unit as a reader sees it: `datagrams`, `µs`, `MiB/s`.
     pub unit: String,
+    /// What a chart calls it, in words (`one write`); absent in transcripts captured
+    /// before demos gave labels, and for metrics no slide charts.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
 }
 
 /// The environment variable naming the file a demo appends its metrics to, one JSON
@@ -200,6 +204,7 @@ mod tests {
                 name: "x".into(),
                 value: 1.5,
                 unit: "ms".into(),
+                label: Some("one write".into()),
             }],
         }
     }
@@ -212,6 +217,19 @@ mod tests {
         assert!(json.contains(r#""status":"passed""#), "{json}");
         let back: Transcript = serde_json::from_str(&json).unwrap();
         assert_eq!(back, t);
+    }
+
+    #[test]
+    fn metric_labels_round_trip_and_old_metrics_read_without_one() {
+        let labelled = &sample().metrics[0];
+        let json = serde_json::to_string(labelled).unwrap();
+        assert!(json.contains(r#""label":"one write""#), "{json}");
+        assert_eq!(&serde_json::from_str::<Metric>(&json).unwrap(), labelled);
+        // As transcripts captured before labels store a metric.
+        let old: Metric = serde_json::from_str(r#"{"name":"x","value":2.0,"unit":"ms"}"#).unwrap();
+        assert_eq!(old.label, None);
+        let json = serde_json::to_string(&old).unwrap();
+        assert!(!json.contains("label"), "no label, no field: {json}");
     }
 
     #[test]

@@ -2,7 +2,8 @@
 //! its captured transcript, so a slide never shows a typed-in number.
 //!
 //! One horizontal bar per metric, in the order the directive names them, labelled with
-//! the metric's name and its value and unit. Bars that share a unit share a scale (a
+//! words (the directive's `METRIC="label"`, else the label the demo recorded, else the
+//! key as words) and its value and unit. Bars that share a unit share a scale (a
 //! chart of `ms` and `datagrams` does not pretend one is bigger than the other). The
 //! caption names the demo and when and where it ran. The SVG uses `currentColor`, so it
 //! follows the page's light or dark theme, and the figure is one line of HTML.
@@ -23,19 +24,32 @@ const BAR_H: f64 = 20.0;
 /// The shortest bar of a value that is not zero: visible from the back of the room.
 const MIN_BAR: f64 = 6.0;
 
-/// A metric key as words for a label: `unix_stream` is "unix stream".
+/// A metric key as words for a label: `unix_stream` is "unix stream". Only for metrics
+/// the demo gave no label and the directive does not name.
 fn words(key: &str) -> String {
     key.replace(['_', '.'], " ")
 }
 
+/// One bar: a metric and the words the directive gives it (`METRIC="label"`), if any.
+#[derive(Debug)]
+pub struct Bar<'t> {
+    pub metric: &'t Metric,
+    pub label: Option<String>,
+}
+
 /// Looks up each named metric in the transcript, or says which are missing and which
-/// the demo does have.
-pub fn select<'t>(t: &'t Transcript, names: &[String]) -> Result<Vec<&'t Metric>, String> {
+/// the demo does have. A name may carry the slide's own label, `METRIC=label` (as
+/// [`crate::slides::parse_chart_directive`] leaves `METRIC="label"`).
+pub fn select<'t>(t: &'t Transcript, names: &[String]) -> Result<Vec<Bar<'t>>, String> {
     let mut found = Vec::new();
     let mut missing = Vec::new();
-    for name in names {
-        match t.metrics.iter().find(|m| &m.name == name) {
-            Some(m) => found.push(m),
+    for spec in names {
+        let (name, label) = match spec.split_once('=') {
+            Some((name, label)) => (name, Some(label.to_string())),
+            None => (spec.as_str(), None),
+        };
+        match t.metrics.iter().find(|m| m.name == name) {
+            Some(metric) => found.push(Bar { metric, label }),
             None => missing.push(format!("`{name}`")),
         }
     }
@@ -55,23 +69,36 @@ pub fn select<'t>(t: &'t Transcript, names: &[String]) -> Result<Vec<&'t Metric>
     ))
 }
 
-/// The chart of `metrics` (from `t`) as a `<figure class="chart">`, on one line.
-pub fn render(t: &Transcript, metrics: &[&Metric]) -> String {
+/// The words on each bar: the directive's label, else the demo's, else the key as
+/// words without the first part all unlabelled keys share (`lat.` of `lat.pipe`), which
+/// is returned for the caption ("" when every bar has a label).
+fn labels<'t>(bars: &[Bar<'t>]) -> (Vec<String>, &'t str) {
+    let given = |b: &Bar<'t>| b.label.clone().or_else(|| b.metric.label.clone());
+    let unlabelled: Vec<&Metric> = bars
+        .iter()
+        .filter(|b| given(b).is_none())
+        .map(|b| b.metric)
+        .collect();
+    // One unlabelled bar among labelled ones keeps its whole key: a prefix of one name
+    // says nothing.
+    let prefix = shared_prefix(&unlabelled);
+    let text = bars
+        .iter()
+        .map(|b| given(b).unwrap_or_else(|| words(&b.metric.name[prefix.len()..])))
+        .collect();
+    (text, prefix)
+}
+
+/// The chart of `bars` (from `t`) as a `<figure class="chart">`, on one line.
+pub fn render(t: &Transcript, bars: &[Bar<'_>]) -> String {
+    let metrics: Vec<&Metric> = bars.iter().map(|b| b.metric).collect();
+    let (labels, prefix) = labels(bars);
     let height = ROW_H * metrics.len() as f64 + 10.0;
-    let widest = |text: &dyn Fn(&Metric) -> String| {
-        metrics
-            .iter()
-            .map(|m| text(m).chars().count())
-            .max()
-            .unwrap_or(0) as f64
-            * CHAR_W
+    let widest = |texts: &mut dyn Iterator<Item = String>| {
+        texts.map(|t| t.chars().count()).max().unwrap_or(0) as f64 * CHAR_W
     };
-    // Names that share a first part (`lat.pipe`, `lat.tcp`) are labelled by the rest;
-    // the shared part goes in the caption.
-    let prefix = shared_prefix(metrics);
-    let label = |m: &Metric| words(&m.name[prefix.len()..]);
-    let label_w = widest(&label) + 16.0;
-    let value_w = widest(&value_text) + 12.0;
+    let label_w = widest(&mut labels.iter().cloned()) + 16.0;
+    let value_w = widest(&mut metrics.iter().map(|m| value_text(m))) + 12.0;
     // A minimum width, so a chart of two short bars is not drawn in giant letters.
     let width = (label_w + BARS_W + value_w).max(MIN_W);
     let bar_room = width - label_w - value_w;
@@ -79,9 +106,9 @@ pub fn render(t: &Transcript, metrics: &[&Metric]) -> String {
         "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {width} {height}\" \
          style=\"max-width:100%;height:auto\" role=\"img\" aria-label=\"{}\" \
          font-size=\"15\" fill=\"currentColor\">",
-        escape(&alt_text(metrics))
+        escape(&alt_text(&metrics, &labels))
     );
-    for (i, m) in metrics.iter().enumerate() {
+    for (i, (m, label)) in metrics.iter().zip(&labels).enumerate() {
         let scale = metrics
             .iter()
             .filter(|o| o.unit == m.unit)
@@ -104,7 +131,7 @@ pub fn render(t: &Transcript, metrics: &[&Metric]) -> String {
              <rect class=\"bar\" x=\"{label_w}\" y=\"{y}\" width=\"{w:.1}\" height=\"{BAR_H}\" fill-opacity=\"0.55\"/>\
              <text x=\"{vx:.1}\" y=\"{mid}\">{value}</text>",
             lx = label_w - 8.0,
-            label = escape(&label(m)),
+            label = escape(label),
             vx = label_w + w + 6.0,
             value = escape(&value_text(m)),
         );
@@ -123,12 +150,6 @@ pub fn render(t: &Transcript, metrics: &[&Metric]) -> String {
         date = escape(date),
         kernel = escape(&t.kernel),
     )
-}
-
-#[test]
-fn labels_are_words_and_small_bars_show() {
-    assert_eq!(words("queue_15kb"), "queue 15kb");
-    assert_eq!(words("default.median"), "default median");
 }
 
 /// The first dotted part all the names share (`lat.`), when there are two or more
@@ -151,10 +172,11 @@ fn shared_prefix<'m>(metrics: &[&'m Metric]) -> &'m str {
     }
 }
 
-fn alt_text(metrics: &[&Metric]) -> String {
+fn alt_text(metrics: &[&Metric], labels: &[String]) -> String {
     metrics
         .iter()
-        .map(|m| format!("{}: {}", m.name, value_text(m)))
+        .zip(labels)
+        .map(|(m, label)| format!("{label}: {}", value_text(m)))
         .collect::<Vec<_>>()
         .join("; ")
 }
@@ -209,7 +231,84 @@ mod tests {
             name: name.into(),
             value,
             unit: unit.into(),
+            label: None,
         }
+    }
+
+    fn labelled(name: &str, label: &str, value: f64) -> Metric {
+        Metric {
+            label: Some(label.into()),
+            ..metric(name, value, "ms")
+        }
+    }
+
+    /// The text of each bar's label, in order.
+    fn bar_labels(html: &str) -> Vec<&str> {
+        html.split("text-anchor=\"end\">")
+            .skip(1)
+            .map(|rest| &rest[..rest.find('<').unwrap()])
+            .collect()
+    }
+
+    #[test]
+    fn bars_say_the_directives_label_else_the_demos_else_the_key() {
+        let mut t = sample();
+        t.metrics = vec![
+            labelled("nagle.default.median", "write, write, read", 44.0),
+            labelled("nagle.nodelay.median", "TCP_NODELAY", 0.04),
+            metric("nagle.one_write.median", 0.05, "ms"),
+        ];
+        let names = |specs: &[&str]| specs.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        let picked = select(
+            &t,
+            &names(&[
+                "nagle.default.median",
+                "nagle.nodelay.median=no Nagle",
+                "nagle.one_write.median",
+            ]),
+        )
+        .unwrap();
+        let html = render(&t, &picked);
+        assert_eq!(
+            bar_labels(&html),
+            ["write, write, read", "no Nagle", "nagle one write median"],
+            "one unlabelled bar keeps its whole key: {html}"
+        );
+        assert!(
+            html.contains("aria-label=\"write, write, read: 44 ms; "),
+            "{html}"
+        );
+        assert!(html.contains("<figcaption>measured by"), "{html}");
+
+        // All labelled: no key anywhere a reader sees, not even a shared prefix.
+        let picked = select(
+            &t,
+            &names(&["nagle.default.median", "nagle.nodelay.median"]),
+        )
+        .unwrap();
+        let html = render(&t, &picked);
+        assert_eq!(bar_labels(&html), ["write, write, read", "TCP_NODELAY"]);
+        assert!(!html.contains("nagle."), "{html}");
+
+        // The unlabelled ones still share their prefix in the caption.
+        t.metrics.push(metric("nagle.two.median", 1.0, "ms"));
+        let picked = select(
+            &t,
+            &names(&[
+                "nagle.default.median",
+                "nagle.one_write.median",
+                "nagle.two.median",
+            ]),
+        )
+        .unwrap();
+        let html = render(&t, &picked);
+        assert_eq!(
+            bar_labels(&html),
+            ["write, write, read", "one write median", "two median"]
+        );
+        assert!(html.contains("<code>nagle.*</code>"), "{html}");
+        let err = select(&t, &names(&["nagle.nope=x"])).unwrap_err();
+        assert!(err.contains("no metric `nagle.nope`"), "{err}");
     }
 
     fn sample() -> Transcript {

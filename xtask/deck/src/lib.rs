@@ -44,7 +44,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Result, bail};
 use mdbook_preprocessor::book::Book;
 use mdbook_preprocessor::{Preprocessor, PreprocessorContext};
-use transcript::{Metric, Transcript};
+use transcript::Transcript;
 
 pub use catalog::DemoInfo;
 pub use config::DeckConfig;
@@ -323,7 +323,7 @@ impl Demos {
         &mut self,
         demo: &str,
         names: &[String],
-    ) -> Result<(&Transcript, Vec<&Metric>), String> {
+    ) -> Result<(&Transcript, Vec<chart::Bar<'_>>), String> {
         let t = self.transcript(demo)?;
         Ok((t, chart::select(t, names)?))
     }
@@ -412,15 +412,17 @@ mod tests {
                 kernel: "6.18.0".into(),
                 captured_at: "2026-11-24T10:00:00Z".into(),
                 metrics: vec![
-                    Metric {
+                    transcript::Metric {
                         name: "udp.sent".into(),
                         value: 600.0,
                         unit: "datagrams".into(),
+                        label: Some("sent".into()),
                     },
-                    Metric {
+                    transcript::Metric {
                         name: "udp.received".into(),
                         value: 310.0,
                         unit: "datagrams".into(),
+                        label: None,
                     },
                 ],
             };
@@ -490,6 +492,21 @@ mod tests {
             .chart("loss", &["udp.sent".into(), "udp.received".into()])
             .unwrap();
         assert!(chart.contains(">600 datagrams<"), "{chart}");
+        assert!(
+            chart.contains("end\">sent</text>"),
+            "the demo's label: {chart}"
+        );
+        assert!(
+            chart.contains("end\">udp received</text>"),
+            "no label, the key as words: {chart}"
+        );
+        let chart = demos
+            .chart("loss", &["udp.sent=out".into(), "udp.received".into()])
+            .unwrap();
+        assert!(
+            chart.contains("end\">out</text>"),
+            "the slide's label: {chart}"
+        );
         assert!(chart.contains(">310 datagrams<"), "{chart}");
         assert!(
             chart.contains("cargo xtask demo loss</code> on 2026-11-24"),

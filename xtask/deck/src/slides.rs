@@ -65,9 +65,15 @@ pub trait Embed {
     fn chart(&mut self, demo: &str, metrics: &[String]) -> Result<String, String>;
 }
 
-/// Parses `{{#chart DEMO METRIC [METRIC...]}}` (the whole of a trimmed paragraph).
+/// Parses `{{#chart DEMO METRIC [METRIC...]}}` (the whole of a trimmed paragraph). A
+/// metric may carry the slide's label for its bar, `METRIC="label"`, which comes back
+/// as `METRIC=label` (see [`crate::chart::select`]).
 pub fn parse_chart_directive(text: &str) -> Option<Result<(String, Vec<String>), String>> {
-    let words = directive_words(text, "chart")?;
+    let inner = directive_inner(text, "chart")?;
+    let words = match quoted_words(inner) {
+        Ok(words) => words,
+        Err(e) => return Some(Err(e)),
+    };
     Some(match words.as_slice() {
         [] | [_] => {
             Err("`{{#chart DEMO METRIC...}}` needs a demo name and at least one metric".into())
@@ -75,11 +81,37 @@ pub fn parse_chart_directive(text: &str) -> Option<Result<(String, Vec<String>),
         [demo, ..] if !is_demo_name(demo) => Err(format!(
             "`{demo}` is not a demo name (lowercase letters, digits and `-`)"
         )),
-        [demo, metrics @ ..] => Ok((
-            demo.to_string(),
-            metrics.iter().map(|m| m.to_string()).collect(),
-        )),
+        [demo, metrics @ ..] => Ok((demo.clone(), metrics.to_vec())),
     })
+}
+
+/// Words split at white space, except inside `"..."`, whose quotes go:
+/// `a="b c" d` is `a=b c`, `d`. A label is not empty and has no `"`.
+fn quoted_words(text: &str) -> Result<Vec<String>, String> {
+    let mut words = Vec::new();
+    let mut rest = text.trim_start();
+    while !rest.is_empty() {
+        let end = rest.find(|c: char| c.is_whitespace() || c == '"');
+        let (word, after) = rest.split_at(end.unwrap_or(rest.len()));
+        let mut word = word.to_string();
+        rest = after;
+        if let Some(quoted) = rest.strip_prefix('"') {
+            let close = quoted
+                .find('"')
+                .ok_or_else(|| format!("`{word}\"{quoted}` has no closing `\"`"))?;
+            if !word.ends_with('=') || close == 0 {
+                return Err(format!(
+                    "a label is written `METRIC=\"words\"`, not `{word}\"{}\"`",
+                    &quoted[..close]
+                ));
+            }
+            word.push_str(&quoted[..close]);
+            rest = &quoted[close + 1..];
+        }
+        words.push(word);
+        rest = rest.trim_start();
+    }
+    Ok(words)
 }
 
 pub(crate) struct Block {
@@ -90,6 +122,11 @@ pub(crate) struct Block {
 /// The words of `{{#KEYWORD word...}}` when the trimmed `text` is exactly that
 /// directive (`{{#demos x}}` is not a `demo` directive).
 fn directive_words<'t>(text: &'t str, keyword: &str) -> Option<Vec<&'t str>> {
+    Some(directive_inner(text, keyword)?.split_whitespace().collect())
+}
+
+/// What is between `{{#KEYWORD` and `}}`.
+fn directive_inner<'t>(text: &'t str, keyword: &str) -> Option<&'t str> {
     let inner = text
         .trim()
         .strip_prefix("{{#")?
@@ -98,7 +135,7 @@ fn directive_words<'t>(text: &'t str, keyword: &str) -> Option<Vec<&'t str>> {
     if !inner.is_empty() && !inner.starts_with(char::is_whitespace) {
         return None;
     }
-    Some(inner.split_whitespace().collect())
+    Some(inner)
 }
 
 /// Parses `{{#demo NAME}}` (the whole of a trimmed paragraph) into NAME.
@@ -584,6 +621,27 @@ mod tests {
             )))
         );
         assert_eq!(parse_chart_directive("{{#charts x y}}"), None);
+        assert_eq!(
+            parse_chart_directive(
+                "{{#chart nagle a.median=\"write, write, read\"  b=\"TCP_NODELAY\" c}}"
+            ),
+            Some(Ok((
+                "nagle".to_string(),
+                vec![
+                    "a.median=write, write, read".to_string(),
+                    "b=TCP_NODELAY".to_string(),
+                    "c".to_string()
+                ]
+            )))
+        );
+        for (bad, says) in [
+            ("{{#chart d a=\"open}}", "no closing"),
+            ("{{#chart d a=\"\"}}", "METRIC=\"words\""),
+            ("{{#chart d a\"x\"}}", "not `a\"x\"`"),
+        ] {
+            let err = parse_chart_directive(bad).unwrap().unwrap_err();
+            assert!(err.contains(says), "{bad}: {err}");
+        }
         assert_eq!(parse_demo_directive("{{#demos x}}"), None);
         assert_eq!(
             parse_demo_directive("{{#demo}}"),

@@ -225,7 +225,8 @@ async fn save_stores_the_last_live_run_as_the_transcript() {
         vec![transcript::Metric {
             name: "x.ms".into(),
             value: 1.5,
-            unit: "ms".into()
+            unit: "ms".into(),
+            label: None,
         }],
         "the live run's metrics are saved with it, so charts still build"
     );
