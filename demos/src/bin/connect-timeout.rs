@@ -2,7 +2,9 @@
 //!
 //! tcp(7): a SYN that gets no answer is resent `tcp_syn_retries` times (default 6)
 //! with a doubling timeout from 1 s, so a blocking connect() to a host behind a
-//! dropping firewall returns ETIMEDOUT only after 1+2+4+8+16+32+64 = 127 s. A refused
+//! dropping firewall returns ETIMEDOUT only after 1+2+4+8+16+32+64 = 127 s. Since
+//! Linux 6.5 the first `tcp_syn_linear_timeouts` (default 4) resends come after 1 s
+//! each and add to the count: 1+1+1+1+1+2+4+8+16+32+64 = 131 s. A refused
 //! port (a RST) fails at once; silence does not. connect(2): a non-blocking connect
 //! returns EINPROGRESS, and poll() with a timeout bounds the wait.
 //!
@@ -84,12 +86,12 @@ fn experiment(d: &mut Demo, ns: &NetNs, dropping: bool) -> Result<()> {
         .context("getsockname")?
         .as_socket()
         .context("the listener has no IP address")?;
-    let retries = std::fs::read_to_string("/proc/sys/net/ipv4/tcp_syn_retries")
-        .context("reading net.ipv4.tcp_syn_retries")?;
-    let retries: u32 = retries.trim().parse().context("parsing tcp_syn_retries")?;
-    let give_up: u32 = (0..=retries).map(|n| 1u32 << n).sum();
+    let retries = ipv4_sysctl("tcp_syn_retries")?.context("no net.ipv4.tcp_syn_retries")?;
+    // Older kernels have no linear phase: as if it were 0.
+    let linear = ipv4_sysctl("tcp_syn_linear_timeouts")?.unwrap_or(0);
     d.saw(format_args!(
-        "tcp_syn_retries = {retries}: without a timeout, ETIMEDOUT comes after {give_up} s"
+        "tcp_syn_retries = {retries}, tcp_syn_linear_timeouts = {linear}: without a timeout, ETIMEDOUT comes after {} s",
+        give_up_secs(retries, linear)
     ));
 
     d.step("blocking connect() to a server that is listening");
@@ -159,4 +161,36 @@ fn main() {
         }
         ns.run(|| experiment(d, &ns, dropping))
     })
+}
+
+/// A number under /proc/sys/net/ipv4, or None when this kernel has no such setting.
+fn ipv4_sysctl(name: &str) -> Result<Option<u32>> {
+    let path = format!("/proc/sys/net/ipv4/{name}");
+    match std::fs::read_to_string(&path) {
+        Ok(text) => Ok(Some(
+            text.trim()
+                .parse()
+                .with_context(|| format!("parsing {path}"))?,
+        )),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(e).with_context(|| format!("reading {path}")),
+    }
+}
+
+/// When a SYN that is never answered gives up: one wait per send, 1 s for the first
+/// send and the `linear` resends after it, then doubling (tcp_write_timeout allows
+/// `retries + linear` resends of a SYN).
+fn give_up_secs(retries: u32, linear: u32) -> u32 {
+    (0..=retries + linear)
+        .map(|i| if i <= linear { 1 } else { 1 << (i - linear) })
+        .sum()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_syn_give_up_time_matches_tcp7_and_the_linear_phase() {
+        assert_eq!(super::give_up_secs(6, 0), 127);
+        assert_eq!(super::give_up_secs(6, 4), 131);
+    }
 }
