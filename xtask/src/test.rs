@@ -82,6 +82,14 @@ pub fn run(no_browser: bool) -> Result<ExitCode> {
             },
         );
     }
+    // Last: it rebuilds this workspace's crates from copies in the shared target dir.
+    step(
+        "two checkouts, one target dir (xtask acts on its own)",
+        &|| {
+            cmd!(sh, "cargo test -p xtask --test two_clones -- --ignored").run()?;
+            Ok(())
+        },
+    );
     let failed = steps.iter().filter(|(_, r)| r.is_err()).count();
     let passed = steps.len() - failed;
     for (name, r) in &steps {

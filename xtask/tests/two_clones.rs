@@ -52,7 +52,11 @@ fn list_demos(checkout: &Path, target: &Path) -> String {
     text
 }
 
+// Cargo names a path crate's files by its path inside the workspace, so the copies
+// overwrite the running tests' own libraries in the shared target dir (a doctest run
+// after it then links a library built from the copy). `cargo xtask test` runs it last.
 #[test]
+#[ignore = "rebuilds this workspace's crates from copies in the shared target dir; `cargo xtask test` runs it last, alone"]
 fn each_checkout_sharing_a_target_dir_lists_its_own_demos() {
     // The checkout under test, as cargo says at run time (a reused test binary may not be ours).
     let manifest = std::env::var_os("CARGO_MANIFEST_DIR")
