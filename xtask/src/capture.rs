@@ -90,7 +90,10 @@ pub fn run(names: &[String], jobs: usize, limit: Duration) -> Result<ExitCode> {
 
 #[derive(Debug)]
 pub struct Saved {
+    /// A good run (passed, or a skip over no better) is now the transcript.
     pub stored: bool,
+    /// The file was written at all (a failed run is written where nothing good was).
+    pub written: bool,
     pub why: &'static str,
 }
 
@@ -168,6 +171,7 @@ pub fn store_in(demos_dir: &Path, t: &Transcript) -> Result<Saved> {
     if keep_previous {
         return Ok(Saved {
             stored: false,
+            written: false,
             why: "kept the previous transcript",
         });
     }
@@ -175,6 +179,7 @@ pub fn store_in(demos_dir: &Path, t: &Transcript) -> Result<Saved> {
     let stored = matches!(t.outcome.status, Status::Passed | Status::Skipped);
     Ok(Saved {
         stored,
+        written: true,
         why: match (stored, previous) {
             (true, _) => "stored",
             (false, Previous::Unreadable) => "stored (over an unreadable transcript)",

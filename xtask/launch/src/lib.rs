@@ -43,14 +43,21 @@ pub fn find_root(manifest_dir: Option<PathBuf>, cwd: &Path) -> Result<PathBuf, S
 /// into (`cargo run` starts TARGET/debug/NAME; cargo marks TARGET with CACHEDIR.TAG).
 /// None when neither says (the binary was copied elsewhere): then ask cargo.
 pub fn target_dir() -> Option<PathBuf> {
-    if let Some(dir) = std::env::var_os("CARGO_TARGET_DIR") {
-        return Some(PathBuf::from(dir));
+    if let Some(dir) = target_dir_from_env() {
+        return Some(dir);
     }
     let exe = std::env::current_exe().ok()?;
     let dir = exe.parent()?.parent()?;
     dir.join("CACHEDIR.TAG")
         .is_file()
         .then(|| dir.to_path_buf())
+}
+
+/// CARGO_TARGET_DIR made absolute: cargo reads a relative one from where it was started,
+/// and the cargo and xtask this launcher starts run from the repository root.
+pub fn target_dir_from_env() -> Option<PathBuf> {
+    let dir = std::env::var_os("CARGO_TARGET_DIR")?;
+    std::path::absolute(&dir).ok()
 }
 
 /// Runs a built demo with the terminal as its stdio (output streams as it prints) and

@@ -9,7 +9,7 @@ use std::path::Path;
 use std::process::{Command, ExitCode};
 use std::time::SystemTime;
 
-use xtask_launch::{find_root, fresh, run_demo, target_dir};
+use xtask_launch::{find_root, fresh, run_demo, target_dir, target_dir_from_env};
 
 fn main() -> ExitCode {
     let args: Vec<OsString> = std::env::args_os().skip(1).collect();
@@ -69,6 +69,9 @@ fn xtask(root: &Path, target: Option<&Path>, args: &[OsString]) -> ExitCode {
     let cargo = || {
         let mut cmd = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
         cmd.current_dir(root);
+        if let Some(dir) = target_dir_from_env() {
+            cmd.env("CARGO_TARGET_DIR", dir);
+        }
         cmd
     };
     let Some(bin) = target.map(|t| t.join("debug").join("xtask")) else {
@@ -98,10 +101,14 @@ fn xtask(root: &Path, target: Option<&Path>, args: &[OsString]) -> ExitCode {
         }
     }
     // xtask finds the checkout from this, as if cargo had started it.
-    let err = Command::new(&bin)
+    let mut command = Command::new(&bin);
+    command
         .args(args)
-        .env("CARGO_MANIFEST_DIR", root.join("xtask"))
-        .exec();
+        .env("CARGO_MANIFEST_DIR", root.join("xtask"));
+    if let Some(dir) = target_dir_from_env() {
+        command.env("CARGO_TARGET_DIR", dir);
+    }
+    let err = command.exec();
     eprintln!("error: starting {}: {err}", bin.display());
     ExitCode::FAILURE
 }

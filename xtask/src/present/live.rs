@@ -353,6 +353,10 @@ pub async fn save(Extract(state): Extract<State>, UrlPath(name): UrlPath<String>
     let dir = runs.demos_dir.clone();
     match tokio::task::spawn_blocking(move || capture::store_in(&dir, &t)).await {
         Ok(Ok(saved)) if saved.stored => (StatusCode::OK, "saved\n").into_response(),
+        // A failed run, written because nothing good was there: saved, and it says so.
+        Ok(Ok(saved)) if saved.written => {
+            (StatusCode::OK, format!("{}\n", saved.why)).into_response()
+        }
         Ok(Ok(saved)) => reject(StatusCode::CONFLICT, saved.why),
         Ok(Err(e)) => reject(StatusCode::INTERNAL_SERVER_ERROR, format!("{e:#}")),
         Err(e) => reject(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
