@@ -72,6 +72,36 @@ pub fn browser() -> Result<(PathBuf, PathBuf)> {
     Ok((chromium, driver))
 }
 
+/// Builds the talk itself (`cargo xtask build`) and returns its `book/`.
+pub fn build_talk() -> Result<PathBuf> {
+    let status = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
+        .args(["run", "--quiet", "--package", "xtask", "--", "build"])
+        .current_dir(workspace_root())
+        .status()
+        .context("running cargo xtask build")?;
+    ensure!(status.success(), "cargo xtask build failed ({status})");
+    Ok(workspace_root().join("book"))
+}
+
+/// Makes the page (not the window around it) `w`×`h`: the window is grown by whatever
+/// the browser's own frame takes. A page must be open.
+pub async fn set_viewport(c: &Client, w: u32, h: u32) -> Result<()> {
+    c.set_window_size(w, h).await?;
+    let chrome = js(
+        c,
+        "return [outerWidth - innerWidth, outerHeight - innerHeight];",
+    )
+    .await?;
+    let extra = |i: usize| chrome[i].as_u64().unwrap_or(0) as u32;
+    c.set_window_size(w + extra(0), h + extra(1)).await?;
+    let inner = js(c, "return [innerWidth, innerHeight];").await?;
+    ensure!(
+        inner == json!([w, h]),
+        "the viewport is {inner}, not {w}×{h}"
+    );
+    Ok(())
+}
+
 /// Builds the fixture book with the deck engine (`cargo xtask build --book`) and returns
 /// its output directory (`target/browser-fixture-book`).
 pub fn build_fixture() -> Result<PathBuf> {

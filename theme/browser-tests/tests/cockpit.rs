@@ -4,7 +4,6 @@
 //! overview, blackout and the page change between chapters, the pop-up-blocked
 //! fallback, search in the notes and the reading view on a phone.
 
-use std::path::PathBuf;
 use std::process::Command;
 use std::time::Duration;
 
@@ -37,32 +36,8 @@ fn chapters(site: &std::path::Path) -> Result<Vec<(String, usize)>> {
         .collect())
 }
 
-/// Builds the talk as `cargo xtask build` does and returns its site.
-fn build_talk() -> Result<PathBuf> {
-    let status = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
-        .args(["run", "--quiet", "--package", "xtask", "--", "build"])
-        .current_dir(workspace_root())
-        .status()
-        .context("running cargo xtask build")?;
-    ensure!(status.success(), "cargo xtask build failed ({status})");
-    Ok(workspace_root().join("book"))
-}
-
 async fn viewport(c: &Client, w: u32, h: u32) -> Result<()> {
-    c.set_window_size(w, h).await?;
-    let chrome = js(
-        c,
-        "return [outerWidth - innerWidth, outerHeight - innerHeight];",
-    )
-    .await?;
-    let extra = |i: usize| chrome[i].as_u64().unwrap_or(0) as u32;
-    c.set_window_size(w + extra(0), h + extra(1)).await?;
-    let inner = js(c, "return [innerWidth, innerHeight];").await?;
-    ensure!(
-        inner == serde_json::json!([w, h]),
-        "the viewport is {inner}, not {w}×{h}"
-    );
-    Ok(())
+    browser_tests::set_viewport(c, w, h).await
 }
 
 async fn open(c: &Client, s: &Server, page: &str) -> Result<()> {
@@ -108,7 +83,7 @@ async fn step(c: &Client) -> Result<u64> {
 async fn the_cockpit_on_the_real_talk() -> Result<()> {
     let (chromium, chromedriver) = browser()?;
     let _book = BOOK.lock().await;
-    let site = build_talk()?;
+    let site = browser_tests::build_talk()?;
     let chapters = chapters(&site)?;
     let server = Server::start(&site).await?;
     let driver = Driver::start(&chromedriver)?;

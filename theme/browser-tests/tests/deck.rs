@@ -63,20 +63,7 @@ async fn scenarios(c: &Client, s: &Server) -> Result<()> {
 /// Makes the page itself (not the window around it) 1280×720, a 16:9 projector.
 async fn viewport(c: &Client, s: &Server) -> Result<()> {
     open(c, s, "index.html").await?;
-    let chrome = js(
-        c,
-        "return [outerWidth - innerWidth, outerHeight - innerHeight];",
-    )
-    .await?;
-    let extra = |i: usize| chrome[i].as_u64().unwrap_or(0) as u32;
-    c.set_window_size(WINDOW.0 + extra(0), WINDOW.1 + extra(1))
-        .await?;
-    let inner = js(c, "return [innerWidth, innerHeight];").await?;
-    ensure!(
-        inner == serde_json::json!([WINDOW.0, WINDOW.1]),
-        "the viewport is {inner}"
-    );
-    Ok(())
+    browser_tests::set_viewport(c, WINDOW.0, WINDOW.1).await
 }
 
 /// Opens a page of the fixture and waits for the player.

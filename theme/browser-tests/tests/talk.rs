@@ -38,7 +38,7 @@ static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 async fn every_slide_of_the_talk_fits_reads_and_contrasts() -> Result<()> {
     let _one_at_a_time = SERIAL.lock().await;
     let (chromium, chromedriver) = browser()?;
-    let site = build_talk()?;
+    let site = browser_tests::build_talk()?;
     let server = Server::start(&site).await?;
     let driver = Driver::start(&chromedriver)?;
     let c = driver.session(&chromium).await?;
@@ -72,17 +72,6 @@ async fn every_slide_of_the_talk_fits_reads_and_contrasts() -> Result<()> {
         failures.join("\n  ")
     );
     Ok(())
-}
-
-/// Builds the talk (`cargo xtask build`) and returns its `book/`.
-fn build_talk() -> Result<std::path::PathBuf> {
-    let status = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
-        .args(["run", "--quiet", "--package", "xtask", "--", "build"])
-        .current_dir(workspace_root())
-        .status()
-        .context("running cargo xtask build")?;
-    ensure!(status.success(), "cargo xtask build failed ({status})");
-    Ok(workspace_root().join("book"))
 }
 
 fn talk_dir() -> Result<std::path::PathBuf> {
@@ -225,19 +214,7 @@ async fn walk(c: &Client, s: &Server, site: &std::path::Path) -> Result<Report> 
 /// Makes the page (not the window) `w`×`h`.
 async fn viewport(c: &Client, s: &Server, w: u32, h: u32) -> Result<()> {
     c.goto(&s.url("index.html")).await?;
-    let chrome = js(
-        c,
-        "return [outerWidth - innerWidth, outerHeight - innerHeight];",
-    )
-    .await?;
-    let extra = |i: usize| chrome[i].as_u64().unwrap_or(0) as u32;
-    c.set_window_size(w + extra(0), h + extra(1)).await?;
-    let inner = js(c, "return [innerWidth, innerHeight];").await?;
-    ensure!(
-        inner == serde_json::json!([w, h]),
-        "the viewport is {inner}, not {w}x{h}"
-    );
-    Ok(())
+    browser_tests::set_viewport(c, w, h).await
 }
 
 async fn open(c: &Client, s: &Server, page: &str) -> Result<()> {
@@ -320,7 +297,7 @@ async fn the_handout_has_one_whole_page_per_slide() -> Result<()> {
         pdftotext.is_file(),
         "pdftotext is missing: apt-get install poppler-utils"
     );
-    let site = build_talk()?;
+    let site = browser_tests::build_talk()?;
     let status = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
         .args([
             "run",
@@ -426,7 +403,7 @@ async fn print_layout(c: &Client, s: &Server) -> Result<Vec<Value>> {
 async fn a_demo_slide_shows_its_focus_lines_and_the_whole_run_on_e() -> Result<()> {
     let _one_at_a_time = SERIAL.lock().await;
     let (chromium, chromedriver) = browser()?;
-    let site = build_talk()?;
+    let site = browser_tests::build_talk()?;
     let server = Server::start(&site).await?;
     let driver = Driver::start(&chromedriver)?;
     let c = driver.session(&chromium).await?;
