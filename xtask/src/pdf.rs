@@ -81,27 +81,7 @@ pub fn print(chromium: &Path, site: &Path, page: &str, notes: bool, pdf: &Path) 
         .with_context(|| format!("printing {url}"))?;
     drop(browser);
     std::fs::write(pdf, &bytes).with_context(|| format!("writing {}", pdf.display()))?;
-    let pages = page_count(&bytes);
+    let pages = chromium::pdf_page_count(&bytes);
     anyhow::ensure!(pages > 0, "{} has no pages", pdf.display());
     Ok(pages)
-}
-
-/// Pages in a PDF: its `/Type /Page` objects (not `/Pages`).
-pub fn page_count(pdf: &[u8]) -> usize {
-    let needle = b"/Type /Page";
-    pdf.windows(needle.len() + 1)
-        .filter(|w| w.starts_with(needle) && !w[needle.len()].is_ascii_alphanumeric())
-        .count()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn pages_are_counted_without_the_page_tree() {
-        let pdf = b"1 0 obj << /Type /Pages /Count 2 >> 2 0 obj << /Type /Page /Parent 1 0 R >> 3 0 obj << /Type /Page\n>>";
-        assert_eq!(page_count(pdf), 2);
-        assert_eq!(page_count(b"nothing"), 0);
-    }
 }

@@ -357,13 +357,8 @@ pub fn xtask_pdf(notes: bool, pdf: &Path) -> Result<Vec<u8>> {
     std::fs::read(pdf).with_context(|| format!("reading {}", pdf.display()))
 }
 
-/// Pages in a PDF: its `/Type /Page` objects (not the `/Pages` tree).
-pub fn page_count(pdf: &[u8]) -> usize {
-    let needle = b"/Type /Page";
-    pdf.windows(needle.len() + 1)
-        .filter(|w| w.starts_with(needle) && !w[needle.len()].is_ascii_alphanumeric())
-        .count()
-}
+/// Pages in a PDF, counted as `cargo xtask pdf` counts them.
+pub use chromium::pdf_page_count as page_count;
 
 /// The page size of a PDF's first page, in points.
 pub fn media_box(pdf: &[u8]) -> Option<(f64, f64)> {

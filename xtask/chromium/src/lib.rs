@@ -44,6 +44,14 @@ pub fn pdftotext() -> Option<PathBuf> {
     from_env_or_path("PDFTOTEXT", &["pdftotext"])
 }
 
+/// Pages in a PDF (as Chromium writes them): its `/Type /Page` objects, not `/Pages`.
+pub fn pdf_page_count(pdf: &[u8]) -> usize {
+    let needle = b"/Type /Page";
+    pdf.windows(needle.len() + 1)
+        .filter(|w| w.starts_with(needle) && !w[needle.len()].is_ascii_alphanumeric())
+        .count()
+}
+
 fn from_env_or_path(var: &str, names: &[&str]) -> Option<PathBuf> {
     if let Some(path) = std::env::var_os(var) {
         return Some(PathBuf::from(path)).filter(|p| p.is_file());
@@ -52,4 +60,14 @@ fn from_env_or_path(var: &str, names: &[&str]) -> Option<PathBuf> {
     std::env::split_paths(&path)
         .flat_map(|dir| names.iter().map(move |n| dir.join(n)))
         .find(|p| p.is_file())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn pages_are_counted_without_the_page_tree() {
+        let pdf = b"1 0 obj << /Type /Pages /Count 2 >> 2 0 obj << /Type /Page /Parent 1 0 R >> 3 0 obj << /Type /Page\n>>";
+        assert_eq!(super::pdf_page_count(pdf), 2);
+        assert_eq!(super::pdf_page_count(b"nothing"), 0);
+    }
 }
