@@ -7,7 +7,7 @@
 
 #![forbid(unsafe_code)]
 
-use std::io::Write;
+use std::io::{BufRead, Write};
 use std::net::{Ipv4Addr, SocketAddr, TcpListener};
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
@@ -70,6 +70,94 @@ pub fn browser() -> Result<(PathBuf, PathBuf)> {
     let driver =
         chromium::chromedriver().with_context(|| format!("no chromedriver. {INSTALL_HINT}"))?;
     Ok((chromium, driver))
+}
+
+/// `cargo xtask present --port 0`, in a process group of its own so that dropping
+/// this ends the server and anything it started.
+pub struct Present {
+    child: Child,
+    /// Where it serves the deck, ending in `/`.
+    pub url: String,
+}
+
+impl Present {
+    /// Starts it with `extra` arguments (e.g. `--book DIR`) and waits until it serves.
+    pub fn start(extra: &[&std::ffi::OsStr]) -> Result<Present> {
+        let mut child = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
+            .args([
+                "run",
+                "--quiet",
+                "--package",
+                "xtask",
+                "--",
+                "present",
+                "--port",
+                "0",
+            ])
+            .args(extra)
+            .current_dir(workspace_root())
+            .stdout(Stdio::piped())
+            .process_group(0)
+            .spawn()
+            .context("starting cargo xtask present")?;
+        let stdout = child.stdout.take().context("present's stdout")?;
+        let mut present = Present {
+            child,
+            url: String::new(),
+        };
+        // The first line it prints is the address; the build before it may take a while.
+        for line in std::io::BufReader::new(stdout).lines() {
+            let line = line.context("reading present's output")?;
+            if let Some(rest) = line.strip_prefix("serving the deck at ") {
+                present.url = rest
+                    .split_whitespace()
+                    .next()
+                    .unwrap_or_default()
+                    .to_string();
+                return Ok(present);
+            }
+        }
+        bail!("cargo xtask present exited before serving (see its errors above)")
+    }
+
+    /// Waits until the demos, built in the background after the deck is served, are
+    /// ready (a fresh clone compiles them all first).
+    pub fn wait_for_demos(&self) -> Result<()> {
+        let t0 = std::time::Instant::now();
+        while t0.elapsed() < Duration::from_secs(900) {
+            if !get(&format!("{}__deck/status", self.url))?.contains("\"building\":true") {
+                return Ok(());
+            }
+            std::thread::sleep(Duration::from_millis(200));
+        }
+        bail!("the demos were still building after 15 minutes")
+    }
+}
+
+/// A plain HTTP/1.0 GET on loopback; the response's body.
+pub fn get(url: &str) -> Result<String> {
+    use std::io::{Read, Write};
+    let rest = url.strip_prefix("http://").context("an http URL")?;
+    let (host, path) = rest.split_once('/').unwrap_or((rest, ""));
+    let mut s =
+        std::net::TcpStream::connect(host).with_context(|| format!("connecting to {host}"))?;
+    s.set_read_timeout(Some(Duration::from_secs(5)))?;
+    write!(s, "GET /{path} HTTP/1.0\r\nHost: {host}\r\n\r\n")?;
+    let mut text = String::new();
+    s.read_to_string(&mut text)?;
+    Ok(text
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_string())
+        .unwrap_or_default())
+}
+
+impl Drop for Present {
+    fn drop(&mut self) {
+        // The whole group: cargo, xtask and whatever the server started.
+        let group = nix::unistd::Pid::from_raw(self.child.id() as i32);
+        let _ = nix::sys::signal::killpg(group, nix::sys::signal::Signal::SIGKILL);
+        let _ = self.child.wait();
+    }
 }
 
 /// Builds the talk itself (`cargo xtask build`) and returns its `book/`.

@@ -4,7 +4,6 @@
 //! overview, blackout and the page change between chapters, the pop-up-blocked
 //! fallback, search in the notes and the reading view on a phone.
 
-use std::process::Command;
 use std::time::Duration;
 
 use anyhow::{Context, Result, ensure};
@@ -801,95 +800,13 @@ async fn phone(c: &Client, s: &Server, chapters: &[(String, usize)]) -> Result<(
     Ok(())
 }
 
-/// `cargo xtask present --port 0` in a process group of its own, ended with it.
-struct Present {
-    child: std::process::Child,
-    url: String,
-}
-
-impl Present {
-    fn start() -> Result<Present> {
-        use std::io::BufRead;
-        use std::os::unix::process::CommandExt;
-        let mut child = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
-            .args([
-                "run",
-                "--quiet",
-                "--package",
-                "xtask",
-                "--",
-                "present",
-                "--port",
-                "0",
-            ])
-            .current_dir(workspace_root())
-            .stdout(std::process::Stdio::piped())
-            .process_group(0)
-            .spawn()
-            .context("starting cargo xtask present")?;
-        let stdout = child.stdout.take().context("present's stdout")?;
-        let mut present = Present {
-            child,
-            url: String::new(),
-        };
-        for line in std::io::BufReader::new(stdout).lines() {
-            let line = line.context("reading present's output")?;
-            if let Some(rest) = line.strip_prefix("serving the deck at ") {
-                present.url = rest
-                    .split_whitespace()
-                    .next()
-                    .unwrap_or_default()
-                    .to_string();
-                return Ok(present);
-            }
-        }
-        anyhow::bail!("cargo xtask present exited before serving")
-    }
-}
-
-impl Present {
-    /// Waits until the demos, built in the background after the deck is served, are
-    /// ready (a fresh clone compiles them all first).
-    fn wait_for_demos(&self) -> Result<()> {
-        use std::io::{Read, Write};
-        let rest = self.url.strip_prefix("http://").context("an http URL")?;
-        let (host, root) = rest.split_once('/').unwrap_or((rest, ""));
-        let t0 = std::time::Instant::now();
-        while t0.elapsed() < Duration::from_secs(900) {
-            let mut s = std::net::TcpStream::connect(host)
-                .with_context(|| format!("connecting to {host}"))?;
-            s.set_read_timeout(Some(Duration::from_secs(5)))?;
-            write!(
-                s,
-                "GET /{root}__deck/status HTTP/1.0\r\nHost: {host}\r\n\r\n"
-            )?;
-            let mut text = String::new();
-            s.read_to_string(&mut text)?;
-            if !text.contains("\"building\":true") {
-                return Ok(());
-            }
-            std::thread::sleep(Duration::from_millis(200));
-        }
-        anyhow::bail!("the demos were still building after 15 minutes")
-    }
-}
-
-impl Drop for Present {
-    fn drop(&mut self) {
-        // The whole group: cargo, xtask and whatever the server started.
-        let group = nix::unistd::Pid::from_raw(self.child.id() as i32);
-        let _ = nix::sys::signal::killpg(group, nix::sys::signal::Signal::SIGKILL);
-        let _ = self.child.wait();
-    }
-}
-
 /// Run live clicked in the speaker window plays in the audience window too.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn run_live_from_the_speaker_window_plays_in_the_main_window() -> Result<()> {
     const DEMO: &str = "read-without-consuming";
     let (chromium, chromedriver) = browser()?;
     let _book = BOOK.lock().await;
-    let present = Present::start()?;
+    let present = browser_tests::Present::start(&[])?;
     present.wait_for_demos()?;
     let marker = format!("data-demo=\"{DEMO}\"");
     let site = workspace_root().join("book");
