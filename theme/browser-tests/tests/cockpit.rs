@@ -833,7 +833,7 @@ async fn run_live_from_the_speaker_window_plays_in_the_main_window() -> Result<(
             ensure!(t0.elapsed() < WAIT, "S opened no speaker window");
             tokio::time::sleep(Duration::from_millis(50)).await;
         };
-        c.switch_to_window(speaker).await?;
+        c.switch_to_window(speaker.clone()).await?;
         ready(&c).await?;
         let figure = format!(
             "document.querySelector('section.deck-current figure.demo[data-demo=\"{DEMO}\"]')"
@@ -856,7 +856,7 @@ async fn run_live_from_the_speaker_window_plays_in_the_main_window() -> Result<(
             Duration::from_secs(20),
         )
         .await?;
-        c.switch_to_window(main).await?;
+        c.switch_to_window(main.clone()).await?;
         let there = format!("document.querySelector('figure.demo[data-demo=\"{DEMO}\"]')");
         wait_for(&c, &format!("{there}.dataset.state === 'live-done'"), WAIT)
             .await
@@ -879,6 +879,26 @@ async fn run_live_from_the_speaker_window_plays_in_the_main_window() -> Result<(
             text.as_str().is_some_and(|t| t.contains("PASS")),
             "the live output reached the main window: {text}"
         );
+        // E (all lines / focus lines) in the speaker window shows on the main screen,
+        // and back.
+        c.switch_to_window(speaker.clone()).await?;
+        press(&c, 'e').await?;
+        wait_for(&c, &format!("{figure}.hasAttribute('data-expanded')"), WAIT)
+            .await
+            .context("E in the speaker window shows all lines there")?;
+        c.switch_to_window(main).await?;
+        wait_for(&c, &format!("{there}.hasAttribute('data-expanded')"), WAIT)
+            .await
+            .context("E in the speaker window shows all lines on the main screen")?;
+        press(&c, 'e').await?;
+        c.switch_to_window(speaker).await?;
+        wait_for(
+            &c,
+            &format!("!{figure}.hasAttribute('data-expanded')"),
+            WAIT,
+        )
+        .await
+        .context("E on the main screen goes back to focus lines in the speaker window")?;
         Ok::<(), anyhow::Error>(())
     }
     .await;

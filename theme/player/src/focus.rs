@@ -10,7 +10,7 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 use web_sys::{Document, Element, HtmlElement, KeyboardEvent};
 
-use crate::{dom, figure, slides};
+use crate::{dom, figure, slides, sync};
 
 /// The key that shows the whole output of the current slide's terminals.
 pub const KEY: &str = "e";
@@ -48,9 +48,33 @@ pub fn install(document: &Document) -> Result<(), JsValue> {
     add_help_row(document)
 }
 
-/// Shows all lines of a figure's terminal, or only its focus lines again.
+/// Shows all lines of a figure's terminal, or only its focus lines again, here and in
+/// the other window (speaker or audience).
 pub fn toggle(fig: &Element) -> Result<(), JsValue> {
-    let expanded = fig.toggle_attribute("data-expanded")?;
+    let expanded = !fig.has_attribute("data-expanded");
+    set_expanded(fig, expanded)?;
+    match fig.get_attribute("data-demo") {
+        Some(demo) => sync::announce_expand(&demo, expanded),
+        None => Ok(()),
+    }
+}
+
+/// What the other window asked: every figure of `demo` on this page shows all its
+/// lines (`expanded`) or its focus lines only.
+pub fn show_all(demo: &str, expanded: bool) -> Result<(), JsValue> {
+    let document = dom::document()?;
+    for fig in figure::all(&document)? {
+        if fig.get_attribute("data-demo").as_deref() == Some(demo)
+            && fig.has_attribute("data-expanded") != expanded
+        {
+            set_expanded(&fig, expanded)?;
+        }
+    }
+    Ok(())
+}
+
+fn set_expanded(fig: &Element, expanded: bool) -> Result<(), JsValue> {
+    fig.toggle_attribute_with_force("data-expanded", expanded)?;
     for button in dom_buttons(fig)? {
         button.set_text_content(Some(if expanded {
             "Focus lines (E)"

@@ -12,7 +12,7 @@ use wasm_bindgen::prelude::*;
 use web_sys::{BroadcastChannel, MessageEvent};
 
 use crate::slides::Deck;
-use crate::{dom, replay};
+use crate::{dom, focus, replay};
 
 const CHANNEL: &str = "deck-sync";
 
@@ -32,6 +32,12 @@ pub enum Message {
         path: String,
         demo: String,
         speed: f64,
+    },
+    /// A demo's terminal shows all its lines (`expanded`) or its focus lines only.
+    Expand {
+        path: String,
+        demo: String,
+        expanded: bool,
     },
     /// A live run's figure as it stands: the terminal's and the caption's HTML and the
     /// figure's `data-state`.
@@ -67,6 +73,11 @@ impl Message {
             Message::Replay { path, demo, speed } => {
                 serde_json::json!({ "path": path, "replay": demo, "speed": speed })
             }
+            Message::Expand {
+                path,
+                demo,
+                expanded,
+            } => serde_json::json!({ "path": path, "expand": demo, "expanded": expanded }),
         }
         .to_string()
     }
@@ -79,6 +90,13 @@ impl Message {
                 path,
                 demo: demo.as_str()?.to_string(),
                 speed: v.get("speed")?.as_f64()?,
+            });
+        }
+        if let Some(demo) = v.get("expand") {
+            return Some(Message::Expand {
+                path,
+                demo: demo.as_str()?.to_string(),
+                expanded: v.get("expanded")?.as_bool()?,
             });
         }
         if let Some(demo) = v.get("figure") {
@@ -153,6 +171,17 @@ impl Link {
                         Ok(())
                     }
                 }),
+                Message::Expand {
+                    path,
+                    demo,
+                    expanded,
+                } => here(&path).and_then(|here| {
+                    if here {
+                        focus::show_all(&demo, expanded)
+                    } else {
+                        Ok(())
+                    }
+                }),
             };
             if let Err(e) = result {
                 dom::report(&e);
@@ -181,6 +210,20 @@ pub fn announce_replay(demo: &str, speed: f64) -> Result<(), JsValue> {
         path: dom::window()?.location().pathname()?,
         demo: demo.to_string(),
         speed,
+    };
+    CURRENT.with(|c| match c.borrow().as_ref() {
+        Some(channel) => channel.post_message(&JsValue::from_str(&message.to_json())),
+        None => Ok(()),
+    })
+}
+
+/// Tells the other window that a demo's terminal now shows all its lines, or only its
+/// focus lines again (E, or a click, in either window).
+pub fn announce_expand(demo: &str, expanded: bool) -> Result<(), JsValue> {
+    let message = Message::Expand {
+        path: dom::window()?.location().pathname()?,
+        demo: demo.to_string(),
+        expanded,
     };
     CURRENT.with(|c| match c.borrow().as_ref() {
         Some(channel) => channel.post_message(&JsValue::from_str(&message.to_json())),
@@ -266,6 +309,11 @@ mod tests {
                 path: "/talk/one.html".into(),
                 demo: "peek".into(),
                 speed: 2.0,
+            },
+            Message::Expand {
+                path: "/talk/one.html".into(),
+                demo: "peek".into(),
+                expanded: true,
             },
         ] {
             assert_eq!(Message::from_json(&m.to_json()), Some(m));
