@@ -203,6 +203,15 @@ impl Link {
     }
 }
 
+/// Sends `message` to the other window, if this page joined the channel (outside the
+/// slide and speaker views it has not, and nothing is sent).
+fn broadcast(message: &Message) -> Result<(), JsValue> {
+    CURRENT.with(|c| match c.borrow().as_ref() {
+        Some(channel) => channel.post_message(&JsValue::from_str(&message.to_json())),
+        None => Ok(()),
+    })
+}
+
 /// Tells the other window that this one started replaying `demo` (nothing happens
 /// outside the slide and speaker views).
 pub fn announce_replay(demo: &str, speed: f64) -> Result<(), JsValue> {
@@ -211,10 +220,7 @@ pub fn announce_replay(demo: &str, speed: f64) -> Result<(), JsValue> {
         demo: demo.to_string(),
         speed,
     };
-    CURRENT.with(|c| match c.borrow().as_ref() {
-        Some(channel) => channel.post_message(&JsValue::from_str(&message.to_json())),
-        None => Ok(()),
-    })
+    broadcast(&message)
 }
 
 /// Tells the other window that a demo's terminal now shows all its lines, or only its
@@ -225,10 +231,7 @@ pub fn announce_expand(demo: &str, expanded: bool) -> Result<(), JsValue> {
         demo: demo.to_string(),
         expanded,
     };
-    CURRENT.with(|c| match c.borrow().as_ref() {
-        Some(channel) => channel.post_message(&JsValue::from_str(&message.to_json())),
-        None => Ok(()),
-    })
+    broadcast(&message)
 }
 
 /// Tells the other window how a live run's figure looks now (called by `live` as the
@@ -250,10 +253,7 @@ pub fn share_figure(figure: &web_sys::Element) -> Result<(), JsValue> {
         meta: html(".demo-meta")?,
         state: figure.get_attribute("data-state").unwrap_or_default(),
     };
-    CURRENT.with(|c| match c.borrow().as_ref() {
-        Some(channel) => channel.post_message(&JsValue::from_str(&message.to_json())),
-        None => Ok(()),
-    })
+    broadcast(&message)
 }
 
 /// Shows what the other window's live run shows, in this page's figure of that demo.
