@@ -25,7 +25,7 @@ need=()
 command -v perf >/dev/null || need+=(linux-perf)
 command -v qperf >/dev/null || need+=(qperf)
 command -v sockperf >/dev/null || need+=(sockperf)
-command -v iperf3 >/dev/null || need+=(iperf3)
+command -v iperf >/dev/null || need+=(iperf) # iperf 2: see README.md, "Why iperf 2"
 command -v jq >/dev/null || need+=(jq)
 if ((${#need[@]})); then
     echo "installing ${need[*]} ..." >&2
@@ -142,27 +142,52 @@ sockperf_tcp=$(sockperf_p50 "$((sport + 1))" --tcp)
 
 # Bandwidth, in turns, so that all three see the same moods of a shared machine: the
 # demo (256 MiB in 64 KiB writes); qperf tcp_bw (64 KiB messages for SECS; the server
-# forks a child per test, which inherits its policy); iperf3 (64 KiB writes, 256 MiB like
-# the demo and for SECS; bits per second received; its server serves one test).
-echo "== bandwidth: the demo, qperf and iperf3 in turns, $REPS times ($BW) =="
+# forks a child per test, which inherits its policy); iperf 2 (64 KiB writes, 256 MiB
+# like the demo and for SECS). iperf's figure is its server's, the receiver's: bytes
+# read until the end of the stream over the time they took, as the demo counts.
+mib=$((1 << 20))
+echo "== bandwidth: the demo, qperf and iperf in turns, $REPS times ($BW) =="
 bport=$((RANDOM % 800 + 19000))
 serve "$BW" qperf -lp "$bport"
 wait_port "$bport"
 iport=$((RANDOM % 1000 + 23000))
-iperf() {
-    serve "$BW" iperf3 -s -B 127.0.0.1 -p "$iport" -1
-    wait_port "$iport"
-    on_cpu "$BW" iperf3 -c 127.0.0.1 -p "$iport" -l 64K "$@" -J >"$work/iperf.json"
-    jq '.end.sum_received.bits_per_second' "$work/iperf.json"
-    iport=$((iport + 1))
+iperf_version=$(iperf -v 2>&1 || true) # iperf -v exits 1
+if [[ $iperf_version != "iperf version 2."* ]]; then
+    echo "ipc-table.sh: iperf is not iperf 2: ${iperf_version%%$'\n'*}" >&2
+    exit 1
+fi
+# The server writes a CSV line per test when its stream ends; bits/s is the last field.
+$BW taskset -c "$CPU" iperf -s -B 127.0.0.1 -p "$iport" -l 64K -y C \
+    >"$work/iperf-server.csv" 2>/dev/null &
+servers+=($!)
+wait_port "$iport"
+# Runs an iperf client ($@) and prints the server's figure for it, once written (3 s at most).
+iperf_bps() {
+    local before
+    before=$(wc -l <"$work/iperf-server.csv")
+    on_cpu "$BW" iperf -c 127.0.0.1 -p "$iport" -l 64K "$@" >/dev/null
+    for _ in $(seq 60); do
+        (($(wc -l <"$work/iperf-server.csv") > before)) && break
+        sleep 0.05
+    done
+    (($(wc -l <"$work/iperf-server.csv") > before)) || {
+        echo "the iperf server reported nothing for iperf -c ... $*" >&2
+        return 1
+    }
+    tail -n 1 "$work/iperf-server.csv" | awk -F, '{ print $NF }'
 }
 for _ in $(seq "$REPS"); do
     DEMO_METRICS_FILE="$work/bw.jsonl" on_cpu "$BW" "$demo" >/dev/null
     on_cpu "$BW" qperf -lp "$bport" -uu -t "$SECS" 127.0.0.1 tcp_bw |
         awk '$1 == "tcp_bw:" { getline; print $3 }' >>"$work/qperf-bw.txt"
-    iperf -n 256M >>"$work/iperf-256m.txt"
-    iperf -t "$SECS" >>"$work/iperf.txt"
+    iperf_bps -n 256M >>"$work/iperf-256m.txt"
+    iperf_bps -t "$SECS" >>"$work/iperf.txt"
 done
+# Each turn's figures, in MiB/s, so that a reader sees the spread behind the medians.
+echo "MiB/s per turn: demo, qperf, iperf -n 256M, iperf -t $SECS"
+paste <(jq -r 'select(.name == "bw.tcp") | .value' "$work/bw.jsonl") "$work/qperf-bw.txt" \
+    "$work/iperf-256m.txt" "$work/iperf.txt" |
+    awk -v m="$mib" '{ printf "  %4.0f  %4.0f  %4.0f  %4.0f\n", $1, $2 / m, $3 / 8 / m, $4 / 8 / m }'
 qperf_tcp_bw=$(median <"$work/qperf-bw.txt")
 iperf_256m=$(median <"$work/iperf-256m.txt")
 iperf_secs=$(median <"$work/iperf.txt")
@@ -180,7 +205,6 @@ row() { # measure, tool, tool value, our value, unit
     [[ $verdict == *OFF ]] && fails=$((fails + 1))
     return 0
 }
-mib=$((1 << 20))
 twice_us() { awk -v v="$1" -v scale="$2" 'BEGIN { print 2 * v / scale }'; }
 row "pipe round trip, mean" "perf bench sched pipe" "$perf_pipe" "$(ours_lat lat_mean.pipe)" µs
 row "TCP round trip, mean" "qperf tcp_lat x 2" "$(twice_us "$qperf_tcp_lat" 1000)" \
@@ -193,9 +217,9 @@ row "UDP round trip, median" "sockperf pp p50 x 2" "$(twice_us "$sockperf_udp" 1
     "$(ours_lat lat.udp)" µs
 row "TCP bandwidth, 64 KiB writes" "qperf -t $SECS tcp_bw" \
     "$(awk -v v="$qperf_tcp_bw" -v m="$mib" 'BEGIN { print v / m }')" "$(ours_bw bw.tcp)" MiB/s
-row "TCP bandwidth, 256 MiB in 64 KiB" "iperf3 -l 64K -n 256M" \
+row "TCP bandwidth, 256 MiB in 64 KiB" "iperf -l 64K -n 256M" \
     "$(awk -v v="$iperf_256m" -v m="$mib" 'BEGIN { print v / 8 / m }')" "$(ours_bw bw.tcp)" MiB/s
-row "TCP bandwidth, 64 KiB writes" "iperf3 -l 64K -t $SECS" \
+row "TCP bandwidth, 64 KiB writes" "iperf -l 64K -t $SECS" \
     "$(awk -v v="$iperf_secs" -v m="$mib" 'BEGIN { print v / 8 / m }')" "$(ours_bw bw.tcp)" MiB/s
 echo
 if ((fails)); then
