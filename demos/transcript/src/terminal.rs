@@ -72,6 +72,11 @@ pub struct Line {
 }
 
 impl Line {
+    /// The line's text as the reader sees it: no escapes, no tags, no newline.
+    pub fn text(&self) -> String {
+        plain_text(&self.html)
+    }
+
     /// The line as the element the page shows.
     pub fn to_html(&self) -> String {
         line_element(&self.html, self.focus, self.newline, false)
@@ -202,21 +207,35 @@ fn plain_text(html: &str) -> String {
         .replace("&amp;", "&")
 }
 
+/// A whole captured run as finished lines, and the rule that picked its focus lines.
+pub fn lines(t: &Transcript) -> (Vec<Line>, Pick) {
+    let pick = Pick::of(t);
+    let mut screen = Screen::new(pick);
+    let mut lines = Vec::new();
+    for chunk in &t.chunks {
+        lines.extend(screen.push(chunk.stream, &chunk.text));
+    }
+    lines.extend(screen.finish());
+    (lines, pick)
+}
+
 /// A whole captured run as the terminal's inner HTML, and the rule that picked its
 /// focus lines.
 pub fn transcript_html(t: &Transcript) -> (String, Pick) {
-    let pick = Pick::of(t);
-    let mut screen = Screen::new(pick);
-    let mut html = String::new();
-    for chunk in &t.chunks {
-        for line in screen.push(chunk.stream, &chunk.text) {
-            html.push_str(&line.to_html());
-        }
-    }
-    if let Some(line) = screen.finish() {
-        html.push_str(&line.to_html());
-    }
-    (html, pick)
+    let (lines, pick) = lines(t);
+    (lines.iter().map(Line::to_html).collect(), pick)
+}
+
+/// The plain text of the lines a slide's terminal shows: the focus lines, or every
+/// line when the run has none (the reading view shows them all). The talk's timing
+/// counts the words the room reads here, so it is the renderer's choice, not a copy.
+pub fn lines_on_stage(t: &Transcript) -> Vec<String> {
+    let (lines, pick) = lines(t);
+    lines
+        .iter()
+        .filter(|l| l.focus || pick == Pick::All)
+        .map(Line::text)
+        .collect()
 }
 
 #[cfg(test)]
@@ -315,6 +334,23 @@ mod tests {
             Some("<span class=\"line\"><span class=\"stderr\">next</span></span>")
         );
         assert_eq!(screen.finish(), None);
+    }
+
+    #[test]
+    fn the_stage_shows_the_focus_lines_as_plain_text() {
+        let marked = run(&[(
+            Stream::Stdout,
+            "noise\n\x1b]99;f\x07  \x1b[32m✓\x1b[0m a < b\n\x1b]99;f\x07PASS",
+        )]);
+        assert_eq!(lines_on_stage(&marked), vec!["  ✓ a < b", "PASS"]);
+        let checks = run(&[
+            (Stream::Stdout, "step\n  ✓ held\n"),
+            (Stream::Stderr, "\x1b[1;31mFAIL\x1b[0m: no\n"),
+        ]);
+        assert_eq!(lines_on_stage(&checks), vec!["  ✓ held", "FAIL: no"]);
+        let plain = run(&[(Stream::Stdout, "a &\n\x1b[1mb\x1b[0m")]);
+        assert_eq!(lines_on_stage(&plain), vec!["a &", "b"]);
+        assert_eq!(lines(&plain).0[1].text(), "b");
     }
 
     #[test]

@@ -108,7 +108,11 @@ impl Preprocessor for Deck {
             }
             chapters.push(pacing::Chapter {
                 file: source.to_string_lossy().replace('\\', "/"),
-                slides: pacing::loads(&chapter.content),
+                // A demo without a transcript weighs no words: embedding it below
+                // reports it.
+                slides: pacing::loads(&chapter.content, |name| {
+                    demos.transcript(name).map_or(0, pacing::reading_words)
+                }),
             });
             match slides::to_slides(&chapter.content, &mut demos) {
                 Ok(mut converted) => {
@@ -442,12 +446,12 @@ mod tests {
     fn every_chapter_knows_its_place_in_the_talk_and_its_plan() {
         let load = pacing::SlideLoad {
             spoken_words: 10,
-            demos: 0,
+            ..Default::default()
         };
         let chapters = vec![
             pacing::Chapter {
                 file: "a.md".into(),
-                slides: vec![load; 3],
+                slides: vec![load.clone(); 3],
             },
             pacing::Chapter {
                 file: "part/b.md".into(),

@@ -1,62 +1,118 @@
-//! The talk's plan: when each slide should start, so the speaker window can say whether
-//! the presenter is ahead or behind.
+//! The talk's timing model, the one the speaker window's plan (ahead or behind) and
+//! the talk's length test (`tests/talk.rs`) both use: what a slide asks of the clock
+//! ([`SlideLoad`]) and how many seconds that is ([`SlideLoad::seconds`]).
+//!
+//! A slide takes [`SECONDS_PER_SLIDE`] to change, its spoken paragraph (the first
+//! paragraph of the notes) at [`SPOKEN_WPM`], and for each demo terminal and chart on
+//! it [`ORIENT_SECS`] to find one's way in, then the terminal's words (the rerun
+//! command and the lines on stage) at [`READING_WPM`] or [`SECS_PER_BAR`] per bar.
 //!
 //! `duration = "40m"` under `[preprocessor.deck]` is the talk's length;
 //! `[preprocessor.deck.budgets]` may give chapters their own share
 //! (`"tcp.md" = "8m"`, keyed by the chapter's file under `src`). The rest of the time is
-//! shared among the other chapters' slides by their weight: the words of the spoken
-//! paragraph (the first paragraph of the notes) at [`SECONDS_PER_WORD`], plus
-//! [`SECONDS_PER_DEMO`] for each demo and [`SECONDS_PER_SLIDE`] for every slide.
+//! shared among the other chapters' slides by their seconds.
 
 use std::collections::BTreeMap;
 
-use crate::slides::{Kind, top_level_blocks};
+use transcript::{Transcript, terminal};
 
-/// About 150 words a minute, a calm speaking pace.
-pub const SECONDS_PER_WORD: f64 = 0.4;
-/// A demo is shown and its output read out.
-pub const SECONDS_PER_DEMO: f64 = 30.0;
+use crate::slides::{Kind, first_paragraph, top_level_blocks};
+
 /// Changing slide and letting the audience read the title.
 pub const SECONDS_PER_SLIDE: f64 = 5.0;
+/// A relaxed speaking pace on stage.
+pub const SPOKEN_WPM: f64 = 140.0;
+/// The room reads a terminal more slowly than prose.
+pub const READING_WPM: f64 = 200.0;
+/// Time to find one's way into a new terminal or chart before reading it.
+pub const ORIENT_SECS: f64 = 5.0;
+pub const SECS_PER_BAR: f64 = 3.0;
 
 /// What one slide asks of the clock.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct SlideLoad {
+    /// Words of the spoken paragraph.
     pub spoken_words: usize,
-    pub demos: usize,
+    /// For each demo terminal on the slide, the words the room reads in it.
+    pub demo_words: Vec<usize>,
+    /// For each chart on the slide, its bars.
+    pub chart_bars: Vec<usize>,
 }
 
 impl SlideLoad {
-    pub fn weight(self) -> f64 {
-        SECONDS_PER_SLIDE
-            + self.spoken_words as f64 * SECONDS_PER_WORD
-            + self.demos as f64 * SECONDS_PER_DEMO
+    /// The seconds the slide takes: changing to it, saying it and reading it.
+    pub fn seconds(&self) -> f64 {
+        SECONDS_PER_SLIDE + self.spoken_seconds() + self.reading_seconds()
     }
+
+    /// Saying the spoken paragraph.
+    pub fn spoken_seconds(&self) -> f64 {
+        self.spoken_words as f64 / SPOKEN_WPM * 60.0
+    }
+
+    /// The room reading the slide's demo terminals and charts.
+    pub fn reading_seconds(&self) -> f64 {
+        let demos: f64 = self
+            .demo_words
+            .iter()
+            .map(|&words| ORIENT_SECS + words as f64 / READING_WPM * 60.0)
+            .sum();
+        let charts: f64 = self
+            .chart_bars
+            .iter()
+            .map(|&bars| ORIENT_SECS + SECS_PER_BAR * bars as f64)
+            .sum();
+        demos + charts
+    }
+}
+
+/// Words as the room counts them: runs of non-space holding a letter or digit (a lone
+/// `-` or `→` is not a word).
+pub fn word_count(text: &str) -> usize {
+    text.split_whitespace()
+        .filter(|w| w.chars().any(char::is_alphanumeric))
+        .count()
+}
+
+/// The words the room reads in a demo's terminal on a slide: the command above it and
+/// the lines the slide shows ([`terminal::lines_on_stage`]).
+pub fn reading_words(t: &Transcript) -> usize {
+    word_count(&t.rerun_command())
+        + terminal::lines_on_stage(t)
+            .iter()
+            .map(|l| word_count(l))
+            .sum::<usize>()
 }
 
 /// The load of each slide of a chapter's Markdown (the same slide rules as
 /// [`crate::slides::to_slides`], which this must agree with on the slide count).
-pub fn loads(src: &str) -> Vec<SlideLoad> {
+/// `demo_words` gives the reading words of a demo's terminal by the demo's name (see
+/// [`reading_words`]). Demos and charts in the notes are not shown to the room.
+pub fn loads(src: &str, mut demo_words: impl FnMut(&str) -> usize) -> Vec<SlideLoad> {
     let mut out: Vec<SlideLoad> = Vec::new();
     let mut in_slide = false;
-    // After `Notes:` and before the first paragraph of the notes.
-    let mut awaiting_spoken = false;
+    let mut in_notes = false;
+    let mut spoken: Option<String> = None;
     for block in top_level_blocks(src, &mut Vec::new()) {
         let new_slide = matches!(block.kind, Kind::SlideTitle | Kind::Break);
         if new_slide || !in_slide {
             out.push(SlideLoad::default());
             in_slide = true;
-            awaiting_spoken = false;
+            in_notes = false;
+            spoken = None;
         }
         let Some(slide) = out.last_mut() else {
             continue;
         };
         match block.kind {
-            Kind::NotesMarker => awaiting_spoken = true,
-            Kind::Demo(_) => slide.demos += 1,
-            Kind::Other if awaiting_spoken => {
-                slide.spoken_words = src[block.range.clone()].split_whitespace().count();
-                awaiting_spoken = false;
+            Kind::NotesMarker => in_notes = true,
+            Kind::Demo(name) if !in_notes => slide.demo_words.push(demo_words(&name)),
+            Kind::Chart { metrics, .. } if !in_notes => slide.chart_bars.push(metrics.len()),
+            // The spoken paragraph is the notes' first top-level paragraph; a list or
+            // an HTML block before it is not said aloud.
+            Kind::Other if in_notes && spoken.is_none() => {
+                spoken = first_paragraph(&src[block.range.clone()]);
+                slide.spoken_words = spoken.as_deref().map_or(0, word_count);
             }
             _ => {}
         }
@@ -93,7 +149,7 @@ pub fn plan(
             clock(duration)
         ));
     }
-    let weight = |c: &Chapter| c.slides.iter().map(|s| s.weight()).sum::<f64>();
+    let weight = |c: &Chapter| c.slides.iter().map(SlideLoad::seconds).sum::<f64>();
     let shared_weight: f64 = chapters
         .iter()
         .filter(|c| !budgets.contains_key(&c.file))
@@ -112,7 +168,7 @@ pub fn plan(
         let mut starts = vec![at];
         for slide in &chapter.slides {
             let part = if total > 0.0 {
-                share * slide.weight() / total
+                share * slide.seconds() / total
             } else {
                 0.0
             };
@@ -181,43 +237,114 @@ mod tests {
     }
 
     #[test]
-    fn a_slide_weighs_its_spoken_paragraph_and_demos() {
-        let src = "# T\n\nshown words here\n\nNotes:\n\none two three four\n\nlater depth not counted\n\n## D\n\n{{#demo x}}\n\n---\n\nNotes:\n\n- a list is not a paragraph but counts\n";
-        let loads = loads(src);
+    fn a_slide_loads_its_spoken_paragraph_demos_and_charts() {
+        let src = "# T\n\nshown words here\n\nNotes:\n\none two three four\n\nlater depth not counted\n\n\
+                   ## D\n\n{{#demo x}}\n\n{{#chart y a.b c.d}}\n\nNotes:\n\n{{#demo z}}\n\n\
+                   ---\n\nNotes:\n\n- a list is not said aloud\n\nThen `this` — four words.\n";
+        let mut asked = Vec::new();
+        let loads = loads(src, |name| {
+            asked.push(name.to_string());
+            12
+        });
+        assert_eq!(asked, vec!["x"], "a demo in the notes is not on the slide");
+        let load = |spoken_words, demo_words: &[usize], chart_bars: &[usize]| SlideLoad {
+            spoken_words,
+            demo_words: demo_words.to_vec(),
+            chart_bars: chart_bars.to_vec(),
+        };
         assert_eq!(
             loads,
-            vec![
-                SlideLoad {
-                    spoken_words: 4,
-                    demos: 0
-                },
-                SlideLoad {
-                    spoken_words: 0,
-                    demos: 1
-                },
-                SlideLoad {
-                    spoken_words: 9,
-                    demos: 0
-                },
-            ]
+            vec![load(4, &[], &[]), load(0, &[12], &[2]), load(4, &[], &[])]
+        );
+    }
+
+    #[test]
+    fn seconds_add_the_change_the_speech_and_the_reading() {
+        let load = SlideLoad {
+            spoken_words: 140,
+            demo_words: vec![200, 0],
+            chart_bars: vec![3],
+        };
+        // 140 words spoken at 140 a minute; 200 read at 200 a minute after finding
+        // one's way into the terminal, and again into an empty one; three bars.
+        let reading = (ORIENT_SECS + 60.0) + ORIENT_SECS + (ORIENT_SECS + 3.0 * SECS_PER_BAR);
+        assert_eq!(load.spoken_seconds(), 60.0);
+        assert_eq!(load.reading_seconds(), reading);
+        assert_eq!(load.seconds(), SECONDS_PER_SLIDE + 60.0 + reading);
+        assert_eq!(SlideLoad::default().seconds(), SECONDS_PER_SLIDE);
+    }
+
+    fn run(text: &str) -> Transcript {
+        Transcript {
+            format: transcript::FORMAT,
+            demo: "peek".into(),
+            claim: "reading is not consuming".into(),
+            args: vec!["--verbose".into()],
+            chunks: vec![transcript::Chunk {
+                at_ms: 0,
+                stream: transcript::Stream::Stdout,
+                text: text.into(),
+            }],
+            outcome: transcript::Outcome {
+                status: transcript::Status::Passed,
+                code: Some(0),
+                signal: None,
+            },
+            duration_ms: 1,
+            kernel: "6.18.0".into(),
+            captured_at: "2026-12-01T00:00:00Z".into(),
+            metrics: vec![],
+        }
+    }
+
+    #[test]
+    fn a_demo_showing_more_lines_weighs_more() {
+        let mark = transcript::ansi::FOCUS_MARK;
+        let short = run(&format!(
+            "setting up the pair\n{mark}  ✓ peek left 5 bytes\n{mark}PASS\n"
+        ));
+        let long = run(&format!(
+            "setting up the pair\n{mark}  ✓ peek left 5 bytes\n{mark}  ✓ read got the same 5\n{mark}PASS\n"
+        ));
+        let quiet = run(&format!(
+            "setting up the pair, and more words not shown\n{mark}  ✓ peek left 5 bytes\n{mark}PASS\n"
+        ));
+        // `cargo xtask demo peek --verbose`, then the focus lines.
+        assert_eq!(reading_words(&short), 5 + 5);
+        assert_eq!(reading_words(&long), 5 + 10);
+        assert_eq!(
+            reading_words(&quiet),
+            reading_words(&short),
+            "unshown lines are not read"
+        );
+        let src = "## Peek\n\n{{#demo peek}}\n";
+        let weigh = |t: &Transcript| loads(src, |_| reading_words(t))[0].seconds();
+        let more = 5.0 / READING_WPM * 60.0;
+        assert!(
+            (weigh(&long) - weigh(&short) - more).abs() < 1e-9,
+            "{} vs {}",
+            weigh(&long),
+            weigh(&short)
         );
     }
 
     #[test]
     fn budgets_fix_chapters_and_the_rest_is_shared_by_weight() {
+        // 140 words said (60 s), one terminal of 200 words (5 s + 60 s), changing (5 s).
         let heavy = SlideLoad {
-            spoken_words: 100,
-            demos: 1,
+            spoken_words: 140,
+            demo_words: vec![200],
+            chart_bars: vec![],
         };
         let light = SlideLoad::default();
         let chapters = vec![
             Chapter {
                 file: "a.md".into(),
-                slides: vec![light, light],
+                slides: vec![light.clone(), light.clone()],
             },
             Chapter {
                 file: "b.md".into(),
-                slides: vec![heavy, light],
+                slides: vec![heavy.clone(), light],
             },
             Chapter {
                 file: "c.md".into(),
@@ -228,9 +355,9 @@ mod tests {
         let plan = plan(2400.0, &budgets, &chapters).unwrap();
         assert_eq!(plan[0], vec![0.0, 300.0, 600.0]);
         assert!((plan[2][1] - 2400.0).abs() < 1e-6, "{plan:?}");
-        // b and c share 1800 s by weight: b weighs 75 + 5, c weighs 75.
+        // b and c share 1800 s by weight: b weighs 130 + 5, c weighs 130.
         assert!(
-            (plan[1][2] - plan[1][0] - 1800.0 * 80.0 / 155.0).abs() < 1e-6,
+            (plan[1][2] - plan[1][0] - 1800.0 * 135.0 / 265.0).abs() < 1e-6,
             "{plan:?}"
         );
         assert!(

@@ -161,6 +161,30 @@ fn is_demo_name(name: &str) -> bool {
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
 }
 
+/// The plain text of the first top-level paragraph of some Markdown, if it has one. Of
+/// a slide's notes, that is the spoken paragraph: what the presenter says aloud (the
+/// rest of the notes is depth for questions).
+pub fn first_paragraph(markdown: &str) -> Option<String> {
+    let mut out = String::new();
+    let mut depth = 0usize;
+    let mut inside = false;
+    for event in parser(markdown) {
+        match event {
+            Event::Start(Tag::Paragraph) if depth == 0 => {
+                inside = true;
+                depth += 1;
+            }
+            Event::Start(_) => depth += 1,
+            Event::End(TagEnd::Paragraph) if depth == 1 && inside => return Some(out),
+            Event::End(_) => depth = depth.saturating_sub(1),
+            Event::Text(t) | Event::Code(t) if inside => out.push_str(&t),
+            Event::SoftBreak | Event::HardBreak if inside => out.push(' '),
+            _ => {}
+        }
+    }
+    None
+}
+
 /// 1-based line of a byte offset.
 pub fn line_of(src: &str, offset: usize) -> usize {
     src[..offset.min(src.len())]

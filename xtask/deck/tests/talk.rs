@@ -11,6 +11,7 @@ use common as talk;
 
 use std::collections::BTreeSet;
 
+use deck::pacing::{self, SlideLoad};
 use talk::{Chapter, Slide};
 
 /// A talk of 40 minutes leaves two for the unexpected.
@@ -18,13 +19,6 @@ const MAX_MINUTES: f64 = 38.0;
 const MAX_MAIN_SLIDES: usize = 45;
 const MAX_VISIBLE_WORDS: usize = 40;
 const MAX_SPOKEN_WORDS: usize = 50;
-/// A relaxed speaking pace on stage.
-const SPOKEN_WPM: f64 = 140.0;
-/// The room reads a terminal more slowly than prose.
-const READING_WPM: f64 = 200.0;
-/// Time to find one's way into a new terminal or chart before reading it.
-const ORIENT_SECS: f64 = 5.0;
-const SECS_PER_BAR: f64 = 3.0;
 
 /// Slides allowed more than 40 visible words, and why. The test fails when one of them
 /// no longer needs it, so the list only shrinks.
@@ -82,58 +76,60 @@ fn the_main_talk_has_at_most_45_slides() {
     );
 }
 
-/// Seconds the room needs for one demo terminal: the lines the slide shows and the
-/// command above them.
-fn demo_secs(repo: &std::path::Path, demo: &str) -> f64 {
-    let t = talk::transcript(repo, demo);
-    let words = talk::word_count(&t.rerun_command())
-        + talk::lines_on_stage(&t)
-            .iter()
-            .map(|l| talk::word_count(l))
-            .sum::<usize>();
-    ORIENT_SECS + words as f64 / READING_WPM * 60.0
+/// Minutes the talk takes by the deck's timing model (`deck::pacing`, the one the
+/// speaker window plans with): in all, spoken, reading demos and charts, changing slides.
+fn minutes(loads: &[SlideLoad]) -> (f64, f64, f64, f64) {
+    let sum = |f: fn(&SlideLoad) -> f64| loads.iter().map(f).sum::<f64>() / 60.0;
+    (
+        sum(SlideLoad::seconds),
+        sum(SlideLoad::spoken_seconds),
+        sum(SlideLoad::reading_seconds),
+        loads.len() as f64 * pacing::SECONDS_PER_SLIDE / 60.0,
+    )
 }
 
-fn chart_secs(metrics: &[String]) -> f64 {
-    ORIENT_SECS + SECS_PER_BAR * metrics.len() as f64
-}
-
-/// Minutes the talk takes: the spoken paragraphs at 140 words a minute, plus the time
-/// the room reads each demo and chart.
-fn minutes(slides: &[Slide]) -> (f64, f64, f64) {
+/// The loads of the main talk's slides, per chapter. The model must see the slides the
+/// deck shows: as many, with the same spoken paragraph, demos and charts.
+fn main_loads() -> Vec<(String, Vec<SlideLoad>)> {
     let repo = talk::repo();
-    let spoken: usize = slides.iter().map(|s| talk::word_count(&s.spoken())).sum();
-    let spoken_min = spoken as f64 / SPOKEN_WPM;
-    let figures_secs: f64 = slides
-        .iter()
-        .map(|s| {
-            s.demos.iter().map(|d| demo_secs(&repo, d)).sum::<f64>()
-                + s.charts.iter().map(|(_, m)| chart_secs(m)).sum::<f64>()
-        })
-        .sum();
-    let figures_min = figures_secs / 60.0;
-    (spoken_min + figures_min, spoken_min, figures_min)
+    let mut out = Vec::new();
+    for chapter in talk::chapters(&repo).into_iter().filter(|c| c.main) {
+        let loads = talk::chapter_loads(&repo, &chapter);
+        let slides = talk::chapter_slides(&repo, &chapter);
+        assert_eq!(
+            loads.len(),
+            slides.len(),
+            "{}: the timing model cuts the slides differently",
+            chapter.file
+        );
+        for (load, s) in loads.iter().zip(&slides) {
+            let bars: Vec<usize> = s.charts.iter().map(|(_, m)| m.len()).collect();
+            assert_eq!(
+                (load.spoken_words, load.demo_words.len(), &load.chart_bars),
+                (pacing::word_count(&s.spoken()), s.demos.len(), &bars),
+                "{}: the timing model reads it differently",
+                s.name()
+            );
+        }
+        out.push((chapter.file, loads));
+    }
+    out
 }
 
 #[test]
 fn the_talk_takes_at_most_38_minutes() {
-    let main = main_slides();
-    let (total, spoken, figures) = minutes(&main);
+    let chapters = main_loads();
+    let all: Vec<SlideLoad> = chapters.iter().flat_map(|(_, l)| l.clone()).collect();
+    let (total, spoken, figures, changes) = minutes(&all);
     eprintln!(
-        "talk: {} slides, {total:.1} min ({spoken:.1} spoken, {figures:.1} reading demos and charts)",
-        main.len()
+        "talk: {} slides, {total:.1} min ({spoken:.1} spoken, {figures:.1} reading demos and charts, {changes:.1} changing slides)",
+        all.len()
     );
-    for chapter in talk::chapters(&talk::repo()).iter().filter(|c| c.main) {
-        let of: Vec<Slide> = main
-            .iter()
-            .filter(|s| s.chapter == chapter.file)
-            .cloned()
-            .collect();
+    for (file, loads) in &chapters {
         eprintln!(
-            "  {}: {} slides, {:.1} min",
-            chapter.file,
-            of.len(),
-            minutes(&of).0
+            "  {file}: {} slides, {:.1} min",
+            loads.len(),
+            minutes(loads).0
         );
     }
     assert!(
@@ -185,7 +181,7 @@ fn exempt_slides_exist_and_still_need_it() {
 
 /// Why a spoken paragraph cannot be said as written, if it cannot.
 fn unspeakable(spoken: &str) -> Option<String> {
-    let words = talk::word_count(spoken);
+    let words = pacing::word_count(spoken);
     if words == 0 {
         return Some("no spoken paragraph (the first paragraph of the notes)".into());
     }
@@ -277,9 +273,10 @@ fn as_value(n: &str) -> Option<f64> {
 /// The numbers a transcript can vouch for: in its output, and its metrics as recorded.
 fn transcript_numbers(repo: &std::path::Path, demo: &str) -> Vec<f64> {
     let t = talk::transcript(repo, demo);
-    let text: String = talk::output_lines(&t)
-        .into_iter()
-        .map(|(_, l)| l + "\n")
+    let text: String = transcript::terminal::lines(&t)
+        .0
+        .iter()
+        .map(|l| l.text() + "\n")
         .collect();
     let mut values: Vec<f64> = numbers(&text).iter().filter_map(|n| as_value(n)).collect();
     values.extend(t.metrics.iter().map(|m| m.value));
@@ -451,5 +448,4 @@ fn the_helpers_read_what_they_should() {
     assert!(unspeakable("Fine words.").is_none());
     let summary = talk::chapters(&talk::repo());
     assert!(summary.iter().any(|c| c.main) && summary.iter().any(|c| !c.main));
-    assert_eq!(talk::strip_ansi("\x1b]99;f\x07\x1b[32m✓\x1b[0m ok"), "✓ ok");
 }

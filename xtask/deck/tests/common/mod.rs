@@ -7,6 +7,7 @@
 
 use std::path::{Path, PathBuf};
 
+use deck::pacing::{self, SlideLoad};
 use deck::slides::{self, Embed};
 use pulldown_cmark::{Event, Tag, TagEnd};
 use transcript::Transcript;
@@ -98,7 +99,7 @@ impl Slide {
 
     /// The first paragraph of the notes: what the presenter says aloud.
     pub fn spoken(&self) -> String {
-        first_paragraph(&self.notes)
+        slides::first_paragraph(&self.notes).unwrap_or_default()
     }
 
     /// Everything on and under the slide, for "is this point made here".
@@ -307,34 +308,6 @@ fn strip_tags(html: &str) -> String {
         .replace("&amp;", "&")
 }
 
-/// The plain text of the first paragraph of some Markdown.
-pub fn first_paragraph(markdown: &str) -> String {
-    let mut out = String::new();
-    let mut depth = 0usize;
-    let mut inside = false;
-    for event in slides::parser(markdown) {
-        match event {
-            Event::Start(Tag::Paragraph) if depth == 0 => {
-                inside = true;
-                depth += 1;
-            }
-            Event::Start(_) => depth += 1,
-            Event::End(TagEnd::Paragraph) if depth == 1 && inside => return out,
-            Event::End(_) => depth = depth.saturating_sub(1),
-            Event::Text(t) | Event::Code(t) if inside => out.push_str(&t),
-            Event::SoftBreak | Event::HardBreak if inside => out.push(' '),
-            _ => {}
-        }
-    }
-    out
-}
-
-pub fn word_count(text: &str) -> usize {
-    text.split_whitespace()
-        .filter(|w| w.chars().any(char::is_alphanumeric))
-        .count()
-}
-
 /// A demo's captured transcript, from `demos/transcripts/NAME.json`.
 pub fn transcript(repo: &Path, demo: &str) -> Transcript {
     let path = transcript::catalog::transcript_path(&repo.join("demos"), demo);
@@ -342,70 +315,15 @@ pub fn transcript(repo: &Path, demo: &str) -> Transcript {
         .unwrap_or_else(|e| panic!("{}: not a transcript: {e}", path.display()))
 }
 
-/// The marker the demo harness puts before a focus line.
-pub use transcript::ansi::FOCUS_MARK as FOCUS;
-
-/// A transcript's output as plain lines, each with whether it is a focus line.
-pub fn output_lines(t: &Transcript) -> Vec<(bool, String)> {
-    let text: String = t.chunks.iter().map(|c| c.text.as_str()).collect();
-    text.lines()
-        .map(|l| (l.contains(FOCUS), strip_ansi(l)))
-        .collect()
-}
-
-/// The lines a slide shows of a demo's output: its focus lines; for a transcript
-/// captured before focus markers, the check and verdict lines; failing those, all.
-pub fn lines_on_stage(t: &Transcript) -> Vec<String> {
-    let lines = output_lines(t);
-    if lines.iter().any(|(focus, _)| *focus) {
-        return lines.into_iter().filter(|l| l.0).map(|l| l.1).collect();
-    }
-    let verdict = |l: &str| {
-        let l = l.trim_start();
-        l.starts_with('✓')
-            || l.starts_with('✗')
-            || ["PASS", "FAIL", "ERROR", "SKIP"]
-                .iter()
-                .any(|v| l.starts_with(v))
-    };
-    let checks: Vec<String> = lines
-        .iter()
-        .filter(|l| verdict(&l.1))
-        .map(|l| l.1.clone())
-        .collect();
-    if checks.is_empty() {
-        lines.into_iter().map(|l| l.1).collect()
+/// What each slide of a chapter asks of the clock, by the deck's own timing model
+/// (`deck::pacing::loads`, as the preprocessor plans the talk), with the reading words
+/// of each demo from its transcript.
+pub fn chapter_loads(repo: &Path, chapter: &Chapter) -> Vec<SlideLoad> {
+    let src = read(&repo.join("slides").join(&chapter.file));
+    let src = if chapter.file.ends_with(".rst") {
+        deck::rst::to_markdown(&src).markdown
     } else {
-        checks
-    }
-}
-
-/// Text without ANSI escapes (CSI `ESC [ ... letter`, OSC `ESC ] ... BEL`).
-pub fn strip_ansi(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut chars = text.chars().peekable();
-    while let Some(c) = chars.next() {
-        if c != '\x1b' {
-            out.push(c);
-            continue;
-        }
-        match chars.next() {
-            Some('[') => {
-                for c in chars.by_ref() {
-                    if ('\x40'..='\x7e').contains(&c) {
-                        break;
-                    }
-                }
-            }
-            Some(']') => {
-                while let Some(c) = chars.next() {
-                    if c == '\x07' || (c == '\x1b' && chars.next_if_eq(&'\\').is_some()) {
-                        break;
-                    }
-                }
-            }
-            _ => {}
-        }
-    }
-    out
+        src
+    };
+    pacing::loads(&src, |demo| pacing::reading_words(&transcript(repo, demo)))
 }
