@@ -26,6 +26,7 @@ pub const SPOKEN_WPM: f64 = 140.0;
 pub const READING_WPM: f64 = 200.0;
 /// Time to find one's way into a new terminal or chart before reading it.
 pub const ORIENT_SECS: f64 = 5.0;
+/// Reading one bar of a chart: its label and its value.
 pub const SECS_PER_BAR: f64 = 3.0;
 
 /// What one slide asks of the clock.
