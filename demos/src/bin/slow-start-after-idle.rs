@@ -1,0 +1,216 @@
+//! After an idle spell longer than its retransmission timeout, a TCP connection restarts from the initial congestion window, unless tcp_slow_start_after_idle is 0.
+//!
+//! tcp(7), RFC 2861: when the sender sends new data and nothing is in flight, and the
+//! connection has sent nothing for longer than its RTO, tcp_cwnd_restart() halves the
+//! congestion window once per RTO of idle time, down to the restart window (the initial
+//! ten segments, RFC 6928). The switch, net.ipv4.tcp_slow_start_after_idle, belongs to
+//! the network namespace, so the demo sets it in one of its own and leaves the host's
+//! alone. tcpi_snd_cwnd and tcpi_rto come from getsockopt(TCP_INFO).
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::os::fd::AsRawFd;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+use demos::{Demo, Result, net, netns::NetNs};
+
+/// Bytes the bulk phase sends to grow the window.
+const BULK: usize = 1 << 20;
+/// Longer than several loopback RTOs (at least 200 ms each).
+const IDLE: Duration = Duration::from_millis(1500);
+/// Shorter than any RTO (the minimum is 200 ms): the break's "pause".
+const SHORT_IDLE: Duration = Duration::from_millis(20);
+/// RFC 6928's initial window, in segments (TCP_INIT_CWND).
+const INITIAL_WINDOW: u32 = 10;
+const SYSCTL: &str = "net/ipv4/tcp_slow_start_after_idle";
+/// A congestion control that leaves the idle restart to TCP itself: the kernel skips
+/// it for one with its own cong_control hook, such as BBR (this host's default).
+const CONGESTION: &str = "cubic";
+/// Ethernet's MTU on the namespace's loopback, so the window counts 1448-byte segments
+/// as on a real path rather than 64 KB ones.
+const MTU: &str = "1500";
+
+/// getsockopt(TCP_INFO) on a connected TCP socket.
+fn tcp_info(conn: &TcpStream) -> Result<libc::tcp_info> {
+    // SAFETY: an all-zero tcp_info is a valid value of plain integers.
+    let mut info: libc::tcp_info = unsafe { std::mem::zeroed() };
+    let mut len = std::mem::size_of::<libc::tcp_info>() as libc::socklen_t;
+    // SAFETY: getsockopt writes at most `len` bytes into `info`.
+    let r = unsafe {
+        libc::getsockopt(
+            conn.as_raw_fd(),
+            libc::IPPROTO_TCP,
+            libc::TCP_INFO,
+            (&raw mut info).cast(),
+            &mut len,
+        )
+    };
+    if r != 0 {
+        return Err(std::io::Error::last_os_error()).context("getsockopt(TCP_INFO)");
+    }
+    Ok(info)
+}
+
+/// Waits until the peer has acknowledged everything sent (nothing unacked).
+fn wait_all_acked(conn: &TcpStream) -> Result<()> {
+    let deadline = Instant::now() + demos::IO_TIMEOUT;
+    while tcp_info(conn)?.tcpi_unacked != 0 {
+        if Instant::now() > deadline {
+            bail!("data still unacknowledged after {:?}", demos::IO_TIMEOUT);
+        }
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    Ok(())
+}
+
+/// What one connection's window did around its pause.
+struct Run {
+    before: u32,
+    after: u32,
+    rto: Duration,
+}
+
+/// One connection in `ns`: a bulk send to grow the window, a pause of `idle`, then one
+/// small write; the window is read before the pause and right after that write.
+fn bulk_pause_write(ns: &NetNs, idle: Duration) -> Result<Run> {
+    let listener =
+        ns.run(|| TcpListener::bind("127.0.0.1:0").context("bind a TCP listener on 127.0.0.1:0"))?;
+    let addr = listener.local_addr().context("getsockname")?;
+    let mut client = ns.run(|| {
+        TcpStream::connect_timeout(&addr, demos::IO_TIMEOUT)
+            .with_context(|| format!("connect to {addr}"))
+    })?;
+    net::with_timeouts(&client)?;
+    socket2::SockRef::from(&client)
+        .set_tcp_congestion(CONGESTION.as_bytes())
+        .with_context(|| format!("TCP_CONGESTION {CONGESTION}"))?;
+    let (mut server, _) = net::accept_timeout(&listener)?;
+    net::with_timeouts(&server)?;
+
+    std::thread::scope(|s| {
+        // The receiver reads everything: the bulk, then the small write, then EOF.
+        let reader = s.spawn(move || -> Result<u64> {
+            let mut buf = vec![0u8; 1 << 16];
+            let mut total = 0u64;
+            loop {
+                match server.read(&mut buf).context("recv")? {
+                    0 => return Ok(total),
+                    n => total += n as u64,
+                }
+            }
+        });
+        let run = (|| -> Result<Run> {
+            let chunk = vec![1u8; 1 << 16];
+            for _ in 0..BULK / chunk.len() {
+                client.write_all(&chunk).context("send the bulk")?;
+            }
+            wait_all_acked(&client)?;
+            let info = tcp_info(&client)?;
+            std::thread::sleep(idle);
+            client
+                .write_all(&[2u8; 1000])
+                .context("send after the pause")?;
+            let after = tcp_info(&client)?.tcpi_snd_cwnd;
+            Ok(Run {
+                before: info.tcpi_snd_cwnd,
+                after,
+                rto: Duration::from_micros(info.tcpi_rto.into()),
+            })
+        })();
+        client
+            .shutdown(std::net::Shutdown::Write)
+            .context("shutdown(SHUT_WR)")?;
+        let got = reader
+            .join()
+            .map_err(|_| anyhow::anyhow!("the receiver panicked"))??;
+        anyhow::ensure!(
+            got == (BULK + 1000) as u64,
+            "the receiver got {got} bytes, not {}",
+            BULK + 1000
+        );
+        run
+    })
+}
+
+fn main() {
+    demos::run(|d: &mut Demo| {
+        d.expect("after an idle second the congestion window restarts near 10 segments");
+        if !demos::netns::can_create() {
+            return Err(
+                d.skip("needs root (CAP_SYS_ADMIN, CAP_NET_ADMIN) to create a network namespace")
+            );
+        }
+        let ns = NetNs::new()?;
+        ns.loopback_up()?;
+        ns.cmd("ip", &["link", "set", "lo", "mtu", MTU])?;
+        let pause_a = if d.breaks(format_args!(
+            "the pause with the switch on is {} ms, shorter than one RTO",
+            SHORT_IDLE.as_millis()
+        )) {
+            SHORT_IDLE
+        } else {
+            IDLE
+        };
+        d.step(format_args!(
+            "in a new namespace: send {} MiB over loopback, pause, then write 1000 bytes",
+            BULK >> 20
+        ));
+
+        ns.sysctl(SYSCTL, "1")?;
+        let on = bulk_pause_write(&ns, pause_a)?;
+        d.saw(format_args!(
+            "RTO {} ms: a {} ms pause is {} RTOs",
+            on.rto.as_millis(),
+            pause_a.as_millis(),
+            pause_a.as_millis() / on.rto.as_millis().max(1)
+        ));
+        d.key(format_args!(
+            "tcp_slow_start_after_idle={}: cwnd {} segments before the pause, {} after",
+            ns.read_sysctl(SYSCTL)?,
+            on.before,
+            on.after
+        ));
+
+        ns.sysctl(SYSCTL, "0")?;
+        let off = bulk_pause_write(&ns, IDLE)?;
+        d.key(format_args!(
+            "tcp_slow_start_after_idle={}: cwnd {} segments before the pause, {} after",
+            ns.read_sysctl(SYSCTL)?,
+            off.before,
+            off.after
+        ));
+        d.chart_metric(
+            "cwnd.before",
+            "before the pause",
+            f64::from(on.before),
+            "segments",
+        );
+        d.chart_metric(
+            "cwnd.after_on",
+            "after, switch on",
+            f64::from(on.after),
+            "segments",
+        );
+        d.chart_metric(
+            "cwnd.after_off",
+            "after, switch off",
+            f64::from(off.after),
+            "segments",
+        );
+
+        d.check(
+            on.before >= 4 * INITIAL_WINDOW && off.before >= 4 * INITIAL_WINDOW,
+            format_args!("the bulk send grew the window past 4x the initial {INITIAL_WINDOW}"),
+        )?;
+        d.check(
+            on.after <= 2 * INITIAL_WINDOW,
+            format_args!("switch on: the idle window fell back to about {INITIAL_WINDOW}"),
+        )?;
+        d.check(
+            off.after * 4 >= off.before * 3,
+            "switch off: the window kept at least 3/4 of its size",
+        )?;
+        Ok(())
+    })
+}
