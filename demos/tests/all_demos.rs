@@ -108,7 +108,9 @@ fn may_skip(name: &str) -> Option<&'static str> {
 fn may_skip_as(name: &str, root: bool) -> Option<&'static str> {
     let has = |program: &str| Command::new(program).arg("-V").output().is_ok();
     match name {
-        "accept-queue-overflow" if !root => Some("needs root for a network namespace"),
+        "accept-queue-overflow" | "slow-start-after-idle" if !root => {
+            Some("needs root for a network namespace")
+        }
         "connect-timeout" | "congested-path" if !root || !has("tc") => {
             Some("needs root for network namespaces, and iproute2's tc")
         }

@@ -135,7 +135,7 @@ fn bulk_pause_write(ns: &NetNs, idle: Duration) -> Result<Run> {
 
 fn main() {
     demos::run(|d: &mut Demo| {
-        d.expect("after an idle second the congestion window restarts near 10 segments");
+        d.expect("idle longer than its RTO, a connection restarts near 10 segments of window");
         if !demos::netns::can_create() {
             return Err(
                 d.skip("needs root (CAP_SYS_ADMIN, CAP_NET_ADMIN) to create a network namespace")
@@ -153,14 +153,15 @@ fn main() {
             IDLE
         };
         d.step(format_args!(
-            "in a new namespace: send {} MiB over loopback, pause, then write 1000 bytes",
+            "in a new namespace (loopback MTU {MTU}, {CONGESTION}): send {} MiB, \
+             pause, write 1000 bytes; twice",
             BULK >> 20
         ));
 
         ns.sysctl(SYSCTL, "1")?;
         let on = bulk_pause_write(&ns, pause_a)?;
         d.saw(format_args!(
-            "RTO {} ms: a {} ms pause is {} RTOs",
+            "TCP_INFO: RTO {} ms, so the {} ms pause spans {} RTOs",
             on.rto.as_millis(),
             pause_a.as_millis(),
             pause_a.as_millis() / on.rto.as_millis().max(1)
