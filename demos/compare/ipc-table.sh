@@ -3,6 +3,7 @@
 # one CPU, and prints how far apart the figures are. See README.md next to this file.
 #
 #   demos/compare/ipc-table.sh     # CPU 0, 2 s per tool run; 5 latency runs, 9 bandwidth turns
+#   DEMO=target/release/ipc-table demos/compare/ipc-table.sh   # a demo built beforehand
 #   CPU=1 SECS=3 REPS=7 BW_REPS=11 demos/compare/ipc-table.sh
 #
 # Needs root: it installs missing tools with apt-get, and it runs everything inside a
@@ -36,13 +37,28 @@ if ((${#need[@]})); then
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >&2
 fi
 
+root=$(cd "$(dirname "$0")/../.." && pwd)
+# The release build, as `cargo xtask capture` runs it: the table on the slide. Built
+# before entering the namespace, which has no network for cargo to fetch with; DEMO=path
+# uses a binary built elsewhere (say, as your own user: root under sudo may have no cargo).
+if [[ -z ${DEMO:-} ]]; then
+    command -v cargo >/dev/null || {
+        echo "ipc-table.sh: no cargo on PATH; build the demo as your user" \
+            "(cargo build --release -p demos --bin ipc-table) and pass DEMO=path" >&2
+        exit 1
+    }
+    (cd "$root" && cargo build -q --release -p demos --bin ipc-table)
+    DEMO="${CARGO_TARGET_DIR:-$root/target}/release/ipc-table"
+fi
+[[ -x $DEMO ]] || { echo "ipc-table.sh: $DEMO is not an executable" >&2; exit 1; }
+export DEMO
+
 # Re-run inside a fresh network namespace; it goes away when this script ends.
 if [[ -z ${EYKIW_COMPARE_NETNS:-} ]]; then
     exec unshare --net -- env EYKIW_COMPARE_NETNS=1 "$0" "$@"
 fi
 ip link set lo up
 
-root=$(cd "$(dirname "$0")/../.." && pwd)
 work=$(mktemp -d -t eykiw-compare-XXXXXX)
 servers=()
 cleanup() {
@@ -94,9 +110,7 @@ wait_port() {
 median() { sort -g | awk '{ v[NR] = $1 } END { if (NR) print v[int((NR + 1) / 2)] }'; }
 
 echo "== the demo, $REPS runs for latency ($LAT), CPU $CPU =="
-# The release build, as `cargo xtask capture` runs it: the table on the slide.
-(cd "$root" && cargo build -q --release -p demos --bin ipc-table)
-demo="${CARGO_TARGET_DIR:-$root/target}/release/ipc-table"
+demo=$DEMO
 for i in $(seq "$REPS"); do
     if ((i == 1)); then
         DEMO_METRICS_FILE="$work/lat.jsonl" on_cpu "$LAT" "$demo" --verbose

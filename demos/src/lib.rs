@@ -281,6 +281,13 @@ impl Demo {
         self.line(format_args!("{label} {what}"));
     }
 
+    /// Reports what the demo worked out from what the kernel said (arithmetic, not an
+    /// observation), so that it is never mistaken for the kernel's own words.
+    pub fn derived(&self, what: impl Display) {
+        let label = self.paint("2", "  so:");
+        self.line(format_args!("{label} {what}"));
+    }
+
     /// Reports decisive evidence: like [`Demo::saw`], but a focus line, one of the few
     /// a slide shows before "show all".
     pub fn key(&self, what: impl Display) {

@@ -54,7 +54,17 @@ pub fn accept_timeout(listener: &TcpListener) -> Result<(TcpStream, SocketAddr)>
     let ms = u16::try_from(IO_TIMEOUT.as_millis()).unwrap_or(u16::MAX);
     let ready = nix::poll::poll(&mut fds, ms).context("poll on the listener")?;
     anyhow::ensure!(ready > 0, "no client connected within {IO_TIMEOUT:?}");
-    listener.accept().context("accept")
+    // Non-blocking for this one call: a connection reset between poll and accept is
+    // gone from the queue, and a blocking accept would then wait for the next client.
+    // (The accepted socket does not inherit O_NONBLOCK on Linux.)
+    listener
+        .set_nonblocking(true)
+        .context("O_NONBLOCK on the listener")?;
+    let accepted = listener.accept();
+    listener
+        .set_nonblocking(false)
+        .context("clearing O_NONBLOCK on the listener")?;
+    accepted.context("accept after poll said a client was waiting")
 }
 
 /// A UDP socket on 127.0.0.1 with a kernel-chosen port and timeouts.

@@ -1,4 +1,4 @@
-//! On a congested path UDP silently loses what does not fit while TCP delivers every byte, and a big queue in front of the link adds latency that a small one does not (bufferbloat).
+//! On a congested path UDP silently loses what does not fit while TCP delivers every byte, and a big queue in front of the link adds latency that a small one does not, and no speed (bufferbloat).
 //!
 //! tc-tbf(8): the token bucket filter holds traffic to a configured rate; what does not
 //! fit in its queue (`limit`, in bytes) is dropped. udp(7): "a connectionless,
@@ -298,6 +298,8 @@ fn summary(rtts: &[Duration]) -> Result<(Duration, Duration, Duration)> {
 /// What one queue size did over its rounds.
 struct QueueRun {
     rtts: Vec<Duration>,
+    /// How long its transfers took, in all.
+    took: Duration,
     retransmits: u32,
     dropped: u64,
     all_delivered: bool,
@@ -305,7 +307,7 @@ struct QueueRun {
 
 fn main() {
     demos::run(|d| {
-        d.expect("UDP above the link rate loses datagrams, TCP loses none; a big queue adds delay");
+        d.expect("UDP above the link rate loses datagrams, TCP loses none; a big queue adds delay, not speed");
         if !demos::netns::can_create() {
             return Err(
                 d.skip("needs root (CAP_SYS_ADMIN, CAP_NET_ADMIN) to create network namespaces")
@@ -360,6 +362,7 @@ fn main() {
         ));
         let mut runs = [SMALL_QUEUE, big_queue].map(|_| QueueRun {
             rtts: Vec::new(),
+            took: Duration::ZERO,
             retransmits: 0,
             dropped: 0,
             all_delivered: true,
@@ -368,8 +371,10 @@ fn main() {
             for (i, limit) in [SMALL_QUEUE, big_queue].into_iter().enumerate() {
                 path.set_queue(limit, "change")?;
                 let before = path.drops()?;
+                let t0 = Instant::now();
                 let run = tcp_with_probes(&path, bytes)?;
                 let q = &mut runs[i];
+                q.took += t0.elapsed();
                 q.dropped += path.drops()? - before;
                 q.retransmits += run.retransmits;
                 q.all_delivered &= run.received == bytes;
@@ -395,6 +400,17 @@ fn main() {
         d.check(
             runs.iter().all(|q| q.all_delivered),
             "TCP delivered every byte, whatever the queue dropped",
+        )?;
+        // The link's rate sets the pace: 15 KB is already more than this path's
+        // bandwidth-delay product, so a deeper queue has nothing left to speed up.
+        let (small_took, big_took) = (runs[0].took, runs[1].took);
+        d.check(
+            big_took.as_secs_f64() >= 0.9 * small_took.as_secs_f64(),
+            format_args!(
+                "the deep queue moved the same bytes no faster: {} against {}",
+                demos::human(big_took),
+                demos::human(small_took)
+            ),
         )?;
         let ((small_med, small_p99, small_mean), (big_med, big_p99, big_mean)) =
             (stats[0], stats[1]);

@@ -133,7 +133,14 @@ fn main() {
         let in_use = |r: &Result<Socket, Errno>| matches!(r, Err(Errno::EADDRINUSE));
 
         let a_reuses = d.breaks("server A sets SO_REUSEADDR too");
-        d.step("server A (no SO_REUSEADDR) listens on 127.0.0.1:0, accepts one client, exits");
+        d.step(format_args!(
+            "server A ({}) listens on 127.0.0.1:0, accepts one client, exits",
+            if a_reuses {
+                "with SO_REUSEADDR"
+            } else {
+                "no SO_REUSEADDR"
+            }
+        ));
         let port = serve_once(d, a_reuses, true)?;
         let plain = try_bind(d, port, false, false)?;
         let reuse = try_bind(d, port, true, true)?;

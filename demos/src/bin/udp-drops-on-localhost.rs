@@ -106,8 +106,13 @@ fn main() {
             .context("getsockopt(SO_RCVBUF)")?;
         d.step(format_args!(
             "UDP: {COUNT} datagrams of {SIZE} bytes as fast as possible; the receiver keeps \
-             its default SO_RCVBUF ({} KiB) and reads only afterwards",
-            default_rcvbuf / 1024
+             its default SO_RCVBUF ({} KiB) and reads {}",
+            default_rcvbuf / 1024,
+            if keeps_up {
+                "after every send"
+            } else {
+                "only afterwards"
+            }
         ));
         let (tx, _) = net::udp_socket()?;
         let mut got = Vec::new();
