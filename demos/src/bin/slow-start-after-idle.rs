@@ -160,9 +160,9 @@ fn main() {
 
         ns.sysctl(SYSCTL, "1")?;
         let on = bulk_pause_write(&ns, pause_a)?;
-        d.saw(format_args!(
-            "TCP_INFO: RTO {} ms, so the {} ms pause spans {} RTOs",
-            on.rto.as_millis(),
+        d.saw(format_args!("TCP_INFO: RTO {} ms", on.rto.as_millis()));
+        d.derived(format_args!(
+            "the {} ms pause spans {} RTOs",
             pause_a.as_millis(),
             pause_a.as_millis() / on.rto.as_millis().max(1)
         ));
