@@ -67,6 +67,29 @@ pub fn accept_timeout(listener: &TcpListener) -> Result<(TcpStream, SocketAddr)>
     accepted.context("accept after poll said a client was waiting")
 }
 
+/// getsockopt(TCP_INFO) on a connected TCP socket (tcp(7)): the kernel's view of the
+/// connection (congestion window, RTO, retransmissions).
+pub fn tcp_info(conn: &TcpStream) -> Result<libc::tcp_info> {
+    use std::os::fd::AsRawFd;
+    // SAFETY: an all-zero tcp_info is a valid value of plain integers.
+    let mut info: libc::tcp_info = unsafe { std::mem::zeroed() };
+    let mut len = std::mem::size_of::<libc::tcp_info>() as libc::socklen_t;
+    // SAFETY: getsockopt writes at most `len` bytes into `info`.
+    let r = unsafe {
+        libc::getsockopt(
+            conn.as_raw_fd(),
+            libc::IPPROTO_TCP,
+            libc::TCP_INFO,
+            (&raw mut info).cast(),
+            &mut len,
+        )
+    };
+    if r != 0 {
+        return Err(std::io::Error::last_os_error()).context("getsockopt(TCP_INFO)");
+    }
+    Ok(info)
+}
+
 /// A UDP socket on 127.0.0.1 with a kernel-chosen port and timeouts.
 pub fn udp_socket() -> Result<(UdpSocket, SocketAddr)> {
     let sock = UdpSocket::bind(LOOPBACK_ANY_PORT).context("binding a UDP socket on 127.0.0.1:0")?;

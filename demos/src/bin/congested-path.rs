@@ -225,24 +225,7 @@ fn send_all(conn: &TcpStream, bytes: u64) -> Result<u32> {
 
 /// TCP_INFO's count of segments this connection retransmitted (tcp(7)).
 fn total_retrans(conn: &TcpStream) -> Result<u32> {
-    use std::os::fd::AsRawFd;
-    // SAFETY: an all-zero tcp_info is a valid value of plain integers.
-    let mut info: libc::tcp_info = unsafe { std::mem::zeroed() };
-    let mut len = std::mem::size_of::<libc::tcp_info>() as libc::socklen_t;
-    // SAFETY: getsockopt writes at most `len` bytes into `info`.
-    let r = unsafe {
-        libc::getsockopt(
-            conn.as_raw_fd(),
-            libc::IPPROTO_TCP,
-            libc::TCP_INFO,
-            (&raw mut info).cast(),
-            &mut len,
-        )
-    };
-    if r != 0 {
-        return Err(std::io::Error::last_os_error()).context("getsockopt(TCP_INFO)");
-    }
-    Ok(info.tcpi_total_retrans)
+    Ok(net::tcp_info(conn)?.tcpi_total_retrans)
 }
 
 /// Sends a probe every [`PROBE_EVERY`] while `running`, and collects the round trips of the

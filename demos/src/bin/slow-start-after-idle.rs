@@ -9,7 +9,6 @@
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
-use std::os::fd::AsRawFd;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
@@ -31,31 +30,10 @@ const CONGESTION: &str = "cubic";
 /// as on a real path rather than 64 KB ones.
 const MTU: &str = "1500";
 
-/// getsockopt(TCP_INFO) on a connected TCP socket.
-fn tcp_info(conn: &TcpStream) -> Result<libc::tcp_info> {
-    // SAFETY: an all-zero tcp_info is a valid value of plain integers.
-    let mut info: libc::tcp_info = unsafe { std::mem::zeroed() };
-    let mut len = std::mem::size_of::<libc::tcp_info>() as libc::socklen_t;
-    // SAFETY: getsockopt writes at most `len` bytes into `info`.
-    let r = unsafe {
-        libc::getsockopt(
-            conn.as_raw_fd(),
-            libc::IPPROTO_TCP,
-            libc::TCP_INFO,
-            (&raw mut info).cast(),
-            &mut len,
-        )
-    };
-    if r != 0 {
-        return Err(std::io::Error::last_os_error()).context("getsockopt(TCP_INFO)");
-    }
-    Ok(info)
-}
-
 /// Waits until the peer has acknowledged everything sent (nothing unacked).
 fn wait_all_acked(conn: &TcpStream) -> Result<()> {
     let deadline = Instant::now() + demos::IO_TIMEOUT;
-    while tcp_info(conn)?.tcpi_unacked != 0 {
+    while net::tcp_info(conn)?.tcpi_unacked != 0 {
         if Instant::now() > deadline {
             bail!("data still unacknowledged after {:?}", demos::IO_TIMEOUT);
         }
@@ -106,12 +84,12 @@ fn bulk_pause_write(ns: &NetNs, idle: Duration) -> Result<Run> {
                 client.write_all(&chunk).context("send the bulk")?;
             }
             wait_all_acked(&client)?;
-            let info = tcp_info(&client)?;
+            let info = net::tcp_info(&client)?;
             std::thread::sleep(idle);
             client
                 .write_all(&[2u8; 1000])
                 .context("send after the pause")?;
-            let after = tcp_info(&client)?.tcpi_snd_cwnd;
+            let after = net::tcp_info(&client)?.tcpi_snd_cwnd;
             Ok(Run {
                 before: info.tcpi_snd_cwnd,
                 after,
