@@ -33,6 +33,7 @@
 pub mod fd;
 pub mod inet;
 pub mod kstat;
+pub mod link;
 pub mod net;
 pub mod netns;
 pub mod peer;

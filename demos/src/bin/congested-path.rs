@@ -1,9 +1,9 @@
-//! On a congested path UDP silently loses what does not fit while TCP delivers every byte, and a big queue in front of the link adds latency that a small one does not, and no speed (bufferbloat).
+//! A deep queue in front of a slow link adds delay and no speed (bufferbloat): TCP's round trip grows severalfold while its transfers take no less time.
 //!
 //! tc-tbf(8): the token bucket filter holds traffic to a configured rate; what does not
-//! fit in its queue (`limit`, in bytes) is dropped. udp(7): "a connectionless,
-//! unreliable datagram packet service"; a datagram dropped by a local queue is not
-//! reported to the sender unless it asked for errors (IP_RECVERR).
+//! fit in its queue (`limit`, in bytes) is dropped. Over the same link
+//! ([`demos::link::Path`]) a bulk TCP transfer runs with a short queue and then a deep
+//! one, while small UDP probes measure the round trip.
 //!
 //! The sender's congestion control is set on its socket (TCP_CONGESTION, tcp(7)) to
 //! cubic, Linux's default loss-based algorithm, which grows its window until the queue
@@ -17,136 +17,14 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
-use demos::netns::NetNs;
+use demos::link::{A_ADDR, B_ADDR, Path, RATE, SMALL_QUEUE};
 use demos::{Result, net};
 
-/// The link: 20 Mbit/s is 2.5 MB/s, so a queue of N KB holds N/2.5 ms of traffic.
-const RATE: &str = "20mbit";
-const RATE_BYTES_PER_SEC: f64 = 2.5e6;
-const SMALL_QUEUE: usize = 15_000;
 const BIG_QUEUE: usize = 250_000;
 /// The loss-based congestion control every sender sets explicitly.
 const CONGESTION: &str = "cubic";
 /// How often the prober measures the round trip.
 const PROBE_EVERY: Duration = Duration::from_millis(2);
-const A_ADDR: &str = "10.77.0.1";
-const B_ADDR: &str = "10.77.0.2";
-
-/// Two namespaces, A and B, joined by a veth pair; A's end has the rate limit. It
-/// exists only inside the namespaces: when they go, so does everything in them.
-struct Path {
-    a: NetNs,
-    b: NetNs,
-    dev: String,
-}
-
-impl Path {
-    fn new() -> Result<Path> {
-        let (a, b) = (NetNs::new()?, NetNs::new()?);
-        let pid = std::process::id();
-        let (dev, peer) = (format!("ek{pid}a"), format!("ek{pid}b"));
-        a.cmd(
-            "ip",
-            &[
-                "link",
-                "add",
-                &dev,
-                "type",
-                "veth",
-                "peer",
-                "name",
-                &peer,
-                "netns",
-                &b.path(),
-            ],
-        )?;
-        for (ns, name, addr) in [(&a, &dev, A_ADDR), (&b, &peer, B_ADDR)] {
-            ns.cmd("ip", &["addr", "add", &format!("{addr}/24"), "dev", name])?;
-            ns.cmd("ip", &["link", "set", name, "up"])?;
-        }
-        let path = Path { a, b, dev };
-        path.set_queue(SMALL_QUEUE, "add")?;
-        Ok(path)
-    }
-
-    /// Puts a token bucket of RATE on A's side with a queue of `limit` bytes.
-    fn set_queue(&self, limit: usize, verb: &str) -> Result<()> {
-        let limit = limit.to_string();
-        self.a.cmd(
-            "tc",
-            &[
-                "qdisc", verb, "dev", &self.dev, "root", "tbf", "rate", RATE, "burst", "10kb",
-                "limit", &limit,
-            ],
-        )?;
-        Ok(())
-    }
-
-    /// Packets the queue has dropped so far (`tc -s qdisc`: "dropped N").
-    fn drops(&self) -> Result<u64> {
-        let stats = self
-            .a
-            .cmd("tc", &["-s", "qdisc", "show", "dev", &self.dev])?;
-        stats
-            .split("dropped ")
-            .nth(1)
-            .and_then(|rest| rest.split(|c: char| !c.is_ascii_digit()).next())
-            .and_then(|n| n.parse().ok())
-            .with_context(|| format!("no drop count in tc's statistics: {stats}"))
-    }
-
-    fn udp(&self, ns: &NetNs, ip: &str) -> Result<(UdpSocket, SocketAddr)> {
-        let addr: SocketAddr = format!("{ip}:0").parse().context("an address")?;
-        let sock = ns.run(|| UdpSocket::bind(addr).with_context(|| format!("bind {addr}")))?;
-        net::with_timeouts(&sock)?;
-        let local = sock.local_addr().context("getsockname")?;
-        Ok((sock, local))
-    }
-}
-
-/// UDP at twice the link rate, paced: returns (sent, received).
-fn udp_flood(path: &Path, count: u32) -> Result<(u32, u32)> {
-    let (rx, rx_addr) = path.udp(&path.b, B_ADDR)?;
-    let (tx, _) = path.udp(&path.a, A_ADDR)?;
-    rx.set_read_timeout(Some(Duration::from_millis(300)))
-        .context("SO_RCVTIMEO")?;
-    let payload = [7u8; 1000];
-    let interval = Duration::from_secs_f64(payload.len() as f64 / (2.0 * RATE_BYTES_PER_SEC));
-    std::thread::scope(|s| {
-        let receiver = s.spawn(|| {
-            let mut buf = [0u8; 2000];
-            let mut got = 0;
-            // Stop at the end marker, or when nothing came for 300 ms.
-            while let Ok(n) = rx.recv(&mut buf) {
-                if n == 1 {
-                    break;
-                }
-                got += 1;
-            }
-            got
-        });
-        let t0 = Instant::now();
-        let mut sent = 0;
-        while sent < count {
-            let due = (t0.elapsed().as_secs_f64() / interval.as_secs_f64()) as u32 + 1;
-            while sent < due.min(count) {
-                tx.send_to(&payload, rx_addr).context("sendto")?;
-                sent += 1;
-            }
-            std::thread::sleep(Duration::from_micros(200));
-        }
-        // Let the queue drain, then mark the end (three times: it may be dropped too).
-        std::thread::sleep(Duration::from_millis(30));
-        for _ in 0..3 {
-            tx.send_to(b"!", rx_addr).context("sendto")?;
-            std::thread::sleep(Duration::from_millis(5));
-        }
-        let got = receiver
-            .join()
-            .map_err(|_| anyhow::anyhow!("the UDP receiver panicked"))?;
-        Ok((sent, got))
-    })
-}
 
 /// What a TCP transfer under probing saw.
 struct Loaded {
@@ -290,45 +168,13 @@ struct QueueRun {
 
 fn main() {
     demos::run(|d| {
-        d.expect("UDP above the link rate loses datagrams, TCP loses none; a big queue adds delay, not speed");
-        if !demos::netns::can_create() {
-            return Err(
-                d.skip("needs root (CAP_SYS_ADMIN, CAP_NET_ADMIN) to create network namespaces")
-            );
-        }
-        if std::process::Command::new("tc").arg("-V").output().is_err() {
-            return Err(d.skip("needs iproute2's ip and tc"));
-        }
+        d.expect("a deep queue adds delay to every round trip, and no speed");
+        demos::link::needs(d)?;
         let path = Path::new()?;
         d.step(format_args!(
             "namespaces A and B, a veth pair {A_ADDR} -> {B_ADDR}, tbf {RATE} with a {} KB queue",
             SMALL_QUEUE / 1000
         ));
-
-        let count = 600;
-        let before = path.drops()?;
-        d.step(format_args!(
-            "UDP: {count} datagrams of 1000 B at 40 Mbit/s, twice the link rate"
-        ));
-        let (sent, got) = udp_flood(&path, count)?;
-        let dropped = path.drops()? - before;
-        let lost = sent - got;
-        d.saw(format_args!(
-            "sendto() succeeded {sent} times; {got} arrived, {lost} lost; the queue dropped {dropped}"
-        ));
-        d.check(
-            lost > sent / 4,
-            format_args!(
-                "UDP lost {:.0} % without telling the sender",
-                100.0 * f64::from(lost) / f64::from(sent)
-            ),
-        )?;
-        d.check(
-            u64::from(lost) <= dropped,
-            "every lost datagram was dropped by the queue in front of the link",
-        )?;
-        d.chart_metric("udp.sent", "sent", f64::from(sent), "datagrams");
-        d.chart_metric("udp.received", "received", f64::from(got), "datagrams");
 
         let bytes: u64 = 1 << 20;
         let big_queue = if d.breaks("both queues are the small one (15 KB)") {
