@@ -111,7 +111,7 @@ fn may_skip_as(name: &str, root: bool) -> Option<&'static str> {
         "accept-queue-overflow" | "slow-start-after-idle" if !root => {
             Some("needs root for a network namespace")
         }
-        "connect-timeout" | "congested-path" if !root || !has("tc") => {
+        "connect-timeout" | "congested-path" | "udp-congested-link" if !root || !has("tc") => {
             Some("needs root for network namespaces, and iproute2's tc")
         }
         "icmp-echo" if !root => Some("ping_group_range may exclude an ordinary user"),
