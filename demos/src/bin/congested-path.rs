@@ -241,44 +241,26 @@ fn main() {
                 demos::human(small_took)
             ),
         )?;
-        let ((small_med, small_p99, small_mean), (big_med, big_p99, big_mean)) =
-            (stats[0], stats[1]);
-        d.chart_metric(
-            "rtt.queue_15kb",
-            "short queue, median",
-            small_med.as_secs_f64() * 1e3,
-            "ms",
-        );
-        d.chart_metric(
-            "rtt.queue_15kb_p99",
-            "short queue, p99",
-            small_p99.as_secs_f64() * 1e3,
-            "ms",
-        );
-        d.chart_metric(
-            "rtt.queue_15kb_mean",
-            "short queue, mean",
-            small_mean.as_secs_f64() * 1e3,
-            "ms",
-        );
-        d.chart_metric(
-            "rtt.queue_250kb",
-            "deep queue, median",
-            big_med.as_secs_f64() * 1e3,
-            "ms",
-        );
-        d.chart_metric(
-            "rtt.queue_250kb_p99",
-            "deep queue, p99",
-            big_p99.as_secs_f64() * 1e3,
-            "ms",
-        );
-        d.chart_metric(
-            "rtt.queue_250kb_mean",
-            "deep queue, mean",
-            big_mean.as_secs_f64() * 1e3,
-            "ms",
-        );
+        // The chart's bars: each queue's median, p99 and mean, in ms.
+        for ((queue, label), (med, p99, mean)) in
+            [("queue_15kb", "short queue"), ("queue_250kb", "deep queue")]
+                .into_iter()
+                .zip(&stats)
+        {
+            for (suffix, stat, value) in [
+                ("", "median", med),
+                ("_p99", "p99", p99),
+                ("_mean", "mean", mean),
+            ] {
+                d.chart_metric(
+                    &format!("rtt.{queue}{suffix}"),
+                    &format!("{label}, {stat}"),
+                    value.as_secs_f64() * 1e3,
+                    "ms",
+                );
+            }
+        }
+        let ((_, _, small_mean), (_, _, big_mean)) = (stats[0], stats[1]);
         // The mean: a stalled transfer (an empty queue) pulls a median down and a busy
         // CPU pushes a p99 up, but neither moves the mean threefold.
         d.check(
