@@ -96,6 +96,13 @@ impl Preprocessor for Deck {
                 for e in &converted.errors {
                     errors.push(format!("{file}:{}: {}", e.line, e.message));
                 }
+                for e in &converted.reported {
+                    if strict {
+                        errors.push(format!("{file}:{}: {} (strict)", e.line, e.message));
+                    } else {
+                        eprintln!("{file}:{}: error: {}", e.line, e.message);
+                    }
+                }
                 for w in &converted.warnings {
                     if strict {
                         errors.push(format!("{file}:{}: {} (strict)", w.line, w.message));

@@ -38,6 +38,9 @@ fn snapshot(path: &Path) -> String {
     for w in &c.warnings {
         out.push_str(&format!("<!-- warning {}: {} -->\n", w.line, w.message));
     }
+    for e in &c.reported {
+        out.push_str(&format!("<!-- reported {}: {} -->\n", e.line, e.message));
+    }
     for e in &c.errors {
         out.push_str(&format!("<!-- error {}: {} -->\n", e.line, e.message));
     }

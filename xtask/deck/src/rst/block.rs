@@ -180,8 +180,6 @@ pub(crate) struct Call<'l, 'a> {
     pub name: &'l str,
     /// Arguments, options and content, the first line after the `::`.
     pub inner: &'l [Line<'a>],
-    /// The whole explicit markup block, for showing an unknown directive as text.
-    pub whole: &'l [Line<'a>],
     pub line: usize,
     pub depth: usize,
 }
@@ -329,6 +327,11 @@ pub(crate) struct Reader {
     pub include_depth: usize,
     /// What stops the build (an include outside the book), at its line.
     pub errors: Vec<Problem>,
+    /// Errors docutils reports and goes on after (an unknown directive, a missing
+    /// include): the build goes on, except in strict mode.
+    pub reported: Vec<Problem>,
+    /// Whether `graphviz` may run `dot`.
+    pub graphviz: bool,
     /// Labels (`.. _name:`) waiting for the title they may stand before.
     pending_labels: Vec<String>,
     /// Numbers of manually numbered footnotes (`.. [3]`).
@@ -741,6 +744,8 @@ impl Reader {
             files: None,
             include_depth: 0,
             errors: Vec::new(),
+            reported: Vec::new(),
+            graphviz: true,
             pending_labels: Vec::new(),
             manual_footnotes: std::collections::HashSet::new(),
         }
@@ -748,6 +753,14 @@ impl Reader {
 
     pub(crate) fn error(&mut self, line: usize, message: impl Into<String>) {
         self.errors.push(Problem {
+            line,
+            message: message.into(),
+        });
+    }
+
+    /// An error docutils reports and goes on after.
+    pub(crate) fn report(&mut self, line: usize, message: impl Into<String>) {
+        self.reported.push(Problem {
             line,
             message: message.into(),
         });
@@ -815,13 +828,10 @@ impl Reader {
             {
                 let classes = classes.clone();
                 out.pop();
-                if let Some((_, line)) =
-                    pending_classes.replace((classes, lines[class_directive_at].no))
-                {
-                    self.warn(
-                        line,
-                        "`class` directive followed by another; the first is ignored",
-                    );
+                // Classes accumulate, as docutils' pending class attributes do.
+                match &mut pending_classes {
+                    Some((before, _)) => before.extend(classes),
+                    None => pending_classes = Some((classes, lines[class_directive_at].no)),
                 }
                 continue;
             }
@@ -1566,23 +1576,13 @@ impl Reader {
             let call = Call {
                 name,
                 inner: &inner,
-                whole: &block,
                 line: l.no,
                 depth,
             };
             super::directive::read(self, &call, out);
             return next;
         }
-        // A comment. `.. note:` (one colon) is a common slip: say so.
-        if let Some((word, rest)) = head.split_once(':')
-            && (rest.is_empty() || rest.starts_with(' '))
-            && super::directive::is_known(word)
-        {
-            self.warn(
-                l.no,
-                format!("`.. {word}:` is a comment and is not shown; a directive needs two colons (`.. {word}::`)"),
-            );
-        }
+        // A comment, also `.. note:` with one colon: docutils says nothing, nor do we.
         next
     }
 

@@ -1,8 +1,9 @@
 //! Directives: one function per directive, found by name in [`TABLE`].
 //!
 //! Each function gets the directive's call (name, argument/option/content lines, where
-//! it is) and pushes the blocks it stands for. A name not in the table is shown as text
-//! with a warning; so is an option a directive does not take.
+//! it is) and pushes the blocks it stands for. A name not in the table is
+//! an error (as docutils: left out, the build goes on unless strict); an option a
+//! directive does not take is a warning.
 
 use super::block::{Block, Call, Image, Kind, Reader, Text, classes_of, dedent, join};
 use super::include;
@@ -73,7 +74,9 @@ pub(crate) const TABLE: &[(&str, Handler)] = &[
     ("autofunction", autodoc),
     ("automethod", autodoc),
     ("autoattribute", autodoc),
-    ("graphviz", graphviz),
+    ("graphviz", super::graphviz::graphviz),
+    ("digraph", super::graphviz::graphviz),
+    ("graph", super::graphviz::graphviz),
     ("confval", object_description),
 ];
 
@@ -85,13 +88,7 @@ fn is_domain_directive(name: &str) -> bool {
     matches!(domain, "py" | "rst" | "c" | "cpp" | "js" | "std" | "rust")
 }
 
-/// Directives this reader knows, for the `.. note:` hint.
-pub(crate) fn is_known(name: &str) -> bool {
-    let lower = name.to_ascii_lowercase();
-    TABLE.iter().any(|(n, _)| *n == lower) || is_domain_directive(&lower)
-}
-
-/// Reads the directive `call` names, or shows it as text with a warning.
+/// Reads the directive `call` names, or reports it unknown.
 pub(crate) fn read(r: &mut Reader, call: &Call, out: &mut Vec<Block>) {
     let lower = call.name.to_ascii_lowercase();
     if let Some((_, handler)) = TABLE.iter().find(|(n, _)| *n == lower) {
@@ -103,20 +100,16 @@ pub(crate) fn read(r: &mut Reader, call: &Call, out: &mut Vec<Block>) {
     }
 }
 
-fn unknown(r: &mut Reader, call: &Call, out: &mut Vec<Block>) {
-    r.warn(
+/// As docutils: an error at the directive's line, and the directive (its content
+/// too) left out.
+fn unknown(r: &mut Reader, call: &Call, _: &mut Vec<Block>) {
+    r.report(
         call.line,
-        format!("unknown directive `{}`; shown as text", call.name),
+        format!(
+            "unknown directive type `{}`; left out (its content too)",
+            call.name
+        ),
     );
-    let mut text = format!(".. {}", call.whole[0].text);
-    for l in &call.whole[1..] {
-        text.push('\n');
-        if !l.blank() {
-            text.push_str("   ");
-            text.push_str(l.text.trim_end());
-        }
-    }
-    call.push(out, Kind::Literal(literal(None, text)));
 }
 
 /// A literal block with no options.
@@ -507,18 +500,48 @@ fn embed(r: &mut Reader, call: &Call, out: &mut Vec<Block>) {
     call.push(out, Kind::Embed(format!("{{{{#{lower} {}}}}}", d.args)));
 }
 
+/// `.. raw:: html`: the content, or with `:file:` a file from inside the book (read as
+/// `include` reads, relative to the chapter). `:url:` is not fetched (the build loads
+/// nothing from the network): a warning. Other formats stand for nothing in HTML.
 fn raw(r: &mut Reader, call: &Call, out: &mut Vec<Block>) {
     let d = r.split(call.inner, true, true);
     r.check_options(call.name, &d, &["file", "url", "encoding"]);
-    if d.args
+    let file = Reader::option(&d, "file").map(|f| f.trim().to_string());
+    let url = Reader::option(&d, "url").map(|u| u.trim().to_string());
+    if (file.is_some() || url.is_some()) && !d.content.is_empty() {
+        r.report(
+            call.line,
+            "`raw` with both content and `:file:` or `:url:`; left out",
+        );
+        return;
+    }
+    if !d
+        .args
         .split_whitespace()
         .any(|f| f.eq_ignore_ascii_case("html"))
     {
-        out.push(Block {
-            line: d.content.first().map_or(call.line, |l| l.no),
-            kind: Kind::Raw(join(&dedent(&d.content))),
-        });
+        return;
     }
+    let html = match (file, url) {
+        (Some(file), _) => match include::read(r, &file, call.line) {
+            Some(text) => text,
+            None => return,
+        },
+        (None, Some(url)) => {
+            r.warn(
+                call.line,
+                format!(
+                    "`raw` `:url:` {url} is not fetched (the build reads no network); left out"
+                ),
+            );
+            return;
+        }
+        (None, None) => join(&dedent(&d.content)),
+    };
+    out.push(Block {
+        line: d.content.first().map_or(call.line, |l| l.no),
+        kind: Kind::Raw(html),
+    });
 }
 
 fn rubric(r: &mut Reader, call: &Call, out: &mut Vec<Block>) {
@@ -644,15 +667,6 @@ fn autodoc(r: &mut Reader, call: &Call, out: &mut Vec<Block>) {
 }
 
 /// `graphviz`: the DOT source as code (drawing it needs Graphviz).
-fn graphviz(r: &mut Reader, call: &Call, out: &mut Vec<Block>) {
-    let d = r.split(call.inner, true, true);
-    let first = d.content.first().map_or(call.line, |l| l.no);
-    out.push(Block {
-        line: first,
-        kind: Kind::Literal(literal(Some("dot".into()), join(&dedent(&d.content)))),
-    });
-}
-
 /// A domain object (`py:class`, `rst:directive`, `confval`, ...): its signature and
 /// description, as Sphinx's `<dl class="...">`.
 fn object_description(r: &mut Reader, call: &Call, out: &mut Vec<Block>) {

@@ -2,9 +2,10 @@
 //!
 //! A path is relative to the chapter's directory, or, starting with `/`, to the book's
 //! source root (as in Sphinx). Whatever resolves outside the book's root (through `..`
-//! or a symbolic link) is an error at the directive's line, and so is a file that
-//! cannot be read; a chapter converted without a book (tests, the fuzzer) cannot
-//! include anything.
+//! or a symbolic link) is an error at the directive's line that stops the build; a
+//! file that is missing or cannot be read is an error reported as docutils does, and
+//! the build goes on without it (unless strict). A chapter converted without a book
+//! (tests, the fuzzer) cannot include anything. `raw` with `:file:` reads the same way.
 
 use std::path::{Path, PathBuf};
 
@@ -24,9 +25,9 @@ pub struct Files {
 const MAX_NESTING: usize = 8;
 
 /// The text of the file `arg` names, or an error at the directive's line.
-fn read(r: &mut Reader, arg: &str, line: usize) -> Option<String> {
+pub(crate) fn read(r: &mut Reader, arg: &str, line: usize) -> Option<String> {
     let Some(files) = r.files.clone() else {
-        r.error(
+        r.report(
             line,
             format!("cannot include `{arg}`: no book to read it from"),
         );
@@ -47,14 +48,14 @@ fn read(r: &mut Reader, arg: &str, line: usize) -> Option<String> {
             return None;
         }
         None => {
-            r.error(line, format!("cannot read `{arg}` ({})", path.display()));
+            r.report(line, format!("cannot read `{arg}` ({})", path.display()));
             return None;
         }
     }
     match std::fs::read_to_string(&path) {
         Ok(text) => Some(text),
         Err(e) => {
-            r.error(line, format!("cannot read `{arg}`: {e}"));
+            r.report(line, format!("cannot read `{arg}`: {e}"));
             None
         }
     }

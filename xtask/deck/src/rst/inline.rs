@@ -49,6 +49,9 @@ pub(crate) struct Inline<'r> {
     /// Characters substitutions may still add (bounds nested/repeated expansion).
     budget: usize,
     pub warnings: Vec<Problem>,
+    /// Rendering what slides never show (`ifnotslides`, prose outside `.. slide::`):
+    /// hieroglyph never resolves `:ref:` there, so an unknown label is not reported.
+    pub(crate) reading_only: bool,
 }
 
 fn start_context(chars: &[char], i: usize) -> bool {
@@ -229,6 +232,7 @@ impl<'r> Inline<'r> {
             embedded: HashMap::new(),
             budget,
             warnings: Vec::new(),
+            reading_only: false,
         }
     }
 
@@ -780,10 +784,12 @@ impl<'r> Inline<'r> {
             Some((title, href)) => r.link(out, &href, given.as_deref().unwrap_or(&title), at),
             None => {
                 let line = r.line_at(at);
-                self.warn(
-                    line,
-                    format!("undefined label `{label}` in `:ref:`; shown as text"),
-                );
+                if !self.reading_only {
+                    self.warn(
+                        line,
+                        format!("undefined label `{label}` in `:ref:`; shown as text"),
+                    );
+                }
                 r.plain(out, given.as_deref().unwrap_or(&label), at);
             }
         }

@@ -84,6 +84,7 @@ use std::collections::HashMap;
 
 mod block;
 mod directive;
+mod graphviz;
 mod include;
 mod inline;
 mod math;
@@ -112,6 +113,9 @@ pub struct Options {
     pub labels: HashMap<String, (String, String)>,
     /// The book's chapters (for `:doc:`): path without extension -> (title, path).
     pub docs: HashMap<String, (String, String)>,
+    /// Draw `graphviz` graphs with Graphviz's `dot` when it is on the PATH (true by
+    /// default; the fuzzer turns it off).
+    pub graphviz: bool,
 }
 
 /// What other chapters may refer to in one chapter: its title and section labels.
@@ -166,6 +170,7 @@ impl Default for Options {
             files: None,
             labels: HashMap::new(),
             docs: HashMap::new(),
+            graphviz: true,
         }
     }
 }
@@ -180,6 +185,9 @@ pub struct Converted {
     pub warnings: Vec<Problem>,
     /// What must stop the build (an include from outside the book), at its rST line.
     pub errors: Vec<Problem>,
+    /// Errors docutils reports and goes on after (an unknown directive, a missing
+    /// include), at their rST line: the build goes on, unless strict.
+    pub reported: Vec<Problem>,
 }
 
 impl Converted {
@@ -224,9 +232,12 @@ pub fn convert(src: &str, options: &Options) -> Converted {
         .collect();
     let mut reader = Reader::new();
     reader.files = options.files.clone();
+    reader.graphviz = options.graphviz;
     let blocks = reader.document(&lines);
     let mut warnings = std::mem::take(&mut reader.warnings);
     let errors = std::mem::take(&mut reader.errors);
+    let mut reported = std::mem::take(&mut reader.reported);
+    reported.sort_by_key(|p| p.line);
     let rules = SlideRules {
         slide_levels: reader
             .slideconf
@@ -268,6 +279,7 @@ pub fn convert(src: &str, options: &Options) -> Converted {
         line_map,
         warnings,
         errors,
+        reported,
     }
 }
 

@@ -236,7 +236,9 @@ impl<'r> Render<'r> {
     /// With `autoslides` off, prose outside `.. slide::` is for the reading view only.
     fn outside_slides(&mut self, out: &mut Out, b: &Block) {
         let mut inner = Out::default();
+        let quiet = std::mem::replace(&mut self.inline.reading_only, true);
         self.block(&mut inner, b, false);
+        self.inline.reading_only = quiet;
         out.wrap("<div class=\"only-reading\">", inner, "</div>", b.line);
     }
 
@@ -509,8 +511,10 @@ impl<'r> Render<'r> {
                     "only-reading"
                 };
                 let outer = std::mem::replace(&mut self.reading_only, !*slides);
+                let quiet = std::mem::replace(&mut self.inline.reading_only, !*slides);
                 let inner = self.sub(body);
                 self.reading_only = outer;
+                self.inline.reading_only = quiet;
                 out.wrap(&format!("<div class=\"{class}\">"), inner, "</div>", no);
             }
             Kind::Figure { .. } => self.figure(out, b),
@@ -720,12 +724,26 @@ impl<'r> Render<'r> {
     }
 
     fn table(&mut self, out: &mut Out, head: &[Vec<Cell>], body: &[Vec<Cell>], no: usize) {
-        out.line("<table>", no);
+        self.table_with(out, head, body, "<table>", "", no);
+    }
+
+    /// A table: `open` is its start tag, `section_class` the attribute of its head and
+    /// body (the steps of a `build` table).
+    fn table_with(
+        &mut self,
+        out: &mut Out,
+        head: &[Vec<Cell>],
+        body: &[Vec<Cell>],
+        open: &str,
+        section_class: &str,
+        no: usize,
+    ) {
+        out.line(open, no);
         for (section, rows, cell) in [("thead", head, "th"), ("tbody", body, "td")] {
             if rows.is_empty() {
                 continue;
             }
-            out.line(format!("<{section}>"), out.last_line());
+            out.line(format!("<{section}{section_class}>"), out.last_line());
             for row in rows {
                 out.line("<tr>", out.last_line());
                 for c in row {
@@ -842,7 +860,9 @@ impl<'r> Render<'r> {
     }
 
     /// `.. rst-class:: build` (hieroglyph's step-by-step reveal): each child of the
-    /// element becomes one step (`deck-step`, the deck's contract with the player).
+    /// element becomes one step (`deck-step`, the deck's contract with the player):
+    /// a list's items, a container's blocks, a paragraph's inline elements, a table's
+    /// head and body.
     fn classed(&mut self, out: &mut Out, classes: &[String], body: &[Block], no: usize) {
         let class_attr = escape_html(&classes.join(" "));
         if !classes.iter().any(|c| c == "build") {
@@ -853,6 +873,39 @@ impl<'r> Render<'r> {
                 "</div>",
                 no,
             );
+            return;
+        }
+        // hieroglyph reveals the children of the element `build` is on (`.build > *`).
+        // On a container, those are the container's children.
+        if let [single] = body
+            && let Kind::Classed {
+                classes: inner,
+                body: children,
+            } = &single.kind
+            && !inner.iter().any(|c| c == "build")
+        {
+            let mut merged = classes.to_vec();
+            merged.extend(inner.iter().cloned());
+            return self.classed(out, &merged, children, no);
+        }
+        // On a paragraph, its inline elements (emphasis, literals, links; plain text
+        // stays).
+        if let [single] = body
+            && let Kind::Para(text) = &single.kind
+        {
+            let html = self.html(text);
+            out.text(
+                &format!("<p class=\"{class_attr}\">{}</p>", inline_steps(&html)),
+                text.line,
+            );
+            return;
+        }
+        // On a table, its head and body.
+        if let [single] = body
+            && let Kind::Table { head, body } = &single.kind
+        {
+            let open = format!("<table class=\"{class_attr}\">");
+            self.table_with(out, head, body, &open, " class=\"deck-step\"", no);
             return;
         }
         if let [single] = body
@@ -1107,4 +1160,49 @@ fn marked_code(code: &Literal) -> String {
     html.push_str("</code></pre>");
     // One line, so no blank line inside can end the HTML block early.
     html.replace('\n', "&#10;")
+}
+
+/// A paragraph's inline HTML with each top-level element wrapped in a step (as
+/// hieroglyph's `.build > *` on a `<p>`); text between elements is left as it is.
+fn inline_steps(html: &str) -> String {
+    let mut out = String::with_capacity(html.len() + 64);
+    let mut depth = 0usize;
+    let mut rest = html;
+    while let Some(lt) = rest.find('<') {
+        out.push_str(&rest[..lt]);
+        let end = rest[lt..].find('>').map_or(rest.len(), |e| lt + e + 1);
+        let tag = &rest[lt..end];
+        let void = tag.ends_with("/>")
+            || ["<br", "<img", "<wbr"].iter().any(|v| {
+                tag.strip_prefix(v)
+                    .is_some_and(|r| r.starts_with([' ', '>', '/']))
+            });
+        if tag.starts_with("</") {
+            out.push_str(tag);
+            if depth > 0 {
+                depth -= 1;
+                if depth == 0 {
+                    out.push_str("</span>");
+                }
+            }
+        } else {
+            if depth == 0 {
+                out.push_str("<span class=\"deck-step\">");
+            }
+            out.push_str(tag);
+            if void {
+                if depth == 0 {
+                    out.push_str("</span>");
+                }
+            } else {
+                depth += 1;
+            }
+        }
+        rest = &rest[end..];
+    }
+    out.push_str(rest);
+    for _ in 0..depth {
+        out.push_str("</span>");
+    }
+    out
 }
