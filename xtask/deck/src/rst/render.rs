@@ -91,6 +91,14 @@ pub(crate) struct Render<'r> {
     titles: Vec<(usize, String)>,
     /// Inside `ifnotslides`: a note there is a visible box, not a speaker note.
     reading_only: bool,
+    /// Between slides, where hieroglyph puts what it shows in no slide: with
+    /// `autoslides` off, everything outside `.. slide::`; with it on, the rest of a
+    /// section after a `.. slide::` (up to the next title that starts a slide).
+    outside: bool,
+    /// With `autoslides` off, what comes before the first `.. slide::` (for readers
+    /// only): it goes into that slide, hidden there, so that it makes no slide of its
+    /// own (hieroglyph has none there).
+    prelude: Option<Out>,
 }
 
 /// Whether a list renders tight (no paragraphs in its items): every item is at most a
@@ -165,6 +173,8 @@ impl<'r> Render<'r> {
             section: Section::default(),
             titles: Vec::new(),
             reading_only: false,
+            outside: !rules.autoslides,
+            prelude: (!rules.autoslides).then(Out::default),
         }
     }
 
@@ -178,6 +188,11 @@ impl<'r> Render<'r> {
             .collect();
         let mut out = Out::default();
         self.top_blocks(&mut out, blocks, None);
+        if let Some(prelude) = self.prelude.take() {
+            // No slide at all: the chapter is for readers only.
+            out.blank();
+            out.append(prelude);
+        }
         self.flush_notes(&mut out);
         out
     }
@@ -213,8 +228,9 @@ impl<'r> Render<'r> {
                     self.top_blocks(out, body, Some("only-slides"));
                 }
                 Kind::NextSlide { .. } if !self.section_continues(&blocks[k + 1..]) => {}
+                Kind::Note(_) if self.outside => self.outside_slides(out, b),
                 kind if is_structural(kind) => self.structural(out, b, only),
-                _ if !self.rules.autoslides => self.outside_slides(out, b),
+                _ if self.outside => self.outside_slides(out, b),
                 _ => {
                     alternate = alternates(previous, &b.kind) && !alternate;
                     match only {
@@ -237,9 +253,23 @@ impl<'r> Render<'r> {
     fn outside_slides(&mut self, out: &mut Out, b: &Block) {
         let mut inner = Out::default();
         let quiet = std::mem::replace(&mut self.inline.reading_only, true);
-        self.block(&mut inner, b, false);
+        let reading = std::mem::replace(&mut self.reading_only, true);
+        match &b.kind {
+            // Not a speaker note of the slide before: a visible note, for readers.
+            Kind::Note(body) => self.admonition(&mut inner, "note", None, body, b.line),
+            _ => self.block(&mut inner, b, false),
+        }
+        self.reading_only = reading;
         self.inline.reading_only = quiet;
-        out.wrap("<div class=\"only-reading\">", inner, "</div>", b.line);
+        self.for_readers(out, inner, b.line);
+    }
+
+    /// What only readers see (`<div class="only-reading">`), in the prelude while
+    /// one is kept.
+    fn for_readers(&mut self, out: &mut Out, inner: Out, no: usize) {
+        let to = self.prelude.as_mut().unwrap_or(out);
+        to.blank();
+        to.wrap("<div class=\"only-reading\">", inner, "</div>", no);
     }
 
     /// Whether anything of the current section follows (hieroglyph drops a `nextslide`
@@ -271,10 +301,19 @@ impl<'r> Render<'r> {
                     // Not a slide: hieroglyph drops it from the slides.
                     let mut inner = Out::default();
                     self.heading(&mut inner, *level, &text, &extra, b.line, false);
-                    out.wrap("<div class=\"only-reading\">", inner, "</div>", b.line);
+                    self.for_readers(out, inner, b.line);
                     return;
                 }
                 let starts = *level <= self.rules.slide_levels;
+                if starts {
+                    self.outside = false;
+                } else if self.outside {
+                    // A subsection after a `.. slide::`: in no slide either.
+                    let mut inner = Out::default();
+                    self.heading(&mut inner, *level, &text, &extra, b.line, false);
+                    out.wrap("<div class=\"only-reading\">", inner, "</div>", b.line);
+                    return;
+                }
                 self.heading(out, *level, &text, &extra, b.line, starts);
             }
             Kind::NextSlide {
@@ -369,6 +408,9 @@ impl<'r> Render<'r> {
         };
         let level = self.section.level;
         let starts = self.rules.autoslides && level <= self.rules.slide_levels;
+        if starts {
+            self.outside = false;
+        }
         self.heading(out, level, &text, classes, no, starts);
     }
 
@@ -402,9 +444,15 @@ impl<'r> Render<'r> {
                 out.line("---", no);
             }
         }
+        if let Some(prelude) = self.prelude.take() {
+            out.blank();
+            out.append(prelude);
+        }
         let inner = self.sub(body);
         out.blank();
         out.append(inner);
+        // What follows in the section is in no slide (hieroglyph closes this one).
+        self.outside = true;
     }
 
     /// Blocks inside another element (never a slide boundary).
