@@ -429,6 +429,7 @@ mod tests {
                         label: None,
                     },
                 ],
+                wire: vec![],
             };
             let json = serde_json::to_string(&t).unwrap();
             std::fs::write(transcript_path(&dir, "loss"), json).unwrap();
