@@ -3,8 +3,11 @@
 //!
 //! [`open`] opens a packet socket (`AF_PACKET`, packet(7)) bound to `lo` of the network
 //! namespace the calling thread is in, before the demo sends its first packet. Each
-//! frame gets the kernel's receive timestamp (`SO_TIMESTAMPNS`); outgoing copies are
-//! ignored (`PACKET_IGNORE_OUTGOING`), since loopback shows every packet twice. A
+//! frame gets the kernel's timestamp (`SO_TIMESTAMPNS`). Loopback shows every packet
+//! twice, leaving and arriving; only the leaving copy is kept (`PACKET_OUTGOING`): the
+//! kernel hands it to packet sockets inside the sender's own call, before the packet
+//! can have any effect on its peer, so by the time a demo sees the effect, the packet
+//! is on the capture. (A packet that a queue drops before it leaves is not seen.) A
 //! classic BPF filter keeps IPv4 and IPv6 frames only; the demo's connections are picked
 //! in user space by their addresses ([`Capture::connection`]), since their ports are not
 //! known when the capture opens. A thread reads frames as they come, so a long run does
@@ -132,7 +135,6 @@ impl Capture {
             filter: filter.as_ptr().cast_mut(),
         };
         setsockopt(&fd, libc::SOL_SOCKET, libc::SO_ATTACH_FILTER, &prog)?;
-        setsockopt(&fd, libc::SOL_PACKET, libc::PACKET_IGNORE_OUTGOING, &1i32)?;
         setsockopt(&fd, libc::SOL_SOCKET, libc::SO_TIMESTAMPNS, &1i32)?;
         let buf = 8i32 << 20;
         if setsockopt(&fd, libc::SOL_SOCKET, libc::SO_RCVBUFFORCE, &buf).is_err() {
@@ -294,7 +296,7 @@ impl Inner {
         if n < 0 {
             return None;
         }
-        if from.sll_ifindex != self.ifindex || from.sll_pkttype == libc::PACKET_OUTGOING {
+        if from.sll_ifindex != self.ifindex || from.sll_pkttype != libc::PACKET_OUTGOING {
             return Some(None);
         }
         let mut unix_ns = None;
@@ -442,6 +444,24 @@ pub fn record(c: &Connection) {
     }
 }
 
+/// The index of the first packet sent by the client (or the server) carrying `flag`
+/// (`SYN`, `FIN`, `RST`, ...; `DATA` for a payload), from packet `after` on.
+pub fn first(c: &Connection, by_client: bool, flag: &str, after: usize) -> Option<usize> {
+    c.packets
+        .iter()
+        .enumerate()
+        .skip(after)
+        .find(|(_, p)| {
+            p.from_client == by_client
+                && if flag == "DATA" {
+                    p.len > 0
+                } else {
+                    p.has(flag)
+                }
+        })
+        .map(|(i, _)| i)
+}
+
 /// A duration between two packets, for a `kernel (wire):` line.
 pub fn gap(a: &Packet, b: &Packet) -> Duration {
     Duration::from_micros(b.at_us.saturating_sub(a.at_us))
@@ -565,5 +585,15 @@ mod tests {
         assert_eq!((data.seq, data.ack), (1, 1), "relative numbers");
         assert!(conn.packets[0].mss.is_some());
         assert!(conn.validate().is_ok());
+        let now_us = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_micros() as u64;
+        assert!(
+            now_us.abs_diff(conn.start_unix_us) < 10_000_000,
+            "kernel timestamps are wall-clock time: {} vs now {now_us}",
+            conn.start_unix_us
+        );
+        assert!(conn.packets.last().unwrap().at_us < 1_000_000, "{conn:?}");
     }
 }
