@@ -33,6 +33,7 @@ pub mod chart;
 pub mod config;
 pub mod diagram;
 pub mod figure;
+pub mod ladder;
 pub mod pacing;
 pub mod rst;
 pub mod slides;
@@ -305,6 +306,11 @@ impl slides::Embed for Demos {
     fn chart(&mut self, demo: &str, metrics: &[String]) -> Result<String, String> {
         let (t, picked) = self.metrics(demo, metrics)?;
         Ok(chart::render(t, &picked))
+    }
+
+    fn ladder(&mut self, demo: &str, connection: Option<&str>) -> Result<String, String> {
+        let t = self.transcript(demo)?;
+        Ok(ladder::render(t, ladder::select(t, connection)?))
     }
 }
 
