@@ -39,6 +39,7 @@ pub mod netns;
 pub mod peer;
 pub mod privilege;
 pub mod scm;
+pub mod wire;
 
 use std::fmt::Display;
 use std::io::{IsTerminal, Write};
@@ -293,6 +294,14 @@ impl Demo {
     /// a slide shows before "show all".
     pub fn key(&self, what: impl Display) {
         let label = self.paint("2", "  kernel:");
+        let focus = self.focus();
+        self.line(format_args!("{focus}{label} {what}"));
+    }
+
+    /// Reports decisive evidence read from the packets on the wire ([`wire`]): a focus
+    /// line like [`Demo::key`], labelled `kernel (wire):`.
+    pub fn wire(&self, what: impl Display) {
+        let label = self.paint("2", "  kernel (wire):");
         let focus = self.focus();
         self.line(format_args!("{focus}{label} {what}"));
     }

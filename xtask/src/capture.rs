@@ -117,9 +117,11 @@ fn capture_one(
 ) -> Result<(Saved, Transcript)> {
     let metrics = MetricsFile::new()?;
     let metrics_path = metrics.path_str();
+    let wire_path = metrics.wire_path_str();
     let envs = [
         ("CLICOLOR_FORCE", "1"),
         (transcript::METRICS_ENV, metrics_path.as_str()),
+        (transcript::WIRE_ENV, wire_path.as_str()),
     ];
     let (events, _cancel) = runner::start(bin, &[], &envs, limit)?;
     let mut chunks = Vec::new();
@@ -139,7 +141,8 @@ fn capture_one(
         }
     }
     let (outcome, duration_ms) = exit.context("the demo runner ended without an exit event")?;
-    let t = transcript_of(name, claim, chunks, outcome, duration_ms, metrics.read()?);
+    let mut t = transcript_of(name, claim, chunks, outcome, duration_ms, metrics.read()?);
+    t.wire = metrics.read_wire()?;
     anyhow::ensure!(!runner::jail::stopping(), "stopped by a signal: not stored");
     let saved = store(&t)?;
     if !saved.stored {
@@ -245,6 +248,7 @@ pub fn transcript_of(
         kernel: kernel_release(),
         captured_at: humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string(),
         metrics,
+        wire: Vec::new(),
     }
 }
 
@@ -273,21 +277,38 @@ impl MetricsFile {
         self.path().to_string_lossy().into_owned()
     }
 
+    /// Where the demo appends the packets it captured ([`transcript::WIRE_ENV`]).
+    pub fn wire_path_str(&self) -> String {
+        self.dir
+            .path()
+            .join("wire.jsonl")
+            .to_string_lossy()
+            .into_owned()
+    }
+
     /// The metrics the demo recorded (none, if it recorded none).
     pub fn read(&self) -> Result<Vec<transcript::Metric>> {
-        let path = self.path();
-        let Ok(text) = std::fs::read_to_string(&path) else {
-            return Ok(Vec::new());
-        };
-        text.lines()
-            .filter(|l| !l.trim().is_empty())
-            .enumerate()
-            .map(|(i, l)| {
-                serde_json::from_str(l)
-                    .with_context(|| format!("metric line {} of {}", i + 1, path.display()))
-            })
-            .collect()
+        read_json_lines(&self.path())
     }
+
+    /// The connections whose packets the demo captured (none without CAP_NET_RAW).
+    pub fn read_wire(&self) -> Result<Vec<transcript::wire::Connection>> {
+        read_json_lines(std::path::Path::new(&self.wire_path_str()))
+    }
+}
+
+/// One JSON value a line; a missing file is none.
+fn read_json_lines<T: serde::de::DeserializeOwned>(path: &Path) -> Result<Vec<T>> {
+    let Ok(text) = std::fs::read_to_string(path) else {
+        return Ok(Vec::new());
+    };
+    text.lines()
+        .filter(|l| !l.trim().is_empty())
+        .enumerate()
+        .map(|(i, l)| {
+            serde_json::from_str(l).with_context(|| format!("line {} of {}", i + 1, path.display()))
+        })
+        .collect()
 }
 
 pub fn kernel_release() -> String {

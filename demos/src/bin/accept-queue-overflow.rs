@@ -11,6 +11,7 @@ use std::net::{Ipv4Addr, SocketAddr};
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
+use demos::wire::{self, Capture};
 use demos::{Demo, Result, human, kstat, netns::NetNs};
 use socket2::{Domain, Socket, Type};
 
@@ -70,7 +71,41 @@ fn accept_queue(port: u16) -> Result<u64> {
         .with_context(|| format!("no listener on port {port} in /proc/net/tcp"))
 }
 
+/// On the wire: client 3's SYN (or its final ACK) was ignored, then sent again.
+fn retry_on_wire(d: &mut Demo, w: &Option<Capture>, ends: [SocketAddr; 2]) -> Result<()> {
+    let Some(w) = w else { return Ok(()) };
+    let mut c = w.connection("client 3", ends[0], ends[1]);
+    let handshake = |by_client: bool| -> Vec<usize> {
+        let flags: &[&str] = if by_client { &["SYN"] } else { &["SYN", "ACK"] };
+        let p = c.packets.iter().enumerate();
+        p.filter(|(_, p)| p.from_client == by_client && flags.iter().all(|f| p.has(f)))
+            .map(|(i, _)| i)
+            .collect()
+    };
+    let (syns, synacks) = (handshake(true), handshake(false));
+    // The SYN went unanswered and came again, or the SYN-ACK did (its ACK ignored).
+    let again = match (syns.get(1), synacks.first(), synacks.get(1)) {
+        (Some(&syn2), first, _) if first.is_none_or(|&sa| sa > syn2) => Some((syns[0], syn2)),
+        (_, Some(&sa1), Some(&sa2)) => Some((sa1, sa2)),
+        _ => None,
+    };
+    if let Some((first, retry)) = again {
+        d.wire(format_args!(
+            "{}, no answer; {} later again",
+            wire::describe(&c.packets[first]),
+            human(wire::gap(&c.packets[first], &c.packets[retry]))
+        ));
+    }
+    c.key = again.map(|(_, retry)| retry);
+    wire::record(&c);
+    d.check(
+        again.is_some_and(|(a, b)| wire::gap(&c.packets[a], &c.packets[b]) >= RETRY_FLOOR),
+        "on the wire: client 3's handshake was ignored, then resent about 1 s later",
+    )
+}
+
 fn experiment(d: &mut Demo, backlog: i32) -> Result<()> {
+    let w = wire::open(d)?;
     let before = counters()?;
     let (server, addr) = listener(backlog)?;
     d.step(format_args!(
@@ -90,7 +125,7 @@ fn experiment(d: &mut Demo, backlog: i32) -> Result<()> {
         "client 3 connects; the server accepts one connection {} ms later",
         ACCEPT_AFTER.as_millis()
     ));
-    let t3 = std::thread::scope(|s| -> Result<Duration> {
+    let (c3, t3) = std::thread::scope(|s| -> Result<(Socket, Duration)> {
         let accepter = s.spawn(|| {
             std::thread::sleep(ACCEPT_AFTER);
             server.accept().context("accept")
@@ -100,7 +135,7 @@ fn experiment(d: &mut Demo, backlog: i32) -> Result<()> {
             .join()
             .map_err(|_| anyhow::anyhow!("the accepting thread panicked"))?;
         accepted?;
-        Ok(third?.1)
+        third
     })?;
     let after = counters()?;
     let overflows = after.overflows - before.overflows;
@@ -113,6 +148,11 @@ fn experiment(d: &mut Demo, backlog: i32) -> Result<()> {
         human(t3)
     ));
     d.metric("accept.connect_ms", t3.as_secs_f64() * 1e3, "ms");
+    let local = c3
+        .local_addr()?
+        .as_socket()
+        .context("client 3 has no IP address")?;
+    retry_on_wire(d, &w, [local, addr])?;
 
     d.check(
         overflows >= 1,

@@ -13,9 +13,10 @@ use std::net::TcpStream;
 use std::time::Duration;
 
 use anyhow::Context;
-use demos::Result;
 use demos::fd::{readable_within, unread};
 use demos::net::{errno_name, is_errno, tcp_pair};
+use demos::wire::{self, Capture};
+use demos::{Demo, Result};
 use nix::errno::Errno;
 use socket2::SockRef;
 
@@ -38,16 +39,59 @@ fn settled(client: &TcpStream) -> Result<()> {
     Ok(())
 }
 
+type Ends = (std::net::SocketAddr, std::net::SocketAddr);
+
+/// The client's and the server's address, read while both are open.
+fn ends(c: &TcpStream) -> Result<Ends> {
+    Ok((c.local_addr()?, c.peer_addr()?))
+}
+
+/// On the wire: how the server's close reached the client (`rst`: RST and no FIN).
+fn close_on_wire(
+    d: &mut Demo,
+    w: &Option<Capture>,
+    name: &str,
+    ends: Ends,
+    rst: bool,
+) -> Result<()> {
+    let Some(w) = w else { return Ok(()) };
+    let mut conn = w.connection(name, ends.0, ends.1);
+    let (r, f) = (
+        wire::first(&conn, false, "RST", 0),
+        wire::first(&conn, false, "FIN", 0),
+    );
+    conn.key = if rst { r } else { f };
+    if let Some(k) = r.or(f) {
+        d.wire(wire::describe(&conn.packets[k]));
+    }
+    wire::record(&conn);
+    let (ok, what) = if rst {
+        (
+            r.is_some() && f.is_none(),
+            "on the wire: the server sent RST, and no FIN",
+        )
+    } else {
+        (
+            f.is_some() && r.is_none(),
+            "on the wire: the server sent FIN, and no RST",
+        )
+    };
+    d.check(ok, what)
+}
+
 fn main() {
     demos::run(|d| {
         d.expect("close() sends FIN (peer reads EOF), but RST with unread data or SO_LINGER 0");
+        let w = wire::open(d)?;
 
         d.step("1. client sends 5 bytes; server reads them all, then close()");
         let (mut client, mut server) = tcp_pair()?;
+        let e = ends(&client)?;
         client.write_all(b"hello").context("client send")?;
         server.read_exact(&mut [0u8; 5]).context("server recv")?;
         drop(server);
         settled(&client)?;
+        close_on_wire(d, &w, "read", e, false)?;
         let r = client.read(&mut [0u8; 16]);
         d.saw(format_args!("client recv = {}", outcome(&r)));
         d.check(
@@ -58,6 +102,7 @@ fn main() {
         let drain = d.breaks("in case 2 the server reads the 5 bytes before close()");
         d.step("2. client sends 5 bytes; server close()s without reading them");
         let (mut client, mut server) = tcp_pair()?;
+        let e = ends(&client)?;
         client.write_all(b"hello").context("client send")?;
         anyhow::ensure!(
             readable_within(&server, demos::IO_TIMEOUT)?,
@@ -69,6 +114,7 @@ fn main() {
         let pending = unread(&server)?;
         drop(server);
         settled(&client)?;
+        close_on_wire(d, &w, "unread", e, true)?;
         let r = client.read(&mut [0u8; 16]);
         d.key(format_args!(
             "server had {pending} unread bytes; client recv = {}",
@@ -86,11 +132,13 @@ fn main() {
 
         d.step("3. server sets SO_LINGER {on, 0} and close()s, nothing unread");
         let (mut client, server) = tcp_pair()?;
+        let e = ends(&client)?;
         SockRef::from(&server)
             .set_linger(Some(Duration::ZERO))
             .context("setting SO_LINGER {on, 0}")?;
         drop(server);
         settled(&client)?;
+        close_on_wire(d, &w, "linger", e, true)?;
         let r = client.write(b"are you there?");
         d.key(format_args!("client send = {}", outcome(&r)));
         d.check(

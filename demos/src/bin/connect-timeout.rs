@@ -8,14 +8,17 @@
 //! port (a RST) fails at once; silence does not. connect(2): a non-blocking connect
 //! returns EINPROGRESS, and poll() with a timeout bounds the wait.
 //!
-//! The demo drops every packet in a network namespace of its own with a `pfifo`
-//! queue of length 0 on its loopback interface (this kernel has no netem).
+//! The demo drops every packet in a network namespace of its own where it arrives on
+//! the loopback interface: a `clsact` queue with a classic BPF filter that answers
+//! "drop" (this kernel has no netem). Dropped on arrival, each SYN has left first, so
+//! the packet capture sees every one of them.
 
 use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
+use demos::wire::{self, Capture};
 use demos::{Demo, Result, human, kstat, netns::NetNs};
 use socket2::{Domain, Socket, Type};
 
@@ -24,15 +27,15 @@ const WATCH: Duration = Duration::from_millis(1500);
 /// The caller's own limit on the second connect().
 const TIMEOUT: Duration = Duration::from_millis(500);
 
-/// Packets the loopback queue dropped, from `tc -s qdisc show dev lo`.
+/// Packets the loopback queues dropped, from `tc -s qdisc show dev lo` (all of them).
 fn qdisc_drops(ns: &NetNs) -> Result<u64> {
     let stats = ns.cmd("tc", &["-s", "qdisc", "show", "dev", "lo"])?;
     Ok(stats
         .split("dropped ")
-        .nth(1)
-        .and_then(|rest| rest.split(|c: char| !c.is_ascii_digit()).next())
-        .and_then(|n| n.parse().ok())
-        .unwrap_or(0))
+        .skip(1)
+        .filter_map(|rest| rest.split(|c: char| !c.is_ascii_digit()).next())
+        .filter_map(|n| n.parse::<u64>().ok())
+        .sum())
 }
 
 fn tcp_socket() -> Result<Socket> {
@@ -40,11 +43,13 @@ fn tcp_socket() -> Result<Socket> {
 }
 
 /// Starts a blocking connect() and reports whether it was still waiting after
-/// [`WATCH`]; then shuts the socket down, which ends the connect attempt.
-fn blocking_connect_pends(d: &Demo, addr: SocketAddr) -> Result<bool> {
+/// [`WATCH`]; then shuts the socket down, which ends the connect attempt. Also returns
+/// the socket's own address, once it has one.
+fn blocking_connect_pends(d: &Demo, addr: SocketAddr) -> Result<(bool, Option<SocketAddr>)> {
     let sock = tcp_socket()?;
+    let local = || sock.local_addr().ok().and_then(|a| a.as_socket());
     let (done, finished) = mpsc::channel();
-    std::thread::scope(|s| -> Result<bool> {
+    std::thread::scope(|s| -> Result<(bool, Option<SocketAddr>)> {
         s.spawn(|| {
             let t0 = Instant::now();
             let result = sock.connect(&addr.into());
@@ -60,23 +65,85 @@ fn blocking_connect_pends(d: &Demo, addr: SocketAddr) -> Result<bool> {
                     "connect() returned {how} after {}",
                     human(took)
                 ));
-                Ok(false)
+                Ok((false, local()))
             }
             Err(_) => {
                 d.key(format_args!(
                     "connect() still blocked after {:.1} s",
                     WATCH.as_secs_f64()
                 ));
+                let local = local();
                 // shutdown() of a socket in SYN_SENT aborts the attempt and wakes connect().
                 sock.shutdown(std::net::Shutdown::Both)
                     .context("shutdown of the connecting socket")?;
-                Ok(true)
+                Ok((true, local))
             }
         }
     })
 }
 
+/// On the wire: the blocking connect's SYN, resent at the kernel's intervals for as
+/// long as the demo watched, and never answered.
+fn resends_on_wire(
+    d: &mut Demo,
+    w: &Option<Capture>,
+    ends: [SocketAddr; 2],
+    linear: u32,
+) -> Result<()> {
+    let Some(w) = w else { return Ok(()) };
+    let mut c = w.connection("blocking", ends[0], ends[1]);
+    let syns: Vec<usize> = (0..c.packets.len())
+        .filter(|&i| c.packets[i].from_client && c.packets[i].has("SYN"))
+        .collect();
+    let answered = wire::first(&c, false, "SYN", 0).is_some();
+    // When each resend is due: 1 s after the last for the first `linear`, then doubling.
+    let due: Vec<Duration> = (1..)
+        .map(|i: u32| {
+            Duration::from_secs(
+                (1..=i)
+                    .map(|k| {
+                        if k <= linear + 1 {
+                            1u64
+                        } else {
+                            1 << (k - linear - 1)
+                        }
+                    })
+                    .sum(),
+            )
+        })
+        .take_while(|&t| t < WATCH)
+        .collect();
+    let at: Vec<Duration> = syns
+        .iter()
+        .map(|&i| wire::gap(&c.packets[syns[0]], &c.packets[i]))
+        .collect();
+    let on_time = at.len() == due.len() + 1
+        && at[1..]
+            .iter()
+            .zip(&due)
+            .all(|(a, b)| a.abs_diff(*b) < Duration::from_millis(250));
+    d.wire(format_args!(
+        "{} SYN(s), at {}; {}",
+        syns.len(),
+        at.iter().map(|&t| human(t)).collect::<Vec<_>>().join(", "),
+        if answered { "answered" } else { "no answer" }
+    ));
+    c.key = syns.get(1).copied();
+    wire::record(&c);
+    d.check(
+        on_time && !answered,
+        format_args!(
+            "on the wire: the SYN resent {} s after the first, unanswered, while we waited",
+            due.iter()
+                .map(|t| t.as_secs().to_string())
+                .collect::<Vec<_>>()
+                .join(" s, ")
+        ),
+    )
+}
+
 fn experiment(d: &mut Demo, ns: &NetNs, dropping: bool) -> Result<()> {
+    let w = wire::open(d)?;
     let server = tcp_socket()?;
     let any: SocketAddr = (Ipv4Addr::LOCALHOST, 0).into();
     server.bind(&any.into()).context("bind 127.0.0.1:0")?;
@@ -99,7 +166,7 @@ fn experiment(d: &mut Demo, ns: &NetNs, dropping: bool) -> Result<()> {
 
     d.step("blocking connect() to a server that is listening");
     let resent_before = kstat::this_netns("snmp", "Tcp", "RetransSegs")?;
-    let pending = blocking_connect_pends(d, addr)?;
+    let (pending, local) = blocking_connect_pends(d, addr)?;
     let resent = kstat::this_netns("snmp", "Tcp", "RetransSegs")? - resent_before;
     let drops = if dropping { qdisc_drops(ns)? } else { 0 };
     d.saw(format_args!(
@@ -124,6 +191,12 @@ fn experiment(d: &mut Demo, ns: &NetNs, dropping: bool) -> Result<()> {
         human(took)
     ));
     d.metric("connect.bounded_ms", took.as_secs_f64() * 1e3, "ms");
+    resends_on_wire(
+        d,
+        &w,
+        [local.context("the connecting socket had no address")?, addr],
+        linear,
+    )?;
 
     d.check(
         pending,
@@ -154,10 +227,22 @@ fn main() {
         let ns = NetNs::new()?;
         ns.loopback_up()?;
         if dropping {
-            d.step("in a namespace of our own, loopback drops every packet (pfifo limit 0)");
+            d.step("in a namespace of our own, loopback drops every packet as it arrives");
+            ns.cmd("tc", &["qdisc", "add", "dev", "lo", "clsact"])?;
+            // Classic BPF `ret #2`: in direct-action mode, TC_ACT_SHOT, drop.
             ns.cmd(
                 "tc",
-                &["qdisc", "add", "dev", "lo", "root", "pfifo", "limit", "0"],
+                &[
+                    "filter",
+                    "add",
+                    "dev",
+                    "lo",
+                    "ingress",
+                    "bpf",
+                    "da",
+                    "bytecode",
+                    "1,6 0 0 2,",
+                ],
             )?;
         } else {
             d.step("in a namespace of our own, loopback delivers every packet");

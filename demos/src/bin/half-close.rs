@@ -8,7 +8,8 @@ use std::io::Write;
 use std::net::{Shutdown, TcpStream};
 
 use anyhow::Context;
-use demos::{IO_TIMEOUT, Result, fd, net};
+use demos::wire::{self, Capture};
+use demos::{Demo, IO_TIMEOUT, Result, fd, net};
 
 /// Reads until EOF; returns the bytes and the sizes every recv returned (the last is 0).
 fn recv_to_eof(stream: &mut TcpStream) -> Result<(Vec<u8>, Vec<usize>)> {
@@ -25,10 +26,41 @@ fn recv_to_eof(stream: &mut TcpStream) -> Result<(Vec<u8>, Vec<usize>)> {
     }
 }
 
+/// On the wire: the client's FIN, then the server's data, which the half-closed client
+/// acknowledges (and does not answer with RST).
+fn half_close_on_wire(
+    d: &mut Demo,
+    w: &Option<Capture>,
+    ends: [std::net::SocketAddr; 2],
+) -> Result<()> {
+    let Some(w) = w else { return Ok(()) };
+    let mut c = w.connection("half-close", ends[0], ends[1]);
+    let fin = wire::first(&c, true, "FIN", 0);
+    let data = fin.and_then(|f| wire::first(&c, false, "DATA", f));
+    let end = data.map(|i| c.packets[i].seq + c.packets[i].len);
+    let acked = end.is_some_and(|end| {
+        c.packets
+            .iter()
+            .any(|p| p.from_client && p.has("ACK") && p.ack >= end)
+    });
+    let rst = wire::first(&c, true, "RST", 0);
+    c.key = data;
+    for k in [fin, data, rst].into_iter().flatten() {
+        d.wire(wire::describe(&c.packets[k]));
+    }
+    wire::record(&c);
+    d.check(
+        data.is_some() && acked && rst.is_none(),
+        "on the wire: FIN from the client, then the answer the other way, acknowledged",
+    )
+}
+
 fn main() {
     demos::run(|d| {
         d.expect("after SHUT_WR the peer reads EOF, then answers over the open direction");
+        let w = wire::open(d)?;
         let (mut client, mut server) = net::tcp_pair()?;
+        let ends = [client.local_addr()?, client.peer_addr()?];
 
         d.step("client sends a request of unknown length, then shutdown(SHUT_WR)");
         let request = b"count the words in this request, however long it is";
@@ -73,6 +105,7 @@ fn main() {
             .map(|(r, _)| String::from_utf8_lossy(&r).into_owned())
             .unwrap_or_else(|e| format!("(recv failed: {e:#})"));
         let again = client.write(b"one more thing");
+        half_close_on_wire(d, &w, ends)?;
         d.key(format_args!(
             "client: got {reply:?}; a new send: {}",
             match &again {

@@ -11,7 +11,8 @@ use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
-use demos::{Result, human, median, net};
+use demos::wire::{self, Capture};
+use demos::{Demo, Result, human, median, net};
 
 /// Requests per variant: enough for a stable median, few enough to stay under 2 s.
 const REQUESTS: usize = 25;
@@ -45,9 +46,11 @@ fn serve(mut conn: TcpStream) -> Result<usize> {
 }
 
 /// Runs `REQUESTS` write-write-read round trips on a fresh connection; returns the
-/// median time from the first write to the whole reply.
-fn measure(how: Client) -> Result<Duration> {
+/// median time from the first write to the whole reply, and the client's and server's
+/// addresses.
+fn measure(how: Client) -> Result<(Duration, [std::net::SocketAddr; 2])> {
     let (mut client, server) = net::tcp_pair()?;
+    let ends = [client.local_addr()?, client.peer_addr()?];
     client
         .set_nodelay(matches!(how, Client::TwoWritesNoDelay))
         .context("setting TCP_NODELAY")?;
@@ -74,7 +77,44 @@ fn measure(how: Client) -> Result<Duration> {
         .join()
         .map_err(|_| anyhow::anyhow!("the server thread panicked"))??;
     anyhow::ensure!(served == REQUESTS, "server answered {served} requests");
-    Ok(median(&mut times))
+    Ok((median(&mut times), ends))
+}
+
+/// On the wire: in most requests the second 10-byte segment leaves only after the
+/// server's ACK of the first, and that ACK comes >= 40 ms after the first segment.
+fn nagle_on_wire(d: &mut Demo, w: &Option<Capture>, ends: [std::net::SocketAddr; 2]) -> Result<()> {
+    let Some(w) = w else { return Ok(()) };
+    let mut c = w.connection("defaults", ends[0], ends[1]);
+    let p = &c.packets;
+    let at = |seq: u32| {
+        p.iter()
+            .position(|x| x.from_client && x.len > 0 && x.seq == seq)
+    };
+    // Each request as (first segment, the server's first ACK of it, second segment).
+    let waits: Vec<[usize; 3]> = (0..REQUESTS as u32)
+        .filter_map(|i| {
+            let (a, b) = (at(1 + 20 * i)?, at(11 + 20 * i)?);
+            let ack = (a..p.len()).find(|&k| !p[k].from_client && p[k].ack >= p[a].seq + 10)?;
+            let delayed = wire::gap(&p[a], &p[ack]) >= Duration::from_millis(40);
+            (delayed && p[b].at_us >= p[ack].at_us).then_some([a, ack, b])
+        })
+        .collect();
+    if let Some(&[a, ack, b]) = waits.get(waits.len() / 2) {
+        let reply = wire::first(&c, false, "DATA", b).unwrap_or(b);
+        d.wire(format_args!(
+            "10 bytes; {} later the server's ACK; then the next 10 bytes",
+            human(wire::gap(&p[a], &p[ack]))
+        ));
+        (c.key, c.show) = (Some(ack), Some([a, reply]));
+    }
+    wire::record(&c);
+    d.check(
+        waits.len() * 2 > REQUESTS,
+        format_args!(
+            "on the wire, {} of {REQUESTS} second segments left only after an ACK >= 40 ms late",
+            waits.len()
+        ),
+    )
 }
 
 fn main() {
@@ -89,9 +129,11 @@ fn main() {
         } else {
             Client::TwoWrites
         };
-        let default = measure(defaults)?;
+        let w = wire::open(d)?;
+        let (default, ends) = measure(defaults)?;
         d.key(format_args!("defaults:    median {}", human(default)));
-        let nodelay = measure(Client::TwoWritesNoDelay)?;
+        nagle_on_wire(d, &w, ends)?;
+        let (nodelay, _) = measure(Client::TwoWritesNoDelay)?;
         d.key(format_args!("TCP_NODELAY: median {}", human(nodelay)));
         d.chart_metric(
             "nagle.default.median",
@@ -119,7 +161,7 @@ fn main() {
         )?;
 
         d.step("same requests, Nagle on, but each request in one write");
-        let one = measure(Client::OneWrite)?;
+        let (one, _) = measure(Client::OneWrite)?;
         d.saw(format_args!("one write:   median {}", human(one)));
         d.chart_metric(
             "nagle.one_write.median",

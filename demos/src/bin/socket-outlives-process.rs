@@ -15,13 +15,15 @@ use anyhow::Context;
 use demos::inet::{self, TCP_TIME_WAIT, bind_tcp};
 use demos::net::{LOOPBACK_ANY_PORT, errno_name, with_timeouts};
 use demos::peer::{self, Exit};
+use demos::wire::{self, Capture};
 use demos::{IO_TIMEOUT, Result};
 use nix::errno::Errno;
 use socket2::Socket;
 
 /// The server: binds port 0, tells the parent the port, accepts one client and exits
-/// without closing anything, as a crashed or killed server does.
-fn server(reuseaddr: bool, report: &mut UnixStream) -> Result<()> {
+/// without closing anything, as a crashed or killed server does (after the client's
+/// FIN if `client_first`).
+fn server(reuseaddr: bool, client_first: bool, report: &mut UnixStream) -> Result<()> {
     let listener = bind_tcp(LOOPBACK_ANY_PORT, reuseaddr).context("server bind")?;
     listener.listen(8).context("listen")?;
     let port = inet::local_addr(&listener)?.port();
@@ -33,17 +35,53 @@ fn server(reuseaddr: bool, report: &mut UnixStream) -> Result<()> {
         "no client came"
     );
     let (conn, _) = listener.accept().context("accept")?;
+    if client_first {
+        demos::fd::readable_within(&conn, IO_TIMEOUT)?;
+    }
     // Not closed: the process just ends, and the kernel closes both sockets for it.
     std::mem::forget((listener, conn));
     Ok(())
 }
 
+/// On the wire: the dead server sent the first FIN, and its side holds TIME_WAIT.
+fn first_fin_on_wire(
+    d: &mut demos::Demo,
+    w: &Option<Capture>,
+    ends: [SocketAddr; 2],
+    time_wait: Option<SocketAddr>,
+) -> Result<()> {
+    let Some(w) = w else { return Ok(()) };
+    let mut c = w.connection("server A", ends[0], ends[1]);
+    c.key = c.packets.iter().position(|p| p.has("FIN"));
+    let by_server = c.key.is_some_and(|k| !c.packets[k].from_client);
+    let holder = match time_wait {
+        Some(a) if a == ends[1] => "the server's side",
+        Some(_) => "the client's side",
+        None => "not on the server's port",
+    };
+    if let Some(k) = c.key {
+        d.wire(format_args!(
+            "first FIN: {}; TIME_WAIT: {holder}",
+            wire::describe(&c.packets[k])
+        ));
+    }
+    wire::record(&c);
+    d.check(
+        by_server && time_wait == Some(ends[1]),
+        "on the wire: the server sent the first FIN, and its side holds TIME_WAIT",
+    )
+}
+
 /// Runs one server life; returns its port once it has exited and its connection is in
 /// TIME_WAIT. `tell` prints the story (the second time it is only in --verbose).
-fn serve_once(d: &mut demos::Demo, reuseaddr: bool, tell: bool) -> Result<u16> {
+/// `client_first`: the client closes first (`--break`).
+fn serve_once(d: &mut demos::Demo, reuseaddr: bool, tell: bool, client_first: bool) -> Result<u16> {
+    let w = if tell { wire::open(d)? } else { None };
     let (mut here, mut there) = UnixStream::pair().context("socketpair")?;
     with_timeouts(&here)?;
-    let child = peer::fork_fallible("server", move || server(reuseaddr, &mut there))?;
+    let child = peer::fork_fallible("server", move || {
+        server(reuseaddr, client_first, &mut there)
+    })?;
     let pid = child.pid();
     let mut port = [0u8; 2];
     here.read_exact(&mut port)
@@ -54,6 +92,12 @@ fn serve_once(d: &mut demos::Demo, reuseaddr: bool, tell: bool) -> Result<u16> {
     let mut client = TcpStream::connect_timeout(&addr, IO_TIMEOUT)
         .with_context(|| format!("connecting to {addr}"))?;
     with_timeouts(&client)?;
+    let ends = [client.local_addr()?, addr];
+    if client_first {
+        client
+            .shutdown(std::net::Shutdown::Write)
+            .context("client shutdown")?;
+    }
     let status = child.wait(IO_TIMEOUT)?;
     anyhow::ensure!(status == Exit::Code(0), "the server ended with {status:?}");
     let n = client.read(&mut [0u8; 16]).context("client recv")?;
@@ -61,6 +105,7 @@ fn serve_once(d: &mut demos::Demo, reuseaddr: bool, tell: bool) -> Result<u16> {
     let gone =
         format!("server pid {pid} exited without close(); its client's recv returned {n} (FIN)");
     let tw = inet::wait_tcp_socket(port, IO_TIMEOUT, |e| e.state == TCP_TIME_WAIT)?;
+    first_fin_on_wire(d, &w, ends, tw.as_ref().map(|e| e.local))?;
     let entry = match tw {
         Some(e) => {
             let server = if reuseaddr { "b" } else { "a" };
@@ -132,16 +177,10 @@ fn main() {
         );
         let in_use = |r: &Result<Socket, Errno>| matches!(r, Err(Errno::EADDRINUSE));
 
-        let a_reuses = d.breaks("server A sets SO_REUSEADDR too");
-        d.step(format_args!(
-            "server A ({}) listens on 127.0.0.1:0, accepts one client, exits",
-            if a_reuses {
-                "with SO_REUSEADDR"
-            } else {
-                "no SO_REUSEADDR"
-            }
-        ));
-        let port = serve_once(d, a_reuses, true)?;
+        let client_first =
+            d.breaks("A's client closes first, so TIME_WAIT lands on the client's side");
+        d.step("server A (no SO_REUSEADDR) listens on 127.0.0.1:0, accepts one client, exits");
+        let port = serve_once(d, false, true, client_first)?;
         let plain = try_bind(d, port, false, false)?;
         let reuse = try_bind(d, port, true, true)?;
         d.check(
@@ -150,7 +189,7 @@ fn main() {
         )?;
 
         d.step("server B sets SO_REUSEADDR, as servers should, and exits the same way");
-        let port = serve_once(d, true, false)?;
+        let port = serve_once(d, true, false, false)?;
         let plain = try_bind(d, port, false, false)?;
         let restarted = try_bind(d, port, true, true)?;
         d.check(

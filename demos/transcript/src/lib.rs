@@ -12,11 +12,17 @@ pub mod ansi;
 pub mod catalog;
 pub mod live;
 pub mod terminal;
+pub mod wire;
 
 use serde::{Deserialize, Serialize};
 
 /// Bumped when a field changes meaning; readers refuse versions they do not know.
-pub const FORMAT: u32 = 1;
+/// 2 added [`Transcript::wire`], the captured packets; format 1 (without them) still
+/// loads, as a run whose wire was not recorded.
+pub const FORMAT: u32 = 2;
+
+/// The oldest format readers still load.
+pub const OLDEST_FORMAT: u32 = 1;
 
 /// Exit statuses of a demo program.
 pub mod exit {
@@ -55,6 +61,10 @@ pub struct Transcript {
     /// Numbers the demo measured, for charts (see [`Metric`]).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub metrics: Vec<Metric>,
+    /// The packets of the demo's own connections, as a packet socket saw them on the
+    /// wire (format 2; empty without CAP_NET_RAW or in older transcripts).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub wire: Vec<wire::Connection>,
 }
 
 /// A number a demo measured and reported with `Demo::metric`, so slides can chart
@@ -75,6 +85,10 @@ pub struct Metric {
 /// The environment variable naming the file a demo appends its metrics to, one JSON
 /// [`Metric`] per line. Capture sets it; when unset, metrics are only printed.
 pub const METRICS_ENV: &str = "DEMO_METRICS_FILE";
+
+/// The environment variable naming the file a demo appends the packets it captured
+/// to, one JSON [`wire::Connection`] per line. Capture sets it, next to the metrics.
+pub const WIRE_ENV: &str = "DEMO_WIRE_FILE";
 
 /// Output as it arrived: one read from one of the demo's pipes.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -144,11 +158,14 @@ impl std::fmt::Display for Status {
 impl Transcript {
     /// Checks what serde cannot: the version, and that time only moves forward.
     pub fn validate(&self) -> Result<(), String> {
-        if self.format != FORMAT {
+        if !(OLDEST_FORMAT..=FORMAT).contains(&self.format) {
             return Err(format!(
-                "transcript format {} is not the supported format {FORMAT}",
+                "transcript format {} is not a supported format ({OLDEST_FORMAT} to {FORMAT})",
                 self.format
             ));
+        }
+        for c in &self.wire {
+            c.validate()?;
         }
         if let Some(w) = self.chunks.windows(2).find(|w| w[1].at_ms < w[0].at_ms) {
             return Err(format!(
@@ -206,7 +223,21 @@ mod tests {
                 unit: "ms".into(),
                 label: Some("one write".into()),
             }],
+            wire: vec![],
         }
+    }
+
+    #[test]
+    fn format_1_transcripts_still_load_without_a_wire() {
+        let mut json = serde_json::to_value(sample()).unwrap();
+        json["format"] = 1.into();
+        let old: Transcript = serde_json::from_value(json).unwrap();
+        assert!(old.validate().is_ok(), "format 1 must still load");
+        assert!(old.wire.is_empty());
+        assert!(
+            !serde_json::to_string(&old).unwrap().contains("wire"),
+            "no wire, no field"
+        );
     }
 
     #[test]

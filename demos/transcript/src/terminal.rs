@@ -267,6 +267,7 @@ mod tests {
             kernel: "6.18.0".into(),
             captured_at: "2026-12-01T00:00:00Z".into(),
             metrics: vec![],
+            wire: vec![],
         }
     }
 

@@ -331,6 +331,7 @@ mod tests {
                 metric("nodelay.median", 0.04, "ms"),
                 metric("requests", 30.0, ""),
             ],
+            wire: vec![],
         }
     }
 

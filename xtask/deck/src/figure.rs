@@ -107,6 +107,7 @@ mod tests {
             kernel: "6.18.0".into(),
             captured_at: "2026-11-24T10:00:00Z".into(),
             metrics: vec![],
+            wire: vec![],
         }
     }
 

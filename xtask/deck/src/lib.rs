@@ -33,6 +33,7 @@ pub mod chart;
 pub mod config;
 pub mod diagram;
 pub mod figure;
+pub mod ladder;
 pub mod pacing;
 pub mod rst;
 pub mod slides;
@@ -313,6 +314,11 @@ impl slides::Embed for Demos {
         let (t, picked) = self.metrics(demo, metrics)?;
         Ok(chart::render(t, &picked))
     }
+
+    fn ladder(&mut self, demo: &str, connection: Option<&str>) -> Result<String, String> {
+        let t = self.transcript(demo)?;
+        Ok(ladder::render(t, ladder::select(t, connection)?))
+    }
 }
 
 impl Demos {
@@ -436,6 +442,7 @@ mod tests {
                         label: None,
                     },
                 ],
+                wire: vec![],
             };
             let json = serde_json::to_string(&t).unwrap();
             std::fs::write(transcript_path(&dir, "loss"), json).unwrap();

@@ -109,6 +109,8 @@ pub fn loads(src: &str, mut demo_words: impl FnMut(&str) -> usize) -> Vec<SlideL
             Kind::NotesMarker => in_notes = true,
             Kind::Demo(name) if !in_notes => slide.demo_words.push(demo_words(&name)),
             Kind::Chart { metrics, .. } if !in_notes => slide.chart_bars.push(metrics.len()),
+            // The room reads a ladder like a chart of three bars: what goes which way.
+            Kind::Ladder { .. } if !in_notes => slide.chart_bars.push(3),
             // The spoken paragraph is the notes' first top-level paragraph; a list or
             // an HTML block before it is not said aloud.
             Kind::Other if in_notes && spoken.is_none() => {
@@ -295,6 +297,7 @@ mod tests {
             kernel: "6.18.0".into(),
             captured_at: "2026-12-01T00:00:00Z".into(),
             metrics: vec![],
+            wire: vec![],
         }
     }
 

@@ -51,7 +51,14 @@ pub(crate) enum Kind {
     Break,
     NotesMarker,
     Demo(String),
-    Chart { demo: String, metrics: Vec<String> },
+    Chart {
+        demo: String,
+        metrics: Vec<String>,
+    },
+    Ladder {
+        demo: String,
+        connection: Option<String>,
+    },
     Diagram(String),
     Pause,
     Other,
@@ -63,6 +70,25 @@ pub trait Embed {
     fn demo(&mut self, name: &str) -> Result<String, String>;
     /// The chart of `{{#chart DEMO METRIC...}}`, or why there is none.
     fn chart(&mut self, demo: &str, metrics: &[String]) -> Result<String, String>;
+    /// The ladder of `{{#ladder DEMO [CONNECTION]}}`, or why there is none.
+    fn ladder(&mut self, demo: &str, connection: Option<&str>) -> Result<String, String> {
+        let _ = connection;
+        Err(format!(
+            "`{{{{#ladder {demo}}}}}`: this book has no captured wires"
+        ))
+    }
+}
+
+/// Parses `{{#ladder DEMO [CONNECTION]}}` (the whole of a trimmed paragraph).
+pub fn parse_ladder_directive(text: &str) -> Option<Result<(String, Option<String>), String>> {
+    let words = directive_words(text, "ladder")?;
+    Some(match words.as_slice() {
+        [demo] => Ok((demo.to_string(), None)),
+        [demo, connection] => Ok((demo.to_string(), Some(connection.to_string()))),
+        _ => Err(
+            "`{{#ladder DEMO [CONNECTION]}}` takes a demo name and at most one connection".into(),
+        ),
+    })
 }
 
 /// Parses `{{#chart DEMO METRIC [METRIC...]}}` (the whole of a trimmed paragraph). A
@@ -199,6 +225,9 @@ fn directive(paragraph: &str) -> Option<Result<Kind, String>> {
     if let Some(demo) = parse_demo_directive(paragraph) {
         return Some(demo.map(Kind::Demo));
     }
+    if let Some(ladder) = parse_ladder_directive(paragraph) {
+        return Some(ladder.map(|(demo, connection)| Kind::Ladder { demo, connection }));
+    }
     parse_chart_directive(paragraph)
         .map(|chart| chart.map(|(demo, metrics)| Kind::Chart { demo, metrics }))
 }
@@ -261,7 +290,10 @@ pub(crate) fn top_level_blocks(src: &str, problems: &mut Vec<Problem>) -> Vec<Bl
                         },
                         _ => Kind::Other,
                     };
-                    if !matches!(kind, Kind::Demo(_) | Kind::Chart { .. }) {
+                    if !matches!(
+                        kind,
+                        Kind::Demo(_) | Kind::Chart { .. } | Kind::Ladder { .. }
+                    ) {
                         for &at in &directive_at {
                             problems.push(Problem {
                                 line: line_of(src, at),
@@ -283,7 +315,11 @@ pub(crate) fn top_level_blocks(src: &str, problems: &mut Vec<Problem>) -> Vec<Bl
                 kind: Kind::Break,
             }),
             Event::Text(t) => {
-                if !in_code_block && (t.contains("{{#demo") || t.contains("{{#chart")) {
+                if !in_code_block
+                    && ["{{#demo", "{{#chart", "{{#ladder"]
+                        .iter()
+                        .any(|d| t.contains(d))
+                {
                     directive_at.push(range.start);
                 }
                 text.push_str(&t);
@@ -373,13 +409,18 @@ pub fn to_slides(src: &str, embed: &mut dyn Embed) -> Result<String, Vec<Problem
                     open_step(&mut out, &mut in_step);
                 }
             }
-            Kind::Demo(_) | Kind::Chart { .. } | Kind::Diagram(_) | Kind::Other => {
+            Kind::Demo(_)
+            | Kind::Chart { .. }
+            | Kind::Ladder { .. }
+            | Kind::Diagram(_)
+            | Kind::Other => {
                 if !in_slide {
                     open(&mut out, &mut slides, &mut in_slide);
                 }
                 let rendered = match &block.kind {
                     Kind::Demo(name) => embed.demo(name),
                     Kind::Chart { demo, metrics } => embed.chart(demo, metrics),
+                    Kind::Ladder { demo, connection } => embed.ladder(demo, connection.as_deref()),
                     Kind::Diagram(ascii) => diagram::render(ascii),
                     Kind::Other
                     | Kind::SlideTitle

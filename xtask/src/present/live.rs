@@ -184,9 +184,11 @@ pub async fn run(Extract(state): Extract<State>, UrlPath(name): UrlPath<String>)
         Err(e) => return reject(StatusCode::INTERNAL_SERVER_ERROR, format!("{e:#}")),
     };
     let metrics_path = metrics.path_str();
+    let wire_path = metrics.wire_path_str();
     let envs = [
         ("CLICOLOR_FORCE", "1"),
         (transcript::METRICS_ENV, metrics_path.as_str()),
+        (transcript::WIRE_ENV, wire_path.as_str()),
     ];
     let (events, cancel) = match runner::start_capped(&bin, &[], &envs, runs.limit, runs.max_output)
     {
@@ -314,8 +316,8 @@ impl Forward {
 
     /// A run whose metrics cannot be read is shown, but not offered for saving.
     fn keep_for_saving(&mut self, chunks: Vec<transcript::Chunk>, exit: LiveExit) {
-        if let Ok(recorded) = self.metrics.read() {
-            let t = capture::transcript_of(
+        if let (Ok(recorded), Ok(wire)) = (self.metrics.read(), self.metrics.read_wire()) {
+            let mut t = capture::transcript_of(
                 &self.slot.name,
                 &self.claim,
                 chunks,
@@ -323,6 +325,7 @@ impl Forward {
                 exit.duration_ms,
                 recorded,
             );
+            t.wire = wire;
             let runs = &self.slot.state.inner.runs;
             runs.last
                 .lock()

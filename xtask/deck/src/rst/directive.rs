@@ -55,6 +55,7 @@ pub(crate) const TABLE: &[(&str, Handler)] = &[
     ("container", classed),
     ("demo", embed),
     ("chart", embed),
+    ("ladder", embed),
     ("raw", raw),
     ("rubric", rubric),
     ("centered", centered),

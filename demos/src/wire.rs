@@ -1,0 +1,599 @@
+//! The wire as evidence: the packets of a demo's own connections, as the kernel put
+//! them on the loopback interface.
+//!
+//! [`open`] opens a packet socket (`AF_PACKET`, packet(7)) bound to `lo` of the network
+//! namespace the calling thread is in, before the demo sends its first packet. Each
+//! frame gets the kernel's timestamp (`SO_TIMESTAMPNS`). Loopback shows every packet
+//! twice, leaving and arriving; only the leaving copy is kept (`PACKET_OUTGOING`): the
+//! kernel hands it to packet sockets inside the sender's own call, before the packet
+//! can have any effect on its peer, so by the time a demo sees the effect, the packet
+//! is on the capture. (A packet that a queue drops before it leaves is not seen.) A
+//! classic BPF filter keeps IPv4 and IPv6 frames only; the demo's connections are picked
+//! in user space by their addresses ([`Capture::connection`]), since their ports are not
+//! known when the capture opens. A thread reads frames as they come, so a long run does
+//! not overflow the socket's buffer; [`Capture::connection`] first reads what is queued,
+//! so what the demo has seen the kernel do is on the wire it reads.
+//!
+//! Frames are decoded with etherparse into [`transcript::wire::Packet`]s: time,
+//! direction, TCP flags, relative seq and ack, payload length, window, MSS, window scale
+//! and SACK options, and for UDP the length. [`record`] stores a connection in the
+//! transcript (capture sets [`transcript::WIRE_ENV`]).
+//!
+//! Capture needs CAP_NET_RAW. Without it [`open`] says so in one line and returns
+//! `None`; the demo runs its other checks and skips only those on the wire.
+
+use std::net::{IpAddr, SocketAddr};
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use anyhow::Context;
+use transcript::wire::{Connection, Packet, hex, pcap::SNAPLEN};
+
+use crate::{Demo, Result};
+
+/// A frame as read: kernel time, the bytes (whole, up to loopback's MTU) and its length.
+struct Frame {
+    unix_ns: u64,
+    data: Vec<u8>,
+    len: u32,
+}
+
+struct Inner {
+    fd: OwnedFd,
+    ifindex: i32,
+    frames: Mutex<Vec<Frame>>,
+    stop: AtomicBool,
+}
+
+/// A running capture on `lo`; the reading thread ends when this is dropped.
+pub struct Capture {
+    inner: Arc<Inner>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+/// Opens the capture on this network namespace's `lo`, or says in one line why the
+/// wire is not shown and returns `None` (no CAP_NET_RAW).
+pub fn open(d: &Demo) -> Result<Option<Capture>> {
+    match Capture::open() {
+        Ok(c) => Ok(Some(c)),
+        Err(e) if e.raw_os_error() == Some(libc::EPERM) => {
+            d.step(
+                "the wire is not shown: capturing packets needs CAP_NET_RAW (wire checks skipped)",
+            );
+            Ok(None)
+        }
+        Err(e) => Err(e).context("opening a packet socket on lo"),
+    }
+}
+
+fn setsockopt<T>(fd: &OwnedFd, level: i32, name: i32, value: &T) -> std::io::Result<()> {
+    // SAFETY: `value` points to a live T of the size passed, for the call's duration.
+    let r = unsafe {
+        libc::setsockopt(
+            fd.as_raw_fd(),
+            level,
+            name,
+            (value as *const T).cast(),
+            std::mem::size_of::<T>() as libc::socklen_t,
+        )
+    };
+    if r == 0 {
+        Ok(())
+    } else {
+        Err(std::io::Error::last_os_error())
+    }
+}
+
+/// `ldh [12]; jeq #0x800 → keep; jeq #0x86dd → keep; drop`: IP frames only.
+fn ip_only_filter() -> [libc::sock_filter; 5] {
+    let op = |code: u16, jt: u8, jf: u8, k: u32| libc::sock_filter { code, jt, jf, k };
+    [
+        op(
+            (libc::BPF_LD | libc::BPF_H | libc::BPF_ABS) as u16,
+            0,
+            0,
+            12,
+        ),
+        op(
+            (libc::BPF_JMP | libc::BPF_JEQ | libc::BPF_K) as u16,
+            1,
+            0,
+            0x0800,
+        ),
+        op(
+            (libc::BPF_JMP | libc::BPF_JEQ | libc::BPF_K) as u16,
+            0,
+            1,
+            0x86dd,
+        ),
+        op((libc::BPF_RET | libc::BPF_K) as u16, 0, 0, 0x40000),
+        op((libc::BPF_RET | libc::BPF_K) as u16, 0, 0, 0),
+    ]
+}
+
+impl Capture {
+    fn open() -> std::io::Result<Capture> {
+        let proto = (libc::ETH_P_ALL as u16).to_be();
+        // SAFETY: plain socket(2); the result is checked before use.
+        let raw = unsafe {
+            libc::socket(
+                libc::AF_PACKET,
+                libc::SOCK_RAW | libc::SOCK_CLOEXEC,
+                i32::from(proto),
+            )
+        };
+        if raw < 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+        // SAFETY: `raw` is a new descriptor that nothing else owns.
+        let fd = unsafe { OwnedFd::from_raw_fd(raw) };
+        let filter = ip_only_filter();
+        let prog = libc::sock_fprog {
+            len: filter.len() as u16,
+            filter: filter.as_ptr().cast_mut(),
+        };
+        setsockopt(&fd, libc::SOL_SOCKET, libc::SO_ATTACH_FILTER, &prog)?;
+        setsockopt(&fd, libc::SOL_SOCKET, libc::SO_TIMESTAMPNS, &1i32)?;
+        let buf = 8i32 << 20;
+        if setsockopt(&fd, libc::SOL_SOCKET, libc::SO_RCVBUFFORCE, &buf).is_err() {
+            setsockopt(&fd, libc::SOL_SOCKET, libc::SO_RCVBUF, &buf)?;
+        }
+        let ifindex = nix::net::if_::if_nametoindex("lo").map_err(std::io::Error::from)? as i32;
+        // SAFETY: an all-zero sockaddr_ll is valid; the fields that matter are set below.
+        let mut sll: libc::sockaddr_ll = unsafe { std::mem::zeroed() };
+        sll.sll_family = libc::AF_PACKET as u16;
+        sll.sll_protocol = proto;
+        sll.sll_ifindex = ifindex;
+        // SAFETY: `sll` is a valid sockaddr_ll of the size passed.
+        let r = unsafe {
+            libc::bind(
+                fd.as_raw_fd(),
+                (&raw const sll).cast(),
+                std::mem::size_of::<libc::sockaddr_ll>() as libc::socklen_t,
+            )
+        };
+        if r != 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+        let inner = Arc::new(Inner {
+            fd,
+            ifindex,
+            frames: Mutex::new(Vec::new()),
+            stop: AtomicBool::new(false),
+        });
+        let reader = Arc::clone(&inner);
+        let thread = std::thread::Builder::new()
+            .name("wire".into())
+            .spawn(move || reader.read_until_stopped())?;
+        Ok(Capture {
+            inner,
+            thread: Some(thread),
+        })
+    }
+
+    /// The packets seen so far between `client` and `server`, in both directions, as
+    /// the transcript stores them. `name` is what `{{#ladder DEMO NAME}}` picks.
+    pub fn connection(&self, name: &str, client: SocketAddr, server: SocketAddr) -> Connection {
+        let frames = self.inner.drain();
+        let mut c = Connection {
+            name: name.to_owned(),
+            client: client.to_string(),
+            server: server.to_string(),
+            start_unix_us: 0,
+            packets: Vec::new(),
+            key: None,
+            show: None,
+        };
+        let mut first_ns = None;
+        // Each side's first sequence number, for relative seq and ack.
+        let mut base: [Option<u32>; 2] = [None, None];
+        for f in frames.iter() {
+            let Some(seen) = decode(&f.data) else {
+                continue;
+            };
+            let from_client = if seen.src == client && seen.dst == server {
+                true
+            } else if seen.src == server && seen.dst == client {
+                false
+            } else {
+                continue;
+            };
+            let t0 = *first_ns.get_or_insert(f.unix_ns);
+            let me = usize::from(!from_client);
+            let mine = *base[me].get_or_insert(seen.seq);
+            let theirs = base[1 - me];
+            let rel = |n: u32| theirs.map_or(0, |b| n.wrapping_sub(b));
+            let mut frame = f.data.clone();
+            frame.truncate(SNAPLEN as usize);
+            c.packets.push(Packet {
+                at_us: (f.unix_ns.saturating_sub(t0)) / 1000,
+                from_client,
+                proto: seen.proto.to_owned(),
+                flags: seen.flags.iter().map(|s| s.to_string()).collect(),
+                seq: seen.seq.wrapping_sub(mine),
+                ack: if seen.flags.contains(&"ACK") {
+                    rel(seen.ack)
+                } else {
+                    0
+                },
+                len: seen.len,
+                win: seen.win,
+                mss: seen.mss,
+                wscale: seen.wscale,
+                sack_ok: seen.sack_ok,
+                sack: seen.sack.iter().map(|&(a, b)| [rel(a), rel(b)]).collect(),
+                frame: hex(&frame),
+                frame_len: f.len,
+            });
+        }
+        c.start_unix_us = first_ns.unwrap_or(0) / 1000;
+        c
+    }
+}
+
+impl Drop for Capture {
+    fn drop(&mut self) {
+        self.inner.stop.store(true, Ordering::Relaxed);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+impl Inner {
+    fn read_until_stopped(&self) {
+        use std::os::fd::AsFd;
+        while !self.stop.load(Ordering::Relaxed) {
+            let mut fds = [nix::poll::PollFd::new(
+                self.fd.as_fd(),
+                nix::poll::PollFlags::POLLIN,
+            )];
+            if nix::poll::poll(&mut fds, 20u16).is_err() {
+                return;
+            }
+            drop(self.drain());
+        }
+    }
+
+    /// Reads every queued frame (without blocking) into `frames` and returns them all.
+    fn drain(&self) -> std::sync::MutexGuard<'_, Vec<Frame>> {
+        let mut frames = self.frames.lock().unwrap_or_else(|e| e.into_inner());
+        let mut buf = vec![0u8; 65_600];
+        while let Some(frame) = self.recv(&mut buf) {
+            frames.extend(frame);
+        }
+        frames
+    }
+
+    /// One frame, `Some(None)` for a frame that is not ours to keep, `None` when the
+    /// queue is empty.
+    fn recv(&self, buf: &mut [u8]) -> Option<Option<Frame>> {
+        let mut iov = libc::iovec {
+            iov_base: buf.as_mut_ptr().cast(),
+            iov_len: buf.len(),
+        };
+        // SAFETY: all-zero is a valid sockaddr_ll and msghdr; the pointers are set below.
+        let mut from: libc::sockaddr_ll = unsafe { std::mem::zeroed() };
+        let mut control = [0u64; 16];
+        // SAFETY: as above.
+        let mut msg: libc::msghdr = unsafe { std::mem::zeroed() };
+        msg.msg_name = (&raw mut from).cast();
+        msg.msg_namelen = std::mem::size_of::<libc::sockaddr_ll>() as u32;
+        msg.msg_iov = &raw mut iov;
+        msg.msg_iovlen = 1;
+        msg.msg_control = control.as_mut_ptr().cast();
+        msg.msg_controllen = std::mem::size_of_val(&control);
+        // SAFETY: every pointer in `msg` points to a live buffer of the length given.
+        let n = unsafe {
+            libc::recvmsg(
+                self.fd.as_raw_fd(),
+                &raw mut msg,
+                libc::MSG_DONTWAIT | libc::MSG_TRUNC,
+            )
+        };
+        if n < 0 {
+            return None;
+        }
+        if from.sll_ifindex != self.ifindex || from.sll_pkttype != libc::PACKET_OUTGOING {
+            return Some(None);
+        }
+        let mut unix_ns = None;
+        // SAFETY: `msg` was filled by recvmsg; the CMSG macros walk its control buffer.
+        let mut cmsg = unsafe { libc::CMSG_FIRSTHDR(&raw const msg) };
+        while !cmsg.is_null() {
+            // SAFETY: `cmsg` is a header inside the control buffer (checked non-null).
+            let h = unsafe { &*cmsg };
+            if h.cmsg_level == libc::SOL_SOCKET && h.cmsg_type == libc::SCM_TIMESTAMPNS {
+                // SAFETY: SCM_TIMESTAMPNS carries a struct timespec, maybe unaligned.
+                let ts: libc::timespec =
+                    unsafe { std::ptr::read_unaligned(libc::CMSG_DATA(cmsg).cast()) };
+                unix_ns = Some(ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64);
+            }
+            // SAFETY: as for CMSG_FIRSTHDR.
+            cmsg = unsafe { libc::CMSG_NXTHDR(&raw const msg, cmsg) };
+        }
+        let len = n as usize;
+        Some(unix_ns.map(|unix_ns| Frame {
+            unix_ns,
+            data: buf[..len.min(buf.len())].to_vec(),
+            len: len as u32,
+        }))
+    }
+}
+
+/// What a frame says, decoded.
+#[derive(Debug, PartialEq)]
+struct Seen {
+    src: SocketAddr,
+    dst: SocketAddr,
+    proto: &'static str,
+    flags: Vec<&'static str>,
+    seq: u32,
+    ack: u32,
+    len: u32,
+    win: u16,
+    mss: Option<u16>,
+    wscale: Option<u8>,
+    sack_ok: bool,
+    sack: Vec<(u32, u32)>,
+}
+
+/// Decodes an Ethernet frame carrying TCP or UDP over IPv4 or IPv6; `None` for others.
+fn decode(frame: &[u8]) -> Option<Seen> {
+    use etherparse::{LaxNetSlice, LaxSlicedPacket, TcpOptionElement, TransportSlice};
+    let p = LaxSlicedPacket::from_ethernet(frame).ok()?;
+    let (src, dst, ip_payload) = match p.net.as_ref()? {
+        LaxNetSlice::Ipv4(ip) => {
+            let h = ip.header();
+            let payload = usize::from(h.total_len()).saturating_sub(usize::from(h.ihl()) * 4);
+            (
+                IpAddr::V4(h.source_addr()),
+                IpAddr::V4(h.destination_addr()),
+                payload,
+            )
+        }
+        LaxNetSlice::Ipv6(ip) => {
+            let h = ip.header();
+            (
+                IpAddr::V6(h.source_addr()),
+                IpAddr::V6(h.destination_addr()),
+                usize::from(h.payload_length()),
+            )
+        }
+        LaxNetSlice::Arp(_) => return None,
+    };
+    match p.transport.as_ref()? {
+        TransportSlice::Tcp(tcp) => {
+            let mut seen = Seen {
+                src: SocketAddr::new(src, tcp.source_port()),
+                dst: SocketAddr::new(dst, tcp.destination_port()),
+                proto: "tcp",
+                flags: [
+                    (tcp.syn(), "SYN"),
+                    (tcp.fin(), "FIN"),
+                    (tcp.rst(), "RST"),
+                    (tcp.psh(), "PSH"),
+                    (tcp.ack(), "ACK"),
+                    (tcp.urg(), "URG"),
+                ]
+                .into_iter()
+                .filter_map(|(on, name)| on.then_some(name))
+                .collect(),
+                seq: tcp.sequence_number(),
+                ack: tcp.acknowledgment_number(),
+                len: ip_payload.saturating_sub(usize::from(tcp.data_offset()) * 4) as u32,
+                win: tcp.window_size(),
+                mss: None,
+                wscale: None,
+                sack_ok: false,
+                sack: Vec::new(),
+            };
+            for option in tcp.options_iterator().flatten() {
+                match option {
+                    TcpOptionElement::MaximumSegmentSize(m) => seen.mss = Some(m),
+                    TcpOptionElement::WindowScale(w) => seen.wscale = Some(w),
+                    TcpOptionElement::SelectiveAcknowledgementPermitted => seen.sack_ok = true,
+                    TcpOptionElement::SelectiveAcknowledgement(first, rest) => {
+                        seen.sack.push(first);
+                        seen.sack.extend(rest.into_iter().flatten());
+                    }
+                    _ => {}
+                }
+            }
+            Some(seen)
+        }
+        TransportSlice::Udp(udp) => Some(Seen {
+            src: SocketAddr::new(src, udp.source_port()),
+            dst: SocketAddr::new(dst, udp.destination_port()),
+            proto: "udp",
+            flags: Vec::new(),
+            seq: 0,
+            ack: 0,
+            len: u32::from(udp.length()).saturating_sub(8),
+            win: 0,
+            mss: None,
+            wscale: None,
+            sack_ok: false,
+            sack: Vec::new(),
+        }),
+        _ => None,
+    }
+}
+
+/// Stores `c` in the transcript when capture asked for it ([`transcript::WIRE_ENV`]).
+pub fn record(c: &Connection) {
+    let Some(path) = std::env::var_os(transcript::WIRE_ENV) else {
+        return;
+    };
+    let write = || -> Result<()> {
+        let mut line = serde_json::to_string(c)?;
+        line.push('\n');
+        std::io::Write::write_all(
+            &mut std::fs::OpenOptions::new()
+                .append(true)
+                .create(true)
+                .open(&path)?,
+            line.as_bytes(),
+        )?;
+        Ok(())
+    };
+    if let Err(e) = write() {
+        eprintln!("warning: could not record the wire of {}: {e:#}", c.name);
+    }
+}
+
+/// The index of the first packet sent by the client (or the server) carrying `flag`
+/// (`SYN`, `FIN`, `RST`, ...; `DATA` for a payload), from packet `after` on.
+pub fn first(c: &Connection, by_client: bool, flag: &str, after: usize) -> Option<usize> {
+    c.packets
+        .iter()
+        .enumerate()
+        .skip(after)
+        .find(|(_, p)| {
+            p.from_client == by_client
+                && if flag == "DATA" {
+                    p.len > 0
+                } else {
+                    p.has(flag)
+                }
+        })
+        .map(|(i, _)| i)
+}
+
+/// A duration between two packets, for a `kernel (wire):` line.
+pub fn gap(a: &Packet, b: &Packet) -> Duration {
+    Duration::from_micros(b.at_us.saturating_sub(a.at_us))
+}
+
+/// The packet as one short phrase: `client → server: SYN (MSS 65495, wscale 7)`.
+pub fn describe(p: &Packet) -> String {
+    let (from, to) = if p.from_client {
+        ("client", "server")
+    } else {
+        ("server", "client")
+    };
+    let mut s = format!("{from} → {to}: {}", p.label());
+    if p.has("SYN") {
+        let opts: Vec<String> = [
+            p.mss.map(|m| format!("MSS {m}")),
+            p.wscale.map(|w| format!("wscale {w}")),
+            p.sack_ok.then(|| "SACK ok".to_owned()),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
+        if !opts.is_empty() {
+            s.push_str(&format!(" ({})", opts.join(", ")));
+        }
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An Ethernet + IPv4 + TCP frame built with etherparse, as a test input.
+    fn tcp_frame(syn: bool, seq: u32, payload: &[u8]) -> Vec<u8> {
+        let mut tcp = etherparse::TcpHeader::new(40000, 8080, seq, 65535);
+        tcp.syn = syn;
+        if syn {
+            tcp.set_options(&[
+                etherparse::TcpOptionElement::MaximumSegmentSize(65495),
+                etherparse::TcpOptionElement::SelectiveAcknowledgementPermitted,
+                etherparse::TcpOptionElement::WindowScale(7),
+            ])
+            .unwrap();
+        } else {
+            tcp.ack = true;
+            tcp.acknowledgment_number = 77;
+        }
+        let builder = etherparse::PacketBuilder::ethernet2([0; 6], [0; 6])
+            .ipv4([127, 0, 0, 1], [127, 0, 0, 2], 64)
+            .tcp_header(tcp);
+        let mut out = Vec::new();
+        builder.write(&mut out, payload).unwrap();
+        out
+    }
+
+    #[test]
+    fn a_syn_decodes_with_its_options() {
+        let seen = decode(&tcp_frame(true, 1000, &[])).unwrap();
+        assert_eq!(seen.src, "127.0.0.1:40000".parse().unwrap());
+        assert_eq!(seen.dst, "127.0.0.2:8080".parse().unwrap());
+        assert_eq!(seen.flags, ["SYN"]);
+        assert_eq!(
+            (seen.mss, seen.wscale, seen.sack_ok),
+            (Some(65495), Some(7), true)
+        );
+        assert_eq!(seen.len, 0);
+    }
+
+    #[test]
+    fn a_data_segment_decodes_with_its_payload_length() {
+        let seen = decode(&tcp_frame(false, 1001, b"0123456789")).unwrap();
+        assert_eq!(seen.flags, ["ACK"]);
+        assert_eq!(
+            (seen.seq, seen.ack, seen.len, seen.win),
+            (1001, 77, 10, 65535)
+        );
+        assert_eq!(seen.mss, None);
+    }
+
+    #[test]
+    fn frames_that_are_not_tcp_or_udp_are_ignored() {
+        assert_eq!(decode(&[0u8; 10]), None);
+        let mut arp = vec![0u8; 12];
+        arp.extend_from_slice(&[0x08, 0x06]);
+        arp.extend_from_slice(&[0u8; 28]);
+        assert_eq!(decode(&arp), None);
+    }
+
+    #[test]
+    fn the_filter_keeps_ip_and_nothing_else() {
+        let f = ip_only_filter();
+        assert_eq!(f[1].k, 0x0800);
+        assert_eq!(f[2].k, 0x86dd);
+        assert_eq!(f[4].k, 0, "everything else is dropped");
+    }
+
+    /// Needs CAP_NET_RAW; skipped (passes, saying so) without it.
+    #[test]
+    fn a_loopback_connection_is_captured_with_its_handshake() {
+        let cap = match Capture::open() {
+            Ok(c) => c,
+            Err(e) if e.raw_os_error() == Some(libc::EPERM) => {
+                eprintln!("skipped: no CAP_NET_RAW");
+                return;
+            }
+            Err(e) => panic!("{e}"),
+        };
+        let (mut client, mut server) = crate::net::tcp_pair().unwrap();
+        let (c, s) = (client.local_addr().unwrap(), server.local_addr().unwrap());
+        std::io::Write::write_all(&mut client, b"hello").unwrap();
+        std::io::Read::read_exact(&mut server, &mut [0u8; 5]).unwrap();
+        drop(client);
+        std::thread::sleep(Duration::from_millis(50));
+        let conn = cap.connection("t", c, s);
+        let labels: Vec<String> = conn.packets.iter().map(|p| p.label()).collect();
+        assert_eq!(labels[..3], ["SYN", "SYN, ACK", "ACK"], "{labels:?}");
+        assert!(labels.contains(&"5 bytes".to_owned()), "{labels:?}");
+        assert!(labels.contains(&"FIN".to_owned()), "{labels:?}");
+        let data = conn.packets.iter().find(|p| p.len == 5).unwrap();
+        assert_eq!((data.seq, data.ack), (1, 1), "relative numbers");
+        assert!(conn.packets[0].mss.is_some());
+        assert!(conn.validate().is_ok());
+        let now_us = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_micros() as u64;
+        assert!(
+            now_us.abs_diff(conn.start_unix_us) < 10_000_000,
+            "kernel timestamps are wall-clock time: {} vs now {now_us}",
+            conn.start_unix_us
+        );
+        assert!(conn.packets.last().unwrap().at_us < 1_000_000, "{conn:?}");
+    }
+}
