@@ -160,9 +160,9 @@ window.__deckFlaws = (sec, dark) => {
     const tops = rows(rangeOf(line));
     if (tops.length < 2) continue;
     const lefts = tops.map((t) => Math.min(...rects.filter((r) => Math.abs(r.top - t) < r.height / 2).map((r) => r.left)));
-    const first = line.getBoundingClientRect().left + parseFloat(getComputedStyle(line).paddingLeft || "0");
+    // Where the line's first row starts is column 0; a wrapped row must start further in.
     const em = parseFloat(getComputedStyle(line).fontSize);
-    if (lefts.slice(1).some((l) => l < first + em * 0.5))
+    if (lefts.slice(1).some((l) => l < lefts[0] + em * 0.5))
       flaws.push(["terminal-wrap", `"${short(line.textContent)}"`]);
   }
 

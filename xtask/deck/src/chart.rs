@@ -263,8 +263,13 @@ pub fn render(t: &Transcript, bars: &[Bar<'_>], options: Options) -> String {
                     .unwrap_or_default();
                 let _ = write!(
                     html,
-                    "<span class=\"chart-track chart-s{s}\"><span class=\"chart-bar{zero}\" style=\"--v:{v:.4}\"></span>\
+                    "<span class=\"chart-track{series_class}\"><span class=\"chart-bar{zero}\" style=\"--v:{v:.4}\"></span>\
                      <span class=\"chart-value\">{series_name}{value}</span></span>",
+                    series_class = if series.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" chart-s{s}")
+                    },
                     zero = if m.value == 0.0 { " chart-zero" } else { "" },
                     value = escape(&value_text(m)),
                 );
@@ -301,11 +306,17 @@ pub fn render(t: &Transcript, bars: &[Bar<'_>], options: Options) -> String {
         None => "",
     };
     format!(
-        "<figure class=\"chart\" data-demo=\"{name}\"{better_attr}>{html}<figcaption>{better}{what}measured by \
+        "<figure class=\"chart\" data-demo=\"{name}\"{better_attr}>{html}<figcaption>{better}{what}{measured} by \
          <code>cargo xtask demo {name}</code> on {date}, Linux {kernel}</figcaption></figure>",
         name = escape(&t.demo),
         date = escape(date),
         kernel = escape(&t.kernel),
+        // A sentence starts after "Lower is better."
+        measured = if !better.is_empty() && what.is_empty() {
+            "Measured"
+        } else {
+            "measured"
+        },
     )
 }
 
