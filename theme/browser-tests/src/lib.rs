@@ -331,6 +331,9 @@ impl Driver {
             .map(|s| s.to_string())
             .chain([
                 format!("--window-size={},{}", WINDOW.0, WINDOW.1),
+                // Headless Chromium's screen is 1920×1080 unless told: a 1920×1080 page
+                // in a window with its frame needs a larger one.
+                "--screen-info={0,0 3840x2160}".to_string(),
                 format!("--user-data-dir={}", self.profile.display()),
             ])
             .collect::<Vec<_>>();

@@ -148,6 +148,9 @@ struct Row<'m> {
     bars: Vec<&'m Metric>,
 }
 
+/// Bars drawn on one scale: under their unit's name (when the chart has several), rows.
+type Group<'m> = (Option<String>, Vec<Row<'m>>);
+
 /// The series, when every label is `GROUP, SERIES` with the same series, in the same
 /// order, in two or more groups; and the rows as groups.
 fn as_series<'m>(metrics: &[&'m Metric], labels: &[String]) -> Option<(Vec<String>, Vec<Row<'m>>)> {
@@ -183,31 +186,30 @@ fn as_series<'m>(metrics: &[&'m Metric], labels: &[String]) -> Option<(Vec<Strin
 pub fn render(t: &Transcript, bars: &[Bar<'_>], options: Options) -> String {
     let metrics: Vec<&Metric> = bars.iter().map(|b| b.metric).collect();
     let (labels, prefix) = labels(bars);
-    let (series, groups): (Vec<String>, Vec<(Option<String>, Vec<Row>)>) =
-        match as_series(&metrics, &labels) {
-            Some((series, rows)) => (series, vec![(None, rows)]),
-            None => {
-                // One group per unit, in the order the units first appear.
-                let mut groups: Vec<(Option<String>, Vec<Row>)> = Vec::new();
-                for (m, label) in metrics.iter().zip(&labels) {
-                    let row = Row {
-                        label: label.clone(),
-                        bars: vec![m],
-                    };
-                    match groups
-                        .iter_mut()
-                        .find(|(unit, _)| unit.as_deref() == Some(m.unit.as_str()))
-                    {
-                        Some((_, rows)) => rows.push(row),
-                        None => groups.push((Some(m.unit.clone()), vec![row])),
-                    }
+    let (series, groups): (Vec<String>, Vec<Group>) = match as_series(&metrics, &labels) {
+        Some((series, rows)) => (series, vec![(None, rows)]),
+        None => {
+            // One group per unit, in the order the units first appear.
+            let mut groups: Vec<Group> = Vec::new();
+            for (m, label) in metrics.iter().zip(&labels) {
+                let row = Row {
+                    label: label.clone(),
+                    bars: vec![m],
+                };
+                match groups
+                    .iter_mut()
+                    .find(|(unit, _)| unit.as_deref() == Some(m.unit.as_str()))
+                {
+                    Some((_, rows)) => rows.push(row),
+                    None => groups.push((Some(m.unit.clone()), vec![row])),
                 }
-                if groups.len() == 1 {
-                    groups[0].0 = None;
-                }
-                (Vec::new(), groups)
             }
-        };
+            if groups.len() == 1 {
+                groups[0].0 = None;
+            }
+            (Vec::new(), groups)
+        }
+    };
     let mut html = String::new();
     for (unit, mut rows) in groups {
         // The value a row is ranked by: its first series.
