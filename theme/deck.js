@@ -26,6 +26,39 @@
     if (flags.has("notes")) document.documentElement.classList.add("deck-print-notes");
   }
 
+  // mdBook's sidebar toggle is a <label> for a hidden checkbox, carrying aria-expanded
+  // and aria-label, which a label may not (axe-core: aria-allowed-attr,
+  // aria-prohibited-attr), and it cannot be reached with the keyboard. Until mdBook
+  // renders a <button> (its index.hbs), make it one in the ways that matter: the role,
+  // a place in the tab order, and Enter or Space to press it.
+  const toggle = document.getElementById("mdbook-sidebar-toggle");
+  if (toggle && toggle.tagName === "LABEL") {
+    toggle.setAttribute("role", "button");
+    toggle.tabIndex = 0;
+    toggle.addEventListener("keydown", (e) => {
+      if (e.key === "Enter" || e.key === " ") {
+        e.preventDefault();
+        toggle.click();
+      }
+    });
+  }
+
+  // A wide table on a narrow screen scrolls sideways: say so on the box that scrolls
+  // (the CSS shows a shadow at the edge that has more, and this label).
+  const markScrolling = () => {
+    for (const box of document.querySelectorAll(".content main .table-wrapper, .content main table")) {
+      const scrolls = box.scrollWidth > box.clientWidth + 1 && getComputedStyle(box).overflowX !== "visible";
+      box.classList.toggle("deck-scrolls", scrolls);
+      if (scrolls && !box.hasAttribute("tabindex")) {
+        box.tabIndex = 0; // so that a keyboard can scroll it too
+        if (box.tagName !== "TABLE") box.setAttribute("role", "region");
+        box.setAttribute("aria-label", "Table, scrolls sideways");
+      }
+    }
+  };
+  addEventListener("load", markScrolling);
+  addEventListener("resize", markScrolling);
+
   // A bare "deck/player.js" would be a module specifier, not a path: resolve it.
   const asset = (name) => new URL(root + "deck/" + name, location.href);
   const loaded = import(asset("player.js").href).then(async (player) => {

@@ -18,7 +18,13 @@ pub const BROWSER: &[(&str, Find)] = &[
     ("chromium", chromium::chromium),
     ("chromium-driver", chromium::chromedriver),
     ("poppler-utils", chromium::pdftotext),
+    // npm installs axe-core, the accessibility audit, from theme/browser-tests' lockfile.
+    ("npm", npm),
 ];
+
+fn npm() -> Option<PathBuf> {
+    on_path("npm")
+}
 
 /// The Debian packages the demos need as root (network namespaces, queueing disciplines),
 /// and Graphviz, with which the deck draws rST `graphviz` graphs (without it they show

@@ -331,6 +331,9 @@ impl Driver {
             .map(|s| s.to_string())
             .chain([
                 format!("--window-size={},{}", WINDOW.0, WINDOW.1),
+                // Headless Chromium's screen is 1920×1080 unless told: a 1920×1080 page
+                // in a window with its frame needs a larger one.
+                "--screen-info={0,0 3840x2160}".to_string(),
                 format!("--user-data-dir={}", self.profile.display()),
             ])
             .collect::<Vec<_>>();
@@ -381,6 +384,65 @@ pub async fn js(client: &Client, script: &str) -> Result<Value> {
         .execute(script, vec![])
         .await
         .with_context(|| format!("running `{script}`"))
+}
+
+/// axe-core, the accessibility audit the tests inject into pages: a pinned npm package
+/// (`package.json` and `package-lock.json` beside this crate), installed here with
+/// `npm ci` the first time a test needs it. Nothing is fetched when the pages run.
+pub fn axe_source() -> Result<String> {
+    let dir = manifest_dir();
+    let file = dir.join("node_modules/axe-core/axe.min.js");
+    if !file.is_file() {
+        eprintln!("installing axe-core (theme/browser-tests/package-lock.json) with npm ci");
+        let status = Command::new("npm")
+            .args(["ci", "--ignore-scripts", "--no-audit", "--no-fund"])
+            .current_dir(&dir)
+            .status()
+            .context("running npm ci in theme/browser-tests (apt-get install npm)")?;
+        ensure!(
+            status.success(),
+            "npm ci in {} failed ({status})",
+            dir.display()
+        );
+    }
+    std::fs::read_to_string(&file).with_context(|| format!("reading {}", file.display()))
+}
+
+/// Runs axe-core (WCAG 2.0 and 2.1, levels A and AA) on the open page, or on what
+/// `selector` matches: each violation as "rule (impact): N node(s): the first targets".
+pub async fn axe(client: &Client, source: &str, selector: Option<&str>) -> Result<Vec<String>> {
+    let loaded = client
+        .execute("return typeof axe === 'object';", vec![])
+        .await?;
+    if loaded != Value::Bool(true) {
+        client
+            .execute(&format!("{source}\n;return true;"), vec![])
+            .await
+            .context("loading axe-core into the page")?;
+    }
+    let context = selector.map_or_else(
+        || "document".to_string(),
+        |s| format!("{{include: [{}]}}", json!(s)),
+    );
+    let found = client
+        .execute_async(
+            &format!(
+                "const done = arguments[arguments.length - 1]; \
+                 axe.run({context}, {{runOnly: {{type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']}}}}) \
+                 .then(r => done(r.violations.map(v => `${{v.id}} (${{v.impact}}): ${{v.nodes.length}} node(s): ` + \
+                   v.nodes.slice(0, 3).map(n => n.target.join(' ')).join(', '))), \
+                   e => done([`axe-core failed: ${{e}}`]));"
+            ),
+            vec![],
+        )
+        .await
+        .context("running axe-core")?;
+    Ok(found
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|v| v.as_str().map(str::to_string))
+        .collect())
 }
 
 /// Waits until `condition` (a JS expression) is true, or fails saying which.

@@ -71,6 +71,7 @@ window.__deckMeasure = (scale, contrast) => {
   if (worst && worst[0] < 4.5) problems.push(`contrast ${worst[0]}:1 < 4.5:1 for "${worst[1]}" (${worst[2]} on ${worst[3]})`);
   return {
     problems,
+    flaws: window.__deckFlaws(sec, contrast),
     sizes,
     contrast: worst,
     fit: parseFloat(sec.style.getPropertyValue("--deck-fit") || "1"),
@@ -120,3 +121,157 @@ function contrastOf(el) {
   const hex = (c) => "#" + c.slice(0, 3).map((v) => Math.round(v).toString(16).padStart(2, "0")).join("");
   return { ratio: (l1 + 0.05) / (l2 + 0.05), fg: hex(fg), bg: hex(bg) };
 }
+
+// The look (issue 25): flaws a designer sees, each as [rule, what]. The rules:
+//   status-split     a demo's status line on more than one line
+//   terminal-wrap    a terminal line wrapped back to its first column (no hanging indent)
+//   last-word-alone  a title or takeaway whose last line is one word, or a code span
+//                    split across lines
+//   bottom-crowded   content within 6 % of the slide's height from its bottom edge
+//   terminal-apart   (dark theme) a terminal that does not stand apart from the slide:
+//                    under 1.5:1 between the backgrounds and no border of 3:1
+window.__deckFlaws = (sec, dark) => {
+  const flaws = [];
+  const short = (s) => s.replace(/\s+/g, " ").trim().slice(0, 40);
+  const shown = (el) => el.getClientRects().length > 0 && getComputedStyle(el).visibility !== "hidden";
+  // The line boxes (rows) a range of text occupies, as their tops, rounded.
+  const rows = (range) => {
+    const tops = [];
+    for (const r of range.getClientRects()) {
+      if (r.width < 1 || r.height < 1) continue;
+      if (!tops.some((t) => Math.abs(t - r.top) < r.height / 2)) tops.push(r.top);
+    }
+    return tops.sort((a, b) => a - b);
+  };
+  const rangeOf = (el) => {
+    const r = document.createRange();
+    r.selectNodeContents(el);
+    return r;
+  };
+
+  for (const meta of sec.querySelectorAll("figure.demo .demo-meta")) {
+    if (!shown(meta)) continue;
+    if (rows(rangeOf(meta)).length > 1) flaws.push(["status-split", `"${short(meta.textContent)}"`]);
+  }
+
+  for (const line of sec.querySelectorAll("pre.terminal .line")) {
+    if (!shown(line) || !line.textContent.trim()) continue;
+    const rects = [...rangeOf(line).getClientRects()].filter((r) => r.width >= 1 && r.height >= 1);
+    const tops = rows(rangeOf(line));
+    if (tops.length < 2) continue;
+    const lefts = tops.map((t) => Math.min(...rects.filter((r) => Math.abs(r.top - t) < r.height / 2).map((r) => r.left)));
+    // Where the line's first row starts is column 0; a wrapped row must start further in.
+    const em = parseFloat(getComputedStyle(line).fontSize);
+    if (lefts.slice(1).some((l) => l < lefts[0] + em * 0.5))
+      flaws.push(["terminal-wrap", `"${short(line.textContent)}"`]);
+  }
+
+  const wordy = [
+    ...sec.querySelectorAll(":scope > :is(h1, h2), :scope > p, :scope > div.deck-pause > p, :scope > blockquote > p, figure.demo .demo-claim"),
+  ];
+  for (const el of wordy) {
+    if (!shown(el) || !el.textContent.trim()) continue;
+    for (const code of el.querySelectorAll("code")) {
+      if (rows(rangeOf(code)).length > 1) flaws.push(["last-word-alone", `code span split: "${short(code.textContent)}"`]);
+    }
+    const lines = rows(rangeOf(el));
+    if (lines.length < 2) continue;
+    const last = lines[lines.length - 1];
+    // The words on the last line.
+    let words = 0;
+    const walker = document.createTreeWalker(el, NodeFilter.SHOW_TEXT);
+    for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+      const re = /\S+/g;
+      for (let m = re.exec(n.textContent); m; m = re.exec(n.textContent)) {
+        const r = document.createRange();
+        r.setStart(n, m.index);
+        r.setEnd(n, m.index + m[0].length);
+        const rect = [...r.getClientRects()].filter((x) => x.width > 0).pop();
+        if (rect && Math.abs(rect.top - last) < rect.height / 2) words++;
+      }
+    }
+    if (words === 1) flaws.push(["last-word-alone", `${el.tagName.toLowerCase()} "${short(el.textContent)}"`]);
+  }
+
+  const box = sec.getBoundingClientRect();
+  let bottom = box.top;
+  const blocks = (parent) =>
+    [...parent.children].flatMap((c) => (getComputedStyle(c).display === "contents" ? blocks(c) : [c]));
+  for (const el of blocks(sec)) {
+    if (el.matches("aside.notes, script, style") || !shown(el)) continue;
+    bottom = Math.max(bottom, el.getBoundingClientRect().bottom);
+  }
+  const free = (box.bottom - bottom) / box.height;
+  if (free < 0.06) flaws.push(["bottom-crowded", `${(free * 100).toFixed(1)} % of the height free under the content`]);
+
+  if (dark && document.documentElement.classList.contains("deck-dark")) {
+    const slideBg = background(sec);
+    for (const pre of sec.querySelectorAll("pre.terminal")) {
+      if (!shown(pre)) continue;
+      const bg = background(pre);
+      const cs = getComputedStyle(pre);
+      const border = rgba(cs.borderTopColor);
+      const borderW = parseFloat(cs.borderTopWidth);
+      const apart = ratio(bg, slideBg);
+      const edge = border && borderW >= 1 ? ratio(over(border, slideBg), slideBg) : 0;
+      if (apart < 1.5 && edge < 3)
+        flaws.push(["terminal-apart", `terminal ${apart.toFixed(2)}:1 against the slide, border ${edge.toFixed(2)}:1`]);
+    }
+  }
+  return flaws;
+};
+function ratio(a, b) {
+  const [l1, l2] = [luminance(a), luminance(b)].sort((x, y) => y - x);
+  return (l1 + 0.05) / (l2 + 0.05);
+}
+
+// The reading view on a phone (issue 25), as [rule, what]:
+//   phone-terminal  a terminal's last line (its verdict) is not in view inside its box
+//   phone-chart     a chart narrower than the text column, or with text under 12 px
+//   phone-table     a table wider than its box that does not show it scrolls (no
+//                   scroll shadow on the box that scrolls)
+window.__deckPhone = () => {
+  const flaws = [];
+  const main = document.querySelector(".content main");
+  const column = main.getBoundingClientRect().width;
+  const short = (s) => s.replace(/\s+/g, " ").trim().slice(0, 40);
+  for (const pre of main.querySelectorAll("pre.terminal")) {
+    const lines = [...pre.querySelectorAll(".line")].filter((l) => l.textContent.trim());
+    const last = lines[lines.length - 1];
+    if (!last) continue;
+    const p = pre.getBoundingClientRect();
+    const range = document.createRange();
+    range.selectNodeContents(last);
+    const r = [...range.getClientRects()].filter((x) => x.width > 0);
+    const end = r[r.length - 1];
+    if (!end || end.right > p.right + 1 || end.bottom > p.bottom + 1 || end.top < p.top - 1 || pre.scrollWidth > pre.clientWidth + 1)
+      flaws.push(["phone-terminal", `"${short(last.textContent)}" is not in view in its terminal`]);
+  }
+  for (const fig of main.querySelectorAll("figure.chart")) {
+    const w = fig.getBoundingClientRect().width;
+    if (w < column * 0.9) flaws.push(["phone-chart", `a chart ${Math.round(w)} px wide in a ${Math.round(column)} px column`]);
+    let smallest = Infinity;
+    for (const el of fig.querySelectorAll("*")) {
+      if (![...el.childNodes].some((n) => n.nodeType === 3 && n.textContent.trim())) continue;
+      if (!el.getClientRects().length) continue;
+      let px = parseFloat(getComputedStyle(el).fontSize);
+      if (el instanceof SVGElement && el.getScreenCTM) {
+        const m = el.getScreenCTM();
+        if (m) px *= Math.hypot(m.a, m.b);
+      }
+      smallest = Math.min(smallest, px);
+    }
+    if (smallest < 12) flaws.push(["phone-chart", `chart text at ${smallest.toFixed(1)} px < 12 px`]);
+  }
+  for (const table of main.querySelectorAll("table")) {
+    let scroller = null;
+    for (let e = table; e && e !== main; e = e.parentElement) {
+      if (e.scrollWidth > e.clientWidth + 1 && getComputedStyle(e).overflowX !== "visible") { scroller = e; break; }
+    }
+    const cut = table.getBoundingClientRect().right > main.getBoundingClientRect().right + 1;
+    if (!scroller && !cut) continue;
+    if (!scroller || !getComputedStyle(scroller).backgroundImage.includes("gradient"))
+      flaws.push(["phone-table", `a table ${Math.round(table.scrollWidth)} px wide shows no sign that it scrolls ("${short(table.rows[0]?.textContent || "")}")`]);
+  }
+  return flaws;
+};

@@ -252,6 +252,43 @@ async fn notes(c: &Client, s: &Server, chapters: &[(String, usize)]) -> Result<(
     ensure!(num(c, top).await? > 0.0, "J scrolls the notes down");
     press(c, 'k').await?;
     ensure!(num(c, top).await? == 0.0, "K scrolls them back up");
+    // More notes than show: a cue says so, until the end is in view.
+    let more = "document.querySelector('section.slide.deck-current > aside.notes').hasAttribute('data-more')";
+    wait_for(c, more, WAIT)
+        .await
+        .context("notes taller than their panel show a cue that more follows")?;
+    js(c, "const n = document.querySelector('section.slide.deck-current > aside.notes'); n.scrollTop = n.scrollHeight; return 0;").await?;
+    wait_for(c, &format!("!{more}"), WAIT)
+        .await
+        .context("scrolled to the end, the cue goes")?;
+    // The spoken paragraph is set apart from the depth below it.
+    let apart = js(
+        c,
+        "const notes = document.querySelector('section.slide.deck-current > aside.notes');
+         const [spoken, depth] = notes.querySelectorAll(':scope > p');
+         const a = getComputedStyle(spoken), b = depth && getComputedStyle(depth);
+         return [a.borderBottomStyle, a.fontWeight, b ? b.color : null, a.color];",
+    )
+    .await?;
+    ensure!(
+        apart[0] != "none" && apart[1].as_str() >= Some("600") && apart[2] != apart[3],
+        "the spoken paragraph stands apart (a rule under it, bolder, the depth in another colour): {apart}"
+    );
+    // The status line names the chapter as the table of contents does, not its
+    // first slide's title.
+    let position = js(
+        c,
+        "return document.querySelector('.deck-position').textContent;",
+    )
+    .await?;
+    let position = position
+        .as_str()
+        .unwrap_or_default()
+        .replace('\u{2019}', "'");
+    ensure!(
+        position.ends_with("· TCP's defaults are for file transfer"),
+        "the chapter's name in the status line: {position:?}"
+    );
     Ok(())
 }
 

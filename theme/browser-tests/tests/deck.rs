@@ -464,6 +464,21 @@ async fn speaker(c: &Client, s: &Server) -> Result<()> {
         size.as_f64().is_some_and(|r| r >= 0.02),
         "notes in large type (at least 2% of the window width): {size}"
     );
+    let labels = js(
+        c,
+        "return [...document.querySelectorAll('.deck-preview-label')] \
+           .filter(l => l.getClientRects().length > 0).map(l => l.textContent);",
+    )
+    .await?;
+    ensure!(
+        labels == serde_json::json!(["Now", "Next"]),
+        "the previews are labelled Now and Next: {labels}"
+    );
+    let position = c.find(Locator::Css(".deck-position")).await?.text().await?;
+    ensure!(
+        position.ends_with("· Opening"),
+        "the status line names the chapter (as the table of contents does): {position:?}"
+    );
     let clock = c.find(Locator::Css(".deck-clock")).await?.text().await?;
     ensure!(
         clock.len() == 5 && clock.as_bytes()[2] == b':',
@@ -493,10 +508,26 @@ async fn speaker(c: &Client, s: &Server) -> Result<()> {
     )
     .await
     .context("the timer runs")?;
+    let toggle_text = || async {
+        c.find(Locator::Css(".deck-timer-toggle"))
+            .await?
+            .text()
+            .await
+            .map_err(anyhow::Error::from)
+    };
+    ensure!(
+        toggle_text().await? == "Pause",
+        "while the timer runs its button says Pause, not {:?}",
+        toggle_text().await?
+    );
     c.find(Locator::Css(".deck-timer-toggle"))
         .await?
         .click()
         .await?;
+    ensure!(
+        toggle_text().await? == "Start",
+        "paused, the button says Start"
+    );
     let paused = elapsed().await?;
     tokio::time::sleep(Duration::from_millis(1300)).await;
     ensure!(

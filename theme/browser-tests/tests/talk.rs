@@ -25,6 +25,36 @@ use serde_json::Value;
 /// every exempt slide that no longer does.
 const EXEMPT: &[(&str, &str)] = &[];
 
+/// The look's rules (issue 25), each measured on every slide by `measure.js`:
+/// `status-split`, `terminal-wrap`, `last-word-alone`, `bottom-crowded` (at every size)
+/// and `terminal-apart` (dark theme). A slide that breaks one goes here as
+/// (rule, URL, reason); the test fails once it complies, so the list only shrinks.
+const LOOK_EXEMPT: &[(&str, &str, &str)] = &[];
+
+/// The rules of [`LOOK_EXEMPT`], so that a misspelt rule cannot exempt anything.
+const LOOK_RULES: &[&str] = &[
+    "status-split",
+    "terminal-wrap",
+    "last-word-alone",
+    "bottom-crowded",
+    "terminal-apart",
+];
+
+/// The reading view's rules (issue 25), on every chapter: `axe-reading` and
+/// `axe-slides` (axe-core, WCAG 2 A and AA, 0 violations in the reading view and on each
+/// slide of the slide view), and at 390×844 `phone-terminal`, `phone-chart` and
+/// `phone-table` (see `measure.js`). Exemptions as (rule, page or slide URL, reason);
+/// the test fails once one complies.
+const READ_EXEMPT: &[(&str, &str, &str)] = &[];
+
+const READ_RULES: &[&str] = &[
+    "axe-reading",
+    "axe-slides",
+    "phone-terminal",
+    "phone-chart",
+    "phone-table",
+];
+
 /// The screen sizes: a 16:9 projector at 720p and 1080p, and a 4:3 one.
 const SIZES: &[(u32, u32)] = &[(1280, 720), (1920, 1080), (1024, 768)];
 
@@ -52,6 +82,33 @@ async fn every_slide_of_the_talk_fits_reads_and_contrasts() -> Result<()> {
     for (url, problems) in &report.problems {
         if !exempt.contains_key(url.as_str()) {
             failures.push(format!("{url}: {}", problems.join("; ")));
+        }
+    }
+    let look_exempt: BTreeMap<(&str, &str), &str> = LOOK_EXEMPT
+        .iter()
+        .map(|&(rule, url, reason)| ((rule, url), reason))
+        .collect();
+    for ((rule, url), flaws) in &report.flaws {
+        if !look_exempt.contains_key(&(rule.as_str(), url.as_str())) {
+            failures.push(format!("{url}: {rule}: {}", flaws.join("; ")));
+        }
+    }
+    for ((rule, url), reason) in &look_exempt {
+        ensure!(
+            LOOK_RULES.contains(rule),
+            "LOOK_EXEMPT names the rule {rule}, which is none of {LOOK_RULES:?}"
+        );
+        ensure!(
+            report.checked.contains(*url),
+            "LOOK_EXEMPT names {url}, which is not a slide of the talk (any more)"
+        );
+        if !report
+            .flaws
+            .contains_key(&(rule.to_string(), url.to_string()))
+        {
+            failures.push(format!(
+                "{url} is exempt from {rule} ({reason}) but complies now: remove it from LOOK_EXEMPT"
+            ));
         }
     }
     for (url, reason) in &exempt {
@@ -86,6 +143,8 @@ struct Report {
     checked: BTreeSet<String>,
     /// Slide URL → what is wrong (at which size).
     problems: BTreeMap<String, Vec<String>>,
+    /// (look rule, slide URL) → the flaws found (at which size and theme).
+    flaws: BTreeMap<(String, String), Vec<String>>,
     text: String,
 }
 
@@ -133,6 +192,15 @@ async fn walk(c: &Client, s: &Server, site: &std::path::Path) -> Result<Report> 
                             .entry(url.clone())
                             .or_default()
                             .push(format!("[{label}] {p}"));
+                    }
+                    for f in m["flaws"].as_array().into_iter().flatten() {
+                        let rule = f[0].as_str().unwrap_or_default().to_string();
+                        let what = f[1].as_str().unwrap_or_default();
+                        report
+                            .flaws
+                            .entry((rule, url.clone()))
+                            .or_default()
+                            .push(format!("[{label}] {what}"));
                     }
                     let fit = m["fit"].as_f64().unwrap_or(1.0);
                     if fit < 0.999 && !dark {
@@ -199,6 +267,19 @@ async fn walk(c: &Client, s: &Server, site: &std::path::Path) -> Result<Report> 
     let _ = writeln!(text, "  slides shrunk to fit: {}", shrunk.len());
     for (url, how) in &shrunk {
         let _ = writeln!(text, "    {url}: {}", how.join(", "));
+    }
+    for rule in LOOK_RULES {
+        let slides: Vec<&str> = report
+            .flaws
+            .keys()
+            .filter(|(r, _)| r == rule)
+            .map(|(_, url)| url.as_str())
+            .collect();
+        let _ = writeln!(text, "  look: {rule} on {} slide(s)", slides.len());
+        for url in slides {
+            let flaws = &report.flaws[&(rule.to_string(), url.to_string())];
+            let _ = writeln!(text, "    {url}: {}", flaws.join("; "));
+        }
     }
     let _ = writeln!(text, "  slides breaking a rule: {}", report.problems.len());
     for (url, problems) in &report.problems {
@@ -282,6 +363,133 @@ async fn measure(c: &Client, w: u32, h: u32, contrast: bool) -> Result<Value> {
         &format!("return window.__deckMeasure({scale}, {contrast});"),
     )
     .await
+}
+
+/// Every chapter in the reading view and on every slide passes axe-core (WCAG 2 A and
+/// AA) with no violation, mdBook's own chrome included; and on a phone (390×844) a
+/// terminal shows its verdict, a chart takes the column's width with text of at least
+/// 12 px, and a table too wide for the screen shows that it scrolls.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_chapter_passes_axe_in_both_views_and_reads_on_a_phone() -> Result<()> {
+    let _one_at_a_time = SERIAL.lock().await;
+    let (chromium, chromedriver) = browser()?;
+    let axe = browser_tests::axe_source()?;
+    let site = browser_tests::build_talk()?;
+    let server = Server::start(&site).await?;
+    let driver = Driver::start(&chromedriver)?;
+    let c = driver.session(&chromium).await?;
+    let outcome = audit(&c, &server, &site, &axe).await;
+    let _ = c.close().await;
+    let found = outcome?;
+    let mut text = String::new();
+    for rule in READ_RULES {
+        let n = found.keys().filter(|(r, _)| r == rule).count();
+        let _ = writeln!(text, "  {rule}: {n} page(s) or slide(s)");
+        for ((r, url), what) in &found {
+            if r == rule {
+                let _ = writeln!(text, "    {url}: {}", what.join("; "));
+            }
+        }
+    }
+    std::fs::write(talk_dir()?.join("reading-report.txt"), &text)?;
+    eprintln!("the reading view and axe-core:\n{text}");
+    let exempt: BTreeMap<(&str, &str), &str> = READ_EXEMPT
+        .iter()
+        .map(|&(rule, url, reason)| ((rule, url), reason))
+        .collect();
+    let mut failures = Vec::new();
+    for ((rule, url), what) in &found {
+        if !exempt.contains_key(&(rule.as_str(), url.as_str())) {
+            failures.push(format!("{url}: {rule}: {}", what.join("; ")));
+        }
+    }
+    for ((rule, url), reason) in &exempt {
+        ensure!(
+            READ_RULES.contains(rule),
+            "READ_EXEMPT names the rule {rule}, which is none of {READ_RULES:?}"
+        );
+        if !found.contains_key(&(rule.to_string(), url.to_string())) {
+            failures.push(format!(
+                "{url} is exempt from {rule} ({reason}) but complies now: remove it from READ_EXEMPT"
+            ));
+        }
+    }
+    ensure!(
+        failures.is_empty(),
+        "{} page(s) or slide(s) break the reading rules:\n  {}",
+        failures.len(),
+        failures.join("\n  ")
+    );
+    Ok(())
+}
+
+type Found = BTreeMap<(String, String), Vec<String>>;
+
+async fn audit(c: &Client, s: &Server, site: &std::path::Path, axe: &str) -> Result<Found> {
+    let mut found = Found::new();
+    let pages: Vec<_> = chapter_pages(site)?
+        .into_iter()
+        .filter(|(name, html)| name != "404.html" && html.contains("<section class=\"slide\""))
+        .collect();
+    let mut add = |rule: &str, url: &str, what: Vec<String>| {
+        if !what.is_empty() {
+            found
+                .entry((rule.to_string(), url.to_string()))
+                .or_default()
+                .extend(what);
+        }
+    };
+    // The reading view, on a laptop and on a phone.
+    for &(w, h) in &[(1280, 720), (390, 844)] {
+        viewport(c, s, w, h).await?;
+        for (page, _) in &pages {
+            open(c, s, page).await?;
+            let violations = browser_tests::axe(c, axe, None).await?;
+            add(
+                "axe-reading",
+                page,
+                violations
+                    .into_iter()
+                    .map(|v| format!("[{w}x{h}] {v}"))
+                    .collect(),
+            );
+            if w == 390 {
+                let phone = js(c, "return window.__deckPhone();").await?;
+                for f in phone.as_array().into_iter().flatten() {
+                    add(
+                        f[0].as_str().unwrap_or_default(),
+                        page,
+                        vec![f[1].as_str().unwrap_or_default().to_string()],
+                    );
+                }
+                let shot = c.screenshot().await?;
+                std::fs::write(
+                    talk_dir()?.join(format!("phone-{}.png", page.trim_end_matches(".html"))),
+                    shot,
+                )?;
+            }
+        }
+    }
+    // The slide view: the page as a whole on its first slide, then each slide.
+    viewport(c, s, 1280, 720).await?;
+    for (page, _) in &pages {
+        open(c, s, &format!("{page}?slides#slide-1")).await?;
+        let count = js(
+            c,
+            "return document.querySelectorAll('main > section.slide').length;",
+        )
+        .await?
+        .as_u64()
+        .unwrap_or(0);
+        let violations = browser_tests::axe(c, axe, None).await?;
+        add("axe-slides", &format!("{page}#slide-1"), violations);
+        for n in 2..=count {
+            show_slide(c, n).await?;
+            let violations = browser_tests::axe(c, axe, Some("section.slide.deck-current")).await?;
+            add("axe-slides", &format!("{page}#slide-{n}"), violations);
+        }
+    }
+    Ok(found)
 }
 
 /// The handout: `cargo xtask pdf --notes` (xtask's own code) prints one page per slide,

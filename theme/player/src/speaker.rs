@@ -226,6 +226,15 @@ impl Panel {
             .body()
             .ok_or_else(|| JsValue::from_str("no <body>"))?
             .append_child(&panel)?;
+        // "Now" and "Next" over the two previews.
+        for (class, text) in [("deck-preview-now", "Now"), ("deck-preview-next", "Next")] {
+            let label = dom::element(document, "div", "deck-preview-label", text)?;
+            label.class_list().add_1(class)?;
+            document
+                .body()
+                .ok_or_else(|| JsValue::from_str("no <body>"))?
+                .append_child(&label)?;
+        }
         set_notes_scale(notes_scale())?;
         let slot = Rc::new(Cell::new(None));
         let tick = {
@@ -235,6 +244,7 @@ impl Panel {
                 let _ = show_timer(&elapsed, timer);
                 show_pace(&left, &pace, timer, duration, slot.get());
                 clock.set_text_content(Some(&now_hm()));
+                mark_more_notes();
             }
         };
         tick();
@@ -267,10 +277,18 @@ impl Panel {
     pub fn update(&self, deck: &Deck, via: Via) -> Result<(), JsValue> {
         let n = deck.current();
         let count = deck.sections.len();
-        let title = deck
-            .document
-            .query_selector("main h1")?
-            .and_then(|h| h.text_content())
+        // The chapter's name (as the table of contents gives it), not its first title.
+        let page = deck.document.location().map(|l| l.pathname()).transpose()?;
+        let title = page
+            .map(|p| chapter_name(&deck.document, &p))
+            .filter(|t| !t.is_empty())
+            .or_else(|| {
+                deck.document
+                    .query_selector("main h1")
+                    .ok()
+                    .flatten()
+                    .and_then(|h| h.text_content())
+            })
             .unwrap_or_default();
         let (number, total) = deck.talk_position();
         let steps = steps::of(&deck.sections[n]).len();
@@ -474,8 +492,9 @@ fn show_timer(elapsed: &Element, timer: Timer) -> Result<(), JsValue> {
             "false"
         },
     )?;
+    // The button is not beside the time but in the panel's row of buttons.
     if let Some(toggle) = elapsed
-        .parent_element()
+        .closest("#deck-speaker")?
         .and_then(|p| p.query_selector(".deck-timer-toggle").ok().flatten())
     {
         toggle.set_text_content(Some(if timer.since.is_some() {
@@ -485,6 +504,24 @@ fn show_timer(elapsed: &Element, timer: Timer) -> Result<(), JsValue> {
         }));
     }
     Ok(())
+}
+
+/// Marks the current notes `data-more` while more of them is below the panel's edge
+/// (the CSS shows a cue there).
+fn mark_more_notes() {
+    let Some(document) = web_sys::window().and_then(|w| w.document()) else {
+        return;
+    };
+    let Ok(Some(notes)) = document.query_selector("section.slide.deck-current > aside.notes")
+    else {
+        return;
+    };
+    let more = notes.scroll_top() + notes.client_height() + 2 < notes.scroll_height();
+    let _ = if more {
+        notes.set_attribute("data-more", "")
+    } else {
+        notes.remove_attribute("data-more")
+    };
 }
 
 fn now_hm() -> String {

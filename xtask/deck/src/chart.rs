@@ -1,12 +1,23 @@
-//! `{{#chart DEMO METRIC...}}`: a bar chart of numbers a demo measured, drawn as SVG from
-//! its captured transcript, so a slide never shows a typed-in number.
+//! `{{#chart DEMO METRIC... [OPTION...]}}`: a bar chart of numbers a demo measured,
+//! drawn as HTML from its captured transcript, so a slide never shows a typed-in number.
 //!
-//! One horizontal bar per metric, in the order the directive names them, labelled with
-//! words (the directive's `METRIC="label"`, else the label the demo recorded, else the
-//! key as words) and its value and unit. Bars that share a unit share a scale (a
-//! chart of `ms` and `datagrams` does not pretend one is bigger than the other). The
-//! caption names the demo and when and where it ran. The SVG uses `currentColor`, so it
-//! follows the page's light or dark theme, and the figure is one line of HTML.
+//! One horizontal bar per metric, labelled with words (the directive's
+//! `METRIC="label"`, else the label the demo recorded, else the key as words) and its
+//! value and unit. Every chart has the same label column and bar pitch (in em of the
+//! chart's text), so two charts side by side in a talk read the same way; the labels
+//! and values are text, so the chart reads on a phone and to a screen reader.
+//!
+//! - Bars that share a unit share a scale. Metrics in different units are drawn as
+//!   separate groups, each under its unit and on its own scale (32 calls/MiB and 12,800
+//!   calls are never two bars of one length side by side).
+//! - When every label reads `GROUP, SERIES` (`short queue, median`, `short queue, p99`)
+//!   with the same series in each group, the bars are drawn as groups, one bar per
+//!   series in the series' colour, with a legend.
+//! - Options: `lower-is-better` or `higher-is-better` says so in the caption and marks
+//!   the best bar as the answer; `sorted` orders the bars (the best first when one of
+//!   the two is given, else the largest first).
+//!
+//! The caption names the demo and when and where it ran. The figure is one line of HTML.
 
 use std::fmt::Write;
 
@@ -14,15 +25,27 @@ use transcript::{Metric, Transcript};
 
 use crate::figure::escape;
 
-/// Room for the bars at least; the label and value columns grow with their text.
-const BARS_W: f64 = 300.0;
-const MIN_W: f64 = 640.0;
-/// Roughly the advance of one character at the chart's font size, for the layout.
-const CHAR_W: f64 = 8.5;
-const ROW_H: f64 = 30.0;
-const BAR_H: f64 = 20.0;
-/// The shortest bar of a value that is not zero: visible from the back of the room.
-const MIN_BAR: f64 = 6.0;
+/// The words of a chart directive that are options, not metrics.
+pub const OPTIONS: &[&str] = &["sorted", "lower-is-better", "higher-is-better"];
+
+/// Whether a word of a chart directive is an option rather than a metric.
+pub fn is_option(word: &str) -> bool {
+    OPTIONS.contains(&word)
+}
+
+/// Which way a chart's answer lies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Better {
+    Lower,
+    Higher,
+}
+
+/// The options of a chart directive.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Options {
+    pub sorted: bool,
+    pub better: Option<Better>,
+}
 
 /// A metric key as words for a label: `unix_stream` is "unix stream". Only for metrics
 /// the demo gave no label and the directive does not name.
@@ -38,12 +61,36 @@ pub struct Bar<'t> {
 }
 
 /// Looks up each named metric in the transcript, or says which are missing and which
-/// the demo does have. A name may carry the slide's own label, `METRIC=label` (as
+/// the demo does have; the words that are [`OPTIONS`] become the options. A name may
+/// carry the slide's own label, `METRIC=label` (as
 /// [`crate::slides::parse_chart_directive`] leaves `METRIC="label"`).
-pub fn select<'t>(t: &'t Transcript, names: &[String]) -> Result<Vec<Bar<'t>>, String> {
+pub fn select<'t>(t: &'t Transcript, names: &[String]) -> Result<(Vec<Bar<'t>>, Options), String> {
     let mut found = Vec::new();
     let mut missing = Vec::new();
+    let mut options = Options::default();
     for spec in names {
+        match spec.as_str() {
+            "sorted" => {
+                options.sorted = true;
+                continue;
+            }
+            "lower-is-better" | "higher-is-better" => {
+                let better = if spec == "lower-is-better" {
+                    Better::Lower
+                } else {
+                    Better::Higher
+                };
+                if options.better.is_some_and(|b| b != better) {
+                    return Err(
+                        "a chart is either `lower-is-better` or `higher-is-better`, not both"
+                            .into(),
+                    );
+                }
+                options.better = Some(better);
+                continue;
+            }
+            _ => {}
+        }
         let (name, label) = match spec.split_once('=') {
             Some((name, label)) => (name, Some(label.to_string())),
             None => (spec.as_str(), None),
@@ -54,7 +101,13 @@ pub fn select<'t>(t: &'t Transcript, names: &[String]) -> Result<Vec<Bar<'t>>, S
         }
     }
     if missing.is_empty() {
-        return Ok(found);
+        if found.is_empty() {
+            return Err(format!(
+                "the chart of `{}` names options but no metric",
+                t.demo
+            ));
+        }
+        return Ok((found, options));
     }
     let have: Vec<&str> = t.metrics.iter().map(|m| m.name.as_str()).collect();
     Err(format!(
@@ -89,66 +142,183 @@ fn labels<'t>(bars: &[Bar<'t>]) -> (Vec<String>, &'t str) {
     (text, prefix)
 }
 
+/// A row of the chart: its label and one bar per series (one, unless grouped).
+struct Row<'m> {
+    label: String,
+    bars: Vec<&'m Metric>,
+}
+
+/// Bars drawn on one scale: under their unit's name (when the chart has several), rows.
+type Group<'m> = (Option<String>, Vec<Row<'m>>);
+
+/// The series, when every label is `GROUP, SERIES` with the same series, in the same
+/// order, in two or more groups; and the rows as groups.
+fn as_series<'m>(metrics: &[&'m Metric], labels: &[String]) -> Option<(Vec<String>, Vec<Row<'m>>)> {
+    let split: Vec<(&str, &str)> = labels
+        .iter()
+        .map(|l| l.rsplit_once(", "))
+        .collect::<Option<_>>()?;
+    let mut rows: Vec<Row<'m>> = Vec::new();
+    let mut series: Vec<Vec<&str>> = Vec::new();
+    for ((group, name), m) in split.iter().zip(metrics) {
+        match rows.iter().position(|r| r.label == *group) {
+            Some(i) => {
+                rows[i].bars.push(m);
+                series[i].push(name);
+            }
+            None => {
+                rows.push(Row {
+                    label: group.to_string(),
+                    bars: vec![m],
+                });
+                series.push(vec![name]);
+            }
+        }
+    }
+    let first = series.first()?.clone();
+    let same = series.iter().all(|s| *s == first);
+    let one_unit = metrics.iter().all(|m| m.unit == metrics[0].unit);
+    (rows.len() >= 2 && first.len() >= 2 && same && one_unit)
+        .then(|| (first.iter().map(|s| s.to_string()).collect(), rows))
+}
+
 /// The chart of `bars` (from `t`) as a `<figure class="chart">`, on one line.
-pub fn render(t: &Transcript, bars: &[Bar<'_>]) -> String {
+pub fn render(t: &Transcript, bars: &[Bar<'_>], options: Options) -> String {
     let metrics: Vec<&Metric> = bars.iter().map(|b| b.metric).collect();
     let (labels, prefix) = labels(bars);
-    let height = ROW_H * metrics.len() as f64 + 10.0;
-    let widest = |texts: &mut dyn Iterator<Item = String>| {
-        texts.map(|t| t.chars().count()).max().unwrap_or(0) as f64 * CHAR_W
-    };
-    let label_w = widest(&mut labels.iter().cloned()) + 16.0;
-    let value_w = widest(&mut metrics.iter().map(|m| value_text(m))) + 12.0;
-    // A minimum width, so a chart of two short bars is not drawn in giant letters.
-    let width = (label_w + BARS_W + value_w).max(MIN_W);
-    let bar_room = width - label_w - value_w;
-    let mut svg = format!(
-        "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {width} {height}\" \
-         style=\"max-width:100%;height:auto\" role=\"img\" aria-label=\"{}\" \
-         font-size=\"15\" fill=\"currentColor\">",
-        escape(&alt_text(&metrics, &labels))
-    );
-    for (i, (m, label)) in metrics.iter().zip(&labels).enumerate() {
-        let scale = metrics
-            .iter()
-            .filter(|o| o.unit == m.unit)
-            .map(|o| o.value.abs())
-            .fold(0.0, f64::max);
-        let mut w = if scale > 0.0 {
-            bar_room * m.value.abs() / scale
-        } else {
-            0.0
-        };
-        if m.value != 0.0 {
-            // A value a thousand times smaller than its neighbour still shows as a bar.
-            w = w.max(MIN_BAR);
+    let (series, groups): (Vec<String>, Vec<Group>) = match as_series(&metrics, &labels) {
+        Some((series, rows)) => (series, vec![(None, rows)]),
+        None => {
+            // One group per unit, in the order the units first appear.
+            let mut groups: Vec<Group> = Vec::new();
+            for (m, label) in metrics.iter().zip(&labels) {
+                let row = Row {
+                    label: label.clone(),
+                    bars: vec![m],
+                };
+                match groups
+                    .iter_mut()
+                    .find(|(unit, _)| unit.as_deref() == Some(m.unit.as_str()))
+                {
+                    Some((_, rows)) => rows.push(row),
+                    None => groups.push((Some(m.unit.clone()), vec![row])),
+                }
+            }
+            if groups.len() == 1 {
+                groups[0].0 = None;
+            }
+            (Vec::new(), groups)
         }
-        let y = 5.0 + ROW_H * i as f64;
-        let mid = y + BAR_H / 2.0 + 5.0;
-        let _ = write!(
-            svg,
-            "<text x=\"{lx}\" y=\"{mid}\" text-anchor=\"end\">{label}</text>\
-             <rect class=\"bar\" x=\"{label_w}\" y=\"{y}\" width=\"{w:.1}\" height=\"{BAR_H}\" fill-opacity=\"0.55\"/>\
-             <text x=\"{vx:.1}\" y=\"{mid}\">{value}</text>",
-            lx = label_w - 8.0,
-            label = escape(label),
-            vx = label_w + w + 6.0,
-            value = escape(&value_text(m)),
-        );
+    };
+    let mut html = String::new();
+    for (unit, mut rows) in groups {
+        // The value a row is ranked by: its first series.
+        let key = |r: &Row| r.bars[0].value;
+        if options.sorted {
+            rows.sort_by(|a, b| {
+                let (a, b) = (key(a), key(b));
+                match options.better {
+                    Some(Better::Lower) => a.total_cmp(&b),
+                    _ => b.total_cmp(&a),
+                }
+            });
+        }
+        let best = options.better.and_then(|better| {
+            let pick = rows
+                .iter()
+                .enumerate()
+                .min_by(|(_, a), (_, b)| match better {
+                    Better::Lower => key(a).total_cmp(&key(b)),
+                    Better::Higher => key(b).total_cmp(&key(a)),
+                });
+            pick.map(|(i, _)| i)
+        });
+        let scale = rows
+            .iter()
+            .flat_map(|r| r.bars.iter().map(|m| m.value.abs()))
+            .fold(0.0, f64::max);
+        html.push_str("<div class=\"chart-group\">");
+        if let Some(unit) = unit {
+            let unit = if unit.is_empty() { "count" } else { &unit };
+            let _ = write!(html, "<p class=\"chart-unit\">{}</p>", escape(unit));
+        }
+        for (i, row) in rows.iter().enumerate() {
+            let class = if best == Some(i) {
+                "chart-row chart-best"
+            } else {
+                "chart-row"
+            };
+            let _ = write!(
+                html,
+                "<div class=\"{class}\"><span class=\"chart-label\">{}</span><span class=\"chart-bars\">",
+                escape(&row.label)
+            );
+            for (s, m) in row.bars.iter().enumerate() {
+                let v = if scale > 0.0 {
+                    m.value.abs() / scale
+                } else {
+                    0.0
+                };
+                let series_name = series
+                    .get(s)
+                    .map(|n| format!("<span class=\"chart-sr\">{}: </span>", escape(n)))
+                    .unwrap_or_default();
+                let _ = write!(
+                    html,
+                    "<span class=\"chart-track{series_class}\"><span class=\"chart-bar{zero}\" style=\"--v:{v:.4}\"></span>\
+                     <span class=\"chart-value\">{series_name}{value}</span></span>",
+                    series_class = if series.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" chart-s{s}")
+                    },
+                    zero = if m.value == 0.0 { " chart-zero" } else { "" },
+                    value = escape(&value_text(m)),
+                );
+            }
+            html.push_str("</span></div>");
+        }
+        html.push_str("</div>");
     }
-    svg.push_str("</svg>");
+    if !series.is_empty() {
+        html.push_str("<p class=\"chart-legend\">");
+        for (s, name) in series.iter().enumerate() {
+            let _ = write!(
+                html,
+                "<span class=\"chart-key chart-s{s}\">{}</span>",
+                escape(name)
+            );
+        }
+        html.push_str("</p>");
+    }
     let date = t.captured_at.split('T').next().unwrap_or(&t.captured_at);
+    let better = match options.better {
+        Some(Better::Lower) => "<strong>Lower is better.</strong> ",
+        Some(Better::Higher) => "<strong>Higher is better.</strong> ",
+        None => "",
+    };
     let what = if prefix.is_empty() {
         String::new()
     } else {
         format!("<code>{}*</code>, ", escape(prefix))
     };
+    let better_attr = match options.better {
+        Some(Better::Lower) => " data-better=\"lower\"",
+        Some(Better::Higher) => " data-better=\"higher\"",
+        None => "",
+    };
     format!(
-        "<figure class=\"chart\" data-demo=\"{name}\">{svg}<figcaption>{what}measured by \
+        "<figure class=\"chart\" data-demo=\"{name}\"{better_attr}>{html}<figcaption>{better}{what}{measured} by \
          <code>cargo xtask demo {name}</code> on {date}, Linux {kernel}</figcaption></figure>",
         name = escape(&t.demo),
         date = escape(date),
         kernel = escape(&t.kernel),
+        // A sentence starts after "Lower is better."
+        measured = if !better.is_empty() && what.is_empty() {
+            "Measured"
+        } else {
+            "measured"
+        },
     )
 }
 
@@ -170,15 +340,6 @@ fn shared_prefix<'m>(metrics: &[&'m Metric]) -> &'m str {
         }
         _ => "",
     }
-}
-
-fn alt_text(metrics: &[&Metric], labels: &[String]) -> String {
-    metrics
-        .iter()
-        .zip(labels)
-        .map(|(m, label)| format!("{label}: {}", value_text(m)))
-        .collect::<Vec<_>>()
-        .join("; ")
 }
 
 /// The label of a bar. Times read in the largest unit that keeps them at least 1
@@ -244,10 +405,19 @@ mod tests {
 
     /// The text of each bar's label, in order.
     fn bar_labels(html: &str) -> Vec<&str> {
-        html.split("text-anchor=\"end\">")
+        html.split("class=\"chart-label\">")
             .skip(1)
             .map(|rest| &rest[..rest.find('<').unwrap()])
             .collect()
+    }
+
+    fn names(specs: &[&str]) -> Vec<String> {
+        specs.iter().map(|s| s.to_string()).collect()
+    }
+
+    fn chart(t: &Transcript, specs: &[&str]) -> String {
+        let (bars, options) = select(t, &names(specs)).unwrap();
+        render(t, &bars, options)
     }
 
     #[test]
@@ -258,50 +428,36 @@ mod tests {
             labelled("nagle.nodelay.median", "TCP_NODELAY", 0.04),
             metric("nagle.one_write.median", 0.05, "ms"),
         ];
-        let names = |specs: &[&str]| specs.iter().map(|s| s.to_string()).collect::<Vec<_>>();
-        let picked = select(
+        let html = chart(
             &t,
-            &names(&[
+            &[
                 "nagle.default.median",
                 "nagle.nodelay.median=no Nagle",
                 "nagle.one_write.median",
-            ]),
-        )
-        .unwrap();
-        let html = render(&t, &picked);
+            ],
+        );
         assert_eq!(
             bar_labels(&html),
             ["write, write, read", "no Nagle", "nagle one write median"],
             "one unlabelled bar keeps its whole key: {html}"
         );
-        assert!(
-            html.contains("aria-label=\"write, write, read: 44 ms; "),
-            "{html}"
-        );
         assert!(html.contains("<figcaption>measured by"), "{html}");
 
         // All labelled: no key anywhere a reader sees, not even a shared prefix.
-        let picked = select(
-            &t,
-            &names(&["nagle.default.median", "nagle.nodelay.median"]),
-        )
-        .unwrap();
-        let html = render(&t, &picked);
+        let html = chart(&t, &["nagle.default.median", "nagle.nodelay.median"]);
         assert_eq!(bar_labels(&html), ["write, write, read", "TCP_NODELAY"]);
         assert!(!html.contains("nagle."), "{html}");
 
         // The unlabelled ones still share their prefix in the caption.
         t.metrics.push(metric("nagle.two.median", 1.0, "ms"));
-        let picked = select(
+        let html = chart(
             &t,
-            &names(&[
+            &[
                 "nagle.default.median",
                 "nagle.one_write.median",
                 "nagle.two.median",
-            ]),
-        )
-        .unwrap();
-        let html = render(&t, &picked);
+            ],
+        );
         assert_eq!(
             bar_labels(&html),
             ["write, write, read", "one write median", "two median"]
@@ -335,39 +491,33 @@ mod tests {
         }
     }
 
-    fn widths(html: &str) -> Vec<f64> {
-        html.match_indices("<rect ")
-            .map(|(at, _)| {
-                let w = &html[at..];
-                let start = w.find("width=\"").unwrap() + 7;
-                w[start..start + w[start..].find('"').unwrap()]
-                    .parse()
-                    .unwrap()
-            })
+    /// Each bar's length, as a share of its scale.
+    fn lengths(html: &str) -> Vec<f64> {
+        html.split("style=\"--v:")
+            .skip(1)
+            .map(|rest| rest[..rest.find('"').unwrap()].parse().unwrap())
             .collect()
     }
 
     #[test]
-    fn bars_are_scaled_per_unit_and_labelled() {
+    fn each_unit_is_a_group_of_its_own_on_its_own_scale() {
         let t = sample();
-        let picked = select(
-            &t,
-            &[
-                "default.median".into(),
-                "nodelay.median".into(),
-                "requests".into(),
-            ],
-        )
-        .unwrap();
-        let html = render(&t, &picked);
+        let html = chart(&t, &["default.median", "nodelay.median", "requests"]);
         assert!(!html.contains('\n'), "{html}");
-        let w = widths(&html);
-        assert_eq!(w.len(), 3);
-        let full = w[0];
-        assert!(full >= BARS_W, "the largest ms bar is full width: {html}");
-        assert_eq!(w[1], MIN_BAR, "a tiny value still shows");
-        assert_eq!(w[2], full, "another unit has its own scale");
-        assert!(html.contains(">44 ms</text>") && html.contains(">0.0400 ms</text>"));
+        assert_eq!(lengths(&html), [1.0, 0.0009, 1.0], "{html}");
+        assert_eq!(html.matches("<div class=\"chart-group\">").count(), 2);
+        assert!(
+            html.contains("<div class=\"chart-group\"><p class=\"chart-unit\">ms</p>"),
+            "{html}"
+        );
+        assert!(
+            html.contains("<div class=\"chart-group\"><p class=\"chart-unit\">count</p>"),
+            "a unitless group is a count: {html}"
+        );
+        assert!(html.contains(">44 ms</span>") && html.contains(">0.0400 ms</span>"));
+        // One unit: one group, no heading.
+        let html = chart(&t, &["default.median", "nodelay.median"]);
+        assert!(!html.contains("chart-unit"), "{html}");
         let us = |v: f64| value_text(&metric("t", v, "µs"));
         assert_eq!(us(44005.0), "44.0 ms");
         assert_eq!(us(12.3), "12.3 µs");
@@ -376,42 +526,110 @@ mod tests {
             value_text(&metric("n", 10000.0, "datagrams")),
             "10000 datagrams"
         );
-        assert!(html.contains(">30</text>"), "{html}");
         assert!(html.contains(
             "measured by <code>cargo xtask demo nagle</code> on 2026-11-24, Linux 6.18.0"
         ));
     }
 
     #[test]
-    fn long_labels_and_values_fit_in_the_picture() {
+    fn sorted_charts_rank_their_bars_and_mark_the_answer() {
         let mut t = sample();
-        t.metrics = vec![metric("a.rather.long.metric.name", 10000.0, "datagrams")];
-        let picked = select(&t, &["a.rather.long.metric.name".into()]).unwrap();
-        let html = render(&t, &picked);
-        let view_w: f64 = {
-            let at = html.find("viewBox=\"0 0 ").unwrap() + 13;
-            html[at..].split(' ').next().unwrap().parse().unwrap()
-        };
-        let value_x: f64 = {
-            let at = html.rfind("<text x=\"").unwrap() + 9;
-            html[at..at + html[at..].find('"').unwrap()]
-                .parse()
-                .unwrap()
-        };
-        let label_x: f64 = {
-            let at = html.find("<text x=\"").unwrap() + 9;
-            html[at..at + html[at..].find('"').unwrap()]
-                .parse()
-                .unwrap()
-        };
+        t.metrics = vec![
+            metric("lat.b", 8.0, "µs"),
+            metric("lat.a", 4.0, "µs"),
+            metric("lat.c", 12.0, "µs"),
+        ];
+        let html = chart(
+            &t,
+            &["lat.b", "lat.a", "lat.c", "sorted", "lower-is-better"],
+        );
+        assert_eq!(bar_labels(&html), ["a", "b", "c"], "{html}");
         assert!(
-            value_x + "10000 datagrams".len() as f64 * CHAR_W <= view_w,
+            html.contains("<div class=\"chart-row chart-best\"><span class=\"chart-label\">a<"),
+            "{html}"
+        );
+        assert_eq!(html.matches("chart-best").count(), 1);
+        assert!(
+            html.contains("<figcaption><strong>Lower is better.</strong> "),
+            "{html}"
+        );
+        let html = chart(
+            &t,
+            &["lat.b", "lat.a", "lat.c", "higher-is-better", "sorted"],
+        );
+        assert_eq!(bar_labels(&html), ["c", "b", "a"], "{html}");
+        assert!(html.contains("chart-best\"><span class=\"chart-label\">c<"));
+        assert!(html.contains("Higher is better."));
+        // Unsorted, the directive's order stays, and the answer is still marked.
+        let html = chart(&t, &["lat.b", "lat.a", "lat.c", "lower-is-better"]);
+        assert_eq!(bar_labels(&html), ["b", "a", "c"]);
+        assert!(html.contains("chart-best\"><span class=\"chart-label\">a<"));
+        // No direction given: nothing is marked, nothing said.
+        let html = chart(&t, &["lat.b", "lat.a", "lat.c"]);
+        assert!(!html.contains("chart-best") && !html.contains("is better"));
+        let err = select(
+            &t,
+            &names(&["lat.a", "lower-is-better", "higher-is-better"]),
+        )
+        .unwrap_err();
+        assert!(err.contains("not both"), "{err}");
+        assert!(
+            select(&t, &names(&["sorted"]))
+                .unwrap_err()
+                .contains("no metric")
+        );
+    }
+
+    #[test]
+    fn series_in_groups_get_one_bar_each_and_a_legend() {
+        let mut t = sample();
+        let m = |name: &str, label: &str, v: f64| Metric {
+            label: Some(label.into()),
+            ..metric(name, v, "ms")
+        };
+        t.metrics = vec![
+            m("s", "short queue, median", 3.6),
+            m("s99", "short queue, p99", 5.5),
+            m("d", "deep queue, median", 20.0),
+            m("d99", "deep queue, p99", 30.0),
+        ];
+        let html = chart(&t, &["s", "s99", "d", "d99"]);
+        assert_eq!(bar_labels(&html), ["short queue", "deep queue"], "{html}");
+        assert_eq!(html.matches("chart-track chart-s0").count(), 2, "{html}");
+        assert_eq!(html.matches("chart-track chart-s1").count(), 2, "{html}");
+        assert!(
+            html.contains(concat!(
+                "<p class=\"chart-legend\"><span class=\"chart-key chart-s0\">median</span>",
+                "<span class=\"chart-key chart-s1\">p99</span></p>"
+            )),
             "{html}"
         );
         assert!(
-            label_x >= "a.rather.long.metric.name".len() as f64 * CHAR_W,
+            html.contains("<span class=\"chart-sr\">p99: </span>30 ms"),
             "{html}"
         );
+        assert_eq!(lengths(&html)[3], 1.0, "one scale for all the series");
+        // Series that differ between groups are no series: plain bars.
+        t.metrics[3].label = Some("deep queue, mean".into());
+        let html = chart(&t, &["s", "s99", "d", "d99"]);
+        assert!(!html.contains("chart-legend"), "{html}");
+        assert_eq!(bar_labels(&html).len(), 4);
+    }
+
+    #[test]
+    fn every_chart_has_the_same_geometry() {
+        // The label column and the bar pitch are the stylesheet's, in em: nothing in
+        // the HTML but a bar's share of its scale depends on the data.
+        let mut t = sample();
+        t.metrics = vec![
+            metric("a.rather.long.metric.name.indeed", 10000.0, "datagrams"),
+            metric("b", 1.0, "datagrams"),
+        ];
+        let html = chart(&t, &["a.rather.long.metric.name.indeed", "b"]);
+        for attr in ["width", "viewBox", "height", "grid-template"] {
+            assert!(!html.contains(attr), "{attr} in {html}");
+        }
+        assert_eq!(html.matches("style=").count(), 2, "{html}");
     }
 
     #[test]
@@ -421,10 +639,8 @@ mod tests {
             metric("lat.pipe", 4.7, "µs"),
             metric("lat.unix_stream", 8.4, "µs"),
         ];
-        let picked = select(&t, &["lat.pipe".into(), "lat.unix_stream".into()]).unwrap();
-        let html = render(&t, &picked);
-        assert!(html.contains("end\">pipe</text>"), "{html}");
-        assert!(html.contains("end\">unix stream</text>"), "{html}");
+        let html = chart(&t, &["lat.pipe", "lat.unix_stream"]);
+        assert_eq!(bar_labels(&html), ["pipe", "unix stream"], "{html}");
         assert!(
             html.contains("<figcaption><code>lat.*</code>, measured by"),
             "{html}"

@@ -58,6 +58,9 @@ pub struct DeckConfig {
     pub event: Option<String>,
     pub date: Option<String>,
     pub url: Option<String>,
+    /// The closing slide's title (e.g. "Thank you"): the talk ends with it, the `url`
+    /// and a QR code of it.
+    pub closing: Option<String>,
 
     // reStructuredText chapters.
     /// How many section levels start slides (hieroglyph's `slide_levels`).
@@ -138,6 +141,7 @@ speaker = "Ada"
 event = "Conf"
 date = "2026-12-01"
 url = "https://example.org/"
+closing = "Thanks"
 slide_levels = 2
 
 [preprocessor.deck.budgets]
@@ -155,6 +159,7 @@ slide_levels = 2
         assert_eq!(deck.slide_levels, Some(2));
         assert_eq!(deck.after, ["links"]);
         assert_eq!(deck.speaker.as_deref(), Some("Ada"));
+        assert_eq!(deck.closing.as_deref(), Some("Thanks"));
     }
 
     #[test]

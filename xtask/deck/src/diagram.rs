@@ -69,11 +69,29 @@ fn draw(ascii: &str) -> String {
     );
     let svg = svgbob::to_svg_with_override_size(ascii, &settings, w, h);
     let svg = scope(&svg, &format!("{:08x}", fnv1a(ascii.as_bytes())));
-    let svg = scalable(&svg);
+    let svg = scalable(&svg).replacen(
+        "role=\"img\" ",
+        &format!(
+            "role=\"img\" aria-label=\"{}\" ",
+            crate::figure::escape(&alt_text(ascii))
+        ),
+        1,
+    );
     // svgbob puts every element, and every text run, on a line of its own, so dropping
     // the indentation and the line breaks changes nothing that is drawn.
     let one_line: String = svg.lines().map(str::trim).collect();
     format!("<div class=\"diagram\">{one_line}</div>")
+}
+
+/// A picture's text alternative: "Diagram: " and the words written in it, in reading
+/// order (the boxes and arrows are drawn; the words are what a reader needs).
+fn alt_text(ascii: &str) -> String {
+    let words: Vec<&str> = ascii
+        .split(|c: char| !(c.is_alphanumeric() || "_()./:-'".contains(c)))
+        .map(|w| w.trim_matches(|c: char| "-.:/'".contains(c)))
+        .filter(|w| w.chars().any(char::is_alphanumeric))
+        .collect();
+    format!("Diagram: {}", words.join(" "))
 }
 
 /// Marker ids and the style sheet are global to the page (and the print view puts every
@@ -139,6 +157,18 @@ mod tests {
     use super::*;
 
     const BOXES: &str = "+------+     +------+\n| send |---->| recv |\n+------+     +------+\n";
+
+    #[test]
+    fn a_diagram_says_its_words_as_its_text_alternative() {
+        let ascii =
+            "+--------+     +-------+\n| client |---->| \"accept()\" |\n+--------+     +-------+\n";
+        assert_eq!(alt_text(ascii), "Diagram: client accept()");
+        let html = render(ascii).unwrap();
+        assert!(
+            html.contains("role=\"img\" aria-label=\"Diagram: client accept()\""),
+            "{html}"
+        );
+    }
 
     #[test]
     fn a_diagram_is_one_line_of_svg_in_a_div() {

@@ -59,7 +59,8 @@ pub fn render(t: &Transcript) -> String {
             "<figure class=\"demo\" data-demo=\"{name}\" id=\"demo-{name}\">",
             "<figcaption><span class=\"demo-claim\">{claim}</span></figcaption>",
             "<div class=\"demo-rerun\"><code>$ {command}</code></div>",
-            "<pre class=\"terminal\"{focus}><samp>{terminal}</samp></pre>",
+            // tabindex: the reading view's terminal may scroll, and a keyboard must reach it.
+            "<pre class=\"terminal\"{focus} tabindex=\"0\"><samp>{terminal}</samp></pre>",
             "<div class=\"demo-meta\"><span class=\"demo-status status-{status_class}\">{meta}</span></div>",
             "<script type=\"application/json\" class=\"demo-transcript\">{json}</script>",
             "</figure>"
@@ -157,7 +158,7 @@ mod tests {
         t.chunks[0].text = "step\n  \x1b[32m✓\x1b[0m held\n".into();
         let html = render(&t);
         assert!(
-            html.contains("<pre class=\"terminal\" data-focus=\"checks\">"),
+            html.contains("<pre class=\"terminal\" data-focus=\"checks\" tabindex=\"0\">"),
             "{html}"
         );
         assert!(

@@ -73,6 +73,18 @@ impl Preprocessor for Deck {
         let title = title_config(ctx, &deck);
         let mut first_chapter = true;
         let mut errors = Vec::new();
+        // The closing slide ends the last numbered chapter: suffix chapters such as
+        // appendices come after the talk.
+        let mut last_numbered = None;
+        book.for_each_chapter_mut(|chapter| {
+            if chapter.number.is_some() && chapter.source_path.is_some() {
+                last_numbered.clone_from(&chapter.source_path);
+            }
+        });
+        let closing = match title.closing_markdown() {
+            Ok(md) => md,
+            Err(e) => bail!("[{}] closing in book.toml: {e}", config::TABLE),
+        };
         book.for_each_chapter_mut(|chapter| {
             let Some(source) = chapter.source_path.clone() else {
                 return;
@@ -113,6 +125,11 @@ impl Preprocessor for Deck {
                 }
                 chapter.content = converted.markdown.clone();
                 rst_lines = Some(converted);
+            }
+            if let Some(closing) = &closing
+                && last_numbered.as_ref() == Some(&source)
+            {
+                chapter.content.push_str(closing);
             }
             chapters.push(pacing::Chapter {
                 file: source.to_string_lossy().replace('\\', "/"),
@@ -285,6 +302,7 @@ fn title_config(ctx: &PreprocessorContext, deck: &DeckConfig) -> title::Title {
         event: deck.event.clone(),
         date: deck.date.clone(),
         url: deck.url.clone(),
+        closing: deck.closing.clone(),
     }
 }
 
@@ -311,8 +329,8 @@ impl slides::Embed for Demos {
     }
 
     fn chart(&mut self, demo: &str, metrics: &[String]) -> Result<String, String> {
-        let (t, picked) = self.metrics(demo, metrics)?;
-        Ok(chart::render(t, &picked))
+        let (t, (picked, options)) = self.metrics(demo, metrics)?;
+        Ok(chart::render(t, &picked, options))
     }
 
     fn ladder(&mut self, demo: &str, connection: Option<&str>) -> Result<String, String> {
@@ -340,7 +358,7 @@ impl Demos {
         &mut self,
         demo: &str,
         names: &[String],
-    ) -> Result<(&Transcript, Vec<chart::Bar<'_>>), String> {
+    ) -> Result<(&Transcript, (Vec<chart::Bar<'_>>, chart::Options)), String> {
         let t = self.transcript(demo)?;
         Ok((t, chart::select(t, names)?))
     }
@@ -511,18 +529,18 @@ mod tests {
             .unwrap();
         assert!(chart.contains(">600 datagrams<"), "{chart}");
         assert!(
-            chart.contains("end\">sent</text>"),
+            chart.contains("chart-label\">sent<"),
             "the demo's label: {chart}"
         );
         assert!(
-            chart.contains("end\">udp received</text>"),
+            chart.contains("chart-label\">udp received<"),
             "no label, the key as words: {chart}"
         );
         let chart = demos
             .chart("loss", &["udp.sent=out".into(), "udp.received".into()])
             .unwrap();
         assert!(
-            chart.contains("end\">out</text>"),
+            chart.contains("chart-label\">out<"),
             "the slide's label: {chart}"
         );
         assert!(chart.contains(">310 datagrams<"), "{chart}");

@@ -108,7 +108,12 @@ pub fn loads(src: &str, mut demo_words: impl FnMut(&str) -> usize) -> Vec<SlideL
         match block.kind {
             Kind::NotesMarker => in_notes = true,
             Kind::Demo(name) if !in_notes => slide.demo_words.push(demo_words(&name)),
-            Kind::Chart { metrics, .. } if !in_notes => slide.chart_bars.push(metrics.len()),
+            Kind::Chart { metrics, .. } if !in_notes => slide.chart_bars.push(
+                metrics
+                    .iter()
+                    .filter(|m| !crate::chart::is_option(m))
+                    .count(),
+            ),
             // The room reads a ladder like a chart of three bars: what goes which way.
             Kind::Ladder { .. } if !in_notes => slide.chart_bars.push(3),
             // The spoken paragraph is the notes' first top-level paragraph; a list or

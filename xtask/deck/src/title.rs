@@ -5,6 +5,11 @@
 //! say) a title slide of its own is put before it and the chapter's slides move up by
 //! one. The slide is marked `data-title-slide` for the CSS. Without any of the keys
 //! the chapter stays as written.
+//!
+//! The closing slide: with `closing = "Thank you"`, the talk's last numbered chapter
+//! (suffix chapters such as appendices come after the talk) ends with a slide titled
+//! so, with the address (`url`) and a QR code of it drawn at build time as inline SVG,
+//! the speaker and the event.
 
 use crate::figure::escape;
 
@@ -17,10 +22,12 @@ pub struct Title {
     pub event: Option<String>,
     pub date: Option<String>,
     pub url: Option<String>,
+    /// The closing slide's title (`closing`), if the talk has one.
+    pub closing: Option<String>,
 }
 
 /// The keys under `[preprocessor.deck]` that this module reads.
-pub const KEYS: &[&str] = &["subtitle", "speaker", "event", "date", "url"];
+pub const KEYS: &[&str] = &["subtitle", "speaker", "event", "date", "url", "closing"];
 
 impl Title {
     /// Whether book.toml gave anything for the title slide.
@@ -67,6 +74,77 @@ impl Title {
         }
         html
     }
+}
+
+impl Title {
+    /// The closing slide as Markdown to append to the last chapter's source (so that it
+    /// becomes a slide like any other, counted by the plan), or nothing without
+    /// `closing`. An address that cannot be drawn as a QR code (too long) is an error.
+    pub fn closing_markdown(&self) -> Result<Option<String>, String> {
+        let Some(thanks) = &self.closing else {
+            return Ok(None);
+        };
+        let mut html = String::from("<div class=\"deck-closing\">");
+        if let Some(url) = &self.url {
+            html.push_str(&qr_svg(url)?);
+            let shown = url
+                .trim_start_matches("https://")
+                .trim_start_matches("http://");
+            html.push_str(&format!(
+                "<p class=\"deck-closing-url\"><a href=\"{}\">{}</a></p>",
+                escape(url),
+                escape(shown)
+            ));
+        }
+        let by: Vec<String> = [&self.speaker, &self.event]
+            .into_iter()
+            .flatten()
+            .map(|s| escape(s))
+            .collect();
+        if !by.is_empty() {
+            html.push_str(&format!(
+                "<p class=\"deck-closing-by\">{}</p>",
+                by.join(" · ")
+            ));
+        }
+        html.push_str("</div>");
+        // The heading's text is Markdown: escape what would make it something else.
+        let heading: String = thanks
+            .trim()
+            .chars()
+            .flat_map(|c| {
+                let escaped = matches!(
+                    c,
+                    '\\' | '`' | '*' | '_' | '[' | ']' | '<' | '>' | '#' | '!' | '{' | '}'
+                );
+                escaped.then_some('\\').into_iter().chain([c])
+            })
+            .collect();
+        Ok(Some(format!("\n\n## {heading}\n\n{html}\n")))
+    }
+}
+
+/// A QR code of `text` as one line of inline SVG: dark modules on a light square with
+/// the standard quiet zone, whatever the slide's theme (phones read dark on light).
+pub fn qr_svg(text: &str) -> Result<String, String> {
+    let code = qrcode::QrCode::new(text.as_bytes())
+        .map_err(|e| format!("the address `{text}` cannot be drawn as a QR code: {e}"))?;
+    let n = code.width();
+    const QUIET: usize = 4;
+    let size = n + 2 * QUIET;
+    let mut path = String::new();
+    for (i, colour) in code.to_colors().iter().enumerate() {
+        if *colour == qrcode::Color::Dark {
+            let (x, y) = (i % n + QUIET, i / n + QUIET);
+            path.push_str(&format!("M{x} {y}h1v1h-1z"));
+        }
+    }
+    Ok(format!(
+        "<svg class=\"deck-qr\" xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {size} {size}\" \
+         role=\"img\" aria-label=\"QR code of {alt}\" shape-rendering=\"crispEdges\">\
+         <rect width=\"{size}\" height=\"{size}\" fill=\"#fff\"/><path d=\"{path}\" fill=\"#000\"/></svg>",
+        alt = escape(text)
+    ))
 }
 
 /// The first chapter's converted Markdown with a title slide first.
@@ -126,7 +204,62 @@ mod tests {
             event: Some("KernelConf".into()),
             date: Some("2026-12-03".into()),
             url: Some("https://example.org/talk/".into()),
+            closing: Some("Thank you *all*".into()),
         }
+    }
+
+    #[test]
+    fn the_closing_slide_has_thanks_address_qr_code_and_speaker() {
+        let md = title().closing_markdown().unwrap().unwrap();
+        assert!(
+            md.starts_with(
+                "\n\n## Thank you \\*all\\*\n\n<div class=\"deck-closing\"><svg class=\"deck-qr\""
+            ),
+            "{md}"
+        );
+        assert!(
+            md.contains("aria-label=\"QR code of https://example.org/talk/\""),
+            "{md}"
+        );
+        assert!(md.contains("<p class=\"deck-closing-url\"><a href=\"https://example.org/talk/\">example.org/talk/</a></p>"));
+        assert!(md.contains("<p class=\"deck-closing-by\">Ada · KernelConf</p></div>\n"));
+        assert_eq!(
+            md.trim().lines().count(),
+            3,
+            "a heading and one line of HTML: {md}"
+        );
+        assert_eq!(Title::default().closing_markdown(), Ok(None));
+        let no_url = Title {
+            closing: Some("Thanks".into()),
+            ..Title::default()
+        };
+        assert_eq!(
+            no_url.closing_markdown().unwrap().unwrap(),
+            "\n\n## Thanks\n\n<div class=\"deck-closing\"></div>\n"
+        );
+    }
+
+    #[test]
+    fn the_qr_code_encodes_the_address() {
+        let svg = qr_svg("https://example.org/talk/").unwrap();
+        // 25 bytes need version 2 (25×25 modules) at the default level M; with the
+        // quiet zone of 4 the picture is 33 modules square.
+        assert!(svg.contains("viewBox=\"0 0 33 33\""), "{svg}");
+        let code = qrcode::QrCode::new(b"https://example.org/talk/").unwrap();
+        let dark = code
+            .to_colors()
+            .iter()
+            .filter(|c| **c == qrcode::Color::Dark)
+            .count();
+        assert_eq!(svg.matches("h1v1h-1z").count(), dark);
+        // The finder pattern's corner: module (0, 0) is dark, drawn at (4, 4).
+        assert!(svg.contains("M4 4h1v1h-1z"), "{svg}");
+        assert!(!svg.contains('\n'));
+        assert!(
+            qr_svg(&"x".repeat(5000))
+                .unwrap_err()
+                .contains("cannot be drawn")
+        );
     }
 
     #[test]
