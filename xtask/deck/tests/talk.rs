@@ -491,17 +491,28 @@ fn no_more_than_3_slides_in_a_row_have_the_same_shape() {
     );
 }
 
-/// The Markdown before and after a slide's first `<!-- pause -->`.
+/// The slide before and after its first reveal: the engine turns `<!-- pause -->` into
+/// a `deck-step` block, and so does the rST reader with `.. rst-class:: build`.
 fn split_at_pause(visible: &str) -> Option<(&str, &str)> {
-    visible.split_once("<!-- pause -->")
+    let at = visible
+        .find("<!-- pause -->")
+        .into_iter()
+        .chain(visible.find("class=\"deck-step"))
+        .min()?;
+    let before = &visible[..at];
+    Some((before, &visible[at..]))
 }
 
-/// The bold phrases of some Markdown: what a slide puts forward as its answer.
+/// The bold phrases of some Markdown (`**...**`, or `<strong>` from the rST reader):
+/// what a slide puts forward as its answer.
 fn bold_phrases(markdown: &str) -> Vec<String> {
-    markdown
-        .split("**")
+    let stars = markdown.split("**").skip(1).step_by(2);
+    let strong = markdown
+        .split("<strong>")
         .skip(1)
-        .step_by(2)
+        .filter_map(|p| p.split_once("</strong>").map(|(b, _)| b));
+    stars
+        .chain(strong)
         .map(|p| p.trim().to_lowercase())
         .filter(|p| p.chars().any(char::is_alphanumeric))
         .collect()
