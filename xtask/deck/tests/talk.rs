@@ -529,6 +529,10 @@ fn answer_before_reveal(s: &Slide, claims: &dyn Fn(&str) -> Option<String>) -> O
     if after_words == 0 {
         return Some("nothing after the pause: the takeaway belongs there".into());
     }
+    // A chart is a measured answer: it belongs after the question's reveal.
+    if before.contains("class=\"embed-chart\"") {
+        return Some("a chart shows before the pause: it is the answer".into());
+    }
     let shown = talk::visible_text(before).to_lowercase();
     let shown = shown.split_whitespace().collect::<Vec<_>>().join(" ");
     let answer = bold_phrases(after);
