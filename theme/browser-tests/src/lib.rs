@@ -175,19 +175,23 @@ pub fn build_talk() -> Result<PathBuf> {
 /// the browser's own frame takes. A page must be open.
 pub async fn set_viewport(c: &Client, w: u32, h: u32) -> Result<()> {
     c.set_window_size(w, h).await?;
-    let chrome = js(
-        c,
-        "return [outerWidth - innerWidth, outerHeight - innerHeight];",
-    )
-    .await?;
-    let extra = |i: usize| chrome[i].as_u64().unwrap_or(0) as u32;
-    c.set_window_size(w + extra(0), h + extra(1)).await?;
-    let inner = js(c, "return [innerWidth, innerHeight];").await?;
-    ensure!(
-        inner == json!([w, h]),
-        "the viewport is {inner}, not {w}×{h}"
-    );
-    Ok(())
+    // A resize may take effect late on a busy machine: measure and correct a few times.
+    let mut inner = Value::Null;
+    for _ in 0..10 {
+        let m = js(
+            c,
+            "return [innerWidth, innerHeight, outerWidth - innerWidth, outerHeight - innerHeight];",
+        )
+        .await?;
+        let at = |i: usize| m[i].as_u64().unwrap_or(0) as u32;
+        inner = json!([at(0), at(1)]);
+        if inner == json!([w, h]) {
+            return Ok(());
+        }
+        c.set_window_size(w + at(2), h + at(3)).await?;
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    bail!("the viewport is {inner}, not {w}×{h}")
 }
 
 /// Builds the fixture book with the deck engine (`cargo xtask build --book`) and returns

@@ -18,7 +18,8 @@ window.__deckMeasure = (scale, contrast) => {
   const over = [sec.scrollHeight - sec.clientHeight, sec.scrollWidth - sec.clientWidth];
   if (over[0] > 1 || over[1] > 1) problems.push(`content overflows the slide by ${over[0]}px down, ${over[1]}px across`);
   for (const el of sec.querySelectorAll("*")) {
-    if (el.closest("aside.notes, .demo-controls, script, style, svg")) continue;
+    // .chart-sr: words for screen readers only, clipped to nothing on purpose.
+    if (el.closest("aside.notes, .demo-controls, .chart-sr, script, style, svg")) continue;
     const cs = getComputedStyle(el);
     if (cs.display === "none" || cs.display === "contents") continue;
     const clips = cs.overflowX !== "visible" || cs.overflowY !== "visible";
@@ -38,7 +39,7 @@ window.__deckMeasure = (scale, contrast) => {
     const text = node.textContent;
     if (!text.trim()) continue;
     const el = node.parentElement;
-    if (el.closest("aside.notes, .demo-controls, script, style, title")) continue;
+    if (el.closest("aside.notes, .demo-controls, .chart-sr, script, style, title")) continue;
     const range = document.createRange();
     range.selectNodeContents(node);
     const rects = [...range.getClientRects()].filter((r) => r.width > 0 && r.height > 0);

@@ -543,13 +543,40 @@ fn chapter_name(document: &web_sys::Document, href: &str) -> String {
         .ok()
         .flatten()
         .and_then(|a| a.text_content())
-        .map(|t| t.trim().to_string())
+        .map(|t| without_number(t.trim()).to_string())
         .filter(|t| !t.is_empty());
     from_toc.unwrap_or_else(|| file.trim_end_matches(".html").replace('-', " "))
 }
 
+/// A table of contents entry without its section number: "4. TCP" is "TCP", "4.1. A"
+/// is "A"; "2026 in review" stays whole.
+fn without_number(entry: &str) -> &str {
+    let digits_and_dots = entry
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(entry.len());
+    let (number, rest) = entry.split_at(digits_and_dots);
+    if number.ends_with('.')
+        && number.starts_with(|c: char| c.is_ascii_digit())
+        && rest.starts_with(' ')
+    {
+        rest.trim_start()
+    } else {
+        entry
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_chapter_name_drops_its_section_number() {
+        use super::without_number;
+        assert_eq!(without_number("4. TCP's defaults"), "TCP's defaults");
+        assert_eq!(without_number("4.1. A"), "A");
+        assert_eq!(without_number("2026 in review"), "2026 in review");
+        assert_eq!(without_number("Appendix: more"), "Appendix: more");
+        assert_eq!(without_number("3.5 s of fame"), "3.5 s of fame");
+    }
+
     use super::*;
 
     #[test]

@@ -65,9 +65,6 @@ const DOCUMENTED: &[(&str, &str, &str)] = &[
 /// paragraph that starts with this.
 const LIVE_RUNS: &str = "Live runs";
 
-/// Chart words that are options of the directive, not metrics (the chart renderer's).
-const CHART_OPTIONS: &[&str] = &["sorted", "lower-is-better", "higher-is-better"];
-
 fn slides() -> Vec<Slide> {
     talk::all_slides(&talk::repo())
 }
@@ -127,15 +124,11 @@ fn main_loads() -> Vec<(String, Vec<SlideLoad>)> {
             chapter.file
         );
         for (load, s) in loads.iter().zip(&slides) {
-            // Options of a chart directive (`sorted`, `lower-is-better`) are not bars.
+            // A chart's options (`sorted`, `lower-is-better`) are no bars.
             let bars: Vec<usize> = s
                 .charts
                 .iter()
-                .map(|(_, m)| {
-                    m.iter()
-                        .filter(|w| !CHART_OPTIONS.contains(&w.as_str()))
-                        .count()
-                })
+                .map(|(_, m)| m.iter().filter(|w| !deck::chart::is_option(w)).count())
                 .collect();
             assert_eq!(
                 (load.spoken_words, load.demo_words.len(), &load.chart_bars),
@@ -765,7 +758,7 @@ fn every_chart_has_one_unit() {
             let t = talk::transcript(&repo, demo);
             let units: BTreeSet<String> = metrics
                 .iter()
-                .filter(|m| !CHART_OPTIONS.contains(&m.as_str()))
+                .filter(|m| !deck::chart::is_option(m))
                 .filter_map(|m| t.metrics.iter().find(|x| &x.name == m))
                 .map(|m| m.unit.clone())
                 .collect();
