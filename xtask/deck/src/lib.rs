@@ -33,6 +33,7 @@ pub mod chart;
 pub mod config;
 pub mod diagram;
 pub mod figure;
+pub mod kernels;
 pub mod pacing;
 pub mod rst;
 pub mod slides;
@@ -295,11 +296,32 @@ struct Demos {
     dir: Option<PathBuf>,
     catalog: Vec<DemoInfo>,
     transcripts: HashMap<String, Result<Transcript, String>>,
+    /// The runs on other kernels (`cargo xtask kernels`), oldest kernel first.
+    kernels: Vec<kernels::Kernel>,
 }
 
 impl slides::Embed for Demos {
     fn demo(&mut self, name: &str) -> Result<String, String> {
-        self.transcript(name).map(figure::render)
+        let figure = self.transcript(name).map(figure::render)?;
+        let line = figure::kernel_line(&kernels::statuses(&self.kernels, name)?);
+        // Into the run's meta line, after its status: quiet, and no extra row on a slide.
+        Ok(match figure.find("</div><script") {
+            Some(at) if !line.is_empty() => format!("{}{line}{}", &figure[..at], &figure[at..]),
+            _ => figure,
+        })
+    }
+
+    fn kernels(&mut self, line: Option<(&str, &str)>) -> Result<String, String> {
+        match line {
+            None => {
+                let names: Vec<String> = self.catalog.iter().map(|d| d.name.clone()).collect();
+                kernels::table(&self.kernels, &names)
+            }
+            Some((demo, text)) => {
+                self.transcript(demo)?;
+                kernels::side_by_side(&self.kernels, demo, text)
+            }
+        }
     }
 
     fn chart(&mut self, demo: &str, metrics: &[String]) -> Result<String, String> {
@@ -314,10 +336,15 @@ impl Demos {
             Some(dir) => catalog::list(dir)?,
             None => Vec::new(),
         };
+        let kernels = match &dir {
+            Some(dir) => kernels::load(dir).map_err(anyhow::Error::msg)?,
+            None => Vec::new(),
+        };
         Ok(Demos {
             dir,
             catalog,
             transcripts: HashMap::new(),
+            kernels,
         })
     }
 

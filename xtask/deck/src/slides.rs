@@ -51,7 +51,12 @@ pub(crate) enum Kind {
     Break,
     NotesMarker,
     Demo(String),
-    Chart { demo: String, metrics: Vec<String> },
+    Chart {
+        demo: String,
+        metrics: Vec<String>,
+    },
+    /// `{{#kernels}}` (None: the table of every demo) or `{{#kernels DEMO "TEXT"}}`.
+    Kernels(Option<(String, String)>),
     Diagram(String),
     Pause,
     Other,
@@ -63,6 +68,32 @@ pub trait Embed {
     fn demo(&mut self, name: &str) -> Result<String, String>;
     /// The chart of `{{#chart DEMO METRIC...}}`, or why there is none.
     fn chart(&mut self, demo: &str, metrics: &[String]) -> Result<String, String>;
+    /// `{{#kernels}}` (the table of every demo against every kernel) or
+    /// `{{#kernels DEMO "TEXT"}}` (DEMO's line with TEXT, one row per kernel).
+    fn kernels(&mut self, line: Option<(&str, &str)>) -> Result<String, String> {
+        let _ = line;
+        Err("this book has no runs on other kernels".into())
+    }
+}
+
+/// Parses `{{#kernels}}` and `{{#kernels DEMO "TEXT"}}` (the whole of a paragraph).
+pub fn parse_kernels_directive(text: &str) -> Option<Result<Option<(String, String)>, String>> {
+    let inner = directive_inner(text, "kernels")?.trim();
+    if inner.is_empty() {
+        return Some(Ok(None));
+    }
+    let usage = "write `{{#kernels}}` or `{{#kernels DEMO \"TEXT\"}}`";
+    let (demo, rest) = inner.split_once(char::is_whitespace).unwrap_or((inner, ""));
+    let text = rest
+        .trim()
+        .strip_prefix('"')
+        .and_then(|r| r.strip_suffix('"'))
+        .filter(|t| !t.is_empty() && !t.contains('"'));
+    Some(match text {
+        _ if !is_demo_name(demo) => Err(format!("`{demo}` is not a demo name; {usage}")),
+        Some(text) => Ok(Some((demo.to_string(), text.to_string()))),
+        None => Err(format!("`{{{{#kernels {inner}}}}}`: {usage}")),
+    })
 }
 
 /// Parses `{{#chart DEMO METRIC [METRIC...]}}` (the whole of a trimmed paragraph). A
@@ -198,6 +229,9 @@ pub fn line_of(src: &str, offset: usize) -> usize {
 fn directive(paragraph: &str) -> Option<Result<Kind, String>> {
     if let Some(demo) = parse_demo_directive(paragraph) {
         return Some(demo.map(Kind::Demo));
+    }
+    if let Some(kernels) = parse_kernels_directive(paragraph) {
+        return Some(kernels.map(Kind::Kernels));
     }
     parse_chart_directive(paragraph)
         .map(|chart| chart.map(|(demo, metrics)| Kind::Chart { demo, metrics }))
@@ -373,13 +407,21 @@ pub fn to_slides(src: &str, embed: &mut dyn Embed) -> Result<String, Vec<Problem
                     open_step(&mut out, &mut in_step);
                 }
             }
-            Kind::Demo(_) | Kind::Chart { .. } | Kind::Diagram(_) | Kind::Other => {
+            Kind::Demo(_)
+            | Kind::Chart { .. }
+            | Kind::Kernels(_)
+            | Kind::Diagram(_)
+            | Kind::Other => {
                 if !in_slide {
                     open(&mut out, &mut slides, &mut in_slide);
                 }
                 let rendered = match &block.kind {
                     Kind::Demo(name) => embed.demo(name),
                     Kind::Chart { demo, metrics } => embed.chart(demo, metrics),
+                    Kind::Kernels(line) => embed.kernels(
+                        line.as_ref()
+                            .map(|(demo, text)| (demo.as_str(), text.as_str())),
+                    ),
                     Kind::Diagram(ascii) => diagram::render(ascii),
                     Kind::Other
                     | Kind::SlideTitle
@@ -633,6 +675,29 @@ mod tests {
         assert_eq!(lines, vec![1, 3, 5, 7], "{err:?}");
         assert!(err[0].message.contains("at least one metric"), "{err:?}");
         assert_eq!(err[3].message, "no demo `nope`");
+    }
+
+    #[test]
+    fn kernels_directive_is_the_table_or_one_line_per_kernel() {
+        assert_eq!(parse_kernels_directive("{{#kernels}}"), Some(Ok(None)));
+        assert_eq!(
+            parse_kernels_directive("{{#kernels connect-timeout \"ETIMEDOUT would\"}}"),
+            Some(Ok(Some((
+                "connect-timeout".into(),
+                "ETIMEDOUT would".into()
+            ))))
+        );
+        for bad in [
+            "{{#kernels connect-timeout}}",
+            "{{#kernels connect-timeout \"\"}}",
+            "{{#kernels Bad \"x\"}}",
+        ] {
+            assert!(
+                matches!(parse_kernels_directive(bad), Some(Err(_))),
+                "{bad}"
+            );
+        }
+        assert_eq!(parse_kernels_directive("{{#kernelsx}}"), None);
     }
 
     #[test]
