@@ -583,6 +583,7 @@ fn boot(
         limit,
         usize::MAX,
     )?;
+    let started = std::time::SystemTime::now();
     let t0 = Instant::now();
     let mut pending = String::new();
     let mut outcome = None;
@@ -606,6 +607,7 @@ fn boot(
         }
     }
     let outcome = outcome.context("the guest's runner ended without an exit event")?;
+    remove_virtme_files(started);
     let leftovers = processes_mentioning(run_dir);
     anyhow::ensure!(
         leftovers.is_empty(),
@@ -627,6 +629,39 @@ fn boot(
             outcome.signal
         ),
     }
+}
+
+/// virtme-ng keeps the guest's exit status in `/tmp/virtme_ret*` and removes it when it
+/// ends normally; after a killed guest, the files made since `since` that no process
+/// holds open are removed here.
+fn remove_virtme_files(since: std::time::SystemTime) {
+    let Ok(entries) = std::fs::read_dir("/tmp") else {
+        return;
+    };
+    let open = open_files();
+    for e in entries.filter_map(|e| e.ok()) {
+        let path = e.path();
+        let ours = e.file_name().to_string_lossy().starts_with("virtme_ret")
+            && e.metadata()
+                .and_then(|m| m.modified())
+                .is_ok_and(|t| t >= since)
+            && !open.contains(&path);
+        if ours {
+            let _ = std::fs::remove_file(&path);
+        }
+    }
+}
+
+/// Every file some process has open (as far as we may look).
+fn open_files() -> Vec<PathBuf> {
+    let Ok(procs) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    procs
+        .filter_map(|p| p.ok())
+        .filter_map(|p| std::fs::read_dir(p.path().join("fd")).ok())
+        .flat_map(|fds| fds.filter_map(|fd| std::fs::read_link(fd.ok()?.path()).ok()))
+        .collect()
 }
 
 /// Processes whose command line names `path` (a QEMU left behind would).
