@@ -45,9 +45,9 @@ const GUEST_PACKAGES: &[(&str, &str)] = &[
     ("busybox-static", "/bin/busybox"),
 ];
 
-/// Time a guest may take to boot and shut down, besides its demos (TCG on a busy
-/// two-core machine took 105 s for boot, one command and shutdown).
-const BOOT_ALLOWANCE: Duration = Duration::from_secs(300);
+/// Time a guest may take to boot and shut down, besides its demos (TCG on a two-core
+/// machine under a load of 20-30: 6.1 reached its init in 133 s, 6.12 in 635 s).
+const BOOT_ALLOWANCE: Duration = Duration::from_secs(900);
 
 /// Each demo's own hard limit in an emulated guest (`DEMO_LIMIT_SECS`; 5 s on the
 /// host): under TCG on a loaded machine, starting a binary over 9p took up to 20 s and
