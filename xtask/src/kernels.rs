@@ -608,7 +608,13 @@ fn boot(
     }
     let outcome = outcome.context("the guest's runner ended without an exit event")?;
     remove_virtme_files(started);
-    let leftovers = processes_mentioning(run_dir);
+    // A killed QEMU may take a moment to go; then none may be left.
+    let mut leftovers = processes_mentioning(run_dir);
+    let wait = Instant::now();
+    while !leftovers.is_empty() && wait.elapsed() < Duration::from_secs(10) {
+        std::thread::sleep(Duration::from_millis(200));
+        leftovers = processes_mentioning(run_dir);
+    }
     anyhow::ensure!(
         leftovers.is_empty(),
         "processes of the guest are still running: {leftovers:?}"
@@ -709,6 +715,7 @@ fn store_run(
     let dest = demos_dir().join(deck::kernels::DIR).join(&manifest.series);
     std::fs::create_dir_all(&dest).with_context(|| format!("creating {}", dest.display()))?;
     let mut statuses = BTreeMap::new();
+    let mut wrote = 0;
     for (name, _) in chosen {
         let path = run_dir.join(format!("{name}.json"));
         let t = match read_guest_transcript(&path, name, &manifest.kernel) {
@@ -737,6 +744,11 @@ fn store_run(
         }
         statuses.insert(name.clone(), t.outcome.status);
         capture::write_atomically(&stored, &t)?;
+        wrote += 1;
+    }
+    if wrote == 0 {
+        // A guest that ran nothing (killed while booting) leaves the last run's record.
+        return Ok(statuses);
     }
     let mut json = serde_json::to_string_pretty(manifest)?;
     json.push('\n');
