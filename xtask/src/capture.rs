@@ -210,7 +210,7 @@ fn read_previous(path: &Path) -> Previous {
 
 /// Write to a hidden temporary file next to it, then rename: an interrupted capture
 /// never leaves half a transcript, and the temporary file is removed on any error.
-fn write_atomically(path: &Path, t: &Transcript) -> Result<()> {
+pub(crate) fn write_atomically(path: &Path, t: &Transcript) -> Result<()> {
     let dir = path.parent().context("a transcript path has a directory")?;
     std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     let mut json = serde_json::to_string_pretty(t).context("serialising the transcript")?;

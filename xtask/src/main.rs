@@ -11,6 +11,7 @@ mod bench;
 mod book;
 mod capture;
 mod demos;
+mod kernels;
 mod pdf;
 mod present;
 mod runner;
@@ -84,6 +85,42 @@ enum Command {
         #[arg(long)]
         notes: bool,
     },
+    /// Run every demo on each kernel of book.toml's `kernels` list (guests in QEMU via
+    /// virtme-ng) and store a transcript per demo and kernel.
+    Kernels {
+        /// Only these demos (default: all).
+        names: Vec<String>,
+        /// Only these entries of the list (`host`, `6.1`, ...); repeatable.
+        #[arg(long, value_name = "KERNEL")]
+        only: Vec<String>,
+        /// Hard limit per demo, in seconds.
+        #[arg(long, default_value_t = 20)]
+        timeout: u64,
+        /// Hard limit per guest (boot, demos, shutdown), in seconds; default: 300 s plus
+        /// each demo's limit.
+        #[arg(long, value_name = "SECS")]
+        guest_timeout: Option<u64>,
+        /// Only what `cargo xtask test` does: one demo on the first installed kernel of
+        /// the list, stored nowhere.
+        #[arg(long)]
+        smoke: bool,
+    },
+    /// Inside a guest of `cargo xtask kernels`: run demos, write transcripts into OUT.
+    #[command(hide = true)]
+    KernelsGuest {
+        #[arg(long)]
+        out: PathBuf,
+        #[arg(long)]
+        bins: PathBuf,
+        #[arg(long)]
+        release: String,
+        #[arg(long)]
+        timeout: u64,
+        /// Each demo's own limit (`DEMO_LIMIT_SECS`), for slow emulated guests.
+        #[arg(long)]
+        demo_limit: Option<u64>,
+        names: Vec<String>,
+    },
     /// Run every test: unit tests, every demo as a test, the deck build, browser tests.
     Test {
         /// Skip the headless-browser tests.
@@ -111,6 +148,36 @@ fn main() -> std::process::ExitCode {
             jobs,
             timeout,
         } => capture::run(&names, jobs, std::time::Duration::from_secs(timeout)),
+        Command::Kernels { smoke: true, .. } => {
+            kernels::smoke().map(|()| std::process::ExitCode::SUCCESS)
+        }
+        Command::Kernels {
+            names,
+            only,
+            timeout,
+            guest_timeout,
+            smoke: false,
+        } => kernels::run(&kernels::Options {
+            names,
+            only,
+            demo_timeout: std::time::Duration::from_secs(timeout),
+            guest_timeout: guest_timeout.map(std::time::Duration::from_secs),
+        }),
+        Command::KernelsGuest {
+            out,
+            bins,
+            release,
+            timeout,
+            demo_limit,
+            names,
+        } => kernels::guest_cmd(
+            &out,
+            &bins,
+            &release,
+            &names,
+            std::time::Duration::from_secs(timeout),
+            demo_limit,
+        ),
         Command::Test { no_browser } => test::run(no_browser),
         Command::Bench => bench::run(),
         Command::Pdf { book, notes } => pdf::run(book.as_deref(), notes),

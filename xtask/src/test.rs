@@ -7,7 +7,7 @@ use anyhow::{Context, Result};
 use xshell::{Shell, cmd};
 
 use crate::book::{self, Player};
-use crate::{project_root, setup, wasm};
+use crate::{kernels, project_root, setup, wasm};
 
 pub fn run(no_browser: bool) -> Result<ExitCode> {
     let sh = Shell::new()?;
@@ -64,6 +64,16 @@ pub fn run(no_browser: bool) -> Result<ExitCode> {
             Ok(())
         },
     );
+    // One demo on one other kernel (`cargo xtask kernels` runs them all), where this
+    // machine can boot one.
+    match kernels::smoke_missing() {
+        Some(why) => eprintln!(
+            "\n=== one demo on another kernel: skipped ({why}; `cargo xtask kernels` as root installs what it needs)"
+        ),
+        None => step("one demo on another kernel (QEMU, virtme-ng)", &|| {
+            kernels::smoke()
+        }),
+    }
     let missing = setup::missing(setup::BROWSER);
     if no_browser {
         eprintln!("\n=== browser tests: skipped (--no-browser)");

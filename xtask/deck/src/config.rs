@@ -65,6 +65,11 @@ pub struct DeckConfig {
     // reStructuredText chapters.
     /// How many section levels start slides (hieroglyph's `slide_levels`).
     pub slide_levels: Option<u32>,
+
+    /// The kernels `cargo xtask kernels` runs every demo on: `host`, or a Debian
+    /// series such as `"6.12"`.
+    #[serde(default)]
+    pub kernels: Vec<String>,
 }
 
 impl DeckConfig {

@@ -76,6 +76,37 @@ pub fn render(t: &Transcript) -> String {
     )
 }
 
+/// The quiet words after a figure's status (in its `demo-meta` line): on which kernels the claim held ("holds on 6.1 ·
+/// 6.12 · 6.18"), and where it failed or was skipped. Empty without runs on kernels.
+pub fn kernel_line(runs: &[(String, transcript::Status)]) -> String {
+    use transcript::Status;
+    let groups = [
+        (Status::Passed, "holds on"),
+        (Status::Failed, "fails on"),
+        (Status::Skipped, "skipped on"),
+        (Status::Error, "could not run on"),
+        (Status::TimedOut, "timed out on"),
+    ];
+    let parts: Vec<String> = groups
+        .iter()
+        .filter_map(|(status, words)| {
+            let on: Vec<&str> = runs
+                .iter()
+                .filter(|(_, s)| s == status)
+                .map(|(k, _)| k.as_str())
+                .collect();
+            (!on.is_empty()).then(|| format!("{words} {}", on.join(" · ")))
+        })
+        .collect();
+    if parts.is_empty() {
+        return String::new();
+    }
+    format!(
+        "<span class=\"demo-kernels\">{}</span>",
+        escape(&parts.join("; "))
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -169,5 +200,20 @@ mod tests {
         );
         t.chunks[0].text = "\x1b]99;f\x07kernel: 3\n".into();
         assert!(render(&t).contains("data-focus=\"marked\""));
+    }
+
+    #[test]
+    fn the_kernel_line_groups_kernels_by_outcome() {
+        use transcript::Status;
+        let runs = [
+            ("6.1".to_string(), Status::Failed),
+            ("6.12".to_string(), Status::Passed),
+            ("6.18".to_string(), Status::Passed),
+        ];
+        assert_eq!(
+            kernel_line(&runs),
+            "<span class=\"demo-kernels\">holds on 6.12 · 6.18; fails on 6.1</span>"
+        );
+        assert_eq!(kernel_line(&[]), "");
     }
 }

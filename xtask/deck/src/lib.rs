@@ -34,6 +34,7 @@ pub mod config;
 pub mod diagram;
 pub mod figure;
 pub mod ladder;
+pub mod kernels;
 pub mod pacing;
 pub mod rst;
 pub mod slides;
@@ -321,11 +322,32 @@ struct Demos {
     dir: Option<PathBuf>,
     catalog: Vec<DemoInfo>,
     transcripts: HashMap<String, Result<Transcript, String>>,
+    /// The runs on other kernels (`cargo xtask kernels`), oldest kernel first.
+    kernels: Vec<kernels::Kernel>,
 }
 
 impl slides::Embed for Demos {
     fn demo(&mut self, name: &str) -> Result<String, String> {
-        self.transcript(name).map(figure::render)
+        let figure = self.transcript(name).map(figure::render)?;
+        let line = figure::kernel_line(&kernels::statuses(&self.kernels, name)?);
+        // Into the run's meta line, after its status: quiet, and no extra row on a slide.
+        Ok(match figure.find("</div><script") {
+            Some(at) if !line.is_empty() => format!("{}{line}{}", &figure[..at], &figure[at..]),
+            _ => figure,
+        })
+    }
+
+    fn kernels(&mut self, line: Option<(&str, &str)>) -> Result<String, String> {
+        match line {
+            None => {
+                let names: Vec<String> = self.catalog.iter().map(|d| d.name.clone()).collect();
+                kernels::table(&self.kernels, &names)
+            }
+            Some((demo, text)) => {
+                self.transcript(demo)?;
+                kernels::side_by_side(&self.kernels, demo, text)
+            }
+        }
     }
 
     fn chart(&mut self, demo: &str, metrics: &[String]) -> Result<String, String> {
@@ -345,10 +367,15 @@ impl Demos {
             Some(dir) => catalog::list(dir)?,
             None => Vec::new(),
         };
+        let kernels = match &dir {
+            Some(dir) => kernels::load(dir).map_err(anyhow::Error::msg)?,
+            None => Vec::new(),
+        };
         Ok(Demos {
             dir,
             catalog,
             transcripts: HashMap::new(),
+            kernels,
         })
     }
 
@@ -562,5 +589,77 @@ mod tests {
         let mut fresh = Demos::new(Some(fixture.0.clone())).unwrap();
         let err = fresh.chart("loss", &["udp.sent".into()]).unwrap_err();
         assert!(err.contains("cargo xtask capture loss"), "{err}");
+    }
+
+    #[test]
+    fn figures_and_tables_say_on_which_kernels_the_claim_held() {
+        let fixture = Fixture::new("kernels");
+        let run = |series: &str, release: &str, status: Status, text: &str| {
+            let dir = fixture.0.join(kernels::DIR).join(series);
+            std::fs::create_dir_all(&dir).unwrap();
+            let manifest = kernels::Manifest {
+                series: series.into(),
+                kernel: release.into(),
+                machine: "tcg".into(),
+                emulated: true,
+                captured_at: "2026-12-07T05:00:00Z".into(),
+                seconds: 1.0,
+            };
+            std::fs::write(
+                dir.join(kernels::MANIFEST),
+                serde_json::to_string(&manifest).unwrap(),
+            )
+            .unwrap();
+            let mut t: Transcript = serde_json::from_str(
+                &std::fs::read_to_string(transcript_path(&fixture.0, "loss")).unwrap(),
+            )
+            .unwrap();
+            t.kernel = release.into();
+            t.outcome.status = status;
+            t.chunks = vec![transcript::Chunk {
+                at_ms: 1,
+                stream: transcript::Stream::Stdout,
+                text: format!("\x1b[2m  so:\x1b[0m {text}\n"),
+            }];
+            std::fs::write(dir.join("loss.json"), serde_json::to_string(&t).unwrap()).unwrap();
+        };
+        run(
+            "6.12",
+            "6.12.118+deb12-amd64",
+            Status::Passed,
+            "gave up after 131 s",
+        );
+        run(
+            "6.1",
+            "6.1.0-57-amd64",
+            Status::Failed,
+            "gave up after 127 s",
+        );
+        let mut demos = Demos::new(Some(fixture.0.clone())).unwrap();
+        let figure = demos.demo("loss").unwrap();
+        assert!(
+            figure.contains("holds on 6.12; fails on 6.1</span></div><script"),
+            "in the meta line: {figure}"
+        );
+        let table = demos.kernels(None).unwrap();
+        assert!(
+            table.find(">6.1 (emulated)<") < table.find(">6.12 (emulated)<"),
+            "oldest first: {table}"
+        );
+        assert!(
+            table.contains(">FAIL</td><td class=\"status-passed\" title=\"\">PASS<"),
+            "{table}"
+        );
+        let side = demos.kernels(Some(("loss", "gave up"))).unwrap();
+        assert!(side.contains("so: gave up after 127 s"), "{side}");
+        assert!(side.contains("so: gave up after 131 s"), "{side}");
+        let err = demos.kernels(Some(("loss", "nowhere"))).unwrap_err();
+        assert!(err.contains("no kernel's run of loss printed"), "{err}");
+
+        // A run filed under the wrong kernel is refused, naming the file.
+        run("6.12", "6.1.0-57-amd64", Status::Passed, "x");
+        let mut demos = Demos::new(Some(fixture.0.clone())).unwrap();
+        let err = demos.demo("loss").unwrap_err();
+        assert!(err.contains("6.12/loss.json"), "{err}");
     }
 }

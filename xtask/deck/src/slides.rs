@@ -59,6 +59,8 @@ pub(crate) enum Kind {
         demo: String,
         connection: Option<String>,
     },
+    /// `{{#kernels}}` (None: the table of every demo) or `{{#kernels DEMO "TEXT"}}`.
+    Kernels(Option<(String, String)>),
     Diagram(String),
     Pause,
     Other,
@@ -77,6 +79,13 @@ pub trait Embed {
             "`{{{{#ladder {demo}}}}}`: this book has no captured wires"
         ))
     }
+    /// `{{#kernels}}` (the table of every demo against every kernel) or
+    /// `{{#kernels DEMO "TEXT"}}` (DEMO's line with TEXT, one row per kernel). The
+    /// book's demos say why they cannot; a test's fakes show nothing by default.
+    fn kernels(&mut self, line: Option<(&str, &str)>) -> Result<String, String> {
+        let _ = line;
+        Ok(String::new())
+    }
 }
 
 /// Parses `{{#ladder DEMO [CONNECTION]}}` (the whole of a trimmed paragraph).
@@ -88,6 +97,26 @@ pub fn parse_ladder_directive(text: &str) -> Option<Result<(String, Option<Strin
         _ => Err(
             "`{{#ladder DEMO [CONNECTION]}}` takes a demo name and at most one connection".into(),
         ),
+    })
+}
+
+/// Parses `{{#kernels}}` and `{{#kernels DEMO "TEXT"}}` (the whole of a paragraph).
+pub fn parse_kernels_directive(text: &str) -> Option<Result<Option<(String, String)>, String>> {
+    let inner = directive_inner(text, "kernels")?.trim();
+    if inner.is_empty() {
+        return Some(Ok(None));
+    }
+    let usage = "write `{{#kernels}}` or `{{#kernels DEMO \"TEXT\"}}`";
+    let (demo, rest) = inner.split_once(char::is_whitespace).unwrap_or((inner, ""));
+    let text = rest
+        .trim()
+        .strip_prefix('"')
+        .and_then(|r| r.strip_suffix('"'))
+        .filter(|t| !t.is_empty() && !t.contains('"'));
+    Some(match text {
+        _ if !is_demo_name(demo) => Err(format!("`{demo}` is not a demo name; {usage}")),
+        Some(text) => Ok(Some((demo.to_string(), text.to_string()))),
+        None => Err(format!("`{{{{#kernels {inner}}}}}`: {usage}")),
     })
 }
 
@@ -227,6 +256,8 @@ fn directive(paragraph: &str) -> Option<Result<Kind, String>> {
     }
     if let Some(ladder) = parse_ladder_directive(paragraph) {
         return Some(ladder.map(|(demo, connection)| Kind::Ladder { demo, connection }));
+    if let Some(kernels) = parse_kernels_directive(paragraph) {
+        return Some(kernels.map(Kind::Kernels));
     }
     parse_chart_directive(paragraph)
         .map(|chart| chart.map(|(demo, metrics)| Kind::Chart { demo, metrics }))
@@ -412,6 +443,7 @@ pub fn to_slides(src: &str, embed: &mut dyn Embed) -> Result<String, Vec<Problem
             Kind::Demo(_)
             | Kind::Chart { .. }
             | Kind::Ladder { .. }
+            | Kind::Kernels(_)
             | Kind::Diagram(_)
             | Kind::Other => {
                 if !in_slide {
@@ -421,6 +453,10 @@ pub fn to_slides(src: &str, embed: &mut dyn Embed) -> Result<String, Vec<Problem
                     Kind::Demo(name) => embed.demo(name),
                     Kind::Chart { demo, metrics } => embed.chart(demo, metrics),
                     Kind::Ladder { demo, connection } => embed.ladder(demo, connection.as_deref()),
+                    Kind::Kernels(line) => embed.kernels(
+                        line.as_ref()
+                            .map(|(demo, text)| (demo.as_str(), text.as_str())),
+                    ),
                     Kind::Diagram(ascii) => diagram::render(ascii),
                     Kind::Other
                     | Kind::SlideTitle
@@ -674,6 +710,29 @@ mod tests {
         assert_eq!(lines, vec![1, 3, 5, 7], "{err:?}");
         assert!(err[0].message.contains("at least one metric"), "{err:?}");
         assert_eq!(err[3].message, "no demo `nope`");
+    }
+
+    #[test]
+    fn kernels_directive_is_the_table_or_one_line_per_kernel() {
+        assert_eq!(parse_kernels_directive("{{#kernels}}"), Some(Ok(None)));
+        assert_eq!(
+            parse_kernels_directive("{{#kernels connect-timeout \"ETIMEDOUT would\"}}"),
+            Some(Ok(Some((
+                "connect-timeout".into(),
+                "ETIMEDOUT would".into()
+            ))))
+        );
+        for bad in [
+            "{{#kernels connect-timeout}}",
+            "{{#kernels connect-timeout \"\"}}",
+            "{{#kernels Bad \"x\"}}",
+        ] {
+            assert!(
+                matches!(parse_kernels_directive(bad), Some(Err(_))),
+                "{bad}"
+            );
+        }
+        assert_eq!(parse_kernels_directive("{{#kernelsx}}"), None);
     }
 
     #[test]
