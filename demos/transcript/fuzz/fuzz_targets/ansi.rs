@@ -2,7 +2,7 @@
 //! first, every printable character of every later line still renders, on either
 //! stream, however the output is cut into chunks; and each line is balanced HTML.
 //!
-//! Run from `xtask/deck` (needs `cargo install cargo-fuzz` and a nightly toolchain):
+//! Run from `demos/transcript` (needs `cargo install cargo-fuzz` and a nightly toolchain):
 //!
 //! ```sh
 //! cargo +nightly fuzz run ansi -- -max_len=4096 -timeout=5 -max_total_time=600
