@@ -533,9 +533,10 @@ impl Registry {
         if *phase != Phase::Waiting {
             return true;
         }
-        *phase = if room { Phase::Request } else { Phase::Waiting };
         if room {
+            *phase = Phase::Request;
             t.waiting_count -= 1;
+            t.waiting.retain(|w| *w != id);
             t.requests += 1;
         }
         room
@@ -574,9 +575,9 @@ impl Registry {
         Ok(())
     }
 
-    /// Whether the connection is (still) answering a request, not an event stream.
-    fn is_request(&self, id: u64) -> bool {
-        matches!(self.lock().phases.get(&id), Some((Phase::Request, _)))
+    /// Whether the connection holds an event stream.
+    fn is_stream(&self, id: u64) -> bool {
+        matches!(self.lock().phases.get(&id), Some((Phase::Stream(_), _)))
     }
 
     /// The connection is closed.
@@ -663,6 +664,16 @@ async fn connection(
     limits: Limits,
 ) {
     let kill = Arc::clone(&conn.kill);
+    let (registry, id) = (Arc::clone(&conn.registry), conn.id);
+    // Past its time a connection is dropped, unless it is an event stream (which ends
+    // itself, after its own time limit).
+    let expired = async move {
+        tokio::time::sleep(limits.request_life).await;
+        if registry.is_stream(id) {
+            std::future::pending::<()>().await;
+        }
+    };
+    tokio::pin!(expired);
     let service = hyper::service::service_fn(move |mut request: Request<hyper::body::Incoming>| {
         let mut app = app.clone();
         let conn = conn.clone();
@@ -674,15 +685,6 @@ async fn connection(
                 );
                 return Ok::<_, Infallible>(protect(busy).await);
             }
-            let life = Arc::clone(&conn.kill);
-            let registry = Arc::clone(&conn.registry);
-            let id = conn.id;
-            tokio::spawn(async move {
-                tokio::time::sleep(limits.request_life).await;
-                if registry.is_request(id) {
-                    life.notify_one();
-                }
-            });
             request.extensions_mut().insert(conn);
             tower_service::Service::call(&mut app, request).await
         }
@@ -697,11 +699,13 @@ async fn connection(
     tokio::select! {
         _ = conn.as_mut() => return,
         _ = kill.notified() => return,
+        _ = &mut expired => return,
         _ = stopped(&mut stop) => conn.as_mut().graceful_shutdown(),
     }
     tokio::select! {
         _ = conn => {}
         _ = kill.notified() => {}
+        _ = expired => {}
     }
 }
 
