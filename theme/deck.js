@@ -11,10 +11,28 @@
   // Hide the reading page until the player shows the slides (theme/head.hbs does the
   // same earlier, for books whose pages load this file at the end of <body>).
   const hidden = flags.has("slides") || flags.has("speaker");
+  // The slide view without its player would be the reading page, speaker notes and
+  // all, on the projector: it stays hidden, and says what is wrong instead.
+  const explain = (text) => {
+    if (!document.documentElement.classList.contains("deck-loading")) return;
+    let note = document.querySelector(".deck-unavailable");
+    if (!note) {
+      note = document.createElement("p");
+      note.className = "deck-unavailable";
+      // Visible inside the hidden body, whatever stylesheet did or did not load.
+      note.style.cssText =
+        "visibility:visible;position:fixed;inset:40% 10% auto;margin:0;z-index:2147483647;" +
+        "color:#fff;font:24px/1.4 sans-serif;text-align:center";
+      (document.body || document.documentElement).append(note);
+    }
+    note.textContent = text;
+  };
   if (hidden) {
     document.documentElement.classList.add("deck-loading");
-    // Never leave a blank page: whatever happens, show it after a while.
-    setTimeout(() => document.documentElement.classList.remove("deck-loading"), 4000);
+    // Never a blank page without a word: after a while, say it is still loading.
+    setTimeout(() => {
+      if (!document.querySelector(".deck-unavailable")) explain("The slide view is still loading its player…");
+    }, 4000);
   }
   if (flags.has("print")) {
     // mdbook's print.html opens the print dialog on load; ?print is the deck's own
@@ -66,11 +84,22 @@
     return player;
   });
   loaded
-    .then((player) => player.attach())
+    .then((player) => {
+      player.attach();
+      const note = document.querySelector(".deck-unavailable");
+      if (note) note.remove();
+    })
     .catch((err) => {
       // A stock `mdbook build` has no player: the captured output still shows.
       document.documentElement.dataset.player = "unavailable";
-      document.documentElement.classList.remove("deck-loading");
+      if (hidden) {
+        explain(
+          "The slide view cannot start: its player did not load (" + err +
+            "). Reload, or open this page without ?slides to read it.",
+        );
+      } else {
+        document.documentElement.classList.remove("deck-loading");
+      }
       console.info("deck: replay unavailable (build with `cargo xtask build`)", err);
     });
 

@@ -208,24 +208,65 @@ fn read_previous(path: &Path) -> Previous {
     }
 }
 
+/// The hidden temporary file a transcript is written to first: `.transcript-PID-…`.
+const TMP_PREFIX: &str = ".transcript-";
+
 /// Write to a hidden temporary file next to it, then rename: an interrupted capture
-/// never leaves half a transcript, and the temporary file is removed on any error.
+/// never leaves half a transcript, and the temporary file is removed on any error. One
+/// left by a capture that was killed (its process is gone) is removed here, the next
+/// time. The transcript keeps the mode of the file it replaces (0644 when new: others
+/// who share the checkout read it), not the temporary file's 0600.
 pub(crate) fn write_atomically(path: &Path, t: &Transcript) -> Result<()> {
+    use std::os::unix::fs::PermissionsExt;
     let dir = path.parent().context("a transcript path has a directory")?;
     std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    remove_stale_temporaries(dir, TMP_PREFIX);
     let mut json = serde_json::to_string_pretty(t).context("serialising the transcript")?;
     json.push('\n');
+    let mode = std::fs::metadata(path)
+        .map(|m| m.permissions().mode() & 0o7777)
+        .unwrap_or(0o644);
     let mut tmp = tempfile::Builder::new()
-        .prefix(".transcript-")
+        .prefix(&format!("{TMP_PREFIX}{}-", std::process::id()))
         .tempfile_in(dir)
         .with_context(|| format!("a temporary file in {}", dir.display()))?;
     std::io::Write::write_all(&mut tmp, json.as_bytes())
         .with_context(|| format!("writing {}", tmp.path().display()))?;
+    tmp.as_file()
+        .set_permissions(std::fs::Permissions::from_mode(mode))
+        .with_context(|| format!("setting the mode of {}", tmp.path().display()))?;
     tmp.persist(path)
         .with_context(|| format!("renaming to {}", path.display()))?;
     // Left by captures before temporary files were hidden and removed on error.
     let _ = std::fs::remove_file(path.with_extension("json.tmp"));
     Ok(())
+}
+
+/// Removes entries of `dir` named `PREFIX` + the pid of a process that is gone (a
+/// capture or server killed with SIGKILL could not clean up after itself).
+pub fn remove_stale_temporaries(dir: &Path, prefix: &str) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let Some(pid) = name
+            .strip_prefix(prefix)
+            .and_then(|rest| rest.split('-').next())
+            .and_then(|pid| pid.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        if pid == std::process::id() || Path::new(&format!("/proc/{pid}")).exists() {
+            continue;
+        }
+        let path = entry.path();
+        let _ = if path.is_dir() && !path.is_symlink() {
+            std::fs::remove_dir_all(&path)
+        } else {
+            std::fs::remove_file(&path)
+        };
+    }
 }
 
 /// A run as a transcript, stamped with this machine's kernel and the time now.
@@ -259,11 +300,21 @@ pub struct MetricsFile {
     dir: tempfile::TempDir,
 }
 
+/// The name of a metrics directory: `eykiw-metrics-PID-…`.
+const METRICS_PREFIX: &str = "eykiw-metrics-";
+
 impl MetricsFile {
     pub fn new() -> Result<MetricsFile> {
+        Self::new_in(&std::env::temp_dir())
+    }
+
+    /// In `parent`; directories there left by a process that was killed are removed
+    /// first (theirs is named after their pid).
+    fn new_in(parent: &Path) -> Result<MetricsFile> {
+        remove_stale_temporaries(parent, METRICS_PREFIX);
         let dir = tempfile::Builder::new()
-            .prefix("eykiw-metrics-")
-            .tempdir()
+            .prefix(&format!("{METRICS_PREFIX}{}-", std::process::id()))
+            .tempdir_in(parent)
             .context("creating a private directory for the demo's metrics")?;
         Ok(MetricsFile { dir })
     }
@@ -366,6 +417,72 @@ mod tests {
             ["demo-x.json"],
             "no temporary file left"
         );
+    }
+
+    /// A process id that is certainly gone: a child that has exited and been reaped.
+    fn dead_pid() -> u32 {
+        let mut child = std::process::Command::new("true").spawn().unwrap();
+        let pid = child.id();
+        child.wait().unwrap();
+        pid
+    }
+
+    #[test]
+    fn defect_9_a_killed_captures_temporary_file_and_metrics_dir_are_removed_next_time() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = deck::transcript_path(dir.path(), "demo-x");
+        let transcripts = path.parent().unwrap();
+        std::fs::create_dir_all(transcripts).unwrap();
+        let dead = dead_pid();
+        // What a capture killed while writing leaves, and one still being written by a
+        // live process (ours, here), which must stay.
+        let stale = transcripts.join(format!(".transcript-{dead}-AbC123"));
+        std::fs::write(&stale, "half a transcript").unwrap();
+        let live = transcripts.join(format!(".transcript-{}-XyZ789", std::process::id()));
+        std::fs::write(&live, "being written").unwrap();
+        store_in(dir.path(), &run(Status::Passed, &[1])).unwrap();
+        assert!(
+            !stale.exists(),
+            "the killed capture's temporary file stayed"
+        );
+        assert!(live.exists(), "a live writer's temporary file was removed");
+        // Metrics directories: a killed run's is removed when the next one is made.
+        let tmp = tempfile::tempdir().unwrap();
+        let stale = tmp.path().join(format!("{METRICS_PREFIX}{dead}-q1w2e3"));
+        std::fs::create_dir_all(&stale).unwrap();
+        std::fs::write(stale.join("metrics.jsonl"), "{}").unwrap();
+        let m = MetricsFile::new_in(tmp.path()).unwrap();
+        assert!(!stale.exists(), "the killed run's metrics directory stayed");
+        let own = m.dir.path().to_path_buf();
+        assert!(own.exists());
+        drop(m);
+        assert!(!own.exists(), "a run's metrics directory outlived it");
+        // The real MetricsFile names its directory so that this works.
+        let m = MetricsFile::new().unwrap();
+        let name = m
+            .dir
+            .path()
+            .file_name()
+            .unwrap()
+            .to_string_lossy()
+            .into_owned();
+        assert!(
+            name.starts_with(&format!("{METRICS_PREFIX}{}-", std::process::id())),
+            "{name}"
+        );
+    }
+
+    #[test]
+    fn defect_10_transcripts_keep_the_mode_they_replace_and_are_0644_when_new() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let path = deck::transcript_path(dir.path(), "demo-x");
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o7777;
+        store_in(dir.path(), &run(Status::Passed, &[1])).unwrap();
+        assert_eq!(mode(&path), 0o644, "a new transcript");
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o664)).unwrap();
+        store_in(dir.path(), &run(Status::Passed, &[2])).unwrap();
+        assert_eq!(mode(&path), 0o664, "a replaced transcript keeps its mode");
     }
 
     #[test]

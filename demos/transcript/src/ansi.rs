@@ -159,6 +159,9 @@ enum Escape {
     Start,
     /// Inside `ESC [`, collecting parameter bytes.
     Csi(String),
+    /// Inside a CSI sequence whose parameters grew past [`MAX_CSI`]: the rest of it,
+    /// up to its final byte, is dropped with it.
+    CsiTooLong,
     /// Inside `ESC ]` (OSC), until BEL or ESC \; the start of the payload is kept to
     /// recognise [`FOCUS_MARK`].
     Osc { payload: String, saw_esc: bool },
@@ -173,8 +176,26 @@ pub struct Renderer {
     focus_mark: bool,
 }
 
-/// Longest parameter string we collect; anything longer is garbage and is dropped.
+/// Longest parameter string we collect; a longer sequence is garbage and is dropped
+/// whole, up to its final byte.
 const MAX_CSI: usize = 64;
+
+/// Whether `c` may continue a CSI sequence: parameter and intermediate bytes
+/// (0x20..=0x3f). Anything else ends it (a final byte) or breaks it off.
+fn is_csi_param(c: char) -> bool {
+    ('\x20'..='\x3f').contains(&c)
+}
+
+/// One SGR parameter as a number, saturating (a colour index of 999999 is clamped to
+/// the palette's end later, not wrapped or read as 0); empty or malformed is 0.
+fn sgr_number(p: &str) -> u16 {
+    if p.is_empty() || !p.bytes().all(|b| b.is_ascii_digit()) {
+        return 0;
+    }
+    p.bytes().fold(0u32, |n, b| {
+        (n * 10 + u32::from(b - b'0')).min(u32::from(u16::MAX))
+    }) as u16
+}
 
 impl Renderer {
     pub fn new() -> Renderer {
@@ -187,6 +208,10 @@ impl Renderer {
     }
 
     /// Renders one chunk. The result is balanced HTML: every span it opens, it closes.
+    ///
+    /// A newline ends any escape sequence left open (an unterminated OSC or CSI hides
+    /// at most the rest of its own line), and so does [`Renderer::end_line`] for
+    /// callers that split lines themselves.
     pub fn push(&mut self, text: &str) -> String {
         let mut out = String::with_capacity(text.len() + 16);
         let mut open = false;
@@ -196,7 +221,13 @@ impl Renderer {
                 *open = true;
             }
         };
-        for c in text.chars() {
+        let mut chars = text.chars();
+        // A character that broke a sequence off, to be read again as what it is.
+        let mut again: Option<char> = None;
+        while let Some(c) = again.take().or_else(|| chars.next()) {
+            if c == '\n' {
+                self.end_line();
+            }
             match &mut self.escape {
                 Escape::None => match c {
                     '\x1b' => self.escape = Escape::Start,
@@ -224,20 +255,37 @@ impl Renderer {
                             payload: String::new(),
                             saw_esc: false,
                         },
-                        _ => Escape::None, // a two-byte escape: drop it
+                        '\x1b' => Escape::Start,
+                        // A two-byte escape (`ESC 7`): dropped. Anything else after ESC
+                        // is not an escape at all: it is text.
+                        c if ('\x20'..='\x7e').contains(&c) => Escape::None,
+                        c => {
+                            again = Some(c);
+                            Escape::None
+                        }
+                    }
+                }
+                Escape::CsiTooLong => {
+                    // Dropped up to its final byte; a character no CSI holds ends it
+                    // too, and is text.
+                    if c == '\x1b' {
+                        self.escape = Escape::Start;
+                    } else if !is_csi_param(c) && !c.is_control() {
+                        self.escape = Escape::None;
+                        if !is_csi_final(c) {
+                            again = Some(c);
+                        }
                     }
                 }
                 Escape::Csi(params) => {
-                    if ('\x40'..='\x7e').contains(&c) {
+                    if is_csi_final(c) {
                         let params = std::mem::take(params);
                         self.escape = Escape::None;
                         if c == 'm' {
-                            let parsed: Vec<u16> =
-                                params.split(';').map(|p| p.parse().unwrap_or(0)).collect();
-                            let parsed = if params.is_empty() {
+                            let parsed: Vec<u16> = if params.is_empty() {
                                 Vec::new()
                             } else {
-                                parsed
+                                params.split(';').map(sgr_number).collect()
                             };
                             let before = self.style.clone();
                             self.style.apply(&parsed);
@@ -246,19 +294,34 @@ impl Renderer {
                                 open = false;
                             }
                         }
+                    } else if c == '\x1b' {
+                        // A new escape breaks this one off.
+                        self.escape = Escape::Start;
+                    } else if c.is_control() {
+                        // Controls inside a CSI are not part of it; nothing to show.
+                    } else if !is_csi_param(c) {
+                        // No CSI holds this character (a letter outside ASCII): the
+                        // sequence was broken off, and the character is text.
+                        self.escape = Escape::None;
+                        again = Some(c);
                     } else if params.len() < MAX_CSI {
                         params.push(c);
                     } else {
-                        self.escape = Escape::None;
+                        self.escape = Escape::CsiTooLong;
                     }
                 }
                 Escape::Osc { payload, saw_esc } => {
                     if c == '\x07' || (*saw_esc && c == '\\') {
                         self.focus_mark |= payload == FOCUS_PAYLOAD;
                         self.escape = Escape::None;
+                    } else if *saw_esc {
+                        // ESC and not `\`: the OSC was never terminated, and the ESC
+                        // starts the next sequence.
+                        self.escape = Escape::Start;
+                        again = Some(c);
                     } else {
                         *saw_esc = c == '\x1b';
-                        if payload.len() <= FOCUS_PAYLOAD.len() {
+                        if !*saw_esc && payload.len() <= FOCUS_PAYLOAD.len() {
                             payload.push(c);
                         }
                     }
@@ -270,6 +333,18 @@ impl Renderer {
         }
         out
     }
+
+    /// The end of a line: an escape sequence still open there is dropped, so that it
+    /// cannot swallow the next line (a stray `ESC ]` would otherwise hide every later
+    /// line of its stream, the verdict included). The style carries over.
+    pub fn end_line(&mut self) {
+        self.escape = Escape::None;
+    }
+}
+
+/// A CSI sequence's final byte.
+fn is_csi_final(c: char) -> bool {
+    ('\x40'..='\x7e').contains(&c)
 }
 
 /// Renders a whole text at once.
@@ -346,6 +421,52 @@ mod tests {
         assert!(!r.take_focus_mark(), "other OSC payloads are not the mark");
         assert_eq!(r.push(&format!("{FOCUS_MARK}c")), "c");
         assert!(r.take_focus_mark());
+    }
+
+    #[test]
+    fn defect_7_an_unterminated_sequence_ends_at_the_line_end() {
+        assert_eq!(to_html("a\x1b]0;title\nFAIL: x\n"), "a\nFAIL: x\n");
+        assert_eq!(to_html("a\x1b[12;\nb"), "a\nb");
+        assert_eq!(to_html("a\x1b\nb"), "a\nb");
+        // Broken off by the next escape, which still works.
+        assert_eq!(
+            to_html("\x1b]0;t\x1b[31mred"),
+            "<span class=\"ansi-fg-1\">red</span>"
+        );
+        // Fed in pieces, with the line's end told separately (as the screen does).
+        let mut r = Renderer::new();
+        assert_eq!(r.push("x \x1b]8;;http://a"), "x ");
+        r.end_line();
+        assert_eq!(r.push("FAIL: y"), "FAIL: y");
+    }
+
+    #[test]
+    fn defect_8_overlong_csi_is_dropped_whole_and_colours_are_clamped() {
+        let long = format!("\x1b[{}m", "1;".repeat(20_000));
+        assert_eq!(to_html(&format!("a{long}b")), "ab");
+        // Cut anywhere, still nothing of it shows.
+        let mut r = Renderer::new();
+        let mut html = r.push("a");
+        for piece in long.as_bytes().chunks(7) {
+            html.push_str(&r.push(std::str::from_utf8(piece).unwrap()));
+        }
+        html.push_str(&r.push("b"));
+        assert_eq!(html, "ab");
+        // An over-long sequence with a final byte other than m is dropped too.
+        assert_eq!(to_html(&format!("a\x1b[{}Hb", "9".repeat(500))), "ab");
+        // Colours out of range are clamped to the palette's end, not read as black.
+        assert_eq!(
+            to_html("\x1b[38;5;999999mx"),
+            "<span style=\"color:#eeeeee;\">x</span>"
+        );
+        assert_eq!(
+            to_html("\x1b[38;2;999;70000;-1mx"),
+            "<span style=\"color:#ffff00;\">x</span>"
+        );
+        assert_eq!(
+            to_html("\x1b[48;5;256mx"),
+            "<span style=\"background-color:#eeeeee;\">x</span>"
+        );
     }
 
     #[test]

@@ -129,6 +129,10 @@ impl Screen {
                 Stream::Stderr => &mut self.stderr,
             };
             let html = renderer.push(body);
+            if newline {
+                // An escape sequence left open ends with its line.
+                renderer.end_line();
+            }
             self.marked |= renderer.take_focus_mark();
             match stream {
                 Stream::Stdout => self.html.push_str(&html),
@@ -352,6 +356,42 @@ mod tests {
         let plain = run(&[(Stream::Stdout, "a &\n\x1b[1mb\x1b[0m")]);
         assert_eq!(lines_on_stage(&plain), vec!["a &", "b"]);
         assert_eq!(lines(&plain).0[1].text(), "b");
+    }
+
+    #[test]
+    fn defect_7_a_stray_osc_or_csi_never_hides_the_lines_after_it() {
+        for bad in [
+            "\x1b]",
+            "\x1b]8;;http://x",
+            "\x1b[",
+            "\x1b[12;",
+            "\x1b",
+            "\x1b]0;t\x1b",
+        ] {
+            // In one chunk, and cut at every place into two.
+            let text = format!("step {bad}rest\n\x1b[1;31mFAIL\x1b[0m: the claim\nlast line\n");
+            for cut in (0..=text.len()).filter(|&i| text.is_char_boundary(i)) {
+                let t = run(&[
+                    (Stream::Stdout, &text[..cut]),
+                    (Stream::Stdout, &text[cut..]),
+                ]);
+                let (lines, pick) = lines(&t);
+                let texts: Vec<String> = lines.iter().map(Line::text).collect();
+                assert_eq!(texts.len(), 3, "{bad:?} cut at {cut}: {texts:?}");
+                assert_eq!(texts[1], "FAIL: the claim", "{bad:?} cut at {cut}");
+                assert_eq!(texts[2], "last line", "{bad:?} cut at {cut}");
+                assert_eq!(pick, Pick::Checks);
+                assert!(lines[1].focus, "the verdict is a focus line: {bad:?}");
+            }
+        }
+        // On stderr too, and the other stream is not touched.
+        let t = run(&[
+            (Stream::Stderr, "oops \x1b]99;\n"),
+            (Stream::Stdout, "PASS: yes\n"),
+            (Stream::Stderr, "after\n"),
+        ]);
+        let texts: Vec<String> = lines(&t).0.iter().map(Line::text).collect();
+        assert_eq!(texts, ["oops ", "PASS: yes", "after"]);
     }
 
     #[test]

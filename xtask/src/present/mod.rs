@@ -2,6 +2,7 @@
 //! tell open pages to reload (they come back on the same slide).
 
 mod live;
+mod peer;
 mod server;
 #[cfg(test)]
 mod tests;

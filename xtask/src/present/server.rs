@@ -7,10 +7,18 @@
 //! response says it may not be framed by another page (a hidden Run live button under
 //! a hostile page's click) nor sniffed as another type.
 //!
-//! [`serve`] is the accept loop: a header-read timeout and a connection limit (half-open
-//! connections cannot use up the descriptors), and a stop that ends every stream.
+//! Run live and Save as captured are the presenter's alone: on this machine, the peer's
+//! socket must belong to the user the server runs as (another local user's browser or
+//! curl is refused), see [`peer`].
+//!
+//! [`serve`] is the accept loop: one request per connection, and separate limits for
+//! the three kinds of connection, so that none starves the others ([`Limits`]): those
+//! still sending their headers (the one waiting longest is dropped for a newcomer),
+//! requests being answered, and event streams (a few per peer, a new one replacing the
+//! peer's oldest; a heartbeat drops a peer that stopped reading, and each stream has a
+//! time limit). A stop ends every stream.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -21,16 +29,17 @@ use axum::Router;
 use axum::extract::{DefaultBodyLimit, Request, State as Extract};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::middleware::{self, Next};
-use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::sse::{Event, Sse};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use tokio::sync::{Semaphore, broadcast, watch};
+use tokio::sync::{Notify, broadcast, watch};
 use tokio_stream::StreamExt;
+use tokio_stream::wrappers::errors::BroadcastStreamRecvError;
 use tokio_stream::wrappers::{BroadcastStream, ReceiverStream};
 use tower_http::services::ServeDir;
 
-use super::Notice;
 use super::live::{self, Runs};
+use super::{Notice, peer};
 
 #[derive(Clone)]
 pub struct State {
@@ -44,6 +53,10 @@ pub(super) struct Inner {
     pub runs: Arc<Runs>,
     /// Becomes true when the server stops: event streams end then.
     pub stop: watch::Receiver<bool>,
+    /// The user whose requests may run and save demos: the one the server runs as.
+    pub presenter: u32,
+    /// Whether the server listens on loopback, where every peer is on this machine.
+    pub loopback: bool,
 }
 
 impl State {
@@ -59,22 +72,43 @@ impl State {
                 hosts: host_names(addr),
                 runs,
                 stop,
+                presenter: nix::unistd::geteuid().as_raw(),
+                loopback: addr.ip().is_loopback(),
+            }),
+        }
+    }
+
+    /// The same server for another presenter (tests: a request from "another user").
+    #[cfg(test)]
+    pub fn with_presenter(self, uid: u32) -> State {
+        let inner = Arc::try_unwrap(self.inner).unwrap_or_else(|_| panic!("state shared"));
+        State {
+            inner: Arc::new(Inner {
+                presenter: uid,
+                ..inner
             }),
         }
     }
 }
 
 /// The names a browser may use for this server. `localhost` counts only when we
-/// listen on loopback, where it can only mean us.
+/// listen on loopback, where it can only mean us. On port 80 browsers leave the port
+/// out of Host, so the bare name counts too.
 fn host_names(addr: SocketAddr) -> HashSet<String> {
     let port = addr.port();
-    let mut hosts = HashSet::new();
-    match addr {
-        SocketAddr::V4(a) => hosts.insert(format!("{}:{port}", a.ip())),
-        SocketAddr::V6(a) => hosts.insert(format!("[{}]:{port}", a.ip())),
-    };
+    let mut names = vec![match addr {
+        SocketAddr::V4(a) => a.ip().to_string(),
+        SocketAddr::V6(a) => format!("[{}]", a.ip()),
+    }];
     if addr.ip().is_loopback() {
-        hosts.insert(format!("localhost:{port}"));
+        names.push("localhost".into());
+    }
+    let mut hosts = HashSet::new();
+    for name in names {
+        hosts.insert(format!("{name}:{port}"));
+        if port == 80 {
+            hosts.insert(name);
+        }
     }
     hosts
 }
@@ -133,18 +167,32 @@ async fn protect(mut response: Response) -> Response {
 }
 
 /// Static files only from inside `book/`: a symlink in it that points out is a 404,
-/// whatever the file service would do with it.
+/// whatever the file service would do with it. Only the API routes are exempt (they
+/// are no files); any other path under `/__deck/` is a file like the rest.
 async fn inside_book(
     Extract(book): Extract<Arc<PathBuf>>,
     request: Request,
     next: Next,
 ) -> Response {
-    if !request.uri().path().starts_with("/__deck/")
-        && !resolves_inside(&book, request.uri().path())
-    {
+    if !is_api(request.uri().path()) && !resolves_inside(&book, request.uri().path()) {
         return reject(StatusCode::NOT_FOUND, "not found");
     }
     next.run(request).await
+}
+
+/// Whether `path` is one of the server's own routes (`/__deck/status`, `/__deck/events`,
+/// `/__deck/run/NAME`, `/__deck/save/NAME`), which the router answers before any file.
+fn is_api(path: &str) -> bool {
+    use transcript::live::{EVENTS_PATH, RUN_PATH, SAVE_PATH, STATUS_PATH};
+    let Some(path) = path.strip_prefix('/') else {
+        return false;
+    };
+    path == EVENTS_PATH
+        || path == STATUS_PATH
+        || [RUN_PATH, SAVE_PATH].iter().any(|route| {
+            path.strip_prefix(route)
+                .is_some_and(|name| !name.is_empty() && !name.contains('/'))
+        })
 }
 
 /// Whether the file a request path names (if it exists) really lies under `book`.
@@ -210,6 +258,12 @@ async fn guard(Extract(state): Extract<State>, request: Request, next: Next) -> 
             "cross-origin requests may not run demos",
         );
     }
+    if is_action && !from_presenter(&state, request.extensions().get::<Connection>()) {
+        return reject(
+            StatusCode::FORBIDDEN,
+            "only the user who started `cargo xtask present` may run or save demos",
+        );
+    }
     if headers.contains_key(header::TRANSFER_ENCODING) {
         // Our requests have no body; a chunked one could be of any size.
         return reject(
@@ -241,6 +295,20 @@ async fn guard(Extract(state): Extract<State>, request: Request, next: Next) -> 
     next.run(request).await
 }
 
+/// Whether a request comes from the presenter: its peer's socket, looked up in the
+/// kernel's table, belongs to the server's own user. A peer not in the table is on
+/// another machine, which only a server told to `--listen` off loopback can see (it
+/// warns that anyone who reaches it can run demos); on loopback it is refused.
+fn from_presenter(state: &State, conn: Option<&Connection>) -> bool {
+    let Some(conn) = conn else {
+        return false;
+    };
+    match peer::uid(conn.peer, conn.local) {
+        Some(uid) => uid == state.inner.presenter,
+        None => !state.inner.loopback,
+    }
+}
+
 /// The value of a header that may appear at most once: `Err(name)` if it appears more
 /// than once or is not readable text (refused, never taken as absent).
 fn single<'a>(headers: &'a HeaderMap, name: &'static str) -> Result<Option<&'a str>, &'static str> {
@@ -268,33 +336,64 @@ fn same_origin(origin: Option<&str>, site: Option<&str>, host: &str) -> bool {
 }
 
 /// Server-sent events: `reload` after each rebuild, `build-failed` with the error.
-async fn events(
-    Extract(state): Extract<State>,
-) -> Sse<impl tokio_stream::Stream<Item = Result<Event, Infallible>>> {
-    let mut notices = BroadcastStream::new(state.inner.notices.subscribe()).filter_map(|n| {
-        let event = match n.ok()? {
-            Notice::Reload(g) => Event::default().event("reload").data(g.to_string()),
-            Notice::BuildFailed(msg) => Event::default().event("build-failed").data(msg),
-        };
-        Some(Ok(event))
-    });
-    // The stream ends when the server stops: an open page must not hold the server up.
-    let (tx, rx) = tokio::sync::mpsc::channel(4);
+///
+/// A stream counts against the event-stream limits ([`Limits::streams`]), sends a
+/// heartbeat (an SSE comment) every [`Limits::heartbeat`]: a peer that has not taken
+/// one by the next loses its connection (a dead or stalled page frees its place), and
+/// ends after [`Limits::stream_life`] (the page's `EventSource` reconnects by itself).
+async fn events(Extract(state): Extract<State>, request: Request) -> Response {
+    let Some(conn) = request.extensions().get::<Connection>().cloned() else {
+        return reject(StatusCode::INTERNAL_SERVER_ERROR, "no connection");
+    };
+    let key = match peer::uid(conn.peer, conn.local) {
+        Some(uid) => format!("uid {uid}"),
+        None => format!("address {}", conn.peer.ip()),
+    };
+    if let Err(why) = conn.registry.stream(conn.id, key) {
+        return reject(StatusCode::SERVICE_UNAVAILABLE, why);
+    }
+    let limits = conn.registry.limits;
+    let mut notices = BroadcastStream::new(state.inner.notices.subscribe());
+    let (tx, rx) = tokio::sync::mpsc::channel::<Result<Event, Infallible>>(4);
     let mut stop = state.inner.stop.clone();
     tokio::spawn(async move {
+        let end = tokio::time::Instant::now() + limits.stream_life;
+        let mut beat = tokio::time::interval(limits.heartbeat);
+        beat.tick().await;
+        let first = Event::default()
+            .retry(Duration::from_secs(1))
+            .comment("deck");
+        let mut next = Some(first);
         loop {
-            tokio::select! {
-                _ = stopped(&mut stop) => return,
-                n = notices.next() => {
-                    let Some(n) = n else { return };
-                    if tx.send(n).await.is_err() {
+            if let Some(event) = next.take() {
+                // The peer must take each event within a heartbeat, or it is gone.
+                match tokio::time::timeout(limits.heartbeat, tx.send(Ok(event))).await {
+                    Ok(Ok(())) => {}
+                    Ok(Err(_)) => return, // the connection ended
+                    Err(_) => {
+                        conn.kill.notify_one();
                         return;
                     }
                 }
             }
+            next = tokio::select! {
+                _ = stopped(&mut stop) => return,
+                _ = tokio::time::sleep_until(end) => return,
+                _ = beat.tick() => Some(Event::default().comment("")),
+                n = notices.next() => match n {
+                    None => return,
+                    Some(Err(BroadcastStreamRecvError::Lagged(_))) => None,
+                    Some(Ok(Notice::Reload(g))) => {
+                        Some(Event::default().event("reload").data(g.to_string()))
+                    }
+                    Some(Ok(Notice::BuildFailed(msg))) => {
+                        Some(Event::default().event("build-failed").data(msg))
+                    }
+                },
+            };
         }
     });
-    Sse::new(ReceiverStream::new(rx)).keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
+    Sse::new(ReceiverStream::new(rx)).into_response()
 }
 
 /// Tells the page it is served by `present`, and which demos it may run live.
@@ -306,13 +405,31 @@ async fn status(Extract(state): Extract<State>) -> axum::Json<transcript::live::
     })
 }
 
-/// How the accept loop protects itself.
+/// How the accept loop protects itself: each kind of connection has its own limit, so
+/// that no kind can take the places of another.
 #[derive(Debug, Clone, Copy)]
 pub struct Limits {
-    /// A client must send a request's headers within this (idle keep-alive included).
+    /// A client must send a request's headers within this.
     pub header_read: Duration,
-    /// Open connections at most; more are answered 503 and closed at once.
-    pub connections: usize,
+    /// Connections still sending their headers, at most; for one more, the one that has
+    /// waited longest is dropped (a slow or stalled client loses to a new one, whose
+    /// headers come at once).
+    pub waiting: usize,
+    /// Requests being answered at once (event streams apart); more are answered 503.
+    pub requests: usize,
+    /// A request other than an event stream is dropped after this (a peer that does
+    /// not read its answer). Longer than a live run's time limit.
+    pub request_life: Duration,
+    /// Event streams in all; more are answered 503.
+    pub streams: usize,
+    /// Event streams of one peer (one user on this machine, or one address); a new one
+    /// replaces the peer's oldest (a reloading page leaves its old stream behind).
+    pub streams_per_peer: usize,
+    /// How often an event stream sends a heartbeat; a peer that has not taken one by
+    /// the next loses its connection.
+    pub heartbeat: Duration,
+    /// An event stream ends after this; the page reconnects.
+    pub stream_life: Duration,
     /// After a stop, how long open connections get to finish before they are dropped.
     pub grace: Duration,
 }
@@ -321,14 +438,167 @@ impl Default for Limits {
     fn default() -> Limits {
         Limits {
             header_read: Duration::from_secs(5),
-            connections: 256,
+            waiting: 128,
+            requests: 256,
+            request_life: live::LIMIT + Duration::from_secs(40),
+            streams: 32,
+            streams_per_peer: 4,
+            heartbeat: Duration::from_secs(10),
+            stream_life: Duration::from_secs(600),
             grace: Duration::from_millis(1500),
         }
     }
 }
 
-const TOO_MANY: &[u8] = b"HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\n\
-    Content-Type: text/plain\r\nContent-Length: 21\r\n\r\ntoo many connections\n";
+/// What a connection is doing, for the limits.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Phase {
+    /// Accepted; its request's headers have not all come.
+    Waiting,
+    /// Its request is being answered.
+    Request,
+    /// It holds an event stream, counted for this peer.
+    Stream(String),
+}
+
+/// Every open connection's phase, and how to drop it.
+pub(super) struct Registry {
+    limits: Limits,
+    table: std::sync::Mutex<Table>,
+}
+
+#[derive(Default)]
+struct Table {
+    next: u64,
+    phases: HashMap<u64, (Phase, Arc<Notify>)>,
+    /// Waiting connections, oldest first (ids of connections no longer waiting are
+    /// skipped when met).
+    waiting: VecDeque<u64>,
+    waiting_count: usize,
+    requests: usize,
+    /// Event streams, oldest first.
+    streams: VecDeque<u64>,
+}
+
+/// A connection, as the handlers see it (a request extension).
+#[derive(Clone)]
+pub(super) struct Connection {
+    id: u64,
+    pub peer: SocketAddr,
+    pub local: SocketAddr,
+    kill: Arc<Notify>,
+    registry: Arc<Registry>,
+}
+
+impl Registry {
+    fn new(limits: Limits) -> Registry {
+        Registry {
+            limits,
+            table: std::sync::Mutex::new(Table::default()),
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Table> {
+        self.table.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// A new connection, waiting for its headers; drops the longest-waiting one when
+    /// there are too many.
+    fn admit(&self, kill: Arc<Notify>) -> u64 {
+        let mut t = self.lock();
+        while t.waiting_count >= self.limits.waiting {
+            let Some(oldest) = t.waiting.pop_front() else {
+                break;
+            };
+            if let Some((Phase::Waiting, kill)) = t.phases.remove(&oldest) {
+                t.waiting_count -= 1;
+                kill.notify_one();
+            }
+        }
+        let id = t.next;
+        t.next += 1;
+        t.phases.insert(id, (Phase::Waiting, kill));
+        t.waiting.push_back(id);
+        t.waiting_count += 1;
+        id
+    }
+
+    /// The connection's headers have come: it is a request now, if there is room.
+    fn request(&self, id: u64) -> bool {
+        let mut t = self.lock();
+        let room = t.requests < self.limits.requests;
+        let Some((phase, _)) = t.phases.get_mut(&id) else {
+            return false; // already dropped
+        };
+        if *phase != Phase::Waiting {
+            return true;
+        }
+        if room {
+            *phase = Phase::Request;
+            t.waiting_count -= 1;
+            t.waiting.retain(|w| *w != id);
+            t.requests += 1;
+        }
+        room
+    }
+
+    /// The request becomes an event stream of `peer`.
+    fn stream(&self, id: u64, peer: String) -> Result<(), String> {
+        let mut t = self.lock();
+        let mine: Vec<u64> = t
+            .streams
+            .iter()
+            .copied()
+            .filter(|s| matches!(t.phases.get(s), Some((Phase::Stream(p), _)) if *p == peer))
+            .collect();
+        if mine.len() >= self.limits.streams_per_peer {
+            // The peer's oldest stream makes room (a page reloaded, or left open).
+            for old in &mine[..=mine.len() - self.limits.streams_per_peer] {
+                if let Some((_, kill)) = t.phases.get(old) {
+                    kill.notify_one();
+                }
+                t.forget(*old);
+            }
+        } else if t.streams.len() >= self.limits.streams {
+            return Err(format!(
+                "{} event streams are open already; close a tab",
+                self.limits.streams
+            ));
+        }
+        if let Some((phase, _)) = t.phases.get_mut(&id)
+            && *phase == Phase::Request
+        {
+            *phase = Phase::Stream(peer);
+            t.requests -= 1;
+            t.streams.push_back(id);
+        }
+        Ok(())
+    }
+
+    /// Whether the connection holds an event stream.
+    fn is_stream(&self, id: u64) -> bool {
+        matches!(self.lock().phases.get(&id), Some((Phase::Stream(_), _)))
+    }
+
+    /// The connection is closed.
+    fn gone(&self, id: u64) {
+        self.lock().forget(id);
+    }
+}
+
+impl Table {
+    fn forget(&mut self, id: u64) {
+        match self.phases.remove(&id) {
+            Some((Phase::Waiting, _)) => {
+                self.waiting_count -= 1;
+                self.waiting.retain(|w| *w != id);
+            }
+            Some((Phase::Request, _)) => self.requests -= 1,
+            Some((Phase::Stream(_), _)) => self.streams.retain(|s| *s != id),
+            None => {}
+        }
+    }
+}
 
 /// Serves `app` until `stop` becomes true, then gives open connections `grace` to end
 /// (event streams end by themselves on the stop) and returns.
@@ -338,49 +608,40 @@ pub async fn serve(
     mut stop: watch::Receiver<bool>,
     limits: Limits,
 ) {
-    let slots = Arc::new(Semaphore::new(limits.connections));
-    let refusals = Arc::new(Semaphore::new(64));
+    let registry = Arc::new(Registry::new(limits));
     let mut connections = tokio::task::JoinSet::new();
     loop {
         let accepted = tokio::select! {
             _ = stopped(&mut stop) => break,
             accepted = listener.accept() => accepted,
         };
-        let Ok((stream, _)) = accepted else {
+        let Ok((stream, peer)) = accepted else {
             // Out of descriptors (EMFILE) or a reset: let connections close, go on.
             tokio::time::sleep(Duration::from_millis(20)).await;
             continue;
         };
-        let Ok(slot) = Arc::clone(&slots).try_acquire_owned() else {
-            // Said briefly, on a short leash of its own; past that, just closed.
-            if let Ok(refusal) = Arc::clone(&refusals).try_acquire_owned() {
-                tokio::spawn(refuse(stream, refusal));
-            }
+        let Ok(local) = stream.local_addr() else {
             continue;
+        };
+        let kill = Arc::new(Notify::new());
+        let conn = Connection {
+            id: registry.admit(Arc::clone(&kill)),
+            peer,
+            local,
+            kill,
+            registry: Arc::clone(&registry),
         };
         let (app, stop) = (app.clone(), stop.clone());
         connections.spawn(async move {
-            let _slot = slot;
-            connection(stream, app, stop, limits).await;
+            let (registry, id) = (Arc::clone(&conn.registry), conn.id);
+            connection(stream, app, conn, stop, limits).await;
+            registry.gone(id);
         });
         while connections.try_join_next().is_some() {}
     }
     let all_done = async { while connections.join_next().await.is_some() {} };
     let _ = tokio::time::timeout(limits.grace, all_done).await;
     connections.abort_all();
-}
-
-/// Answers 503 and closes; the request is read first (for at most 100 ms), since
-/// closing a socket with unread data resets it and the client would see no answer.
-async fn refuse(mut stream: tokio::net::TcpStream, _refusal: tokio::sync::OwnedSemaphorePermit) {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let mut buf = [0u8; 4096];
-    let _ = tokio::time::timeout(Duration::from_millis(100), async {
-        let _ = stream.write_all(TOO_MANY).await;
-        let _ = stream.shutdown().await;
-        while matches!(stream.read(&mut buf).await, Ok(n) if n > 0) {}
-    })
-    .await;
 }
 
 /// Resolves once the server is told to stop (or whoever could tell it is gone).
@@ -392,30 +653,103 @@ async fn stopped(stop: &mut watch::Receiver<bool>) {
     }
 }
 
-/// One HTTP/1.1 connection, ended gracefully when the server stops.
+/// One HTTP/1.1 connection for one request, ended gracefully when the server stops,
+/// at once when the registry drops it, and after [`Limits::request_life`] unless it
+/// became an event stream (which ends itself).
 async fn connection(
     stream: tokio::net::TcpStream,
     app: Router,
+    conn: Connection,
     mut stop: watch::Receiver<bool>,
     limits: Limits,
 ) {
-    let service = hyper_util::service::TowerToHyperService::new(app);
+    let kill = Arc::clone(&conn.kill);
+    let (registry, id) = (Arc::clone(&conn.registry), conn.id);
+    // Past its time a connection is dropped, unless it is an event stream (which ends
+    // itself, after its own time limit).
+    let expired = async move {
+        tokio::time::sleep(limits.request_life).await;
+        if registry.is_stream(id) {
+            std::future::pending::<()>().await;
+        }
+    };
+    tokio::pin!(expired);
+    let service = hyper::service::service_fn(move |mut request: Request<hyper::body::Incoming>| {
+        let mut app = app.clone();
+        let conn = conn.clone();
+        async move {
+            if !conn.registry.request(conn.id) {
+                let busy = reject(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "too many requests at once; try again",
+                );
+                return Ok::<_, Infallible>(protect(busy).await);
+            }
+            request.extensions_mut().insert(conn);
+            tower_service::Service::call(&mut app, request).await
+        }
+    });
     let mut builder = hyper::server::conn::http1::Builder::new();
     builder
         .timer(hyper_util::rt::TokioTimer::new())
-        .header_read_timeout(limits.header_read);
+        .header_read_timeout(limits.header_read)
+        .keep_alive(false);
     let conn = builder.serve_connection(hyper_util::rt::TokioIo::new(stream), service);
     tokio::pin!(conn);
     tokio::select! {
         _ = conn.as_mut() => return,
+        _ = kill.notified() => return,
+        _ = &mut expired => return,
         _ = stopped(&mut stop) => conn.as_mut().graceful_shutdown(),
     }
-    let _ = conn.await;
+    tokio::select! {
+        _ = conn => {}
+        _ = kill.notified() => {}
+        _ = expired => {}
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn defect_6_on_port_80_a_host_without_a_port_is_us() {
+        let h = host_names("127.0.0.1:80".parse().unwrap());
+        for name in ["127.0.0.1", "localhost", "127.0.0.1:80", "localhost:80"] {
+            assert!(h.contains(name), "{name}: {h:?}");
+        }
+        let h = host_names("[::1]:80".parse().unwrap());
+        assert!(h.contains("[::1]") && h.contains("localhost"), "{h:?}");
+        // On another port the port is part of the name.
+        let h = host_names("127.0.0.1:3000".parse().unwrap());
+        assert!(
+            !h.contains("127.0.0.1") && !h.contains("localhost"),
+            "{h:?}"
+        );
+    }
+
+    #[test]
+    fn defect_14_only_the_api_routes_skip_the_symlink_guard() {
+        for api in [
+            "/__deck/status",
+            "/__deck/events",
+            "/__deck/run/tcp-demo",
+            "/__deck/save/tcp-demo",
+        ] {
+            assert!(is_api(api), "{api}");
+        }
+        for file in [
+            "/__deck/leak",
+            "/__deck/run/",
+            "/__deck/run/a/b",
+            "/__deck/status/x",
+            "/__deck/events.html",
+            "/deck/player.js",
+        ] {
+            assert!(!is_api(file), "{file}");
+        }
+    }
 
     #[test]
     fn hosts_are_the_listening_address_and_localhost_on_loopback() {
