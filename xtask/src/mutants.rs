@@ -143,7 +143,7 @@ pub fn parse_equivalents(text: &str) -> Result<BTreeMap<MutantKey, String>, Stri
 }
 
 /// How cargo-mutants and the judge saw one mutant.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Outcome {
     pub key: MutantKey,
     /// `file:line:col: change`, as cargo-mutants names it.
@@ -152,6 +152,8 @@ pub struct Outcome {
     pub summary: String,
     /// Each judged demo's verdict (`DEMO PASS`), from the mutant's log.
     pub verdicts: Vec<String>,
+    /// Build and test time, in seconds.
+    pub seconds: f64,
 }
 
 impl Outcome {
@@ -182,6 +184,9 @@ pub fn read_outcomes(out_dir: &Path) -> Result<Vec<Outcome>> {
     let mut out = Vec::new();
     for o in list {
         let summary = o["summary"].as_str().unwrap_or("?").to_owned();
+        let seconds = o["phase_results"].as_array().map_or(0.0, |p| {
+            p.iter().filter_map(|r| r["duration"].as_f64()).sum()
+        });
         let log = o["log_path"]
             .as_str()
             .map(|p| std::fs::read_to_string(out_dir.join(p)).unwrap_or_default())
@@ -217,6 +222,7 @@ pub fn read_outcomes(out_dir: &Path) -> Result<Vec<Outcome>> {
             name,
             summary,
             verdicts,
+            seconds,
         });
     }
     Ok(out)
@@ -230,13 +236,15 @@ fn strip_location(name: &str, file: &str) -> String {
 }
 
 /// One table row.
-#[derive(Debug, Default, Clone, PartialEq, Eq)]
+#[derive(Debug, Default, Clone, PartialEq)]
 pub struct Tally {
     pub viable: usize,
     pub caught: usize,
     pub missed: usize,
     pub equivalent: usize,
     pub unviable: usize,
+    /// Build and test time of the mutants (not the baseline), in seconds.
+    pub seconds: f64,
 }
 
 impl Tally {
@@ -244,6 +252,7 @@ impl Tally {
         let mutants = outcomes.iter().filter(|o| !o.key.file.is_empty());
         let mut t = Tally::default();
         for o in mutants {
+            t.seconds += o.seconds;
             if !o.viable() {
                 t.unviable += 1;
                 continue;
@@ -304,14 +313,14 @@ pub fn report(
     md
 }
 
-const TABLE_HEAD: &str = "| unit | viable | caught | missed | equivalent | caught of non-equivalent | unviable | time | per mutant |\n| --- | --: | --: | --: | --: | --: | --: | --: | --: |\n";
+const TABLE_HEAD: &str = "| unit | viable | caught | missed | equivalent | caught of non-equivalent | unviable | time (with baseline) | per mutant (build + run) |\n| --- | --: | --: | --: | --: | --: | --: | --: | --: |\n";
 
 fn row(unit: &str, t: &Tally, elapsed: Duration) -> String {
     let all = t.viable + t.unviable;
     let per = if all == 0 {
         0.0
     } else {
-        elapsed.as_secs_f64() / all as f64
+        t.seconds / all as f64
     };
     format!(
         "| {unit} | {} | {} | {} | {} | {:.0} % | {} | {:.0} s | {per:.1} s |",
@@ -466,6 +475,7 @@ pub fn run(names: &[String], harness: bool) -> Result<ExitCode> {
         let t0 = Instant::now();
         let out = work.join("runs").join(&unit.name);
         let _ = std::fs::remove_dir_all(out.join("mutants.out"));
+        std::fs::create_dir_all(&out).with_context(|| format!("creating {}", out.display()))?;
         let status = cargo_mutants(&src, &work.join("target"), &out, unit)?;
         let elapsed = t0.elapsed();
         let outcomes = match read_outcomes(&out.join("mutants.out")) {
@@ -508,6 +518,7 @@ pub fn run(names: &[String], harness: bool) -> Result<ExitCode> {
         total.missed += t.missed;
         total.equivalent += t.equivalent;
         total.unviable += t.unviable;
+        total.seconds += t.seconds;
         total_time += elapsed;
     }
     let _ = writeln!(summary, "{}", row("**all**", &total, total_time));
@@ -522,8 +533,9 @@ pub fn run(names: &[String], harness: bool) -> Result<ExitCode> {
             eprintln!("mutants: {p}");
         }
         bail!(
-            "{} problem(s): a missed mutant is a change to a demo that its checks did not see; \
-             make a check see it, or list it in {EQUIVALENT_FILE} with the reason it cannot change the claim",
+            "{} problem(s) above; a missed mutant is a change to a demo that its checks did \
+             not see: make a check see it, or list it in {EQUIVALENT_FILE} with the reason \
+             it cannot change the claim",
             problems.len()
         )
     }
@@ -631,6 +643,7 @@ mod tests {
             name: format!("{file}:1:1: {change}"),
             summary: summary.into(),
             verdicts: vec![],
+            seconds: 1.0,
         }
     }
 
