@@ -2,12 +2,20 @@
 //! and calls the mutant "caught" when it fails.
 //!
 //! It runs each demo named in `MUTANTS_DEMOS` (comma-separated) as the presenter would,
-//! and fails only when one of them ends FAIL naming a check: exit 1 with a `✗` line.
+//! and fails when one of them ends FAIL naming a check: exit 1 with a `✗` line.
 //! A PASS, an ERROR (2), a SKIP (77), a watchdog stop (124), a FAIL without a `✗`, a
 //! death by signal or a hang all let it pass, so cargo-mutants counts the mutant as
-//! missed: the claim's checks did not see the change. Each demo's verdict is printed
-//! as `mutants-verdict: DEMO STATUS` (run with `--nocapture`), which xtask reads back
-//! from cargo-mutants' log of the mutant to write its table.
+//! missed: the claim's checks did not see the change.
+//!
+//! A mutant can also weaken a check (`a && b` → `a || b`): on a kernel that agrees, the
+//! weaker check still passes, so no plain run can see it. Its breaks can: each demo is
+//! also run with every `--break` it has (`--break list` names them; a harness without
+//! named breaks has the one `--break`), and a break that no longer FAILs but PASSes
+//! catches the mutant: the check that stood guard against that breakage was weakened.
+//! `MUTANTS_BREAKS=0` turns this off.
+//!
+//! Each run's verdict is printed as `mutants-verdict: DEMO [--break NAME] STATUS` (run
+//! with `--nocapture`), which xtask reads back from cargo-mutants' log of the mutant.
 //!
 //! Ignored in a plain `cargo test`: without a mutant it only reruns demos that the
 //! `all_demos` tests already run.
@@ -83,9 +91,15 @@ fn classify(code: Option<i32>, signal: Option<i32>, output: &str) -> Verdict {
 
 /// Runs one demo with no arguments and no colour, killing its process group if it
 /// outlives [`HANG`].
-fn judge(name: &str) -> Verdict {
+fn judge(name: &str, args: &[&str]) -> Verdict {
+    run(name, args).0
+}
+
+/// [`judge`], and the run's standard output.
+fn run(name: &str, args: &[&str]) -> (Verdict, String) {
     use std::os::unix::process::ExitStatusExt;
     let mut child = Command::new(binary(name))
+        .args(args)
         .env("NO_COLOR", "1")
         .env_remove("CLICOLOR_FORCE")
         .stdin(Stdio::null())
@@ -117,24 +131,55 @@ fn judge(name: &str) -> Verdict {
     let Some(status) = status else {
         let _ = child.kill();
         let _ = child.wait();
-        return Verdict::Hung;
+        return (Verdict::Hung, String::new());
     };
-    let text = String::from_utf8_lossy(&out.join().unwrap_or_default()).into_owned()
-        + &String::from_utf8_lossy(&err.join().unwrap_or_default());
-    println!("--- {name} (exit {status})\n{}", text.trim_end());
-    classify(status.code(), status.signal(), &text)
+    let stdout = String::from_utf8_lossy(&out.join().unwrap_or_default()).into_owned();
+    let text = stdout.clone() + &String::from_utf8_lossy(&err.join().unwrap_or_default());
+    println!(
+        "--- {name} {} (exit {status})\n{}",
+        args.join(" "),
+        text.trim_end()
+    );
+    (classify(status.code(), status.signal(), &text), stdout)
+}
+
+/// The `--break` arguments of a demo: `--break NAME` for each name `--break list` prints,
+/// or the one `--break` of a harness without named breaks.
+fn breaks(name: &str) -> Vec<Vec<String>> {
+    match run(name, &["--break", "list"]) {
+        (Verdict::Pass, out) => out
+            .lines()
+            .filter_map(|l| l.split_whitespace().next())
+            .map(|b| vec!["--break".to_owned(), b.to_owned()])
+            .collect(),
+        _ => vec![vec!["--break".to_owned()]],
+    }
 }
 
 #[test]
 #[ignore = "run by `cargo xtask mutants`, which names the demos in MUTANTS_DEMOS"]
 fn a_mutant_is_caught_only_when_a_demo_fails_naming_a_check() {
     let names = std::env::var("MUTANTS_DEMOS").expect("MUTANTS_DEMOS=demo,demo,...");
+    let with_breaks = std::env::var("MUTANTS_BREAKS").map_or(true, |v| v != "0");
     let mut caught = Vec::new();
     for name in names.split(',').filter(|n| !n.is_empty()) {
-        let verdict = judge(name);
+        let verdict = judge(name, &[]);
         println!("mutants-verdict: {name} {}", verdict.label());
         if let Verdict::Fail(line) = verdict {
             caught.push(format!("{name}: {line}"));
+            continue;
+        }
+        if !with_breaks {
+            continue;
+        }
+        for args in breaks(name) {
+            let args: Vec<&str> = args.iter().map(String::as_str).collect();
+            let verdict = judge(name, &args);
+            let shown = args.join(" ");
+            println!("mutants-verdict: {name} {shown} {}", verdict.label());
+            if verdict == Verdict::Pass {
+                caught.push(format!("{name} {shown}: PASS, a check was weakened"));
+            }
         }
     }
     assert!(caught.is_empty(), "caught: {}", caught.join("; "));
