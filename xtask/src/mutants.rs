@@ -89,6 +89,22 @@ pub const NARRATION: &[&str] = &[
     "<impl std::fmt::Display for Skipped>::fmt",
 ];
 
+/// Narration calls inside mechanism code (`d.saw(format_args!(".. {}", n * 8))`,
+/// `d.metric("x", secs * 1e3, "ms")`): cargo-mutants' `--skip-calls` generates no
+/// mutant inside their arguments, so the arithmetic of a printed or charted number is
+/// not mutated, while `d.check(..)`'s condition is.
+pub const SKIP_CALLS: &[&str] = &[
+    "expect",
+    "step",
+    "saw",
+    "derived",
+    "key",
+    "detail",
+    "paint",
+    "metric",
+    "chart_metric",
+];
+
 /// The `--exclude-re` patterns for [`NARRATION`], and one more: `main` replaced by
 /// `()` (a demo with no body) cannot be caught by the demo's own checks, since none
 /// runs; `every_demo_states_a_claim_and_answers_help` in `demos/tests/all_demos.rs`
@@ -579,6 +595,8 @@ fn cargo_mutants(
     for re in exclude_patterns() {
         cmd.args(["--exclude-re", &re]);
     }
+    cmd.args(["--skip-calls", &SKIP_CALLS.join(",")])
+        .args(["--skip-calls-defaults", "true"]);
     cmd.args(["--", "--", "--ignored", "--nocapture", "--test-threads=1"])
         .env("CARGO_TARGET_DIR", target)
         .env("MUTANTS_DEMOS", unit.judges.join(","))
