@@ -12,6 +12,7 @@ mod book;
 mod capture;
 mod demos;
 mod kernels;
+mod mutants;
 mod pdf;
 mod present;
 mod runner;
@@ -76,6 +77,15 @@ enum Command {
     },
     /// Measure the warm rebuild and the size of the built deck.
     Bench,
+    /// Mutation testing: mutate demos (all by default) and count the mutants each
+    /// demo's checks catch as FAIL; tables in target/mutants/.
+    Mutants {
+        names: Vec<String>,
+        /// Also mutate the harness (demos/src/*.rs), judged by the demos named; on by
+        /// default when no demo is named.
+        #[arg(long)]
+        harness: bool,
+    },
     /// Print the deck to book/talk.pdf, one slide per page, with headless Chromium.
     Pdf {
         /// Print another book.
@@ -180,6 +190,7 @@ fn main() -> std::process::ExitCode {
         ),
         Command::Test { no_browser } => test::run(no_browser),
         Command::Bench => bench::run(),
+        Command::Mutants { names, harness } => mutants::run(&names, harness),
         Command::Pdf { book, notes } => pdf::run(book.as_deref(), notes),
     };
     match result {

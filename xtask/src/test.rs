@@ -7,7 +7,7 @@ use anyhow::{Context, Result};
 use xshell::{Shell, cmd};
 
 use crate::book::{self, Player};
-use crate::{kernels, project_root, setup, wasm};
+use crate::{kernels, mutants, project_root, setup, wasm};
 
 pub fn run(no_browser: bool) -> Result<ExitCode> {
     let sh = Shell::new()?;
@@ -74,6 +74,13 @@ pub fn run(no_browser: bool) -> Result<ExitCode> {
             kernels::smoke()
         }),
     }
+    // The whole run is a command of its own (`cargo xtask mutants`, an hour or more):
+    // here one small demo proves the machinery works end to end, from installing
+    // cargo-mutants to the table and the equivalents list.
+    step(
+        "mutation testing, one demo (cargo xtask mutants SMOKE)",
+        &|| mutants::run(&[mutants::SMOKE.to_owned()], false).map(drop),
+    );
     let missing = setup::missing(setup::BROWSER);
     if no_browser {
         eprintln!("\n=== browser tests: skipped (--no-browser)");

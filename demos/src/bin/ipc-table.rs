@@ -6,6 +6,7 @@
 //! CPU, so the figures measure the mechanism, not how fast the (virtual) machine wakes
 //! another CPU.
 
+use std::cell::UnsafeCell;
 use std::fs::File;
 use std::io::{self, Read, Write};
 use std::net::{TcpStream, UdpSocket};
@@ -123,7 +124,10 @@ struct Mailbox {
     /// 0 empty, 1 full: the futex word.
     state: AtomicU32,
     len: AtomicU32,
-    data: [u8; CHUNK],
+    /// Written by one process and read by the other, handed over by `state`: shared
+    /// mutable memory, so it lives in an `UnsafeCell` (a `&Mailbox` alone would promise
+    /// the bytes never change while it exists).
+    data: UnsafeCell<[u8; CHUNK]>,
 }
 
 struct Shm {
@@ -208,9 +212,11 @@ impl End for Shm {
         let mb = self.mailbox(self.tx);
         Self::wait_while(&mb.state, 1)?;
         let n = buf.len().min(CHUNK);
-        // SAFETY: the mailbox is empty, so the reader does not touch its data now.
+        // SAFETY: the mailbox is empty (state 0, loaded with Acquire), so the reader
+        // does not touch its data until the Release store of 1 below; `n <= CHUNK`, and
+        // the pointer comes from the UnsafeCell, which permits writes through `&Mailbox`.
         unsafe {
-            std::ptr::copy_nonoverlapping(buf.as_ptr(), mb.data.as_ptr().cast_mut(), n);
+            std::ptr::copy_nonoverlapping(buf.as_ptr(), mb.data.get().cast::<u8>(), n);
         }
         mb.len.store(n as u32, Ordering::Relaxed);
         mb.state.store(1, Ordering::Release);
@@ -220,8 +226,15 @@ impl End for Shm {
     fn recv(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let mb = self.mailbox(1 - self.tx);
         Self::wait_while(&mb.state, 0)?;
-        let n = (mb.len.load(Ordering::Relaxed) as usize).min(buf.len());
-        buf[..n].copy_from_slice(&mb.data[..n]);
+        let n = (mb.len.load(Ordering::Relaxed) as usize)
+            .min(buf.len())
+            .min(CHUNK);
+        // SAFETY: the mailbox is full (state 1, loaded with Acquire after the writer's
+        // Release), so the writer does not touch its data until we store 0 below;
+        // `n <= CHUNK` and `n <= buf.len()`.
+        unsafe {
+            std::ptr::copy_nonoverlapping(mb.data.get().cast::<u8>(), buf.as_mut_ptr(), n);
+        }
         mb.state.store(0, Ordering::Release);
         Self::wake(&mb.state);
         Ok(n)
@@ -563,4 +576,41 @@ fn main() {
         )?;
         Ok(())
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The shared-memory mailboxes hand each message over whole, in both directions.
+    /// Ordinary memory stands in for the MAP_SHARED mapping and a thread for the peer
+    /// process, so Miri can run it and check the mailbox's unsafe code:
+    /// `cargo +nightly miri test -p demos --bin ipc-table`.
+    #[test]
+    fn shm_mailboxes_hand_every_message_over_whole() {
+        let empty = || Mailbox {
+            state: AtomicU32::new(0),
+            len: AtomicU32::new(0),
+            data: UnsafeCell::new([0; CHUNK]),
+        };
+        let mut pair = Box::new([empty(), empty()]);
+        let map = std::ptr::NonNull::from(&mut *pair).cast::<libc::c_void>();
+        let (mut ours, mut theirs) = (Shm { map, tx: 0 }, Shm { map, tx: 1 });
+        let messages: [&[u8]; 3] = [b"ping", &[7; CHUNK], b""];
+        let echo = std::thread::spawn(move || {
+            let mut buf = vec![0; CHUNK];
+            for _ in 0..messages.len() {
+                let n = theirs.recv(&mut buf).unwrap();
+                theirs.send(&buf[..n]).unwrap();
+            }
+        });
+        let mut buf = vec![0; CHUNK];
+        for msg in messages {
+            assert_eq!(ours.send(msg).unwrap(), msg.len());
+            let n = ours.recv(&mut buf).unwrap();
+            assert_eq!(&buf[..n], msg);
+        }
+        echo.join().unwrap();
+        drop(pair);
+    }
 }

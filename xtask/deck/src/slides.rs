@@ -256,6 +256,7 @@ fn directive(paragraph: &str) -> Option<Result<Kind, String>> {
     }
     if let Some(ladder) = parse_ladder_directive(paragraph) {
         return Some(ladder.map(|(demo, connection)| Kind::Ladder { demo, connection }));
+    }
     if let Some(kernels) = parse_kernels_directive(paragraph) {
         return Some(kernels.map(Kind::Kernels));
     }

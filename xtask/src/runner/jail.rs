@@ -232,9 +232,12 @@ fn kill_one(token: &str, cgroup: Option<&Path>) {
 /// and to die with its parent, between fork and exec.
 fn enter_on_exec(cmd: &mut Command, procs: Option<File>) {
     let parent = std::process::id() as i32;
-    // SAFETY: the closure runs in the forked child before exec, where only
-    // async-signal-safe calls are allowed: write(2), prctl(2), getppid(2); it allocates
-    // nothing (the file was opened before the fork).
+    // SAFETY: the closure runs in the forked child of a multithreaded process before
+    // exec, where only async-signal-safe calls are allowed: it makes three system calls,
+    // write(2), prctl(2) and getppid(2), and allocates nothing: the file was opened
+    // before the fork, and every error is a bare errno (`io::Error::from(Errno)` and
+    // `from_raw_os_error` store the number inline; `io::Error::other` would box).
+    // std sends the child's errno to the parent, which returns it from `spawn`.
     #[allow(unsafe_code)]
     unsafe {
         cmd.pre_exec(move || {
@@ -242,9 +245,10 @@ fn enter_on_exec(cmd: &mut Command, procs: Option<File>) {
                 nix::unistd::write(procs.as_fd(), b"0")?;
             }
             nix::sys::prctl::set_pdeathsig(Signal::SIGKILL)?;
-            // The parent may have died before the line above took effect.
+            // The parent may have died before the line above took effect: ESRCH, "no
+            // such process", is the errno `spawn` then returns.
             if nix::unistd::getppid().as_raw() != parent {
-                return Err(std::io::Error::other("xtask exited"));
+                return Err(std::io::Error::from_raw_os_error(libc::ESRCH));
             }
             Ok(())
         });

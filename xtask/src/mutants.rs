@@ -1,0 +1,701 @@
+//! `cargo xtask mutants [DEMO...]`: mutation testing of the demos, judged by the demos.
+//!
+//! [cargo-mutants](https://mutants.rs) changes one thing at a time in a demo's source (an
+//! operator, a constant, a function body replaced by a default value), rebuilds, and runs
+//! a test. The test here is `demos/tests/mutant_verdict.rs`: it runs the demo itself and
+//! fails only when the demo ends FAIL naming a check (exit 1 and a `✗` line), so a mutant
+//! counts as caught only when the demo's own checks saw the change. PASS, ERROR, SKIP,
+//! the demo's watchdog (TIMEOUT) and a hang all count as missed. A mutant that weakens
+//! a check (`&&` → `||`) cannot make a plain run fail on a kernel that agrees; it is
+//! caught when one of the demo's `--break` runs then PASSes instead of FAILing (see the
+//! test's header; `MUTANTS_BREAKS=0` in the environment turns this off).
+//!
+//! Every missed mutant must be listed in `demos/mutants-equivalent.md` with the reason
+//! it cannot change the claim (an equivalent mutant); an unlisted one fails the run. The
+//! tables go to `target/mutants/DEMO.md` (one per demo, `harness.md` for `demos/src/*.rs`)
+//! and `target/mutants/summary.md`.
+//!
+//! What is mutated: `demos/src/bin/DEMO.rs` for each demo named (all by default), judged
+//! by that demo; and, when every demo is selected or with `--harness`, the harness
+//! `demos/src/*.rs`, judged by all the selected demos (a harness mutant counts as caught
+//! when any of them FAILs). Narration is not mechanism: see [`NARRATION`].
+//!
+//! How it runs: xtask mirrors the checkout into `target/mutants/src` (only the files that
+//! changed, so cargo's fingerprints stay valid and rebuilds are incremental), and runs
+//! `cargo mutants --in-place` there with its own target dir `target/mutants/target`. The
+//! checkout itself is never edited, and the mutated binaries never land in the target
+//! dir that `cargo xtask demo` and the tests use.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt::Write as _;
+use std::path::Path;
+use std::process::{Command, ExitCode};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail};
+use xshell::{Shell, cmd};
+
+use crate::{demos, project_root, wasm};
+
+/// The demo `cargo xtask test` runs this on: few mutants, a run of well under a second,
+/// so the smoke test stays within about two minutes.
+pub const SMOKE: &str = "close-sends-rst";
+
+/// The list of equivalent mutants, relative to the repository root.
+pub const EQUIVALENT_FILE: &str = "demos/mutants-equivalent.md";
+
+/// Functions that only narrate (print, colour, format, record chart metrics): a
+/// mutant there changes what the audience reads, never what the kernel is asked or
+/// what a check decides, so it is not generated. Each name becomes two of
+/// cargo-mutants' `--exclude-re` patterns (matched against a mutant's name as
+/// `cargo mutants --list` prints it): one for the function's body replaced by a value
+/// (`replace Demo::step with ()`), one for any change inside it (`... in Demo::step`).
+///
+/// What decides a verdict stays in: `Demo::check`, `Demo::verdict`, `Demo::breaks`, `run`,
+/// the watchdog, `parse_args`, and every demo's own code.
+pub const NARRATION: &[&str] = &[
+    // demos/src/lib.rs: the narrator's voice.
+    "Demo::expect",
+    "Demo::step",
+    "Demo::saw",
+    "Demo::derived",
+    "Demo::key",
+    "Demo::detail",
+    "Demo::paint",
+    "Demo::line",
+    "Demo::focus",
+    "Demo::verbose",
+    // Chart metrics: numbers a slide draws, not checked by the demo.
+    "Demo::metric",
+    "Demo::chart_metric",
+    "Demo::record",
+    "append_metric",
+    // Words: a unit for a duration, the program's name in a usage message.
+    "human",
+    "program_name",
+    // Demos' own formatting helpers (names are matched in every file: keep them for
+    // functions that only build text).
+    "flags_text", // datagram-truncation: "MSG_TRUNC" or "0" for the printed call
+    "describe",   // nonblocking-read: a read's result as words
+    "show",       // peer-credentials: "pid P uid U gid G"
+    "kib",        // send-deadlock: "N KiB"
+    "mib",        // zombie-file: "+N.N MiB"
+    "report",     // thundering-herd: prints a round's counts (checked elsewhere)
+    "outcome",    // close-sends-rst: a call's result as words
+    // Display impls of the error types (the verdict line's words).
+    "<impl Display for Disagreed>::fmt",
+    "<impl Display for Skipped>::fmt",
+    "<impl std::fmt::Display for Disagreed>::fmt",
+    "<impl std::fmt::Display for Skipped>::fmt",
+];
+
+/// Narration calls inside mechanism code (`d.saw(format_args!(".. {}", n * 8))`,
+/// `d.metric("x", secs * 1e3, "ms")`): cargo-mutants' `--skip-calls` generates no
+/// mutant inside their arguments, so the arithmetic of a printed or charted number is
+/// not mutated, while `d.check(..)`'s condition is.
+pub const SKIP_CALLS: &[&str] = &[
+    "expect",
+    "step",
+    "saw",
+    "derived",
+    "key",
+    "detail",
+    "paint",
+    "metric",
+    "chart_metric",
+];
+
+/// The `--exclude-re` patterns for [`NARRATION`], and one more: `main` replaced by
+/// `()` (a demo with no body) cannot be caught by the demo's own checks, since none
+/// runs; `every_demo_states_a_claim_and_answers_help` in `demos/tests/all_demos.rs`
+/// catches it (no usage line, no claim).
+pub fn exclude_patterns() -> Vec<String> {
+    std::iter::once(r": replace main with \(\)$".to_owned())
+        .chain(NARRATION.iter().flat_map(|name| {
+            let name = regex::escape(name);
+            [
+                format!(": replace {name}( .*)? with "),
+                format!(" in {name}$"),
+            ]
+        }))
+        .collect()
+}
+
+/// A mutant's identity across edits: its file and what it changes, without the line
+/// and column (which move whenever code above it changes).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct MutantKey {
+    pub file: String,
+    pub change: String,
+}
+
+/// `demos/mutants-equivalent.md`: a `## FILE` heading, then one line per mutant,
+/// `` - `CHANGE`: reason ``. The same change twice in one file (one operator used twice
+/// in a function) is one entry.
+pub fn parse_equivalents(text: &str) -> Result<BTreeMap<MutantKey, String>, String> {
+    let mut file = None;
+    let mut out = BTreeMap::new();
+    for (i, line) in text.lines().enumerate() {
+        let n = i + 1;
+        if let Some(heading) = line.strip_prefix("## ") {
+            file = Some(heading.trim().trim_matches('`').to_owned());
+        } else if let Some(item) = line.strip_prefix("- `") {
+            let Some(file) = &file else {
+                return Err(format!("line {n}: a mutant before any `## FILE` heading"));
+            };
+            let Some((change, reason)) = item.rsplit_once("`: ") else {
+                return Err(format!("line {n}: expected - `CHANGE`: reason"));
+            };
+            if reason.trim().is_empty() {
+                return Err(format!("line {n}: `{change}` has no reason"));
+            }
+            let key = MutantKey {
+                file: file.clone(),
+                change: change.to_owned(),
+            };
+            if out.insert(key, reason.trim().to_owned()).is_some() {
+                return Err(format!("line {n}: `{change}` is listed twice"));
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// How cargo-mutants and the judge saw one mutant.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Outcome {
+    pub key: MutantKey,
+    /// `file:line:col: change`, as cargo-mutants names it.
+    pub name: String,
+    /// cargo-mutants' summary: CaughtMutant, MissedMutant, Unviable, Timeout, ...
+    pub summary: String,
+    /// Each judged demo's verdict (`DEMO PASS`), from the mutant's log.
+    pub verdicts: Vec<String>,
+    /// Build and test time, in seconds.
+    pub seconds: f64,
+}
+
+impl Outcome {
+    pub fn viable(&self) -> bool {
+        self.summary != "Unviable"
+    }
+    pub fn caught(&self) -> bool {
+        self.summary == "CaughtMutant"
+    }
+    /// Missed: the tests passed (no demo FAILed naming a check), or cargo-mutants
+    /// stopped the test for taking too long (the judge's own hang limit failed).
+    pub fn missed(&self) -> bool {
+        self.viable() && !self.caught()
+    }
+}
+
+/// Reads `mutants.out/outcomes.json` and each mutant's log; the baseline comes first
+/// when it ran.
+pub fn read_outcomes(out_dir: &Path) -> Result<Vec<Outcome>> {
+    let path = out_dir.join("outcomes.json");
+    let text =
+        std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
+    let json: serde_json::Value =
+        serde_json::from_str(&text).with_context(|| format!("parsing {}", path.display()))?;
+    let list = json["outcomes"]
+        .as_array()
+        .with_context(|| format!("{}: no `outcomes` list", path.display()))?;
+    let mut out = Vec::new();
+    for o in list {
+        let summary = o["summary"].as_str().unwrap_or("?").to_owned();
+        let seconds = o["phase_results"].as_array().map_or(0.0, |p| {
+            p.iter().filter_map(|r| r["duration"].as_f64()).sum()
+        });
+        let log = o["log_path"]
+            .as_str()
+            .map(|p| std::fs::read_to_string(out_dir.join(p)).unwrap_or_default())
+            .unwrap_or_default();
+        let verdicts = log
+            .lines()
+            .filter_map(|l| l.strip_prefix("mutants-verdict: "))
+            .map(str::to_owned)
+            .collect();
+        let (key, name) = match &o["scenario"] {
+            serde_json::Value::String(s) => (
+                MutantKey {
+                    file: String::new(),
+                    change: s.clone(),
+                },
+                s.clone(),
+            ),
+            scenario => {
+                let m = &scenario["Mutant"];
+                let name = m["name"].as_str().unwrap_or("?").to_owned();
+                let file = m["file"].as_str().unwrap_or("?").to_owned();
+                (
+                    MutantKey {
+                        change: strip_location(&name, &file),
+                        file,
+                    },
+                    name,
+                )
+            }
+        };
+        out.push(Outcome {
+            key,
+            name,
+            summary,
+            verdicts,
+            seconds,
+        });
+    }
+    Ok(out)
+}
+
+/// `demos/src/x.rs:12:5: replace a with b` → `replace a with b`.
+fn strip_location(name: &str, file: &str) -> String {
+    let rest = name.strip_prefix(file).unwrap_or(name);
+    let rest = rest.trim_start_matches(|c: char| c == ':' || c.is_ascii_digit());
+    rest.trim_start().to_owned()
+}
+
+/// One table row.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct Tally {
+    pub viable: usize,
+    pub caught: usize,
+    pub missed: usize,
+    pub equivalent: usize,
+    pub unviable: usize,
+    /// Build and test time of the mutants (not the baseline), in seconds.
+    pub seconds: f64,
+}
+
+impl Tally {
+    pub fn of(outcomes: &[Outcome], equivalents: &BTreeMap<MutantKey, String>) -> Tally {
+        let mutants = outcomes.iter().filter(|o| !o.key.file.is_empty());
+        let mut t = Tally::default();
+        for o in mutants {
+            t.seconds += o.seconds;
+            if !o.viable() {
+                t.unviable += 1;
+                continue;
+            }
+            t.viable += 1;
+            if o.caught() {
+                t.caught += 1;
+            } else {
+                t.missed += 1;
+                if equivalents.contains_key(&o.key) {
+                    t.equivalent += 1;
+                }
+            }
+        }
+        t
+    }
+    /// Caught as a share of the viable mutants that are not equivalent.
+    pub fn score(&self) -> f64 {
+        let real = self.viable - self.equivalent;
+        if real == 0 {
+            100.0
+        } else {
+            100.0 * self.caught as f64 / real as f64
+        }
+    }
+}
+
+/// The per-run Markdown report: the table row, then every missed mutant with the
+/// verdicts that let it through and its reason when it is listed as equivalent.
+pub fn report(
+    unit: &str,
+    outcomes: &[Outcome],
+    equivalents: &BTreeMap<MutantKey, String>,
+    elapsed: Duration,
+) -> String {
+    let t = Tally::of(outcomes, equivalents);
+    let mut md = String::new();
+    let _ = writeln!(md, "# Mutants: {unit}\n");
+    md.push_str(TABLE_HEAD);
+    let _ = writeln!(md, "{}", row(unit, &t, elapsed));
+    let _ = writeln!(md, "\n## Missed\n");
+    for o in outcomes
+        .iter()
+        .filter(|o| o.missed() && !o.key.file.is_empty())
+    {
+        let why = match equivalents.get(&o.key) {
+            Some(reason) => format!("equivalent: {reason}"),
+            None => "NOT LISTED as equivalent".to_owned(),
+        };
+        let _ = writeln!(
+            md,
+            "- `{}` ({}; {}): {why}",
+            o.name,
+            o.summary,
+            o.verdicts.join(", ")
+        );
+    }
+    md
+}
+
+const TABLE_HEAD: &str = "| unit | viable | caught | missed | equivalent | caught of non-equivalent | unviable | time (with baseline) | per mutant (build + run) |\n| --- | --: | --: | --: | --: | --: | --: | --: | --: |\n";
+
+fn row(unit: &str, t: &Tally, elapsed: Duration) -> String {
+    let all = t.viable + t.unviable;
+    let per = if all == 0 {
+        0.0
+    } else {
+        t.seconds / all as f64
+    };
+    format!(
+        "| {unit} | {} | {} | {} | {} | {:.0} % | {} | {:.0} s | {per:.1} s |",
+        t.viable,
+        t.caught,
+        t.missed,
+        t.equivalent,
+        t.score(),
+        t.unviable,
+        elapsed.as_secs_f64()
+    )
+}
+
+/// Missed mutants not in the equivalents list: each is a gap in a demo's checks.
+pub fn unlisted<'a>(
+    outcomes: &'a [Outcome],
+    equivalents: &BTreeMap<MutantKey, String>,
+) -> Vec<&'a Outcome> {
+    outcomes
+        .iter()
+        .filter(|o| !o.key.file.is_empty() && o.missed() && !equivalents.contains_key(&o.key))
+        .collect()
+}
+
+/// `cargo mutants` is there, or is installed from crates.io.
+fn ensure_cargo_mutants(sh: &Shell) -> Result<()> {
+    if cmd!(sh, "cargo mutants --version")
+        .quiet()
+        .ignore_stdout()
+        .ignore_stderr()
+        .run()
+        .is_ok()
+    {
+        return Ok(());
+    }
+    eprintln!("mutants: installing cargo-mutants (cargo install --locked cargo-mutants)");
+    cmd!(sh, "cargo install --locked cargo-mutants")
+        .run()
+        .context("installing cargo-mutants")
+}
+
+/// Copies the checkout's files (tracked, and untracked but not ignored) into `dst`,
+/// writing only those whose content differs and deleting files that are gone, so that
+/// unchanged sources keep their mtime and cargo rebuilds only what changed.
+fn mirror(sh: &Shell, root: &Path, dst: &Path) -> Result<()> {
+    let list = cmd!(
+        sh,
+        "git -C {root} ls-files -z --cached --others --exclude-standard"
+    )
+    .quiet()
+    .read()
+    .context("listing the checkout's files with git")?;
+    let files: BTreeSet<&str> = list.split('\0').filter(|f| !f.is_empty()).collect();
+    for f in &files {
+        let (from, to) = (root.join(f), dst.join(f));
+        let Ok(data) = std::fs::read(&from) else {
+            continue; // listed but deleted in the work tree
+        };
+        if std::fs::read(&to).is_ok_and(|old| old == data) {
+            continue;
+        }
+        if let Some(dir) = to.parent() {
+            std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+        }
+        std::fs::write(&to, &data).with_context(|| format!("writing {}", to.display()))?;
+        let mode = std::fs::metadata(&from)?.permissions();
+        std::fs::set_permissions(&to, mode)?;
+    }
+    // Files removed from the checkout: a stale demo would still be built.
+    let mut stack = vec![dst.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        for entry in
+            std::fs::read_dir(&dir).with_context(|| format!("reading {}", dir.display()))?
+        {
+            let path = entry?.path();
+            let rel = path.strip_prefix(dst)?.to_string_lossy().into_owned();
+            if path.is_dir() {
+                if rel != "mutants.out" && rel != "target" {
+                    stack.push(path);
+                }
+            } else if !files.contains(rel.as_str()) {
+                std::fs::remove_file(&path)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// One cargo-mutants run: the files to mutate and the demos that judge them.
+struct Unit {
+    name: String,
+    files: Vec<String>,
+    judges: Vec<String>,
+}
+
+pub fn run(names: &[String], harness: bool) -> Result<ExitCode> {
+    let sh = Shell::new()?;
+    let root = project_root();
+    let _dir = sh.push_dir(&root);
+    let catalog = demos::catalog()?;
+    let selected: Vec<String> = if names.is_empty() {
+        catalog.iter().map(|d| d.name.clone()).collect()
+    } else {
+        names
+            .iter()
+            .map(|n| demos::resolve(&catalog, n).map(|d| d.name.clone()))
+            .collect::<Result<_>>()?
+    };
+    let equivalents_text = std::fs::read_to_string(root.join(EQUIVALENT_FILE))
+        .with_context(|| format!("reading {EQUIVALENT_FILE}"))?;
+    let equivalents = parse_equivalents(&equivalents_text)
+        .map_err(|e| anyhow::anyhow!("{EQUIVALENT_FILE}: {e}"))?;
+
+    let mut units: Vec<Unit> = selected
+        .iter()
+        .map(|d| Unit {
+            name: d.clone(),
+            files: vec![format!("demos/src/bin/{d}.rs")],
+            judges: vec![d.clone()],
+        })
+        .collect();
+    if harness || names.is_empty() {
+        units.push(Unit {
+            name: "harness".into(),
+            // `*` does not cross `/` in cargo-mutants' globs: src/bin/ is not included.
+            files: vec!["demos/src/*.rs".into()],
+            judges: selected.clone(),
+        });
+    }
+
+    ensure_cargo_mutants(&sh)?;
+    let work = wasm::target_dir(&sh)?.join("mutants");
+    let src = work.join("src");
+    std::fs::create_dir_all(&src).with_context(|| format!("creating {}", src.display()))?;
+    mirror(&sh, &root, &src)?;
+
+    let mut summary = String::from("# Mutants\n\n");
+    summary.push_str(TABLE_HEAD);
+    let mut total = Tally::default();
+    let mut total_time = Duration::ZERO;
+    let mut problems = Vec::new();
+    for unit in &units {
+        eprintln!(
+            "\n=== mutants: {} (judged by {})",
+            unit.name,
+            if unit.judges.len() == 1 {
+                unit.judges[0].clone()
+            } else {
+                format!("{} demos", unit.judges.len())
+            }
+        );
+        let t0 = Instant::now();
+        let out = work.join("runs").join(&unit.name);
+        let _ = std::fs::remove_dir_all(out.join("mutants.out"));
+        std::fs::create_dir_all(&out).with_context(|| format!("creating {}", out.display()))?;
+        let status = cargo_mutants(&src, &work.join("target"), &out, unit)?;
+        let elapsed = t0.elapsed();
+        let outcomes = match read_outcomes(&out.join("mutants.out")) {
+            Ok(o) => o,
+            Err(e) => {
+                problems.push(format!(
+                    "{}: cargo mutants ended {status} without outcomes: {e:#}",
+                    unit.name
+                ));
+                continue;
+            }
+        };
+        // The plain runs must PASS, and (the test's own rule) no break may PASS.
+        if let Some(base) = outcomes.iter().find(|o| o.key.file.is_empty())
+            && (base.summary != "Success"
+                || base
+                    .verdicts
+                    .iter()
+                    .any(|v| !v.contains(" --break") && !v.ends_with(" PASS")))
+        {
+            problems.push(format!(
+                "{}: the unmutated demo does not PASS ({}; {}), so no mutant can be judged: see {}",
+                unit.name,
+                base.summary,
+                base.verdicts.join(", "),
+                out.join("mutants.out/log/baseline.log").display()
+            ));
+        }
+        let md = report(&unit.name, &outcomes, &equivalents, elapsed);
+        let table = work.join(format!("{}.md", unit.name));
+        std::fs::write(&table, &md).with_context(|| format!("writing {}", table.display()))?;
+        let t = Tally::of(&outcomes, &equivalents);
+        eprintln!("{TABLE_HEAD}{}", row(&unit.name, &t, elapsed));
+        let _ = writeln!(summary, "{}", row(&unit.name, &t, elapsed));
+        for o in unlisted(&outcomes, &equivalents) {
+            problems.push(format!(
+                "{}: missed `{}` ({}): not listed in {EQUIVALENT_FILE}",
+                unit.name,
+                o.name,
+                o.verdicts.join(", ")
+            ));
+        }
+        total.viable += t.viable;
+        total.caught += t.caught;
+        total.missed += t.missed;
+        total.equivalent += t.equivalent;
+        total.unviable += t.unviable;
+        total.seconds += t.seconds;
+        total_time += elapsed;
+    }
+    let _ = writeln!(summary, "{}", row("**all**", &total, total_time));
+    let summary_path = work.join("summary.md");
+    std::fs::write(&summary_path, &summary)
+        .with_context(|| format!("writing {}", summary_path.display()))?;
+    eprintln!("\n{summary}\ntables: {}", work.display());
+    if problems.is_empty() {
+        Ok(ExitCode::SUCCESS)
+    } else {
+        for p in &problems {
+            eprintln!("mutants: {p}");
+        }
+        bail!(
+            "{} problem(s) above; a missed mutant is a change to a demo that its checks did \
+             not see: make a check see it, or list it in {EQUIVALENT_FILE} with the reason \
+             it cannot change the claim",
+            problems.len()
+        )
+    }
+}
+
+/// Runs cargo-mutants on one unit, in place in the mirror, niced (it is slow and the
+/// machine is shared). Its exit status says little (2 when a mutant was missed); the
+/// outcomes file says it all.
+fn cargo_mutants(
+    src: &Path,
+    target: &Path,
+    out: &Path,
+    unit: &Unit,
+) -> Result<std::process::ExitStatus> {
+    let mut cmd = Command::new("nice");
+    cmd.args(["-n", "10", "cargo", "mutants", "--in-place", "--no-shuffle"])
+        .args(["--colors", "never", "--package", "demos"])
+        .arg("--dir")
+        .arg(src)
+        .arg("--output")
+        .arg(out)
+        // Build and run only the judge (and the demo binaries it needs): without this,
+        // `cargo test --no-run` would also build every demo's unit-test harness.
+        .arg("--cargo-arg=--test=mutant_verdict")
+        // The judge is bounded by its own hang limit (15 s a demo); this is a backstop.
+        .args([
+            "--minimum-test-timeout",
+            &(30 + 20 * unit.judges.len()).to_string(),
+        ]);
+    for f in &unit.files {
+        cmd.args(["--file", f]);
+    }
+    for re in exclude_patterns() {
+        cmd.args(["--exclude-re", &re]);
+    }
+    cmd.args(["--skip-calls", &SKIP_CALLS.join(",")])
+        .args(["--skip-calls-defaults", "true"]);
+    cmd.args(["--", "--", "--ignored", "--nocapture", "--test-threads=1"])
+        .env("CARGO_TARGET_DIR", target)
+        .env("MUTANTS_DEMOS", unit.judges.join(","))
+        .current_dir(src);
+    cmd.status().context("running cargo mutants")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn equivalents_parse_by_file_and_change_and_need_a_reason() {
+        let text = "# Equivalent mutants\n\n## demos/src/bin/x.rs\n\n\
+                    - `replace a || b with a && b in f`: both are always true here\n\
+                    - `replace f -> bool with true`: f is true on every machine\n";
+        let eq = parse_equivalents(text).unwrap();
+        assert_eq!(eq.len(), 2);
+        let key = MutantKey {
+            file: "demos/src/bin/x.rs".into(),
+            change: "replace a || b with a && b in f".into(),
+        };
+        assert_eq!(eq[&key], "both are always true here");
+        assert!(parse_equivalents("## f.rs\n- `x`: \n").is_err());
+        assert!(parse_equivalents("- `x`: why\n").is_err());
+        assert!(parse_equivalents("## f.rs\n- `x`: a\n- `x`: b\n").is_err());
+    }
+
+    #[test]
+    fn the_location_is_not_part_of_a_mutants_identity() {
+        assert_eq!(
+            strip_location(
+                "demos/src/bin/x.rs:12:5: replace < with > in f",
+                "demos/src/bin/x.rs"
+            ),
+            "replace < with > in f"
+        );
+    }
+
+    #[test]
+    fn narration_patterns_match_narration_and_nothing_else() {
+        // The same engine and matching as cargo-mutants' --exclude-re (a RegexSet).
+        let set = regex::RegexSet::new(exclude_patterns()).unwrap();
+        for narration in [
+            "demos/src/lib.rs:1:1: replace Demo::step with ()",
+            "demos/src/lib.rs:9:5: replace Demo::paint -> String with String::new()",
+            "demos/src/lib.rs:2:3: replace < with > in human",
+            "demos/src/lib.rs:2:3: replace <impl Display for Disagreed>::fmt -> std::fmt::Result with Ok(Default::default())",
+            "demos/src/bin/x.rs:1:1: replace main with ()",
+        ] {
+            assert!(set.is_match(narration), "{narration}");
+        }
+        for mechanism in [
+            "demos/src/lib.rs:1:1: replace Demo::check -> Result<()> with Ok(())",
+            "demos/src/lib.rs:1:1: replace < with > in humane",
+            "demos/src/lib.rs:1:1: replace Demo::steps with ()",
+            "demos/src/bin/x.rs:1:1: replace == with != in main",
+            "demos/src/bin/x.rs:1:1: replace mainly with ()",
+        ] {
+            assert!(!set.is_match(mechanism), "{mechanism}");
+        }
+    }
+
+    fn outcome(file: &str, change: &str, summary: &str) -> Outcome {
+        Outcome {
+            key: MutantKey {
+                file: file.into(),
+                change: change.into(),
+            },
+            name: format!("{file}:1:1: {change}"),
+            summary: summary.into(),
+            verdicts: vec![],
+            seconds: 1.0,
+        }
+    }
+
+    #[test]
+    fn a_missed_mutant_fails_the_run_unless_listed_and_unviable_ones_do_not_count() {
+        let outcomes = vec![
+            outcome("", "Baseline", "Success"),
+            outcome("f.rs", "a", "CaughtMutant"),
+            outcome("f.rs", "b", "MissedMutant"),
+            outcome("f.rs", "c", "Timeout"),
+            outcome("f.rs", "d", "Unviable"),
+        ];
+        let mut eq = BTreeMap::new();
+        let t = Tally::of(&outcomes, &eq);
+        assert_eq!((t.viable, t.caught, t.missed, t.unviable), (3, 1, 2, 1));
+        assert_eq!(unlisted(&outcomes, &eq).len(), 2);
+        eq.insert(
+            MutantKey {
+                file: "f.rs".into(),
+                change: "b".into(),
+            },
+            "why".into(),
+        );
+        let t = Tally::of(&outcomes, &eq);
+        assert_eq!(t.equivalent, 1);
+        assert_eq!(unlisted(&outcomes, &eq)[0].key.change, "c");
+        assert!((t.score() - 50.0).abs() < 1e-9);
+    }
+}
