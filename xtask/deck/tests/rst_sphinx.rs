@@ -287,3 +287,20 @@ fn build_reveals_the_children_of_the_element_as_hieroglyph() {
     ));
     assert!(html.contains("<p class=\"build\">A <span class=\"deck-step\"><em>b</em></span> and <span class=\"deck-step\"><code>c</code></span>.</p>"), "{html}");
 }
+
+#[test]
+fn smart_quotes_and_dashes_inside_html_as_docutils() {
+    let c = rst::to_markdown(
+        "T\n=\n\n.. figure:: p.png\n\n   A \"quoted\" caption -- it's 'here'... --- yes\n",
+    );
+    let html = html_of(&c);
+    assert!(
+        html.contains("A \u{201c}quoted\u{201d} caption \u{2013} it\u{2019}s \u{2018}here\u{2019}\u{2026} \u{2014} yes"),
+        "{html}"
+    );
+    // Literal text keeps its quotes.
+    let html = html_of(&rst::to_markdown(
+        "T\n=\n\n.. figure:: p.png\n\n   ``\"x\" -- y``\n",
+    ));
+    assert!(html.contains("&quot;x&quot; -- y"), "{html}");
+}
