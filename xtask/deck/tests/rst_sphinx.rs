@@ -304,3 +304,27 @@ fn smart_quotes_and_dashes_inside_html_as_docutils() {
     ));
     assert!(html.contains("&quot;x&quot; -- y"), "{html}");
 }
+
+#[test]
+fn a_doc_role_across_lines_keeps_every_line_mapped() {
+    // Found by the fuzzer: the target's line break appeared in both the href and the
+    // text, so the Markdown had one line more than the source.
+    let data = std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/rst/fuzz/doc-role-lines.bin"
+    ))
+    .expect("the fuzzer's input");
+    let src = std::str::from_utf8(&data).expect("UTF-8");
+    let options = rst::Options {
+        slide_levels: 1 + data.len() % 6,
+        graphviz: false,
+        ..rst::Options::default()
+    };
+    let c = rst::convert(src, &options);
+    let lines = src.split('\n').count();
+    assert_eq!(c.line_map.len(), c.markdown.split('\n').count() - 1);
+    assert!(
+        c.line_map.iter().all(|&l| (1..=lines).contains(&l)),
+        "{c:?}"
+    );
+}

@@ -830,7 +830,14 @@ impl<'r> Inline<'r> {
     /// when the book knows it.
     fn doc_role(&mut self, r: &mut Run, out: &mut String, text: &str, at: usize) {
         let (given, doc) = xref_target(text);
-        let key = doc.trim().trim_start_matches('/').to_string();
+        // A target written across lines is one name (its line breaks would otherwise
+        // appear twice, in the href and the text, and shift every later line).
+        let key = doc
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ")
+            .trim_start_matches('/')
+            .to_string();
         let (title, href) = match self.refs.docs.get(&key) {
             Some((title, href)) => (title.clone(), format!("{}{href}", self.root)),
             None => (key.clone(), format!("{key}.html")),
