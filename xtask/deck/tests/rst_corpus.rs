@@ -432,10 +432,10 @@ fn a_tenth_of_the_words_may_differ() {
 
 /// What the corpus reaches today, over all its documents. Each is a floor: one slide
 /// fewer fails (raise them when the reader gets better).
-const FLOOR_TITLES: usize = 528;
-const FLOOR_STEPS: usize = 531;
-const FLOOR_BODY: usize = 528;
-const FLOOR_NOTES: usize = 532;
+const FLOOR_TITLES: usize = 537;
+const FLOOR_STEPS: usize = 540;
+const FLOOR_BODY: usize = 537;
+const FLOOR_NOTES: usize = 541;
 
 #[test]
 fn corpus_talks_make_hieroglyphs_slides_and_warn_only_where_hieroglyph_does() {

@@ -154,6 +154,8 @@ pub(crate) enum Kind {
     Contents {
         title: Option<String>,
         depth: usize,
+        /// `:local:`: only the current section's subsections, no default title.
+        local: bool,
     },
     /// An object description (`confval`, `py:class`, autodoc): signature and body.
     Describe {

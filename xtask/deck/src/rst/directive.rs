@@ -608,7 +608,18 @@ fn toctree(r: &mut Reader, call: &Call, out: &mut Vec<Block>) {
         })
         .collect();
     if !entries.is_empty() {
-        call.push(out, Kind::Toctree(entries));
+        // hieroglyph's toctree is empty in slides: the links are for readers.
+        let line = call.line;
+        call.push(
+            out,
+            Kind::Only {
+                slides: false,
+                body: vec![Block {
+                    line,
+                    kind: Kind::Toctree(entries),
+                }],
+            },
+        );
     }
 }
 
@@ -620,7 +631,15 @@ fn contents(r: &mut Reader, call: &Call, out: &mut Vec<Block>) {
         .and_then(|v| v.trim().parse().ok())
         .unwrap_or(usize::MAX);
     let title = (!d.args.is_empty()).then(|| d.args.clone());
-    call.push(out, Kind::Contents { title, depth });
+    let local = Reader::option(&d, "local").is_some();
+    call.push(
+        out,
+        Kind::Contents {
+            title,
+            depth,
+            local,
+        },
+    );
 }
 
 /// `glossary`: a definition list of terms.

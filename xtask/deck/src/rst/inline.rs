@@ -54,6 +54,28 @@ pub(crate) struct Inline<'r> {
     pub(crate) reading_only: bool,
 }
 
+/// Typographic punctuation for the text at `i` (and how many characters it replaces):
+/// `"` and `'` open after a space or an opening bracket and close elsewhere (`'`
+/// after a letter is an apostrophe), `--` is an en dash, `---` an em dash, `...` an
+/// ellipsis.
+fn smart(chars: &[char], i: usize) -> Option<(&'static str, usize)> {
+    let at = |k: usize| chars.get(k).copied();
+    let opens = i == 0 || {
+        let p = chars[i - 1];
+        p.is_whitespace() || "([{<-\u{2013}\u{2014}".contains(p)
+    };
+    match chars[i] {
+        '-' if at(i + 1) == Some('-') && at(i + 2) == Some('-') => Some(("\u{2014}", 3)),
+        '-' if at(i + 1) == Some('-') => Some(("\u{2013}", 2)),
+        '.' if at(i + 1) == Some('.') && at(i + 2) == Some('.') => Some(("\u{2026}", 3)),
+        '"' if opens => Some(("\u{201c}", 1)),
+        '"' => Some(("\u{201d}", 1)),
+        '\'' if opens => Some(("\u{2018}", 1)),
+        '\'' => Some(("\u{2019}", 1)),
+        _ => None,
+    }
+}
+
 fn start_context(chars: &[char], i: usize) -> bool {
     if i == 0 {
         return true;
@@ -330,6 +352,15 @@ impl<'r> Inline<'r> {
             }
             if start_context(chars, i) && c.is_alphanumeric() {
                 i = self.word(r, out, i);
+                continue;
+            }
+            // Inside HTML, which mdBook's smart punctuation does not reach: quotes and
+            // dashes as docutils' smartquotes makes them.
+            if r.mode == Mode::Html
+                && let Some((typographic, len)) = smart(chars, i)
+            {
+                out.push_str(typographic);
+                i += len;
                 continue;
             }
             r.text(out, c, i);
@@ -799,7 +830,14 @@ impl<'r> Inline<'r> {
     /// when the book knows it.
     fn doc_role(&mut self, r: &mut Run, out: &mut String, text: &str, at: usize) {
         let (given, doc) = xref_target(text);
-        let key = doc.trim().trim_start_matches('/').to_string();
+        // A target written across lines is one name (its line breaks would otherwise
+        // appear twice, in the href and the text, and shift every later line).
+        let key = doc
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ")
+            .trim_start_matches('/')
+            .to_string();
         let (title, href) = match self.refs.docs.get(&key) {
             Some((title, href)) => (title.clone(), format!("{}{href}", self.root)),
             None => (key.clone(), format!("{key}.html")),

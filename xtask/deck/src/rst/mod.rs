@@ -19,18 +19,23 @@
 //!   Titles are underlined, or over- and underlined, with any punctuation character;
 //!   levels follow the order in which the styles first appear, as in docutils.
 //!   `.. slideconf::` with `:autoslides: False` makes only `.. slide::` slides; the rest
-//!   is for the reading view.
+//!   is for the reading view (notes there too: visible boxes, not speaker notes; what
+//!   comes before the first slide is kept inside it, hidden, so it makes no slide).
 //! - `.. note::` is a speaker note. Notes may appear anywhere in a slide; they are moved
 //!   to its end (after a `Notes:` paragraph), hidden in the slide view.
 //! - `.. nextslide::` continues the current section on a new slide with its title (or
 //!   the title given; `:increment:` numbers untitled ones from the section's title); one
 //!   with nothing after it in its section makes no slide. `.. slide:: [TITLE]` is a
-//!   slide with its content in the directive, at `:level:` or the current section's.
+//!   slide with its content in the directive, at `:level:` or the current section's;
+//!   what follows it in its section is in no slide (as hieroglyph), for readers only.
 //! - `.. ifslides::` / `.. ifnotslides::`: content only in the slide view / only in the
 //!   reading view (`<div class="only-slides">` / `<div class="only-reading">`); titles
 //!   and `nextslide` inside `ifslides` split slides.
 //! - `.. rst-class:: build`: each child of the next element (or of the directive's
-//!   content) is one step of the slide (`class="deck-step"`, revealed by the player).
+//!   content) is one step of the slide (`class="deck-step"`, revealed by the player),
+//!   as hieroglyph's `.build > *`: a list's items, a container's blocks, a paragraph's
+//!   inline elements (plain text is no step), a table's head and body (hieroglyph also
+//!   counts its invisible `<colgroup>`). Classes of `rst-class` lines in a row add up.
 //! - `.. demo:: NAME` and a paragraph that is exactly `{{#demo NAME}}` embed a demo;
 //!   `.. chart:: DEMO METRIC...` and `{{#chart DEMO METRIC...}}` a chart of its metrics.
 //!   `.. code-block:: svgbob` is drawn as a diagram, as in Markdown.
@@ -52,8 +57,11 @@
 //! `sidebar`; visible boxes), `versionadded`/`versionchanged`/`deprecated`; `rubric`,
 //! `centered`, `epigraph`, `highlights`, `pull-quote`, `glossary`, `hlist`; `math` (as
 //! readable text: no MathJax); `only` (kept for HTML), `toctree` (hidden: nothing;
-//! else links), `contents`; domain objects (`py:function`, `confval`, autodoc: the
-//! signature and body; autodoc cannot read docstrings); `.. raw:: html`; footnotes
+//! else links for readers: hieroglyph's toctree is empty in slides), `contents` (with
+//! `:local:`, the section's subsections only); `graphviz`, `digraph`, `graph` (drawn
+//! as SVG by Graphviz's `dot` when it is on the PATH; else a warning and the source); domain objects (`py:function`, `confval`, autodoc: the
+//! signature and body; autodoc cannot read docstrings); `.. raw:: html` (with `:file:`
+//! from inside the book, as `include`); footnotes
 //! (`[1]_`, `[#]_`, `[#label]_`, numbered as docutils, linked); comments.
 //!
 //! Inline: `*emphasis*`, `**strong**`, ``` ``literal`` ```, `` `interpreted` `` (a
@@ -66,9 +74,13 @@
 //! as targets; bare URLs; substitutions `|name|` with `replace::`, `image::`,
 //! `unicode::` and `raw::`; backslash escapes.
 //!
-//! Anything else (an unknown directive or role, bad indentation, a title underline too
-//! short, an unmatched `*`) is shown as plainly as possible and reported as a warning
-//! with its line; the deck prints warnings, or fails on them in strict mode.
+//! Problems are reported where docutils and Sphinx report them. An unknown directive
+//! (with its content) and a missing include are left out and reported as errors
+//! ([`Converted::reported`]): the build goes on, except in strict mode. Anything else
+//! (an unknown role, bad indentation, a title underline too short, an unmatched `*`)
+//! is shown as plainly as possible and reported as a warning with its line; the deck
+//! prints warnings, or fails on them in strict mode. Comments are never reported,
+//! and neither is a `:ref:` inside `ifnotslides` (hieroglyph never resolves it).
 //!
 //! # Why our own reader
 //!

@@ -91,6 +91,8 @@ pub(crate) struct Render<'r> {
     titles: Vec<(usize, String)>,
     /// Inside `ifnotslides`: a note there is a visible box, not a speaker note.
     reading_only: bool,
+    /// How many section titles came before here (an index into `titles`).
+    titles_seen: usize,
     /// Between slides, where hieroglyph puts what it shows in no slide: with
     /// `autoslides` off, everything outside `.. slide::`; with it on, the rest of a
     /// section after a `.. slide::` (up to the next title that starts a slide).
@@ -173,6 +175,7 @@ impl<'r> Render<'r> {
             section: Section::default(),
             titles: Vec::new(),
             reading_only: false,
+            titles_seen: 0,
             outside: !rules.autoslides,
             prelude: (!rules.autoslides).then(Out::default),
         }
@@ -252,7 +255,7 @@ impl<'r> Render<'r> {
     /// With `autoslides` off, prose outside `.. slide::` is for the reading view only.
     fn outside_slides(&mut self, out: &mut Out, b: &Block) {
         let mut inner = Out::default();
-        let quiet = std::mem::replace(&mut self.inline.reading_only, true);
+        // (Sphinx resolves `:ref:` here, and warns: only `ifnotslides` is quiet.)
         let reading = std::mem::replace(&mut self.reading_only, true);
         match &b.kind {
             // Not a speaker note of the slide before: a visible note, for readers.
@@ -260,7 +263,6 @@ impl<'r> Render<'r> {
             _ => self.block(&mut inner, b, false),
         }
         self.reading_only = reading;
-        self.inline.reading_only = quiet;
         self.for_readers(out, inner, b.line);
     }
 
@@ -292,6 +294,7 @@ impl<'r> Render<'r> {
             } => {
                 extra.extend(classes.iter().cloned());
                 let text = self.heading_text(text);
+                self.titles_seen += 1;
                 self.section = Section {
                     level: *level,
                     title: Some(text.clone()),
@@ -593,7 +596,11 @@ impl<'r> Render<'r> {
                 );
             }
             Kind::Toctree(entries) => self.toctree(out, entries, no),
-            Kind::Contents { title, depth } => self.contents(out, title.as_deref(), *depth, no),
+            Kind::Contents {
+                title,
+                depth,
+                local,
+            } => self.contents(out, title.as_deref(), *depth, *local, no),
             Kind::Describe {
                 class,
                 signature,
@@ -1030,16 +1037,37 @@ impl<'r> Render<'r> {
         out.line("</div>", out.last_line());
     }
 
-    fn contents(&mut self, out: &mut Out, title: Option<&str>, depth: usize, no: usize) {
-        let title = title.unwrap_or("Contents");
+    /// `contents`: the document's titles; with `:local:` (as docutils) only those of
+    /// the current section's subsections, and no title unless one is given.
+    fn contents(
+        &mut self,
+        out: &mut Out,
+        title: Option<&str>,
+        depth: usize,
+        local: bool,
+        no: usize,
+    ) {
+        let titles: Vec<(usize, String)> = if local {
+            let here = self.section.level;
+            self.titles
+                .iter()
+                .skip(self.titles_seen)
+                .take_while(|(level, _)| self.titles_seen == 0 || *level > here)
+                .cloned()
+                .collect()
+        } else {
+            self.titles.clone()
+        };
         out.line("<nav class=\"contents topic\">", no);
-        out.line(
-            format!("<p class=\"topic-title\">{}</p>", escape_html(title)),
-            no,
-        );
-        let top = self.titles.iter().map(|(l, _)| *l).min().unwrap_or(1);
+        if let Some(title) = title.or((!local).then_some("Contents")) {
+            out.line(
+                format!("<p class=\"topic-title\">{}</p>", escape_html(title)),
+                no,
+            );
+        }
+        let top = titles.iter().map(|(l, _)| *l).min().unwrap_or(1);
         let mut open = 0;
-        for (level, text) in self.titles.clone() {
+        for (level, text) in titles {
             let want = level + 1 - top;
             if want > depth {
                 continue;

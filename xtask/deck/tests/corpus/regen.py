@@ -143,7 +143,8 @@ def build(src_dir, docs, python, levels=3):
             page = (proj / '_build' / f'{page_name}.html').read_text()
             key = f'{proj}/{page_name}.rst:'
             warnings = [l for l in run.stderr.splitlines()
-                        if ('WARNING' in l or 'ERROR' in l) and (key in l or len(docs) == 1)]
+                        if any(level in l for level in ('WARNING', 'ERROR', 'SEVERE', 'CRITICAL'))
+                        and (key in l or len(docs) == 1)]
             slides = slides_of(page)
             results[doc] = {'slides': [s['title'] for s in slides], 'content': slides,
                             'warnings': warnings_text(warnings, proj)}
