@@ -8,25 +8,28 @@
 //! of 0 there is nothing to wait for: Linux's tcp_close() aborts the connection with
 //! RST instead of FIN (the man page does not say so; this demo does).
 
-use std::io::{self, Read, Write};
+use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::time::Duration;
 
 use anyhow::Context;
-use demos::Result;
 use demos::fd::{readable_within, unread};
-use demos::net::{errno_name, is_errno, tcp_pair};
+use demos::net::tcp_pair;
+use demos::{Break, Result, brk};
 use nix::errno::Errno;
 use socket2::SockRef;
 
-/// What the client's next call returned: a byte count or an errno.
-fn outcome(r: &io::Result<usize>) -> String {
-    match r {
-        Ok(0) => "0 (end of file)".to_owned(),
-        Ok(n) => format!("{n} (bytes accepted)"),
-        Err(e) => errno_name(e),
-    }
-}
+const BREAKS: &[Break] = &[
+    brk(
+        "drain",
+        "in case 2 the server reads the 5 bytes before close()",
+    ),
+    brk("linger-off", "in case 3 SO_LINGER is off (a plain close)"),
+    brk(
+        "linger-zero-first",
+        "in case 1 the server sets SO_LINGER {on, 0} before its close",
+    ),
+];
 
 /// Waits until the server's close has reached the client (FIN or RST).
 fn settled(client: &TcpStream) -> Result<()> {
@@ -39,23 +42,28 @@ fn settled(client: &TcpStream) -> Result<()> {
 }
 
 fn main() {
-    demos::run(|d| {
+    demos::run(BREAKS, |d| {
         d.expect("close() sends FIN (peer reads EOF), but RST with unread data or SO_LINGER 0");
 
         d.step("1. client sends 5 bytes; server reads them all, then close()");
         let (mut client, mut server) = tcp_pair()?;
         client.write_all(b"hello").context("client send")?;
         server.read_exact(&mut [0u8; 5]).context("server recv")?;
+        if d.breaks("linger-zero-first") {
+            SockRef::from(&server)
+                .set_linger(Some(Duration::ZERO))
+                .context("setting SO_LINGER {on, 0}")?;
+        }
         drop(server);
         settled(&client)?;
-        let r = client.read(&mut [0u8; 16]);
-        d.saw(format_args!("client recv = {}", outcome(&r)));
+        let r = d.syscall("client recv", || client.read(&mut [0u8; 16]));
+        d.saw(&r);
         d.check(
-            matches!(r, Ok(0)),
+            matches!(r.value(), Ok(0)),
             "a normal close sends FIN: the peer reads end of file",
         )?;
 
-        let drain = d.breaks("in case 2 the server reads the 5 bytes before close()");
+        let drain = d.breaks("drain");
         d.step("2. client sends 5 bytes; server close()s without reading them");
         let (mut client, mut server) = tcp_pair()?;
         client.write_all(b"hello").context("client send")?;
@@ -67,41 +75,42 @@ fn main() {
             server.read_exact(&mut [0u8; 5]).context("server recv")?;
         }
         let pending = unread(&server)?;
+        d.saw_that(&pending, "unread at the server's close");
         drop(server);
         settled(&client)?;
-        let r = client.read(&mut [0u8; 16]);
-        d.key(format_args!(
-            "server had {pending} unread bytes; client recv = {}",
-            outcome(&r)
-        ));
+        let r = d.syscall("client recv", || client.read(&mut [0u8; 16]));
+        d.key(&r);
         d.check(
-            r.as_ref().is_err_and(|e| is_errno(e, Errno::ECONNRESET)),
+            r.failed_with(Errno::ECONNRESET),
             "unread data turns close() into RST: the peer gets ECONNRESET",
         )?;
-        let again = client.read(&mut [0u8; 16]);
-        d.detail(format_args!(
-            "the error is reported once: the next recv = {}",
-            outcome(&again)
-        ));
+        let again = d.syscall("the next client recv", || client.read(&mut [0u8; 16]));
+        if d.verbose() {
+            d.saw_that(&again, "the error is reported once");
+        }
 
         d.step("3. server sets SO_LINGER {on, 0} and close()s, nothing unread");
         let (mut client, server) = tcp_pair()?;
-        SockRef::from(&server)
-            .set_linger(Some(Duration::ZERO))
-            .context("setting SO_LINGER {on, 0}")?;
+        if !d.breaks("linger-off") {
+            SockRef::from(&server)
+                .set_linger(Some(Duration::ZERO))
+                .context("setting SO_LINGER {on, 0}")?;
+        }
         drop(server);
         settled(&client)?;
-        let r = client.write(b"are you there?");
-        d.key(format_args!("client send = {}", outcome(&r)));
+        let r = d.syscall("client send", || client.write(b"are you there?"));
+        d.key(&r);
         d.check(
-            r.as_ref().is_err_and(|e| is_errno(e, Errno::ECONNRESET)),
+            r.failed_with(Errno::ECONNRESET),
             "SO_LINGER 0 aborts: RST, the peer's next send gets ECONNRESET",
         )?;
-        let then = client.write(b"still?");
-        d.detail(format_args!(
-            "after the reset, another send = {} (SIGPIPE unless ignored, as Rust does)",
-            outcome(&then)
-        ));
+        let then = d.syscall("another client send", || client.write(b"still?"));
+        if d.verbose() {
+            d.saw_that(
+                &then,
+                "after the reset: SIGPIPE unless ignored, as Rust does",
+            );
+        }
         Ok(())
     })
 }

@@ -11,7 +11,19 @@ use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
-use demos::{Result, human, median, net};
+use demos::{Break, Result, brk, human, median, net};
+
+const BREAKS: &[Break] = &[
+    brk(
+        "nodelay-defaults",
+        "the \"defaults\" run sets TCP_NODELAY too",
+    ),
+    brk(
+        "quickack",
+        "the server sets TCP_QUICKACK before each read: no delayed ACK",
+    ),
+    brk("nodelay-off", "the \"TCP_NODELAY\" run leaves Nagle on"),
+];
 
 /// Requests per variant: enough for a stable median, few enough to stay under 2 s.
 const REQUESTS: usize = 25;
@@ -30,10 +42,15 @@ enum Client {
 }
 
 /// Answers each 20-byte request with one reply, until the client hangs up.
-fn serve(mut conn: TcpStream) -> Result<usize> {
+fn serve(mut conn: TcpStream, quickack: bool) -> Result<usize> {
     let mut served = 0;
     let mut req = [0u8; 2 * PART];
     loop {
+        if quickack {
+            socket2::SockRef::from(&conn)
+                .set_tcp_quickack(true)
+                .context("TCP_QUICKACK")?;
+        }
         match conn.read_exact(&mut req) {
             Ok(()) => {}
             Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => return Ok(served),
@@ -46,12 +63,12 @@ fn serve(mut conn: TcpStream) -> Result<usize> {
 
 /// Runs `REQUESTS` write-write-read round trips on a fresh connection; returns the
 /// median time from the first write to the whole reply.
-fn measure(how: Client) -> Result<Duration> {
+fn measure(how: Client, quickack: bool) -> Result<Duration> {
     let (mut client, server) = net::tcp_pair()?;
     client
         .set_nodelay(matches!(how, Client::TwoWritesNoDelay))
         .context("setting TCP_NODELAY")?;
-    let server = std::thread::spawn(move || serve(server));
+    let server = std::thread::spawn(move || serve(server, quickack));
     let mut times = Vec::with_capacity(REQUESTS);
     let mut reply = [0u8; REPLY.len()];
     for i in 0..REQUESTS {
@@ -78,21 +95,28 @@ fn measure(how: Client) -> Result<Duration> {
 }
 
 fn main() {
-    demos::run(|d| {
+    demos::run(BREAKS, |d| {
         d.expect("write-write-read: ~40 ms per request by default, microseconds with TCP_NODELAY");
 
         d.step(format_args!(
             "{REQUESTS} requests of 2 writes x {PART} bytes, then read the reply (loopback)"
         ));
-        let defaults = if d.breaks("the \"defaults\" run sets TCP_NODELAY too") {
+        let defaults = if d.breaks("nodelay-defaults") {
             Client::TwoWritesNoDelay
         } else {
             Client::TwoWrites
         };
-        let default = measure(defaults)?;
-        d.key(format_args!("defaults:    median {}", human(default)));
-        let nodelay = measure(Client::TwoWritesNoDelay)?;
-        d.key(format_args!("TCP_NODELAY: median {}", human(nodelay)));
+        let quickack = d.breaks("quickack");
+        // Times from the demo's own clock: `so:` lines, not the kernel's words.
+        let default = measure(defaults, quickack)?;
+        d.key_derived(format_args!("defaults:    median {}", human(default)));
+        let nodelay_run = if d.breaks("nodelay-off") {
+            Client::TwoWrites
+        } else {
+            Client::TwoWritesNoDelay
+        };
+        let nodelay = measure(nodelay_run, quickack)?;
+        d.key_derived(format_args!("TCP_NODELAY: median {}", human(nodelay)));
         d.chart_metric(
             "nagle.default.median",
             "write, write, read (defaults)",
@@ -110,8 +134,8 @@ fn main() {
         // kernel clamps it to at least TCP_DELACK_MIN (also 40 ms) when the round trip is
         // shorter; 30 ms leaves room for timer slack and rules out any smaller stall.
         d.check(
-            default >= Duration::from_millis(30),
-            "by default each request waits for the server's delayed ACK (>= 30 ms)",
+            default >= Duration::from_millis(30) && default <= Duration::from_millis(60),
+            "by default each request waits about 40 ms for the server's delayed ACK (30 to 60 ms)",
         )?;
         d.check(
             ratio >= 10.0,
@@ -119,8 +143,8 @@ fn main() {
         )?;
 
         d.step("same requests, Nagle on, but each request in one write");
-        let one = measure(Client::OneWrite)?;
-        d.saw(format_args!("one write:   median {}", human(one)));
+        let one = measure(Client::OneWrite, quickack)?;
+        d.derived(format_args!("one write:   median {}", human(one)));
         d.chart_metric(
             "nagle.one_write.median",
             "one write",
@@ -129,7 +153,7 @@ fn main() {
         );
         d.check(
             one.as_secs_f64() * 10.0 <= default.as_secs_f64(),
-            "one write per request is fast without TCP_NODELAY too",
+            "one write per request is fast without TCP_NODELAY too (at least 10x)",
         )?;
         d.detail("TCP_QUICKACK on the server acks at once, but only until the kernel");
         d.detail("  switches back to delayed ACKs; TCP_CORK is the opposite of NODELAY:");
