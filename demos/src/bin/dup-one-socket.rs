@@ -78,7 +78,7 @@ fn main() {
             second.read_exact(&mut back)?;
             Ok((got, back))
         };
-        d.key_that(&woke, "true: the peer saw an EOF");
+        d.saw_that(&woke, "true: the peer saw an EOF");
         let flowed = d.syscall("send through the dup, the peer answers", || {
             exchange().map(|(got, back)| (Bytes(got.to_vec()), Bytes(back.to_vec())))
         });

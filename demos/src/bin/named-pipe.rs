@@ -224,7 +224,7 @@ fn main() {
         let meta = d.syscall("stat", || {
             std::fs::metadata(&fifo).map(|m| Stat(m.len(), m.file_type().is_fifo()))
         });
-        d.key(&again);
+        d.saw(&again);
         d.saw(&meta);
         d.check(
             matches!(again.value(), Ok(0)),

@@ -25,13 +25,19 @@ const BREAKS: &[Break] = &[
         "second-open",
         "the file passed is a second open() of it, not our descriptor",
     ),
+    brk(
+        "child-keeps-root",
+        "the child keeps root instead of dropping to nobody",
+    ),
 ];
 
 const SECRET: &[u8] = b"the launch code is 0000";
 
 /// What the child found, sent back to the parent as one line.
-fn child(sock: &UnixDatagram, path: &std::path::Path) -> Result<String> {
-    privilege::drop_to_nobody()?;
+fn child(sock: &UnixDatagram, path: &std::path::Path, keep_root: bool) -> Result<String> {
+    if !keep_root {
+        privilege::drop_to_nobody()?;
+    }
     let uid = nix::unistd::getuid();
 
     // Wait for the parent's message: one byte of payload, two descriptors attached.
@@ -88,8 +94,13 @@ fn main() {
         // The peer is forked before the file and the listener exist: it cannot have
         // inherited them.
         let child_path = path.clone();
+        let keep_root = d.breaks("child-keeps-root");
+        if keep_root && !demos::is_root() {
+            return Err(d.skip("the child-keeps-root break needs root"));
+        }
         let peer = peer::fork(move || {
-            let report = child(&theirs, &child_path).unwrap_or_else(|e| format!("error: {e:#}"));
+            let report =
+                child(&theirs, &child_path, keep_root).unwrap_or_else(|e| format!("error: {e:#}"));
             match theirs.send(report.as_bytes()) {
                 Ok(_) => 0,
                 Err(_) => 2,

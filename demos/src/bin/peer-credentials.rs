@@ -160,7 +160,7 @@ fn main() {
         let peercred = peercred.value().0;
 
         let plain = receive(&conn);
-        d.key_that(&plain, "a message sent without credentials");
+        d.saw_that(&plain, "a message sent without credentials");
         let plain = d.require(plain, "the client's first message arrived")?;
         let truthful = receive(&conn);
         d.saw_that(&truthful, "a message with its own credentials");

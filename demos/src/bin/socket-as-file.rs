@@ -19,6 +19,10 @@ const BREAKS: &[Break] = &[
         "no-shutdown",
         "the client never shuts down its writing side: no EOF for the server",
     ),
+    brk(
+        "shutdown-first",
+        "the client shuts down its writing side before it flushes its buffer",
+    ),
 ];
 
 const LINES: usize = 1000;
@@ -112,10 +116,20 @@ fn main() {
         for i in 0..LINES {
             writeln!(output, "line {i} of {LINES}").context("client: writeln")?;
         }
-        output.flush().context("client: flush")?;
+        let early = d.breaks("shutdown-first");
+        if early {
+            client
+                .shutdown(Shutdown::Write)
+                .context("client: shutdown")?;
+        }
+        let flushed = d.syscall("client: flush (write)", || output.flush());
+        if !flushed.is_ok() {
+            d.saw(&flushed);
+        }
         let client_writes = output.get_ref().calls;
-        drop(output);
-        if !d.breaks("no-shutdown") {
+        // The buffer is dropped whatever happened: what it still held is lost.
+        let _unflushed = output.into_parts();
+        if !early && !d.breaks("no-shutdown") {
             client
                 .shutdown(Shutdown::Write)
                 .context("client: shutdown")?;

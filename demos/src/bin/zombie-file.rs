@@ -27,6 +27,10 @@ const BREAKS: &[Break] = &[
         "dup-kept",
         "a dup of the descriptor stays open after the \"last\" close",
     ),
+    brk(
+        "hard-link",
+        "a second name (a hard link) is made before the unlink",
+    ),
 ];
 
 const MIB: u64 = 1 << 20;
@@ -183,6 +187,9 @@ fn experiment(d: &mut Demo, dir: &Path) -> Result<()> {
         file.set_len(0).context("ftruncate")?;
     }
     d.step("unlink it while it is still open");
+    if d.breaks("hard-link") {
+        std::fs::hard_link(&path, dir.join("second-name")).context("link")?;
+    }
     let before_unlink = free_bytes(dir)?;
     std::fs::remove_file(&path).context("unlink")?;
     let after_unlink = free_bytes(dir)?;
