@@ -288,7 +288,9 @@ fn break_may_skip(demo: &str, brk: &str) -> bool {
         || (!nix_is_root()
             && matches!(
                 (demo, brk),
-                ("peer-credentials", "client-keeps-root") | ("icmp-echo", "child-keeps-root")
+                ("peer-credentials", "client-keeps-root")
+                    | ("icmp-echo", "child-keeps-root")
+                    | ("pass-descriptor", "child-keeps-root")
             ))
 }
 

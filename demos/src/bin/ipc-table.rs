@@ -435,6 +435,8 @@ struct Row {
     /// The 10th percentile round trip: what the mechanism costs with little noise from
     /// other load on the CPU.
     low: Duration,
+    /// The fastest round trip: the mechanism's own cost, when nothing else ran.
+    best: Duration,
     mean: Duration,
     trips: usize,
     bytes: usize,
@@ -478,6 +480,7 @@ fn measure(name: &'static str, make: MakeEnds, lossy: bool) -> Result<Row> {
     let mean = samples.iter().sum::<Duration>() / trips as u32;
     let median = demos::median(&mut samples);
     let low = samples[trips / 10];
+    let best = samples[0];
 
     // Bandwidth: the peer writes, we read until all bytes (or, UDP, its end).
     // The clock starts before DONE: on one CPU the peer may run (and, UDP, send
@@ -511,6 +514,7 @@ fn measure(name: &'static str, make: MakeEnds, lossy: bool) -> Result<Row> {
         peer: status,
         median,
         low,
+        best,
         mean,
         trips,
         bytes,
@@ -673,7 +677,9 @@ fn main() {
                 tcp.low.as_secs_f64() * 1e6
             ),
         )?;
-        let lows: Vec<f64> = rows.iter().map(|(_, r)| r.low.as_secs_f64()).collect();
+        // The fastest round trips: load from other programs only ever adds to a round
+        // trip, so the best of thousands is the mechanism's own cost.
+        let lows: Vec<f64> = rows.iter().map(|(_, r)| r.best.as_secs_f64()).collect();
         let lat_spread = lows.iter().cloned().fold(0.0, f64::max)
             / lows.iter().cloned().fold(f64::INFINITY, f64::min);
         let rates: Vec<f64> = rows
@@ -686,7 +692,7 @@ fn main() {
         d.check(
             lat_spread >= 2.0 && bw_spread >= 2.0,
             format_args!(
-                "severalfold: the slowest round trip is {lat_spread:.1}x the fastest, the lowest bandwidth {bw_spread:.1}x below the highest (at least 2x each)"
+                "severalfold: the slowest mechanism's best round trip is {lat_spread:.1}x the fastest's, the lowest bandwidth {bw_spread:.1}x below the highest (at least 2x each)"
             ),
         )?;
         let ratio = fifo.low.as_secs_f64() / pipe.low.as_secs_f64();
