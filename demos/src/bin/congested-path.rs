@@ -166,10 +166,10 @@ struct QueueRun {
     all_delivered: bool,
 }
 
-const BREAKS: &[demos::Break] = &[demos::brk(
-    "small-both",
-    "both queues are the small one (15 KB)",
-)];
+const BREAKS: &[demos::Break] = &[
+    demos::brk("small-both", "both queues are the small one (15 KB)"),
+    demos::brk("big-both", "both queues are the deep one (250 KB)"),
+];
 
 fn main() {
     demos::run(BREAKS, |d| {
@@ -182,6 +182,11 @@ fn main() {
         ));
 
         let bytes: u64 = 1 << 20;
+        let small_queue = if d.breaks("big-both") {
+            BIG_QUEUE
+        } else {
+            SMALL_QUEUE
+        };
         let big_queue = if d.breaks("small-both") {
             SMALL_QUEUE
         } else {
@@ -191,10 +196,10 @@ fn main() {
             "TCP ({CONGESTION}, set per socket): 1 MiB A to B, probing the round trip \
              every {} ms; queue {} KB, then {} KB, twice",
             PROBE_EVERY.as_millis(),
-            SMALL_QUEUE / 1000,
+            small_queue / 1000,
             big_queue / 1000
         ));
-        let mut runs = [SMALL_QUEUE, big_queue].map(|_| QueueRun {
+        let mut runs = [small_queue, big_queue].map(|_| QueueRun {
             rtts: Vec::new(),
             took: Duration::ZERO,
             retransmits: 0,
@@ -202,7 +207,7 @@ fn main() {
             all_delivered: true,
         });
         for _round in 0..2 {
-            for (i, limit) in [SMALL_QUEUE, big_queue].into_iter().enumerate() {
+            for (i, limit) in [small_queue, big_queue].into_iter().enumerate() {
                 path.set_queue(limit, "change")?;
                 let before = path.drops()?;
                 let t0 = Instant::now();
@@ -216,7 +221,7 @@ fn main() {
             }
         }
         let mut stats = Vec::new();
-        for (q, limit) in runs.iter().zip([SMALL_QUEUE, big_queue]) {
+        for (q, limit) in runs.iter().zip([small_queue, big_queue]) {
             let (med, p99, mean) = summary(&q.rtts)?;
             // Round trips from the demo's clock, drops and resends summed over the
             // runs from the qdisc's and TCP_INFO's counters: the demo's arithmetic.

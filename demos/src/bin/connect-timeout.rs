@@ -19,10 +19,10 @@ use anyhow::Context;
 use demos::{Break, Demo, Observed, Result, brk, human, kstat, netns::NetNs};
 use socket2::{Domain, Socket, Type};
 
-const BREAKS: &[Break] = &[brk(
-    "no-drop",
-    "no dropping queue: the SYN reaches the server",
-)];
+const BREAKS: &[Break] = &[
+    brk("no-drop", "no dropping queue: the SYN reaches the server"),
+    brk("long-timeout", "the bounded connect waits 2 s, not 500 ms"),
+];
 
 /// How long the blocking connect() is watched before the demo stops it.
 const WATCH: Duration = Duration::from_millis(1500);
@@ -79,6 +79,11 @@ fn blocking_connect_pends(d: &Demo, addr: SocketAddr) -> Result<bool> {
 }
 
 fn experiment(d: &mut Demo, ns: &NetNs, dropping: bool) -> Result<()> {
+    let limit = if d.breaks("long-timeout") {
+        Duration::from_secs(2)
+    } else {
+        TIMEOUT
+    };
     let server = tcp_socket()?;
     let any: SocketAddr = (Ipv4Addr::LOCALHOST, 0).into();
     server.bind(&any.into()).context("bind 127.0.0.1:0")?;
@@ -120,7 +125,7 @@ fn experiment(d: &mut Demo, ns: &NetNs, dropping: bool) -> Result<()> {
     let t0 = Instant::now();
     let sock = tcp_socket()?;
     let bounded = d.syscall("connect (EINPROGRESS), then poll(POLLOUT, 500 ms)", || {
-        sock.connect_timeout(&addr.into(), TIMEOUT)
+        sock.connect_timeout(&addr.into(), limit)
     });
     let took = t0.elapsed();
     // socket2 reports poll running out as an error of kind TimedOut, with no errno:
