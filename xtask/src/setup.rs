@@ -1,7 +1,7 @@
 //! What the tests need from the system besides Rust: Debian's Chromium and its
 //! chromedriver for the browser tests (Playwright's own browser download cannot work on
-//! our machines), pdftotext for the handout test, and iproute2 (`ip`, `tc`) for the
-//! demos that build network namespaces. `cargo xtask test` installs them itself where
+//! our machines), pdftotext for the handout test, iproute2 (`ip`, `tc`) for the
+//! demos that build network namespaces, and tshark to read the `.pcap` files back. `cargo xtask test` installs them itself where
 //! it can (root with apt-get, as on CI), so the README's one test command is the set-up.
 
 use std::path::PathBuf;
@@ -19,8 +19,10 @@ pub const BROWSER: &[(&str, Find)] = &[
     ("poppler-utils", chromium::pdftotext),
 ];
 
-/// The Debian packages the demos need as root (network namespaces, queueing disciplines).
-pub const DEMOS: &[(&str, Find)] = &[("iproute2", iproute2)];
+/// The Debian packages the demos need as root (network namespaces, queueing disciplines),
+/// and tshark, which the test of the `.pcap` files reads them with. (tshark asks a
+/// debconf question when installed; `DEBIAN_FRONTEND=noninteractive` answers it.)
+pub const DEMOS: &[(&str, Find)] = &[("iproute2", iproute2), ("tshark", || on_path("tshark"))];
 
 fn iproute2() -> Option<PathBuf> {
     ["ip", "tc"]
