@@ -110,7 +110,7 @@ fn retry_on_wire(d: &mut Demo, w: &Option<Capture>, ends: [SocketAddr; 2]) -> Re
         _ => None,
     };
     if let Some((first, retry)) = again {
-        d.key(&wire::read(&seen, |c| {
+        d.saw(&wire::read(&seen, |c| {
             format!(
                 "{}, no answer; {} later again",
                 wire::describe(&c.packets[first]),

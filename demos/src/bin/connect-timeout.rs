@@ -125,7 +125,7 @@ fn resends_on_wire(
             .iter()
             .zip(&due)
             .all(|(a, b)| a.abs_diff(*b) < Duration::from_millis(250));
-    d.key(&wire::read(&seen, |_| {
+    d.saw(&wire::read(&seen, |_| {
         format!(
             "{} SYN(s), at {}; {}",
             syns.len(),

@@ -64,7 +64,7 @@ fn half_close_on_wire(
     c.key = data;
     for k in [fin, data, rst].into_iter().flatten() {
         if let Some(packet) = wire::packet(&seen, k) {
-            d.key(&packet);
+            d.saw(&packet);
         }
     }
     wire::record(&c);
