@@ -712,6 +712,9 @@ impl PrivateDir {
 
 impl Drop for PrivateDir {
     fn drop(&mut self) {
+        // Removed before it is forgotten: a watchdog that stops the demo in between
+        // still finds it registered and removes it (forgotten first, it was left behind).
+        let _ = std::fs::remove_dir_all(self.dir.path());
         cleanup::forget(self.dir.path());
     }
 }
