@@ -11,20 +11,24 @@ use nix::errno::Errno;
 use nix::fcntl::{FcntlArg, OFlag, fcntl};
 use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
 
-use crate::Result;
+use crate::{Observed, Result};
 
 /// What `/proc/self/fd/N` points at: a path for a file, `socket:[INODE]` for a
 /// socket, `pipe:[INODE]` for a pipe, a path with ` (deleted)` for an unlinked file.
-pub fn proc_link(fd: &impl AsRawFd) -> Result<String> {
+pub fn proc_link(fd: &impl AsRawFd) -> Result<Observed<String>> {
     let path = format!("/proc/self/fd/{}", fd.as_raw_fd());
-    let target = std::fs::read_link(&path).with_context(|| format!("readlink {path}"))?;
-    Ok(target.to_string_lossy().into_owned())
+    crate::evidence::read(format_args!("readlink {path}"), || {
+        let target = std::fs::read_link(&path).with_context(|| format!("readlink {path}"))?;
+        Ok(target.to_string_lossy().into_owned())
+    })
 }
 
 /// The inode number `fstat` reports for a descriptor.
-pub fn inode(fd: &impl AsFd) -> Result<u64> {
-    let st = nix::sys::stat::fstat(fd.as_fd()).context("fstat")?;
-    Ok(st.st_ino)
+pub fn inode(fd: &impl AsFd) -> Result<Observed<u64>> {
+    crate::evidence::read("fstat st_ino", || {
+        let st = nix::sys::stat::fstat(fd.as_fd()).context("fstat")?;
+        Ok(st.st_ino)
+    })
 }
 
 /// Turns `O_NONBLOCK` on or off with `fcntl(F_SETFL)`, for any kind of descriptor.
@@ -72,33 +76,40 @@ nix::ioctl_read_bad!(siocinq, libc::FIONREAD, libc::c_int);
 nix::ioctl_read_bad!(siocoutq, libc::TIOCOUTQ, libc::c_int);
 
 /// Bytes waiting in the receive queue, not yet read (`ioctl(SIOCINQ)`).
-pub fn unread(fd: &impl AsRawFd) -> Result<usize> {
-    let mut n: libc::c_int = 0;
-    // SAFETY: SIOCINQ writes one int through the pointer we pass.
-    unsafe { siocinq(fd.as_raw_fd(), &mut n) }.context("ioctl(SIOCINQ)")?;
-    Ok(usize::try_from(n).unwrap_or(0))
+pub fn unread(fd: &impl AsRawFd) -> Result<Observed<usize>> {
+    crate::evidence::read("ioctl(SIOCINQ)", || {
+        let mut n: libc::c_int = 0;
+        // SAFETY: SIOCINQ writes one int through the pointer we pass.
+        unsafe { siocinq(fd.as_raw_fd(), &mut n) }.context("ioctl(SIOCINQ)")?;
+        Ok(usize::try_from(n).unwrap_or(0))
+    })
 }
 
 /// Bytes in a TCP socket's send queue, not yet acknowledged (`ioctl(SIOCOUTQ)`).
-pub fn unsent(fd: &impl AsRawFd) -> Result<usize> {
-    let mut n: libc::c_int = 0;
-    // SAFETY: SIOCOUTQ writes one int through the pointer we pass.
-    unsafe { siocoutq(fd.as_raw_fd(), &mut n) }.context("ioctl(SIOCOUTQ)")?;
-    Ok(usize::try_from(n).unwrap_or(0))
+pub fn unsent(fd: &impl AsRawFd) -> Result<Observed<usize>> {
+    crate::evidence::read("ioctl(SIOCOUTQ)", || {
+        let mut n: libc::c_int = 0;
+        // SAFETY: SIOCOUTQ writes one int through the pointer we pass.
+        unsafe { siocoutq(fd.as_raw_fd(), &mut n) }.context("ioctl(SIOCOUTQ)")?;
+        Ok(usize::try_from(n).unwrap_or(0))
+    })
 }
 
 /// Writes `chunk`-sized pieces into a non-blocking descriptor until the kernel
 /// answers `EAGAIN`; returns how many bytes it accepted in all.
-pub fn fill(fd: &impl AsFd, chunk: usize) -> Result<usize> {
+/// The total is the sum of what each `write` returned.
+pub fn fill(fd: &impl AsFd, chunk: usize) -> Result<Observed<usize>> {
     let buf = vec![b'x'; chunk];
     let mut total = 0;
-    loop {
-        match nix::unistd::write(fd.as_fd(), &buf) {
-            Ok(n) => total += n,
-            Err(Errno::EAGAIN) => return Ok(total),
-            Err(e) => return Err(io::Error::from(e)).context("write until EAGAIN"),
+    crate::evidence::read("write until EAGAIN", || {
+        loop {
+            match nix::unistd::write(fd.as_fd(), &buf) {
+                Ok(n) => total += n,
+                Err(Errno::EAGAIN) => return Ok(total),
+                Err(e) => return Err(io::Error::from(e)).context("write until EAGAIN"),
+            }
         }
-    }
+    })
 }
 
 #[cfg(test)]
@@ -108,14 +119,17 @@ mod tests {
     #[test]
     fn a_pipe_fills_and_reports_itself() {
         let (r, w) = std::io::pipe().unwrap();
-        assert!(proc_link(&w).unwrap().starts_with("pipe:["));
+        assert!(proc_link(&w).unwrap().value().starts_with("pipe:["));
         assert!(!readable_within(&r, Duration::from_millis(1)).unwrap());
         set_nonblocking(&w, true).unwrap();
-        let n = fill(&w, 4096).unwrap();
+        let n = fill(&w, 4096).unwrap().into_value();
         assert!(n >= 4096, "a pipe holds at least one page, took {n}");
         assert!(!writable_within(&w, Duration::ZERO).unwrap());
         assert!(readable_within(&r, Duration::ZERO).unwrap());
-        assert_eq!(proc_link(&r).unwrap(), proc_link(&w).unwrap());
+        assert_eq!(
+            proc_link(&r).unwrap().into_value(),
+            proc_link(&w).unwrap().into_value()
+        );
     }
 
     #[test]

@@ -76,10 +76,31 @@ pub fn tcp_state_name(state: u8) -> &'static str {
 
 /// Every TCP socket (IPv4 and IPv6, any state) of this network namespace whose local
 /// port is `port`.
-pub fn tcp_sockets(port: u16) -> Result<Vec<TcpEntry>> {
+pub fn tcp_sockets(port: u16) -> Result<crate::Observed<Vec<TcpEntry>>> {
+    crate::evidence::read("sock_diag", || tcp_sockets_raw(port))
+}
+
+fn tcp_sockets_raw(port: u16) -> Result<Vec<TcpEntry>> {
     let mut all = diag_dump(libc::AF_INET as u8, port)?;
     all.extend(diag_dump(libc::AF_INET6 as u8, port)?);
     Ok(all)
+}
+
+impl crate::Evidence for TcpEntry {
+    fn render(&self) -> String {
+        let timer = if self.timer_left.is_zero() {
+            String::new()
+        } else {
+            format!(", timer {:.0} s", self.timer_left.as_secs_f64())
+        };
+        format!(
+            "{} -> {} {}, inode {}{timer}",
+            self.local,
+            self.remote,
+            tcp_state_name(self.state),
+            self.inode
+        )
+    }
 }
 
 /// Waits until the kernel lists a socket on `port` that `matches`, at most `timeout`.
@@ -87,17 +108,19 @@ pub fn wait_tcp_socket(
     port: u16,
     timeout: Duration,
     matches: impl Fn(&TcpEntry) -> bool,
-) -> Result<Option<TcpEntry>> {
+) -> Result<crate::Observed<Option<TcpEntry>>> {
     let deadline = Instant::now() + timeout;
-    loop {
-        if let Some(e) = tcp_sockets(port)?.into_iter().find(&matches) {
-            return Ok(Some(e));
+    crate::evidence::read("sock_diag", || {
+        loop {
+            if let Some(e) = tcp_sockets_raw(port)?.into_iter().find(&matches) {
+                return Ok(Some(e));
+            }
+            if Instant::now() >= deadline {
+                return Ok(None);
+            }
+            std::thread::sleep(Duration::from_millis(5));
         }
-        if Instant::now() >= deadline {
-            return Ok(None);
-        }
-        std::thread::sleep(Duration::from_millis(5));
-    }
+    })
 }
 
 // netlink(7) and sock_diag(7) constants (linux/netlink.h, linux/sock_diag.h).
@@ -230,7 +253,7 @@ mod tests {
         let (l, addr) = crate::net::tcp_listener().unwrap();
         let c = std::net::TcpStream::connect(addr).unwrap();
         let (_s, _) = crate::net::accept_timeout(&l).unwrap();
-        let rows = tcp_sockets(addr.port()).unwrap();
+        let rows = tcp_sockets(addr.port()).unwrap().into_value();
         assert!(
             rows.iter()
                 .any(|e| e.local == addr && e.state == TCP_LISTEN && e.inode != 0),

@@ -6,24 +6,28 @@
 
 use anyhow::Context;
 
-use crate::Result;
+use crate::{Observed, Result};
 
 /// One counter of `/proc/net/snmp`, e.g. `snmp("Udp", "RcvbufErrors")`.
-pub fn snmp(protocol: &str, field: &str) -> Result<u64> {
-    let text = std::fs::read_to_string("/proc/net/snmp").context("reading /proc/net/snmp")?;
-    snmp_field(&text, protocol, field)
-        .with_context(|| format!("no {protocol}: {field} counter in /proc/net/snmp"))
+pub fn snmp(protocol: &str, field: &str) -> Result<Observed<u64>> {
+    crate::evidence::read(format_args!("/proc/net/snmp {protocol}:{field}"), || {
+        let text = std::fs::read_to_string("/proc/net/snmp").context("reading /proc/net/snmp")?;
+        snmp_field(&text, protocol, field)
+            .with_context(|| format!("no {protocol}: {field} counter in /proc/net/snmp"))
+    })
 }
 
 /// One counter of the network namespace of the calling thread, e.g.
 /// `this_netns("netstat", "TcpExt", "ListenOverflows")`: `/proc/net` names the
 /// namespace of the process's main thread, `/proc/thread-self/net` that of this thread,
 /// which is what a demo working inside its own namespace needs.
-pub fn this_netns(file: &str, protocol: &str, field: &str) -> Result<u64> {
+pub fn this_netns(file: &str, protocol: &str, field: &str) -> Result<Observed<u64>> {
     let path = format!("/proc/thread-self/net/{file}");
-    let text = std::fs::read_to_string(&path).with_context(|| format!("reading {path}"))?;
-    snmp_field(&text, protocol, field)
-        .with_context(|| format!("no {protocol}: {field} counter in {path}"))
+    crate::evidence::read(format_args!("/proc/net/{file} {protocol}:{field}"), || {
+        let text = std::fs::read_to_string(&path).with_context(|| format!("reading {path}"))?;
+        snmp_field(&text, protocol, field)
+            .with_context(|| format!("no {protocol}: {field} counter in {path}"))
+    })
 }
 
 /// Finds `field` in the `PROTOCOL:` header line and returns the number under it in the
@@ -40,10 +44,12 @@ fn snmp_field(text: &str, protocol: &str, field: &str) -> Option<u64> {
 /// The kernel's drop counter of one IPv4 UDP socket, found by its inode in
 /// `/proc/net/udp` (the last column, `drops`). Unlike the `snmp` counters, nothing
 /// else adds to it.
-pub fn udp_drops(inode: u64) -> Result<u64> {
-    let text = std::fs::read_to_string("/proc/net/udp").context("reading /proc/net/udp")?;
-    udp_drops_in(&text, inode)
-        .with_context(|| format!("no socket with inode {inode} in /proc/net/udp"))
+pub fn udp_drops(inode: u64) -> Result<Observed<u64>> {
+    crate::evidence::read("/proc/net/udp drops", || {
+        let text = std::fs::read_to_string("/proc/net/udp").context("reading /proc/net/udp")?;
+        udp_drops_in(&text, inode)
+            .with_context(|| format!("no socket with inode {inode} in /proc/net/udp"))
+    })
 }
 
 fn udp_drops_in(text: &str, inode: u64) -> Option<u64> {

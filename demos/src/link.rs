@@ -79,16 +79,18 @@ impl Path {
     }
 
     /// Packets the queue has dropped so far (`tc -s qdisc`: "dropped N").
-    pub fn drops(&self) -> Result<u64> {
-        let stats = self
-            .a
-            .cmd("tc", &["-s", "qdisc", "show", "dev", &self.dev])?;
-        stats
-            .split("dropped ")
-            .nth(1)
-            .and_then(|rest| rest.split(|c: char| !c.is_ascii_digit()).next())
-            .and_then(|n| n.parse().ok())
-            .with_context(|| format!("no drop count in tc's statistics: {stats}"))
+    pub fn drops(&self) -> Result<crate::Observed<u64>> {
+        crate::evidence::read("qdisc stats via tc -s (netlink)", || {
+            let stats = self
+                .a
+                .cmd("tc", &["-s", "qdisc", "show", "dev", &self.dev])?;
+            stats
+                .split("dropped ")
+                .nth(1)
+                .and_then(|rest| rest.split(|c: char| !c.is_ascii_digit()).next())
+                .and_then(|n| n.parse().ok())
+                .with_context(|| format!("no drop count in tc's statistics: {stats}"))
+        })
     }
 
     /// A UDP socket in `ns` bound to `ip` and a free port, with the demos' timeouts;

@@ -69,7 +69,11 @@ pub fn accept_timeout(listener: &TcpListener) -> Result<(TcpStream, SocketAddr)>
 
 /// getsockopt(TCP_INFO) on a connected TCP socket (tcp(7)): the kernel's view of the
 /// connection (congestion window, RTO, retransmissions).
-pub fn tcp_info(conn: &TcpStream) -> Result<libc::tcp_info> {
+pub fn tcp_info(conn: &TcpStream) -> Result<crate::Observed<libc::tcp_info>> {
+    crate::evidence::read("TCP_INFO", || tcp_info_raw(conn))
+}
+
+fn tcp_info_raw(conn: &TcpStream) -> Result<libc::tcp_info> {
     use std::os::fd::AsRawFd;
     // SAFETY: an all-zero tcp_info is a valid value of plain integers.
     let mut info: libc::tcp_info = unsafe { std::mem::zeroed() };

@@ -31,7 +31,11 @@ use std::time::Duration;
 use anyhow::Context;
 use transcript::wire::{Connection, Packet, hex, pcap::SNAPLEN};
 
+use crate::evidence::Observed;
 use crate::{Demo, Result};
+
+/// The source every packet seen on the wire is named by: `kernel (wire): ...`.
+pub const SOURCE: &str = "wire";
 
 /// A frame as read: kernel time, the bytes (whole, up to loopback's MTU) and its length.
 struct Frame {
@@ -174,8 +178,19 @@ impl Capture {
     }
 
     /// The packets seen so far between `client` and `server`, in both directions, as
-    /// the transcript stores them. `name` is what `{{#ladder DEMO NAME}}` picks.
-    pub fn connection(&self, name: &str, client: SocketAddr, server: SocketAddr) -> Connection {
+    /// the transcript stores them. `name` is what `{{#ladder DEMO NAME}}` picks. What the
+    /// wire shows is the kernel's doing: evidence with the source `wire`, printed as
+    /// `kernel (wire): ...` by `d.key`/`d.saw` of what a demo selects from it.
+    pub fn connection(
+        &self,
+        name: &str,
+        client: SocketAddr,
+        server: SocketAddr,
+    ) -> Observed<Connection> {
+        Observed::new(SOURCE, self.decode_connection(name, client, server))
+    }
+
+    fn decode_connection(&self, name: &str, client: SocketAddr, server: SocketAddr) -> Connection {
         let frames = self.inner.drain();
         let mut c = Connection {
             name: name.to_owned(),
@@ -462,6 +477,20 @@ pub fn first(c: &Connection, by_client: bool, flag: &str, after: usize) -> Optio
         .map(|(i, _)| i)
 }
 
+/// Packet `i` of a connection seen on the wire, described ([`describe`]): a
+/// `kernel (wire): client → server: RST, ACK` line when printed with `d.key`.
+pub fn packet(c: &Observed<Connection>, i: usize) -> Option<Observed<String>> {
+    let p = c.value().packets.get(i)?;
+    Some(Observed::new(c.source(), describe(p)))
+}
+
+/// What `read` reads off the packets of a connection seen on the wire (their times,
+/// flags, what [`describe`] says of them), still as the wire's evidence. `read` only
+/// reads the packets; a number the demo works out from them is a `so:` line.
+pub fn read<T>(c: &Observed<Connection>, read: impl FnOnce(&Connection) -> T) -> Observed<T> {
+    Observed::new(c.source(), read(c.value()))
+}
+
 /// A duration between two packets, for a `kernel (wire):` line.
 pub fn gap(a: &Packet, b: &Packet) -> Duration {
     Duration::from_micros(b.at_us.saturating_sub(a.at_us))
@@ -577,6 +606,8 @@ mod tests {
         drop(client);
         std::thread::sleep(Duration::from_millis(50));
         let conn = cap.connection("t", c, s);
+        assert_eq!(conn.source(), "wire");
+        let conn = conn.into_value();
         let labels: Vec<String> = conn.packets.iter().map(|p| p.label()).collect();
         assert_eq!(labels[..3], ["SYN", "SYN, ACK", "ACK"], "{labels:?}");
         assert!(labels.contains(&"5 bytes".to_owned()), "{labels:?}");

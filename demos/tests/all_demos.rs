@@ -141,9 +141,23 @@ fn run_all_as(
     env: &[(&str, &str)],
     user: Option<(u32, &Path)>,
 ) -> Vec<Run> {
-    let started: Vec<_> = names
+    let jobs: Vec<(String, Vec<String>)> = names
         .iter()
-        .map(|name| {
+        .map(|n| (n.clone(), args.iter().map(|a| a.to_string()).collect()))
+        .collect();
+    run_jobs(&jobs, tmp, env, user)
+}
+
+/// Runs each demo of `jobs` with its own arguments, all at once; waits for all.
+fn run_jobs(
+    jobs: &[(String, Vec<String>)],
+    tmp: &Path,
+    env: &[(&str, &str)],
+    user: Option<(u32, &Path)>,
+) -> Vec<Run> {
+    let started: Vec<_> = jobs
+        .iter()
+        .map(|(name, args)| {
             let path = user.map_or_else(|| binary(name), |(_, dir)| dir.join(name));
             let mut command = Command::new(path);
             if let Some((id, _)) = user {
@@ -255,42 +269,105 @@ fn built_binaries(names: &[String]) -> Vec<PathBuf> {
     binaries
 }
 
+/// The named breaks a demo lists with `--break list` (first the main one).
+fn named_breaks(name: &str) -> Vec<String> {
+    let out = Command::new(binary(name))
+        .args(["--break", "list"])
+        .output()
+        .unwrap_or_else(|e| panic!("{name} --break list: {e}"));
+    assert!(out.status.success(), "{name} --break list failed: {out:?}");
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| l.split_whitespace().next().map(str::to_owned))
+        .collect()
+}
+
+/// A break that needs what this machine may lack: it may skip, as its demo may.
+fn break_may_skip(demo: &str, brk: &str) -> bool {
+    may_skip(demo).is_some()
+        || (!nix_is_root()
+            && matches!(
+                (demo, brk),
+                ("peer-credentials", "client-keeps-root")
+                    | ("icmp-echo", "child-keeps-root")
+                    | ("pass-descriptor", "child-keeps-root")
+            ))
+}
+
+/// Checks one run under a break: it must FAIL, say which break it applied, and name
+/// the check that failed.
+fn judge_break(run: &Run, brk: &str, failures: &mut Vec<String>) {
+    eprintln!(
+        "--break {:<20} {:<24} {:<8} {:>6.2} s",
+        brk,
+        run.name,
+        run.status.to_string(),
+        run.took.as_secs_f64()
+    );
+    match run.status {
+        Status::Failed => {
+            let said_what = run.output.contains(&format!("--break {brk}: "));
+            let named = run.output.lines().any(|l| l.trim_start().starts_with("✗ "))
+                && run.output.contains("FAIL: ");
+            if !said_what || !named {
+                failures.push(format!(
+                    "{} failed under --break {brk} but did not say what it changed \
+                     ({said_what}) or which check failed ({named}):\n{}",
+                    run.name, run.output
+                ));
+            }
+        }
+        Status::Skipped if break_may_skip(&run.name, brk) => {}
+        _ => failures.push(format!(
+            "{} ended {} (exit {:?}) under --break {brk}; it must FAIL (exit 1):\n{}",
+            run.name, run.status, run.code, run.output
+        )),
+    }
+}
+
 #[test]
-fn every_demo_fails_with_break_naming_a_check() {
+fn every_named_break_of_every_demo_fails_naming_a_check() {
     let _guard = exclusive();
     let names = demo_names();
     let binaries = built_binaries(&names);
-    let before = Machine::now();
-    let tmp = tempfile::tempdir().expect("a temporary directory for the demos");
+    let breaks: Vec<(String, Vec<String>)> =
+        names.iter().map(|n| (n.clone(), named_breaks(n))).collect();
     let mut failures = Vec::new();
-    for run in run_all_at_once(&names, tmp.path(), &["--break"], &[]) {
-        eprintln!(
-            "--break: {:<28} {:<8} {:>6.2} s",
-            run.name,
-            run.status.to_string(),
-            run.took.as_secs_f64()
-        );
-        match run.status {
-            Status::Failed => {
-                let said_what = run.output.contains("--break: ");
-                let named = run.output.lines().any(|l| l.trim_start().starts_with("✗ "))
-                    && run.output.contains("FAIL: ");
-                if !said_what || !named {
-                    failures.push(format!(
-                        "{} failed under --break but did not say what it changed \
-                         ({said_what}) or which check failed ({named}):\n{}",
-                        run.name, run.output
-                    ));
-                }
-            }
-            Status::Skipped if may_skip(&run.name).is_some() => {}
-            _ => failures.push(format!(
-                "{} ended {} (exit {:?}) under --break; it must FAIL (exit 1):\n{}",
-                run.name, run.status, run.code, run.output
-            )),
+    for (name, list) in &breaks {
+        if list.is_empty() {
+            failures.push(format!("{name} lists no named break (--break list)"));
         }
     }
-    failures.extend(leftovers(&binaries, tmp.path(), &before));
+    let before = Machine::now();
+    let tmp = tempfile::tempdir().expect("a temporary directory for the demos");
+    // Round 0: plain `--break` (each demo's first, main break); then round k: the
+    // k-th named break of every demo that has one, all demos of a round at once.
+    let rounds = breaks.iter().map(|(_, l)| l.len()).max().unwrap_or(0);
+    for round in 0..=rounds {
+        let jobs: Vec<(String, Vec<String>, String)> = breaks
+            .iter()
+            .filter_map(|(name, list)| match round {
+                0 => Some((name.clone(), vec!["--break".into()], list.first()?.clone())),
+                k => {
+                    let brk = list.get(k - 1)?.clone();
+                    Some((name.clone(), vec!["--break".into(), brk.clone()], brk))
+                }
+            })
+            .collect();
+        let runs = run_jobs(
+            &jobs
+                .iter()
+                .map(|(n, a, _)| (n.clone(), a.clone()))
+                .collect::<Vec<_>>(),
+            tmp.path(),
+            &[],
+            None,
+        );
+        for (run, (_, _, brk)) in runs.iter().zip(&jobs) {
+            judge_break(run, brk, &mut failures);
+        }
+        failures.extend(leftovers(&binaries, tmp.path(), &before));
+    }
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
 }
 
@@ -489,5 +566,81 @@ fn every_transcript_has_at_most_eight_focus_lines() {
     assert!(
         crowded.is_empty(),
         "recapture or trim d.key lines: {crowded:?}"
+    );
+}
+
+/// The text of a line as a terminal shows it: no colour, no focus mark.
+fn plain(line: &str) -> String {
+    let line = line.replace(transcript::ansi::FOCUS_MARK, "");
+    let mut out = String::new();
+    let mut chars = line.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '\u{1b}' && chars.peek() == Some(&'[') {
+            // CSI: parameters, then one final byte in @..~.
+            chars.next();
+            for c in chars.by_ref() {
+                if ('@'..='~').contains(&c) {
+                    break;
+                }
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// Why a transcript line that speaks for the kernel is not allowed to, if it is not.
+fn unnamed_kernel_line(line: &str) -> Option<String> {
+    let text = plain(line);
+    let text = text.trim_start();
+    if !text.starts_with("kernel") {
+        return None;
+    }
+    let named = text
+        .strip_prefix("kernel (")
+        .and_then(|rest| rest.split_once("): "))
+        .is_some_and(|(source, _)| !source.trim().is_empty());
+    (!named).then(|| format!("{text:?} does not name its source as `kernel (SOURCE): `"))
+}
+
+#[test]
+fn a_kernel_line_without_a_source_is_refused() {
+    assert!(unnamed_kernel_line("  kernel: FIONREAD = 12").is_some());
+    assert!(unnamed_kernel_line("\u{1b}[2m  kernel:\u{1b}[0m recv(5) = 5").is_some());
+    assert!(unnamed_kernel_line("  kernel (): 5").is_some());
+    assert!(unnamed_kernel_line("  kernel (recv) 5").is_some());
+    assert!(
+        unnamed_kernel_line("\u{1b}]99;f\u{7}\u{1b}[2m  kernel (ioctl(SIOCINQ)):\u{1b}[0m 12")
+            .is_none()
+    );
+    assert!(unnamed_kernel_line("  so: 3 of 4 lost").is_none());
+}
+
+/// Every line of every committed transcript that speaks for the kernel names where the
+/// kernel said it (`kernel (TCP_INFO): ...`); the harness prints such a line only for
+/// an `Observed` value, which only its own wrappers make.
+#[test]
+fn every_kernel_line_in_every_transcript_names_its_source() {
+    let dir = transcript::catalog::transcripts_dir(&demos_dir());
+    let mut unnamed = Vec::new();
+    for name in demo_names() {
+        let path = dir.join(format!("{name}.json"));
+        let text = std::fs::read_to_string(&path).unwrap_or_else(|e| {
+            panic!("{name} has no transcript ({e}): cargo xtask capture {name}")
+        });
+        let t: transcript::Transcript =
+            serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let output: String = t.chunks.iter().map(|c| c.text.as_str()).collect();
+        for line in output.lines() {
+            if let Some(why) = unnamed_kernel_line(line) {
+                unnamed.push(format!("{name}: {why}"));
+            }
+        }
+    }
+    assert!(
+        unnamed.is_empty(),
+        "kernel lines without a source (recapture with cargo xtask capture NAME):\n{}",
+        unnamed.join("\n")
     );
 }

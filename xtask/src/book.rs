@@ -124,6 +124,7 @@ pub fn build(root: &Path, strict: bool, player: Player) -> Result<PathBuf> {
         );
     }
     let src = book.src_dir();
+    let demos = book.demos_dir();
     check_summary(&src)?;
     check_symlinks(&src)?;
     let mut config = book.mdbook;
@@ -162,6 +163,9 @@ pub fn build(root: &Path, strict: bool, player: Player) -> Result<PathBuf> {
     let built = md.build_dir_for("html");
     install_assets(&built, player, lists_theme(&md.config))?;
     check_no_playground(&built)?;
+    if let Some(demos) = demos {
+        write_pcaps(&demos, &built.join(PCAP_DIR))?;
+    }
     let inside = built
         .strip_prefix(staging.path())
         .unwrap_or(Path::new(""))
@@ -402,6 +406,42 @@ fn remove_key(table: &mut toml::Table, key: &str, skip: &[&str]) -> Option<Strin
         }
     }
     None
+}
+
+/// Where the `.pcap` of each demo's captured wire goes, beside the chapters (a ladder's
+/// caption links `pcap/DEMO.pcap`).
+pub const PCAP_DIR: &str = "pcap";
+
+/// Writes `DEMO.pcap` into `dir` for every transcript under `demos` with packets, so a
+/// reader can open the captured run in Wireshark; returns how many.
+pub fn write_pcaps(demos: &Path, dir: &Path) -> Result<usize> {
+    let transcripts = demos.join("transcripts");
+    let Ok(entries) = std::fs::read_dir(&transcripts) else {
+        return Ok(0);
+    };
+    let mut written = 0;
+    for entry in entries {
+        let path = entry?.path();
+        if path.extension().is_none_or(|e| e != "json") {
+            continue;
+        }
+        let text = std::fs::read_to_string(&path)
+            .with_context(|| format!("reading {}", path.display()))?;
+        // A transcript the build rejects is reported by the build, with its slide.
+        let Ok(t) = serde_json::from_str::<transcript::Transcript>(&text) else {
+            continue;
+        };
+        if t.wire.is_empty() || t.validate().is_err() {
+            continue;
+        }
+        let bytes = transcript::wire::pcap::write(&t.wire)
+            .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+        let pcap = dir.join(format!("{}.pcap", t.demo));
+        std::fs::write(&pcap, bytes).with_context(|| format!("writing {}", pcap.display()))?;
+        written += 1;
+    }
+    Ok(written)
 }
 
 /// True when the book's own config loads the deck theme (ours does, so that a stock
@@ -696,5 +736,83 @@ pub(crate) mod tests {
         let talk = BookConfig::load(&project_root()).unwrap().mdbook;
         assert!(!talk.html_config().unwrap().playground.runnable);
         assert!(!talk.build.create_missing);
+    }
+
+    /// Every committed transcript with packets becomes a `.pcap` that tshark (Debian's,
+    /// which `cargo xtask test` installs) reads back packet for packet: the same count,
+    /// and the same ports, SYN/FIN/RST flags and payload length in the same order.
+    #[test]
+    fn pcaps_open_in_tshark_with_the_same_packets() {
+        let Some(tshark) = crate::setup::DEMOS
+            .iter()
+            .find(|(p, _)| *p == "tshark")
+            .and_then(|(_, find)| find())
+        else {
+            eprintln!("skipped: tshark is not installed (apt-get install tshark)");
+            return;
+        };
+        let demos = project_root().join("demos");
+        let dir = tempfile::tempdir().unwrap();
+        let written = write_pcaps(&demos, dir.path()).unwrap();
+        assert!(written >= 6, "the six wire demos have packets: {written}");
+        for entry in std::fs::read_dir(dir.path()).unwrap() {
+            let pcap = entry.unwrap().path();
+            let name = pcap.file_stem().unwrap().to_string_lossy().into_owned();
+            let text = std::fs::read_to_string(deck::transcript_path(&demos, &name)).unwrap();
+            let t: transcript::Transcript = serde_json::from_str(&text).unwrap();
+            let mut want: Vec<(u64, String)> = t
+                .wire
+                .iter()
+                .flat_map(|c| {
+                    c.packets.iter().map(move |p| {
+                        let (from, to) = if p.from_client {
+                            (&c.client, &c.server)
+                        } else {
+                            (&c.server, &c.client)
+                        };
+                        let port = |a: &str| a.rsplit(':').next().unwrap().to_owned();
+                        let f = |flag| if p.has(flag) { "1" } else { "0" };
+                        let line = [
+                            port(from),
+                            port(to),
+                            f("SYN").into(),
+                            f("FIN").into(),
+                            f("RST").into(),
+                            p.len.to_string(),
+                        ]
+                        .join("\t");
+                        (c.start_unix_us + p.at_us, line)
+                    })
+                })
+                .collect();
+            want.sort_by_key(|w| w.0);
+            let out = std::process::Command::new(&tshark)
+                .args(["-n", "-r"])
+                .arg(&pcap)
+                .args(["-T", "fields", "-e", "tcp.srcport", "-e", "tcp.dstport"])
+                .args([
+                    "-e",
+                    "tcp.flags.syn",
+                    "-e",
+                    "tcp.flags.fin",
+                    "-e",
+                    "tcp.flags.reset",
+                ])
+                .args(["-e", "tcp.len"])
+                .output()
+                .unwrap();
+            assert!(
+                out.status.success(),
+                "tshark -r {name}.pcap: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            let got: Vec<String> = String::from_utf8_lossy(&out.stdout)
+                .lines()
+                .map(|l| l.replace("True", "1").replace("False", "0"))
+                .collect();
+            let want: Vec<String> = want.into_iter().map(|w| w.1).collect();
+            assert_eq!(got.len(), want.len(), "{name}.pcap: packet count");
+            assert_eq!(got, want, "{name}.pcap: packet by packet");
+        }
     }
 }

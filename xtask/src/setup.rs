@@ -1,8 +1,9 @@
 //! What the tests need from the system besides Rust: Debian's Chromium and its
 //! chromedriver for the browser tests (Playwright's own browser download cannot work on
 //! our machines), pdftotext for the handout test, iproute2 (`ip`, `tc`) for the
-//! demos that build network namespaces, and Graphviz (`dot`) for the rST `graphviz`
-//! directive's drawings. `cargo xtask test` installs them itself where
+//! demos that build network namespaces, Graphviz (`dot`) for the rST `graphviz`
+//! directive's drawings, and tshark to read the `.pcap` files back. `cargo xtask test`
+//! installs them itself where
 //! it can (root with apt-get, as on CI), so the README's one test command is the set-up.
 
 use std::path::PathBuf;
@@ -27,9 +28,15 @@ fn npm() -> Option<PathBuf> {
 }
 
 /// The Debian packages the demos need as root (network namespaces, queueing disciplines),
-/// and Graphviz, with which the deck draws rST `graphviz` graphs (without it they show
-/// as source, with a warning).
-pub const DEMOS: &[(&str, Find)] = &[("iproute2", iproute2), ("graphviz", graphviz)];
+/// Graphviz, with which the deck draws rST `graphviz` graphs (without it they show as
+/// source, with a warning), and tshark, which the test of the `.pcap` files reads them
+/// with. (tshark asks a debconf question when installed; `DEBIAN_FRONTEND=noninteractive`
+/// answers it.)
+pub const DEMOS: &[(&str, Find)] = &[
+    ("iproute2", iproute2),
+    ("graphviz", graphviz),
+    ("tshark", || on_path("tshark")),
+];
 
 fn graphviz() -> Option<PathBuf> {
     on_path("dot")

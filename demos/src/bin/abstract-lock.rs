@@ -13,15 +13,30 @@ use std::time::Duration;
 
 use anyhow::Context;
 use demos::fd::readable_within;
-use demos::net::errno_name;
-use demos::{IO_TIMEOUT, Result, peer};
+use demos::{Break, IO_TIMEOUT, Observed, Result, brk, peer};
 use nix::errno::Errno;
 use nix::sys::signal::kill;
 use nix::sys::socket::{AddressFamily, SockFlag, SockType, UnixAddr, bind, socket};
 use nix::unistd::Pid;
 
-/// An AF_UNIX socket bound to the abstract name `name`.
-fn bind_abstract(name: &str) -> Result<Result<OwnedFd, Errno>> {
+const BREAKS: &[Break] = &[
+    brk(
+        "bound-before-fork",
+        "the name is bound before the fork: another process holds it too",
+    ),
+    brk(
+        "pathname",
+        "a pathname socket in the private directory replaces the abstract name",
+    ),
+    brk(
+        "not-killed",
+        "the holder is sent SIGSTOP instead of SIGKILL",
+    ),
+];
+
+/// An AF_UNIX socket bound to the abstract name `name` (or, a name starting with
+/// '/', that path): what bind answered.
+fn bind_abstract(name: &str) -> Result<Observed<std::io::Result<OwnedFd>>> {
     let fd = socket(
         AddressFamily::Unix,
         SockType::Stream,
@@ -29,16 +44,30 @@ fn bind_abstract(name: &str) -> Result<Result<OwnedFd, Errno>> {
         None,
     )
     .context("socket(AF_UNIX)")?;
-    let addr = UnixAddr::new_abstract(name.as_bytes()).context("abstract address")?;
-    Ok(bind(std::os::fd::AsRawFd::as_raw_fd(&fd), &addr).map(|()| fd))
+    let addr = if name.starts_with('/') {
+        UnixAddr::new(name).context("a path address")?
+    } else {
+        UnixAddr::new_abstract(name.as_bytes()).context("abstract address")?
+    };
+    Ok(demos::evidence::call("bind", || {
+        bind(std::os::fd::AsRawFd::as_raw_fd(&fd), &addr).map(|()| fd)
+    }))
 }
 
 /// How /proc/net/unix lists `@name` ("@name (inode N)"), if it does.
 ///
 /// The file is produced a page at a time, so a reader racing other programs' sockets
 /// can miss a line: a name not found is looked for a few more times.
-fn proc_net_unix(name: &str) -> Result<Option<String>> {
-    let wanted = format!("@{name}");
+fn proc_net_unix(name: &str) -> Result<Observed<Option<String>>> {
+    demos::evidence::read("/proc/net/unix", || proc_net_unix_raw(name))
+}
+
+fn proc_net_unix_raw(name: &str) -> Result<Option<String>> {
+    let wanted = if name.starts_with('/') {
+        name.to_owned()
+    } else {
+        format!("@{name}")
+    };
     for _ in 0..5 {
         let text = std::fs::read_to_string("/proc/net/unix").context("reading /proc/net/unix")?;
         let found = text.lines().find_map(|l| {
@@ -58,7 +87,11 @@ fn proc_net_unix(name: &str) -> Result<Option<String>> {
 fn holder(pidfile: &Path, name: &str, ready: &mut std::io::PipeWriter, bind: bool) -> Result<()> {
     std::fs::write(pidfile, format!("{}\n", std::process::id())).context("writing the pid file")?;
     let _lock = if bind {
-        Some(bind_abstract(name)?.context("the holder's bind")?)
+        Some(
+            bind_abstract(name)?
+                .into_value()
+                .context("the holder's bind")?,
+        )
     } else {
         None
     };
@@ -68,23 +101,30 @@ fn holder(pidfile: &Path, name: &str, ready: &mut std::io::PipeWriter, bind: boo
 }
 
 fn main() {
-    demos::run(|d| {
+    demos::run(BREAKS, |d| {
         d.expect("the abstract name is freed when its holder dies; the PID file stays behind");
         let dir = demos::private_dir()?;
         let pidfile = dir.path().join("server.pid");
-        let name = demos::unique_name("lock");
+        let name = if d.breaks("pathname") {
+            dir.path().join("lock.sock").to_string_lossy().into_owned()
+        } else {
+            demos::unique_name("lock")
+        };
 
         d.step(format_args!(
             "holder process writes server.pid, binds abstract \"\\0{name}\""
         ));
         let (mut ready_rx, mut ready_tx) = std::io::pipe().context("pipe")?;
         // --break: the name is bound before the fork, so the demo itself holds it too.
-        let inherited =
-            if d.breaks("the name is bound before the fork: another process holds it too") {
-                Some(bind_abstract(&name)?.context("binding before the fork")?)
-            } else {
-                None
-            };
+        let inherited = if d.breaks("bound-before-fork") {
+            Some(
+                bind_abstract(&name)?
+                    .into_value()
+                    .context("binding before the fork")?,
+            )
+        } else {
+            None
+        };
         let (path, lock_name, bind) = (pidfile.clone(), name.clone(), inherited.is_none());
         let mut child = peer::fork_fallible("holder", move || {
             holder(&path, &lock_name, &mut ready_tx, bind)
@@ -97,59 +137,50 @@ fn main() {
         let mut byte = [0u8; 1];
         ready_rx.read_exact(&mut byte).context("holder ready")?;
         let listed = proc_net_unix(&name)?;
-        d.saw(format_args!(
-            "/proc/net/unix: {}",
-            listed.as_deref().unwrap_or("(not listed)")
-        ));
+        d.saw(&listed);
 
         d.step("a second instance binds the same name");
         let second = bind_abstract(&name)?;
-        d.saw(format_args!(
-            "bind: {}",
-            match &second {
-                Ok(_) => "ok".to_string(),
-                Err(e) => errno_name(&std::io::Error::from(*e)),
-            }
-        ));
+        d.saw(&second);
         d.check(
-            listed.is_some() && second.as_ref().err() == Some(&Errno::EADDRINUSE),
+            listed.value().is_some() && second.failed_with(Errno::EADDRINUSE),
             "while the holder lives the name is taken: one instance only",
         )?;
 
         d.step(format_args!(
             "SIGKILL the holder (pid {pid}): no cleanup code runs"
         ));
-        child.kill();
+        let stopped = if d.breaks("not-killed") {
+            kill(pid, nix::sys::signal::Signal::SIGSTOP).context("SIGSTOP")?;
+            true
+        } else {
+            child.kill();
+            false
+        };
         let recorded = std::fs::read_to_string(&pidfile).unwrap_or_default();
-        let recorded = recorded.trim();
-        let alive = recorded
-            .parse::<i32>()
-            .map(|p| kill(Pid::from_raw(p), None));
-        d.saw(format_args!(
-            "server.pid still says {recorded:?}; kill({recorded}, 0) = {}",
-            match &alive {
-                Ok(Ok(())) => "0 (alive)".to_string(),
-                Ok(Err(e)) => errno_name(&std::io::Error::from(*e)),
-                Err(_) => "not a pid".to_string(),
-            }
-        ));
+        let recorded = recorded.trim().to_owned();
+        d.said_by("server.pid", format_args!("{recorded:?}"));
+        let alive = d.syscall("kill(pid from server.pid, 0)", || {
+            recorded
+                .parse::<i32>()
+                .map_err(|_| Errno::EINVAL)
+                .and_then(|p| kill(Pid::from_raw(p), None))
+        });
+        d.saw(&alive);
         d.check(
-            recorded == pid.to_string() && matches!(alive, Ok(Err(Errno::ESRCH))),
-            "the PID file outlived its process: it names a dead pid",
+            alive.failed_with(Errno::ESRCH),
+            "the PID file lies: kill(its pid, 0) says no such process (ESRCH)",
         )?;
 
         let after = proc_net_unix(&name)?;
         let again = bind_abstract(&name)?;
-        d.key(format_args!(
-            "/proc/net/unix: {}; bind again: {}",
-            after.as_deref().unwrap_or("name gone"),
-            match &again {
-                Ok(_) => "ok".to_string(),
-                Err(e) => errno_name(&std::io::Error::from(*e)),
-            }
-        ));
+        d.key_that(&after, "after the holder died");
+        d.key_that(&again, "bind again");
+        if stopped {
+            child.kill();
+        }
         d.check(
-            after.is_none() && again.is_ok(),
+            after.value().is_none() && again.is_ok(),
             "the kernel freed the name with the process: a new instance starts at once",
         )?;
         d.detail("kill(pid, 0) cannot rescue a PID file: the pid may already belong to");

@@ -11,10 +11,37 @@
 use std::net::{Ipv6Addr, SocketAddr, TcpListener, TcpStream};
 
 use anyhow::Context;
-use demos::net::{accept_timeout, errno_name, is_errno};
-use demos::{IO_TIMEOUT, Result};
+use demos::net::{accept_timeout, is_errno};
+use demos::{Break, Evidence, IO_TIMEOUT, Observed, Result, brk};
 use nix::errno::Errno;
 use socket2::{Domain, Protocol, SockAddr, Socket, Type};
+
+const BREAKS: &[Break] = &[
+    brk(
+        "v6only",
+        "the [::] listener sets IPV6_V6ONLY = 1 (as bindv6only = 1 would)",
+    ),
+    brk("any-is-lo", "the \"0.0.0.0\" listener binds 127.0.0.1"),
+    brk("lo-is-any", "the \"127.0.0.1\" listener binds 0.0.0.0"),
+];
+
+/// getsockname and getpeername of one accepted socket.
+struct Names(SocketAddr, SocketAddr);
+
+impl Evidence for Names {
+    fn render(&self) -> String {
+        format!("{} <- {}", self.0, self.1)
+    }
+}
+
+/// accept, then getsockname and getpeername of the accepted socket.
+fn accept_names(l: &TcpListener) -> Observed<std::io::Result<Names>> {
+    demos::evidence::call("accept, getsockname, getpeername", || {
+        let (conn, from) =
+            accept_timeout(l).map_err(|e| std::io::Error::other(format!("{e:#}")))?;
+        Ok::<_, std::io::Error>(Names(conn.local_addr()?, from))
+    })
+}
 
 /// A listener on `addr` (port 0: the kernel picks) and the address it got.
 fn listen_on(addr: &str) -> Result<(TcpListener, SocketAddr)> {
@@ -24,9 +51,12 @@ fn listen_on(addr: &str) -> Result<(TcpListener, SocketAddr)> {
     Ok((l, got))
 }
 
-fn connect(ip: &str, port: u16) -> Result<std::io::Result<TcpStream>> {
+fn connect(ip: &str, port: u16) -> Result<Observed<std::io::Result<TcpStream>>> {
     let to = SocketAddr::new(ip.parse().context("parsing the address")?, port);
-    Ok(TcpStream::connect_timeout(&to, IO_TIMEOUT))
+    Ok(demos::evidence::call(
+        format_args!("connect to {ip}"),
+        || TcpStream::connect_timeout(&to, IO_TIMEOUT),
+    ))
 }
 
 /// An IPv6 listener on [::]:0 with IPV6_V6ONLY at the system default, or set to 1 if
@@ -53,48 +83,53 @@ fn dual_stack_listener(v6only: bool) -> Result<Option<(TcpListener, SocketAddr)>
 }
 
 fn main() {
-    demos::run(|d| {
+    demos::run(BREAKS, |d| {
         d.expect("0.0.0.0 answers on 127.0.0.2 too, 127.0.0.1 does not; [::] takes IPv4 clients");
 
         d.step("listen on 0.0.0.0 port 0; a client connects to 127.0.0.2");
-        let (any, any_addr) = listen_on("0.0.0.0:0")?;
-        let client = connect("127.0.0.2", any_addr.port())?
-            .context("connecting to the 0.0.0.0 listener via 127.0.0.2")?;
-        let (conn, from) = accept_timeout(&any)?;
-        let named = conn.local_addr().context("getsockname")?;
-        d.saw(format_args!(
-            "listener: {any_addr}; accepted socket: {named}, peer {from}"
-        ));
+        let any_is = if d.breaks("any-is-lo") {
+            "127.0.0.1:0"
+        } else {
+            "0.0.0.0:0"
+        };
+        let (any, any_addr) = listen_on(any_is)?;
+        let client = connect("127.0.0.2", any_addr.port())?;
+        d.saw(&client);
+        let client = d.require(
+            client,
+            "a client reaches the 0.0.0.0 listener via 127.0.0.2",
+        )?;
+        let names = accept_names(&any);
+        d.saw(&names);
+        let Names(named, from) = d.require(names, "the listener accepted it")?.into_value();
         d.check(
-            any_addr.ip().is_unspecified()
-                && named == SocketAddr::from(([127, 0, 0, 2], any_addr.port()))
-                && client.local_addr().context("client getsockname")? == from,
+            named == SocketAddr::from(([127, 0, 0, 2], any_addr.port()))
+                && client.value().local_addr().context("client getsockname")? == from,
             "0.0.0.0 is every local address; each connection names the one it came to",
         )?;
 
         d.step("listen on 127.0.0.1 port 0; clients connect to 127.0.0.2, then 127.0.0.1");
-        let (lo, lo_addr) = listen_on("127.0.0.1:0")?;
+        let lo_is = if d.breaks("lo-is-any") {
+            "0.0.0.0:0"
+        } else {
+            "127.0.0.1:0"
+        };
+        let (lo, lo_addr) = listen_on(lo_is)?;
         let other = connect("127.0.0.2", lo_addr.port())?;
         let same = connect("127.0.0.1", lo_addr.port())?;
-        let say = |r: &std::io::Result<TcpStream>| match r {
-            Ok(_) => "connected".to_string(),
-            Err(e) => errno_name(e),
-        };
-        d.key(format_args!("to 127.0.0.2: {}", say(&other)));
-        d.saw(format_args!("to 127.0.0.1: {}", say(&same)));
+        d.key(&other);
+        d.saw(&same);
         let accepted = same.is_ok() && accept_timeout(&lo).is_ok();
         d.check(
-            other
-                .as_ref()
-                .is_err_and(|e| is_errno(e, Errno::ECONNREFUSED))
-                && accepted,
+            other.failed_with(Errno::ECONNREFUSED) && accepted,
             "bound to 127.0.0.1, a server does not hear 127.0.0.2, though both are loopback",
         )?;
 
         let sysctl = std::fs::read_to_string("/proc/sys/net/ipv6/bindv6only")
             .map(|s| s.trim().to_string())
             .unwrap_or_else(|e| format!("unreadable: {e}"));
-        let v6only = d.breaks("the [::] listener sets IPV6_V6ONLY = 1 (as bindv6only = 1 would)");
+        let _ = &sysctl;
+        let v6only = d.breaks("v6only");
         d.step(format_args!(
             "listen on [::] port 0, IPV6_V6ONLY left at the default \
              (net.ipv6.bindv6only = {sysctl}); an IPv4 client connects"
@@ -102,20 +137,14 @@ fn main() {
         let Some((six, six_addr)) = dual_stack_listener(v6only)? else {
             return Err(d.skip("IPv6 is disabled, so [::] cannot be shown taking IPv4"));
         };
-        let from6 = match connect("127.0.0.1", six_addr.port())? {
-            Ok(v4) => {
-                let (conn6, from6) = accept_timeout(&six)?;
-                let named6 = conn6.local_addr().context("getsockname")?;
-                d.key(format_args!(
-                    "accepted socket: {named6}, peer {from6} (client sees itself as {})",
-                    v4.local_addr().context("client getsockname")?
-                ));
-                Some(from6)
-            }
-            Err(e) => {
-                d.key(format_args!("IPv4 client to [::]: {}", errno_name(&e)));
-                None
-            }
+        let v4 = connect("127.0.0.1", six_addr.port())?;
+        let from6 = if v4.is_ok() {
+            let names = accept_names(&six);
+            d.key(&names);
+            names.into_value().ok().map(|n| n.1)
+        } else {
+            d.key(&v4);
+            None
         };
         let mapped = match from6 {
             Some(SocketAddr::V6(a)) => a.ip().to_ipv4_mapped() == Some([127, 0, 0, 1].into()),

@@ -8,26 +8,29 @@
 //! of 0 there is nothing to wait for: Linux's tcp_close() aborts the connection with
 //! RST instead of FIN (the man page does not say so; this demo does).
 
-use std::io::{self, Read, Write};
+use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::time::Duration;
 
 use anyhow::Context;
 use demos::fd::{readable_within, unread};
-use demos::net::{errno_name, is_errno, tcp_pair};
+use demos::net::tcp_pair;
 use demos::wire::{self, Capture};
-use demos::{Demo, Result};
+use demos::{Break, Demo, Result, brk};
 use nix::errno::Errno;
 use socket2::SockRef;
 
-/// What the client's next call returned: a byte count or an errno.
-fn outcome(r: &io::Result<usize>) -> String {
-    match r {
-        Ok(0) => "0 (end of file)".to_owned(),
-        Ok(n) => format!("{n} (bytes accepted)"),
-        Err(e) => errno_name(e),
-    }
-}
+const BREAKS: &[Break] = &[
+    brk(
+        "drain",
+        "in case 2 the server reads the 5 bytes before close()",
+    ),
+    brk("linger-off", "in case 3 SO_LINGER is off (a plain close)"),
+    brk(
+        "linger-zero-first",
+        "in case 1 the server sets SO_LINGER {on, 0} before its close",
+    ),
+];
 
 /// Waits until the server's close has reached the client (FIN or RST).
 fn settled(client: &TcpStream) -> Result<()> {
@@ -46,41 +49,66 @@ fn ends(c: &TcpStream) -> Result<Ends> {
     Ok((c.local_addr()?, c.peer_addr()?))
 }
 
-/// On the wire: how the server's close reached the client (`rst`: RST and no FIN).
+/// How the server's close looked on the wire, for one case's check.
+struct OnWire {
+    /// The server's close was the packet expected (`rst`: RST and no FIN; else FIN
+    /// and no RST).
+    as_expected: bool,
+}
+
+impl OnWire {
+    /// What the case's check adds when the wire was captured.
+    fn claim(w: &Option<OnWire>, rst: bool) -> &'static str {
+        match (w, rst) {
+            (None, _) => "",
+            (Some(_), true) => "; on the wire: RST, and no FIN",
+            (Some(_), false) => "; on the wire: FIN, and no RST",
+        }
+    }
+
+    /// True when not captured (the wire is skipped) or as expected.
+    fn holds(w: &Option<OnWire>) -> bool {
+        w.as_ref().is_none_or(|w| w.as_expected)
+    }
+}
+
+/// On the wire: how the server's close reached the client (`rst`: the case expects a
+/// RST and no FIN). Records the connection; prints the server's closing packet, as a
+/// focus line when `key`. `None` without a capture (no CAP_NET_RAW).
 fn close_on_wire(
-    d: &mut Demo,
+    d: &Demo,
     w: &Option<Capture>,
     name: &str,
     ends: Ends,
     rst: bool,
-) -> Result<()> {
-    let Some(w) = w else { return Ok(()) };
-    let mut conn = w.connection(name, ends.0, ends.1);
+    key: bool,
+) -> Option<OnWire> {
+    let w = w.as_ref()?;
+    let seen = w.connection(name, ends.0, ends.1);
+    let mut conn = seen.value().clone();
     let (r, f) = (
         wire::first(&conn, false, "RST", 0),
         wire::first(&conn, false, "FIN", 0),
     );
-    conn.key = if rst { r } else { f };
-    if let Some(k) = r.or(f) {
-        d.wire(wire::describe(&conn.packets[k]));
-    }
+    conn.key = r.or(f);
     wire::record(&conn);
-    let (ok, what) = if rst {
-        (
-            r.is_some() && f.is_none(),
-            "on the wire: the server sent RST, and no FIN",
-        )
+    match conn.key.and_then(|k| wire::packet(&seen, k)) {
+        Some(packet) if key => d.key(&packet),
+        Some(packet) => d.saw(&packet),
+        None => d.saw(&wire::read(&seen, |_| {
+            "no FIN and no RST from the server".to_owned()
+        })),
+    }
+    let as_expected = if rst {
+        r.is_some() && f.is_none()
     } else {
-        (
-            f.is_some() && r.is_none(),
-            "on the wire: the server sent FIN, and no RST",
-        )
+        f.is_some() && r.is_none()
     };
-    d.check(ok, what)
+    Some(OnWire { as_expected })
 }
 
 fn main() {
-    demos::run(|d| {
+    demos::run(BREAKS, |d| {
         d.expect("close() sends FIN (peer reads EOF), but RST with unread data or SO_LINGER 0");
         let w = wire::open(d)?;
 
@@ -89,17 +117,25 @@ fn main() {
         let e = ends(&client)?;
         client.write_all(b"hello").context("client send")?;
         server.read_exact(&mut [0u8; 5]).context("server recv")?;
+        if d.breaks("linger-zero-first") {
+            SockRef::from(&server)
+                .set_linger(Some(Duration::ZERO))
+                .context("setting SO_LINGER {on, 0}")?;
+        }
         drop(server);
         settled(&client)?;
-        close_on_wire(d, &w, "read", e, false)?;
-        let r = client.read(&mut [0u8; 16]);
-        d.saw(format_args!("client recv = {}", outcome(&r)));
+        let on_wire = close_on_wire(d, &w, "read", e, false, false);
+        let r = d.syscall("client recv", || client.read(&mut [0u8; 16]));
+        d.saw(&r);
         d.check(
-            matches!(r, Ok(0)),
-            "a normal close sends FIN: the peer reads end of file",
+            matches!(r.value(), Ok(0)) && OnWire::holds(&on_wire),
+            format_args!(
+                "a normal close sends FIN: the peer reads end of file{}",
+                OnWire::claim(&on_wire, false)
+            ),
         )?;
 
-        let drain = d.breaks("in case 2 the server reads the 5 bytes before close()");
+        let drain = d.breaks("drain");
         d.step("2. client sends 5 bytes; server close()s without reading them");
         let (mut client, mut server) = tcp_pair()?;
         let e = ends(&client)?;
@@ -112,44 +148,51 @@ fn main() {
             server.read_exact(&mut [0u8; 5]).context("server recv")?;
         }
         let pending = unread(&server)?;
+        d.saw_that(&pending, "unread at the server's close");
         drop(server);
         settled(&client)?;
-        close_on_wire(d, &w, "unread", e, true)?;
-        let r = client.read(&mut [0u8; 16]);
-        d.key(format_args!(
-            "server had {pending} unread bytes; client recv = {}",
-            outcome(&r)
-        ));
+        let on_wire = close_on_wire(d, &w, "unread", e, true, true);
+        let r = d.syscall("client recv", || client.read(&mut [0u8; 16]));
+        d.key(&r);
         d.check(
-            r.as_ref().is_err_and(|e| is_errno(e, Errno::ECONNRESET)),
-            "unread data turns close() into RST: the peer gets ECONNRESET",
+            r.failed_with(Errno::ECONNRESET) && OnWire::holds(&on_wire),
+            format_args!(
+                "unread data turns close() into RST: the peer gets ECONNRESET{}",
+                OnWire::claim(&on_wire, true)
+            ),
         )?;
-        let again = client.read(&mut [0u8; 16]);
-        d.detail(format_args!(
-            "the error is reported once: the next recv = {}",
-            outcome(&again)
-        ));
+        let again = d.syscall("the next client recv", || client.read(&mut [0u8; 16]));
+        if d.verbose() {
+            d.saw_that(&again, "the error is reported once");
+        }
 
         d.step("3. server sets SO_LINGER {on, 0} and close()s, nothing unread");
         let (mut client, server) = tcp_pair()?;
         let e = ends(&client)?;
-        SockRef::from(&server)
-            .set_linger(Some(Duration::ZERO))
-            .context("setting SO_LINGER {on, 0}")?;
+        if !d.breaks("linger-off") {
+            SockRef::from(&server)
+                .set_linger(Some(Duration::ZERO))
+                .context("setting SO_LINGER {on, 0}")?;
+        }
         drop(server);
         settled(&client)?;
-        close_on_wire(d, &w, "linger", e, true)?;
-        let r = client.write(b"are you there?");
-        d.key(format_args!("client send = {}", outcome(&r)));
+        let on_wire = close_on_wire(d, &w, "linger", e, true, false);
+        let r = d.syscall("client send", || client.write(b"are you there?"));
+        d.key(&r);
         d.check(
-            r.as_ref().is_err_and(|e| is_errno(e, Errno::ECONNRESET)),
-            "SO_LINGER 0 aborts: RST, the peer's next send gets ECONNRESET",
+            r.failed_with(Errno::ECONNRESET) && OnWire::holds(&on_wire),
+            format_args!(
+                "SO_LINGER 0 aborts: RST, the peer's next send gets ECONNRESET{}",
+                OnWire::claim(&on_wire, true)
+            ),
         )?;
-        let then = client.write(b"still?");
-        d.detail(format_args!(
-            "after the reset, another send = {} (SIGPIPE unless ignored, as Rust does)",
-            outcome(&then)
-        ));
+        let then = d.syscall("another client send", || client.write(b"still?"));
+        if d.verbose() {
+            d.saw_that(
+                &then,
+                "after the reset: SIGPIPE unless ignored, as Rust does",
+            );
+        }
         Ok(())
     })
 }

@@ -103,7 +103,7 @@ fn send_all(conn: &TcpStream, bytes: u64) -> Result<u32> {
 
 /// TCP_INFO's count of segments this connection retransmitted (tcp(7)).
 fn total_retrans(conn: &TcpStream) -> Result<u32> {
-    Ok(net::tcp_info(conn)?.tcpi_total_retrans)
+    Ok(net::tcp_info(conn)?.value().tcpi_total_retrans)
 }
 
 /// Sends a probe every [`PROBE_EVERY`] while `running`, and collects the round trips of the
@@ -166,8 +166,13 @@ struct QueueRun {
     all_delivered: bool,
 }
 
+const BREAKS: &[demos::Break] = &[
+    demos::brk("small-both", "both queues are the small one (15 KB)"),
+    demos::brk("big-both", "both queues are the deep one (250 KB)"),
+];
+
 fn main() {
-    demos::run(|d| {
+    demos::run(BREAKS, |d| {
         d.expect("a deep queue adds delay to every round trip, and no speed");
         demos::link::needs(d)?;
         let path = Path::new()?;
@@ -177,7 +182,12 @@ fn main() {
         ));
 
         let bytes: u64 = 1 << 20;
-        let big_queue = if d.breaks("both queues are the small one (15 KB)") {
+        let small_queue = if d.breaks("big-both") {
+            BIG_QUEUE
+        } else {
+            SMALL_QUEUE
+        };
+        let big_queue = if d.breaks("small-both") {
             SMALL_QUEUE
         } else {
             BIG_QUEUE
@@ -186,10 +196,10 @@ fn main() {
             "TCP ({CONGESTION}, set per socket): 1 MiB A to B, probing the round trip \
              every {} ms; queue {} KB, then {} KB, twice",
             PROBE_EVERY.as_millis(),
-            SMALL_QUEUE / 1000,
+            small_queue / 1000,
             big_queue / 1000
         ));
-        let mut runs = [SMALL_QUEUE, big_queue].map(|_| QueueRun {
+        let mut runs = [small_queue, big_queue].map(|_| QueueRun {
             rtts: Vec::new(),
             took: Duration::ZERO,
             retransmits: 0,
@@ -197,23 +207,25 @@ fn main() {
             all_delivered: true,
         });
         for _round in 0..2 {
-            for (i, limit) in [SMALL_QUEUE, big_queue].into_iter().enumerate() {
+            for (i, limit) in [small_queue, big_queue].into_iter().enumerate() {
                 path.set_queue(limit, "change")?;
                 let before = path.drops()?;
                 let t0 = Instant::now();
                 let run = tcp_with_probes(&path, bytes)?;
                 let q = &mut runs[i];
                 q.took += t0.elapsed();
-                q.dropped += path.drops()? - before;
+                q.dropped += path.drops()?.since(&before).value().delta();
                 q.retransmits += run.retransmits;
                 q.all_delivered &= run.received == bytes;
                 q.rtts.extend(run.rtts);
             }
         }
         let mut stats = Vec::new();
-        for (q, limit) in runs.iter().zip([SMALL_QUEUE, big_queue]) {
+        for (q, limit) in runs.iter().zip([small_queue, big_queue]) {
             let (med, p99, mean) = summary(&q.rtts)?;
-            d.key(format_args!(
+            // Round trips from the demo's clock, drops and resends summed over the
+            // runs from the qdisc's and TCP_INFO's counters: the demo's arithmetic.
+            d.key_derived(format_args!(
                 "queue {:>3} KB: round trip median {}, p99 {}, mean {} ({} probes); \
                  dropped {}, resent {}",
                 limit / 1000,

@@ -11,17 +11,29 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use demos::inet::{bind_tcp, local_addr};
-use demos::net::{LOOPBACK_ANY_PORT, errno_name, is_errno};
+use demos::net::LOOPBACK_ANY_PORT;
 use demos::peer::{self, Exit};
-use demos::{IO_TIMEOUT, human};
+use demos::{Break, IO_TIMEOUT, brk, human};
 use nix::errno::Errno;
 use socket2::SockRef;
+
+const BREAKS: &[Break] = &[
+    brk("listen-first", "the socket listens before the connect()"),
+    brk(
+        "client-at-once",
+        "the forked client connects at once, without its 300 ms delay",
+    ),
+    brk(
+        "nonblocking-accept",
+        "the listener is O_NONBLOCK, so accept() does not wait",
+    ),
+];
 
 const IDLE: Duration = Duration::from_millis(200);
 const CLIENT_DELAY: Duration = Duration::from_millis(300);
 
 fn main() {
-    demos::run(|d| {
+    demos::run(BREAKS, |d| {
         d.expect("connect() with no listener: ECONNREFUSED at once; accept() waits for a client");
 
         // Bound but not listening: the port is ours, so no other program can start
@@ -31,27 +43,18 @@ fn main() {
         d.step(format_args!(
             "bind {addr} but do not listen; connect() to it"
         ));
-        if d.breaks("the socket listens before the connect()") {
+        if d.breaks("listen-first") {
             sock.listen(8).context("listen")?;
         }
         let t0 = Instant::now();
-        let refused = TcpStream::connect_timeout(&addr, IO_TIMEOUT);
+        let refused = d.syscall("connect", || TcpStream::connect_timeout(&addr, IO_TIMEOUT));
         let took = t0.elapsed();
-        match &refused {
-            Ok(_) => d.key("connect: connected (someone was listening)"),
-            Err(e) => d.key(format_args!(
-                "connect: {} after {}",
-                errno_name(e),
-                human(took)
-            )),
-        }
+        d.key(&refused);
+        d.derived(format_args!("after {}", human(took)));
         d.metric("connect.refused_after", took.as_secs_f64() * 1e6, "µs");
         d.check(
-            refused
-                .as_ref()
-                .is_err_and(|e| is_errno(e, Errno::ECONNREFUSED))
-                && took < Duration::from_millis(100),
-            "refused at once: the kernel answers the SYN with RST",
+            refused.failed_with(Errno::ECONNREFUSED) && took < Duration::from_millis(100),
+            "refused at once (under 100 ms): the kernel answers the SYN with RST",
         )?;
 
         d.step(format_args!(
@@ -60,22 +63,20 @@ fn main() {
         ));
         sock.listen(8).context("listen")?;
         let listener = TcpListener::from(sock);
+        if d.breaks("nonblocking-accept") {
+            listener.set_nonblocking(true).context("O_NONBLOCK")?;
+        }
         SockRef::from(&listener)
             .set_read_timeout(Some(IDLE))
             .context("setting SO_RCVTIMEO")?;
         let t0 = Instant::now();
-        let idle = listener.accept();
+        let idle = d.syscall("accept", || listener.accept().map(|(s, _)| s));
         let waited = t0.elapsed();
-        if let Err(e) = &idle {
-            d.saw(format_args!(
-                "accept: {} after {}",
-                errno_name(e),
-                human(waited)
-            ));
-        }
+        d.saw(&idle);
+        d.derived(format_args!("after {}", human(waited)));
         d.check(
-            idle.as_ref().is_err_and(|e| is_errno(e, Errno::EAGAIN)) && waited >= IDLE.mul_f64(0.9),
-            "accept() blocked for the whole timeout: no client, no return",
+            idle.failed_with(Errno::EAGAIN) && waited >= IDLE.mul_f64(0.9),
+            "accept() blocked for the whole 200 ms timeout: no client, no return",
         )?;
 
         d.step(format_args!(
@@ -86,8 +87,13 @@ fn main() {
         SockRef::from(&listener)
             .set_read_timeout(Some(IO_TIMEOUT))
             .context("setting SO_RCVTIMEO")?;
+        let delay = if d.breaks("client-at-once") {
+            Duration::ZERO
+        } else {
+            CLIENT_DELAY
+        };
         let client = peer::fork(move || {
-            std::thread::sleep(CLIENT_DELAY);
+            std::thread::sleep(delay);
             match TcpStream::connect_timeout(&addr, IO_TIMEOUT) {
                 // The connection is complete before the server accepts it: connect()
                 // only needs the kernel, accept() only takes it off the queue.
@@ -97,20 +103,14 @@ fn main() {
         })?;
         let pid = client.pid();
         let t0 = Instant::now();
-        let came = listener.accept();
+        let came = d.syscall("accept", || listener.accept().map(|(_, from)| from));
         let waited = t0.elapsed();
-        let peer_addr: Option<SocketAddr> = came.as_ref().ok().map(|(_, a)| *a);
-        match &came {
-            Ok((_, from)) => d.saw(format_args!(
-                "accept returned after {}: client {from} (pid {pid})",
-                human(waited)
-            )),
-            Err(e) => d.saw(format_args!(
-                "accept: {} after {}",
-                errno_name(e),
-                human(waited)
-            )),
-        }
+        let peer_addr: Option<SocketAddr> = came.value().as_ref().ok().copied();
+        d.saw(&came);
+        d.derived(format_args!(
+            "after {}, from the client pid {pid}",
+            human(waited)
+        ));
         let status = client.wait(IO_TIMEOUT)?;
         d.metric("accept.waited", waited.as_secs_f64() * 1e3, "ms");
         d.check(

@@ -19,8 +19,13 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use demos::wire::{self, Capture};
-use demos::{Demo, Result, human, kstat, netns::NetNs};
+use demos::{Break, Demo, Observed, Result, brk, human, kstat, netns::NetNs};
 use socket2::{Domain, Socket, Type};
+
+const BREAKS: &[Break] = &[
+    brk("no-drop", "no dropping queue: the SYN reaches the server"),
+    brk("long-timeout", "the bounded connect waits 2 s, not 500 ms"),
+];
 
 /// How long the blocking connect() is watched before the demo stops it.
 const WATCH: Duration = Duration::from_millis(1500);
@@ -28,14 +33,16 @@ const WATCH: Duration = Duration::from_millis(1500);
 const TIMEOUT: Duration = Duration::from_millis(500);
 
 /// Packets the loopback queues dropped, from `tc -s qdisc show dev lo` (all of them).
-fn qdisc_drops(ns: &NetNs) -> Result<u64> {
-    let stats = ns.cmd("tc", &["-s", "qdisc", "show", "dev", "lo"])?;
-    Ok(stats
-        .split("dropped ")
-        .skip(1)
-        .filter_map(|rest| rest.split(|c: char| !c.is_ascii_digit()).next())
-        .filter_map(|n| n.parse::<u64>().ok())
-        .sum())
+fn qdisc_drops(ns: &NetNs) -> Result<Observed<u64>> {
+    demos::evidence::read("qdisc stats via tc -s (netlink)", || {
+        let stats = ns.cmd("tc", &["-s", "qdisc", "show", "dev", "lo"])?;
+        Ok(stats
+            .split("dropped ")
+            .skip(1)
+            .filter_map(|rest| rest.split(|c: char| !c.is_ascii_digit()).next())
+            .filter_map(|n| n.parse::<u64>().ok())
+            .sum())
+    })
 }
 
 fn tcp_socket() -> Result<Socket> {
@@ -57,19 +64,14 @@ fn blocking_connect_pends(d: &Demo, addr: SocketAddr) -> Result<(bool, Option<So
         });
         match finished.recv_timeout(WATCH) {
             Ok((result, took)) => {
-                let how = match result {
-                    Ok(()) => "0 (connected)".to_owned(),
-                    Err(e) => demos::net::errno_name(&e),
-                };
-                d.key(format_args!(
-                    "connect() returned {how} after {}",
-                    human(took)
-                ));
+                let result = demos::evidence::call("connect", || result);
+                d.key(&result);
+                d.key_derived(format_args!("it returned after {}", human(took)));
                 Ok((false, local()))
             }
             Err(_) => {
-                d.key(format_args!(
-                    "connect() still blocked after {:.1} s",
+                d.key_derived(format_args!(
+                    "connect() had not returned after {:.1} s",
                     WATCH.as_secs_f64()
                 ));
                 let local = local();
@@ -91,7 +93,8 @@ fn resends_on_wire(
     linear: u32,
 ) -> Result<()> {
     let Some(w) = w else { return Ok(()) };
-    let mut c = w.connection("blocking", ends[0], ends[1]);
+    let seen = w.connection("blocking", ends[0], ends[1]);
+    let mut c = seen.value().clone();
     let syns: Vec<usize> = (0..c.packets.len())
         .filter(|&i| c.packets[i].from_client && c.packets[i].has("SYN"))
         .collect();
@@ -122,12 +125,14 @@ fn resends_on_wire(
             .iter()
             .zip(&due)
             .all(|(a, b)| a.abs_diff(*b) < Duration::from_millis(250));
-    d.wire(format_args!(
-        "{} SYN(s), at {}; {}",
-        syns.len(),
-        at.iter().map(|&t| human(t)).collect::<Vec<_>>().join(", "),
-        if answered { "answered" } else { "no answer" }
-    ));
+    d.saw(&wire::read(&seen, |_| {
+        format!(
+            "{} SYN(s), at {}; {}",
+            syns.len(),
+            at.iter().map(|&t| human(t)).collect::<Vec<_>>().join(", "),
+            if answered { "answered" } else { "no answer" }
+        )
+    }));
     c.key = syns.get(1).copied();
     wire::record(&c);
     d.check(
@@ -144,6 +149,11 @@ fn resends_on_wire(
 
 fn experiment(d: &mut Demo, ns: &NetNs, dropping: bool) -> Result<()> {
     let w = wire::open(d)?;
+    let limit = if d.breaks("long-timeout") {
+        Duration::from_secs(2)
+    } else {
+        TIMEOUT
+    };
     let server = tcp_socket()?;
     let any: SocketAddr = (Ipv4Addr::LOCALHOST, 0).into();
     server.bind(&any.into()).context("bind 127.0.0.1:0")?;
@@ -153,12 +163,16 @@ fn experiment(d: &mut Demo, ns: &NetNs, dropping: bool) -> Result<()> {
         .context("getsockname")?
         .as_socket()
         .context("the listener has no IP address")?;
-    let retries = ipv4_sysctl("tcp_syn_retries")?.context("no net.ipv4.tcp_syn_retries")?;
+    let retries = demos::evidence::read("/proc/sys/net/ipv4/tcp_syn_retries", || {
+        ipv4_sysctl("tcp_syn_retries")?.context("no net.ipv4.tcp_syn_retries")
+    })?;
     // Older kernels have no linear phase: as if it were 0.
-    let linear = ipv4_sysctl("tcp_syn_linear_timeouts")?.unwrap_or(0);
-    d.saw(format_args!(
-        "tcp_syn_retries = {retries}, tcp_syn_linear_timeouts = {linear}"
-    ));
+    let linear = demos::evidence::read("/proc/sys/net/ipv4/tcp_syn_linear_timeouts", || {
+        Ok(ipv4_sysctl("tcp_syn_linear_timeouts")?.unwrap_or(0))
+    })?;
+    d.saw(&retries);
+    d.saw(&linear);
+    let (retries, linear) = (*retries.value(), *linear.value());
     d.derived(format_args!(
         "without a timeout, ETIMEDOUT would come after {} s (not waited for here)",
         give_up_secs(retries, linear)
@@ -166,30 +180,29 @@ fn experiment(d: &mut Demo, ns: &NetNs, dropping: bool) -> Result<()> {
 
     d.step("blocking connect() to a server that is listening");
     let resent_before = kstat::this_netns("snmp", "Tcp", "RetransSegs")?;
+    let drops_before = qdisc_drops(ns)?;
     let (pending, local) = blocking_connect_pends(d, addr)?;
-    let resent = kstat::this_netns("snmp", "Tcp", "RetransSegs")? - resent_before;
-    let drops = if dropping { qdisc_drops(ns)? } else { 0 };
-    d.saw(format_args!(
-        "the queue dropped {drops} packets; Tcp RetransSegs +{resent} (SYNs sent again)"
-    ));
+    let resent = kstat::this_netns("snmp", "Tcp", "RetransSegs")?.since(&resent_before);
+    let drops = qdisc_drops(ns)?.since(&drops_before);
+    let _ = dropping;
+    d.saw_that(&drops, "packets the loopback queues dropped");
+    d.saw_that(&resent, "Tcp RetransSegs: SYNs sent again");
 
     d.step(format_args!(
         "the same connect with a {} ms timeout (non-blocking + poll)",
         TIMEOUT.as_millis()
     ));
     let t0 = Instant::now();
-    let bounded = tcp_socket()?.connect_timeout(&addr.into(), TIMEOUT);
+    let sock = tcp_socket()?;
+    let bounded = d.syscall("connect (EINPROGRESS), then poll(POLLOUT, 500 ms)", || {
+        sock.connect_timeout(&addr.into(), limit)
+    });
     let took = t0.elapsed();
-    let timed_out = matches!(&bounded, Err(e) if e.kind() == std::io::ErrorKind::TimedOut);
-    let how = match &bounded {
-        Ok(()) => "0 (connected)".to_owned(),
-        Err(_) if timed_out => "ETIMEDOUT (poll ran out)".to_owned(),
-        Err(e) => demos::net::errno_name(e),
-    };
-    d.key(format_args!(
-        "connect_timeout() = {how} after {}",
-        human(took)
-    ));
+    // socket2 reports poll running out as an error of kind TimedOut, with no errno:
+    // it is our timeout, not the kernel's ETIMEDOUT.
+    let timed_out = matches!(bounded.value(), Err(e) if e.kind() == std::io::ErrorKind::TimedOut && e.raw_os_error().is_none());
+    d.key_that(&bounded, "poll returned 0: our own timeout, not an errno");
+    d.key_derived(format_args!("after {}", human(took)));
     d.metric("connect.bounded_ms", took.as_secs_f64() * 1e3, "ms");
     resends_on_wire(
         d,
@@ -206,16 +219,21 @@ fn experiment(d: &mut Demo, ns: &NetNs, dropping: bool) -> Result<()> {
         ),
     )?;
     d.check(
-        timed_out && took < TIMEOUT + Duration::from_millis(300),
-        "the connect with a timeout gave up on time",
+        drops.value().delta() >= 2 && resent.value().delta() >= 1,
+        "the queue dropped the SYNs (at least 2) and TCP sent them again (RetransSegs +1 or more)",
+    )?;
+    d.check(
+        timed_out && took >= TIMEOUT.mul_f64(0.9) && took < TIMEOUT + Duration::from_millis(300),
+        "the connect with a timeout gave up on time (within 300 ms of its 500 ms)",
     )?;
     Ok(())
 }
 
 fn main() {
-    demos::run(|d| {
+    demos::run(BREAKS, |d| {
         d.expect("with SYNs dropped, connect() hangs (about 2 min); only a timeout ends it early");
-        let dropping = !d.breaks("no dropping queue: the SYN reaches the server");
+        let dropping = !d.breaks("no-drop");
+
         if !demos::netns::can_create() {
             return Err(d.skip(
                 "needs root (CAP_SYS_ADMIN, CAP_NET_ADMIN) for a network namespace of its own",

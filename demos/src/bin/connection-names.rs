@@ -11,30 +11,50 @@ use std::net::{SocketAddr, TcpStream};
 use std::os::fd::AsRawFd;
 
 use anyhow::Context;
-use demos::IO_TIMEOUT;
 use demos::inet::{self, TCP_ESTABLISHED, TCP_LISTEN, TcpEntry};
-use demos::net::{self, errno_name};
+use demos::net;
+use demos::{Break, Evidence, IO_TIMEOUT, brk};
+
+const BREAKS: &[Break] = &[
+    brk(
+        "own-listeners",
+        "each client connects to a listener of its own",
+    ),
+    brk(
+        "one-accepted",
+        "the first accepted socket is dup()ed in place of the others",
+    ),
+    brk(
+        "close-listener",
+        "the listener is closed before the kernel is asked",
+    ),
+];
+
+/// getsockname and getpeername of one socket.
+struct Names(SocketAddr, SocketAddr);
+
+impl Evidence for Names {
+    fn render(&self) -> String {
+        format!("{} <- {}", self.0, self.1)
+    }
+}
 
 const CLIENTS: usize = 3;
 
 fn main() {
-    demos::run(|d| {
+    demos::run(BREAKS, |d| {
         d.expect("accepted sockets share the listener's address; the 4-tuple names each one");
 
         let (listener, addr) = net::tcp_listener()?;
         d.step(format_args!(
             "listen on {addr}; {CLIENTS} clients connect; accept() {CLIENTS} times"
         ));
-        let peer = socket2::SockRef::from(&listener).peer_addr();
-        d.saw(format_args!(
-            "listener fd {}: getsockname {addr}, getpeername {}",
-            listener.as_raw_fd(),
-            match &peer {
-                Ok(p) => format!("{:?}", p.as_socket()),
-                Err(e) => errno_name(e),
-            }
-        ));
-        let own_listeners = d.breaks("each client connects to a listener of its own");
+        let peer = d.syscall("getpeername(listener)", || {
+            socket2::SockRef::from(&listener).peer_addr().map(drop)
+        });
+        d.saw(&peer);
+        let own_listeners = d.breaks("own-listeners");
+        let one_accepted = d.breaks("one-accepted");
         let mut clients: Vec<TcpStream> = Vec::new();
         let mut accepted = Vec::new();
         let mut extra = Vec::new();
@@ -49,18 +69,29 @@ fn main() {
             let c = TcpStream::connect_timeout(&to, IO_TIMEOUT)
                 .with_context(|| format!("connecting to {to}"))?;
             clients.push(c);
-            accepted.push(net::accept_timeout(from)?.0);
+            let conn = net::accept_timeout(from)?.0;
+            match accepted.first() {
+                Some(first) if one_accepted => {
+                    accepted.push(TcpStream::try_clone(first).context("dup")?)
+                }
+                _ => accepted.push(conn),
+            }
         }
 
         let mut tuples = BTreeSet::new();
         let mut mirrored = true;
         for (conn, client) in accepted.iter().zip(&clients) {
-            let local = conn.local_addr().context("getsockname")?;
-            let remote = conn.peer_addr().context("getpeername")?;
-            d.key(format_args!(
-                "accepted fd {}: getsockname {local}, getpeername {remote}",
-                conn.as_raw_fd()
-            ));
+            let names = d.syscall(
+                format_args!(
+                    "getsockname, getpeername of accepted fd {}",
+                    conn.as_raw_fd()
+                ),
+                || Ok::<_, std::io::Error>(Names(conn.local_addr()?, conn.peer_addr()?)),
+            );
+            d.key(&names);
+            let Names(local, remote) = d
+                .require(names, "an accepted socket has both names")?
+                .into_value();
             mirrored &= client.local_addr().context("client getsockname")? == remote
                 && client.peer_addr().context("client getpeername")? == local;
             tuples.insert((local, remote));
@@ -71,8 +102,8 @@ fn main() {
             format_args!("all {CLIENTS} connected sockets have the local address {addr}"),
         )?;
         d.check(
-            tuples.len() == CLIENTS && peer.is_err(),
-            "only the peer half of the 4-tuple differs; the listener has no peer at all",
+            tuples.len() == CLIENTS && peer.failed_with(nix::errno::Errno::ENOTCONN),
+            "only the peer half of the 4-tuple differs; the listener has no peer at all (ENOTCONN)",
         )?;
         d.check(
             mirrored,
@@ -83,23 +114,22 @@ fn main() {
             "ask the kernel for every TCP socket on port {} (what ss shows)",
             addr.port()
         ));
-        let rows: Vec<TcpEntry> = inet::tcp_sockets(addr.port())?
-            .into_iter()
-            .filter(|e| e.local == addr)
-            .collect();
-        let count = |state| rows.iter().filter(|e| e.state == state).count();
+        if d.breaks("close-listener") {
+            drop(listener);
+        }
+        let rows = inet::tcp_sockets(addr.port())?.map(|rows| {
+            rows.into_iter()
+                .filter(|e| e.local == addr)
+                .collect::<Vec<TcpEntry>>()
+        });
+        if d.verbose() {
+            d.saw(&rows);
+        }
+        let count = |state| rows.value().iter().filter(|e| e.state == state).count();
         let (listening, established) = (count(TCP_LISTEN), count(TCP_ESTABLISHED));
-        d.saw(format_args!(
+        d.derived(format_args!(
             "local {addr}: {listening} LISTEN, {established} ESTABLISHED"
         ));
-        for e in &rows {
-            d.detail(format_args!(
-                "{} -> {}  {}",
-                e.local,
-                e.remote,
-                inet::tcp_state_name(e.state)
-            ));
-        }
         d.metric("tcp.connections_on_one_port", established as f64, "sockets");
         d.check(
             listening == 1 && established == CLIENTS,

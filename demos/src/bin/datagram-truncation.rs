@@ -12,35 +12,67 @@ use std::io::IoSliceMut;
 use std::os::fd::{AsRawFd, OwnedFd};
 
 use anyhow::Context;
-use demos::{Result, net};
+use demos::{Break, Evidence, Observed, brk, net};
 use nix::sys::socket::{
     AddressFamily, MsgFlags, SockFlag, SockType, recv, recvmsg, send, socketpair,
 };
 
-/// recvmsg into a buffer of `len` bytes: (bytes copied, MSG_TRUNC set, the bytes).
-fn read_into(fd: &impl AsRawFd, len: usize) -> Result<(usize, bool, Vec<u8>)> {
-    let mut buf = vec![0u8; len];
-    let (n, flags) = {
-        let mut iov = [IoSliceMut::new(&mut buf)];
-        let msg =
-            recvmsg::<()>(fd.as_raw_fd(), &mut iov, None, MsgFlags::empty()).context("recvmsg")?;
-        (msg.bytes, msg.flags)
-    };
-    buf.truncate(n);
-    Ok((n, flags.contains(MsgFlags::MSG_TRUNC), buf))
+const BREAKS: &[Break] = &[
+    brk(
+        "udp-is-stream",
+        "an AF_UNIX stream pair replaces the UDP sockets",
+    ),
+    brk(
+        "seqpacket-is-stream",
+        "SOCK_STREAM in place of SOCK_SEQPACKET",
+    ),
+    brk(
+        "no-msg-trunc",
+        "the second recv goes without the MSG_TRUNC flag",
+    ),
+];
+
+/// What one recvmsg returned: bytes copied, whether MSG_TRUNC was set, the bytes.
+struct Msg {
+    n: usize,
+    trunc: bool,
+    bytes: Vec<u8>,
 }
 
-fn flags_text(trunc: bool) -> &'static str {
-    if trunc { "MSG_TRUNC" } else { "0" }
+impl Evidence for Msg {
+    fn render(&self) -> String {
+        let flags = if self.trunc { "MSG_TRUNC" } else { "0" };
+        let text = String::from_utf8_lossy(&self.bytes);
+        let text: String = text.chars().take(12).collect();
+        format!("{} bytes {text:?}, msg_flags = {flags}", self.n)
+    }
+}
+
+/// recvmsg into a buffer of `len` bytes, as the kernel answered it.
+fn read_into(fd: &impl AsRawFd, len: usize) -> Observed<std::io::Result<Msg>> {
+    demos::evidence::call(format_args!("recvmsg({len}-byte buffer)"), || {
+        let mut buf = vec![0u8; len];
+        let (n, flags) = {
+            let mut iov = [IoSliceMut::new(&mut buf)];
+            let msg = recvmsg::<()>(fd.as_raw_fd(), &mut iov, None, MsgFlags::empty())?;
+            (msg.bytes, msg.flags)
+        };
+        buf.truncate(n);
+        Ok::<_, nix::errno::Errno>(Msg {
+            n,
+            trunc: flags.contains(MsgFlags::MSG_TRUNC),
+            bytes: buf,
+        })
+    })
 }
 
 fn main() {
-    demos::run(|d| {
+    demos::run(BREAKS, |d| {
         d.expect(
             "a short read cuts a datagram and loses the rest; SEQPACKET keeps each message whole",
         );
 
-        let (tx, rx) = if d.breaks("an AF_UNIX stream pair replaces the UDP sockets") {
+        let (tx, rx) = if d.breaks("udp-is-stream") {
             let (a, b) = socketpair(
                 AddressFamily::Unix,
                 SockType::Stream,
@@ -63,76 +95,91 @@ fn main() {
         d.step("UDP: send a 100-byte datagram, then \"second\"; recvmsg with a 10-byte buffer");
         send_all(&[b'x'; 100])?;
         send_all(b"second")?;
-        let (n, trunc, _) = read_into(&rx, 10)?;
-        d.saw(format_args!(
-            "recvmsg = {n} bytes, msg_flags = {}",
-            flags_text(trunc)
-        ));
-        let (n2, trunc2, next) = read_into(&rx, 10)?;
-        d.key(format_args!(
-            "next recvmsg = {n2} bytes {:?}, msg_flags = {}",
-            String::from_utf8_lossy(&next),
-            flags_text(trunc2)
-        ));
-        d.metric("udp.truncated.kept", n as f64, "bytes");
+        let cut = read_into(&rx, 10);
+        d.saw(&cut);
+        let cut = d.require(cut, "the first datagram was read")?;
+        let next = read_into(&rx, 10);
+        d.key_that(&next, "the next recvmsg");
+        let next = d.require(next, "the second datagram was read")?;
+        let (cut, next) = (cut.value(), next.value());
+        d.metric("udp.truncated.kept", cut.n as f64, "bytes");
         d.check(
-            n == 10 && trunc && next == b"second" && !trunc2,
-            "the datagram was cut to 10 bytes; its other 90 are gone, not left to read",
+            cut.n == 10 && cut.trunc,
+            "the 100-byte datagram was cut to 10 bytes, and MSG_TRUNC said so",
+        )?;
+        d.check(
+            next.bytes == b"second" && !next.trunc,
+            "its other 90 bytes are gone: the next read is the next datagram, whole",
         )?;
 
         d.step("send 100 bytes again; recv(10-byte buffer, flags = MSG_TRUNC)");
         send_all(&[b'y'; 100])?;
+        let flag = if d.breaks("no-msg-trunc") {
+            MsgFlags::empty()
+        } else {
+            MsgFlags::MSG_TRUNC
+        };
         let mut small = [0u8; 10];
-        let real = recv(rx.as_raw_fd(), &mut small, MsgFlags::MSG_TRUNC).context("recv")?;
-        d.saw(format_args!(
-            "recv returned {real}, though it copied only 10"
-        ));
+        let real = d.syscall("recv(10-byte buffer, MSG_TRUNC)", || {
+            recv(rx.as_raw_fd(), &mut small, flag)
+        });
+        d.saw(&real);
+        let real = d.require(real, "recv returned the datagram")?;
         d.check(
-            real == 100,
-            "with MSG_TRUNC, recv returns the datagram's real length",
+            *real.value() == 100,
+            "with MSG_TRUNC, recv returns the datagram's real length (100, not 10)",
         )?;
 
+        let seq = if d.breaks("seqpacket-is-stream") {
+            SockType::Stream
+        } else {
+            SockType::SeqPacket
+        };
         d.step("AF_UNIX SOCK_SEQPACKET pair: send 5, 300 and 7 bytes; read with 1000 bytes");
-        let (a, b): (OwnedFd, OwnedFd) = socketpair(
-            AddressFamily::Unix,
-            SockType::SeqPacket,
-            None,
-            SockFlag::SOCK_CLOEXEC,
-        )
-        .context("socketpair(AF_UNIX, SOCK_SEQPACKET)")?;
+        let (a, b): (OwnedFd, OwnedFd) =
+            socketpair(AddressFamily::Unix, seq, None, SockFlag::SOCK_CLOEXEC)
+                .context("socketpair(AF_UNIX, SOCK_SEQPACKET)")?;
         net::with_timeouts(&b)?;
         let sizes = [5usize, 300, 7];
         for (i, &size) in sizes.iter().enumerate() {
             let msg = vec![b'a' + i as u8; size];
             send(a.as_raw_fd(), &msg, MsgFlags::empty()).context("send on SEQPACKET")?;
         }
+        // Non-blocking from here: a missing message is an answer (EAGAIN), not a hang.
+        demos::fd::set_nonblocking(&b, true)?;
         let mut got = Vec::new();
         let mut in_order = true;
         for (i, _) in sizes.iter().enumerate() {
-            let (n, trunc, bytes) = read_into(&b, 1000)?;
-            in_order &= !trunc && bytes.iter().all(|&c| c == b'a' + i as u8);
-            got.push(n);
+            let msg = read_into(&b, 1000);
+            match msg.value() {
+                Ok(m) => {
+                    in_order &= !m.trunc && m.bytes.iter().all(|&c| c == b'a' + i as u8);
+                    got.push(m.n);
+                }
+                Err(_) => {
+                    d.saw(&msg);
+                    in_order = false;
+                }
+            }
         }
-        d.saw(format_args!("recv sizes: {got:?}"));
+        demos::fd::set_nonblocking(&b, false)?;
+        d.derived(format_args!("recv sizes: {got:?}"));
         d.check(
             got == sizes && in_order,
-            "one recv, one message: boundaries and order kept, on a connection",
+            "one recv, one message: all 3 boundaries and their order kept, on a connection",
         )?;
 
         send(a.as_raw_fd(), &[b'z'; 300], MsgFlags::empty()).context("send")?;
         send(a.as_raw_fd(), b"after", MsgFlags::empty()).context("send")?;
-        let (n, trunc, _) = read_into(&b, 10)?;
-        let (_, _, after) = read_into(&b, 10)?;
-        d.detail(format_args!(
-            "SEQPACKET cuts too: 300 bytes into 10 gave {n}, {}, then {:?}",
-            flags_text(trunc),
-            String::from_utf8_lossy(&after)
-        ));
-        drop(a);
-        let eof = read_into(&b, 10)?.0;
-        d.detail(format_args!(
-            "and it is a connection: after the peer closes, recv returns {eof} (EOF)"
-        ));
+        if d.verbose() {
+            let cut = read_into(&b, 10);
+            let after = read_into(&b, 10);
+            d.saw_that(&cut, "SEQPACKET cuts too: 300 bytes into 10");
+            d.saw_that(&after, "then");
+            drop(a);
+            let eof = read_into(&b, 10);
+            d.saw_that(&eof, "after the peer closes: EOF, it is a connection");
+        }
         Ok(())
     })
 }

@@ -11,34 +11,62 @@ use std::os::fd::{AsRawFd, OwnedFd};
 use std::time::Duration;
 
 use anyhow::Context;
-use demos::{IO_TIMEOUT, fd, net};
+use demos::{Break, Bytes, IO_TIMEOUT, brk, fd, net};
+
+const BREAKS: &[Break] = &[
+    brk(
+        "shutdown-first",
+        "the first descriptor is shut down (SHUT_RDWR) before its close",
+    ),
+    brk(
+        "shut-wr",
+        "SHUT_WR in place of SHUT_RDWR through the new descriptor",
+    ),
+    brk(
+        "close-not-shutdown",
+        "the new descriptor is closed instead of shut down",
+    ),
+    brk(
+        "no-dup",
+        "the second descriptor is a new connection, not a dup",
+    ),
+];
 
 /// How long the peer waits for an EOF that must not come.
 const QUIET: Duration = Duration::from_millis(200);
 
 fn main() {
-    demos::run(|d| {
+    demos::run(BREAKS, |d| {
         d.expect("close() drops one descriptor only; shutdown() ends the connection for all");
         let (client, mut server) = net::tcp_pair()?;
+        // Kept open to the end, so a second connection (no-dup) has a peer too.
+        let (other_client, _other_server) = net::tcp_pair()?;
 
         d.step("dup the client's socket descriptor");
         let first = OwnedFd::from(client);
-        let second = nix::unistd::dup(&first).context("dup")?;
+        let second = if d.breaks("no-dup") {
+            OwnedFd::from(other_client)
+        } else {
+            nix::unistd::dup(&first).context("dup")?
+        };
         let (link1, link2) = (fd::proc_link(&first)?, fd::proc_link(&second)?);
-        d.saw(format_args!("both descriptors -> {link1} / {link2}"));
+        d.saw(&link1);
+        d.saw(&link2);
         d.check(
-            link1 == link2 && link1.starts_with("socket:["),
+            link1.value() == link2.value() && link1.value().starts_with("socket:["),
             "two descriptors, one socket",
         )?;
 
-        let shut = d.breaks("the first descriptor is shut down (SHUT_RDWR) before its close");
+        let shut = d.breaks("shutdown-first");
         d.step("close the first descriptor; the peer waits 200 ms for an EOF");
         if shut {
             nix::sys::socket::shutdown(first.as_raw_fd(), nix::sys::socket::Shutdown::Both)
                 .context("shutdown")?;
         }
         drop(first);
-        let peer_woke = fd::readable_within(&server, QUIET)?;
+        let woke = d.syscall("poll(peer, POLLIN, 200 ms)", || {
+            fd::readable_within(&server, QUIET).map_err(std::io::Error::other)
+        });
         let mut second = TcpStream::from(second);
         // Errors here are the kernel's answer, not a failed experiment: keep them.
         let mut exchange = || -> std::io::Result<([u8; 10], [u8; 4])> {
@@ -50,48 +78,58 @@ fn main() {
             second.read_exact(&mut back)?;
             Ok((got, back))
         };
-        let flowed = exchange();
-        d.key(format_args!(
-            "peer: {} in 200 ms; then {}",
-            if peer_woke { "readable" } else { "no EOF" },
-            match &flowed {
-                Ok((got, back)) => format!(
-                    "got {:?} and answered {:?}",
-                    String::from_utf8_lossy(got),
-                    String::from_utf8_lossy(back)
-                ),
-                Err(e) => format!("sending through the dup: {}", net::errno_name(e)),
-            }
-        ));
+        d.saw_that(&woke, "true: the peer saw an EOF");
+        let flowed = d.syscall("send through the dup, the peer answers", || {
+            exchange().map(|(got, back)| (Bytes(got.to_vec()), Bytes(back.to_vec())))
+        });
+        d.key(&flowed);
         d.check(
-            !peer_woke && flowed.is_ok_and(|(got, back)| &got == b"still here" && &back == b"pong"),
-            "closing one descriptor sent nothing: no EOF, data still flows both ways",
+            matches!(woke.value(), Ok(false)),
+            "closing one descriptor sent nothing: no EOF within 200 ms",
+        )?;
+        d.check(
+            flowed
+                .value()
+                .as_ref()
+                .is_ok_and(|(got, back)| got.0 == b"still here" && back.0 == b"pong"),
+            "data still flows both ways through the other descriptor",
         )?;
 
         d.step("dup again and shutdown(SHUT_RDWR) through the new descriptor only");
         let third = second.try_clone().context("dup")?;
-        third.shutdown(Shutdown::Both).context("shutdown")?;
+        if d.breaks("close-not-shutdown") {
+            drop(third);
+        } else if d.breaks("shut-wr") {
+            third.shutdown(Shutdown::Write).context("shutdown")?;
+        } else {
+            third.shutdown(Shutdown::Both).context("shutdown")?;
+        }
         let mut buf = [0u8; 16];
-        let peer_read = fd::read_within(&server, &mut buf, IO_TIMEOUT).context("peer recv")?;
-        let other_read = second
-            .read(&mut buf)
-            .context("read through the other descriptor")?;
-        let other_write = second.write(b"more");
-        d.saw(format_args!("peer: recv = {peer_read} (EOF)"));
-        d.saw(format_args!(
-            "other descriptor: read = {other_read}, write: {}",
-            match &other_write {
-                Ok(n) => format!("{n} bytes"),
-                Err(e) => net::errno_name(e),
-            }
-        ));
-        d.check(peer_read == 0, "the peer saw the end of the connection")?;
+        let peer_read = d.syscall("peer recv", || {
+            fd::read_within(&server, &mut buf, IO_TIMEOUT).map_err(std::io::Error::other)
+        });
+        // Non-blocking: a read that would wait is an answer too (EAGAIN), not a hang.
+        fd::set_nonblocking(&second, true)?;
+        let other_read = d.syscall("read through the other descriptor", || {
+            second.read(&mut buf)
+        });
+        let other_write = d.syscall("write through the other descriptor", || {
+            second.write(b"more")
+        });
+        d.saw_that(&peer_read, "0 is EOF");
+        d.saw(&other_read);
+        d.saw(&other_write);
         d.check(
-            other_read == 0
-                && other_write
-                    .as_ref()
-                    .is_err_and(|e| net::is_errno(e, nix::errno::Errno::EPIPE)),
-            "and the still-open descriptor is shut down too (EOF, EPIPE)",
+            matches!(peer_read.value(), Ok(0)),
+            "the peer saw the end of the connection (recv = 0)",
+        )?;
+        d.check(
+            matches!(other_read.value(), Ok(0)),
+            "the still-open descriptor reads EOF: its receiving side is shut too",
+        )?;
+        d.check(
+            other_write.failed_with(nix::errno::Errno::EPIPE),
+            "and writing through it fails with EPIPE",
         )?;
         Ok(())
     })

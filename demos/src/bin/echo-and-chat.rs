@@ -11,7 +11,36 @@ use std::os::fd::{AsFd, AsRawFd, RawFd};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
-use demos::{IO_TIMEOUT, Result, net, peer};
+use demos::{Break, Bytes, IO_TIMEOUT, Result, brk, net, peer};
+
+const BREAKS: &[Break] = &[
+    brk("no-echo", "the echo server reads but sends nothing back"),
+    brk(
+        "two-threads",
+        "the chat server starts a second thread beside its poll loop",
+    ),
+    brk(
+        "no-half-close",
+        "the echo client never shuts down its sending side",
+    ),
+];
+
+/// The most threads /proc/PID/status showed for `pid` while `busy` ran, sampled.
+fn max_threads(pid: i32, done: &std::sync::atomic::AtomicBool) -> u64 {
+    let mut most = 0;
+    while !done.load(std::sync::atomic::Ordering::Relaxed) {
+        if let Ok(status) = std::fs::read_to_string(format!("/proc/{pid}/status"))
+            && let Some(n) = status
+                .lines()
+                .find_map(|l| l.strip_prefix("Threads:"))
+                .and_then(|n| n.trim().parse().ok())
+        {
+            most = most.max(n);
+        }
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    most
+}
 use nix::poll::{PollFd, PollFlags, poll};
 
 /// The echo server: accept one client, send back every byte until it closes. (`echo`
@@ -171,10 +200,10 @@ fn chat_client(addr: std::net::SocketAddr, name: &str, room: usize) -> Result<Ve
 }
 
 fn main() {
-    demos::run(|d| {
+    demos::run(BREAKS, |d| {
         d.expect("the echo server returns every byte; each chat client sees the other two lines");
 
-        let echo = !d.breaks("the echo server reads but sends nothing back");
+        let echo = !d.breaks("no-echo");
         let (listener, addr) = net::tcp_listener()?;
         let server = peer::fork(|| match echo_server(&listener, echo) {
             Ok(()) => 0,
@@ -191,27 +220,37 @@ fn main() {
         for line in sent.split_inclusive('\n') {
             client.write_all(line.as_bytes()).context("send")?;
         }
-        client
-            .shutdown(Shutdown::Write)
-            .context("shutdown(SHUT_WR)")?;
-        let mut back = String::new();
-        client.read_to_string(&mut back).context("recv until EOF")?;
-        let status = server.wait(Duration::from_secs(2))?;
-        d.key(format_args!(
-            "got back {back:?}, then EOF (server exit {status:?})"
-        ));
+        if !d.breaks("no-half-close") {
+            client
+                .shutdown(Shutdown::Write)
+                .context("shutdown(SHUT_WR)")?;
+        }
+        let back = d.syscall("recv until EOF", || {
+            let mut back = Vec::new();
+            client.read_to_end(&mut back).map(|_| Bytes(back))
+        });
+        d.key(&back);
+        let status = server.wait(Duration::from_secs(3))?;
+        d.derived(format_args!("the echo server exited: {status:?}"));
         d.check(
-            back == sent && status == peer::Exit::Code(0),
+            back.value().as_ref().is_ok_and(|b| b.0 == sent.as_bytes())
+                && status == peer::Exit::Code(0),
             "every byte came back, and the half-close ended the session",
         )?;
 
         let names = ["alice", "bob", "carol"];
         let (listener, addr) = net::tcp_listener()?;
-        let server = peer::fork(|| match chat_server(&listener, names.len()) {
-            Ok(served) => i32::try_from(served).unwrap_or(2) + 10,
-            Err(e) => {
-                eprintln!("chat server: {e:#}");
-                2
+        let second_thread = d.breaks("two-threads");
+        let server = peer::fork(|| {
+            if second_thread {
+                std::thread::spawn(|| std::thread::sleep(Duration::from_secs(5)));
+            }
+            match chat_server(&listener, names.len()) {
+                Ok(served) => i32::try_from(served).unwrap_or(2) + 10,
+                Err(e) => {
+                    eprintln!("chat server: {e:#}");
+                    2
+                }
             }
         })?;
         drop(listener);
@@ -220,21 +259,31 @@ fn main() {
             server.pid(),
             names.len()
         ));
-        let seen: Vec<Result<Vec<String>>> = std::thread::scope(|s| {
+        let done = std::sync::atomic::AtomicBool::new(false);
+        let pid = server.pid().as_raw();
+        let (seen, threads): (Vec<Result<Vec<String>>>, u64) = std::thread::scope(|s| {
+            let sampler = s.spawn(|| max_threads(pid, &done));
             let clients: Vec<_> = names
                 .iter()
                 .map(|name| s.spawn(move || chat_client(addr, name, names.len())))
                 .collect();
-            clients
+            let seen = clients
                 .into_iter()
                 .map(|c| c.join().unwrap_or_else(|_| bail!("a client panicked")))
-                .collect()
+                .collect();
+            done.store(true, std::sync::atomic::Ordering::Relaxed);
+            (seen, sampler.join().unwrap_or(0))
         });
+        let threads =
+            demos::evidence::read("/proc/PID/status Threads, sampled while it served", || {
+                Ok(threads)
+            })?;
+        d.key_that(&threads, "the most threads the chat server had");
         let status = server.wait(Duration::from_secs(2))?;
         let mut everyone_saw_the_others = true;
         for (name, lines) in names.iter().zip(seen) {
             let lines = lines.with_context(|| format!("chat client {name}"))?;
-            d.saw(format_args!("{name} saw {lines:?}"));
+            d.derived(format_args!("{name} saw {lines:?}"));
             let others: Vec<&str> = names.iter().copied().filter(|n| n != name).collect();
             everyone_saw_the_others &= lines.len() == others.len()
                 && others
@@ -251,7 +300,11 @@ fn main() {
         };
         d.check(
             served == names.len() as i32,
-            format_args!("one server process, one thread, served all {served} clients"),
+            format_args!("one server process served all {served} clients, all 3 online at once"),
+        )?;
+        d.check(
+            *threads.value() == 1,
+            "with one thread: /proc never showed the chat server with a second",
         )?;
         d.metric("chat.clients", f64::from(served), "clients");
         Ok(())

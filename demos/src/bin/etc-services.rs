@@ -9,7 +9,18 @@
 use std::ffi::CString;
 
 use anyhow::Context;
-use demos::Result;
+use demos::{Break, Result, brk};
+
+const BREAKS: &[Break] = &[
+    brk(
+        "http-8080",
+        "the demo reads a copy of the file in which http is 8080",
+    ),
+    brk(
+        "asks-udp",
+        "libc is asked for the names' \"udp\" entries, not \"tcp\"",
+    ),
+];
 
 /// One line of /etc/services: `name port/protocol [aliases...] [# comment]`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -65,7 +76,7 @@ fn nsswitch_services() -> String {
 }
 
 fn main() {
-    demos::run(|d| {
+    demos::run(BREAKS, |d| {
         d.expect("http is 80, ssh 22, postgresql 5432: in /etc/services, and getservbyname agrees");
         let text = match std::fs::read_to_string("/etc/services") {
             Ok(t) => t,
@@ -77,7 +88,7 @@ fn main() {
             Err(e) => return Err(e).context("reading /etc/services"),
         };
 
-        let text = if d.breaks("the demo reads a copy of the file in which http is 8080") {
+        let text = if d.breaks("http-8080") {
             text.lines()
                 .map(|l| {
                     if l.split_whitespace().next() == Some("http") {
@@ -103,18 +114,21 @@ fn main() {
                 .iter()
                 .find(|s| s.name == name && s.protocol == "tcp");
             match found {
-                Some(s) => d.key(format_args!(
-                    "{:<11} {}/{}{}",
-                    s.name,
-                    s.port,
-                    s.protocol,
-                    if s.aliases.is_empty() {
-                        String::new()
-                    } else {
-                        format!("   aliases: {}", s.aliases.join(" "))
-                    }
-                )),
-                None => d.saw(format_args!("{name}: not in the file")),
+                Some(s) => d.key_said_by(
+                    "/etc/services",
+                    format_args!(
+                        "{:<11} {}/{}{}",
+                        s.name,
+                        s.port,
+                        s.protocol,
+                        if s.aliases.is_empty() {
+                            String::new()
+                        } else {
+                            format!("   aliases: {}", s.aliases.join(" "))
+                        }
+                    ),
+                ),
+                None => d.said_by("/etc/services", format_args!("{name}: not in the file")),
             }
             all_found &= found.is_some_and(|s| s.port == port);
         }
@@ -125,6 +139,7 @@ fn main() {
         )?;
 
         d.step("ask libc: getservbyname(NAME, \"tcp\") for names and aliases");
+        let protocol = if d.breaks("asks-udp") { "udp" } else { "tcp" };
         let mut agree = true;
         let mut answers = Vec::new();
         for s in services
@@ -132,7 +147,7 @@ fn main() {
             .filter(|s| s.protocol == "tcp" && wanted.iter().any(|(n, _)| *n == s.name))
         {
             for name in std::iter::once(&s.name).chain(&s.aliases) {
-                let port = getservbyname(name, "tcp")?;
+                let port = getservbyname(name, protocol)?;
                 answers.push(format!(
                     "{name} {}",
                     port.map_or("-".to_string(), |p| p.to_string())
@@ -140,8 +155,10 @@ fn main() {
                 agree &= port == Some(s.port);
             }
         }
-        d.saw(format_args!("getservbyname: {}", answers.join(", ")));
-        d.detail(format_args!("/etc/nsswitch.conf: {}", nsswitch_services()));
+        d.said_by("glibc getservbyname", answers.join(", "));
+        if d.verbose() {
+            d.said_by("/etc/nsswitch.conf", nsswitch_services());
+        }
         d.check(
             agree && !answers.is_empty(),
             "libc's answers are the file's, aliases included: a name, not a magic number",

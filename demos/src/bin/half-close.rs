@@ -9,21 +9,37 @@ use std::net::{Shutdown, TcpStream};
 
 use anyhow::Context;
 use demos::wire::{self, Capture};
-use demos::{Demo, IO_TIMEOUT, Result, fd, net};
+use demos::{Break, Bytes, Demo, IO_TIMEOUT, Observed, Result, brk, fd, net};
 
-/// Reads until EOF; returns the bytes and the sizes every recv returned (the last is 0).
-fn recv_to_eof(stream: &mut TcpStream) -> Result<(Vec<u8>, Vec<usize>)> {
-    let mut all = Vec::new();
-    let mut calls = Vec::new();
-    let mut buf = [0u8; 4096];
-    loop {
-        let n = fd::read_within(&*stream, &mut buf, IO_TIMEOUT)?;
-        calls.push(n);
-        if n == 0 {
-            return Ok((all, calls));
+const BREAKS: &[Break] = &[
+    brk(
+        "shut-rdwr",
+        "the client shuts down both directions (SHUT_RDWR)",
+    ),
+    brk("shut-rd", "SHUT_RD in place of SHUT_WR"),
+    brk(
+        "server-closes",
+        "the server closes its socket after reading EOF, before answering",
+    ),
+];
+
+/// Reads until EOF (a recv of 0), each recv waiting at most [`IO_TIMEOUT`]: what every
+/// recv returned, or how the reading failed.
+fn recv_to_eof(stream: &mut TcpStream) -> Observed<std::io::Result<(Bytes, Vec<usize>)>> {
+    demos::evidence::call("recv until it returns 0", || {
+        let mut all = Vec::new();
+        let mut calls = Vec::new();
+        let mut buf = [0u8; 4096];
+        loop {
+            let n = fd::read_within(&*stream, &mut buf, IO_TIMEOUT)
+                .map_err(|e| std::io::Error::new(std::io::ErrorKind::TimedOut, format!("{e:#}")))?;
+            calls.push(n);
+            if n == 0 {
+                return Ok::<_, std::io::Error>((Bytes(all), calls));
+            }
+            all.extend_from_slice(&buf[..n]);
         }
-        all.extend_from_slice(&buf[..n]);
-    }
+    })
 }
 
 /// On the wire: the client's FIN, then the server's data, which the half-closed client
@@ -34,7 +50,8 @@ fn half_close_on_wire(
     ends: [std::net::SocketAddr; 2],
 ) -> Result<()> {
     let Some(w) = w else { return Ok(()) };
-    let mut c = w.connection("half-close", ends[0], ends[1]);
+    let seen = w.connection("half-close", ends[0], ends[1]);
+    let mut c = seen.value().clone();
     let fin = wire::first(&c, true, "FIN", 0);
     let data = fin.and_then(|f| wire::first(&c, false, "DATA", f));
     let end = data.map(|i| c.packets[i].seq + c.packets[i].len);
@@ -46,7 +63,9 @@ fn half_close_on_wire(
     let rst = wire::first(&c, true, "RST", 0);
     c.key = data;
     for k in [fin, data, rst].into_iter().flatten() {
-        d.wire(wire::describe(&c.packets[k]));
+        if let Some(packet) = wire::packet(&seen, k) {
+            d.saw(&packet);
+        }
     }
     wire::record(&c);
     d.check(
@@ -56,7 +75,7 @@ fn half_close_on_wire(
 }
 
 fn main() {
-    demos::run(|d| {
+    demos::run(BREAKS, |d| {
         d.expect("after SHUT_WR the peer reads EOF, then answers over the open direction");
         let w = wire::open(d)?;
         let (mut client, mut server) = net::tcp_pair()?;
@@ -65,35 +84,35 @@ fn main() {
         d.step("client sends a request of unknown length, then shutdown(SHUT_WR)");
         let request = b"count the words in this request, however long it is";
         client.write_all(request).context("send the request")?;
-        let how = if d.breaks("the client shuts down both directions (SHUT_RDWR)") {
+        let how = if d.breaks("shut-rdwr") {
             Shutdown::Both
+        } else if d.breaks("shut-rd") {
+            Shutdown::Read
         } else {
             Shutdown::Write
         };
         client.shutdown(how).context("shutdown(SHUT_WR)")?;
 
         d.step("server reads until recv returns 0, then answers");
-        let (got, calls) = recv_to_eof(&mut server)?;
-        d.saw(format_args!(
-            "server: recv returned {calls:?}: {} bytes, then 0 = EOF",
-            got.len()
-        ));
+        let got = recv_to_eof(&mut server);
+        d.saw_that(&got, "the server's recvs; the last, 0, is EOF");
+        let got = d.require(got, "the server read until EOF")?;
+        let (got, calls) = got.value();
         d.check(
-            got == request && calls.last() == Some(&0),
+            got.0 == request && calls.last() == Some(&0),
             "the server saw the whole request and then EOF",
         )?;
-        let words = String::from_utf8_lossy(&got).split_whitespace().count();
+        let words = String::from_utf8_lossy(&got.0).split_whitespace().count();
         let answer = format!("{words} words");
-        let sent = server.write(answer.as_bytes());
-        d.saw(format_args!(
-            "server: send after reading EOF = {}",
-            match &sent {
-                Ok(n) => format!("{n} bytes"),
-                Err(e) => net::errno_name(e),
-            }
-        ));
+        if d.breaks("server-closes") {
+            server.shutdown(Shutdown::Both).context("shutdown")?;
+        }
+        let sent = d.syscall("server: send after reading EOF", || {
+            server.write(answer.as_bytes())
+        });
+        d.saw(&sent);
         d.check(
-            sent.as_ref().is_ok_and(|&n| n == answer.len()),
+            sent.value().as_ref().is_ok_and(|&n| n == answer.len()),
             "EOF from the peer did not stop the server from sending",
         )?;
         // Under --break the client's RST may have closed the connection already; what
@@ -101,26 +120,20 @@ fn main() {
         let _ = server.shutdown(Shutdown::Write);
 
         d.step("client, half-closed, reads the answer; then tries to send again");
-        let reply = recv_to_eof(&mut client)
-            .map(|(r, _)| String::from_utf8_lossy(&r).into_owned())
-            .unwrap_or_else(|e| format!("(recv failed: {e:#})"));
-        let again = client.write(b"one more thing");
+        let reply = recv_to_eof(&mut client).map(|r| r.map(|(bytes, _)| bytes));
+        let again = d.syscall("client: a new send", || client.write(b"one more thing"));
+        d.key_that(&reply, "the client, half-closed, reads");
+        d.key(&again);
         half_close_on_wire(d, &w, ends)?;
-        d.key(format_args!(
-            "client: got {reply:?}; a new send: {}",
-            match &again {
-                Ok(n) => format!("{n} bytes"),
-                Err(e) => net::errno_name(e),
-            }
-        ));
         d.check(
-            reply == answer,
-            "the half-closed side still reads the answer",
+            reply
+                .value()
+                .as_ref()
+                .is_ok_and(|r| r.0 == answer.as_bytes()),
+            "the half-closed side still reads the whole answer, then EOF",
         )?;
         d.check(
-            again
-                .as_ref()
-                .is_err_and(|e| net::is_errno(e, nix::errno::Errno::EPIPE)),
+            again.failed_with(nix::errno::Errno::EPIPE),
             "only its sending direction is closed (EPIPE)",
         )?;
         Ok(())

@@ -10,8 +10,19 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
 use demos::netns::NetNs;
-use demos::{Result, net, privilege};
+use demos::{Break, Result, brk, net, privilege};
 use socket2::{Domain, Protocol, SockAddr, Socket, Type};
+
+const BREAKS: &[Break] = &[
+    brk(
+        "range-closed",
+        "the namespace keeps ping_group_range \"1 0\": no group may ping",
+    ),
+    brk(
+        "child-keeps-root",
+        "the child keeps root instead of dropping to nobody",
+    ),
+];
 
 const ECHOES: u16 = 3;
 
@@ -71,11 +82,13 @@ fn effective_caps() -> Result<u64> {
 
 /// In a child that runs as nobody: its uid and capabilities, what a raw and a packet
 /// socket say, and the pings (or, after `!`, why they failed).
-fn unprivileged(ns: Option<&NetNs>) -> Result<String> {
+fn unprivileged(ns: Option<&NetNs>, keep_root: bool) -> Result<String> {
     if let Some(ns) = ns {
         ns.enter()?;
     }
-    privilege::drop_to_nobody()?;
+    if !keep_root {
+        privilege::drop_to_nobody()?;
+    }
     let raw = try_socket(Domain::IPV4, Type::RAW, Protocol::ICMPV4);
     let eth_p_all = Protocol::from(i32::from((libc::ETH_P_ALL as u16).to_be()));
     let packet = try_socket(Domain::PACKET, Type::RAW, eth_p_all);
@@ -95,19 +108,26 @@ fn unprivileged(ns: Option<&NetNs>) -> Result<String> {
 }
 
 fn main() {
-    demos::run(|d| {
+    demos::run(BREAKS, |d| {
         d.expect("an ordinary user pings 127.0.0.1 once ping_group_range allows it; raw and packet sockets stay EPERM");
         let range = std::fs::read_to_string("/proc/sys/net/ipv4/ping_group_range")
             .context("reading net.ipv4.ping_group_range")?;
         let range = range.split_whitespace().collect::<Vec<_>>().join(" ");
-        let broken = d.breaks("the namespace keeps ping_group_range \"1 0\": no group may ping");
-        let here = match icmp_socket() {
+        let broken = d.breaks("range-closed");
+        let keep_root = d.breaks("child-keeps-root");
+        if keep_root && !demos::is_root() {
+            return Err(d.skip("the child-keeps-root break needs root"));
+        }
+        d.said_by(
+            "/proc/sys/net/ipv4/ping_group_range",
+            format_args!("\"{range}\" here"),
+        );
+        let here_sock = d.syscall("socket(SOCK_DGRAM, IPPROTO_ICMP) here", icmp_socket);
+        d.saw(&here_sock);
+        let here = match here_sock.value() {
             Ok(_) => "ok".to_owned(),
-            Err(e) => net::errno_name(&e),
+            Err(e) => net::errno_name(e),
         };
-        d.saw(format_args!(
-            "here ping_group_range = \"{range}\": socket(SOCK_DGRAM, IPPROTO_ICMP) -> {here}"
-        ));
 
         let ns = if demos::netns::can_create() {
             let ns = NetNs::new()?;
@@ -131,14 +151,19 @@ fn main() {
         };
 
         d.step("a child process, as nobody, opens sockets and pings 127.0.0.1");
-        let report = privilege::in_child(|| unprivileged(ns.as_ref()))?;
+        let report = privilege::in_child(|| unprivileged(ns.as_ref(), keep_root))?;
         let fields: Vec<&str> = report.split('|').collect();
         let [uid, caps, raw, packet, pings] = fields[..] else {
             bail!("unexpected report from the child: {report:?}");
         };
+        let reported = |what: &str, value: &str| {
+            demos::evidence::read(format_args!("the child's {what}, as it reported"), || {
+                Ok(value.to_owned())
+            })
+        };
         let rtts: Vec<f64> = match pings.strip_prefix('!') {
             Some(why) => {
-                d.key(format_args!("uid {uid}: ping failed: {why}"));
+                d.key(&reported("ping", why)?);
                 Vec::new()
             }
             None => pings
@@ -147,23 +172,14 @@ fn main() {
                 .collect::<Result<_>>()?,
         };
         let unprivileged = uid != "0" && caps == "0";
-        d.saw(format_args!(
-            "the child: uid {uid}, effective capabilities {caps}"
-        ));
-        d.saw(format_args!(
-            "uid {uid}: socket(SOCK_RAW, IPPROTO_ICMP) -> {raw}"
-        ));
-        d.saw(format_args!(
-            "uid {uid}: socket(AF_PACKET, SOCK_RAW) -> {packet}"
-        ));
-        d.key(format_args!(
-            "uid {uid}: {} echo replies from 127.0.0.1, round trips {} µs",
-            rtts.len(),
-            rtts.iter()
-                .map(|r| format!("{r:.0}"))
-                .collect::<Vec<_>>()
-                .join(", ")
-        ));
+        d.saw(&reported(
+            "getuid, CapEff",
+            &format!("uid {uid}, CapEff {caps}"),
+        )?);
+        d.saw(&reported("socket(SOCK_RAW, IPPROTO_ICMP)", raw)?);
+        d.saw(&reported("socket(AF_PACKET, SOCK_RAW)", packet)?);
+        d.key(&reported("echo round trips in µs (its clock)", pings)?);
+        d.derived(format_args!("{} echo replies from 127.0.0.1", rtts.len()));
         if ns.is_some() {
             // We are root here: gid 0 must be inside the host's range to be allowed.
             let bounds: Vec<i64> = range.split(' ').filter_map(|v| v.parse().ok()).collect();

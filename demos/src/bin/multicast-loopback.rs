@@ -19,8 +19,23 @@ use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4, UdpSocket};
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
-use demos::Result;
+use demos::{Break, Evidence, Observed, Result, brk};
 use socket2::{Domain, Protocol, SockAddr, Socket, Type};
+
+const BREAKS: &[Break] = &[
+    brk(
+        "no-join",
+        "the receivers never join the group (no IP_ADD_MEMBERSHIP)",
+    ),
+    brk(
+        "partial-join",
+        "receivers 2 and 3 never call IP_ADD_MEMBERSHIP",
+    ),
+    brk(
+        "other-port",
+        "receivers 2 and 3 bind another port of the group",
+    ),
+];
 
 const RECEIVERS: usize = 3;
 const DATAGRAMS: u32 = 5;
@@ -57,6 +72,17 @@ struct Received {
     seqs: BTreeSet<u32>,
 }
 
+impl Evidence for Received {
+    fn render(&self) -> String {
+        format!(
+            "{} datagrams, {} of {DATAGRAMS} distinct {:?}",
+            self.datagrams,
+            self.seqs.len(),
+            self.seqs
+        )
+    }
+}
+
 impl Received {
     /// Each datagram exactly once.
     fn all_once(&self) -> bool {
@@ -67,7 +93,16 @@ impl Received {
 /// This run's datagrams that `sock` receives before all `DATAGRAMS` are in or `wait`
 /// has passed, and then for a few more milliseconds, in case copies follow; other runs'
 /// datagrams are ignored.
-fn collect(sock: &UdpSocket, token: &str, wait: Duration) -> Result<Received> {
+fn collect(
+    source: impl std::fmt::Display,
+    sock: &UdpSocket,
+    token: &str,
+    wait: Duration,
+) -> Observed<std::io::Result<Received>> {
+    demos::evidence::call(source, || collect_raw(sock, token, wait))
+}
+
+fn collect_raw(sock: &UdpSocket, token: &str, wait: Duration) -> std::io::Result<Received> {
     let mut deadline = Instant::now() + wait;
     let mut got = Received {
         datagrams: 0,
@@ -82,7 +117,7 @@ fn collect(sock: &UdpSocket, token: &str, wait: Duration) -> Result<Received> {
         if left.is_zero() {
             break;
         }
-        sock.set_read_timeout(Some(left)).context("SO_RCVTIMEO")?;
+        sock.set_read_timeout(Some(left))?;
         match sock.recv_from(&mut buf) {
             Ok((n, _)) => {
                 let text = String::from_utf8_lossy(&buf[..n]);
@@ -95,25 +130,34 @@ fn collect(sock: &UdpSocket, token: &str, wait: Duration) -> Result<Received> {
                 }
             }
             Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => break,
-            Err(e) => return Err(e).context("recv_from"),
+            Err(e) => return Err(e),
         }
     }
     Ok(got)
 }
 
 fn main() {
-    demos::run(|d| {
+    demos::run(BREAKS, |d| {
         d.expect("every receiver in the group gets every datagram of a single send");
         let r = random();
         let group = Ipv4Addr::new(239, 255, (r >> 8) as u8, (r as u8).max(1));
         let token = format!("eykiw-{:016x}", r);
 
-        let join = !d.breaks("the receivers never join the group (no IP_ADD_MEMBERSHIP)");
-        let first = member(group, 0, join, true)?;
+        let join = !d.breaks("no-join");
+        let partial = d.breaks("partial-join");
+        let other_port = d.breaks("other-port");
+        // IP_MULTICAST_ALL 0 on the receivers: each hears the group only if it joined
+        // itself (with the default, 1, one member's join would feed them all).
+        let first = member(group, 0, join, false)?;
         let port = first.local_addr().context("getsockname")?.port();
         let mut receivers = vec![first];
         for _ in 1..RECEIVERS {
-            receivers.push(member(group, port, join, true)?);
+            let their_port = if other_port {
+                port.wrapping_add(1).max(1024)
+            } else {
+                port
+            };
+            receivers.push(member(group, their_port, join && !partial, false)?);
         }
         let joined = if join {
             "join it on 127.0.0.1"
@@ -151,20 +195,20 @@ fn main() {
 
         let mut everyone = true;
         for (i, rx) in receivers.iter().enumerate() {
-            let got = collect(rx, &token, Duration::from_millis(500))?;
-            d.key(format_args!(
-                "receiver {}: {} datagrams, {} of {DATAGRAMS} distinct {:?}",
-                i + 1,
-                got.datagrams,
-                got.seqs.len(),
-                got.seqs
-            ));
+            let got = collect(
+                format_args!("recv, receiver {}", i + 1),
+                rx,
+                &token,
+                Duration::from_millis(500),
+            );
+            d.key(&got);
+            let datagrams = got.value().as_ref().map_or(0, |g| g.datagrams);
             d.metric(
                 &format!("multicast.receiver{}.received", i + 1),
-                got.datagrams as f64,
+                datagrams as f64,
                 "datagrams",
             );
-            everyone &= got.all_once();
+            everyone &= got.value().as_ref().is_ok_and(Received::all_once);
         }
         d.check(
             everyone,
@@ -177,25 +221,42 @@ fn main() {
             .context("IP_MULTICAST_LOOP")?;
         let token_off = format!("{token}-noloop");
         send_all(&token_off)?;
-        let mut off = Vec::new();
-        for rx in &receivers {
-            off.push(collect(rx, &token_off, Duration::from_millis(500))?);
+        let mut all_off = true;
+        for (i, rx) in receivers.iter().enumerate() {
+            let got = collect(
+                format_args!("recv with LOOP off, receiver {}", i + 1),
+                rx,
+                &token_off,
+                Duration::from_millis(500),
+            );
+            if i == 0 || d.verbose() {
+                d.saw(&got);
+            }
+            all_off &= got.value().as_ref().is_ok_and(Received::all_once);
         }
-        d.key(format_args!(
-            "with LOOP off, receivers got {:?} datagrams",
-            off.iter().map(|r| r.datagrams).collect::<Vec<_>>()
-        ));
         d.check(
-            off.iter().all(Received::all_once),
+            all_off,
             "LOOP off still delivers, to every member: lo carries the packet back, not IP_MULTICAST_LOOP",
         )?;
 
-        let heard = collect(&bystander_all, &token, Duration::from_millis(100))?.datagrams;
-        let heard_own = collect(&bystander_own, &token, Duration::from_millis(100))?.datagrams;
-        d.detail(format_args!(
-            "a socket on the port that never joined got {heard} (IP_MULTICAST_ALL 1, \
-             the default), {heard_own} with IP_MULTICAST_ALL 0"
-        ));
+        let heard = collect(
+            "recv, bystander with IP_MULTICAST_ALL 1",
+            &bystander_all,
+            &token,
+            Duration::from_millis(100),
+        );
+        let heard_own = collect(
+            "recv, bystander with IP_MULTICAST_ALL 0",
+            &bystander_own,
+            &token,
+            Duration::from_millis(100),
+        );
+        d.saw_that(&heard, "never joined; the default hears others' groups");
+        d.saw_that(&heard_own, "never joined");
+        d.check(
+            heard_own.value().as_ref().is_ok_and(|r| r.datagrams == 0),
+            "membership is what delivers: a socket that did not join (IP_MULTICAST_ALL 0) got none",
+        )?;
         Ok(())
     })
 }

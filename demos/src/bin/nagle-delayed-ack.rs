@@ -12,7 +12,19 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use demos::wire::{self, Capture};
-use demos::{Demo, Result, human, median, net};
+use demos::{Break, Demo, Result, brk, human, median, net};
+
+const BREAKS: &[Break] = &[
+    brk(
+        "nodelay-defaults",
+        "the \"defaults\" run sets TCP_NODELAY too",
+    ),
+    brk(
+        "quickack",
+        "the server sets TCP_QUICKACK before each read: no delayed ACK",
+    ),
+    brk("nodelay-off", "the \"TCP_NODELAY\" run leaves Nagle on"),
+];
 
 /// Requests per variant: enough for a stable median, few enough to stay under 2 s.
 const REQUESTS: usize = 25;
@@ -31,10 +43,15 @@ enum Client {
 }
 
 /// Answers each 20-byte request with one reply, until the client hangs up.
-fn serve(mut conn: TcpStream) -> Result<usize> {
+fn serve(mut conn: TcpStream, quickack: bool) -> Result<usize> {
     let mut served = 0;
     let mut req = [0u8; 2 * PART];
     loop {
+        if quickack {
+            socket2::SockRef::from(&conn)
+                .set_tcp_quickack(true)
+                .context("TCP_QUICKACK")?;
+        }
         match conn.read_exact(&mut req) {
             Ok(()) => {}
             Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => return Ok(served),
@@ -48,13 +65,13 @@ fn serve(mut conn: TcpStream) -> Result<usize> {
 /// Runs `REQUESTS` write-write-read round trips on a fresh connection; returns the
 /// median time from the first write to the whole reply, and the client's and server's
 /// addresses.
-fn measure(how: Client) -> Result<(Duration, [std::net::SocketAddr; 2])> {
+fn measure(how: Client, quickack: bool) -> Result<(Duration, [std::net::SocketAddr; 2])> {
     let (mut client, server) = net::tcp_pair()?;
     let ends = [client.local_addr()?, client.peer_addr()?];
     client
         .set_nodelay(matches!(how, Client::TwoWritesNoDelay))
         .context("setting TCP_NODELAY")?;
-    let server = std::thread::spawn(move || serve(server));
+    let server = std::thread::spawn(move || serve(server, quickack));
     let mut times = Vec::with_capacity(REQUESTS);
     let mut reply = [0u8; REPLY.len()];
     for i in 0..REQUESTS {
@@ -84,7 +101,8 @@ fn measure(how: Client) -> Result<(Duration, [std::net::SocketAddr; 2])> {
 /// server's ACK of the first, and that ACK comes >= 40 ms after the first segment.
 fn nagle_on_wire(d: &mut Demo, w: &Option<Capture>, ends: [std::net::SocketAddr; 2]) -> Result<()> {
     let Some(w) = w else { return Ok(()) };
-    let mut c = w.connection("defaults", ends[0], ends[1]);
+    let seen = w.connection("defaults", ends[0], ends[1]);
+    let mut c = seen.value().clone();
     let p = &c.packets;
     let at = |seq: u32| {
         p.iter()
@@ -101,10 +119,12 @@ fn nagle_on_wire(d: &mut Demo, w: &Option<Capture>, ends: [std::net::SocketAddr;
         .collect();
     if let Some(&[a, ack, b]) = waits.get(waits.len() / 2) {
         let reply = wire::first(&c, false, "DATA", b).unwrap_or(b);
-        d.wire(format_args!(
-            "10 bytes; {} later the server's ACK; then the next 10 bytes",
-            human(wire::gap(&p[a], &p[ack]))
-        ));
+        d.key(&wire::read(&seen, |c| {
+            format!(
+                "10 bytes; {} later the server's ACK; then the next 10 bytes",
+                human(wire::gap(&c.packets[a], &c.packets[ack]))
+            )
+        }));
         (c.key, c.show) = (Some(ack), Some([a, reply]));
     }
     wire::record(&c);
@@ -118,23 +138,30 @@ fn nagle_on_wire(d: &mut Demo, w: &Option<Capture>, ends: [std::net::SocketAddr;
 }
 
 fn main() {
-    demos::run(|d| {
+    demos::run(BREAKS, |d| {
         d.expect("write-write-read: ~40 ms per request by default, microseconds with TCP_NODELAY");
 
         d.step(format_args!(
             "{REQUESTS} requests of 2 writes x {PART} bytes, then read the reply (loopback)"
         ));
-        let defaults = if d.breaks("the \"defaults\" run sets TCP_NODELAY too") {
+        let defaults = if d.breaks("nodelay-defaults") {
             Client::TwoWritesNoDelay
         } else {
             Client::TwoWrites
         };
+        let quickack = d.breaks("quickack");
         let w = wire::open(d)?;
-        let (default, ends) = measure(defaults)?;
-        d.key(format_args!("defaults:    median {}", human(default)));
+        // Times from the demo's own clock: `so:` lines, not the kernel's words.
+        let (default, ends) = measure(defaults, quickack)?;
+        d.key_derived(format_args!("defaults:    median {}", human(default)));
         nagle_on_wire(d, &w, ends)?;
-        let (nodelay, _) = measure(Client::TwoWritesNoDelay)?;
-        d.key(format_args!("TCP_NODELAY: median {}", human(nodelay)));
+        let nodelay_run = if d.breaks("nodelay-off") {
+            Client::TwoWrites
+        } else {
+            Client::TwoWritesNoDelay
+        };
+        let (nodelay, _) = measure(nodelay_run, quickack)?;
+        d.key_derived(format_args!("TCP_NODELAY: median {}", human(nodelay)));
         d.chart_metric(
             "nagle.default.median",
             "write, write, read (defaults)",
@@ -152,8 +179,8 @@ fn main() {
         // kernel clamps it to at least TCP_DELACK_MIN (also 40 ms) when the round trip is
         // shorter; 30 ms leaves room for timer slack and rules out any smaller stall.
         d.check(
-            default >= Duration::from_millis(30),
-            "by default each request waits for the server's delayed ACK (>= 30 ms)",
+            default >= Duration::from_millis(30) && default <= Duration::from_millis(60),
+            "by default each request waits about 40 ms for the server's delayed ACK (30 to 60 ms)",
         )?;
         d.check(
             ratio >= 10.0,
@@ -161,8 +188,8 @@ fn main() {
         )?;
 
         d.step("same requests, Nagle on, but each request in one write");
-        let (one, _) = measure(Client::OneWrite)?;
-        d.saw(format_args!("one write:   median {}", human(one)));
+        let (one, _) = measure(Client::OneWrite, quickack)?;
+        d.derived(format_args!("one write:   median {}", human(one)));
         d.chart_metric(
             "nagle.one_write.median",
             "one write",
@@ -171,7 +198,7 @@ fn main() {
         );
         d.check(
             one.as_secs_f64() * 10.0 <= default.as_secs_f64(),
-            "one write per request is fast without TCP_NODELAY too",
+            "one write per request is fast without TCP_NODELAY too (at least 10x)",
         )?;
         d.detail("TCP_QUICKACK on the server acks at once, but only until the kernel");
         d.detail("  switches back to delayed ACKs; TCP_CORK is the opposite of NODELAY:");

@@ -13,11 +13,23 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
-use demos::{IO_TIMEOUT, Result, fd, human, net, peer};
+use demos::{Break, Evidence, IO_TIMEOUT, Result, brk, fd, human, peer};
 use flate2::Crc;
 use flate2::read::GzDecoder;
 use flate2::write::GzEncoder;
 use nix::sys::stat::Mode;
+
+const BREAKS: &[Break] = &[
+    brk("regular-file", "the path is a regular file, not a fifo"),
+    brk(
+        "reader-nonblocking",
+        "the reader opens the path with O_NONBLOCK",
+    ),
+    brk(
+        "short-stream",
+        "the writer stops after half the compressed stream",
+    ),
+];
 
 /// How long the writer waits before it opens its end.
 const WRITER_DELAY: Duration = Duration::from_millis(250);
@@ -34,9 +46,13 @@ struct Loaded {
 /// Opens `path`, reads it to the end line by line, counts and checksums it. It never
 /// asks what kind of file it got; it only refuses to wait more than [`IO_TIMEOUT`]
 /// for each next piece.
-fn load_data_infile(path: &Path) -> Result<Loaded> {
+fn load_data_infile(path: &Path, flags: i32) -> Result<Loaded> {
     let t0 = Instant::now();
-    let file = File::open(path).with_context(|| format!("opening {}", path.display()))?;
+    let file = OpenOptions::new()
+        .read(true)
+        .custom_flags(flags)
+        .open(path)
+        .with_context(|| format!("opening {}", path.display()))?;
     let open_took = t0.elapsed();
     let mut reader = BufReader::new(&file);
     let (mut rows, mut bytes, mut crc) = (0, 0, Crc::new());
@@ -62,6 +78,24 @@ fn load_data_infile(path: &Path) -> Result<Loaded> {
     })
 }
 
+impl Evidence for Loaded {
+    fn render(&self) -> String {
+        format!(
+            "{} rows, {} bytes, crc32 {:08x}",
+            self.rows, self.bytes, self.crc
+        )
+    }
+}
+
+impl Evidence for Stat {
+    fn render(&self) -> String {
+        format!("st_size {}, a fifo: {}", self.0, self.1)
+    }
+}
+
+/// What `stat` says of the path: its size, and whether it is a fifo.
+struct Stat(u64, bool);
+
 /// The table a database might load: one CSV row per line.
 fn table() -> Vec<u8> {
     (0..ROWS)
@@ -71,7 +105,8 @@ fn table() -> Vec<u8> {
 }
 
 /// What `gzip --stdout -d file.gz > fifo` does, in the forked writer.
-fn gunzip_into(blob: &[u8], fifo: &Path) -> Result<u64> {
+fn gunzip_into(blob: &[u8], fifo: &Path, short: bool) -> Result<u64> {
+    let blob = if short { &blob[..blob.len() / 2] } else { blob };
     let mut out = OpenOptions::new()
         .write(true)
         .open(fifo)
@@ -83,11 +118,11 @@ fn gunzip_into(blob: &[u8], fifo: &Path) -> Result<u64> {
 }
 
 fn main() {
-    demos::run(|d| {
+    demos::run(BREAKS, |d| {
         d.expect("a blocked open, then a gzip stream read through a path, nothing stored");
         let dir = demos::private_dir()?;
         let fifo = dir.path().join("namedPipe");
-        if d.breaks("the path is a regular file, not a fifo") {
+        if d.breaks("regular-file") {
             File::create(&fifo).context("creating a regular file")?;
         } else {
             nix::unistd::mkfifo(&fifo, Mode::S_IRUSR | Mode::S_IWUSR).context("mkfifo")?;
@@ -98,19 +133,12 @@ fn main() {
             .write(true)
             .custom_flags(libc::O_NONBLOCK)
             .open(&fifo);
-        match early {
-            Ok(_) => d.check(false, "a write-only open with no reader fails")?,
-            Err(e) => {
-                d.key(format_args!(
-                    "open(O_WRONLY|O_NONBLOCK) failed: {}",
-                    net::errno_name(&e)
-                ));
-                d.check(
-                    net::is_errno(&e, nix::errno::Errno::ENXIO),
-                    "no reader yet, so no writer may open (ENXIO)",
-                )?;
-            }
-        }
+        let early = demos::evidence::call("open(O_WRONLY|O_NONBLOCK)", || early.map(|_| 0u8));
+        d.key(&early);
+        d.check(
+            early.failed_with(nix::errno::Errno::ENXIO),
+            "no reader yet, so no writer may open (ENXIO)",
+        )?;
 
         let original = table();
         let mut gz = GzEncoder::new(Vec::new(), flate2::Compression::default());
@@ -124,9 +152,10 @@ fn main() {
             human(WRITER_DELAY),
             blob.len() / 1000
         ));
+        let short = d.breaks("short-stream");
         let writer = peer::fork(|| {
             std::thread::sleep(WRITER_DELAY);
-            match gunzip_into(&blob, &fifo) {
+            match gunzip_into(&blob, &fifo, short) {
                 Ok(_) => 0,
                 Err(e) => {
                     eprintln!("writer: {e:#}");
@@ -145,23 +174,34 @@ fn main() {
                     .open(&rescue_path);
             }
         });
-        let loaded = load_data_infile(&fifo);
+        let flags = if d.breaks("reader-nonblocking") {
+            libc::O_NONBLOCK
+        } else {
+            0
+        };
+        let loaded = demos::evidence::call("open and read the path to EOF", || {
+            load_data_infile(&fifo, flags).map_err(|e| std::io::Error::other(format!("{e:#}")))
+        });
         drop(opened);
         let _ = rescue.join();
-        let loaded = loaded?;
         let status = writer.wait(IO_TIMEOUT)?;
-        d.key(format_args!(
-            "the reader's open returned after {}, once the writer opened",
-            human(loaded.open_took)
+        let took = loaded
+            .value()
+            .as_ref()
+            .map_or(Duration::ZERO, |l| l.open_took);
+        d.key_derived(format_args!(
+            "the reader's open returned after {}",
+            human(took)
         ));
         d.check(
-            loaded.open_took >= WRITER_DELAY * 2 / 5,
+            took >= WRITER_DELAY * 2 / 5,
             "open for reading blocked until a writer existed",
         )?;
-        d.saw(format_args!(
-            "read {} rows, {} bytes, crc32 {:08x}; writer exit {status:?}",
-            loaded.rows, loaded.bytes, loaded.crc
-        ));
+        d.saw(&loaded);
+        d.derived(format_args!("the writer exited: {status:?}"));
+        let loaded = d
+            .require(loaded, "the reader read the path to its end")?
+            .into_value();
         d.check(
             loaded.rows == ROWS
                 && loaded.bytes == original.len()
@@ -174,21 +214,25 @@ fn main() {
             ),
         )?;
         // A regular file would hand the rows out again; a fifo passed them on.
-        let again = OpenOptions::new()
-            .read(true)
-            .custom_flags(libc::O_NONBLOCK)
-            .open(&fifo)
-            .and_then(|mut f| std::io::copy(&mut f, &mut std::io::sink()))
-            .context("reading the path a second time")?;
-        let meta = std::fs::metadata(&fifo).context("stat the fifo")?;
-        d.key(format_args!(
-            "opened and read again: {again} bytes (st_size {}, a fifo: {})",
-            meta.len(),
-            meta.file_type().is_fifo()
-        ));
+        let again = d.syscall("open(O_NONBLOCK) and read again", || {
+            OpenOptions::new()
+                .read(true)
+                .custom_flags(libc::O_NONBLOCK)
+                .open(&fifo)
+                .and_then(|mut f| std::io::copy(&mut f, &mut std::io::sink()))
+        });
+        let meta = d.syscall("stat", || {
+            std::fs::metadata(&fifo).map(|m| Stat(m.len(), m.file_type().is_fifo()))
+        });
+        d.saw(&again);
+        d.saw(&meta);
         d.check(
-            again == 0,
+            matches!(again.value(), Ok(0)),
             "nothing was stored: read again, the path gives nothing back",
+        )?;
+        d.check(
+            meta.value().as_ref().is_ok_and(|m| m.0 == 0),
+            "and the path holds no bytes (st_size 0)",
         )?;
         d.metric(
             "fifo.open_blocked",

@@ -10,38 +10,58 @@ use std::io::Write;
 use std::net::TcpStream;
 use std::os::fd::AsRawFd;
 
-use anyhow::{Context, bail};
-use demos::{IO_TIMEOUT, Result, fd, net};
+use anyhow::Context;
+use demos::{Break, IO_TIMEOUT, Observed, brk, fd, net};
 use nix::sys::socket::{MsgFlags, send};
+
+const BREAKS: &[Break] = &[
+    brk(
+        "lockstep",
+        "the receiver reads each message before the next send",
+    ),
+    brk(
+        "one-recv",
+        "the receiver of the big send calls recv only once",
+    ),
+];
 
 const SMALL: usize = 100;
 const BIG: usize = 4 << 20;
 
-/// Reads until `want` bytes have arrived; returns the size of every recv.
-fn recv_all(stream: &mut TcpStream, want: usize, buf_size: usize) -> Result<Vec<usize>> {
-    let mut buf = vec![0u8; buf_size];
-    let mut pieces = Vec::new();
-    let mut total = 0;
-    while total < want {
-        let n = fd::read_within(&*stream, &mut buf, IO_TIMEOUT)
-            .with_context(|| format!("after {total} of {want} bytes"))?;
-        if n == 0 {
-            bail!("EOF after {total} of {want} bytes");
+/// Reads until `want` bytes have arrived: the size every recv returned.
+fn recv_all(
+    stream: &mut TcpStream,
+    want: usize,
+    buf_size: usize,
+) -> Observed<std::io::Result<Vec<usize>>> {
+    demos::evidence::call("recv, until all bytes are in", || {
+        let mut buf = vec![0u8; buf_size];
+        let mut pieces = Vec::new();
+        let mut total = 0;
+        while total < want {
+            let n = fd::read_within(&*stream, &mut buf, IO_TIMEOUT).map_err(|e| {
+                std::io::Error::other(format!("after {total} of {want} bytes: {e:#}"))
+            })?;
+            if n == 0 {
+                return Err(std::io::Error::other(format!(
+                    "EOF after {total} of {want} bytes"
+                )));
+            }
+            pieces.push(n);
+            total += n;
         }
-        pieces.push(n);
-        total += n;
-    }
-    Ok(pieces)
+        Ok(pieces)
+    })
 }
 
 fn main() {
-    demos::run(|d| {
+    demos::run(BREAKS, |d| {
         d.expect("sends and recvs do not pair up; the protocol must frame its own messages");
 
         d.step(format_args!(
             "{SMALL} sends of 7 bytes (\"msg-NN;\"), then recv with a 64 KiB buffer"
         ));
-        let lockstep = d.breaks("the receiver reads each message before the next send");
+        let lockstep = d.breaks("lockstep");
         let (mut client, mut server) = net::tcp_pair()?;
         let mut pieces = Vec::new();
         for i in 0..SMALL {
@@ -49,75 +69,93 @@ fn main() {
                 .write_all(format!("msg-{:02};", i % 100).as_bytes())
                 .context("send")?;
             if lockstep {
-                pieces.extend(recv_all(&mut server, 7, 64 << 10)?);
+                let got = recv_all(&mut server, 7, 64 << 10);
+                pieces.extend(d.require(got, "every message arrived")?.into_value());
             }
         }
         if !lockstep {
-            pieces = recv_all(&mut server, SMALL * 7, 64 << 10)?;
+            let got = recv_all(&mut server, SMALL * 7, 64 << 10);
+            d.key(&got);
+            pieces = d.require(got, "all 700 bytes arrived")?.into_value();
         }
-        d.key(format_args!(
-            "{} recv call(s) returned {:?} bytes",
-            pieces.len(),
-            pieces
+        d.derived(format_args!(
+            "{} recv call(s) for {SMALL} sends",
+            pieces.len()
         ));
         let small_recvs = pieces.len();
         d.check(
             small_recvs <= SMALL / 10,
-            format_args!("{SMALL} sends arrived in far fewer recvs: the boundaries are gone"),
+            format_args!(
+                "{SMALL} sends arrived in far fewer recvs (at most 10): the boundaries are gone"
+            ),
         )?;
 
         d.step("one blocking send() of 4 MiB; recv with a 4 MiB buffer until all is there");
         let (client, mut server) = net::tcp_pair()?;
         let data = vec![b'z'; BIG];
+        let once = d.breaks("one-recv");
         let (sent, pieces) = std::thread::scope(|s| {
-            let sender = s.spawn(|| send(client.as_raw_fd(), &data, MsgFlags::empty()));
-            let pieces = recv_all(&mut server, BIG, BIG);
+            let sender = s.spawn(|| {
+                demos::evidence::call("send(4 MiB)", || {
+                    send(client.as_raw_fd(), &data, MsgFlags::empty())
+                })
+            });
+            let pieces = if once {
+                // One read, so what it returns is all this side counts.
+                let mut buf = vec![0u8; BIG];
+                let first = demos::evidence::call("recv", || {
+                    fd::read_within(&server, &mut buf, IO_TIMEOUT)
+                        .map_err(|e| std::io::Error::other(format!("{e:#}")))
+                });
+                first.map(|r| r.map(|n| vec![n; 1]))
+            } else {
+                recv_all(&mut server, BIG, BIG)
+            };
             let sent = sender
                 .join()
                 .map_err(|_| anyhow::anyhow!("the sender thread panicked"))?;
-            Ok::<_, anyhow::Error>((sent.context("send 4 MiB")?, pieces?))
+            Ok::<_, anyhow::Error>((sent, pieces))
         })?;
+        d.saw(&sent);
+        let sent = d.require(sent, "the 4 MiB send succeeded")?.into_value();
+        let pieces = d.require(pieces, "the 4 MiB arrived")?.into_value();
         let largest = pieces.iter().copied().max().unwrap_or(0);
-        d.saw(format_args!(
-            "send returned {sent} in one call; recv needed {} calls, the largest {largest} bytes",
+        d.derived(format_args!(
+            "recv needed {} calls, the largest {largest} bytes",
             pieces.len()
         ));
-        d.detail(format_args!(
-            "first recv sizes: {:?}",
-            &pieces[..pieces.len().min(12)]
-        ));
         d.check(
-            sent == BIG && pieces.len() > 1 && largest < BIG,
-            "one send arrived in many pieces",
+            sent == BIG && pieces.len() > 1 && largest < BIG && pieces.iter().sum::<usize>() == BIG,
+            "one send of 4 MiB arrived whole, in many pieces",
         )?;
 
         d.step("non-blocking send() of 4 MiB to a peer that reads nothing, then again");
         let (fresh, _idle) = net::tcp_pair()?;
         fd::set_nonblocking(&fresh, true)?;
-        let first = send(fresh.as_raw_fd(), &data, MsgFlags::empty());
+        let first = d.syscall("send(4 MiB, non-blocking)", || {
+            send(fresh.as_raw_fd(), &data, MsgFlags::empty())
+        });
         // Until the queues are full: what moves on to the peer's receive buffer while
         // we send makes room for a little more, but a peer that reads nothing stops it.
-        let (mut more, mut second) = (0, send(fresh.as_raw_fd(), &data, MsgFlags::empty()));
-        while let Ok(n) = second {
-            more += n;
-            if more > 4 * BIG {
+        let mut more = demos::Tally::start("send(4 MiB, non-blocking) again, until it fails");
+        let mut total = 0;
+        while let Ok(n) = more.call(|| send(fresh.as_raw_fd(), &data, MsgFlags::empty())) {
+            total += n;
+            if total > 4 * BIG {
                 break;
             }
-            second = send(fresh.as_raw_fd(), &data, MsgFlags::empty());
         }
-        let show = |r: &nix::Result<usize>| match r {
-            Ok(n) => format!("{n} bytes"),
-            Err(e) => net::errno_name(&std::io::Error::from(*e)),
-        };
-        d.key(format_args!(
-            "first send: {}; then {more} bytes more, then: {}",
-            show(&first),
-            show(&second)
-        ));
-        let partial = first.unwrap_or(0);
+        let more = more.finish();
+        d.key(&first);
+        d.saw(&more);
+        let partial = *first.value().as_ref().unwrap_or(&0);
         d.check(
-            partial > 0 && partial < BIG && second == Err(nix::errno::Errno::EAGAIN),
-            "send took only part of the buffer (loop, like write_all or sendall)",
+            partial > 0 && partial < BIG,
+            "send took only part of the 4 MiB buffer (loop, like write_all or sendall)",
+        )?;
+        d.check(
+            more.value().failed_with(nix::errno::Errno::EAGAIN) == 1,
+            "and once the queues were full, the next send failed with EAGAIN",
         )?;
 
         d.metric("stream.small_sends", SMALL as f64, "sends");

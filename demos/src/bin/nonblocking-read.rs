@@ -10,29 +10,38 @@ use std::os::fd::AsFd;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
-use demos::{IO_TIMEOUT, fd, human, net, peer};
+use demos::{Break, IO_TIMEOUT, Observed, brk, fd, human, net, peer};
 use nix::errno::Errno;
+
+const BREAKS: &[Break] = &[
+    brk("pipe-nonblocking", "the first pipe is already O_NONBLOCK"),
+    brk("setfd", "fcntl(F_SETFD) in place of F_SETFL for O_NONBLOCK"),
+    brk("no-rcvtimeo", "the socket's SO_RCVTIMEO is 1 s, not 100 ms"),
+];
+
+/// fcntl(F_SETFD) with O_NONBLOCK: the wrong command (descriptor flags, not file
+/// status flags), the slip the `setfd` break makes.
+fn set_fd_flag(fd: &impl AsFd) -> demos::Result<()> {
+    let flags = nix::fcntl::FdFlag::from_bits_retain(libc::O_NONBLOCK);
+    nix::fcntl::fcntl(fd.as_fd(), nix::fcntl::FcntlArg::F_SETFD(flags))
+        .context("fcntl(F_SETFD)")?;
+    Ok(())
+}
 
 /// How long the forked writer waits, and the socket's receive timeout.
 const WAIT: Duration = Duration::from_millis(100);
 
-/// One `read` of up to 16 bytes: what it returned and how long it took.
-fn timed_read(fd: impl AsFd) -> (std::result::Result<usize, Errno>, Duration) {
+/// One `read` of up to 16 bytes: what it returned, and how long it took (the demo's
+/// own clock).
+fn timed_read(what: &str, fd: impl AsFd) -> (Observed<std::io::Result<usize>>, Duration) {
     let mut buf = [0u8; 16];
     let t0 = Instant::now();
-    let r = nix::unistd::read(fd, &mut buf);
+    let r = demos::evidence::call(what, || nix::unistd::read(fd, &mut buf));
     (r, t0.elapsed())
 }
 
-fn describe(r: &std::result::Result<usize, Errno>) -> String {
-    match r {
-        Ok(n) => format!("{n} byte(s)"),
-        Err(e) => net::errno_name(&std::io::Error::from(*e)),
-    }
-}
-
 fn main() {
-    demos::run(|d| {
+    demos::run(BREAKS, |d| {
         d.expect("blocking reads wait (here ~100 ms); non-blocking reads say EAGAIN in µs");
 
         d.step("empty pipe: read() while a forked writer sleeps 100 ms, then writes");
@@ -46,56 +55,59 @@ fn main() {
         })?;
         // Only the writer holds the write end now: if it died, read would see EOF.
         drop(pipe_w);
-        if d.breaks("the first pipe is already O_NONBLOCK") {
+        if d.breaks("pipe-nonblocking") {
             fd::set_nonblocking(&pipe_r, true)?;
         }
-        let (got, pipe_blocked) = timed_read(&pipe_r);
+        let (got, pipe_blocked) = timed_read("read(empty pipe)", &pipe_r);
         writer.wait(IO_TIMEOUT)?;
-        d.key(format_args!(
-            "read returned {} after {}",
-            describe(&got),
-            human(pipe_blocked)
-        ));
+        d.key(&got);
+        d.key_derived(format_args!("it returned after {}", human(pipe_blocked)));
         d.check(
-            got == Ok(1) && pipe_blocked >= WAIT / 2,
-            "read on an empty pipe blocked until the data came",
+            matches!(got.value(), Ok(1)) && pipe_blocked >= WAIT / 2,
+            "read on an empty pipe blocked until the data came (at least 50 ms)",
         )?;
 
         d.step("empty TCP socket with SO_RCVTIMEO = 100 ms: read()");
         let (client, mut server) = net::tcp_pair()?;
+        let timeout = if d.breaks("no-rcvtimeo") {
+            Duration::from_secs(1)
+        } else {
+            WAIT
+        };
         client
-            .set_read_timeout(Some(WAIT))
+            .set_read_timeout(Some(timeout))
             .context("setting SO_RCVTIMEO")?;
-        let (got, sock_blocked) = timed_read(&client);
-        d.saw(format_args!(
-            "read failed after {}: {}",
-            human(sock_blocked),
-            describe(&got)
-        ));
+        let (got, sock_blocked) = timed_read("read(empty socket)", &client);
+        d.saw(&got);
+        d.derived(format_args!("it failed after {}", human(sock_blocked)));
         d.check(
-            got == Err(Errno::EAGAIN) && sock_blocked >= WAIT * 8 / 10,
-            "read on an empty socket blocked until the timeout",
+            got.failed_with(Errno::EAGAIN)
+                && sock_blocked >= WAIT * 8 / 10
+                && sock_blocked < WAIT * 3,
+            "read on an empty socket blocked until the 100 ms timeout, then EAGAIN",
         )?;
 
         d.step("fcntl(F_SETFL, O_NONBLOCK) on an empty pipe and the socket, read() again");
         let (idle_r, _idle_w) = std::io::pipe().context("pipe")?;
-        fd::set_nonblocking(&idle_r, true)?;
-        fd::set_nonblocking(&client, true)?;
-        let (pipe_got, pipe_fast) = timed_read(&idle_r);
-        let (sock_got, sock_fast) = timed_read(&client);
-        d.saw(format_args!(
-            "pipe: {} after {}",
-            describe(&pipe_got),
-            human(pipe_fast)
-        ));
-        d.key(format_args!(
-            "socket: {} after {}",
-            describe(&sock_got),
+        if d.breaks("setfd") {
+            set_fd_flag(&idle_r)?;
+            set_fd_flag(&client)?;
+        } else {
+            fd::set_nonblocking(&idle_r, true)?;
+            fd::set_nonblocking(&client, true)?;
+        }
+        let (sock_got, sock_fast) = timed_read("read(empty socket, O_NONBLOCK)", &client);
+        d.key(&sock_got);
+        let (pipe_got, pipe_fast) = timed_read("read(empty pipe, O_NONBLOCK)", &idle_r);
+        d.saw(&pipe_got);
+        d.derived(format_args!(
+            "they returned after {} (pipe) and {} (socket)",
+            human(pipe_fast),
             human(sock_fast)
         ));
         let slowest_fast = pipe_fast.max(sock_fast);
         d.check(
-            pipe_got == Err(Errno::EAGAIN) && sock_got == Err(Errno::EAGAIN),
+            pipe_got.failed_with(Errno::EAGAIN) && sock_got.failed_with(Errno::EAGAIN),
             "non-blocking reads fail with EAGAIN instead of waiting",
         )?;
         d.check(

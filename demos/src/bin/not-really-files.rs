@@ -10,82 +10,103 @@ use std::os::unix::fs::FileTypeExt;
 use std::time::Instant;
 
 use anyhow::Context;
-use demos::{fd, human, net};
+use demos::{Break, brk, fd, human, net};
 use nix::unistd::{Whence, lseek};
 
+const BREAKS: &[Break] = &[
+    brk(
+        "regular-file",
+        "a regular file stands in for the pipe's read end",
+    ),
+    brk("zero-device", "/dev/zero stands in for /dev/null"),
+    brk(
+        "socket-is-file",
+        "a regular file stands in for the TCP socket",
+    ),
+];
+
 fn main() {
-    demos::run(|d| {
+    demos::run(BREAKS, |d| {
         d.expect("/dev/null is empty and bottomless; pipes and sockets are files without bytes or a path");
 
         d.step("open /dev/null, read 4096 bytes, write 1 MiB");
+        let device = if d.breaks("zero-device") {
+            "/dev/zero"
+        } else {
+            "/dev/null"
+        };
         let mut null = File::options()
             .read(true)
             .write(true)
-            .open("/dev/null")
+            .open(device)
             .context("opening /dev/null")?;
-        let meta = null.metadata().context("fstat /dev/null")?;
+        let is_char = d.syscall("fstat: a character device", || {
+            null.metadata().map(|m| m.file_type().is_char_device())
+        });
         let t0 = Instant::now();
-        let got = null.read(&mut [0u8; 4096]).context("read /dev/null")?;
+        let got = d.syscall("read(4096)", || null.read(&mut [0u8; 4096]));
         let took = t0.elapsed();
-        let wrote = null
-            .write(&vec![b'x'; 1 << 20])
-            .context("write /dev/null")?;
-        d.saw(format_args!(
-            "read = {got} bytes in {}, write = {wrote} bytes; it is a character device: {}",
-            human(took),
-            meta.file_type().is_char_device()
-        ));
+        let wrote = d.syscall("write(1 MiB)", || null.write(&vec![b'x'; 1 << 20]));
+        d.saw(&got);
+        d.saw(&wrote);
+        d.saw(&is_char);
+        d.derived(format_args!("the read took {}", human(took)));
         d.check(
-            got == 0 && wrote == 1 << 20,
-            "/dev/null reads EOF at once and swallows every byte written",
+            matches!(got.value(), Ok(0)),
+            "/dev/null reads EOF (0 bytes) at once",
+        )?;
+        d.check(
+            matches!(wrote.value(), Ok(n) if *n == 1 << 20),
+            "and swallows every byte written (all 1 MiB)",
         )?;
 
         d.step("make a pipe and lseek its read end to byte 0");
         let (pipe_r, pipe_w) = std::io::pipe().context("pipe")?;
         let dir = demos::private_dir()?;
-        let seeked = if d.breaks("a regular file stands in for the pipe's read end") {
+        let seeked = if d.breaks("regular-file") {
             let file = File::create(dir.path().join("stand-in")).context("a regular file")?;
-            lseek(&file, 0, Whence::SeekSet)
+            d.syscall("lseek(0, SEEK_SET)", || lseek(&file, 0, Whence::SeekSet))
         } else {
-            lseek(&pipe_r, 0, Whence::SeekSet)
+            d.syscall("lseek(0, SEEK_SET)", || lseek(&pipe_r, 0, Whence::SeekSet))
         };
-        match seeked {
-            Ok(pos) => {
-                d.key(format_args!("lseek = {pos}"));
-                d.check(false, "lseek on a pipe fails")?;
-            }
-            Err(e) => {
-                d.key(format_args!(
-                    "lseek failed: {}",
-                    net::errno_name(&std::io::Error::from(e))
-                ));
-                d.check(
-                    e == nix::errno::Errno::ESPIPE,
-                    "a pipe cannot seek (ESPIPE): it is a stream, not stored bytes",
-                )?;
-            }
-        }
+        d.key(&seeked);
+        d.check(
+            seeked.failed_with(nix::errno::Errno::ESPIPE),
+            "a pipe cannot seek (ESPIPE): it is a stream, not stored bytes",
+        )?;
 
         d.step("ask /proc/self/fd what a file, a pipe and a TCP socket are");
         let (socket, _server) = net::tcp_pair()?;
+        let socket: std::os::fd::OwnedFd = if d.breaks("socket-is-file") {
+            File::create(dir.path().join("socket-stand-in"))
+                .context("a file")?
+                .into()
+        } else {
+            socket.into()
+        };
         let null_link = fd::proc_link(&null)?;
         let pipe_link = fd::proc_link(&pipe_r)?;
         let sock_link = fd::proc_link(&socket)?;
-        d.saw(format_args!("/dev/null -> {null_link}"));
-        d.saw(format_args!("pipe      -> {pipe_link}"));
-        d.saw(format_args!("socket    -> {sock_link}"));
+        d.saw(&null_link);
+        d.saw(&pipe_link);
+        d.saw(&sock_link);
         let pipe_ino = fd::inode(&pipe_r)?;
         let sock_ino = fd::inode(&socket)?;
-        d.detail(format_args!(
-            "fstat: pipe inode {pipe_ino}, socket inode {sock_ino}; write end -> {}",
-            fd::proc_link(&pipe_w)?
-        ));
+        let write_link = fd::proc_link(&pipe_w)?;
+        if d.verbose() {
+            d.saw(&pipe_ino);
+            d.saw(&sock_ino);
+            d.saw(&write_link);
+        }
+        let (null_link, pipe_link, sock_link) =
+            (null_link.value(), pipe_link.value(), sock_link.value());
+        let (pipe_ino, sock_ino) = (pipe_ino.value(), sock_ino.value());
         d.check(
-            pipe_link == format!("pipe:[{pipe_ino}]") && fd::proc_link(&pipe_w)? == pipe_link,
+            *pipe_link == format!("pipe:[{pipe_ino}]") && write_link.value() == pipe_link,
             "a pipe shows as pipe:[inode], both ends the same inode",
         )?;
         d.check(
-            sock_link == format!("socket:[{sock_ino}]"),
+            *sock_link == format!("socket:[{sock_ino}]"),
             "a socket shows as socket:[inode], not a path",
         )?;
         d.check(

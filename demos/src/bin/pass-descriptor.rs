@@ -13,14 +13,31 @@ use std::os::unix::net::UnixDatagram;
 use std::time::Duration;
 
 use anyhow::{Context, bail};
-use demos::{IO_TIMEOUT, Result, net, peer, privilege, scm};
+use demos::{Break, IO_TIMEOUT, Result, brk, net, peer, privilege, scm};
 use nix::sys::socket::{ControlMessage, ControlMessageOwned};
+
+const BREAKS: &[Break] = &[
+    brk(
+        "no-scm-rights",
+        "the message goes without SCM_RIGHTS: no descriptor is passed",
+    ),
+    brk(
+        "second-open",
+        "the file passed is a second open() of it, not our descriptor",
+    ),
+    brk(
+        "child-keeps-root",
+        "the child keeps root instead of dropping to nobody",
+    ),
+];
 
 const SECRET: &[u8] = b"the launch code is 0000";
 
 /// What the child found, sent back to the parent as one line.
-fn child(sock: &UnixDatagram, path: &std::path::Path) -> Result<String> {
-    privilege::drop_to_nobody()?;
+fn child(sock: &UnixDatagram, path: &std::path::Path, keep_root: bool) -> Result<String> {
+    if !keep_root {
+        privilege::drop_to_nobody()?;
+    }
     let uid = nix::unistd::getuid();
 
     // Wait for the parent's message: one byte of payload, two descriptors attached.
@@ -65,7 +82,7 @@ fn child(sock: &UnixDatagram, path: &std::path::Path) -> Result<String> {
 }
 
 fn main() {
-    demos::run(|d| {
+    demos::run(BREAKS, |d| {
         d.expect("a process that cannot open a file reads it through a descriptor passed to it");
         let dir = demos::private_dir()?;
         let path = dir.path().join("secret.txt");
@@ -77,8 +94,13 @@ fn main() {
         // The peer is forked before the file and the listener exist: it cannot have
         // inherited them.
         let child_path = path.clone();
+        let keep_root = d.breaks("child-keeps-root");
+        if keep_root && !demos::is_root() {
+            return Err(d.skip("the child-keeps-root break needs root"));
+        }
         let peer = peer::fork(move || {
-            let report = child(&theirs, &child_path).unwrap_or_else(|e| format!("error: {e:#}"));
+            let report =
+                child(&theirs, &child_path, keep_root).unwrap_or_else(|e| format!("error: {e:#}"));
             match theirs.send(report.as_bytes()) {
                 Ok(_) => 0,
                 Err(_) => 2,
@@ -93,6 +115,7 @@ fn main() {
 
         std::fs::write(&path, SECRET).context("writing the secret file")?;
         let file = File::open(&path).context("opening the secret file")?;
+        let second = File::open(&path).context("opening the secret file again")?;
         std::fs::set_permissions(&path, Permissions::from_mode(0o000))
             .context("chmod 000 on the secret file")?;
         let (listener, addr) = net::tcp_listener()?;
@@ -101,29 +124,29 @@ fn main() {
             file.as_raw_fd(),
             listener.as_raw_fd()
         ));
-        let fds = [file.as_raw_fd(), listener.as_raw_fd()];
+        let passed = if d.breaks("second-open") {
+            &second
+        } else {
+            &file
+        };
+        let fds = [passed.as_raw_fd(), listener.as_raw_fd()];
         let rights = [ControlMessage::ScmRights(&fds)];
-        let attached: &[ControlMessage] =
-            if d.breaks("the message goes without SCM_RIGHTS: no descriptor is passed") {
-                &[]
-            } else {
-                &rights
-            };
+        let attached: &[ControlMessage] = if d.breaks("no-scm-rights") {
+            &[]
+        } else {
+            &rights
+        };
         scm::send(&ours, b"!", attached).context("sendmsg with SCM_RIGHTS")?;
         // Our copies can go: the descriptors in flight keep the file and socket open.
         drop(listener);
 
         // Refused, if nobody holds the listener any more: evidence, not a failed run.
-        let mut greeting = String::new();
-        match TcpStream::connect_timeout(&addr, IO_TIMEOUT) {
-            Ok(mut client) => {
-                net::with_timeouts(&client)?;
-                client
-                    .read_to_string(&mut greeting)
-                    .context("reading the greeting")?;
-            }
-            Err(e) => greeting = net::errno_name(&e),
-        }
+        let greeting = d.syscall(format_args!("connect to {addr}, read to EOF"), || {
+            let mut client = TcpStream::connect_timeout(&addr, IO_TIMEOUT)?;
+            client.set_read_timeout(Some(IO_TIMEOUT))?;
+            let mut greeting = String::new();
+            client.read_to_string(&mut greeting).map(|_| greeting)
+        });
 
         let mut buf = [0u8; 512];
         let n = ours
@@ -136,20 +159,26 @@ fn main() {
         let [uid, file_fd, listener_fd, open, text] = fields[..] else {
             bail!("the child failed: {report}");
         };
-        d.key(format_args!(
-            "child (uid {uid}) open(\"secret.txt\") -> {open}"
-        ));
-        d.key(format_args!(
-            "child received fds {file_fd} and {listener_fd}; read {:?}",
-            text
-        ));
-        d.saw(format_args!("connecting to {addr} got {greeting:?}"));
-        let offset = nix::unistd::lseek(&file, 0, nix::unistd::Whence::SeekCur)
-            .context("lseek on our descriptor")?;
-        d.saw(format_args!(
-            "our descriptor's offset is now {offset}: one open file, shared"
-        ));
+        let reported = |what: &str, value: &str| {
+            demos::evidence::read(format_args!("the child's {what}, as it reported"), || {
+                Ok(value.to_owned())
+            })
+        };
+        d.derived(format_args!("the child runs as uid {uid}"));
+        d.key(&reported("open(\"secret.txt\")", open)?);
+        d.saw(&reported(
+            "recvmsg SCM_RIGHTS fds",
+            &format!("{file_fd} {listener_fd}"),
+        )?);
+        d.key(&reported("read through the passed fd", text)?);
+        d.saw(&greeting);
+        let offset = d.syscall("lseek(our fd, 0, SEEK_CUR)", || {
+            nix::unistd::lseek(&file, 0, nix::unistd::Whence::SeekCur)
+        });
+        d.saw_that(&offset, "our descriptor's offset: one open file, shared");
         d.detail(format_args!("child exit: {status:?}"));
+        let greeting = greeting.into_value().unwrap_or_default();
+        let offset = offset.into_value().unwrap_or(-1);
 
         d.check(
             open.starts_with("EACCES"),

@@ -10,9 +10,30 @@
 use std::time::Duration;
 
 use anyhow::{Context, bail};
-use demos::{Result, net, peer, privilege, scm};
+use demos::{Break, Evidence, Observed, Result, brk, net, peer, privilege, scm};
 use nix::sys::socket::{ControlMessage, ControlMessageOwned, UnixCredentials};
 use socket2::{Domain, SockAddr, Socket, Type};
+
+const BREAKS: &[Break] = &[
+    brk("no-passcred", "the server does not set SO_PASSCRED"),
+    brk(
+        "client-keeps-root",
+        "the client keeps root (no drop to nobody), so its forgeries pass",
+    ),
+    brk(
+        "second-client",
+        "the server reads SO_PEERCRED of another client, one it connected itself",
+    ),
+];
+
+/// Credentials as the kernel reported them.
+struct Creds(UnixCredentials);
+
+impl Evidence for Creds {
+    fn render(&self) -> String {
+        show(&self.0)
+    }
+}
 
 /// A seqpacket Unix socket: messages keep their boundaries, and each carries its own
 /// credentials.
@@ -32,14 +53,17 @@ fn send(sock: &Socket, text: &str, creds: Option<UnixCredentials>) -> Result<(),
 }
 
 /// Receives one message and the credentials the kernel attached to it.
-fn receive(sock: &Socket) -> Result<(String, Option<UnixCredentials>)> {
-    let mut buf = [0u8; 256];
-    let (n, cmsgs) = scm::recv(sock, &mut buf, nix::cmsg_space!(libc::ucred))?;
-    let creds = cmsgs.into_iter().find_map(|c| match c {
-        ControlMessageOwned::ScmCredentials(uc) => Some(uc),
-        _ => None,
-    });
-    Ok((String::from_utf8_lossy(&buf[..n]).into_owned(), creds))
+fn receive(sock: &Socket) -> Observed<std::io::Result<(String, Option<Creds>)>> {
+    demos::evidence::call("recvmsg SCM_CREDENTIALS", || {
+        let mut buf = [0u8; 256];
+        let (n, cmsgs) = scm::recv(sock, &mut buf, nix::cmsg_space!(libc::ucred))
+            .map_err(|e| std::io::Error::other(format!("{e:#}")))?;
+        let creds = cmsgs.into_iter().find_map(|c| match c {
+            ControlMessageOwned::ScmCredentials(uc) => Some(Creds(uc)),
+            _ => None,
+        });
+        Ok::<_, std::io::Error>((String::from_utf8_lossy(&buf[..n]).into_owned(), creds))
+    })
 }
 
 fn creds(pid: i32, uid: u32, gid: u32) -> UnixCredentials {
@@ -52,8 +76,10 @@ fn show(c: &UnixCredentials) -> String {
 
 /// The client: connects, then sends messages with no, true and forged credentials,
 /// and finally the errors its forgeries got.
-fn client(addr: &SockAddr, parent: i32) -> Result<()> {
-    privilege::drop_to_nobody()?;
+fn client(addr: &SockAddr, parent: i32, keep_root: bool) -> Result<()> {
+    if !keep_root {
+        privilege::drop_to_nobody()?;
+    }
     let sock = seqpacket()?;
     sock.connect(addr).context("connect")?;
     let me = UnixCredentials::new();
@@ -62,13 +88,13 @@ fn client(addr: &SockAddr, parent: i32) -> Result<()> {
     let forged_pid = send(&sock, "forged pid", Some(creds(parent, me.uid(), me.gid())));
     let forged_uid = send(&sock, "forged uid", Some(creds(me.pid(), 0, me.gid())));
     let outcome = |r: Result<(), String>| r.err().unwrap_or_else(|| "accepted".into());
-    let report = format!("{}|{}", outcome(forged_pid), outcome(forged_uid));
+    let report = format!("report:{}|{}", outcome(forged_pid), outcome(forged_uid));
     send(&sock, &report, None).map_err(anyhow::Error::msg)?;
     Ok(())
 }
 
 fn main() {
-    demos::run(|d| {
+    demos::run(BREAKS, |d| {
         d.expect(
             "the server learns the client's real pid/uid/gid; a forged pid is refused (EPERM)",
         );
@@ -78,11 +104,20 @@ fn main() {
         listener.bind(&addr).context("bind")?;
         listener.listen(4).context("listen")?;
         // Accepted sockets inherit SO_PASSCRED from the listener.
-        let passcred = !d.breaks("the server does not set SO_PASSCRED");
+        let passcred = !d.breaks("no-passcred");
+        let nobody = if demos::is_root() {
+            privilege::NOBODY
+        } else {
+            nix::unistd::getuid().as_raw()
+        };
         listener.set_passcred(passcred).context("SO_PASSCRED")?;
+        let keep_root = d.breaks("client-keeps-root");
+        if keep_root && !demos::is_root() {
+            return Err(d.skip("the client-keeps-root break needs root"));
+        }
 
         let parent = std::process::id() as i32;
-        let peer = peer::fork(|| match client(&addr, parent) {
+        let peer = peer::fork(|| match client(&addr, parent, keep_root) {
             Ok(()) => 0,
             Err(e) => {
                 eprintln!("client: {e:#}");
@@ -108,41 +143,63 @@ fn main() {
         let (conn, _) = listener.accept().context("accept")?;
         net::with_timeouts(&conn)?;
 
-        let peercred =
-            nix::sys::socket::getsockopt(&conn, nix::sys::socket::sockopt::PeerCredentials)
-                .context("getsockopt(SO_PEERCRED)")?;
-        d.key(format_args!("SO_PEERCRED: {}", show(&peercred)));
+        // The break asks a socket of a connection the server made itself.
+        let (mine, _mine_peer) = if d.breaks("second-client") {
+            let (a, b) = Socket::pair(Domain::UNIX, Type::SEQPACKET, None).context("socketpair")?;
+            (Some(a), Some(b))
+        } else {
+            (None, None)
+        };
+        let asked = mine.as_ref().unwrap_or(&conn);
+        let peercred = d.syscall("getsockopt(SO_PEERCRED)", || {
+            nix::sys::socket::getsockopt(asked, nix::sys::socket::sockopt::PeerCredentials)
+                .map(Creds)
+        });
+        d.key(&peercred);
+        let peercred = d.require(peercred, "the server can ask who its client is")?;
+        let peercred = peercred.value().0;
 
-        let (_, plain) = receive(&conn)?;
-        let (_, truthful) = receive(&conn)?;
-        let (report, _) = receive(&conn)?;
+        let plain = receive(&conn);
+        d.saw_that(&plain, "a message sent without credentials");
+        let plain = d.require(plain, "the client's first message arrived")?;
+        let truthful = receive(&conn);
+        d.saw_that(&truthful, "a message with its own credentials");
+        let truthful = d.require(truthful, "the client's second message arrived")?;
+        // Forged messages the kernel let through arrive before the report.
+        let mut delivered_forgeries = 0;
+        let report = loop {
+            let next = d.require(receive(&conn), "the client's report arrived")?;
+            let text = next.into_value().0;
+            match text.strip_prefix("report:") {
+                Some(report) => break report.to_owned(),
+                None if delivered_forgeries < 2 => delivered_forgeries += 1,
+                None => bail!("unexpected message from the client: {text:?}"),
+            }
+        };
         let Some((forged_pid, forged_uid)) = report.split_once('|') else {
             bail!("unexpected report from the client: {report:?}");
         };
+        let forged_pid = demos::evidence::read(
+            "the client's sendmsg claiming our pid, as it reported",
+            || Ok(forged_pid.to_owned()),
+        )?;
+        let forged_uid = demos::evidence::read(
+            "the client's sendmsg claiming uid 0, as it reported",
+            || Ok(forged_uid.to_owned()),
+        )?;
         let status = peer.wait(Duration::from_secs(2))?;
         d.detail(format_args!("client exit: {status:?}"));
-        let shown = |c: &Option<UnixCredentials>| c.as_ref().map_or("none".into(), show);
-        d.key(format_args!(
-            "message sent without credentials: SCM_CREDENTIALS {}",
-            shown(&plain)
-        ));
-        d.saw(format_args!(
-            "message with its own credentials:  SCM_CREDENTIALS {}",
-            shown(&truthful)
-        ));
-        d.key(format_args!(
-            "claiming pid {parent} (ours): sendmsg -> {forged_pid}"
-        ));
-        d.saw(format_args!("claiming uid 0: sendmsg -> {forged_uid}"));
+        d.key(&forged_pid);
+        d.saw(&forged_uid);
+        let (plain, truthful) = (
+            plain.value().1.as_ref().map(|c| c.0),
+            truthful.value().1.as_ref().map(|c| c.0),
+        );
+        let (forged_pid, forged_uid) = (forged_pid.value(), forged_uid.value());
 
-        let nobody = if demos::is_root() {
-            privilege::NOBODY
-        } else {
-            nix::unistd::getuid().as_raw()
-        };
         d.check(
             peercred.pid() == child && peercred.uid() == nobody,
-            format_args!("SO_PEERCRED names the client: pid {child}, uid {nobody}"),
+            format_args!("SO_PEERCRED names the client: its pid and uid"),
         )?;
         d.check(
             plain == Some(peercred) && truthful == Some(peercred),
@@ -151,6 +208,10 @@ fn main() {
         d.check(
             forged_pid.starts_with("EPERM") && forged_uid.starts_with("EPERM"),
             "an ordinary process may not claim another pid or uid (EPERM)",
+        )?;
+        d.check(
+            delivered_forgeries == 0,
+            "and neither forged message reached the server",
         )?;
 
         if demos::is_root() {
@@ -164,14 +225,11 @@ fn main() {
             let claimed = creds(1, 0, 0);
             send(&a, "I am init", Some(claimed))
                 .map_err(|e| anyhow::anyhow!("root's sendmsg failed: {e}"))?;
-            let (_, seen) = receive(&b)?;
-            let seen = seen.context("no credentials on root's message")?;
-            d.saw(format_args!(
-                "root claiming pid 1: receiver sees {}",
-                show(&seen)
-            ));
+            let seen = receive(&b).map(|r| r.map(|(_, c)| c));
+            d.saw_that(&seen, "root claimed pid 1");
+            let seen = d.require(seen, "root's message arrived")?;
             d.check(
-                seen.pid() == 1,
+                seen.value().as_ref().is_some_and(|c| c.0.pid() == 1),
                 "but root (CAP_SYS_ADMIN) may claim any pid: trust the kernel, and whom it trusts",
             )?;
         }

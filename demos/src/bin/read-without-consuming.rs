@@ -8,68 +8,79 @@ use std::io::Write;
 use std::os::fd::{AsFd, AsRawFd};
 
 use anyhow::Context;
-use demos::{Result, net};
+use demos::{Break, Bytes, Result, brk, fd, net};
 use nix::sys::socket::{MsgFlags, recv};
 
-// FIONREAD (SIOCINQ): how many bytes can be read without blocking.
-nix::ioctl_read_bad!(fionread, libc::FIONREAD, libc::c_int);
-
-fn unread(fd: &impl AsRawFd) -> Result<usize> {
-    let mut n: libc::c_int = 0;
-    // SAFETY: FIONREAD writes one int through the pointer we pass.
-    unsafe { fionread(fd.as_raw_fd(), &mut n) }.context("ioctl(FIONREAD)")?;
-    Ok(n as usize)
-}
+const BREAKS: &[Break] = &[
+    brk("plain-recv", "the peek is a plain recv (no MSG_PEEK)"),
+    brk("zero-peek", "the peek buffer is empty (0 bytes)"),
+    brk(
+        "udp-second",
+        "on UDP, FIONREAD is asked after the first datagram was read",
+    ),
+];
 
 /// Waits until the socket has something to read, so counts are not racing the sender.
 fn wait_readable(fd: &impl AsFd) -> Result<()> {
-    use nix::poll::{PollFd, PollFlags, poll};
-    let mut fds = [PollFd::new(fd.as_fd(), PollFlags::POLLIN)];
-    let ready = poll(&mut fds, 2000u16).context("poll")?;
-    anyhow::ensure!(ready == 1, "nothing arrived within 2 s");
+    anyhow::ensure!(
+        fd::readable_within(fd, demos::IO_TIMEOUT)?,
+        "nothing arrived within 2 s"
+    );
     Ok(())
 }
 
 fn main() {
-    demos::run(|d| {
+    demos::run(BREAKS, |d| {
         d.expect(
             "peeked bytes are read again; FIONREAD counts unread bytes (UDP: the next datagram)",
         );
 
-        let peek = if d.breaks("the peek is a plain recv (no MSG_PEEK)") {
+        let peek = if d.breaks("plain-recv") {
             MsgFlags::empty()
         } else {
             MsgFlags::MSG_PEEK
         };
+        let peek_len = if d.breaks("zero-peek") { 0 } else { 5 };
+        const SENT: &[u8] = b"hello, world";
         d.step("TCP: client sends \"hello, world\" (12 bytes)");
         let (mut client, server) = net::tcp_pair()?;
-        client.write_all(b"hello, world").context("send")?;
+        client.write_all(SENT).context("send")?;
         wait_readable(&server)?;
-        let waiting = unread(&server)?;
-        d.saw(format_args!("FIONREAD = {waiting}"));
+        let waiting = fd::unread(&server)?;
+        d.saw(&waiting);
 
-        let mut peeked = [0u8; 5];
-        let n = recv(server.as_raw_fd(), &mut peeked, peek).context("recv(MSG_PEEK)")?;
-        let after_peek = unread(&server)?;
-        d.key(format_args!(
-            "recv(5, MSG_PEEK) = {:?}, FIONREAD still {after_peek}",
-            String::from_utf8_lossy(&peeked[..n])
-        ));
+        let mut peeked = vec![0u8; peek_len];
+        let got = d.syscall("recv(MSG_PEEK)", || {
+            recv(server.as_raw_fd(), &mut peeked, peek).map(|n| Bytes(peeked[..n].to_vec()))
+        });
+        d.key(&got);
+        let got = d.require(got, "the peek returned the first bytes")?;
+        let after_peek = fd::unread(&server)?;
+        d.saw_that(&after_peek, "after the peek");
 
         let mut all = [0u8; 64];
-        let m = recv(server.as_raw_fd(), &mut all, MsgFlags::empty()).context("recv")?;
-        let left = unread(&server)?;
-        d.key(format_args!(
-            "recv(64) = {:?}, FIONREAD now {left}",
-            String::from_utf8_lossy(&all[..m])
-        ));
+        let rest = d.syscall("recv", || {
+            recv(server.as_raw_fd(), &mut all, MsgFlags::empty()).map(|n| Bytes(all[..n].to_vec()))
+        });
+        d.key(&rest);
+        let rest = d.require(rest, "the real recv returned the bytes")?;
+        let left = fd::unread(&server)?;
+        d.saw_that(&left, "after the real recv");
+        let peeked = &got.value().0;
         d.check(
-            waiting == 12 && after_peek == 12,
-            "peeking did not consume: 12 bytes waiting before and after",
+            !peeked.is_empty() && SENT.starts_with(peeked),
+            format!(
+                "the peek saw the first bytes sent ({} of them)",
+                peeked.len()
+            ),
         )?;
         d.check(
-            all[..n] == peeked[..n] && m == 12 && left == 0,
-            "the real recv returned the peeked bytes again",
+            *waiting.value() == SENT.len() && *after_peek.value() == SENT.len(),
+            "peeking did not consume: all 12 bytes waiting before and after",
+        )?;
+        d.check(
+            rest.value().0 == SENT && *left.value() == 0,
+            "the real recv returned every byte, the peeked ones again",
         )?;
 
         d.step("UDP: send datagrams of 100 and 7 bytes");
@@ -79,15 +90,21 @@ fn main() {
             .context("sendto 100 bytes")?;
         tx.send_to(&[b'b'; 7], rx_addr).context("sendto 7 bytes")?;
         wait_readable(&rx)?;
-        let next = unread(&rx)?;
-        d.saw(format_args!("FIONREAD = {next} (not 107)"));
         let mut buf = [0u8; 200];
-        let first = rx.recv(&mut buf).context("recv first datagram")?;
-        let then = unread(&rx)?;
-        d.saw(format_args!("recv = {first} bytes, then FIONREAD = {then}"));
+        let late = d.breaks("udp-second");
+        if late {
+            rx.recv(&mut buf).context("recv before FIONREAD")?;
+        }
+        let next = fd::unread(&rx)?;
+        d.saw_that(&next, "not 107");
+        let first = d.syscall("recv", || rx.recv(&mut buf));
+        d.saw(&first);
+        let first = d.require(first, "the first datagram was read whole")?;
+        let then = fd::unread(&rx)?;
+        d.saw_that(&then, "after one recv");
         d.check(
-            next == 100 && first == 100 && then == 7,
-            "on UDP, FIONREAD is the size of the next datagram",
+            *next.value() == 100 && *first.value() == 100 && *then.value() == 7,
+            "on UDP, FIONREAD is the size of the next datagram (100, then 7)",
         )?;
         Ok(())
     })

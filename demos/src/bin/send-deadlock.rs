@@ -10,9 +10,33 @@ use std::os::fd::AsFd;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
-use demos::{Result, fd, human, net};
+use demos::{Break, Evidence, Observed, Result, brk, fd, human, net};
 use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
 use socket2::SockRef;
+
+const BREAKS: &[Break] = &[
+    brk(
+        "server-reads",
+        "the server reads what arrives while both send",
+    ),
+    brk(
+        "no-drain",
+        "the way out is skipped: the server reads nothing",
+    ),
+    brk(
+        "small-stall",
+        "the client's socket is polled with a zero wait after the loop",
+    ),
+];
+
+/// SO_SNDBUF and SO_RCVBUF of a socket.
+struct Buffers(usize, usize);
+
+impl Evidence for Buffers {
+    fn render(&self) -> String {
+        format!("SO_SNDBUF {}, SO_RCVBUF {}", kib(self.0), kib(self.1))
+    }
+}
 
 /// How long both peers may wait for buffer space before we call them stuck.
 const STALL: Duration = Duration::from_millis(300);
@@ -34,7 +58,7 @@ fn send_without_reading(
     let mut buf = vec![0u8; 256 << 10];
     loop {
         for (peer, total) in peers.iter().zip(sent.iter_mut()) {
-            *total += fd::fill(peer, 64 << 10)?;
+            *total += fd::fill(peer, 64 << 10)?.into_value();
         }
         if server_reads {
             while fd::readable_within(peers[1], Duration::ZERO)?
@@ -56,12 +80,22 @@ fn send_without_reading(
     }
 }
 
-fn buffers(stream: &TcpStream) -> Result<(usize, usize)> {
-    let s = SockRef::from(stream);
-    Ok((
-        s.send_buffer_size().context("getsockopt(SO_SNDBUF)")?,
-        s.recv_buffer_size().context("getsockopt(SO_RCVBUF)")?,
-    ))
+fn buffers(stream: &TcpStream) -> Result<Observed<Buffers>> {
+    demos::evidence::read("getsockopt(SO_SNDBUF, SO_RCVBUF)", || {
+        let s = SockRef::from(stream);
+        Ok(Buffers(
+            s.send_buffer_size().context("getsockopt(SO_SNDBUF)")?,
+            s.recv_buffer_size().context("getsockopt(SO_RCVBUF)")?,
+        ))
+    })
+}
+
+/// Whether poll(POLLOUT) says the socket is writable within `wait`.
+fn writable(stream: &TcpStream, wait: Duration) -> Observed<std::io::Result<bool>> {
+    demos::evidence::call(
+        format_args!("poll(POLLOUT, {} ms)", wait.as_millis()),
+        || fd::writable_within(stream, wait).map_err(|e| std::io::Error::other(format!("{e:#}"))),
+    )
 }
 
 fn kib(n: usize) -> String {
@@ -69,83 +103,81 @@ fn kib(n: usize) -> String {
 }
 
 fn main() {
-    demos::run(|d| {
+    demos::run(BREAKS, |d| {
         d.expect("both sends stall for good once the buffers between the peers are full");
         let (client, server) = net::tcp_pair()?;
-        let (snd0, rcv0) = buffers(&client)?;
-        d.saw(format_args!(
-            "at the start: SO_SNDBUF {}, SO_RCVBUF {}",
-            kib(snd0),
-            kib(rcv0)
-        ));
+        let start = buffers(&client)?;
+        d.saw_that(&start, "at the start");
+        let Buffers(snd0, rcv0) = start.into_value();
 
         d.step("both peers send as much as they can and never read (non-blocking)");
         for s in [&client, &server] {
             fd::set_nonblocking(s, true)?;
         }
-        let reads = d.breaks("the server reads what arrives while both send");
+        let reads = d.breaks("server-reads");
         let ([c_sent, s_sent], took) = send_without_reading([&client, &server], reads)?;
-        d.saw(format_args!("the send loop ended after {}", human(took)));
+        d.derived(format_args!(
+            "the send loop ended after {}: client sent {}, server {} (sums of what send returned)",
+            human(took),
+            kib(c_sent),
+            kib(s_sent)
+        ));
         // A zero-window probe may still move a few bytes from one queue to the other,
         // but nothing leaves the two queues, because nobody reads.
-        let (client_w, server_w) = (
-            fd::writable_within(&client, STALL)?,
-            fd::writable_within(&server, Duration::ZERO)?,
-        );
-        let still_stuck = !client_w && !server_w;
-        d.key(format_args!(
-            "poll(POLLOUT) {} ms later: client writable {client_w}, server writable {server_w}",
-            STALL.as_millis()
-        ));
+        let wait = if d.breaks("small-stall") {
+            Duration::ZERO
+        } else {
+            STALL
+        };
+        let t_poll = Instant::now();
+        let client_w = writable(&client, wait);
+        let waited = t_poll.elapsed();
+        let server_w = writable(&server, Duration::ZERO);
+        let stuck = matches!(client_w.value(), Ok(false)) && matches!(server_w.value(), Ok(false));
+        d.key_that(&client_w, "the client: writable?");
+        d.saw_that(&server_w, "the server: writable?");
         let (client_q, server_in) = (fd::unsent(&client)?, fd::unread(&server)?);
         let (server_q, client_in) = (fd::unsent(&server)?, fd::unread(&client)?);
-        d.saw(format_args!(
-            "client -> server: {} ({} in the client's send queue + {} in the server's receive queue)",
-            kib(c_sent),
-            kib(client_q),
-            kib(server_in)
-        ));
-        d.saw(format_args!(
-            "server -> client: {} ({} + {})",
-            kib(s_sent),
-            kib(server_q),
-            kib(client_in)
-        ));
+        d.saw_that(
+            &client_q.and(&server_in),
+            "client -> server: in the client's send queue; in the server's receive queue",
+        );
+        d.saw_that(
+            &server_q.and(&client_in),
+            "server -> client: the same the other way",
+        );
+        let (client_q, server_in) = (*client_q.value(), *server_in.value());
+        let (server_q, client_in) = (*server_q.value(), *client_in.value());
         d.check(
-            still_stuck,
+            stuck && waited >= STALL.mul_f64(0.9),
             "another 300 ms later, still no room: blocking senders would wait forever",
         )?;
         d.check(
             client_q + server_in == c_sent && server_q + client_in == s_sent,
             "every byte sent sits in the queues between them; nobody reads, so none drains",
         )?;
-        let (snd1, rcv1) = buffers(&client)?;
-        let change = |before: usize, after: usize| match after.cmp(&before) {
-            std::cmp::Ordering::Greater => format!("{} (grew from {})", kib(after), kib(before)),
-            std::cmp::Ordering::Less => format!("{} (shrank from {})", kib(after), kib(before)),
-            std::cmp::Ordering::Equal => format!("{} (unchanged)", kib(after)),
-        };
-        d.key(format_args!(
-            "buffers now: SO_SNDBUF {}, SO_RCVBUF {}",
-            change(snd0, snd1),
-            change(rcv0, rcv1)
-        ));
+        let now = buffers(&client)?;
+        d.key_that(&now, "now: autotuning grew them, but not without limit");
+        let Buffers(snd1, rcv1) = now.into_value();
 
         d.step("the way out: the server reads everything the client sent");
         let mut drained = 0;
         let mut buf = vec![0u8; 256 << 10];
-        while drained < c_sent {
-            match fd::read_within(&server, &mut buf, demos::IO_TIMEOUT)? {
-                0 => break,
-                n => drained += n,
+        if !d.breaks("no-drain") {
+            while drained < c_sent {
+                match fd::read_within(&server, &mut buf, demos::IO_TIMEOUT)? {
+                    0 => break,
+                    n => drained += n,
+                }
             }
         }
-        let unstuck = fd::writable_within(&client, demos::IO_TIMEOUT)?;
-        d.saw(format_args!(
-            "server read {}; the client can send again: {unstuck}",
-            kib(drained)
-        ));
-        d.check(unstuck, "reading while sending breaks the deadlock")?;
+        d.derived(format_args!("the server read {}", kib(drained)));
+        let unstuck = writable(&client, Duration::from_millis(500));
+        d.saw_that(&unstuck, "the client can send again");
+        d.check(
+            matches!(unstuck.value(), Ok(true)),
+            "reading breaks the deadlock: the client may send again",
+        )?;
 
         d.metric("deadlock.client_to_server", c_sent as f64, "bytes");
         d.metric("deadlock.server_to_client", s_sent as f64, "bytes");

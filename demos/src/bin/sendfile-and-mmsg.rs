@@ -12,7 +12,7 @@ use std::os::fd::AsRawFd;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
-use demos::{Result, net};
+use demos::{Break, Evidence, Observed, Result, brk, net};
 
 const FILE_SIZE: usize = 64 << 20;
 const MIB: f64 = (1 << 20) as f64;
@@ -22,16 +22,47 @@ const BATCH: usize = 64;
 const DATAGRAMS: usize = BATCH * 100;
 const DATAGRAM: usize = 100;
 
-/// One way of sending the file: bytes moved, system calls made, time taken.
+const BREAKS: &[Break] = &[
+    brk(
+        "sendfile-64k",
+        "each sendfile() call is asked for 64 KiB only, like the copy loop",
+    ),
+    brk(
+        "mmsg-one",
+        "sendmmsg and recvmmsg are given one message slot at a time",
+    ),
+];
+
+/// What each call of one kind returned (bytes, or datagrams for the *mmsg calls).
+#[derive(Debug, Clone, Default)]
+struct Returns(Vec<u64>);
+
+impl Evidence for Returns {
+    fn render(&self) -> String {
+        let (min, max) = (
+            self.0.iter().min().copied().unwrap_or(0),
+            self.0.iter().max().copied().unwrap_or(0),
+        );
+        let each = if min == max {
+            format!("each returned {min}")
+        } else {
+            format!("returned {min} to {max}")
+        };
+        format!("{} calls, {each}", self.0.len())
+    }
+}
+
+/// One way of sending the file: what each system call returned, time taken.
 struct Transfer {
-    syscalls: u64,
+    returns: Observed<Returns>,
     took: Duration,
 }
 
 /// Receives on `server` until EOF on a thread, while `send` sends the file on `client`.
 fn transfer(
     file: &mut File,
-    send: impl FnOnce(&mut File, &mut TcpStream) -> Result<u64>,
+    name: &str,
+    send: impl FnOnce(&mut File, &mut TcpStream) -> Result<Returns>,
 ) -> Result<Transfer> {
     let (mut client, mut server) = net::tcp_pair()?;
     std::thread::scope(|s| {
@@ -46,7 +77,9 @@ fn transfer(
             }
         });
         let t0 = Instant::now();
-        let syscalls = send(file, &mut client)?;
+        let returns = demos::evidence::read(format_args!("{name} return values"), || {
+            send(file, &mut client)
+        })?;
         client
             .shutdown(std::net::Shutdown::Write)
             .context("shutdown(SHUT_WR)")?;
@@ -58,24 +91,25 @@ fn transfer(
             received == FILE_SIZE,
             "received {received} of {FILE_SIZE} bytes"
         );
-        Ok(Transfer { syscalls, took })
+        Ok(Transfer { returns, took })
     })
 }
 
 /// The classic loop: read(2) a buffer from the file, write(2) it to the socket.
-fn read_write(file: &mut File, sock: &mut TcpStream) -> Result<u64> {
+fn read_write(file: &mut File, sock: &mut TcpStream) -> Result<Returns> {
     let mut buf = vec![0u8; BUF];
-    let mut calls = 0;
+    let mut returns = Returns::default();
     loop {
         let n = file.read(&mut buf).context("read the file")?;
-        calls += 1;
+        returns.0.push(n as u64);
         if n == 0 {
-            return Ok(calls);
+            return Ok(returns);
         }
         let mut sent = 0;
         while sent < n {
-            sent += sock.write(&buf[sent..n]).context("write to the socket")?;
-            calls += 1;
+            let w = sock.write(&buf[sent..n]).context("write to the socket")?;
+            returns.0.push(w as u64);
+            sent += w;
         }
     }
 }
@@ -86,52 +120,55 @@ fn read_write(file: &mut File, sock: &mut TcpStream) -> Result<u64> {
 static SENDFILE_MAX: std::sync::atomic::AtomicUsize =
     std::sync::atomic::AtomicUsize::new(FILE_SIZE);
 
-fn sendfile(file: &mut File, sock: &mut TcpStream) -> Result<u64> {
+fn sendfile(file: &mut File, sock: &mut TcpStream) -> Result<Returns> {
     let mut offset: libc::off_t = 0;
-    let mut calls = 0;
+    let mut returns = Returns::default();
     let most = SENDFILE_MAX.load(std::sync::atomic::Ordering::Relaxed);
     while (offset as usize) < FILE_SIZE {
         let left = (FILE_SIZE - offset as usize).min(most);
         let n = nix::sys::sendfile::sendfile(&*sock, &*file, Some(&mut offset), left)
             .context("sendfile")?;
-        calls += 1;
+        returns.0.push(n as u64);
         if n == 0 {
             bail!("sendfile sent nothing at offset {offset}");
         }
     }
-    Ok(calls)
+    Ok(returns)
 }
 
 /// Sends `DATAGRAMS` datagrams one sendto(2) at a time, or `BATCH` per sendmmsg(2);
 /// the receiver reads them with recvfrom(2) or recvmmsg(2) after each batch.
-/// Returns (send calls, receive calls, datagrams received, time).
-fn datagrams(batched: bool) -> Result<(u64, u64, usize, Duration)> {
+/// Returns what every send and every receive call returned (datagrams each), the
+/// datagrams received, and the time. `slots`: message slots per *mmsg call.
+fn datagrams(batched: bool, slots_per_call: usize) -> Result<(Returns, Returns, usize, Duration)> {
     let (rx, rx_addr) = net::udp_socket()?;
     let (tx, _) = net::udp_socket()?;
     tx.connect(rx_addr).context("connect the UDP sender")?;
     let payload = [0x5au8; DATAGRAM];
-    let (mut sends, mut recvs, mut received) = (0, 0, 0);
+    let (mut sends, mut recvs, mut received) = (Returns::default(), Returns::default(), 0);
     let mut slots = vec![[0u8; DATAGRAM + 1]; BATCH];
     let t0 = Instant::now();
     for _ in 0..DATAGRAMS / BATCH {
         if batched {
-            sends += send_batch(&tx, &payload)?;
+            sends.0.extend(send_batch(&tx, &payload, slots_per_call)?);
         } else {
             for _ in 0..BATCH {
-                tx.send(&payload).context("send")?;
-                sends += 1;
+                let len = tx.send(&payload).context("send")?;
+                anyhow::ensure!(len == DATAGRAM, "sent {len} bytes");
+                sends.0.push(1);
             }
         }
         let mut got = 0;
         while got < BATCH {
             let n = if batched {
-                recv_batch(&rx, &mut slots[..BATCH - got])?
+                let room = (BATCH - got).min(slots_per_call);
+                recv_batch(&rx, &mut slots[..room])?
             } else {
                 let len = rx.recv(&mut slots[0]).context("recv")?;
                 anyhow::ensure!(len == DATAGRAM, "a datagram of {len} bytes");
                 1
             };
-            recvs += 1;
+            recvs.0.push(n as u64);
             got += n;
         }
         received += got;
@@ -140,7 +177,7 @@ fn datagrams(batched: bool) -> Result<(u64, u64, usize, Duration)> {
 }
 
 /// One sendmmsg(2) call (or more, if the kernel sent only part of the batch).
-fn send_batch(tx: &UdpSocket, payload: &[u8]) -> Result<u64> {
+fn send_batch(tx: &UdpSocket, payload: &[u8], slots_per_call: usize) -> Result<Vec<u64>> {
     let mut iovs: Vec<libc::iovec> = (0..BATCH)
         .map(|_| libc::iovec {
             iov_base: payload.as_ptr() as *mut libc::c_void,
@@ -149,24 +186,26 @@ fn send_batch(tx: &UdpSocket, payload: &[u8]) -> Result<u64> {
         .collect();
     let mut msgs = headers(&mut iovs);
     let mut done = 0;
-    let mut calls = 0;
+    let mut returns = Vec::new();
     while done < BATCH {
-        // SAFETY: msgs[done..] are valid mmsghdrs pointing at live iovecs and buffers.
+        let room = (BATCH - done).min(slots_per_call);
+        // SAFETY: msgs[done..done + room] are valid mmsghdrs pointing at live iovecs
+        // and buffers.
         let n = unsafe {
             libc::sendmmsg(
                 tx.as_raw_fd(),
                 msgs[done..].as_mut_ptr(),
-                (BATCH - done) as libc::c_uint,
+                room as libc::c_uint,
                 0,
             )
         };
-        calls += 1;
         if n < 0 {
             return Err(std::io::Error::last_os_error()).context("sendmmsg");
         }
+        returns.push(n as u64);
         done += n as usize;
     }
-    Ok(calls)
+    Ok(returns)
 }
 
 /// One recvmmsg(2) call: waits for the first datagram, then takes what is queued.
@@ -217,7 +256,7 @@ fn headers(iovs: &mut [libc::iovec]) -> Vec<libc::mmsghdr> {
 }
 
 fn main() {
-    demos::run(|d| {
+    demos::run(BREAKS, |d| {
         d.expect("sendfile needs far fewer system calls per MiB than read+write; *mmsg moves 64 datagrams per call");
         let dir = demos::private_dir()?;
         let path = dir.path().join("payload.bin");
@@ -229,7 +268,7 @@ fn main() {
             }
         }
         let mut file = File::open(&path).context("opening the payload file")?;
-        if d.breaks("each sendfile() call is asked for 64 KiB only, like the copy loop") {
+        if d.breaks("sendfile-64k") {
             SENDFILE_MAX.store(BUF, std::sync::atomic::Ordering::Relaxed);
         }
         let mib = FILE_SIZE as f64 / MIB;
@@ -244,19 +283,19 @@ fn main() {
         for (name, method) in [
             (
                 "read+write",
-                read_write as fn(&mut File, &mut TcpStream) -> Result<u64>,
+                read_write as fn(&mut File, &mut TcpStream) -> Result<Returns>,
             ),
             ("sendfile", sendfile),
         ] {
             use std::io::Seek;
             file.rewind().context("rewind")?;
-            let t = transfer(&mut file, method)?;
+            let t = transfer(&mut file, name, method)?;
             let rate = mib / t.took.as_secs_f64();
-            let per_mib = t.syscalls as f64 / mib;
-            let calls = if t.syscalls == 1 { "call " } else { "calls" };
-            d.key(format_args!(
-                "{name:>10}: {:>5} {calls} ({per_mib:>5.2} per MiB), {rate:>6.0} MiB/s",
-                t.syscalls
+            let syscalls = t.returns.value().0.len();
+            let per_mib = syscalls as f64 / mib;
+            d.key(&t.returns);
+            d.derived(format_args!(
+                "{name:>10}: {per_mib:>5.2} calls per MiB, {rate:>6.0} MiB/s"
             ));
             let key = name.replace('+', "_");
             let label = name.replace('+', " + ");
@@ -276,28 +315,43 @@ fn main() {
             demos::human(sf.took)
         ));
         d.check(
-            sf.syscalls * 100 <= rw.syscalls,
+            sf.returns.value().0.len() * 100 <= rw.returns.value().0.len()
+                && sf.returns.value().0.iter().sum::<u64>() == FILE_SIZE as u64,
             format_args!(
-                "sendfile moved all {mib:.0} MiB in {} system call(s), read+write needed {}",
-                sf.syscalls, rw.syscalls
+                "sendfile moved all {mib:.0} MiB in {} system call(s), read+write needed {} (at least 100x fewer)",
+                sf.returns.value().0.len(),
+                rw.returns.value().0.len()
             ),
         )?;
 
         d.step(format_args!(
             "{DATAGRAMS} UDP datagrams of {DATAGRAM} bytes: sendto/recvfrom, then {BATCH} per sendmmsg/recvmmsg"
         ));
+        let slots_per_call = if d.breaks("mmsg-one") { 1 } else { BATCH };
         let mut calls = Vec::new();
         for (name, batched) in [("one by one", false), ("mmsg", true)] {
-            let (sends, recvs, received, took) = datagrams(batched)?;
+            let (sends, recvs, received, took) = datagrams(batched, slots_per_call)?;
             let rate = received as f64 / took.as_secs_f64();
-            d.saw(format_args!(
-                "{name:>10}: {sends:>4} send calls, {recvs:>4} receive calls, {received} datagrams, {:.0}k/s",
+            let (sends, recvs) = if batched {
+                let s = demos::evidence::read("sendmmsg return values", || Ok(sends))?;
+                let r = demos::evidence::read("recvmmsg return values", || Ok(recvs))?;
+                d.key(&s);
+                d.key(&r);
+                (s.into_value(), r.into_value())
+            } else {
+                (sends, recvs)
+            };
+            d.derived(format_args!(
+                "{name:>10}: {:>4} send calls, {:>4} receive calls, {received} datagrams, {:.0}k/s",
+                sends.0.len(),
+                recvs.0.len(),
                 rate / 1e3
             ));
             anyhow::ensure!(
                 received == DATAGRAMS,
                 "{name}: {received} of {DATAGRAMS} received"
             );
+            let (sends, recvs) = (sends.0, recvs.0);
             let (key, label) = if batched {
                 ("mmsg", "sendmmsg + recvmmsg")
             } else {
@@ -306,20 +360,28 @@ fn main() {
             d.chart_metric(
                 &format!("{key}.calls"),
                 label,
-                (sends + recvs) as f64,
+                (sends.len() + recvs.len()) as f64,
                 "calls",
             );
             d.chart_metric(&format!("{key}.rate"), label, rate, "datagrams/s");
             calls.push((sends, recvs));
         }
-        let ((s1, r1), (s64, r64)) = (calls[0], calls[1]);
+        let ((s1, r1), (s64, r64)) = (&calls[0], &calls[1]);
         d.check(
-            s1 == DATAGRAMS as u64 && s64 * BATCH as u64 == s1,
-            format_args!("sendmmsg: {s64} calls instead of {s1}, {BATCH} datagrams each"),
+            s64.iter().all(|&n| n == BATCH as u64) && s64.len() * BATCH == s1.len(),
+            format_args!(
+                "sendmmsg: every call sent {BATCH} datagrams: {} calls instead of {}",
+                s64.len(),
+                s1.len()
+            ),
         )?;
         d.check(
-            r64 * 8 <= r1,
-            format_args!("recvmmsg: {r64} calls instead of {r1}"),
+            r64.len() * 8 <= r1.len(),
+            format_args!(
+                "recvmmsg: {} calls instead of {} (at least 8 datagrams a call on average)",
+                r64.len(),
+                r1.len()
+            ),
         )?;
         Ok(())
     })

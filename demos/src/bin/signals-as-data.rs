@@ -14,12 +14,48 @@ use std::sync::atomic::{AtomicI32, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
-use demos::{Result, peer};
+use demos::{Break, Evidence, Result, brk, peer};
 use nix::errno::Errno;
 use nix::fcntl::OFlag;
 use nix::poll::{PollFd, PollFlags, poll};
 use nix::sys::signal::{SigHandler, SigSet, SigmaskHow, Signal, pthread_sigmask};
 use nix::sys::signalfd::{SfdFlags, SignalFd};
+
+const BREAKS: &[Break] = &[
+    brk(
+        "read-each",
+        "the signalfd is read after each signal, before the next",
+    ),
+    brk(
+        "no-handler",
+        "SIGUSR2 is ignored instead of handled: nothing writes to the pipe",
+    ),
+    brk(
+        "sigusr2-to-fd",
+        "SIGUSR1 is sent instead of SIGUSR2 to the handler's poll loop",
+    ),
+];
+
+/// One siginfo as read(signalfd) returned it.
+struct Info(libc::signalfd_siginfo);
+
+impl Evidence for Info {
+    fn render(&self) -> String {
+        let i = &self.0;
+        let name = Signal::try_from(i.ssi_signo as i32)
+            .map(|s| s.as_str())
+            .unwrap_or("?");
+        let code = if i.ssi_code == libc::SI_TKILL {
+            "SI_TKILL".to_owned()
+        } else {
+            i.ssi_code.to_string()
+        };
+        format!(
+            "{name} from pid {} (uid {}), si_code {code}",
+            i.ssi_pid, i.ssi_uid
+        )
+    }
+}
 
 /// The write end of the self-pipe, for the signal handler (-1: none).
 static SELF_PIPE: AtomicI32 = AtomicI32::new(-1);
@@ -61,7 +97,7 @@ fn wait_readable(fd: &impl AsFd, timeout: Duration) -> Result<u32> {
 }
 
 fn main() {
-    demos::run(|d| {
+    demos::run(BREAKS, |d| {
         d.expect("signalfd reads who sent a signal; 3 blocked SIGUSR1 read as 1; a handler can wake poll through a pipe");
         let me = std::process::id() as i32;
 
@@ -74,12 +110,11 @@ fn main() {
             .context("signalfd")?;
 
         // --break: one signal at a time, each read before the next is sent.
-        let rounds: [u32; 3] =
-            if d.breaks("the signalfd is read after each signal, before the next") {
-                [1, 1, 1]
-            } else {
-                [3, 0, 0]
-            };
+        let rounds: [u32; 3] = if d.breaks("read-each") {
+            [1, 1, 1]
+        } else {
+            [3, 0, 0]
+        };
         d.step("SIGUSR1 blocked, signalfd open; a child sends it 3 times");
         let mut infos = Vec::new();
         let mut sender_pid = 0;
@@ -95,24 +130,18 @@ fn main() {
                 "the sender could not signal us: {status:?}"
             );
             wait_readable(&sfd, Duration::from_secs(1))?;
-            while let Some(info) = sfd.read_signal().context("read(signalfd)")? {
-                infos.push(info);
+            loop {
+                let read = d.syscall("read(signalfd)", || sfd.read_signal().map(|o| o.map(Info)));
+                match read.into_value() {
+                    Ok(Some(info)) => infos.push(info),
+                    _ => break,
+                }
             }
         }
+        let infos: Vec<libc::signalfd_siginfo> = infos.into_iter().map(|i| i.0).collect();
         for i in &infos {
-            let name = Signal::try_from(i.ssi_signo as i32)
-                .map(|s| s.as_str())
-                .unwrap_or("?");
-            d.key(format_args!(
-                "read a siginfo: {name} from pid {} (uid {}), si_code {}",
-                i.ssi_pid,
-                i.ssi_uid,
-                if i.ssi_code == libc::SI_TKILL {
-                    "SI_TKILL".to_owned()
-                } else {
-                    i.ssi_code.to_string()
-                }
-            ));
+            let shown = demos::evidence::read("read(signalfd)", || Ok(Info(*i)))?;
+            d.key(&shown);
         }
         d.check(
             infos.len() == 1,
@@ -132,17 +161,22 @@ fn main() {
         let (pipe_r, pipe_w): (OwnedFd, OwnedFd) =
             nix::unistd::pipe2(OFlag::O_NONBLOCK | OFlag::O_CLOEXEC).context("pipe2")?;
         SELF_PIPE.store(pipe_w.as_raw_fd(), Ordering::Relaxed);
+        let handler = if d.breaks("no-handler") {
+            SigHandler::SigIgn
+        } else {
+            SigHandler::Handler(on_signal)
+        };
         // SAFETY: the handler only calls write(2) and touches errno.
-        let old =
-            unsafe { nix::sys::signal::signal(Signal::SIGUSR2, SigHandler::Handler(on_signal)) }
-                .context("signal(SIGUSR2)")?;
-        let sender = peer::fork(|| {
+        let old = unsafe { nix::sys::signal::signal(Signal::SIGUSR2, handler) }
+            .context("signal(SIGUSR2)")?;
+        let sent = if d.breaks("sigusr2-to-fd") {
+            Signal::SIGUSR1
+        } else {
+            Signal::SIGUSR2
+        };
+        let sender = peer::fork(move || {
             std::thread::sleep(Duration::from_millis(30));
-            if tgkill(me, me, Signal::SIGUSR2).is_ok() {
-                0
-            } else {
-                2
-            }
+            if tgkill(me, me, sent).is_ok() { 0 } else { 2 }
         })?;
         d.step(format_args!(
             "SIGUSR2 handler writes to a pipe; poll() on the pipe; pid {} sends SIGUSR2",
@@ -155,21 +189,28 @@ fn main() {
         // SAFETY: reinstalling the disposition that was in place before.
         unsafe { nix::sys::signal::signal(Signal::SIGUSR2, old) }.context("restoring SIGUSR2")?;
         SELF_PIPE.store(-1, Ordering::Relaxed);
-        let interrupted = woke?;
+        let woke = demos::evidence::call("poll(self-pipe, POLLIN), retried on EINTR", || {
+            woke.map_err(|e| std::io::Error::other(format!("{e:#}")))
+        });
         sender.wait(Duration::from_secs(2))?;
+        // Whatever SIGUSR1 the break sent is still pending and blocked: take it, so it
+        // does not outlive the demo's mask.
+        while let Ok(Some(_)) = sfd.read_signal() {}
         let mut byte = [0u8; 8];
-        let n = nix::unistd::read(&pipe_r, &mut byte).context("read from the self-pipe")?;
-        d.saw(format_args!(
-            "poll returned EINTR {interrupted} time(s), then the pipe was readable after {}",
+        let read = d.syscall("read(self-pipe)", || {
+            nix::unistd::read(&pipe_r, &mut byte).map(|n| demos::Bytes(byte[..n].to_vec()))
+        });
+        d.saw_that(&woke, "times poll said EINTR");
+        d.derived(format_args!(
+            "the pipe was readable after {}",
             demos::human(took)
         ));
-        d.saw(format_args!(
-            "read {n} byte(s) from the pipe: signal {}",
-            byte[0]
-        ));
+        d.saw(&read);
         d.check(
-            n == 1 && i32::from(byte[0]) == Signal::SIGUSR2 as i32,
-            "the handler's byte woke the poll loop (the self-pipe trick)",
+            read.value()
+                .as_ref()
+                .is_ok_and(|b| b.0 == [Signal::SIGUSR2 as u8]),
+            "the handler's byte (the signal number) woke the poll loop: the self-pipe trick",
         )?;
         d.metric("signals.sent", 3.0, "signals");
         d.metric("signals.read", infos.len() as f64, "signals");

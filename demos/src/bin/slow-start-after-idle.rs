@@ -12,7 +12,34 @@ use std::net::{TcpListener, TcpStream};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
-use demos::{Demo, Result, net, netns::NetNs};
+use demos::{Break, Demo, Evidence, Observed, Result, brk, net, netns::NetNs};
+
+const BREAKS: &[Break] = &[
+    brk(
+        "short-pause",
+        "the pause with the switch on is shorter than one RTO",
+    ),
+    brk("switch-off-both", "the switch is 0 for both runs"),
+    brk("switch-on-both", "the switch is 1 for both runs"),
+];
+
+impl Evidence for Run {
+    fn render(&self) -> String {
+        format!(
+            "cwnd {} segments before the pause, {} after; RTO {} ms",
+            self.before,
+            self.after,
+            self.rto.as_millis()
+        )
+    }
+}
+
+/// [`bulk_pause_write`], its window readings as TCP_INFO gave them.
+fn observed_run(ns: &NetNs, idle: Duration) -> Result<Observed<Run>> {
+    demos::evidence::read("TCP_INFO tcpi_snd_cwnd, tcpi_rto", || {
+        bulk_pause_write(ns, idle)
+    })
+}
 
 /// Bytes the bulk phase sends to grow the window.
 const BULK: usize = 1 << 20;
@@ -33,7 +60,7 @@ const MTU: &str = "1500";
 /// Waits until the peer has acknowledged everything sent (nothing unacked).
 fn wait_all_acked(conn: &TcpStream) -> Result<()> {
     let deadline = Instant::now() + demos::IO_TIMEOUT;
-    while net::tcp_info(conn)?.tcpi_unacked != 0 {
+    while net::tcp_info(conn)?.value().tcpi_unacked != 0 {
         if Instant::now() > deadline {
             bail!("data still unacknowledged after {:?}", demos::IO_TIMEOUT);
         }
@@ -84,12 +111,12 @@ fn bulk_pause_write(ns: &NetNs, idle: Duration) -> Result<Run> {
                 client.write_all(&chunk).context("send the bulk")?;
             }
             wait_all_acked(&client)?;
-            let info = net::tcp_info(&client)?;
+            let info = net::tcp_info(&client)?.into_value();
             std::thread::sleep(idle);
             client
                 .write_all(&[2u8; 1000])
                 .context("send after the pause")?;
-            let after = net::tcp_info(&client)?.tcpi_snd_cwnd;
+            let after = net::tcp_info(&client)?.value().tcpi_snd_cwnd;
             Ok(Run {
                 before: info.tcpi_snd_cwnd,
                 after,
@@ -112,7 +139,7 @@ fn bulk_pause_write(ns: &NetNs, idle: Duration) -> Result<Run> {
 }
 
 fn main() {
-    demos::run(|d: &mut Demo| {
+    demos::run(BREAKS, |d: &mut Demo| {
         d.expect("idle longer than its RTO, a connection restarts near 10 segments of window");
         if !demos::netns::can_create() {
             return Err(
@@ -122,10 +149,7 @@ fn main() {
         let ns = NetNs::new()?;
         ns.loopback_up()?;
         ns.cmd("ip", &["link", "set", "lo", "mtu", MTU])?;
-        let pause_a = if d.breaks(format_args!(
-            "the pause with the switch on is {} ms, shorter than one RTO",
-            SHORT_IDLE.as_millis()
-        )) {
+        let pause_a = if d.breaks("short-pause") {
             SHORT_IDLE
         } else {
             IDLE
@@ -136,29 +160,36 @@ fn main() {
             BULK >> 20
         ));
 
-        ns.sysctl(SYSCTL, "1")?;
-        let on = bulk_pause_write(&ns, pause_a)?;
-        d.saw(format_args!("TCP_INFO: RTO {} ms", on.rto.as_millis()));
+        let first = if d.breaks("switch-off-both") {
+            "0"
+        } else {
+            "1"
+        };
+        ns.sysctl(SYSCTL, first)?;
+        let setting =
+            demos::evidence::read("/proc/sys/net/ipv4/tcp_slow_start_after_idle", || {
+                ns.read_sysctl(SYSCTL)
+            })?;
+        d.saw(&setting);
+        let on = observed_run(&ns, pause_a)?;
+        d.key(&on);
+        let on = on.into_value();
         d.derived(format_args!(
             "the {} ms pause spans {} RTOs",
             pause_a.as_millis(),
             pause_a.as_millis() / on.rto.as_millis().max(1)
         ));
-        d.key(format_args!(
-            "tcp_slow_start_after_idle={}: cwnd {} segments before the pause, {} after",
-            ns.read_sysctl(SYSCTL)?,
-            on.before,
-            on.after
-        ));
 
-        ns.sysctl(SYSCTL, "0")?;
-        let off = bulk_pause_write(&ns, IDLE)?;
-        d.key(format_args!(
-            "tcp_slow_start_after_idle={}: cwnd {} segments before the pause, {} after",
-            ns.read_sysctl(SYSCTL)?,
-            off.before,
-            off.after
-        ));
+        let second = if d.breaks("switch-on-both") { "1" } else { "0" };
+        ns.sysctl(SYSCTL, second)?;
+        let setting =
+            demos::evidence::read("/proc/sys/net/ipv4/tcp_slow_start_after_idle", || {
+                ns.read_sysctl(SYSCTL)
+            })?;
+        d.saw(&setting);
+        let off = observed_run(&ns, IDLE)?;
+        d.key(&off);
+        let off = off.into_value();
         d.chart_metric(
             "cwnd.before",
             "before the pause",

@@ -8,7 +8,22 @@ use std::io::{BufRead, BufReader, BufWriter, Read, Write};
 use std::net::{Shutdown, TcpStream};
 
 use anyhow::Context;
-use demos::{Result, net};
+use demos::{Break, Evidence, brk, net};
+
+const BREAKS: &[Break] = &[
+    brk(
+        "unbuffered",
+        "the client's BufWriter has no buffer (capacity 0)",
+    ),
+    brk(
+        "no-shutdown",
+        "the client never shuts down its writing side: no EOF for the server",
+    ),
+    brk(
+        "shutdown-first",
+        "the client shuts down its writing side before it flushes its buffer",
+    ),
+];
 
 const LINES: usize = 1000;
 
@@ -50,20 +65,17 @@ struct Served {
 
 /// A line-oriented server written as if the socket were a file: read lines until EOF,
 /// answer each one in upper case.
-fn serve(stream: &TcpStream) -> Result<Served> {
+fn serve(stream: &TcpStream) -> std::io::Result<Served> {
     let mut input = BufReader::new(Counted::new(stream));
     let mut output = BufWriter::new(Counted::new(stream));
     let mut lines = 0;
     for line in input.by_ref().lines() {
-        let line = line.context("server: reading a line")?;
-        writeln!(output, "{}", line.to_uppercase()).context("server: writing a line")?;
+        writeln!(output, "{}", line?.to_uppercase())?;
         lines += 1;
     }
-    output.flush().context("server: flush")?;
+    output.flush()?;
     let writes = output.get_ref().calls;
-    stream
-        .shutdown(Shutdown::Write)
-        .context("server: shutdown")?;
+    stream.shutdown(Shutdown::Write)?;
     Ok(Served {
         lines,
         reads: input.get_ref().calls,
@@ -71,56 +83,91 @@ fn serve(stream: &TcpStream) -> Result<Served> {
     })
 }
 
+impl Evidence for Served {
+    fn render(&self) -> String {
+        format!("{} lines, then EOF", self.lines)
+    }
+}
+
+/// Lines read back: how many, the first and the last.
+struct Lines(Vec<String>);
+
+impl Evidence for Lines {
+    fn render(&self) -> String {
+        format!(
+            "{} lines, first {:?}, last {:?}",
+            self.0.len(),
+            self.0.first().map(String::as_str).unwrap_or_default(),
+            self.0.last().map(String::as_str).unwrap_or_default()
+        )
+    }
+}
+
 fn main() {
-    demos::run(|d| {
+    demos::run(BREAKS, |d| {
         d.expect("BufReader::lines() and writeln! work on a socket as on a file");
         let (client, server) = net::tcp_pair()?;
 
         d.step(format_args!(
             "client: BufWriter over the socket, writeln! {LINES} lines, flush, shutdown(SHUT_WR)"
         ));
-        let capacity = if d.breaks("the client's BufWriter has no buffer (capacity 0)") {
-            0
-        } else {
-            8 << 10
-        };
+        let capacity = if d.breaks("unbuffered") { 0 } else { 8 << 10 };
         let mut output = BufWriter::with_capacity(capacity, Counted::new(&client));
         for i in 0..LINES {
             writeln!(output, "line {i} of {LINES}").context("client: writeln")?;
         }
-        output.flush().context("client: flush")?;
+        let early = d.breaks("shutdown-first");
+        if early {
+            client
+                .shutdown(Shutdown::Write)
+                .context("client: shutdown")?;
+        }
+        let flushed = d.syscall("client: flush (write)", || output.flush());
+        if !flushed.is_ok() {
+            d.saw(&flushed);
+        }
         let client_writes = output.get_ref().calls;
-        drop(output);
-        client
-            .shutdown(Shutdown::Write)
-            .context("client: shutdown")?;
-        d.key(format_args!(
+        // The buffer is dropped whatever happened: what it still held is lost.
+        let _unflushed = output.into_parts();
+        if !early && !d.breaks("no-shutdown") {
+            client
+                .shutdown(Shutdown::Write)
+                .context("client: shutdown")?;
+        }
+        // How many calls reached the socket follows from the buffer's size: the
+        // demo's count, not the kernel's word.
+        d.key_derived(format_args!(
             "{LINES} lines became {client_writes} write() call(s) on the socket"
         ));
 
         d.step("server: for line in BufReader::lines() { writeln!(upper case) }");
         // The client's lines are all queued in the socket already, so the server can
         // run to EOF right here; the answers wait in the other direction's queue.
-        let served = serve(&server)?;
-        d.key(format_args!(
-            "server: {} lines from {} read() calls, answered in {} write() calls",
-            served.lines, served.reads, served.writes
+        let served = d.syscall("server: read lines until EOF, answer each", || {
+            serve(&server)
+        });
+        d.saw(&served);
+        let served = d
+            .require(served, "the server read every line, to EOF")?
+            .into_value();
+        d.derived(format_args!(
+            "server: {} read() calls, {} write() calls",
+            served.reads, served.writes
         ));
 
         d.step("client: BufReader::lines() on the answers");
         let mut input = BufReader::new(Counted::new(&client));
-        let answers: Vec<String> = input
-            .by_ref()
-            .lines()
-            .collect::<std::io::Result<_>>()
-            .context("client: reading lines")?;
+        let answers = d.syscall("client: read lines until EOF", || {
+            input
+                .by_ref()
+                .lines()
+                .collect::<std::io::Result<Vec<String>>>()
+                .map(Lines)
+        });
+        d.key(&answers);
+        let answers = d.require(answers, "the answers came back")?.into_value().0;
         let client_reads = input.get_ref().calls;
-        d.saw(format_args!(
-            "{} lines back from {client_reads} read() calls, first {:?}, last {:?}",
-            answers.len(),
-            answers.first().map(String::as_str).unwrap_or_default(),
-            answers.last().map(String::as_str).unwrap_or_default()
-        ));
+        d.derived(format_args!("from {client_reads} read() calls"));
         let expected: Vec<String> = (0..LINES).map(|i| format!("LINE {i} OF {LINES}")).collect();
         d.check(
             served.lines == LINES && answers == expected,
@@ -128,7 +175,7 @@ fn main() {
         )?;
         d.check(
             client_writes < LINES / 10 && served.reads < LINES / 10 && client_reads < LINES / 10,
-            "the buffered layer found the lines; the socket moved a few big chunks",
+            "the buffered layer found the lines; the socket moved a few big chunks (under 100 calls each way)",
         )?;
         d.metric("makefile.lines", LINES as f64, "lines");
         d.metric("makefile.client_writes", client_writes as f64, "calls");

@@ -13,17 +13,36 @@ use std::os::unix::net::UnixStream;
 
 use anyhow::Context;
 use demos::inet::{self, TCP_TIME_WAIT, bind_tcp};
-use demos::net::{LOOPBACK_ANY_PORT, errno_name, with_timeouts};
+use demos::net::{LOOPBACK_ANY_PORT, with_timeouts};
 use demos::peer::{self, Exit};
 use demos::wire::{self, Capture};
-use demos::{IO_TIMEOUT, Result};
+use demos::{Break, IO_TIMEOUT, Observed, Result, brk};
 use nix::errno::Errno;
 use socket2::Socket;
+
+const BREAKS: &[Break] = &[
+    brk("a-reuses", "server A sets SO_REUSEADDR too"),
+    brk(
+        "linger-zero",
+        "the servers set SO_LINGER {on, 0}: the kernel resets, no TIME_WAIT",
+    ),
+    brk("b-plain", "server B does not set SO_REUSEADDR"),
+    brk("reuseport", "the last two sockets set SO_REUSEPORT as well"),
+    brk(
+        "client-first",
+        "A's client closes first, so TIME_WAIT lands on the client's side",
+    ),
+];
 
 /// The server: binds port 0, tells the parent the port, accepts one client and exits
 /// without closing anything, as a crashed or killed server does (after the client's
 /// FIN if `client_first`).
-fn server(reuseaddr: bool, client_first: bool, report: &mut UnixStream) -> Result<()> {
+fn server(
+    reuseaddr: bool,
+    linger_zero: bool,
+    client_first: bool,
+    report: &mut UnixStream,
+) -> Result<()> {
     let listener = bind_tcp(LOOPBACK_ANY_PORT, reuseaddr).context("server bind")?;
     listener.listen(8).context("listen")?;
     let port = inet::local_addr(&listener)?.port();
@@ -38,20 +57,34 @@ fn server(reuseaddr: bool, client_first: bool, report: &mut UnixStream) -> Resul
     if client_first {
         demos::fd::readable_within(&conn, IO_TIMEOUT)?;
     }
+    if linger_zero {
+        socket2::SockRef::from(&conn)
+            .set_linger(Some(std::time::Duration::ZERO))
+            .context("SO_LINGER")?;
+    }
+    // Exits only once the client's connect() has returned (else a reset can beat it).
+    report
+        .set_read_timeout(Some(IO_TIMEOUT))
+        .context("timeout on the report socket")?;
+    report
+        .read_exact(&mut [0u8; 1])
+        .context("waiting for the client to be connected")?;
     // Not closed: the process just ends, and the kernel closes both sockets for it.
     std::mem::forget((listener, conn));
     Ok(())
 }
 
-/// On the wire: the dead server sent the first FIN, and its side holds TIME_WAIT.
+/// On the wire: whether the dead server sent the first FIN and its side holds
+/// TIME_WAIT (`None` without a capture, no CAP_NET_RAW).
 fn first_fin_on_wire(
-    d: &mut demos::Demo,
+    d: &demos::Demo,
     w: &Option<Capture>,
     ends: [SocketAddr; 2],
     time_wait: Option<SocketAddr>,
-) -> Result<()> {
-    let Some(w) = w else { return Ok(()) };
-    let mut c = w.connection("server A", ends[0], ends[1]);
+) -> Option<bool> {
+    let w = w.as_ref()?;
+    let seen = w.connection("server A", ends[0], ends[1]);
+    let mut c = seen.value().clone();
     c.key = c.packets.iter().position(|p| p.has("FIN"));
     let by_server = c.key.is_some_and(|k| !c.packets[k].from_client);
     let holder = match time_wait {
@@ -60,16 +93,13 @@ fn first_fin_on_wire(
         None => "not on the server's port",
     };
     if let Some(k) = c.key {
-        d.wire(format_args!(
-            "first FIN: {}; TIME_WAIT: {holder}",
-            wire::describe(&c.packets[k])
-        ));
+        d.saw(&wire::read(&seen, |c| {
+            format!("first FIN: {}", wire::describe(&c.packets[k]))
+        }));
+        d.derived(format_args!("TIME_WAIT: {holder}"));
     }
     wire::record(&c);
-    d.check(
-        by_server && time_wait == Some(ends[1]),
-        "on the wire: the server sent the first FIN, and its side holds TIME_WAIT",
-    )
+    Some(by_server && time_wait == Some(ends[1]))
 }
 
 /// Runs one server life; returns its port once it has exited and its connection is in
@@ -79,8 +109,9 @@ fn serve_once(d: &mut demos::Demo, reuseaddr: bool, tell: bool, client_first: bo
     let w = if tell { wire::open(d)? } else { None };
     let (mut here, mut there) = UnixStream::pair().context("socketpair")?;
     with_timeouts(&here)?;
+    let linger_zero = d.breaks("linger-zero");
     let child = peer::fork_fallible("server", move || {
-        server(reuseaddr, client_first, &mut there)
+        server(reuseaddr, linger_zero, client_first, &mut there)
     })?;
     let pid = child.pid();
     let mut port = [0u8; 2];
@@ -93,6 +124,8 @@ fn serve_once(d: &mut demos::Demo, reuseaddr: bool, tell: bool, client_first: bo
         .with_context(|| format!("connecting to {addr}"))?;
     with_timeouts(&client)?;
     let ends = [client.local_addr()?, addr];
+    here.write_all(b"c")
+        .context("telling the server the client is connected")?;
     if client_first {
         client
             .shutdown(std::net::Shutdown::Write)
@@ -100,41 +133,39 @@ fn serve_once(d: &mut demos::Demo, reuseaddr: bool, tell: bool, client_first: bo
     }
     let status = child.wait(IO_TIMEOUT)?;
     anyhow::ensure!(status == Exit::Code(0), "the server ended with {status:?}");
-    let n = client.read(&mut [0u8; 16]).context("client recv")?;
+    let n = d.syscall("client recv", || client.read(&mut [0u8; 16]));
     drop(client);
-    let gone =
-        format!("server pid {pid} exited without close(); its client's recv returned {n} (FIN)");
     let tw = inet::wait_tcp_socket(port, IO_TIMEOUT, |e| e.state == TCP_TIME_WAIT)?;
-    first_fin_on_wire(d, &w, ends, tw.as_ref().map(|e| e.local))?;
-    let entry = match tw {
-        Some(e) => {
-            let server = if reuseaddr { "b" } else { "a" };
-            d.metric(
-                &format!("tcp.time_wait.left.{server}"),
-                e.timer_left.as_secs_f64(),
-                "s",
-            );
-            format!(
-                "ss: {} -> {} {}, inode {}, freed in {:.0} s",
-                e.local,
-                e.remote,
-                inet::tcp_state_name(e.state),
-                e.inode,
-                e.timer_left.as_secs_f64()
-            )
-        }
-        None => format!("ss: no socket in TIME_WAIT on port {port}"),
-    };
+    let on_wire = first_fin_on_wire(d, &w, ends, tw.value().as_ref().map(|e| e.local));
+    if let Some(e) = tw.value() {
+        let server = if reuseaddr { "b" } else { "a" };
+        d.metric(
+            &format!("tcp.time_wait.left.{server}"),
+            e.timer_left.as_secs_f64(),
+            "s",
+        );
+    }
     if tell {
-        d.saw(gone);
-        d.saw(entry);
-    } else {
-        d.detail(gone);
-        d.detail(entry);
+        d.derived(format_args!("server pid {pid} exited without close()"));
+        d.saw_that(&n, "0 is the FIN the kernel sent for it");
+        d.saw(&tw);
+    } else if d.verbose() {
+        d.saw_that(&n, "0 is the FIN the kernel sent for it");
+        d.saw(&tw);
     }
     d.check(
-        tw.is_some_and(|e| e.inode == 0),
-        format_args!("no process (no file, inode 0) holds port {port}, but the kernel does"),
+        matches!(n.value(), Ok(0))
+            && tw.value().is_some_and(|e| e.inode == 0)
+            && on_wire.unwrap_or(true),
+        format_args!(
+            "the dead server's kernel closed in order (FIN: recv = 0), and no process \
+             (no file, inode 0) holds port {port}, but the kernel does (TIME_WAIT){}",
+            if on_wire.is_some() {
+                "; on the wire: the server's FIN came first, its side holds TIME_WAIT"
+            } else {
+                ""
+            }
+        ),
     )?;
     Ok(port)
 }
@@ -146,57 +177,74 @@ fn try_bind(
     port: u16,
     reuseaddr: bool,
     key: bool,
-) -> Result<Result<Socket, Errno>> {
-    let say = |what: std::fmt::Arguments<'_>| if key { d.key(what) } else { d.saw(what) };
+    reuseport: bool,
+) -> Observed<std::io::Result<Socket>> {
     let addr = SocketAddr::from(([127, 0, 0, 1], port));
     let how = if reuseaddr {
-        "bind with SO_REUSEADDR:   "
+        "bind with SO_REUSEADDR"
     } else {
-        "bind without SO_REUSEADDR:"
+        "bind without SO_REUSEADDR"
     };
-    match bind_tcp(addr, reuseaddr) {
-        Ok(sock) => {
-            say(format_args!("{how} ok"));
-            Ok(Ok(sock))
+    let bound = d.syscall(how, || {
+        if reuseport {
+            let sock = socket2::Socket::new(
+                socket2::Domain::IPV4,
+                socket2::Type::STREAM,
+                Some(socket2::Protocol::TCP),
+            )?;
+            sock.set_reuse_address(reuseaddr)?;
+            sock.set_reuse_port(true)?;
+            sock.bind(&addr.into())?;
+            Ok(sock)
+        } else {
+            bind_tcp(addr, reuseaddr)
         }
-        Err(e) => match e.raw_os_error() {
-            Some(code) => {
-                say(format_args!("{how} {}", errno_name(&e)));
-                Ok(Err(Errno::from_raw(code)))
-            }
-            None => Err(e).context("bind"),
-        },
+    });
+    if key {
+        d.key(&bound);
+    } else {
+        d.saw(&bound);
     }
+    bound
 }
 
 fn main() {
-    demos::run(|d| {
+    demos::run(BREAKS, |d| {
         d.expect(
             "a dead server's port stays taken (TIME_WAIT); SO_REUSEADDR frees it only if \
              the old server set it too, and never lets two listeners share it",
         );
-        let in_use = |r: &Result<Socket, Errno>| matches!(r, Err(Errno::EADDRINUSE));
+        let in_use = |r: &Observed<std::io::Result<Socket>>| r.failed_with(Errno::EADDRINUSE);
 
-        let client_first =
-            d.breaks("A's client closes first, so TIME_WAIT lands on the client's side");
-        d.step("server A (no SO_REUSEADDR) listens on 127.0.0.1:0, accepts one client, exits");
-        let port = serve_once(d, false, true, client_first)?;
-        let plain = try_bind(d, port, false, false)?;
-        let reuse = try_bind(d, port, true, true)?;
+        let a_reuses = d.breaks("a-reuses");
+        let client_first = d.breaks("client-first");
+        d.step(format_args!(
+            "server A ({}) listens on 127.0.0.1:0, accepts one client, exits",
+            if a_reuses {
+                "with SO_REUSEADDR"
+            } else {
+                "no SO_REUSEADDR"
+            }
+        ));
+        let port = serve_once(d, a_reuses, true, client_first)?;
+        let plain = try_bind(d, port, false, false, false);
+        let reuse = try_bind(d, port, true, true, false);
         d.check(
             in_use(&plain) && in_use(&reuse),
             "EADDRINUSE, even with SO_REUSEADDR now: the dead server did not set it",
         )?;
 
         d.step("server B sets SO_REUSEADDR, as servers should, and exits the same way");
-        let port = serve_once(d, true, false, false)?;
-        let plain = try_bind(d, port, false, false)?;
-        let restarted = try_bind(d, port, true, true)?;
+        let b_reuses = !d.breaks("b-plain");
+        let port = serve_once(d, b_reuses, false, false)?;
+        let reuseport = d.breaks("reuseport");
+        let plain = try_bind(d, port, false, false, false);
+        let restarted = try_bind(d, port, true, true, reuseport);
         d.check(
             in_use(&plain) && restarted.is_ok(),
             "SO_REUSEADDR on old and new server lets the new one bind over TIME_WAIT",
         )?;
-        let restarted = restarted.context("bind with SO_REUSEADDR")?;
+        let restarted = d.require(restarted, "the new server bound")?.into_value();
 
         d.step(format_args!(
             "new server listens on {port}; another SO_REUSEADDR socket tries to bind it too"
@@ -204,7 +252,7 @@ fn main() {
         restarted
             .listen(8)
             .context("listen on the restarted server")?;
-        let second = try_bind(d, port, true, false)?;
+        let second = try_bind(d, port, true, false, reuseport);
         d.check(
             in_use(&second),
             "SO_REUSEADDR never lets two listeners share a port (that is SO_REUSEPORT)",

@@ -5,6 +5,7 @@
 //! inetd(8) does with the accepted connection before it execs the server.
 
 use std::io::{Read, Write};
+
 use std::net::Shutdown;
 use std::os::fd::OwnedFd;
 use std::os::unix::net::UnixStream;
@@ -12,7 +13,19 @@ use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
-use demos::{IO_TIMEOUT, Result, fd, net};
+use demos::{Break, Bytes, IO_TIMEOUT, Result, brk, fd, net};
+
+const BREAKS: &[Break] = &[
+    brk("stdout-null", "tr's stdout is /dev/null, not the socket"),
+    brk(
+        "no-shutdown",
+        "we never shut down our writing side, so tr never sees EOF",
+    ),
+    brk(
+        "two-sockets",
+        "tr's stdout is a second socketpair, not the one it reads",
+    ),
+];
 
 /// A spawned program that is killed and reaped however the demo ends.
 struct Reaped(Child);
@@ -45,18 +58,21 @@ impl Drop for Reaped {
 }
 
 fn main() {
-    demos::run(|d| {
+    demos::run(BREAKS, |d| {
         d.expect("tr reads its input from and writes its output to one socket");
         let (mut ours, theirs) = UnixStream::pair().context("socketpair")?;
         net::with_timeouts(&ours)?;
         let their_inode = fd::inode(&theirs)?;
 
         d.step("spawn `tr a-z A-Z` with stdin and stdout both the same end of a socketpair");
-        let elsewhere = d.breaks("tr's stdout is /dev/null, not the socket");
+        let elsewhere = d.breaks("stdout-null");
+        let (_other_ours, other_theirs) = UnixStream::pair().context("socketpair")?;
         let spawned = {
             let as_stdout = theirs.try_clone().context("dup")?;
             let stdout = if elsewhere {
                 Stdio::null()
+            } else if d.breaks("two-sockets") {
+                Stdio::from(OwnedFd::from(other_theirs))
             } else {
                 Stdio::from(OwnedFd::from(as_stdout))
             };
@@ -77,35 +93,51 @@ fn main() {
         };
         let pid = child.0.id();
         let link = |n: u32| {
-            std::fs::read_link(format!("/proc/{pid}/fd/{n}"))
-                .map(|p| p.to_string_lossy().into_owned())
-                .with_context(|| format!("readlink /proc/{pid}/fd/{n}"))
+            demos::evidence::call(format_args!("readlink /proc/tr/fd/{n}"), || {
+                std::fs::read_link(format!("/proc/{pid}/fd/{n}"))
+                    .map(|p| p.to_string_lossy().into_owned())
+            })
         };
-        let (stdin, stdout) = (link(0)?, link(1)?);
-        d.key(format_args!("tr's fd 0 -> {stdin}, fd 1 -> {stdout}"));
+        let (stdin, stdout) = (link(0), link(1));
+        d.saw(&their_inode);
+        d.key(&stdin);
+        d.key(&stdout);
+        let want = format!("socket:[{}]", their_inode.value());
         d.check(
-            stdin == stdout && stdin == format!("socket:[{their_inode}]"),
+            stdin.value().as_ref().is_ok_and(|s| *s == want)
+                && stdout.value().as_ref().is_ok_and(|s| *s == want),
             "its stdin and stdout are one and the same socket",
         )?;
 
         d.step("send it two lines over our end, then shutdown(SHUT_WR) for EOF");
         ours.write_all(b"hello from inetd\neverything you know is wrong\n")
             .context("send")?;
-        ours.shutdown(Shutdown::Write)
-            .context("shutdown(SHUT_WR)")?;
-        let mut answer = String::new();
-        ours.read_to_string(&mut answer)
-            .context("reading tr's answer until EOF")?;
-        d.key(format_args!("back over the same socket: {answer:?}"));
-        let status = child.wait(IO_TIMEOUT)?;
-        d.saw(format_args!("tr exited: {status}"));
+        if !d.breaks("no-shutdown") {
+            ours.shutdown(Shutdown::Write)
+                .context("shutdown(SHUT_WR)")?;
+        }
+        let answer = d.syscall("recv until EOF, over the same socket", || {
+            let mut answer = Vec::new();
+            ours.read_to_end(&mut answer).map(|_| Bytes(answer))
+        });
+        d.key(&answer);
+        let status = child.wait(IO_TIMEOUT);
+        let status = d.syscall("waitpid(tr)", || {
+            status
+                .map(|s| s.code().unwrap_or(-1))
+                .map_err(|e| std::io::Error::other(format!("{e:#}")))
+        });
+        d.saw_that(&status, "tr's exit status");
         d.check(
-            answer == "HELLO FROM INETD\nEVERYTHING YOU KNOW IS WRONG\n",
-            "the answer came back over the socket it read from",
+            answer
+                .value()
+                .as_ref()
+                .is_ok_and(|a| a.0 == b"HELLO FROM INETD\nEVERYTHING YOU KNOW IS WRONG\n"),
+            "the whole answer came back over the socket it read from",
         )?;
         d.check(
-            status.success(),
-            "EOF on its stdin (our SHUT_WR) ended it cleanly",
+            matches!(status.value(), Ok(0)),
+            "EOF on its stdin (our SHUT_WR) ended it cleanly (exit 0)",
         )?;
         Ok(())
     })

@@ -4,62 +4,85 @@
 //! fit in its queue (`limit`, in bytes) is dropped. udp(7): "a connectionless,
 //! unreliable datagram packet service"; a datagram dropped by a local queue is not
 //! reported to the sender unless it asked for errors (IP_RECVERR).
-//!
-//! `--break` sends at half the link's rate: the queue has nothing to drop, and the
-//! loss check fails.
 
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
-use demos::Result;
 use demos::link::{A_ADDR, B_ADDR, Path, RATE, RATE_BYTES_PER_SEC, SMALL_QUEUE};
+use demos::{Break, Observed, Result, Tally, brk};
 
-/// UDP at `factor` times the link rate, paced: returns (sent, received).
-fn udp_flood(path: &Path, count: u32, factor: f64) -> Result<(u32, u32)> {
+const BREAKS: &[Break] = &[
+    brk(
+        "half-rate",
+        "UDP at half the link rate, so nothing needs dropping",
+    ),
+    brk(
+        "recverr",
+        "the sender sets IP_RECVERR, so local drops come back as errors",
+    ),
+    brk(
+        "big-queue",
+        "the link's queue holds 1 MB, more than the whole flood",
+    ),
+];
+
+/// UDP at `factor` times the link rate, paced: every sendto's answer, and every
+/// datagram the receiver's recv returned.
+fn udp_flood(
+    path: &Path,
+    count: u32,
+    factor: f64,
+    recverr: bool,
+) -> Result<(Observed<Tally>, Observed<Tally>)> {
     let (rx, rx_addr) = path.udp(&path.b, B_ADDR)?;
     let (tx, _) = path.udp(&path.a, A_ADDR)?;
-    rx.set_read_timeout(Some(Duration::from_millis(300)))
+    if recverr {
+        nix::sys::socket::setsockopt(&tx, nix::sys::socket::sockopt::Ipv4RecvErr, &true)
+            .context("IP_RECVERR")?;
+    }
+    rx.set_read_timeout(Some(Duration::from_millis(1000)))
         .context("SO_RCVTIMEO")?;
     let payload = [7u8; 1000];
     let interval = Duration::from_secs_f64(payload.len() as f64 / (factor * RATE_BYTES_PER_SEC));
     std::thread::scope(|s| {
         let receiver = s.spawn(|| {
             let mut buf = [0u8; 2000];
-            let mut got = 0;
-            // Stop at the end marker, or when nothing came for 300 ms.
-            while let Ok(n) = rx.recv(&mut buf) {
-                if n == 1 {
-                    break;
+            let mut got = Tally::start("recv of a 1000-byte datagram");
+            // Stop at the end marker, or when nothing came for 1 s (a loaded machine may stall the sender).
+            loop {
+                let answer = demos::evidence::call("recv", || rx.recv(&mut buf));
+                match answer.value() {
+                    Ok(1000) => got.count(&answer),
+                    _ => break got,
                 }
-                got += 1;
             }
-            got
         });
         let t0 = Instant::now();
-        let mut sent = 0;
-        while sent < count {
+        let mut sent = Tally::start("sendto");
+        let mut calls = 0;
+        while calls < count {
             let due = (t0.elapsed().as_secs_f64() / interval.as_secs_f64()) as u32 + 1;
-            while sent < due.min(count) {
-                tx.send_to(&payload, rx_addr).context("sendto")?;
-                sent += 1;
+            while calls < due.min(count) {
+                let _ = sent.call(|| tx.send_to(&payload, rx_addr));
+                calls += 1;
             }
             std::thread::sleep(Duration::from_micros(200));
         }
         // Let the queue drain, then mark the end (three times: it may be dropped too).
         std::thread::sleep(Duration::from_millis(30));
         for _ in 0..3 {
-            tx.send_to(b"!", rx_addr).context("sendto")?;
+            let _ = tx.send_to(b"!", rx_addr);
             std::thread::sleep(Duration::from_millis(5));
         }
         let got = receiver
             .join()
             .map_err(|_| anyhow::anyhow!("the UDP receiver panicked"))?;
-        Ok((sent, got))
+        Ok((sent.finish(), got.finish()))
     })
 }
 
 fn main() {
-    demos::run(|d| {
+    demos::run(BREAKS, |d| {
         d.expect("UDP above the link's rate loses datagrams, and the sender is never told");
         demos::link::needs(d)?;
         let path = Path::new()?;
@@ -67,7 +90,11 @@ fn main() {
             "namespaces A and B, a veth pair {A_ADDR} -> {B_ADDR}, tbf {RATE} with a {} KB queue",
             SMALL_QUEUE / 1000
         ));
-        let (factor, speed) = if d.breaks("UDP at half the link rate, so nothing needs dropping") {
+        if d.breaks("big-queue") {
+            path.set_queue(1_000_000, "change")?;
+        }
+        let recverr = d.breaks("recverr");
+        let (factor, speed) = if d.breaks("half-rate") {
             (0.5, "10 Mbit/s, half")
         } else {
             (2.0, "40 Mbit/s, twice")
@@ -77,23 +104,29 @@ fn main() {
         d.step(format_args!(
             "UDP: {count} datagrams of 1000 B at {speed} the link rate"
         ));
-        let (sent, got) = udp_flood(&path, count, factor)?;
-        let dropped = path.drops()? - before;
-        let lost = sent - got;
-        d.key(format_args!(
-            "sendto() succeeded {sent} times; {got} arrived, {lost} lost; the queue dropped {dropped}"
-        ));
-        d.chart_metric("udp.sent", "sent", f64::from(sent), "datagrams");
-        d.chart_metric("udp.received", "received", f64::from(got), "datagrams");
+        let (sent, got) = udp_flood(&path, count, factor, recverr)?;
+        let dropped = path.drops()?.since(&before);
+        d.key(&sent);
+        d.key(&got);
+        d.saw_that(&dropped, "packets the link's queue dropped");
+        let (sent, got, dropped) = (sent.value(), got.value().ok(), dropped.value().delta());
+        let lost = sent.ok().saturating_sub(got);
+        d.derived(format_args!("{lost} of {} datagrams lost", sent.ok()));
+        d.chart_metric("udp.sent", "sent", sent.ok() as f64, "datagrams");
+        d.chart_metric("udp.received", "received", got as f64, "datagrams");
         d.check(
-            lost > sent / 4,
+            sent.ok() == u64::from(count) && sent.failures() == 0,
+            format_args!("the sender never heard: all {count} sendto calls succeeded"),
+        )?;
+        d.check(
+            lost > sent.ok() / 4,
             format_args!(
-                "UDP lost {:.0} % without telling the sender",
-                100.0 * f64::from(lost) / f64::from(sent)
+                "UDP lost over 25 % ({:.0} %) without telling the sender",
+                100.0 * lost as f64 / sent.ok() as f64
             ),
         )?;
         d.check(
-            u64::from(lost) <= dropped,
+            lost <= dropped,
             "every lost datagram was dropped by the queue in front of the link",
         )?;
         Ok(())

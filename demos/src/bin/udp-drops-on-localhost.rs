@@ -9,8 +9,16 @@
 use std::os::unix::net::UnixDatagram;
 
 use anyhow::Context;
-use demos::{Result, fd, kstat, net};
+use demos::{Break, Counted, Result, Tally, brk, fd, kstat, net};
 use socket2::SockRef;
+
+const BREAKS: &[Break] = &[
+    brk("keeps-up", "the UDP receiver reads after every send"),
+    brk(
+        "unix-rcvbuf",
+        "the AF_UNIX sender's SO_SNDBUF is set as small as the receiver's SO_RCVBUF",
+    ),
+];
 
 const COUNT: u32 = 10_000;
 const SIZE: usize = 100;
@@ -93,12 +101,12 @@ fn in_order(seqs: &[u32]) -> bool {
 }
 
 fn main() {
-    demos::run(|d| {
+    demos::run(BREAKS, |d| {
         d.expect(
             "UDP on localhost loses datagrams silently; AF_UNIX datagrams block the sender instead",
         );
 
-        let keeps_up = d.breaks("the UDP receiver reads after every send");
+        let keeps_up = d.breaks("keeps-up");
         let (rx, rx_addr) = net::udp_socket()?;
         rx.set_nonblocking(true).context("O_NONBLOCK")?;
         let default_rcvbuf = SockRef::from(&rx)
@@ -117,13 +125,9 @@ fn main() {
         let (tx, _) = net::udp_socket()?;
         let mut got = Vec::new();
         let errors_before = kstat::snmp("Udp", "RcvbufErrors")?;
-        let mut sent = 0u32;
-        let mut send_errors = Vec::new();
+        let mut sends = Tally::start("sendto");
         for seq in 0..COUNT {
-            match tx.send_to(&datagram(seq), rx_addr) {
-                Ok(_) => sent += 1,
-                Err(e) => send_errors.push(net::errno_name(&e)),
-            }
+            let _ = sends.call(|| tx.send_to(&datagram(seq), rx_addr));
             if keeps_up {
                 fd::readable_within(&rx, demos::IO_TIMEOUT)?;
                 drain(|b| rx.recv(b), &mut got)?;
@@ -131,17 +135,16 @@ fn main() {
         }
         drain(|b| rx.recv(b), &mut got)?;
         let errors_after = kstat::snmp("Udp", "RcvbufErrors")?;
-        let socket_drops = kstat::udp_drops(fd::inode(&rx)?)?;
-        let rcvbuf_errors = errors_after.saturating_sub(errors_before);
+        let socket_drops = kstat::udp_drops(*fd::inode(&rx)?.value())?;
+        let rcvbuf_errors = errors_after.since(&errors_before);
+        let sends = sends.finish();
+        let sent = sends.value().ok() as u32;
         let lost = u64::from(sent) - got.len() as u64;
-        d.key(format_args!(
-            "sendto succeeded {sent} times ({} errors); received {}; lost {lost}",
-            send_errors.len(),
-            got.len()
-        ));
-        d.saw(format_args!(
-            "drops: this socket's counter {socket_drops}, Udp RcvbufErrors +{rcvbuf_errors}"
-        ));
+        d.key(&sends);
+        d.derived(format_args!("received {}; lost {lost}", got.len()));
+        d.saw(&socket_drops);
+        d.saw(&rcvbuf_errors);
+        let (socket_drops, rcvbuf_errors) = (*socket_drops.value(), rcvbuf_errors.value().delta());
         d.detail(format_args!("received {:?}", &got[..got.len().min(12)]));
         d.check(
             sent == COUNT && lost > 0,
@@ -155,30 +158,39 @@ fn main() {
         d.step(format_args!(
             "AF_UNIX SOCK_DGRAM socketpair, receiver SO_RCVBUF {RCVBUF}, non-blocking sender"
         ));
-        let (utx, urx, before_eagain, eagain) = unix_until_eagain(None, Some(RCVBUF))?;
+        let small_snd = if d.breaks("unix-rcvbuf") {
+            Some(RCVBUF)
+        } else {
+            None
+        };
+        let (utx, urx, before_eagain, eagain) = unix_until_eagain(small_snd, Some(RCVBUF))?;
         let sndbuf = SockRef::from(&utx)
             .send_buffer_size()
             .context("getsockopt(SO_SNDBUF)")?;
-        d.key(format_args!(
-            "send failed after {before_eagain} datagrams: {}",
-            net::errno_name(&eagain)
-        ));
+        let eagain = demos::evidence::call("send, non-blocking, until it fails", || {
+            Err::<Counted<u32>, _>(eagain)
+        });
+        d.key(&eagain);
+        d.derived(format_args!("after {before_eagain} datagrams went out"));
         // unix(7) says which buffer counts; measure it rather than take its word.
         let (_, _, default_rcvbuf, _) = unix_until_eagain(None, None)?;
         let (_, _, small_sndbuf, _) = unix_until_eagain(Some(RCVBUF), None)?;
-        d.saw(format_args!(
+        d.derived(format_args!(
             "with the receiver's SO_RCVBUF at its default: {default_rcvbuf}; with the sender's SO_SNDBUF {RCVBUF}: {small_sndbuf}"
         ));
-        let qlen = std::fs::read_to_string("/proc/sys/net/unix/max_dgram_qlen")
-            .map(|v| v.trim().to_owned())
-            .unwrap_or_else(|_| "?".into());
-        d.saw(format_args!(
-            "a client of a bound AF_UNIX server: EAGAIN after {} datagrams \
-             (net.unix.max_dgram_qlen = {qlen}: the queue holds one more)",
-            bound_server_queue()?
-        ));
+        if d.verbose() {
+            let qlen = std::fs::read_to_string("/proc/sys/net/unix/max_dgram_qlen")
+                .map(|v| v.trim().to_owned())
+                .unwrap_or_else(|_| "?".into());
+            d.derived(format_args!(
+                "a client of a bound AF_UNIX server: EAGAIN after {} datagrams \
+                 (net.unix.max_dgram_qlen = {qlen}: the queue holds one more)",
+                bound_server_queue()?
+            ));
+        }
+        let eagain_is_wouldblock = eagain.failed_with(nix::errno::Errno::EAGAIN);
         d.check(
-            before_eagain > 0 && eagain.kind() == std::io::ErrorKind::WouldBlock,
+            before_eagain > 0 && eagain_is_wouldblock,
             "the sender was pushed back (EAGAIN) instead of the datagrams being dropped",
         )?;
         d.check(
@@ -211,7 +223,7 @@ fn main() {
         }
         drain(|b| urx.recv(b), &mut useqs)?;
         let ulost = u64::from(COUNT) - useqs.len() as u64;
-        d.saw(format_args!(
+        d.derived(format_args!(
             "sent {COUNT}, received {}, lost {ulost}, in order: {}; the sender was pushed back {pushbacks} times",
             useqs.len(),
             in_order(&useqs)

@@ -25,8 +25,8 @@ use crate::figure::escape;
 
 const WIDTH: f64 = 640.0;
 /// The lifelines' x.
-const LEFT: f64 = 190.0;
-const RIGHT: f64 = 590.0;
+const LEFT: f64 = 165.0;
+const RIGHT: f64 = 525.0;
 /// Text size in the SVG's units: the chart's scale rules apply (`figure.chart`).
 const FONT: f64 = 20.0;
 /// The least space between two arrows: one line of label.
@@ -314,6 +314,36 @@ mod tests {
         );
         let ack = &html[html.find("class=\"key\"").unwrap()..];
         assert!(ack.contains(&format!("x1=\"{RIGHT}\"")), "{ack}");
+    }
+
+    /// Each of the six wire demos' committed transcripts has packets, and each of its
+    /// connections draws, with the packet its check rests on highlighted.
+    #[test]
+    fn every_wire_demo_draws_a_ladder_from_its_captured_run() {
+        let demos = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../demos");
+        for demo in [
+            "nagle-delayed-ack",
+            "close-sends-rst",
+            "half-close",
+            "connect-timeout",
+            "accept-queue-overflow",
+            "socket-outlives-process",
+        ] {
+            let text = std::fs::read_to_string(transcript::catalog::transcript_path(&demos, demo))
+                .unwrap();
+            let t: Transcript = serde_json::from_str(&text).unwrap();
+            assert_eq!(t.validate(), Ok(()), "{demo}");
+            assert!(!t.wire.is_empty(), "{demo}: no packets; recapture as root");
+            for c in &t.wire {
+                let html = render(&t, select(&t, Some(&c.name)).unwrap());
+                assert!(
+                    html.contains("class=\"key\""),
+                    "{demo} {}: no key packet",
+                    c.name
+                );
+                assert!(html.matches("<g").count() >= 2, "{demo} {}", c.name);
+            }
+        }
     }
 
     #[test]

@@ -573,6 +573,52 @@ mod tests {
     }
 
     #[test]
+    fn ladder_directives_parse_and_reach_the_embed_from_markdown_and_rst() {
+        assert_eq!(
+            parse_ladder_directive("{{#ladder close-sends-rst unread}}"),
+            Some(Ok(("close-sends-rst".into(), Some("unread".into()))))
+        );
+        assert_eq!(
+            parse_ladder_directive("{{#ladder half-close}}"),
+            Some(Ok(("half-close".into(), None)))
+        );
+        assert!(parse_ladder_directive("{{#ladder}}").unwrap().is_err());
+        assert!(
+            parse_ladder_directive("{{#ladder a b c}}")
+                .unwrap()
+                .is_err()
+        );
+        assert_eq!(parse_ladder_directive("{{#ladders a}}"), None);
+
+        struct Ladders;
+        impl Embed for Ladders {
+            fn demo(&mut self, name: &str) -> Result<String, String> {
+                Err(format!("no demo `{name}`"))
+            }
+            fn chart(&mut self, demo: &str, _: &[String]) -> Result<String, String> {
+                Err(format!("no demo `{demo}`"))
+            }
+            fn ladder(&mut self, demo: &str, c: Option<&str>) -> Result<String, String> {
+                Ok(format!(
+                    "<figure>ladder {demo} {}</figure>",
+                    c.unwrap_or("-")
+                ))
+            }
+        }
+        let md = to_slides("## A\n\n{{#ladder nagle defaults}}\n", &mut Ladders).unwrap();
+        assert!(
+            md.contains("<figure>ladder nagle defaults</figure>"),
+            "{md}"
+        );
+        let rst = crate::rst::to_markdown("Title\n=====\n\n.. ladder:: nagle\n");
+        let md = to_slides(&rst.markdown, &mut Ladders).unwrap();
+        assert!(md.contains("<figure>ladder nagle -</figure>"), "{md}");
+        // A book that embeds no wires says so, with the directive.
+        let err = to_slides("## A\n\n{{#ladder nagle}}\n", &mut NoDemos).unwrap_err();
+        assert!(format!("{err:?}").contains("no captured wires"), "{err:?}");
+    }
+
+    #[test]
     fn a_definition_list_then_a_paragraph_keeps_both_once() {
         let out = slides("term\n:ref:`\n\nAfter <a href=\"x\">x</a>\n");
         assert_eq!(out.matches("After").count(), 1, "{out}");

@@ -121,6 +121,10 @@ impl Embed for Placeholders {
     fn chart(&mut self, demo: &str, metrics: &[String]) -> Result<String, String> {
         Ok(format!("{CHART_MARK}{demo} {}\"></div>", metrics.join(" ")))
     }
+    /// A ladder is read like a chart of three bars (as `deck::pacing` counts it).
+    fn ladder(&mut self, demo: &str, _connection: Option<&str>) -> Result<String, String> {
+        Ok(format!("{CHART_MARK}{demo} ladder of packets\"></div>"))
+    }
 }
 
 /// The slides of one chapter file, cut by the deck engine.
