@@ -190,7 +190,9 @@ fn main() -> std::process::ExitCode {
         ),
         Command::Test { no_browser } => test::run(no_browser),
         Command::Bench => bench::run(),
-        Command::Mutants { names, harness } => mutants::run(&names, harness),
+        Command::Mutants { names, harness } => {
+            mutants::run(&names, harness, mutants::Gate::EveryMissListed)
+        }
         Command::Pdf { book, notes } => pdf::run(book.as_deref(), notes),
     };
     match result {

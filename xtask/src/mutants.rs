@@ -435,7 +435,19 @@ struct Unit {
     judges: Vec<String>,
 }
 
-pub fn run(names: &[String], harness: bool) -> Result<ExitCode> {
+/// What makes a run fail.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Gate {
+    /// `cargo xtask mutants`: every missed mutant must be listed as equivalent.
+    EveryMissListed,
+    /// The smoke test in `cargo xtask test`: the machinery works end to end (the
+    /// unmutated demo PASSes, outcomes are read, at least one mutant is caught as
+    /// FAIL); missed mutants are reported, not gated, because the goal of issue 21
+    /// (90 % caught) is not met yet and the smoke test is not where it is measured.
+    Machinery,
+}
+
+pub fn run(names: &[String], harness: bool, gate: Gate) -> Result<ExitCode> {
     let sh = Shell::new()?;
     let root = project_root();
     let _dir = sh.push_dir(&root);
@@ -481,6 +493,7 @@ pub fn run(names: &[String], harness: bool) -> Result<ExitCode> {
     let mut total = Tally::default();
     let mut total_time = Duration::ZERO;
     let mut problems = Vec::new();
+    let mut misses = Vec::new();
     for unit in &units {
         eprintln!(
             "\n=== mutants: {} (judged by {})",
@@ -530,7 +543,7 @@ pub fn run(names: &[String], harness: bool) -> Result<ExitCode> {
         eprintln!("{TABLE_HEAD}{}", row(&unit.name, &t, elapsed));
         let _ = writeln!(summary, "{}", row(&unit.name, &t, elapsed));
         for o in unlisted(&outcomes, &equivalents) {
-            problems.push(format!(
+            misses.push(format!(
                 "{}: missed `{}` ({}): not listed in {EQUIVALENT_FILE}",
                 unit.name,
                 o.name,
@@ -550,6 +563,17 @@ pub fn run(names: &[String], harness: bool) -> Result<ExitCode> {
     std::fs::write(&summary_path, &summary)
         .with_context(|| format!("writing {}", summary_path.display()))?;
     eprintln!("\n{summary}\ntables: {}", work.display());
+    if gate == Gate::Machinery {
+        for m in &misses {
+            eprintln!("mutants (reported, not gated here): {m}");
+        }
+        if total.caught == 0 {
+            problems
+                .push("no mutant was caught as FAIL: the judge cannot tell a broken demo".into());
+        }
+    } else {
+        problems.append(&mut misses);
+    }
     if problems.is_empty() {
         Ok(ExitCode::SUCCESS)
     } else {

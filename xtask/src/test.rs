@@ -79,7 +79,14 @@ pub fn run(no_browser: bool) -> Result<ExitCode> {
     // cargo-mutants to the table and the equivalents list.
     step(
         "mutation testing, one demo (cargo xtask mutants SMOKE)",
-        &|| mutants::run(&[mutants::SMOKE.to_owned()], false).map(drop),
+        &|| {
+            mutants::run(
+                &[mutants::SMOKE.to_owned()],
+                false,
+                mutants::Gate::Machinery,
+            )
+            .map(drop)
+        },
     );
     let missing = setup::missing(setup::BROWSER);
     if no_browser {

@@ -157,7 +157,11 @@ pub fn table(kernels: &[Kernel], demos: &[String]) -> Result<String, String> {
                 .into(),
         );
     }
-    let mut html = String::from("<table class=\"kernel-table\"><thead><tr><th>demo</th>");
+    // A reference for readers: every demo in rows cannot be read from the back row, so
+    // the slide view leaves it out (the slide keeps its title and words).
+    let mut html = String::from(
+        "<div class=\"only-reading\"><table class=\"kernel-table\"><thead><tr><th>demo</th>",
+    );
     for k in kernels {
         html.push_str(&format!(
             "<th title=\"Linux {} ({}), {}\">{}</th>",
@@ -190,7 +194,7 @@ pub fn table(kernels: &[Kernel], demos: &[String]) -> Result<String, String> {
         }
         html.push_str("</tr>");
     }
-    html.push_str("</tbody></table>");
+    html.push_str("</tbody></table></div>");
     Ok(html)
 }
 

@@ -209,7 +209,9 @@ pub fn render(t: &Transcript, c: &Connection) -> String {
         None => String::new(),
     };
     format!(
-        "<figure class=\"chart ladder\" data-demo=\"{name}\" data-connection=\"{conn}\">{svg}\
+        // tabindex: on a phone the ladder keeps a readable size and scrolls sideways,
+        // and a region that scrolls must be reachable from the keyboard.
+        "<figure class=\"chart ladder\" tabindex=\"0\" data-demo=\"{name}\" data-connection=\"{conn}\">{svg}\
          <figcaption>the wire of <code>cargo xtask demo {name}</code> ({conn}{part}) on {date}, \
          Linux {kernel}: <a href=\"pcap/{name}.pcap\" download>{name}.pcap</a></figcaption></figure>",
         name = escape(&t.demo),
