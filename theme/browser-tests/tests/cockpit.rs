@@ -816,7 +816,13 @@ async fn phone(c: &Client, s: &Server, chapters: &[(String, usize)]) -> Result<(
             c,
             "const w = document.getElementById('phone').contentWindow, d = w.document, out = [];
              for (const e of d.querySelectorAll('main table, main .diagram, main figure.chart svg, main pre')) {
-               const r = e.getBoundingClientRect();
+               // What scrolls sideways is measured by its box, the part on screen.
+               let box = e;
+               for (let a = e; a && a.tagName !== 'MAIN'; a = a.parentElement) {
+                 const o = w.getComputedStyle(a).overflowX;
+                 if ((o === 'auto' || o === 'scroll') && a.scrollWidth > a.clientWidth) { box = a; break; }
+               }
+               const r = box.getBoundingClientRect();
                if (r.width && r.right > w.innerWidth + 1) out.push(e.tagName + ' ' + Math.round(r.right));
              }
              return [out, d.querySelectorAll('main table, main .diagram').length, w.innerWidth];",
