@@ -123,24 +123,7 @@ fn capture_one(
         (transcript::METRICS_ENV, metrics_path.as_str()),
         (transcript::WIRE_ENV, wire_path.as_str()),
     ];
-    let (events, _cancel) = runner::start(bin, &[], &envs, limit)?;
-    let mut chunks = Vec::new();
-    let mut exit = None;
-    // The exit is the last event; a reader still blocked on a pipe does not hold us.
-    for event in events {
-        match event {
-            Event::Output(chunk) => chunks.push(chunk),
-            Event::Exit {
-                outcome,
-                duration_ms,
-                ..
-            } => {
-                exit = Some((outcome, duration_ms));
-                break;
-            }
-        }
-    }
-    let (outcome, duration_ms) = exit.context("the demo runner ended without an exit event")?;
+    let (chunks, outcome, duration_ms) = run_to_exit(bin, &envs, limit)?;
     let mut t = transcript_of(name, claim, chunks, outcome, duration_ms, metrics.read()?);
     t.wire = metrics.read_wire()?;
     anyhow::ensure!(!runner::jail::stopping(), "stopped by a signal: not stored");
@@ -152,6 +135,29 @@ fn capture_one(
         }
     }
     Ok((saved, t))
+}
+
+/// Runs a demo in its jail to its exit: its output chunks, its outcome and how long it
+/// took. Shared by capture and `cargo xtask kernels`' guest.
+pub(crate) fn run_to_exit(
+    bin: &Path,
+    envs: &[(&str, &str)],
+    limit: Duration,
+) -> Result<(Vec<transcript::Chunk>, transcript::Outcome, u64)> {
+    let (events, _cancel) = runner::start(bin, &[], envs, limit)?;
+    let mut chunks = Vec::new();
+    // The exit is the last event; a reader still blocked on a pipe does not hold us.
+    for event in events {
+        match event {
+            Event::Output(chunk) => chunks.push(chunk),
+            Event::Exit {
+                outcome,
+                duration_ms,
+                ..
+            } => return Ok((chunks, outcome, duration_ms)),
+        }
+    }
+    anyhow::bail!("the demo runner ended without an exit event")
 }
 
 /// Writes the transcript unless that would lose a better one.

@@ -903,23 +903,7 @@ fn run_demo(
     if let Some(secs) = &demo_limit {
         envs.push(("DEMO_LIMIT_SECS", secs.as_str()));
     }
-    let (events, _cancel) = runner::start(bin, &[], &envs, limit)?;
-    let mut chunks = Vec::new();
-    let mut exit = None;
-    for event in events {
-        match event {
-            Event::Output(chunk) => chunks.push(chunk),
-            Event::Exit {
-                outcome,
-                duration_ms,
-                ..
-            } => {
-                exit = Some((outcome, duration_ms));
-                break;
-            }
-        }
-    }
-    let (outcome, duration_ms) = exit.context("the demo runner ended without an exit event")?;
+    let (chunks, outcome, duration_ms) = capture::run_to_exit(bin, &envs, limit)?;
     Ok(capture::transcript_of(
         name,
         claim,
