@@ -28,7 +28,7 @@
 //! }
 //! ```
 //!
-//! Exit statuses follow [`transcript::exit`]: 0 the kernel agreed, 1 it did not,
+//! Exit statuses follow [`contract::exit`]: 0 the kernel agreed, 1 it did not,
 //! 2 the experiment itself failed, 77 skipped, 124 the watchdog stopped the demo.
 //!
 //! **Evidence names its source.** What the kernel answered is an [`Observed`] value,
@@ -69,8 +69,8 @@ use std::path::Path;
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
+pub use contract::exit;
 pub use evidence::{Bytes, Counted, Evidence, Observed, Tally};
-pub use transcript::exit;
 
 /// The result type of a demo body and its helpers.
 pub type Result<T, E = anyhow::Error> = std::result::Result<T, E>;
@@ -84,7 +84,7 @@ pub const DEFAULT_LIMIT: Duration = Duration::from_secs(5);
 /// Starts a focus line: an OSC sequence that terminals ignore and the transcript
 /// reader turns into a `focus` flag (the lines a slide shows before "show all").
 /// Defined once, where the transcript's parser recognises it.
-pub const FOCUS: &str = transcript::ansi::FOCUS_MARK;
+pub const FOCUS: &str = contract::ansi::FOCUS_MARK;
 
 /// The kernel disagreed with the claim. Returned (as an error) by [`Demo::check`].
 #[derive(Debug)]
@@ -290,7 +290,7 @@ pub fn run(breaks: &'static [Break], body: impl FnOnce(&mut Demo) -> Result<()>)
 }
 
 /// Appends `m` to the metrics file capture reads, as one JSON line.
-fn append_metric(path: &Path, m: &transcript::Metric) -> std::io::Result<()> {
+fn append_metric(path: &Path, m: &contract::Metric) -> std::io::Result<()> {
     let mut line = serde_json::to_string(m)?;
     line.push('\n');
     std::fs::OpenOptions::new()
@@ -567,7 +567,7 @@ impl Demo {
     /// also stored in the transcript, where `{{#chart}}` on a slide can draw it. A
     /// metric a slide charts wants words for its bar: see [`Demo::chart_metric`].
     pub fn metric(&self, name: &str, value: f64, unit: &str) {
-        self.record(transcript::Metric {
+        self.record(contract::Metric {
             name: name.into(),
             value,
             unit: unit.into(),
@@ -579,7 +579,7 @@ impl Demo {
     /// engineer reads them at a glance (`"one write"`, `"TCP_NODELAY"`), so no slide
     /// shows a metric key.
     pub fn chart_metric(&self, name: &str, label: &str, value: f64, unit: &str) {
-        self.record(transcript::Metric {
+        self.record(contract::Metric {
             name: name.into(),
             value,
             unit: unit.into(),
@@ -587,8 +587,8 @@ impl Demo {
         });
     }
 
-    fn record(&self, m: transcript::Metric) {
-        let Some(path) = std::env::var_os(transcript::METRICS_ENV) else {
+    fn record(&self, m: contract::Metric) {
+        let Some(path) = std::env::var_os(contract::METRICS_ENV) else {
             return;
         };
         if let Err(e) = append_metric(Path::new(&path), &m) {
@@ -841,7 +841,7 @@ mod tests {
     fn metrics_reach_the_file_with_their_label_or_without() {
         let dir = private_dir().unwrap();
         let file = dir.path().join("metrics.jsonl");
-        let m = |label: Option<&str>| transcript::Metric {
+        let m = |label: Option<&str>| contract::Metric {
             name: "nagle.one_write.median".into(),
             value: 41.5,
             unit: "µs".into(),
@@ -850,7 +850,7 @@ mod tests {
         append_metric(&file, &m(Some("one write"))).unwrap();
         append_metric(&file, &m(None)).unwrap();
         let text = std::fs::read_to_string(&file).unwrap();
-        let back: Vec<transcript::Metric> = text
+        let back: Vec<contract::Metric> = text
             .lines()
             .map(|l| serde_json::from_str(l).unwrap())
             .collect();

@@ -14,10 +14,10 @@
 //! not overflow the socket's buffer; [`Capture::connection`] first reads what is queued,
 //! so what the demo has seen the kernel do is on the wire it reads.
 //!
-//! Frames are decoded with etherparse into [`transcript::wire::Packet`]s: time,
+//! Frames are decoded with etherparse into [`contract::wire::Packet`]s: time,
 //! direction, TCP flags, relative seq and ack, payload length, window, MSS, window scale
 //! and SACK options, and for UDP the length. [`record`] stores a connection in the
-//! transcript (capture sets [`transcript::WIRE_ENV`]).
+//! transcript (capture sets [`contract::WIRE_ENV`]).
 //!
 //! Capture needs CAP_NET_RAW. Without it [`open`] says so in one line and returns
 //! `None`; the demo runs its other checks and skips only those on the wire.
@@ -29,7 +29,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use anyhow::Context;
-use transcript::wire::{Connection, Packet, hex, pcap::SNAPLEN};
+use contract::wire::{Connection, Packet, hex, pcap::SNAPLEN};
 
 use crate::evidence::Observed;
 use crate::{Demo, Result};
@@ -437,9 +437,9 @@ fn decode(frame: &[u8]) -> Option<Seen> {
     }
 }
 
-/// Stores `c` in the transcript when capture asked for it ([`transcript::WIRE_ENV`]).
+/// Stores `c` in the transcript when capture asked for it ([`contract::WIRE_ENV`]).
 pub fn record(c: &Connection) {
-    let Some(path) = std::env::var_os(transcript::WIRE_ENV) else {
+    let Some(path) = std::env::var_os(contract::WIRE_ENV) else {
         return;
     };
     let write = || -> Result<()> {

@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use transcript::{Status, exit};
+use contract::{Status, exit};
 
 /// The harness's own limit is 5 s; allow for two cores shared by every demo at once.
 const LIMIT: Duration = Duration::from_secs(5);
@@ -35,8 +35,8 @@ fn demos_dir() -> PathBuf {
 }
 
 /// The demo catalogue, by the same rule `cargo xtask demo`, capture and the slides use.
-fn catalog() -> Vec<transcript::catalog::DemoInfo> {
-    transcript::catalog::list(&demos_dir()).unwrap_or_else(|e| panic!("{e}"))
+fn catalog() -> Vec<contract::catalog::DemoInfo> {
+    contract::catalog::list(&demos_dir()).unwrap_or_else(|e| panic!("{e}"))
 }
 
 fn demo_names() -> Vec<String> {
@@ -545,19 +545,19 @@ fn every_demo_states_a_claim_and_answers_help() {
 /// more than eight of them do not fit.
 #[test]
 fn every_transcript_has_at_most_eight_focus_lines() {
-    let dir = transcript::catalog::transcripts_dir(&demos_dir());
+    let dir = contract::catalog::transcripts_dir(&demos_dir());
     let mut crowded = Vec::new();
     for name in demo_names() {
         let path = dir.join(format!("{name}.json"));
         let text = std::fs::read_to_string(&path).unwrap_or_else(|e| {
             panic!("{name} has no transcript ({e}): cargo xtask capture {name}")
         });
-        let t: transcript::Transcript =
+        let t: contract::Transcript =
             serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
         let output: String = t.chunks.iter().map(|c| c.text.as_str()).collect();
         let focus = output
             .lines()
-            .filter(|l| l.starts_with(transcript::ansi::FOCUS_MARK))
+            .filter(|l| l.starts_with(contract::ansi::FOCUS_MARK))
             .count();
         if !(1..=8).contains(&focus) {
             crowded.push(format!("{name}: {focus} focus lines"));
@@ -571,7 +571,7 @@ fn every_transcript_has_at_most_eight_focus_lines() {
 
 /// The text of a line as a terminal shows it: no colour, no focus mark.
 fn plain(line: &str) -> String {
-    let line = line.replace(transcript::ansi::FOCUS_MARK, "");
+    let line = line.replace(contract::ansi::FOCUS_MARK, "");
     let mut out = String::new();
     let mut chars = line.chars().peekable();
     while let Some(c) = chars.next() {
@@ -622,14 +622,14 @@ fn a_kernel_line_without_a_source_is_refused() {
 /// an `Observed` value, which only its own wrappers make.
 #[test]
 fn every_kernel_line_in_every_transcript_names_its_source() {
-    let dir = transcript::catalog::transcripts_dir(&demos_dir());
+    let dir = contract::catalog::transcripts_dir(&demos_dir());
     let mut unnamed = Vec::new();
     for name in demo_names() {
         let path = dir.join(format!("{name}.json"));
         let text = std::fs::read_to_string(&path).unwrap_or_else(|e| {
             panic!("{name} has no transcript ({e}): cargo xtask capture {name}")
         });
-        let t: transcript::Transcript =
+        let t: contract::Transcript =
             serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
         let output: String = t.chunks.iter().map(|c| c.text.as_str()).collect();
         for line in output.lines() {

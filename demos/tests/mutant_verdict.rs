@@ -28,7 +28,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use transcript::exit;
+use contract::exit;
 
 /// The harness's default limit is 5 s; past this the demo's own watchdog has failed.
 const HANG: Duration = Duration::from_secs(15);

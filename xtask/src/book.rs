@@ -428,13 +428,13 @@ pub fn write_pcaps(demos: &Path, dir: &Path) -> Result<usize> {
         let text = std::fs::read_to_string(&path)
             .with_context(|| format!("reading {}", path.display()))?;
         // A transcript the build rejects is reported by the build, with its slide.
-        let Ok(t) = serde_json::from_str::<transcript::Transcript>(&text) else {
+        let Ok(t) = serde_json::from_str::<contract::Transcript>(&text) else {
             continue;
         };
         if t.wire.is_empty() || t.validate().is_err() {
             continue;
         }
-        let bytes = transcript::wire::pcap::write(&t.wire)
+        let bytes = contract::wire::pcap::write(&t.wire)
             .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
         std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
         let pcap = dir.join(format!("{}.pcap", t.demo));
@@ -759,7 +759,7 @@ pub(crate) mod tests {
             let pcap = entry.unwrap().path();
             let name = pcap.file_stem().unwrap().to_string_lossy().into_owned();
             let text = std::fs::read_to_string(deck::transcript_path(&demos, &name)).unwrap();
-            let t: transcript::Transcript = serde_json::from_str(&text).unwrap();
+            let t: contract::Transcript = serde_json::from_str(&text).unwrap();
             let mut want: Vec<(u64, String)> = t
                 .wire
                 .iter()

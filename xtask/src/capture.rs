@@ -13,7 +13,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
-use transcript::{Status, Transcript};
+use contract::{Status, Transcript};
 
 use crate::demos::{self, demos_dir};
 use crate::runner::{self, Event};
@@ -120,8 +120,8 @@ fn capture_one(
     let wire_path = metrics.wire_path_str();
     let envs = [
         ("CLICOLOR_FORCE", "1"),
-        (transcript::METRICS_ENV, metrics_path.as_str()),
-        (transcript::WIRE_ENV, wire_path.as_str()),
+        (contract::METRICS_ENV, metrics_path.as_str()),
+        (contract::WIRE_ENV, wire_path.as_str()),
     ];
     let (chunks, outcome, duration_ms) = run_to_exit(bin, &envs, limit)?;
     let mut t = transcript_of(name, claim, chunks, outcome, duration_ms, metrics.read()?);
@@ -143,7 +143,7 @@ pub(crate) fn run_to_exit(
     bin: &Path,
     envs: &[(&str, &str)],
     limit: Duration,
-) -> Result<(Vec<transcript::Chunk>, transcript::Outcome, u64)> {
+) -> Result<(Vec<contract::Chunk>, contract::Outcome, u64)> {
     let (events, _cancel) = runner::start(bin, &[], envs, limit)?;
     let mut chunks = Vec::new();
     // The exit is the last event; a reader still blocked on a pipe does not hold us.
@@ -279,13 +279,13 @@ pub fn remove_stale_temporaries(dir: &Path, prefix: &str) {
 pub fn transcript_of(
     name: &str,
     claim: &str,
-    chunks: Vec<transcript::Chunk>,
-    outcome: transcript::Outcome,
+    chunks: Vec<contract::Chunk>,
+    outcome: contract::Outcome,
     duration_ms: u64,
-    metrics: Vec<transcript::Metric>,
+    metrics: Vec<contract::Metric>,
 ) -> Transcript {
     Transcript {
-        format: transcript::FORMAT,
+        format: contract::FORMAT,
         demo: name.to_string(),
         claim: claim.to_string(),
         args: Vec::new(),
@@ -299,7 +299,7 @@ pub fn transcript_of(
     }
 }
 
-/// The file a demo appends its metrics to ([`transcript::METRICS_ENV`]), inside a
+/// The file a demo appends its metrics to ([`contract::METRICS_ENV`]), inside a
 /// fresh private directory: no other user can plant a link or fake numbers there, and
 /// it is removed when this is dropped.
 pub struct MetricsFile {
@@ -334,7 +334,7 @@ impl MetricsFile {
         self.path().to_string_lossy().into_owned()
     }
 
-    /// Where the demo appends the packets it captured ([`transcript::WIRE_ENV`]).
+    /// Where the demo appends the packets it captured ([`contract::WIRE_ENV`]).
     pub fn wire_path_str(&self) -> String {
         self.dir
             .path()
@@ -344,12 +344,12 @@ impl MetricsFile {
     }
 
     /// The metrics the demo recorded (none, if it recorded none).
-    pub fn read(&self) -> Result<Vec<transcript::Metric>> {
+    pub fn read(&self) -> Result<Vec<contract::Metric>> {
         read_json_lines(&self.path())
     }
 
     /// The connections whose packets the demo captured (none without CAP_NET_RAW).
-    pub fn read_wire(&self) -> Result<Vec<transcript::wire::Connection>> {
+    pub fn read_wire(&self) -> Result<Vec<contract::wire::Connection>> {
         read_json_lines(std::path::Path::new(&self.wire_path_str()))
     }
 }
@@ -377,7 +377,7 @@ pub fn kernel_release() -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use transcript::{Chunk, Outcome, Stream};
+    use contract::{Chunk, Outcome, Stream};
 
     fn run(status: Status, times: &[u64]) -> Transcript {
         let chunks = times

@@ -26,7 +26,7 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
-use transcript::{Status, Transcript};
+use contract::{Status, Transcript};
 use xshell::{Shell, cmd};
 
 use crate::book::BookConfig;
@@ -898,7 +898,7 @@ fn run_demo(
     let demo_limit = demo_limit.map(|s| s.to_string());
     let mut envs = vec![
         ("CLICOLOR_FORCE", "1"),
-        (transcript::METRICS_ENV, metrics_path.as_str()),
+        (contract::METRICS_ENV, metrics_path.as_str()),
     ];
     if let Some(secs) = &demo_limit {
         envs.push(("DEMO_LIMIT_SECS", secs.as_str()));

@@ -16,7 +16,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
-use transcript::{Chunk, Outcome, Status, Stream};
+use contract::{Chunk, Outcome, Status, Stream};
 
 pub mod jail;
 pub mod stop;

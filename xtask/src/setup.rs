@@ -19,7 +19,7 @@ pub const BROWSER: &[(&str, Find)] = &[
     ("chromium", chromium::chromium),
     ("chromium-driver", chromium::chromedriver),
     ("poppler-utils", chromium::pdftotext),
-    // npm installs axe-core, the accessibility audit, from theme/browser-tests' lockfile.
+    // npm installs axe-core, the accessibility audit, from tests/browser' lockfile.
     ("npm", npm),
 ];
 

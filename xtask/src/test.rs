@@ -99,7 +99,7 @@ pub fn run(no_browser: bool) -> Result<ExitCode> {
         );
     } else {
         step(
-            "browser tests (headless Chromium, theme/browser-tests)",
+            "browser tests (headless Chromium, tests/browser)",
             &|| {
                 cmd!(sh, "cargo test -p browser-tests").run()?;
                 Ok(())

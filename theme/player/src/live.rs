@@ -7,7 +7,7 @@
 //! transcript chunk as JSON) and a final `exit`. EventSource cannot POST, so the body
 //! is read as a stream and the events are split here.
 
-use transcript::live::{LiveEvent, RUN_PATH, SAVE_PATH, parse_sse};
+use contract::live::{LiveEvent, RUN_PATH, SAVE_PATH, parse_sse};
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;

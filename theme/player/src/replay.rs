@@ -7,8 +7,8 @@
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
-use transcript::Transcript;
-use transcript::terminal::Pick;
+use contract::Transcript;
+use contract::terminal::Pick;
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 use web_sys::{Document, Element};

@@ -1,10 +1,10 @@
-//! A terminal on the page being written to: the lines [`transcript::terminal::Screen`]
+//! A terminal on the page being written to: the lines [`contract::terminal::Screen`]
 //! finishes go in as they come, and the unfinished last line shows as a `partial`
 //! line that the next write replaces. Replay and Run live both write through here, so
 //! they end looking exactly like the captured figure the preprocessor rendered.
 
-use transcript::Stream;
-use transcript::terminal::{Pick, Screen};
+use contract::Stream;
+use contract::terminal::{Pick, Screen};
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 use web_sys::Element;

@@ -64,9 +64,9 @@ pub fn target_dir_from_env() -> Option<PathBuf> {
 /// says so when the kernel did not agree; the exit status is the demo's.
 pub fn run_demo(bin: &Path, name: &str, args: &[std::ffi::OsString]) -> std::io::Result<ExitCode> {
     let status = std::process::Command::new(bin).args(args).status()?;
-    let code = status.code().unwrap_or(transcript::exit::ERROR);
-    let verdict = transcript::Status::from_exit_code(code);
-    if verdict != transcript::Status::Passed {
+    let code = status.code().unwrap_or(contract::exit::ERROR);
+    let verdict = contract::Status::from_exit_code(code);
+    if verdict != contract::Status::Passed {
         eprintln!("demo {name}: {verdict} (exit {code})");
     }
     Ok(ExitCode::from(u8::try_from(code).unwrap_or(1)))

@@ -47,7 +47,7 @@ fn built_demo(root: &Path, target: &Path, args: &[OsString]) -> Option<ExitCode>
     if command != "demo"
         || !plain
         || name.starts_with('-')
-        || !transcript::catalog::source_path(&demos, name).is_file()
+        || !contract::catalog::source_path(&demos, name).is_file()
     {
         return None;
     }

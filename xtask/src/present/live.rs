@@ -8,7 +8,7 @@
 //! stops reading is treated the same way: it loses its run at the time limit, and the
 //! output waiting for it is bounded (the runner caps output and queues little).
 //!
-//! The events are [`transcript::live`]'s, the one definition the player reads too.
+//! The events are [`contract::live`]'s, the one definition the player reads too.
 
 use std::collections::{BTreeSet, HashMap};
 use std::convert::Infallible;
@@ -20,10 +20,10 @@ use axum::extract::{Path as UrlPath, State as Extract};
 use axum::http::StatusCode;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
+use contract::Transcript;
+use contract::live::{LiveEvent, LiveExit};
 use tokio::sync::mpsc;
 use tokio_stream::wrappers::ReceiverStream;
-use transcript::Transcript;
-use transcript::live::{LiveEvent, LiveExit};
 
 use super::server::{State, reject};
 use crate::capture;
@@ -187,8 +187,8 @@ pub async fn run(Extract(state): Extract<State>, UrlPath(name): UrlPath<String>)
     let wire_path = metrics.wire_path_str();
     let envs = [
         ("CLICOLOR_FORCE", "1"),
-        (transcript::METRICS_ENV, metrics_path.as_str()),
-        (transcript::WIRE_ENV, wire_path.as_str()),
+        (contract::METRICS_ENV, metrics_path.as_str()),
+        (contract::WIRE_ENV, wire_path.as_str()),
     ];
     let (events, cancel) = match runner::start_capped(&bin, &[], &envs, runs.limit, runs.max_output)
     {
@@ -315,7 +315,7 @@ impl Forward {
     }
 
     /// A run whose metrics cannot be read is shown, but not offered for saving.
-    fn keep_for_saving(&mut self, chunks: Vec<transcript::Chunk>, exit: LiveExit) {
+    fn keep_for_saving(&mut self, chunks: Vec<contract::Chunk>, exit: LiveExit) {
         if let (Ok(recorded), Ok(wire)) = (self.metrics.read(), self.metrics.read_wire()) {
             let mut t = capture::transcript_of(
                 &self.slot.name,

@@ -49,7 +49,7 @@ pub fn run(port: u16, book: Option<&Path>, listen: Option<IpAddr>) -> Result<Exi
     let runs = live_runs(demos.as_deref())?;
 
     let (notices, _) = broadcast::channel(16);
-    let transcripts = demos.map(|d| transcript::catalog::transcripts_dir(&d));
+    let transcripts = demos.map(|d| contract::catalog::transcripts_dir(&d));
     let _watcher = watch::start(&root, transcripts.as_deref(), notices.clone())?;
 
     let runtime = tokio::runtime::Builder::new_multi_thread()

@@ -129,14 +129,14 @@ pub const CSP: &str = "default-src 'self'; script-src 'self' 'unsafe-inline' 'wa
 pub fn router(state: State, out: PathBuf) -> Router {
     let book = Arc::new(out.canonicalize().unwrap_or_else(|_| out.clone()));
     Router::new()
-        .route(&format!("/{}", transcript::live::EVENTS_PATH), get(events))
-        .route(&format!("/{}", transcript::live::STATUS_PATH), get(status))
+        .route(&format!("/{}", contract::live::EVENTS_PATH), get(events))
+        .route(&format!("/{}", contract::live::STATUS_PATH), get(status))
         .route(
-            &format!("/{}{{name}}", transcript::live::RUN_PATH),
+            &format!("/{}{{name}}", contract::live::RUN_PATH),
             post(live::run),
         )
         .route(
-            &format!("/{}{{name}}", transcript::live::SAVE_PATH),
+            &format!("/{}{{name}}", contract::live::SAVE_PATH),
             post(live::save),
         )
         .fallback_service(ServeDir::new(out).append_index_html_on_directories(true))
@@ -183,7 +183,7 @@ async fn inside_book(
 /// Whether `path` is one of the server's own routes (`/__deck/status`, `/__deck/events`,
 /// `/__deck/run/NAME`, `/__deck/save/NAME`), which the router answers before any file.
 fn is_api(path: &str) -> bool {
-    use transcript::live::{EVENTS_PATH, RUN_PATH, SAVE_PATH, STATUS_PATH};
+    use contract::live::{EVENTS_PATH, RUN_PATH, SAVE_PATH, STATUS_PATH};
     let Some(path) = path.strip_prefix('/') else {
         return false;
     };
@@ -397,8 +397,8 @@ async fn events(Extract(state): Extract<State>, request: Request) -> Response {
 }
 
 /// Tells the page it is served by `present`, and which demos it may run live.
-async fn status(Extract(state): Extract<State>) -> axum::Json<transcript::live::ServerStatus> {
-    axum::Json(transcript::live::ServerStatus {
+async fn status(Extract(state): Extract<State>) -> axum::Json<contract::live::ServerStatus> {
+    axum::Json(contract::live::ServerStatus {
         present: true,
         live: state.inner.runs.names(),
         building: state.inner.runs.is_building(),

@@ -230,12 +230,12 @@ async fn save_stores_the_last_live_run_as_the_transcript() {
     assert_eq!(code, 200, "{text}");
     let json =
         std::fs::read_to_string(srv.dir.path().join("demos/transcripts/clock.json")).unwrap();
-    let t: transcript::Transcript = serde_json::from_str(&json).unwrap();
+    let t: contract::Transcript = serde_json::from_str(&json).unwrap();
     assert_eq!(t.demo, "clock");
     assert!(t.chunks.iter().any(|c| c.text.contains("err")));
     assert_eq!(
         t.metrics,
-        vec![transcript::Metric {
+        vec![contract::Metric {
             name: "x.ms".into(),
             value: 1.5,
             unit: "ms".into(),

@@ -1,0 +1,301 @@
+//! The demos' runs on several kernels (`cargo xtask kernels`), as the deck shows them.
+//!
+//! Each kernel's runs are `DEMOS/transcripts/kernels/SERIES/NAME.json` (the ordinary
+//! transcript format, with the kernel's release inside) and `run.json` ([`Manifest`]):
+//! which kernel, and whether its CPU was emulated. A demo figure gets one quiet line,
+//! "holds on 6.1 · 6.12 · 6.18" ([`crate::figure::kernel_line`]); `{{#kernels}}` is the
+//! table of every demo against every kernel; `{{#kernels DEMO "TEXT"}}` puts the line of
+//! DEMO's output that contains TEXT side by side, one row per kernel.
+
+use std::path::{Path, PathBuf};
+
+use contract::{Status, Transcript};
+use serde::{Deserialize, Serialize};
+
+use crate::figure::escape;
+
+/// Where the runs on other kernels are, below a demos crate directory.
+pub const DIR: &str = "transcripts/kernels";
+
+/// The file beside a kernel's transcripts that says how they were run.
+pub const MANIFEST: &str = "run.json";
+
+/// `run.json`: one kernel's run of the demos.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Manifest {
+    /// `6.1`, `6.12`, `6.18`: the directory's name.
+    pub series: String,
+    /// `uname -r` of the kernel that ran them.
+    pub kernel: String,
+    /// `host`, `tcg` (QEMU emulating the CPU) or `kvm`.
+    pub machine: String,
+    /// Timings are from an emulated CPU: not comparable with the host's.
+    pub emulated: bool,
+    pub captured_at: String,
+    /// Wall time of the whole run of this kernel (boot included), in seconds.
+    pub seconds: f64,
+}
+
+/// `6.12.118+deb12-amd64` → `6.12`.
+pub fn series_of(release: &str) -> String {
+    let mut parts = release.split(|c: char| !c.is_ascii_digit());
+    match (parts.next(), parts.next()) {
+        (Some(a), Some(b)) if !a.is_empty() && !b.is_empty() => format!("{a}.{b}"),
+        _ => release.to_string(),
+    }
+}
+
+/// Orders `6.1` < `6.12` < `6.18` < `7.0` (numerically, not as text).
+pub fn version_key(v: &str) -> Vec<u64> {
+    v.split(|c: char| !c.is_ascii_digit())
+        .filter(|p| !p.is_empty())
+        .map(|p| p.parse().unwrap_or(u64::MAX))
+        .collect()
+}
+
+/// One kernel's runs.
+#[derive(Debug, Clone)]
+pub struct Kernel {
+    pub manifest: Manifest,
+    dir: PathBuf,
+}
+
+/// The kernels with runs below `demos_dir`, oldest first (none: no such folder).
+pub fn load(demos_dir: &Path) -> Result<Vec<Kernel>, String> {
+    let root = demos_dir.join(DIR);
+    let Ok(entries) = std::fs::read_dir(&root) else {
+        return Ok(Vec::new());
+    };
+    let mut kernels = Vec::new();
+    for entry in entries {
+        let dir = entry
+            .map_err(|e| format!("reading {}: {e}", root.display()))?
+            .path();
+        if !dir.is_dir() {
+            continue;
+        }
+        let path = dir.join(MANIFEST);
+        let text = std::fs::read_to_string(&path)
+            .map_err(|e| format!("{}: {e} (rerun `cargo xtask kernels`)", path.display()))?;
+        let manifest: Manifest = serde_json::from_str(&text)
+            .map_err(|e| format!("{}: not a kernel run: {e}", path.display()))?;
+        let named = dir.file_name().and_then(|n| n.to_str());
+        if named != Some(manifest.series.as_str()) {
+            return Err(format!(
+                "{}: the run of Linux {} in the folder of {}",
+                path.display(),
+                manifest.series,
+                named.unwrap_or("?")
+            ));
+        }
+        kernels.push(Kernel { manifest, dir });
+    }
+    kernels.sort_by_key(|k| version_key(&k.manifest.series));
+    Ok(kernels)
+}
+
+impl Kernel {
+    /// This kernel's run of `demo`, if it has one; a broken file is an error.
+    pub fn transcript(&self, demo: &str) -> Result<Option<Transcript>, String> {
+        let path = self.dir.join(format!("{demo}.json"));
+        let Ok(text) = std::fs::read_to_string(&path) else {
+            return Ok(None);
+        };
+        let t: Transcript = serde_json::from_str(&text)
+            .map_err(|e| format!("{}: not a valid transcript: {e}", path.display()))?;
+        t.validate()
+            .map_err(|e| format!("{}: {e}", path.display()))?;
+        if t.demo != demo || series_of(&t.kernel) != self.manifest.series {
+            return Err(format!(
+                "{}: is the run of `{}` on Linux {}, not `{demo}` on {}",
+                path.display(),
+                t.demo,
+                t.kernel,
+                self.manifest.series
+            ));
+        }
+        Ok(Some(t))
+    }
+
+    /// `6.1` (emulated), as a heading names it.
+    fn label(&self) -> String {
+        let m = &self.manifest;
+        if m.emulated {
+            format!("{} (emulated)", m.series)
+        } else {
+            m.series.clone()
+        }
+    }
+}
+
+/// Each kernel's status for `demo`, for the figure's line.
+pub fn statuses(kernels: &[Kernel], demo: &str) -> Result<Vec<(String, Status)>, String> {
+    let mut out = Vec::new();
+    for k in kernels {
+        if let Some(t) = k.transcript(demo)? {
+            out.push((k.manifest.series.clone(), t.outcome.status));
+        }
+    }
+    Ok(out)
+}
+
+fn word(status: Status) -> &'static str {
+    match status {
+        Status::Passed => "PASS",
+        Status::Failed => "FAIL",
+        Status::Skipped => "SKIP",
+        Status::Error => "ERROR",
+        Status::TimedOut => "TIMEOUT",
+    }
+}
+
+/// `{{#kernels}}`: every demo against every kernel.
+pub fn table(kernels: &[Kernel], demos: &[String]) -> Result<String, String> {
+    if kernels.is_empty() {
+        return Err(
+            "`{{#kernels}}` but there are no runs on other kernels; run `cargo xtask kernels`"
+                .into(),
+        );
+    }
+    // A reference for readers: every demo in rows cannot be read from the back row, so
+    // the slide view leaves it out (the slide keeps its title and words).
+    let mut html = String::from(
+        "<div class=\"only-reading\"><table class=\"kernel-table\"><thead><tr><th>demo</th>",
+    );
+    for k in kernels {
+        html.push_str(&format!(
+            "<th title=\"Linux {} ({}), {}\">{}</th>",
+            escape(&k.manifest.kernel),
+            escape(&k.manifest.machine),
+            escape(&k.manifest.captured_at),
+            escape(&k.label())
+        ));
+    }
+    html.push_str("</tr></thead><tbody>");
+    for demo in demos {
+        html.push_str(&format!("<tr><td><code>{}</code></td>", escape(demo)));
+        for k in kernels {
+            let cell = match k.transcript(demo)? {
+                Some(t) => {
+                    let why = match t.outcome.status {
+                        Status::Passed => String::new(),
+                        _ => last_line(&t),
+                    };
+                    format!(
+                        "<td class=\"status-{}\" title=\"{}\">{}</td>",
+                        t.outcome.status.as_str().replace(' ', "-"),
+                        escape(&why),
+                        word(t.outcome.status)
+                    )
+                }
+                None => "<td>not run</td>".into(),
+            };
+            html.push_str(&cell);
+        }
+        html.push_str("</tr>");
+    }
+    html.push_str("</tbody></table></div>");
+    Ok(html)
+}
+
+/// `{{#kernels DEMO "TEXT"}}`: the line of each kernel's run of DEMO that contains TEXT.
+pub fn side_by_side(kernels: &[Kernel], demo: &str, text: &str) -> Result<String, String> {
+    let mut rows = String::new();
+    let mut found = 0;
+    for k in kernels {
+        let Some(t) = k.transcript(demo)? else {
+            continue;
+        };
+        let output: String = t.chunks.iter().map(|c| c.text.as_str()).collect();
+        let plain = plain(&output);
+        let line = plain.lines().find(|l| l.contains(text)).map(str::trim);
+        if line.is_some() {
+            found += 1;
+        }
+        rows.push_str(&format!(
+            "<tr><th>Linux {}</th><td><samp>{}</samp></td><td class=\"status-{}\">{}</td></tr>",
+            escape(&k.label()),
+            escape(line.unwrap_or("(not printed)")),
+            t.outcome.status.as_str().replace(' ', "-"),
+            word(t.outcome.status)
+        ));
+    }
+    if found == 0 {
+        return Err(format!(
+            "`{{{{#kernels {demo} \"{text}\"}}}}`: no kernel's run of {demo} printed a line with `{text}`"
+        ));
+    }
+    Ok(format!(
+        "<table class=\"kernel-side-by-side\" data-demo=\"{}\"><tbody>{rows}</tbody></table>",
+        escape(demo)
+    ))
+}
+
+/// The last line a run printed (a skip's reason, a failed check), without escapes.
+fn last_line(t: &Transcript) -> String {
+    let output: String = t.chunks.iter().map(|c| c.text.as_str()).collect();
+    plain(&output)
+        .lines()
+        .rev()
+        .find(|l| !l.trim().is_empty())
+        .unwrap_or("")
+        .trim()
+        .to_string()
+}
+
+/// Text without ANSI escapes (CSI sequences, and OSC ones such as the focus mark).
+pub fn plain(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        if c != '\x1b' {
+            out.push(c);
+            continue;
+        }
+        match chars.next() {
+            Some('[') => {
+                for c in chars.by_ref() {
+                    if c.is_ascii_alphabetic() {
+                        break;
+                    }
+                }
+            }
+            Some(']') => {
+                for c in chars.by_ref() {
+                    if c == '\x07' {
+                        break;
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn series_come_from_debian_and_host_releases() {
+        assert_eq!(series_of("6.1.0-57-amd64"), "6.1");
+        assert_eq!(series_of("6.12.118+deb12-amd64"), "6.12");
+        assert_eq!(series_of("6.18.44"), "6.18");
+    }
+
+    #[test]
+    fn versions_sort_as_numbers() {
+        let mut v = vec!["6.18", "6.12", "6.1", "5.14"];
+        v.sort_by_key(|s| version_key(s));
+        assert_eq!(v, ["5.14", "6.1", "6.12", "6.18"]);
+    }
+
+    #[test]
+    fn escapes_and_focus_marks_are_not_text() {
+        assert_eq!(
+            plain("\x1b]99;f\x07\x1b[33mSKIP\x1b[0m: needs root\n"),
+            "SKIP: needs root\n"
+        );
+    }
+}

@@ -1,0 +1,550 @@
+//! The harness of the deck's browser tests: build the fixture book, serve it under a
+//! sub-path on 127.0.0.1, start chromedriver on a free port and open a headless
+//! Chromium session. The tests themselves are in `tests/deck.rs`.
+//!
+//! Chromium and chromedriver come from the system (`apt-get install chromium
+//! chromium-driver`); `CHROMIUM` and `CHROMEDRIVER` point elsewhere.
+
+#![forbid(unsafe_code)]
+
+use std::io::{BufRead, Write};
+use std::net::{Ipv4Addr, SocketAddr, TcpListener};
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail, ensure};
+use fantoccini::actions::{InputSource, KeyAction, KeyActions};
+use fantoccini::{Client, ClientBuilder};
+use serde_json::{Value, json};
+use tower_http::services::ServeDir;
+
+/// What to do on a machine without the browser.
+pub const INSTALL_HINT: &str =
+    "Chromium not found; install with: apt-get install chromium chromium-driver";
+
+/// The sub-path the fixture is served under, to prove the deck works below a root.
+pub const PREFIX: &str = "/talk";
+
+/// How Chromium runs headless on our machines: the flags `cargo xtask pdf` uses too.
+pub use chromium::HEADLESS;
+
+/// The size of the browser window: a 16:9 projector at 720p.
+pub const WINDOW: (u32, u32) = (1280, 720);
+
+/// This package's directory in the checkout the tests run in: the `CARGO_MANIFEST_DIR`
+/// cargo sets at run time, since with a shared target dir a test binary built in another
+/// checkout may be reused (the compiled-in path would name that checkout).
+fn manifest_dir() -> PathBuf {
+    std::env::var_os("CARGO_MANIFEST_DIR")
+        .map_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")), PathBuf::from)
+}
+
+pub fn workspace_root() -> PathBuf {
+    manifest_dir()
+        .ancestors()
+        .nth(2)
+        .expect("tests/browser is two levels below the workspace root")
+        .to_path_buf()
+}
+
+pub fn fixture_book() -> PathBuf {
+    manifest_dir().join("fixture-book")
+}
+
+/// Screenshots and PDFs of a run, under cargo's target directory (not in git).
+pub fn artifacts_dir() -> Result<PathBuf> {
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| workspace_root().join("target"));
+    let dir = target.join("browser-artifacts");
+    std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+    Ok(dir)
+}
+
+/// The Chromium and chromedriver binaries (found as `cargo xtask` finds them), or why
+/// there are none.
+pub fn browser() -> Result<(PathBuf, PathBuf)> {
+    let chromium = chromium::chromium().with_context(|| format!("no Chromium. {INSTALL_HINT}"))?;
+    let driver =
+        chromium::chromedriver().with_context(|| format!("no chromedriver. {INSTALL_HINT}"))?;
+    Ok((chromium, driver))
+}
+
+/// `cargo xtask present --port 0`, in a process group of its own so that dropping
+/// this ends the server and anything it started.
+pub struct Present {
+    child: Child,
+    /// Where it serves the deck, ending in `/`.
+    pub url: String,
+}
+
+impl Present {
+    /// Starts it with `extra` arguments (e.g. `--book DIR`) and waits until it serves.
+    pub fn start(extra: &[&std::ffi::OsStr]) -> Result<Present> {
+        let mut child = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
+            .args([
+                "run",
+                "--quiet",
+                "--package",
+                "xtask",
+                "--",
+                "present",
+                "--port",
+                "0",
+            ])
+            .args(extra)
+            .current_dir(workspace_root())
+            .stdout(Stdio::piped())
+            .process_group(0)
+            .spawn()
+            .context("starting cargo xtask present")?;
+        let stdout = child.stdout.take().context("present's stdout")?;
+        let mut present = Present {
+            child,
+            url: String::new(),
+        };
+        // The first line it prints is the address; the build before it may take a while.
+        for line in std::io::BufReader::new(stdout).lines() {
+            let line = line.context("reading present's output")?;
+            if let Some(rest) = line.strip_prefix("serving the deck at ") {
+                present.url = rest
+                    .split_whitespace()
+                    .next()
+                    .unwrap_or_default()
+                    .to_string();
+                return Ok(present);
+            }
+        }
+        bail!("cargo xtask present exited before serving (see its errors above)")
+    }
+
+    /// Waits until the demos, built in the background after the deck is served, are
+    /// ready (a fresh clone compiles them all first).
+    pub fn wait_for_demos(&self) -> Result<()> {
+        let t0 = std::time::Instant::now();
+        while t0.elapsed() < Duration::from_secs(900) {
+            if !get(&format!("{}__deck/status", self.url))?.contains("\"building\":true") {
+                return Ok(());
+            }
+            std::thread::sleep(Duration::from_millis(200));
+        }
+        bail!("the demos were still building after 15 minutes")
+    }
+}
+
+/// A plain HTTP/1.0 GET on loopback; the response's body.
+pub fn get(url: &str) -> Result<String> {
+    use std::io::{Read, Write};
+    let rest = url.strip_prefix("http://").context("an http URL")?;
+    let (host, path) = rest.split_once('/').unwrap_or((rest, ""));
+    let mut s =
+        std::net::TcpStream::connect(host).with_context(|| format!("connecting to {host}"))?;
+    s.set_read_timeout(Some(Duration::from_secs(5)))?;
+    write!(s, "GET /{path} HTTP/1.0\r\nHost: {host}\r\n\r\n")?;
+    let mut text = String::new();
+    s.read_to_string(&mut text)?;
+    Ok(text
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_string())
+        .unwrap_or_default())
+}
+
+impl Drop for Present {
+    fn drop(&mut self) {
+        // The whole group: cargo, xtask and whatever the server started.
+        let group = nix::unistd::Pid::from_raw(self.child.id() as i32);
+        let _ = nix::sys::signal::killpg(group, nix::sys::signal::Signal::SIGKILL);
+        let _ = self.child.wait();
+    }
+}
+
+/// Builds the talk itself (`cargo xtask build`) and returns its `book/`.
+pub fn build_talk() -> Result<PathBuf> {
+    let status = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
+        .args(["run", "--quiet", "--package", "xtask", "--", "build"])
+        .current_dir(workspace_root())
+        .status()
+        .context("running cargo xtask build")?;
+    ensure!(status.success(), "cargo xtask build failed ({status})");
+    Ok(workspace_root().join("book"))
+}
+
+/// Makes the page (not the window around it) `w`×`h`: the window is grown by whatever
+/// the browser's own frame takes. A page must be open.
+pub async fn set_viewport(c: &Client, w: u32, h: u32) -> Result<()> {
+    c.set_window_size(w, h).await?;
+    // A resize may take effect late on a busy machine: measure and correct a few times.
+    let mut inner = Value::Null;
+    for _ in 0..10 {
+        let m = js(
+            c,
+            "return [innerWidth, innerHeight, outerWidth - innerWidth, outerHeight - innerHeight];",
+        )
+        .await?;
+        let at = |i: usize| m[i].as_u64().unwrap_or(0) as u32;
+        inner = json!([at(0), at(1)]);
+        if inner == json!([w, h]) {
+            return Ok(());
+        }
+        c.set_window_size(w + at(2), h + at(3)).await?;
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    bail!("the viewport is {inner}, not {w}×{h}")
+}
+
+/// Builds the fixture book with the deck engine (`cargo xtask build --book`) and returns
+/// its output directory (`target/browser-fixture-book`).
+pub fn build_fixture() -> Result<PathBuf> {
+    let book = fixture_book();
+    let status = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
+        .args([
+            "run",
+            "--quiet",
+            "--package",
+            "xtask",
+            "--",
+            "build",
+            "--book",
+        ])
+        .arg(&book)
+        .current_dir(workspace_root())
+        .status()
+        .context("running cargo xtask build")?;
+    ensure!(
+        status.success(),
+        "cargo xtask build --book {} failed ({status})",
+        book.display()
+    );
+    // Where fixture-book/book.toml puts it: outside theme/, which `present` watches.
+    let out = workspace_root().join("target/browser-fixture-book");
+    ensure!(
+        out.join("index.html").is_file(),
+        "the fixture book was built, but not into {}",
+        out.display()
+    );
+    Ok(out)
+}
+
+/// The chapter pages of a built book, with their HTML: every `.html` file at its top
+/// level except mdbook's own pages (print, table of contents, the index redirect).
+pub fn chapter_pages(site: &Path) -> Result<Vec<(String, String)>> {
+    let mut pages = Vec::new();
+    for entry in std::fs::read_dir(site).with_context(|| format!("listing {}", site.display()))? {
+        let path = entry?.path();
+        let name = path
+            .file_name()
+            .unwrap_or_default()
+            .to_string_lossy()
+            .to_string();
+        if !name.ends_with(".html")
+            || ["print.html", "index.html", "toc.html"].contains(&name.as_str())
+        {
+            continue;
+        }
+        let html = std::fs::read_to_string(&path)
+            .with_context(|| format!("reading {}", path.display()))?;
+        pages.push((name, html));
+    }
+    pages.sort();
+    Ok(pages)
+}
+
+/// A static server for a directory, below [`PREFIX`], on 127.0.0.1 and a free port.
+pub struct Server {
+    pub addr: SocketAddr,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Server {
+    pub async fn start(dir: &Path) -> Result<Server> {
+        let listener = tokio::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
+            .await
+            .context("listening on 127.0.0.1")?;
+        let addr = listener.local_addr()?;
+        let app = axum::Router::new().nest_service(PREFIX, ServeDir::new(dir));
+        let task = tokio::spawn(async move {
+            if let Err(e) = axum::serve(listener, app).await {
+                eprintln!("fixture server stopped: {e}");
+            }
+        });
+        Ok(Server { addr, task })
+    }
+
+    /// The URL of a page of the book.
+    pub fn url(&self, page: &str) -> String {
+        format!("http://{}{PREFIX}/{page}", self.addr)
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+/// A chromedriver process of ours, killed (by its own pid) when dropped.
+pub struct Driver {
+    child: Child,
+    pub url: String,
+    profile: PathBuf,
+}
+
+impl Driver {
+    pub fn start(chromedriver: &Path) -> Result<Driver> {
+        let port = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
+            .and_then(|l| l.local_addr())
+            .context("finding a free port")?
+            .port();
+        let child = Command::new(chromedriver)
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            // A group of its own: the Chromium it starts goes with it, even when a
+            // test fails before it closes its session.
+            .process_group(0)
+            .spawn()
+            .with_context(|| format!("starting {}", chromedriver.display()))?;
+        let profile =
+            std::env::temp_dir().join(format!("deck-browser-tests-{}-{port}", std::process::id()));
+        let mut driver = Driver {
+            child,
+            url: format!("http://127.0.0.1:{port}"),
+            profile,
+        };
+        let t0 = Instant::now();
+        while std::net::TcpStream::connect((Ipv4Addr::LOCALHOST, port)).is_err() {
+            if let Some(status) = driver.child.try_wait()? {
+                bail!("chromedriver exited at start ({status})");
+            }
+            ensure!(
+                t0.elapsed() < Duration::from_secs(20),
+                "chromedriver did not listen on port {port} in 20 s"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Ok(driver)
+    }
+
+    /// A new headless Chromium session with a fresh profile.
+    pub async fn session(&self, chromium: &Path) -> Result<Client> {
+        let args = HEADLESS
+            .iter()
+            .chain(&["--disable-dev-shm-usage"])
+            .map(|s| s.to_string())
+            .chain([
+                format!("--window-size={},{}", WINDOW.0, WINDOW.1),
+                // Headless Chromium's screen is 1920×1080 unless told: a 1920×1080 page
+                // in a window with its frame needs a larger one.
+                "--screen-info={0,0 3840x2160}".to_string(),
+                format!("--user-data-dir={}", self.profile.display()),
+            ])
+            .collect::<Vec<_>>();
+        let mut caps = serde_json::Map::new();
+        caps.insert("browserName".into(), json!("chrome"));
+        caps.insert(
+            "goog:chromeOptions".into(),
+            json!({ "binary": chromium, "args": args }),
+        );
+        let connector = hyper_util::client::legacy::connect::HttpConnector::new();
+        ClientBuilder::new(connector)
+            .capabilities(caps)
+            .connect(&self.url)
+            .await
+            .with_context(|| {
+                format!(
+                    "opening a Chromium session through chromedriver at {}",
+                    self.url
+                )
+            })
+    }
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let group = nix::unistd::Pid::from_raw(self.child.id() as i32);
+        let _ = nix::sys::signal::killpg(group, nix::sys::signal::Signal::SIGKILL);
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.profile);
+    }
+}
+
+/// Presses one key (a character, or a [`fantoccini::key::Key`] as char) the way a
+/// user does: WebDriver's trusted key events to the focused page.
+pub async fn press(client: &Client, key: char) -> Result<()> {
+    let keys = KeyActions::new("keyboard".into())
+        .then(KeyAction::Down { value: key })
+        .then(KeyAction::Up { value: key });
+    client
+        .perform_actions(keys)
+        .await
+        .with_context(|| format!("pressing {key:?}"))
+}
+
+/// Runs a script in the page and returns its value.
+pub async fn js(client: &Client, script: &str) -> Result<Value> {
+    client
+        .execute(script, vec![])
+        .await
+        .with_context(|| format!("running `{script}`"))
+}
+
+/// axe-core, the accessibility audit the tests inject into pages: a pinned npm package
+/// (`package.json` and `package-lock.json` beside this crate), installed here with
+/// `npm ci` the first time a test needs it. Nothing is fetched when the pages run.
+pub fn axe_source() -> Result<String> {
+    let dir = manifest_dir();
+    let file = dir.join("node_modules/axe-core/axe.min.js");
+    if !file.is_file() {
+        eprintln!("installing axe-core (tests/browser/package-lock.json) with npm ci");
+        let status = Command::new("npm")
+            .args(["ci", "--ignore-scripts", "--no-audit", "--no-fund"])
+            .current_dir(&dir)
+            .status()
+            .context("running npm ci in tests/browser (apt-get install npm)")?;
+        ensure!(
+            status.success(),
+            "npm ci in {} failed ({status})",
+            dir.display()
+        );
+    }
+    std::fs::read_to_string(&file).with_context(|| format!("reading {}", file.display()))
+}
+
+/// Runs axe-core (WCAG 2.0 and 2.1, levels A and AA) on the open page, or on what
+/// `selector` matches: each violation as "rule (impact): N node(s): the first targets".
+pub async fn axe(client: &Client, source: &str, selector: Option<&str>) -> Result<Vec<String>> {
+    let loaded = client
+        .execute("return typeof axe === 'object';", vec![])
+        .await?;
+    if loaded != Value::Bool(true) {
+        client
+            .execute(&format!("{source}\n;return true;"), vec![])
+            .await
+            .context("loading axe-core into the page")?;
+    }
+    let context = selector.map_or_else(
+        || "document".to_string(),
+        |s| format!("{{include: [{}]}}", json!(s)),
+    );
+    let found = client
+        .execute_async(
+            &format!(
+                "const done = arguments[arguments.length - 1]; \
+                 axe.run({context}, {{runOnly: {{type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']}}}}) \
+                 .then(r => done(r.violations.map(v => `${{v.id}} (${{v.impact}}): ${{v.nodes.length}} node(s): ` + \
+                   v.nodes.slice(0, 3).map(n => n.target.join(' ')).join(', '))), \
+                   e => done([`axe-core failed: ${{e}}`]));"
+            ),
+            vec![],
+        )
+        .await
+        .context("running axe-core")?;
+    Ok(found
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|v| v.as_str().map(str::to_string))
+        .collect())
+}
+
+/// Waits until `condition` (a JS expression) is true, or fails saying which.
+pub async fn wait_for(client: &Client, condition: &str, timeout: Duration) -> Result<()> {
+    let t0 = Instant::now();
+    let script = format!("return !!({condition});");
+    loop {
+        if js(client, &script).await?.as_bool() == Some(true) {
+            return Ok(());
+        }
+        if t0.elapsed() > timeout {
+            bail!("still false after {timeout:?}: {condition}");
+        }
+        tokio::time::sleep(Duration::from_millis(40)).await;
+    }
+}
+
+/// Saves a screenshot of the current window under [`artifacts_dir`].
+pub async fn screenshot(client: &Client, name: &str) -> Result<PathBuf> {
+    let png = client.screenshot().await.context("taking a screenshot")?;
+    let path = artifacts_dir()?.join(format!("{name}.png"));
+    std::fs::write(&path, png).with_context(|| format!("writing {}", path.display()))?;
+    Ok(path)
+}
+
+/// Gzipped size of some bytes (what a static host with compression serves).
+pub fn gzip_size(bytes: &[u8]) -> Result<usize> {
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    gz.write_all(bytes)?;
+    Ok(gz.finish()?.len())
+}
+
+/// Prints the fixture book with xtask's own PDF code (`cargo xtask pdf --book`, the
+/// command a presenter runs), copies the PDF to `pdf` and returns its bytes.
+pub fn xtask_pdf(notes: bool, pdf: &Path) -> Result<Vec<u8>> {
+    let book = fixture_book();
+    let mut command = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
+    command
+        .args([
+            "run",
+            "--quiet",
+            "--package",
+            "xtask",
+            "--",
+            "pdf",
+            "--book",
+        ])
+        .arg(&book)
+        .current_dir(workspace_root());
+    if notes {
+        command.arg("--notes");
+    }
+    let status = command.status().context("running cargo xtask pdf")?;
+    ensure!(
+        status.success(),
+        "cargo xtask pdf --book {} failed ({status})",
+        book.display()
+    );
+    let written = workspace_root().join("target/browser-fixture-book/talk.pdf");
+    std::fs::copy(&written, pdf)
+        .with_context(|| format!("copying {} to {}", written.display(), pdf.display()))?;
+    std::fs::read(pdf).with_context(|| format!("reading {}", pdf.display()))
+}
+
+/// Pages in a PDF, counted as `cargo xtask pdf` counts them.
+pub use chromium::pdf_page_count as page_count;
+
+/// The page size of a PDF's first page, in points.
+pub fn media_box(pdf: &[u8]) -> Option<(f64, f64)> {
+    let text = String::from_utf8_lossy(pdf);
+    let at = text.find("/MediaBox [")? + "/MediaBox [".len();
+    let numbers: Vec<f64> = text[at..]
+        .split(']')
+        .next()?
+        .split_whitespace()
+        .filter_map(|n| n.parse().ok())
+        .collect();
+    match numbers.as_slice() {
+        [x0, y0, x1, y1] => Some((x1 - x0, y1 - y0)),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pdf_pages_and_size() {
+        let pdf = b"<< /Type /Pages /Count 2 >> << /Type /Page /MediaBox [0 0 960 540] >> << /Type /Page\n>>";
+        assert_eq!(page_count(pdf), 2);
+        assert_eq!(media_box(pdf), Some((960.0, 540.0)));
+        assert_eq!(media_box(b"none"), None);
+    }
+
+    #[test]
+    fn gzip_shrinks_repetition() {
+        let size = gzip_size(&[b'a'; 10_000]).unwrap();
+        assert!(size < 100, "{size}");
+    }
+}
