@@ -70,9 +70,10 @@ pub fn run(no_browser: bool) -> Result<ExitCode> {
         Some(why) => eprintln!(
             "\n=== one demo on another kernel: skipped ({why}; `cargo xtask kernels` as root installs what it needs)"
         ),
-        None => step("one demo on another kernel (QEMU, virtme-ng)", &|| {
-            kernels::smoke()
-        }),
+        None => step(
+            "one demo on another kernel (QEMU, virtme-ng from PyPI)",
+            &|| kernels::smoke(),
+        ),
     }
     // The whole run is a command of its own (`cargo xtask mutants`, an hour or more):
     // here one small demo proves the machinery works end to end, from installing
@@ -98,13 +99,10 @@ pub fn run(no_browser: bool) -> Result<ExitCode> {
             missing.join(" ")
         );
     } else {
-        step(
-            "browser tests (headless Chromium, tests/browser)",
-            &|| {
-                cmd!(sh, "cargo test -p browser-tests").run()?;
-                Ok(())
-            },
-        );
+        step("browser tests (headless Chromium, tests/browser)", &|| {
+            cmd!(sh, "cargo test -p browser-tests").run()?;
+            Ok(())
+        });
     }
     // Last: it rebuilds this workspace's crates from copies in the shared target dir.
     step(
