@@ -23,7 +23,8 @@ use browser_tests::{
     Driver, Exemption, Findings, Server, artifacts_dir, browser, chapter_pages, js, judge,
     workspace_root,
 };
-use fantoccini::Client;
+use fantoccini::actions::{InputSource, MouseActions, PointerAction};
+use fantoccini::{Client, Locator};
 use serde_json::Value;
 
 /// Slides and pages allowed to break a rule, as (rule, URL, reason): a slide is
@@ -169,8 +170,20 @@ async fn walk(c: &Client, s: &Server, site: &std::path::Path) -> Result<Report> 
                     let m = measure(c, w, h, dark).await?;
                     let label = format!("{w}x{h}{}", if dark { " dark" } else { "" });
                     report.checked.insert(url.clone());
+                    if (w, h) == (1280, 720) {
+                        let theme = if dark { "-dark" } else { "" };
+                        let shot = c.screenshot().await?;
+                        std::fs::write(
+                            talk_dir()?.join(format!(
+                                "{}-{n:02}{theme}.png",
+                                page.trim_end_matches(".html")
+                            )),
+                            shot,
+                        )?;
+                    }
+                    // After the screenshot: it points at the demos.
                     let hierarchy = if (w, h) == (1280, 720) && !dark {
-                        js(c, "return window.__deckHierarchy(document.querySelector('section.slide.deck-current'));").await?
+                        hierarchy(c).await?
                     } else {
                         Value::Null
                     };
@@ -193,17 +206,6 @@ async fn walk(c: &Client, s: &Server, site: &std::path::Path) -> Result<Report> 
                             .entry(url.clone())
                             .or_insert_with(Vec::new)
                             .push(format!("{w}x{h} ×{fit:.2}"));
-                    }
-                    if (w, h) == (1280, 720) {
-                        let theme = if dark { "-dark" } else { "" };
-                        let shot = c.screenshot().await?;
-                        std::fs::write(
-                            talk_dir()?.join(format!(
-                                "{}-{n:02}{theme}.png",
-                                page.trim_end_matches(".html")
-                            )),
-                            shot,
-                        )?;
                     }
                     if (w, h) == (1280, 720) && !dark {
                         for (k, v) in m["sizes"].as_object().into_iter().flatten() {
@@ -268,6 +270,51 @@ fn count_rule(text: &mut String, rule: &str, found: &Findings) {
     for ((_, url), what) in slides {
         let _ = writeln!(text, "    {url}: {}", what.join("; "));
     }
+}
+
+/// A demo slide's hierarchy (measure.js's `__deckHierarchy`), measured with the pointer
+/// on each demo, so that the presenter's buttons show where they show when pointed at.
+async fn hierarchy(c: &Client) -> Result<Value> {
+    let figures = c
+        .find_all(Locator::Css("section.slide.deck-current figure.demo"))
+        .await?;
+    let mut flaws = Vec::new();
+    let measure =
+        "return window.__deckHierarchy(document.querySelector('section.slide.deck-current'));";
+    if figures.is_empty() {
+        flaws.extend(
+            js(c, measure)
+                .await?
+                .as_array()
+                .cloned()
+                .unwrap_or_default(),
+        );
+    }
+    for figure in figures {
+        let hover = MouseActions::new("mouse".into()).then(PointerAction::MoveToElement {
+            element: figure,
+            duration: None,
+            x: 0.0,
+            y: 0.0,
+        });
+        c.perform_actions(hover).await?;
+        flaws.extend(
+            js(c, measure)
+                .await?
+                .as_array()
+                .cloned()
+                .unwrap_or_default(),
+        );
+    }
+    // The pointer off the slide's content again.
+    let away = MouseActions::new("mouse".into()).then(PointerAction::MoveTo {
+        duration: None,
+        x: 0.0,
+        y: 0.0,
+    });
+    c.perform_actions(away).await?;
+    flaws.dedup();
+    Ok(Value::Array(flaws))
 }
 
 /// Makes the page (not the window) `w`×`h`.
