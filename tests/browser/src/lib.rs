@@ -390,14 +390,36 @@ pub async fn js(client: &Client, script: &str) -> Result<Value> {
         .with_context(|| format!("running `{script}`"))
 }
 
-/// axe-core, the accessibility audit the tests inject into pages: a pinned npm package
-/// (`package.json` and `package-lock.json` beside this crate), installed here with
-/// `npm ci` the first time a test needs it. Nothing is fetched when the pages run.
-pub fn axe_source() -> Result<String> {
+/// The test assets from npm (`package.json` and `package-lock.json` beside this crate,
+/// each version pinned): axe-core, the accessibility audit the tests inject into pages,
+/// and reveal.js, whose white theme the look test sets the talk's words in. Installed
+/// here with `npm ci` when one of them is missing or at another version; nothing is
+/// fetched when the pages run. Returns the `node_modules` directory.
+pub fn node_modules() -> Result<PathBuf> {
     let dir = manifest_dir();
-    let file = dir.join("node_modules/axe-core/axe.min.js");
-    if !file.is_file() {
-        eprintln!("installing axe-core (tests/browser/package-lock.json) with npm ci");
+    let modules = dir.join("node_modules");
+    let manifest: Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.join("package.json")).context("reading package.json")?,
+    )
+    .context("parsing package.json")?;
+    let installed = |name: &str, version: &str| {
+        std::fs::read_to_string(modules.join(name).join("package.json"))
+            .ok()
+            .and_then(|text| serde_json::from_str::<Value>(&text).ok())
+            .is_some_and(|m| m["version"] == version)
+    };
+    let missing: Vec<String> = manifest["dependencies"]
+        .as_object()
+        .context("package.json has no dependencies")?
+        .iter()
+        .filter(|(name, version)| !installed(name, version.as_str().unwrap_or_default()))
+        .map(|(name, version)| format!("{name}@{}", version.as_str().unwrap_or_default()))
+        .collect();
+    if !missing.is_empty() {
+        eprintln!(
+            "installing {} (tests/browser/package-lock.json) with npm ci",
+            missing.join(", ")
+        );
         let status = Command::new("npm")
             .args(["ci", "--ignore-scripts", "--no-audit", "--no-fund"])
             .current_dir(&dir)
@@ -409,6 +431,12 @@ pub fn axe_source() -> Result<String> {
             dir.display()
         );
     }
+    Ok(modules)
+}
+
+/// axe-core's source, to inject into pages (see [`node_modules`]).
+pub fn axe_source() -> Result<String> {
+    let file = node_modules()?.join("axe-core/axe.min.js");
     std::fs::read_to_string(&file).with_context(|| format!("reading {}", file.display()))
 }
 
@@ -447,6 +475,57 @@ pub async fn axe(client: &Client, source: &str, selector: Option<&str>) -> Resul
         .flatten()
         .filter_map(|v| v.as_str().map(str::to_string))
         .collect())
+}
+
+/// What the checks of the talk found: (rule, slide or page URL) → what is wrong there
+/// (at which size and theme).
+pub type Findings = std::collections::BTreeMap<(String, String), Vec<String>>;
+
+/// One exemption: a rule, the URL of a slide (`page.html#slide-N`) or a page, and why
+/// it cannot comply yet.
+pub type Exemption = (&'static str, &'static str, &'static str);
+
+/// Judges what a test found against the exemption list, the one mechanism for every
+/// rule: a finding that is not exempt fails, and so does an exemption whose slide now
+/// complies (the list only shrinks), one naming a rule that does not exist, or one
+/// naming a slide or page that was not checked. `measured` are the rules this test
+/// measures (exemptions of other rules are another test's), `rules` every rule there
+/// is, `checked` every slide or page URL the test walked. Returns the failures, one
+/// line each; none means the test passes.
+pub fn judge(
+    exempt: &[Exemption],
+    rules: &[&str],
+    measured: &[&str],
+    checked: &std::collections::BTreeSet<String>,
+    found: &Findings,
+) -> Vec<String> {
+    let mut failures = Vec::new();
+    let mut seen = std::collections::BTreeSet::new();
+    for &(rule, url, reason) in exempt {
+        if !rules.contains(&rule) {
+            failures.push(format!(
+                "the exemption list names the rule {rule} ({url}), which is none of {rules:?}"
+            ));
+        } else if !seen.insert((rule, url)) {
+            failures.push(format!("the exemption list names {url} for {rule} twice"));
+        } else if !measured.contains(&rule) {
+            // Another test measures this rule.
+        } else if !checked.contains(url) {
+            failures.push(format!(
+                "the exemption list names {url} for {rule}, which is not a slide or page of the talk (any more)"
+            ));
+        } else if !found.contains_key(&(rule.to_string(), url.to_string())) {
+            failures.push(format!(
+                "{url} is exempt from {rule} ({reason}) but complies now: remove it from the exemption list"
+            ));
+        }
+    }
+    for ((rule, url), what) in found {
+        if !seen.contains(&(rule.as_str(), url.as_str())) {
+            failures.push(format!("{url}: {rule}: {}", what.join("; ")));
+        }
+    }
+    failures
 }
 
 /// Waits until `condition` (a JS expression) is true, or fails saying which.
@@ -540,6 +619,51 @@ mod tests {
         assert_eq!(page_count(pdf), 2);
         assert_eq!(media_box(pdf), Some((960.0, 540.0)));
         assert_eq!(media_box(b"none"), None);
+    }
+
+    fn findings(list: &[(&str, &str)]) -> Findings {
+        list.iter()
+            .map(|&(rule, url)| ((rule.into(), url.into()), vec!["too small".into()]))
+            .collect()
+    }
+
+    #[test]
+    fn an_exemption_holds_only_while_its_slide_breaks_its_rule() {
+        const RULES: &[&str] = &["size", "contrast", "axe"];
+        let checked = ["a.html#slide-1", "a.html#slide-2"]
+            .map(String::from)
+            .into_iter()
+            .collect();
+        let exempt: &[Exemption] = &[("size", "a.html#slide-1", "the reason")];
+        // Exempt and still breaking the rule: passes; another slide breaking it fails.
+        let found = findings(&[("size", "a.html#slide-1")]);
+        assert!(judge(exempt, RULES, &["size"], &checked, &found).is_empty());
+        let found = findings(&[("size", "a.html#slide-1"), ("size", "a.html#slide-2")]);
+        let failures = judge(exempt, RULES, &["size"], &checked, &found);
+        assert_eq!(failures, ["a.html#slide-2: size: too small"]);
+        // The exempt slide complies now: the list must shrink.
+        let failures = judge(exempt, RULES, &["size"], &checked, &Findings::new());
+        assert_eq!(failures.len(), 1);
+        assert!(failures[0].contains("complies now"), "{failures:?}");
+        // Exempt from another rule than the one broken: no cover.
+        let found = findings(&[("contrast", "a.html#slide-1")]);
+        let failures = judge(exempt, RULES, &["size", "contrast"], &checked, &found);
+        assert_eq!(failures.len(), 2, "{failures:?}");
+        // A rule another test measures is that test's business.
+        assert!(judge(exempt, RULES, &["axe"], &checked, &Findings::new()).is_empty());
+        // Misspelt rules, unknown slides and duplicates are errors.
+        let bad: &[Exemption] = &[
+            ("sise", "a.html#slide-1", "r"),
+            ("size", "b.html#slide-9", "r"),
+            ("contrast", "a.html#slide-1", "r"),
+            ("contrast", "a.html#slide-1", "r"),
+        ];
+        let found = findings(&[("contrast", "a.html#slide-1")]);
+        let failures = judge(bad, RULES, &["size", "contrast"], &checked, &found);
+        assert!(failures[0].contains("names the rule sise"), "{failures:?}");
+        assert!(failures[1].contains("not a slide or page"), "{failures:?}");
+        assert!(failures[2].contains("twice"), "{failures:?}");
+        assert_eq!(failures.len(), 3, "{failures:?}");
     }
 
     #[test]

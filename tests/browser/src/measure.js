@@ -1,6 +1,6 @@
 // Measures the slide showing in the slide view (section.slide.deck-current): what
-// is cut or hidden in a scroll box, the smallest text of each kind, and the lowest text
-// contrast. Loaded by tests/talk.rs into each chapter page as window.__deckMeasure.
+// is cut or hidden in a scroll box (rule "overflow"), the smallest text of each kind
+// ("text-size") and the lowest text contrast ("contrast"), each problem as [rule, what]. Loaded by tests/talk.rs into each chapter page as window.__deckMeasure.
 //
 // scale: the slide's width / 1280 (the sizes are given for a 1280x720 slide).
 // contrast: also measure contrast (it does not depend on the size).
@@ -16,7 +16,7 @@ window.__deckMeasure = (scale, contrast) => {
 
   // 1. Nothing outside the slide, nothing in a scroll box or clipped.
   const over = [sec.scrollHeight - sec.clientHeight, sec.scrollWidth - sec.clientWidth];
-  if (over[0] > 1 || over[1] > 1) problems.push(`content overflows the slide by ${over[0]}px down, ${over[1]}px across`);
+  if (over[0] > 1 || over[1] > 1) problems.push(["overflow", `content overflows the slide by ${over[0]}px down, ${over[1]}px across`]);
   for (const el of sec.querySelectorAll("*")) {
     // .chart-sr: words for screen readers only, clipped to nothing on purpose.
     if (el.closest("aside.notes, .demo-controls, .chart-sr, script, style, svg")) continue;
@@ -25,7 +25,7 @@ window.__deckMeasure = (scale, contrast) => {
     const clips = cs.overflowX !== "visible" || cs.overflowY !== "visible";
     const cut = [el.scrollHeight - el.clientHeight, el.scrollWidth - el.clientWidth];
     if (clips && (cut[0] > 1 || cut[1] > 1) && el.textContent.trim())
-      problems.push(`${name(el)} hides ${cut[0]}px down, ${cut[1]}px across ("${short(el.textContent)}")`);
+      problems.push(["overflow", `${name(el)} hides ${cut[0]}px down, ${cut[1]}px across ("${short(el.textContent)}")`]);
   }
 
   // 2. Every visible piece of text: inside the slide, large enough, readable.
@@ -48,7 +48,7 @@ window.__deckMeasure = (scale, contrast) => {
     if (cs.visibility === "hidden" || Number(cs.opacity) === 0) continue;
     for (const r of rects) {
       if (r.left < box.left - 1 || r.right > box.right + 1 || r.top < box.top - 1 || r.bottom > box.bottom + 1) {
-        problems.push(`text outside the slide: "${short(text)}"`);
+        problems.push(["overflow", `text outside the slide: "${short(text)}"`]);
         break;
       }
     }
@@ -67,9 +67,9 @@ window.__deckMeasure = (scale, contrast) => {
   }
   for (const [k, [px, text]] of Object.entries(sizes)) {
     const min = k === "body" ? 26 : k === "chart or diagram" ? 20 : 22;
-    if (px < min - 0.05) problems.push(`${k} text at ${px}px (at 1280x720) < ${min}px: "${text}"`);
+    if (px < min - 0.05) problems.push(["text-size", `${k} text at ${px}px (at 1280x720) < ${min}px: "${text}"`]);
   }
-  if (worst && worst[0] < 4.5) problems.push(`contrast ${worst[0]}:1 < 4.5:1 for "${worst[1]}" (${worst[2]} on ${worst[3]})`);
+  if (worst && worst[0] < 4.5) problems.push(["contrast", `${worst[0]}:1 < 4.5:1 for "${worst[1]}" (${worst[2]} on ${worst[3]})`]);
   return {
     problems,
     flaws: window.__deckFlaws(sec, contrast),
@@ -273,6 +273,71 @@ window.__deckPhone = () => {
     if (!scroller && !cut) continue;
     if (!scroller || !getComputedStyle(scroller).backgroundImage.includes("gradient"))
       flaws.push(["phone-table", `a table ${Math.round(table.scrollWidth)} px wide shows no sign that it scrolls ("${short(table.rows[0]?.textContent || "")}")`]);
+  }
+  return flaws;
+};
+
+// A demo slide's hierarchy (issue 25), as ["hierarchy", what]: the title is the
+// question; the lines the terminal shows (its focus lines) are the largest text below
+// it, nothing else on the slide is larger; the claim, the command and the status are
+// quieter (smaller); and the presenter's buttons (shown when pointed at) never cover a
+// line of output. Slides without a demo have nothing to say here.
+window.__deckHierarchy = (sec) => {
+  const flaws = [];
+  const short = (s) => s.replace(/\s+/g, " ").trim().slice(0, 40);
+  const shown = (el) => el.getClientRects().length > 0 && getComputedStyle(el).visibility !== "hidden";
+  const figures = [...sec.querySelectorAll("figure.demo")].filter((f) => shown(f) && f.querySelector("pre.terminal"));
+  if (!figures.length) return flaws;
+  const textRects = (el) => {
+    const r = document.createRange();
+    r.selectNodeContents(el);
+    return [...r.getClientRects()].filter((x) => x.width >= 1 && x.height >= 1);
+  };
+  // The text nodes of an element that render, with their font size in px.
+  const texts = (root) => {
+    const out = [];
+    const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
+    for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+      if (!n.textContent.trim()) continue;
+      const el = n.parentElement;
+      const cs = getComputedStyle(el);
+      if (cs.visibility === "hidden" || Number(cs.opacity) === 0) continue;
+      const r = document.createRange();
+      r.selectNodeContents(n);
+      if (![...r.getClientRects()].some((x) => x.width > 0 && x.height > 0)) continue;
+      out.push([n, el, parseFloat(cs.fontSize)]);
+    }
+    return out;
+  };
+  let focusPx = Infinity;
+  const output = [];
+  for (const fig of figures) {
+    const lines = [...fig.querySelectorAll("pre.terminal .line")].filter((l) => shown(l) && l.textContent.trim());
+    output.push(...lines);
+    for (const [, , px] of lines.flatMap(texts)) focusPx = Math.min(focusPx, px);
+  }
+  if (focusPx === Infinity) return [["hierarchy", "a demo whose terminal shows no line"]];
+  const isTitle = (el) => el.closest("h1, h2") && el.closest("h1, h2").parentElement === sec;
+  const skip = (el) => el.closest("aside.notes, .demo-controls, .chart-sr, script, style, title, pre.terminal") || isTitle(el);
+  let loudest = null;
+  for (const [n, el, px] of texts(sec)) {
+    if (skip(el)) continue;
+    if (px > focusPx + 0.05 && (!loudest || px > loudest[0])) loudest = [px, n.textContent];
+    if (el.closest("figure.demo > :is(figcaption, .demo-rerun, .demo-meta)") && px > focusPx - 0.05)
+      flaws.push(["hierarchy", `"${short(n.textContent)}" at ${px.toFixed(1)} px is not quieter than the focus lines (${focusPx.toFixed(1)} px)`]);
+  }
+  if (loudest)
+    flaws.push(["hierarchy", `"${short(loudest[1])}" at ${loudest[0].toFixed(1)} px is larger than the focus lines (${focusPx.toFixed(1)} px)`]);
+  for (const fig of figures) {
+    const controls = fig.querySelector(".demo-controls");
+    if (!controls || !controls.getClientRects().length) continue;
+    const c = controls.getBoundingClientRect();
+    if (c.width < 1 || c.height < 1) continue;
+    // A line of output is its whole row (its box in the terminal), not just its ink.
+    const hit = output.find((line) =>
+      [...line.getClientRects(), ...textRects(line)].some((r) => r.left < c.right - 0.5 && r.right > c.left + 0.5 && r.top < c.bottom - 0.5 && r.bottom > c.top + 0.5),
+    );
+    if (hit) flaws.push(["hierarchy", `the demo's buttons cover the output line "${short(hit.textContent)}"`]);
   }
   return flaws;
 };
