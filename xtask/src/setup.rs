@@ -19,7 +19,8 @@ pub const BROWSER: &[(&str, Find)] = &[
     ("chromium", chromium::chromium),
     ("chromium-driver", chromium::chromedriver),
     ("poppler-utils", chromium::pdftotext),
-    // npm installs axe-core, the accessibility audit, from tests/browser' lockfile.
+    // npm installs axe-core (the accessibility audit) and reveal.js (the look comparison)
+    // from tests/browser' lockfile.
     ("npm", npm),
 ];
 
