@@ -12,6 +12,7 @@ pub mod ansi;
 pub mod catalog;
 pub mod directive;
 pub mod live;
+pub mod page;
 pub mod terminal;
 pub mod wire;
 

@@ -45,6 +45,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Result, bail};
 use contract::Transcript;
+use contract::page::{ChapterStart, Page};
 use mdbook_preprocessor::book::Book;
 use mdbook_preprocessor::{Preprocessor, PreprocessorContext};
 
@@ -67,8 +68,7 @@ impl Preprocessor for Deck {
         let src_dir = ctx.root.join(&ctx.config.book.src);
         let strict = deck.strict();
         let mut demos = Demos::new(deck.demos_dir(&ctx.root))?;
-        let config = browser_config(&deck);
-        let pace = Pace::from_config(&deck)?;
+        let pace = Pace::from_config(&deck);
         let mut chapters = Vec::new();
         let rst_options = rst_options(&deck, &book)?;
         let title = title_config(ctx, &deck);
@@ -132,20 +132,31 @@ impl Preprocessor for Deck {
             {
                 chapter.content.push_str(closing);
             }
-            chapters.push(pacing::Chapter {
-                file: source.to_string_lossy().replace('\\', "/"),
-                // A demo without a transcript weighs no words: embedding it below
-                // reports it.
-                slides: pacing::loads(&chapter.content, |name| {
+            // One model of the chapter's slides, read by the plan and the pages alike.
+            let rendered = {
+                let model = slides::chapter(&chapter.content);
+                let loads = pacing::loads_of(&model, |name| {
+                    // A demo without a transcript weighs no words: embedding it below
+                    // reports it.
                     demos.transcript(name).map_or(0, pacing::reading_words)
-                }),
-            });
-            match slides::to_slides(&chapter.content, &mut demos) {
-                Ok(mut converted) => {
+                });
+                slides::render(&model, &mut demos).map(|r| (r.to_markdown(), loads))
+            };
+            match rendered {
+                Ok((mut converted, mut loads)) => {
                     if std::mem::take(&mut first_chapter) && title.is_set() {
-                        converted = title::apply(&converted, &title);
+                        let own;
+                        (converted, own) = title::apply(&converted, &title);
+                        if own {
+                            // A title slide of its own, before the chapter's.
+                            loads.insert(0, pacing::SlideLoad::default());
+                        }
                     }
                     chapter.content = converted;
+                    chapters.push(pacing::Planned {
+                        file: source.to_string_lossy().replace('\\', "/"),
+                        slides: loads,
+                    });
                 }
                 Err(problems) => {
                     errors.extend(problems.into_iter().map(|p| {
@@ -162,16 +173,16 @@ impl Preprocessor for Deck {
                 errors.join("\n  ")
             );
         }
-        let talk = pace.talk(&chapters)?;
+        let pages = pace.talk(&chapters)?;
         let mut index = 0;
         book.for_each_chapter_mut(|chapter| {
             if chapter.source_path.is_none() {
                 return;
             }
-            let here = talk.get(index).map(String::as_str).unwrap_or_default();
+            let page = pages.get(index).cloned().unwrap_or_default();
             index += 1;
-            let settings = config.replace(" hidden>", &format!("{here} hidden>"));
-            chapter.content = format!("{settings}{}", chapter.content);
+            // What the player reads (contract::page::Page), at the top of every chapter.
+            chapter.content = format!("{}\n\n{}", page.to_html(figure::escape), chapter.content);
         });
         Ok(book)
     }
@@ -183,12 +194,8 @@ impl Preprocessor for Deck {
 fn rst_options(deck: &DeckConfig, book: &Book) -> Result<rst::Options> {
     let mut options = rst::Options::default();
     if let Some(levels) = deck.slide_levels {
-        let levels = levels as usize;
-        anyhow::ensure!(
-            (1..=6).contains(&levels),
-            "preprocessor.deck.slide_levels in book.toml must be 1 to 6, not {levels}"
-        );
-        options.slide_levels = levels;
+        // Checked when book.toml was read (config::DeckConfig::from_mdbook).
+        options.slide_levels = levels as usize;
     }
     for item in book.iter() {
         let mdbook_preprocessor::book::BookItem::Chapter(chapter) = item else {
@@ -208,50 +215,28 @@ fn rst_options(deck: &DeckConfig, book: &Book) -> Result<rst::Options> {
 
 pub use config::STRICT_ENV;
 
-/// The deck's settings for the browser player, as a hidden element at the top of every
-/// chapter: the slide shape (`aspect`).
-fn browser_config(deck: &DeckConfig) -> String {
-    format!(
-        "<div class=\"deck-config\" data-aspect=\"{}\" hidden></div>\n\n",
-        figure::escape(deck.aspect())
-    )
-}
-
-/// The pacing keys of `[preprocessor.deck]`: `duration` and `budgets`.
+/// The pacing keys of `[preprocessor.deck]`, `duration` and `budgets`, and the slide
+/// shape: all checked when book.toml was read.
 struct Pace {
+    aspect: config::Aspect,
     duration: Option<f64>,
     budgets: std::collections::BTreeMap<String, f64>,
 }
 
 impl Pace {
-    fn from_config(deck: &DeckConfig) -> Result<Pace> {
-        let duration = deck
-            .duration
-            .as_deref()
-            .map(pacing::parse_duration)
-            .transpose()
-            .map_err(|e| anyhow::anyhow!("preprocessor.deck.duration in book.toml: {e}"))?;
-        let raw = deck.budgets.clone();
-        let mut budgets = std::collections::BTreeMap::new();
-        for (file, text) in raw {
-            let seconds = pacing::parse_duration(&text).map_err(|e| {
-                anyhow::anyhow!("preprocessor.deck.budgets.\"{file}\" in book.toml: {e}")
-            })?;
-            budgets.insert(file, seconds);
+    fn from_config(deck: &DeckConfig) -> Pace {
+        Pace {
+            aspect: deck.aspect(),
+            duration: deck.duration.map(|d| d.0),
+            budgets: deck.budgets.iter().map(|(f, s)| (f.clone(), s.0)).collect(),
         }
-        anyhow::ensure!(
-            duration.is_some() || budgets.is_empty(),
-            "preprocessor.deck.budgets in book.toml needs a duration (e.g. duration = \"40m\")"
-        );
-        Ok(Pace { duration, budgets })
     }
 
-    /// Per chapter, the attributes the player reads: where the chapter's slides stand in
-    /// the whole talk (`data-first`, `data-total`), every chapter's page and first slide
-    /// (`data-chapters`, for "a number, then Enter") and, with a duration, the plan
-    /// (`data-duration`, `data-plan`: each slide's planned start in seconds, then the
-    /// chapter's planned end).
-    fn talk(&self, chapters: &[pacing::Chapter]) -> Result<Vec<String>> {
+    /// Per chapter, what the player reads ([`contract::page::Page`]): where the
+    /// chapter's slides stand in the whole talk, every chapter's page and first slide
+    /// (for "a number, then Enter") and, with a duration, the plan (each slide's planned
+    /// start in seconds, then the chapter's planned end).
+    fn talk(&self, chapters: &[pacing::Planned]) -> Result<Vec<Page>> {
         let total: usize = chapters.iter().map(|c| c.slides.len()).sum();
         let plan = match self.duration {
             Some(d) => Some(
@@ -261,34 +246,31 @@ impl Pace {
             None => None,
         };
         let mut first = 1;
-        let mut pages = Vec::new();
+        let mut starts = Vec::new();
         for chapter in chapters {
             let page = Path::new(&chapter.file).with_extension("html");
-            pages.push(format!("{} {first}", page.to_string_lossy()));
+            starts.push(ChapterStart {
+                page: page.to_string_lossy().into_owned(),
+                first,
+            });
             first += chapter.slides.len();
         }
-        let pages = figure::escape(&pages.join(","));
-        let mut first = 1;
         let mut out = Vec::new();
         for (i, chapter) in chapters.iter().enumerate() {
-            // The pages in `data-chapters` are relative to the book's root.
+            // The pages in `chapters` are relative to the book's root.
             let depth = Path::new(&chapter.file)
                 .components()
                 .count()
                 .saturating_sub(1);
-            let mut attrs = format!(
-                " data-first=\"{first}\" data-total=\"{total}\" data-chapters=\"{pages}\" data-root=\"{}\"",
-                "../".repeat(depth)
-            );
-            if let (Some(d), Some(plan)) = (self.duration, &plan) {
-                let starts: Vec<String> = plan[i].iter().map(|t| format!("{t:.1}")).collect();
-                attrs.push_str(&format!(
-                    " data-duration=\"{d}\" data-plan=\"{}\"",
-                    starts.join(",")
-                ));
-            }
-            first += chapter.slides.len();
-            out.push(attrs);
+            out.push(Page {
+                aspect: self.aspect,
+                first: starts[i].first,
+                total,
+                chapters: starts.clone(),
+                root: "../".repeat(depth),
+                duration: self.duration.map(config::Seconds),
+                plan: plan.as_ref().map(|p| p[i].clone()).unwrap_or_default(),
+            });
         }
         Ok(out)
     }
@@ -508,20 +490,23 @@ mod tests {
             ..Default::default()
         };
         let chapters = vec![
-            pacing::Chapter {
+            pacing::Planned {
                 file: "a.md".into(),
                 slides: vec![load.clone(); 3],
             },
-            pacing::Chapter {
+            pacing::Planned {
                 file: "part/b.md".into(),
                 slides: vec![load; 2],
             },
         ];
         let pace = Pace {
+            aspect: Default::default(),
             duration: Some(500.0),
             budgets: Default::default(),
         };
-        let attrs = pace.talk(&chapters).unwrap();
+        let escape = |p: &Page| p.to_html(figure::escape);
+        let pages = pace.talk(&chapters).unwrap();
+        let attrs: Vec<String> = pages.iter().map(escape).collect();
         assert!(
             attrs[0].contains(" data-first=\"1\" data-total=\"5\""),
             "{}",
@@ -542,9 +527,9 @@ mod tests {
         );
         let untimed = Pace {
             duration: None,
-            budgets: Default::default(),
+            ..pace
         };
-        assert!(!untimed.talk(&chapters).unwrap()[0].contains("data-plan"));
+        assert!(!escape(&untimed.talk(&chapters).unwrap()[0]).contains("data-plan"));
     }
 
     #[test]

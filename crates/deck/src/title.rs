@@ -11,6 +11,8 @@
 //! so, with the address (`url`) and a QR code of it drawn at build time as inline SVG,
 //! the speaker and the event.
 
+use contract::page;
+
 use crate::figure::escape;
 
 /// What the title slide says, besides the slide's own content.
@@ -147,13 +149,19 @@ pub fn qr_svg(text: &str) -> Result<String, String> {
     ))
 }
 
-/// The first chapter's converted Markdown with a title slide first.
-pub fn apply(converted: &str, title: &Title) -> String {
-    const FIRST: &str = "<section class=\"slide\" id=\"slide-1\">";
-    let Some(at) = converted.find(FIRST) else {
-        return converted.to_string();
+/// The first chapter's converted Markdown with a title slide first, and whether that
+/// slide is one of its own put before the chapter's (which then move up by one: the
+/// plan must count it).
+pub fn apply(converted: &str, title: &Title) -> (String, bool) {
+    let first = format!(
+        "<section class=\"{}\" id=\"{}\">",
+        page::class::SLIDE,
+        page::slide_id(1)
+    );
+    let Some(at) = converted.find(&first) else {
+        return (converted.to_string(), false);
     };
-    let rest = &converted[at + FIRST.len()..];
+    let rest = &converted[at + first.len()..];
     let trimmed = rest.trim_start_matches('\n');
     let heading = trimmed.lines().next().and_then(|l| l.strip_prefix("# "));
     let mut out = String::with_capacity(converted.len() + 512);
@@ -166,7 +174,7 @@ pub fn apply(converted: &str, title: &Title) -> String {
         out.push_str(&title.html());
         out.push_str("\n\n");
         out.push_str(trimmed[heading_end..].trim_start_matches('\n'));
-        return out;
+        return (out, false);
     }
     out.push_str(&format!(
         "<section class=\"slide\" id=\"slide-1\" data-title-slide>\n\n# {}\n\n{}\n\n</section>\n\n",
@@ -174,7 +182,7 @@ pub fn apply(converted: &str, title: &Title) -> String {
         title.html()
     ));
     out.push_str(&renumber(&converted[at..]));
-    out
+    (out, true)
 }
 
 /// The chapter's slides, each one number later (`slide-1` becomes `slide-2`).
@@ -265,7 +273,7 @@ mod tests {
     #[test]
     fn the_keys_go_under_the_first_heading_when_it_is_the_title() {
         let src = "<div></div>\n\n<section class=\"slide\" id=\"slide-1\">\n\n# wrong <ALL>\n\nTagline.\n\n</section>\n\n<section class=\"slide\" id=\"slide-2\">\n\n## Next\n";
-        let out = apply(src, &title());
+        let (out, own) = apply(src, &title());
         assert!(out.contains(concat!(
             "<div></div>\n\n<section class=\"slide\" id=\"slide-1\" data-title-slide>\n\n# wrong <ALL>\n\n",
             "<p class=\"deck-title-subtitle\">Sockets &amp; IPC</p><p class=\"deck-title-by\">Ada</p>",
@@ -274,13 +282,15 @@ mod tests {
             "\n\nTagline."
         )), "{out}");
         assert_eq!(out.matches("data-title-slide").count(), 1);
+        assert!(!own, "the chapter's own first slide is the title slide");
         assert!(out.ends_with("<section class=\"slide\" id=\"slide-2\">\n\n## Next\n"));
     }
 
     #[test]
     fn a_talk_that_opens_otherwise_gets_a_title_slide_before_it() {
         let src = "<div></div>\n\n<section class=\"slide\" id=\"slide-1\">\n\n# A story\n\n</section>\n\n<section class=\"slide\" id=\"slide-2\">\n\n## Next\n";
-        let out = apply(src, &title());
+        let (out, own) = apply(src, &title());
+        assert!(own, "a slide of its own, which the plan must count");
         assert!(out.starts_with("<div></div>\n\n<section class=\"slide\" id=\"slide-1\" data-title-slide>\n\n# Wrong &lt;all&gt;\n\n<p class=\"deck-title-subtitle\">"), "{out}");
         assert!(
             out.contains("</section>\n\n<section class=\"slide\" id=\"slide-2\">\n\n# A story"),
