@@ -1,6 +1,7 @@
 //! Focus lines on a slide: a demo's terminal shows only the lines its claim rests on
 //! (the CSS hides the others in the slide and speaker views, from the `data-focus`
-//! the preprocessor put on the terminal). The whole output is one key (E) or one click
+//! the preprocessor put on the terminal). The whole output is one key (E, in
+//! [`crate::keys`]) or one click
 //! away: on the terminal, or on the "All lines" button; again goes back. The slide
 //! shrinks to fit the longer output. The reading view and print always show it all.
 //!
@@ -8,14 +9,11 @@
 
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
-use web_sys::{Document, Element, HtmlElement, KeyboardEvent};
+use web_sys::{Document, Element, HtmlElement};
 
 use crate::{dom, figure, slides, sync};
 
-/// The key that shows the whole output of the current slide's terminals.
-pub const KEY: &str = "e";
-
-/// Wires every figure with focus lines, the key, and a row in the key help.
+/// Wires every figure with focus lines (the key, E, is in [`crate::keys`]).
 pub fn install(document: &Document) -> Result<(), JsValue> {
     for fig in figure::all(document)? {
         hide_repeated_claim(&fig)?;
@@ -44,8 +42,7 @@ pub fn install(document: &Document) -> Result<(), JsValue> {
             })?;
         }
     }
-    install_key(document)?;
-    add_help_row(document)
+    Ok(())
 }
 
 /// Shows all lines of a figure's terminal, or only its focus lines again, here and in
@@ -97,53 +94,18 @@ fn dom_buttons(fig: &Element) -> Result<Vec<Element>, JsValue> {
         .collect())
 }
 
-/// E in the slide or speaker view toggles the terminals of the current slide.
-fn install_key(document: &Document) -> Result<(), JsValue> {
-    let root = dom::root(document)?;
-    let document = document.clone();
-    let window = dom::window()?;
-    dom::listen(&window, "keydown", false, move |event: KeyboardEvent| {
-        if event.ctrl_key() || event.alt_key() || event.meta_key() || event.repeat() {
-            return;
+/// E (see [`crate::keys`]): every terminal with focus lines on the current slide shows
+/// all its lines, or its focus lines again.
+pub fn toggle_current(document: &Document) -> Result<(), JsValue> {
+    let list =
+        document.query_selector_all("section.slide.deck-current figure.demo[data-player]")?;
+    for i in 0..list.length() {
+        if let Some(fig) = list.item(i).and_then(|n| n.dyn_into::<Element>().ok())
+            && fig.query_selector("pre.terminal[data-focus]")?.is_some()
+        {
+            toggle(&fig)?;
         }
-        if !event.key().eq_ignore_ascii_case(KEY) || !root.class_list().contains("deck-on") {
-            return;
-        }
-        let Ok(list) =
-            document.query_selector_all("section.slide.deck-current figure.demo[data-player]")
-        else {
-            return;
-        };
-        for i in 0..list.length() {
-            if let Some(fig) = list.item(i).and_then(|n| n.dyn_into::<Element>().ok())
-                && fig
-                    .query_selector("pre.terminal[data-focus]")
-                    .ok()
-                    .flatten()
-                    .is_some()
-                && let Err(e) = toggle(&fig)
-            {
-                dom::report(&e);
-            }
-        }
-        event.prevent_default();
-    })
-}
-
-/// The key help (`?`) gets a row for E.
-fn add_help_row(document: &Document) -> Result<(), JsValue> {
-    let Some(table) = document.query_selector("#deck-help dl")? else {
-        return Ok(());
-    };
-    let key = dom::element(document, "dt", "", "E")?;
-    let what = dom::element(
-        document,
-        "dd",
-        "",
-        "a demo's whole output / only its focus lines",
-    )?;
-    table.append_child(&key)?;
-    table.append_child(&what)?;
+    }
     Ok(())
 }
 

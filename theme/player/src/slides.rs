@@ -18,7 +18,7 @@ use web_sys::{Document, Element, HtmlElement};
 
 use crate::keys::{self, Action};
 use crate::talk::Talk;
-use crate::{dom, overview, print, speaker, steps, sync};
+use crate::{dom, focus, overview, print, speaker, steps, sync};
 
 /// Which view the page shows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -443,6 +443,7 @@ impl Deck {
                     speaker::open(self)?;
                 }
             }
+            Action::Expand => focus::toggle_current(&self.document)?,
             Action::Help => {
                 self.root.class_list().toggle("deck-help-open")?;
             }
@@ -782,10 +783,10 @@ fn help(document: &Document) -> Result<HtmlElement, JsValue> {
     let title = dom::element(document, "h2", "", "Keys")?;
     panel.append_child(&title)?;
     let table = dom::element(document, "dl", "", "")?;
-    for (keys, what) in keys::HELP {
+    for row in keys::HELP {
         let (dt, dd) = (
-            dom::element(document, "dt", "", keys)?,
-            dom::element(document, "dd", "", what)?,
+            dom::element(document, "dt", "", row.shown)?,
+            dom::element(document, "dd", "", row.what)?,
         );
         table.append_child(&dt)?;
         table.append_child(&dd)?;
