@@ -142,6 +142,8 @@ pub mod class {
         NEXT_STEP = "deck-next-step",
         SHOWN = "deck-shown",
         EMPTY = "deck-empty",
+        /// On `<html>`: the blackout is on.
+        BLACK = "deck-black",
         /// The menu bar's "present" button.
         PRESENT = "deck-present",
         /// The speaker window's parts.
@@ -242,6 +244,36 @@ pub const FOREIGN_CLASSES: &[&str] = &[
     "console",
     // A slide author's: an image or figure as wide as the slide.
     "fill",
+    // docutils' and hieroglyph's classes, which the rST reader (crates/rst) keeps.
+    "build",
+    "classifier",
+    "classifier-delimiter",
+    "field-list",
+    "attribution",
+    "figure",
+    "legend",
+    "transition",
+    "math",
+    "topic",
+    "topic-title",
+    "contents",
+    "rubric",
+    "line-block",
+    "option-list",
+    "option",
+    "literal-block",
+    "parsed-literal",
+    "footnote",
+    "footnote-label",
+    "footnote-reference",
+    "code-block-caption",
+    "toctree-wrapper",
+    "image",
+    "linenos",
+    "hll",
+    "sig",
+    "sig-name",
+    "descname",
 ];
 
 /// `data-*` attributes of the deck's own.

@@ -293,6 +293,30 @@ impl Slide {
             .collect()
     }
 
+    /// The charts shown on the slide: each chart's demo and metrics (options included).
+    pub fn charts(&self) -> Vec<(&str, &[String])> {
+        self.blocks
+            .iter()
+            .filter_map(|(b, part)| match &b.kind {
+                Kind::Chart { demo, metrics } if *part != Part::Notes => {
+                    Some((demo.as_str(), metrics.as_slice()))
+                }
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// The ladders of packets shown on the slide, by demo.
+    pub fn ladders(&self) -> Vec<&str> {
+        self.blocks
+            .iter()
+            .filter_map(|(b, part)| match &b.kind {
+                Kind::Ladder { demo, .. } if *part != Part::Notes => Some(demo.as_str()),
+                _ => None,
+            })
+            .collect()
+    }
+
     /// The steps the player reveals one by one.
     pub fn steps(&self) -> usize {
         self.blocks
