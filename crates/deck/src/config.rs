@@ -164,6 +164,22 @@ slide_levels = 2
         assert_eq!(deck.closing.as_deref(), Some("Thanks"));
     }
 
+    /// The example in the crate's docs (lib.rs) is a config that builds.
+    #[test]
+    fn the_crate_docs_example_is_a_valid_config() {
+        let docs: String = include_str!("lib.rs")
+            .lines()
+            .filter_map(|l| l.strip_prefix("//!"))
+            .map(|l| format!("{}\n", l.strip_prefix(' ').unwrap_or(l)))
+            .collect();
+        let start = docs.find("```toml\n").expect("lib.rs has a TOML example") + 8;
+        let example = &docs[start..start + docs[start..].find("```").unwrap()];
+        let deck = parse(example).unwrap_or_else(|e| panic!("{e:#}\n{example}"));
+        assert_eq!(deck.budgets["tcp.md"], Seconds(480.0));
+        assert_eq!(deck.speaker.as_deref(), Some("..."));
+        assert_eq!(deck.closing.as_deref(), Some("Thank you"));
+    }
+
     #[test]
     fn a_book_without_the_table_gets_the_defaults() {
         let deck = parse("[book]\ntitle = \"t\"\n").unwrap();

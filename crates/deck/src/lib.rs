@@ -10,18 +10,23 @@
 //! ```toml
 //! [preprocessor.deck]
 //! command = "cargo run --quiet --package deck --bin mdbook-deck"
-//! demos = "demos"   # the demos crate, relative to the book root (optional)
+//! demos = "demos"    # the demos crate, relative to the book root (optional)
 //! strict = true      # warnings are errors (optional; also `DECK_STRICT=1`)
+//! aspect = "16:9"    # the slide shape, W:H (optional)
 //! duration = "40m"   # the talk's length, for the speaker window's pacing (optional)
-//!
-//! [preprocessor.deck.budgets]  # optional: some chapters' own share of the duration
-//! "tcp.md" = "8m"
 //! subtitle = "..."   # the title slide (each optional): subtitle, speaker, event,
 //! speaker = "..."    # date, and url (the address of the online version)
 //! event = "..."
 //! date = "..."
 //! url = "https://example.org/talk/"
+//! closing = "Thank you"  # the closing slide's title (optional)
+//!
+//! [preprocessor.deck.budgets]  # optional: some chapters' own share of the duration
+//! "tcp.md" = "8m"
 //! ```
+//!
+//! (`config::tests::the_crate_docs_example_is_a_valid_config` reads this example with
+//! the real config type.)
 //!
 //! Chapters whose file ends in `.rst` are reStructuredText, read as hieroglyph reads
 //! them (see [`rst`]); their warnings are printed as `FILE:LINE: warning: ...`.
