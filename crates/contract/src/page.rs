@@ -274,6 +274,9 @@ pub const FOREIGN_CLASSES: &[&str] = &[
     "sig",
     "sig-name",
     "descname",
+    "caption",
+    "centered",
+    "nohighlight",
 ];
 
 /// `data-*` attributes of the deck's own.

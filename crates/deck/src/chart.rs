@@ -21,6 +21,7 @@
 
 use std::fmt::Write;
 
+use contract::page;
 use contract::{Metric, Transcript};
 
 use crate::figure::escape;
@@ -303,13 +304,15 @@ pub fn render(t: &Transcript, bars: &[Bar<'_>], options: Options) -> String {
         format!("<code>{}*</code>, ", escape(prefix))
     };
     let better_attr = match options.better {
-        Some(Better::Lower) => " data-better=\"lower\"",
-        Some(Better::Higher) => " data-better=\"higher\"",
-        None => "",
+        Some(Better::Lower) => format!(" {}=\"lower\"", page::attr::BETTER),
+        Some(Better::Higher) => format!(" {}=\"higher\"", page::attr::BETTER),
+        None => String::new(),
     };
     format!(
-        "<figure class=\"chart\" data-demo=\"{name}\"{better_attr}>{html}<figcaption>{better}{what}{measured} by \
+        "<figure class=\"{chart}\" {demo_attr}=\"{name}\"{better_attr}>{html}<figcaption>{better}{what}{measured} by \
          <code>cargo xtask demo {name}</code> on {date}, Linux {kernel}</figcaption></figure>",
+        chart = page::class::CHART,
+        demo_attr = page::attr::DEMO,
         name = escape(&t.demo),
         date = escape(date),
         kernel = escape(&t.kernel),

@@ -49,13 +49,13 @@ impl Title {
     pub fn html(&self) -> String {
         let mut html = String::new();
         let mut line = |class: &str, inner: String| {
-            html.push_str(&format!("<p class=\"deck-title-{class}\">{inner}</p>"));
+            html.push_str(&format!("<p class=\"{class}\">{inner}</p>"));
         };
         if let Some(s) = &self.subtitle {
-            line("subtitle", escape(s));
+            line(page::class::TITLE_SUBTITLE, escape(s));
         }
         if let Some(s) = &self.speaker {
-            line("by", escape(s));
+            line(page::class::TITLE_BY, escape(s));
         }
         let when_where: Vec<String> = [&self.event, &self.date]
             .into_iter()
@@ -63,14 +63,14 @@ impl Title {
             .map(|s| escape(s))
             .collect();
         if !when_where.is_empty() {
-            line("event", when_where.join(" · "));
+            line(page::class::TITLE_EVENT, when_where.join(" · "));
         }
         if let Some(url) = &self.url {
             let shown = url
                 .trim_start_matches("https://")
                 .trim_start_matches("http://");
             line(
-                "url",
+                page::class::TITLE_URL,
                 format!("<a href=\"{}\">{}</a>", escape(url), escape(shown)),
             );
         }
@@ -86,14 +86,15 @@ impl Title {
         let Some(thanks) = &self.closing else {
             return Ok(None);
         };
-        let mut html = String::from("<div class=\"deck-closing\">");
+        let mut html = format!("<div class=\"{}\">", page::class::CLOSING);
         if let Some(url) = &self.url {
             html.push_str(&qr_svg(url)?);
             let shown = url
                 .trim_start_matches("https://")
                 .trim_start_matches("http://");
             html.push_str(&format!(
-                "<p class=\"deck-closing-url\"><a href=\"{}\">{}</a></p>",
+                "<p class=\"{}\"><a href=\"{}\">{}</a></p>",
+                page::class::CLOSING_URL,
                 escape(url),
                 escape(shown)
             ));
@@ -105,7 +106,8 @@ impl Title {
             .collect();
         if !by.is_empty() {
             html.push_str(&format!(
-                "<p class=\"deck-closing-by\">{}</p>",
+                "<p class=\"{}\">{}</p>",
+                page::class::CLOSING_BY,
                 by.join(" · ")
             ));
         }
@@ -142,10 +144,11 @@ pub fn qr_svg(text: &str) -> Result<String, String> {
         }
     }
     Ok(format!(
-        "<svg class=\"deck-qr\" xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {size} {size}\" \
+        "<svg class=\"{qr}\" xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {size} {size}\" \
          role=\"img\" aria-label=\"QR code of {alt}\" shape-rendering=\"crispEdges\">\
          <rect width=\"{size}\" height=\"{size}\" fill=\"#fff\"/><path d=\"{path}\" fill=\"#000\"/></svg>",
-        alt = escape(text)
+        alt = escape(text),
+        qr = page::class::QR,
     ))
 }
 
@@ -153,11 +156,7 @@ pub fn qr_svg(text: &str) -> Result<String, String> {
 /// slide is one of its own put before the chapter's (which then move up by one: the
 /// plan must count it).
 pub fn apply(converted: &str, title: &Title) -> (String, bool) {
-    let first = format!(
-        "<section class=\"{}\" id=\"{}\">",
-        page::class::SLIDE,
-        page::slide_id(1)
-    );
+    let first = section(1, false);
     let Some(at) = converted.find(&first) else {
         return (converted.to_string(), false);
     };
@@ -168,7 +167,8 @@ pub fn apply(converted: &str, title: &Title) -> (String, bool) {
     out.push_str(&converted[..at]);
     if heading.is_some_and(|h| h.trim().eq_ignore_ascii_case(title.title.trim())) {
         let heading_end = trimmed.find('\n').unwrap_or(trimmed.len());
-        out.push_str("<section class=\"slide\" id=\"slide-1\" data-title-slide>\n\n");
+        out.push_str(&section(1, true));
+        out.push_str("\n\n");
         out.push_str(&trimmed[..heading_end]);
         out.push_str("\n\n");
         out.push_str(&title.html());
@@ -177,7 +177,8 @@ pub fn apply(converted: &str, title: &Title) -> (String, bool) {
         return (out, false);
     }
     out.push_str(&format!(
-        "<section class=\"slide\" id=\"slide-1\" data-title-slide>\n\n# {}\n\n{}\n\n</section>\n\n",
+        "{}\n\n# {}\n\n{}\n\n</section>\n\n",
+        section(1, true),
         escape(&title.title),
         title.html()
     ));
@@ -187,17 +188,31 @@ pub fn apply(converted: &str, title: &Title) -> (String, bool) {
 
 /// The chapter's slides, each one number later (`slide-1` becomes `slide-2`).
 fn renumber(slides: &str) -> String {
-    let count = slides
-        .matches("<section class=\"slide\" id=\"slide-")
-        .count();
+    let any = format!(
+        "<section class=\"{}\" id=\"{}",
+        page::class::SLIDE,
+        page::SLIDE_ID_PREFIX
+    );
+    let count = slides.matches(&any).count();
     let mut out = slides.to_string();
     for n in (1..=count).rev() {
-        out = out.replace(
-            &format!("<section class=\"slide\" id=\"slide-{n}\">"),
-            &format!("<section class=\"slide\" id=\"slide-{}\">", n + 1),
-        );
+        out = out.replace(&section(n, false), &section(n + 1, false));
     }
     out
+}
+
+/// The opening tag of slide `n`'s section, marked as the title slide or not.
+fn section(n: usize, title_slide: bool) -> String {
+    format!(
+        "<section class=\"{}\" id=\"{}\"{}>",
+        page::class::SLIDE,
+        page::slide_id(n),
+        if title_slide {
+            format!(" {}", page::attr::TITLE_SLIDE)
+        } else {
+            String::new()
+        }
+    )
 }
 
 #[cfg(test)]

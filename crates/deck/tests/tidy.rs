@@ -630,6 +630,41 @@ fn every_key_the_player_handles_is_in_the_help_and_handled_in_keys_rs() {
 }
 
 #[test]
+fn the_preprocessor_writes_only_names_the_contract_defines() {
+    let mut uses = Vec::new();
+    for dir in ["crates/deck/src", "crates/contract/src", "crates/rst/src"] {
+        for path in files(&repo().join(dir), &[".rs"]) {
+            // The contract's own list, and test code (after `#[cfg(test)]`) aside.
+            if path.ends_with("page.rs") {
+                continue;
+            }
+            let text = read(&path);
+            let code = text.split("#[cfg(test)]").next().unwrap_or_default();
+            // Comments keep their lines (for the report) but say nothing.
+            let code: String = code
+                .lines()
+                .map(|l| {
+                    if l.trim_start().starts_with("//") {
+                        ""
+                    } else {
+                        l
+                    }
+                })
+                .flat_map(|l| [l, "\n"])
+                .collect();
+            check_script(&rel(&path), &code, false, &mut uses);
+        }
+    }
+    assert!(
+        uses.len() > 40,
+        "the preprocessor was read: {} names",
+        uses.len()
+    );
+    let bad = report(&uses);
+    assert!(bad.is_empty(), "\n{}", bad.join("\n"));
+}
+
+#[test]
 fn the_contract_knows_the_names_the_preprocessor_writes() {
     // The names the deck crate writes, read from its output for a small chapter.
     struct Fake;

@@ -7,6 +7,7 @@
 //!
 //! A claim caption that only repeats the slide's title is hidden on the slide.
 
+use contract::page::attr;
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 use web_sys::{Document, Element, HtmlElement};
@@ -50,7 +51,7 @@ pub fn install(document: &Document) -> Result<(), JsValue> {
 pub fn toggle(fig: &Element) -> Result<(), JsValue> {
     let expanded = !fig.has_attribute("data-expanded");
     set_expanded(fig, expanded)?;
-    match fig.get_attribute("data-demo") {
+    match fig.get_attribute(attr::DEMO) {
         Some(demo) => sync::announce_expand(&demo, expanded),
         None => Ok(()),
     }
@@ -61,7 +62,7 @@ pub fn toggle(fig: &Element) -> Result<(), JsValue> {
 pub fn show_all(demo: &str, expanded: bool) -> Result<(), JsValue> {
     let document = dom::document()?;
     for fig in figure::all(&document)? {
-        if fig.get_attribute("data-demo").as_deref() == Some(demo)
+        if fig.get_attribute(attr::DEMO).as_deref() == Some(demo)
             && fig.has_attribute("data-expanded") != expanded
         {
             set_expanded(&fig, expanded)?;

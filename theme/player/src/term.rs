@@ -80,6 +80,6 @@ pub fn apply(samp: &Element, update: &Update) -> Result<(), JsValue> {
 pub fn pick_of(samp: &Element) -> Pick {
     let attribute = samp
         .parent_element()
-        .and_then(|pre| pre.get_attribute("data-focus"));
+        .and_then(|pre| pre.get_attribute(contract::page::attr::FOCUS));
     Pick::from_attribute(attribute.as_deref())
 }
