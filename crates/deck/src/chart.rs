@@ -388,7 +388,6 @@ pub fn number(v: f64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use contract::{Outcome, Status};
 
     fn metric(name: &str, value: f64, unit: &str) -> Metric {
         Metric {
@@ -472,25 +471,12 @@ mod tests {
 
     fn sample() -> Transcript {
         Transcript {
-            format: contract::FORMAT,
-            demo: "nagle".into(),
-            claim: "c".into(),
-            args: vec![],
-            chunks: vec![],
-            outcome: Outcome {
-                status: Status::Passed,
-                code: Some(0),
-                signal: None,
-            },
-            duration_ms: 10,
-            kernel: "6.18.0".into(),
-            captured_at: "2026-11-24T10:00:00Z".into(),
             metrics: vec![
                 metric("default.median", 44.0, "ms"),
                 metric("nodelay.median", 0.04, "ms"),
                 metric("requests", 30.0, ""),
             ],
-            wire: vec![],
+            ..contract::test_support::run("nagle")
         }
     }
 

@@ -129,36 +129,17 @@ pub fn kernel_line(runs: &[(String, contract::Status)]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use contract::{Chunk, Outcome, Status, Stream};
+    use contract::test_support::{run, stderr, stdout};
 
     fn sample() -> Transcript {
         Transcript {
-            format: contract::FORMAT,
-            demo: "peek".into(),
             claim: "Reading <is> not consuming".into(),
-            args: vec![],
             chunks: vec![
-                Chunk {
-                    at_ms: 0,
-                    stream: Stream::Stdout,
-                    text: "\x1b[32mok\x1b[0m\n\nnext\n".into(),
-                },
-                Chunk {
-                    at_ms: 5,
-                    stream: Stream::Stderr,
-                    text: "</script> warn\n".into(),
-                },
+                stdout(0, "\x1b[32mok\x1b[0m\n\nnext\n"),
+                stderr(5, "</script> warn\n"),
             ],
-            outcome: Outcome {
-                status: Status::Passed,
-                code: Some(0),
-                signal: None,
-            },
             duration_ms: 1234,
-            kernel: "6.18.0".into(),
-            captured_at: "2026-11-24T10:00:00Z".into(),
-            metrics: vec![],
-            wire: vec![],
+            ..run("peek")
         }
     }
 

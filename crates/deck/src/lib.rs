@@ -43,6 +43,8 @@ pub mod ladder;
 pub mod pacing;
 pub use rst;
 pub mod slides;
+#[cfg(any(test, feature = "test-support"))]
+pub mod test_support;
 pub mod title;
 
 use std::collections::HashMap;
@@ -434,7 +436,8 @@ pub use catalog::transcript_path;
 #[cfg(test)]
 mod tests {
     use super::*;
-    use contract::{Outcome, Status};
+    use contract::Status;
+    use contract::test_support::{metric, run, stdout};
     use slides::Embed;
 
     /// A demos folder of its own, with one demo (`loss`) and its captured run.
@@ -447,34 +450,12 @@ mod tests {
             std::fs::create_dir_all(dir.join("transcripts")).unwrap();
             std::fs::write(dir.join("src/bin/loss.rs"), "//! UDP loses datagrams.\n").unwrap();
             let t = Transcript {
-                format: contract::FORMAT,
-                demo: "loss".into(),
                 claim: "an older wording".into(),
-                args: vec![],
-                chunks: vec![],
-                outcome: Outcome {
-                    status: Status::Passed,
-                    code: Some(0),
-                    signal: None,
-                },
-                duration_ms: 5,
-                kernel: "6.18.0".into(),
-                captured_at: "2026-11-24T10:00:00Z".into(),
                 metrics: vec![
-                    contract::Metric {
-                        name: "udp.sent".into(),
-                        value: 600.0,
-                        unit: "datagrams".into(),
-                        label: Some("sent".into()),
-                    },
-                    contract::Metric {
-                        name: "udp.received".into(),
-                        value: 310.0,
-                        unit: "datagrams".into(),
-                        label: None,
-                    },
+                    metric("udp.sent", 600.0, "datagrams", Some("sent")),
+                    metric("udp.received", 310.0, "datagrams", None),
                 ],
-                wire: vec![],
+                ..run("loss")
             };
             let json = serde_json::to_string(&t).unwrap();
             std::fs::write(transcript_path(&dir, "loss"), json).unwrap();
@@ -606,11 +587,7 @@ mod tests {
             .unwrap();
             t.kernel = release.into();
             t.outcome.status = status;
-            t.chunks = vec![contract::Chunk {
-                at_ms: 1,
-                stream: contract::Stream::Stdout,
-                text: format!("\x1b[2m  so:\x1b[0m {text}\n"),
-            }];
+            t.chunks = vec![stdout(1, &format!("\x1b[2m  so:\x1b[0m {text}\n"))];
             std::fs::write(dir.join("loss.json"), serde_json::to_string(&t).unwrap()).unwrap();
         };
         run(

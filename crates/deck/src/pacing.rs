@@ -241,25 +241,9 @@ mod tests {
 
     fn run(text: &str) -> Transcript {
         Transcript {
-            format: contract::FORMAT,
-            demo: "peek".into(),
-            claim: "reading is not consuming".into(),
             args: vec!["--verbose".into()],
-            chunks: vec![contract::Chunk {
-                at_ms: 0,
-                stream: contract::Stream::Stdout,
-                text: text.into(),
-            }],
-            outcome: contract::Outcome {
-                status: contract::Status::Passed,
-                code: Some(0),
-                signal: None,
-            },
-            duration_ms: 1,
-            kernel: "6.18.0".into(),
-            captured_at: "2026-12-01T00:00:00Z".into(),
-            metrics: vec![],
-            wire: vec![],
+            chunks: vec![contract::test_support::stdout(0, text)],
+            ..contract::test_support::run("peek")
         }
     }
 

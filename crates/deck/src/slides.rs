@@ -581,35 +581,10 @@ mod tests {
         );
     }
 
-    /// A book without demos.
-    struct NoDemos;
-
-    impl Embed for NoDemos {
-        fn demo(&mut self, name: &str) -> Result<String, String> {
-            Err(format!("no demo `{name}`"))
-        }
-        fn chart(&mut self, demo: &str, _: &[String]) -> Result<String, String> {
-            Err(format!("no demo `{demo}`"))
-        }
-    }
-
-    /// A book where every demo exists and renders as its name.
-    struct FakeDemos;
-
-    impl Embed for FakeDemos {
-        fn demo(&mut self, name: &str) -> Result<String, String> {
-            Ok(format!("<figure>{name}</figure>"))
-        }
-        fn chart(&mut self, demo: &str, metrics: &[String]) -> Result<String, String> {
-            Ok(format!(
-                "<figure>chart {demo}: {}</figure>",
-                metrics.join(",")
-            ))
-        }
-    }
+    use crate::test_support::FakeEmbed::{Echo, Missing};
 
     fn slides(src: &str) -> String {
-        to_slides(src, &mut FakeDemos).unwrap()
+        to_slides(src, &mut Echo).unwrap()
     }
 
     #[test]
@@ -630,31 +605,16 @@ mod tests {
         );
         assert_eq!(parse_ladder_directive("{{#ladders a}}"), None);
 
-        struct Ladders;
-        impl Embed for Ladders {
-            fn demo(&mut self, name: &str) -> Result<String, String> {
-                Err(format!("no demo `{name}`"))
-            }
-            fn chart(&mut self, demo: &str, _: &[String]) -> Result<String, String> {
-                Err(format!("no demo `{demo}`"))
-            }
-            fn ladder(&mut self, demo: &str, c: Option<&str>) -> Result<String, String> {
-                Ok(format!(
-                    "<figure>ladder {demo} {}</figure>",
-                    c.unwrap_or("-")
-                ))
-            }
-        }
-        let md = to_slides("## A\n\n{{#ladder nagle defaults}}\n", &mut Ladders).unwrap();
+        let md = to_slides("## A\n\n{{#ladder nagle defaults}}\n", &mut Echo).unwrap();
         assert!(
-            md.contains("<figure>ladder nagle defaults</figure>"),
+            md.contains("<figure>LADDER nagle defaults</figure>"),
             "{md}"
         );
         let rst = crate::rst::to_markdown("Title\n=====\n\n.. ladder:: nagle\n");
-        let md = to_slides(&rst.markdown, &mut Ladders).unwrap();
-        assert!(md.contains("<figure>ladder nagle -</figure>"), "{md}");
+        let md = to_slides(&rst.markdown, &mut Echo).unwrap();
+        assert!(md.contains("<figure>LADDER nagle -</figure>"), "{md}");
         // A book that embeds no wires says so, with the directive.
-        let err = to_slides("## A\n\n{{#ladder nagle}}\n", &mut NoDemos).unwrap_err();
+        let err = to_slides("## A\n\n{{#ladder nagle}}\n", &mut Missing).unwrap_err();
         assert!(format!("{err:?}").contains("no captured wires"), "{err:?}");
     }
 
@@ -714,20 +674,23 @@ mod tests {
     #[test]
     fn demo_directive_becomes_the_figure() {
         let out = slides("## A\n\n{{#demo peek}}\n\nafter\n");
-        assert!(out.contains("\n\n<figure>peek</figure>\n\n"), "{out}");
+        assert!(
+            out.contains("\n\n<figure class=\"demo\">DEMO peek</figure>\n\n"),
+            "{out}"
+        );
         assert!(!out.contains("{{#demo"));
     }
 
     #[test]
     fn directives_in_code_are_left_alone() {
         let src = "## A\n\n```\n{{#demo nope}}\n```\n\nUse `{{#demo nope}}` to embed.\n\n    {{#demo nope}}\n";
-        let out = to_slides(src, &mut NoDemos).unwrap();
+        let out = to_slides(src, &mut Missing).unwrap();
         assert_eq!(out.matches("{{#demo nope}}").count(), 3, "{out}");
     }
 
     #[test]
     fn a_missing_demo_is_reported_at_its_line() {
-        let err = to_slides("# T\n\ntext\n\n{{#demo nope}}\n", &mut NoDemos).unwrap_err();
+        let err = to_slides("# T\n\ntext\n\n{{#demo nope}}\n", &mut Missing).unwrap_err();
         assert_eq!(
             err,
             vec![Problem {
@@ -741,7 +704,7 @@ mod tests {
     fn misplaced_or_malformed_directives_are_errors() {
         let err = to_slides(
             "see {{#demo peek}} here\n\n- {{#demo peek}}\n\n{{#demo Bad_Name}}\n",
-            &mut FakeDemos,
+            &mut Echo,
         )
         .unwrap_err();
         let lines: Vec<usize> = err.iter().map(|p| p.line).collect();
@@ -779,7 +742,7 @@ mod tests {
     fn chart_directive_becomes_the_chart() {
         let out = slides("## A\n\n{{#chart udp-loss sent received}}\n\nNotes:\n\nn\n");
         assert!(
-            out.contains("\n\n<figure>chart udp-loss: sent,received</figure>\n\n"),
+            out.contains("\n\n<figure>CHART udp-loss sent,received</figure>\n\n"),
             "{out}"
         );
         assert!(!out.contains("{{#chart"), "{out}");
@@ -790,7 +753,7 @@ mod tests {
     fn malformed_or_misplaced_charts_are_errors_at_their_line() {
         let err = to_slides(
             "{{#chart udp-loss}}\n\n{{#chart Bad x}}\n\n- {{#chart a b}}\n\n{{#chart nope x}}\n",
-            &mut NoDemos,
+            &mut Missing,
         )
         .unwrap_err();
         let lines: Vec<usize> = err.iter().map(|p| p.line).collect();

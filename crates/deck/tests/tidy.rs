@@ -667,18 +667,9 @@ fn the_preprocessor_writes_only_names_the_contract_defines() {
 #[test]
 fn the_contract_knows_the_names_the_preprocessor_writes() {
     // The names the deck crate writes, read from its output for a small chapter.
-    struct Fake;
-    impl deck::slides::Embed for Fake {
-        fn demo(&mut self, _: &str) -> Result<String, String> {
-            Ok(String::new())
-        }
-        fn chart(&mut self, _: &str, _: &[String]) -> Result<String, String> {
-            Ok(String::new())
-        }
-    }
     let md = deck::slides::to_slides(
         "text\n\n## A\n\nx\n\n<!-- pause -->\n\ny\n\nNotes:\n\nn\n",
-        &mut Fake,
+        &mut deck::test_support::FakeEmbed::Echo,
     )
     .unwrap();
     let mut uses = Vec::new();
