@@ -11,6 +11,10 @@
 //!   string that looks like one of the deck's names;
 //! - the tests (`crates/deck/tests`, `tests/browser`): selectors, `class="..."`,
 //!   `classList`, `dataset` and `data-*` in what they check;
+//! - the preprocessor (`crates/deck/src`, `crates/rst/src`, `crates/contract/src`):
+//!   every `class="..."` and `data-*` it writes;
+//! - the present server (`xtask/src/present`): the events it sends come from
+//!   `contract::live`, not spelt out;
 //! - the keys: every key the player's key map handles is in the help (`?`), and keys
 //!   are handled in `keys.rs` only.
 
@@ -627,6 +631,28 @@ fn every_key_the_player_handles_is_in_the_help_and_handled_in_keys_rs() {
         }
     }
     assert!(missing.is_empty(), "\n{}", missing.join("\n"));
+}
+
+/// The server sends the protocol's events by the contract's names, never spelt out.
+#[test]
+fn the_server_names_its_events_from_the_live_contract() {
+    let mut spelt = Vec::new();
+    let mut events = 0;
+    for path in files(&repo().join("xtask/src/present"), &[".rs"]) {
+        let text = read(&path);
+        for (at, _) in text.match_indices(".event(") {
+            events += 1;
+            if literal_at(&text, at + ".event(".len()).is_some() {
+                spelt.push(format!(
+                    "{}:{}: an event name spelt out: use contract::live's",
+                    rel(&path),
+                    line_at(&text, at)
+                ));
+            }
+        }
+    }
+    assert!(events >= 3, "the server's events were read: {events}");
+    assert!(spelt.is_empty(), "\n{}", spelt.join("\n"));
 }
 
 #[test]
