@@ -23,25 +23,21 @@ pub fn page(document: &Document) -> Page {
     })
 }
 
+/// The page's [`Page`], with what the player asks of it: talk-wide numbers, where a
+/// number is, and a slide's slot in the plan.
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct Talk {
-    /// The talk-wide number of this chapter's first slide (1-based).
-    pub first: usize,
-    /// Slides in the whole talk (0: unknown, numbers stay per chapter).
-    pub total: usize,
-    /// Every chapter's page (relative to the book's root) and first slide number.
-    pub chapters: Vec<(String, usize)>,
-    /// The book's root relative to this page (`""`, `"../"`, ...).
-    pub root: String,
-    /// The talk's length in seconds, when book.toml gives one.
-    pub duration: Option<f64>,
-    /// Planned start of each of this chapter's slides, then the chapter's planned end.
-    pub plan: Vec<f64>,
+pub struct Talk(pub Page);
+
+impl std::ops::Deref for Talk {
+    type Target = Page;
+    fn deref(&self) -> &Page {
+        &self.0
+    }
 }
 
 impl Talk {
     pub fn read(document: &Document) -> Talk {
-        Talk::from(page(document))
+        Talk(page(document))
     }
 
     /// The talk-wide number (1-based) of this chapter's slide `n` (0-based).
@@ -58,30 +54,13 @@ impl Talk {
         self.chapters
             .iter()
             .rev()
-            .find(|(_, first)| *first <= number)
-            .map(|(page, first)| (page.as_str(), number - first + 1))
+            .find(|c| c.first <= number)
+            .map(|c| (c.page.as_str(), number - c.first + 1))
     }
 
     /// The planned start and end (seconds) of this chapter's slide `n`.
     pub fn slot(&self, n: usize) -> Option<(f64, f64)> {
         Some((*self.plan.get(n)?, *self.plan.get(n + 1)?))
-    }
-}
-
-impl From<Page> for Talk {
-    fn from(page: Page) -> Talk {
-        Talk {
-            first: page.first,
-            total: page.total,
-            chapters: page
-                .chapters
-                .into_iter()
-                .map(|c| (c.page, c.first))
-                .collect(),
-            root: page.root,
-            duration: page.duration.map(|d| d.0),
-            plan: page.plan,
-        }
     }
 }
 
@@ -131,7 +110,7 @@ mod tests {
                 .find(|(n, _)| *n == name)
                 .map(|(_, v)| v.to_string())
         };
-        Talk::from(Page::from_attributes(get).unwrap())
+        Talk(Page::from_attributes(get).unwrap())
     }
 
     #[test]
