@@ -570,11 +570,9 @@ fn arm_keys(line: &str) -> Vec<String> {
     out
 }
 
-#[test]
-fn every_key_the_player_handles_is_in_the_help_and_handled_in_keys_rs() {
-    let keys_rs = repo().join("theme/player/src/keys.rs");
-    let text = read(&keys_rs);
-    let code = text.split("#[cfg(test)]").next().unwrap_or_default();
+/// The keys of the player's help (`keys::HELP`): the literals of every `keys: &[...]`
+/// row of `keys.rs`.
+fn help_keys(code: &str) -> Vec<String> {
     // The help's keys: the literals of every `keys: &[...]` row.
     let mut help = Vec::new();
     for (at, _) in code.match_indices("keys: &[") {
@@ -590,6 +588,61 @@ fn every_key_the_player_handles_is_in_the_help_and_handled_in_keys_rs() {
             }
         }
     }
+    help
+}
+
+/// What a test presses, as `KeyboardEvent.key` names it: `press(c, 'o')`,
+/// `key(c, "Home")`, `Key::Right`.
+fn pressed_keys(text: &str) -> Vec<(usize, String)> {
+    let mut out = Vec::new();
+    for call in ["press(c, ", "key(c, "] {
+        for (at, _) in text.match_indices(call) {
+            if let Some((key, _)) = literal_at(text, at + call.len()) {
+                out.push((line_at(text, at), key));
+            }
+        }
+    }
+    for (at, _) in text.match_indices("Key::") {
+        let rest = &text[at + 5..];
+        let name = &rest[..rest
+            .find(|c: char| !c.is_ascii_alphanumeric())
+            .unwrap_or(rest.len())];
+        let key = match name {
+            "Right" | "Left" | "Up" | "Down" => format!("Arrow{name}"),
+            other => other.to_string(),
+        };
+        out.push((line_at(text, at), key));
+    }
+    out
+}
+
+#[test]
+fn the_tests_press_only_keys_the_help_names() {
+    let keys_rs = read(&repo().join("theme/player/src/keys.rs"));
+    let help = help_keys(keys_rs.split("#[cfg(test)]").next().unwrap_or_default());
+    let mut unknown = Vec::new();
+    let mut pressed = 0;
+    for path in files(&repo().join("tests/browser/tests"), &[".rs"]) {
+        for (line, key) in pressed_keys(&read(&path)) {
+            pressed += 1;
+            if !help.contains(&key) {
+                unknown.push(format!(
+                    "{}:{line}: presses {key:?}, which the help (?) does not name",
+                    rel(&path)
+                ));
+            }
+        }
+    }
+    assert!(pressed > 20, "the tests' keys were read: {pressed}");
+    assert!(unknown.is_empty(), "\n{}", unknown.join("\n"));
+}
+
+#[test]
+fn every_key_the_player_handles_is_in_the_help_and_handled_in_keys_rs() {
+    let keys_rs = repo().join("theme/player/src/keys.rs");
+    let text = read(&keys_rs);
+    let code = text.split("#[cfg(test)]").next().unwrap_or_default();
+    let help = help_keys(code);
     assert!(help.len() > 20, "the help's keys were read: {help:?}");
     // The handled keys: the literals of the match arms in `action` and `speaker_action`.
     let mut missing = Vec::new();
