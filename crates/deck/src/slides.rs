@@ -316,18 +316,6 @@ impl Slide {
             })
             .collect()
     }
-
-    /// The steps the player reveals one by one.
-    pub fn steps(&self) -> usize {
-        self.blocks
-            .iter()
-            .filter_map(|(_, part)| match part {
-                Part::Step(n) => Some(*n),
-                _ => None,
-            })
-            .max()
-            .unwrap_or(0)
-    }
 }
 
 /// A chapter cut into slides: the source, its slides, and what is wrong in it (a
