@@ -182,6 +182,28 @@ pub mod class {
     }
 }
 
+/// Selectors of the page's main parts, for the player (`querySelector`, `closest`);
+/// a test checks each is made of the names above.
+pub mod select {
+    /// A slide.
+    pub const SLIDE: &str = "section.slide";
+    /// The slide on screen.
+    pub const CURRENT_SLIDE: &str = "section.slide.deck-current";
+    /// A slide's notes.
+    pub const NOTES: &str = "aside.notes";
+    /// A captured demo's figure.
+    pub const DEMO: &str = "figure.demo";
+    /// A figure's terminal, and one that shows only its focus lines on a slide.
+    pub const TERMINAL: &str = "pre.terminal";
+    pub const FOCUSED_TERMINAL: &str = "pre.terminal[data-focus]";
+    /// A figure's claim.
+    pub const DEMO_CLAIM: &str = ".demo-claim";
+    /// The unfinished last line of a terminal being written.
+    pub const PARTIAL_LINE: &str = ":scope > .line.partial";
+    /// The element that carries the [`super::Page`].
+    pub const CONFIG: &str = ".deck-config";
+}
+
 /// Class families: a prefix, then a number or a name (`ansi-fg-3`, `status-passed`).
 pub const CLASS_FAMILIES: &[&str] = &[
     // ANSI colours 0-15 (contract::ansi).
@@ -775,6 +797,34 @@ mod tests {
         let a: Aspect = serde_json::from_str("\"1.85:1\"").unwrap();
         assert_eq!(serde_json::to_string(&a).unwrap(), "\"1.85:1\"");
         assert!(serde_json::from_str::<Seconds>("\"forever\"").is_err());
+    }
+
+    #[test]
+    fn the_selectors_are_made_of_the_contracts_names() {
+        use select::*;
+        let expected = [
+            (SLIDE, format!("section.{}", class::SLIDE)),
+            (
+                CURRENT_SLIDE,
+                format!("section.{}.{}", class::SLIDE, class::CURRENT),
+            ),
+            (NOTES, format!("aside.{}", class::NOTES)),
+            (DEMO, format!("figure.{}", class::DEMO)),
+            (TERMINAL, format!("pre.{}", class::TERMINAL)),
+            (
+                FOCUSED_TERMINAL,
+                format!("pre.{}[{}]", class::TERMINAL, attr::FOCUS),
+            ),
+            (DEMO_CLAIM, format!(".{}", class::DEMO_CLAIM)),
+            (
+                PARTIAL_LINE,
+                format!(":scope > .{}.{}", class::LINE, class::PARTIAL),
+            ),
+            (CONFIG, format!(".{}", class::CONFIG)),
+        ];
+        for (selector, made) in expected {
+            assert_eq!(selector, made);
+        }
     }
 
     #[test]

@@ -7,7 +7,7 @@
 //!
 //! A claim caption that only repeats the slide's title is hidden on the slide.
 
-use contract::page::attr;
+use contract::page::{attr, class, select};
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 use web_sys::{Document, Element, HtmlElement};
@@ -18,7 +18,7 @@ use crate::{dom, figure, slides, sync};
 pub fn install(document: &Document) -> Result<(), JsValue> {
     for fig in figure::all(document)? {
         hide_repeated_claim(&fig)?;
-        if fig.query_selector("pre.terminal[data-focus]")?.is_none() {
+        if fig.query_selector(select::FOCUSED_TERMINAL)?.is_none() {
             continue;
         }
         let bar = figure::controls(document, &fig)?;
@@ -31,11 +31,11 @@ pub fn install(document: &Document) -> Result<(), JsValue> {
             move || toggle(&target),
         )?;
         bar.append_child(&button)?;
-        if let Some(pre) = fig.query_selector("pre.terminal")? {
+        if let Some(pre) = fig.query_selector(select::TERMINAL)? {
             let target = fig.clone();
             let root = dom::root(document)?;
             dom::listen(&pre, "click", false, move |_: web_sys::Event| {
-                if root.class_list().contains("deck-on")
+                if root.class_list().contains(class::ON)
                     && let Err(e) = toggle(&target)
                 {
                     dom::report(&e);
@@ -80,7 +80,7 @@ fn set_expanded(fig: &Element, expanded: bool) -> Result<(), JsValue> {
             "All lines (E)"
         }));
     }
-    if let Some(section) = fig.closest("section.slide")?
+    if let Some(section) = fig.closest(select::SLIDE)?
         && let Ok(section) = section.dyn_into::<HtmlElement>()
     {
         slides::refit(&section);
@@ -98,11 +98,15 @@ fn dom_buttons(fig: &Element) -> Result<Vec<Element>, JsValue> {
 /// E (see [`crate::keys`]): every terminal with focus lines on the current slide shows
 /// all its lines, or its focus lines again.
 pub fn toggle_current(document: &Document) -> Result<(), JsValue> {
-    let list =
-        document.query_selector_all("section.slide.deck-current figure.demo[data-player]")?;
+    let list = document.query_selector_all(&format!(
+        "{} {}[{}]",
+        select::CURRENT_SLIDE,
+        select::DEMO,
+        attr::PLAYER
+    ))?;
     for i in 0..list.length() {
         if let Some(fig) = list.item(i).and_then(|n| n.dyn_into::<Element>().ok())
-            && fig.query_selector("pre.terminal[data-focus]")?.is_some()
+            && fig.query_selector(select::FOCUSED_TERMINAL)?.is_some()
         {
             toggle(&fig)?;
         }
@@ -114,11 +118,11 @@ pub fn toggle_current(document: &Document) -> Result<(), JsValue> {
 /// (`data-claim-repeats`); one that starts with the title shows only the rest there
 /// (the title part in a `demo-claim-title` span, which the slide view hides).
 fn hide_repeated_claim(fig: &Element) -> Result<(), JsValue> {
-    let Some(section) = fig.closest("section.slide")? else {
+    let Some(section) = fig.closest(select::SLIDE)? else {
         return Ok(());
     };
     let (Some(claim), Some(title)) = (
-        fig.query_selector(".demo-claim")?,
+        fig.query_selector(select::DEMO_CLAIM)?,
         section.query_selector(":scope > :is(h1, h2)")?,
     ) else {
         return Ok(());
@@ -131,7 +135,7 @@ fn hide_repeated_claim(fig: &Element) -> Result<(), JsValue> {
         fig.set_attribute("data-claim-repeats", "")?;
     } else if let Some(cut) = after_words(&text, &title) {
         let document = dom::document()?;
-        let head = dom::element(&document, "span", "demo-claim-title", &text[..cut])?;
+        let head = dom::element(&document, "span", class::DEMO_CLAIM_TITLE, &text[..cut])?;
         claim.set_text_content(Some(&text[cut..]));
         claim.prepend_with_node_1(&head)?;
     }

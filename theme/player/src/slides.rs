@@ -89,7 +89,7 @@ pub struct Deck {
 /// Sets up the deck on this page, in the view its URL asks for.
 pub fn start(document: &Document) -> Result<Rc<Deck>, JsValue> {
     let root = dom::root(document)?;
-    let list = document.query_selector_all(&format!("main section.{}", page::class::SLIDE))?;
+    let list = document.query_selector_all(&format!("main {}", page::select::SLIDE))?;
     let sections: Vec<HtmlElement> = (0..list.length())
         .filter_map(|i| list.item(i).and_then(|n| n.dyn_into().ok()))
         .collect();

@@ -11,8 +11,7 @@ use web_sys::Document;
 /// chapter, no plan) on a page without one, or with a malformed one (said in the
 /// console).
 pub fn page(document: &Document) -> Page {
-    let selector = format!(".{}", page::class::CONFIG);
-    let Some(el) = document.query_selector(&selector).ok().flatten() else {
+    let Some(el) = document.query_selector(page::select::CONFIG).ok().flatten() else {
         return Page::default();
     };
     Page::from_attributes(|name| el.get_attribute(name)).unwrap_or_else(|e| {
