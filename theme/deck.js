@@ -1,6 +1,6 @@
 // The deck's loader: the only hand-written JavaScript. The work happens in the
-// WebAssembly player (theme/player); this file loads it and, when the page is served
-// by `cargo xtask present`, listens for rebuilds and reloads the page.
+// WebAssembly player (theme/player); this file loads it. The names it uses are the
+// page contract's (crates/contract/src/page.rs), checked by crates/deck/tests/tidy.rs.
 "use strict";
 (function () {
   const root = typeof path_to_root === "string" ? path_to_root : "";
@@ -88,6 +88,9 @@
       player.attach();
       const note = document.querySelector(".deck-unavailable");
       if (note) note.remove();
+      // Served by `cargo xtask present`: Run live, and a reload after each rebuild
+      // (the protocol is contract::live's, spoken by the player).
+      player.present(root);
     })
     .catch((err) => {
       // A stock `mdbook build` has no player: the captured output still shows.
@@ -102,17 +105,4 @@
       }
       console.info("deck: replay unavailable (build with `cargo xtask build`)", err);
     });
-
-  fetch(root + "__deck/status")
-    .then((r) => (r.ok ? r.json() : null))
-    .then((status) => {
-      if (!status || !status.present) return;
-      document.documentElement.dataset.present = "true";
-      // Served by `cargo xtask present`: demos can run live on this machine.
-      loaded.then((player) => player.enable_live(root, status.live || [])).catch(() => {});
-      const events = new EventSource(root + "__deck/events");
-      events.addEventListener("reload", () => location.reload());
-      events.addEventListener("build-failed", (e) => console.error("deck: rebuild failed\n" + e.data));
-    })
-    .catch(() => {});
 })();

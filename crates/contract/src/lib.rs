@@ -12,7 +12,10 @@ pub mod ansi;
 pub mod catalog;
 pub mod directive;
 pub mod live;
+pub mod page;
 pub mod terminal;
+#[cfg(any(test, feature = "test-support"))]
+pub mod test_support;
 pub mod wire;
 
 use serde::{Deserialize, Serialize};

@@ -16,6 +16,18 @@ pub const EVENTS_PATH: &str = "__deck/events";
 pub const RUN_PATH: &str = "__deck/run/";
 pub const SAVE_PATH: &str = "__deck/save/";
 
+/// The server-sent events of `EVENTS_PATH`: the book was rebuilt (reload the page), or
+/// its rebuild failed (the data is the error).
+pub const RELOAD_EVENT: &str = "reload";
+pub const BUILD_FAILED_EVENT: &str = "build-failed";
+
+/// The server-sent events of a live run (`RUN_PATH`): see [`LiveEvent`].
+pub const CHUNK_EVENT: &str = "chunk";
+pub const EXIT_EVENT: &str = "exit";
+
+/// Every event name of the protocol, for the tidy test.
+pub const EVENTS: &[&str] = &[RELOAD_EVENT, BUILD_FAILED_EVENT, CHUNK_EVENT, EXIT_EVENT];
+
 /// What `GET __deck/status` tells a page.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ServerStatus {
@@ -49,8 +61,8 @@ impl LiveEvent {
     /// The SSE `event:` name.
     pub fn name(&self) -> &'static str {
         match self {
-            LiveEvent::Chunk(_) => "chunk",
-            LiveEvent::Exit(_) => "exit",
+            LiveEvent::Chunk(_) => CHUNK_EVENT,
+            LiveEvent::Exit(_) => EXIT_EVENT,
         }
     }
 
@@ -67,8 +79,8 @@ impl LiveEvent {
     /// does not define (keep-alives, comments), which a client skips.
     pub fn from_sse(name: &str, data: &str) -> Result<Option<LiveEvent>, String> {
         let event = match name {
-            "chunk" => LiveEvent::Chunk(serde_json::from_str(data).map_err(|e| e.to_string())?),
-            "exit" => LiveEvent::Exit(serde_json::from_str(data).map_err(|e| e.to_string())?),
+            CHUNK_EVENT => LiveEvent::Chunk(serde_json::from_str(data).map_err(|e| e.to_string())?),
+            EXIT_EVENT => LiveEvent::Exit(serde_json::from_str(data).map_err(|e| e.to_string())?),
             _ => return Ok(None),
         };
         Ok(Some(event))

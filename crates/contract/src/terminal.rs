@@ -245,14 +245,10 @@ pub fn lines_on_stage(t: &Transcript) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{Chunk, Outcome, Status};
+    use crate::Chunk;
 
     fn run(chunks: &[(Stream, &str)]) -> Transcript {
         Transcript {
-            format: crate::FORMAT,
-            demo: "d".into(),
-            claim: "c".into(),
-            args: vec![],
             chunks: chunks
                 .iter()
                 .enumerate()
@@ -262,16 +258,7 @@ mod tests {
                     text: text.to_string(),
                 })
                 .collect(),
-            outcome: Outcome {
-                status: Status::Passed,
-                code: Some(0),
-                signal: None,
-            },
-            duration_ms: 1,
-            kernel: "6.18.0".into(),
-            captured_at: "2026-12-01T00:00:00Z".into(),
-            metrics: vec![],
-            wire: vec![],
+            ..crate::test_support::run("d")
         }
     }
 

@@ -21,6 +21,7 @@
 
 use std::fmt::Write;
 
+use contract::page;
 use contract::{Metric, Transcript};
 
 use crate::figure::escape;
@@ -303,13 +304,15 @@ pub fn render(t: &Transcript, bars: &[Bar<'_>], options: Options) -> String {
         format!("<code>{}*</code>, ", escape(prefix))
     };
     let better_attr = match options.better {
-        Some(Better::Lower) => " data-better=\"lower\"",
-        Some(Better::Higher) => " data-better=\"higher\"",
-        None => "",
+        Some(Better::Lower) => format!(" {}=\"lower\"", page::attr::BETTER),
+        Some(Better::Higher) => format!(" {}=\"higher\"", page::attr::BETTER),
+        None => String::new(),
     };
     format!(
-        "<figure class=\"chart\" data-demo=\"{name}\"{better_attr}>{html}<figcaption>{better}{what}{measured} by \
+        "<figure class=\"{chart}\" {demo_attr}=\"{name}\"{better_attr}>{html}<figcaption>{better}{what}{measured} by \
          <code>cargo xtask demo {name}</code> on {date}, Linux {kernel}</figcaption></figure>",
+        chart = page::class::CHART,
+        demo_attr = page::attr::DEMO,
         name = escape(&t.demo),
         date = escape(date),
         kernel = escape(&t.kernel),
@@ -385,7 +388,6 @@ pub fn number(v: f64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use contract::{Outcome, Status};
 
     fn metric(name: &str, value: f64, unit: &str) -> Metric {
         Metric {
@@ -469,25 +471,12 @@ mod tests {
 
     fn sample() -> Transcript {
         Transcript {
-            format: contract::FORMAT,
-            demo: "nagle".into(),
-            claim: "c".into(),
-            args: vec![],
-            chunks: vec![],
-            outcome: Outcome {
-                status: Status::Passed,
-                code: Some(0),
-                signal: None,
-            },
-            duration_ms: 10,
-            kernel: "6.18.0".into(),
-            captured_at: "2026-11-24T10:00:00Z".into(),
             metrics: vec![
                 metric("default.median", 44.0, "ms"),
                 metric("nodelay.median", 0.04, "ms"),
                 metric("requests", 30.0, ""),
             ],
-            wire: vec![],
+            ..contract::test_support::run("nagle")
         }
     }
 

@@ -10,6 +10,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
+pub use contract::page::{Aspect, Seconds};
 use serde::Deserialize;
 
 /// The table's name in `book.toml`.
@@ -17,9 +18,6 @@ pub const TABLE: &str = "preprocessor.deck";
 
 /// The environment variable that turns warnings into errors (`DECK_STRICT=1`).
 pub const STRICT_ENV: &str = "DECK_STRICT";
-
-/// The slide shape when `aspect` is not set.
-pub const DEFAULT_ASPECT: &str = "16:9";
 
 /// `[preprocessor.deck]`, every key optional.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
@@ -42,15 +40,15 @@ pub struct DeckConfig {
     /// Warnings (from reStructuredText chapters) fail the build.
     #[serde(default)]
     pub strict: bool,
-    /// The slide shape, `W:H` ([`DEFAULT_ASPECT`] when unset).
-    pub aspect: Option<String>,
+    /// The slide shape, `W:H` (16:9 when unset), checked when read.
+    pub aspect: Option<Aspect>,
 
     // Pacing (the speaker window).
-    /// The talk's length, e.g. `"40m"`.
-    pub duration: Option<String>,
+    /// The talk's length, e.g. `"40m"`, checked when read.
+    pub duration: Option<Seconds>,
     /// Some chapters' own share of the duration: chapter file = `"8m"`.
     #[serde(default)]
-    pub budgets: BTreeMap<String, String>,
+    pub budgets: BTreeMap<String, Seconds>,
 
     // The title slide.
     pub subtitle: Option<String>,
@@ -83,19 +81,17 @@ impl DeckConfig {
         Ok(deck)
     }
 
-    /// Values serde cannot judge, checked once so users of the struct need not.
+    /// What serde cannot judge alone (each value's own type checked it when read):
+    /// budgets need a duration to be a share of.
     fn check(&self) -> Result<()> {
-        if let Some(aspect) = &self.aspect {
-            let valid = aspect.split_once(':').is_some_and(|(w, h)| {
-                [w, h].iter().all(|n| {
-                    n.trim()
-                        .parse::<f64>()
-                        .is_ok_and(|v| v.is_finite() && v > 0.0)
-                })
-            });
+        anyhow::ensure!(
+            self.duration.is_some() || self.budgets.is_empty(),
+            "{TABLE}.budgets in book.toml needs a duration (e.g. duration = \"40m\")"
+        );
+        if let Some(levels) = self.slide_levels {
             anyhow::ensure!(
-                valid,
-                "{TABLE}.aspect in book.toml is `{aspect}`; write it as W:H, e.g. \"16:9\" or \"4:3\""
+                (1..=6).contains(&levels),
+                "{TABLE}.slide_levels in book.toml must be 1 to 6, not {levels}"
             );
         }
         Ok(())
@@ -106,9 +102,9 @@ impl DeckConfig {
         self.demos.as_ref().map(|d| root.join(d))
     }
 
-    /// The slide shape as `W:H`.
-    pub fn aspect(&self) -> &str {
-        self.aspect.as_deref().map_or(DEFAULT_ASPECT, str::trim)
+    /// The slide shape (16:9 when unset).
+    pub fn aspect(&self) -> Aspect {
+        self.aspect.unwrap_or_default()
     }
 
     /// Whether warnings fail the build: `strict = true`, or `DECK_STRICT` set to `1`,
@@ -159,19 +155,36 @@ slide_levels = 2
             Some(PathBuf::from("/b/demos"))
         );
         assert!(deck.strict);
-        assert_eq!(deck.aspect(), "4:3");
-        assert_eq!(deck.budgets["tcp.md"], "8m");
+        assert_eq!(deck.aspect(), "4:3".parse().unwrap());
+        assert_eq!(deck.duration, Some(Seconds(2400.0)));
+        assert_eq!(deck.budgets["tcp.md"], Seconds(480.0));
         assert_eq!(deck.slide_levels, Some(2));
         assert_eq!(deck.after, ["links"]);
         assert_eq!(deck.speaker.as_deref(), Some("Ada"));
         assert_eq!(deck.closing.as_deref(), Some("Thanks"));
     }
 
+    /// The example in the crate's docs (lib.rs) is a config that builds.
+    #[test]
+    fn the_crate_docs_example_is_a_valid_config() {
+        let docs: String = include_str!("lib.rs")
+            .lines()
+            .filter_map(|l| l.strip_prefix("//!"))
+            .map(|l| format!("{}\n", l.strip_prefix(' ').unwrap_or(l)))
+            .collect();
+        let start = docs.find("```toml\n").expect("lib.rs has a TOML example") + 8;
+        let example = &docs[start..start + docs[start..].find("```").unwrap()];
+        let deck = parse(example).unwrap_or_else(|e| panic!("{e:#}\n{example}"));
+        assert_eq!(deck.budgets["tcp.md"], Seconds(480.0));
+        assert_eq!(deck.speaker.as_deref(), Some("..."));
+        assert_eq!(deck.closing.as_deref(), Some("Thank you"));
+    }
+
     #[test]
     fn a_book_without_the_table_gets_the_defaults() {
         let deck = parse("[book]\ntitle = \"t\"\n").unwrap();
         assert_eq!(deck, DeckConfig::default());
-        assert_eq!(deck.aspect(), "16:9");
+        assert_eq!(deck.aspect(), Aspect::default());
         assert_eq!(deck.demos_dir(Path::new("/b")), None);
     }
 
@@ -194,6 +207,27 @@ slide_levels = 2
             "{:#}",
             parse("[preprocessor.deck]\naspect = \"wide\"\n").unwrap_err()
         );
-        assert!(err.contains("write it as W:H"), "{err}");
+        assert!(
+            err.contains("write it as W:H") && err.contains("aspect"),
+            "{err}"
+        );
+        for (toml, says) in [
+            ("duration = \"40 minutes\"", "not a length of time"),
+            (
+                "duration = \"40m\"\n[preprocessor.deck.budgets]\n\"a.md\" = \"x\"",
+                "`x`",
+            ),
+            (
+                "[preprocessor.deck.budgets]\n\"a.md\" = \"8m\"",
+                "needs a duration",
+            ),
+            ("slide_levels = 9", "1 to 6"),
+        ] {
+            let err = format!(
+                "{:#}",
+                parse(&format!("[preprocessor.deck]\n{toml}\n")).unwrap_err()
+            );
+            assert!(err.contains(says), "{toml}: {err}");
+        }
     }
 }

@@ -80,7 +80,10 @@ fn draw(ascii: &str) -> String {
     // svgbob puts every element, and every text run, on a line of its own, so dropping
     // the indentation and the line breaks changes nothing that is drawn.
     let one_line: String = svg.lines().map(str::trim).collect();
-    format!("<div class=\"diagram\">{one_line}</div>")
+    format!(
+        "<div class=\"{}\">{one_line}</div>",
+        contract::page::class::DIAGRAM
+    )
 }
 
 /// A picture's text alternative: "Diagram: " and the words written in it, in reading

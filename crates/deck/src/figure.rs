@@ -6,6 +6,7 @@
 use std::fmt::Write;
 
 use contract::Transcript;
+use contract::page::{self, attr, class};
 use contract::terminal;
 
 /// Escapes text for HTML content and attribute values.
@@ -47,33 +48,50 @@ pub fn render(t: &Transcript) -> String {
         t.kernel,
         t.captured_at.split('T').next().unwrap_or(&t.captured_at)
     );
-    let status_class = status.as_str().replace(' ', "-");
     // One renderer for this figure, the replay and Run live (contract::terminal).
     let (terminal, pick) = terminal::transcript_html(t);
     let focus = pick
         .attribute()
-        .map(|p| format!(" data-focus=\"{p}\""))
+        .map(|p| format!(" {}=\"{p}\"", attr::FOCUS))
         .unwrap_or_default();
-    format!(
-        concat!(
-            "<figure class=\"demo\" data-demo=\"{name}\" id=\"demo-{name}\">",
-            "<figcaption><span class=\"demo-claim\">{claim}</span></figcaption>",
-            "<div class=\"demo-rerun\"><code>$ {command}</code></div>",
-            // tabindex: the reading view's terminal may scroll, and a keyboard must reach it.
-            "<pre class=\"terminal\"{focus} tabindex=\"0\"><samp>{terminal}</samp></pre>",
-            "<div class=\"demo-meta\"><span class=\"demo-status status-{status_class}\">{meta}</span></div>",
-            "<script type=\"application/json\" class=\"demo-transcript\">{json}</script>",
-            "</figure>"
+    let name = escape(&t.demo);
+    [
+        format!(
+            "<figure class=\"{}\" {}=\"{name}\" id=\"{}\">",
+            class::DEMO,
+            attr::DEMO,
+            page::demo_id(&name)
         ),
-        name = escape(&t.demo),
-        claim = escape(&t.claim),
-        command = escape(&t.rerun_command()),
-        focus = focus,
-        terminal = terminal.replace('\n', "&#10;"),
-        status_class = status_class,
-        meta = escape(&meta),
-        json = json,
-    )
+        format!(
+            "<figcaption><span class=\"{}\">{}</span></figcaption>",
+            class::DEMO_CLAIM,
+            escape(&t.claim)
+        ),
+        format!(
+            "<div class=\"{}\"><code>$ {}</code></div>",
+            class::DEMO_RERUN,
+            escape(&t.rerun_command())
+        ),
+        // tabindex: the reading view's terminal may scroll, and a keyboard must reach it.
+        format!(
+            "<pre class=\"{}\"{focus} tabindex=\"0\"><samp>{}</samp></pre>",
+            class::TERMINAL,
+            terminal.replace('\n', "&#10;")
+        ),
+        format!(
+            "<div class=\"{}\"><span class=\"{} {}\">{}</span></div>",
+            class::DEMO_META,
+            class::DEMO_STATUS,
+            page::status_class(status),
+            escape(&meta)
+        ),
+        format!(
+            "<script type=\"application/json\" class=\"{}\">{json}</script>",
+            class::DEMO_TRANSCRIPT
+        ),
+        "</figure>".to_string(),
+    ]
+    .concat()
 }
 
 /// The quiet words after a figure's status (in its `demo-meta` line): on which kernels the claim held ("holds on 6.1 ·
@@ -102,7 +120,8 @@ pub fn kernel_line(runs: &[(String, contract::Status)]) -> String {
         return String::new();
     }
     format!(
-        "<span class=\"demo-kernels\">{}</span>",
+        "<span class=\"{}\">{}</span>",
+        class::DEMO_KERNELS,
         escape(&parts.join("; "))
     )
 }
@@ -110,36 +129,17 @@ pub fn kernel_line(runs: &[(String, contract::Status)]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use contract::{Chunk, Outcome, Status, Stream};
+    use contract::test_support::{run, stderr, stdout};
 
     fn sample() -> Transcript {
         Transcript {
-            format: contract::FORMAT,
-            demo: "peek".into(),
             claim: "Reading <is> not consuming".into(),
-            args: vec![],
             chunks: vec![
-                Chunk {
-                    at_ms: 0,
-                    stream: Stream::Stdout,
-                    text: "\x1b[32mok\x1b[0m\n\nnext\n".into(),
-                },
-                Chunk {
-                    at_ms: 5,
-                    stream: Stream::Stderr,
-                    text: "</script> warn\n".into(),
-                },
+                stdout(0, "\x1b[32mok\x1b[0m\n\nnext\n"),
+                stderr(5, "</script> warn\n"),
             ],
-            outcome: Outcome {
-                status: Status::Passed,
-                code: Some(0),
-                signal: None,
-            },
             duration_ms: 1234,
-            kernel: "6.18.0".into(),
-            captured_at: "2026-11-24T10:00:00Z".into(),
-            metrics: vec![],
-            wire: vec![],
+            ..run("peek")
         }
     }
 

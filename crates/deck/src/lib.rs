@@ -10,18 +10,23 @@
 //! ```toml
 //! [preprocessor.deck]
 //! command = "cargo run --quiet --package deck --bin mdbook-deck"
-//! demos = "demos"   # the demos crate, relative to the book root (optional)
+//! demos = "demos"    # the demos crate, relative to the book root (optional)
 //! strict = true      # warnings are errors (optional; also `DECK_STRICT=1`)
+//! aspect = "16:9"    # the slide shape, W:H (optional)
 //! duration = "40m"   # the talk's length, for the speaker window's pacing (optional)
-//!
-//! [preprocessor.deck.budgets]  # optional: some chapters' own share of the duration
-//! "tcp.md" = "8m"
 //! subtitle = "..."   # the title slide (each optional): subtitle, speaker, event,
 //! speaker = "..."    # date, and url (the address of the online version)
 //! event = "..."
 //! date = "..."
 //! url = "https://example.org/talk/"
+//! closing = "Thank you"  # the closing slide's title (optional)
+//!
+//! [preprocessor.deck.budgets]  # optional: some chapters' own share of the duration
+//! "tcp.md" = "8m"
 //! ```
+//!
+//! (`config::tests::the_crate_docs_example_is_a_valid_config` reads this example with
+//! the real config type.)
 //!
 //! Chapters whose file ends in `.rst` are reStructuredText, read as hieroglyph reads
 //! them (see [`rst`]); their warnings are printed as `FILE:LINE: warning: ...`.
@@ -38,6 +43,8 @@ pub mod ladder;
 pub mod pacing;
 pub use rst;
 pub mod slides;
+#[cfg(any(test, feature = "test-support"))]
+pub mod test_support;
 pub mod title;
 
 use std::collections::HashMap;
@@ -45,6 +52,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Result, bail};
 use contract::Transcript;
+use contract::page::{ChapterStart, Page};
 use mdbook_preprocessor::book::Book;
 use mdbook_preprocessor::{Preprocessor, PreprocessorContext};
 
@@ -67,8 +75,7 @@ impl Preprocessor for Deck {
         let src_dir = ctx.root.join(&ctx.config.book.src);
         let strict = deck.strict();
         let mut demos = Demos::new(deck.demos_dir(&ctx.root))?;
-        let config = browser_config(&deck);
-        let pace = Pace::from_config(&deck)?;
+        let pace = Pace::from_config(&deck);
         let mut chapters = Vec::new();
         let rst_options = rst_options(&deck, &book)?;
         let title = title_config(ctx, &deck);
@@ -132,20 +139,31 @@ impl Preprocessor for Deck {
             {
                 chapter.content.push_str(closing);
             }
-            chapters.push(pacing::Chapter {
-                file: source.to_string_lossy().replace('\\', "/"),
-                // A demo without a transcript weighs no words: embedding it below
-                // reports it.
-                slides: pacing::loads(&chapter.content, |name| {
+            // One model of the chapter's slides, read by the plan and the pages alike.
+            let rendered = {
+                let model = slides::chapter(&chapter.content);
+                let loads = pacing::loads_of(&model, |name| {
+                    // A demo without a transcript weighs no words: embedding it below
+                    // reports it.
                     demos.transcript(name).map_or(0, pacing::reading_words)
-                }),
-            });
-            match slides::to_slides(&chapter.content, &mut demos) {
-                Ok(mut converted) => {
+                });
+                slides::render(&model, &mut demos).map(|r| (r.to_markdown(), loads))
+            };
+            match rendered {
+                Ok((mut converted, mut loads)) => {
                     if std::mem::take(&mut first_chapter) && title.is_set() {
-                        converted = title::apply(&converted, &title);
+                        let own;
+                        (converted, own) = title::apply(&converted, &title);
+                        if own {
+                            // A title slide of its own, before the chapter's.
+                            loads.insert(0, pacing::SlideLoad::default());
+                        }
                     }
                     chapter.content = converted;
+                    chapters.push(pacing::Planned {
+                        file: source.to_string_lossy().replace('\\', "/"),
+                        slides: loads,
+                    });
                 }
                 Err(problems) => {
                     errors.extend(problems.into_iter().map(|p| {
@@ -162,16 +180,16 @@ impl Preprocessor for Deck {
                 errors.join("\n  ")
             );
         }
-        let talk = pace.talk(&chapters)?;
+        let pages = pace.talk(&chapters)?;
         let mut index = 0;
         book.for_each_chapter_mut(|chapter| {
             if chapter.source_path.is_none() {
                 return;
             }
-            let here = talk.get(index).map(String::as_str).unwrap_or_default();
+            let page = pages.get(index).cloned().unwrap_or_default();
             index += 1;
-            let settings = config.replace(" hidden>", &format!("{here} hidden>"));
-            chapter.content = format!("{settings}{}", chapter.content);
+            // What the player reads (contract::page::Page), at the top of every chapter.
+            chapter.content = format!("{}\n\n{}", page.to_html(figure::escape), chapter.content);
         });
         Ok(book)
     }
@@ -183,12 +201,8 @@ impl Preprocessor for Deck {
 fn rst_options(deck: &DeckConfig, book: &Book) -> Result<rst::Options> {
     let mut options = rst::Options::default();
     if let Some(levels) = deck.slide_levels {
-        let levels = levels as usize;
-        anyhow::ensure!(
-            (1..=6).contains(&levels),
-            "preprocessor.deck.slide_levels in book.toml must be 1 to 6, not {levels}"
-        );
-        options.slide_levels = levels;
+        // Checked when book.toml was read (config::DeckConfig::from_mdbook).
+        options.slide_levels = levels as usize;
     }
     for item in book.iter() {
         let mdbook_preprocessor::book::BookItem::Chapter(chapter) = item else {
@@ -208,50 +222,28 @@ fn rst_options(deck: &DeckConfig, book: &Book) -> Result<rst::Options> {
 
 pub use config::STRICT_ENV;
 
-/// The deck's settings for the browser player, as a hidden element at the top of every
-/// chapter: the slide shape (`aspect`).
-fn browser_config(deck: &DeckConfig) -> String {
-    format!(
-        "<div class=\"deck-config\" data-aspect=\"{}\" hidden></div>\n\n",
-        figure::escape(deck.aspect())
-    )
-}
-
-/// The pacing keys of `[preprocessor.deck]`: `duration` and `budgets`.
+/// The pacing keys of `[preprocessor.deck]`, `duration` and `budgets`, and the slide
+/// shape: all checked when book.toml was read.
 struct Pace {
+    aspect: config::Aspect,
     duration: Option<f64>,
     budgets: std::collections::BTreeMap<String, f64>,
 }
 
 impl Pace {
-    fn from_config(deck: &DeckConfig) -> Result<Pace> {
-        let duration = deck
-            .duration
-            .as_deref()
-            .map(pacing::parse_duration)
-            .transpose()
-            .map_err(|e| anyhow::anyhow!("preprocessor.deck.duration in book.toml: {e}"))?;
-        let raw = deck.budgets.clone();
-        let mut budgets = std::collections::BTreeMap::new();
-        for (file, text) in raw {
-            let seconds = pacing::parse_duration(&text).map_err(|e| {
-                anyhow::anyhow!("preprocessor.deck.budgets.\"{file}\" in book.toml: {e}")
-            })?;
-            budgets.insert(file, seconds);
+    fn from_config(deck: &DeckConfig) -> Pace {
+        Pace {
+            aspect: deck.aspect(),
+            duration: deck.duration.map(|d| d.0),
+            budgets: deck.budgets.iter().map(|(f, s)| (f.clone(), s.0)).collect(),
         }
-        anyhow::ensure!(
-            duration.is_some() || budgets.is_empty(),
-            "preprocessor.deck.budgets in book.toml needs a duration (e.g. duration = \"40m\")"
-        );
-        Ok(Pace { duration, budgets })
     }
 
-    /// Per chapter, the attributes the player reads: where the chapter's slides stand in
-    /// the whole talk (`data-first`, `data-total`), every chapter's page and first slide
-    /// (`data-chapters`, for "a number, then Enter") and, with a duration, the plan
-    /// (`data-duration`, `data-plan`: each slide's planned start in seconds, then the
-    /// chapter's planned end).
-    fn talk(&self, chapters: &[pacing::Chapter]) -> Result<Vec<String>> {
+    /// Per chapter, what the player reads ([`contract::page::Page`]): where the
+    /// chapter's slides stand in the whole talk, every chapter's page and first slide
+    /// (for "a number, then Enter") and, with a duration, the plan (each slide's planned
+    /// start in seconds, then the chapter's planned end).
+    fn talk(&self, chapters: &[pacing::Planned]) -> Result<Vec<Page>> {
         let total: usize = chapters.iter().map(|c| c.slides.len()).sum();
         let plan = match self.duration {
             Some(d) => Some(
@@ -261,34 +253,31 @@ impl Pace {
             None => None,
         };
         let mut first = 1;
-        let mut pages = Vec::new();
+        let mut starts = Vec::new();
         for chapter in chapters {
             let page = Path::new(&chapter.file).with_extension("html");
-            pages.push(format!("{} {first}", page.to_string_lossy()));
+            starts.push(ChapterStart {
+                page: page.to_string_lossy().into_owned(),
+                first,
+            });
             first += chapter.slides.len();
         }
-        let pages = figure::escape(&pages.join(","));
-        let mut first = 1;
         let mut out = Vec::new();
         for (i, chapter) in chapters.iter().enumerate() {
-            // The pages in `data-chapters` are relative to the book's root.
+            // The pages in `chapters` are relative to the book's root.
             let depth = Path::new(&chapter.file)
                 .components()
                 .count()
                 .saturating_sub(1);
-            let mut attrs = format!(
-                " data-first=\"{first}\" data-total=\"{total}\" data-chapters=\"{pages}\" data-root=\"{}\"",
-                "../".repeat(depth)
-            );
-            if let (Some(d), Some(plan)) = (self.duration, &plan) {
-                let starts: Vec<String> = plan[i].iter().map(|t| format!("{t:.1}")).collect();
-                attrs.push_str(&format!(
-                    " data-duration=\"{d}\" data-plan=\"{}\"",
-                    starts.join(",")
-                ));
-            }
-            first += chapter.slides.len();
-            out.push(attrs);
+            out.push(Page {
+                aspect: self.aspect,
+                first: starts[i].first,
+                total,
+                chapters: starts.clone(),
+                root: "../".repeat(depth),
+                duration: self.duration.map(config::Seconds),
+                plan: plan.as_ref().map(|p| p[i].clone()).unwrap_or_default(),
+            });
         }
         Ok(out)
     }
@@ -447,7 +436,8 @@ pub use catalog::transcript_path;
 #[cfg(test)]
 mod tests {
     use super::*;
-    use contract::{Outcome, Status};
+    use contract::Status;
+    use contract::test_support::{metric, run, stdout};
     use slides::Embed;
 
     /// A demos folder of its own, with one demo (`loss`) and its captured run.
@@ -460,34 +450,12 @@ mod tests {
             std::fs::create_dir_all(dir.join("transcripts")).unwrap();
             std::fs::write(dir.join("src/bin/loss.rs"), "//! UDP loses datagrams.\n").unwrap();
             let t = Transcript {
-                format: contract::FORMAT,
-                demo: "loss".into(),
                 claim: "an older wording".into(),
-                args: vec![],
-                chunks: vec![],
-                outcome: Outcome {
-                    status: Status::Passed,
-                    code: Some(0),
-                    signal: None,
-                },
-                duration_ms: 5,
-                kernel: "6.18.0".into(),
-                captured_at: "2026-11-24T10:00:00Z".into(),
                 metrics: vec![
-                    contract::Metric {
-                        name: "udp.sent".into(),
-                        value: 600.0,
-                        unit: "datagrams".into(),
-                        label: Some("sent".into()),
-                    },
-                    contract::Metric {
-                        name: "udp.received".into(),
-                        value: 310.0,
-                        unit: "datagrams".into(),
-                        label: None,
-                    },
+                    metric("udp.sent", 600.0, "datagrams", Some("sent")),
+                    metric("udp.received", 310.0, "datagrams", None),
                 ],
-                wire: vec![],
+                ..run("loss")
             };
             let json = serde_json::to_string(&t).unwrap();
             std::fs::write(transcript_path(&dir, "loss"), json).unwrap();
@@ -508,20 +476,23 @@ mod tests {
             ..Default::default()
         };
         let chapters = vec![
-            pacing::Chapter {
+            pacing::Planned {
                 file: "a.md".into(),
                 slides: vec![load.clone(); 3],
             },
-            pacing::Chapter {
+            pacing::Planned {
                 file: "part/b.md".into(),
                 slides: vec![load; 2],
             },
         ];
         let pace = Pace {
+            aspect: Default::default(),
             duration: Some(500.0),
             budgets: Default::default(),
         };
-        let attrs = pace.talk(&chapters).unwrap();
+        let escape = |p: &Page| p.to_html(figure::escape);
+        let pages = pace.talk(&chapters).unwrap();
+        let attrs: Vec<String> = pages.iter().map(escape).collect();
         assert!(
             attrs[0].contains(" data-first=\"1\" data-total=\"5\""),
             "{}",
@@ -542,9 +513,9 @@ mod tests {
         );
         let untimed = Pace {
             duration: None,
-            budgets: Default::default(),
+            ..pace
         };
-        assert!(!untimed.talk(&chapters).unwrap()[0].contains("data-plan"));
+        assert!(!escape(&untimed.talk(&chapters).unwrap()[0]).contains("data-plan"));
     }
 
     #[test]
@@ -616,11 +587,7 @@ mod tests {
             .unwrap();
             t.kernel = release.into();
             t.outcome.status = status;
-            t.chunks = vec![contract::Chunk {
-                at_ms: 1,
-                stream: contract::Stream::Stdout,
-                text: format!("\x1b[2m  so:\x1b[0m {text}\n"),
-            }];
+            t.chunks = vec![stdout(1, &format!("\x1b[2m  so:\x1b[0m {text}\n"))];
             std::fs::write(dir.join("loss.json"), serde_json::to_string(&t).unwrap()).unwrap();
         };
         run(

@@ -16,7 +16,7 @@ use std::collections::BTreeMap;
 
 use contract::{Transcript, terminal};
 
-use crate::slides::{Kind, first_paragraph, top_level_blocks};
+use crate::slides::{Chapter, Kind, Part, Slide, first_paragraph};
 
 /// Changing slide and letting the audience read the title.
 pub const SECONDS_PER_SLIDE: f64 = 5.0;
@@ -85,42 +85,46 @@ pub fn reading_words(t: &Transcript) -> usize {
             .sum::<usize>()
 }
 
-/// The load of each slide of a chapter's Markdown (the same slide rules as
-/// [`crate::slides::to_slides`], which this must agree with on the slide count).
+/// The load of each slide of a chapter's Markdown, one per slide of
+/// [`crate::slides::chapter`] (the model the pages are rendered from).
 /// `demo_words` gives the reading words of a demo's terminal by the demo's name (see
 /// [`reading_words`]). Demos and charts in the notes are not shown to the room.
-pub fn loads(src: &str, mut demo_words: impl FnMut(&str) -> usize) -> Vec<SlideLoad> {
-    let mut out: Vec<SlideLoad> = Vec::new();
-    let mut in_slide = false;
-    let mut in_notes = false;
+pub fn loads(src: &str, demo_words: impl FnMut(&str) -> usize) -> Vec<SlideLoad> {
+    loads_of(&crate::slides::chapter(src), demo_words)
+}
+
+/// [`loads`] of a chapter already cut into slides.
+pub fn loads_of(
+    chapter: &Chapter<'_>,
+    mut demo_words: impl FnMut(&str) -> usize,
+) -> Vec<SlideLoad> {
+    chapter
+        .slides
+        .iter()
+        .map(|slide| load(chapter.src, slide, &mut demo_words))
+        .collect()
+}
+
+fn load(src: &str, slide: &Slide, demo_words: &mut impl FnMut(&str) -> usize) -> SlideLoad {
+    let mut out = SlideLoad::default();
     let mut spoken: Option<String> = None;
-    for block in top_level_blocks(src, &mut Vec::new()) {
-        let new_slide = matches!(block.kind, Kind::SlideTitle | Kind::Break);
-        if new_slide || !in_slide {
-            out.push(SlideLoad::default());
-            in_slide = true;
-            in_notes = false;
-            spoken = None;
-        }
-        let Some(slide) = out.last_mut() else {
-            continue;
-        };
-        match block.kind {
-            Kind::NotesMarker => in_notes = true,
-            Kind::Demo(name) if !in_notes => slide.demo_words.push(demo_words(&name)),
-            Kind::Chart { metrics, .. } if !in_notes => slide.chart_bars.push(
+    for (block, part) in &slide.blocks {
+        let in_notes = *part == Part::Notes;
+        match &block.kind {
+            Kind::Demo(name) if !in_notes => out.demo_words.push(demo_words(name)),
+            Kind::Chart { metrics, .. } if !in_notes => out.chart_bars.push(
                 metrics
                     .iter()
                     .filter(|m| !crate::chart::is_option(m))
                     .count(),
             ),
             // The room reads a ladder like a chart of three bars: what goes which way.
-            Kind::Ladder { .. } if !in_notes => slide.chart_bars.push(3),
+            Kind::Ladder { .. } if !in_notes => out.chart_bars.push(3),
             // The spoken paragraph is the notes' first top-level paragraph; a list or
             // an HTML block before it is not said aloud.
             Kind::Other if in_notes && spoken.is_none() => {
                 spoken = first_paragraph(&src[block.range.clone()]);
-                slide.spoken_words = spoken.as_deref().map_or(0, word_count);
+                out.spoken_words = spoken.as_deref().map_or(0, word_count);
             }
             _ => {}
         }
@@ -130,7 +134,7 @@ pub fn loads(src: &str, mut demo_words: impl FnMut(&str) -> usize) -> Vec<SlideL
 
 /// A chapter as the plan sees it: its file under `src` and its slides' loads.
 #[derive(Debug, Clone)]
-pub struct Chapter {
+pub struct Planned {
     pub file: String,
     pub slides: Vec<SlideLoad>,
 }
@@ -140,7 +144,7 @@ pub struct Chapter {
 pub fn plan(
     duration: f64,
     budgets: &BTreeMap<String, f64>,
-    chapters: &[Chapter],
+    chapters: &[Planned],
 ) -> Result<Vec<Vec<f64>>, String> {
     for file in budgets.keys() {
         if !chapters.iter().any(|c| &c.file == file) {
@@ -157,7 +161,7 @@ pub fn plan(
             clock(duration)
         ));
     }
-    let weight = |c: &Chapter| c.slides.iter().map(SlideLoad::seconds).sum::<f64>();
+    let weight = |c: &Planned| c.slides.iter().map(SlideLoad::seconds).sum::<f64>();
     let shared_weight: f64 = chapters
         .iter()
         .filter(|c| !budgets.contains_key(&c.file))
@@ -188,40 +192,6 @@ pub fn plan(
     Ok(out)
 }
 
-/// Parses a length of time: `40m`, `1h30m`, `90s`, `2400` (seconds), `45m30s`.
-pub fn parse_duration(text: &str) -> Result<f64, String> {
-    let bad =
-        || format!("`{text}` is not a length of time (write e.g. \"40m\", \"1h30m\" or \"90s\")");
-    let text = text.trim();
-    if let Ok(seconds) = text.parse::<f64>() {
-        return (seconds.is_finite() && seconds >= 0.0)
-            .then_some(seconds)
-            .ok_or_else(bad);
-    }
-    let mut total = 0.0;
-    let mut number = String::new();
-    for c in text.chars() {
-        match c {
-            '0'..='9' | '.' => number.push(c),
-            'h' | 'm' | 's' => {
-                let n: f64 = number.parse().map_err(|_| bad())?;
-                total += n * match c {
-                    'h' => 3600.0,
-                    'm' => 60.0,
-                    _ => 1.0,
-                };
-                number.clear();
-            }
-            ' ' => {}
-            _ => return Err(bad()),
-        }
-    }
-    if !number.is_empty() || text.is_empty() {
-        return Err(bad());
-    }
-    Ok(total)
-}
-
 fn clock(seconds: f64) -> String {
     let s = seconds.round() as u64;
     format!("{}m{:02}s", s / 60, s % 60)
@@ -230,19 +200,6 @@ fn clock(seconds: f64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn durations_read_as_people_write_them() {
-        assert_eq!(parse_duration("40m"), Ok(2400.0));
-        assert_eq!(parse_duration("1h30m"), Ok(5400.0));
-        assert_eq!(parse_duration("45m 30s"), Ok(2730.0));
-        assert_eq!(parse_duration("90"), Ok(90.0));
-        assert!(parse_duration("40 minutes").is_err());
-        assert!(parse_duration("40").is_ok());
-        assert!(parse_duration("m").is_err());
-        assert!(parse_duration("").is_err());
-        assert!(parse_duration("4x").is_err());
-    }
 
     #[test]
     fn a_slide_loads_its_spoken_paragraph_demos_and_charts() {
@@ -284,25 +241,9 @@ mod tests {
 
     fn run(text: &str) -> Transcript {
         Transcript {
-            format: contract::FORMAT,
-            demo: "peek".into(),
-            claim: "reading is not consuming".into(),
             args: vec!["--verbose".into()],
-            chunks: vec![contract::Chunk {
-                at_ms: 0,
-                stream: contract::Stream::Stdout,
-                text: text.into(),
-            }],
-            outcome: contract::Outcome {
-                status: contract::Status::Passed,
-                code: Some(0),
-                signal: None,
-            },
-            duration_ms: 1,
-            kernel: "6.18.0".into(),
-            captured_at: "2026-12-01T00:00:00Z".into(),
-            metrics: vec![],
-            wire: vec![],
+            chunks: vec![contract::test_support::stdout(0, text)],
+            ..contract::test_support::run("peek")
         }
     }
 
@@ -347,15 +288,15 @@ mod tests {
         };
         let light = SlideLoad::default();
         let chapters = vec![
-            Chapter {
+            Planned {
                 file: "a.md".into(),
                 slides: vec![light.clone(), light.clone()],
             },
-            Chapter {
+            Planned {
                 file: "b.md".into(),
                 slides: vec![heavy.clone(), light],
             },
-            Chapter {
+            Planned {
                 file: "c.md".into(),
                 slides: vec![heavy],
             },
@@ -377,7 +318,7 @@ mod tests {
 
     #[test]
     fn budgets_must_name_chapters_and_fit_the_duration() {
-        let chapters = vec![Chapter {
+        let chapters = vec![Planned {
             file: "a.md".into(),
             slides: vec![SlideLoad::default()],
         }];

@@ -30,6 +30,8 @@ use std::ops::Range;
 
 use pulldown_cmark::{CodeBlockKind, Event, Parser, Tag, TagEnd};
 
+use contract::page;
+
 use crate::diagram;
 pub use contract::directive::{
     parse_chart_directive, parse_demo_directive, parse_kernels_directive, parse_ladder_directive,
@@ -42,7 +44,7 @@ pub fn parser(text: &str) -> Parser<'_> {
     mdbook_markdown::new_cmark_parser(text, &mdbook_markdown::MarkdownOptions::default())
 }
 
-#[derive(Debug, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Kind {
     SlideTitle,
     Break,
@@ -85,6 +87,7 @@ pub trait Embed {
     }
 }
 
+#[derive(Debug, Clone)]
 pub(crate) struct Block {
     pub(crate) range: Range<usize>,
     pub(crate) kind: Kind,
@@ -250,120 +253,278 @@ pub(crate) fn top_level_blocks(src: &str, problems: &mut Vec<Problem>) -> Vec<Bl
     blocks
 }
 
-/// Turns one chapter's Markdown into slides. `embed` renders `{{#demo}}` and
-/// `{{#chart}}` directives or says why it cannot.
-pub fn to_slides(src: &str, embed: &mut dyn Embed) -> Result<String, Vec<Problem>> {
+/// Where a block stands on its slide.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Part {
+    /// Shown from the start.
+    Shown,
+    /// Revealed by the player as step N (1-based) of the slide.
+    Step(usize),
+    /// In the speaker notes.
+    Notes,
+}
+
+/// One slide of a chapter: the one model of where slides start and end that the
+/// rendering ([`render`]), the numbering (`#slide-N`), the pacing
+/// ([`crate::pacing::loads`]) and the tests all read.
+pub struct Slide {
+    /// 1-based within its chapter, as in `#slide-N` ([`contract::page::slide_id`]).
+    pub number: usize,
+    pub(crate) blocks: Vec<(Block, Part)>,
+}
+
+impl Slide {
+    /// The slide's title (its level-1 or level-2 heading) as Markdown, if it has one.
+    pub fn heading<'s>(&self, src: &'s str) -> Option<&'s str> {
+        self.blocks
+            .iter()
+            .find(|(b, _)| b.kind == Kind::SlideTitle)
+            .map(|(b, _)| &src[b.range.clone()])
+    }
+
+    /// The demos shown on the slide (not those in the notes), in order.
+    pub fn demos(&self) -> Vec<&str> {
+        self.blocks
+            .iter()
+            .filter_map(|(b, part)| match &b.kind {
+                Kind::Demo(name) if *part != Part::Notes => Some(name.as_str()),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// The charts shown on the slide: each chart's demo and metrics (options included).
+    pub fn charts(&self) -> Vec<(&str, &[String])> {
+        self.blocks
+            .iter()
+            .filter_map(|(b, part)| match &b.kind {
+                Kind::Chart { demo, metrics } if *part != Part::Notes => {
+                    Some((demo.as_str(), metrics.as_slice()))
+                }
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// The ladders of packets shown on the slide, by demo.
+    pub fn ladders(&self) -> Vec<&str> {
+        self.blocks
+            .iter()
+            .filter_map(|(b, part)| match &b.kind {
+                Kind::Ladder { demo, .. } if *part != Part::Notes => Some(demo.as_str()),
+                _ => None,
+            })
+            .collect()
+    }
+}
+
+/// A chapter cut into slides: the source, its slides, and what is wrong in it (a
+/// malformed or misplaced directive, a second `Notes:` on a slide).
+pub struct Chapter<'s> {
+    pub src: &'s str,
+    pub slides: Vec<Slide>,
+    pub problems: Vec<Problem>,
+}
+
+/// Cuts one chapter's Markdown into slides by the rules at the top of this module.
+pub fn chapter(src: &str) -> Chapter<'_> {
     let mut problems = Vec::new();
-    let blocks = top_level_blocks(src, &mut problems);
-    let mut out = String::with_capacity(src.len() + 256);
-    let mut slides = 0usize;
-    let mut in_slide = false;
-    let mut in_notes = false;
-    let mut in_step = false;
-    let mut copied_to = 0;
-
-    let close = |out: &mut String, in_slide: &mut bool, in_notes: &mut bool, in_step: &mut bool| {
-        close_step(out, in_step);
-        if *in_notes {
-            out.push_str("\n\n</aside>");
-            *in_notes = false;
+    let mut slides: Vec<Slide> = Vec::new();
+    let mut part = Part::Shown;
+    for block in top_level_blocks(src, &mut problems) {
+        let opens = matches!(block.kind, Kind::SlideTitle | Kind::Break);
+        if opens || slides.is_empty() {
+            slides.push(Slide {
+                number: slides.len() + 1,
+                blocks: Vec::new(),
+            });
+            part = Part::Shown;
         }
-        if *in_slide {
-            out.push_str("\n\n</section>\n\n");
-            *in_slide = false;
-        }
-    };
-    let open = |out: &mut String, slides: &mut usize, in_slide: &mut bool| {
-        *slides += 1;
-        out.push_str(&format!(
-            "\n\n<section class=\"slide\" id=\"slide-{slides}\">\n\n"
-        ));
-        *in_slide = true;
-    };
-
-    for block in &blocks {
-        // Whatever lies between blocks (blank lines, link reference definitions) stays.
-        out.push_str(&src[copied_to..block.range.start]);
-        copied_to = block.range.end;
-        match &block.kind {
-            Kind::SlideTitle | Kind::Break => {
-                close(&mut out, &mut in_slide, &mut in_notes, &mut in_step);
-                open(&mut out, &mut slides, &mut in_slide);
-                if block.kind == Kind::SlideTitle {
-                    out.push_str(&src[block.range.clone()]);
-                }
-            }
+        match block.kind {
             Kind::NotesMarker => {
-                if !in_slide {
-                    open(&mut out, &mut slides, &mut in_slide);
-                }
-                if in_notes {
+                if part == Part::Notes {
                     problems.push(Problem {
                         line: line_of(src, block.range.start),
                         message: "a second `Notes:` on the same slide".into(),
                     });
                 }
-                close_step(&mut out, &mut in_step);
-                out.push_str("\n\n<aside class=\"notes\">\n\n");
-                in_notes = true;
+                part = Part::Notes;
             }
-            Kind::Pause => {
-                if !in_slide {
-                    open(&mut out, &mut slides, &mut in_slide);
-                }
-                if !in_notes {
-                    open_step(&mut out, &mut in_step);
-                }
+            // In the notes a pause means nothing.
+            Kind::Pause if part != Part::Notes => {
+                part = Part::Step(match part {
+                    Part::Step(n) => n + 1,
+                    _ => 1,
+                });
             }
-            Kind::Demo(_)
-            | Kind::Chart { .. }
-            | Kind::Ladder { .. }
-            | Kind::Kernels(_)
-            | Kind::Diagram(_)
-            | Kind::Other => {
-                if !in_slide {
-                    open(&mut out, &mut slides, &mut in_slide);
+            _ => {}
+        }
+        if let Some(slide) = slides.last_mut() {
+            slide.blocks.push((block, part));
+        }
+    }
+    Chapter {
+        src,
+        slides,
+        problems,
+    }
+}
+
+/// One slide as rendered: what the room sees and the speaker notes, as Markdown with
+/// the directives replaced by their figures.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rendered {
+    pub number: usize,
+    /// The slide without its notes (its steps wrapped in `deck-step` divs).
+    pub shown: String,
+    /// The notes, when the slide has `Notes:`.
+    pub notes: Option<String>,
+}
+
+/// A chapter rendered slide by slide: what precedes the first slide (blank lines,
+/// link definitions), then the slides.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RenderedChapter {
+    pub before: String,
+    pub slides: Vec<Rendered>,
+}
+
+impl RenderedChapter {
+    /// The chapter as mdBook gets it: each slide in `<section class="slide"
+    /// id="slide-N">`, its notes in `<aside class="notes">`.
+    pub fn to_markdown(&self) -> String {
+        let mut out = self.before.clone();
+        for slide in &self.slides {
+            out.push_str(&format!(
+                "\n\n<section class=\"{}\" id=\"{}\">\n\n",
+                page::class::SLIDE,
+                page::slide_id(slide.number)
+            ));
+            out.push_str(&slide.shown);
+            if let Some(notes) = &slide.notes {
+                out.push_str(&format!("\n\n<aside class=\"{}\">\n\n", page::class::NOTES));
+                out.push_str(notes);
+                out.push_str("\n\n</aside>");
+            }
+            out.push_str("\n\n</section>\n\n");
+        }
+        out
+    }
+}
+
+/// Renders a chapter's slides. `embed` renders `{{#demo}}` and `{{#chart}}`
+/// directives or says why it cannot.
+pub fn render(
+    chapter: &Chapter<'_>,
+    embed: &mut dyn Embed,
+) -> Result<RenderedChapter, Vec<Problem>> {
+    /// A slide being written: what is shown, the notes, the open step.
+    struct Open {
+        slide: Rendered,
+        step: Option<Part>,
+    }
+    impl Open {
+        /// Where text goes now: the notes once they started, else the slide.
+        fn out(&mut self) -> &mut String {
+            match &mut self.slide.notes {
+                Some(notes) => notes,
+                None => &mut self.slide.shown,
+            }
+        }
+        fn finish(mut self) -> Rendered {
+            close_step(&mut self.slide.shown, &mut self.step);
+            self.slide
+        }
+    }
+    let src = chapter.src;
+    let mut problems = chapter.problems.clone();
+    let mut before = String::new();
+    let mut slides: Vec<Rendered> = Vec::new();
+    let mut open: Option<Open> = None;
+    let mut copied_to = 0;
+    for slide in &chapter.slides {
+        for (i, (block, part)) in slide.blocks.iter().enumerate() {
+            // Whatever lies between blocks (blank lines, link reference definitions)
+            // stays where it was: on the slide before, or before the first.
+            let gap = &src[copied_to..block.range.start];
+            copied_to = block.range.end;
+            match &mut open {
+                Some(o) => o.out().push_str(gap),
+                None => before.push_str(gap),
+            }
+            if i == 0 {
+                slides.extend(open.take().map(Open::finish));
+            }
+            let o = open.get_or_insert_with(|| Open {
+                slide: Rendered {
+                    number: slide.number,
+                    shown: String::new(),
+                    notes: None,
+                },
+                step: None,
+            });
+            match part {
+                Part::Step(_) if o.step != Some(*part) => {
+                    close_step(&mut o.slide.shown, &mut o.step);
+                    o.slide.shown.push_str(&format!(
+                        "\n\n<div class=\"{} {}\">\n\n",
+                        page::class::STEP,
+                        page::class::PAUSE
+                    ));
+                    o.step = Some(*part);
                 }
-                let rendered = match &block.kind {
-                    Kind::Demo(name) => embed.demo(name),
-                    Kind::Chart { demo, metrics } => embed.chart(demo, metrics),
-                    Kind::Ladder { demo, connection } => embed.ladder(demo, connection.as_deref()),
-                    Kind::Kernels(line) => embed.kernels(
-                        line.as_ref()
-                            .map(|(demo, text)| (demo.as_str(), text.as_str())),
-                    ),
-                    Kind::Diagram(ascii) => diagram::render(ascii),
-                    Kind::Other
-                    | Kind::SlideTitle
-                    | Kind::Break
-                    | Kind::NotesMarker
-                    | Kind::Pause => {
-                        out.push_str(&src[block.range.clone()]);
-                        continue;
-                    }
-                };
-                match rendered {
-                    Ok(html) => {
-                        out.push_str("\n\n");
-                        out.push_str(&html);
-                        out.push_str("\n\n");
-                    }
-                    Err(message) => problems.push(Problem {
-                        line: line_of(src, block.range.start),
-                        message,
-                    }),
+                Part::Notes if o.slide.notes.is_none() => {
+                    close_step(&mut o.slide.shown, &mut o.step);
+                    o.slide.notes = Some(String::new());
                 }
+                _ => {}
+            }
+            let out = o.out();
+            let rendered = match &block.kind {
+                Kind::SlideTitle | Kind::Other => {
+                    out.push_str(&src[block.range.clone()]);
+                    continue;
+                }
+                Kind::Break | Kind::NotesMarker | Kind::Pause => continue,
+                Kind::Demo(name) => embed.demo(name),
+                Kind::Chart { demo, metrics } => embed.chart(demo, metrics),
+                Kind::Ladder { demo, connection } => embed.ladder(demo, connection.as_deref()),
+                Kind::Kernels(line) => embed.kernels(
+                    line.as_ref()
+                        .map(|(demo, text)| (demo.as_str(), text.as_str())),
+                ),
+                Kind::Diagram(ascii) => diagram::render(ascii),
+            };
+            match rendered {
+                Ok(html) => {
+                    out.push_str("\n\n");
+                    out.push_str(&html);
+                    out.push_str("\n\n");
+                }
+                Err(message) => problems.push(Problem {
+                    line: line_of(src, block.range.start),
+                    message,
+                }),
             }
         }
     }
-    out.push_str(&src[copied_to..]);
-    close(&mut out, &mut in_slide, &mut in_notes, &mut in_step);
+    let rest = &src[copied_to..];
+    match &mut open {
+        Some(o) => o.out().push_str(rest),
+        None => before.push_str(rest),
+    }
+    slides.extend(open.take().map(Open::finish));
     if problems.is_empty() {
-        Ok(out)
+        Ok(RenderedChapter { before, slides })
     } else {
         problems.sort_by_key(|p| p.line);
         Err(problems)
     }
+}
+
+/// Turns one chapter's Markdown into slides, as mdBook gets it (see [`render`]).
+pub fn to_slides(src: &str, embed: &mut dyn Embed) -> Result<String, Vec<Problem>> {
+    render(&chapter(src), embed).map(|r| r.to_markdown())
 }
 
 /// Whether an HTML block is the step marker `<!-- pause -->` (spaces inside may vary).
@@ -374,24 +535,17 @@ fn is_pause(html: &str) -> bool {
         .is_some_and(|inner| inner.trim() == "pause")
 }
 
-/// Starts a step (ending the one before): everything up to the next pause, the notes
-/// or the slide's end is revealed at once.
-fn open_step(out: &mut String, in_step: &mut bool) {
-    close_step(out, in_step);
-    out.push_str("\n\n<div class=\"deck-step deck-pause\">\n\n");
-    *in_step = true;
-}
-
-fn close_step(out: &mut String, in_step: &mut bool) {
-    if *in_step {
+fn close_step(out: &mut String, step: &mut Option<Part>) {
+    if step.take().is_some() {
         out.push_str("\n\n</div>");
-        *in_step = false;
     }
 }
 
 /// How many slides a converted chapter has (for tests and the coverage map).
 pub fn count_slides(converted: &str) -> usize {
-    converted.matches("<section class=\"slide\"").count()
+    converted
+        .matches(&format!("<section class=\"{}\"", page::class::SLIDE))
+        .count()
 }
 
 #[cfg(test)]
@@ -415,35 +569,10 @@ mod tests {
         );
     }
 
-    /// A book without demos.
-    struct NoDemos;
-
-    impl Embed for NoDemos {
-        fn demo(&mut self, name: &str) -> Result<String, String> {
-            Err(format!("no demo `{name}`"))
-        }
-        fn chart(&mut self, demo: &str, _: &[String]) -> Result<String, String> {
-            Err(format!("no demo `{demo}`"))
-        }
-    }
-
-    /// A book where every demo exists and renders as its name.
-    struct FakeDemos;
-
-    impl Embed for FakeDemos {
-        fn demo(&mut self, name: &str) -> Result<String, String> {
-            Ok(format!("<figure>{name}</figure>"))
-        }
-        fn chart(&mut self, demo: &str, metrics: &[String]) -> Result<String, String> {
-            Ok(format!(
-                "<figure>chart {demo}: {}</figure>",
-                metrics.join(",")
-            ))
-        }
-    }
+    use crate::test_support::FakeEmbed::{Echo, Missing};
 
     fn slides(src: &str) -> String {
-        to_slides(src, &mut FakeDemos).unwrap()
+        to_slides(src, &mut Echo).unwrap()
     }
 
     #[test]
@@ -464,31 +593,16 @@ mod tests {
         );
         assert_eq!(parse_ladder_directive("{{#ladders a}}"), None);
 
-        struct Ladders;
-        impl Embed for Ladders {
-            fn demo(&mut self, name: &str) -> Result<String, String> {
-                Err(format!("no demo `{name}`"))
-            }
-            fn chart(&mut self, demo: &str, _: &[String]) -> Result<String, String> {
-                Err(format!("no demo `{demo}`"))
-            }
-            fn ladder(&mut self, demo: &str, c: Option<&str>) -> Result<String, String> {
-                Ok(format!(
-                    "<figure>ladder {demo} {}</figure>",
-                    c.unwrap_or("-")
-                ))
-            }
-        }
-        let md = to_slides("## A\n\n{{#ladder nagle defaults}}\n", &mut Ladders).unwrap();
+        let md = to_slides("## A\n\n{{#ladder nagle defaults}}\n", &mut Echo).unwrap();
         assert!(
-            md.contains("<figure>ladder nagle defaults</figure>"),
+            md.contains("<figure>LADDER nagle defaults</figure>"),
             "{md}"
         );
         let rst = crate::rst::to_markdown("Title\n=====\n\n.. ladder:: nagle\n");
-        let md = to_slides(&rst.markdown, &mut Ladders).unwrap();
-        assert!(md.contains("<figure>ladder nagle -</figure>"), "{md}");
+        let md = to_slides(&rst.markdown, &mut Echo).unwrap();
+        assert!(md.contains("<figure>LADDER nagle -</figure>"), "{md}");
         // A book that embeds no wires says so, with the directive.
-        let err = to_slides("## A\n\n{{#ladder nagle}}\n", &mut NoDemos).unwrap_err();
+        let err = to_slides("## A\n\n{{#ladder nagle}}\n", &mut Missing).unwrap_err();
         assert!(format!("{err:?}").contains("no captured wires"), "{err:?}");
     }
 
@@ -548,20 +662,23 @@ mod tests {
     #[test]
     fn demo_directive_becomes_the_figure() {
         let out = slides("## A\n\n{{#demo peek}}\n\nafter\n");
-        assert!(out.contains("\n\n<figure>peek</figure>\n\n"), "{out}");
+        assert!(
+            out.contains("\n\n<figure class=\"demo\">DEMO peek</figure>\n\n"),
+            "{out}"
+        );
         assert!(!out.contains("{{#demo"));
     }
 
     #[test]
     fn directives_in_code_are_left_alone() {
         let src = "## A\n\n```\n{{#demo nope}}\n```\n\nUse `{{#demo nope}}` to embed.\n\n    {{#demo nope}}\n";
-        let out = to_slides(src, &mut NoDemos).unwrap();
+        let out = to_slides(src, &mut Missing).unwrap();
         assert_eq!(out.matches("{{#demo nope}}").count(), 3, "{out}");
     }
 
     #[test]
     fn a_missing_demo_is_reported_at_its_line() {
-        let err = to_slides("# T\n\ntext\n\n{{#demo nope}}\n", &mut NoDemos).unwrap_err();
+        let err = to_slides("# T\n\ntext\n\n{{#demo nope}}\n", &mut Missing).unwrap_err();
         assert_eq!(
             err,
             vec![Problem {
@@ -575,7 +692,7 @@ mod tests {
     fn misplaced_or_malformed_directives_are_errors() {
         let err = to_slides(
             "see {{#demo peek}} here\n\n- {{#demo peek}}\n\n{{#demo Bad_Name}}\n",
-            &mut FakeDemos,
+            &mut Echo,
         )
         .unwrap_err();
         let lines: Vec<usize> = err.iter().map(|p| p.line).collect();
@@ -613,7 +730,7 @@ mod tests {
     fn chart_directive_becomes_the_chart() {
         let out = slides("## A\n\n{{#chart udp-loss sent received}}\n\nNotes:\n\nn\n");
         assert!(
-            out.contains("\n\n<figure>chart udp-loss: sent,received</figure>\n\n"),
+            out.contains("\n\n<figure>CHART udp-loss sent,received</figure>\n\n"),
             "{out}"
         );
         assert!(!out.contains("{{#chart"), "{out}");
@@ -624,7 +741,7 @@ mod tests {
     fn malformed_or_misplaced_charts_are_errors_at_their_line() {
         let err = to_slides(
             "{{#chart udp-loss}}\n\n{{#chart Bad x}}\n\n- {{#chart a b}}\n\n{{#chart nope x}}\n",
-            &mut NoDemos,
+            &mut Missing,
         )
         .unwrap_err();
         let lines: Vec<usize> = err.iter().map(|p| p.line).collect();

@@ -11,6 +11,8 @@
 //! so, with the address (`url`) and a QR code of it drawn at build time as inline SVG,
 //! the speaker and the event.
 
+use contract::page;
+
 use crate::figure::escape;
 
 /// What the title slide says, besides the slide's own content.
@@ -47,13 +49,13 @@ impl Title {
     pub fn html(&self) -> String {
         let mut html = String::new();
         let mut line = |class: &str, inner: String| {
-            html.push_str(&format!("<p class=\"deck-title-{class}\">{inner}</p>"));
+            html.push_str(&format!("<p class=\"{class}\">{inner}</p>"));
         };
         if let Some(s) = &self.subtitle {
-            line("subtitle", escape(s));
+            line(page::class::TITLE_SUBTITLE, escape(s));
         }
         if let Some(s) = &self.speaker {
-            line("by", escape(s));
+            line(page::class::TITLE_BY, escape(s));
         }
         let when_where: Vec<String> = [&self.event, &self.date]
             .into_iter()
@@ -61,14 +63,14 @@ impl Title {
             .map(|s| escape(s))
             .collect();
         if !when_where.is_empty() {
-            line("event", when_where.join(" · "));
+            line(page::class::TITLE_EVENT, when_where.join(" · "));
         }
         if let Some(url) = &self.url {
             let shown = url
                 .trim_start_matches("https://")
                 .trim_start_matches("http://");
             line(
-                "url",
+                page::class::TITLE_URL,
                 format!("<a href=\"{}\">{}</a>", escape(url), escape(shown)),
             );
         }
@@ -84,14 +86,15 @@ impl Title {
         let Some(thanks) = &self.closing else {
             return Ok(None);
         };
-        let mut html = String::from("<div class=\"deck-closing\">");
+        let mut html = format!("<div class=\"{}\">", page::class::CLOSING);
         if let Some(url) = &self.url {
             html.push_str(&qr_svg(url)?);
             let shown = url
                 .trim_start_matches("https://")
                 .trim_start_matches("http://");
             html.push_str(&format!(
-                "<p class=\"deck-closing-url\"><a href=\"{}\">{}</a></p>",
+                "<p class=\"{}\"><a href=\"{}\">{}</a></p>",
+                page::class::CLOSING_URL,
                 escape(url),
                 escape(shown)
             ));
@@ -103,7 +106,8 @@ impl Title {
             .collect();
         if !by.is_empty() {
             html.push_str(&format!(
-                "<p class=\"deck-closing-by\">{}</p>",
+                "<p class=\"{}\">{}</p>",
+                page::class::CLOSING_BY,
                 by.join(" · ")
             ));
         }
@@ -140,56 +144,75 @@ pub fn qr_svg(text: &str) -> Result<String, String> {
         }
     }
     Ok(format!(
-        "<svg class=\"deck-qr\" xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {size} {size}\" \
+        "<svg class=\"{qr}\" xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {size} {size}\" \
          role=\"img\" aria-label=\"QR code of {alt}\" shape-rendering=\"crispEdges\">\
          <rect width=\"{size}\" height=\"{size}\" fill=\"#fff\"/><path d=\"{path}\" fill=\"#000\"/></svg>",
-        alt = escape(text)
+        alt = escape(text),
+        qr = page::class::QR,
     ))
 }
 
-/// The first chapter's converted Markdown with a title slide first.
-pub fn apply(converted: &str, title: &Title) -> String {
-    const FIRST: &str = "<section class=\"slide\" id=\"slide-1\">";
-    let Some(at) = converted.find(FIRST) else {
-        return converted.to_string();
+/// The first chapter's converted Markdown with a title slide first, and whether that
+/// slide is one of its own put before the chapter's (which then move up by one: the
+/// plan must count it).
+pub fn apply(converted: &str, title: &Title) -> (String, bool) {
+    let first = section(1, false);
+    let Some(at) = converted.find(&first) else {
+        return (converted.to_string(), false);
     };
-    let rest = &converted[at + FIRST.len()..];
+    let rest = &converted[at + first.len()..];
     let trimmed = rest.trim_start_matches('\n');
     let heading = trimmed.lines().next().and_then(|l| l.strip_prefix("# "));
     let mut out = String::with_capacity(converted.len() + 512);
     out.push_str(&converted[..at]);
     if heading.is_some_and(|h| h.trim().eq_ignore_ascii_case(title.title.trim())) {
         let heading_end = trimmed.find('\n').unwrap_or(trimmed.len());
-        out.push_str("<section class=\"slide\" id=\"slide-1\" data-title-slide>\n\n");
+        out.push_str(&section(1, true));
+        out.push_str("\n\n");
         out.push_str(&trimmed[..heading_end]);
         out.push_str("\n\n");
         out.push_str(&title.html());
         out.push_str("\n\n");
         out.push_str(trimmed[heading_end..].trim_start_matches('\n'));
-        return out;
+        return (out, false);
     }
     out.push_str(&format!(
-        "<section class=\"slide\" id=\"slide-1\" data-title-slide>\n\n# {}\n\n{}\n\n</section>\n\n",
+        "{}\n\n# {}\n\n{}\n\n</section>\n\n",
+        section(1, true),
         escape(&title.title),
         title.html()
     ));
     out.push_str(&renumber(&converted[at..]));
-    out
+    (out, true)
 }
 
 /// The chapter's slides, each one number later (`slide-1` becomes `slide-2`).
 fn renumber(slides: &str) -> String {
-    let count = slides
-        .matches("<section class=\"slide\" id=\"slide-")
-        .count();
+    let any = format!(
+        "<section class=\"{}\" id=\"{}",
+        page::class::SLIDE,
+        page::SLIDE_ID_PREFIX
+    );
+    let count = slides.matches(&any).count();
     let mut out = slides.to_string();
     for n in (1..=count).rev() {
-        out = out.replace(
-            &format!("<section class=\"slide\" id=\"slide-{n}\">"),
-            &format!("<section class=\"slide\" id=\"slide-{}\">", n + 1),
-        );
+        out = out.replace(&section(n, false), &section(n + 1, false));
     }
     out
+}
+
+/// The opening tag of slide `n`'s section, marked as the title slide or not.
+fn section(n: usize, title_slide: bool) -> String {
+    format!(
+        "<section class=\"{}\" id=\"{}\"{}>",
+        page::class::SLIDE,
+        page::slide_id(n),
+        if title_slide {
+            format!(" {}", page::attr::TITLE_SLIDE)
+        } else {
+            String::new()
+        }
+    )
 }
 
 #[cfg(test)]
@@ -265,7 +288,7 @@ mod tests {
     #[test]
     fn the_keys_go_under_the_first_heading_when_it_is_the_title() {
         let src = "<div></div>\n\n<section class=\"slide\" id=\"slide-1\">\n\n# wrong <ALL>\n\nTagline.\n\n</section>\n\n<section class=\"slide\" id=\"slide-2\">\n\n## Next\n";
-        let out = apply(src, &title());
+        let (out, own) = apply(src, &title());
         assert!(out.contains(concat!(
             "<div></div>\n\n<section class=\"slide\" id=\"slide-1\" data-title-slide>\n\n# wrong <ALL>\n\n",
             "<p class=\"deck-title-subtitle\">Sockets &amp; IPC</p><p class=\"deck-title-by\">Ada</p>",
@@ -274,13 +297,15 @@ mod tests {
             "\n\nTagline."
         )), "{out}");
         assert_eq!(out.matches("data-title-slide").count(), 1);
+        assert!(!own, "the chapter's own first slide is the title slide");
         assert!(out.ends_with("<section class=\"slide\" id=\"slide-2\">\n\n## Next\n"));
     }
 
     #[test]
     fn a_talk_that_opens_otherwise_gets_a_title_slide_before_it() {
         let src = "<div></div>\n\n<section class=\"slide\" id=\"slide-1\">\n\n# A story\n\n</section>\n\n<section class=\"slide\" id=\"slide-2\">\n\n## Next\n";
-        let out = apply(src, &title());
+        let (out, own) = apply(src, &title());
+        assert!(own, "a slide of its own, which the plan must count");
         assert!(out.starts_with("<div></div>\n\n<section class=\"slide\" id=\"slide-1\" data-title-slide>\n\n# Wrong &lt;all&gt;\n\n<p class=\"deck-title-subtitle\">"), "{out}");
         assert!(
             out.contains("</section>\n\n<section class=\"slide\" id=\"slide-2\">\n\n# A story"),

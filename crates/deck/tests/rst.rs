@@ -12,7 +12,8 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use deck::rst::{self, Converted};
-use deck::slides::{self, Embed};
+use deck::slides;
+use deck::test_support::FakeEmbed;
 
 fn fixture(name: &str) -> String {
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -21,25 +22,11 @@ fn fixture(name: &str) -> String {
     std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("reading {}: {e}", path.display()))
 }
 
-/// Embeds that name what they embed, so a test can see where they went.
-struct FakeEmbed;
-
-impl Embed for FakeEmbed {
-    fn demo(&mut self, name: &str) -> Result<String, String> {
-        Ok(format!("<figure class=\"demo\">DEMO {name}</figure>"))
-    }
-    fn chart(&mut self, demo: &str, metrics: &[String]) -> Result<String, String> {
-        Ok(format!(
-            "<figure>CHART {demo} {}</figure>",
-            metrics.join(",")
-        ))
-    }
-}
-
-/// A fixture converted, made into slides and rendered as mdbook would.
+/// A fixture converted, made into slides (the embeds named, `FakeEmbed::Echo`, so a
+/// test can see where they went) and rendered as mdbook would.
 fn render(name: &str) -> (Converted, String) {
     let converted = rst::to_markdown(&fixture(name));
-    let slides = slides::to_slides(&converted.markdown, &mut FakeEmbed)
+    let slides = slides::to_slides(&converted.markdown, &mut FakeEmbed::Echo)
         .unwrap_or_else(|p| panic!("{name}: {p:?}\n{}", converted.markdown));
     let mut html = String::new();
     pulldown_cmark::html::push_html(&mut html, slides::parser(&slides));
@@ -214,7 +201,7 @@ fn build_makes_each_child_a_step() {
 
 /// A conversion made into slides and rendered.
 fn html_of(c: &Converted) -> String {
-    let slides = slides::to_slides(&c.markdown, &mut FakeEmbed)
+    let slides = slides::to_slides(&c.markdown, &mut FakeEmbed::Echo)
         .unwrap_or_else(|p| panic!("{p:?}\n{}", c.markdown));
     let mut html = String::new();
     pulldown_cmark::html::push_html(&mut html, slides::parser(&slides));
@@ -293,7 +280,7 @@ fn body_elements_and_inline_markup() {
 }
 
 fn slides_of(c: &Converted) -> String {
-    slides::to_slides(&c.markdown, &mut FakeEmbed).unwrap_or_default()
+    slides::to_slides(&c.markdown, &mut FakeEmbed::Echo).unwrap_or_default()
 }
 
 #[test]
@@ -301,7 +288,7 @@ fn demo_embeds_in_both_forms() {
     let src =
         "Demo\n====\n\n.. demo:: a-demo\n\n{{#demo other-demo}}\n\n.. chart:: a-demo rx.bytes\n";
     let c = rst::to_markdown(src);
-    let out = slides::to_slides(&c.markdown, &mut FakeEmbed).unwrap();
+    let out = slides::to_slides(&c.markdown, &mut FakeEmbed::Echo).unwrap();
     assert_contains(
         &out,
         &["DEMO a-demo", "DEMO other-demo", "CHART a-demo rx.bytes"],
@@ -365,20 +352,9 @@ fn problems_are_warnings_at_their_line() {
 fn later_problems_map_to_the_rst_line() {
     let src = "Title\n=====\n\nSome text.\n\n.. demo:: missing-demo\n";
     let c = rst::to_markdown(src);
-    let err = slides::to_slides(&c.markdown, &mut NoDemos).unwrap_err();
+    let err = slides::to_slides(&c.markdown, &mut FakeEmbed::Missing).unwrap_err();
     assert_eq!(err.len(), 1);
     assert_eq!(c.source_line(err[0].line), 6, "{}", c.markdown);
-}
-
-struct NoDemos;
-
-impl Embed for NoDemos {
-    fn demo(&mut self, name: &str) -> Result<String, String> {
-        Err(format!("no demo `{name}`"))
-    }
-    fn chart(&mut self, demo: &str, _: &[String]) -> Result<String, String> {
-        Err(format!("no demo `{demo}`"))
-    }
 }
 
 #[test]

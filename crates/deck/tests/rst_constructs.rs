@@ -9,18 +9,8 @@
 use std::path::{Path, PathBuf};
 
 use deck::rst;
-use deck::slides::{self, Embed};
-
-struct NoEmbeds;
-
-impl Embed for NoEmbeds {
-    fn demo(&mut self, name: &str) -> Result<String, String> {
-        Err(format!("no demo `{name}`"))
-    }
-    fn chart(&mut self, demo: &str, _: &[String]) -> Result<String, String> {
-        Err(format!("no demo `{demo}`"))
-    }
-}
+use deck::slides;
+use deck::test_support::FakeEmbed;
 
 fn dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/rst/constructs")
@@ -130,8 +120,8 @@ fn ours(name: &str, options: &rst::Options) -> String {
     assert!(c.warnings.is_empty(), "{name}: {:?}", c.warnings);
     assert!(c.errors.is_empty(), "{name}: {:?}", c.errors);
     assert!(c.reported.is_empty(), "{name}: {:?}", c.reported);
-    let md =
-        slides::to_slides(&c.markdown, &mut NoEmbeds).unwrap_or_else(|p| panic!("{name}: {p:?}"));
+    let md = slides::to_slides(&c.markdown, &mut FakeEmbed::Missing)
+        .unwrap_or_else(|p| panic!("{name}: {p:?}"));
     let mut html = String::new();
     pulldown_cmark::html::push_html(&mut html, slides::parser(&md));
     html

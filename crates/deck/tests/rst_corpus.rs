@@ -11,18 +11,8 @@
 use std::path::{Path, PathBuf};
 
 use deck::rst;
-use deck::slides::{self, Embed};
-
-struct NoEmbeds;
-
-impl Embed for NoEmbeds {
-    fn demo(&mut self, name: &str) -> Result<String, String> {
-        Err(format!("no demo `{name}` in the corpus"))
-    }
-    fn chart(&mut self, demo: &str, _: &[String]) -> Result<String, String> {
-        Err(format!("no demo `{demo}` in the corpus"))
-    }
-}
+use deck::slides;
+use deck::test_support::FakeEmbed;
 
 fn corpus_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/corpus")
@@ -212,7 +202,7 @@ fn our_slides(name: &str, src: &str, options: &rst::Options) -> (Vec<Slide>, Vec
         .chain(&converted.reported)
         .map(|w| (w.line, w.message.clone()))
         .collect();
-    let md = slides::to_slides(&converted.markdown, &mut NoEmbeds)
+    let md = slides::to_slides(&converted.markdown, &mut FakeEmbed::Missing)
         .unwrap_or_else(|p| panic!("{name}: {p:?}"));
     let mut html = String::new();
     pulldown_cmark::html::push_html(&mut html, slides::parser(&md));

@@ -6,22 +6,12 @@
 use std::path::PathBuf;
 
 use deck::rst;
-use deck::slides::{self, Embed};
-
-struct NoEmbeds;
-
-impl Embed for NoEmbeds {
-    fn demo(&mut self, name: &str) -> Result<String, String> {
-        Err(format!("no demo `{name}`"))
-    }
-    fn chart(&mut self, demo: &str, _: &[String]) -> Result<String, String> {
-        Err(format!("no demo `{demo}`"))
-    }
-}
+use deck::slides;
+use deck::test_support::FakeEmbed;
 
 /// A chapter's slides as HTML.
 fn html_of(c: &rst::Converted) -> String {
-    let md = slides::to_slides(&c.markdown, &mut NoEmbeds).expect("slides");
+    let md = slides::to_slides(&c.markdown, &mut FakeEmbed::Missing).expect("slides");
     let mut html = String::new();
     pulldown_cmark::html::push_html(&mut html, slides::parser(&md));
     html

@@ -532,7 +532,7 @@ fn answer_before_reveal(s: &Slide, claims: &dyn Fn(&str) -> Option<String>) -> O
         return Some("nothing after the pause: the takeaway belongs there".into());
     }
     // A chart is a measured answer: it belongs after the question's reveal.
-    if before.contains("class=\"embed-chart\"") {
+    if talk::shows_chart(before) {
         return Some("a chart shows before the pause: it is the answer".into());
     }
     let shown = talk::visible_text(before).to_lowercase();

@@ -2,6 +2,7 @@
 //! its caption, and each feature adds its buttons to it ([`crate::replay`] the replay
 //! buttons, the copy button for the rerun command; a live runner can add its own).
 
+use contract::page::{class, select};
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 use web_sys::{Document, Element};
@@ -12,7 +13,7 @@ pub fn controls(document: &Document, figure: &Element) -> Result<Element, JsValu
         return Ok(bar);
     }
     let bar = document.create_element("div")?;
-    bar.set_class_name("demo-controls");
+    bar.set_class_name(class::DEMO_CONTROLS);
     match figure.query_selector(":scope > figcaption")? {
         Some(caption) => caption.after_with_node_1(&bar)?,
         None => figure.prepend_with_node_1(&bar)?,
@@ -22,7 +23,7 @@ pub fn controls(document: &Document, figure: &Element) -> Result<Element, JsValu
 
 /// Every demo figure on the page.
 pub fn all(document: &Document) -> Result<Vec<Element>, JsValue> {
-    let list = document.query_selector_all("figure.demo")?;
+    let list = document.query_selector_all(select::DEMO)?;
     Ok((0..list.length())
         .filter_map(|i| list.item(i).and_then(|n| n.dyn_into::<Element>().ok()))
         .collect())

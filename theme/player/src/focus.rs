@@ -1,25 +1,24 @@
 //! Focus lines on a slide: a demo's terminal shows only the lines its claim rests on
 //! (the CSS hides the others in the slide and speaker views, from the `data-focus`
-//! the preprocessor put on the terminal). The whole output is one key (E) or one click
+//! the preprocessor put on the terminal). The whole output is one key (E, in
+//! [`crate::keys`]) or one click
 //! away: on the terminal, or on the "All lines" button; again goes back. The slide
 //! shrinks to fit the longer output. The reading view and print always show it all.
 //!
 //! A claim caption that only repeats the slide's title is hidden on the slide.
 
+use contract::page::{attr, class, select};
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
-use web_sys::{Document, Element, HtmlElement, KeyboardEvent};
+use web_sys::{Document, Element, HtmlElement};
 
 use crate::{dom, figure, slides, sync};
 
-/// The key that shows the whole output of the current slide's terminals.
-pub const KEY: &str = "e";
-
-/// Wires every figure with focus lines, the key, and a row in the key help.
+/// Wires every figure with focus lines (the key, E, is in [`crate::keys`]).
 pub fn install(document: &Document) -> Result<(), JsValue> {
     for fig in figure::all(document)? {
         hide_repeated_claim(&fig)?;
-        if fig.query_selector("pre.terminal[data-focus]")?.is_none() {
+        if fig.query_selector(select::FOCUSED_TERMINAL)?.is_none() {
             continue;
         }
         let bar = figure::controls(document, &fig)?;
@@ -32,11 +31,11 @@ pub fn install(document: &Document) -> Result<(), JsValue> {
             move || toggle(&target),
         )?;
         bar.append_child(&button)?;
-        if let Some(pre) = fig.query_selector("pre.terminal")? {
+        if let Some(pre) = fig.query_selector(select::TERMINAL)? {
             let target = fig.clone();
             let root = dom::root(document)?;
             dom::listen(&pre, "click", false, move |_: web_sys::Event| {
-                if root.class_list().contains("deck-on")
+                if root.class_list().contains(class::ON)
                     && let Err(e) = toggle(&target)
                 {
                     dom::report(&e);
@@ -44,8 +43,7 @@ pub fn install(document: &Document) -> Result<(), JsValue> {
             })?;
         }
     }
-    install_key(document)?;
-    add_help_row(document)
+    Ok(())
 }
 
 /// Shows all lines of a figure's terminal, or only its focus lines again, here and in
@@ -53,7 +51,7 @@ pub fn install(document: &Document) -> Result<(), JsValue> {
 pub fn toggle(fig: &Element) -> Result<(), JsValue> {
     let expanded = !fig.has_attribute("data-expanded");
     set_expanded(fig, expanded)?;
-    match fig.get_attribute("data-demo") {
+    match fig.get_attribute(attr::DEMO) {
         Some(demo) => sync::announce_expand(&demo, expanded),
         None => Ok(()),
     }
@@ -64,7 +62,7 @@ pub fn toggle(fig: &Element) -> Result<(), JsValue> {
 pub fn show_all(demo: &str, expanded: bool) -> Result<(), JsValue> {
     let document = dom::document()?;
     for fig in figure::all(&document)? {
-        if fig.get_attribute("data-demo").as_deref() == Some(demo)
+        if fig.get_attribute(attr::DEMO).as_deref() == Some(demo)
             && fig.has_attribute("data-expanded") != expanded
         {
             set_expanded(&fig, expanded)?;
@@ -82,7 +80,7 @@ fn set_expanded(fig: &Element, expanded: bool) -> Result<(), JsValue> {
             "All lines (E)"
         }));
     }
-    if let Some(section) = fig.closest("section.slide")?
+    if let Some(section) = fig.closest(select::SLIDE)?
         && let Ok(section) = section.dyn_into::<HtmlElement>()
     {
         slides::refit(&section);
@@ -97,53 +95,22 @@ fn dom_buttons(fig: &Element) -> Result<Vec<Element>, JsValue> {
         .collect())
 }
 
-/// E in the slide or speaker view toggles the terminals of the current slide.
-fn install_key(document: &Document) -> Result<(), JsValue> {
-    let root = dom::root(document)?;
-    let document = document.clone();
-    let window = dom::window()?;
-    dom::listen(&window, "keydown", false, move |event: KeyboardEvent| {
-        if event.ctrl_key() || event.alt_key() || event.meta_key() || event.repeat() {
-            return;
+/// E (see [`crate::keys`]): every terminal with focus lines on the current slide shows
+/// all its lines, or its focus lines again.
+pub fn toggle_current(document: &Document) -> Result<(), JsValue> {
+    let list = document.query_selector_all(&format!(
+        "{} {}[{}]",
+        select::CURRENT_SLIDE,
+        select::DEMO,
+        attr::PLAYER
+    ))?;
+    for i in 0..list.length() {
+        if let Some(fig) = list.item(i).and_then(|n| n.dyn_into::<Element>().ok())
+            && fig.query_selector(select::FOCUSED_TERMINAL)?.is_some()
+        {
+            toggle(&fig)?;
         }
-        if !event.key().eq_ignore_ascii_case(KEY) || !root.class_list().contains("deck-on") {
-            return;
-        }
-        let Ok(list) =
-            document.query_selector_all("section.slide.deck-current figure.demo[data-player]")
-        else {
-            return;
-        };
-        for i in 0..list.length() {
-            if let Some(fig) = list.item(i).and_then(|n| n.dyn_into::<Element>().ok())
-                && fig
-                    .query_selector("pre.terminal[data-focus]")
-                    .ok()
-                    .flatten()
-                    .is_some()
-                && let Err(e) = toggle(&fig)
-            {
-                dom::report(&e);
-            }
-        }
-        event.prevent_default();
-    })
-}
-
-/// The key help (`?`) gets a row for E.
-fn add_help_row(document: &Document) -> Result<(), JsValue> {
-    let Some(table) = document.query_selector("#deck-help dl")? else {
-        return Ok(());
-    };
-    let key = dom::element(document, "dt", "", "E")?;
-    let what = dom::element(
-        document,
-        "dd",
-        "",
-        "a demo's whole output / only its focus lines",
-    )?;
-    table.append_child(&key)?;
-    table.append_child(&what)?;
+    }
     Ok(())
 }
 
@@ -151,11 +118,11 @@ fn add_help_row(document: &Document) -> Result<(), JsValue> {
 /// (`data-claim-repeats`); one that starts with the title shows only the rest there
 /// (the title part in a `demo-claim-title` span, which the slide view hides).
 fn hide_repeated_claim(fig: &Element) -> Result<(), JsValue> {
-    let Some(section) = fig.closest("section.slide")? else {
+    let Some(section) = fig.closest(select::SLIDE)? else {
         return Ok(());
     };
     let (Some(claim), Some(title)) = (
-        fig.query_selector(".demo-claim")?,
+        fig.query_selector(select::DEMO_CLAIM)?,
         section.query_selector(":scope > :is(h1, h2)")?,
     ) else {
         return Ok(());
@@ -168,7 +135,7 @@ fn hide_repeated_claim(fig: &Element) -> Result<(), JsValue> {
         fig.set_attribute("data-claim-repeats", "")?;
     } else if let Some(cut) = after_words(&text, &title) {
         let document = dom::document()?;
-        let head = dom::element(&document, "span", "demo-claim-title", &text[..cut])?;
+        let head = dom::element(&document, "span", class::DEMO_CLAIM_TITLE, &text[..cut])?;
         claim.set_text_content(Some(&text[cut..]));
         claim.prepend_with_node_1(&head)?;
     }

@@ -27,6 +27,9 @@ pub enum Action {
     Speaker,
     Help,
     Theme,
+    /// A demo's whole output, or only its focus lines again (the current slide's
+    /// terminals, in both windows).
+    Expand,
     /// From the reading view: show this page as slides.
     Present,
     /// Speaker window: scroll the notes, change their type size, run the timer.
@@ -38,28 +41,93 @@ pub enum Action {
     TimerReset,
 }
 
-/// The key help, as (keys, what) rows, shown by `?`.
-pub const HELP: &[(&str, &str)] = &[
-    ("→ ↓ Space PgDn N", "next step or slide"),
-    ("← ↑ PgUp P", "previous step or slide"),
-    ("Home / End", "first / last slide of the chapter"),
-    ("23 Enter", "go to slide 23 of the talk"),
-    (
-        "O or Esc",
-        "overview of all slides (Esc again: back to reading)",
-    ),
-    ("F", "fullscreen"),
-    ("B or .", "black screen"),
-    ("S", "speaker window"),
-    ("J / K", "speaker window: scroll the notes down / up"),
-    (
-        "+ / −",
-        "speaker window: larger / smaller notes (remembered)",
-    ),
-    ("Z / R", "speaker window: pause or start / reset the timer"),
-    ("T", "dark / light slides"),
-    ("?", "this help"),
-    ("D (while reading)", "present this page as slides"),
+/// One row of the key help (`?`): the keys as `KeyboardEvent.key` names them, how the
+/// help shows them, and what they do. Every key [`action`] handles is in a row (a test
+/// checks it, and `crates/deck/tests/tidy.rs` reads this table).
+#[derive(Debug, Clone, Copy)]
+pub struct Help {
+    pub keys: &'static [&'static str],
+    pub shown: &'static str,
+    pub what: &'static str,
+}
+
+/// The key help, shown by `?`.
+pub const HELP: &[Help] = &[
+    Help {
+        keys: &["ArrowRight", "ArrowDown", " ", "PageDown", "n", "N"],
+        shown: "→ ↓ Space PgDn N",
+        what: "next step or slide",
+    },
+    Help {
+        keys: &["ArrowLeft", "ArrowUp", "PageUp", "p", "P"],
+        shown: "← ↑ PgUp P",
+        what: "previous step or slide",
+    },
+    Help {
+        keys: &["Home", "End"],
+        shown: "Home / End",
+        what: "first / last slide of the chapter",
+    },
+    Help {
+        keys: &["0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "Enter"],
+        shown: "23 Enter",
+        what: "go to slide 23 of the talk",
+    },
+    Help {
+        keys: &["o", "O", "Escape"],
+        shown: "O or Esc",
+        what: "overview of all slides (Esc again: back to reading)",
+    },
+    Help {
+        keys: &["f", "F"],
+        shown: "F",
+        what: "fullscreen",
+    },
+    Help {
+        keys: &["b", "B", "."],
+        shown: "B or .",
+        what: "black screen",
+    },
+    Help {
+        keys: &["e", "E"],
+        shown: "E",
+        what: "a demo's whole output / only its focus lines",
+    },
+    Help {
+        keys: &["s", "S"],
+        shown: "S",
+        what: "speaker window",
+    },
+    Help {
+        keys: &["j", "J", "k", "K"],
+        shown: "J / K",
+        what: "speaker window: scroll the notes down / up",
+    },
+    Help {
+        keys: &["+", "=", "-", "_"],
+        shown: "+ / −",
+        what: "speaker window: larger / smaller notes (remembered)",
+    },
+    Help {
+        keys: &["z", "Z", "r", "R"],
+        shown: "Z / R",
+        what: "speaker window: pause or start / reset the timer",
+    },
+    Help {
+        keys: &["t", "T"],
+        shown: "T",
+        what: "dark / light slides",
+    },
+    Help {
+        keys: &["?"],
+        shown: "?",
+        what: "this help",
+    },
+    Help {
+        keys: &["d", "D"],
+        shown: "D (while reading)",
+        what: "present this page as slides",
+    },
 ];
 
 /// The action of a key (`KeyboardEvent.key`) in a view; `None` leaves the key to the
@@ -89,6 +157,7 @@ pub fn action(key: &str, view: View) -> Option<Action> {
         "s" | "S" => Action::Speaker,
         "?" => Action::Help,
         "t" | "T" => Action::Theme,
+        "e" | "E" => Action::Expand,
         _ => {
             let mut chars = key.chars();
             match (chars.next(), chars.next()) {
@@ -131,6 +200,10 @@ pub fn install(deck: &Rc<Deck>) -> Result<(), JsValue> {
             let Some(action) = action(&event.key(), deck.view()) else {
                 return;
             };
+            // Held down, E would flip the terminals back and forth.
+            if action == Action::Expand && event.repeat() {
+                return;
+            }
             event.prevent_default();
             event.stop_immediate_propagation();
             if let Err(e) = deck.act(action) {
@@ -225,6 +298,65 @@ mod tests {
         assert_eq!(action("s", View::Reading), None);
         assert_eq!(action("d", View::Reading), Some(Action::Present));
         assert_eq!(action("ArrowRight", View::Print), None);
+    }
+
+    /// Every key a view handles is in the help (`?`), and every key the help names does
+    /// something in some view.
+    #[test]
+    fn every_key_the_player_handles_is_in_the_help() {
+        let named = [
+            "ArrowRight",
+            "ArrowLeft",
+            "ArrowUp",
+            "ArrowDown",
+            "PageUp",
+            "PageDown",
+            "Home",
+            "End",
+            "Enter",
+            "Escape",
+            "Tab",
+            "Backspace",
+            "Delete",
+            "Insert",
+            "F1",
+            "F5",
+            "F11",
+            "F12",
+        ];
+        let printable: Vec<String> = (' '..='~').map(String::from).collect();
+        let views = [View::Reading, View::Slides, View::Speaker, View::Print];
+        let in_help = |key: &str| HELP.iter().any(|row| row.keys.contains(&key));
+        for key in named
+            .iter()
+            .copied()
+            .chain(printable.iter().map(String::as_str))
+        {
+            for view in views {
+                if let Some(a) = action(key, view) {
+                    assert!(
+                        in_help(key),
+                        "{key:?} does {a:?} in the {view:?} view but is not in the help (?)"
+                    );
+                }
+            }
+        }
+        for row in HELP {
+            for key in row.keys {
+                assert!(
+                    views.iter().any(|&v| action(key, v).is_some()),
+                    "the help names {key:?} ({}), which no view handles",
+                    row.shown
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn e_shows_the_whole_output_on_slides_and_in_the_speaker_window() {
+        assert_eq!(action("e", View::Slides), Some(Action::Expand));
+        assert_eq!(action("E", View::Speaker), Some(Action::Expand));
+        assert_eq!(action("e", View::Reading), None);
     }
 
     #[test]

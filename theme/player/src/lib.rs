@@ -10,11 +10,13 @@
 //! - [`speaker`] and [`sync`]: the speaker window and how it follows the main one;
 //! - [`print`]: one slide per page;
 //! - [`figure`] and [`replay`]: the controls of each captured demo figure; [`live`]
-//!   adds "Run live" to them when `cargo xtask present` serves the page;
+//!   adds "Run live" to them when `cargo xtask present` serves the page ([`present`]
+//!   finds out, and reloads the page after each rebuild);
 //! - [`focus`]: a demo terminal's focus lines on a slide, and its whole output on E;
 //!   [`term`] writes replayed and live output into a terminal;
 //! - [`stage`]: diagrams in the slide's units, slides fitted again once fonts load;
-//! - [`config`]: the aspect ratio from book.toml.
+//! - [`config`]: the aspect ratio from book.toml;
+//! - [`talk`]: what the preprocessor wrote for the player ([`contract::page::Page`]).
 
 #![forbid(unsafe_code)]
 
@@ -25,6 +27,7 @@ pub mod focus;
 pub mod keys;
 pub mod live;
 pub mod overview;
+pub mod present;
 pub mod print;
 pub mod replay;
 pub mod slides;
@@ -43,7 +46,7 @@ use wasm_bindgen::prelude::*;
 pub fn attach() -> Result<u32, JsValue> {
     let document = dom::document()?;
     dom::context(
-        config::apply(&document, config::aspect(&document)),
+        config::apply(&document, talk::page(&document).aspect),
         "applying the aspect ratio",
     )?;
     let attached = dom::context(replay::attach_all(&document), "attaching demo players")?;

@@ -5,6 +5,7 @@
 //! the overview opens, and placed before and after, under their chapter's title.
 //! Clicking a tile shows that slide.
 
+use contract::page;
 use std::cell::Cell;
 use std::rc::Rc;
 
@@ -195,7 +196,7 @@ pub async fn fetch_slides(document: &Document, href: &str) -> Result<Vec<Element
         section.set_attribute("data-n", &(i + 1).to_string())?;
         section.set_attribute(
             "data-href",
-            &with_flag(href, View::Slides.flag(), &format!("slide-{}", i + 1)),
+            &with_flag(href, View::Slides.flag(), &page::slide_id(i as usize + 1)),
         )?;
         tiles.push(document.import_node_with_deep(&section, true)?.dyn_into()?);
     }

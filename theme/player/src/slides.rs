@@ -9,6 +9,7 @@
 //! previous chapter); `?print` the print layout. Without a flag the page is mdbook's
 //! reading view, and `#slide-7` there scrolls to the slide.
 
+use contract::page;
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
@@ -18,7 +19,7 @@ use web_sys::{Document, Element, HtmlElement};
 
 use crate::keys::{self, Action};
 use crate::talk::Talk;
-use crate::{dom, overview, print, speaker, steps, sync};
+use crate::{dom, focus, overview, print, speaker, steps, sync};
 
 /// Which view the page shows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -88,7 +89,7 @@ pub struct Deck {
 /// Sets up the deck on this page, in the view its URL asks for.
 pub fn start(document: &Document) -> Result<Rc<Deck>, JsValue> {
     let root = dom::root(document)?;
-    let list = document.query_selector_all("main section.slide")?;
+    let list = document.query_selector_all(&format!("main {}", page::select::SLIDE))?;
     let sections: Vec<HtmlElement> = (0..list.length())
         .filter_map(|i| list.item(i).and_then(|n| n.dyn_into().ok()))
         .collect();
@@ -344,7 +345,7 @@ impl Deck {
         } else if n + 1 < self.sections.len() {
             self.go(n + 1, Via::Local)
         } else if let Some(next) = &self.chapters.next {
-            self.open_chapter(next, "slide-1")
+            self.open_chapter(next, &page::slide_id(1))
         } else {
             Ok(())
         }
@@ -443,6 +444,7 @@ impl Deck {
                     speaker::open(self)?;
                 }
             }
+            Action::Expand => focus::toggle_current(&self.document)?,
             Action::Help => {
                 self.root.class_list().toggle("deck-help-open")?;
             }
@@ -516,7 +518,7 @@ impl Deck {
             &dom::window()?.location().href()?,
         )?
         .href();
-        self.open_chapter(&href, &format!("slide-{slide}"))
+        self.open_chapter(&href, &page::slide_id(slide))
     }
 
     /// The slide of a URL fragment: `#slide-N`, `#slide-last`, or the slide holding the
@@ -625,7 +627,9 @@ fn fill(element: &HtmlElement) -> f64 {
 
 /// `#slide-7` → 6, `#slide-last` → the last; anything else `None`.
 pub fn slide_of_hash(hash: &str, count: usize) -> Option<usize> {
-    let rest = hash.strip_prefix("#slide-")?;
+    let rest = hash
+        .strip_prefix('#')?
+        .strip_prefix(page::SLIDE_ID_PREFIX)?;
     // `#slide-7.2` names a step of slide 7 (see `steps`).
     let rest = rest.split('.').next().unwrap_or(rest);
     if count == 0 {
@@ -640,7 +644,7 @@ pub fn slide_of_hash(hash: &str, count: usize) -> Option<usize> {
 
 /// The fragment of slide `n` (0-based), without `#`.
 pub fn slide_hash(n: usize) -> String {
-    format!("slide-{}", n + 1)
+    page::slide_id(n + 1)
 }
 
 /// The view a query string asks for.
@@ -782,10 +786,10 @@ fn help(document: &Document) -> Result<HtmlElement, JsValue> {
     let title = dom::element(document, "h2", "", "Keys")?;
     panel.append_child(&title)?;
     let table = dom::element(document, "dl", "", "")?;
-    for (keys, what) in keys::HELP {
+    for row in keys::HELP {
         let (dt, dd) = (
-            dom::element(document, "dt", "", keys)?,
-            dom::element(document, "dd", "", what)?,
+            dom::element(document, "dt", "", row.shown)?,
+            dom::element(document, "dd", "", row.what)?,
         );
         table.append_child(&dt)?;
         table.append_child(&dd)?;

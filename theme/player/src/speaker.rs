@@ -238,7 +238,11 @@ impl Panel {
         set_notes_scale(notes_scale())?;
         let slot = Rc::new(Cell::new(None));
         let tick = {
-            let (elapsed, slot, duration) = (elapsed.clone(), Rc::clone(&slot), deck.talk.duration);
+            let (elapsed, slot, duration) = (
+                elapsed.clone(),
+                Rc::clone(&slot),
+                deck.talk.duration.map(|d| d.0),
+            );
             move || {
                 let timer = Timer::load();
                 let _ = show_timer(&elapsed, timer);

@@ -6,6 +6,7 @@
 //!
 //! URLs name a step after the slide: `#slide-7.2` is slide 7 with two steps shown.
 
+use contract::page;
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 use web_sys::Element;
@@ -51,7 +52,10 @@ pub fn show(section: &Element, shown: usize) -> Result<usize, JsValue> {
 
 /// `#slide-7.2` → 2; `#slide-last` → all; `#slide-7` (or anything else) → none.
 pub fn of_hash(hash: &str) -> usize {
-    let Some(rest) = hash.strip_prefix("#slide-") else {
+    let Some(rest) = hash
+        .strip_prefix('#')
+        .and_then(|h| h.strip_prefix(page::SLIDE_ID_PREFIX))
+    else {
         return 0;
     };
     if rest == "last" {
@@ -65,9 +69,9 @@ pub fn of_hash(hash: &str) -> usize {
 /// The fragment of slide `n` (0-based) with `step` steps shown, without `#`.
 pub fn hash(n: usize, step: usize) -> String {
     if step == 0 {
-        format!("slide-{}", n + 1)
+        page::slide_id(n + 1)
     } else {
-        format!("slide-{}.{step}", n + 1)
+        format!("{}.{step}", page::slide_id(n + 1))
     }
 }
 

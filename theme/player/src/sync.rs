@@ -5,6 +5,7 @@
 //! run (Run live): the window that runs it shares the figure as it fills. Same origin
 //! only, no server involved.
 
+use contract::page::attr;
 use std::cell::RefCell;
 use std::rc::Rc;
 
@@ -237,7 +238,7 @@ pub fn announce_expand(demo: &str, expanded: bool) -> Result<(), JsValue> {
 /// Tells the other window how a live run's figure looks now (called by `live` as the
 /// run's output arrives), so a run started in either window plays in both.
 pub fn share_figure(figure: &web_sys::Element) -> Result<(), JsValue> {
-    let Some(demo) = figure.get_attribute("data-demo") else {
+    let Some(demo) = figure.get_attribute(attr::DEMO) else {
         return Ok(());
     };
     let html = |selector: &str| -> Result<String, JsValue> {
@@ -267,7 +268,7 @@ fn show_figure(demo: &str, screen: &str, meta: &str, state: &str) -> Result<(), 
         else {
             continue;
         };
-        if figure.get_attribute("data-demo").as_deref() != Some(demo) {
+        if figure.get_attribute(attr::DEMO).as_deref() != Some(demo) {
             continue;
         }
         if let Some(samp) = figure.query_selector("pre.terminal samp")? {

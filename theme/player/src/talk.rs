@@ -1,43 +1,42 @@
-//! The whole talk as one page sees it, from the attributes the preprocessor writes on
-//! `.deck-config`: where this chapter's slides stand in the talk (`data-first`,
-//! `data-total`), every chapter's page and first slide (`data-chapters`), and the plan
-//! (`data-duration` and `data-plan`, seconds from the start) for the pacing.
+//! The whole talk as one page sees it, from the [`Page`] the preprocessor writes on
+//! every chapter (`contract::page`, read back here as the same type): where this
+//! chapter's slides stand in the talk, every chapter's page and first slide, and the
+//! plan (seconds from the start) for the pacing.
 
+use contract::page::{self, Page};
+use wasm_bindgen::JsValue;
 use web_sys::Document;
 
+/// The page's [`Page`], as the preprocessor wrote it; the defaults (16:9, numbers per
+/// chapter, no plan) on a page without one, or with a malformed one (said in the
+/// console).
+pub fn page(document: &Document) -> Page {
+    let Some(el) = document.query_selector(page::select::CONFIG).ok().flatten() else {
+        return Page::default();
+    };
+    Page::from_attributes(|name| el.get_attribute(name)).unwrap_or_else(|e| {
+        web_sys::console::warn_1(&JsValue::from_str(&format!(
+            "deck: the page's settings: {e}; using the defaults"
+        )));
+        Page::default()
+    })
+}
+
+/// The page's [`Page`], with what the player asks of it: talk-wide numbers, where a
+/// number is, and a slide's slot in the plan.
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct Talk {
-    /// The talk-wide number of this chapter's first slide (1-based).
-    pub first: usize,
-    /// Slides in the whole talk (0: unknown, numbers stay per chapter).
-    pub total: usize,
-    /// Every chapter's page (relative to the book's root) and first slide number.
-    pub chapters: Vec<(String, usize)>,
-    /// The book's root relative to this page (`""`, `"../"`, ...).
-    pub root: String,
-    /// The talk's length in seconds, when book.toml gives one.
-    pub duration: Option<f64>,
-    /// Planned start of each of this chapter's slides, then the chapter's planned end.
-    pub plan: Vec<f64>,
+pub struct Talk(pub Page);
+
+impl std::ops::Deref for Talk {
+    type Target = Page;
+    fn deref(&self) -> &Page {
+        &self.0
+    }
 }
 
 impl Talk {
     pub fn read(document: &Document) -> Talk {
-        let Some(el) = document.query_selector(".deck-config").ok().flatten() else {
-            return Talk::default();
-        };
-        let attr = |name: &str| el.get_attribute(name).unwrap_or_default();
-        Talk {
-            first: attr("data-first").parse().unwrap_or(1),
-            total: attr("data-total").parse().unwrap_or(0),
-            chapters: parse_chapters(&attr("data-chapters")),
-            root: attr("data-root"),
-            duration: attr("data-duration").parse().ok(),
-            plan: attr("data-plan")
-                .split(',')
-                .filter_map(|t| t.trim().parse().ok())
-                .collect(),
-        }
+        Talk(page(document))
     }
 
     /// The talk-wide number (1-based) of this chapter's slide `n` (0-based).
@@ -54,24 +53,14 @@ impl Talk {
         self.chapters
             .iter()
             .rev()
-            .find(|(_, first)| *first <= number)
-            .map(|(page, first)| (page.as_str(), number - first + 1))
+            .find(|c| c.first <= number)
+            .map(|c| (c.page.as_str(), number - c.first + 1))
     }
 
     /// The planned start and end (seconds) of this chapter's slide `n`.
     pub fn slot(&self, n: usize) -> Option<(f64, f64)> {
         Some((*self.plan.get(n)?, *self.plan.get(n + 1)?))
     }
-}
-
-/// `a.html 1,b.html 8` → [("a.html", 1), ("b.html", 8)].
-pub fn parse_chapters(text: &str) -> Vec<(String, usize)> {
-    text.split(',')
-        .filter_map(|part| {
-            let (page, first) = part.trim().rsplit_once(' ')?;
-            Some((page.to_string(), first.parse().ok()?))
-        })
-        .collect()
 }
 
 /// Where the presenter stands against the plan at elapsed `t` seconds on a slide
@@ -104,14 +93,23 @@ mod tests {
     use super::*;
 
     fn talk() -> Talk {
-        Talk {
-            first: 8,
-            total: 20,
-            chapters: parse_chapters("title.html 1,files.html 8,sub/tcp.html 15"),
-            root: String::new(),
-            duration: Some(600.0),
-            plan: vec![100.0, 130.0, 200.0],
-        }
+        let attributes = [
+            (page::attr::FIRST, "8"),
+            (page::attr::TOTAL, "20"),
+            (
+                page::attr::CHAPTERS,
+                "title.html 1,files.html 8,sub/tcp.html 15",
+            ),
+            (page::attr::DURATION, "600"),
+            (page::attr::PLAN, "100.0,130.0,200.0"),
+        ];
+        let get = |name: &str| {
+            attributes
+                .iter()
+                .find(|(n, _)| *n == name)
+                .map(|(_, v)| v.to_string())
+        };
+        Talk(Page::from_attributes(get).unwrap())
     }
 
     #[test]

@@ -4,6 +4,7 @@
 //! they end looking exactly like the captured figure the preprocessor rendered.
 
 use contract::Stream;
+use contract::page::{class, select};
 use contract::terminal::{Pick, Screen};
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
@@ -56,7 +57,7 @@ impl Writer {
 
 /// Applies an update to a terminal's `<samp>`.
 pub fn apply(samp: &Element, update: &Update) -> Result<(), JsValue> {
-    if let Some(open) = samp.query_selector(":scope > .line.partial")? {
+    if let Some(open) = samp.query_selector(select::PARTIAL_LINE)? {
         open.remove();
     }
     samp.insert_adjacent_html("beforeend", &update.lines)?;
@@ -68,7 +69,7 @@ pub fn apply(samp: &Element, update: &Update) -> Result<(), JsValue> {
         pre.set_scroll_top(pre.scroll_height());
     }
     // A slide never scrolls: a run longer than the captured one shrinks its slide.
-    if let Some(section) = samp.closest("html.deck-on section.slide.deck-current")?
+    if let Some(section) = samp.closest(&format!("html.{} {}", class::ON, select::CURRENT_SLIDE))?
         && let Ok(section) = section.dyn_into::<web_sys::HtmlElement>()
     {
         crate::slides::refit(&section);
@@ -80,6 +81,6 @@ pub fn apply(samp: &Element, update: &Update) -> Result<(), JsValue> {
 pub fn pick_of(samp: &Element) -> Pick {
     let attribute = samp
         .parent_element()
-        .and_then(|pre| pre.get_attribute("data-focus"));
+        .and_then(|pre| pre.get_attribute(contract::page::attr::FOCUS));
     Pick::from_attribute(attribute.as_deref())
 }

@@ -384,10 +384,10 @@ async fn events(Extract(state): Extract<State>, request: Request) -> Response {
                     None => return,
                     Some(Err(BroadcastStreamRecvError::Lagged(_))) => None,
                     Some(Ok(Notice::Reload(g))) => {
-                        Some(Event::default().event("reload").data(g.to_string()))
+                        Some(Event::default().event(contract::live::RELOAD_EVENT).data(g.to_string()))
                     }
                     Some(Ok(Notice::BuildFailed(msg))) => {
-                        Some(Event::default().event("build-failed").data(msg))
+                        Some(Event::default().event(contract::live::BUILD_FAILED_EVENT).data(msg))
                     }
                 },
             };

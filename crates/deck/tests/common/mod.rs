@@ -1,6 +1,6 @@
 //! The talk as its tests see it: the book's chapters cut into slides by the deck's own
-//! engine (`deck::slides::to_slides`, after `deck::rst` for `.rst` chapters), so "where a
-//! slide starts" has one definition. Each slide keeps what the room sees (title, text,
+//! slide model (`deck::slides::chapter`, after `deck::rst` for `.rst` chapters) and
+//! rendered by its renderer, so "where a slide starts" has one definition. Each slide keeps what the room sees (title, text,
 //! embedded demos and charts) apart from its speaker notes.
 
 #![allow(dead_code)] // each test crate that includes this module uses part of it
@@ -8,6 +8,7 @@
 use std::path::{Path, PathBuf};
 
 use contract::Transcript;
+use contract::page;
 use deck::pacing::{self, SlideLoad};
 use deck::slides::{self, Embed};
 use pulldown_cmark::{Event, Tag, TagEnd};
@@ -108,23 +109,38 @@ impl Slide {
     }
 }
 
-/// Placeholders that record what a slide embeds without needing transcripts.
+/// Figures without transcripts: empty, with the classes of the real ones (what a slide
+/// embeds is read from the slide model, not from these).
 struct Placeholders;
-
-const DEMO_MARK: &str = "<div class=\"embed-demo\" data-name=\"";
-const CHART_MARK: &str = "<div class=\"embed-chart\" data-name=\"";
 
 impl Embed for Placeholders {
     fn demo(&mut self, name: &str) -> Result<String, String> {
-        Ok(format!("{DEMO_MARK}{name}\"></div>"))
+        Ok(format!(
+            "<figure class=\"{}\" {}=\"{name}\"></figure>",
+            page::class::DEMO,
+            page::attr::DEMO
+        ))
     }
-    fn chart(&mut self, demo: &str, metrics: &[String]) -> Result<String, String> {
-        Ok(format!("{CHART_MARK}{demo} {}\"></div>", metrics.join(" ")))
+    fn chart(&mut self, demo: &str, _metrics: &[String]) -> Result<String, String> {
+        Ok(format!(
+            "<figure class=\"{}\" {}=\"{demo}\"></figure>",
+            page::class::CHART,
+            page::attr::DEMO
+        ))
     }
-    /// A ladder is read like a chart of three bars (as `deck::pacing` counts it).
     fn ladder(&mut self, demo: &str, _connection: Option<&str>) -> Result<String, String> {
-        Ok(format!("{CHART_MARK}{demo} ladder of packets\"></div>"))
+        Ok(format!(
+            "<figure class=\"{} {}\" {}=\"{demo}\"></figure>",
+            page::class::CHART,
+            page::class::LADDER,
+            page::attr::DEMO
+        ))
     }
+}
+
+/// Whether rendered Markdown shows a chart (or a ladder).
+pub fn shows_chart(markdown: &str) -> bool {
+    markdown.contains(&format!("<figure class=\"{}", page::class::CHART))
 }
 
 /// The slides of one chapter file, cut by the deck engine.
@@ -133,25 +149,56 @@ pub fn chapter_slides(repo: &Path, chapter: &Chapter) -> Vec<Slide> {
     slides_of(chapter, &read(&path))
 }
 
-/// The slides of a chapter's source text (Markdown, or reStructuredText for `.rst`).
-pub fn slides_of(chapter: &Chapter, src: &str) -> Vec<Slide> {
-    let markdown;
-    let src = if chapter.file.ends_with(".rst") {
-        markdown = deck::rst::to_markdown(src).markdown;
-        &markdown
+/// A chapter's source as Markdown (`.rst` chapters converted as the preprocessor does).
+pub fn markdown_of(file: &str, src: &str) -> String {
+    if file.ends_with(".rst") {
+        deck::rst::to_markdown(src).markdown
     } else {
-        src
-    };
-    let converted = slides::to_slides(src, &mut Placeholders).unwrap_or_else(|problems| {
+        src.to_string()
+    }
+}
+
+/// The slides of a chapter's source text (Markdown, or reStructuredText for `.rst`):
+/// the deck's one slide model ([`slides::chapter`]), rendered as the preprocessor
+/// renders it.
+pub fn slides_of(chapter: &Chapter, src: &str) -> Vec<Slide> {
+    let markdown = markdown_of(&chapter.file, src);
+    let model = slides::chapter(&markdown);
+    let rendered = slides::render(&model, &mut Placeholders).unwrap_or_else(|problems| {
         panic!(
             "slides/{}: the deck cannot build it: {problems:?}",
             chapter.file
         )
     });
-    sections(&converted)
-        .into_iter()
-        .enumerate()
-        .map(|(i, body)| slide(chapter, i + 1, body))
+    model
+        .slides
+        .iter()
+        .zip(rendered.slides)
+        .map(|(cut, shown)| {
+            assert_eq!(cut.number, shown.number, "{}", chapter.file);
+            // A ladder is read like a chart of three bars (as `deck::pacing` counts it).
+            let ladders = cut.ladders().into_iter().map(|demo| {
+                (
+                    demo.to_string(),
+                    ["ladder", "of", "packets"].map(String::from).to_vec(),
+                )
+            });
+            Slide {
+                chapter: chapter.file.clone(),
+                main: chapter.main,
+                number: cut.number,
+                title: title(&shown.shown),
+                visible: shown.shown,
+                notes: shown.notes.unwrap_or_default(),
+                demos: cut.demos().into_iter().map(str::to_string).collect(),
+                charts: cut
+                    .charts()
+                    .into_iter()
+                    .map(|(demo, metrics)| (demo.to_string(), metrics.to_vec()))
+                    .chain(ladders)
+                    .collect(),
+            }
+        })
         .collect()
 }
 
@@ -160,61 +207,6 @@ pub fn all_slides(repo: &Path) -> Vec<Slide> {
     chapters(repo)
         .iter()
         .flat_map(|c| chapter_slides(repo, c))
-        .collect()
-}
-
-/// The bodies of `<section class="slide" ...>` ... `</section>` in the engine's output.
-fn sections(converted: &str) -> Vec<&str> {
-    let open = "<section class=\"slide\"";
-    let mut out = Vec::new();
-    let mut rest = converted;
-    while let Some(at) = rest.find(open) {
-        let after = &rest[at..];
-        let body_start = after.find('>').map_or(after.len(), |i| i + 1);
-        let end = after.find("</section>").unwrap_or(after.len());
-        out.push(&after[body_start..end]);
-        rest = &after[end..];
-    }
-    out
-}
-
-fn slide(chapter: &Chapter, number: usize, body: &str) -> Slide {
-    let (visible, notes) = match body.find("<aside class=\"notes\">") {
-        Some(at) => {
-            let notes = &body[at + "<aside class=\"notes\">".len()..];
-            let notes = notes.rfind("</aside>").map_or(notes, |end| &notes[..end]);
-            (&body[..at], notes)
-        }
-        None => (body, ""),
-    };
-    Slide {
-        chapter: chapter.file.clone(),
-        main: chapter.main,
-        number,
-        title: title(visible),
-        visible: visible.to_string(),
-        notes: notes.to_string(),
-        demos: marks(visible, DEMO_MARK)
-            .into_iter()
-            .map(|m| m.to_string())
-            .collect(),
-        charts: marks(visible, CHART_MARK)
-            .into_iter()
-            .map(|m| {
-                let mut words = m.split_whitespace().map(str::to_string);
-                let demo = words.next().unwrap_or_default();
-                (demo, words.collect())
-            })
-            .collect(),
-    }
-}
-
-fn marks<'s>(text: &'s str, mark: &str) -> Vec<&'s str> {
-    text.match_indices(mark)
-        .filter_map(|(at, _)| {
-            let rest = &text[at + mark.len()..];
-            Some(&rest[..rest.find('"')?])
-        })
         .collect()
 }
 
@@ -323,11 +315,9 @@ pub fn transcript(repo: &Path, demo: &str) -> Transcript {
 /// (`deck::pacing::loads`, as the preprocessor plans the talk), with the reading words
 /// of each demo from its transcript.
 pub fn chapter_loads(repo: &Path, chapter: &Chapter) -> Vec<SlideLoad> {
-    let src = read(&repo.join("slides").join(&chapter.file));
-    let src = if chapter.file.ends_with(".rst") {
-        deck::rst::to_markdown(&src).markdown
-    } else {
-        src
-    };
+    let src = markdown_of(
+        &chapter.file,
+        &read(&repo.join("slides").join(&chapter.file)),
+    );
     pacing::loads(&src, |demo| pacing::reading_words(&transcript(repo, demo)))
 }

@@ -1,0 +1,849 @@
+//! The page contract: every name the preprocessor (`crates/deck`) writes into a chapter's
+//! HTML and the player (`theme/player`), `theme/deck.css`, `theme/deck.js` and the tests
+//! read back, and the one type ([`Page`]) that carries what the preprocessor tells the
+//! player about the talk.
+//!
+//! Nothing outside this module spells a class, a `data-*` attribute or an id of the
+//! deck's own: the preprocessor and the player use the constants, and the tidy test
+//! (`crates/deck/tests/tidy.rs`) fails when the CSS, the JavaScript, the player or a test
+//! uses a name that is not defined here (see [`is_class`], [`is_attribute`], [`is_id`]).
+//!
+//! The names come in three groups:
+//! - [`class`], [`attr`] and [`id`]: the deck's own, each with who writes it;
+//! - families ([`CLASS_FAMILIES`], [`ID_FAMILIES`]): a prefix and a number or a name,
+//!   such as `ansi-fg-3`, `status-passed`, `slide-7` or `demo-peek`;
+//! - [`FOREIGN_CLASSES`] and [`FOREIGN_IDS`]: names mdBook, highlight.js or a slide's
+//!   author writes, which the deck styles or reads but does not define.
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+
+/// Declares string constants and the list of all of them.
+macro_rules! names {
+    ($(#[$list_doc:meta])* $list:ident; $($(#[$doc:meta])* $name:ident = $value:literal,)*) => {
+        $($(#[$doc])* pub const $name: &str = $value;)*
+        $(#[$list_doc])*
+        pub const $list: &[&str] = &[$($name),*];
+    };
+}
+
+/// Classes of the deck's own.
+pub mod class {
+    names! {
+        /// Every class of the deck's own.
+        ALL;
+        // Written by the preprocessor (crates/deck), read by the player and the CSS.
+        /// A slide: `<section class="slide" id="slide-N">`.
+        SLIDE = "slide",
+        /// A slide's speaker notes: `<aside class="notes">`.
+        NOTES = "notes",
+        /// A step the player reveals by itself (`<!-- pause -->` and rST steps).
+        STEP = "deck-step",
+        /// A step made by `<!-- pause -->`: the CSS makes its wrapper transparent.
+        PAUSE = "deck-pause",
+        /// The hidden element that carries the [`super::Page`] attributes.
+        CONFIG = "deck-config",
+        /// Shown in the reading view only.
+        ONLY_READING = "only-reading",
+        /// Shown on slides only.
+        ONLY_SLIDES = "only-slides",
+        /// The title slide's lines (from book.toml).
+        TITLE_SUBTITLE = "deck-title-subtitle",
+        TITLE_BY = "deck-title-by",
+        TITLE_EVENT = "deck-title-event",
+        TITLE_URL = "deck-title-url",
+        /// The closing slide's box, address, QR code and byline.
+        CLOSING = "deck-closing",
+        CLOSING_URL = "deck-closing-url",
+        CLOSING_BY = "deck-closing-by",
+        QR = "deck-qr",
+        /// A captured demo run: `<figure class="demo">` and its parts.
+        DEMO = "demo",
+        DEMO_CLAIM = "demo-claim",
+        DEMO_RERUN = "demo-rerun",
+        DEMO_META = "demo-meta",
+        DEMO_STATUS = "demo-status",
+        DEMO_KERNELS = "demo-kernels",
+        /// The run as JSON: `<script type="application/json" class="demo-transcript">`.
+        DEMO_TRANSCRIPT = "demo-transcript",
+        /// A terminal (`<pre class="terminal"><samp>`) and its lines.
+        TERMINAL = "terminal",
+        LINE = "line",
+        /// A line the claim rests on (shown on a slide).
+        FOCUS = "focus",
+        /// The unfinished last line of a terminal being written.
+        PARTIAL = "partial",
+        STDERR = "stderr",
+        ANSI_BOLD = "ansi-bold",
+        ANSI_DIM = "ansi-dim",
+        ANSI_ITALIC = "ansi-italic",
+        ANSI_UNDERLINE = "ansi-underline",
+        /// An svgbob diagram (crates/deck/src/diagram.rs).
+        DIAGRAM = "diagram",
+        SVGBOB = "svgbob",
+        BACKDROP = "backdrop",
+        /// A chart of a demo's metrics (crates/deck/src/chart.rs) and its parts.
+        CHART = "chart",
+        CHART_BARS = "chart-bars",
+        CHART_BAR = "chart-bar",
+        CHART_BEST = "chart-best",
+        CHART_GROUP = "chart-group",
+        CHART_KEY = "chart-key",
+        CHART_LABEL = "chart-label",
+        CHART_LEGEND = "chart-legend",
+        CHART_ROW = "chart-row",
+        CHART_SR = "chart-sr",
+        CHART_TRACK = "chart-track",
+        CHART_UNIT = "chart-unit",
+        CHART_VALUE = "chart-value",
+        CHART_ZERO = "chart-zero",
+        BAR = "bar",
+        /// A ladder of packets (crates/deck/src/ladder.rs).
+        LADDER = "ladder",
+        KEY = "key",
+        /// The kernels table and side-by-side lines (crates/deck/src/kernels.rs).
+        KERNEL_TABLE = "kernel-table",
+        KERNEL_SIDE_BY_SIDE = "kernel-side-by-side",
+
+        // Written by theme/deck.js and theme/head.hbs, before the player runs.
+        /// On `<html>` while a slide or speaker page waits for the player.
+        LOADING = "deck-loading",
+        /// What deck.js says when the player cannot start.
+        UNAVAILABLE = "deck-unavailable",
+        /// On `<html>`: one slide a page for print (`?print`), with notes (`&notes`).
+        PRINT = "deck-print",
+        PRINT_NOTES = "deck-print-notes",
+        /// A table that scrolls sideways in the reading view.
+        SCROLLS = "deck-scrolls",
+
+        // Written by the player (theme/player), read by the CSS and the tests.
+        /// On `<html>`: the slide view is on.
+        ON = "deck-on",
+        /// On `<html>`: the slide view (not the speaker window).
+        SLIDES = "deck-slides",
+        /// On `<html>`: the speaker window.
+        SPEAKER = "deck-speaker",
+        /// On `<html>`: the overview grid.
+        OVERVIEW = "deck-overview",
+        OVERVIEW_BEFORE = "deck-overview-before",
+        OVERVIEW_AFTER = "deck-overview-after",
+        OVERVIEW_CHAPTER = "deck-overview-chapter",
+        OVERVIEW_HERE = "deck-overview-here",
+        /// On `<html>`: the key help is open.
+        HELP_OPEN = "deck-help-open",
+        DARK = "deck-dark",
+        LIGHT = "deck-light",
+        /// The slide on screen, the next one, a revealed step.
+        CURRENT = "deck-current",
+        NEXT = "deck-next",
+        NEXT_REMOTE = "deck-next-remote",
+        NEXT_STEP = "deck-next-step",
+        SHOWN = "deck-shown",
+        EMPTY = "deck-empty",
+        /// On `<html>`: the blackout is on.
+        BLACK = "deck-black",
+        /// The menu bar's "present" button.
+        PRESENT = "deck-present",
+        /// The speaker window's parts.
+        CLOCK = "deck-clock",
+        ELAPSED = "deck-elapsed",
+        LEFT = "deck-left",
+        PACE = "deck-pace",
+        POSITION = "deck-position",
+        TIMES = "deck-times",
+        TIMER = "deck-timer",
+        TIMER_BUTTONS = "deck-timer-buttons",
+        TIMER_TOGGLE = "deck-timer-toggle",
+        TIMER_RESET = "deck-timer-reset",
+        UPNEXT = "deck-upnext",
+        PREVIEW_LABEL = "deck-preview-label",
+        PREVIEW_NOW = "deck-preview-now",
+        PREVIEW_NEXT = "deck-preview-next",
+        NOTES_SCALE = "deck-notes-scale",
+        POPUP_CLOSE = "deck-popup-close",
+        SPEAKER_HERE = "deck-speaker-here",
+        SPEAKER_TAB = "deck-speaker-tab",
+        /// A demo figure's control bar and its buttons.
+        DEMO_CONTROLS = "demo-controls",
+        DEMO_COPY = "demo-copy",
+        DEMO_EXPAND = "demo-expand",
+        DEMO_REPLAY = "demo-replay",
+        DEMO_RUN_LIVE = "demo-run-live",
+        DEMO_SAVE = "demo-save",
+        DEMO_SHOW_CAPTURED = "demo-show-captured",
+        /// The part of a claim that repeats the slide's title (hidden on the slide).
+        DEMO_CLAIM_TITLE = "demo-claim-title",
+        /// The pace of the talk against its plan.
+        ON_TIME = "on-time",
+        LIVE_DONE = "live-done",
+        LIVE_ERROR = "live-error",
+    }
+}
+
+/// Selectors of the page's main parts, for the player (`querySelector`, `closest`);
+/// a test checks each is made of the names above.
+pub mod select {
+    /// A slide.
+    pub const SLIDE: &str = "section.slide";
+    /// The slide on screen.
+    pub const CURRENT_SLIDE: &str = "section.slide.deck-current";
+    /// A slide's notes.
+    pub const NOTES: &str = "aside.notes";
+    /// A captured demo's figure.
+    pub const DEMO: &str = "figure.demo";
+    /// A figure's terminal, and one that shows only its focus lines on a slide.
+    pub const TERMINAL: &str = "pre.terminal";
+    pub const FOCUSED_TERMINAL: &str = "pre.terminal[data-focus]";
+    /// A figure's claim.
+    pub const DEMO_CLAIM: &str = ".demo-claim";
+    /// The unfinished last line of a terminal being written.
+    pub const PARTIAL_LINE: &str = ":scope > .line.partial";
+    /// The element that carries the [`super::Page`].
+    pub const CONFIG: &str = ".deck-config";
+}
+
+/// Class families: a prefix, then a number or a name (`ansi-fg-3`, `status-passed`).
+pub const CLASS_FAMILIES: &[&str] = &[
+    // ANSI colours 0-15 (contract::ansi).
+    "ansi-fg-",
+    "ansi-bg-",
+    // A run's status (contract::Status::as_str with `-` for spaces).
+    "status-",
+    // A chart's series (chart-s0, chart-s1...).
+    "chart-s",
+    // svgbob's own classes.
+    "svgbob-",
+    // highlight.js token classes (`hljs-keyword`).
+    "hljs-",
+    // Fenced code's language (`language-rust`).
+    "language-",
+];
+
+/// Classes mdBook, highlight.js or a slide's author writes; the deck styles or reads
+/// them but does not define them.
+pub const FOREIGN_CLASSES: &[&str] = &[
+    // mdBook's page.
+    "js",
+    "hljs",
+    "content",
+    "page",
+    "page-wrapper",
+    "nav-wrapper",
+    "nav-wide-wrapper",
+    "nav-chapters",
+    "mobile-nav-chapters",
+    "menu-bar",
+    "right-buttons",
+    "icon-button",
+    "header",
+    "table-wrapper",
+    "sidebar",
+    "chapter",
+    // mdBook's themes.
+    "light",
+    "rust",
+    "coal",
+    "navy",
+    "ayu",
+    // mdBook's admonitions (GFM `> [!NOTE]`) and their kinds.
+    "admonition",
+    "admonition-title",
+    "note",
+    "tip",
+    "hint",
+    "important",
+    "warning",
+    "caution",
+    "danger",
+    "error",
+    // Code blocks by language, as mdBook marks them.
+    "rs",
+    "toml",
+    "hbs",
+    "sh",
+    "console",
+    // A slide author's: an image or figure as wide as the slide.
+    "fill",
+    // docutils' and hieroglyph's classes, which the rST reader (crates/rst) keeps.
+    "build",
+    "classifier",
+    "classifier-delimiter",
+    "field-list",
+    "attribution",
+    "figure",
+    "legend",
+    "transition",
+    "math",
+    "topic",
+    "topic-title",
+    "contents",
+    "rubric",
+    "line-block",
+    "option-list",
+    "option",
+    "literal-block",
+    "parsed-literal",
+    "footnote",
+    "footnote-label",
+    "footnote-reference",
+    "code-block-caption",
+    "toctree-wrapper",
+    "image",
+    "linenos",
+    "hll",
+    "sig",
+    "sig-name",
+    "descname",
+    "caption",
+    "centered",
+    "nohighlight",
+];
+
+/// `data-*` attributes of the deck's own.
+pub mod attr {
+    names! {
+        /// Every `data-*` attribute of the deck's own.
+        ALL;
+        // Written by the preprocessor.
+        /// On the [`super::class::CONFIG`] element: the [`super::Page`] fields.
+        ASPECT = "data-aspect",
+        FIRST = "data-first",
+        TOTAL = "data-total",
+        CHAPTERS = "data-chapters",
+        ROOT = "data-root",
+        DURATION = "data-duration",
+        PLAN = "data-plan",
+        /// On the title slide's section.
+        TITLE_SLIDE = "data-title-slide",
+        /// A demo figure's (or chart's, or ladder's) demo.
+        DEMO = "data-demo",
+        /// A terminal's focus rule ([`crate::terminal::Pick::attribute`]).
+        FOCUS = "data-focus",
+        /// Which way a chart's bars are better.
+        BETTER = "data-better",
+        /// A ladder's connection.
+        CONNECTION = "data-connection",
+
+        // Written by deck.js and the player, read by the CSS and the tests.
+        /// On `<html>`: `ready` once the player runs, `unavailable` when it cannot load.
+        PLAYER = "data-player",
+        /// On `<html>`: why the player stopped (its panic or error).
+        PLAYER_ERROR = "data-player-error",
+        /// On `<html>`: the page is served by `cargo xtask present`.
+        PRESENT = "data-present",
+        /// On a figure: the demo can run live here.
+        LIVE = "data-live",
+        /// A figure showing its whole output rather than its focus lines.
+        EXPANDED = "data-expanded",
+        /// A replay or live run in progress, and its state.
+        RUNNING = "data-running",
+        STATE = "data-state",
+        SPEED = "data-speed",
+        /// The copy button's outcome.
+        COPIED = "data-copied",
+        COPY_FAILED = "data-copy-failed",
+        /// A figure whose claim repeats the slide's title.
+        CLAIM_REPEATS = "data-claim-repeats",
+        /// A terminal that has more lines than it shows.
+        MORE = "data-more",
+        /// The overview: a slide's talk-wide number, a chapter's page and whether it loaded.
+        N = "data-n",
+        CHAPTER = "data-chapter",
+        HREF = "data-href",
+        LOADED = "data-loaded",
+        /// The speaker window: the pace against the plan.
+        PACE = "data-pace",
+        /// The speaker window's slide and step, and the slide's steps.
+        SLIDE = "data-slide",
+        STEP = "data-step",
+        STEPS = "data-steps",
+        /// The speaker window took over from another one.
+        TOOK_OVER = "data-took-over",
+        /// A slide fitted to the screen: the scale the fit chose.
+        FIT = "data-fit",
+    }
+}
+
+/// Ids of the deck's own.
+pub mod id {
+    names! {
+        /// Every id of the deck's own.
+        ALL;
+        /// The key help overlay (`?`).
+        HELP = "deck-help",
+        /// The slide counter and the typed number.
+        HUD = "deck-hud",
+        /// The blackout.
+        BLACK = "deck-black",
+        /// The speaker window's panel.
+        SPEAKER = "deck-speaker",
+        /// What the slide view says when the browser blocked the speaker window.
+        POPUP_BLOCKED = "deck-popup-blocked",
+        /// The print page size (`@page`).
+        PAGE_SIZE = "deck-page-size",
+    }
+}
+
+/// Id families: `slide-N` (and `slide-N.STEP` in a URL), `demo-NAME`, svgbob's
+/// `arrow-...` markers.
+pub const ID_FAMILIES: &[&str] = &[SLIDE_ID_PREFIX, "demo-", "arrow-"];
+
+/// Ids mdBook writes that the deck styles or reads.
+pub const FOREIGN_IDS: &[&str] = &[
+    "mdbook-body-container",
+    "mdbook-help-container",
+    "mdbook-menu-bar",
+    "mdbook-menu-bar-hover-placeholder",
+    "mdbook-sidebar",
+    "mdbook-sidebar-toggle",
+    "mdbook-search-toggle",
+    "mdbook-searchbar",
+    "mdbook-searchresults",
+    "mdbook-content",
+];
+
+/// The prefix of a slide's id.
+pub const SLIDE_ID_PREFIX: &str = "slide-";
+
+/// The id of a chapter's slide `n` (1-based): `slide-N`, the page's `#slide-N`.
+pub fn slide_id(n: usize) -> String {
+    format!("{SLIDE_ID_PREFIX}{n}")
+}
+
+/// The slide number (1-based) of an id or fragment `slide-N` (also `slide-N.STEP`).
+pub fn slide_number(id: &str) -> Option<usize> {
+    let rest = id
+        .strip_prefix('#')
+        .unwrap_or(id)
+        .strip_prefix(SLIDE_ID_PREFIX)?;
+    let number = rest.split('.').next()?;
+    number.parse().ok().filter(|&n| n > 0)
+}
+
+/// The id of a demo's figure: `demo-NAME`.
+pub fn demo_id(name: &str) -> String {
+    format!("demo-{name}")
+}
+
+/// The class of a run's status: `status-passed`, `status-timed-out`.
+pub fn status_class(status: crate::Status) -> String {
+    format!("status-{}", status.as_str().replace(' ', "-"))
+}
+
+/// Whether `name` is a class the contract knows (the deck's own, a family's, or a
+/// foreign one).
+pub fn is_class(name: &str) -> bool {
+    class::ALL.contains(&name)
+        || FOREIGN_CLASSES.contains(&name)
+        || CLASS_FAMILIES
+            .iter()
+            .any(|p| name.len() > p.len() && name.starts_with(p))
+}
+
+/// Whether `name` (with its `data-` prefix) is a `data-*` attribute the contract knows.
+pub fn is_attribute(name: &str) -> bool {
+    attr::ALL.contains(&name)
+        // A fit's scale per custom property: `data-fit--deck-fit`.
+        || name.strip_prefix(attr::FIT).is_some_and(|rest| rest.starts_with("--"))
+}
+
+/// Whether `name` is an id the contract knows.
+pub fn is_id(name: &str) -> bool {
+    id::ALL.contains(&name)
+        || FOREIGN_IDS.contains(&name)
+        || ID_FAMILIES
+            .iter()
+            .any(|p| name.strip_prefix(p).is_some_and(|rest| !rest.is_empty()))
+}
+
+/// The shape of a slide, `W:H` in `book.toml` (`aspect = "16:9"`), checked once when
+/// it is read: both numbers finite and positive.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct Aspect {
+    pub width: f64,
+    pub height: f64,
+}
+
+impl Default for Aspect {
+    fn default() -> Aspect {
+        Aspect {
+            width: 16.0,
+            height: 9.0,
+        }
+    }
+}
+
+impl FromStr for Aspect {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Aspect, String> {
+        let bad = || format!("aspect `{text}`: write it as W:H, e.g. \"16:9\" or \"4:3\"");
+        let (w, h) = text.split_once(':').ok_or_else(bad)?;
+        let number = |s: &str| {
+            s.trim()
+                .parse::<f64>()
+                .ok()
+                .filter(|v| v.is_finite() && *v > 0.0)
+                .ok_or_else(bad)
+        };
+        Ok(Aspect {
+            width: number(w)?,
+            height: number(h)?,
+        })
+    }
+}
+
+impl TryFrom<String> for Aspect {
+    type Error = String;
+    fn try_from(text: String) -> Result<Aspect, String> {
+        text.parse()
+    }
+}
+
+impl From<Aspect> for String {
+    fn from(a: Aspect) -> String {
+        a.to_string()
+    }
+}
+
+impl fmt::Display for Aspect {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}", self.width, self.height)
+    }
+}
+
+/// A length of time, written as people write it (`40m`, `1h30m`, `90s`, `45m 30s`, or
+/// a number of seconds), checked once when it is read: finite and not negative.
+#[derive(Debug, Clone, Copy, PartialEq, PartialOrd, Default, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct Seconds(pub f64);
+
+impl FromStr for Seconds {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Seconds, String> {
+        let bad = || {
+            format!("`{text}` is not a length of time (write e.g. \"40m\", \"1h30m\" or \"90s\")")
+        };
+        let trimmed = text.trim();
+        if let Ok(seconds) = trimmed.parse::<f64>() {
+            return (seconds.is_finite() && seconds >= 0.0)
+                .then_some(Seconds(seconds))
+                .ok_or_else(bad);
+        }
+        let mut total = 0.0;
+        let mut number = String::new();
+        for c in trimmed.chars() {
+            match c {
+                '0'..='9' | '.' => number.push(c),
+                'h' | 'm' | 's' => {
+                    let n: f64 = number.parse().map_err(|_| bad())?;
+                    total += n * match c {
+                        'h' => 3600.0,
+                        'm' => 60.0,
+                        _ => 1.0,
+                    };
+                    number.clear();
+                }
+                ' ' => {}
+                _ => return Err(bad()),
+            }
+        }
+        if !number.is_empty() || trimmed.is_empty() || !total.is_finite() {
+            return Err(bad());
+        }
+        Ok(Seconds(total))
+    }
+}
+
+impl TryFrom<String> for Seconds {
+    type Error = String;
+    fn try_from(text: String) -> Result<Seconds, String> {
+        text.parse()
+    }
+}
+
+impl From<Seconds> for String {
+    fn from(s: Seconds) -> String {
+        s.to_string()
+    }
+}
+
+impl fmt::Display for Seconds {
+    /// As a number of seconds, which reads back as the same value.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0)
+    }
+}
+
+/// A chapter's page (relative to the book's root) and the talk-wide number of its
+/// first slide.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChapterStart {
+    pub page: String,
+    pub first: usize,
+}
+
+/// What the preprocessor tells the player on every chapter's page: the slide shape,
+/// where this chapter's slides stand in the whole talk, and the plan. Written as the
+/// attributes of one hidden [`class::CONFIG`] element ([`Page::to_html`]) and read
+/// back by the player as the same type ([`Page::from_attributes`]).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Page {
+    /// The slide shape.
+    pub aspect: Aspect,
+    /// The talk-wide number of this chapter's first slide (1-based).
+    pub first: usize,
+    /// Slides in the whole talk (0: unknown, numbers stay per chapter).
+    pub total: usize,
+    /// Every chapter's page and first slide, in the talk's order.
+    pub chapters: Vec<ChapterStart>,
+    /// The book's root relative to this page (`""`, `"../"`, ...).
+    pub root: String,
+    /// The talk's length, when book.toml gives one.
+    pub duration: Option<Seconds>,
+    /// With a duration: the planned start of each of this chapter's slides (seconds
+    /// from the start of the talk), then the chapter's planned end.
+    pub plan: Vec<f64>,
+}
+
+impl Default for Page {
+    fn default() -> Page {
+        Page {
+            aspect: Aspect::default(),
+            first: 1,
+            total: 0,
+            chapters: Vec::new(),
+            root: String::new(),
+            duration: None,
+            plan: Vec::new(),
+        }
+    }
+}
+
+impl Page {
+    /// The attributes, in order, with their values unescaped.
+    pub fn attributes(&self) -> Vec<(&'static str, String)> {
+        let chapters: Vec<String> = self
+            .chapters
+            .iter()
+            .map(|c| format!("{} {}", c.page, c.first))
+            .collect();
+        let mut out = vec![
+            (attr::ASPECT, self.aspect.to_string()),
+            (attr::FIRST, self.first.to_string()),
+            (attr::TOTAL, self.total.to_string()),
+            (attr::CHAPTERS, chapters.join(",")),
+            (attr::ROOT, self.root.clone()),
+        ];
+        if let Some(d) = self.duration {
+            out.push((attr::DURATION, d.to_string()));
+            let plan: Vec<String> = self.plan.iter().map(|t| format!("{t:.1}")).collect();
+            out.push((attr::PLAN, plan.join(",")));
+        }
+        out
+    }
+
+    /// The hidden element that carries the page, as one line of HTML (`escape` escapes
+    /// an attribute value).
+    pub fn to_html(&self, escape: impl Fn(&str) -> String) -> String {
+        let mut html = format!("<div class=\"{}\"", class::CONFIG);
+        for (name, value) in self.attributes() {
+            html.push_str(&format!(" {name}=\"{}\"", escape(&value)));
+        }
+        html.push_str(" hidden></div>");
+        html
+    }
+
+    /// Reads the page back from its element's attributes (`get` gives an attribute's
+    /// value). A missing attribute keeps its default; a malformed one is an error that
+    /// names it.
+    pub fn from_attributes(get: impl Fn(&str) -> Option<String>) -> Result<Page, String> {
+        fn parse<T: FromStr>(name: &str, value: &str) -> Result<T, String>
+        where
+            T::Err: fmt::Display,
+        {
+            value
+                .trim()
+                .parse()
+                .map_err(|e| format!("{name}=\"{value}\": {e}"))
+        }
+        let mut page = Page::default();
+        if let Some(v) = get(attr::ASPECT) {
+            page.aspect = parse(attr::ASPECT, &v)?;
+        }
+        if let Some(v) = get(attr::FIRST) {
+            page.first = parse(attr::FIRST, &v)?;
+        }
+        if let Some(v) = get(attr::TOTAL) {
+            page.total = parse(attr::TOTAL, &v)?;
+        }
+        if let Some(v) = get(attr::CHAPTERS) {
+            for part in v.split(',').filter(|p| !p.trim().is_empty()) {
+                let (page_name, first) = part
+                    .trim()
+                    .rsplit_once(' ')
+                    .ok_or_else(|| format!("{}: `{part}` is not `PAGE FIRST`", attr::CHAPTERS))?;
+                page.chapters.push(ChapterStart {
+                    page: page_name.to_string(),
+                    first: parse(attr::CHAPTERS, first)?,
+                });
+            }
+        }
+        if let Some(v) = get(attr::ROOT) {
+            page.root = v;
+        }
+        if let Some(v) = get(attr::DURATION) {
+            page.duration = Some(parse(attr::DURATION, &v)?);
+        }
+        if let Some(v) = get(attr::PLAN) {
+            page.plan = v
+                .split(',')
+                .filter(|t| !t.trim().is_empty())
+                .map(|t| parse(attr::PLAN, t))
+                .collect::<Result<_, _>>()?;
+        }
+        Ok(page)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn unescape_attribute(html: &str, name: &str) -> Option<String> {
+        let at = html.find(&format!(" {name}=\""))? + name.len() + 3;
+        let end = html[at..].find('"')?;
+        Some(
+            html[at..at + end]
+                .replace("&quot;", "\"")
+                .replace("&amp;", "&"),
+        )
+    }
+
+    #[test]
+    fn a_page_reads_back_as_written() {
+        let page = Page {
+            aspect: "4:3".parse().unwrap(),
+            first: 8,
+            total: 20,
+            chapters: vec![
+                ChapterStart {
+                    page: "title.html".into(),
+                    first: 1,
+                },
+                ChapterStart {
+                    page: "part/tcp & udp.html".into(),
+                    first: 8,
+                },
+            ],
+            root: "../".into(),
+            duration: Some(Seconds(2400.0)),
+            plan: vec![0.0, 12.5, 300.0],
+        };
+        let html = page.to_html(|v| v.replace('&', "&amp;").replace('"', "&quot;"));
+        assert!(html.starts_with("<div class=\"deck-config\""), "{html}");
+        assert!(html.contains(" data-plan=\"0.0,12.5,300.0\""), "{html}");
+        assert!(
+            html.contains(" data-chapters=\"title.html 1,part/tcp &amp; udp.html 8\""),
+            "{html}"
+        );
+        let back = Page::from_attributes(|name| unescape_attribute(&html, name)).unwrap();
+        assert_eq!(back, page);
+        let untimed = Page {
+            duration: None,
+            plan: vec![],
+            ..page
+        };
+        let html = untimed.to_html(str::to_string);
+        assert!(!html.contains("data-plan"), "{html}");
+        assert_eq!(
+            Page::from_attributes(|name| unescape_attribute(&html, name)).unwrap(),
+            untimed
+        );
+    }
+
+    #[test]
+    fn a_malformed_attribute_is_an_error_that_names_it() {
+        let err = Page::from_attributes(|n| (n == attr::ASPECT).then(|| "wide".into()));
+        assert!(err.unwrap_err().contains("data-aspect"));
+        let err = Page::from_attributes(|n| (n == attr::PLAN).then(|| "1,x".into()));
+        assert!(err.unwrap_err().contains("data-plan"));
+        assert_eq!(Page::from_attributes(|_| None), Ok(Page::default()));
+    }
+
+    #[test]
+    fn aspects_and_lengths_of_time_are_checked_when_read() {
+        assert_eq!(
+            " 4 : 3 ".parse::<Aspect>(),
+            Ok(Aspect {
+                width: 4.0,
+                height: 3.0
+            })
+        );
+        for bad in ["16x9", "16:0", "-4:3", "inf:1", "wide"] {
+            assert!(bad.parse::<Aspect>().is_err(), "{bad}");
+        }
+        assert_eq!("40m".parse(), Ok(Seconds(2400.0)));
+        assert_eq!("1h30m".parse(), Ok(Seconds(5400.0)));
+        assert_eq!("45m 30s".parse(), Ok(Seconds(2730.0)));
+        assert_eq!("90".parse(), Ok(Seconds(90.0)));
+        for bad in ["40 minutes", "m", "", "4x", "-5", "NaN"] {
+            assert!(bad.parse::<Seconds>().is_err(), "{bad}");
+        }
+        let a: Aspect = serde_json::from_str("\"1.85:1\"").unwrap();
+        assert_eq!(serde_json::to_string(&a).unwrap(), "\"1.85:1\"");
+        assert!(serde_json::from_str::<Seconds>("\"forever\"").is_err());
+    }
+
+    #[test]
+    fn the_selectors_are_made_of_the_contracts_names() {
+        use select::*;
+        let expected = [
+            (SLIDE, format!("section.{}", class::SLIDE)),
+            (
+                CURRENT_SLIDE,
+                format!("section.{}.{}", class::SLIDE, class::CURRENT),
+            ),
+            (NOTES, format!("aside.{}", class::NOTES)),
+            (DEMO, format!("figure.{}", class::DEMO)),
+            (TERMINAL, format!("pre.{}", class::TERMINAL)),
+            (
+                FOCUSED_TERMINAL,
+                format!("pre.{}[{}]", class::TERMINAL, attr::FOCUS),
+            ),
+            (DEMO_CLAIM, format!(".{}", class::DEMO_CLAIM)),
+            (
+                PARTIAL_LINE,
+                format!(":scope > .{}.{}", class::LINE, class::PARTIAL),
+            ),
+            (CONFIG, format!(".{}", class::CONFIG)),
+        ];
+        for (selector, made) in expected {
+            assert_eq!(selector, made);
+        }
+    }
+
+    #[test]
+    fn names_are_unique_and_known() {
+        for list in [class::ALL, attr::ALL, id::ALL] {
+            let mut seen = std::collections::BTreeSet::new();
+            for name in list {
+                assert!(seen.insert(name), "{name} twice");
+            }
+        }
+        assert!(attr::ALL.iter().all(|a| a.starts_with("data-")));
+        assert!(is_class("ansi-fg-12") && is_class("status-timed-out") && is_class("hljs"));
+        assert!(is_class("hljs-keyword") && is_class("deck-on"));
+        assert!(!is_class("deck-nope") && !is_class("ansi-fg-") && !is_class("hljsx"));
+        assert!(is_id("slide-3") && is_id("deck-help") && !is_id("slide-") && !is_id("nope"));
+        assert!(is_attribute("data-fit--deck-fit") && !is_attribute("data-nope"));
+        assert_eq!(slide_id(7), "slide-7");
+        assert_eq!(slide_number("#slide-7.2"), Some(7));
+        assert_eq!(slide_number("slide-0"), None);
+        assert_eq!(slide_number("demo-7"), None);
+    }
+}

@@ -1,0 +1,770 @@
+//! Tidy: the page contract (`contract::page`, `contract::live`) is the only place that
+//! names what the preprocessor writes and the browser reads. In the style of
+//! rust-analyzer's `xtask/src/tidy.rs`: plain tests that read the sources as text and
+//! fail with every offending name and where it is.
+//!
+//! - the CSS (`theme/deck.css`, `theme/head.hbs`): every class, id and `data-*`
+//!   attribute in a selector;
+//! - the JavaScript (`theme/deck.js`): classes, ids, data attributes and selectors it
+//!   uses, and the events it listens for;
+//! - the player (`theme/player/src`): selectors and names passed to the DOM, and every
+//!   string that looks like one of the deck's names;
+//! - the tests (`crates/deck/tests`, `tests/browser`): selectors, `class="..."`,
+//!   `classList`, `dataset` and `data-*` in what they check;
+//! - the preprocessor (`crates/deck/src`, `crates/rst/src`, `crates/contract/src`):
+//!   every `class="..."` and `data-*` it writes;
+//! - the present server (`xtask/src/present`): the events it sends come from
+//!   `contract::live`, not spelt out;
+//! - the keys: every key the player's key map handles is in the help (`?`), and keys
+//!   are handled in `keys.rs` only.
+
+use std::path::{Path, PathBuf};
+
+use contract::page::{self, is_attribute, is_class, is_id};
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn read(path: &Path) -> String {
+    std::fs::read_to_string(path).unwrap_or_else(|e| panic!("reading {}: {e}", path.display()))
+}
+
+/// Files under `dir` (recursively) whose name ends with one of `exts`.
+fn files(dir: &Path, exts: &[&str]) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&d) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+            if path.is_dir() {
+                if !matches!(name, "node_modules" | "target" | "book" | "fixture-book") {
+                    stack.push(path);
+                }
+            } else if exts.iter().any(|e| name.ends_with(e)) {
+                out.push(path);
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// What kind of name a use is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Name {
+    Class,
+    Id,
+    Attribute,
+    Event,
+}
+
+/// A name used somewhere, for the report.
+#[derive(Debug)]
+struct Use {
+    kind: Name,
+    name: String,
+    file: String,
+    line: usize,
+}
+
+/// Names a test gives its own fixtures (an rST `:class:`, an iframe of its own), not
+/// the deck's.
+const TEST_OWN: &[&str] = &["wide", "from-file", "phone"];
+
+impl Use {
+    fn known(&self) -> bool {
+        match self.kind {
+            Name::Class => is_class(&self.name) || TEST_OWN.contains(&self.name.as_str()),
+            Name::Id => is_id(&self.name) || TEST_OWN.contains(&self.name.as_str()),
+            Name::Attribute => !self.name.starts_with("data-") || is_attribute(&self.name),
+            Name::Event => {
+                contract::live::EVENTS.contains(&self.name.as_str())
+                    || DOM_EVENTS.contains(&self.name.as_str())
+            }
+        }
+    }
+}
+
+/// Events the browser itself sends (not the deck's protocol).
+const DOM_EVENTS: &[&str] = &[
+    "load",
+    "resize",
+    "keydown",
+    "keyup",
+    "click",
+    "message",
+    "error",
+    "scroll",
+    "touchstart",
+    "touchend",
+    "visibilitychange",
+    "beforeunload",
+    "pagehide",
+    "hashchange",
+    "popstate",
+    "fullscreenchange",
+    "storage",
+    "focus",
+    "blur",
+    "input",
+    "change",
+];
+
+fn line_at(text: &str, at: usize) -> usize {
+    text[..at].matches('\n').count() + 1
+}
+
+/// Characters of a CSS identifier.
+fn ident_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || c == '-' || c == '_'
+}
+
+/// The classes, ids and attributes a selector names. Placeholders (`{...}`) and
+/// quoted values are skipped.
+fn selector_names(selector: &str) -> Vec<(Name, String)> {
+    let mut out = Vec::new();
+    let chars: Vec<char> = selector.chars().collect();
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        match c {
+            '"' | '\'' => {
+                i += 1;
+                while i < chars.len() && chars[i] != c {
+                    i += 1;
+                }
+                i += 1;
+            }
+            '{' => {
+                while i < chars.len() && chars[i] != '}' {
+                    i += 1;
+                }
+                i += 1;
+            }
+            '.' | '#' | '[' => {
+                let start = i + 1;
+                let mut end = start;
+                while end < chars.len() && ident_char(chars[end]) {
+                    end += 1;
+                }
+                let name: String = chars[start..end].iter().collect();
+                // `.5em`, `#fff` in a value, `{placeholder}` right after: not names.
+                let placeholder = chars.get(end) == Some(&'{');
+                let first_ok = name.starts_with(|c: char| c.is_ascii_alphabetic());
+                if first_ok && !placeholder {
+                    let kind = match c {
+                        '.' => Name::Class,
+                        '#' => Name::Id,
+                        _ => Name::Attribute,
+                    };
+                    out.push((kind, name));
+                }
+                i = end.max(i + 1);
+            }
+            _ => i += 1,
+        }
+    }
+    out
+}
+
+/// The selectors of a stylesheet (the text before each `{`), comments removed, with
+/// their line.
+fn css_selectors(css: &str) -> Vec<(usize, String)> {
+    let mut out = Vec::new();
+    let mut text = String::with_capacity(css.len());
+    let mut rest = css;
+    // Comments become spaces, keeping their lines.
+    while let Some(at) = rest.find("/*") {
+        text.push_str(&rest[..at]);
+        let end = rest[at..].find("*/").map_or(rest.len(), |e| at + e + 2);
+        text.extend(
+            rest[at..end]
+                .chars()
+                .map(|c| if c == '\n' { '\n' } else { ' ' }),
+        );
+        rest = &rest[end..];
+    }
+    text.push_str(rest);
+    let mut start = 0;
+    for (i, c) in text.char_indices() {
+        match c {
+            '{' => {
+                let selector = text[start..i].trim();
+                if !selector.starts_with('@') {
+                    out.push((line_at(&text, start + 1), selector.to_string()));
+                }
+                start = i + 1;
+            }
+            '}' | ';' => start = i + 1,
+            _ => {}
+        }
+    }
+    out
+}
+
+fn check_css(file: &str, css: &str, uses: &mut Vec<Use>) {
+    for (line, selector) in css_selectors(css) {
+        for (kind, name) in selector_names(&selector) {
+            uses.push(Use {
+                kind,
+                name,
+                file: file.to_string(),
+                line,
+            });
+        }
+    }
+}
+
+/// The string literal (single, double or backtick quoted) that starts at `at`, and
+/// where it ends.
+fn literal_at(text: &str, at: usize) -> Option<(String, usize)> {
+    let quote = text[at..].chars().next()?;
+    if !matches!(quote, '"' | '\'' | '`') {
+        return None;
+    }
+    let mut out = String::new();
+    let mut escaped = false;
+    for (i, c) in text[at + 1..].char_indices() {
+        if escaped {
+            out.push(c);
+            escaped = false;
+        } else if c == '\\' {
+            escaped = true;
+        } else if c == quote {
+            return Some((out, at + 1 + i + 1));
+        } else {
+            out.push(c);
+        }
+    }
+    None
+}
+
+/// Uses in JavaScript, and in the JavaScript the tests send to the browser: selectors
+/// given to `querySelector`/`closest`/`matches`, `classList`, `className`,
+/// `getElementById`, `dataset.x`, `data-*` anywhere, `class="..."`, and listened-for
+/// events (`addEventListener`, when `events` is set).
+fn check_script(file: &str, text: &str, events: bool, uses: &mut Vec<Use>) {
+    let mut push = |kind, name: &str, at: usize| {
+        if !name.is_empty() && !name.contains('{') {
+            uses.push(Use {
+                kind,
+                name: name.to_string(),
+                file: file.to_string(),
+                line: line_at(text, at),
+            });
+        }
+    };
+    for call in [
+        "querySelector(",
+        "querySelectorAll(",
+        "closest(",
+        "matches(",
+    ] {
+        for (at, _) in text.match_indices(call) {
+            // `trim_end_matches(` is not `matches(`.
+            if text[..at].ends_with(|c: char| c.is_ascii_alphanumeric() || c == '_') {
+                continue;
+            }
+            if let Some((selector, _)) = literal_at(text, at + call.len()) {
+                for (kind, name) in selector_names(&selector) {
+                    push(kind, &name, at);
+                }
+            }
+        }
+    }
+    for call in [
+        "classList.add(",
+        "classList.remove(",
+        "classList.toggle(",
+        "classList.contains(",
+    ] {
+        for (at, _) in text.match_indices(call) {
+            if let Some((name, _)) = literal_at(text, at + call.len()) {
+                push(Name::Class, &name, at);
+            }
+        }
+    }
+    for (at, _) in text.match_indices("className = ") {
+        if let Some((names, _)) = literal_at(text, at + "className = ".len()) {
+            for name in names.split_whitespace() {
+                push(Name::Class, name, at);
+            }
+        }
+    }
+    for (at, _) in text.match_indices("getElementById(") {
+        if let Some((name, _)) = literal_at(text, at + "getElementById(".len()) {
+            push(Name::Id, &name, at);
+        }
+    }
+    for (at, _) in text.match_indices("dataset.") {
+        let rest = &text[at + "dataset.".len()..];
+        let end = rest
+            .find(|c: char| !c.is_ascii_alphanumeric())
+            .unwrap_or(rest.len());
+        let kebab: String = rest[..end]
+            .chars()
+            .flat_map(|c| {
+                if c.is_ascii_uppercase() {
+                    vec!['-', c.to_ascii_lowercase()]
+                } else {
+                    vec![c]
+                }
+            })
+            .collect();
+        push(Name::Attribute, &format!("data-{kebab}"), at);
+    }
+    for (at, _) in text.match_indices("data-") {
+        let before = text[..at].chars().next_back();
+        if before.is_some_and(|c| ident_char(c) || c == '.') {
+            continue;
+        }
+        let rest = &text[at..];
+        let end = rest.find(|c: char| !ident_char(c)).unwrap_or(rest.len());
+        let name = &rest[..end];
+        // A name being built (`"data-" + x`) is not a name.
+        if !name.ends_with('-') {
+            push(Name::Attribute, name, at);
+        }
+    }
+    for open in ["class=\"", "class=\\\"", "class='"] {
+        for (at, _) in text.match_indices(open) {
+            let rest = &text[at + open.len()..];
+            let end = rest.find(['"', '\'', '\\']).unwrap_or(0);
+            for name in rest[..end].split_whitespace() {
+                push(Name::Class, name, at);
+            }
+        }
+    }
+    if events {
+        for (at, _) in text.match_indices("addEventListener(") {
+            if let Some((name, _)) = literal_at(text, at + "addEventListener(".len()) {
+                push(Name::Event, &name, at);
+            }
+        }
+    }
+}
+
+/// The name of the call a string literal at `at` is an argument of, and which
+/// argument (0-based): `("query_selector", 0)`.
+fn enclosing_call(text: &str, at: usize) -> Option<(&str, usize)> {
+    let mut depth = 0usize;
+    let mut commas = 0;
+    let bytes = text.as_bytes();
+    let mut i = at;
+    while i > 0 {
+        i -= 1;
+        match bytes[i] {
+            b')' | b']' => depth += 1,
+            b'(' | b'[' if depth > 0 => depth -= 1,
+            b'(' => {
+                let name_end = i;
+                let name_start = text[..name_end]
+                    .rfind(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                    .map_or(0, |p| p + 1);
+                return Some((&text[name_start..name_end], commas));
+            }
+            b'[' => return None,
+            b',' if depth == 0 => commas += 1,
+            b';' | b'{' | b'}' if depth == 0 => return None,
+            _ => {}
+        }
+    }
+    None
+}
+
+/// Uses in the player's Rust: names passed to the DOM, and any literal that is one of
+/// the deck's name shapes (`deck-...`, `demo-...`, `data-...`).
+fn check_player(file: &str, text: &str, uses: &mut Vec<Use>) {
+    let mut i = 0;
+    while let Some(off) = text[i..].find('"') {
+        let at = i + off;
+        // Skip char literals like '"'.
+        if text[..at].ends_with('\'') {
+            i = at + 1;
+            continue;
+        }
+        let Some((literal, end)) = literal_at(text, at) else {
+            break;
+        };
+        i = end;
+        // Comments are not code.
+        let line_start = text[..at].rfind('\n').map_or(0, |p| p + 1);
+        if text[line_start..at].contains("//") {
+            continue;
+        }
+        let mut push = |kind, name: &str| {
+            if !name.is_empty() && !name.contains('{') {
+                uses.push(Use {
+                    kind,
+                    name: name.to_string(),
+                    file: file.to_string(),
+                    line: line_at(text, at),
+                });
+            }
+        };
+        let call = enclosing_call(text, at);
+        match call {
+            Some(("query_selector" | "query_selector_all" | "closest" | "matches", 0)) => {
+                for (kind, name) in selector_names(&literal) {
+                    push(kind, &name);
+                }
+                continue;
+            }
+            Some(("set_class_name" | "add_1" | "remove_1" | "toggle" | "toggle_with_force", 0))
+            | Some(("element", 2) | ("button", 1)) => {
+                for name in literal.split_whitespace() {
+                    push(Name::Class, name);
+                }
+                continue;
+            }
+            Some(("contains", 0)) if text[..at].trim_end().ends_with("class_list().contains(") => {
+                push(Name::Class, &literal);
+                continue;
+            }
+            Some(("set_id" | "get_element_by_id", 0)) => {
+                push(Name::Id, &literal);
+                continue;
+            }
+            _ => {}
+        }
+        // A bare name of the deck's shape, wherever it is (a constant, a match arm).
+        let bare = literal.chars().all(ident_char)
+            && ["deck-", "demo-", "chart-", "data-"]
+                .iter()
+                .any(|p| literal.starts_with(p) && literal.len() > p.len());
+        if bare {
+            let kind = if literal.starts_with("data-") {
+                Name::Attribute
+            } else {
+                Name::Class
+            };
+            // A bare deck name may be an id, a storage key or a channel: known as one of
+            // them is enough.
+            let known_elsewhere = is_id(&literal) || PLAYER_KEYS.contains(&literal.as_str());
+            if !(kind == Name::Class && known_elsewhere) {
+                push(kind, &literal);
+            }
+        } else if literal.contains("data-") {
+            for (at2, _) in literal.match_indices("data-") {
+                let rest = &literal[at2..];
+                let end = rest.find(|c: char| !ident_char(c)).unwrap_or(rest.len());
+                if !rest[..end].ends_with('-') {
+                    push(Name::Attribute, &rest[..end]);
+                }
+            }
+        }
+    }
+}
+
+/// Names of the player that are not in the page: storage keys, channel names, custom
+/// properties.
+const PLAYER_KEYS: &[&str] = &["deck-theme", "deck-sync", "deck-notes-scale", "deck-timer"];
+
+fn rel(path: &Path) -> String {
+    path.strip_prefix(repo())
+        .unwrap_or(path)
+        .display()
+        .to_string()
+}
+
+fn report(uses: &[Use]) -> Vec<String> {
+    uses.iter()
+        .filter(|u| !u.known())
+        .map(|u| {
+            format!(
+                "{}:{}: {:?} `{}` is not in the page contract (crates/contract/src/page.rs)",
+                u.file, u.line, u.kind, u.name
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn the_css_uses_only_names_the_contract_defines() {
+    let mut uses = Vec::new();
+    let css = repo().join("theme/deck.css");
+    check_css(&rel(&css), &read(&css), &mut uses);
+    let head = repo().join("theme/head.hbs");
+    let head_text = read(&head);
+    if let Some(style) = head_text.split("<style>").nth(1) {
+        let style = style.split("</style>").next().unwrap_or_default();
+        check_css(&rel(&head), style, &mut uses);
+    }
+    check_script(&rel(&head), &head_text, true, &mut uses);
+    assert!(uses.len() > 300, "the CSS was read: {} names", uses.len());
+    let bad = report(&uses);
+    assert!(bad.is_empty(), "\n{}", bad.join("\n"));
+}
+
+#[test]
+fn the_javascript_uses_only_names_and_events_the_contract_defines() {
+    let mut uses = Vec::new();
+    for path in files(&repo().join("theme"), &[".js"]) {
+        check_script(&rel(&path), &read(&path), true, &mut uses);
+    }
+    assert!(uses.len() > 5, "deck.js was read: {uses:?}");
+    let bad = report(&uses);
+    assert!(bad.is_empty(), "\n{}", bad.join("\n"));
+}
+
+#[test]
+fn the_player_uses_only_names_the_contract_defines() {
+    let mut uses = Vec::new();
+    for path in files(&repo().join("theme/player/src"), &[".rs"]) {
+        check_player(&rel(&path), &read(&path), &mut uses);
+    }
+    assert!(
+        uses.len() > 100,
+        "the player was read: {} names",
+        uses.len()
+    );
+    let bad = report(&uses);
+    assert!(bad.is_empty(), "\n{}", bad.join("\n"));
+}
+
+#[test]
+fn the_tests_check_only_names_the_contract_defines() {
+    let mut uses = Vec::new();
+    let mut read_files = 0;
+    for dir in [
+        "crates/deck/tests",
+        "tests/browser/tests",
+        "tests/browser/src",
+    ] {
+        for path in files(&repo().join(dir), &[".rs", ".js"]) {
+            // This file names unknown names on purpose.
+            if path.ends_with("tidy.rs") {
+                continue;
+            }
+            check_script(&rel(&path), &read(&path), false, &mut uses);
+            read_files += 1;
+        }
+    }
+    assert!(read_files > 10, "the tests were read: {read_files} files");
+    let bad = report(&uses);
+    assert!(bad.is_empty(), "\n{}", bad.join("\n"));
+}
+
+/// The string literals of a match arm's patterns (`"n" | "N" => ...`).
+fn arm_keys(line: &str) -> Vec<String> {
+    let Some((patterns, _)) = line.split_once("=>") else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    let mut i = 0;
+    while let Some(off) = patterns[i..].find('"') {
+        let at = i + off;
+        match literal_at(patterns, at) {
+            Some((key, end)) => {
+                out.push(key);
+                i = end;
+            }
+            None => break,
+        }
+    }
+    out
+}
+
+/// The keys of the player's help (`keys::HELP`): the literals of every `keys: &[...]`
+/// row of `keys.rs`.
+fn help_keys(code: &str) -> Vec<String> {
+    // The help's keys: the literals of every `keys: &[...]` row.
+    let mut help = Vec::new();
+    for (at, _) in code.match_indices("keys: &[") {
+        let list = &code[at..at + code[at..].find(']').unwrap_or(0)];
+        let mut i = 0;
+        while let Some(off) = list[i..].find('"') {
+            match literal_at(list, i + off) {
+                Some((key, end)) => {
+                    help.push(key);
+                    i = end;
+                }
+                None => break,
+            }
+        }
+    }
+    help
+}
+
+/// What a test presses, as `KeyboardEvent.key` names it: `press(c, 'o')`,
+/// `key(c, "Home")`, `Key::Right`.
+fn pressed_keys(text: &str) -> Vec<(usize, String)> {
+    let mut out = Vec::new();
+    for call in ["press(c, ", "key(c, "] {
+        for (at, _) in text.match_indices(call) {
+            if let Some((key, _)) = literal_at(text, at + call.len()) {
+                out.push((line_at(text, at), key));
+            }
+        }
+    }
+    for (at, _) in text.match_indices("Key::") {
+        let rest = &text[at + 5..];
+        let name = &rest[..rest
+            .find(|c: char| !c.is_ascii_alphanumeric())
+            .unwrap_or(rest.len())];
+        let key = match name {
+            "Right" | "Left" | "Up" | "Down" => format!("Arrow{name}"),
+            other => other.to_string(),
+        };
+        out.push((line_at(text, at), key));
+    }
+    out
+}
+
+#[test]
+fn the_tests_press_only_keys_the_help_names() {
+    let keys_rs = read(&repo().join("theme/player/src/keys.rs"));
+    let help = help_keys(keys_rs.split("#[cfg(test)]").next().unwrap_or_default());
+    let mut unknown = Vec::new();
+    let mut pressed = 0;
+    for path in files(&repo().join("tests/browser/tests"), &[".rs"]) {
+        for (line, key) in pressed_keys(&read(&path)) {
+            pressed += 1;
+            if !help.contains(&key) {
+                unknown.push(format!(
+                    "{}:{line}: presses {key:?}, which the help (?) does not name",
+                    rel(&path)
+                ));
+            }
+        }
+    }
+    assert!(pressed > 20, "the tests' keys were read: {pressed}");
+    assert!(unknown.is_empty(), "\n{}", unknown.join("\n"));
+}
+
+#[test]
+fn every_key_the_player_handles_is_in_the_help_and_handled_in_keys_rs() {
+    let keys_rs = repo().join("theme/player/src/keys.rs");
+    let text = read(&keys_rs);
+    let code = text.split("#[cfg(test)]").next().unwrap_or_default();
+    let help = help_keys(code);
+    assert!(help.len() > 20, "the help's keys were read: {help:?}");
+    // The handled keys: the literals of the match arms in `action` and `speaker_action`.
+    let mut missing = Vec::new();
+    let mut handled = 0;
+    for function in ["pub fn action(", "fn speaker_action("] {
+        let at = code
+            .find(function)
+            .unwrap_or_else(|| panic!("keys.rs has `{function}`"));
+        let body = &code[at..];
+        let body = &body[..body[1..]
+            .find("\nfn ")
+            .or(body[1..].find("\npub fn "))
+            .map_or(body.len(), |e| e + 1)];
+        for (n, line) in body.lines().enumerate() {
+            for key in arm_keys(line) {
+                handled += 1;
+                if !help.contains(&key) {
+                    missing.push(format!(
+                        "{}: key {key:?} ({function}...) line {n} is handled but not in HELP (?)",
+                        rel(&keys_rs)
+                    ));
+                }
+            }
+        }
+    }
+    assert!(handled > 20, "the key map was read: {handled} keys");
+    // Keys are read in keys.rs only: a listener elsewhere would be missing from `?`.
+    for path in files(&repo().join("theme/player/src"), &[".rs"]) {
+        if path.ends_with("keys.rs") {
+            continue;
+        }
+        let text = read(&path);
+        for (at, _) in text.match_indices(".key()") {
+            missing.push(format!(
+                "{}:{}: reads a key outside keys.rs",
+                rel(&path),
+                line_at(&text, at)
+            ));
+        }
+    }
+    assert!(missing.is_empty(), "\n{}", missing.join("\n"));
+}
+
+/// The server sends the protocol's events by the contract's names, never spelt out.
+#[test]
+fn the_server_names_its_events_from_the_live_contract() {
+    let mut spelt = Vec::new();
+    let mut events = 0;
+    for path in files(&repo().join("xtask/src/present"), &[".rs"]) {
+        let text = read(&path);
+        for (at, _) in text.match_indices(".event(") {
+            events += 1;
+            if literal_at(&text, at + ".event(".len()).is_some() {
+                spelt.push(format!(
+                    "{}:{}: an event name spelt out: use contract::live's",
+                    rel(&path),
+                    line_at(&text, at)
+                ));
+            }
+        }
+    }
+    assert!(events >= 3, "the server's events were read: {events}");
+    assert!(spelt.is_empty(), "\n{}", spelt.join("\n"));
+}
+
+#[test]
+fn the_preprocessor_writes_only_names_the_contract_defines() {
+    let mut uses = Vec::new();
+    for dir in ["crates/deck/src", "crates/contract/src", "crates/rst/src"] {
+        for path in files(&repo().join(dir), &[".rs"]) {
+            // The contract's own list, and test code (after `#[cfg(test)]`) aside.
+            if path.ends_with("page.rs") {
+                continue;
+            }
+            let text = read(&path);
+            let code = text.split("#[cfg(test)]").next().unwrap_or_default();
+            // Comments keep their lines (for the report) but say nothing.
+            let code: String = code
+                .lines()
+                .map(|l| {
+                    if l.trim_start().starts_with("//") {
+                        ""
+                    } else {
+                        l
+                    }
+                })
+                .flat_map(|l| [l, "\n"])
+                .collect();
+            check_script(&rel(&path), &code, false, &mut uses);
+        }
+    }
+    assert!(
+        uses.len() > 40,
+        "the preprocessor was read: {} names",
+        uses.len()
+    );
+    let bad = report(&uses);
+    assert!(bad.is_empty(), "\n{}", bad.join("\n"));
+}
+
+#[test]
+fn the_contract_knows_the_names_the_preprocessor_writes() {
+    // The names the deck crate writes, read from its output for a small chapter.
+    let md = deck::slides::to_slides(
+        "text\n\n## A\n\nx\n\n<!-- pause -->\n\ny\n\nNotes:\n\nn\n",
+        &mut deck::test_support::FakeEmbed::Echo,
+    )
+    .unwrap();
+    let mut uses = Vec::new();
+    check_script("to_slides", &md, false, &mut uses);
+    assert!(uses.iter().any(|u| u.name == page::class::STEP));
+    let bad = report(&uses);
+    assert!(bad.is_empty(), "\n{}", bad.join("\n"));
+    for (kind, name) in selector_names("html.deck-on section.slide[data-n=\"3\"] #deck-hud .x{y}") {
+        assert!(
+            matches!(
+                (kind, name.as_str()),
+                (Name::Class, "deck-on" | "slide")
+                    | (Name::Attribute, "data-n")
+                    | (Name::Id, "deck-hud")
+            ),
+            "{kind:?} {name}"
+        );
+    }
+}
