@@ -224,6 +224,11 @@ pub const CLASS_FAMILIES: &[&str] = &[
 /// Classes mdBook, highlight.js or a slide's author writes; the deck styles or reads
 /// them but does not define them.
 pub const FOREIGN_CLASSES: &[&str] = &[
+    // reveal.js's own page, which the look test (tests/browser/tests/look.rs) builds to
+    // set our slides beside reveal.js's white theme.
+    "reveal",
+    "slides",
+    "present",
     // mdBook's page.
     "js",
     "hljs",

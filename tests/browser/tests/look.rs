@@ -177,7 +177,7 @@ async fn shoot(
         c.goto(&pages.url(&file)).await?;
         browser_tests::wait_for(
             c,
-            "document.documentElement.dataset.ready === '1' && document.fonts.status === 'loaded'",
+            "window.revealReady === true && document.fonts.status === 'loaded'",
             Duration::from_secs(10),
         )
         .await
@@ -296,7 +296,7 @@ fn reveal_page(slide: &str) -> String {
 <script>
 Reveal.initialize({{ controls: false, progress: false, hash: false, history: false,
   transition: "none", center: true, slideNumber: false }})
-  .then(() => {{ document.documentElement.dataset.ready = "1"; }});
+  .then(() => {{ window.revealReady = true; }});
 </script>
 </body></html>
 "#
