@@ -40,10 +40,10 @@ pub fn render(t: &Transcript) -> String {
     if let Some(sig) = t.outcome.signal {
         let _ = write!(meta, " · signal {sig}");
     }
-    let _ = write!(
-        meta,
-        " · {:.2} s · Linux {} · {}",
-        t.duration_ms as f64 / 1000.0,
+    let _ = write!(meta, " · {:.2} s", t.duration_ms as f64 / 1000.0);
+    // Which kernel and day: a span of its own, so a slide can show the kernel line instead.
+    let run_on = format!(
+        " · Linux {} · {}",
         t.kernel,
         t.captured_at.split('T').next().unwrap_or(&t.captured_at)
     );
@@ -61,7 +61,7 @@ pub fn render(t: &Transcript) -> String {
             "<div class=\"demo-rerun\"><code>$ {command}</code></div>",
             // tabindex: the reading view's terminal may scroll, and a keyboard must reach it.
             "<pre class=\"terminal\"{focus} tabindex=\"0\"><samp>{terminal}</samp></pre>",
-            "<div class=\"demo-meta\"><span class=\"demo-status status-{status_class}\">{meta}</span></div>",
+            "<div class=\"demo-meta\"><span class=\"demo-status status-{status_class}\">{meta}<span class=\"demo-run-on\">{run_on}</span></span></div>",
             "<script type=\"application/json\" class=\"demo-transcript\">{json}</script>",
             "</figure>"
         ),
@@ -72,6 +72,7 @@ pub fn render(t: &Transcript) -> String {
         terminal = terminal.replace('\n', "&#10;"),
         status_class = status_class,
         meta = escape(&meta),
+        run_on = escape(&run_on),
         json = json,
     )
 }
@@ -150,7 +151,9 @@ mod tests {
         assert!(html.contains("Reading &lt;is&gt; not consuming"));
         assert!(html.contains("<code>$ cargo xtask demo peek</code>"));
         assert!(
-            html.contains("passed · exit 0 · 1.23 s · Linux 6.18.0 · 2026-11-24"),
+            html.contains(
+                "passed · exit 0 · 1.23 s<span class=\"demo-run-on\"> · Linux 6.18.0 · 2026-11-24</span>"
+            ),
             "{html}"
         );
         assert!(

@@ -173,8 +173,11 @@ pub fn render(t: &Transcript, c: &Connection) -> String {
             escape(&duration(gap))
         );
     }
+    let first_us = shown.first().map_or(0, |(_, p)| p.at_us);
     for ((i, p), &y) in shown.iter().zip(&ys) {
         let key = c.key == Some(*i);
+        // When the packet left, in ms after the first arrow: a replay shows the arrow then.
+        let at_ms = (p.at_us - first_us) as f64 / 1e3;
         let (x1, x2) = if p.from_client {
             (LEFT, RIGHT)
         } else {
@@ -190,7 +193,7 @@ pub fn render(t: &Transcript, c: &Connection) -> String {
         let width = if key { 4 } else { 2 };
         let _ = write!(
             svg,
-            "<g{cls}><line x1=\"{x1}\" y1=\"{y:.1}\" x2=\"{:.1}\" y2=\"{y2:.1}\" style=\"stroke:{colour}\" stroke-width=\"{width}\"/>\
+            "<g class=\"{cls}\" data-at-ms=\"{at_ms:.3}\"><line x1=\"{x1}\" y1=\"{y:.1}\" x2=\"{:.1}\" y2=\"{y2:.1}\" style=\"stroke:{colour}\" stroke-width=\"{width}\"/>\
              <path d=\"M{tip:.1} {y2:.1}l{:.1} -6l0 12z\" style=\"fill:{colour}\"/>\
              <text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"middle\"{bold}>{}</text></g>",
             x2 + dir * 12.0,
@@ -198,7 +201,7 @@ pub fn render(t: &Transcript, c: &Connection) -> String {
             (LEFT + RIGHT) / 2.0,
             y - 6.0,
             escape(&p.label()),
-            cls = if key { " class=\"key\"" } else { "" },
+            cls = if key { "arrow key" } else { "arrow" },
             bold = if key { " font-weight=\"bold\"" } else { "" },
         );
     }
@@ -276,8 +279,8 @@ mod tests {
         assert_eq!(html.matches("<g").count(), 3, "packets 4 to 6 only: {html}");
         assert!(html.contains(">10 bytes</text>"), "{html}");
         assert!(!html.contains(">SYN</text>"), "not shown: {html}");
-        assert_eq!(html.matches("class=\"key\"").count(), 1);
-        let key = &html[html.find("class=\"key\"").unwrap()..];
+        assert_eq!(html.matches("class=\"arrow key\"").count(), 1);
+        let key = &html[html.find("class=\"arrow key\"").unwrap()..];
         assert!(
             key[..key.find("</g>").unwrap()].contains(">ACK</text>"),
             "{key}"
@@ -304,6 +307,20 @@ mod tests {
         assert!(!space(1_999).1 && space(LONG).1);
     }
 
+    /// A replay shows each arrow when its packet left: the times are the capture's,
+    /// after the first arrow drawn (packets 4 to 6: 0, 40.94 and 40.99 ms).
+    #[test]
+    fn each_arrow_carries_the_time_its_packet_left() {
+        let t = sample();
+        let html = render(&t, &t.wire[0]);
+        let times: Vec<&str> = html
+            .split("data-at-ms=\"")
+            .skip(1)
+            .map(|s| &s[..s.find('"').unwrap()])
+            .collect();
+        assert_eq!(times, ["0.000", "40.940", "40.990"], "{html}");
+    }
+
     #[test]
     fn arrows_point_the_way_the_packet_went() {
         let t = sample();
@@ -311,10 +328,11 @@ mod tests {
         // Packet 4 goes client (left) to server (right): its line starts on the left.
         let first = &html[html.find("<g").unwrap()..];
         assert!(
-            first.starts_with(&format!("<g><line x1=\"{LEFT}\"")),
+            first.starts_with("<g class=\"arrow\" data-at-ms=\"0.000\"><line x1=\"")
+                && first.contains(&format!("<line x1=\"{LEFT}\"")),
             "{first}"
         );
-        let ack = &html[html.find("class=\"key\"").unwrap()..];
+        let ack = &html[html.find("class=\"arrow key\"").unwrap()..];
         assert!(ack.contains(&format!("x1=\"{RIGHT}\"")), "{ack}");
     }
 
@@ -339,7 +357,7 @@ mod tests {
             for c in &t.wire {
                 let html = render(&t, select(&t, Some(&c.name)).unwrap());
                 assert!(
-                    html.contains("class=\"key\""),
+                    html.contains("class=\"arrow key\""),
                     "{demo} {}: no key packet",
                     c.name
                 );

@@ -10,7 +10,8 @@
 //! - [`speaker`] and [`sync`]: the speaker window and how it follows the main one;
 //! - [`print`]: one slide per page;
 //! - [`figure`] and [`replay`]: the controls of each captured demo figure; [`live`]
-//!   adds "Run live" to them when `cargo xtask present` serves the page;
+//!   adds "Run live" to them when `cargo xtask present` serves the page; [`ladder`]
+//!   shows a ladder's packets at the pace they were captured;
 //! - [`focus`]: a demo terminal's focus lines on a slide, and its whole output on E;
 //!   [`term`] writes replayed and live output into a terminal;
 //! - [`stage`]: diagrams in the slide's units, slides fitted again once fonts load;
@@ -23,6 +24,7 @@ pub mod dom;
 pub mod figure;
 pub mod focus;
 pub mod keys;
+pub mod ladder;
 pub mod live;
 pub mod overview;
 pub mod print;
@@ -47,6 +49,7 @@ pub fn attach() -> Result<u32, JsValue> {
         "applying the aspect ratio",
     )?;
     let attached = dom::context(replay::attach_all(&document), "attaching demo players")?;
+    dom::context(ladder::attach_all(&document), "attaching ladder replays")?;
     dom::context(slides::start(&document), "starting the slide view")?;
     dom::context(focus::install(&document), "wiring the focus lines")?;
     dom::context(

@@ -1,0 +1,319 @@
+//! Ladders on stage (issue 22): the packets of a demo's run, drawn as a ladder, take the
+//! place of its terminal in a step of the talk's main slides, and fit there; in replay
+//! each arrow shows when its packet left.
+//!
+//! Built with `cargo xtask build` into `book/`, like the talk's fit walk. Screenshots of
+//! each ladder step at 1280×720 and a report land in `target/browser-artifacts/ladder/`.
+
+use std::fmt::Write as _;
+use std::time::Duration;
+
+use anyhow::{Context, Result, ensure};
+use browser_tests::{Driver, Server, artifacts_dir, browser, js, wait_for, workspace_root};
+use fantoccini::Client;
+use serde_json::Value;
+
+const MEASURE: &str = include_str!("../src/measure.js");
+const SIZES: &[(u32, u32)] = &[(1280, 720), (1920, 1080), (1024, 768)];
+/// The main slides that must show the wire.
+const AT_LEAST: usize = 4;
+
+/// The tests here share `book/`: one at a time.
+static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+fn ladder_dir() -> Result<std::path::PathBuf> {
+    let dir = artifacts_dir()?.join("ladder");
+    std::fs::create_dir_all(&dir)?;
+    Ok(dir)
+}
+
+/// The pages of the main talk: the chapters of `slides/SUMMARY.md` before the appendix.
+fn main_pages() -> Result<Vec<String>> {
+    let summary = std::fs::read_to_string(workspace_root().join("slides/SUMMARY.md"))?;
+    let mut pages = Vec::new();
+    for line in summary.lines() {
+        let line = line.trim_start();
+        if line.starts_with("[Appendix") {
+            break;
+        }
+        if let Some((_, rest)) = line.split_once("](")
+            && let Some((file, _)) = rest.split_once(')')
+        {
+            let stem = file.rsplit_once('.').map_or(file, |(s, _)| s);
+            pages.push(format!("{stem}.html"));
+        }
+    }
+    Ok(pages)
+}
+
+/// The slides (page, 1-based number, the step that shows the ladder) whose terminal a
+/// ladder replaces.
+async fn wire_slides(c: &Client, s: &Server) -> Result<Vec<(String, u64, u64)>> {
+    let mut found = Vec::new();
+    for page in main_pages()? {
+        open(c, s, &format!("{page}?slides#slide-1")).await?;
+        let slides = js(
+            c,
+            "return [...document.querySelectorAll('main > section.slide')].flatMap((s, i) => { \
+               const step = s.querySelector(':scope > .deck-step > figure.ladder')?.parentElement; \
+               if (!step || !s.querySelector(':scope > figure.demo')) return []; \
+               const steps = [...s.querySelectorAll('.deck-step:not(aside.notes .deck-step)')]; \
+               return [[i + 1, steps.indexOf(step) + 1]]; });",
+        )
+        .await?;
+        for v in slides.as_array().into_iter().flatten() {
+            found.push((
+                page.clone(),
+                v[0].as_u64().unwrap_or(0),
+                v[1].as_u64().unwrap_or(0),
+            ));
+        }
+    }
+    Ok(found)
+}
+
+async fn open(c: &Client, s: &Server, page: &str) -> Result<()> {
+    c.goto(&s.url(page))
+        .await
+        .with_context(|| format!("opening {page}"))?;
+    wait_for(
+        c,
+        "document.documentElement.dataset.player === 'ready' && document.fonts.status === 'loaded'",
+        Duration::from_secs(10),
+    )
+    .await
+    .with_context(|| format!("waiting for the player on {page}"))?;
+    js(c, MEASURE).await?;
+    Ok(())
+}
+
+/// Slide `n` with `step` steps shown.
+async fn show(c: &Client, n: u64, step: u64) -> Result<()> {
+    js(
+        c,
+        &format!("location.hash = '#slide-{n}.{step}'; return true;"),
+    )
+    .await?;
+    wait_for(
+        c,
+        &format!(
+            "document.documentElement.dataset.slide === '{n}' && \
+             document.querySelector('section.deck-current')?.dataset.step === '{step}'"
+        ),
+        Duration::from_secs(5),
+    )
+    .await
+}
+
+/// Whether the current slide displays its terminal and its ladder (laid out, visible).
+async fn displayed(c: &Client) -> Result<(bool, bool)> {
+    let v = js(
+        c,
+        "const s = document.querySelector('section.deck-current'); \
+         const on = (el) => !!el && el.getClientRects().length > 0 && getComputedStyle(el).visibility !== 'hidden'; \
+         return [on(s.querySelector(':scope > figure.demo')), on(s.querySelector('figure.ladder'))];",
+    )
+    .await?;
+    Ok((v[0] == true, v[1] == true))
+}
+
+async fn measure(c: &Client, w: u32, h: u32) -> Result<Value> {
+    let slide_w = f64::from(w).min(f64::from(h) * 16.0 / 9.0);
+    js(
+        c,
+        &format!("return window.__deckMeasure({}, false);", slide_w / 1280.0),
+    )
+    .await
+}
+
+/// At least four main slides reveal a ladder in their terminal's place, say where to
+/// look, and in that step fit at 1280×720, 1920×1080 and 1024×768 with no rule of the
+/// fit walk broken (diagram text ≥ 20 px, body ≥ 26 px at 1280×720 scale, nothing cut).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn main_slides_swap_a_terminal_for_its_ladder_and_fit() -> Result<()> {
+    let _one_at_a_time = SERIAL.lock().await;
+    let (chromium, chromedriver) = browser()?;
+    let site = browser_tests::build_talk()?;
+    let server = Server::start(&site).await?;
+    let driver = Driver::start(&chromedriver)?;
+    let c = driver.session(&chromium).await?;
+    let outcome = swap_and_fit(&c, &server).await;
+    let _ = c.close().await;
+    let report = outcome?;
+    std::fs::write(ladder_dir()?.join("report.txt"), &report)?;
+    eprintln!("{report}");
+    Ok(())
+}
+
+async fn swap_and_fit(c: &Client, s: &Server) -> Result<String> {
+    let mut report = String::new();
+    let mut problems = Vec::new();
+    let mut slides = Vec::new();
+    for &(w, h) in SIZES {
+        browser_tests::set_viewport(c, w, h).await?;
+        if slides.is_empty() {
+            slides = wire_slides(c, s).await?;
+            ensure!(
+                slides.len() >= AT_LEAST,
+                "only {} main slide(s) show a ladder in place of a terminal (at least {AT_LEAST}): {slides:?}",
+                slides.len()
+            );
+        }
+        let mut page_open = String::new();
+        for (page, n, step) in &slides {
+            if page_open != *page {
+                open(c, s, &format!("{page}?slides#slide-1")).await?;
+                page_open = page.clone();
+            }
+            let url = format!("{page}#slide-{n}");
+            show(c, *n, step - 1).await?;
+            ensure!(
+                displayed(c).await? == (true, false),
+                "{url} before its ladder step: the terminal, not the ladder"
+            );
+            show(c, *n, *step).await?;
+            ensure!(
+                displayed(c).await? == (false, true),
+                "{url} at its ladder step: the ladder in the terminal's place"
+            );
+            let look = js(
+                c,
+                "const l = document.querySelector('section.deck-current figure.ladder'); \
+                 return l.parentElement.textContent.includes('Look at') \
+                   && l.querySelectorAll('g.arrow.key').length === 1;",
+            )
+            .await?;
+            ensure!(
+                look == true,
+                "{url}: the ladder's step says where to look (\"Look at ...\") at its highlighted packet"
+            );
+            let m = measure(c, w, h).await?;
+            for p in m["problems"].as_array().into_iter().flatten() {
+                problems.push(format!("{url} [{w}x{h}] {}", p.as_str().unwrap_or("")));
+            }
+            let size = |k: &str| m["sizes"][k][0].as_f64().unwrap_or(f64::NAN);
+            let px = js(
+                c,
+                "const t = document.querySelector('section.deck-current figure.ladder svg text'); \
+                 return parseFloat(getComputedStyle(t).fontSize) * t.getScreenCTM().a;",
+            )
+            .await?
+            .as_f64()
+            .unwrap_or(f64::NAN);
+            let _ = writeln!(
+                report,
+                "{url} step {step} at {w}x{h}: ladder text {px:.1} px on screen ({:.1} px at 1280x720 scale), body {:.1}, fit x{:.2}",
+                size("chart or diagram"),
+                size("body"),
+                m["fit"].as_f64().unwrap_or(1.0)
+            );
+            if (w, h) == (1280, 720) {
+                let shot = c.screenshot().await?;
+                let name = format!("{}-{n:02}.png", page.trim_end_matches(".html"));
+                std::fs::write(ladder_dir()?.join(&name), shot)?;
+            }
+        }
+    }
+    ensure!(
+        problems.is_empty(),
+        "ladder steps break the stage rules:\n  {}",
+        problems.join("\n  ")
+    );
+    Ok(report)
+}
+
+/// In a replay each arrow shows when its packet left: on connect-timeout's ladder (a SYN,
+/// then the same SYN resent about a second later) the resent SYN is hidden while the
+/// first shows, then shows too; from the ladder's own Replay and from its terminal's.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_replay_shows_each_arrow_when_its_packet_left() -> Result<()> {
+    let _one_at_a_time = SERIAL.lock().await;
+    let (chromium, chromedriver) = browser()?;
+    let site = browser_tests::build_talk()?;
+    let server = Server::start(&site).await?;
+    let driver = Driver::start(&chromedriver)?;
+    let c = driver.session(&chromium).await?;
+    let outcome = replay_pace(&c, &server).await;
+    let _ = c.close().await;
+    outcome
+}
+
+async fn replay_pace(c: &Client, s: &Server) -> Result<()> {
+    browser_tests::set_viewport(c, 1280, 720).await?;
+    let slides = wire_slides(c, s).await?;
+    let (page, n, step) = slides
+        .iter()
+        .find(|(page, n, _)| *page == "tcp.html" && *n == 3)
+        .or(slides.first())
+        .context("no ladder slide")?
+        .clone();
+    open(c, s, &format!("{page}?slides#slide-1")).await?;
+    show(c, n, step).await?;
+    let ladder = "document.querySelector('section.deck-current figure.ladder')";
+    let times = js(
+        c,
+        &format!(
+            "return [...{ladder}.querySelectorAll('g.arrow')].map(g => parseFloat(g.dataset.atMs));"
+        ),
+    )
+    .await?;
+    let times: Vec<f64> = times
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_f64)
+        .collect();
+    ensure!(
+        times.len() >= 2 && times[0] == 0.0,
+        "each arrow carries its time: {times:?}"
+    );
+    // The first arrow later than 400 ms: shown only after it, at the replay's pace.
+    let late = times
+        .iter()
+        .position(|t| *t >= 400.0)
+        .context(format!("no packet left 400 ms after the first: {times:?}"))?;
+    let visible = format!(
+        "[...{ladder}.querySelectorAll('g.arrow')].map(g => getComputedStyle(g).visibility === 'visible')"
+    );
+    for (button, what) in [
+        (
+            "figure.ladder .demo-replay[data-speed=\"1\"]",
+            "the ladder's Replay",
+        ),
+        (
+            ":scope > figure.demo .demo-replay[data-speed=\"1\"]",
+            "the terminal's Replay",
+        ),
+    ] {
+        let shown = js(
+            c,
+            &format!(
+                "document.querySelector('section.deck-current').querySelector('{}').click(); \
+                 const t0 = performance.now(); \
+                 return new Promise(r => setTimeout(() => r([performance.now() - t0, {visible}]), 150));",
+                button.replace('\'', "\\'")
+            ),
+        )
+        .await?;
+        let after = shown[0].as_f64().unwrap_or(f64::NAN);
+        let flags: Vec<bool> = shown[1]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|v| v == true)
+            .collect();
+        ensure!(
+            after < times[late] && flags.first() == Some(&true) && flags.get(late) == Some(&false),
+            "{what}, {after:.0} ms in: the first arrow shows and the one at {:.0} ms does not yet: {flags:?}",
+            times[late]
+        );
+        wait_for(
+            c,
+            &format!("{visible}.every(v => v) && {ladder}.dataset.state === 'done'"),
+            Duration::from_millis((times.last().copied().unwrap_or(0.0) + 3000.0) as u64),
+        )
+        .await
+        .with_context(|| format!("{what}: every arrow shows by the end"))?;
+    }
+    Ok(())
+}
