@@ -317,3 +317,75 @@ async fn replay_pace(c: &Client, s: &Server) -> Result<()> {
     }
     Ok(())
 }
+
+/// Run live redraws the demo's ladder from the packets of this run: the demo records
+/// each connection as its check reads it, the server forwards it as a `wire` event, and
+/// the ladder shows the live run's arrows (new client port), each at its pace; Captured
+/// brings the captured ladder back.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn run_live_draws_the_ladder_from_the_live_packets() -> Result<()> {
+    let _one_at_a_time = SERIAL.lock().await;
+    let (chromium, chromedriver) = browser()?;
+    let present = browser_tests::Present::start(&[])?;
+    present.wait_for_demos()?;
+    let driver = Driver::start(&chromedriver)?;
+    let c = driver.session(&chromium).await?;
+    let outcome = async {
+        c.goto(&format!("{}closing.html", present.url)).await?;
+        let figure = "document.querySelector('figure.demo[data-demo=\"close-sends-rst\"]')";
+        let ladder = "document.querySelector('figure.ladder[data-demo=\"close-sends-rst\"]')";
+        wait_for(
+            &c,
+            &format!("{figure} && {figure}.dataset.live === 'ready' && {ladder}"),
+            Duration::from_secs(20),
+        )
+        .await
+        .context("no Run live control on close-sends-rst, or no ladder")?;
+        let head = format!("{ladder}.querySelector('svg text').textContent");
+        let captured = js(&c, &format!("return {head};")).await?;
+        js(
+            &c,
+            &format!("{figure}.querySelector('.demo-run-live').click(); return true;"),
+        )
+        .await?;
+        wait_for(
+            &c,
+            &format!("{figure}.dataset.state === 'live-done'"),
+            Duration::from_secs(25),
+        )
+        .await
+        .context("the live run did not finish")?;
+        let state = js(&c, &format!("return [{ladder}.dataset.live, {head}, {figure}.querySelector('pre.terminal').textContent];")).await?;
+        let output = state[2].as_str().unwrap_or_default();
+        if output.contains("CAP_NET_RAW") || output.contains("wire is not shown") {
+            eprintln!("SKIP: the live run could not capture packets here:\n{output}");
+            return Ok(());
+        }
+        ensure!(
+            state[0] == "drawn",
+            "the ladder was not drawn from the live run: {state}"
+        );
+        ensure!(
+            state[1] != captured,
+            "the live ladder names this run's client port, not the captured one ({captured}): {state}"
+        );
+        wait_for(
+            &c,
+            &format!("{ladder}.dataset.state === 'done' && {ladder}.querySelector('g.arrow.key:not(.ladder-pending)')"),
+            Duration::from_secs(5),
+        )
+        .await
+        .context("the live ladder's arrows did not all show")?;
+        js(
+            &c,
+            &format!("{figure}.querySelector('.demo-show-captured').click(); return true;"),
+        )
+        .await?;
+        let back = js(&c, &format!("return {head};")).await?;
+        ensure!(back == captured, "Captured brings the captured ladder back: {back}");
+        Ok(())
+    }
+    .await;
+    let _ = c.close().await;
+    outcome
+}

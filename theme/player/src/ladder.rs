@@ -5,6 +5,9 @@
 //! replays from its own "▶ Replay" button, and with its demo's terminal when that
 //! replays (the ladders of the same demo on the same slide).
 //!
+//! A Run live draws a ladder again from the live packets and replays it (see
+//! [`crate::live`]).
+//!
 //! The pace is the capture's, from the first arrow drawn: the transcript has no common
 //! clock for the terminal's chunks (ms after the demo started) and the packets (µs after
 //! the connection's first packet), so a ladder replayed with its terminal starts with it.
@@ -81,6 +84,16 @@ fn arrows(ladder: &Element) -> Result<Vec<(Element, f64)>, JsValue> {
             (g, at)
         })
         .collect())
+}
+
+/// Hides every arrow of a ladder (a live run has started and its packets are to come),
+/// stopping any replay of it.
+pub fn hide(ladder: &Element) -> Result<(), JsValue> {
+    ladder.set_attribute("data-generation", "hidden")?;
+    for (arrow, _) in arrows(ladder)? {
+        arrow.class_list().add_1(PENDING)?;
+    }
+    Ok(())
 }
 
 /// Hides the ladder's arrows and shows each when its packet left; `speed` 0 shows them
