@@ -105,16 +105,20 @@ async fn show(c: &Client, n: u64, step: u64) -> Result<()> {
     .await
 }
 
-/// Whether the current slide displays its terminal and its ladder (laid out, visible).
-async fn displayed(c: &Client) -> Result<(bool, bool)> {
+/// Whether the current slide lays out its terminal and its ladder (each takes room only
+/// when it is the one shown: a hidden one would shrink the slide for nothing) and shows
+/// them (laid out and visible).
+async fn displayed(c: &Client) -> Result<(bool, String)> {
     let v = js(
         c,
         "const s = document.querySelector('section.deck-current'); \
-         const on = (el) => !!el && el.getClientRects().length > 0 && getComputedStyle(el).visibility !== 'hidden'; \
-         return [on(s.querySelector(':scope > figure.demo')), on(s.querySelector('figure.ladder'))];",
+         const room = (el) => !!el && el.getClientRects().length > 0; \
+         const on = (el) => room(el) && getComputedStyle(el).visibility !== 'hidden'; \
+         const [t, l] = [s.querySelector(':scope > figure.demo'), s.querySelector('figure.ladder')]; \
+         return [on(t), on(l) ? 'shown' : room(l) ? 'takes room unseen' : 'no room'];",
     )
     .await?;
-    Ok((v[0] == true, v[1] == true))
+    Ok((v[0] == true, v[1].as_str().unwrap_or_default().to_string()))
 }
 
 async fn measure(c: &Client, w: u32, h: u32) -> Result<Value> {
@@ -167,14 +171,16 @@ async fn swap_and_fit(c: &Client, s: &Server) -> Result<String> {
             }
             let url = format!("{page}#slide-{n}");
             show(c, *n, step - 1).await?;
+            let before = displayed(c).await?;
             ensure!(
-                displayed(c).await? == (true, false),
-                "{url} before its ladder step: the terminal, not the ladder"
+                before == (true, "no room".into()),
+                "{url} before its ladder step: the terminal, and the ladder takes no room: {before:?}"
             );
             show(c, *n, *step).await?;
+            let at = displayed(c).await?;
             ensure!(
-                displayed(c).await? == (false, true),
-                "{url} at its ladder step: the ladder in the terminal's place"
+                at == (false, "shown".into()),
+                "{url} at its ladder step: the ladder in the terminal's place: {at:?}"
             );
             let look = js(
                 c,
