@@ -45,7 +45,14 @@ pub fn attach_all(document: &Document) -> Result<u32, JsValue> {
             "demo-replay",
             "▶ Replay",
             "Show the packets again at the pace they were captured",
-            move || replay(&target, 1.0),
+            move || {
+                replay(&target, 1.0)?;
+                // The other window (speaker or audience) replays the same demo.
+                match target.get_attribute("data-demo") {
+                    Some(demo) => crate::sync::announce_replay(&demo, 1.0),
+                    None => Ok(()),
+                }
+            },
         )?;
         button.set_attribute("data-speed", "1")?;
         bar.append_child(&button)?;
