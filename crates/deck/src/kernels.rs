@@ -280,8 +280,10 @@ pub fn side_by_side(kernels: &[Kernel], demo: &str, text: &str) -> Result<String
         ));
     }
     let words: Vec<&str> = lines[0].split_whitespace().collect();
+    // The caption without the demo's label of the line (`so:`): the words only.
+    let label = usize::from(head > 0 && words[0].len() <= 8 && words[0].ends_with(':'));
     let caption = [
-        words[..head].join(" "),
+        words[label..head].join(" "),
         "…".to_string(),
         words[words.len() - tail..].join(" "),
     ]
@@ -439,7 +441,9 @@ mod tests {
             "{html}"
         );
         assert!(
-            html.contains("ETIMEDOUT would come after … (not waited for here)"),
+            html.contains(
+                ": without a timeout, ETIMEDOUT would come after … (not waited for here)"
+            ),
             "{html}"
         );
     }
