@@ -395,3 +395,79 @@ async fn run_live_draws_the_ladder_from_the_live_packets() -> Result<()> {
     let _ = c.close().await;
     outcome
 }
+
+/// Every demo on a main slide says, in its status line, on which kernels its claim held
+/// ("holds on 6.1 · 6.12 · 6.18", from `demos/transcripts/kernels/`), in place of the
+/// run's own kernel and date, and the status line stays one line at every size.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_demo_slide_says_on_which_kernels_its_claim_held() -> Result<()> {
+    let _one_at_a_time = SERIAL.lock().await;
+    let (chromium, chromedriver) = browser()?;
+    let site = browser_tests::build_talk()?;
+    let server = Server::start(&site).await?;
+    let driver = Driver::start(&chromedriver)?;
+    let c = driver.session(&chromium).await?;
+    let outcome = kernel_lines(&c, &server).await;
+    let _ = c.close().await;
+    let checked = outcome?;
+    eprintln!("kernel line: {checked} demo slides at 3 sizes");
+    Ok(())
+}
+
+async fn kernel_lines(c: &Client, s: &Server) -> Result<usize> {
+    let mut checked = 0;
+    let mut wrong = Vec::new();
+    for &(w, h) in SIZES {
+        browser_tests::set_viewport(c, w, h).await?;
+        for page in main_pages()? {
+            open(c, s, &format!("{page}?slides#slide-1")).await?;
+            let demos = js(
+                c,
+                "return [...document.querySelectorAll('main > section.slide')].flatMap((s, i) => \
+                   s.querySelector(':scope > figure.demo') ? [i + 1] : []);",
+            )
+            .await?;
+            for n in demos
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(Value::as_u64)
+            {
+                // Step 0: a ladder step would take the terminal's place.
+                show(c, n, 0).await?;
+                let v = js(
+                    c,
+                    "const f = document.querySelector('section.deck-current > figure.demo'); \
+                     const k = f.querySelector('.demo-meta .demo-kernels'); \
+                     const run = f.querySelector('.demo-meta .demo-run-on'); \
+                     const meta = f.querySelector('.demo-meta'); \
+                     const lh = parseFloat(getComputedStyle(meta).fontSize) * 1.6; \
+                     return [k ? k.textContent : null, \
+                             !!k && k.getClientRects().length > 0 && getComputedStyle(k).visibility !== 'hidden', \
+                             !!run && run.getClientRects().length > 0, \
+                             meta.getBoundingClientRect().height <= lh];",
+                )
+                .await?;
+                let text = v[0].as_str().unwrap_or("");
+                let url = format!("{page}#slide-{n} [{w}x{h}]");
+                if !text.contains("holds on") || v[1] != true {
+                    wrong.push(format!("{url}: no kernel line shown ({text:?})"));
+                }
+                if v[2] == true {
+                    wrong.push(format!("{url}: the run's kernel and date show too"));
+                }
+                if v[3] != true {
+                    wrong.push(format!("{url}: the status line takes more than one line"));
+                }
+                checked += 1;
+            }
+        }
+    }
+    ensure!(
+        wrong.is_empty(),
+        "demo slides without their kernel line:\n  {}",
+        wrong.join("\n  ")
+    );
+    ensure!(checked >= 20, "only {checked} demo slides checked");
+    Ok(checked / SIZES.len())
+}
