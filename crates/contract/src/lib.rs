@@ -11,6 +11,7 @@
 pub mod ansi;
 pub mod catalog;
 pub mod directive;
+pub mod ladder;
 pub mod live;
 pub mod page;
 pub mod terminal;

@@ -3,11 +3,13 @@
 //!
 //! - `GET STATUS_PATH` answers [`ServerStatus`] as JSON.
 //! - `POST RUN_PATH NAME` answers server-sent events, each a [`LiveEvent`]: `chunk`
-//!   events (a transcript [`Chunk`]), then one `exit` ([`LiveExit`]).
+//!   events (a transcript [`Chunk`]) and `wire` events (a [`Connection`] the demo read
+//!   off its packet capture, as soon as it recorded it), then one `exit` ([`LiveExit`]).
 //! - `POST SAVE_PATH NAME` stores the last live run as the demo's transcript.
 
 use serde::{Deserialize, Serialize};
 
+use crate::wire::Connection;
 use crate::{Chunk, Outcome};
 
 /// Paths, relative to the book's root.
@@ -24,9 +26,17 @@ pub const BUILD_FAILED_EVENT: &str = "build-failed";
 /// The server-sent events of a live run (`RUN_PATH`): see [`LiveEvent`].
 pub const CHUNK_EVENT: &str = "chunk";
 pub const EXIT_EVENT: &str = "exit";
+/// The packets of one connection a running demo captured (Run live draws its ladder).
+pub const WIRE_EVENT: &str = "wire";
 
 /// Every event name of the protocol, for the tidy test.
-pub const EVENTS: &[&str] = &[RELOAD_EVENT, BUILD_FAILED_EVENT, CHUNK_EVENT, EXIT_EVENT];
+pub const EVENTS: &[&str] = &[
+    RELOAD_EVENT,
+    BUILD_FAILED_EVENT,
+    CHUNK_EVENT,
+    WIRE_EVENT,
+    EXIT_EVENT,
+];
 
 /// What `GET __deck/status` tells a page.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -54,6 +64,8 @@ pub struct LiveExit {
 #[derive(Debug, Clone, PartialEq)]
 pub enum LiveEvent {
     Chunk(Chunk),
+    /// One connection's packets, with their capture times (for the ladder).
+    Wire(Box<Connection>),
     Exit(LiveExit),
 }
 
@@ -62,6 +74,7 @@ impl LiveEvent {
     pub fn name(&self) -> &'static str {
         match self {
             LiveEvent::Chunk(_) => CHUNK_EVENT,
+            LiveEvent::Wire(_) => WIRE_EVENT,
             LiveEvent::Exit(_) => EXIT_EVENT,
         }
     }
@@ -70,6 +83,7 @@ impl LiveEvent {
     pub fn data(&self) -> String {
         let json = match self {
             LiveEvent::Chunk(c) => serde_json::to_string(c),
+            LiveEvent::Wire(c) => serde_json::to_string(c),
             LiveEvent::Exit(e) => serde_json::to_string(e),
         };
         json.unwrap_or_default()
@@ -80,6 +94,7 @@ impl LiveEvent {
     pub fn from_sse(name: &str, data: &str) -> Result<Option<LiveEvent>, String> {
         let event = match name {
             CHUNK_EVENT => LiveEvent::Chunk(serde_json::from_str(data).map_err(|e| e.to_string())?),
+            WIRE_EVENT => LiveEvent::Wire(serde_json::from_str(data).map_err(|e| e.to_string())?),
             EXIT_EVENT => LiveEvent::Exit(serde_json::from_str(data).map_err(|e| e.to_string())?),
             _ => return Ok(None),
         };
@@ -114,6 +129,15 @@ mod tests {
                 stream: Stream::Stderr,
                 text: "a\nb\u{1b}[31m".into(),
             }),
+            LiveEvent::Wire(Box::new(crate::wire::Connection {
+                name: "unread".into(),
+                client: "127.0.0.1:40000".into(),
+                server: "127.0.0.1:8080".into(),
+                start_unix_us: 1,
+                packets: vec![crate::wire::tests::packet(0, true, &["SYN"], 0)],
+                key: Some(0),
+                show: None,
+            })),
             LiveEvent::Exit(LiveExit {
                 outcome: Outcome {
                     status: Status::TimedOut,

@@ -65,6 +65,8 @@ pub mod class {
         DEMO_RERUN = "demo-rerun",
         DEMO_META = "demo-meta",
         DEMO_STATUS = "demo-status",
+        /// The run's kernel and day in the status line (a slide shows the kernel line instead).
+        DEMO_RUN_ON = "demo-run-on",
         DEMO_KERNELS = "demo-kernels",
         /// The run as JSON: `<script type="application/json" class="demo-transcript">`.
         DEMO_TRANSCRIPT = "demo-transcript",
@@ -102,10 +104,16 @@ pub mod class {
         BAR = "bar",
         /// A ladder of packets (crates/deck/src/ladder.rs).
         LADDER = "ladder",
+        /// One packet's arrow in a ladder (crates/contract/src/ladder.rs draws it).
+        ARROW = "arrow",
+        /// A ladder's caption: the run's kernel and day.
+        LADDER_RUN_ON = "ladder-run-on",
         KEY = "key",
         /// The kernels table and side-by-side lines (crates/deck/src/kernels.rs).
         KERNEL_TABLE = "kernel-table",
         KERNEL_SIDE_BY_SIDE = "kernel-side-by-side",
+        /// In a side-by-side: the kernels that printed the same words.
+        KERNEL_NAMES = "kernel-names",
 
         // Written by theme/deck.js and theme/head.hbs, before the player runs.
         /// On `<html>` while a slide or speaker page waits for the player.
@@ -121,6 +129,8 @@ pub mod class {
         // Written by the player (theme/player), read by the CSS and the tests.
         /// On `<html>`: the slide view is on.
         ON = "deck-on",
+        /// On a ladder arrow: its packet has not left yet in this replay or live run.
+        LADDER_PENDING = "ladder-pending",
         /// On `<html>`: the slide view (not the speaker window).
         SLIDES = "deck-slides",
         /// On `<html>`: the speaker window.
@@ -330,8 +340,12 @@ pub mod attr {
         BETTER = "data-better",
         /// A ladder's connection.
         CONNECTION = "data-connection",
+        /// A ladder arrow's time: when its packet left, in ms from the first packet.
+        AT_MS = "data-at-ms",
 
         // Written by deck.js and the player, read by the CSS and the tests.
+        /// On a ladder: which replay or live run owns its arrows (a newer one cancels).
+        GENERATION = "data-generation",
         /// On `<html>`: `ready` once the player runs, `unavailable` when it cannot load.
         PLAYER = "data-player",
         /// On `<html>`: why the player stopped (its panic or error).

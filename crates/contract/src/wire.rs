@@ -191,7 +191,7 @@ pub mod pcap {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     pub(crate) fn packet(at_us: u64, from_client: bool, flags: &[&str], len: u32) -> Packet {

@@ -41,10 +41,10 @@ pub fn render(t: &Transcript) -> String {
     if let Some(sig) = t.outcome.signal {
         let _ = write!(meta, " · signal {sig}");
     }
-    let _ = write!(
-        meta,
-        " · {:.2} s · Linux {} · {}",
-        t.duration_ms as f64 / 1000.0,
+    let _ = write!(meta, " · {:.2} s", t.duration_ms as f64 / 1000.0);
+    // Which kernel and day: a span of its own, so a slide can show the kernel line instead.
+    let run_on = format!(
+        " · Linux {} · {}",
         t.kernel,
         t.captured_at.split('T').next().unwrap_or(&t.captured_at)
     );
@@ -79,11 +79,13 @@ pub fn render(t: &Transcript) -> String {
             terminal.replace('\n', "&#10;")
         ),
         format!(
-            "<div class=\"{}\"><span class=\"{} {}\">{}</span></div>",
+            "<div class=\"{}\"><span class=\"{} {}\">{}<span class=\"{}\">{}</span></span></div>",
             class::DEMO_META,
             class::DEMO_STATUS,
             page::status_class(status),
-            escape(&meta)
+            escape(&meta),
+            class::DEMO_RUN_ON,
+            escape(&run_on)
         ),
         format!(
             "<script type=\"application/json\" class=\"{}\">{json}</script>",
@@ -150,7 +152,9 @@ mod tests {
         assert!(html.contains("Reading &lt;is&gt; not consuming"));
         assert!(html.contains("<code>$ cargo xtask demo peek</code>"));
         assert!(
-            html.contains("passed · exit 0 · 1.23 s · Linux 6.18.0 · 2026-11-24"),
+            html.contains(
+                "passed · exit 0 · 1.23 s<span class=\"demo-run-on\"> · Linux 6.18.0 · 2026-11-24</span>"
+            ),
             "{html}"
         );
         assert!(

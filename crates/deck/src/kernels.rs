@@ -198,37 +198,141 @@ pub fn table(kernels: &[Kernel], demos: &[String]) -> Result<String, String> {
     Ok(html)
 }
 
-/// `{{#kernels DEMO "TEXT"}}`: the line of each kernel's run of DEMO that contains TEXT.
+/// `{{#kernels DEMO "TEXT"}}`: the line of each kernel's run of DEMO that contains TEXT,
+/// side by side: one column a kernel, each showing only the words where the lines differ,
+/// under the words they share (the caption, `…` where they differ). The whole line of
+/// each kernel is its cell's title, for the reading view.
 pub fn side_by_side(kernels: &[Kernel], demo: &str, text: &str) -> Result<String, String> {
-    let mut rows = String::new();
-    let mut found = 0;
+    let mut runs = Vec::new();
     for k in kernels {
         let Some(t) = k.transcript(demo)? else {
             continue;
         };
         let output: String = t.chunks.iter().map(|c| c.text.as_str()).collect();
-        let plain = plain(&output);
-        let line = plain.lines().find(|l| l.contains(text)).map(str::trim);
-        if line.is_some() {
-            found += 1;
-        }
-        rows.push_str(&format!(
-            "<tr><th>Linux {}</th><td><samp>{}</samp></td><td class=\"status-{}\">{}</td></tr>",
-            escape(&k.label()),
-            escape(line.unwrap_or("(not printed)")),
-            t.outcome.status.as_str().replace(' ', "-"),
-            word(t.outcome.status)
-        ));
+        let line = plain(&output)
+            .lines()
+            .find(|l| l.contains(text))
+            .map(|l| l.trim().trim_start_matches("kernel:").trim().to_string());
+        runs.push((k, t.outcome.status, line));
     }
-    if found == 0 {
+    let lines: Vec<&str> = runs.iter().filter_map(|(_, _, l)| l.as_deref()).collect();
+    if lines.is_empty() {
         return Err(format!(
             "`{{{{#kernels {demo} \"{text}\"}}}}`: no kernel's run of {demo} printed a line with `{text}`"
         ));
     }
+    let (head, tail) = shared_words(&lines);
+    // Kernels that printed the same words share a cell, in the order they first appear.
+    let mut groups: Vec<(String, Vec<&Kernel>, Vec<Status>, String)> = Vec::new();
+    for (k, status, line) in &runs {
+        let (cell, title) = match line {
+            Some(line) => {
+                let words: Vec<&str> = line.split_whitespace().collect();
+                (words[head..words.len() - tail].join(" "), line.clone())
+            }
+            None => ("(not printed)".to_string(), "(not printed)".to_string()),
+        };
+        match groups.iter_mut().find(|g| g.0 == cell) {
+            Some(g) => {
+                g.1.push(k);
+                g.2.push(*status);
+            }
+            None => groups.push((cell, vec![k], vec![*status], title)),
+        }
+    }
+    let mut cells = String::new();
+    for (words, kernels, statuses, title) in &groups {
+        let series: Vec<&str> = kernels.iter().map(|k| k.manifest.series.as_str()).collect();
+        let emulated = kernels.iter().all(|k| k.manifest.emulated);
+        let names = if emulated || kernels.iter().all(|k| !k.manifest.emulated) {
+            format!(
+                "{}{}",
+                series.join(" · "),
+                if emulated { " (emulated)" } else { "" }
+            )
+        } else {
+            kernels
+                .iter()
+                .map(|k| k.label())
+                .collect::<Vec<_>>()
+                .join(" · ")
+        };
+        // PASS is the rule; a kernel where the demo did not pass says so.
+        let not_passed: Vec<String> = kernels
+            .iter()
+            .zip(statuses)
+            .filter(|(_, s)| **s != Status::Passed)
+            .map(|(k, s)| {
+                format!(
+                    " <span class=\"status-{}\">{} on {}</span>",
+                    s.as_str().replace(' ', "-"),
+                    word(*s),
+                    escape(&k.manifest.series)
+                )
+            })
+            .collect();
+        cells.push_str(&format!(
+            "<td title=\"{}\"><span class=\"kernel-names\">Linux {}:</span> <samp>{}</samp>{}</td>",
+            escape(title),
+            escape(&names),
+            escape(words),
+            not_passed.join("")
+        ));
+    }
+    let words: Vec<&str> = lines[0].split_whitespace().collect();
+    // The caption without the demo's label of the line (`so:`): the words only.
+    let label = usize::from(head > 0 && words[0].len() <= 8 && words[0].ends_with(':'));
+    let caption = [
+        words[label..head].join(" "),
+        "…".to_string(),
+        words[words.len() - tail..].join(" "),
+    ]
+    .iter()
+    .filter(|p| !p.is_empty())
+    .cloned()
+    .collect::<Vec<_>>()
+    .join(" ");
     Ok(format!(
-        "<table class=\"kernel-side-by-side\" data-demo=\"{}\"><tbody>{rows}</tbody></table>",
-        escape(demo)
+        "<table class=\"kernel-side-by-side\" data-demo=\"{}\"><caption>on each kernel, <code>{}</code> printed: {}</caption>\
+         <tbody><tr>{cells}</tr></tbody></table>",
+        escape(demo),
+        escape(demo),
+        escape(&caption)
     ))
+}
+
+/// How many words all `lines` share at their start and at their end (not overlapping,
+/// and leaving at least one word of the shortest line to show).
+fn shared_words(lines: &[&str]) -> (usize, usize) {
+    let words: Vec<Vec<&str>> = lines
+        .iter()
+        .map(|l| l.split_whitespace().collect())
+        .collect();
+    let shortest = words.iter().map(Vec::len).min().unwrap_or(0);
+    // Whether every line has the same word at the index `at` gives for its length.
+    let same = |at: &dyn Fn(usize) -> usize| {
+        words
+            .iter()
+            .all(|w| w[at(w.len())] == words[0][at(words[0].len())])
+    };
+    let mut head = 0;
+    while head < shortest && same(&|_| head) {
+        head += 1;
+    }
+    if head == shortest {
+        // Every line the same: show it whole.
+        return (0, 0);
+    }
+    let mut tail = 0;
+    while head + tail < shortest - 1 && same(&|n| n - 1 - tail) {
+        tail += 1;
+    }
+    // A number keeps its unit: `127 s`, not `127` under a caption ending in `… s`.
+    let last = words[0].len() - tail - 1;
+    if tail > 0 && words[0][last].starts_with(|c: char| c.is_ascii_digit()) {
+        tail -= 1;
+    }
+    (head, tail)
 }
 
 /// The last line a run printed (a skip's reason, a failed check), without escapes.
@@ -289,6 +393,59 @@ mod tests {
         let mut v = vec!["6.18", "6.12", "6.1", "5.14"];
         v.sort_by_key(|s| version_key(s));
         assert_eq!(v, ["5.14", "6.1", "6.12", "6.18"]);
+    }
+
+    #[test]
+    fn side_by_side_shows_only_the_words_where_kernels_differ() {
+        let lines = [
+            "so: without a timeout, ETIMEDOUT would come after 127 s (not waited for here)",
+            "so: without a timeout, ETIMEDOUT would come after 131 s (not waited for here)",
+        ];
+        assert_eq!(
+            shared_words(&lines),
+            (8, 4),
+            "the unit stays with its number"
+        );
+        let herd = [
+            "the other 3: 3 got EAGAIN from accept(), 0 slept again in epoll_wait",
+            "the other 3: 0 got EAGAIN from accept(), 3 slept again in epoll_wait",
+        ];
+        let (head, tail) = shared_words(&herd);
+        let w: Vec<&str> = herd[0].split_whitespace().collect();
+        assert_eq!(
+            w[head..w.len() - tail].join(" "),
+            "3 got EAGAIN from accept(), 0 slept"
+        );
+        assert_eq!(
+            shared_words(&["same", "same"]),
+            (0, 0),
+            "nothing differs: whole"
+        );
+        assert_eq!(
+            shared_words(&["a b", "a b c"]),
+            (0, 0),
+            "one is the other's start"
+        );
+    }
+
+    /// The committed runs: connect-timeout gives up after 127 s on 6.1 and 131 s since
+    /// 6.5 (tcp_syn_linear_timeouts), and the side-by-side shows exactly that.
+    #[test]
+    fn the_syn_give_up_time_differs_between_the_stored_kernels() {
+        let demos = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../demos");
+        let kernels = load(&demos).unwrap();
+        let html = side_by_side(&kernels, "connect-timeout", "ETIMEDOUT would come").unwrap();
+        assert!(
+            html.contains("Linux 6.1 (emulated):</span> <samp>127 s</samp>")
+                && html.contains("Linux 6.12 (emulated) · 6.18:</span> <samp>131 s</samp>"),
+            "{html}"
+        );
+        assert!(
+            html.contains(
+                ": without a timeout, ETIMEDOUT would come after … (not waited for here)"
+            ),
+            "{html}"
+        );
     }
 
     #[test]

@@ -167,7 +167,25 @@ async fn walk(c: &Client, s: &Server, site: &std::path::Path) -> Result<Report> 
                     // reveal a step before it moves on.
                     show_slide(c, n).await?;
                     let url = format!("{page}#slide-{n}");
-                    let m = measure(c, w, h, dark).await?;
+                    let mut m = measure(c, w, h, dark).await?;
+                    // A ladder step takes the terminal's place (the layout changes): the
+                    // step before it, with the terminal, must fit and read too.
+                    if let Some((before, all)) = before_ladder(c).await? {
+                        show_step(c, n, before).await?;
+                        let t = measure(c, w, h, dark).await?;
+                        for (k, what) in [("problems", "with its terminal"), ("flaws", "")] {
+                            let list = t[k].as_array().cloned().unwrap_or_default();
+                            if let Some(all) = m[k].as_array_mut() {
+                                all.extend(list.into_iter().map(|p| match p {
+                                    Value::String(p) if !what.is_empty() => {
+                                        Value::String(format!("{p} ({what})"))
+                                    }
+                                    p => p,
+                                }));
+                            }
+                        }
+                        show_step(c, n, all).await?;
+                    }
                     let label = format!("{w}x{h}{}", if dark { " dark" } else { "" });
                     report.checked.insert(url.clone());
                     if (w, h) == (1280, 720) {
@@ -358,6 +376,36 @@ async fn show_slide(c: &Client, n: u64) -> Result<()> {
     browser_tests::wait_for(
         c,
         &format!("document.documentElement.dataset.slide === '{n}'"),
+        std::time::Duration::from_secs(5),
+    )
+    .await
+}
+
+/// The steps shown just before the current slide's ladder takes its terminal's place
+/// (deck.css), and all its steps, if it has such a step.
+async fn before_ladder(c: &Client) -> Result<Option<(u64, u64)>> {
+    let k = js(
+        c,
+        "const s = document.querySelector('section.deck-current'); \
+         const step = s.querySelector(':scope > .deck-step > figure.ladder')?.parentElement; \
+         if (!step || !s.querySelector(':scope > figure.demo')) return null; \
+         const steps = [...s.querySelectorAll('.deck-step:not(aside.notes .deck-step)')]; \
+         return [steps.indexOf(step), steps.length];",
+    )
+    .await?;
+    Ok(k[0].as_u64().zip(k[1].as_u64()))
+}
+
+/// Slide `n` with `step` steps shown.
+async fn show_step(c: &Client, n: u64, step: u64) -> Result<()> {
+    js(
+        c,
+        &format!("location.hash = '#slide-{n}.{step}'; return true;"),
+    )
+    .await?;
+    browser_tests::wait_for(
+        c,
+        &format!("document.querySelector('section.deck-current')?.dataset.step === '{step}'"),
         std::time::Duration::from_secs(5),
     )
     .await

@@ -11,7 +11,8 @@
 //! - [`print`]: one slide per page;
 //! - [`figure`] and [`replay`]: the controls of each captured demo figure; [`live`]
 //!   adds "Run live" to them when `cargo xtask present` serves the page ([`present`]
-//!   finds out, and reloads the page after each rebuild);
+//!   finds out, and reloads the page after each rebuild); [`ladder`] shows a ladder's
+//!   packets at the pace they were captured;
 //! - [`focus`]: a demo terminal's focus lines on a slide, and its whole output on E;
 //!   [`term`] writes replayed and live output into a terminal;
 //! - [`stage`]: diagrams in the slide's units, slides fitted again once fonts load;
@@ -25,6 +26,7 @@ pub mod dom;
 pub mod figure;
 pub mod focus;
 pub mod keys;
+pub mod ladder;
 pub mod live;
 pub mod overview;
 pub mod present;
@@ -50,6 +52,7 @@ pub fn attach() -> Result<u32, JsValue> {
         "applying the aspect ratio",
     )?;
     let attached = dom::context(replay::attach_all(&document), "attaching demo players")?;
+    dom::context(ladder::attach_all(&document), "attaching ladder replays")?;
     dom::context(slides::start(&document), "starting the slide view")?;
     dom::context(focus::install(&document), "wiring the focus lines")?;
     dom::context(

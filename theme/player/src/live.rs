@@ -4,8 +4,16 @@
 //! brings that back; "Save as captured" makes the live run the new transcript).
 //!
 //! The server answers `POST __deck/run/NAME` with server-sent events: `chunk` (a
-//! transcript chunk as JSON) and a final `exit`. EventSource cannot POST, so the body
-//! is read as a stream and the events are split here.
+//! transcript chunk as JSON), `wire` (a connection the demo has read off its packet
+//! capture) and a final `exit`. EventSource cannot POST, so the body is read as a
+//! stream and the events are split here.
+//!
+//! The demo's ladders on the page follow a live run: when it starts their arrows hide;
+//! each connection is drawn again from its live packets (the one renderer,
+//! `contract::ladder`) as soon as its `wire` event comes, its arrows shown at the pace
+//! they were captured ([`crate::ladder::replay`]). A demo records a connection once its
+//! checks have read it, so a ladder follows its exchange by that much, not packet by
+//! packet. "Captured" brings the captured ladders back.
 
 use contract::live::{LiveEvent, RUN_PATH, SAVE_PATH, parse_sse};
 use wasm_bindgen::JsCast;
@@ -82,6 +90,8 @@ struct Live {
     captured_meta: String,
     run_url: String,
     save_url: String,
+    /// The demo's ladders on the page, with their captured SVG.
+    ladders: Vec<(Element, String)>,
 }
 
 impl Live {
@@ -90,7 +100,21 @@ impl Live {
             .query_selector("pre.terminal samp")?
             .ok_or("figure has no terminal")?;
         let meta = figure.query_selector(".demo-meta")?;
+        let list = crate::dom::document()?
+            .query_selector_all(&format!("figure.ladder[data-demo=\"{name}\"]"))?;
+        let ladders = (0..list.length())
+            .filter_map(|i| list.item(i).and_then(|n| n.dyn_into::<Element>().ok()))
+            .filter_map(|l| {
+                let svg = l
+                    .query_selector(":scope > svg")
+                    .ok()
+                    .flatten()?
+                    .outer_html();
+                Some((l, svg))
+            })
+            .collect();
         Ok(Live {
+            ladders,
             figure: figure.clone(),
             captured_screen: screen.inner_html(),
             captured_meta: meta.as_ref().map(|m| m.inner_html()).unwrap_or_default(),
@@ -104,6 +128,12 @@ impl Live {
     fn act(self, action: Action) {
         match action {
             Action::Restore => {
+                for (ladder, svg) in &self.ladders {
+                    if let Ok(Some(now)) = ladder.query_selector(":scope > svg") {
+                        now.set_outer_html(svg);
+                    }
+                    let _ = ladder.set_attribute("data-live", "captured");
+                }
                 self.screen.set_inner_html(&self.captured_screen);
                 self.set_meta_html(&self.captured_meta);
                 let _ = self.figure.set_attribute("data-state", "captured");
@@ -144,6 +174,10 @@ impl Live {
         self.screen.set_inner_html("");
         self.set_meta_text("running live…");
         self.figure.set_attribute("data-state", "live")?;
+        for (ladder, _) in &self.ladders {
+            crate::ladder::hide(ladder)?;
+            ladder.set_attribute("data-live", "waiting")?;
+        }
         crate::sync::share_figure(&self.figure)?;
         let resp = post(&self.run_url).await?;
         if !resp.ok() {
@@ -180,6 +214,7 @@ impl Live {
                         crate::term::apply(&self.screen, &writer.push(chunk.stream, &chunk.text))?;
                         crate::sync::share_figure(&self.figure)?;
                     }
+                    Some(LiveEvent::Wire(c)) => self.draw(&c)?,
                     Some(LiveEvent::Exit(exit)) => {
                         crate::term::apply(&self.screen, &writer.finish())?;
                         let code = exit
@@ -199,6 +234,23 @@ impl Live {
                     None => {} // comments and keep-alives
                 }
             }
+        }
+        Ok(())
+    }
+}
+
+impl Live {
+    /// Draws the ladders of connection `c` from its live packets, at their pace.
+    fn draw(&self, c: &contract::wire::Connection) -> Result<(), JsValue> {
+        for (ladder, _) in &self.ladders {
+            if ladder.get_attribute("data-connection").as_deref() != Some(c.name.as_str()) {
+                continue;
+            }
+            if let Some(svg) = ladder.query_selector(":scope > svg")? {
+                svg.set_outer_html(&contract::ladder::svg(c));
+            }
+            ladder.set_attribute("data-live", "drawn")?;
+            crate::ladder::replay(ladder, 1.0)?;
         }
         Ok(())
     }

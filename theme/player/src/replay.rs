@@ -137,6 +137,8 @@ impl Player {
         self.generation.set(generation);
         self.screen.set_inner_html("");
         self.figure.set_attribute("data-state", "replaying")?;
+        // The demo's ladders on this slide replay with it, each packet at its pace.
+        crate::ladder::replay_with(&self.figure, &self.transcript.demo, speed)?;
         let window = dom::window()?;
         let mut writer = Writer::new(Pick::of(&self.transcript));
         let chunks = &self.transcript.chunks;

@@ -47,6 +47,14 @@ pub fn show(section: &Element, shown: usize) -> Result<usize, JsValue> {
             .toggle_with_force("deck-shown", i < shown)?;
     }
     section.set_attribute("data-step", &shown.to_string())?;
+    // A ladder step takes the terminal's place (deck.css): the layout changes, so the
+    // slide is fitted again (`slides::fit` after this recomputes without the mark).
+    if section
+        .query_selector(":scope > .deck-step > figure.ladder")?
+        .is_some()
+    {
+        section.remove_attribute("data-fit--deck-fit")?;
+    }
     Ok(shown)
 }
 

@@ -260,8 +260,18 @@ impl Forward {
     fn forward(mut self, events: std::sync::mpsc::Receiver<runner::Event>) {
         use std::sync::mpsc::RecvTimeoutError;
         let mut chunks = Vec::new();
+        let mut wire = WireTail::new(self.metrics.wire_path_str().into());
         loop {
-            let event = match events.recv_timeout(Duration::from_millis(100)) {
+            let event = events.recv_timeout(Duration::from_millis(100));
+            // Each connection the demo has recorded off its capture so far, as it comes
+            // (and all of them before the exit).
+            for c in wire.new_connections() {
+                let live = LiveEvent::Wire(Box::new(c));
+                if !self.send_in_time(Event::default().event(live.name()).data(live.data())) {
+                    return;
+                }
+            }
+            let event = match event {
                 Ok(event) => event,
                 Err(RecvTimeoutError::Timeout) if self.tx.is_closed() => return, // page gone
                 Err(RecvTimeoutError::Timeout) => continue,
@@ -335,6 +345,50 @@ impl Forward {
     }
 }
 
+/// The connections a running demo appends to its wire file (`contract::WIRE_ENV`, one
+/// JSON line each, written when the demo has read the connection off its capture),
+/// read as they are completed.
+struct WireTail {
+    path: std::path::PathBuf,
+    /// Bytes of the file already read.
+    read: u64,
+    /// The start of a line not yet finished.
+    partial: Vec<u8>,
+}
+
+impl WireTail {
+    fn new(path: std::path::PathBuf) -> WireTail {
+        WireTail {
+            path,
+            read: 0,
+            partial: Vec::new(),
+        }
+    }
+
+    /// The connections whose lines were completed since the last call; a line that does
+    /// not parse is skipped (the saved transcript reads the file again and says so).
+    fn new_connections(&mut self) -> Vec<contract::wire::Connection> {
+        use std::io::{Read, Seek, SeekFrom};
+        let Ok(mut file) = std::fs::File::open(&self.path) else {
+            return Vec::new(); // nothing recorded yet
+        };
+        let mut fresh = Vec::new();
+        if file.seek(SeekFrom::Start(self.read)).is_err() || file.read_to_end(&mut fresh).is_err() {
+            return Vec::new();
+        }
+        self.read += fresh.len() as u64;
+        self.partial.extend_from_slice(&fresh);
+        let mut out = Vec::new();
+        while let Some(end) = self.partial.iter().position(|&b| b == b'\n') {
+            let line: Vec<u8> = self.partial.drain(..=end).collect();
+            if let Ok(c) = serde_json::from_slice(&line) {
+                out.push(c);
+            }
+        }
+        out
+    }
+}
+
 /// `POST /__deck/save/NAME`: stores the last live run as the demo's transcript.
 pub async fn save(Extract(state): Extract<State>, UrlPath(name): UrlPath<String>) -> Response {
     let runs = &state.inner.runs;
@@ -363,5 +417,34 @@ pub async fn save(Extract(state): Extract<State>, UrlPath(name): UrlPath<String>
         Ok(Ok(saved)) => reject(StatusCode::CONFLICT, saved.why),
         Ok(Err(e)) => reject(StatusCode::INTERNAL_SERVER_ERROR, format!("{e:#}")),
         Err(e) => reject(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
+    }
+}
+
+#[cfg(test)]
+mod wire_tail_tests {
+    use super::WireTail;
+    use std::io::Write;
+
+    /// Run live forwards each connection once its line is complete, and only once.
+    #[test]
+    fn the_wire_file_is_read_a_finished_line_at_a_time() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("wire.jsonl");
+        let mut tail = WireTail::new(path.clone());
+        assert!(tail.new_connections().is_empty(), "no file yet");
+        let line = r#"{"name":"unread","client":"127.0.0.1:1","server":"127.0.0.1:2","start_unix_us":1,"packets":[{"at_us":0,"from_client":true,"proto":"tcp","flags":["SYN"],"len":0,"frame":"","frame_len":54}]}"#;
+        let mut f = std::fs::File::create(&path).unwrap();
+        f.write_all(&line.as_bytes()[..40]).unwrap();
+        f.flush().unwrap();
+        assert!(tail.new_connections().is_empty(), "half a line");
+        f.write_all(&line.as_bytes()[40..]).unwrap();
+        f.write_all(b"\n").unwrap();
+        f.write_all(line.replace("unread", "linger").as_bytes())
+            .unwrap();
+        f.write_all(b"\n").unwrap();
+        f.flush().unwrap();
+        let names: Vec<String> = tail.new_connections().into_iter().map(|c| c.name).collect();
+        assert_eq!(names, ["unread", "linger"]);
+        assert!(tail.new_connections().is_empty(), "each once");
     }
 }

@@ -1,0 +1,473 @@
+//! Ladders on stage (issue 22): the packets of a demo's run, drawn as a ladder, take the
+//! place of its terminal in a step of the talk's main slides, and fit there; in replay
+//! each arrow shows when its packet left.
+//!
+//! Built with `cargo xtask build` into `book/`, like the talk's fit walk. Screenshots of
+//! each ladder step at 1280×720 and a report land in `target/browser-artifacts/ladder/`.
+
+use std::fmt::Write as _;
+use std::time::Duration;
+
+use anyhow::{Context, Result, ensure};
+use browser_tests::{Driver, Server, artifacts_dir, browser, js, wait_for, workspace_root};
+use fantoccini::Client;
+use serde_json::Value;
+
+const MEASURE: &str = include_str!("../src/measure.js");
+const SIZES: &[(u32, u32)] = &[(1280, 720), (1920, 1080), (1024, 768)];
+/// The main slides that must show the wire.
+const AT_LEAST: usize = 4;
+
+/// The tests here share `book/`: one at a time.
+static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+fn ladder_dir() -> Result<std::path::PathBuf> {
+    let dir = artifacts_dir()?.join("ladder");
+    std::fs::create_dir_all(&dir)?;
+    Ok(dir)
+}
+
+/// The pages of the main talk: the chapters of `slides/SUMMARY.md` before the appendix.
+fn main_pages() -> Result<Vec<String>> {
+    let summary = std::fs::read_to_string(workspace_root().join("slides/SUMMARY.md"))?;
+    let mut pages = Vec::new();
+    for line in summary.lines() {
+        let line = line.trim_start();
+        if line.starts_with("[Appendix") {
+            break;
+        }
+        if let Some((_, rest)) = line.split_once("](")
+            && let Some((file, _)) = rest.split_once(')')
+        {
+            let stem = file.rsplit_once('.').map_or(file, |(s, _)| s);
+            pages.push(format!("{stem}.html"));
+        }
+    }
+    Ok(pages)
+}
+
+/// The slides (page, 1-based number, the step that shows the ladder) whose terminal a
+/// ladder replaces.
+async fn wire_slides(c: &Client, s: &Server) -> Result<Vec<(String, u64, u64)>> {
+    let mut found = Vec::new();
+    for page in main_pages()? {
+        open(c, s, &format!("{page}?slides#slide-1")).await?;
+        let slides = js(
+            c,
+            "return [...document.querySelectorAll('main > section.slide')].flatMap((s, i) => { \
+               const step = s.querySelector(':scope > .deck-step > figure.ladder')?.parentElement; \
+               if (!step || !s.querySelector(':scope > figure.demo')) return []; \
+               const steps = [...s.querySelectorAll('.deck-step:not(aside.notes .deck-step)')]; \
+               return [[i + 1, steps.indexOf(step) + 1]]; });",
+        )
+        .await?;
+        for v in slides.as_array().into_iter().flatten() {
+            found.push((
+                page.clone(),
+                v[0].as_u64().unwrap_or(0),
+                v[1].as_u64().unwrap_or(0),
+            ));
+        }
+    }
+    Ok(found)
+}
+
+async fn open(c: &Client, s: &Server, page: &str) -> Result<()> {
+    c.goto(&s.url(page))
+        .await
+        .with_context(|| format!("opening {page}"))?;
+    wait_for(
+        c,
+        "document.documentElement.dataset.player === 'ready' && document.fonts.status === 'loaded'",
+        Duration::from_secs(10),
+    )
+    .await
+    .with_context(|| format!("waiting for the player on {page}"))?;
+    js(c, MEASURE).await?;
+    Ok(())
+}
+
+/// Slide `n` with `step` steps shown.
+async fn show(c: &Client, n: u64, step: u64) -> Result<()> {
+    js(
+        c,
+        &format!("location.hash = '#slide-{n}.{step}'; return true;"),
+    )
+    .await?;
+    wait_for(
+        c,
+        &format!(
+            "document.documentElement.dataset.slide === '{n}' && \
+             document.querySelector('section.deck-current')?.dataset.step === '{step}'"
+        ),
+        Duration::from_secs(5),
+    )
+    .await
+}
+
+/// Whether the current slide lays out its terminal and its ladder (each takes room only
+/// when it is the one shown: a hidden one would shrink the slide for nothing) and shows
+/// them (laid out and visible).
+async fn displayed(c: &Client) -> Result<(bool, String)> {
+    let v = js(
+        c,
+        "const s = document.querySelector('section.deck-current'); \
+         const room = (el) => !!el && el.getClientRects().length > 0; \
+         const on = (el) => room(el) && getComputedStyle(el).visibility !== 'hidden'; \
+         const [t, l] = [s.querySelector(':scope > figure.demo'), s.querySelector('figure.ladder')]; \
+         return [on(t), on(l) ? 'shown' : room(l) ? 'takes room unseen' : 'no room'];",
+    )
+    .await?;
+    Ok((v[0] == true, v[1].as_str().unwrap_or_default().to_string()))
+}
+
+async fn measure(c: &Client, w: u32, h: u32) -> Result<Value> {
+    let slide_w = f64::from(w).min(f64::from(h) * 16.0 / 9.0);
+    js(
+        c,
+        &format!("return window.__deckMeasure({}, false);", slide_w / 1280.0),
+    )
+    .await
+}
+
+/// At least four main slides reveal a ladder in their terminal's place, say where to
+/// look, and in that step fit at 1280×720, 1920×1080 and 1024×768 with no rule of the
+/// fit walk broken (diagram text ≥ 20 px, body ≥ 26 px at 1280×720 scale, nothing cut).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn main_slides_swap_a_terminal_for_its_ladder_and_fit() -> Result<()> {
+    let _one_at_a_time = SERIAL.lock().await;
+    let (chromium, chromedriver) = browser()?;
+    let site = browser_tests::build_talk()?;
+    let server = Server::start(&site).await?;
+    let driver = Driver::start(&chromedriver)?;
+    let c = driver.session(&chromium).await?;
+    let outcome = swap_and_fit(&c, &server).await;
+    let _ = c.close().await;
+    let report = outcome?;
+    std::fs::write(ladder_dir()?.join("report.txt"), &report)?;
+    eprintln!("{report}");
+    Ok(())
+}
+
+async fn swap_and_fit(c: &Client, s: &Server) -> Result<String> {
+    let mut report = String::new();
+    let mut problems = Vec::new();
+    let mut slides = Vec::new();
+    for &(w, h) in SIZES {
+        browser_tests::set_viewport(c, w, h).await?;
+        if slides.is_empty() {
+            slides = wire_slides(c, s).await?;
+            ensure!(
+                slides.len() >= AT_LEAST,
+                "only {} main slide(s) show a ladder in place of a terminal (at least {AT_LEAST}): {slides:?}",
+                slides.len()
+            );
+        }
+        let mut page_open = String::new();
+        for (page, n, step) in &slides {
+            if page_open != *page {
+                open(c, s, &format!("{page}?slides#slide-1")).await?;
+                page_open = page.clone();
+            }
+            let url = format!("{page}#slide-{n}");
+            show(c, *n, step - 1).await?;
+            let before = displayed(c).await?;
+            ensure!(
+                before == (true, "no room".into()),
+                "{url} before its ladder step: the terminal, and the ladder takes no room: {before:?}"
+            );
+            show(c, *n, *step).await?;
+            let at = displayed(c).await?;
+            ensure!(
+                at == (false, "shown".into()),
+                "{url} at its ladder step: the ladder in the terminal's place: {at:?}"
+            );
+            let look = js(
+                c,
+                "const l = document.querySelector('section.deck-current figure.ladder'); \
+                 return l.parentElement.textContent.includes('Look at') \
+                   && l.querySelectorAll('g.arrow.key').length === 1;",
+            )
+            .await?;
+            ensure!(
+                look == true,
+                "{url}: the ladder's step says where to look (\"Look at ...\") at its highlighted packet"
+            );
+            let m = measure(c, w, h).await?;
+            for p in m["problems"].as_array().into_iter().flatten() {
+                problems.push(format!("{url} [{w}x{h}] {}", p.as_str().unwrap_or("")));
+            }
+            let size = |k: &str| m["sizes"][k][0].as_f64().unwrap_or(f64::NAN);
+            let px = js(
+                c,
+                "const t = document.querySelector('section.deck-current figure.ladder svg text'); \
+                 return parseFloat(getComputedStyle(t).fontSize) * t.getScreenCTM().a;",
+            )
+            .await?
+            .as_f64()
+            .unwrap_or(f64::NAN);
+            let _ = writeln!(
+                report,
+                "{url} step {step} at {w}x{h}: ladder text {px:.1} px on screen ({:.1} px at 1280x720 scale), body {:.1}, fit x{:.2}",
+                size("chart or diagram"),
+                size("body"),
+                m["fit"].as_f64().unwrap_or(1.0)
+            );
+            if (w, h) == (1280, 720) {
+                let shot = c.screenshot().await?;
+                let name = format!("{}-{n:02}.png", page.trim_end_matches(".html"));
+                std::fs::write(ladder_dir()?.join(&name), shot)?;
+            }
+        }
+    }
+    ensure!(
+        problems.is_empty(),
+        "ladder steps break the stage rules:\n  {}",
+        problems.join("\n  ")
+    );
+    Ok(report)
+}
+
+/// In a replay each arrow shows when its packet left: on connect-timeout's ladder (a SYN,
+/// then the same SYN resent about a second later) the resent SYN is hidden while the
+/// first shows, then shows too; from the ladder's own Replay and from its terminal's.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_replay_shows_each_arrow_when_its_packet_left() -> Result<()> {
+    let _one_at_a_time = SERIAL.lock().await;
+    let (chromium, chromedriver) = browser()?;
+    let site = browser_tests::build_talk()?;
+    let server = Server::start(&site).await?;
+    let driver = Driver::start(&chromedriver)?;
+    let c = driver.session(&chromium).await?;
+    let outcome = replay_pace(&c, &server).await;
+    let _ = c.close().await;
+    outcome
+}
+
+async fn replay_pace(c: &Client, s: &Server) -> Result<()> {
+    browser_tests::set_viewport(c, 1280, 720).await?;
+    let slides = wire_slides(c, s).await?;
+    let (page, n, step) = slides
+        .iter()
+        .find(|(page, n, _)| *page == "tcp.html" && *n == 3)
+        .or(slides.first())
+        .context("no ladder slide")?
+        .clone();
+    open(c, s, &format!("{page}?slides#slide-1")).await?;
+    show(c, n, step).await?;
+    let ladder = "document.querySelector('section.deck-current figure.ladder')";
+    let times = js(
+        c,
+        &format!(
+            "return [...{ladder}.querySelectorAll('g.arrow')].map(g => parseFloat(g.dataset.atMs));"
+        ),
+    )
+    .await?;
+    let times: Vec<f64> = times
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_f64)
+        .collect();
+    ensure!(
+        times.len() >= 2 && times[0] == 0.0,
+        "each arrow carries its time: {times:?}"
+    );
+    // The first arrow later than 400 ms: shown only after it, at the replay's pace.
+    let late = times
+        .iter()
+        .position(|t| *t >= 400.0)
+        .context(format!("no packet left 400 ms after the first: {times:?}"))?;
+    let visible = format!(
+        "[...{ladder}.querySelectorAll('g.arrow')].map(g => getComputedStyle(g).visibility === 'visible')"
+    );
+    for (button, what) in [
+        (
+            "figure.ladder .demo-replay[data-speed=\"1\"]",
+            "the ladder's Replay",
+        ),
+        (
+            ":scope > figure.demo .demo-replay[data-speed=\"1\"]",
+            "the terminal's Replay",
+        ),
+    ] {
+        let shown = js(
+            c,
+            &format!(
+                "document.querySelector('section.deck-current').querySelector('{}').click(); \
+                 const t0 = performance.now(); \
+                 return new Promise(r => setTimeout(() => r([performance.now() - t0, {visible}]), 150));",
+                button.replace('\'', "\\'")
+            ),
+        )
+        .await?;
+        let after = shown[0].as_f64().unwrap_or(f64::NAN);
+        let flags: Vec<bool> = shown[1]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|v| v == true)
+            .collect();
+        ensure!(
+            after < times[late] && flags.first() == Some(&true) && flags.get(late) == Some(&false),
+            "{what}, {after:.0} ms in: the first arrow shows and the one at {:.0} ms does not yet: {flags:?}",
+            times[late]
+        );
+        wait_for(
+            c,
+            &format!("{visible}.every(v => v) && {ladder}.dataset.state === 'done'"),
+            Duration::from_millis((times.last().copied().unwrap_or(0.0) + 3000.0) as u64),
+        )
+        .await
+        .with_context(|| format!("{what}: every arrow shows by the end"))?;
+    }
+    Ok(())
+}
+
+/// Run live redraws the demo's ladder from the packets of this run: the demo records
+/// each connection as its check reads it, the server forwards it as a `wire` event, and
+/// the ladder shows the live run's arrows (new client port), each at its pace; Captured
+/// brings the captured ladder back.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn run_live_draws_the_ladder_from_the_live_packets() -> Result<()> {
+    let _one_at_a_time = SERIAL.lock().await;
+    let (chromium, chromedriver) = browser()?;
+    let present = browser_tests::Present::start(&[])?;
+    present.wait_for_demos()?;
+    let driver = Driver::start(&chromedriver)?;
+    let c = driver.session(&chromium).await?;
+    let outcome = async {
+        c.goto(&format!("{}closing.html", present.url)).await?;
+        let figure = "document.querySelector('figure.demo[data-demo=\"close-sends-rst\"]')";
+        let ladder = "document.querySelector('figure.ladder[data-demo=\"close-sends-rst\"]')";
+        wait_for(
+            &c,
+            &format!("{figure} && {figure}.dataset.live === 'ready' && {ladder}"),
+            Duration::from_secs(20),
+        )
+        .await
+        .context("no Run live control on close-sends-rst, or no ladder")?;
+        let head = format!("{ladder}.querySelector('svg text').textContent");
+        let captured = js(&c, &format!("return {head};")).await?;
+        js(
+            &c,
+            &format!("{figure}.querySelector('.demo-run-live').click(); return true;"),
+        )
+        .await?;
+        wait_for(
+            &c,
+            &format!("{figure}.dataset.state === 'live-done'"),
+            Duration::from_secs(25),
+        )
+        .await
+        .context("the live run did not finish")?;
+        let state = js(&c, &format!("return [{ladder}.dataset.live, {head}, {figure}.querySelector('pre.terminal').textContent];")).await?;
+        let output = state[2].as_str().unwrap_or_default();
+        if output.contains("CAP_NET_RAW") || output.contains("wire is not shown") {
+            eprintln!("SKIP: the live run could not capture packets here:\n{output}");
+            return Ok(());
+        }
+        ensure!(
+            state[0] == "drawn",
+            "the ladder was not drawn from the live run: {state}"
+        );
+        ensure!(
+            state[1] != captured,
+            "the live ladder names this run's client port, not the captured one ({captured}): {state}"
+        );
+        wait_for(
+            &c,
+            &format!("{ladder}.dataset.state === 'done' && {ladder}.querySelector('g.arrow.key:not(.ladder-pending)')"),
+            Duration::from_secs(5),
+        )
+        .await
+        .context("the live ladder's arrows did not all show")?;
+        js(
+            &c,
+            &format!("{figure}.querySelector('.demo-show-captured').click(); return true;"),
+        )
+        .await?;
+        let back = js(&c, &format!("return {head};")).await?;
+        ensure!(back == captured, "Captured brings the captured ladder back: {back}");
+        Ok(())
+    }
+    .await;
+    let _ = c.close().await;
+    outcome
+}
+
+/// Every demo on a main slide says, in its status line, on which kernels its claim held
+/// ("holds on 6.1 · 6.12 · 6.18", from `demos/transcripts/kernels/`), in place of the
+/// run's own kernel and date, and the status line stays one line at every size.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_demo_slide_says_on_which_kernels_its_claim_held() -> Result<()> {
+    let _one_at_a_time = SERIAL.lock().await;
+    let (chromium, chromedriver) = browser()?;
+    let site = browser_tests::build_talk()?;
+    let server = Server::start(&site).await?;
+    let driver = Driver::start(&chromedriver)?;
+    let c = driver.session(&chromium).await?;
+    let outcome = kernel_lines(&c, &server).await;
+    let _ = c.close().await;
+    let checked = outcome?;
+    eprintln!("kernel line: {checked} demo slides at 3 sizes");
+    Ok(())
+}
+
+async fn kernel_lines(c: &Client, s: &Server) -> Result<usize> {
+    let mut checked = 0;
+    let mut wrong = Vec::new();
+    for &(w, h) in SIZES {
+        browser_tests::set_viewport(c, w, h).await?;
+        for page in main_pages()? {
+            open(c, s, &format!("{page}?slides#slide-1")).await?;
+            let demos = js(
+                c,
+                "return [...document.querySelectorAll('main > section.slide')].flatMap((s, i) => \
+                   s.querySelector(':scope > figure.demo') ? [i + 1] : []);",
+            )
+            .await?;
+            for n in demos
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(Value::as_u64)
+            {
+                // Step 0: a ladder step would take the terminal's place.
+                show(c, n, 0).await?;
+                let v = js(
+                    c,
+                    "const f = document.querySelector('section.deck-current > figure.demo'); \
+                     const k = f.querySelector('.demo-meta .demo-kernels'); \
+                     const run = f.querySelector('.demo-meta .demo-run-on'); \
+                     const meta = f.querySelector('.demo-meta'); \
+                     const lh = parseFloat(getComputedStyle(meta).fontSize) * 1.6; \
+                     return [k ? k.textContent : null, \
+                             !!k && k.getClientRects().length > 0 && getComputedStyle(k).visibility !== 'hidden', \
+                             !!run && run.getClientRects().length > 0, \
+                             meta.getBoundingClientRect().height <= lh];",
+                )
+                .await?;
+                let text = v[0].as_str().unwrap_or("");
+                let url = format!("{page}#slide-{n} [{w}x{h}]");
+                if !text.contains("holds on") || v[1] != true {
+                    wrong.push(format!("{url}: no kernel line shown ({text:?})"));
+                }
+                if v[2] == true {
+                    wrong.push(format!("{url}: the run's kernel and date show too"));
+                }
+                if v[3] != true {
+                    wrong.push(format!("{url}: the status line takes more than one line"));
+                }
+                checked += 1;
+            }
+        }
+    }
+    ensure!(
+        wrong.is_empty(),
+        "demo slides without their kernel line:\n  {}",
+        wrong.join("\n  ")
+    );
+    ensure!(checked >= 20, "only {checked} demo slides checked");
+    Ok(checked / SIZES.len())
+}

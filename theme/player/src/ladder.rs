@@ -1,0 +1,147 @@
+//! Ladders (`{{#ladder DEMO}}`, drawn at build time by `crates/deck/src/ladder.rs`) in
+//! replay: each arrow (`g.arrow`) carries the time its packet left, in ms after the
+//! first arrow (`data-at-ms`); a replay hides every arrow (class `ladder-pending`, see
+//! deck.css) and shows each at that time, divided by the replay's speed. A ladder
+//! replays from its own "▶ Replay" button, and with its demo's terminal when that
+//! replays (the ladders of the same demo on the same slide).
+//!
+//! A Run live draws a ladder again from the live packets and replays it (see
+//! [`crate::live`]).
+//!
+//! The pace is the capture's, from the first arrow drawn: the transcript has no common
+//! clock for the terminal's chunks (ms after the demo started) and the packets (µs after
+//! the connection's first packet), so a ladder replayed with its terminal starts with it.
+
+use std::cell::Cell;
+
+use wasm_bindgen::JsCast;
+use wasm_bindgen::prelude::*;
+use web_sys::{Document, Element};
+
+use crate::{dom, figure, replay};
+
+thread_local! {
+    /// Bumped by every ladder replay; timers of an older one see the change and stop.
+    static GENERATION: Cell<u32> = const { Cell::new(0) };
+}
+
+const PENDING: &str = "ladder-pending";
+
+/// Gives every ladder its replay button; returns how many got one.
+pub fn attach_all(document: &Document) -> Result<u32, JsValue> {
+    let list = document.query_selector_all("figure.ladder")?;
+    let mut attached = 0;
+    for i in 0..list.length() {
+        let Some(ladder) = list.item(i).and_then(|n| n.dyn_into::<Element>().ok()) else {
+            continue;
+        };
+        if ladder.get_attribute("data-player").is_some() {
+            continue;
+        }
+        let bar = figure::controls(document, &ladder)?;
+        let target = ladder.clone();
+        let button = dom::button(
+            document,
+            "demo-replay",
+            "▶ Replay",
+            "Show the packets again at the pace they were captured",
+            move || {
+                replay(&target, 1.0)?;
+                // The other window (speaker or audience) replays the same demo.
+                match target.get_attribute("data-demo") {
+                    Some(demo) => crate::sync::announce_replay(&demo, 1.0),
+                    None => Ok(()),
+                }
+            },
+        )?;
+        button.set_attribute("data-speed", "1")?;
+        bar.append_child(&button)?;
+        ladder.set_attribute("data-player", "ready")?;
+        attached += 1;
+    }
+    Ok(attached)
+}
+
+/// Replays the ladders of `demo` on the slide (or page) of `figure`, a demo's terminal.
+pub fn replay_with(figure: &Element, demo: &str, speed: f64) -> Result<(), JsValue> {
+    let scope = figure.closest("section.slide")?;
+    let selector = format!("figure.ladder[data-demo=\"{demo}\"]");
+    let list = match &scope {
+        Some(section) => section.query_selector_all(&selector)?,
+        None => dom::document()?.query_selector_all(&selector)?,
+    };
+    for i in 0..list.length() {
+        if let Some(ladder) = list.item(i).and_then(|n| n.dyn_into::<Element>().ok()) {
+            replay(&ladder, speed)?;
+        }
+    }
+    Ok(())
+}
+
+/// The arrows of a ladder, with the time each packet left (ms after the first arrow).
+fn arrows(ladder: &Element) -> Result<Vec<(Element, f64)>, JsValue> {
+    let list = ladder.query_selector_all("g.arrow[data-at-ms]")?;
+    Ok((0..list.length())
+        .filter_map(|i| list.item(i).and_then(|n| n.dyn_into::<Element>().ok()))
+        .map(|g| {
+            let at = g
+                .get_attribute("data-at-ms")
+                .and_then(|a| a.parse().ok())
+                .unwrap_or(0.0);
+            (g, at)
+        })
+        .collect())
+}
+
+/// Hides every arrow of a ladder (a live run has started and its packets are to come),
+/// stopping any replay of it.
+pub fn hide(ladder: &Element) -> Result<(), JsValue> {
+    ladder.set_attribute("data-generation", "hidden")?;
+    for (arrow, _) in arrows(ladder)? {
+        arrow.class_list().add_1(PENDING)?;
+    }
+    Ok(())
+}
+
+/// Hides the ladder's arrows and shows each when its packet left; `speed` 0 shows them
+/// all at once. The ladder says `data-state="replaying"`, then `"done"`.
+pub fn replay(ladder: &Element, speed: f64) -> Result<(), JsValue> {
+    let generation = GENERATION.with(|g| {
+        g.set(g.get().wrapping_add(1));
+        g.get()
+    });
+    ladder.set_attribute("data-generation", &generation.to_string())?;
+    let arrows = arrows(ladder)?;
+    let window = dom::window()?;
+    let last = arrows.iter().map(|(_, at)| *at).fold(0.0, f64::max);
+    ladder.set_attribute("data-state", "replaying")?;
+    for (arrow, at) in &arrows {
+        arrow.class_list().add_1(PENDING)?;
+        let delay = replay::delay_ms(at.round() as u64, speed);
+        let (arrow, ladder) = (arrow.clone(), ladder.clone());
+        let done = *at >= last;
+        let show = move || {
+            let current = ladder.get_attribute("data-generation");
+            if current.as_deref() != Some(generation.to_string().as_str()) {
+                return; // a newer replay took over
+            }
+            let _ = arrow.class_list().remove_1(PENDING);
+            if done {
+                let _ = ladder.set_attribute("data-state", "done");
+            }
+        };
+        if delay == 0 {
+            show();
+        } else {
+            let callback = Closure::once_into_js(show);
+            window.set_timeout_with_callback_and_timeout_and_arguments_0(
+                callback.unchecked_ref(),
+                delay,
+            )?;
+        }
+    }
+    if arrows.is_empty() {
+        ladder.set_attribute("data-state", "done")?;
+    }
+    Ok(())
+}
