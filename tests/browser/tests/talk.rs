@@ -293,9 +293,17 @@ fn count_rule(text: &mut String, rule: &str, found: &Findings) {
 /// A demo slide's hierarchy (measure.js's `__deckHierarchy`), measured with the pointer
 /// on each demo, so that the presenter's buttons show where they show when pointed at.
 async fn hierarchy(c: &Client) -> Result<Value> {
-    let figures = c
+    // Only figures on the screen: from a ladder's step on, the ladder takes its
+    // terminal's place and the figure has no box to point at.
+    let mut figures = Vec::new();
+    for figure in c
         .find_all(Locator::Css("section.slide.deck-current figure.demo"))
-        .await?;
+        .await?
+    {
+        if figure.is_displayed().await? {
+            figures.push(figure);
+        }
+    }
     let mut flaws = Vec::new();
     let measure =
         "return window.__deckHierarchy(document.querySelector('section.slide.deck-current'));";
