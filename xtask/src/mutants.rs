@@ -8,7 +8,10 @@
 //! the demo's watchdog (TIMEOUT) and a hang all count as missed. A mutant that weakens
 //! a check (`&&` → `||`) cannot make a plain run fail on a kernel that agrees; it is
 //! caught when one of the demo's `--break` runs then PASSes instead of FAILing (see the
-//! test's header; `MUTANTS_BREAKS=0` in the environment turns this off).
+//! test's header; `MUTANTS_BREAKS=0` in the environment turns this off), or FAILs naming
+//! another check than it did unmutated (the baseline run records each break's check in
+//! `target/mutants/runs/UNIT/breaks-expected.tsv`): the check that guarded against that
+//! break first was weakened, and a later one, which the same break also fails, hid it.
 //!
 //! Every missed mutant must be listed in `demos/mutants-equivalent.md` with the reason
 //! it cannot change the claim (an equivalent mutant); an unlisted one fails the run. The
@@ -43,6 +46,10 @@ pub const SMOKE: &str = "close-sends-rst";
 
 /// The list of equivalent mutants, relative to the repository root.
 pub const EQUIVALENT_FILE: &str = "demos/mutants-equivalent.md";
+
+/// The kept table: one row per unit, each from its last run (units run one at a time,
+/// so each run replaces its own rows and keeps the others), and their total.
+pub const TABLE_FILE: &str = "demos/mutants-table.md";
 
 /// Functions that only narrate (print, colour, format, record chart metrics): a
 /// mutant there changes what the audience reads, never what the kernel is asked or
@@ -353,6 +360,88 @@ fn row(unit: &str, t: &Tally, elapsed: Duration) -> String {
     )
 }
 
+/// The kept table's rows, by unit: `| unit | viable | caught | missed | equivalent |`.
+fn table_rows(text: &str) -> BTreeMap<String, [usize; 4]> {
+    let mut rows = BTreeMap::new();
+    for line in text.lines() {
+        let cells: Vec<&str> = line
+            .trim()
+            .trim_matches('|')
+            .split('|')
+            .map(str::trim)
+            .collect();
+        let [unit, nums @ ..] = &cells[..] else {
+            continue;
+        };
+        let Ok(nums) = nums
+            .iter()
+            .take(4)
+            .map(|n| n.parse())
+            .collect::<Result<Vec<usize>, _>>()
+        else {
+            continue;
+        };
+        if let (Ok(n), false) = (<[usize; 4]>::try_from(nums), unit.starts_with("**")) {
+            rows.insert((*unit).to_owned(), n);
+        }
+    }
+    rows
+}
+
+/// The kept table with `unit`'s row replaced by `t`, and the total recomputed.
+pub fn update_table(text: &str, unit: &str, t: &Tally, date: &str) -> String {
+    let mut rows = table_rows(text);
+    rows.insert(
+        unit.to_owned(),
+        [t.viable, t.caught, t.missed, t.equivalent],
+    );
+    let mut md = String::from(
+        "# Mutants, per demo\n\n\
+         Written by `cargo xtask mutants` (each run replaces the rows of the units it ran; \
+         the last on {DATE}). Caught: the demo FAILed naming a check, or one of its \
+         breaks PASSed or FAILed naming another check than unmutated. Missed: not caught \
+         (PASS, ERROR, TIMEOUT); equivalent: missed and listed with its reason in \
+         `demos/mutants-equivalent.md`. Score: caught of viable, not equivalent.\n\n\
+         | unit | viable | caught | missed | equivalent | score |\n\
+         | --- | --: | --: | --: | --: | --: |\n",
+    )
+    .replace("{DATE}", date);
+    let mut total = [0usize; 4];
+    let score = |n: &[usize; 4]| {
+        let real = n[0] - n[3].min(n[0]);
+        if real == 0 {
+            100.0
+        } else {
+            100.0 * n[1] as f64 / real as f64
+        }
+    };
+    for (unit, n) in &rows {
+        for (t, v) in total.iter_mut().zip(n) {
+            *t += v;
+        }
+        let _ = writeln!(
+            md,
+            "| {unit} | {} | {} | {} | {} | {:.0} % |",
+            n[0],
+            n[1],
+            n[2],
+            n[3],
+            score(n)
+        );
+    }
+    let _ = writeln!(
+        md,
+        "| **all ({} units)** | {} | {} | {} | {} | {:.0} % |",
+        rows.len(),
+        total[0],
+        total[1],
+        total[2],
+        total[3],
+        score(&total)
+    );
+    md
+}
+
 /// Missed mutants not in the equivalents list: each is a gap in a demo's checks.
 pub fn unlisted<'a>(
     outcomes: &'a [Outcome],
@@ -508,7 +597,18 @@ pub fn run(names: &[String], harness: bool, gate: Gate) -> Result<ExitCode> {
         let out = work.join("runs").join(&unit.name);
         let _ = std::fs::remove_dir_all(out.join("mutants.out"));
         std::fs::create_dir_all(&out).with_context(|| format!("creating {}", out.display()))?;
-        let status = cargo_mutants(&src, &work.join("target"), &out, unit)?;
+        // Written by the baseline (the judge's first run), read by every mutant's.
+        let expect = out.join(EXPECT_FILE);
+        let _ = std::fs::remove_file(&expect);
+        let status = cargo_mutants(&src, &work.join("target"), &out, &expect, unit)?;
+        if !expect.exists() {
+            problems.push(format!(
+                "{}: the baseline recorded no break's check in {}: a break that FAILs \
+                 naming another check under a mutant was not seen",
+                unit.name,
+                expect.display()
+            ));
+        }
         let elapsed = t0.elapsed();
         let outcomes = match read_outcomes(&out.join("mutants.out")) {
             Ok(o) => o,
@@ -541,6 +641,16 @@ pub fn run(names: &[String], harness: bool, gate: Gate) -> Result<ExitCode> {
         std::fs::write(&table, &md).with_context(|| format!("writing {}", table.display()))?;
         let t = Tally::of(&outcomes, &equivalents);
         eprintln!("{TABLE_HEAD}{}", row(&unit.name, &t, elapsed));
+        if outcomes.iter().any(|o| !o.key.file.is_empty()) {
+            let kept = root.join(TABLE_FILE);
+            let old = std::fs::read_to_string(&kept).unwrap_or_default();
+            let date = cmd!(sh, "date -u +%Y-%m-%d")
+                .quiet()
+                .read()
+                .unwrap_or_default();
+            std::fs::write(&kept, update_table(&old, &unit.name, &t, date.trim()))
+                .with_context(|| format!("writing {}", kept.display()))?;
+        }
         let _ = writeln!(summary, "{}", row(&unit.name, &t, elapsed));
         for o in unlisted(&outcomes, &equivalents) {
             misses.push(format!(
@@ -589,6 +699,9 @@ pub fn run(names: &[String], harness: bool, gate: Gate) -> Result<ExitCode> {
     }
 }
 
+/// The baseline's record of each break run's failed check (see the judge's header).
+const EXPECT_FILE: &str = "breaks-expected.tsv";
+
 /// Runs cargo-mutants on one unit, in place in the mirror, niced (it is slow and the
 /// machine is shared). Its exit status says little (2 when a mutant was missed); the
 /// outcomes file says it all.
@@ -596,6 +709,7 @@ fn cargo_mutants(
     src: &Path,
     target: &Path,
     out: &Path,
+    expect: &Path,
     unit: &Unit,
 ) -> Result<std::process::ExitStatus> {
     let mut cmd = Command::new("nice");
@@ -624,6 +738,7 @@ fn cargo_mutants(
     cmd.args(["--", "--", "--ignored", "--nocapture", "--test-threads=1"])
         .env("CARGO_TARGET_DIR", target)
         .env("MUTANTS_DEMOS", unit.judges.join(","))
+        .env("MUTANTS_EXPECT", expect)
         .current_dir(src);
     cmd.status().context("running cargo mutants")
 }
@@ -682,6 +797,27 @@ mod tests {
         ] {
             assert!(!set.is_match(mechanism), "{mechanism}");
         }
+    }
+
+    #[test]
+    fn the_kept_table_replaces_a_units_row_and_keeps_the_others() {
+        let t = |viable, caught, missed, equivalent| Tally {
+            viable,
+            caught,
+            missed,
+            equivalent,
+            ..Tally::default()
+        };
+        let md = update_table("", "b", &t(10, 8, 2, 1), "d");
+        let md = update_table(&md, "a", &t(4, 4, 0, 0), "d");
+        let md = update_table(&md, "b", &t(10, 9, 1, 1), "d");
+        assert!(md.contains("| a | 4 | 4 | 0 | 0 | 100 % |"), "{md}");
+        assert!(md.contains("| b | 10 | 9 | 1 | 1 | 100 % |"), "{md}");
+        assert!(!md.contains("| b | 10 | 8"), "{md}");
+        assert!(
+            md.contains("| **all (2 units)** | 14 | 13 | 1 | 1 | 100 % |"),
+            "{md}"
+        );
     }
 
     fn outcome(file: &str, change: &str, summary: &str) -> Outcome {

@@ -98,13 +98,10 @@ pub fn run(no_browser: bool) -> Result<ExitCode> {
             missing.join(" ")
         );
     } else {
-        step(
-            "browser tests (headless Chromium, tests/browser)",
-            &|| {
-                cmd!(sh, "cargo test -p browser-tests").run()?;
-                Ok(())
-            },
-        );
+        step("browser tests (headless Chromium, tests/browser)", &|| {
+            cmd!(sh, "cargo test -p browser-tests").run()?;
+            Ok(())
+        });
     }
     // Last: it rebuilds this workspace's crates from copies in the shared target dir.
     step(
