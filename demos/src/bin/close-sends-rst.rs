@@ -149,7 +149,7 @@ fn main() {
         settled(&client)?;
         close_on_wire(d, &w, "unread", e, true, true)?;
         let r = d.syscall("client recv", || client.read(&mut [0u8; 16]));
-        d.key(&r);
+        d.saw(&r);
         d.check(
             r.failed_with(Errno::ECONNRESET),
             "unread data turns close() into RST: the peer gets ECONNRESET",
@@ -171,7 +171,7 @@ fn main() {
         settled(&client)?;
         close_on_wire(d, &w, "linger", e, true, false)?;
         let r = d.syscall("client send", || client.write(b"are you there?"));
-        d.key(&r);
+        d.saw(&r);
         d.check(
             r.failed_with(Errno::ECONNRESET),
             "SO_LINGER 0 aborts: RST, the peer's next send gets ECONNRESET",

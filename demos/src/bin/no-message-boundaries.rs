@@ -23,6 +23,10 @@ const BREAKS: &[Break] = &[
         "one-recv",
         "the receiver of the big send calls recv only once",
     ),
+    brk(
+        "waitall",
+        "the receiver of the big send passes MSG_WAITALL: recv waits for all 4 MiB",
+    ),
 ];
 
 const SMALL: usize = 100;
@@ -94,13 +98,35 @@ fn main() {
         let (client, mut server) = net::tcp_pair()?;
         let data = vec![b'z'; BIG];
         let once = d.breaks("one-recv");
+        let waitall = d.breaks("waitall");
         let (sent, pieces) = std::thread::scope(|s| {
             let sender = s.spawn(|| {
                 demos::evidence::call("send(4 MiB)", || {
                     send(client.as_raw_fd(), &data, MsgFlags::empty())
                 })
             });
-            let pieces = if once {
+            let pieces = if waitall {
+                // recv(2): MSG_WAITALL "requests that the operation block until the
+                // full request is satisfied": the kernel joins the pieces itself.
+                let mut buf = vec![0u8; BIG];
+                let mut pieces = Vec::new();
+                demos::evidence::call("recv(MSG_WAITALL)", || {
+                    let mut total = 0;
+                    while total < BIG {
+                        let n = nix::sys::socket::recv(
+                            server.as_raw_fd(),
+                            &mut buf[total..],
+                            MsgFlags::MSG_WAITALL,
+                        )?;
+                        if n == 0 {
+                            break;
+                        }
+                        pieces.push(n);
+                        total += n;
+                    }
+                    Ok::<_, nix::errno::Errno>(pieces)
+                })
+            } else if once {
                 // One read, so what it returns is all this side counts.
                 let mut buf = vec![0u8; BIG];
                 let first = demos::evidence::call("recv", || {
