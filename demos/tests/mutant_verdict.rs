@@ -21,6 +21,9 @@
 //! baseline, the first run of this test) records each break's failed check in the file
 //! `MUTANTS_EXPECT` names, and every later run compares. A break that FAILs naming
 //! another check catches the mutant: the check that stood guard first was weakened.
+//! So does a break that FAILed unmutated and now ends otherwise (ERROR, SKIP, a stop)
+//! while the plain run still PASSes: the demo no longer answers that breakage with a
+//! FAIL, which `every_named_break_of_every_demo_fails_naming_a_check` requires.
 //! Numbers in a check's words (a measured value, a bound) are not compared, and the
 //! baseline runs each break twice: one that names two different checks is not compared.
 //!
@@ -233,6 +236,13 @@ fn a_mutant_is_caught_only_when_a_demo_fails_naming_a_check() {
                     }
                     _ => {}
                 },
+                // It FAILed unmutated, and the plain run still PASSes: the demo now
+                // answers this breakage with an ERROR, a SKIP or a stop, which the
+                // named-break contract forbids (`every_named_break_of_every_demo_...`).
+                (other, Some(expected)) if expected.contains_key(&run) => caught.push(format!(
+                    "{run}: {} where it FAILed unmutated",
+                    other.label()
+                )),
                 (Verdict::Fail(line), None) => {
                     // A break that FAILs naming one check now and another next time
                     // cannot tell a weakened check: recorded as `*`, never compared.

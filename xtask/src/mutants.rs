@@ -136,10 +136,31 @@ pub struct MutantKey {
     pub change: String,
 }
 
+/// One listed equivalent: the text its source line must contain (`None`: every
+/// mutant of that change in that file), and why it cannot change the claim.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Equivalent {
+    pub at: Option<String>,
+    pub reason: String,
+}
+
+/// The listed equivalents, by file and change.
+pub type Equivalents = BTreeMap<MutantKey, Vec<Equivalent>>;
+
+/// Why `o` is equivalent, if it is listed: an entry of its file and change whose `at`
+/// text is on the mutated line (or that has none).
+pub fn equivalent_reason<'a>(eq: &'a Equivalents, o: &Outcome) -> Option<&'a str> {
+    eq.get(&o.key)?
+        .iter()
+        .find(|e| e.at.as_ref().is_none_or(|at| o.line.contains(at.as_str())))
+        .map(|e| e.reason.as_str())
+}
+
 /// `demos/mutants-equivalent.md`: a `## FILE` heading, then one line per mutant,
-/// `` - `CHANGE`: reason ``. The same change twice in one file (one operator used twice
-/// in a function) is one entry.
-pub fn parse_equivalents(text: &str) -> Result<BTreeMap<MutantKey, String>, String> {
+/// `` - `CHANGE`: reason `` or `` - `CHANGE` at `SOURCE`: reason ``. Without `at`, the
+/// entry covers that change wherever it is in the file (one operator used twice in a
+/// function is one change); with it, only mutants whose line contains SOURCE.
+pub fn parse_equivalents(text: &str) -> Result<Equivalents, String> {
     let mut file = None;
     let mut out = BTreeMap::new();
     for (i, line) in text.lines().enumerate() {
@@ -150,8 +171,12 @@ pub fn parse_equivalents(text: &str) -> Result<BTreeMap<MutantKey, String>, Stri
             let Some(file) = &file else {
                 return Err(format!("line {n}: a mutant before any `## FILE` heading"));
             };
-            let Some((change, reason)) = item.rsplit_once("`: ") else {
+            let Some((head, reason)) = item.split_once("`: ") else {
                 return Err(format!("line {n}: expected - `CHANGE`: reason"));
+            };
+            let (change, at) = match head.split_once("` at `") {
+                Some((change, at)) => (change, Some(at.to_owned())),
+                None => (head, None),
             };
             if reason.trim().is_empty() {
                 return Err(format!("line {n}: `{change}` has no reason"));
@@ -160,9 +185,14 @@ pub fn parse_equivalents(text: &str) -> Result<BTreeMap<MutantKey, String>, Stri
                 file: file.clone(),
                 change: change.to_owned(),
             };
-            if out.insert(key, reason.trim().to_owned()).is_some() {
+            let entries: &mut Vec<Equivalent> = out.entry(key).or_default();
+            if entries.iter().any(|e| e.at == at) {
                 return Err(format!("line {n}: `{change}` is listed twice"));
             }
+            entries.push(Equivalent {
+                at,
+                reason: reason.trim().to_owned(),
+            });
         }
     }
     Ok(out)
@@ -180,6 +210,8 @@ pub struct Outcome {
     pub verdicts: Vec<String>,
     /// Build and test time, in seconds.
     pub seconds: f64,
+    /// The source line the mutant changes (trimmed), as it was when it ran.
+    pub line: String,
 }
 
 impl Outcome {
@@ -196,9 +228,9 @@ impl Outcome {
     }
 }
 
-/// Reads `mutants.out/outcomes.json` and each mutant's log; the baseline comes first
-/// when it ran.
-pub fn read_outcomes(out_dir: &Path) -> Result<Vec<Outcome>> {
+/// Reads `mutants.out/outcomes.json` and each mutant's log, and each mutant's source
+/// line from the tree `src` it ran in; the baseline comes first when it ran.
+pub fn read_outcomes(out_dir: &Path, src: &Path) -> Result<Vec<Outcome>> {
     let path = out_dir.join("outcomes.json");
     let text =
         std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
@@ -222,24 +254,33 @@ pub fn read_outcomes(out_dir: &Path) -> Result<Vec<Outcome>> {
             .filter_map(|l| l.strip_prefix("mutants-verdict: "))
             .map(str::to_owned)
             .collect();
-        let (key, name) = match &o["scenario"] {
+        let (key, name, line) = match &o["scenario"] {
             serde_json::Value::String(s) => (
                 MutantKey {
                     file: String::new(),
                     change: s.clone(),
                 },
                 s.clone(),
+                String::new(),
             ),
             scenario => {
                 let m = &scenario["Mutant"];
                 let name = m["name"].as_str().unwrap_or("?").to_owned();
                 let file = m["file"].as_str().unwrap_or("?").to_owned();
+                let at = m["span"]["start"]["line"].as_u64().unwrap_or(0) as usize;
+                let line = std::fs::read_to_string(src.join(&file))
+                    .ok()
+                    .and_then(|t| t.lines().nth(at.saturating_sub(1)).map(str::to_owned))
+                    .unwrap_or_default()
+                    .trim()
+                    .to_owned();
                 (
                     MutantKey {
                         change: strip_location(&name, &file),
                         file,
                     },
                     name,
+                    line,
                 )
             }
         };
@@ -249,6 +290,7 @@ pub fn read_outcomes(out_dir: &Path) -> Result<Vec<Outcome>> {
             summary,
             verdicts,
             seconds,
+            line,
         });
     }
     Ok(out)
@@ -274,7 +316,7 @@ pub struct Tally {
 }
 
 impl Tally {
-    pub fn of(outcomes: &[Outcome], equivalents: &BTreeMap<MutantKey, String>) -> Tally {
+    pub fn of(outcomes: &[Outcome], equivalents: &Equivalents) -> Tally {
         let mutants = outcomes.iter().filter(|o| !o.key.file.is_empty());
         let mut t = Tally::default();
         for o in mutants {
@@ -288,7 +330,7 @@ impl Tally {
                 t.caught += 1;
             } else {
                 t.missed += 1;
-                if equivalents.contains_key(&o.key) {
+                if equivalent_reason(equivalents, o).is_some() {
                     t.equivalent += 1;
                 }
             }
@@ -311,7 +353,7 @@ impl Tally {
 pub fn report(
     unit: &str,
     outcomes: &[Outcome],
-    equivalents: &BTreeMap<MutantKey, String>,
+    equivalents: &Equivalents,
     elapsed: Duration,
 ) -> String {
     let t = Tally::of(outcomes, equivalents);
@@ -324,14 +366,15 @@ pub fn report(
         .iter()
         .filter(|o| o.missed() && !o.key.file.is_empty())
     {
-        let why = match equivalents.get(&o.key) {
+        let why = match equivalent_reason(equivalents, o) {
             Some(reason) => format!("equivalent: {reason}"),
             None => "NOT LISTED as equivalent".to_owned(),
         };
         let _ = writeln!(
             md,
-            "- `{}` ({}; {}): {why}",
+            "- `{}` at `{}` ({}; {}): {why}",
             o.name,
+            o.line,
             o.summary,
             o.verdicts.join(", ")
         );
@@ -443,13 +486,12 @@ pub fn update_table(text: &str, unit: &str, t: &Tally, date: &str) -> String {
 }
 
 /// Missed mutants not in the equivalents list: each is a gap in a demo's checks.
-pub fn unlisted<'a>(
-    outcomes: &'a [Outcome],
-    equivalents: &BTreeMap<MutantKey, String>,
-) -> Vec<&'a Outcome> {
+pub fn unlisted<'a>(outcomes: &'a [Outcome], equivalents: &Equivalents) -> Vec<&'a Outcome> {
     outcomes
         .iter()
-        .filter(|o| !o.key.file.is_empty() && o.missed() && !equivalents.contains_key(&o.key))
+        .filter(|o| {
+            !o.key.file.is_empty() && o.missed() && equivalent_reason(equivalents, o).is_none()
+        })
         .collect()
 }
 
@@ -610,7 +652,7 @@ pub fn run(names: &[String], harness: bool, gate: Gate) -> Result<ExitCode> {
             ));
         }
         let elapsed = t0.elapsed();
-        let outcomes = match read_outcomes(&out.join("mutants.out")) {
+        let outcomes = match read_outcomes(&out.join("mutants.out"), &src) {
             Ok(o) => o,
             Err(e) => {
                 problems.push(format!(
@@ -654,9 +696,10 @@ pub fn run(names: &[String], harness: bool, gate: Gate) -> Result<ExitCode> {
         let _ = writeln!(summary, "{}", row(&unit.name, &t, elapsed));
         for o in unlisted(&outcomes, &equivalents) {
             misses.push(format!(
-                "{}: missed `{}` ({}): not listed in {EQUIVALENT_FILE}",
+                "{}: missed `{}` at `{}` ({}): not listed in {EQUIVALENT_FILE}",
                 unit.name,
                 o.name,
+                o.line,
                 o.verdicts.join(", ")
             ));
         }
@@ -758,10 +801,25 @@ mod tests {
             file: "demos/src/bin/x.rs".into(),
             change: "replace a || b with a && b in f".into(),
         };
-        assert_eq!(eq[&key], "both are always true here");
+        assert_eq!(eq[&key][0].reason, "both are always true here");
+        assert_eq!(eq[&key][0].at, None);
         assert!(parse_equivalents("## f.rs\n- `x`: \n").is_err());
         assert!(parse_equivalents("- `x`: why\n").is_err());
         assert!(parse_equivalents("## f.rs\n- `x`: a\n- `x`: b\n").is_err());
+    }
+
+    #[test]
+    fn an_equivalent_with_at_covers_only_mutants_on_a_line_with_that_text() {
+        let eq = parse_equivalents(
+            "## f.rs\n- `replace && with || in main` at `left == 0`: implied by the rest\n",
+        )
+        .unwrap();
+        let mut o = outcome("f.rs", "replace && with || in main", "MissedMutant");
+        o.line = "rest == SENT && left == 0,".into();
+        assert_eq!(equivalent_reason(&eq, &o), Some("implied by the rest"));
+        o.line = "next == 100 && first == 100,".into();
+        assert_eq!(equivalent_reason(&eq, &o), None);
+        assert_eq!(unlisted(std::slice::from_ref(&o), &eq).len(), 1);
     }
 
     #[test]
@@ -830,6 +888,7 @@ mod tests {
             summary: summary.into(),
             verdicts: vec![],
             seconds: 1.0,
+            line: String::new(),
         }
     }
 
@@ -842,7 +901,7 @@ mod tests {
             outcome("f.rs", "c", "Timeout"),
             outcome("f.rs", "d", "Unviable"),
         ];
-        let mut eq = BTreeMap::new();
+        let mut eq = Equivalents::new();
         let t = Tally::of(&outcomes, &eq);
         assert_eq!((t.viable, t.caught, t.missed, t.unviable), (3, 1, 2, 1));
         assert_eq!(unlisted(&outcomes, &eq).len(), 2);
@@ -851,7 +910,10 @@ mod tests {
                 file: "f.rs".into(),
                 change: "b".into(),
             },
-            "why".into(),
+            vec![Equivalent {
+                at: None,
+                reason: "why".into(),
+            }],
         );
         let t = Tally::of(&outcomes, &eq);
         assert_eq!(t.equivalent, 1);
