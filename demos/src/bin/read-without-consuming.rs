@@ -101,7 +101,11 @@ fn main() {
         }
         let next = fd::unread(&rx)?;
         d.saw_that(&next, "not 107");
-        let size = if d.breaks("short-buffer") { 50 } else { buf.len() };
+        let size = if d.breaks("short-buffer") {
+            50
+        } else {
+            buf.len()
+        };
         let first = d.syscall("recv", || rx.recv(&mut buf[..size]));
         d.saw(&first);
         let first = d.require(first, "the first datagram was read whole")?;
