@@ -291,6 +291,7 @@ fn break_may_skip(demo: &str, brk: &str) -> bool {
                 ("peer-credentials", "client-keeps-root")
                     | ("icmp-echo", "child-keeps-root")
                     | ("pass-descriptor", "child-keeps-root")
+                    | ("abstract-lock", "second-in-netns")
             ))
 }
 
