@@ -86,6 +86,10 @@ enum Command {
         /// default when no demo is named.
         #[arg(long)]
         harness: bool,
+        /// Mutate only these harness files (e.g. demos/src/fd.rs; implies --harness):
+        /// each harness mutant rebuilds every demo, so the whole harness is hours.
+        #[arg(long = "harness-file", value_name = "FILE")]
+        harness_files: Vec<String>,
     },
     /// The flake run: each demo 20 times under a load on every core, then all demos at
     /// once 5 rounds as root and as nobody; report in target/flakes.md.
@@ -206,9 +210,16 @@ fn main() -> std::process::ExitCode {
         ),
         Command::Test { no_browser } => test::run(no_browser),
         Command::Bench => bench::run(),
-        Command::Mutants { names, harness } => {
-            mutants::run(&names, harness, mutants::Gate::EveryMissListed)
-        }
+        Command::Mutants {
+            names,
+            harness,
+            harness_files,
+        } => mutants::run_with(
+            &names,
+            harness,
+            &harness_files,
+            mutants::Gate::EveryMissListed,
+        ),
         Command::Flakes {
             names,
             runs,

@@ -82,13 +82,14 @@ pub const NARRATION: &[&str] = &[
     "program_name",
     // Demos' own formatting helpers (names are matched in every file: keep them for
     // functions that only build text).
-    "flags_text", // datagram-truncation: "MSG_TRUNC" or "0" for the printed call
-    "describe",   // nonblocking-read: a read's result as words
-    "show",       // peer-credentials: "pid P uid U gid G"
-    "kib",        // send-deadlock: "N KiB"
-    "mib",        // zombie-file: "+N.N MiB"
-    "report",     // thundering-herd: prints a round's counts (checked elsewhere)
-    "outcome",    // close-sends-rst: a call's result as words
+    "flags_text",        // datagram-truncation: "MSG_TRUNC" or "0" for the printed call
+    "describe",          // nonblocking-read: a read's result as words
+    "show",              // peer-credentials: "pid P uid U gid G"
+    "kib",               // send-deadlock: "N KiB"
+    "mib",               // zombie-file: "+N.N MiB"
+    "report",            // thundering-herd: prints a round's counts (checked elsewhere)
+    "outcome",           // close-sends-rst: a call's result as words
+    "nsswitch_services", // etc-services: the nsswitch.conf line shown with --verbose
     // Display impls of the error types (the verdict line's words).
     "<impl Display for Disagreed>::fmt",
     "<impl Display for Skipped>::fmt",
@@ -590,6 +591,16 @@ pub enum Gate {
 }
 
 pub fn run(names: &[String], harness: bool, gate: Gate) -> Result<ExitCode> {
+    run_with(names, harness, &[], gate)
+}
+
+/// [`run`], mutating only `harness_files` of the harness when any are given.
+pub fn run_with(
+    names: &[String],
+    harness: bool,
+    harness_files: &[String],
+    gate: Gate,
+) -> Result<ExitCode> {
     let sh = Shell::new()?;
     let root = project_root();
     let _dir = sh.push_dir(&root);
@@ -615,7 +626,18 @@ pub fn run(names: &[String], harness: bool, gate: Gate) -> Result<ExitCode> {
             judges: vec![d.clone()],
         })
         .collect();
-    if harness || names.is_empty() {
+    if !harness_files.is_empty() {
+        for f in harness_files {
+            let stem = Path::new(f)
+                .file_stem()
+                .map_or_else(|| f.clone(), |s| s.to_string_lossy().into_owned());
+            units.push(Unit {
+                name: format!("harness-{stem}"),
+                files: vec![f.clone()],
+                judges: selected.clone(),
+            });
+        }
+    } else if harness || names.is_empty() {
         units.push(Unit {
             name: "harness".into(),
             // `*` does not cross `/` in cargo-mutants' globs: src/bin/ is not included.
