@@ -98,6 +98,8 @@ fn close_on_wire(
 fn main() {
     demos::run(BREAKS, |d| {
         d.expect("close() sends FIN (peer reads EOF), but RST with unread data or SO_LINGER 0");
+        // Loopback of its own (as root): the capture sees this demo's packets only.
+        demos::netns::isolate()?;
         let w = wire::open(d)?;
 
         d.step("1. client sends 5 bytes; server reads them all, then close()");
