@@ -86,8 +86,9 @@ enum Command {
         /// default when no demo is named.
         #[arg(long)]
         harness: bool,
-        /// Mutate only these harness files (e.g. demos/src/fd.rs; implies --harness):
-        /// each harness mutant rebuilds every demo, so the whole harness is hours.
+        /// Mutate only these harness files (e.g. demos/src/fd.rs), judged by the demos
+        /// named, and not the demos' own files: each harness mutant rebuilds every
+        /// demo, so the whole harness is hours.
         #[arg(long = "harness-file", value_name = "FILE")]
         harness_files: Vec<String>,
     },
