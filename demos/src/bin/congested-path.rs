@@ -26,7 +26,7 @@ const CONGESTION: &str = "cubic";
 /// How often the prober measures the round trip.
 const PROBE_EVERY: Duration = Duration::from_millis(2);
 
-/// Puts the calling thread (the prober or the echoer) ahead of every ordinary task
+/// Puts the calling thread (the prober, the echoer, the TCP sender and receiver) ahead of every ordinary task
 /// (SCHED_FIFO, sched(7)), so that on a loaded machine a probe's round trip is the
 /// queue's delay and not the wait for a CPU. Best effort: without CAP_SYS_NICE the
 /// thread keeps its ordinary priority. Both threads sleep in recv between probes.
@@ -76,6 +76,7 @@ fn tcp_with_probes(path: &Path, bytes: u64) -> Result<Loaded> {
             }
         });
         let receiver = s.spawn(|| -> Result<u64> {
+            measure_on_time();
             let (mut conn, _) = net::accept_timeout(&listener)?;
             net::with_timeouts(&conn)?;
             std::io::copy(&mut conn, &mut std::io::sink()).context("recv until EOF")
@@ -85,7 +86,16 @@ fn tcp_with_probes(path: &Path, bytes: u64) -> Result<Loaded> {
             probe_until(&probe, echo_addr, t0, &running)
         });
 
-        let sent = send_all(&client, bytes);
+        // The sender too: a sender that waits for a CPU longer than the short queue
+        // lasts (6 ms) leaves the link idle, which no deep queue suffers.
+        let sent = s
+            .spawn(|| {
+                measure_on_time();
+                send_all(&client, bytes)
+            })
+            .join()
+            .map_err(|_| anyhow::anyhow!("the TCP sender panicked"))
+            .and_then(|r| r);
         let received = receiver
             .join()
             .map_err(|_| anyhow::anyhow!("the TCP receiver panicked"));
