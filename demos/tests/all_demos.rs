@@ -292,6 +292,7 @@ fn break_may_skip(demo: &str, brk: &str) -> bool {
                     | ("icmp-echo", "child-keeps-root")
                     | ("pass-descriptor", "child-keeps-root")
                     | ("abstract-lock", "second-in-netns")
+                    | ("no-message-boundaries", "big-buffers")
             ))
 }
 
