@@ -631,6 +631,12 @@ pub fn run_with(
         // mutated in this run).
         units.clear();
         for f in harness_files {
+            // A bare name is a file of the harness: `fd.rs` is `demos/src/fd.rs`.
+            let f = &if f.contains('/') {
+                f.clone()
+            } else {
+                format!("demos/src/{f}")
+            };
             let stem = Path::new(f)
                 .file_stem()
                 .map_or_else(|| f.clone(), |s| s.to_string_lossy().into_owned());
