@@ -241,7 +241,7 @@ fn main() {
         let port = serve_once(d, b_reuses, false, false)?;
         let reuseport = d.breaks("reuseport");
         let plain = try_bind(d, port, false, false, false);
-        let restarted = try_bind(d, port, true, true, reuseport);
+        let restarted = try_bind(d, port, true, false, reuseport);
         d.check(
             in_use(&plain) && restarted.is_ok(),
             "SO_REUSEADDR on old and new server lets the new one bind over TIME_WAIT",
