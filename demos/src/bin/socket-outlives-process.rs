@@ -32,6 +32,10 @@ const BREAKS: &[Break] = &[
         "client-first",
         "A's client closes first, so TIME_WAIT lands on the client's side",
     ),
+    brk(
+        "last-word",
+        "the server sends one last byte before it exits: the client's recv returns it, not 0",
+    ),
 ];
 
 /// The server: binds port 0, tells the parent the port, accepts one client and exits
@@ -41,6 +45,7 @@ fn server(
     reuseaddr: bool,
     linger_zero: bool,
     client_first: bool,
+    last_word: bool,
     report: &mut UnixStream,
 ) -> Result<()> {
     let listener = bind_tcp(LOOPBACK_ANY_PORT, reuseaddr).context("server bind")?;
@@ -53,7 +58,10 @@ fn server(
         demos::fd::readable_within(&listener, IO_TIMEOUT)?,
         "no client came"
     );
-    let (conn, _) = listener.accept().context("accept")?;
+    let (mut conn, _) = listener.accept().context("accept")?;
+    if last_word {
+        conn.write_all(b"x").context("the server's last byte")?;
+    }
     if client_first {
         demos::fd::readable_within(&conn, IO_TIMEOUT)?;
     }
@@ -110,8 +118,9 @@ fn serve_once(d: &mut demos::Demo, reuseaddr: bool, tell: bool, client_first: bo
     let (mut here, mut there) = UnixStream::pair().context("socketpair")?;
     with_timeouts(&here)?;
     let linger_zero = d.breaks("linger-zero");
+    let last_word = d.breaks("last-word");
     let child = peer::fork_fallible("server", move || {
-        server(reuseaddr, linger_zero, client_first, &mut there)
+        server(reuseaddr, linger_zero, client_first, last_word, &mut there)
     })?;
     let pid = child.pid();
     let mut port = [0u8; 2];
