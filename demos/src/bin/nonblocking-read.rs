@@ -18,6 +18,10 @@ const BREAKS: &[Break] = &[
     brk("setfd", "fcntl(F_SETFD) in place of F_SETFL for O_NONBLOCK"),
     brk("no-rcvtimeo", "the socket's SO_RCVTIMEO is 1 s, not 100 ms"),
     brk(
+        "short-rcvtimeo",
+        "the socket's SO_RCVTIMEO is 10 ms, not 100 ms",
+    ),
+    brk(
         "data-first",
         "the forked writer writes at once: the pipe is not empty",
     ),
@@ -92,6 +96,8 @@ fn main() {
         let (client, mut server) = net::tcp_pair()?;
         let timeout = if d.breaks("no-rcvtimeo") {
             Duration::from_secs(1)
+        } else if d.breaks("short-rcvtimeo") {
+            Duration::from_millis(10)
         } else {
             WAIT
         };
