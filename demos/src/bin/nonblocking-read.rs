@@ -66,11 +66,8 @@ fn main() {
 
         d.step("empty pipe: read() while a forked writer sleeps 100 ms, then writes");
         let (pipe_r, mut pipe_w) = std::io::pipe().context("pipe")?;
-        let delay = if d.breaks("data-first") {
-            Duration::ZERO
-        } else {
-            WAIT
-        };
+        let data_first = d.breaks("data-first");
+        let delay = if data_first { Duration::ZERO } else { WAIT };
         let writer = peer::fork(|| {
             std::thread::sleep(delay);
             match pipe_w.write_all(b"x") {
@@ -80,11 +77,20 @@ fn main() {
         })?;
         // Only the writer holds the write end now: if it died, read would see EOF.
         drop(pipe_w);
+        // The break waits for the byte to be written before reading: no race.
+        let writer = if data_first {
+            writer.wait(IO_TIMEOUT)?;
+            None
+        } else {
+            Some(writer)
+        };
         if d.breaks("pipe-nonblocking") {
             fd::set_nonblocking(&pipe_r, true)?;
         }
         let (got, pipe_blocked) = timed_read("read(empty pipe)", &pipe_r);
-        writer.wait(IO_TIMEOUT)?;
+        if let Some(writer) = writer {
+            writer.wait(IO_TIMEOUT)?;
+        }
         d.key(&got);
         d.key_derived(format_args!("it returned after {}", human(pipe_blocked)));
         d.check(
