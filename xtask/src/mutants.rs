@@ -851,6 +851,14 @@ mod tests {
     }
 
     #[test]
+    fn the_repositorys_equivalents_file_parses() {
+        let path = crate::project_root().join(EQUIVALENT_FILE);
+        let text = std::fs::read_to_string(&path).unwrap();
+        let eq = parse_equivalents(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        assert!(!eq.is_empty());
+    }
+
+    #[test]
     fn an_equivalent_with_at_covers_only_mutants_on_a_line_with_that_text() {
         let eq = parse_equivalents(
             "## f.rs\n- `replace && with || in main` at `left == 0`: implied by the rest\n",
