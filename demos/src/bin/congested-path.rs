@@ -26,15 +26,11 @@ const CONGESTION: &str = "cubic";
 /// How often the prober measures the round trip.
 const PROBE_EVERY: Duration = Duration::from_millis(2);
 
-/// Puts the calling thread (the prober, the echoer, the TCP sender and receiver) ahead of every ordinary task
-/// (SCHED_FIFO, sched(7)), so that on a loaded machine a probe's round trip is the
-/// queue's delay and not the wait for a CPU. Best effort: without CAP_SYS_NICE the
-/// thread keeps its ordinary priority. Both threads sleep in recv between probes.
-fn measure_on_time() {
-    let param = libc::sched_param { sched_priority: 10 };
-    // SAFETY: pthread_self() is this live thread, and `param` is a valid sched_param.
-    let _ = unsafe { libc::pthread_setschedparam(libc::pthread_self(), libc::SCHED_FIFO, &param) };
-}
+// The prober, the echoer, the TCP sender and receiver run ahead of ordinary tasks
+// (`demos::measure_on_time`): on a loaded machine a probe's round trip is then the
+// queue's delay and not the wait for a CPU, and a sender that waits for a CPU longer
+// than the short queue lasts (6 ms) does not leave the link idle.
+use demos::measure_on_time;
 
 /// What a TCP transfer under probing saw.
 struct Loaded {

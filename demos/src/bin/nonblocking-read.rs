@@ -63,6 +63,9 @@ fn timed_read(what: &str, fd: impl AsFd) -> (Observed<std::io::Result<usize>>, D
 fn main() {
     demos::run(BREAKS, |d| {
         d.expect("blocking reads wait (here ~100 ms); non-blocking reads say EAGAIN in µs");
+        // Timed on this thread and the writer it forks: ahead of ordinary tasks when
+        // allowed, so a busy machine does not stretch what the kernel does.
+        demos::measure_on_time();
 
         d.step("empty pipe: read() while a forked writer sleeps 100 ms, then writes");
         let (pipe_r, mut pipe_w) = std::io::pipe().context("pipe")?;
@@ -116,11 +119,13 @@ fn main() {
         let (got, sock_blocked) = timed_read("read(empty socket)", &client);
         d.saw(&got);
         d.derived(format_args!("it failed after {}", human(sock_blocked)));
+        // The upper bound leaves room for a loaded machine (a wake-up 240 ms late was
+        // seen under load) and still fails a 1 s timeout (`--break no-rcvtimeo`).
         d.check(
             got.failed_with(Errno::EAGAIN)
                 && sock_blocked >= WAIT * 8 / 10
-                && sock_blocked < WAIT * 3,
-            "read on an empty socket blocked until the 100 ms timeout, then EAGAIN",
+                && sock_blocked < WAIT * 6,
+            "read on an empty socket waited out its 100 ms timeout, then EAGAIN",
         )?;
 
         d.step("fcntl(F_SETFL, O_NONBLOCK) on an empty pipe and the socket, read() again");
