@@ -24,6 +24,10 @@ const BREAKS: &[Break] = &[
         "big-queue",
         "the link's queue holds 1 MB, more than the whole flood",
     ),
+    brk(
+        "barely-over",
+        "UDP at 1.05 times the link rate: some loss, far from the 25 % the check wants",
+    ),
 ];
 
 /// UDP at `factor` times the link rate, paced: every sendto's answer, and every
@@ -96,6 +100,8 @@ fn main() {
         let recverr = d.breaks("recverr");
         let (factor, speed) = if d.breaks("half-rate") {
             (0.5, "10 Mbit/s, half")
+        } else if d.breaks("barely-over") {
+            (1.05, "21 Mbit/s, 1.05 times")
         } else {
             (2.0, "40 Mbit/s, twice")
         };
