@@ -454,7 +454,8 @@ pub fn update_table(text: &str, unit: &str, t: &Tally, date: &str) -> String {
         "# Mutants, per demo\n\n\
          Written by `cargo xtask mutants` (each run replaces the rows of the units it ran; \
          the last on {DATE}). Caught: the demo FAILed naming a check, or one of its \
-         breaks PASSed or FAILed naming another check than unmutated. Missed: not caught \
+         breaks PASSed, FAILed naming another check than unmutated, or no longer FAILed \
+         while the plain run still PASSed. Missed: not caught \
          (PASS, ERROR, TIMEOUT); equivalent: missed and listed with its reason in \
          `demos/mutants-equivalent.md`. Score: caught of viable, not equivalent.\n\n\
          | unit | viable | caught | missed | equivalent | score |\n\
