@@ -220,11 +220,11 @@ fn try_bind(
 fn main() {
     demos::run(BREAKS, |d| {
         d.expect(
-            "a dead server's port stays taken (TIME_WAIT);
-        // Loopback of its own (as root): the capture sees this demo's packets only.
-        demos::netns::isolate()?; SO_REUSEADDR frees it only if \
+            "a dead server's port stays taken (TIME_WAIT); SO_REUSEADDR frees it only if \
              the old server set it too, and never lets two listeners share it",
         );
+        // Loopback of its own (as root): the capture sees this demo's packets only.
+        demos::netns::isolate()?;
         let in_use = |r: &Observed<std::io::Result<Socket>>| r.failed_with(Errno::EADDRINUSE);
 
         let a_reuses = d.breaks("a-reuses");
