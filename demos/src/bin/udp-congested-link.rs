@@ -46,6 +46,11 @@ fn udp_flood(
     }
     rx.set_read_timeout(Some(Duration::from_millis(1000)))
         .context("SO_RCVTIMEO")?;
+    // Room for the whole flood at the receiver (past net.core.rmem_max: this demo runs
+    // as root anyway), so that a receiver slowed by a busy machine loses nothing and
+    // every loss is the link's queue (it lost 32 of 600 in its socket buffer once).
+    nix::sys::socket::setsockopt(&rx, nix::sys::socket::sockopt::RcvBufForce, &(8 << 20))
+        .context("SO_RCVBUFFORCE")?;
     let payload = [7u8; 1000];
     let interval = Duration::from_secs_f64(payload.len() as f64 / (factor * RATE_BYTES_PER_SEC));
     std::thread::scope(|s| {
