@@ -770,6 +770,17 @@ pub fn median(samples: &mut [Duration]) -> Duration {
     samples[samples.len() / 2]
 }
 
+/// Puts the calling thread (and what it forks or spawns afterwards) ahead of every
+/// ordinary task (SCHED_FIFO, sched(7)), so that on a loaded machine a demo that times
+/// the kernel measures the kernel, not its wait for a CPU. Best effort: without
+/// CAP_SYS_NICE (an ordinary user) nothing changes. For demos that mostly sleep in
+/// the kernel; the watchdog still runs on the other CPUs.
+pub fn measure_on_time() {
+    let param = libc::sched_param { sched_priority: 10 };
+    // SAFETY: pthread_self() is this live thread, and `param` is a valid sched_param.
+    let _ = unsafe { libc::pthread_setschedparam(libc::pthread_self(), libc::SCHED_FIFO, &param) };
+}
+
 /// Formats a duration for a slide: µs below 1 ms, ms below 1 s, seconds above.
 pub fn human(d: Duration) -> String {
     let us = d.as_secs_f64() * 1e6;

@@ -67,11 +67,17 @@ impl Path {
     /// Puts a token bucket of [`RATE`] on A's side with a queue of `limit` bytes;
     /// `verb` is tc's `add` (the first time) or `change`.
     pub fn set_queue(&self, limit: usize, verb: &str) -> Result<()> {
+        self.set_queue_at(limit, RATE, verb)
+    }
+
+    /// [`Path::set_queue`] at another `rate` (tc's words, `"40mbit"`): for a break
+    /// that gives one queue a faster link.
+    pub fn set_queue_at(&self, limit: usize, rate: &str, verb: &str) -> Result<()> {
         let limit = limit.to_string();
         self.a.cmd(
             "tc",
             &[
-                "qdisc", verb, "dev", &self.dev, "root", "tbf", "rate", RATE, "burst", "10kb",
+                "qdisc", verb, "dev", &self.dev, "root", "tbf", "rate", rate, "burst", "10kb",
                 "limit", &limit,
             ],
         )?;

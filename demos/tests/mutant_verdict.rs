@@ -14,6 +14,19 @@
 //! catches the mutant: the check that stood guard against that breakage was weakened.
 //! `MUTANTS_BREAKS=0` turns this off.
 //!
+//! A check can also be shadowed: a break that removes the RST makes both "the peer
+//! gets ECONNRESET" and "RST on the wire" fail, so a mutant that blinds the wire check
+//! still leaves the break FAILing, on the errno check instead. So each break must FAIL
+//! naming the same check as it does without a mutant: the unmutated run (cargo-mutants'
+//! baseline, the first run of this test) records each break's failed check in the file
+//! `MUTANTS_EXPECT` names, and every later run compares. A break that FAILs naming
+//! another check catches the mutant: the check that stood guard first was weakened.
+//! So does a break that FAILed unmutated and now ends otherwise (ERROR, SKIP, a stop)
+//! while the plain run still PASSes: the demo no longer answers that breakage with a
+//! FAIL, which `every_named_break_of_every_demo_fails_naming_a_check` requires.
+//! Numbers in a check's words (a measured value, a bound) are not compared, and the
+//! baseline runs each break twice: one that names two different checks is not compared.
+//!
 //! Each run's verdict is printed as `mutants-verdict: DEMO [--break NAME] STATUS` (run
 //! with `--nocapture`), which xtask reads back from cargo-mutants' log of the mutant.
 //!
@@ -22,6 +35,7 @@
 
 #![forbid(unsafe_code)]
 
+use std::collections::BTreeMap;
 use std::io::Read;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
@@ -156,11 +170,45 @@ fn breaks(name: &str) -> Vec<Vec<String>> {
     }
 }
 
+/// A failed check's words without its numbers (`✗ took 43 ms` → `✗ took # ms`), which
+/// may differ from run to run.
+fn shape(check: &str) -> String {
+    let mut out = String::new();
+    let mut in_number = false;
+    for c in check.chars() {
+        if c.is_ascii_digit() || (in_number && c == '.') {
+            if !in_number {
+                out.push('#');
+            }
+            in_number = true;
+        } else {
+            in_number = false;
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// The expectations file: one line per break run, `DEMO --break NAME<TAB>CHECK`.
+fn read_expected(path: &Path) -> Option<BTreeMap<String, String>> {
+    let text = std::fs::read_to_string(path).ok()?;
+    Some(
+        text.lines()
+            .filter_map(|l| l.split_once('\t'))
+            .map(|(k, v)| (k.to_owned(), v.to_owned()))
+            .collect(),
+    )
+}
+
 #[test]
 #[ignore = "run by `cargo xtask mutants`, which names the demos in MUTANTS_DEMOS"]
 fn a_mutant_is_caught_only_when_a_demo_fails_naming_a_check() {
     let names = std::env::var("MUTANTS_DEMOS").expect("MUTANTS_DEMOS=demo,demo,...");
     let with_breaks = std::env::var("MUTANTS_BREAKS").map_or(true, |v| v != "0");
+    let expect_path = std::env::var_os("MUTANTS_EXPECT").map(PathBuf::from);
+    // No file yet: this is the unmutated run, which records what each break names.
+    let expected = expect_path.as_deref().and_then(read_expected);
+    let mut record = String::new();
     let mut caught = Vec::new();
     for name in names.split(',').filter(|n| !n.is_empty()) {
         let verdict = judge(name, &[]);
@@ -175,14 +223,58 @@ fn a_mutant_is_caught_only_when_a_demo_fails_naming_a_check() {
         for args in breaks(name) {
             let args: Vec<&str> = args.iter().map(String::as_str).collect();
             let verdict = judge(name, &args);
-            let shown = args.join(" ");
-            println!("mutants-verdict: {name} {shown} {}", verdict.label());
-            if verdict == Verdict::Pass {
-                caught.push(format!("{name} {shown}: PASS, a check was weakened"));
+            let run = format!("{name} {}", args.join(" "));
+            println!("mutants-verdict: {run} {}", verdict.label());
+            match (&verdict, &expected) {
+                (Verdict::Pass, _) => caught.push(format!("{run}: PASS, a check was weakened")),
+                (Verdict::Fail(line), Some(expected)) => match expected.get(&run) {
+                    Some(before) if before != "*" && *before != shape(line) => {
+                        caught.push(format!(
+                            "{run}: FAILs naming `{line}`, not `{before}` as unmutated: \
+                         that check was weakened"
+                        ))
+                    }
+                    _ => {}
+                },
+                // It FAILed unmutated, and the plain run still PASSes: the demo now
+                // answers this breakage with an ERROR, a SKIP or a stop, which the
+                // named-break contract forbids (`every_named_break_of_every_demo_...`).
+                (other, Some(expected)) if expected.get(&run).is_some_and(|b| b != "*") => caught
+                    .push(format!(
+                        "{run}: {} where it FAILed unmutated",
+                        other.label()
+                    )),
+                (Verdict::Fail(line), None) => {
+                    // A break that FAILs naming one check now and another next time
+                    // cannot tell a weakened check: recorded as `*`, never compared.
+                    let again = match judge(name, &args) {
+                        Verdict::Fail(l) if shape(&l) == shape(line) => shape(line),
+                        _ => "*".to_owned(),
+                    };
+                    record.push_str(&format!("{run}\t{again}\n"));
+                }
+                _ => {}
             }
         }
     }
+    if let (Some(path), None) = (&expect_path, &expected) {
+        std::fs::write(path, &record)
+            .unwrap_or_else(|e| panic!("recording the breaks' checks in {}: {e}", path.display()));
+    }
     assert!(caught.is_empty(), "caught: {}", caught.join("; "));
+}
+
+#[test]
+fn numbers_in_a_checks_words_do_not_count() {
+    assert_eq!(
+        shape("✗ the ACK came 43.8 ms late (at least 40 ms)"),
+        "✗ the ACK came # ms late (at least # ms)"
+    );
+    assert_eq!(shape("✗ 5 of 5, v2"), "✗ # of #, v#");
+    assert_ne!(
+        shape("✗ the peer gets ECONNRESET"),
+        shape("✗ RST on the wire")
+    );
 }
 
 #[test]

@@ -11,6 +11,7 @@ mod bench;
 mod book;
 mod capture;
 mod demos;
+mod flakes;
 mod kernels;
 mod mutants;
 mod pdf;
@@ -85,6 +86,26 @@ enum Command {
         /// default when no demo is named.
         #[arg(long)]
         harness: bool,
+        /// Mutate only these harness files (e.g. demos/src/fd.rs), judged by the demos
+        /// named, and not the demos' own files: each harness mutant rebuilds every
+        /// demo, so the whole harness is hours.
+        #[arg(long = "harness-file", value_name = "FILE")]
+        harness_files: Vec<String>,
+    },
+    /// The flake run: each demo 20 times under a load on every core, then all demos at
+    /// once 5 rounds as root and as nobody; report in target/flakes.md.
+    Flakes {
+        /// Only these demos in the first part (default: all); the rounds run all.
+        names: Vec<String>,
+        /// Runs of each demo under load.
+        #[arg(long, default_value_t = 20)]
+        runs: usize,
+        /// Rounds of all demos at once, as each user.
+        #[arg(long, default_value_t = 5)]
+        rounds: usize,
+        /// Busy threads (default: one per CPU).
+        #[arg(long)]
+        load: Option<usize>,
     },
     /// Print the deck to book/talk.pdf, one slide per page, with headless Chromium.
     Pdf {
@@ -190,9 +211,22 @@ fn main() -> std::process::ExitCode {
         ),
         Command::Test { no_browser } => test::run(no_browser),
         Command::Bench => bench::run(),
-        Command::Mutants { names, harness } => {
-            mutants::run(&names, harness, mutants::Gate::EveryMissListed)
-        }
+        Command::Mutants {
+            names,
+            harness,
+            harness_files,
+        } => mutants::run_with(
+            &names,
+            harness,
+            &harness_files,
+            mutants::Gate::EveryMissListed,
+        ),
+        Command::Flakes {
+            names,
+            runs,
+            rounds,
+            load,
+        } => flakes::run(&names, runs, rounds, load),
         Command::Pdf { book, notes } => pdf::run(book.as_deref(), notes),
     };
     match result {

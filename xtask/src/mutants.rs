@@ -8,7 +8,10 @@
 //! the demo's watchdog (TIMEOUT) and a hang all count as missed. A mutant that weakens
 //! a check (`&&` → `||`) cannot make a plain run fail on a kernel that agrees; it is
 //! caught when one of the demo's `--break` runs then PASSes instead of FAILing (see the
-//! test's header; `MUTANTS_BREAKS=0` in the environment turns this off).
+//! test's header; `MUTANTS_BREAKS=0` in the environment turns this off), or FAILs naming
+//! another check than it did unmutated (the baseline run records each break's check in
+//! `target/mutants/runs/UNIT/breaks-expected.tsv`): the check that guarded against that
+//! break first was weakened, and a later one, which the same break also fails, hid it.
 //!
 //! Every missed mutant must be listed in `demos/mutants-equivalent.md` with the reason
 //! it cannot change the claim (an equivalent mutant); an unlisted one fails the run. The
@@ -44,6 +47,10 @@ pub const SMOKE: &str = "close-sends-rst";
 /// The list of equivalent mutants, relative to the repository root.
 pub const EQUIVALENT_FILE: &str = "demos/mutants-equivalent.md";
 
+/// The kept table: one row per unit, each from its last run (units run one at a time,
+/// so each run replaces its own rows and keeps the others), and their total.
+pub const TABLE_FILE: &str = "demos/mutants-table.md";
+
 /// Functions that only narrate (print, colour, format, record chart metrics): a
 /// mutant there changes what the audience reads, never what the kernel is asked or
 /// what a check decides, so it is not generated. Each name becomes two of
@@ -75,13 +82,14 @@ pub const NARRATION: &[&str] = &[
     "program_name",
     // Demos' own formatting helpers (names are matched in every file: keep them for
     // functions that only build text).
-    "flags_text", // datagram-truncation: "MSG_TRUNC" or "0" for the printed call
-    "describe",   // nonblocking-read: a read's result as words
-    "show",       // peer-credentials: "pid P uid U gid G"
-    "kib",        // send-deadlock: "N KiB"
-    "mib",        // zombie-file: "+N.N MiB"
-    "report",     // thundering-herd: prints a round's counts (checked elsewhere)
-    "outcome",    // close-sends-rst: a call's result as words
+    "flags_text",        // datagram-truncation: "MSG_TRUNC" or "0" for the printed call
+    "describe",          // nonblocking-read: a read's result as words
+    "show",              // peer-credentials: "pid P uid U gid G"
+    "kib",               // send-deadlock: "N KiB"
+    "mib",               // zombie-file: "+N.N MiB"
+    "report",            // thundering-herd: prints a round's counts (checked elsewhere)
+    "outcome",           // close-sends-rst: a call's result as words
+    "nsswitch_services", // etc-services: the nsswitch.conf line shown with --verbose
     // Display impls of the error types (the verdict line's words).
     "<impl Display for Disagreed>::fmt",
     "<impl Display for Skipped>::fmt",
@@ -109,16 +117,27 @@ pub const SKIP_CALLS: &[&str] = &[
 /// `()` (a demo with no body) cannot be caught by the demo's own checks, since none
 /// runs; `every_demo_states_a_claim_and_answers_help` in `demos/tests/all_demos.rs`
 /// catches it (no usage line, no claim).
+///
+/// And a demo's own `Evidence::render` impls (in `demos/src/bin/`): how an observed
+/// value is printed on its `kernel (SOURCE):` line, which no check reads (no demo
+/// compares rendered text). The harness's impls stay in: `Tally` matches errnos by
+/// their rendered names.
 pub fn exclude_patterns() -> Vec<String> {
-    std::iter::once(r": replace main with \(\)$".to_owned())
-        .chain(NARRATION.iter().flat_map(|name| {
-            let name = regex::escape(name);
-            [
-                format!(": replace {name}( .*)? with "),
-                format!(" in {name}$"),
-            ]
-        }))
-        .collect()
+    [
+        r": replace main with \(\)$",
+        r"^demos/src/bin/[^:]*:\d+:\d+: replace <impl Evidence for [^>]*>::render( .*)? with ",
+        r"^demos/src/bin/[^:]*:\d+:\d+: .* in <impl Evidence for [^>]*>::render$",
+    ]
+    .into_iter()
+    .map(str::to_owned)
+    .chain(NARRATION.iter().flat_map(|name| {
+        let name = regex::escape(name);
+        [
+            format!(": replace {name}( .*)? with "),
+            format!(" in {name}$"),
+        ]
+    }))
+    .collect()
 }
 
 /// A mutant's identity across edits: its file and what it changes, without the line
@@ -129,10 +148,31 @@ pub struct MutantKey {
     pub change: String,
 }
 
+/// One listed equivalent: the text its source line must contain (`None`: every
+/// mutant of that change in that file), and why it cannot change the claim.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Equivalent {
+    pub at: Option<String>,
+    pub reason: String,
+}
+
+/// The listed equivalents, by file and change.
+pub type Equivalents = BTreeMap<MutantKey, Vec<Equivalent>>;
+
+/// Why `o` is equivalent, if it is listed: an entry of its file and change whose `at`
+/// text is on the mutated line (or that has none).
+pub fn equivalent_reason<'a>(eq: &'a Equivalents, o: &Outcome) -> Option<&'a str> {
+    eq.get(&o.key)?
+        .iter()
+        .find(|e| e.at.as_ref().is_none_or(|at| o.line.contains(at.as_str())))
+        .map(|e| e.reason.as_str())
+}
+
 /// `demos/mutants-equivalent.md`: a `## FILE` heading, then one line per mutant,
-/// `` - `CHANGE`: reason ``. The same change twice in one file (one operator used twice
-/// in a function) is one entry.
-pub fn parse_equivalents(text: &str) -> Result<BTreeMap<MutantKey, String>, String> {
+/// `` - `CHANGE`: reason `` or `` - `CHANGE` at `SOURCE`: reason ``. Without `at`, the
+/// entry covers that change wherever it is in the file (one operator used twice in a
+/// function is one change); with it, only mutants whose line contains SOURCE.
+pub fn parse_equivalents(text: &str) -> Result<Equivalents, String> {
     let mut file = None;
     let mut out = BTreeMap::new();
     for (i, line) in text.lines().enumerate() {
@@ -143,8 +183,12 @@ pub fn parse_equivalents(text: &str) -> Result<BTreeMap<MutantKey, String>, Stri
             let Some(file) = &file else {
                 return Err(format!("line {n}: a mutant before any `## FILE` heading"));
             };
-            let Some((change, reason)) = item.rsplit_once("`: ") else {
+            let Some((head, reason)) = item.split_once("`: ") else {
                 return Err(format!("line {n}: expected - `CHANGE`: reason"));
+            };
+            let (change, at) = match head.split_once("` at `") {
+                Some((change, at)) => (change, Some(at.to_owned())),
+                None => (head, None),
             };
             if reason.trim().is_empty() {
                 return Err(format!("line {n}: `{change}` has no reason"));
@@ -153,9 +197,14 @@ pub fn parse_equivalents(text: &str) -> Result<BTreeMap<MutantKey, String>, Stri
                 file: file.clone(),
                 change: change.to_owned(),
             };
-            if out.insert(key, reason.trim().to_owned()).is_some() {
+            let entries: &mut Vec<Equivalent> = out.entry(key).or_default();
+            if entries.iter().any(|e| e.at == at) {
                 return Err(format!("line {n}: `{change}` is listed twice"));
             }
+            entries.push(Equivalent {
+                at,
+                reason: reason.trim().to_owned(),
+            });
         }
     }
     Ok(out)
@@ -173,6 +222,8 @@ pub struct Outcome {
     pub verdicts: Vec<String>,
     /// Build and test time, in seconds.
     pub seconds: f64,
+    /// The source line the mutant changes (trimmed), as it was when it ran.
+    pub line: String,
 }
 
 impl Outcome {
@@ -189,9 +240,9 @@ impl Outcome {
     }
 }
 
-/// Reads `mutants.out/outcomes.json` and each mutant's log; the baseline comes first
-/// when it ran.
-pub fn read_outcomes(out_dir: &Path) -> Result<Vec<Outcome>> {
+/// Reads `mutants.out/outcomes.json` and each mutant's log, and each mutant's source
+/// line from the tree `src` it ran in; the baseline comes first when it ran.
+pub fn read_outcomes(out_dir: &Path, src: &Path) -> Result<Vec<Outcome>> {
     let path = out_dir.join("outcomes.json");
     let text =
         std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
@@ -215,24 +266,33 @@ pub fn read_outcomes(out_dir: &Path) -> Result<Vec<Outcome>> {
             .filter_map(|l| l.strip_prefix("mutants-verdict: "))
             .map(str::to_owned)
             .collect();
-        let (key, name) = match &o["scenario"] {
+        let (key, name, line) = match &o["scenario"] {
             serde_json::Value::String(s) => (
                 MutantKey {
                     file: String::new(),
                     change: s.clone(),
                 },
                 s.clone(),
+                String::new(),
             ),
             scenario => {
                 let m = &scenario["Mutant"];
                 let name = m["name"].as_str().unwrap_or("?").to_owned();
                 let file = m["file"].as_str().unwrap_or("?").to_owned();
+                let at = m["span"]["start"]["line"].as_u64().unwrap_or(0) as usize;
+                let line = std::fs::read_to_string(src.join(&file))
+                    .ok()
+                    .and_then(|t| t.lines().nth(at.saturating_sub(1)).map(str::to_owned))
+                    .unwrap_or_default()
+                    .trim()
+                    .to_owned();
                 (
                     MutantKey {
                         change: strip_location(&name, &file),
                         file,
                     },
                     name,
+                    line,
                 )
             }
         };
@@ -242,6 +302,7 @@ pub fn read_outcomes(out_dir: &Path) -> Result<Vec<Outcome>> {
             summary,
             verdicts,
             seconds,
+            line,
         });
     }
     Ok(out)
@@ -267,7 +328,7 @@ pub struct Tally {
 }
 
 impl Tally {
-    pub fn of(outcomes: &[Outcome], equivalents: &BTreeMap<MutantKey, String>) -> Tally {
+    pub fn of(outcomes: &[Outcome], equivalents: &Equivalents) -> Tally {
         let mutants = outcomes.iter().filter(|o| !o.key.file.is_empty());
         let mut t = Tally::default();
         for o in mutants {
@@ -281,7 +342,7 @@ impl Tally {
                 t.caught += 1;
             } else {
                 t.missed += 1;
-                if equivalents.contains_key(&o.key) {
+                if equivalent_reason(equivalents, o).is_some() {
                     t.equivalent += 1;
                 }
             }
@@ -304,7 +365,7 @@ impl Tally {
 pub fn report(
     unit: &str,
     outcomes: &[Outcome],
-    equivalents: &BTreeMap<MutantKey, String>,
+    equivalents: &Equivalents,
     elapsed: Duration,
 ) -> String {
     let t = Tally::of(outcomes, equivalents);
@@ -317,14 +378,15 @@ pub fn report(
         .iter()
         .filter(|o| o.missed() && !o.key.file.is_empty())
     {
-        let why = match equivalents.get(&o.key) {
+        let why = match equivalent_reason(equivalents, o) {
             Some(reason) => format!("equivalent: {reason}"),
             None => "NOT LISTED as equivalent".to_owned(),
         };
         let _ = writeln!(
             md,
-            "- `{}` ({}; {}): {why}",
+            "- `{}` at `{}` ({}; {}): {why}",
             o.name,
+            o.line,
             o.summary,
             o.verdicts.join(", ")
         );
@@ -353,14 +415,96 @@ fn row(unit: &str, t: &Tally, elapsed: Duration) -> String {
     )
 }
 
+/// The kept table's rows, by unit: `| unit | viable | caught | missed | equivalent |`.
+fn table_rows(text: &str) -> BTreeMap<String, [usize; 4]> {
+    let mut rows = BTreeMap::new();
+    for line in text.lines() {
+        let cells: Vec<&str> = line
+            .trim()
+            .trim_matches('|')
+            .split('|')
+            .map(str::trim)
+            .collect();
+        let [unit, nums @ ..] = &cells[..] else {
+            continue;
+        };
+        let Ok(nums) = nums
+            .iter()
+            .take(4)
+            .map(|n| n.parse())
+            .collect::<Result<Vec<usize>, _>>()
+        else {
+            continue;
+        };
+        if let (Ok(n), false) = (<[usize; 4]>::try_from(nums), unit.starts_with("**")) {
+            rows.insert((*unit).to_owned(), n);
+        }
+    }
+    rows
+}
+
+/// The kept table with `unit`'s row replaced by `t`, and the total recomputed.
+pub fn update_table(text: &str, unit: &str, t: &Tally, date: &str) -> String {
+    let mut rows = table_rows(text);
+    rows.insert(
+        unit.to_owned(),
+        [t.viable, t.caught, t.missed, t.equivalent],
+    );
+    let mut md = String::from(
+        "# Mutants, per demo\n\n\
+         Written by `cargo xtask mutants` (each run replaces the rows of the units it ran; \
+         the last on {DATE}). Caught: the demo FAILed naming a check, or one of its \
+         breaks PASSed, FAILed naming another check than unmutated, or no longer FAILed \
+         while the plain run still PASSed. Missed: not caught \
+         (PASS, ERROR, TIMEOUT); equivalent: missed and listed with its reason in \
+         `demos/mutants-equivalent.md`. Score: caught of viable, not equivalent.\n\n\
+         | unit | viable | caught | missed | equivalent | score |\n\
+         | --- | --: | --: | --: | --: | --: |\n",
+    )
+    .replace("{DATE}", date);
+    let mut total = [0usize; 4];
+    let score = |n: &[usize; 4]| {
+        let real = n[0] - n[3].min(n[0]);
+        if real == 0 {
+            100.0
+        } else {
+            100.0 * n[1] as f64 / real as f64
+        }
+    };
+    for (unit, n) in &rows {
+        for (t, v) in total.iter_mut().zip(n) {
+            *t += v;
+        }
+        let _ = writeln!(
+            md,
+            "| {unit} | {} | {} | {} | {} | {:.0} % |",
+            n[0],
+            n[1],
+            n[2],
+            n[3],
+            score(n)
+        );
+    }
+    let _ = writeln!(
+        md,
+        "| **all ({} units)** | {} | {} | {} | {} | {:.0} % |",
+        rows.len(),
+        total[0],
+        total[1],
+        total[2],
+        total[3],
+        score(&total)
+    );
+    md
+}
+
 /// Missed mutants not in the equivalents list: each is a gap in a demo's checks.
-pub fn unlisted<'a>(
-    outcomes: &'a [Outcome],
-    equivalents: &BTreeMap<MutantKey, String>,
-) -> Vec<&'a Outcome> {
+pub fn unlisted<'a>(outcomes: &'a [Outcome], equivalents: &Equivalents) -> Vec<&'a Outcome> {
     outcomes
         .iter()
-        .filter(|o| !o.key.file.is_empty() && o.missed() && !equivalents.contains_key(&o.key))
+        .filter(|o| {
+            !o.key.file.is_empty() && o.missed() && equivalent_reason(equivalents, o).is_none()
+        })
         .collect()
 }
 
@@ -448,6 +592,16 @@ pub enum Gate {
 }
 
 pub fn run(names: &[String], harness: bool, gate: Gate) -> Result<ExitCode> {
+    run_with(names, harness, &[], gate)
+}
+
+/// [`run`], mutating only `harness_files` of the harness when any are given.
+pub fn run_with(
+    names: &[String],
+    harness: bool,
+    harness_files: &[String],
+    gate: Gate,
+) -> Result<ExitCode> {
     let sh = Shell::new()?;
     let root = project_root();
     let _dir = sh.push_dir(&root);
@@ -473,7 +627,27 @@ pub fn run(names: &[String], harness: bool, gate: Gate) -> Result<ExitCode> {
             judges: vec![d.clone()],
         })
         .collect();
-    if harness || names.is_empty() {
+    if !harness_files.is_empty() {
+        // Only the harness files, judged by the demos named (their own files are not
+        // mutated in this run).
+        units.clear();
+        for f in harness_files {
+            // A bare name is a file of the harness: `fd.rs` is `demos/src/fd.rs`.
+            let f = &if f.contains('/') {
+                f.clone()
+            } else {
+                format!("demos/src/{f}")
+            };
+            let stem = Path::new(f)
+                .file_stem()
+                .map_or_else(|| f.clone(), |s| s.to_string_lossy().into_owned());
+            units.push(Unit {
+                name: format!("harness-{stem}"),
+                files: vec![f.clone()],
+                judges: selected.clone(),
+            });
+        }
+    } else if harness || names.is_empty() {
         units.push(Unit {
             name: "harness".into(),
             // `*` does not cross `/` in cargo-mutants' globs: src/bin/ is not included.
@@ -508,9 +682,20 @@ pub fn run(names: &[String], harness: bool, gate: Gate) -> Result<ExitCode> {
         let out = work.join("runs").join(&unit.name);
         let _ = std::fs::remove_dir_all(out.join("mutants.out"));
         std::fs::create_dir_all(&out).with_context(|| format!("creating {}", out.display()))?;
-        let status = cargo_mutants(&src, &work.join("target"), &out, unit)?;
+        // Written by the baseline (the judge's first run), read by every mutant's.
+        let expect = out.join(EXPECT_FILE);
+        let _ = std::fs::remove_file(&expect);
+        let status = cargo_mutants(&src, &work.join("target"), &out, &expect, unit)?;
+        if !expect.exists() {
+            problems.push(format!(
+                "{}: the baseline recorded no break's check in {}: a break that FAILs \
+                 naming another check under a mutant was not seen",
+                unit.name,
+                expect.display()
+            ));
+        }
         let elapsed = t0.elapsed();
-        let outcomes = match read_outcomes(&out.join("mutants.out")) {
+        let outcomes = match read_outcomes(&out.join("mutants.out"), &src) {
             Ok(o) => o,
             Err(e) => {
                 problems.push(format!(
@@ -541,12 +726,23 @@ pub fn run(names: &[String], harness: bool, gate: Gate) -> Result<ExitCode> {
         std::fs::write(&table, &md).with_context(|| format!("writing {}", table.display()))?;
         let t = Tally::of(&outcomes, &equivalents);
         eprintln!("{TABLE_HEAD}{}", row(&unit.name, &t, elapsed));
+        if outcomes.iter().any(|o| !o.key.file.is_empty()) {
+            let kept = root.join(TABLE_FILE);
+            let old = std::fs::read_to_string(&kept).unwrap_or_default();
+            let date = cmd!(sh, "date -u +%Y-%m-%d")
+                .quiet()
+                .read()
+                .unwrap_or_default();
+            std::fs::write(&kept, update_table(&old, &unit.name, &t, date.trim()))
+                .with_context(|| format!("writing {}", kept.display()))?;
+        }
         let _ = writeln!(summary, "{}", row(&unit.name, &t, elapsed));
         for o in unlisted(&outcomes, &equivalents) {
             misses.push(format!(
-                "{}: missed `{}` ({}): not listed in {EQUIVALENT_FILE}",
+                "{}: missed `{}` at `{}` ({}): not listed in {EQUIVALENT_FILE}",
                 unit.name,
                 o.name,
+                o.line,
                 o.verdicts.join(", ")
             ));
         }
@@ -589,6 +785,9 @@ pub fn run(names: &[String], harness: bool, gate: Gate) -> Result<ExitCode> {
     }
 }
 
+/// The baseline's record of each break run's failed check (see the judge's header).
+const EXPECT_FILE: &str = "breaks-expected.tsv";
+
 /// Runs cargo-mutants on one unit, in place in the mirror, niced (it is slow and the
 /// machine is shared). Its exit status says little (2 when a mutant was missed); the
 /// outcomes file says it all.
@@ -596,6 +795,7 @@ fn cargo_mutants(
     src: &Path,
     target: &Path,
     out: &Path,
+    expect: &Path,
     unit: &Unit,
 ) -> Result<std::process::ExitStatus> {
     let mut cmd = Command::new("nice");
@@ -624,6 +824,7 @@ fn cargo_mutants(
     cmd.args(["--", "--", "--ignored", "--nocapture", "--test-threads=1"])
         .env("CARGO_TARGET_DIR", target)
         .env("MUTANTS_DEMOS", unit.judges.join(","))
+        .env("MUTANTS_EXPECT", expect)
         .current_dir(src);
     cmd.status().context("running cargo mutants")
 }
@@ -643,10 +844,33 @@ mod tests {
             file: "demos/src/bin/x.rs".into(),
             change: "replace a || b with a && b in f".into(),
         };
-        assert_eq!(eq[&key], "both are always true here");
+        assert_eq!(eq[&key][0].reason, "both are always true here");
+        assert_eq!(eq[&key][0].at, None);
         assert!(parse_equivalents("## f.rs\n- `x`: \n").is_err());
         assert!(parse_equivalents("- `x`: why\n").is_err());
         assert!(parse_equivalents("## f.rs\n- `x`: a\n- `x`: b\n").is_err());
+    }
+
+    #[test]
+    fn the_repositorys_equivalents_file_parses() {
+        let path = crate::project_root().join(EQUIVALENT_FILE);
+        let text = std::fs::read_to_string(&path).unwrap();
+        let eq = parse_equivalents(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        assert!(!eq.is_empty());
+    }
+
+    #[test]
+    fn an_equivalent_with_at_covers_only_mutants_on_a_line_with_that_text() {
+        let eq = parse_equivalents(
+            "## f.rs\n- `replace && with || in main` at `left == 0`: implied by the rest\n",
+        )
+        .unwrap();
+        let mut o = outcome("f.rs", "replace && with || in main", "MissedMutant");
+        o.line = "rest == SENT && left == 0,".into();
+        assert_eq!(equivalent_reason(&eq, &o), Some("implied by the rest"));
+        o.line = "next == 100 && first == 100,".into();
+        assert_eq!(equivalent_reason(&eq, &o), None);
+        assert_eq!(unlisted(std::slice::from_ref(&o), &eq).len(), 1);
     }
 
     #[test]
@@ -670,6 +894,8 @@ mod tests {
             "demos/src/lib.rs:2:3: replace < with > in human",
             "demos/src/lib.rs:2:3: replace <impl Display for Disagreed>::fmt -> std::fmt::Result with Ok(Default::default())",
             "demos/src/bin/x.rs:1:1: replace main with ()",
+            "demos/src/bin/x.rs:38:9: replace <impl Evidence for Names>::render -> String with String::new()",
+            "demos/src/bin/x.rs:38:9: replace + with - in <impl Evidence for Round>::render",
         ] {
             assert!(set.is_match(narration), "{narration}");
         }
@@ -679,9 +905,31 @@ mod tests {
             "demos/src/lib.rs:1:1: replace Demo::steps with ()",
             "demos/src/bin/x.rs:1:1: replace == with != in main",
             "demos/src/bin/x.rs:1:1: replace mainly with ()",
+            "demos/src/evidence.rs:9:9: replace <impl Evidence for io::Error>::render -> String with String::new()",
         ] {
             assert!(!set.is_match(mechanism), "{mechanism}");
         }
+    }
+
+    #[test]
+    fn the_kept_table_replaces_a_units_row_and_keeps_the_others() {
+        let t = |viable, caught, missed, equivalent| Tally {
+            viable,
+            caught,
+            missed,
+            equivalent,
+            ..Tally::default()
+        };
+        let md = update_table("", "b", &t(10, 8, 2, 1), "d");
+        let md = update_table(&md, "a", &t(4, 4, 0, 0), "d");
+        let md = update_table(&md, "b", &t(10, 9, 1, 1), "d");
+        assert!(md.contains("| a | 4 | 4 | 0 | 0 | 100 % |"), "{md}");
+        assert!(md.contains("| b | 10 | 9 | 1 | 1 | 100 % |"), "{md}");
+        assert!(!md.contains("| b | 10 | 8"), "{md}");
+        assert!(
+            md.contains("| **all (2 units)** | 14 | 13 | 1 | 1 | 100 % |"),
+            "{md}"
+        );
     }
 
     fn outcome(file: &str, change: &str, summary: &str) -> Outcome {
@@ -694,6 +942,7 @@ mod tests {
             summary: summary.into(),
             verdicts: vec![],
             seconds: 1.0,
+            line: String::new(),
         }
     }
 
@@ -706,7 +955,7 @@ mod tests {
             outcome("f.rs", "c", "Timeout"),
             outcome("f.rs", "d", "Unviable"),
         ];
-        let mut eq = BTreeMap::new();
+        let mut eq = Equivalents::new();
         let t = Tally::of(&outcomes, &eq);
         assert_eq!((t.viable, t.caught, t.missed, t.unviable), (3, 1, 2, 1));
         assert_eq!(unlisted(&outcomes, &eq).len(), 2);
@@ -715,7 +964,10 @@ mod tests {
                 file: "f.rs".into(),
                 change: "b".into(),
             },
-            "why".into(),
+            vec![Equivalent {
+                at: None,
+                reason: "why".into(),
+            }],
         );
         let t = Tally::of(&outcomes, &eq);
         assert_eq!(t.equivalent, 1);

@@ -32,6 +32,10 @@ const BREAKS: &[Break] = &[
         "not-killed",
         "the holder is sent SIGSTOP instead of SIGKILL",
     ),
+    brk(
+        "second-in-netns",
+        "the second instance binds from a network namespace of its own",
+    ),
 ];
 
 /// An AF_UNIX socket bound to the abstract name `name` (or, a name starting with
@@ -140,7 +144,15 @@ fn main() {
         d.saw(&listed);
 
         d.step("a second instance binds the same name");
-        let second = bind_abstract(&name)?;
+        let second = if d.breaks("second-in-netns") {
+            if !demos::netns::can_create() {
+                return Err(d.skip("the second-in-netns break needs root for a namespace"));
+            }
+            // Abstract names belong to a network namespace: another one has its own.
+            demos::netns::NetNs::new()?.run(|| bind_abstract(&name))?
+        } else {
+            bind_abstract(&name)?
+        };
         d.saw(&second);
         d.check(
             listed.value().is_some() && second.failed_with(Errno::EADDRINUSE),

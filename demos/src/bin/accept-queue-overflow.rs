@@ -24,6 +24,10 @@ const BREAKS: &[Break] = &[
         "accept-early",
         "the server accepts a connection before client 3 connects",
     ),
+    brk(
+        "never-accept",
+        "the server never accepts, so the queue never makes room for client 3",
+    ),
 ];
 
 /// How long the server waits before it accepts one connection and makes room.
@@ -126,7 +130,7 @@ fn retry_on_wire(d: &mut Demo, w: &Option<Capture>, ends: [SocketAddr; 2]) -> Re
     )
 }
 
-fn experiment(d: &mut Demo, backlog: i32, accept_early: bool) -> Result<()> {
+fn experiment(d: &mut Demo, backlog: i32, accept_early: bool, never: bool) -> Result<()> {
     let w = wire::open(d)?;
     let before = counters()?;
     let (server, addr) = listener(backlog)?;
@@ -152,15 +156,19 @@ fn experiment(d: &mut Demo, backlog: i32, accept_early: bool) -> Result<()> {
         ACCEPT_AFTER.as_millis()
     ));
     let (r3, c3, t3) = std::thread::scope(|s| -> Result<_> {
-        let accepter = s.spawn(|| {
-            std::thread::sleep(ACCEPT_AFTER);
-            server.accept().context("accept")
+        let accepter = (!never).then(|| {
+            s.spawn(|| {
+                std::thread::sleep(ACCEPT_AFTER);
+                server.accept().context("accept")
+            })
         });
         let third = connect(addr);
-        let accepted = accepter
-            .join()
-            .map_err(|_| anyhow::anyhow!("the accepting thread panicked"))?;
-        accepted?;
+        if let Some(accepter) = accepter {
+            let accepted = accepter
+                .join()
+                .map_err(|_| anyhow::anyhow!("the accepting thread panicked"))?;
+            accepted?;
+        }
         third
     })?;
     let after = counters()?;
@@ -180,9 +188,11 @@ fn experiment(d: &mut Demo, backlog: i32, accept_early: bool) -> Result<()> {
         .context("client 3 has no IP address")?;
     retry_on_wire(d, &w, [local, addr])?;
 
+    // listen(2)'s backlog 1 lets two connections wait (the queue is full when it holds
+    // more than the backlog): clients 1 and 2, and no room for client 3.
     d.check(
-        overflows.value().delta() >= 1,
-        "the full queue dropped client 3's SYN (ListenOverflows moved)",
+        *waiting.value() == 2 && overflows.value().delta() >= 1,
+        "the full queue (2 waiting) dropped client 3's SYN (ListenOverflows moved)",
     )?;
     d.check(
         r3.is_ok(),
@@ -199,6 +209,7 @@ fn main() {
     demos::run(BREAKS, |d| {
         d.expect("a full accept queue drops the SYN: ListenOverflows moves, connect() waits ~1 s");
         let accept_early = d.breaks("accept-early");
+        let never = d.breaks("never-accept");
         let backlog = if d.breaks("backlog-16") { 16 } else { 1 };
         if !demos::netns::can_create() {
             return Err(d.skip(
@@ -207,6 +218,6 @@ fn main() {
         }
         let ns = NetNs::new()?;
         ns.loopback_up()?;
-        ns.run(|| experiment(d, backlog, accept_early))
+        ns.run(|| experiment(d, backlog, accept_early, never))
     })
 }

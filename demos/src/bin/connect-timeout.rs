@@ -25,6 +25,10 @@ use socket2::{Domain, Socket, Type};
 const BREAKS: &[Break] = &[
     brk("no-drop", "no dropping queue: the SYN reaches the server"),
     brk("long-timeout", "the bounded connect waits 2 s, not 500 ms"),
+    brk(
+        "no-timeout",
+        "the second connect() is a plain blocking one, with no timeout of its own",
+    ),
 ];
 
 /// How long the blocking connect() is watched before the demo stops it.
@@ -194,9 +198,17 @@ fn experiment(d: &mut Demo, ns: &NetNs, dropping: bool) -> Result<()> {
     ));
     let t0 = Instant::now();
     let sock = tcp_socket()?;
-    let bounded = d.syscall("connect (EINPROGRESS), then poll(POLLOUT, 500 ms)", || {
-        sock.connect_timeout(&addr.into(), limit)
-    });
+    let bounded = if d.breaks("no-timeout") {
+        // Blocks until the kernel gives up (about 2 min): the watchdog ends the demo,
+        // failing the check this call stands for.
+        d.syscall("connect, blocking, no timeout of our own", || {
+            sock.connect(&addr.into())
+        })
+    } else {
+        d.syscall("connect (EINPROGRESS), then poll(POLLOUT, 500 ms)", || {
+            sock.connect_timeout(&addr.into(), limit)
+        })
+    };
     let took = t0.elapsed();
     // socket2 reports poll running out as an error of kind TimedOut, with no errno:
     // it is our timeout, not the kernel's ETIMEDOUT.

@@ -28,6 +28,14 @@ const BREAKS: &[Break] = &[
         "close-listener",
         "the listener is closed before the kernel is asked",
     ),
+    brk(
+        "other-listener",
+        "the clients connect to a second listener, not the first",
+    ),
+    brk(
+        "pairs-reversed",
+        "each accepted socket is compared with another client's",
+    ),
 ];
 
 /// getsockname and getpeername of one socket.
@@ -54,6 +62,11 @@ fn main() {
         });
         d.saw(&peer);
         let own_listeners = d.breaks("own-listeners");
+        let other = if d.breaks("other-listener") {
+            Some(net::tcp_listener()?)
+        } else {
+            None
+        };
         let one_accepted = d.breaks("one-accepted");
         let mut clients: Vec<TcpStream> = Vec::new();
         let mut accepted = Vec::new();
@@ -62,6 +75,8 @@ fn main() {
             let (to, from) = if own_listeners {
                 extra.push(net::tcp_listener()?);
                 let (l, a) = extra.last().context("a listener")?;
+                (*a, l)
+            } else if let Some((l, a)) = &other {
                 (*a, l)
             } else {
                 (addr, &listener)
@@ -80,6 +95,9 @@ fn main() {
 
         let mut tuples = BTreeSet::new();
         let mut mirrored = true;
+        if d.breaks("pairs-reversed") {
+            clients.reverse();
+        }
         for (conn, client) in accepted.iter().zip(&clients) {
             let names = d.syscall(
                 format_args!(

@@ -20,6 +20,10 @@ const BREAKS: &[Break] = &[
         "asks-udp",
         "libc is asked for the names' \"udp\" entries, not \"tcp\"",
     ),
+    brk(
+        "no-ntohs",
+        "libc's s_port is read as is, not from network byte order",
+    ),
 ];
 
 /// One line of /etc/services: `name port/protocol [aliases...] [# comment]`.
@@ -49,7 +53,8 @@ fn parse_services(text: &str) -> Vec<Service> {
 }
 
 /// getservbyname(3): the port libc finds for a service name (or alias), if any.
-fn getservbyname(name: &str, protocol: &str) -> Result<Option<u16>> {
+/// `raw`: take s_port as it is, without ntohs (the break).
+fn getservbyname(name: &str, protocol: &str, raw: bool) -> Result<Option<u16>> {
     let name = CString::new(name).context("service name")?;
     let protocol = CString::new(protocol).context("protocol name")?;
     // SAFETY: both arguments are valid C strings; the result points into libc's static
@@ -60,7 +65,7 @@ fn getservbyname(name: &str, protocol: &str) -> Result<Option<u16>> {
     }
     // SAFETY: a non-null result is a valid servent; s_port is in network byte order.
     let port = unsafe { (*entry).s_port } as u16;
-    Ok(Some(u16::from_be(port)))
+    Ok(Some(if raw { port } else { u16::from_be(port) }))
 }
 
 /// The `services:` line of /etc/nsswitch.conf: where getservbyname looks.
@@ -140,6 +145,7 @@ fn main() {
 
         d.step("ask libc: getservbyname(NAME, \"tcp\") for names and aliases");
         let protocol = if d.breaks("asks-udp") { "udp" } else { "tcp" };
+        let raw = d.breaks("no-ntohs");
         let mut agree = true;
         let mut answers = Vec::new();
         for s in services
@@ -147,7 +153,7 @@ fn main() {
             .filter(|s| s.protocol == "tcp" && wanted.iter().any(|(n, _)| *n == s.name))
         {
             for name in std::iter::once(&s.name).chain(&s.aliases) {
-                let port = getservbyname(name, protocol)?;
+                let port = getservbyname(name, protocol, raw)?;
                 answers.push(format!(
                     "{name} {}",
                     port.map_or("-".to_string(), |p| p.to_string())

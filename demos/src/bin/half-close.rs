@@ -77,6 +77,8 @@ fn half_close_on_wire(
 fn main() {
     demos::run(BREAKS, |d| {
         d.expect("after SHUT_WR the peer reads EOF, then answers over the open direction");
+        // Loopback of its own (as root): the capture sees this demo's packets only.
+        demos::netns::isolate()?;
         let w = wire::open(d)?;
         let (mut client, mut server) = net::tcp_pair()?;
         let ends = [client.local_addr()?, client.peer_addr()?];

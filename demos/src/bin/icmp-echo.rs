@@ -22,6 +22,10 @@ const BREAKS: &[Break] = &[
         "child-keeps-root",
         "the child keeps root instead of dropping to nobody",
     ),
+    brk(
+        "root-group-only",
+        "the namespace's ping_group_range is \"0 0\": root's group only, not nobody's",
+    ),
 ];
 
 const ECHOES: u16 = 3;
@@ -114,6 +118,7 @@ fn main() {
             .context("reading net.ipv4.ping_group_range")?;
         let range = range.split_whitespace().collect::<Vec<_>>().join(" ");
         let broken = d.breaks("range-closed");
+        let root_only = d.breaks("root-group-only");
         let keep_root = d.breaks("child-keeps-root");
         if keep_root && !demos::is_root() {
             return Err(d.skip("the child-keeps-root break needs root"));
@@ -132,13 +137,17 @@ fn main() {
         let ns = if demos::netns::can_create() {
             let ns = NetNs::new()?;
             ns.loopback_up()?;
-            let range = if broken { "1 0" } else { "0 2147483647" };
+            let range = match (broken, root_only) {
+                (true, _) => "1 0",
+                (_, true) => "0 0",
+                _ => "0 2147483647",
+            };
             ns.sysctl("net/ipv4/ping_group_range", range)?;
             d.step(format_args!(
                 "in a network namespace of our own: lo up, ping_group_range = \"{range}\""
             ));
             Some(ns)
-        } else if broken {
+        } else if broken || root_only {
             return Err(
                 d.skip("--break sets ping_group_range in a namespace of its own: needs root")
             );

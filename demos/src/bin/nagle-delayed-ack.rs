@@ -140,6 +140,8 @@ fn nagle_on_wire(d: &mut Demo, w: &Option<Capture>, ends: [std::net::SocketAddr;
 fn main() {
     demos::run(BREAKS, |d| {
         d.expect("write-write-read: ~40 ms per request by default, microseconds with TCP_NODELAY");
+        // Loopback of its own (as root): the capture sees this demo's packets only.
+        demos::netns::isolate()?;
 
         d.step(format_args!(
             "{REQUESTS} requests of 2 writes x {PART} bytes, then read the reply (loopback)"

@@ -23,6 +23,18 @@ const BREAKS: &[Break] = &[
         "one-recv",
         "the receiver of the big send calls recv only once",
     ),
+    brk(
+        "waitall",
+        "the receiver of the big send passes MSG_WAITALL: recv waits for all 4 MiB",
+    ),
+    brk(
+        "big-buffers",
+        "the non-blocking sender's SO_SNDBUF holds 64 MiB: all 4 MiB fit at once",
+    ),
+    brk(
+        "already-full",
+        "the queues are full before the non-blocking send is measured",
+    ),
 ];
 
 const SMALL: usize = 100;
@@ -94,13 +106,22 @@ fn main() {
         let (client, mut server) = net::tcp_pair()?;
         let data = vec![b'z'; BIG];
         let once = d.breaks("one-recv");
+        let waitall = d.breaks("waitall");
         let (sent, pieces) = std::thread::scope(|s| {
             let sender = s.spawn(|| {
                 demos::evidence::call("send(4 MiB)", || {
                     send(client.as_raw_fd(), &data, MsgFlags::empty())
                 })
             });
-            let pieces = if once {
+            let pieces = if waitall {
+                // recv(2): MSG_WAITALL "requests that the operation block until the
+                // full request is satisfied": the kernel joins the pieces itself.
+                let mut buf = vec![0u8; BIG];
+                demos::evidence::call("recv(MSG_WAITALL)", || {
+                    nix::sys::socket::recv(server.as_raw_fd(), &mut buf, MsgFlags::MSG_WAITALL)
+                        .map(|n| vec![n])
+                })
+            } else if once {
                 // One read, so what it returns is all this side counts.
                 let mut buf = vec![0u8; BIG];
                 let first = demos::evidence::call("recv", || {
@@ -125,13 +146,29 @@ fn main() {
             pieces.len()
         ));
         d.check(
-            sent == BIG && pieces.len() > 1 && largest < BIG && pieces.iter().sum::<usize>() == BIG,
+            // All of it, in more than one piece (so none was the whole 4 MiB).
+            sent == BIG && pieces.iter().sum::<usize>() == BIG && pieces.len() > 1,
             "one send of 4 MiB arrived whole, in many pieces",
         )?;
 
         d.step("non-blocking send() of 4 MiB to a peer that reads nothing, then again");
         let (fresh, _idle) = net::tcp_pair()?;
         fd::set_nonblocking(&fresh, true)?;
+        if d.breaks("big-buffers") {
+            if !demos::is_root() {
+                return Err(d.skip("the big-buffers break needs root (SO_SNDBUFFORCE)"));
+            }
+            // Past net.core.wmem_max, which only SO_SNDBUFFORCE may exceed.
+            nix::sys::socket::setsockopt(
+                &fresh,
+                nix::sys::socket::sockopt::SndBufForce,
+                &(64 << 20),
+            )
+            .context("SO_SNDBUFFORCE")?;
+        }
+        if d.breaks("already-full") {
+            while send(fresh.as_raw_fd(), &data, MsgFlags::empty()).is_ok() {}
+        }
         let first = d.syscall("send(4 MiB, non-blocking)", || {
             send(fresh.as_raw_fd(), &data, MsgFlags::empty())
         });

@@ -23,6 +23,11 @@ const BREAKS: &[Break] = &[
         "socket-is-file",
         "a regular file stands in for the TCP socket",
     ),
+    brk(
+        "empty-file",
+        "an empty regular file stands in for /dev/null",
+    ),
+    brk("other-pipe", "the write end shown is another pipe's"),
 ];
 
 fn main() {
@@ -35,11 +40,19 @@ fn main() {
         } else {
             "/dev/null"
         };
+        let dir = demos::private_dir()?;
+        let device = if d.breaks("empty-file") {
+            let path = dir.path().join("empty");
+            File::create(&path).context("an empty file")?;
+            path
+        } else {
+            std::path::PathBuf::from(device)
+        };
         let mut null = File::options()
             .read(true)
             .write(true)
-            .open(device)
-            .context("opening /dev/null")?;
+            .open(&device)
+            .with_context(|| format!("opening {}", device.display()))?;
         let is_char = d.syscall("fstat: a character device", || {
             null.metadata().map(|m| m.file_type().is_char_device())
         });
@@ -62,7 +75,12 @@ fn main() {
 
         d.step("make a pipe and lseek its read end to byte 0");
         let (pipe_r, pipe_w) = std::io::pipe().context("pipe")?;
-        let dir = demos::private_dir()?;
+        let (_other_r, other_w) = std::io::pipe().context("pipe")?;
+        let pipe_w = if d.breaks("other-pipe") {
+            other_w
+        } else {
+            pipe_w
+        };
         let seeked = if d.breaks("regular-file") {
             let file = File::create(dir.path().join("stand-in")).context("a regular file")?;
             d.syscall("lseek(0, SEEK_SET)", || lseek(&file, 0, Whence::SeekSet))

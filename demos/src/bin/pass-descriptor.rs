@@ -155,9 +155,14 @@ fn main() {
         let report = String::from_utf8_lossy(&buf[..n]).into_owned();
         let child_pid = peer.pid();
         let status = peer.wait(Duration::from_secs(2))?;
-        let fields: Vec<&str> = report.splitn(5, '|').collect();
-        let [uid, file_fd, listener_fd, open, text] = fields[..] else {
+        if report.starts_with("error: ") {
             bail!("the child failed: {report}");
+        }
+        // A report without its fields holds no evidence: every check below fails.
+        let mut fields: Vec<&str> = report.splitn(5, '|').collect();
+        fields.resize(5, "");
+        let [uid, file_fd, listener_fd, open, text] = fields[..] else {
+            unreachable!("resized to five fields");
         };
         let reported = |what: &str, value: &str| {
             demos::evidence::read(format_args!("the child's {what}, as it reported"), || {

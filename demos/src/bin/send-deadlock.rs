@@ -27,6 +27,14 @@ const BREAKS: &[Break] = &[
         "small-stall",
         "the client's socket is polled with a zero wait after the loop",
     ),
+    brk(
+        "client-reads",
+        "the client reads what arrives while both send",
+    ),
+    brk(
+        "client-reads-once",
+        "the client reads once, early, then never again",
+    ),
 ];
 
 /// SO_SNDBUF and SO_RCVBUF of a socket.
@@ -48,22 +56,23 @@ const KEEPS_GOING: Duration = Duration::from_secs(1);
 /// its socket takes (non-blocking), and when neither can write, both wait for
 /// buffer space. Returns the bytes each sent and how long the loop ran, once a wait
 /// of [`STALL`] brings no space to either, or after [`KEEPS_GOING`] if space keeps
-/// coming (`server_reads`: the server also reads whatever has arrived).
-fn send_without_reading(
-    peers: [&TcpStream; 2],
-    server_reads: bool,
-) -> Result<([usize; 2], Duration)> {
+/// coming. `reads`: for how many rounds of the loop each peer (client, server) also
+/// reads whatever has arrived (0: never, as the story goes; the breaks read).
+fn send_without_reading(peers: [&TcpStream; 2], reads: [u32; 2]) -> Result<([usize; 2], Duration)> {
     let t0 = Instant::now();
     let mut sent = [0; 2];
     let mut buf = vec![0u8; 256 << 10];
-    loop {
+    for round in 0u32.. {
         for (peer, total) in peers.iter().zip(sent.iter_mut()) {
             *total += fd::fill(peer, 64 << 10)?.into_value();
         }
-        if server_reads {
-            while fd::readable_within(peers[1], Duration::ZERO)?
-                && std::io::Read::read(&mut &*peers[1], &mut buf).context("read")? > 0
-            {}
+        for (peer, &rounds) in peers.iter().zip(&reads) {
+            if round < rounds {
+                while fd::readable_within(*peer, Duration::ZERO)?
+                    && std::io::Read::read(&mut &**peer, &mut buf).context("read")? > 0
+                {
+                }
+            }
         }
         let mut fds = peers.map(|p| PollFd::new(p.as_fd(), PollFlags::POLLOUT));
         let ready = poll(
@@ -78,6 +87,7 @@ fn send_without_reading(
             return Ok((sent, t0.elapsed()));
         }
     }
+    unreachable!("the loop returns")
 }
 
 fn buffers(stream: &TcpStream) -> Result<Observed<Buffers>> {
@@ -114,7 +124,15 @@ fn main() {
         for s in [&client, &server] {
             fd::set_nonblocking(s, true)?;
         }
-        let reads = d.breaks("server-reads");
+        let reads = if d.breaks("server-reads") {
+            [0, u32::MAX]
+        } else if d.breaks("client-reads") {
+            [u32::MAX, 0]
+        } else if d.breaks("client-reads-once") {
+            [1, 0]
+        } else {
+            [0, 0]
+        };
         let ([c_sent, s_sent], took) = send_without_reading([&client, &server], reads)?;
         d.derived(format_args!(
             "the send loop ended after {}: client sent {}, server {} (sums of what send returned)",
@@ -165,9 +183,11 @@ fn main() {
         let mut buf = vec![0u8; 256 << 10];
         if !d.breaks("no-drain") {
             while drained < c_sent {
-                match fd::read_within(&server, &mut buf, demos::IO_TIMEOUT)? {
-                    0 => break,
-                    n => drained += n,
+                // Nothing more within 2 s ends the reading too: the check below says
+                // whether the client can send again.
+                match fd::read_within(&server, &mut buf, demos::IO_TIMEOUT) {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => drained += n,
                 }
             }
         }

@@ -31,6 +31,10 @@ const BREAKS: &[Break] = &[
         "mmsg-one",
         "sendmmsg and recvmmsg are given one message slot at a time",
     ),
+    brk(
+        "recvmmsg-one",
+        "recvmmsg alone is given one message slot at a time (sendmmsg keeps 64)",
+    ),
 ];
 
 /// What each call of one kind returned (bytes, or datagrams for the *mmsg calls).
@@ -139,8 +143,13 @@ fn sendfile(file: &mut File, sock: &mut TcpStream) -> Result<Returns> {
 /// Sends `DATAGRAMS` datagrams one sendto(2) at a time, or `BATCH` per sendmmsg(2);
 /// the receiver reads them with recvfrom(2) or recvmmsg(2) after each batch.
 /// Returns what every send and every receive call returned (datagrams each), the
-/// datagrams received, and the time. `slots`: message slots per *mmsg call.
-fn datagrams(batched: bool, slots_per_call: usize) -> Result<(Returns, Returns, usize, Duration)> {
+/// datagrams received, and the time. `send_slots`, `recv_slots`: message slots per
+/// sendmmsg and recvmmsg call.
+fn datagrams(
+    batched: bool,
+    send_slots: usize,
+    recv_slots: usize,
+) -> Result<(Returns, Returns, usize, Duration)> {
     let (rx, rx_addr) = net::udp_socket()?;
     let (tx, _) = net::udp_socket()?;
     tx.connect(rx_addr).context("connect the UDP sender")?;
@@ -150,7 +159,7 @@ fn datagrams(batched: bool, slots_per_call: usize) -> Result<(Returns, Returns, 
     let t0 = Instant::now();
     for _ in 0..DATAGRAMS / BATCH {
         if batched {
-            sends.0.extend(send_batch(&tx, &payload, slots_per_call)?);
+            sends.0.extend(send_batch(&tx, &payload, send_slots)?);
         } else {
             for _ in 0..BATCH {
                 let len = tx.send(&payload).context("send")?;
@@ -161,7 +170,7 @@ fn datagrams(batched: bool, slots_per_call: usize) -> Result<(Returns, Returns, 
         let mut got = 0;
         while got < BATCH {
             let n = if batched {
-                let room = (BATCH - got).min(slots_per_call);
+                let room = (BATCH - got).min(recv_slots);
                 recv_batch(&rx, &mut slots[..room])?
             } else {
                 let len = rx.recv(&mut slots[0]).context("recv")?;
@@ -327,10 +336,16 @@ fn main() {
         d.step(format_args!(
             "{DATAGRAMS} UDP datagrams of {DATAGRAM} bytes: sendto/recvfrom, then {BATCH} per sendmmsg/recvmmsg"
         ));
-        let slots_per_call = if d.breaks("mmsg-one") { 1 } else { BATCH };
+        let one = d.breaks("mmsg-one");
+        let send_slots = if one { 1 } else { BATCH };
+        let recv_slots = if one || d.breaks("recvmmsg-one") {
+            1
+        } else {
+            BATCH
+        };
         let mut calls = Vec::new();
         for (name, batched) in [("one by one", false), ("mmsg", true)] {
-            let (sends, recvs, received, took) = datagrams(batched, slots_per_call)?;
+            let (sends, recvs, received, took) = datagrams(batched, send_slots, recv_slots)?;
             let rate = received as f64 / took.as_secs_f64();
             let (sends, recvs) = if batched {
                 let s = demos::evidence::read("sendmmsg return values", || Ok(sends))?;

@@ -34,6 +34,10 @@ const BREAKS: &[Break] = &[
         "sigusr2-to-fd",
         "SIGUSR1 is sent instead of SIGUSR2 to the handler's poll loop",
     ),
+    brk(
+        "sent-by-self",
+        "the demo signals itself; the forked child sends nothing",
+    ),
 ];
 
 /// One siginfo as read(signalfd) returned it.
@@ -118,11 +122,17 @@ fn main() {
         d.step("SIGUSR1 blocked, signalfd open; a child sends it 3 times");
         let mut infos = Vec::new();
         let mut sender_pid = 0;
+        let self_sends = d.breaks("sent-by-self");
         for count in rounds.into_iter().filter(|&n| n > 0) {
             let sender = peer::fork(move || {
-                let ok = (0..count).all(|_| tgkill(me, me, Signal::SIGUSR1).is_ok());
+                let ok = self_sends || (0..count).all(|_| tgkill(me, me, Signal::SIGUSR1).is_ok());
                 if ok { 0 } else { 2 }
             })?;
+            if self_sends {
+                for _ in 0..count {
+                    tgkill(me, me, Signal::SIGUSR1).context("tgkill(self, SIGUSR1)")?;
+                }
+            }
             sender_pid = sender.pid().as_raw();
             let status = sender.wait(Duration::from_secs(2))?;
             anyhow::ensure!(

@@ -23,7 +23,18 @@ const BREAKS: &[Break] = &[
         "shutdown-first",
         "the client shuts down its writing side before it flushes its buffer",
     ),
+    brk(
+        "server-reads-small",
+        "the server's BufReader holds 16 bytes, less than a line",
+    ),
+    brk(
+        "client-reads-small",
+        "the client's BufReader holds 16 bytes, less than a line",
+    ),
 ];
+
+/// The BufReader capacity under the `*-reads-small` breaks.
+const SMALL_READS: usize = 16;
 
 const LINES: usize = 1000;
 
@@ -65,8 +76,8 @@ struct Served {
 
 /// A line-oriented server written as if the socket were a file: read lines until EOF,
 /// answer each one in upper case.
-fn serve(stream: &TcpStream) -> std::io::Result<Served> {
-    let mut input = BufReader::new(Counted::new(stream));
+fn serve(stream: &TcpStream, capacity: usize) -> std::io::Result<Served> {
+    let mut input = BufReader::with_capacity(capacity, Counted::new(stream));
     let mut output = BufWriter::new(Counted::new(stream));
     let mut lines = 0;
     for line in input.by_ref().lines() {
@@ -143,8 +154,13 @@ fn main() {
         d.step("server: for line in BufReader::lines() { writeln!(upper case) }");
         // The client's lines are all queued in the socket already, so the server can
         // run to EOF right here; the answers wait in the other direction's queue.
+        let server_buffer = if d.breaks("server-reads-small") {
+            SMALL_READS
+        } else {
+            8 << 10
+        };
         let served = d.syscall("server: read lines until EOF, answer each", || {
-            serve(&server)
+            serve(&server, server_buffer)
         });
         d.saw(&served);
         let served = d
@@ -156,7 +172,12 @@ fn main() {
         ));
 
         d.step("client: BufReader::lines() on the answers");
-        let mut input = BufReader::new(Counted::new(&client));
+        let client_buffer = if d.breaks("client-reads-small") {
+            SMALL_READS
+        } else {
+            8 << 10
+        };
+        let mut input = BufReader::with_capacity(client_buffer, Counted::new(&client));
         let answers = d.syscall("client: read lines until EOF", || {
             input
                 .by_ref()

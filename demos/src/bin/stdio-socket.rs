@@ -25,6 +25,10 @@ const BREAKS: &[Break] = &[
         "two-sockets",
         "tr's stdout is a second socketpair, not the one it reads",
     ),
+    brk(
+        "shutdown-first",
+        "we shut down our writing side before sending the two lines",
+    ),
 ];
 
 /// A spawned program that is killed and reaped however the demo ends.
@@ -110,9 +114,20 @@ fn main() {
         )?;
 
         d.step("send it two lines over our end, then shutdown(SHUT_WR) for EOF");
-        ours.write_all(b"hello from inetd\neverything you know is wrong\n")
-            .context("send")?;
-        if !d.breaks("no-shutdown") {
+        let early = d.breaks("shutdown-first");
+        if early {
+            ours.shutdown(Shutdown::Write)
+                .context("shutdown(SHUT_WR)")?;
+        }
+        let sent = d.syscall("send", || {
+            ours.write_all(b"hello from inetd\neverything you know is wrong\n")
+        });
+        if early {
+            d.saw(&sent);
+        } else {
+            sent.into_value().context("send")?;
+        }
+        if !early && !d.breaks("no-shutdown") {
             ours.shutdown(Shutdown::Write)
                 .context("shutdown(SHUT_WR)")?;
         }
@@ -128,16 +143,18 @@ fn main() {
                 .map_err(|e| std::io::Error::other(format!("{e:#}")))
         });
         d.saw_that(&status, "tr's exit status");
+        // The exit first: a tr that never saw EOF fails here, not only by the answer
+        // it never flushed.
+        d.check(
+            matches!(status.value(), Ok(0)),
+            "EOF on its stdin (our SHUT_WR) ended it cleanly (exit 0)",
+        )?;
         d.check(
             answer
                 .value()
                 .as_ref()
                 .is_ok_and(|a| a.0 == b"HELLO FROM INETD\nEVERYTHING YOU KNOW IS WRONG\n"),
             "the whole answer came back over the socket it read from",
-        )?;
-        d.check(
-            matches!(status.value(), Ok(0)),
-            "EOF on its stdin (our SHUT_WR) ended it cleanly (exit 0)",
         )?;
         Ok(())
     })

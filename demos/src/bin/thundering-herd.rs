@@ -31,6 +31,10 @@ const BREAKS: &[Break] = &[
         "exclusive-both",
         "the first round registers with EPOLLEXCLUSIVE too",
     ),
+    brk(
+        "two-clients",
+        "two clients connect in the EPOLLEXCLUSIVE round, not one: two workers get one",
+    ),
 ];
 
 const WORKERS: usize = 4;
@@ -154,7 +158,7 @@ struct Round {
 }
 
 /// Forks the workers on one shared non-blocking listener, connects once, and counts.
-fn round(flags: EpollFlags) -> Result<Round> {
+fn round(flags: EpollFlags, clients: usize) -> Result<Round> {
     let (listener, addr) = net::tcp_listener()?;
     // A worker that loses the race must get EAGAIN, not block in accept().
     fd::set_nonblocking(&listener, true)?;
@@ -175,8 +179,12 @@ fn round(flags: EpollFlags) -> Result<Round> {
     )?;
     let before = workers.iter().map(sleeps).collect::<Result<Vec<_>>>()?;
 
-    let _client = TcpStream::connect_timeout(&addr, IO_TIMEOUT)
-        .with_context(|| format!("connecting to {addr}"))?;
+    let _clients = (0..clients)
+        .map(|_| {
+            TcpStream::connect_timeout(&addr, IO_TIMEOUT)
+                .with_context(|| format!("connecting to {addr}"))
+        })
+        .collect::<Result<Vec<_>>>()?;
     // The winner leaves epoll_wait; then every woken loser either returns (and gets
     // EAGAIN) or is back asleep, and nobody is left running.
     wait_until(&workers, "no worker woke for the connection", |w| {
@@ -210,10 +218,10 @@ fn round(flags: EpollFlags) -> Result<Round> {
 
 /// One round, as the kernel showed it: the workers' wchan and epoll sleeps in /proc,
 /// and what their accept() returned (their exit codes carry it).
-fn observed_round(flags: EpollFlags) -> Result<Observed<Round>> {
+fn observed_round(flags: EpollFlags, clients: usize) -> Result<Observed<Round>> {
     demos::evidence::read(
         "/proc/PID/wchan, /proc/PID/sched, the workers' accept()",
-        || round(flags),
+        || round(flags, clients),
     )
 }
 
@@ -234,7 +242,7 @@ fn main() {
         } else {
             EpollFlags::EPOLLIN
         };
-        let plain = observed_round(first)?;
+        let plain = observed_round(first, 1)?;
         report(d, &plain);
         let plain = plain.into_value();
 
@@ -249,7 +257,8 @@ fn main() {
         d.step(format_args!(
             "again, each worker adding the socket with {label}"
         ));
-        let excl = observed_round(exclusive)?;
+        let clients = if d.breaks("two-clients") { 2 } else { 1 };
+        let excl = observed_round(exclusive, clients)?;
         report(d, &excl);
         let excl = excl.into_value();
         d.chart_metric("herd.woke.plain", "EPOLLIN", plain.woke as f64, "workers");

@@ -18,6 +18,10 @@ const BREAKS: &[Break] = &[
         "unix-rcvbuf",
         "the AF_UNIX sender's SO_SNDBUF is set as small as the receiver's SO_RCVBUF",
     ),
+    brk(
+        "no-retry",
+        "on EAGAIN the AF_UNIX sender drops the datagram and goes on, as UDP's queue does",
+    ),
 ];
 
 const COUNT: u32 = 10_000;
@@ -209,6 +213,7 @@ fn main() {
         let first_batch_whole = useqs.len() == before_eagain as usize && in_order(&useqs);
         useqs.clear();
         let mut pushbacks = 0;
+        let retry = !d.breaks("no-retry");
         for seq in 0..COUNT {
             loop {
                 match utx.send(&datagram(seq)) {
@@ -216,6 +221,9 @@ fn main() {
                     Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
                         pushbacks += 1;
                         drain(|b| urx.recv(b), &mut useqs)?;
+                        if !retry {
+                            break;
+                        }
                     }
                     Err(e) => return Err(e).context("send on the AF_UNIX socket"),
                 }
