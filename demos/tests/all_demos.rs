@@ -625,18 +625,31 @@ fn a_kernel_line_without_a_source_is_refused() {
 #[test]
 fn every_kernel_line_in_every_transcript_names_its_source() {
     let dir = contract::catalog::transcripts_dir(&demos_dir());
+    // The captured runs, and the same demos on every other kernel (`cargo xtask kernels`).
+    let mut dirs = vec![dir.clone()];
+    if let Ok(series) = std::fs::read_dir(dir.join("kernels")) {
+        let mut series: Vec<_> = series.flatten().map(|e| e.path()).collect();
+        series.sort();
+        dirs.extend(series.into_iter().filter(|p| p.is_dir()));
+    }
+    assert!(
+        dirs.len() > 1,
+        "no kernel runs under {}",
+        dir.join("kernels").display()
+    );
     let mut unnamed = Vec::new();
-    for name in demo_names() {
-        let path = dir.join(format!("{name}.json"));
-        let text = std::fs::read_to_string(&path).unwrap_or_else(|e| {
-            panic!("{name} has no transcript ({e}): cargo xtask capture {name}")
-        });
-        let t: contract::Transcript =
-            serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-        let output: String = t.chunks.iter().map(|c| c.text.as_str()).collect();
-        for line in output.lines() {
-            if let Some(why) = unnamed_kernel_line(line) {
-                unnamed.push(format!("{name}: {why}"));
+    for dir in &dirs {
+        for name in demo_names() {
+            let path = dir.join(format!("{name}.json"));
+            let text = std::fs::read_to_string(&path)
+                .unwrap_or_else(|e| panic!("{name} has no transcript in {} ({e})", dir.display()));
+            let t: contract::Transcript =
+                serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+            let output: String = t.chunks.iter().map(|c| c.text.as_str()).collect();
+            for line in output.lines() {
+                if let Some(why) = unnamed_kernel_line(line) {
+                    unnamed.push(format!("{}: {why}", path.display()));
+                }
             }
         }
     }
