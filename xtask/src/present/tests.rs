@@ -30,6 +30,12 @@ const DEMOS: &[(&str, &str)] = &[
          sleep 0.3; echo err >&2; exit 0",
     ),
     ("slow", "echo started; sleep 31.4159; echo never"),
+    // One line, a pause of PAUSE, another line: Run live must show the first line
+    // while the demo is still pausing, as the talk's slow demos need.
+    (
+        "pause",
+        "echo before the pause; sleep 2.7182; echo after the pause",
+    ),
     ("forks", "sleep 31.2718 & echo forked; wait"),
     ("skip", "echo no root; exit 77"),
     ("quiet1", "sleep 31.1111"),
@@ -202,6 +208,58 @@ async fn run_streams_chunks_while_the_demo_runs_then_the_exit() {
     assert!(
         exit > text.rfind("event: chunk").unwrap(),
         "exit comes last"
+    );
+}
+
+/// How long the `pause` demo sleeps between its two lines.
+const PAUSE: Duration = Duration::from_millis(2718);
+
+#[tokio::test]
+async fn run_live_delivers_the_first_line_before_the_demo_pauses() {
+    let srv = start(Duration::from_secs(10)).await;
+    let t0 = Instant::now();
+    let mut s = send(
+        srv.addr,
+        &request("POST", "/__deck/run/pause", srv.addr, ""),
+    )
+    .await;
+    let mut buf = Vec::new();
+    let mut piece = [0u8; 4096];
+    while !String::from_utf8_lossy(&buf).contains("before the pause") {
+        let n = tokio::time::timeout(PAUSE * 2, s.read(&mut piece))
+            .await
+            .expect("the first line in time")
+            .unwrap();
+        assert!(
+            n > 0,
+            "stream ended without the first line: {}",
+            String::from_utf8_lossy(&buf)
+        );
+        buf.extend_from_slice(&piece[..n]);
+    }
+    let first = t0.elapsed();
+    let text = String::from_utf8_lossy(&buf).into_owned();
+    // Held back until the demo went on (or ended), the first line would come with these.
+    assert!(
+        !text.contains("after the pause") && !text.contains("event: exit"),
+        "the first line came only with what followed the pause: {text}"
+    );
+    assert!(
+        first < PAUSE,
+        "the first line took {first:?}, longer than the demo's pause of {PAUSE:?}"
+    );
+    let mut rest = Vec::new();
+    tokio::time::timeout(PAUSE * 3, s.read_to_end(&mut rest))
+        .await
+        .expect("the run ends")
+        .unwrap();
+    let rest = String::from_utf8_lossy(&rest);
+    assert!(rest.contains("after the pause"), "{rest}");
+    assert!(rest.contains("event: exit"), "{rest}");
+    assert!(
+        t0.elapsed() >= PAUSE,
+        "the demo really paused: the run took {:?}",
+        t0.elapsed()
     );
 }
 
