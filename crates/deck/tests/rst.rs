@@ -757,3 +757,34 @@ fn a_line_starting_with_a_colon_stays_in_its_paragraph() {
     assert!(!html.contains("<dl"), "{html}");
     assert!(html.contains("see\n: this line"), "{html}");
 }
+
+/// A heading with capitals outside ASCII gets the id mdBook gives it (lowercased with
+/// Unicode's rules: `Ü` is `ü`, a word-final `Σ` is `ς`), and `:ref:` links to it,
+/// from its own chapter and from another.
+#[test]
+fn a_ref_to_a_heading_with_non_ascii_capitals_lands_on_its_id() {
+    let book = TempBook::new("unicode-ref");
+    book.write(
+        "book.toml",
+        "[book]\ntitle = \"Refs\"\nsrc = \"src\"\n\n[preprocessor.deck]\n",
+    );
+    book.write(
+        "src/SUMMARY.md",
+        "# Summary\n\n- [One](one.rst)\n- [Two](two.rst)\n",
+    );
+    book.write(
+        "src/one.rst",
+        "One\n===\n\n.. _odos:\n\nÜber ΟΔΟΣ\n---------\n\nSee :ref:`odos`.\n",
+    );
+    book.write(
+        "src/two.rst",
+        "Two\n===\n\nBack\n----\n\nSee :ref:`odos`.\n",
+    );
+    book.build().expect("the book builds");
+    let one = book.html("one.html");
+    let two = book.html("two.html");
+    let id = "über-οδος";
+    assert!(one.contains(&format!("id=\"{id}\"")), "mdBook's id: {one}");
+    assert!(one.contains(&format!("href=\"#{id}\"")), "{one}");
+    assert!(two.contains(&format!("href=\"one.html#{id}\"")), "{two}");
+}
