@@ -43,6 +43,12 @@ const DEMOS: &[(&str, &str)] = &[
     ("quiet3", "sleep 31.1111"),
     ("quiet4", "sleep 31.1111"),
     ("flood", "exec yes 31.9191-flood"),
+    // Sixteen megabytes in many pipe reads, then a last line: more than socket buffers
+    // and the server's queue hold.
+    (
+        "megabytes",
+        "head -c 16000000 /dev/zero | tr '\\0' x; echo; echo the end",
+    ),
 ];
 
 async fn start(limit: Duration) -> Server {
@@ -261,6 +267,39 @@ async fn run_live_delivers_the_first_line_before_the_demo_pauses() {
         "the demo really paused: the run took {:?}",
         t0.elapsed()
     );
+}
+
+#[tokio::test]
+async fn status_lists_the_demos_that_can_run_and_that_none_are_building() {
+    let srv = start(Duration::from_secs(5)).await;
+    let (code, text) = status_of(srv.addr, &request("GET", "/__deck/status", srv.addr, "")).await;
+    assert_eq!(code, 200, "{text}");
+    let body = text.split("\r\n\r\n").nth(1).unwrap_or_default();
+    let status: contract::live::ServerStatus = serde_json::from_str(body).unwrap();
+    let mut names: Vec<String> = DEMOS.iter().map(|(n, _)| n.to_string()).collect();
+    names.sort();
+    assert_eq!(status.live, names);
+    assert!(!status.building, "{body}");
+}
+
+#[tokio::test]
+async fn a_page_that_reads_late_still_gets_the_whole_run() {
+    // An output cap above the demo's sixteen megabytes.
+    let srv = start_capped(Duration::from_secs(20), Limits::default(), 64 << 20).await;
+    // A small receive buffer, and nothing read for a while: the server's queue fills
+    // and it must wait for the page (until the time limit), not drop the run.
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.set_recv_buffer_size(4096).unwrap();
+    let mut late = socket.connect(srv.addr).await.unwrap();
+    late.write_all(request("POST", "/__deck/run/megabytes", srv.addr, "").as_bytes())
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let text = read_all(late).await;
+    let tail = &text[text.len().saturating_sub(300)..];
+    assert!(text.contains("the end"), "the run was cut short: ...{tail}");
+    let exit = text.rfind("event: exit").expect("an exit event");
+    assert!(text[exit..].contains("\"status\":\"passed\""), "...{tail}");
 }
 
 #[tokio::test]
