@@ -47,10 +47,15 @@ pub fn fork(body: impl FnOnce() -> i32) -> Result<Peer> {
     // apart from the watchdog, which sleeps and holds no lock.
     match unsafe { nix::unistd::fork() }.context("fork")? {
         ForkResult::Child => {
-            // SAFETY: prctl with PR_SET_PDEATHSIG and a valid signal number.
-            unsafe { libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) };
-            if nix::unistd::getppid() != parent {
-                // SAFETY: _exit as below; the parent died before prctl took effect.
+            // Die with the parent; if the parent died before this took effect, or it
+            // cannot take effect, the peer would outlive the demo: end it now.
+            let dies_with_parent = nix::sys::prctl::set_pdeathsig(Signal::SIGKILL);
+            if dies_with_parent.is_err() || nix::unistd::getppid() != parent {
+                if let Err(e) = dies_with_parent {
+                    eprintln!("peer: prctl(PR_SET_PDEATHSIG): {e}");
+                }
+                // SAFETY: _exit as below (nix has no `_exit`; std's `exit` would run the
+                // parent's atexit handlers a second time).
                 unsafe { libc::_exit(crate::exit::ERROR) };
             }
             let code = body();

@@ -6,6 +6,9 @@
 //! - the warm rebuild after a slide edit (what `present` does on save), in-process;
 //! - the size of the built site and of the deck's own browser assets (gzipped);
 //! - Run live: from a demo printing its first line to that line reaching the client.
+//!
+//! `cargo xtask bench --first-minute` measures a newcomer's first minute instead (see
+//! [`first_minute`]): a fresh clone, an empty target dir, `cargo xtask present`.
 
 use std::io::{BufRead, BufReader, Write};
 use std::path::Path;
@@ -137,6 +140,159 @@ fn gzip_size(bytes: &[u8]) -> Result<u64> {
     let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
     gz.write_all(bytes).context("gzip")?;
     Ok(gz.finish().context("gzip")?.len() as u64)
+}
+
+/// What a newcomer waits for: how long from `cargo xtask present` in a fresh clone (of
+/// this checkout's HEAD, with an empty target dir) to its first line of output, and to
+/// the first `200` for the deck's page. Every line it prints is shown with its time,
+/// so a slow first page shows what it waited for; the load average is printed with the
+/// numbers, since the machine's other work slows a cold build. Everything it started
+/// is killed at the end (it runs in a process group of its own).
+pub fn first_minute() -> Result<ExitCode> {
+    use std::os::unix::process::CommandExt;
+    const LIMIT: Duration = Duration::from_secs(1200);
+    let root = project_root();
+    let tmp = tempfile::tempdir().context("a directory for the fresh clone")?;
+    let clone = tmp.path().join("clone");
+    let target = tmp.path().join("target");
+    let status = Command::new("git")
+        .args(["clone", "--quiet", "--no-hardlinks"])
+        .arg(&root)
+        .arg(&clone)
+        .status()
+        .context("running git clone")?;
+    anyhow::ensure!(status.success(), "git clone {} failed", root.display());
+    let load_before = load_average();
+    println!(
+        "fresh clone of {} in {}; load average {load_before}",
+        root.display(),
+        clone.display()
+    );
+    let t0 = Instant::now();
+    let mut child = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
+        .args(["xtask", "present", "--port", "0"])
+        .current_dir(&clone)
+        .env("CARGO_TARGET_DIR", &target)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .process_group(0)
+        .spawn()
+        .context("running cargo xtask present")?;
+    let group = nix::unistd::Pid::from_raw(child.id() as i32);
+    let (tx, rx) = std::sync::mpsc::channel::<(Duration, String)>();
+    let stdout = child.stdout.take().context("piped stdout")?;
+    let stderr = child.stderr.take().context("piped stderr")?;
+    for stream in [
+        Box::new(stdout) as Box<dyn std::io::Read + Send>,
+        Box::new(stderr),
+    ] {
+        let tx = tx.clone();
+        std::thread::spawn(move || {
+            // Cargo's progress bar ends its updates with \r, not \n: split on both.
+            let mut reader = BufReader::new(stream);
+            let mut line = Vec::new();
+            let mut byte = [0u8; 1];
+            while let Ok(1) = std::io::Read::read(&mut reader, &mut byte) {
+                if byte[0] == b'\n' || byte[0] == b'\r' {
+                    if !line.is_empty() {
+                        let text = String::from_utf8_lossy(&line).into_owned();
+                        let _ = tx.send((t0.elapsed(), text));
+                        line.clear();
+                    }
+                } else {
+                    line.push(byte[0]);
+                }
+            }
+        });
+    }
+    drop(tx);
+    let outcome = (|| -> Result<(Duration, Duration)> {
+        let mut first_output = None;
+        let mut compiling = 0;
+        loop {
+            let (at, line) = rx
+                .recv_timeout(LIMIT.saturating_sub(t0.elapsed()))
+                .map_err(|_| anyhow::anyhow!("nothing served within {} s", LIMIT.as_secs()))?;
+            first_output.get_or_insert(at);
+            let line = line.trim_end();
+            // Cargo's "Compiling CRATE" lines: counted, the first and every 50th shown.
+            if line.trim_start().starts_with("Compiling ") {
+                compiling += 1;
+                if compiling > 1 && compiling % 50 != 0 {
+                    continue;
+                }
+                println!(
+                    "{:7.1} s  [{compiling} crates compiled] {}",
+                    at.as_secs_f64(),
+                    line.trim()
+                );
+                continue;
+            }
+            println!("{:7.1} s  {line}", at.as_secs_f64());
+            if let Some(rest) = line.strip_prefix("serving the deck at ") {
+                let url = rest
+                    .split_whitespace()
+                    .next()
+                    .unwrap_or_default()
+                    .to_string();
+                loop {
+                    if http_status(&url).is_ok_and(|code| code == 200) {
+                        let page = t0.elapsed();
+                        return Ok((first_output.unwrap_or(page), page));
+                    }
+                    anyhow::ensure!(t0.elapsed() < LIMIT, "{url} never answered 200");
+                    std::thread::sleep(Duration::from_millis(50));
+                }
+            }
+        }
+    })();
+    // Everything `present` started (cargo, rustc, the demos' build) is in its group.
+    let _ = nix::sys::signal::killpg(group, nix::sys::signal::Signal::SIGTERM);
+    std::thread::sleep(Duration::from_millis(500));
+    let _ = nix::sys::signal::killpg(group, nix::sys::signal::Signal::SIGKILL);
+    let _ = child.wait();
+    let (first_output, page) = outcome?;
+    println!(
+        "first output after {:.1} s, first page (HTTP 200) after {:.1} s; load average {load_before} before, {} after",
+        first_output.as_secs_f64(),
+        page.as_secs_f64(),
+        load_average()
+    );
+    let ok = first_output <= Duration::from_secs(2) && page <= Duration::from_secs(100);
+    println!(
+        "goal: output within 2 s and the page within 100 s: {}",
+        if ok { "met" } else { "NOT met" }
+    );
+    Ok(if ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}
+
+/// `/proc/loadavg`'s first three fields (1, 5 and 15 minutes).
+fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .map(|l| l.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_else(|_| "unknown".into())
+}
+
+/// The status code of a GET of `url` (http://HOST:PORT/PATH on loopback).
+fn http_status(url: &str) -> Result<u16> {
+    use std::io::Read;
+    let rest = url.strip_prefix("http://").context("an http URL")?;
+    let (host, path) = rest.split_once('/').unwrap_or((rest, ""));
+    let mut s = std::net::TcpStream::connect(host)?;
+    s.set_read_timeout(Some(Duration::from_secs(5)))?;
+    write!(s, "GET /{path} HTTP/1.0\r\nHost: {host}\r\n\r\n")?;
+    let mut head = [0u8; 12];
+    s.read_exact(&mut head)?;
+    let text = String::from_utf8_lossy(&head);
+    text.split_whitespace()
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .with_context(|| format!("a status line from {url}: {text:?}"))
 }
 
 #[cfg(test)]

@@ -77,7 +77,12 @@ enum Command {
         timeout: u64,
     },
     /// Measure the warm rebuild and the size of the built deck.
-    Bench,
+    Bench {
+        /// Instead: a newcomer's first minute, from a fresh clone with an empty target
+        /// dir to `cargo xtask present`'s first output and first page.
+        #[arg(long)]
+        first_minute: bool,
+    },
     /// Mutation testing: mutate demos (all by default) and count the mutants each
     /// demo's checks catch as FAIL; tables in target/mutants/.
     Mutants {
@@ -210,7 +215,8 @@ fn main() -> std::process::ExitCode {
             demo_limit,
         ),
         Command::Test { no_browser } => test::run(no_browser),
-        Command::Bench => bench::run(),
+        Command::Bench { first_minute } if first_minute => bench::first_minute(),
+        Command::Bench { .. } => bench::run(),
         Command::Mutants {
             names,
             harness,

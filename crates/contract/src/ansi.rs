@@ -231,14 +231,9 @@ impl Renderer {
             match &mut self.escape {
                 Escape::None => match c {
                     '\x1b' => self.escape = Escape::Start,
-                    '&' | '<' | '>' | '"' => {
+                    c if let Some(entity) = crate::escape::entity(c) => {
                         open_span(&mut out, &self.style, &mut open);
-                        out.push_str(match c {
-                            '&' => "&amp;",
-                            '<' => "&lt;",
-                            '>' => "&gt;",
-                            _ => "&quot;",
-                        });
+                        out.push_str(entity);
                     }
                     // Carriage returns and other controls would only confuse a static page.
                     '\r' => {}

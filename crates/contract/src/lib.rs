@@ -8,17 +8,28 @@
 
 #![forbid(unsafe_code)]
 
+// What needs serde (the transcript, the live protocol, the packets, and what renders
+// them) is behind the default feature `serde`; the exit codes, `Status` and the catalog
+// are not, so the launcher (`xtask/launch`) builds without serde or syn.
+#[cfg(feature = "serde")]
 pub mod ansi;
 pub mod catalog;
 pub mod directive;
+pub mod escape;
+#[cfg(feature = "serde")]
 pub mod ladder;
+#[cfg(feature = "serde")]
 pub mod live;
+#[cfg(feature = "serde")]
 pub mod page;
+#[cfg(feature = "serde")]
 pub mod terminal;
-#[cfg(any(test, feature = "test-support"))]
+#[cfg(all(feature = "serde", any(test, feature = "test-support")))]
 pub mod test_support;
+#[cfg(feature = "serde")]
 pub mod wire;
 
+#[cfg(feature = "serde")]
 use serde::{Deserialize, Serialize};
 
 /// Bumped when a field changes meaning; readers refuse versions they do not know.
@@ -45,6 +56,7 @@ pub mod exit {
 }
 
 /// One run of one demo, with every byte it printed and when.
+#[cfg(feature = "serde")]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Transcript {
     pub format: u32,
@@ -74,6 +86,7 @@ pub struct Transcript {
 
 /// A number a demo measured and reported with `Demo::metric`, so slides can chart
 /// captured data instead of typed-in numbers.
+#[cfg(feature = "serde")]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Metric {
     /// A stable key, e.g. `udp.received`.
@@ -96,6 +109,7 @@ pub const METRICS_ENV: &str = "DEMO_METRICS_FILE";
 pub const WIRE_ENV: &str = "DEMO_WIRE_FILE";
 
 /// Output as it arrived: one read from one of the demo's pipes.
+#[cfg(feature = "serde")]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Chunk {
     /// Milliseconds since the demo started.
@@ -105,6 +119,7 @@ pub struct Chunk {
     pub text: String,
 }
 
+#[cfg(feature = "serde")]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Stream {
@@ -112,6 +127,7 @@ pub enum Stream {
     Stderr,
 }
 
+#[cfg(feature = "serde")]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Outcome {
     pub status: Status,
@@ -121,8 +137,12 @@ pub struct Outcome {
     pub signal: Option<i32>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(
+    feature = "serde",
+    derive(Serialize, Deserialize),
+    serde(rename_all = "kebab-case")
+)]
 pub enum Status {
     Passed,
     Failed,
@@ -160,6 +180,7 @@ impl std::fmt::Display for Status {
     }
 }
 
+#[cfg(feature = "serde")]
 impl Transcript {
     /// Checks what serde cannot: the version, and that time only moves forward.
     pub fn validate(&self) -> Result<(), String> {
@@ -192,7 +213,7 @@ impl Transcript {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "serde"))]
 mod tests {
     use super::*;
 

@@ -10,9 +10,14 @@
 //! svgbob's time grows faster than the diagram (measured: 2.5 kB 1.3 s, 9.8 kB 4.4 s,
 //! 38.7 kB 26 s in a debug build), and `present` rebuilds on every save, so a diagram
 //! has a size limit well above anything readable on a slide, and a time limit too.
+//!
+//! svgbob is the default cargo feature `svgbob` of this crate (it brings about 80
+//! crates: nalgebra, parry2d, sauron, ...). A build without it still reads books; a
+//! diagram in one is then an error at its file and line that says why.
 
 use std::time::Duration;
 
+#[cfg(feature = "svgbob")]
 use svgbob::Settings;
 
 /// At most this many characters per line, lines and characters in all: a slide shows
@@ -36,6 +41,12 @@ pub fn render(ascii: &str) -> Result<String, String> {
              the limit is {MAX_COLUMNS} columns, {MAX_LINES} lines, {MAX_CHARS} characters)"
         ));
     }
+    draw_in_time(ascii)
+}
+
+/// [`draw`], abandoned after [`MAX_TIME`].
+#[cfg(feature = "svgbob")]
+fn draw_in_time(ascii: &str) -> Result<String, String> {
     let owned = ascii.to_string();
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
@@ -49,6 +60,18 @@ pub fn render(ascii: &str) -> Result<String, String> {
     })
 }
 
+/// Without svgbob: why there is no picture, and how to get one.
+#[cfg(not(feature = "svgbob"))]
+fn draw_in_time(_: &str) -> Result<String, String> {
+    Err(NO_SVGBOB.to_string())
+}
+
+/// The error for a diagram in a build without the `svgbob` feature.
+pub const NO_SVGBOB: &str = "this svgbob diagram cannot be drawn: the deck engine was built \
+     without its `svgbob` feature (a default feature of crates/deck; build without \
+     `--no-default-features`, or remove the diagram)";
+
+#[cfg(feature = "svgbob")]
 fn draw(ascii: &str) -> String {
     let settings = Settings {
         stroke_color: "currentColor".into(),
@@ -88,6 +111,7 @@ fn draw(ascii: &str) -> String {
 
 /// A picture's text alternative: "Diagram: " and the words written in it, in reading
 /// order (the boxes and arrows are drawn; the words are what a reader needs).
+#[cfg(feature = "svgbob")]
 fn alt_text(ascii: &str) -> String {
     let words: Vec<&str> = ascii
         .split(|c: char| !(c.is_alphanumeric() || "_()./:-'".contains(c)))
@@ -100,6 +124,7 @@ fn alt_text(ascii: &str) -> String {
 /// Marker ids and the style sheet are global to the page (and the print view puts every
 /// chapter on one page): give each diagram its own, so one hidden slide cannot take the
 /// arrows of another.
+#[cfg(feature = "svgbob")]
 fn scope(svg: &str, suffix: &str) -> String {
     let mut out = svg
         .replace(
@@ -123,11 +148,13 @@ fn scope(svg: &str, suffix: &str) -> String {
 
 /// How much larger than svgbob's natural size (14 px text) a diagram may be drawn,
 /// when there is room: big enough to read from the back of a room.
+#[cfg(feature = "svgbob")]
 const ZOOM: f32 = 1.6;
 
 /// Adds a `viewBox` next to svgbob's fixed `width`/`height`, so CSS can scale the
 /// picture to the slide while the aspect ratio stays: up to [`ZOOM`] times its natural
 /// size, never wider than the page nor taller than most of the screen.
+#[cfg(feature = "svgbob")]
 fn scalable(svg: &str) -> String {
     let attr = |name: &str| -> Option<&str> {
         let start = svg.find(&format!(" {name}=\""))? + name.len() + 3;
@@ -149,13 +176,14 @@ fn scalable(svg: &str) -> String {
 }
 
 /// A stable hash (FNV-1a), so a diagram's ids do not change from one build to the next.
+#[cfg(feature = "svgbob")]
 fn fnv1a(bytes: &[u8]) -> u32 {
     bytes.iter().fold(0x811c_9dc5, |h, &b| {
         (h ^ u32::from(b)).wrapping_mul(0x0100_0193)
     })
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "svgbob"))]
 mod tests {
     use super::*;
 
@@ -252,5 +280,14 @@ mod tests {
         assert!(render(&wide).unwrap_err().contains("columns"));
         let fits = "a --> b\n".repeat(MAX_LINES);
         assert!(render(&fits).is_ok());
+    }
+}
+
+#[cfg(all(test, not(feature = "svgbob")))]
+mod without_svgbob {
+    #[test]
+    fn a_diagram_is_an_error_that_names_the_missing_feature() {
+        let err = super::render("a --> b\n").unwrap_err();
+        assert!(err.contains("without its `svgbob` feature"), "{err}");
     }
 }

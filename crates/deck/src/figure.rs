@@ -9,21 +9,8 @@ use contract::Transcript;
 use contract::page::{self, attr, class};
 use contract::terminal;
 
-/// Escapes text for HTML content and attribute values.
-pub fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
+/// Escapes text for HTML content and attribute values: the workspace's one escaper.
+pub use contract::escape::html as escape;
 
 /// The figure, as a single line of HTML.
 ///

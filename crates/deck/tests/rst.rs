@@ -733,3 +733,54 @@ fn a_line_starting_with_a_colon_stays_in_its_paragraph() {
     assert!(!html.contains("<dl"), "{html}");
     assert!(html.contains("see\n: this line"), "{html}");
 }
+
+/// A heading with capitals outside ASCII gets the id mdBook gives it (lowercased with
+/// Unicode's rules: `Ü` is `ü`, a word-final `Σ` is `ς`; `_` and `-` kept, other
+/// punctuation dropped), and `:ref:` links to it, from its own chapter and another.
+#[test]
+fn a_ref_to_a_heading_with_non_ascii_capitals_lands_on_its_id() {
+    let book = TempBook::new("unicode-ref");
+    book.write(
+        "book.toml",
+        "[book]\ntitle = \"Refs\"\nsrc = \"src\"\n\n[preprocessor.deck]\n",
+    );
+    book.write(
+        "src/SUMMARY.md",
+        "# Summary\n\n- [One](one.rst)\n- [Two](two.rst)\n",
+    );
+    book.write(
+        "src/one.rst",
+        "One\n===\n\n.. _odos:\n\nÜber ΟΔΟΣ: send_to() re-tried\n-----------------------------\n\nSee :ref:`odos`.\n",
+    );
+    book.write(
+        "src/two.rst",
+        "Two\n===\n\nBack\n----\n\nSee :ref:`odos`.\n",
+    );
+    book.build().expect("the book builds");
+    let one = book.html("one.html");
+    let two = book.html("two.html");
+    // Punctuation goes, `_` and `-` stay.
+    let id = "über-οδος-send_to-re-tried";
+    assert!(one.contains(&format!("id=\"{id}\"")), "mdBook's id: {one}");
+    assert!(one.contains(&format!("href=\"#{id}\"")), "{one}");
+    assert!(two.contains(&format!("href=\"one.html#{id}\"")), "{two}");
+}
+
+/// A chapter below the source root reaches root-relative paths (`/pics/a.png`) through
+/// the prefix it is given (`../` per level).
+#[test]
+fn a_chapter_below_the_root_reaches_root_paths_through_its_prefix() {
+    let src = "T\n=\n\n.. image:: /pics/a.png\n";
+    let below = rst::to_markdown_at(src, "../");
+    assert!(
+        below.markdown.contains("src=\"../pics/a.png\""),
+        "{}",
+        below.markdown
+    );
+    let top = rst::to_markdown(src);
+    assert!(
+        top.markdown.contains("src=\"pics/a.png\""),
+        "{}",
+        top.markdown
+    );
+}

@@ -251,13 +251,17 @@ pub(crate) fn normalize_name(name: &str) -> String {
         .to_lowercase()
 }
 
-/// An anchor id the way mdbook makes heading ids.
+/// An anchor id the way mdBook makes heading ids (`id_from_content` in mdbook-html
+/// 0.5's `src/utils.rs`): the whole text lowercased first, with Unicode's rules (`Ü` is
+/// `ü`, a word-final `Σ` is `ς`), then letters, digits, `_` and `-` kept and whitespace
+/// made `-`.
 pub(crate) fn slug(text: &str) -> String {
     text.trim()
+        .to_lowercase()
         .chars()
         .filter_map(|c| {
             if c.is_alphanumeric() || c == '_' || c == '-' {
-                Some(c.to_ascii_lowercase())
+                Some(c)
             } else if c.is_whitespace() {
                 Some('-')
             } else {
@@ -1157,31 +1161,57 @@ impl Reader {
         }
     }
 
-    fn bullet_list(
+    /// The loop every list shares: `item` reads the item at line `i` (or `None`: the
+    /// list ended before it) and gives the line after it; blank lines between items are
+    /// skipped while `continues` says that another item starts after them. A list that
+    /// ends without a blank line gets docutils' warning. The items and the line after
+    /// the list.
+    fn list<T>(
         &mut self,
         lines: &[Line],
         mut i: usize,
-        c: char,
-        depth: usize,
-        out: &mut Vec<Block>,
-    ) -> usize {
-        let line = lines[i].no;
+        what: &str,
+        mut item: impl FnMut(&mut Self, usize) -> Option<(T, usize)>,
+        continues: impl Fn(usize) -> bool,
+    ) -> (Vec<T>, usize) {
         let mut items = Vec::new();
-        while let Some((_, len)) = bullet(lines[i].text).filter(|(b, _)| *b == c) {
-            let (item, next) = item_lines(lines, i, len);
-            items.push(self.body(&item, depth + 1, false));
+        while let Some((read, next)) = item(self, i) {
+            items.push(read);
             i = next;
             let mut j = i;
             while j < lines.len() && lines[j].blank() {
                 j += 1;
             }
-            if j < lines.len() && bullet(lines[j].text).is_some_and(|(b, _)| b == c) {
+            if j < lines.len() && continues(j) {
                 i = j;
                 continue;
             }
-            self.ends_without_blank(lines, i, "bullet list");
+            self.ends_without_blank(lines, i, what);
             break;
         }
+        (items, i)
+    }
+
+    fn bullet_list(
+        &mut self,
+        lines: &[Line],
+        i: usize,
+        c: char,
+        depth: usize,
+        out: &mut Vec<Block>,
+    ) -> usize {
+        let line = lines[i].no;
+        let (items, i) = self.list(
+            lines,
+            i,
+            "bullet list",
+            |r, i| {
+                let (_, len) = bullet(lines[i].text).filter(|(b, _)| *b == c)?;
+                let (item, next) = item_lines(lines, i, len);
+                Some((r.body(&item, depth + 1, false), next))
+            },
+            |j| bullet(lines[j].text).is_some_and(|(b, _)| b == c),
+        );
         out.push(Block {
             line,
             kind: Kind::Bullets(items),
@@ -1207,7 +1237,7 @@ impl Reader {
     fn enumerated_list(
         &mut self,
         lines: &[Line],
-        mut i: usize,
+        i: usize,
         depth: usize,
         out: &mut Vec<Block>,
     ) -> usize {
@@ -1217,36 +1247,33 @@ impl Reader {
             return self.paragraph(lines, i, out);
         };
         let sequence = first.sequence;
-        let mut expected = first.ordinal;
-        let mut items = Vec::new();
-        while let Some(e) = enumerator(lines[i].text, sequence) {
-            if e.format != first.format
-                || (e.sequence.is_some() && e.sequence != sequence)
-                || (e.sequence.is_some() && sequence.is_some() && e.ordinal != expected)
-            {
-                break;
-            }
-            let (item, next) = item_lines(lines, i, e.len);
-            items.push(self.body(&item, depth + 1, false));
-            expected = expected.saturating_add(1);
-            i = next;
-            let mut j = i;
-            while j < lines.len() && lines[j].blank() {
-                j += 1;
-            }
-            if j < lines.len()
-                && let Some(n) = enumerator(lines[j].text, sequence)
-                && n.format == first.format
-                && (n.sequence.is_none()
-                    || sequence.is_none()
-                    || (n.sequence == sequence && n.ordinal == expected))
-            {
-                i = j;
-                continue;
-            }
-            self.ends_without_blank(lines, i, "enumerated list");
-            break;
-        }
+        // The ordinal the next item must have; read by both closures below.
+        let expected = std::cell::Cell::new(first.ordinal);
+        let (items, i) = self.list(
+            lines,
+            i,
+            "enumerated list",
+            |r, i| {
+                let e = enumerator(lines[i].text, sequence)?;
+                if e.format != first.format
+                    || (e.sequence.is_some() && e.sequence != sequence)
+                    || (e.sequence.is_some() && sequence.is_some() && e.ordinal != expected.get())
+                {
+                    return None;
+                }
+                let (item, next) = item_lines(lines, i, e.len);
+                expected.set(expected.get().saturating_add(1));
+                Some((r.body(&item, depth + 1, false), next))
+            },
+            |j| {
+                enumerator(lines[j].text, sequence).is_some_and(|n| {
+                    n.format == first.format
+                        && (n.sequence.is_none()
+                            || sequence.is_none()
+                            || (n.sequence == sequence && n.ordinal == expected.get()))
+                })
+            },
+        );
         out.push(Block {
             line,
             kind: Kind::Enumerated {
@@ -1261,50 +1288,46 @@ impl Reader {
     fn definition_list(
         &mut self,
         lines: &[Line],
-        mut i: usize,
+        i: usize,
         depth: usize,
         out: &mut Vec<Block>,
     ) -> usize {
         let line = lines[i].no;
-        let mut items = Vec::new();
-        loop {
-            let term_line = lines[i];
-            let mut parts = term_line.text.trim_end().split(" : ");
-            let term = parts.next().unwrap_or("").to_string();
-            let classifiers = parts
-                .map(|c| Text {
-                    text: c.trim().to_string(),
-                    line: term_line.no,
-                })
-                .collect();
-            let (def, next) = indented(lines, i + 1, None);
-            items.push(DefItem {
-                term: Text {
-                    text: term,
-                    line: term_line.no,
-                },
-                classifiers,
-                body: self.body(&def, depth + 1, false),
-            });
-            i = next;
-            let mut j = i;
-            while j < lines.len() && lines[j].blank() {
-                j += 1;
-            }
-            if j + 1 < lines.len()
-                && lines[j].indent() == 0
-                && !lines[j + 1].blank()
-                && lines[j + 1].indent() > 0
-                && !lines[j].text.starts_with("..")
-                && bullet(lines[j].text).is_none()
-                && field_marker(lines[j].text).is_none()
-            {
-                i = j;
-                continue;
-            }
-            self.ends_without_blank(lines, i, "definition list");
-            break;
-        }
+        let (items, i) = self.list(
+            lines,
+            i,
+            "definition list",
+            |r, i| {
+                let term_line = lines[i];
+                let mut parts = term_line.text.trim_end().split(" : ");
+                let term = parts.next().unwrap_or("").to_string();
+                let classifiers = parts
+                    .map(|c| Text {
+                        text: c.trim().to_string(),
+                        line: term_line.no,
+                    })
+                    .collect();
+                let (def, next) = indented(lines, i + 1, None);
+                let item = DefItem {
+                    term: Text {
+                        text: term,
+                        line: term_line.no,
+                    },
+                    classifiers,
+                    body: r.body(&def, depth + 1, false),
+                };
+                Some((item, next))
+            },
+            |j| {
+                j + 1 < lines.len()
+                    && lines[j].indent() == 0
+                    && !lines[j + 1].blank()
+                    && lines[j + 1].indent() > 0
+                    && !lines[j].text.starts_with("..")
+                    && bullet(lines[j].text).is_none()
+                    && field_marker(lines[j].text).is_none()
+            },
+        );
         out.push(Block {
             line,
             kind: Kind::Definitions(items),
@@ -1315,31 +1338,26 @@ impl Reader {
     fn field_list(
         &mut self,
         lines: &[Line],
-        mut i: usize,
+        i: usize,
         depth: usize,
         out: &mut Vec<Block>,
     ) -> usize {
         let line = lines[i].no;
-        let mut items = Vec::new();
-        while let Some((name, at)) = field_marker(lines[i].text) {
-            let name = Text {
-                text: name.to_string(),
-                line: lines[i].no,
-            };
-            let (body, next) = indented(lines, i, Some(at));
-            items.push((name, self.body(&body, depth + 1, false)));
-            i = next;
-            let mut j = i;
-            while j < lines.len() && lines[j].blank() {
-                j += 1;
-            }
-            if j < lines.len() && field_marker(lines[j].text).is_some() {
-                i = j;
-                continue;
-            }
-            self.ends_without_blank(lines, i, "field list");
-            break;
-        }
+        let (items, i) = self.list(
+            lines,
+            i,
+            "field list",
+            |r, i| {
+                let (name, at) = field_marker(lines[i].text)?;
+                let name = Text {
+                    text: name.to_string(),
+                    line: lines[i].no,
+                };
+                let (body, next) = indented(lines, i, Some(at));
+                Some(((name, r.body(&body, depth + 1, false)), next))
+            },
+            |j| field_marker(lines[j].text).is_some(),
+        );
         out.push(Block {
             line,
             kind: Kind::Fields(items),
@@ -1352,33 +1370,29 @@ impl Reader {
     fn option_list(
         &mut self,
         lines: &[Line],
-        mut i: usize,
+        i: usize,
         depth: usize,
         out: &mut Vec<Block>,
     ) -> usize {
         let line = lines[i].no;
-        let mut items = Vec::new();
-        while let Some((group, at)) = option_group(lines, i) {
-            let (body, next) = indented(lines, i, Some(at));
-            items.push((
-                Text {
+        let (items, i) = self.list(
+            lines,
+            i,
+            "option list",
+            |r, i| {
+                let (group, at) = option_group(lines, i)?;
+                let (body, next) = indented(lines, i, Some(at));
+                let group = Text {
                     text: group.to_string(),
                     line: lines[i].no,
-                },
-                self.body(&trim_blank_edges(body), depth + 1, false),
-            ));
-            i = next;
-            let mut j = i;
-            while j < lines.len() && lines[j].blank() {
-                j += 1;
-            }
-            if j < lines.len() && option_group(lines, j).is_some() {
-                i = j;
-                continue;
-            }
-            self.ends_without_blank(lines, i, "option list");
-            break;
-        }
+                };
+                Some((
+                    (group, r.body(&trim_blank_edges(body), depth + 1, false)),
+                    next,
+                ))
+            },
+            |j| option_group(lines, j).is_some(),
+        );
         out.push(Block {
             line,
             kind: Kind::Options(items),

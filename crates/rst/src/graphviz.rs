@@ -90,11 +90,7 @@ pub(crate) fn graphviz(r: &mut Reader, call: &Call, out: &mut Vec<Block>) {
     }
 }
 
-fn escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-}
+use contract::escape::html as escape;
 
 /// `dot -Tsvg`: the SVG element (no XML prologue, no blank lines, which would end the
 /// HTML block), or why not.

@@ -131,19 +131,7 @@ fn starts_with(chars: &[char], i: usize, s: &str) -> bool {
         .all(|(k, c)| chars.get(i + k) == Some(&c))
 }
 
-pub(crate) fn escape_html(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
+pub(crate) use contract::escape::html as escape_html;
 
 /// Removes backslash escapes (`\*` -> `*`, backslash-space -> nothing).
 fn unescape(chars: &[char]) -> String {
@@ -1151,12 +1139,9 @@ impl Run<'_> {
     /// One character of text, escaped for the mode (no position-dependent rules).
     fn text_raw(&mut self, out: &mut String, c: char) {
         match self.mode {
-            Mode::Html => match c {
-                '&' => out.push_str("&amp;"),
-                '<' => out.push_str("&lt;"),
-                '>' => out.push_str("&gt;"),
-                '"' => out.push_str("&quot;"),
-                c => out.push(c),
+            Mode::Html => match contract::escape::entity(c) {
+                Some(entity) => out.push_str(entity),
+                None => out.push(c),
             },
             Mode::Markdown | Mode::Heading => {
                 let bol = Self::at_line_start(out);

@@ -146,17 +146,8 @@ pub struct Chapter {
 
 /// Reads a chapter for its title and labels (without rendering it).
 pub fn chapter(src: &str) -> Chapter {
-    let expanded: Vec<String> = src.split('\n').map(expand_line).collect();
-    let lines: Vec<Line> = expanded
-        .iter()
-        .enumerate()
-        .map(|(n, text)| Line {
-            text: text.as_str(),
-            no: n + 1,
-        })
-        .collect();
     let mut reader = Reader::new();
-    let blocks = reader.document(&lines);
+    let blocks = read(src, &mut reader);
     let title = blocks.iter().find_map(|b| match &b.kind {
         block::Kind::Title { text, .. } => Some(text.text.clone()),
         _ => None,
@@ -239,19 +230,10 @@ pub fn to_markdown_at(src: &str, root: &str) -> Converted {
 
 /// Converts a chapter.
 pub fn convert(src: &str, options: &Options) -> Converted {
-    let expanded: Vec<String> = src.split('\n').map(expand_line).collect();
-    let lines: Vec<Line> = expanded
-        .iter()
-        .enumerate()
-        .map(|(n, text)| Line {
-            text: text.as_str(),
-            no: n + 1,
-        })
-        .collect();
     let mut reader = Reader::new();
     reader.files = options.files.clone();
     reader.graphviz = options.graphviz;
-    let blocks = reader.document(&lines);
+    let blocks = read(src, &mut reader);
     let mut warnings = std::mem::take(&mut reader.warnings);
     let errors = std::mem::take(&mut reader.errors);
     let mut reported = std::mem::take(&mut reader.reported);
@@ -299,6 +281,21 @@ pub fn convert(src: &str, options: &Options) -> Converted {
         errors,
         reported,
     }
+}
+
+/// A chapter's blocks, read by `reader` from its lines as docutils sees them: tabs
+/// expanded, numbered from 1. The one place the source is split and expanded.
+fn read(src: &str, reader: &mut Reader) -> Vec<block::Block> {
+    let expanded: Vec<String> = src.split('\n').map(expand_line).collect();
+    let lines: Vec<Line> = expanded
+        .iter()
+        .enumerate()
+        .map(|(n, text)| Line {
+            text: text.as_str(),
+            no: n + 1,
+        })
+        .collect();
+    reader.document(&lines)
 }
 
 /// Tabs to spaces (stops every 8 columns) and other whitespace to spaces, as docutils.

@@ -274,8 +274,8 @@ async fn keys(c: &Client, s: &Server) -> Result<()> {
     )
     .await?;
     ensure!(
-        tiles == serde_json::json!([4, 9]),
-        "the overview shows this chapter's 4 slides and all 9 of the talk: {tiles}"
+        tiles == serde_json::json!([4, 10]),
+        "the overview shows this chapter's 4 slides and all 10 of the talk: {tiles}"
     );
     let chapters = js(
         c,
@@ -720,6 +720,29 @@ async fn replay(c: &Client, s: &Server) -> Result<()> {
     ensure!(fit[0] == true, "a long slide fits: {fit}");
     eprintln!("long slide: fit factor {:?}", fit[1]);
     screenshot(c, "long-slide").await?;
+
+    // A slide with a table wider than the slide (and not too tall): shrunk until it
+    // fits across too.
+    press(c, ' ').await?;
+    expect_slide(c, 4).await?;
+    let fit = js(
+        c,
+        "const sec = document.querySelector('section.slide.deck-current'); \
+         return [sec.scrollWidth <= sec.clientWidth + 1, sec.style.getPropertyValue('--deck-fit'), \
+                 sec.scrollWidth, sec.clientWidth];",
+    )
+    .await?;
+    ensure!(fit[0] == true, "a wide slide fits: {fit}");
+    // Else the fixture tests nothing: its table must be too wide for the slide.
+    ensure!(
+        fit[1]
+            .as_str()
+            .and_then(|f| f.parse::<f64>().ok())
+            .is_some_and(|f| f < 1.0),
+        "the wide slide was not shrunk (is its table still too wide?): {fit}"
+    );
+    eprintln!("wide slide: fit factor {:?}", fit[1]);
+    screenshot(c, "wide-slide").await?;
     Ok(())
 }
 
@@ -762,7 +785,7 @@ async fn print(c: &Client, s: &Server, site: &std::path::Path) -> Result<()> {
     )
     .await?;
     ensure!(
-        shapes == serde_json::json!([1.778, 1.778, 1.778]),
+        shapes == serde_json::json!([1.778, 1.778, 1.778, 1.778]),
         "every slide is a 16:9 page: {shapes}"
     );
     ensure!(!visible(c, "aside.notes").await?, "no notes unless asked");
@@ -777,8 +800,8 @@ async fn print(c: &Client, s: &Server, site: &std::path::Path) -> Result<()> {
     let html = std::fs::read_to_string(site.join("print.html")).context("reading print.html")?;
     let slides = html.matches("<section class=\"slide\"").count();
     ensure!(
-        slides == 9,
-        "the fixture has 9 slides in print.html, found {slides}"
+        slides == 10,
+        "the fixture has 10 slides in print.html, found {slides}"
     );
     for (notes, name) in [(false, "fixture.pdf"), (true, "fixture-notes.pdf")] {
         let pdf = xtask_pdf(notes, &artifacts_dir()?.join(name))?;

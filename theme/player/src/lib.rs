@@ -46,6 +46,7 @@ use wasm_bindgen::prelude::*;
 /// demo figures got a player.
 #[wasm_bindgen]
 pub fn attach() -> Result<u32, JsValue> {
+    std::panic::set_hook(Box::new(show_panic));
     let document = dom::document()?;
     dom::context(
         config::apply(&document, talk::page(&document).aspect),
@@ -61,4 +62,44 @@ pub fn attach() -> Result<u32, JsValue> {
     )?;
     dom::root(&document)?.set_attribute("data-player", "ready")?;
     Ok(attached)
+}
+
+/// The panic hook. The player is built with `panic = "abort"`, so without it a panic
+/// leaves only "unreachable executed" in the console: this says what panicked and where
+/// (`panicked at src/FILE.rs:LINE:COL: message`), in the console and on the page (a
+/// line at its top, and `data-player="panicked"` on `<html>` for tests), since the
+/// player is dead from here on and the presenter should know why keys stopped working.
+fn show_panic(info: &std::panic::PanicHookInfo<'_>) {
+    let message = format!("the deck's player stopped: {info}");
+    web_sys::console::error_1(&JsValue::from_str(&message));
+    let Ok(document) = dom::document() else {
+        return;
+    };
+    if let Ok(root) = dom::root(&document) {
+        let _ = root.set_attribute("data-player", "panicked");
+    }
+    let (Some(body), Ok(line)) = (document.body(), document.create_element("p")) else {
+        return;
+    };
+    let _ = line.set_attribute("role", "alert");
+    line.set_text_content(Some(&message));
+    if let Ok(line) = line.dyn_into::<web_sys::HtmlElement>() {
+        let style = line.style();
+        for (property, value) in [
+            ("position", "fixed"),
+            ("top", "0"),
+            ("left", "0"),
+            ("right", "0"),
+            ("z-index", "2147483647"),
+            ("margin", "0"),
+            ("padding", "0.5em 1em"),
+            ("background", "#b00020"),
+            ("color", "#fff"),
+            ("font", "16px/1.4 monospace"),
+            ("white-space", "pre-wrap"),
+        ] {
+            let _ = style.set_property(property, value);
+        }
+        let _ = body.prepend_with_node_1(&line);
+    }
 }

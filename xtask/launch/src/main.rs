@@ -76,8 +76,9 @@ fn xtask(root: &Path, target: Option<&Path>, args: &[OsString]) -> ExitCode {
     };
     let Some(bin) = target.map(|t| t.join("debug").join("xtask")) else {
         // No target dir known: let cargo build and start it.
+        building();
         let err = cargo()
-            .args(["run", "--quiet", "--package", "xtask", "--"])
+            .args(["run", "--package", "xtask", "--"])
             .args(args)
             .exec();
         eprintln!("error: starting cargo: {err}");
@@ -85,10 +86,10 @@ fn xtask(root: &Path, target: Option<&Path>, args: &[OsString]) -> ExitCode {
     };
     if !fresh::is_fresh(&bin, root) {
         let started = SystemTime::now();
-        match cargo()
-            .args(["build", "--quiet", "--package", "xtask"])
-            .status()
-        {
+        building();
+        // Not --quiet: cargo's own progress (its bar on a terminal, and a line per
+        // crate) is what a newcomer watches while a fresh clone compiles.
+        match cargo().args(["build", "--package", "xtask"]).status() {
             Ok(s) if s.success() => {}
             Ok(_) => return ExitCode::FAILURE,
             Err(e) => {
@@ -111,6 +112,15 @@ fn xtask(root: &Path, target: Option<&Path>, args: &[OsString]) -> ExitCode {
     let err = command.exec();
     eprintln!("error: starting {}: {err}", bin.display());
     ExitCode::FAILURE
+}
+
+/// Says what is about to be built, before cargo says anything: on a fresh clone the
+/// build takes minutes, and the first thing a newcomer sees should be why.
+fn building() {
+    eprintln!(
+        "cargo xtask: building xtask, the project's commands (on a fresh clone this \
+         compiles a few hundred crates, a few minutes; then only what changed)"
+    );
 }
 
 #[cfg(test)]

@@ -30,6 +30,12 @@ const DEMOS: &[(&str, &str)] = &[
          sleep 0.3; echo err >&2; exit 0",
     ),
     ("slow", "echo started; sleep 31.4159; echo never"),
+    // One line, a pause of PAUSE, another line: Run live must show the first line
+    // while the demo is still pausing, as the talk's slow demos need.
+    (
+        "pause",
+        "echo before the pause; sleep 2.7182; echo after the pause",
+    ),
     ("forks", "sleep 31.2718 & echo forked; wait"),
     ("skip", "echo no root; exit 77"),
     ("quiet1", "sleep 31.1111"),
@@ -37,6 +43,12 @@ const DEMOS: &[(&str, &str)] = &[
     ("quiet3", "sleep 31.1111"),
     ("quiet4", "sleep 31.1111"),
     ("flood", "exec yes 31.9191-flood"),
+    // Sixteen megabytes in many pipe reads, then a last line: more than socket buffers
+    // and the server's queue hold.
+    (
+        "megabytes",
+        "head -c 16000000 /dev/zero | tr '\\0' x; echo; echo the end",
+    ),
 ];
 
 async fn start(limit: Duration) -> Server {
@@ -203,6 +215,91 @@ async fn run_streams_chunks_while_the_demo_runs_then_the_exit() {
         exit > text.rfind("event: chunk").unwrap(),
         "exit comes last"
     );
+}
+
+/// How long the `pause` demo sleeps between its two lines.
+const PAUSE: Duration = Duration::from_millis(2718);
+
+#[tokio::test]
+async fn run_live_delivers_the_first_line_before_the_demo_pauses() {
+    let srv = start(Duration::from_secs(10)).await;
+    let t0 = Instant::now();
+    let mut s = send(
+        srv.addr,
+        &request("POST", "/__deck/run/pause", srv.addr, ""),
+    )
+    .await;
+    let mut buf = Vec::new();
+    let mut piece = [0u8; 4096];
+    while !String::from_utf8_lossy(&buf).contains("before the pause") {
+        let n = tokio::time::timeout(PAUSE * 2, s.read(&mut piece))
+            .await
+            .expect("the first line in time")
+            .unwrap();
+        assert!(
+            n > 0,
+            "stream ended without the first line: {}",
+            String::from_utf8_lossy(&buf)
+        );
+        buf.extend_from_slice(&piece[..n]);
+    }
+    let first = t0.elapsed();
+    let text = String::from_utf8_lossy(&buf).into_owned();
+    // Held back until the demo went on (or ended), the first line would come with these.
+    assert!(
+        !text.contains("after the pause") && !text.contains("event: exit"),
+        "the first line came only with what followed the pause: {text}"
+    );
+    assert!(
+        first < PAUSE,
+        "the first line took {first:?}, longer than the demo's pause of {PAUSE:?}"
+    );
+    let mut rest = Vec::new();
+    tokio::time::timeout(PAUSE * 3, s.read_to_end(&mut rest))
+        .await
+        .expect("the run ends")
+        .unwrap();
+    let rest = String::from_utf8_lossy(&rest);
+    assert!(rest.contains("after the pause"), "{rest}");
+    assert!(rest.contains("event: exit"), "{rest}");
+    assert!(
+        t0.elapsed() >= PAUSE,
+        "the demo really paused: the run took {:?}",
+        t0.elapsed()
+    );
+}
+
+#[tokio::test]
+async fn status_lists_the_demos_that_can_run_and_that_none_are_building() {
+    let srv = start(Duration::from_secs(5)).await;
+    let (code, text) = status_of(srv.addr, &request("GET", "/__deck/status", srv.addr, "")).await;
+    assert_eq!(code, 200, "{text}");
+    let body = text.split("\r\n\r\n").nth(1).unwrap_or_default();
+    let status: contract::live::ServerStatus = serde_json::from_str(body).unwrap();
+    let mut names: Vec<String> = DEMOS.iter().map(|(n, _)| n.to_string()).collect();
+    names.sort();
+    assert_eq!(status.live, names);
+    assert!(!status.building, "{body}");
+}
+
+#[tokio::test]
+async fn a_page_that_reads_late_still_gets_the_whole_run() {
+    // An output cap above the demo's sixteen megabytes.
+    let srv = start_capped(Duration::from_secs(20), Limits::default(), 64 << 20).await;
+    // A small receive buffer, and nothing read for a while: the server's queue fills
+    // and it must wait for the page (until the time limit), not drop the run.
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.set_recv_buffer_size(4096).unwrap();
+    let mut late = socket.connect(srv.addr).await.unwrap();
+    late.write_all(request("POST", "/__deck/run/megabytes", srv.addr, "").as_bytes())
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let text = read_all(late).await;
+    let tail = &text[text.len().saturating_sub(300)..];
+    assert!(text.contains("the end"), "the run was cut short: ...{tail}");
+    let exit = text.rfind("event: exit").expect("an exit event");
+    assert!(text[exit..].contains("\"status\":\"passed\""), "...{tail}");
 }
 
 #[tokio::test]
