@@ -345,7 +345,9 @@ fn start_watchdog(limit: Duration) {
                 );
                 exit::TIMED_OUT
             };
-            peer::kill_all();
+            // Reaped, not only killed: a peer still alive could make a file in a
+            // directory being removed.
+            peer::reap_all();
             cleanup::remove_all();
             std::process::exit(code);
         })
@@ -746,7 +748,17 @@ mod cleanup {
 
     pub(crate) fn remove_all() {
         for path in std::mem::take(&mut *dirs()) {
-            let _ = std::fs::remove_dir_all(path);
+            // The watchdog removes while the demo's own thread may still be creating a
+            // file inside (a FIFO, a metrics line): one made during the walk makes the
+            // last rmdir fail with ENOTEMPTY, and the directory was left behind (seen
+            // once in CI under load). A second walk finds it; after the directory is
+            // gone, nothing can be made in it.
+            for _ in 0..5 {
+                if std::fs::remove_dir_all(&path).is_ok() || !path.exists() {
+                    break;
+                }
+                std::thread::sleep(std::time::Duration::from_millis(5));
+            }
         }
     }
 }

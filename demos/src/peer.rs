@@ -139,15 +139,8 @@ impl Drop for Peer {
     }
 }
 
-/// Kills every live peer without waiting (the watchdog's last act).
-pub(crate) fn kill_all() {
-    let live = LIVE.lock().unwrap_or_else(|e| e.into_inner());
-    for &pid in live.iter() {
-        let _ = kill(Pid::from_raw(pid), Signal::SIGKILL);
-    }
-}
-
-/// Kills and reaps every peer still running (the harness's cleanup at exit).
+/// Kills and reaps every peer still running (the harness's cleanup at exit, and the
+/// watchdog's last act).
 pub(crate) fn reap_all() {
     let live: Vec<i32> = std::mem::take(&mut *LIVE.lock().unwrap_or_else(|e| e.into_inner()));
     for pid in live {

@@ -243,7 +243,12 @@ fn leftovers(binaries: &[PathBuf], tmp: &Path, before: &Machine) -> Vec<String> 
     }
     let files = listing(tmp.to_str().expect("utf-8 temp path"));
     if !files.is_empty() {
-        found.push(format!("files left in TMPDIR: {files:?}"));
+        // What is inside says which demo left it.
+        let inside: Vec<String> = files
+            .iter()
+            .map(|f| format!("{f}: {:?}", listing(&tmp.join(f).to_string_lossy())))
+            .collect();
+        found.push(format!("files left in TMPDIR: {}", inside.join("; ")));
     }
     let now = Machine::now();
     if now.netns != before.netns {

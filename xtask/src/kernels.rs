@@ -129,7 +129,6 @@ pub fn run(opts: &Options) -> Result<ExitCode> {
     };
     eprintln!("building {} demo(s)…", chosen.len());
     let bin_dir = demos::build_all()?;
-    let xtask = std::env::current_exe().context("finding this xtask binary")?;
     let accel = Accel::detect();
 
     let mut table: BTreeMap<String, BTreeMap<String, Status>> = BTreeMap::new();
@@ -147,6 +146,7 @@ pub fn run(opts: &Options) -> Result<ExitCode> {
                 &work
             })
             .context("a run directory for the guest")?;
+        let xtask = copy_of_this_xtask(run_dir.path())?;
         let t0 = Instant::now();
         eprintln!(
             "\n=== {entry}: Linux {} ({})",
@@ -287,7 +287,7 @@ pub fn smoke() -> Result<()> {
         .prefix("smoke-")
         .tempdir_in(&work)
         .context("a run directory for the guest")?;
-    let xtask = std::env::current_exe().context("finding this xtask binary")?;
+    let xtask = copy_of_this_xtask(run_dir.path())?;
     let opts = Options {
         names: Vec::new(),
         only: Vec::new(),
@@ -328,6 +328,20 @@ pub fn smoke() -> Result<()> {
         .close()
         .context("removing the guest's run directory")?;
     Ok(())
+}
+
+/// This xtask, copied into the guest's run directory for the guest to run. Not the file
+/// it was started from: a `cargo test` or `cargo build` meanwhile may replace that file
+/// (cargo writes a new one, and the guest found `xtask (deleted)`); `/proc/self/exe`
+/// still reads the running one.
+fn copy_of_this_xtask(dir: &Path) -> Result<PathBuf> {
+    use std::os::unix::fs::PermissionsExt;
+    let copy = dir.join("xtask");
+    std::fs::copy("/proc/self/exe", &copy)
+        .with_context(|| format!("copying this xtask to {}", copy.display()))?;
+    std::fs::set_permissions(&copy, std::fs::Permissions::from_mode(0o755))
+        .with_context(|| format!("making {} executable", copy.display()))?;
+    Ok(copy)
 }
 
 /// How QEMU runs the guest's CPU.

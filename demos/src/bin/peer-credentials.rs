@@ -5,7 +5,8 @@
 //! carry `SCM_CREDENTIALS`; those a sender specifies "are checked by the kernel": it must
 //! give its own process ID "unless it has the capability CAP_SYS_ADMIN, in which case
 //! the PID of any existing process may be specified", and its own user and group IDs
-//! unless it has CAP_SETUID and CAP_SETGID.
+//! unless it has CAP_SETUID and CAP_SETGID. Since Linux 6.5, `SO_PEERPIDFD` gives a pidfd
+//! of the peer (socket(7)): a pid may be reused once its process is gone, a pidfd not.
 
 use std::time::Duration;
 
@@ -33,6 +34,36 @@ impl Evidence for Creds {
     fn render(&self) -> String {
         show(&self.0)
     }
+}
+
+/// A pidfd the kernel gave, shown as the process it refers to (`Pid:` in its fdinfo).
+struct PidfdOf(i32);
+
+impl Evidence for PidfdOf {
+    fn render(&self) -> String {
+        format!("a pidfd of pid {}", self.0)
+    }
+}
+
+/// `SO_PEERPIDFD` of `sock`, and the pid its pidfd refers to, as /proc/self/fdinfo says.
+fn peer_pidfd(sock: &Socket) -> std::io::Result<PidfdOf> {
+    use std::os::fd::AsRawFd;
+    let fd = nix::sys::socket::getsockopt(sock, nix::sys::socket::sockopt::PeerPidfd)
+        .map_err(std::io::Error::from)?;
+    let info = std::fs::read_to_string(format!("/proc/self/fdinfo/{}", fd.as_raw_fd()))?;
+    info.lines()
+        .find_map(|l| l.strip_prefix("Pid:"))
+        .and_then(|p| p.trim().parse().ok())
+        .map(PidfdOf)
+        .ok_or_else(|| std::io::Error::other("no Pid: line in the pidfd's fdinfo"))
+}
+
+/// Whether a release (`6.1.0-57-amd64`) is Linux 6.5 or later.
+fn at_least_6_5(release: &str) -> Option<bool> {
+    let mut parts = release.split(|c: char| !c.is_ascii_digit());
+    let major: u32 = parts.next()?.parse().ok()?;
+    let minor: u32 = parts.next()?.parse().ok()?;
+    Some((major, minor) >= (6, 5))
 }
 
 /// A seqpacket Unix socket: messages keep their boundaries, and each carries its own
@@ -159,6 +190,27 @@ fn main() {
         let peercred = d.require(peercred, "the server can ask who its client is")?;
         let peercred = peercred.value().0;
 
+        // A pid names a process only while it lives; since 6.5 the kernel also hands out
+        // a pidfd of the peer, which cannot come to name another process.
+        let release = demos::evidence::read("/proc/sys/kernel/osrelease", || {
+            Ok(std::fs::read_to_string("/proc/sys/kernel/osrelease")
+                .context("reading /proc/sys/kernel/osrelease")?
+                .trim()
+                .to_owned())
+        })?;
+        let pidfd = d.syscall("getsockopt(SO_PEERPIDFD), /proc/self/fdinfo", || {
+            peer_pidfd(asked)
+        });
+        d.saw(&release);
+        d.saw(&pidfd);
+        let release = release.into_value();
+        let since = at_least_6_5(&release)
+            .with_context(|| format!("a kernel release without a version: {release:?}"))?;
+        let pidfd_right = match pidfd.value() {
+            Ok(p) => since && p.0 == child,
+            Err(e) => !since && e.raw_os_error() == Some(libc::ENOPROTOOPT),
+        };
+
         let plain = receive(&conn);
         d.saw_that(&plain, "a message sent without credentials");
         let plain = d.require(plain, "the client's first message arrived")?;
@@ -189,7 +241,7 @@ fn main() {
         )?;
         let status = peer.wait(Duration::from_secs(2))?;
         d.detail(format_args!("client exit: {status:?}"));
-        d.key(&forged_pid);
+        d.saw(&forged_pid);
         d.saw(&forged_uid);
         let (plain, truthful) = (
             plain.value().1.as_ref().map(|c| c.0),
@@ -202,8 +254,12 @@ fn main() {
             format_args!("SO_PEERCRED names the client: its pid and uid"),
         )?;
         d.check(
+            pidfd_right,
+            "since 6.5 SO_PEERPIDFD gives the client's pidfd; before, ENOPROTOOPT",
+        )?;
+        d.check(
             plain == Some(peercred) && truthful == Some(peercred),
-            "with SO_PASSCRED every message carries them, even when the sender sent none",
+            "with SO_PASSCRED every message carries them, even one sent without",
         )?;
         d.check(
             forged_pid.starts_with("EPERM") && forged_uid.starts_with("EPERM"),
@@ -230,7 +286,7 @@ fn main() {
             let seen = d.require(seen, "root's message arrived")?;
             d.check(
                 seen.value().as_ref().is_some_and(|c| c.0.pid() == 1),
-                "but root (CAP_SYS_ADMIN) may claim any pid: trust the kernel, and whom it trusts",
+                "but root (CAP_SYS_ADMIN) may claim any pid",
             )?;
         }
         Ok(())
