@@ -173,6 +173,19 @@ pub fn build_talk() -> Result<PathBuf> {
 
 /// Makes the page (not the window around it) `w`×`h`: the window is grown by whatever
 /// the browser's own frame takes. A page must be open.
+/// Builds the real talk, serves it, opens one browser session and runs `f` in it; the
+/// session is closed whatever `f` returned.
+pub async fn on_the_talk<T>(f: impl AsyncFnOnce(&Client, &Server) -> Result<T>) -> Result<T> {
+    let (chromium, chromedriver) = browser()?;
+    let site = build_talk()?;
+    let server = Server::start(&site).await?;
+    let driver = Driver::start(&chromedriver)?;
+    let c = driver.session(&chromium).await?;
+    let outcome = f(&c, &server).await;
+    let _ = c.close().await;
+    outcome
+}
+
 pub async fn set_viewport(c: &Client, w: u32, h: u32) -> Result<()> {
     c.set_window_size(w, h).await?;
     // A resize may take effect late on a busy machine: measure and correct a few times.

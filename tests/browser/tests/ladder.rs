@@ -136,13 +136,7 @@ async fn measure(c: &Client, w: u32, h: u32) -> Result<Value> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn main_slides_swap_a_terminal_for_its_ladder_and_fit() -> Result<()> {
     let _one_at_a_time = SERIAL.lock().await;
-    let (chromium, chromedriver) = browser()?;
-    let site = browser_tests::build_talk()?;
-    let server = Server::start(&site).await?;
-    let driver = Driver::start(&chromedriver)?;
-    let c = driver.session(&chromium).await?;
-    let outcome = swap_and_fit(&c, &server).await;
-    let _ = c.close().await;
+    let outcome = browser_tests::on_the_talk(swap_and_fit).await;
     let report = outcome?;
     std::fs::write(ladder_dir()?.join("report.txt"), &report)?;
     eprintln!("{report}");
@@ -234,14 +228,7 @@ async fn swap_and_fit(c: &Client, s: &Server) -> Result<String> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_replay_shows_each_arrow_when_its_packet_left() -> Result<()> {
     let _one_at_a_time = SERIAL.lock().await;
-    let (chromium, chromedriver) = browser()?;
-    let site = browser_tests::build_talk()?;
-    let server = Server::start(&site).await?;
-    let driver = Driver::start(&chromedriver)?;
-    let c = driver.session(&chromium).await?;
-    let outcome = replay_pace(&c, &server).await;
-    let _ = c.close().await;
-    outcome
+    browser_tests::on_the_talk(replay_pace).await
 }
 
 async fn replay_pace(c: &Client, s: &Server) -> Result<()> {
@@ -402,13 +389,7 @@ async fn run_live_draws_the_ladder_from_the_live_packets() -> Result<()> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_demo_slide_says_on_which_kernels_its_claim_held() -> Result<()> {
     let _one_at_a_time = SERIAL.lock().await;
-    let (chromium, chromedriver) = browser()?;
-    let site = browser_tests::build_talk()?;
-    let server = Server::start(&site).await?;
-    let driver = Driver::start(&chromedriver)?;
-    let c = driver.session(&chromium).await?;
-    let outcome = kernel_lines(&c, &server).await;
-    let _ = c.close().await;
+    let outcome = browser_tests::on_the_talk(kernel_lines).await;
     let checked = outcome?;
     eprintln!("kernel line: {checked} demo slides at 3 sizes");
     Ok(())
