@@ -285,7 +285,7 @@ pub fn run(breaks: &'static [Break], body: impl FnOnce(&mut Demo) -> Result<()>)
     let code = demo.verdict(result);
     let _ = std::io::stdout().flush();
     peer::reap_all();
-    cleanup::remove_all();
+    cleanup::close();
     std::process::exit(code)
 }
 
@@ -348,7 +348,7 @@ fn start_watchdog(limit: Duration) {
             // Reaped, not only killed: a peer still alive could make a file in a
             // directory being removed.
             peer::reap_all();
-            cleanup::remove_all();
+            cleanup::close();
             std::process::exit(code);
         })
         .expect("spawning the watchdog thread");
@@ -727,9 +727,12 @@ mod cleanup {
     use std::path::{Path, PathBuf};
     use std::sync::Mutex;
 
-    static DIRS: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
+    /// The live directories, and whether the process is ending (then none may be made:
+    /// the demo's own thread asking for one after the watchdog's last sweep left it
+    /// behind, empty).
+    static DIRS: Mutex<(Vec<PathBuf>, bool)> = Mutex::new((Vec::new(), false));
 
-    fn dirs() -> std::sync::MutexGuard<'static, Vec<PathBuf>> {
+    fn dirs() -> std::sync::MutexGuard<'static, (Vec<PathBuf>, bool)> {
         DIRS.lock().unwrap_or_else(|e| e.into_inner())
     }
 
@@ -737,17 +740,32 @@ mod cleanup {
         create: impl FnOnce() -> crate::Result<tempfile::TempDir>,
     ) -> crate::Result<tempfile::TempDir> {
         let mut dirs = dirs();
+        anyhow::ensure!(!dirs.1, "the demo is ending: no new temporary directory");
         let dir = create()?;
-        dirs.push(dir.path().to_owned());
+        dirs.0.push(dir.path().to_owned());
         Ok(dir)
     }
 
     pub(crate) fn forget(path: &Path) {
-        dirs().retain(|p| p != path);
+        dirs().0.retain(|p| p != path);
     }
 
+    /// The process is ending: removes every live directory, and from then on none can
+    /// be made.
+    pub(crate) fn close() {
+        let mut dirs = dirs();
+        dirs.1 = true;
+        remove(std::mem::take(&mut dirs.0));
+    }
+
+    /// Removes every live directory.
+    #[cfg(test)]
     pub(crate) fn remove_all() {
-        for path in std::mem::take(&mut *dirs()) {
+        remove(std::mem::take(&mut dirs().0));
+    }
+
+    fn remove(paths: Vec<PathBuf>) {
+        for path in paths {
             // The watchdog removes while the demo's own thread may still be creating a
             // file inside (a FIFO, a metrics line): one made during the walk makes the
             // last rmdir fail with ENOTEMPTY, and the directory was left behind (seen

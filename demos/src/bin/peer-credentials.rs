@@ -25,6 +25,10 @@ const BREAKS: &[Break] = &[
         "second-client",
         "the server reads SO_PEERCRED of another client, one it connected itself",
     ),
+    brk(
+        "pidfd-of-self",
+        "the server asks SO_PEERPIDFD of a socket pair of its own, not of the client",
+    ),
 ];
 
 /// Credentials as the kernel reported them.
@@ -198,8 +202,14 @@ fn main() {
                 .trim()
                 .to_owned())
         })?;
+        let (own, _own_peer) = if d.breaks("pidfd-of-self") {
+            let (a, b) = Socket::pair(Domain::UNIX, Type::SEQPACKET, None).context("socketpair")?;
+            (Some(a), Some(b))
+        } else {
+            (None, None)
+        };
         let pidfd = d.syscall("getsockopt(SO_PEERPIDFD), /proc/self/fdinfo", || {
-            peer_pidfd(asked)
+            peer_pidfd(own.as_ref().unwrap_or(asked))
         });
         d.saw(&release);
         d.saw(&pidfd);
