@@ -14,6 +14,14 @@
 //! not overflow the socket's buffer; [`Capture::connection`] first reads what is queued,
 //! so what the demo has seen the kernel do is on the wire it reads.
 //!
+//! Whoever reads a frame (the thread, or [`Capture::connection`]) decodes it at once
+//! and, when Run live asked for it ([`contract::PACKETS_ENV`]), writes it out as a
+//! [`contract::wire::LivePacket`] the moment it is read: the capture numbers the flows
+//! it sees in the order of their first packets (the sender of the first SYN, or of a
+//! UDP flow's first datagram, is the client), so the presenter's ladder can draw each
+//! arrow as the kernel sends the packet, long before the demo's check names the
+//! connection. A recorded connection carries its flow's number.
+//!
 //! Frames are decoded with etherparse into [`contract::wire::Packet`]s: time,
 //! direction, TCP flags, relative seq and ack, payload length, window, MSS, window scale
 //! and SACK options, and for UDP the length. [`record`] stores a connection in the
@@ -29,7 +37,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use anyhow::Context;
-use contract::wire::{Connection, Packet, hex, pcap::SNAPLEN};
+use contract::wire::{Connection, LivePacket, Packet, hex, pcap::SNAPLEN};
 
 use crate::evidence::Observed;
 use crate::{Demo, Result};
@@ -44,10 +52,159 @@ struct Frame {
     len: u32,
 }
 
+/// What the capture has read so far.
+struct Seen {
+    frames: Vec<Frame>,
+    /// Every flow seen, numbered by its index.
+    flows: Vec<Flow>,
+    /// Where each packet goes as it is read (Run live), if anywhere.
+    sink: Option<std::fs::File>,
+}
+
+/// One flow: its ends, and what makes its packets' times and numbers relative.
+struct Flow {
+    client: SocketAddr,
+    server: SocketAddr,
+    /// The kernel time of its first packet.
+    first_ns: Option<u64>,
+    /// Each side's first sequence number (client, server), for relative seq and ack.
+    base: [Option<u32>; 2],
+}
+
+impl Flow {
+    fn new(client: SocketAddr, server: SocketAddr) -> Flow {
+        Flow {
+            client,
+            server,
+            first_ns: None,
+            base: [None, None],
+        }
+    }
+
+    /// Whether `h` goes between this flow's ends, either way.
+    fn carries(&self, h: &Headers) -> bool {
+        (h.src == self.client && h.dst == self.server)
+            || (h.src == self.server && h.dst == self.client)
+    }
+
+    /// The next packet of this flow, decoded as `h`, as the transcript stores it: the
+    /// one definition of a packet, for the stream and the recorded connection alike.
+    /// `None` when it belongs to another flow.
+    fn packet(&mut self, h: &Headers, f: &Frame) -> Option<Packet> {
+        if !self.carries(h) {
+            return None;
+        }
+        let from_client = h.src == self.client;
+        let t0 = *self.first_ns.get_or_insert(f.unix_ns);
+        let me = usize::from(!from_client);
+        let mine = *self.base[me].get_or_insert(h.seq);
+        let theirs = self.base[1 - me];
+        let rel = |n: u32| theirs.map_or(0, |b| n.wrapping_sub(b));
+        let mut frame = f.data.clone();
+        frame.truncate(SNAPLEN as usize);
+        Some(Packet {
+            at_us: (f.unix_ns.saturating_sub(t0)) / 1000,
+            from_client,
+            proto: h.proto.to_owned(),
+            flags: h.flags.iter().map(|s| s.to_string()).collect(),
+            seq: h.seq.wrapping_sub(mine),
+            ack: if h.flags.contains(&"ACK") {
+                rel(h.ack)
+            } else {
+                0
+            },
+            len: h.len,
+            win: h.win,
+            mss: h.mss,
+            wscale: h.wscale,
+            sack_ok: h.sack_ok,
+            sack: h.sack.iter().map(|&(a, b)| [rel(a), rel(b)]).collect(),
+            frame: hex(&frame),
+            frame_len: f.len,
+        })
+    }
+
+    fn start_unix_us(&self) -> u64 {
+        self.first_ns.unwrap_or(0) / 1000
+    }
+}
+
+impl Seen {
+    /// Keeps a frame just read: numbers its flow if it is the first of one, and writes
+    /// the packet to the sink at once.
+    fn keep(&mut self, f: Frame) {
+        if let Some(h) = decode(&f.data) {
+            let n = match self.flows.iter().position(|flow| flow.carries(&h)) {
+                Some(n) => n,
+                None => {
+                    // The side that sends the first SYN (not its answer) opened the flow;
+                    // for a SYN-ACK the other side did; otherwise the first sender.
+                    let answer = h.flags.contains(&"SYN") && h.flags.contains(&"ACK");
+                    let (client, server) = if answer {
+                        (h.dst, h.src)
+                    } else {
+                        (h.src, h.dst)
+                    };
+                    self.flows.push(Flow::new(client, server));
+                    self.flows.len() - 1
+                }
+            };
+            let flow = &mut self.flows[n];
+            if let (Some(packet), Some(sink)) = (flow.packet(&h, &f), self.sink.as_mut()) {
+                let live = LivePacket {
+                    flow: n as u32,
+                    client: flow.client.to_string(),
+                    server: flow.server.to_string(),
+                    start_unix_us: flow.start_unix_us(),
+                    packet,
+                };
+                let written = serde_json::to_string(&live)
+                    .map_err(std::io::Error::from)
+                    .and_then(|mut line| {
+                        line.push('\n');
+                        std::io::Write::write_all(sink, line.as_bytes())
+                    });
+                if let Err(e) = written {
+                    eprintln!("warning: the packets stop streaming here: {e}");
+                    self.sink = None;
+                }
+            }
+        }
+        self.frames.push(f);
+    }
+
+    /// The number of the flow between `a` and `b`, either way.
+    fn flow_of(&self, a: SocketAddr, b: SocketAddr) -> Option<u32> {
+        self.flows
+            .iter()
+            .position(|f| (f.client == a && f.server == b) || (f.client == b && f.server == a))
+            .map(|n| n as u32)
+    }
+}
+
+/// The file Run live reads the stream of packets from ([`contract::PACKETS_ENV`]).
+fn packet_sink() -> Option<std::fs::File> {
+    let path = std::env::var_os(contract::PACKETS_ENV)?;
+    match std::fs::OpenOptions::new()
+        .append(true)
+        .create(true)
+        .open(&path)
+    {
+        Ok(f) => Some(f),
+        Err(e) => {
+            eprintln!(
+                "warning: the packets are not streamed: {}: {e}",
+                std::path::Path::new(&path).display()
+            );
+            None
+        }
+    }
+}
+
 struct Inner {
     fd: OwnedFd,
     ifindex: i32,
-    frames: Mutex<Vec<Frame>>,
+    seen: Mutex<Seen>,
     stop: AtomicBool,
 }
 
@@ -60,7 +217,7 @@ pub struct Capture {
 /// Opens the capture on this network namespace's `lo`, or says in one line why the
 /// wire is not shown and returns `None` (no CAP_NET_RAW).
 pub fn open(d: &Demo) -> Result<Option<Capture>> {
-    match Capture::open() {
+    match Capture::open(packet_sink()) {
         Ok(c) => Ok(Some(c)),
         Err(e) if e.raw_os_error() == Some(libc::EPERM) => {
             d.step(
@@ -118,7 +275,8 @@ fn ip_only_filter() -> [libc::sock_filter; 5] {
 }
 
 impl Capture {
-    fn open() -> std::io::Result<Capture> {
+    /// Opens the capture; each packet read is written to `sink` as it is read.
+    fn open(sink: Option<std::fs::File>) -> std::io::Result<Capture> {
         let proto = (libc::ETH_P_ALL as u16).to_be();
         // SAFETY: plain socket(2); the result is checked before use.
         let raw = unsafe {
@@ -164,7 +322,11 @@ impl Capture {
         let inner = Arc::new(Inner {
             fd,
             ifindex,
-            frames: Mutex::new(Vec::new()),
+            seen: Mutex::new(Seen {
+                frames: Vec::new(),
+                flows: Vec::new(),
+                sink,
+            }),
             stop: AtomicBool::new(false),
         });
         let reader = Arc::clone(&inner);
@@ -191,60 +353,24 @@ impl Capture {
     }
 
     fn decode_connection(&self, name: &str, client: SocketAddr, server: SocketAddr) -> Connection {
-        let frames = self.inner.drain();
-        let mut c = Connection {
+        let seen = self.inner.drain();
+        // The same decoding as the stream's, with the ends the demo names.
+        let mut flow = Flow::new(client, server);
+        let packets = seen
+            .frames
+            .iter()
+            .filter_map(|f| flow.packet(&decode(&f.data)?, f))
+            .collect();
+        Connection {
             name: name.to_owned(),
             client: client.to_string(),
             server: server.to_string(),
-            start_unix_us: 0,
-            packets: Vec::new(),
+            start_unix_us: flow.start_unix_us(),
+            packets,
             key: None,
             show: None,
-        };
-        let mut first_ns = None;
-        // Each side's first sequence number, for relative seq and ack.
-        let mut base: [Option<u32>; 2] = [None, None];
-        for f in frames.iter() {
-            let Some(seen) = decode(&f.data) else {
-                continue;
-            };
-            let from_client = if seen.src == client && seen.dst == server {
-                true
-            } else if seen.src == server && seen.dst == client {
-                false
-            } else {
-                continue;
-            };
-            let t0 = *first_ns.get_or_insert(f.unix_ns);
-            let me = usize::from(!from_client);
-            let mine = *base[me].get_or_insert(seen.seq);
-            let theirs = base[1 - me];
-            let rel = |n: u32| theirs.map_or(0, |b| n.wrapping_sub(b));
-            let mut frame = f.data.clone();
-            frame.truncate(SNAPLEN as usize);
-            c.packets.push(Packet {
-                at_us: (f.unix_ns.saturating_sub(t0)) / 1000,
-                from_client,
-                proto: seen.proto.to_owned(),
-                flags: seen.flags.iter().map(|s| s.to_string()).collect(),
-                seq: seen.seq.wrapping_sub(mine),
-                ack: if seen.flags.contains(&"ACK") {
-                    rel(seen.ack)
-                } else {
-                    0
-                },
-                len: seen.len,
-                win: seen.win,
-                mss: seen.mss,
-                wscale: seen.wscale,
-                sack_ok: seen.sack_ok,
-                sack: seen.sack.iter().map(|&(a, b)| [rel(a), rel(b)]).collect(),
-                frame: hex(&frame),
-                frame_len: f.len,
-            });
+            flow: seen.flow_of(client, server),
         }
-        c.start_unix_us = first_ns.unwrap_or(0) / 1000;
-        c
     }
 }
 
@@ -272,14 +398,17 @@ impl Inner {
         }
     }
 
-    /// Reads every queued frame (without blocking) into `frames` and returns them all.
-    fn drain(&self) -> std::sync::MutexGuard<'_, Vec<Frame>> {
-        let mut frames = self.frames.lock().unwrap_or_else(|e| e.into_inner());
+    /// Reads every queued frame (without blocking), streaming each as it is read, and
+    /// returns all frames read so far.
+    fn drain(&self) -> std::sync::MutexGuard<'_, Seen> {
+        let mut seen = self.seen.lock().unwrap_or_else(|e| e.into_inner());
         let mut buf = vec![0u8; 65_600];
         while let Some(frame) = self.recv(&mut buf) {
-            frames.extend(frame);
+            if let Some(frame) = frame {
+                seen.keep(frame);
+            }
         }
-        frames
+        seen
     }
 
     /// One frame, `Some(None)` for a frame that is not ours to keep, `None` when the
@@ -340,7 +469,7 @@ impl Inner {
 
 /// What a frame says, decoded.
 #[derive(Debug, PartialEq)]
-struct Seen {
+struct Headers {
     src: SocketAddr,
     dst: SocketAddr,
     proto: &'static str,
@@ -356,7 +485,7 @@ struct Seen {
 }
 
 /// Decodes an Ethernet frame carrying TCP or UDP over IPv4 or IPv6; `None` for others.
-fn decode(frame: &[u8]) -> Option<Seen> {
+fn decode(frame: &[u8]) -> Option<Headers> {
     use etherparse::{LaxNetSlice, LaxSlicedPacket, TcpOptionElement, TransportSlice};
     let p = LaxSlicedPacket::from_ethernet(frame).ok()?;
     let (src, dst, ip_payload) = match p.net.as_ref()? {
@@ -381,7 +510,7 @@ fn decode(frame: &[u8]) -> Option<Seen> {
     };
     match p.transport.as_ref()? {
         TransportSlice::Tcp(tcp) => {
-            let mut seen = Seen {
+            let mut seen = Headers {
                 src: SocketAddr::new(src, tcp.source_port()),
                 dst: SocketAddr::new(dst, tcp.destination_port()),
                 proto: "tcp",
@@ -419,7 +548,7 @@ fn decode(frame: &[u8]) -> Option<Seen> {
             }
             Some(seen)
         }
-        TransportSlice::Udp(udp) => Some(Seen {
+        TransportSlice::Udp(udp) => Some(Headers {
             src: SocketAddr::new(src, udp.source_port()),
             dst: SocketAddr::new(dst, udp.destination_port()),
             proto: "udp",
@@ -591,7 +720,7 @@ mod tests {
     /// Needs CAP_NET_RAW; skipped (passes, saying so) without it.
     #[test]
     fn a_loopback_connection_is_captured_with_its_handshake() {
-        let cap = match Capture::open() {
+        let cap = match Capture::open(None) {
             Ok(c) => c,
             Err(e) if e.raw_os_error() == Some(libc::EPERM) => {
                 eprintln!("skipped: no CAP_NET_RAW");
@@ -626,5 +755,75 @@ mod tests {
             conn.start_unix_us
         );
         assert!(conn.packets.last().unwrap().at_us < 1_000_000, "{conn:?}");
+    }
+
+    /// Run live's stream: each packet is written out the moment the capture reads it,
+    /// numbered by its flow, before the demo names any connection; the recorded
+    /// connection then holds the same packets and its flow's number. Needs CAP_NET_RAW.
+    #[test]
+    fn each_packet_is_streamed_as_it_is_seen_before_the_demo_names_its_connection() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("packets.jsonl");
+        let sink = std::fs::File::create(&path).unwrap();
+        let cap = match Capture::open(Some(sink)) {
+            Ok(c) => c,
+            Err(e) if e.raw_os_error() == Some(libc::EPERM) => {
+                eprintln!("skipped: no CAP_NET_RAW");
+                return;
+            }
+            Err(e) => panic!("{e}"),
+        };
+        let streamed = || -> Vec<LivePacket> {
+            std::fs::read_to_string(&path)
+                .unwrap()
+                .lines()
+                .map(|l| serde_json::from_str(l).unwrap())
+                .collect()
+        };
+        let (client, server) = crate::net::tcp_pair().unwrap();
+        let (c, s) = (client.local_addr().unwrap(), server.local_addr().unwrap());
+        // The handshake must reach the file by itself (the thread reads it), without
+        // the demo asking for its connection.
+        let t0 = std::time::Instant::now();
+        let ours = |p: &LivePacket| p.client == c.to_string() && p.server == s.to_string();
+        let early = loop {
+            let lines = streamed();
+            if lines.iter().filter(|p| ours(p)).count() >= 3 {
+                break lines;
+            }
+            assert!(
+                t0.elapsed() < Duration::from_secs(2),
+                "the handshake was not streamed while the connection was open: {lines:?}"
+            );
+            std::thread::sleep(Duration::from_millis(5));
+        };
+        eprintln!("handshake streamed within {:?}", t0.elapsed());
+        let flow = early.iter().find(|p| ours(p)).unwrap().flow;
+        let labels: Vec<String> = early
+            .iter()
+            .filter(|p| ours(p))
+            .map(|p| p.packet.label())
+            .collect();
+        assert_eq!(labels[..3], ["SYN", "SYN, ACK", "ACK"], "{labels:?}");
+        drop((client, server));
+        std::thread::sleep(Duration::from_millis(50));
+        let conn = cap.connection("t", c, s).into_value();
+        assert_eq!(
+            conn.flow,
+            Some(flow),
+            "the recorded connection names its flow"
+        );
+        let mine: Vec<Packet> = streamed()
+            .into_iter()
+            .filter(|p| p.flow == flow)
+            .map(|p| {
+                assert_eq!(p.start_unix_us, conn.start_unix_us);
+                p.packet
+            })
+            .collect();
+        assert_eq!(
+            mine, conn.packets,
+            "one definition of a packet, streamed or recorded"
+        );
     }
 }

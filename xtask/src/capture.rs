@@ -343,6 +343,12 @@ impl MetricsFile {
             .into_owned()
     }
 
+    /// Where the demo writes each packet its capture reads, as it reads it
+    /// ([`contract::PACKETS_ENV`]; Run live only).
+    pub fn packets_path(&self) -> std::path::PathBuf {
+        self.dir.path().join("packets.jsonl")
+    }
+
     /// The metrics the demo recorded (none, if it recorded none).
     pub fn read(&self) -> Result<Vec<contract::Metric>> {
         read_json_lines(&self.path())

@@ -63,16 +63,17 @@ fn port(addr: &str) -> &str {
     addr.rfind(':').map_or(addr, |i| &addr[i..])
 }
 
-/// The ladder of `c` as an inline `<svg>`, on one line: what the deck draws at build
-/// time and the player draws again for a live run.
-pub fn svg(c: &Connection) -> String {
-    let shown: Vec<(usize, &Packet)> = c.shown().collect();
+/// Each shown arrow's y, the compressed gaps (their middle's y and length) and the
+/// height of the drawing.
+type Layout = (Vec<f64>, Vec<(f64, u64)>, f64);
+
+fn layout(shown: &[(usize, &Packet)]) -> Layout {
     let mut ys = Vec::with_capacity(shown.len());
     let mut breaks = Vec::new();
     let mut y = 58.0;
     for (n, (_, p)) in shown.iter().enumerate() {
         if n > 0 {
-            let gap = p.at_us - shown[n - 1].1.at_us;
+            let gap = p.at_us.saturating_sub(shown[n - 1].1.at_us);
             let (dy, long) = space(gap);
             if long {
                 breaks.push((y + SLOPE + (dy - SLOPE) / 2.0, gap));
@@ -81,7 +82,34 @@ pub fn svg(c: &Connection) -> String {
         }
         ys.push(y);
     }
-    let height = y + SLOPE + 14.0;
+    (ys, breaks, y + SLOPE + 14.0)
+}
+
+/// The height of `c`'s ladder in the SVG's units (its width is [`WIDTH`]).
+pub fn height(c: &Connection) -> f64 {
+    layout(&c.shown().collect::<Vec<_>>()).2
+}
+
+/// Shows only the latest packets of `c` that fit in `height` (at least the last one):
+/// a ladder growing packet by packet in Run live keeps the room its captured ladder
+/// had on the slide, its oldest arrows leaving at the top.
+pub fn keep_latest_within(c: &mut Connection, height: f64) {
+    let Some(last) = c.packets.len().checked_sub(1) else {
+        return;
+    };
+    let mut first = c.show.map_or(0, |[a, _]| a).min(last);
+    c.show = Some([first, last]);
+    while first < last && self::height(c) > height {
+        first += 1;
+        c.show = Some([first, last]);
+    }
+}
+
+/// The ladder of `c` as an inline `<svg>`, on one line: what the deck draws at build
+/// time and the player draws again for a live run.
+pub fn svg(c: &Connection) -> String {
+    let shown: Vec<(usize, &Packet)> = c.shown().collect();
+    let (ys, breaks, height) = layout(&shown);
     let alt = format!(
         "{} packets between client and server: {}",
         shown.len(),
@@ -141,7 +169,7 @@ pub fn svg(c: &Connection) -> String {
     for ((i, p), &y) in shown.iter().zip(&ys) {
         let key = c.key == Some(*i);
         // When the packet left, in ms after the first arrow: a replay shows the arrow then.
-        let at_ms = (p.at_us - first_us) as f64 / 1e3;
+        let at_ms = p.at_us.saturating_sub(first_us) as f64 / 1e3;
         let (x1, x2) = if p.from_client {
             (LEFT, RIGHT)
         } else {
@@ -187,4 +215,41 @@ fn escape(text: &str) -> String {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::wire::tests::packet;
+
+    fn connection(n: u64) -> Connection {
+        Connection {
+            name: "c".into(),
+            client: "127.0.0.1:1".into(),
+            server: "127.0.0.1:2".into(),
+            start_unix_us: 1,
+            packets: (0..n)
+                .map(|i| packet(i * 3_000, i % 2 == 0, &["ACK"], 10))
+                .collect(),
+            key: None,
+            show: None,
+            flow: Some(0),
+        }
+    }
+
+    #[test]
+    fn a_growing_live_ladder_keeps_its_latest_packets_within_the_height_given() {
+        let room = height(&connection(4));
+        let mut c = connection(1);
+        keep_latest_within(&mut c, room);
+        assert_eq!(c.show, Some([0, 0]));
+        let mut c = connection(9);
+        keep_latest_within(&mut c, room);
+        assert_eq!(c.show, Some([5, 8]), "the last four fit, as four did");
+        assert!(height(&c) <= room);
+        assert_eq!(svg(&c).matches("class=\"arrow\"").count(), 4);
+        // Too little room for even two: the last one stays.
+        keep_latest_within(&mut c, 1.0);
+        assert_eq!(c.show, Some([8, 8]));
+    }
 }

@@ -108,6 +108,11 @@ pub const METRICS_ENV: &str = "DEMO_METRICS_FILE";
 /// to, one JSON [`wire::Connection`] per line. Capture sets it, next to the metrics.
 pub const WIRE_ENV: &str = "DEMO_WIRE_FILE";
 
+/// The environment variable naming the file a demo appends each packet its capture
+/// reads to, the moment it reads it: one JSON [`wire::LivePacket`] per line. Run live
+/// sets it and streams the lines as they come.
+pub const PACKETS_ENV: &str = "DEMO_PACKETS_FILE";
+
 /// Output as it arrived: one read from one of the demo's pipes.
 #[cfg(feature = "serde")]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

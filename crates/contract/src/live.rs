@@ -3,13 +3,15 @@
 //!
 //! - `GET STATUS_PATH` answers [`ServerStatus`] as JSON.
 //! - `POST RUN_PATH NAME` answers server-sent events, each a [`LiveEvent`]: `chunk`
-//!   events (a transcript [`Chunk`]) and `wire` events (a [`Connection`] the demo read
-//!   off its packet capture, as soon as it recorded it), then one `exit` ([`LiveExit`]).
+//!   events (a transcript [`Chunk`]), `packet` events (a [`LivePacket`], each packet the
+//!   demo's capture read, the moment it read it) and `wire` events (a [`Connection`] the
+//!   demo read off its packet capture, as soon as it recorded it), then one `exit`
+//!   ([`LiveExit`]).
 //! - `POST SAVE_PATH NAME` stores the last live run as the demo's transcript.
 
 use serde::{Deserialize, Serialize};
 
-use crate::wire::Connection;
+use crate::wire::{Connection, LivePacket};
 use crate::{Chunk, Outcome};
 
 /// Paths, relative to the book's root.
@@ -26,14 +28,18 @@ pub const BUILD_FAILED_EVENT: &str = "build-failed";
 /// The server-sent events of a live run (`RUN_PATH`): see [`LiveEvent`].
 pub const CHUNK_EVENT: &str = "chunk";
 pub const EXIT_EVENT: &str = "exit";
-/// The packets of one connection a running demo captured (Run live draws its ladder).
+/// The packets of one connection a running demo captured and recorded (its key packet
+/// and the part a ladder shows).
 pub const WIRE_EVENT: &str = "wire";
+/// One packet a running demo's capture has just read (Run live adds its arrow).
+pub const PACKET_EVENT: &str = "packet";
 
 /// Every event name of the protocol, for the tidy test.
 pub const EVENTS: &[&str] = &[
     RELOAD_EVENT,
     BUILD_FAILED_EVENT,
     CHUNK_EVENT,
+    PACKET_EVENT,
     WIRE_EVENT,
     EXIT_EVENT,
 ];
@@ -64,6 +70,8 @@ pub struct LiveExit {
 #[derive(Debug, Clone, PartialEq)]
 pub enum LiveEvent {
     Chunk(Chunk),
+    /// One packet, as the capture read it.
+    Packet(Box<LivePacket>),
     /// One connection's packets, with their capture times (for the ladder).
     Wire(Box<Connection>),
     Exit(LiveExit),
@@ -74,6 +82,7 @@ impl LiveEvent {
     pub fn name(&self) -> &'static str {
         match self {
             LiveEvent::Chunk(_) => CHUNK_EVENT,
+            LiveEvent::Packet(_) => PACKET_EVENT,
             LiveEvent::Wire(_) => WIRE_EVENT,
             LiveEvent::Exit(_) => EXIT_EVENT,
         }
@@ -83,6 +92,7 @@ impl LiveEvent {
     pub fn data(&self) -> String {
         let json = match self {
             LiveEvent::Chunk(c) => serde_json::to_string(c),
+            LiveEvent::Packet(p) => serde_json::to_string(p),
             LiveEvent::Wire(c) => serde_json::to_string(c),
             LiveEvent::Exit(e) => serde_json::to_string(e),
         };
@@ -94,6 +104,9 @@ impl LiveEvent {
     pub fn from_sse(name: &str, data: &str) -> Result<Option<LiveEvent>, String> {
         let event = match name {
             CHUNK_EVENT => LiveEvent::Chunk(serde_json::from_str(data).map_err(|e| e.to_string())?),
+            PACKET_EVENT => {
+                LiveEvent::Packet(serde_json::from_str(data).map_err(|e| e.to_string())?)
+            }
             WIRE_EVENT => LiveEvent::Wire(serde_json::from_str(data).map_err(|e| e.to_string())?),
             EXIT_EVENT => LiveEvent::Exit(serde_json::from_str(data).map_err(|e| e.to_string())?),
             _ => return Ok(None),
@@ -137,6 +150,14 @@ mod tests {
                 packets: vec![crate::wire::tests::packet(0, true, &["SYN"], 0)],
                 key: Some(0),
                 show: None,
+                flow: Some(2),
+            })),
+            LiveEvent::Packet(Box::new(LivePacket {
+                flow: 2,
+                client: "127.0.0.1:40000".into(),
+                server: "127.0.0.1:8080".into(),
+                start_unix_us: 1,
+                packet: crate::wire::tests::packet(7, false, &["SYN", "ACK"], 0),
             })),
             LiveEvent::Exit(LiveExit {
                 outcome: Outcome {

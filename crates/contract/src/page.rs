@@ -340,6 +340,8 @@ pub mod attr {
         BETTER = "data-better",
         /// A ladder's connection.
         CONNECTION = "data-connection",
+        /// A ladder's connection's flow in its run's capture (`wire::Connection::flow`).
+        FLOW = "data-flow",
         /// A ladder arrow's time: when its packet left, in ms from the first packet.
         AT_MS = "data-at-ms",
 

@@ -23,6 +23,38 @@ pub struct Connection {
     /// `.pcap` always holds them all.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub show: Option<[usize; 2]>,
+    /// Which flow of the run's capture it is: the capture numbers the flows it sees
+    /// from 0, in the order of their first packets, and streams every packet with its
+    /// flow's number as it sees it ([`LivePacket`]). Run live draws a ladder from the
+    /// packets of the flow its captured connection had, as they come. Absent in
+    /// transcripts captured before packets were streamed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub flow: Option<u32>,
+}
+
+/// One packet as a running demo's capture saw it, written the moment it was read
+/// (Run live: [`crate::PACKETS_ENV`], then a `packet` event of [`crate::live`]), before
+/// the demo knows which of its connections the packet belongs to. The same
+/// [`Packet`] as a recorded [`Connection`] holds, with the flow it belongs to.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LivePacket {
+    /// The flow's number in this run ([`Connection::flow`]).
+    pub flow: u32,
+    /// The flow's ends as the capture saw them: the side that sent the first SYN (or,
+    /// for UDP, the first datagram) is the client.
+    pub client: String,
+    pub server: String,
+    /// Microseconds since the Unix epoch of the flow's first packet; `packet.at_us`
+    /// counts from there.
+    pub start_unix_us: u64,
+    pub packet: Packet,
+}
+
+impl LivePacket {
+    /// When the packet was seen, in microseconds since the Unix epoch (kernel time).
+    pub fn unix_us(&self) -> u64 {
+        self.start_unix_us + self.packet.at_us
+    }
 }
 
 /// One packet, decoded, with the bytes captured from its frame.
@@ -93,6 +125,31 @@ impl Packet {
 }
 
 impl Connection {
+    /// An empty connection named `name`, to which the packets of flow `p.flow` are
+    /// added as they stream in ([`Connection::push`]).
+    pub fn streamed(name: &str, p: &LivePacket) -> Connection {
+        Connection {
+            name: name.to_owned(),
+            client: p.client.clone(),
+            server: p.server.clone(),
+            start_unix_us: p.start_unix_us,
+            packets: Vec::new(),
+            key: None,
+            show: None,
+            flow: Some(p.flow),
+        }
+    }
+
+    /// Adds a streamed packet of this connection's flow; false (and nothing added) for
+    /// one of another flow.
+    pub fn push(&mut self, p: &LivePacket) -> bool {
+        if self.flow != Some(p.flow) || self.client != p.client || self.server != p.server {
+            return false;
+        }
+        self.packets.push(p.packet.clone());
+        true
+    }
+
     /// What serde cannot check: times move forward, indices point at packets, frames
     /// are hex.
     pub fn validate(&self) -> Result<(), String> {
@@ -234,6 +291,7 @@ pub(crate) mod tests {
             packets: vec![packet(0, true, &["SYN"], 0), packet(5, false, &["RST"], 0)],
             key: Some(1),
             show: Some([0, 1]),
+            flow: None,
         };
         assert_eq!(c.validate(), Ok(()));
         c.key = Some(2);
@@ -263,6 +321,7 @@ pub(crate) mod tests {
             ],
             key: None,
             show: None,
+            flow: None,
         };
         let bytes = pcap::write(&[c(10_000_000, "late"), c(2_000_000, "early")]).unwrap();
         assert_eq!(&bytes[..4], &0xa1b2_c3d4u32.to_le_bytes());

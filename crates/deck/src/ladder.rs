@@ -56,13 +56,18 @@ pub fn render(t: &Transcript, c: &Connection) -> String {
     format!(
         // tabindex: on a phone the ladder keeps a readable size and scrolls sideways,
         // and a region that scrolls must be reachable from the keyboard.
-        "<figure class=\"chart ladder\" tabindex=\"0\" data-demo=\"{name}\" data-connection=\"{conn}\">{svg}\
+        "<figure class=\"chart ladder\" tabindex=\"0\" data-demo=\"{name}\" data-connection=\"{conn}\"{flow}>{svg}\
          <figcaption>the wire of <code>cargo xtask demo {name}</code> ({conn}{part})<span class=\"ladder-run-on\"> on {date}, \
          Linux {kernel}</span>: <a href=\"pcap/{name}.pcap\" download>{name}.pcap</a></figcaption></figure>",
         name = escape(&t.demo),
         conn = escape(&c.name),
         date = escape(date),
         kernel = escape(&t.kernel),
+        // Run live streams the packets of this flow into the ladder as they are seen.
+        flow = c
+            .flow
+            .map(|n| format!(" {}=\"{n}\"", contract::page::attr::FLOW))
+            .unwrap_or_default(),
     )
 }
 
@@ -111,6 +116,7 @@ mod tests {
             ],
             key: Some(4),
             show: Some([3, 5]),
+            flow: Some(1),
         }];
         t
     }
@@ -120,6 +126,7 @@ mod tests {
         let t = sample();
         let html = render(&t, select(&t, None).unwrap());
         assert_eq!(html.matches("<g").count(), 3, "packets 4 to 6 only: {html}");
+        assert!(html.contains(" data-flow=\"1\">"), "{html}");
         assert!(html.contains(">10 bytes</text>"), "{html}");
         assert!(!html.contains(">SYN</text>"), "not shown: {html}");
         assert_eq!(html.matches("class=\"arrow key\"").count(), 1);

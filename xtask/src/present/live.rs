@@ -33,6 +33,11 @@ use crate::runner::{self, Cancel};
 pub const MAX_CONCURRENT: usize = 3;
 /// A live run is killed after this long.
 pub const LIMIT: Duration = Duration::from_secs(20);
+/// How often a run's packet stream is looked at: the most a packet waits on the server.
+const PACKET_POLL: Duration = Duration::from_millis(10);
+/// The packets one run forwards at most (a ladder shows a few dozen; a demo that sends
+/// more still runs, and its recorded connections still come).
+const MAX_PACKETS: usize = 10_000;
 
 /// The demos that can run and what is running now.
 pub struct Runs {
@@ -185,10 +190,12 @@ pub async fn run(Extract(state): Extract<State>, UrlPath(name): UrlPath<String>)
     };
     let metrics_path = metrics.path_str();
     let wire_path = metrics.wire_path_str();
+    let packets_path = metrics.packets_path().to_string_lossy().into_owned();
     let envs = [
         ("CLICOLOR_FORCE", "1"),
         (contract::METRICS_ENV, metrics_path.as_str()),
         (contract::WIRE_ENV, wire_path.as_str()),
+        (contract::PACKETS_ENV, packets_path.as_str()),
     ];
     let (events, cancel) = match runner::start_capped(&bin, &[], &envs, runs.limit, runs.max_output)
     {
@@ -260,12 +267,27 @@ impl Forward {
     fn forward(mut self, events: std::sync::mpsc::Receiver<runner::Event>) {
         use std::sync::mpsc::RecvTimeoutError;
         let mut chunks = Vec::new();
-        let mut wire = WireTail::new(self.metrics.wire_path_str().into());
+        let mut packets = Tail::new(self.metrics.packets_path());
+        let mut wire = Tail::new(self.metrics.wire_path_str().into());
+        let mut forwarded = 0;
         loop {
-            let event = events.recv_timeout(Duration::from_millis(100));
+            let event = events.recv_timeout(PACKET_POLL);
+            // Each packet the demo's capture has read, the moment it is written (and
+            // all of them before the connections that hold them and before the exit).
+            let fresh: Vec<contract::wire::LivePacket> = packets.new_lines();
+            for p in fresh {
+                if forwarded >= MAX_PACKETS {
+                    break;
+                }
+                forwarded += 1;
+                let live = LiveEvent::Packet(Box::new(p));
+                if !self.send_in_time(Event::default().event(live.name()).data(live.data())) {
+                    return;
+                }
+            }
             // Each connection the demo has recorded off its capture so far, as it comes
             // (and all of them before the exit).
-            for c in wire.new_connections() {
+            for c in wire.new_lines() {
                 let live = LiveEvent::Wire(Box::new(c));
                 if !self.send_in_time(Event::default().event(live.name()).data(live.data())) {
                     return;
@@ -345,44 +367,45 @@ impl Forward {
     }
 }
 
-/// The connections a running demo appends to its wire file (`contract::WIRE_ENV`, one
-/// JSON line each, written when the demo has read the connection off its capture),
-/// read as they are completed.
-struct WireTail {
+/// A file of JSON lines a running demo appends to, read as its lines are completed:
+/// the connections it recorded (`contract::WIRE_ENV`, written when the demo has read a
+/// connection off its capture) and the packets its capture read
+/// (`contract::PACKETS_ENV`, written the moment each is read).
+struct Tail {
     path: std::path::PathBuf,
-    /// Bytes of the file already read.
-    read: u64,
+    /// The file, once the demo has made it.
+    file: Option<std::fs::File>,
     /// The start of a line not yet finished.
     partial: Vec<u8>,
 }
 
-impl WireTail {
-    fn new(path: std::path::PathBuf) -> WireTail {
-        WireTail {
+impl Tail {
+    fn new(path: std::path::PathBuf) -> Tail {
+        Tail {
             path,
-            read: 0,
+            file: None,
             partial: Vec::new(),
         }
     }
 
-    /// The connections whose lines were completed since the last call; a line that does
-    /// not parse is skipped (the saved transcript reads the file again and says so).
-    fn new_connections(&mut self) -> Vec<contract::wire::Connection> {
-        use std::io::{Read, Seek, SeekFrom};
-        let Ok(mut file) = std::fs::File::open(&self.path) else {
-            return Vec::new(); // nothing recorded yet
+    /// The values whose lines were completed since the last call; a line that does not
+    /// parse is skipped (the saved transcript reads the wire file again and says so).
+    fn new_lines<T: serde::de::DeserializeOwned>(&mut self) -> Vec<T> {
+        use std::io::Read;
+        if self.file.is_none() {
+            self.file = std::fs::File::open(&self.path).ok();
+        }
+        let Some(file) = self.file.as_mut() else {
+            return Vec::new(); // nothing written yet
         };
-        let mut fresh = Vec::new();
-        if file.seek(SeekFrom::Start(self.read)).is_err() || file.read_to_end(&mut fresh).is_err() {
+        if file.read_to_end(&mut self.partial).is_err() {
             return Vec::new();
         }
-        self.read += fresh.len() as u64;
-        self.partial.extend_from_slice(&fresh);
         let mut out = Vec::new();
         while let Some(end) = self.partial.iter().position(|&b| b == b'\n') {
             let line: Vec<u8> = self.partial.drain(..=end).collect();
-            if let Ok(c) = serde_json::from_slice(&line) {
-                out.push(c);
+            if let Ok(v) = serde_json::from_slice(&line) {
+                out.push(v);
             }
         }
         out
@@ -422,7 +445,7 @@ pub async fn save(Extract(state): Extract<State>, UrlPath(name): UrlPath<String>
 
 #[cfg(test)]
 mod wire_tail_tests {
-    use super::WireTail;
+    use super::Tail;
     use std::io::Write;
 
     /// Run live forwards each connection once its line is complete, and only once.
@@ -430,21 +453,24 @@ mod wire_tail_tests {
     fn the_wire_file_is_read_a_finished_line_at_a_time() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("wire.jsonl");
-        let mut tail = WireTail::new(path.clone());
-        assert!(tail.new_connections().is_empty(), "no file yet");
+        let mut tail = Tail::new(path.clone());
+        let names = |tail: &mut Tail| -> Vec<String> {
+            let lines: Vec<contract::wire::Connection> = tail.new_lines();
+            lines.into_iter().map(|c| c.name).collect()
+        };
+        assert!(names(&mut tail).is_empty(), "no file yet");
         let line = r#"{"name":"unread","client":"127.0.0.1:1","server":"127.0.0.1:2","start_unix_us":1,"packets":[{"at_us":0,"from_client":true,"proto":"tcp","flags":["SYN"],"len":0,"frame":"","frame_len":54}]}"#;
         let mut f = std::fs::File::create(&path).unwrap();
         f.write_all(&line.as_bytes()[..40]).unwrap();
         f.flush().unwrap();
-        assert!(tail.new_connections().is_empty(), "half a line");
+        assert!(names(&mut tail).is_empty(), "half a line");
         f.write_all(&line.as_bytes()[40..]).unwrap();
         f.write_all(b"\n").unwrap();
         f.write_all(line.replace("unread", "linger").as_bytes())
             .unwrap();
         f.write_all(b"\n").unwrap();
         f.flush().unwrap();
-        let names: Vec<String> = tail.new_connections().into_iter().map(|c| c.name).collect();
-        assert_eq!(names, ["unread", "linger"]);
-        assert!(tail.new_connections().is_empty(), "each once");
+        assert_eq!(names(&mut tail), ["unread", "linger"]);
+        assert!(names(&mut tail).is_empty(), "each once");
     }
 }

@@ -49,6 +49,16 @@ const DEMOS: &[(&str, &str)] = &[
         "megabytes",
         "head -c 16000000 /dev/zero | tr '\\0' x; echo; echo the end",
     ),
+    // A capture that sees a SYN, then the demo pauses before its check records the
+    // connection: Run live must forward the packet while the demo is still pausing.
+    (
+        "wirepause",
+        r#"echo '{"flow":0,"client":"127.0.0.1:40000","server":"127.0.0.1:8080","start_unix_us":1,"packet":{"at_us":0,"from_client":true,"proto":"tcp","flags":["SYN"],"len":0,"frame":"","frame_len":54}}' >> "$DEMO_PACKETS_FILE"
+           sleep 2.7182
+           echo '{"flow":0,"client":"127.0.0.1:40000","server":"127.0.0.1:8080","start_unix_us":1,"packet":{"at_us":1000000,"from_client":true,"proto":"tcp","flags":["SYN"],"len":0,"frame":"","frame_len":54}}' >> "$DEMO_PACKETS_FILE"
+           echo '{"name":"blocking","client":"127.0.0.1:40000","server":"127.0.0.1:8080","start_unix_us":1,"flow":0,"packets":[]}' >> "$DEMO_WIRE_FILE"
+           echo recorded"#,
+    ),
 ];
 
 async fn start(limit: Duration) -> Server {
@@ -1050,4 +1060,71 @@ async fn while_the_demos_build_run_live_says_so() {
     assert!(text.contains("no root"), "runs once built: {text}");
     let (code, text) = status_of(a, &request("POST", "/__deck/run/skip", a, "")).await;
     assert_eq!(code, 500, "a failed build says so: {text}");
+}
+
+/// Run live streams each packet the demo's capture reads as its own event, the moment
+/// it is written: the first packet arrives while the demo still pauses, before the
+/// connection it belongs to is recorded and before the exit. A server that held the
+/// packets until the demo recorded its connection, or until it ended, fails this.
+#[tokio::test]
+async fn run_live_forwards_a_packet_before_the_demo_pauses() {
+    let srv = start(Duration::from_secs(10)).await;
+    let t0 = Instant::now();
+    let mut s = send(
+        srv.addr,
+        &request("POST", "/__deck/run/wirepause", srv.addr, ""),
+    )
+    .await;
+    let mut buf = Vec::new();
+    let mut piece = [0u8; 4096];
+    while !String::from_utf8_lossy(&buf).contains("event: packet\ndata: ") {
+        let n = tokio::time::timeout(PAUSE * 2, s.read(&mut piece))
+            .await
+            .expect("the first packet in time")
+            .unwrap();
+        assert!(
+            n > 0,
+            "stream ended without a packet: {}",
+            String::from_utf8_lossy(&buf)
+        );
+        buf.extend_from_slice(&piece[..n]);
+    }
+    let first = t0.elapsed();
+    let text = String::from_utf8_lossy(&buf).into_owned();
+    assert!(
+        !text.contains("event: wire") && !text.contains("event: exit"),
+        "the first packet came only with the recorded connection or the end: {text}"
+    );
+    assert!(
+        first < PAUSE,
+        "the first packet took {first:?}, longer than the demo's pause of {PAUSE:?}"
+    );
+    eprintln!("the first packet reached the client {first:?} after the request");
+    let mut rest = Vec::new();
+    tokio::time::timeout(PAUSE * 3, s.read_to_end(&mut rest))
+        .await
+        .expect("the run ends")
+        .unwrap();
+    let all = format!("{text}{}", String::from_utf8_lossy(&rest));
+    let events: Vec<(String, String)> = all
+        .split("\n\n")
+        .map(contract::live::parse_sse)
+        .filter(|(name, _)| name != "message")
+        .collect();
+    let packets: Vec<contract::wire::LivePacket> = events
+        .iter()
+        .filter(|(name, _)| name == contract::live::PACKET_EVENT)
+        .map(|(_, data)| serde_json::from_str(data).unwrap())
+        .collect();
+    assert_eq!(
+        packets.iter().map(|p| p.packet.at_us).collect::<Vec<_>>(),
+        [0, 1_000_000],
+        "each packet once, in order: {all}"
+    );
+    let order: Vec<&str> = events.iter().map(|(name, _)| name.as_str()).collect();
+    let at = |name: &str| order.iter().position(|n| *n == name).unwrap_or(usize::MAX);
+    assert!(
+        order.iter().rposition(|n| *n == "packet") < Some(at("wire")) && at("wire") < at("exit"),
+        "packets, then the connection, then the exit: {order:?}"
+    );
 }
