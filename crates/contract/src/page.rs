@@ -342,6 +342,9 @@ pub mod attr {
         CONNECTION = "data-connection",
         /// A ladder's connection's flow in its run's capture (`wire::Connection::flow`).
         FLOW = "data-flow",
+        /// On a ladder in a Run live: when its newest packet was seen, in µs since the
+        /// Unix epoch (the kernel's timestamp; the player writes it).
+        SEEN_US = "data-seen-us",
         /// A ladder arrow's time: when its packet left, in ms from the first packet.
         AT_MS = "data-at-ms",
 

@@ -383,6 +383,124 @@ async fn run_live_draws_the_ladder_from_the_live_packets() -> Result<()> {
     outcome
 }
 
+/// Run live streams the packets as they are seen: connect-timeout's first SYN is
+/// dropped and resent a second later while the demo watches its connect() for 1.5 s,
+/// and only then does its check read the capture and record the connection. Each SYN's
+/// arrow must appear on the ladder as the kernel sends it: the first well before the
+/// connection is recorded, the second about a second after the first. A server or
+/// player that held the packets until the connection was recorded (or the run ended)
+/// fails this. Prints how long each arrow took from the kernel's timestamp of its
+/// packet to the page.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn run_live_adds_each_arrow_as_its_packet_is_seen() -> Result<()> {
+    let _one_at_a_time = SERIAL.lock().await;
+    let (chromium, chromedriver) = browser()?;
+    let present = browser_tests::Present::start(&[])?;
+    present.wait_for_demos()?;
+    let driver = Driver::start(&chromedriver)?;
+    let c = driver.session(&chromium).await?;
+    let outcome = async {
+        c.goto(&format!("{}tcp.html", present.url)).await?;
+        let figure = "document.querySelector('figure.demo[data-demo=\"connect-timeout\"]')";
+        let ladder = "document.querySelector('figure.ladder[data-demo=\"connect-timeout\"][data-connection=\"blocking\"]')";
+        wait_for(
+            &c,
+            &format!("{figure} && {figure}.dataset.live === 'ready' && {ladder}"),
+            Duration::from_secs(20),
+        )
+        .await
+        .context("no Run live control on connect-timeout, or no ladder")?;
+        ensure!(
+            js(&c, &format!("return {ladder}.dataset.flow;")).await? == "0",
+            "the captured ladder names its flow (data-flow): recapture connect-timeout"
+        );
+        js(
+            &c,
+            &format!(
+                "const l = {ladder}; const w = window.__wire = {{ arrows: [], drawn: null }};
+                 new MutationObserver(() => {{
+                   const now = performance.timeOrigin + performance.now();
+                   if (l.dataset.live === 'streaming') {{
+                     const seen = Number(l.dataset.seenUs) / 1000;
+                     const shown = l.querySelectorAll('g.arrow:not(.ladder-pending)').length;
+                     if (!w.arrows.length || w.arrows[w.arrows.length - 1].seen !== seen)
+                       w.arrows.push({{ seen, at: now, shown }});
+                   }}
+                   if (l.dataset.live === 'drawn' && w.drawn === null) w.drawn = now;
+                 }}).observe(l, {{ childList: true, subtree: true, attributes: true }});
+                 {figure}.querySelector('.demo-run-live').click();
+                 return true;"
+            ),
+        )
+        .await?;
+        wait_for(
+            &c,
+            &format!("{figure}.dataset.state === 'live-done'"),
+            Duration::from_secs(25),
+        )
+        .await
+        .context("the live run did not finish")?;
+        let output = js(&c, &format!("return {figure}.querySelector('pre.terminal').textContent;")).await?;
+        let output = output.as_str().unwrap_or_default();
+        if output.contains("CAP_NET_RAW") || output.contains("wire is not shown") {
+            eprintln!("SKIP: the live run could not capture packets here:\n{output}");
+            return Ok(());
+        }
+        let w = js(&c, "return window.__wire;").await?;
+        let arrows: Vec<(f64, f64, u64)> = w["arrows"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|a| {
+                (
+                    a["seen"].as_f64().unwrap_or(f64::NAN),
+                    a["at"].as_f64().unwrap_or(f64::NAN),
+                    a["shown"].as_u64().unwrap_or(0),
+                )
+            })
+            .collect();
+        let drawn = w["drawn"].as_f64().context(format!("the ladder was never drawn from the recorded connection: {w}"))?;
+        let late: Vec<String> = arrows.iter().map(|(seen, at, _)| format!("{:.1} ms", at - seen)).collect();
+        eprintln!(
+            "connect-timeout live: {} packets streamed before the connection was recorded; \
+             from the kernel's timestamp to the arrow on the page: {}; the first arrow {:.0} ms \
+             before the recorded connection",
+            arrows.len(),
+            late.join(", "),
+            arrows.first().map_or(f64::NAN, |a| drawn - a.1)
+        );
+        ensure!(
+            arrows.len() >= 2,
+            "the SYN and its resend were not added one by one before the connection was recorded: {w}"
+        );
+        let (first, second) = (arrows[0], arrows[1]);
+        ensure!(
+            first.2 == 1 && second.2 == 2,
+            "each packet adds one arrow: {w}"
+        );
+        ensure!(
+            drawn - first.1 >= 1000.0,
+            "the first arrow came only {:.0} ms before the recorded connection: held back ({w})",
+            drawn - first.1
+        );
+        ensure!(
+            second.1 - first.1 >= 700.0 && (second.1 - first.1) - (second.0 - first.0) < 300.0,
+            "the resent SYN's arrow came {:.0} ms after the first, its packet {:.0} ms after: not at the capture's pace ({w})",
+            second.1 - first.1,
+            second.0 - first.0
+        );
+        ensure!(
+            arrows.iter().all(|(seen, at, _)| at - seen < 500.0),
+            "an arrow came more than 500 ms after its packet was seen: {}",
+            late.join(", ")
+        );
+        Ok(())
+    }
+    .await;
+    let _ = c.close().await;
+    outcome
+}
+
 /// Every demo on a main slide says, in its status line, on which kernels its claim held
 /// ("holds on 6.1 · 6.12 · 6.18", from `demos/transcripts/kernels/`), in place of the
 /// run's own kernel and date, and the status line stays one line at every size.

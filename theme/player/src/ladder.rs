@@ -5,8 +5,12 @@
 //! replays from its own "▶ Replay" button, and with its demo's terminal when that
 //! replays (the ladders of the same demo on the same slide).
 //!
-//! A Run live draws a ladder again from the live packets and replays it (see
-//! [`crate::live`]).
+//! A Run live draws a ladder again from the live packets ([`Live`], fed by
+//! [`crate::live`]): each packet of the ladder's flow (`data-flow`) is added as an arrow
+//! the moment its `packet` event comes, the ladder keeping the room its captured one
+//! had (its oldest arrows leave at the top); when the demo has recorded the connection
+//! (its `wire` event) the ladder shows what the demo recorded, its key packet
+//! highlighted.
 //!
 //! The pace is the capture's, from the first arrow drawn: the transcript has no common
 //! clock for the terminal's chunks (ms after the demo started) and the packets (µs after
@@ -17,6 +21,9 @@ use std::cell::Cell;
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 use web_sys::{Document, Element};
+
+use contract::page::attr;
+use contract::wire::{Connection, LivePacket};
 
 use crate::{dom, figure, replay};
 
@@ -144,4 +151,99 @@ pub fn replay(ladder: &Element, speed: f64) -> Result<(), JsValue> {
         ladder.set_attribute("data-state", "done")?;
     }
     Ok(())
+}
+
+/// The ladders of a demo during one Run live.
+pub struct Live {
+    ladders: Vec<LiveLadder>,
+}
+
+struct LiveLadder {
+    figure: Element,
+    /// Its connection's name (`data-connection`) and flow (`data-flow`).
+    name: String,
+    flow: Option<u32>,
+    /// The height of its captured drawing (SVG units), which the live one keeps within.
+    room: f64,
+    /// The packets of its flow streamed so far.
+    streamed: Option<Connection>,
+    /// Drawn from the recorded connection: later packets leave it alone.
+    recorded: bool,
+}
+
+impl Live {
+    /// Hides the arrows of `ladders` (their packets are to come) and follows them.
+    pub fn new(ladders: &[Element]) -> Result<Live, JsValue> {
+        let mut live = Vec::with_capacity(ladders.len());
+        for figure in ladders {
+            hide(figure)?;
+            figure.set_attribute(attr::LIVE, "waiting")?;
+            let room = figure
+                .query_selector(":scope > svg")?
+                .and_then(|svg| svg.get_attribute("viewBox"))
+                .and_then(|v| v.split_whitespace().nth(3)?.parse().ok())
+                .unwrap_or(f64::INFINITY);
+            live.push(LiveLadder {
+                figure: figure.clone(),
+                name: figure.get_attribute(attr::CONNECTION).unwrap_or_default(),
+                flow: figure
+                    .get_attribute(attr::FLOW)
+                    .and_then(|f| f.parse().ok()),
+                room,
+                streamed: None,
+                recorded: false,
+            });
+        }
+        Ok(Live { ladders: live })
+    }
+
+    /// Adds the arrow of a packet just seen to the ladders of its flow, at once.
+    pub fn packet(&mut self, p: &LivePacket) -> Result<(), JsValue> {
+        for l in &mut self.ladders {
+            if l.recorded || l.flow != Some(p.flow) {
+                continue;
+            }
+            let c = l
+                .streamed
+                .get_or_insert_with(|| Connection::streamed(&l.name, p));
+            if !c.push(p) {
+                // Another flow took this number (a second capture): start again.
+                *c = Connection::streamed(&l.name, p);
+                c.push(p);
+            }
+            contract::ladder::keep_latest_within(c, l.room);
+            // A replay of this ladder still running stops showing arrows.
+            l.figure.set_attribute(attr::GENERATION, "live")?;
+            if let Some(svg) = l.figure.query_selector(":scope > svg")? {
+                svg.set_outer_html(&contract::ladder::svg(c));
+            }
+            l.figure
+                .set_attribute(attr::SEEN_US, &p.unix_us().to_string())?;
+            l.figure.set_attribute(attr::LIVE, "streaming")?;
+        }
+        Ok(())
+    }
+
+    /// Draws the ladders of connection `c`, which the demo has recorded: what its
+    /// check read, with the key packet. When its arrows are the ones already streamed
+    /// they stay; otherwise (another part of the connection) they show at their pace.
+    pub fn connection(&mut self, c: &Connection) -> Result<(), JsValue> {
+        for l in &mut self.ladders {
+            if l.name != c.name {
+                continue;
+            }
+            let same = l.streamed.as_ref().is_some_and(|s| {
+                c.show.is_none()
+                    && s.show == Some([0, c.packets.len().saturating_sub(1)])
+                    && s.packets == c.packets
+            });
+            if let Some(svg) = l.figure.query_selector(":scope > svg")? {
+                svg.set_outer_html(&contract::ladder::svg(c));
+            }
+            l.recorded = true;
+            l.figure.set_attribute(attr::LIVE, "drawn")?;
+            replay(&l.figure, if same { 0.0 } else { 1.0 })?;
+        }
+        Ok(())
+    }
 }

@@ -8,12 +8,12 @@
 //! capture) and a final `exit`. EventSource cannot POST, so the body is read as a
 //! stream and the events are split here.
 //!
-//! The demo's ladders on the page follow a live run: when it starts their arrows hide;
-//! each connection is drawn again from its live packets (the one renderer,
-//! `contract::ladder`) as soon as its `wire` event comes, its arrows shown at the pace
-//! they were captured ([`crate::ladder::replay`]). A demo records a connection once its
-//! checks have read it, so a ladder follows its exchange by that much, not packet by
-//! packet. "Captured" brings the captured ladders back.
+//! The demo's ladders on the page follow a live run ([`crate::ladder::Live`]): when it
+//! starts their arrows hide; each `packet` event (a packet the demo's capture has just
+//! read) adds its arrow to the ladders of its flow at once, and a `wire` event (the
+//! connection the demo's check read and recorded) draws the ladder as recorded, with
+//! its key packet (the one renderer, `contract::ladder`). "Captured" brings the
+//! captured ladders back.
 
 use contract::live::{LiveEvent, RUN_PATH, SAVE_PATH, parse_sse};
 use wasm_bindgen::JsCast;
@@ -174,10 +174,8 @@ impl Live {
         self.screen.set_inner_html("");
         self.set_meta_text("running live…");
         self.figure.set_attribute("data-state", "live")?;
-        for (ladder, _) in &self.ladders {
-            crate::ladder::hide(ladder)?;
-            ladder.set_attribute("data-live", "waiting")?;
-        }
+        let figures: Vec<Element> = self.ladders.iter().map(|(l, _)| l.clone()).collect();
+        let mut ladders = crate::ladder::Live::new(&figures)?;
         crate::sync::share_figure(&self.figure)?;
         let resp = post(&self.run_url).await?;
         if !resp.ok() {
@@ -214,7 +212,8 @@ impl Live {
                         crate::term::apply(&self.screen, &writer.push(chunk.stream, &chunk.text))?;
                         crate::sync::share_figure(&self.figure)?;
                     }
-                    Some(LiveEvent::Wire(c)) => self.draw(&c)?,
+                    Some(LiveEvent::Packet(p)) => ladders.packet(&p)?,
+                    Some(LiveEvent::Wire(c)) => ladders.connection(&c)?,
                     Some(LiveEvent::Exit(exit)) => {
                         crate::term::apply(&self.screen, &writer.finish())?;
                         let code = exit
@@ -234,23 +233,6 @@ impl Live {
                     None => {} // comments and keep-alives
                 }
             }
-        }
-        Ok(())
-    }
-}
-
-impl Live {
-    /// Draws the ladders of connection `c` from its live packets, at their pace.
-    fn draw(&self, c: &contract::wire::Connection) -> Result<(), JsValue> {
-        for (ladder, _) in &self.ladders {
-            if ladder.get_attribute("data-connection").as_deref() != Some(c.name.as_str()) {
-                continue;
-            }
-            if let Some(svg) = ladder.query_selector(":scope > svg")? {
-                svg.set_outer_html(&contract::ladder::svg(c));
-            }
-            ladder.set_attribute("data-live", "drawn")?;
-            crate::ladder::replay(ladder, 1.0)?;
         }
         Ok(())
     }
