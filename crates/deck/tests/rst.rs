@@ -784,3 +784,70 @@ fn a_chapter_below_the_root_reaches_root_paths_through_its_prefix() {
         top.markdown
     );
 }
+
+/// `.. ladder:: DEMO CONNECTION` in an rST chapter draws the same ladder as
+/// `{{#ladder DEMO CONNECTION}}` in Markdown, from the demo's real captured transcript
+/// (its flow, its key packet, its pcap link); a connection the demo did not record
+/// stops the build naming the ones it did.
+#[test]
+fn an_rst_ladder_is_the_markdown_ladder() {
+    let build = |name: &str, connection: &str| {
+        let book = TempBook::new(name);
+        book.write(
+            "book.toml",
+            "[book]\ntitle = \"Ladder\"\nsrc = \"src\"\n\n[preprocessor.deck]\ndemos = \"demos\"\n",
+        );
+        book.write(
+            "src/SUMMARY.md",
+            "# Summary\n\n- [Rst](from-rst.rst)\n- [Markdown](from-md.md)\n",
+        );
+        book.write(
+            "src/from-rst.rst",
+            &format!("On the wire\n===========\n\n.. ladder:: close-sends-rst {connection}\n"),
+        );
+        book.write(
+            "src/from-md.md",
+            "# On the wire\n\n{{#ladder close-sends-rst unread}}\n",
+        );
+        let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+        for file in [
+            "demos/src/bin/close-sends-rst.rs",
+            "demos/transcripts/close-sends-rst.json",
+        ] {
+            book.write(file, &std::fs::read_to_string(repo.join(file)).unwrap());
+        }
+        let built = book.build();
+        (book, built)
+    };
+    let (book, built) = build("ladder", "unread");
+    built.expect("the book builds");
+    let figure = |page: &str| {
+        let html = book.html(page);
+        let start = html
+            .find("<figure class=\"chart ladder\"")
+            .unwrap_or_else(|| panic!("{page} has no ladder:\n{html}"));
+        let end = start + html[start..].find("</figure>").unwrap();
+        html[start..end].to_string()
+    };
+    let (from_rst, from_md) = (figure("from-rst.html"), figure("from-md.html"));
+    assert_eq!(from_rst, from_md, "the same ladder in both forms");
+    assert!(
+        from_rst.contains("data-connection=\"unread\""),
+        "{from_rst}"
+    );
+    assert!(from_rst.contains("data-flow=\""), "{from_rst}");
+    assert!(from_rst.contains("class=\"arrow key\""), "{from_rst}");
+    assert!(
+        from_rst.contains("href=\"pcap/close-sends-rst.pcap\""),
+        "{from_rst}"
+    );
+    let (_bad, built) = build("ladder-bad", "nosuch");
+    let err = format!(
+        "{:#}",
+        built.expect_err("a connection the demo did not record")
+    );
+    assert!(
+        err.contains("captured no connection `nosuch`") && err.contains("`unread`"),
+        "{err}"
+    );
+}
