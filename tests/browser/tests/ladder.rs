@@ -501,6 +501,81 @@ async fn run_live_adds_each_arrow_as_its_packet_is_seen() -> Result<()> {
     outcome
 }
 
+/// The reading view shows every ladder of the talk whole at 1280×800: every packet the
+/// ladder's transcript shows has its arrow, visible, nothing cut or scrolled, text of
+/// 16 px at least; and its caption links the run's `.pcap`, which the build wrote
+/// beside the book.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_reading_view_shows_each_ladder_whole_with_its_pcap() -> Result<()> {
+    let _one_at_a_time = SERIAL.lock().await;
+    let checked = browser_tests::on_the_talk(reading_ladders).await?;
+    eprintln!("reading view: {checked} ladders whole, each with its pcap");
+    Ok(())
+}
+
+async fn reading_ladders(c: &Client, s: &Server) -> Result<usize> {
+    let site = workspace_root().join("book");
+    browser_tests::set_viewport(c, 1280, 800).await?;
+    let mut checked = 0;
+    let mut wrong = Vec::new();
+    for (page, html) in browser_tests::chapter_pages(&site)? {
+        if !html.contains("figure class=\"chart ladder\"") {
+            continue;
+        }
+        open(c, s, &page).await?;
+        let ladders = js(
+            c,
+            "return [...document.querySelectorAll('figure.ladder')].map(f => { \
+               const svg = f.querySelector(':scope > svg'); const r = svg.getBoundingClientRect(); \
+               const scale = r.width / svg.viewBox.baseVal.width; \
+               const sizes = [...svg.querySelectorAll('text')].map(t => parseFloat(getComputedStyle(t).fontSize) * scale); \
+               const a = f.querySelector('figcaption a[href$=\".pcap\"]'); \
+               return { demo: f.dataset.demo, conn: f.dataset.connection, \
+                 arrows: svg.querySelectorAll('g.arrow').length, \
+                 hidden: [...svg.querySelectorAll('g.arrow')].filter(g => getComputedStyle(g).visibility === 'hidden').length, \
+                 cut: f.scrollWidth > f.clientWidth + 1 || r.right > innerWidth + 1 || r.left < -1 || r.height < 10, \
+                 text: Math.min(...sizes), pcap: a ? a.getAttribute('href') : null }; });",
+        )
+        .await?;
+        for l in ladders.as_array().into_iter().flatten() {
+            checked += 1;
+            let demo = l["demo"].as_str().unwrap_or_default();
+            let conn = l["conn"].as_str().unwrap_or_default();
+            let t: Value = serde_json::from_str(&std::fs::read_to_string(
+                workspace_root().join(format!("demos/transcripts/{demo}.json")),
+            )?)?;
+            let c = t["wire"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .find(|c| c["name"] == conn)
+                .with_context(|| format!("{page}: {demo} has no connection {conn}"))?;
+            let shown = match c["show"].as_array() {
+                Some(r) => r[1].as_u64().unwrap_or(0) - r[0].as_u64().unwrap_or(0) + 1,
+                None => c["packets"].as_array().map_or(0, |p| p.len() as u64),
+            };
+            let pcap = l["pcap"].as_str().unwrap_or_default();
+            let bytes = std::fs::read(site.join(pcap)).unwrap_or_default();
+            let whole = l["arrows"].as_u64() == Some(shown)
+                && l["hidden"] == 0
+                && l["cut"] == false
+                && l["text"].as_f64().unwrap_or(0.0) >= 16.0;
+            let linked = pcap == format!("pcap/{demo}.pcap")
+                && bytes.starts_with(&0xa1b2_c3d4u32.to_le_bytes());
+            if !whole || !linked {
+                wrong.push(format!(
+                    "{page}: ladder {demo} {conn} ({shown} packets shown in its transcript; \
+                     the pcap {pcap:?}, {} bytes): {l}",
+                    bytes.len()
+                ));
+            }
+        }
+    }
+    ensure!(checked >= 6, "only {checked} ladders in the reading view");
+    ensure!(wrong.is_empty(), "{}", wrong.join("\n"));
+    Ok(checked)
+}
+
 /// Every demo on a main slide says, in its status line, on which kernels its claim held
 /// ("holds on 6.1 · 6.12 · 6.18", from `demos/transcripts/kernels/`), in place of the
 /// run's own kernel and date, and the status line stays one line at every size.
