@@ -169,7 +169,8 @@ impl Drop for Slot {
 }
 
 /// `POST /__deck/run/NAME`: runs the demo and streams [`LiveEvent`]s: `chunk`s as the
-/// demo prints, then one `exit`.
+/// demo prints, `packet`s as its capture reads them (within [`PACKET_POLL`]), `wire`
+/// connections as it records them, then one `exit`.
 pub async fn run(Extract(state): Extract<State>, UrlPath(name): UrlPath<String>) -> Response {
     let runs = &state.inner.runs;
     let Some(claim) = runs.claims.get(&name).cloned() else {
