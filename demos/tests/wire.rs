@@ -198,3 +198,77 @@ fn every_check_on_the_wire_fails_under_one_of_its_demos_breaks() {
     }
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
 }
+
+/// Run live draws a ladder from the packets of the flow its captured connection had
+/// (`data-flow`), as they stream: so each wire demo must number its flows the same way
+/// run after run, and the packets it streams must be the ones it records. Each demo
+/// runs with the stream and the record on; each recorded connection must have its
+/// captured flow's number and the streamed packets of that flow, in order.
+#[test]
+fn each_wire_demo_streams_its_connections_under_their_captured_flow_numbers() {
+    if !is_root() {
+        eprintln!("skipped: capturing packets needs CAP_NET_RAW (root)");
+        return;
+    }
+    let mut failures = Vec::new();
+    for name in wire_demos() {
+        let captured: contract::Transcript = serde_json::from_str(
+            &std::fs::read_to_string(demos_dir().join("transcripts").join(format!("{name}.json")))
+                .unwrap(),
+        )
+        .unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let (wire, packets) = (dir.path().join("wire"), dir.path().join("packets"));
+        let out = Command::new(binary(&name))
+            .env("NO_COLOR", "1")
+            .env(contract::WIRE_ENV, &wire)
+            .env(contract::PACKETS_ENV, &packets)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{name}: {}", text(&out));
+        let lines = |path: &Path| -> Vec<String> {
+            std::fs::read_to_string(path)
+                .unwrap_or_default()
+                .lines()
+                .map(str::to_owned)
+                .collect()
+        };
+        let recorded: Vec<contract::wire::Connection> = lines(&wire)
+            .iter()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        let streamed: Vec<contract::wire::LivePacket> = lines(&packets)
+            .iter()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        for c in &captured.wire {
+            let Some(flow) = c.flow else {
+                failures.push(format!("{name}: the captured {:?} has no flow", c.name));
+                continue;
+            };
+            let Some(live) = recorded.iter().find(|r| r.name == c.name) else {
+                failures.push(format!("{name}: {:?} was not recorded", c.name));
+                continue;
+            };
+            let of_flow: Vec<&contract::wire::Packet> = streamed
+                .iter()
+                .filter(|p| p.flow == flow)
+                .map(|p| &p.packet)
+                .collect();
+            let same = live.flow == Some(flow)
+                && of_flow.len() >= live.packets.len()
+                && live.packets.iter().zip(&of_flow).all(|(a, b)| a == *b);
+            if !same {
+                failures.push(format!(
+                    "{name}: {:?} is flow {flow} in its transcript; this run recorded it as \
+                     flow {:?} with {} packets, and streamed {} packets of flow {flow}",
+                    c.name,
+                    live.flow,
+                    live.packets.len(),
+                    of_flow.len()
+                ));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
