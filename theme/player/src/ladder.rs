@@ -178,6 +178,7 @@ impl Live {
         for figure in ladders {
             hide(figure)?;
             figure.set_attribute(attr::LIVE, "waiting")?;
+            share(figure, None)?;
             let room = figure
                 .query_selector(":scope > svg")?
                 .and_then(|svg| svg.get_attribute("viewBox"))
@@ -220,6 +221,7 @@ impl Live {
             l.figure
                 .set_attribute(attr::SEEN_US, &p.unix_us().to_string())?;
             l.figure.set_attribute(attr::LIVE, "streaming")?;
+            share(&l.figure, None)?;
         }
         Ok(())
     }
@@ -242,8 +244,63 @@ impl Live {
             }
             l.recorded = true;
             l.figure.set_attribute(attr::LIVE, "drawn")?;
-            replay(&l.figure, if same { 0.0 } else { 1.0 })?;
+            let speed = if same { 0.0 } else { 1.0 };
+            share(&l.figure, Some(speed))?;
+            replay(&l.figure, speed)?;
         }
         Ok(())
     }
+}
+
+/// Tells the other window (speaker or audience) how a live ladder looks now, and the
+/// speed of the replay to start there with it, if any: a Run live plays in both.
+fn share(figure: &Element, replay: Option<f64>) -> Result<(), JsValue> {
+    let (Some(demo), Some(connection)) = (
+        figure.get_attribute(attr::DEMO),
+        figure.get_attribute(attr::CONNECTION),
+    ) else {
+        return Ok(());
+    };
+    let svg = figure
+        .query_selector(":scope > svg")?
+        .map(|s| s.outer_html())
+        .unwrap_or_default();
+    let live = figure.get_attribute(attr::LIVE).unwrap_or_default();
+    crate::sync::share_ladder(demo, connection, svg, live, replay)
+}
+
+/// Shows in this window the live ladder the other window shares: its drawing and
+/// `data-live`, replaying its arrows at `replay`'s speed when given.
+pub fn show_shared(
+    demo: &str,
+    connection: &str,
+    svg: &str,
+    live: &str,
+    replay: Option<f64>,
+) -> Result<(), JsValue> {
+    let list = dom::document()?.query_selector_all("figure.ladder")?;
+    for i in 0..list.length() {
+        let Some(figure) = list.item(i).and_then(|n| n.dyn_into::<Element>().ok()) else {
+            continue;
+        };
+        if figure.get_attribute(attr::DEMO).as_deref() != Some(demo)
+            || figure.get_attribute(attr::CONNECTION).as_deref() != Some(connection)
+        {
+            continue;
+        }
+        // A replay of this ladder still running here stops showing arrows.
+        figure.set_attribute(attr::GENERATION, "live")?;
+        // The same drawing again (the other window shows the ladder twice: its slide
+        // and the next one) changes nothing.
+        if let Some(now) = figure.query_selector(":scope > svg")?
+            && now.outer_html() != svg
+        {
+            now.set_outer_html(svg);
+        }
+        figure.set_attribute(attr::LIVE, live)?;
+        if let Some(speed) = replay {
+            self::replay(&figure, speed)?;
+        }
+    }
+    Ok(())
 }

@@ -2,7 +2,8 @@
 //! BroadcastChannel: whichever moves posts where it is, the other follows (changing
 //! chapter when the path differs). A replay started in one window plays in the other
 //! too, so the presenter can start a demo from the speaker window, and so does a live
-//! run (Run live): the window that runs it shares the figure as it fills. Same origin
+//! run (Run live): the window that runs it shares the figure as it fills, and each of
+//! the demo's ladders as its packets come (`crate::ladder::Live`). Same origin
 //! only, no server involved.
 
 use contract::page::attr;
@@ -49,6 +50,16 @@ pub enum Message {
         meta: String,
         state: String,
     },
+    /// A live run's ladder as it stands: its SVG and `data-live`, and the speed of a
+    /// replay of its arrows to start there (the demo's recorded connection).
+    Ladder {
+        path: String,
+        demo: String,
+        connection: String,
+        svg: String,
+        live: String,
+        replay: Option<f64>,
+    },
 }
 
 impl Message {
@@ -74,6 +85,17 @@ impl Message {
             Message::Replay { path, demo, speed } => {
                 serde_json::json!({ "path": path, "replay": demo, "speed": speed })
             }
+            Message::Ladder {
+                path,
+                demo,
+                connection,
+                svg,
+                live,
+                replay,
+            } => serde_json::json!({
+                "path": path, "ladder": demo, "connection": connection, "svg": svg,
+                "live": live, "speed": replay
+            }),
             Message::Expand {
                 path,
                 demo,
@@ -98,6 +120,17 @@ impl Message {
                 path,
                 demo: demo.as_str()?.to_string(),
                 expanded: v.get("expanded")?.as_bool()?,
+            });
+        }
+        if let Some(demo) = v.get("ladder") {
+            let text = |key: &str| v.get(key).and_then(|t| t.as_str()).map(String::from);
+            return Some(Message::Ladder {
+                path,
+                demo: demo.as_str()?.to_string(),
+                connection: text("connection")?,
+                svg: text("svg")?,
+                live: text("live")?,
+                replay: v.get("speed").and_then(|s| s.as_f64()),
             });
         }
         if let Some(demo) = v.get("figure") {
@@ -161,6 +194,20 @@ impl Link {
                 } => here(&path).and_then(|here| {
                     if here {
                         show_figure(&demo, &screen, &meta, &state)
+                    } else {
+                        Ok(())
+                    }
+                }),
+                Message::Ladder {
+                    path,
+                    demo,
+                    connection,
+                    svg,
+                    live,
+                    replay,
+                } => here(&path).and_then(|here| {
+                    if here {
+                        crate::ladder::show_shared(&demo, &connection, &svg, &live, replay)
                     } else {
                         Ok(())
                     }
@@ -257,6 +304,25 @@ pub fn share_figure(figure: &web_sys::Element) -> Result<(), JsValue> {
     broadcast(&message)
 }
 
+/// Tells the other window how a live run's ladder looks now (called by
+/// [`crate::ladder::Live`] as its packets arrive), with the speed of a replay to start.
+pub fn share_ladder(
+    demo: String,
+    connection: String,
+    svg: String,
+    live: String,
+    replay: Option<f64>,
+) -> Result<(), JsValue> {
+    broadcast(&Message::Ladder {
+        path: dom::window()?.location().pathname()?,
+        demo,
+        connection,
+        svg,
+        live,
+        replay,
+    })
+}
+
 /// Shows what the other window's live run shows, in this page's figure of that demo.
 fn show_figure(demo: &str, screen: &str, meta: &str, state: &str) -> Result<(), JsValue> {
     let document = dom::document()?;
@@ -315,6 +381,22 @@ mod tests {
                 path: "/talk/one.html".into(),
                 demo: "peek".into(),
                 expanded: true,
+            },
+            Message::Ladder {
+                path: "/talk/one.html".into(),
+                demo: "close-sends-rst".into(),
+                connection: "unread".into(),
+                svg: "<svg></svg>".into(),
+                live: "streaming".into(),
+                replay: None,
+            },
+            Message::Ladder {
+                path: "/talk/one.html".into(),
+                demo: "close-sends-rst".into(),
+                connection: "unread".into(),
+                svg: "<svg></svg>".into(),
+                live: "drawn".into(),
+                replay: Some(1.0),
             },
         ] {
             assert_eq!(Message::from_json(&m.to_json()), Some(m));
