@@ -385,8 +385,8 @@ async fn run_live_draws_the_ladder_from_the_live_packets() -> Result<()> {
 
 /// A script that records in `window.__wire` each packet `ladder` (a JS expression)
 /// shows while it streams (`seen`: the kernel's time of the packet, ms since the Unix
-/// epoch; `at`: when its arrow was added, same clock; `shown`: the arrows then) and when
-/// it is drawn from the recorded connection (`drawn`).
+/// epoch; `at`: when its arrow was added, same clock; `shown`: the arrows then;
+/// `height`: its drawing's) and when it is drawn from the recorded connection (`drawn`).
 fn watch_arrows(ladder: &str) -> String {
     format!(
         "const l = {ladder}; const w = window.__wire = {{ arrows: [], drawn: null, states: [] }};
@@ -396,8 +396,9 @@ fn watch_arrows(ladder: &str) -> String {
            if (l.dataset.live === 'streaming') {{
              const seen = Number(l.dataset.seenUs) / 1000;
              const shown = l.querySelectorAll('g.arrow:not(.ladder-pending)').length;
+             const height = l.querySelector(':scope > svg').viewBox.baseVal.height;
              if (!w.arrows.length || w.arrows[w.arrows.length - 1].seen !== seen)
-               w.arrows.push({{ seen, at: now, shown }});
+               w.arrows.push({{ seen, at: now, shown, height }});
            }}
            if (l.dataset.live === 'drawn' && w.drawn === null) w.drawn = now;
          }}).observe(l, {{ childList: true, subtree: true, attributes: true }});"
@@ -504,6 +505,79 @@ async fn run_live_adds_each_arrow_as_its_packet_is_seen() -> Result<()> {
             "an arrow came more than 500 ms after its packet was seen: {}",
             late.join(", ")
         );
+        Ok(())
+    }
+    .await;
+    let _ = c.close().await;
+    outcome
+}
+
+/// A ladder growing in Run live keeps the room its captured one had on the slide (the
+/// fit walk measured that one): nagle-delayed-ack streams 130 packets of its first
+/// connection in a second, each added as it comes, the oldest leaving at the top, and
+/// the drawing is never taller than the captured one; then the recorded request shows.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_live_ladder_keeps_the_room_of_its_captured_one() -> Result<()> {
+    let _one_at_a_time = SERIAL.lock().await;
+    let (chromium, chromedriver) = browser()?;
+    let present = browser_tests::Present::start(&[])?;
+    present.wait_for_demos()?;
+    let driver = Driver::start(&chromedriver)?;
+    let c = driver.session(&chromium).await?;
+    let outcome = async {
+        c.goto(&format!("{}tcp.html", present.url)).await?;
+        let figure = "document.querySelector('figure.demo[data-demo=\"nagle-delayed-ack\"]')";
+        let ladder = "document.querySelector('figure.ladder[data-demo=\"nagle-delayed-ack\"]')";
+        wait_for(
+            &c,
+            &format!("{figure} && {figure}.dataset.live === 'ready' && {ladder}"),
+            Duration::from_secs(20),
+        )
+        .await
+        .context("no Run live control on nagle-delayed-ack, or no ladder")?;
+        let room = js(&c, &format!("return {ladder}.querySelector(':scope > svg').viewBox.baseVal.height;"))
+            .await?
+            .as_f64()
+            .unwrap_or(0.0);
+        js(
+            &c,
+            &format!(
+                "{} {figure}.querySelector('.demo-run-live').click(); return true;",
+                watch_arrows(ladder)
+            ),
+        )
+        .await?;
+        wait_for(&c, &format!("{figure}.dataset.state === 'live-done'"), Duration::from_secs(25))
+            .await
+            .context("the live run did not finish")?;
+        wait_for(
+            &c,
+            &format!("{ladder}.dataset.live === 'drawn' && {ladder}.dataset.state === 'done'"),
+            Duration::from_secs(5),
+        )
+        .await
+        .context("the ladder was not drawn from the recorded connection")?;
+        let w = js(&c, "return window.__wire;").await?;
+        let arrows = w["arrows"].as_array().cloned().unwrap_or_default();
+        let tallest = arrows
+            .iter()
+            .filter_map(|a| a["height"].as_f64())
+            .fold(0.0, f64::max);
+        eprintln!(
+            "nagle-delayed-ack live: {} packets streamed into its ladder, drawings up to {tallest:.0} units tall (captured: {room:.0})",
+            arrows.len()
+        );
+        ensure!(
+            arrows.len() >= 20,
+            "the ladder did not grow packet by packet: {} streamed drawings ({w})",
+            arrows.len()
+        );
+        ensure!(
+            tallest <= room + 0.5,
+            "a live drawing was {tallest} units tall, taller than the captured ladder's {room}"
+        );
+        let key = js(&c, &format!("return !!{ladder}.querySelector('g.arrow.key:not(.ladder-pending)');")).await?;
+        ensure!(key == true, "the recorded request shows with its key packet");
         Ok(())
     }
     .await;
