@@ -185,7 +185,7 @@ fn main() {
         let eagain = demos::evidence::call("send, non-blocking, until it fails", || {
             Err::<Counted<u32>, _>(eagain)
         });
-        d.key(&eagain);
+        d.saw(&eagain);
         d.derived(format_args!("after {before_eagain} datagrams went out"));
         // unix(7) says which buffer counts; measure it rather than take its word.
         let (_, _, default_rcvbuf, _) = unix_until_eagain(None, None)?;
