@@ -34,7 +34,7 @@ const BREAKS: &[Break] = &[
     ),
     brk(
         "data-freed",
-        "after unlink the last MiB's data is freed (ftruncate down, then back up)",
+        "after unlink the file's data is freed, its length kept (ftruncate to 0, then back)",
     ),
 ];
 
@@ -138,26 +138,27 @@ fn main() {
     })
 }
 
-/// What the open, unlinked file gave back: its first and last MiB, the 16 bytes
-/// appended to it, read back, and its length after the append.
+/// What the open, unlinked file gave back: for each MiB, the one byte it holds
+/// throughout (None if it holds more than one); the 16 bytes appended to it, read back;
+/// its length after the append.
 #[derive(PartialEq)]
 struct ReadBack {
-    first: Vec<u8>,
-    last: Vec<u8>,
+    mibs: Vec<Option<u8>>,
     tail: Vec<u8>,
     len: u64,
 }
 
 impl Evidence for ReadBack {
     fn render(&self) -> String {
-        let one = |m: &[u8]| match m.first() {
-            Some(&b) if m.iter().all(|&x| x == b) => format!("{} × {:?}", m.len(), b as char),
-            _ => format!("{} bytes, mixed", m.len()),
+        let byte = |m: Option<&Option<u8>>| match m {
+            Some(Some(b)) => format!("{:?}", *b as char),
+            _ => "mixed".into(),
         };
         format!(
-            "first MiB {}, last MiB {}, then {:?}; st_size {}",
-            one(&self.first),
-            one(&self.last),
+            "{} MiB, each one byte throughout: {} … {}; then {:?}; st_size {}",
+            self.mibs.len(),
+            byte(self.mibs.first()),
+            byte(self.mibs.last()),
             String::from_utf8_lossy(&self.tail),
             self.len
         )
@@ -166,25 +167,21 @@ impl Evidence for ReadBack {
 
 const APPENDED: &[u8; 16] = b"still here, ok!\n";
 
-/// Reads the first and last MiB of `file`, appends [`APPENDED`] and reads it back.
-fn read_back(file: &mut File, last_mib: u64) -> std::io::Result<ReadBack> {
-    let mut first = vec![0u8; MIB as usize];
+/// Reads all `size` bytes of `file` MiB by MiB, appends [`APPENDED`] and reads it back.
+fn read_back(file: &mut File, size: u64) -> std::io::Result<ReadBack> {
+    let mut buf = vec![0u8; MIB as usize];
+    let mut mibs = Vec::new();
     file.seek(SeekFrom::Start(0))?;
-    file.read_exact(&mut first)?;
-    let mut last = vec![0u8; MIB as usize];
-    file.seek(SeekFrom::Start(last_mib))?;
-    file.read_exact(&mut last)?;
+    for _ in 0..size / MIB {
+        file.read_exact(&mut buf)?;
+        mibs.push(buf.iter().all(|&b| b == buf[0]).then_some(buf[0]));
+    }
     file.write_all(APPENDED)?;
     let mut tail = vec![0u8; APPENDED.len()];
-    file.seek(SeekFrom::Start(SIZE_MIB * MIB))?;
+    file.seek(SeekFrom::Start(size))?;
     file.read_exact(&mut tail)?;
     let len = file.metadata()?.len();
-    Ok(ReadBack {
-        first,
-        last,
-        tail,
-        len,
-    })
+    Ok(ReadBack { mibs, tail, len })
 }
 
 /// fstat of the open file: its link count, its size and the space it holds.
@@ -218,9 +215,10 @@ fn experiment(d: &mut Demo, dir: &Path) -> Result<()> {
     };
     d.check(
         *fs.value() == fresh,
-        "measured on a new tmpfs of its own (own user and mount namespace): nothing else writes there",
+        "a new, empty tmpfs to measure on (128 MiB, all of it free)",
     )?;
     let path = dir.join("zombie");
+    let size = SIZE_MIB * MIB;
     d.step(format_args!(
         "write {SIZE_MIB} MiB to {}, fsync",
         path.display()
@@ -268,27 +266,25 @@ fn experiment(d: &mut Demo, dir: &Path) -> Result<()> {
     )?;
     // Nothing else writes to this tmpfs, so "nothing" is exact.
     d.check(
-        allocated == i128::from(SIZE_MIB * MIB) && freed_at_unlink == 0,
+        allocated == i128::from(size) && freed_at_unlink == 0,
         "unlink freed nothing (not a byte): all 64 MiB (st_blocks) still belong to the open file",
     )?;
 
-    let last_mib = (SIZE_MIB - 1) * MIB;
     if d.breaks("data-freed") {
-        file.set_len(last_mib).context("ftruncate")?;
-        file.set_len(SIZE_MIB * MIB).context("ftruncate")?;
+        file.set_len(0).context("ftruncate")?;
+        file.set_len(size).context("ftruncate")?;
     }
-    d.step("read the first and last MiB back, append 16 bytes, read them back");
+    d.step("read all 64 MiB back, append 16 bytes, read them back");
     let back = d.syscall("read, write, fstat of the deleted file", || {
-        read_back(&mut file, last_mib)
+        read_back(&mut file, size)
     });
     d.saw(&back);
     let back = d.require(back, "the deleted file is still readable and writable")?;
     // Each MiB holds its own byte, none of them 0 (what freed space reads as).
     let written = ReadBack {
-        first: vec![fill_byte(0); MIB as usize],
-        last: vec![fill_byte(SIZE_MIB - 1); MIB as usize],
+        mibs: (0..SIZE_MIB).map(|i| Some(fill_byte(i))).collect(),
         tail: APPENDED.to_vec(),
-        len: SIZE_MIB * MIB + 16,
+        len: size + 16,
     };
     d.check(
         *back.value() == written,
