@@ -54,23 +54,23 @@ fn half_close_on_wire(
     let mut c = seen.value().clone();
     let fin = wire::first(&c, true, "FIN", 0);
     let data = fin.and_then(|f| wire::first(&c, false, "DATA", f));
-    let end = data.map(|i| c.packets[i].seq + c.packets[i].len);
-    let acked = end.is_some_and(|end| {
-        c.packets
-            .iter()
-            .any(|p| p.from_client && p.has("ACK") && p.ack >= end)
+    // The client's first packet after the answer: is it a plain ACK (not a RST), and
+    // does it acknowledge all of the answer?
+    let next = data.and_then(|i| (i..c.packets.len()).find(|&k| c.packets[k].from_client));
+    let reply = data.zip(next).map(|(i, k)| {
+        let (answer, p) = (&c.packets[i], &c.packets[k]);
+        (p.flags == ["ACK"], p.ack >= answer.seq + answer.len)
     });
-    let rst = wire::first(&c, true, "RST", 0);
     c.key = data;
-    for k in [fin, data, rst].into_iter().flatten() {
+    for k in [fin, data, next].into_iter().flatten() {
         if let Some(packet) = wire::packet(&seen, k) {
             d.saw(&packet);
         }
     }
     wire::record(&c);
     d.check(
-        data.is_some() && acked && rst.is_none(),
-        "on the wire: FIN from the client, then the answer the other way, acknowledged",
+        reply == Some((true, true)),
+        "on the wire: FIN from the client, then the answer the other way, acknowledged (an ACK, no RST)",
     )
 }
 

@@ -13,7 +13,6 @@
 //! makes for local members when it sends out of a real interface, so turning it off
 //! changes nothing here; the demo shows that too.
 
-use std::collections::BTreeSet;
 use std::hash::{BuildHasher, Hasher};
 use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4, UdpSocket};
 use std::time::{Duration, Instant};
@@ -34,6 +33,10 @@ const BREAKS: &[Break] = &[
     brk(
         "other-port",
         "receivers 2 and 3 bind another port of the group",
+    ),
+    brk(
+        "leave",
+        "receivers 2 and 3 leave the group (IP_DROP_MEMBERSHIP) before the round with LOOP off",
     ),
 ];
 
@@ -65,28 +68,24 @@ fn member(group: Ipv4Addr, port: u16, join: bool, all: bool) -> Result<UdpSocket
     Ok(s)
 }
 
-/// What one socket received of this run's datagrams: every datagram counted, so that a
-/// duplicate shows, and the distinct sequence numbers.
+/// What one socket received of this run's datagrams: the sequence number of each, in
+/// the order they came, so that a duplicate shows as well as a gap.
 struct Received {
-    datagrams: usize,
-    seqs: BTreeSet<u32>,
+    seqs: Vec<u32>,
 }
 
 impl Evidence for Received {
     fn render(&self) -> String {
-        format!(
-            "{} datagrams, {} of {DATAGRAMS} distinct {:?}",
-            self.datagrams,
-            self.seqs.len(),
-            self.seqs
-        )
+        format!("{} datagrams {:?}", self.seqs.len(), self.seqs)
     }
 }
 
 impl Received {
-    /// Each datagram exactly once.
+    /// Each datagram exactly once: sorted, the numbers are 0, 1, ... and nothing else.
     fn all_once(&self) -> bool {
-        self.datagrams == DATAGRAMS as usize && self.seqs.len() == DATAGRAMS as usize
+        let mut seqs = self.seqs.clone();
+        seqs.sort_unstable();
+        seqs == (0..DATAGRAMS).collect::<Vec<_>>()
     }
 }
 
@@ -104,10 +103,7 @@ fn collect(
 
 fn collect_raw(sock: &UdpSocket, token: &str, wait: Duration) -> std::io::Result<Received> {
     let mut deadline = Instant::now() + wait;
-    let mut got = Received {
-        datagrams: 0,
-        seqs: BTreeSet::new(),
-    };
+    let mut got = Received { seqs: Vec::new() };
     let mut buf = [0u8; 256];
     loop {
         if got.seqs.len() == DATAGRAMS as usize {
@@ -125,8 +121,7 @@ fn collect_raw(sock: &UdpSocket, token: &str, wait: Duration) -> std::io::Result
                     .strip_prefix(token)
                     .and_then(|rest| rest.trim().parse().ok())
                 {
-                    got.datagrams += 1;
-                    got.seqs.insert(seq);
+                    got.seqs.push(seq);
                 }
             }
             Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => break,
@@ -202,7 +197,7 @@ fn main() {
                 Duration::from_millis(500),
             );
             d.key(&got);
-            let datagrams = got.value().as_ref().map_or(0, |g| g.datagrams);
+            let datagrams = got.value().as_ref().map_or(0, |g| g.seqs.len());
             d.metric(
                 &format!("multicast.receiver{}.received", i + 1),
                 datagrams as f64,
@@ -215,6 +210,13 @@ fn main() {
             format_args!("{DATAGRAMS} sends: every member got each one exactly once"),
         )?;
 
+        if d.breaks("leave") {
+            for rx in &receivers[1..] {
+                socket2::SockRef::from(rx)
+                    .leave_multicast_v4(&group, &LOOPBACK)
+                    .context("IP_DROP_MEMBERSHIP")?;
+            }
+        }
         d.step("again with IP_MULTICAST_LOOP off");
         tx_sock
             .set_multicast_loop_v4(false)
@@ -236,7 +238,7 @@ fn main() {
         }
         d.check(
             all_off,
-            "LOOP off still delivers, to every member: lo carries the packet back, not IP_MULTICAST_LOOP",
+            format_args!("LOOP off still delivers, to all {RECEIVERS} receivers: lo carries the packet back, not IP_MULTICAST_LOOP"),
         )?;
 
         let heard = collect(
@@ -254,7 +256,7 @@ fn main() {
         d.saw_that(&heard, "never joined; the default hears others' groups");
         d.saw_that(&heard_own, "never joined");
         d.check(
-            heard_own.value().as_ref().is_ok_and(|r| r.datagrams == 0),
+            heard_own.value().as_ref().is_ok_and(|r| r.seqs.is_empty()),
             "membership is what delivers: a socket that did not join (IP_MULTICAST_ALL 0) got none",
         )?;
         Ok(())

@@ -29,6 +29,10 @@ const BREAKS: &[Break] = &[
         "short-stream",
         "the writer stops after half the compressed stream",
     ),
+    brk(
+        "writer-fails",
+        "the writer fails before it opens its end (as gzip does with a missing input)",
+    ),
 ];
 
 /// How long the writer waits before it opens its end.
@@ -153,8 +157,12 @@ fn main() {
             blob.len() / 1000
         ));
         let short = d.breaks("short-stream");
+        let fails = d.breaks("writer-fails");
         let writer = peer::fork(|| {
             std::thread::sleep(WRITER_DELAY);
+            if fails {
+                return demos::exit::ERROR;
+            }
             match gunzip_into(&blob, &fifo, short) {
                 Ok(_) => 0,
                 Err(e) => {
@@ -202,11 +210,11 @@ fn main() {
         let loaded = d
             .require(loaded, "the reader read the path to its end")?
             .into_value();
+        // The loader's count of rows and bytes, its CRC-32, and the writer's exit: all as
+        // the table and a gunzip that finished would give.
+        let got = (loaded.rows, loaded.bytes, loaded.crc, status);
         d.check(
-            loaded.rows == ROWS
-                && loaded.bytes == original.len()
-                && loaded.crc == want.sum()
-                && status == peer::Exit::Code(0),
+            got == (ROWS, original.len(), want.sum(), peer::Exit::Code(0)),
             format_args!(
                 "every byte arrived intact ({} rows, crc32 {:08x})",
                 ROWS,

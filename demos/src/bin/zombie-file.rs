@@ -6,16 +6,17 @@
 //!
 //! Free space is a count for the whole filesystem, which other programs change too, so
 //! the demo measures a tmpfs of its own, mounted in a mount namespace of its own where
-//! nothing else writes: as root directly, as another user in a forked child that
-//! first enters a user namespace of its own (and skips if the kernel allows none).
+//! nothing else writes, in a forked child that first enters a user namespace of its own
+//! (as root too; it skips if the kernel allows none). Nothing to unmount: the mount
+//! ends with the child.
 
 use std::fs::File;
 use std::io::{Read, Seek, SeekFrom, Write};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use anyhow::Context;
 use demos::{Break, Demo, Evidence, Observed, Result, brk, fd};
-use nix::mount::{MntFlags, MsFlags, mount, umount2};
+use nix::mount::{MsFlags, mount};
 use nix::sys::statvfs::statvfs;
 
 const BREAKS: &[Break] = &[
@@ -31,11 +32,17 @@ const BREAKS: &[Break] = &[
         "hard-link",
         "a second name (a hard link) is made before the unlink",
     ),
+    brk(
+        "data-freed",
+        "after unlink the file's data is freed, its length kept (ftruncate to 0, then back)",
+    ),
 ];
 
 const MIB: u64 = 1 << 20;
 /// Big enough that freeing it stands out from whatever else writes to the filesystem.
 const SIZE_MIB: u64 = 64;
+/// The size of the demo's own tmpfs.
+const TMPFS_BYTES: u64 = 128 * MIB;
 
 /// Free bytes on the filesystem holding `dir`, as statvfs counts them.
 fn free_bytes(dir: &Path) -> Result<Observed<u64>> {
@@ -64,9 +71,11 @@ impl Evidence for Stat {
     }
 }
 
-/// In a forked child (single-threaded): a user namespace of its own, in which it is
-/// root, and a mount namespace it owns, with a tmpfs on `dir`.
-fn user_tmpfs(dir: &Path) -> Result<()> {
+/// In the forked child (single-threaded): a user namespace of its own, in which it is
+/// root (also when it was root before), and a mount namespace it owns, with a tmpfs on
+/// `dir` that no other process sees (the copied mounts are slaves: nothing propagates
+/// back). Both end with the child, mount and all.
+fn private_tmpfs(dir: &Path) -> Result<()> {
     use nix::sched::CloneFlags;
     let (uid, gid) = (nix::unistd::getuid(), nix::unistd::getgid());
     nix::sched::unshare(CloneFlags::CLONE_NEWUSER | CloneFlags::CLONE_NEWNS)
@@ -79,45 +88,28 @@ fn user_tmpfs(dir: &Path) -> Result<()> {
         dir,
         Some("tmpfs"),
         MsFlags::MS_NOSUID | MsFlags::MS_NODEV,
-        Some("size=128m,mode=0700"),
+        Some(format!("size={TMPFS_BYTES},mode=0700").as_str()),
     )
     .with_context(|| format!("mounting a tmpfs on {}", dir.display()))?;
     Ok(())
 }
 
-/// A tmpfs mounted on the demo's directory in a mount namespace of its own: no other
-/// process sees it or writes to it. Unmounted when dropped.
-struct PrivateTmpfs(PathBuf);
-
-impl PrivateTmpfs {
-    /// Needs root (CAP_SYS_ADMIN). Only this thread moves to the new mount namespace;
-    /// the mount dies with it even if the unmount below never runs.
-    fn mount(dir: &Path) -> Result<Self> {
-        nix::sched::unshare(nix::sched::CloneFlags::CLONE_NEWNS).context("unshare(CLONE_NEWNS)")?;
-        // Keep the mount from propagating back to the parent namespace.
-        mount(
-            None::<&str>,
-            "/",
-            None::<&str>,
-            MsFlags::MS_REC | MsFlags::MS_PRIVATE,
-            None::<&str>,
-        )
-        .context("making mounts private")?;
-        mount(
-            Some("tmpfs"),
-            dir,
-            Some("tmpfs"),
-            MsFlags::MS_NOSUID | MsFlags::MS_NODEV,
-            Some("size=128m,mode=0700"),
-        )
-        .with_context(|| format!("mounting a tmpfs on {}", dir.display()))?;
-        Ok(PrivateTmpfs(dir.to_owned()))
-    }
+/// What statfs says of the filesystem under the demo's directory.
+#[derive(PartialEq)]
+struct Fs {
+    tmpfs: bool,
+    size: u64,
+    free: u64,
 }
 
-impl Drop for PrivateTmpfs {
-    fn drop(&mut self) {
-        let _ = umount2(&self.0, MntFlags::MNT_DETACH);
+impl Evidence for Fs {
+    fn render(&self) -> String {
+        let kind = if self.tmpfs { "tmpfs" } else { "not a tmpfs" };
+        format!(
+            "{kind}, {} MiB, {} MiB free",
+            self.size / MIB,
+            self.free / MIB
+        )
     }
 }
 
@@ -134,39 +126,99 @@ fn main() {
     demos::run(BREAKS, |d| {
         d.expect("after unlink the file lives on; its space is freed only at close");
         let dir = demos::private_dir()?;
-        if demos::is_root() {
-            let private = PrivateTmpfs::mount(dir.path())?;
-            d.step("on a private tmpfs (own mount namespace, nothing else writes there)");
-            let result = experiment(d, dir.path());
-            drop(private);
-            result
-        } else {
-            let path = dir.path().to_owned();
-            d.in_child(move |d| {
-                if let Err(e) = user_tmpfs(&path) {
-                    return Err(d.skip(format_args!(
-                        "no user namespace for a private tmpfs ({e:#}); run as root"
-                    )));
-                }
-                d.step(
-                    "on a private tmpfs (own user and mount namespace, nothing else writes there)",
-                );
-                experiment(d, &path)
-            })
-        }
+        let path = dir.path().to_owned();
+        d.in_child(move |d| {
+            if let Err(e) = private_tmpfs(&path) {
+                return Err(d.skip(format_args!(
+                    "no user namespace for a private tmpfs ({e:#})"
+                )));
+            }
+            experiment(d, &path)
+        })
+    })
+}
+
+/// What the open, unlinked file gave back: for each MiB, the one byte it holds
+/// throughout (None if it holds more than one); the 16 bytes appended to it, read back;
+/// its length after the append.
+#[derive(PartialEq)]
+struct ReadBack {
+    mibs: Vec<Option<u8>>,
+    tail: Vec<u8>,
+    len: u64,
+}
+
+impl Evidence for ReadBack {
+    fn render(&self) -> String {
+        let byte = |m: Option<&Option<u8>>| match m {
+            Some(Some(b)) => format!("{:?}", *b as char),
+            _ => "mixed".into(),
+        };
+        format!(
+            "{} MiB, each one byte throughout: {} … {}; then {:?}; st_size {}",
+            self.mibs.len(),
+            byte(self.mibs.first()),
+            byte(self.mibs.last()),
+            String::from_utf8_lossy(&self.tail),
+            self.len
+        )
+    }
+}
+
+const APPENDED: &[u8; 16] = b"still here, ok!\n";
+
+/// Reads all `size` bytes of `file` MiB by MiB, appends [`APPENDED`] and reads it back.
+fn read_back(file: &mut File, size: u64) -> std::io::Result<ReadBack> {
+    let mut buf = vec![0u8; MIB as usize];
+    let mut mibs = Vec::new();
+    file.seek(SeekFrom::Start(0))?;
+    for _ in 0..size / MIB {
+        file.read_exact(&mut buf)?;
+        mibs.push(buf.iter().all(|&b| b == buf[0]).then_some(buf[0]));
+    }
+    file.write_all(APPENDED)?;
+    let mut tail = vec![0u8; APPENDED.len()];
+    file.seek(SeekFrom::Start(size))?;
+    file.read_exact(&mut tail)?;
+    let len = file.metadata()?.len();
+    Ok(ReadBack { mibs, tail, len })
+}
+
+/// fstat of the open file: its link count, its size and the space it holds.
+fn fstat(file: &File) -> Result<Observed<Stat>> {
+    demos::evidence::read("fstat", || {
+        let st = nix::sys::stat::fstat(file).context("fstat")?;
+        Ok(Stat {
+            nlink: st.st_nlink,
+            blocks: st.st_blocks,
+            size: st.st_size,
+        })
     })
 }
 
 fn experiment(d: &mut Demo, dir: &Path) -> Result<()> {
+    let fs = demos::evidence::read("statfs", || {
+        let st =
+            nix::sys::statfs::statfs(dir).with_context(|| format!("statfs {}", dir.display()))?;
+        let unit = st.block_size() as u64;
+        Ok(Fs {
+            tmpfs: st.filesystem_type() == nix::sys::statfs::TMPFS_MAGIC,
+            size: st.blocks() * unit,
+            free: st.blocks_free() * unit,
+        })
+    })?;
+    d.saw(&fs);
+    let fresh = Fs {
+        tmpfs: true,
+        size: TMPFS_BYTES,
+        free: TMPFS_BYTES,
+    };
+    d.check(
+        *fs.value() == fresh,
+        "a new, empty tmpfs to measure on (128 MiB, all of it free)",
+    )?;
     let path = dir.join("zombie");
-    let st = statvfs(dir).context("statvfs on the private directory")?;
-    if st.blocks() == 0 || st.fragment_size() == 0 {
-        return Err(d.skip(format_args!(
-            "the filesystem under {} reports no block counts",
-            dir.display()
-        )));
-    }
-
+    let size = SIZE_MIB * MIB;
     d.step(format_args!(
         "write {SIZE_MIB} MiB to {}, fsync",
         path.display()
@@ -195,21 +247,14 @@ fn experiment(d: &mut Demo, dir: &Path) -> Result<()> {
     let after_unlink = free_bytes(dir)?;
     let link = fd::proc_link(&file)?;
     let exists = d.syscall("stat(path)", || std::fs::metadata(&path).map(|m| m.len()));
-    let st = demos::evidence::read("fstat", || {
-        let st = nix::sys::stat::fstat(&file).context("fstat")?;
-        Ok(Stat {
-            nlink: st.st_nlink,
-            blocks: st.st_blocks,
-            size: st.st_size,
-        })
-    })?;
+    let st = fstat(&file)?;
     // st_blocks counts 512-byte units whatever the filesystem's block size.
     let allocated = i128::from(st.value().blocks) * 512;
     let freed_at_unlink = i128::from(*after_unlink.value()) - i128::from(*before_unlink.value());
     d.saw(&exists);
     d.saw(&link);
     d.key(&st);
-    d.key_derived(format_args!(
+    d.derived(format_args!(
         "free space after unlink: {}",
         mib(freed_at_unlink)
     ));
@@ -219,39 +264,31 @@ fn experiment(d: &mut Demo, dir: &Path) -> Result<()> {
             && link.value().ends_with(" (deleted)"),
         "the name is gone (ENOENT, st_nlink 0, \"(deleted)\") but the descriptor still works",
     )?;
-    let size = i128::from(SIZE_MIB * MIB);
+    // Nothing else writes to this tmpfs, so "nothing" is exact.
     d.check(
-        allocated >= size && freed_at_unlink < size / 4,
-        "unlink freed nothing: all 64 MiB still belong to the open file",
+        allocated == i128::from(size) && freed_at_unlink == 0,
+        "unlink freed nothing (not a byte): all 64 MiB (st_blocks) still belong to the open file",
     )?;
 
-    d.step("read the first and last MiB back, append 16 bytes, read them back");
-    let mut first = vec![0u8; MIB as usize];
-    file.seek(SeekFrom::Start(0)).context("lseek")?;
-    file.read_exact(&mut first)
-        .context("reading the first MiB")?;
-    let mut last = vec![0u8; MIB as usize];
-    file.seek(SeekFrom::Start((SIZE_MIB - 1) * MIB))
-        .context("lseek")?;
-    file.read_exact(&mut last).context("reading the last MiB")?;
-    file.write_all(b"still here, ok!\n").context("appending")?;
-    let mut tail = [0u8; 16];
-    file.seek(SeekFrom::Start(SIZE_MIB * MIB))
-        .context("lseek")?;
-    file.read_exact(&mut tail)
-        .context("reading the appended bytes")?;
-    let len = file.metadata().context("fstat")?.len();
-    let back = demos::evidence::read(
-        "read of the first MiB, the last MiB, the appended bytes",
-        || Ok(demos::Bytes([&first[..1], &last[..1], &tail[..]].concat())),
-    )?;
+    if d.breaks("data-freed") {
+        file.set_len(0).context("ftruncate")?;
+        file.set_len(size).context("ftruncate")?;
+    }
+    d.step("read all 64 MiB back, append 16 bytes, read them back");
+    let back = d.syscall("read, write, fstat of the deleted file", || {
+        read_back(&mut file, size)
+    });
     d.saw(&back);
+    let back = d.require(back, "the deleted file is still readable and writable")?;
+    // Each MiB holds its own byte, none of them 0 (what freed space reads as).
+    let written = ReadBack {
+        mibs: (0..SIZE_MIB).map(|i| Some(fill_byte(i))).collect(),
+        tail: APPENDED.to_vec(),
+        len: size + 16,
+    };
     d.check(
-        first.iter().all(|&b| b == fill_byte(0))
-            && last.iter().all(|&b| b == fill_byte(SIZE_MIB - 1))
-            && &tail == b"still here, ok!\n"
-            && len == SIZE_MIB * MIB + 16,
-        "the deleted file is still readable and writable",
+        *back.value() == written,
+        "the deleted file is still readable and writable: every byte read back as written",
     )?;
 
     d.step("close the last descriptor");
@@ -260,10 +297,12 @@ fn experiment(d: &mut Demo, dir: &Path) -> Result<()> {
     } else {
         None
     };
+    let held = fstat(&file)?;
     let before_close = free_bytes(dir)?;
     drop(file);
     let after_close = free_bytes(dir)?;
     let freed_at_close = i128::from(*after_close.value()) - i128::from(*before_close.value());
+    d.saw(&held);
     d.saw_that(
         &after_close.since(&before_close),
         "free bytes, across the close",
@@ -282,10 +321,9 @@ fn experiment(d: &mut Demo, dir: &Path) -> Result<()> {
         freed_at_close as f64 / MIB as f64,
         "MiB",
     );
-    let about_the_file = (size * 3 / 4..=size * 5 / 4).contains(&freed_at_close);
     d.check(
-        about_the_file,
-        format_args!("close gave the {SIZE_MIB} MiB back (within a quarter)"),
+        freed_at_close == i128::from(held.value().blocks) * 512,
+        "close gave back all the file's space (its st_blocks, to the byte)",
     )?;
     Ok(())
 }
