@@ -67,14 +67,13 @@ pub fn accept_timeout(listener: &TcpListener) -> Result<(TcpStream, SocketAddr)>
     accepted.context("accept after poll said a client was waiting")
 }
 
-/// getsockopt(TCP_INFO) on a connected TCP socket (tcp(7)): the kernel's view of the
-/// connection (congestion window, RTO, retransmissions).
-pub fn tcp_info(conn: &TcpStream) -> Result<crate::Observed<libc::tcp_info>> {
+/// getsockopt(TCP_INFO) on a TCP socket (tcp(7)): the kernel's view of the connection
+/// (its state, congestion window, RTO, retransmissions).
+pub fn tcp_info(conn: &impl std::os::fd::AsRawFd) -> Result<crate::Observed<libc::tcp_info>> {
     crate::evidence::read("TCP_INFO", || tcp_info_raw(conn))
 }
 
-fn tcp_info_raw(conn: &TcpStream) -> Result<libc::tcp_info> {
-    use std::os::fd::AsRawFd;
+fn tcp_info_raw(conn: &impl std::os::fd::AsRawFd) -> Result<libc::tcp_info> {
     // SAFETY: an all-zero tcp_info is a valid value of plain integers.
     let mut info: libc::tcp_info = unsafe { std::mem::zeroed() };
     let mut len = std::mem::size_of::<libc::tcp_info>() as libc::socklen_t;

@@ -184,6 +184,8 @@ struct QueueRun {
     /// the link's rate allows.
     fastest: Duration,
     retransmits: u32,
+    /// The fewest segments one of its transfers resent.
+    fewest_resent: u32,
     dropped: u64,
     all_delivered: bool,
 }
@@ -234,6 +236,7 @@ fn main() {
             rtts: Vec::new(),
             fastest: Duration::MAX,
             retransmits: 0,
+            fewest_resent: u32::MAX,
             dropped: 0,
             all_delivered: true,
         });
@@ -248,6 +251,7 @@ fn main() {
                 q.fastest = q.fastest.min(t0.elapsed());
                 q.dropped += path.drops()?.since(&before).value().delta();
                 q.retransmits += run.retransmits;
+                q.fewest_resent = q.fewest_resent.min(run.retransmits);
                 q.all_delivered &= run.received == bytes;
                 q.rtts.extend(run.rtts);
             }
@@ -273,6 +277,12 @@ fn main() {
         d.check(
             runs.iter().all(|q| q.all_delivered),
             "TCP delivered every byte, whatever the queue dropped",
+        )?;
+        // Cubic grows its window until the short queue overflows: every transfer
+        // through it loses segments (a slow-start overshoot loses a burst) and resends.
+        d.check(
+            runs[0].dropped > 0 && runs[0].fewest_resent >= 2,
+            "the short queue overflowed: it dropped packets, and TCP resent segments (2 or more) in each transfer",
         )?;
         // The link's rate sets the pace: 15 KB is already more than this path's
         // bandwidth-delay product, so a deeper queue has nothing left to speed up.

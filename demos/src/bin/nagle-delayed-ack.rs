@@ -24,6 +24,14 @@ const BREAKS: &[Break] = &[
         "the server sets TCP_QUICKACK before each read: no delayed ACK",
     ),
     brk("nodelay-off", "the \"TCP_NODELAY\" run leaves Nagle on"),
+    brk(
+        "one-write-split",
+        "the \"one write\" run writes each request in two pieces after all",
+    ),
+    brk(
+        "late-reply",
+        "the server takes 30 ms before each reply: the wait is no longer the delayed ACK's",
+    ),
 ];
 
 /// Requests per variant: enough for a stable median, few enough to stay under 2 s.
@@ -42,12 +50,19 @@ enum Client {
     OneWrite,
 }
 
+/// How the server answers: TCP_QUICKACK before each read, and a pause before each reply.
+#[derive(Clone, Copy)]
+struct Server {
+    quickack: bool,
+    reply_after: Duration,
+}
+
 /// Answers each 20-byte request with one reply, until the client hangs up.
-fn serve(mut conn: TcpStream, quickack: bool) -> Result<usize> {
+fn serve(mut conn: TcpStream, how: Server) -> Result<usize> {
     let mut served = 0;
     let mut req = [0u8; 2 * PART];
     loop {
-        if quickack {
+        if how.quickack {
             socket2::SockRef::from(&conn)
                 .set_tcp_quickack(true)
                 .context("TCP_QUICKACK")?;
@@ -57,6 +72,7 @@ fn serve(mut conn: TcpStream, quickack: bool) -> Result<usize> {
             Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => return Ok(served),
             Err(e) => return Err(e).context("server recv"),
         }
+        std::thread::sleep(how.reply_after);
         conn.write_all(REPLY).context("server send")?;
         served += 1;
     }
@@ -65,13 +81,13 @@ fn serve(mut conn: TcpStream, quickack: bool) -> Result<usize> {
 /// Runs `REQUESTS` write-write-read round trips on a fresh connection; returns the
 /// median time from the first write to the whole reply, and the client's and server's
 /// addresses.
-fn measure(how: Client, quickack: bool) -> Result<(Duration, [std::net::SocketAddr; 2])> {
+fn measure(how: Client, answer: Server) -> Result<(Duration, [std::net::SocketAddr; 2])> {
     let (mut client, server) = net::tcp_pair()?;
     let ends = [client.local_addr()?, client.peer_addr()?];
     client
         .set_nodelay(matches!(how, Client::TwoWritesNoDelay))
         .context("setting TCP_NODELAY")?;
-    let server = std::thread::spawn(move || serve(server, quickack));
+    let server = std::thread::spawn(move || serve(server, answer));
     let mut times = Vec::with_capacity(REQUESTS);
     let mut reply = [0u8; REPLY.len()];
     for i in 0..REQUESTS {
@@ -151,10 +167,17 @@ fn main() {
         } else {
             Client::TwoWrites
         };
-        let quickack = d.breaks("quickack");
+        let answer = Server {
+            quickack: d.breaks("quickack"),
+            reply_after: if d.breaks("late-reply") {
+                Duration::from_millis(30)
+            } else {
+                Duration::ZERO
+            },
+        };
         let w = wire::open(d)?;
         // Times from the demo's own clock: `so:` lines, not the kernel's words.
-        let (default, ends) = measure(defaults, quickack)?;
+        let (default, ends) = measure(defaults, answer)?;
         d.key_derived(format_args!("defaults:    median {}", human(default)));
         nagle_on_wire(d, &w, ends)?;
         let nodelay_run = if d.breaks("nodelay-off") {
@@ -162,7 +185,7 @@ fn main() {
         } else {
             Client::TwoWritesNoDelay
         };
-        let (nodelay, _) = measure(nodelay_run, quickack)?;
+        let (nodelay, _) = measure(nodelay_run, answer)?;
         d.key_derived(format_args!("TCP_NODELAY: median {}", human(nodelay)));
         d.chart_metric(
             "nagle.default.median",
@@ -190,7 +213,12 @@ fn main() {
         )?;
 
         d.step("same requests, Nagle on, but each request in one write");
-        let (one, _) = measure(Client::OneWrite, quickack)?;
+        let one_write = if d.breaks("one-write-split") {
+            Client::TwoWrites
+        } else {
+            Client::OneWrite
+        };
+        let (one, _) = measure(one_write, answer)?;
         d.derived(format_args!("one write:   median {}", human(one)));
         d.chart_metric(
             "nagle.one_write.median",

@@ -35,6 +35,10 @@ const BREAKS: &[Break] = &[
         "recvmmsg-one",
         "recvmmsg alone is given one message slot at a time (sendmmsg keeps 64)",
     ),
+    brk(
+        "recvmmsg-4",
+        "recvmmsg is given 4 message slots, not 64 (sendmmsg keeps 64)",
+    ),
 ];
 
 /// What each call of one kind returned (bytes, or datagrams for the *mmsg calls).
@@ -340,6 +344,8 @@ fn main() {
         let send_slots = if one { 1 } else { BATCH };
         let recv_slots = if one || d.breaks("recvmmsg-one") {
             1
+        } else if d.breaks("recvmmsg-4") {
+            4
         } else {
             BATCH
         };

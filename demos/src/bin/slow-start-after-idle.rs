@@ -21,6 +21,18 @@ const BREAKS: &[Break] = &[
     ),
     brk("switch-off-both", "the switch is 0 for both runs"),
     brk("switch-on-both", "the switch is 1 for both runs"),
+    brk(
+        "small-bulk-on",
+        "the run with the switch on sends 16 KiB, too little to grow its window",
+    ),
+    brk(
+        "small-bulk-off",
+        "the run with the switch off sends 16 KiB, too little to grow its window",
+    ),
+    brk(
+        "off-run-switch-on",
+        "the second run has the switch on and pauses 300 ms (one RTO): its window halves",
+    ),
 ];
 
 impl Evidence for Run {
@@ -35,14 +47,18 @@ impl Evidence for Run {
 }
 
 /// [`bulk_pause_write`], its window readings as TCP_INFO gave them.
-fn observed_run(ns: &NetNs, idle: Duration) -> Result<Observed<Run>> {
+fn observed_run(ns: &NetNs, bulk: usize, idle: Duration) -> Result<Observed<Run>> {
     demos::evidence::read("TCP_INFO tcpi_snd_cwnd, tcpi_rto", || {
-        bulk_pause_write(ns, idle)
+        bulk_pause_write(ns, bulk, idle)
     })
 }
 
 /// Bytes the bulk phase sends to grow the window.
 const BULK: usize = 1 << 20;
+/// The breaks' bulk: 16 KiB, 11 segments, grows the window to about 20.
+const SMALL_BULK: usize = 16 << 10;
+/// More than one RTO (at least 200 ms on loopback), less than two: one halving.
+const ONE_RTO_IDLE: Duration = Duration::from_millis(300);
 /// Longer than several loopback RTOs (at least 200 ms each).
 const IDLE: Duration = Duration::from_millis(1500);
 /// Shorter than any RTO (the minimum is 200 ms): the break's "pause".
@@ -78,7 +94,7 @@ struct Run {
 
 /// One connection in `ns`: a bulk send to grow the window, a pause of `idle`, then one
 /// small write; the window is read before the pause and right after that write.
-fn bulk_pause_write(ns: &NetNs, idle: Duration) -> Result<Run> {
+fn bulk_pause_write(ns: &NetNs, bulk: usize, idle: Duration) -> Result<Run> {
     let listener =
         ns.run(|| TcpListener::bind("127.0.0.1:0").context("bind a TCP listener on 127.0.0.1:0"))?;
     let addr = listener.local_addr().context("getsockname")?;
@@ -106,10 +122,9 @@ fn bulk_pause_write(ns: &NetNs, idle: Duration) -> Result<Run> {
             }
         });
         let run = (|| -> Result<Run> {
-            let chunk = vec![1u8; 1 << 16];
-            for _ in 0..BULK / chunk.len() {
-                client.write_all(&chunk).context("send the bulk")?;
-            }
+            client
+                .write_all(&vec![1u8; bulk])
+                .context("send the bulk")?;
             wait_all_acked(&client)?;
             let info = net::tcp_info(&client)?.into_value();
             std::thread::sleep(idle);
@@ -130,9 +145,9 @@ fn bulk_pause_write(ns: &NetNs, idle: Duration) -> Result<Run> {
             .join()
             .map_err(|_| anyhow::anyhow!("the receiver panicked"))??;
         anyhow::ensure!(
-            got == (BULK + 1000) as u64,
+            got == (bulk + 1000) as u64,
             "the receiver got {got} bytes, not {}",
-            BULK + 1000
+            bulk + 1000
         );
         run
     })
@@ -171,7 +186,12 @@ fn main() {
                 ns.read_sysctl(SYSCTL)
             })?;
         d.saw(&setting);
-        let on = observed_run(&ns, pause_a)?;
+        let bulk_on = if d.breaks("small-bulk-on") {
+            SMALL_BULK
+        } else {
+            BULK
+        };
+        let on = observed_run(&ns, bulk_on, pause_a)?;
         d.key(&on);
         let on = on.into_value();
         d.derived(format_args!(
@@ -180,14 +200,26 @@ fn main() {
             pause_a.as_millis() / on.rto.as_millis().max(1)
         ));
 
-        let second = if d.breaks("switch-on-both") { "1" } else { "0" };
+        let off_run_on = d.breaks("off-run-switch-on");
+        let second = if d.breaks("switch-on-both") || off_run_on {
+            "1"
+        } else {
+            "0"
+        };
         ns.sysctl(SYSCTL, second)?;
         let setting =
             demos::evidence::read("/proc/sys/net/ipv4/tcp_slow_start_after_idle", || {
                 ns.read_sysctl(SYSCTL)
             })?;
         d.saw(&setting);
-        let off = observed_run(&ns, IDLE)?;
+        let (bulk_off, pause_b) = if d.breaks("small-bulk-off") {
+            (SMALL_BULK, IDLE)
+        } else if off_run_on {
+            (BULK, ONE_RTO_IDLE)
+        } else {
+            (BULK, IDLE)
+        };
+        let off = observed_run(&ns, bulk_off, pause_b)?;
         d.key(&off);
         let off = off.into_value();
         d.chart_metric(
