@@ -20,14 +20,17 @@ use crate::project_root;
 /// How long after the last event a rebuild starts.
 const QUIET: Duration = Duration::from_millis(100);
 
-/// Watches the book's sources and the deck theme; the watch stops when this is dropped.
+/// Watches the book's sources and the deck theme; the watch stops when the watcher is
+/// dropped. The sender asks for a rebuild as if the path it sends had changed (what
+/// changed outside the watched folders: the diagram command, built in the background).
 pub fn start(
     root: &Path,
     transcripts: Option<&Path>,
     notices: broadcast::Sender<Notice>,
-) -> Result<RecommendedWatcher> {
+) -> Result<(RecommendedWatcher, mpsc::Sender<PathBuf>)> {
     let theme = project_root().join("theme");
     let (tx, rx) = mpsc::channel::<PathBuf>();
+    let rebuild = tx.clone();
     let mut watcher = notify::recommended_watcher(move |res: notify::Result<notify::Event>| {
         let Ok(event) = res else { return };
         if !is_change(&event.kind) {
@@ -60,7 +63,7 @@ pub fn start(
         .name("rebuild".into())
         .spawn(move || rebuild_loop(&root, &theme, &rx, &notices))
         .context("starting the rebuild thread")?;
-    Ok(watcher)
+    Ok((watcher, rebuild))
 }
 
 fn rebuild_loop(
