@@ -86,8 +86,12 @@ fn xtask(root: &Path, target: Option<&Path>, args: &[OsString]) -> ExitCode {
     };
     if !fresh::is_fresh(&bin, root) {
         let started = SystemTime::now();
-        let player = needs_player(args) && build_player_alongside(&cargo);
+        let player = needs_player(args);
+        // The words first: they are the newcomer's first sign of life.
         building(player);
+        if player {
+            build_player_alongside(&cargo);
+        }
         // Not --quiet: cargo's own progress (its bar on a terminal, and a line per
         // crate) is what a newcomer watches while a fresh clone compiles.
         match cargo().args(["build", "--package", "xtask"]).status() {
@@ -142,8 +146,9 @@ fn needs_player(args: &[OsString]) -> bool {
 /// finds it done (or waits for it, or reports why it failed, e.g. a missing wasm32
 /// target, which xtask adds). Started through `sh -c '... &'`, so that it is nobody's
 /// child once it ends (this process becomes xtask, which would never reap it), and in
-/// our process group, so that a Ctrl-C stops it too. False when it could not be started.
-fn build_player_alongside(cargo: &dyn Fn() -> Command) -> bool {
+/// our process group, so that a Ctrl-C stops it too. Nothing to report when it cannot
+/// start: xtask builds the player itself then.
+fn build_player_alongside(cargo: &dyn Fn() -> Command) {
     let build = cargo();
     let mut sh = Command::new("sh");
     sh.current_dir(root_of(&build))
@@ -156,7 +161,7 @@ fn build_player_alongside(cargo: &dyn Fn() -> Command) -> bool {
             sh.env(key, value);
         }
     }
-    sh.status().is_ok_and(|s| s.success())
+    let _ = sh.status();
 }
 
 /// The directory a command runs in (the checkout).
