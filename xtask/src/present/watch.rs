@@ -125,3 +125,36 @@ fn is_noise(path: &Path) -> bool {
             .components()
             .any(|c| c.as_os_str() == "target" || c.as_os_str() == "pkg")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What `present` does once `deck-diagram` is built in the background: it sends a
+    /// path through the watcher's sender, and the book is rebuilt and pages told to
+    /// reload, as after a save.
+    #[test]
+    fn a_path_sent_to_the_watcher_rebuilds_and_reloads_as_a_save_does() {
+        let book =
+            crate::book::tests::fixture("", "- [One](one.md)\n", &[("one.md", "# One\n\nfirst\n")]);
+        crate::book::build(book.path(), false, Player::Reuse).unwrap();
+        let (notices, mut heard) = broadcast::channel(4);
+        let (_watcher, rebuild) = start(book.path(), None, notices).unwrap();
+        let page = book.path().join("book/one.html");
+        let before = std::fs::metadata(&page).unwrap().modified().unwrap();
+        rebuild.send(PathBuf::from("deck-diagram")).unwrap();
+        let t0 = Instant::now();
+        loop {
+            match heard.try_recv() {
+                Ok(Notice::Reload(_)) => break,
+                Ok(Notice::BuildFailed(e)) => panic!("the rebuild failed: {e}"),
+                Err(_) => {
+                    assert!(t0.elapsed() < Duration::from_secs(60), "no rebuild");
+                    std::thread::sleep(Duration::from_millis(20));
+                }
+            }
+        }
+        let after = std::fs::metadata(&page).unwrap().modified().unwrap();
+        assert!(after > before, "one.html was not rebuilt");
+    }
+}
