@@ -205,6 +205,16 @@ mod tests {
     }
 
     #[test]
+    fn only_the_commands_that_build_the_book_build_the_player_beside_xtask() {
+        for yes in [&["present"][..], &["build", "--book", "x"], &["pdf"]] {
+            assert!(needs_player(&args(yes)), "{yes:?}");
+        }
+        for no in [&[][..], &["demo", "present"], &["test"], &["capture"]] {
+            assert!(!needs_player(&args(no)), "{no:?}");
+        }
+    }
+
+    #[test]
     fn a_built_demo_runs_at_once_and_anything_else_goes_to_xtask() {
         let tmp = tempfile::tempdir().unwrap();
         let (root, target, mark) = fixture(tmp.path());
