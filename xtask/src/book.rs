@@ -109,6 +109,8 @@ impl BookConfig {
 /// the last good one served whole, and a page or the player is never missing, not
 /// even for a moment, while a good one replaces it.
 pub fn build(root: &Path, strict: bool, player: Player) -> Result<PathBuf> {
+    // Diagrams are drawn by the engine's `deck-diagram` command (see diagrams.rs).
+    crate::diagrams::install();
     let (book, unknown) = BookConfig::load_checked(root)?;
     let toml = root.join("book.toml");
     if !unknown.is_empty() {

@@ -11,6 +11,7 @@ mod bench;
 mod book;
 mod capture;
 mod demos;
+mod diagrams;
 mod flakes;
 mod kernels;
 mod mutants;

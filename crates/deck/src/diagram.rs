@@ -12,8 +12,11 @@
 //! has a size limit well above anything readable on a slide, and a time limit too.
 //!
 //! svgbob is the default cargo feature `svgbob` of this crate (it brings about 80
-//! crates: nalgebra, parry2d, sauron, ...). A build without it still reads books; a
-//! diagram in one is then an error at its file and line that says why.
+//! crates: nalgebra, parry2d, sauron, ...: a third of xtask's cold build). A build
+//! without it draws through a [`Draw`] set with [`set_drawer`]: xtask runs the
+//! `deck-diagram` command (this crate's binary, built with svgbob) there, so that a
+//! fresh clone's `cargo xtask present` serves before svgbob is compiled. With no
+//! drawer set, a diagram is an error at its file and line that says why.
 
 use std::time::Duration;
 
@@ -44,6 +47,34 @@ pub fn render(ascii: &str) -> Result<String, String> {
     draw_in_time(ascii)
 }
 
+/// What draws diagrams in a build of the engine without svgbob (see the module doc).
+/// `draw` gets a source that passed the size limits and returns what [`render`] would.
+pub trait Draw: Send + Sync {
+    fn draw(&self, ascii: &str) -> Result<String, String>;
+}
+
+static DRAWER: std::sync::RwLock<Option<std::sync::Arc<dyn Draw>>> = std::sync::RwLock::new(None);
+
+/// Sets (or with `None` clears) how a build without svgbob draws; process-wide. A
+/// build with svgbob draws in-process and never asks it.
+pub fn set_drawer(drawer: Option<std::sync::Arc<dyn Draw>>) {
+    *DRAWER.write().unwrap_or_else(|e| e.into_inner()) = drawer;
+}
+
+/// Whether this build of the engine draws diagrams itself (the `svgbob` feature).
+pub const IN_PROCESS: bool = cfg!(feature = "svgbob");
+
+/// A diagram not drawn yet: its source, as the text it is, in the same `diagram` box
+/// (one line of HTML: newlines as `&#10;`, since a blank line would end the block).
+pub fn undrawn(ascii: &str) -> String {
+    let text = crate::figure::escape(ascii.trim_end_matches('\n')).replace('\n', "&#10;");
+    format!(
+        "<div class=\"{}\"><pre role=\"img\" aria-label=\"{}\">{text}</pre></div>",
+        contract::page::class::DIAGRAM,
+        crate::figure::escape(&alt_text(ascii))
+    )
+}
+
 /// [`draw`], abandoned after [`MAX_TIME`].
 #[cfg(feature = "svgbob")]
 fn draw_in_time(ascii: &str) -> Result<String, String> {
@@ -60,10 +91,14 @@ fn draw_in_time(ascii: &str) -> Result<String, String> {
     })
 }
 
-/// Without svgbob: why there is no picture, and how to get one.
+/// Without svgbob: the drawer set with [`set_drawer`], else why there is no picture.
 #[cfg(not(feature = "svgbob"))]
-fn draw_in_time(_: &str) -> Result<String, String> {
-    Err(NO_SVGBOB.to_string())
+fn draw_in_time(ascii: &str) -> Result<String, String> {
+    let drawer = DRAWER.read().unwrap_or_else(|e| e.into_inner()).clone();
+    match drawer {
+        Some(drawer) => drawer.draw(ascii),
+        None => Err(NO_SVGBOB.to_string()),
+    }
 }
 
 /// The error for a diagram in a build without the `svgbob` feature.
@@ -111,7 +146,6 @@ fn draw(ascii: &str) -> String {
 
 /// A picture's text alternative: "Diagram: " and the words written in it, in reading
 /// order (the boxes and arrows are drawn; the words are what a reader needs).
-#[cfg(feature = "svgbob")]
 fn alt_text(ascii: &str) -> String {
     let words: Vec<&str> = ascii
         .split(|c: char| !(c.is_alphanumeric() || "_()./:-'".contains(c)))

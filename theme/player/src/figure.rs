@@ -9,7 +9,7 @@ use web_sys::{Document, Element};
 
 /// The figure's control bar, created on first use.
 pub fn controls(document: &Document, figure: &Element) -> Result<Element, JsValue> {
-    if let Some(bar) = figure.query_selector(":scope > .demo-controls")? {
+    if let Some(bar) = figure.query_selector(&format!(":scope > .{}", class::DEMO_CONTROLS))? {
         return Ok(bar);
     }
     let bar = document.create_element("div")?;

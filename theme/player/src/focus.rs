@@ -89,7 +89,7 @@ fn set_expanded(fig: &Element, expanded: bool) -> Result<(), JsValue> {
 }
 
 fn dom_buttons(fig: &Element) -> Result<Vec<Element>, JsValue> {
-    let list = fig.query_selector_all(".demo-expand")?;
+    let list = fig.query_selector_all(&format!(".{}", class::DEMO_EXPAND))?;
     Ok((0..list.length())
         .filter_map(|i| list.item(i).and_then(|n| n.dyn_into().ok()))
         .collect())

@@ -33,7 +33,7 @@ pub fn install(deck: &Rc<Deck>) -> Result<(), JsValue> {
         let Some(tile) = event
             .target()
             .and_then(|t| t.dyn_into::<Element>().ok())
-            .and_then(|el| el.closest("section.slide").ok().flatten())
+            .and_then(|el| el.closest(page::select::SLIDE).ok().flatten())
         else {
             return;
         };
@@ -147,9 +147,11 @@ async fn fill(
 
 /// Scrolls the overview so that the current slide's tile is in the middle.
 pub fn show_current(document: &Document) -> Result<(), JsValue> {
-    if let Some(tile) =
-        document.query_selector("html.deck-overview main section.slide.deck-current")?
-    {
+    if let Some(tile) = document.query_selector(&format!(
+        "html.{} main {}",
+        page::class::OVERVIEW,
+        page::select::CURRENT_SLIDE
+    ))? {
         let options = web_sys::ScrollIntoViewOptions::new();
         options.set_block(web_sys::ScrollLogicalPosition::Center);
         tile.scroll_into_view_with_scroll_into_view_options(&options);
@@ -176,7 +178,7 @@ pub async fn fetch_slides(document: &Document, href: &str) -> Result<Vec<Element
         .unwrap_or_default();
     let page =
         web_sys::DomParser::new()?.parse_from_string(&html, web_sys::SupportedType::TextHtml)?;
-    let sections = page.query_selector_all("main section.slide")?;
+    let sections = page.query_selector_all(&format!("main {}", page::select::SLIDE))?;
     let mut tiles = Vec::new();
     for i in 0..sections.length() {
         let Some(section) = sections.item(i).and_then(|n| n.dyn_into::<Element>().ok()) else {

@@ -7,6 +7,7 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
+use contract::page;
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 use web_sys::{Element, HtmlElement};
@@ -29,7 +30,9 @@ pub fn enter(root: &Element, sections: &[HtmlElement], notes: bool) -> Result<()
 pub fn refit_all(sections: &[HtmlElement]) {
     for section in sections {
         let _ = section.remove_attribute("data-fit--deck-fit");
-        if let Ok(Some(notes)) = section.query_selector(":scope > aside.notes") {
+        if let Ok(Some(notes)) =
+            section.query_selector(&format!(":scope > {}", page::select::NOTES))
+        {
             let _ = notes.remove_attribute("data-fit--deck-fit-notes");
         }
     }
@@ -42,7 +45,8 @@ fn fit_all(sections: &[HtmlElement]) {
     for section in sections {
         slides::fit(section);
         // Notes under the slide (`?print&notes`) get a smaller type when they are long.
-        if let Ok(Some(notes)) = section.query_selector(":scope > aside.notes")
+        if let Ok(Some(notes)) =
+            section.query_selector(&format!(":scope > {}", page::select::NOTES))
             && let Ok(notes) = notes.dyn_into::<HtmlElement>()
             && notes.client_height() > 0
         {

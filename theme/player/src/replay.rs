@@ -8,6 +8,7 @@ use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
 use contract::Transcript;
+use contract::page;
 use contract::terminal::Pick;
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
@@ -31,7 +32,7 @@ pub fn replay_demo(demo: &str, speed: f64) -> Result<(), JsValue> {
         of_demo
             .find(|(_, p)| {
                 p.figure
-                    .closest("section.deck-current")
+                    .closest(&format!("section.{}", page::class::CURRENT))
                     .ok()
                     .flatten()
                     .is_some()
@@ -81,7 +82,7 @@ struct Player {
 impl Player {
     fn new(figure: Element) -> Result<Player, String> {
         let json = figure
-            .query_selector("script.demo-transcript")
+            .query_selector(&format!("script.{}", page::class::DEMO_TRANSCRIPT))
             .ok()
             .flatten()
             .and_then(|s| s.text_content())
@@ -90,7 +91,7 @@ impl Player {
             serde_json::from_str(&json).map_err(|e| format!("bad transcript: {e}"))?;
         transcript.validate()?;
         let screen = figure
-            .query_selector("pre.terminal samp")
+            .query_selector(&format!("{} samp", page::select::TERMINAL))
             .ok()
             .flatten()
             .ok_or("figure has no terminal")?;

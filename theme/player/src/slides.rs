@@ -529,7 +529,7 @@ impl Deck {
         }
         let id = hash.strip_prefix('#').filter(|id| !id.is_empty())?;
         let target = self.document.get_element_by_id(id)?;
-        let section = target.closest("section.slide").ok()??;
+        let section = target.closest(page::select::SLIDE).ok()??;
         self.sections
             .iter()
             .position(|s| s.is_same_node(Some(&section)))

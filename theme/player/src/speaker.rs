@@ -9,6 +9,7 @@
 use std::cell::Cell;
 use std::rc::Rc;
 
+use contract::page;
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 use web_sys::{Element, HtmlElement};
@@ -329,7 +330,10 @@ impl Panel {
     /// While the current slide has hidden steps, what Next shows is this slide with one
     /// more step: a copy of it takes the next slide's place.
     fn show_next_step(&self, deck: &Deck) -> Result<(), JsValue> {
-        remove_all(&deck.document, "section.deck-next-step")?;
+        remove_all(
+            &deck.document,
+            &format!("section.{}", page::class::NEXT_STEP),
+        )?;
         let n = deck.current();
         let section = &deck.sections[n];
         if deck.step() >= steps::of(section).len() {
@@ -340,10 +344,10 @@ impl Panel {
         }
         let copy: Element = section.clone_node_with_deep(true)?.dyn_into()?;
         copy.remove_attribute("id")?;
-        let inner = copy.query_selector_all("[id], aside.notes, script")?;
+        let inner = copy.query_selector_all(&format!("[id], {}, script", page::select::NOTES))?;
         for i in 0..inner.length() {
             if let Some(el) = inner.item(i).and_then(|n| n.dyn_into::<Element>().ok()) {
-                if el.matches("aside.notes, script")? {
+                if el.matches(&format!("{}, script", page::select::NOTES))? {
                     el.remove();
                 } else {
                     el.remove_attribute("id")?;
@@ -438,7 +442,12 @@ fn set_notes_scale(scale: f64) -> Result<(), JsValue> {
 /// J and K: the notes scroll by most of their height (the arrows turn slides).
 fn scroll_notes(down: bool) -> Result<(), JsValue> {
     let document = dom::document()?;
-    let Some(notes) = document.query_selector("section.slide.deck-current aside.notes")? else {
+    let Some(notes) = document.query_selector(&format!(
+        "{} {}",
+        page::select::CURRENT_SLIDE,
+        page::select::NOTES
+    ))?
+    else {
         return Ok(());
     };
     let by = f64::from(notes.client_height()) * 0.8;
@@ -450,7 +459,10 @@ impl Panel {
     /// On a chapter's last slide, the next chapter's first slide takes the place of the
     /// next slide (fetched from its page, as the overview does).
     fn show_next_chapter(&self, deck: &Deck, at_end: bool) -> Result<(), JsValue> {
-        remove_all(&deck.document, "section.deck-next-remote")?;
+        remove_all(
+            &deck.document,
+            &format!("section.{}", page::class::NEXT_REMOTE),
+        )?;
         let (Some(href), true) = (deck.next_chapter(), at_end) else {
             return Ok(());
         };
@@ -498,8 +510,12 @@ fn show_timer(elapsed: &Element, timer: Timer) -> Result<(), JsValue> {
     )?;
     // The button is not beside the time but in the panel's row of buttons.
     if let Some(toggle) = elapsed
-        .closest("#deck-speaker")?
-        .and_then(|p| p.query_selector(".deck-timer-toggle").ok().flatten())
+        .closest(&format!("#{}", page::id::SPEAKER))?
+        .and_then(|p| {
+            p.query_selector(&format!(".{}", page::class::TIMER_TOGGLE))
+                .ok()
+                .flatten()
+        })
     {
         toggle.set_text_content(Some(if timer.since.is_some() {
             "Pause"
@@ -516,8 +532,11 @@ fn mark_more_notes() {
     let Some(document) = web_sys::window().and_then(|w| w.document()) else {
         return;
     };
-    let Ok(Some(notes)) = document.query_selector("section.slide.deck-current > aside.notes")
-    else {
+    let Ok(Some(notes)) = document.query_selector(&format!(
+        "{} > {}",
+        page::select::CURRENT_SLIDE,
+        page::select::NOTES
+    )) else {
         return;
     };
     let more = notes.scroll_top() + notes.client_height() + 2 < notes.scroll_height();

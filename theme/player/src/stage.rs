@@ -3,6 +3,7 @@
 //! slide fitted again once the deck's fonts have loaded (text set in a fallback font
 //! wraps differently, and a slide fitted then would stay shrunk for nothing).
 
+use contract::page;
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 use web_sys::{Document, Element, HtmlElement};
@@ -14,7 +15,10 @@ use crate::{dom, print, slides};
 const EM_PER_UNIT: f64 = 1.6 / 32.0;
 
 pub fn install(document: &Document) -> Result<(), JsValue> {
-    let list = document.query_selector_all(".diagram > svg[viewBox], .diagram > svg[viewbox]")?;
+    let list = document.query_selector_all(&format!(
+        ".{d} > svg[viewBox], .{d} > svg[viewbox]",
+        d = page::class::DIAGRAM
+    ))?;
     for i in 0..list.length() {
         if let Some(svg) = list.item(i).and_then(|n| n.dyn_into::<Element>().ok()) {
             size_diagram(&svg)?;
@@ -52,11 +56,11 @@ fn size_diagram(svg: &Element) -> Result<(), JsValue> {
 pub fn refit_current(document: &Document) {
     let print = dom::root(document).is_ok_and(|r| r.class_list().contains("deck-print"));
     let selector = if print {
-        "main section.slide"
+        format!("main {}", page::select::SLIDE)
     } else {
-        "html.deck-on section.slide.deck-current"
+        format!("html.{} {}", page::class::ON, page::select::CURRENT_SLIDE)
     };
-    let Ok(list) = document.query_selector_all(selector) else {
+    let Ok(list) = document.query_selector_all(&selector) else {
         return;
     };
     let sections: Vec<HtmlElement> = (0..list.length())

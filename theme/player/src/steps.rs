@@ -14,11 +14,15 @@ use web_sys::Element;
 /// Every step may be shown: what Previous from the next slide and `#slide-last` ask for.
 pub const ALL: usize = usize::MAX;
 
-const SELECTOR: &str = ".deck-step:not(aside.notes .deck-step)";
-
 /// The steps of a slide, in document order.
 pub fn of(section: &Element) -> Vec<Element> {
-    let Ok(list) = section.query_selector_all(SELECTOR) else {
+    // A step inside the notes is the notes' own.
+    let selector = format!(
+        ".{step}:not({notes} .{step})",
+        step = page::class::STEP,
+        notes = page::select::NOTES
+    );
+    let Ok(list) = section.query_selector_all(&selector) else {
         return Vec::new();
     };
     (0..list.length())
@@ -50,7 +54,11 @@ pub fn show(section: &Element, shown: usize) -> Result<usize, JsValue> {
     // A ladder step takes the terminal's place (deck.css): the layout changes, so the
     // slide is fitted again (`slides::fit` after this recomputes without the mark).
     if section
-        .query_selector(":scope > .deck-step > figure.ladder")?
+        .query_selector(&format!(
+            ":scope > .{} > figure.{}",
+            page::class::STEP,
+            page::class::LADDER
+        ))?
         .is_some()
     {
         section.remove_attribute("data-fit--deck-fit")?;

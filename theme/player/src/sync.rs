@@ -6,7 +6,7 @@
 //! the demo's ladders as its packets come (`crate::ladder::Live`). Same origin
 //! only, no server involved.
 
-use contract::page::attr;
+use contract::page::{self, attr};
 use std::cell::RefCell;
 use std::rc::Rc;
 
@@ -326,7 +326,8 @@ pub fn share_ladder(
 /// Shows what the other window's live run shows, in this page's figure of that demo.
 fn show_figure(demo: &str, screen: &str, meta: &str, state: &str) -> Result<(), JsValue> {
     let document = dom::document()?;
-    let figures = document.query_selector_all("figure.demo[data-demo]")?;
+    let figures =
+        document.query_selector_all(&format!("{}[{}]", page::select::DEMO, attr::DEMO))?;
     for i in 0..figures.length() {
         let Some(figure) = figures
             .item(i)
@@ -337,10 +338,10 @@ fn show_figure(demo: &str, screen: &str, meta: &str, state: &str) -> Result<(), 
         if figure.get_attribute(attr::DEMO).as_deref() != Some(demo) {
             continue;
         }
-        if let Some(samp) = figure.query_selector("pre.terminal samp")? {
+        if let Some(samp) = figure.query_selector(&format!("{} samp", page::select::TERMINAL))? {
             samp.set_inner_html(screen);
         }
-        if let Some(el) = figure.query_selector(".demo-meta")? {
+        if let Some(el) = figure.query_selector(&format!(".{}", page::class::DEMO_META))? {
             el.set_inner_html(meta);
         }
         figure.set_attribute("data-state", state)?;

@@ -76,7 +76,7 @@ fn xtask(root: &Path, target: Option<&Path>, args: &[OsString]) -> ExitCode {
     };
     let Some(bin) = target.map(|t| t.join("debug").join("xtask")) else {
         // No target dir known: let cargo build and start it.
-        building();
+        building(false);
         let err = cargo()
             .args(["run", "--package", "xtask", "--"])
             .args(args)
@@ -86,7 +86,12 @@ fn xtask(root: &Path, target: Option<&Path>, args: &[OsString]) -> ExitCode {
     };
     if !fresh::is_fresh(&bin, root) {
         let started = SystemTime::now();
-        building();
+        let player = needs_player(args);
+        // The words first: they are the newcomer's first sign of life.
+        building(player);
+        if player {
+            build_player_alongside(&cargo);
+        }
         // Not --quiet: cargo's own progress (its bar on a terminal, and a line per
         // crate) is what a newcomer watches while a fresh clone compiles.
         match cargo().args(["build", "--package", "xtask"]).status() {
@@ -115,12 +120,53 @@ fn xtask(root: &Path, target: Option<&Path>, args: &[OsString]) -> ExitCode {
 }
 
 /// Says what is about to be built, before cargo says anything: on a fresh clone the
-/// build takes minutes, and the first thing a newcomer sees should be why.
-fn building() {
+/// build takes a minute or more, and the first thing a newcomer sees should be why.
+fn building(player: bool) {
     eprintln!(
         "cargo xtask: building xtask, the project's commands (on a fresh clone this \
-         compiles a few hundred crates, a few minutes; then only what changed)"
+         compiles about 200 crates, a minute or more; then only what changed){}",
+        if player {
+            ", and beside it the browser player (theme/player, for wasm32)"
+        } else {
+            ""
+        }
     );
+}
+
+/// The commands that build the book, and so the WebAssembly player.
+fn needs_player(args: &[OsString]) -> bool {
+    args.first()
+        .is_some_and(|c| c == "present" || c == "build" || c == "pdf")
+}
+
+/// Starts the player's build (the same command xtask's `wasm.rs` runs) beside xtask's:
+/// each has serial stretches (the last crates, the links) that leave a core idle, and
+/// they lock different profile directories, so neither waits for the other. Quiet and
+/// not waited for: xtask runs the same build when it needs the player, which then
+/// finds it done (or waits for it, or reports why it failed, e.g. a missing wasm32
+/// target, which xtask adds). Started through `sh -c '... &'`, so that it is nobody's
+/// child once it ends (this process becomes xtask, which would never reap it), and in
+/// our process group, so that a Ctrl-C stops it too. Nothing to report when it cannot
+/// start: xtask builds the player itself then.
+fn build_player_alongside(cargo: &dyn Fn() -> Command) {
+    let build = cargo();
+    let mut sh = Command::new("sh");
+    sh.current_dir(root_of(&build))
+        .args(["-c", "\"$0\" \"$@\" </dev/null >/dev/null 2>&1 &"])
+        .arg(build.get_program())
+        .args(["build", "--quiet", "--package", "player"])
+        .args(["--target", "wasm32-unknown-unknown", "--profile", "wasm"]);
+    for (key, value) in build.get_envs() {
+        if let Some(value) = value {
+            sh.env(key, value);
+        }
+    }
+    let _ = sh.status();
+}
+
+/// The directory a command runs in (the checkout).
+fn root_of(cmd: &Command) -> &Path {
+    cmd.get_current_dir().unwrap_or(Path::new("."))
 }
 
 #[cfg(test)]
@@ -156,6 +202,16 @@ mod tests {
 
     fn args(list: &[&str]) -> Vec<OsString> {
         list.iter().map(Into::into).collect()
+    }
+
+    #[test]
+    fn only_the_commands_that_build_the_book_build_the_player_beside_xtask() {
+        for yes in [&["present"][..], &["build", "--book", "x"], &["pdf"]] {
+            assert!(needs_player(&args(yes)), "{yes:?}");
+        }
+        for no in [&[][..], &["demo", "present"], &["test"], &["capture"]] {
+            assert!(!needs_player(&args(no)), "{no:?}");
+        }
     }
 
     #[test]

@@ -43,6 +43,11 @@ pub fn run(port: u16, book: Option<&Path>, listen: Option<IpAddr>) -> Result<Exi
     // rebuilds the running one's book.
     let listener = bind(SocketAddr::new(ip, port))?;
     let t0 = std::time::Instant::now();
+    // On a fresh clone: serve first, with the diagrams as text until they can be drawn.
+    let draw_later = crate::diagrams::defer_first_build();
+    if draw_later.is_some() {
+        eprintln!("the diagrams show as text until svgbob is built (in the background)");
+    }
     let out = book::build(&root, false, Player::Rebuild)?;
     eprintln!("built the deck in {:.1} s", t0.elapsed().as_secs_f64());
     let demos = book::BookConfig::load(&root)?.demos_dir();
@@ -50,7 +55,17 @@ pub fn run(port: u16, book: Option<&Path>, listen: Option<IpAddr>) -> Result<Exi
 
     let (notices, _) = broadcast::channel(16);
     let transcripts = demos.map(|d| contract::catalog::transcripts_dir(&d));
-    let _watcher = watch::start(&root, transcripts.as_deref(), notices.clone())?;
+    let (_watcher, rebuild) = watch::start(&root, transcripts.as_deref(), notices.clone())?;
+    if let Some(build) = draw_later {
+        std::thread::spawn(move || match build() {
+            // Rebuilt as after a save: open pages reload on the slide they showed.
+            Ok(()) => {
+                eprintln!("drawing the diagrams: rebuilding the deck");
+                let _ = rebuild.send(PathBuf::from("deck-diagram"));
+            }
+            Err(e) => eprintln!("the diagrams stay as text: {e:#}"),
+        });
+    }
 
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)

@@ -20,14 +20,17 @@ use crate::project_root;
 /// How long after the last event a rebuild starts.
 const QUIET: Duration = Duration::from_millis(100);
 
-/// Watches the book's sources and the deck theme; the watch stops when this is dropped.
+/// Watches the book's sources and the deck theme; the watch stops when the watcher is
+/// dropped. The sender asks for a rebuild as if the path it sends had changed (what
+/// changed outside the watched folders: the diagram command, built in the background).
 pub fn start(
     root: &Path,
     transcripts: Option<&Path>,
     notices: broadcast::Sender<Notice>,
-) -> Result<RecommendedWatcher> {
+) -> Result<(RecommendedWatcher, mpsc::Sender<PathBuf>)> {
     let theme = project_root().join("theme");
     let (tx, rx) = mpsc::channel::<PathBuf>();
+    let rebuild = tx.clone();
     let mut watcher = notify::recommended_watcher(move |res: notify::Result<notify::Event>| {
         let Ok(event) = res else { return };
         if !is_change(&event.kind) {
@@ -60,7 +63,7 @@ pub fn start(
         .name("rebuild".into())
         .spawn(move || rebuild_loop(&root, &theme, &rx, &notices))
         .context("starting the rebuild thread")?;
-    Ok(watcher)
+    Ok((watcher, rebuild))
 }
 
 fn rebuild_loop(
@@ -121,4 +124,37 @@ fn is_noise(path: &Path) -> bool {
         || path
             .components()
             .any(|c| c.as_os_str() == "target" || c.as_os_str() == "pkg")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What `present` does once `deck-diagram` is built in the background: it sends a
+    /// path through the watcher's sender, and the book is rebuilt and pages told to
+    /// reload, as after a save.
+    #[test]
+    fn a_path_sent_to_the_watcher_rebuilds_and_reloads_as_a_save_does() {
+        let book =
+            crate::book::tests::fixture("", "- [One](one.md)\n", &[("one.md", "# One\n\nfirst\n")]);
+        crate::book::build(book.path(), false, Player::Reuse).unwrap();
+        let (notices, mut heard) = broadcast::channel(4);
+        let (_watcher, rebuild) = start(book.path(), None, notices).unwrap();
+        let page = book.path().join("book/one.html");
+        let before = std::fs::metadata(&page).unwrap().modified().unwrap();
+        rebuild.send(PathBuf::from("deck-diagram")).unwrap();
+        let t0 = Instant::now();
+        loop {
+            match heard.try_recv() {
+                Ok(Notice::Reload(_)) => break,
+                Ok(Notice::BuildFailed(e)) => panic!("the rebuild failed: {e}"),
+                Err(_) => {
+                    assert!(t0.elapsed() < Duration::from_secs(60), "no rebuild");
+                    std::thread::sleep(Duration::from_millis(20));
+                }
+            }
+        }
+        let after = std::fs::metadata(&page).unwrap().modified().unwrap();
+        assert!(after > before, "one.html was not rebuilt");
+    }
 }
