@@ -1065,7 +1065,11 @@ async fn run_then_save(srv: &Server, name: &str) -> (u16, String) {
     assert!(text.contains("event: exit"), "the run ended: {text}");
     let save = format!("/__deck/save/{name}");
     let (code, text) = status_of(srv.addr, &request("POST", &save, srv.addr, "")).await;
-    let body = text.split("\r\n\r\n").nth(1).unwrap_or_default().to_string();
+    let body = text
+        .split("\r\n\r\n")
+        .nth(1)
+        .unwrap_or_default()
+        .to_string();
     (code, body)
 }
 
@@ -1111,7 +1115,11 @@ async fn a_closed_page_stops_a_demo_that_prints_without_pausing() {
     rewrite_demo(&srv, "quiet3", "while :; do echo 31.7071-tick; done");
     let marker = srv.dir.path().join("bin/quiet3");
     let marker = marker.to_str().unwrap();
-    let mut s = send(srv.addr, &request("POST", "/__deck/run/quiet3", srv.addr, "")).await;
+    let mut s = send(
+        srv.addr,
+        &request("POST", "/__deck/run/quiet3", srv.addr, ""),
+    )
+    .await;
     let mut piece = [0u8; 4096];
     let mut seen = String::new();
     while !seen.contains("31.7071-tick") {
@@ -1128,4 +1136,22 @@ async fn a_closed_page_stops_a_demo_that_prints_without_pausing() {
         gone_within(marker, Duration::from_secs(3)).await,
         "a demo printing to a closed page kept running"
     );
+}
+
+#[tokio::test]
+async fn a_body_of_4_kib_is_accepted_and_one_byte_more_is_refused() {
+    let srv = start(Duration::from_secs(5)).await;
+    let a = srv.addr;
+    for (len, expected) in [(4096, 409), (4097, 413)] {
+        let head = request(
+            "POST",
+            "/__deck/save/clock",
+            a,
+            &format!("Content-Length: {len}\r\n"),
+        );
+        let raw = format!("{head}{}", "x".repeat(len));
+        let (code, text) = status_of(a, &raw).await;
+        // 409: past the guard, and nothing has run yet to save.
+        assert_eq!(code, expected, "a body of {len} bytes: {text}");
+    }
 }
