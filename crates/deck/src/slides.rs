@@ -904,4 +904,10 @@ mod tests {
         let c = chapter("## A\n\n{{#ladder shown}}\n\nNotes:\n\n{{#ladder aside}}\n");
         assert_eq!(c.slides[0].ladders(), ["shown"]);
     }
+
+    #[test]
+    fn a_rule_inside_a_quote_or_a_list_does_not_start_a_slide() {
+        let out = slides("## A\n\n> quoted\n>\n> ---\n>\n> more\n\n- item\n\n  ***\n\n  rest\n");
+        assert_eq!(count_slides(&out), 1, "{out}");
+    }
 }
