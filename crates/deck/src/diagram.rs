@@ -315,6 +315,17 @@ mod tests {
         let fits = "a --> b\n".repeat(MAX_LINES);
         assert!(render(&fits).is_ok());
     }
+
+    /// The picture is sized one cell per source character, which holds for text only
+    /// in a monospace font.
+    #[test]
+    fn its_text_is_set_in_the_monospace_font_its_cells_are_sized_for() {
+        let html = render("a --> \"label\"\n").unwrap();
+        assert!(
+            html.contains("font-family: ui-monospace, monospace;"),
+            "{html}"
+        );
+    }
 }
 
 #[cfg(all(test, not(feature = "svgbob")))]

@@ -455,4 +455,23 @@ mod tests {
             "SKIP: needs root\n"
         );
     }
+
+    #[test]
+    fn the_shortest_line_keeps_a_word_to_show_when_another_is_longer() {
+        // "b" ends both lines, but taking it would leave nothing of "a b" to show.
+        assert_eq!(shared_words(&["a b", "a X b"]), (1, 0));
+    }
+
+    #[test]
+    fn the_last_line_is_the_last_one_with_words_without_escapes() {
+        use contract::test_support::{run, stderr, stdout};
+        let t = Transcript {
+            chunks: vec![
+                stdout(0, "first line\n"),
+                stderr(1, "\x1b[33mSKIP\x1b[0m: needs root\n\n   \n"),
+            ],
+            ..run("demo")
+        };
+        assert_eq!(last_line(&t), "SKIP: needs root");
+    }
 }

@@ -335,4 +335,17 @@ mod tests {
                 .contains("more than")
         );
     }
+
+    #[test]
+    fn budgets_over_the_duration_say_both_times_in_minutes_and_seconds() {
+        let chapters = vec![Planned {
+            file: "a.md".into(),
+            slides: vec![SlideLoad::default()],
+        }];
+        let over = BTreeMap::from([("a.md".to_string(), 700.0)]);
+        assert_eq!(
+            plan(600.0, &over, &chapters).unwrap_err(),
+            "the chapter budgets add up to 11m40s, more than the duration 10m00s"
+        );
+    }
 }

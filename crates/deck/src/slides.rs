@@ -876,4 +876,38 @@ mod tests {
         }
         assert_eq!(count_slides(&out), 1);
     }
+
+    #[test]
+    fn the_spoken_paragraph_joins_its_lines_with_a_space() {
+        assert_eq!(
+            first_paragraph("- not said\n- aloud\n\nSay this\nout loud.\n\nThen this.").as_deref(),
+            Some("Say this out loud.")
+        );
+    }
+
+    #[test]
+    fn a_paragraph_with_code_is_never_the_notes_marker() {
+        let out = slides("## A\n\nNotes: `ss -tn`\n\nshown too\n");
+        assert!(!out.contains("<aside"), "{out}");
+        assert!(out.contains("Notes: `ss -tn`"), "{out}");
+    }
+
+    #[test]
+    fn a_slides_heading_is_its_title_and_an_untitled_slide_has_none() {
+        let c = chapter("intro\n\n## First\n\nbody\n");
+        assert_eq!(c.slides[0].heading(c.src), None);
+        assert_eq!(c.slides[1].heading(c.src).map(str::trim), Some("## First"));
+    }
+
+    #[test]
+    fn a_ladder_in_the_notes_is_not_one_the_slide_shows() {
+        let c = chapter("## A\n\n{{#ladder shown}}\n\nNotes:\n\n{{#ladder aside}}\n");
+        assert_eq!(c.slides[0].ladders(), ["shown"]);
+    }
+
+    #[test]
+    fn a_rule_inside_a_quote_or_a_list_does_not_start_a_slide() {
+        let out = slides("## A\n\n> quoted\n>\n> ---\n>\n> more\n\n- item\n\n  ***\n\n  rest\n");
+        assert_eq!(count_slides(&out), 1, "{out}");
+    }
 }

@@ -851,3 +851,25 @@ fn an_rst_ladder_is_the_markdown_ladder() {
         "{err}"
     );
 }
+
+/// `parsed-literal`: a preformatted block whose inline markup is read.
+#[test]
+fn a_parsed_literal_is_preformatted_and_reads_its_markup() {
+    let c = rst::to_markdown("T\n=\n\n.. parsed-literal::\n\n   ss -tn  *state*\n   **LISTEN**\n");
+    let md = &c.markdown;
+    let pre = md.find("<pre class=\"parsed-literal\">").expect(md);
+    let end = pre + md[pre..].find("</pre>").expect(md);
+    let block = &md[pre..end];
+    assert!(block.contains("ss -tn  <em>state</em>"), "{md}");
+    assert!(block.contains("<strong>LISTEN</strong>"), "{md}");
+    assert!(c.warnings.is_empty(), "{:?}", c.warnings);
+}
+
+/// `` `text`:: `` is interpreted text followed by two colons: a role needs a name
+/// between the colons.
+#[test]
+fn two_colons_after_interpreted_text_are_not_an_empty_role() {
+    let c = rst::to_markdown("T\n=\n\nSee `send_to`:: here.\n");
+    assert!(c.warnings.is_empty(), "{:?}", c.warnings);
+    assert!(c.markdown.contains(":: here."), "{}", c.markdown);
+}

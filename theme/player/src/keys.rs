@@ -366,4 +366,11 @@ mod tests {
         assert_eq!(swipe(30.0, 0.0), None);
         assert_eq!(swipe(80.0, 90.0), None);
     }
+
+    #[test]
+    fn a_swipe_along_the_slope_limit_is_not_a_swipe_and_50_px_is_enough() {
+        assert_eq!(swipe(60.0, 40.0), None, "exactly 1.5 times as wide as tall");
+        assert_eq!(swipe(-50.0, 0.0), Some(true));
+        assert_eq!(swipe(49.0, 0.0), None);
+    }
 }

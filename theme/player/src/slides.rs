@@ -840,4 +840,22 @@ mod tests {
             "/talk/b.html?slides#slide-last"
         );
     }
+
+    #[test]
+    fn each_view_has_the_flag_its_query_is_read_from() {
+        for view in [View::Slides, View::Speaker, View::Print] {
+            let flag = view.flag().expect("a view other than reading has a flag");
+            assert_eq!(view_of(&format!("?{flag}")), view);
+        }
+        assert_eq!(View::Reading.flag(), None);
+    }
+
+    #[test]
+    fn slide_hashes_count_from_one_and_read_back_as_the_same_slide() {
+        assert_eq!(slide_hash(0), "slide-1");
+        assert_eq!(slide_hash(2), "slide-3");
+        for n in 0..5 {
+            assert_eq!(slide_of_hash(&format!("#{}", slide_hash(n)), 5), Some(n));
+        }
+    }
 }

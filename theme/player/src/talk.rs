@@ -135,4 +135,22 @@ mod tests {
         assert_eq!(describe_lead(0.2), "on time");
         assert_eq!(talk().slot(2), None);
     }
+
+    #[test]
+    fn numbers_count_on_from_the_chapters_first_slide() {
+        let t = talk();
+        assert_eq!(t.number(3), 11);
+    }
+
+    #[test]
+    fn a_talk_whose_total_is_unknown_still_locates_its_slides() {
+        let t = Talk(
+            Page::from_attributes(|name: &str| {
+                (name == page::attr::CHAPTERS).then(|| "title.html 1,files.html 8".to_string())
+            })
+            .unwrap(),
+        );
+        assert_eq!(t.total, 0);
+        assert_eq!(t.locate(9), Some(("files.html", 2)));
+    }
 }

@@ -263,3 +263,44 @@ mod address_tests {
         assert!(!err.contains("another"), "{err}");
     }
 }
+
+#[cfg(test)]
+mod live_runs_tests {
+    use super::*;
+
+    #[test]
+    fn a_directory_is_the_same_by_another_path_and_a_missing_one_is_never_the_same() {
+        let dir = tempfile::tempdir().unwrap();
+        let demos = dir.path().join("demos");
+        std::fs::create_dir(&demos).unwrap();
+        assert!(same_dir(&demos, &dir.path().join("demos/../demos")));
+        assert!(!same_dir(&demos, dir.path()));
+        let missing = dir.path().join("missing");
+        assert!(!same_dir(&missing, &missing));
+    }
+
+    #[test]
+    fn only_this_repositorys_demos_are_built_for_run_live() {
+        let ours = live_runs(Some(&crate::demos::demos_dir())).unwrap();
+        assert!(ours.is_building(), "this repository's demos are built");
+        assert!(!ours.names().is_empty(), "and can run once built");
+        let dir = tempfile::tempdir().unwrap();
+        for other in [Some(dir.path()), None] {
+            let runs = live_runs(other).unwrap();
+            assert!(!runs.is_building(), "{other:?}: nothing to build");
+            assert!(runs.names().is_empty(), "{other:?}: nothing can run");
+        }
+    }
+
+    #[test]
+    fn the_bench_measures_the_first_line_of_each_run_in_time() {
+        let latencies = first_chunk_latencies(2).unwrap();
+        assert_eq!(latencies.len(), 2);
+        for l in latencies {
+            assert!(
+                l > std::time::Duration::ZERO && l < std::time::Duration::from_secs(5),
+                "{l:?}"
+            );
+        }
+    }
+}

@@ -773,3 +773,86 @@ mod tests {
         assert!(!same_origin(None, Some("cross-site"), us));
     }
 }
+
+#[cfg(test)]
+mod registry_tests {
+    use super::*;
+
+    fn kill() -> Arc<Notify> {
+        Arc::new(Notify::new())
+    }
+
+    #[test]
+    fn one_connection_over_the_waiting_limit_drops_only_the_oldest_still_waiting() {
+        let r = Registry::new(Limits {
+            waiting: 2,
+            ..Limits::default()
+        });
+        let a = r.admit(kill());
+        let b = r.admit(kill());
+        // `a` goes away by itself: `b` is now the oldest waiting.
+        r.gone(a);
+        let c = r.admit(kill());
+        let d = r.admit(kill());
+        let t = r.lock();
+        assert!(!t.phases.contains_key(&b), "the oldest waiting is dropped");
+        assert!(t.phases.contains_key(&c), "the one after it stays");
+        assert!(t.phases.contains_key(&d), "the new one stays");
+        assert_eq!(t.waiting_count, 2);
+    }
+
+    #[test]
+    fn a_peer_over_its_stream_limit_loses_only_its_oldest_stream() {
+        let r = Registry::new(Limits {
+            streams_per_peer: 3,
+            ..Limits::default()
+        });
+        let open = |peer: &str| {
+            let id = r.admit(kill());
+            assert!(r.request(id), "room for the request");
+            r.stream(id, peer.into()).unwrap();
+            id
+        };
+        let other = open("another peer");
+        let mine: Vec<u64> = (0..4).map(|_| open("a peer")).collect();
+        assert!(!r.is_stream(mine[0]), "the oldest stream is closed");
+        for id in &mine[1..] {
+            assert!(r.is_stream(*id), "stream {id} stays");
+        }
+        assert!(r.is_stream(other), "another peer's stream stays");
+    }
+
+    #[test]
+    fn a_peer_the_kernel_does_not_list_may_act_only_on_a_server_off_loopback() {
+        let runs = Arc::new(Runs::new(
+            std::path::PathBuf::new(),
+            std::path::PathBuf::new(),
+            &[],
+            crate::present::live::LIMIT,
+        ));
+        let (_stop, stopped) = watch::channel(false);
+        let state = |addr: &str| {
+            let (notices, _) = broadcast::channel(1);
+            State::new(
+                notices,
+                addr.parse().unwrap(),
+                Arc::clone(&runs),
+                stopped.clone(),
+            )
+        };
+        // TEST-NET addresses: no socket of this machine has them, so the kernel's
+        // table has no line for this connection.
+        let conn = |local: &str| Connection {
+            id: 0,
+            peer: "192.0.2.7:50000".parse().unwrap(),
+            local: local.parse().unwrap(),
+            kill: kill(),
+            registry: Arc::new(Registry::new(Limits::default())),
+        };
+        let off = state("192.0.2.1:3000");
+        assert!(from_presenter(&off, Some(&conn("192.0.2.1:3000"))));
+        let on = state("127.0.0.1:3000");
+        assert!(!from_presenter(&on, Some(&conn("127.0.0.1:3000"))));
+        assert!(!from_presenter(&off, None), "no connection, no action");
+    }
+}

@@ -1128,3 +1128,107 @@ async fn run_live_forwards_a_packet_before_the_demo_pauses() {
         "packets, then the connection, then the exit: {order:?}"
     );
 }
+
+/// Replaces the stand-in demo `name` of this server with `script`.
+fn rewrite_demo(srv: &Server, name: &str, script: &str) {
+    let path = srv.dir.path().join("bin").join(name);
+    std::fs::write(&path, format!("#!/bin/sh\n{script}\n")).unwrap();
+}
+
+/// Runs `name` live to its end, then asks to save it: the status and the body.
+async fn run_then_save(srv: &Server, name: &str) -> (u16, String) {
+    let run = format!("/__deck/run/{name}");
+    let text = read_all(send(srv.addr, &request("POST", &run, srv.addr, "")).await).await;
+    assert!(text.contains("event: exit"), "the run ended: {text}");
+    let save = format!("/__deck/save/{name}");
+    let (code, text) = status_of(srv.addr, &request("POST", &save, srv.addr, "")).await;
+    let body = text
+        .split("\r\n\r\n")
+        .nth(1)
+        .unwrap_or_default()
+        .to_string();
+    (code, body)
+}
+
+#[tokio::test]
+async fn saving_a_failed_run_writes_it_over_nothing_with_the_reason_and_never_over_a_pass() {
+    let srv = start(Duration::from_secs(10)).await;
+    let stored = srv.dir.path().join("demos/transcripts/quiet4.json");
+    let status_on_disk = || {
+        let json = std::fs::read_to_string(&stored).unwrap();
+        serde_json::from_str::<contract::Transcript>(&json)
+            .unwrap()
+            .outcome
+            .status
+    };
+
+    // A failed run with no transcript yet: written, and the answer says why.
+    rewrite_demo(&srv, "quiet4", "echo it broke; exit 1");
+    let (code, body) = run_then_save(&srv, "quiet4").await;
+    assert_eq!(code, 200, "{body}");
+    assert_eq!(body, "stored (no earlier transcript)\n");
+    assert_eq!(status_on_disk(), contract::Status::Failed);
+
+    // A passing run is stored over it, and the answer is just "saved".
+    rewrite_demo(&srv, "quiet4", "echo it works; exit 0");
+    let (code, body) = run_then_save(&srv, "quiet4").await;
+    assert_eq!(code, 200, "{body}");
+    assert_eq!(body, "saved\n");
+    assert_eq!(status_on_disk(), contract::Status::Passed);
+
+    // A failed run over a passing transcript: refused, and the pass is kept.
+    rewrite_demo(&srv, "quiet4", "echo it broke again; exit 1");
+    let (code, body) = run_then_save(&srv, "quiet4").await;
+    assert_eq!(code, 409, "{body}");
+    assert_eq!(body, "kept the previous transcript\n");
+    assert_eq!(status_on_disk(), contract::Status::Passed);
+}
+
+#[tokio::test]
+async fn a_closed_page_stops_a_demo_that_prints_without_pausing() {
+    // No pause of 100 ms for the idle check to notice the page is gone, and an output
+    // cap far above what it prints in the test: only the failed send can stop it.
+    let srv = start_capped(Duration::from_secs(15), Limits::default(), 1 << 30).await;
+    rewrite_demo(&srv, "quiet3", "while :; do echo 31.7071-tick; done");
+    let marker = srv.dir.path().join("bin/quiet3");
+    let marker = marker.to_str().unwrap();
+    let mut s = send(
+        srv.addr,
+        &request("POST", "/__deck/run/quiet3", srv.addr, ""),
+    )
+    .await;
+    let mut piece = [0u8; 4096];
+    let mut seen = String::new();
+    while !seen.contains("31.7071-tick") {
+        let n = tokio::time::timeout(Duration::from_secs(5), s.read(&mut piece))
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(n > 0);
+        seen.push_str(&String::from_utf8_lossy(&piece[..n]));
+    }
+    assert_eq!(processes_with(marker), 1, "the demo is running");
+    drop(s);
+    assert!(
+        gone_within(marker, Duration::from_secs(3)).await,
+        "a demo printing to a closed page kept running"
+    );
+}
+
+#[tokio::test]
+async fn a_body_of_4_kib_is_accepted_and_one_byte_more_is_refused() {
+    let srv = start(Duration::from_secs(5)).await;
+    let a = srv.addr;
+    for (len, expected) in [(4096, 409), (4097, 413)] {
+        let head = request(
+            "POST",
+            "/__deck/save/clock",
+            a,
+            &format!("Content-Length: {len}\r\n"),
+        );
+        let raw = format!("{head}{}", "x".repeat(len));
+        let (code, text) = status_of(a, &raw).await;
+        // 409: past the guard, and nothing has run yet to save.
+        assert_eq!(code, expected, "a body of {len} bytes: {text}");
+    }
+}

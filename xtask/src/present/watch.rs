@@ -157,4 +157,47 @@ mod tests {
         let after = std::fs::metadata(&page).unwrap().modified().unwrap();
         assert!(after > before, "one.html was not rebuilt");
     }
+
+    use notify::event::{CreateKind, DataChange, MetadataKind, ModifyKind, RemoveKind};
+
+    #[test]
+    fn writes_creations_and_removals_are_changes_and_reads_and_chmods_are_not() {
+        assert!(is_change(&EventKind::Create(CreateKind::File)));
+        assert!(is_change(&EventKind::Remove(RemoveKind::File)));
+        assert!(is_change(&EventKind::Modify(ModifyKind::Data(
+            DataChange::Content
+        ))));
+        assert!(is_change(&EventKind::Access(AccessKind::Close(
+            AccessMode::Write
+        ))));
+        assert!(!is_change(&EventKind::Modify(ModifyKind::Metadata(
+            MetadataKind::Permissions
+        ))));
+        assert!(!is_change(&EventKind::Access(AccessKind::Read)));
+        assert!(!is_change(&EventKind::Access(AccessKind::Close(
+            AccessMode::Read
+        ))));
+    }
+
+    #[test]
+    fn swap_files_hidden_files_and_build_output_are_noise_and_sources_are_not() {
+        for noise in [
+            "slides/.chapter.md.swp",
+            "slides/chapter.md~",
+            "slides/chapter.swp",
+            "slides/chapter.tmp",
+            "theme/player/target/debug/player.wasm",
+            "theme/player/pkg/player.js",
+        ] {
+            assert!(is_noise(Path::new(noise)), "{noise} is noise");
+        }
+        for source in [
+            "slides/chapter.md",
+            "slides/targets.md",
+            "theme/player/src/keys.rs",
+            "theme/deck.css",
+        ] {
+            assert!(!is_noise(Path::new(source)), "{source} is a source");
+        }
+    }
 }
