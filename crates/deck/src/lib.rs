@@ -141,7 +141,10 @@ impl Preprocessor for Deck {
             }
             // One model of the chapter's slides, read by the plan and the pages alike.
             let rendered = {
-                let model = slides::chapter(&chapter.content);
+                let mut model = slides::chapter(&chapter.content);
+                if std::mem::take(&mut first_chapter) && title.is_set() {
+                    title::apply(&mut model, &title);
+                }
                 let loads = pacing::loads_of(&model, |name| {
                     // A demo without a transcript weighs no words: embedding it below
                     // reports it.
@@ -150,15 +153,7 @@ impl Preprocessor for Deck {
                 slides::render(&model, &mut demos).map(|r| (r.to_markdown(), loads))
             };
             match rendered {
-                Ok((mut converted, mut loads)) => {
-                    if std::mem::take(&mut first_chapter) && title.is_set() {
-                        let own;
-                        (converted, own) = title::apply(&converted, &title);
-                        if own {
-                            // A title slide of its own, before the chapter's.
-                            loads.insert(0, pacing::SlideLoad::default());
-                        }
-                    }
+                Ok((converted, loads)) => {
                     chapter.content = converted;
                     chapters.push(pacing::Planned {
                         file: source.to_string_lossy().replace('\\', "/"),

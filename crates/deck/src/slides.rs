@@ -271,6 +271,20 @@ pub struct Slide {
     /// 1-based within its chapter, as in `#slide-N` ([`contract::page::slide_id`]).
     pub number: usize,
     pub(crate) blocks: Vec<(Block, Part)>,
+    /// Set when this is the talk's title slide ([`crate::title::apply`]).
+    pub title: Option<TitleSlide>,
+}
+
+/// What makes a slide the talk's title slide: marked `data-title-slide`, with the
+/// title's lines under its heading. A title slide of its own (when the chapter does not
+/// open with the book's title) has no source blocks, only its heading.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TitleSlide {
+    /// The heading of a title slide of its own, as Markdown; `None` when the slide is
+    /// the chapter's own first slide, whose heading stays.
+    pub heading: Option<String>,
+    /// One line of HTML (a Markdown HTML block) under the heading.
+    pub lines: String,
 }
 
 impl Slide {
@@ -337,6 +351,7 @@ pub fn chapter(src: &str) -> Chapter<'_> {
             slides.push(Slide {
                 number: slides.len() + 1,
                 blocks: Vec::new(),
+                title: None,
             });
             part = Part::Shown;
         }
@@ -379,6 +394,8 @@ pub struct Rendered {
     pub shown: String,
     /// The notes, when the slide has `Notes:`.
     pub notes: Option<String>,
+    /// Whether it is the talk's title slide (`data-title-slide`).
+    pub title_slide: bool,
 }
 
 /// A chapter rendered slide by slide: what precedes the first slide (blank lines,
@@ -396,9 +413,14 @@ impl RenderedChapter {
         let mut out = self.before.clone();
         for slide in &self.slides {
             out.push_str(&format!(
-                "\n\n<section class=\"{}\" id=\"{}\">\n\n",
+                "\n\n<section class=\"{}\" id=\"{}\"{}>\n\n",
                 page::class::SLIDE,
-                page::slide_id(slide.number)
+                page::slide_id(slide.number),
+                if slide.title_slide {
+                    format!(" {}", page::attr::TITLE_SLIDE)
+                } else {
+                    String::new()
+                }
             ));
             out.push_str(&slide.shown);
             if let Some(notes) = &slide.notes {
@@ -441,8 +463,25 @@ pub fn render(
     let mut before = String::new();
     let mut slides: Vec<Rendered> = Vec::new();
     let mut open: Option<Open> = None;
+    // Slides without source (a title slide of its own), written once the slide
+    // before them is finished: what lies between that slide's blocks and the next
+    // slide's stays on it.
+    let mut pending: Vec<Rendered> = Vec::new();
     let mut copied_to = 0;
     for slide in &chapter.slides {
+        if let Some(TitleSlide {
+            heading: Some(heading),
+            lines,
+        }) = &slide.title
+        {
+            pending.push(Rendered {
+                number: slide.number,
+                shown: format!("{heading}\n\n{lines}"),
+                notes: None,
+                title_slide: true,
+            });
+            continue;
+        }
         for (i, (block, part)) in slide.blocks.iter().enumerate() {
             // Whatever lies between blocks (blank lines, link reference definitions)
             // stays where it was: on the slide before, or before the first.
@@ -454,12 +493,14 @@ pub fn render(
             }
             if i == 0 {
                 slides.extend(open.take().map(Open::finish));
+                slides.append(&mut pending);
             }
             let o = open.get_or_insert_with(|| Open {
                 slide: Rendered {
                     number: slide.number,
                     shown: String::new(),
                     notes: None,
+                    title_slide: slide.title.is_some(),
                 },
                 step: None,
             });
@@ -483,6 +524,15 @@ pub fn render(
             let rendered = match &block.kind {
                 Kind::SlideTitle | Kind::Other => {
                     out.push_str(&src[block.range.clone()]);
+                    // The title slide's lines go under its heading.
+                    if block.kind == Kind::SlideTitle
+                        && let Some(title) = &slide.title
+                    {
+                        out.truncate(out.trim_end_matches('\n').len());
+                        out.push_str("\n\n");
+                        out.push_str(&title.lines);
+                        out.push_str("\n\n");
+                    }
                     continue;
                 }
                 Kind::Break | Kind::NotesMarker | Kind::Pause => continue,
@@ -514,6 +564,7 @@ pub fn render(
         None => before.push_str(rest),
     }
     slides.extend(open.take().map(Open::finish));
+    slides.append(&mut pending);
     if problems.is_empty() {
         Ok(RenderedChapter { before, slides })
     } else {

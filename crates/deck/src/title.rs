@@ -14,6 +14,7 @@
 use contract::page;
 
 use crate::figure::escape;
+use crate::slides::{Chapter, Kind, Slide, TitleSlide};
 
 /// What the title slide says, besides the slide's own content.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -152,67 +153,44 @@ pub fn qr_svg(text: &str) -> Result<String, String> {
     ))
 }
 
-/// The first chapter's converted Markdown with a title slide first, and whether that
-/// slide is one of its own put before the chapter's (which then move up by one: the
-/// plan must count it).
-pub fn apply(converted: &str, title: &Title) -> (String, bool) {
-    let first = section(1, false);
-    let Some(at) = converted.find(&first) else {
-        return (converted.to_string(), false);
+/// Makes the first chapter's first slide the title slide, in the model that the
+/// rendering, the numbering and the plan all read: that slide itself when its heading is
+/// `# ` and the book's title, else a title slide of its own put first, the chapter's
+/// slides each numbered one later. A chapter without slides stays as it is.
+pub fn apply(chapter: &mut Chapter<'_>, title: &Title) {
+    let Some(first) = chapter.slides.first_mut() else {
+        return;
     };
-    let rest = &converted[at + first.len()..];
-    let trimmed = rest.trim_start_matches('\n');
-    let heading = trimmed.lines().next().and_then(|l| l.strip_prefix("# "));
-    let mut out = String::with_capacity(converted.len() + 512);
-    out.push_str(&converted[..at]);
-    if heading.is_some_and(|h| h.trim().eq_ignore_ascii_case(title.title.trim())) {
-        let heading_end = trimmed.find('\n').unwrap_or(trimmed.len());
-        out.push_str(&section(1, true));
-        out.push_str("\n\n");
-        out.push_str(&trimmed[..heading_end]);
-        out.push_str("\n\n");
-        out.push_str(&title.html());
-        out.push_str("\n\n");
-        out.push_str(trimmed[heading_end..].trim_start_matches('\n'));
-        return (out, false);
+    let lines = title.html();
+    let opens_with_title = first.blocks.first().is_some_and(|(block, _)| {
+        block.kind == Kind::SlideTitle
+            && chapter.src[block.range.clone()]
+                .lines()
+                .next()
+                .and_then(|l| l.strip_prefix("# "))
+                .is_some_and(|h| h.trim().eq_ignore_ascii_case(title.title.trim()))
+    });
+    if opens_with_title {
+        first.title = Some(TitleSlide {
+            heading: None,
+            lines,
+        });
+        return;
     }
-    out.push_str(&format!(
-        "{}\n\n# {}\n\n{}\n\n</section>\n\n",
-        section(1, true),
-        escape(&title.title),
-        title.html()
-    ));
-    out.push_str(&renumber(&converted[at..]));
-    (out, true)
-}
-
-/// The chapter's slides, each one number later (`slide-1` becomes `slide-2`).
-fn renumber(slides: &str) -> String {
-    let any = format!(
-        "<section class=\"{}\" id=\"{}",
-        page::class::SLIDE,
-        page::SLIDE_ID_PREFIX
+    chapter.slides.insert(
+        0,
+        Slide {
+            number: 1,
+            blocks: Vec::new(),
+            title: Some(TitleSlide {
+                heading: Some(format!("# {}", escape(&title.title))),
+                lines,
+            }),
+        },
     );
-    let count = slides.matches(&any).count();
-    let mut out = slides.to_string();
-    for n in (1..=count).rev() {
-        out = out.replace(&section(n, false), &section(n + 1, false));
+    for (i, slide) in chapter.slides.iter_mut().enumerate() {
+        slide.number = i + 1;
     }
-    out
-}
-
-/// The opening tag of slide `n`'s section, marked as the title slide or not.
-fn section(n: usize, title_slide: bool) -> String {
-    format!(
-        "<section class=\"{}\" id=\"{}\"{}>",
-        page::class::SLIDE,
-        page::slide_id(n),
-        if title_slide {
-            format!(" {}", page::attr::TITLE_SLIDE)
-        } else {
-            String::new()
-        }
-    )
 }
 
 #[cfg(test)]
@@ -285,37 +263,92 @@ mod tests {
         );
     }
 
+    /// The chapter `src` with the title slide applied, as mdBook gets it, and the
+    /// plan's loads of its slides.
+    fn applied(src: &str) -> (String, Vec<crate::pacing::SlideLoad>) {
+        let mut chapter = crate::slides::chapter(src);
+        apply(&mut chapter, &title());
+        let loads = crate::pacing::loads_of(&chapter, |_| 0);
+        let md = crate::slides::render(&chapter, &mut crate::test_support::FakeEmbed::Echo)
+            .unwrap()
+            .to_markdown();
+        (md, loads)
+    }
+
     #[test]
     fn the_keys_go_under_the_first_heading_when_it_is_the_title() {
-        let src = "<div></div>\n\n<section class=\"slide\" id=\"slide-1\">\n\n# wrong <ALL>\n\nTagline.\n\n</section>\n\n<section class=\"slide\" id=\"slide-2\">\n\n## Next\n";
-        let (out, own) = apply(src, &title());
+        let (out, loads) = applied("# wrong <ALL>\n\nTagline.\n\n## Next\n");
         assert!(out.contains(concat!(
-            "<div></div>\n\n<section class=\"slide\" id=\"slide-1\" data-title-slide>\n\n# wrong <ALL>\n\n",
+            "<section class=\"slide\" id=\"slide-1\" data-title-slide>\n\n# wrong <ALL>\n\n",
             "<p class=\"deck-title-subtitle\">Sockets &amp; IPC</p><p class=\"deck-title-by\">Ada</p>",
             "<p class=\"deck-title-event\">KernelConf · 2026-12-03</p>",
             "<p class=\"deck-title-url\"><a href=\"https://example.org/talk/\">example.org/talk/</a></p>",
-            "\n\nTagline."
+            "\n\n"
         )), "{out}");
+        assert!(out.contains("Tagline."), "{out}");
         assert_eq!(out.matches("data-title-slide").count(), 1);
-        assert!(!own, "the chapter's own first slide is the title slide");
-        assert!(out.ends_with("<section class=\"slide\" id=\"slide-2\">\n\n## Next\n"));
+        assert_eq!(
+            loads.len(),
+            2,
+            "the chapter's own first slide is the title slide"
+        );
+        assert!(
+            out.contains("<section class=\"slide\" id=\"slide-2\">\n\n## Next"),
+            "{out}"
+        );
+        assert_eq!(out.matches("<section").count(), 2);
     }
 
     #[test]
     fn a_talk_that_opens_otherwise_gets_a_title_slide_before_it() {
-        let src = "<div></div>\n\n<section class=\"slide\" id=\"slide-1\">\n\n# A story\n\n</section>\n\n<section class=\"slide\" id=\"slide-2\">\n\n## Next\n";
-        let (out, own) = apply(src, &title());
-        assert!(own, "a slide of its own, which the plan must count");
-        assert!(out.starts_with("<div></div>\n\n<section class=\"slide\" id=\"slide-1\" data-title-slide>\n\n# Wrong &lt;all&gt;\n\n<p class=\"deck-title-subtitle\">"), "{out}");
+        let (out, loads) = applied("[x]: https://example.org/\n\n# A story\n\n## Next\n");
+        assert!(out.starts_with("[x]: https://example.org/\n\n\n\n<section class=\"slide\" id=\"slide-1\" data-title-slide>\n\n# Wrong &lt;all&gt;\n\n<p class=\"deck-title-subtitle\">"), "{out}");
         assert!(
-            out.contains("</section>\n\n<section class=\"slide\" id=\"slide-2\">\n\n# A story"),
+            out.contains("</section>\n\n\n\n<section class=\"slide\" id=\"slide-2\">\n\n# A story"),
             "{out}"
         );
         assert!(
-            out.ends_with("<section class=\"slide\" id=\"slide-3\">\n\n## Next\n"),
+            out.contains("<section class=\"slide\" id=\"slide-3\">\n\n## Next\n"),
             "{out}"
         );
         assert_eq!(out.matches("<section").count(), 3);
+        assert_eq!(out.matches("data-title-slide").count(), 1);
+        assert_eq!(loads.len(), 3, "a slide of its own, which the plan counts");
+        assert_eq!(loads[0], crate::pacing::SlideLoad::default());
+    }
+
+    #[test]
+    fn the_plan_counts_the_slides_the_page_shows_title_slide_included() {
+        for src in [
+            "# Wrong <all>\n\nx\n\n## Next\n\nNotes: said.\n",
+            "# A story\n\n## Next\n\n---\n\nmore\n",
+            "Before any heading.\n\n## Then\n",
+            "# Wrong <all>\n",
+        ] {
+            let (out, loads) = applied(src);
+            let ids: Vec<&str> = out
+                .split("<section class=\"slide\" id=\"")
+                .skip(1)
+                .map(|s| &s[..s.find('"').unwrap()])
+                .collect();
+            let expected: Vec<String> = (1..=loads.len()).map(contract::page::slide_id).collect();
+            assert_eq!(
+                ids, expected,
+                "the plan and the page disagree on {src:?}: {out}"
+            );
+            assert!(
+                out.contains("<section class=\"slide\" id=\"slide-1\" data-title-slide>"),
+                "{out}"
+            );
+            assert_eq!(out.matches("data-title-slide").count(), 1, "{out}");
+        }
+    }
+
+    #[test]
+    fn a_chapter_without_slides_gets_no_title_slide() {
+        let mut chapter = crate::slides::chapter("");
+        apply(&mut chapter, &title());
+        assert!(chapter.slides.is_empty());
     }
 
     #[test]
