@@ -142,20 +142,31 @@ mod tests {
         let (_watcher, rebuild) = start(book.path(), None, notices).unwrap();
         let page = book.path().join("book/one.html");
         let before = std::fs::metadata(&page).unwrap().modified().unwrap();
-        rebuild.send(PathBuf::from("deck-diagram")).unwrap();
-        let t0 = Instant::now();
-        loop {
-            match heard.try_recv() {
-                Ok(Notice::Reload(_)) => break,
-                Ok(Notice::BuildFailed(e)) => panic!("the rebuild failed: {e}"),
-                Err(_) => {
-                    assert!(t0.elapsed() < Duration::from_secs(60), "no rebuild");
-                    std::thread::sleep(Duration::from_millis(20));
+        // The generation of the next reload: each rebuild is a new one, so a page can
+        // tell a reload it has not seen yet.
+        let mut next_reload = || {
+            rebuild.send(PathBuf::from("deck-diagram")).unwrap();
+            let t0 = Instant::now();
+            loop {
+                match heard.try_recv() {
+                    Ok(Notice::Reload(generation)) => return generation,
+                    Ok(Notice::BuildFailed(e)) => panic!("the rebuild failed: {e}"),
+                    Err(_) => {
+                        assert!(t0.elapsed() < Duration::from_secs(60), "no rebuild");
+                        std::thread::sleep(Duration::from_millis(20));
+                    }
                 }
             }
-        }
+        };
+        let first = next_reload();
         let after = std::fs::metadata(&page).unwrap().modified().unwrap();
         assert!(after > before, "one.html was not rebuilt");
+        let second = next_reload();
+        assert_eq!(
+            (first, second),
+            (1, 2),
+            "each rebuild is the next generation"
+        );
     }
 
     use notify::event::{CreateKind, DataChange, MetadataKind, ModifyKind, RemoveKind};
