@@ -19,9 +19,9 @@ const VIEW_CLASSES: &[&str] = &["deck-on", "deck-slides", "deck-speaker", "deck-
 
 /// Switches the page to the on-screen print layout.
 pub fn enter(root: &Element, sections: &[HtmlElement], notes: bool) -> Result<(), JsValue> {
-    root.class_list().add_1("deck-print")?;
+    root.class_list().add_1(page::class::PRINT)?;
     root.class_list()
-        .toggle_with_force("deck-print-notes", notes)?;
+        .toggle_with_force(page::class::PRINT_NOTES, notes)?;
     fit_all(sections);
     Ok(())
 }
@@ -63,14 +63,14 @@ pub fn install(root: &Element, sections: &[HtmlElement]) -> Result<(), JsValue> 
         let (root, saved) = (root.clone(), Rc::clone(&saved));
         let sections = sections.to_vec();
         move |_: web_sys::Event| {
-            if root.class_list().contains("deck-print") {
+            if root.class_list().contains(page::class::PRINT) {
                 return;
             }
             *saved.borrow_mut() = Some(root.class_name());
             for class in VIEW_CLASSES {
                 let _ = root.class_list().remove_1(class);
             }
-            let _ = root.class_list().add_1("deck-print");
+            let _ = root.class_list().add_1(page::class::PRINT);
             fit_all(&sections);
         }
     };

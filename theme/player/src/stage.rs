@@ -54,7 +54,7 @@ fn size_diagram(svg: &Element) -> Result<(), JsValue> {
 
 /// Fits the slide on show again (every slide and its notes in the print layout).
 pub fn refit_current(document: &Document) {
-    let print = dom::root(document).is_ok_and(|r| r.class_list().contains("deck-print"));
+    let print = dom::root(document).is_ok_and(|r| r.class_list().contains(page::class::PRINT));
     let selector = if print {
         format!("main {}", page::select::SLIDE)
     } else {
