@@ -22,7 +22,7 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 use web_sys::{Document, Element};
 
-use contract::page::{attr, class};
+use contract::page::{self, attr, class};
 use contract::wire::{Connection, LivePacket};
 
 use crate::{dom, figure, replay};
@@ -36,7 +36,7 @@ const PENDING: &str = class::LADDER_PENDING;
 
 /// Gives every ladder its replay button; returns how many got one.
 pub fn attach_all(document: &Document) -> Result<u32, JsValue> {
-    let list = document.query_selector_all("figure.ladder")?;
+    let list = document.query_selector_all(page::select::LADDER)?;
     let mut attached = 0;
     for i in 0..list.length() {
         let Some(ladder) = list.item(i).and_then(|n| n.dyn_into::<Element>().ok()) else {
@@ -71,8 +71,8 @@ pub fn attach_all(document: &Document) -> Result<u32, JsValue> {
 
 /// Replays the ladders of `demo` on the slide (or page) of `figure`, a demo's terminal.
 pub fn replay_with(figure: &Element, demo: &str, speed: f64) -> Result<(), JsValue> {
-    let scope = figure.closest("section.slide")?;
-    let selector = format!("figure.ladder[data-demo=\"{demo}\"]");
+    let scope = figure.closest(page::select::SLIDE)?;
+    let selector = format!("{}[{}=\"{demo}\"]", page::select::LADDER, attr::DEMO);
     let list = match &scope {
         Some(section) => section.query_selector_all(&selector)?,
         None => dom::document()?.query_selector_all(&selector)?,
@@ -87,7 +87,7 @@ pub fn replay_with(figure: &Element, demo: &str, speed: f64) -> Result<(), JsVal
 
 /// The arrows of a ladder, with the time each packet left (ms after the first arrow).
 fn arrows(ladder: &Element) -> Result<Vec<(Element, f64)>, JsValue> {
-    let list = ladder.query_selector_all("g.arrow[data-at-ms]")?;
+    let list = ladder.query_selector_all(&format!("g.{}[{}]", class::ARROW, attr::AT_MS))?;
     Ok((0..list.length())
         .filter_map(|i| list.item(i).and_then(|n| n.dyn_into::<Element>().ok()))
         .map(|g| {
@@ -278,7 +278,7 @@ pub fn show_shared(
     live: &str,
     replay: Option<f64>,
 ) -> Result<(), JsValue> {
-    let list = dom::document()?.query_selector_all("figure.ladder")?;
+    let list = dom::document()?.query_selector_all(page::select::LADDER)?;
     for i in 0..list.length() {
         let Some(figure) = list.item(i).and_then(|n| n.dyn_into::<Element>().ok()) else {
             continue;

@@ -16,7 +16,7 @@
 //! captured ladders back.
 
 use contract::live::{LiveEvent, RUN_PATH, SAVE_PATH, parse_sse};
-use contract::page::attr;
+use contract::page::{self, attr};
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
@@ -41,19 +41,19 @@ pub fn enable_live(root: String, names: Vec<String>) -> Result<u32, JsValue> {
         for (label, class, title, action) in [
             (
                 "● Run live",
-                "demo-run-live",
+                page::class::DEMO_RUN_LIVE,
                 "Run the demo now, on this machine",
                 Action::Run,
             ),
             (
                 "Captured",
-                "demo-show-captured",
+                page::class::DEMO_SHOW_CAPTURED,
                 "Show the captured run again",
                 Action::Restore,
             ),
             (
                 "Save as captured",
-                "demo-save",
+                page::class::DEMO_SAVE,
                 "Store the last live run as this demo's transcript",
                 Action::Save,
             ),
@@ -98,11 +98,14 @@ struct Live {
 impl Live {
     fn new(figure: &Element, root: &str, name: &str) -> Result<Live, JsValue> {
         let screen = figure
-            .query_selector("pre.terminal samp")?
+            .query_selector(&format!("{} samp", page::select::TERMINAL))?
             .ok_or("figure has no terminal")?;
-        let meta = figure.query_selector(".demo-meta")?;
-        let list = crate::dom::document()?
-            .query_selector_all(&format!("figure.ladder[data-demo=\"{name}\"]"))?;
+        let meta = figure.query_selector(&format!(".{}", page::class::DEMO_META))?;
+        let list = crate::dom::document()?.query_selector_all(&format!(
+            "{}[{}=\"{name}\"]",
+            page::select::LADDER,
+            attr::DEMO
+        ))?;
         let ladders = (0..list.length())
             .filter_map(|i| list.item(i).and_then(|n| n.dyn_into::<Element>().ok()))
             .filter_map(|l| {

@@ -76,8 +76,8 @@ pub fn load_other_chapters(document: &Document) -> Result<(), JsValue> {
     let mut seen = Vec::new();
     let mut before = true;
     let (head, tail) = (
-        container(document, "deck-overview-before")?,
-        container(document, "deck-overview-after")?,
+        container(document, page::class::OVERVIEW_BEFORE)?,
+        container(document, page::class::OVERVIEW_AFTER)?,
     );
     main.prepend_with_node_1(&head)?;
     main.append_child(&tail)?;
@@ -106,7 +106,7 @@ pub fn load_other_chapters(document: &Document) -> Result<(), JsValue> {
         }
         seen.push(path);
         let title = a.text_content().unwrap_or_default();
-        let group = container(document, "deck-overview-chapter")?;
+        let group = container(document, page::class::OVERVIEW_CHAPTER)?;
         group.set_attribute(page::attr::CHAPTER, &href)?;
         (if before { &head } else { &tail }).append_child(&group)?;
         let document = document.clone();

@@ -212,9 +212,9 @@ fn copy_text(figure: &Element, text: &str) -> Result<(), JsValue> {
             let ok = copy_by_selection(&text).unwrap_or(false);
             let _ = figure.set_attribute(
                 if ok {
-                    "data-copied"
+                    page::attr::COPIED
                 } else {
-                    "data-copy-failed"
+                    page::attr::COPY_FAILED
                 },
                 "true",
             );

@@ -185,9 +185,9 @@ impl Deck {
     pub fn enter_at(self: &Rc<Self>, view: View, at: usize, step: usize) -> Result<(), JsValue> {
         self.view.set(view);
         let class = if view == View::Speaker {
-            "deck-speaker"
+            page::class::SPEAKER
         } else {
-            "deck-slides"
+            page::class::SLIDES
         };
         self.root.class_list().add_2(page::class::ON, class)?;
         if view == View::Speaker && self.speaker.borrow().is_none() {
@@ -567,12 +567,12 @@ fn took_over(root: &Element) -> Result<(), JsValue> {
 /// Shrinks a slide whose content is taller than the slide (a long list, say) until it
 /// fits; slides that fit cost one layout read. The factor is kept per slide size.
 pub fn fit(section: &HtmlElement) {
-    shrink_to_fit(section, "--deck-fit");
+    shrink_to_fit(section, page::property::FIT);
 }
 
 /// Fits a slide again after its content changed (a terminal showing all its lines).
 pub fn refit(section: &HtmlElement) {
-    let _ = section.remove_attribute("data-fit--deck-fit");
+    let _ = section.remove_attribute(&page::fit_attribute(page::property::FIT));
     fit(section);
 }
 
@@ -580,7 +580,7 @@ pub fn refit(section: &HtmlElement) {
 /// by) so that the element's content fits its box.
 pub fn shrink_to_fit(element: &HtmlElement, factor_property: &str) {
     let key = format!("{}x{}", element.client_width(), element.client_height());
-    let marker = format!("data-fit{factor_property}");
+    let marker = page::fit_attribute(factor_property);
     if element.get_attribute(&marker).as_deref() == Some(key.as_str()) {
         return;
     }
@@ -774,7 +774,7 @@ fn add_present_button(deck: &Rc<Deck>) -> Result<(), JsValue> {
     let target = Rc::clone(deck);
     let button = dom::button(
         &deck.document,
-        "icon-button deck-present",
+        &format!("icon-button {}", page::class::PRESENT),
         "▶",
         "Present as slides (D)",
         move || target.act(Action::Present),

@@ -234,7 +234,10 @@ impl Panel {
             .ok_or_else(|| JsValue::from_str("no <body>"))?
             .append_child(&panel)?;
         // "Now" and "Next" over the two previews.
-        for (class, text) in [("deck-preview-now", "Now"), ("deck-preview-next", "Next")] {
+        for (class, text) in [
+            (page::class::PREVIEW_NOW, "Now"),
+            (page::class::PREVIEW_NEXT, "Next"),
+        ] {
             let label = dom::element(document, "div", page::class::PREVIEW_LABEL, text)?;
             label.class_list().add_1(class)?;
             document

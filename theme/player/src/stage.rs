@@ -67,7 +67,7 @@ pub fn refit_current(document: &Document) {
         .filter_map(|i| list.item(i).and_then(|n| n.dyn_into().ok()))
         .collect();
     for section in &sections {
-        let _ = section.remove_attribute("data-fit--deck-fit");
+        let _ = section.remove_attribute(&page::fit_attribute(page::property::FIT));
     }
     if print {
         print::refit_all(&sections);

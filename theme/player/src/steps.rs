@@ -61,7 +61,7 @@ pub fn show(section: &Element, shown: usize) -> Result<usize, JsValue> {
         ))?
         .is_some()
     {
-        section.remove_attribute("data-fit--deck-fit")?;
+        section.remove_attribute(&page::fit_attribute(page::property::FIT))?;
     }
     Ok(shown)
 }

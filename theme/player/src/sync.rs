@@ -297,8 +297,8 @@ pub fn share_figure(figure: &web_sys::Element) -> Result<(), JsValue> {
     let message = Message::Figure {
         path: dom::window()?.location().pathname()?,
         demo,
-        screen: html("pre.terminal samp")?,
-        meta: html(".demo-meta")?,
+        screen: html(&format!("{} samp", page::select::TERMINAL))?,
+        meta: html(&format!(".{}", page::class::DEMO_META))?,
         state: figure.get_attribute(attr::STATE).unwrap_or_default(),
     };
     broadcast(&message)
