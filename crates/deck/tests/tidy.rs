@@ -488,7 +488,15 @@ fn check_player(file: &str, text: &str, found: &mut PlayerCheck) {
                  contract::page (crates/contract/src/page.rs), or add it there"
             ));
         };
-        let call = enclosing_call(text, at);
+        // The format string of a `format!` passed to the DOM (`query_selector(&format!(
+        // "figure.{}", ...))`) is checked as that call's argument.
+        let call = match enclosing_call(text, at) {
+            // (`format!(` has no name before its `(`: the `!` ends it.)
+            Some(("", 0)) if text[..at].trim_end().ends_with("format!(") => {
+                enclosing_call(text, text[..at].trim_end().len() - "format!(".len())
+            }
+            call => call,
+        };
         let dom_kind = call.and_then(|(name, arg)| {
             if name == "contains" && text[..at].trim_end().ends_with("class_list().contains(") {
                 return Some(Name::Class);
@@ -505,7 +513,10 @@ fn check_player(file: &str, text: &str, found: &mut PlayerCheck) {
             } else {
                 vec![literal.as_str()]
             };
-            for n in names.into_iter().filter(|n| !n.is_empty()) {
+            for n in names
+                .into_iter()
+                .filter(|n| !n.is_empty() && !n.contains('{'))
+            {
                 push(kind, n);
                 if !foreign(kind, n) {
                     spelt(kind, n, &format!("in `{name}(`"));
