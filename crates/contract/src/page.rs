@@ -203,6 +203,8 @@ pub mod select {
     pub const NOTES: &str = "aside.notes";
     /// A captured demo's figure.
     pub const DEMO: &str = "figure.demo";
+    /// A ladder of packets' figure.
+    pub const LADDER: &str = "figure.ladder";
     /// A figure's terminal, and one that shows only its focus lines on a slide.
     pub const TERMINAL: &str = "pre.terminal";
     pub const FOCUSED_TERMINAL: &str = "pre.terminal[data-focus]";
@@ -471,6 +473,20 @@ pub fn is_attribute(name: &str) -> bool {
     attr::ALL.contains(&name)
         // A fit's scale per custom property: `data-fit--deck-fit`.
         || name.strip_prefix(attr::FIT).is_some_and(|rest| rest.starts_with("--"))
+}
+
+/// CSS custom properties the player sets and `theme/deck.css` reads.
+pub mod property {
+    /// A slide's fitted font scale.
+    pub const FIT: &str = "--deck-fit";
+    /// A slide's notes' fitted font scale (print with notes, the speaker window).
+    pub const FIT_NOTES: &str = "--deck-fit-notes";
+}
+
+/// The attribute that records the box a fit of custom property `property` was made
+/// for: `data-fit--deck-fit` (removing it makes the next fit measure again).
+pub fn fit_attribute(property: &str) -> String {
+    format!("{}{property}", attr::FIT)
 }
 
 /// Whether `name` is an id the contract knows.
@@ -834,6 +850,7 @@ mod tests {
             ),
             (NOTES, format!("aside.{}", class::NOTES)),
             (DEMO, format!("figure.{}", class::DEMO)),
+            (LADDER, format!("figure.{}", class::LADDER)),
             (TERMINAL, format!("pre.{}", class::TERMINAL)),
             (
                 FOCUSED_TERMINAL,
@@ -865,6 +882,8 @@ mod tests {
         assert!(!is_class("deck-nope") && !is_class("ansi-fg-") && !is_class("hljsx"));
         assert!(is_id("slide-3") && is_id("deck-help") && !is_id("slide-") && !is_id("nope"));
         assert!(is_attribute("data-fit--deck-fit") && !is_attribute("data-nope"));
+        assert!(is_attribute(&fit_attribute(property::FIT)));
+        assert!(is_attribute(&fit_attribute(property::FIT_NOTES)));
         assert_eq!(slide_id(7), "slide-7");
         assert_eq!(slide_number("#slide-7.2"), Some(7));
         assert_eq!(slide_number("slide-0"), None);

@@ -7,8 +7,9 @@
 //!   attribute in a selector;
 //! - the JavaScript (`theme/deck.js`): classes, ids, data attributes and selectors it
 //!   uses, and the events it listens for;
-//! - the player (`theme/player/src`): selectors and names passed to the DOM, and every
-//!   string that looks like one of the deck's names;
+//! - the player (`theme/player/src`): a class, attribute, id or selector passed to the
+//!   DOM as a string literal names only HTML's or mdBook's names (the deck's own come
+//!   from `contract::page`), and no string spells out one of the deck's names;
 //! - the tests (`crates/deck/tests`, `tests/browser`): selectors, `class="..."`,
 //!   `classList`, `dataset` and `data-*` in what they check;
 //! - the preprocessor (`crates/deck/src`, `crates/rst/src`, `crates/contract/src`):
@@ -377,9 +378,82 @@ fn enclosing_call(text: &str, at: usize) -> Option<(&str, usize)> {
     None
 }
 
-/// Uses in the player's Rust: names passed to the DOM, and any literal that is one of
-/// the deck's name shapes (`deck-...`, `demo-...`, `data-...`).
-fn check_player(file: &str, text: &str, uses: &mut Vec<Use>) {
+/// HTML's, SVG's and ARIA's own attributes the player may spell out (any `aria-*` too).
+const HTML_ATTRIBUTES: &[&str] = &[
+    "href",
+    "hidden",
+    "role",
+    "style",
+    "tabindex",
+    "class",
+    "id",
+    "type",
+    "target",
+    "title",
+    "readonly",
+    "contenteditable",
+    "viewBox",
+    "viewbox",
+];
+
+/// Whether a name of `kind` is one the page does not own (HTML's, mdBook's,
+/// highlight.js's), so that the player may spell it out rather than use a constant of
+/// `contract::page`.
+fn foreign(kind: Name, name: &str) -> bool {
+    match kind {
+        Name::Class => page::FOREIGN_CLASSES.contains(&name),
+        Name::Id => page::FOREIGN_IDS.contains(&name),
+        Name::Attribute => HTML_ATTRIBUTES.contains(&name) || name.starts_with("aria-"),
+        Name::Event => true,
+    }
+}
+
+/// The DOM calls that take a name, and what kind of name their argument `n` is
+/// (`None`: every argument).
+const DOM_CALLS: &[(&str, Option<usize>, Name)] = &[
+    ("add_1", None, Name::Class),
+    ("add_2", None, Name::Class),
+    ("add_3", None, Name::Class),
+    ("remove_1", None, Name::Class),
+    ("remove_2", None, Name::Class),
+    ("remove_3", None, Name::Class),
+    ("toggle", Some(0), Name::Class),
+    ("toggle_with_force", Some(0), Name::Class),
+    ("set_class_name", Some(0), Name::Class),
+    // dom::element(document, tag, class, text) and dom::button(document, class, ...).
+    ("element", Some(2), Name::Class),
+    ("button", Some(1), Name::Class),
+    ("set_attribute", Some(0), Name::Attribute),
+    ("get_attribute", Some(0), Name::Attribute),
+    ("has_attribute", Some(0), Name::Attribute),
+    ("remove_attribute", Some(0), Name::Attribute),
+    ("toggle_attribute", Some(0), Name::Attribute),
+    ("set_id", Some(0), Name::Id),
+    ("get_element_by_id", Some(0), Name::Id),
+];
+
+/// What the player check found: names to check against the contract, names of the
+/// page spelt out where a constant of `contract::page` belongs, and how many DOM calls
+/// that take a name it read.
+#[derive(Default)]
+struct PlayerCheck {
+    uses: Vec<Use>,
+    spelt: Vec<String>,
+    calls: usize,
+}
+
+/// The player's Rust: a string literal passed to a DOM call that takes a class, an
+/// attribute or an id (or a selector given to `query_selector`, `closest`...) may name
+/// only HTML's, mdBook's or another foreign name; the deck's own come from
+/// `contract::page`. Any other literal of the deck's shapes (`deck-...`, `demo-...`,
+/// `data-...`) must be a name the contract knows and not one of its own classes or
+/// attributes spelt out (storage keys and channel names aside: [`PLAYER_KEYS`]).
+fn check_player(file: &str, text: &str, found: &mut PlayerCheck) {
+    for (call, _, _) in DOM_CALLS {
+        found.calls += text.matches(&format!(".{call}(")).count();
+        found.calls += text.matches(&format!("::{call}(")).count();
+    }
+    found.calls += text.matches("class_list().contains(").count();
     let mut i = 0;
     while let Some(off) = text[i..].find('"') {
         let at = i + off;
@@ -397,44 +471,73 @@ fn check_player(file: &str, text: &str, uses: &mut Vec<Use>) {
         if text[line_start..at].contains("//") {
             continue;
         }
+        let line = line_at(text, at);
         let mut push = |kind, name: &str| {
             if !name.is_empty() && !name.contains('{') {
-                uses.push(Use {
+                found.uses.push(Use {
                     kind,
                     name: name.to_string(),
                     file: file.to_string(),
-                    line: line_at(text, at),
+                    line,
                 });
             }
         };
-        let call = enclosing_call(text, at);
-        match call {
-            Some(("query_selector" | "query_selector_all" | "closest" | "matches", 0)) => {
-                for (kind, name) in selector_names(&literal) {
-                    push(kind, &name);
+        let mut spelt = |kind: Name, name: &str, place: &str| {
+            found.spelt.push(format!(
+                "{file}:{line}: {kind:?} `{name}` spelt out {place}: use its constant in \
+                 contract::page (crates/contract/src/page.rs), or add it there"
+            ));
+        };
+        // The format string of a `format!` passed to the DOM (`query_selector(&format!(
+        // "figure.{}", ...))`) is checked as that call's argument.
+        let call = match enclosing_call(text, at) {
+            // (`format!(` has no name before its `(`: the `!` ends it.)
+            Some(("", 0)) if text[..at].trim_end().ends_with("format!(") => {
+                enclosing_call(text, text[..at].trim_end().len() - "format!(".len())
+            }
+            call => call,
+        };
+        let dom_kind = call.and_then(|(name, arg)| {
+            if name == "contains" && text[..at].trim_end().ends_with("class_list().contains(") {
+                return Some(Name::Class);
+            }
+            DOM_CALLS
+                .iter()
+                .find(|(c, n, _)| *c == name && n.is_none_or(|n| n == arg))
+                .map(|(_, _, kind)| *kind)
+        });
+        if let Some(kind) = dom_kind {
+            let (name, _) = call.unwrap_or_default();
+            let names: Vec<&str> = if kind == Name::Class {
+                literal.split_whitespace().collect()
+            } else {
+                vec![literal.as_str()]
+            };
+            for n in names
+                .into_iter()
+                .filter(|n| !n.is_empty() && !n.contains('{'))
+            {
+                push(kind, n);
+                if !foreign(kind, n) {
+                    spelt(kind, n, &format!("in `{name}(`"));
                 }
-                continue;
             }
-            Some(("set_class_name" | "add_1" | "remove_1" | "toggle" | "toggle_with_force", 0))
-            | Some(("element", 2) | ("button", 1)) => {
-                for name in literal.split_whitespace() {
-                    push(Name::Class, name);
+            continue;
+        }
+        if let Some((name @ ("query_selector" | "query_selector_all" | "closest" | "matches"), 0)) =
+            call
+        {
+            for (kind, n) in selector_names(&literal) {
+                push(kind, &n);
+                if !foreign(kind, &n) {
+                    spelt(kind, &n, &format!("in `{name}(`"));
                 }
-                continue;
             }
-            Some(("contains", 0)) if text[..at].trim_end().ends_with("class_list().contains(") => {
-                push(Name::Class, &literal);
-                continue;
-            }
-            Some(("set_id" | "get_element_by_id", 0)) => {
-                push(Name::Id, &literal);
-                continue;
-            }
-            _ => {}
+            continue;
         }
         // A bare name of the deck's shape, wherever it is (a constant, a match arm).
         let bare = literal.chars().all(ident_char)
-            && ["deck-", "demo-", "chart-", "data-"]
+            && ["deck-", "demo-", "chart-", "data-", "ladder-"]
                 .iter()
                 .any(|p| literal.starts_with(p) && literal.len() > p.len());
         if bare {
@@ -443,11 +546,16 @@ fn check_player(file: &str, text: &str, uses: &mut Vec<Use>) {
             } else {
                 Name::Class
             };
-            // A bare deck name may be an id, a storage key or a channel: known as one of
-            // them is enough.
-            let known_elsewhere = is_id(&literal) || PLAYER_KEYS.contains(&literal.as_str());
-            if !(kind == Name::Class && known_elsewhere) {
-                push(kind, &literal);
+            // A bare deck name may be a storage key or a channel.
+            if PLAYER_KEYS.contains(&literal.as_str()) {
+                continue;
+            }
+            push(kind, &literal);
+            let own = page::class::ALL.contains(&literal.as_str())
+                || page::attr::ALL.contains(&literal.as_str())
+                || page::id::ALL.contains(&literal.as_str());
+            if own {
+                spelt(kind, &literal, "as a literal");
             }
         } else if literal.contains("data-") {
             for (at2, _) in literal.match_indices("data-") {
@@ -455,15 +563,23 @@ fn check_player(file: &str, text: &str, uses: &mut Vec<Use>) {
                 let end = rest.find(|c: char| !ident_char(c)).unwrap_or(rest.len());
                 if !rest[..end].ends_with('-') {
                     push(Name::Attribute, &rest[..end]);
+                    spelt(Name::Attribute, &rest[..end], "as a literal");
                 }
             }
         }
     }
 }
 
-/// Names of the player that are not in the page: storage keys, channel names, custom
-/// properties.
-const PLAYER_KEYS: &[&str] = &["deck-theme", "deck-sync", "deck-notes-scale", "deck-timer"];
+/// Names of the player that are not in the page: storage keys, channel names, the
+/// speaker window's name.
+const PLAYER_KEYS: &[&str] = &[
+    "deck-theme",
+    "deck-sync",
+    "deck-notes-scale",
+    "deck-timer",
+    "deck-black",
+    "deck-speaker",
+];
 
 fn rel(path: &Path) -> String {
     path.strip_prefix(repo())
@@ -514,16 +630,17 @@ fn the_javascript_uses_only_names_and_events_the_contract_defines() {
 
 #[test]
 fn the_player_uses_only_names_the_contract_defines() {
-    let mut uses = Vec::new();
+    let mut found = PlayerCheck::default();
     for path in files(&repo().join("theme/player/src"), &[".rs"]) {
-        check_player(&rel(&path), &read(&path), &mut uses);
+        check_player(&rel(&path), &read(&path), &mut found);
     }
     assert!(
-        uses.len() > 100,
-        "the player was read: {} names",
-        uses.len()
+        found.calls > 100,
+        "the player was read: {} DOM calls that take a name",
+        found.calls
     );
-    let bad = report(&uses);
+    let mut bad = report(&found.uses);
+    bad.extend(found.spelt);
     assert!(bad.is_empty(), "\n{}", bad.join("\n"));
 }
 

@@ -25,7 +25,7 @@ pub fn install(document: &Document) -> Result<(), JsValue> {
         let target = fig.clone();
         let button = dom::button(
             document,
-            "demo-expand",
+            class::DEMO_EXPAND,
             "All lines (E)",
             "Show the whole output; again: only the lines the claim rests on",
             move || toggle(&target),
@@ -49,7 +49,7 @@ pub fn install(document: &Document) -> Result<(), JsValue> {
 /// Shows all lines of a figure's terminal, or only its focus lines again, here and in
 /// the other window (speaker or audience).
 pub fn toggle(fig: &Element) -> Result<(), JsValue> {
-    let expanded = !fig.has_attribute("data-expanded");
+    let expanded = !fig.has_attribute(attr::EXPANDED);
     set_expanded(fig, expanded)?;
     match fig.get_attribute(attr::DEMO) {
         Some(demo) => sync::announce_expand(&demo, expanded),
@@ -63,7 +63,7 @@ pub fn show_all(demo: &str, expanded: bool) -> Result<(), JsValue> {
     let document = dom::document()?;
     for fig in figure::all(&document)? {
         if fig.get_attribute(attr::DEMO).as_deref() == Some(demo)
-            && fig.has_attribute("data-expanded") != expanded
+            && fig.has_attribute(attr::EXPANDED) != expanded
         {
             set_expanded(&fig, expanded)?;
         }
@@ -72,7 +72,7 @@ pub fn show_all(demo: &str, expanded: bool) -> Result<(), JsValue> {
 }
 
 fn set_expanded(fig: &Element, expanded: bool) -> Result<(), JsValue> {
-    fig.toggle_attribute_with_force("data-expanded", expanded)?;
+    fig.toggle_attribute_with_force(attr::EXPANDED, expanded)?;
     for button in dom_buttons(fig)? {
         button.set_text_content(Some(if expanded {
             "Focus lines (E)"
@@ -132,7 +132,7 @@ fn hide_repeated_claim(fig: &Element) -> Result<(), JsValue> {
         title.text_content().unwrap_or_default(),
     );
     if same_words(&text, &title) {
-        fig.set_attribute("data-claim-repeats", "")?;
+        fig.set_attribute(attr::CLAIM_REPEATS, "")?;
     } else if let Some(cut) = after_words(&text, &title) {
         let document = dom::document()?;
         let head = dom::element(&document, "span", class::DEMO_CLAIM_TITLE, &text[..cut])?;

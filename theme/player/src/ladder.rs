@@ -22,7 +22,7 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 use web_sys::{Document, Element};
 
-use contract::page::attr;
+use contract::page::{self, attr, class};
 use contract::wire::{Connection, LivePacket};
 
 use crate::{dom, figure, replay};
@@ -32,38 +32,38 @@ thread_local! {
     static GENERATION: Cell<u32> = const { Cell::new(0) };
 }
 
-const PENDING: &str = "ladder-pending";
+const PENDING: &str = class::LADDER_PENDING;
 
 /// Gives every ladder its replay button; returns how many got one.
 pub fn attach_all(document: &Document) -> Result<u32, JsValue> {
-    let list = document.query_selector_all("figure.ladder")?;
+    let list = document.query_selector_all(page::select::LADDER)?;
     let mut attached = 0;
     for i in 0..list.length() {
         let Some(ladder) = list.item(i).and_then(|n| n.dyn_into::<Element>().ok()) else {
             continue;
         };
-        if ladder.get_attribute("data-player").is_some() {
+        if ladder.get_attribute(attr::PLAYER).is_some() {
             continue;
         }
         let bar = figure::controls(document, &ladder)?;
         let target = ladder.clone();
         let button = dom::button(
             document,
-            "demo-replay",
+            class::DEMO_REPLAY,
             "▶ Replay",
             "Show the packets again at the pace they were captured",
             move || {
                 replay(&target, 1.0)?;
                 // The other window (speaker or audience) replays the same demo.
-                match target.get_attribute("data-demo") {
+                match target.get_attribute(attr::DEMO) {
                     Some(demo) => crate::sync::announce_replay(&demo, 1.0),
                     None => Ok(()),
                 }
             },
         )?;
-        button.set_attribute("data-speed", "1")?;
+        button.set_attribute(attr::SPEED, "1")?;
         bar.append_child(&button)?;
-        ladder.set_attribute("data-player", "ready")?;
+        ladder.set_attribute(attr::PLAYER, "ready")?;
         attached += 1;
     }
     Ok(attached)
@@ -71,8 +71,8 @@ pub fn attach_all(document: &Document) -> Result<u32, JsValue> {
 
 /// Replays the ladders of `demo` on the slide (or page) of `figure`, a demo's terminal.
 pub fn replay_with(figure: &Element, demo: &str, speed: f64) -> Result<(), JsValue> {
-    let scope = figure.closest("section.slide")?;
-    let selector = format!("figure.ladder[data-demo=\"{demo}\"]");
+    let scope = figure.closest(page::select::SLIDE)?;
+    let selector = format!("{}[{}=\"{demo}\"]", page::select::LADDER, attr::DEMO);
     let list = match &scope {
         Some(section) => section.query_selector_all(&selector)?,
         None => dom::document()?.query_selector_all(&selector)?,
@@ -87,12 +87,12 @@ pub fn replay_with(figure: &Element, demo: &str, speed: f64) -> Result<(), JsVal
 
 /// The arrows of a ladder, with the time each packet left (ms after the first arrow).
 fn arrows(ladder: &Element) -> Result<Vec<(Element, f64)>, JsValue> {
-    let list = ladder.query_selector_all("g.arrow[data-at-ms]")?;
+    let list = ladder.query_selector_all(&format!("g.{}[{}]", class::ARROW, attr::AT_MS))?;
     Ok((0..list.length())
         .filter_map(|i| list.item(i).and_then(|n| n.dyn_into::<Element>().ok()))
         .map(|g| {
             let at = g
-                .get_attribute("data-at-ms")
+                .get_attribute(attr::AT_MS)
                 .and_then(|a| a.parse().ok())
                 .unwrap_or(0.0);
             (g, at)
@@ -103,7 +103,7 @@ fn arrows(ladder: &Element) -> Result<Vec<(Element, f64)>, JsValue> {
 /// Hides every arrow of a ladder (a live run has started and its packets are to come),
 /// stopping any replay of it.
 pub fn hide(ladder: &Element) -> Result<(), JsValue> {
-    ladder.set_attribute("data-generation", "hidden")?;
+    ladder.set_attribute(attr::GENERATION, "hidden")?;
     for (arrow, _) in arrows(ladder)? {
         arrow.class_list().add_1(PENDING)?;
     }
@@ -117,24 +117,24 @@ pub fn replay(ladder: &Element, speed: f64) -> Result<(), JsValue> {
         g.set(g.get().wrapping_add(1));
         g.get()
     });
-    ladder.set_attribute("data-generation", &generation.to_string())?;
+    ladder.set_attribute(attr::GENERATION, &generation.to_string())?;
     let arrows = arrows(ladder)?;
     let window = dom::window()?;
     let last = arrows.iter().map(|(_, at)| *at).fold(0.0, f64::max);
-    ladder.set_attribute("data-state", "replaying")?;
+    ladder.set_attribute(attr::STATE, "replaying")?;
     for (arrow, at) in &arrows {
         arrow.class_list().add_1(PENDING)?;
         let delay = replay::delay_ms(at.round() as u64, speed);
         let (arrow, ladder) = (arrow.clone(), ladder.clone());
         let done = *at >= last;
         let show = move || {
-            let current = ladder.get_attribute("data-generation");
+            let current = ladder.get_attribute(attr::GENERATION);
             if current.as_deref() != Some(generation.to_string().as_str()) {
                 return; // a newer replay took over
             }
             let _ = arrow.class_list().remove_1(PENDING);
             if done {
-                let _ = ladder.set_attribute("data-state", "done");
+                let _ = ladder.set_attribute(attr::STATE, "done");
             }
         };
         if delay == 0 {
@@ -148,7 +148,7 @@ pub fn replay(ladder: &Element, speed: f64) -> Result<(), JsValue> {
         }
     }
     if arrows.is_empty() {
-        ladder.set_attribute("data-state", "done")?;
+        ladder.set_attribute(attr::STATE, "done")?;
     }
     Ok(())
 }
@@ -278,7 +278,7 @@ pub fn show_shared(
     live: &str,
     replay: Option<f64>,
 ) -> Result<(), JsValue> {
-    let list = dom::document()?.query_selector_all("figure.ladder")?;
+    let list = dom::document()?.query_selector_all(page::select::LADDER)?;
     for i in 0..list.length() {
         let Some(figure) = list.item(i).and_then(|n| n.dyn_into::<Element>().ok()) else {
             continue;

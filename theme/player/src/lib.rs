@@ -40,6 +40,7 @@ pub mod sync;
 pub mod talk;
 pub mod term;
 
+use contract::page::attr;
 use wasm_bindgen::prelude::*;
 
 /// Entry point, called once by `theme/deck.js` after the module loads. Returns how many
@@ -60,7 +61,7 @@ pub fn attach() -> Result<u32, JsValue> {
         stage::install(&document),
         "sizing diagrams and fitting slides",
     )?;
-    dom::root(&document)?.set_attribute("data-player", "ready")?;
+    dom::root(&document)?.set_attribute(attr::PLAYER, "ready")?;
     Ok(attached)
 }
 
@@ -76,7 +77,7 @@ fn show_panic(info: &std::panic::PanicHookInfo<'_>) {
         return;
     };
     if let Ok(root) = dom::root(&document) {
-        let _ = root.set_attribute("data-player", "panicked");
+        let _ = root.set_attribute(attr::PLAYER, "panicked");
     }
     let (Some(body), Ok(line)) = (document.body(), document.create_element("p")) else {
         return;

@@ -16,6 +16,7 @@
 //! captured ladders back.
 
 use contract::live::{LiveEvent, RUN_PATH, SAVE_PATH, parse_sse};
+use contract::page::{self, attr};
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
@@ -29,10 +30,10 @@ pub fn enable_live(root: String, names: Vec<String>) -> Result<u32, JsValue> {
         .ok_or("no document")?;
     let mut enabled = 0;
     for figure in crate::figure::all(&document)? {
-        let Some(name) = figure.get_attribute("data-demo") else {
+        let Some(name) = figure.get_attribute(attr::DEMO) else {
             continue;
         };
-        if !names.contains(&name) || figure.get_attribute("data-live").is_some() {
+        if !names.contains(&name) || figure.get_attribute(attr::LIVE).is_some() {
             continue;
         }
         let bar = crate::figure::controls(&document, &figure)?;
@@ -40,19 +41,19 @@ pub fn enable_live(root: String, names: Vec<String>) -> Result<u32, JsValue> {
         for (label, class, title, action) in [
             (
                 "● Run live",
-                "demo-run-live",
+                page::class::DEMO_RUN_LIVE,
                 "Run the demo now, on this machine",
                 Action::Run,
             ),
             (
                 "Captured",
-                "demo-show-captured",
+                page::class::DEMO_SHOW_CAPTURED,
                 "Show the captured run again",
                 Action::Restore,
             ),
             (
                 "Save as captured",
-                "demo-save",
+                page::class::DEMO_SAVE,
                 "Store the last live run as this demo's transcript",
                 Action::Save,
             ),
@@ -68,7 +69,7 @@ pub fn enable_live(root: String, names: Vec<String>) -> Result<u32, JsValue> {
             onclick.forget(); // lives as long as the page
             bar.append_child(&button)?;
         }
-        figure.set_attribute("data-live", "ready")?;
+        figure.set_attribute(attr::LIVE, "ready")?;
         enabled += 1;
     }
     Ok(enabled)
@@ -97,11 +98,14 @@ struct Live {
 impl Live {
     fn new(figure: &Element, root: &str, name: &str) -> Result<Live, JsValue> {
         let screen = figure
-            .query_selector("pre.terminal samp")?
+            .query_selector(&format!("{} samp", page::select::TERMINAL))?
             .ok_or("figure has no terminal")?;
-        let meta = figure.query_selector(".demo-meta")?;
-        let list = crate::dom::document()?
-            .query_selector_all(&format!("figure.ladder[data-demo=\"{name}\"]"))?;
+        let meta = figure.query_selector(&format!(".{}", page::class::DEMO_META))?;
+        let list = crate::dom::document()?.query_selector_all(&format!(
+            "{}[{}=\"{name}\"]",
+            page::select::LADDER,
+            attr::DEMO
+        ))?;
         let ladders = (0..list.length())
             .filter_map(|i| list.item(i).and_then(|n| n.dyn_into::<Element>().ok()))
             .filter_map(|l| {
@@ -132,16 +136,16 @@ impl Live {
                     if let Ok(Some(now)) = ladder.query_selector(":scope > svg") {
                         now.set_outer_html(svg);
                     }
-                    let _ = ladder.set_attribute("data-live", "captured");
+                    let _ = ladder.set_attribute(attr::LIVE, "captured");
                 }
                 self.screen.set_inner_html(&self.captured_screen);
                 self.set_meta_html(&self.captured_meta);
-                let _ = self.figure.set_attribute("data-state", "captured");
+                let _ = self.figure.set_attribute(attr::STATE, "captured");
             }
             Action::Run => wasm_bindgen_futures::spawn_local(async move {
                 if let Err(e) = self.run().await {
                     self.set_meta_text(&format!("live run failed: {}", describe(&e)));
-                    let _ = self.figure.set_attribute("data-state", "live-error");
+                    let _ = self.figure.set_attribute(attr::STATE, "live-error");
                 }
             }),
             Action::Save => wasm_bindgen_futures::spawn_local(async move {
@@ -173,7 +177,7 @@ impl Live {
     async fn run(&self) -> Result<(), JsValue> {
         self.screen.set_inner_html("");
         self.set_meta_text("running live…");
-        self.figure.set_attribute("data-state", "live")?;
+        self.figure.set_attribute(attr::STATE, "live")?;
         let figures: Vec<Element> = self.ladders.iter().map(|(l, _)| l.clone()).collect();
         let mut ladders = crate::ladder::Live::new(&figures)?;
         crate::sync::share_figure(&self.figure)?;
@@ -227,7 +231,7 @@ impl Live {
                             exit.outcome.status,
                             exit.duration_ms as f64 / 1000.0
                         ));
-                        self.figure.set_attribute("data-state", "live-done")?;
+                        self.figure.set_attribute(attr::STATE, "live-done")?;
                         crate::sync::share_figure(&self.figure)?;
                     }
                     None => {} // comments and keep-alives

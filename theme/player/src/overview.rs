@@ -23,7 +23,7 @@ pub fn install(deck: &Rc<Deck>) -> Result<(), JsValue> {
         return Ok(());
     };
     for (i, section) in deck.sections.iter().enumerate() {
-        section.set_attribute("data-n", &(i + 1).to_string())?;
+        section.set_attribute(page::attr::N, &(i + 1).to_string())?;
     }
     let deck = Rc::clone(deck);
     dom::listen(&main, "click", true, move |event: MouseEvent| {
@@ -39,7 +39,7 @@ pub fn install(deck: &Rc<Deck>) -> Result<(), JsValue> {
         };
         event.prevent_default();
         event.stop_propagation();
-        let result = match tile.get_attribute("data-href") {
+        let result = match tile.get_attribute(page::attr::HREF) {
             Some(href) => dom::window().and_then(|w| w.location().assign(&href)),
             None => match deck
                 .sections
@@ -76,8 +76,8 @@ pub fn load_other_chapters(document: &Document) -> Result<(), JsValue> {
     let mut seen = Vec::new();
     let mut before = true;
     let (head, tail) = (
-        container(document, "deck-overview-before")?,
-        container(document, "deck-overview-after")?,
+        container(document, page::class::OVERVIEW_BEFORE)?,
+        container(document, page::class::OVERVIEW_AFTER)?,
     );
     main.prepend_with_node_1(&head)?;
     main.append_child(&tail)?;
@@ -95,7 +95,7 @@ pub fn load_other_chapters(document: &Document) -> Result<(), JsValue> {
             }
             // This chapter's own title, right above its tiles.
             let heading = document.create_element("h2")?;
-            heading.set_class_name("deck-overview-here");
+            heading.set_class_name(page::class::OVERVIEW_HERE);
             heading.set_text_content(Some(a.text_content().unwrap_or_default().trim()));
             head.append_child(&heading)?;
             before = false;
@@ -106,8 +106,8 @@ pub fn load_other_chapters(document: &Document) -> Result<(), JsValue> {
         }
         seen.push(path);
         let title = a.text_content().unwrap_or_default();
-        let group = container(document, "deck-overview-chapter")?;
-        group.set_attribute("data-chapter", &href)?;
+        let group = container(document, page::class::OVERVIEW_CHAPTER)?;
+        group.set_attribute(page::attr::CHAPTER, &href)?;
         (if before { &head } else { &tail }).append_child(&group)?;
         let document = document.clone();
         wasm_bindgen_futures::spawn_local(async move {
@@ -139,7 +139,7 @@ async fn fill(
     for tile in &tiles {
         group.append_child(tile)?;
     }
-    group.set_attribute("data-loaded", &tiles.len().to_string())?;
+    group.set_attribute(page::attr::LOADED, &tiles.len().to_string())?;
     // The tiles of earlier chapters push this chapter's down: keep the current one in
     // view.
     show_current(document)
@@ -195,9 +195,9 @@ pub async fn fetch_slides(document: &Document, href: &str) -> Result<Vec<Element
                 }
             }
         }
-        section.set_attribute("data-n", &(i + 1).to_string())?;
+        section.set_attribute(page::attr::N, &(i + 1).to_string())?;
         section.set_attribute(
-            "data-href",
+            page::attr::HREF,
             &with_flag(href, View::Slides.flag(), &page::slide_id(i as usize + 1)),
         )?;
         tiles.push(document.import_node_with_deep(&section, true)?.dyn_into()?);

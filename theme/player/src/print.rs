@@ -15,13 +15,18 @@ use web_sys::{Element, HtmlElement};
 use crate::{dom, slides};
 
 /// The classes of a view that would fight the print layout.
-const VIEW_CLASSES: &[&str] = &["deck-on", "deck-slides", "deck-speaker", "deck-overview"];
+const VIEW_CLASSES: &[&str] = &[
+    page::class::ON,
+    page::class::SLIDES,
+    page::class::SPEAKER,
+    page::class::OVERVIEW,
+];
 
 /// Switches the page to the on-screen print layout.
 pub fn enter(root: &Element, sections: &[HtmlElement], notes: bool) -> Result<(), JsValue> {
-    root.class_list().add_1("deck-print")?;
+    root.class_list().add_1(page::class::PRINT)?;
     root.class_list()
-        .toggle_with_force("deck-print-notes", notes)?;
+        .toggle_with_force(page::class::PRINT_NOTES, notes)?;
     fit_all(sections);
     Ok(())
 }
@@ -29,11 +34,11 @@ pub fn enter(root: &Element, sections: &[HtmlElement], notes: bool) -> Result<()
 /// Fits every slide and its notes again (after the fonts loaded).
 pub fn refit_all(sections: &[HtmlElement]) {
     for section in sections {
-        let _ = section.remove_attribute("data-fit--deck-fit");
+        let _ = section.remove_attribute(&page::fit_attribute(page::property::FIT));
         if let Ok(Some(notes)) =
             section.query_selector(&format!(":scope > {}", page::select::NOTES))
         {
-            let _ = notes.remove_attribute("data-fit--deck-fit-notes");
+            let _ = notes.remove_attribute(&page::fit_attribute(page::property::FIT_NOTES));
         }
     }
     fit_all(sections);
@@ -50,7 +55,7 @@ fn fit_all(sections: &[HtmlElement]) {
             && let Ok(notes) = notes.dyn_into::<HtmlElement>()
             && notes.client_height() > 0
         {
-            slides::shrink_to_fit(&notes, "--deck-fit-notes");
+            slides::shrink_to_fit(&notes, page::property::FIT_NOTES);
         }
     }
 }
@@ -63,14 +68,14 @@ pub fn install(root: &Element, sections: &[HtmlElement]) -> Result<(), JsValue> 
         let (root, saved) = (root.clone(), Rc::clone(&saved));
         let sections = sections.to_vec();
         move |_: web_sys::Event| {
-            if root.class_list().contains("deck-print") {
+            if root.class_list().contains(page::class::PRINT) {
                 return;
             }
             *saved.borrow_mut() = Some(root.class_name());
             for class in VIEW_CLASSES {
                 let _ = root.class_list().remove_1(class);
             }
-            let _ = root.class_list().add_1("deck-print");
+            let _ = root.class_list().add_1(page::class::PRINT);
             fit_all(&sections);
         }
     };

@@ -50,7 +50,7 @@ pub fn replay_demo(demo: &str, speed: f64) -> Result<(), JsValue> {
 pub fn attach_all(document: &Document) -> Result<u32, JsValue> {
     let mut attached = 0;
     for fig in figure::all(document)? {
-        if fig.get_attribute("data-player").is_some() {
+        if fig.get_attribute(page::attr::PLAYER).is_some() {
             continue;
         }
         match Player::new(fig.clone()) {
@@ -61,7 +61,7 @@ pub fn attach_all(document: &Document) -> Result<u32, JsValue> {
                 attached += 1;
             }
             Err(e) => {
-                fig.set_attribute("data-player-error", &e)?;
+                fig.set_attribute(page::attr::PLAYER_ERROR, &e)?;
                 web_sys::console::warn_1(&JsValue::from_str(&format!("demo player: {e}")));
             }
         }
@@ -111,24 +111,30 @@ impl Player {
             ("Instant", 0.0, "Show the whole run at once"),
         ] {
             let player = self.clone();
-            let button = dom::button(document, "demo-replay", label, title, move || {
-                player.replay(speed)?;
-                sync::announce_replay(&player.transcript.demo, speed)
-            })?;
-            button.set_attribute("data-speed", &speed.to_string())?;
+            let button = dom::button(
+                document,
+                page::class::DEMO_REPLAY,
+                label,
+                title,
+                move || {
+                    player.replay(speed)?;
+                    sync::announce_replay(&player.transcript.demo, speed)
+                },
+            )?;
+            button.set_attribute(page::attr::SPEED, &speed.to_string())?;
             bar.append_child(&button)?;
         }
         let command = self.transcript.rerun_command();
         let figure = self.figure.clone();
         let copy = dom::button(
             document,
-            "demo-copy",
+            page::class::DEMO_COPY,
             "Copy command",
             &format!("Copy `{command}` to the clipboard"),
             move || copy_text(&figure, &command),
         )?;
         bar.append_child(&copy)?;
-        self.figure.set_attribute("data-player", "ready")?;
+        self.figure.set_attribute(page::attr::PLAYER, "ready")?;
         Ok(())
     }
 
@@ -137,7 +143,7 @@ impl Player {
         let generation = self.generation.get().wrapping_add(1);
         self.generation.set(generation);
         self.screen.set_inner_html("");
-        self.figure.set_attribute("data-state", "replaying")?;
+        self.figure.set_attribute(page::attr::STATE, "replaying")?;
         // The demo's ladders on this slide replay with it, each packet at its pace.
         crate::ladder::replay_with(&self.figure, &self.transcript.demo, speed)?;
         let window = dom::window()?;
@@ -158,7 +164,7 @@ impl Player {
                 }
                 let _ = term::apply(&player.screen, &update);
                 if last {
-                    let _ = player.figure.set_attribute("data-state", "done");
+                    let _ = player.figure.set_attribute(page::attr::STATE, "done");
                 }
             };
             if delay == 0 {
@@ -172,7 +178,7 @@ impl Player {
             }
         }
         if chunks.is_empty() {
-            self.figure.set_attribute("data-state", "done")?;
+            self.figure.set_attribute(page::attr::STATE, "done")?;
         }
         Ok(())
     }
@@ -196,7 +202,7 @@ fn copy_text(figure: &Element, text: &str) -> Result<(), JsValue> {
     let done = {
         let figure = figure.clone();
         Closure::<dyn FnMut(JsValue)>::once(move |_: JsValue| {
-            let _ = figure.set_attribute("data-copied", "true");
+            let _ = figure.set_attribute(page::attr::COPIED, "true");
         })
     };
     let failed = {
@@ -206,9 +212,9 @@ fn copy_text(figure: &Element, text: &str) -> Result<(), JsValue> {
             let ok = copy_by_selection(&text).unwrap_or(false);
             let _ = figure.set_attribute(
                 if ok {
-                    "data-copied"
+                    page::attr::COPIED
                 } else {
-                    "data-copy-failed"
+                    page::attr::COPY_FAILED
                 },
                 "true",
             );

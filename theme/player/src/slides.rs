@@ -97,14 +97,14 @@ pub fn start(document: &Document) -> Result<Rc<Deck>, JsValue> {
     let search = location.search()?;
     let view = view_of(&search);
     let hud = dom::element(document, "div", "", "")?;
-    hud.set_id("deck-hud");
+    hud.set_id(page::id::HUD);
     hud.set_attribute("aria-live", "polite")?;
     let body = document
         .body()
         .ok_or_else(|| JsValue::from_str("no <body>"))?;
     body.append_child(&hud)?;
     let black = dom::element(document, "div", "", "")?;
-    black.set_id("deck-black");
+    black.set_id(page::id::BLACK);
     body.append_child(&black)?;
     let help = help(document)?;
     body.append_child(&help)?;
@@ -185,11 +185,11 @@ impl Deck {
     pub fn enter_at(self: &Rc<Self>, view: View, at: usize, step: usize) -> Result<(), JsValue> {
         self.view.set(view);
         let class = if view == View::Speaker {
-            "deck-speaker"
+            page::class::SPEAKER
         } else {
-            "deck-slides"
+            page::class::SLIDES
         };
-        self.root.class_list().add_2("deck-on", class)?;
+        self.root.class_list().add_2(page::class::ON, class)?;
         if view == View::Speaker && self.speaker.borrow().is_none() {
             *self.speaker.borrow_mut() = Some(speaker::Panel::new(self)?);
         }
@@ -205,9 +205,11 @@ impl Deck {
     pub fn leave(&self) -> Result<(), JsValue> {
         self.set_overview(false)?;
         self.view.set(View::Reading);
-        self.root
-            .class_list()
-            .remove_3("deck-on", "deck-slides", "deck-overview")?;
+        self.root.class_list().remove_3(
+            page::class::ON,
+            page::class::SLIDES,
+            page::class::OVERVIEW,
+        )?;
         let n = self.current.get();
         let url = with_flag(&dom::window()?.location().href()?, None, &slide_hash(n));
         dom::window()?
@@ -228,17 +230,18 @@ impl Deck {
         let old = self.current.replace(n);
         for i in [old, old + 1] {
             if let Some(s) = self.sections.get(i) {
-                s.class_list().remove_2("deck-current", "deck-next")?;
+                s.class_list()
+                    .remove_2(page::class::CURRENT, page::class::NEXT)?;
             }
         }
-        self.sections[n].class_list().add_1("deck-current")?;
+        self.sections[n].class_list().add_1(page::class::CURRENT)?;
         self.step.set(steps::show(&self.sections[n], step)?);
         let speaker = self.view.get() == View::Speaker;
         if speaker && let Some(next) = self.sections.get(n + 1) {
-            next.class_list().add_1("deck-next")?;
+            next.class_list().add_1(page::class::NEXT)?;
         }
         self.root
-            .set_attribute("data-slide", &(n + 1).to_string())?;
+            .set_attribute(page::attr::SLIDE, &(n + 1).to_string())?;
         self.show_count()?;
         fit(&self.sections[n]);
         let history = dom::window()?.history()?;
@@ -306,7 +309,7 @@ impl Deck {
         self.blackout.set(black);
         self.root
             .class_list()
-            .toggle_with_force("deck-black", black)?;
+            .toggle_with_force(page::class::BLACK, black)?;
         Ok(())
     }
 
@@ -415,8 +418,8 @@ impl Deck {
                 }
             }
             Action::Escape => {
-                if self.root.class_list().contains("deck-help-open") {
-                    self.root.class_list().remove_1("deck-help-open")?;
+                if self.root.class_list().contains(page::class::HELP_OPEN) {
+                    self.root.class_list().remove_1(page::class::HELP_OPEN)?;
                 } else if self.view.get() == View::Slides {
                     if self.overview.get() {
                         self.leave()?;
@@ -446,10 +449,10 @@ impl Deck {
             }
             Action::Expand => focus::toggle_current(&self.document)?,
             Action::Help => {
-                self.root.class_list().toggle("deck-help-open")?;
+                self.root.class_list().toggle(page::class::HELP_OPEN)?;
             }
             Action::Theme => {
-                let dark = !self.root.class_list().contains("deck-dark");
+                let dark = !self.root.class_list().contains(page::class::DARK);
                 set_theme(&self.root, dark)?;
                 if let Some(storage) = dom::window()?.local_storage()? {
                     storage.set_item("deck-theme", if dark { "dark" } else { "light" })?;
@@ -465,7 +468,7 @@ impl Deck {
         }
         self.root
             .class_list()
-            .toggle_with_force("deck-overview", on)?;
+            .toggle_with_force(page::class::OVERVIEW, on)?;
         if on {
             overview::load_other_chapters(&self.document)?;
             overview::show_current(&self.document)?;
@@ -557,19 +560,19 @@ const BLACKOUT_KEY: &str = "deck-black";
 /// for the test that no frame of the reading page shows.
 fn took_over(root: &Element) -> Result<(), JsValue> {
     let now = dom::window()?.performance().map_or(0.0, |p| p.now());
-    root.set_attribute("data-took-over", &format!("{now:.1}"))?;
-    root.class_list().remove_1("deck-loading")
+    root.set_attribute(page::attr::TOOK_OVER, &format!("{now:.1}"))?;
+    root.class_list().remove_1(page::class::LOADING)
 }
 
 /// Shrinks a slide whose content is taller than the slide (a long list, say) until it
 /// fits; slides that fit cost one layout read. The factor is kept per slide size.
 pub fn fit(section: &HtmlElement) {
-    shrink_to_fit(section, "--deck-fit");
+    shrink_to_fit(section, page::property::FIT);
 }
 
 /// Fits a slide again after its content changed (a terminal showing all its lines).
 pub fn refit(section: &HtmlElement) {
-    let _ = section.remove_attribute("data-fit--deck-fit");
+    let _ = section.remove_attribute(&page::fit_attribute(page::property::FIT));
     fit(section);
 }
 
@@ -577,7 +580,7 @@ pub fn refit(section: &HtmlElement) {
 /// by) so that the element's content fits its box.
 pub fn shrink_to_fit(element: &HtmlElement, factor_property: &str) {
     let key = format!("{}x{}", element.client_width(), element.client_height());
-    let marker = format!("data-fit{factor_property}");
+    let marker = page::fit_attribute(factor_property);
     if element.get_attribute(&marker).as_deref() == Some(key.as_str()) {
         return;
     }
@@ -725,8 +728,10 @@ fn initial_theme(root: &Element) -> bool {
 }
 
 fn set_theme(root: &Element, dark: bool) -> Result<(), JsValue> {
-    root.class_list().toggle_with_force("deck-dark", dark)?;
-    root.class_list().toggle_with_force("deck-light", !dark)?;
+    root.class_list()
+        .toggle_with_force(page::class::DARK, dark)?;
+    root.class_list()
+        .toggle_with_force(page::class::LIGHT, !dark)?;
     Ok(())
 }
 
@@ -769,7 +774,7 @@ fn add_present_button(deck: &Rc<Deck>) -> Result<(), JsValue> {
     let target = Rc::clone(deck);
     let button = dom::button(
         &deck.document,
-        "icon-button deck-present",
+        &format!("icon-button {}", page::class::PRESENT),
         "▶",
         "Present as slides (D)",
         move || target.act(Action::Present),
@@ -782,7 +787,7 @@ fn add_present_button(deck: &Rc<Deck>) -> Result<(), JsValue> {
 /// The key help overlay (`?`).
 fn help(document: &Document) -> Result<HtmlElement, JsValue> {
     let panel = dom::element(document, "div", "", "")?;
-    panel.set_id("deck-help");
+    panel.set_id(page::id::HELP);
     let title = dom::element(document, "h2", "", "Keys")?;
     panel.append_child(&title)?;
     let table = dom::element(document, "dl", "", "")?;

@@ -45,11 +45,11 @@ pub fn open(deck: &Deck) -> Result<(), JsValue> {
 /// click opens a tab even where pop-ups are blocked) or in this very tab. Either way it
 /// follows and drives the audience window like the pop-up would.
 fn blocked_notice(document: &web_sys::Document, url: &str) -> Result<(), JsValue> {
-    if let Some(old) = document.get_element_by_id("deck-popup-blocked") {
+    if let Some(old) = document.get_element_by_id(page::id::POPUP_BLOCKED) {
         old.remove();
     }
     let notice = dom::element(document, "div", "", "")?;
-    notice.set_id("deck-popup-blocked");
+    notice.set_id(page::id::POPUP_BLOCKED);
     notice.set_attribute("role", "alert")?;
     let text = dom::element(
         document,
@@ -57,7 +57,7 @@ fn blocked_notice(document: &web_sys::Document, url: &str) -> Result<(), JsValue
         "",
         "The browser blocked the speaker window. Allow pop-ups for this page, or:",
     )?;
-    let link: HtmlElement = dom::element(document, "a", "deck-speaker-tab", "")?;
+    let link: HtmlElement = dom::element(document, "a", page::class::SPEAKER_TAB, "")?;
     link.set_text_content(Some("Open the speaker view in a new tab"));
     link.set_attribute("href", url)?;
     link.set_attribute("target", "_blank")?;
@@ -65,7 +65,7 @@ fn blocked_notice(document: &web_sys::Document, url: &str) -> Result<(), JsValue
         let url = url.to_string();
         dom::button(
             document,
-            "deck-speaker-here",
+            page::class::SPEAKER_HERE,
             "Speaker view in this tab",
             "Turn this tab into the speaker view",
             move || dom::window()?.location().assign(&url),
@@ -73,10 +73,16 @@ fn blocked_notice(document: &web_sys::Document, url: &str) -> Result<(), JsValue
     };
     let close = {
         let notice = notice.clone();
-        dom::button(document, "deck-popup-close", "×", "Close", move || {
-            notice.remove();
-            Ok(())
-        })?
+        dom::button(
+            document,
+            page::class::POPUP_CLOSE,
+            "×",
+            "Close",
+            move || {
+                notice.remove();
+                Ok(())
+            },
+        )?
     };
     for part in [&text, &link, &here, &close] {
         notice.append_child(part)?;
@@ -179,18 +185,18 @@ impl Panel {
     pub fn new(deck: &Rc<Deck>) -> Result<Panel, JsValue> {
         let document = &deck.document;
         let panel = dom::element(document, "div", "", "")?;
-        panel.set_id("deck-speaker");
-        let position = dom::element(document, "div", "deck-position", "")?;
-        let upnext = dom::element(document, "div", "deck-upnext", "")?;
-        let elapsed = dom::element(document, "div", "deck-elapsed", "0:00:00")?;
-        let left = dom::element(document, "div", "deck-left", "")?;
-        let pace = dom::element(document, "div", "deck-pace", "")?;
-        let clock = dom::element(document, "div", "deck-clock", "")?;
+        panel.set_id(page::id::SPEAKER);
+        let position = dom::element(document, "div", page::class::POSITION, "")?;
+        let upnext = dom::element(document, "div", page::class::UPNEXT, "")?;
+        let elapsed = dom::element(document, "div", page::class::ELAPSED, "0:00:00")?;
+        let left = dom::element(document, "div", page::class::LEFT, "")?;
+        let pace = dom::element(document, "div", page::class::PACE, "")?;
+        let clock = dom::element(document, "div", page::class::CLOCK, "")?;
         let toggle = {
             let elapsed = elapsed.clone();
             dom::button(
                 document,
-                "deck-timer-toggle",
+                page::class::TIMER_TOGGLE,
                 "Start",
                 "Start or pause the timer (Z)",
                 move || {
@@ -204,16 +210,16 @@ impl Panel {
             let elapsed = elapsed.clone();
             dom::button(
                 document,
-                "deck-timer-reset",
+                page::class::TIMER_RESET,
                 "Reset",
                 "Reset the timer to zero (R)",
                 move || reset_timer(&elapsed),
             )?
         };
-        let buttons = dom::element(document, "div", "deck-timer-buttons", "")?;
+        let buttons = dom::element(document, "div", page::class::TIMER_BUTTONS, "")?;
         buttons.append_child(&toggle)?;
         buttons.append_child(&reset)?;
-        let times = dom::element(document, "div", "deck-times", "")?;
+        let times = dom::element(document, "div", page::class::TIMES, "")?;
         for part in [&elapsed, &left, &pace] {
             times.append_child(part)?;
         }
@@ -228,8 +234,11 @@ impl Panel {
             .ok_or_else(|| JsValue::from_str("no <body>"))?
             .append_child(&panel)?;
         // "Now" and "Next" over the two previews.
-        for (class, text) in [("deck-preview-now", "Now"), ("deck-preview-next", "Next")] {
-            let label = dom::element(document, "div", "deck-preview-label", text)?;
+        for (class, text) in [
+            (page::class::PREVIEW_NOW, "Now"),
+            (page::class::PREVIEW_NEXT, "Next"),
+        ] {
+            let label = dom::element(document, "div", page::class::PREVIEW_LABEL, text)?;
             label.class_list().add_1(class)?;
             document
                 .body()
@@ -323,7 +332,7 @@ impl Panel {
         self.show_next_chapter(deck, n + 1 == count && deck.step() >= steps)?;
         self.upnext
             .class_list()
-            .toggle_with_force("deck-empty", upnext.is_empty())?;
+            .toggle_with_force(page::class::EMPTY, upnext.is_empty())?;
         Ok(())
     }
 
@@ -340,7 +349,7 @@ impl Panel {
             return Ok(());
         }
         if let Some(next) = deck.sections.get(n + 1) {
-            next.class_list().remove_1("deck-next")?;
+            next.class_list().remove_1(page::class::NEXT)?;
         }
         let copy: Element = section.clone_node_with_deep(true)?.dyn_into()?;
         copy.remove_attribute("id")?;
@@ -354,8 +363,9 @@ impl Panel {
                 }
             }
         }
-        copy.class_list().remove_1("deck-current")?;
-        copy.class_list().add_2("deck-next", "deck-next-step")?;
+        copy.class_list().remove_1(page::class::CURRENT)?;
+        copy.class_list()
+            .add_2(page::class::NEXT, page::class::NEXT_STEP)?;
         steps::show(&copy, deck.step() + 1)?;
         section
             .parent_node()
@@ -413,7 +423,7 @@ fn show_pace(
     } else {
         "behind"
     };
-    let _ = pace.set_attribute("data-pace", state);
+    let _ = pace.set_attribute(page::attr::PACE, state);
 }
 
 fn notes_scale() -> f64 {
@@ -480,12 +490,12 @@ impl Panel {
                 .map(|t| t.into_iter().next());
             let still_at_end = dom::root(&document)
                 .ok()
-                .and_then(|r| r.get_attribute("data-slide"))
+                .and_then(|r| r.get_attribute(page::attr::SLIDE))
                 .is_some_and(|n| n == last);
             let shown = match first {
                 Ok(Some(tile)) if still_at_end => tile
                     .class_list()
-                    .add_2("deck-next", "deck-next-remote")
+                    .add_2(page::class::NEXT, page::class::NEXT_REMOTE)
                     .and_then(|()| main.append_child(&tile).map(drop)),
                 Ok(_) => Ok(()),
                 Err(e) => Err(e),
@@ -501,7 +511,7 @@ impl Panel {
 fn show_timer(elapsed: &Element, timer: Timer) -> Result<(), JsValue> {
     elapsed.set_text_content(Some(&hms(timer.elapsed(js_sys::Date::now()))));
     elapsed.set_attribute(
-        "data-running",
+        page::attr::RUNNING,
         if timer.since.is_some() {
             "true"
         } else {
@@ -541,9 +551,9 @@ fn mark_more_notes() {
     };
     let more = notes.scroll_top() + notes.client_height() + 2 < notes.scroll_height();
     let _ = if more {
-        notes.set_attribute("data-more", "")
+        notes.set_attribute(page::attr::MORE, "")
     } else {
-        notes.remove_attribute("data-more")
+        notes.remove_attribute(page::attr::MORE)
     };
 }
 

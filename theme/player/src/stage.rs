@@ -54,7 +54,7 @@ fn size_diagram(svg: &Element) -> Result<(), JsValue> {
 
 /// Fits the slide on show again (every slide and its notes in the print layout).
 pub fn refit_current(document: &Document) {
-    let print = dom::root(document).is_ok_and(|r| r.class_list().contains("deck-print"));
+    let print = dom::root(document).is_ok_and(|r| r.class_list().contains(page::class::PRINT));
     let selector = if print {
         format!("main {}", page::select::SLIDE)
     } else {
@@ -67,7 +67,7 @@ pub fn refit_current(document: &Document) {
         .filter_map(|i| list.item(i).and_then(|n| n.dyn_into().ok()))
         .collect();
     for section in &sections {
-        let _ = section.remove_attribute("data-fit--deck-fit");
+        let _ = section.remove_attribute(&page::fit_attribute(page::property::FIT));
     }
     if print {
         print::refit_all(&sections);

@@ -35,7 +35,7 @@ pub fn count_all(sections: &[web_sys::HtmlElement]) -> Result<(), JsValue> {
     for section in sections {
         let n = of(section).len();
         if n > 0 {
-            section.set_attribute("data-steps", &n.to_string())?;
+            section.set_attribute(page::attr::STEPS, &n.to_string())?;
         }
     }
     Ok(())
@@ -48,9 +48,9 @@ pub fn show(section: &Element, shown: usize) -> Result<usize, JsValue> {
     let shown = shown.min(steps.len());
     for (i, step) in steps.iter().enumerate() {
         step.class_list()
-            .toggle_with_force("deck-shown", i < shown)?;
+            .toggle_with_force(page::class::SHOWN, i < shown)?;
     }
-    section.set_attribute("data-step", &shown.to_string())?;
+    section.set_attribute(page::attr::STEP, &shown.to_string())?;
     // A ladder step takes the terminal's place (deck.css): the layout changes, so the
     // slide is fitted again (`slides::fit` after this recomputes without the mark).
     if section
@@ -61,7 +61,7 @@ pub fn show(section: &Element, shown: usize) -> Result<usize, JsValue> {
         ))?
         .is_some()
     {
-        section.remove_attribute("data-fit--deck-fit")?;
+        section.remove_attribute(&page::fit_attribute(page::property::FIT))?;
     }
     Ok(shown)
 }

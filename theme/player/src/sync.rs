@@ -297,9 +297,9 @@ pub fn share_figure(figure: &web_sys::Element) -> Result<(), JsValue> {
     let message = Message::Figure {
         path: dom::window()?.location().pathname()?,
         demo,
-        screen: html("pre.terminal samp")?,
-        meta: html(".demo-meta")?,
-        state: figure.get_attribute("data-state").unwrap_or_default(),
+        screen: html(&format!("{} samp", page::select::TERMINAL))?,
+        meta: html(&format!(".{}", page::class::DEMO_META))?,
+        state: figure.get_attribute(attr::STATE).unwrap_or_default(),
     };
     broadcast(&message)
 }
@@ -344,7 +344,7 @@ fn show_figure(demo: &str, screen: &str, meta: &str, state: &str) -> Result<(), 
         if let Some(el) = figure.query_selector(&format!(".{}", page::class::DEMO_META))? {
             el.set_inner_html(meta);
         }
-        figure.set_attribute("data-state", state)?;
+        figure.set_attribute(attr::STATE, state)?;
     }
     Ok(())
 }
