@@ -239,22 +239,8 @@ async fn run_live_delivers_the_first_line_before_the_demo_pauses() {
         &request("POST", "/__deck/run/pause", srv.addr, ""),
     )
     .await;
-    let mut buf = Vec::new();
-    let mut piece = [0u8; 4096];
-    while !String::from_utf8_lossy(&buf).contains("before the pause") {
-        let n = tokio::time::timeout(PAUSE * 2, s.read(&mut piece))
-            .await
-            .expect("the first line in time")
-            .unwrap();
-        assert!(
-            n > 0,
-            "stream ended without the first line: {}",
-            String::from_utf8_lossy(&buf)
-        );
-        buf.extend_from_slice(&piece[..n]);
-    }
+    let text = read_until(&mut s, "before the pause").await;
     let first = t0.elapsed();
-    let text = String::from_utf8_lossy(&buf).into_owned();
     // Held back until the demo went on (or ended), the first line would come with these.
     assert!(
         !text.contains("after the pause") && !text.contains("event: exit"),
@@ -1075,22 +1061,8 @@ async fn run_live_forwards_a_packet_before_the_demo_pauses() {
         &request("POST", "/__deck/run/wirepause", srv.addr, ""),
     )
     .await;
-    let mut buf = Vec::new();
-    let mut piece = [0u8; 4096];
-    while !String::from_utf8_lossy(&buf).contains("event: packet\ndata: ") {
-        let n = tokio::time::timeout(PAUSE * 2, s.read(&mut piece))
-            .await
-            .expect("the first packet in time")
-            .unwrap();
-        assert!(
-            n > 0,
-            "stream ended without a packet: {}",
-            String::from_utf8_lossy(&buf)
-        );
-        buf.extend_from_slice(&piece[..n]);
-    }
+    let text = read_until(&mut s, "event: packet\ndata: ").await;
     let first = t0.elapsed();
-    let text = String::from_utf8_lossy(&buf).into_owned();
     assert!(
         !text.contains("event: wire") && !text.contains("event: exit"),
         "the first packet came only with the recorded connection or the end: {text}"
