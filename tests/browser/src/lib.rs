@@ -171,8 +171,6 @@ pub fn build_talk() -> Result<PathBuf> {
     Ok(workspace_root().join("book"))
 }
 
-/// Makes the page (not the window around it) `w`×`h`: the window is grown by whatever
-/// the browser's own frame takes. A page must be open.
 /// Builds the real talk, serves it, opens one browser session and runs `f` in it; the
 /// session is closed whatever `f` returned.
 pub async fn on_the_talk<T>(f: impl AsyncFnOnce(&Client, &Server) -> Result<T>) -> Result<T> {
@@ -186,6 +184,57 @@ pub async fn on_the_talk<T>(f: impl AsyncFnOnce(&Client, &Server) -> Result<T>) 
     outcome
 }
 
+/// Starts `cargo xtask present` (with `extra` arguments), waits until its demos are
+/// built, opens one browser session and runs `f` in it; the session is closed whatever
+/// `f` returned, and the server is stopped.
+pub async fn on_present<T>(
+    extra: &[&std::ffi::OsStr],
+    f: impl AsyncFnOnce(&Client, &Present) -> Result<T>,
+) -> Result<T> {
+    let (chromium, chromedriver) = browser()?;
+    let present = Present::start(extra)?;
+    present.wait_for_demos()?;
+    let driver = Driver::start(&chromedriver)?;
+    let c = driver.session(&chromium).await?;
+    let outcome = f(&c, &present).await;
+    let _ = c.close().await;
+    outcome
+}
+
+/// The chapter page of the built talk (`book/`) that embeds `demo`'s terminal, and the
+/// number of the slide that holds it.
+pub fn slide_of_demo(demo: &str) -> Result<(String, usize)> {
+    let marker = format!("<figure class=\"demo\" data-demo=\"{demo}\"");
+    let (page, html) = chapter_pages(&workspace_root().join("book"))?
+        .into_iter()
+        .find(|(_, html)| html.contains(&marker))
+        .with_context(|| format!("no page of the talk embeds {demo}"))?;
+    let before = &html[..html.find(&marker).unwrap_or(0)];
+    Ok((page, before.matches("<section class=\"slide\"").count()))
+}
+
+/// Presses S in the deck and switches to the speaker window it opens; returns the main
+/// window's handle, to switch back.
+pub async fn open_speaker_window(c: &Client) -> Result<fantoccini::wd::WindowHandle> {
+    let main = c.window().await?;
+    press(c, 's').await?;
+    let t0 = Instant::now();
+    let speaker = loop {
+        if let Some(w) = c.windows().await?.into_iter().find(|w| *w != main) {
+            break w;
+        }
+        ensure!(
+            t0.elapsed() < Duration::from_secs(10),
+            "S opened no speaker window"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    c.switch_to_window(speaker).await?;
+    Ok(main)
+}
+
+/// Makes the page (not the window around it) `w`×`h`: the window is grown by whatever
+/// the browser's own frame takes. A page must be open.
 pub async fn set_viewport(c: &Client, w: u32, h: u32) -> Result<()> {
     c.set_window_size(w, h).await?;
     // A resize may take effect late on a busy machine: measure and correct a few times.

@@ -7,7 +7,7 @@
 use std::time::Duration;
 
 use anyhow::{Context, Result, ensure};
-use browser_tests::{Driver, Server, browser, js, press, screenshot, wait_for, workspace_root};
+use browser_tests::{Driver, Server, browser, js, press, screenshot, wait_for};
 use fantoccini::Client;
 use fantoccini::key::Key;
 use serde_json::Value;
@@ -847,108 +847,86 @@ async fn phone(c: &Client, s: &Server, chapters: &[(String, usize)]) -> Result<(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn run_live_from_the_speaker_window_plays_in_the_main_window() -> Result<()> {
     const DEMO: &str = "read-without-consuming";
-    let (chromium, chromedriver) = browser()?;
     let _book = BOOK.lock().await;
-    let present = browser_tests::Present::start(&[])?;
-    present.wait_for_demos()?;
-    let marker = format!("data-demo=\"{DEMO}\"");
-    let site = workspace_root().join("book");
-    let (page, html) = browser_tests::chapter_pages(&site)?
-        .into_iter()
-        .find(|(_, html)| html.contains(&marker))
-        .with_context(|| format!("no page of the talk embeds {DEMO}"))?;
-    // The slide that holds the demo.
-    let before = &html[..html.find(&marker).unwrap_or(0)];
-    let n = before.matches("<section class=\"slide\"").count();
-    let driver = Driver::start(&chromedriver)?;
-    let c = driver.session(&chromium).await?;
-    let result = async {
-        c.goto(&format!("{}{page}?slides#slide-{n}", present.url))
-            .await?;
-        ready(&c).await?;
-        let main = c.window().await?;
-        press(&c, 's').await?;
-        let t0 = std::time::Instant::now();
-        let speaker = loop {
-            if let Some(w) = c.windows().await?.into_iter().find(|w| *w != main) {
-                break w;
-            }
-            ensure!(t0.elapsed() < WAIT, "S opened no speaker window");
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        };
-        c.switch_to_window(speaker.clone()).await?;
-        ready(&c).await?;
-        let figure = format!(
-            "document.querySelector('section.deck-current figure.demo[data-demo=\"{DEMO}\"]')"
-        );
-        wait_for(
-            &c,
-            &format!("{figure} && {figure}.dataset.live === 'ready'"),
-            Duration::from_secs(10),
-        )
+    browser_tests::on_present(&[], async |c, present| {
+        let outcome = speaker_runs_live(c, present, DEMO).await;
+        if let Err(e) = &outcome {
+            let shot = screenshot(c, "cockpit-live-failure").await;
+            eprintln!("failed: {e:#}\nscreenshot: {shot:?}");
+        }
+        outcome
+    })
+    .await
+}
+
+/// Run live in the speaker window on `demo`'s slide; the main window shows the run, and E
+/// in either window shows all lines in both.
+async fn speaker_runs_live(c: &Client, present: &browser_tests::Present, demo: &str) -> Result<()> {
+    let (page, n) = browser_tests::slide_of_demo(demo)?;
+    c.goto(&format!("{}{page}?slides#slide-{n}", present.url))
+        .await?;
+    ready(c).await?;
+    let main = browser_tests::open_speaker_window(c).await?;
+    let speaker = c.window().await?;
+    ready(c).await?;
+    let figure =
+        format!("document.querySelector('section.deck-current figure.demo[data-demo=\"{demo}\"]')");
+    wait_for(
+        c,
+        &format!("{figure} && {figure}.dataset.live === 'ready'"),
+        Duration::from_secs(10),
+    )
+    .await
+    .context("Run live is offered in the speaker window")?;
+    js(
+        c,
+        &format!("{figure}.querySelector('.demo-run-live').click(); return 0;"),
+    )
+    .await?;
+    wait_for(
+        c,
+        &format!("{figure}.dataset.state === 'live-done'"),
+        Duration::from_secs(20),
+    )
+    .await?;
+    c.switch_to_window(main.clone()).await?;
+    let there = format!("document.querySelector('figure.demo[data-demo=\"{demo}\"]')");
+    wait_for(c, &format!("{there}.dataset.state === 'live-done'"), WAIT)
         .await
-        .context("Run live is offered in the speaker window")?;
-        js(
-            &c,
-            &format!("{figure}.querySelector('.demo-run-live').click(); return 0;"),
-        )
-        .await?;
-        wait_for(
-            &c,
-            &format!("{figure}.dataset.state === 'live-done'"),
-            Duration::from_secs(20),
-        )
-        .await?;
-        c.switch_to_window(main.clone()).await?;
-        let there = format!("document.querySelector('figure.demo[data-demo=\"{DEMO}\"]')");
-        wait_for(&c, &format!("{there}.dataset.state === 'live-done'"), WAIT)
-            .await
-            .context("the main window shows the live run")?;
-        let meta = js(
-            &c,
-            &format!("return {there}.querySelector('.demo-meta').textContent;"),
-        )
-        .await?;
-        ensure!(
-            meta.as_str().is_some_and(|m| m.starts_with("live run")),
-            "the main window's caption: {meta}"
-        );
-        let text = js(
-            &c,
-            &format!("return {there}.querySelector('pre.terminal samp').textContent;"),
-        )
-        .await?;
-        ensure!(
-            text.as_str().is_some_and(|t| t.contains("PASS")),
-            "the live output reached the main window: {text}"
-        );
-        // E (all lines / focus lines) in the speaker window shows on the main screen,
-        // and back.
-        c.switch_to_window(speaker.clone()).await?;
-        press(&c, 'e').await?;
-        wait_for(&c, &format!("{figure}.hasAttribute('data-expanded')"), WAIT)
-            .await
-            .context("E in the speaker window shows all lines there")?;
-        c.switch_to_window(main).await?;
-        wait_for(&c, &format!("{there}.hasAttribute('data-expanded')"), WAIT)
-            .await
-            .context("E in the speaker window shows all lines on the main screen")?;
-        press(&c, 'e').await?;
-        c.switch_to_window(speaker).await?;
-        wait_for(
-            &c,
-            &format!("!{figure}.hasAttribute('data-expanded')"),
-            WAIT,
-        )
+        .context("the main window shows the live run")?;
+    let meta = js(
+        c,
+        &format!("return {there}.querySelector('.demo-meta').textContent;"),
+    )
+    .await?;
+    ensure!(
+        meta.as_str().is_some_and(|m| m.starts_with("live run")),
+        "the main window's caption: {meta}"
+    );
+    let text = js(
+        c,
+        &format!("return {there}.querySelector('pre.terminal samp').textContent;"),
+    )
+    .await?;
+    ensure!(
+        text.as_str().is_some_and(|t| t.contains("PASS")),
+        "the live output reached the main window: {text}"
+    );
+    // E (all lines / focus lines) in the speaker window shows on the main screen,
+    // and back.
+    c.switch_to_window(speaker.clone()).await?;
+    press(c, 'e').await?;
+    wait_for(c, &format!("{figure}.hasAttribute('data-expanded')"), WAIT)
+        .await
+        .context("E in the speaker window shows all lines there")?;
+    c.switch_to_window(main).await?;
+    wait_for(c, &format!("{there}.hasAttribute('data-expanded')"), WAIT)
+        .await
+        .context("E in the speaker window shows all lines on the main screen")?;
+    press(c, 'e').await?;
+    c.switch_to_window(speaker).await?;
+    wait_for(c, &format!("!{figure}.hasAttribute('data-expanded')"), WAIT)
         .await
         .context("E on the main screen goes back to focus lines in the speaker window")?;
-        Ok::<(), anyhow::Error>(())
-    }
-    .await;
-    if let Err(e) = &result {
-        let shot = screenshot(&c, "cockpit-live-failure").await;
-        eprintln!("failed: {e:#}\nscreenshot: {shot:?}");
-    }
-    let _ = c.close().await;
-    result
+    Ok(())
 }

@@ -9,7 +9,7 @@ use std::fmt::Write as _;
 use std::time::Duration;
 
 use anyhow::{Context, Result, ensure};
-use browser_tests::{Driver, Server, artifacts_dir, browser, js, wait_for, workspace_root};
+use browser_tests::{Server, artifacts_dir, js, wait_for, workspace_root};
 use fantoccini::Client;
 use serde_json::Value;
 
@@ -318,42 +318,17 @@ async fn replay_pace(c: &Client, s: &Server) -> Result<()> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn run_live_draws_the_ladder_from_the_live_packets() -> Result<()> {
     let _one_at_a_time = SERIAL.lock().await;
-    let (chromium, chromedriver) = browser()?;
-    let present = browser_tests::Present::start(&[])?;
-    present.wait_for_demos()?;
-    let driver = Driver::start(&chromedriver)?;
-    let c = driver.session(&chromium).await?;
-    let outcome = async {
+    browser_tests::on_present(&[], async |c, present| {
         c.goto(&format!("{}closing.html", present.url)).await?;
         let figure = "document.querySelector('figure.demo[data-demo=\"close-sends-rst\"]')";
         let ladder = "document.querySelector('figure.ladder[data-demo=\"close-sends-rst\"]')";
-        wait_for(
-            &c,
-            &format!("{figure} && {figure}.dataset.live === 'ready' && {ladder}"),
-            Duration::from_secs(20),
-        )
-        .await
-        .context("no Run live control on close-sends-rst, or no ladder")?;
+        live_ready(c, figure, ladder).await?;
         let head = format!("{ladder}.querySelector('svg text').textContent");
-        let captured = js(&c, &format!("return {head};")).await?;
-        js(
-            &c,
-            &format!("{figure}.querySelector('.demo-run-live').click(); return true;"),
-        )
-        .await?;
-        wait_for(
-            &c,
-            &format!("{figure}.dataset.state === 'live-done'"),
-            Duration::from_secs(25),
-        )
-        .await
-        .context("the live run did not finish")?;
-        let state = js(&c, &format!("return [{ladder}.dataset.live, {head}, {figure}.querySelector('pre.terminal').textContent];")).await?;
-        let output = state[2].as_str().unwrap_or_default();
-        if output.contains("CAP_NET_RAW") || output.contains("wire is not shown") {
-            eprintln!("SKIP: the live run could not capture packets here:\n{output}");
+        let captured = js(c, &format!("return {head};")).await?;
+        if run_live(c, figure, "").await?.is_none() {
             return Ok(());
         }
+        let state = js(c, &format!("return [{ladder}.dataset.live, {head}];")).await?;
         ensure!(
             state[0] == "drawn",
             "the ladder was not drawn from the live run: {state}"
@@ -363,24 +338,63 @@ async fn run_live_draws_the_ladder_from_the_live_packets() -> Result<()> {
             "the live ladder names this run's client port, not the captured one ({captured}): {state}"
         );
         wait_for(
-            &c,
+            c,
             &format!("{ladder}.dataset.state === 'done' && {ladder}.querySelector('g.arrow.key:not(.ladder-pending)')"),
             Duration::from_secs(5),
         )
         .await
         .context("the live ladder's arrows did not all show")?;
         js(
-            &c,
+            c,
             &format!("{figure}.querySelector('.demo-show-captured').click(); return true;"),
         )
         .await?;
-        let back = js(&c, &format!("return {head};")).await?;
+        let back = js(c, &format!("return {head};")).await?;
         ensure!(back == captured, "Captured brings the captured ladder back: {back}");
         Ok(())
+    })
+    .await
+}
+
+/// Waits until the demo `figure` offers Run live and its `ladder` is on the page (both
+/// JS expressions).
+async fn live_ready(c: &Client, figure: &str, ladder: &str) -> Result<()> {
+    wait_for(
+        c,
+        &format!("{figure} && {figure}.dataset.live === 'ready' && {ladder}"),
+        Duration::from_secs(20),
+    )
+    .await
+    .with_context(|| format!("no Run live control on {figure}, or no ladder {ladder}"))
+}
+
+/// Runs `setup` (a script), clicks Run live on the demo `figure` (a JS expression) and
+/// waits for the run to end; its terminal's text, or `None` (said on stderr) when the
+/// run could not capture packets on this machine, so there is no live ladder to check.
+async fn run_live(c: &Client, figure: &str, setup: &str) -> Result<Option<String>> {
+    js(
+        c,
+        &format!("{setup} {figure}.querySelector('.demo-run-live').click(); return true;"),
+    )
+    .await?;
+    wait_for(
+        c,
+        &format!("{figure}.dataset.state === 'live-done'"),
+        Duration::from_secs(25),
+    )
+    .await
+    .context("the live run did not finish")?;
+    let output = js(
+        c,
+        &format!("return {figure}.querySelector('pre.terminal').textContent;"),
+    )
+    .await?;
+    let output = output.as_str().unwrap_or_default().to_string();
+    if output.contains("CAP_NET_RAW") || output.contains("wire is not shown") {
+        eprintln!("SKIP: the live run could not capture packets here:\n{output}");
+        return Ok(None);
     }
-    .await;
-    let _ = c.close().await;
-    outcome
+    Ok(Some(output))
 }
 
 /// A script that records in `window.__wire` each packet `ladder` (a JS expression)
@@ -416,48 +430,19 @@ fn watch_arrows(ladder: &str) -> String {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn run_live_adds_each_arrow_as_its_packet_is_seen() -> Result<()> {
     let _one_at_a_time = SERIAL.lock().await;
-    let (chromium, chromedriver) = browser()?;
-    let present = browser_tests::Present::start(&[])?;
-    present.wait_for_demos()?;
-    let driver = Driver::start(&chromedriver)?;
-    let c = driver.session(&chromium).await?;
-    let outcome = async {
+    browser_tests::on_present(&[], async |c, present| {
         c.goto(&format!("{}tcp.html", present.url)).await?;
         let figure = "document.querySelector('figure.demo[data-demo=\"connect-timeout\"]')";
         let ladder = "document.querySelector('figure.ladder[data-demo=\"connect-timeout\"][data-connection=\"blocking\"]')";
-        wait_for(
-            &c,
-            &format!("{figure} && {figure}.dataset.live === 'ready' && {ladder}"),
-            Duration::from_secs(20),
-        )
-        .await
-        .context("no Run live control on connect-timeout, or no ladder")?;
+        live_ready(c, figure, ladder).await?;
         ensure!(
-            js(&c, &format!("return {ladder}.dataset.flow;")).await? == "0",
+            js(c, &format!("return {ladder}.dataset.flow;")).await? == "0",
             "the captured ladder names its flow (data-flow): recapture connect-timeout"
         );
-        js(
-            &c,
-            &format!(
-                "{} {figure}.querySelector('.demo-run-live').click(); return true;",
-                watch_arrows(ladder)
-            ),
-        )
-        .await?;
-        wait_for(
-            &c,
-            &format!("{figure}.dataset.state === 'live-done'"),
-            Duration::from_secs(25),
-        )
-        .await
-        .context("the live run did not finish")?;
-        let output = js(&c, &format!("return {figure}.querySelector('pre.terminal').textContent;")).await?;
-        let output = output.as_str().unwrap_or_default();
-        if output.contains("CAP_NET_RAW") || output.contains("wire is not shown") {
-            eprintln!("SKIP: the live run could not capture packets here:\n{output}");
+        if run_live(c, figure, &watch_arrows(ladder)).await?.is_none() {
             return Ok(());
         }
-        let w = js(&c, "return window.__wire;").await?;
+        let w = js(c, "return window.__wire;").await?;
         let arrows: Vec<(f64, f64, u64)> = w["arrows"]
             .as_array()
             .into_iter()
@@ -506,10 +491,8 @@ async fn run_live_adds_each_arrow_as_its_packet_is_seen() -> Result<()> {
             late.join(", ")
         );
         Ok(())
-    }
-    .await;
-    let _ = c.close().await;
-    outcome
+    })
+    .await
 }
 
 /// A ladder growing in Run live keeps the room its captured one had on the slide (the
@@ -519,45 +502,26 @@ async fn run_live_adds_each_arrow_as_its_packet_is_seen() -> Result<()> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_live_ladder_keeps_the_room_of_its_captured_one() -> Result<()> {
     let _one_at_a_time = SERIAL.lock().await;
-    let (chromium, chromedriver) = browser()?;
-    let present = browser_tests::Present::start(&[])?;
-    present.wait_for_demos()?;
-    let driver = Driver::start(&chromedriver)?;
-    let c = driver.session(&chromium).await?;
-    let outcome = async {
+    browser_tests::on_present(&[], async |c, present| {
         c.goto(&format!("{}tcp.html", present.url)).await?;
         let figure = "document.querySelector('figure.demo[data-demo=\"nagle-delayed-ack\"]')";
         let ladder = "document.querySelector('figure.ladder[data-demo=\"nagle-delayed-ack\"]')";
-        wait_for(
-            &c,
-            &format!("{figure} && {figure}.dataset.live === 'ready' && {ladder}"),
-            Duration::from_secs(20),
-        )
-        .await
-        .context("no Run live control on nagle-delayed-ack, or no ladder")?;
-        let room = js(&c, &format!("return {ladder}.querySelector(':scope > svg').viewBox.baseVal.height;"))
+        live_ready(c, figure, ladder).await?;
+        let room = js(c, &format!("return {ladder}.querySelector(':scope > svg').viewBox.baseVal.height;"))
             .await?
             .as_f64()
             .unwrap_or(0.0);
-        js(
-            &c,
-            &format!(
-                "{} {figure}.querySelector('.demo-run-live').click(); return true;",
-                watch_arrows(ladder)
-            ),
-        )
-        .await?;
-        wait_for(&c, &format!("{figure}.dataset.state === 'live-done'"), Duration::from_secs(25))
-            .await
-            .context("the live run did not finish")?;
+        if run_live(c, figure, &watch_arrows(ladder)).await?.is_none() {
+            return Ok(());
+        }
         wait_for(
-            &c,
+            c,
             &format!("{ladder}.dataset.live === 'drawn' && {ladder}.dataset.state === 'done'"),
             Duration::from_secs(5),
         )
         .await
         .context("the ladder was not drawn from the recorded connection")?;
-        let w = js(&c, "return window.__wire;").await?;
+        let w = js(c, "return window.__wire;").await?;
         let arrows = w["arrows"].as_array().cloned().unwrap_or_default();
         let tallest = arrows
             .iter()
@@ -576,13 +540,11 @@ async fn a_live_ladder_keeps_the_room_of_its_captured_one() -> Result<()> {
             tallest <= room + 0.5,
             "a live drawing was {tallest} units tall, taller than the captured ladder's {room}"
         );
-        let key = js(&c, &format!("return !!{ladder}.querySelector('g.arrow.key:not(.ladder-pending)');")).await?;
+        let key = js(c, &format!("return !!{ladder}.querySelector('g.arrow.key:not(.ladder-pending)');")).await?;
         ensure!(key == true, "the recorded request shows with its key packet");
         Ok(())
-    }
-    .await;
-    let _ = c.close().await;
-    outcome
+    })
+    .await
 }
 
 /// Run live clicked in the speaker window draws the ladder in the audience window too,
@@ -593,62 +555,36 @@ async fn a_live_ladder_keeps_the_room_of_its_captured_one() -> Result<()> {
 async fn run_live_from_the_speaker_window_streams_the_ladder_in_the_main_window() -> Result<()> {
     const DEMO: &str = "connect-timeout";
     let _one_at_a_time = SERIAL.lock().await;
-    let (chromium, chromedriver) = browser()?;
-    let present = browser_tests::Present::start(&[])?;
-    present.wait_for_demos()?;
-    let marker = format!("<figure class=\"demo\" data-demo=\"{DEMO}\"");
-    let (page, html) = browser_tests::chapter_pages(&workspace_root().join("book"))?
-        .into_iter()
-        .find(|(_, html)| html.contains(&marker))
-        .with_context(|| format!("no page of the talk embeds {DEMO}"))?;
-    let before = &html[..html.find(&marker).unwrap_or(0)];
-    let n = before.matches("<section class=\"slide\"").count();
-    let driver = Driver::start(&chromedriver)?;
-    let c = driver.session(&chromium).await?;
-    let outcome = async {
+    browser_tests::on_present(&[], async |c, present| {
         let wait = Duration::from_secs(10);
+        let (page, n) = browser_tests::slide_of_demo(DEMO)?;
         c.goto(&format!("{}{page}?slides#slide-{n}", present.url))
             .await?;
         let ready = "document.documentElement.dataset.player === 'ready'";
-        wait_for(&c, ready, wait).await?;
+        wait_for(c, ready, wait).await?;
         let ladder = format!(
             "document.querySelector('figure.ladder[data-demo=\"{DEMO}\"][data-connection=\"blocking\"]')"
         );
         let head = format!("{ladder}.querySelector('svg text').textContent");
-        let captured = js(&c, &format!("return {head};")).await?;
-        js(&c, &format!("{} return true;", watch_arrows(&ladder))).await?;
-        let main = c.window().await?;
-        browser_tests::press(&c, 's').await?;
-        let t0 = std::time::Instant::now();
-        let speaker = loop {
-            if let Some(w) = c.windows().await?.into_iter().find(|w| *w != main) {
-                break w;
-            }
-            ensure!(t0.elapsed() < wait, "S opened no speaker window");
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        };
-        c.switch_to_window(speaker).await?;
-        wait_for(&c, ready, wait).await?;
+        let captured = js(c, &format!("return {head};")).await?;
+        js(c, &format!("{} return true;", watch_arrows(&ladder))).await?;
+        let main = browser_tests::open_speaker_window(c).await?;
+        wait_for(c, ready, wait).await?;
         let figure = format!(
             "document.querySelector('section.deck-current figure.demo[data-demo=\"{DEMO}\"]')"
         );
-        wait_for(&c, &format!("{figure} && {figure}.dataset.live === 'ready'"), wait)
+        wait_for(c, &format!("{figure} && {figure}.dataset.live === 'ready'"), wait)
             .await
             .context("Run live is offered in the speaker window")?;
-        js(&c, &format!("{figure}.querySelector('.demo-run-live').click(); return 0;")).await?;
-        wait_for(&c, &format!("{figure}.dataset.state === 'live-done'"), Duration::from_secs(25))
-            .await
-            .context("the live run did not finish")?;
-        let output = js(&c, &format!("return {figure}.querySelector('pre.terminal').textContent;")).await?;
+        let output = run_live(c, &figure, "").await?;
         c.switch_to_window(main).await?;
-        if output.as_str().is_some_and(|o| o.contains("wire is not shown")) {
-            eprintln!("SKIP: the live run could not capture packets here:\n{output}");
+        if output.is_none() {
             return Ok(());
         }
-        wait_for(&c, &format!("{ladder}.dataset.live === 'drawn'"), wait)
+        wait_for(c, &format!("{ladder}.dataset.live === 'drawn'"), wait)
             .await
             .context("the main window's ladder was not drawn from the live run")?;
-        let w = js(&c, "return window.__wire;").await?;
+        let w = js(c, "return window.__wire;").await?;
         let arrows = w["arrows"].as_array().cloned().unwrap_or_default();
         let drawn = w["drawn"].as_f64().unwrap_or(f64::NAN);
         let first = arrows.first().and_then(|a| a["at"].as_f64()).unwrap_or(f64::NAN);
@@ -662,13 +598,11 @@ async fn run_live_from_the_speaker_window_streams_the_ladder_in_the_main_window(
             shown.contains(&1) && shown.contains(&2) && drawn - first >= 1000.0,
             "the main window's ladder did not get its arrows one by one as the packets were seen: {w}"
         );
-        let now = js(&c, &format!("return {head};")).await?;
+        let now = js(c, &format!("return {head};")).await?;
         ensure!(now != captured, "the main window's ladder names the live run's client port, not the captured one ({captured}): {now}");
-        Ok::<(), anyhow::Error>(())
-    }
-    .await;
-    let _ = c.close().await;
-    outcome
+        Ok(())
+    })
+    .await
 }
 
 /// The reading view shows every ladder of the talk whole at 1280×800: every packet the

@@ -9,7 +9,7 @@
 use std::time::Duration;
 
 use anyhow::{Context, Result, ensure};
-use browser_tests::{Driver, Present, browser, chapter_pages, js, wait_for, workspace_root};
+use browser_tests::{chapter_pages, js, wait_for, workspace_root};
 
 /// The shortest pause after the first line that can tell streaming from holding back.
 const MIN_PAUSE_MS: f64 = 500.0;
@@ -94,24 +94,19 @@ fn pausing_demo() -> Result<(String, f64, String)> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn run_live_shows_the_first_line_while_the_demo_still_runs() -> Result<()> {
-    let (chromium, chromedriver) = browser()?;
-    let present = Present::start(&[])?;
-    present.wait_for_demos()?;
-    let (demo, pause, page) = pausing_demo()?;
-    let driver = Driver::start(&chromedriver)?;
-    let c = driver.session(&chromium).await?;
-    let result = async {
+    browser_tests::on_present(&[], async |c, present| {
+        let (demo, pause, page) = pausing_demo()?;
         c.goto(&format!("{}{page}", present.url)).await?;
         let figure = format!("document.querySelector('figure.demo[data-demo=\"{demo}\"]')");
         if let Err(e) = wait_for(
-            &c,
+            c,
             &format!("{figure} && {figure}.dataset.live === 'ready'"),
             Duration::from_secs(30),
         )
         .await
         {
             let state = js(
-                &c,
+                c,
                 &format!(
                     "const f = {figure}; return [document.documentElement.dataset.player ?? null, \
                      f ? {{...f.dataset}} : null];"
@@ -122,7 +117,7 @@ async fn run_live_shows_the_first_line_while_the_demo_still_runs() -> Result<()>
         }
         // What the terminal shows the moment output first appears, and when the run ends.
         js(
-            &c,
+            c,
             &format!(
                 "const f = {figure}; const samp = f.querySelector('pre.terminal samp');
                  window.__live = {{}};
@@ -142,11 +137,11 @@ async fn run_live_shows_the_first_line_while_the_demo_still_runs() -> Result<()>
             ),
         )
         .await?;
-        wait_for(&c, &format!("{figure}.dataset.state === 'live-done'"), Duration::from_secs(30))
+        wait_for(c, &format!("{figure}.dataset.state === 'live-done'"), Duration::from_secs(30))
             .await
             .context("the live run did not finish")?;
         let seen = js(
-            &c,
+            c,
             "const l = window.__live; return [l.text ?? '', l.state ?? '', l.first - l.click, l.done - l.first];",
         )
         .await?;
@@ -165,10 +160,7 @@ async fn run_live_shows_the_first_line_while_the_demo_still_runs() -> Result<()>
             rest >= MIN_PAUSE_MS / 2.0,
             "{demo}: the run ended {rest:.0} ms after its first output appeared: it was held back"
         );
-        Ok::<(), anyhow::Error>(())
-    }
-    .await;
-    let _ = c.close().await;
-    drop(present);
-    result
+        Ok(())
+    })
+    .await
 }

@@ -31,22 +31,17 @@ static TALK: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn run_live_streams_the_real_demo_into_the_slide() -> Result<()> {
-    let (chromium, chromedriver) = browser()?;
     let _talk = TALK.lock().await;
-    let present = Present::start(&[])?;
-    present.wait_for_demos()?;
-    let page = page_with_demo()?;
-    let driver = Driver::start(&chromedriver)?;
-    let c = driver.session(&chromium).await?;
-    let result = async {
+    browser_tests::on_present(&[], async |c, present| {
+        let page = page_with_demo()?;
         c.goto(&format!("{}{page}", present.url)).await?;
         let figure = format!("document.querySelector('figure.demo[data-demo=\"{DEMO}\"]')");
-        wait_for(&c, &format!("{figure} && {figure}.dataset.live === 'ready'"), Duration::from_secs(10))
+        wait_for(c, &format!("{figure} && {figure}.dataset.live === 'ready'"), Duration::from_secs(10))
             .await
             .context("the Run live control did not appear")?;
         // Click, and time the first output appearing in the terminal.
         js(
-            &c,
+            c,
             &format!(
                 "const f = {figure}; const samp = f.querySelector('pre.terminal samp');
                  window.__live = {{}};
@@ -59,11 +54,11 @@ async fn run_live_streams_the_real_demo_into_the_slide() -> Result<()> {
             ),
         )
         .await?;
-        wait_for(&c, &format!("{figure}.dataset.state === 'live-done'"), Duration::from_secs(20))
+        wait_for(c, &format!("{figure}.dataset.state === 'live-done'"), Duration::from_secs(20))
             .await
             .context("the live run did not finish")?;
         let seen = js(
-            &c,
+            c,
             &format!(
                 "const f = {figure}; return [f.querySelector('pre.terminal samp').textContent,
                  f.querySelector('.demo-meta').textContent, window.__live.first - window.__live.click];"
@@ -77,16 +72,13 @@ async fn run_live_streams_the_real_demo_into_the_slide() -> Result<()> {
         ensure!(terminal.contains("PASS"), "the live output has no verdict: {terminal}");
         ensure!(meta.starts_with("live run · passed"), "meta says {meta:?}");
         ensure!(latency.is_finite() && latency < 2000.0, "first output after {latency} ms");
-        screenshot(&c, "run-live").await?;
+        screenshot(c, "run-live").await?;
         // And back to the captured run.
-        js(&c, &format!("{figure}.querySelector('.demo-show-captured').click(); return true;")).await?;
-        wait_for(&c, &format!("{figure}.dataset.state === 'captured'"), Duration::from_secs(5)).await?;
-        Ok::<(), anyhow::Error>(())
-    }
-    .await;
-    let _ = c.close().await;
-    drop(present);
-    result
+        js(c, &format!("{figure}.querySelector('.demo-show-captured').click(); return true;")).await?;
+        wait_for(c, &format!("{figure}.dataset.state === 'captured'"), Duration::from_secs(5)).await?;
+        Ok(())
+    })
+    .await
 }
 
 /// Copies a directory tree (the fixture book) so a test can edit it freely.
@@ -190,41 +182,34 @@ async fn hostile_page(deck_page: &str) -> Result<String> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn another_origin_cannot_frame_the_deck_so_run_live_cannot_be_clicked() -> Result<()> {
-    let (chromium, chromedriver) = browser()?;
     let _talk = TALK.lock().await;
-    let present = Present::start(&[])?;
-    let page = page_with_demo()?;
-    let deck_page = format!("{}{page}", present.url);
-    let hostile = hostile_page(&deck_page).await?;
-    let driver = Driver::start(&chromedriver)?;
-    let c = driver.session(&chromium).await?;
-    let result = async {
+    browser_tests::on_present(&[], async |c, present| {
+        let page = page_with_demo()?;
+        let deck_page = format!("{}{page}", present.url);
+        let hostile = hostile_page(&deck_page).await?;
         let button = format!("document.querySelector('figure.demo[data-demo=\"{DEMO}\"] .demo-run-live')");
         // The control: on its own, the page shows Run live.
         c.goto(&deck_page).await?;
-        wait_for(&c, &format!("{button} !== null"), Duration::from_secs(10))
+        wait_for(c, &format!("{button} !== null"), Duration::from_secs(10))
             .await
             .context("Run live did not appear on the deck itself")?;
         // Framed by another origin, the deck is not even loaded.
         c.goto(&hostile).await?;
-        wait_for(&c, "window.__framed === true", Duration::from_secs(10))
+        wait_for(c, "window.__framed === true", Duration::from_secs(10))
             .await
             .context("the hostile page's frame never loaded")?;
         // Give a deck that did load time to add its controls, as it did above.
         tokio::time::sleep(Duration::from_secs(2)).await;
         c.clone().enter_frame(0).await?;
         let inside = js(
-            &c,
+            c,
             &format!("return [location.href, {button} !== null, document.querySelectorAll('figure.demo').length];"),
         )
         .await?;
         eprintln!("inside the hostile page's frame: {inside}");
         ensure!(inside[1] == false, "Run live is clickable in a frame of another origin: {inside}");
         ensure!(inside[2] == 0, "the deck rendered inside a frame of another origin: {inside}");
-        Ok::<(), anyhow::Error>(())
-    }
-    .await;
-    let _ = c.close().await;
-    drop(present);
-    result
+        Ok(())
+    })
+    .await
 }

@@ -18,8 +18,10 @@ use crate::{dom, focus, replay};
 
 const CHANNEL: &str = "deck-sync";
 
-/// What one window tells the other.
-#[derive(Debug, Clone, PartialEq)]
+/// What one window tells the other, posted as JSON (`{"kind": "position", ...}`): one
+/// definition for both ends, written and read back by serde.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "kind", rename_all = "lowercase", deny_unknown_fields)]
 pub enum Message {
     /// Where a window is: the page's path, the 1-based slide, the steps shown, the
     /// blackout.
@@ -64,96 +66,13 @@ pub enum Message {
 
 impl Message {
     pub fn to_json(&self) -> String {
-        match self {
-            Message::Position {
-                path,
-                slide,
-                step,
-                black,
-            } => {
-                serde_json::json!({ "path": path, "slide": slide, "step": step, "black": black })
-            }
-            Message::Figure {
-                path,
-                demo,
-                screen,
-                meta,
-                state,
-            } => serde_json::json!({
-                "path": path, "figure": demo, "screen": screen, "meta": meta, "state": state
-            }),
-            Message::Replay { path, demo, speed } => {
-                serde_json::json!({ "path": path, "replay": demo, "speed": speed })
-            }
-            Message::Ladder {
-                path,
-                demo,
-                connection,
-                svg,
-                live,
-                replay,
-            } => serde_json::json!({
-                "path": path, "ladder": demo, "connection": connection, "svg": svg,
-                "live": live, "speed": replay
-            }),
-            Message::Expand {
-                path,
-                demo,
-                expanded,
-            } => serde_json::json!({ "path": path, "expand": demo, "expanded": expanded }),
-        }
-        .to_string()
+        // A derived Serialize of strings, numbers and booleans cannot fail.
+        serde_json::to_string(self).unwrap_or_default()
     }
 
+    /// The message, or `None` for anything else posted on the channel.
     pub fn from_json(text: &str) -> Option<Message> {
-        let v: serde_json::Value = serde_json::from_str(text).ok()?;
-        let path = v.get("path")?.as_str()?.to_string();
-        if let Some(demo) = v.get("replay") {
-            return Some(Message::Replay {
-                path,
-                demo: demo.as_str()?.to_string(),
-                speed: v.get("speed")?.as_f64()?,
-            });
-        }
-        if let Some(demo) = v.get("expand") {
-            return Some(Message::Expand {
-                path,
-                demo: demo.as_str()?.to_string(),
-                expanded: v.get("expanded")?.as_bool()?,
-            });
-        }
-        if let Some(demo) = v.get("ladder") {
-            let text = |key: &str| v.get(key).and_then(|t| t.as_str()).map(String::from);
-            return Some(Message::Ladder {
-                path,
-                demo: demo.as_str()?.to_string(),
-                connection: text("connection")?,
-                svg: text("svg")?,
-                live: text("live")?,
-                replay: v.get("speed").and_then(|s| s.as_f64()),
-            });
-        }
-        if let Some(demo) = v.get("figure") {
-            let text = |key: &str| v.get(key).and_then(|t| t.as_str()).map(String::from);
-            return Some(Message::Figure {
-                path,
-                demo: demo.as_str()?.to_string(),
-                screen: text("screen")?,
-                meta: text("meta")?,
-                state: text("state")?,
-            });
-        }
-        Some(Message::Position {
-            path,
-            slide: usize::try_from(v.get("slide")?.as_u64()?).ok()?,
-            // Older pages sent no step.
-            step: v
-                .get("step")
-                .and_then(|s| s.as_u64())
-                .and_then(|s| usize::try_from(s).ok())
-                .unwrap_or(0),
-            black: v.get("black")?.as_bool()?,
-        })
+        serde_json::from_str(text).ok()
     }
 }
 
@@ -404,8 +323,16 @@ mod tests {
         }
         assert_eq!(Message::from_json("{\"path\":1}"), None);
         assert_eq!(
-            Message::from_json("{\"path\":\"/a\",\"replay\":\"x\"}"),
-            None
+            Message::from_json("{\"kind\":\"replay\",\"path\":\"/a\",\"demo\":\"x\"}"),
+            None,
+            "a replay without its speed"
+        );
+        assert_eq!(
+            Message::from_json(
+                "{\"kind\":\"position\",\"path\":\"/a\",\"slide\":1,\"step\":0,\"black\":false,\"x\":1}"
+            ),
+            None,
+            "a key the type does not define"
         );
         assert_eq!(Message::from_json("nonsense"), None);
     }
