@@ -30,20 +30,26 @@ const BREAKS: &[Break] = &[
 ];
 
 /// The most threads /proc/PID/status showed for `pid` while `busy` ran, sampled.
-fn max_threads(pid: i32, done: &std::sync::atomic::AtomicBool) -> u64 {
-    let mut most = 0;
-    while !done.load(std::sync::atomic::Ordering::Relaxed) {
-        if let Ok(status) = std::fs::read_to_string(format!("/proc/{pid}/status"))
-            && let Some(n) = status
-                .lines()
-                .find_map(|l| l.strip_prefix("Threads:"))
-                .and_then(|n| n.trim().parse().ok())
-        {
-            most = most.max(n);
+fn max_threads(
+    pid: i32,
+    done: &std::sync::atomic::AtomicBool,
+) -> Result<demos::evidence::Observed<u64>> {
+    // Sampled every millisecond while the clients chat; the most the kernel reported.
+    demos::evidence::read("/proc/PID/status Threads, sampled while it served", || {
+        let mut most = 0;
+        while !done.load(std::sync::atomic::Ordering::Relaxed) {
+            if let Ok(status) = std::fs::read_to_string(format!("/proc/{pid}/status"))
+                && let Some(n) = status
+                    .lines()
+                    .find_map(|l| l.strip_prefix("Threads:"))
+                    .and_then(|n| n.trim().parse().ok())
+            {
+                most = most.max(n);
+            }
+            std::thread::sleep(Duration::from_millis(1));
         }
-        std::thread::sleep(Duration::from_millis(1));
-    }
-    most
+        Ok(most)
+    })
 }
 use nix::poll::{PollFd, PollFlags, poll};
 
@@ -270,7 +276,7 @@ fn main() {
         ));
         let done = std::sync::atomic::AtomicBool::new(false);
         let pid = server.pid().as_raw();
-        let (seen, threads): (Vec<Result<Vec<String>>>, u64) = std::thread::scope(|s| {
+        let (seen, threads): (Vec<Result<Vec<String>>>, _) = std::thread::scope(|s| {
             let sampler = s.spawn(|| max_threads(pid, &done));
             let clients: Vec<_> = names
                 .iter()
@@ -281,12 +287,12 @@ fn main() {
                 .map(|c| c.join().unwrap_or_else(|_| bail!("a client panicked")))
                 .collect();
             done.store(true, std::sync::atomic::Ordering::Relaxed);
-            (seen, sampler.join().unwrap_or(0))
+            let threads = sampler
+                .join()
+                .unwrap_or_else(|_| bail!("the thread sampler panicked"));
+            (seen, threads)
         });
-        let threads =
-            demos::evidence::read("/proc/PID/status Threads, sampled while it served", || {
-                Ok(threads)
-            })?;
+        let threads = threads?;
         d.key_that(&threads, "the most threads the chat server had");
         let status = server.wait(Duration::from_secs(2))?;
         let mut everyone_saw_the_others = true;
