@@ -8,6 +8,9 @@
 
 #![forbid(unsafe_code)]
 
+mod common;
+use common::binary;
+
 use std::collections::BTreeSet;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
@@ -41,16 +44,6 @@ fn catalog() -> Vec<contract::catalog::DemoInfo> {
 
 fn demo_names() -> Vec<String> {
     catalog().into_iter().map(|d| d.name).collect()
-}
-
-/// Cargo builds every binary of the package before its integration tests, next to
-/// the `deps/` folder this test runs from.
-fn binary(name: &str) -> PathBuf {
-    let exe = std::env::current_exe().expect("current_exe");
-    exe.parent()
-        .and_then(Path::parent)
-        .expect("target profile dir")
-        .join(name)
 }
 
 fn listing(dir: &str) -> BTreeSet<String> {

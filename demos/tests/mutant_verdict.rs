@@ -35,6 +35,9 @@
 
 #![forbid(unsafe_code)]
 
+mod common;
+use common::binary;
+
 use std::collections::BTreeMap;
 use std::io::Read;
 use std::os::unix::process::CommandExt;
@@ -46,16 +49,6 @@ use contract::exit;
 
 /// The harness's default limit is 5 s; past this the demo's own watchdog has failed.
 const HANG: Duration = Duration::from_secs(15);
-
-/// Cargo builds every binary of the package before its integration tests, next to
-/// the `deps/` folder this test runs from.
-fn binary(name: &str) -> PathBuf {
-    let exe = std::env::current_exe().expect("current_exe");
-    exe.parent()
-        .and_then(Path::parent)
-        .expect("target profile dir")
-        .join(name)
-}
 
 /// How one run of a demo ended, as the mutants table counts it.
 #[derive(Debug, PartialEq, Eq)]
@@ -173,20 +166,7 @@ fn breaks(name: &str) -> Vec<Vec<String>> {
 /// A failed check's words without its numbers (`✗ took 43 ms` → `✗ took # ms`), which
 /// may differ from run to run.
 fn shape(check: &str) -> String {
-    let mut out = String::new();
-    let mut in_number = false;
-    for c in check.chars() {
-        if c.is_ascii_digit() || (in_number && c == '.') {
-            if !in_number {
-                out.push('#');
-            }
-            in_number = true;
-        } else {
-            in_number = false;
-            out.push(c);
-        }
-    }
-    out
+    common::without_numbers(check, '#')
 }
 
 /// The expectations file: one line per break run, `DEMO --break NAME<TAB>CHECK`.

@@ -7,6 +7,9 @@
 //! convention, see README "The wire"). Numbers in checks (times, ports, counts) differ
 //! from run to run and are compared as `N`.
 
+mod common;
+use common::binary;
+
 use std::collections::BTreeSet;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
@@ -18,15 +21,6 @@ const CAP_NET_RAW: libc::c_ulong = 13;
 fn demos_dir() -> PathBuf {
     std::env::var_os("CARGO_MANIFEST_DIR")
         .map_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")), PathBuf::from)
-}
-
-/// Cargo builds every binary of the package before its integration tests.
-fn binary(name: &str) -> PathBuf {
-    let exe = std::env::current_exe().expect("current_exe");
-    exe.parent()
-        .and_then(Path::parent)
-        .expect("target profile dir")
-        .join(name)
 }
 
 /// The demos whose captured transcripts hold packets.
@@ -87,20 +81,7 @@ fn words(line: &str) -> Option<String> {
         .trim_start()
         .strip_prefix("✓ ")
         .or_else(|| line.trim_start().strip_prefix("✗ "))?;
-    let mut out = String::new();
-    let mut in_number = false;
-    for c in rest.chars() {
-        if c.is_ascii_digit() || (in_number && c == '.') {
-            if !in_number {
-                out.push('N');
-            }
-            in_number = true;
-        } else {
-            in_number = false;
-            out.push(c);
-        }
-    }
-    Some(out)
+    Some(common::without_numbers(rest, 'N'))
 }
 
 fn checks(output: &str) -> BTreeSet<String> {
