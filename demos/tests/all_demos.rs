@@ -571,23 +571,7 @@ fn every_transcript_has_at_most_eight_focus_lines() {
 
 /// The text of a line as a terminal shows it: no colour, no focus mark.
 fn plain(line: &str) -> String {
-    let line = line.replace(contract::ansi::FOCUS_MARK, "");
-    let mut out = String::new();
-    let mut chars = line.chars().peekable();
-    while let Some(c) = chars.next() {
-        if c == '\u{1b}' && chars.peek() == Some(&'[') {
-            // CSI: parameters, then one final byte in @..~.
-            chars.next();
-            for c in chars.by_ref() {
-                if ('@'..='~').contains(&c) {
-                    break;
-                }
-            }
-        } else {
-            out.push(c);
-        }
-    }
-    out
+    contract::ansi::plain(line)
 }
 
 /// Why a transcript line that speaks for the kernel is not allowed to, if it is not.

@@ -55,7 +55,7 @@ const BOOT_ALLOWANCE: Duration = Duration::from_secs(900);
 /// runner's limit per demo grows with it.
 const EMULATED_DEMO_LIMIT: u64 = 60;
 
-use deck::kernels::{MANIFEST, Manifest, plain, series_of, version_key};
+use deck::kernels::{MANIFEST, Manifest, last_line, series_of, version_key};
 
 pub struct Options {
     pub names: Vec<String>,
@@ -860,18 +860,6 @@ pub fn guest_run(
         let _ = stdout.flush();
     }
     Ok(())
-}
-
-/// The skip line a demo printed (what the machine lacks), without colours.
-fn last_line(t: &Transcript) -> String {
-    let text: String = t.chunks.iter().map(|c| c.text.as_str()).collect();
-    plain(&text)
-        .lines()
-        .rev()
-        .find(|l| !l.trim().is_empty())
-        .unwrap_or("")
-        .trim()
-        .to_string()
 }
 
 /// What the guest has: loopback, other interfaces, `ip` and `tc`.

@@ -147,6 +147,37 @@ fn xterm_256(n: u8) -> (u8, u8, u8) {
 /// `ESC ] 99 ; f BEL`, an OSC sequence no terminal acts on.
 pub const FOCUS_MARK: &str = "\x1b]99;f\x07";
 
+/// Text without ANSI escapes (CSI sequences, and OSC ones such as the focus mark).
+pub fn plain(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        if c != '\x1b' {
+            out.push(c);
+            continue;
+        }
+        match chars.next() {
+            Some('[') => {
+                // CSI: parameters, then one final byte in @..~.
+                for c in chars.by_ref() {
+                    if ('@'..='~').contains(&c) {
+                        break;
+                    }
+                }
+            }
+            Some(']') => {
+                for c in chars.by_ref() {
+                    if c == '\x07' {
+                        break;
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
 /// The payload of [`FOCUS_MARK`], between `ESC ]` and BEL.
 const FOCUS_PAYLOAD: &str = "99;f";
 

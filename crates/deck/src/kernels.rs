@@ -9,6 +9,7 @@
 
 use std::path::{Path, PathBuf};
 
+use contract::ansi::plain;
 use contract::{Status, Transcript};
 use serde::{Deserialize, Serialize};
 
@@ -336,7 +337,7 @@ fn shared_words(lines: &[&str]) -> (usize, usize) {
 }
 
 /// The last line a run printed (a skip's reason, a failed check), without escapes.
-fn last_line(t: &Transcript) -> String {
+pub fn last_line(t: &Transcript) -> String {
     let output: String = t.chunks.iter().map(|c| c.text.as_str()).collect();
     plain(&output)
         .lines()
@@ -345,36 +346,6 @@ fn last_line(t: &Transcript) -> String {
         .unwrap_or("")
         .trim()
         .to_string()
-}
-
-/// Text without ANSI escapes (CSI sequences, and OSC ones such as the focus mark).
-pub fn plain(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut chars = text.chars();
-    while let Some(c) = chars.next() {
-        if c != '\x1b' {
-            out.push(c);
-            continue;
-        }
-        match chars.next() {
-            Some('[') => {
-                for c in chars.by_ref() {
-                    if c.is_ascii_alphabetic() {
-                        break;
-                    }
-                }
-            }
-            Some(']') => {
-                for c in chars.by_ref() {
-                    if c == '\x07' {
-                        break;
-                    }
-                }
-            }
-            _ => {}
-        }
-    }
-    out
 }
 
 #[cfg(test)]

@@ -51,6 +51,21 @@ pub fn every(ms: i32, tick: impl FnMut() + 'static) -> Result<(), JsValue> {
     Ok(())
 }
 
+/// Calls `f` once, now when `delay_ms` is 0 (in the same task: a replay at speed 0
+/// shows everything before the page paints), else after `delay_ms` milliseconds.
+pub fn after(delay_ms: i32, f: impl FnOnce() + 'static) -> Result<(), JsValue> {
+    if delay_ms == 0 {
+        f();
+        return Ok(());
+    }
+    let callback = Closure::once_into_js(f);
+    window()?.set_timeout_with_callback_and_timeout_and_arguments_0(
+        callback.unchecked_ref(),
+        delay_ms,
+    )?;
+    Ok(())
+}
+
 /// A new element with a class and, optionally, text.
 pub fn element(
     document: &Document,

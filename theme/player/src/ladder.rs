@@ -119,7 +119,6 @@ pub fn replay(ladder: &Element, speed: f64) -> Result<(), JsValue> {
     });
     ladder.set_attribute(attr::GENERATION, &generation.to_string())?;
     let arrows = arrows(ladder)?;
-    let window = dom::window()?;
     let last = arrows.iter().map(|(_, at)| *at).fold(0.0, f64::max);
     ladder.set_attribute(attr::STATE, "replaying")?;
     for (arrow, at) in &arrows {
@@ -137,15 +136,7 @@ pub fn replay(ladder: &Element, speed: f64) -> Result<(), JsValue> {
                 let _ = ladder.set_attribute(attr::STATE, "done");
             }
         };
-        if delay == 0 {
-            show();
-        } else {
-            let callback = Closure::once_into_js(show);
-            window.set_timeout_with_callback_and_timeout_and_arguments_0(
-                callback.unchecked_ref(),
-                delay,
-            )?;
-        }
+        dom::after(delay, show)?;
     }
     if arrows.is_empty() {
         ladder.set_attribute(attr::STATE, "done")?;

@@ -146,7 +146,6 @@ impl Player {
         self.figure.set_attribute(page::attr::STATE, "replaying")?;
         // The demo's ladders on this slide replay with it, each packet at its pace.
         crate::ladder::replay_with(&self.figure, &self.transcript.demo, speed)?;
-        let window = dom::window()?;
         let mut writer = Writer::new(Pick::of(&self.transcript));
         let chunks = &self.transcript.chunks;
         for (i, chunk) in chunks.iter().enumerate() {
@@ -167,15 +166,7 @@ impl Player {
                     let _ = player.figure.set_attribute(page::attr::STATE, "done");
                 }
             };
-            if delay == 0 {
-                show();
-            } else {
-                let callback = Closure::once_into_js(show);
-                window.set_timeout_with_callback_and_timeout_and_arguments_0(
-                    callback.unchecked_ref(),
-                    delay,
-                )?;
-            }
+            dom::after(delay, show)?;
         }
         if chunks.is_empty() {
             self.figure.set_attribute(page::attr::STATE, "done")?;
