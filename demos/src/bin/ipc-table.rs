@@ -37,8 +37,8 @@ const BREAKS: &[Break] = &[
         "every reliable kind's writer paces itself to 600 MiB/s, so no bandwidth stands out",
     ),
     brk(
-        "udp-paced",
-        "the UDP writer sleeps 50 µs after each datagram, so the reader keeps up",
+        "udp-acked",
+        "the UDP writer waits for the reader's 1-byte acknowledgement of each datagram (flow control)",
     ),
 ];
 
@@ -160,6 +160,27 @@ impl End for UdpSocket {
     }
     fn recv(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         UdpSocket::recv(self, buf)
+    }
+    fn chunk(&self) -> usize {
+        UDP_CHUNK
+    }
+}
+
+/// `--break udp-acked`: UDP with stop-and-wait flow control. The writer sends a
+/// datagram and waits for the reader's 1-byte acknowledgement before the next, so at
+/// most one datagram waits in the reader's buffer, and none is dropped.
+struct Acked(UdpSocket);
+impl End for Acked {
+    identified_by_fd!(0);
+    fn send(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let n = self.0.send(buf)?;
+        self.0.recv(&mut [0u8; 1])?;
+        Ok(n)
+    }
+    fn recv(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.0.recv(buf)?;
+        self.0.send(&[PING])?;
+        Ok(n)
     }
     fn chunk(&self) -> usize {
         UDP_CHUNK
@@ -404,7 +425,9 @@ fn tcp(tag: &str) -> Result<Ends> {
     Ok((Box::new(a), Box::new(b)))
 }
 
-fn udp() -> Result<Ends> {
+/// Two connected UDP sockets; `acked` (`--break udp-acked`) adds flow control to the
+/// bulk channel.
+fn udp(tag: &str, acked: bool) -> Result<Ends> {
     let (a, a_addr) = net::udp_socket()?;
     let (b, b_addr) = net::udp_socket()?;
     a.connect(b_addr).context("connect")?;
@@ -413,6 +436,9 @@ fn udp() -> Result<Ends> {
     // when nothing has arrived for 200 ms.
     a.set_read_timeout(Some(Duration::from_millis(200)))
         .context("SO_RCVTIMEO")?;
+    if acked && tag == "bw" {
+        return Ok((Box::new(Acked(a)), Box::new(Acked(b))));
+    }
     Ok((Box::new(a), Box::new(b)))
 }
 
@@ -427,8 +453,6 @@ enum Pace {
     Free,
     /// `--break bulk-paced`: at most this many MiB/s, in bursts of at most 2 ms.
     Rate(f64),
-    /// `--break udp-paced`: this long a sleep after each write.
-    Gap(Duration),
 }
 
 /// The peer: echo pings on one channel until DONE, then write BW_TOTAL bytes on a
@@ -466,7 +490,6 @@ fn peer_body(mut end: Box<dyn End>, mut bulk: Box<dyn End>, pace: Pace) -> Resul
                     std::thread::sleep(ahead);
                 }
             }
-            Pace::Gap(gap) => std::thread::sleep(gap),
         }
     }
     Ok(())
@@ -620,11 +643,12 @@ fn main() {
             BW_TOTAL >> 20
         ));
         let fifo_in_dir = |tag: &str| fifos(dir.path(), tag);
-        let lossless = d.breaks("udp-is-unix");
-        let udp_row: MakeEnds = if lossless {
+        let acked = d.breaks("udp-acked");
+        let udp_acked = move |tag: &str| udp(tag, acked);
+        let udp_row: MakeEnds = if d.breaks("udp-is-unix") {
             &|_| unix_dgram()
         } else {
-            &|_| udp()
+            &udp_acked
         };
         let tcp_row: MakeEnds = if d.breaks("tcp-is-unix") {
             &|_| unix_stream()
@@ -643,11 +667,6 @@ fn main() {
         } else {
             Pace::Free
         };
-        let udp_pace = if d.breaks("udp-paced") {
-            Pace::Gap(Duration::from_micros(50))
-        } else {
-            Pace::Free
-        };
         let kinds: [(&'static str, &str, MakeEnds); 8] = [
             ("pipe", "pipe", &|_| pipes()),
             ("FIFO", "fifo", fifo_row),
@@ -660,8 +679,9 @@ fn main() {
         ];
         let mut rows = Vec::new();
         for (name, key, make) in kinds {
+            // UDP is never paced: bulk-paced evens out the kinds that push back.
             let pace = if key == "udp" {
-                udp_pace
+                Pace::Free
             } else {
                 reliable_pace
             };
@@ -760,8 +780,11 @@ fn main() {
         )?;
         // What ended UDP's reading: no error about the loss, only the read timeout.
         d.saw(&udp.last_read);
+        // Reading ends at the last byte (a lossless break), or with an empty datagram
+        // (none is sent), or with an error: only the read timeout's is silence.
         let silent = match udp.last_read.value() {
-            Ok(_) => true,
+            Ok(1..) => true,
+            Ok(0) => false,
             Err(e) => e.kind() == io::ErrorKind::WouldBlock,
         };
         d.check(
