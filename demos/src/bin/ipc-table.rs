@@ -573,7 +573,9 @@ fn measure(name: &'static str, make: MakeEnds, pace: Pace) -> Result<Row> {
     end.send(&[DONE])
         .with_context(|| format!("{name}: send DONE"))?;
     let mut last = Duration::ZERO;
-    let (mut window_start, mut window_bytes, mut peak) = (Duration::ZERO, 0, 0.0f64);
+    // The current window: its bytes, and its time, summed read by read (the gap since
+    // the previous arrival, or since the clock started).
+    let (mut window_bytes, mut window_time, mut peak) = (0, Duration::ZERO, 0.0f64);
     let last_read = loop {
         let read = demos::evidence::call("recv", || bulk.recv(&mut buf));
         // An error, or 0 (a stream whose peer closed it early), ends the reading.
@@ -581,12 +583,14 @@ fn measure(name: &'static str, make: MakeEnds, pace: Pace) -> Result<Row> {
             break read;
         };
         bytes += n;
-        last = t0.elapsed();
+        let now = t0.elapsed();
+        window_time += now - last;
+        last = now;
         window_bytes += n;
         if window_bytes >= WINDOW {
-            let secs = (last - window_start).as_secs_f64().max(1e-9);
+            let secs = window_time.as_secs_f64().max(1e-9);
             peak = peak.max(window_bytes as f64 / (1 << 20) as f64 / secs);
-            (window_start, window_bytes) = (last, 0);
+            (window_bytes, window_time) = (0, Duration::ZERO);
         }
         if bytes >= BW_TOTAL {
             break read;
