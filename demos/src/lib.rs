@@ -410,6 +410,10 @@ impl Demo {
     }
 
     fn line(&self, args: std::fmt::Arguments<'_>) {
+        #[cfg(test)]
+        if tests::capture(args) {
+            return;
+        }
         let mut out = std::io::stdout().lock();
         let _ = out.write_fmt(args);
         let _ = out.write_all(b"\n");
@@ -732,7 +736,7 @@ mod cleanup {
     /// behind, empty).
     static DIRS: Mutex<(Vec<PathBuf>, bool)> = Mutex::new((Vec::new(), false));
 
-    fn dirs() -> std::sync::MutexGuard<'static, (Vec<PathBuf>, bool)> {
+    pub(crate) fn dirs() -> std::sync::MutexGuard<'static, (Vec<PathBuf>, bool)> {
         DIRS.lock().unwrap_or_else(|e| e.into_inner())
     }
 
@@ -826,6 +830,180 @@ pub fn human(d: Duration) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::cell::RefCell;
+
+    thread_local! {
+        /// The lines a test's `Demo` printed, when the test collects them.
+        static CAPTURED: RefCell<Option<Vec<String>>> = const { RefCell::new(None) };
+    }
+
+    /// Keeps a `Demo`'s line instead of printing it, while [`captured`] collects.
+    pub(super) fn capture(args: std::fmt::Arguments<'_>) -> bool {
+        CAPTURED.with(|c| match c.borrow_mut().as_mut() {
+            Some(lines) => {
+                lines.push(args.to_string());
+                true
+            }
+            None => false,
+        })
+    }
+
+    /// The lines `f` printed through a `Demo`.
+    fn captured(f: impl FnOnce()) -> Vec<String> {
+        CAPTURED.with(|c| *c.borrow_mut() = Some(Vec::new()));
+        f();
+        CAPTURED.with(|c| c.borrow_mut().take().unwrap_or_default())
+    }
+
+    /// A `Demo` as `run` makes it, without a command line or a watchdog.
+    fn demo(colour: bool, declared: &'static [Break], selected: Option<&'static str>) -> Demo {
+        Demo {
+            verbose: false,
+            colour,
+            selected,
+            declared,
+            applied: false,
+            undeclared: Vec::new(),
+            start: Instant::now(),
+            checks: 0,
+        }
+    }
+
+    #[test]
+    fn kernel_lines_name_their_source_and_other_sources_are_not_the_kernel() {
+        let d = demo(true, &[], None);
+        let q = evidence::call("ioctl(SIOCOUTQ)", || Ok::<_, std::io::Error>(4u64))
+            .ok()
+            .unwrap();
+        let dim = |text: &str| format!("\x1b[2m{text}\x1b[0m");
+        let kernel = format!("{} 4  (queued)", dim("  kernel (ioctl(SIOCOUTQ)):"));
+        let lines = captured(|| {
+            d.saw_that(&q, "queued");
+            d.key_that(&q, "queued");
+            d.key_derived("4 of 4");
+            d.said_by("glibc getservbyname", "53/udp");
+            d.key_said_by("/etc/services", "domain");
+            d.said_by("kernel", "made up");
+            d.key_said_by(" ", "made up");
+        });
+        assert_eq!(
+            lines,
+            [
+                kernel.clone(),
+                format!("{FOCUS}{kernel}"),
+                format!("{FOCUS}{} 4 of 4", dim("  so:")),
+                format!("{} 53/udp", dim("  glibc getservbyname:")),
+                format!("{FOCUS}{} domain", dim("  /etc/services:")),
+                format!("{} made up", dim("  not the kernel: kernel:")),
+                format!("{FOCUS}{} made up", dim("  not the kernel:  :")),
+            ]
+        );
+    }
+
+    #[test]
+    fn checks_are_counted_and_a_failed_one_is_a_disagreement_naming_it() {
+        let mut d = demo(false, &[], None);
+        let lines = captured(|| {
+            assert!(d.check(true, "one").is_ok());
+            let e = d.check(false, "two").unwrap_err();
+            assert!(matches!(e.downcast_ref(), Some(Disagreed(what)) if what == "two"));
+        });
+        assert_eq!(lines, ["  ✓ one", "  ✗ two"]);
+        assert_eq!(d.checks, 2);
+        assert!(d.skip("why").downcast_ref::<Skipped>().is_some());
+    }
+
+    #[test]
+    fn a_required_call_that_failed_fails_the_check_naming_call_and_errno() {
+        let mut d = demo(false, &[], None);
+        let got = d.syscall("getuid(lib test)", || Ok::<_, std::io::Error>(7u32));
+        assert_eq!(
+            (got.source(), got.value().as_ref().ok()),
+            ("getuid(lib test)", Some(&7))
+        );
+        let lines = captured(|| {
+            let ok = d.require(got, "the call works").unwrap();
+            assert_eq!((ok.source(), *ok.value()), ("getuid(lib test)", 7));
+            let failed = d.syscall("recv(lib test)", || {
+                Err::<u32, _>(std::io::Error::from_raw_os_error(libc::EAGAIN))
+            });
+            let e = d.require(failed, "data waits").unwrap_err();
+            assert!(e.downcast_ref::<Disagreed>().is_some());
+        });
+        assert_eq!(
+            lines,
+            ["  ✗ data waits (recv(lib test) failed: EAGAIN (Try again))"]
+        );
+    }
+
+    #[test]
+    fn only_the_selected_declared_break_is_applied_and_announced_once() {
+        const BREAKS: &[Break] = &[brk("first", "the main one"), brk("second", "another")];
+        assert_eq!(
+            BREAKS[1],
+            Break {
+                name: "second",
+                what: "another"
+            }
+        );
+        let mut d = demo(false, BREAKS, Some("second"));
+        assert!(d.broken());
+        let lines = captured(|| {
+            assert!(!d.breaks("first"));
+            assert!(d.breaks("second"));
+            assert!(d.breaks("second"));
+            assert!(!d.breaks("third"));
+        });
+        assert_eq!(lines, ["--break second: another"]);
+        assert!(d.applied);
+        assert_eq!(d.undeclared, ["third"]);
+        let mut plain = demo(false, BREAKS, None);
+        assert!(!plain.broken());
+        assert!(captured(|| assert!(!plain.breaks("first"))).is_empty());
+        assert!(!plain.applied);
+    }
+
+    #[test]
+    fn the_current_step_is_the_last_one_announced() {
+        let d = demo(false, &[], None);
+        captured(|| d.step("binding the listener (lib test)"));
+        assert_eq!(current_step(), "binding the listener (lib test)");
+    }
+
+    #[test]
+    fn a_childs_checks_count_and_its_outcome_is_the_demos() {
+        let mut d = demo(false, &[], None);
+        captured(|| {
+            d.check(true, "before").unwrap();
+            d.in_child(|d| {
+                d.check(true, "one")?;
+                d.check(true, "two")
+            })
+            .unwrap();
+            assert_eq!(d.checks, 3);
+            let e = d
+                .in_child(|d| d.check(false, "the child's claim"))
+                .unwrap_err();
+            assert!(matches!(e.downcast_ref(), Some(Disagreed(w)) if w == "the child's claim"));
+            assert_eq!(d.checks, 4);
+            let e = d.in_child(|d| Err(d.skip("no capability"))).unwrap_err();
+            assert!(matches!(e.downcast_ref(), Some(Skipped(w)) if w == "no capability"));
+            let e = d.in_child(|_| anyhow::bail!("no namespace")).unwrap_err();
+            assert!(e.downcast_ref::<Disagreed>().is_none());
+            assert!(e.downcast_ref::<Skipped>().is_none());
+            assert_eq!(e.to_string(), "in the child: no namespace");
+        });
+    }
+
+    #[test]
+    fn a_dropped_private_dir_is_gone_and_forgotten() {
+        let dir = private_dir().unwrap();
+        let path = dir.path().to_owned();
+        assert!(cleanup::dirs().0.contains(&path));
+        drop(dir);
+        assert!(!path.exists());
+        assert!(!cleanup::dirs().0.contains(&path));
+    }
 
     #[test]
     fn median_picks_the_middle() {
