@@ -996,6 +996,24 @@ mod tests {
     }
 
     #[test]
+    fn each_outcome_has_its_exit_status_and_verdict_line() {
+        let d = demo(false, &[], None);
+        let lines = captured(|| {
+            assert_eq!(d.verdict(Ok(())), exit::PASSED);
+            assert_eq!(d.verdict(Err(Disagreed("x".into()).into())), exit::FAILED);
+            assert_eq!(d.verdict(Err(d.skip("no root"))), exit::SKIPPED);
+            assert_eq!(d.verdict(Err(anyhow::anyhow!("no socket"))), exit::ERROR);
+        });
+        assert_eq!(lines.len(), 1, "{lines:?}");
+        assert!(
+            lines[0].starts_with("PASS: the kernel agrees (0 checks, "),
+            "{lines:?}"
+        );
+        std::thread::sleep(Duration::from_millis(2));
+        assert!(d.elapsed() >= Duration::from_millis(2));
+    }
+
+    #[test]
     fn a_dropped_private_dir_is_gone_and_forgotten() {
         let dir = private_dir().unwrap();
         let path = dir.path().to_owned();
