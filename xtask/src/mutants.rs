@@ -924,6 +924,15 @@ mod tests {
     }
 
     #[test]
+    fn a_shard_is_k_of_n_counted_from_0() {
+        assert_eq!(parse_shard("0/4").unwrap(), (0, 4));
+        assert_eq!(parse_shard("3/4").unwrap(), (3, 4));
+        for bad in ["4/4", "1", "a/4", "1/0", "-1/4"] {
+            assert!(parse_shard(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
     fn the_location_is_not_part_of_a_mutants_identity() {
         assert_eq!(
             strip_location(
