@@ -246,17 +246,13 @@ pub fn run(breaks: &'static [Break], body: impl FnOnce(&mut Demo) -> Result<()>)
             }
         },
     };
-    let limit = std::env::var("DEMO_LIMIT_SECS")
-        .ok()
-        .and_then(|s| s.parse::<f64>().ok())
-        // Negative, NaN or absurd values fall back to the default rather than panic.
-        .and_then(|secs| Duration::try_from_secs_f64(secs).ok())
-        .filter(|d| !d.is_zero())
-        .unwrap_or(DEFAULT_LIMIT);
-    start_watchdog(limit);
+    start_watchdog(limit_from(std::env::var("DEMO_LIMIT_SECS").ok().as_deref()));
 
-    let colour = std::env::var_os("NO_COLOR").is_none()
-        && (std::env::var_os("CLICOLOR_FORCE").is_some() || std::io::stdout().is_terminal());
+    let colour = colour_wanted(
+        std::env::var_os("NO_COLOR").is_some(),
+        std::env::var_os("CLICOLOR_FORCE").is_some(),
+        std::io::stdout().is_terminal(),
+    );
     let _ = COLOUR.set(colour);
     let mut demo = Demo {
         verbose: args.verbose,
@@ -268,25 +264,49 @@ pub fn run(breaks: &'static [Break], body: impl FnOnce(&mut Demo) -> Result<()>)
         start: Instant::now(),
         checks: 0,
     };
-    let mut result = body(&mut demo);
-    if !demo.undeclared.is_empty() {
-        result = Err(anyhow::anyhow!(
-            "the demo asked about breaks it does not declare: {}",
-            demo.undeclared.join(", ")
-        ));
-    } else if let Some(name) = demo.selected
-        && !demo.applied
-        && result.is_ok()
-    {
-        result = Err(anyhow::anyhow!(
-            "--break {name} was never applied (the demo never asked d.breaks({name:?}))"
-        ));
-    }
+    let result = body(&mut demo);
+    let result = settle(result, &demo);
     let code = demo.verdict(result);
     let _ = std::io::stdout().flush();
     peer::reap_all();
     cleanup::close();
     std::process::exit(code)
+}
+
+/// The watchdog's limit: `DEMO_LIMIT_SECS` when it is a positive number of seconds;
+/// otherwise (unset, zero, negative, NaN, absurd) the default, rather than a panic.
+fn limit_from(secs: Option<&str>) -> Duration {
+    secs.and_then(|s| s.parse::<f64>().ok())
+        .and_then(|secs| Duration::try_from_secs_f64(secs).ok())
+        .filter(|d| !d.is_zero())
+        .unwrap_or(DEFAULT_LIMIT)
+}
+
+/// Whether to write colour (and focus markers): never with `NO_COLOR`; otherwise when
+/// `CLICOLOR_FORCE` asks for it (capture, Run live) or stdout is a terminal.
+fn colour_wanted(no_color: bool, force: bool, terminal: bool) -> bool {
+    !no_color && (force || terminal)
+}
+
+/// The body's result, unless the demo misused its breaks: it asked about one it does
+/// not declare, or a PASS under `--break NAME` never applied that break (it tested
+/// nothing). Both are errors of the demo.
+fn settle(result: Result<()>, demo: &Demo) -> Result<()> {
+    if !demo.undeclared.is_empty() {
+        return Err(anyhow::anyhow!(
+            "the demo asked about breaks it does not declare: {}",
+            demo.undeclared.join(", ")
+        ));
+    }
+    if let Some(name) = demo.selected
+        && !demo.applied
+        && result.is_ok()
+    {
+        return Err(anyhow::anyhow!(
+            "--break {name} was never applied (the demo never asked d.breaks({name:?}))"
+        ));
+    }
+    result
 }
 
 /// Appends `m` to the metrics file capture reads, as one JSON line.
@@ -1011,6 +1031,60 @@ mod tests {
         );
         std::thread::sleep(Duration::from_millis(2));
         assert!(d.elapsed() >= Duration::from_millis(2));
+    }
+
+    #[test]
+    fn the_limit_is_a_positive_number_of_seconds_or_the_default() {
+        assert_eq!(limit_from(None), DEFAULT_LIMIT);
+        assert_eq!(limit_from(Some("12.5")), Duration::from_millis(12_500));
+        for bad in ["0", "-3", "NaN", "1e300", "soon"] {
+            assert_eq!(limit_from(Some(bad)), DEFAULT_LIMIT, "{bad}");
+        }
+    }
+
+    #[test]
+    fn colour_only_without_no_color_and_when_forced_or_on_a_terminal() {
+        let all: Vec<bool> = [false, true]
+            .into_iter()
+            .flat_map(|no| [false, true].map(move |force| (no, force)))
+            .flat_map(|(no, force)| [false, true].map(move |tty| colour_wanted(no, force, tty)))
+            .collect();
+        // (no_color, force, terminal) from (f, f, f) to (t, t, t).
+        assert_eq!(all, [false, true, true, true, false, false, false, false]);
+    }
+
+    #[test]
+    fn a_break_never_applied_or_undeclared_is_the_demos_error() {
+        const BREAKS: &[Break] = &[brk("first", "the main one")];
+        let pass = || -> Result<()> { Ok(()) };
+        let fail = || -> Result<()> { Err(Disagreed("the claim".into()).into()) };
+        let is_error = |r: Result<()>, words: &str| {
+            let e = r.unwrap_err();
+            assert!(
+                e.downcast_ref::<Disagreed>().is_none() && e.to_string().contains(words),
+                "{e}"
+            );
+        };
+        let plain = demo(false, BREAKS, None);
+        assert!(settle(pass(), &plain).is_ok());
+        let mut unapplied = demo(false, BREAKS, Some("first"));
+        is_error(
+            settle(pass(), &unapplied),
+            "--break first was never applied",
+        );
+        // A FAIL stays a FAIL (the break may have failed a check before its part ran).
+        assert!(
+            settle(fail(), &unapplied)
+                .unwrap_err()
+                .downcast_ref::<Disagreed>()
+                .is_some()
+        );
+        unapplied.applied = true;
+        assert!(settle(pass(), &unapplied).is_ok());
+        let mut asked = demo(false, BREAKS, None);
+        asked.undeclared.push("second".into());
+        is_error(settle(pass(), &asked), "does not declare: second");
+        is_error(settle(fail(), &asked), "does not declare: second");
     }
 
     #[test]
