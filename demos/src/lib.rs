@@ -1088,6 +1088,22 @@ mod tests {
     }
 
     #[test]
+    fn closing_removes_every_live_dir_and_refuses_new_ones() {
+        // In a child: closing is for good, and other tests still make directories.
+        let child = peer::fork(|| {
+            let Ok(dir) = private_dir() else { return 2 };
+            let path = dir.path().to_owned();
+            cleanup::close();
+            let (gone, refused) = (!path.exists(), private_dir().is_err());
+            std::mem::forget(dir);
+            if gone && refused { 0 } else { 1 }
+        })
+        .unwrap();
+        let exit = child.wait(Duration::from_secs(10)).unwrap();
+        assert!(matches!(exit, peer::Exit::Code(0)), "{exit:?}");
+    }
+
+    #[test]
     fn a_dropped_private_dir_is_gone_and_forgotten() {
         let dir = private_dir().unwrap();
         let path = dir.path().to_owned();
