@@ -979,6 +979,13 @@ mod tests {
             conn.start_unix_us
         );
         assert!(conn.packets.last().unwrap().at_us < 1_000_000, "{conn:?}");
+        // Dropping the capture ends its reading thread, which held the other reference.
+        let inner = Arc::downgrade(&cap.inner);
+        drop(cap);
+        assert!(
+            inner.upgrade().is_none(),
+            "the reading thread outlived its capture"
+        );
     }
 
     /// Run live's stream: each packet is written out the moment the capture reads it,
