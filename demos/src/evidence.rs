@@ -431,6 +431,134 @@ mod tests {
     }
 
     #[test]
+    fn a_selected_part_keeps_its_source_and_two_sources_are_both_named() {
+        let info = Observed::new("TCP_INFO", (7u32, 9u32));
+        let rtt = info.clone().map(|(_, rtt)| rtt);
+        assert_eq!((rtt.source(), *rtt.value()), ("TCP_INFO", 9));
+        assert_eq!(rtt.clone().into_value(), 9);
+        let q = Observed::new("SIOCOUTQ", 4u64);
+        let both = q.and(&Observed::new("SIOCINQ", 5u64));
+        assert_eq!(both.source(), "SIOCOUTQ, SIOCINQ");
+        assert_eq!(*both.value(), (4, 5));
+        let same = q.and(&Observed::new("SIOCOUTQ", 6u64));
+        assert_eq!((same.source(), *same.value()), ("SIOCOUTQ", (4, 6)));
+    }
+
+    #[test]
+    fn a_calls_answer_is_ok_or_its_errno() {
+        let ok = call("getuid(unit test)", || Ok::<_, io::Error>(42u32));
+        assert!(ok.is_ok());
+        assert_eq!(ok.errno(), None);
+        assert!(!ok.failed_with(nix::errno::Errno::EAGAIN));
+        let value = ok.ok().expect("a successful call is an observation");
+        assert_eq!((value.source(), *value.value()), ("getuid(unit test)", 42));
+        let failed = call("recv", || {
+            Err::<u32, _>(io::Error::from_raw_os_error(libc::EAGAIN))
+        });
+        assert!(!failed.is_ok());
+        assert_eq!(failed.errno(), Some(nix::errno::Errno::EAGAIN));
+        assert!(failed.failed_with(nix::errno::Errno::EAGAIN));
+        assert!(!failed.failed_with(nix::errno::Errno::EINTR));
+        assert!(failed.ok().is_none());
+        // An error without an errno (a library's own) has none.
+        let own = call("parse", || Err::<u32, _>(io::Error::other("not a number")));
+        assert_eq!(own.errno(), None);
+    }
+
+    #[test]
+    fn each_kind_of_answer_renders_as_the_kernel_gave_it() {
+        assert_eq!(().render(), "0 (ok)");
+        assert_eq!(
+            Duration::from_millis(40).render(),
+            crate::human(Duration::from_millis(40))
+        );
+        assert_eq!(nix::errno::Errno::EAGAIN.render(), "EAGAIN (Try again)");
+        assert_eq!(
+            io::Error::from_raw_os_error(libc::EPIPE).render(),
+            "EPIPE (Broken pipe)"
+        );
+        assert_eq!(io::Error::other("no").render(), "Other (no)");
+        assert_eq!(io::Result::Ok(5u32).render(), "5");
+        assert_eq!(Some(3u8).render(), "3");
+        assert_eq!(None::<u8>.render(), "none");
+        assert_eq!(vec![1u16, 2].render(), "[1, 2]");
+        assert_eq!((1u8, true).render(), "1; true");
+        assert_eq!((1u8, 2u8, 3u8).render(), "1; 2; 3");
+        assert_eq!(Counted(9u64, "datagrams").render(), "9 datagrams");
+        // Long bytes are cut at 37 characters; 40 are shown whole.
+        let forty = "x".repeat(40);
+        assert_eq!(
+            Bytes(forty.clone().into_bytes()).render(),
+            format!("40 bytes {forty:?}")
+        );
+        let long = "y".repeat(41);
+        assert_eq!(
+            Bytes(long.into_bytes()).render(),
+            format!("41 bytes {:?}", "y".repeat(37) + "...")
+        );
+    }
+
+    #[test]
+    fn a_tally_counts_each_answer_by_errno() {
+        let mut sends = Tally::start("sendto");
+        assert_eq!(sends.call(|| Ok::<_, io::Error>(1)).ok(), Some(1));
+        let _ = sends.call(|| Ok::<_, io::Error>(2));
+        for errno in [libc::ENOBUFS, libc::EAGAIN, libc::ENOBUFS] {
+            let _ = sends.call(|| Err::<u32, _>(io::Error::from_raw_os_error(errno)));
+        }
+        sends.count(&call("sendto", || Ok::<_, io::Error>(3)));
+        assert_eq!(sends.ok(), 3);
+        assert_eq!(sends.failures(), 3);
+        assert_eq!(sends.failed_with(nix::errno::Errno::ENOBUFS), 2);
+        assert_eq!(sends.failed_with(nix::errno::Errno::EAGAIN), 1);
+        assert_eq!(sends.failed_with(nix::errno::Errno::EPIPE), 0);
+        let done = sends.finish();
+        assert_eq!(done.source(), "sendto");
+        assert_eq!(
+            done.value().render(),
+            "3 succeeded, 3 failed; 2× ENOBUFS (No buffer space available); \
+             1× EAGAIN (Try again)"
+        );
+    }
+
+    #[test]
+    fn the_call_in_progress_is_the_one_named_as_blocked() {
+        let (tx, rx) = std::sync::mpsc::channel();
+        let (done_tx, done_rx) = std::sync::mpsc::channel::<()>();
+        let t = std::thread::spawn(move || {
+            call("recv(unit test, blocked)", || {
+                tx.send(blocked_in()).unwrap();
+                done_rx.recv().unwrap();
+                Ok::<_, io::Error>(())
+            })
+        });
+        // Other tests make calls too, each brief: while ours blocks, it is soon the
+        // only one in progress, the one the watchdog names.
+        assert!(rx.recv().unwrap().is_some());
+        let named = (0..2000)
+            .map(|_| {
+                std::thread::sleep(Duration::from_millis(1));
+                blocked_in()
+            })
+            .find(|c| c.as_deref() == Some("recv(unit test, blocked)"));
+        assert!(named.is_some(), "the blocked call was never named");
+        done_tx.send(()).unwrap();
+        t.join().unwrap();
+        assert!(
+            !in_progress()
+                .iter()
+                .any(|c| c == "recv(unit test, blocked)")
+        );
+    }
+
+    #[test]
+    fn a_read_keeps_its_source_and_its_failure_is_an_error() {
+        let v = read("/proc/net/snmp Udp:InErrors", || Ok(3u64)).unwrap();
+        assert_eq!((v.source(), *v.value()), ("/proc/net/snmp Udp:InErrors", 3));
+        assert!(read("x", || Err::<u64, _>(anyhow::anyhow!("gone"))).is_err());
+    }
+
+    #[test]
     fn growth_and_bytes_render() {
         let a = Observed::new("/proc/net/snmp Udp:RcvbufErrors", 5u64);
         let b = Observed::new("/proc/net/snmp Udp:RcvbufErrors", 9u64);

@@ -207,8 +207,8 @@ fn parse_diag(mut buf: &[u8], out: &mut Vec<TcpEntry>) -> Result<bool> {
             SOCK_DIAG_BY_FAMILY if body.len() >= MSG_LEN => out.push(parse_diag_msg(body)?),
             _ => bail!("sock_diag: unexpected message type {kind}"),
         }
-        // Messages are 4-byte aligned.
-        buf = &buf[((len + 3) & !3).min(buf.len())..];
+        // Messages are 4-byte aligned; `len` is at least a header, so this moves on.
+        buf = buf.get(len.next_multiple_of(4)..).unwrap_or_default();
     }
     Ok(false)
 }
@@ -270,5 +270,194 @@ mod tests {
             "{rows:?}"
         );
         assert_eq!(tcp_state_name(TCP_TIME_WAIT), "TIME_WAIT");
+    }
+
+    #[test]
+    fn state_names_are_the_kernels() {
+        let names: Vec<&str> = (0..=13).map(tcp_state_name).collect();
+        assert_eq!(
+            names,
+            [
+                "?",
+                "ESTABLISHED",
+                "SYN_SENT",
+                "SYN_RECV",
+                "FIN_WAIT1",
+                "FIN_WAIT2",
+                "TIME_WAIT",
+                "CLOSE",
+                "CLOSE_WAIT",
+                "LAST_ACK",
+                "LISTEN",
+                "CLOSING",
+                "NEW_SYN_RECV",
+                "?"
+            ]
+        );
+    }
+
+    /// A `struct inet_diag_msg` as the kernel sends it (addresses in network order,
+    /// the timer and inode in host order).
+    fn diag_msg(family: u8, state: u8, timer: u8, local: &[u8], remote: &[u8]) -> Vec<u8> {
+        let mut m = vec![0u8; MSG_LEN];
+        m[0] = family;
+        m[1] = state;
+        m[2] = timer;
+        m[4..6].copy_from_slice(&8080u16.to_be_bytes());
+        m[6..8].copy_from_slice(&43210u16.to_be_bytes());
+        m[8..8 + local.len()].copy_from_slice(local);
+        m[24..24 + remote.len()].copy_from_slice(remote);
+        m[52..56].copy_from_slice(&59_500u32.to_ne_bytes());
+        m[68..72].copy_from_slice(&0x0102_0304u32.to_ne_bytes());
+        m
+    }
+
+    /// A netlink message of `kind` around `body`, padded to 4 bytes.
+    fn nl(kind: u16, body: &[u8]) -> Vec<u8> {
+        let mut msg = ((NLMSG_HDRLEN + body.len()) as u32).to_ne_bytes().to_vec();
+        msg.extend_from_slice(&kind.to_ne_bytes());
+        msg.extend_from_slice(&[0u8; 10]);
+        msg.extend_from_slice(body);
+        while !msg.len().is_multiple_of(4) {
+            msg.push(0);
+        }
+        msg
+    }
+
+    #[test]
+    fn a_diag_message_decodes_to_its_addresses_state_timer_and_inode() {
+        let v4 = parse_diag_msg(&diag_msg(
+            libc::AF_INET as u8,
+            6,
+            1,
+            &[127, 0, 0, 1],
+            &[127, 0, 0, 2],
+        ))
+        .unwrap();
+        assert_eq!(
+            v4,
+            TcpEntry {
+                local: "127.0.0.1:8080".parse().unwrap(),
+                remote: "127.0.0.2:43210".parse().unwrap(),
+                state: TCP_TIME_WAIT,
+                timer_left: Duration::from_millis(59_500),
+                inode: 0x0102_0304,
+            }
+        );
+        let ip6: Ipv6Addr = "::1".parse().unwrap();
+        let v6 = parse_diag_msg(&diag_msg(
+            libc::AF_INET6 as u8,
+            10,
+            0,
+            &ip6.octets(),
+            &[0; 16],
+        ))
+        .unwrap();
+        assert_eq!(v6.local, SocketAddr::new(ip6.into(), 8080));
+        assert_eq!(
+            v6.remote,
+            SocketAddr::new(Ipv6Addr::UNSPECIFIED.into(), 43210)
+        );
+        assert_eq!((v6.state, v6.timer_left), (TCP_LISTEN, Duration::ZERO));
+        assert!(parse_diag_msg(&diag_msg(1, 1, 0, &[], &[])).is_err());
+        use crate::Evidence;
+        assert_eq!(
+            v4.render(),
+            "127.0.0.1:8080 -> 127.0.0.2:43210 TIME_WAIT, inode 16909060, timer 60 s"
+        );
+        assert_eq!(
+            v6.render(),
+            "[::1]:8080 -> [::]:43210 LISTEN, inode 16909060"
+        );
+    }
+
+    #[test]
+    fn a_dump_is_read_message_by_message_until_done() {
+        let one = diag_msg(libc::AF_INET as u8, 1, 0, &[127, 0, 0, 1], &[127, 0, 0, 1]);
+        // A body one byte longer than the message: the next header starts aligned.
+        let mut long = one.clone();
+        long.push(9);
+        let mut out = Vec::new();
+        let datagram = [
+            nl(SOCK_DIAG_BY_FAMILY, &long),
+            nl(SOCK_DIAG_BY_FAMILY, &one),
+        ]
+        .concat();
+        assert!(!parse_diag(&datagram, &mut out).unwrap(), "not done yet");
+        assert_eq!(out.len(), 2);
+        assert_eq!(out[0], out[1]);
+        assert!(parse_diag(&nl(NLMSG_DONE, &[0; 4]), &mut out).unwrap());
+        assert_eq!(out.len(), 2);
+        // A message shorter than an inet_diag_msg, and one of another type, are refused.
+        assert!(parse_diag(&nl(SOCK_DIAG_BY_FAMILY, &one[..MSG_LEN - 1]), &mut out).is_err());
+        assert!(parse_diag(&nl(99, &one), &mut out).is_err());
+        // The kernel's error, as its errno.
+        let err =
+            parse_diag(&nl(NLMSG_ERROR, &(-libc::EPERM).to_ne_bytes()), &mut out).unwrap_err();
+        let errno = err
+            .downcast_ref::<io::Error>()
+            .and_then(io::Error::raw_os_error);
+        assert_eq!(errno, Some(libc::EPERM), "{err:#}");
+        let err = parse_diag(&nl(NLMSG_ERROR, &[]), &mut out).unwrap_err();
+        let errno = err
+            .downcast_ref::<io::Error>()
+            .and_then(io::Error::raw_os_error);
+        assert_eq!(errno, Some(0), "{err:#}");
+        // A length that is too short, or runs past the datagram, is malformed.
+        let mut bad = nl(SOCK_DIAG_BY_FAMILY, &one);
+        bad[..4].copy_from_slice(&((NLMSG_HDRLEN - 1) as u32).to_ne_bytes());
+        assert!(parse_diag(&bad, &mut out).is_err());
+        let past = (bad.len() + 1) as u32;
+        bad[..4].copy_from_slice(&past.to_ne_bytes());
+        assert!(parse_diag(&bad, &mut out).is_err());
+        // Less than a header: nothing more in this datagram.
+        assert!(!parse_diag(&[0u8; NLMSG_HDRLEN - 1], &mut out).unwrap());
+        assert_eq!(out.len(), 2);
+    }
+
+    #[test]
+    fn the_query_asks_for_every_tcp_state_on_the_port() {
+        let q = diag_request(libc::AF_INET6 as u8, 8080);
+        assert_eq!(q.len(), NLMSG_HDRLEN + REQ_LEN);
+        assert_eq!(u32_at(&q, 0) as usize, q.len());
+        assert_eq!(u16::from_ne_bytes([q[4], q[5]]), SOCK_DIAG_BY_FAMILY);
+        assert_eq!(u16::from_ne_bytes([q[6], q[7]]), 0x301);
+        assert_eq!(q[16..18], [libc::AF_INET6 as u8, libc::IPPROTO_TCP as u8]);
+        assert_eq!(u32_at(&q, 20), u32::MAX);
+        assert_eq!(q[24..26], 8080u16.to_be_bytes());
+    }
+
+    #[test]
+    fn waiting_for_a_socket_finds_it_or_gives_up_at_the_timeout() {
+        let (l, addr) = crate::net::tcp_listener().unwrap();
+        let found = wait_tcp_socket(addr.port(), Duration::from_secs(1), |e| {
+            e.state == TCP_LISTEN
+        })
+        .unwrap();
+        assert_eq!(found.source(), "sock_diag");
+        assert_eq!(found.value().map(|e| e.local), Some(addr));
+        let t0 = Instant::now();
+        let none = wait_tcp_socket(addr.port(), Duration::from_millis(200), |e| {
+            e.state == TCP_TIME_WAIT
+        })
+        .unwrap();
+        assert_eq!(*none.value(), None);
+        let waited = t0.elapsed();
+        assert!(
+            waited >= Duration::from_millis(200) && waited < Duration::from_secs(5),
+            "{waited:?}"
+        );
+        drop(l);
+    }
+
+    #[test]
+    fn a_bound_socket_reports_its_address() {
+        let s = bind_tcp("127.0.0.1:0".parse().unwrap(), true).unwrap();
+        let addr = local_addr(&s).unwrap();
+        assert_eq!(addr.ip(), IpAddr::V4(Ipv4Addr::LOCALHOST));
+        assert_ne!(addr.port(), 0);
+        assert!(s.reuse_address().unwrap());
+        let plain = bind_tcp("127.0.0.1:0".parse().unwrap(), false).unwrap();
+        assert!(!plain.reuse_address().unwrap());
     }
 }

@@ -246,17 +246,13 @@ pub fn run(breaks: &'static [Break], body: impl FnOnce(&mut Demo) -> Result<()>)
             }
         },
     };
-    let limit = std::env::var("DEMO_LIMIT_SECS")
-        .ok()
-        .and_then(|s| s.parse::<f64>().ok())
-        // Negative, NaN or absurd values fall back to the default rather than panic.
-        .and_then(|secs| Duration::try_from_secs_f64(secs).ok())
-        .filter(|d| !d.is_zero())
-        .unwrap_or(DEFAULT_LIMIT);
-    start_watchdog(limit);
+    start_watchdog(limit_from(std::env::var("DEMO_LIMIT_SECS").ok().as_deref()));
 
-    let colour = std::env::var_os("NO_COLOR").is_none()
-        && (std::env::var_os("CLICOLOR_FORCE").is_some() || std::io::stdout().is_terminal());
+    let colour = colour_wanted(
+        std::env::var_os("NO_COLOR").is_some(),
+        std::env::var_os("CLICOLOR_FORCE").is_some(),
+        std::io::stdout().is_terminal(),
+    );
     let _ = COLOUR.set(colour);
     let mut demo = Demo {
         verbose: args.verbose,
@@ -268,25 +264,49 @@ pub fn run(breaks: &'static [Break], body: impl FnOnce(&mut Demo) -> Result<()>)
         start: Instant::now(),
         checks: 0,
     };
-    let mut result = body(&mut demo);
-    if !demo.undeclared.is_empty() {
-        result = Err(anyhow::anyhow!(
-            "the demo asked about breaks it does not declare: {}",
-            demo.undeclared.join(", ")
-        ));
-    } else if let Some(name) = demo.selected
-        && !demo.applied
-        && result.is_ok()
-    {
-        result = Err(anyhow::anyhow!(
-            "--break {name} was never applied (the demo never asked d.breaks({name:?}))"
-        ));
-    }
+    let result = body(&mut demo);
+    let result = settle(result, &demo);
     let code = demo.verdict(result);
     let _ = std::io::stdout().flush();
     peer::reap_all();
     cleanup::close();
     std::process::exit(code)
+}
+
+/// The watchdog's limit: `DEMO_LIMIT_SECS` when it is a positive number of seconds;
+/// otherwise (unset, zero, negative, NaN, absurd) the default, rather than a panic.
+fn limit_from(secs: Option<&str>) -> Duration {
+    secs.and_then(|s| s.parse::<f64>().ok())
+        .and_then(|secs| Duration::try_from_secs_f64(secs).ok())
+        .filter(|d| !d.is_zero())
+        .unwrap_or(DEFAULT_LIMIT)
+}
+
+/// Whether to write colour (and focus markers): never with `NO_COLOR`; otherwise when
+/// `CLICOLOR_FORCE` asks for it (capture, Run live) or stdout is a terminal.
+fn colour_wanted(no_color: bool, force: bool, terminal: bool) -> bool {
+    !no_color && (force || terminal)
+}
+
+/// The body's result, unless the demo misused its breaks: it asked about one it does
+/// not declare, or a PASS under `--break NAME` never applied that break (it tested
+/// nothing). Both are errors of the demo.
+fn settle(result: Result<()>, demo: &Demo) -> Result<()> {
+    if !demo.undeclared.is_empty() {
+        return Err(anyhow::anyhow!(
+            "the demo asked about breaks it does not declare: {}",
+            demo.undeclared.join(", ")
+        ));
+    }
+    if let Some(name) = demo.selected
+        && !demo.applied
+        && result.is_ok()
+    {
+        return Err(anyhow::anyhow!(
+            "--break {name} was never applied (the demo never asked d.breaks({name:?}))"
+        ));
+    }
+    result
 }
 
 /// Appends `m` to the metrics file capture reads, as one JSON line.
@@ -410,6 +430,10 @@ impl Demo {
     }
 
     fn line(&self, args: std::fmt::Arguments<'_>) {
+        #[cfg(test)]
+        if tests::capture(args) {
+            return;
+        }
         let mut out = std::io::stdout().lock();
         let _ = out.write_fmt(args);
         let _ = out.write_all(b"\n");
@@ -732,7 +756,7 @@ mod cleanup {
     /// behind, empty).
     static DIRS: Mutex<(Vec<PathBuf>, bool)> = Mutex::new((Vec::new(), false));
 
-    fn dirs() -> std::sync::MutexGuard<'static, (Vec<PathBuf>, bool)> {
+    pub(crate) fn dirs() -> std::sync::MutexGuard<'static, (Vec<PathBuf>, bool)> {
         DIRS.lock().unwrap_or_else(|e| e.into_inner())
     }
 
@@ -826,6 +850,268 @@ pub fn human(d: Duration) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::cell::RefCell;
+
+    thread_local! {
+        /// The lines a test's `Demo` printed, when the test collects them.
+        static CAPTURED: RefCell<Option<Vec<String>>> = const { RefCell::new(None) };
+    }
+
+    /// Keeps a `Demo`'s line instead of printing it, while [`captured`] collects.
+    pub(super) fn capture(args: std::fmt::Arguments<'_>) -> bool {
+        CAPTURED.with(|c| match c.borrow_mut().as_mut() {
+            Some(lines) => {
+                lines.push(args.to_string());
+                true
+            }
+            None => false,
+        })
+    }
+
+    /// The lines `f` printed through a `Demo`.
+    fn captured(f: impl FnOnce()) -> Vec<String> {
+        CAPTURED.with(|c| *c.borrow_mut() = Some(Vec::new()));
+        f();
+        CAPTURED.with(|c| c.borrow_mut().take().unwrap_or_default())
+    }
+
+    /// A `Demo` as `run` makes it, without a command line or a watchdog.
+    fn demo(colour: bool, declared: &'static [Break], selected: Option<&'static str>) -> Demo {
+        Demo {
+            verbose: false,
+            colour,
+            selected,
+            declared,
+            applied: false,
+            undeclared: Vec::new(),
+            start: Instant::now(),
+            checks: 0,
+        }
+    }
+
+    #[test]
+    fn kernel_lines_name_their_source_and_other_sources_are_not_the_kernel() {
+        let d = demo(true, &[], None);
+        let q = evidence::call("ioctl(SIOCOUTQ)", || Ok::<_, std::io::Error>(4u64))
+            .ok()
+            .unwrap();
+        let dim = |text: &str| format!("\x1b[2m{text}\x1b[0m");
+        let kernel = format!("{} 4  (queued)", dim("  kernel (ioctl(SIOCOUTQ)):"));
+        let lines = captured(|| {
+            d.saw_that(&q, "queued");
+            d.key_that(&q, "queued");
+            d.key_derived("4 of 4");
+            d.said_by("glibc getservbyname", "53/udp");
+            d.key_said_by("/etc/services", "domain");
+            d.said_by("kernel", "made up");
+            d.key_said_by(" ", "made up");
+        });
+        assert_eq!(
+            lines,
+            [
+                kernel.clone(),
+                format!("{FOCUS}{kernel}"),
+                format!("{FOCUS}{} 4 of 4", dim("  so:")),
+                format!("{} 53/udp", dim("  glibc getservbyname:")),
+                format!("{FOCUS}{} domain", dim("  /etc/services:")),
+                format!("{} made up", dim("  not the kernel: kernel:")),
+                format!("{FOCUS}{} made up", dim("  not the kernel:  :")),
+            ]
+        );
+    }
+
+    #[test]
+    fn checks_are_counted_and_a_failed_one_is_a_disagreement_naming_it() {
+        let mut d = demo(false, &[], None);
+        let lines = captured(|| {
+            assert!(d.check(true, "one").is_ok());
+            let e = d.check(false, "two").unwrap_err();
+            assert!(matches!(e.downcast_ref(), Some(Disagreed(what)) if what == "two"));
+        });
+        assert_eq!(lines, ["  ✓ one", "  ✗ two"]);
+        assert_eq!(d.checks, 2);
+        assert!(d.skip("why").downcast_ref::<Skipped>().is_some());
+    }
+
+    #[test]
+    fn a_required_call_that_failed_fails_the_check_naming_call_and_errno() {
+        let mut d = demo(false, &[], None);
+        let got = d.syscall("getuid(lib test)", || Ok::<_, std::io::Error>(7u32));
+        assert_eq!(
+            (got.source(), got.value().as_ref().ok()),
+            ("getuid(lib test)", Some(&7))
+        );
+        let lines = captured(|| {
+            let ok = d.require(got, "the call works").unwrap();
+            assert_eq!((ok.source(), *ok.value()), ("getuid(lib test)", 7));
+            let failed = d.syscall("recv(lib test)", || {
+                Err::<u32, _>(std::io::Error::from_raw_os_error(libc::EAGAIN))
+            });
+            let e = d.require(failed, "data waits").unwrap_err();
+            assert!(e.downcast_ref::<Disagreed>().is_some());
+        });
+        assert_eq!(
+            lines,
+            ["  ✗ data waits (recv(lib test) failed: EAGAIN (Try again))"]
+        );
+    }
+
+    #[test]
+    fn only_the_selected_declared_break_is_applied_and_announced_once() {
+        const BREAKS: &[Break] = &[brk("first", "the main one"), brk("second", "another")];
+        assert_eq!(
+            BREAKS[1],
+            Break {
+                name: "second",
+                what: "another"
+            }
+        );
+        let mut d = demo(false, BREAKS, Some("second"));
+        assert!(d.broken());
+        let lines = captured(|| {
+            assert!(!d.breaks("first"));
+            assert!(d.breaks("second"));
+            assert!(d.breaks("second"));
+            assert!(!d.breaks("third"));
+        });
+        assert_eq!(lines, ["--break second: another"]);
+        assert!(d.applied);
+        assert_eq!(d.undeclared, ["third"]);
+        let mut plain = demo(false, BREAKS, None);
+        assert!(!plain.broken());
+        assert!(captured(|| assert!(!plain.breaks("first"))).is_empty());
+        assert!(!plain.applied);
+    }
+
+    #[test]
+    fn the_current_step_is_the_last_one_announced() {
+        let d = demo(false, &[], None);
+        captured(|| d.step("binding the listener (lib test)"));
+        assert_eq!(current_step(), "binding the listener (lib test)");
+    }
+
+    #[test]
+    fn a_childs_checks_count_and_its_outcome_is_the_demos() {
+        let mut d = demo(false, &[], None);
+        captured(|| {
+            d.check(true, "before").unwrap();
+            d.in_child(|d| {
+                d.check(true, "one")?;
+                d.check(true, "two")
+            })
+            .unwrap();
+            assert_eq!(d.checks, 3);
+            let e = d
+                .in_child(|d| d.check(false, "the child's claim"))
+                .unwrap_err();
+            assert!(matches!(e.downcast_ref(), Some(Disagreed(w)) if w == "the child's claim"));
+            assert_eq!(d.checks, 4);
+            let e = d.in_child(|d| Err(d.skip("no capability"))).unwrap_err();
+            assert!(matches!(e.downcast_ref(), Some(Skipped(w)) if w == "no capability"));
+            let e = d.in_child(|_| anyhow::bail!("no namespace")).unwrap_err();
+            assert!(e.downcast_ref::<Disagreed>().is_none());
+            assert!(e.downcast_ref::<Skipped>().is_none());
+            assert_eq!(e.to_string(), "in the child: no namespace");
+        });
+    }
+
+    #[test]
+    fn each_outcome_has_its_exit_status_and_verdict_line() {
+        let d = demo(false, &[], None);
+        let lines = captured(|| {
+            assert_eq!(d.verdict(Ok(())), exit::PASSED);
+            assert_eq!(d.verdict(Err(Disagreed("x".into()).into())), exit::FAILED);
+            assert_eq!(d.verdict(Err(d.skip("no root"))), exit::SKIPPED);
+            assert_eq!(d.verdict(Err(anyhow::anyhow!("no socket"))), exit::ERROR);
+        });
+        assert_eq!(lines.len(), 1, "{lines:?}");
+        assert!(
+            lines[0].starts_with("PASS: the kernel agrees (0 checks, "),
+            "{lines:?}"
+        );
+        std::thread::sleep(Duration::from_millis(2));
+        assert!(d.elapsed() >= Duration::from_millis(2));
+    }
+
+    #[test]
+    fn the_limit_is_a_positive_number_of_seconds_or_the_default() {
+        assert_eq!(limit_from(None), DEFAULT_LIMIT);
+        assert_eq!(limit_from(Some("12.5")), Duration::from_millis(12_500));
+        for bad in ["0", "-3", "NaN", "1e300", "soon"] {
+            assert_eq!(limit_from(Some(bad)), DEFAULT_LIMIT, "{bad}");
+        }
+    }
+
+    #[test]
+    fn colour_only_without_no_color_and_when_forced_or_on_a_terminal() {
+        let all: Vec<bool> = [false, true]
+            .into_iter()
+            .flat_map(|no| [false, true].map(move |force| (no, force)))
+            .flat_map(|(no, force)| [false, true].map(move |tty| colour_wanted(no, force, tty)))
+            .collect();
+        // (no_color, force, terminal) from (f, f, f) to (t, t, t).
+        assert_eq!(all, [false, true, true, true, false, false, false, false]);
+    }
+
+    #[test]
+    fn a_break_never_applied_or_undeclared_is_the_demos_error() {
+        const BREAKS: &[Break] = &[brk("first", "the main one")];
+        let pass = || -> Result<()> { Ok(()) };
+        let fail = || -> Result<()> { Err(Disagreed("the claim".into()).into()) };
+        let is_error = |r: Result<()>, words: &str| {
+            let e = r.unwrap_err();
+            assert!(
+                e.downcast_ref::<Disagreed>().is_none() && e.to_string().contains(words),
+                "{e}"
+            );
+        };
+        let plain = demo(false, BREAKS, None);
+        assert!(settle(pass(), &plain).is_ok());
+        let mut unapplied = demo(false, BREAKS, Some("first"));
+        is_error(
+            settle(pass(), &unapplied),
+            "--break first was never applied",
+        );
+        // A FAIL stays a FAIL (the break may have failed a check before its part ran).
+        assert!(
+            settle(fail(), &unapplied)
+                .unwrap_err()
+                .downcast_ref::<Disagreed>()
+                .is_some()
+        );
+        unapplied.applied = true;
+        assert!(settle(pass(), &unapplied).is_ok());
+        let mut asked = demo(false, BREAKS, None);
+        asked.undeclared.push("second".into());
+        is_error(settle(pass(), &asked), "does not declare: second");
+        is_error(settle(fail(), &asked), "does not declare: second");
+    }
+
+    #[test]
+    fn closing_removes_every_live_dir_and_refuses_new_ones() {
+        // In a child: closing is for good, and other tests still make directories.
+        let child = peer::fork(|| {
+            let Ok(dir) = private_dir() else { return 2 };
+            let path = dir.path().to_owned();
+            cleanup::close();
+            let (gone, refused) = (!path.exists(), private_dir().is_err());
+            std::mem::forget(dir);
+            if gone && refused { 0 } else { 1 }
+        })
+        .unwrap();
+        let exit = child.wait(Duration::from_secs(10)).unwrap();
+        assert!(matches!(exit, peer::Exit::Code(0)), "{exit:?}");
+    }
+
+    #[test]
+    fn a_dropped_private_dir_is_gone_and_forgotten() {
+        let dir = private_dir().unwrap();
+        let path = dir.path().to_owned();
+        assert!(cleanup::dirs().0.contains(&path));
+        drop(dir);
+        assert!(!path.exists());
+        assert!(!cleanup::dirs().0.contains(&path));
+    }
 
     #[test]
     fn median_picks_the_middle() {

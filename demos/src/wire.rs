@@ -715,11 +715,235 @@ mod tests {
         assert_eq!(f[1].k, 0x0800);
         assert_eq!(f[2].k, 0x86dd);
         assert_eq!(f[4].k, 0, "everything else is dropped");
+        // ldh [12]; jeq #k, jt, jf (twice); ret #k (twice): linux/filter.h's codes.
+        let codes: Vec<(u16, u8, u8)> = f.iter().map(|i| (i.code, i.jt, i.jf)).collect();
+        assert_eq!(
+            codes,
+            [
+                (0x28, 0, 0),
+                (0x15, 1, 0),
+                (0x15, 0, 1),
+                (0x06, 0, 0),
+                (0x06, 0, 0)
+            ]
+        );
+        assert_eq!((f[0].k, f[3].k), (12, 0x40000));
+    }
+
+    /// An Ethernet frame from `src` to `dst` (both IPv4 or both IPv6): TCP with `flags`
+    /// (`S`yn, `A`ck, `F`in, `R`st, `P`sh, `U`rg), or UDP when `flags` is `None`.
+    fn frame(
+        src: &str,
+        dst: &str,
+        flags: Option<&str>,
+        seq: u32,
+        ack: u32,
+        payload: &[u8],
+    ) -> Vec<u8> {
+        let (src, dst): (SocketAddr, SocketAddr) = (src.parse().unwrap(), dst.parse().unwrap());
+        let eth = etherparse::PacketBuilder::ethernet2([0; 6], [0; 6]);
+        let ip = match (src.ip(), dst.ip()) {
+            (IpAddr::V4(a), IpAddr::V4(b)) => eth.ipv4(a.octets(), b.octets(), 64),
+            (IpAddr::V6(a), IpAddr::V6(b)) => eth.ipv6(a.octets(), b.octets(), 64),
+            _ => panic!("one family"),
+        };
+        let mut out = Vec::new();
+        match flags {
+            None => ip
+                .udp(src.port(), dst.port())
+                .write(&mut out, payload)
+                .unwrap(),
+            Some(flags) => {
+                let mut tcp = etherparse::TcpHeader::new(src.port(), dst.port(), seq, 512);
+                tcp.syn = flags.contains('S');
+                tcp.ack = flags.contains('A');
+                tcp.fin = flags.contains('F');
+                tcp.rst = flags.contains('R');
+                tcp.psh = flags.contains('P');
+                tcp.urg = flags.contains('U');
+                tcp.acknowledgment_number = ack;
+                if flags.contains('K') {
+                    tcp.set_options(&[etherparse::TcpOptionElement::SelectiveAcknowledgement(
+                        (ack + 100, ack + 200),
+                        [Some((ack + 300, ack + 400)), None, None],
+                    )])
+                    .unwrap();
+                }
+                ip.tcp_header(tcp).write(&mut out, payload).unwrap()
+            }
+        }
+        out
+    }
+
+    fn at(unix_ns: u64, data: Vec<u8>) -> Frame {
+        let len = data.len() as u32;
+        Frame { unix_ns, data, len }
+    }
+
+    #[test]
+    fn udp_ipv6_sack_and_every_flag_decode() {
+        let udp = decode(&frame("[::1]:5000", "[::1]:6000", None, 0, 0, b"hello")).unwrap();
+        assert_eq!(
+            (udp.proto, udp.len, udp.src, udp.dst),
+            (
+                "udp",
+                5,
+                "[::1]:5000".parse().unwrap(),
+                "[::1]:6000".parse().unwrap()
+            )
+        );
+        let v6 = decode(&frame("[::1]:1", "[::1]:2", Some("AP"), 7, 9, b"abc")).unwrap();
+        assert_eq!((v6.len, v6.flags.as_slice()), (3, &["PSH", "ACK"][..]));
+        let all = decode(&frame(
+            "127.0.0.1:1",
+            "127.0.0.1:2",
+            Some("SFRPAUK"),
+            1,
+            1000,
+            b"",
+        ))
+        .unwrap();
+        assert_eq!(all.flags, ["SYN", "FIN", "RST", "PSH", "ACK", "URG"]);
+        assert_eq!(all.sack, [(1100, 1200), (1300, 1400)]);
+    }
+
+    #[test]
+    fn the_capture_numbers_flows_by_their_opener_and_makes_numbers_relative() {
+        let (a, b, c) = ("127.0.0.1:40000", "127.0.0.1:8080", "127.0.0.1:40001");
+        let mut seen = Seen {
+            frames: Vec::new(),
+            flows: Vec::new(),
+            sink: None,
+        };
+        // The capture opens after the SYN: the SYN-ACK's receiver is the client.
+        seen.keep(at(5_000_000, frame(b, a, Some("SA"), 900, 101, b"")));
+        seen.keep(at(5_250_000, frame(a, b, Some("AK"), 101, 901, b"")));
+        seen.keep(at(
+            6_500_000,
+            frame(a, b, Some("AP"), 101, 901, b"0123456789"),
+        ));
+        // Another flow whose first packet is data: its sender is the client.
+        seen.keep(at(7_000_000, frame(c, b, Some("A"), 5, 6, b"x")));
+        seen.keep(at(7_000_000, vec![0u8; 20]));
+        assert_eq!(seen.frames.len(), 5, "every frame is kept");
+        let (a, b, c): (SocketAddr, SocketAddr, SocketAddr) =
+            (a.parse().unwrap(), b.parse().unwrap(), c.parse().unwrap());
+        assert_eq!((seen.flows[0].client, seen.flows[0].server), (a, b));
+        assert_eq!((seen.flows[1].client, seen.flows[1].server), (c, b));
+        assert_eq!(seen.flow_of(a, b), Some(0));
+        assert_eq!(seen.flow_of(b, a), Some(0));
+        assert_eq!(seen.flow_of(b, c), Some(1));
+        assert_eq!(seen.flow_of(a, c), None);
+        assert_eq!(seen.flows[0].start_unix_us(), 5_000);
+        // Decoded again with the ends the demo names, as `Capture::connection` does.
+        let mut flow = Flow::new(a, b);
+        let packets: Vec<Packet> = seen
+            .frames
+            .iter()
+            .filter_map(|f| flow.packet(&decode(&f.data)?, f))
+            .collect();
+        let summary: Vec<(u64, bool, u32, u32, u32)> = packets
+            .iter()
+            .map(|p| (p.at_us, p.from_client, p.seq, p.ack, p.len))
+            .collect();
+        assert_eq!(
+            summary,
+            [
+                (0, false, 0, 0, 0),
+                (250, true, 0, 1, 0),
+                (1500, true, 0, 1, 10)
+            ]
+        );
+        assert_eq!(packets[1].sack, [[101, 201], [301, 401]]);
+        assert_eq!(flow.start_unix_us(), 5_000);
+        assert_eq!(packets[2].frame_len as usize, seen.frames[2].data.len());
+    }
+
+    fn pkt(at_us: u64, from_client: bool, flags: &[&str], len: u32) -> Packet {
+        Packet {
+            at_us,
+            from_client,
+            proto: "tcp".into(),
+            flags: flags.iter().map(|f| f.to_string()).collect(),
+            seq: 0,
+            ack: 0,
+            len,
+            win: 0,
+            mss: None,
+            wscale: None,
+            sack_ok: false,
+            sack: Vec::new(),
+            frame: String::new(),
+            frame_len: 0,
+        }
+    }
+
+    #[test]
+    fn packets_are_found_by_sender_and_flag_and_read_as_the_wires() {
+        let c = Connection {
+            name: "t".into(),
+            client: "127.0.0.1:1".into(),
+            server: "127.0.0.1:2".into(),
+            start_unix_us: 0,
+            packets: vec![
+                pkt(0, true, &["SYN"], 0),
+                pkt(40, false, &["SYN", "ACK"], 0),
+                pkt(80, true, &["ACK"], 5),
+                pkt(1_500, false, &["RST", "ACK"], 0),
+                pkt(1_600, true, &["ACK"], 7),
+            ],
+            key: None,
+            show: None,
+            flow: None,
+        };
+        assert_eq!(first(&c, true, "SYN", 0), Some(0));
+        assert_eq!(first(&c, false, "ACK", 0), Some(1));
+        assert_eq!(first(&c, true, "DATA", 0), Some(2));
+        assert_eq!(first(&c, true, "DATA", 3), Some(4));
+        assert_eq!(first(&c, false, "RST", 0), Some(3));
+        assert_eq!(first(&c, true, "RST", 0), None);
+        assert_eq!(first(&c, false, "DATA", 0), None);
+        assert_eq!(
+            gap(&c.packets[1], &c.packets[3]),
+            Duration::from_micros(1_460)
+        );
+        let seen = Observed::new(SOURCE, c);
+        let rst = packet(&seen, 3).unwrap();
+        assert_eq!(
+            (rst.source(), rst.value().as_str()),
+            ("wire", "server → client: RST")
+        );
+        assert!(packet(&seen, 5).is_none());
+        let n = read(&seen, |c| c.packets.len());
+        assert_eq!((n.source(), *n.value()), ("wire", 5));
+    }
+
+    /// Runs `f` on a thread of its own and fails if it has not returned within 10 s: a
+    /// capture that blocks is a failure, not a test that never ends.
+    fn within_10s(f: impl FnOnce() + Send + 'static) {
+        let (done, wait) = std::sync::mpsc::channel();
+        let t = std::thread::spawn(move || {
+            f();
+            let _ = done.send(());
+        });
+        match wait.recv_timeout(Duration::from_secs(10)) {
+            Ok(()) => t.join().unwrap(),
+            Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => {
+                std::panic::resume_unwind(t.join().unwrap_err())
+            }
+            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
+                panic!("the capture blocked for 10 s")
+            }
+        }
     }
 
     /// Needs CAP_NET_RAW; skipped (passes, saying so) without it.
     #[test]
     fn a_loopback_connection_is_captured_with_its_handshake() {
+        within_10s(a_loopback_connection_is_captured);
+    }
+
+    fn a_loopback_connection_is_captured() {
         let cap = match Capture::open(None) {
             Ok(c) => c,
             Err(e) if e.raw_os_error() == Some(libc::EPERM) => {
@@ -755,6 +979,13 @@ mod tests {
             conn.start_unix_us
         );
         assert!(conn.packets.last().unwrap().at_us < 1_000_000, "{conn:?}");
+        // Dropping the capture ends its reading thread, which held the other reference.
+        let inner = Arc::downgrade(&cap.inner);
+        drop(cap);
+        assert!(
+            inner.upgrade().is_none(),
+            "the reading thread outlived its capture"
+        );
     }
 
     /// Run live's stream: each packet is written out the moment the capture reads it,
@@ -762,6 +993,10 @@ mod tests {
     /// connection then holds the same packets and its flow's number. Needs CAP_NET_RAW.
     #[test]
     fn each_packet_is_streamed_as_it_is_seen_before_the_demo_names_its_connection() {
+        within_10s(each_packet_is_streamed);
+    }
+
+    fn each_packet_is_streamed() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("packets.jsonl");
         let sink = std::fs::File::create(&path).unwrap();

@@ -97,6 +97,11 @@ enum Command {
         /// demo, so the whole harness is hours.
         #[arg(long = "harness-file", value_name = "FILE")]
         harness_files: Vec<String>,
+        /// Only one shard of the mutants, `K/N` as cargo-mutants takes it (K from 0),
+        /// dealt round-robin: a sample of a file too big for one sitting; the table's
+        /// row then says it is a sample.
+        #[arg(long, value_name = "K/N")]
+        shard: Option<String>,
     },
     /// The flake run: each demo 20 times under a load on every core, then all demos at
     /// once 5 rounds as root and as nobody; report in target/flakes.md.
@@ -222,10 +227,12 @@ fn main() -> std::process::ExitCode {
             names,
             harness,
             harness_files,
+            shard,
         } => mutants::run_with(
             &names,
             harness,
             &harness_files,
+            shard.as_deref(),
             mutants::Gate::EveryMissListed,
         ),
         Command::Flakes {

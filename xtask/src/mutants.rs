@@ -21,7 +21,10 @@
 //! What is mutated: `demos/src/bin/DEMO.rs` for each demo named (all by default), judged
 //! by that demo; and, when every demo is selected or with `--harness`, the harness
 //! `demos/src/*.rs`, judged by all the selected demos (a harness mutant counts as caught
-//! when any of them FAILs). Narration is not mechanism: see [`NARRATION`].
+//! when any of them FAILs) and by the harness's own unit tests (`cargo test -p demos
+//! --lib`: what no demo reads, such as how a `kernel (SOURCE):` line renders its value,
+//! is pinned there). Narration is not mechanism: see [`NARRATION`]. `--shard K/N` runs
+//! every Nth mutant only (cargo-mutants' round-robin shard K), a sample of a big file.
 //!
 //! How it runs: xtask mirrors the checkout into `target/mutants/src` (only the files that
 //! changed, so cargo's fingerprints stay valid and rebuilds are incremental), and runs
@@ -455,9 +458,11 @@ pub fn update_table(text: &str, unit: &str, t: &Tally, date: &str) -> String {
          Written by `cargo xtask mutants` (each run replaces the rows of the units it ran; \
          the last on {DATE}). Caught: the demo FAILed naming a check, or one of its \
          breaks PASSed, FAILed naming another check than unmutated, or no longer FAILed \
-         while the plain run still PASSed. Missed: not caught \
+         while the plain run still PASSed; for a harness file (`harness-*`), also when \
+         one of the harness's own unit tests failed. Missed: not caught \
          (PASS, ERROR, TIMEOUT); equivalent: missed and listed with its reason in \
-         `demos/mutants-equivalent.md`. Score: caught of viable, not equivalent.\n\n\
+         `demos/mutants-equivalent.md`. Score: caught of viable, not equivalent. A row \
+         named `-shard-K-of-N` is a sample: every Nth mutant of its file.\n\n\
          | unit | viable | caught | missed | equivalent | score |\n\
          | --- | --: | --: | --: | --: | --: |\n",
     )
@@ -577,6 +582,23 @@ struct Unit {
     name: String,
     files: Vec<String>,
     judges: Vec<String>,
+    /// A harness file's own unit tests (`cargo test -p demos --lib`) judge too: what
+    /// no demo reads (how a `kernel (SOURCE):` line renders its value, the source it
+    /// names) is pinned there.
+    own_tests: bool,
+    /// `K/N`: only that shard of the mutants (a sample).
+    shard: Option<String>,
+}
+
+/// `K/N` as cargo-mutants takes it: shard K (from 0) of N.
+fn parse_shard(shard: &str) -> Result<(usize, usize)> {
+    let parsed = shard
+        .split_once('/')
+        .and_then(|(k, n)| Some((k.trim().parse().ok()?, n.trim().parse().ok()?)));
+    match parsed {
+        Some((k, n)) if k < n => Ok((k, n)),
+        _ => bail!("--shard {shard}: expected K/N with 0 <= K < N (cargo-mutants' shards)"),
+    }
 }
 
 /// What makes a run fail.
@@ -592,16 +614,27 @@ pub enum Gate {
 }
 
 pub fn run(names: &[String], harness: bool, gate: Gate) -> Result<ExitCode> {
-    run_with(names, harness, &[], gate)
+    run_with(names, harness, &[], None, gate)
 }
 
-/// [`run`], mutating only `harness_files` of the harness when any are given.
+/// [`run`], mutating only `harness_files` of the harness when any are given, and only
+/// one `shard` (`K/N`) of each unit's mutants when given.
 pub fn run_with(
     names: &[String],
     harness: bool,
     harness_files: &[String],
+    shard: Option<&str>,
     gate: Gate,
 ) -> Result<ExitCode> {
+    // A shard's row is named for it: `harness-wire-shard-0-of-4`, a sample of the file.
+    let suffix = match shard {
+        Some(s) => {
+            let (k, n) = parse_shard(s)?;
+            format!("-shard-{k}-of-{n}")
+        }
+        None => String::new(),
+    };
+    let shard = shard.map(str::to_owned);
     let sh = Shell::new()?;
     let root = project_root();
     let _dir = sh.push_dir(&root);
@@ -622,9 +655,11 @@ pub fn run_with(
     let mut units: Vec<Unit> = selected
         .iter()
         .map(|d| Unit {
-            name: d.clone(),
+            name: format!("{d}{suffix}"),
             files: vec![format!("demos/src/bin/{d}.rs")],
             judges: vec![d.clone()],
+            own_tests: false,
+            shard: shard.clone(),
         })
         .collect();
     if !harness_files.is_empty() {
@@ -642,17 +677,21 @@ pub fn run_with(
                 .file_stem()
                 .map_or_else(|| f.clone(), |s| s.to_string_lossy().into_owned());
             units.push(Unit {
-                name: format!("harness-{stem}"),
+                name: format!("harness-{stem}{suffix}"),
                 files: vec![f.clone()],
                 judges: selected.clone(),
+                own_tests: true,
+                shard: shard.clone(),
             });
         }
     } else if harness || names.is_empty() {
         units.push(Unit {
-            name: "harness".into(),
+            name: format!("harness{suffix}"),
             // `*` does not cross `/` in cargo-mutants' globs: src/bin/ is not included.
             files: vec!["demos/src/*.rs".into()],
             judges: selected.clone(),
+            own_tests: true,
+            shard: shard.clone(),
         });
     }
 
@@ -821,7 +860,18 @@ fn cargo_mutants(
     }
     cmd.args(["--skip-calls", &SKIP_CALLS.join(",")])
         .args(["--skip-calls-defaults", "true"]);
-    cmd.args(["--", "--", "--ignored", "--nocapture", "--test-threads=1"])
+    if let Some(shard) = &unit.shard {
+        cmd.args(["--shard", shard, "--sharding", "round-robin"]);
+    }
+    // The judge is the one ignored test of `mutant_verdict`; a harness file's own unit
+    // tests (not ignored) run beside it.
+    let which = if unit.own_tests {
+        cmd.arg("--cargo-arg=--lib");
+        "--include-ignored"
+    } else {
+        "--ignored"
+    };
+    cmd.args(["--", "--", which, "--nocapture", "--test-threads=1"])
         .env("CARGO_TARGET_DIR", target)
         .env("MUTANTS_DEMOS", unit.judges.join(","))
         .env("MUTANTS_EXPECT", expect)
@@ -871,6 +921,15 @@ mod tests {
         o.line = "next == 100 && first == 100,".into();
         assert_eq!(equivalent_reason(&eq, &o), None);
         assert_eq!(unlisted(std::slice::from_ref(&o), &eq).len(), 1);
+    }
+
+    #[test]
+    fn a_shard_is_k_of_n_counted_from_0() {
+        assert_eq!(parse_shard("0/4").unwrap(), (0, 4));
+        assert_eq!(parse_shard("3/4").unwrap(), (3, 4));
+        for bad in ["4/4", "1", "a/4", "1/0", "-1/4"] {
+            assert!(parse_shard(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]
