@@ -1,4 +1,4 @@
-//! A named pipe lets a program that only takes a path read a stream: opening it blocks until both ends exist, and the bytes never touch the disk.
+//! A named pipe lets a program that only takes a path read a stream: opening it blocks until both ends exist, and the path keeps none of the bytes.
 //!
 //! fifo(7): "Normally, opening the FIFO blocks until the other end is opened also."
 //! "A process can open a FIFO in nonblocking mode. [...] opening for write-only fails
