@@ -34,8 +34,8 @@ const BREAKS: &[Break] = &[
         "the second run has the switch on and pauses 300 ms (one RTO): its window halves",
     ),
     brk(
-        "initcwnd-4",
-        "the namespace's route to 127.0.0.1 sets initcwnd 4, so the restart window is 4",
+        "initcwnd-6",
+        "the namespace's route to 127.0.0.1 sets initcwnd 6, so the restart window is 6",
     ),
 ];
 
@@ -171,7 +171,7 @@ fn main() {
         let ns = NetNs::new()?;
         ns.loopback_up()?;
         ns.cmd("ip", &["link", "set", "lo", "mtu", MTU])?;
-        if d.breaks("initcwnd-4") {
+        if d.breaks("initcwnd-6") {
             ns.cmd(
                 "ip",
                 &[
@@ -184,7 +184,7 @@ fn main() {
                     "table",
                     "local",
                     "initcwnd",
-                    "4",
+                    "6",
                 ],
             )?;
         }
