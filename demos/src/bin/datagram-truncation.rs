@@ -30,6 +30,10 @@ const BREAKS: &[Break] = &[
         "no-msg-trunc",
         "the second recv goes without the MSG_TRUNC flag",
     ),
+    brk(
+        "extra-datagram",
+        "a third datagram follows \"second\": the queue is not empty after two reads",
+    ),
 ];
 
 /// What one recvmsg returned: bytes copied, whether MSG_TRUNC was set, the bytes.
@@ -95,12 +99,21 @@ fn main() {
         d.step("UDP: send a 100-byte datagram, then \"second\"; recvmsg with a 10-byte buffer");
         send_all(&[b'x'; 100])?;
         send_all(b"second")?;
+        if d.breaks("extra-datagram") {
+            send_all(b"third")?;
+        }
         let cut = read_into(&rx, 10);
         d.saw(&cut);
         let cut = d.require(cut, "the first datagram was read")?;
         let next = read_into(&rx, 10);
         d.key_that(&next, "the next recvmsg");
         let next = d.require(next, "the second datagram was read")?;
+        // A datagram's rest is not kept anywhere: nothing is left to read.
+        let mut probe = [0u8; 10];
+        let left = d.syscall("recv(MSG_DONTWAIT)", || {
+            recv(rx.as_raw_fd(), &mut probe, MsgFlags::MSG_DONTWAIT)
+        });
+        d.saw_that(&left, "a third read");
         let (cut, next) = (cut.value(), next.value());
         d.metric("udp.truncated.kept", cut.n as f64, "bytes");
         d.check(
@@ -111,6 +124,10 @@ fn main() {
         d.check(
             next.bytes == b"second",
             "its other 90 bytes are gone: the next read is the next datagram, whole",
+        )?;
+        d.check(
+            left.failed_with(nix::errno::Errno::EAGAIN),
+            "and gone for good: after it the queue is empty (EAGAIN)",
         )?;
 
         d.step("send 100 bytes again; recv(10-byte buffer, flags = MSG_TRUNC)");

@@ -38,6 +38,10 @@ const BREAKS: &[Break] = &[
         "leave",
         "receivers 2 and 3 leave the group (IP_DROP_MEMBERSHIP) before the round with LOOP off",
     ),
+    brk(
+        "bystander-all-off",
+        "the bystander meant to keep the default sets IP_MULTICAST_ALL 0 too",
+    ),
 ];
 
 const RECEIVERS: usize = 3;
@@ -164,7 +168,8 @@ fn main() {
         ));
         // Bound to the port but not joined: with IP_MULTICAST_ALL on (the default) it
         // hears the group anyway, because other sockets joined it; off, it does not.
-        let bystander_all = member(group, port, false, true)?;
+        let default_all = !d.breaks("bystander-all-off");
+        let bystander_all = member(group, port, false, default_all)?;
         let bystander_own = member(group, port, false, false)?;
 
         let tx = UdpSocket::bind(SocketAddr::from((LOOPBACK, 0))).context("sender bind")?;
@@ -242,7 +247,10 @@ fn main() {
         )?;
 
         let heard = collect(
-            "recv, bystander with IP_MULTICAST_ALL 1",
+            format_args!(
+                "recv, bystander with IP_MULTICAST_ALL {}",
+                u8::from(default_all)
+            ),
             &bystander_all,
             &token,
             Duration::from_millis(100),
@@ -253,8 +261,14 @@ fn main() {
             &token,
             Duration::from_millis(100),
         );
-        d.saw_that(&heard, "never joined; the default hears others' groups");
+        d.saw_that(&heard, "never joined");
         d.saw_that(&heard_own, "never joined");
+        d.check(
+            heard.value().as_ref().is_ok_and(Received::all_once),
+            format_args!(
+                "the default, IP_MULTICAST_ALL 1, hears groups others joined: the bystander got all {DATAGRAMS}"
+            ),
+        )?;
         d.check(
             heard_own.value().as_ref().is_ok_and(|r| r.seqs.is_empty()),
             "membership is what delivers: a socket that did not join (IP_MULTICAST_ALL 0) got none",

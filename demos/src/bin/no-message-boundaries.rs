@@ -1,4 +1,4 @@
-//! TCP keeps no message boundaries: many small sends arrive as a few recvs, one big send arrives in many pieces, and a non-blocking send may take only part of the buffer.
+//! TCP keeps no message boundaries: many small sends arrive as a few recvs, one big send arrives in pieces, and a non-blocking send may take only part of the buffer.
 //!
 //! send(2): "When the message does not fit into the send buffer of the socket, send()
 //! normally blocks [...] In nonblocking mode it would fail with the error EAGAIN" and
@@ -35,16 +35,22 @@ const BREAKS: &[Break] = &[
         "already-full",
         "the queues are full before the non-blocking send is measured",
     ),
+    brk(
+        "two-streams",
+        "the small messages alternate between two connections, read one after the other",
+    ),
 ];
 
 const SMALL: usize = 100;
 const BIG: usize = 4 << 20;
 
-/// Reads until `want` bytes have arrived: the size every recv returned.
+/// Reads until `want` bytes have arrived: the size every recv returned. The bytes go
+/// to the end of `got`.
 fn recv_all(
     stream: &mut TcpStream,
     want: usize,
     buf_size: usize,
+    got: &mut Vec<u8>,
 ) -> Observed<std::io::Result<Vec<usize>>> {
     demos::evidence::call("recv, until all bytes are in", || {
         let mut buf = vec![0u8; buf_size];
@@ -60,6 +66,7 @@ fn recv_all(
                 )));
             }
             pieces.push(n);
+            got.extend_from_slice(&buf[..n]);
             total += n;
         }
         Ok(pieces)
@@ -75,18 +82,35 @@ fn main() {
         ));
         let lockstep = d.breaks("lockstep");
         let (mut client, mut server) = net::tcp_pair()?;
+        // Under `two-streams`, the odd messages go over a second connection.
+        let mut second = if d.breaks("two-streams") {
+            Some(net::tcp_pair()?)
+        } else {
+            None
+        };
         let mut pieces = Vec::new();
+        let (mut sent, mut received) = (Vec::new(), Vec::new());
         for i in 0..SMALL {
-            client
-                .write_all(format!("msg-{:02};", i % 100).as_bytes())
-                .context("send")?;
+            let message = format!("msg-{:02};", i % 100);
+            let to = match &mut second {
+                Some((other, _)) if i % 2 == 1 => other,
+                _ => &mut client,
+            };
+            to.write_all(message.as_bytes()).context("send")?;
+            sent.extend_from_slice(message.as_bytes());
             if lockstep {
-                let got = recv_all(&mut server, 7, 64 << 10);
+                let got = recv_all(&mut server, 7, 64 << 10, &mut received);
                 pieces.extend(d.require(got, "every message arrived")?.into_value());
             }
         }
-        if !lockstep {
-            let got = recv_all(&mut server, SMALL * 7, 64 << 10);
+        if let Some((_, other)) = &mut second {
+            for stream in [&mut server, other] {
+                let got = recv_all(stream, SMALL / 2 * 7, 64 << 10, &mut received);
+                d.key(&got);
+                pieces.extend(d.require(got, "all 350 bytes arrived")?.into_value());
+            }
+        } else if !lockstep {
+            let got = recv_all(&mut server, SMALL * 7, 64 << 10, &mut received);
             d.key(&got);
             pieces = d.require(got, "all 700 bytes arrived")?.into_value();
         }
@@ -101,10 +125,17 @@ fn main() {
                 "{SMALL} sends arrived in far fewer recvs (at most 10): the boundaries are gone"
             ),
         )?;
+        d.check(
+            received == sent,
+            "and every byte came out once, in the order it was sent",
+        )?;
 
         d.step("one blocking send() of 4 MiB; recv with a 4 MiB buffer until all is there");
         let (client, mut server) = net::tcp_pair()?;
-        let data = vec![b'z'; BIG];
+        // A pattern that does not repeat at any piece's size, so that a piece out of
+        // place would show.
+        let data: Vec<u8> = (0..BIG).map(|i| (i % 251) as u8).collect();
+        let mut received = Vec::new();
         let once = d.breaks("one-recv");
         let waitall = d.breaks("waitall");
         let (sent, pieces) = std::thread::scope(|s| {
@@ -118,19 +149,26 @@ fn main() {
                 // full request is satisfied": the kernel joins the pieces itself.
                 let mut buf = vec![0u8; BIG];
                 demos::evidence::call("recv(MSG_WAITALL)", || {
-                    nix::sys::socket::recv(server.as_raw_fd(), &mut buf, MsgFlags::MSG_WAITALL)
-                        .map(|n| vec![n])
+                    let n = nix::sys::socket::recv(
+                        server.as_raw_fd(),
+                        &mut buf,
+                        MsgFlags::MSG_WAITALL,
+                    )?;
+                    received.extend_from_slice(&buf[..n]);
+                    Ok::<_, nix::errno::Errno>(vec![n])
                 })
             } else if once {
                 // One read, so what it returns is all this side counts.
                 let mut buf = vec![0u8; BIG];
                 let first = demos::evidence::call("recv", || {
-                    fd::read_within(&server, &mut buf, IO_TIMEOUT)
-                        .map_err(|e| std::io::Error::other(format!("{e:#}")))
+                    let n = fd::read_within(&server, &mut buf, IO_TIMEOUT)
+                        .map_err(|e| std::io::Error::other(format!("{e:#}")))?;
+                    received.extend_from_slice(&buf[..n]);
+                    Ok::<_, std::io::Error>(n)
                 });
                 first.map(|r| r.map(|n| vec![n; 1]))
             } else {
-                recv_all(&mut server, BIG, BIG)
+                recv_all(&mut server, BIG, BIG, &mut received)
             };
             let sent = sender
                 .join()
@@ -146,9 +184,9 @@ fn main() {
             pieces.len()
         ));
         d.check(
-            // All of it, in more than one piece (so none was the whole 4 MiB).
-            sent == BIG && pieces.iter().sum::<usize>() == BIG && pieces.len() > 1,
-            "one send of 4 MiB arrived whole, in many pieces",
+            // All of it, in order, in more than one piece (so none was the whole 4 MiB).
+            sent == BIG && received == data && pieces.len() > 1,
+            "one send of 4 MiB arrived whole and in order, in more than one piece",
         )?;
 
         d.step("non-blocking send() of 4 MiB to a peer that reads nothing, then again");

@@ -8,7 +8,7 @@ use std::io::{BufRead, BufReader, BufWriter, Read, Write};
 use std::net::{Shutdown, TcpStream};
 
 use anyhow::Context;
-use demos::{Break, Evidence, brk, net};
+use demos::{Break, Evidence, Observed, brk, net};
 
 const BREAKS: &[Break] = &[
     brk(
@@ -31,6 +31,10 @@ const BREAKS: &[Break] = &[
         "client-reads-small",
         "the client's BufReader holds 16 bytes, less than a line",
     ),
+    brk(
+        "server-unbuffered",
+        "the server's BufWriter has no buffer (capacity 0)",
+    ),
 ];
 
 /// The BufReader capacity under the `*-reads-small` breaks.
@@ -38,80 +42,103 @@ const SMALL_READS: usize = 16;
 
 const LINES: usize = 1000;
 
-/// Counts the read and write calls that reach the socket under a buffered layer.
+/// Keeps what each read or write call that reaches the socket under a buffered layer
+/// returned: the kernel's byte counts, one per call.
 struct Counted<'a> {
     stream: &'a TcpStream,
-    calls: usize,
+    returns: Vec<usize>,
 }
 
 impl<'a> Counted<'a> {
     fn new(stream: &'a TcpStream) -> Self {
-        Counted { stream, calls: 0 }
+        Counted {
+            stream,
+            returns: Vec::new(),
+        }
     }
 }
 
 impl Read for Counted<'_> {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        self.calls += 1;
-        self.stream.read(buf)
+        let n = self.stream.read(buf)?;
+        self.returns.push(n);
+        Ok(n)
     }
 }
 
 impl Write for Counted<'_> {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.calls += 1;
-        self.stream.write(buf)
+        let n = self.stream.write(buf)?;
+        self.returns.push(n);
+        Ok(n)
     }
     fn flush(&mut self) -> std::io::Result<()> {
         self.stream.flush()
     }
 }
 
-/// What the server did: lines in, and the socket calls beneath them.
+/// What the server did: lines in (BufReader's count), and what each read() and write()
+/// beneath them returned.
 struct Served {
     lines: usize,
-    reads: usize,
-    writes: usize,
+    reads: Vec<usize>,
+    writes: Vec<usize>,
 }
 
 /// A line-oriented server written as if the socket were a file: read lines until EOF,
 /// answer each one in upper case.
-fn serve(stream: &TcpStream, capacity: usize) -> std::io::Result<Served> {
-    let mut input = BufReader::with_capacity(capacity, Counted::new(stream));
-    let mut output = BufWriter::new(Counted::new(stream));
+fn serve(stream: &TcpStream, reads: usize, writes: usize) -> std::io::Result<Served> {
+    let mut input = BufReader::with_capacity(reads, Counted::new(stream));
+    let mut output = BufWriter::with_capacity(writes, Counted::new(stream));
     let mut lines = 0;
     for line in input.by_ref().lines() {
         writeln!(output, "{}", line?.to_uppercase())?;
         lines += 1;
     }
     output.flush()?;
-    let writes = output.get_ref().calls;
+    let writes = std::mem::take(&mut output.get_mut().returns);
     stream.shutdown(Shutdown::Write)?;
     Ok(Served {
         lines,
-        reads: input.get_ref().calls,
+        reads: std::mem::take(&mut input.get_mut().returns),
         writes,
     })
 }
 
-impl Evidence for Served {
+/// The byte counts read() or write() returned, one per call, in order (a read's 0 is
+/// EOF); a long list shows its ends.
+struct Returns(Vec<usize>);
+
+impl Evidence for Returns {
     fn render(&self) -> String {
-        format!("{} lines, then EOF", self.lines)
+        let show = |n: &usize| {
+            if *n == 0 {
+                "0 (EOF)".to_owned()
+            } else {
+                n.to_string()
+            }
+        };
+        let all = &self.0;
+        let listed = if all.len() <= 6 {
+            all.iter().map(show).collect::<Vec<_>>().join(", ")
+        } else {
+            let head = all[..3].iter().map(show).collect::<Vec<_>>().join(", ");
+            let tail = all[all.len() - 2..]
+                .iter()
+                .map(show)
+                .collect::<Vec<_>>()
+                .join(", ");
+            format!("{head}, … {tail}")
+        };
+        let total: usize = all.iter().sum();
+        format!("{listed}  [{} calls, {total} bytes]", all.len())
     }
 }
 
-/// Lines read back: how many, the first and the last.
-struct Lines(Vec<String>);
-
-impl Evidence for Lines {
-    fn render(&self) -> String {
-        format!(
-            "{} lines, first {:?}, last {:?}",
-            self.0.len(),
-            self.0.first().map(String::as_str).unwrap_or_default(),
-            self.0.last().map(String::as_str).unwrap_or_default()
-        )
-    }
+/// What read() or write() returned on the socket, call by call: each number is a
+/// syscall's own result, kept as it came back.
+fn returned(source: &str, returns: Vec<usize>) -> demos::Result<Observed<Returns>> {
+    demos::evidence::read(source, || Ok(Returns(returns)))
 }
 
 fn main() {
@@ -137,7 +164,7 @@ fn main() {
         if !flushed.is_ok() {
             d.saw(&flushed);
         }
-        let client_writes = output.get_ref().calls;
+        let client_writes = std::mem::take(&mut output.get_mut().returns);
         // The buffer is dropped whatever happened: what it still held is lost.
         let _unflushed = output.into_parts();
         if !early && !d.breaks("no-shutdown") {
@@ -145,8 +172,9 @@ fn main() {
                 .shutdown(Shutdown::Write)
                 .context("client: shutdown")?;
         }
-        // How many calls reached the socket follows from the buffer's size: the
-        // demo's count, not the kernel's word.
+        let client_writes = returned("client: write() returned", client_writes)?;
+        d.saw(&client_writes);
+        let client_writes = client_writes.into_value().0.len();
         d.key_derived(format_args!(
             "{LINES} lines became {client_writes} write() call(s) on the socket"
         ));
@@ -154,22 +182,31 @@ fn main() {
         d.step("server: for line in BufReader::lines() { writeln!(upper case) }");
         // The client's lines are all queued in the socket already, so the server can
         // run to EOF right here; the answers wait in the other direction's queue.
-        let server_buffer = if d.breaks("server-reads-small") {
+        let server_reads = if d.breaks("server-reads-small") {
             SMALL_READS
         } else {
             8 << 10
         };
-        let served = d.syscall("server: read lines until EOF, answer each", || {
-            serve(&server, server_buffer)
+        let server_writes = if d.breaks("server-unbuffered") {
+            0
+        } else {
+            8 << 10
+        };
+        let served = d.syscall("server: read and write the socket", || {
+            serve(&server, server_reads, server_writes)
         });
-        d.saw(&served);
         let served = d
             .require(served, "the server read every line, to EOF")?
             .into_value();
-        d.derived(format_args!(
-            "server: {} read() calls, {} write() calls",
-            served.reads, served.writes
-        ));
+        let reads = returned("server: read() returned", served.reads)?;
+        d.saw(&reads);
+        d.said_by(
+            "std BufReader::lines",
+            format_args!("{} lines, then EOF", served.lines),
+        );
+        let writes = returned("server: write() returned", served.writes)?;
+        d.saw(&writes);
+        let (server_reads, server_writes) = (reads.value().0.len(), writes.value().0.len());
 
         d.step("client: BufReader::lines() on the answers");
         let client_buffer = if d.breaks("client-reads-small") {
@@ -178,29 +215,44 @@ fn main() {
             8 << 10
         };
         let mut input = BufReader::with_capacity(client_buffer, Counted::new(&client));
-        let answers = d.syscall("client: read lines until EOF", || {
+        let answers = d.syscall("client: read the socket", || {
             input
                 .by_ref()
                 .lines()
                 .collect::<std::io::Result<Vec<String>>>()
-                .map(Lines)
         });
-        d.key(&answers);
-        let answers = d.require(answers, "the answers came back")?.into_value().0;
-        let client_reads = input.get_ref().calls;
-        d.derived(format_args!("from {client_reads} read() calls"));
+        let answers = d.require(answers, "the answers came back")?.into_value();
+        let client_reads = returned(
+            "client: read() returned",
+            std::mem::take(&mut input.get_mut().returns),
+        )?;
+        d.key(&client_reads);
+        let client_reads = client_reads.value().0.len();
+        d.key_said_by(
+            "std BufReader::lines",
+            format_args!(
+                "{} lines, first {:?}, last {:?}",
+                answers.len(),
+                answers.first().map(String::as_str).unwrap_or_default(),
+                answers.last().map(String::as_str).unwrap_or_default()
+            ),
+        );
         let expected: Vec<String> = (0..LINES).map(|i| format!("LINE {i} OF {LINES}")).collect();
         d.check(
             served.lines == LINES && answers == expected,
             "every line arrived whole and in order, both ways",
         )?;
+        let most = client_writes
+            .max(server_reads)
+            .max(server_writes)
+            .max(client_reads);
         d.check(
-            client_writes < LINES / 10 && served.reads < LINES / 10 && client_reads < LINES / 10,
-            "the buffered layer found the lines; the socket moved a few big chunks (under 100 calls each way)",
+            most < LINES / 10,
+            "the buffered layer found the lines; the socket moved a few big chunks (under 100 read() and 100 write() calls each way)",
         )?;
         d.metric("makefile.lines", LINES as f64, "lines");
         d.metric("makefile.client_writes", client_writes as f64, "calls");
-        d.metric("makefile.server_reads", served.reads as f64, "calls");
+        d.metric("makefile.server_reads", server_reads as f64, "calls");
         Ok(())
     })
 }
