@@ -97,6 +97,16 @@ impl Rule<'_> {
 }
 
 impl<'ast> Visit<'ast> for Rule<'_> {
+    /// Unit tests feed the wrappers made-up answers on purpose: not judged.
+    fn visit_item_mod(&mut self, m: &'ast syn::ItemMod) {
+        let is_test = m.attrs.iter().any(|a| {
+            a.path().is_ident("cfg") && a.parse_args::<syn::Ident>().is_ok_and(|i| i == "test")
+        });
+        if !is_test {
+            syn::visit::visit_item_mod(self, m);
+        }
+    }
+
     fn visit_expr_call(&mut self, call: &'ast syn::ExprCall) {
         if let syn::Expr::Path(p) = &*call.func {
             let segments: Vec<String> = p
@@ -425,6 +435,11 @@ fn f(d: &Demo) {
     d.syscall("eof", || Err(io::Error::other("EOF")));
     d.syscall("parse", || text.parse::<i32>().map_err(|_| Errno::EINVAL).and_then(kill));
     evidence::call("stored", || Err::<u32, _>(eagain));
+}
+
+#[cfg(test)]
+mod tests {
+    fn made_up() { d.syscall("a test's answer", || Err(Errno::EINVAL)); }
 }
 "#;
     let ast = syn::parse_file(text).expect("the sample parses");
