@@ -122,9 +122,12 @@ pub struct Demo {
     undeclared: Vec<String>,
     start: Instant,
     checks: u32,
-    /// How many `kernel (SOURCE):` lines this process printed: a run with none (a
-    /// file and a library were asked, not the kernel) does not say "the kernel agrees".
+    /// How many `kernel (SOURCE):` lines this process printed: a run with none and
+    /// only a file's or a library's answers (`said_by`; etc-services) does not say "the
+    /// kernel agrees".
     kernel_lines: std::sync::atomic::AtomicU32,
+    /// How many `said_by` lines (a file's or a library's answers) it printed.
+    said_lines: std::sync::atomic::AtomicU32,
 }
 
 /// One way to break a demo's mechanism: `--break NAME` makes the demo remove or invert
@@ -271,6 +274,7 @@ pub fn run(breaks: &'static [Break], body: impl FnOnce(&mut Demo) -> Result<()>)
         start: Instant::now(),
         checks: 0,
         kernel_lines: std::sync::atomic::AtomicU32::new(0),
+        said_lines: std::sync::atomic::AtomicU32::new(0),
     };
     let mut result = body(&mut demo);
     if !demo.undeclared.is_empty() {
@@ -381,10 +385,10 @@ impl Demo {
                     exit::SKIPPED
                 } else if let Some(Disagreed(what)) = e.downcast_ref() {
                     let verdict = self.paint("1;31", "FAIL");
-                    let who = if self.kernel_lines.load(std::sync::atomic::Ordering::Relaxed) > 0 {
-                        "the kernel did not do"
-                    } else {
+                    let who = if self.only_sources() {
                         "the sources named above did not say"
+                    } else {
+                        "the kernel did not do"
                     };
                     eprintln!("{focus}{verdict}: {who} what the slide says: {what}");
                     exit::FAILED
@@ -403,15 +407,21 @@ impl Demo {
         }
     }
 
-    /// Who the PASS verdict says agrees: the kernel, when it was asked (a `kernel`
-    /// line was printed, here or in a child whose checks counted), else the sources
-    /// the demo named (a file, a library).
+    /// Who the PASS verdict says agrees: the kernel, unless the run printed only a
+    /// file's or a library's answers and no kernel line (here or in a child whose
+    /// checks counted): then the sources it named.
     fn who_agrees(&self) -> &'static str {
-        if self.kernel_lines.load(std::sync::atomic::Ordering::Relaxed) > 0 {
-            "the kernel agrees"
-        } else {
+        if self.only_sources() {
             "the sources named above agree"
+        } else {
+            "the kernel agrees"
         }
+    }
+
+    /// True when the run printed a file's or a library's answers and no kernel line.
+    fn only_sources(&self) -> bool {
+        use std::sync::atomic::Ordering::Relaxed;
+        self.kernel_lines.load(Relaxed) == 0 && self.said_lines.load(Relaxed) > 0
     }
 
     /// The focus marker when writing colour (capture and Run live), else nothing.
@@ -536,6 +546,8 @@ impl Demo {
         } else {
             source.to_owned()
         };
+        self.said_lines
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let label = self.paint("2", format_args!("  {source}:"));
         self.line(format_args!("{label} {what}"));
     }
@@ -547,6 +559,8 @@ impl Demo {
         } else {
             source.to_owned()
         };
+        self.said_lines
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let label = self.paint("2", format_args!("  {source}:"));
         let focus = self.focus();
         self.line(format_args!("{focus}{label} {what}"));
