@@ -40,7 +40,6 @@ fn icmp_socket() -> std::io::Result<Socket> {
 /// and the round-trip times by the demo's clock. The kernel fills in the identifier
 /// (the socket's "port") and the checksum.
 fn ping_loopback(sock: &Socket) -> std::io::Result<(Vec<u16>, Vec<Duration>)> {
-    net::with_timeouts(sock).map_err(std::io::Error::other)?;
     let to = SockAddr::from(SocketAddrV4::new(Ipv4Addr::LOCALHOST, 0));
     sock.connect(&to)?;
     let (mut seqs, mut rtts) = (Vec::new(), Vec::new());
@@ -103,6 +102,7 @@ fn unprivileged(d: &mut Demo, ns: Option<&NetNs>, keep_root: bool) -> Result<()>
     let mut rtts = Vec::new();
     let replies: Vec<u16> = match icmp.into_value() {
         Ok(sock) => {
+            net::with_timeouts(&sock)?;
             let answered = d.syscall("send, recv: the echo replies' sequence numbers", || {
                 ping_loopback(&sock).map(|(seqs, times)| {
                     rtts = times;
