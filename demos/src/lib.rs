@@ -122,6 +122,12 @@ pub struct Demo {
     undeclared: Vec<String>,
     start: Instant,
     checks: u32,
+    /// How many `kernel (SOURCE):` lines this process printed: a run with none and
+    /// only a file's or a library's answers (`said_by`; etc-services) does not say "the
+    /// kernel agrees".
+    kernel_lines: std::sync::atomic::AtomicU32,
+    /// How many `said_by` lines (a file's or a library's answers) it printed.
+    said_lines: std::sync::atomic::AtomicU32,
 }
 
 /// One way to break a demo's mechanism: `--break NAME` makes the demo remove or invert
@@ -263,6 +269,8 @@ pub fn run(breaks: &'static [Break], body: impl FnOnce(&mut Demo) -> Result<()>)
         undeclared: Vec::new(),
         start: Instant::now(),
         checks: 0,
+        kernel_lines: std::sync::atomic::AtomicU32::new(0),
+        said_lines: std::sync::atomic::AtomicU32::new(0),
     };
     let result = body(&mut demo);
     let result = settle(result, &demo);
@@ -383,7 +391,8 @@ impl Demo {
             Ok(()) => {
                 let verdict = self.paint("1;32", "PASS");
                 self.line(format_args!(
-                    "{focus}{verdict}: the kernel agrees ({} checks, {elapsed:.2} s)",
+                    "{focus}{verdict}: {} ({} checks, {elapsed:.2} s)",
+                    self.who_agrees(),
                     self.checks
                 ));
                 exit::PASSED
@@ -396,9 +405,12 @@ impl Demo {
                     exit::SKIPPED
                 } else if let Some(Disagreed(what)) = e.downcast_ref() {
                     let verdict = self.paint("1;31", "FAIL");
-                    eprintln!(
-                        "{focus}{verdict}: the kernel did not do what the slide says: {what}"
-                    );
+                    let who = if self.only_sources() {
+                        "the sources named above did not say"
+                    } else {
+                        "the kernel did not do"
+                    };
+                    eprintln!("{focus}{verdict}: {who} what the slide says: {what}");
                     exit::FAILED
                 } else {
                     let verdict = self.paint("1;31", "ERROR");
@@ -413,6 +425,23 @@ impl Demo {
                 }
             }
         }
+    }
+
+    /// Who the PASS verdict says agrees: the kernel, unless the run printed only a
+    /// file's or a library's answers and no kernel line (here or in a child whose
+    /// checks counted): then the sources it named.
+    fn who_agrees(&self) -> &'static str {
+        if self.only_sources() {
+            "the sources named above agree"
+        } else {
+            "the kernel agrees"
+        }
+    }
+
+    /// True when the run printed a file's or a library's answers and no kernel line.
+    fn only_sources(&self) -> bool {
+        use std::sync::atomic::Ordering::Relaxed;
+        self.kernel_lines.load(Relaxed) == 0 && self.said_lines.load(Relaxed) > 0
     }
 
     /// The focus marker when writing colour (capture and Run live), else nothing.
@@ -482,6 +511,8 @@ impl Demo {
     }
 
     fn kernel_line(&self, focus: bool, source: &str, value: String, note: &str) {
+        self.kernel_lines
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let label = self.paint("2", format_args!("  kernel ({source}):"));
         let focus = if focus { self.focus() } else { "" };
         let note = if note.is_empty() {
@@ -539,6 +570,8 @@ impl Demo {
         } else {
             source.to_owned()
         };
+        self.said_lines
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let label = self.paint("2", format_args!("  {source}:"));
         self.line(format_args!("{label} {what}"));
     }
@@ -550,6 +583,8 @@ impl Demo {
         } else {
             source.to_owned()
         };
+        self.said_lines
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let label = self.paint("2", format_args!("  {source}:"));
         let focus = self.focus();
         self.line(format_args!("{focus}{label} {what}"));
@@ -659,7 +694,10 @@ impl Demo {
         use anyhow::Context;
         use std::os::unix::net::UnixDatagram;
         let (ours, theirs) = UnixDatagram::pair().context("socketpair for the child's outcome")?;
-        let before = self.checks;
+        let (before, lines_before) = (
+            self.checks,
+            self.kernel_lines.load(std::sync::atomic::Ordering::Relaxed),
+        );
         let child = peer::fork(|| {
             let result = body(self);
             let (kind, text) = match &result {
@@ -672,6 +710,10 @@ impl Demo {
             };
             let mut message = vec![kind];
             message.extend_from_slice(&(self.checks - before).to_le_bytes());
+            message.extend_from_slice(
+                &(self.kernel_lines.load(std::sync::atomic::Ordering::Relaxed) - lines_before)
+                    .to_le_bytes(),
+            );
             message.extend_from_slice(text.as_bytes());
             match theirs.send(&message) {
                 Ok(_) => 0,
@@ -684,9 +726,12 @@ impl Demo {
         let n = ours
             .recv(&mut buf)
             .with_context(|| format!("the child ended ({status:?}) without an outcome"))?;
-        anyhow::ensure!(n >= 5, "the child's outcome is too short");
+        anyhow::ensure!(n >= 9, "the child's outcome is too short");
         self.checks += u32::from_le_bytes([buf[1], buf[2], buf[3], buf[4]]);
-        let text = String::from_utf8_lossy(&buf[5..n]).into_owned();
+        let lines = u32::from_le_bytes([buf[5], buf[6], buf[7], buf[8]]);
+        self.kernel_lines
+            .fetch_add(lines, std::sync::atomic::Ordering::Relaxed);
+        let text = String::from_utf8_lossy(&buf[9..n]).into_owned();
         match buf[0] {
             0 => Ok(()),
             1 => Err(Disagreed(text).into()),

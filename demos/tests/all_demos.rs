@@ -287,6 +287,7 @@ fn break_may_skip(demo: &str, brk: &str) -> bool {
             && matches!(
                 (demo, brk),
                 ("peer-credentials", "client-keeps-root")
+                    | ("peer-credentials", "client-keeps-gid")
                     | ("icmp-echo", "child-keeps-root")
                     | ("pass-descriptor", "child-keeps-root")
                     | ("abstract-lock", "second-in-netns")

@@ -11,7 +11,10 @@
 //! The demo drops every packet in a network namespace of its own where it arrives on
 //! the loopback interface: a `clsact` queue with a classic BPF filter that answers
 //! "drop" (this kernel has no netem). Dropped on arrival, each SYN has left first, so
-//! the packet capture sees every one of them.
+//! the packet capture sees every one of them. The two minutes are not waited for: in a
+//! second namespace, without the linear phase, a socket allowed one resend
+//! (`TCP_SYNCNT` 1, tcp(7)) gets ETIMEDOUT after 1 + 2 = 3 s, the rule that gives the
+//! defaults' 131 s.
 
 use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -34,7 +37,23 @@ const BREAKS: &[Break] = &[
         "listener-drops",
         "no dropping queue, but the listener's accept queue is full: the server drops the SYNs",
     ),
+    brk(
+        "syncnt-2",
+        "the probe allows two resends (TCP_SYNCNT 2), not one: ETIMEDOUT after 7 s, not 3 s",
+    ),
+    brk(
+        "short-syn-retries",
+        "the namespace allows 2 SYN resends, not the default 6: connect gives up in seconds",
+    ),
 ];
+
+/// How long the probe's connect (one resend allowed) may wait: SO_SNDTIMEO, past the
+/// 3 s it should take and short of the 7 s two resends would.
+const PROBE_WAIT: Duration = Duration::from_millis(3600);
+/// How far from the rule's 3 s the probe's ETIMEDOUT may come.
+const PROBE_SLACK: Duration = Duration::from_millis(500);
+/// "About two minutes", as the defaults' give-up time must be.
+const ABOUT_TWO_MINUTES: std::ops::RangeInclusive<u32> = 100..=180;
 
 /// How long the blocking connect() is watched before the demo stops it.
 const WATCH: Duration = Duration::from_millis(1500);
@@ -138,12 +157,21 @@ fn resends_on_wire(d: &mut Demo, w: &Option<Capture>, ends: [SocketAddr; 2]) -> 
     let on_time = at.len() == 2 && at[1].abs_diff(FIRST_RESEND) < Duration::from_millis(250);
     d.saw(&wire::read(&seen, |_| {
         format!(
-            "{} SYN(s), at {}; {}",
+            "client → server: SYN ×{}; {}",
             syns.len(),
-            at.iter().map(|&t| human(t)).collect::<Vec<_>>().join(", "),
-            if answered { "answered" } else { "no answer" }
+            if answered {
+                "server → client: SYN, ACK"
+            } else {
+                "no answer"
+            }
         )
     }));
+    if let Some(t) = at.get(1) {
+        d.derived(format_args!(
+            "the second SYN left {} after the first",
+            human(*t)
+        ));
+    }
     c.key = syns.get(1).copied();
     wire::record(&c);
     d.check(
@@ -155,7 +183,7 @@ fn resends_on_wire(d: &mut Demo, w: &Option<Capture>, ends: [SocketAddr; 2]) -> 
     )
 }
 
-fn experiment(d: &mut Demo, ns: &NetNs, listener_full: bool) -> Result<()> {
+fn experiment(d: &mut Demo, ns: &NetNs, listener_full: bool) -> Result<(u32, u32)> {
     let w = wire::open(d)?;
     let limit = if d.breaks("long-timeout") {
         Duration::from_secs(2)
@@ -214,23 +242,42 @@ fn experiment(d: &mut Demo, ns: &NetNs, listener_full: bool) -> Result<()> {
     ));
     let t0 = Instant::now();
     let sock = tcp_socket()?;
-    let bounded = if d.breaks("no-timeout") {
+    let timed_out = if d.breaks("no-timeout") {
         // Blocks until the kernel gives up (about 2 min): the watchdog ends the demo,
         // failing the check this call stands for.
-        d.syscall("connect, blocking, no timeout of our own", || {
+        let blocked = d.syscall("connect, blocking, no timeout of our own", || {
             sock.connect(&addr.into())
-        })
+        });
+        d.key(&blocked);
+        false
     } else {
-        d.syscall("connect (EINPROGRESS), then poll(POLLOUT, 500 ms)", || {
-            sock.connect_timeout(&addr.into(), limit)
-        })
+        sock.set_nonblocking(true).context("O_NONBLOCK")?;
+        let started = d.syscall("connect, O_NONBLOCK", || sock.connect(&addr.into()));
+        d.saw(&started);
+        let polled = d.syscall(
+            format_args!("poll(POLLOUT, {} ms)", limit.as_millis()),
+            || {
+                use std::os::fd::AsFd;
+                let mut fds = [nix::poll::PollFd::new(
+                    sock.as_fd(),
+                    nix::poll::PollFlags::POLLOUT,
+                )];
+                let ms = u16::try_from(limit.as_millis()).unwrap_or(u16::MAX);
+                nix::poll::poll(&mut fds, ms)
+            },
+        );
+        if matches!(polled.value(), Ok(0)) {
+            d.saw_that(
+                &polled,
+                "nothing happened: our own timeout ran out, no errno",
+            );
+        } else {
+            d.saw(&polled);
+        }
+        started.failed_with(nix::errno::Errno::EINPROGRESS) && matches!(polled.value(), Ok(0))
     };
     let took = t0.elapsed();
-    // socket2 reports poll running out as an error of kind TimedOut, with no errno:
-    // it is our timeout, not the kernel's ETIMEDOUT.
-    let timed_out = matches!(bounded.value(), Err(e) if e.kind() == std::io::ErrorKind::TimedOut && e.raw_os_error().is_none());
-    d.key_that(&bounded, "poll returned 0: our own timeout, not an errno");
-    d.key_derived(format_args!("after {}", human(took)));
+    d.derived(format_args!("after {}", human(took)));
     d.metric("connect.bounded_ms", took.as_secs_f64() * 1e3, "ms");
     resends_on_wire(
         d,
@@ -253,7 +300,79 @@ fn experiment(d: &mut Demo, ns: &NetNs, listener_full: bool) -> Result<()> {
         timed_out && took >= TIMEOUT.mul_f64(0.9) && took < TIMEOUT + Duration::from_millis(300),
         "the connect with a timeout gave up on time (within 300 ms of its 500 ms)",
     )?;
+    Ok((retries, linear))
+}
+
+/// Loopback drops every packet as it arrives, in `ns`.
+fn drop_on_arrival(ns: &NetNs) -> Result<()> {
+    ns.cmd("tc", &["qdisc", "add", "dev", "lo", "clsact"])?;
+    // Classic BPF `ret #2`: in direct-action mode, TC_ACT_SHOT, drop.
+    ns.cmd(
+        "tc",
+        &[
+            "filter",
+            "add",
+            "dev",
+            "lo",
+            "ingress",
+            "bpf",
+            "da",
+            "bytecode",
+            "1,6 0 0 2,",
+        ],
+    )?;
     Ok(())
+}
+
+/// In a second namespace of its own (dropping like the first, no linear phase): a
+/// blocking connect allowed `syncnt` resends (TCP_SYNCNT), bounded by SO_SNDTIMEO. Its
+/// answer, and how long it took.
+fn probe(dropping: bool, syncnt: u32) -> Result<(Observed<std::io::Result<()>>, Duration)> {
+    let ns = NetNs::new()?;
+    ns.loopback_up()?;
+    if dropping {
+        drop_on_arrival(&ns)?;
+    }
+    // Since 6.5 the first resends come 1 s apart (tcp_syn_linear_timeouts); without
+    // them the rule is tcp(7)'s doubling from 1 s, as on older kernels.
+    if ns.read_sysctl("net/ipv4/tcp_syn_linear_timeouts").is_ok() {
+        ns.sysctl("net/ipv4/tcp_syn_linear_timeouts", "0")?;
+    }
+    ns.run(|| {
+        let server = tcp_socket()?;
+        let any: SocketAddr = (Ipv4Addr::LOCALHOST, 0).into();
+        server.bind(&any.into()).context("bind 127.0.0.1:0")?;
+        server.listen(16).context("listen")?;
+        let addr = server.local_addr().context("getsockname")?;
+        let sock = tcp_socket()?;
+        let count = libc::c_int::try_from(syncnt).context("TCP_SYNCNT")?;
+        // SAFETY: a valid socket, and a pointer to a c_int with its size.
+        let rc = unsafe {
+            libc::setsockopt(
+                std::os::fd::AsRawFd::as_raw_fd(&sock),
+                libc::IPPROTO_TCP,
+                libc::TCP_SYNCNT,
+                (&raw const count).cast(),
+                std::mem::size_of::<libc::c_int>() as libc::socklen_t,
+            )
+        };
+        anyhow::ensure!(
+            rc == 0,
+            "setsockopt(TCP_SYNCNT): {}",
+            std::io::Error::last_os_error()
+        );
+        sock.set_write_timeout(Some(PROBE_WAIT))
+            .context("SO_SNDTIMEO")?;
+        let t0 = Instant::now();
+        let answer = demos::evidence::call(
+            format_args!(
+                "connect, TCP_SYNCNT {syncnt}, SO_SNDTIMEO {:.1} s",
+                PROBE_WAIT.as_secs_f64()
+            ),
+            || sock.connect(&addr),
+        );
+        Ok((answer, t0.elapsed()))
+    })
 }
 
 fn main() {
@@ -274,30 +393,46 @@ fn main() {
         // loaded machine the set-up, the watch and the timed connect are then the
         // kernel's time, not a wait for a CPU (they ran past the 5 s limit under load).
         demos::measure_on_time();
+        let syncnt = if d.breaks("syncnt-2") { 2 } else { 1 };
         let ns = NetNs::new()?;
         ns.loopback_up()?;
+        if d.breaks("short-syn-retries") {
+            ns.sysctl("net/ipv4/tcp_syn_retries", "2")?;
+        }
         if dropping {
             d.step("in a namespace of our own, loopback drops every packet as it arrives");
-            ns.cmd("tc", &["qdisc", "add", "dev", "lo", "clsact"])?;
-            // Classic BPF `ret #2`: in direct-action mode, TC_ACT_SHOT, drop.
-            ns.cmd(
-                "tc",
-                &[
-                    "filter",
-                    "add",
-                    "dev",
-                    "lo",
-                    "ingress",
-                    "bpf",
-                    "da",
-                    "bytecode",
-                    "1,6 0 0 2,",
-                ],
-            )?;
+            drop_on_arrival(&ns)?;
         } else {
             d.step("in a namespace of our own, loopback delivers every packet");
         }
-        ns.run(|| experiment(d, &ns, listener_full))
+        // The probe runs meanwhile (3 s), in a namespace of its own.
+        let ((retries, linear), (answer, took)) = std::thread::scope(|s| -> Result<_> {
+            let probing = s.spawn(|| probe(dropping, syncnt));
+            let main = ns.run(|| experiment(d, &ns, listener_full));
+            let probed = probing
+                .join()
+                .map_err(|_| anyhow::anyhow!("the probe's thread panicked"))?;
+            Ok((main?, probed?))
+        })?;
+
+        d.step(format_args!(
+            "meanwhile, in a second such namespace: connect with TCP_SYNCNT {syncnt} (resends allowed), no linear phase"
+        ));
+        d.key(&answer);
+        d.derived(format_args!("after {}", human(took)));
+        let rule = Duration::from_secs(give_up_secs(syncnt, 0).into());
+        let give_up = give_up_secs(retries, linear);
+        d.check(
+            answer.failed_with(nix::errno::Errno::ETIMEDOUT)
+                && took.abs_diff(rule) <= PROBE_SLACK
+                && ABOUT_TWO_MINUTES.contains(&give_up),
+            format_args!(
+                "one resend allowed, ETIMEDOUT came after 1 + 2 = 3 s (within {} ms); by that rule this kernel's {retries} resends ({linear} linear) give up after {give_up} s: about two minutes ({} to {} s)",
+                PROBE_SLACK.as_millis(),
+                ABOUT_TWO_MINUTES.start(),
+                ABOUT_TWO_MINUTES.end()
+            ),
+        )
     })
 }
 
@@ -330,5 +465,7 @@ mod tests {
     fn the_syn_give_up_time_matches_tcp7_and_the_linear_phase() {
         assert_eq!(super::give_up_secs(6, 0), 127);
         assert_eq!(super::give_up_secs(6, 4), 131);
+        // The probe's case: one resend, no linear phase: 1 s, then 2 s.
+        assert_eq!(super::give_up_secs(1, 0), 3);
     }
 }

@@ -8,9 +8,10 @@
 use std::net::{Ipv4Addr, SocketAddrV4};
 use std::time::{Duration, Instant};
 
-use anyhow::{Context, bail};
+use anyhow::Context;
 use demos::netns::NetNs;
-use demos::{Break, Result, brk, net, privilege};
+use demos::{Break, Demo, Result, brk, net, privilege};
+use nix::errno::Errno;
 use socket2::{Domain, Protocol, SockAddr, Socket, Type};
 
 const BREAKS: &[Break] = &[
@@ -30,48 +31,39 @@ const BREAKS: &[Break] = &[
 
 const ECHOES: u16 = 3;
 
-/// socket(2) with the given type, as "ok" or the errno it failed with.
-fn try_socket(domain: Domain, ty: Type, proto: Protocol) -> String {
-    match Socket::new(domain, ty, Some(proto)) {
-        Ok(_) => "ok".into(),
-        Err(e) => net::errno_name(&e),
-    }
-}
-
 fn icmp_socket() -> std::io::Result<Socket> {
     Socket::new(Domain::IPV4, Type::DGRAM, Some(Protocol::ICMPV4))
 }
 
-/// Sends `ECHOES` echo requests to 127.0.0.1 on an ICMP datagram socket and returns
-/// the round-trip times of the replies. The kernel fills in the identifier (the
-/// socket's "port") and the checksum.
-fn ping_loopback() -> Result<Vec<Duration>> {
-    let sock = icmp_socket().context("socket(AF_INET, SOCK_DGRAM, IPPROTO_ICMP)")?;
-    net::with_timeouts(&sock)?;
+/// Sends `ECHOES` echo requests to 127.0.0.1 on an ICMP datagram socket; returns the
+/// sequence numbers of the echo replies the kernel handed back (type 0, our payload),
+/// and the round-trip times by the demo's clock. The kernel fills in the identifier
+/// (the socket's "port") and the checksum.
+fn ping_loopback(sock: &Socket) -> std::io::Result<(Vec<u16>, Vec<Duration>)> {
     let to = SockAddr::from(SocketAddrV4::new(Ipv4Addr::LOCALHOST, 0));
-    sock.connect(&to).context("connect to 127.0.0.1")?;
-    let mut rtts = Vec::new();
+    sock.connect(&to)?;
+    let (mut seqs, mut rtts) = (Vec::new(), Vec::new());
     for seq in 1..=ECHOES {
         let mut request = vec![8u8, 0, 0, 0, 0, 0];
         request.extend_from_slice(&seq.to_be_bytes());
         request.extend_from_slice(b"everything you know is wrong");
         let t0 = Instant::now();
-        sock.send(&request).context("send an echo request")?;
+        sock.send(&request)?;
         let mut reply = [std::mem::MaybeUninit::<u8>::uninit(); 128];
-        let n = sock.recv(&mut reply).context("recv the echo reply")?;
+        let n = sock.recv(&mut reply)?;
         let rtt = t0.elapsed();
         // SAFETY: recv initialised the first n bytes.
         let reply: Vec<u8> = reply[..n]
             .iter()
             .map(|b| unsafe { b.assume_init() })
             .collect();
-        if n < 8 || reply[0] != 0 || reply[6..8] != seq.to_be_bytes() || reply[8..] != request[8..]
-        {
-            bail!("unexpected reply to echo {seq}: {reply:?}");
+        // Counted only if it is the echo reply to this request.
+        if n >= 8 && reply[0] == 0 && reply[8..] == request[8..] {
+            seqs.push(u16::from_be_bytes([reply[6], reply[7]]));
+            rtts.push(rtt);
         }
-        rtts.push(rtt);
     }
-    Ok(rtts)
+    Ok((seqs, rtts))
 }
 
 /// The effective capabilities of this process (`CapEff` in /proc/self/status).
@@ -84,31 +76,69 @@ fn effective_caps() -> Result<u64> {
         .context("no CapEff line in /proc/self/status")
 }
 
-/// In a child that runs as nobody: its uid and capabilities, what a raw and a packet
-/// socket say, and the pings (or, after `!`, why they failed).
-fn unprivileged(ns: Option<&NetNs>, keep_root: bool) -> Result<String> {
+/// In a child that runs as nobody, which prints what the kernel answered it and checks
+/// it: its uid and capabilities, what a raw and a packet socket say, and the pings.
+fn unprivileged(d: &mut Demo, ns: Option<&NetNs>, keep_root: bool) -> Result<()> {
     if let Some(ns) = ns {
         ns.enter()?;
     }
     if !keep_root {
         privilege::drop_to_nobody()?;
     }
-    let raw = try_socket(Domain::IPV4, Type::RAW, Protocol::ICMPV4);
+    let uid = demos::evidence::read("getuid", || Ok(nix::unistd::getuid().as_raw()))?;
+    let caps = demos::evidence::read("/proc/self/status CapEff", effective_caps)?;
+    d.saw(&uid.and(&caps));
+    let raw = d.syscall("socket(SOCK_RAW, IPPROTO_ICMP)", || {
+        Socket::new(Domain::IPV4, Type::RAW, Some(Protocol::ICMPV4))
+    });
+    d.saw(&raw);
     let eth_p_all = Protocol::from(i32::from((libc::ETH_P_ALL as u16).to_be()));
-    let packet = try_socket(Domain::PACKET, Type::RAW, eth_p_all);
-    let pings = match ping_loopback() {
-        Ok(rtts) => rtts
-            .iter()
-            .map(|d| format!("{:.0}", d.as_secs_f64() * 1e6))
-            .collect::<Vec<_>>()
-            .join(","),
-        Err(e) => format!("!{e:#}"),
+    let packet = d.syscall("socket(AF_PACKET, SOCK_RAW)", || {
+        Socket::new(Domain::PACKET, Type::RAW, Some(eth_p_all))
+    });
+    d.saw(&packet);
+    let icmp = d.syscall("socket(SOCK_DGRAM, IPPROTO_ICMP)", icmp_socket);
+    d.saw(&icmp);
+    let mut rtts = Vec::new();
+    let replies: Vec<u16> = match icmp.into_value() {
+        Ok(sock) => {
+            net::with_timeouts(&sock)?;
+            let answered = d.syscall("send, recv: the echo replies' sequence numbers", || {
+                ping_loopback(&sock).map(|(seqs, times)| {
+                    rtts = times;
+                    seqs
+                })
+            });
+            d.key(&answered);
+            answered.into_value().unwrap_or_default()
+        }
+        Err(_) => Vec::new(),
     };
-    Ok(format!(
-        "{}|{:x}|{raw}|{packet}|{pings}",
-        nix::unistd::getuid(),
-        effective_caps()?
-    ))
+    if !rtts.is_empty() {
+        d.derived(format_args!(
+            "round trips by our clock: {} µs",
+            rtts.iter()
+                .map(|t| format!("{:.0}", t.as_secs_f64() * 1e6))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    }
+    let unprivileged = *uid.value() != 0 && *caps.value() == 0;
+    d.check(
+        replies == (1..=ECHOES).collect::<Vec<u16>>() && unprivileged,
+        format_args!(
+            "all {ECHOES} echo requests answered, without any privilege (not root, no capability)"
+        ),
+    )?;
+    d.check(
+        raw.failed_with(Errno::EPERM) && packet.failed_with(Errno::EPERM),
+        "raw and packet sockets need CAP_NET_RAW (EPERM)",
+    )?;
+    rtts.sort();
+    if let Some(median) = rtts.get(rtts.len() / 2) {
+        d.metric("icmp.rtt_median", median.as_secs_f64() * 1e6, "µs");
+    }
+    Ok(())
 }
 
 fn main() {
@@ -159,36 +189,6 @@ fn main() {
             )));
         };
 
-        d.step("a child process, as nobody, opens sockets and pings 127.0.0.1");
-        let report = privilege::in_child(|| unprivileged(ns.as_ref(), keep_root))?;
-        let fields: Vec<&str> = report.split('|').collect();
-        let [uid, caps, raw, packet, pings] = fields[..] else {
-            bail!("unexpected report from the child: {report:?}");
-        };
-        let reported = |what: &str, value: &str| {
-            demos::evidence::read(format_args!("the child's {what}, as it reported"), || {
-                Ok(value.to_owned())
-            })
-        };
-        let rtts: Vec<f64> = match pings.strip_prefix('!') {
-            Some(why) => {
-                d.key(&reported("ping", why)?);
-                Vec::new()
-            }
-            None => pings
-                .split(',')
-                .map(|s| s.parse().context("a round-trip time"))
-                .collect::<Result<_>>()?,
-        };
-        let unprivileged = uid != "0" && caps == "0";
-        d.saw(&reported(
-            "getuid, CapEff",
-            &format!("uid {uid}, CapEff {caps}"),
-        )?);
-        d.saw(&reported("socket(SOCK_RAW, IPPROTO_ICMP)", raw)?);
-        d.saw(&reported("socket(AF_PACKET, SOCK_RAW)", packet)?);
-        d.key(&reported("echo round trips in µs (its clock)", pings)?);
-        d.derived(format_args!("{} echo replies from 127.0.0.1", rtts.len()));
         if ns.is_some() {
             // We are root here: gid 0 must be inside the host's range to be allowed.
             let bounds: Vec<i64> = range.split(' ').filter_map(|v| v.parse().ok()).collect();
@@ -203,21 +203,9 @@ fn main() {
             };
             d.check(here.starts_with(expected), what)?;
         }
-        d.check(
-            rtts.len() == usize::from(ECHOES) && unprivileged,
-            format_args!(
-                "all {ECHOES} echo requests answered, without any privilege (not root, no capability)"
-            ),
-        )?;
-        d.check(
-            raw.starts_with("EPERM") && packet.starts_with("EPERM"),
-            "raw and packet sockets need CAP_NET_RAW (EPERM)",
-        )?;
-        let mut sorted = rtts.clone();
-        sorted.sort_by(f64::total_cmp);
-        if let Some(median) = sorted.get(sorted.len() / 2) {
-            d.metric("icmp.rtt_median", *median, "µs");
-        }
+
+        d.step("a child process, as nobody, opens sockets and pings 127.0.0.1");
+        d.in_child(|d| unprivileged(d, ns.as_ref(), keep_root))?;
         Ok(())
     })
 }

@@ -78,10 +78,21 @@ fn serve(mut conn: TcpStream, how: Server) -> Result<usize> {
     }
 }
 
+/// What the demo's own clock measured over `REQUESTS` round trips.
+struct Times {
+    median: Duration,
+    /// How many requests took [`DELAYED`] or more.
+    delayed: usize,
+}
+
+/// Shorter than any wait for the delayed-ACK timer (40 ms, see `main`), longer than
+/// any round trip that does not wait for it.
+const DELAYED: Duration = Duration::from_millis(30);
+
 /// Runs `REQUESTS` write-write-read round trips on a fresh connection; returns the
-/// median time from the first write to the whole reply, and the client's and server's
+/// times from the first write to the whole reply, and the client's and server's
 /// addresses.
-fn measure(how: Client, answer: Server) -> Result<(Duration, [std::net::SocketAddr; 2])> {
+fn measure(how: Client, answer: Server) -> Result<(Times, [std::net::SocketAddr; 2])> {
     let (mut client, server) = net::tcp_pair()?;
     let ends = [client.local_addr()?, client.peer_addr()?];
     client
@@ -110,11 +121,21 @@ fn measure(how: Client, answer: Server) -> Result<(Duration, [std::net::SocketAd
         .join()
         .map_err(|_| anyhow::anyhow!("the server thread panicked"))??;
     anyhow::ensure!(served == REQUESTS, "server answered {served} requests");
-    Ok((median(&mut times), ends))
+    let delayed = times.iter().filter(|&&t| t >= DELAYED).count();
+    Ok((
+        Times {
+            median: median(&mut times),
+            delayed,
+        },
+        ends,
+    ))
 }
 
-/// On the wire: in most requests the second 10-byte segment leaves only after the
-/// server's ACK of the first, and that ACK comes >= 40 ms after the first segment.
+/// On the wire: in 3 requests of 4 or more the second 10-byte segment leaves only
+/// after the server's ACK of the first, and that ACK comes >= 40 ms after the first
+/// segment. (Not all: a new connection starts in quick-ACK mode, and its first
+/// request's segment is acknowledged at once; on a heavily loaded machine a few more
+/// were: 22 of 25 waited in one run as nobody with every demo at once.)
 fn nagle_on_wire(d: &mut Demo, w: &Option<Capture>, ends: [std::net::SocketAddr; 2]) -> Result<()> {
     let Some(w) = w else { return Ok(()) };
     let seen = w.connection("defaults", ends[0], ends[1]);
@@ -136,18 +157,20 @@ fn nagle_on_wire(d: &mut Demo, w: &Option<Capture>, ends: [std::net::SocketAddr;
     if let Some(&[a, ack, b]) = waits.get(waits.len() / 2) {
         let reply = wire::first(&c, false, "DATA", b).unwrap_or(b);
         d.key(&wire::read(&seen, |c| {
-            format!(
-                "10 bytes; {} later the server's ACK; then the next 10 bytes",
-                human(wire::gap(&c.packets[a], &c.packets[ack]))
-            )
+            let [a, ack, b] = [a, ack, b].map(|i| wire::describe(&c.packets[i]));
+            format!("{a}; {ack}; {b}")
         }));
+        d.derived(format_args!(
+            "the server's ACK came {} after the first 10 bytes",
+            human(wire::gap(&c.packets[a], &c.packets[ack]))
+        ));
         (c.key, c.show) = (Some(ack), Some([a, reply]));
     }
     wire::record(&c);
     d.check(
-        waits.len() * 2 > REQUESTS,
+        waits.len() * 4 >= REQUESTS * 3,
         format_args!(
-            "on the wire, {} of {REQUESTS} second segments left only after an ACK >= 40 ms late",
+            "on the wire, {} of {REQUESTS} second segments (3 in 4 or more) left only after an ACK >= 40 ms late",
             waits.len()
         ),
     )
@@ -158,6 +181,9 @@ fn main() {
         d.expect("write-write-read: ~40 ms per request by default, microseconds with TCP_NODELAY");
         // Loopback of its own (as root): the capture sees this demo's packets only.
         demos::netns::isolate()?;
+        // Ahead of ordinary tasks (as root): on a loaded machine the times are the
+        // kernel's timer and loopback, not a wait for a CPU.
+        demos::measure_on_time();
 
         d.step(format_args!(
             "{REQUESTS} requests of 2 writes x {PART} bytes, then read the reply (loopback)"
@@ -178,7 +204,12 @@ fn main() {
         let w = wire::open(d)?;
         // Times from the demo's own clock: `so:` lines, not the kernel's words.
         let (default, ends) = measure(defaults, answer)?;
-        d.key_derived(format_args!("defaults:    median {}", human(default)));
+        d.key_derived(format_args!(
+            "defaults:    median {}; {} of {REQUESTS} took over {}",
+            human(default.median),
+            default.delayed,
+            human(DELAYED)
+        ));
         nagle_on_wire(d, &w, ends)?;
         let nodelay_run = if d.breaks("nodelay-off") {
             Client::TwoWrites
@@ -186,7 +217,11 @@ fn main() {
             Client::TwoWritesNoDelay
         };
         let (nodelay, _) = measure(nodelay_run, answer)?;
-        d.key_derived(format_args!("TCP_NODELAY: median {}", human(nodelay)));
+        d.key_derived(format_args!(
+            "TCP_NODELAY: median {}",
+            human(nodelay.median)
+        ));
+        let (default, nodelay, delayed) = (default.median, nodelay.median, default.delayed);
         d.chart_metric(
             "nagle.default.median",
             "write, write, read (defaults)",
@@ -204,12 +239,16 @@ fn main() {
         // kernel clamps it to at least TCP_DELACK_MIN (also 40 ms) when the round trip is
         // shorter; 30 ms leaves room for timer slack and rules out any smaller stall.
         d.check(
-            default >= Duration::from_millis(30) && default <= Duration::from_millis(60),
-            "by default each request waits about 40 ms for the server's delayed ACK (30 to 60 ms)",
+            delayed * 4 >= REQUESTS * 3
+                && default >= DELAYED
+                && default <= Duration::from_millis(60),
+            "by default 3 requests in 4 or more wait about 40 ms for the delayed ACK (each over 30 ms, the median 30 to 60 ms)",
         )?;
         d.check(
-            ratio >= 10.0,
-            format_args!("TCP_NODELAY is {ratio:.0}x faster (at least 10x)"),
+            nodelay < Duration::from_millis(1) && ratio >= 100.0,
+            format_args!(
+                "with TCP_NODELAY a request takes microseconds (median under 1 ms): {ratio:.0}x faster (at least 100x)"
+            ),
         )?;
 
         d.step("same requests, Nagle on, but each request in one write");
@@ -218,7 +257,7 @@ fn main() {
         } else {
             Client::OneWrite
         };
-        let (one, _) = measure(one_write, answer)?;
+        let (Times { median: one, .. }, _) = measure(one_write, answer)?;
         d.derived(format_args!("one write:   median {}", human(one)));
         d.chart_metric(
             "nagle.one_write.median",

@@ -13,7 +13,8 @@ use std::os::unix::net::UnixDatagram;
 use std::time::Duration;
 
 use anyhow::{Context, bail};
-use demos::{Break, IO_TIMEOUT, Result, brk, net, peer, privilege, scm};
+use demos::evidence::Bytes;
+use demos::{Break, Demo, IO_TIMEOUT, Result, brk, net, peer, privilege, scm};
 use nix::sys::socket::{ControlMessage, ControlMessageOwned};
 
 const BREAKS: &[Break] = &[
@@ -33,30 +34,39 @@ const BREAKS: &[Break] = &[
 
 const SECRET: &[u8] = b"the launch code is 0000";
 
-/// What the child found, sent back to the parent as one line.
-fn child(sock: &UnixDatagram, path: &std::path::Path, keep_root: bool) -> Result<String> {
+/// What the child found, sent back to the parent as one line for the checks; the
+/// child prints what the kernel answered it itself (its lines come while the parent
+/// waits for its connection to be served, so they keep their place).
+fn child(d: &Demo, sock: &UnixDatagram, path: &std::path::Path, keep_root: bool) -> Result<String> {
     if !keep_root {
         privilege::drop_to_nobody()?;
     }
-    let uid = nix::unistd::getuid();
+    let uid = demos::evidence::read("getuid", || Ok(nix::unistd::getuid().as_raw()))?;
 
     // Wait for the parent's message: one byte of payload, two descriptors attached.
     let (_, cmsgs) = scm::recv(sock, &mut [0u8; 1], nix::cmsg_space!([RawFd; 2]))?;
-    let fds: Vec<RawFd> = cmsgs
-        .into_iter()
-        .flat_map(|c| match c {
-            ControlMessageOwned::ScmRights(fds) => fds,
-            _ => Vec::new(),
-        })
-        .collect();
+    let fds = demos::evidence::read("recvmsg SCM_RIGHTS: the descriptors installed", || {
+        Ok(cmsgs
+            .into_iter()
+            .flat_map(|c| match c {
+                ControlMessageOwned::ScmRights(fds) => fds,
+                _ => Vec::new(),
+            })
+            .collect::<Vec<RawFd>>())
+    })?;
+    d.saw(&uid);
+    d.saw(&fds);
     // Opening the file by its name is refused to this process...
-    let open = match File::open(path) {
+    let open = d.syscall("open(\"secret.txt\")", || File::open(path));
+    d.key(&open);
+    let open = match open.value() {
         Ok(_) => "opened".to_owned(),
-        Err(e) => net::errno_name(&e),
+        Err(e) => net::errno_name(e),
     };
-    let [file_fd, listener_fd] = fds[..] else {
+    let uid = uid.into_value();
+    let [file_fd, listener_fd] = fds.value()[..] else {
         // Nothing to read or accept with: the report says so, the checks decide.
-        return Ok(format!("{}|-|-|{open}|", uid.as_raw()));
+        return Ok(format!("{uid}|-|-|{open}|"));
     };
     // SAFETY: the kernel just installed these descriptors in this process; we own them.
     let (mut file, listener) = unsafe {
@@ -67,18 +77,22 @@ fn child(sock: &UnixDatagram, path: &std::path::Path, keep_root: bool) -> Result
     };
 
     // ...but the descriptor it was given reads it.
-    let mut text = String::new();
-    file.read_to_string(&mut text).context("read")?;
+    let read = d.syscall("read through the passed fd, to EOF", || {
+        let mut bytes = Vec::new();
+        file.read_to_end(&mut bytes).map(|_| Bytes(bytes))
+    });
+    d.key(&read);
+    let text = match read.into_value() {
+        Ok(Bytes(bytes)) => String::from_utf8_lossy(&bytes).into_owned(),
+        Err(e) => net::errno_name(&e),
+    };
 
     // And the listening socket it never bound accepts a connection.
     let (mut conn, _) = net::accept_timeout(&listener)?;
     net::with_timeouts(&conn)?;
     conn.write_all(format!("served by pid {}", std::process::id()).as_bytes())
         .context("write to the accepted connection")?;
-    Ok(format!(
-        "{uid}|{file_fd}|{listener_fd}|{open}|{text}",
-        uid = uid.as_raw()
-    ))
+    Ok(format!("{uid}|{file_fd}|{listener_fd}|{open}|{text}"))
 }
 
 fn main() {
@@ -98,9 +112,10 @@ fn main() {
         if keep_root && !demos::is_root() {
             return Err(d.skip("the child-keeps-root break needs root"));
         }
+        let narrator: &Demo = d;
         let peer = peer::fork(move || {
-            let report =
-                child(&theirs, &child_path, keep_root).unwrap_or_else(|e| format!("error: {e:#}"));
+            let report = child(narrator, &theirs, &child_path, keep_root)
+                .unwrap_or_else(|e| format!("error: {e:#}"));
             match theirs.send(report.as_bytes()) {
                 Ok(_) => 0,
                 Err(_) => 2,
@@ -161,21 +176,9 @@ fn main() {
         // A report without its fields holds no evidence: every check below fails.
         let mut fields: Vec<&str> = report.splitn(5, '|').collect();
         fields.resize(5, "");
-        let [uid, file_fd, listener_fd, open, text] = fields[..] else {
+        let [_uid, _file_fd, _listener_fd, open, text] = fields[..] else {
             unreachable!("resized to five fields");
         };
-        let reported = |what: &str, value: &str| {
-            demos::evidence::read(format_args!("the child's {what}, as it reported"), || {
-                Ok(value.to_owned())
-            })
-        };
-        d.derived(format_args!("the child runs as uid {uid}"));
-        d.key(&reported("open(\"secret.txt\")", open)?);
-        d.saw(&reported(
-            "recvmsg SCM_RIGHTS fds",
-            &format!("{file_fd} {listener_fd}"),
-        )?);
-        d.key(&reported("read through the passed fd", text)?);
         d.saw(&greeting);
         let offset = d.syscall("lseek(our fd, 0, SEEK_CUR)", || {
             nix::unistd::lseek(&file, 0, nix::unistd::Whence::SeekCur)

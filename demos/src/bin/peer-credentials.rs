@@ -10,8 +10,10 @@
 
 use std::time::Duration;
 
-use anyhow::{Context, bail};
-use demos::{Break, Evidence, Observed, Result, brk, net, peer, privilege, scm};
+use anyhow::Context;
+use demos::evidence::Bytes;
+use demos::{Break, Demo, Evidence, Observed, Result, brk, net, peer, privilege, scm};
+use nix::errno::Errno;
 use nix::sys::socket::{ControlMessage, ControlMessageOwned, UnixCredentials};
 use socket2::{Domain, SockAddr, Socket, Type};
 
@@ -19,11 +21,15 @@ const BREAKS: &[Break] = &[
     brk("no-passcred", "the server does not set SO_PASSCRED"),
     brk(
         "client-keeps-root",
-        "the client keeps root (no drop to nobody), so its forgeries pass",
+        "the second client keeps root (no drop to nobody), so its forgeries pass",
     ),
     brk(
         "second-client",
         "the server reads SO_PEERCRED of another client, one it connected itself",
+    ),
+    brk(
+        "client-keeps-gid",
+        "the client drops its uid to nobody but keeps gid 0, so the gid it is known by is root's",
     ),
     brk(
         "pidfd-of-self",
@@ -79,12 +85,10 @@ fn seqpacket() -> Result<Socket> {
     Ok(s)
 }
 
-/// Sends `text`, with explicit credentials if given; returns the errno name on failure.
-fn send(sock: &Socket, text: &str, creds: Option<UnixCredentials>) -> Result<(), String> {
+/// Sends `text`, with explicit credentials if given.
+fn send(sock: &Socket, text: &str, creds: Option<UnixCredentials>) -> nix::Result<usize> {
     let cmsgs: Vec<ControlMessage> = creds.iter().map(ControlMessage::ScmCredentials).collect();
     scm::send(sock, text.as_bytes(), &cmsgs)
-        .map(drop)
-        .map_err(|e| net::errno_name(&e.into()))
 }
 
 /// Receives one message and the credentials the kernel attached to it.
@@ -109,23 +113,55 @@ fn show(c: &UnixCredentials) -> String {
     format!("pid {} uid {} gid {}", c.pid(), c.uid(), c.gid())
 }
 
-/// The client: connects, then sends messages with no, true and forged credentials,
-/// and finally the errors its forgeries got.
-fn client(addr: &SockAddr, parent: i32, keep_root: bool) -> Result<()> {
+/// The client: connects, then sends a message with no credentials and one with its
+/// own.
+fn client(addr: &SockAddr, keep_gid: bool) -> Result<()> {
+    if keep_gid && demos::is_root() {
+        nix::unistd::setuid(nix::unistd::Uid::from_raw(privilege::NOBODY)).context("setuid")?;
+    }
+    privilege::drop_to_nobody()?;
+    let sock = seqpacket()?;
+    sock.connect(addr).context("connect")?;
+    send(&sock, "plain", None).context("sendmsg without credentials")?;
+    send(&sock, "true", Some(UnixCredentials::new())).context("sendmsg with its own")?;
+    Ok(())
+}
+
+/// A second client, in a child of its own that prints what the kernel answered it:
+/// connects, then claims the server's pid, and uid 0.
+fn forger(d: &mut Demo, addr: &SockAddr, server: i32, keep_root: bool) -> Result<()> {
     if !keep_root {
         privilege::drop_to_nobody()?;
     }
     let sock = seqpacket()?;
     sock.connect(addr).context("connect")?;
     let me = UnixCredentials::new();
-    send(&sock, "plain", None).map_err(anyhow::Error::msg)?;
-    send(&sock, "true", Some(me)).map_err(anyhow::Error::msg)?;
-    let forged_pid = send(&sock, "forged pid", Some(creds(parent, me.uid(), me.gid())));
-    let forged_uid = send(&sock, "forged uid", Some(creds(me.pid(), 0, me.gid())));
-    let outcome = |r: Result<(), String>| r.err().unwrap_or_else(|| "accepted".into());
-    let report = format!("report:{}|{}", outcome(forged_pid), outcome(forged_uid));
-    send(&sock, &report, None).map_err(anyhow::Error::msg)?;
-    Ok(())
+    let forged_pid = d.syscall("sendmsg SCM_CREDENTIALS claiming the server's pid", || {
+        send(&sock, "forged pid", Some(creds(server, me.uid(), me.gid())))
+    });
+    d.saw(&forged_pid);
+    let forged_uid = d.syscall("sendmsg SCM_CREDENTIALS claiming uid 0", || {
+        send(&sock, "forged uid", Some(creds(me.pid(), 0, me.gid())))
+    });
+    d.saw(&forged_uid);
+    d.check(
+        forged_pid.failed_with(Errno::EPERM) && forged_uid.failed_with(Errno::EPERM),
+        "an ordinary process may not claim another pid or uid (EPERM)",
+    )
+}
+
+/// Accepts the next client within 2 s.
+fn accept_within(listener: &Socket) -> Result<Socket> {
+    use std::os::fd::AsFd;
+    let mut fds = [nix::poll::PollFd::new(
+        listener.as_fd(),
+        nix::poll::PollFlags::POLLIN,
+    )];
+    let ready = nix::poll::poll(&mut fds, 2000u16).context("poll on the listener")?;
+    anyhow::ensure!(ready == 1, "the client did not connect within 2 s");
+    let (conn, _) = listener.accept().context("accept")?;
+    net::with_timeouts(&conn)?;
+    Ok(conn)
 }
 
 fn main() {
@@ -140,10 +176,13 @@ fn main() {
         listener.listen(4).context("listen")?;
         // Accepted sockets inherit SO_PASSCRED from the listener.
         let passcred = !d.breaks("no-passcred");
-        let nobody = if demos::is_root() {
-            privilege::NOBODY
+        let (nobody, nobody_gid) = if demos::is_root() {
+            (privilege::NOBODY, privilege::NOBODY)
         } else {
-            nix::unistd::getuid().as_raw()
+            (
+                nix::unistd::getuid().as_raw(),
+                nix::unistd::getgid().as_raw(),
+            )
         };
         listener.set_passcred(passcred).context("SO_PASSCRED")?;
         let keep_root = d.breaks("client-keeps-root");
@@ -152,7 +191,11 @@ fn main() {
         }
 
         let parent = std::process::id() as i32;
-        let peer = peer::fork(|| match client(&addr, parent, keep_root) {
+        let keep_gid = d.breaks("client-keeps-gid");
+        if keep_gid && !demos::is_root() {
+            return Err(d.skip("the client-keeps-gid break needs root"));
+        }
+        let peer = peer::fork(|| match client(&addr, keep_gid) {
             Ok(()) => 0,
             Err(e) => {
                 eprintln!("client: {e:#}");
@@ -166,17 +209,7 @@ fn main() {
             ""
         };
         d.step(format_args!("pid {child} {who}connects to @{name}"));
-        {
-            use std::os::fd::AsFd;
-            let mut fds = [nix::poll::PollFd::new(
-                listener.as_fd(),
-                nix::poll::PollFlags::POLLIN,
-            )];
-            let ready = nix::poll::poll(&mut fds, 2000u16).context("poll on the listener")?;
-            anyhow::ensure!(ready == 1, "the client did not connect within 2 s");
-        }
-        let (conn, _) = listener.accept().context("accept")?;
-        net::with_timeouts(&conn)?;
+        let conn = accept_within(&listener)?;
 
         // The break asks a socket of a connection the server made itself.
         let (mine, _mine_peer) = if d.breaks("second-client") {
@@ -227,41 +260,16 @@ fn main() {
         let truthful = receive(&conn);
         d.saw_that(&truthful, "a message with its own credentials");
         let truthful = d.require(truthful, "the client's second message arrived")?;
-        // Forged messages the kernel let through arrive before the report.
-        let mut delivered_forgeries = 0;
-        let report = loop {
-            let next = d.require(receive(&conn), "the client's report arrived")?;
-            let text = next.into_value().0;
-            match text.strip_prefix("report:") {
-                Some(report) => break report.to_owned(),
-                None if delivered_forgeries < 2 => delivered_forgeries += 1,
-                None => bail!("unexpected message from the client: {text:?}"),
-            }
-        };
-        let Some((forged_pid, forged_uid)) = report.split_once('|') else {
-            bail!("unexpected report from the client: {report:?}");
-        };
-        let forged_pid = demos::evidence::read(
-            "the client's sendmsg claiming our pid, as it reported",
-            || Ok(forged_pid.to_owned()),
-        )?;
-        let forged_uid = demos::evidence::read(
-            "the client's sendmsg claiming uid 0, as it reported",
-            || Ok(forged_uid.to_owned()),
-        )?;
         let status = peer.wait(Duration::from_secs(2))?;
         d.detail(format_args!("client exit: {status:?}"));
-        d.saw(&forged_pid);
-        d.saw(&forged_uid);
         let (plain, truthful) = (
             plain.value().1.as_ref().map(|c| c.0),
             truthful.value().1.as_ref().map(|c| c.0),
         );
-        let (forged_pid, forged_uid) = (forged_pid.value(), forged_uid.value());
 
         d.check(
-            peercred.pid() == child && peercred.uid() == nobody,
-            format_args!("SO_PEERCRED names the client: its pid and uid"),
+            peercred.pid() == child && peercred.uid() == nobody && peercred.gid() == nobody_gid,
+            "SO_PEERCRED names the client: its pid, uid and gid",
         )?;
         d.check(
             pidfd_right,
@@ -271,10 +279,23 @@ fn main() {
             plain == Some(peercred) && truthful == Some(peercred),
             "with SO_PASSCRED every message carries them, even one sent without",
         )?;
-        d.check(
-            forged_pid.starts_with("EPERM") && forged_uid.starts_with("EPERM"),
-            "an ordinary process may not claim another pid or uid (EPERM)",
-        )?;
+
+        d.step(format_args!(
+            "a second client {who}claims to be the server (its pid), then root (uid 0)"
+        ));
+        d.in_child(|d| forger(d, &addr, parent, keep_root))?;
+        let forged = accept_within(&listener)?;
+        // Forged messages the kernel let through would arrive before the end of stream.
+        let mut delivered_forgeries = 0;
+        loop {
+            let next = receive(&forged).map(|r| r.map(|(text, _)| Bytes(text.into_bytes())));
+            d.saw_that(&next, "the second client's connection");
+            let next = d.require(next, "the second client's connection read to its end")?;
+            if next.value().0.is_empty() || delivered_forgeries == 2 {
+                break;
+            }
+            delivered_forgeries += 1;
+        }
         d.check(
             delivered_forgeries == 0,
             "and neither forged message reached the server",
@@ -289,14 +310,13 @@ fn main() {
             net::with_timeouts(&b)?;
             b.set_passcred(true).context("SO_PASSCRED")?;
             let claimed = creds(1, 0, 0);
-            send(&a, "I am init", Some(claimed))
-                .map_err(|e| anyhow::anyhow!("root's sendmsg failed: {e}"))?;
+            send(&a, "I am init", Some(claimed)).context("root's sendmsg claiming pid 1")?;
             let seen = receive(&b).map(|r| r.map(|(_, c)| c));
             d.saw_that(&seen, "root claimed pid 1");
             let seen = d.require(seen, "root's message arrived")?;
             d.check(
                 seen.value().as_ref().is_some_and(|c| c.0.pid() == 1),
-                "but root (CAP_SYS_ADMIN) may claim any pid",
+                "but root (CAP_SYS_ADMIN) may claim another live pid: here init's, 1",
             )?;
         }
         Ok(())
