@@ -84,8 +84,14 @@ fn close_on_wire(
     match conn.key.and_then(|k| wire::packet(&seen, k)) {
         Some(packet) if key => d.key(&packet),
         Some(packet) => d.saw(&packet),
-        None => d.saw(&wire::read(&seen, |_| {
-            "no FIN and no RST from the server".to_owned()
+        None => d.saw(&wire::read(&seen, |c| {
+            let from_server: Vec<String> = c
+                .packets
+                .iter()
+                .filter(|p| !p.from_client)
+                .map(|p| p.label())
+                .collect();
+            format!("server → client: {}", from_server.join(", "))
         })),
     }
     if rst {

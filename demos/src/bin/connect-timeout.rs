@@ -155,16 +155,17 @@ fn resends_on_wire(d: &mut Demo, w: &Option<Capture>, ends: [SocketAddr; 2]) -> 
         .map(|&i| wire::gap(&c.packets[syns[0]], &c.packets[i]))
         .collect();
     let on_time = at.len() == 2 && at[1].abs_diff(FIRST_RESEND) < Duration::from_millis(250);
-    d.saw(&wire::read(&seen, |_| {
-        format!(
-            "client → server: SYN ×{}; {}",
-            syns.len(),
-            if answered {
-                "server → client: SYN, ACK"
-            } else {
-                "no answer"
-            }
-        )
+    d.saw(&wire::read(&seen, |c| {
+        let syns = c
+            .packets
+            .iter()
+            .filter(|p| p.from_client && p.has("SYN"))
+            .count();
+        let answer = match wire::first(c, false, "SYN", 0) {
+            Some(i) => format!("server → client: {}", c.packets[i].label()),
+            None => "no answer".to_owned(),
+        };
+        format!("client → server: SYN ×{syns}; {answer}")
     }));
     if let Some(t) = at.get(1) {
         d.derived(format_args!(
