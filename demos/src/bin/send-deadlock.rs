@@ -134,6 +134,9 @@ fn main() {
         d.expect("both sends stall for good once the buffers between the peers are full");
         let (client, server) = net::tcp_pair()?;
         if d.breaks("forced-sndbuf") {
+            if !demos::is_root() {
+                return Err(d.skip("the forced-sndbuf break needs root (SO_SNDBUFFORCE)"));
+            }
             nix::sys::socket::setsockopt(
                 &client,
                 nix::sys::socket::sockopt::SndBufForce,
