@@ -45,7 +45,7 @@ const LATE: Duration = Duration::from_millis(200);
 /// The kernel's `TCP_CLOSE` state (include/net/tcp_states.h), as TCP_INFO reports it.
 const TCP_CLOSE: u8 = 7;
 
-/// On the wire: the client's SYN and the RST that answered it, and no second SYN; and
+/// On the wire: the client's SYN and the RST that answered it, and no other SYN; and
 /// TCP_INFO: the refused socket is CLOSE, so nothing is left to resend. Nothing
 /// without a capture (no CAP_NET_RAW): the errno and time check stands alone.
 fn refused_on_wire(
@@ -60,11 +60,8 @@ fn refused_on_wire(
     let seen = w.connection("refused", ends.0, ends.1);
     let mut conn = seen.value().clone();
     let rst = wire::first(&conn, false, "RST", 0);
-    let syns = conn
-        .packets
-        .iter()
-        .filter(|p| p.from_client && p.has("SYN"))
-        .count();
+    // Either way: the client's SYN, and neither a SYN-ACK nor a second SYN.
+    let syns = conn.packets.iter().filter(|p| p.has("SYN")).count();
     conn.key = rst;
     wire::record(&conn);
     d.key(&wire::read(&seen, |c| {
