@@ -300,6 +300,7 @@ fn break_may_skip(demo: &str, brk: &str) -> bool {
                     | ("no-message-boundaries", "big-buffers")
                     | ("send-deadlock", "forced-sndbuf")
                     | ("connect-refused", "retry")
+                    | ("bind-addresses", "no-extra")
             ))
 }
 
