@@ -160,9 +160,11 @@ fn main() {
             pipe_got.failed_with(Errno::EAGAIN) && sock_got.failed_with(Errno::EAGAIN),
             "non-blocking reads fail with EAGAIN instead of waiting",
         )?;
+        // Under 5 ms is also over 10x faster than the blocked reads, each checked above
+        // to take 50 ms or more.
         d.check(
-            slowest_fast < AT_ONCE && pipe_blocked.min(sock_blocked) >= slowest_fast * 10,
-            "and they return at once (each under 5 ms, over 10x faster than the blocked reads)",
+            slowest_fast < AT_ONCE,
+            "and they return at once (each under 5 ms; the blocked reads took 50 ms or more)",
         )?;
 
         // EAGAIN is not an error state: the same socket still delivers a later byte.
