@@ -292,6 +292,9 @@ fn break_may_skip(demo: &str, brk: &str) -> bool {
                     | ("pass-descriptor", "child-keeps-root")
                     | ("abstract-lock", "second-in-netns")
                     | ("no-message-boundaries", "big-buffers")
+                    | ("send-deadlock", "forced-sndbuf")
+                    | ("connect-refused", "retry")
+                    | ("bind-addresses", "no-extra")
             ))
 }
 

@@ -1,4 +1,4 @@
-//! The address you bind decides who can reach you: 0.0.0.0 is every local address (127.0.0.2 too), 127.0.0.1 is that one alone, and [::] takes IPv4 clients as ::ffff:a.b.c.d.
+//! The address you bind decides who can reach you: 0.0.0.0 is every local address (each one the interfaces list, and 127.0.0.2 too), 127.0.0.1 is that one alone, and [::] takes IPv4 clients as ::ffff:a.b.c.d.
 //!
 //! ip(7): "When INADDR_ANY is specified in the bind call, the socket will be bound to
 //! all local interfaces." On Linux all of 127.0.0.0/8 is a local address of `lo`.
@@ -7,8 +7,14 @@
 //! default) lets an AF_INET6 socket bound to [::] accept them. The demo leaves
 //! IPV6_V6ONLY at the system's default, as a server that does not set it does: on a
 //! machine with bindv6only = 1 the [::] listener refuses IPv4, and the demo fails.
+//!
+//! As root the demo works in a network namespace of its own and gives it a second,
+//! non-loopback address (192.0.2.1, a documentation address, on one end of a veth
+//! pair), then connects to every IPv4 address getifaddrs lists there. An ordinary user
+//! stays in the machine's namespace, where it tries only the loopback ones: the demos
+//! send nothing to the machine's other addresses.
 
-use std::net::{Ipv6Addr, SocketAddr, TcpListener, TcpStream};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, TcpListener, TcpStream};
 
 use anyhow::Context;
 use demos::net::{accept_timeout, is_errno};
@@ -23,7 +29,54 @@ const BREAKS: &[Break] = &[
     ),
     brk("any-is-lo", "the \"0.0.0.0\" listener binds 127.0.0.1"),
     brk("lo-is-any", "the \"127.0.0.1\" listener binds 0.0.0.0"),
+    brk(
+        "no-extra",
+        "as root, the second address is not added: only loopback addresses are tried",
+    ),
 ];
+
+/// The address the demo adds to its own namespace: TEST-NET-1 (RFC 5737).
+const EXTRA: Ipv4Addr = Ipv4Addr::new(192, 0, 2, 1);
+
+/// Gives the calling thread's network namespace (the demo's own) a non-loopback
+/// address: one end of a veth pair, both ends up, with [`EXTRA`].
+fn add_extra_address() -> Result<()> {
+    let a = format!("eb{}a", std::process::id());
+    let b = format!("eb{}b", std::process::id());
+    let addr = format!("{EXTRA}/24");
+    for args in [
+        &["link", "add", &a, "type", "veth", "peer", "name", &b][..],
+        &["addr", "add", &addr, "dev", &a],
+        &["link", "set", &a, "up"],
+        &["link", "set", &b, "up"],
+    ] {
+        let out = std::process::Command::new("ip")
+            .args(args)
+            .output()
+            .with_context(|| format!("running ip {}", args.join(" ")))?;
+        anyhow::ensure!(
+            out.status.success(),
+            "ip {} failed: {}",
+            args.join(" "),
+            String::from_utf8_lossy(&out.stderr).trim()
+        );
+    }
+    Ok(())
+}
+
+/// The IPv4 addresses of this namespace's interfaces, as getifaddrs(3) lists them
+/// (from the kernel's netlink answer).
+fn local_ipv4() -> Result<Observed<Vec<IpAddr>>> {
+    demos::evidence::read("getifaddrs, IPv4", || {
+        let mut all = Vec::new();
+        for ifa in nix::ifaddrs::getifaddrs().context("getifaddrs")? {
+            if let Some(sin) = ifa.address.as_ref().and_then(|a| a.as_sockaddr_in()) {
+                all.push(IpAddr::V4(sin.ip()));
+            }
+        }
+        Ok(all)
+    })
+}
 
 /// getsockname and getpeername of one accepted socket.
 struct Names(SocketAddr, SocketAddr);
@@ -84,28 +137,76 @@ fn dual_stack_listener(v6only: bool) -> Result<Option<(TcpListener, SocketAddr)>
 
 fn main() {
     demos::run(BREAKS, |d| {
-        d.expect("0.0.0.0 answers on 127.0.0.2 too, 127.0.0.1 does not; [::] takes IPv4 clients");
+        d.expect(
+            "0.0.0.0 answers on every local address, 127.0.0.1 on itself alone; [::] takes \
+             IPv4 clients",
+        );
 
-        d.step("listen on 0.0.0.0 port 0; a client connects to 127.0.0.2");
+        // As root: a namespace of its own, with a second, non-loopback address.
+        let own = demos::netns::isolate()?;
+        let extra = !d.breaks("no-extra");
+        if !own && !extra {
+            return Err(d.skip("the no-extra break needs root, for a namespace of its own"));
+        }
+        if own && extra {
+            if std::process::Command::new("ip").arg("-V").output().is_err() {
+                return Err(d.skip("as root it needs iproute2's ip, to add an address"));
+            }
+            add_extra_address()?;
+        }
+        d.step(if own {
+            "listen on 0.0.0.0 port 0 in a namespace of our own with 192.0.2.1 on a veth; \
+             a client connects to each local address"
+        } else {
+            "listen on 0.0.0.0 port 0; a client connects to each loopback address, and 127.0.0.2"
+        });
         let any_is = if d.breaks("any-is-lo") {
             "127.0.0.1:0"
         } else {
             "0.0.0.0:0"
         };
         let (any, any_addr) = listen_on(any_is)?;
-        let client = connect("127.0.0.2", any_addr.port())?;
-        d.saw(&client);
-        let client = d.require(
-            client,
-            "a client reaches the 0.0.0.0 listener via 127.0.0.2",
-        )?;
-        let names = accept_names(&any);
-        d.saw(&names);
-        let Names(named, from) = d.require(names, "the listener accepted it")?.into_value();
+        let listed = local_ipv4()?;
+        d.saw(&listed);
+        let mut targets: Vec<IpAddr> = listed
+            .value()
+            .iter()
+            .filter(|ip| own || ip.is_loopback())
+            .copied()
+            .collect();
+        targets.push(IpAddr::V4(Ipv4Addr::new(127, 0, 0, 2)));
+        let mut clients = Vec::new();
+        let reached = demos::evidence::call("connect, accept, getsockname to each", || {
+            let mut names = Vec::new();
+            for ip in &targets {
+                let to = SocketAddr::new(*ip, any_addr.port());
+                let client = TcpStream::connect_timeout(&to, IO_TIMEOUT)?;
+                clients.push(client.local_addr()?);
+                let (conn, from) =
+                    accept_timeout(&any).map_err(|e| std::io::Error::other(format!("{e:#}")))?;
+                names.push(Names(conn.local_addr()?, from));
+            }
+            Ok::<_, std::io::Error>(names)
+        });
+        d.key(&reached);
+        // The call is Ok only once every target was reached: one name per target.
+        let every =
+            reached.value().as_ref().is_ok_and(|names| {
+                names.iter().zip(&targets).zip(&clients).all(
+                    |((Names(named, from), ip), client)| {
+                        *named == SocketAddr::new(*ip, any_addr.port()) && from == client
+                    },
+                )
+            });
         d.check(
-            named == SocketAddr::from(([127, 0, 0, 2], any_addr.port()))
-                && client.value().local_addr().context("client getsockname")? == from,
-            "0.0.0.0 is every local address; each connection names the one it came to",
+            every && (!own || targets.contains(&IpAddr::V4(EXTRA))),
+            if own {
+                "0.0.0.0 is every local address: each IPv4 address of the namespace \
+                 (192.0.2.1 too) and 127.0.0.2; each connection names the one it came to"
+            } else {
+                "0.0.0.0 is every loopback address tried (127.0.0.2 too; as root, every \
+                 address of a namespace of its own); each connection names the one it came to"
+            },
         )?;
 
         d.step("listen on 127.0.0.1 port 0; clients connect to 127.0.0.2, then 127.0.0.1");

@@ -5,15 +5,20 @@
 //! queue, and the socket is not marked as nonblocking, accept() blocks the caller until
 //! a connection is present." socket(7): `SO_RCVTIMEO` bounds that wait, after which
 //! accept fails with EAGAIN.
+//!
+//! As root the demo runs in a network namespace of its own and watches the wire: the
+//! one SYN, the RST that answers it, and no second SYN; TCP_INFO then says the socket
+//! is CLOSE, with nothing left to resend.
 
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
-use demos::inet::{bind_tcp, local_addr};
-use demos::net::LOOPBACK_ANY_PORT;
+use demos::inet::{bind_tcp, local_addr, tcp_state_name};
+use demos::net::{LOOPBACK_ANY_PORT, tcp_info};
 use demos::peer::{self, Exit};
-use demos::{Break, IO_TIMEOUT, brk, human};
+use demos::wire::{self, Capture};
+use demos::{Break, Demo, IO_TIMEOUT, Result, brk, human};
 use nix::errno::Errno;
 use socket2::SockRef;
 
@@ -27,14 +32,58 @@ const BREAKS: &[Break] = &[
         "nonblocking-accept",
         "the listener is O_NONBLOCK, so accept() does not wait",
     ),
+    brk(
+        "retry",
+        "the client connects again after the refusal, as a library that retries would",
+    ),
 ];
 
 const IDLE: Duration = Duration::from_millis(200);
 const CLIENT_DELAY: Duration = Duration::from_millis(300);
+/// How late after the client's delay accept() may return on a loaded machine.
+const LATE: Duration = Duration::from_millis(200);
+/// The kernel's `TCP_CLOSE` state (include/net/tcp_states.h), as TCP_INFO reports it.
+const TCP_CLOSE: u8 = 7;
+
+/// On the wire: the client's SYN and the RST that answered it, and no other SYN; and
+/// TCP_INFO: the refused socket is CLOSE, so nothing is left to resend. Nothing
+/// without a capture (no CAP_NET_RAW): the errno and time check stands alone.
+fn refused_on_wire(
+    d: &mut Demo,
+    w: &Option<Capture>,
+    client: &socket2::Socket,
+    ends: (SocketAddr, SocketAddr),
+) -> Result<()> {
+    let Some(w) = w.as_ref() else {
+        return Ok(());
+    };
+    let seen = w.connection("refused", ends.0, ends.1);
+    let mut conn = seen.value().clone();
+    let rst = wire::first(&conn, false, "RST", 0);
+    // Either way: the client's SYN, and neither a SYN-ACK nor a second SYN.
+    let syns = conn.packets.iter().filter(|p| p.has("SYN")).count();
+    conn.key = rst;
+    wire::record(&conn);
+    d.key(&wire::read(&seen, |c| {
+        let all: Vec<String> = c.packets.iter().map(wire::describe).collect();
+        all.join("; ")
+    }));
+    let info = tcp_info(client)?;
+    let state = info.value().tcpi_state;
+    d.saw(&info.map(|i| format!("state {}", tcp_state_name(i.tcpi_state))));
+    d.check(
+        syns == 1 && rst.is_some() && state == TCP_CLOSE,
+        "on the wire: one SYN, answered by RST; the socket is CLOSE: no retry",
+    )
+}
 
 fn main() {
     demos::run(BREAKS, |d| {
         d.expect("connect() with no listener: ECONNREFUSED at once; accept() waits for a client");
+
+        // Loopback of its own (as root): the capture sees this demo's packets only.
+        demos::netns::isolate()?;
+        let w = wire::open(d)?;
 
         // Bound but not listening: the port is ours, so no other program can start
         // listening on it while we knock.
@@ -46,16 +95,31 @@ fn main() {
         if d.breaks("listen-first") {
             sock.listen(8).context("listen")?;
         }
+        // The client binds first, so that its address names its packets on the wire.
+        let mut client = bind_tcp(LOOPBACK_ANY_PORT, false).context("bind the client")?;
+        let from = local_addr(&client)?;
         let t0 = Instant::now();
-        let refused = d.syscall("connect", || TcpStream::connect_timeout(&addr, IO_TIMEOUT));
+        let refused = d.syscall("connect", || {
+            client.connect_timeout(&addr.into(), IO_TIMEOUT)
+        });
         let took = t0.elapsed();
         d.key(&refused);
         d.derived(format_args!("after {}", human(took)));
         d.metric("connect.refused_after", took.as_secs_f64() * 1e6, "µs");
         d.check(
             refused.failed_with(Errno::ECONNREFUSED) && took < Duration::from_millis(100),
-            "refused at once (under 100 ms): the kernel answers the SYN with RST",
+            "refused at once (well under 100 ms), no waiting",
         )?;
+        if d.breaks("retry") {
+            if w.is_none() {
+                return Err(d.skip("the retry break is seen on the wire, which needs CAP_NET_RAW"));
+            }
+            // A new socket on the same port: the refused one will not connect again.
+            drop(client);
+            client = bind_tcp(from, false).context("bind the client again")?;
+            let _ = client.connect_timeout(&addr.into(), IO_TIMEOUT);
+        }
+        refused_on_wire(d, &w, &client, (from, addr))?;
 
         d.step(format_args!(
             "listen() on it; accept() with SO_RCVTIMEO {}, no client yet",
@@ -117,8 +181,8 @@ fn main() {
             peer_addr.is_some()
                 && status == Exit::Code(0)
                 && waited >= CLIENT_DELAY.mul_f64(0.8)
-                && waited < IO_TIMEOUT,
-            "accept() returned when, and only when, the client came",
+                && waited < CLIENT_DELAY + LATE,
+            "accept() returned when, and only when, the client came (within 200 ms of it)",
         )?;
         Ok(())
     })

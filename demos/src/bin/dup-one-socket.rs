@@ -4,6 +4,9 @@
 //! "If fd is the last file descriptor referring to the underlying open file description
 //! [...], the resources associated with the open file description are freed".
 //! shutdown(2) acts on "the socket associated with sockfd", whichever descriptor names it.
+//!
+//! As root the demo runs in a network namespace of its own and watches the wire: closing
+//! one of two descriptors puts no FIN and no RST on it.
 
 use std::io::{Read, Write};
 use std::net::{Shutdown, TcpStream};
@@ -11,7 +14,8 @@ use std::os::fd::{AsRawFd, OwnedFd};
 use std::time::Duration;
 
 use anyhow::Context;
-use demos::{Break, Bytes, IO_TIMEOUT, brk, fd, net};
+use demos::wire::{self, Capture};
+use demos::{Break, Bytes, Demo, IO_TIMEOUT, Result, brk, fd, net};
 
 const BREAKS: &[Break] = &[
     brk(
@@ -35,10 +39,47 @@ const BREAKS: &[Break] = &[
 /// How long the peer waits for an EOF that must not come.
 const QUIET: Duration = Duration::from_millis(200);
 
+/// On the wire: nothing from the client's side closing (no FIN, no RST) so far.
+/// Nothing without a capture (no CAP_NET_RAW): the peer's poll stands alone.
+fn nothing_on_wire(
+    d: &mut Demo,
+    w: &Option<Capture>,
+    ends: (std::net::SocketAddr, std::net::SocketAddr),
+) -> Result<()> {
+    let Some(w) = w.as_ref() else {
+        return Ok(());
+    };
+    let seen = w.connection("close one", ends.0, ends.1);
+    let mut conn = seen.value().clone();
+    let (fin, rst) = (
+        wire::first(&conn, true, "FIN", 0),
+        wire::first(&conn, true, "RST", 0),
+    );
+    conn.key = fin.or(rst);
+    wire::record(&conn);
+    match conn.key.and_then(|k| wire::packet(&seen, k)) {
+        Some(packet) => d.saw(&packet),
+        None => d.saw(&wire::read(&seen, |c| {
+            format!(
+                "{} packets, none from the client with FIN or RST",
+                c.packets.len()
+            )
+        })),
+    }
+    d.check(
+        fin.is_none() && rst.is_none(),
+        "on the wire: closing one descriptor sent nothing (no FIN, no RST)",
+    )
+}
+
 fn main() {
     demos::run(BREAKS, |d| {
         d.expect("close() drops one descriptor only; shutdown() ends the connection for all");
+        // Loopback of its own (as root): the capture sees this demo's packets only.
+        demos::netns::isolate()?;
+        let w = wire::open(d)?;
         let (client, mut server) = net::tcp_pair()?;
+        let ends = (client.local_addr()?, client.peer_addr()?);
         // Kept open to the end, so a second connection (no-dup) has a peer too.
         let (other_client, _other_server) = net::tcp_pair()?;
 
@@ -83,9 +124,10 @@ fn main() {
             exchange().map(|(got, back)| (Bytes(got.to_vec()), Bytes(back.to_vec())))
         });
         d.key(&flowed);
+        nothing_on_wire(d, &w, ends)?;
         d.check(
             matches!(woke.value(), Ok(false)),
-            "closing one descriptor sent nothing: no EOF within 200 ms",
+            "closing one descriptor ended nothing: the peer saw no EOF in 200 ms",
         )?;
         d.check(
             flowed

@@ -1,7 +1,8 @@
 //! Two peers that both send without reading deadlock: once the send and receive buffers are full, each send waits for a read that never comes.
 //!
-//! tcp(7): the buffers are sized by `tcp_wmem` and `tcp_rmem` and grown by autotuning,
-//! but never without limit. send(2): "When the message does not fit into the send
+//! tcp(7): the buffers are sized by `tcp_wmem` and `tcp_rmem` and grown by autotuning
+//! but never without limit (the demo checks the send buffer against `tcp_wmem`'s
+//! maximum). send(2): "When the message does not fit into the send
 //! buffer of the socket, send() normally blocks", so two blocking senders wait forever;
 //! here the sockets are non-blocking and a poll(2) for `POLLOUT` with a timeout shows it.
 
@@ -34,6 +35,10 @@ const BREAKS: &[Break] = &[
     brk(
         "client-reads-once",
         "the client reads once, early, then never again",
+    ),
+    brk(
+        "forced-sndbuf",
+        "the client forces an 8 MiB SO_SNDBUF first (SO_SNDBUFFORCE, root), past autotuning's limit",
     ),
 ];
 
@@ -90,6 +95,18 @@ fn send_without_reading(peers: [&TcpStream; 2], reads: [u32; 2]) -> Result<([usi
     unreachable!("the loop returns")
 }
 
+/// The largest send buffer autotuning may give a TCP socket: tcp_wmem's third number.
+fn wmem_max() -> Result<Observed<usize>> {
+    demos::evidence::read("/proc/sys/net/ipv4/tcp_wmem, max", || {
+        let path = "/proc/sys/net/ipv4/tcp_wmem";
+        let text = std::fs::read_to_string(path).with_context(|| format!("reading {path}"))?;
+        text.split_whitespace()
+            .nth(2)
+            .and_then(|n| n.parse().ok())
+            .with_context(|| format!("no third number in {path}: {text:?}"))
+    })
+}
+
 fn buffers(stream: &TcpStream) -> Result<Observed<Buffers>> {
     demos::evidence::read("getsockopt(SO_SNDBUF, SO_RCVBUF)", || {
         let s = SockRef::from(stream);
@@ -116,6 +133,17 @@ fn main() {
     demos::run(BREAKS, |d| {
         d.expect("both sends stall for good once the buffers between the peers are full");
         let (client, server) = net::tcp_pair()?;
+        if d.breaks("forced-sndbuf") {
+            if !demos::is_root() {
+                return Err(d.skip("the forced-sndbuf break needs root (SO_SNDBUFFORCE)"));
+            }
+            nix::sys::socket::setsockopt(
+                &client,
+                nix::sys::socket::sockopt::SndBufForce,
+                &(8 << 20),
+            )
+            .context("setting SO_SNDBUFFORCE")?;
+        }
         let start = buffers(&client)?;
         d.saw_that(&start, "at the start");
         let Buffers(snd0, rcv0) = start.into_value();
@@ -175,8 +203,14 @@ fn main() {
             "every byte sent sits in the queues between them; nobody reads, so none drains",
         )?;
         let now = buffers(&client)?;
-        d.key_that(&now, "now: autotuning grew them, but not without limit");
+        d.key_that(&now, "now");
+        let max = wmem_max()?;
+        d.saw(&max);
         let Buffers(snd1, rcv1) = now.into_value();
+        d.check(
+            snd1 <= *max.value(),
+            "the send buffer is within tcp_wmem's maximum: autotuning has a limit",
+        )?;
 
         d.step("the way out: the server reads everything the client sent");
         let mut drained = 0;

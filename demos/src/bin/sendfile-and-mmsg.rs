@@ -1,9 +1,12 @@
-//! Fewer system calls move the same data: sendfile() sends a whole file to a socket without copying it through user space, and sendmmsg()/recvmmsg() move 64 datagrams per call.
+//! Fewer system calls move the same data: sendfile() sends a whole file to a socket in over a hundred times fewer calls than read()+write(), sendmmsg() sends 64 datagrams per call, and recvmmsg() takes up to 64.
 //!
 //! sendfile(2): "copies data between one file descriptor and another. Because this
 //! copying is done within the kernel, sendfile() is more efficient than the combination
 //! of read(2) and write(2)". sendmmsg(2): "allows the caller to transmit multiple
-//! messages on a socket using a single system call"; recvmmsg(2) likewise receives them.
+//! messages on a socket using a single system call"; recvmmsg(2) likewise receives them,
+//! with `MSG_WAITFORONE` as many as are queued once the first has come, up to its slots.
+//! What the demo counts is calls; that sendfile's copy stays in the kernel is the man
+//! page's word, not measured here.
 
 use std::fs::File;
 use std::io::{Read, Write};
@@ -270,7 +273,10 @@ fn headers(iovs: &mut [libc::iovec]) -> Vec<libc::mmsghdr> {
 
 fn main() {
     demos::run(BREAKS, |d| {
-        d.expect("sendfile needs far fewer system calls per MiB than read+write; *mmsg moves 64 datagrams per call");
+        d.expect(
+            "sendfile needs far fewer system calls per MiB than read+write; sendmmsg sends 64 \
+             datagrams per call, recvmmsg takes up to 64",
+        );
         let dir = demos::private_dir()?;
         let path = dir.path().join("payload.bin");
         {
@@ -397,11 +403,12 @@ fn main() {
             ),
         )?;
         d.check(
-            r64.len() * 8 <= r1.len(),
+            r64.iter().all(|&n| n <= BATCH as u64) && r64.len() * (BATCH / 2) <= r1.len(),
             format_args!(
-                "recvmmsg: {} calls instead of {} (at least 8 datagrams a call on average)",
+                "recvmmsg: {} calls instead of {} (up to {BATCH} datagrams a call, at least {} on average)",
                 r64.len(),
-                r1.len()
+                r1.len(),
+                BATCH / 2
             ),
         )?;
         Ok(())

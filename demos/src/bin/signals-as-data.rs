@@ -1,4 +1,4 @@
-//! A signal can be read as data from a descriptor in the poll loop (signalfd, or a handler writing to a self-pipe), and three identical signals sent while blocked arrive as one.
+//! A signal can be read as data from a descriptor in the poll loop (signalfd, or a handler writing to a self-pipe), three identical signals sent while blocked arrive as one, and the blocked mask survives exec.
 //!
 //! signalfd(2): "creates a file descriptor that can be used to accept signals targeted
 //! at the caller"; the signals "should be blocked" first; each read returns a
@@ -8,6 +8,9 @@
 //! signal(7): "A process-directed signal may be delivered to any one of the threads that
 //! does not currently have the signal blocked" (here, the watchdog thread would do), so
 //! this demo aims its signals at the main thread with tgkill(2).
+//! execve(2): "The signal mask [...] is preserved"; signal(7): "the signal mask is
+//! preserved across execve(2)". The demo reads the exec'd program's mask from its
+//! /proc/PID/status (`SigBlk`, proc(5)).
 
 use std::os::fd::{AsFd, AsRawFd, OwnedFd};
 use std::sync::atomic::{AtomicI32, Ordering};
@@ -38,7 +41,46 @@ const BREAKS: &[Break] = &[
         "sent-by-self",
         "the demo signals itself; the forked child sends nothing",
     ),
+    brk(
+        "exec-unblocked",
+        "the child unblocks SIGUSR1 between fork and exec, as a careful launcher does",
+    ),
 ];
+
+/// A signal mask as /proc/PID/status shows it (`SigBlk`, a bit per signal, in hex).
+struct Mask(u64);
+
+impl Evidence for Mask {
+    fn render(&self) -> String {
+        format!("SigBlk {:016x}", self.0)
+    }
+}
+
+/// The blocked-signal mask of process `pid` once it runs `program` (its exec is done),
+/// read from /proc/PID/status; at most `timeout`.
+fn mask_after_exec(pid: i32, program: &str, timeout: Duration) -> Result<Mask> {
+    let path = format!("/proc/{pid}/status");
+    let deadline = Instant::now() + timeout;
+    loop {
+        let status = std::fs::read_to_string(&path).with_context(|| format!("reading {path}"))?;
+        let field = |name: &str| {
+            status
+                .lines()
+                .find_map(|l| l.strip_prefix(name))
+                .map(str::trim)
+        };
+        if field("Name:") == Some(program) {
+            let hex = field("SigBlk:").with_context(|| format!("no SigBlk in {path}"))?;
+            return u64::from_str_radix(hex, 16)
+                .map(Mask)
+                .with_context(|| format!("SigBlk {hex:?} in {path}"));
+        }
+        if Instant::now() >= deadline {
+            bail!("pid {pid} did not exec {program} within {timeout:?}");
+        }
+        std::thread::sleep(Duration::from_millis(2));
+    }
+}
 
 /// One siginfo as read(signalfd) returned it.
 struct Info(libc::signalfd_siginfo);
@@ -102,7 +144,10 @@ fn wait_readable(fd: &impl AsFd, timeout: Duration) -> Result<u32> {
 
 fn main() {
     demos::run(BREAKS, |d| {
-        d.expect("signalfd reads who sent a signal; 3 blocked SIGUSR1 read as 1; a handler can wake poll through a pipe");
+        d.expect(
+            "signalfd reads who sent a signal; 3 blocked SIGUSR1 read as 1; a handler can wake \
+             poll through a pipe; the mask survives exec",
+        );
         let me = std::process::id() as i32;
 
         // signalfd: block the signal first, or the default action (terminate) wins.
@@ -222,6 +267,28 @@ fn main() {
                 .is_ok_and(|b| b.0 == [Signal::SIGUSR2 as u8]),
             "the handler's byte (the signal number) woke the poll loop: the self-pipe trick",
         )?;
+        d.step("fork with SIGUSR1 still blocked and exec sleep; read its /proc/PID/status");
+        let unblock = d.breaks("exec-unblocked");
+        let mut sleeper = peer::fork(move || {
+            if unblock && pthread_sigmask(SigmaskHow::SIG_UNBLOCK, Some(&usr1), None).is_err() {
+                return 2;
+            }
+            let _ = nix::unistd::execvp(c"sleep", &[c"sleep", c"10"]);
+            demos::exit::ERROR
+        })?;
+        let pid = sleeper.pid().as_raw();
+        let mask = demos::evidence::read(format_args!("/proc/{pid}/status of sleep"), || {
+            mask_after_exec(pid, "sleep", Duration::from_secs(2))
+        });
+        sleeper.kill();
+        let mask = mask?;
+        d.key(&mask);
+        let bit = 1u64 << (Signal::SIGUSR1 as u32 - 1);
+        d.check(
+            mask.value().0 & bit != 0,
+            "the exec'd program starts with SIGUSR1 blocked: the mask survives exec",
+        )?;
+
         d.metric("signals.sent", 3.0, "signals");
         d.metric("signals.read", infos.len() as f64, "signals");
         Ok(())

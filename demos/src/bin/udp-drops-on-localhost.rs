@@ -2,6 +2,9 @@
 //!
 //! udp(7): "a connectionless, unreliable datagram packet service"; the `RcvbufErrors`
 //! counter in /proc/net/snmp counts datagrams dropped for a full receive buffer.
+//! ip(7), `IP_RECVERR`: with it on, errors the kernel learns of for a datagram socket
+//! (an ICMP port unreachable) are queued on the socket's error queue and set
+//! `SO_ERROR`; the demo's sender turns it on, and still hears nothing of the drops.
 //! unix(7): for datagram sockets "the SO_SNDBUF socket option does have an effect for
 //! UNIX domain sockets, but the SO_RCVBUF option does not", and "UNIX domain datagram
 //! sockets are always reliable and don't reorder datagrams."
@@ -9,7 +12,7 @@
 use std::os::unix::net::UnixDatagram;
 
 use anyhow::Context;
-use demos::{Break, Counted, Result, Tally, brk, fd, kstat, net};
+use demos::{Break, Observed, Result, Tally, brk, fd, kstat, net};
 use socket2::SockRef;
 
 const BREAKS: &[Break] = &[
@@ -21,6 +24,11 @@ const BREAKS: &[Break] = &[
     brk(
         "no-retry",
         "on EAGAIN the AF_UNIX sender drops the datagram and goes on, as UDP's queue does",
+    ),
+    brk(
+        "to-nowhere",
+        "the UDP sender first sends one datagram to a closed port and reads SO_ERROR once: \
+         the ICMP error waits on its error queue",
     ),
     brk(
         "filtered",
@@ -55,12 +63,17 @@ fn drain(recv: impl Fn(&mut [u8]) -> std::io::Result<usize>, seqs: &mut Vec<u32>
     }
 }
 
-/// A socketpair whose non-blocking sender sends until EAGAIN: the pair, how many
-/// datagrams went out, and the error that stopped it.
+/// A socketpair whose non-blocking sender sends until a send fails: the pair, how many
+/// datagrams went out, and the failed send, as the kernel answered it.
 fn unix_until_eagain(
     sndbuf: Option<usize>,
     rcvbuf: Option<usize>,
-) -> Result<(UnixDatagram, UnixDatagram, u32, std::io::Error)> {
+) -> Result<(
+    UnixDatagram,
+    UnixDatagram,
+    u32,
+    Observed<std::io::Result<usize>>,
+)> {
     let (tx, rx) = UnixDatagram::pair().context("socketpair(AF_UNIX, SOCK_DGRAM)")?;
     if let Some(size) = sndbuf {
         SockRef::from(&tx)
@@ -76,11 +89,36 @@ fn unix_until_eagain(
     rx.set_nonblocking(true).context("O_NONBLOCK")?;
     let mut sent = 0u32;
     loop {
-        match tx.send(&datagram(sent)) {
-            Ok(_) => sent += 1,
-            Err(e) => return Ok((tx, rx, sent, e)),
+        let send = demos::evidence::call("send, non-blocking, until it fails", || {
+            tx.send(&datagram(sent))
+        });
+        if send.is_ok() {
+            sent += 1;
+        } else {
+            return Ok((tx, rx, sent, send));
         }
     }
+}
+
+/// What the UDP sender heard after its sends: SO_ERROR (read, which clears it) and
+/// one recv(MSG_ERRQUEUE | MSG_DONTWAIT), EAGAIN when the error queue is empty.
+fn sender_heard(tx: &std::net::UdpSocket) -> Result<Observed<(i32, std::io::Result<usize>)>> {
+    use nix::sys::socket::{MsgFlags, recv};
+    use std::os::fd::AsRawFd;
+    demos::evidence::read("getsockopt(SO_ERROR), recv(MSG_ERRQUEUE)", || {
+        let so_error = SockRef::from(tx)
+            .take_error()
+            .context("getsockopt(SO_ERROR)")?
+            .map_or(0, |e| e.raw_os_error().unwrap_or(-1));
+        let mut buf = [0u8; 2 * SIZE];
+        let queued = recv(
+            tx.as_raw_fd(),
+            &mut buf,
+            MsgFlags::MSG_ERRQUEUE | MsgFlags::MSG_DONTWAIT,
+        )
+        .map_err(std::io::Error::from);
+        Ok((so_error, queued))
+    })
 }
 
 /// A client connected to a bound AF_UNIX datagram server: how many datagrams it sends
@@ -135,6 +173,29 @@ fn main() {
             }
         ));
         let (tx, _) = net::udp_socket()?;
+        // Ask to hear of errors: without IP_RECVERR an unconnected sender gets none.
+        nix::sys::socket::setsockopt(&tx, nix::sys::socket::sockopt::Ipv4RecvErr, &true)
+            .context("setting IP_RECVERR")?;
+        if d.breaks("to-nowhere") {
+            let (closed, nowhere) = net::udp_socket()?;
+            drop(closed);
+            tx.send_to(&datagram(0), nowhere)
+                .context("sending to a closed port")?;
+            // Wait for the port unreachable (it sets SO_ERROR), and clear SO_ERROR, so
+            // that the sends below go through and only the error queue still tells.
+            let deadline = std::time::Instant::now() + demos::IO_TIMEOUT;
+            while SockRef::from(&tx)
+                .take_error()
+                .context("getsockopt(SO_ERROR)")?
+                .is_none()
+            {
+                anyhow::ensure!(
+                    std::time::Instant::now() < deadline,
+                    "no ICMP error for the datagram sent to a closed port"
+                );
+                std::thread::sleep(std::time::Duration::from_millis(1));
+            }
+        }
         let mut got = Vec::new();
         let errors_before = kstat::snmp("Udp", "RcvbufErrors")?;
         let mut sends = Tally::start("sendto");
@@ -150,17 +211,28 @@ fn main() {
         let socket_drops = kstat::udp_drops(*fd::inode(&rx)?.value())?;
         let rcvbuf_errors = errors_after.since(&errors_before);
         let sends = sends.finish();
+        let heard = sender_heard(&tx)?;
         let sent = sends.value().ok() as u32;
         let lost = u64::from(sent) - got.len() as u64;
         d.key(&sends);
+        d.saw_that(
+            &heard,
+            "what the sender heard: SO_ERROR; its error queue (EAGAIN: empty)",
+        );
         d.derived(format_args!("received {}; lost {lost}", got.len()));
         d.saw(&socket_drops);
         d.saw(&rcvbuf_errors);
         let (socket_drops, rcvbuf_errors) = (*socket_drops.value(), rcvbuf_errors.value().delta());
         d.detail(format_args!("received {:?}", &got[..got.len().min(12)]));
+        let (so_error, queued) = heard.value();
+        let silent = *so_error == 0
+            && queued
+                .as_ref()
+                .is_err_and(|e| net::is_errno(e, nix::errno::Errno::EAGAIN));
         d.check(
-            sent == COUNT && lost > 0,
-            "UDP lost datagrams on localhost, and every sendto said success",
+            sent == COUNT && lost > 0 && silent,
+            "UDP lost datagrams on localhost, and the sender never heard: every sendto said \
+             success, SO_ERROR 0, its error queue empty (IP_RECVERR on)",
         )?;
         d.check(
             socket_drops == lost && rcvbuf_errors >= lost,
@@ -182,9 +254,6 @@ fn main() {
         let sndbuf = SockRef::from(&utx)
             .send_buffer_size()
             .context("getsockopt(SO_SNDBUF)")?;
-        let eagain = demos::evidence::call("send, non-blocking, until it fails", || {
-            Err::<Counted<u32>, _>(eagain)
-        });
         d.saw(&eagain);
         d.derived(format_args!("after {before_eagain} datagrams went out"));
         // unix(7) says which buffer counts; measure it rather than take its word.
