@@ -326,19 +326,20 @@ mod tests {
 
     #[test]
     fn a_diag_message_decodes_to_its_addresses_state_timer_and_inode() {
+        // Every byte of an address differs, so a byte read from the wrong place shows.
         let v4 = parse_diag_msg(&diag_msg(
             libc::AF_INET as u8,
             6,
             1,
-            &[127, 0, 0, 1],
-            &[127, 0, 0, 2],
+            &[10, 1, 2, 3],
+            &[10, 4, 5, 6],
         ))
         .unwrap();
         assert_eq!(
             v4,
             TcpEntry {
-                local: "127.0.0.1:8080".parse().unwrap(),
-                remote: "127.0.0.2:43210".parse().unwrap(),
+                local: "10.1.2.3:8080".parse().unwrap(),
+                remote: "10.4.5.6:43210".parse().unwrap(),
                 state: TCP_TIME_WAIT,
                 timer_left: Duration::from_millis(59_500),
                 inode: 0x0102_0304,
@@ -363,7 +364,7 @@ mod tests {
         use crate::Evidence;
         assert_eq!(
             v4.render(),
-            "127.0.0.1:8080 -> 127.0.0.2:43210 TIME_WAIT, inode 16909060, timer 60 s"
+            "10.1.2.3:8080 -> 10.4.5.6:43210 TIME_WAIT, inode 16909060, timer 60 s"
         );
         assert_eq!(
             v6.render(),
