@@ -348,4 +348,26 @@ mod tests {
             "the chapter budgets add up to 11m40s, more than the duration 10m00s"
         );
     }
+
+    #[test]
+    fn budgets_that_fill_the_duration_or_pass_it_by_under_half_a_second_are_accepted() {
+        let chapters = vec![
+            Planned {
+                file: "a.md".into(),
+                slides: vec![SlideLoad::default()],
+            },
+            Planned {
+                file: "b.md".into(),
+                slides: vec![SlideLoad::default()],
+            },
+        ];
+        let budgets = |a: f64, b: f64| BTreeMap::from([("a.md".into(), a), ("b.md".into(), b)]);
+        let whole = plan(600.0, &budgets(300.0, 300.0), &chapters).unwrap();
+        assert_eq!(whole, vec![vec![0.0, 300.0], vec![300.0, 600.0]]);
+        assert!(
+            plan(600.0, &budgets(300.0, 300.4), &chapters).is_ok(),
+            "rounding"
+        );
+        assert!(plan(600.0, &budgets(300.0, 301.0), &chapters).is_err());
+    }
 }
