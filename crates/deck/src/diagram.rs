@@ -326,6 +326,20 @@ mod tests {
             "{html}"
         );
     }
+
+    /// The character limit holds on its own: a diagram within the columns and lines
+    /// but over 4096 characters is refused before it is drawn.
+    #[test]
+    fn more_than_4096_characters_are_refused_within_the_columns_and_lines() {
+        let line = format!("{}\n", "a --> b ".repeat(9));
+        let over = format!("{}a --> b\nx\n", line.repeat(56));
+        assert_eq!(over.chars().count(), MAX_CHARS + 2);
+        let err = render(&over).unwrap_err();
+        assert!(
+            err.contains("(72 columns, 58 lines, 4098 characters;"),
+            "{err}"
+        );
+    }
 }
 
 #[cfg(all(test, not(feature = "svgbob")))]

@@ -370,4 +370,15 @@ mod tests {
         );
         assert!(plan(600.0, &budgets(300.0, 301.0), &chapters).is_err());
     }
+
+    #[test]
+    fn a_ladder_on_the_slide_is_read_as_three_bars_and_a_ladder_or_chart_in_the_notes_is_not() {
+        let src = "# T\n\n{{#ladder half-close}}\n\n---\n\nshown\n\nNotes:\n\n\
+                   {{#ladder half-close}}\n\n{{#chart y a.b c.d}}\n";
+        let bars: Vec<Vec<usize>> = loads(src, |_| 0)
+            .into_iter()
+            .map(|l| l.chart_bars)
+            .collect();
+        assert_eq!(bars, vec![vec![3], vec![]]);
+    }
 }
