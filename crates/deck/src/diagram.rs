@@ -312,6 +312,11 @@ mod tests {
         eprintln!("refused {} bytes in {:?}", big.len(), t0.elapsed());
         let wide = format!("{}\n", "-".repeat(MAX_COLUMNS + 1));
         assert!(render(&wide).unwrap_err().contains("columns"));
+        let widest = format!("{}\n", "-".repeat(MAX_COLUMNS));
+        assert!(
+            render(&widest).is_ok(),
+            "exactly {MAX_COLUMNS} columns are drawn"
+        );
         let fits = "a --> b\n".repeat(MAX_LINES);
         assert!(render(&fits).is_ok());
     }
@@ -328,7 +333,7 @@ mod tests {
     }
 
     /// The character limit holds on its own: a diagram within the columns and lines
-    /// but over 4096 characters is refused before it is drawn.
+    /// but over 4096 characters is refused before it is drawn; one of 4096 is drawn.
     #[test]
     fn more_than_4096_characters_are_refused_within_the_columns_and_lines() {
         let line = format!("{}\n", "a --> b ".repeat(9));
@@ -339,6 +344,15 @@ mod tests {
             err.contains("(72 columns, 58 lines, 4098 characters;"),
             "{err}"
         );
+        // Exactly the limit is drawn (blank lines but one: svgbob draws that at once).
+        let at_limit = format!("{}a --> b\n", format!("{}\n", " ".repeat(72)).repeat(56));
+        assert_eq!(at_limit.chars().count(), MAX_CHARS);
+        let t0 = std::time::Instant::now();
+        assert!(
+            render(&at_limit).is_ok(),
+            "exactly 4096 characters are drawn"
+        );
+        eprintln!("drew {MAX_CHARS} characters in {:?}", t0.elapsed());
     }
 }
 
