@@ -321,6 +321,21 @@ mod tests {
         assert!(render(&fits).is_ok());
     }
 
+    /// The picture is one cell high per source line (and one more), as it is one cell
+    /// wide per character: a diagram of five lines is three times as high as one of one.
+    #[test]
+    fn its_height_grows_one_cell_per_line() {
+        let height = |ascii: &str| -> f32 {
+            let html = render(ascii).unwrap();
+            let view = html.split_once("viewBox=\"0 0 ").unwrap().1;
+            let view = &view[..view.find('"').unwrap()];
+            view.split_whitespace().nth(1).unwrap().parse().unwrap()
+        };
+        let one = height("a --> b\n");
+        let five = height(&"a --> b\n".repeat(5));
+        assert!((five / one - 3.0).abs() < 1e-3, "{one} then {five}");
+    }
+
     /// The picture is sized one cell per source character, which holds for text only
     /// in a monospace font.
     #[test]
