@@ -489,6 +489,14 @@ mod tests {
     }
 
     #[test]
+    fn a_chart_whose_values_are_all_zero_draws_empty_bars_not_nan() {
+        let mut t = sample();
+        t.metrics = vec![metric("a.median", 0.0, "ms"), metric("b.median", 0.0, "ms")];
+        let html = chart(&t, &["a.median", "b.median"]);
+        assert_eq!(lengths(&html), [0.0, 0.0], "{html}");
+    }
+
+    #[test]
     fn each_unit_is_a_group_of_its_own_on_its_own_scale() {
         let t = sample();
         let html = chart(&t, &["default.median", "nodelay.median", "requests"]);

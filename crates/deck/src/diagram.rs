@@ -312,8 +312,28 @@ mod tests {
         eprintln!("refused {} bytes in {:?}", big.len(), t0.elapsed());
         let wide = format!("{}\n", "-".repeat(MAX_COLUMNS + 1));
         assert!(render(&wide).unwrap_err().contains("columns"));
+        let widest = format!("{}\n", "-".repeat(MAX_COLUMNS));
+        assert!(
+            render(&widest).is_ok(),
+            "exactly {MAX_COLUMNS} columns are drawn"
+        );
         let fits = "a --> b\n".repeat(MAX_LINES);
         assert!(render(&fits).is_ok());
+    }
+
+    /// The picture is one cell high per source line (and one more), as it is one cell
+    /// wide per character: a diagram of five lines is three times as high as one of one.
+    #[test]
+    fn its_height_grows_one_cell_per_line() {
+        let height = |ascii: &str| -> f32 {
+            let html = render(ascii).unwrap();
+            let view = html.split_once("viewBox=\"0 0 ").unwrap().1;
+            let view = &view[..view.find('"').unwrap()];
+            view.split_whitespace().nth(1).unwrap().parse().unwrap()
+        };
+        let one = height("a --> b\n");
+        let five = height(&"a --> b\n".repeat(5));
+        assert!((five / one - 3.0).abs() < 1e-3, "{one} then {five}");
     }
 
     /// The picture is sized one cell per source character, which holds for text only
@@ -325,6 +345,29 @@ mod tests {
             html.contains("font-family: ui-monospace, monospace;"),
             "{html}"
         );
+    }
+
+    /// The character limit holds on its own: a diagram within the columns and lines
+    /// but over 4096 characters is refused before it is drawn; one of 4096 is drawn.
+    #[test]
+    fn more_than_4096_characters_are_refused_within_the_columns_and_lines() {
+        let line = format!("{}\n", "a --> b ".repeat(9));
+        let over = format!("{}a --> b\nx\n", line.repeat(56));
+        assert_eq!(over.chars().count(), MAX_CHARS + 2);
+        let err = render(&over).unwrap_err();
+        assert!(
+            err.contains("(72 columns, 58 lines, 4098 characters;"),
+            "{err}"
+        );
+        // Exactly the limit is drawn (blank lines but one: svgbob draws that at once).
+        let at_limit = format!("{}a --> b\n", format!("{}\n", " ".repeat(72)).repeat(56));
+        assert_eq!(at_limit.chars().count(), MAX_CHARS);
+        let t0 = std::time::Instant::now();
+        assert!(
+            render(&at_limit).is_ok(),
+            "exactly 4096 characters are drawn"
+        );
+        eprintln!("drew {MAX_CHARS} characters in {:?}", t0.elapsed());
     }
 }
 

@@ -445,4 +445,31 @@ mod tests {
         };
         assert_eq!(last_line(&t), "SKIP: needs root");
     }
+
+    #[test]
+    fn series_are_the_first_two_numbers_or_else_the_whole_release() {
+        assert_eq!(series_of("7.0-rc1"), "7.0");
+        for odd in ["v6.1", "6-rc1", "6..1", "7", ""] {
+            assert_eq!(series_of(odd), odd, "{odd}");
+        }
+    }
+
+    /// The demo's label of the line (`so:`) is not part of what the kernels printed;
+    /// the caption leaves it out (each cell's title keeps the whole line).
+    #[test]
+    fn the_caption_leaves_out_the_lines_label() {
+        let demos = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../demos");
+        let kernels = load(&demos).unwrap();
+        let html = side_by_side(&kernels, "connect-timeout", "ETIMEDOUT would come").unwrap();
+        let caption = html
+            .split_once("<caption>")
+            .and_then(|(_, rest)| rest.split_once("</caption>"))
+            .map(|(caption, _)| caption)
+            .unwrap_or_else(|| panic!("no caption: {html}"));
+        assert_eq!(
+            caption,
+            "on each kernel, <code>connect-timeout</code> printed: without a timeout, \
+             ETIMEDOUT would come after … (not waited for here)"
+        );
+    }
 }

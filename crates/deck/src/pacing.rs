@@ -348,4 +348,37 @@ mod tests {
             "the chapter budgets add up to 11m40s, more than the duration 10m00s"
         );
     }
+
+    #[test]
+    fn budgets_that_fill_the_duration_or_pass_it_by_under_half_a_second_are_accepted() {
+        let chapters = vec![
+            Planned {
+                file: "a.md".into(),
+                slides: vec![SlideLoad::default()],
+            },
+            Planned {
+                file: "b.md".into(),
+                slides: vec![SlideLoad::default()],
+            },
+        ];
+        let budgets = |a: f64, b: f64| BTreeMap::from([("a.md".into(), a), ("b.md".into(), b)]);
+        let whole = plan(600.0, &budgets(300.0, 300.0), &chapters).unwrap();
+        assert_eq!(whole, vec![vec![0.0, 300.0], vec![300.0, 600.0]]);
+        assert!(
+            plan(600.0, &budgets(300.0, 300.4), &chapters).is_ok(),
+            "rounding"
+        );
+        assert!(plan(600.0, &budgets(300.0, 301.0), &chapters).is_err());
+    }
+
+    #[test]
+    fn a_ladder_on_the_slide_is_read_as_three_bars_and_a_ladder_or_chart_in_the_notes_is_not() {
+        let src = "# T\n\n{{#ladder half-close}}\n\n---\n\nshown\n\nNotes:\n\n\
+                   {{#ladder half-close}}\n\n{{#chart y a.b c.d}}\n";
+        let bars: Vec<Vec<usize>> = loads(src, |_| 0)
+            .into_iter()
+            .map(|l| l.chart_bars)
+            .collect();
+        assert_eq!(bars, vec![vec![3], vec![]]);
+    }
 }

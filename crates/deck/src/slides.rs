@@ -961,4 +961,13 @@ mod tests {
         let out = slides("## A\n\n> quoted\n>\n> ---\n>\n> more\n\n- item\n\n  ***\n\n  rest\n");
         assert_eq!(count_slides(&out), 1, "{out}");
     }
+
+    #[test]
+    fn a_line_break_before_the_spoken_paragraph_is_not_part_of_it() {
+        assert_eq!(
+            first_paragraph("- a list item\n  on two lines\n\n> a quote\n> too\n\nSaid aloud.")
+                .as_deref(),
+            Some("Said aloud.")
+        );
+    }
 }

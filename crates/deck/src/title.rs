@@ -263,6 +263,42 @@ mod tests {
         );
     }
 
+    /// Module (column c, row r) of the code is the unit square at (c + 4, r + 4): each
+    /// dark module at its own place past the quiet zone, and nothing else.
+    #[test]
+    fn each_dark_module_is_drawn_at_its_place_past_the_quiet_zone() {
+        let text = "https://example.org/talk/";
+        let svg = qr_svg(text).unwrap();
+        let code = qrcode::QrCode::new(text.as_bytes()).unwrap();
+        let n = code.width();
+        let want: std::collections::BTreeSet<(usize, usize)> = code
+            .to_colors()
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| **c == qrcode::Color::Dark)
+            .map(|(i, _)| (i % n + 4, i / n + 4))
+            .collect();
+        let path = svg
+            .split_once("<path d=\"")
+            .and_then(|(_, rest)| rest.split_once('"'))
+            .map(|(d, _)| d)
+            .unwrap_or_else(|| panic!("no path: {svg}"));
+        let drawn: std::collections::BTreeSet<(usize, usize)> = path
+            .split('M')
+            .skip(1)
+            .map(|square| {
+                let (x, y) = square
+                    .split_once("h1v1h-1z")
+                    .unwrap()
+                    .0
+                    .split_once(' ')
+                    .unwrap();
+                (x.parse().unwrap(), y.parse().unwrap())
+            })
+            .collect();
+        assert_eq!(drawn, want);
+    }
+
     /// The chapter `src` with the title slide applied, as mdBook gets it, and the
     /// plan's loads of its slides.
     fn applied(src: &str) -> (String, Vec<crate::pacing::SlideLoad>) {

@@ -256,3 +256,31 @@ fn a_chapter_that_opens_with_a_paragraph_has_that_slide_in_its_plan() {
     let book = preprocess(&dir, "duration = \"10m\"", &chapters).unwrap();
     assert_eq!(agree(&book, 600.0), Ok(3));
 }
+
+/// The title slide shows the book's title and the deck's title keys from book.toml, and
+/// the closing slide its title, the address and the address's QR code.
+#[test]
+fn the_title_and_closing_slides_show_the_books_title_and_the_deck_keys() {
+    let toml = "subtitle = \"The subtitle\"\nspeaker = \"Ada Lovelace\"\nevent = \"NetConf\"\n\
+                date = \"7 December\"\nclosing = \"Thank you\"\nurl = \"https://example.org/talk/\"";
+    let chapters = [("a.md".to_string(), "## First\n\nx\n".to_string())];
+    let book = preprocess(&std::env::temp_dir(), toml, &chapters).unwrap();
+    let text = book
+        .iter()
+        .find_map(|item| match item {
+            BookItem::Chapter(c) => Some(c.content.clone()),
+            _ => None,
+        })
+        .unwrap();
+    for shown in [
+        "Property",
+        "The subtitle",
+        "Ada Lovelace",
+        "NetConf · 7 December",
+        "Thank you",
+        "https://example.org/talk/",
+        page::class::QR,
+    ] {
+        assert!(text.contains(shown), "{shown:?} is not shown:\n{text}");
+    }
+}

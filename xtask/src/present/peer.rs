@@ -76,4 +76,57 @@ mod tests {
         let (_server, peer) = listener.accept().unwrap();
         assert_eq!(uid(peer, listener.local_addr().unwrap()), Some(me));
     }
+
+    /// How the kernel prints an address in its socket table: each 32-bit word of the
+    /// address as this machine stores it, in hex, then the port.
+    fn as_the_kernel_prints(addr: SocketAddr) -> String {
+        let words: Vec<[u8; 4]> = match addr.ip() {
+            IpAddr::V4(v4) => vec![v4.octets()],
+            IpAddr::V6(v6) => v6
+                .octets()
+                .chunks(4)
+                .map(|w| w.try_into().unwrap())
+                .collect(),
+        };
+        let hex: String = words
+            .iter()
+            .map(|w| format!("{:08X}", u32::from_ne_bytes(*w)))
+            .collect();
+        format!("{hex}:{:04X}", addr.port())
+    }
+
+    #[test]
+    fn every_word_of_a_table_address_is_read_in_its_place() {
+        for text in [
+            "127.0.0.1:8080",
+            "192.0.2.7:50000",
+            "[::1]:443",
+            "[2001:db8:1:2:3:4:5:6]:443",
+            "[fe80::abcd:1]:1",
+        ] {
+            let addr: SocketAddr = text.parse().unwrap();
+            let table = as_the_kernel_prints(addr);
+            assert_eq!(parse_addr(&table), Some(addr), "{table}");
+        }
+        let mapped: SocketAddr = "[::ffff:127.0.0.1]:80".parse().unwrap();
+        assert_eq!(
+            parse_addr(&as_the_kernel_prints(mapped)),
+            Some("127.0.0.1:80".parse().unwrap()),
+            "an IPv4-mapped address is the IPv4 one"
+        );
+        #[cfg(target_endian = "little")]
+        assert_eq!(
+            parse_addr("0100007F:1F90"),
+            Some("127.0.0.1:8080".parse().unwrap()),
+            "as /proc/net/tcp prints it on x86"
+        );
+        for bad in [
+            "0100007F",
+            "0100007F:XYZ",
+            "0100007F00:1F90",
+            "GG00007F:1F90",
+        ] {
+            assert_eq!(parse_addr(bad), None, "{bad}");
+        }
+    }
 }

@@ -855,4 +855,67 @@ mod registry_tests {
         assert!(!from_presenter(&on, Some(&conn("127.0.0.1:3000"))));
         assert!(!from_presenter(&off, None), "no connection, no action");
     }
+
+    #[test]
+    fn requests_past_the_limit_are_refused_until_one_ends() {
+        let r = Registry::new(Limits {
+            requests: 2,
+            ..Limits::default()
+        });
+        let ids: Vec<u64> = (0..3).map(|_| r.admit(kill())).collect();
+        assert!(r.request(ids[0]), "the first request");
+        assert!(r.request(ids[1]), "the second request: the limit");
+        assert!(!r.request(ids[2]), "a third at once is refused");
+        r.gone(ids[0]);
+        assert!(r.request(ids[2]), "one that ended makes room");
+    }
+
+    #[test]
+    fn a_connection_whose_request_began_leaves_the_waiting_queue_and_the_others_keep_their_places()
+    {
+        let r = Registry::new(Limits {
+            waiting: 2,
+            ..Limits::default()
+        });
+        let a = r.admit(kill());
+        let b = r.admit(kill());
+        assert!(r.request(a), "room for the request");
+        // `b` is the only one waiting; `c` fills the queue, `d` is one over it.
+        let c = r.admit(kill());
+        let d = r.admit(kill());
+        let t = r.lock();
+        assert!(
+            t.phases.contains_key(&a),
+            "a request is never dropped as waiting"
+        );
+        assert!(
+            !t.phases.contains_key(&b),
+            "the oldest still waiting is dropped"
+        );
+        assert!(t.phases.contains_key(&c), "the one after it stays");
+        assert!(t.phases.contains_key(&d), "the new one stays");
+        assert_eq!(t.waiting_count, 2);
+    }
+
+    #[test]
+    fn a_stream_that_ends_leaves_the_other_streams_counted() {
+        let r = Registry::new(Limits {
+            streams_per_peer: 2,
+            ..Limits::default()
+        });
+        let open = |peer: &str| {
+            let id = r.admit(kill());
+            assert!(r.request(id), "room for the request");
+            r.stream(id, peer.into()).unwrap();
+            id
+        };
+        let (a1, a2) = (open("a peer"), open("a peer"));
+        let other = open("another peer");
+        r.gone(other);
+        // The peer's third stream still finds its two, and closes the oldest.
+        let a3 = open("a peer");
+        assert!(!r.is_stream(a1), "the oldest stream is closed");
+        assert!(r.is_stream(a2) && r.is_stream(a3));
+        assert_eq!(r.lock().streams, [a2, a3], "the streams, oldest first");
+    }
 }

@@ -1204,3 +1204,34 @@ async fn a_body_of_4_kib_is_accepted_and_one_byte_more_is_refused() {
         assert_eq!(code, expected, "a body of {len} bytes: {text}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_symlink_out_of_the_book_is_refused_however_the_path_spells_it() {
+    let srv = start(Duration::from_secs(5)).await;
+    let a = srv.addr;
+    let book = srv.dir.path().join("book");
+    std::os::unix::fs::symlink("/etc/passwd", book.join("leak.html")).unwrap();
+    std::os::unix::fs::symlink("/etc", book.join("etc")).unwrap();
+    // The file service drops empty and `.` parts of a path (`leak.html/.` is
+    // `leak.html`), so the guard must judge the file it will open.
+    for path in [
+        "/leak.html/.",
+        "/leak.html/./",
+        "/./leak.html",
+        "//leak.html",
+        "/%2e/leak.html",
+        "/leak.html%2f.",
+        "/etc/./passwd",
+        "/etc//passwd",
+        "/etc/passwd/.",
+    ] {
+        let (code, text) = status_of(a, &request("GET", path, a, "")).await;
+        assert_eq!(code, 404, "{path}: {text}");
+        assert!(!text.contains("root:x:0:0"), "{path} served a system file");
+    }
+    let (code, text) = status_of(a, &request("GET", "/./index.html", a, "")).await;
+    assert_eq!(
+        code, 200,
+        "a file inside, spelt with a `.`, is served: {text}"
+    );
+}

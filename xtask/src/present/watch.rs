@@ -211,4 +211,43 @@ mod tests {
             assert!(!is_noise(Path::new(source)), "{source} is a source");
         }
     }
+
+    /// The real watcher on a book: a chmod and an editor's swap file beside a chapter
+    /// rebuild nothing; saving the chapter rebuilds it and tells pages to reload.
+    #[test]
+    fn saving_a_chapter_rebuilds_and_a_chmod_or_a_swap_file_beside_it_does_not() {
+        use std::os::unix::fs::PermissionsExt;
+        let book =
+            crate::book::tests::fixture("", "- [One](one.md)\n", &[("one.md", "# One\n\nfirst\n")]);
+        crate::book::build(book.path(), false, Player::Reuse).unwrap();
+        let (notices, mut heard) = broadcast::channel(4);
+        let (_watcher, _rebuild) = start(book.path(), None, notices).unwrap();
+        let chapter = book.path().join("src/one.md");
+        std::fs::write(book.path().join("src/.one.md.swp"), "an editor's swap").unwrap();
+        std::fs::set_permissions(&chapter, std::fs::Permissions::from_mode(0o600)).unwrap();
+        // A rebuild starts 100 ms (QUIET) after the last change; give one 3 s to show.
+        std::thread::sleep(Duration::from_secs(3));
+        assert!(
+            heard.try_recv().is_err(),
+            "a swap file or a chmod was taken for a change"
+        );
+        std::fs::write(&chapter, "# One\n\nsecond\n").unwrap();
+        let t0 = Instant::now();
+        let generation = loop {
+            match heard.try_recv() {
+                Ok(Notice::Reload(generation)) => break generation,
+                Ok(Notice::BuildFailed(e)) => panic!("the rebuild failed: {e}"),
+                Err(_) => {
+                    assert!(
+                        t0.elapsed() < Duration::from_secs(60),
+                        "no rebuild after a save"
+                    );
+                    std::thread::sleep(Duration::from_millis(20));
+                }
+            }
+        };
+        assert_eq!(generation, 1, "the save is the first rebuild");
+        let page = std::fs::read_to_string(book.path().join("book/one.html")).unwrap();
+        assert!(page.contains("second"), "one.html shows the saved text");
+    }
 }
