@@ -931,6 +931,8 @@ mod tests {
             undeclared: Vec::new(),
             start: Instant::now(),
             checks: 0,
+            kernel_lines: std::sync::atomic::AtomicU32::new(0),
+            said_lines: std::sync::atomic::AtomicU32::new(0),
         }
     }
 
