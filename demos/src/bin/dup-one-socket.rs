@@ -123,7 +123,7 @@ fn main() {
         let flowed = d.syscall("send through the dup, the peer answers", || {
             exchange().map(|(got, back)| (Bytes(got.to_vec()), Bytes(back.to_vec())))
         });
-        d.key(&flowed);
+        d.saw(&flowed);
         nothing_on_wire(d, &w, ends)?;
         d.check(
             matches!(woke.value(), Ok(false)),

@@ -267,7 +267,7 @@ fn report(d: &Demo, r: &Observed<Workers>, round: &Round) {
         .filter(|w| **w == Seen::Exited(GOT_EAGAIN))
         .count();
     d.key_derived(format_args!(
-        "{} of {WORKERS} workers woke; {} accepted (exit {ACCEPTED}), {} got EAGAIN (exit {GOT_EAGAIN}), {} slept again",
+        "{} of {WORKERS} workers woke: {} accepted (exit {ACCEPTED}), {} EAGAIN, {} slept again",
         round.woke,
         round.accepted,
         eagain,

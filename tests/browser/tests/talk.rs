@@ -32,7 +32,13 @@ use serde_json::Value;
 /// of the tests here, judged by one mechanism ([`browser_tests::judge`]): a test fails
 /// on every slide that breaks a rule and is not listed, and on every listed slide that
 /// complies now, so the list only shrinks. Update it when the talk changes.
-const EXEMPT: &[Exemption] = &[];
+const EXEMPT: &[Exemption] = &[(
+    "overflow",
+    "tcp.html#slide-3",
+    "connect-timeout's terminal grew to 22 lines on 7 Dec (the kernel now confirms the \
+     two-minute rule in a second namespace); its first step overflows by about 35 px at \
+     1280x720 until the demo's output is trimmed",
+)];
 
 /// Every rule, so that a misspelt rule cannot exempt anything.
 const RULES: &[&str] = &[
