@@ -35,9 +35,9 @@ use serde_json::Value;
 const EXEMPT: &[Exemption] = &[(
     "overflow",
     "tcp.html#slide-3",
-    "connect-timeout's terminal grew to 22 lines on 7 Dec (the kernel now confirms the \
-     two-minute rule in a second namespace); its first step overflows by about 35 px at \
-     1280x720 until the demo's output is trimmed",
+    "connect-timeout's slide overflows by about 35 px at 1280x720 since 7 Dec; a shorter \
+     title, a one-line intro and two fewer terminal lines (tried) did not change it, so the \
+     cause is not the text's length: not found yet",
 )];
 
 /// Every rule, so that a misspelt rule cannot exempt anything.
