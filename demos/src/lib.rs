@@ -260,18 +260,7 @@ pub fn run(breaks: &'static [Break], body: impl FnOnce(&mut Demo) -> Result<()>)
         std::io::stdout().is_terminal(),
     );
     let _ = COLOUR.set(colour);
-    let mut demo = Demo {
-        verbose: args.verbose,
-        colour,
-        selected,
-        declared: breaks,
-        applied: false,
-        undeclared: Vec::new(),
-        start: Instant::now(),
-        checks: 0,
-        kernel_lines: std::sync::atomic::AtomicU32::new(0),
-        said_lines: std::sync::atomic::AtomicU32::new(0),
-    };
+    let mut demo = Demo::new(args.verbose, colour, breaks, selected);
     let result = body(&mut demo);
     let result = settle(result, &demo);
     let code = demo.verdict(result);
@@ -383,6 +372,27 @@ fn start_watchdog(limit: Duration) {
 }
 
 impl Demo {
+    /// A demo at its start: no check made, no break applied yet.
+    fn new(
+        verbose: bool,
+        colour: bool,
+        declared: &'static [Break],
+        selected: Option<&'static str>,
+    ) -> Demo {
+        Demo {
+            verbose,
+            colour,
+            selected,
+            declared,
+            applied: false,
+            undeclared: Vec::new(),
+            start: Instant::now(),
+            checks: 0,
+            kernel_lines: std::sync::atomic::AtomicU32::new(0),
+            said_lines: std::sync::atomic::AtomicU32::new(0),
+        }
+    }
+
     /// Prints the verdict line (a focus line) and returns the exit status for it.
     fn verdict(&self, result: Result<()>) -> i32 {
         let elapsed = self.start.elapsed().as_secs_f64();
@@ -922,18 +932,7 @@ mod tests {
 
     /// A `Demo` as `run` makes it, without a command line or a watchdog.
     fn demo(colour: bool, declared: &'static [Break], selected: Option<&'static str>) -> Demo {
-        Demo {
-            verbose: false,
-            colour,
-            selected,
-            declared,
-            applied: false,
-            undeclared: Vec::new(),
-            start: Instant::now(),
-            checks: 0,
-            kernel_lines: std::sync::atomic::AtomicU32::new(0),
-            said_lines: std::sync::atomic::AtomicU32::new(0),
-        }
+        Demo::new(false, colour, declared, selected)
     }
 
     #[test]
