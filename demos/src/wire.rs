@@ -859,23 +859,25 @@ mod tests {
         assert_eq!(packets[2].frame_len as usize, seen.frames[2].data.len());
     }
 
-    fn pkt(at_us: u64, from_client: bool, flags: &[&str], len: u32) -> Packet {
-        Packet {
-            at_us,
-            from_client,
-            proto: "tcp".into(),
-            flags: flags.iter().map(|f| f.to_string()).collect(),
-            seq: 0,
-            ack: 0,
-            len,
-            win: 0,
-            mss: None,
-            wscale: None,
-            sack_ok: false,
-            sack: Vec::new(),
-            frame: String::new(),
-            frame_len: 0,
-        }
+    #[test]
+    fn describe_says_who_sent_what_and_a_syns_options() {
+        let mut syn = Packet::tcp(0, true, &["SYN"], 0);
+        (syn.mss, syn.wscale, syn.sack_ok) = (Some(65495), Some(7), true);
+        assert_eq!(
+            describe(&syn),
+            "client → server: SYN (MSS 65495, wscale 7, SACK ok)"
+        );
+        syn.sack_ok = false;
+        syn.mss = None;
+        assert_eq!(describe(&syn), "client → server: SYN (wscale 7)");
+        let mut bare = Packet::tcp(0, false, &["SYN", "ACK"], 0);
+        assert_eq!(describe(&bare), "server → client: SYN, ACK");
+        // Options are only a SYN's: on any other segment they are not named.
+        bare = Packet {
+            mss: Some(1),
+            ..Packet::tcp(9, false, &["ACK"], 5)
+        };
+        assert_eq!(describe(&bare), "server → client: 5 bytes");
     }
 
     #[test]
@@ -886,11 +888,11 @@ mod tests {
             server: "127.0.0.1:2".into(),
             start_unix_us: 0,
             packets: vec![
-                pkt(0, true, &["SYN"], 0),
-                pkt(40, false, &["SYN", "ACK"], 0),
-                pkt(80, true, &["ACK"], 5),
-                pkt(1_500, false, &["RST", "ACK"], 0),
-                pkt(1_600, true, &["ACK"], 7),
+                Packet::tcp(0, true, &["SYN"], 0),
+                Packet::tcp(40, false, &["SYN", "ACK"], 0),
+                Packet::tcp(80, true, &["ACK"], 5),
+                Packet::tcp(1_500, false, &["RST", "ACK"], 0),
+                Packet::tcp(1_600, true, &["ACK"], 7),
             ],
             key: None,
             show: None,

@@ -220,7 +220,7 @@ fn escape(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::wire::tests::packet;
+    use crate::wire::Packet;
 
     fn connection(n: u64) -> Connection {
         Connection {
@@ -229,7 +229,7 @@ mod tests {
             server: "127.0.0.1:2".into(),
             start_unix_us: 1,
             packets: (0..n)
-                .map(|i| packet(i * 3_000, i % 2 == 0, &["ACK"], 10))
+                .map(|i| Packet::tcp(i * 3_000, i % 2 == 0, &["ACK"], 10))
                 .collect(),
             key: None,
             show: None,

@@ -147,7 +147,7 @@ mod tests {
                 client: "127.0.0.1:40000".into(),
                 server: "127.0.0.1:8080".into(),
                 start_unix_us: 1,
-                packets: vec![crate::wire::tests::packet(0, true, &["SYN"], 0)],
+                packets: vec![crate::wire::Packet::tcp(0, true, &["SYN"], 0)],
                 key: Some(0),
                 show: None,
                 flow: Some(2),
@@ -157,7 +157,7 @@ mod tests {
                 client: "127.0.0.1:40000".into(),
                 server: "127.0.0.1:8080".into(),
                 start_unix_us: 1,
-                packet: crate::wire::tests::packet(7, false, &["SYN", "ACK"], 0),
+                packet: crate::wire::Packet::tcp(7, false, &["SYN", "ACK"], 0),
             })),
             LiveEvent::Exit(LiveExit {
                 outcome: Outcome {

@@ -95,6 +95,29 @@ pub struct Packet {
 }
 
 impl Packet {
+    /// A TCP packet with only its time, direction, flags and payload length set: the
+    /// one constructor the tests of every crate build packets with (a capture fills
+    /// every field from the frame). Its frame is 4 bytes of hex, as a capture of
+    /// 60 bytes on the wire would keep them at a 4-byte snap length.
+    pub fn tcp(at_us: u64, from_client: bool, flags: &[&str], len: u32) -> Packet {
+        Packet {
+            at_us,
+            from_client,
+            proto: "tcp".into(),
+            flags: flags.iter().map(|f| f.to_string()).collect(),
+            seq: 0,
+            ack: 0,
+            len,
+            win: 65535,
+            mss: None,
+            wscale: None,
+            sack_ok: false,
+            sack: vec![],
+            frame: "00112233".into(),
+            frame_len: 60,
+        }
+    }
+
     pub fn has(&self, flag: &str) -> bool {
         self.flags.iter().any(|f| f == flag)
     }
@@ -248,37 +271,24 @@ pub mod pcap {
 }
 
 #[cfg(test)]
-pub(crate) mod tests {
+mod tests {
     use super::*;
-
-    pub(crate) fn packet(at_us: u64, from_client: bool, flags: &[&str], len: u32) -> Packet {
-        Packet {
-            at_us,
-            from_client,
-            proto: "tcp".into(),
-            flags: flags.iter().map(|f| f.to_string()).collect(),
-            seq: 0,
-            ack: 0,
-            len,
-            win: 65535,
-            mss: None,
-            wscale: None,
-            sack_ok: false,
-            sack: vec![],
-            frame: "00112233".into(),
-            frame_len: 60,
-        }
-    }
 
     #[test]
     fn labels_are_words() {
-        assert_eq!(packet(0, true, &["SYN"], 0).label(), "SYN");
-        assert_eq!(packet(0, false, &["SYN", "ACK"], 0).label(), "SYN, ACK");
-        assert_eq!(packet(0, true, &["ACK"], 0).label(), "ACK");
-        assert_eq!(packet(0, true, &["ACK", "PSH"], 10).label(), "10 bytes");
-        assert_eq!(packet(0, true, &["ACK", "PSH"], 1).label(), "1 byte");
-        assert_eq!(packet(0, false, &["ACK", "FIN"], 0).label(), "FIN");
-        assert_eq!(packet(0, false, &["RST"], 0).label(), "RST");
+        assert_eq!(Packet::tcp(0, true, &["SYN"], 0).label(), "SYN");
+        assert_eq!(
+            Packet::tcp(0, false, &["SYN", "ACK"], 0).label(),
+            "SYN, ACK"
+        );
+        assert_eq!(Packet::tcp(0, true, &["ACK"], 0).label(), "ACK");
+        assert_eq!(
+            Packet::tcp(0, true, &["ACK", "PSH"], 10).label(),
+            "10 bytes"
+        );
+        assert_eq!(Packet::tcp(0, true, &["ACK", "PSH"], 1).label(), "1 byte");
+        assert_eq!(Packet::tcp(0, false, &["ACK", "FIN"], 0).label(), "FIN");
+        assert_eq!(Packet::tcp(0, false, &["RST"], 0).label(), "RST");
     }
 
     #[test]
@@ -288,7 +298,10 @@ pub(crate) mod tests {
             client: "127.0.0.1:1".into(),
             server: "127.0.0.1:2".into(),
             start_unix_us: 1,
-            packets: vec![packet(0, true, &["SYN"], 0), packet(5, false, &["RST"], 0)],
+            packets: vec![
+                Packet::tcp(0, true, &["SYN"], 0),
+                Packet::tcp(5, false, &["RST"], 0),
+            ],
             key: Some(1),
             show: Some([0, 1]),
             flow: None,
@@ -316,8 +329,8 @@ pub(crate) mod tests {
             server: "b".into(),
             start_unix_us: start,
             packets: vec![
-                packet(0, true, &["SYN"], 0),
-                packet(1_500_000, false, &[], 0),
+                Packet::tcp(0, true, &["SYN"], 0),
+                Packet::tcp(1_500_000, false, &[], 0),
             ],
             key: None,
             show: None,

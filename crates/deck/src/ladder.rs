@@ -77,25 +77,6 @@ mod tests {
     use contract::ladder::{LEFT, LONG, RIGHT, ROW, space};
     use contract::wire::Packet;
 
-    fn packet(at_us: u64, from_client: bool, flags: &[&str], len: u32) -> Packet {
-        Packet {
-            at_us,
-            from_client,
-            proto: "tcp".into(),
-            flags: flags.iter().map(|f| f.to_string()).collect(),
-            seq: 0,
-            ack: 0,
-            len,
-            win: 0,
-            mss: None,
-            wscale: None,
-            sack_ok: false,
-            sack: vec![],
-            frame: String::new(),
-            frame_len: 54,
-        }
-    }
-
     fn sample() -> Transcript {
         let json = r#"{"format":2,"demo":"nagle","claim":"c","chunks":[],
             "outcome":{"status":"passed","code":0,"signal":null},"duration_ms":1,
@@ -107,12 +88,12 @@ mod tests {
             server: "127.0.0.1:8080".into(),
             start_unix_us: 1,
             packets: vec![
-                packet(0, true, &["SYN"], 0),
-                packet(20, false, &["SYN", "ACK"], 0),
-                packet(40, true, &["ACK"], 0),
-                packet(60, true, &["ACK", "PSH"], 10),
-                packet(41_000, false, &["ACK"], 0),
-                packet(41_050, true, &["ACK", "PSH"], 10),
+                Packet::tcp(0, true, &["SYN"], 0),
+                Packet::tcp(20, false, &["SYN", "ACK"], 0),
+                Packet::tcp(40, true, &["ACK"], 0),
+                Packet::tcp(60, true, &["ACK", "PSH"], 10),
+                Packet::tcp(41_000, false, &["ACK"], 0),
+                Packet::tcp(41_050, true, &["ACK", "PSH"], 10),
             ],
             key: Some(4),
             show: Some([3, 5]),
