@@ -102,6 +102,10 @@ enum Command {
         /// row then says it is a sample.
         #[arg(long, value_name = "K/N")]
         shard: Option<String>,
+        /// Count the named units' rows again from their last run's outcomes, with the
+        /// equivalents file as it is now (no mutant is run).
+        #[arg(long, conflicts_with_all = ["harness", "harness_files", "shard"])]
+        retally: bool,
     },
     /// The flake run: each demo 20 times under a load on every core, then all demos at
     /// once 5 rounds as root and as nobody; report in target/flakes.md.
@@ -225,9 +229,15 @@ fn main() -> std::process::ExitCode {
         Command::Bench { .. } => bench::run(),
         Command::Mutants {
             names,
+            retally: true,
+            ..
+        } => mutants::retally(&names),
+        Command::Mutants {
+            names,
             harness,
             harness_files,
             shard,
+            retally: false,
         } => mutants::run_with(
             &names,
             harness,

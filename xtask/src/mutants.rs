@@ -726,6 +726,7 @@ pub fn run_with(
         let expect = out.join(EXPECT_FILE);
         let _ = std::fs::remove_file(&expect);
         let status = cargo_mutants(&src, &work.join("target"), &out, &expect, unit)?;
+        keep_sources(&src, &out, unit)?;
         if !expect.exists() {
             problems.push(format!(
                 "{}: the baseline recorded no break's check in {}: a break that FAILs \
@@ -823,6 +824,116 @@ pub fn run_with(
             problems.len()
         )
     }
+}
+
+/// Where a run keeps the unit's source files as they were mutated: `--retally` reads
+/// the mutated lines there, and refuses a unit whose files have changed since.
+const SOURCES_DIR: &str = "sources";
+
+/// Copies the unit's files from the mirror (restored by cargo-mutants after the run)
+/// into the run's directory. A glob (`demos/src/*.rs`) is every `.rs` file of its
+/// directory, as cargo-mutants reads it.
+fn keep_sources(src: &Path, out: &Path, unit: &Unit) -> Result<()> {
+    let kept = out.join(SOURCES_DIR);
+    let _ = std::fs::remove_dir_all(&kept);
+    for f in &unit.files {
+        let files: Vec<String> = match f.strip_suffix("/*.rs") {
+            Some(dir) => std::fs::read_dir(src.join(dir))
+                .with_context(|| format!("listing {dir} in the mirror"))?
+                .filter_map(|e| e.ok())
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .filter(|n| n.ends_with(".rs"))
+                .map(|n| format!("{dir}/{n}"))
+                .collect(),
+            None => vec![f.clone()],
+        };
+        for f in files {
+            let to = kept.join(&f);
+            std::fs::create_dir_all(to.parent().unwrap_or(&kept))?;
+            std::fs::copy(src.join(&f), &to)
+                .with_context(|| format!("keeping {f} of {}", unit.name))?;
+        }
+    }
+    Ok(())
+}
+
+/// The files a run kept (relative paths) that differ from the checkout's now.
+fn changed_since(root: &Path, kept: &Path) -> Result<Vec<String>> {
+    let mut changed = Vec::new();
+    let mut dirs = vec![kept.to_path_buf()];
+    while let Some(dir) = dirs.pop() {
+        for e in std::fs::read_dir(&dir).with_context(|| format!("reading {}", dir.display()))? {
+            let path = e?.path();
+            if path.is_dir() {
+                dirs.push(path);
+                continue;
+            }
+            let rel = path.strip_prefix(kept)?.to_string_lossy().into_owned();
+            if std::fs::read(&path)? != std::fs::read(root.join(&rel)).unwrap_or_default() {
+                changed.push(rel);
+            }
+        }
+    }
+    Ok(changed)
+}
+
+/// `cargo xtask mutants --retally UNIT...`: the units' rows again from their last run's
+/// outcomes (`target/mutants/runs/UNIT/`), with the equivalents file as it is now, so a
+/// reason written after a run counts without running every mutant again. The outcomes
+/// are the run's, not rewritten: a mutant missed then is missed now, and is equivalent
+/// only when listed. The run's sources are kept with it; a unit whose files changed since
+/// is refused (its mutants are no longer the code's).
+pub fn retally(units: &[String]) -> Result<ExitCode> {
+    let sh = Shell::new()?;
+    let root = project_root();
+    let equivalents_text = std::fs::read_to_string(root.join(EQUIVALENT_FILE))
+        .with_context(|| format!("reading {EQUIVALENT_FILE}"))?;
+    let equivalents = parse_equivalents(&equivalents_text)
+        .map_err(|e| anyhow::anyhow!("{EQUIVALENT_FILE}: {e}"))?;
+    let work = wasm::target_dir(&sh)?.join("mutants");
+    let kept = root.join(TABLE_FILE);
+    let date = cmd!(sh, "date -u +%Y-%m-%d").quiet().read()?;
+    let mut unlisted_misses = 0;
+    for unit in units {
+        let run = work.join("runs").join(unit);
+        let kept_sources = run.join(SOURCES_DIR);
+        if !kept_sources.is_dir() {
+            bail!(
+                "{unit}: its last run kept no sources in {}: run it again",
+                kept_sources.display()
+            );
+        }
+        let changed = changed_since(&root, &kept_sources)?;
+        if !changed.is_empty() {
+            bail!(
+                "{unit}: changed since its last run ({}): run it again",
+                changed.join(", ")
+            );
+        }
+        let out = run.join("mutants.out");
+        let outcomes = read_outcomes(&out, &kept_sources)
+            .with_context(|| format!("{unit}: no outcomes of a last run in {}", out.display()))?;
+        if !outcomes.iter().any(|o| !o.key.file.is_empty()) {
+            bail!("{unit}: its last run in {} judged no mutant", out.display());
+        }
+        let t = Tally::of(&outcomes, &equivalents);
+        let old = std::fs::read_to_string(&kept).unwrap_or_default();
+        std::fs::write(&kept, update_table(&old, unit, &t, date.trim()))
+            .with_context(|| format!("writing {}", kept.display()))?;
+        eprintln!("{TABLE_HEAD}{}", row(unit, &t, Duration::ZERO));
+        for o in unlisted(&outcomes, &equivalents) {
+            unlisted_misses += 1;
+            eprintln!(
+                "mutants: {unit}: missed `{}` at `{}`: not listed in {EQUIVALENT_FILE}",
+                o.name, o.line
+            );
+        }
+    }
+    Ok(if unlisted_misses == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
 }
 
 /// The baseline's record of each break run's failed check (see the judge's header).
@@ -996,6 +1107,23 @@ mod tests {
             };
             assert!(found, "NARRATION: {file} defines no {name}");
         }
+    }
+
+    #[test]
+    fn a_retally_sees_a_kept_source_that_changed_or_is_gone() {
+        let dir = tempfile::tempdir().unwrap();
+        let (root, kept) = (dir.path().join("root"), dir.path().join("kept"));
+        for (base, text) in [(&root, "fn a() {}"), (&kept, "fn a() {}")] {
+            std::fs::create_dir_all(base.join("demos/src/bin")).unwrap();
+            std::fs::write(base.join("demos/src/bin/x.rs"), text).unwrap();
+            std::fs::write(base.join("demos/src/lib.rs"), text).unwrap();
+        }
+        assert!(changed_since(&root, &kept).unwrap().is_empty());
+        std::fs::write(root.join("demos/src/bin/x.rs"), "fn a() { 1; }").unwrap();
+        std::fs::remove_file(root.join("demos/src/lib.rs")).unwrap();
+        let mut changed = changed_since(&root, &kept).unwrap();
+        changed.sort();
+        assert_eq!(changed, ["demos/src/bin/x.rs", "demos/src/lib.rs"]);
     }
 
     #[test]
