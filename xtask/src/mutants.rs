@@ -514,6 +514,42 @@ pub fn unlisted<'a>(outcomes: &'a [Outcome], equivalents: &Equivalents) -> Vec<&
         .collect()
 }
 
+/// Listed equivalents of `files` that no missed mutant of this run matches: the code
+/// changed, or a check catches the mutant now. A stale entry would excuse a later
+/// mutant of the same change on a line that happens to match, so it must go. Only a
+/// whole run of the files can tell (a shard sees some of their mutants).
+pub fn stale_equivalents(
+    outcomes: &[Outcome],
+    equivalents: &Equivalents,
+    files: &[String],
+) -> Vec<String> {
+    let covers = |file: &str| {
+        files.iter().any(|f| match f.strip_suffix("*.rs") {
+            Some(dir) => file
+                .strip_prefix(dir)
+                .is_some_and(|rest| !rest.contains('/')),
+            None => f == file,
+        })
+    };
+    let mut stale = Vec::new();
+    for (key, entries) in equivalents.iter().filter(|(k, _)| covers(&k.file)) {
+        for e in entries {
+            let used = outcomes.iter().any(|o| {
+                o.key == *key
+                    && o.missed()
+                    && e.at.as_ref().is_none_or(|at| o.line.contains(at.as_str()))
+            });
+            if !used {
+                stale.push(match &e.at {
+                    Some(at) => format!("{}: `{}` at `{at}`", key.file, key.change),
+                    None => format!("{}: `{}`", key.file, key.change),
+                });
+            }
+        }
+    }
+    stale
+}
+
 /// `cargo mutants` is there, or is installed from crates.io.
 fn ensure_cargo_mutants(sh: &Shell) -> Result<()> {
     if cmd!(sh, "cargo mutants --version")
@@ -787,6 +823,15 @@ pub fn run_with(
                 o.verdicts.join(", ")
             ));
         }
+        if unit.shard.is_none() {
+            for e in stale_equivalents(&outcomes, &equivalents, &unit.files) {
+                misses.push(format!(
+                    "{}: {e} is listed in {EQUIVALENT_FILE} but no mutant of this run \
+                     was missed there: remove it",
+                    unit.name
+                ));
+            }
+        }
         total.viable += t.viable;
         total.caught += t.caught;
         total.missed += t.missed;
@@ -857,21 +902,30 @@ fn keep_sources(src: &Path, out: &Path, unit: &Unit) -> Result<()> {
     Ok(())
 }
 
-/// The files a run kept (relative paths) that differ from the checkout's now.
-fn changed_since(root: &Path, kept: &Path) -> Result<Vec<String>> {
-    let mut changed = Vec::new();
+/// The files a run kept, as paths relative to the repository.
+fn kept_files(kept: &Path) -> Result<Vec<String>> {
+    let mut files = Vec::new();
     let mut dirs = vec![kept.to_path_buf()];
     while let Some(dir) = dirs.pop() {
         for e in std::fs::read_dir(&dir).with_context(|| format!("reading {}", dir.display()))? {
             let path = e?.path();
             if path.is_dir() {
                 dirs.push(path);
-                continue;
+            } else {
+                files.push(path.strip_prefix(kept)?.to_string_lossy().into_owned());
             }
-            let rel = path.strip_prefix(kept)?.to_string_lossy().into_owned();
-            if std::fs::read(&path)? != std::fs::read(root.join(&rel)).unwrap_or_default() {
-                changed.push(rel);
-            }
+        }
+    }
+    files.sort();
+    Ok(files)
+}
+
+/// The files a run kept that differ from the checkout's now (or are gone from it).
+fn changed_since(root: &Path, kept: &Path) -> Result<Vec<String>> {
+    let mut changed = Vec::new();
+    for f in kept_files(kept)? {
+        if std::fs::read(kept.join(&f))? != std::fs::read(root.join(&f)).unwrap_or_default() {
+            changed.push(f);
         }
     }
     Ok(changed)
@@ -921,6 +975,14 @@ pub fn retally(units: &[String]) -> Result<ExitCode> {
         std::fs::write(&kept, update_table(&old, unit, &t, date.trim()))
             .with_context(|| format!("writing {}", kept.display()))?;
         eprintln!("{TABLE_HEAD}{}", row(unit, &t, Duration::ZERO));
+        if !unit.contains("-shard-") {
+            for e in stale_equivalents(&outcomes, &equivalents, &kept_files(&kept_sources)?) {
+                unlisted_misses += 1;
+                eprintln!(
+                    "mutants: {unit}: {e} is listed in {EQUIVALENT_FILE} but was not missed: remove it"
+                );
+            }
+        }
         for o in unlisted(&outcomes, &equivalents) {
             unlisted_misses += 1;
             eprintln!(
@@ -1107,6 +1169,43 @@ mod tests {
             };
             assert!(found, "NARRATION: {file} defines no {name}");
         }
+    }
+
+    #[test]
+    fn an_equivalent_no_missed_mutant_matches_is_stale_and_only_its_files_are_judged() {
+        let eq = parse_equivalents(
+            "## demos/src/bin/x.rs\n\n\
+             - `replace < with <= in main` at `a < b`: same\n\
+             - `replace < with <= in main` at `c < d`: same\n\
+             - `replace + with - in f`: same\n\n\
+             ## demos/src/bin/y.rs\n\n- `replace + with - in g`: same\n",
+        )
+        .unwrap();
+        let missed = |line: &str| Outcome {
+            line: line.into(),
+            ..outcome(
+                "demos/src/bin/x.rs",
+                "replace < with <= in main",
+                "MissedMutant",
+            )
+        };
+        let caught = outcome(
+            "demos/src/bin/x.rs",
+            "replace + with - in f",
+            "CaughtMutant",
+        );
+        let files = ["demos/src/bin/x.rs".to_owned()];
+        let stale = stale_equivalents(&[missed("if a < b {"), caught], &eq, &files);
+        assert_eq!(
+            stale,
+            [
+                "demos/src/bin/x.rs: `replace + with - in f`",
+                "demos/src/bin/x.rs: `replace < with <= in main` at `c < d`"
+            ]
+        );
+        // A glob covers its directory's files, not those of a directory below it.
+        let all = ["demos/src/*.rs".to_owned()];
+        assert!(stale_equivalents(&[], &eq, &all).is_empty());
     }
 
     #[test]
