@@ -52,6 +52,10 @@ async fn scenarios(c: &Client, s: &Server) -> Result<()> {
         ("swipes", swipes(c, s).await),
         ("the speaker window follows and drives", speaker(c, s).await),
         ("demos on a slide: fit, replay, copy", replay(c, s).await),
+        (
+            "a terminal that gives way to its ladder: nothing unseen beside it",
+            ladder_room(c, s).await,
+        ),
         ("nothing from another host", offline(c, s).await),
     ] {
         outcome.with_context(|| format!("scenario: {name}"))?;
@@ -274,8 +278,8 @@ async fn keys(c: &Client, s: &Server) -> Result<()> {
     )
     .await?;
     ensure!(
-        tiles == serde_json::json!([4, 10]),
-        "the overview shows this chapter's 4 slides and all 10 of the talk: {tiles}"
+        tiles == serde_json::json!([4, 11]),
+        "the overview shows this chapter's 4 slides and all 11 of the talk: {tiles}"
     );
     let chapters = js(
         c,
@@ -746,6 +750,73 @@ async fn replay(c: &Client, s: &Server) -> Result<()> {
     Ok(())
 }
 
+/// A slide whose terminal a ladder replaces in a later step (demo.html's fifth: 15
+/// rows of terminal, as full as the talk's fullest): while the terminal shows, nothing
+/// that can never show beside it takes room: not the steps after the ladder's (they
+/// show once the terminal has gone) nor the demo's claim (it waits for the slide's last
+/// step); the slide fits unshrunk. Kept as hidden room, they put the slide 19 px over
+/// even with its title shrunk (x0.75), as they did connect-timeout's in the talk. From
+/// the ladder's step on, a later step keeps its room hidden (its reveal moves nothing).
+async fn ladder_room(c: &Client, s: &Server) -> Result<()> {
+    open(c, s, "demo.html?slides#slide-5").await?;
+    expect_slide(c, 5).await?;
+    let state = "const sec = document.querySelector('section.slide.deck-current'); \
+         const room = (el) => !!el && el.getClientRects().length > 0; \
+         const takeaway = [...sec.querySelectorAll(':scope > .deck-step')].pop().firstElementChild; \
+         return { fits: sec.scrollHeight <= sec.clientHeight + 1, over: sec.scrollHeight - sec.clientHeight, \
+           fit: sec.style.getPropertyValue('--deck-fit') || '1', \
+           terminal: room(sec.querySelector(':scope > figure.demo > pre.terminal')), \
+           rows: Math.round(sec.querySelector(':scope > figure.demo > pre.terminal samp').getBoundingClientRect().height \
+             / parseFloat(getComputedStyle(sec.querySelector(':scope > figure.demo > pre.terminal')).lineHeight)), \
+           claim: room(sec.querySelector(':scope > figure.demo > figcaption')), \
+           ladder: room(sec.querySelector('figure.ladder')), \
+           takeaway: room(takeaway) ? getComputedStyle(takeaway).visibility : 'no room' };";
+    let at = js(c, state).await?;
+    ensure!(
+        at["terminal"] == true && at["rows"].as_u64().is_some_and(|r| r >= 15),
+        "the fixture's terminal shows 15 rows or more (else it tests nothing): {at}"
+    );
+    ensure!(
+        at["claim"] == false,
+        "the claim takes room beside the terminal, where it never shows: {at}"
+    );
+    ensure!(
+        at["ladder"] == false && at["takeaway"] == "no room",
+        "a step after the ladder's takes room beside the terminal: {at}"
+    );
+    ensure!(
+        at["fits"] == true && at["fit"] == "1",
+        "the terminal's step does not fit unshrunk: {at}"
+    );
+    screenshot(c, "ladder-room-terminal").await?;
+    press(c, ' ').await?;
+    wait_for(
+        c,
+        "document.querySelector('section.deck-current').dataset.step === '1'",
+        WAIT,
+    )
+    .await?;
+    let at = js(c, state).await?;
+    ensure!(
+        at["terminal"] == false && at["ladder"] == true && at["takeaway"] == "hidden",
+        "at the ladder's step: the ladder in the terminal's place, the takeaway's room kept: {at}"
+    );
+    ensure!(at["fits"] == true, "the ladder's step fits: {at}");
+    press(c, ' ').await?;
+    wait_for(
+        c,
+        "document.querySelector('section.deck-current').dataset.step === '2'",
+        WAIT,
+    )
+    .await?;
+    let at = js(c, state).await?;
+    ensure!(
+        at["takeaway"] == "visible" && at["fits"] == true,
+        "the last step shows the takeaway and fits: {at}"
+    );
+    Ok(())
+}
+
 async fn offline(c: &Client, s: &Server) -> Result<()> {
     open(c, s, "demo.html?slides#slide-2").await?;
     wait_for(c, "document.fonts.status === 'loaded'", WAIT).await?;
@@ -785,7 +856,7 @@ async fn print(c: &Client, s: &Server, site: &std::path::Path) -> Result<()> {
     )
     .await?;
     ensure!(
-        shapes == serde_json::json!([1.778, 1.778, 1.778, 1.778]),
+        shapes == serde_json::json!([1.778, 1.778, 1.778, 1.778, 1.778]),
         "every slide is a 16:9 page: {shapes}"
     );
     ensure!(!visible(c, "aside.notes").await?, "no notes unless asked");
@@ -800,8 +871,8 @@ async fn print(c: &Client, s: &Server, site: &std::path::Path) -> Result<()> {
     let html = std::fs::read_to_string(site.join("print.html")).context("reading print.html")?;
     let slides = html.matches("<section class=\"slide\"").count();
     ensure!(
-        slides == 10,
-        "the fixture has 10 slides in print.html, found {slides}"
+        slides == 11,
+        "the fixture has 11 slides in print.html, found {slides}"
     );
     for (notes, name) in [(false, "fixture.pdf"), (true, "fixture-notes.pdf")] {
         let pdf = xtask_pdf(notes, &artifacts_dir()?.join(name))?;

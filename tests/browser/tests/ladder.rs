@@ -189,7 +189,12 @@ async fn swap_and_fit(c: &Client, s: &Server) -> Result<String> {
             );
             let m = measure(c, w, h).await?;
             for p in m["problems"].as_array().into_iter().flatten() {
-                problems.push(format!("{url} [{w}x{h}] {}", p.as_str().unwrap_or("")));
+                // A finding is [rule, what] (measure.js).
+                problems.push(format!(
+                    "{url} [{w}x{h}] {}: {}",
+                    p[0].as_str().unwrap_or_default(),
+                    p[1].as_str().unwrap_or_default()
+                ));
             }
             let size = |k: &str| m["sizes"][k][0].as_f64().unwrap_or(f64::NAN);
             let px = js(
