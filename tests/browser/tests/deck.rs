@@ -559,9 +559,11 @@ async fn speaker(c: &Client, s: &Server) -> Result<()> {
     press(c, Key::Right.into()).await?;
     expect_slide(c, 4).await?;
     let upnext = c.find(Locator::Css(".deck-upnext")).await?.text().await?;
+    // The next chapter by its name in the table of contents ("2. Demo"), without its
+    // number: not its file name ("demo"), not empty.
     ensure!(
-        upnext.contains("Next:"),
-        "at a chapter's end the speaker sees what comes next: {upnext:?}"
+        upnext.contains("Next: Demo"),
+        "at a chapter's end the speaker sees the next chapter's name: {upnext:?}"
     );
     wait_for(
         c,
