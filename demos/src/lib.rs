@@ -966,6 +966,21 @@ mod tests {
         );
     }
 
+    /// etc-services' run prints only a file's and a library's answers: its PASS must not
+    /// say the kernel agreed. One kernel line makes the kernel the one who agrees.
+    #[test]
+    fn the_verdict_names_the_sources_when_no_kernel_line_was_printed() {
+        let d = demo(false, &[], None);
+        assert_eq!(d.who_agrees(), "the kernel agrees", "nothing printed yet");
+        captured(|| d.said_by("/etc/services", "domain 53/udp"));
+        assert_eq!(d.who_agrees(), "the sources named above agree");
+        let q = evidence::call("getsockopt(SO_TYPE)", || Ok::<_, std::io::Error>(1u64))
+            .ok()
+            .unwrap();
+        captured(|| d.saw(&q));
+        assert_eq!(d.who_agrees(), "the kernel agrees", "after a kernel line");
+    }
+
     #[test]
     fn checks_are_counted_and_a_failed_one_is_a_disagreement_naming_it() {
         let mut d = demo(false, &[], None);
