@@ -5,10 +5,13 @@
 //! The list comes from a sock_diag netlink query (sock_diag(7)) that the kernel filters
 //! by port. `/proc/net/tcp` says the same, but a reader racing other programs' sockets
 //! can see a row twice or miss one, because the file is produced a page at a time.
+//!
+//! A passive closer that closes while one of its segments is still on its way can
+//! destroy the TIME_WAIT it means to show: see [`ack_fin_before_close`].
 
 use std::io;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
-use std::os::fd::{AsRawFd, OwnedFd};
+use std::os::fd::{AsFd, AsRawFd, OwnedFd};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
@@ -52,8 +55,11 @@ pub struct TcpEntry {
 
 /// The state numbers the demos look for (the kernel's `tcp_states.h`).
 pub const TCP_ESTABLISHED: u8 = 1;
+pub const TCP_FIN_WAIT1: u8 = 4;
 pub const TCP_TIME_WAIT: u8 = 6;
+pub const TCP_LAST_ACK: u8 = 9;
 pub const TCP_LISTEN: u8 = 10;
+pub const TCP_CLOSING: u8 = 11;
 
 /// The name of a TCP state number, as in the kernel's `tcp_states.h`.
 pub fn tcp_state_name(state: u8) -> &'static str {
@@ -80,9 +86,14 @@ pub fn tcp_sockets(port: u16) -> Result<crate::Observed<Vec<TcpEntry>>> {
     crate::evidence::read("sock_diag", || tcp_sockets_raw(port))
 }
 
+/// The kernel filters by port only the sockets of its connection and listener tables:
+/// the bound but inactive ones it adds when asked for every state (`TCP_CLOSE` with an
+/// inode: bound, never listened or connected; Linux 6.5 and later) come from every port
+/// of the namespace, another program's included. So the port is checked here too.
 fn tcp_sockets_raw(port: u16) -> Result<Vec<TcpEntry>> {
     let mut all = diag_dump(libc::AF_INET as u8, port)?;
     all.extend(diag_dump(libc::AF_INET6 as u8, port)?);
+    all.retain(|e| e.local.port() == port);
     Ok(all)
 }
 
@@ -109,18 +120,67 @@ pub fn wait_tcp_socket(
     timeout: Duration,
     matches: impl Fn(&TcpEntry) -> bool,
 ) -> Result<crate::Observed<Option<TcpEntry>>> {
-    let deadline = Instant::now() + timeout;
     crate::evidence::read("sock_diag", || {
-        loop {
-            if let Some(e) = tcp_sockets_raw(port)?.into_iter().find(&matches) {
-                return Ok(Some(e));
-            }
-            if Instant::now() >= deadline {
-                return Ok(None);
-            }
-            std::thread::sleep(Duration::from_millis(5));
-        }
+        poll_tcp_sockets(port, timeout, |rows| {
+            rows.iter().find(|e| matches(e)).copied()
+        })
     })
+}
+
+/// Reads the sockets on `port` until `done` makes something of them, at most `timeout`.
+fn poll_tcp_sockets<T>(
+    port: u16,
+    timeout: Duration,
+    done: impl Fn(&[TcpEntry]) -> Option<T>,
+) -> Result<Option<T>> {
+    let deadline = Instant::now() + timeout;
+    loop {
+        if let Some(t) = done(&tcp_sockets_raw(port)?) {
+            return Ok(Some(t));
+        }
+        if Instant::now() >= deadline {
+            return Ok(None);
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+/// For the side that closes second (it got the peer's FIN, `local` → `peer`): sends the
+/// ACK of that FIN now, from this thread (`TCP_QUICKACK`), and waits, at most `timeout`,
+/// until the peer's kernel has it: no socket at `peer` facing `local` still waits for
+/// the ACK of its FIN (FIN_WAIT1, CLOSING, LAST_ACK). Close only after this, to keep
+/// the peer's TIME_WAIT alive.
+///
+/// Otherwise the delayed-ACK timer may send that ACK from another CPU just before the
+/// close: on loopback each CPU queues what it sends in its own backlog, so under load
+/// that ACK can arrive after the FIN this side sends next, after the peer's TIME_WAIT
+/// has acknowledged the FIN and this side's socket is gone. TIME_WAIT answers the late,
+/// old ACK with an ACK; no socket is left to take it, so this side's kernel answers
+/// with a RST, and a RST ends TIME_WAIT at once (`net.ipv4.tcp_rfc1337` = 0, the
+/// default: RFC 1337's "TIME-WAIT assassination"). Seen with `perf` on Linux 6.18: the
+/// ACK left from `tcp_delack_timer` on one CPU, was taken in by that CPU's ksoftirqd
+/// after the whole close on the other, then `tcp_send_reset` with reason NO_SOCKET.
+pub fn ack_fin_before_close(
+    sock: &impl AsFd,
+    local: SocketAddr,
+    peer: SocketAddr,
+    timeout: Duration,
+) -> Result<()> {
+    socket2::SockRef::from(sock)
+        .set_tcp_quickack(true)
+        .context("setsockopt(TCP_QUICKACK)")?;
+    let waiting = [TCP_FIN_WAIT1, TCP_CLOSING, TCP_LAST_ACK];
+    let acked = poll_tcp_sockets(peer.port(), timeout, |rows| {
+        let left = rows
+            .iter()
+            .any(|e| e.local == peer && e.remote == local && waiting.contains(&e.state));
+        (!left).then_some(())
+    })?;
+    anyhow::ensure!(
+        acked.is_some(),
+        "{peer} still waits for the ACK of its FIN from {local} after {timeout:?}"
+    );
+    Ok(())
 }
 
 // netlink(7) and sock_diag(7) constants (linux/netlink.h, linux/sock_diag.h).
@@ -270,6 +330,46 @@ mod tests {
             "{rows:?}"
         );
         assert_eq!(tcp_state_name(TCP_TIME_WAIT), "TIME_WAIT");
+    }
+
+    #[test]
+    fn a_query_lists_only_sockets_on_its_port() {
+        // Bound and never listened or connected: the kernel lists it for every port.
+        let bound = bind_tcp("127.0.0.1:0".parse().unwrap(), false).unwrap();
+        let other = local_addr(&bound).unwrap();
+        let (_l, addr) = crate::net::tcp_listener().unwrap();
+        let rows = tcp_sockets(addr.port()).unwrap().into_value();
+        assert!(rows.iter().any(|e| e.local == addr), "{rows:?}");
+        assert!(
+            rows.iter().all(|e| e.local.port() == addr.port()),
+            "{other} is not on port {}: {rows:?}",
+            addr.port()
+        );
+    }
+
+    #[test]
+    fn the_second_closer_closes_only_once_its_ack_of_the_fin_is_in() {
+        let (l, addr) = crate::net::tcp_listener().unwrap();
+        let mut client = std::net::TcpStream::connect(addr).unwrap();
+        crate::net::with_timeouts(&client).unwrap();
+        let (server, _) = crate::net::accept_timeout(&l).unwrap();
+        let local = client.local_addr().unwrap();
+        drop(server);
+        assert_eq!(std::io::Read::read(&mut client, &mut [0u8; 8]).unwrap(), 0);
+        ack_fin_before_close(&client, local, addr, Duration::from_secs(2)).unwrap();
+        // The server's side got the ACK: FIN_WAIT2, not FIN_WAIT1 any more.
+        let rows = tcp_sockets(addr.port()).unwrap().into_value();
+        let side = rows.iter().find(|e| e.remote == local);
+        assert_eq!(
+            side.map(|e| tcp_state_name(e.state)),
+            Some("FIN_WAIT2"),
+            "{rows:?}"
+        );
+        // A peer that never got a FIN to acknowledge: its socket waits for nothing.
+        let other = std::net::TcpStream::connect(addr).unwrap();
+        let (_kept, _) = crate::net::accept_timeout(&l).unwrap();
+        let at = other.local_addr().unwrap();
+        ack_fin_before_close(&other, at, addr, Duration::from_millis(100)).unwrap();
     }
 
     #[test]

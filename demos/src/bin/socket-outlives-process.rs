@@ -174,6 +174,10 @@ fn serve_once(d: &mut demos::Demo, reuseaddr: bool, tell: bool, client_first: bo
     let status = child.wait(IO_TIMEOUT)?;
     anyhow::ensure!(status == Exit::Code(0), "the server ended with {status:?}");
     let n = d.syscall("client recv", || client.read(&mut [0u8; 16]));
+    // The client closes second: its ACK of the server's FIN must be in before its own
+    // FIN goes out, or a late ACK can make its kernel reset the server's TIME_WAIT away.
+    inet::ack_fin_before_close(&client, ends[0], ends[1], IO_TIMEOUT)
+        .context("the client's ACK of the server's FIN")?;
     drop(client);
     let tw = inet::wait_tcp_socket(port, IO_TIMEOUT, |e| e.state == TCP_TIME_WAIT)?;
     let on_wire = first_fin_on_wire(d, &w, ends, tw.value().as_ref().map(|e| e.local));
