@@ -419,8 +419,17 @@ fn row(unit: &str, t: &Tally, elapsed: Duration) -> String {
     )
 }
 
-/// The kept table's rows, by unit: `| unit | viable | caught | missed | equivalent |`.
-fn table_rows(text: &str) -> BTreeMap<String, [usize; 4]> {
+/// One row of the kept table: viable, caught, missed, equivalent, and the code it
+/// judged ([`code_of`] its files when the run mutated them).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeptRow {
+    pub counts: [usize; 4],
+    pub code: String,
+}
+
+/// The kept table's rows, by unit:
+/// `| unit | viable | caught | missed | equivalent | score | code |`.
+pub fn table_rows(text: &str) -> BTreeMap<String, KeptRow> {
     let mut rows = BTreeMap::new();
     for line in text.lines() {
         let cells: Vec<&str> = line
@@ -432,7 +441,7 @@ fn table_rows(text: &str) -> BTreeMap<String, [usize; 4]> {
         let [unit, nums @ ..] = &cells[..] else {
             continue;
         };
-        let Ok(nums) = nums
+        let Ok(counts) = nums
             .iter()
             .take(4)
             .map(|n| n.parse())
@@ -440,19 +449,76 @@ fn table_rows(text: &str) -> BTreeMap<String, [usize; 4]> {
         else {
             continue;
         };
-        if let (Ok(n), false) = (<[usize; 4]>::try_from(nums), unit.starts_with("**")) {
-            rows.insert((*unit).to_owned(), n);
+        if let (Ok(counts), false) = (<[usize; 4]>::try_from(counts), unit.starts_with("**")) {
+            let code = nums
+                .get(5)
+                .map(|c| c.trim_matches('`').to_owned())
+                .unwrap_or_default();
+            rows.insert((*unit).to_owned(), KeptRow { counts, code });
         }
     }
     rows
 }
 
-/// The kept table with `unit`'s row replaced by `t`, and the total recomputed.
-pub fn update_table(text: &str, unit: &str, t: &Tally, date: &str) -> String {
+/// The files a unit of the kept table mutates: `harness` is the whole harness,
+/// `harness-NAME` its file `NAME.rs`, anything else a demo; a `-shard-K-of-N` row is a
+/// sample of the same files.
+pub fn unit_files(unit: &str) -> Vec<String> {
+    let unit = match unit.find("-shard-") {
+        Some(i) => &unit[..i],
+        None => unit,
+    };
+    vec![match unit.strip_prefix("harness") {
+        Some("") => "demos/src/*.rs".to_owned(),
+        Some(file) if file.starts_with('-') => format!("demos/src/{}.rs", &file[1..]),
+        _ => format!("demos/src/bin/{unit}.rs"),
+    }]
+}
+
+/// A fingerprint of `files` under `root` (a glob `DIR/*.rs` is every `.rs` file of
+/// DIR): FNV-1a over each path and its bytes, in path order. The kept table records it
+/// per row, so a row whose code has changed since its run is seen
+/// (`every_row_of_the_kept_table_judged_the_code_as_it_is_now`). Not a security
+/// hash: it tells versions of one file apart.
+pub fn code_of(root: &Path, files: &[String]) -> Result<String> {
+    let mut paths = Vec::new();
+    for f in files {
+        match f.strip_suffix("/*.rs") {
+            Some(dir) => {
+                for e in std::fs::read_dir(root.join(dir))
+                    .with_context(|| format!("listing {}", root.join(dir).display()))?
+                {
+                    let name = e?.file_name().to_string_lossy().into_owned();
+                    if name.ends_with(".rs") {
+                        paths.push(format!("{dir}/{name}"));
+                    }
+                }
+            }
+            None => paths.push(f.clone()),
+        }
+    }
+    paths.sort();
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for p in &paths {
+        let bytes = std::fs::read(root.join(p))
+            .with_context(|| format!("reading {}", root.join(p).display()))?;
+        for b in p.bytes().chain([0]).chain(bytes).chain([0]) {
+            h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+    Ok(format!("{h:016x}"))
+}
+
+/// The kept table with `unit`'s row replaced by `t` and the `code` it judged, and the
+/// total recomputed.
+pub fn update_table(text: &str, unit: &str, t: &Tally, code: &str, date: &str) -> String {
     let mut rows = table_rows(text);
     rows.insert(
         unit.to_owned(),
-        [t.viable, t.caught, t.missed, t.equivalent],
+        KeptRow {
+            counts: [t.viable, t.caught, t.missed, t.equivalent],
+            code: code.to_owned(),
+        },
     );
     let mut md = String::from(
         "# Mutants, per demo\n\n\
@@ -463,9 +529,11 @@ pub fn update_table(text: &str, unit: &str, t: &Tally, date: &str) -> String {
          one of the harness's own unit tests failed. Missed: not caught \
          (PASS, ERROR, TIMEOUT); equivalent: missed and listed with its reason in \
          `demos/mutants-equivalent.md`. Score: caught of viable, not equivalent. A row \
-         named `-shard-K-of-N` is a sample: every Nth mutant of its file.\n\n\
-         | unit | viable | caught | missed | equivalent | score |\n\
-         | --- | --: | --: | --: | --: | --: |\n",
+         named `-shard-K-of-N` is a sample: every Nth mutant of its file. Code: a \
+         fingerprint of the files the run mutated; a test fails when a file has changed \
+         since, until the unit is run again.\n\n\
+         | unit | viable | caught | missed | equivalent | score | code |\n\
+         | --- | --: | --: | --: | --: | --: | --- |\n",
     )
     .replace("{DATE}", date);
     let mut total = [0usize; 4];
@@ -477,29 +545,37 @@ pub fn update_table(text: &str, unit: &str, t: &Tally, date: &str) -> String {
             100.0 * n[1] as f64 / real as f64
         }
     };
-    for (unit, n) in &rows {
+    for (unit, row) in &rows {
+        let n = &row.counts;
         for (t, v) in total.iter_mut().zip(n) {
             *t += v;
         }
         let _ = writeln!(
             md,
-            "| {unit} | {} | {} | {} | {} | {:.0} % |",
+            "| {unit} | {} | {} | {} | {} | {:.0} % | `{}` |",
             n[0],
             n[1],
             n[2],
             n[3],
-            score(n)
+            score(n),
+            row.code
         );
     }
+    let caught_of_viable = if total[0] == 0 {
+        100.0
+    } else {
+        100.0 * total[1] as f64 / total[0] as f64
+    };
     let _ = writeln!(
         md,
-        "| **all ({} units)** | {} | {} | {} | {} | {:.0} % |",
+        "| **all ({} units)** | {} | {} | {} | {} | {:.0} % | {:.0} % of all viable |",
         rows.len(),
         total[0],
         total[1],
         total[2],
         total[3],
-        score(&total)
+        score(&total),
+        caught_of_viable
     );
     md
 }
@@ -810,8 +886,12 @@ pub fn run_with(
                 .quiet()
                 .read()
                 .unwrap_or_default();
-            std::fs::write(&kept, update_table(&old, &unit.name, &t, date.trim()))
-                .with_context(|| format!("writing {}", kept.display()))?;
+            let code = code_of(&out.join(SOURCES_DIR), &unit.files)?;
+            std::fs::write(
+                &kept,
+                update_table(&old, &unit.name, &t, &code, date.trim()),
+            )
+            .with_context(|| format!("writing {}", kept.display()))?;
         }
         let _ = writeln!(summary, "{}", row(&unit.name, &t, elapsed));
         for o in unlisted(&outcomes, &equivalents) {
@@ -972,7 +1052,8 @@ pub fn retally(units: &[String]) -> Result<ExitCode> {
         }
         let t = Tally::of(&outcomes, &equivalents);
         let old = std::fs::read_to_string(&kept).unwrap_or_default();
-        std::fs::write(&kept, update_table(&old, unit, &t, date.trim()))
+        let code = code_of(&kept_sources, &unit_files(unit))?;
+        std::fs::write(&kept, update_table(&old, unit, &t, &code, date.trim()))
             .with_context(|| format!("writing {}", kept.display()))?;
         eprintln!("{TABLE_HEAD}{}", row(unit, &t, Duration::ZERO));
         if !unit.contains("-shard-") {
@@ -1225,6 +1306,64 @@ mod tests {
         assert_eq!(changed, ["demos/src/bin/x.rs", "demos/src/lib.rs"]);
     }
 
+    /// A row counts the mutants of the code as it was when its unit ran; once a file
+    /// changes, the row says nothing of the new code (this session's connect-timeout
+    /// row was two changes old). Each row's fingerprint must be its files' now.
+    #[test]
+    fn every_row_of_the_kept_table_judged_the_code_as_it_is_now() {
+        let root = crate::project_root();
+        let text = std::fs::read_to_string(root.join(TABLE_FILE)).unwrap();
+        let rows = table_rows(&text);
+        assert!(rows.len() > 40, "{TABLE_FILE}: {} rows", rows.len());
+        let stale: Vec<String> = rows
+            .iter()
+            .filter_map(|(unit, row)| {
+                let now = code_of(&root, &unit_files(unit)).unwrap();
+                (row.code != now)
+                    .then(|| format!("{unit}: ran on `{}`, code is `{now}` now", row.code))
+            })
+            .collect();
+        assert!(
+            stale.is_empty(),
+            "rows of {TABLE_FILE} whose code changed since their run (run `cargo xtask \
+             mutants UNIT`, or `--harness-file FILE DEMOS...` for a harness row):\n{}",
+            stale.join("\n")
+        );
+    }
+
+    #[test]
+    fn a_units_files_are_its_demo_or_its_harness_file_and_a_shard_is_its_files() {
+        assert_eq!(unit_files("half-close"), ["demos/src/bin/half-close.rs"]);
+        assert_eq!(unit_files("harness-lib"), ["demos/src/lib.rs"]);
+        assert_eq!(
+            unit_files("harness-wire-shard-1-of-3"),
+            ["demos/src/wire.rs"]
+        );
+        assert_eq!(unit_files("harness"), ["demos/src/*.rs"]);
+    }
+
+    #[test]
+    fn a_code_fingerprint_changes_with_a_byte_or_a_name_and_a_glob_is_its_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let src = dir.path().join("demos/src");
+        std::fs::create_dir_all(src.join("bin")).unwrap();
+        std::fs::write(src.join("a.rs"), "fn a() {}").unwrap();
+        std::fs::write(src.join("b.rs"), "fn b() {}").unwrap();
+        std::fs::write(src.join("bin/x.rs"), "fn main() {}").unwrap();
+        let code = |f: &str| code_of(dir.path(), &[f.to_owned()]).unwrap();
+        let (a, all) = (code("demos/src/a.rs"), code("demos/src/*.rs"));
+        assert_ne!(a, all, "the glob also reads b.rs");
+        std::fs::write(src.join("bin/x.rs"), "fn main() { }").unwrap();
+        assert_eq!(code("demos/src/*.rs"), all, "bin/ is not in the glob");
+        std::fs::write(src.join("a.rs"), "fn a() { }").unwrap();
+        assert_ne!(code("demos/src/a.rs"), a);
+        assert_ne!(code("demos/src/*.rs"), all);
+        std::fs::rename(src.join("b.rs"), src.join("c.rs")).unwrap();
+        let renamed = code("demos/src/*.rs");
+        std::fs::rename(src.join("c.rs"), src.join("b.rs")).unwrap();
+        assert_ne!(renamed, code("demos/src/*.rs"), "a name is part of it");
+    }
+
     #[test]
     fn the_kept_table_replaces_a_units_row_and_keeps_the_others() {
         let t = |viable, caught, missed, equivalent| Tally {
@@ -1234,16 +1373,17 @@ mod tests {
             equivalent,
             ..Tally::default()
         };
-        let md = update_table("", "b", &t(10, 8, 2, 1), "d");
-        let md = update_table(&md, "a", &t(4, 4, 0, 0), "d");
-        let md = update_table(&md, "b", &t(10, 9, 1, 1), "d");
-        assert!(md.contains("| a | 4 | 4 | 0 | 0 | 100 % |"), "{md}");
-        assert!(md.contains("| b | 10 | 9 | 1 | 1 | 100 % |"), "{md}");
+        let md = update_table("", "b", &t(10, 8, 2, 1), "b1", "d");
+        let md = update_table(&md, "a", &t(4, 4, 0, 0), "a1", "d");
+        let md = update_table(&md, "b", &t(10, 9, 1, 1), "b2", "d");
+        assert!(md.contains("| a | 4 | 4 | 0 | 0 | 100 % | `a1` |"), "{md}");
+        assert!(md.contains("| b | 10 | 9 | 1 | 1 | 100 % | `b2` |"), "{md}");
         assert!(!md.contains("| b | 10 | 8"), "{md}");
         assert!(
-            md.contains("| **all (2 units)** | 14 | 13 | 1 | 1 | 100 % |"),
+            md.contains("| **all (2 units)** | 14 | 13 | 1 | 1 | 100 % | 93 % of all viable |"),
             "{md}"
         );
+        assert_eq!(table_rows(&md)["b"].code, "b2");
     }
 
     fn outcome(file: &str, change: &str, summary: &str) -> Outcome {
