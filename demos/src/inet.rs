@@ -169,18 +169,21 @@ pub fn ack_fin_before_close(
     socket2::SockRef::from(sock)
         .set_tcp_quickack(true)
         .context("setsockopt(TCP_QUICKACK)")?;
-    let waiting = [TCP_FIN_WAIT1, TCP_CLOSING, TCP_LAST_ACK];
     let acked = poll_tcp_sockets(peer.port(), timeout, |rows| {
-        let left = rows
-            .iter()
-            .any(|e| e.local == peer && e.remote == local && waiting.contains(&e.state));
-        (!left).then_some(())
+        (!awaits_our_ack(rows, local, peer)).then_some(())
     })?;
     anyhow::ensure!(
         acked.is_some(),
         "{peer} still waits for the ACK of its FIN from {local} after {timeout:?}"
     );
     Ok(())
+}
+
+/// Whether the socket at `peer` facing `local` still waits for the ACK of its FIN.
+fn awaits_our_ack(rows: &[TcpEntry], local: SocketAddr, peer: SocketAddr) -> bool {
+    let waiting = [TCP_FIN_WAIT1, TCP_CLOSING, TCP_LAST_ACK];
+    rows.iter()
+        .any(|e| e.local == peer && e.remote == local && waiting.contains(&e.state))
 }
 
 // netlink(7) and sock_diag(7) constants (linux/netlink.h, linux/sock_diag.h).
@@ -345,6 +348,42 @@ mod tests {
             "{other} is not on port {}: {rows:?}",
             addr.port()
         );
+    }
+
+    /// Only the peer's own socket of this connection counts, and only in a state that
+    /// waits for an ACK of its FIN (the live test above cannot tell: with TCP_QUICKACK
+    /// the ACK is nearly always in before the first look).
+    #[test]
+    fn only_the_peers_side_of_this_connection_waiting_for_its_ack_holds_the_close() {
+        let (local, peer, other): (SocketAddr, SocketAddr, SocketAddr) = (
+            "127.0.0.1:40000".parse().unwrap(),
+            "127.0.0.1:8080".parse().unwrap(),
+            "127.0.0.1:40001".parse().unwrap(),
+        );
+        let row = |local, remote, state| TcpEntry {
+            local,
+            remote,
+            state,
+            timer_left: Duration::ZERO,
+            inode: 0,
+        };
+        for state in [TCP_FIN_WAIT1, TCP_CLOSING, TCP_LAST_ACK] {
+            assert!(
+                awaits_our_ack(&[row(peer, local, state)], local, peer),
+                "{state}"
+            );
+        }
+        const FIN_WAIT2: u8 = 5;
+        for rows in [
+            vec![row(peer, local, FIN_WAIT2)],
+            vec![row(peer, local, TCP_TIME_WAIT)],
+            // Our own side, and another client's connection to the same port.
+            vec![row(local, peer, TCP_FIN_WAIT1)],
+            vec![row(peer, other, TCP_FIN_WAIT1)],
+            vec![],
+        ] {
+            assert!(!awaits_our_ack(&rows, local, peer), "{rows:?}");
+        }
     }
 
     #[test]
