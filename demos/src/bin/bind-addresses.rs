@@ -30,6 +30,11 @@ const BREAKS: &[Break] = &[
     brk("any-is-lo", "the \"0.0.0.0\" listener binds 127.0.0.1"),
     brk("lo-is-any", "the \"127.0.0.1\" listener binds 0.0.0.0"),
     brk(
+        "listener-name",
+        "each connection's address is read with getsockname on the listener (0.0.0.0), \
+         not on the accepted socket",
+    ),
+    brk(
         "no-extra",
         "as root, the second address is not added: only loopback addresses are tried",
     ),
@@ -175,6 +180,7 @@ fn main() {
             .copied()
             .collect();
         targets.push(IpAddr::V4(Ipv4Addr::new(127, 0, 0, 2)));
+        let listener_name = d.breaks("listener-name");
         let mut clients = Vec::new();
         let reached = demos::evidence::call("connect, accept, getsockname to each", || {
             let mut names = Vec::new();
@@ -184,7 +190,13 @@ fn main() {
                 clients.push(client.local_addr()?);
                 let (conn, from) =
                     accept_timeout(&any).map_err(|e| std::io::Error::other(format!("{e:#}")))?;
-                names.push(Names(conn.local_addr()?, from));
+                // getsockname on the accepted socket: the address this connection came to.
+                let named = if listener_name {
+                    any.local_addr()?
+                } else {
+                    conn.local_addr()?
+                };
+                names.push(Names(named, from));
             }
             Ok::<_, std::io::Error>(names)
         });
