@@ -37,6 +37,10 @@ const BREAKS: &[Break] = &[
         "initcwnd-6",
         "the namespace's route to 127.0.0.1 sets initcwnd 6, so the restart window is 6",
     ),
+    brk(
+        "initcwnd-16",
+        "the namespace's route to 127.0.0.1 sets initcwnd 16, so the restart window is 16",
+    ),
 ];
 
 impl Evidence for Run {
@@ -171,7 +175,14 @@ fn main() {
         let ns = NetNs::new()?;
         ns.loopback_up()?;
         ns.cmd("ip", &["link", "set", "lo", "mtu", MTU])?;
-        if d.breaks("initcwnd-6") {
+        let initcwnd = if d.breaks("initcwnd-6") {
+            Some("6")
+        } else if d.breaks("initcwnd-16") {
+            Some("16")
+        } else {
+            None
+        };
+        if let Some(initcwnd) = initcwnd {
             ns.cmd(
                 "ip",
                 &[
@@ -184,7 +195,7 @@ fn main() {
                     "table",
                     "local",
                     "initcwnd",
-                    "6",
+                    initcwnd,
                 ],
             )?;
         }
