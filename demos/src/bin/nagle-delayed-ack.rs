@@ -33,6 +33,10 @@ const BREAKS: &[Break] = &[
         "the \"one write\" run writes each request in two pieces after all",
     ),
     brk(
+        "slow-server",
+        "the server acks at once (TCP_QUICKACK) but takes 45 ms before each reply: as slow, but not the delayed ACK",
+    ),
+    brk(
         "late-reply",
         "the server takes 30 ms before each reply: the wait is no longer the delayed ACK's",
     ),
@@ -216,9 +220,11 @@ fn main() {
             Client::TwoWrites
         };
         let answer = Server {
-            quickack: d.breaks("quickack"),
+            quickack: d.breaks("quickack") || d.breaks("slow-server"),
             reply_after: if d.breaks("late-reply") {
                 Duration::from_millis(30)
+            } else if d.breaks("slow-server") {
+                Duration::from_millis(45)
             } else {
                 Duration::ZERO
             },
