@@ -381,4 +381,17 @@ mod tests {
             .collect();
         assert_eq!(bars, vec![vec![3], vec![]]);
     }
+
+    /// `sorted`, `lower-is-better` and `higher-is-better` change how a chart is drawn;
+    /// they are no bars for the room to read.
+    #[test]
+    fn a_charts_options_are_not_bars() {
+        let src = "# T\n\n{{#chart y a.b sorted c.d lower-is-better}}\n\n\
+                   {{#chart y e.f higher-is-better}}\n";
+        let bars: Vec<Vec<usize>> = loads(src, |_| 0)
+            .into_iter()
+            .map(|l| l.chart_bars)
+            .collect();
+        assert_eq!(bars, vec![vec![2, 1]]);
+    }
 }

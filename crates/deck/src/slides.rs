@@ -750,6 +750,19 @@ mod tests {
         assert_eq!(lines, vec![1, 3, 5], "{err:?}");
     }
 
+    /// The end of a code block ends the code: a directive in the text of the block
+    /// right after it, out of place there, is still an error.
+    #[test]
+    fn a_misplaced_directive_right_after_a_code_block_is_an_error() {
+        let err = to_slides(
+            "```\ncode\n```\n\nsee {{#demo peek}} here\n\n```\nc\n```\n\n- {{#demo peek}}\n",
+            &mut Echo,
+        )
+        .unwrap_err();
+        let lines: Vec<usize> = err.iter().map(|p| p.line).collect();
+        assert_eq!(lines, vec![5, 11], "{err:?}");
+    }
+
     #[test]
     fn everything_else_is_copied_verbatim() {
         let src = "## A\n\nSome *text* with [a link][r].\n\n| a | b |\n|---|---|\n| 1 | 2 |\n\n[r]: https://man7.org/\n";
