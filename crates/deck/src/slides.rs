@@ -906,6 +906,36 @@ mod tests {
         assert_eq!(count_slides(&out), 2);
     }
 
+    /// Each pause starts the next step, numbered from 1 up (the model the plan and the
+    /// pages share): three pauses are steps 1, 2 and 3, drawn as three step boxes.
+    #[test]
+    fn each_pause_starts_the_next_step_numbered_up_from_one() {
+        let src =
+            "## A\n\na\n\n<!-- pause -->\n\nb\n\n<!-- pause -->\n\nc\n\n<!-- pause -->\n\nd\n";
+        let model = chapter(src);
+        let parts: Vec<(&str, Part)> = model.slides[0]
+            .blocks
+            .iter()
+            .filter(|(b, _)| b.kind == Kind::Other)
+            .map(|(b, part)| (src[b.range.clone()].trim(), *part))
+            .collect();
+        assert_eq!(
+            parts,
+            vec![
+                ("a", Part::Shown),
+                ("b", Part::Step(1)),
+                ("c", Part::Step(2)),
+                ("d", Part::Step(3))
+            ]
+        );
+        let out = slides(src);
+        assert_eq!(
+            out.matches("<div class=\"deck-step deck-pause\">").count(),
+            3,
+            "{out}"
+        );
+    }
+
     #[test]
     fn a_step_ends_with_its_slide() {
         let out = slides("## A\n\nx\n\n<!-- pause -->\n\ny\n\n## B\n\nz\n");
