@@ -1000,6 +1000,13 @@ mod tests {
     }
 
     #[test]
+    fn a_chart_in_the_notes_is_not_one_the_slide_shows() {
+        let c = chapter("## A\n\n{{#chart shown a.b}}\n\nNotes:\n\n{{#chart aside c.d}}\n");
+        let metrics = ["a.b".to_string()];
+        assert_eq!(c.slides[0].charts(), [("shown", &metrics[..])]);
+    }
+
+    #[test]
     fn a_rule_inside_a_quote_or_a_list_does_not_start_a_slide() {
         let out = slides("## A\n\n> quoted\n>\n> ---\n>\n> more\n\n- item\n\n  ***\n\n  rest\n");
         assert_eq!(count_slides(&out), 1, "{out}");
