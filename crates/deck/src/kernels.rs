@@ -452,6 +452,17 @@ mod tests {
         );
     }
 
+    /// PASS is the rule: where every kernel's run passed (the stored `connect-timeout`
+    /// runs), no cell names a status.
+    #[test]
+    fn a_cell_names_no_status_where_every_kernel_passed() {
+        let demos = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../demos");
+        let kernels = load(&demos).unwrap();
+        let html = side_by_side(&kernels, "connect-timeout", "ETIMEDOUT would come").unwrap();
+        assert!(html.contains("kernel-names"), "{html}");
+        assert!(!html.contains("status-"), "{html}");
+    }
+
     #[test]
     fn escapes_and_focus_marks_are_not_text() {
         assert_eq!(
