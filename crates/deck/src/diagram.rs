@@ -217,6 +217,23 @@ fn fnv1a(bytes: &[u8]) -> u32 {
     })
 }
 
+/// In a build with svgbob or without (first: the tidy test reads the code up to the
+/// first `#[cfg(test)]`).
+#[cfg(test)]
+mod undrawn_tests {
+    /// While the drawing command is built (xtask's `Drawer`), a diagram is shown as its
+    /// source: escaped, on one line of HTML (a blank line would end the HTML block),
+    /// with its words as its text alternative, in the same `diagram` box.
+    #[test]
+    fn an_undrawn_diagram_is_its_escaped_source_on_one_line_with_its_words_as_alt() {
+        assert_eq!(
+            super::undrawn("a --> \"b<c\"\n\nd & e\n\n"),
+            "<div class=\"diagram\"><pre role=\"img\" \
+             aria-label=\"Diagram: a b c d e\">a --&gt; &quot;b&lt;c&quot;&#10;&#10;d &amp; e</pre></div>"
+        );
+    }
+}
+
 #[cfg(all(test, feature = "svgbob"))]
 mod tests {
     use super::*;
@@ -334,6 +351,42 @@ mod tests {
         let one = height("a --> b\n");
         let five = height(&"a --> b\n".repeat(5));
         assert!((five / one - 3.0).abs() < 1e-3, "{one} then {five}");
+    }
+
+    /// A cell is 8 px wide and 16 px high (svgbob's scale 8 times its cell of 1 by 2):
+    /// one line is drawn 32 px high (the line and one cell more), five lines 96 px.
+    #[test]
+    fn a_line_is_one_cell_of_16_px_high() {
+        let size = |ascii: &str| -> (String, String) {
+            let html = render(ascii).unwrap();
+            let view = html.split_once("viewBox=\"0 0 ").unwrap().1;
+            let view = &view[..view.find('"').unwrap()];
+            let (w, h) = view.split_once(' ').unwrap();
+            (w.to_string(), h.to_string())
+        };
+        // "a --> b" is 7 columns: 8 cells of 8 px.
+        assert_eq!(size("a --> b\n"), ("64".into(), "32".into()));
+        assert_eq!(size(&"a --> b\n".repeat(5)), ("64".into(), "96".into()));
+    }
+
+    /// Each diagram's ids and classes end in the FNV-1a hash of its source (checked
+    /// against the published test vectors), so two sources one bit apart do not share
+    /// them: "A" and "E" differ only in a bit FNV's offset basis already has set.
+    #[test]
+    fn ids_are_the_fnv1a_hash_of_the_source_so_sources_one_bit_apart_get_their_own() {
+        assert_eq!(fnv1a(b""), 0x811c_9dc5);
+        assert_eq!(fnv1a(b"a"), 0xe40c_292c);
+        assert_eq!(fnv1a(b"foobar"), 0xbf9c_f968);
+        let class_of = |ascii: &str| {
+            let html = render(ascii).unwrap();
+            let at = html.find("class=\"svgbob svgbob-").unwrap() + 14;
+            html[at..at + html[at..].find('"').unwrap()].to_string()
+        };
+        assert_eq!(
+            class_of("A --> b\n"),
+            format!("svgbob-{:08x}", fnv1a(b"A --> b\n"))
+        );
+        assert_ne!(class_of("A --> b\n"), class_of("E --> b\n"));
     }
 
     /// The picture is sized one cell per source character, which holds for text only

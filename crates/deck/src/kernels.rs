@@ -419,6 +419,50 @@ mod tests {
         );
     }
 
+    /// Kernels that printed the same and were all emulated share one "(emulated)":
+    /// `6.12 · 6.18 (emulated)` (the stored runs, with 6.18 marked emulated in a copy).
+    #[test]
+    fn a_cell_of_emulated_kernels_only_says_emulated_once() {
+        let stored = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../demos")
+            .join(DIR);
+        let demos = std::env::temp_dir().join(format!("deck-emulated-{}", std::process::id()));
+        for series in ["6.12", "6.18"] {
+            let dir = demos.join(DIR).join(series);
+            std::fs::create_dir_all(&dir).unwrap();
+            let run = std::fs::read_to_string(stored.join(series).join(MANIFEST)).unwrap();
+            let run = run.replace("\"emulated\": false", "\"emulated\": true");
+            std::fs::write(dir.join(MANIFEST), run).unwrap();
+            std::fs::copy(
+                stored.join(series).join("connect-timeout.json"),
+                dir.join("connect-timeout.json"),
+            )
+            .unwrap();
+        }
+        // The runs are read when drawn: the copy goes after.
+        let html = load(&demos).and_then(|kernels| {
+            assert!(kernels.iter().all(|k| k.manifest.emulated));
+            side_by_side(&kernels, "connect-timeout", "ETIMEDOUT would come")
+        });
+        std::fs::remove_dir_all(&demos).unwrap();
+        let html = html.unwrap();
+        assert!(
+            html.contains("<span class=\"kernel-names\">Linux 6.12 · 6.18 (emulated):</span>"),
+            "{html}"
+        );
+    }
+
+    /// PASS is the rule: where every kernel's run passed (the stored `connect-timeout`
+    /// runs), no cell names a status.
+    #[test]
+    fn a_cell_names_no_status_where_every_kernel_passed() {
+        let demos = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../demos");
+        let kernels = load(&demos).unwrap();
+        let html = side_by_side(&kernels, "connect-timeout", "ETIMEDOUT would come").unwrap();
+        assert!(html.contains("kernel-names"), "{html}");
+        assert!(!html.contains("status-"), "{html}");
+    }
+
     #[test]
     fn escapes_and_focus_marks_are_not_text() {
         assert_eq!(

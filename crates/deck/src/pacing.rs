@@ -371,6 +371,18 @@ mod tests {
         assert!(plan(600.0, &budgets(300.0, 301.0), &chapters).is_err());
     }
 
+    /// The half second of slack is inclusive: budgets exactly half a second over the
+    /// duration are accepted (600.5 s is exact in binary).
+    #[test]
+    fn budgets_over_the_duration_by_exactly_half_a_second_are_accepted() {
+        let chapters = vec![Planned {
+            file: "a.md".into(),
+            slides: vec![SlideLoad::default()],
+        }];
+        let budgets = BTreeMap::from([("a.md".into(), 600.5)]);
+        assert!(plan(600.0, &budgets, &chapters).is_ok());
+    }
+
     #[test]
     fn a_ladder_on_the_slide_is_read_as_three_bars_and_a_ladder_or_chart_in_the_notes_is_not() {
         let src = "# T\n\n{{#ladder half-close}}\n\n---\n\nshown\n\nNotes:\n\n\
@@ -380,5 +392,18 @@ mod tests {
             .map(|l| l.chart_bars)
             .collect();
         assert_eq!(bars, vec![vec![3], vec![]]);
+    }
+
+    /// `sorted`, `lower-is-better` and `higher-is-better` change how a chart is drawn;
+    /// they are no bars for the room to read.
+    #[test]
+    fn a_charts_options_are_not_bars() {
+        let src = "# T\n\n{{#chart y a.b sorted c.d lower-is-better}}\n\n\
+                   {{#chart y e.f higher-is-better}}\n";
+        let bars: Vec<Vec<usize>> = loads(src, |_| 0)
+            .into_iter()
+            .map(|l| l.chart_bars)
+            .collect();
+        assert_eq!(bars, vec![vec![2, 1]]);
     }
 }

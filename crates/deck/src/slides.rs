@@ -750,6 +750,19 @@ mod tests {
         assert_eq!(lines, vec![1, 3, 5], "{err:?}");
     }
 
+    /// The end of a code block ends the code: a directive in the text of the block
+    /// right after it, out of place there, is still an error.
+    #[test]
+    fn a_misplaced_directive_right_after_a_code_block_is_an_error() {
+        let err = to_slides(
+            "```\ncode\n```\n\nsee {{#demo peek}} here\n\n```\nc\n```\n\n- {{#demo peek}}\n",
+            &mut Echo,
+        )
+        .unwrap_err();
+        let lines: Vec<usize> = err.iter().map(|p| p.line).collect();
+        assert_eq!(lines, vec![5, 11], "{err:?}");
+    }
+
     #[test]
     fn everything_else_is_copied_verbatim() {
         let src = "## A\n\nSome *text* with [a link][r].\n\n| a | b |\n|---|---|\n| 1 | 2 |\n\n[r]: https://man7.org/\n";
@@ -893,6 +906,36 @@ mod tests {
         assert_eq!(count_slides(&out), 2);
     }
 
+    /// Each pause starts the next step, numbered from 1 up (the model the plan and the
+    /// pages share): three pauses are steps 1, 2 and 3, drawn as three step boxes.
+    #[test]
+    fn each_pause_starts_the_next_step_numbered_up_from_one() {
+        let src =
+            "## A\n\na\n\n<!-- pause -->\n\nb\n\n<!-- pause -->\n\nc\n\n<!-- pause -->\n\nd\n";
+        let model = chapter(src);
+        let parts: Vec<(&str, Part)> = model.slides[0]
+            .blocks
+            .iter()
+            .filter(|(b, _)| b.kind == Kind::Other)
+            .map(|(b, part)| (src[b.range.clone()].trim(), *part))
+            .collect();
+        assert_eq!(
+            parts,
+            vec![
+                ("a", Part::Shown),
+                ("b", Part::Step(1)),
+                ("c", Part::Step(2)),
+                ("d", Part::Step(3))
+            ]
+        );
+        let out = slides(src);
+        assert_eq!(
+            out.matches("<div class=\"deck-step deck-pause\">").count(),
+            3,
+            "{out}"
+        );
+    }
+
     #[test]
     fn a_step_ends_with_its_slide() {
         let out = slides("## A\n\nx\n\n<!-- pause -->\n\ny\n\n## B\n\nz\n");
@@ -954,6 +997,13 @@ mod tests {
     fn a_ladder_in_the_notes_is_not_one_the_slide_shows() {
         let c = chapter("## A\n\n{{#ladder shown}}\n\nNotes:\n\n{{#ladder aside}}\n");
         assert_eq!(c.slides[0].ladders(), ["shown"]);
+    }
+
+    #[test]
+    fn a_chart_in_the_notes_is_not_one_the_slide_shows() {
+        let c = chapter("## A\n\n{{#chart shown a.b}}\n\nNotes:\n\n{{#chart aside c.d}}\n");
+        let metrics = ["a.b".to_string()];
+        assert_eq!(c.slides[0].charts(), [("shown", &metrics[..])]);
     }
 
     #[test]

@@ -284,3 +284,41 @@ fn the_title_and_closing_slides_show_the_books_title_and_the_deck_keys() {
         assert!(text.contains(shown), "{shown:?} is not shown:\n{text}");
     }
 }
+
+/// The closing slide ends the talk, which is the last numbered chapter: a suffix
+/// chapter after it (an appendix, unnumbered) and a draft chapter (numbered, no file)
+/// do not take it.
+#[test]
+fn the_closing_slide_ends_the_last_numbered_chapter_not_a_draft_or_suffix_after_it() {
+    let config: Config = "[book]\ntitle = \"Property\"\nsrc = \".\"\n\n[preprocessor.deck]\n\
+                          closing = \"Thank you\"\n"
+        .parse()
+        .unwrap();
+    let mut book = Book::new();
+    for (i, file) in ["a.md", "b.md"].into_iter().enumerate() {
+        let mut chapter = Chapter::new(file, format!("## {file}\n\nx\n"), file, Vec::new());
+        chapter.number = Some(SectionNumber::new(vec![i as u32 + 1]));
+        book.push_item(chapter);
+    }
+    let mut draft = Chapter::new_draft("Later", Vec::new());
+    draft.number = Some(SectionNumber::new(vec![3]));
+    book.push_item(draft);
+    book.push_item(Chapter::new(
+        "Appendix",
+        "## Appendix\n\ny\n".into(),
+        "appendix.md",
+        Vec::new(),
+    ));
+    let ctx = PreprocessorContext::new(std::env::temp_dir(), config, "html".into());
+    let book = deck::Deck.run(&ctx, book).unwrap();
+    let closing_in: Vec<String> = book
+        .iter()
+        .filter_map(|item| match item {
+            BookItem::Chapter(c) if c.content.contains("Thank you") => {
+                c.source_path.as_ref().map(|p| p.display().to_string())
+            }
+            _ => None,
+        })
+        .collect();
+    assert_eq!(closing_in, vec!["b.md"]);
+}
