@@ -475,28 +475,34 @@ pub fn unit_files(unit: &str) -> Vec<String> {
     }]
 }
 
+/// `files` under `root` as the paths they name, the way cargo-mutants reads a unit's
+/// files: a glob `DIR/*.rs` is every `.rs` file of DIR (not of the directories below).
+fn expand(root: &Path, files: &[String]) -> Result<Vec<String>> {
+    let mut paths = Vec::new();
+    for f in files {
+        let Some(dir) = f.strip_suffix("/*.rs") else {
+            paths.push(f.clone());
+            continue;
+        };
+        for e in std::fs::read_dir(root.join(dir))
+            .with_context(|| format!("listing {}", root.join(dir).display()))?
+        {
+            let name = e?.file_name().to_string_lossy().into_owned();
+            if name.ends_with(".rs") {
+                paths.push(format!("{dir}/{name}"));
+            }
+        }
+    }
+    Ok(paths)
+}
+
 /// A fingerprint of `files` under `root` (a glob `DIR/*.rs` is every `.rs` file of
 /// DIR): FNV-1a over each path and its bytes, in path order. The kept table records it
 /// per row, so a row whose code has changed since its run is seen
 /// (`every_row_of_the_kept_table_judged_the_code_as_it_is_now`). Not a security
 /// hash: it tells versions of one file apart.
 pub fn code_of(root: &Path, files: &[String]) -> Result<String> {
-    let mut paths = Vec::new();
-    for f in files {
-        match f.strip_suffix("/*.rs") {
-            Some(dir) => {
-                for e in std::fs::read_dir(root.join(dir))
-                    .with_context(|| format!("listing {}", root.join(dir).display()))?
-                {
-                    let name = e?.file_name().to_string_lossy().into_owned();
-                    if name.ends_with(".rs") {
-                        paths.push(format!("{dir}/{name}"));
-                    }
-                }
-            }
-            None => paths.push(f.clone()),
-        }
-    }
+    let mut paths = expand(root, files)?;
     paths.sort();
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
     for p in &paths {
@@ -961,23 +967,11 @@ const SOURCES_DIR: &str = "sources";
 fn keep_sources(src: &Path, out: &Path, unit: &Unit) -> Result<()> {
     let kept = out.join(SOURCES_DIR);
     let _ = std::fs::remove_dir_all(&kept);
-    for f in &unit.files {
-        let files: Vec<String> = match f.strip_suffix("/*.rs") {
-            Some(dir) => std::fs::read_dir(src.join(dir))
-                .with_context(|| format!("listing {dir} in the mirror"))?
-                .filter_map(|e| e.ok())
-                .map(|e| e.file_name().to_string_lossy().into_owned())
-                .filter(|n| n.ends_with(".rs"))
-                .map(|n| format!("{dir}/{n}"))
-                .collect(),
-            None => vec![f.clone()],
-        };
-        for f in files {
-            let to = kept.join(&f);
-            std::fs::create_dir_all(to.parent().unwrap_or(&kept))?;
-            std::fs::copy(src.join(&f), &to)
-                .with_context(|| format!("keeping {f} of {}", unit.name))?;
-        }
+    for f in expand(src, &unit.files)? {
+        let to = kept.join(&f);
+        std::fs::create_dir_all(to.parent().unwrap_or(&kept))?;
+        std::fs::copy(src.join(&f), &to)
+            .with_context(|| format!("keeping {f} of {}", unit.name))?;
     }
     Ok(())
 }
