@@ -52,6 +52,15 @@ pub fn run(no_browser: bool) -> Result<ExitCode> {
             Ok(())
         },
     );
+    // The workspace build unifies features, so svgbob is always in it; the engine as
+    // xtask builds it (without svgbob, drawing through `deck-diagram`) is tested here.
+    step(
+        "the deck engine without svgbob (cargo test --no-default-features)",
+        &|| {
+            cmd!(sh, "cargo test -p deck --no-default-features --lib").run()?;
+            Ok(())
+        },
+    );
     step(
         "the deck builds with every demo reference resolved",
         &|| {

@@ -234,6 +234,35 @@ mod undrawn_tests {
     }
 }
 
+/// A build without svgbob (`cargo test -p deck --no-default-features --lib`, which CI
+/// runs): the drawer decides, and without one the error says why.
+#[cfg(all(test, not(feature = "svgbob")))]
+mod drawer_tests {
+    use super::*;
+
+    struct Echo;
+    impl Draw for Echo {
+        fn draw(&self, ascii: &str) -> Result<String, String> {
+            Ok(format!("<drawn>{ascii}</drawn>"))
+        }
+    }
+
+    // One test: the drawer is process-wide, and tests run in parallel.
+    #[test]
+    fn without_svgbob_a_diagram_is_the_drawers_picture_or_an_error_saying_why() {
+        assert!(!IN_PROCESS);
+        set_drawer(None);
+        assert_eq!(render("a -> b").unwrap_err(), NO_SVGBOB);
+        set_drawer(Some(std::sync::Arc::new(Echo)));
+        assert_eq!(render("a -> b").unwrap(), "<drawn>a -> b</drawn>");
+        // The size limits hold before the drawer is asked.
+        let wide = "-".repeat(MAX_COLUMNS + 1);
+        assert!(render(&wide).unwrap_err().contains("too large"));
+        set_drawer(None);
+        assert_eq!(render("a -> b").unwrap_err(), NO_SVGBOB);
+    }
+}
+
 #[cfg(all(test, feature = "svgbob"))]
 mod tests {
     use super::*;

@@ -945,6 +945,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg(feature = "svgbob")] // without it: diagram::drawer_tests
     fn svgbob_blocks_become_inline_svg_and_other_code_stays() {
         let src = "## Buffers\n\n```svgbob\nsend --> [buf] --> recv\n```\n\n```rust\nlet x = 1;\n```\n\nNotes:\n\n```svgbob\na --> b\n```\n";
         let out = slides(src);
