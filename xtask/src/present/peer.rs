@@ -53,8 +53,10 @@ fn diag_uid(from: SocketAddr, to: SocketAddr) -> io::Result<Option<u32>> {
         SockFlag::SOCK_CLOEXEC,
         SockProtocol::NetlinkSockDiag,
     )?;
-    // The kernel answers within the send; the timeout only guards against a surprise.
-    setsockopt(&fd, sockopt::ReceiveTimeout, &TimeVal::seconds(1))?;
+    // The kernel answers within the `write` (sock_diag runs in the sender's context),
+    // so an answer not there at once is not coming: a malformed question gets none.
+    // The wait is short, since every Run live and event stream asks.
+    setsockopt(&fd, sockopt::ReceiveTimeout, &TimeVal::milliseconds(50))?;
     let Some(question) = diag_request(from, to) else {
         return Ok(None); // one end IPv4, the other IPv6: no such socket
     };
