@@ -616,10 +616,8 @@ fn measure(name: &'static str, make: MakeEnds, pace: Pace) -> Result<Row> {
 
 /// Pins this process (and the peers it forks) to the CPU it is running on.
 fn pin_to_this_cpu() -> Result<usize> {
-    use nix::sched::{CpuSet, sched_setaffinity};
-    // SAFETY: sched_getcpu has no arguments and no side effects.
-    let cpu = unsafe { libc::sched_getcpu() };
-    let cpu = usize::try_from(cpu).context("sched_getcpu")?;
+    use nix::sched::{CpuSet, sched_getcpu, sched_setaffinity};
+    let cpu = sched_getcpu().context("sched_getcpu")?;
     let mut set = CpuSet::new();
     set.set(cpu).context("CpuSet::set")?;
     sched_setaffinity(nix::unistd::Pid::from_raw(0), &set).context("sched_setaffinity")?;

@@ -193,6 +193,11 @@ fn datagrams(
 }
 
 /// One sendmmsg(2) call (or more, if the kernel sent only part of the batch).
+///
+/// Raw libc here and in [`recv_batch`], where nix has `sendmmsg`/`recvmmsg`: the count
+/// the kernel returns is the evidence, and nix gives it only as an iterator over the
+/// headers, whose `next` reads each message's address (never set for a send on a
+/// connected socket).
 fn send_batch(tx: &UdpSocket, payload: &[u8], slots_per_call: usize) -> Result<Vec<u64>> {
     let mut iovs: Vec<libc::iovec> = (0..BATCH)
         .map(|_| libc::iovec {
