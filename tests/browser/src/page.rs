@@ -1,0 +1,138 @@
+//! What the tests do on a page of the deck, defined once: open a page and wait for its
+//! player, size the page, read the slide showing and the root element's classes, show a
+//! slide at a step, load and run `measure.js`. Every wait here says in its doc what it
+//! waits for and for how long; each gives up with an error naming what it waited for.
+
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use fantoccini::Client;
+use serde_json::Value;
+
+use crate::{Server, js, set_viewport, wait_for};
+
+/// How long the waits of this module wait for the page: [`open`], [`ready`],
+/// [`wait_class`], [`show_step`], [`show_slide`]. A page of the real talk is ready in
+/// about a second on a busy machine; the fixture's in less.
+pub const WAIT: Duration = Duration::from_secs(5);
+
+/// The page's measurements (`window.__deckMeasure`, `__deckFlaws`, `__deckHierarchy`,
+/// `__deckPhone`), loaded into a page by [`open_measured`].
+pub const MEASURE: &str = include_str!("measure.js");
+
+/// What [`ready`] waits for: the player has taken over and the page's fonts are loaded
+/// (a size measured before the fonts load is another font's).
+const READY: &str =
+    "document.documentElement.dataset.player === 'ready' && document.fonts.status === 'loaded'";
+
+/// Opens `page` of the book `s` serves (a path below the book's root, with any query and
+/// fragment) and waits, at most [`WAIT`] (5 s), as [`ready`] does.
+pub async fn open(c: &Client, s: &Server, page: &str) -> Result<()> {
+    c.goto(&s.url(page))
+        .await
+        .with_context(|| format!("opening {page}"))?;
+    ready(c)
+        .await
+        .with_context(|| format!("waiting for the player on {page}"))
+}
+
+/// Waits, at most [`WAIT`] (5 s), until the open page's player has taken over
+/// (`data-player="ready"` on the root element) and its fonts are loaded: after a reload,
+/// a navigation the page made itself, or in another window.
+pub async fn ready(c: &Client) -> Result<()> {
+    wait_for(c, READY, WAIT).await
+}
+
+/// [`open`] (the same wait, at most 5 s), then loads [`MEASURE`] into the page.
+pub async fn open_measured(c: &Client, s: &Server, page: &str) -> Result<()> {
+    open(c, s, page).await?;
+    js(c, MEASURE).await?;
+    Ok(())
+}
+
+/// Opens the book's `index.html` (waiting as [`open`] does, at most 5 s) and makes the
+/// page `w`×`h` ([`set_viewport`], which measures and corrects for at most about a
+/// second); the pages opened after it keep the size.
+pub async fn viewport(c: &Client, s: &Server, w: u32, h: u32) -> Result<()> {
+    open(c, s, "index.html").await?;
+    set_viewport(c, w, h).await
+}
+
+/// The number of the slide showing (`data-slide` on the root element), 0 when none; an
+/// error when it is not a whole number. Does not wait.
+pub async fn slide(c: &Client) -> Result<u64> {
+    js(
+        c,
+        "return Number(document.documentElement.dataset.slide || 0);",
+    )
+    .await?
+    .as_u64()
+    .context("data-slide is not a number")
+}
+
+/// Whether the root element has `class` now (how the deck shows its views: `deck-on`,
+/// `deck-slides`, `deck-black`, ...). Does not wait.
+pub async fn has_class(c: &Client, class: &str) -> Result<bool> {
+    let script = format!("return document.documentElement.classList.contains('{class}');");
+    Ok(js(c, &script).await?.as_bool() == Some(true))
+}
+
+/// Waits, at most [`WAIT`] (5 s), until the root element has (`on`) or lacks `class`.
+pub async fn wait_class(c: &Client, class: &str, on: bool) -> Result<()> {
+    let not = if on { "" } else { "!" };
+    wait_for(
+        c,
+        &format!("{not}document.documentElement.classList.contains('{class}')"),
+        WAIT,
+    )
+    .await
+}
+
+/// Shows slide `n` of the open page with `step` of its steps revealed (`#slide-N.K`)
+/// and waits, at most [`WAIT`] (5 s), until the page shows that slide at that step.
+pub async fn show_step(c: &Client, n: u64, step: u64) -> Result<()> {
+    js(
+        c,
+        &format!("location.hash = '#slide-{n}.{step}'; return true;"),
+    )
+    .await?;
+    wait_for(
+        c,
+        &format!(
+            "document.documentElement.dataset.slide === '{n}' && \
+             document.querySelector('section.deck-current')?.dataset.step === '{step}'"
+        ),
+        WAIT,
+    )
+    .await
+}
+
+/// Shows slide `n` of the open page in its final state, every step revealed
+/// (`#slide-N.999`), and waits, at most [`WAIT`] (5 s), until the page shows slide `n`.
+pub async fn show_slide(c: &Client, n: u64) -> Result<()> {
+    js(
+        c,
+        &format!("location.hash = '#slide-{n}.999'; return true;"),
+    )
+    .await?;
+    wait_for(
+        c,
+        &format!("document.documentElement.dataset.slide === '{n}'"),
+        WAIT,
+    )
+    .await
+}
+
+/// Measures the slide showing at a `w`×`h` screen with `measure.js`
+/// (`window.__deckMeasure`, loaded by [`open_measured`]): the slide is as wide as the
+/// screen or as a 16:9 box in it, and the sizes are judged at that scale of 1280×720;
+/// `contrast` measures text contrast too. Does not wait.
+pub async fn measure(c: &Client, w: u32, h: u32, contrast: bool) -> Result<Value> {
+    let slide_w = f64::from(w).min(f64::from(h) * 16.0 / 9.0);
+    let scale = slide_w / 1280.0;
+    js(
+        c,
+        &format!("return window.__deckMeasure({scale}, {contrast});"),
+    )
+    .await
+}
