@@ -10,8 +10,8 @@
 
 pub mod page;
 pub use page::{
-    MEASURE, WAIT, has_class, measure, open, open_measured, ready, show_slide, show_step, slide,
-    viewport, wait_class,
+    MEASURE, WAIT, has_class, measure, open, open_measured, open_phone, ready, show_slide,
+    show_step, slide, viewport, wait_class,
 };
 
 use std::io::{BufRead, Write};

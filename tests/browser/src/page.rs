@@ -136,3 +136,33 @@ pub async fn measure(c: &Client, w: u32, h: u32, contrast: bool) -> Result<Value
     )
     .await
 }
+
+/// How long [`open_phone`] waits for the page in its frame.
+const PHONE_WAIT: Duration = Duration::from_secs(8);
+
+/// Opens `page` (as [`open`] does) and puts it again, whole, into an iframe `#phone` of
+/// 390×844 in place of the body: a phone's screen (Chromium's window is at least 500 px
+/// wide). Waits, at most 8 s, until the frame's player has taken over, its fonts are
+/// loaded and its document is complete. The viewport must be larger than the phone.
+pub async fn open_phone(c: &Client, s: &Server, page: &str) -> Result<()> {
+    open(c, s, page).await?;
+    js(
+        c,
+        &format!(
+            "document.body.innerHTML = ''; const f = document.createElement('iframe'); \
+             f.id = 'phone'; f.style.cssText = 'width:390px;height:844px;border:0;position:fixed;left:0;top:0'; \
+             f.src = '{}'; document.body.appendChild(f); return 0;",
+            s.url(page)
+        ),
+    )
+    .await?;
+    wait_for(
+        c,
+        "(() => { const d = document.getElementById('phone').contentDocument; \
+           return !!d && !!d.documentElement && d.documentElement.dataset.player === 'ready' \
+             && d.fonts.status === 'loaded' && d.readyState === 'complete'; })()",
+        PHONE_WAIT,
+    )
+    .await
+    .with_context(|| format!("{page} in a 390×844 frame"))
+}
