@@ -40,6 +40,15 @@ pub use chromium::HEADLESS;
 /// The size of the browser window: a 16:9 projector at 720p.
 pub const WINDOW: (u32, u32) = (1280, 720);
 
+/// The screen sizes the talk is walked at: a 16:9 projector at 720p and 1080p, and a
+/// 4:3 one (the slide letterboxed).
+pub const SIZES: &[(u32, u32)] = &[(1280, 720), (1920, 1080), (1024, 768)];
+
+/// The tests of one test binary that write the talk's `book/` (building it, presenting
+/// it, printing it) hold this while they do, so they take turns whatever the harness's
+/// thread count (cargo runs the binaries one after another).
+pub static BOOK: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 /// This package's directory in the checkout the tests run in: the `CARGO_MANIFEST_DIR`
 /// cargo sets at run time, since with a shared target dir a test binary built in another
 /// checkout may be reused (the compiled-in path would name that checkout).
