@@ -8,8 +8,8 @@ use std::time::Duration;
 
 use anyhow::{Context, Result, ensure};
 use browser_tests::{
-    Server, has_class, js, open, open_phone, press, ready, screenshot, screenshot_on_error, slide,
-    viewport, wait_for,
+    BOOK, Server, has_class, js, open, open_phone, press, ready, screenshot, screenshot_on_error,
+    slide, viewport, wait_for,
 };
 use fantoccini::Client;
 use fantoccini::key::Key;
@@ -19,10 +19,6 @@ use serde_json::Value;
 /// ([`browser_tests::WAIT`], 5 s), since some fetch every chapter (the overview's tiles,
 /// the search index).
 const WAIT: Duration = Duration::from_secs(8);
-
-/// Both tests write the talk's `book/` (one builds it, the other presents it): one at a
-/// time.
-static BOOK: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 /// The talk's pages in reading order, from its SUMMARY (chapters with slides).
 fn chapters(site: &std::path::Path) -> Result<Vec<(String, usize)>> {
@@ -47,6 +43,7 @@ async fn step(c: &Client) -> Result<u64> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_cockpit_on_the_real_talk() -> Result<()> {
+    // Both tests write the talk's `book/` (one builds it, the other presents it).
     let _book = BOOK.lock().await;
     browser_tests::on_the_talk(async |c, server| {
         let chapters = chapters(server.dir())?;
@@ -784,6 +781,7 @@ async fn phone(c: &Client, s: &Server, chapters: &[(String, usize)]) -> Result<(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn run_live_from_the_speaker_window_plays_in_the_main_window() -> Result<()> {
     const DEMO: &str = "read-without-consuming";
+    // Both tests write the talk's `book/` (one builds it, the other presents it).
     let _book = BOOK.lock().await;
     browser_tests::on_present(&[], async |c, present| {
         let outcome = speaker_runs_live(c, present, DEMO).await;
