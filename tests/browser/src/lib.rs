@@ -10,8 +10,8 @@
 
 pub mod page;
 pub use page::{
-    MEASURE, WAIT, has_class, measure, open, open_measured, open_phone, ready, show_slide,
-    show_step, slide, viewport, wait_class,
+    LIVE_READY_WAIT, LIVE_RUN_WAIT, MEASURE, WAIT, has_class, live_ready, measure, open,
+    open_measured, open_phone, ready, run_live, show_slide, show_step, slide, viewport, wait_class,
 };
 
 use std::io::{BufRead, Write};
@@ -702,6 +702,22 @@ pub async fn screenshot_on_error<T>(client: &Client, name: &str, outcome: Result
         eprintln!("failed: {e:#}\nscreenshot: {shot:?}");
     }
     outcome
+}
+
+/// Copies a directory tree (a book) to `to`, so that a test can edit or break the copy.
+pub fn copy_tree(from: &Path, to: &Path) -> Result<()> {
+    std::fs::create_dir_all(to).with_context(|| format!("creating {}", to.display()))?;
+    for entry in std::fs::read_dir(from).with_context(|| format!("listing {}", from.display()))? {
+        let entry = entry?;
+        let target = to.join(entry.file_name());
+        if entry.file_type()?.is_dir() {
+            copy_tree(&entry.path(), &target)?;
+        } else {
+            std::fs::copy(entry.path(), &target)
+                .with_context(|| format!("copying {}", entry.path().display()))?;
+        }
+    }
+    Ok(())
 }
 
 /// Gzipped size of some bytes (what a static host with compression serves).

@@ -166,3 +166,61 @@ pub async fn open_phone(c: &Client, s: &Server, page: &str) -> Result<()> {
     .await
     .with_context(|| format!("{page} in a 390×844 frame"))
 }
+
+/// How long [`live_ready`] waits for Run live to be offered (the demos are built: see
+/// [`crate::Present::wait_for_demos`]).
+pub const LIVE_READY_WAIT: Duration = Duration::from_secs(10);
+
+/// How long [`run_live`] waits for a live run to end (a demo's hard limit is 5 s).
+pub const LIVE_RUN_WAIT: Duration = Duration::from_secs(20);
+
+/// Waits, at most [`LIVE_READY_WAIT`] (10 s), until `figure` (a JS expression for a
+/// demo's `<figure>`) is on the page and offers Run live (`data-live="ready"`). When it
+/// does not, the error says the player's state and the figure's data attributes.
+pub async fn live_ready(c: &Client, figure: &str) -> Result<()> {
+    let waited = wait_for(
+        c,
+        &format!("{figure} && {figure}.dataset.live === 'ready'"),
+        LIVE_READY_WAIT,
+    )
+    .await;
+    if let Err(e) = waited {
+        let state = js(
+            c,
+            &format!(
+                "const f = {figure}; return [document.documentElement.dataset.player ?? null, \
+                 f ? {{...f.dataset}} : null];"
+            ),
+        )
+        .await?;
+        return Err(e.context(format!(
+            "the Run live control did not appear (player, figure): {state}"
+        )));
+    }
+    Ok(())
+}
+
+/// Runs `setup` (a script, or nothing), clicks Run live on `figure` (a JS expression for
+/// a demo's `<figure>` that offers it: [`live_ready`]) and waits, at most
+/// [`LIVE_RUN_WAIT`] (20 s), until the run has ended (`data-state="live-done"`);
+/// returns the text of the figure's terminal.
+pub async fn run_live(c: &Client, figure: &str, setup: &str) -> Result<String> {
+    js(
+        c,
+        &format!("{setup} {figure}.querySelector('.demo-run-live').click(); return true;"),
+    )
+    .await?;
+    wait_for(
+        c,
+        &format!("{figure}.dataset.state === 'live-done'"),
+        LIVE_RUN_WAIT,
+    )
+    .await
+    .context("the live run did not finish")?;
+    let output = js(
+        c,
+        &format!("return {figure}.querySelector('pre.terminal').textContent;"),
+    )
+    .await?;
+    Ok(output.as_str().unwrap_or_default().to_string())
+}

@@ -802,24 +802,10 @@ async fn speaker_runs_live(c: &Client, present: &browser_tests::Present, demo: &
     ready(c).await?;
     let figure =
         format!("document.querySelector('section.deck-current figure.demo[data-demo=\"{demo}\"]')");
-    wait_for(
-        c,
-        &format!("{figure} && {figure}.dataset.live === 'ready'"),
-        Duration::from_secs(10),
-    )
-    .await
-    .context("Run live is offered in the speaker window")?;
-    js(
-        c,
-        &format!("{figure}.querySelector('.demo-run-live').click(); return 0;"),
-    )
-    .await?;
-    wait_for(
-        c,
-        &format!("{figure}.dataset.state === 'live-done'"),
-        Duration::from_secs(20),
-    )
-    .await?;
+    browser_tests::live_ready(c, &figure)
+        .await
+        .context("Run live is offered in the speaker window")?;
+    browser_tests::run_live(c, &figure, "").await?;
     c.switch_to_window(main.clone()).await?;
     let there = format!("document.querySelector('figure.demo[data-demo=\"{demo}\"]')");
     wait_for(c, &format!("{there}.dataset.state === 'live-done'"), WAIT)

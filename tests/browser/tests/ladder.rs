@@ -10,8 +10,8 @@ use std::time::Duration;
 
 use anyhow::{Context, Result, ensure};
 use browser_tests::{
-    BOOK, SIZES, Server, artifacts_subdir, js, measure, open, open_measured, ready, screenshot,
-    show_step, viewport, wait_for, workspace_root,
+    BOOK, SIZES, Server, WAIT, artifacts_subdir, js, measure, open, open_measured, ready,
+    screenshot, show_step, viewport, wait_for, workspace_root,
 };
 use fantoccini::Client;
 use serde_json::Value;
@@ -310,40 +310,22 @@ async fn run_live_draws_the_ladder_from_the_live_packets() -> Result<()> {
     .await
 }
 
-/// Waits until the demo `figure` offers Run live and its `ladder` is on the page (both
-/// JS expressions).
+/// Waits until the demo `figure` offers Run live ([`browser_tests::live_ready`], 10 s)
+/// and its `ladder` is on the page ([`WAIT`], 5 s; both JS expressions).
 async fn live_ready(c: &Client, figure: &str, ladder: &str) -> Result<()> {
-    wait_for(
-        c,
-        &format!("{figure} && {figure}.dataset.live === 'ready' && {ladder}"),
-        Duration::from_secs(20),
-    )
-    .await
-    .with_context(|| format!("no Run live control on {figure}, or no ladder {ladder}"))
+    browser_tests::live_ready(c, figure)
+        .await
+        .with_context(|| format!("no Run live control on {figure}"))?;
+    wait_for(c, ladder, WAIT)
+        .await
+        .with_context(|| format!("no ladder {ladder}"))
 }
 
-/// Runs `setup` (a script), clicks Run live on the demo `figure` (a JS expression) and
-/// waits for the run to end; its terminal's text, or `None` (said on stderr) when the
-/// run could not capture packets on this machine, so there is no live ladder to check.
+/// [`browser_tests::run_live`] (`setup`, the click, at most 20 s for the run); the
+/// terminal's text, or `None` (said on stderr) when the run could not capture packets
+/// on this machine, so there is no live ladder to check.
 async fn run_live(c: &Client, figure: &str, setup: &str) -> Result<Option<String>> {
-    js(
-        c,
-        &format!("{setup} {figure}.querySelector('.demo-run-live').click(); return true;"),
-    )
-    .await?;
-    wait_for(
-        c,
-        &format!("{figure}.dataset.state === 'live-done'"),
-        Duration::from_secs(25),
-    )
-    .await
-    .context("the live run did not finish")?;
-    let output = js(
-        c,
-        &format!("return {figure}.querySelector('pre.terminal').textContent;"),
-    )
-    .await?;
-    let output = output.as_str().unwrap_or_default().to_string();
+    let output = browser_tests::run_live(c, figure, setup).await?;
     if output.contains("CAP_NET_RAW") || output.contains("wire is not shown") {
         eprintln!("SKIP: the live run could not capture packets here:\n{output}");
         return Ok(None);
@@ -526,7 +508,7 @@ async fn run_live_from_the_speaker_window_streams_the_ladder_in_the_main_window(
         let figure = format!(
             "document.querySelector('section.deck-current figure.demo[data-demo=\"{DEMO}\"]')"
         );
-        wait_for(c, &format!("{figure} && {figure}.dataset.live === 'ready'"), wait)
+        browser_tests::live_ready(c, &figure)
             .await
             .context("Run live is offered in the speaker window")?;
         let output = run_live(c, &figure, "").await?;

@@ -191,12 +191,7 @@ async fn the_slide_view_without_its_player_says_so_and_never_shows_the_notes() -
     // A copy of the built book without its player, as a failed deploy would leave it.
     let broken = std::env::temp_dir().join(format!("deck-no-player-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&broken);
-    let status = std::process::Command::new("cp")
-        .arg("-r")
-        .arg(&fixture)
-        .arg(&broken)
-        .status()?;
-    ensure!(status.success(), "copying {}", fixture.display());
+    browser_tests::copy_tree(&fixture, &broken)?;
     for file in ["player.js", "player_bg.wasm"] {
         std::fs::remove_file(broken.join("deck").join(file))?;
     }
