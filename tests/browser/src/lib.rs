@@ -178,10 +178,16 @@ pub fn get(url: &str) -> Result<String> {
 impl Drop for Present {
     fn drop(&mut self) {
         // The whole group: cargo, xtask and whatever the server started.
-        let group = nix::unistd::Pid::from_raw(self.child.id() as i32);
-        let _ = nix::sys::signal::killpg(group, nix::sys::signal::Signal::SIGKILL);
-        let _ = self.child.wait();
+        kill_group(&mut self.child);
     }
+}
+
+/// Kills a child started in a process group of its own, with everything in the group,
+/// and reaps it.
+fn kill_group(child: &mut Child) {
+    let group = nix::unistd::Pid::from_raw(child.id() as i32);
+    let _ = nix::sys::signal::killpg(group, nix::sys::signal::Signal::SIGKILL);
+    let _ = child.wait();
 }
 
 /// Builds the talk itself (`cargo xtask build`) and returns its `book/`.
@@ -467,6 +473,12 @@ impl Driver {
 
     /// A new headless Chromium session with a fresh profile.
     pub async fn session(&self, chromium: &Path) -> Result<Client> {
+        self.session_with(chromium, &[]).await
+    }
+
+    /// [`Driver::session`] with `extra` Chromium flags after ours (a proxy, features
+    /// turned off).
+    pub async fn session_with(&self, chromium: &Path, extra: &[String]) -> Result<Client> {
         let args = HEADLESS
             .iter()
             .chain(&["--disable-dev-shm-usage"])
@@ -478,6 +490,7 @@ impl Driver {
                 "--screen-info={0,0 3840x2160}".to_string(),
                 format!("--user-data-dir={}", self.profile.display()),
             ])
+            .chain(extra.iter().cloned())
             .collect::<Vec<_>>();
         let mut caps = serde_json::Map::new();
         caps.insert("browserName".into(), json!("chrome"));
@@ -501,9 +514,8 @@ impl Driver {
 
 impl Drop for Driver {
     fn drop(&mut self) {
-        let group = nix::unistd::Pid::from_raw(self.child.id() as i32);
-        let _ = nix::sys::signal::killpg(group, nix::sys::signal::Signal::SIGKILL);
-        let _ = self.child.wait();
+        // Chromedriver and the Chromium it started.
+        kill_group(&mut self.child);
         let _ = std::fs::remove_dir_all(&self.profile);
     }
 }
