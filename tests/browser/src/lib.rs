@@ -9,10 +9,7 @@
 #![forbid(unsafe_code)]
 
 pub mod page;
-pub use page::{
-    LIVE_READY_WAIT, LIVE_RUN_WAIT, MEASURE, WAIT, has_class, live_ready, measure, open,
-    open_measured, open_phone, ready, run_live, show_slide, show_step, slide, viewport, wait_class,
-};
+pub use page::*;
 
 use std::io::{BufRead, Write};
 use std::net::{Ipv4Addr, SocketAddr, TcpListener};

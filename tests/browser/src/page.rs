@@ -9,7 +9,7 @@ use anyhow::{Context, Result};
 use fantoccini::Client;
 use serde_json::Value;
 
-use crate::{Server, js, set_viewport, wait_for};
+use crate::{PREFIX, Server, js, set_viewport, wait_for};
 
 /// How long the waits of this module wait for the page: [`open`], [`ready`],
 /// [`wait_class`], [`show_step`], [`show_slide`]. A page of the real talk is ready in
@@ -41,6 +41,19 @@ pub async fn open(c: &Client, s: &Server, page: &str) -> Result<()> {
 /// a navigation the page made itself, or in another window.
 pub async fn ready(c: &Client) -> Result<()> {
     wait_for(c, READY, WAIT).await
+}
+
+/// Waits, at most [`WAIT`] (5 s), until the window shows `page` of the book a [`Server`]
+/// serves (`location.pathname` is `/talk/PAGE`: after a navigation the deck made itself,
+/// to the next chapter or by a tile of the overview) and, as [`ready`] waits for, its
+/// player has taken over and its fonts are loaded.
+pub async fn wait_page(c: &Client, page: &str) -> Result<()> {
+    wait_for(
+        c,
+        &format!("location.pathname === '{PREFIX}/{page}' && {READY}"),
+        WAIT,
+    )
+    .await
 }
 
 /// [`open`] (the same wait, at most 5 s), then loads [`MEASURE`] into the page.

@@ -9,7 +9,7 @@ use std::time::Duration;
 use anyhow::{Context, Result, ensure};
 use browser_tests::{
     BOOK, Server, has_class, js, open, open_phone, press, ready, screenshot, screenshot_on_error,
-    slide, viewport, wait_for,
+    slide, viewport, wait_for, wait_page,
 };
 use fantoccini::Client;
 use fantoccini::key::Key;
@@ -415,12 +415,10 @@ async fn steps(c: &Client, s: &Server) -> Result<()> {
         );
     }
     press(c, 'n').await?;
-    wait_for(c, "location.pathname.endsWith('/sockets.html')", WAIT).await?;
-    ready(c).await?;
+    wait_page(c, "sockets.html").await?;
     ensure!(slide(c).await? == 1, "then Next opens the next chapter");
     press(c, Key::Left.into()).await?;
-    wait_for(c, "location.pathname.endsWith('/files.html')", WAIT).await?;
-    ready(c).await?;
+    wait_page(c, "files.html").await?;
     ensure!(
         slide(c).await? == last
             && step(c).await? == total
@@ -482,13 +480,7 @@ async fn numbers(c: &Client, s: &Server, chapters: &[(String, usize)]) -> Result
         press(c, d).await?;
     }
     press(c, Key::Enter.into()).await?;
-    wait_for(
-        c,
-        &format!("location.pathname.endsWith('/{target_page}')"),
-        WAIT,
-    )
-    .await?;
-    ready(c).await?;
+    wait_page(c, target_page).await?;
     ensure!(
         slide(c).await? == 2,
         "{number} Enter opens slide 2 of {target_page}"
@@ -589,8 +581,7 @@ async fn chapter_change(c: &Client, s: &Server, chapters: &[(String, usize)]) ->
     for _ in 0..=steps {
         press(c, 'n').await?;
     }
-    wait_for(c, &format!("location.pathname.endsWith('/{next}')"), WAIT).await?;
-    ready(c).await?;
+    wait_page(c, next).await?;
     ensure!(
         has_class(c, "deck-black").await?,
         "blackout survives the chapter change"

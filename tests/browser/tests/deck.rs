@@ -14,7 +14,7 @@ use anyhow::{Context, Result, bail, ensure};
 use browser_tests::{
     Server, WAIT, WINDOW, artifacts_dir, chapter_pages, gzip_size, has_class, js, media_box, open,
     page_count, press, ready, screenshot, screenshot_on_error, slide, viewport, wait_class,
-    wait_for, xtask_pdf,
+    wait_for, wait_page, xtask_pdf,
 };
 use fantoccini::key::Key;
 use fantoccini::{Client, Locator};
@@ -278,13 +278,9 @@ async fn keys(c: &Client, s: &Server) -> Result<()> {
     .await?
     .click()
     .await?;
-    wait_for(
-        c,
-        "location.pathname === '/talk/demo.html' && document.documentElement.dataset.player === 'ready'",
-        WAIT,
-    )
-    .await
-    .context("clicking another chapter's tile")?;
+    wait_page(c, "demo.html")
+        .await
+        .context("clicking another chapter's tile")?;
     expect_slide(c, 2).await?;
     ensure!(has_class(c, "deck-slides").await?, "in the slide view");
     Ok(())
@@ -294,26 +290,18 @@ async fn chapters(c: &Client, s: &Server) -> Result<()> {
     open(c, s, "opening.html?slides#slide-4").await?;
     expect_slide(c, 4).await?;
     press(c, Key::Right.into()).await?;
-    wait_for(
-        c,
-        "location.pathname === '/talk/demo.html' && document.documentElement.dataset.player === 'ready'",
-        WAIT,
-    )
-    .await
-    .context("→ on the last slide opens the next chapter")?;
+    wait_page(c, "demo.html")
+        .await
+        .context("→ on the last slide opens the next chapter")?;
     expect_slide(c, 1).await?;
     ensure!(
         has_class(c, "deck-slides").await?,
         "still in the slide view"
     );
     press(c, Key::Left.into()).await?;
-    wait_for(
-        c,
-        "location.pathname === '/talk/opening.html' && document.documentElement.dataset.player === 'ready'",
-        WAIT,
-    )
-    .await
-    .context("← on the first slide opens the previous chapter")?;
+    wait_page(c, "opening.html")
+        .await
+        .context("← on the first slide opens the previous chapter")?;
     expect_slide(c, 4).await.context("... on its last slide")?;
     Ok(())
 }
@@ -526,7 +514,7 @@ async fn speaker(c: &Client, s: &Server) -> Result<()> {
     press(c, 'b').await?;
 
     press(c, Key::Right.into()).await?;
-    wait_for(c, "location.pathname === '/talk/demo.html' && document.documentElement.dataset.player === 'ready'", WAIT).await?;
+    wait_page(c, "demo.html").await?;
     c.switch_to_window(other.clone()).await?;
     wait_for(
         c,
