@@ -1,11 +1,15 @@
 //! The harness of the deck's browser tests: build the fixture book, serve it under a
 //! sub-path on 127.0.0.1, start chromedriver on a free port and open a headless
-//! Chromium session. The tests themselves are in `tests/deck.rs`.
+//! Chromium session. The tests themselves are in `tests/`; what they do on a page (open
+//! it and wait for the player, size it, read the slide showing) is in [`page`], once.
 //!
 //! Chromium and chromedriver come from the system (`apt-get install chromium
 //! chromium-driver`); `CHROMIUM` and `CHROMEDRIVER` point elsewhere.
 
 #![forbid(unsafe_code)]
+
+pub mod page;
+pub use page::*;
 
 use std::io::{BufRead, Write};
 use std::net::{Ipv4Addr, SocketAddr, TcpListener};
@@ -32,6 +36,15 @@ pub use chromium::HEADLESS;
 
 /// The size of the browser window: a 16:9 projector at 720p.
 pub const WINDOW: (u32, u32) = (1280, 720);
+
+/// The screen sizes the talk is walked at: a 16:9 projector at 720p and 1080p, and a
+/// 4:3 one (the slide letterboxed).
+pub const SIZES: &[(u32, u32)] = &[(1280, 720), (1920, 1080), (1024, 768)];
+
+/// The tests of one test binary that write the talk's `book/` (building it, presenting
+/// it, printing it) hold this while they do, so they take turns whatever the harness's
+/// thread count (cargo runs the binaries one after another).
+pub static BOOK: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 /// This package's directory in the checkout the tests run in: the `CARGO_MANIFEST_DIR`
 /// cargo sets at run time, since with a shared target dir a test binary built in another
@@ -63,6 +76,24 @@ pub fn artifacts_dir() -> Result<PathBuf> {
     Ok(dir)
 }
 
+/// A directory of one test's artifacts (`talk`, `ladder`, `look`) under
+/// [`artifacts_dir`], created if missing.
+pub fn artifacts_subdir(name: &str) -> Result<PathBuf> {
+    let dir = artifacts_dir()?.join(name);
+    std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+    Ok(dir)
+}
+
+/// `cargo run --quiet --package xtask --` in the workspace root, with the `cargo` that
+/// runs the tests: add xtask's arguments (`build`, `pdf --notes`, ...).
+pub fn xtask() -> Command {
+    let mut command = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
+    command
+        .args(["run", "--quiet", "--package", "xtask", "--"])
+        .current_dir(workspace_root());
+    command
+}
+
 /// The Chromium and chromedriver binaries (found as `cargo xtask` finds them), or why
 /// there are none.
 pub fn browser() -> Result<(PathBuf, PathBuf)> {
@@ -83,19 +114,9 @@ pub struct Present {
 impl Present {
     /// Starts it with `extra` arguments (e.g. `--book DIR`) and waits until it serves.
     pub fn start(extra: &[&std::ffi::OsStr]) -> Result<Present> {
-        let mut child = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
-            .args([
-                "run",
-                "--quiet",
-                "--package",
-                "xtask",
-                "--",
-                "present",
-                "--port",
-                "0",
-            ])
+        let mut child = xtask()
+            .args(["present", "--port", "0"])
             .args(extra)
-            .current_dir(workspace_root())
             .stdout(Stdio::piped())
             .process_group(0)
             .spawn()
@@ -154,29 +175,59 @@ pub fn get(url: &str) -> Result<String> {
 impl Drop for Present {
     fn drop(&mut self) {
         // The whole group: cargo, xtask and whatever the server started.
-        let group = nix::unistd::Pid::from_raw(self.child.id() as i32);
-        let _ = nix::sys::signal::killpg(group, nix::sys::signal::Signal::SIGKILL);
-        let _ = self.child.wait();
+        kill_group(&mut self.child);
     }
+}
+
+/// Kills a child started in a process group of its own, with everything in the group,
+/// and reaps it.
+fn kill_group(child: &mut Child) {
+    let group = nix::unistd::Pid::from_raw(child.id() as i32);
+    let _ = nix::sys::signal::killpg(group, nix::sys::signal::Signal::SIGKILL);
+    let _ = child.wait();
 }
 
 /// Builds the talk itself (`cargo xtask build`) and returns its `book/`.
 pub fn build_talk() -> Result<PathBuf> {
-    let status = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
-        .args(["run", "--quiet", "--package", "xtask", "--", "build"])
-        .current_dir(workspace_root())
+    let status = xtask()
+        .arg("build")
         .status()
         .context("running cargo xtask build")?;
     ensure!(status.success(), "cargo xtask build failed ({status})");
     Ok(workspace_root().join("book"))
 }
 
-/// Builds the real talk, serves it, opens one browser session and runs `f` in it; the
-/// session is closed whatever `f` returned.
+/// Builds the real talk (`cargo xtask build`, into `book/`), serves it, opens one
+/// browser session and runs `f` in it; the session is closed whatever `f` returned.
+/// Without Chromium it fails before building.
 pub async fn on_the_talk<T>(f: impl AsyncFnOnce(&Client, &Server) -> Result<T>) -> Result<T> {
-    let (chromium, chromedriver) = browser()?;
+    let browser = browser()?;
     let site = build_talk()?;
-    let server = Server::start(&site).await?;
+    session_on(browser, &site, f).await
+}
+
+/// [`on_the_talk`] for the fixture book ([`build_fixture`]).
+pub async fn on_the_fixture<T>(f: impl AsyncFnOnce(&Client, &Server) -> Result<T>) -> Result<T> {
+    let browser = browser()?;
+    let site = build_fixture()?;
+    session_on(browser, &site, f).await
+}
+
+/// Serves `site`, a book built already, opens one browser session and runs `f` in it;
+/// the session is closed whatever `f` returned.
+pub async fn on_site<T>(
+    site: &Path,
+    f: impl AsyncFnOnce(&Client, &Server) -> Result<T>,
+) -> Result<T> {
+    session_on(browser()?, site, f).await
+}
+
+async fn session_on<T>(
+    (chromium, chromedriver): (PathBuf, PathBuf),
+    site: &Path,
+    f: impl AsyncFnOnce(&Client, &Server) -> Result<T>,
+) -> Result<T> {
+    let server = Server::start(site).await?;
     let driver = Driver::start(&chromedriver)?;
     let c = driver.session(&chromium).await?;
     let outcome = f(&c, &server).await;
@@ -201,19 +252,46 @@ pub async fn on_present<T>(
     outcome
 }
 
-/// The chapter page of the built talk (`book/`) that embeds `demo`'s terminal, and the
-/// number of the slide that holds it.
+/// The chapter page of the built talk (`book/`) that embeds `demo`'s terminal (its
+/// `<figure>` of class `demo`, whatever the order of its attributes; a chart or a ladder
+/// of the same demo may be on another page), and the number of the slide that holds it.
 pub fn slide_of_demo(demo: &str) -> Result<(String, usize)> {
-    let marker = format!("<figure class=\"demo\" data-demo=\"{demo}\"");
-    let (page, html) = chapter_pages(&workspace_root().join("book"))?
+    chapter_pages(&workspace_root().join("book"))?
         .into_iter()
-        .find(|(_, html)| html.contains(&marker))
-        .with_context(|| format!("no page of the talk embeds {demo}"))?;
-    let before = &html[..html.find(&marker).unwrap_or(0)];
-    Ok((page, before.matches("<section class=\"slide\"").count()))
+        .find_map(|(page, html)| Some((page, demo_slide(&html, demo)?)))
+        .with_context(|| format!("no page of the talk embeds {demo}"))
 }
 
-/// Presses S in the deck and switches to the speaker window it opens; returns the main
+/// The number of the slide of a chapter page's `html` that holds `demo`'s terminal.
+fn demo_slide(html: &str, demo: &str) -> Option<usize> {
+    let marker = format!("data-demo=\"{demo}\"");
+    let at = html.match_indices("<figure ").find_map(|(at, _)| {
+        let tag = html[at..].split('>').next().unwrap_or_default();
+        let terminal = tag.split_whitespace().any(|a| a == "class=\"demo\"");
+        (terminal && tag.contains(&marker)).then_some(at)
+    })?;
+    Some(html[..at].matches("<section class=\"slide\"").count())
+}
+
+/// The talk's chapters in reading order with the talk-wide number of each one's first
+/// slide, from a page's `data-chapters="title.html 0,files.html 4,..."` (the deck
+/// configuration every chapter page carries); `None` when `html` has none. An entry
+/// without a number is left out.
+pub fn chapter_order(html: &str) -> Option<Vec<(String, usize)>> {
+    let at = html.find("data-chapters=\"")? + "data-chapters=\"".len();
+    let list = &html[at..at + html[at..].find('"')?];
+    Some(
+        list.split(',')
+            .filter_map(|entry| {
+                let (page, first) = entry.rsplit_once(' ')?;
+                Some((page.to_string(), first.parse().ok()?))
+            })
+            .collect(),
+    )
+}
+
+/// Presses S in the deck and switches to the speaker window it opens, waiting at most
+/// [`WAIT`] (5 s) for the window (not for its player: [`ready`]); returns the main
 /// window's handle, to switch back.
 pub async fn open_speaker_window(c: &Client) -> Result<fantoccini::wd::WindowHandle> {
     let main = c.window().await?;
@@ -224,8 +302,8 @@ pub async fn open_speaker_window(c: &Client) -> Result<fantoccini::wd::WindowHan
             break w;
         }
         ensure!(
-            t0.elapsed() < Duration::from_secs(10),
-            "S opened no speaker window"
+            t0.elapsed() < WAIT,
+            "S opened no speaker window in {WAIT:?}"
         );
         tokio::time::sleep(Duration::from_millis(50)).await;
     };
@@ -260,18 +338,9 @@ pub async fn set_viewport(c: &Client, w: u32, h: u32) -> Result<()> {
 /// its output directory (`target/browser-fixture-book`).
 pub fn build_fixture() -> Result<PathBuf> {
     let book = fixture_book();
-    let status = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
-        .args([
-            "run",
-            "--quiet",
-            "--package",
-            "xtask",
-            "--",
-            "build",
-            "--book",
-        ])
+    let status = xtask()
+        .args(["build", "--book"])
         .arg(&book)
-        .current_dir(workspace_root())
         .status()
         .context("running cargo xtask build")?;
     ensure!(
@@ -316,6 +385,7 @@ pub fn chapter_pages(site: &Path) -> Result<Vec<(String, String)>> {
 /// A static server for a directory, below [`PREFIX`], on 127.0.0.1 and a free port.
 pub struct Server {
     pub addr: SocketAddr,
+    dir: PathBuf,
     task: tokio::task::JoinHandle<()>,
 }
 
@@ -331,7 +401,16 @@ impl Server {
                 eprintln!("fixture server stopped: {e}");
             }
         });
-        Ok(Server { addr, task })
+        Ok(Server {
+            addr,
+            dir: dir.to_path_buf(),
+            task,
+        })
+    }
+
+    /// The directory it serves (the built book).
+    pub fn dir(&self) -> &Path {
+        &self.dir
     }
 
     /// The URL of a page of the book.
@@ -391,6 +470,12 @@ impl Driver {
 
     /// A new headless Chromium session with a fresh profile.
     pub async fn session(&self, chromium: &Path) -> Result<Client> {
+        self.session_with(chromium, &[]).await
+    }
+
+    /// [`Driver::session`] with `extra` Chromium flags after ours (a proxy, features
+    /// turned off).
+    pub async fn session_with(&self, chromium: &Path, extra: &[String]) -> Result<Client> {
         let args = HEADLESS
             .iter()
             .chain(&["--disable-dev-shm-usage"])
@@ -402,6 +487,7 @@ impl Driver {
                 "--screen-info={0,0 3840x2160}".to_string(),
                 format!("--user-data-dir={}", self.profile.display()),
             ])
+            .chain(extra.iter().cloned())
             .collect::<Vec<_>>();
         let mut caps = serde_json::Map::new();
         caps.insert("browserName".into(), json!("chrome"));
@@ -425,9 +511,8 @@ impl Driver {
 
 impl Drop for Driver {
     fn drop(&mut self) {
-        let group = nix::unistd::Pid::from_raw(self.child.id() as i32);
-        let _ = nix::sys::signal::killpg(group, nix::sys::signal::Signal::SIGKILL);
-        let _ = self.child.wait();
+        // Chromedriver and the Chromium it started.
+        kill_group(&mut self.child);
         let _ = std::fs::remove_dir_all(&self.profile);
     }
 }
@@ -605,12 +690,43 @@ pub async fn wait_for(client: &Client, condition: &str, timeout: Duration) -> Re
     }
 }
 
-/// Saves a screenshot of the current window under [`artifacts_dir`].
+/// Saves a screenshot of the current window as `NAME.png` under [`artifacts_dir`]
+/// (`name` may name a directory of it: `talk/tcp-03`, created if missing); returns its
+/// path.
 pub async fn screenshot(client: &Client, name: &str) -> Result<PathBuf> {
     let png = client.screenshot().await.context("taking a screenshot")?;
     let path = artifacts_dir()?.join(format!("{name}.png"));
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    }
     std::fs::write(&path, png).with_context(|| format!("writing {}", path.display()))?;
     Ok(path)
+}
+
+/// `outcome` as it is; when it is an error, first a [`screenshot`] named `name` of the
+/// window as the error left it, printed with the error on stderr.
+pub async fn screenshot_on_error<T>(client: &Client, name: &str, outcome: Result<T>) -> Result<T> {
+    if let Err(e) = &outcome {
+        let shot = screenshot(client, name).await;
+        eprintln!("failed: {e:#}\nscreenshot: {shot:?}");
+    }
+    outcome
+}
+
+/// Copies a directory tree (a book) to `to`, so that a test can edit or break the copy.
+pub fn copy_tree(from: &Path, to: &Path) -> Result<()> {
+    std::fs::create_dir_all(to).with_context(|| format!("creating {}", to.display()))?;
+    for entry in std::fs::read_dir(from).with_context(|| format!("listing {}", from.display()))? {
+        let entry = entry?;
+        let target = to.join(entry.file_name());
+        if entry.file_type()?.is_dir() {
+            copy_tree(&entry.path(), &target)?;
+        } else {
+            std::fs::copy(entry.path(), &target)
+                .with_context(|| format!("copying {}", entry.path().display()))?;
+        }
+    }
+    Ok(())
 }
 
 /// Gzipped size of some bytes (what a static host with compression serves).
@@ -624,19 +740,8 @@ pub fn gzip_size(bytes: &[u8]) -> Result<usize> {
 /// command a presenter runs), copies the PDF to `pdf` and returns its bytes.
 pub fn xtask_pdf(notes: bool, pdf: &Path) -> Result<Vec<u8>> {
     let book = fixture_book();
-    let mut command = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
-    command
-        .args([
-            "run",
-            "--quiet",
-            "--package",
-            "xtask",
-            "--",
-            "pdf",
-            "--book",
-        ])
-        .arg(&book)
-        .current_dir(workspace_root());
+    let mut command = xtask();
+    command.args(["pdf", "--book"]).arg(&book);
     if notes {
         command.arg("--notes");
     }
@@ -726,6 +831,26 @@ mod tests {
         assert!(failures[1].contains("not a slide or page"), "{failures:?}");
         assert!(failures[2].contains("twice"), "{failures:?}");
         assert_eq!(failures.len(), 3, "{failures:?}");
+    }
+
+    #[test]
+    fn a_demo_is_found_by_its_terminal_not_its_chart() {
+        let html = "<section class=\"slide\"><figure class=\"chart\" data-demo=\"a\"></figure></section>\
+                    <section class=\"slide\"><figure data-demo=\"b\" class=\"demo\"></figure></section>\
+                    <section class=\"slide\"><figure class=\"demo\" data-demo=\"a\" data-focus=\"1\"></figure></section>";
+        assert_eq!(demo_slide(html, "a"), Some(3));
+        assert_eq!(demo_slide(html, "b"), Some(2));
+        assert_eq!(demo_slide(html, "c"), None);
+    }
+
+    #[test]
+    fn the_chapters_are_read_in_order_with_their_first_slides() {
+        let html = "<div class=\"deck-config\" data-chapters=\"title.html 0,files.html 4,odd\" data-plan=\"1\">";
+        assert_eq!(
+            chapter_order(html),
+            Some(vec![("title.html".into(), 0), ("files.html".into(), 4)])
+        );
+        assert_eq!(chapter_order("<p>no deck</p>"), None);
     }
 
     #[test]

@@ -7,52 +7,23 @@
 use std::time::Duration;
 
 use anyhow::{Context, Result, ensure};
-use browser_tests::{Driver, Server, browser, js, press, screenshot, wait_for};
+use browser_tests::{
+    BOOK, Server, has_class, js, open, open_phone, press, ready, screenshot, screenshot_on_error,
+    slide, viewport, wait_for, wait_page,
+};
 use fantoccini::Client;
 use fantoccini::key::Key;
 use serde_json::Value;
 
+/// The waits of the scenarios here, on the real talk: longer than a page's
+/// ([`browser_tests::WAIT`], 5 s), since some fetch every chapter (the overview's tiles,
+/// the search index).
 const WAIT: Duration = Duration::from_secs(8);
-
-/// Both tests write the talk's `book/` (one builds it, the other presents it): one at a
-/// time.
-static BOOK: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 /// The talk's pages in reading order, from its SUMMARY (chapters with slides).
 fn chapters(site: &std::path::Path) -> Result<Vec<(String, usize)>> {
     let html = std::fs::read_to_string(site.join("title.html")).context("reading title.html")?;
-    let at = html
-        .find("data-chapters=\"")
-        .context("the talk's pages carry data-chapters")?;
-    let list = &html[at + "data-chapters=\"".len()..];
-    let list = &list[..list.find('"').unwrap_or(0)];
-    Ok(list
-        .split(',')
-        .filter_map(|p| {
-            let (page, first) = p.rsplit_once(' ')?;
-            Some((page.to_string(), first.parse().ok()?))
-        })
-        .collect())
-}
-
-async fn viewport(c: &Client, w: u32, h: u32) -> Result<()> {
-    browser_tests::set_viewport(c, w, h).await
-}
-
-async fn open(c: &Client, s: &Server, page: &str) -> Result<()> {
-    c.goto(&s.url(page))
-        .await
-        .with_context(|| format!("opening {page}"))?;
-    ready(c).await
-}
-
-async fn ready(c: &Client) -> Result<()> {
-    wait_for(
-        c,
-        "document.documentElement.dataset.player === 'ready'",
-        WAIT,
-    )
-    .await
+    browser_tests::chapter_order(&html).context("the talk's pages carry data-chapters")
 }
 
 async fn num(c: &Client, script: &str) -> Result<f64> {
@@ -60,14 +31,6 @@ async fn num(c: &Client, script: &str) -> Result<f64> {
         .await?
         .as_f64()
         .with_context(|| format!("not a number: {script}"))
-}
-
-async fn slide(c: &Client) -> Result<u64> {
-    Ok(num(
-        c,
-        "return Number(document.documentElement.dataset.slide || 0);",
-    )
-    .await? as u64)
 }
 
 async fn step(c: &Client) -> Result<u64> {
@@ -80,56 +43,50 @@ async fn step(c: &Client) -> Result<u64> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_cockpit_on_the_real_talk() -> Result<()> {
-    let (chromium, chromedriver) = browser()?;
+    // Both tests write the talk's `book/` (one builds it, the other presents it).
     let _book = BOOK.lock().await;
-    let site = browser_tests::build_talk()?;
-    let chapters = chapters(&site)?;
-    let server = Server::start(&site).await?;
-    let driver = Driver::start(&chromedriver)?;
-    let c = driver.session(&chromium).await?;
-    let result = async {
-        for (name, outcome) in [
-            (
-                "notes show whole on every slide",
-                notes(&c, &server, &chapters).await,
-            ),
-            ("the pacing against a fake clock", pacing(&c, &server).await),
-            ("steps across a chapter boundary", steps(&c, &server).await),
-            ("talk-wide numbers", numbers(&c, &server, &chapters).await),
-            ("a right swipe goes back a slide", swipe(&c, &server).await),
-            (
-                "the overview opens at the current slide",
-                overview(&c, &server).await,
-            ),
-            (
-                "blackout and no reading frame across chapters",
-                chapter_change(&c, &server, &chapters).await,
-            ),
-            (
-                "the pop-up blocked fallback",
-                popup_blocked(&c, &server).await,
-            ),
-            (
-                "search finds words of the notes",
-                search(&c, &server, &chapters).await,
-            ),
-            (
-                "tables and diagrams on a phone",
-                phone(&c, &server, &chapters).await,
-            ),
-        ] {
-            outcome.with_context(|| format!("scenario: {name}"))?;
-            eprintln!("ok: {name}");
+    browser_tests::on_the_talk(async |c, server| {
+        let chapters = chapters(server.dir())?;
+        let result = async {
+            for (name, outcome) in [
+                (
+                    "notes show whole on every slide",
+                    notes(c, server, &chapters).await,
+                ),
+                ("the pacing against a fake clock", pacing(c, server).await),
+                ("steps across a chapter boundary", steps(c, server).await),
+                ("talk-wide numbers", numbers(c, server, &chapters).await),
+                ("a right swipe goes back a slide", swipe(c, server).await),
+                (
+                    "the overview opens at the current slide",
+                    overview(c, server).await,
+                ),
+                (
+                    "blackout and no reading frame across chapters",
+                    chapter_change(c, server, &chapters).await,
+                ),
+                (
+                    "the pop-up blocked fallback",
+                    popup_blocked(c, server).await,
+                ),
+                (
+                    "search finds words of the notes",
+                    search(c, server, &chapters).await,
+                ),
+                (
+                    "tables and diagrams on a phone",
+                    phone(c, server, &chapters).await,
+                ),
+            ] {
+                outcome.with_context(|| format!("scenario: {name}"))?;
+                eprintln!("ok: {name}");
+            }
+            Ok::<(), anyhow::Error>(())
         }
-        Ok::<(), anyhow::Error>(())
-    }
-    .await;
-    if let Err(e) = &result {
-        let shot = screenshot(&c, "cockpit-failure").await;
-        eprintln!("failed: {e:#}\nscreenshot: {shot:?}");
-    }
-    let _ = c.close().await;
-    result
+        .await;
+        screenshot_on_error(c, "cockpit-failure", result).await
+    })
+    .await
 }
 
 /// Every slide in the speaker window: is the spoken paragraph (the notes' first) whole
@@ -187,12 +144,12 @@ async fn measure_notes(
 }
 
 async fn notes(c: &Client, s: &Server, chapters: &[(String, usize)]) -> Result<()> {
-    viewport(c, 1920, 1080).await?;
+    viewport(c, s, 1920, 1080).await?;
     let (big, big_of, _) = measure_notes(c, s, chapters).await?;
     eprintln!(
         "notes at 1920×1080: the spoken paragraph shows whole on {big} of {big_of} slides with notes"
     );
-    viewport(c, 1280, 800).await?;
+    viewport(c, s, 1280, 800).await?;
     let (whole, of, failing) = measure_notes(c, s, chapters).await?;
     eprintln!(
         "notes at 1280×800: the spoken paragraph shows whole on {whole} of {of} slides with notes"
@@ -458,12 +415,10 @@ async fn steps(c: &Client, s: &Server) -> Result<()> {
         );
     }
     press(c, 'n').await?;
-    wait_for(c, "location.pathname.endsWith('/sockets.html')", WAIT).await?;
-    ready(c).await?;
+    wait_page(c, "sockets.html").await?;
     ensure!(slide(c).await? == 1, "then Next opens the next chapter");
     press(c, Key::Left.into()).await?;
-    wait_for(c, "location.pathname.endsWith('/files.html')", WAIT).await?;
-    ready(c).await?;
+    wait_page(c, "files.html").await?;
     ensure!(
         slide(c).await? == last
             && step(c).await? == total
@@ -499,9 +454,7 @@ async fn steps(c: &Client, s: &Server) -> Result<()> {
     open(c, s, &format!("files.html?slides#slide-{last}")).await?;
     press(c, 'o').await?;
     ensure!(step_visible(c, 0).await?, "the overview shows all steps");
-    c.goto(&s.url(&format!("files.html?print#slide-{last}")))
-        .await?;
-    ready(c).await?;
+    open(c, s, &format!("files.html?print#slide-{last}")).await?;
     let all = js(c, "return [...document.querySelectorAll('.deck-step')].every(e => getComputedStyle(e).visibility === 'visible');").await?;
     ensure!(all == serde_json::json!(true), "print shows all steps");
     Ok(())
@@ -527,13 +480,7 @@ async fn numbers(c: &Client, s: &Server, chapters: &[(String, usize)]) -> Result
         press(c, d).await?;
     }
     press(c, Key::Enter.into()).await?;
-    wait_for(
-        c,
-        &format!("location.pathname.endsWith('/{target_page}')"),
-        WAIT,
-    )
-    .await?;
-    ready(c).await?;
+    wait_page(c, target_page).await?;
     ensure!(
         slide(c).await? == 2,
         "{number} Enter opens slide 2 of {target_page}"
@@ -586,7 +533,7 @@ async fn swipe(c: &Client, s: &Server) -> Result<()> {
 /// O opens the overview with the current slide's tile in view, even after the other
 /// chapters' tiles (fetched when it opens) are placed above it.
 async fn overview(c: &Client, s: &Server) -> Result<()> {
-    viewport(c, 1280, 720).await?;
+    viewport(c, s, 1280, 720).await?;
     open(c, s, "tcp.html?slides#slide-3").await?;
     press(c, 'o').await?;
     wait_for(
@@ -634,8 +581,7 @@ async fn chapter_change(c: &Client, s: &Server, chapters: &[(String, usize)]) ->
     for _ in 0..=steps {
         press(c, 'n').await?;
     }
-    wait_for(c, &format!("location.pathname.endsWith('/{next}')"), WAIT).await?;
-    ready(c).await?;
+    wait_page(c, next).await?;
     ensure!(
         has_class(c, "deck-black").await?,
         "blackout survives the chapter change"
@@ -666,11 +612,6 @@ async fn chapter_change(c: &Client, s: &Server, chapters: &[(String, usize)]) ->
         "B again shows the slides"
     );
     Ok(())
-}
-
-async fn has_class(c: &Client, class: &str) -> Result<bool> {
-    let script = format!("return document.documentElement.classList.contains('{class}');");
-    Ok(js(c, &script).await?.as_bool() == Some(true))
 }
 
 /// When the browser blocks the speaker pop-up, the deck says so and offers the speaker
@@ -792,26 +733,10 @@ async fn search(c: &Client, s: &Server, chapters: &[(String, usize)]) -> Result<
 /// right edge: it scrolls sideways inside its box instead. (Chromium's window is at
 /// least 500 px wide, so the phone is an iframe of that size.)
 async fn phone(c: &Client, s: &Server, chapters: &[(String, usize)]) -> Result<()> {
-    viewport(c, 1280, 900).await?;
+    viewport(c, s, 1280, 900).await?;
     let mut checked = 0;
     for (page, _) in chapters {
-        open(c, s, page).await?;
-        js(
-            c,
-            &format!(
-                "document.body.innerHTML = ''; const f = document.createElement('iframe');
-                 f.id = 'phone'; f.style.cssText = 'width:390px;height:844px;border:0;position:fixed;left:0;top:0';
-                 f.src = '{}'; document.body.appendChild(f); return 0;",
-                s.url(page)
-            ),
-        )
-        .await?;
-        wait_for(
-            c,
-            "(() => { const d = document.getElementById('phone').contentDocument; return !!d && !!d.documentElement && d.documentElement.dataset.player === 'ready'; })()",
-            WAIT,
-        )
-        .await?;
+        open_phone(c, s, page).await?;
         let cut = js(
             c,
             "const w = document.getElementById('phone').contentWindow, d = w.document, out = [];
@@ -847,14 +772,11 @@ async fn phone(c: &Client, s: &Server, chapters: &[(String, usize)]) -> Result<(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn run_live_from_the_speaker_window_plays_in_the_main_window() -> Result<()> {
     const DEMO: &str = "read-without-consuming";
+    // Both tests write the talk's `book/` (one builds it, the other presents it).
     let _book = BOOK.lock().await;
     browser_tests::on_present(&[], async |c, present| {
         let outcome = speaker_runs_live(c, present, DEMO).await;
-        if let Err(e) = &outcome {
-            let shot = screenshot(c, "cockpit-live-failure").await;
-            eprintln!("failed: {e:#}\nscreenshot: {shot:?}");
-        }
-        outcome
+        screenshot_on_error(c, "cockpit-live-failure", outcome).await
     })
     .await
 }
@@ -871,24 +793,10 @@ async fn speaker_runs_live(c: &Client, present: &browser_tests::Present, demo: &
     ready(c).await?;
     let figure =
         format!("document.querySelector('section.deck-current figure.demo[data-demo=\"{demo}\"]')");
-    wait_for(
-        c,
-        &format!("{figure} && {figure}.dataset.live === 'ready'"),
-        Duration::from_secs(10),
-    )
-    .await
-    .context("Run live is offered in the speaker window")?;
-    js(
-        c,
-        &format!("{figure}.querySelector('.demo-run-live').click(); return 0;"),
-    )
-    .await?;
-    wait_for(
-        c,
-        &format!("{figure}.dataset.state === 'live-done'"),
-        Duration::from_secs(20),
-    )
-    .await?;
+    browser_tests::live_ready(c, &figure)
+        .await
+        .context("Run live is offered in the speaker window")?;
+    browser_tests::run_live(c, &figure, "").await?;
     c.switch_to_window(main.clone()).await?;
     let there = format!("document.querySelector('figure.demo[data-demo=\"{demo}\"]')");
     wait_for(c, &format!("{there}.dataset.state === 'live-done'"), WAIT)

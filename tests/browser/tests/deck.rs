@@ -12,33 +12,26 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail, ensure};
 use browser_tests::{
-    Driver, Server, WINDOW, artifacts_dir, browser, build_fixture, chapter_pages, gzip_size, js,
-    media_box, page_count, press, screenshot, wait_for, xtask_pdf,
+    Server, WAIT, WINDOW, artifacts_dir, chapter_pages, gzip_size, has_class, js, media_box, open,
+    page_count, press, ready, screenshot, screenshot_on_error, slide, viewport, wait_class,
+    wait_for, wait_page, xtask_pdf,
 };
 use fantoccini::key::Key;
 use fantoccini::{Client, Locator};
 
-const WAIT: Duration = Duration::from_secs(5);
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_deck_in_headless_chromium() -> Result<()> {
-    let (chromium, chromedriver) = browser()?;
-    let site = build_fixture()?;
-    let server = Server::start(&site).await?;
-    let driver = Driver::start(&chromedriver)?;
-    let client = driver.session(&chromium).await?;
-    viewport(&client, &server).await?;
-    let result = scenarios(&client, &server).await;
-    if let Err(e) = &result {
-        let shot = screenshot(&client, "failure").await;
-        eprintln!("failed: {e:#}\nscreenshot: {shot:?}");
-    }
-    let printed = print(&client, &server, &site).await;
-    let measured = measure(&client, &server, &site).await;
-    let _ = client.close().await;
-    result?;
-    printed?;
-    measured
+    browser_tests::on_the_fixture(async |c, s| {
+        // The page itself (not the window around it) 1280×720, a 16:9 projector.
+        viewport(c, s, WINDOW.0, WINDOW.1).await?;
+        let result = screenshot_on_error(c, "failure", scenarios(c, s).await).await;
+        let printed = print(c, s, s.dir()).await;
+        let measured = measure(c, s, s.dir()).await;
+        result?;
+        printed?;
+        measured
+    })
+    .await
 }
 
 async fn scenarios(c: &Client, s: &Server) -> Result<()> {
@@ -62,55 +55,6 @@ async fn scenarios(c: &Client, s: &Server) -> Result<()> {
         eprintln!("ok: {name}");
     }
     Ok(())
-}
-
-/// Makes the page itself (not the window around it) 1280×720, a 16:9 projector.
-async fn viewport(c: &Client, s: &Server) -> Result<()> {
-    open(c, s, "index.html").await?;
-    browser_tests::set_viewport(c, WINDOW.0, WINDOW.1).await
-}
-
-/// Opens a page of the fixture and waits for the player.
-async fn open(c: &Client, s: &Server, page: &str) -> Result<()> {
-    c.goto(&s.url(page))
-        .await
-        .with_context(|| format!("opening {page}"))?;
-    ready(c).await
-}
-
-async fn ready(c: &Client) -> Result<()> {
-    wait_for(
-        c,
-        "document.documentElement.dataset.player === 'ready'",
-        WAIT,
-    )
-    .await
-}
-
-async fn slide(c: &Client) -> Result<u64> {
-    js(
-        c,
-        "return Number(document.documentElement.dataset.slide || 0);",
-    )
-    .await?
-    .as_u64()
-    .context("data-slide is not a number")
-}
-
-/// Waits until the root element has (`on`) or lacks a class: how the deck shows its views.
-async fn wait_class(c: &Client, class: &str, on: bool) -> Result<()> {
-    let not = if on { "" } else { "!" };
-    wait_for(
-        c,
-        &format!("{not}document.documentElement.classList.contains('{class}')"),
-        WAIT,
-    )
-    .await
-}
-
-async fn has_class(c: &Client, class: &str) -> Result<bool> {
-    let script = format!("return document.documentElement.classList.contains('{class}');");
-    Ok(js(c, &script).await?.as_bool() == Some(true))
 }
 
 async fn url(c: &Client) -> Result<String> {
@@ -334,13 +278,9 @@ async fn keys(c: &Client, s: &Server) -> Result<()> {
     .await?
     .click()
     .await?;
-    wait_for(
-        c,
-        "location.pathname === '/talk/demo.html' && document.documentElement.dataset.player === 'ready'",
-        WAIT,
-    )
-    .await
-    .context("clicking another chapter's tile")?;
+    wait_page(c, "demo.html")
+        .await
+        .context("clicking another chapter's tile")?;
     expect_slide(c, 2).await?;
     ensure!(has_class(c, "deck-slides").await?, "in the slide view");
     Ok(())
@@ -350,26 +290,18 @@ async fn chapters(c: &Client, s: &Server) -> Result<()> {
     open(c, s, "opening.html?slides#slide-4").await?;
     expect_slide(c, 4).await?;
     press(c, Key::Right.into()).await?;
-    wait_for(
-        c,
-        "location.pathname === '/talk/demo.html' && document.documentElement.dataset.player === 'ready'",
-        WAIT,
-    )
-    .await
-    .context("→ on the last slide opens the next chapter")?;
+    wait_page(c, "demo.html")
+        .await
+        .context("→ on the last slide opens the next chapter")?;
     expect_slide(c, 1).await?;
     ensure!(
         has_class(c, "deck-slides").await?,
         "still in the slide view"
     );
     press(c, Key::Left.into()).await?;
-    wait_for(
-        c,
-        "location.pathname === '/talk/opening.html' && document.documentElement.dataset.player === 'ready'",
-        WAIT,
-    )
-    .await
-    .context("← on the first slide opens the previous chapter")?;
+    wait_page(c, "opening.html")
+        .await
+        .context("← on the first slide opens the previous chapter")?;
     expect_slide(c, 4).await.context("... on its last slide")?;
     Ok(())
 }
@@ -422,18 +354,8 @@ async fn swipes(c: &Client, s: &Server) -> Result<()> {
 
 async fn speaker(c: &Client, s: &Server) -> Result<()> {
     open(c, s, "opening.html?slides#slide-2").await?;
-    let main = c.window().await?;
-    press(c, 's').await?;
-    let t0 = Instant::now();
-    let other = loop {
-        let windows = c.windows().await?;
-        if let Some(w) = windows.into_iter().find(|w| *w != main) {
-            break w;
-        }
-        ensure!(t0.elapsed() < WAIT, "S opened no speaker window");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    };
-    c.switch_to_window(other.clone()).await?;
+    let main = browser_tests::open_speaker_window(c).await?;
+    let other = c.window().await?;
     ready(c).await?;
     ensure!(has_class(c, "deck-speaker").await?, "the speaker view");
     expect_slide(c, 2).await?;
@@ -592,7 +514,7 @@ async fn speaker(c: &Client, s: &Server) -> Result<()> {
     press(c, 'b').await?;
 
     press(c, Key::Right.into()).await?;
-    wait_for(c, "location.pathname === '/talk/demo.html' && document.documentElement.dataset.player === 'ready'", WAIT).await?;
+    wait_page(c, "demo.html").await?;
     c.switch_to_window(other.clone()).await?;
     wait_for(
         c,
@@ -991,7 +913,6 @@ async fn slide_change_times(c: &Client) -> Result<[f64; 3]> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "measures the built talk in book/; run with --ignored after cargo xtask build"]
 async fn the_talk_in_headless_chromium() -> Result<()> {
-    let (chromium, chromedriver) = browser()?;
     let site = browser_tests::workspace_root().join("book");
     ensure!(
         site.join("print.html").is_file(),
@@ -1004,30 +925,30 @@ async fn the_talk_in_headless_chromium() -> Result<()> {
         .map(|(name, html)| (html.matches("<section class=\"slide\"").count(), name))
         .max()
         .context("the built talk has no chapter pages")?;
-    let server = Server::start(&site).await?;
-    let driver = Driver::start(&chromedriver)?;
-    let c = driver.session(&chromium).await?;
-    viewport(&c, &server).await?;
-    open(&c, &server, &format!("{}?slides#slide-1", biggest.1)).await?;
-    let [median, p95, max] = slide_change_times(&c).await?;
-    eprintln!(
-        "the talk, {} ({} slides): slide change median {median:.2} ms, p95 {p95:.2} ms, max {max:.2} ms",
-        biggest.1, biggest.0
-    );
-    let t0 = Instant::now();
-    press(&c, 'o').await?;
-    wait_for(
-        &c,
-        "[...document.querySelectorAll('.deck-overview-chapter')].every(g => g.hasAttribute('data-loaded'))",
-        Duration::from_secs(10),
-    )
+    let p95 = browser_tests::on_site(&site, async |c, s| {
+        viewport(c, s, WINDOW.0, WINDOW.1).await?;
+        open(c, s, &format!("{}?slides#slide-1", biggest.1)).await?;
+        let [median, p95, max] = slide_change_times(c).await?;
+        eprintln!(
+            "the talk, {} ({} slides): slide change median {median:.2} ms, p95 {p95:.2} ms, max {max:.2} ms",
+            biggest.1, biggest.0
+        );
+        let t0 = Instant::now();
+        press(c, 'o').await?;
+        wait_for(
+            c,
+            "[...document.querySelectorAll('.deck-overview-chapter')].every(g => g.hasAttribute('data-loaded'))",
+            Duration::from_secs(10),
+        )
+        .await?;
+        eprintln!(
+            "the talk: overview of every chapter in {:.0} ms",
+            t0.elapsed().as_secs_f64() * 1000.0
+        );
+        screenshot(c, "talk-overview").await?;
+        Ok(p95)
+    })
     .await?;
-    eprintln!(
-        "the talk: overview of every chapter in {:.0} ms",
-        t0.elapsed().as_secs_f64() * 1000.0
-    );
-    screenshot(&c, "talk-overview").await?;
-    let _ = c.close().await;
     ensure!(
         p95 < 16.0,
         "slide changes must take under 16 ms: p95 {p95:.2} ms"

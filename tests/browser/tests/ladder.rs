@@ -9,23 +9,15 @@ use std::fmt::Write as _;
 use std::time::Duration;
 
 use anyhow::{Context, Result, ensure};
-use browser_tests::{Server, artifacts_dir, js, wait_for, workspace_root};
+use browser_tests::{
+    BOOK, SIZES, Server, WAIT, artifacts_subdir, js, measure, open, open_measured, ready,
+    screenshot, show_step, viewport, wait_for, workspace_root,
+};
 use fantoccini::Client;
 use serde_json::Value;
 
-const MEASURE: &str = include_str!("../src/measure.js");
-const SIZES: &[(u32, u32)] = &[(1280, 720), (1920, 1080), (1024, 768)];
 /// The main slides that must show the wire.
 const AT_LEAST: usize = 4;
-
-/// The tests here share `book/`: one at a time.
-static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
-
-fn ladder_dir() -> Result<std::path::PathBuf> {
-    let dir = artifacts_dir()?.join("ladder");
-    std::fs::create_dir_all(&dir)?;
-    Ok(dir)
-}
 
 /// The pages of the main talk: the chapters of `slides/SUMMARY.md` before the appendix.
 fn main_pages() -> Result<Vec<String>> {
@@ -72,39 +64,6 @@ async fn wire_slides(c: &Client, s: &Server) -> Result<Vec<(String, u64, u64)>> 
     Ok(found)
 }
 
-async fn open(c: &Client, s: &Server, page: &str) -> Result<()> {
-    c.goto(&s.url(page))
-        .await
-        .with_context(|| format!("opening {page}"))?;
-    wait_for(
-        c,
-        "document.documentElement.dataset.player === 'ready' && document.fonts.status === 'loaded'",
-        Duration::from_secs(10),
-    )
-    .await
-    .with_context(|| format!("waiting for the player on {page}"))?;
-    js(c, MEASURE).await?;
-    Ok(())
-}
-
-/// Slide `n` with `step` steps shown.
-async fn show(c: &Client, n: u64, step: u64) -> Result<()> {
-    js(
-        c,
-        &format!("location.hash = '#slide-{n}.{step}'; return true;"),
-    )
-    .await?;
-    wait_for(
-        c,
-        &format!(
-            "document.documentElement.dataset.slide === '{n}' && \
-             document.querySelector('section.deck-current')?.dataset.step === '{step}'"
-        ),
-        Duration::from_secs(5),
-    )
-    .await
-}
-
 /// Whether the current slide lays out its terminal and its ladder (each takes room only
 /// when it is the one shown: a hidden one would shrink the slide for nothing) and shows
 /// them (laid out and visible).
@@ -121,24 +80,15 @@ async fn displayed(c: &Client) -> Result<(bool, String)> {
     Ok((v[0] == true, v[1].as_str().unwrap_or_default().to_string()))
 }
 
-async fn measure(c: &Client, w: u32, h: u32) -> Result<Value> {
-    let slide_w = f64::from(w).min(f64::from(h) * 16.0 / 9.0);
-    js(
-        c,
-        &format!("return window.__deckMeasure({}, false);", slide_w / 1280.0),
-    )
-    .await
-}
-
 /// At least four main slides reveal a ladder in their terminal's place, say where to
 /// look, and in that step fit at 1280×720, 1920×1080 and 1024×768 with no rule of the
 /// fit walk broken (diagram text ≥ 20 px, body ≥ 26 px at 1280×720 scale, nothing cut).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn main_slides_swap_a_terminal_for_its_ladder_and_fit() -> Result<()> {
-    let _one_at_a_time = SERIAL.lock().await;
+    let _one_at_a_time = BOOK.lock().await;
     let outcome = browser_tests::on_the_talk(swap_and_fit).await;
     let report = outcome?;
-    std::fs::write(ladder_dir()?.join("report.txt"), &report)?;
+    std::fs::write(artifacts_subdir("ladder")?.join("report.txt"), &report)?;
     eprintln!("{report}");
     Ok(())
 }
@@ -148,7 +98,7 @@ async fn swap_and_fit(c: &Client, s: &Server) -> Result<String> {
     let mut problems = Vec::new();
     let mut slides = Vec::new();
     for &(w, h) in SIZES {
-        browser_tests::set_viewport(c, w, h).await?;
+        viewport(c, s, w, h).await?;
         if slides.is_empty() {
             slides = wire_slides(c, s).await?;
             ensure!(
@@ -160,17 +110,17 @@ async fn swap_and_fit(c: &Client, s: &Server) -> Result<String> {
         let mut page_open = String::new();
         for (page, n, step) in &slides {
             if page_open != *page {
-                open(c, s, &format!("{page}?slides#slide-1")).await?;
+                open_measured(c, s, &format!("{page}?slides#slide-1")).await?;
                 page_open = page.clone();
             }
             let url = format!("{page}#slide-{n}");
-            show(c, *n, step - 1).await?;
+            show_step(c, *n, step - 1).await?;
             let before = displayed(c).await?;
             ensure!(
                 before == (true, "no room".into()),
                 "{url} before its ladder step: the terminal, and the ladder takes no room: {before:?}"
             );
-            show(c, *n, *step).await?;
+            show_step(c, *n, *step).await?;
             let at = displayed(c).await?;
             ensure!(
                 at == (false, "shown".into()),
@@ -187,7 +137,7 @@ async fn swap_and_fit(c: &Client, s: &Server) -> Result<String> {
                 look == true,
                 "{url}: the ladder's step says where to look (\"Look at ...\") at its highlighted packet"
             );
-            let m = measure(c, w, h).await?;
+            let m = measure(c, w, h, false).await?;
             for p in m["problems"].as_array().into_iter().flatten() {
                 // A finding is [rule, what] (measure.js).
                 problems.push(format!(
@@ -213,9 +163,8 @@ async fn swap_and_fit(c: &Client, s: &Server) -> Result<String> {
                 m["fit"].as_f64().unwrap_or(1.0)
             );
             if (w, h) == (1280, 720) {
-                let shot = c.screenshot().await?;
-                let name = format!("{}-{n:02}.png", page.trim_end_matches(".html"));
-                std::fs::write(ladder_dir()?.join(&name), shot)?;
+                let name = format!("ladder/{}-{n:02}", page.trim_end_matches(".html"));
+                screenshot(c, &name).await?;
             }
         }
     }
@@ -232,12 +181,12 @@ async fn swap_and_fit(c: &Client, s: &Server) -> Result<String> {
 /// first shows, then shows too; from the ladder's own Replay and from its terminal's.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_replay_shows_each_arrow_when_its_packet_left() -> Result<()> {
-    let _one_at_a_time = SERIAL.lock().await;
+    let _one_at_a_time = BOOK.lock().await;
     browser_tests::on_the_talk(replay_pace).await
 }
 
 async fn replay_pace(c: &Client, s: &Server) -> Result<()> {
-    browser_tests::set_viewport(c, 1280, 720).await?;
+    viewport(c, s, 1280, 720).await?;
     let slides = wire_slides(c, s).await?;
     let (page, n, step) = slides
         .iter()
@@ -246,7 +195,7 @@ async fn replay_pace(c: &Client, s: &Server) -> Result<()> {
         .context("no ladder slide")?
         .clone();
     open(c, s, &format!("{page}?slides#slide-1")).await?;
-    show(c, n, step).await?;
+    show_step(c, n, step).await?;
     let ladder = "document.querySelector('section.deck-current figure.ladder')";
     let times = js(
         c,
@@ -322,7 +271,7 @@ async fn replay_pace(c: &Client, s: &Server) -> Result<()> {
 /// brings the captured ladder back.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn run_live_draws_the_ladder_from_the_live_packets() -> Result<()> {
-    let _one_at_a_time = SERIAL.lock().await;
+    let _one_at_a_time = BOOK.lock().await;
     browser_tests::on_present(&[], async |c, present| {
         c.goto(&format!("{}closing.html", present.url)).await?;
         let figure = "document.querySelector('figure.demo[data-demo=\"close-sends-rst\"]')";
@@ -361,40 +310,22 @@ async fn run_live_draws_the_ladder_from_the_live_packets() -> Result<()> {
     .await
 }
 
-/// Waits until the demo `figure` offers Run live and its `ladder` is on the page (both
-/// JS expressions).
+/// Waits until the demo `figure` offers Run live ([`browser_tests::live_ready`], 10 s)
+/// and its `ladder` is on the page ([`WAIT`], 5 s; both JS expressions).
 async fn live_ready(c: &Client, figure: &str, ladder: &str) -> Result<()> {
-    wait_for(
-        c,
-        &format!("{figure} && {figure}.dataset.live === 'ready' && {ladder}"),
-        Duration::from_secs(20),
-    )
-    .await
-    .with_context(|| format!("no Run live control on {figure}, or no ladder {ladder}"))
+    browser_tests::live_ready(c, figure)
+        .await
+        .with_context(|| format!("no Run live control on {figure}"))?;
+    wait_for(c, ladder, WAIT)
+        .await
+        .with_context(|| format!("no ladder {ladder}"))
 }
 
-/// Runs `setup` (a script), clicks Run live on the demo `figure` (a JS expression) and
-/// waits for the run to end; its terminal's text, or `None` (said on stderr) when the
-/// run could not capture packets on this machine, so there is no live ladder to check.
+/// [`browser_tests::run_live`] (`setup`, the click, at most 20 s for the run); the
+/// terminal's text, or `None` (said on stderr) when the run could not capture packets
+/// on this machine, so there is no live ladder to check.
 async fn run_live(c: &Client, figure: &str, setup: &str) -> Result<Option<String>> {
-    js(
-        c,
-        &format!("{setup} {figure}.querySelector('.demo-run-live').click(); return true;"),
-    )
-    .await?;
-    wait_for(
-        c,
-        &format!("{figure}.dataset.state === 'live-done'"),
-        Duration::from_secs(25),
-    )
-    .await
-    .context("the live run did not finish")?;
-    let output = js(
-        c,
-        &format!("return {figure}.querySelector('pre.terminal').textContent;"),
-    )
-    .await?;
-    let output = output.as_str().unwrap_or_default().to_string();
+    let output = browser_tests::run_live(c, figure, setup).await?;
     if output.contains("CAP_NET_RAW") || output.contains("wire is not shown") {
         eprintln!("SKIP: the live run could not capture packets here:\n{output}");
         return Ok(None);
@@ -434,7 +365,7 @@ fn watch_arrows(ladder: &str) -> String {
 /// packet to the page.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn run_live_adds_each_arrow_as_its_packet_is_seen() -> Result<()> {
-    let _one_at_a_time = SERIAL.lock().await;
+    let _one_at_a_time = BOOK.lock().await;
     browser_tests::on_present(&[], async |c, present| {
         c.goto(&format!("{}tcp.html", present.url)).await?;
         let figure = "document.querySelector('figure.demo[data-demo=\"connect-timeout\"]')";
@@ -506,7 +437,7 @@ async fn run_live_adds_each_arrow_as_its_packet_is_seen() -> Result<()> {
 /// the drawing is never taller than the captured one; then the recorded request shows.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_live_ladder_keeps_the_room_of_its_captured_one() -> Result<()> {
-    let _one_at_a_time = SERIAL.lock().await;
+    let _one_at_a_time = BOOK.lock().await;
     browser_tests::on_present(&[], async |c, present| {
         c.goto(&format!("{}tcp.html", present.url)).await?;
         let figure = "document.querySelector('figure.demo[data-demo=\"nagle-delayed-ack\"]')";
@@ -559,14 +490,13 @@ async fn a_live_ladder_keeps_the_room_of_its_captured_one() -> Result<()> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn run_live_from_the_speaker_window_streams_the_ladder_in_the_main_window() -> Result<()> {
     const DEMO: &str = "connect-timeout";
-    let _one_at_a_time = SERIAL.lock().await;
+    let _one_at_a_time = BOOK.lock().await;
     browser_tests::on_present(&[], async |c, present| {
         let wait = Duration::from_secs(10);
         let (page, n) = browser_tests::slide_of_demo(DEMO)?;
         c.goto(&format!("{}{page}?slides#slide-{n}", present.url))
             .await?;
-        let ready = "document.documentElement.dataset.player === 'ready'";
-        wait_for(c, ready, wait).await?;
+        ready(c).await?;
         let ladder = format!(
             "document.querySelector('figure.ladder[data-demo=\"{DEMO}\"][data-connection=\"blocking\"]')"
         );
@@ -574,11 +504,11 @@ async fn run_live_from_the_speaker_window_streams_the_ladder_in_the_main_window(
         let captured = js(c, &format!("return {head};")).await?;
         js(c, &format!("{} return true;", watch_arrows(&ladder))).await?;
         let main = browser_tests::open_speaker_window(c).await?;
-        wait_for(c, ready, wait).await?;
+        ready(c).await?;
         let figure = format!(
             "document.querySelector('section.deck-current figure.demo[data-demo=\"{DEMO}\"]')"
         );
-        wait_for(c, &format!("{figure} && {figure}.dataset.live === 'ready'"), wait)
+        browser_tests::live_ready(c, &figure)
             .await
             .context("Run live is offered in the speaker window")?;
         let output = run_live(c, &figure, "").await?;
@@ -616,7 +546,7 @@ async fn run_live_from_the_speaker_window_streams_the_ladder_in_the_main_window(
 /// beside the book.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_reading_view_shows_each_ladder_whole_with_its_pcap() -> Result<()> {
-    let _one_at_a_time = SERIAL.lock().await;
+    let _one_at_a_time = BOOK.lock().await;
     let checked = browser_tests::on_the_talk(reading_ladders).await?;
     eprintln!("reading view: {checked} ladders whole, each with its pcap");
     Ok(())
@@ -624,7 +554,7 @@ async fn the_reading_view_shows_each_ladder_whole_with_its_pcap() -> Result<()> 
 
 async fn reading_ladders(c: &Client, s: &Server) -> Result<usize> {
     let site = workspace_root().join("book");
-    browser_tests::set_viewport(c, 1280, 800).await?;
+    viewport(c, s, 1280, 800).await?;
     let mut checked = 0;
     let mut wrong = Vec::new();
     for (page, html) in browser_tests::chapter_pages(&site)? {
@@ -690,7 +620,7 @@ async fn reading_ladders(c: &Client, s: &Server) -> Result<usize> {
 /// run's own kernel and date, and the status line stays one line at every size.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_demo_slide_says_on_which_kernels_its_claim_held() -> Result<()> {
-    let _one_at_a_time = SERIAL.lock().await;
+    let _one_at_a_time = BOOK.lock().await;
     let outcome = browser_tests::on_the_talk(kernel_lines).await;
     let checked = outcome?;
     eprintln!("kernel line: {checked} demo slides at 3 sizes");
@@ -701,7 +631,7 @@ async fn kernel_lines(c: &Client, s: &Server) -> Result<usize> {
     let mut checked = 0;
     let mut wrong = Vec::new();
     for &(w, h) in SIZES {
-        browser_tests::set_viewport(c, w, h).await?;
+        viewport(c, s, w, h).await?;
         for page in main_pages()? {
             open(c, s, &format!("{page}?slides#slide-1")).await?;
             let demos = js(
@@ -717,7 +647,7 @@ async fn kernel_lines(c: &Client, s: &Server) -> Result<usize> {
                 .filter_map(Value::as_u64)
             {
                 // Step 0: a ladder step would take the terminal's place.
-                show(c, n, 0).await?;
+                show_step(c, n, 0).await?;
                 let v = js(
                     c,
                     "const f = document.querySelector('section.deck-current > figure.demo'); \

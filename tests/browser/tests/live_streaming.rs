@@ -6,10 +6,8 @@
 
 #![forbid(unsafe_code)]
 
-use std::time::Duration;
-
 use anyhow::{Context, Result, ensure};
-use browser_tests::{chapter_pages, js, wait_for, workspace_root};
+use browser_tests::{js, live_ready, run_live, slide_of_demo, workspace_root};
 
 /// The shortest pause after the first line that can tell streaming from holding back.
 const MIN_PAUSE_MS: f64 = 500.0;
@@ -78,17 +76,7 @@ fn pausing_demo() -> Result<(String, f64, String)> {
     );
     // The page with the demo's terminal figure (a chart or a ladder of the same demo
     // may be on another page).
-    let marker = format!("data-demo=\"{name}\"");
-    let page = chapter_pages(&workspace_root().join("book"))?
-        .into_iter()
-        .find(|(_, html)| {
-            html.split("<figure ").any(|tag| {
-                let tag = tag.split('>').next().unwrap_or_default();
-                tag.contains(&marker) && tag.split_whitespace().any(|a| a == "class=\"demo\"")
-            })
-        })
-        .map(|(page, _)| page)
-        .with_context(|| format!("no page of the talk embeds {name}"))?;
+    let (page, _) = slide_of_demo(&name)?;
     Ok((name, pause, page))
 }
 
@@ -98,27 +86,9 @@ async fn run_live_shows_the_first_line_while_the_demo_still_runs() -> Result<()>
         let (demo, pause, page) = pausing_demo()?;
         c.goto(&format!("{}{page}", present.url)).await?;
         let figure = format!("document.querySelector('figure.demo[data-demo=\"{demo}\"]')");
-        if let Err(e) = wait_for(
-            c,
-            &format!("{figure} && {figure}.dataset.live === 'ready'"),
-            Duration::from_secs(30),
-        )
-        .await
-        {
-            let state = js(
-                c,
-                &format!(
-                    "const f = {figure}; return [document.documentElement.dataset.player ?? null, \
-                     f ? {{...f.dataset}} : null];"
-                ),
-            )
-            .await?;
-            return Err(e.context(format!("the Run live control did not appear (player, figure): {state}")));
-        }
+        live_ready(c, &figure).await?;
         // What the terminal shows the moment output first appears, and when the run ends.
-        js(
-            c,
-            &format!(
+        let watch = format!(
                 "const f = {figure}; const samp = f.querySelector('pre.terminal samp');
                  window.__live = {{}};
                  new MutationObserver(() => {{
@@ -131,15 +101,9 @@ async fn run_live_shows_the_first_line_while_the_demo_still_runs() -> Result<()>
                  new MutationObserver(() => {{
                    if (f.dataset.state === 'live-done') window.__live.done = performance.now();
                  }}).observe(f, {{ attributes: true, attributeFilter: ['data-state'] }});
-                 window.__live.click = performance.now();
-                 f.querySelector('.demo-run-live').click();
-                 return true;"
-            ),
-        )
-        .await?;
-        wait_for(c, &format!("{figure}.dataset.state === 'live-done'"), Duration::from_secs(30))
-            .await
-            .context("the live run did not finish")?;
+                 window.__live.click = performance.now();"
+            );
+        run_live(c, &figure, &watch).await?;
         let seen = js(
             c,
             "const l = window.__live; return [l.text ?? '', l.state ?? '', l.first - l.click, l.done - l.first];",

@@ -11,7 +11,10 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::{Context, Result, bail, ensure};
-use browser_tests::{Driver, Server, artifacts_dir, browser, chapter_pages, js};
+use browser_tests::{
+    Server, WAIT, WINDOW, artifacts_subdir, chapter_order, chapter_pages, js, open, screenshot,
+    viewport, wait_for,
+};
 use fantoccini::Client;
 use serde_json::Value;
 
@@ -24,33 +27,31 @@ const PAIRS: &[(&str, &str)] = &[
     ("closing", "class=\"deck-closing\""),
 ];
 
-const SIZE: (u32, u32) = (1280, 720);
+/// The size of every picture: the browser's window, a 16:9 projector at 720p.
+const SIZE: (u32, u32) = WINDOW;
 
 /// reveal.js's files a page needs, from `node_modules/reveal.js/dist`.
 const REVEAL_FILES: &[&str] = &["reset.css", "reveal.css", "theme/white.css", "reveal.js"];
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_deck_stands_beside_reveal_js_white_theme() -> Result<()> {
-    let (chromium, chromedriver) = browser()?;
-    let reveal = reveal_dist()?;
-    let site = browser_tests::build_talk()?;
-    let out = artifacts_dir()?.join("look");
-    std::fs::create_dir_all(out.join("reveal/theme"))?;
-    for file in REVEAL_FILES {
-        std::fs::copy(reveal.join(file), out.join("reveal").join(file))
-            .with_context(|| format!("copying reveal.js's {file}"))?;
-    }
-    let slides = PAIRS
-        .iter()
-        .map(|&(name, marker)| Ok((name, find_slide(&site, marker)?)))
-        .collect::<Result<Vec<_>>>()?;
-    let deck = Server::start(&site).await?;
-    let pages = Server::start(&out).await?;
-    let driver = Driver::start(&chromedriver)?;
-    let c = driver.session(&chromium).await?;
-    let outcome = shoot(&c, &deck, &pages, &out, &slides).await;
-    let _ = c.close().await;
-    let shots = outcome?;
+    let out = artifacts_subdir("look")?;
+    let (slides, shots) = browser_tests::on_the_talk(async |c, deck| {
+        let reveal = reveal_dist()?;
+        std::fs::create_dir_all(out.join("reveal/theme"))?;
+        for file in REVEAL_FILES {
+            std::fs::copy(reveal.join(file), out.join("reveal").join(file))
+                .with_context(|| format!("copying reveal.js's {file}"))?;
+        }
+        let slides = PAIRS
+            .iter()
+            .map(|&(name, marker)| Ok((name, find_slide(deck.dir(), marker)?)))
+            .collect::<Result<Vec<_>>>()?;
+        let pages = Server::start(&out).await?;
+        let shots = shoot(c, deck, &pages, &slides).await?;
+        Ok((slides, shots))
+    })
+    .await?;
     let mut index = String::from(
         "<!doctype html><meta charset=\"utf-8\"><title>The deck beside reveal.js (white)</title>\
          <style>body{font:16px sans-serif;margin:1em}img{width:640px;border:1px solid #999}\
@@ -117,16 +118,11 @@ fn find_slide(site: &Path, marker: &str) -> Result<(String, usize)> {
     // `data-chapters="title.html 1,files.html 4,..."`.
     let order: Vec<String> = pages
         .iter()
-        .find_map(|(_, html)| {
-            let at = html.find("data-chapters=\"")? + "data-chapters=\"".len();
-            let list = &html[at..at + html[at..].find('"')?];
-            Some(
-                list.split(',')
-                    .filter_map(|entry| entry.split_whitespace().next().map(str::to_string))
-                    .collect(),
-            )
-        })
-        .context("no page of the talk gives the chapters' order (data-chapters)")?;
+        .find_map(|(_, html)| chapter_order(html))
+        .context("no page of the talk gives the chapters' order (data-chapters)")?
+        .into_iter()
+        .map(|(name, _)| name)
+        .collect();
     pages.retain(|(name, _)| order.contains(name));
     pages.sort_by_key(|(name, _)| order.iter().position(|o| o == name));
     pages
@@ -146,28 +142,21 @@ async fn shoot(
     c: &Client,
     deck: &Server,
     pages: &Server,
-    out: &Path,
     slides: &[(&str, (String, usize))],
 ) -> Result<Vec<(PathBuf, f64)>> {
-    c.goto(&deck.url("index.html")).await?;
-    browser_tests::set_viewport(c, SIZE.0, SIZE.1).await?;
+    let out = pages.dir();
+    viewport(c, deck, SIZE.0, SIZE.1).await?;
     let mut shots = Vec::new();
     for (name, (page, n)) in slides {
-        c.goto(&deck.url(&format!("{page}?slides#slide-{n}.999")))
-            .await?;
-        browser_tests::wait_for(
+        open(c, deck, &format!("{page}?slides#slide-{n}.999")).await?;
+        wait_for(
             c,
-            &format!(
-                "document.documentElement.dataset.player === 'ready' && document.fonts.status === 'loaded' \
-                 && document.documentElement.dataset.slide === '{n}'"
-            ),
-            Duration::from_secs(10),
+            &format!("document.documentElement.dataset.slide === '{n}'"),
+            WAIT,
         )
         .await
         .with_context(|| format!("{page}#slide-{n} in the slide view"))?;
-        let shot = out.join(format!("{name}-deck.png"));
-        std::fs::write(&shot, c.screenshot().await?)?;
-        shots.push(shot);
+        shots.push(screenshot(c, &format!("look/{name}-deck")).await?);
         let html = js(c, &format!("return ({SLIDE_AS_REVEAL})();")).await?;
         let html = html
             .as_str()
@@ -175,7 +164,7 @@ async fn shoot(
         let file = format!("reveal-{name}.html");
         std::fs::write(out.join(&file), reveal_page(html))?;
         c.goto(&pages.url(&file)).await?;
-        browser_tests::wait_for(
+        wait_for(
             c,
             "window.revealReady === true && document.fonts.status === 'loaded'",
             Duration::from_secs(10),
@@ -191,9 +180,7 @@ async fn shoot(
         )
         .await?;
         ensure!(shown == true, "reveal.js did not show the title of {file}");
-        let shot = out.join(format!("{name}-reveal-white.png"));
-        std::fs::write(&shot, c.screenshot().await?)?;
-        shots.push(shot);
+        shots.push(screenshot(c, &format!("look/{name}-reveal-white")).await?);
     }
     // How much of each picture is drawn on (differs from its most common colour), read
     // back through a canvas.

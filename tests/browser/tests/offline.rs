@@ -11,9 +11,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use anyhow::{Context, Result, ensure};
-use browser_tests::{Driver, HEADLESS, Server, WINDOW, browser, chapter_pages, js};
-use fantoccini::{Client, ClientBuilder};
-use serde_json::json;
+use browser_tests::{Driver, Server, browser, chapter_pages, js};
+use fantoccini::Client;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 /// A proxy that answers every request 502 and remembers its first line.
@@ -69,49 +68,21 @@ fn from_a_page(line: &str) -> bool {
     line != "(nothing)" && !CHROMIUM_SERVICES.contains(&host)
 }
 
-/// A Chromium session whose every request to another host goes to `proxy`.
-async fn session(
-    driver: &Driver,
-    chromium: &std::path::Path,
-    proxy: SocketAddr,
-    name: &str,
-) -> Result<Client> {
-    let profile = tempfile_dir()?.join(name);
-    let args: Vec<String> = HEADLESS
-        .iter()
-        .map(|s| s.to_string())
-        .chain([
-            "--disable-dev-shm-usage".into(),
-            format!("--window-size={},{}", WINDOW.0, WINDOW.1),
-            format!("--user-data-dir={}", profile.display()),
-            format!("--proxy-server=http://{proxy}"),
-            // Chromium's own traffic, which is not the deck's.
-            "--disable-features=AutofillServerCommunication,OptimizationHints,MediaRouter,Translate".into(),
-            "--disable-client-side-phishing-detection".into(),
-            "--disable-domain-reliability".into(),
-            "--disable-default-apps".into(),
-            "--disable-extensions".into(),
-            "--no-pings".into(),
-        ])
-        .collect();
-    let mut caps = serde_json::Map::new();
-    caps.insert("browserName".into(), json!("chrome"));
-    caps.insert(
-        "goog:chromeOptions".into(),
-        json!({ "binary": chromium, "args": args }),
-    );
-    let connector = hyper_util::client::legacy::connect::HttpConnector::new();
-    ClientBuilder::new(connector)
-        .capabilities(caps)
-        .connect(&driver.url)
-        .await
-        .context("opening a Chromium session")
-}
-
-fn tempfile_dir() -> Result<std::path::PathBuf> {
-    let dir = std::env::temp_dir().join(format!("deck-offline-{}", std::process::id()));
-    std::fs::create_dir_all(&dir)?;
-    Ok(dir)
+/// A Chromium session (the usual one: [`Driver::session`]) whose every request to
+/// another host goes to `proxy`.
+async fn session(driver: &Driver, chromium: &std::path::Path, proxy: SocketAddr) -> Result<Client> {
+    let extra = [
+        format!("--proxy-server=http://{proxy}"),
+        // Chromium's own traffic, which is not the deck's.
+        "--disable-features=AutofillServerCommunication,OptimizationHints,MediaRouter,Translate"
+            .into(),
+        "--disable-client-side-phishing-detection".into(),
+        "--disable-domain-reliability".into(),
+        "--disable-default-apps".into(),
+        "--disable-extensions".into(),
+        "--no-pings".into(),
+    ];
+    driver.session_with(chromium, &extra).await
 }
 
 /// The URLs of every resource the page loaded that are not on 127.0.0.1.
@@ -137,7 +108,7 @@ async fn every_chapter_in_both_views_loads_nothing_from_another_host() -> Result
     let server = Server::start(&site).await?;
     let (proxy, seen) = recorder().await?;
     let driver = Driver::start(&chromedriver)?;
-    let c = session(&driver, &chromium, proxy, "views").await?;
+    let c = session(&driver, &chromium, proxy).await?;
     let outcome = async {
         // The proxy works: a request to another host reaches it (and goes no further).
         c.goto("http://example.invalid/probe").await.ok();
@@ -179,8 +150,6 @@ async fn every_chapter_in_both_views_loads_nothing_from_another_host() -> Result
     }
     .await;
     let _ = c.close().await;
-    let _ = std::fs::remove_dir_all(tempfile_dir()?.join("views"));
-    let _ = std::fs::remove_dir(tempfile_dir()?);
     outcome
 }
 
@@ -191,19 +160,14 @@ async fn the_slide_view_without_its_player_says_so_and_never_shows_the_notes() -
     // A copy of the built book without its player, as a failed deploy would leave it.
     let broken = std::env::temp_dir().join(format!("deck-no-player-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&broken);
-    let status = std::process::Command::new("cp")
-        .arg("-r")
-        .arg(&fixture)
-        .arg(&broken)
-        .status()?;
-    ensure!(status.success(), "copying {}", fixture.display());
+    browser_tests::copy_tree(&fixture, &broken)?;
     for file in ["player.js", "player_bg.wasm"] {
         std::fs::remove_file(broken.join("deck").join(file))?;
     }
     let server = Server::start(&broken).await?;
     let (proxy, _) = recorder().await?;
     let driver = Driver::start(&chromedriver)?;
-    let c = session(&driver, &chromium, proxy, "no-player").await?;
+    let c = session(&driver, &chromium, proxy).await?;
     let outcome = async {
         // A chapter (mdBook's 404 page is made for the site's root, not a sub-path).
         let (page, _) = chapter_pages(&broken)?
@@ -234,7 +198,5 @@ async fn the_slide_view_without_its_player_says_so_and_never_shows_the_notes() -
     .await;
     let _ = c.close().await;
     let _ = std::fs::remove_dir_all(&broken);
-    let _ = std::fs::remove_dir_all(tempfile_dir()?.join("no-player"));
-    let _ = std::fs::remove_dir(tempfile_dir()?);
     outcome
 }

@@ -10,53 +10,37 @@ use std::time::Duration;
 
 use anyhow::{Context, Result, ensure};
 use browser_tests::{
-    Driver, Present, browser, chapter_pages, js, screenshot, wait_for, workspace_root,
+    BOOK, Driver, Present, browser, copy_tree, js, live_ready, run_live, screenshot, slide_of_demo,
+    wait_for,
 };
 
 const DEMO: &str = "read-without-consuming";
 
-/// The page of the built talk whose slide embeds [`DEMO`].
+/// The page of the built talk whose slide embeds [`DEMO`]'s terminal.
 fn page_with_demo() -> Result<String> {
-    let marker = format!("data-demo=\"{DEMO}\"");
-    chapter_pages(&workspace_root().join("book"))?
-        .into_iter()
-        .find(|(_, html)| html.contains(&marker))
-        .map(|(name, _)| name)
-        .with_context(|| format!("no page of the talk embeds {DEMO}"))
+    Ok(slide_of_demo(DEMO)?.0)
 }
-
-/// Tests that serve the talk itself take turns: each `present` rebuilds `book/`, and two
-/// rebuilds at once trip over each other's files.
-static TALK: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn run_live_streams_the_real_demo_into_the_slide() -> Result<()> {
-    let _talk = TALK.lock().await;
+    // Tests that serve the talk itself take turns: each `present` rebuilds `book/`, and
+    // two rebuilds at once trip over each other's files.
+    let _talk = BOOK.lock().await;
     browser_tests::on_present(&[], async |c, present| {
         let page = page_with_demo()?;
         c.goto(&format!("{}{page}", present.url)).await?;
         let figure = format!("document.querySelector('figure.demo[data-demo=\"{DEMO}\"]')");
-        wait_for(c, &format!("{figure} && {figure}.dataset.live === 'ready'"), Duration::from_secs(10))
-            .await
-            .context("the Run live control did not appear")?;
+        live_ready(c, &figure).await?;
         // Click, and time the first output appearing in the terminal.
-        js(
-            c,
-            &format!(
+        let watch = format!(
                 "const f = {figure}; const samp = f.querySelector('pre.terminal samp');
                  window.__live = {{}};
                  new MutationObserver(() => {{
                    if (!window.__live.first && samp.textContent.length > 0) window.__live.first = performance.now();
                  }}).observe(samp, {{ childList: true, subtree: true, characterData: true }});
-                 window.__live.click = performance.now();
-                 f.querySelector('.demo-run-live').click();
-                 return true;"
-            ),
-        )
-        .await?;
-        wait_for(c, &format!("{figure}.dataset.state === 'live-done'"), Duration::from_secs(20))
-            .await
-            .context("the live run did not finish")?;
+                 window.__live.click = performance.now();"
+            );
+        run_live(c, &figure, &watch).await?;
         let seen = js(
             c,
             &format!(
@@ -79,21 +63,6 @@ async fn run_live_streams_the_real_demo_into_the_slide() -> Result<()> {
         Ok(())
     })
     .await
-}
-
-/// Copies a directory tree (the fixture book) so a test can edit it freely.
-fn copy_tree(from: &std::path::Path, to: &std::path::Path) -> Result<()> {
-    std::fs::create_dir_all(to)?;
-    for entry in std::fs::read_dir(from)? {
-        let entry = entry?;
-        let target = to.join(entry.file_name());
-        if entry.file_type()?.is_dir() {
-            copy_tree(&entry.path(), &target)?;
-        } else {
-            std::fs::copy(entry.path(), &target)?;
-        }
-    }
-    Ok(())
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -182,7 +151,7 @@ async fn hostile_page(deck_page: &str) -> Result<String> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn another_origin_cannot_frame_the_deck_so_run_live_cannot_be_clicked() -> Result<()> {
-    let _talk = TALK.lock().await;
+    let _talk = BOOK.lock().await;
     browser_tests::on_present(&[], async |c, present| {
         let page = page_with_demo()?;
         let deck_page = format!("{}{page}", present.url);

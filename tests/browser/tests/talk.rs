@@ -16,12 +16,12 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
-use std::process::Command;
 
 use anyhow::{Context, Result, ensure};
 use browser_tests::{
-    Driver, Exemption, Findings, Server, artifacts_dir, browser, chapter_pages, js, judge,
-    workspace_root,
+    BOOK, Exemption, Findings, MEASURE, SIZES, Server, artifacts_subdir, chapter_pages, has_class,
+    js, judge, measure, open, open_measured, open_phone, screenshot, show_slide, show_step,
+    viewport,
 };
 use fantoccini::actions::{InputSource, MouseActions, PointerAction};
 use fantoccini::{Client, Locator};
@@ -82,26 +82,11 @@ const READ_RULES: &[&str] = &[
     "phone-table",
 ];
 
-/// The screen sizes: a 16:9 projector at 720p and 1080p, and a 4:3 one.
-const SIZES: &[(u32, u32)] = &[(1280, 720), (1920, 1080), (1024, 768)];
-
-const MEASURE: &str = include_str!("../src/measure.js");
-
-/// The tests here share `book/` (each builds it, the handout test prints it): one at a
-/// time, whatever the test harness's thread count.
-static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_slide_of_the_talk_fits_reads_and_contrasts() -> Result<()> {
-    let _one_at_a_time = SERIAL.lock().await;
-    let (chromium, chromedriver) = browser()?;
-    let site = browser_tests::build_talk()?;
-    let server = Server::start(&site).await?;
-    let driver = Driver::start(&chromedriver)?;
-    let c = driver.session(&chromium).await?;
-    let outcome = walk(&c, &server, &site).await;
-    let _ = c.close().await;
-    let report = outcome?;
+    // The tests here share `book/` (each builds it, the handout test prints it).
+    let _one_at_a_time = BOOK.lock().await;
+    let report = browser_tests::on_the_talk(async |c, s| walk(c, s, s.dir()).await).await?;
     std::fs::write(talk_dir()?.join("report.txt"), &report.text)?;
     eprintln!("{}", report.text);
     let failures = judge(EXEMPT, RULES, WALK_RULES, &report.checked, &report.found);
@@ -115,9 +100,7 @@ async fn every_slide_of_the_talk_fits_reads_and_contrasts() -> Result<()> {
 }
 
 fn talk_dir() -> Result<std::path::PathBuf> {
-    let dir = artifacts_dir()?.join("talk");
-    std::fs::create_dir_all(&dir)?;
-    Ok(dir)
+    artifacts_subdir("talk")
 }
 
 #[derive(Default)]
@@ -150,7 +133,7 @@ async fn walk(c: &Client, s: &Server, site: &std::path::Path) -> Result<Report> 
     for &(w, h) in SIZES {
         viewport(c, s, w, h).await?;
         for (page, _) in &pages {
-            open(c, s, &format!("{page}?slides#slide-1")).await?;
+            open_measured(c, s, &format!("{page}?slides#slide-1")).await?;
             let count = js(
                 c,
                 "return document.querySelectorAll('main > section.slide').length;",
@@ -167,12 +150,14 @@ async fn walk(c: &Client, s: &Server, site: &std::path::Path) -> Result<Report> 
                     // reveal a step before it moves on.
                     show_slide(c, n).await?;
                     let url = format!("{page}#slide-{n}");
-                    let mut m = measure(c, w, h, dark).await?;
+                    // Contrast at 1280×720 in both themes (it does not depend on the size).
+                    let contrast = dark || (w, h) == (1280, 720);
+                    let mut m = measure(c, w, h, contrast).await?;
                     // A ladder step takes the terminal's place (the layout changes): the
                     // step before it, with the terminal, must fit and read too.
                     if let Some((before, all)) = before_ladder(c).await? {
                         show_step(c, n, before).await?;
-                        let t = measure(c, w, h, dark).await?;
+                        let t = measure(c, w, h, contrast).await?;
                         // Each finding ([rule, what]) says it is of that step: the
                         // screenshot below is of the slide's last step, and a finding
                         // that does not say so sends the reader to the wrong layout.
@@ -185,13 +170,11 @@ async fn walk(c: &Client, s: &Server, site: &std::path::Path) -> Result<Report> 
                         }
                         if (w, h) == (1280, 720) {
                             let theme = if dark { "-dark" } else { "" };
-                            std::fs::write(
-                                talk_dir()?.join(format!(
-                                    "{}-{n:02}{theme}-step{before}.png",
-                                    page.trim_end_matches(".html")
-                                )),
-                                c.screenshot().await?,
-                            )?;
+                            let name = format!(
+                                "talk/{}-{n:02}{theme}-step{before}",
+                                page.trim_end_matches(".html")
+                            );
+                            screenshot(c, &name).await?;
                         }
                         show_step(c, n, all).await?;
                     }
@@ -199,14 +182,8 @@ async fn walk(c: &Client, s: &Server, site: &std::path::Path) -> Result<Report> 
                     report.checked.insert(url.clone());
                     if (w, h) == (1280, 720) {
                         let theme = if dark { "-dark" } else { "" };
-                        let shot = c.screenshot().await?;
-                        std::fs::write(
-                            talk_dir()?.join(format!(
-                                "{}-{n:02}{theme}.png",
-                                page.trim_end_matches(".html")
-                            )),
-                            shot,
-                        )?;
+                        let name = format!("talk/{}-{n:02}{theme}", page.trim_end_matches(".html"));
+                        screenshot(c, &name).await?;
                     }
                     // After the screenshot: it points at the demos.
                     let hierarchy = if (w, h) == (1280, 720) && !dark {
@@ -380,27 +357,6 @@ async fn hierarchy(c: &Client) -> Result<Value> {
     Ok(Value::Array(flaws))
 }
 
-/// Makes the page (not the window) `w`×`h`.
-async fn viewport(c: &Client, s: &Server, w: u32, h: u32) -> Result<()> {
-    c.goto(&s.url("index.html")).await?;
-    browser_tests::set_viewport(c, w, h).await
-}
-
-async fn open(c: &Client, s: &Server, page: &str) -> Result<()> {
-    c.goto(&s.url(page))
-        .await
-        .with_context(|| format!("opening {page}"))?;
-    browser_tests::wait_for(
-        c,
-        "document.documentElement.dataset.player === 'ready' && document.fonts.status === 'loaded'",
-        std::time::Duration::from_secs(10),
-    )
-    .await
-    .with_context(|| format!("waiting for the player on {page}"))?;
-    js(c, MEASURE).await?;
-    Ok(())
-}
-
 /// A key as the deck's keyboard handler gets it.
 async fn key(c: &Client, key: &str) -> Result<()> {
     js(
@@ -409,21 +365,6 @@ async fn key(c: &Client, key: &str) -> Result<()> {
     )
     .await?;
     Ok(())
-}
-
-/// Shows slide `n` of the page in its final state (every step revealed).
-async fn show_slide(c: &Client, n: u64) -> Result<()> {
-    js(
-        c,
-        &format!("location.hash = '#slide-{n}.999'; return true;"),
-    )
-    .await?;
-    browser_tests::wait_for(
-        c,
-        &format!("document.documentElement.dataset.slide === '{n}'"),
-        std::time::Duration::from_secs(5),
-    )
-    .await
 }
 
 /// The steps shown just before the current slide's ladder takes its terminal's place
@@ -441,46 +382,12 @@ async fn before_ladder(c: &Client) -> Result<Option<(u64, u64)>> {
     Ok(k[0].as_u64().zip(k[1].as_u64()))
 }
 
-/// Slide `n` with `step` steps shown.
-async fn show_step(c: &Client, n: u64, step: u64) -> Result<()> {
-    js(
-        c,
-        &format!("location.hash = '#slide-{n}.{step}'; return true;"),
-    )
-    .await?;
-    browser_tests::wait_for(
-        c,
-        &format!("document.querySelector('section.deck-current')?.dataset.step === '{step}'"),
-        std::time::Duration::from_secs(5),
-    )
-    .await
-}
-
 /// Dark or light slides, with T as the presenter would.
 async fn set_theme(c: &Client, dark: bool) -> Result<()> {
-    let is_dark = js(
-        c,
-        "return document.documentElement.classList.contains('deck-dark');",
-    )
-    .await?
-    .as_bool()
-        == Some(true);
-    if is_dark != dark {
+    if has_class(c, "deck-dark").await? != dark {
         key(c, "t").await?;
     }
     Ok(())
-}
-
-async fn measure(c: &Client, w: u32, h: u32, contrast: bool) -> Result<Value> {
-    // The slide is as wide as the screen, or as a 16:9 box in it.
-    let slide_w = f64::from(w).min(f64::from(h) * 16.0 / 9.0);
-    let scale = slide_w / 1280.0;
-    let contrast = contrast || (w, h) == (1280, 720);
-    js(
-        c,
-        &format!("return window.__deckMeasure({scale}, {contrast});"),
-    )
-    .await
 }
 
 /// Every chapter in the reading view and on every slide passes axe-core (WCAG 2 A and
@@ -489,16 +396,12 @@ async fn measure(c: &Client, w: u32, h: u32, contrast: bool) -> Result<Value> {
 /// 12 px, and a table too wide for the screen shows that it scrolls.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_chapter_passes_axe_in_both_views_and_reads_on_a_phone() -> Result<()> {
-    let _one_at_a_time = SERIAL.lock().await;
-    let (chromium, chromedriver) = browser()?;
-    let axe = browser_tests::axe_source()?;
-    let site = browser_tests::build_talk()?;
-    let server = Server::start(&site).await?;
-    let driver = Driver::start(&chromedriver)?;
-    let c = driver.session(&chromium).await?;
-    let outcome = audit(&c, &server, &site, &axe).await;
-    let _ = c.close().await;
-    let (checked, found) = outcome?;
+    let _one_at_a_time = BOOK.lock().await;
+    let (checked, found) = browser_tests::on_the_talk(async |c, s| {
+        let axe = browser_tests::axe_source()?;
+        audit(c, s, s.dir(), &axe).await
+    })
+    .await?;
     let mut text = String::new();
     for rule in READ_RULES {
         count_rule(&mut text, rule, &found);
@@ -546,26 +449,7 @@ async fn audit(
     }
     viewport(c, s, 1280, 900).await?;
     for (page, _) in &pages {
-        open(c, s, page).await?;
-        js(
-            c,
-            &format!(
-                "document.body.innerHTML = ''; const f = document.createElement('iframe'); \
-                 f.id = 'phone'; f.style.cssText = 'width:390px;height:844px;border:0;position:fixed;left:0;top:0'; \
-                 f.src = '{}'; document.body.appendChild(f); return 0;",
-                s.url(page)
-            ),
-        )
-        .await?;
-        browser_tests::wait_for(
-            c,
-            "(() => { const d = document.getElementById('phone').contentDocument; \
-               return !!d && !!d.documentElement && d.documentElement.dataset.player === 'ready' \
-                 && d.fonts.status === 'loaded' && d.readyState === 'complete'; })()",
-            std::time::Duration::from_secs(10),
-        )
-        .await
-        .with_context(|| format!("{page} in a 390×844 frame"))?;
+        open_phone(c, s, page).await?;
         c.execute(
             "const w = document.getElementById('phone').contentWindow; w.eval(arguments[0]); return 0;",
             vec![Value::String(MEASURE.to_string())],
@@ -584,11 +468,7 @@ async fn audit(
                 vec![f[1].as_str().unwrap_or_default().to_string()],
             );
         }
-        let shot = c.screenshot().await?;
-        std::fs::write(
-            talk_dir()?.join(format!("phone-{}.png", page.trim_end_matches(".html"))),
-            shot,
-        )?;
+        screenshot(c, &format!("talk/phone-{}", page.trim_end_matches(".html"))).await?;
     }
     // The slide view: the page as a whole on its first slide, then each slide.
     viewport(c, s, 1280, 720).await?;
@@ -618,25 +498,15 @@ async fn audit(
 /// last words of its own slide's notes.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_handout_has_one_whole_page_per_slide() -> Result<()> {
-    let _one_at_a_time = SERIAL.lock().await;
-    let (chromium, chromedriver) = browser()?;
+    let _one_at_a_time = BOOK.lock().await;
     let pdftotext = std::path::Path::new("/usr/bin/pdftotext");
     ensure!(
         pdftotext.is_file(),
         "pdftotext is missing: apt-get install poppler-utils"
     );
     let site = browser_tests::build_talk()?;
-    let status = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
-        .args([
-            "run",
-            "--quiet",
-            "--package",
-            "xtask",
-            "--",
-            "pdf",
-            "--notes",
-        ])
-        .current_dir(workspace_root())
+    let status = browser_tests::xtask()
+        .args(["pdf", "--notes"])
         .status()
         .context("running cargo xtask pdf --notes")?;
     ensure!(
@@ -646,12 +516,7 @@ async fn the_handout_has_one_whole_page_per_slide() -> Result<()> {
     let pdf = std::fs::read(site.join("talk.pdf")).context("reading book/talk.pdf")?;
     std::fs::write(talk_dir()?.join("talk-notes.pdf"), &pdf)?;
 
-    let server = Server::start(&site).await?;
-    let driver = Driver::start(&chromedriver)?;
-    let c = driver.session(&chromium).await?;
-    let laid_out = print_layout(&c, &server).await;
-    let _ = c.close().await;
-    let slides = laid_out?;
+    let slides = browser_tests::on_site(&site, print_layout).await?;
     let pages = browser_tests::page_count(&pdf);
     eprintln!("the handout: {pages} pages for {} slides", slides.len());
     ensure!(
@@ -674,7 +539,7 @@ async fn the_handout_has_one_whole_page_per_slide() -> Result<()> {
         cut.join("\n  ")
     );
 
-    let text = Command::new(pdftotext)
+    let text = std::process::Command::new(pdftotext)
         .arg(site.join("talk.pdf"))
         .arg("-")
         .output()
@@ -729,15 +594,8 @@ async fn print_layout(c: &Client, s: &Server) -> Result<Vec<Value>> {
 /// reading view shows every line.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_demo_slide_shows_its_focus_lines_and_the_whole_run_on_e() -> Result<()> {
-    let _one_at_a_time = SERIAL.lock().await;
-    let (chromium, chromedriver) = browser()?;
-    let site = browser_tests::build_talk()?;
-    let server = Server::start(&site).await?;
-    let driver = Driver::start(&chromedriver)?;
-    let c = driver.session(&chromium).await?;
-    let outcome = focus_lines(&c, &server, &site).await;
-    let _ = c.close().await;
-    outcome
+    let _one_at_a_time = BOOK.lock().await;
+    browser_tests::on_the_talk(async |c, s| focus_lines(c, s, s.dir()).await).await
 }
 
 async fn focus_lines(c: &Client, s: &Server, site: &std::path::Path) -> Result<()> {
@@ -776,8 +634,7 @@ async fn focus_lines(c: &Client, s: &Server, site: &std::path::Path) -> Result<(
         fits == true,
         "with every line the slide still fits (shrunk)"
     );
-    let shot = c.screenshot().await?;
-    std::fs::write(talk_dir()?.join("focus-all-lines.png"), shot)?;
+    screenshot(c, "talk/focus-all-lines").await?;
     key(c, "e").await?;
     ensure!(
         count(js(c, &format!("return {lines};")).await?) == focus,
