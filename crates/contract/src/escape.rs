@@ -3,7 +3,9 @@
 //!
 //! Text goes between tags or into a double-quoted attribute value (every attribute we
 //! write is double-quoted), so `&`, `<`, `>` and `"` are the characters to escape; a
-//! single quote means nothing there and is left as it is.
+//! single quote means nothing there and is left as it is. `decode` is its inverse, for
+//! whatever reads such HTML back (the terminal's plain text, the tests): it also reads
+//! the numeric references other writers use (`&#39;`, `&#10;`, `&#x27;`).
 
 /// The entity that stands for `c` in HTML text and double-quoted attributes, or `None`
 /// when `c` can stand for itself.
@@ -29,6 +31,48 @@ pub fn html(text: &str) -> String {
     out
 }
 
+/// The text that `html` (or another writer of these entities and numeric character
+/// references) escaped: `&amp;`, `&lt;`, `&gt;`, `&quot;`, `&apos;`, `&#N;` and `&#xH;`
+/// become their characters; anything else, a lone `&` included, stays as it is.
+pub fn decode(html: &str) -> String {
+    let mut out = String::with_capacity(html.len());
+    let mut rest = html;
+    while let Some(at) = rest.find('&') {
+        out.push_str(&rest[..at]);
+        rest = &rest[at..];
+        let decoded = rest.find(';').and_then(|end| {
+            let c = match &rest[1..end] {
+                "amp" => '&',
+                "lt" => '<',
+                "gt" => '>',
+                "quot" => '"',
+                "apos" => '\'',
+                name => {
+                    let number = name.strip_prefix('#')?;
+                    let code = match number.strip_prefix(['x', 'X']) {
+                        Some(hex) => u32::from_str_radix(hex, 16).ok()?,
+                        None => number.parse().ok()?,
+                    };
+                    char::from_u32(code)?
+                }
+            };
+            Some((c, end + 1))
+        });
+        match decoded {
+            Some((c, len)) => {
+                out.push(c);
+                rest = &rest[len..];
+            }
+            None => {
+                out.push('&');
+                rest = &rest[1..];
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -41,5 +85,13 @@ mod tests {
         );
         assert_eq!(html(""), "");
         assert_eq!(entity('a'), None);
+    }
+
+    #[test]
+    fn decode_reads_back_what_html_wrote_and_numeric_references() {
+        let text = r#"<a href="x">Tom & 'Jerry' → é &amp; &#39;</a>"#;
+        assert_eq!(decode(&html(text)), text);
+        assert_eq!(decode("it&#39;s&#10;&#x27;&apos;"), "it's\n''");
+        assert_eq!(decode("a & b &nbsp; &#xZZ; &"), "a & b &nbsp; &#xZZ; &");
     }
 }

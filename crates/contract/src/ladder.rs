@@ -123,13 +123,13 @@ pub fn svg(c: &Connection) -> String {
         "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {WIDTH} {height:.0}\" \
          style=\"max-width:100%;height:auto\" role=\"img\" aria-label=\"{}\" \
          font-size=\"{FONT}\" fill=\"currentColor\" stroke-linecap=\"round\">",
-        escape(&alt)
+        crate::escape::html(&alt)
     );
     for (x, who, addr) in [(LEFT, "client", &c.client), (RIGHT, "server", &c.server)] {
         let _ = write!(
             svg,
             "<text x=\"{x}\" y=\"24\" text-anchor=\"middle\" font-weight=\"bold\">{who} {}</text>",
-            escape(port(addr))
+            crate::escape::html(port(addr))
         );
     }
     // The lifelines, interrupted at each compressed gap.
@@ -162,7 +162,7 @@ pub fn svg(c: &Connection) -> String {
             "<text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"end\" font-style=\"italic\">+{}</text>",
             LEFT - 16.0,
             mid + 7.0,
-            escape(&duration(gap))
+            crate::escape::html(&duration(gap))
         );
     }
     let first_us = shown.first().map_or(0, |(_, p)| p.at_us);
@@ -192,29 +192,13 @@ pub fn svg(c: &Connection) -> String {
             dir * 14.0,
             (LEFT + RIGHT) / 2.0,
             y - 6.0,
-            escape(&p.label()),
+            crate::escape::html(&p.label()),
             cls = if key { "arrow key" } else { "arrow" },
             bold = if key { " font-weight=\"bold\"" } else { "" },
         );
     }
     svg.push_str("</svg>");
     svg
-}
-
-/// Escapes text for HTML content and attribute values.
-fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 #[cfg(test)]

@@ -205,10 +205,7 @@ fn plain_text(html: &str) -> String {
             _ => {}
         }
     }
-    out.replace("&lt;", "<")
-        .replace("&gt;", ">")
-        .replace("&quot;", "\"")
-        .replace("&amp;", "&")
+    crate::escape::decode(&out)
 }
 
 /// A whole captured run as finished lines, and the rule that picked its focus lines.

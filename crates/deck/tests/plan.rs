@@ -43,12 +43,7 @@ fn documents(dir: &Path) -> Vec<PathBuf> {
 }
 
 fn unescape(value: &str) -> String {
-    value
-        .replace("&quot;", "\"")
-        .replace("&#39;", "'")
-        .replace("&lt;", "<")
-        .replace("&gt;", ">")
-        .replace("&amp;", "&")
+    contract::escape::decode(value)
 }
 
 /// The page contract at the top of a preprocessed chapter, read as the player reads it.
