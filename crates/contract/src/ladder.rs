@@ -19,6 +19,7 @@
 
 use std::fmt::Write;
 
+use crate::page;
 use crate::wire::{Connection, Packet};
 
 pub const WIDTH: f64 = 640.0;
@@ -185,7 +186,7 @@ pub fn svg(c: &Connection) -> String {
         let width = if key { 4 } else { 2 };
         let _ = write!(
             svg,
-            "<g class=\"{cls}\" data-at-ms=\"{at_ms:.3}\"><line x1=\"{x1}\" y1=\"{y:.1}\" x2=\"{:.1}\" y2=\"{y2:.1}\" style=\"stroke:{colour}\" stroke-width=\"{width}\"/>\
+            "<g class=\"{cls}\" {at_attr}=\"{at_ms:.3}\"><line x1=\"{x1}\" y1=\"{y:.1}\" x2=\"{:.1}\" y2=\"{y2:.1}\" style=\"stroke:{colour}\" stroke-width=\"{width}\"/>\
              <path d=\"M{tip:.1} {y2:.1}l{:.1} -6l0 12z\" style=\"fill:{colour}\"/>\
              <text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"middle\"{bold}>{}</text></g>",
             x2 + dir * 12.0,
@@ -193,7 +194,12 @@ pub fn svg(c: &Connection) -> String {
             (LEFT + RIGHT) / 2.0,
             y - 6.0,
             crate::escape::html(&p.label()),
-            cls = if key { "arrow key" } else { "arrow" },
+            cls = if key {
+                format!("{} {}", page::class::ARROW, page::class::KEY)
+            } else {
+                page::class::ARROW.to_string()
+            },
+            at_attr = page::attr::AT_MS,
             bold = if key { " font-weight=\"bold\"" } else { "" },
         );
     }

@@ -219,12 +219,12 @@ pub mod select {
 /// Class families: a prefix, then a number or a name (`ansi-fg-3`, `status-passed`).
 pub const CLASS_FAMILIES: &[&str] = &[
     // ANSI colours 0-15 (contract::ansi).
-    "ansi-fg-",
-    "ansi-bg-",
+    ANSI_FG_PREFIX,
+    ANSI_BG_PREFIX,
     // A run's status (contract::Status::as_str with `-` for spaces).
-    "status-",
+    STATUS_PREFIX,
     // A chart's series (chart-s0, chart-s1...).
-    "chart-s",
+    CHART_SERIES_PREFIX,
     // svgbob's own classes.
     "svgbob-",
     // highlight.js token classes (`hljs-keyword`).
@@ -453,9 +453,33 @@ pub fn demo_id(name: &str) -> String {
     format!("demo-{name}")
 }
 
+/// The prefix of a run's status class ([`status_class`]).
+pub const STATUS_PREFIX: &str = "status-";
+/// The prefix of a chart series' class ([`chart_series_class`]).
+pub const CHART_SERIES_PREFIX: &str = "chart-s";
+/// The prefixes of a terminal's ANSI colour classes ([`ansi_colour_class`]).
+pub const ANSI_FG_PREFIX: &str = "ansi-fg-";
+pub const ANSI_BG_PREFIX: &str = "ansi-bg-";
+
 /// The class of a run's status: `status-passed`, `status-timed-out`.
 pub fn status_class(status: crate::Status) -> String {
-    format!("status-{}", status.as_str().replace(' ', "-"))
+    format!("{STATUS_PREFIX}{}", status.as_str().replace(' ', "-"))
+}
+
+/// The class of a chart's series `n` (0-based): `chart-s0`.
+pub fn chart_series_class(n: usize) -> String {
+    format!("{CHART_SERIES_PREFIX}{n}")
+}
+
+/// The class of ANSI colour `n` (0-15), of the text or (`background`) behind it:
+/// `ansi-fg-3`, `ansi-bg-12`.
+pub fn ansi_colour_class(background: bool, n: u8) -> String {
+    let prefix = if background {
+        ANSI_BG_PREFIX
+    } else {
+        ANSI_FG_PREFIX
+    };
+    format!("{prefix}{n}")
 }
 
 /// Whether `name` is a class the contract knows (the deck's own, a family's, or a

@@ -160,12 +160,13 @@ fn alt_text(ascii: &str) -> String {
 /// arrows of another.
 #[cfg(feature = "svgbob")]
 fn scope(svg: &str, suffix: &str) -> String {
+    use contract::page::class::SVGBOB;
     let mut out = svg
         .replace(
-            "class=\"svgbob\"",
-            &format!("class=\"svgbob svgbob-{suffix}\""),
+            &format!("class=\"{SVGBOB}\""),
+            &format!("class=\"{SVGBOB} {SVGBOB}-{suffix}\""),
         )
-        .replace(".svgbob ", &format!(".svgbob-{suffix} "));
+        .replace(&format!(".{SVGBOB} "), &format!(".{SVGBOB}-{suffix} "));
     for id in [
         "arrow",
         "diamond",

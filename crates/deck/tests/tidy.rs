@@ -852,12 +852,138 @@ fn the_preprocessor_writes_only_names_the_contract_defines() {
         }
     }
     assert!(
-        uses.len() > 40,
+        // (its own names come from contract::page: these are docutils' and HTML's)
+        uses.len() > 20,
         "the preprocessor was read: {} names",
         uses.len()
     );
     let bad = report(&uses);
     assert!(bad.is_empty(), "\n{}", bad.join("\n"));
+}
+
+/// Whether `name` is the page's own (a class, attribute or id the contract defines,
+/// or a member of one of its own families: `status-passed`, `chart-s0`, `slide-3`),
+/// which only `contract::page` may spell.
+fn own(name: &str) -> bool {
+    let families = [
+        page::STATUS_PREFIX,
+        page::CHART_SERIES_PREFIX,
+        page::ANSI_FG_PREFIX,
+        page::ANSI_BG_PREFIX,
+        page::SLIDE_ID_PREFIX,
+    ];
+    page::class::ALL.contains(&name)
+        || page::attr::ALL.contains(&name)
+        || page::id::ALL.contains(&name)
+        || families
+            .iter()
+            .any(|p| name.starts_with(p) && name.len() > p.len())
+}
+
+/// The preprocessor's Rust (`file`'s code before its tests): the page's own names
+/// (classes, attributes, ids, family prefixes) come from `contract::page`, never spelt
+/// in a string literal. A literal spells a name when it has one in `class="..."` or
+/// `id="..."`, writes a `data-*` attribute, or is made only of class-like words of
+/// which one is the page's own and hyphenated or there are several (`"chart-row"`,
+/// `"arrow key"`); a lone plain word (`"demo"`, a directive's name) is prose.
+fn preprocessor_spelt(file: &str, text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut i = 0;
+    while let Some(off) = text[i..].find('"') {
+        let at = i + off;
+        // A char literal ('"') or a raw string's `r"`/`r#"` opening is not a literal here.
+        if text[..at].ends_with('\'') {
+            i = at + 1;
+            continue;
+        }
+        let Some((literal, end)) = literal_at(text, at) else {
+            break;
+        };
+        i = end;
+        let line_start = text[..at].rfind('\n').map_or(0, |p| p + 1);
+        if text[line_start..at].contains("//") {
+            continue;
+        }
+        let line = line_at(text, at);
+        let mut spelt = |name: &str, how: &str| {
+            out.push(format!(
+                "{file}:{line}: `{name}` spelt out {how}: use its constant in contract::page \
+                 (crates/contract/src/page.rs), or add it there"
+            ));
+        };
+        for open in ["class=\"", "id=\""] {
+            for (at2, _) in literal.match_indices(open) {
+                if literal[..at2].ends_with(|c: char| ident_char(c)) {
+                    continue;
+                }
+                let rest = &literal[at2 + open.len()..];
+                let value = &rest[..rest.find('"').unwrap_or(rest.len())];
+                for name in value.split_whitespace() {
+                    // `status-{}`, `chart-s{s}`: a family's prefix with a placeholder.
+                    let name = name.split('{').next().unwrap_or_default();
+                    let prefix = [
+                        page::STATUS_PREFIX,
+                        page::CHART_SERIES_PREFIX,
+                        page::ANSI_FG_PREFIX,
+                        page::ANSI_BG_PREFIX,
+                        page::SLIDE_ID_PREFIX,
+                    ]
+                    .contains(&name);
+                    if own(name) || prefix {
+                        spelt(name, &format!("in `{open}`"));
+                    }
+                }
+            }
+        }
+        for (at2, _) in literal.match_indices("data-") {
+            if literal[..at2].ends_with(|c: char| ident_char(c) || c == '.') {
+                continue;
+            }
+            let rest = &literal[at2..];
+            let name = &rest[..rest.find(|c: char| !ident_char(c)).unwrap_or(rest.len())];
+            spelt(name, "as an attribute");
+        }
+        let words: Vec<&str> = literal.split_whitespace().collect();
+        let bare = !words.is_empty()
+            && words.iter().all(|w| w.chars().all(ident_char))
+            && words.iter().all(|w| own(w) || is_class(w));
+        if bare && (words.len() > 1 || words.iter().any(|w| w.contains('-'))) {
+            for w in words.iter().filter(|w| own(w)) {
+                spelt(w, "as a literal");
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn the_preprocessor_spells_none_of_the_pages_own_names() {
+    let mut spelt = Vec::new();
+    let mut read_files = 0;
+    for dir in ["crates/deck/src", "crates/contract/src", "crates/rst/src"] {
+        for path in files(&repo().join(dir), &[".rs"]) {
+            // The contract's own list.
+            if path.ends_with("contract/src/page.rs") {
+                continue;
+            }
+            let text = read(&path);
+            let code = text.split("#[cfg(test)]").next().unwrap_or_default();
+            spelt.extend(preprocessor_spelt(&rel(&path), code));
+            read_files += 1;
+        }
+    }
+    assert!(
+        read_files > 20,
+        "the preprocessor was read: {read_files} files"
+    );
+    // The check sees each shape it claims to.
+    let probe = preprocessor_spelt(
+        "probe",
+        r#"let a = "<div class=\"chart-row x\">"; let b = "status-{}"; let c = "<td class=\"status-{}\">";
+           let d = " data-demo=\"x\""; let e = "arrow key"; let f = "demo"; let g = "<p class=\"caption\">";"#,
+    );
+    assert_eq!(probe.len(), 5, "{probe:#?}");
+    assert!(spelt.is_empty(), "\n{}", spelt.join("\n"));
 }
 
 #[test]
