@@ -179,9 +179,9 @@ pub fn svg(c: &Connection) -> String {
         let dir = if p.from_client { -1.0 } else { 1.0 };
         let (y2, tip) = (y + SLOPE, x2 + dir * 2.0);
         let colour = if key {
-            "var(--deck-accent, #d9480f)"
+            format!("var({}, #d9480f)", page::property::ACCENT)
         } else {
-            "currentColor"
+            "currentColor".to_string()
         };
         let width = if key { 4 } else { 2 };
         let _ = write!(

@@ -281,6 +281,8 @@ pub const FOREIGN_CLASSES: &[&str] = &[
     "hbs",
     "sh",
     "console",
+    // mdBook's runnable code blocks (xtask/src/book.rs checks that none is runnable).
+    "playground",
     // A slide author's: an image or figure as wide as the slide.
     "fill",
     // docutils' and hieroglyph's classes, which the rST reader (crates/rst) keeps.
@@ -499,13 +501,89 @@ pub fn is_attribute(name: &str) -> bool {
         || name.strip_prefix(attr::FIT).is_some_and(|rest| rest.starts_with("--"))
 }
 
-/// CSS custom properties the player sets and `theme/deck.css` reads.
+/// CSS custom properties of the deck's own (`--deck-*`): those the player or the
+/// preprocessor sets and `theme/deck.css` reads, and the theme's own, which the CSS
+/// sets and the drawings and tests read. The tidy test fails on a `--deck-*` property
+/// used anywhere (CSS, JavaScript, Rust) that is not here.
 pub mod property {
-    /// A slide's fitted font scale.
-    pub const FIT: &str = "--deck-fit";
-    /// A slide's notes' fitted font scale (print with notes, the speaker window).
-    pub const FIT_NOTES: &str = "--deck-fit-notes";
+    names! {
+        /// Every custom property of the deck's own.
+        ALL;
+        // Set by the player (theme/player).
+        /// A slide's fitted font scale.
+        FIT = "--deck-fit",
+        /// A slide's notes' fitted font scale (print with notes, the speaker window).
+        FIT_NOTES = "--deck-fit-notes",
+        /// The slide's aspect, width and height (`theme/player/src/config.rs`, from
+        /// [`super::Page::aspect`]).
+        ASPECT_W = "--deck-aw",
+        ASPECT_H = "--deck-ah",
+        /// The printed page's width and height (`?print`).
+        PAGE_W = "--deck-page-w",
+        PAGE_H = "--deck-page-h",
+        /// The speaker's notes' own scale (the speaker window's A-/A+).
+        NOTES_SCALE = "--deck-notes-scale",
+        /// A diagram's width in em.
+        DIAGRAM_W = "--deck-diagram-w",
+        // Set and read by theme/deck.css: the slide's geometry.
+        W = "--deck-w",
+        PX = "--deck-px",
+        UNIT = "--deck-unit",
+        MARGIN = "--deck-margin",
+        SHRINK = "--deck-shrink",
+        TILE = "--deck-tile",
+        // The theme's colours (deck.css; the ladder's key arrow reads ACCENT).
+        FG = "--deck-fg",
+        BG = "--deck-bg",
+        MUTED = "--deck-muted",
+        ACCENT = "--deck-accent",
+        RULE = "--deck-rule",
+        SLIDE_RULE = "--deck-slide-rule",
+        ROW_ALT = "--deck-row-alt",
+        CODE_BG = "--deck-code-bg",
+        NOTES_BG = "--deck-notes-bg",
+        TERM_BG = "--deck-term-bg",
+        TERM_FG = "--deck-term-fg",
+        TERM_ERR = "--deck-term-err",
+        SYN_KW = "--deck-syn-kw",
+        SYN_STR = "--deck-syn-str",
+        SYN_NUM = "--deck-syn-num",
+        SYN_FN = "--deck-syn-fn",
+        SYN_TYPE = "--deck-syn-type",
+        SYN_COM = "--deck-syn-com",
+    }
 }
+
+/// Whether `name` is a custom property of the deck's own (`--deck-fit`).
+pub fn is_property(name: &str) -> bool {
+    property::ALL.contains(&name)
+}
+
+/// Where the player keeps things outside the page: storage keys (localStorage and
+/// sessionStorage), the channel the slide and speaker windows talk on, and the
+/// speaker window's name. They start with [`STORE_PREFIX`] (`deck.`), which no class,
+/// attribute or id can: a name of one kind is never mistaken for one of another.
+pub mod store {
+    names! {
+        /// Every name the player keeps something under.
+        ALL;
+        /// localStorage: the theme the presenter chose (`dark` or `light`).
+        THEME = "deck.theme",
+        /// localStorage: the speaker window's timer.
+        TIMER = "deck.timer",
+        /// localStorage: the speaker's notes' scale.
+        NOTES_SCALE = "deck.notes-scale",
+        /// sessionStorage: a blackout waiting for the next chapter's page.
+        BLACKOUT = "deck.black",
+        /// The BroadcastChannel between the slide and speaker windows.
+        CHANNEL = "deck.sync",
+        /// The speaker window's name (`window.open`'s target).
+        SPEAKER_WINDOW = "deck.speaker",
+    }
+}
+
+/// The prefix of every name in [`store`].
+pub const STORE_PREFIX: &str = "deck.";
 
 /// The attribute that records the box a fit of custom property `property` was made
 /// for: `data-fit--deck-fit` (removing it makes the next fit measure again).
@@ -894,13 +972,21 @@ mod tests {
 
     #[test]
     fn names_are_unique_and_known() {
-        for list in [class::ALL, attr::ALL, id::ALL] {
+        for list in [class::ALL, attr::ALL, id::ALL, property::ALL, store::ALL] {
             let mut seen = std::collections::BTreeSet::new();
             for name in list {
                 assert!(seen.insert(name), "{name} twice");
             }
         }
         assert!(attr::ALL.iter().all(|a| a.starts_with("data-")));
+        assert!(property::ALL.iter().all(|p| p.starts_with("--deck-")));
+        assert!(store::ALL.iter().all(|k| k.starts_with(STORE_PREFIX)));
+        // No storage key is spelt like a class, an attribute or an id.
+        assert!(
+            store::ALL
+                .iter()
+                .all(|k| !is_class(k) && !is_id(k) && !is_attribute(k))
+        );
         assert!(is_class("ansi-fg-12") && is_class("status-timed-out") && is_class("hljs"));
         assert!(is_class("hljs-keyword") && is_class("deck-on"));
         assert!(!is_class("deck-nope") && !is_class("ansi-fg-") && !is_class("hljsx"));

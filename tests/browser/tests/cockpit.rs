@@ -295,7 +295,7 @@ async fn notes(c: &Client, s: &Server, chapters: &[(String, usize)]) -> Result<(
 /// The speaker window's plan against a fake clock (`Date.now` replaced by the test).
 async fn pacing(c: &Client, s: &Server) -> Result<()> {
     open(c, s, "tcp.html?speaker#slide-1").await?;
-    js(c, "localStorage.removeItem('deck-timer'); window.__now = 1.7e12; Date.now = () => window.__now; return 0;").await?;
+    js(c, "localStorage.removeItem('deck.timer'); window.__now = 1.7e12; Date.now = () => window.__now; return 0;").await?;
     c.refresh().await?;
     ready(c).await?;
     js(
