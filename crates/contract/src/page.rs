@@ -43,7 +43,7 @@ pub mod class {
         STEP = "deck-step",
         /// A step made by `<!-- pause -->`: the CSS makes its wrapper transparent.
         PAUSE = "deck-pause",
-        /// The hidden element that carries the [`super::Page`] attributes.
+        /// The hidden element that carries the [`super::Page`] ([`super::attr::PAGE`]).
         CONFIG = "deck-config",
         /// Shown in the reading view only.
         ONLY_READING = "only-reading",
@@ -326,14 +326,8 @@ pub mod attr {
         /// Every `data-*` attribute of the deck's own.
         ALL;
         // Written by the preprocessor.
-        /// On the [`super::class::CONFIG`] element: the [`super::Page`] fields.
-        ASPECT = "data-aspect",
-        FIRST = "data-first",
-        TOTAL = "data-total",
-        CHAPTERS = "data-chapters",
-        ROOT = "data-root",
-        DURATION = "data-duration",
-        PLAN = "data-plan",
+        /// On the [`super::class::CONFIG`] element: the [`super::Page`], as JSON.
+        PAGE = "data-page",
         /// On the title slide's section.
         TITLE_SLIDE = "data-title-slide",
         /// A demo figure's (or chart's, or ladder's) demo.
@@ -730,10 +724,11 @@ pub struct ChapterStart {
 }
 
 /// What the preprocessor tells the player on every chapter's page: the slide shape,
-/// where this chapter's slides stand in the whole talk, and the plan. Written as the
-/// attributes of one hidden [`class::CONFIG`] element ([`Page::to_html`]) and read
-/// back by the player as the same type ([`Page::from_attributes`]).
+/// where this chapter's slides stand in the whole talk, and the plan. Written as JSON
+/// in one attribute of one hidden [`class::CONFIG`] element ([`Page::to_html`]) and read
+/// back by the player with serde as the same type ([`Page::from_json`]).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct Page {
     /// The slide shape.
     pub aspect: Aspect,
@@ -767,88 +762,48 @@ impl Default for Page {
 }
 
 impl Page {
-    /// The attributes, in order, with their values unescaped.
-    pub fn attributes(&self) -> Vec<(&'static str, String)> {
-        let chapters: Vec<String> = self
-            .chapters
-            .iter()
-            .map(|c| format!("{} {}", c.page, c.first))
-            .collect();
-        let mut out = vec![
-            (attr::ASPECT, self.aspect.to_string()),
-            (attr::FIRST, self.first.to_string()),
-            (attr::TOTAL, self.total.to_string()),
-            (attr::CHAPTERS, chapters.join(",")),
-            (attr::ROOT, self.root.clone()),
-        ];
-        if let Some(d) = self.duration {
-            out.push((attr::DURATION, d.to_string()));
-            let plan: Vec<String> = self.plan.iter().map(|t| format!("{t:.1}")).collect();
-            out.push((attr::PLAN, plan.join(",")));
-        }
-        out
+    /// The page as JSON: the one value the player reads back ([`Page::from_json`]).
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).expect("a page always serialises")
     }
 
-    /// The hidden element that carries the page, as one line of HTML (`escape` escapes
-    /// an attribute value).
-    pub fn to_html(&self, escape: impl Fn(&str) -> String) -> String {
-        let mut html = format!("<div class=\"{}\"", class::CONFIG);
-        for (name, value) in self.attributes() {
-            html.push_str(&format!(" {name}=\"{}\"", escape(&value)));
-        }
-        html.push_str(" hidden></div>");
-        html
+    /// The page from its JSON; what is missing keeps its default, and anything
+    /// malformed or unknown is an error that says what.
+    pub fn from_json(json: &str) -> Result<Page, String> {
+        serde_json::from_str(json).map_err(|e| format!("the page's {}: {e}", attr::PAGE))
     }
 
-    /// Reads the page back from its element's attributes (`get` gives an attribute's
-    /// value). A missing attribute keeps its default; a malformed one is an error that
-    /// names it.
-    pub fn from_attributes(get: impl Fn(&str) -> Option<String>) -> Result<Page, String> {
-        fn parse<T: FromStr>(name: &str, value: &str) -> Result<T, String>
-        where
-            T::Err: fmt::Display,
-        {
-            value
-                .trim()
-                .parse()
-                .map_err(|e| format!("{name}=\"{value}\": {e}"))
-        }
-        let mut page = Page::default();
-        if let Some(v) = get(attr::ASPECT) {
-            page.aspect = parse(attr::ASPECT, &v)?;
-        }
-        if let Some(v) = get(attr::FIRST) {
-            page.first = parse(attr::FIRST, &v)?;
-        }
-        if let Some(v) = get(attr::TOTAL) {
-            page.total = parse(attr::TOTAL, &v)?;
-        }
-        if let Some(v) = get(attr::CHAPTERS) {
-            for part in v.split(',').filter(|p| !p.trim().is_empty()) {
-                let (page_name, first) = part
-                    .trim()
-                    .rsplit_once(' ')
-                    .ok_or_else(|| format!("{}: `{part}` is not `PAGE FIRST`", attr::CHAPTERS))?;
-                page.chapters.push(ChapterStart {
-                    page: page_name.to_string(),
-                    first: parse(attr::CHAPTERS, first)?,
-                });
-            }
-        }
-        if let Some(v) = get(attr::ROOT) {
-            page.root = v;
-        }
-        if let Some(v) = get(attr::DURATION) {
-            page.duration = Some(parse(attr::DURATION, &v)?);
-        }
-        if let Some(v) = get(attr::PLAN) {
-            page.plan = v
-                .split(',')
-                .filter(|t| !t.trim().is_empty())
-                .map(|t| parse(attr::PLAN, t))
-                .collect::<Result<_, _>>()?;
-        }
-        Ok(page)
+    /// The hidden element that carries the page, on one line of HTML: its JSON in one
+    /// attribute ([`attr::PAGE`]), escaped by the one escaper ([`crate::escape::html`]),
+    /// so the browser's `getAttribute` gives the JSON back exactly.
+    pub fn to_html(&self) -> String {
+        format!(
+            "<div class=\"{}\" {}=\"{}\" hidden></div>",
+            class::CONFIG,
+            attr::PAGE,
+            crate::escape::html(&self.to_json())
+        )
+    }
+
+    /// The page written into `html` (a built chapter, or the preprocessor's Markdown),
+    /// read as the browser reads it: the first [`class::CONFIG`] element's
+    /// [`attr::PAGE`], decoded ([`crate::escape::decode`]), as JSON. For what reads
+    /// pages as text (the tests); the player reads the element.
+    pub fn in_html(html: &str) -> Result<Page, String> {
+        let open = format!("<div class=\"{}\"", class::CONFIG);
+        let at = html
+            .find(&open)
+            .ok_or_else(|| format!("no `{open}` element"))?;
+        let tag = &html[at..at + html[at..].find('>').unwrap_or(html.len() - at)];
+        let key = format!(" {}=\"", attr::PAGE);
+        let start = tag
+            .find(&key)
+            .ok_or_else(|| format!("no {} on the page's element", attr::PAGE))?
+            + key.len();
+        let end = tag[start..]
+            .find('"')
+            .ok_or_else(|| format!("{} is not closed", attr::PAGE))?;
+        Page::from_json(&crate::escape::decode(&tag[start..start + end]))
     }
 }
 
@@ -856,19 +811,8 @@ impl Page {
 mod tests {
     use super::*;
 
-    fn unescape_attribute(html: &str, name: &str) -> Option<String> {
-        let at = html.find(&format!(" {name}=\""))? + name.len() + 3;
-        let end = html[at..].find('"')?;
-        Some(
-            html[at..at + end]
-                .replace("&quot;", "\"")
-                .replace("&amp;", "&"),
-        )
-    }
-
-    #[test]
-    fn a_page_reads_back_as_written() {
-        let page = Page {
+    fn page() -> Page {
+        Page {
             aspect: "4:3".parse().unwrap(),
             first: 8,
             total: 20,
@@ -878,43 +822,57 @@ mod tests {
                     first: 1,
                 },
                 ChapterStart {
-                    page: "part/tcp & udp.html".into(),
+                    // A comma, quotes, markup, an ampersand, a space before a number,
+                    // non-ASCII: none of it is syntax in the written page.
+                    page: "part/tcp, \"udp\" & <raw> 'ipc' 8/théorie ünd 套接字 1.html".into(),
                     first: 8,
                 },
             ],
             root: "../".into(),
             duration: Some(Seconds(2400.0)),
-            plan: vec![0.0, 12.5, 300.0],
-        };
-        let html = page.to_html(|v| v.replace('&', "&amp;").replace('"', "&quot;"));
-        assert!(html.starts_with("<div class=\"deck-config\""), "{html}");
-        assert!(html.contains(" data-plan=\"0.0,12.5,300.0\""), "{html}");
+            plan: vec![0.0, 12.5, 300.0, 1.0 / 3.0],
+        }
+    }
+
+    #[test]
+    fn a_page_reads_back_as_written_whatever_its_chapter_paths_hold() {
+        let page = page();
+        let html = page.to_html();
         assert!(
-            html.contains(" data-chapters=\"title.html 1,part/tcp &amp; udp.html 8\""),
+            html.starts_with("<div class=\"deck-config\" data-page=\""),
             "{html}"
         );
-        let back = Page::from_attributes(|name| unescape_attribute(&html, name)).unwrap();
-        assert_eq!(back, page);
+        // One line of HTML that nothing in a path can end early or break.
+        assert!(!html.contains('\n') && !html.contains("<raw>"), "{html}");
+        assert_eq!(html.matches('"').count(), 4, "{html}");
+        assert_eq!(Page::in_html(&html), Ok(page.clone()));
+        let in_chapter = format!("<p>x</p>\n\n{html}\n\n<section class=\"slide\">");
+        assert_eq!(Page::in_html(&in_chapter), Ok(page.clone()));
         let untimed = Page {
             duration: None,
             plan: vec![],
             ..page
         };
-        let html = untimed.to_html(str::to_string);
-        assert!(!html.contains("data-plan"), "{html}");
-        assert_eq!(
-            Page::from_attributes(|name| unescape_attribute(&html, name)).unwrap(),
-            untimed
-        );
+        assert_eq!(Page::in_html(&untimed.to_html()), Ok(untimed));
+        assert!(Page::in_html("<p>no page</p>").is_err());
     }
 
     #[test]
-    fn a_malformed_attribute_is_an_error_that_names_it() {
-        let err = Page::from_attributes(|n| (n == attr::ASPECT).then(|| "wide".into()));
-        assert!(err.unwrap_err().contains("data-aspect"));
-        let err = Page::from_attributes(|n| (n == attr::PLAN).then(|| "1,x".into()));
-        assert!(err.unwrap_err().contains("data-plan"));
-        assert_eq!(Page::from_attributes(|_| None), Ok(Page::default()));
+    fn a_malformed_page_is_an_error_that_says_what_and_a_missing_field_its_default() {
+        let err = Page::from_json(r#"{"aspect":"wide"}"#).unwrap_err();
+        assert!(
+            err.contains("data-page") && err.contains("aspect `wide`"),
+            "{err}"
+        );
+        let err = Page::from_json(r#"{"plan":[1,"x"]}"#).unwrap_err();
+        assert!(err.contains("data-page"), "{err}");
+        let err = Page::from_json(r#"{"firts":3}"#).unwrap_err();
+        assert!(err.contains("firts"), "{err}");
+        assert_eq!(Page::from_json("{}"), Ok(Page::default()));
+        assert_eq!(
+            Page::from_json(r#"{"first":8}"#).map(|p| (p.first, p.aspect)),
+            Ok((8, Aspect::default()))
+        );
     }
 
     #[test]

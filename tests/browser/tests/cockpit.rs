@@ -18,20 +18,17 @@ const WAIT: Duration = Duration::from_secs(8);
 /// time.
 static BOOK: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
-/// The talk's pages in reading order, from its SUMMARY (chapters with slides).
+/// The talk's pages in reading order, from its SUMMARY (chapters with slides), as the
+/// page contract on the title page gives them.
 fn chapters(site: &std::path::Path) -> Result<Vec<(String, usize)>> {
     let html = std::fs::read_to_string(site.join("title.html")).context("reading title.html")?;
-    let at = html
-        .find("data-chapters=\"")
-        .context("the talk's pages carry data-chapters")?;
-    let list = &html[at + "data-chapters=\"".len()..];
-    let list = &list[..list.find('"').unwrap_or(0)];
-    Ok(list
-        .split(',')
-        .filter_map(|p| {
-            let (page, first) = p.rsplit_once(' ')?;
-            Some((page.to_string(), first.parse().ok()?))
-        })
+    let page = contract::page::Page::in_html(&html)
+        .map_err(anyhow::Error::msg)
+        .context("the talk's pages carry the page contract")?;
+    Ok(page
+        .chapters
+        .into_iter()
+        .map(|c| (c.page, c.first))
         .collect())
 }
 
@@ -303,21 +300,16 @@ async fn pacing(c: &Client, s: &Server) -> Result<()> {
         "window.__now = 1.7e12; Date.now = () => window.__now; return 0;",
     )
     .await?;
-    let plan: Vec<f64> = js(
+    // The page contract as the browser holds it, read as the player reads it.
+    let page = js(
         c,
-        "return document.querySelector('.deck-config').dataset.plan;",
-    )
-    .await?
-    .as_str()
-    .context("the page has a plan")?
-    .split(',')
-    .map(|t| t.parse().unwrap_or(f64::NAN))
-    .collect();
-    let duration = num(
-        c,
-        "return Number(document.querySelector('.deck-config').dataset.duration);",
+        "return document.querySelector('.deck-config').dataset.page;",
     )
     .await?;
+    let page = contract::page::Page::from_json(page.as_str().context("the page's contract")?)
+        .map_err(anyhow::Error::msg)?;
+    let plan = page.plan;
+    let duration = page.duration.map_or(f64::NAN, |d| d.0);
     ensure!(duration == 2400.0, "book.toml says 40 minutes: {duration}");
     let text = |sel: &'static str| async move {
         js(

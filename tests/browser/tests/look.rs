@@ -113,20 +113,14 @@ fn reveal_dist() -> Result<PathBuf> {
 /// and number.
 fn find_slide(site: &Path, marker: &str) -> Result<(String, usize)> {
     let mut pages = chapter_pages(site)?;
-    // The order of the chapters, as every page's deck configuration gives it:
-    // `data-chapters="title.html 1,files.html 4,..."`.
+    // The order of the chapters, as every page's contract (contract::page::Page) gives it.
     let order: Vec<String> = pages
         .iter()
         .find_map(|(_, html)| {
-            let at = html.find("data-chapters=\"")? + "data-chapters=\"".len();
-            let list = &html[at..at + html[at..].find('"')?];
-            Some(
-                list.split(',')
-                    .filter_map(|entry| entry.split_whitespace().next().map(str::to_string))
-                    .collect(),
-            )
+            let page = contract::page::Page::in_html(html).ok()?;
+            Some(page.chapters.into_iter().map(|c| c.page).collect())
         })
-        .context("no page of the talk gives the chapters' order (data-chapters)")?;
+        .context("no page of the talk gives the chapters' order (its page contract)")?;
     pages.retain(|(name, _)| order.contains(name));
     pages.sort_by_key(|(name, _)| order.iter().position(|o| o == name));
     pages
