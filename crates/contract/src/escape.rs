@@ -31,6 +31,20 @@ pub fn html(text: &str) -> String {
     out
 }
 
+/// Escaped HTML (`html`'s, or markup made of it) on one line: each newline becomes
+/// `&#10;`, which a browser reads back as the newline inside `<pre>` and in attribute
+/// values, so that a blank line cannot end a Markdown HTML block early.
+pub fn one_line(html: &str) -> String {
+    html.replace('\n', "&#10;")
+}
+
+/// JSON to embed in `<script type="application/json">`: the element's text is not
+/// HTML-escaped (the browser does not decode it), so only `</` could end it early;
+/// `<` as `\u003c` is the same JSON.
+pub fn json_in_script(json: &str) -> String {
+    json.replace('<', "\\u003c")
+}
+
 /// The text that `html` (or another writer of these entities and numeric character
 /// references) escaped: `&amp;`, `&lt;`, `&gt;`, `&quot;`, `&apos;`, `&#N;` and `&#xH;`
 /// become their characters; anything else, a lone `&` included, stays as it is.
@@ -85,6 +99,18 @@ mod tests {
         );
         assert_eq!(html(""), "");
         assert_eq!(entity('a'), None);
+    }
+
+    #[test]
+    #[cfg(feature = "serde")]
+    fn one_line_and_script_json_keep_their_meaning() {
+        assert_eq!(one_line("a\n\nb"), "a&#10;&#10;b");
+        assert_eq!(decode(&one_line("a\n\nb")), "a\n\nb");
+        let json = r#"{"s":"</script><b>"}"#;
+        let embedded = json_in_script(json);
+        assert!(!embedded.contains('<'), "{embedded}");
+        let back: serde_json::Value = serde_json::from_str(&embedded).unwrap();
+        assert_eq!(back["s"], "</script><b>");
     }
 
     #[test]

@@ -67,7 +67,7 @@ pub const IN_PROCESS: bool = cfg!(feature = "svgbob");
 /// A diagram not drawn yet: its source, as the text it is, in the same `diagram` box
 /// (one line of HTML: newlines as `&#10;`, since a blank line would end the block).
 pub fn undrawn(ascii: &str) -> String {
-    let text = crate::figure::escape(ascii.trim_end_matches('\n')).replace('\n', "&#10;");
+    let text = contract::escape::one_line(&crate::figure::escape(ascii.trim_end_matches('\n')));
     format!(
         "<div class=\"{}\"><pre role=\"img\" aria-label=\"{}\">{text}</pre></div>",
         contract::page::class::DIAGRAM,

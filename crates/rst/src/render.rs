@@ -1257,7 +1257,7 @@ fn marked_code(code: &Literal) -> String {
     }
     html.push_str("</code></pre>");
     // One line, so no blank line inside can end the HTML block early.
-    html.replace('\n', "&#10;")
+    contract::escape::one_line(&html)
 }
 
 /// A paragraph's inline HTML with each top-level element wrapped in a step (as
