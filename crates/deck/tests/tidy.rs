@@ -24,6 +24,8 @@
 //!   `contract::live`, not spelt out;
 //! - the keys: every key the player's key map handles is in the help (`?`), and keys
 //!   are handled in `keys.rs` only.
+//! - one HTML escaper: no code but `contract::escape` writes an escaper's entity
+//!   (`&lt;`, `&amp;`, `&quot;`, `&#39;`, `&#10;`...).
 
 use std::path::{Path, PathBuf};
 
@@ -1399,4 +1401,58 @@ fn the_contract_knows_the_names_the_preprocessor_writes() {
             "{kind:?} {name}"
         );
     }
+}
+
+/// The entities an HTML escaper writes; only `contract::escape` spells them.
+const ESCAPER_ENTITIES: &[&str] = &[
+    "&lt;", "&gt;", "&amp;", "&quot;", "&#39;", "&#x27;", "&apos;", "&#10;",
+];
+
+/// Where a string literal of `text` (code before its tests) writes an escaper's
+/// entity: another HTML escaper, or a piece of one.
+fn escapers(file: &str, text: &str) -> Vec<String> {
+    let code = text.split("#[cfg(test)]").next().unwrap_or_default();
+    rust_literals(code)
+        .into_iter()
+        .filter(|(_, literal)| ESCAPER_ENTITIES.iter().any(|e| literal.contains(e)))
+        .map(|(at, literal)| {
+            format!(
+                "{file}:{}: {literal:?} writes an HTML entity: escape with contract::escape \
+                 (html, entity, one_line), the one escaper",
+                line_at(code, at)
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn there_is_one_html_escaper() {
+    let mut found = Vec::new();
+    let mut read_files = 0;
+    for dir in [
+        "crates",
+        "theme/player/src",
+        "xtask/src",
+        "xtask/launch/src",
+        "xtask/chromium",
+        "tests/browser/src",
+        "demos/src",
+    ] {
+        for path in files(&repo().join(dir), &[".rs"]) {
+            // The escaper itself, and the tests (which spell what they expect).
+            let p = path.to_string_lossy();
+            if path.ends_with("contract/src/escape.rs") || p.contains("/tests/") {
+                continue;
+            }
+            found.extend(escapers(&rel(&path), &read(&path)));
+            read_files += 1;
+        }
+    }
+    assert!(read_files > 80, "the sources were read: {read_files} files");
+    let probe = escapers(
+        "probe",
+        "fn e(s: &str) -> String { s.replace('<', \"&lt;\") }\n#[cfg(test)]\nx(\"&amp;\")",
+    );
+    assert_eq!(probe.len(), 1, "{probe:?}");
+    assert!(found.is_empty(), "\n{}", found.join("\n"));
 }
