@@ -43,22 +43,23 @@ impl Style {
     fn open_tag(&self) -> String {
         let mut classes = Vec::new();
         let mut style = String::new();
+        use crate::page::{ansi_colour_class, class};
         for (on, class) in [
-            (self.bold, "ansi-bold"),
-            (self.dim, "ansi-dim"),
-            (self.italic, "ansi-italic"),
-            (self.underline, "ansi-underline"),
+            (self.bold, class::ANSI_BOLD),
+            (self.dim, class::ANSI_DIM),
+            (self.italic, class::ANSI_ITALIC),
+            (self.underline, class::ANSI_UNDERLINE),
         ] {
             if on {
                 classes.push(class.to_string());
             }
         }
-        for (colour, kind, css) in [
-            (self.fg, "fg", "color"),
-            (self.bg, "bg", "background-color"),
+        for (colour, background, css) in [
+            (self.fg, false, "color"),
+            (self.bg, true, "background-color"),
         ] {
             match colour {
-                Some(Colour::Named(n)) => classes.push(format!("ansi-{kind}-{n}")),
+                Some(Colour::Named(n)) => classes.push(ansi_colour_class(background, n)),
                 Some(Colour::Rgb(r, g, b)) => {
                     let _ = write!(style, "{css}:#{r:02x}{g:02x}{b:02x};");
                 }

@@ -19,6 +19,7 @@
 
 use std::fmt::Write;
 
+use crate::page;
 use crate::wire::{Connection, Packet};
 
 pub const WIDTH: f64 = 640.0;
@@ -123,13 +124,13 @@ pub fn svg(c: &Connection) -> String {
         "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {WIDTH} {height:.0}\" \
          style=\"max-width:100%;height:auto\" role=\"img\" aria-label=\"{}\" \
          font-size=\"{FONT}\" fill=\"currentColor\" stroke-linecap=\"round\">",
-        escape(&alt)
+        crate::escape::html(&alt)
     );
     for (x, who, addr) in [(LEFT, "client", &c.client), (RIGHT, "server", &c.server)] {
         let _ = write!(
             svg,
             "<text x=\"{x}\" y=\"24\" text-anchor=\"middle\" font-weight=\"bold\">{who} {}</text>",
-            escape(port(addr))
+            crate::escape::html(port(addr))
         );
     }
     // The lifelines, interrupted at each compressed gap.
@@ -162,7 +163,7 @@ pub fn svg(c: &Connection) -> String {
             "<text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"end\" font-style=\"italic\">+{}</text>",
             LEFT - 16.0,
             mid + 7.0,
-            escape(&duration(gap))
+            crate::escape::html(&duration(gap))
         );
     }
     let first_us = shown.first().map_or(0, |(_, p)| p.at_us);
@@ -178,43 +179,32 @@ pub fn svg(c: &Connection) -> String {
         let dir = if p.from_client { -1.0 } else { 1.0 };
         let (y2, tip) = (y + SLOPE, x2 + dir * 2.0);
         let colour = if key {
-            "var(--deck-accent, #d9480f)"
+            format!("var({}, #d9480f)", page::property::ACCENT)
         } else {
-            "currentColor"
+            "currentColor".to_string()
         };
         let width = if key { 4 } else { 2 };
         let _ = write!(
             svg,
-            "<g class=\"{cls}\" data-at-ms=\"{at_ms:.3}\"><line x1=\"{x1}\" y1=\"{y:.1}\" x2=\"{:.1}\" y2=\"{y2:.1}\" style=\"stroke:{colour}\" stroke-width=\"{width}\"/>\
+            "<g class=\"{cls}\" {at_attr}=\"{at_ms:.3}\"><line x1=\"{x1}\" y1=\"{y:.1}\" x2=\"{:.1}\" y2=\"{y2:.1}\" style=\"stroke:{colour}\" stroke-width=\"{width}\"/>\
              <path d=\"M{tip:.1} {y2:.1}l{:.1} -6l0 12z\" style=\"fill:{colour}\"/>\
              <text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"middle\"{bold}>{}</text></g>",
             x2 + dir * 12.0,
             dir * 14.0,
             (LEFT + RIGHT) / 2.0,
             y - 6.0,
-            escape(&p.label()),
-            cls = if key { "arrow key" } else { "arrow" },
+            crate::escape::html(&p.label()),
+            cls = if key {
+                format!("{} {}", page::class::ARROW, page::class::KEY)
+            } else {
+                page::class::ARROW.to_string()
+            },
+            at_attr = page::attr::AT_MS,
             bold = if key { " font-weight=\"bold\"" } else { "" },
         );
     }
     svg.push_str("</svg>");
     svg
-}
-
-/// Escapes text for HTML content and attribute values.
-fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 #[cfg(test)]

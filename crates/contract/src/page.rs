@@ -43,7 +43,7 @@ pub mod class {
         STEP = "deck-step",
         /// A step made by `<!-- pause -->`: the CSS makes its wrapper transparent.
         PAUSE = "deck-pause",
-        /// The hidden element that carries the [`super::Page`] attributes.
+        /// The hidden element that carries the [`super::Page`] ([`super::attr::PAGE`]).
         CONFIG = "deck-config",
         /// Shown in the reading view only.
         ONLY_READING = "only-reading",
@@ -219,12 +219,12 @@ pub mod select {
 /// Class families: a prefix, then a number or a name (`ansi-fg-3`, `status-passed`).
 pub const CLASS_FAMILIES: &[&str] = &[
     // ANSI colours 0-15 (contract::ansi).
-    "ansi-fg-",
-    "ansi-bg-",
+    ANSI_FG_PREFIX,
+    ANSI_BG_PREFIX,
     // A run's status (contract::Status::as_str with `-` for spaces).
-    "status-",
+    STATUS_PREFIX,
     // A chart's series (chart-s0, chart-s1...).
-    "chart-s",
+    CHART_SERIES_PREFIX,
     // svgbob's own classes.
     "svgbob-",
     // highlight.js token classes (`hljs-keyword`).
@@ -281,6 +281,8 @@ pub const FOREIGN_CLASSES: &[&str] = &[
     "hbs",
     "sh",
     "console",
+    // mdBook's runnable code blocks (xtask/src/book.rs checks that none is runnable).
+    "playground",
     // A slide author's: an image or figure as wide as the slide.
     "fill",
     // docutils' and hieroglyph's classes, which the rST reader (crates/rst) keeps.
@@ -324,14 +326,8 @@ pub mod attr {
         /// Every `data-*` attribute of the deck's own.
         ALL;
         // Written by the preprocessor.
-        /// On the [`super::class::CONFIG`] element: the [`super::Page`] fields.
-        ASPECT = "data-aspect",
-        FIRST = "data-first",
-        TOTAL = "data-total",
-        CHAPTERS = "data-chapters",
-        ROOT = "data-root",
-        DURATION = "data-duration",
-        PLAN = "data-plan",
+        /// On the [`super::class::CONFIG`] element: the [`super::Page`], as JSON.
+        PAGE = "data-page",
         /// On the title slide's section.
         TITLE_SLIDE = "data-title-slide",
         /// A demo figure's (or chart's, or ladder's) demo.
@@ -453,9 +449,33 @@ pub fn demo_id(name: &str) -> String {
     format!("demo-{name}")
 }
 
+/// The prefix of a run's status class ([`status_class`]).
+pub const STATUS_PREFIX: &str = "status-";
+/// The prefix of a chart series' class ([`chart_series_class`]).
+pub const CHART_SERIES_PREFIX: &str = "chart-s";
+/// The prefixes of a terminal's ANSI colour classes ([`ansi_colour_class`]).
+pub const ANSI_FG_PREFIX: &str = "ansi-fg-";
+pub const ANSI_BG_PREFIX: &str = "ansi-bg-";
+
 /// The class of a run's status: `status-passed`, `status-timed-out`.
 pub fn status_class(status: crate::Status) -> String {
-    format!("status-{}", status.as_str().replace(' ', "-"))
+    format!("{STATUS_PREFIX}{}", status.as_str().replace(' ', "-"))
+}
+
+/// The class of a chart's series `n` (0-based): `chart-s0`.
+pub fn chart_series_class(n: usize) -> String {
+    format!("{CHART_SERIES_PREFIX}{n}")
+}
+
+/// The class of ANSI colour `n` (0-15), of the text or (`background`) behind it:
+/// `ansi-fg-3`, `ansi-bg-12`.
+pub fn ansi_colour_class(background: bool, n: u8) -> String {
+    let prefix = if background {
+        ANSI_BG_PREFIX
+    } else {
+        ANSI_FG_PREFIX
+    };
+    format!("{prefix}{n}")
 }
 
 /// Whether `name` is a class the contract knows (the deck's own, a family's, or a
@@ -475,13 +495,89 @@ pub fn is_attribute(name: &str) -> bool {
         || name.strip_prefix(attr::FIT).is_some_and(|rest| rest.starts_with("--"))
 }
 
-/// CSS custom properties the player sets and `theme/deck.css` reads.
+/// CSS custom properties of the deck's own (`--deck-*`): those the player or the
+/// preprocessor sets and `theme/deck.css` reads, and the theme's own, which the CSS
+/// sets and the drawings and tests read. The tidy test fails on a `--deck-*` property
+/// used anywhere (CSS, JavaScript, Rust) that is not here.
 pub mod property {
-    /// A slide's fitted font scale.
-    pub const FIT: &str = "--deck-fit";
-    /// A slide's notes' fitted font scale (print with notes, the speaker window).
-    pub const FIT_NOTES: &str = "--deck-fit-notes";
+    names! {
+        /// Every custom property of the deck's own.
+        ALL;
+        // Set by the player (theme/player).
+        /// A slide's fitted font scale.
+        FIT = "--deck-fit",
+        /// A slide's notes' fitted font scale (print with notes, the speaker window).
+        FIT_NOTES = "--deck-fit-notes",
+        /// The slide's aspect, width and height (`theme/player/src/config.rs`, from
+        /// [`super::Page::aspect`]).
+        ASPECT_W = "--deck-aw",
+        ASPECT_H = "--deck-ah",
+        /// The printed page's width and height (`?print`).
+        PAGE_W = "--deck-page-w",
+        PAGE_H = "--deck-page-h",
+        /// The speaker's notes' own scale (the speaker window's A-/A+).
+        NOTES_SCALE = "--deck-notes-scale",
+        /// A diagram's width in em.
+        DIAGRAM_W = "--deck-diagram-w",
+        // Set and read by theme/deck.css: the slide's geometry.
+        W = "--deck-w",
+        PX = "--deck-px",
+        UNIT = "--deck-unit",
+        MARGIN = "--deck-margin",
+        SHRINK = "--deck-shrink",
+        TILE = "--deck-tile",
+        // The theme's colours (deck.css; the ladder's key arrow reads ACCENT).
+        FG = "--deck-fg",
+        BG = "--deck-bg",
+        MUTED = "--deck-muted",
+        ACCENT = "--deck-accent",
+        RULE = "--deck-rule",
+        SLIDE_RULE = "--deck-slide-rule",
+        ROW_ALT = "--deck-row-alt",
+        CODE_BG = "--deck-code-bg",
+        NOTES_BG = "--deck-notes-bg",
+        TERM_BG = "--deck-term-bg",
+        TERM_FG = "--deck-term-fg",
+        TERM_ERR = "--deck-term-err",
+        SYN_KW = "--deck-syn-kw",
+        SYN_STR = "--deck-syn-str",
+        SYN_NUM = "--deck-syn-num",
+        SYN_FN = "--deck-syn-fn",
+        SYN_TYPE = "--deck-syn-type",
+        SYN_COM = "--deck-syn-com",
+    }
 }
+
+/// Whether `name` is a custom property of the deck's own (`--deck-fit`).
+pub fn is_property(name: &str) -> bool {
+    property::ALL.contains(&name)
+}
+
+/// Where the player keeps things outside the page: storage keys (localStorage and
+/// sessionStorage), the channel the slide and speaker windows talk on, and the
+/// speaker window's name. They start with [`STORE_PREFIX`] (`deck.`), which no class,
+/// attribute or id can: a name of one kind is never mistaken for one of another.
+pub mod store {
+    names! {
+        /// Every name the player keeps something under.
+        ALL;
+        /// localStorage: the theme the presenter chose (`dark` or `light`).
+        THEME = "deck.theme",
+        /// localStorage: the speaker window's timer.
+        TIMER = "deck.timer",
+        /// localStorage: the speaker's notes' scale.
+        NOTES_SCALE = "deck.notes-scale",
+        /// sessionStorage: a blackout waiting for the next chapter's page.
+        BLACKOUT = "deck.black",
+        /// The BroadcastChannel between the slide and speaker windows.
+        CHANNEL = "deck.sync",
+        /// The speaker window's name (`window.open`'s target).
+        SPEAKER_WINDOW = "deck.speaker",
+    }
+}
+
+/// The prefix of every name in [`store`].
+pub const STORE_PREFIX: &str = "deck.";
 
 /// The attribute that records the box a fit of custom property `property` was made
 /// for: `data-fit--deck-fit` (removing it makes the next fit measure again).
@@ -628,10 +724,11 @@ pub struct ChapterStart {
 }
 
 /// What the preprocessor tells the player on every chapter's page: the slide shape,
-/// where this chapter's slides stand in the whole talk, and the plan. Written as the
-/// attributes of one hidden [`class::CONFIG`] element ([`Page::to_html`]) and read
-/// back by the player as the same type ([`Page::from_attributes`]).
+/// where this chapter's slides stand in the whole talk, and the plan. Written as JSON
+/// in one attribute of one hidden [`class::CONFIG`] element ([`Page::to_html`]) and read
+/// back by the player with serde as the same type ([`Page::from_json`]).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct Page {
     /// The slide shape.
     pub aspect: Aspect,
@@ -665,88 +762,48 @@ impl Default for Page {
 }
 
 impl Page {
-    /// The attributes, in order, with their values unescaped.
-    pub fn attributes(&self) -> Vec<(&'static str, String)> {
-        let chapters: Vec<String> = self
-            .chapters
-            .iter()
-            .map(|c| format!("{} {}", c.page, c.first))
-            .collect();
-        let mut out = vec![
-            (attr::ASPECT, self.aspect.to_string()),
-            (attr::FIRST, self.first.to_string()),
-            (attr::TOTAL, self.total.to_string()),
-            (attr::CHAPTERS, chapters.join(",")),
-            (attr::ROOT, self.root.clone()),
-        ];
-        if let Some(d) = self.duration {
-            out.push((attr::DURATION, d.to_string()));
-            let plan: Vec<String> = self.plan.iter().map(|t| format!("{t:.1}")).collect();
-            out.push((attr::PLAN, plan.join(",")));
-        }
-        out
+    /// The page as JSON: the one value the player reads back ([`Page::from_json`]).
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).expect("a page always serialises")
     }
 
-    /// The hidden element that carries the page, as one line of HTML (`escape` escapes
-    /// an attribute value).
-    pub fn to_html(&self, escape: impl Fn(&str) -> String) -> String {
-        let mut html = format!("<div class=\"{}\"", class::CONFIG);
-        for (name, value) in self.attributes() {
-            html.push_str(&format!(" {name}=\"{}\"", escape(&value)));
-        }
-        html.push_str(" hidden></div>");
-        html
+    /// The page from its JSON; what is missing keeps its default, and anything
+    /// malformed or unknown is an error that says what.
+    pub fn from_json(json: &str) -> Result<Page, String> {
+        serde_json::from_str(json).map_err(|e| format!("the page's {}: {e}", attr::PAGE))
     }
 
-    /// Reads the page back from its element's attributes (`get` gives an attribute's
-    /// value). A missing attribute keeps its default; a malformed one is an error that
-    /// names it.
-    pub fn from_attributes(get: impl Fn(&str) -> Option<String>) -> Result<Page, String> {
-        fn parse<T: FromStr>(name: &str, value: &str) -> Result<T, String>
-        where
-            T::Err: fmt::Display,
-        {
-            value
-                .trim()
-                .parse()
-                .map_err(|e| format!("{name}=\"{value}\": {e}"))
-        }
-        let mut page = Page::default();
-        if let Some(v) = get(attr::ASPECT) {
-            page.aspect = parse(attr::ASPECT, &v)?;
-        }
-        if let Some(v) = get(attr::FIRST) {
-            page.first = parse(attr::FIRST, &v)?;
-        }
-        if let Some(v) = get(attr::TOTAL) {
-            page.total = parse(attr::TOTAL, &v)?;
-        }
-        if let Some(v) = get(attr::CHAPTERS) {
-            for part in v.split(',').filter(|p| !p.trim().is_empty()) {
-                let (page_name, first) = part
-                    .trim()
-                    .rsplit_once(' ')
-                    .ok_or_else(|| format!("{}: `{part}` is not `PAGE FIRST`", attr::CHAPTERS))?;
-                page.chapters.push(ChapterStart {
-                    page: page_name.to_string(),
-                    first: parse(attr::CHAPTERS, first)?,
-                });
-            }
-        }
-        if let Some(v) = get(attr::ROOT) {
-            page.root = v;
-        }
-        if let Some(v) = get(attr::DURATION) {
-            page.duration = Some(parse(attr::DURATION, &v)?);
-        }
-        if let Some(v) = get(attr::PLAN) {
-            page.plan = v
-                .split(',')
-                .filter(|t| !t.trim().is_empty())
-                .map(|t| parse(attr::PLAN, t))
-                .collect::<Result<_, _>>()?;
-        }
-        Ok(page)
+    /// The hidden element that carries the page, on one line of HTML: its JSON in one
+    /// attribute ([`attr::PAGE`]), escaped by the one escaper ([`crate::escape::html`]),
+    /// so the browser's `getAttribute` gives the JSON back exactly.
+    pub fn to_html(&self) -> String {
+        format!(
+            "<div class=\"{}\" {}=\"{}\" hidden></div>",
+            class::CONFIG,
+            attr::PAGE,
+            crate::escape::html(&self.to_json())
+        )
+    }
+
+    /// The page written into `html` (a built chapter, or the preprocessor's Markdown),
+    /// read as the browser reads it: the first [`class::CONFIG`] element's
+    /// [`attr::PAGE`], decoded ([`crate::escape::decode`]), as JSON. For what reads
+    /// pages as text (the tests); the player reads the element.
+    pub fn in_html(html: &str) -> Result<Page, String> {
+        let open = format!("<div class=\"{}\"", class::CONFIG);
+        let at = html
+            .find(&open)
+            .ok_or_else(|| format!("no `{open}` element"))?;
+        let tag = &html[at..at + html[at..].find('>').unwrap_or(html.len() - at)];
+        let key = format!(" {}=\"", attr::PAGE);
+        let start = tag
+            .find(&key)
+            .ok_or_else(|| format!("no {} on the page's element", attr::PAGE))?
+            + key.len();
+        let end = tag[start..]
+            .find('"')
+            .ok_or_else(|| format!("{} is not closed", attr::PAGE))?;
+        Page::from_json(&crate::escape::decode(&tag[start..start + end]))
     }
 }
 
@@ -754,19 +811,8 @@ impl Page {
 mod tests {
     use super::*;
 
-    fn unescape_attribute(html: &str, name: &str) -> Option<String> {
-        let at = html.find(&format!(" {name}=\""))? + name.len() + 3;
-        let end = html[at..].find('"')?;
-        Some(
-            html[at..at + end]
-                .replace("&quot;", "\"")
-                .replace("&amp;", "&"),
-        )
-    }
-
-    #[test]
-    fn a_page_reads_back_as_written() {
-        let page = Page {
+    fn page() -> Page {
+        Page {
             aspect: "4:3".parse().unwrap(),
             first: 8,
             total: 20,
@@ -776,43 +822,57 @@ mod tests {
                     first: 1,
                 },
                 ChapterStart {
-                    page: "part/tcp & udp.html".into(),
+                    // A comma, quotes, markup, an ampersand, a space before a number,
+                    // non-ASCII: none of it is syntax in the written page.
+                    page: "part/tcp, \"udp\" & <raw> 'ipc' 8/théorie ünd 套接字 1.html".into(),
                     first: 8,
                 },
             ],
             root: "../".into(),
             duration: Some(Seconds(2400.0)),
-            plan: vec![0.0, 12.5, 300.0],
-        };
-        let html = page.to_html(|v| v.replace('&', "&amp;").replace('"', "&quot;"));
-        assert!(html.starts_with("<div class=\"deck-config\""), "{html}");
-        assert!(html.contains(" data-plan=\"0.0,12.5,300.0\""), "{html}");
+            plan: vec![0.0, 12.5, 300.0, 1.0 / 3.0],
+        }
+    }
+
+    #[test]
+    fn a_page_reads_back_as_written_whatever_its_chapter_paths_hold() {
+        let page = page();
+        let html = page.to_html();
         assert!(
-            html.contains(" data-chapters=\"title.html 1,part/tcp &amp; udp.html 8\""),
+            html.starts_with("<div class=\"deck-config\" data-page=\""),
             "{html}"
         );
-        let back = Page::from_attributes(|name| unescape_attribute(&html, name)).unwrap();
-        assert_eq!(back, page);
+        // One line of HTML that nothing in a path can end early or break.
+        assert!(!html.contains('\n') && !html.contains("<raw>"), "{html}");
+        assert_eq!(html.matches('"').count(), 4, "{html}");
+        assert_eq!(Page::in_html(&html), Ok(page.clone()));
+        let in_chapter = format!("<p>x</p>\n\n{html}\n\n<section class=\"slide\">");
+        assert_eq!(Page::in_html(&in_chapter), Ok(page.clone()));
         let untimed = Page {
             duration: None,
             plan: vec![],
             ..page
         };
-        let html = untimed.to_html(str::to_string);
-        assert!(!html.contains("data-plan"), "{html}");
-        assert_eq!(
-            Page::from_attributes(|name| unescape_attribute(&html, name)).unwrap(),
-            untimed
-        );
+        assert_eq!(Page::in_html(&untimed.to_html()), Ok(untimed));
+        assert!(Page::in_html("<p>no page</p>").is_err());
     }
 
     #[test]
-    fn a_malformed_attribute_is_an_error_that_names_it() {
-        let err = Page::from_attributes(|n| (n == attr::ASPECT).then(|| "wide".into()));
-        assert!(err.unwrap_err().contains("data-aspect"));
-        let err = Page::from_attributes(|n| (n == attr::PLAN).then(|| "1,x".into()));
-        assert!(err.unwrap_err().contains("data-plan"));
-        assert_eq!(Page::from_attributes(|_| None), Ok(Page::default()));
+    fn a_malformed_page_is_an_error_that_says_what_and_a_missing_field_its_default() {
+        let err = Page::from_json(r#"{"aspect":"wide"}"#).unwrap_err();
+        assert!(
+            err.contains("data-page") && err.contains("aspect `wide`"),
+            "{err}"
+        );
+        let err = Page::from_json(r#"{"plan":[1,"x"]}"#).unwrap_err();
+        assert!(err.contains("data-page"), "{err}");
+        let err = Page::from_json(r#"{"firts":3}"#).unwrap_err();
+        assert!(err.contains("firts"), "{err}");
+        assert_eq!(Page::from_json("{}"), Ok(Page::default()));
+        assert_eq!(
+            Page::from_json(r#"{"first":8}"#).map(|p| (p.first, p.aspect)),
+            Ok((8, Aspect::default()))
+        );
     }
 
     #[test]
@@ -870,13 +930,21 @@ mod tests {
 
     #[test]
     fn names_are_unique_and_known() {
-        for list in [class::ALL, attr::ALL, id::ALL] {
+        for list in [class::ALL, attr::ALL, id::ALL, property::ALL, store::ALL] {
             let mut seen = std::collections::BTreeSet::new();
             for name in list {
                 assert!(seen.insert(name), "{name} twice");
             }
         }
         assert!(attr::ALL.iter().all(|a| a.starts_with("data-")));
+        assert!(property::ALL.iter().all(|p| p.starts_with("--deck-")));
+        assert!(store::ALL.iter().all(|k| k.starts_with(STORE_PREFIX)));
+        // No storage key is spelt like a class, an attribute or an id.
+        assert!(
+            store::ALL
+                .iter()
+                .all(|k| !is_class(k) && !is_id(k) && !is_attribute(k))
+        );
         assert!(is_class("ansi-fg-12") && is_class("status-timed-out") && is_class("hljs"));
         assert!(is_class("hljs-keyword") && is_class("deck-on"));
         assert!(!is_class("deck-nope") && !is_class("ansi-fg-") && !is_class("hljsx"));

@@ -9,6 +9,8 @@
 //! marks falls back to the harness's check lines (✓ / ✗) and its verdict (PASS, FAIL,
 //! ERROR, SKIP); a run with neither has no focus lines and shows everything.
 
+use std::fmt::Write;
+
 use crate::ansi::{FOCUS_MARK, Renderer};
 use crate::{Stream, Transcript};
 
@@ -84,12 +86,14 @@ impl Line {
 }
 
 fn line_element(html: &str, focus: bool, newline: bool, partial: bool) -> String {
-    let class = match (focus, partial) {
-        (true, true) => "line focus partial",
-        (true, false) => "line focus",
-        (false, true) => "line partial",
-        (false, false) => "line",
-    };
+    use crate::page::class::{FOCUS, LINE, PARTIAL};
+    let mut class = String::from(LINE);
+    for (on, name) in [(focus, FOCUS), (partial, PARTIAL)] {
+        if on {
+            class.push(' ');
+            class.push_str(name);
+        }
+    }
     let newline = if newline { "\n" } else { "" };
     format!("<span class=\"{class}\">{html}{newline}</span>")
 }
@@ -138,7 +142,7 @@ impl Screen {
                 Stream::Stdout => self.html.push_str(&html),
                 Stream::Stderr if html.is_empty() => {}
                 Stream::Stderr => {
-                    self.html.push_str("<span class=\"stderr\">");
+                    let _ = write!(self.html, "<span class=\"{}\">", crate::page::class::STDERR);
                     self.html.push_str(&html);
                     self.html.push_str("</span>");
                 }
@@ -205,10 +209,7 @@ fn plain_text(html: &str) -> String {
             _ => {}
         }
     }
-    out.replace("&lt;", "<")
-        .replace("&gt;", ">")
-        .replace("&quot;", "\"")
-        .replace("&amp;", "&")
+    crate::escape::decode(&out)
 }
 
 /// A whole captured run as finished lines, and the rule that picked its focus lines.

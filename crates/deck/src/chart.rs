@@ -21,7 +21,7 @@
 
 use std::fmt::Write;
 
-use contract::page;
+use contract::page::{self, class};
 use contract::{Metric, Transcript};
 
 use crate::figure::escape;
@@ -238,21 +238,28 @@ pub fn render(t: &Transcript, bars: &[Bar<'_>], options: Options) -> String {
             .iter()
             .flat_map(|r| r.bars.iter().map(|m| m.value.abs()))
             .fold(0.0, f64::max);
-        html.push_str("<div class=\"chart-group\">");
+        let _ = write!(html, "<div class=\"{}\">", class::CHART_GROUP);
         if let Some(unit) = unit {
             let unit = if unit.is_empty() { "count" } else { &unit };
-            let _ = write!(html, "<p class=\"chart-unit\">{}</p>", escape(unit));
+            let _ = write!(
+                html,
+                "<p class=\"{}\">{}</p>",
+                class::CHART_UNIT,
+                escape(unit)
+            );
         }
         for (i, row) in rows.iter().enumerate() {
-            let class = if best == Some(i) {
-                "chart-row chart-best"
+            let row_class = if best == Some(i) {
+                format!("{} {}", class::CHART_ROW, class::CHART_BEST)
             } else {
-                "chart-row"
+                class::CHART_ROW.to_string()
             };
             let _ = write!(
                 html,
-                "<div class=\"{class}\"><span class=\"chart-label\">{}</span><span class=\"chart-bars\">",
-                escape(&row.label)
+                "<div class=\"{row_class}\"><span class=\"{}\">{}</span><span class=\"{}\">",
+                class::CHART_LABEL,
+                escape(&row.label),
+                class::CHART_BARS,
             );
             for (s, m) in row.bars.iter().enumerate() {
                 let v = if scale > 0.0 {
@@ -262,18 +269,25 @@ pub fn render(t: &Transcript, bars: &[Bar<'_>], options: Options) -> String {
                 };
                 let series_name = series
                     .get(s)
-                    .map(|n| format!("<span class=\"chart-sr\">{}: </span>", escape(n)))
+                    .map(|n| format!("<span class=\"{}\">{}: </span>", class::CHART_SR, escape(n)))
                     .unwrap_or_default();
                 let _ = write!(
                     html,
-                    "<span class=\"chart-track{series_class}\"><span class=\"chart-bar{zero}\" style=\"--v:{v:.4}\"></span>\
-                     <span class=\"chart-value\">{series_name}{value}</span></span>",
+                    "<span class=\"{track}{series_class}\"><span class=\"{bar}{zero}\" style=\"--v:{v:.4}\"></span>\
+                     <span class=\"{value_class}\">{series_name}{value}</span></span>",
+                    track = class::CHART_TRACK,
+                    bar = class::CHART_BAR,
+                    value_class = class::CHART_VALUE,
                     series_class = if series.is_empty() {
                         String::new()
                     } else {
-                        format!(" chart-s{s}")
+                        format!(" {}", page::chart_series_class(s))
                     },
-                    zero = if m.value == 0.0 { " chart-zero" } else { "" },
+                    zero = if m.value == 0.0 {
+                        format!(" {}", class::CHART_ZERO)
+                    } else {
+                        String::new()
+                    },
                     value = escape(&value_text(m)),
                 );
             }
@@ -282,11 +296,13 @@ pub fn render(t: &Transcript, bars: &[Bar<'_>], options: Options) -> String {
         html.push_str("</div>");
     }
     if !series.is_empty() {
-        html.push_str("<p class=\"chart-legend\">");
+        let _ = write!(html, "<p class=\"{}\">", class::CHART_LEGEND);
         for (s, name) in series.iter().enumerate() {
             let _ = write!(
                 html,
-                "<span class=\"chart-key chart-s{s}\">{}</span>",
+                "<span class=\"{} {}\">{}</span>",
+                class::CHART_KEY,
+                page::chart_series_class(s),
                 escape(name)
             );
         }

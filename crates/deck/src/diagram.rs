@@ -67,7 +67,7 @@ pub const IN_PROCESS: bool = cfg!(feature = "svgbob");
 /// A diagram not drawn yet: its source, as the text it is, in the same `diagram` box
 /// (one line of HTML: newlines as `&#10;`, since a blank line would end the block).
 pub fn undrawn(ascii: &str) -> String {
-    let text = crate::figure::escape(ascii.trim_end_matches('\n')).replace('\n', "&#10;");
+    let text = contract::escape::one_line(&crate::figure::escape(ascii.trim_end_matches('\n')));
     format!(
         "<div class=\"{}\"><pre role=\"img\" aria-label=\"{}\">{text}</pre></div>",
         contract::page::class::DIAGRAM,
@@ -160,12 +160,13 @@ fn alt_text(ascii: &str) -> String {
 /// arrows of another.
 #[cfg(feature = "svgbob")]
 fn scope(svg: &str, suffix: &str) -> String {
+    use contract::page::class::SVGBOB;
     let mut out = svg
         .replace(
-            "class=\"svgbob\"",
-            &format!("class=\"svgbob svgbob-{suffix}\""),
+            &format!("class=\"{SVGBOB}\""),
+            &format!("class=\"{SVGBOB} {SVGBOB}-{suffix}\""),
         )
-        .replace(".svgbob ", &format!(".svgbob-{suffix} "));
+        .replace(&format!(".{SVGBOB} "), &format!(".{SVGBOB}-{suffix} "));
     for id in [
         "arrow",
         "diamond",

@@ -17,9 +17,9 @@ pub use contract::escape::html as escape;
 /// One line matters: Markdown ends an HTML block at a blank line, and program output
 /// has blank lines. Newlines inside the terminal become `&#10;`.
 pub fn render(t: &Transcript) -> String {
-    let mut json = serde_json::to_string(t).expect("a transcript always serialises");
-    // Inside <script>, only `</` can end the element early; `<` as \u003c is still JSON.
-    json = json.replace('<', "\\u003c");
+    let json = contract::escape::json_in_script(
+        &serde_json::to_string(t).expect("a transcript always serialises"),
+    );
     let status = t.outcome.status;
     let mut meta = format!("{status}");
     if let Some(code) = t.outcome.code {
@@ -63,7 +63,7 @@ pub fn render(t: &Transcript) -> String {
         format!(
             "<pre class=\"{}\"{focus} tabindex=\"0\"><samp>{}</samp></pre>",
             class::TERMINAL,
-            terminal.replace('\n', "&#10;")
+            contract::escape::one_line(&terminal)
         ),
         format!(
             "<div class=\"{}\"><span class=\"{} {}\">{}<span class=\"{}\">{}</span></span></div>",

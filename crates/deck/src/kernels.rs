@@ -10,6 +10,7 @@
 use std::path::{Path, PathBuf};
 
 use contract::ansi::plain;
+use contract::page::{self, class};
 use contract::{Status, Transcript};
 use serde::{Deserialize, Serialize};
 
@@ -160,8 +161,10 @@ pub fn table(kernels: &[Kernel], demos: &[String]) -> Result<String, String> {
     }
     // A reference for readers: every demo in rows cannot be read from the back row, so
     // the slide view leaves it out (the slide keeps its title and words).
-    let mut html = String::from(
-        "<div class=\"only-reading\"><table class=\"kernel-table\"><thead><tr><th>demo</th>",
+    let mut html = format!(
+        "<div class=\"{}\"><table class=\"{}\"><thead><tr><th>demo</th>",
+        class::ONLY_READING,
+        class::KERNEL_TABLE
     );
     for k in kernels {
         html.push_str(&format!(
@@ -183,8 +186,8 @@ pub fn table(kernels: &[Kernel], demos: &[String]) -> Result<String, String> {
                         _ => last_line(&t),
                     };
                     format!(
-                        "<td class=\"status-{}\" title=\"{}\">{}</td>",
-                        t.outcome.status.as_str().replace(' ', "-"),
+                        "<td class=\"{}\" title=\"{}\">{}</td>",
+                        page::status_class(t.outcome.status),
                         escape(&why),
                         word(t.outcome.status)
                     )
@@ -265,16 +268,17 @@ pub fn side_by_side(kernels: &[Kernel], demo: &str, text: &str) -> Result<String
             .filter(|(_, s)| **s != Status::Passed)
             .map(|(k, s)| {
                 format!(
-                    " <span class=\"status-{}\">{} on {}</span>",
-                    s.as_str().replace(' ', "-"),
+                    " <span class=\"{}\">{} on {}</span>",
+                    page::status_class(*s),
                     word(*s),
                     escape(&k.manifest.series)
                 )
             })
             .collect();
         cells.push_str(&format!(
-            "<td title=\"{}\"><span class=\"kernel-names\">Linux {}:</span> <samp>{}</samp>{}</td>",
+            "<td title=\"{}\"><span class=\"{}\">Linux {}:</span> <samp>{}</samp>{}</td>",
             escape(title),
+            class::KERNEL_NAMES,
             escape(&names),
             escape(words),
             not_passed.join("")
@@ -294,8 +298,10 @@ pub fn side_by_side(kernels: &[Kernel], demo: &str, text: &str) -> Result<String
     .collect::<Vec<_>>()
     .join(" ");
     Ok(format!(
-        "<table class=\"kernel-side-by-side\" data-demo=\"{}\"><caption>on each kernel, <code>{}</code> printed: {}</caption>\
+        "<table class=\"{}\" {}=\"{}\"><caption>on each kernel, <code>{}</code> printed: {}</caption>\
          <tbody><tr>{cells}</tr></tbody></table>",
+        class::KERNEL_SIDE_BY_SIDE,
+        page::attr::DEMO,
         escape(demo),
         escape(demo),
         escape(&caption)

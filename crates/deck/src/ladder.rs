@@ -6,6 +6,7 @@
 
 use contract::Transcript;
 use contract::ladder;
+use contract::page::{self, class};
 use contract::wire::Connection;
 
 use crate::figure::escape;
@@ -56,9 +57,14 @@ pub fn render(t: &Transcript, c: &Connection) -> String {
     format!(
         // tabindex: on a phone the ladder keeps a readable size and scrolls sideways,
         // and a region that scrolls must be reachable from the keyboard.
-        "<figure class=\"chart ladder\" tabindex=\"0\" data-demo=\"{name}\" data-connection=\"{conn}\"{flow}>{svg}\
-         <figcaption>the wire of <code>cargo xtask demo {name}</code> ({conn}{part})<span class=\"ladder-run-on\"> on {date}, \
+        "<figure class=\"{chart} {ladder}\" tabindex=\"0\" {demo_attr}=\"{name}\" {conn_attr}=\"{conn}\"{flow}>{svg}\
+         <figcaption>the wire of <code>cargo xtask demo {name}</code> ({conn}{part})<span class=\"{run_on}\"> on {date}, \
          Linux {kernel}</span>: <a href=\"pcap/{name}.pcap\" download>{name}.pcap</a></figcaption></figure>",
+        chart = class::CHART,
+        ladder = class::LADDER,
+        run_on = class::LADDER_RUN_ON,
+        demo_attr = page::attr::DEMO,
+        conn_attr = page::attr::CONNECTION,
         name = escape(&t.demo),
         conn = escape(&c.name),
         date = escape(date),
@@ -66,7 +72,7 @@ pub fn render(t: &Transcript, c: &Connection) -> String {
         // Run live streams the packets of this flow into the ladder as they are seen.
         flow = c
             .flow
-            .map(|n| format!(" {}=\"{n}\"", contract::page::attr::FLOW))
+            .map(|n| format!(" {}=\"{n}\"", page::attr::FLOW))
             .unwrap_or_default(),
     )
 }

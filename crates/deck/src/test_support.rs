@@ -18,7 +18,10 @@ pub enum FakeEmbed {
 impl Embed for FakeEmbed {
     fn demo(&mut self, name: &str) -> Result<String, String> {
         match self {
-            FakeEmbed::Echo => Ok(format!("<figure class=\"demo\">DEMO {name}</figure>")),
+            FakeEmbed::Echo => Ok(format!(
+                "<figure class=\"{}\">DEMO {name}</figure>",
+                contract::page::class::DEMO
+            )),
             FakeEmbed::Missing => Err(format!("no demo `{name}`")),
         }
     }

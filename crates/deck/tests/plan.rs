@@ -42,26 +42,10 @@ fn documents(dir: &Path) -> Vec<PathBuf> {
     out
 }
 
-fn unescape(value: &str) -> String {
-    value
-        .replace("&quot;", "\"")
-        .replace("&#39;", "'")
-        .replace("&lt;", "<")
-        .replace("&gt;", ">")
-        .replace("&amp;", "&")
-}
-
-/// The page contract at the top of a preprocessed chapter, read as the player reads it.
+/// The page contract at the top of a preprocessed chapter, read as the player reads it:
+/// the JSON of its element's one attribute, as the same type.
 fn page_of(content: &str) -> Result<Page, String> {
-    let open = format!("<div class=\"{}\"", page::class::CONFIG);
-    let at = content.find(&open).ok_or("no page contract")?;
-    let tag = &content[at..at + content[at..].find('>').ok_or("an open tag")?];
-    Page::from_attributes(|name| {
-        let key = format!(" {name}=\"");
-        let start = tag.find(&key)? + key.len();
-        let end = tag[start..].find('"')?;
-        Some(unescape(&tag[start..start + end]))
-    })
+    Page::in_html(content)
 }
 
 /// The numbers of the slide sections, in order.

@@ -69,11 +69,7 @@ fn words(html: &str) -> Vec<String> {
             _ => {}
         }
     }
-    let text = text
-        .replace("&quot;", "\"")
-        .replace("&#39;", "'")
-        .replace("&amp;", "&")
-        .replace(['\u{2018}', '\u{2019}'], "'");
+    let text = contract::escape::decode(&text).replace(['\u{2018}', '\u{2019}'], "'");
     text.split(|c: char| !c.is_alphanumeric())
         .filter(|w| !w.is_empty())
         .map(str::to_lowercase)

@@ -177,12 +177,7 @@ fn normalize(title: &str) -> String {
             _ => {}
         }
     }
-    let text = text
-        .replace("&amp;", "&")
-        .replace("&lt;", "<")
-        .replace("&gt;", ">")
-        .replace("&quot;", "\"")
-        .replace("&#39;", "'")
+    let text = contract::escape::decode(&text)
         .replace(['\u{2018}', '\u{2019}'], "'")
         .replace(['\u{201c}', '\u{201d}'], "\"")
         .replace('\u{2013}', "--")
@@ -311,14 +306,7 @@ fn push_text(part: Part, text: &str, title: &mut String, body: &mut String, note
         Part::Hidden => return,
     };
     to.push(' ');
-    to.push_str(
-        &text
-            .replace("&amp;", "&")
-            .replace("&lt;", "<")
-            .replace("&gt;", ">")
-            .replace("&quot;", "\"")
-            .replace("&#39;", "'"),
-    );
+    to.push_str(&contract::escape::decode(text));
 }
 
 /// Pairs of slides (ours, hieroglyph's) with the same title, the longest such list in

@@ -10,18 +10,26 @@
 //! - the player (`theme/player/src`): a class, attribute, id or selector passed to the
 //!   DOM as a string literal names only HTML's or mdBook's names (the deck's own come
 //!   from `contract::page`), and no string spells out one of the deck's names;
-//! - the tests (`crates/deck/tests`, `tests/browser`): selectors, `class="..."`,
-//!   `classList`, `dataset` and `data-*` in what they check;
+//! - the tests (`crates/deck/tests`, `tests/browser`, `xtask/tests`) and the runner
+//!   (`xtask/src`): selectors, `class="..."`, `classList`, `dataset` and `data-*` in
+//!   what they check, and every argument of a call that takes a selector, a class or
+//!   an id (`Locator::Css("...")`, and every helper of theirs with a parameter named
+//!   `selector` or `class`, found by its signature: `has_class(c, "...")`);
+//! - everywhere: every `--deck-*` custom property is one of `contract::page::property`,
+//!   and every storage key or channel name one of `contract::page::store`;
 //! - the preprocessor (`crates/deck/src`, `crates/rst/src`, `crates/contract/src`):
-//!   every `class="..."` and `data-*` it writes;
+//!   every `class="..."` and `data-*` it writes, and none of the page's own names
+//!   spelt out (they come from `contract::page`);
 //! - the present server (`xtask/src/present`): the events it sends come from
 //!   `contract::live`, not spelt out;
 //! - the keys: every key the player's key map handles is in the help (`?`), and keys
 //!   are handled in `keys.rs` only.
+//! - one HTML escaper: no code but `contract::escape` writes an escaper's entity
+//!   (`&lt;`, `&amp;`, `&quot;`, `&#39;`, `&#10;`...).
 
 use std::path::{Path, PathBuf};
 
-use contract::page::{self, is_attribute, is_class, is_id};
+use contract::page::{self, is_attribute, is_class, is_id, is_property};
 
 fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
@@ -62,6 +70,12 @@ enum Name {
     Id,
     Attribute,
     Event,
+    /// A CSS custom property (`--deck-fit`).
+    Property,
+    /// A storage key, channel or window name (`deck.timer`).
+    Storage,
+    /// A bare name of the deck's shape: a class or an id.
+    Bare,
 }
 
 /// A name used somewhere, for the report.
@@ -87,6 +101,9 @@ impl Use {
                 contract::live::EVENTS.contains(&self.name.as_str())
                     || DOM_EVENTS.contains(&self.name.as_str())
             }
+            Name::Property => is_property(&self.name),
+            Name::Storage => page::store::ALL.contains(&self.name.as_str()),
+            Name::Bare => is_class(&self.name) || is_id(&self.name),
         }
     }
 }
@@ -208,7 +225,33 @@ fn css_selectors(css: &str) -> Vec<(usize, String)> {
     out
 }
 
+/// The deck's custom properties (`--deck-...`) anywhere in `text`, with their line.
+fn custom_properties(text: &str) -> Vec<(usize, String)> {
+    let mut out = Vec::new();
+    for (at, _) in text.match_indices("--deck-") {
+        if text[..at].ends_with(|c: char| ident_char(c)) {
+            continue;
+        }
+        let rest = &text[at..];
+        let end = rest.find(|c: char| !ident_char(c)).unwrap_or(rest.len());
+        out.push((line_at(text, at), rest[..end].to_string()));
+    }
+    out
+}
+
+fn push_properties(file: &str, text: &str, uses: &mut Vec<Use>) {
+    for (line, name) in custom_properties(text) {
+        uses.push(Use {
+            kind: Name::Property,
+            name,
+            file: file.to_string(),
+            line,
+        });
+    }
+}
+
 fn check_css(file: &str, css: &str, uses: &mut Vec<Use>) {
+    push_properties(file, css, uses);
     for (line, selector) in css_selectors(css) {
         for (kind, name) in selector_names(&selector) {
             uses.push(Use {
@@ -348,6 +391,19 @@ fn check_script(file: &str, text: &str, events: bool, uses: &mut Vec<Use>) {
             }
         }
     }
+    push_properties(file, text, uses);
+    for call in ["getItem(", "setItem(", "removeItem(", "BroadcastChannel("] {
+        for (at, _) in text.match_indices(call) {
+            if let Some((name, _)) = literal_at(text, at + call.len()) {
+                uses.push(Use {
+                    kind: Name::Storage,
+                    name,
+                    file: file.to_string(),
+                    line: line_at(text, at),
+                });
+            }
+        }
+    }
 }
 
 /// The name of the call a string literal at `at` is an argument of, and which
@@ -405,6 +461,7 @@ fn foreign(kind: Name, name: &str) -> bool {
         Name::Id => page::FOREIGN_IDS.contains(&name),
         Name::Attribute => HTML_ATTRIBUTES.contains(&name) || name.starts_with("aria-"),
         Name::Event => true,
+        Name::Property | Name::Storage | Name::Bare => false,
     }
 }
 
@@ -430,6 +487,12 @@ const DOM_CALLS: &[(&str, Option<usize>, Name)] = &[
     ("toggle_attribute", Some(0), Name::Attribute),
     ("set_id", Some(0), Name::Id),
     ("get_element_by_id", Some(0), Name::Id),
+    ("set_property", Some(0), Name::Property),
+    ("get_property_value", Some(0), Name::Property),
+    ("remove_property", Some(0), Name::Property),
+    ("get_item", Some(0), Name::Storage),
+    ("set_item", Some(0), Name::Storage),
+    ("remove_item", Some(0), Name::Storage),
 ];
 
 /// What the player check found: names to check against the contract, names of the
@@ -447,7 +510,8 @@ struct PlayerCheck {
 /// only HTML's, mdBook's or another foreign name; the deck's own come from
 /// `contract::page`. Any other literal of the deck's shapes (`deck-...`, `demo-...`,
 /// `data-...`) must be a name the contract knows and not one of its own classes or
-/// attributes spelt out (storage keys and channel names aside: [`PLAYER_KEYS`]).
+/// attributes spelt out; a storage key (`deck.…`) or a `--deck-*` property spelt out
+/// anywhere is too (they come from `contract::page::store` and `property`).
 fn check_player(file: &str, text: &str, found: &mut PlayerCheck) {
     for (call, _, _) in DOM_CALLS {
         found.calls += text.matches(&format!(".{call}(")).count();
@@ -546,10 +610,6 @@ fn check_player(file: &str, text: &str, found: &mut PlayerCheck) {
             } else {
                 Name::Class
             };
-            // A bare deck name may be a storage key or a channel.
-            if PLAYER_KEYS.contains(&literal.as_str()) {
-                continue;
-            }
             push(kind, &literal);
             let own = page::class::ALL.contains(&literal.as_str())
                 || page::attr::ALL.contains(&literal.as_str())
@@ -557,6 +617,10 @@ fn check_player(file: &str, text: &str, found: &mut PlayerCheck) {
             if own {
                 spelt(kind, &literal, "as a literal");
             }
+        } else if literal.starts_with(page::STORE_PREFIX) {
+            // A storage key, the channel, the speaker window's name.
+            push(Name::Storage, &literal);
+            spelt(Name::Storage, &literal, "as a literal");
         } else if literal.contains("data-") {
             for (at2, _) in literal.match_indices("data-") {
                 let rest = &literal[at2..];
@@ -567,19 +631,234 @@ fn check_player(file: &str, text: &str, found: &mut PlayerCheck) {
                 }
             }
         }
+        for (_, name) in custom_properties(&literal) {
+            push(Name::Property, &name);
+            spelt(Name::Property, &name, "as a literal");
+        }
     }
 }
 
-/// Names of the player that are not in the page: storage keys, channel names, the
-/// speaker window's name.
-const PLAYER_KEYS: &[&str] = &[
-    "deck-theme",
-    "deck-sync",
-    "deck-notes-scale",
-    "deck-timer",
-    "deck-black",
-    "deck-speaker",
+/// The string literals of Rust source `text` outside comments, with where each starts:
+/// plain (`"..."`, escapes read) and raw (`r"..."`, `r#"..."#`); char literals (`'"'`)
+/// are skipped.
+fn rust_literals(text: &str) -> Vec<(usize, String)> {
+    let mut out = Vec::new();
+    let bytes = text.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'/' if bytes.get(i + 1) == Some(&b'/') => {
+                i = text[i..].find('\n').map_or(bytes.len(), |e| i + e);
+            }
+            b'\'' => {
+                // A char literal ('"', '\'', 'x') or a lifetime ('a).
+                let rest = &text[i + 1..];
+                let close = if rest.starts_with('\\') {
+                    rest[2..].find('\'').map(|e| e + 2)
+                } else {
+                    rest.char_indices()
+                        .nth(1)
+                        .filter(|(_, c)| *c == '\'')
+                        .map(|(e, _)| e)
+                };
+                i += close.map_or(1, |e| e + 2);
+            }
+            b'r' if (bytes.get(i + 1) == Some(&b'"') || bytes.get(i + 1) == Some(&b'#'))
+                && (i == 0 || !ident_char(char::from(bytes[i - 1]))) =>
+            {
+                let hashes = text[i + 1..].len() - text[i + 1..].trim_start_matches('#').len();
+                if bytes.get(i + 1 + hashes) != Some(&b'"') {
+                    i += 1;
+                    continue;
+                }
+                let start = i + 2 + hashes;
+                let close = format!("\"{}", "#".repeat(hashes));
+                let end = text[start..]
+                    .find(&close)
+                    .map_or(bytes.len(), |e| start + e);
+                out.push((i, text[start..end].to_string()));
+                i = end + close.len();
+            }
+            b'"' => match literal_at(text, i) {
+                Some((literal, end)) => {
+                    out.push((i, literal));
+                    i = end;
+                }
+                None => break,
+            },
+            _ => i += 1,
+        }
+    }
+    out
+}
+
+/// What an argument is: a CSS selector, or one name of a kind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Arg {
+    Selector,
+    Name(Name),
+}
+
+/// Calls that take a selector or a name, and which argument (0-based, `self` not
+/// counted): fantoccini's locators, here; the tests' own helpers are found by their
+/// signatures ([`helper_calls`]).
+const LOCATOR_CALLS: &[(&str, usize, Arg)] = &[
+    ("Css", 0, Arg::Selector),
+    ("Id", 0, Arg::Name(Name::Id)),
+    ("attr", 0, Arg::Name(Name::Attribute)),
+    ("prop", 0, Arg::Name(Name::Attribute)),
 ];
+
+/// What a parameter's name says it takes.
+fn param_arg(name: &str) -> Option<Arg> {
+    match name {
+        "selector" | "sel" | "css" | "selectors" => Some(Arg::Selector),
+        "class" | "classes" | "class_name" => Some(Arg::Name(Name::Class)),
+        "id" | "element_id" => Some(Arg::Name(Name::Id)),
+        "attribute" | "attr" => Some(Arg::Name(Name::Attribute)),
+        "storage_key" => Some(Arg::Name(Name::Storage)),
+        "property" => Some(Arg::Name(Name::Property)),
+        _ => None,
+    }
+}
+
+/// Every function defined in `text` with a string parameter named for a selector or a
+/// name (`async fn has_class(c: &Client, class: &str)`): its name, the parameter's
+/// place (`self` not counted) and what it takes.
+fn helper_calls(text: &str) -> Vec<(String, usize, Arg)> {
+    let mut out = Vec::new();
+    for (at, _) in text.match_indices("fn ") {
+        if text[..at].ends_with(|c: char| ident_char(c)) {
+            continue;
+        }
+        let rest = &text[at + 3..];
+        let name_end = rest.find(|c: char| !ident_char(c)).unwrap_or(0);
+        let name = &rest[..name_end];
+        let Some(open) = rest.find('(') else { continue };
+        // Only `fn name(` or `fn name<...>(`.
+        if !rest[name_end..open].trim().is_empty() && !rest[name_end..].starts_with('<') {
+            continue;
+        }
+        let mut depth = 0i32;
+        let mut params = Vec::new();
+        let mut start = open + 1;
+        for (k, c) in rest[open..].char_indices() {
+            let k = open + k;
+            match c {
+                '(' | '<' | '[' => depth += 1,
+                ')' | '>' | ']' => {
+                    depth -= 1;
+                    if depth == 0 {
+                        params.push(&rest[start..k]);
+                        break;
+                    }
+                }
+                ',' if depth == 1 => {
+                    params.push(&rest[start..k]);
+                    start = k + 1;
+                }
+                _ => {}
+            }
+        }
+        let params: Vec<&str> = params
+            .into_iter()
+            .map(str::trim)
+            .filter(|p| !p.is_empty() && !p.ends_with("self"))
+            .collect();
+        for (n, param) in params.iter().enumerate() {
+            let Some((pname, ty)) = param.split_once(':') else {
+                continue;
+            };
+            let pname = pname.trim().trim_start_matches("mut ");
+            if let Some(arg) = param_arg(pname)
+                && ty.contains("str")
+            {
+                out.push((name.to_string(), n, arg));
+            }
+        }
+    }
+    out
+}
+
+/// The arguments of the calls in `calls` that are string literals in `text` (also
+/// inside `format!(...)`, `&format!(...)` and `Some(...)`), as uses of names.
+fn check_calls(file: &str, text: &str, calls: &[(String, usize, Arg)], uses: &mut Vec<Use>) {
+    for (at, literal) in rust_literals(text) {
+        let mut call = enclosing_call(text, at);
+        // Look through `format!(` and `Some(` to the call they are an argument of.
+        for _ in 0..3 {
+            let Some((name, 0)) = call else { break };
+            let before = text[..at].trim_end();
+            let wrapper = if name.is_empty() && before.ends_with("format!(") {
+                Some("format!(")
+            } else if name == "Some" {
+                Some("Some(")
+            } else {
+                None
+            };
+            let Some(wrapper) = wrapper else { break };
+            let Some(pos) = text[..at].rfind(wrapper) else {
+                break;
+            };
+            call = enclosing_call(text, pos);
+        }
+        let Some((name, n)) = call else { continue };
+        let Some((_, _, arg)) = calls.iter().find(|(c, k, _)| c == name && *k == n) else {
+            continue;
+        };
+        let line = line_at(text, at);
+        let mut push = |kind, name: &str| {
+            if !name.is_empty() && !name.contains('{') {
+                uses.push(Use {
+                    kind,
+                    name: name.to_string(),
+                    file: file.to_string(),
+                    line,
+                });
+            }
+        };
+        match arg {
+            Arg::Selector => {
+                for (kind, name) in selector_names(&literal) {
+                    push(kind, &name);
+                }
+            }
+            Arg::Name(Name::Class) => {
+                for name in literal.split_whitespace() {
+                    push(Name::Class, name);
+                }
+            }
+            Arg::Name(kind) => push(*kind, &literal),
+        }
+    }
+}
+
+/// A constant holding a bare name of the deck's shape (`const CLASS: &str =
+/// "deck-black";`, which a call then takes by name): it must be a class or an id the
+/// contract knows. (Elsewhere such a literal is as often a fixture's, a screenshot's or
+/// a binary's name: `deck-diagram`.)
+fn check_bare(file: &str, text: &str, uses: &mut Vec<Use>) {
+    for (at, literal) in rust_literals(text) {
+        let statement = text[..at]
+            .rfind([';', '{', '}'])
+            .map_or(&text[..at], |s| &text[s + 1..at]);
+        let statement = statement.trim_start().trim_start_matches("pub ");
+        let constant = statement.starts_with("const ") || statement.starts_with("static ");
+        let bare = constant
+            && literal.chars().all(ident_char)
+            && ["deck-", "demo-", "chart-", "ladder-", "kernel-"]
+                .iter()
+                .any(|p| literal.starts_with(p) && literal.len() > p.len());
+        if bare {
+            uses.push(Use {
+                kind: Name::Bare,
+                name: literal,
+                file: file.to_string(),
+                line: line_at(text, at),
+            });
+        }
+    }
+}
 
 fn rel(path: &Path) -> String {
     path.strip_prefix(repo())
@@ -644,27 +923,136 @@ fn the_player_uses_only_names_the_contract_defines() {
     assert!(bad.is_empty(), "\n{}", bad.join("\n"));
 }
 
-#[test]
-fn the_tests_check_only_names_the_contract_defines() {
-    let mut uses = Vec::new();
-    let mut read_files = 0;
+/// The tests' and the runner's sources: `(path, text)` of every Rust and JavaScript
+/// file under the directories that check or drive the page.
+fn tests_and_runner() -> Vec<(PathBuf, String)> {
+    let mut out = Vec::new();
     for dir in [
         "crates/deck/tests",
         "tests/browser/tests",
         "tests/browser/src",
+        "xtask/tests",
+        "xtask/src",
     ] {
         for path in files(&repo().join(dir), &[".rs", ".js"]) {
             // This file names unknown names on purpose.
-            if path.ends_with("tidy.rs") {
+            if path.ends_with("crates/deck/tests/tidy.rs") {
                 continue;
             }
-            check_script(&rel(&path), &read(&path), false, &mut uses);
-            read_files += 1;
+            let text = read(&path);
+            out.push((path, text));
         }
     }
-    assert!(read_files > 10, "the tests were read: {read_files} files");
+    out
+}
+
+/// Checks the tests' and the runner's `sources`: their JavaScript and HTML as
+/// [`check_script`] reads it, every literal argument of a call that takes a selector
+/// or a name (fantoccini's locators and every helper with such a parameter, wherever
+/// it is defined), and every bare name of the deck's shape.
+fn check_tests(sources: &[(PathBuf, String)]) -> Vec<Use> {
+    let mut calls: Vec<(String, usize, Arg)> = LOCATOR_CALLS
+        .iter()
+        .map(|(c, n, a)| (c.to_string(), *n, *a))
+        .collect();
+    for (_, text) in sources {
+        calls.extend(helper_calls(text));
+    }
+    let mut uses = Vec::new();
+    for (path, text) in sources {
+        let file = rel(path);
+        check_script(&file, text, false, &mut uses);
+        if path.extension().is_some_and(|e| e == "rs") {
+            check_calls(&file, text, &calls, &mut uses);
+            check_bare(&file, text, &mut uses);
+        }
+    }
+    uses
+}
+
+#[test]
+fn the_tests_check_only_names_the_contract_defines() {
+    let sources = tests_and_runner();
+    assert!(
+        sources.len() > 40,
+        "the tests were read: {} files",
+        sources.len()
+    );
+    let uses = check_tests(&sources);
+    // Every shape of call is read: the locators and the helpers found by signature.
+    let helpers: Vec<String> = sources
+        .iter()
+        .flat_map(|(_, t)| helper_calls(t))
+        .map(|(name, _, _)| name)
+        .collect();
+    for helper in ["has_class", "wait_class", "axe"] {
+        assert!(
+            helpers.iter().any(|h| h == helper),
+            "{helper} found: {helpers:?}"
+        );
+    }
+    let classes = uses.iter().filter(|u| u.kind == Name::Class).count();
+    assert!(
+        uses.len() > 300 && classes > 100,
+        "the tests' names were read: {} ({classes} classes)",
+        uses.len()
+    );
     let bad = report(&uses);
     assert!(bad.is_empty(), "\n{}", bad.join("\n"));
+}
+
+#[test]
+fn every_shape_of_a_test_naming_a_class_is_checked() {
+    let helpers = "async fn has_class(c: &Client, class: &str) -> Result<bool> { todo() }
+        pub async fn axe(client: &Client, source: &str, selector: Option<&str>) -> R { x }
+        impl A { fn pick(&self, sel: &str) {} }";
+    let uses_of = |code: &str| {
+        let sources = vec![
+            (PathBuf::from("helpers.rs"), helpers.to_string()),
+            (PathBuf::from("probe.rs"), code.to_string()),
+        ];
+        let mut bad: Vec<String> = check_tests(&sources)
+            .into_iter()
+            .filter(|u| u.file == "probe.rs" && !u.known())
+            .map(|u| u.name)
+            .collect();
+        bad.dedup();
+        bad
+    };
+    for (code, bogus) in [
+        (r#"c.find(Locator::Css(".deck-bogus")).await"#, "deck-bogus"),
+        (
+            r#"c.find(fantoccini::Locator::Css(&format!("section.x-bogus #{id}")))"#,
+            "x-bogus",
+        ),
+        (
+            r#"ensure!(has_class(c, "deck-bogus").await?)"#,
+            "deck-bogus",
+        ),
+        ("has_class(\n    c,\n    \"bogus-class\",\n)", "bogus-class"),
+        (r#"axe(c, axe, Some("section.bogus-slide"))"#, "bogus-slide"),
+        (r##"deck.pick("#bogus-id")"##, "bogus-id"),
+        (
+            r#"js(c, "return document.querySelector('.bogus-js')")"#,
+            "bogus-js",
+        ),
+        (r#"const NAME: &str = "deck-bogus";"#, "deck-bogus"),
+        (
+            r#"js(c, "localStorage.removeItem('deck-timer')")"#,
+            "deck-timer",
+        ),
+        (
+            r#"js(c, "return getComputedStyle(s).getPropertyValue('--deck-bogus')")"#,
+            "--deck-bogus",
+        ),
+        (r##"let s = r#"<p class="bogus-raw">"#;"##, "bogus-raw"),
+    ] {
+        assert_eq!(uses_of(code), vec![bogus.to_string()], "{code}");
+    }
+    assert_eq!(
+        uses_of(r#"c.find(Locator::Css("section.slide.deck-current"))"#),
+        Vec::<String>::new()
+    );
 }
 
 /// The string literals of a match arm's patterns (`"n" | "N" => ...`).
@@ -852,12 +1240,141 @@ fn the_preprocessor_writes_only_names_the_contract_defines() {
         }
     }
     assert!(
-        uses.len() > 40,
+        // (its own names come from contract::page: these are docutils' and HTML's)
+        uses.len() > 20,
         "the preprocessor was read: {} names",
         uses.len()
     );
     let bad = report(&uses);
     assert!(bad.is_empty(), "\n{}", bad.join("\n"));
+}
+
+/// Whether `name` is the page's own (a class, attribute or id the contract defines,
+/// or a member of one of its own families: `status-passed`, `chart-s0`, `slide-3`),
+/// which only `contract::page` may spell.
+fn own(name: &str) -> bool {
+    let families = [
+        page::STATUS_PREFIX,
+        page::CHART_SERIES_PREFIX,
+        page::ANSI_FG_PREFIX,
+        page::ANSI_BG_PREFIX,
+        page::SLIDE_ID_PREFIX,
+    ];
+    page::class::ALL.contains(&name)
+        || page::attr::ALL.contains(&name)
+        || page::id::ALL.contains(&name)
+        || families
+            .iter()
+            .any(|p| name.starts_with(p) && name.len() > p.len())
+}
+
+/// The preprocessor's Rust (`file`'s code before its tests): the page's own names
+/// (classes, attributes, ids, family prefixes) come from `contract::page`, never spelt
+/// in a string literal. A literal spells a name when it has one in `class="..."` or
+/// `id="..."`, writes a `data-*` attribute, or is made only of class-like words of
+/// which one is the page's own and hyphenated or there are several (`"chart-row"`,
+/// `"arrow key"`); a lone plain word (`"demo"`, a directive's name) is prose.
+fn preprocessor_spelt(file: &str, text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut i = 0;
+    while let Some(off) = text[i..].find('"') {
+        let at = i + off;
+        // A char literal ('"') or a raw string's `r"`/`r#"` opening is not a literal here.
+        if text[..at].ends_with('\'') {
+            i = at + 1;
+            continue;
+        }
+        let Some((literal, end)) = literal_at(text, at) else {
+            break;
+        };
+        i = end;
+        let line_start = text[..at].rfind('\n').map_or(0, |p| p + 1);
+        if text[line_start..at].contains("//") {
+            continue;
+        }
+        let line = line_at(text, at);
+        let mut spelt = |name: &str, how: &str| {
+            out.push(format!(
+                "{file}:{line}: `{name}` spelt out {how}: use its constant in contract::page \
+                 (crates/contract/src/page.rs), or add it there"
+            ));
+        };
+        for open in ["class=\"", "id=\""] {
+            for (at2, _) in literal.match_indices(open) {
+                if literal[..at2].ends_with(|c: char| ident_char(c)) {
+                    continue;
+                }
+                let rest = &literal[at2 + open.len()..];
+                let value = &rest[..rest.find('"').unwrap_or(rest.len())];
+                for name in value.split_whitespace() {
+                    // `status-{}`, `chart-s{s}`: a family's prefix with a placeholder.
+                    let name = name.split('{').next().unwrap_or_default();
+                    let prefix = [
+                        page::STATUS_PREFIX,
+                        page::CHART_SERIES_PREFIX,
+                        page::ANSI_FG_PREFIX,
+                        page::ANSI_BG_PREFIX,
+                        page::SLIDE_ID_PREFIX,
+                    ]
+                    .contains(&name);
+                    if own(name) || prefix {
+                        spelt(name, &format!("in `{open}`"));
+                    }
+                }
+            }
+        }
+        for (at2, _) in literal.match_indices("data-") {
+            if literal[..at2].ends_with(|c: char| ident_char(c) || c == '.') {
+                continue;
+            }
+            let rest = &literal[at2..];
+            let name = &rest[..rest.find(|c: char| !ident_char(c)).unwrap_or(rest.len())];
+            spelt(name, "as an attribute");
+        }
+        for (_, name) in custom_properties(&literal) {
+            spelt(&name, "as a custom property");
+        }
+        let words: Vec<&str> = literal.split_whitespace().collect();
+        let bare = !words.is_empty()
+            && words.iter().all(|w| w.chars().all(ident_char))
+            && words.iter().all(|w| own(w) || is_class(w));
+        if bare && (words.len() > 1 || words.iter().any(|w| w.contains('-'))) {
+            for w in words.iter().filter(|w| own(w)) {
+                spelt(w, "as a literal");
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn the_preprocessor_spells_none_of_the_pages_own_names() {
+    let mut spelt = Vec::new();
+    let mut read_files = 0;
+    for dir in ["crates/deck/src", "crates/contract/src", "crates/rst/src"] {
+        for path in files(&repo().join(dir), &[".rs"]) {
+            // The contract's own list.
+            if path.ends_with("contract/src/page.rs") {
+                continue;
+            }
+            let text = read(&path);
+            let code = text.split("#[cfg(test)]").next().unwrap_or_default();
+            spelt.extend(preprocessor_spelt(&rel(&path), code));
+            read_files += 1;
+        }
+    }
+    assert!(
+        read_files > 20,
+        "the preprocessor was read: {read_files} files"
+    );
+    // The check sees each shape it claims to.
+    let probe = preprocessor_spelt(
+        "probe",
+        r#"let a = "<div class=\"chart-row x\">"; let b = "status-{}"; let c = "<td class=\"status-{}\">";
+           let d = " data-demo=\"x\""; let e = "arrow key"; let f = "demo"; let g = "<p class=\"caption\">";"#,
+    );
+    assert_eq!(probe.len(), 5, "{probe:#?}");
+    assert!(spelt.is_empty(), "\n{}", spelt.join("\n"));
 }
 
 #[test]
@@ -884,4 +1401,58 @@ fn the_contract_knows_the_names_the_preprocessor_writes() {
             "{kind:?} {name}"
         );
     }
+}
+
+/// The entities an HTML escaper writes; only `contract::escape` spells them.
+const ESCAPER_ENTITIES: &[&str] = &[
+    "&lt;", "&gt;", "&amp;", "&quot;", "&#39;", "&#x27;", "&apos;", "&#10;",
+];
+
+/// Where a string literal of `text` (code before its tests) writes an escaper's
+/// entity: another HTML escaper, or a piece of one.
+fn escapers(file: &str, text: &str) -> Vec<String> {
+    let code = text.split("#[cfg(test)]").next().unwrap_or_default();
+    rust_literals(code)
+        .into_iter()
+        .filter(|(_, literal)| ESCAPER_ENTITIES.iter().any(|e| literal.contains(e)))
+        .map(|(at, literal)| {
+            format!(
+                "{file}:{}: {literal:?} writes an HTML entity: escape with contract::escape \
+                 (html, entity, one_line), the one escaper",
+                line_at(code, at)
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn there_is_one_html_escaper() {
+    let mut found = Vec::new();
+    let mut read_files = 0;
+    for dir in [
+        "crates",
+        "theme/player/src",
+        "xtask/src",
+        "xtask/launch/src",
+        "xtask/chromium",
+        "tests/browser/src",
+        "demos/src",
+    ] {
+        for path in files(&repo().join(dir), &[".rs"]) {
+            // The escaper itself, and the tests (which spell what they expect).
+            let p = path.to_string_lossy();
+            if path.ends_with("contract/src/escape.rs") || p.contains("/tests/") {
+                continue;
+            }
+            found.extend(escapers(&rel(&path), &read(&path)));
+            read_files += 1;
+        }
+    }
+    assert!(read_files > 80, "the sources were read: {read_files} files");
+    let probe = escapers(
+        "probe",
+        "fn e(s: &str) -> String { s.replace('<', \"&lt;\") }\n#[cfg(test)]\nx(\"&amp;\")",
+    );
+    assert_eq!(probe.len(), 1, "{probe:?}");
+    assert!(found.is_empty(), "\n{}", found.join("\n"));
 }

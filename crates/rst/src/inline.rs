@@ -1156,9 +1156,13 @@ impl Run<'_> {
                         out.push('\\');
                         out.push(c);
                     }
-                    '<' => out.push_str("&lt;"),
-                    '>' => out.push_str("&gt;"),
-                    '&' => out.push_str("&amp;"),
+                    // Markup and entities, through the one escaper; a double quote
+                    // means nothing in Markdown text and stays itself.
+                    c if c != '"'
+                        && let Some(entity) = contract::escape::entity(c) =>
+                    {
+                        out.push_str(entity)
+                    }
                     // `:` too: mdBook reads `term` + `: text` as a definition list.
                     '#' | '-' | '+' | '=' | ':' if bol => {
                         out.push('\\');

@@ -5,6 +5,7 @@ use super::block::{self, Block, Cell, Kind, Literal, Sequence, Text};
 use super::inline::{Inline, Mode, escape_html};
 use crate::Problem;
 use contract::directive::{parse_chart_directive, parse_demo_directive};
+use contract::page::class;
 
 /// Output lines, each with the rST line it came from.
 #[derive(Debug, Default)]
@@ -229,7 +230,7 @@ impl<'r> Render<'r> {
                 Kind::Only { slides: true, body }
                     if body.iter().any(|b| is_structural(&b.kind)) =>
                 {
-                    self.top_blocks(out, body, Some("only-slides"));
+                    self.top_blocks(out, body, Some(class::ONLY_SLIDES));
                 }
                 Kind::NextSlide { .. } if !self.section_continues(&blocks[k + 1..]) => {}
                 Kind::Note(_) if self.outside => self.outside_slides(out, b),
@@ -272,7 +273,8 @@ impl<'r> Render<'r> {
     fn for_readers(&mut self, out: &mut Out, inner: Out, no: usize) {
         let to = self.prelude.as_mut().unwrap_or(out);
         to.blank();
-        to.wrap("<div class=\"only-reading\">", inner, "</div>", no);
+        let only_reading = format!("<div class=\"{}\">", class::ONLY_READING);
+        to.wrap(&only_reading, inner, "</div>", no);
     }
 
     /// Whether anything of the current section follows (hieroglyph drops a `nextslide`
@@ -315,7 +317,12 @@ impl<'r> Render<'r> {
                     // A subsection after a `.. slide::`: in no slide either.
                     let mut inner = Out::default();
                     self.heading(&mut inner, *level, &text, &extra, b.line, false);
-                    out.wrap("<div class=\"only-reading\">", inner, "</div>", b.line);
+                    out.wrap(
+                        &format!("<div class=\"{}\">", class::ONLY_READING),
+                        inner,
+                        "</div>",
+                        b.line,
+                    );
                     return;
                 }
                 self.heading(out, *level, &text, &extra, b.line, starts);
@@ -558,9 +565,9 @@ impl<'r> Render<'r> {
             Kind::Embed(directive) => out.line(directive.as_str(), no),
             Kind::Only { slides, body } => {
                 let class = if *slides {
-                    "only-slides"
+                    class::ONLY_SLIDES
                 } else {
-                    "only-reading"
+                    class::ONLY_READING
                 };
                 let outer = std::mem::replace(&mut self.reading_only, !*slides);
                 let quiet = std::mem::replace(&mut self.inline.reading_only, !*slides);
@@ -742,10 +749,13 @@ impl<'r> Render<'r> {
         for (indent, t) in lines {
             let pad = "&nbsp;".repeat(*indent);
             if t.text.is_empty() {
-                out.line("<div class=\"line\"><br></div>", t.line);
+                out.line(format!("<div class=\"{}\"><br></div>", class::LINE), t.line);
             } else {
                 let h = self.html(t);
-                out.text(&format!("<div class=\"line\">{pad}{h}</div>"), t.line);
+                out.text(
+                    &format!("<div class=\"{}\">{pad}{h}</div>", class::LINE),
+                    t.line,
+                );
             }
         }
         out.line("</div>", out.last_line());
@@ -961,7 +971,8 @@ impl<'r> Render<'r> {
             && let Kind::Table { head, body } = &single.kind
         {
             let open = format!("<table class=\"{class_attr}\">");
-            self.table_with(out, head, body, &open, " class=\"deck-step\"", no);
+            let step = format!(" class=\"{}\"", class::STEP);
+            self.table_with(out, head, body, &open, &step, no);
             return;
         }
         if let [single] = body
@@ -976,7 +987,12 @@ impl<'r> Render<'r> {
             for item in items {
                 let inner = self.sub(item);
                 let first = item.first().map_or(no, |b| b.line);
-                out.wrap("<li class=\"deck-step\">", inner, "</li>", first);
+                out.wrap(
+                    &format!("<li class=\"{}\">", class::STEP),
+                    inner,
+                    "</li>",
+                    first,
+                );
             }
             out.line(format!("</{tag}>"), out.last_line());
             return;
@@ -986,7 +1002,12 @@ impl<'r> Render<'r> {
         for child in body {
             let mut inner = Out::default();
             self.block(&mut inner, child, false);
-            out.wrap("<div class=\"deck-step\">", inner, "</div>", child.line);
+            out.wrap(
+                &format!("<div class=\"{}\">", class::STEP),
+                inner,
+                "</div>",
+                child.line,
+            );
             out.blank();
         }
         out.line("</div>", out.last_line());
@@ -1236,7 +1257,7 @@ fn marked_code(code: &Literal) -> String {
     }
     html.push_str("</code></pre>");
     // One line, so no blank line inside can end the HTML block early.
-    html.replace('\n', "&#10;")
+    contract::escape::one_line(&html)
 }
 
 /// A paragraph's inline HTML with each top-level element wrapped in a step (as
@@ -1264,7 +1285,7 @@ fn inline_steps(html: &str) -> String {
             }
         } else {
             if depth == 0 {
-                out.push_str("<span class=\"deck-step\">");
+                out.push_str(&format!("<span class=\"{}\">", class::STEP));
             }
             out.push_str(tag);
             if void {

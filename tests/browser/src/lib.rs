@@ -274,18 +274,14 @@ fn demo_slide(html: &str, demo: &str) -> Option<usize> {
 }
 
 /// The talk's chapters in reading order with the talk-wide number of each one's first
-/// slide, from a page's `data-chapters="title.html 0,files.html 4,..."` (the deck
-/// configuration every chapter page carries); `None` when `html` has none. An entry
-/// without a number is left out.
+/// slide, from a page's contract ([`contract::page::Page`], which every chapter page
+/// carries); `None` when `html` has none.
 pub fn chapter_order(html: &str) -> Option<Vec<(String, usize)>> {
-    let at = html.find("data-chapters=\"")? + "data-chapters=\"".len();
-    let list = &html[at..at + html[at..].find('"')?];
+    let page = contract::page::Page::in_html(html).ok()?;
     Some(
-        list.split(',')
-            .filter_map(|entry| {
-                let (page, first) = entry.rsplit_once(' ')?;
-                Some((page.to_string(), first.parse().ok()?))
-            })
+        page.chapters
+            .into_iter()
+            .map(|c| (c.page, c.first))
             .collect(),
     )
 }
@@ -845,10 +841,26 @@ mod tests {
 
     #[test]
     fn the_chapters_are_read_in_order_with_their_first_slides() {
-        let html = "<div class=\"deck-config\" data-chapters=\"title.html 0,files.html 4,odd\" data-plan=\"1\">";
+        use contract::page::{ChapterStart, Page};
+        let page = Page {
+            chapters: vec![
+                ChapterStart {
+                    page: "title.html".into(),
+                    first: 0,
+                },
+                ChapterStart {
+                    page: "files, and more.html".into(),
+                    first: 4,
+                },
+            ],
+            ..Page::default()
+        };
         assert_eq!(
-            chapter_order(html),
-            Some(vec![("title.html".into(), 0), ("files.html".into(), 4)])
+            chapter_order(&format!("<main>{}</main>", page.to_html())),
+            Some(vec![
+                ("title.html".into(), 0),
+                ("files, and more.html".into(), 4)
+            ])
         );
         assert_eq!(chapter_order("<p>no deck</p>"), None);
     }

@@ -23,7 +23,7 @@ const WAIT: Duration = Duration::from_secs(8);
 /// The talk's pages in reading order, from its SUMMARY (chapters with slides).
 fn chapters(site: &std::path::Path) -> Result<Vec<(String, usize)>> {
     let html = std::fs::read_to_string(site.join("title.html")).context("reading title.html")?;
-    browser_tests::chapter_order(&html).context("the talk's pages carry data-chapters")
+    browser_tests::chapter_order(&html).context("the talk's pages carry the page contract")
 }
 
 async fn num(c: &Client, script: &str) -> Result<f64> {

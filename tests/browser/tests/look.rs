@@ -114,12 +114,11 @@ fn reveal_dist() -> Result<PathBuf> {
 /// and number.
 fn find_slide(site: &Path, marker: &str) -> Result<(String, usize)> {
     let mut pages = chapter_pages(site)?;
-    // The order of the chapters, as every page's deck configuration gives it:
-    // `data-chapters="title.html 1,files.html 4,..."`.
+    // The order of the chapters, as every page's contract (contract::page::Page) gives it.
     let order: Vec<String> = pages
         .iter()
         .find_map(|(_, html)| chapter_order(html))
-        .context("no page of the talk gives the chapters' order (data-chapters)")?
+        .context("no page of the talk gives the chapters' order (its page contract)")?
         .into_iter()
         .map(|(name, _)| name)
         .collect();

@@ -2,7 +2,7 @@
 //! when the preprocessor read it and carried by the page's [`contract::page::Page`]:
 //! handed to the CSS and to the print page size.
 
-use contract::page::Aspect;
+use contract::page::{Aspect, property};
 use wasm_bindgen::prelude::*;
 use web_sys::Document;
 
@@ -17,14 +17,22 @@ pub fn page_size(aspect: Aspect) -> (f64, f64) {
 /// size to match.
 pub fn apply(document: &Document, aspect: Aspect) -> Result<(), JsValue> {
     let root = crate::dom::root(document)?;
-    let style = format!("--deck-aw:{};--deck-ah:{};", aspect.width, aspect.height);
+    let style = format!(
+        "{}:{};{}:{};",
+        property::ASPECT_W,
+        aspect.width,
+        property::ASPECT_H,
+        aspect.height
+    );
     let existing = root.get_attribute("style").unwrap_or_default();
     root.set_attribute("style", &format!("{existing}{style}"))?;
     let (w, h) = page_size(aspect);
     let page = crate::dom::element(document, "style", "", "")?;
     page.set_id(contract::page::id::PAGE_SIZE);
     page.set_text_content(Some(&format!(
-        "@page {{ size: {w:.3}in {h:.3}in; margin: 0; }} :root {{ --deck-page-w: {w:.3}in; --deck-page-h: {h:.3}in; }}"
+        "@page {{ size: {w:.3}in {h:.3}in; margin: 0; }} :root {{ {pw}: {w:.3}in; {ph}: {h:.3}in; }}",
+        pw = property::PAGE_W,
+        ph = property::PAGE_H,
     )));
     document
         .head()

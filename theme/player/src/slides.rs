@@ -455,7 +455,7 @@ impl Deck {
                 let dark = !self.root.class_list().contains(page::class::DARK);
                 set_theme(&self.root, dark)?;
                 if let Some(storage) = dom::window()?.local_storage()? {
-                    storage.set_item("deck-theme", if dark { "dark" } else { "light" })?;
+                    storage.set_item(page::store::THEME, if dark { "dark" } else { "light" })?;
                 }
             }
         }
@@ -552,7 +552,7 @@ impl Deck {
 }
 
 /// Where a blackout waits for the next chapter's page (this tab only).
-const BLACKOUT_KEY: &str = "deck-black";
+const BLACKOUT_KEY: &str = page::store::BLACKOUT;
 
 /// The player has taken over the page: the reading page, hidden until now when the URL
 /// asked for the slide or speaker view (`deck-loading`, set before the first paint by
@@ -717,7 +717,7 @@ fn initial_theme(root: &Element) -> bool {
     let stored = dom::window()
         .ok()
         .and_then(|w| w.local_storage().ok().flatten())
-        .and_then(|s| s.get_item("deck-theme").ok().flatten());
+        .and_then(|s| s.get_item(page::store::THEME).ok().flatten());
     match stored.as_deref() {
         Some("dark") => true,
         Some("light") => false,

@@ -29,7 +29,7 @@ pub fn open(deck: &Deck) -> Result<(), JsValue> {
     );
     let opened = window.open_with_url_and_target_and_features(
         &url,
-        "deck-speaker",
+        page::store::SPEAKER_WINDOW,
         "popup,width=1280,height=800",
     )?;
     if opened.is_none() {
@@ -103,7 +103,7 @@ pub struct Timer {
     pub banked: f64,
 }
 
-const TIMER_KEY: &str = "deck-timer";
+const TIMER_KEY: &str = page::store::TIMER;
 
 impl Timer {
     pub fn elapsed(&self, now: f64) -> f64 {
@@ -179,7 +179,7 @@ pub struct Panel {
 }
 
 /// The notes' type size, a factor the presenter sets with + and −.
-const NOTES_SCALE_KEY: &str = "deck-notes-scale";
+const NOTES_SCALE_KEY: &str = page::store::NOTES_SCALE;
 
 impl Panel {
     pub fn new(deck: &Rc<Deck>) -> Result<Panel, JsValue> {
@@ -442,7 +442,7 @@ fn set_notes_scale(scale: f64) -> Result<(), JsValue> {
     let document = dom::document()?;
     let root: HtmlElement = dom::root(&document)?.dyn_into()?;
     root.style()
-        .set_property("--deck-notes-scale", &format!("{scale:.3}"))?;
+        .set_property(page::property::NOTES_SCALE, &format!("{scale:.3}"))?;
     if let Some(storage) = dom::window()?.local_storage()? {
         storage.set_item(NOTES_SCALE_KEY, &format!("{scale:.3}"))?;
     }

@@ -46,8 +46,10 @@ fn size_diagram(svg: &Element) -> Result<(), JsValue> {
         .nth(2)
         .and_then(|w| w.parse().ok());
     if let (Some(width), Some(svg)) = (width, svg.dyn_ref::<web_sys::SvgElement>()) {
-        svg.style()
-            .set_property("--deck-diagram-w", &format!("{:.2}em", width * EM_PER_UNIT))?;
+        svg.style().set_property(
+            page::property::DIAGRAM_W,
+            &format!("{:.2}em", width * EM_PER_UNIT),
+        )?;
     }
     Ok(())
 }

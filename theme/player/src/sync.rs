@@ -16,7 +16,7 @@ use web_sys::{BroadcastChannel, MessageEvent};
 use crate::slides::Deck;
 use crate::{dom, focus, replay};
 
-const CHANNEL: &str = "deck-sync";
+const CHANNEL: &str = page::store::CHANNEL;
 
 /// What one window tells the other, posted as JSON (`{"kind": "position", ...}`): one
 /// definition for both ends, written and read back by serde.

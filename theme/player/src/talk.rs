@@ -11,10 +11,15 @@ use web_sys::Document;
 /// chapter, no plan) on a page without one, or with a malformed one (said in the
 /// console).
 pub fn page(document: &Document) -> Page {
-    let Some(el) = document.query_selector(page::select::CONFIG).ok().flatten() else {
+    let Some(json) = document
+        .query_selector(page::select::CONFIG)
+        .ok()
+        .flatten()
+        .and_then(|el| el.get_attribute(page::attr::PAGE))
+    else {
         return Page::default();
     };
-    Page::from_attributes(|name| el.get_attribute(name)).unwrap_or_else(|e| {
+    Page::from_json(&json).unwrap_or_else(|e| {
         web_sys::console::warn_1(&JsValue::from_str(&format!(
             "deck: the page's settings: {e}; using the defaults"
         )));
@@ -92,24 +97,13 @@ pub fn describe_lead(seconds: f64) -> String {
 mod tests {
     use super::*;
 
+    /// A talk as the player reads it: from the page's JSON.
     fn talk() -> Talk {
-        let attributes = [
-            (page::attr::FIRST, "8"),
-            (page::attr::TOTAL, "20"),
-            (
-                page::attr::CHAPTERS,
-                "title.html 1,files.html 8,sub/tcp.html 15",
-            ),
-            (page::attr::DURATION, "600"),
-            (page::attr::PLAN, "100.0,130.0,200.0"),
-        ];
-        let get = |name: &str| {
-            attributes
-                .iter()
-                .find(|(n, _)| *n == name)
-                .map(|(_, v)| v.to_string())
-        };
-        Talk(Page::from_attributes(get).unwrap())
+        let json = r#"{"first": 8, "total": 20, "duration": "600",
+            "chapters": [{"page": "title.html", "first": 1}, {"page": "files.html", "first": 8},
+                         {"page": "sub/tcp.html", "first": 15}],
+            "plan": [100.0, 130.0, 200.0]}"#;
+        Talk(Page::from_json(json).unwrap())
     }
 
     #[test]
@@ -145,9 +139,9 @@ mod tests {
     #[test]
     fn a_talk_whose_total_is_unknown_still_locates_its_slides() {
         let t = Talk(
-            Page::from_attributes(|name: &str| {
-                (name == page::attr::CHAPTERS).then(|| "title.html 1,files.html 8".to_string())
-            })
+            Page::from_json(
+                r#"{"chapters": [{"page": "title.html", "first": 1}, {"page": "files.html", "first": 8}]}"#,
+            )
             .unwrap(),
         );
         assert_eq!(t.total, 0);

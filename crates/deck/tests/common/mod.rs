@@ -298,10 +298,7 @@ fn strip_tags(html: &str) -> String {
         out.push(' ');
     }
     out.push_str(rest);
-    out.replace("&quot;", "\"")
-        .replace("&lt;", "<")
-        .replace("&gt;", ">")
-        .replace("&amp;", "&")
+    contract::escape::decode(&out)
 }
 
 /// A demo's captured transcript, from `demos/transcripts/NAME.json`.
