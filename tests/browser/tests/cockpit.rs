@@ -252,7 +252,7 @@ async fn notes(c: &Client, s: &Server, chapters: &[(String, usize)]) -> Result<(
 /// The speaker window's plan against a fake clock (`Date.now` replaced by the test).
 async fn pacing(c: &Client, s: &Server) -> Result<()> {
     open(c, s, "tcp.html?speaker#slide-1").await?;
-    js(c, "localStorage.removeItem('deck-timer'); window.__now = 1.7e12; Date.now = () => window.__now; return 0;").await?;
+    js(c, "localStorage.removeItem('deck.timer'); window.__now = 1.7e12; Date.now = () => window.__now; return 0;").await?;
     c.refresh().await?;
     ready(c).await?;
     js(
@@ -260,21 +260,16 @@ async fn pacing(c: &Client, s: &Server) -> Result<()> {
         "window.__now = 1.7e12; Date.now = () => window.__now; return 0;",
     )
     .await?;
-    let plan: Vec<f64> = js(
+    // The page contract as the browser holds it, read as the player reads it.
+    let page = js(
         c,
-        "return document.querySelector('.deck-config').dataset.plan;",
-    )
-    .await?
-    .as_str()
-    .context("the page has a plan")?
-    .split(',')
-    .map(|t| t.parse().unwrap_or(f64::NAN))
-    .collect();
-    let duration = num(
-        c,
-        "return Number(document.querySelector('.deck-config').dataset.duration);",
+        "return document.querySelector('.deck-config').dataset.page;",
     )
     .await?;
+    let page = contract::page::Page::from_json(page.as_str().context("the page's contract")?)
+        .map_err(anyhow::Error::msg)?;
+    let plan = page.plan;
+    let duration = page.duration.map_or(f64::NAN, |d| d.0);
     ensure!(duration == 2400.0, "book.toml says 40 minutes: {duration}");
     let text = |sel: &'static str| async move {
         js(
