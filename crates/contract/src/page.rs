@@ -519,6 +519,14 @@ pub mod property {
         NOTES_SCALE = "--deck-notes-scale",
         /// A diagram's width in em.
         DIAGRAM_W = "--deck-diagram-w",
+        // Set by the preprocessor (crates/deck/src/chart.rs), inline on each bar.
+        /// A chart bar's length, 0 to 1 of the longest.
+        CHART_V = "--deck-chart-v",
+        // A chart's colours (deck.css, per theme).
+        CHART_BAR_COLOUR = "--deck-chart-bar",
+        CHART_BEST_COLOUR = "--deck-chart-best",
+        CHART_S0_COLOUR = "--deck-chart-s0",
+        CHART_S1_COLOUR = "--deck-chart-s1",
         // Set and read by theme/deck.css: the slide's geometry.
         W = "--deck-w",
         PX = "--deck-px",
@@ -547,6 +555,17 @@ pub mod property {
         SYN_COM = "--deck-syn-com",
     }
 }
+
+/// mdBook's own theme variables, which the deck's CSS reads (with a fallback) so that a
+/// slide follows the reader's chosen theme; the deck defines none of them.
+pub const FOREIGN_PROPERTIES: &[&str] = &[
+    "--bg",
+    "--fg",
+    "--links",
+    "--quote-bg",
+    "--table-border-color",
+    "--mono-font",
+];
 
 /// Whether `name` is a custom property of the deck's own (`--deck-fit`).
 pub fn is_property(name: &str) -> bool {

@@ -273,10 +273,11 @@ pub fn render(t: &Transcript, bars: &[Bar<'_>], options: Options) -> String {
                     .unwrap_or_default();
                 let _ = write!(
                     html,
-                    "<span class=\"{track}{series_class}\"><span class=\"{bar}{zero}\" style=\"--v:{v:.4}\"></span>\
+                    "<span class=\"{track}{series_class}\"><span class=\"{bar}{zero}\" style=\"{length}:{v:.4}\"></span>\
                      <span class=\"{value_class}\">{series_name}{value}</span></span>",
                     track = class::CHART_TRACK,
                     bar = class::CHART_BAR,
+                    length = page::property::CHART_V,
                     value_class = class::CHART_VALUE,
                     series_class = if series.is_empty() {
                         String::new()
@@ -498,7 +499,7 @@ mod tests {
 
     /// Each bar's length, as a share of its scale.
     fn lengths(html: &str) -> Vec<f64> {
-        html.split("style=\"--v:")
+        html.split(&format!("style=\"{}:", page::property::CHART_V))
             .skip(1)
             .map(|rest| rest[..rest.find('"').unwrap()].parse().unwrap())
             .collect()

@@ -101,7 +101,9 @@ impl Use {
                 contract::live::EVENTS.contains(&self.name.as_str())
                     || DOM_EVENTS.contains(&self.name.as_str())
             }
-            Name::Property => is_property(&self.name),
+            Name::Property => {
+                is_property(&self.name) || page::FOREIGN_PROPERTIES.contains(&self.name.as_str())
+            }
             Name::Storage => page::store::ALL.contains(&self.name.as_str()),
             Name::Bare => is_class(&self.name) || is_id(&self.name),
         }
@@ -239,6 +241,37 @@ fn custom_properties(text: &str) -> Vec<(usize, String)> {
     out
 }
 
+/// Every custom property (`--name`) a style sheet sets or reads, with its line;
+/// comments left out.
+fn css_custom_properties(css: &str) -> Vec<(usize, String)> {
+    // Comments become spaces (newlines kept, so lines still count).
+    let mut text = String::with_capacity(css.len());
+    let mut rest = css;
+    while let Some(open) = rest.find("/*") {
+        text.push_str(&rest[..open]);
+        let close = rest[open..].find("*/").map_or(rest.len(), |c| open + c + 2);
+        text.extend(
+            rest[open..close]
+                .chars()
+                .map(|c| if c == '\n' { c } else { ' ' }),
+        );
+        rest = &rest[close..];
+    }
+    text.push_str(rest);
+    let mut out = Vec::new();
+    for (at, _) in text.match_indices("--") {
+        let name: String = text[at + 2..]
+            .chars()
+            .take_while(|c| ident_char(*c))
+            .collect();
+        let after_ident = text[..at].ends_with(|c: char| ident_char(c) || c == '-');
+        if name.starts_with(|c: char| c.is_ascii_alphabetic()) && !after_ident {
+            out.push((line_at(&text, at), format!("--{name}")));
+        }
+    }
+    out
+}
+
 fn push_properties(file: &str, text: &str, uses: &mut Vec<Use>) {
     for (line, name) in custom_properties(text) {
         uses.push(Use {
@@ -251,7 +284,16 @@ fn push_properties(file: &str, text: &str, uses: &mut Vec<Use>) {
 }
 
 fn check_css(file: &str, css: &str, uses: &mut Vec<Use>) {
-    push_properties(file, css, uses);
+    // In CSS every `--name` is a custom property: all of them, not only `--deck-*`
+    // (a `--chart-bar` of the deck's own would otherwise escape the contract).
+    for (line, name) in css_custom_properties(css) {
+        uses.push(Use {
+            kind: Name::Property,
+            name,
+            file: file.to_string(),
+            line,
+        });
+    }
     for (line, selector) in css_selectors(css) {
         for (kind, name) in selector_names(&selector) {
             uses.push(Use {
