@@ -247,13 +247,10 @@ pub fn side_by_side(kernels: &[Kernel], demo: &str, text: &str) -> Result<String
     let mut cells = String::new();
     for (words, kernels, statuses, title) in &groups {
         let series: Vec<&str> = kernels.iter().map(|k| k.manifest.series.as_str()).collect();
-        let emulated = kernels.iter().all(|k| k.manifest.emulated);
-        let names = if emulated || kernels.iter().all(|k| !k.manifest.emulated) {
-            format!(
-                "{}{}",
-                series.join(" · "),
-                if emulated { " (emulated)" } else { "" }
-            )
+        // "(emulated)" once when every kernel of the cell was, else after each that was
+        // (a native kernel's label is its series alone).
+        let names = if kernels.iter().all(|k| k.manifest.emulated) {
+            format!("{} (emulated)", series.join(" · "))
         } else {
             kernels
                 .iter()
