@@ -1855,6 +1855,21 @@ mod tests {
         (blocks, r.warnings)
     }
 
+    /// The blocks and every problem found (warnings, errors, reported errors).
+    fn read_all(src: &str) -> (Vec<Block>, Vec<Problem>) {
+        let lines: Vec<Line> = src
+            .split('\n')
+            .enumerate()
+            .map(|(n, t)| Line { text: t, no: n + 1 })
+            .collect();
+        let mut r = Reader::new();
+        let blocks = r.document(&lines);
+        let mut problems = r.warnings;
+        problems.extend(r.errors);
+        problems.extend(r.reported);
+        (blocks, problems)
+    }
+
     #[test]
     fn enumerators() {
         assert_eq!(enumerator("3. x", None).map(|e| e.ordinal), Some(3));
@@ -1900,5 +1915,171 @@ mod tests {
             matches!(items[0][0].kind, Kind::Definitions(_)),
             "{items:?}"
         );
+    }
+
+    #[test]
+    fn a_comment_with_two_colons_is_no_directive() {
+        // A directive's name is one word of letters, digits and `-_.:+`, starting with
+        // a letter or digit; anything else before `::` makes the whole a comment.
+        for src in [
+            ".. see also: man 7 unix:: for more\n",
+            ".. -x:: y\n",
+            ".. a/b:: c\n",
+        ] {
+            let (blocks, problems) = read_all(src);
+            assert!(blocks.is_empty(), "{src:?}: {blocks:?}");
+            assert!(problems.is_empty(), "{src:?}: {problems:?}");
+        }
+        assert_eq!(
+            split_directive("code-block:: rust"),
+            Some(("code-block", "rust"))
+        );
+        assert_eq!(split_directive("py:func:: f"), Some(("py:func", "f")));
+        assert_eq!(split_directive("see also: x:: y"), None);
+        assert_eq!(split_directive("-x:: y"), None);
+    }
+
+    #[test]
+    fn option_names_are_letters_digits_dashes_and_underscores() {
+        assert!(is_option("--dry_run"));
+        assert!(is_option("--dry-run=WHEN"));
+        assert!(is_option("-o <a file>"));
+        assert!(!is_option("--foo.bar"));
+        assert!(!is_option("---foo"));
+        assert!(!is_option("-o <a file"));
+        assert!(!is_option("-o a file>"));
+        // In a document: an option list, and two paragraphs.
+        let (blocks, problems) = read_all("--dry_run  Say what would be done.\n");
+        assert!(matches!(blocks[0].kind, Kind::Options(_)), "{blocks:?}");
+        assert!(problems.is_empty(), "{problems:?}");
+        for src in [
+            "--foo.bar  is not an option.\n",
+            "-o <a b  is no option either.\n",
+        ] {
+            let (blocks, problems) = read_all(src);
+            assert!(
+                matches!(
+                    blocks[..],
+                    [Block {
+                        kind: Kind::Para(_),
+                        ..
+                    }]
+                ),
+                "{src:?}: {blocks:?}"
+            );
+            assert!(problems.is_empty(), "{src:?}: {problems:?}");
+        }
+    }
+
+    #[test]
+    fn roman_numerals_are_read_only_in_their_one_proper_form() {
+        assert_eq!(roman_value("xc"), Some(90));
+        assert_eq!(roman_value("C"), Some(100));
+        assert_eq!(roman_value("MCMXCIV"), Some(1994));
+        assert_eq!(roman_value("iiii"), None);
+        assert_eq!(roman_value("IC"), None);
+        assert_eq!(roman_value("vv"), None);
+        // A list item `iiii.` is a paragraph, as in docutils.
+        let (blocks, _) = read_all("iiii. Four?\n");
+        assert!(
+            matches!(
+                blocks[..],
+                [Block {
+                    kind: Kind::Para(_),
+                    ..
+                }]
+            ),
+            "{blocks:?}"
+        );
+        let (blocks, _) = read_all("xcix. Ninety-nine.\n");
+        assert!(
+            matches!(
+                blocks[..],
+                [Block {
+                    kind: Kind::Enumerated { start: 99, .. },
+                    ..
+                }]
+            ),
+            "{blocks:?}"
+        );
+    }
+
+    #[test]
+    fn enumerators_of_nine_characters_and_upper_case_letters() {
+        assert_eq!(
+            enumerator("123456789. x", None).map(|e| e.ordinal),
+            Some(123_456_789)
+        );
+        assert!(enumerator("1234567890. x", None).is_none());
+        assert_eq!(enumerator("B. x", None).map(|e| e.ordinal), Some(2));
+        assert_eq!(
+            enumerator("(A) x", None).map(|e| (e.sequence, e.ordinal)),
+            Some((Some(Sequence::UpperAlpha), 1))
+        );
+    }
+
+    #[test]
+    fn a_single_letter_continues_a_roman_list_as_a_numeral() {
+        // `v` alone is the letter v, unless a roman list is going on.
+        assert_eq!(
+            enumerator("v. x", None).map(|e| (e.sequence, e.ordinal)),
+            Some((Some(Sequence::LowerAlpha), 22))
+        );
+        assert_eq!(
+            enumerator("v. x", Some(Sequence::LowerRoman)).map(|e| (e.sequence, e.ordinal)),
+            Some((Some(Sequence::LowerRoman), 5))
+        );
+        assert_eq!(
+            enumerator("X) x", Some(Sequence::UpperRoman)).map(|e| (e.sequence, e.ordinal)),
+            Some((Some(Sequence::UpperRoman), 10))
+        );
+        let (blocks, problems) = read_all("iv. four\nv. five\n");
+        let [
+            Block {
+                kind:
+                    Kind::Enumerated {
+                        sequence,
+                        start: 4,
+                        items,
+                    },
+                ..
+            },
+        ] = &blocks[..]
+        else {
+            panic!("{blocks:?}")
+        };
+        assert_eq!((*sequence, items.len()), (Sequence::LowerRoman, 2));
+        assert!(problems.is_empty(), "{problems:?}");
+    }
+
+    #[test]
+    fn a_field_name_may_hold_an_escaped_colon() {
+        assert_eq!(field_marker(":a\\: b: body"), Some(("a\\: b", 8)));
+        assert_eq!(field_marker(":name: body"), Some(("name", 7)));
+        assert_eq!(field_marker(":a\\"), None);
+    }
+
+    #[test]
+    fn a_paragraph_may_start_with_a_plus() {
+        assert!(grid_border("+---+===+"));
+        assert!(!grid_border("+5 dB"));
+        assert!(!grid_border("--+"));
+        let (blocks, problems) = read_all("+5 dB is louder.\n");
+        assert!(
+            matches!(
+                blocks[..],
+                [Block {
+                    kind: Kind::Para(_),
+                    ..
+                }]
+            ),
+            "{blocks:?}"
+        );
+        assert!(problems.is_empty(), "{problems:?}");
+    }
+
+    #[test]
+    fn class_names_are_lower_case_with_dashes_for_other_characters() {
+        assert_eq!(classes_of("Big.Red  x/y"), ["big-red", "x-y"]);
     }
 }
