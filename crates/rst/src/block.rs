@@ -997,8 +997,9 @@ impl Reader {
             if next.indent() == 0
                 && let Some((c, len)) = adornment_line(next.text)
                 && !(len < 4 && width(t) > len)
-                && (i + 2 >= lines.len() || lines[i + 2].blank() || titles)
             {
+                // As docutils: where no title may be, an underline is reported
+                // whatever follows it.
                 if !titles {
                     self.warn(l.no, "a section title cannot be nested here; shown as text");
                     return self.paragraph(lines, i, out);
@@ -2081,5 +2082,86 @@ mod tests {
     #[test]
     fn class_names_are_lower_case_with_dashes_for_other_characters() {
         assert_eq!(classes_of("Big.Red  x/y"), ["big-red", "x-y"]);
+    }
+
+    #[test]
+    fn a_doctest_block_is_python_console_code_up_to_a_blank_line() {
+        let (blocks, problems) = read_all(">>> 1 + 1\n2\n\nAfter.\n");
+        let [
+            Block {
+                kind: Kind::Literal(code),
+                ..
+            },
+            Block {
+                kind: Kind::Para(after),
+                ..
+            },
+        ] = &blocks[..]
+        else {
+            panic!("{blocks:?}")
+        };
+        assert_eq!(code.lang.as_deref(), Some("pycon"));
+        assert_eq!(code.text, ">>> 1 + 1\n2");
+        assert_eq!(after.text, "After.");
+        assert!(problems.is_empty(), "{problems:?}");
+    }
+
+    #[test]
+    fn an_overline_and_text_at_the_very_end_are_a_paragraph() {
+        // No underline can follow: the source ends (no newline) after the text.
+        let (blocks, _) = read_all("Para.\n\n=====\nTitle");
+        let [
+            _,
+            Block {
+                kind: Kind::Para(text),
+                ..
+            },
+        ] = &blocks[..]
+        else {
+            panic!("{blocks:?}")
+        };
+        assert_eq!(text.text, "=====\nTitle");
+    }
+
+    #[test]
+    fn a_line_of_dashes_right_above_text_is_no_transition() {
+        for src in ["-----\nText after.\n", "Para.\n\n-----\nText after.\n"] {
+            let (blocks, _) = read_all(src);
+            assert!(
+                !blocks.iter().any(|b| matches!(b.kind, Kind::Transition)),
+                "{src:?}: {blocks:?}"
+            );
+            let Some(Block {
+                kind: Kind::Para(text),
+                ..
+            }) = blocks.last()
+            else {
+                panic!("{src:?}: {blocks:?}")
+            };
+            assert_eq!(text.text, "-----\nText after.", "{src:?}");
+        }
+    }
+
+    #[test]
+    fn every_underlined_title_where_none_may_be_is_reported() {
+        // As docutils (`Unexpected section title`): whatever follows the underline,
+        // and also at the very end of the source.
+        for src in [
+            "Para.\n\n   Text\n   ====\n   more\n",
+            "Para.\n\n   Text\n   ====\n",
+            "Para.\n\n   Text\n   ====",
+            "- Text\n  ----\n  more\n",
+        ] {
+            let (blocks, problems) = read_all(src);
+            assert_eq!(problems.len(), 1, "{src:?}: {problems:?}");
+            assert!(
+                problems[0].message.contains("cannot be nested"),
+                "{src:?}: {problems:?}"
+            );
+            assert!(
+                !format!("{blocks:?}").contains("Title"),
+                "{src:?}: {blocks:?}"
+            );
+        }
     }
 }
