@@ -2164,4 +2164,21 @@ mod tests {
             );
         }
     }
+
+    #[test]
+    fn a_literal_marker_at_the_very_end_warns_that_no_block_follows() {
+        // As docutils: `Literal block expected; none found`, the text kept.
+        for src in ["Para::\n\n\n", "Para::", "Para.\n\n::\n"] {
+            let (blocks, problems) = read_all(src);
+            assert_eq!(problems.len(), 1, "{src:?}: {problems:?}");
+            assert!(
+                problems[0].message.contains("literal block expected"),
+                "{src:?}: {problems:?}"
+            );
+            assert!(
+                matches!(&blocks[0].kind, Kind::Para(t) if t.text == "Para:" || t.text == "Para."),
+                "{src:?}: {blocks:?}"
+            );
+        }
+    }
 }
