@@ -2181,4 +2181,31 @@ mod tests {
             );
         }
     }
+
+    #[test]
+    fn a_quoted_literal_block_is_its_lines_as_they_are() {
+        let (blocks, problems) = read_all("Para::\n\n> quoted\n>   lines\n\nAfter.\n");
+        let [
+            Block {
+                kind: Kind::Para(para),
+                ..
+            },
+            Block {
+                kind: Kind::Literal(code),
+                ..
+            },
+            Block {
+                kind: Kind::Para(after),
+                ..
+            },
+        ] = &blocks[..]
+        else {
+            panic!("{blocks:?}")
+        };
+        assert_eq!(
+            (para.text.as_str(), code.text.as_str(), after.text.as_str()),
+            ("Para:", "> quoted\n>   lines", "After.")
+        );
+        assert!(problems.is_empty(), "{problems:?}");
+    }
 }
