@@ -2208,4 +2208,54 @@ mod tests {
         );
         assert!(problems.is_empty(), "{problems:?}");
     }
+
+    #[test]
+    fn blocks_nested_past_the_limit_are_shown_as_literal_text() {
+        // One construct inside the next, `n` deep: the innermost text is read at depth
+        // `n`. Up to `MAX_DEPTH` all is read; one level more is literal text, with a
+        // warning. Each construct counts its level.
+        let nested = |what: &str, n: usize| -> String {
+            match what {
+                "bullets" => "- ".repeat(n) + "x\n",
+                "enumerated" => "1. ".repeat(n) + "x\n",
+                "fields" => ":f: ".repeat(n) + "x\n",
+                "options" => "-o  ".repeat(n) + "x\n",
+                "quotes" => (0..=n)
+                    .map(|k| format!("{}level {k}\n\n", " ".repeat(2 * k)))
+                    .collect(),
+                _ => {
+                    (0..n)
+                        .map(|k| format!("{}term {k}\n", " ".repeat(2 * k)))
+                        .collect::<String>()
+                        + &" ".repeat(2 * n)
+                        + "x\n"
+                }
+            }
+        };
+        for what in [
+            "bullets",
+            "enumerated",
+            "fields",
+            "options",
+            "quotes",
+            "definitions",
+        ] {
+            let (blocks, problems) = read_all(&nested(what, MAX_DEPTH));
+            assert!(problems.is_empty(), "{what}: {problems:?}");
+            assert!(
+                !format!("{blocks:?}").contains("Literal"),
+                "{what}: {blocks:?}"
+            );
+            let (blocks, problems) = read_all(&nested(what, MAX_DEPTH + 1));
+            assert_eq!(problems.len(), 1, "{what}: {problems:?}");
+            assert!(
+                problems[0].message.contains("nested too deeply"),
+                "{what}: {problems:?}"
+            );
+            assert!(
+                format!("{blocks:?}").contains("Literal"),
+                "{what}: {blocks:?}"
+            );
+        }
+    }
 }
