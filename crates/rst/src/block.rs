@@ -2258,4 +2258,34 @@ mod tests {
             );
         }
     }
+
+    #[test]
+    fn a_line_of_spaces_below_a_term_ends_the_definition_list() {
+        // A line of spaces is blank (as docutils strips it), not an indented
+        // definition: `term two` is a paragraph.
+        let (blocks, problems) = read_all("term one\n  def one\n\nterm two\n   \npara\n");
+        let [
+            Block {
+                kind: Kind::Definitions(items),
+                ..
+            },
+            Block {
+                kind: Kind::Para(two),
+                ..
+            },
+            Block {
+                kind: Kind::Para(para),
+                ..
+            },
+        ] = &blocks[..]
+        else {
+            panic!("{blocks:?}")
+        };
+        assert_eq!(items.len(), 1);
+        assert_eq!(
+            (two.text.as_str(), para.text.as_str()),
+            ("term two", "para")
+        );
+        assert!(problems.is_empty(), "{problems:?}");
+    }
 }
