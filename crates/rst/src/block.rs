@@ -997,8 +997,9 @@ impl Reader {
             if next.indent() == 0
                 && let Some((c, len)) = adornment_line(next.text)
                 && !(len < 4 && width(t) > len)
-                && (i + 2 >= lines.len() || lines[i + 2].blank() || titles)
             {
+                // As docutils: where no title may be, an underline is reported
+                // whatever follows it.
                 if !titles {
                     self.warn(l.no, "a section title cannot be nested here; shown as text");
                     return self.paragraph(lines, i, out);
@@ -1855,6 +1856,21 @@ mod tests {
         (blocks, r.warnings)
     }
 
+    /// The blocks and every problem found (warnings, errors, reported errors).
+    fn read_all(src: &str) -> (Vec<Block>, Vec<Problem>) {
+        let lines: Vec<Line> = src
+            .split('\n')
+            .enumerate()
+            .map(|(n, t)| Line { text: t, no: n + 1 })
+            .collect();
+        let mut r = Reader::new();
+        let blocks = r.document(&lines);
+        let mut problems = r.warnings;
+        problems.extend(r.errors);
+        problems.extend(r.reported);
+        (blocks, problems)
+    }
+
     #[test]
     fn enumerators() {
         assert_eq!(enumerator("3. x", None).map(|e| e.ordinal), Some(3));
@@ -1900,5 +1916,376 @@ mod tests {
             matches!(items[0][0].kind, Kind::Definitions(_)),
             "{items:?}"
         );
+    }
+
+    #[test]
+    fn a_comment_with_two_colons_is_no_directive() {
+        // A directive's name is one word of letters, digits and `-_.:+`, starting with
+        // a letter or digit; anything else before `::` makes the whole a comment.
+        for src in [
+            ".. see also: man 7 unix:: for more\n",
+            ".. -x:: y\n",
+            ".. a/b:: c\n",
+        ] {
+            let (blocks, problems) = read_all(src);
+            assert!(blocks.is_empty(), "{src:?}: {blocks:?}");
+            assert!(problems.is_empty(), "{src:?}: {problems:?}");
+        }
+        assert_eq!(
+            split_directive("code-block:: rust"),
+            Some(("code-block", "rust"))
+        );
+        assert_eq!(split_directive("py:func:: f"), Some(("py:func", "f")));
+        assert_eq!(split_directive("see also: x:: y"), None);
+        assert_eq!(split_directive("-x:: y"), None);
+    }
+
+    #[test]
+    fn option_names_are_letters_digits_dashes_and_underscores() {
+        assert!(is_option("--dry_run"));
+        assert!(is_option("--dry-run=WHEN"));
+        assert!(is_option("-o <a file>"));
+        assert!(!is_option("--foo.bar"));
+        assert!(!is_option("---foo"));
+        assert!(!is_option("-o <a file"));
+        assert!(!is_option("-o a file>"));
+        // In a document: an option list, and two paragraphs.
+        let (blocks, problems) = read_all("--dry_run  Say what would be done.\n");
+        assert!(matches!(blocks[0].kind, Kind::Options(_)), "{blocks:?}");
+        assert!(problems.is_empty(), "{problems:?}");
+        for src in [
+            "--foo.bar  is not an option.\n",
+            "-o <a b  is no option either.\n",
+        ] {
+            let (blocks, problems) = read_all(src);
+            assert!(
+                matches!(
+                    blocks[..],
+                    [Block {
+                        kind: Kind::Para(_),
+                        ..
+                    }]
+                ),
+                "{src:?}: {blocks:?}"
+            );
+            assert!(problems.is_empty(), "{src:?}: {problems:?}");
+        }
+    }
+
+    #[test]
+    fn roman_numerals_are_read_only_in_their_one_proper_form() {
+        assert_eq!(roman_value("xc"), Some(90));
+        assert_eq!(roman_value("C"), Some(100));
+        assert_eq!(roman_value("MCMXCIV"), Some(1994));
+        assert_eq!(roman_value("iiii"), None);
+        assert_eq!(roman_value("IC"), None);
+        assert_eq!(roman_value("vv"), None);
+        // A list item `iiii.` is a paragraph, as in docutils.
+        let (blocks, _) = read_all("iiii. Four?\n");
+        assert!(
+            matches!(
+                blocks[..],
+                [Block {
+                    kind: Kind::Para(_),
+                    ..
+                }]
+            ),
+            "{blocks:?}"
+        );
+        let (blocks, _) = read_all("xcix. Ninety-nine.\n");
+        assert!(
+            matches!(
+                blocks[..],
+                [Block {
+                    kind: Kind::Enumerated { start: 99, .. },
+                    ..
+                }]
+            ),
+            "{blocks:?}"
+        );
+    }
+
+    #[test]
+    fn enumerators_of_nine_characters_and_upper_case_letters() {
+        assert_eq!(
+            enumerator("123456789. x", None).map(|e| e.ordinal),
+            Some(123_456_789)
+        );
+        assert!(enumerator("1234567890. x", None).is_none());
+        assert_eq!(enumerator("B. x", None).map(|e| e.ordinal), Some(2));
+        assert_eq!(
+            enumerator("(A) x", None).map(|e| (e.sequence, e.ordinal)),
+            Some((Some(Sequence::UpperAlpha), 1))
+        );
+    }
+
+    #[test]
+    fn a_single_letter_continues_a_roman_list_as_a_numeral() {
+        // `v` alone is the letter v, unless a roman list is going on.
+        assert_eq!(
+            enumerator("v. x", None).map(|e| (e.sequence, e.ordinal)),
+            Some((Some(Sequence::LowerAlpha), 22))
+        );
+        assert_eq!(
+            enumerator("v. x", Some(Sequence::LowerRoman)).map(|e| (e.sequence, e.ordinal)),
+            Some((Some(Sequence::LowerRoman), 5))
+        );
+        assert_eq!(
+            enumerator("X) x", Some(Sequence::UpperRoman)).map(|e| (e.sequence, e.ordinal)),
+            Some((Some(Sequence::UpperRoman), 10))
+        );
+        let (blocks, problems) = read_all("iv. four\nv. five\n");
+        let [
+            Block {
+                kind:
+                    Kind::Enumerated {
+                        sequence,
+                        start: 4,
+                        items,
+                    },
+                ..
+            },
+        ] = &blocks[..]
+        else {
+            panic!("{blocks:?}")
+        };
+        assert_eq!((*sequence, items.len()), (Sequence::LowerRoman, 2));
+        assert!(problems.is_empty(), "{problems:?}");
+    }
+
+    #[test]
+    fn a_field_name_may_hold_an_escaped_colon() {
+        assert_eq!(field_marker(":a\\: b: body"), Some(("a\\: b", 8)));
+        assert_eq!(field_marker(":name: body"), Some(("name", 7)));
+        assert_eq!(field_marker(":a\\"), None);
+    }
+
+    #[test]
+    fn a_paragraph_may_start_with_a_plus() {
+        assert!(grid_border("+---+===+"));
+        assert!(!grid_border("+5 dB"));
+        assert!(!grid_border("--+"));
+        let (blocks, problems) = read_all("+5 dB is louder.\n");
+        assert!(
+            matches!(
+                blocks[..],
+                [Block {
+                    kind: Kind::Para(_),
+                    ..
+                }]
+            ),
+            "{blocks:?}"
+        );
+        assert!(problems.is_empty(), "{problems:?}");
+    }
+
+    #[test]
+    fn class_names_are_lower_case_with_dashes_for_other_characters() {
+        assert_eq!(classes_of("Big.Red  x/y"), ["big-red", "x-y"]);
+    }
+
+    #[test]
+    fn a_doctest_block_is_python_console_code_up_to_a_blank_line() {
+        let (blocks, problems) = read_all(">>> 1 + 1\n2\n\nAfter.\n");
+        let [
+            Block {
+                kind: Kind::Literal(code),
+                ..
+            },
+            Block {
+                kind: Kind::Para(after),
+                ..
+            },
+        ] = &blocks[..]
+        else {
+            panic!("{blocks:?}")
+        };
+        assert_eq!(code.lang.as_deref(), Some("pycon"));
+        assert_eq!(code.text, ">>> 1 + 1\n2");
+        assert_eq!(after.text, "After.");
+        assert!(problems.is_empty(), "{problems:?}");
+    }
+
+    #[test]
+    fn an_overline_and_text_at_the_very_end_are_a_paragraph() {
+        // No underline can follow: the source ends (no newline) after the text.
+        let (blocks, _) = read_all("Para.\n\n=====\nTitle");
+        let [
+            _,
+            Block {
+                kind: Kind::Para(text),
+                ..
+            },
+        ] = &blocks[..]
+        else {
+            panic!("{blocks:?}")
+        };
+        assert_eq!(text.text, "=====\nTitle");
+    }
+
+    #[test]
+    fn a_line_of_dashes_right_above_text_is_no_transition() {
+        for src in ["-----\nText after.\n", "Para.\n\n-----\nText after.\n"] {
+            let (blocks, _) = read_all(src);
+            assert!(
+                !blocks.iter().any(|b| matches!(b.kind, Kind::Transition)),
+                "{src:?}: {blocks:?}"
+            );
+            let Some(Block {
+                kind: Kind::Para(text),
+                ..
+            }) = blocks.last()
+            else {
+                panic!("{src:?}: {blocks:?}")
+            };
+            assert_eq!(text.text, "-----\nText after.", "{src:?}");
+        }
+    }
+
+    #[test]
+    fn every_underlined_title_where_none_may_be_is_reported() {
+        // As docutils (`Unexpected section title`): whatever follows the underline,
+        // and also at the very end of the source.
+        for src in [
+            "Para.\n\n   Text\n   ====\n   more\n",
+            "Para.\n\n   Text\n   ====\n",
+            "Para.\n\n   Text\n   ====",
+            "- Text\n  ----\n  more\n",
+        ] {
+            let (blocks, problems) = read_all(src);
+            assert_eq!(problems.len(), 1, "{src:?}: {problems:?}");
+            assert!(
+                problems[0].message.contains("cannot be nested"),
+                "{src:?}: {problems:?}"
+            );
+            assert!(
+                !format!("{blocks:?}").contains("Title"),
+                "{src:?}: {blocks:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_literal_marker_at_the_very_end_warns_that_no_block_follows() {
+        // As docutils: `Literal block expected; none found`, the text kept.
+        for src in ["Para::\n\n\n", "Para::", "Para.\n\n::\n"] {
+            let (blocks, problems) = read_all(src);
+            assert_eq!(problems.len(), 1, "{src:?}: {problems:?}");
+            assert!(
+                problems[0].message.contains("literal block expected"),
+                "{src:?}: {problems:?}"
+            );
+            assert!(
+                matches!(&blocks[0].kind, Kind::Para(t) if t.text == "Para:" || t.text == "Para."),
+                "{src:?}: {blocks:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_quoted_literal_block_is_its_lines_as_they_are() {
+        let (blocks, problems) = read_all("Para::\n\n> quoted\n>   lines\n\nAfter.\n");
+        let [
+            Block {
+                kind: Kind::Para(para),
+                ..
+            },
+            Block {
+                kind: Kind::Literal(code),
+                ..
+            },
+            Block {
+                kind: Kind::Para(after),
+                ..
+            },
+        ] = &blocks[..]
+        else {
+            panic!("{blocks:?}")
+        };
+        assert_eq!(
+            (para.text.as_str(), code.text.as_str(), after.text.as_str()),
+            ("Para:", "> quoted\n>   lines", "After.")
+        );
+        assert!(problems.is_empty(), "{problems:?}");
+    }
+
+    #[test]
+    fn blocks_nested_past_the_limit_are_shown_as_literal_text() {
+        // One construct inside the next, `n` deep: the innermost text is read at depth
+        // `n`. Up to `MAX_DEPTH` all is read; one level more is literal text, with a
+        // warning. Each construct counts its level.
+        let nested = |what: &str, n: usize| -> String {
+            match what {
+                "bullets" => "- ".repeat(n) + "x\n",
+                "enumerated" => "1. ".repeat(n) + "x\n",
+                "fields" => ":f: ".repeat(n) + "x\n",
+                "options" => "-o  ".repeat(n) + "x\n",
+                "quotes" => (0..=n)
+                    .map(|k| format!("{}level {k}\n\n", " ".repeat(2 * k)))
+                    .collect(),
+                _ => {
+                    (0..n)
+                        .map(|k| format!("{}term {k}\n", " ".repeat(2 * k)))
+                        .collect::<String>()
+                        + &" ".repeat(2 * n)
+                        + "x\n"
+                }
+            }
+        };
+        for what in [
+            "bullets",
+            "enumerated",
+            "fields",
+            "options",
+            "quotes",
+            "definitions",
+        ] {
+            let (blocks, problems) = read_all(&nested(what, MAX_DEPTH));
+            assert!(problems.is_empty(), "{what}: {problems:?}");
+            assert!(
+                !format!("{blocks:?}").contains("Literal"),
+                "{what}: {blocks:?}"
+            );
+            let (blocks, problems) = read_all(&nested(what, MAX_DEPTH + 1));
+            assert_eq!(problems.len(), 1, "{what}: {problems:?}");
+            assert!(
+                problems[0].message.contains("nested too deeply"),
+                "{what}: {problems:?}"
+            );
+            assert!(
+                format!("{blocks:?}").contains("Literal"),
+                "{what}: {blocks:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_line_of_spaces_below_a_term_ends_the_definition_list() {
+        // A line of spaces is blank (as docutils strips it), not an indented
+        // definition: `term two` is a paragraph.
+        let (blocks, problems) = read_all("term one\n  def one\n\nterm two\n   \npara\n");
+        let [
+            Block {
+                kind: Kind::Definitions(items),
+                ..
+            },
+            Block {
+                kind: Kind::Para(two),
+                ..
+            },
+            Block {
+                kind: Kind::Para(para),
+                ..
+            },
+        ] = &blocks[..]
+        else {
+            panic!("{blocks:?}")
+        };
+        assert_eq!(items.len(), 1);
+        assert_eq!(
+            (two.text.as_str(), para.text.as_str()),
+            ("term two", "para")
+        );
+        assert!(problems.is_empty(), "{problems:?}");
     }
 }

@@ -341,4 +341,42 @@ mod tests {
         assert_eq!(c.line_map[k], 5);
         assert_eq!(c.source_line(k + 1), 5);
     }
+
+    #[test]
+    fn replacements_expand_up_to_four_times_the_source_and_64_kib_more() {
+        // 70 uses of a 999-character replacement: 69,930 characters, more than the
+        // fixed 65,536 but less than that and four times the source's 1,440.
+        let uses = |n: usize| {
+            let words = "word ".repeat(200);
+            format!(".. |big| replace:: {words}\n\n{}\n", "|big| ".repeat(n))
+        };
+        let src = uses(70);
+        let c = to_markdown(&src);
+        assert!(c.warnings.is_empty(), "{:?}", c.warnings);
+        assert_eq!(c.markdown.matches("word").count(), 70 * 200);
+        // 200 uses are beyond it: the later ones are not read, with a warning.
+        let c = to_markdown(&uses(200));
+        assert!(
+            c.warnings
+                .iter()
+                .any(|w| w.message.contains("too much text")),
+            "{:?}",
+            c.warnings
+        );
+    }
+
+    #[test]
+    fn an_anonymous_target_no_reference_uses_is_reported() {
+        let c = to_markdown("No reference here.\n\n.. __: https://example.org/\n");
+        assert_eq!(c.warnings.len(), 1, "{:?}", c.warnings);
+        assert!(
+            c.warnings[0]
+                .message
+                .contains("1 anonymous target(s) (`.. __:`) but 0 anonymous reference(s)"),
+            "{:?}",
+            c.warnings
+        );
+        let c = to_markdown("See `this`__.\n\n.. __: https://example.org/\n");
+        assert!(c.warnings.is_empty(), "{:?}", c.warnings);
+    }
 }
