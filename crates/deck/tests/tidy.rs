@@ -306,6 +306,29 @@ fn check_css(file: &str, css: &str, uses: &mut Vec<Use>) {
     }
 }
 
+/// The double-quoted string literals of Rust code `text`, with where each starts and
+/// its line; none inside a `//` comment, and a char literal (`'"'`) is not one.
+fn code_literals(text: &str) -> Vec<(usize, usize, String)> {
+    let mut out = Vec::new();
+    let mut i = 0;
+    while let Some(off) = text[i..].find('"') {
+        let at = i + off;
+        if text[..at].ends_with('\'') {
+            i = at + 1;
+            continue;
+        }
+        let Some((literal, end)) = literal_at(text, at) else {
+            break;
+        };
+        i = end;
+        let line_start = text[..at].rfind('\n').map_or(0, |p| p + 1);
+        if !text[line_start..at].contains("//") {
+            out.push((at, line_at(text, at), literal));
+        }
+    }
+    out
+}
+
 /// The string literal (single, double or backtick quoted) that starts at `at`, and
 /// where it ends.
 fn literal_at(text: &str, at: usize) -> Option<(String, usize)> {
@@ -560,24 +583,7 @@ fn check_player(file: &str, text: &str, found: &mut PlayerCheck) {
         found.calls += text.matches(&format!("::{call}(")).count();
     }
     found.calls += text.matches("class_list().contains(").count();
-    let mut i = 0;
-    while let Some(off) = text[i..].find('"') {
-        let at = i + off;
-        // Skip char literals like '"'.
-        if text[..at].ends_with('\'') {
-            i = at + 1;
-            continue;
-        }
-        let Some((literal, end)) = literal_at(text, at) else {
-            break;
-        };
-        i = end;
-        // Comments are not code.
-        let line_start = text[..at].rfind('\n').map_or(0, |p| p + 1);
-        if text[line_start..at].contains("//") {
-            continue;
-        }
-        let line = line_at(text, at);
+    for (at, line, literal) in code_literals(text) {
         let mut push = |kind, name: &str| {
             if !name.is_empty() && !name.contains('{') {
                 found.uses.push(Use {
@@ -1318,23 +1324,7 @@ fn own(name: &str) -> bool {
 /// `"arrow key"`); a lone plain word (`"demo"`, a directive's name) is prose.
 fn preprocessor_spelt(file: &str, text: &str) -> Vec<String> {
     let mut out = Vec::new();
-    let mut i = 0;
-    while let Some(off) = text[i..].find('"') {
-        let at = i + off;
-        // A char literal ('"') or a raw string's `r"`/`r#"` opening is not a literal here.
-        if text[..at].ends_with('\'') {
-            i = at + 1;
-            continue;
-        }
-        let Some((literal, end)) = literal_at(text, at) else {
-            break;
-        };
-        i = end;
-        let line_start = text[..at].rfind('\n').map_or(0, |p| p + 1);
-        if text[line_start..at].contains("//") {
-            continue;
-        }
-        let line = line_at(text, at);
+    for (_, line, literal) in code_literals(text) {
         let mut spelt = |name: &str, how: &str| {
             out.push(format!(
                 "{file}:{line}: `{name}` spelt out {how}: use its constant in contract::page \
