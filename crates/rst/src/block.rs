@@ -720,20 +720,27 @@ fn grid_border(text: &str) -> bool {
         && t.contains(['-', '='])
 }
 
+/// The class names of a `:class:` value as docutils makes them (`nodes.make_id`): lower
+/// case, every run of characters other than ASCII letters and digits one `-`, no
+/// leading digits or dashes, no trailing dash; a name left empty is dropped. (Docutils
+/// first folds accented letters to ASCII, `é` to `e`; here they count as other
+/// characters.)
 pub(crate) fn classes_of(value: &str) -> Vec<String> {
     value
         .split_whitespace()
         .map(|c| {
-            c.chars()
-                .map(|ch| {
-                    if ch.is_ascii_alphanumeric() || ch == '-' || ch == '_' {
-                        ch.to_ascii_lowercase()
-                    } else {
-                        '-'
-                    }
-                })
-                .collect()
+            let mut id = String::new();
+            for ch in c.chars().map(|ch| ch.to_ascii_lowercase()) {
+                if ch.is_ascii_alphanumeric() {
+                    id.push(ch);
+                } else if !id.is_empty() && !id.ends_with('-') {
+                    id.push('-');
+                }
+            }
+            let id = id.trim_start_matches(|ch: char| ch.is_ascii_digit() || ch == '-');
+            id.trim_end_matches('-').to_string()
         })
+        .filter(|id| !id.is_empty())
         .collect()
 }
 
@@ -2082,6 +2089,12 @@ mod tests {
     #[test]
     fn class_names_are_lower_case_with_dashes_for_other_characters() {
         assert_eq!(classes_of("Big.Red  x/y"), ["big-red", "x-y"]);
+        // As docutils' make_id: runs of other characters are one dash, no leading
+        // digits or dashes, no trailing dash, and a name with nothing left is dropped.
+        assert_eq!(
+            classes_of("x_y a__b 1abc -2-c- wide. 42 ...  Ok9"),
+            ["x-y", "a-b", "abc", "c", "wide", "ok9"]
+        );
     }
 
     #[test]
