@@ -2301,4 +2301,62 @@ mod tests {
         );
         assert!(problems.is_empty(), "{problems:?}");
     }
+
+    #[test]
+    fn an_unindented_line_right_below_a_line_block_ends_it_with_a_warning() {
+        // Only an indented line continues a line block's last line; docutils ends the
+        // block at an unindented one and warns ("Line block ends without a blank line").
+        let (blocks, problems) = read_all("| one\n  more\ntwo\n");
+        let [
+            Block {
+                kind: Kind::LineBlock(items),
+                ..
+            },
+            Block {
+                kind: Kind::Para(two),
+                ..
+            },
+        ] = &blocks[..]
+        else {
+            panic!("{blocks:?}")
+        };
+        let texts: Vec<&str> = items.iter().map(|(_, t)| t.text.as_str()).collect();
+        assert_eq!(texts, ["one\nmore"]);
+        assert_eq!(two.text, "two");
+        assert_eq!(problems.len(), 1, "{problems:?}");
+    }
+
+    #[test]
+    fn a_malformed_grid_table_is_literal_text_and_reading_goes_on_below_it() {
+        // One table per reason: lines of different lengths, no bottom border, cells
+        // that do not close. Each is its own lines as they are, with a warning, and
+        // the paragraph below each is read.
+        for table in [
+            "+---+\n| a  |\n+---+",
+            "+---+\n| a |\n| b |",
+            "+---+\n| a a\n+---+",
+        ] {
+            let (blocks, problems) = read_all(&format!("{table}\n\nafter\n"));
+            let [
+                Block {
+                    kind: Kind::Literal(text),
+                    ..
+                },
+                Block {
+                    kind: Kind::Para(after),
+                    ..
+                },
+            ] = &blocks[..]
+            else {
+                panic!("{table}: {blocks:?}")
+            };
+            assert_eq!(text.text, table);
+            assert_eq!(after.text, "after");
+            assert_eq!(problems.len(), 1, "{table}: {problems:?}");
+            assert!(
+                problems[0].message.contains("malformed table"),
+                "{problems:?}"
+            );
+        }
+    }
 }
