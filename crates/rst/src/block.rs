@@ -1500,17 +1500,23 @@ impl Reader {
         let mut lefts: Vec<usize> = cells.iter().map(|c| c.left).collect();
         lefts.sort_unstable();
         lefts.dedup();
-        // The header ends at a border line of `=`.
-        let separator = rows
+        // The header ends at a border line of `=`: one at most, neither the first
+        // line nor the last (docutils: `Malformed table`).
+        let separators: Vec<usize> = rows
             .iter()
             .enumerate()
-            .skip(1)
-            .find(|(k, r)| {
-                *k + 1 < rows.len()
-                    && r.contains(&'=')
-                    && grid_border(&r.iter().collect::<String>())
-            })
-            .map(|(k, _)| k);
+            .filter(|(_, r)| r.contains(&'=') && grid_border(&r.iter().collect::<String>()))
+            .map(|(k, _)| k)
+            .collect();
+        let separator = match separators[..] {
+            [] => None,
+            [k] if k > 0 && k + 1 < rows.len() => Some(k),
+            [_] => {
+                let why = "a head/body separator as its first or last line";
+                return self.bad_table(lines, i, end, why, out);
+            }
+            _ => return self.bad_table(lines, i, end, "more than one head/body separator", out),
+        };
         let mut table: Vec<Vec<Cell>> = vec![Vec::new(); tops.len()];
         let mut head_rows = 0;
         for c in &cells {
@@ -2233,6 +2239,18 @@ mod tests {
                 "enumerated" => "1. ".repeat(n) + "x\n",
                 "fields" => ":f: ".repeat(n) + "x\n",
                 "options" => "-o  ".repeat(n) + "x\n",
+                "tables" => {
+                    // A grid table of one cell around the one inside it.
+                    let mut rows = vec!["x".to_string()];
+                    for _ in 0..n {
+                        let border = format!("+{}+", "-".repeat(rows[0].len() + 2));
+                        rows = std::iter::once(border.clone())
+                            .chain(rows.iter().map(|r| format!("| {r} |")))
+                            .chain(std::iter::once(border))
+                            .collect();
+                    }
+                    rows.join("\n") + "\n"
+                }
                 "quotes" => (0..=n)
                     .map(|k| format!("{}level {k}\n\n", " ".repeat(2 * k)))
                     .collect(),
@@ -2250,6 +2268,7 @@ mod tests {
             "enumerated",
             "fields",
             "options",
+            "tables",
             "quotes",
             "definitions",
         ] {
@@ -2329,12 +2348,16 @@ mod tests {
     #[test]
     fn a_malformed_grid_table_is_literal_text_and_reading_goes_on_below_it() {
         // One table per reason: lines of different lengths, no bottom border, cells
-        // that do not close. Each is its own lines as they are, with a warning, and
-        // the paragraph below each is read.
+        // that do not close, a head/body separator (`=`) as the first or the last
+        // line, two separators (docutils: `Malformed table` for each). Each is its own
+        // lines as they are, with a warning, and the paragraph below each is read.
         for table in [
             "+---+\n| a  |\n+---+",
             "+---+\n| a |\n| b |",
             "+---+\n| a a\n+---+",
+            "+===+\n| a |\n+---+",
+            "+---+\n| a |\n+===+",
+            "+---+\n| a |\n+===+\n| b |\n+===+\n| c |\n+---+",
         ] {
             let (blocks, problems) = read_all(&format!("{table}\n\nafter\n"));
             let [
