@@ -2239,6 +2239,7 @@ mod tests {
                 "enumerated" => "1. ".repeat(n) + "x\n",
                 "fields" => ":f: ".repeat(n) + "x\n",
                 "options" => "-o  ".repeat(n) + "x\n",
+                "footnotes" => (0..n).map(|k| format!(".. [{k}] ")).collect::<String>() + "x\n",
                 "tables" => {
                     // A grid table of one cell around the one inside it.
                     let mut rows = vec!["x".to_string()];
@@ -2269,6 +2270,7 @@ mod tests {
             "fields",
             "options",
             "tables",
+            "footnotes",
             "quotes",
             "definitions",
         ] {
@@ -2381,5 +2383,39 @@ mod tests {
                 "{problems:?}"
             );
         }
+    }
+
+    #[test]
+    fn a_target_name_may_hold_escaped_colons() {
+        // The name ends at the first unescaped colon followed by a space or the end
+        // (docutils: `names="abc:"`), wherever the escape stands.
+        for (src, name) in [
+            (".. _abc\\:: https://x.org\n", "abc:"),
+            (".. _\\:a: https://x.org\n", ":a"),
+        ] {
+            let lines: Vec<Line> = src
+                .lines()
+                .enumerate()
+                .map(|(n, t)| Line { text: t, no: n + 1 })
+                .collect();
+            let mut r = Reader::new();
+            r.document(&lines);
+            assert_eq!(
+                r.refs.targets.get(name),
+                Some(&Target::Url("https://x.org".into())),
+                "{src}: {:?}",
+                r.refs.targets
+            );
+            assert!(r.warnings.is_empty(), "{src}: {:?}", r.warnings);
+        }
+    }
+
+    #[test]
+    fn a_target_ending_in_one_underscore_is_an_alias_and_in_two_a_url() {
+        // Docutils: `.. _a: b_` refers to target `b`; `.. _a: b__` is the URI `b__`.
+        let r = Reader::new();
+        assert_eq!(r.target_value("b_"), Target::Alias("b".into()));
+        assert_eq!(r.target_value(" `B c`_ "), Target::Alias("b c".into()));
+        assert_eq!(r.target_value("b__"), Target::Url("b__".into()));
     }
 }
