@@ -1778,11 +1778,25 @@ impl Reader {
             k += 1;
         }
         let mut options = Vec::new();
+        let mut lead = 0;
         if takes_options {
             // Options may also start on the line after an empty first line.
             let mut s = k;
             if s == 0 && block.first().is_some_and(|l| l.blank()) {
                 s = 1;
+            }
+            // Without arguments, text from the first line on is content, and options
+            // may follow it in the same paragraph (docutils: `content = arg_block +
+            // indented[i:]`): content before them, then after them.
+            if !takes_args && s == 0 {
+                let first = block
+                    .iter()
+                    .take_while(|l| !l.blank() && field_marker(l.text).is_none())
+                    .count();
+                if block.get(first).is_some_and(|l| !l.blank()) {
+                    lead = first;
+                    s = first;
+                }
             }
             while s < block.len() {
                 let Some((name, at)) = field_marker(block[s].text) else {
@@ -1802,7 +1816,9 @@ impl Reader {
                 k = s;
             }
         }
-        let content = trim_blank_edges(block[k.min(block.len())..].to_vec());
+        let mut content = block[..lead].to_vec();
+        content.extend_from_slice(&block[k.min(block.len())..]);
+        let content = trim_blank_edges(content);
         Directive {
             args: args.join(" "),
             options,
@@ -2417,5 +2433,48 @@ mod tests {
         assert_eq!(r.target_value("b_"), Target::Alias("b".into()));
         assert_eq!(r.target_value(" `B c`_ "), Target::Alias("b c".into()));
         assert_eq!(r.target_value("b__"), Target::Url("b__".into()));
+    }
+
+    fn lines_of(src: &str) -> Vec<Line<'_>> {
+        src.lines()
+            .enumerate()
+            .map(|(n, t)| Line { text: t, no: n + 1 })
+            .collect()
+    }
+
+    #[test]
+    fn a_directive_option_value_goes_on_over_indented_lines() {
+        // A directive's block: `a.png`, then `:alt:` whose value goes on over the
+        // indented line below it, then content after a blank line.
+        let lines = lines_of("a.png\n:alt: one\n   two\n:width: 3\n\nbody");
+        let d = Reader::new().split(&lines, true, true);
+        assert_eq!(d.args, "a.png");
+        assert_eq!(
+            d.options,
+            [
+                ("alt".to_string(), "one two".to_string(), 2),
+                ("width".to_string(), "3".to_string(), 4)
+            ]
+        );
+        let content: Vec<&str> = d.content.iter().map(|l| l.text).collect();
+        assert_eq!(content, ["body"]);
+    }
+
+    #[test]
+    fn options_may_follow_text_on_the_first_line_of_a_directive_without_arguments() {
+        // `.. note:: text` then `:class: x`: docutils reads the option, and `text`
+        // and what follows the blank line are the content.
+        let lines = lines_of("text\n:class: x\n\nmore");
+        let d = Reader::new().split(&lines, false, true);
+        assert_eq!(d.args, "");
+        assert_eq!(d.options, [("class".to_string(), "x".to_string(), 2)]);
+        let content: Vec<&str> = d.content.iter().map(|l| l.text).collect();
+        assert_eq!(content, ["text", "", "more"]);
+        // Without options, all of it is content.
+        let lines = lines_of("text\n\nmore");
+        let d = Reader::new().split(&lines, false, true);
+        assert!(d.options.is_empty());
+        let content: Vec<&str> = d.content.iter().map(|l| l.text).collect();
+        assert_eq!(content, ["text", "", "more"]);
     }
 }
