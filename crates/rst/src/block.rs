@@ -2256,6 +2256,23 @@ mod tests {
                 "fields" => ":f: ".repeat(n) + "x\n",
                 "options" => "-o  ".repeat(n) + "x\n",
                 "footnotes" => (0..n).map(|k| format!(".. [{k}] ")).collect::<String>() + "x\n",
+                "topics" => {
+                    (0..n)
+                        .map(|k| format!("{}.. topic:: t{k}\n\n", " ".repeat(3 * k)))
+                        .collect::<String>()
+                        + &" ".repeat(3 * n)
+                        + "x\n"
+                }
+                "figures" => {
+                    (0..n)
+                        .map(|k| {
+                            let pad = " ".repeat(3 * k);
+                            format!("{pad}.. figure:: a.png\n\n{pad}   caption {k}\n\n")
+                        })
+                        .collect::<String>()
+                        + &" ".repeat(3 * n)
+                        + "x\n"
+                }
                 "tables" => {
                     // A grid table of one cell around the one inside it.
                     let mut rows = vec!["x".to_string()];
@@ -2287,6 +2304,8 @@ mod tests {
             "options",
             "tables",
             "footnotes",
+            "topics",
+            "figures",
             "quotes",
             "definitions",
         ] {
@@ -2296,7 +2315,15 @@ mod tests {
                 !format!("{blocks:?}").contains("Literal"),
                 "{what}: {blocks:?}"
             );
-            let (blocks, problems) = read_all(&nested(what, MAX_DEPTH + 1));
+            let (blocks, mut problems) = read_all(&nested(what, MAX_DEPTH + 1));
+            if what == "figures" {
+                // The innermost figure's content, literal text, is no caption either.
+                let legend = problems.pop().map(|p| p.message);
+                assert!(
+                    legend.is_some_and(|m| m.contains("caption must be a paragraph")),
+                    "{problems:?}"
+                );
+            }
             assert_eq!(problems.len(), 1, "{what}: {problems:?}");
             assert!(
                 problems[0].message.contains("nested too deeply"),
