@@ -2263,6 +2263,13 @@ mod tests {
                         + &" ".repeat(3 * n)
                         + "x\n"
                 }
+                "glossaries" => {
+                    (0..n)
+                        .map(|k| format!("{}.. glossary::\n\n", " ".repeat(3 * k)))
+                        .collect::<String>()
+                        + &" ".repeat(3 * n)
+                        + "x\n"
+                }
                 "figures" => {
                     (0..n)
                         .map(|k| {
@@ -2305,6 +2312,7 @@ mod tests {
             "tables",
             "footnotes",
             "topics",
+            "glossaries",
             "figures",
             "quotes",
             "definitions",

@@ -779,4 +779,70 @@ mod tests {
         let blocks = read(&format!("para\n\n{quoted}"));
         assert!(!format!("{blocks:?}").contains("Title {"), "{blocks:?}");
     }
+
+    #[test]
+    fn each_quote_directive_gives_its_own_class() {
+        for name in ["epigraph", "highlights", "pull-quote"] {
+            let blocks = read(&format!(".. {name}::\n\n   text\n"));
+            let [
+                Block {
+                    kind: Kind::Quote { class, .. },
+                    ..
+                },
+            ] = &blocks[..]
+            else {
+                panic!("{blocks:?}")
+            };
+            assert_eq!(*class, name);
+        }
+    }
+
+    #[test]
+    fn a_toctree_lists_its_entries_without_blank_lines_or_options() {
+        let blocks = read(".. toctree::\n   :maxdepth: 2\n\n   intro\n\n   usage\n");
+        let [
+            Block {
+                kind: Kind::Only { body, .. },
+                ..
+            },
+        ] = &blocks[..]
+        else {
+            panic!("{blocks:?}")
+        };
+        let [
+            Block {
+                kind: Kind::Toctree(entries),
+                ..
+            },
+        ] = &body[..]
+        else {
+            panic!("{body:?}")
+        };
+        let entries: Vec<&str> = entries.iter().map(|t| t.text.as_str()).collect();
+        assert_eq!(entries, ["intro", "usage"]);
+    }
+
+    #[test]
+    fn an_autodoc_directive_shows_its_object_as_a_python_signature() {
+        let blocks = read(".. autoclass:: pkg.Thing\n\n   Said of it.\n");
+        let [
+            Block {
+                kind:
+                    Kind::Describe {
+                        class,
+                        signature,
+                        body,
+                    },
+                ..
+            },
+        ] = &blocks[..]
+        else {
+            panic!("{blocks:?}")
+        };
+        assert_eq!(
+            (class.as_str(), signature.as_str()),
+            ("py class", "pkg.Thing")
+        );
+        assert_eq!(body.len(), 1, "{body:?}");
+    }
 }
