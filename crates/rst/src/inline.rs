@@ -1275,4 +1275,45 @@ mod tests {
             "see <a href=\"http://x.org/a_(b)\">http://x.org/a\\_(b)</a>, ok"
         );
     }
+
+    fn chars(s: &str) -> Vec<char> {
+        s.chars().collect()
+    }
+
+    #[test]
+    fn only_three_dots_are_an_ellipsis() {
+        assert_eq!(smart(&chars("..."), 0), Some(("\u{2026}", 3)));
+        assert_eq!(smart(&chars("..x"), 0), None);
+        assert_eq!(smart(&chars(".x."), 0), None);
+    }
+
+    #[test]
+    fn markup_may_start_after_punctuation_but_not_after_a_letter_beyond_ascii() {
+        // Docutils: a start-string follows whitespace, ASCII openers and delimiters,
+        // or any non-ASCII punctuation (Unicode categories Pd, Po, Ps, ...).
+        assert!(start_context(&chars("\u{2014}*"), 1));
+        assert!(start_context(&chars("\u{ab}*"), 1));
+        assert!(!start_context(&chars("\u{e9}*"), 1));
+        assert!(!start_context(&chars("a*"), 1));
+    }
+
+    #[test]
+    fn a_start_string_between_matching_brackets_or_quotes_is_text() {
+        for src in ["(*)", "[*]", "{*}", "<*>", "'*'", "\"*\""] {
+            let (out, w) = md(src);
+            assert!(w.is_empty(), "{src}: {w:?}");
+            assert!(!out.contains("<em>"), "{src}: {out}");
+        }
+        // Between brackets that do not match, it opens (and here warns: no end).
+        assert_eq!(md("(*]").1.len(), 1);
+    }
+
+    #[test]
+    fn unescape_drops_backslashes_and_escaped_spaces() {
+        assert_eq!(unescape(&chars("\\*a\\*")), "*a*");
+        assert_eq!(unescape(&chars("a\\ b")), "ab");
+        assert_eq!(unescape(&chars("a\\\nb")), "ab");
+        // A backslash at the very end has nothing to escape and stays.
+        assert_eq!(unescape(&chars("a\\")), "a\\");
+    }
 }
