@@ -1316,4 +1316,16 @@ mod tests {
         // A backslash at the very end has nothing to escape and stays.
         assert_eq!(unescape(&chars("a\\")), "a\\");
     }
+
+    #[test]
+    fn backslashes_in_text() {
+        // An escaped space is nothing; an escaped character is itself, and still
+        // counts where it stands: `\1.` at a line's start is no Markdown list.
+        assert_eq!(md("a\\ b").0, "ab");
+        assert_eq!(md("a\\*b*").0, "a\\*b\\*");
+        assert_eq!(md("x\n\\1. item").0, "x\n1\\. item");
+        assert_eq!(md("x\n\\12) item").0, "x\n12\\) item");
+        // A backslash at the end stays, escaped for Markdown.
+        assert_eq!(md("a\\").0, "a\\\\");
+    }
 }
