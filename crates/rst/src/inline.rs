@@ -1328,4 +1328,17 @@ mod tests {
         // A backslash at the end stays, escaped for Markdown.
         assert_eq!(md("a\\").0, "a\\\\");
     }
+
+    #[test]
+    fn an_inline_target_is_its_text() {
+        // `_` then interpreted text: a target here, shown as its text.
+        assert_eq!(
+            md("_`first` and _`a target`, then").0,
+            "first and a target, then"
+        );
+        // Not markup: a space after the start-string, or a letter after the end.
+        assert_eq!(md("a _` b` c").1.len(), 0);
+        assert!(md("a _` b` c").0.contains("\\_"));
+        assert!(md("a _`b`c d").0.contains("\\_"));
+    }
 }
