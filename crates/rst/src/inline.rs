@@ -1341,4 +1341,26 @@ mod tests {
         assert!(md("a _` b` c").0.contains("\\_"));
         assert!(md("a _`b`c d").0.contains("\\_"));
     }
+
+    #[test]
+    fn a_role_needs_interpreted_text_right_after_it() {
+        // Docutils: `:code:` then a literal is text then the literal; a space after
+        // the backquote is no interpreted text, and all of it is text.
+        let (out, w) = md("a :code:``x`` b");
+        assert_eq!(out, "a :code:`x` b");
+        assert!(w.is_empty(), "{w:?}");
+        let (out, w) = md("a :code:` x` b");
+        assert!(!out.contains("<code>"), "{out}");
+        assert!(out.starts_with("a :code:\\`"), "{out}");
+        assert!(w.is_empty(), "{w:?}");
+    }
+
+    #[test]
+    fn empty_brackets_are_no_footnote_reference() {
+        for src in ["see []_ here", "[]_ here"] {
+            let (out, w) = md(src);
+            assert!(out.ends_with("\\[\\]\\_ here"), "{out}");
+            assert!(w.is_empty(), "{w:?}");
+        }
+    }
 }
