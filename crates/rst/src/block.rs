@@ -1500,17 +1500,23 @@ impl Reader {
         let mut lefts: Vec<usize> = cells.iter().map(|c| c.left).collect();
         lefts.sort_unstable();
         lefts.dedup();
-        // The header ends at a border line of `=`.
-        let separator = rows
+        // The header ends at a border line of `=`: one at most, neither the first
+        // line nor the last (docutils: `Malformed table`).
+        let separators: Vec<usize> = rows
             .iter()
             .enumerate()
-            .skip(1)
-            .find(|(k, r)| {
-                *k + 1 < rows.len()
-                    && r.contains(&'=')
-                    && grid_border(&r.iter().collect::<String>())
-            })
-            .map(|(k, _)| k);
+            .filter(|(_, r)| r.contains(&'=') && grid_border(&r.iter().collect::<String>()))
+            .map(|(k, _)| k)
+            .collect();
+        let separator = match separators[..] {
+            [] => None,
+            [k] if k > 0 && k + 1 < rows.len() => Some(k),
+            [_] => {
+                let why = "a head/body separator as its first or last line";
+                return self.bad_table(lines, i, end, why, out);
+            }
+            _ => return self.bad_table(lines, i, end, "more than one head/body separator", out),
+        };
         let mut table: Vec<Vec<Cell>> = vec![Vec::new(); tops.len()];
         let mut head_rows = 0;
         for c in &cells {
@@ -1772,11 +1778,25 @@ impl Reader {
             k += 1;
         }
         let mut options = Vec::new();
+        let mut lead = 0;
         if takes_options {
             // Options may also start on the line after an empty first line.
             let mut s = k;
             if s == 0 && block.first().is_some_and(|l| l.blank()) {
                 s = 1;
+            }
+            // Without arguments, text from the first line on is content, and options
+            // may follow it in the same paragraph (docutils: `content = arg_block +
+            // indented[i:]`): content before them, then after them.
+            if !takes_args && s == 0 {
+                let first = block
+                    .iter()
+                    .take_while(|l| !l.blank() && field_marker(l.text).is_none())
+                    .count();
+                if block.get(first).is_some_and(|l| !l.blank()) {
+                    lead = first;
+                    s = first;
+                }
             }
             while s < block.len() {
                 let Some((name, at)) = field_marker(block[s].text) else {
@@ -1796,7 +1816,9 @@ impl Reader {
                 k = s;
             }
         }
-        let content = trim_blank_edges(block[k.min(block.len())..].to_vec());
+        let mut content = block[..lead].to_vec();
+        content.extend_from_slice(&block[k.min(block.len())..]);
+        let content = trim_blank_edges(content);
         Directive {
             args: args.join(" "),
             options,
@@ -2233,6 +2255,43 @@ mod tests {
                 "enumerated" => "1. ".repeat(n) + "x\n",
                 "fields" => ":f: ".repeat(n) + "x\n",
                 "options" => "-o  ".repeat(n) + "x\n",
+                "footnotes" => (0..n).map(|k| format!(".. [{k}] ")).collect::<String>() + "x\n",
+                "topics" => {
+                    (0..n)
+                        .map(|k| format!("{}.. topic:: t{k}\n\n", " ".repeat(3 * k)))
+                        .collect::<String>()
+                        + &" ".repeat(3 * n)
+                        + "x\n"
+                }
+                "glossaries" => {
+                    (0..n)
+                        .map(|k| format!("{}.. glossary::\n\n", " ".repeat(3 * k)))
+                        .collect::<String>()
+                        + &" ".repeat(3 * n)
+                        + "x\n"
+                }
+                "figures" => {
+                    (0..n)
+                        .map(|k| {
+                            let pad = " ".repeat(3 * k);
+                            format!("{pad}.. figure:: a.png\n\n{pad}   caption {k}\n\n")
+                        })
+                        .collect::<String>()
+                        + &" ".repeat(3 * n)
+                        + "x\n"
+                }
+                "tables" => {
+                    // A grid table of one cell around the one inside it.
+                    let mut rows = vec!["x".to_string()];
+                    for _ in 0..n {
+                        let border = format!("+{}+", "-".repeat(rows[0].len() + 2));
+                        rows = std::iter::once(border.clone())
+                            .chain(rows.iter().map(|r| format!("| {r} |")))
+                            .chain(std::iter::once(border))
+                            .collect();
+                    }
+                    rows.join("\n") + "\n"
+                }
                 "quotes" => (0..=n)
                     .map(|k| format!("{}level {k}\n\n", " ".repeat(2 * k)))
                     .collect(),
@@ -2250,6 +2309,11 @@ mod tests {
             "enumerated",
             "fields",
             "options",
+            "tables",
+            "footnotes",
+            "topics",
+            "glossaries",
+            "figures",
             "quotes",
             "definitions",
         ] {
@@ -2259,7 +2323,15 @@ mod tests {
                 !format!("{blocks:?}").contains("Literal"),
                 "{what}: {blocks:?}"
             );
-            let (blocks, problems) = read_all(&nested(what, MAX_DEPTH + 1));
+            let (blocks, mut problems) = read_all(&nested(what, MAX_DEPTH + 1));
+            if what == "figures" {
+                // The innermost figure's content, literal text, is no caption either.
+                let legend = problems.pop().map(|p| p.message);
+                assert!(
+                    legend.is_some_and(|m| m.contains("caption must be a paragraph")),
+                    "{problems:?}"
+                );
+            }
             assert_eq!(problems.len(), 1, "{what}: {problems:?}");
             assert!(
                 problems[0].message.contains("nested too deeply"),
@@ -2300,5 +2372,144 @@ mod tests {
             ("term two", "para")
         );
         assert!(problems.is_empty(), "{problems:?}");
+    }
+
+    #[test]
+    fn an_unindented_line_right_below_a_line_block_ends_it_with_a_warning() {
+        // Only an indented line continues a line block's last line; docutils ends the
+        // block at an unindented one and warns ("Line block ends without a blank line").
+        let (blocks, problems) = read_all("| one\n  more\ntwo\n");
+        let [
+            Block {
+                kind: Kind::LineBlock(items),
+                ..
+            },
+            Block {
+                kind: Kind::Para(two),
+                ..
+            },
+        ] = &blocks[..]
+        else {
+            panic!("{blocks:?}")
+        };
+        let texts: Vec<&str> = items.iter().map(|(_, t)| t.text.as_str()).collect();
+        assert_eq!(texts, ["one\nmore"]);
+        assert_eq!(two.text, "two");
+        assert_eq!(problems.len(), 1, "{problems:?}");
+    }
+
+    #[test]
+    fn a_malformed_grid_table_is_literal_text_and_reading_goes_on_below_it() {
+        // One table per reason: lines of different lengths, no bottom border, cells
+        // that do not close, a head/body separator (`=`) as the first or the last
+        // line, two separators (docutils: `Malformed table` for each). Each is its own
+        // lines as they are, with a warning, and the paragraph below each is read.
+        for table in [
+            "+---+\n| a  |\n+---+",
+            "+---+\n| a |\n| b |",
+            "+---+\n| a a\n+---+",
+            "+===+\n| a |\n+---+",
+            "+---+\n| a |\n+===+",
+            "+---+\n| a |\n+===+\n| b |\n+===+\n| c |\n+---+",
+        ] {
+            let (blocks, problems) = read_all(&format!("{table}\n\nafter\n"));
+            let [
+                Block {
+                    kind: Kind::Literal(text),
+                    ..
+                },
+                Block {
+                    kind: Kind::Para(after),
+                    ..
+                },
+            ] = &blocks[..]
+            else {
+                panic!("{table}: {blocks:?}")
+            };
+            assert_eq!(text.text, table);
+            assert_eq!(after.text, "after");
+            assert_eq!(problems.len(), 1, "{table}: {problems:?}");
+            assert!(
+                problems[0].message.contains("malformed table"),
+                "{problems:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_target_name_may_hold_escaped_colons() {
+        // The name ends at the first unescaped colon followed by a space or the end
+        // (docutils: `names="abc:"`), wherever the escape stands.
+        for (src, name) in [
+            (".. _abc\\:: https://x.org\n", "abc:"),
+            (".. _\\:a: https://x.org\n", ":a"),
+        ] {
+            let lines: Vec<Line> = src
+                .lines()
+                .enumerate()
+                .map(|(n, t)| Line { text: t, no: n + 1 })
+                .collect();
+            let mut r = Reader::new();
+            r.document(&lines);
+            assert_eq!(
+                r.refs.targets.get(name),
+                Some(&Target::Url("https://x.org".into())),
+                "{src}: {:?}",
+                r.refs.targets
+            );
+            assert!(r.warnings.is_empty(), "{src}: {:?}", r.warnings);
+        }
+    }
+
+    #[test]
+    fn a_target_ending_in_one_underscore_is_an_alias_and_in_two_a_url() {
+        // Docutils: `.. _a: b_` refers to target `b`; `.. _a: b__` is the URI `b__`.
+        let r = Reader::new();
+        assert_eq!(r.target_value("b_"), Target::Alias("b".into()));
+        assert_eq!(r.target_value(" `B c`_ "), Target::Alias("b c".into()));
+        assert_eq!(r.target_value("b__"), Target::Url("b__".into()));
+    }
+
+    fn lines_of(src: &str) -> Vec<Line<'_>> {
+        src.lines()
+            .enumerate()
+            .map(|(n, t)| Line { text: t, no: n + 1 })
+            .collect()
+    }
+
+    #[test]
+    fn a_directive_option_value_goes_on_over_indented_lines() {
+        // A directive's block: `a.png`, then `:alt:` whose value goes on over the
+        // indented line below it, then content after a blank line.
+        let lines = lines_of("a.png\n:alt: one\n   two\n:width: 3\n\nbody");
+        let d = Reader::new().split(&lines, true, true);
+        assert_eq!(d.args, "a.png");
+        assert_eq!(
+            d.options,
+            [
+                ("alt".to_string(), "one two".to_string(), 2),
+                ("width".to_string(), "3".to_string(), 4)
+            ]
+        );
+        let content: Vec<&str> = d.content.iter().map(|l| l.text).collect();
+        assert_eq!(content, ["body"]);
+    }
+
+    #[test]
+    fn options_may_follow_text_on_the_first_line_of_a_directive_without_arguments() {
+        // `.. note:: text` then `:class: x`: docutils reads the option, and `text`
+        // and what follows the blank line are the content.
+        let lines = lines_of("text\n:class: x\n\nmore");
+        let d = Reader::new().split(&lines, false, true);
+        assert_eq!(d.args, "");
+        assert_eq!(d.options, [("class".to_string(), "x".to_string(), 2)]);
+        let content: Vec<&str> = d.content.iter().map(|l| l.text).collect();
+        assert_eq!(content, ["text", "", "more"]);
+        // Without options, all of it is content.
+        let lines = lines_of("text\n\nmore");
+        let d = Reader::new().split(&lines, false, true);
+        assert!(d.options.is_empty());
+        let content: Vec<&str> = d.content.iter().map(|l| l.text).collect();
+        assert_eq!(content, ["text", "", "more"]);
     }
 }

@@ -720,4 +720,129 @@ mod tests {
             assert!(TABLE[k + 1..].iter().all(|(n, _)| n != name), "{name}");
         }
     }
+
+    fn read(src: &str) -> Vec<Block> {
+        let lines: Vec<super::super::block::Line> = src
+            .lines()
+            .enumerate()
+            .map(|(n, t)| super::super::block::Line { text: t, no: n + 1 })
+            .collect();
+        Reader::new().document(&lines)
+    }
+
+    #[test]
+    fn each_version_note_says_its_own_lead() {
+        for (name, lead) in [
+            ("versionadded", "New in version"),
+            ("versionchanged", "Changed in version"),
+            ("deprecated", "Deprecated since version"),
+        ] {
+            let blocks = read(&format!(".. {name}:: 2.0\n"));
+            let [
+                Block {
+                    kind: Kind::Classed { body, .. },
+                    ..
+                },
+            ] = &blocks[..]
+            else {
+                panic!("{blocks:?}")
+            };
+            let [
+                Block {
+                    kind: Kind::Para(t),
+                    ..
+                },
+            ] = &body[..]
+            else {
+                panic!("{body:?}")
+            };
+            assert_eq!(t.text, format!("*{lead} 2.0.*"));
+        }
+    }
+
+    #[test]
+    fn only_keeps_an_expression_naming_html_and_its_titles_at_the_top_level() {
+        // Words of the expression are split at every character other than a letter,
+        // a digit or `_`: `html or latex` names `html`; `html_x` does not.
+        let kept = |src: &str| !read(src).is_empty();
+        assert!(kept(".. only:: html or latex\n\n   text\n"));
+        assert!(kept(".. only:: (latex or html)\n\n   text\n"));
+        assert!(!kept(".. only:: html_x\n\n   text\n"));
+        // At the top level a section title inside is a title; in a quote it may not be.
+        let titled = ".. only:: html\n\n   Title\n   =====\n\n   text\n";
+        let blocks = read(titled);
+        assert!(
+            matches!(blocks.first().map(|b| &b.kind), Some(Kind::Title { .. })),
+            "{blocks:?}"
+        );
+        let quoted: String = titled.lines().map(|l| format!("  {l}\n")).collect();
+        let blocks = read(&format!("para\n\n{quoted}"));
+        assert!(!format!("{blocks:?}").contains("Title {"), "{blocks:?}");
+    }
+
+    #[test]
+    fn each_quote_directive_gives_its_own_class() {
+        for name in ["epigraph", "highlights", "pull-quote"] {
+            let blocks = read(&format!(".. {name}::\n\n   text\n"));
+            let [
+                Block {
+                    kind: Kind::Quote { class, .. },
+                    ..
+                },
+            ] = &blocks[..]
+            else {
+                panic!("{blocks:?}")
+            };
+            assert_eq!(*class, name);
+        }
+    }
+
+    #[test]
+    fn a_toctree_lists_its_entries_without_blank_lines_or_options() {
+        let blocks = read(".. toctree::\n   :maxdepth: 2\n\n   intro\n\n   usage\n");
+        let [
+            Block {
+                kind: Kind::Only { body, .. },
+                ..
+            },
+        ] = &blocks[..]
+        else {
+            panic!("{blocks:?}")
+        };
+        let [
+            Block {
+                kind: Kind::Toctree(entries),
+                ..
+            },
+        ] = &body[..]
+        else {
+            panic!("{body:?}")
+        };
+        let entries: Vec<&str> = entries.iter().map(|t| t.text.as_str()).collect();
+        assert_eq!(entries, ["intro", "usage"]);
+    }
+
+    #[test]
+    fn an_autodoc_directive_shows_its_object_as_a_python_signature() {
+        let blocks = read(".. autoclass:: pkg.Thing\n\n   Said of it.\n");
+        let [
+            Block {
+                kind:
+                    Kind::Describe {
+                        class,
+                        signature,
+                        body,
+                    },
+                ..
+            },
+        ] = &blocks[..]
+        else {
+            panic!("{blocks:?}")
+        };
+        assert_eq!(
+            (class.as_str(), signature.as_str()),
+            ("py class", "pkg.Thing")
+        );
+        assert_eq!(body.len(), 1, "{body:?}");
+    }
 }

@@ -100,6 +100,12 @@ fn draw(source: &str, layout: Option<&str>) -> Result<String, String> {
     if let Some(layout) = layout.filter(|l| l.chars().all(|c| c.is_ascii_alphanumeric())) {
         cmd.arg(format!("-K{layout}"));
     }
+    run(cmd, source, DOT_LIMIT, MAX_SVG)
+}
+
+/// Runs `cmd` (`dot`, or a stand-in in tests) on `source`: stopped after `limit`, and
+/// refused if it writes more than `max_svg` bytes.
+fn run(mut cmd: Command, source: &str, limit: Duration, max_svg: usize) -> Result<String, String> {
     let mut child = cmd
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -122,7 +128,7 @@ fn draw(source: &str, layout: Option<&str>) -> Result<String, String> {
         let mut buf = Vec::new();
         let _ = stdout
             .by_ref()
-            .take(MAX_SVG as u64 + 1)
+            .take(max_svg as u64 + 1)
             .read_to_end(&mut buf);
         buf
     });
@@ -136,10 +142,10 @@ fn draw(source: &str, layout: Option<&str>) -> Result<String, String> {
     let status = loop {
         match child.try_wait() {
             Ok(Some(status)) => break status,
-            Ok(None) if start.elapsed() > DOT_LIMIT => {
+            Ok(None) if start.elapsed() > limit => {
                 let _ = child.kill();
                 let _ = child.wait();
-                return Err(format!("`dot` took more than {}s", DOT_LIMIT.as_secs()));
+                return Err(format!("`dot` took more than {}s", limit.as_secs_f32()));
             }
             Ok(None) => std::thread::sleep(Duration::from_millis(5)),
             Err(e) => return Err(format!("waiting for `dot`: {e}")),
@@ -153,8 +159,8 @@ fn draw(source: &str, layout: Option<&str>) -> Result<String, String> {
         let why = why.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
         return Err(format!("`dot` failed: {}", why.trim()));
     }
-    if svg.len() > MAX_SVG {
-        return Err(format!("`dot` made more than {} MiB of SVG", MAX_SVG >> 20));
+    if svg.len() > max_svg {
+        return Err(format!("`dot` made more than {max_svg} bytes of SVG"));
     }
     let svg = String::from_utf8_lossy(&svg);
     let Some(start) = svg.find("<svg") else {
@@ -185,10 +191,45 @@ mod tests {
 
     #[test]
     fn a_bad_graph_says_why() {
-        if let Err(why) = draw("digraph { a -> }", None) {
-            assert!(why.contains("dot"), "{why}");
-        } else {
-            panic!("a syntax error was drawn");
+        match draw("digraph { a -> }", None) {
+            Err(why) if why.contains("not on the PATH") => {}
+            // dot's own first line of complaint, not just that it failed.
+            Err(why) => assert!(why.contains("syntax error"), "{why}"),
+            Ok(svg) => panic!("a syntax error was drawn: {svg}"),
         }
+        // Blank lines before the complaint are skipped.
+        let mut sh = Command::new("sh");
+        sh.args([
+            "-c",
+            "echo >&2; echo '  ' >&2; echo 'Error: bad' >&2; exit 1",
+        ]);
+        let why = run(sh, "", DOT_LIMIT, MAX_SVG).unwrap_err();
+        assert_eq!(why, "`dot` failed: Error: bad");
+    }
+
+    #[test]
+    fn output_past_the_limit_is_refused_and_up_to_it_kept() {
+        // `cat` stands in for dot: its SVG is the source.
+        let svg = "<svg>0123456789</svg>";
+        let why = run(Command::new("cat"), svg, DOT_LIMIT, svg.len() - 1).unwrap_err();
+        assert!(why.contains("more than"), "{why}");
+        assert_eq!(
+            run(Command::new("cat"), svg, DOT_LIMIT, svg.len()).as_deref(),
+            Ok(svg)
+        );
+    }
+
+    #[test]
+    fn a_drawing_that_takes_too_long_is_stopped() {
+        let mut sh = Command::new("sh");
+        sh.args(["-c", "exec sleep 5"]);
+        let start = Instant::now();
+        let why = run(sh, "", Duration::from_millis(200), MAX_SVG).unwrap_err();
+        assert!(why.contains("took more than 0.2s"), "{why}");
+        assert!(
+            start.elapsed() < Duration::from_secs(3),
+            "{:?}",
+            start.elapsed()
+        );
     }
 }

@@ -253,4 +253,81 @@ mod tests {
         assert_eq!(pick_lines("a\nb\nc\nd", "1,3-"), "a\nc\nd");
         assert_eq!(pick_lines("a\nb", "5"), "");
     }
+
+    fn with_options(options: &[(&str, &str)]) -> Directive<'static> {
+        Directive {
+            args: String::new(),
+            options: options
+                .iter()
+                .map(|(n, v)| (n.to_string(), v.to_string(), 1))
+                .collect(),
+            content: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn markers_cut_as_sphinx_does() {
+        let text = "line one\nSTART here\nbody\nEND there\nrest";
+        for (option, marker, kept) in [
+            ("start-after", "START", "body\nEND there\nrest"),
+            ("start-at", "START", "START here\nbody\nEND there\nrest"),
+            ("end-before", "END", "line one\nSTART here\nbody"),
+            ("end-at", "END", "line one\nSTART here\nbody\nEND there"),
+        ] {
+            let mut r = Reader::new();
+            let d = with_options(&[(option, marker)]);
+            assert_eq!(select(&mut r, &d, text, 1), kept, "{option}");
+            assert!(r.warnings.is_empty(), "{:?}", r.warnings);
+        }
+    }
+
+    /// A book in a fresh directory with `part.rst`, and a reader for its chapter.
+    fn book(name: &str) -> (PathBuf, Reader) {
+        let dir = std::env::temp_dir().join(format!("rst-include-{name}-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("part.rst"), "included text\n").unwrap();
+        let mut r = Reader::new();
+        r.files = Some(Files {
+            dir: dir.clone(),
+            root: dir.clone(),
+        });
+        (dir, r)
+    }
+
+    fn read_in(r: &mut Reader, src: &str) -> Vec<Block> {
+        let lines: Vec<Line> = src
+            .lines()
+            .enumerate()
+            .map(|(n, t)| Line { text: t, no: n + 1 })
+            .collect();
+        r.document(&lines)
+    }
+
+    #[test]
+    fn an_include_as_code_keeps_its_language() {
+        let (dir, mut r) = book("code");
+        let blocks = read_in(&mut r, ".. include:: part.rst\n   :code: rust\n");
+        std::fs::remove_dir_all(&dir).unwrap();
+        let [
+            Block {
+                kind: Kind::Literal(code),
+                ..
+            },
+        ] = &blocks[..]
+        else {
+            panic!("{blocks:?}")
+        };
+        assert_eq!(code.lang.as_deref(), Some("rust"));
+        assert_eq!(code.text, "included text");
+    }
+
+    #[test]
+    fn includes_one_after_another_are_no_nesting() {
+        let (dir, mut r) = book("row");
+        let src = ".. include:: part.rst\n\n".repeat(MAX_NESTING + 1);
+        let blocks = read_in(&mut r, &src);
+        std::fs::remove_dir_all(&dir).unwrap();
+        assert_eq!(blocks.len(), MAX_NESTING + 1, "{blocks:?}");
+        assert!(r.errors.is_empty(), "{:?}", r.errors);
+    }
 }

@@ -1275,4 +1275,92 @@ mod tests {
             "see <a href=\"http://x.org/a_(b)\">http://x.org/a\\_(b)</a>, ok"
         );
     }
+
+    fn chars(s: &str) -> Vec<char> {
+        s.chars().collect()
+    }
+
+    #[test]
+    fn only_three_dots_are_an_ellipsis() {
+        assert_eq!(smart(&chars("..."), 0), Some(("\u{2026}", 3)));
+        assert_eq!(smart(&chars("..x"), 0), None);
+        assert_eq!(smart(&chars(".x."), 0), None);
+    }
+
+    #[test]
+    fn markup_may_start_after_punctuation_but_not_after_a_letter_beyond_ascii() {
+        // Docutils: a start-string follows whitespace, ASCII openers and delimiters,
+        // or any non-ASCII punctuation (Unicode categories Pd, Po, Ps, ...).
+        assert!(start_context(&chars("\u{2014}*"), 1));
+        assert!(start_context(&chars("\u{ab}*"), 1));
+        assert!(!start_context(&chars("\u{e9}*"), 1));
+        assert!(!start_context(&chars("a*"), 1));
+    }
+
+    #[test]
+    fn a_start_string_between_matching_brackets_or_quotes_is_text() {
+        for src in ["(*)", "[*]", "{*}", "<*>", "'*'", "\"*\""] {
+            let (out, w) = md(src);
+            assert!(w.is_empty(), "{src}: {w:?}");
+            assert!(!out.contains("<em>"), "{src}: {out}");
+        }
+        // Between brackets that do not match, it opens (and here warns: no end).
+        assert_eq!(md("(*]").1.len(), 1);
+    }
+
+    #[test]
+    fn unescape_drops_backslashes_and_escaped_spaces() {
+        assert_eq!(unescape(&chars("\\*a\\*")), "*a*");
+        assert_eq!(unescape(&chars("a\\ b")), "ab");
+        assert_eq!(unescape(&chars("a\\\nb")), "ab");
+        // A backslash at the very end has nothing to escape and stays.
+        assert_eq!(unescape(&chars("a\\")), "a\\");
+    }
+
+    #[test]
+    fn backslashes_in_text() {
+        // An escaped space is nothing; an escaped character is itself, and still
+        // counts where it stands: `\1.` at a line's start is no Markdown list.
+        assert_eq!(md("a\\ b").0, "ab");
+        assert_eq!(md("a\\*b*").0, "a\\*b\\*");
+        assert_eq!(md("x\n\\1. item").0, "x\n1\\. item");
+        assert_eq!(md("x\n\\12) item").0, "x\n12\\) item");
+        // A backslash at the end stays, escaped for Markdown.
+        assert_eq!(md("a\\").0, "a\\\\");
+    }
+
+    #[test]
+    fn an_inline_target_is_its_text() {
+        // `_` then interpreted text: a target here, shown as its text.
+        assert_eq!(
+            md("_`first` and _`a target`, then").0,
+            "first and a target, then"
+        );
+        // Not markup: a space after the start-string, or a letter after the end.
+        assert_eq!(md("a _` b` c").1.len(), 0);
+        assert!(md("a _` b` c").0.contains("\\_"));
+        assert!(md("a _`b`c d").0.contains("\\_"));
+    }
+
+    #[test]
+    fn a_role_needs_interpreted_text_right_after_it() {
+        // Docutils: `:code:` then a literal is text then the literal; a space after
+        // the backquote is no interpreted text, and all of it is text.
+        let (out, w) = md("a :code:``x`` b");
+        assert_eq!(out, "a :code:`x` b");
+        assert!(w.is_empty(), "{w:?}");
+        let (out, w) = md("a :code:` x` b");
+        assert!(!out.contains("<code>"), "{out}");
+        assert!(out.starts_with("a :code:\\`"), "{out}");
+        assert!(w.is_empty(), "{w:?}");
+    }
+
+    #[test]
+    fn empty_brackets_are_no_footnote_reference() {
+        for src in ["see []_ here", "[]_ here"] {
+            let (out, w) = md(src);
+            assert!(out.ends_with("\\[\\]\\_ here"), "{out}");
+            assert!(w.is_empty(), "{w:?}");
+        }
+    }
 }
