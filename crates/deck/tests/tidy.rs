@@ -192,13 +192,11 @@ fn selector_names(selector: &str) -> Vec<(Name, String)> {
     out
 }
 
-/// The selectors of a stylesheet (the text before each `{`), comments removed, with
-/// their line.
-fn css_selectors(css: &str) -> Vec<(usize, String)> {
-    let mut out = Vec::new();
+/// A style sheet with its comments as spaces (their newlines kept, so lines still
+/// count).
+fn css_without_comments(css: &str) -> String {
     let mut text = String::with_capacity(css.len());
     let mut rest = css;
-    // Comments become spaces, keeping their lines.
     while let Some(at) = rest.find("/*") {
         text.push_str(&rest[..at]);
         let end = rest[at..].find("*/").map_or(rest.len(), |e| at + e + 2);
@@ -210,6 +208,14 @@ fn css_selectors(css: &str) -> Vec<(usize, String)> {
         rest = &rest[end..];
     }
     text.push_str(rest);
+    text
+}
+
+/// The selectors of a stylesheet (the text before each `{`), comments removed, with
+/// their line.
+fn css_selectors(css: &str) -> Vec<(usize, String)> {
+    let mut out = Vec::new();
+    let text = css_without_comments(css);
     let mut start = 0;
     for (i, c) in text.char_indices() {
         match c {
@@ -244,20 +250,7 @@ fn custom_properties(text: &str) -> Vec<(usize, String)> {
 /// Every custom property (`--name`) a style sheet sets or reads, with its line;
 /// comments left out.
 fn css_custom_properties(css: &str) -> Vec<(usize, String)> {
-    // Comments become spaces (newlines kept, so lines still count).
-    let mut text = String::with_capacity(css.len());
-    let mut rest = css;
-    while let Some(open) = rest.find("/*") {
-        text.push_str(&rest[..open]);
-        let close = rest[open..].find("*/").map_or(rest.len(), |c| open + c + 2);
-        text.extend(
-            rest[open..close]
-                .chars()
-                .map(|c| if c == '\n' { c } else { ' ' }),
-        );
-        rest = &rest[close..];
-    }
-    text.push_str(rest);
+    let text = css_without_comments(css);
     let mut out = Vec::new();
     for (at, _) in text.match_indices("--") {
         let name: String = text[at + 2..]
