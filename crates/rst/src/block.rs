@@ -20,6 +20,15 @@ pub(crate) struct Line<'a> {
     pub no: usize,
 }
 
+/// Lines numbered from 1, as a chapter's are (`lib.rs` expands them first).
+pub(crate) fn numbered<'a>(texts: impl IntoIterator<Item = &'a str>) -> Vec<Line<'a>> {
+    texts
+        .into_iter()
+        .enumerate()
+        .map(|(n, text)| Line { text, no: n + 1 })
+        .collect()
+}
+
 impl Line<'_> {
     pub(crate) fn blank(&self) -> bool {
         self.text.trim().is_empty()
@@ -1875,25 +1884,15 @@ mod tests {
     use super::*;
 
     fn read(src: &str) -> (Vec<Block>, Vec<Problem>) {
-        let lines: Vec<Line> = src
-            .split('\n')
-            .enumerate()
-            .map(|(n, t)| Line { text: t, no: n + 1 })
-            .collect();
         let mut r = Reader::new();
-        let blocks = r.document(&lines);
+        let blocks = r.document(&numbered(src.split('\n')));
         (blocks, r.warnings)
     }
 
     /// The blocks and every problem found (warnings, errors, reported errors).
     fn read_all(src: &str) -> (Vec<Block>, Vec<Problem>) {
-        let lines: Vec<Line> = src
-            .split('\n')
-            .enumerate()
-            .map(|(n, t)| Line { text: t, no: n + 1 })
-            .collect();
         let mut r = Reader::new();
-        let blocks = r.document(&lines);
+        let blocks = r.document(&numbered(src.split('\n')));
         let mut problems = r.warnings;
         problems.extend(r.errors);
         problems.extend(r.reported);
@@ -2470,18 +2469,11 @@ mod tests {
         assert_eq!(r.target_value("b__"), Target::Url("b__".into()));
     }
 
-    fn lines_of(src: &str) -> Vec<Line<'_>> {
-        src.lines()
-            .enumerate()
-            .map(|(n, t)| Line { text: t, no: n + 1 })
-            .collect()
-    }
-
     #[test]
     fn a_directive_option_value_goes_on_over_indented_lines() {
         // A directive's block: `a.png`, then `:alt:` whose value goes on over the
         // indented line below it, then content after a blank line.
-        let lines = lines_of("a.png\n:alt: one\n   two\n:width: 3\n\nbody");
+        let lines = numbered("a.png\n:alt: one\n   two\n:width: 3\n\nbody".lines());
         let d = Reader::new().split(&lines, true, true);
         assert_eq!(d.args, "a.png");
         assert_eq!(
@@ -2499,14 +2491,14 @@ mod tests {
     fn options_may_follow_text_on_the_first_line_of_a_directive_without_arguments() {
         // `.. note:: text` then `:class: x`: docutils reads the option, and `text`
         // and what follows the blank line are the content.
-        let lines = lines_of("text\n:class: x\n\nmore");
+        let lines = numbered("text\n:class: x\n\nmore".lines());
         let d = Reader::new().split(&lines, false, true);
         assert_eq!(d.args, "");
         assert_eq!(d.options, [("class".to_string(), "x".to_string(), 2)]);
         let content: Vec<&str> = d.content.iter().map(|l| l.text).collect();
         assert_eq!(content, ["text", "", "more"]);
         // Without options, all of it is content.
-        let lines = lines_of("text\n\nmore");
+        let lines = numbered("text\n\nmore".lines());
         let d = Reader::new().split(&lines, false, true);
         assert!(d.options.is_empty());
         let content: Vec<&str> = d.content.iter().map(|l| l.text).collect();

@@ -722,12 +722,7 @@ mod tests {
     }
 
     fn read(src: &str) -> Vec<Block> {
-        let lines: Vec<super::super::block::Line> = src
-            .lines()
-            .enumerate()
-            .map(|(n, t)| super::super::block::Line { text: t, no: n + 1 })
-            .collect();
-        Reader::new().document(&lines)
+        Reader::new().document(&crate::block::numbered(src.lines()))
     }
 
     #[test]

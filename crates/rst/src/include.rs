@@ -295,12 +295,7 @@ mod tests {
     }
 
     fn read_in(r: &mut Reader, src: &str) -> Vec<Block> {
-        let lines: Vec<Line> = src
-            .lines()
-            .enumerate()
-            .map(|(n, t)| Line { text: t, no: n + 1 })
-            .collect();
-        r.document(&lines)
+        r.document(&crate::block::numbered(src.lines()))
     }
 
     #[test]

@@ -110,7 +110,7 @@ pub struct Problem {
     pub message: String,
 }
 
-use block::{Line, Reader};
+use block::Reader;
 pub use include::Files;
 use inline::Inline;
 use render::{Render, SlideRules};
@@ -287,15 +287,7 @@ pub fn convert(src: &str, options: &Options) -> Converted {
 /// expanded, numbered from 1. The one place the source is split and expanded.
 fn read(src: &str, reader: &mut Reader) -> Vec<block::Block> {
     let expanded: Vec<String> = src.split('\n').map(expand_line).collect();
-    let lines: Vec<Line> = expanded
-        .iter()
-        .enumerate()
-        .map(|(n, text)| Line {
-            text: text.as_str(),
-            no: n + 1,
-        })
-        .collect();
-    reader.document(&lines)
+    reader.document(&block::numbered(expanded.iter().map(String::as_str)))
 }
 
 /// Tabs to spaces (stops every 8 columns) and other whitespace to spaces, as docutils.
