@@ -82,12 +82,24 @@ impl DeckConfig {
     }
 
     /// What serde cannot judge alone (each value's own type checked it when read):
-    /// budgets need a duration to be a share of.
+    /// budgets need a duration to be a share of, and must fit in it. (That they name
+    /// chapters needs the book: `pacing::plan`.)
     fn check(&self) -> Result<()> {
         anyhow::ensure!(
             self.duration.is_some() || self.budgets.is_empty(),
             "{TABLE}.budgets in book.toml needs a duration (e.g. duration = \"40m\")"
         );
+        if let Some(duration) = self.duration {
+            let budgeted: f64 = self.budgets.values().map(|s| s.0).sum();
+            // Half a second of slack, inclusive: budgets written in seconds that fill
+            // the duration may add up a hair over it.
+            anyhow::ensure!(
+                budgeted <= duration.0 + 0.5,
+                "{TABLE}.budgets in book.toml add up to {}, more than the duration {}",
+                clock(budgeted),
+                clock(duration.0)
+            );
+        }
         if let Some(levels) = self.slide_levels {
             anyhow::ensure!(
                 (1..=6).contains(&levels),
@@ -114,6 +126,12 @@ impl DeckConfig {
             .is_ok_and(|v| matches!(v.trim().to_ascii_lowercase().as_str(), "1" | "true" | "yes"));
         self.strict || env
     }
+}
+
+/// Minutes and seconds, as a speaker reads a length: `11m40s`.
+fn clock(seconds: f64) -> String {
+    let s = seconds.round() as u64;
+    format!("{}m{:02}s", s / 60, s % 60)
 }
 
 #[cfg(test)]
@@ -229,5 +247,32 @@ slide_levels = 2
             );
             assert!(err.contains(says), "{toml}: {err}");
         }
+    }
+
+    fn budgets(duration: &str, a: &str, b: &str) -> Result<DeckConfig> {
+        parse(&format!(
+            "[preprocessor.deck]\nduration = \"{duration}\"\n\
+             [preprocessor.deck.budgets]\n\"a.md\" = \"{a}\"\n\"b.md\" = \"{b}\"\n"
+        ))
+    }
+
+    #[test]
+    fn budgets_over_the_duration_are_refused_saying_both_in_minutes_and_seconds() {
+        let err = format!("{:#}", budgets("10m", "5m", "6m40s").unwrap_err());
+        assert_eq!(
+            err,
+            "preprocessor.deck.budgets in book.toml add up to 11m40s, more than the duration 10m00s"
+        );
+    }
+
+    /// Budgets that fill the duration, or pass it by up to half a second (inclusive:
+    /// 600.5 s is exact in binary), are the rounding of budgets written in seconds.
+    #[test]
+    fn budgets_that_fill_the_duration_or_pass_it_by_at_most_half_a_second_are_accepted() {
+        for (a, b) in [("300", "300"), ("300", "300.4"), ("300", "300.5")] {
+            assert!(budgets("600", a, b).is_ok(), "{a} + {b}");
+        }
+        assert!(budgets("600", "300", "300.6").is_err());
+        assert!(budgets("600", "300", "301").is_err());
     }
 }
