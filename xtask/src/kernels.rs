@@ -34,6 +34,7 @@ use crate::capture::{self, MetricsFile};
 use crate::demos::{self, demos_dir};
 use crate::runner::{self, Event};
 use crate::{project_root, wasm};
+use deck::config::KernelEntry;
 
 /// The virtme-ng release installed into the private virtual environment (tried here).
 const VIRTME_NG: &str = "virtme-ng==1.42";
@@ -89,16 +90,19 @@ pub fn run(opts: &Options) -> Result<ExitCode> {
     let config = BookConfig::load(&root)?;
     let mut list = config.deck.kernels.clone();
     if list.is_empty() {
-        list.push("host".into());
+        list.push(KernelEntry::host());
     }
     for o in &opts.only {
         anyhow::ensure!(
-            list.contains(o),
+            list.iter().any(|k| k.as_str() == o),
             "--only {o}: not in the kernel list of book.toml ({})",
-            list.join(", ")
+            list.iter()
+                .map(KernelEntry::as_str)
+                .collect::<Vec<_>>()
+                .join(", ")
         );
     }
-    list.retain(|k| opts.only.is_empty() || opts.only.contains(k));
+    list.retain(|k| opts.only.is_empty() || opts.only.iter().any(|o| o == k.as_str()));
     let catalog = demos::catalog()?;
     let chosen: Vec<(String, String)> = if opts.names.is_empty() {
         catalog
@@ -117,7 +121,7 @@ pub fn run(opts: &Options) -> Result<ExitCode> {
     let work = target.join("kernels");
     let kernels: Vec<(String, Kernel)> = list
         .iter()
-        .map(|entry| Ok((entry.clone(), resolve_kernel(&sh, entry)?)))
+        .map(|entry| Ok((entry.to_string(), resolve_kernel(&sh, entry)?)))
         .collect::<Result<_>>()?;
     let vng = if kernels
         .iter()
@@ -262,8 +266,8 @@ fn smoke_kernel() -> Option<Kernel> {
         .deck
         .kernels
         .iter()
-        .filter(|k| *k != "host")
-        .find_map(|k| installed(k))
+        .filter(|k| !k.is_host())
+        .find_map(|k| installed(k.as_str()))
 }
 
 /// Boots the first installed kernel of the list and runs one demo there (stored in a
@@ -387,16 +391,14 @@ impl Accel {
 }
 
 /// An entry of the list as a kernel on this machine, installing its package if needed.
-fn resolve_kernel(sh: &Shell, entry: &str) -> Result<Kernel> {
-    if entry == "host" {
+fn resolve_kernel(sh: &Shell, entry: &KernelEntry) -> Result<Kernel> {
+    if entry.is_host() {
         return Ok(Kernel::Host {
             release: capture::kernel_release(),
         });
     }
-    anyhow::ensure!(
-        entry.split('.').count() == 2 && entry.split('.').all(|p| p.parse::<u32>().is_ok()),
-        "kernel `{entry}` in book.toml: write `host` or a series such as \"6.12\""
-    );
+    // A series, as the config's type checked when book.toml was read.
+    let entry = entry.as_str();
     if let Some(k) = installed(entry) {
         return Ok(k);
     }

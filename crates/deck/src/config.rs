@@ -65,9 +65,60 @@ pub struct DeckConfig {
     pub slide_levels: Option<u32>,
 
     /// The kernels `cargo xtask kernels` runs every demo on: `host`, or a Debian
-    /// series such as `"6.12"`.
+    /// series such as `"6.12"`, checked when read.
     #[serde(default)]
-    pub kernels: Vec<String>,
+    pub kernels: Vec<KernelEntry>,
+}
+
+/// An entry of `kernels`: `host` (the running kernel), or a Debian kernel series, two
+/// numbers such as `6.12`. Checked when book.toml is read, so a misspelt entry stops
+/// `cargo xtask build` as well, not only `cargo xtask kernels` when it reaches it.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(try_from = "String")]
+pub struct KernelEntry(String);
+
+impl KernelEntry {
+    /// The running kernel: the list when book.toml gives none.
+    pub fn host() -> KernelEntry {
+        KernelEntry("host".into())
+    }
+
+    /// `host`, or the series (`6.12`).
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The running kernel rather than one booted under QEMU.
+    pub fn is_host(&self) -> bool {
+        self.0 == "host"
+    }
+}
+
+impl TryFrom<String> for KernelEntry {
+    type Error = String;
+    fn try_from(entry: String) -> Result<KernelEntry, String> {
+        let series = entry
+            .split_once('.')
+            .is_some_and(|(major, minor)| [major, minor].iter().all(|n| is_number(n)));
+        if entry == "host" || series {
+            Ok(KernelEntry(entry))
+        } else {
+            Err(format!(
+                "kernel `{entry}`: write `host` or a Debian series such as \"6.12\""
+            ))
+        }
+    }
+}
+
+/// Decimal digits only (`u32::from_str` would also take a leading `+`).
+fn is_number(text: &str) -> bool {
+    !text.is_empty() && text.len() <= 9 && text.bytes().all(|b| b.is_ascii_digit())
+}
+
+impl std::fmt::Display for KernelEntry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
 }
 
 impl DeckConfig {
@@ -162,6 +213,7 @@ date = "2026-12-01"
 url = "https://example.org/"
 closing = "Thanks"
 slide_levels = 2
+kernels = ["6.1", "host", "6.12"]
 
 [preprocessor.deck.budgets]
 "tcp.md" = "8m"
@@ -177,6 +229,12 @@ slide_levels = 2
         assert_eq!(deck.duration, Some(Seconds(2400.0)));
         assert_eq!(deck.budgets["tcp.md"], Seconds(480.0));
         assert_eq!(deck.slide_levels, Some(2));
+        let kernels: Vec<(&str, bool)> = deck
+            .kernels
+            .iter()
+            .map(|k| (k.as_str(), k.is_host()))
+            .collect();
+        assert_eq!(kernels, [("6.1", false), ("host", true), ("6.12", false)]);
         assert_eq!(deck.after, ["links"]);
         assert_eq!(deck.speaker.as_deref(), Some("Ada"));
         assert_eq!(deck.closing.as_deref(), Some("Thanks"));
@@ -240,6 +298,11 @@ slide_levels = 2
                 "needs a duration",
             ),
             ("slide_levels = 9", "1 to 6"),
+            ("kernels = [\"6.12\", \"6.x\"]", "kernel `6.x`"),
+            ("kernels = [\"6\"]", "kernel `6`"),
+            ("kernels = [\"6.12.1\"]", "kernel `6.12.1`"),
+            ("kernels = [\"+6.12\"]", "kernel `+6.12`"),
+            ("kernels = [\"Host\"]", "kernel `Host`"),
         ] {
             let err = format!(
                 "{:#}",
