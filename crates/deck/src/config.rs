@@ -235,6 +235,7 @@ kernels = ["6.1", "host", "6.12"]
             .map(|k| (k.as_str(), k.is_host()))
             .collect();
         assert_eq!(kernels, [("6.1", false), ("host", true), ("6.12", false)]);
+        assert_eq!(deck.kernels[2].to_string(), "6.12");
         assert_eq!(deck.after, ["links"]);
         assert_eq!(deck.speaker.as_deref(), Some("Ada"));
         assert_eq!(deck.closing.as_deref(), Some("Thanks"));
