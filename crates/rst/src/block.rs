@@ -2504,4 +2504,46 @@ mod tests {
         let content: Vec<&str> = d.content.iter().map(|l| l.text).collect();
         assert_eq!(content, ["text", "", "more"]);
     }
+
+    #[test]
+    fn only_punctuation_adorns_a_title() {
+        // Docutils: a line of one repeated letter or digit under text is no underline,
+        // and a line starting with a letter after `::` is no quoted literal block.
+        for src in ["Title\naaaaa\n", "Title\n55555\n", "xxxxx\nTitle\nxxxxx\n"] {
+            let (blocks, problems) = read_all(src);
+            assert!(
+                matches!(
+                    blocks[..],
+                    [Block {
+                        kind: Kind::Para(_),
+                        ..
+                    }]
+                ),
+                "{src:?}: {blocks:?}"
+            );
+            assert!(problems.is_empty(), "{src:?}: {problems:?}");
+        }
+        let (blocks, problems) = read_all("Para::\n\nxx\n");
+        assert!(
+            matches!(
+                blocks[..],
+                [
+                    Block {
+                        kind: Kind::Para(_),
+                        ..
+                    },
+                    Block {
+                        kind: Kind::Para(_),
+                        ..
+                    }
+                ]
+            ),
+            "{blocks:?}"
+        );
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert!(
+            problems[0].message.contains("literal block expected"),
+            "{problems:?}"
+        );
+    }
 }
