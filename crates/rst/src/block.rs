@@ -2546,4 +2546,57 @@ mod tests {
             "{problems:?}"
         );
     }
+
+    #[test]
+    fn an_option_alone_on_its_line_needs_its_description_indented_below() {
+        // Docutils: `-a` with its description on the indented line below is an
+        // option list; with text or a blank line (of spaces, too) below, a paragraph.
+        let (blocks, problems) = read_all("-a\n    description\n");
+        let Kind::Options(items) = &blocks[0].kind else {
+            panic!("{blocks:?}")
+        };
+        assert_eq!(items[0].0.text, "-a");
+        assert!(
+            matches!(items[0].1[..], [Block { kind: Kind::Para(ref t), .. }] if t.text == "description"),
+            "{items:?}"
+        );
+        assert!(problems.is_empty(), "{problems:?}");
+        for (src, paras) in [("-a\ntext\n", 1), ("-a\n   \ntext\n", 2)] {
+            let (blocks, problems) = read_all(src);
+            assert_eq!(blocks.len(), paras, "{src:?}: {blocks:?}");
+            assert!(
+                blocks.iter().all(|b| matches!(b.kind, Kind::Para(_))),
+                "{src:?}: {blocks:?}"
+            );
+            assert!(problems.is_empty(), "{src:?}: {problems:?}");
+        }
+    }
+
+    #[test]
+    fn a_list_marker_with_only_whitespace_after_it_takes_the_indentation_of_the_next_line() {
+        // Docutils strips every line's trailing whitespace (Unicode's too), so nothing
+        // but whitespace after the marker is nothing after it: the item is the lines
+        // below at their smallest indentation (here past the marker's width).
+        for src in [
+            "-   \n    text\n",
+            "- \u{a0}\n    text\n",
+            "1. \u{3000}\n     text\n",
+        ] {
+            let (blocks, problems) = read_all(src);
+            let items = match &blocks[..] {
+                [
+                    Block {
+                        kind: Kind::Bullets(items) | Kind::Enumerated { items, .. },
+                        ..
+                    },
+                ] => items,
+                _ => panic!("{src:?}: {blocks:?}"),
+            };
+            assert!(
+                matches!(items[0][..], [Block { kind: Kind::Para(ref t), .. }] if t.text == "text"),
+                "{src:?}: {items:?}"
+            );
+            assert!(problems.is_empty(), "{src:?}: {problems:?}");
+        }
+    }
 }
