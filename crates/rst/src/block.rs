@@ -2599,4 +2599,89 @@ mod tests {
             assert!(problems.is_empty(), "{src:?}: {problems:?}");
         }
     }
+
+    #[test]
+    fn every_roman_digit_counts_with_its_own_value() {
+        for (numeral, value) in [
+            ("i", 1),
+            ("V", 5),
+            ("x", 10),
+            ("L", 50),
+            ("c", 100),
+            ("D", 500),
+            ("m", 1000),
+            ("xl", 40),
+            ("CD", 400),
+            ("MDCLXVI", 1666),
+        ] {
+            assert_eq!(roman_value(numeral), Some(value), "{numeral}");
+        }
+        // In a document, as docutils: `xl.`, `cd.` and `MDCLXVI.` start lists at 40,
+        // 400 and 1666.
+        for (src, value) in [("xl. x\n", 40), ("cd. x\n", 400), ("MDCLXVI. x\n", 1666)] {
+            let (blocks, _) = read_all(src);
+            assert!(
+                matches!(blocks[..], [Block { kind: Kind::Enumerated { start, .. }, .. }] if start == value),
+                "{src:?}: {blocks:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_single_i_is_a_roman_one_unless_a_list_of_letters_is_going_on() {
+        // Docutils: `i.` and `I.` alone are roman 1; after `h.`, `i.` is the letter i.
+        for (src, roman) in [
+            ("i. one\n", Sequence::LowerRoman),
+            ("I. one\n", Sequence::UpperRoman),
+        ] {
+            let (blocks, _) = read_all(src);
+            assert!(
+                matches!(blocks[..], [Block { kind: Kind::Enumerated { sequence, start: 1, .. }, .. }] if sequence == roman),
+                "{src:?}: {blocks:?}"
+            );
+        }
+        assert_eq!(
+            enumerator("i. x", Some(Sequence::LowerAlpha)).map(|e| (e.sequence, e.ordinal)),
+            Some((Some(Sequence::LowerAlpha), 9))
+        );
+        let (blocks, problems) = read_all("h. eight\ni. nine\n");
+        let [
+            Block {
+                kind:
+                    Kind::Enumerated {
+                        sequence: Sequence::LowerAlpha,
+                        start: 8,
+                        items,
+                    },
+                ..
+            },
+        ] = &blocks[..]
+        else {
+            panic!("{blocks:?}")
+        };
+        assert_eq!(items.len(), 2, "{items:?}");
+        assert!(problems.is_empty(), "{problems:?}");
+    }
+
+    #[test]
+    fn an_enumerator_of_letters_is_one_letter_or_a_roman_numeral() {
+        // Docutils: `AB.` is neither (a paragraph), nor is `IIII.`; an empty string is
+        // no roman numeral.
+        for text in ["AB. text", "ab. text", "IIII. text"] {
+            assert!(enumerator(text, None).is_none(), "{text}");
+            let (blocks, problems) = read_all(text);
+            assert!(
+                matches!(
+                    blocks[..],
+                    [Block {
+                        kind: Kind::Para(_),
+                        ..
+                    }]
+                ),
+                "{text:?}: {blocks:?}"
+            );
+            assert!(problems.is_empty(), "{text:?}: {problems:?}");
+        }
+        assert_eq!(roman_value(""), None);
+    }
 }
