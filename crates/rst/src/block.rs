@@ -2684,4 +2684,47 @@ mod tests {
         }
         assert_eq!(roman_value(""), None);
     }
+
+    #[test]
+    fn a_label_before_a_paragraph_is_no_label_of_the_title_after_it() {
+        // Docutils: `.. _lbl:` refers to the element right after it, here the
+        // paragraph, not the section below; labels in a row all refer to the title.
+        let mut r = Reader::new();
+        r.document(&numbered(
+            ".. _lbl:\n\nPara.\n\n.. _a:\n.. _b:\n\nTitle\n=====\n".split('\n'),
+        ));
+        let mut labels: Vec<(&str, &str)> = r
+            .refs
+            .section_labels
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        labels.sort();
+        assert_eq!(labels, [("a", "Title"), ("b", "Title")]);
+        assert_ne!(
+            r.refs.targets.get("lbl"),
+            Some(&Target::Anchor("title".into()))
+        );
+    }
+
+    #[test]
+    fn a_class_without_content_skips_comments_and_targets_to_the_next_element() {
+        // Docutils (`ClassAttribute`): invisible elements in between are passed over.
+        let (blocks, problems) = read_all(".. class:: x\n\n.. a comment\n\n.. _t:\n\nPara.\n");
+        let [
+            Block {
+                kind: Kind::Classed { classes, body },
+                ..
+            },
+        ] = &blocks[..]
+        else {
+            panic!("{blocks:?}")
+        };
+        assert_eq!(classes, &["x"]);
+        assert!(
+            matches!(body[..], [Block { kind: Kind::Para(ref t), .. }] if t.text == "Para."),
+            "{body:?}"
+        );
+        assert!(problems.is_empty(), "{problems:?}");
+    }
 }
