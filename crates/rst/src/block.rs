@@ -985,21 +985,27 @@ impl Reader {
         let t = l.text;
         if let Some((c, len)) = adornment_line(t) {
             // An overlined title: overline, title, underline.
+            // As docutils: an overline shorter than its title and than 4 characters
+            // makes no title (the lines are text); a longer one too short is reported
+            // at the overline.
             if titles
                 && i + 2 < lines.len()
                 && !lines[i + 1].blank()
                 && adornment_line(lines[i + 2].text) == Some((c, len))
+                && !(len < 4 && width(lines[i + 1].text.trim()) > len)
             {
                 let title = lines[i + 1].text.trim();
                 if width(title) > len {
-                    self.warn(lines[i + 1].no, "title overline too short");
+                    self.warn(l.no, "title overline too short");
                 }
                 self.title(lines[i + 1].no, title, (c, true), out);
                 return i + 3;
             }
-            let prev_blank = i == 0 || lines[i - 1].blank();
+            // As docutils: a block that starts with a line of 4 or more adornment
+            // characters and a blank line (or the end) below it is a transition, even
+            // right below a list that ends without a blank line.
             let next_blank = i + 1 >= lines.len() || lines[i + 1].blank();
-            if len >= 4 && prev_blank && next_blank {
+            if len >= 4 && next_blank {
                 out.push(Block {
                     line: l.no,
                     kind: Kind::Transition,
@@ -2725,6 +2731,119 @@ mod tests {
             matches!(body[..], [Block { kind: Kind::Para(ref t), .. }] if t.text == "Para."),
             "{body:?}"
         );
+        assert!(problems.is_empty(), "{problems:?}");
+    }
+
+    /// The kinds of the blocks, by name, for a quick look at a document's shape.
+    fn kinds(blocks: &[Block]) -> Vec<&'static str> {
+        blocks
+            .iter()
+            .map(|b| match b.kind {
+                Kind::Para(_) => "para",
+                Kind::Title { .. } => "title",
+                Kind::Transition => "transition",
+                Kind::Bullets(_) => "bullets",
+                Kind::Literal(_) => "literal",
+                _ => "other",
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_doctest_block_may_end_the_document_without_a_newline() {
+        let (blocks, problems) = read_all(">>> 1 + 1\n2");
+        assert_eq!(kinds(&blocks), ["literal"], "{blocks:?}");
+        assert!(problems.is_empty(), "{problems:?}");
+    }
+
+    #[test]
+    fn an_overline_and_an_underline_around_a_blank_line_are_two_transitions() {
+        // Docutils: each line of `=` with a blank line below is a transition (and it
+        // reports the two in a row); no title with empty text.
+        let (blocks, _) = read_all("Para.\n\n======\n\n======\n\nText.\n");
+        assert_eq!(
+            kinds(&blocks),
+            ["para", "transition", "transition", "para"],
+            "{blocks:?}"
+        );
+    }
+
+    #[test]
+    fn a_title_overline_too_short_is_reported_at_the_overline_and_under_4_is_text() {
+        // Docutils: `Title overline too short.` at the overline's line (3), the
+        // title read all the same;
+        let (blocks, problems) = read_all("Para.\n\n=====\nTitle text\n=====\n");
+        assert_eq!(kinds(&blocks), ["para", "title"], "{blocks:?}");
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert_eq!(
+            (problems[0].line, problems[0].message.as_str()),
+            (3, "title overline too short")
+        );
+        // shorter than 4 and than the title, it makes no title: the lines are a
+        // paragraph (docutils' notice is only informational); as long as the title,
+        // it is one.
+        let (blocks, problems) = read_all("===\nTitle text\n===\n");
+        assert_eq!(kinds(&blocks), ["para"], "{blocks:?}");
+        assert!(problems.is_empty(), "{problems:?}");
+        let (blocks, problems) = read_all("===\nTi\n===\n");
+        assert_eq!(kinds(&blocks), ["title"], "{blocks:?}");
+        assert!(problems.is_empty(), "{problems:?}");
+    }
+
+    #[test]
+    fn an_overlined_titles_line_is_the_line_of_its_text() {
+        // As for an underlined title: the heading points at its words in the source.
+        for (src, line) in [("Para.\n\n=====\nTitle\n=====\n", 4), ("Title\n=====\n", 1)] {
+            let (blocks, _) = read_all(src);
+            let Some(Block {
+                line: block_line,
+                kind: Kind::Title { text, .. },
+            }) = blocks.last()
+            else {
+                panic!("{src:?}: {blocks:?}")
+            };
+            assert_eq!((*block_line, text.line), (line, line), "{src:?}");
+        }
+    }
+
+    #[test]
+    fn a_transition_may_end_the_document_or_follow_a_block_without_a_blank_line() {
+        // Docutils: a block starting with 4 or more adornment characters and a blank
+        // line or the end below is a transition, whatever is above it (the end of a
+        // list or of explicit markup without a blank line); at the very end docutils
+        // also reports it.
+        let (blocks, _) = read_all("Para.\n\n-----");
+        assert_eq!(kinds(&blocks), ["para", "transition"], "{blocks:?}");
+        let (blocks, problems) = read_all("- item\n-----\n\nPara.\n");
+        assert_eq!(
+            kinds(&blocks),
+            ["bullets", "transition", "para"],
+            "{blocks:?}"
+        );
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert!(
+            problems[0]
+                .message
+                .contains("bullet list ends without a blank line"),
+            "{problems:?}"
+        );
+        let (blocks, _) = read_all(".. comment\n-----\n\nPara.\n");
+        assert_eq!(kinds(&blocks), ["transition", "para"], "{blocks:?}");
+    }
+
+    #[test]
+    fn an_underline_of_four_too_short_makes_a_title_and_of_three_a_paragraph() {
+        // Docutils: `Title underline too short.` at the underline for 4 characters;
+        // under 4 (and shorter than the title) the two lines are a paragraph.
+        let (blocks, problems) = read_all("Title text\n----\n");
+        assert_eq!(kinds(&blocks), ["title"], "{blocks:?}");
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert_eq!(
+            (problems[0].line, problems[0].message.as_str()),
+            (2, "title underline too short")
+        );
+        let (blocks, problems) = read_all("Title text\n---\n");
+        assert_eq!(kinds(&blocks), ["para"], "{blocks:?}");
         assert!(problems.is_empty(), "{problems:?}");
     }
 }
