@@ -2846,4 +2846,40 @@ mod tests {
         assert_eq!(kinds(&blocks), ["para"], "{blocks:?}");
         assert!(problems.is_empty(), "{problems:?}");
     }
+
+    #[test]
+    fn a_title_two_levels_deeper_than_the_section_it_is_in_is_reported() {
+        // Docutils: `D` with a new style right under `C` (level 1), where the styles
+        // seen make it level 3, is `Title level inconsistent`, at D's line.
+        let (blocks, problems) = read_all("A\n=\n\nB\n-\n\nC\n=\n\nD\n~\n\nx\n");
+        assert_eq!(kinds(&blocks)[..4], ["title"; 4], "{blocks:?}");
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert_eq!(
+            (problems[0].line, problems[0].message.as_str()),
+            (10, "title level inconsistent with the titles before it")
+        );
+        // One level deeper is fine.
+        let (_, problems) = read_all("A\n=\n\nB\n-\n\nC\n~\n");
+        assert!(problems.is_empty(), "{problems:?}");
+    }
+
+    #[test]
+    fn a_block_quote_of_only_an_attribution_line_is_a_paragraph() {
+        // Docutils: an attribution needs a body element before it in the quote.
+        let (blocks, _) = read_all("Para.\n\n  -- Alone\n");
+        let Some(Block {
+            kind: Kind::Quote {
+                body, attribution, ..
+            },
+            ..
+        }) = blocks.last()
+        else {
+            panic!("{blocks:?}")
+        };
+        assert_eq!(attribution, &None);
+        assert!(
+            matches!(body[..], [Block { kind: Kind::Para(ref t), .. }] if t.text == "-- Alone"),
+            "{body:?}"
+        );
+    }
 }
