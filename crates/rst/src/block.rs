@@ -946,6 +946,7 @@ impl Reader {
         if t.starts_with("__ ") || t.trim_end() == "__" {
             // The short form of an anonymous target: `__ URL`.
             let (block, next) = indented(lines, i, Some(2.min(t.len())));
+            self.explicit_ends(lines, next);
             let url = join(&block);
             let target = self.target_value(&url);
             self.refs.anonymous.push(target);
@@ -1172,6 +1173,19 @@ impl Reader {
                 attribution,
                 class,
             },
+        }
+    }
+
+    /// Docutils' warning when explicit markup (or a run of it, each construct right
+    /// below the one before) ends at a line that is not blank.
+    fn explicit_ends(&mut self, lines: &[Line], next: usize) {
+        let Some(l) = lines.get(next) else {
+            return;
+        };
+        let t = l.text;
+        let explicit = t.starts_with("..") && (t.trim_end().len() == 2 || t.as_bytes()[2] == b' ');
+        if !explicit && !t.starts_with("__ ") && t.trim_end() != "__" {
+            self.ends_without_blank(lines, next, "explicit markup");
         }
     }
 
@@ -1579,6 +1593,7 @@ impl Reader {
         let l = lines[i];
         let first = 3.min(l.text.len());
         let (block, next) = indented(lines, i, Some(first));
+        self.explicit_ends(lines, next);
         let head = block[0].text;
         if let Some(rest) = head.strip_prefix('[')
             && let Some(close) = rest.find(']')
@@ -2881,5 +2896,39 @@ mod tests {
             matches!(body[..], [Block { kind: Kind::Para(ref t), .. }] if t.text == "-- Alone"),
             "{body:?}"
         );
+    }
+
+    #[test]
+    fn explicit_markup_ending_at_a_line_that_is_not_blank_is_reported() {
+        // Docutils: `Explicit markup ends without a blank line; unexpected unindent.`
+        // after a comment, target, footnote, substitution, directive or `__` target
+        // with text right below it;
+        for src in [
+            ".. comment\nText.\n",
+            "..\nText.\n",
+            ".. _t: https://x.org\nText.\n",
+            ".. [1] A note.\nText.\n",
+            ".. |x| replace:: y\nText.\n",
+            ".. note:: A note.\nText.\n",
+            "__ https://x.org\nText.\n",
+        ] {
+            let (_, problems) = read_all(src);
+            assert_eq!(problems.len(), 1, "{src:?}: {problems:?}");
+            assert_eq!(
+                (problems[0].line, problems[0].message.as_str()),
+                (
+                    2,
+                    "explicit markup ends without a blank line; unexpected unindent"
+                ),
+                "{src:?}"
+            );
+        }
+        // constructs one right below another are one run, reported only where it ends.
+        let (_, problems) =
+            read_all(".. _a: https://a.org\n.. _b: https://b.org\n__ https://c.org\n\nText.\n");
+        assert!(problems.is_empty(), "{problems:?}");
+        let (_, problems) = read_all(".. _a: https://a.org\n.. _b: https://b.org\nText.\n");
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert_eq!(problems[0].line, 3, "{problems:?}");
     }
 }
