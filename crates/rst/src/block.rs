@@ -1257,7 +1257,8 @@ impl Reader {
     }
 
     /// docutils' test that an enumerator really starts a list: the next line is blank,
-    /// indented, or the next item.
+    /// indented, or the next item: `#.` (in the same format), or the next enumerator of
+    /// the same sequence (none after `#.`).
     fn enumerated_ok(&self, lines: &[Line], i: usize, e: &Enumerator) -> bool {
         let Some(next) = lines.get(i + 1) else {
             return true;
@@ -1267,7 +1268,8 @@ impl Reader {
         }
         enumerator(next.text, e.sequence).is_some_and(|n| {
             n.format == e.format
-                && (n.sequence.is_none() || e.sequence.is_none() || n.ordinal == e.ordinal + 1)
+                && (n.sequence.is_none()
+                    || (n.sequence == e.sequence && n.ordinal == e.ordinal + 1))
         })
     }
 
@@ -2930,5 +2932,40 @@ mod tests {
         let (_, problems) = read_all(".. _a: https://a.org\n.. _b: https://b.org\nText.\n");
         assert_eq!(problems.len(), 1, "{problems:?}");
         assert_eq!(problems[0].line, 3, "{problems:?}");
+    }
+
+    #[test]
+    fn an_enumerator_starts_a_list_only_if_the_next_line_is_its_next_item() {
+        // Docutils: the line below must be blank, indented, `#.` or the next
+        // enumerator of the same sequence and format; else the lines are a paragraph.
+        for src in [
+            "1. a\n2) b\n",
+            "1. a\n3. b\n",
+            "1. a\nb. b\n",
+            "#. a\n5. b\n",
+            "a. x\nii. y\n",
+        ] {
+            let (blocks, problems) = read_all(src);
+            assert_eq!(kinds(&blocks), ["para"], "{src:?}: {blocks:?}");
+            assert!(problems.is_empty(), "{src:?}: {problems:?}");
+        }
+        for (src, len) in [
+            ("1. a\n2. b\n", 2),
+            ("1. a\n#. b\n", 2),
+            ("#. a\n#. b\n", 2),
+            ("a) x\nb) y\n", 2),
+            ("a. x\n#. y\n", 2),
+            ("1. a\n\n3. b\n", 1),
+        ] {
+            let (blocks, _) = read_all(src);
+            let Some(Block {
+                kind: Kind::Enumerated { items, .. },
+                ..
+            }) = blocks.first()
+            else {
+                panic!("{src:?}: {blocks:?}")
+            };
+            assert_eq!(items.len(), len, "{src:?}: {blocks:?}");
+        }
     }
 }
