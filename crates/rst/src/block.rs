@@ -681,6 +681,23 @@ fn enumerator(text: &str, expect: Option<Sequence>) -> Option<Enumerator> {
     })
 }
 
+/// docutils' test that an enumerator really starts a list, or an item (any item:
+/// `is_enumerated_list_item`): the next line is blank, indented, or the next item:
+/// `#.` (in the same format), or the next enumerator of the same sequence (none after
+/// `#.`).
+fn enumerated_ok(lines: &[Line], i: usize, e: &Enumerator) -> bool {
+    let Some(next) = lines.get(i + 1) else {
+        return true;
+    };
+    if next.blank() || next.indent() > 0 {
+        return true;
+    }
+    enumerator(next.text, e.sequence).is_some_and(|n| {
+        n.format == e.format
+            && (n.sequence.is_none() || (n.sequence == e.sequence && n.ordinal == e.ordinal + 1))
+    })
+}
+
 /// `:name: body` at the start of a line: the name and the byte offset of the body.
 fn field_marker(text: &str) -> Option<(&str, usize)> {
     let rest = text.strip_prefix(':')?;
@@ -924,7 +941,7 @@ impl Reader {
             return self.bullet_list(lines, i, c, depth, out);
         }
         if let Some(e) = enumerator(t, None)
-            && self.enumerated_ok(lines, i, &e)
+            && enumerated_ok(lines, i, &e)
         {
             return self.enumerated_list(lines, i, depth, out);
         }
@@ -1259,20 +1276,6 @@ impl Reader {
     /// docutils' test that an enumerator really starts a list: the next line is blank,
     /// indented, or the next item: `#.` (in the same format), or the next enumerator of
     /// the same sequence (none after `#.`).
-    fn enumerated_ok(&self, lines: &[Line], i: usize, e: &Enumerator) -> bool {
-        let Some(next) = lines.get(i + 1) else {
-            return true;
-        };
-        if next.blank() || next.indent() > 0 {
-            return true;
-        }
-        enumerator(next.text, e.sequence).is_some_and(|n| {
-            n.format == e.format
-                && (n.sequence.is_none()
-                    || (n.sequence == e.sequence && n.ordinal == e.ordinal + 1))
-        })
-    }
-
     fn enumerated_list(
         &mut self,
         lines: &[Line],
@@ -1286,8 +1289,10 @@ impl Reader {
             return self.paragraph(lines, i, out);
         };
         let sequence = first.sequence;
-        // The ordinal the next item must have; read by both closures below.
+        // The ordinal the next item must have, and whether an item was `#.` (after
+        // one, docutils takes only `#.`); read by both closures below.
         let expected = std::cell::Cell::new(first.ordinal);
+        let auto = std::cell::Cell::new(sequence.is_none());
         let (items, i) = self.list(
             lines,
             i,
@@ -1302,14 +1307,21 @@ impl Reader {
                 }
                 let (item, next) = item_lines(lines, i, e.len);
                 expected.set(expected.get().saturating_add(1));
+                if e.sequence.is_none() {
+                    auto.set(true);
+                }
                 Some((r.body(&item, depth + 1, false), next))
             },
             |j| {
                 enumerator(lines[j].text, sequence).is_some_and(|n| {
+                    // As docutils: an item must also pass the test of the line
+                    // below it, or the list ends (with a warning) before it.
                     n.format == first.format
                         && (n.sequence.is_none()
-                            || sequence.is_none()
-                            || (n.sequence == sequence && n.ordinal == expected.get()))
+                            || (!auto.get()
+                                && n.sequence == sequence
+                                && n.ordinal == expected.get()))
+                        && enumerated_ok(lines, j, &n)
                 })
             },
         );
@@ -2967,5 +2979,58 @@ mod tests {
             };
             assert_eq!(items.len(), len, "{src:?}: {blocks:?}");
         }
+    }
+
+    #[test]
+    fn every_item_of_an_enumerated_list_needs_the_line_below_it_to_fit() {
+        // Docutils tests each item as the first (`is_enumerated_list_item`): here `2.`
+        // (or `#.`) has a line below that is no next item, so the list ends after `a`
+        // with a warning at line 2, and the two lines left are a paragraph.
+        for src in [
+            "1. a\n2. b\n3) c\n",
+            "1. a\n2. b\n4. c\n",
+            "#. a\n#. b\n3. c\n",
+            "1. a\n#. b\n3. c\n",
+        ] {
+            let (blocks, problems) = read_all(src);
+            assert_eq!(kinds(&blocks), ["other", "para"], "{src:?}: {blocks:?}");
+            let Kind::Enumerated { items, .. } = &blocks[0].kind else {
+                panic!("{src:?}: {blocks:?}")
+            };
+            assert_eq!(items.len(), 1, "{src:?}: {items:?}");
+            assert_eq!(problems.len(), 1, "{src:?}: {problems:?}");
+            assert_eq!(
+                (problems[0].line, problems[0].message.as_str()),
+                (
+                    2,
+                    "enumerated list ends without a blank line; unexpected unindent"
+                ),
+                "{src:?}"
+            );
+        }
+        // After a `#.` item, only `#.` goes on: `3.` starts a list of its own.
+        let (blocks, problems) = read_all("1. a\n\n#. b\n\n3. c\n");
+        let lists: Vec<(u32, usize)> = blocks
+            .iter()
+            .filter_map(|b| match &b.kind {
+                Kind::Enumerated { start, items, .. } => Some((*start, items.len())),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(lists, [(1, 2), (3, 1)], "{blocks:?}");
+        assert!(problems.is_empty(), "{problems:?}");
+        // In order, every item fits.
+        let (blocks, problems) = read_all("1. a\n2. b\n3. c\n");
+        let [
+            Block {
+                kind: Kind::Enumerated { items, .. },
+                ..
+            },
+        ] = &blocks[..]
+        else {
+            panic!("{blocks:?}")
+        };
+        assert_eq!(items.len(), 3);
+        assert!(problems.is_empty(), "{problems:?}");
     }
 }
