@@ -3033,4 +3033,22 @@ mod tests {
         assert_eq!(items.len(), 3);
         assert!(problems.is_empty(), "{problems:?}");
     }
+
+    #[test]
+    fn definitions_apart_by_a_blank_line_are_one_list() {
+        // Docutils: one definition list of two items.
+        let (blocks, problems) = read_all("term1\n  def1\n\nterm2\n  def2\n");
+        let [
+            Block {
+                kind: Kind::Definitions(items),
+                ..
+            },
+        ] = &blocks[..]
+        else {
+            panic!("{blocks:?}")
+        };
+        let terms: Vec<&str> = items.iter().map(|d| d.term.text.as_str()).collect();
+        assert_eq!(terms, ["term1", "term2"]);
+        assert!(problems.is_empty(), "{problems:?}");
+    }
 }
