@@ -3051,4 +3051,21 @@ mod tests {
         assert_eq!(terms, ["term1", "term2"]);
         assert!(problems.is_empty(), "{problems:?}");
     }
+
+    #[test]
+    fn a_line_block_may_end_the_document_without_a_newline() {
+        let (blocks, problems) = read_all("| a\n| b");
+        let [
+            Block {
+                kind: Kind::LineBlock(items),
+                ..
+            },
+        ] = &blocks[..]
+        else {
+            panic!("{blocks:?}")
+        };
+        let texts: Vec<&str> = items.iter().map(|(_, t)| t.text.as_str()).collect();
+        assert_eq!(texts, ["a", "b"]);
+        assert!(problems.is_empty(), "{problems:?}");
+    }
 }
