@@ -3068,4 +3068,66 @@ mod tests {
         assert_eq!(texts, ["a", "b"]);
         assert!(problems.is_empty(), "{problems:?}");
     }
+
+    #[test]
+    fn a_grid_table_with_one_separator_as_its_last_line_is_reported_as_such() {
+        // Docutils: `Malformed table.`; the reader says why: not "more than one".
+        let (blocks, problems) = read_all("+---+\n| a |\n+===+\n");
+        assert_eq!(kinds(&blocks), ["literal"], "{blocks:?}");
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert!(
+            problems[0]
+                .message
+                .contains("a head/body separator as its first or last line"),
+            "{problems:?}"
+        );
+    }
+
+    #[test]
+    fn a_quoted_target_name_may_hold_spaces() {
+        // Docutils: `.. _`A phrase`: URL` names the target `a phrase`.
+        for (src, name, url) in [
+            (
+                ".. _`A phrase`: https://x.org\n",
+                "a phrase",
+                "https://x.org",
+            ),
+            (".. _`a`: https://y.org\n", "a", "https://y.org"),
+        ] {
+            let mut r = Reader::new();
+            r.document(&numbered(src.split('\n')));
+            assert_eq!(
+                r.refs.targets.get(name),
+                Some(&Target::Url(url.into())),
+                "{src:?}: {:?}",
+                r.refs.targets
+            );
+            assert!(r.warnings.is_empty(), "{src:?}: {:?}", r.warnings);
+        }
+    }
+
+    #[test]
+    fn a_target_without_a_colon_is_reported() {
+        // Docutils: `malformed hyperlink target.`, and the text is a comment.
+        let (blocks, problems) = read_all(".. _name no colon\n");
+        assert!(blocks.is_empty(), "{blocks:?}");
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert!(
+            problems[0].message.contains("malformed hyperlink target"),
+            "{problems:?}"
+        );
+    }
+
+    #[test]
+    fn a_unicode_substitution_ends_at_two_dots() {
+        // Docutils: `..` starts a comment among the codes.
+        let mut r = Reader::new();
+        r.document(&numbered(
+            ".. |mdash| unicode:: U+2014 .. em dash\n".split('\n'),
+        ));
+        let Some(Substitution::Text(t)) = r.refs.substitutions.get("mdash") else {
+            panic!("{:?}", r.refs.substitutions)
+        };
+        assert_eq!(t.text, "\u{2014}");
+    }
 }
