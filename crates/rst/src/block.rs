@@ -1801,19 +1801,19 @@ impl Reader {
     ) -> Directive<'a> {
         let mut k = 0;
         let mut args = Vec::new();
-        // As docutils: an empty first line is skipped, so arguments may start below it.
+        // As docutils: an empty first line is skipped, so arguments may start below it;
+        // they end at a blank line, or at the first option (a field marker, on the first
+        // line too) of a directive that takes options.
         if takes_args
             && block.first().is_some_and(|l| l.blank())
-            && block
-                .get(1)
-                .is_some_and(|l| !l.blank() && field_marker(l.text).is_none())
+            && block.get(1).is_some_and(|l| !l.blank())
         {
             k = 1;
         }
         if takes_args {
             while k < block.len()
                 && !block[k].blank()
-                && !(k > 0 && field_marker(block[k].text).is_some())
+                && !(takes_options && field_marker(block[k].text).is_some())
             {
                 args.push(block[k].text.trim());
                 k += 1;
@@ -3129,5 +3129,37 @@ mod tests {
             panic!("{:?}", r.refs.substitutions)
         };
         assert_eq!(t.text, "\u{2014}");
+    }
+
+    #[test]
+    fn a_field_marker_starts_the_options_even_on_a_directives_first_line() {
+        // Docutils (`parse_directive_options`): the options start at the first line
+        // that is a field marker, the first line too (`.. code:: :number-lines: 3`:
+        // no argument); and a directive without options has such lines as arguments.
+        let lines = numbered(":number-lines: 3\n\nx = 1".lines());
+        let d = Reader::new().split(&lines, true, true);
+        assert_eq!(d.args, "");
+        assert_eq!(
+            d.options,
+            [("number-lines".to_string(), "3".to_string(), 1)]
+        );
+        let content: Vec<&str> = d.content.iter().map(|l| l.text).collect();
+        assert_eq!(content, ["x = 1"]);
+        for src in ["1.2\n:foo: bar\n\nbody", "\n1.2\n:foo: bar\n\nbody"] {
+            let lines = numbered(src.lines());
+            let d = Reader::new().split(&lines, true, false);
+            assert_eq!(d.args, "1.2 :foo: bar", "{src:?}");
+            assert!(d.options.is_empty(), "{src:?}");
+            let content: Vec<&str> = d.content.iter().map(|l| l.text).collect();
+            assert_eq!(content, ["body"], "{src:?}");
+        }
+        let lines = numbered("\n:foo: bar\n\nbody".lines());
+        let d = Reader::new().split(&lines, true, false);
+        assert_eq!(d.args, ":foo: bar");
+        // After an empty first line, options below it are options all the same.
+        let lines = numbered("\n:class: x\n\nbody".lines());
+        let d = Reader::new().split(&lines, true, true);
+        assert_eq!(d.args, "");
+        assert_eq!(d.options, [("class".to_string(), "x".to_string(), 2)]);
     }
 }
