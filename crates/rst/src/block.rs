@@ -3162,4 +3162,24 @@ mod tests {
         assert_eq!(d.args, "");
         assert_eq!(d.options, [("class".to_string(), "x".to_string(), 2)]);
     }
+
+    #[test]
+    fn an_unknown_option_and_content_where_none_is_taken_are_reported() {
+        // Docutils fails the directive (`unknown option: "foo"`, `no content
+        // permitted`); the reader reports each where it is and reads the rest.
+        let (blocks, problems) = read_all(".. image:: a.png\n   :foo: bar\n");
+        assert_eq!(blocks.len(), 1, "{blocks:?}");
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert_eq!(
+            (problems[0].line, problems[0].message.as_str()),
+            (2, "unknown option `:foo:` for `image`; ignored")
+        );
+        let (blocks, problems) = read_all(".. image:: a.png\n\n   Some content.\n");
+        assert_eq!(blocks.len(), 1, "{blocks:?}");
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert_eq!(
+            (problems[0].line, problems[0].message.as_str()),
+            (3, "`image` takes no content; the content is ignored")
+        );
+    }
 }
