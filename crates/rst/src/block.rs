@@ -10,7 +10,7 @@ use super::Problem;
 
 /// How deep blocks may nest before the rest is shown as literal text. Bounds the
 /// work (each level copies its line list), so time stays linear in the input.
-const MAX_DEPTH: usize = 24;
+pub(crate) const MAX_DEPTH: usize = 24;
 
 /// One line of input: its text (indentation relative to the enclosing block) and its
 /// 1-based line number in the source file.

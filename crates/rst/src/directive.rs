@@ -840,4 +840,52 @@ mod tests {
         );
         assert_eq!(body.len(), 1, "{body:?}");
     }
+
+    #[test]
+    fn directives_nested_past_the_limit_are_shown_as_literal_text() {
+        // Each directive that reads its content as body elements counts a level: `n`
+        // of them, one inside the next, read the innermost text at depth `n`. Up to
+        // `MAX_DEPTH` all is read; one more is literal text, with a warning.
+        use crate::block::MAX_DEPTH;
+        let nested = |head: &str, n: usize| -> String {
+            (0..n)
+                .map(|k| format!("{}.. {head}\n\n", " ".repeat(3 * k)))
+                .collect::<String>()
+                + &" ".repeat(3 * n)
+                + "x\n"
+        };
+        for head in [
+            "note::",
+            "warning::",
+            "versionadded:: 1.0",
+            "ifslides::",
+            "only:: html",
+            "container::",
+            "hlist::",
+            "autofunction:: f()",
+            "confval:: x",
+            "py:function:: f()",
+            "epigraph::",
+        ] {
+            let mut r = Reader::new();
+            let blocks = r.document(&crate::block::numbered(nested(head, MAX_DEPTH).lines()));
+            assert!(r.warnings.is_empty(), "{head}: {:?}", r.warnings);
+            assert!(
+                !format!("{blocks:?}").contains("Literal"),
+                "{head}: {blocks:?}"
+            );
+            let mut r = Reader::new();
+            let blocks = r.document(&crate::block::numbered(nested(head, MAX_DEPTH + 1).lines()));
+            assert!(
+                format!("{blocks:?}").contains("Literal"),
+                "{head}: {blocks:?}"
+            );
+            assert_eq!(r.warnings.len(), 1, "{head}: {:?}", r.warnings);
+            assert!(
+                r.warnings[0].message.contains("nested too deeply"),
+                "{head}: {:?}",
+                r.warnings
+            );
+        }
+    }
 }
