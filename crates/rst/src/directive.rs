@@ -866,6 +866,7 @@ mod tests {
             "confval:: x",
             "py:function:: f()",
             "epigraph::",
+            "slide:: T",
         ] {
             let mut r = Reader::new();
             let blocks = r.document(&crate::block::numbered(nested(head, MAX_DEPTH).lines()));
