@@ -889,4 +889,30 @@ mod tests {
             );
         }
     }
+
+    #[test]
+    fn titles_inside_ifslides_and_only_at_the_top_level_are_titles() {
+        // As hieroglyph and Sphinx: section titles in their content count.
+        let mut r = Reader::new();
+        let blocks = r.document(&crate::block::numbered(
+            ".. ifslides::\n\n   Title\n   =====\n\n   text\n".lines(),
+        ));
+        assert!(r.warnings.is_empty(), "{:?}", r.warnings);
+        let [
+            Block {
+                kind: Kind::Only { slides: true, body },
+                ..
+            },
+        ] = &blocks[..]
+        else {
+            panic!("{blocks:?}")
+        };
+        assert!(matches!(body[0].kind, Kind::Title { .. }), "{body:?}");
+        let mut r = Reader::new();
+        let blocks = r.document(&crate::block::numbered(
+            ".. only:: html\n\n   Title\n   =====\n\n   text\n".lines(),
+        ));
+        assert!(r.warnings.is_empty(), "{:?}", r.warnings);
+        assert!(matches!(blocks[0].kind, Kind::Title { .. }), "{blocks:?}");
+    }
 }
