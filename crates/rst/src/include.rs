@@ -325,4 +325,20 @@ mod tests {
         assert_eq!(blocks.len(), MAX_NESTING + 1, "{blocks:?}");
         assert!(r.errors.is_empty(), "{:?}", r.errors);
     }
+
+    #[test]
+    fn start_line_and_end_line_cut_alone_or_together() {
+        // Docutils: `lines[start-line:end-line]`, from 0, the end excluded.
+        let text = "a\nb\nc\nd";
+        for (options, kept) in [
+            (&[("start-line", "1")][..], "b\nc\nd"),
+            (&[("end-line", "2")][..], "a\nb"),
+            (&[("start-line", "1"), ("end-line", "3")][..], "b\nc"),
+        ] {
+            let mut r = Reader::new();
+            let d = with_options(options);
+            assert_eq!(select(&mut r, &d, text, 1), kept, "{options:?}");
+            assert!(r.warnings.is_empty(), "{:?}", r.warnings);
+        }
+    }
 }
