@@ -341,4 +341,32 @@ mod tests {
             assert!(r.warnings.is_empty(), "{:?}", r.warnings);
         }
     }
+
+    #[test]
+    fn an_include_as_literal_is_plain_code_and_other_options_keep_it_text() {
+        // Docutils: `:literal:` makes a literal block; without it or `:code:`, the
+        // file is read as reStructuredText.
+        let (dir, mut r) = book("literal");
+        let literal = read_in(&mut r, ".. include:: part.rst\n   :literal:\n");
+        let text = read_in(&mut r, ".. include:: part.rst\n   :start-line: 0\n");
+        std::fs::remove_dir_all(&dir).unwrap();
+        let [
+            Block {
+                kind: Kind::Literal(code),
+                ..
+            },
+        ] = &literal[..]
+        else {
+            panic!("{literal:?}")
+        };
+        assert_eq!(
+            (code.lang.as_deref(), code.text.as_str()),
+            (None, "included text")
+        );
+        assert!(
+            matches!(&text[..], [Block { kind: Kind::Para(t), .. }] if t.text == "included text"),
+            "{text:?}"
+        );
+        assert!(r.warnings.is_empty(), "{:?}", r.warnings);
+    }
 }
