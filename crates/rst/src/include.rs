@@ -369,4 +369,44 @@ mod tests {
         );
         assert!(r.warnings.is_empty(), "{:?}", r.warnings);
     }
+
+    #[test]
+    fn an_included_files_titles_at_the_top_level_are_titles() {
+        // Docutils reads an included file's lines in place: a section title there is
+        // one.
+        let (dir, mut r) = book("titles");
+        std::fs::write(dir.join("part.rst"), "Title\n=====\n\ntext\n").unwrap();
+        let blocks = read_in(&mut r, ".. include:: part.rst\n");
+        std::fs::remove_dir_all(&dir).unwrap();
+        assert!(
+            matches!(blocks[0].kind, Kind::Title { ref text, .. } if text.text == "Title"),
+            "{blocks:?}"
+        );
+        assert!(r.warnings.is_empty(), "{:?}", r.warnings);
+    }
+
+    #[test]
+    fn literalinclude_dedents_only_with_dedent() {
+        // Sphinx: `:dedent:` without a value takes the common indentation off.
+        let (dir, mut r) = book("dedent");
+        std::fs::write(dir.join("code.py"), "    if x:\n        y()\n").unwrap();
+        let dedented = read_in(&mut r, ".. literalinclude:: code.py\n   :dedent:\n");
+        let kept = read_in(
+            &mut r,
+            ".. literalinclude:: code.py\n   :language: python\n",
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
+        let text = |blocks: &[Block]| match blocks {
+            [
+                Block {
+                    kind: Kind::Literal(code),
+                    ..
+                },
+            ] => code.text.clone(),
+            _ => panic!("{blocks:?}"),
+        };
+        assert_eq!(text(&dedented), "if x:\n    y()");
+        assert_eq!(text(&kept), "    if x:\n        y()");
+        assert!(r.warnings.is_empty(), "{:?}", r.warnings);
+    }
 }
