@@ -1019,6 +1019,28 @@ impl Reader {
                 self.title(lines[i + 1].no, title, (c, true), out);
                 return i + 3;
             }
+            // As docutils: 4 or more adornment characters that start a block where no
+            // title or transition may be, or with text below them that makes no title,
+            // are reported, and the lines are text.
+            if len >= 4 {
+                let why = if !titles {
+                    Some("a section title or transition cannot be nested here")
+                } else if i + 1 < lines.len() && !lines[i + 1].blank() {
+                    Some(if adornment_line(lines[i + 1].text).is_some() {
+                        "invalid section title or transition marker"
+                    } else if i + 2 >= lines.len() || adornment_line(lines[i + 2].text).is_none() {
+                        "missing matching underline for section title overline"
+                    } else {
+                        "title overline and underline mismatch"
+                    })
+                } else {
+                    None
+                };
+                if let Some(why) = why {
+                    self.warn(l.no, format!("{why}; shown as text"));
+                    return self.paragraph(lines, i, out);
+                }
+            }
             // As docutils: a block that starts with a line of 4 or more adornment
             // characters and a blank line (or the end) below it is a transition, even
             // right below a list that ends without a blank line.
@@ -3181,5 +3203,80 @@ mod tests {
             (problems[0].line, problems[0].message.as_str()),
             (3, "`image` takes no content; the content is ignored")
         );
+    }
+
+    #[test]
+    fn a_broken_overlined_title_is_reported_at_its_overline_and_shown_as_text() {
+        // Docutils (SEVERE, ERROR): each at the overline, line 3 here (at the very end,
+        // docutils says `Incomplete section title`).
+        for (src, why) in [
+            (
+                "=====\nTitle",
+                "missing matching underline for section title overline",
+            ),
+            (
+                "=====\nTitle\n",
+                "missing matching underline for section title overline",
+            ),
+            (
+                "=====\nTitle\nmore text\n",
+                "missing matching underline for section title overline",
+            ),
+            (
+                "=====\nTitle\n\nPara.\n",
+                "missing matching underline for section title overline",
+            ),
+            (
+                "=====\nTitle\n-----\n",
+                "title overline and underline mismatch",
+            ),
+            (
+                "=====\nTitle\n====\n",
+                "title overline and underline mismatch",
+            ),
+            (
+                "=====\n-----\n",
+                "invalid section title or transition marker",
+            ),
+        ] {
+            let src = format!("Para.\n\n{src}");
+            let (blocks, problems) = read_all(&src);
+            assert!(!kinds(&blocks).contains(&"title"), "{src:?}: {blocks:?}");
+            assert_eq!(kinds(&blocks)[1], "para", "{src:?}: {blocks:?}");
+            assert_eq!(problems.len(), 1, "{src:?}: {problems:?}");
+            assert_eq!(
+                (problems[0].line, problems[0].message.as_str()),
+                (3, format!("{why}; shown as text").as_str()),
+                "{src:?}"
+            );
+        }
+        // Under 4 characters, docutils' notice is only informational: text, no report.
+        let (blocks, problems) = read_all("===\nTitle\n-----\n");
+        assert_eq!(kinds(&blocks), ["para"], "{blocks:?}");
+        assert!(problems.is_empty(), "{problems:?}");
+    }
+
+    #[test]
+    fn a_title_or_transition_where_none_may_be_is_reported_and_shown_as_text() {
+        // Docutils: `Unexpected section title or transition.` (SEVERE) in a list item,
+        // a block quote, a directive's content.
+        for src in [
+            "- item\n\n  -----\n\n  more\n",
+            "- item\n\n  =====\n  Title\n  =====\n",
+            "Para.\n\n  Quoted.\n\n  -----\n",
+            ".. note::\n\n   -----\n\n   more\n",
+        ] {
+            let (blocks, problems) = read_all(src);
+            assert!(
+                !format!("{blocks:?}").contains("Transition"),
+                "{src:?}: {blocks:?}"
+            );
+            assert_eq!(problems.len(), 1, "{src:?}: {problems:?}");
+            assert_eq!(
+                problems[0].message,
+                "a section title or transition cannot be nested here; shown as text",
+                "{src:?}"
+            );
+        }
     }
 }
