@@ -815,6 +815,27 @@ impl Reader {
     /// Reads a whole document.
     pub(crate) fn document(&mut self, lines: &[Line]) -> Vec<Block> {
         let blocks = self.body(lines, 0, true);
+        // Docutils' rules for where a transition may be (its `Transitions` transform):
+        // not first in the document or a section, not right after another, not last.
+        for (k, b) in blocks.iter().enumerate() {
+            if !matches!(b.kind, Kind::Transition) {
+                continue;
+            }
+            match k.checked_sub(1).map(|p| &blocks[p].kind) {
+                None | Some(Kind::Title { .. }) => self.warn(
+                    b.line,
+                    "a document or section may not begin with a transition",
+                ),
+                Some(Kind::Transition) => self.warn(
+                    b.line,
+                    "at least one body element must separate transitions",
+                ),
+                _ => {}
+            }
+            if k + 1 == blocks.len() {
+                self.warn(b.line, "a document may not end with a transition");
+            }
+        }
         // As docutils: auto-numbers skip the numbers manual footnotes use.
         let mut next = 1;
         for (_, n) in &mut self.refs.auto_footnotes {
@@ -3277,6 +3298,50 @@ mod tests {
                 "a section title or transition cannot be nested here; shown as text",
                 "{src:?}"
             );
+        }
+    }
+
+    #[test]
+    fn a_transition_first_last_or_right_after_another_is_reported() {
+        // Docutils' `Transitions` transform: each at the transition's line; one at the
+        // end of a section (before the next title) is fine.
+        for (src, line, why) in [
+            (
+                "-----\n\nPara.\n",
+                1,
+                "a document or section may not begin with a transition",
+            ),
+            (
+                "Title\n=====\n\n-----\n\nPara.\n",
+                4,
+                "a document or section may not begin with a transition",
+            ),
+            (
+                "Para.\n\n-----\n\n-----\n\nText.\n",
+                5,
+                "at least one body element must separate transitions",
+            ),
+            (
+                "Para.\n\n-----\n",
+                3,
+                "a document may not end with a transition",
+            ),
+        ] {
+            let (_, problems) = read_all(src);
+            assert_eq!(problems.len(), 1, "{src:?}: {problems:?}");
+            assert_eq!(
+                (problems[0].line, problems[0].message.as_str()),
+                (line, why),
+                "{src:?}"
+            );
+        }
+        for src in [
+            "Para.\n\n-----\n\nText.\n",
+            "A\n=\n\ntext\n\n-----\n\nB\n=\n\nmore\n",
+        ] {
+            let (blocks, problems) = read_all(src);
+            assert!(kinds(&blocks).contains(&"transition"), "{blocks:?}");
+            assert!(problems.is_empty(), "{src:?}: {problems:?}");
         }
     }
 }
