@@ -10,7 +10,7 @@ use super::Problem;
 
 /// How deep blocks may nest before the rest is shown as literal text. Bounds the
 /// work (each level copies its line list), so time stays linear in the input.
-const MAX_DEPTH: usize = 24;
+pub(crate) const MAX_DEPTH: usize = 24;
 
 /// One line of input: its text (indentation relative to the enclosing block) and its
 /// 1-based line number in the source file.
@@ -681,6 +681,23 @@ fn enumerator(text: &str, expect: Option<Sequence>) -> Option<Enumerator> {
     })
 }
 
+/// docutils' test that an enumerator really starts a list, or an item (any item:
+/// `is_enumerated_list_item`): the next line is blank, indented, or the next item:
+/// `#.` (in the same format), or the next enumerator of the same sequence (none after
+/// `#.`).
+fn enumerated_ok(lines: &[Line], i: usize, e: &Enumerator) -> bool {
+    let Some(next) = lines.get(i + 1) else {
+        return true;
+    };
+    if next.blank() || next.indent() > 0 {
+        return true;
+    }
+    enumerator(next.text, e.sequence).is_some_and(|n| {
+        n.format == e.format
+            && (n.sequence.is_none() || (n.sequence == e.sequence && n.ordinal == e.ordinal + 1))
+    })
+}
+
 /// `:name: body` at the start of a line: the name and the byte offset of the body.
 fn field_marker(text: &str) -> Option<(&str, usize)> {
     let rest = text.strip_prefix(':')?;
@@ -798,6 +815,27 @@ impl Reader {
     /// Reads a whole document.
     pub(crate) fn document(&mut self, lines: &[Line]) -> Vec<Block> {
         let blocks = self.body(lines, 0, true);
+        // Docutils' rules for where a transition may be (its `Transitions` transform):
+        // not first in the document or a section, not right after another, not last.
+        for (k, b) in blocks.iter().enumerate() {
+            if !matches!(b.kind, Kind::Transition) {
+                continue;
+            }
+            match k.checked_sub(1).map(|p| &blocks[p].kind) {
+                None | Some(Kind::Title { .. }) => self.warn(
+                    b.line,
+                    "a document or section may not begin with a transition",
+                ),
+                Some(Kind::Transition) => self.warn(
+                    b.line,
+                    "at least one body element must separate transitions",
+                ),
+                _ => {}
+            }
+            if k + 1 == blocks.len() {
+                self.warn(b.line, "a document may not end with a transition");
+            }
+        }
         // As docutils: auto-numbers skip the numbers manual footnotes use.
         let mut next = 1;
         for (_, n) in &mut self.refs.auto_footnotes {
@@ -924,7 +962,7 @@ impl Reader {
             return self.bullet_list(lines, i, c, depth, out);
         }
         if let Some(e) = enumerator(t, None)
-            && self.enumerated_ok(lines, i, &e)
+            && enumerated_ok(lines, i, &e)
         {
             return self.enumerated_list(lines, i, depth, out);
         }
@@ -946,6 +984,7 @@ impl Reader {
         if t.starts_with("__ ") || t.trim_end() == "__" {
             // The short form of an anonymous target: `__ URL`.
             let (block, next) = indented(lines, i, Some(2.min(t.len())));
+            self.explicit_ends(lines, next);
             let url = join(&block);
             let target = self.target_value(&url);
             self.refs.anonymous.push(target);
@@ -985,21 +1024,49 @@ impl Reader {
         let t = l.text;
         if let Some((c, len)) = adornment_line(t) {
             // An overlined title: overline, title, underline.
+            // As docutils: an overline shorter than its title and than 4 characters
+            // makes no title (the lines are text); a longer one too short is reported
+            // at the overline.
             if titles
                 && i + 2 < lines.len()
                 && !lines[i + 1].blank()
                 && adornment_line(lines[i + 2].text) == Some((c, len))
+                && !(len < 4 && width(lines[i + 1].text.trim()) > len)
             {
                 let title = lines[i + 1].text.trim();
                 if width(title) > len {
-                    self.warn(lines[i + 1].no, "title overline too short");
+                    self.warn(l.no, "title overline too short");
                 }
                 self.title(lines[i + 1].no, title, (c, true), out);
                 return i + 3;
             }
-            let prev_blank = i == 0 || lines[i - 1].blank();
+            // As docutils: 4 or more adornment characters that start a block where no
+            // title or transition may be, or with text below them that makes no title,
+            // are reported, and the lines are text.
+            if len >= 4 {
+                let why = if !titles {
+                    Some("a section title or transition cannot be nested here")
+                } else if i + 1 < lines.len() && !lines[i + 1].blank() {
+                    Some(if adornment_line(lines[i + 1].text).is_some() {
+                        "invalid section title or transition marker"
+                    } else if i + 2 >= lines.len() || adornment_line(lines[i + 2].text).is_none() {
+                        "missing matching underline for section title overline"
+                    } else {
+                        "title overline and underline mismatch"
+                    })
+                } else {
+                    None
+                };
+                if let Some(why) = why {
+                    self.warn(l.no, format!("{why}; shown as text"));
+                    return self.paragraph(lines, i, out);
+                }
+            }
+            // As docutils: a block that starts with a line of 4 or more adornment
+            // characters and a blank line (or the end) below it is a transition, even
+            // right below a list that ends without a blank line.
             let next_blank = i + 1 >= lines.len() || lines[i + 1].blank();
-            if len >= 4 && prev_blank && next_blank {
+            if len >= 4 && next_blank {
                 out.push(Block {
                     line: l.no,
                     kind: Kind::Transition,
@@ -1169,6 +1236,19 @@ impl Reader {
         }
     }
 
+    /// Docutils' warning when explicit markup (or a run of it, each construct right
+    /// below the one before) ends at a line that is not blank.
+    fn explicit_ends(&mut self, lines: &[Line], next: usize) {
+        let Some(l) = lines.get(next) else {
+            return;
+        };
+        let t = l.text;
+        let explicit = t.starts_with("..") && (t.trim_end().len() == 2 || t.as_bytes()[2] == b' ');
+        if !explicit && !t.starts_with("__ ") && t.trim_end() != "__" {
+            self.ends_without_blank(lines, next, "explicit markup");
+        }
+    }
+
     fn ends_without_blank(&mut self, lines: &[Line], next: usize, what: &str) {
         if !blank_finish(lines, next) {
             self.warn(
@@ -1237,20 +1317,8 @@ impl Reader {
     }
 
     /// docutils' test that an enumerator really starts a list: the next line is blank,
-    /// indented, or the next item.
-    fn enumerated_ok(&self, lines: &[Line], i: usize, e: &Enumerator) -> bool {
-        let Some(next) = lines.get(i + 1) else {
-            return true;
-        };
-        if next.blank() || next.indent() > 0 {
-            return true;
-        }
-        enumerator(next.text, e.sequence).is_some_and(|n| {
-            n.format == e.format
-                && (n.sequence.is_none() || e.sequence.is_none() || n.ordinal == e.ordinal + 1)
-        })
-    }
-
+    /// indented, or the next item: `#.` (in the same format), or the next enumerator of
+    /// the same sequence (none after `#.`).
     fn enumerated_list(
         &mut self,
         lines: &[Line],
@@ -1264,8 +1332,10 @@ impl Reader {
             return self.paragraph(lines, i, out);
         };
         let sequence = first.sequence;
-        // The ordinal the next item must have; read by both closures below.
+        // The ordinal the next item must have, and whether an item was `#.` (after
+        // one, docutils takes only `#.`); read by both closures below.
         let expected = std::cell::Cell::new(first.ordinal);
+        let auto = std::cell::Cell::new(sequence.is_none());
         let (items, i) = self.list(
             lines,
             i,
@@ -1280,14 +1350,21 @@ impl Reader {
                 }
                 let (item, next) = item_lines(lines, i, e.len);
                 expected.set(expected.get().saturating_add(1));
+                if e.sequence.is_none() {
+                    auto.set(true);
+                }
                 Some((r.body(&item, depth + 1, false), next))
             },
             |j| {
                 enumerator(lines[j].text, sequence).is_some_and(|n| {
+                    // As docutils: an item must also pass the test of the line
+                    // below it, or the list ends (with a warning) before it.
                     n.format == first.format
                         && (n.sequence.is_none()
-                            || sequence.is_none()
-                            || (n.sequence == sequence && n.ordinal == expected.get()))
+                            || (!auto.get()
+                                && n.sequence == sequence
+                                && n.ordinal == expected.get()))
+                        && enumerated_ok(lines, j, &n)
                 })
             },
         );
@@ -1573,6 +1650,7 @@ impl Reader {
         let l = lines[i];
         let first = 3.min(l.text.len());
         let (block, next) = indented(lines, i, Some(first));
+        self.explicit_ends(lines, next);
         let head = block[0].text;
         if let Some(rest) = head.strip_prefix('[')
             && let Some(close) = rest.find(']')
@@ -1766,19 +1844,19 @@ impl Reader {
     ) -> Directive<'a> {
         let mut k = 0;
         let mut args = Vec::new();
-        // As docutils: an empty first line is skipped, so arguments may start below it.
+        // As docutils: an empty first line is skipped, so arguments may start below it;
+        // they end at a blank line, or at the first option (a field marker, on the first
+        // line too) of a directive that takes options.
         if takes_args
             && block.first().is_some_and(|l| l.blank())
-            && block
-                .get(1)
-                .is_some_and(|l| !l.blank() && field_marker(l.text).is_none())
+            && block.get(1).is_some_and(|l| !l.blank())
         {
             k = 1;
         }
         if takes_args {
             while k < block.len()
                 && !block[k].blank()
-                && !(k > 0 && field_marker(block[k].text).is_some())
+                && !(takes_options && field_marker(block[k].text).is_some())
             {
                 args.push(block[k].text.trim());
                 k += 1;
@@ -2503,5 +2581,767 @@ mod tests {
         assert!(d.options.is_empty());
         let content: Vec<&str> = d.content.iter().map(|l| l.text).collect();
         assert_eq!(content, ["text", "", "more"]);
+    }
+
+    #[test]
+    fn only_punctuation_adorns_a_title() {
+        // Docutils: a line of one repeated letter or digit under text is no underline,
+        // and a line starting with a letter after `::` is no quoted literal block.
+        for src in ["Title\naaaaa\n", "Title\n55555\n", "xxxxx\nTitle\nxxxxx\n"] {
+            let (blocks, problems) = read_all(src);
+            assert!(
+                matches!(
+                    blocks[..],
+                    [Block {
+                        kind: Kind::Para(_),
+                        ..
+                    }]
+                ),
+                "{src:?}: {blocks:?}"
+            );
+            assert!(problems.is_empty(), "{src:?}: {problems:?}");
+        }
+        let (blocks, problems) = read_all("Para::\n\nxx\n");
+        assert!(
+            matches!(
+                blocks[..],
+                [
+                    Block {
+                        kind: Kind::Para(_),
+                        ..
+                    },
+                    Block {
+                        kind: Kind::Para(_),
+                        ..
+                    }
+                ]
+            ),
+            "{blocks:?}"
+        );
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert!(
+            problems[0].message.contains("literal block expected"),
+            "{problems:?}"
+        );
+    }
+
+    #[test]
+    fn an_option_alone_on_its_line_needs_its_description_indented_below() {
+        // Docutils: `-a` with its description on the indented line below is an
+        // option list; with text or a blank line (of spaces, too) below, a paragraph.
+        let (blocks, problems) = read_all("-a\n    description\n");
+        let Kind::Options(items) = &blocks[0].kind else {
+            panic!("{blocks:?}")
+        };
+        assert_eq!(items[0].0.text, "-a");
+        assert!(
+            matches!(items[0].1[..], [Block { kind: Kind::Para(ref t), .. }] if t.text == "description"),
+            "{items:?}"
+        );
+        assert!(problems.is_empty(), "{problems:?}");
+        for (src, paras) in [("-a\ntext\n", 1), ("-a\n   \ntext\n", 2)] {
+            let (blocks, problems) = read_all(src);
+            assert_eq!(blocks.len(), paras, "{src:?}: {blocks:?}");
+            assert!(
+                blocks.iter().all(|b| matches!(b.kind, Kind::Para(_))),
+                "{src:?}: {blocks:?}"
+            );
+            assert!(problems.is_empty(), "{src:?}: {problems:?}");
+        }
+    }
+
+    #[test]
+    fn a_list_marker_with_only_whitespace_after_it_takes_the_indentation_of_the_next_line() {
+        // Docutils strips every line's trailing whitespace (Unicode's too), so nothing
+        // but whitespace after the marker is nothing after it: the item is the lines
+        // below at their smallest indentation (here past the marker's width).
+        for src in [
+            "-   \n    text\n",
+            "- \u{a0}\n    text\n",
+            "1. \u{3000}\n     text\n",
+        ] {
+            let (blocks, problems) = read_all(src);
+            let items = match &blocks[..] {
+                [
+                    Block {
+                        kind: Kind::Bullets(items) | Kind::Enumerated { items, .. },
+                        ..
+                    },
+                ] => items,
+                _ => panic!("{src:?}: {blocks:?}"),
+            };
+            assert!(
+                matches!(items[0][..], [Block { kind: Kind::Para(ref t), .. }] if t.text == "text"),
+                "{src:?}: {items:?}"
+            );
+            assert!(problems.is_empty(), "{src:?}: {problems:?}");
+        }
+    }
+
+    #[test]
+    fn every_roman_digit_counts_with_its_own_value() {
+        for (numeral, value) in [
+            ("i", 1),
+            ("V", 5),
+            ("x", 10),
+            ("L", 50),
+            ("c", 100),
+            ("D", 500),
+            ("m", 1000),
+            ("xl", 40),
+            ("CD", 400),
+            ("MDCLXVI", 1666),
+        ] {
+            assert_eq!(roman_value(numeral), Some(value), "{numeral}");
+        }
+        // In a document, as docutils: `xl.`, `cd.` and `MDCLXVI.` start lists at 40,
+        // 400 and 1666.
+        for (src, value) in [("xl. x\n", 40), ("cd. x\n", 400), ("MDCLXVI. x\n", 1666)] {
+            let (blocks, _) = read_all(src);
+            assert!(
+                matches!(blocks[..], [Block { kind: Kind::Enumerated { start, .. }, .. }] if start == value),
+                "{src:?}: {blocks:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_single_i_is_a_roman_one_unless_a_list_of_letters_is_going_on() {
+        // Docutils: `i.` and `I.` alone are roman 1; after `h.`, `i.` is the letter i.
+        for (src, roman) in [
+            ("i. one\n", Sequence::LowerRoman),
+            ("I. one\n", Sequence::UpperRoman),
+        ] {
+            let (blocks, _) = read_all(src);
+            assert!(
+                matches!(blocks[..], [Block { kind: Kind::Enumerated { sequence, start: 1, .. }, .. }] if sequence == roman),
+                "{src:?}: {blocks:?}"
+            );
+        }
+        assert_eq!(
+            enumerator("i. x", Some(Sequence::LowerAlpha)).map(|e| (e.sequence, e.ordinal)),
+            Some((Some(Sequence::LowerAlpha), 9))
+        );
+        let (blocks, problems) = read_all("h. eight\ni. nine\n");
+        let [
+            Block {
+                kind:
+                    Kind::Enumerated {
+                        sequence: Sequence::LowerAlpha,
+                        start: 8,
+                        items,
+                    },
+                ..
+            },
+        ] = &blocks[..]
+        else {
+            panic!("{blocks:?}")
+        };
+        assert_eq!(items.len(), 2, "{items:?}");
+        assert!(problems.is_empty(), "{problems:?}");
+    }
+
+    #[test]
+    fn an_enumerator_of_letters_is_one_letter_or_a_roman_numeral() {
+        // Docutils: `AB.` is neither (a paragraph), nor is `IIII.`; an empty string is
+        // no roman numeral.
+        for text in ["AB. text", "ab. text", "IIII. text"] {
+            assert!(enumerator(text, None).is_none(), "{text}");
+            let (blocks, problems) = read_all(text);
+            assert!(
+                matches!(
+                    blocks[..],
+                    [Block {
+                        kind: Kind::Para(_),
+                        ..
+                    }]
+                ),
+                "{text:?}: {blocks:?}"
+            );
+            assert!(problems.is_empty(), "{text:?}: {problems:?}");
+        }
+        assert_eq!(roman_value(""), None);
+    }
+
+    #[test]
+    fn a_label_before_a_paragraph_is_no_label_of_the_title_after_it() {
+        // Docutils: `.. _lbl:` refers to the element right after it, here the
+        // paragraph, not the section below; labels in a row all refer to the title.
+        let mut r = Reader::new();
+        r.document(&numbered(
+            ".. _lbl:\n\nPara.\n\n.. _a:\n.. _b:\n\nTitle\n=====\n".split('\n'),
+        ));
+        let mut labels: Vec<(&str, &str)> = r
+            .refs
+            .section_labels
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        labels.sort();
+        assert_eq!(labels, [("a", "Title"), ("b", "Title")]);
+        assert_ne!(
+            r.refs.targets.get("lbl"),
+            Some(&Target::Anchor("title".into()))
+        );
+    }
+
+    #[test]
+    fn a_class_without_content_skips_comments_and_targets_to_the_next_element() {
+        // Docutils (`ClassAttribute`): invisible elements in between are passed over.
+        let (blocks, problems) = read_all(".. class:: x\n\n.. a comment\n\n.. _t:\n\nPara.\n");
+        let [
+            Block {
+                kind: Kind::Classed { classes, body },
+                ..
+            },
+        ] = &blocks[..]
+        else {
+            panic!("{blocks:?}")
+        };
+        assert_eq!(classes, &["x"]);
+        assert!(
+            matches!(body[..], [Block { kind: Kind::Para(ref t), .. }] if t.text == "Para."),
+            "{body:?}"
+        );
+        assert!(problems.is_empty(), "{problems:?}");
+    }
+
+    /// The kinds of the blocks, by name, for a quick look at a document's shape.
+    fn kinds(blocks: &[Block]) -> Vec<&'static str> {
+        blocks
+            .iter()
+            .map(|b| match b.kind {
+                Kind::Para(_) => "para",
+                Kind::Title { .. } => "title",
+                Kind::Transition => "transition",
+                Kind::Bullets(_) => "bullets",
+                Kind::Literal(_) => "literal",
+                _ => "other",
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_doctest_block_may_end_the_document_without_a_newline() {
+        let (blocks, problems) = read_all(">>> 1 + 1\n2");
+        assert_eq!(kinds(&blocks), ["literal"], "{blocks:?}");
+        assert!(problems.is_empty(), "{problems:?}");
+    }
+
+    #[test]
+    fn an_overline_and_an_underline_around_a_blank_line_are_two_transitions() {
+        // Docutils: each line of `=` with a blank line below is a transition (and it
+        // reports the two in a row); no title with empty text.
+        let (blocks, _) = read_all("Para.\n\n======\n\n======\n\nText.\n");
+        assert_eq!(
+            kinds(&blocks),
+            ["para", "transition", "transition", "para"],
+            "{blocks:?}"
+        );
+    }
+
+    #[test]
+    fn a_title_overline_too_short_is_reported_at_the_overline_and_under_4_is_text() {
+        // Docutils: `Title overline too short.` at the overline's line (3), the
+        // title read all the same;
+        let (blocks, problems) = read_all("Para.\n\n=====\nTitle text\n=====\n");
+        assert_eq!(kinds(&blocks), ["para", "title"], "{blocks:?}");
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert_eq!(
+            (problems[0].line, problems[0].message.as_str()),
+            (3, "title overline too short")
+        );
+        // shorter than 4 and than the title, it makes no title: the lines are a
+        // paragraph (docutils' notice is only informational); as long as the title,
+        // it is one.
+        let (blocks, problems) = read_all("===\nTitle text\n===\n");
+        assert_eq!(kinds(&blocks), ["para"], "{blocks:?}");
+        assert!(problems.is_empty(), "{problems:?}");
+        let (blocks, problems) = read_all("===\nTi\n===\n");
+        assert_eq!(kinds(&blocks), ["title"], "{blocks:?}");
+        assert!(problems.is_empty(), "{problems:?}");
+    }
+
+    #[test]
+    fn an_overlined_titles_line_is_the_line_of_its_text() {
+        // As for an underlined title: the heading points at its words in the source.
+        for (src, line) in [("Para.\n\n=====\nTitle\n=====\n", 4), ("Title\n=====\n", 1)] {
+            let (blocks, _) = read_all(src);
+            let Some(Block {
+                line: block_line,
+                kind: Kind::Title { text, .. },
+            }) = blocks.last()
+            else {
+                panic!("{src:?}: {blocks:?}")
+            };
+            assert_eq!((*block_line, text.line), (line, line), "{src:?}");
+        }
+    }
+
+    #[test]
+    fn a_transition_may_end_the_document_or_follow_a_block_without_a_blank_line() {
+        // Docutils: a block starting with 4 or more adornment characters and a blank
+        // line or the end below is a transition, whatever is above it (the end of a
+        // list or of explicit markup without a blank line); at the very end docutils
+        // also reports it.
+        let (blocks, _) = read_all("Para.\n\n-----");
+        assert_eq!(kinds(&blocks), ["para", "transition"], "{blocks:?}");
+        let (blocks, problems) = read_all("- item\n-----\n\nPara.\n");
+        assert_eq!(
+            kinds(&blocks),
+            ["bullets", "transition", "para"],
+            "{blocks:?}"
+        );
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert!(
+            problems[0]
+                .message
+                .contains("bullet list ends without a blank line"),
+            "{problems:?}"
+        );
+        let (blocks, _) = read_all(".. comment\n-----\n\nPara.\n");
+        assert_eq!(kinds(&blocks), ["transition", "para"], "{blocks:?}");
+    }
+
+    #[test]
+    fn an_underline_of_four_too_short_makes_a_title_and_of_three_a_paragraph() {
+        // Docutils: `Title underline too short.` at the underline for 4 characters;
+        // under 4 (and shorter than the title) the two lines are a paragraph.
+        let (blocks, problems) = read_all("Title text\n----\n");
+        assert_eq!(kinds(&blocks), ["title"], "{blocks:?}");
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert_eq!(
+            (problems[0].line, problems[0].message.as_str()),
+            (2, "title underline too short")
+        );
+        let (blocks, problems) = read_all("Title text\n---\n");
+        assert_eq!(kinds(&blocks), ["para"], "{blocks:?}");
+        assert!(problems.is_empty(), "{problems:?}");
+    }
+
+    #[test]
+    fn a_title_two_levels_deeper_than_the_section_it_is_in_is_reported() {
+        // Docutils: `D` with a new style right under `C` (level 1), where the styles
+        // seen make it level 3, is `Title level inconsistent`, at D's line.
+        let (blocks, problems) = read_all("A\n=\n\nB\n-\n\nC\n=\n\nD\n~\n\nx\n");
+        assert_eq!(kinds(&blocks)[..4], ["title"; 4], "{blocks:?}");
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert_eq!(
+            (problems[0].line, problems[0].message.as_str()),
+            (10, "title level inconsistent with the titles before it")
+        );
+        // One level deeper is fine.
+        let (_, problems) = read_all("A\n=\n\nB\n-\n\nC\n~\n");
+        assert!(problems.is_empty(), "{problems:?}");
+    }
+
+    #[test]
+    fn a_block_quote_of_only_an_attribution_line_is_a_paragraph() {
+        // Docutils: an attribution needs a body element before it in the quote.
+        let (blocks, _) = read_all("Para.\n\n  -- Alone\n");
+        let Some(Block {
+            kind: Kind::Quote {
+                body, attribution, ..
+            },
+            ..
+        }) = blocks.last()
+        else {
+            panic!("{blocks:?}")
+        };
+        assert_eq!(attribution, &None);
+        assert!(
+            matches!(body[..], [Block { kind: Kind::Para(ref t), .. }] if t.text == "-- Alone"),
+            "{body:?}"
+        );
+    }
+
+    #[test]
+    fn explicit_markup_ending_at_a_line_that_is_not_blank_is_reported() {
+        // Docutils: `Explicit markup ends without a blank line; unexpected unindent.`
+        // after a comment, target, footnote, substitution, directive or `__` target
+        // with text right below it;
+        for src in [
+            ".. comment\nText.\n",
+            "..\nText.\n",
+            ".. _t: https://x.org\nText.\n",
+            ".. [1] A note.\nText.\n",
+            ".. |x| replace:: y\nText.\n",
+            ".. note:: A note.\nText.\n",
+            "__ https://x.org\nText.\n",
+        ] {
+            let (_, problems) = read_all(src);
+            assert_eq!(problems.len(), 1, "{src:?}: {problems:?}");
+            assert_eq!(
+                (problems[0].line, problems[0].message.as_str()),
+                (
+                    2,
+                    "explicit markup ends without a blank line; unexpected unindent"
+                ),
+                "{src:?}"
+            );
+        }
+        // constructs one right below another are one run, reported only where it ends.
+        let (_, problems) =
+            read_all(".. _a: https://a.org\n.. _b: https://b.org\n__ https://c.org\n\nText.\n");
+        assert!(problems.is_empty(), "{problems:?}");
+        let (_, problems) = read_all(".. _a: https://a.org\n.. _b: https://b.org\nText.\n");
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert_eq!(problems[0].line, 3, "{problems:?}");
+    }
+
+    #[test]
+    fn an_enumerator_starts_a_list_only_if_the_next_line_is_its_next_item() {
+        // Docutils: the line below must be blank, indented, `#.` or the next
+        // enumerator of the same sequence and format; else the lines are a paragraph.
+        for src in [
+            "1. a\n2) b\n",
+            "1. a\n3. b\n",
+            "1. a\nb. b\n",
+            "#. a\n5. b\n",
+            "a. x\nii. y\n",
+        ] {
+            let (blocks, problems) = read_all(src);
+            assert_eq!(kinds(&blocks), ["para"], "{src:?}: {blocks:?}");
+            assert!(problems.is_empty(), "{src:?}: {problems:?}");
+        }
+        for (src, len) in [
+            ("1. a\n2. b\n", 2),
+            ("1. a\n#. b\n", 2),
+            ("#. a\n#. b\n", 2),
+            ("a) x\nb) y\n", 2),
+            ("a. x\n#. y\n", 2),
+            ("1. a\n\n3. b\n", 1),
+        ] {
+            let (blocks, _) = read_all(src);
+            let Some(Block {
+                kind: Kind::Enumerated { items, .. },
+                ..
+            }) = blocks.first()
+            else {
+                panic!("{src:?}: {blocks:?}")
+            };
+            assert_eq!(items.len(), len, "{src:?}: {blocks:?}");
+        }
+    }
+
+    #[test]
+    fn every_item_of_an_enumerated_list_needs_the_line_below_it_to_fit() {
+        // Docutils tests each item as the first (`is_enumerated_list_item`): here `2.`
+        // (or `#.`) has a line below that is no next item, so the list ends after `a`
+        // with a warning at line 2, and the two lines left are a paragraph.
+        for src in [
+            "1. a\n2. b\n3) c\n",
+            "1. a\n2. b\n4. c\n",
+            "#. a\n#. b\n3. c\n",
+            "1. a\n#. b\n3. c\n",
+        ] {
+            let (blocks, problems) = read_all(src);
+            assert_eq!(kinds(&blocks), ["other", "para"], "{src:?}: {blocks:?}");
+            let Kind::Enumerated { items, .. } = &blocks[0].kind else {
+                panic!("{src:?}: {blocks:?}")
+            };
+            assert_eq!(items.len(), 1, "{src:?}: {items:?}");
+            assert_eq!(problems.len(), 1, "{src:?}: {problems:?}");
+            assert_eq!(
+                (problems[0].line, problems[0].message.as_str()),
+                (
+                    2,
+                    "enumerated list ends without a blank line; unexpected unindent"
+                ),
+                "{src:?}"
+            );
+        }
+        // After a `#.` item, only `#.` goes on: `3.` starts a list of its own.
+        let (blocks, problems) = read_all("1. a\n\n#. b\n\n3. c\n");
+        let lists: Vec<(u32, usize)> = blocks
+            .iter()
+            .filter_map(|b| match &b.kind {
+                Kind::Enumerated { start, items, .. } => Some((*start, items.len())),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(lists, [(1, 2), (3, 1)], "{blocks:?}");
+        assert!(problems.is_empty(), "{problems:?}");
+        // In order, every item fits.
+        let (blocks, problems) = read_all("1. a\n2. b\n3. c\n");
+        let [
+            Block {
+                kind: Kind::Enumerated { items, .. },
+                ..
+            },
+        ] = &blocks[..]
+        else {
+            panic!("{blocks:?}")
+        };
+        assert_eq!(items.len(), 3);
+        assert!(problems.is_empty(), "{problems:?}");
+    }
+
+    #[test]
+    fn definitions_apart_by_a_blank_line_are_one_list() {
+        // Docutils: one definition list of two items.
+        let (blocks, problems) = read_all("term1\n  def1\n\nterm2\n  def2\n");
+        let [
+            Block {
+                kind: Kind::Definitions(items),
+                ..
+            },
+        ] = &blocks[..]
+        else {
+            panic!("{blocks:?}")
+        };
+        let terms: Vec<&str> = items.iter().map(|d| d.term.text.as_str()).collect();
+        assert_eq!(terms, ["term1", "term2"]);
+        assert!(problems.is_empty(), "{problems:?}");
+    }
+
+    #[test]
+    fn a_line_block_may_end_the_document_without_a_newline() {
+        let (blocks, problems) = read_all("| a\n| b");
+        let [
+            Block {
+                kind: Kind::LineBlock(items),
+                ..
+            },
+        ] = &blocks[..]
+        else {
+            panic!("{blocks:?}")
+        };
+        let texts: Vec<&str> = items.iter().map(|(_, t)| t.text.as_str()).collect();
+        assert_eq!(texts, ["a", "b"]);
+        assert!(problems.is_empty(), "{problems:?}");
+    }
+
+    #[test]
+    fn a_grid_table_with_one_separator_as_its_last_line_is_reported_as_such() {
+        // Docutils: `Malformed table.`; the reader says why: not "more than one".
+        let (blocks, problems) = read_all("+---+\n| a |\n+===+\n");
+        assert_eq!(kinds(&blocks), ["literal"], "{blocks:?}");
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert!(
+            problems[0]
+                .message
+                .contains("a head/body separator as its first or last line"),
+            "{problems:?}"
+        );
+    }
+
+    #[test]
+    fn a_quoted_target_name_may_hold_spaces() {
+        // Docutils: `.. _`A phrase`: URL` names the target `a phrase`.
+        for (src, name, url) in [
+            (
+                ".. _`A phrase`: https://x.org\n",
+                "a phrase",
+                "https://x.org",
+            ),
+            (".. _`a`: https://y.org\n", "a", "https://y.org"),
+        ] {
+            let mut r = Reader::new();
+            r.document(&numbered(src.split('\n')));
+            assert_eq!(
+                r.refs.targets.get(name),
+                Some(&Target::Url(url.into())),
+                "{src:?}: {:?}",
+                r.refs.targets
+            );
+            assert!(r.warnings.is_empty(), "{src:?}: {:?}", r.warnings);
+        }
+    }
+
+    #[test]
+    fn a_target_without_a_colon_is_reported() {
+        // Docutils: `malformed hyperlink target.`, and the text is a comment.
+        let (blocks, problems) = read_all(".. _name no colon\n");
+        assert!(blocks.is_empty(), "{blocks:?}");
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert!(
+            problems[0].message.contains("malformed hyperlink target"),
+            "{problems:?}"
+        );
+    }
+
+    #[test]
+    fn a_unicode_substitution_ends_at_two_dots() {
+        // Docutils: `..` starts a comment among the codes.
+        let mut r = Reader::new();
+        r.document(&numbered(
+            ".. |mdash| unicode:: U+2014 .. em dash\n".split('\n'),
+        ));
+        let Some(Substitution::Text(t)) = r.refs.substitutions.get("mdash") else {
+            panic!("{:?}", r.refs.substitutions)
+        };
+        assert_eq!(t.text, "\u{2014}");
+    }
+
+    #[test]
+    fn a_field_marker_starts_the_options_even_on_a_directives_first_line() {
+        // Docutils (`parse_directive_options`): the options start at the first line
+        // that is a field marker, the first line too (`.. code:: :number-lines: 3`:
+        // no argument); and a directive without options has such lines as arguments.
+        let lines = numbered(":number-lines: 3\n\nx = 1".lines());
+        let d = Reader::new().split(&lines, true, true);
+        assert_eq!(d.args, "");
+        assert_eq!(
+            d.options,
+            [("number-lines".to_string(), "3".to_string(), 1)]
+        );
+        let content: Vec<&str> = d.content.iter().map(|l| l.text).collect();
+        assert_eq!(content, ["x = 1"]);
+        for src in ["1.2\n:foo: bar\n\nbody", "\n1.2\n:foo: bar\n\nbody"] {
+            let lines = numbered(src.lines());
+            let d = Reader::new().split(&lines, true, false);
+            assert_eq!(d.args, "1.2 :foo: bar", "{src:?}");
+            assert!(d.options.is_empty(), "{src:?}");
+            let content: Vec<&str> = d.content.iter().map(|l| l.text).collect();
+            assert_eq!(content, ["body"], "{src:?}");
+        }
+        let lines = numbered("\n:foo: bar\n\nbody".lines());
+        let d = Reader::new().split(&lines, true, false);
+        assert_eq!(d.args, ":foo: bar");
+        // After an empty first line, options below it are options all the same.
+        let lines = numbered("\n:class: x\n\nbody".lines());
+        let d = Reader::new().split(&lines, true, true);
+        assert_eq!(d.args, "");
+        assert_eq!(d.options, [("class".to_string(), "x".to_string(), 2)]);
+    }
+
+    #[test]
+    fn an_unknown_option_and_content_where_none_is_taken_are_reported() {
+        // Docutils fails the directive (`unknown option: "foo"`, `no content
+        // permitted`); the reader reports each where it is and reads the rest.
+        let (blocks, problems) = read_all(".. image:: a.png\n   :foo: bar\n");
+        assert_eq!(blocks.len(), 1, "{blocks:?}");
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert_eq!(
+            (problems[0].line, problems[0].message.as_str()),
+            (2, "unknown option `:foo:` for `image`; ignored")
+        );
+        let (blocks, problems) = read_all(".. image:: a.png\n\n   Some content.\n");
+        assert_eq!(blocks.len(), 1, "{blocks:?}");
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert_eq!(
+            (problems[0].line, problems[0].message.as_str()),
+            (3, "`image` takes no content; the content is ignored")
+        );
+    }
+
+    #[test]
+    fn a_broken_overlined_title_is_reported_at_its_overline_and_shown_as_text() {
+        // Docutils (SEVERE, ERROR): each at the overline, line 3 here (at the very end,
+        // docutils says `Incomplete section title`).
+        for (src, why) in [
+            (
+                "=====\nTitle",
+                "missing matching underline for section title overline",
+            ),
+            (
+                "=====\nTitle\n",
+                "missing matching underline for section title overline",
+            ),
+            (
+                "=====\nTitle\nmore text\n",
+                "missing matching underline for section title overline",
+            ),
+            (
+                "=====\nTitle\n\nPara.\n",
+                "missing matching underline for section title overline",
+            ),
+            (
+                "=====\nTitle\n-----\n",
+                "title overline and underline mismatch",
+            ),
+            (
+                "=====\nTitle\n====\n",
+                "title overline and underline mismatch",
+            ),
+            (
+                "=====\n-----\n",
+                "invalid section title or transition marker",
+            ),
+        ] {
+            let src = format!("Para.\n\n{src}");
+            let (blocks, problems) = read_all(&src);
+            assert!(!kinds(&blocks).contains(&"title"), "{src:?}: {blocks:?}");
+            assert_eq!(kinds(&blocks)[1], "para", "{src:?}: {blocks:?}");
+            assert_eq!(problems.len(), 1, "{src:?}: {problems:?}");
+            assert_eq!(
+                (problems[0].line, problems[0].message.as_str()),
+                (3, format!("{why}; shown as text").as_str()),
+                "{src:?}"
+            );
+        }
+        // Under 4 characters, docutils' notice is only informational: text, no report.
+        let (blocks, problems) = read_all("===\nTitle\n-----\n");
+        assert_eq!(kinds(&blocks), ["para"], "{blocks:?}");
+        assert!(problems.is_empty(), "{problems:?}");
+    }
+
+    #[test]
+    fn a_title_or_transition_where_none_may_be_is_reported_and_shown_as_text() {
+        // Docutils: `Unexpected section title or transition.` (SEVERE) in a list item,
+        // a block quote, a directive's content.
+        for src in [
+            "- item\n\n  -----\n\n  more\n",
+            "- item\n\n  =====\n  Title\n  =====\n",
+            "Para.\n\n  Quoted.\n\n  -----\n",
+            ".. note::\n\n   -----\n\n   more\n",
+        ] {
+            let (blocks, problems) = read_all(src);
+            assert!(
+                !format!("{blocks:?}").contains("Transition"),
+                "{src:?}: {blocks:?}"
+            );
+            assert_eq!(problems.len(), 1, "{src:?}: {problems:?}");
+            assert_eq!(
+                problems[0].message,
+                "a section title or transition cannot be nested here; shown as text",
+                "{src:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_transition_first_last_or_right_after_another_is_reported() {
+        // Docutils' `Transitions` transform: each at the transition's line; one at the
+        // end of a section (before the next title) is fine.
+        for (src, line, why) in [
+            (
+                "-----\n\nPara.\n",
+                1,
+                "a document or section may not begin with a transition",
+            ),
+            (
+                "Title\n=====\n\n-----\n\nPara.\n",
+                4,
+                "a document or section may not begin with a transition",
+            ),
+            (
+                "Para.\n\n-----\n\n-----\n\nText.\n",
+                5,
+                "at least one body element must separate transitions",
+            ),
+            (
+                "Para.\n\n-----\n",
+                3,
+                "a document may not end with a transition",
+            ),
+        ] {
+            let (_, problems) = read_all(src);
+            assert_eq!(problems.len(), 1, "{src:?}: {problems:?}");
+            assert_eq!(
+                (problems[0].line, problems[0].message.as_str()),
+                (line, why),
+                "{src:?}"
+            );
+        }
+        for src in [
+            "Para.\n\n-----\n\nText.\n",
+            "A\n=\n\ntext\n\n-----\n\nB\n=\n\nmore\n",
+        ] {
+            let (blocks, problems) = read_all(src);
+            assert!(kinds(&blocks).contains(&"transition"), "{blocks:?}");
+            assert!(problems.is_empty(), "{src:?}: {problems:?}");
+        }
     }
 }

@@ -840,4 +840,211 @@ mod tests {
         );
         assert_eq!(body.len(), 1, "{body:?}");
     }
+
+    #[test]
+    fn directives_nested_past_the_limit_are_shown_as_literal_text() {
+        // Each directive that reads its content as body elements counts a level: `n`
+        // of them, one inside the next, read the innermost text at depth `n`. Up to
+        // `MAX_DEPTH` all is read; one more is literal text, with a warning.
+        use crate::block::MAX_DEPTH;
+        let nested = |head: &str, n: usize| -> String {
+            (0..n)
+                .map(|k| format!("{}.. {head}\n\n", " ".repeat(3 * k)))
+                .collect::<String>()
+                + &" ".repeat(3 * n)
+                + "x\n"
+        };
+        for head in [
+            "note::",
+            "warning::",
+            "versionadded:: 1.0",
+            "ifslides::",
+            "only:: html",
+            "container::",
+            "hlist::",
+            "autofunction:: f()",
+            "confval:: x",
+            "py:function:: f()",
+            "epigraph::",
+            "slide:: T",
+        ] {
+            let mut r = Reader::new();
+            let blocks = r.document(&crate::block::numbered(nested(head, MAX_DEPTH).lines()));
+            assert!(r.warnings.is_empty(), "{head}: {:?}", r.warnings);
+            assert!(
+                !format!("{blocks:?}").contains("Literal"),
+                "{head}: {blocks:?}"
+            );
+            let mut r = Reader::new();
+            let blocks = r.document(&crate::block::numbered(nested(head, MAX_DEPTH + 1).lines()));
+            assert!(
+                format!("{blocks:?}").contains("Literal"),
+                "{head}: {blocks:?}"
+            );
+            assert_eq!(r.warnings.len(), 1, "{head}: {:?}", r.warnings);
+            assert!(
+                r.warnings[0].message.contains("nested too deeply"),
+                "{head}: {:?}",
+                r.warnings
+            );
+        }
+    }
+
+    #[test]
+    fn titles_inside_ifslides_and_only_at_the_top_level_are_titles() {
+        // As hieroglyph and Sphinx: section titles in their content count.
+        let mut r = Reader::new();
+        let blocks = r.document(&crate::block::numbered(
+            ".. ifslides::\n\n   Title\n   =====\n\n   text\n".lines(),
+        ));
+        assert!(r.warnings.is_empty(), "{:?}", r.warnings);
+        let [
+            Block {
+                kind: Kind::Only { slides: true, body },
+                ..
+            },
+        ] = &blocks[..]
+        else {
+            panic!("{blocks:?}")
+        };
+        assert!(matches!(body[0].kind, Kind::Title { .. }), "{body:?}");
+        let mut r = Reader::new();
+        let blocks = r.document(&crate::block::numbered(
+            ".. only:: html\n\n   Title\n   =====\n\n   text\n".lines(),
+        ));
+        assert!(r.warnings.is_empty(), "{:?}", r.warnings);
+        assert!(matches!(blocks[0].kind, Kind::Title { .. }), "{blocks:?}");
+    }
+
+    /// The blocks of `src` and its warnings and reported errors, `dot` not run.
+    fn read_problems(src: &str) -> (Vec<Block>, Vec<crate::Problem>) {
+        let mut r = Reader::new();
+        r.graphviz = false;
+        let blocks = r.document(&crate::block::numbered(src.lines()));
+        let mut problems = r.warnings;
+        problems.extend(r.reported);
+        (blocks, problems)
+    }
+
+    /// The one literal block of `src`.
+    fn literal_of(src: &str) -> crate::block::Literal {
+        let (blocks, problems) = read_problems(src);
+        assert!(problems.is_empty(), "{src:?}: {problems:?}");
+        match &blocks[..] {
+            [
+                ..,
+                Block {
+                    kind: Kind::Literal(l),
+                    ..
+                },
+            ] => l.clone(),
+            _ => panic!("{src:?}: {blocks:?}"),
+        }
+    }
+
+    #[test]
+    fn emphasized_lines_are_numbers_and_ranges() {
+        // Sphinx's `parselinenos`: `1,3-5`; a range backwards is no spec.
+        assert_eq!(line_numbers("1, 3-5"), Some(vec![1, 3, 4, 5]));
+        assert_eq!(line_numbers("7"), Some(vec![7]));
+        assert_eq!(line_numbers("2-2"), Some(vec![2]));
+        assert_eq!(line_numbers("5-3"), None);
+        assert_eq!(line_numbers("x"), None);
+        // Ranges are capped at 10,000 lines past their start.
+        assert_eq!(line_numbers("1-10001").map(|l| l.len()), Some(10_001));
+        assert_eq!(line_numbers("1-10002"), None);
+    }
+
+    #[test]
+    fn doctest_directives_are_python_console_python_and_plain_code() {
+        // sphinx.ext.doctest: `doctest` blocks are console sessions (`pycon`),
+        // `testcode` Python, `testoutput` plain output.
+        for (name, lang) in [
+            ("doctest", Some("pycon")),
+            ("testcode", Some("python")),
+            ("testoutput", None),
+        ] {
+            let l = literal_of(&format!(".. {name}::\n\n   >>> 1 + 1\n   2\n"));
+            assert_eq!(l.lang.as_deref(), lang, "{name}");
+            assert_eq!(l.text, ">>> 1 + 1\n2", "{name}");
+        }
+    }
+
+    #[test]
+    fn highlight_sets_the_language_of_the_literal_blocks_after_it() {
+        let src = "Before::\n\n   a\n\n.. highlight:: rust\n\nAfter::\n\n   let x = 1;\n";
+        let (blocks, problems) = read_problems(src);
+        assert!(problems.is_empty(), "{problems:?}");
+        let langs: Vec<Option<&str>> = blocks
+            .iter()
+            .filter_map(|b| match &b.kind {
+                Kind::Literal(l) => Some(l.lang.as_deref()),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(langs, [None, Some("rust")]);
+    }
+
+    #[test]
+    fn raw_with_a_file_or_url_and_content_is_left_out_and_reported() {
+        // Docutils: `"raw" directive may not both specify an external file and have
+        // content.`
+        for option in [":file: x.html", ":url: https://x.org/a.html"] {
+            let src = format!(".. raw:: html\n   {option}\n\n   <b>content</b>\n");
+            let (blocks, problems) = read_problems(&src);
+            assert!(blocks.is_empty(), "{src:?}: {blocks:?}");
+            assert_eq!(problems.len(), 1, "{src:?}: {problems:?}");
+            assert!(
+                problems[0]
+                    .message
+                    .contains("both content and `:file:` or `:url:`"),
+                "{src:?}: {problems:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_rubric_is_its_text() {
+        let (blocks, problems) = read_problems(".. rubric:: Notes\n");
+        assert!(problems.is_empty(), "{problems:?}");
+        assert!(
+            matches!(&blocks[..], [Block { kind: Kind::Rubric(t), .. }] if t.text == "Notes"),
+            "{blocks:?}"
+        );
+    }
+
+    #[test]
+    fn a_math_directive_keeps_its_argument_and_content_on_lines_of_their_own() {
+        // Sphinx: the argument is an equation before the content's.
+        for (src, tex) in [
+            (".. math:: a + b\n\n   c + d\n", "a + b\nc + d"),
+            (".. math::\n\n   c + d\n", "c + d"),
+            (".. math:: a + b\n", "a + b"),
+        ] {
+            let (blocks, problems) = read_problems(src);
+            assert!(problems.is_empty(), "{src:?}: {problems:?}");
+            assert!(
+                matches!(&blocks[..], [Block { kind: Kind::Math(t), .. }] if t == tex),
+                "{src:?}: {blocks:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_graphviz_directive_with_a_file_argument_is_reported_and_left_out() {
+        for src in [
+            ".. graphviz:: a.dot\n",
+            ".. graphviz:: a.dot\n\n   digraph { a -> b }\n",
+        ] {
+            let (blocks, problems) = read_problems(src);
+            assert!(blocks.is_empty(), "{src:?}: {blocks:?}");
+            assert_eq!(problems.len(), 1, "{src:?}: {problems:?}");
+            assert!(
+                problems[0]
+                    .message
+                    .contains("with a file argument is not read"),
+                "{src:?}: {problems:?}"
+            );
+        }
+    }
 }

@@ -232,4 +232,16 @@ mod tests {
             start.elapsed()
         );
     }
+
+    #[test]
+    fn a_command_not_on_the_path_says_so() {
+        let why = run(
+            Command::new("/nonexistent/dot-for-a-test"),
+            "",
+            DOT_LIMIT,
+            MAX_SVG,
+        )
+        .unwrap_err();
+        assert_eq!(why, "Graphviz's `dot` is not on the PATH; install graphviz");
+    }
 }

@@ -325,4 +325,88 @@ mod tests {
         assert_eq!(blocks.len(), MAX_NESTING + 1, "{blocks:?}");
         assert!(r.errors.is_empty(), "{:?}", r.errors);
     }
+
+    #[test]
+    fn start_line_and_end_line_cut_alone_or_together() {
+        // Docutils: `lines[start-line:end-line]`, from 0, the end excluded.
+        let text = "a\nb\nc\nd";
+        for (options, kept) in [
+            (&[("start-line", "1")][..], "b\nc\nd"),
+            (&[("end-line", "2")][..], "a\nb"),
+            (&[("start-line", "1"), ("end-line", "3")][..], "b\nc"),
+        ] {
+            let mut r = Reader::new();
+            let d = with_options(options);
+            assert_eq!(select(&mut r, &d, text, 1), kept, "{options:?}");
+            assert!(r.warnings.is_empty(), "{:?}", r.warnings);
+        }
+    }
+
+    #[test]
+    fn an_include_as_literal_is_plain_code_and_other_options_keep_it_text() {
+        // Docutils: `:literal:` makes a literal block; without it or `:code:`, the
+        // file is read as reStructuredText.
+        let (dir, mut r) = book("literal");
+        let literal = read_in(&mut r, ".. include:: part.rst\n   :literal:\n");
+        let text = read_in(&mut r, ".. include:: part.rst\n   :start-line: 0\n");
+        std::fs::remove_dir_all(&dir).unwrap();
+        let [
+            Block {
+                kind: Kind::Literal(code),
+                ..
+            },
+        ] = &literal[..]
+        else {
+            panic!("{literal:?}")
+        };
+        assert_eq!(
+            (code.lang.as_deref(), code.text.as_str()),
+            (None, "included text")
+        );
+        assert!(
+            matches!(&text[..], [Block { kind: Kind::Para(t), .. }] if t.text == "included text"),
+            "{text:?}"
+        );
+        assert!(r.warnings.is_empty(), "{:?}", r.warnings);
+    }
+
+    #[test]
+    fn an_included_files_titles_at_the_top_level_are_titles() {
+        // Docutils reads an included file's lines in place: a section title there is
+        // one.
+        let (dir, mut r) = book("titles");
+        std::fs::write(dir.join("part.rst"), "Title\n=====\n\ntext\n").unwrap();
+        let blocks = read_in(&mut r, ".. include:: part.rst\n");
+        std::fs::remove_dir_all(&dir).unwrap();
+        assert!(
+            matches!(blocks[0].kind, Kind::Title { ref text, .. } if text.text == "Title"),
+            "{blocks:?}"
+        );
+        assert!(r.warnings.is_empty(), "{:?}", r.warnings);
+    }
+
+    #[test]
+    fn literalinclude_dedents_only_with_dedent() {
+        // Sphinx: `:dedent:` without a value takes the common indentation off.
+        let (dir, mut r) = book("dedent");
+        std::fs::write(dir.join("code.py"), "    if x:\n        y()\n").unwrap();
+        let dedented = read_in(&mut r, ".. literalinclude:: code.py\n   :dedent:\n");
+        let kept = read_in(
+            &mut r,
+            ".. literalinclude:: code.py\n   :language: python\n",
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
+        let text = |blocks: &[Block]| match blocks {
+            [
+                Block {
+                    kind: Kind::Literal(code),
+                    ..
+                },
+            ] => code.text.clone(),
+            _ => panic!("{blocks:?}"),
+        };
+        assert_eq!(text(&dedented), "if x:\n    y()");
+        assert_eq!(text(&kept), "    if x:\n        y()");
+        assert!(r.warnings.is_empty(), "{:?}", r.warnings);
+    }
 }

@@ -371,4 +371,23 @@ mod tests {
         let c = to_markdown("See `this`__.\n\n.. __: https://example.org/\n");
         assert!(c.warnings.is_empty(), "{:?}", c.warnings);
     }
+
+    #[test]
+    fn tabs_stop_every_eight_columns_counted_over_every_character() {
+        // Docutils (`string2lines`): vertical tab and form feed become one space each,
+        // then tabs stop every 8 columns, counting what came before on the line.
+        assert_eq!(expand_line("a\tb\tc"), "a       b       c");
+        assert_eq!(expand_line("a\x0b\tb"), "a       b");
+        assert_eq!(expand_line("\x0c\tc"), "        c");
+        assert_eq!(expand_line("ab\x0c\x0b\tc"), "ab      c");
+    }
+
+    #[test]
+    fn a_chapters_title_is_its_first_section_title() {
+        let c = chapter(".. _intro:\n\nIntro\n=====\n\nPart\n----\n\nMore\n====\n");
+        assert_eq!(c.title.as_deref(), Some("Intro"));
+        assert_eq!(c.labels, [("intro".to_string(), "Intro".to_string())]);
+        // Without a section title, a chapter has none.
+        assert_eq!(chapter("Just text.\n").title, None);
+    }
 }
