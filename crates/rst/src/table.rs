@@ -116,10 +116,17 @@ pub(crate) fn csv_table(r: &mut Reader, call: &Call, out: &mut Vec<Block>) {
     ]);
     r.check_options(call.name, &d, &known);
     let delim = match Reader::option(&d, "delim").map(str::trim) {
-        Some("tab") => '\t',
-        Some("space") => ' ',
-        Some(s) if s.chars().count() == 1 => s.chars().next().unwrap_or(','),
-        _ => ',',
+        None => ',',
+        Some(v) => delimiter(v).unwrap_or_else(|| {
+            r.warn(
+                call.line,
+                format!(
+                    "`csv-table` `:delim:` must be one character, `tab`, `space` or a \
+                     Unicode code, not `{v}`; `,` used"
+                ),
+            );
+            ','
+        }),
     };
     let mut records: Vec<(Vec<String>, usize)> = Vec::new();
     let mut head = header_rows(&d);
@@ -138,6 +145,29 @@ pub(crate) fn csv_table(r: &mut Reader, call: &Call, out: &mut Vec<Block>) {
         })
         .collect();
     push_table(call, out, rows, head, &d.args);
+}
+
+/// `:delim:` as docutils reads it: `tab`, `space`, one character, or a Unicode code
+/// (`0x3b`, `x3b`, `\x3b`, `U+003B`, `u3b`, `\u3b`, `&#x3b;`); `None` for anything else.
+fn delimiter(v: &str) -> Option<char> {
+    match v {
+        "tab" => return Some('\t'),
+        "space" => return Some(' '),
+        _ => {}
+    }
+    let mut chars = v.chars();
+    if let (Some(c), None) = (chars.next(), chars.next()) {
+        return Some(c);
+    }
+    let lower = v.to_ascii_lowercase();
+    let hex = ["0x", "\\x", "x", "u+", "\\u", "u"]
+        .iter()
+        .find_map(|p| lower.strip_prefix(p))
+        .or_else(|| lower.strip_prefix("&#x")?.strip_suffix(';'))?;
+    if hex.is_empty() || !hex.chars().all(|c| c.is_ascii_hexdigit()) {
+        return None;
+    }
+    u32::from_str_radix(hex, 16).ok().and_then(char::from_u32)
 }
 
 /// A csv field read as body elements (docutils does the same).
@@ -535,5 +565,64 @@ mod grid_tests {
             .map(|l| l.chars().collect())
             .collect();
         assert_eq!(grid_cells(&broken), None);
+    }
+
+    /// The cells of each row of the first table in `src`'s Markdown (`<th>`/`<td>`).
+    fn rows(src: &str) -> Vec<Vec<String>> {
+        let md = crate::to_markdown(src).markdown;
+        md.split("<tr>")
+            .skip(1)
+            .map(|row| {
+                let row = row.split("</tr>").next().unwrap_or("");
+                row.split("<t")
+                    .skip(1)
+                    .filter_map(|c| {
+                        let c = c.strip_prefix("h>").or_else(|| c.strip_prefix("d>"))?;
+                        Some(c.split("</t").next().unwrap_or("").to_string())
+                    })
+                    .collect()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn csv_delimiters_are_tab_space_or_one_character() {
+        // Docutils 0.19: `tab` and `space` name theirs, one character is itself. Tabs in
+        // the text are spaces by then, so with `tab` a comma is text, not a delimiter.
+        let csv = |delim: &str, row: &str| {
+            rows(&format!(".. csv-table::\n   :delim: {delim}\n\n   {row}\n"))
+        };
+        assert_eq!(csv("tab", "a,b"), [["a,b"]]);
+        assert_eq!(csv("space", "a b,c"), [["a", "b,c"]]);
+        assert_eq!(csv(";", "a;b,c"), [["a", "b,c"]]);
+        assert_eq!(csv("|", "a|b"), [["a", "b"]]);
+        // A Unicode code is its character; anything else is wrong, said, and `,` used.
+        for code in ["0x3b", "x3B", "\\x3b", "U+003B", "u3b", "\\u3b", "&#x3b;"] {
+            assert_eq!(csv(code, "a;b,c"), [["a", "b,c"]], "{code}");
+        }
+        for bad in ["ab", "0xzz", "u+", "&#x3b"] {
+            let c = crate::to_markdown(&format!(".. csv-table::\n   :delim: {bad}\n\n   a;b,c\n"));
+            assert_eq!(c.warnings.len(), 1, "{bad}: {:?}", c.warnings);
+            assert!(
+                c.warnings[0].message.contains(":delim:"),
+                "{:?}",
+                c.warnings
+            );
+            assert!(c.markdown.contains("<td>a;b</td>"), "{bad}: {}", c.markdown);
+        }
+    }
+
+    #[test]
+    fn a_csv_header_option_comes_before_the_header_rows() {
+        // Docutils: `:header:` is one more header row, above `:header-rows:` of the data.
+        let src = ".. csv-table::\n   :header: h1, h2\n   :header-rows: 1\n\n   a, b\n   c, d\n";
+        let md = crate::to_markdown(src).markdown;
+        let head = md.split("</thead>").next().unwrap_or("");
+        assert_eq!(head.matches("<th>").count(), 4, "{md}");
+        assert!(
+            head.contains("<th>h1</th>") && head.contains("<th>a</th>"),
+            "{md}"
+        );
+        assert_eq!(rows(src), [["h1", "h2"], ["a", "b"], ["c", "d"]]);
     }
 }
