@@ -351,13 +351,15 @@ pub(crate) fn simple_table(
             && chars[..cols[0].1.min(chars.len())]
                 .iter()
                 .any(|c| *c != ' ');
-        let row_ends = Some(k) == header_at || l.blank() || spans.is_some() || starts_row;
+        // A blank line ends no row (docutils): it separates paragraphs of its cells.
+        let is_span = spans.is_some();
+        let row_ends = Some(k) == header_at || is_span || starts_row;
         if row_ends && let Err(why) = flush_row(r, &mut row, spans, &cols, depth, dest) {
             return r.bad_table(lines, i, end + 1, why, out);
         }
         if Some(k) == header_at {
             in_head = false;
-        } else if !l.blank() && !chars.iter().all(|c| *c == '-' || *c == ' ') {
+        } else if !is_span && (!l.blank() || !row.lines.is_empty()) {
             row.lines.push(l);
         }
     }
@@ -407,7 +409,12 @@ fn flush_row(
             } else {
                 cols[last].1.min(chars.len())
             };
-            if last + 1 < cols.len() && chars.len() > cols[last].1 && chars[cols[last].1] != ' ' {
+            // Between this cell and the next, only spaces.
+            if last + 1 < cols.len()
+                && chars
+                    .get(cols[last].1..cols[last + 1].0.min(chars.len()))
+                    .is_some_and(|gap| gap.iter().any(|c| *c != ' '))
+            {
                 return Err("text in a column gap");
             }
             texts[g].push((chars[start..stop.max(start)].iter().collect(), l.no));
@@ -567,7 +574,7 @@ mod grid_tests {
         assert_eq!(grid_cells(&broken), None);
     }
 
-    /// The cells of each row of the first table in `src`'s Markdown (`<th>`/`<td>`).
+    /// The cells of each row of the tables in `src`'s Markdown (`<th>`/`<td>`).
     fn rows(src: &str) -> Vec<Vec<String>> {
         let md = crate::to_markdown(src).markdown;
         md.split("<tr>")
@@ -577,7 +584,8 @@ mod grid_tests {
                 row.split("<t")
                     .skip(1)
                     .filter_map(|c| {
-                        let c = c.strip_prefix("h>").or_else(|| c.strip_prefix("d>"))?;
+                        let c = c.strip_prefix('h').or_else(|| c.strip_prefix('d'))?;
+                        let c = &c[c.find('>')? + 1..];
                         Some(c.split("</t").next().unwrap_or("").to_string())
                     })
                     .collect()
@@ -624,5 +632,63 @@ mod grid_tests {
             "{md}"
         );
         assert_eq!(rows(src), [["h1", "h2"], ["a", "b"], ["c", "d"]]);
+    }
+
+    #[test]
+    fn a_quote_inside_a_csv_field_is_text() {
+        // As Python's csv module in docutils: only a quote that starts a field (after
+        // spaces) quotes it; one after other text is a character of the field.
+        assert_eq!(
+            split_record(r#"a, x"b", "c"d, x "b""#, ','),
+            ["a", "x\"b\"", "cd", "x \"b\""]
+        );
+    }
+
+    #[test]
+    fn a_blank_line_inside_a_simple_table_row_separates_paragraphs_of_its_cell() {
+        // Docutils: a row ends where the first column has text again (or at a `-`
+        // line); a blank line within it is a paragraph break in its cells.
+        let src =
+            "=====  =====\na      b\n       more b\n\n       para b\nc      d\n=====  =====\n";
+        let c = crate::to_markdown(src);
+        assert!(c.warnings.is_empty(), "{:?}", c.warnings);
+        assert_eq!(c.markdown.matches("<tr>").count(), 2, "{}", c.markdown);
+        assert_eq!(rows(src)[1], ["c", "d"]);
+        let cell = &rows(src)[0][1];
+        assert!(
+            cell.contains("b\nmore b") && cell.contains("para b"),
+            "{cell}"
+        );
+        assert_ne!(
+            cell.trim_start_matches("<p>"),
+            "b\nmore b\n\npara b",
+            "{cell}"
+        );
+        // Blank lines before a row's first line and between rows are nothing.
+        let src = "=====  =====\n\na      b\n\n\nc      d\n\n=====  =====\n";
+        assert_eq!(rows(src), [["a", "b"], ["c", "d"]]);
+    }
+
+    #[test]
+    fn text_in_a_simple_table_column_gap_makes_it_malformed() {
+        // Docutils: `Text in column margin`, anywhere between two columns' borders;
+        // the table is shown as text. Past the last column, text is the last cell's.
+        for row in ["a    xb", "a     xb", "abcdef  c"] {
+            let src = format!("=====  =====\n{row}\n=====  =====\n");
+            let c = crate::to_markdown(&src);
+            assert_eq!(c.warnings.len(), 1, "{row}: {:?}", c.warnings);
+            assert!(
+                c.warnings[0].message.contains("column gap"),
+                "{:?}",
+                c.warnings
+            );
+            assert!(!c.markdown.contains("<table>"), "{row}: {}", c.markdown);
+        }
+        let src = "=====  =====\na      b runs on past\n=====  =====\n";
+        assert_eq!(rows(src), [["a", "b runs on past"]]);
+        // In a cell that spans two columns, the gap between them is the cell's.
+        let src =
+            "=====  =====  =====\nab spans      c\n------------  -----\n=====  =====  =====\n";
+        assert_eq!(rows(src), [["ab spans", "c"]]);
     }
 }
