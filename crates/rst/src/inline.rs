@@ -1363,4 +1363,41 @@ mod tests {
             assert!(w.is_empty(), "{w:?}");
         }
     }
+
+    #[test]
+    fn two_or_three_hyphens_in_a_row_are_dashes_and_no_others() {
+        assert_eq!(smart(&chars("---"), 0), Some(("\u{2014}", 3)));
+        assert_eq!(smart(&chars("--x"), 0), Some(("\u{2013}", 2)));
+        assert_eq!(smart(&chars("-x-"), 0), None);
+        assert_eq!(smart(&chars("-x"), 0), None);
+    }
+
+    #[test]
+    fn markup_may_end_before_punctuation_but_not_before_a_letter_beyond_ascii() {
+        // Docutils: an end-string is followed by whitespace, ASCII closers and
+        // delimiters, or non-ASCII punctuation; `*a*é` is no emphasis (and warns).
+        assert!(end_context(&chars("*a*\u{2014}"), 3));
+        assert!(end_context(&chars("*a*\u{bb}"), 3));
+        assert!(!end_context(&chars("*a*\u{e9}"), 3));
+        assert!(!end_context(&chars("*a*b"), 3));
+        assert_eq!(md("*a*\u{2014}b").0, "<em>a</em>\u{2014}b");
+        let (out, w) = md("*a*\u{e9} x");
+        assert!(!out.contains("<em>"), "{out}");
+        assert_eq!(w.len(), 1, "{w:?}");
+    }
+
+    #[test]
+    fn an_embedded_uri_follows_a_space_or_is_the_whole_reference() {
+        // Docutils: `` `<url>`_ `` links the URL, shown as itself; `` `text<url>`_ ``
+        // (no space) is a reference to a target of that whole name, not a link there.
+        let (out, w) = md("See `<https://example.org/>`_ here.");
+        assert_eq!(
+            out,
+            "See <a href=\"https://example.org/\">https://example.org/</a> here."
+        );
+        assert!(w.is_empty(), "{w:?}");
+        let (out, w) = md("See `text<https://example.org/>`_ here.");
+        assert!(!out.contains("href=\"https://example.org/\""), "{out}");
+        assert_eq!(w.len(), 1, "{w:?}");
+    }
 }

@@ -371,6 +371,9 @@ pub(crate) fn simple_table(
         line: lines[i].no,
         kind: Kind::Table { head, body },
     });
+    if let Some(next) = lines.get(end + 1).filter(|l| !l.blank()) {
+        r.warn(next.no, "a blank line is needed after a table");
+    }
     end + 1
 }
 
@@ -690,5 +693,64 @@ mod grid_tests {
         let src =
             "=====  =====  =====\nab spans      c\n------------  -----\n=====  =====  =====\n";
         assert_eq!(rows(src), [["ab spans", "c"]]);
+    }
+
+    #[test]
+    fn a_simple_table_ends_at_its_second_border_or_one_with_a_blank_line_below() {
+        // Docutils: the border after the header's is the bottom one, even with text
+        // right below (a paragraph, with a warning there).
+        let src = "=====  =====\na      b\n=====  =====\nc      d\n=====  =====\ne      f\n";
+        let c = crate::to_markdown(src);
+        assert_eq!(rows(src), [["a", "b"], ["c", "d"]]);
+        assert!(
+            c.markdown.trim_end().ends_with("e      f"),
+            "{}",
+            c.markdown
+        );
+        assert_eq!(c.warnings.len(), 1, "{:?}", c.warnings);
+        assert_eq!(c.warnings[0].line, 6, "{:?}", c.warnings);
+        assert!(
+            c.warnings[0].message.contains("blank line"),
+            "{:?}",
+            c.warnings
+        );
+        // A bottom border on the very last line.
+        for src in [
+            "=====  =====\na      b\n=====  =====",
+            "x\n\n=====  =====\na  b\n=====",
+        ] {
+            let c = crate::to_markdown(src);
+            assert_eq!(
+                c.markdown.matches("<table>").count(),
+                src.starts_with('=') as usize
+            );
+            assert!(c.warnings.len() <= 1, "{:?}", c.warnings);
+        }
+        assert_eq!(rows("=====  =====\na      b\n=====  ====="), [["a", "b"]]);
+    }
+
+    #[test]
+    fn a_malformed_simple_table_is_text_down_to_its_last_border() {
+        // Docutils: a border that does not match the top makes it a malformed table,
+        // shown whole as literal text; what follows is read as usual.
+        let src = "=====  =====\na      b\n=====  ======\n\nafter\n";
+        let c = crate::to_markdown(src);
+        assert_eq!(c.warnings.len(), 1, "{:?}", c.warnings);
+        assert!(
+            c.warnings[0].message.contains("top border"),
+            "{:?}",
+            c.warnings
+        );
+        assert!(
+            c.markdown
+                .contains("```\n=====  =====\na      b\n=====  ======\n```"),
+            "{}",
+            c.markdown
+        );
+        assert!(
+            c.markdown.trim_end().ends_with("\n\nafter"),
+            "{}",
+            c.markdown
+        );
     }
 }
