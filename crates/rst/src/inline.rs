@@ -319,8 +319,8 @@ impl<'r> Inline<'r> {
             let c = chars[i];
             if c == '\\' {
                 match chars.get(i + 1) {
-                    Some(' ') => i += 2,
-                    Some('\n') => i += 1,
+                    // Docutils: escaped whitespace is removed, the backslash with it.
+                    Some(' ' | '\n') => i += 2,
                     Some(&d) => {
                         r.text(out, d, i + 1);
                         i += 2;
@@ -1399,5 +1399,26 @@ mod tests {
         let (out, w) = md("See `text<https://example.org/>`_ here.");
         assert!(!out.contains("href=\"https://example.org/\""), "{out}");
         assert_eq!(w.len(), 1, "{w:?}");
+    }
+
+    #[test]
+    fn a_backslash_before_a_line_break_removes_both() {
+        // Docutils: `a\` then `b` on the next line is `ab`, in text as in markup.
+        assert_eq!(md("a\\\nb *c\\\nd*").0, "ab <em>cd</em>");
+        assert_eq!(md("a\\\n\\\nb").0, "ab");
+    }
+
+    #[test]
+    fn a_root_relative_path_is_made_relative_to_the_page_and_no_other() {
+        let refs = Refs::default();
+        let inline = Inline::new(&refs, "../", 1 << 20);
+        assert_eq!(inline.uri("/_static/a.png"), "../_static/a.png");
+        // `//host/path` names a host (a network-path reference), not a path.
+        assert_eq!(
+            inline.uri("//cdn.example.org/a.png"),
+            "//cdn.example.org/a.png"
+        );
+        assert_eq!(inline.uri("a.png"), "a.png");
+        assert_eq!(inline.uri("https://example.org/"), "https://example.org/");
     }
 }
