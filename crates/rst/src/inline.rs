@@ -1421,4 +1421,12 @@ mod tests {
         assert_eq!(inline.uri("a.png"), "a.png");
         assert_eq!(inline.uri("https://example.org/"), "https://example.org/");
     }
+
+    #[test]
+    fn an_underscore_not_before_a_backquote_is_text() {
+        // Only `` _` `` starts an inline target; `_xy` then a backquote is all text.
+        let (out, w) = md("a _xy` b");
+        assert_eq!(out, "a \\_xy\\` b");
+        assert!(w.is_empty(), "{w:?}");
+    }
 }

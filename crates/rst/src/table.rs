@@ -344,8 +344,15 @@ pub(crate) fn simple_table(
         let l = &lines[k];
         let chars: Vec<char> = l.text.trim_end().chars().collect();
         let dest = if in_head { &mut head } else { &mut body };
-        let spans = (chars.contains(&'-') && chars.iter().all(|c| *c == '-' || *c == ' '))
-            .then(|| groups_of(&runs(&chars, '-'), &cols));
+        let spans = if chars.contains(&'-') && chars.iter().all(|c| *c == '-' || *c == ' ') {
+            let Some(groups) = groups_of(&runs(&chars, '-'), &cols) else {
+                let why = "a column span does not line up with the columns";
+                return r.bad_table(lines, i, end + 1, why, out);
+            };
+            Some(groups)
+        } else {
+            None
+        };
         let starts_row = !l.blank()
             && spans.is_none()
             && chars[..cols[0].1.min(chars.len())]
@@ -377,16 +384,21 @@ pub(crate) fn simple_table(
     end + 1
 }
 
-/// Which columns each `-` run covers: (first, last) column indexes.
-fn groups_of(dashes: &[(usize, usize)], cols: &[(usize, usize)]) -> Vec<(usize, usize)> {
-    dashes
-        .iter()
-        .filter_map(|&(s, e)| {
-            let first = cols.iter().position(|&(cs, ce)| ce > s && cs < e)?;
-            let last = cols.iter().rposition(|&(cs, ce)| ce > s && cs < e)?;
-            Some((first, last))
-        })
-        .collect()
+/// Which columns each `-` run covers: (first, last) column indexes. As docutils: the
+/// runs cover all the columns in order, each from a column's start to a column's end;
+/// `None` when they do not (docutils: `Column span incomplete`, `alignment problem`).
+fn groups_of(dashes: &[(usize, usize)], cols: &[(usize, usize)]) -> Option<Vec<(usize, usize)>> {
+    let mut groups = Vec::new();
+    let mut next = 0;
+    for &(s, e) in dashes {
+        if cols.get(next)?.0 != s {
+            return None;
+        }
+        let last = next + cols[next..].iter().position(|&(_, ce)| ce == e)?;
+        groups.push((next, last));
+        next = last + 1;
+    }
+    (next == cols.len()).then_some(groups)
 }
 
 /// Ends the row being read: one cell per column, or per group of joined columns.
@@ -693,6 +705,11 @@ mod grid_tests {
         let src =
             "=====  =====  =====\nab spans      c\n------------  -----\n=====  =====  =====\n";
         assert_eq!(rows(src), [["ab spans", "c"]]);
+        let md = crate::to_markdown(src).markdown;
+        assert!(
+            md.contains("<td colspan=\"2\">ab spans</td>\n<td>c</td>"),
+            "{md}"
+        );
     }
 
     #[test]
@@ -752,5 +769,47 @@ mod grid_tests {
             "{}",
             c.markdown
         );
+    }
+
+    #[test]
+    fn column_spans_must_line_up_with_the_columns() {
+        // Docutils: each `-` run of a span line starts where a column starts and ends
+        // where one ends, and the runs cover every column; else the table is malformed.
+        let table = |spans: &str| {
+            format!(
+                "=====  =====  =====\nab spans      c\n{spans}\nd      e      f\n=====  =====  =====\n"
+            )
+        };
+        let good = table("------------  -----");
+        let c = crate::to_markdown(&good);
+        assert!(c.warnings.is_empty(), "{:?}", c.warnings);
+        assert_eq!(rows(&good), [vec!["ab spans", "c"], vec!["d", "e", "f"]]);
+        for bad in [
+            "-------------  ----", // ends in a gap, starts after a column's start
+            "-----------   -----", // ends inside a column
+            "------  -----------", // ends in the gap after the first column
+            "-----  ------ -----", // starts in the gap before the second column
+            "-----         -----", // leaves the middle column out
+            "------------",        // leaves the last column out
+        ] {
+            let c = crate::to_markdown(&table(bad));
+            assert_eq!(c.warnings.len(), 1, "{bad}: {:?}", c.warnings);
+            assert!(
+                c.warnings[0].message.contains("line up"),
+                "{:?}",
+                c.warnings
+            );
+            assert!(!c.markdown.contains("<table>"), "{bad}: {}", c.markdown);
+        }
+    }
+
+    #[test]
+    fn reading_goes_on_right_below_a_simple_table() {
+        let src = "=====  =====\na      b\n=====  =====\nc      d\n=====  =====\n\nafter\n";
+        let c = crate::to_markdown(src);
+        assert!(c.warnings.is_empty(), "{:?}", c.warnings);
+        let (_, below) = c.markdown.split_once("</table>").expect("a table");
+        assert_eq!(below.trim(), "after", "{}", c.markdown);
+        assert_eq!(c.markdown.matches("<table>").count(), 1, "{}", c.markdown);
     }
 }
