@@ -1429,4 +1429,22 @@ mod tests {
         assert_eq!(out, "a \\_xy\\` b");
         assert!(w.is_empty(), "{w:?}");
     }
+
+    #[test]
+    fn a_role_is_a_name_between_two_colons_right_before_the_backquote() {
+        // Docutils: `:abc` then a backquote after a letter is all text; `::` then
+        // interpreted text is `::` and a title reference; `:a:` is a (here unknown) role
+        // of one letter; a name then more text before the backquote is no role.
+        assert_eq!(md("a :abc`x` b"), ("a :abc\\`x\\` b".into(), vec![]));
+        assert_eq!(md("a ::`x` b"), ("a ::<cite>x</cite> b".into(), vec![]));
+        let (out, w) = md("a :a:`x` b");
+        assert_eq!(out, "a x b");
+        assert_eq!(w.len(), 1, "{w:?}");
+        assert!(w[0].message.contains("`:a:`"), "{w:?}");
+        assert_eq!(md("a :sub:`x` b").0, "a <sub>x</sub> b");
+        let long = format!(":{}:bx` c", "a".repeat(MAX_NAME - 1));
+        let (out, w) = md(&long);
+        assert!(out.ends_with(":bx\\` c"), "{out}");
+        assert!(w.is_empty(), "{w:?}");
+    }
 }
