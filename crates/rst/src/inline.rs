@@ -1447,4 +1447,21 @@ mod tests {
         assert!(out.ends_with(":bx\\` c"), "{out}");
         assert!(w.is_empty(), "{w:?}");
     }
+
+    #[test]
+    fn a_footnote_reference_is_a_label_in_brackets_then_an_underscore_at_a_word_end() {
+        // Docutils: `[1]_,` refers to footnote 1; `[1].` and `[1]_x` are text, and so is
+        // a bracket that never closes.
+        assert!(
+            md("see [1]_, x")
+                .0
+                .starts_with("see <a class=\"footnote-reference\"")
+        );
+        for src in ["see [1]. x", "see [1]_x y", "see [abc", "see ["] {
+            let (out, w) = md(src);
+            assert!(!out.contains("<a"), "{src}: {out}");
+            assert!(out.starts_with("see \\["), "{src}: {out}");
+            assert!(w.is_empty(), "{src}: {w:?}");
+        }
+    }
 }
