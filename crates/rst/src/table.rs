@@ -812,4 +812,30 @@ mod grid_tests {
         assert_eq!(below.trim(), "after", "{}", c.markdown);
         assert_eq!(c.markdown.matches("<table>").count(), 1, "{}", c.markdown);
     }
+
+    #[test]
+    fn each_table_counts_one_level_of_nesting() {
+        // The fewest nested bullets that are "nested too deeply", alone and in a cell of
+        // each kind of table: a table is one level more (a list-table three: the table,
+        // its list of rows and each row's list of cells).
+        let warns = |src: String| {
+            crate::to_markdown(&src)
+                .warnings
+                .iter()
+                .any(|w| w.message.contains("nested too deeply"))
+        };
+        let first = |f: &dyn Fn(usize) -> String| (0..100).find(|&n| warns(f(n)));
+        let Some(alone) = first(&|n| "- ".repeat(n) + "x\n") else {
+            panic!("no nesting limit");
+        };
+        let bullets = |n: usize| "- ".repeat(n);
+        let simple = first(&|n| format!("=  =\na  {}x\n=  =\n", bullets(n)));
+        let csv = first(&|n| format!(".. csv-table::\n\n   \"{}x\"\n", bullets(n)));
+        let list = first(&|n| format!(".. list-table::\n\n   * - {}x\n", bullets(n)));
+        let titled = first(&|n| format!(".. table:: T\n\n   {}x\n", bullets(n)));
+        assert_eq!(
+            [simple, csv, list, titled],
+            [alone - 1, alone - 1, alone - 3, alone - 1].map(Some)
+        );
+    }
 }
