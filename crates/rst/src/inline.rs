@@ -1464,4 +1464,19 @@ mod tests {
             assert!(w.is_empty(), "{src}: {w:?}");
         }
     }
+
+    #[test]
+    fn a_closing_parenthesis_after_a_bare_url_is_text_when_nothing_in_it_opened() {
+        // Docutils: `(see http://x.org/a)` links `http://x.org/a`; the `)` is text.
+        assert_eq!(
+            md("(see http://x.org/a)").0,
+            "(see <a href=\"http://x.org/a\">http://x.org/a</a>)"
+        );
+        // One `)` closes what the URL opened and stays in it (docutils would cut at
+        // the first `)`: we keep Wikipedia's `a_(b)` whole, as `bare_urls_lose_...`).
+        assert_eq!(
+            md("(see http://x.org/a_(b))").0,
+            "(see <a href=\"http://x.org/a_(b)\">http://x.org/a\\_(b)</a>)"
+        );
+    }
 }
