@@ -548,7 +548,9 @@ impl<'r> Inline<'r> {
                 break;
             }
         }
-        if end == i + len {
+        // Docutils links a scheme with `//` and nothing more (`http://`), not a bare
+        // `mailto:`.
+        if end == i + len && chars[end - 1] != '/' {
             return None;
         }
         let url: String = chars[i..end].iter().collect();
@@ -1478,5 +1480,55 @@ mod tests {
             md("(see http://x.org/a_(b))").0,
             "(see <a href=\"http://x.org/a_(b)\">http://x.org/a\\_(b)</a>)"
         );
+    }
+
+    #[test]
+    fn a_bare_url_needs_something_after_its_scheme_but_slashes_will_do() {
+        // Docutils: `http://` alone is a link (the slashes are its URI characters);
+        // `mailto:` alone is text.
+        assert_eq!(
+            md("see http:// here").0,
+            "see <a href=\"http://\">http://</a> here"
+        );
+        assert_eq!(
+            md("see (ftp://). x").0,
+            "see (<a href=\"ftp://\">ftp://</a>). x"
+        );
+        assert_eq!(md("see mailto: here").0, "see mailto: here");
+        assert_eq!(
+            md("see mailto:a here").0,
+            "see <a href=\"mailto:a\">mailto:a</a> here"
+        );
+    }
+
+    #[test]
+    fn a_role_may_follow_the_interpreted_text() {
+        // Docutils: `` `x`:sub: `` is a subscript; `` `x`,sub: `` a title reference and
+        // text.
+        assert_eq!(md("some text `x`:sub: y").0, "some text <sub>x</sub> y");
+        assert_eq!(md("`x`:sub: y").0, "<sub>x</sub> y");
+        assert_eq!(md("`x`,sub: y").0, "<cite>x</cite>,sub: y");
+    }
+
+    #[test]
+    fn a_reference_name_may_hold_single_punctuation_between_its_letters() {
+        // Docutils: alphanumerics and isolated `-`, `_`, `.`, `:`, `+` inside.
+        let c = crate::to_markdown("See foo-bar.baz_ x.\n\n.. _foo-bar.baz: http://x.org/\n");
+        assert!(
+            c.markdown
+                .contains("See <a href=\"http://x.org/\">foo-bar.baz</a> x."),
+            "{}",
+            c.markdown
+        );
+        assert!(c.warnings.is_empty(), "{:?}", c.warnings);
+        // Two in a row end the name: `foo--` is text, `bar_` the reference.
+        let c = crate::to_markdown("See foo--bar_ x.\n\n.. _bar: http://x.org/\n");
+        assert!(
+            c.markdown
+                .contains("See foo--<a href=\"http://x.org/\">bar</a> x."),
+            "{}",
+            c.markdown
+        );
+        assert!(c.warnings.is_empty(), "{:?}", c.warnings);
     }
 }
