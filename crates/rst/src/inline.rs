@@ -365,7 +365,7 @@ impl<'r> Inline<'r> {
                 if !opens(chars, i, 2) {
                     return None;
                 }
-                let Some(end) = r.find_end(i + 3, "``", LIT, false) else {
+                let Some(end) = r.find_end(i + 2, "``", LIT, false) else {
                     self.unmatched(r, i, "inline literal");
                     return None;
                 };
@@ -377,7 +377,7 @@ impl<'r> Inline<'r> {
                 if !opens(chars, i, 2) {
                     return None;
                 }
-                let Some(end) = r.find_end(i + 3, "**", STRONG, true) else {
+                let Some(end) = r.find_end(i + 2, "**", STRONG, true) else {
                     self.unmatched(r, i, "strong");
                     return None;
                 };
@@ -388,7 +388,7 @@ impl<'r> Inline<'r> {
                 if !opens(chars, i, 1) {
                     return None;
                 }
-                let Some(end) = r.find_end(i + 2, "*", EMPH, true) else {
+                let Some(end) = r.find_end(i + 1, "*", EMPH, true) else {
                     self.unmatched(r, i, "emphasis");
                     return None;
                 };
@@ -407,7 +407,7 @@ impl<'r> Inline<'r> {
                 if !opens(chars, i, 2) {
                     return None;
                 }
-                let end = r.find_end(i + 3, "`", INTERP, true)?;
+                let end = r.find_end(i + 2, "`", INTERP, true)?;
                 if !end_context(chars, end + 1) {
                     return None;
                 }
@@ -464,7 +464,7 @@ impl<'r> Inline<'r> {
         if !opens(chars, i, 1) || chars.get(i + 1) == Some(&'|') {
             return None;
         }
-        let Some(end) = r.find_end_suffixed(i + 2, '|', SUBST) else {
+        let Some(end) = r.find_end_suffixed(i + 1, '|', SUBST) else {
             self.unmatched(r, i, "substitution reference");
             return None;
         };
@@ -613,7 +613,7 @@ impl<'r> Inline<'r> {
         depth: usize,
     ) -> Option<usize> {
         let chars = r.chars;
-        let Some(end) = r.find_end_interpreted(from + 1) else {
+        let Some(end) = r.find_end_interpreted(from) else {
             self.unmatched(r, open, "interpreted text or phrase reference");
             return None;
         };
@@ -1041,7 +1041,8 @@ impl Run<'_> {
         self.line + self.newlines.partition_point(|&p| p < i)
     }
 
-    /// The first valid `end` string at or after `from`.
+    /// The first valid `end` string after `from`, the markup's first character (read
+    /// from there, so that an escape there is one: docutils' `*\* x*` is `* x`).
     fn find_end(&mut self, from: usize, end: &str, kind: usize, escapes: bool) -> Option<usize> {
         if self.failed[kind] {
             return None;
@@ -1054,7 +1055,8 @@ impl Run<'_> {
                 k += 2;
                 continue;
             }
-            if starts_with(chars, k, end)
+            if k > from
+                && starts_with(chars, k, end)
                 && !chars[k - 1].is_whitespace()
                 && end_context(chars, k + len)
             {
@@ -1066,7 +1068,8 @@ impl Run<'_> {
         None
     }
 
-    /// The closing char of markup that may take a reference suffix (`|x|_`).
+    /// The closing char of markup that may take a reference suffix (`|x|_`), after
+    /// `from` (its first character, as for `find_end`).
     fn find_end_suffixed(&mut self, from: usize, end: char, kind: usize) -> Option<usize> {
         if self.failed[kind] {
             return None;
@@ -1078,7 +1081,7 @@ impl Run<'_> {
                 k += 2;
                 continue;
             }
-            if chars[k] == end && !chars[k - 1].is_whitespace() {
+            if k > from && chars[k] == end && !chars[k - 1].is_whitespace() {
                 let (after, _) = suffix(chars, k + 1);
                 if end_context(chars, after) {
                     return Some(k);
@@ -1091,7 +1094,8 @@ impl Run<'_> {
     }
 
     /// The closing backquote of interpreted text: followed by end context, a reference
-    /// suffix, or a `:role:` suffix.
+    /// suffix, or a `:role:` suffix; after `from` (its first character, as for
+    /// `find_end`).
     fn find_end_interpreted(&mut self, from: usize) -> Option<usize> {
         if self.failed[INTERP] {
             return None;
@@ -1103,7 +1107,11 @@ impl Run<'_> {
                 k += 2;
                 continue;
             }
-            if chars[k] == '`' && !chars[k - 1].is_whitespace() && chars.get(k + 1) != Some(&'`') {
+            if k > from
+                && chars[k] == '`'
+                && !chars[k - 1].is_whitespace()
+                && chars.get(k + 1) != Some(&'`')
+            {
                 let (after, _) = suffix(chars, k + 1);
                 if end_context(chars, after) || chars.get(k + 1) == Some(&':') {
                     return Some(k);
@@ -1508,6 +1516,21 @@ mod tests {
         assert_eq!(md("some text `x`:sub: y").0, "some text <sub>x</sub> y");
         assert_eq!(md("`x`:sub: y").0, "<sub>x</sub> y");
         assert_eq!(md("`x`,sub: y").0, "<cite>x</cite>,sub: y");
+        // A name that never closes is text, also at the very end.
+        assert_eq!(md("`x`:sub").0, "<cite>x</cite>:sub");
+        assert_eq!(md("`x`:sub y").0, "<cite>x</cite>:sub y");
+        // Far into a line as at its start; a name is at most MAX_NAME long (a bound on
+        // the scan: docutils has none, and would report an unknown role).
+        let far = format!("{} `x`:sub: y", "w".repeat(2 * MAX_NAME));
+        assert!(md(&far).0.ends_with(" <sub>x</sub> y"), "{:?}", md(&far));
+        let long = format!("`x`:{}: y", "a".repeat(MAX_NAME + 1));
+        assert_eq!(
+            md(&long),
+            (
+                format!("<cite>x</cite>:{}: y", "a".repeat(MAX_NAME + 1)),
+                vec![]
+            )
+        );
     }
 
     #[test]
@@ -1530,5 +1553,22 @@ mod tests {
             c.markdown
         );
         assert!(c.warnings.is_empty(), "{:?}", c.warnings);
+    }
+
+    #[test]
+    fn an_escape_right_after_a_start_string_is_read_as_one() {
+        // Docutils: the markup's first character may be escaped, even an end-string
+        // (here escaped again for Markdown).
+        assert_eq!(md("a *\\* x* y").0, "a <em>\\* x</em> y");
+        assert_eq!(md("a **\\** x** y").0, "a <strong>\\*\\* x</strong> y");
+        assert_eq!(md("a `\\` x` y").0, "a <cite>\\` x</cite> y");
+        assert_eq!(md("a :sub:`\\` x` y").0, "a <sub>\\` x</sub> y");
+        assert_eq!(md("a _`\\` x` y").0, "a \\` x y");
+        // Markup is never empty: `****` is a strong start-string without end (docutils
+        // warns too), `**` and ```` ```` text.
+        assert_eq!(md("a **** b").1.len(), 1);
+        for src in ["a **** b", "a ** b", "a `` b"] {
+            assert!(!md(src).0.contains('<'), "{src}: {:?}", md(src));
+        }
     }
 }
