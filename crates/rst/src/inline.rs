@@ -1571,4 +1571,81 @@ mod tests {
             assert!(!md(src).0.contains('<'), "{src}: {:?}", md(src));
         }
     }
+
+    #[test]
+    fn each_standard_role_shows_its_text_its_own_way() {
+        // Docutils' and Sphinx's roles, each as HTML or Markdown of its kind, none unknown.
+        let tagged: &[(&[&str], &str)] = &[
+            (&["emphasis", "manpage"], "<em>x</em>"),
+            (&["strong", "program"], "<strong>x</strong>"),
+            (&["sub", "subscript"], "<sub>x</sub>"),
+            (&["sup", "superscript"], "<sup>x</sup>"),
+            (&["title-reference", "title", "t"], "<cite>x</cite>"),
+            (
+                &["abbreviation", "ab", "abbr", "acronym", "ac"],
+                "<abbr>x</abbr>",
+            ),
+            (&["dfn"], "<dfn>x</dfn>"),
+            (&["kbd"], "<kbd>x</kbd>"),
+            (
+                &[
+                    "literal", "code", "file", "samp", "command", "envvar", "option", "mimetype",
+                    "makevar", "regexp", "math",
+                ],
+                "`x`",
+            ),
+            (&["guilabel", "menuselection"], "<span>x</span>"),
+            (&["term", "any", "keyword"], "x"),
+        ];
+        for (roles, shown) in tagged {
+            for role in *roles {
+                assert_eq!(
+                    md(&format!(":{role}:`x`")),
+                    (shown.to_string(), vec![]),
+                    "{role}"
+                );
+            }
+        }
+        assert_eq!(
+            md(":rfc:`2616` :PEP:`8`"),
+            (
+                "<a href=\"https://datatracker.ietf.org/doc/html/rfc2616\">RFC 2616</a> \
+                 <a href=\"https://peps.python.org/pep-0008/\">PEP 8</a>"
+                    .to_string(),
+                vec![]
+            )
+        );
+        let (out, w) = md(":rfc:`x`");
+        assert_eq!(out, "x");
+        assert!(
+            w.len() == 1 && w[0].message.contains("needs a number"),
+            "{w:?}"
+        );
+    }
+
+    #[test]
+    fn a_named_embedded_uri_defines_its_text_as_a_target_and_an_alias_links_on() {
+        // Docutils: `` `text <foo_>`_ `` links where the target `foo` does;
+        // `` `a <url>`_ `` makes `a_` link there later; an anonymous one (`__`) does not.
+        let c = crate::to_markdown("See `this <foo_>`_.\n\n.. _foo: http://x.org/\n");
+        assert!(
+            c.markdown
+                .contains("See <a href=\"http://x.org/\">this</a>."),
+            "{}",
+            c.markdown
+        );
+        let c = crate::to_markdown("See `a <http://x.org/>`_ and later a_.\n");
+        assert!(c.warnings.is_empty(), "{:?}", c.warnings);
+        assert_eq!(
+            c.markdown
+                .matches("<a href=\"http://x.org/\">a</a>")
+                .count(),
+            2,
+            "{}",
+            c.markdown
+        );
+        let c = crate::to_markdown("See `b <http://y.org/>`__ and later b_.\n");
+        assert_eq!(c.markdown.matches("<a href").count(), 1, "{}", c.markdown);
+        assert_eq!(c.warnings.len(), 1, "{:?}", c.warnings);
+    }
 }
