@@ -1648,4 +1648,44 @@ mod tests {
         assert_eq!(c.markdown.matches("<a href").count(), 1, "{}", c.markdown);
         assert_eq!(c.warnings.len(), 1, "{:?}", c.warnings);
     }
+
+    #[test]
+    fn a_target_before_a_title_links_to_the_title_and_elsewhere_to_its_name() {
+        // `.. _lbl:` before a section title is the title's anchor; before anything
+        // else, its own name's.
+        let c = crate::to_markdown(".. _lbl:\n\nMy Title\n========\n\nSee lbl_.\n");
+        assert!(
+            c.markdown.contains("See <a href=\"#my-title\">lbl</a>."),
+            "{}",
+            c.markdown
+        );
+        let c = crate::to_markdown(".. _Here Now:\n\nA paragraph.\n\nSee `here now`_.\n");
+        assert!(
+            c.markdown
+                .contains("See <a href=\"#here-now\">here now</a>."),
+            "{}",
+            c.markdown
+        );
+    }
+
+    #[test]
+    fn raw_substitutions_expand_while_they_fit_the_budget_to_the_last_character() {
+        // The budget is four times the source and 64 KiB (`convert`): 77 uses of a
+        // 916-character raw substitution fill it exactly, and are all expanded; with a
+        // 78th use it is 16 characters larger, and that use is not, with a warning.
+        let raw = "x".repeat(916);
+        let src = |n: usize| format!(".. |r| raw:: html\n\n   {raw}\n\n{}\n", "|r| ".repeat(n));
+        assert_eq!(77 * raw.len(), 4 * src(77).len() + 65_536);
+        let c = crate::to_markdown(&src(77));
+        assert!(c.warnings.is_empty(), "{:?}", c.warnings);
+        assert_eq!(c.markdown.matches(&raw).count(), 77);
+        let c = crate::to_markdown(&src(78));
+        assert_eq!(c.markdown.matches(&raw).count(), 77);
+        assert_eq!(c.warnings.len(), 1, "{:?}", c.warnings);
+        assert!(
+            c.warnings[0].message.contains("too much text"),
+            "{:?}",
+            c.warnings
+        );
+    }
 }
