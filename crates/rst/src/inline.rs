@@ -1688,4 +1688,58 @@ mod tests {
             c.warnings
         );
     }
+
+    #[test]
+    fn an_image_target_ending_in_an_underscore_is_a_reference_unless_a_url() {
+        // Docutils: `:target: foo_` links where `foo` does; `http://x.org/a_` is no
+        // reference name (it is a URL).
+        let c = crate::to_markdown(
+            ".. |i| image:: a.png\n   :target: foo_\n\nSee |i|.\n\n.. _foo: http://x.org/\n",
+        );
+        assert!(
+            c.markdown.contains("See <a href=\"http://x.org/\"><img"),
+            "{}",
+            c.markdown
+        );
+        let c =
+            crate::to_markdown(".. |i| image:: a.png\n   :target: http://x.org/a_\n\nSee |i|.\n");
+        assert!(
+            c.markdown.contains("See <a href=\"http://x.org/a_\"><img"),
+            "{}",
+            c.markdown
+        );
+        assert!(c.warnings.is_empty(), "{:?}", c.warnings);
+    }
+
+    #[test]
+    fn substitutions_nest_two_deep_and_a_third_is_shown_as_written() {
+        // A bound on the work (docutils has none short of a loop): `|a|` in `|b|` is
+        // read as markup; a third level is its text, with a warning.
+        let two = crate::to_markdown(".. |a| replace:: A |b|\n.. |b| replace:: *B*\n\nx |a| y\n");
+        assert_eq!(two.markdown, "x A <em>B</em> y\n");
+        assert!(two.warnings.is_empty(), "{:?}", two.warnings);
+        let three = crate::to_markdown(
+            ".. |a| replace:: A |b|\n.. |b| replace:: B |c|\n.. |c| replace:: *C*\n\nx |a| y\n",
+        );
+        assert_eq!(three.markdown, "x A B \\*C\\* y\n");
+        assert_eq!(three.warnings.len(), 1, "{:?}", three.warnings);
+        assert!(
+            three.warnings[0].message.contains("nested too deep"),
+            "{:?}",
+            three.warnings
+        );
+    }
+
+    #[test]
+    fn replacements_expand_while_they_fit_the_budget_to_the_last_character() {
+        // As raw substitutions: 84 uses of 837 characters fill the budget exactly.
+        let text = "x".repeat(837);
+        let src = |n: usize| format!(".. |r| replace:: {text}\n\n{}\n", "|r| ".repeat(n));
+        assert_eq!(84 * text.len(), 4 * src(84).len() + 65_536);
+        let c = crate::to_markdown(&src(84));
+        assert!(c.warnings.is_empty(), "{:?}", c.warnings);
+        assert_eq!(c.markdown.matches(&text).count(), 84);
+        let c = crate::to_markdown(&src(85));
+        assert_eq!(c.warnings.len(), 1, "{:?}", c.warnings);
+    }
 }
