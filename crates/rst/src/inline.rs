@@ -1742,4 +1742,14 @@ mod tests {
         let c = crate::to_markdown(&src(85));
         assert_eq!(c.warnings.len(), 1, "{:?}", c.warnings);
     }
+
+    #[test]
+    fn a_warning_names_the_line_of_the_markup_in_a_paragraph() {
+        let (_, w) = md("a\nb *c\nd");
+        assert_eq!(w.len(), 1, "{w:?}");
+        assert_eq!(w[0].line, 2);
+        let (_, w) = md("a\nb\n\nc :nope:`x`");
+        assert_eq!(w.len(), 1, "{w:?}");
+        assert_eq!(w[0].line, 4);
+    }
 }
