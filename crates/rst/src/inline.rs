@@ -1752,4 +1752,25 @@ mod tests {
         assert_eq!(w.len(), 1, "{w:?}");
         assert_eq!(w[0].line, 4);
     }
+
+    #[test]
+    fn an_escaped_end_string_inside_markup_is_text_and_the_markup_goes_on() {
+        assert_eq!(md("*abc\\*d* e f"), ("<em>abc\\*d</em> e f".into(), vec![]));
+        assert_eq!(
+            md("**abc\\**d** e f"),
+            ("<strong>abc\\*\\*d</strong> e f".into(), vec![])
+        );
+    }
+
+    #[test]
+    fn an_anonymous_reference_is_two_underscores_at_a_word_end() {
+        let c = crate::to_markdown("See word__ and more words.\n\n__ http://x.org/\n");
+        assert!(
+            c.markdown
+                .contains("See <a href=\"http://x.org/\">word</a> and more"),
+            "{}",
+            c.markdown
+        );
+        assert!(c.warnings.is_empty(), "{:?}", c.warnings);
+    }
 }
