@@ -1773,4 +1773,14 @@ mod tests {
         );
         assert!(c.warnings.is_empty(), "{:?}", c.warnings);
     }
+
+    #[test]
+    fn an_escaped_bar_inside_a_substitution_reference_is_part_of_its_name() {
+        let (_, w) = md("see |abc\\|d| x");
+        assert_eq!(w.len(), 1, "{w:?}");
+        assert!(
+            w[0].message.contains("undefined substitution `|abc|d|`"),
+            "{w:?}"
+        );
+    }
 }
