@@ -1783,4 +1783,29 @@ mod tests {
             "{w:?}"
         );
     }
+
+    #[test]
+    fn an_end_string_follows_text_not_whitespace() {
+        // Docutils: `*a * b*` is emphasis of `a * b`, `` `a ` b` `` a title reference
+        // of `` a ` b``; `` `a`` b` `` ends at the backquote before the space.
+        assert_eq!(md("a *a * b* c").0, "a <em>a \\* b</em> c");
+        assert_eq!(md("a `a ` b` x").0, "a <cite>a \\` b</cite> x");
+        assert_eq!(md("a `abc\\`d` x").0, "a <cite>abc\\`d</cite> x");
+        assert_eq!(md("a `a`` b` x").0, "a <cite>a\\`</cite> b\\` x");
+    }
+
+    #[test]
+    fn a_substitution_reference_ends_at_a_bar_after_text() {
+        // Docutils: `|ab, cd|` names `ab, cd`; `|abc` never closes (and warns).
+        let (_, w) = md("see |ab, cd| x");
+        assert_eq!(w.len(), 1, "{w:?}");
+        assert!(
+            w[0].message.contains("undefined substitution `|ab, cd|`"),
+            "{w:?}"
+        );
+        let (out, w) = md("see |abc");
+        assert_eq!(out, "see \\|abc");
+        assert_eq!(w.len(), 1, "{w:?}");
+        assert!(w[0].message.contains("without end-string"), "{w:?}");
+    }
 }
