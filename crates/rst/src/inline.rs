@@ -1130,8 +1130,9 @@ impl Run<'_> {
     /// One character of text at `i` in the source, escaped for the mode.
     fn text(&mut self, out: &mut String, c: char, i: usize) {
         if self.mode != Mode::Html && Self::at_line_start(out) && c.is_ascii_digit() {
+            // CommonMark: an ordered list marker has at most nine digits.
             let mut k = i;
-            while k < self.chars.len() && k - i < 10 && self.chars[k].is_ascii_digit() {
+            while k < self.chars.len() && k - i < 9 && self.chars[k].is_ascii_digit() {
                 k += 1;
             }
             if matches!(self.chars.get(k), Some('.' | ')')) {
@@ -1807,5 +1808,30 @@ mod tests {
         assert_eq!(out, "see \\|abc");
         assert_eq!(w.len(), 1, "{w:?}");
         assert!(w[0].message.contains("without end-string"), "{w:?}");
+    }
+
+    #[test]
+    fn only_what_could_start_a_markdown_list_is_escaped_at_a_line_start() {
+        // CommonMark: `123456789.` starts an ordered list, ten digits do not; spaces at
+        // a line's start are dropped (four would make an indented code block).
+        assert_eq!(md("x\n123456789. y").0, "x\n123456789\\. y");
+        assert_eq!(md("x\n1234567890. y").0, "x\n1234567890. y");
+        assert_eq!(md("x\n12345678901) y").0, "x\n12345678901) y");
+        assert_eq!(md("a\n    b").0, "a\nb");
+    }
+
+    #[test]
+    fn interpreted_text_ends_at_a_backquote_before_end_context_only() {
+        // Docutils: `` `a`b` `` is a title reference of ``a`b``, and so on.
+        assert_eq!(md("a `a`b` x").0, "a <cite>a\\`b</cite> x");
+        assert_eq!(md("a `a:`b` x").0, "a <cite>a:\\`b</cite> x");
+        let (_, w) = md("see |ab | c| x");
+        assert!(w.len() == 1 && w[0].message.contains("`|ab | c|`"), "{w:?}");
+        let (out, w) = md("see `abc");
+        assert_eq!(out, "see \\`abc");
+        assert!(
+            w.len() == 1 && w[0].message.contains("without end-string"),
+            "{w:?}"
+        );
     }
 }
