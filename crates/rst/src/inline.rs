@@ -1834,4 +1834,38 @@ mod tests {
             "{w:?}"
         );
     }
+
+    fn rendered(src: &str, mode: Mode) -> String {
+        let refs = Refs::default();
+        let mut inline = Inline::new(&refs, "", 1 << 20);
+        let text = Text {
+            text: src.into(),
+            line: 1,
+        };
+        inline.render(&text, mode)
+    }
+
+    #[test]
+    fn a_heading_escapes_hashes_and_braces_anywhere() {
+        // mdBook reads `#` and `{...}` in a heading (closing hashes, attributes).
+        assert_eq!(rendered("a # b {c}", Mode::Heading), "a \\# b \\{c\\}");
+        assert_eq!(rendered("a # b {c}", Mode::Markdown), "a # b {c}");
+    }
+
+    #[test]
+    fn a_literal_that_starts_or_ends_with_a_backquote_is_padded_in_its_fence() {
+        // CommonMark strips one space inside the fence on each side.
+        assert_eq!(md("x ``a``` y").0, "x `` a` `` y");
+        assert_eq!(md("x ```a`` y").0, "x `` `a `` y");
+        assert_eq!(md("x ``a`b`` y").0, "x ``a`b`` y");
+    }
+
+    #[test]
+    fn a_literal_in_html_hides_its_braces_from_mdbook() {
+        // `{{#include}}` and the like are mdBook's, also inside `<code>`.
+        assert_eq!(
+            rendered("``{{#x}}``", Mode::Html),
+            "<code>&#123;&#123;#x}}</code>"
+        );
+    }
 }
