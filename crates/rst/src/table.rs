@@ -838,4 +838,58 @@ mod grid_tests {
             [alone - 1, alone - 1, alone - 3, alone - 1].map(Some)
         );
     }
+
+    #[test]
+    fn list_table_rows_of_different_lengths_warn_and_equal_ones_do_not() {
+        let c = crate::to_markdown(".. list-table::\n\n   * - a\n     - b\n   * - c\n     - d\n");
+        assert!(c.warnings.is_empty(), "{:?}", c.warnings);
+        let c = crate::to_markdown(".. list-table::\n\n   * - a\n     - b\n   * - c\n");
+        assert_eq!(c.warnings.len(), 1, "{:?}", c.warnings);
+        assert!(
+            c.warnings[0].message.contains("different numbers"),
+            "{:?}",
+            c.warnings
+        );
+    }
+
+    #[test]
+    fn a_quoted_csv_field_may_run_over_lines() {
+        // Docutils: `"a` + `b", c` is one record of two fields; `d, e` the next.
+        let src = ".. csv-table::\n\n   \"a\n   b\", c\n   d, e\n";
+        assert_eq!(rows(src), [["a\nb", "c"], ["d", "e"]]);
+        let src = ".. csv-table::\n\n   \"a \"\"q\"\"\n   b\", c\n   d, e\n";
+        assert_eq!(rows(src).len(), 2, "{:?}", rows(src));
+    }
+
+    #[test]
+    fn a_table_directive_without_a_title_has_no_caption() {
+        let c = crate::to_markdown(".. table::\n\n   =====  =====\n   a      b\n   =====  =====\n");
+        assert!(!c.markdown.contains("rubric"), "{}", c.markdown);
+        assert_eq!(
+            rows(".. table::\n\n   =====  =====\n   a      b\n   =====  =====\n"),
+            [["a", "b"]]
+        );
+        let c =
+            crate::to_markdown(".. table:: T\n\n   =====  =====\n   a      b\n   =====  =====\n");
+        assert!(
+            c.markdown.contains("<p class=\"rubric\">T</p>"),
+            "{}",
+            c.markdown
+        );
+    }
+
+    #[test]
+    fn a_large_grid_table_is_read_within_its_budget() {
+        // 40 × 40 cells of one character: the scan stays within its linear budget.
+        let n = 40;
+        let border = format!("+{}", "-+".repeat(n));
+        let row = format!("|{}", "x|".repeat(n));
+        let mut src = border.clone();
+        for _ in 0..n {
+            src = format!("{src}\n{row}\n{border}");
+        }
+        let c = crate::to_markdown(&(src + "\n"));
+        assert!(c.warnings.is_empty(), "{:?}", c.warnings);
+        assert_eq!(c.markdown.matches("<td>").count(), n * n);
+    }
 }
