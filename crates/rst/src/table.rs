@@ -892,4 +892,39 @@ mod grid_tests {
         assert!(c.warnings.is_empty(), "{:?}", c.warnings);
         assert_eq!(c.markdown.matches("<td>").count(), n * n);
     }
+
+    #[test]
+    fn a_grid_corner_without_a_side_below_it_starts_no_cell() {
+        // Docutils: a `+` in a border with no `|` under it is inside a cell that spans
+        // past it.
+        let src = "+--+--+\n| a  b|\n+--+--+\n";
+        let c = crate::to_markdown(src);
+        assert!(c.warnings.is_empty(), "{:?}", c.warnings);
+        // One cell (docutils: `morecols="1"`; here the table's only column).
+        assert_eq!(c.markdown.matches("<td").count(), 1, "{}", c.markdown);
+        assert!(c.markdown.contains(">a  b</td>"), "{}", c.markdown);
+        // The same below a row of two cells: `c  d` is one cell under both.
+        let src = "+--+--+\n| a| b|\n+--+--+\n| c  d|\n+--+--+\n";
+        let c = crate::to_markdown(src);
+        assert!(c.warnings.is_empty(), "{:?}", c.warnings);
+        assert_eq!(c.markdown.matches("<td").count(), 3, "{}", c.markdown);
+        assert!(
+            c.markdown.contains("<td colspan=\"2\">c  d</td>"),
+            "{}",
+            c.markdown
+        );
+    }
+
+    #[test]
+    fn corners_on_a_grid_table_s_last_line_start_no_scan() {
+        // One row of 600 cells: scanning right from each corner of the bottom border
+        // would take some 600² steps, past the budget (64 per character), and the table
+        // would be refused.
+        let n = 600;
+        let border = format!("+{}", "-+".repeat(n));
+        let src = format!("{border}\n|{}\n{border}\n", "x|".repeat(n));
+        let c = crate::to_markdown(&src);
+        assert!(c.warnings.is_empty(), "{:?}", c.warnings);
+        assert_eq!(c.markdown.matches("<td>").count(), n);
+    }
 }
