@@ -1304,3 +1304,18 @@ fn inline_steps(html: &str) -> String {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::to_markdown;
+
+    #[test]
+    fn a_blank_line_maps_to_the_line_of_the_text_above_it() {
+        // Not to the chapter's first line: warnings on slides point near their text.
+        let c = to_markdown("Title\n=====\n\npara one\n\n\npara two\n");
+        let md: Vec<&str> = c.markdown.lines().collect();
+        let k = md.iter().position(|l| *l == "para one").expect("para one");
+        assert_eq!(md[k + 1], "");
+        assert_eq!(c.line_map[k + 1], 4, "{:?}", c.line_map);
+    }
+}
