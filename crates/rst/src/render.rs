@@ -1318,4 +1318,31 @@ mod tests {
         assert_eq!(md[k + 1], "");
         assert_eq!(c.line_map[k + 1], 4, "{:?}", c.line_map);
     }
+
+    #[test]
+    fn a_title_s_classes_follow_its_heading() {
+        let c = to_markdown(".. rst-class:: big\n\nTitle\n=====\n\ntext\n");
+        assert!(c.markdown.starts_with("# Title {.big}\n"), "{}", c.markdown);
+    }
+
+    #[test]
+    fn a_title_inside_ifslides_starts_a_slide_and_is_in_the_contents() {
+        // Hieroglyph: `ifslides` content is the slides'; a section title there starts
+        // a slide of its own (with the class), and `contents` lists it in its place.
+        let src = "Top\n===\n\n.. contents::\n\n.. ifslides::\n\n   Inside\n   ------\n\n   text\n\nAfter\n-----\n\nmore\n";
+        let c = to_markdown(src);
+        assert!(
+            c.markdown.contains("\n## Inside {.only-slides}\n"),
+            "{}",
+            c.markdown
+        );
+        let nav = c.markdown.split("</nav>").next().unwrap_or("");
+        assert!(
+            nav.contains(
+                "<li><a href=\"#inside\">Inside</a></li>\n<li><a href=\"#after\">After</a></li>"
+            ),
+            "{}",
+            c.markdown
+        );
+    }
 }
