@@ -1345,4 +1345,18 @@ mod tests {
             c.markdown
         );
     }
+
+    #[test]
+    fn a_note_outside_slides_is_a_visible_note_for_readers() {
+        // With `autoslides` off, prose outside `.. slide::` is for readers; a note
+        // there belongs to no slide, so it is a note box, not speaker notes.
+        let src = ".. slideconf::\n   :autoslides: False\n\nTitle\n=====\n\n.. note::\n\n   Read me.\n\n.. slide:: S\n\n   In the slide.\n";
+        let c = to_markdown(src);
+        assert!(
+            c.markdown.contains("<div class=\"only-reading\">\n\n<div class=\"admonition note\">\n<p class=\"admonition-title\">Note</p>\n\nRead me."),
+            "{}",
+            c.markdown
+        );
+        assert!(!c.markdown.contains("Notes:"), "{}", c.markdown);
+    }
 }
