@@ -1359,4 +1359,24 @@ mod tests {
         );
         assert!(!c.markdown.contains("Notes:"), "{}", c.markdown);
     }
+
+    #[test]
+    fn a_nextslide_is_kept_before_a_subsection_and_dropped_before_the_next_section() {
+        // Hieroglyph drops a `nextslide` with nothing of its section after it; a
+        // subsection is still its section.
+        let kept = to_markdown("Sec\n===\n\ntext\n\n.. nextslide::\n\nSub\n---\n\nmore\n");
+        assert_eq!(
+            kept.markdown.matches("# Sec").count(),
+            2,
+            "{}",
+            kept.markdown
+        );
+        let dropped = to_markdown("Sec\n===\n\ntext\n\n.. nextslide::\n\nOther\n=====\n\nmore\n");
+        assert_eq!(
+            dropped.markdown.matches("# Sec").count(),
+            1,
+            "{}",
+            dropped.markdown
+        );
+    }
 }
