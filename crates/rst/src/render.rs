@@ -1379,4 +1379,26 @@ mod tests {
             dropped.markdown
         );
     }
+
+    #[test]
+    fn demo_and_chart_lines_pass_through_as_written() {
+        // The deck's own `{{#demo}}` and `{{#chart}}` lines, not rST text to escape.
+        let c = to_markdown("A\n\n{{#demo my-demo}}\n\n{{#chart my-demo a_b}}\n");
+        assert_eq!(
+            c.markdown,
+            "A\n\n{{#demo my-demo}}\n\n{{#chart my-demo a_b}}\n"
+        );
+    }
+
+    #[test]
+    fn a_loose_list_item_keeps_blank_lines_between_its_blocks_and_a_tight_one_none() {
+        assert_eq!(
+            to_markdown("- a\n\n  b\n\n- c\n").markdown,
+            "- a\n\n  b\n\n- c\n"
+        );
+        assert_eq!(
+            to_markdown("- a\n- b\n\n  - c\n  - d\n").markdown,
+            "- a\n- b\n  - c\n  - d\n"
+        );
+    }
 }
