@@ -1401,4 +1401,46 @@ mod tests {
             "- a\n- b\n  - c\n  - d\n"
         );
     }
+
+    #[test]
+    fn slide_directives_where_they_cannot_act_warn() {
+        let c = to_markdown(".. nextslide::\n\ntext\n");
+        assert_eq!(c.warnings.len(), 1, "{:?}", c.warnings);
+        assert!(
+            c.warnings[0].message.contains("before any section title"),
+            "{:?}",
+            c.warnings
+        );
+        let c = to_markdown("Title\n=====\n\n- item\n\n  .. nextslide::\n");
+        assert_eq!(c.warnings.len(), 1, "{:?}", c.warnings);
+        assert!(
+            c.warnings[0].message.contains("inside another element"),
+            "{:?}",
+            c.warnings
+        );
+    }
+
+    #[test]
+    fn an_unknown_label_is_reported_in_slides_but_not_in_ifnotslides() {
+        // Hieroglyph never resolves `:ref:` in what slides do not show.
+        let c = to_markdown("Title\n=====\n\n.. ifnotslides::\n\n   See :ref:`nope`.\n");
+        assert!(c.warnings.is_empty(), "{:?}", c.warnings);
+        let c = to_markdown("Title\n=====\n\n.. ifslides::\n\n   See :ref:`nope`.\n");
+        assert_eq!(c.warnings.len(), 1, "{:?}", c.warnings);
+    }
+
+    #[test]
+    fn a_note_in_ifnotslides_is_a_box_and_in_ifslides_speaker_notes() {
+        let c = to_markdown("Title\n=====\n\n.. ifnotslides::\n\n   .. note::\n\n      Read me.\n");
+        assert!(
+            c.markdown.contains("<div class=\"admonition note\">"),
+            "{}",
+            c.markdown
+        );
+        assert!(!c.markdown.contains("Notes:"), "{}", c.markdown);
+        let c =
+            to_markdown("Title\n=====\n\ntext\n\n.. ifslides::\n\n   .. note::\n\n      Say me.\n");
+        assert!(c.markdown.contains("Notes:\n\nSay me."), "{}", c.markdown);
+        assert!(!c.markdown.contains("admonition"), "{}", c.markdown);
+    }
 }
