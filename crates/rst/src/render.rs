@@ -1443,4 +1443,11 @@ mod tests {
         assert!(c.markdown.contains("Notes:\n\nSay me."), "{}", c.markdown);
         assert!(!c.markdown.contains("admonition"), "{}", c.markdown);
     }
+
+    #[test]
+    fn two_lists_in_a_row_inside_a_block_alternate_their_markers() {
+        // Else Markdown reads them as one list.
+        let c = to_markdown(".. note::\n\n   - a\n\n   ..\n\n   - b\n");
+        assert!(c.markdown.contains("- a\n\n* b"), "{}", c.markdown);
+    }
 }
