@@ -1450,4 +1450,19 @@ mod tests {
         let c = to_markdown(".. note::\n\n   - a\n\n   ..\n\n   - b\n");
         assert!(c.markdown.contains("- a\n\n* b"), "{}", c.markdown);
     }
+
+    #[test]
+    fn a_slide_inside_another_element_warns_and_shows_its_title_as_text() {
+        let c = to_markdown("Title\n=====\n\n- item\n\n  .. slide:: Inner\n\n     body\n");
+        assert_eq!(c.warnings.len(), 1, "{:?}", c.warnings);
+        assert!(
+            c.warnings[0]
+                .message
+                .contains("`slide` inside another element"),
+            "{:?}",
+            c.warnings
+        );
+        assert!(c.markdown.contains("**Inner**"), "{}", c.markdown);
+        assert!(c.markdown.contains("body"), "{}", c.markdown);
+    }
 }
