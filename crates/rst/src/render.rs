@@ -1465,4 +1465,15 @@ mod tests {
         assert!(c.markdown.contains("**Inner**"), "{}", c.markdown);
         assert!(c.markdown.contains("body"), "{}", c.markdown);
     }
+
+    #[test]
+    fn line_numbers_alone_or_emphasized_lines_alone_mark_the_code() {
+        for option in [":linenos:", ":emphasize-lines: 1"] {
+            let c = to_markdown(&format!(
+                ".. code-block:: python\n   {option}\n\n   x = 1\n   y = 2\n"
+            ));
+            assert!(!c.markdown.contains("```"), "{option}: {}", c.markdown);
+            assert!(c.markdown.contains("<pre"), "{option}: {}", c.markdown);
+        }
+    }
 }
