@@ -1476,4 +1476,20 @@ mod tests {
             assert!(c.markdown.contains("<pre"), "{option}: {}", c.markdown);
         }
     }
+
+    #[test]
+    fn blocks_inside_a_block_are_apart_and_a_tight_item_s_are_not() {
+        let c = to_markdown(".. note::\n\n   p1\n\n   p2\n\n   - a\n   - b\n");
+        assert!(
+            c.markdown.contains("p1\n\np2\n\n- a\n- b"),
+            "{}",
+            c.markdown
+        );
+        let c = to_markdown("- a\n\n  - b\n  - c\n\n- d\n");
+        assert!(
+            c.markdown.contains("- a\n  - b\n  - c\n- d"),
+            "{}",
+            c.markdown
+        );
+    }
 }
