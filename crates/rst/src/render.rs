@@ -1492,4 +1492,15 @@ mod tests {
             c.markdown
         );
     }
+
+    #[test]
+    fn a_toctree_lists_its_entries_with_their_titles_and_pages() {
+        // Sphinx: `Title <doc>` gives the title; a bare `doc` is shown by its name here.
+        let c = to_markdown(".. toctree::\n\n   intro\n   My Title <other.rst>\n");
+        assert!(
+            c.markdown.contains("<li><a href=\"intro.html\">intro</a></li>\n<li><a href=\"other.html\">My Title</a></li>"),
+            "{}",
+            c.markdown
+        );
+    }
 }
