@@ -1503,4 +1503,14 @@ mod tests {
             c.markdown
         );
     }
+
+    #[test]
+    fn local_contents_list_only_the_subsections_of_its_section() {
+        // Docutils `:local:`: A's subsections, not the next section B.
+        let src = "A\n=\n\n.. contents::\n   :local:\n\nA1\n--\n\nx\n\nB\n=\n\ny\n";
+        let c = to_markdown(src);
+        let nav = c.markdown.split("</nav>").next().unwrap_or("");
+        assert!(nav.contains("<a href=\"#a1\">A1</a>"), "{}", c.markdown);
+        assert!(!nav.contains("#b\""), "{}", c.markdown);
+    }
 }
