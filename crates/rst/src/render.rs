@@ -1513,4 +1513,41 @@ mod tests {
         assert!(nav.contains("<a href=\"#a1\">A1</a>"), "{}", c.markdown);
         assert!(!nav.contains("#b\""), "{}", c.markdown);
     }
+
+    #[test]
+    fn contents_go_as_deep_as_asked_and_close_every_list() {
+        let src = "A\n=\n\nA1\n--\n\nA2\n~~\n\nB\n=\n\n.. contents::\n   :depth: 2\n";
+        let c = to_markdown(src);
+        let nav = c
+            .markdown
+            .split("<nav")
+            .nth(1)
+            .unwrap_or("")
+            .split("</nav>")
+            .next()
+            .unwrap_or("");
+        assert!(
+            nav.contains("#a1\"") && !nav.contains("#a2\""),
+            "{}",
+            c.markdown
+        );
+        assert_eq!(
+            nav.matches("<ul>").count(),
+            nav.matches("</ul>").count(),
+            "{}",
+            c.markdown
+        );
+        assert_eq!(nav.matches("<ul>").count(), 2, "{}", c.markdown);
+    }
+
+    #[test]
+    fn a_toctree_entry_without_a_closing_bracket_is_a_page_name() {
+        let c = to_markdown(".. toctree::\n\n   a<b\n");
+        assert!(
+            c.markdown
+                .contains("<li><a href=\"a&lt;b.html\">a&lt;b</a></li>"),
+            "{}",
+            c.markdown
+        );
+    }
 }
