@@ -1520,6 +1520,8 @@ mod tests {
         // A name that never closes is text, also at the very end.
         assert_eq!(md("`x`:sub").0, "<cite>x</cite>:sub");
         assert_eq!(md("`x`:sub y").0, "<cite>x</cite>:sub y");
+        // The role's closing colon must end a word.
+        assert_eq!(md("`x`:sub:y z").0, "<cite>x</cite>:sub:y z");
         // Far into a line as at its start; a name is at most MAX_NAME long (a bound on
         // the scan: docutils has none, and would report an unknown role).
         let far = format!("{} `x`:sub: y", "w".repeat(2 * MAX_NAME));
