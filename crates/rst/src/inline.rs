@@ -319,8 +319,8 @@ impl<'r> Inline<'r> {
             let c = chars[i];
             if c == '\\' {
                 match chars.get(i + 1) {
-                    Some(' ') => i += 2,
-                    Some('\n') => i += 1,
+                    // Docutils: escaped whitespace is removed, the backslash with it.
+                    Some(' ' | '\n') => i += 2,
                     Some(&d) => {
                         r.text(out, d, i + 1);
                         i += 2;
@@ -365,7 +365,7 @@ impl<'r> Inline<'r> {
                 if !opens(chars, i, 2) {
                     return None;
                 }
-                let Some(end) = r.find_end(i + 3, "``", LIT, false) else {
+                let Some(end) = r.find_end(i + 2, "``", LIT, false) else {
                     self.unmatched(r, i, "inline literal");
                     return None;
                 };
@@ -377,7 +377,7 @@ impl<'r> Inline<'r> {
                 if !opens(chars, i, 2) {
                     return None;
                 }
-                let Some(end) = r.find_end(i + 3, "**", STRONG, true) else {
+                let Some(end) = r.find_end(i + 2, "**", STRONG, true) else {
                     self.unmatched(r, i, "strong");
                     return None;
                 };
@@ -388,7 +388,7 @@ impl<'r> Inline<'r> {
                 if !opens(chars, i, 1) {
                     return None;
                 }
-                let Some(end) = r.find_end(i + 2, "*", EMPH, true) else {
+                let Some(end) = r.find_end(i + 1, "*", EMPH, true) else {
                     self.unmatched(r, i, "emphasis");
                     return None;
                 };
@@ -407,7 +407,7 @@ impl<'r> Inline<'r> {
                 if !opens(chars, i, 2) {
                     return None;
                 }
-                let end = r.find_end(i + 3, "`", INTERP, true)?;
+                let end = r.find_end(i + 2, "`", INTERP, true)?;
                 if !end_context(chars, end + 1) {
                     return None;
                 }
@@ -464,7 +464,7 @@ impl<'r> Inline<'r> {
         if !opens(chars, i, 1) || chars.get(i + 1) == Some(&'|') {
             return None;
         }
-        let Some(end) = r.find_end_suffixed(i + 2, '|', SUBST) else {
+        let Some(end) = r.find_end_suffixed(i + 1, '|', SUBST) else {
             self.unmatched(r, i, "substitution reference");
             return None;
         };
@@ -548,7 +548,9 @@ impl<'r> Inline<'r> {
                 break;
             }
         }
-        if end == i + len {
+        // Docutils links a scheme with `//` and nothing more (`http://`), not a bare
+        // `mailto:`.
+        if end == i + len && chars[end - 1] != '/' {
             return None;
         }
         let url: String = chars[i..end].iter().collect();
@@ -611,7 +613,7 @@ impl<'r> Inline<'r> {
         depth: usize,
     ) -> Option<usize> {
         let chars = r.chars;
-        let Some(end) = r.find_end_interpreted(from + 1) else {
+        let Some(end) = r.find_end_interpreted(from) else {
             self.unmatched(r, open, "interpreted text or phrase reference");
             return None;
         };
@@ -1039,7 +1041,8 @@ impl Run<'_> {
         self.line + self.newlines.partition_point(|&p| p < i)
     }
 
-    /// The first valid `end` string at or after `from`.
+    /// The first valid `end` string after `from`, the markup's first character (read
+    /// from there, so that an escape there is one: docutils' `*\* x*` is `* x`).
     fn find_end(&mut self, from: usize, end: &str, kind: usize, escapes: bool) -> Option<usize> {
         if self.failed[kind] {
             return None;
@@ -1052,7 +1055,8 @@ impl Run<'_> {
                 k += 2;
                 continue;
             }
-            if starts_with(chars, k, end)
+            if k > from
+                && starts_with(chars, k, end)
                 && !chars[k - 1].is_whitespace()
                 && end_context(chars, k + len)
             {
@@ -1064,7 +1068,8 @@ impl Run<'_> {
         None
     }
 
-    /// The closing char of markup that may take a reference suffix (`|x|_`).
+    /// The closing char of markup that may take a reference suffix (`|x|_`), after
+    /// `from` (its first character, as for `find_end`).
     fn find_end_suffixed(&mut self, from: usize, end: char, kind: usize) -> Option<usize> {
         if self.failed[kind] {
             return None;
@@ -1076,7 +1081,7 @@ impl Run<'_> {
                 k += 2;
                 continue;
             }
-            if chars[k] == end && !chars[k - 1].is_whitespace() {
+            if k > from && chars[k] == end && !chars[k - 1].is_whitespace() {
                 let (after, _) = suffix(chars, k + 1);
                 if end_context(chars, after) {
                     return Some(k);
@@ -1089,7 +1094,8 @@ impl Run<'_> {
     }
 
     /// The closing backquote of interpreted text: followed by end context, a reference
-    /// suffix, or a `:role:` suffix.
+    /// suffix, or a `:role:` suffix; after `from` (its first character, as for
+    /// `find_end`).
     fn find_end_interpreted(&mut self, from: usize) -> Option<usize> {
         if self.failed[INTERP] {
             return None;
@@ -1101,7 +1107,11 @@ impl Run<'_> {
                 k += 2;
                 continue;
             }
-            if chars[k] == '`' && !chars[k - 1].is_whitespace() && chars.get(k + 1) != Some(&'`') {
+            if k > from
+                && chars[k] == '`'
+                && !chars[k - 1].is_whitespace()
+                && chars.get(k + 1) != Some(&'`')
+            {
                 let (after, _) = suffix(chars, k + 1);
                 if end_context(chars, after) || chars.get(k + 1) == Some(&':') {
                     return Some(k);
@@ -1120,8 +1130,9 @@ impl Run<'_> {
     /// One character of text at `i` in the source, escaped for the mode.
     fn text(&mut self, out: &mut String, c: char, i: usize) {
         if self.mode != Mode::Html && Self::at_line_start(out) && c.is_ascii_digit() {
+            // CommonMark: an ordered list marker has at most nine digits.
             let mut k = i;
-            while k < self.chars.len() && k - i < 10 && self.chars[k].is_ascii_digit() {
+            while k < self.chars.len() && k - i < 9 && self.chars[k].is_ascii_digit() {
                 k += 1;
             }
             if matches!(self.chars.get(k), Some('.' | ')')) {
@@ -1362,5 +1373,501 @@ mod tests {
             assert!(out.ends_with("\\[\\]\\_ here"), "{out}");
             assert!(w.is_empty(), "{w:?}");
         }
+    }
+
+    #[test]
+    fn two_or_three_hyphens_in_a_row_are_dashes_and_no_others() {
+        assert_eq!(smart(&chars("---"), 0), Some(("\u{2014}", 3)));
+        assert_eq!(smart(&chars("--x"), 0), Some(("\u{2013}", 2)));
+        assert_eq!(smart(&chars("-x-"), 0), None);
+        assert_eq!(smart(&chars("-x"), 0), None);
+    }
+
+    #[test]
+    fn markup_may_end_before_punctuation_but_not_before_a_letter_beyond_ascii() {
+        // Docutils: an end-string is followed by whitespace, ASCII closers and
+        // delimiters, or non-ASCII punctuation; `*a*é` is no emphasis (and warns).
+        assert!(end_context(&chars("*a*\u{2014}"), 3));
+        assert!(end_context(&chars("*a*\u{bb}"), 3));
+        assert!(!end_context(&chars("*a*\u{e9}"), 3));
+        assert!(!end_context(&chars("*a*b"), 3));
+        assert_eq!(md("*a*\u{2014}b").0, "<em>a</em>\u{2014}b");
+        let (out, w) = md("*a*\u{e9} x");
+        assert!(!out.contains("<em>"), "{out}");
+        assert_eq!(w.len(), 1, "{w:?}");
+    }
+
+    #[test]
+    fn an_embedded_uri_follows_a_space_or_is_the_whole_reference() {
+        // Docutils: `` `<url>`_ `` links the URL, shown as itself; `` `text<url>`_ ``
+        // (no space) is a reference to a target of that whole name, not a link there.
+        let (out, w) = md("See `<https://example.org/>`_ here.");
+        assert_eq!(
+            out,
+            "See <a href=\"https://example.org/\">https://example.org/</a> here."
+        );
+        assert!(w.is_empty(), "{w:?}");
+        let (out, w) = md("See `text<https://example.org/>`_ here.");
+        assert!(!out.contains("href=\"https://example.org/\""), "{out}");
+        assert_eq!(w.len(), 1, "{w:?}");
+    }
+
+    #[test]
+    fn a_backslash_before_a_line_break_removes_both() {
+        // Docutils: `a\` then `b` on the next line is `ab`, in text as in markup.
+        assert_eq!(md("a\\\nb *c\\\nd*").0, "ab <em>cd</em>");
+        assert_eq!(md("a\\\n\\\nb").0, "ab");
+    }
+
+    #[test]
+    fn a_root_relative_path_is_made_relative_to_the_page_and_no_other() {
+        let refs = Refs::default();
+        let inline = Inline::new(&refs, "../", 1 << 20);
+        assert_eq!(inline.uri("/_static/a.png"), "../_static/a.png");
+        // `//host/path` names a host (a network-path reference), not a path.
+        assert_eq!(
+            inline.uri("//cdn.example.org/a.png"),
+            "//cdn.example.org/a.png"
+        );
+        assert_eq!(inline.uri("a.png"), "a.png");
+        assert_eq!(inline.uri("https://example.org/"), "https://example.org/");
+    }
+
+    #[test]
+    fn an_underscore_not_before_a_backquote_is_text() {
+        // Only `` _` `` starts an inline target; `_xy` then a backquote is all text.
+        let (out, w) = md("a _xy` b");
+        assert_eq!(out, "a \\_xy\\` b");
+        assert!(w.is_empty(), "{w:?}");
+    }
+
+    #[test]
+    fn a_role_is_a_name_between_two_colons_right_before_the_backquote() {
+        // Docutils: `:abc` then a backquote after a letter is all text; `::` then
+        // interpreted text is `::` and a title reference; `:a:` is a (here unknown) role
+        // of one letter; a name then more text before the backquote is no role.
+        assert_eq!(md("a :abc`x` b"), ("a :abc\\`x\\` b".into(), vec![]));
+        assert_eq!(md("a ::`x` b"), ("a ::<cite>x</cite> b".into(), vec![]));
+        let (out, w) = md("a :a:`x` b");
+        assert_eq!(out, "a x b");
+        assert_eq!(w.len(), 1, "{w:?}");
+        assert!(w[0].message.contains("`:a:`"), "{w:?}");
+        assert_eq!(md("a :sub:`x` b").0, "a <sub>x</sub> b");
+        let long = format!(":{}:bx` c", "a".repeat(MAX_NAME - 1));
+        let (out, w) = md(&long);
+        assert!(out.ends_with(":bx\\` c"), "{out}");
+        assert!(w.is_empty(), "{w:?}");
+    }
+
+    #[test]
+    fn a_footnote_reference_is_a_label_in_brackets_then_an_underscore_at_a_word_end() {
+        // Docutils: `[1]_,` refers to footnote 1; `[1].` and `[1]_x` are text, and so is
+        // a bracket that never closes.
+        assert!(
+            md("see [1]_, x")
+                .0
+                .starts_with("see <a class=\"footnote-reference\"")
+        );
+        for src in ["see [1]. x", "see [1]_x y", "see [abc", "see ["] {
+            let (out, w) = md(src);
+            assert!(!out.contains("<a"), "{src}: {out}");
+            assert!(out.starts_with("see \\["), "{src}: {out}");
+            assert!(w.is_empty(), "{src}: {w:?}");
+        }
+    }
+
+    #[test]
+    fn a_closing_parenthesis_after_a_bare_url_is_text_when_nothing_in_it_opened() {
+        // Docutils: `(see http://x.org/a)` links `http://x.org/a`; the `)` is text.
+        assert_eq!(
+            md("(see http://x.org/a)").0,
+            "(see <a href=\"http://x.org/a\">http://x.org/a</a>)"
+        );
+        // One `)` closes what the URL opened and stays in it (docutils would cut at
+        // the first `)`: we keep Wikipedia's `a_(b)` whole, as `bare_urls_lose_...`).
+        assert_eq!(
+            md("(see http://x.org/a_(b))").0,
+            "(see <a href=\"http://x.org/a_(b)\">http://x.org/a\\_(b)</a>)"
+        );
+    }
+
+    #[test]
+    fn a_bare_url_needs_something_after_its_scheme_but_slashes_will_do() {
+        // Docutils: `http://` alone is a link (the slashes are its URI characters);
+        // `mailto:` alone is text.
+        assert_eq!(
+            md("see http:// here").0,
+            "see <a href=\"http://\">http://</a> here"
+        );
+        assert_eq!(
+            md("see (ftp://). x").0,
+            "see (<a href=\"ftp://\">ftp://</a>). x"
+        );
+        assert_eq!(md("see mailto: here").0, "see mailto: here");
+        assert_eq!(
+            md("see mailto:a here").0,
+            "see <a href=\"mailto:a\">mailto:a</a> here"
+        );
+    }
+
+    #[test]
+    fn a_role_may_follow_the_interpreted_text() {
+        // Docutils: `` `x`:sub: `` is a subscript; `` `x`,sub: `` a title reference and
+        // text.
+        assert_eq!(md("some text `x`:sub: y").0, "some text <sub>x</sub> y");
+        assert_eq!(md("`x`:sub: y").0, "<sub>x</sub> y");
+        assert_eq!(md("`x`,sub: y").0, "<cite>x</cite>,sub: y");
+        // A name that never closes is text, also at the very end.
+        assert_eq!(md("`x`:sub").0, "<cite>x</cite>:sub");
+        assert_eq!(md("`x`:sub y").0, "<cite>x</cite>:sub y");
+        // The role's closing colon must end a word.
+        assert_eq!(md("`x`:sub:y z").0, "<cite>x</cite>:sub:y z");
+        // Far into a line as at its start; a name is at most MAX_NAME long (a bound on
+        // the scan: docutils has none, and would report an unknown role).
+        let far = format!("{} `x`:sub: y", "w".repeat(2 * MAX_NAME));
+        assert!(md(&far).0.ends_with(" <sub>x</sub> y"), "{:?}", md(&far));
+        let long = format!("`x`:{}: y", "a".repeat(MAX_NAME + 1));
+        assert_eq!(
+            md(&long),
+            (
+                format!("<cite>x</cite>:{}: y", "a".repeat(MAX_NAME + 1)),
+                vec![]
+            )
+        );
+    }
+
+    #[test]
+    fn a_reference_name_may_hold_single_punctuation_between_its_letters() {
+        // Docutils: alphanumerics and isolated `-`, `_`, `.`, `:`, `+` inside.
+        let c = crate::to_markdown("See foo-bar.baz_ x.\n\n.. _foo-bar.baz: http://x.org/\n");
+        assert!(
+            c.markdown
+                .contains("See <a href=\"http://x.org/\">foo-bar.baz</a> x."),
+            "{}",
+            c.markdown
+        );
+        assert!(c.warnings.is_empty(), "{:?}", c.warnings);
+        // Two in a row end the name: `foo--` is text, `bar_` the reference.
+        let c = crate::to_markdown("See foo--bar_ x.\n\n.. _bar: http://x.org/\n");
+        assert!(
+            c.markdown
+                .contains("See foo--<a href=\"http://x.org/\">bar</a> x."),
+            "{}",
+            c.markdown
+        );
+        assert!(c.warnings.is_empty(), "{:?}", c.warnings);
+    }
+
+    #[test]
+    fn an_escape_right_after_a_start_string_is_read_as_one() {
+        // Docutils: the markup's first character may be escaped, even an end-string
+        // (here escaped again for Markdown).
+        assert_eq!(md("a *\\* x* y").0, "a <em>\\* x</em> y");
+        assert_eq!(md("a **\\** x** y").0, "a <strong>\\*\\* x</strong> y");
+        assert_eq!(md("a `\\` x` y").0, "a <cite>\\` x</cite> y");
+        assert_eq!(md("a :sub:`\\` x` y").0, "a <sub>\\` x</sub> y");
+        assert_eq!(md("a _`\\` x` y").0, "a \\` x y");
+        // Markup is never empty: `****` is a strong start-string without end (docutils
+        // warns too), `**` and ```` ```` text.
+        assert_eq!(md("a **** b").1.len(), 1);
+        for src in ["a **** b", "a ** b", "a `` b"] {
+            assert!(!md(src).0.contains('<'), "{src}: {:?}", md(src));
+        }
+    }
+
+    #[test]
+    fn each_standard_role_shows_its_text_its_own_way() {
+        // Docutils' and Sphinx's roles, each as HTML or Markdown of its kind, none unknown.
+        let tagged: &[(&[&str], &str)] = &[
+            (&["emphasis", "manpage"], "<em>x</em>"),
+            (&["strong", "program"], "<strong>x</strong>"),
+            (&["sub", "subscript"], "<sub>x</sub>"),
+            (&["sup", "superscript"], "<sup>x</sup>"),
+            (&["title-reference", "title", "t"], "<cite>x</cite>"),
+            (
+                &["abbreviation", "ab", "abbr", "acronym", "ac"],
+                "<abbr>x</abbr>",
+            ),
+            (&["dfn"], "<dfn>x</dfn>"),
+            (&["kbd"], "<kbd>x</kbd>"),
+            (
+                &[
+                    "literal", "code", "file", "samp", "command", "envvar", "option", "mimetype",
+                    "makevar", "regexp", "math",
+                ],
+                "`x`",
+            ),
+            (&["guilabel", "menuselection"], "<span>x</span>"),
+            (&["term", "any", "keyword"], "x"),
+        ];
+        for (roles, shown) in tagged {
+            for role in *roles {
+                assert_eq!(
+                    md(&format!(":{role}:`x`")),
+                    (shown.to_string(), vec![]),
+                    "{role}"
+                );
+            }
+        }
+        assert_eq!(
+            md(":rfc:`2616` :PEP:`8`"),
+            (
+                "<a href=\"https://datatracker.ietf.org/doc/html/rfc2616\">RFC 2616</a> \
+                 <a href=\"https://peps.python.org/pep-0008/\">PEP 8</a>"
+                    .to_string(),
+                vec![]
+            )
+        );
+        let (out, w) = md(":rfc:`x`");
+        assert_eq!(out, "x");
+        assert!(
+            w.len() == 1 && w[0].message.contains("needs a number"),
+            "{w:?}"
+        );
+    }
+
+    #[test]
+    fn a_named_embedded_uri_defines_its_text_as_a_target_and_an_alias_links_on() {
+        // Docutils: `` `text <foo_>`_ `` links where the target `foo` does;
+        // `` `a <url>`_ `` makes `a_` link there later; an anonymous one (`__`) does not.
+        let c = crate::to_markdown("See `this <foo_>`_.\n\n.. _foo: http://x.org/\n");
+        assert!(
+            c.markdown
+                .contains("See <a href=\"http://x.org/\">this</a>."),
+            "{}",
+            c.markdown
+        );
+        let c = crate::to_markdown("See `a <http://x.org/>`_ and later a_.\n");
+        assert!(c.warnings.is_empty(), "{:?}", c.warnings);
+        assert_eq!(
+            c.markdown
+                .matches("<a href=\"http://x.org/\">a</a>")
+                .count(),
+            2,
+            "{}",
+            c.markdown
+        );
+        let c = crate::to_markdown("See `b <http://y.org/>`__ and later b_.\n");
+        assert_eq!(c.markdown.matches("<a href").count(), 1, "{}", c.markdown);
+        assert_eq!(c.warnings.len(), 1, "{:?}", c.warnings);
+    }
+
+    #[test]
+    fn a_target_before_a_title_links_to_the_title_and_elsewhere_to_its_name() {
+        // `.. _lbl:` before a section title is the title's anchor; before anything
+        // else, its own name's.
+        let c = crate::to_markdown(".. _lbl:\n\nMy Title\n========\n\nSee lbl_.\n");
+        assert!(
+            c.markdown.contains("See <a href=\"#my-title\">lbl</a>."),
+            "{}",
+            c.markdown
+        );
+        let c = crate::to_markdown(".. _Here Now:\n\nA paragraph.\n\nSee `here now`_.\n");
+        assert!(
+            c.markdown
+                .contains("See <a href=\"#here-now\">here now</a>."),
+            "{}",
+            c.markdown
+        );
+    }
+
+    #[test]
+    fn raw_substitutions_expand_while_they_fit_the_budget_to_the_last_character() {
+        // The budget is four times the source and 64 KiB (`convert`): 77 uses of a
+        // 916-character raw substitution fill it exactly, and are all expanded; with a
+        // 78th use it is 16 characters larger, and that use is not, with a warning.
+        let raw = "x".repeat(916);
+        let src = |n: usize| format!(".. |r| raw:: html\n\n   {raw}\n\n{}\n", "|r| ".repeat(n));
+        assert_eq!(77 * raw.len(), 4 * src(77).len() + 65_536);
+        let c = crate::to_markdown(&src(77));
+        assert!(c.warnings.is_empty(), "{:?}", c.warnings);
+        assert_eq!(c.markdown.matches(&raw).count(), 77);
+        let c = crate::to_markdown(&src(78));
+        assert_eq!(c.markdown.matches(&raw).count(), 77);
+        assert_eq!(c.warnings.len(), 1, "{:?}", c.warnings);
+        assert!(
+            c.warnings[0].message.contains("too much text"),
+            "{:?}",
+            c.warnings
+        );
+    }
+
+    #[test]
+    fn an_image_target_ending_in_an_underscore_is_a_reference_unless_a_url() {
+        // Docutils: `:target: foo_` links where `foo` does; `http://x.org/a_` is no
+        // reference name (it is a URL).
+        let c = crate::to_markdown(
+            ".. |i| image:: a.png\n   :target: foo_\n\nSee |i|.\n\n.. _foo: http://x.org/\n",
+        );
+        assert!(
+            c.markdown.contains("See <a href=\"http://x.org/\"><img"),
+            "{}",
+            c.markdown
+        );
+        let c =
+            crate::to_markdown(".. |i| image:: a.png\n   :target: http://x.org/a_\n\nSee |i|.\n");
+        assert!(
+            c.markdown.contains("See <a href=\"http://x.org/a_\"><img"),
+            "{}",
+            c.markdown
+        );
+        assert!(c.warnings.is_empty(), "{:?}", c.warnings);
+    }
+
+    #[test]
+    fn substitutions_nest_two_deep_and_a_third_is_shown_as_written() {
+        // A bound on the work (docutils has none short of a loop): `|a|` in `|b|` is
+        // read as markup; a third level is its text, with a warning.
+        let two = crate::to_markdown(".. |a| replace:: A |b|\n.. |b| replace:: *B*\n\nx |a| y\n");
+        assert_eq!(two.markdown, "x A <em>B</em> y\n");
+        assert!(two.warnings.is_empty(), "{:?}", two.warnings);
+        let three = crate::to_markdown(
+            ".. |a| replace:: A |b|\n.. |b| replace:: B |c|\n.. |c| replace:: *C*\n\nx |a| y\n",
+        );
+        assert_eq!(three.markdown, "x A B \\*C\\* y\n");
+        assert_eq!(three.warnings.len(), 1, "{:?}", three.warnings);
+        assert!(
+            three.warnings[0].message.contains("nested too deep"),
+            "{:?}",
+            three.warnings
+        );
+    }
+
+    #[test]
+    fn replacements_expand_while_they_fit_the_budget_to_the_last_character() {
+        // As raw substitutions: 84 uses of 837 characters fill the budget exactly.
+        let text = "x".repeat(837);
+        let src = |n: usize| format!(".. |r| replace:: {text}\n\n{}\n", "|r| ".repeat(n));
+        assert_eq!(84 * text.len(), 4 * src(84).len() + 65_536);
+        let c = crate::to_markdown(&src(84));
+        assert!(c.warnings.is_empty(), "{:?}", c.warnings);
+        assert_eq!(c.markdown.matches(&text).count(), 84);
+        let c = crate::to_markdown(&src(85));
+        assert_eq!(c.warnings.len(), 1, "{:?}", c.warnings);
+    }
+
+    #[test]
+    fn a_warning_names_the_line_of_the_markup_in_a_paragraph() {
+        let (_, w) = md("a\nb *c\nd");
+        assert_eq!(w.len(), 1, "{w:?}");
+        assert_eq!(w[0].line, 2);
+        let (_, w) = md("a\nb\n\nc :nope:`x`");
+        assert_eq!(w.len(), 1, "{w:?}");
+        assert_eq!(w[0].line, 4);
+    }
+
+    #[test]
+    fn an_escaped_end_string_inside_markup_is_text_and_the_markup_goes_on() {
+        assert_eq!(md("*abc\\*d* e f"), ("<em>abc\\*d</em> e f".into(), vec![]));
+        assert_eq!(
+            md("**abc\\**d** e f"),
+            ("<strong>abc\\*\\*d</strong> e f".into(), vec![])
+        );
+    }
+
+    #[test]
+    fn an_anonymous_reference_is_two_underscores_at_a_word_end() {
+        let c = crate::to_markdown("See word__ and more words.\n\n__ http://x.org/\n");
+        assert!(
+            c.markdown
+                .contains("See <a href=\"http://x.org/\">word</a> and more"),
+            "{}",
+            c.markdown
+        );
+        assert!(c.warnings.is_empty(), "{:?}", c.warnings);
+    }
+
+    #[test]
+    fn an_escaped_bar_inside_a_substitution_reference_is_part_of_its_name() {
+        let (_, w) = md("see |abc\\|d| x");
+        assert_eq!(w.len(), 1, "{w:?}");
+        assert!(
+            w[0].message.contains("undefined substitution `|abc|d|`"),
+            "{w:?}"
+        );
+    }
+
+    #[test]
+    fn an_end_string_follows_text_not_whitespace() {
+        // Docutils: `*a * b*` is emphasis of `a * b`, `` `a ` b` `` a title reference
+        // of `` a ` b``; `` `a`` b` `` ends at the backquote before the space.
+        assert_eq!(md("a *a * b* c").0, "a <em>a \\* b</em> c");
+        assert_eq!(md("a `a ` b` x").0, "a <cite>a \\` b</cite> x");
+        assert_eq!(md("a `abc\\`d` x").0, "a <cite>abc\\`d</cite> x");
+        assert_eq!(md("a `a`` b` x").0, "a <cite>a\\`</cite> b\\` x");
+    }
+
+    #[test]
+    fn a_substitution_reference_ends_at_a_bar_after_text() {
+        // Docutils: `|ab, cd|` names `ab, cd`; `|abc` never closes (and warns).
+        let (_, w) = md("see |ab, cd| x");
+        assert_eq!(w.len(), 1, "{w:?}");
+        assert!(
+            w[0].message.contains("undefined substitution `|ab, cd|`"),
+            "{w:?}"
+        );
+        let (out, w) = md("see |abc");
+        assert_eq!(out, "see \\|abc");
+        assert_eq!(w.len(), 1, "{w:?}");
+        assert!(w[0].message.contains("without end-string"), "{w:?}");
+    }
+
+    #[test]
+    fn only_what_could_start_a_markdown_list_is_escaped_at_a_line_start() {
+        // CommonMark: `123456789.` starts an ordered list, ten digits do not; spaces at
+        // a line's start are dropped (four would make an indented code block).
+        assert_eq!(md("x\n123456789. y").0, "x\n123456789\\. y");
+        assert_eq!(md("x\n1234567890. y").0, "x\n1234567890. y");
+        assert_eq!(md("x\n12345678901) y").0, "x\n12345678901) y");
+        assert_eq!(md("a\n    b").0, "a\nb");
+    }
+
+    #[test]
+    fn interpreted_text_ends_at_a_backquote_before_end_context_only() {
+        // Docutils: `` `a`b` `` is a title reference of ``a`b``, and so on.
+        assert_eq!(md("a `a`b` x").0, "a <cite>a\\`b</cite> x");
+        assert_eq!(md("a `a:`b` x").0, "a <cite>a:\\`b</cite> x");
+        let (_, w) = md("see |ab | c| x");
+        assert!(w.len() == 1 && w[0].message.contains("`|ab | c|`"), "{w:?}");
+        let (out, w) = md("see `abc");
+        assert_eq!(out, "see \\`abc");
+        assert!(
+            w.len() == 1 && w[0].message.contains("without end-string"),
+            "{w:?}"
+        );
+    }
+
+    fn rendered(src: &str, mode: Mode) -> String {
+        let refs = Refs::default();
+        let mut inline = Inline::new(&refs, "", 1 << 20);
+        let text = Text {
+            text: src.into(),
+            line: 1,
+        };
+        inline.render(&text, mode)
+    }
+
+    #[test]
+    fn a_heading_escapes_hashes_and_braces_anywhere() {
+        // mdBook reads `#` and `{...}` in a heading (closing hashes, attributes).
+        assert_eq!(rendered("a # b {c}", Mode::Heading), "a \\# b \\{c\\}");
+        assert_eq!(rendered("a # b {c}", Mode::Markdown), "a # b {c}");
+    }
+
+    #[test]
+    fn a_literal_that_starts_or_ends_with_a_backquote_is_padded_in_its_fence() {
+        // CommonMark strips one space inside the fence on each side.
+        assert_eq!(md("x ``a``` y").0, "x `` a` `` y");
+        assert_eq!(md("x ```a`` y").0, "x `` `a `` y");
+        assert_eq!(md("x ``a`b`` y").0, "x ``a`b`` y");
+    }
+
+    #[test]
+    fn a_literal_in_html_hides_its_braces_from_mdbook() {
+        // `{{#include}}` and the like are mdBook's, also inside `<code>`.
+        assert_eq!(
+            rendered("``{{#x}}``", Mode::Html),
+            "<code>&#123;&#123;#x}}</code>"
+        );
     }
 }

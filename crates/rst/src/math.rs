@@ -227,4 +227,53 @@ mod tests {
         );
         assert_eq!(to_text(r"e^{i\pi}"), "e^(iπ)");
     }
+
+    #[test]
+    fn a_group_ends_at_its_matching_brace_and_the_formula_goes_on() {
+        assert_eq!(to_text("x^{10} + y_{2}"), "x¹⁰ + y₂");
+        // Braces inside a group nest; the group ends at the brace that matches its own.
+        assert_eq!(to_text("x^{a{b}c} z"), "x^(abc) z");
+        // A group that never closes runs to the end.
+        assert_eq!(to_text("x^{12"), "x¹²");
+        assert_eq!(to_text("x^{a b"), "x^(a b)");
+    }
+
+    #[test]
+    fn a_backslash_before_a_non_letter_is_a_one_character_command() {
+        // `\,` and `\;` are spaces, `\{` and `\}` the braces themselves (not a group).
+        assert_eq!(to_text(r"a\,b\;c"), "a b c");
+        assert_eq!(to_text(r"\{x\}"), "{x}");
+        // A backslash at the very end has no command: nothing is shown for it.
+        assert_eq!(to_text("x\\"), "x");
+    }
+
+    #[test]
+    fn an_empty_script_is_shown_as_written() {
+        assert_eq!(to_text("x^{}"), "x^()");
+        assert_eq!(to_text("x_"), "x_()");
+    }
+
+    #[test]
+    fn groups_nested_past_the_limit_are_shown_as_written() {
+        // The innermost group is read at depth `n`: up to MAX_DEPTH it is converted,
+        // one deeper it is its source.
+        let nest = |open: &str, n: usize| format!("{}\\pi{}", open.repeat(n), "}".repeat(n));
+        let deep = MAX_DEPTH;
+        let closes = ")".repeat(deep);
+        assert_eq!(
+            to_text(&nest("x^{", deep)),
+            format!("{}π{closes}", "x^(".repeat(deep))
+        );
+        assert_eq!(
+            to_text(&nest("x^{", deep + 1)),
+            format!("{}\\pi){closes}", "x^(".repeat(deep + 1))
+        );
+        // The same for both parts of a fraction.
+        let top = |n: usize| nest(r"\frac{", n);
+        assert!(to_text(&top(deep)).starts_with(&format!("{}π)", "(".repeat(deep))));
+        assert!(to_text(&top(deep + 1)).contains("\\pi"));
+        let bottom = |n: usize| nest(r"\frac{a}{", n);
+        assert!(to_text(&bottom(deep)).ends_with(&format!("(π{closes}")));
+        assert!(to_text(&bottom(deep + 1)).contains("\\pi"));
+    }
 }

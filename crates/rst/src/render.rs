@@ -1304,3 +1304,250 @@ fn inline_steps(html: &str) -> String {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::to_markdown;
+
+    #[test]
+    fn a_blank_line_maps_to_the_line_of_the_text_above_it() {
+        // Not to the chapter's first line: warnings on slides point near their text.
+        let c = to_markdown("Title\n=====\n\npara one\n\n\npara two\n");
+        let md: Vec<&str> = c.markdown.lines().collect();
+        let k = md.iter().position(|l| *l == "para one").expect("para one");
+        assert_eq!(md[k + 1], "");
+        assert_eq!(c.line_map[k + 1], 4, "{:?}", c.line_map);
+    }
+
+    #[test]
+    fn a_title_s_classes_follow_its_heading() {
+        let c = to_markdown(".. rst-class:: big\n\nTitle\n=====\n\ntext\n");
+        assert!(c.markdown.starts_with("# Title {.big}\n"), "{}", c.markdown);
+    }
+
+    #[test]
+    fn a_title_inside_ifslides_starts_a_slide_and_is_in_the_contents() {
+        // Hieroglyph: `ifslides` content is the slides'; a section title there starts
+        // a slide of its own (with the class), and `contents` lists it in its place.
+        let src = "Top\n===\n\n.. contents::\n\n.. ifslides::\n\n   Inside\n   ------\n\n   text\n\nAfter\n-----\n\nmore\n";
+        let c = to_markdown(src);
+        assert!(
+            c.markdown.contains("\n## Inside {.only-slides}\n"),
+            "{}",
+            c.markdown
+        );
+        let nav = c.markdown.split("</nav>").next().unwrap_or("");
+        assert!(
+            nav.contains(
+                "<li><a href=\"#inside\">Inside</a></li>\n<li><a href=\"#after\">After</a></li>"
+            ),
+            "{}",
+            c.markdown
+        );
+    }
+
+    #[test]
+    fn a_note_outside_slides_is_a_visible_note_for_readers() {
+        // With `autoslides` off, prose outside `.. slide::` is for readers; a note
+        // there belongs to no slide, so it is a note box, not speaker notes.
+        let src = ".. slideconf::\n   :autoslides: False\n\nTitle\n=====\n\n.. note::\n\n   Read me.\n\n.. slide:: S\n\n   In the slide.\n";
+        let c = to_markdown(src);
+        assert!(
+            c.markdown.contains("<div class=\"only-reading\">\n\n<div class=\"admonition note\">\n<p class=\"admonition-title\">Note</p>\n\nRead me."),
+            "{}",
+            c.markdown
+        );
+        assert!(!c.markdown.contains("Notes:"), "{}", c.markdown);
+    }
+
+    #[test]
+    fn a_nextslide_is_kept_before_a_subsection_and_dropped_before_the_next_section() {
+        // Hieroglyph drops a `nextslide` with nothing of its section after it; a
+        // subsection is still its section.
+        let kept = to_markdown("Sec\n===\n\ntext\n\n.. nextslide::\n\nSub\n---\n\nmore\n");
+        assert_eq!(
+            kept.markdown.matches("# Sec").count(),
+            2,
+            "{}",
+            kept.markdown
+        );
+        let dropped = to_markdown("Sec\n===\n\ntext\n\n.. nextslide::\n\nOther\n=====\n\nmore\n");
+        assert_eq!(
+            dropped.markdown.matches("# Sec").count(),
+            1,
+            "{}",
+            dropped.markdown
+        );
+    }
+
+    #[test]
+    fn demo_and_chart_lines_pass_through_as_written() {
+        // The deck's own `{{#demo}}` and `{{#chart}}` lines, not rST text to escape.
+        let c = to_markdown("A\n\n{{#demo my-demo}}\n\n{{#chart my-demo a_b}}\n");
+        assert_eq!(
+            c.markdown,
+            "A\n\n{{#demo my-demo}}\n\n{{#chart my-demo a_b}}\n"
+        );
+    }
+
+    #[test]
+    fn a_loose_list_item_keeps_blank_lines_between_its_blocks_and_a_tight_one_none() {
+        assert_eq!(
+            to_markdown("- a\n\n  b\n\n- c\n").markdown,
+            "- a\n\n  b\n\n- c\n"
+        );
+        assert_eq!(
+            to_markdown("- a\n- b\n\n  - c\n  - d\n").markdown,
+            "- a\n- b\n  - c\n  - d\n"
+        );
+    }
+
+    #[test]
+    fn slide_directives_where_they_cannot_act_warn() {
+        let c = to_markdown(".. nextslide::\n\ntext\n");
+        assert_eq!(c.warnings.len(), 1, "{:?}", c.warnings);
+        assert!(
+            c.warnings[0].message.contains("before any section title"),
+            "{:?}",
+            c.warnings
+        );
+        let c = to_markdown("Title\n=====\n\n- item\n\n  .. nextslide::\n");
+        assert_eq!(c.warnings.len(), 1, "{:?}", c.warnings);
+        assert!(
+            c.warnings[0].message.contains("inside another element"),
+            "{:?}",
+            c.warnings
+        );
+    }
+
+    #[test]
+    fn an_unknown_label_is_reported_in_slides_but_not_in_ifnotslides() {
+        // Hieroglyph never resolves `:ref:` in what slides do not show.
+        let c = to_markdown("Title\n=====\n\n.. ifnotslides::\n\n   See :ref:`nope`.\n");
+        assert!(c.warnings.is_empty(), "{:?}", c.warnings);
+        let c = to_markdown("Title\n=====\n\n.. ifslides::\n\n   See :ref:`nope`.\n");
+        assert_eq!(c.warnings.len(), 1, "{:?}", c.warnings);
+    }
+
+    #[test]
+    fn a_note_in_ifnotslides_is_a_box_and_in_ifslides_speaker_notes() {
+        let c = to_markdown("Title\n=====\n\n.. ifnotslides::\n\n   .. note::\n\n      Read me.\n");
+        assert!(
+            c.markdown.contains("<div class=\"admonition note\">"),
+            "{}",
+            c.markdown
+        );
+        assert!(!c.markdown.contains("Notes:"), "{}", c.markdown);
+        let c =
+            to_markdown("Title\n=====\n\ntext\n\n.. ifslides::\n\n   .. note::\n\n      Say me.\n");
+        assert!(c.markdown.contains("Notes:\n\nSay me."), "{}", c.markdown);
+        assert!(!c.markdown.contains("admonition"), "{}", c.markdown);
+    }
+
+    #[test]
+    fn two_lists_in_a_row_inside_a_block_alternate_their_markers() {
+        // Else Markdown reads them as one list.
+        let c = to_markdown(".. note::\n\n   - a\n\n   ..\n\n   - b\n");
+        assert!(c.markdown.contains("- a\n\n* b"), "{}", c.markdown);
+    }
+
+    #[test]
+    fn a_slide_inside_another_element_warns_and_shows_its_title_as_text() {
+        let c = to_markdown("Title\n=====\n\n- item\n\n  .. slide:: Inner\n\n     body\n");
+        assert_eq!(c.warnings.len(), 1, "{:?}", c.warnings);
+        assert!(
+            c.warnings[0]
+                .message
+                .contains("`slide` inside another element"),
+            "{:?}",
+            c.warnings
+        );
+        assert!(c.markdown.contains("**Inner**"), "{}", c.markdown);
+        assert!(c.markdown.contains("body"), "{}", c.markdown);
+    }
+
+    #[test]
+    fn line_numbers_alone_or_emphasized_lines_alone_mark_the_code() {
+        for option in [":linenos:", ":emphasize-lines: 1"] {
+            let c = to_markdown(&format!(
+                ".. code-block:: python\n   {option}\n\n   x = 1\n   y = 2\n"
+            ));
+            assert!(!c.markdown.contains("```"), "{option}: {}", c.markdown);
+            assert!(c.markdown.contains("<pre"), "{option}: {}", c.markdown);
+        }
+    }
+
+    #[test]
+    fn blocks_inside_a_block_are_apart_and_a_tight_item_s_are_not() {
+        let c = to_markdown(".. note::\n\n   p1\n\n   p2\n\n   - a\n   - b\n");
+        assert!(
+            c.markdown.contains("p1\n\np2\n\n- a\n- b"),
+            "{}",
+            c.markdown
+        );
+        let c = to_markdown("- a\n\n  - b\n  - c\n\n- d\n");
+        assert!(
+            c.markdown.contains("- a\n  - b\n  - c\n- d"),
+            "{}",
+            c.markdown
+        );
+    }
+
+    #[test]
+    fn a_toctree_lists_its_entries_with_their_titles_and_pages() {
+        // Sphinx: `Title <doc>` gives the title; a bare `doc` is shown by its name here.
+        let c = to_markdown(".. toctree::\n\n   intro\n   My Title <other.rst>\n");
+        assert!(
+            c.markdown.contains("<li><a href=\"intro.html\">intro</a></li>\n<li><a href=\"other.html\">My Title</a></li>"),
+            "{}",
+            c.markdown
+        );
+    }
+
+    #[test]
+    fn local_contents_list_only_the_subsections_of_its_section() {
+        // Docutils `:local:`: A's subsections, not the next section B.
+        let src = "A\n=\n\n.. contents::\n   :local:\n\nA1\n--\n\nx\n\nB\n=\n\ny\n";
+        let c = to_markdown(src);
+        let nav = c.markdown.split("</nav>").next().unwrap_or("");
+        assert!(nav.contains("<a href=\"#a1\">A1</a>"), "{}", c.markdown);
+        assert!(!nav.contains("#b\""), "{}", c.markdown);
+    }
+
+    #[test]
+    fn contents_go_as_deep_as_asked_and_close_every_list() {
+        let src = "A\n=\n\nA1\n--\n\nA2\n~~\n\nB\n=\n\n.. contents::\n   :depth: 2\n";
+        let c = to_markdown(src);
+        let nav = c
+            .markdown
+            .split("<nav")
+            .nth(1)
+            .unwrap_or("")
+            .split("</nav>")
+            .next()
+            .unwrap_or("");
+        assert!(
+            nav.contains("#a1\"") && !nav.contains("#a2\""),
+            "{}",
+            c.markdown
+        );
+        assert_eq!(
+            nav.matches("<ul>").count(),
+            nav.matches("</ul>").count(),
+            "{}",
+            c.markdown
+        );
+        assert_eq!(nav.matches("<ul>").count(), 2, "{}", c.markdown);
+    }
+
+    #[test]
+    fn a_toctree_entry_without_a_closing_bracket_is_a_page_name() {
+        let c = to_markdown(".. toctree::\n\n   a<b\n");
+        assert!(
+            c.markdown
+                .contains("<li><a href=\"a&lt;b.html\">a&lt;b</a></li>"),
+            "{}",
+            c.markdown
+        );
+    }
+}

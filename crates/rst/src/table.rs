@@ -116,10 +116,17 @@ pub(crate) fn csv_table(r: &mut Reader, call: &Call, out: &mut Vec<Block>) {
     ]);
     r.check_options(call.name, &d, &known);
     let delim = match Reader::option(&d, "delim").map(str::trim) {
-        Some("tab") => '\t',
-        Some("space") => ' ',
-        Some(s) if s.chars().count() == 1 => s.chars().next().unwrap_or(','),
-        _ => ',',
+        None => ',',
+        Some(v) => delimiter(v).unwrap_or_else(|| {
+            r.warn(
+                call.line,
+                format!(
+                    "`csv-table` `:delim:` must be one character, `tab`, `space` or a \
+                     Unicode code, not `{v}`; `,` used"
+                ),
+            );
+            ','
+        }),
     };
     let mut records: Vec<(Vec<String>, usize)> = Vec::new();
     let mut head = header_rows(&d);
@@ -138,6 +145,29 @@ pub(crate) fn csv_table(r: &mut Reader, call: &Call, out: &mut Vec<Block>) {
         })
         .collect();
     push_table(call, out, rows, head, &d.args);
+}
+
+/// `:delim:` as docutils reads it: `tab`, `space`, one character, or a Unicode code
+/// (`0x3b`, `x3b`, `\x3b`, `U+003B`, `u3b`, `\u3b`, `&#x3b;`); `None` for anything else.
+fn delimiter(v: &str) -> Option<char> {
+    match v {
+        "tab" => return Some('\t'),
+        "space" => return Some(' '),
+        _ => {}
+    }
+    let mut chars = v.chars();
+    if let (Some(c), None) = (chars.next(), chars.next()) {
+        return Some(c);
+    }
+    let lower = v.to_ascii_lowercase();
+    let hex = ["0x", "\\x", "x", "u+", "\\u", "u"]
+        .iter()
+        .find_map(|p| lower.strip_prefix(p))
+        .or_else(|| lower.strip_prefix("&#x")?.strip_suffix(';'))?;
+    if hex.is_empty() || !hex.chars().all(|c| c.is_ascii_hexdigit()) {
+        return None;
+    }
+    u32::from_str_radix(hex, 16).ok().and_then(char::from_u32)
 }
 
 /// A csv field read as body elements (docutils does the same).
@@ -314,20 +344,29 @@ pub(crate) fn simple_table(
         let l = &lines[k];
         let chars: Vec<char> = l.text.trim_end().chars().collect();
         let dest = if in_head { &mut head } else { &mut body };
-        let spans = (chars.contains(&'-') && chars.iter().all(|c| *c == '-' || *c == ' '))
-            .then(|| groups_of(&runs(&chars, '-'), &cols));
+        let spans = if chars.contains(&'-') && chars.iter().all(|c| *c == '-' || *c == ' ') {
+            let Some(groups) = groups_of(&runs(&chars, '-'), &cols) else {
+                let why = "a column span does not line up with the columns";
+                return r.bad_table(lines, i, end + 1, why, out);
+            };
+            Some(groups)
+        } else {
+            None
+        };
         let starts_row = !l.blank()
             && spans.is_none()
             && chars[..cols[0].1.min(chars.len())]
                 .iter()
                 .any(|c| *c != ' ');
-        let row_ends = Some(k) == header_at || l.blank() || spans.is_some() || starts_row;
+        // A blank line ends no row (docutils): it separates paragraphs of its cells.
+        let is_span = spans.is_some();
+        let row_ends = Some(k) == header_at || is_span || starts_row;
         if row_ends && let Err(why) = flush_row(r, &mut row, spans, &cols, depth, dest) {
             return r.bad_table(lines, i, end + 1, why, out);
         }
         if Some(k) == header_at {
             in_head = false;
-        } else if !l.blank() && !chars.iter().all(|c| *c == '-' || *c == ' ') {
+        } else if !is_span && (!l.blank() || !row.lines.is_empty()) {
             row.lines.push(l);
         }
     }
@@ -339,19 +378,27 @@ pub(crate) fn simple_table(
         line: lines[i].no,
         kind: Kind::Table { head, body },
     });
+    if let Some(next) = lines.get(end + 1).filter(|l| !l.blank()) {
+        r.warn(next.no, "a blank line is needed after a table");
+    }
     end + 1
 }
 
-/// Which columns each `-` run covers: (first, last) column indexes.
-fn groups_of(dashes: &[(usize, usize)], cols: &[(usize, usize)]) -> Vec<(usize, usize)> {
-    dashes
-        .iter()
-        .filter_map(|&(s, e)| {
-            let first = cols.iter().position(|&(cs, ce)| ce > s && cs < e)?;
-            let last = cols.iter().rposition(|&(cs, ce)| ce > s && cs < e)?;
-            Some((first, last))
-        })
-        .collect()
+/// Which columns each `-` run covers: (first, last) column indexes. As docutils: the
+/// runs cover all the columns in order, each from a column's start to a column's end;
+/// `None` when they do not (docutils: `Column span incomplete`, `alignment problem`).
+fn groups_of(dashes: &[(usize, usize)], cols: &[(usize, usize)]) -> Option<Vec<(usize, usize)>> {
+    let mut groups = Vec::new();
+    let mut next = 0;
+    for &(s, e) in dashes {
+        if cols.get(next)?.0 != s {
+            return None;
+        }
+        let last = next + cols[next..].iter().position(|&(_, ce)| ce == e)?;
+        groups.push((next, last));
+        next = last + 1;
+    }
+    (next == cols.len()).then_some(groups)
 }
 
 /// Ends the row being read: one cell per column, or per group of joined columns.
@@ -377,7 +424,12 @@ fn flush_row(
             } else {
                 cols[last].1.min(chars.len())
             };
-            if last + 1 < cols.len() && chars.len() > cols[last].1 && chars[cols[last].1] != ' ' {
+            // Between this cell and the next, only spaces.
+            if last + 1 < cols.len()
+                && chars
+                    .get(cols[last].1..cols[last + 1].0.min(chars.len()))
+                    .is_some_and(|gap| gap.iter().any(|c| *c != ' '))
+            {
                 return Err("text in a column gap");
             }
             texts[g].push((chars[start..stop.max(start)].iter().collect(), l.no));
@@ -535,5 +587,344 @@ mod grid_tests {
             .map(|l| l.chars().collect())
             .collect();
         assert_eq!(grid_cells(&broken), None);
+    }
+
+    /// The cells of each row of the tables in `src`'s Markdown (`<th>`/`<td>`).
+    fn rows(src: &str) -> Vec<Vec<String>> {
+        let md = crate::to_markdown(src).markdown;
+        md.split("<tr>")
+            .skip(1)
+            .map(|row| {
+                let row = row.split("</tr>").next().unwrap_or("");
+                row.split("<t")
+                    .skip(1)
+                    .filter_map(|c| {
+                        let c = c.strip_prefix('h').or_else(|| c.strip_prefix('d'))?;
+                        let c = &c[c.find('>')? + 1..];
+                        Some(c.split("</t").next().unwrap_or("").to_string())
+                    })
+                    .collect()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn csv_delimiters_are_tab_space_or_one_character() {
+        // Docutils 0.19: `tab` and `space` name theirs, one character is itself. Tabs in
+        // the text are spaces by then, so with `tab` a comma is text, not a delimiter.
+        let csv = |delim: &str, row: &str| {
+            rows(&format!(".. csv-table::\n   :delim: {delim}\n\n   {row}\n"))
+        };
+        assert_eq!(csv("tab", "a,b"), [["a,b"]]);
+        assert_eq!(csv("space", "a b,c"), [["a", "b,c"]]);
+        assert_eq!(csv(";", "a;b,c"), [["a", "b,c"]]);
+        assert_eq!(csv("|", "a|b"), [["a", "b"]]);
+        // A Unicode code is its character; anything else is wrong, said, and `,` used.
+        for code in ["0x3b", "x3B", "\\x3b", "U+003B", "u3b", "\\u3b", "&#x3b;"] {
+            assert_eq!(csv(code, "a;b,c"), [["a", "b,c"]], "{code}");
+        }
+        for bad in ["ab", "0xzz", "u+", "&#x3b"] {
+            let c = crate::to_markdown(&format!(".. csv-table::\n   :delim: {bad}\n\n   a;b,c\n"));
+            assert_eq!(c.warnings.len(), 1, "{bad}: {:?}", c.warnings);
+            assert!(
+                c.warnings[0].message.contains(":delim:"),
+                "{:?}",
+                c.warnings
+            );
+            assert!(c.markdown.contains("<td>a;b</td>"), "{bad}: {}", c.markdown);
+        }
+    }
+
+    #[test]
+    fn a_csv_header_option_comes_before_the_header_rows() {
+        // Docutils: `:header:` is one more header row, above `:header-rows:` of the data.
+        let src = ".. csv-table::\n   :header: h1, h2\n   :header-rows: 1\n\n   a, b\n   c, d\n";
+        let md = crate::to_markdown(src).markdown;
+        let head = md.split("</thead>").next().unwrap_or("");
+        assert_eq!(head.matches("<th>").count(), 4, "{md}");
+        assert!(
+            head.contains("<th>h1</th>") && head.contains("<th>a</th>"),
+            "{md}"
+        );
+        assert_eq!(rows(src), [["h1", "h2"], ["a", "b"], ["c", "d"]]);
+    }
+
+    #[test]
+    fn a_quote_inside_a_csv_field_is_text() {
+        // As Python's csv module in docutils: only a quote that starts a field (after
+        // spaces) quotes it; one after other text is a character of the field.
+        assert_eq!(
+            split_record(r#"a, x"b", "c"d, x "b""#, ','),
+            ["a", "x\"b\"", "cd", "x \"b\""]
+        );
+    }
+
+    #[test]
+    fn a_blank_line_inside_a_simple_table_row_separates_paragraphs_of_its_cell() {
+        // Docutils: a row ends where the first column has text again (or at a `-`
+        // line); a blank line within it is a paragraph break in its cells.
+        let src =
+            "=====  =====\na      b\n       more b\n\n       para b\nc      d\n=====  =====\n";
+        let c = crate::to_markdown(src);
+        assert!(c.warnings.is_empty(), "{:?}", c.warnings);
+        assert_eq!(c.markdown.matches("<tr>").count(), 2, "{}", c.markdown);
+        assert_eq!(rows(src)[1], ["c", "d"]);
+        let cell = &rows(src)[0][1];
+        assert!(
+            cell.contains("b\nmore b") && cell.contains("para b"),
+            "{cell}"
+        );
+        assert_ne!(
+            cell.trim_start_matches("<p>"),
+            "b\nmore b\n\npara b",
+            "{cell}"
+        );
+        // Blank lines before a row's first line and between rows are nothing.
+        let src = "=====  =====\n\na      b\n\n\nc      d\n\n=====  =====\n";
+        assert_eq!(rows(src), [["a", "b"], ["c", "d"]]);
+    }
+
+    #[test]
+    fn text_in_a_simple_table_column_gap_makes_it_malformed() {
+        // Docutils: `Text in column margin`, anywhere between two columns' borders;
+        // the table is shown as text. Past the last column, text is the last cell's.
+        for row in ["a    xb", "a     xb", "abcdef  c"] {
+            let src = format!("=====  =====\n{row}\n=====  =====\n");
+            let c = crate::to_markdown(&src);
+            assert_eq!(c.warnings.len(), 1, "{row}: {:?}", c.warnings);
+            assert!(
+                c.warnings[0].message.contains("column gap"),
+                "{:?}",
+                c.warnings
+            );
+            assert!(!c.markdown.contains("<table>"), "{row}: {}", c.markdown);
+        }
+        let src = "=====  =====\na      b runs on past\n=====  =====\n";
+        assert_eq!(rows(src), [["a", "b runs on past"]]);
+        // In a cell that spans two columns, the gap between them is the cell's.
+        let src =
+            "=====  =====  =====\nab spans      c\n------------  -----\n=====  =====  =====\n";
+        assert_eq!(rows(src), [["ab spans", "c"]]);
+        let md = crate::to_markdown(src).markdown;
+        assert!(
+            md.contains("<td colspan=\"2\">ab spans</td>\n<td>c</td>"),
+            "{md}"
+        );
+    }
+
+    #[test]
+    fn a_simple_table_ends_at_its_second_border_or_one_with_a_blank_line_below() {
+        // Docutils: the border after the header's is the bottom one, even with text
+        // right below (a paragraph, with a warning there).
+        let src = "=====  =====\na      b\n=====  =====\nc      d\n=====  =====\ne      f\n";
+        let c = crate::to_markdown(src);
+        assert_eq!(rows(src), [["a", "b"], ["c", "d"]]);
+        assert!(
+            c.markdown.trim_end().ends_with("e      f"),
+            "{}",
+            c.markdown
+        );
+        assert_eq!(c.warnings.len(), 1, "{:?}", c.warnings);
+        assert_eq!(c.warnings[0].line, 6, "{:?}", c.warnings);
+        assert!(
+            c.warnings[0].message.contains("blank line"),
+            "{:?}",
+            c.warnings
+        );
+        // A bottom border on the very last line.
+        for src in [
+            "=====  =====\na      b\n=====  =====",
+            "x\n\n=====  =====\na  b\n=====",
+        ] {
+            let c = crate::to_markdown(src);
+            assert_eq!(
+                c.markdown.matches("<table>").count(),
+                src.starts_with('=') as usize
+            );
+            assert!(c.warnings.len() <= 1, "{:?}", c.warnings);
+        }
+        assert_eq!(rows("=====  =====\na      b\n=====  ====="), [["a", "b"]]);
+    }
+
+    #[test]
+    fn a_malformed_simple_table_is_text_down_to_its_last_border() {
+        // Docutils: a border that does not match the top makes it a malformed table,
+        // shown whole as literal text; what follows is read as usual.
+        let src = "=====  =====\na      b\n=====  ======\n\nafter\n";
+        let c = crate::to_markdown(src);
+        assert_eq!(c.warnings.len(), 1, "{:?}", c.warnings);
+        assert!(
+            c.warnings[0].message.contains("top border"),
+            "{:?}",
+            c.warnings
+        );
+        assert!(
+            c.markdown
+                .contains("```\n=====  =====\na      b\n=====  ======\n```"),
+            "{}",
+            c.markdown
+        );
+        assert!(
+            c.markdown.trim_end().ends_with("\n\nafter"),
+            "{}",
+            c.markdown
+        );
+    }
+
+    #[test]
+    fn column_spans_must_line_up_with_the_columns() {
+        // Docutils: each `-` run of a span line starts where a column starts and ends
+        // where one ends, and the runs cover every column; else the table is malformed.
+        let table = |spans: &str| {
+            format!(
+                "=====  =====  =====\nab spans      c\n{spans}\nd      e      f\n=====  =====  =====\n"
+            )
+        };
+        let good = table("------------  -----");
+        let c = crate::to_markdown(&good);
+        assert!(c.warnings.is_empty(), "{:?}", c.warnings);
+        assert_eq!(rows(&good), [vec!["ab spans", "c"], vec!["d", "e", "f"]]);
+        for bad in [
+            "-------------  ----", // ends in a gap, starts after a column's start
+            "-----------   -----", // ends inside a column
+            "------  -----------", // ends in the gap after the first column
+            "-----  ------ -----", // starts in the gap before the second column
+            "-----         -----", // leaves the middle column out
+            "------------",        // leaves the last column out
+        ] {
+            let c = crate::to_markdown(&table(bad));
+            assert_eq!(c.warnings.len(), 1, "{bad}: {:?}", c.warnings);
+            assert!(
+                c.warnings[0].message.contains("line up"),
+                "{:?}",
+                c.warnings
+            );
+            assert!(!c.markdown.contains("<table>"), "{bad}: {}", c.markdown);
+        }
+    }
+
+    #[test]
+    fn reading_goes_on_right_below_a_simple_table() {
+        let src = "=====  =====\na      b\n=====  =====\nc      d\n=====  =====\n\nafter\n";
+        let c = crate::to_markdown(src);
+        assert!(c.warnings.is_empty(), "{:?}", c.warnings);
+        let (_, below) = c.markdown.split_once("</table>").expect("a table");
+        assert_eq!(below.trim(), "after", "{}", c.markdown);
+        assert_eq!(c.markdown.matches("<table>").count(), 1, "{}", c.markdown);
+    }
+
+    #[test]
+    fn each_table_counts_one_level_of_nesting() {
+        // The fewest nested bullets that are "nested too deeply", alone and in a cell of
+        // each kind of table: a table is one level more (a list-table three: the table,
+        // its list of rows and each row's list of cells).
+        let warns = |src: String| {
+            crate::to_markdown(&src)
+                .warnings
+                .iter()
+                .any(|w| w.message.contains("nested too deeply"))
+        };
+        let first = |f: &dyn Fn(usize) -> String| (0..100).find(|&n| warns(f(n)));
+        let Some(alone) = first(&|n| "- ".repeat(n) + "x\n") else {
+            panic!("no nesting limit");
+        };
+        let bullets = |n: usize| "- ".repeat(n);
+        let simple = first(&|n| format!("=  =\na  {}x\n=  =\n", bullets(n)));
+        let csv = first(&|n| format!(".. csv-table::\n\n   \"{}x\"\n", bullets(n)));
+        let list = first(&|n| format!(".. list-table::\n\n   * - {}x\n", bullets(n)));
+        let titled = first(&|n| format!(".. table:: T\n\n   {}x\n", bullets(n)));
+        assert_eq!(
+            [simple, csv, list, titled],
+            [alone - 1, alone - 1, alone - 3, alone - 1].map(Some)
+        );
+    }
+
+    #[test]
+    fn list_table_rows_of_different_lengths_warn_and_equal_ones_do_not() {
+        let c = crate::to_markdown(".. list-table::\n\n   * - a\n     - b\n   * - c\n     - d\n");
+        assert!(c.warnings.is_empty(), "{:?}", c.warnings);
+        let c = crate::to_markdown(".. list-table::\n\n   * - a\n     - b\n   * - c\n");
+        assert_eq!(c.warnings.len(), 1, "{:?}", c.warnings);
+        assert!(
+            c.warnings[0].message.contains("different numbers"),
+            "{:?}",
+            c.warnings
+        );
+    }
+
+    #[test]
+    fn a_quoted_csv_field_may_run_over_lines() {
+        // Docutils: `"a` + `b", c` is one record of two fields; `d, e` the next.
+        let src = ".. csv-table::\n\n   \"a\n   b\", c\n   d, e\n";
+        assert_eq!(rows(src), [["a\nb", "c"], ["d", "e"]]);
+        let src = ".. csv-table::\n\n   \"a \"\"q\"\"\n   b\", c\n   d, e\n";
+        assert_eq!(rows(src).len(), 2, "{:?}", rows(src));
+    }
+
+    #[test]
+    fn a_table_directive_without_a_title_has_no_caption() {
+        let c = crate::to_markdown(".. table::\n\n   =====  =====\n   a      b\n   =====  =====\n");
+        assert!(!c.markdown.contains("rubric"), "{}", c.markdown);
+        assert_eq!(
+            rows(".. table::\n\n   =====  =====\n   a      b\n   =====  =====\n"),
+            [["a", "b"]]
+        );
+        let c =
+            crate::to_markdown(".. table:: T\n\n   =====  =====\n   a      b\n   =====  =====\n");
+        assert!(
+            c.markdown.contains("<p class=\"rubric\">T</p>"),
+            "{}",
+            c.markdown
+        );
+    }
+
+    #[test]
+    fn a_large_grid_table_is_read_within_its_budget() {
+        // 40 × 40 cells of one character: the scan stays within its linear budget.
+        let n = 40;
+        let border = format!("+{}", "-+".repeat(n));
+        let row = format!("|{}", "x|".repeat(n));
+        let mut src = border.clone();
+        for _ in 0..n {
+            src = format!("{src}\n{row}\n{border}");
+        }
+        let c = crate::to_markdown(&(src + "\n"));
+        assert!(c.warnings.is_empty(), "{:?}", c.warnings);
+        assert_eq!(c.markdown.matches("<td>").count(), n * n);
+    }
+
+    #[test]
+    fn a_grid_corner_without_a_side_below_it_starts_no_cell() {
+        // Docutils: a `+` in a border with no `|` under it is inside a cell that spans
+        // past it.
+        let src = "+--+--+\n| a  b|\n+--+--+\n";
+        let c = crate::to_markdown(src);
+        assert!(c.warnings.is_empty(), "{:?}", c.warnings);
+        // One cell (docutils: `morecols="1"`; here the table's only column).
+        assert_eq!(c.markdown.matches("<td").count(), 1, "{}", c.markdown);
+        assert!(c.markdown.contains(">a  b</td>"), "{}", c.markdown);
+        // The same below a row of two cells: `c  d` is one cell under both.
+        let src = "+--+--+\n| a| b|\n+--+--+\n| c  d|\n+--+--+\n";
+        let c = crate::to_markdown(src);
+        assert!(c.warnings.is_empty(), "{:?}", c.warnings);
+        assert_eq!(c.markdown.matches("<td").count(), 3, "{}", c.markdown);
+        assert!(
+            c.markdown.contains("<td colspan=\"2\">c  d</td>"),
+            "{}",
+            c.markdown
+        );
+    }
+
+    #[test]
+    fn corners_on_a_grid_table_s_last_line_start_no_scan() {
+        // One row of 600 cells: scanning right from each corner of the bottom border
+        // would take some 600² steps, past the budget (64 per character), and the table
+        // would be refused.
+        let n = 600;
+        let border = format!("+{}", "-+".repeat(n));
+        let src = format!("{border}\n|{}\n{border}\n", "x|".repeat(n));
+        let c = crate::to_markdown(&src);
+        assert!(c.warnings.is_empty(), "{:?}", c.warnings);
+        assert_eq!(c.markdown.matches("<td>").count(), n);
     }
 }
