@@ -1551,3 +1551,59 @@ mod tests {
         );
     }
 }
+
+#[cfg(test)]
+mod helper_tests {
+    use super::{css_length, inline_steps};
+    use crate::to_markdown;
+    use contract::page::class;
+
+    #[test]
+    fn a_bare_number_is_pixels_and_any_other_length_is_kept() {
+        assert_eq!(css_length(" 120 "), "120px");
+        assert_eq!(css_length("1.5"), "1.5px");
+        assert_eq!(css_length("50%"), "50%");
+        assert_eq!(css_length("12em"), "12em");
+        assert_eq!(css_length(""), "");
+    }
+
+    #[test]
+    fn each_top_level_element_of_a_paragraph_is_one_step_and_a_void_one_ends_at_once() {
+        let step = |inner: &str| format!("<span class=\"{}\">{inner}</span>", class::STEP);
+        assert_eq!(
+            inline_steps("a <em>b</em> c"),
+            format!("a {} c", step("<em>b</em>"))
+        );
+        assert_eq!(
+            inline_steps("a<br>b<img src=\"x\"/>"),
+            format!("a{}b{}", step("<br>"), step("<img src=\"x\"/>"))
+        );
+        // `<b>` is no `<br`: it is a step up to its end tag.
+        assert_eq!(inline_steps("<b>x</b>"), step("<b>x</b>"));
+        // A stray end tag is kept as it is and closes no step.
+        assert_eq!(inline_steps("a</em>b"), "a</em>b");
+    }
+
+    #[test]
+    fn a_loose_enumerated_list_has_a_blank_line_between_its_items_and_a_compact_one_none() {
+        // As docutils' HTML writer: items of one paragraph each are compact, blank
+        // lines between them or not; an item of two paragraphs makes the list loose.
+        let loose = to_markdown("1. a\n\n   more a\n\n2. b\n").markdown;
+        assert!(loose.ends_with("more a\n\n2. b\n"), "{loose:?}");
+        assert!(!loose.starts_with('\n'), "{loose:?}");
+        let compact = to_markdown("1. a\n\n2. b\n").markdown;
+        assert_eq!(compact, "1. a\n2. b\n");
+    }
+
+    #[test]
+    fn contents_close_a_deeper_list_before_a_shallower_title() {
+        let src = "A\n=\n\nA1\n--\n\nB\n=\n\n.. contents::\n";
+        let md = to_markdown(src).markdown;
+        let between = md
+            .split("#a1\"")
+            .nth(1)
+            .and_then(|rest| rest.split("#b\"").next())
+            .unwrap_or_default();
+        assert!(between.contains("</ul>"), "{md}");
+    }
+}
