@@ -927,4 +927,20 @@ mod grid_tests {
         assert!(c.warnings.is_empty(), "{:?}", c.warnings);
         assert_eq!(c.markdown.matches("<td>").count(), n);
     }
+
+    #[test]
+    fn a_malformed_simple_table_is_text_through_its_bottom_border_and_the_text_after_is_read() {
+        // A span that does not line up (found row by row), text in a gap of a row
+        // that the next row ends, and of the last row: each shows the table's lines as
+        // they are, to the bottom border, and goes on reading after it.
+        for table in [
+            "=====  =====\na      b\n---  --------\nc      d\n=====  =====\n",
+            "=====  =====\na    xb\nc      d\n=====  =====\n",
+            "=====  =====\na      b\nc    xd\n=====  =====\n",
+        ] {
+            let c = crate::to_markdown(&format!("{table}\nafter\n"));
+            assert_eq!(c.warnings.len(), 1, "{table}: {:?}", c.warnings);
+            assert_eq!(c.markdown, format!("```\n{table}```\n\nafter\n"));
+        }
+    }
 }
