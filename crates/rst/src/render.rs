@@ -1606,4 +1606,24 @@ mod helper_tests {
             .unwrap_or_default();
         assert!(between.contains("</ul>"), "{md}");
     }
+
+    /// Whether a list is compact is the list's own choice: a loose list inside an item
+    /// of a compact one puts its blank lines between its items only. One before its
+    /// first item would make the outer list loose too in Markdown (CommonMark: two
+    /// blocks of an item with a blank line between them).
+    #[test]
+    fn a_loose_list_inside_a_compact_item_leaves_the_outer_list_compact() {
+        for (src, md) in [
+            (
+                "- a\n\n  - b\n\n    b2\n\n  - c\n",
+                "- a\n  - b\n\n    b2\n\n  - c\n",
+            ),
+            (
+                "1. a\n\n   1. b\n\n      b2\n\n   2. c\n",
+                "1. a\n   1. b\n\n      b2\n\n   2. c\n",
+            ),
+        ] {
+            assert_eq!(to_markdown(src).markdown, md, "{src:?}");
+        }
+    }
 }
