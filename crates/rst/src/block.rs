@@ -698,6 +698,16 @@ fn enumerated_ok(lines: &[Line], i: usize, e: &Enumerator) -> bool {
     })
 }
 
+/// Explicit markup starts here: `..` alone or followed by a space.
+fn explicit_start(t: &str) -> bool {
+    t.starts_with("..") && (t.trim_end().len() == 2 || t.as_bytes()[2] == b' ')
+}
+
+/// The short form of an anonymous target: `__ URL`, or `__` alone.
+fn anonymous_short_form(t: &str) -> bool {
+    t.starts_with("__ ") || t.trim_end() == "__"
+}
+
 /// `:name: body` at the start of a line: the name and the byte offset of the body.
 fn field_marker(text: &str) -> Option<(&str, usize)> {
     let rest = text.strip_prefix(':')?;
@@ -955,7 +965,7 @@ impl Reader {
             self.ends_without_blank(lines, next, "block quote");
             return next;
         }
-        if t.starts_with("..") && (t.trim_end().len() == 2 || t.as_bytes()[2] == b' ') {
+        if explicit_start(t) {
             return self.explicit(lines, i, depth, out);
         }
         if let Some((c, _)) = bullet(t) {
@@ -981,8 +991,7 @@ impl Reader {
         if simple_table_border(t) {
             return super::table::simple_table(self, lines, i, depth, out);
         }
-        if t.starts_with("__ ") || t.trim_end() == "__" {
-            // The short form of an anonymous target: `__ URL`.
+        if anonymous_short_form(t) {
             let (block, next) = indented(lines, i, Some(2.min(t.len())));
             self.explicit_ends(lines, next);
             let url = join(&block);
@@ -1242,9 +1251,7 @@ impl Reader {
         let Some(l) = lines.get(next) else {
             return;
         };
-        let t = l.text;
-        let explicit = t.starts_with("..") && (t.trim_end().len() == 2 || t.as_bytes()[2] == b' ');
-        if !explicit && !t.starts_with("__ ") && t.trim_end() != "__" {
+        if !explicit_start(l.text) && !anonymous_short_form(l.text) {
             self.ends_without_blank(lines, next, "explicit markup");
         }
     }
@@ -1316,9 +1323,6 @@ impl Reader {
         i
     }
 
-    /// docutils' test that an enumerator really starts a list: the next line is blank,
-    /// indented, or the next item: `#.` (in the same format), or the next enumerator of
-    /// the same sequence (none after `#.`).
     fn enumerated_list(
         &mut self,
         lines: &[Line],
